@@ -1,0 +1,24 @@
+// Idempotent seed: `npm run db:seed` (the service also runs it at start after migrating).
+import { existsSync } from 'node:fs';
+import { PrismaPg } from '@prisma/adapter-pg';
+import { parseAppConfig } from '../src/config/app-config';
+import { seed } from '../src/database/seed';
+import { PrismaClient } from '../src/generated/prisma/client';
+
+async function main(): Promise<void> {
+  if (existsSync('.env')) process.loadEnvFile('.env');
+  const config = parseAppConfig(process.env);
+  if (!config.databaseUrl) throw new Error('DATABASE_URL is required for db:seed (npm start seeds the embedded database itself)');
+  const prisma = new PrismaClient({ adapter: new PrismaPg({ connectionString: config.databaseUrl }) });
+  try {
+    const done = await seed(prisma, config);
+    process.stdout.write(done.length ? `seeded: ${done.join(', ')}\n` : 'nothing to seed\n');
+  } finally {
+    await prisma.$disconnect();
+  }
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`seed failed: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,72 @@
+import { Type, ValidationError, ValidationPipe } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
+import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { Logger } from 'nestjs-pino';
+import { AppModule } from './app.module';
+import { AllExceptionsFilter } from './common/errors/all-exceptions.filter';
+import { DomainException } from './common/errors/domain.exception';
+import { parseAppConfig } from './config/app-config';
+import { requestId } from './logging/logging.module';
+
+interface FieldProblem {
+  field: string;
+  messages: string[];
+}
+
+function flatten(errors: ValidationError[], parent = ''): FieldProblem[] {
+  return errors.flatMap((e) => {
+    const field = parent ? `${parent}.${e.property}` : e.property;
+    const own = e.constraints ? [{ field, messages: Object.values(e.constraints) }] : [];
+    return [...own, ...flatten(e.children ?? [], field)];
+  });
+}
+
+export const validationPipe = new ValidationPipe({
+  whitelist: true,
+  forbidNonWhitelisted: true,
+  transform: true,
+  exceptionFactory: (errors) => {
+    const details = flatten(errors);
+    const summary = details.map((d) => d.messages.join(', ')).join('; ');
+    return DomainException.validation(summary || 'Request is invalid', details);
+  },
+});
+
+/** Builds the HTTP application exactly as production runs it (used by main.ts and the e2e tests). */
+export async function createApp(rootModule: Type<unknown> = AppModule): Promise<NestFastifyApplication> {
+  const config = parseAppConfig(process.env);
+  const adapter = new FastifyAdapter({
+    bodyLimit: config.bodyLimitBytes,
+    trustProxy: true,
+    // connections idle on keep-alive are closed at shutdown so it never waits on them
+    forceCloseConnections: 'idle',
+    return503OnClosing: true,
+    genReqId: requestId,
+  });
+  // bodyParser: false keeps Fastify's own JSON parser only (Nest would add urlencoded); see below for text/plain
+  const app = await NestFactory.create<NestFastifyApplication>(rootModule, adapter, { bufferLogs: true, bodyParser: false });
+  app.useLogger(app.get(Logger));
+  const fastify = app.getHttpAdapter().getInstance();
+  // JSON only: any other body type is answered 415 instead of reaching a handler as a string
+  fastify.removeContentTypeParser(['text/plain']);
+  fastify.addHook('onRequest', (request, reply, done) => {
+    void reply.header('x-request-id', request.id);
+    done();
+  });
+  app.setGlobalPrefix('api');
+  app.useGlobalPipes(validationPipe);
+  app.useGlobalFilters(new AllExceptionsFilter());
+  const document = SwaggerModule.createDocument(
+    app,
+    new DocumentBuilder()
+      .setTitle('Integration Hub')
+      .setDescription('Connects CRM sub-accounts to lead and conversation platforms. Contract: API.md.')
+      .setVersion('1')
+      .addBearerAuth()
+      .build(),
+  );
+  SwaggerModule.setup('api/docs', app, document, { jsonDocumentUrl: 'api/docs-json' });
+  await app.init();
+  return app;
+}

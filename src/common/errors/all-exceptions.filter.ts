@@ -1,0 +1,89 @@
+import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import type { FastifyReply } from 'fastify';
+import { DomainException } from './domain.exception';
+import { ERROR_STATUS, ErrorBody, ErrorCode } from './error-code';
+
+const STATUS_CODES: ReadonlyMap<number, ErrorCode> = new Map([
+  [400, ErrorCode.VALIDATION_FAILED],
+  [401, ErrorCode.UNAUTHENTICATED],
+  [403, ErrorCode.FORBIDDEN],
+  [404, ErrorCode.NOT_FOUND],
+  [405, ErrorCode.NOT_FOUND],
+  [409, ErrorCode.CONFLICT],
+  [413, ErrorCode.PAYLOAD_TOO_LARGE],
+  [415, ErrorCode.UNSUPPORTED_MEDIA_TYPE],
+  [429, ErrorCode.RATE_LIMIT_EXCEEDED],
+  [503, ErrorCode.SERVICE_UNAVAILABLE],
+]);
+
+/** Fastify's own errors (body parsing, limits) carry a code and a statusCode. */
+interface FastifyLikeError {
+  code?: unknown;
+  statusCode?: unknown;
+  message?: unknown;
+}
+
+function fastifyError(exception: unknown): { status: number; code: string } | undefined {
+  if (typeof exception !== 'object' || exception === null) return undefined;
+  const e = exception as FastifyLikeError;
+  if (typeof e.code !== 'string' || !e.code.startsWith('FST_') || typeof e.statusCode !== 'number') return undefined;
+  return { status: e.statusCode, code: e.code };
+}
+
+const FASTIFY_MESSAGES: Record<string, string> = {
+  FST_ERR_CTP_BODY_TOO_LARGE: 'Request body is too large',
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: 'Unsupported content type',
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'Content-Length does not match the body',
+  FST_ERR_CTP_EMPTY_JSON_BODY: 'Request body is empty but declared as JSON',
+  FST_ERR_CTP_INVALID_JSON_BODY: 'Request body is not valid JSON',
+};
+
+/** Maps every error to the API.md shape; unknown errors become 500 INTERNAL with a logged errorId. */
+export function toErrorBody(exception: unknown, logger: Logger): { body: ErrorBody; headers?: Record<string, string> } {
+  if (exception instanceof DomainException) {
+    const body: ErrorBody = { statusCode: exception.status, code: exception.code, message: exception.message };
+    if (exception.details) body.details = exception.details;
+    return { body, headers: exception.headers };
+  }
+  if (exception instanceof HttpException) {
+    const status = exception.getStatus();
+    const code = STATUS_CODES.get(status);
+    if (code) {
+      const response = exception.getResponse();
+      const message =
+        status === 404 || status === 405
+          ? 'Route not found'
+          : typeof response === 'object' && response !== null && 'message' in response && typeof response.message === 'string'
+            ? response.message
+            : exception.message;
+      return { body: { statusCode: ERROR_STATUS[code], code, message } };
+    }
+  }
+  const fst = fastifyError(exception);
+  if (fst && fst.status < 500) {
+    const code = STATUS_CODES.get(fst.status) ?? ErrorCode.VALIDATION_FAILED;
+    const message = FASTIFY_MESSAGES[fst.code] ?? 'Malformed request';
+    return { body: { statusCode: ERROR_STATUS[code], code, message } };
+  }
+  if (exception instanceof SyntaxError && 'statusCode' in exception && exception.statusCode === 400) {
+    return { body: { statusCode: 400, code: ErrorCode.VALIDATION_FAILED, message: 'Request body is not valid JSON' } };
+  }
+  const errorId = randomUUID();
+  logger.error({ errorId, err: exception }, 'unhandled error');
+  return {
+    body: { statusCode: 500, code: ErrorCode.INTERNAL, message: 'Internal error; quote the errorId when reporting it', errorId },
+  };
+}
+
+@Catch()
+export class AllExceptionsFilter implements ExceptionFilter {
+  private readonly logger = new Logger('ExceptionFilter');
+
+  catch(exception: unknown, host: ArgumentsHost): void {
+    const reply = host.switchToHttp().getResponse<FastifyReply>();
+    const { body, headers } = toErrorBody(exception, this.logger);
+    if (headers) void reply.headers(headers);
+    void reply.status(body.statusCode).type('application/json; charset=utf-8').send(body);
+  }
+}

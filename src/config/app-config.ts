@@ -1,0 +1,147 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+
+export type AppRole = 'all' | 'api' | 'worker';
+export type NodeEnv = 'development' | 'production' | 'test';
+
+export interface JwtConfig {
+  /** HS256 shared secret (used when no public key is set). */
+  secret?: string;
+  /** RS256 PEM public key; takes precedence over the secret. */
+  publicKey?: string;
+}
+
+export interface AppConfig {
+  nodeEnv: NodeEnv;
+  port: number;
+  host: string;
+  role: AppRole;
+  /** Undefined only before the embedded database has been started (see main.ts). */
+  databaseUrl?: string;
+  dbPoolSize: number;
+  migrateOnStart: boolean;
+  embeddedPg: { dir: string; port: number };
+  jwt: JwtConfig;
+  logLevel: string;
+  /** Write logs to this file instead of stdout (tests read it to prove nothing secret is logged). */
+  logFile?: string;
+  publicBaseUrl: string;
+  bodyLimitBytes: number;
+  shutdownTimeoutMs: number;
+  jobs: { pollingIntervalSeconds: number };
+}
+
+export class ConfigError extends Error {}
+
+type Env = Record<string, string | undefined>;
+
+function str(env: Env, name: string, fallback?: string): string {
+  const raw = env[name];
+  if (raw === undefined || raw.trim() === '') {
+    if (fallback !== undefined) return fallback;
+    throw new ConfigError(`${name} is required`);
+  }
+  return raw.trim();
+}
+
+function int(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw.trim() === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new ConfigError(`${name} must be an integer between ${min} and ${max} (got "${raw}")`);
+  }
+  return value;
+}
+
+function bool(env: Env, name: string, fallback: boolean): boolean {
+  const raw = env[name]?.trim().toLowerCase();
+  if (raw === undefined || raw === '') return fallback;
+  if (['true', '1', 'yes'].includes(raw)) return true;
+  if (['false', '0', 'no'].includes(raw)) return false;
+  throw new ConfigError(`${name} must be true or false (got "${env[name]}")`);
+}
+
+function oneOf<T extends string>(env: Env, name: string, allowed: readonly T[], fallback: T): T {
+  const raw = env[name]?.trim();
+  if (raw === undefined || raw === '') return fallback;
+  const found = allowed.find((a) => a === raw);
+  if (!found) throw new ConfigError(`${name} must be one of ${allowed.join(', ')} (got "${raw}")`);
+  return found;
+}
+
+function url(env: Env, name: string, fallback?: string): string {
+  const value = str(env, name, fallback);
+  try {
+    new URL(value);
+  } catch {
+    throw new ConfigError(`${name} must be a URL (got "${value}")`);
+  }
+  return value.replace(/\/+$/, '');
+}
+
+/**
+ * A development secret kept under the data directory, so that `npm start` works on a fresh
+ * machine with no .env and `npm run token` signs with the same secret. Never used in production.
+ */
+export function devSecret(dataDir: string, name: string, bytes = 32): string {
+  const file = resolve(dataDir, name);
+  if (existsSync(file)) return readFileSync(file, 'utf8').trim();
+  mkdirSync(dirname(file), { recursive: true });
+  const value = randomBytes(bytes).toString('base64');
+  writeFileSync(file, `${value}\n`, { mode: 0o600 });
+  return value;
+}
+
+function jwtConfig(env: Env, nodeEnv: NodeEnv, dataDir: string): JwtConfig {
+  const publicKey = env.JWT_PUBLIC_KEY?.trim();
+  const secret = env.JWT_SECRET?.trim();
+  if (publicKey) {
+    if (!publicKey.includes('BEGIN PUBLIC KEY')) {
+      throw new ConfigError('JWT_PUBLIC_KEY must be a PEM public key (-----BEGIN PUBLIC KEY-----)');
+    }
+    return { publicKey: publicKey.replace(/\\n/g, '\n') };
+  }
+  if (secret) {
+    if (secret.length < 32) throw new ConfigError('JWT_SECRET must be at least 32 characters');
+    return { secret };
+  }
+  if (nodeEnv === 'production') throw new ConfigError('JWT_SECRET or JWT_PUBLIC_KEY is required');
+  return { secret: devSecret(dataDir, 'dev-jwt-secret') };
+}
+
+/** Parses and validates the environment once; every error names the variable. */
+export function parseAppConfig(env: Env): AppConfig {
+  const nodeEnv = oneOf(env, 'NODE_ENV', ['development', 'production', 'test'] as const, 'development');
+  const dataDir = resolve(str(env, 'DATA_DIR', '.data'));
+  const port = int(env, 'PORT', 3000, 0, 65535);
+  const databaseUrl = env.DATABASE_URL?.trim() || undefined;
+  if (databaseUrl && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
+    throw new ConfigError('DATABASE_URL must be a postgresql:// URL');
+  }
+  return {
+    nodeEnv,
+    port,
+    host: str(env, 'HOST', '0.0.0.0'),
+    role: oneOf(env, 'APP_ROLE', ['all', 'api', 'worker'] as const, 'all'),
+    databaseUrl,
+    dbPoolSize: int(env, 'DB_POOL_SIZE', 10, 1, 200),
+    migrateOnStart: bool(env, 'MIGRATE_ON_START', true),
+    embeddedPg: {
+      dir: resolve(dataDir, 'postgres'),
+      port: int(env, 'EMBEDDED_PG_PORT', 54329, 1024, 65535),
+    },
+    jwt: jwtConfig(env, nodeEnv, dataDir),
+    logLevel: oneOf(env, 'LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const, 'info'),
+    logFile: env.LOG_FILE?.trim() || undefined,
+    publicBaseUrl: url(env, 'PUBLIC_BASE_URL', `http://localhost:${port}`),
+    bodyLimitBytes: int(env, 'BODY_LIMIT_BYTES', 1024 * 1024, 1024, 64 * 1024 * 1024),
+    shutdownTimeoutMs: int(env, 'SHUTDOWN_TIMEOUT_MS', 10_000, 1000, 120_000),
+    jobs: {
+      pollingIntervalSeconds: int(env, 'JOBS_POLL_SECONDS', 1, 1, 60),
+    },
+  };
+}
+
+export const APP_CONFIG = Symbol('APP_CONFIG');

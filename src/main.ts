@@ -1,0 +1,84 @@
+import 'reflect-metadata';
+import { existsSync } from 'node:fs';
+import { createApp } from './app.factory';
+import { AppConfig, ConfigError, parseAppConfig } from './config/app-config';
+import { EmbeddedPostgres } from './database/embedded-postgres';
+import { runMigrations } from './database/migrate';
+import { PrismaService } from './database/prisma.service';
+import { seed } from './database/seed';
+
+function log(message: string, extra: Record<string, unknown> = {}): void {
+  process.stdout.write(`${JSON.stringify({ level: 30, time: Date.now(), context: 'Bootstrap', msg: message, ...extra })}\n`);
+}
+
+function loadConfig(): AppConfig {
+  if (existsSync('.env')) process.loadEnvFile('.env');
+  try {
+    return parseAppConfig(process.env);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`Configuration error: ${err.message}\n`);
+      process.exit(1);
+    }
+    throw err;
+  }
+}
+
+async function main(): Promise<void> {
+  const config = loadConfig();
+  let embedded: EmbeddedPostgres | undefined;
+  if (!config.databaseUrl) {
+    embedded = new EmbeddedPostgres({ dataDir: config.embeddedPg.dir, port: config.embeddedPg.port, database: 'integration_hub' });
+    await embedded.start();
+    process.env.DATABASE_URL = embedded.url;
+    log('embedded PostgreSQL started', { dataDir: config.embeddedPg.dir, port: config.embeddedPg.port });
+  }
+  const stopDatabase = async (): Promise<void> => embedded?.stop();
+  try {
+    if (config.migrateOnStart || embedded) log(await runMigrations(process.env.DATABASE_URL ?? ''));
+    const app = await createApp();
+    if (config.migrateOnStart || embedded) {
+      const seeded = await seed(app.get(PrismaService), config);
+      if (seeded.length) log('seeded', { seeded });
+    }
+
+    let stopping = false;
+    const shutdown = (signal: NodeJS.Signals): void => {
+      if (stopping) return;
+      stopping = true;
+      log('shutting down', { signal });
+      const force = setTimeout(() => {
+        log('shutdown timed out; forcing exit');
+        void stopDatabase().finally(() => process.exit(1));
+      }, config.shutdownTimeoutMs);
+      force.unref();
+      void app
+        .close()
+        .then(stopDatabase)
+        .then(
+          () => process.exit(0),
+          (err: unknown) => {
+            process.stderr.write(`shutdown failed: ${String(err)}\n`);
+            void stopDatabase().finally(() => process.exit(1));
+          },
+        );
+    };
+    process.on('SIGINT', shutdown);
+    process.on('SIGTERM', shutdown);
+
+    if (config.role === 'worker') {
+      log('worker started', { role: config.role });
+    } else {
+      await app.listen({ port: config.port, host: config.host });
+      log('listening', { url: `http://${config.host}:${config.port}/api`, role: config.role, docs: `/api/docs` });
+    }
+  } catch (err) {
+    await stopDatabase();
+    throw err;
+  }
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`Startup failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  process.exit(1);
+});

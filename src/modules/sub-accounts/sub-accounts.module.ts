@@ -1,0 +1,13 @@
+import { Module } from '@nestjs/common';
+import { AuditModule } from '../audit/audit.module';
+import { SubAccountsController } from './sub-accounts.controller';
+import { SubAccountsRepository } from './sub-accounts.repository';
+import { SubAccountsService } from './sub-accounts.service';
+
+@Module({
+  imports: [AuditModule],
+  controllers: [SubAccountsController],
+  providers: [SubAccountsService, SubAccountsRepository],
+  exports: [SubAccountsRepository],
+})
+export class SubAccountsModule {}

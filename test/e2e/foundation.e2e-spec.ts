@@ -1,0 +1,160 @@
+import { sign } from 'jsonwebtoken';
+import { createTestApp, TEST_JWT_SECRET, TestApp } from '../support/test-app';
+
+describe('foundation (HTTP contract)', () => {
+  let t: TestApp;
+
+  beforeAll(async () => {
+    t = await createTestApp();
+  });
+  afterAll(async () => {
+    await t.close();
+  });
+
+  describe('GET /api/me', () => {
+    it('answers the caller claims for a valid token', async () => {
+      const res = await t.http.get('/api/me').set('authorization', `Bearer ${t.token('ADMIN', [1, 2], 'alice')}`);
+      expect(res.status).toBe(200);
+      expect(res.body).toEqual({ sub: 'alice', role: 'ADMIN', subAccountIds: [1, 2] });
+    });
+
+    const unauthenticated: Array<[string, () => string | undefined]> = [
+      ['no token', () => undefined],
+      ['a malformed token', () => 'Bearer not-a-jwt'],
+      ['a bad signature', () => `Bearer ${sign({ sub: 'x', role: 'ADMIN', subAccountIds: [1] }, 'another-secret-another-secret-another', { expiresIn: 60 })}`],
+      ['an expired token', () => `Bearer ${sign({ sub: 'x', role: 'ADMIN', subAccountIds: [1], exp: Math.floor(Date.now() / 1000) - 10 }, TEST_JWT_SECRET)}`],
+      ['a token without exp', () => `Bearer ${sign({ sub: 'x', role: 'ADMIN', subAccountIds: [1] }, TEST_JWT_SECRET)}`],
+      ['an unknown role', () => `Bearer ${sign({ sub: 'x', role: 'ROOT', subAccountIds: [1] }, TEST_JWT_SECRET, { expiresIn: 60 })}`],
+      ['non-integer sub-account ids', () => `Bearer ${sign({ sub: 'x', role: 'ADMIN', subAccountIds: ['1'] }, TEST_JWT_SECRET, { expiresIn: 60 })}`],
+      ['the none algorithm', () => `Bearer ${sign({ sub: 'x', role: 'SUPER_ADMIN', subAccountIds: [] }, '', { algorithm: 'none', expiresIn: 60 })}`],
+    ];
+    it.each(unauthenticated)('answers 401 UNAUTHENTICATED for %s', async (_case, header) => {
+      const req = t.http.get('/api/me');
+      const value = header();
+      if (value) void req.set('authorization', value);
+      const res = await req;
+      expect(res.status).toBe(401);
+      expect(res.body).toEqual({ statusCode: 401, code: 'UNAUTHENTICATED', message: expect.any(String) });
+    });
+  });
+
+  describe('errors', () => {
+    const admin = (): string => `Bearer ${t.token('SUPER_ADMIN')}`;
+
+    it('rejects an unknown field with 400 VALIDATION_FAILED naming it', async () => {
+      const res = await t.http.post('/api/sub-accounts').set('authorization', admin()).send({ name: 'A', plan: 'gold' });
+      expect(res.status).toBe(400);
+      expect(res.body.code).toBe('VALIDATION_FAILED');
+      expect(res.body.message).toContain('plan');
+      expect(res.body.details).toEqual(expect.arrayContaining([expect.objectContaining({ field: 'plan' })]));
+    });
+
+    it('reports every invalid field', async () => {
+      const res = await t.http.post('/api/sub-accounts').set('authorization', admin()).send({ name: '', tier: 'GOLD', defaultRegion: 'usa' });
+      expect(res.status).toBe(400);
+      expect(res.body.details.map((d: { field: string }) => d.field).sort()).toEqual(['defaultRegion', 'name', 'tier']);
+    });
+
+    it('answers unknown routes 404 NOT_FOUND', async () => {
+      const res = await t.http.get('/api/does-not-exist');
+      expect(res.status).toBe(404);
+      expect(res.body).toEqual({ statusCode: 404, code: 'NOT_FOUND', message: expect.any(String) });
+    });
+
+    it('answers malformed JSON 400 in the error shape', async () => {
+      const res = await t.http.post('/api/sub-accounts').set('authorization', admin()).set('content-type', 'application/json').send('{"name":');
+      expect(res.status).toBe(400);
+      expect(res.body.code).toBe('VALIDATION_FAILED');
+    });
+
+    it('answers a wrong content type 415 UNSUPPORTED_MEDIA_TYPE', async () => {
+      for (const type of ['text/plain', 'application/x-www-form-urlencoded', 'application/xml']) {
+        const res = await t.http.post('/api/sub-accounts').set('authorization', admin()).set('content-type', type).send('name=x');
+        expect(res.status).toBe(415);
+        expect(res.body.code).toBe('UNSUPPORTED_MEDIA_TYPE');
+      }
+    });
+
+    it('answers an oversized body 413 PAYLOAD_TOO_LARGE', async () => {
+      const res = await t.http
+        .post('/api/sub-accounts')
+        .set('authorization', admin())
+        .set('content-type', 'application/json')
+        .send(JSON.stringify({ name: 'x'.repeat(1024 * 1024 + 10) }));
+      expect(res.status).toBe(413);
+      expect(res.body.code).toBe('PAYLOAD_TOO_LARGE');
+    });
+
+    it('echoes a sane X-Request-Id and logs it', async () => {
+      const res = await t.http.get('/api/health').set('x-request-id', 'trace-abc-123');
+      expect(res.headers['x-request-id']).toBe('trace-abc-123');
+      const generated = await t.http.get('/api/health').set('x-request-id', 'bad id with spaces');
+      expect(generated.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
+      expect(t.logs()).toContain('"id":"trace-abc-123"');
+    });
+
+    it('never logs authorization headers or secret-looking fields', async () => {
+      const token = t.token('SUPER_ADMIN');
+      await t.http.post('/api/sub-accounts').set('authorization', `Bearer ${token}`).send({ name: 'Logged', apiKey: 'sk_live_supersecret' });
+      const logs = t.logs();
+      expect(logs).not.toContain(token);
+      expect(logs).not.toContain('sk_live_supersecret');
+    });
+  });
+
+  describe('sub-accounts', () => {
+    it('lets a super-admin create and update, and scopes the list to the caller', async () => {
+      const su = `Bearer ${t.token('SUPER_ADMIN')}`;
+      const a = await t.http.post('/api/sub-accounts').set('authorization', su).send({ name: 'Alpha', tier: 'PRO', defaultRegion: 'GB' });
+      expect(a.status).toBe(201);
+      expect(a.body).toEqual(expect.objectContaining({ id: expect.any(Number), name: 'Alpha', tier: 'PRO', defaultRegion: 'GB' }));
+      const b = await t.http.post('/api/sub-accounts').set('authorization', su).send({ name: 'Beta' });
+      expect(b.body).toEqual(expect.objectContaining({ tier: 'STARTER', defaultRegion: 'US' }));
+
+      const patched = await t.http.patch(`/api/sub-accounts/${a.body.id}`).set('authorization', su).send({ tier: 'MAX' });
+      expect(patched.status).toBe(200);
+      expect(patched.body.tier).toBe('MAX');
+
+      const mine = await t.http.get('/api/sub-accounts').set('authorization', `Bearer ${t.token('ADMIN', [b.body.id])}`);
+      expect(mine.body.map((s: { id: number }) => s.id)).toEqual([b.body.id]);
+      const all = await t.http.get('/api/sub-accounts').set('authorization', su);
+      expect(all.body.length).toBeGreaterThanOrEqual(2);
+
+      const audit = await t.sql.query('SELECT action, actor_role, entity_id FROM audit_logs WHERE entity_id = $1 ORDER BY id', [String(a.body.id)]);
+      expect(audit.rows.map((r: { action: string }) => r.action)).toEqual(['sub-account.create', 'sub-account.update']);
+    });
+
+    it('forbids non-super-admins from writing sub-accounts', async () => {
+      const res = await t.http.post('/api/sub-accounts').set('authorization', `Bearer ${t.token('ADMIN', [1])}`).send({ name: 'Nope' });
+      expect(res.status).toBe(403);
+      expect(res.body.code).toBe('FORBIDDEN');
+    });
+
+    it('answers 404 for a sub-account that does not exist and 400 for a garbage id', async () => {
+      const su = `Bearer ${t.token('SUPER_ADMIN')}`;
+      expect((await t.http.patch('/api/sub-accounts/999999').set('authorization', su).send({ name: 'x' })).status).toBe(404);
+      expect((await t.http.patch('/api/sub-accounts/99999999999').set('authorization', su).send({ name: 'x' })).status).toBe(404);
+      expect((await t.http.patch('/api/sub-accounts/abc').set('authorization', su).send({ name: 'x' })).status).toBe(400);
+    });
+  });
+
+  describe('health and documentation', () => {
+    it('answers liveness and readiness', async () => {
+      expect((await t.http.get('/api/health')).body).toEqual({ status: 'ok' });
+      const ready = await t.http.get('/api/health/ready');
+      expect(ready.status).toBe(200);
+      expect(ready.body.details).toEqual({ database: { status: 'up' }, queue: { status: 'up' } });
+    });
+
+    it('serves an OpenAPI 3 document listing every route, with bearer auth', async () => {
+      const res = await t.http.get('/api/docs-json');
+      expect(res.status).toBe(200);
+      expect(res.body.openapi).toMatch(/^3\./);
+      expect(res.body.components.securitySchemes.bearer).toEqual(expect.objectContaining({ type: 'http', scheme: 'bearer' }));
+      expect(Object.keys(res.body.paths)).toEqual(
+        expect.arrayContaining(['/api/health', '/api/health/ready', '/api/me', '/api/sub-accounts', '/api/sub-accounts/{id}']),
+      );
+      expect((await t.http.get('/api/docs')).status).toBe(200);
+    });
+  });
+});

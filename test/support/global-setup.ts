@@ -1,0 +1,56 @@
+import { mkdtempSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Client } from 'pg';
+import PgBoss from 'pg-boss';
+import { EmbeddedPostgres } from '../../src/database/embedded-postgres';
+import { runMigrations } from '../../src/database/migrate';
+
+declare global {
+  var __EMBEDDED_PG__: EmbeddedPostgres | undefined;
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+export function withDatabase(url: string, name: string): string {
+  const u = new URL(url);
+  u.pathname = `/${name}`;
+  return u.toString();
+}
+
+/**
+ * Once per test run: a server (DATABASE_URL, or an embedded PostgreSQL in a temp dir), and a
+ * migrated template database with the job-queue schema installed. Each test file then clones it.
+ */
+export default async function globalSetup(): Promise<void> {
+  let serverUrl = process.env.DATABASE_URL;
+  if (!serverUrl) {
+    const embedded = new EmbeddedPostgres({ dataDir: join(mkdtempSync(join(tmpdir(), 'hub-test-pg-')), 'data'), port: await freePort() });
+    await embedded.start();
+    globalThis.__EMBEDDED_PG__ = embedded;
+    serverUrl = embedded.url;
+  }
+  const template = `hub_test_tpl_${process.pid}_${Date.now()}`;
+  const admin = new Client({ connectionString: withDatabase(serverUrl, 'postgres') });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE "${template}"`);
+  await admin.end();
+  const templateUrl = withDatabase(serverUrl, template);
+  await runMigrations(templateUrl);
+  const boss = new PgBoss({ connectionString: templateUrl, supervise: false, schedule: false });
+  await boss.start();
+  await boss.stop({ graceful: false, wait: true });
+  process.env.TEST_SERVER_URL = serverUrl;
+  process.env.TEST_TEMPLATE_DB = template;
+}
