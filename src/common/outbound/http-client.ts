@@ -1,0 +1,57 @@
+/** The one outbound HTTP client contract shared by every provider handler. */
+
+export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+
+export interface OutboundRequest {
+  method: HttpMethod;
+  /** Absolute URL (the handler joins the configured provider base URL and a path). */
+  url: string;
+  query?: Record<string, string | number | boolean | undefined>;
+  headers?: Record<string, string>;
+  /** Serialized as JSON when present. */
+  body?: unknown;
+  timeoutMs?: number;
+  /** Retries on 429/5xx/network errors (default true; false for non-idempotent calls that must not repeat). */
+  retry?: boolean;
+}
+
+export interface OutboundResponse {
+  status: number;
+  headers: Record<string, string>;
+  /** Parsed JSON when the response is JSON, otherwise the text. */
+  body: unknown;
+}
+
+export type OutboundErrorKind =
+  | 'auth' // 401/403: credentials are wrong or revoked; never retried
+  | 'rate_limited' // 429 after retries
+  | 'server' // 5xx after retries
+  | 'client' // other 4xx
+  | 'network' // connection refused/reset, DNS
+  | 'timeout'
+  | 'circuit_open'; // the provider failed every recent call; not called at all
+
+export class OutboundError extends Error {
+  constructor(
+    readonly kind: OutboundErrorKind,
+    message: string,
+    readonly status?: number,
+    readonly body?: unknown,
+    readonly retryAfterMs?: number,
+  ) {
+    super(message);
+    this.name = 'OutboundError';
+  }
+
+  /** Worth trying again later (the job/queue level decides when). */
+  get transient(): boolean {
+    return this.kind !== 'auth' && this.kind !== 'client';
+  }
+}
+
+/** Non-2xx answers become OutboundError; 2xx answers are returned. */
+export interface OutboundHttpClient {
+  request(req: OutboundRequest): Promise<OutboundResponse>;
+  /** Rate-limit state as last seen (for the integration's health). */
+  rateLimit(): { remaining: number | null; resetAt: string | null };
+}

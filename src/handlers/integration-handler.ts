@@ -1,0 +1,115 @@
+import type { OutboundHttpClient } from '../common/outbound/http-client';
+import type { Capability, ConfigProblem, JsonSchemaObject, SyncPage, TestResult, WebhookOutcome } from './handler-types';
+
+/** A decrypted, schema-validated integration config. Handlers narrow what they read (see shared/json.ts). */
+export type IntegrationConfig = Readonly<Record<string, unknown>>;
+
+/** Base URLs of the providers' APIs, from the environment so tests can point them at local fakes. */
+export interface ProviderUrls {
+  metaGraph: string;
+  ghl: string;
+  linkedin: string;
+  googleAnalytics: string;
+}
+
+export interface HandlerLogger {
+  info(obj: Record<string, unknown>, msg: string): void;
+  warn(obj: Record<string, unknown>, msg: string): void;
+  error(obj: Record<string, unknown>, msg: string): void;
+}
+
+/** Everything a handler may use for one integration. */
+export interface HandlerContext {
+  integrationId: number;
+  subAccountId: number;
+  config: IntegrationConfig;
+  /** Rate-limited for this integration; retries 429/5xx honouring Retry-After. */
+  http: OutboundHttpClient;
+  urls: ProviderUrls;
+  logger: HandlerLogger;
+  now(): Date;
+}
+
+/** One inbound webhook delivery, exactly as received. */
+export interface WebhookRequest {
+  rawBody: Buffer;
+  /** Header names lower-cased. */
+  headers: Readonly<Record<string, string | undefined>>;
+  receivedAt: Date;
+}
+
+/** What verification may use: the integration's config and its webhook secrets (current first, then the previous one during a rotation's grace period). */
+export interface VerificationKeys {
+  config: IntegrationConfig;
+  webhookSecrets: readonly string[];
+}
+
+export type VerifyResult = { ok: true } | { ok: false; reason: string };
+
+/** One event to store from a delivery: the slice of the payload it is about and its provider id. */
+export interface ExtractedEvent {
+  /** The provider's id for this event (Meta leadgen id, WhatsApp message id …); null when it has none. */
+  externalId: string | null;
+  eventType: string;
+  payload: unknown;
+}
+
+export interface HandshakeResponse {
+  contentType: 'text/plain' | 'application/json';
+  body: string;
+}
+
+export interface WebhookSpec {
+  /**
+   * provider: one app-level URL routed by a key in the payload; integration: a URL per integration
+   * (by its public webhook id); both: either.
+   */
+  routing: 'provider' | 'integration' | 'both';
+  /** Provider-level routing: the routing keys a parsed payload carries (Meta page ids …). */
+  routingKeys?(payload: unknown): string[];
+  /** The routing key an integration answers to, from its config (Meta: pageId …). */
+  routingKeyOf?(config: IntegrationConfig): string | undefined;
+  /** The part of a provider-level delivery that belongs to one routing key (deliveries may mix several). */
+  selectForRoutingKey?(payload: unknown, key: string): unknown;
+  /** Checks the delivery's signature over the exact raw bytes, in constant time. */
+  verify(req: WebhookRequest, keys: VerificationKeys): VerifyResult;
+  /** The events in a verified delivery (one per Meta change, WhatsApp message/status …). */
+  extractEvents(payload: unknown, req: WebhookRequest): ExtractedEvent[];
+  /** A subscription handshake (GET) answered for an integration's config, or null if it does not match. */
+  handshake?(query: Readonly<Record<string, string | undefined>>, config: IntegrationConfig): HandshakeResponse | null;
+}
+
+/** An event as the pipeline stored it. */
+export interface StoredEvent {
+  id: string;
+  eventType: string;
+  externalId: string | null;
+  payload: unknown;
+  receivedAt: Date;
+}
+
+/** One class per provider (DESIGN.md "The handler contract"). */
+export interface IntegrationHandler {
+  readonly key: string;
+  readonly displayName: string;
+  /** Template category this handler's standard template uses (lead-ads, crm, messaging, ads, analytics, webhook). */
+  readonly category: string;
+  readonly capabilities: readonly Capability[];
+  readonly defaultConfigSchema: JsonSchemaObject;
+  /** Default outbound budget per integration, requests per minute. */
+  readonly defaultRateLimitPerMinute: number;
+  /** Checks JSON Schema cannot express; empty when the config is fine. */
+  validateConfig?(config: IntegrationConfig): ConfigProblem[];
+  testConnection(ctx: HandlerContext): Promise<TestResult>;
+  readonly webhook?: WebhookSpec;
+  processWebhook?(event: StoredEvent, ctx: HandlerContext): Promise<WebhookOutcome>;
+  syncData?(ctx: HandlerContext, cursor: string | null): Promise<SyncPage>;
+}
+
+/** Thrown by a handler when a stored event can never succeed (bad payload, 4xx other than rate limiting). */
+export class PermanentEventError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'PermanentEventError';
+  }
+}
