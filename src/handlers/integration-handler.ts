@@ -98,6 +98,8 @@ export interface IntegrationHandler {
   readonly defaultConfigSchema: JsonSchemaObject;
   /** Default outbound budget per integration, requests per minute. */
   readonly defaultRateLimitPerMinute: number;
+  /** A provider window other than a minute (GoHighLevel: 100 per 10 s); used unless the template overrides. */
+  readonly rateLimit?: { limit: number; windowMs: number };
   /** Checks JSON Schema cannot express; empty when the config is fine. */
   validateConfig?(config: IntegrationConfig): ConfigProblem[];
   testConnection(ctx: HandlerContext): Promise<TestResult>;

@@ -1,0 +1,65 @@
+import type { AdCostInput } from '../handler-types';
+import { asArray, asId, asNumber, asRecords, asString, isRecord } from '../shared/json';
+
+export const INSIGHTS_FIELDS = 'campaign_id,campaign_name,adset_id,adset_name,ad_id,ad_name,spend,impressions,clicks,actions,account_currency,date_start';
+
+// The same lead can be reported under several action types at once (the on-Facebook form lead
+// as `lead` and as `onsite_conversion.lead_grouped`, a pixel lead as `offsite_conversion.fb_pixel_lead`
+// and again under `lead`), so adding them up would count one person two or three times. The largest
+// of them is the best count Meta gives without double counting.
+const LEAD_ACTION_TYPES = new Set(['lead', 'onsite_conversion.lead_grouped', 'offsite_conversion.fb_pixel_lead']);
+
+function leadsOf(actions: unknown): number {
+  let leads = 0;
+  for (const action of asRecords(actions)) {
+    const type = asString(action.action_type);
+    const value = asNumber(action.value);
+    if (type && LEAD_ACTION_TYPES.has(type) && value !== undefined) leads = Math.max(leads, Math.trunc(value));
+  }
+  return leads;
+}
+
+function count(value: unknown): number {
+  const n = asNumber(value);
+  return n === undefined ? 0 : Math.trunc(n);
+}
+
+/** One insights row (level=ad, one day) → the ad's cost for that day; undefined when unusable. */
+export function costFromInsightsRow(row: unknown): AdCostInput | undefined {
+  if (!isRecord(row)) return undefined;
+  const campaignId = asId(row.campaign_id);
+  const day = asString(row.date_start);
+  if (!campaignId || !day || !/^\d{4}-\d{2}-\d{2}$/.test(day)) return undefined;
+  const cost: AdCostInput = {
+    platform: 'facebook-ads',
+    day,
+    level: 'ad',
+    campaignId,
+    spend: asNumber(row.spend) ?? 0,
+    impressions: count(row.impressions),
+    clicks: count(row.clicks),
+    leads: leadsOf(row.actions),
+  };
+  const adSetId = asId(row.adset_id);
+  const adId = asId(row.ad_id);
+  const name = asString(row.ad_name);
+  const currency = asString(row.account_currency);
+  return { ...cost, ...(adSetId ? { adSetId } : {}), ...(adId ? { adId } : {}), ...(name ? { name } : {}), ...(currency ? { currency } : {}) };
+}
+
+/** The rows of an insights page. */
+export function rowsOf(body: unknown): unknown[] {
+  return isRecord(body) ? asArray(body.data) : [];
+}
+
+/** The Graph cursor of the next page, only when Graph says there is one (`paging.next`). */
+export function nextAfter(body: unknown): string | undefined {
+  if (!isRecord(body) || !isRecord(body.paging) || body.paging.next === undefined) return undefined;
+  return isRecord(body.paging.cursors) ? asString(body.paging.cursors.after) : undefined;
+}
+
+/** The Graph error envelope `{error:{message, code}}` of a failed call. */
+export function graphErrorOf(body: unknown): { message?: string; code?: number } | undefined {
+  if (!isRecord(body) || !isRecord(body.error)) return undefined;
+  return { message: asString(body.error.message), code: asNumber(body.error.code) };
+}

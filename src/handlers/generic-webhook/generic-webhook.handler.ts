@@ -1,0 +1,228 @@
+import { Injectable } from '@nestjs/common';
+import type { ConfigProblem, JsonSchemaObject, LeadInput, TestResult, WebhookOutcome } from '../handler-types';
+import {
+  ExtractedEvent,
+  HandlerContext,
+  IntegrationConfig,
+  IntegrationHandler,
+  PermanentEventError,
+  StoredEvent,
+  VerificationKeys,
+  VerifyResult,
+  WebhookRequest,
+  WebhookSpec,
+} from '../integration-handler';
+// parseJsonLossless belongs in shared/json.ts; it lives with the Google handler until it moves
+import { parseJsonLossless } from '../google-ads-lead-forms/lossless-json';
+import { asArray, asId, isRecord, jsonPointer } from '../shared/json';
+import { header, hmacSha256Hex, safeEqualHex } from '../shared/signature';
+import {
+  DEFAULT_EVENT_ID_HEADER,
+  DEFAULT_SIGNATURE_HEADER,
+  DEFAULT_TIMESTAMP_HEADER,
+  DEFAULT_TOLERANCE_SECONDS,
+  GenericWebhookConfig,
+  genericConfigProblems,
+  HEADER_NAME_PATTERN,
+  LEAD_TEXT_FIELDS,
+  MAPPABLE_FIELDS,
+  MappableField,
+  MAX_TOLERANCE_SECONDS,
+  MIN_TOLERANCE_SECONDS,
+  readGenericConfig,
+  SOURCE_TEXT_FIELDS,
+} from './generic-webhook.config';
+
+const FIELD_TITLES: Readonly<Record<MappableField, string>> = {
+  fullName: 'Full name',
+  firstName: 'First name',
+  lastName: 'Last name',
+  email: 'Email',
+  phone: 'Phone',
+  company: 'Company',
+  jobTitle: 'Job title',
+  city: 'City',
+  region: 'Region / state',
+  postalCode: 'Postal code',
+  country: 'Country',
+  tags: 'Tags (an array, or a comma-separated string)',
+  campaignId: 'Campaign id',
+  campaignName: 'Campaign name',
+  adId: 'Ad id',
+  formId: 'Form id',
+  formName: 'Form name',
+};
+const MAX_EVENT_TYPE_LENGTH = 100;
+
+/**
+ * The event id lives where the integration's config says, so extractEvents needs the config; the
+ * shared contract does not pass it yet (see the report), hence the optional third argument.
+ */
+export type ConfigAwareWebhookSpec = WebhookSpec & {
+  extractEvents(payload: unknown, req: WebhookRequest, config?: IntegrationConfig): ExtractedEvent[];
+};
+
+const pointerSchema = (title: string, description: string) => ({ type: 'string', title, description, pattern: '^(/.*)?$', maxLength: 1000 });
+const headerSchema = (title: string, description: string, fallback: string) => ({ type: 'string', title, description: `${description} Default: ${fallback}.`, pattern: HEADER_NAME_PATTERN, maxLength: 100 });
+
+/**
+ * Any sender that signs its deliveries the hub's way: header `sha256=<hex HMAC-SHA256(timestamp +
+ * "." + raw body)>` under the integration's webhook secret, plus a Unix-seconds timestamp header
+ * that bounds replays. What the payload means is configuration only: JSON Pointers per lead field.
+ */
+@Injectable()
+export class GenericWebhookHandler implements IntegrationHandler {
+  readonly key = 'generic-webhook';
+  readonly displayName = 'Generic signed webhook';
+  readonly category = 'webhook';
+  readonly capabilities = ['webhook'] as const;
+  readonly defaultRateLimitPerMinute = 60;
+
+  readonly defaultConfigSchema: JsonSchemaObject = {
+    type: 'object',
+    title: 'Generic signed webhook',
+    description: 'Turns signed JSON deliveries from any sender into leads, by JSON Pointers (RFC 6901) into the payload.',
+    properties: {
+      mapping: {
+        type: 'object',
+        title: 'Field mapping',
+        description: 'Lead field → JSON Pointer of its value in the payload, e.g. { "email": "/contact/email" }. Numbers are taken as text.',
+        properties: Object.fromEntries(MAPPABLE_FIELDS.map((field) => [field, pointerSchema(FIELD_TITLES[field], `Where the payload holds the lead's ${FIELD_TITLES[field].toLowerCase()}.`)])),
+        additionalProperties: false,
+      },
+      externalIdPointer: pointerSchema('Submission id pointer', 'Where the payload holds the sender\'s id for the submission; leads are deduplicated on it.'),
+      customAnswersPointer: pointerSchema('Extra answers pointer', 'Optional: an object in the payload whose entries are kept as the lead\'s other answers.'),
+      eventTypePointer: pointerSchema('Event type pointer', 'Optional: where the payload names its event type; "lead" otherwise.'),
+      signatureHeader: headerSchema('Signature header', 'Header carrying sha256=<hex HMAC-SHA256 of timestamp + "." + body>.', DEFAULT_SIGNATURE_HEADER),
+      timestampHeader: headerSchema('Timestamp header', 'Header carrying the signing time in Unix seconds.', DEFAULT_TIMESTAMP_HEADER),
+      eventIdHeader: headerSchema('Event id header', 'Header carrying the sender\'s delivery id, used to drop redeliveries.', DEFAULT_EVENT_ID_HEADER),
+      toleranceSeconds: {
+        type: 'integer',
+        title: 'Timestamp tolerance (seconds)',
+        description: `How far the timestamp may be from the time of receipt, either way. Default: ${DEFAULT_TOLERANCE_SECONDS}.`,
+        minimum: MIN_TOLERANCE_SECONDS,
+        maximum: MAX_TOLERANCE_SECONDS,
+      },
+    },
+    required: ['mapping', 'externalIdPointer'],
+    additionalProperties: false,
+  };
+
+  readonly webhook: ConfigAwareWebhookSpec = {
+    routing: 'integration',
+    verify: (req, keys) => this.verify(req, keys),
+    extractEvents: (payload: unknown, req: WebhookRequest, config?: IntegrationConfig) => this.extractEvents(payload, req, config),
+  };
+
+  validateConfig(config: IntegrationConfig): ConfigProblem[] {
+    return genericConfigProblems(config);
+  }
+
+  async testConnection(): Promise<TestResult> {
+    return { success: true, message: 'Generic webhooks are verified by signature on delivery' };
+  }
+
+  async processWebhook(event: StoredEvent, ctx: HandlerContext): Promise<WebhookOutcome> {
+    return { leads: [leadFromPayload(event.payload, readGenericConfig(ctx.config))] };
+  }
+
+  private verify(req: WebhookRequest, keys: VerificationKeys): VerifyResult {
+    const config = readGenericConfig(keys.config);
+    const signature = header(req.headers, config.signatureHeader);
+    if (!signature) return { ok: false, reason: `missing ${config.signatureHeader} header` };
+    const timestamp = header(req.headers, config.timestampHeader)?.trim();
+    if (!timestamp) return { ok: false, reason: `missing ${config.timestampHeader} header` };
+    if (!/^\d{1,12}$/.test(timestamp)) return { ok: false, reason: `${config.timestampHeader} is not Unix seconds` };
+
+    // the timestamp is signed, so a captured delivery cannot be replayed outside the window
+    const skew = Number(timestamp) - req.receivedAt.getTime() / 1000;
+    if (skew < -config.toleranceSeconds) return { ok: false, reason: `timestamp is more than ${config.toleranceSeconds}s old` };
+    if (skew > config.toleranceSeconds) return { ok: false, reason: `timestamp is more than ${config.toleranceSeconds}s in the future` };
+
+    const hex = /^sha256=([0-9a-f]{64})$/i.exec(signature.trim())?.[1];
+    if (!hex) return { ok: false, reason: `${config.signatureHeader} is not sha256=<hex>` };
+    if (keys.webhookSecrets.length === 0) return { ok: false, reason: 'integration has no webhook secret' };
+    // every secret is tried (current, then previous during a rotation), so timing does not tell which matched
+    let matched = false;
+    for (const secret of keys.webhookSecrets) {
+      if (safeEqualHex(hex, hmacSha256Hex(secret, `${timestamp}.`, req.rawBody))) matched = true;
+    }
+    return matched ? { ok: true } : { ok: false, reason: 'signature does not match' };
+  }
+
+  /** Without the config (see ConfigAwareWebhookSpec) the default event id header is read, and no payload pointer. */
+  private extractEvents(payload: unknown, req: WebhookRequest, integrationConfig: IntegrationConfig = {}): ExtractedEvent[] {
+    const config = readGenericConfig(integrationConfig);
+    // re-parse the raw bytes so that integers beyond 2^53 keep their digits (as strings)
+    const body = parseLossless(req.rawBody) ?? payload;
+    const headerId = header(req.headers, config.eventIdHeader)?.trim();
+    const pointerId = config.externalIdPointer ? asId(jsonPointer(body, config.externalIdPointer)) : undefined;
+    const eventType = config.eventTypePointer ? asId(jsonPointer(body, config.eventTypePointer))?.slice(0, MAX_EVENT_TYPE_LENGTH) : undefined;
+    return [{ externalId: headerId || pointerId || null, eventType: eventType ?? 'lead', payload: body }];
+  }
+}
+
+function parseLossless(rawBody: Buffer): unknown {
+  try {
+    return parseJsonLossless(rawBody.toString('utf8'));
+  } catch {
+    return undefined;
+  }
+}
+
+/** Resolves every configured pointer; values are taken as text (numbers included), never as objects. */
+export function leadFromPayload(payload: unknown, config: GenericWebhookConfig): LeadInput {
+  const pointer = config.externalIdPointer;
+  const externalId = pointer ? asId(jsonPointer(payload, pointer)) : undefined;
+  if (!externalId) throw new PermanentEventError(`payload has no value at ${pointer ?? 'externalIdPointer (not configured)'}`);
+
+  const lead: LeadInput = { platform: 'generic', externalId, source: {} };
+  const textAt = (fieldPointer: string | undefined) => (fieldPointer === undefined ? undefined : asId(jsonPointer(payload, fieldPointer)));
+  for (const field of LEAD_TEXT_FIELDS) {
+    const text = textAt(config.mapping[field]);
+    if (text !== undefined) lead[field] = text;
+  }
+  for (const field of SOURCE_TEXT_FIELDS) {
+    const text = textAt(config.mapping[field]);
+    if (text !== undefined) lead.source[field] = text;
+  }
+  if (config.mapping.tags !== undefined) {
+    const tags = tagsOf(jsonPointer(payload, config.mapping.tags));
+    if (tags.length > 0) lead.tags = tags;
+  }
+
+  if (config.customAnswersPointer !== undefined) {
+    const answers = answersOf(jsonPointer(payload, config.customAnswersPointer));
+    if (Object.keys(answers).length > 0) lead.customAnswers = answers;
+  }
+  return lead;
+}
+
+/** An array of values, or "a, b, c"; trimmed, without empties or repeats. */
+function tagsOf(value: unknown): string[] {
+  const raw = typeof value === 'string' ? value.split(',') : asArray(value);
+  const tags = raw.map((tag) => asId(tag)).filter((tag): tag is string => tag !== undefined);
+  return [...new Set(tags)];
+}
+
+/** Scalars as text, lists of scalars joined, anything nested as its JSON. */
+function answersOf(value: unknown): Record<string, string> {
+  const answers: Record<string, string> = {};
+  if (!isRecord(value)) return answers;
+  for (const [key, entry] of Object.entries(value)) {
+    const text = answerText(entry);
+    // defineProperty: an answer named "__proto__" stays an ordinary key
+    if (text !== undefined) Object.defineProperty(answers, key, { value: text, enumerable: true, writable: true, configurable: true });
+  }
+  return answers;
+}
+
+function answerText(value: unknown): string | undefined {
+  if (typeof value === 'boolean') return String(value);
+  if (typeof value !== 'object' || value === null) return asId(value);
+  if (Array.isArray(value) && value.every((item) => typeof item !== 'object' || item === null)) {
+    const items = value.map((item) => answerText(item)).filter((item): item is string => item !== undefined);
+    return items.length > 0 ? items.join(', ') : undefined;
+  }
+  return JSON.stringify(value);
+}

@@ -1,0 +1,175 @@
+import { HttpMethod, OutboundError, OutboundHttpClient, OutboundRequest } from '../../common/outbound/http-client';
+import type { HandlerContext } from '../integration-handler';
+import { asArray, asId, asNumber, asRecords, asString, configString, isRecord, JsonRecord } from '../shared/json';
+
+/** GoHighLevel requires a `Version` header whose value depends on the endpoint group (NOTES.md §5). */
+export const GHL_VERSION = { contacts: '2021-07-28', locations: '2021-07-28', calendars: '2021-04-15' } as const;
+
+export interface GhlCalendar {
+  id: string;
+  name: string;
+  description?: string;
+  calendarType?: string;
+  groupId?: string;
+  isActive?: boolean;
+}
+
+export interface GhlDaySlots {
+  date: string; // YYYY-MM-DD
+  slots: string[];
+}
+
+export interface GhlBlockedSlot {
+  id: string;
+  calendarId?: string;
+  title?: string;
+  startTime?: string;
+  endTime?: string;
+}
+
+/** Fields sent to POST /contacts/upsert (a subset of the spec's UpsertContactDto). */
+export interface GhlContactInput {
+  firstName?: string;
+  lastName?: string;
+  name?: string;
+  email?: string;
+  phone?: string;
+  companyName?: string;
+  tags?: string[];
+  source?: string;
+}
+
+export interface GhlSearchPage {
+  contacts: JsonRecord[];
+  total?: number;
+  /** Page-based pagination (`meta.nextPage`), when the answer carries it. */
+  nextPage?: number;
+}
+
+export type GhlSearchPosition = { searchAfter: unknown[] } | { page: number } | null;
+
+/**
+ * GoHighLevel API v2 for one location, built per call from the integration's config. Calls go
+ * through the integration's shared client (rate limit, retries); OutboundError propagates.
+ */
+export class GhlApi {
+  constructor(
+    private readonly http: OutboundHttpClient,
+    private readonly baseUrl: string,
+    private readonly token: string,
+    readonly locationId: string,
+  ) {}
+
+  static fromContext(ctx: HandlerContext): GhlApi {
+    return new GhlApi(ctx.http, ctx.urls.ghl.replace(/\/+$/, ''), configString(ctx.config, 'privateIntegrationToken'), configString(ctx.config, 'locationId'));
+  }
+
+  async getLocation(): Promise<{ id: string; name?: string }> {
+    const body = await this.call('GET', `/locations/${encodeURIComponent(this.locationId)}`, GHL_VERSION.locations);
+    const location = isRecord(body) && isRecord(body.location) ? body.location : {};
+    return { id: asId(location.id) ?? this.locationId, name: asString(location.name) };
+  }
+
+  /** POST /contacts/search, oldest change first so a run that stops early resumes where it was. */
+  async searchContacts(pageLimit: number, position: GhlSearchPosition): Promise<GhlSearchPage> {
+    const body = await this.call('POST', '/contacts/search', GHL_VERSION.contacts, {
+      body: {
+        locationId: this.locationId,
+        pageLimit,
+        ...(position && 'searchAfter' in position ? { searchAfter: position.searchAfter } : {}),
+        ...(position && 'page' in position ? { page: position.page } : {}),
+        sort: [{ field: 'dateUpdated', direction: 'asc' }],
+      },
+    });
+    const record = isRecord(body) ? body : {};
+    const meta = isRecord(record.meta) ? record.meta : {};
+    return { contacts: asRecords(record.contacts), total: asNumber(record.total), nextPage: asNumber(meta.nextPage) };
+  }
+
+  async listCalendars(): Promise<GhlCalendar[]> {
+    const body = await this.call('GET', '/calendars/', GHL_VERSION.calendars, { query: { locationId: this.locationId } });
+    const calendars: GhlCalendar[] = [];
+    for (const c of asRecords(isRecord(body) ? body.calendars : undefined)) {
+      const id = asId(c.id);
+      if (id === undefined) continue;
+      calendars.push(
+        dropUndefined({
+          id,
+          name: asString(c.name) ?? id,
+          description: asString(c.description),
+          calendarType: asString(c.calendarType),
+          groupId: asId(c.groupId),
+          isActive: typeof c.isActive === 'boolean' ? c.isActive : undefined,
+        }),
+      );
+    }
+    return calendars;
+  }
+
+  /** The answer is keyed by day (`{"2024-10-28": {"slots": [...]}, "traceId": ...}`); days come back sorted. */
+  async freeSlots(calendarId: string, startMs: number, endMs: number, timezone?: string): Promise<GhlDaySlots[]> {
+    const body = await this.call('GET', `/calendars/${encodeURIComponent(calendarId)}/free-slots`, GHL_VERSION.calendars, {
+      query: { startDate: startMs, endDate: endMs, timezone },
+    });
+    const days: GhlDaySlots[] = [];
+    for (const [date, value] of Object.entries(isRecord(body) ? body : {})) {
+      if (!/^\d{4}-\d{2}-\d{2}$/.test(date) || !isRecord(value)) continue;
+      const slots = asArray(value.slots).filter((s): s is string => typeof s === 'string');
+      days.push({ date, slots });
+    }
+    return days.sort((a, b) => a.date.localeCompare(b.date));
+  }
+
+  /** Not retried: a repeated POST could block the slot twice. */
+  async blockSlot(calendarId: string, slot: { startTime: string; endTime: string; title: string }): Promise<GhlBlockedSlot> {
+    const path = '/calendars/events/block-slots';
+    const body = await this.call('POST', path, GHL_VERSION.calendars, {
+      body: { locationId: this.locationId, calendarId, startTime: slot.startTime, endTime: slot.endTime, title: slot.title },
+      retry: false,
+    });
+    const record = isRecord(body) ? body : {};
+    const id = asId(record.id);
+    if (id === undefined) throw malformed('POST', path, body);
+    return dropUndefined({
+      id,
+      calendarId: asId(record.calendarId),
+      title: asString(record.title),
+      startTime: asString(record.startTime),
+      endTime: asString(record.endTime),
+    });
+  }
+
+  /** Follows the location's "Allow Duplicate Contact" setting; `new` tells a create from an update. */
+  async upsertContact(contact: GhlContactInput): Promise<{ contactId: string; created: boolean }> {
+    const path = '/contacts/upsert';
+    const body = await this.call('POST', path, GHL_VERSION.contacts, { body: dropUndefined({ locationId: this.locationId, ...contact }) });
+    const record = isRecord(body) ? body : {};
+    const contactId = isRecord(record.contact) ? asId(record.contact.id) : undefined;
+    if (contactId === undefined) throw malformed('POST', path, body);
+    return { contactId, created: record.new === true };
+  }
+
+  private async call(
+    method: HttpMethod,
+    path: string,
+    version: string,
+    extra: Pick<OutboundRequest, 'query' | 'body' | 'retry'> = {},
+  ): Promise<unknown> {
+    const res = await this.http.request({
+      method,
+      url: `${this.baseUrl}${path}`,
+      headers: { Authorization: `Bearer ${this.token}`, Version: version },
+      ...extra,
+    });
+    return res.body;
+  }
+}
+
+function dropUndefined<T extends object>(value: T): T {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
+}
+
+/** A 2xx answer without what the spec promises is the provider's fault, reported like its other failures. */
+function malformed(method: HttpMethod, path: string, body: unknown): OutboundError {
+  return new OutboundError('server', `${method} ${path} answered without the expected id`, 200, body);
+}

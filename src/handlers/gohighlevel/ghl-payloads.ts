@@ -1,0 +1,173 @@
+import { createHash } from 'node:crypto';
+import type { BookingInput, InteractionInput, LeadInput, LeadSourceInput, LeadStatus, LeadStatusChange } from '../handler-types';
+import { asArray, asId, asRecords, asString, isRecord, JsonRecord } from '../shared/json';
+
+/**
+ * GoHighLevel webhook payloads and API contacts, narrowed from `unknown`. Payloads are flat (the
+ * contact's fields at the top level) except Appointment events, which nest under `appointment`.
+ */
+
+/** Drops undefined values so results compare and serialize cleanly. */
+function compact<T extends object>(value: T): T {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
+}
+
+function appointmentOf(payload: JsonRecord): JsonRecord | undefined {
+  return isRecord(payload.appointment) ? payload.appointment : undefined;
+}
+
+export function ghlEventType(payload: unknown): string {
+  return (isRecord(payload) ? asString(payload.type) : undefined) ?? 'unknown';
+}
+
+/** The location (sub-account) a delivery is about: GoHighLevel's routing key. */
+export function ghlLocationId(payload: unknown): string | undefined {
+  if (!isRecord(payload)) return undefined;
+  return asId(payload.locationId) ?? asId(payload.location_id) ?? asId(appointmentOf(payload)?.locationId);
+}
+
+/**
+ * The delivery's id for deduplication: `webhookId` when GoHighLevel sends it (its auth guide says
+ * it does). Otherwise `${type}:${objectId}:${dateUpdated | timestamp}`, and when the payload has
+ * neither date, a hash of its content instead: ContactUpdate fixtures carry only `dateAdded`,
+ * which would make every later update of a contact look like a redelivery of the first one.
+ */
+export function ghlEventExternalId(payload: unknown): string | null {
+  if (!isRecord(payload)) return null;
+  const webhookId = asId(payload.webhookId);
+  if (webhookId !== undefined) return webhookId;
+  const appointment = appointmentOf(payload);
+  const objectId = asId(payload.id) ?? asId(appointment?.id) ?? asId(payload.messageId) ?? asId(payload.contactId);
+  if (objectId === undefined) return null;
+  const date =
+    asString(payload.dateUpdated) ??
+    asId(payload.timestamp) ??
+    asString(appointment?.dateUpdated) ??
+    // a message's dateAdded is when it happened, unlike a contact's
+    (payload.messageType !== undefined ? asString(payload.dateAdded) : undefined) ??
+    `sha256-${createHash('sha256').update(JSON.stringify(payload)).digest('hex').slice(0, 32)}`;
+  return `${ghlEventType(payload)}:${objectId}:${date}`;
+}
+
+function stringList(value: unknown): string[] | undefined {
+  const items = asArray(value)
+    .map((item) => asString(item))
+    .filter((item): item is string => item !== undefined);
+  return items.length > 0 ? items : undefined;
+}
+
+function scalarText(value: unknown): string | undefined {
+  if (typeof value === 'string') return asString(value);
+  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
+  if (Array.isArray(value)) return stringList(asArray(value).map((v: unknown) => (typeof v === 'number' ? String(v) : v)))?.join(', ');
+  return undefined;
+}
+
+/** Custom fields arrive as [{id, value}] without their names, so they are keyed by field id. */
+function customAnswers(value: unknown): Record<string, string> | undefined {
+  const answers: Record<string, string> = {};
+  for (const field of asRecords(value)) {
+    const id = asId(field.id);
+    const text = scalarText(field.value);
+    if (id !== undefined && text !== undefined) answers[id] = text;
+  }
+  return Object.keys(answers).length > 0 ? answers : undefined;
+}
+
+/** First-touch attribution: `attributionSource` (contact, upsert) or the first of `attributions` (search). */
+function attributionOf(contact: JsonRecord): JsonRecord | undefined {
+  if (isRecord(contact.attributionSource)) return contact.attributionSource;
+  const all = asRecords(contact.attributions);
+  return all.find((a) => a.isFirst === true) ?? all[0];
+}
+
+function leadSource(contact: JsonRecord): LeadSourceInput {
+  const attribution = attributionOf(contact);
+  if (!attribution) return {};
+  const medium = asString(attribution.medium)?.toLowerCase();
+  return compact({
+    campaignId: asId(attribution.campaignId),
+    campaignName: asString(attribution.campaign) ?? asString(attribution.utmCampaign),
+    // mediumId is the id of the medium the contact came through: a form/survey id for those media
+    formId: medium === 'form' || medium === 'survey' ? asId(attribution.mediumId) : undefined,
+    gclid: asString(attribution.gclid),
+  });
+}
+
+/** One mapping for ContactCreate/ContactUpdate webhooks and contacts listed by the API (sync). */
+export function contactToLead(contact: JsonRecord): LeadInput | undefined {
+  const externalId = asId(contact.id);
+  if (externalId === undefined) return undefined;
+  return compact<LeadInput>({
+    platform: 'gohighlevel',
+    externalId,
+    fullName: asString(contact.name) ?? asString(contact.contactName),
+    firstName: asString(contact.firstName),
+    lastName: asString(contact.lastName),
+    email: asString(contact.email),
+    phone: asString(contact.phone),
+    company: asString(contact.companyName),
+    city: asString(contact.city),
+    region: asString(contact.state),
+    postalCode: asString(contact.postalCode),
+    country: asString(contact.country),
+    tags: stringList(contact.tags),
+    customAnswers: customAnswers(contact.customFields),
+    submittedAt: asString(contact.dateAdded),
+    source: leadSource(contact),
+  });
+}
+
+export function appointmentToBooking(payload: JsonRecord): BookingInput | undefined {
+  const appointment = appointmentOf(payload);
+  const contactId = asId(appointment?.contactId);
+  const bookingId = asId(appointment?.id);
+  if (!appointment || contactId === undefined || bookingId === undefined) return undefined;
+  return compact<BookingInput>({
+    platform: 'gohighlevel',
+    externalId: contactId,
+    externalBookingId: bookingId,
+    calendarId: asId(appointment.calendarId),
+    title: asString(appointment.title),
+    startTime: asString(appointment.startTime),
+    endTime: asString(appointment.endTime),
+    status: asString(appointment.appointmentStatus),
+  });
+}
+
+const OPPORTUNITY_STATUS: Readonly<Record<string, LeadStatus>> = { won: 'CONVERTED', lost: 'LOST', abandoned: 'LOST' };
+
+/** A won/lost/abandoned opportunity moves its contact's lead; `open` (and unknown statuses) do not. */
+export function opportunityStatusChange(payload: JsonRecord): { change: LeadStatusChange } | { ignoredReason: string } {
+  const status = asString(payload.status)?.toLowerCase() ?? 'missing';
+  const leadStatus = OPPORTUNITY_STATUS[status];
+  if (!leadStatus) return { ignoredReason: `opportunity status ${status} is not applied` };
+  const contactId = asId(payload.contactId);
+  if (contactId === undefined) return { ignoredReason: 'opportunity has no contactId' };
+  return { change: { platform: 'gohighlevel', externalId: contactId, status: leadStatus } };
+}
+
+/** `SMS` → `sms`, `CALL` → `call`; the conversations API spells the same types `TYPE_SMS`. */
+function channelOf(messageType: unknown): string {
+  return (asString(messageType) ?? 'unknown').toLowerCase().replace(/^type_/, '');
+}
+
+/**
+ * InboundMessage/OutboundMessage events. The direction comes from the payload's own `direction`
+ * when present: the docs' inbound call example is labelled `OutboundMessage` with
+ * `direction: "inbound"` (fixtures/InboundMessage.call-labelled-OutboundMessage-in-docs.json).
+ */
+export function messageToInteraction(payload: JsonRecord, fallback: 'inbound' | 'outbound'): InteractionInput | undefined {
+  const contactId = asId(payload.contactId);
+  if (contactId === undefined) return undefined;
+  const direction = payload.direction === 'inbound' || payload.direction === 'outbound' ? payload.direction : fallback;
+  return compact<InteractionInput>({
+    platform: 'gohighlevel',
+    externalId: contactId,
+    channel: channelOf(payload.messageType),
+    direction,
+    body: asString(payload.body),
+    occurredAt: asString(payload.dateAdded),
+    externalMessageId: asId(payload.messageId),
+  });
+}

@@ -1,0 +1,200 @@
+import { Injectable } from '@nestjs/common';
+import { OutboundError, OutboundResponse } from '../../common/outbound/http-client';
+import type { JsonSchemaObject, LeadInput, SyncPage, TestResult, WebhookOutcome } from '../handler-types';
+import { HandlerContext, IntegrationHandler, PermanentEventError, StoredEvent } from '../integration-handler';
+import { asArray, asId, asNumber, asString, configString, isRecord } from '../shared/json';
+import { graphErrorOf, isGraphAuthError, isGraphThrottle, LEAD_FIELDS, leadFromGraph, narrowLeadgenEvent } from './meta-lead-ads.payload';
+import { metaLeadAdsWebhook } from './meta-lead-ads.webhook';
+
+const SYNC_WINDOW_SECONDS = 7 * 24 * 3600;
+const PAGE_SIZE = 100;
+
+/** Where a reconciliation run stands; serialized as the opaque sync cursor. */
+interface SyncCursor {
+  /** Leads created after this unix time are listed; fixed for the whole run. */
+  since: number;
+  /** The page's lead form ids, listed once at the start of the run. */
+  forms: string[];
+  formIndex: number;
+  /** Graph cursor of the next leads page of forms[formIndex]. */
+  after?: string;
+}
+
+/** Meta Lead Ads: leadgen webhooks per Facebook page, leads fetched from the Graph API. */
+@Injectable()
+export class MetaLeadAdsHandler implements IntegrationHandler {
+  readonly key = 'meta-lead-ads';
+  readonly displayName = 'Meta Lead Ads';
+  readonly category = 'lead-ads';
+  readonly capabilities = ['webhook', 'sync', 'test'] as const;
+  readonly defaultRateLimitPerMinute = 200;
+  readonly webhook = metaLeadAdsWebhook;
+
+  readonly defaultConfigSchema: JsonSchemaObject = {
+    type: 'object',
+    title: 'Meta Lead Ads',
+    properties: {
+      pageId: { type: 'string', title: 'Facebook Page ID', description: 'Numeric id of the Page whose lead forms are connected.', pattern: '^[0-9]+$' },
+      appSecret: { type: 'string', title: 'App secret', description: 'Secret of the Meta app; signs webhook deliveries (X-Hub-Signature-256).', minLength: 1, 'x-secret': true },
+      pageAccessToken: {
+        type: 'string',
+        title: 'Page access token',
+        description: 'Long-lived Page token with leads_retrieval, pages_manage_metadata, pages_show_list and pages_read_engagement.',
+        minLength: 1,
+        'x-secret': true,
+      },
+      verifyToken: { type: 'string', title: 'Verify token', description: 'The token typed into the app\'s webhook settings; Meta echoes it in the subscription check.', minLength: 1, 'x-secret': true },
+    },
+    required: ['pageId', 'appSecret', 'pageAccessToken', 'verifyToken'],
+    additionalProperties: false,
+  };
+
+  async processWebhook(event: StoredEvent, ctx: HandlerContext): Promise<WebhookOutcome> {
+    if (event.eventType !== 'leadgen') return { leads: [], ignoredReason: `unsupported event type ${event.eventType}` };
+    const leadgen = narrowLeadgenEvent(event.payload, event.externalId);
+    if (!leadgen) throw new PermanentEventError('leadgen event without a leadgen id');
+
+    let res: OutboundResponse;
+    try {
+      res = await this.get(ctx, leadgen.leadgenId, { fields: LEAD_FIELDS });
+    } catch (err) {
+      throw this.leadFetchError(err, leadgen.leadgenId);
+    }
+    const lead = leadFromGraph(res.body);
+    if (!lead) throw new PermanentEventError(`Graph API answer for lead ${leadgen.leadgenId} has no field_data`);
+    // without ads_management the Graph answer omits the ad; the webhook still named it
+    // (its "adgroup_id" is Meta's legacy name for the ad, not the ad set)
+    const adId = lead.source.adId ?? leadgen.adId ?? leadgen.adgroupId;
+    const formId = lead.source.formId ?? leadgen.formId;
+    return {
+      leads: [
+        {
+          ...lead,
+          submittedAt: lead.submittedAt ?? leadgen.createdTime,
+          source: { ...lead.source, ...(adId ? { adId } : {}), ...(formId ? { formId } : {}) },
+        },
+      ],
+    };
+  }
+
+  async testConnection(ctx: HandlerContext): Promise<TestResult> {
+    const pageId = configString(ctx.config, 'pageId');
+    try {
+      const res = await this.get(ctx, pageId, { fields: 'id,name' });
+      const name = (isRecord(res.body) ? asString(res.body.name) : undefined) ?? pageId;
+      return { success: true, message: `Connected to page ${name}` };
+    } catch (err) {
+      return this.testFailure(ctx, err);
+    }
+  }
+
+  /**
+   * Reconciles missed webhooks: lists the page's lead forms once, then each form's leads created
+   * since the run started minus seven days, one Graph page per call.
+   */
+  async syncData(ctx: HandlerContext, cursor: string | null): Promise<SyncPage> {
+    const state = cursor === null ? await this.startSync(ctx) : parseCursor(cursor);
+    const formId = state.forms[state.formIndex];
+    if (formId === undefined) return { leads: [], fetched: 0, nextCursor: null };
+
+    const filtering = JSON.stringify([{ field: 'time_created', operator: 'GREATER_THAN', value: state.since }]);
+    const res = await this.get(ctx, `${formId}/leads`, { fields: LEAD_FIELDS, limit: PAGE_SIZE, filtering, after: state.after });
+    const records = isRecord(res.body) ? asArray(res.body.data) : [];
+    const leads: LeadInput[] = [];
+    for (const record of records) {
+      const lead = leadFromGraph(record);
+      if (lead) leads.push(lead);
+      else ctx.logger.warn({ formId, leadId: isRecord(record) ? asId(record.id) : undefined }, 'Meta lead without field_data skipped');
+    }
+
+    const after = records.length > 0 ? nextAfter(res.body) : undefined;
+    const next: SyncCursor | null = after
+      ? { ...state, after }
+      : state.formIndex + 1 < state.forms.length
+        ? { since: state.since, forms: state.forms, formIndex: state.formIndex + 1 }
+        : null;
+    return { leads, fetched: records.length, nextCursor: next ? JSON.stringify(next) : null };
+  }
+
+  private async startSync(ctx: HandlerContext): Promise<SyncCursor> {
+    const pageId = configString(ctx.config, 'pageId');
+    const forms: string[] = [];
+    let after: string | undefined;
+    do {
+      const res = await this.get(ctx, `${pageId}/leadgen_forms`, { fields: 'id,name', limit: PAGE_SIZE, after });
+      const records = isRecord(res.body) ? asArray(res.body.data) : [];
+      for (const form of records) {
+        const id = isRecord(form) ? asId(form.id) : undefined;
+        if (id && !forms.includes(id)) forms.push(id);
+      }
+      after = records.length > 0 ? nextAfter(res.body) : undefined;
+    } while (after);
+    return { since: Math.floor(ctx.now().getTime() / 1000) - SYNC_WINDOW_SECONDS, forms, formIndex: 0 };
+  }
+
+  /** GET on the Graph API with the page token in the Authorization header (never in the URL). */
+  private get(ctx: HandlerContext, path: string, query: Record<string, string | number | undefined>): Promise<OutboundResponse> {
+    const token = configString(ctx.config, 'pageAccessToken');
+    return ctx.http.request({
+      method: 'GET',
+      url: `${ctx.urls.metaGraph.replace(/\/+$/, '')}/${path}`,
+      query,
+      headers: { authorization: `Bearer ${token}` },
+    });
+  }
+
+  /** 4xx: the lead can never be fetched with this config → permanent; the rest is retried. */
+  private leadFetchError(err: unknown, leadgenId: string): unknown {
+    if (!(err instanceof OutboundError) || (err.kind !== 'auth' && err.kind !== 'client')) return err;
+    const graph = graphErrorOf(err.body);
+    if (isGraphThrottle(graph)) return new OutboundError('rate_limited', err.message, err.status, err.body, err.retryAfterMs);
+    return new PermanentEventError(`Graph API refused lead ${leadgenId}: ${graph?.message ?? `HTTP ${err.status ?? '?'}`}`);
+  }
+
+  private testFailure(ctx: HandlerContext, err: unknown): TestResult {
+    if (!(err instanceof OutboundError)) {
+      ctx.logger.error({ err: err instanceof Error ? err.message : String(err) }, 'Meta connection test failed unexpectedly');
+      return { success: false, code: 'CONNECTION_FAILED', message: 'Connection test failed unexpectedly' };
+    }
+    const graph = graphErrorOf(err.body);
+    const said = graph?.message ?? `HTTP ${err.status ?? err.kind}`;
+    if (err.kind === 'auth' || isGraphAuthError(graph)) {
+      return { success: false, code: 'INVALID_CREDENTIALS', message: redact(`Meta refused the page access token: ${said}`, ctx) };
+    }
+    const reason = err.status === undefined ? err.message : said;
+    return { success: false, code: 'CONNECTION_FAILED', message: redact(`Could not read the page from the Graph API: ${reason}`, ctx) };
+  }
+}
+
+/** The Graph cursor of the next page, only when Graph says there is one (`paging.next`). */
+function nextAfter(body: unknown): string | undefined {
+  if (!isRecord(body) || !isRecord(body.paging) || body.paging.next === undefined) return undefined;
+  return isRecord(body.paging.cursors) ? asString(body.paging.cursors.after) : undefined;
+}
+
+function parseCursor(cursor: string): SyncCursor {
+  let value: unknown;
+  try {
+    value = JSON.parse(cursor);
+  } catch {
+    value = undefined;
+  }
+  const since = isRecord(value) ? asNumber(value.since) : undefined;
+  const formIndex = isRecord(value) ? asNumber(value.formIndex) : undefined;
+  const rawForms = isRecord(value) ? asArray(value.forms) : [];
+  const forms = rawForms.map(asId).filter((f): f is string => f !== undefined);
+  if (!isRecord(value) || since === undefined || formIndex === undefined || forms.length !== rawForms.length) {
+    throw new Error('meta-lead-ads: unreadable sync cursor');
+  }
+  return { since, formIndex, forms, after: asString(value.after) };
+}
+
+// A provider message should never echo a secret, but a test result is shown to users: make sure.
+function redact(message: string, ctx: HandlerContext): string {
+  let out = message;
+  for (const key of ['pageAccessToken', 'appSecret', 'verifyToken']) {
+    const secret = ctx.config[key];
+    if (typeof secret === 'string' && secret.length >= 4) out = out.split(secret).join('[redacted]');
+  }
+  return out;
+}

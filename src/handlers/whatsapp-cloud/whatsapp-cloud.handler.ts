@@ -1,0 +1,190 @@
+import { Injectable } from '@nestjs/common';
+import { OutboundError, OutboundResponse } from '../../common/outbound/http-client';
+import type { JsonSchemaObject, LeadInput, TestResult, WebhookOutcome } from '../handler-types';
+import { HandlerContext, IntegrationConfig, IntegrationHandler, PermanentEventError, StoredEvent } from '../integration-handler';
+import { asNumber, asRecords, asString, configString, isRecord } from '../shared/json';
+import { graphErrorOf, narrowMessageEvent, narrowStatus, unixToIso } from './whatsapp-cloud.payload';
+import { whatsAppWebhook } from './whatsapp-cloud.webhook';
+import { toSendError, WhatsAppSendError } from './whatsapp-send-error';
+
+/** Meta's default throughput for a registered business number (messages per second). */
+export const DEFAULT_MESSAGES_PER_SECOND = 80;
+const MAX_TEXT_LENGTH = 4096;
+
+/** One component of a template message (header, body, button …) as the Cloud API takes it. */
+export interface WhatsAppTemplateComponent {
+  type: string;
+  sub_type?: string;
+  index?: string | number;
+  parameters?: ReadonlyArray<Readonly<Record<string, unknown>>>;
+}
+
+export interface WhatsAppSendResult {
+  /** The wamid that later status webhooks refer to. */
+  messageId: string;
+}
+
+/** WhatsApp Cloud API: inbound messages and statuses by webhook, text and template sends. */
+@Injectable()
+export class WhatsAppCloudHandler implements IntegrationHandler {
+  readonly key = 'whatsapp-cloud';
+  readonly displayName = 'WhatsApp Cloud API';
+  readonly category = 'messaging';
+  readonly capabilities = ['webhook', 'test', 'send'] as const;
+  readonly defaultRateLimitPerMinute = 600;
+  readonly webhook = whatsAppWebhook;
+
+  readonly defaultConfigSchema: JsonSchemaObject = {
+    type: 'object',
+    title: 'WhatsApp Cloud API',
+    properties: {
+      phoneNumberId: { type: 'string', title: 'Phone number ID', description: 'Id of the registered business phone number (not the number itself).', pattern: '^[0-9]+$' },
+      wabaId: { type: 'string', title: 'WhatsApp Business Account ID', description: 'Id of the WhatsApp Business Account that owns the number.', pattern: '^[0-9]+$' },
+      accessToken: { type: 'string', title: 'Access token', description: 'System-user token with whatsapp_business_messaging and whatsapp_business_management.', minLength: 1, 'x-secret': true },
+      appSecret: { type: 'string', title: 'App secret', description: 'Secret of the Meta app; signs webhook deliveries (X-Hub-Signature-256).', minLength: 1, 'x-secret': true },
+      verifyToken: { type: 'string', title: 'Verify token', description: 'The token typed into the app\'s webhook settings; Meta echoes it in the subscription check.', minLength: 1, 'x-secret': true },
+      messagesPerSecond: {
+        type: 'integer',
+        title: 'Messages per second',
+        description: 'Send throughput of the number: 80 by default, up to 1000 once Meta upgrades it; 20 for coexistence numbers.',
+        minimum: 1,
+        maximum: 1000,
+        default: DEFAULT_MESSAGES_PER_SECOND,
+      },
+    },
+    required: ['phoneNumberId', 'wabaId', 'accessToken', 'appSecret', 'verifyToken'],
+    additionalProperties: false,
+  };
+
+  /** The configured send throughput, or Meta's default of 80 when the config leaves it out. */
+  messagesPerSecond(config: IntegrationConfig): number {
+    const value = asNumber(config.messagesPerSecond);
+    return value !== undefined && Number.isInteger(value) && value >= 1 && value <= 1000 ? value : DEFAULT_MESSAGES_PER_SECOND;
+  }
+
+  async processWebhook(event: StoredEvent, _ctx: HandlerContext): Promise<WebhookOutcome> {
+    if (event.eventType === 'status') {
+      // delivery tracking of outbound messages comes with the WhatsApp messaging module
+      return { leads: [], ignoredReason: `status ${narrowStatus(event.payload) ?? 'unknown'} recorded` };
+    }
+    if (event.eventType !== 'message') return { leads: [], ignoredReason: `unsupported event type ${event.eventType}` };
+    const message = narrowMessageEvent(event.payload);
+    if (!message) throw new PermanentEventError('WhatsApp message event without id, sender or phone number id');
+
+    const waId = message.from;
+    // a click-to-WhatsApp ad names the ad the conversation started from
+    const adId = message.referral?.sourceType === 'ad' ? message.referral.sourceId : undefined;
+    const lead: LeadInput = {
+      platform: 'whatsapp',
+      externalId: waId,
+      ...(message.contactName ? { fullName: message.contactName } : {}),
+      ...(/^\d+$/.test(waId) ? { phone: `+${waId}` } : {}),
+      source: adId ? { adId } : {},
+    };
+    return {
+      leads: [lead],
+      interactions: [
+        {
+          platform: 'whatsapp',
+          externalId: waId,
+          channel: 'whatsapp',
+          direction: 'inbound',
+          body: message.text,
+          occurredAt: unixToIso(message.timestamp),
+          externalMessageId: message.id,
+        },
+      ],
+    };
+  }
+
+  async testConnection(ctx: HandlerContext): Promise<TestResult> {
+    const phoneNumberId = configString(ctx.config, 'phoneNumberId');
+    try {
+      const res = await this.call(ctx, { method: 'GET', path: phoneNumberId, query: { fields: 'id,display_phone_number,verified_name' } });
+      const body = isRecord(res.body) ? res.body : {};
+      const number = asString(body.display_phone_number) ?? phoneNumberId;
+      const name = asString(body.verified_name);
+      return { success: true, message: `Connected to WhatsApp number ${number}${name ? ` (${name})` : ''}` };
+    } catch (err) {
+      return this.testFailure(ctx, err);
+    }
+  }
+
+  /** Sends a free-form text (only inside the 24 h customer-service window; otherwise 131047). */
+  async sendText(ctx: HandlerContext, to: string, body: string, replyTo?: string): Promise<WhatsAppSendResult> {
+    if (body.length === 0 || body.length > MAX_TEXT_LENGTH) {
+      throw new WhatsAppSendError('client', `WhatsApp text must be 1 to ${MAX_TEXT_LENGTH} characters`, undefined, false);
+    }
+    return this.send(ctx, {
+      messaging_product: 'whatsapp',
+      recipient_type: 'individual',
+      to,
+      type: 'text',
+      // WhatsApp only previews the first URL of the body, so ask for it only when there is one
+      text: { preview_url: /https?:\/\//i.test(body), body },
+      ...(replyTo ? { context: { message_id: replyTo } } : {}),
+    });
+  }
+
+  /** Sends an approved template (the way to reach someone outside the 24 h window). */
+  async sendTemplate(ctx: HandlerContext, to: string, name: string, languageCode: string, components: readonly WhatsAppTemplateComponent[]): Promise<WhatsAppSendResult> {
+    return this.send(ctx, {
+      messaging_product: 'whatsapp',
+      recipient_type: 'individual',
+      to,
+      type: 'template',
+      template: { name, language: { policy: 'deterministic', code: languageCode }, ...(components.length > 0 ? { components } : {}) },
+    });
+  }
+
+  /** POST /<phone number id>/messages once: a retried send could reach the user twice. */
+  private async send(ctx: HandlerContext, body: Record<string, unknown>): Promise<WhatsAppSendResult> {
+    let res: OutboundResponse;
+    try {
+      res = await this.call(ctx, { method: 'POST', path: `${configString(ctx.config, 'phoneNumberId')}/messages`, body, retry: false });
+    } catch (err) {
+      throw toSendError(err);
+    }
+    const messageId = isRecord(res.body) ? asString(asRecords(res.body.messages)[0]?.id) : undefined;
+    if (!messageId) throw new WhatsAppSendError('server', `WhatsApp accepted the send without a message id (HTTP ${res.status})`, undefined, false, undefined, res.status, res.body);
+    return { messageId };
+  }
+
+  private call(
+    ctx: HandlerContext,
+    req: { method: 'GET' | 'POST'; path: string; query?: Record<string, string>; body?: unknown; retry?: boolean },
+  ): Promise<OutboundResponse> {
+    return ctx.http.request({
+      method: req.method,
+      url: `${ctx.urls.metaGraph.replace(/\/+$/, '')}/${req.path}`,
+      query: req.query,
+      body: req.body,
+      retry: req.retry,
+      headers: { authorization: `Bearer ${configString(ctx.config, 'accessToken')}` },
+    });
+  }
+
+  private testFailure(ctx: HandlerContext, err: unknown): TestResult {
+    if (!(err instanceof OutboundError)) {
+      ctx.logger.error({ err: err instanceof Error ? err.message : String(err) }, 'WhatsApp connection test failed unexpectedly');
+      return { success: false, code: 'CONNECTION_FAILED', message: 'Connection test failed unexpectedly' };
+    }
+    const graph = graphErrorOf(err.body);
+    const said = graph?.message ?? `HTTP ${err.status ?? err.kind}`;
+    if (err.kind === 'auth' || graph?.code === 190) {
+      return { success: false, code: 'INVALID_CREDENTIALS', message: redact(`Meta refused the WhatsApp access token: ${said}`, ctx) };
+    }
+    const reason = err.status === undefined ? err.message : said;
+    return { success: false, code: 'CONNECTION_FAILED', message: redact(`Could not read the WhatsApp phone number: ${reason}`, ctx) };
+  }
+}
+
+// A test result is shown to users: make sure no provider message echoes a secret back.
+function redact(message: string, ctx: HandlerContext): string {
+  let out = message;
+  for (const key of ['accessToken', 'appSecret', 'verifyToken']) {
+    const secret = ctx.config[key];
+    if (typeof secret === 'string' && secret.length >= 4) out = out.split(secret).join('[redacted]');
+  }
+  return out;
+}

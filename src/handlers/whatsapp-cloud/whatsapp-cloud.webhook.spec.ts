@@ -1,0 +1,192 @@
+import { createHmac } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { createAjv } from '../../common/json-schema/ajv';
+import type { WebhookRequest } from '../integration-handler';
+import { WhatsAppCloudHandler } from './whatsapp-cloud.handler';
+
+const fixture = (name: string): Buffer => readFileSync(join(__dirname, 'fixtures', name));
+const APP_SECRET = 'wa-app-secret-77d1';
+const config = { phoneNumberId: '106540352242922', wabaId: '102290129340398', accessToken: 'EAAG-wa-token', appSecret: APP_SECRET, verifyToken: 'wa-verify-1' };
+const handler = new WhatsAppCloudHandler();
+const webhook = handler.webhook;
+const keys = { config, webhookSecrets: [] };
+
+const sign = (body: Buffer, secret = APP_SECRET): string => `sha256=${createHmac('sha256', secret).update(body).digest('hex')}`;
+const request = (rawBody: Buffer, headers: Record<string, string | undefined> = {}): WebhookRequest => ({ rawBody, headers, receivedAt: new Date() });
+const parsed = (name: string): unknown => JSON.parse(fixture(name).toString('utf8'));
+
+const WEBHOOK_FIXTURES = ['inbound-text-message.json', 'inbound-text-message-business-button.json', 'status-delivered.json', 'status-sent-marketing.json', 'status-failed-131049.json'];
+
+describe('WhatsAppCloudHandler definition', () => {
+  it('declares its key and capabilities, and a config schema Ajv strict mode compiles (default included)', () => {
+    expect([handler.key, handler.displayName, handler.category, handler.defaultRateLimitPerMinute]).toEqual(['whatsapp-cloud', 'WhatsApp Cloud API', 'messaging', 600]);
+    expect(handler.capabilities).toEqual(['webhook', 'test', 'send']);
+    const validate = createAjv().compile(handler.defaultConfigSchema);
+    expect(validate(config)).toBe(true);
+    expect(validate({ ...config, messagesPerSecond: 1000 })).toBe(true);
+    for (const bad of [0, 1001, 12.5, '80']) expect(validate({ ...config, messagesPerSecond: bad })).toBe(false);
+    expect(validate({ ...config, wabaId: undefined })).toBe(false);
+    expect(validate({ ...config, phone: '+1' })).toBe(false);
+    const secrets = Object.entries(handler.defaultConfigSchema.properties).filter(([, p]) => p['x-secret'] === true).map(([k]) => k);
+    expect(secrets.sort()).toEqual(['accessToken', 'appSecret', 'verifyToken']);
+  });
+
+  it('reads the send throughput from the config, 80 by default', () => {
+    expect(handler.messagesPerSecond(config)).toBe(80);
+    expect(handler.messagesPerSecond({ ...config, messagesPerSecond: 1000 })).toBe(1000);
+    expect(handler.messagesPerSecond({ ...config, messagesPerSecond: 0 })).toBe(80);
+  });
+});
+
+describe('WhatsApp webhook verification (X-Hub-Signature-256)', () => {
+  it.each(WEBHOOK_FIXTURES)('accepts %s signed over its exact raw bytes, and rejects it tampered', (name) => {
+    const raw = fixture(name);
+    expect(webhook.verify(request(raw, { 'x-hub-signature-256': sign(raw) }), keys)).toEqual({ ok: true });
+    const tampered = Buffer.from(raw.toString('utf8').replace('16505551234', '16505551235'));
+    expect(webhook.verify(request(tampered, { 'x-hub-signature-256': sign(raw) }), keys)).toEqual({ ok: false, reason: 'signature mismatch' });
+  });
+
+  const raw = fixture('inbound-text-message.json');
+
+  it('rejects a wrong secret and a missing header', () => {
+    expect(webhook.verify(request(raw, { 'x-hub-signature-256': sign(raw, 'not-the-secret') }), keys).ok).toBe(false);
+    expect(webhook.verify(request(raw), keys)).toEqual({ ok: false, reason: 'missing X-Hub-Signature-256 header' });
+  });
+
+  it('rejects sha1= and other malformed values; accepts uppercase hex', () => {
+    const hex = sign(raw).slice('sha256='.length);
+    expect(webhook.verify(request(raw, { 'x-hub-signature-256': `sha1=${hex}` }), keys)).toMatchObject({ ok: false, reason: expect.stringMatching(/^malformed/) });
+    expect(webhook.verify(request(raw, { 'x-hub-signature-256': hex }), keys).ok).toBe(false);
+    expect(webhook.verify(request(raw, { 'x-hub-signature-256': `sha256=${hex.slice(1)}` }), keys).ok).toBe(false);
+    expect(webhook.verify(request(raw, { 'x-hub-signature-256': `sha256=${hex.toUpperCase()}` }), keys)).toEqual({ ok: true });
+  });
+
+  it('refuses everything when no app secret is configured', () => {
+    expect(webhook.verify(request(raw, { 'x-hub-signature-256': sign(raw, '') }), { config: { ...config, appSecret: '' }, webhookSecrets: [] })).toEqual({ ok: false, reason: 'no app secret configured' });
+  });
+});
+
+describe('WhatsApp routing and event extraction', () => {
+  it.each(WEBHOOK_FIXTURES)('routes %s by metadata.phone_number_id', (name) => {
+    expect(webhook.routingKeys?.(parsed(name))).toEqual(['106540352242922']);
+  });
+
+  it('answers to the configured phoneNumberId and selects only its changes from a mixed delivery', () => {
+    expect(webhook.routingKeyOf?.(config)).toBe('106540352242922');
+    const mine = parsed('inbound-text-message.json') as { entry: Array<{ changes: unknown[] }> };
+    const other = structuredClone(mine) as { entry: Array<{ id: string; changes: Array<{ value: { metadata: { phone_number_id: string } } }> }> };
+    other.entry[0].id = '999';
+    other.entry[0].changes[0].value.metadata.phone_number_id = '200000000000001';
+    const mixed = { object: 'whatsapp_business_account', entry: [{ ...mine.entry[0], changes: [...mine.entry[0].changes, ...other.entry[0].changes] }, other.entry[0]] };
+    expect(webhook.routingKeys?.(mixed)).toEqual(['106540352242922', '200000000000001']);
+    const selected = webhook.selectForRoutingKey?.(mixed, '106540352242922');
+    expect(selected).toEqual({ object: 'whatsapp_business_account', entry: [mine.entry[0]] });
+    expect(webhook.extractEvents(selected, request(Buffer.alloc(0)))).toHaveLength(1);
+  });
+
+  it('extracts an inbound text message', () => {
+    expect(webhook.extractEvents(parsed('inbound-text-message.json'), request(fixture('inbound-text-message.json')))).toEqual([
+      {
+        externalId: 'wamid.HBgLMTY1MDM4Nzk0MzkVAgASGBQzQTRBNjU5OUFFRTAzODEwMTQ0RgA=',
+        eventType: 'message',
+        payload: {
+          phoneNumberId: '106540352242922',
+          from: '16505551234',
+          contactName: 'Sheena Nelson',
+          id: 'wamid.HBgLMTY1MDM4Nzk0MzkVAgASGBQzQTRBNjU5OUFFRTAzODEwMTQ0RgA=',
+          timestamp: '1749416383',
+          type: 'text',
+          text: 'Does it come in another color?',
+        },
+      },
+    ]);
+  });
+
+  it('extracts a message sent from a product ("message business" button) with its text', () => {
+    const [event] = webhook.extractEvents(parsed('inbound-text-message-business-button.json'), request(Buffer.alloc(0)));
+    expect(event.externalId).toBe('wamid.HBgLMTY1MDM4Nzk0MzkVAgASGBQzQTA2NTUwRkNEMDdFQjJCRUU0NQA=');
+    expect(event.payload).toMatchObject({ from: '16505551234', contactName: 'Sheena Nelson', text: 'Is this still available?', timestamp: '1750016800' });
+  });
+
+  it('extracts statuses with <wamid>:<status> ids', () => {
+    const delivered = webhook.extractEvents(parsed('status-delivered.json'), request(Buffer.alloc(0)));
+    expect(delivered).toEqual([
+      {
+        externalId: 'wamid.HBgLMTY1MDM4Nzk0MzkVAgARGBI3MTE5MjVBOTE3MDk5QUVFM0YA:delivered',
+        eventType: 'status',
+        payload: {
+          phoneNumberId: '106540352242922',
+          id: 'wamid.HBgLMTY1MDM4Nzk0MzkVAgARGBI3MTE5MjVBOTE3MDk5QUVFM0YA',
+          status: 'delivered',
+          timestamp: '1750263773',
+          recipientId: '16505551234',
+          errors: [],
+        },
+      },
+    ]);
+    const [sent] = webhook.extractEvents(parsed('status-sent-marketing.json'), request(Buffer.alloc(0)));
+    expect(sent.externalId).toBe('wamid.HBgLMTY1MDM4Nzk0MzkVAgASGBQzQUFERjg0NDEzNDdFODU3MUMxMAA=:sent');
+    expect(sent.payload).toMatchObject({ status: 'sent', timestamp: '1750030073' });
+  });
+
+  it('extracts a failed status with its error code and details', () => {
+    const [failed] = webhook.extractEvents(parsed('status-failed-131049.json'), request(Buffer.alloc(0)));
+    expect(failed.externalId).toBe('wamid.HBgLMTY1MDM4Nzk0MzkVAgARGBI0QUQ2MjA4NEYyRkExNjMyREUA:failed');
+    expect(failed.payload).toMatchObject({
+      status: 'failed',
+      errors: [
+        {
+          code: 131049,
+          title: 'This message was not delivered to maintain healthy ecosystem engagement.',
+          message: 'This message was not delivered to maintain healthy ecosystem engagement.',
+          details: 'In order to maintain a healthy ecosystem engagement, the message failed to be delivered.',
+        },
+      ],
+    });
+  });
+
+  it('reads quick-reply buttons, interactive replies and click-to-WhatsApp referrals', () => {
+    const value = {
+      messaging_product: 'whatsapp',
+      metadata: { display_phone_number: '15550783881', phone_number_id: '106540352242922' },
+      contacts: [{ profile: { name: 'Ana' }, wa_id: '351912345678' }, { profile: { name: 'Bo' }, wa_id: '447700900123' }],
+      messages: [
+        { from: '351912345678', id: 'wamid.B1', timestamp: '1750000000', type: 'button', button: { text: 'Yes, call me', payload: 'YES' } },
+        { from: '447700900123', id: 'wamid.I1', timestamp: '1750000001', type: 'interactive', interactive: { type: 'list_reply', list_reply: { id: 'x', title: 'Tuesday 10:00' } } },
+        {
+          from: '351912345678',
+          id: 'wamid.R1',
+          timestamp: '1750000002',
+          type: 'text',
+          text: { body: 'Hi, I saw your ad' },
+          referral: { source_url: 'https://fb.me/abc', source_id: '120226305854810726', source_type: 'ad', headline: 'Spring offer', ctwa_clid: 'ARAkL' },
+        },
+        { id: 'wamid.nofrom', type: 'text', text: { body: 'ignored' } },
+      ],
+    };
+    const payload = { object: 'whatsapp_business_account', entry: [{ id: '1', changes: [{ field: 'messages', value }, { field: 'account_update', value }] }] };
+    const events = webhook.extractEvents(payload, request(Buffer.alloc(0)));
+    expect(events.map((e) => [e.externalId, (e.payload as { text?: string }).text, (e.payload as { contactName?: string }).contactName])).toEqual([
+      ['wamid.B1', 'Yes, call me', 'Ana'],
+      ['wamid.I1', 'Tuesday 10:00', 'Bo'],
+      ['wamid.R1', 'Hi, I saw your ad', 'Ana'],
+    ]);
+    expect(events[2].payload).toMatchObject({ referral: { sourceUrl: 'https://fb.me/abc', sourceId: '120226305854810726', sourceType: 'ad', headline: 'Spring offer', ctwaClid: 'ARAkL' } });
+  });
+});
+
+describe('WhatsApp subscription handshake', () => {
+  /** The doc's request, with its <PLACEHOLDERS> filled in. */
+  const query = (): Record<string, string> => {
+    const text = fixture('verification-request.http').toString('utf8').replace('<CALLBACK_URL>', 'https://hub.example.com/api/webhooks/whatsapp-cloud').replace('<HUB.CHALLENGE>', '1158201444').replace('<HUB.VERIFY_TOKEN>', 'wa-verify-1');
+    return Object.fromEntries(new URL(text.replace(/^GET\s+/, '').replace(/\s+/g, '')).searchParams.entries());
+  };
+
+  it('echoes the challenge when the token matches, and nothing otherwise', () => {
+    expect(webhook.handshake?.(query(), config)).toEqual({ contentType: 'text/plain', body: '1158201444' });
+    expect(webhook.handshake?.({ ...query(), 'hub.verify_token': 'wa-verify-2' }, config)).toBeNull();
+    expect(webhook.handshake?.({ ...query(), 'hub.mode': 'SUBSCRIBE' }, config)).toBeNull();
+    expect(webhook.handshake?.({ ...query(), 'hub.challenge': '' }, config)).toBeNull();
+  });
+});

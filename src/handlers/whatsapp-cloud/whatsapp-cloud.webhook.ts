@@ -1,0 +1,88 @@
+import type { ExtractedEvent, HandshakeResponse, IntegrationConfig, VerificationKeys, VerifyResult, WebhookRequest, WebhookSpec } from '../integration-handler';
+import { asId, asRecords, asString, isRecord, JsonRecord, optionalConfigString } from '../shared/json';
+import { header, hmacSha256Hex, safeEqual, safeEqualHex } from '../shared/signature';
+import { messageEventsOf, statusEventsOf } from './whatsapp-cloud.payload';
+
+const SIGNATURE = /^sha256=([0-9a-fA-F]{64})$/;
+
+/**
+ * Meta's scheme, as the official WhatsApp SDK checks it: X-Hub-Signature-256: sha256=<hex
+ * HMAC-SHA256(raw body, app secret)>. The config's app secret first, then the integration's webhook
+ * secrets (a previous app secret during a rotation); hex of either case.
+ */
+export function verifyWhatsAppSignature(req: WebhookRequest, keys: VerificationKeys): VerifyResult {
+  const received = header(req.headers, 'x-hub-signature-256');
+  if (!received) return { ok: false, reason: 'missing X-Hub-Signature-256 header' };
+  const match = SIGNATURE.exec(received.trim());
+  if (!match) return { ok: false, reason: 'malformed X-Hub-Signature-256 header (expected sha256=<64 hex digits>)' };
+  const secrets = [optionalConfigString(keys.config, 'appSecret'), ...keys.webhookSecrets].filter((s): s is string => !!s);
+  if (secrets.length === 0) return { ok: false, reason: 'no app secret configured' };
+  // compare against every candidate so timing does not tell which one matched
+  let ok = false;
+  for (const secret of secrets) ok = safeEqualHex(match[1], hmacSha256Hex(secret, req.rawBody)) || ok;
+  return ok ? { ok: true } : { ok: false, reason: 'signature mismatch' };
+}
+
+export function whatsAppHandshake(query: Readonly<Record<string, string | undefined>>, config: IntegrationConfig): HandshakeResponse | null {
+  const expected = optionalConfigString(config, 'verifyToken');
+  const token = query['hub.verify_token'];
+  const challenge = query['hub.challenge'];
+  if (query['hub.mode'] !== 'subscribe' || !expected || token === undefined || !challenge) return null;
+  return safeEqual(token, expected) ? { contentType: 'text/plain', body: challenge } : null;
+}
+
+/** The `messages` changes of a delivery with the business phone number id each is about. */
+function messageChanges(payload: unknown): Array<{ phoneNumberId: string; value: JsonRecord }> {
+  if (!isRecord(payload)) return [];
+  const out: Array<{ phoneNumberId: string; value: JsonRecord }> = [];
+  for (const entry of asRecords(payload.entry)) {
+    for (const change of asRecords(entry.changes)) {
+      const phoneNumberId = phoneNumberIdOf(change);
+      if (phoneNumberId && isRecord(change.value) && asString(change.field) === 'messages') out.push({ phoneNumberId, value: change.value });
+    }
+  }
+  return out;
+}
+
+function phoneNumberIdOf(change: JsonRecord): string | undefined {
+  return isRecord(change.value) && isRecord(change.value.metadata) ? asId(change.value.metadata.phone_number_id) : undefined;
+}
+
+export function phoneNumberIds(payload: unknown): string[] {
+  if (!isRecord(payload)) return [];
+  const ids = asRecords(payload.entry).flatMap((entry) => asRecords(entry.changes).map(phoneNumberIdOf));
+  return [...new Set(ids.filter((id): id is string => id !== undefined))];
+}
+
+/** Keeps only the changes about one business number; entries left without changes are dropped. */
+export function selectPhoneNumber(payload: unknown, key: string): unknown {
+  if (!isRecord(payload)) return payload;
+  const entry = asRecords(payload.entry)
+    .map((e) => ({ ...e, changes: asRecords(e.changes).filter((c) => phoneNumberIdOf(c) === key) }))
+    .filter((e) => e.changes.length > 0);
+  return { ...payload, entry };
+}
+
+/**
+ * One event per inbound message (id: the wamid) and per status. A message gets several statuses
+ * (sent, delivered, read), so a status event's id is `<wamid>:<status>`. Other change fields
+ * (template or account updates) and `value.errors` give no event.
+ */
+export function extractWhatsAppEvents(payload: unknown): ExtractedEvent[] {
+  const events: ExtractedEvent[] = [];
+  for (const { phoneNumberId, value } of messageChanges(payload)) {
+    for (const message of messageEventsOf(value, phoneNumberId)) events.push({ externalId: message.id, eventType: 'message', payload: message });
+    for (const status of statusEventsOf(value, phoneNumberId)) events.push({ externalId: `${status.id}:${status.status}`, eventType: 'status', payload: status });
+  }
+  return events;
+}
+
+export const whatsAppWebhook: WebhookSpec = {
+  routing: 'provider',
+  routingKeys: phoneNumberIds,
+  routingKeyOf: (config) => optionalConfigString(config, 'phoneNumberId'),
+  selectForRoutingKey: selectPhoneNumber,
+  verify: verifyWhatsAppSignature,
+  extractEvents: (payload) => extractWhatsAppEvents(payload),
+  handshake: whatsAppHandshake,
+};
