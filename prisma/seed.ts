@@ -3,6 +3,7 @@ import { existsSync } from 'node:fs';
 import { PrismaPg } from '@prisma/adapter-pg';
 import { parseAppConfig } from '../src/config/app-config';
 import { seed } from '../src/database/seed';
+import { ALL_HANDLERS } from '../src/handlers/all-handlers';
 import { PrismaClient } from '../src/generated/prisma/client';
 
 async function main(): Promise<void> {
@@ -11,7 +12,7 @@ async function main(): Promise<void> {
   if (!config.databaseUrl) throw new Error('DATABASE_URL is required for db:seed (npm start seeds the embedded database itself)');
   const prisma = new PrismaClient({ adapter: new PrismaPg({ connectionString: config.databaseUrl }) });
   try {
-    const done = await seed(prisma, config);
+    const done = await seed(prisma, config, ALL_HANDLERS.map((Handler) => new Handler()));
     process.stdout.write(done.length ? `seeded: ${done.join(', ')}\n` : 'nothing to seed\n');
   } finally {
     await prisma.$disconnect();

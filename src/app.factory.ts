@@ -9,6 +9,9 @@ import { DomainException } from './common/errors/domain.exception';
 import { parseAppConfig } from './config/app-config';
 import { requestId } from './logging/logging.module';
 
+/** The Node request with the exact bytes of its body (set by our JSON parser). */
+export type RawBodyRequest = import('node:http').IncomingMessage & { rawBody?: Buffer };
+
 interface FieldProblem {
   field: string;
   messages: string[];
@@ -45,11 +48,22 @@ export async function createApp(rootModule: Type<unknown> = AppModule): Promise<
     genReqId: requestId,
   });
   // bodyParser: false keeps Fastify's own JSON parser only (Nest would add urlencoded); see below for text/plain
-  const app = await NestFactory.create<NestFastifyApplication>(rootModule, adapter, { bufferLogs: true, bodyParser: false });
+  const app = await NestFactory.create<NestFastifyApplication>(rootModule, adapter, { bufferLogs: true, bodyParser: false, abortOnError: false });
   app.useLogger(app.get(Logger));
   const fastify = app.getHttpAdapter().getInstance();
-  // JSON only: any other body type is answered 415 instead of reaching a handler as a string
-  fastify.removeContentTypeParser(['text/plain']);
+  // JSON only: any other body type is answered 415 instead of reaching a handler as a string.
+  // The raw bytes are kept (webhook signatures are computed over them); prototype keys are refused.
+  fastify.removeAllContentTypeParsers();
+  const parseJson = fastify.getDefaultJsonParser('error', 'error');
+  fastify.addContentTypeParser('application/json', { parseAs: 'buffer' }, (request, body, done) => {
+    const raw = body as Buffer;
+    (request.raw as RawBodyRequest).rawBody = raw;
+    void parseJson(request, raw.toString('utf8'), done);
+  });
+  // webhook bodies have their own limit, enforced while the body streams in
+  fastify.addHook('onRoute', (route) => {
+    if (route.url.startsWith('/api/webhooks/')) route.bodyLimit = config.webhooks.maxBytes;
+  });
   fastify.addHook('onRequest', (request, reply, done) => {
     void reply.header('x-request-id', request.id);
     done();
@@ -67,6 +81,12 @@ export async function createApp(rootModule: Type<unknown> = AppModule): Promise<
       .build(),
   );
   SwaggerModule.setup('api/docs', app, document, { jsonDocumentUrl: 'api/docs-json' });
-  await app.init();
+  try {
+    await app.init();
+  } catch (err) {
+    // a refused boot (unknown key id, bad job registry …) must not leave connections open
+    await app.close().catch(() => undefined);
+    throw err;
+  }
   return app;
 }

@@ -1,13 +1,20 @@
 import { Module } from '@nestjs/common';
 import { AuthModule } from './common/auth/auth.module';
+import { CryptoModule } from './common/crypto/crypto.module';
+import { OutboundModule } from './common/outbound/outbound.module';
 import { ConfigModule } from './config/config.module';
 import { DatabaseModule } from './database/database.module';
+import { HandlersModule } from './handlers/handlers.module';
 import { HealthModule } from './health/health.module';
 import { JobsModule } from './jobs/jobs.module';
 import { LoggingModule } from './logging/logging.module';
 import { AuditModule } from './modules/audit/audit.module';
+import { IntegrationTemplatesModule } from './modules/integration-templates/integration-templates.module';
+import { IntegrationsModule } from './modules/integrations/integrations.module';
+import { LeadsModule } from './modules/leads/leads.module';
 import { MeModule } from './modules/me/me.module';
 import { SubAccountsModule } from './modules/sub-accounts/sub-accounts.module';
+import { WebhooksModule } from './modules/webhooks/webhooks.module';
 
 @Module({
   imports: [
@@ -15,11 +22,18 @@ import { SubAccountsModule } from './modules/sub-accounts/sub-accounts.module';
     LoggingModule,
     DatabaseModule,
     JobsModule.forRoot(),
+    CryptoModule,
+    OutboundModule,
+    HandlersModule,
     AuthModule,
     HealthModule,
     AuditModule,
     MeModule,
     SubAccountsModule,
+    IntegrationTemplatesModule,
+    IntegrationsModule,
+    LeadsModule,
+    WebhooksModule,
   ],
 })
 export class AppModule {}

@@ -6,6 +6,7 @@ import { EmbeddedPostgres } from './database/embedded-postgres';
 import { runMigrations } from './database/migrate';
 import { PrismaService } from './database/prisma.service';
 import { seed } from './database/seed';
+import { HandlerRegistry } from './handlers/handler-registry';
 
 function log(message: string, extra: Record<string, unknown> = {}): void {
   process.stdout.write(`${JSON.stringify({ level: 30, time: Date.now(), context: 'Bootstrap', msg: message, ...extra })}\n`);
@@ -38,7 +39,7 @@ async function main(): Promise<void> {
     if (config.migrateOnStart || embedded) log(await runMigrations(process.env.DATABASE_URL ?? ''));
     const app = await createApp();
     if (config.migrateOnStart || embedded) {
-      const seeded = await seed(app.get(PrismaService), config);
+      const seeded = await seed(app.get(PrismaService), config, app.get(HandlerRegistry).list());
       if (seeded.length) log('seeded', { seeded });
     }
 

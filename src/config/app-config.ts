@@ -30,6 +30,27 @@ export interface AppConfig {
   bodyLimitBytes: number;
   shutdownTimeoutMs: number;
   jobs: { pollingIntervalSeconds: number };
+  /** AES-256-GCM keys by id; the first encrypts, all decrypt. */
+  encryptionKeys: EncryptionKey[];
+  /** Integrations allowed per handler per sub-account, by tier (-1 = unlimited). */
+  planLimits: Record<'STARTER' | 'PRO' | 'MAX', number>;
+  /** How long a rotated-out webhook secret keeps verifying. */
+  webhookSecretGraceMs: number;
+  providerUrls: { metaGraph: string; ghl: string; linkedin: string; googleAnalytics: string };
+  webhooks: {
+    maxBytes: number;
+    ratePerIpPerMinute: number;
+    ratePerIntegrationPerMinute: number;
+    cacheTtlMs: number;
+    /** The unit of the retry backoff min(2^attempts, 60) × unit (one minute; tests shorten it). */
+    retryUnitMs: number;
+    maxAttempts: number;
+  };
+}
+
+export interface EncryptionKey {
+  id: string;
+  key: Buffer;
 }
 
 export class ConfigError extends Error {}
@@ -111,6 +132,40 @@ function jwtConfig(env: Env, nodeEnv: NodeEnv, dataDir: string): JwtConfig {
   return { secret: devSecret(dataDir, 'dev-jwt-secret') };
 }
 
+function encryptionKeys(env: Env, nodeEnv: NodeEnv, dataDir: string): EncryptionKey[] {
+  let raw = env.ENCRYPTION_KEYS?.trim();
+  if (!raw) {
+    if (nodeEnv === 'production') throw new ConfigError('ENCRYPTION_KEYS is required (kid:base64key,…)');
+    raw = `dev:${devSecret(dataDir, 'dev-encryption-key')}`;
+  }
+  const keys = raw.split(',').map((part, index) => {
+    const [id, b64, extra] = part.trim().split(':');
+    if (!id || !b64 || extra !== undefined || !/^[A-Za-z0-9_-]{1,32}$/.test(id)) {
+      throw new ConfigError(`ENCRYPTION_KEYS entry ${index + 1} must look like kid:base64key (kid of letters, digits, - or _)`);
+    }
+    const key = Buffer.from(b64, 'base64');
+    if (key.length !== 32) throw new ConfigError(`ENCRYPTION_KEYS key "${id}" must be 32 bytes, base64-encoded (got ${key.length} bytes)`);
+    return { id, key };
+  });
+  if (new Set(keys.map((k) => k.id)).size !== keys.length) throw new ConfigError('ENCRYPTION_KEYS has a duplicate key id');
+  return keys;
+}
+
+function planLimits(env: Env): AppConfig['planLimits'] {
+  const limits: AppConfig['planLimits'] = { STARTER: 1, PRO: 3, MAX: -1 };
+  const raw = env.PLAN_LIMITS?.trim();
+  if (!raw) return limits;
+  for (const part of raw.split(',')) {
+    const [tier, value] = part.trim().split(':');
+    const n = Number(value);
+    if ((tier !== 'STARTER' && tier !== 'PRO' && tier !== 'MAX') || !Number.isInteger(n) || n < -1) {
+      throw new ConfigError(`PLAN_LIMITS must look like STARTER:1,PRO:3,MAX:-1 (got "${raw}")`);
+    }
+    limits[tier] = n;
+  }
+  return limits;
+}
+
 /** Parses and validates the environment once; every error names the variable. */
 export function parseAppConfig(env: Env): AppConfig {
   const nodeEnv = oneOf(env, 'NODE_ENV', ['development', 'production', 'test'] as const, 'development');
@@ -140,6 +195,23 @@ export function parseAppConfig(env: Env): AppConfig {
     shutdownTimeoutMs: int(env, 'SHUTDOWN_TIMEOUT_MS', 10_000, 1000, 120_000),
     jobs: {
       pollingIntervalSeconds: int(env, 'JOBS_POLL_SECONDS', 1, 1, 60),
+    },
+    encryptionKeys: encryptionKeys(env, nodeEnv, dataDir),
+    planLimits: planLimits(env),
+    webhookSecretGraceMs: int(env, 'WEBHOOK_SECRET_GRACE_HOURS', 24, 0, 24 * 30) * 3600_000,
+    webhooks: {
+      maxBytes: int(env, 'WEBHOOK_MAX_BYTES', 1024 * 1024, 1024, 64 * 1024 * 1024),
+      ratePerIpPerMinute: int(env, 'WEBHOOK_RATE_PER_IP_PER_MINUTE', 6000, 1, 10_000_000),
+      ratePerIntegrationPerMinute: int(env, 'WEBHOOK_RATE_PER_INTEGRATION_PER_MINUTE', 30_000, 1, 10_000_000),
+      cacheTtlMs: int(env, 'WEBHOOK_CACHE_TTL_MS', 5000, 0, 600_000),
+      retryUnitMs: int(env, 'WEBHOOK_RETRY_UNIT_MS', 60_000, 1, 3_600_000),
+      maxAttempts: int(env, 'WEBHOOK_MAX_ATTEMPTS', 5, 1, 50),
+    },
+    providerUrls: {
+      metaGraph: url(env, 'META_GRAPH_URL', 'https://graph.facebook.com/v25.0'),
+      ghl: url(env, 'GHL_API_URL', 'https://services.leadconnectorhq.com'),
+      linkedin: url(env, 'LINKEDIN_API_URL', 'https://api.linkedin.com'),
+      googleAnalytics: url(env, 'GOOGLE_ANALYTICS_API_URL', 'https://analyticsdata.googleapis.com'),
     },
   };
 }

@@ -42,14 +42,14 @@ export class FakeServer {
   ) {}
 
   static async start(): Promise<FakeServer> {
-    let self: FakeServer | undefined;
+    const holder: { self?: FakeServer } = {};
     const server = createServer((req, res) => {
-      void self?.handle(req, res);
+      void holder.self?.handle(req, res);
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const { port } = server.address() as AddressInfo;
-    self = new FakeServer(server, `http://127.0.0.1:${port}`);
-    return self;
+    holder.self = new FakeServer(server, `http://127.0.0.1:${port}`);
+    return holder.self;
   }
 
   /** Adds a route; later routes win over earlier ones for the same request. */

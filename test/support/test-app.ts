@@ -10,9 +10,15 @@ import { createApp } from '../../src/app.factory';
 import { AppModule } from '../../src/app.module';
 import { Role } from '../../src/common/auth/auth-user';
 import { signToken } from '../../src/common/auth/dev-token';
+import { PrismaService } from '../../src/database/prisma.service';
+import { seed } from '../../src/database/seed';
+import { HandlerRegistry } from '../../src/handlers/handler-registry';
 import { createTestDatabase, TestDatabase } from './database';
 
 export const TEST_JWT_SECRET = 'test-secret-0123456789-abcdefghijklmnopqrstuvwxyz';
+/** Two fixed AES keys: `k1` encrypts; `k0` can be added to prove rotation. */
+export const TEST_KEY_1 = `k1:${Buffer.alloc(32, 1).toString('base64')}`;
+export const TEST_KEY_0 = `k0:${Buffer.alloc(32, 7).toString('base64')}`;
 
 export interface TestApp {
   app: NestFastifyApplication;
@@ -29,11 +35,13 @@ export interface TestApp {
 export interface TestAppOptions {
   env?: Record<string, string>;
   module?: Type<unknown>;
+  /** Reuse this database instead of cloning a fresh one (restart scenarios). */
+  db?: TestDatabase;
 }
 
 /** Boots the real application (same factory as main.ts) on a fresh database. */
 export async function createTestApp(options: TestAppOptions = {}): Promise<TestApp> {
-  const db = await createTestDatabase();
+  const db = options.db ?? (await createTestDatabase());
   const logFile = join(mkdtempSync(join(tmpdir(), 'hub-test-log-')), 'app.log');
   Object.assign(process.env, {
     NODE_ENV: 'test',
@@ -44,10 +52,13 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
     LOG_FILE: logFile,
     DB_POOL_SIZE: '5',
     PUBLIC_BASE_URL: 'https://hub.example.test',
+    ENCRYPTION_KEYS: TEST_KEY_1,
     ...options.env,
   });
   const app = await createApp(options.module ?? AppModule);
   await app.getHttpAdapter().getInstance().ready();
+  // as main.ts does after migrating: the standard templates
+  if (!options.module) await seed(app.get(PrismaService), { nodeEnv: 'test' }, app.get(HandlerRegistry).list());
   const sql = new Client({ connectionString: db.url });
   await sql.connect();
   return {
@@ -61,7 +72,7 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
     close: async () => {
       await sql.end();
       await app.close();
-      await db.drop();
+      if (!options.db) await db.drop();
     },
   };
 }

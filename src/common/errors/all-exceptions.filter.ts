@@ -42,7 +42,7 @@ const FASTIFY_MESSAGES: Record<string, string> = {
 /** Maps every error to the API.md shape; unknown errors become 500 INTERNAL with a logged errorId. */
 export function toErrorBody(exception: unknown, logger: Logger): { body: ErrorBody; headers?: Record<string, string> } {
   if (exception instanceof DomainException) {
-    const body: ErrorBody = { statusCode: exception.status, code: exception.code, message: exception.message };
+    const body: ErrorBody = { ...exception.extra, statusCode: exception.status, code: exception.code, message: exception.message };
     if (exception.details) body.details = exception.details;
     return { body, headers: exception.headers };
   }

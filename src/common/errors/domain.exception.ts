@@ -10,6 +10,8 @@ export class DomainException extends Error {
     readonly details?: unknown[],
     /** Extra response headers, e.g. Retry-After on 429. */
     readonly headers?: Record<string, string>,
+    /** Extra body fields beside the standard ones (e.g. `success: false` of a connection test). */
+    readonly extra?: Record<string, unknown>,
   ) {
     super(message);
     this.name = 'DomainException';

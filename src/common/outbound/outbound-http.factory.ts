@@ -50,6 +50,12 @@ export class OutboundHttpFactory {
     return client;
   }
 
+  /** The rate-limit state of a key's client in this process, if it has made calls. */
+  peek(key: string): { remaining: number | null; resetAt: string | null } | undefined {
+    for (const [id, client] of this.clients) if (id.startsWith(`${key}|`)) return client.rateLimit();
+    return undefined;
+  }
+
   forIntegration(integrationId: number, limitPerMinute: number): OutboundHttpClient {
     return this.forKey(`integration:${integrationId}`, { limit: limitPerMinute });
   }

@@ -1,0 +1,30 @@
+// Re-encrypts every stored secret with the first key of ENCRYPTION_KEYS: npm run secrets:rotate
+// Safe to re-run after an interruption: rows already on the current key are skipped.
+import { existsSync } from 'node:fs';
+import { PrismaPg } from '@prisma/adapter-pg';
+import { SecretBox } from '../src/common/crypto/secret-box';
+import { parseAppConfig } from '../src/config/app-config';
+import { PrismaClient } from '../src/generated/prisma/client';
+import { ConfigCodec } from '../src/modules/integration-templates/config-codec';
+import { ConfigSchemaService } from '../src/modules/integration-templates/config-schema.service';
+import { rotateSecrets } from '../src/modules/integrations/secret-rotation';
+
+async function main(): Promise<void> {
+  if (existsSync('.env')) process.loadEnvFile('.env');
+  const config = parseAppConfig(process.env);
+  if (!config.databaseUrl) throw new Error('DATABASE_URL is required');
+  const box = new SecretBox(config.encryptionKeys);
+  const prisma = new PrismaClient({ adapter: new PrismaPg({ connectionString: config.databaseUrl }) });
+  try {
+    const counts = await rotateSecrets(prisma, new ConfigCodec(box, new ConfigSchemaService()), box, (line) => process.stdout.write(`${line}\n`));
+    process.stdout.write(`rotated to key "${box.currentKeyId}": ${JSON.stringify(counts)}\n`);
+    if (counts.failed > 0) process.exitCode = 1;
+  } finally {
+    await prisma.$disconnect();
+  }
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`secrets:rotate failed: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.exit(1);
+});

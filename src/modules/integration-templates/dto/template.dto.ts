@@ -1,0 +1,111 @@
+import { ApiProperty, ApiPropertyOptional, PartialType } from '@nestjs/swagger';
+import { Transform } from 'class-transformer';
+import { IsBoolean, IsInt, IsNotEmpty, IsObject, IsOptional, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
+import { PageQueryDto } from '../../../common/http/pagination';
+
+export class CreateTemplateDto {
+  @ApiProperty({ example: 'meta-lead-ads-standard', description: 'Unique slug' })
+  @Matches(/^[a-z0-9][a-z0-9-]{1,62}$/, { message: 'name must be a slug: lower-case letters, digits and dashes (2–63 characters)' })
+  name!: string;
+
+  @ApiProperty({ example: 'Meta Lead Ads' })
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(200)
+  displayName!: string;
+
+  @ApiPropertyOptional()
+  @IsOptional()
+  @IsString()
+  @MaxLength(2000)
+  description?: string;
+
+  @ApiProperty({ example: 'lead-ads' })
+  @Matches(/^[a-z0-9][a-z0-9-]{0,62}$/, { message: 'category must be a slug' })
+  category!: string;
+
+  @ApiPropertyOptional()
+  @IsOptional()
+  @IsString()
+  @MaxLength(2000)
+  icon?: string;
+
+  @ApiProperty({ example: 'meta-lead-ads', description: 'Key of a registered handler (GET /api/integration-handlers)' })
+  @IsString()
+  @IsNotEmpty()
+  handler!: string;
+
+  @ApiProperty({ type: 'object', additionalProperties: true, description: 'JSON Schema (draft 2020-12) of the config; "x-secret": true marks secrets' })
+  @IsObject()
+  configSchema!: Record<string, unknown>;
+
+  @ApiPropertyOptional()
+  @IsOptional()
+  @IsString()
+  @MaxLength(20000)
+  setupInstructions?: string;
+
+  @ApiPropertyOptional({ example: 'v25.0' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(50)
+  apiVersion?: string;
+
+  @ApiPropertyOptional({ default: true })
+  @IsOptional()
+  @IsBoolean()
+  isActive?: boolean;
+
+  @ApiPropertyOptional({ description: 'Outbound requests per minute per integration (default: the handler’s)' })
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(100_000)
+  rateLimitPerMinute?: number;
+}
+
+export class UpdateTemplateDto extends PartialType(CreateTemplateDto) {}
+
+export class ListTemplatesQueryDto extends PageQueryDto {
+  @ApiPropertyOptional()
+  @IsOptional()
+  @IsString()
+  category?: string;
+
+  @ApiPropertyOptional({ default: false, description: 'Super-admins only' })
+  @IsOptional()
+  @Transform(({ value }: { value: unknown }) => value === true || value === 'true')
+  @IsBoolean()
+  includeInactive: boolean = false;
+}
+
+export class TemplateDto {
+  @ApiProperty() id!: number;
+  @ApiProperty() name!: string;
+  @ApiProperty() displayName!: string;
+  @ApiProperty({ nullable: true, type: String }) description!: string | null;
+  @ApiProperty() category!: string;
+  @ApiProperty({ nullable: true, type: String }) icon!: string | null;
+  @ApiProperty() handler!: string;
+  @ApiProperty({ type: 'object', additionalProperties: true }) configSchema!: unknown;
+  @ApiProperty({ nullable: true, type: String }) setupInstructions!: string | null;
+  @ApiProperty({ nullable: true, type: String }) apiVersion!: string | null;
+  @ApiProperty() isActive!: boolean;
+  @ApiProperty({ nullable: true, type: Number }) rateLimitPerMinute!: number | null;
+  @ApiProperty() version!: number;
+  @ApiProperty() createdAt!: string;
+  @ApiProperty() updatedAt!: string;
+}
+
+export class UpdatedTemplateDto extends TemplateDto {
+  @ApiProperty({ type: [Number], description: 'Integrations whose config no longer conforms to the new schema' })
+  nonConforming!: number[];
+}
+
+export class HandlerInfoDto {
+  @ApiProperty() key!: string;
+  @ApiProperty() displayName!: string;
+  @ApiProperty() category!: string;
+  @ApiProperty({ type: [String], enum: ['webhook', 'sync', 'test', 'send'] }) capabilities!: string[];
+  @ApiProperty({ type: 'object', additionalProperties: true }) defaultConfigSchema!: unknown;
+}

@@ -1,0 +1,160 @@
+import { Injectable, OnApplicationBootstrap } from '@nestjs/common';
+import { AuthUser } from '../../common/auth/auth-user';
+import { DomainException } from '../../common/errors/domain.exception';
+import { ErrorCode } from '../../common/errors/error-code';
+import { Page, skipTake, toPage } from '../../common/http/pagination';
+import { Prisma } from '../../generated/prisma/client';
+import { HandlerRegistry } from '../../handlers/handler-registry';
+import { AuditService } from '../audit/audit.service';
+import { ConfigCodec } from './config-codec';
+import { ConfigSchemaService } from './config-schema.service';
+import { CreateTemplateDto, HandlerInfoDto, ListTemplatesQueryDto, TemplateDto, UpdatedTemplateDto, UpdateTemplateDto } from './dto/template.dto';
+import { IntegrationTemplatesRepository, TemplateRow } from './integration-templates.repository';
+
+export function toTemplateDto(row: TemplateRow): TemplateDto {
+  return {
+    id: row.id,
+    name: row.name,
+    displayName: row.displayName,
+    description: row.description,
+    category: row.category,
+    icon: row.icon,
+    handler: row.handler,
+    configSchema: row.configSchema,
+    setupInstructions: row.setupInstructions,
+    apiVersion: row.apiVersion,
+    isActive: row.isActive,
+    rateLimitPerMinute: row.rateLimitPerMinute,
+    version: row.version,
+    createdAt: row.createdAt.toISOString(),
+    updatedAt: row.updatedAt.toISOString(),
+  };
+}
+
+@Injectable()
+export class IntegrationTemplatesService implements OnApplicationBootstrap {
+  constructor(
+    private readonly repository: IntegrationTemplatesRepository,
+    private readonly registry: HandlerRegistry,
+    private readonly schemas: ConfigSchemaService,
+    private readonly codec: ConfigCodec,
+    private readonly audit: AuditService,
+  ) {}
+
+  /** DESIGN.md: the application refuses to boot with a template whose handler is not registered. */
+  async onApplicationBootstrap(): Promise<void> {
+    const missing = (await this.repository.distinctHandlers()).filter((h) => !this.registry.has(h));
+    if (missing.length) throw new Error(`Templates use handlers that are not registered: ${missing.join(', ')}`);
+  }
+
+  handlers(): HandlerInfoDto[] {
+    return this.registry.list().map((h) => ({
+      key: h.key,
+      displayName: h.displayName,
+      category: h.category,
+      capabilities: [...h.capabilities],
+      defaultConfigSchema: h.defaultConfigSchema,
+    }));
+  }
+
+  async list(user: AuthUser, query: ListTemplatesQueryDto): Promise<Page<TemplateDto>> {
+    const activeOnly = !(user.role === 'SUPER_ADMIN' && query.includeInactive);
+    const { skip, take } = skipTake(query);
+    const { rows, total } = await this.repository.list({ category: query.category, activeOnly }, skip, take);
+    return toPage(rows.map(toTemplateDto), total, query);
+  }
+
+  async get(user: AuthUser, id: number): Promise<TemplateDto> {
+    const row = await this.repository.findById(id);
+    if (!row || (!row.isActive && user.role !== 'SUPER_ADMIN')) throw DomainException.notFound('Integration template');
+    return toTemplateDto(row);
+  }
+
+  /** For other services: the row, or 404. */
+  async require(id: number): Promise<TemplateRow> {
+    const row = await this.repository.findById(id);
+    if (!row) throw DomainException.notFound('Integration template');
+    return row;
+  }
+
+  async create(user: AuthUser, dto: CreateTemplateDto): Promise<TemplateDto> {
+    this.assertHandler(dto.handler);
+    this.assertSchema(dto.configSchema);
+    let row: TemplateRow;
+    try {
+      row = await this.repository.create({ ...dto, configSchema: dto.configSchema as Prisma.InputJsonObject });
+    } catch (err) {
+      throw this.uniqueName(err, dto.name);
+    }
+    const result = toTemplateDto(row);
+    await this.audit.record(user, { action: 'template.create', entity: 'integration-template', entityId: row.id, after: result });
+    return result;
+  }
+
+  async update(user: AuthUser, id: number, dto: UpdateTemplateDto): Promise<UpdatedTemplateDto> {
+    const before = await this.require(id);
+    if (dto.handler !== undefined && dto.handler !== before.handler) {
+      this.assertHandler(dto.handler);
+      if ((await this.repository.countIntegrations(id)) > 0) {
+        throw DomainException.conflict('The handler of a template in use cannot change; create a new template instead');
+      }
+    }
+    const schemaChanged = dto.configSchema !== undefined && JSON.stringify(dto.configSchema) !== JSON.stringify(before.configSchema);
+    if (dto.configSchema !== undefined) this.assertSchema(dto.configSchema);
+    let row: TemplateRow;
+    try {
+      row = await this.repository.update(id, {
+        ...dto,
+        configSchema: dto.configSchema as Prisma.InputJsonObject | undefined,
+        ...(schemaChanged ? { version: { increment: 1 } } : {}),
+      });
+    } catch (err) {
+      throw this.uniqueName(err, dto.name ?? before.name);
+    }
+    const nonConforming = schemaChanged ? await this.nonConforming(before, row) : [];
+    const result = { ...toTemplateDto(row), nonConforming };
+    await this.audit.record(user, { action: 'template.update', entity: 'integration-template', entityId: id, before: toTemplateDto(before), after: result });
+    return result;
+  }
+
+  async remove(user: AuthUser, id: number): Promise<void> {
+    const before = await this.require(id);
+    const inUse = await this.repository.countIntegrations(id);
+    if (inUse > 0) {
+      throw DomainException.conflict(`The template is used by ${inUse} integration(s); deactivate it with isActive: false instead`, [{ integrations: inUse }]);
+    }
+    await this.repository.delete(id);
+    await this.audit.record(user, { action: 'template.delete', entity: 'integration-template', entityId: id, before: toTemplateDto(before) });
+  }
+
+  /** Integrations of the template whose config does not conform to its new schema (opened with the old one). */
+  private async nonConforming(before: TemplateRow, after: TemplateRow): Promise<number[]> {
+    const rows = await this.repository.integrationConfigs(after.id);
+    return rows
+      .filter((r) => {
+        const plain = this.codec.open(before.configSchema, r.config);
+        return this.schemas.validate(after, plain).length > 0;
+      })
+      .map((r) => r.id);
+  }
+
+  private assertHandler(handler: string): void {
+    if (!this.registry.has(handler)) {
+      throw DomainException.validation(`Unknown handler "${handler}"`, [
+        { field: 'handler', messages: [`must be one of ${this.registry.list().map((h) => h.key).join(', ')}`] },
+      ]);
+    }
+  }
+
+  private assertSchema(schema: unknown): void {
+    const problems = this.schemas.check(schema);
+    if (problems.length) throw new DomainException(ErrorCode.CONFIG_SCHEMA_INVALID, `configSchema is invalid: ${problems[0]}`, problems);
+  }
+
+  private uniqueName(err: unknown, name: string): unknown {
+    if (err instanceof Prisma.PrismaClientKnownRequestError && err.code === 'P2002') {
+      return DomainException.conflict(`A template named "${name}" already exists`);
+    }
+    return err;
+  }
+}

@@ -1,0 +1,86 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Type } from 'class-transformer';
+import { IsBoolean, IsIn, IsInt, IsNotEmpty, IsObject, IsOptional, IsString, MaxLength, Min } from 'class-validator';
+import { PageQueryDto } from '../../../common/http/pagination';
+
+export const INTEGRATION_STATUSES = ['pending', 'active', 'error', 'disconnected'] as const;
+export type IntegrationStatusName = (typeof INTEGRATION_STATUSES)[number];
+
+export class CreateIntegrationDto {
+  @ApiProperty() @Type(() => Number) @IsInt() @Min(1) subAccountId!: number;
+  @ApiProperty() @Type(() => Number) @IsInt() @Min(1) integrationTemplateId!: number;
+  @ApiProperty() @IsString() @IsNotEmpty() @MaxLength(200) name!: string;
+  @ApiPropertyOptional() @IsOptional() @IsString() @MaxLength(2000) description?: string;
+  @ApiProperty({ type: 'object', additionalProperties: true, description: "Validated against the template's configSchema" })
+  @IsObject()
+  config!: Record<string, unknown>;
+}
+
+export class UpdateIntegrationDto {
+  @ApiPropertyOptional() @IsOptional() @IsString() @IsNotEmpty() @MaxLength(200) name?: string;
+  @ApiPropertyOptional({ nullable: true }) @IsOptional() @IsString() @MaxLength(2000) description?: string;
+  @ApiPropertyOptional({ type: 'object', additionalProperties: true, description: 'Merged over the stored config; a secret left out keeps its value' })
+  @IsOptional()
+  @IsObject()
+  config?: Record<string, unknown>;
+  @ApiPropertyOptional() @IsOptional() @IsBoolean() isActive?: boolean;
+}
+
+export class ListIntegrationsQueryDto extends PageQueryDto {
+  @ApiPropertyOptional() @IsOptional() @Type(() => Number) @IsInt() @Min(1) subAccountId?: number;
+  @ApiPropertyOptional({ enum: INTEGRATION_STATUSES }) @IsOptional() @IsIn(INTEGRATION_STATUSES) status?: IntegrationStatusName;
+  @ApiPropertyOptional() @IsOptional() @Type(() => Number) @IsInt() @Min(1) templateId?: number;
+}
+
+export class LimitsQueryDto {
+  @ApiProperty() @Type(() => Number) @IsInt() @Min(1) subAccountId!: number;
+}
+
+export class TemplateSummaryDto {
+  @ApiProperty() name!: string;
+  @ApiProperty() displayName!: string;
+  @ApiProperty() category!: string;
+  @ApiProperty() handler!: string;
+}
+
+export class IntegrationDto {
+  @ApiProperty() id!: number;
+  @ApiProperty() subAccountId!: number;
+  @ApiProperty() integrationTemplateId!: number;
+  @ApiProperty({ type: TemplateSummaryDto }) template!: TemplateSummaryDto;
+  @ApiProperty() name!: string;
+  @ApiProperty({ nullable: true, type: String }) description!: string | null;
+  @ApiProperty() isActive!: boolean;
+  @ApiProperty({ enum: INTEGRATION_STATUSES }) status!: IntegrationStatusName;
+  @ApiProperty({ type: 'object', additionalProperties: true, description: 'Secrets appear as { "secret": true, "last4": "…" }' })
+  config!: Record<string, unknown>;
+  @ApiProperty({ nullable: true, type: String }) lastSyncAt!: string | null;
+  @ApiProperty({ nullable: true, type: String }) lastSyncStatus!: string | null;
+  @ApiProperty({ nullable: true, type: String }) lastWebhookAt!: string | null;
+  @ApiProperty({ nullable: true, type: String }) errorMessage!: string | null;
+  @ApiProperty() webhookUrl!: string;
+  @ApiProperty() createdAt!: string;
+  @ApiProperty() updatedAt!: string;
+  @ApiProperty() createdBy!: string;
+}
+
+export class CreatedIntegrationDto extends IntegrationDto {
+  @ApiProperty({ description: 'Returned this once only' }) webhookSecret!: string;
+}
+
+export class TestResultDto {
+  @ApiProperty() success!: boolean;
+  @ApiPropertyOptional({ enum: ['INVALID_CREDENTIALS', 'CONNECTION_FAILED'] }) code?: string;
+  @ApiProperty() message!: string;
+  @ApiPropertyOptional({ type: [Object] }) details?: unknown[];
+}
+
+export class WebhookSecretDto {
+  @ApiProperty() webhookSecret!: string;
+}
+
+export class LimitsDto {
+  @ApiProperty({ enum: ['STARTER', 'PRO', 'MAX'] }) tier!: string;
+  @ApiProperty({ type: 'object', additionalProperties: true, example: { 'meta-lead-ads': { current: 1, limit: 3 } } })
+  limits!: Record<string, { current: number; limit: number }>;
+}

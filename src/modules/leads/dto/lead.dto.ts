@@ -1,0 +1,97 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Type } from 'class-transformer';
+import { IsDateString, IsIn, IsInt, IsOptional, IsString, MaxLength, Min } from 'class-validator';
+import { PageQueryDto } from '../../../common/http/pagination';
+
+export const LEAD_STATUSES = ['NEW', 'CONTACTED', 'QUALIFIED', 'CONVERTED', 'LOST'] as const;
+export const PLATFORMS = ['meta', 'google-ads', 'linkedin', 'gohighlevel', 'generic', 'whatsapp'] as const;
+
+export class ListLeadsQueryDto extends PageQueryDto {
+  @ApiPropertyOptional() @IsOptional() @Type(() => Number) @IsInt() @Min(1) subAccountId?: number;
+  @ApiPropertyOptional({ enum: PLATFORMS, description: 'Leads with at least one touch from this platform' }) @IsOptional() @IsIn(PLATFORMS) source?: string;
+  @ApiPropertyOptional({ enum: LEAD_STATUSES }) @IsOptional() @IsIn(LEAD_STATUSES) status?: (typeof LEAD_STATUSES)[number];
+  @ApiPropertyOptional({ description: 'Searches name, e-mail and phone' }) @IsOptional() @IsString() @MaxLength(200) q?: string;
+  @ApiPropertyOptional() @IsOptional() @IsDateString() createdFrom?: string;
+  @ApiPropertyOptional() @IsOptional() @IsDateString() createdTo?: string;
+}
+
+export class LeadSourceDto {
+  @ApiProperty() id!: string;
+  @ApiProperty() platform!: string;
+  @ApiProperty({ nullable: true, type: Number }) integrationId!: number | null;
+  @ApiProperty() externalId!: string;
+  @ApiProperty({ nullable: true, type: String }) campaignId!: string | null;
+  @ApiProperty({ nullable: true, type: String }) campaignName!: string | null;
+  @ApiProperty({ nullable: true, type: String }) adGroupId!: string | null;
+  @ApiProperty({ nullable: true, type: String }) adGroupName!: string | null;
+  @ApiProperty({ nullable: true, type: String }) adId!: string | null;
+  @ApiProperty({ nullable: true, type: String }) adName!: string | null;
+  @ApiProperty({ nullable: true, type: String }) formId!: string | null;
+  @ApiProperty({ nullable: true, type: String }) formName!: string | null;
+  @ApiProperty({ nullable: true, type: String }) creativeId!: string | null;
+  @ApiProperty({ nullable: true, type: String }) assetGroupId!: string | null;
+  @ApiProperty({ nullable: true, type: String }) gclid!: string | null;
+  @ApiProperty({ nullable: true, type: Boolean }) isOrganic!: boolean | null;
+  @ApiProperty({ nullable: true, type: String }) leadStage!: string | null;
+  @ApiProperty({ nullable: true, type: Number }) cost!: number | null;
+  @ApiProperty({ nullable: true, type: String }) currency!: string | null;
+  @ApiProperty() isTest!: boolean;
+  @ApiProperty({ nullable: true, type: String }) submittedAt!: string | null;
+  @ApiProperty({ nullable: true, type: String }) deletedAt!: string | null;
+  @ApiProperty() createdAt!: string;
+}
+
+export class LeadDto {
+  @ApiProperty() id!: string;
+  @ApiProperty() subAccountId!: number;
+  @ApiProperty({ nullable: true, type: String }) fullName!: string | null;
+  @ApiProperty({ nullable: true, type: String }) firstName!: string | null;
+  @ApiProperty({ nullable: true, type: String }) lastName!: string | null;
+  @ApiProperty({ nullable: true, type: String }) email!: string | null;
+  @ApiProperty({ nullable: true, type: String }) phone!: string | null;
+  @ApiProperty({ description: 'false when the phone could not be read as a number (kept as given)' }) phoneValid!: boolean;
+  @ApiProperty({ nullable: true, type: String }) company!: string | null;
+  @ApiProperty({ nullable: true, type: String }) jobTitle!: string | null;
+  @ApiProperty({ nullable: true, type: String }) city!: string | null;
+  @ApiProperty({ nullable: true, type: String }) region!: string | null;
+  @ApiProperty({ nullable: true, type: String }) postalCode!: string | null;
+  @ApiProperty({ nullable: true, type: String }) country!: string | null;
+  @ApiProperty({ type: [String] }) tags!: string[];
+  @ApiProperty({ type: 'object', additionalProperties: true }) customAnswers!: unknown;
+  @ApiProperty({ enum: LEAD_STATUSES }) status!: string;
+  @ApiProperty() isTest!: boolean;
+  @ApiProperty() createdAt!: string;
+  @ApiProperty() updatedAt!: string;
+}
+
+export class SourceTrackingDto {
+  @ApiProperty({ type: LeadSourceDto, nullable: true }) firstTouch!: LeadSourceDto | null;
+  @ApiProperty({ type: LeadSourceDto, nullable: true }) latestTouch!: LeadSourceDto | null;
+  @ApiProperty({ type: [LeadSourceDto] }) sources!: LeadSourceDto[];
+}
+
+export class InteractionDto {
+  @ApiProperty() id!: string;
+  @ApiProperty() platform!: string;
+  @ApiProperty() channel!: string;
+  @ApiProperty() direction!: string;
+  @ApiProperty({ nullable: true, type: String }) body!: string | null;
+  @ApiProperty() occurredAt!: string;
+}
+
+export class BookingDto {
+  @ApiProperty() id!: string;
+  @ApiProperty() platform!: string;
+  @ApiProperty() externalBookingId!: string;
+  @ApiProperty({ nullable: true, type: String }) calendarId!: string | null;
+  @ApiProperty({ nullable: true, type: String }) title!: string | null;
+  @ApiProperty({ nullable: true, type: String }) startTime!: string | null;
+  @ApiProperty({ nullable: true, type: String }) endTime!: string | null;
+  @ApiProperty({ nullable: true, type: String }) status!: string | null;
+}
+
+export class LeadDetailDto extends LeadDto {
+  @ApiProperty({ type: SourceTrackingDto }) sourceTracking!: SourceTrackingDto;
+  @ApiProperty({ type: [InteractionDto] }) interactions!: InteractionDto[];
+  @ApiProperty({ type: [BookingDto] }) bookings!: BookingDto[];
+}

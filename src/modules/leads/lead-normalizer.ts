@@ -1,0 +1,46 @@
+import { CountryCode, parsePhoneNumberFromString } from 'libphonenumber-js';
+import type { LeadInput } from '../../handlers/handler-types';
+
+export interface NormalizedContact {
+  email: string | null;
+  phone: string | null;
+  phoneValid: boolean;
+  fullName: string | null;
+  firstName: string | null;
+  lastName: string | null;
+}
+
+const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+
+function clean(value: string | undefined, max = 500): string | null {
+  const trimmed = value?.trim();
+  return trimmed ? trimmed.slice(0, max) : null;
+}
+
+/** Emails trimmed and lower-cased; phones to E.164 (the sub-account's region for national numbers), else kept raw and flagged. */
+export function normalizeContact(lead: LeadInput, defaultRegion: string): NormalizedContact {
+  const email = clean(lead.email, 320)?.toLowerCase() ?? null;
+  const rawPhone = clean(lead.phone, 64);
+  let phone: string | null = null;
+  let phoneValid = true;
+  if (rawPhone) {
+    const parsed = parsePhoneNumberFromString(rawPhone, defaultRegion as CountryCode);
+    if (parsed?.isValid()) phone = parsed.number;
+    else {
+      phone = rawPhone;
+      phoneValid = false;
+    }
+  }
+  const firstName = clean(lead.firstName, 200);
+  const lastName = clean(lead.lastName, 200);
+  const fullName = clean(lead.fullName, 400) ?? ([firstName, lastName].filter(Boolean).join(' ') || null);
+  return { email: email && EMAIL.test(email) ? email : email, phone, phoneValid, fullName, firstName, lastName };
+}
+
+/** The identity keys a lead is matched by, strongest first. */
+export function identityKeys(platform: string, externalId: string, contact: NormalizedContact): string[] {
+  const keys = [`ext:${platform}:${externalId}`];
+  if (contact.phone && contact.phoneValid) keys.push(`phone:${contact.phone}`);
+  if (contact.email && EMAIL.test(contact.email)) keys.push(`email:${contact.email}`);
+  return keys;
+}

@@ -1,0 +1,91 @@
+import { Injectable } from '@nestjs/common';
+import { createHash } from 'node:crypto';
+import type { PrismaTx } from '../../database/prisma.service';
+import type { LeadInput, LeadReference, WebhookOutcome } from '../../handlers/handler-types';
+import { identityKeys, normalizeContact } from './lead-normalizer';
+import { LeadsWriteRepository, Touch } from './leads-write.repository';
+
+export interface OutcomeOrigin {
+  integrationId: number;
+  subAccountId: number;
+  eventId: bigint;
+}
+
+export interface UpsertResult {
+  leadId: bigint;
+  created: boolean;
+  /** false when this exact touch had been recorded before (re-applied) */
+  newTouch: boolean;
+}
+
+/** The content hash of a platform record, for counting unchanged records in syncs. */
+export function leadHash(lead: LeadInput): string {
+  return createHash('sha256').update(JSON.stringify(lead)).digest('hex');
+}
+
+/**
+ * Persists what handlers return. A lead is matched within its sub-account by (platform, external
+ * id), then E.164 phone, then e-mail, under advisory locks on those keys, so concurrent deliveries
+ * of one person through any platforms converge on one lead with one source row per touch.
+ */
+@Injectable()
+export class LeadsService {
+  private readonly regions = new Map<number, { region: string; at: number }>();
+
+  constructor(private readonly writes: LeadsWriteRepository) {}
+
+  async applyOutcome(tx: PrismaTx, origin: OutcomeOrigin, outcome: WebhookOutcome): Promise<void> {
+    const touch: Touch = { subAccountId: origin.subAccountId, integrationId: origin.integrationId, origin: `event:${origin.eventId}` };
+    for (const lead of outcome.leads) await this.upsert(tx, touch, lead);
+    for (const ref of outcome.deletedLeads ?? []) await this.writes.markSourcesDeleted(tx, touch.subAccountId, ref.platform, ref.externalId);
+    for (const change of outcome.statusChanges ?? []) {
+      const leadId = await this.referencedLead(tx, touch, change);
+      await this.writes.setStatus(tx, leadId, change.status);
+    }
+    for (const booking of outcome.bookings ?? []) {
+      await this.writes.upsertBooking(tx, touch, await this.referencedLead(tx, touch, booking), booking);
+    }
+    for (const [index, interaction] of (outcome.interactions ?? []).entries()) {
+      const leadId = await this.referencedLead(tx, touch, interaction);
+      await this.writes.addInteraction(tx, touch, leadId, interaction, `${touch.origin}:${interaction.externalMessageId ?? index}`);
+    }
+  }
+
+  /** Creates or updates the matching lead and records this touch. */
+  async upsert(tx: PrismaTx, touch: Touch, lead: LeadInput, contentHash: string | null = null): Promise<UpsertResult> {
+    const contact = normalizeContact(lead, await this.region(tx, touch.subAccountId));
+    const keys = identityKeys(lead.platform, lead.externalId, contact);
+    await this.writes.lockIdentities(tx, touch.subAccountId, keys);
+    let leadId = await this.writes.match(tx, touch.subAccountId, keys);
+    const created = leadId === null;
+    if (leadId === null) leadId = await this.writes.insertLead(tx, touch.subAccountId, lead, contact);
+    else await this.writes.updateLead(tx, leadId, lead, contact);
+    await this.writes.addIdentities(tx, touch.subAccountId, leadId, keys);
+    const newTouch = await this.writes.addSource(tx, touch, leadId, lead, contentHash);
+    return { leadId, created, newTouch };
+  }
+
+  /**
+   * The lead a platform reference names (GoHighLevel contact id, WhatsApp number …). A message or
+   * booking may arrive before the contact itself: the lead is then started from the reference and
+   * completed when the contact arrives.
+   */
+  private async referencedLead(tx: PrismaTx, touch: Touch, ref: LeadReference): Promise<bigint> {
+    const key = `ext:${ref.platform}:${ref.externalId}`;
+    await this.writes.lockIdentities(tx, touch.subAccountId, [key]);
+    const found = await this.writes.match(tx, touch.subAccountId, [key]);
+    if (found !== null) return found;
+    const stub: LeadInput = { platform: ref.platform, externalId: ref.externalId, source: {} };
+    const id = await this.writes.insertLead(tx, touch.subAccountId, stub, normalizeContact(stub, 'US'));
+    await this.writes.addIdentities(tx, touch.subAccountId, id, [key]);
+    return id;
+  }
+
+  private async region(tx: PrismaTx, subAccountId: number): Promise<string> {
+    const cached = this.regions.get(subAccountId);
+    if (cached && Date.now() - cached.at < 30_000) return cached.region;
+    const region = await this.writes.subAccountRegion(tx, subAccountId);
+    this.regions.set(subAccountId, { region, at: Date.now() });
+    return region;
+  }
+}

@@ -1,0 +1,140 @@
+import { Injectable } from '@nestjs/common';
+import { PrismaService, PrismaTx } from '../../database/prisma.service';
+import type { Prisma, WebhookEvent, WebhookEventStatus } from '../../generated/prisma/client';
+import { JobsService } from '../../jobs/jobs.service';
+
+export interface NewEvent {
+  integrationId: number;
+  subAccountId: number;
+  provider: string;
+  dedupKey: string;
+  externalId: string | null;
+  eventType: string;
+  payload: unknown;
+}
+
+export type EventRow = WebhookEvent;
+
+@Injectable()
+export class WebhookEventsRepository {
+  constructor(
+    private readonly prisma: PrismaService,
+    private readonly jobs: JobsService,
+  ) {}
+
+  /**
+   * Stores an event and its processing job in one statement (so in one transaction), or nothing
+   * when (integration, dedup key) is already stored. Returns the event id and whether it is new.
+   */
+  async insertWithJob(event: NewEvent, queue: string): Promise<{ id: string; created: boolean }> {
+    const rows = await this.prisma.$queryRawUnsafe<Array<{ event_id: string | null }>>(
+      `WITH ev AS (
+         INSERT INTO webhook_events (integration_id, sub_account_id, provider, dedup_key, external_id, event_type, payload)
+         VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb)
+         ON CONFLICT (integration_id, dedup_key) DO NOTHING
+         RETURNING id
+       ), job AS (${this.jobs.insertJobSql('(SELECT id::text FROM ev)', '$8')})
+       SELECT (SELECT id::text FROM ev) AS event_id, (SELECT count(*) FROM job) AS jobs`,
+      event.integrationId,
+      event.subAccountId,
+      event.provider,
+      event.dedupKey,
+      event.externalId,
+      event.eventType,
+      JSON.stringify(event.payload),
+      queue,
+    );
+    const inserted = rows[0]?.event_id;
+    if (inserted) return { id: inserted, created: true };
+    // a redelivery: the stored one (possibly committed by a concurrent delivery a moment ago)
+    const existing = await this.prisma.webhookEvent.findUnique({
+      where: { integrationId_dedupKey: { integrationId: event.integrationId, dedupKey: event.dedupKey } },
+      select: { id: true },
+    });
+    if (!existing) throw new Error('webhook event neither inserted nor found');
+    return { id: existing.id.toString(), created: false };
+  }
+
+  /** Whether a body-hash key of the previous day bucket exists within 24 h (hash dedup window). */
+  async recentHash(integrationId: number, dedupKey: string, since: Date): Promise<string | null> {
+    const row = await this.prisma.webhookEvent.findFirst({ where: { integrationId, dedupKey, receivedAt: { gte: since } }, select: { id: true } });
+    return row ? row.id.toString() : null;
+  }
+
+  /**
+   * Takes an event for processing: PENDING (or PROCESSING left by a worker that died) → PROCESSING,
+   * counting the attempt. Null when it is already finished (a duplicate job) or gone.
+   */
+  async claim(id: bigint): Promise<EventRow | null> {
+    const rows = await this.prisma.$queryRaw<Array<{ id: bigint }>>`
+      UPDATE webhook_events SET status = 'PROCESSING', attempts = attempts + 1
+      WHERE id = ${id} AND status IN ('PENDING', 'PROCESSING') RETURNING id`;
+    if (rows.length === 0) return null;
+    return this.prisma.webhookEvent.findUnique({ where: { id } });
+  }
+
+  async markProcessed(tx: PrismaTx, id: bigint): Promise<void> {
+    await tx.webhookEvent.update({ where: { id }, data: { status: 'PROCESSED', processedAt: new Date(), lastError: null, nextAttemptAt: null } });
+  }
+
+  async markFailed(id: bigint, error: string): Promise<void> {
+    await this.prisma.webhookEvent.update({ where: { id }, data: { status: 'FAILED', lastError: error, nextAttemptAt: null } });
+  }
+
+  /** Back to PENDING with its retry enqueued for later, atomically. */
+  async scheduleRetry(id: bigint, error: string, at: Date, queue: string): Promise<void> {
+    await this.prisma.$transaction(async (tx) => {
+      await tx.webhookEvent.update({ where: { id }, data: { status: 'PENDING', lastError: error, nextAttemptAt: at } });
+      await this.jobs.send(queue, { eventId: id.toString() }, { tx, startAfter: at });
+    });
+  }
+
+  /** Replay: back to PENDING with attempts reset and a job enqueued, unless it is already queued or running. */
+  async replay(id: bigint, queue: string): Promise<boolean> {
+    return this.prisma.$transaction(async (tx) => {
+      const updated = await tx.webhookEvent.updateMany({
+        where: { id, status: { in: ['PROCESSED', 'FAILED'] } },
+        data: { status: 'PENDING', attempts: 0, lastError: null, nextAttemptAt: null, processedAt: null },
+      });
+      if (updated.count === 0) return false;
+      await this.jobs.send(queue, { eventId: id.toString() }, { tx });
+      return true;
+    });
+  }
+
+  findForSubAccounts(id: bigint, subAccountIds: 'all' | readonly number[]): Promise<EventRow | null> {
+    return this.prisma.webhookEvent.findFirst({ where: { id, ...(subAccountIds === 'all' ? {} : { subAccountId: { in: [...subAccountIds] } }) } });
+  }
+
+  async list(integrationId: number, status: WebhookEventStatus | undefined, skip: number, take: number): Promise<{ rows: EventRow[]; total: number }> {
+    const where: Prisma.WebhookEventWhereInput = { integrationId, ...(status ? { status } : {}) };
+    const [rows, total] = await Promise.all([
+      this.prisma.webhookEvent.findMany({ where, orderBy: { id: 'desc' }, skip, take }),
+      this.prisma.webhookEvent.count({ where }),
+    ]);
+    return { rows, total };
+  }
+
+  async stats(integrationId: number, since: Date): Promise<{ received: number; processed: number; failed: number; pending: number; rejected: number }> {
+    const [counts, pending, rejected] = await Promise.all([
+      this.prisma.webhookEvent.groupBy({ by: ['status'], where: { integrationId, receivedAt: { gte: since } }, _count: { _all: true } }),
+      this.prisma.webhookEvent.count({ where: { integrationId, status: { in: ['PENDING', 'PROCESSING'] } } }),
+      this.prisma.webhookRejection.aggregate({ where: { integrationId, hour: { gte: new Date(since.getTime() - 3600_000) } }, _sum: { count: true } }),
+    ]);
+    const by = (s: WebhookEventStatus): number => counts.find((c) => c.status === s)?._count._all ?? 0;
+    return {
+      received: counts.reduce((n, c) => n + c._count._all, 0),
+      processed: by('PROCESSED'),
+      failed: by('FAILED'),
+      pending,
+      rejected: rejected._sum.count ?? 0,
+    };
+  }
+
+  async countRejection(integrationId: number, at: Date): Promise<void> {
+    const hour = new Date(Math.floor(at.getTime() / 3600_000) * 3600_000);
+    await this.prisma.$executeRaw`
+      INSERT INTO webhook_rejections (integration_id, hour, count) VALUES (${integrationId}, ${hour}, 1)
+      ON CONFLICT (integration_id, hour) DO UPDATE SET count = webhook_rejections.count + 1`;
+  }
+}

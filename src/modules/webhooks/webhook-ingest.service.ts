@@ -1,0 +1,192 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { createHash, createHmac } from 'node:crypto';
+import { DomainException } from '../../common/errors/domain.exception';
+import { ErrorCode } from '../../common/errors/error-code';
+import { APP_CONFIG, AppConfig } from '../../config/app-config';
+import { HandlerRegistry } from '../../handlers/handler-registry';
+import type { HandshakeResponse, IntegrationHandler, WebhookRequest, WebhookSpec } from '../../handlers/integration-handler';
+import { JOB_WEBHOOK_PROCESS } from '../../jobs/job-types';
+import { JobsService } from '../../jobs/jobs.service';
+import { IntegrationsRepository } from '../integrations/integrations.repository';
+import { InboundRateLimiter } from './inbound-rate-limiter';
+import { WebhookEventsRepository } from './webhook-events.repository';
+import { WebhookTarget, WebhookTargets } from './webhook-targets';
+
+export interface InboundDelivery {
+  rawBody: Buffer;
+  payload: unknown;
+  headers: Record<string, string | undefined>;
+  ip: string;
+}
+
+export interface IngestResult {
+  status: 'received' | 'duplicate' | 'ignored';
+  eventId: string | null;
+  eventIds?: string[];
+}
+
+const DAY_MS = 24 * 3600_000;
+const UNKNOWN = (): DomainException => new DomainException(ErrorCode.NOT_FOUND, 'Unknown webhook endpoint');
+const BAD_SIGNATURE = (): DomainException => new DomainException(ErrorCode.WEBHOOK_SIGNATURE_INVALID, 'Webhook signature is missing or invalid');
+const DUMMY_KEY = 'no-such-integration-but-spend-the-same-time';
+
+/**
+ * DESIGN.md "Webhook pipeline" steps 1–4: route, verify over the raw bytes, store event + job in
+ * one statement, answer. Nothing slow happens before the answer; processing is a job.
+ */
+@Injectable()
+export class WebhookIngestService {
+  private readonly logger = new Logger(WebhookIngestService.name);
+  private readonly perIp: InboundRateLimiter;
+  private readonly perIntegration: InboundRateLimiter;
+  private readonly touched = new Map<number, number>();
+
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly registry: HandlerRegistry,
+    private readonly targets: WebhookTargets,
+    private readonly events: WebhookEventsRepository,
+    private readonly integrations: IntegrationsRepository,
+    private readonly jobs: JobsService,
+  ) {
+    this.perIp = new InboundRateLimiter(config.webhooks.ratePerIpPerMinute);
+    this.perIntegration = new InboundRateLimiter(config.webhooks.ratePerIntegrationPerMinute);
+  }
+
+  /** POST /api/webhooks/:provider/:webhookId — the integration's own URL. */
+  async ingestForIntegration(provider: string, webhookId: string, delivery: InboundDelivery): Promise<IngestResult> {
+    this.limit(this.perIp, `ip:${delivery.ip}`);
+    const spec = this.registry.get(provider)?.webhook;
+    const target = spec ? await this.targets.forWebhookId(webhookId) : null;
+    if (!spec || !target || target.handler !== provider) {
+      // same work as a signature check, so an unknown id is not told apart by timing
+      createHmac('sha256', DUMMY_KEY).update(delivery.rawBody).digest();
+      throw UNKNOWN();
+    }
+    const request = this.request(delivery);
+    if (!spec.verify(request, target.keys).ok) {
+      await this.reject(target);
+      throw BAD_SIGNATURE();
+    }
+    this.assertAcceptable(target);
+    return this.store(provider, spec, target, delivery.payload, request);
+  }
+
+  /** POST /api/webhooks/:provider — one app-level URL; entries routed by the payload's routing key. */
+  async ingestForProvider(provider: string, delivery: InboundDelivery): Promise<IngestResult> {
+    this.limit(this.perIp, `ip:${delivery.ip}`);
+    const spec = this.registry.get(provider)?.webhook;
+    if (!spec || spec.routing === 'integration' || !spec.routingKeys) throw UNKNOWN();
+    const keys = [...new Set(spec.routingKeys(delivery.payload))].slice(0, 100);
+    const targets = keys.length ? await this.targets.forRoutingKeys(provider, keys) : [];
+    if (targets.length === 0) {
+      createHmac('sha256', DUMMY_KEY).update(delivery.rawBody).digest();
+      throw UNKNOWN();
+    }
+    const request = this.request(delivery);
+    const verified = targets.filter((t) => spec.verify(request, t.keys).ok);
+    if (verified.length === 0) {
+      await Promise.all(targets.map((t) => this.reject(t)));
+      throw BAD_SIGNATURE();
+    }
+    const results: IngestResult[] = [];
+    for (const target of verified) {
+      if (!target.isActive || target.status === 'disconnected') continue; // another integration of the same page may take it
+      const part = target.routingKey && spec.selectForRoutingKey ? spec.selectForRoutingKey(delivery.payload, target.routingKey) : delivery.payload;
+      results.push(await this.store(provider, spec, target, part, request));
+    }
+    if (results.length === 0) this.assertAcceptable(verified[0]);
+    return this.combine(results);
+  }
+
+  /** GET handshakes (Meta/WhatsApp hub.challenge, LinkedIn challengeCode). */
+  async handshake(provider: string, webhookId: string | undefined, query: Record<string, string | undefined>): Promise<HandshakeResponse> {
+    const spec = this.registry.get(provider)?.webhook;
+    if (!spec?.handshake) throw UNKNOWN();
+    const candidates: WebhookTarget[] = webhookId
+      ? [await this.targets.forWebhookId(webhookId)].filter((t): t is WebhookTarget => t !== null && t.handler === provider && t.isActive)
+      : await this.targets.activeForHandler(provider);
+    for (const target of candidates) {
+      const answer = spec.handshake(query, target.config);
+      if (answer) return answer;
+    }
+    throw DomainException.forbidden('Verification token does not match an active integration');
+  }
+
+  handlerFor(provider: string): IntegrationHandler | undefined {
+    return this.registry.get(provider);
+  }
+
+  private async store(provider: string, spec: WebhookSpec, target: WebhookTarget, payload: unknown, request: WebhookRequest): Promise<IngestResult> {
+    this.limit(this.perIntegration, `integration:${target.integrationId}`);
+    const extracted = spec.extractEvents(payload, request);
+    const results: IngestResult[] = [];
+    for (const event of extracted) {
+      const dedupKey = event.externalId !== null ? `id:${event.externalId}` : await this.hashKey(target.integrationId, request);
+      if (dedupKey.startsWith('dup:')) {
+        results.push({ status: 'duplicate', eventId: dedupKey.slice(4) });
+        continue;
+      }
+      const stored = await this.events.insertWithJob(
+        {
+          integrationId: target.integrationId,
+          subAccountId: target.subAccountId,
+          provider,
+          dedupKey,
+          externalId: event.externalId,
+          eventType: event.eventType,
+          payload: event.payload,
+        },
+        JOB_WEBHOOK_PROCESS,
+      );
+      results.push({ status: stored.created ? 'received' : 'duplicate', eventId: stored.id });
+    }
+    if (results.some((r) => r.status === 'received')) this.jobs.wake(JOB_WEBHOOK_PROCESS);
+    this.touch(target.integrationId, request.receivedAt);
+    return this.combine(results);
+  }
+
+  /** No provider event id: the body's sha256 stands in, deduplicated within 24 h (day buckets, checking the previous one). */
+  private async hashKey(integrationId: number, request: WebhookRequest): Promise<string> {
+    const hash = createHash('sha256').update(request.rawBody).digest('hex');
+    const bucket = Math.floor(request.receivedAt.getTime() / DAY_MS);
+    const previous = await this.events.recentHash(integrationId, `sha256:${hash}:${bucket - 1}`, new Date(request.receivedAt.getTime() - DAY_MS));
+    return previous ? `dup:${previous}` : `sha256:${hash}:${bucket}`;
+  }
+
+  private combine(results: IngestResult[]): IngestResult {
+    if (results.length === 0) return { status: 'ignored', eventId: null };
+    const ids = results.map((r) => r.eventId).filter((id): id is string => id !== null);
+    const status = results.some((r) => r.status === 'received') ? 'received' : 'duplicate';
+    return ids.length > 1 ? { status, eventId: ids[0], eventIds: ids } : { status, eventId: ids[0] ?? null };
+  }
+
+  private request(delivery: InboundDelivery): WebhookRequest {
+    return { rawBody: delivery.rawBody, headers: delivery.headers, receivedAt: new Date() };
+  }
+
+  private assertAcceptable(target: WebhookTarget): void {
+    if (!target.isActive || target.status === 'disconnected') {
+      throw new DomainException(ErrorCode.INTEGRATION_NOT_ACTIVE, 'The integration is not active; activate it (or run its connection test) to receive webhooks');
+    }
+  }
+
+  private limit(limiter: InboundRateLimiter, key: string): void {
+    const retryAfter = limiter.hit(key);
+    if (retryAfter !== null) {
+      throw new DomainException(ErrorCode.RATE_LIMIT_EXCEEDED, 'Too many webhook deliveries; retry later', undefined, { 'retry-after': String(retryAfter) });
+    }
+  }
+
+  private async reject(target: WebhookTarget): Promise<void> {
+    await this.events.countRejection(target.integrationId, new Date()).catch((err: unknown) => this.logger.warn({ err }, 'could not count a rejected webhook'));
+  }
+
+  /** lastWebhookAt, written at most every few seconds per integration so bursts do not contend on its row. */
+  private touch(integrationId: number, at: Date): void {
+    const last = this.touched.get(integrationId) ?? 0;
+    if (at.getTime() - last < 5000) return;
+    this.touched.set(integrationId, at.getTime());
+    void this.integrations.touchLastWebhook(integrationId, at).catch((err: unknown) => this.logger.warn({ err }, 'could not update lastWebhookAt'));
+  }
+}

@@ -1,0 +1,73 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { OutboundError } from '../../common/outbound/http-client';
+import { APP_CONFIG, AppConfig } from '../../config/app-config';
+import { PrismaService } from '../../database/prisma.service';
+import { PermanentEventError } from '../../handlers/integration-handler';
+import { JobHandler } from '../../jobs/job-definition';
+import { JOB_WEBHOOK_PROCESS } from '../../jobs/job-types';
+import { LeadsService } from '../leads/leads.service';
+import { HandlerContextFactory } from '../integrations/handler-context.factory';
+import { IntegrationsRepository } from '../integrations/integrations.repository';
+import { WebhookEventsRepository } from './webhook-events.repository';
+
+function errorMessage(err: unknown): string {
+  const text = err instanceof Error ? err.message : String(err);
+  return text.slice(0, 1000);
+}
+
+/**
+ * DESIGN.md "Webhook pipeline" step 5: a worker runs the handler for a stored event and applies
+ * the outcome in the same transaction that marks the event PROCESSED. Failures are retried after
+ * min(2^attempts, 60) minutes, up to WEBHOOK_MAX_ATTEMPTS; then the event is FAILED and replayable.
+ * A worker that dies mid-event leaves it PROCESSING; its job's lease expires and the event is
+ * claimed again. Applying an outcome twice has no second effect (see LeadsService).
+ */
+@Injectable()
+export class WebhookProcessor {
+  private readonly logger = new Logger(WebhookProcessor.name);
+
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly events: WebhookEventsRepository,
+    private readonly integrations: IntegrationsRepository,
+    private readonly contexts: HandlerContextFactory,
+    private readonly leads: LeadsService,
+    private readonly prisma: PrismaService,
+  ) {}
+
+  @JobHandler(JOB_WEBHOOK_PROCESS)
+  async process(data: unknown): Promise<void> {
+    const raw = typeof data === 'object' && data !== null ? (data as Record<string, unknown>).eventId : undefined;
+    if (typeof raw !== 'string' || !/^\d{1,19}$/.test(raw)) {
+      this.logger.warn({ data }, 'webhook job without a valid eventId');
+      return;
+    }
+    const event = await this.events.claim(BigInt(raw));
+    if (!event) return; // already processed, failed for good, or deleted with its integration
+    const integration = await this.integrations.findForProcessing(event.integrationId);
+    if (!integration) return;
+    try {
+      const { handler, ctx } = this.contexts.build(integration);
+      if (!handler.processWebhook) throw new PermanentEventError(`handler ${handler.key} does not process webhook events`);
+      const outcome = await handler.processWebhook(
+        { id: event.id.toString(), eventType: event.eventType, externalId: event.externalId, payload: event.payload, receivedAt: event.receivedAt },
+        ctx,
+      );
+      await this.prisma.$transaction(async (tx) => {
+        await this.leads.applyOutcome(tx, { integrationId: integration.id, subAccountId: integration.subAccountId, eventId: event.id }, outcome);
+        await this.events.markProcessed(tx, event.id);
+      });
+    } catch (err) {
+      const message = errorMessage(err);
+      const permanent = err instanceof PermanentEventError || (err instanceof OutboundError && !err.transient);
+      if (permanent || event.attempts >= this.config.webhooks.maxAttempts) {
+        this.logger.warn({ eventId: raw, attempts: event.attempts, reason: message }, 'webhook event failed');
+        await this.events.markFailed(event.id, message);
+        return;
+      }
+      const delay = Math.min(2 ** event.attempts, 60) * this.config.webhooks.retryUnitMs;
+      this.logger.warn({ eventId: raw, attempts: event.attempts, retryInMs: delay, reason: message }, 'webhook event will be retried');
+      await this.events.scheduleRetry(event.id, message, new Date(Date.now() + delay), JOB_WEBHOOK_PROCESS);
+    }
+  }
+}

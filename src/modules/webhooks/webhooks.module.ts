@@ -1,0 +1,17 @@
+import { Module } from '@nestjs/common';
+import { IntegrationTemplatesModule } from '../integration-templates/integration-templates.module';
+import { IntegrationsModule } from '../integrations/integrations.module';
+import { LeadsModule } from '../leads/leads.module';
+import { WebhookEventsController } from './webhook-events.controller';
+import { WebhookEventsRepository } from './webhook-events.repository';
+import { WebhookIngestService } from './webhook-ingest.service';
+import { WebhookProcessor } from './webhook-processor';
+import { WebhookTargets } from './webhook-targets';
+import { WebhooksController } from './webhooks.controller';
+
+@Module({
+  imports: [IntegrationsModule, IntegrationTemplatesModule, LeadsModule],
+  controllers: [WebhooksController, WebhookEventsController],
+  providers: [WebhookIngestService, WebhookEventsRepository, WebhookProcessor, WebhookTargets],
+})
+export class WebhooksModule {}

@@ -1,0 +1,233 @@
+import { createIntegration, createSubAccount, GHL_CONFIG, META_CONFIG, templateId, WHATSAPP_CONFIG } from '../support/factories';
+import { FakeServer } from '../support/fake-server';
+import { createTestApp, TestApp } from '../support/test-app';
+
+const ALL_SECRETS = [META_CONFIG.appSecret, META_CONFIG.pageAccessToken, META_CONFIG.verifyToken, GHL_CONFIG.privateIntegrationToken, WHATSAPP_CONFIG.accessToken];
+
+describe('integrations', () => {
+  let t: TestApp;
+  let graph: FakeServer;
+  let ghl: FakeServer;
+  let sub: number;
+  let admin: string;
+
+  beforeAll(async () => {
+    graph = await FakeServer.start();
+    ghl = await FakeServer.start();
+    t = await createTestApp({ env: { META_GRAPH_URL: graph.url, GHL_API_URL: ghl.url } });
+    sub = await createSubAccount(t, 'MAX');
+    admin = `Bearer ${t.token('ADMIN', [sub])}`;
+  });
+  afterAll(async () => {
+    await t.close();
+    await graph.close();
+    await ghl.close();
+  });
+  beforeEach(() => {
+    graph.reset();
+    ghl.reset();
+  });
+
+  it('creates pending and inactive, returns the webhook secret once, and masks every secret', async () => {
+    const created = await createIntegration(t, sub, 'meta-lead-ads', META_CONFIG, 'Main page');
+    expect(created.body).toEqual(
+      expect.objectContaining({
+        subAccountId: sub,
+        name: 'Main page',
+        status: 'pending',
+        isActive: false,
+        template: { name: 'meta-lead-ads', displayName: expect.any(String), category: 'lead-ads', handler: 'meta-lead-ads' },
+        config: {
+          pageId: META_CONFIG.pageId,
+          appSecret: { secret: true, last4: '0001' },
+          pageAccessToken: { secret: true, last4: 'abcd' },
+          verifyToken: { secret: true, last4: '9999' },
+        },
+      }),
+    );
+    expect(created.webhookUrl).toMatch(/^https:\/\/hub\.example\.test\/api\/webhooks\/meta-lead-ads\/wh_[A-Za-z0-9_-]{20,}$/);
+    expect(Buffer.from(created.webhookSecret, 'base64url')).toHaveLength(32);
+
+    const read = await t.http.get(`/api/integrations/${created.id}`).set('authorization', admin);
+    expect(read.status).toBe(200);
+    expect(read.body.webhookSecret).toBeUndefined();
+    expect(read.body.config.appSecret).toEqual({ secret: true, last4: '0001' });
+    const list = await t.http.get(`/api/integrations?subAccountId=${sub}`).set('authorization', admin);
+    expect(list.body).toEqual(expect.objectContaining({ page: 1, pageSize: 50, total: expect.any(Number) }));
+    expect(JSON.stringify(list.body)).not.toContain(META_CONFIG.appSecret);
+  });
+
+  it('stores no plaintext secret anywhere in the database and logs none', async () => {
+    await createIntegration(t, sub, 'gohighlevel', GHL_CONFIG);
+    await createIntegration(t, sub, 'whatsapp-cloud', WHATSAPP_CONFIG);
+    const dump = await t.sql.query(
+      `SELECT string_agg(t::text, '\n') AS all FROM (SELECT row_to_json(i)::text AS t FROM integrations i UNION ALL SELECT row_to_json(a)::text FROM audit_logs a) x`,
+    );
+    const everything = String(dump.rows[0].all);
+    expect(everything).toContain('enc:v1:k1:');
+    for (const secret of ALL_SECRETS) expect(everything).not.toContain(secret);
+    const logs = t.logs();
+    for (const secret of ALL_SECRETS) expect(logs).not.toContain(secret);
+  });
+
+  it('answers 400 CONFIG_SCHEMA_INVALID with the JSON pointer of every bad field', async () => {
+    const res = await t.http
+      .post('/api/integrations')
+      .set('authorization', admin)
+      .send({ subAccountId: sub, integrationTemplateId: await templateId(t, 'meta-lead-ads'), name: 'Bad', config: { pageId: 42, appSecret: 'x', colour: 'red' } });
+    expect(res.status).toBe(400);
+    expect(res.body.code).toBe('CONFIG_SCHEMA_INVALID');
+    const pointers = res.body.details.map((d: { pointer: string }) => d.pointer);
+    expect(pointers).toEqual(expect.arrayContaining(['/pageId', '/pageAccessToken', '/verifyToken', '/colour']));
+    expect(JSON.stringify(res.body)).not.toContain('"x"');
+  });
+
+  it('merges PATCHed config over the stored one: a secret left out or sent back masked keeps its value', async () => {
+    const created = await createIntegration(t, sub, 'meta-lead-ads', META_CONFIG);
+    const patched = await t.http
+      .patch(`/api/integrations/${created.id}`)
+      .set('authorization', admin)
+      .send({ name: 'Renamed', config: { pageId: '555000111', verifyToken: { secret: true, last4: '9999' } } });
+    expect(patched.status).toBe(200);
+    expect(patched.body.name).toBe('Renamed');
+    expect(patched.body.config.pageId).toBe('555000111');
+    expect(patched.body.config.pageAccessToken).toEqual({ secret: true, last4: 'abcd' });
+
+    graph.on('GET', '/555000111', (req) =>
+      req.headers.authorization === `Bearer ${META_CONFIG.pageAccessToken}` ? { status: 200, body: { id: '555000111', name: 'Acme Dental' } } : { status: 401, body: {} },
+    );
+    const tested = await t.http.post(`/api/integrations/${created.id}/test`).set('authorization', admin);
+    expect(tested.status).toBe(200);
+    expect(tested.body.success).toBe(true);
+
+    const rotated = await t.http.patch(`/api/integrations/${created.id}`).set('authorization', admin).send({ config: { pageAccessToken: 'EAAG-new-token-7890' } });
+    expect(rotated.body.config.pageAccessToken).toEqual({ secret: true, last4: '7890' });
+    expect(rotated.body.status).toBe('pending');
+  });
+
+  it('tests the connection against the provider: success → active, 401 → 422 INVALID_CREDENTIALS and error status', async () => {
+    const created = await createIntegration(t, sub, 'meta-lead-ads', META_CONFIG);
+    graph.on('GET', `/${META_CONFIG.pageId}`, () => ({ status: 200, body: { id: META_CONFIG.pageId, name: 'Acme Dental' } }));
+    const ok = await t.http.post(`/api/integrations/${created.id}/test`).set('authorization', `Bearer ${t.token('MANAGER', [sub])}`);
+    expect(ok.status).toBe(200);
+    expect(ok.body).toEqual({ success: true, message: expect.stringContaining('Acme Dental') });
+    const afterOk = await t.http.get(`/api/integrations/${created.id}`).set('authorization', admin);
+    expect(afterOk.body).toEqual(expect.objectContaining({ status: 'active', isActive: true, errorMessage: null }));
+
+    graph.on('GET', `/${META_CONFIG.pageId}`, () => ({
+      status: 401,
+      body: { error: { message: 'Error validating access token: Session has expired', type: 'OAuthException', code: 190 } },
+    }));
+    const bad = await t.http.post(`/api/integrations/${created.id}/test`).set('authorization', admin);
+    expect(bad.status).toBe(422);
+    expect(bad.body).toEqual(expect.objectContaining({ statusCode: 422, code: 'INVALID_CREDENTIALS', success: false }));
+    expect(JSON.stringify(bad.body)).not.toContain(META_CONFIG.pageAccessToken);
+    const afterBad = await t.http.get(`/api/integrations/${created.id}`).set('authorization', admin);
+    expect(afterBad.body.status).toBe('error');
+    expect(afterBad.body.errorMessage).toEqual(expect.any(String));
+    expect(graph.count('GET', `/${META_CONFIG.pageId}`)).toBe(2); // 401 is never retried
+  });
+
+  it('retries a 429 honouring Retry-After, and maps an unreachable provider to 502 CONNECTION_FAILED', async () => {
+    const created = await createIntegration(t, sub, 'gohighlevel', GHL_CONFIG);
+    let calls = 0;
+    ghl.on('GET', `/locations/${GHL_CONFIG.locationId}`, (req) => {
+      calls += 1;
+      expect(req.headers.version).toBe('2021-07-28');
+      expect(req.headers.authorization).toBe(`Bearer ${GHL_CONFIG.privateIntegrationToken}`);
+      return calls === 1 ? { status: 429, headers: { 'retry-after': '1' }, body: { message: 'Too many requests' } } : { status: 200, body: { location: { id: GHL_CONFIG.locationId, name: 'Acme HQ' } } };
+    });
+    const started = Date.now();
+    const ok = await t.http.post(`/api/integrations/${created.id}/test`).set('authorization', admin);
+    expect(ok.status).toBe(200);
+    expect(calls).toBe(2);
+    const [first, second] = ghl.requests;
+    expect(second.at - first.at).toBeGreaterThanOrEqual(950);
+    expect(Date.now() - started).toBeLessThan(10_000);
+
+    ghl.on('GET', `/locations/${GHL_CONFIG.locationId}`, () => ({ status: 503, body: { message: 'upstream down' } }));
+    const down = await t.http.post(`/api/integrations/${created.id}/test`).set('authorization', admin);
+    expect(down.status).toBe(502);
+    expect(down.body).toEqual(expect.objectContaining({ code: 'CONNECTION_FAILED', success: false }));
+  });
+
+  it('tests a WhatsApp Cloud number through the Graph API', async () => {
+    const created = await createIntegration(t, sub, 'whatsapp-cloud', WHATSAPP_CONFIG);
+    graph.on('GET', `/${WHATSAPP_CONFIG.phoneNumberId}`, (req) =>
+      req.headers.authorization === `Bearer ${WHATSAPP_CONFIG.accessToken}`
+        ? { status: 200, body: { id: WHATSAPP_CONFIG.phoneNumberId, display_phone_number: '+1 555-0100', verified_name: 'Acme' } }
+        : { status: 401, body: {} },
+    );
+    const res = await t.http.post(`/api/integrations/${created.id}/test`).set('authorization', admin);
+    expect(res.status).toBe(200);
+    expect(res.body.success).toBe(true);
+  });
+
+  it('rotates the webhook secret, keeping the previous one for the grace period', async () => {
+    const created = await createIntegration(t, sub, 'generic-webhook', { mapping: { email: '/email' }, externalIdPointer: '/id' });
+    const res = await t.http.post(`/api/integrations/${created.id}/rotate-webhook-secret`).set('authorization', admin);
+    expect(res.status).toBe(200);
+    expect(res.body.webhookSecret).not.toBe(created.webhookSecret);
+    expect(Buffer.from(res.body.webhookSecret, 'base64url')).toHaveLength(32);
+    const row = await t.sql.query('SELECT previous_secret_expires_at, previous_webhook_secret FROM integrations WHERE id = $1', [created.id]);
+    const expires = new Date(row.rows[0].previous_secret_expires_at).getTime();
+    expect(expires - Date.now()).toBeGreaterThan(23.9 * 3600_000);
+    expect(expires - Date.now()).toBeLessThanOrEqual(24 * 3600_000);
+    expect(row.rows[0].previous_webhook_secret).toMatch(/^enc:v1:/);
+  });
+
+  it('enforces plan limits under concurrency: 20 parallel creates on STARTER → one 201, nineteen 403', async () => {
+    const starter = await createSubAccount(t, 'STARTER', 'Tiny');
+    const token = `Bearer ${t.token('ADMIN', [starter])}`;
+    const template = await templateId(t, 'gohighlevel');
+    const results = await Promise.all(
+      Array.from({ length: 20 }, (_, i) =>
+        t.http.post('/api/integrations').set('authorization', token).send({ subAccountId: starter, integrationTemplateId: template, name: `GHL ${i}`, config: GHL_CONFIG }),
+      ),
+    );
+    const statuses = results.map((r) => r.status).sort();
+    expect(statuses.filter((s) => s === 201)).toHaveLength(1);
+    expect(statuses.filter((s) => s === 403)).toHaveLength(19);
+    expect(results.find((r) => r.status === 403)?.body.code).toBe('PLAN_LIMIT_REACHED');
+    // another handler still has its own allowance
+    await createIntegration(t, starter, 'meta-lead-ads', META_CONFIG);
+
+    const limits = await t.http.get(`/api/integrations/limits?subAccountId=${starter}`).set('authorization', token);
+    expect(limits.status).toBe(200);
+    expect(limits.body.tier).toBe('STARTER');
+    expect(limits.body.limits.gohighlevel).toEqual({ current: 1, limit: 1 });
+    expect(limits.body.limits['meta-lead-ads']).toEqual({ current: 1, limit: 1 });
+    expect(limits.body.limits['linkedin-lead-gen']).toEqual({ current: 0, limit: 1 });
+
+    const max = await createSubAccount(t, 'MAX', 'Big');
+    const maxLimits = await t.http.get(`/api/integrations/limits?subAccountId=${max}`).set('authorization', `Bearer ${t.token('ADMIN', [max])}`);
+    expect(maxLimits.body.limits.gohighlevel).toEqual({ current: 0, limit: -1 });
+  });
+
+  it('writes an audit trail with secrets redacted, readable by admins for their own sub-accounts', async () => {
+    const created = await createIntegration(t, sub, 'meta-lead-ads', META_CONFIG);
+    await t.http.patch(`/api/integrations/${created.id}`).set('authorization', admin).send({ description: 'Ads page' });
+    await t.http.post(`/api/integrations/${created.id}/rotate-webhook-secret`).set('authorization', admin);
+    graph.on('GET', `/${META_CONFIG.pageId}`, () => ({ status: 200, body: { id: META_CONFIG.pageId, name: 'Acme' } }));
+    await t.http.post(`/api/integrations/${created.id}/test`).set('authorization', admin);
+    expect((await t.http.delete(`/api/integrations/${created.id}`).set('authorization', admin)).status).toBe(204);
+    expect((await t.http.get(`/api/integrations/${created.id}`).set('authorization', admin)).status).toBe(404);
+
+    const audit = await t.http.get(`/api/audit-log?subAccountId=${sub}&entity=integration&entityId=${created.id}`).set('authorization', admin);
+    expect(audit.status).toBe(200);
+    expect(audit.body.items.map((e: { action: string }) => e.action).reverse()).toEqual([
+      'integration.create',
+      'integration.update',
+      'integration.rotate-webhook-secret',
+      'integration.test',
+      'integration.delete',
+    ]);
+    expect(audit.body.items[0]).toEqual(expect.objectContaining({ actorSub: 'dev-admin', actorRole: 'ADMIN', subAccountId: sub }));
+    expect(JSON.stringify(audit.body)).not.toContain(META_CONFIG.appSecret);
+    const other = await createSubAccount(t, 'PRO', 'Other');
+    expect((await t.http.get(`/api/audit-log?subAccountId=${other}`).set('authorization', admin)).status).toBe(403);
+    const mine = await t.http.get('/api/audit-log?pageSize=200').set('authorization', admin);
+    expect(mine.body.items.every((e: { subAccountId: number }) => e.subAccountId === sub)).toBe(true);
+    expect((await t.http.get('/api/audit-log').set('authorization', `Bearer ${t.token('MANAGER', [sub])}`)).status).toBe(403);
+  });
+});
