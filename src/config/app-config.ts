@@ -29,7 +29,13 @@ export interface AppConfig {
   publicBaseUrl: string;
   bodyLimitBytes: number;
   shutdownTimeoutMs: number;
-  jobs: { pollingIntervalSeconds: number };
+  jobs: {
+    pollingIntervalSeconds: number;
+    /** How often a worker process expires dead workers' leases and archives (pg-boss maintenance). */
+    maintenanceSeconds: number;
+    /** Overrides every job type's lease (tests shorten it to prove crash recovery). */
+    leaseSeconds?: number;
+  };
   /** AES-256-GCM keys by id; the first encrypts, all decrypt. */
   encryptionKeys: EncryptionKey[];
   /** Integrations allowed per handler per sub-account, by tier (-1 = unlimited). */
@@ -195,6 +201,8 @@ export function parseAppConfig(env: Env): AppConfig {
     shutdownTimeoutMs: int(env, 'SHUTDOWN_TIMEOUT_MS', 10_000, 1000, 120_000),
     jobs: {
       pollingIntervalSeconds: int(env, 'JOBS_POLL_SECONDS', 1, 1, 60),
+      maintenanceSeconds: int(env, 'JOBS_MAINTENANCE_SECONDS', 30, 1, 3600),
+      leaseSeconds: env.JOB_LEASE_SECONDS?.trim() ? int(env, 'JOB_LEASE_SECONDS', 120, 1, 86_400) : undefined,
     },
     encryptionKeys: encryptionKeys(env, nodeEnv, dataDir),
     planLimits: planLimits(env),

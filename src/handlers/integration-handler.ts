@@ -73,8 +73,8 @@ export interface WebhookSpec {
   selectForRoutingKey?(payload: unknown, key: string): unknown;
   /** Checks the delivery's signature over the exact raw bytes, in constant time. */
   verify(req: WebhookRequest, keys: VerificationKeys): VerifyResult;
-  /** The events in a verified delivery (one per Meta change, WhatsApp message/status …). */
-  extractEvents(payload: unknown, req: WebhookRequest): ExtractedEvent[];
+  /** The events in a verified delivery (one per Meta change, WhatsApp message/status …); config is the integration's. */
+  extractEvents(payload: unknown, req: WebhookRequest, config?: IntegrationConfig): ExtractedEvent[];
   /** A subscription handshake (GET) answered for an integration's config, or null if it does not match. */
   handshake?(query: Readonly<Record<string, string | undefined>>, config: IntegrationConfig): HandshakeResponse | null;
 }

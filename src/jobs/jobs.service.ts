@@ -51,7 +51,7 @@ export class JobsService implements OnModuleInit, OnApplicationBootstrap, OnAppl
       // maintenance (expiring dead workers' leases, archiving) runs where the workers run
       supervise: this.config.role !== 'api',
       schedule: this.config.role !== 'api',
-      maintenanceIntervalSeconds: 30,
+      maintenanceIntervalSeconds: this.config.jobs.maintenanceSeconds,
     });
     boss.on('error', (err: unknown) => this.logger.error({ err }, 'job queue error'));
     await boss.start();
@@ -164,7 +164,7 @@ export class JobsService implements OnModuleInit, OnApplicationBootstrap, OnAppl
       retryLimit: def.retryLimit,
       retryDelay: def.retryDelaySeconds,
       retryBackoff: def.retryBackoff,
-      expireInSeconds: def.expireInSeconds,
+      expireInSeconds: this.config.jobs.leaseSeconds ?? def.expireInSeconds,
     };
     if (await boss.getQueue(def.name)) {
       await boss.updateQueue(def.name, options);

@@ -54,14 +54,6 @@ const FIELD_TITLES: Readonly<Record<MappableField, string>> = {
 };
 const MAX_EVENT_TYPE_LENGTH = 100;
 
-/**
- * The event id lives where the integration's config says, so extractEvents needs the config; the
- * shared contract does not pass it yet (see the report), hence the optional third argument.
- */
-export type ConfigAwareWebhookSpec = WebhookSpec & {
-  extractEvents(payload: unknown, req: WebhookRequest, config?: IntegrationConfig): ExtractedEvent[];
-};
-
 const pointerSchema = (title: string, description: string) => ({ type: 'string', title, description, pattern: '^(/.*)?$', maxLength: 1000 });
 const headerSchema = (title: string, description: string, fallback: string) => ({ type: 'string', title, description: `${description} Default: ${fallback}.`, pattern: HEADER_NAME_PATTERN, maxLength: 100 });
 
@@ -108,7 +100,7 @@ export class GenericWebhookHandler implements IntegrationHandler {
     additionalProperties: false,
   };
 
-  readonly webhook: ConfigAwareWebhookSpec = {
+  readonly webhook: WebhookSpec = {
     routing: 'integration',
     verify: (req, keys) => this.verify(req, keys),
     extractEvents: (payload: unknown, req: WebhookRequest, config?: IntegrationConfig) => this.extractEvents(payload, req, config),
@@ -150,7 +142,6 @@ export class GenericWebhookHandler implements IntegrationHandler {
     return matched ? { ok: true } : { ok: false, reason: 'signature does not match' };
   }
 
-  /** Without the config (see ConfigAwareWebhookSpec) the default event id header is read, and no payload pointer. */
   private extractEvents(payload: unknown, req: WebhookRequest, integrationConfig: IntegrationConfig = {}): ExtractedEvent[] {
     const config = readGenericConfig(integrationConfig);
     // re-parse the raw bytes so that integers beyond 2^53 keep their digits (as strings)

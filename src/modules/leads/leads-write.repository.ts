@@ -27,7 +27,7 @@ export class LeadsWriteRepository {
    */
   async lockIdentities(tx: PrismaTx, subAccountId: number, keys: string[]): Promise<void> {
     const sorted = [...new Set(keys)].sort();
-    await tx.$queryRaw`SELECT pg_advisory_xact_lock(${subAccountId}::int, hashtext(k)) FROM (SELECT unnest(${sorted}::text[]) AS k ORDER BY 1) s`;
+    await tx.$executeRaw`SELECT pg_advisory_xact_lock(${subAccountId}::int, hashtext(k)) FROM (SELECT unnest(${sorted}::text[]) AS k ORDER BY 1) s`;
   }
 
   /** The lead matched by the strongest key (keys are ordered strongest first). */

@@ -119,7 +119,7 @@ export class WebhookIngestService {
 
   private async store(provider: string, spec: WebhookSpec, target: WebhookTarget, payload: unknown, request: WebhookRequest): Promise<IngestResult> {
     this.limit(this.perIntegration, `integration:${target.integrationId}`);
-    const extracted = spec.extractEvents(payload, request);
+    const extracted = spec.extractEvents(payload, request, target.config);
     const results: IngestResult[] = [];
     for (const event of extracted) {
       const dedupKey = event.externalId !== null ? `id:${event.externalId}` : await this.hashKey(target.integrationId, request);
@@ -156,7 +156,7 @@ export class WebhookIngestService {
 
   private combine(results: IngestResult[]): IngestResult {
     if (results.length === 0) return { status: 'ignored', eventId: null };
-    const ids = results.map((r) => r.eventId).filter((id): id is string => id !== null);
+    const ids = results.flatMap((r) => r.eventIds ?? (r.eventId === null ? [] : [r.eventId]));
     const status = results.some((r) => r.status === 'received') ? 'received' : 'duplicate';
     return ids.length > 1 ? { status, eventId: ids[0], eventIds: ids } : { status, eventId: ids[0] ?? null };
   }

@@ -1,0 +1,68 @@
+import { createHmac } from 'node:crypto';
+import type { TestApp } from './test-app';
+
+export function metaSignature(body: string, appSecret: string): string {
+  return `sha256=${createHmac('sha256', appSecret).update(body).digest('hex')}`;
+}
+
+export function genericSignature(body: string, secret: string, timestamp: number): string {
+  return `sha256=${createHmac('sha256', secret).update(`${timestamp}.${body}`).digest('hex')}`;
+}
+
+/** A Google Ads lead form delivery (shape of the official test-data capture). */
+export function googleLead(googleKey: string, leadId: string, person: { name: string; email?: string; phone?: string }, extra: Record<string, unknown> = {}): string {
+  const columns = [{ column_name: 'Full Name', string_value: person.name, column_id: 'FULL_NAME' }];
+  if (person.email) columns.push({ column_name: 'User Email', string_value: person.email, column_id: 'EMAIL' });
+  if (person.phone) columns.push({ column_name: 'User Phone', string_value: person.phone, column_id: 'PHONE_NUMBER' });
+  columns.push({ column_name: 'Service', string_value: 'Roofing', column_id: 'SERVICE' } as (typeof columns)[number]);
+  return JSON.stringify({
+    lead_id: leadId,
+    user_column_data: columns,
+    api_version: '1.0',
+    form_id: 18698608977,
+    campaign_id: 991214827,
+    google_key: googleKey,
+    is_test: false,
+    gcl_id: `gcl-${leadId}`,
+    adgroup_id: 20000000000,
+    creative_id: 30000000000,
+    ...extra,
+  });
+}
+
+/** A Meta leadgen delivery for one page with one change per lead id. */
+export function metaLeadgen(pageId: string, leadIds: string[], formId = '12312312312'): string {
+  return JSON.stringify({
+    object: 'page',
+    entry: [
+      {
+        id: pageId,
+        time: 1438292065,
+        changes: leadIds.map((id) => ({
+          field: 'leadgen',
+          value: { leadgen_id: id, page_id: pageId, form_id: formId, adgroup_id: '44', ad_id: '55', created_time: 1440120384 },
+        })),
+      },
+    ],
+  });
+}
+
+export async function waitFor<T>(probe: () => Promise<T | undefined | null | false>, timeoutMs = 20_000, what = 'condition'): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+export async function eventStatuses(t: TestApp, integrationId: number): Promise<string[]> {
+  const res = await t.sql.query<{ status: string }>('SELECT status FROM webhook_events WHERE integration_id = $1 ORDER BY id', [integrationId]);
+  return res.rows.map((r) => r.status);
+}
+
+export async function activate(t: TestApp, subAccountId: number, integrationId: number): Promise<void> {
+  const res = await t.http.patch(`/api/integrations/${integrationId}`).set('authorization', `Bearer ${t.token('ADMIN', [subAccountId])}`).send({ isActive: true });
+  if (res.status !== 200) throw new Error(`activate: ${res.status}`);
+}
