@@ -14,6 +14,7 @@ import { IntegrationsModule } from './modules/integrations/integrations.module';
 import { LeadsModule } from './modules/leads/leads.module';
 import { MeModule } from './modules/me/me.module';
 import { SubAccountsModule } from './modules/sub-accounts/sub-accounts.module';
+import { SyncModule } from './modules/sync/sync.module';
 import { WebhooksModule } from './modules/webhooks/webhooks.module';
 
 @Module({
@@ -34,6 +35,7 @@ import { WebhooksModule } from './modules/webhooks/webhooks.module';
     IntegrationsModule,
     LeadsModule,
     WebhooksModule,
+    SyncModule,
   ],
 })
 export class AppModule {}

@@ -43,6 +43,7 @@ export interface AppConfig {
   /** How long a rotated-out webhook secret keeps verifying. */
   webhookSecretGraceMs: number;
   providerUrls: { metaGraph: string; ghl: string; linkedin: string; googleAnalytics: string };
+  sync: { defaultIntervalMinutes: number; maxPagesPerRun: number };
   webhooks: {
     maxBytes: number;
     ratePerIpPerMinute: number;
@@ -207,6 +208,10 @@ export function parseAppConfig(env: Env): AppConfig {
     encryptionKeys: encryptionKeys(env, nodeEnv, dataDir),
     planLimits: planLimits(env),
     webhookSecretGraceMs: int(env, 'WEBHOOK_SECRET_GRACE_HOURS', 24, 0, 24 * 30) * 3600_000,
+    sync: {
+      defaultIntervalMinutes: int(env, 'SYNC_INTERVAL_MINUTES', 15, 1, 10_080),
+      maxPagesPerRun: int(env, 'SYNC_MAX_PAGES_PER_RUN', 10_000, 1, 1_000_000),
+    },
     webhooks: {
       maxBytes: int(env, 'WEBHOOK_MAX_BYTES', 1024 * 1024, 1024, 64 * 1024 * 1024),
       ratePerIpPerMinute: int(env, 'WEBHOOK_RATE_PER_IP_PER_MINUTE', 6000, 1, 10_000_000),

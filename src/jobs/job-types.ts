@@ -1,6 +1,8 @@
 import { JobDefinition } from './job-definition';
 
 export const JOB_WEBHOOK_PROCESS = 'webhook-process';
+export const JOB_INTEGRATION_SYNC = 'integration-sync';
+export const JOB_SYNC_SCHEDULER = 'sync-scheduler';
 
 /** Every job type of the application. Boot fails if one has no handler, or two. */
 export const JOB_DEFINITIONS: readonly JobDefinition[] = [
@@ -13,5 +15,22 @@ export const JOB_DEFINITIONS: readonly JobDefinition[] = [
     // the lease: a worker that died mid-event loses the job after this long, and another picks it up
     expireInSeconds: 120,
     batchSize: 50,
+  },
+  {
+    name: JOB_INTEGRATION_SYNC,
+    // a run checkpoints its cursor after every page; a retried job resumes from the checkpoint
+    retryLimit: 5,
+    retryDelaySeconds: 30,
+    retryBackoff: true,
+    expireInSeconds: 900,
+    batchSize: 2,
+  },
+  {
+    name: JOB_SYNC_SCHEDULER,
+    retryLimit: 0,
+    retryDelaySeconds: 0,
+    retryBackoff: false,
+    expireInSeconds: 120,
+    batchSize: 1,
   },
 ];

@@ -114,6 +114,11 @@ export class JobsService implements OnModuleInit, OnApplicationBootstrap, OnAppl
     if (workerId) this.boss?.notifyWorker(workerId);
   }
 
+  /** A cron schedule (pg-boss keeps one per name; worker processes run it once per tick cluster-wide). */
+  async schedule(name: string, cron: string): Promise<void> {
+    await this.requireBoss().schedule(name, cron, {}, { tz: 'UTC' });
+  }
+
   async ping(): Promise<void> {
     await this.requireBoss().getDb().executeSql('SELECT 1', []);
   }

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import type { PrismaTx } from '../../database/prisma.service';
-import { Prisma } from '../../generated/prisma/client';
+import { PrismaService, PrismaTx } from '../../database/prisma.service';
+import { Lead, Prisma } from '../../generated/prisma/client';
 import type { BookingInput, InteractionInput, LeadInput, LeadStatus } from '../../handlers/handler-types';
 import type { NormalizedContact } from './lead-normalizer';
 
@@ -21,6 +21,16 @@ function nul<T>(value: T | undefined): T | null {
  */
 @Injectable()
 export class LeadsWriteRepository {
+  constructor(private readonly prisma: PrismaService) {}
+
+  findLead(subAccountId: number, id: bigint): Promise<Lead | null> {
+    return this.prisma.lead.findFirst({ where: { id, subAccountId } });
+  }
+
+  async link(subAccountId: number, leadId: bigint, key: string): Promise<void> {
+    await this.prisma.leadIdentity.upsert({ where: { subAccountId_key: { subAccountId, key } }, create: { subAccountId, key, leadId }, update: { leadId } });
+  }
+
   /**
    * Serialises concurrent writers that share any identity key of a sub-account (transaction-scoped
    * advisory locks, taken in a fixed order so two writers cannot deadlock on them).
@@ -107,6 +117,19 @@ export class LeadsWriteRepository {
       ON CONFLICT (sub_account_id, origin, platform, external_id) DO NOTHING
       RETURNING id`;
     return rows.length > 0;
+  }
+
+  async sourceHash(tx: PrismaTx, touch: Touch, platform: string, externalId: string): Promise<string | null | undefined> {
+    const rows = await tx.$queryRaw<Array<{ content_hash: string | null }>>`
+      SELECT content_hash FROM lead_sources
+      WHERE sub_account_id = ${touch.subAccountId} AND origin = ${touch.origin} AND platform = ${platform} AND external_id = ${externalId}`;
+    return rows[0]?.content_hash;
+  }
+
+  async updateSourceHash(tx: PrismaTx, touch: Touch, platform: string, externalId: string, hash: string): Promise<void> {
+    await tx.$executeRaw`
+      UPDATE lead_sources SET content_hash = ${hash}
+      WHERE sub_account_id = ${touch.subAccountId} AND origin = ${touch.origin} AND platform = ${platform} AND external_id = ${externalId}`;
   }
 
   async markSourcesDeleted(tx: PrismaTx, subAccountId: number, platform: string, externalId: string): Promise<number> {

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { createHash } from 'node:crypto';
 import type { PrismaTx } from '../../database/prisma.service';
+import type { Lead } from '../../generated/prisma/client';
 import type { LeadInput, LeadReference, WebhookOutcome } from '../../handlers/handler-types';
 import { identityKeys, normalizeContact } from './lead-normalizer';
 import { LeadsWriteRepository, Touch } from './leads-write.repository';
@@ -66,6 +67,19 @@ export class LeadsService {
   }
 
   /**
+   * A record pulled by a sync: unchanged (same content hash as the last time this integration saw it)
+   * costs one read and no write; otherwise the lead is upserted and the sync's source row updated.
+   */
+  async syncUpsert(tx: PrismaTx, touch: Touch, lead: LeadInput): Promise<'created' | 'updated' | 'unchanged'> {
+    const hash = leadHash(lead);
+    const previous = await this.writes.sourceHash(tx, touch, lead.platform, lead.externalId);
+    if (previous === hash) return 'unchanged';
+    const result = await this.upsert(tx, touch, lead, hash);
+    if (!result.newTouch) await this.writes.updateSourceHash(tx, touch, lead.platform, lead.externalId, hash);
+    return result.created ? 'created' : 'updated';
+  }
+
+  /**
    * The lead a platform reference names (GoHighLevel contact id, WhatsApp number …). A message or
    * booking may arrive before the contact itself: the lead is then started from the reference and
    * completed when the contact arrives.
@@ -79,6 +93,16 @@ export class LeadsService {
     const id = await this.writes.insertLead(tx, touch.subAccountId, stub, normalizeContact(stub, 'US'));
     await this.writes.addIdentities(tx, touch.subAccountId, id, [key]);
     return id;
+  }
+
+  /** A lead of a sub-account, for pushing it to a CRM. */
+  forPush(subAccountId: number, leadId: bigint): Promise<Lead | null> {
+    return this.writes.findLead(subAccountId, leadId);
+  }
+
+  /** Records that a platform knows this lead under an id (e.g. the GoHighLevel contact it was pushed as). */
+  async linkExternal(subAccountId: number, leadId: bigint, platform: string, externalId: string): Promise<void> {
+    await this.writes.link(subAccountId, leadId, `ext:${platform}:${externalId}`);
   }
 
   private async region(tx: PrismaTx, subAccountId: number): Promise<string> {
