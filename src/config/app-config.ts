@@ -44,6 +44,7 @@ export interface AppConfig {
   webhookSecretGraceMs: number;
   providerUrls: { metaGraph: string; ghl: string; linkedin: string; googleAnalytics: string };
   sync: { defaultIntervalMinutes: number; maxPagesPerRun: number };
+  outbound: { timeoutMs: number; circuit: { threshold: number; cooldownMs: number } };
   webhooks: {
     maxBytes: number;
     ratePerIpPerMinute: number;
@@ -208,6 +209,13 @@ export function parseAppConfig(env: Env): AppConfig {
     encryptionKeys: encryptionKeys(env, nodeEnv, dataDir),
     planLimits: planLimits(env),
     webhookSecretGraceMs: int(env, 'WEBHOOK_SECRET_GRACE_HOURS', 24, 0, 24 * 30) * 3600_000,
+    outbound: {
+      timeoutMs: int(env, 'OUTBOUND_TIMEOUT_MS', 10_000, 100, 300_000),
+      circuit: {
+        threshold: int(env, 'OUTBOUND_CIRCUIT_THRESHOLD', 5, 1, 1000),
+        cooldownMs: int(env, 'OUTBOUND_CIRCUIT_COOLDOWN_MS', 30_000, 10, 3_600_000),
+      },
+    },
     sync: {
       defaultIntervalMinutes: int(env, 'SYNC_INTERVAL_MINUTES', 15, 1, 10_080),
       maxPagesPerRun: int(env, 'SYNC_MAX_PAGES_PER_RUN', 10_000, 1, 1_000_000),

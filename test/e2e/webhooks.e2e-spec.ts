@@ -14,7 +14,7 @@ describe('signed webhook ingestion and processing', () => {
 
   beforeAll(async () => {
     graph = await FakeServer.start();
-    t = await createTestApp({ env: { META_GRAPH_URL: graph.url, WEBHOOK_RETRY_UNIT_MS: '200', WEBHOOK_MAX_ATTEMPTS: '3', WEBHOOK_CACHE_TTL_MS: '0' } });
+    t = await createTestApp({ env: { META_GRAPH_URL: graph.url, WEBHOOK_RETRY_UNIT_MS: '200', WEBHOOK_MAX_ATTEMPTS: '3', WEBHOOK_CACHE_TTL_MS: '0', OUTBOUND_CIRCUIT_COOLDOWN_MS: '300' } });
     sub = await createSubAccount(t, 'MAX');
     admin = `Bearer ${t.token('ADMIN', [sub])}`;
     const g = await createIntegration(t, sub, 'google-ads-lead-forms', { googleKey: GOOGLE_KEY });

@@ -20,10 +20,12 @@ export class HandlerContextFactory {
 
   build(row: IntegrationRow): { handler: IntegrationHandler; ctx: HandlerContext } {
     const handler = this.registry.require(row.handler);
-    const window = handler.rateLimit;
-    const client = window && row.template.rateLimitPerMinute === null
-      ? this.http.forKey(`integration:${row.id}`, window)
-      : this.http.forIntegration(row.id, row.template.rateLimitPerMinute ?? handler.defaultRateLimitPerMinute);
+    // the template's per-minute override wins; else the provider's own window (GoHighLevel: 100 per 10 s); else the handler default
+    const budget =
+      row.template.rateLimitPerMinute === null && handler.rateLimit
+        ? handler.rateLimit
+        : { limit: row.template.rateLimitPerMinute ?? handler.defaultRateLimitPerMinute, windowMs: 60_000 };
+    const client = this.http.forKey(`integration:${row.id}`, { ...budget, ...this.config.outbound });
     const base = { integrationId: row.id, subAccountId: row.subAccountId, handler: row.handler };
     const logger: HandlerLogger = {
       info: (obj, msg) => this.logger.log({ ...base, ...obj }, msg),
