@@ -12,7 +12,10 @@ export class CircuitBreaker {
     private readonly threshold = 5,
     private readonly cooldownMs = 30_000,
     private readonly clock: () => number = Date.now,
-  ) {}
+  ) {
+    if (!(threshold >= 1)) throw new Error('circuit breaker threshold must be at least 1');
+    if (!(cooldownMs >= 0)) throw new Error('circuit breaker cooldown must not be negative');
+  }
 
   /** Whether a call may go out now. */
   allow(): boolean {

@@ -10,6 +10,8 @@ export interface OutboundRequest {
   headers?: Record<string, string>;
   /** Serialized as JSON when present. */
   body?: unknown;
+  /** Sent as application/x-www-form-urlencoded (OAuth token endpoints); not together with `body`. */
+  form?: Record<string, string>;
   timeoutMs?: number;
   /** Retries on 429/5xx/network errors (default true; false for non-idempotent calls that must not repeat). */
   retry?: boolean;

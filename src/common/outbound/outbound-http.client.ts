@@ -41,7 +41,11 @@ export function providerMessage(body: unknown): string | undefined {
   }
   if (typeof record.message === 'string') return record.message.slice(0, 300);
   if (Array.isArray(record.message)) return record.message.map(String).join('; ').slice(0, 300);
-  if (typeof error === 'string') return error.slice(0, 300);
+  if (typeof error === 'string') {
+    // OAuth (RFC 6749 §5.2): the code, then the human-readable description when there is one
+    const description = typeof record.error_description === 'string' ? `: ${record.error_description}` : '';
+    return `${error}${description}`.slice(0, 300);
+  }
   return undefined;
 }
 
@@ -50,6 +54,50 @@ function kindOf(status: number): OutboundErrorKind {
   if (status === 429) return 'rate_limited';
   if (status >= 500) return 'server';
   return 'client';
+}
+
+/**
+ * A failed fetch or body read: timeout or network. By name, not `instanceof Error`: the DOMException
+ * an aborted fetch rejects with comes from Node's own realm, and jest runs tests in another one.
+ */
+function failureKind(err: unknown): 'timeout' | 'network' {
+  const name = typeof err === 'object' && err !== null && 'name' in err ? err.name : undefined;
+  return name === 'TimeoutError' || name === 'AbortError' ? 'timeout' : 'network';
+}
+
+/** Providers sometimes echo the URL in their errors; tokens travel in the query, so they never reach a message. */
+function redactQuery(message: string, url: URL): string {
+  let out = message.replace(/([?&][^=\s&?#]+=)[^&\s"'#]+/g, '$1[redacted]');
+  for (const value of url.searchParams.values()) {
+    if (value.length < 8) continue; // short values (ids, flags) are not secrets and would mangle the text
+    out = out.split(value).join('[redacted]').split(encodeURIComponent(value)).join('[redacted]');
+  }
+  return out;
+}
+
+interface PreparedCall {
+  url: URL;
+  /** Method and path: what error messages name (never the query, where tokens travel). */
+  label: string;
+  init: { method: string; headers: Record<string, string>; body?: string };
+}
+
+function prepare(req: OutboundRequest): PreparedCall {
+  if (req.body !== undefined && req.form !== undefined) throw new Error('OutboundRequest takes a JSON body or a form, not both');
+  const url = new URL(req.url);
+  for (const [k, v] of Object.entries(req.query ?? {})) if (v !== undefined) url.searchParams.set(k, String(v));
+  const headers: Record<string, string> = { accept: 'application/json' };
+  // Lower-cased so a caller's "Accept" or "Content-Type" replaces the default instead of joining it.
+  for (const [k, v] of Object.entries(req.headers ?? {})) headers[k.toLowerCase()] = v;
+  let body: string | undefined;
+  if (req.form !== undefined) {
+    headers['content-type'] ??= 'application/x-www-form-urlencoded';
+    body = new URLSearchParams(req.form).toString();
+  } else if (req.body !== undefined) {
+    headers['content-type'] ??= 'application/json';
+    body = JSON.stringify(req.body);
+  }
+  return { url, label: `${req.method} ${url.pathname}`, init: { method: req.method, headers, body } };
 }
 
 /**
@@ -68,17 +116,27 @@ export class OutboundHttpClientImpl implements OutboundHttpClient {
   }
 
   async request(req: OutboundRequest): Promise<OutboundResponse> {
-    const url = new URL(req.url);
-    for (const [k, v] of Object.entries(req.query ?? {})) if (v !== undefined) url.searchParams.set(k, String(v));
-    const label = `${req.method} ${url.pathname}`;
+    // Everything that can throw on a bad request happens here, before the breaker hands out a trial.
+    const call = prepare(req);
+    const { label } = call;
     const retries = req.retry === false ? 0 : this.deps.retry.maxRetries;
     let last: OutboundError | undefined;
     for (let attempt = 0; attempt <= retries; attempt++) {
+      // Before the breaker too: a call refused here must not take the half-open trial with it.
+      const pausedMs = this.deps.limiter.pausedForMs();
+      if (pausedMs > this.deps.retry.maxRetryAfterMs) {
+        throw last ?? new OutboundError('rate_limited', `${label}: the provider asked to wait ${Math.ceil(pausedMs / 1000)} s`, undefined, undefined, pausedMs);
+      }
       if (!this.deps.breaker.allow()) {
         throw new OutboundError('circuit_open', `${label}: provider unavailable (circuit open after repeated failures)`, last?.status, last?.body);
       }
-      await this.deps.limiter.acquire();
-      const outcome = await this.once(req, url, label);
+      const release = await this.deps.limiter.acquire();
+      let outcome: OutboundResponse | OutboundError;
+      try {
+        outcome = await this.once(call, req.timeoutMs ?? this.deps.timeoutMs);
+      } finally {
+        release();
+      }
       if (!(outcome instanceof OutboundError)) {
         this.deps.breaker.success();
         return outcome;
@@ -95,46 +153,46 @@ export class OutboundHttpClientImpl implements OutboundHttpClient {
     throw last ?? new OutboundError('network', `${label}: no attempt was made`);
   }
 
-  private async once(req: OutboundRequest, url: URL, label: string): Promise<OutboundResponse | OutboundError> {
-    const headers: Record<string, string> = { accept: 'application/json', ...req.headers };
-    if (req.body !== undefined) headers['content-type'] = 'application/json';
+  /** One attempt; never throws (the breaker must hear how every attempt it let through went). */
+  private async once({ url, label, init }: PreparedCall, timeoutMs: number): Promise<OutboundResponse | OutboundError> {
     let res: Response;
+    let text: string;
     try {
-      res = await fetch(url, {
-        method: req.method,
-        headers,
-        body: req.body === undefined ? undefined : JSON.stringify(req.body),
-        signal: AbortSignal.timeout(req.timeoutMs ?? this.deps.timeoutMs),
-        redirect: 'error',
-      });
+      res = await fetch(url, { ...init, signal: AbortSignal.timeout(timeoutMs), redirect: 'error' });
     } catch (err) {
-      const timeout = err instanceof Error && (err.name === 'TimeoutError' || err.name === 'AbortError');
-      return new OutboundError(timeout ? 'timeout' : 'network', `${label}: ${timeout ? 'timed out' : 'could not connect'}`);
+      const kind = failureKind(err);
+      return new OutboundError(kind, `${label}: ${kind === 'timeout' ? 'timed out' : 'could not connect'}`);
     }
     const responseHeaders: Record<string, string> = {};
     res.headers.forEach((value, key) => (responseHeaders[key] = value));
     this.observeRateHeaders(responseHeaders);
-    const text = await res.text();
-    let body: unknown = text;
+    try {
+      text = await res.text(); // the timeout covers the body too
+    } catch (err) {
+      const kind = failureKind(err);
+      return new OutboundError(kind, `${label}: ${kind === 'timeout' ? 'timed out reading the answer' : 'connection lost reading the answer'}`);
+    }
+    let parsed: unknown = text;
     if ((responseHeaders['content-type'] ?? '').includes('json') || /^[[{]/.test(text)) {
       try {
-        body = text === '' ? null : (JSON.parse(text) as unknown);
+        parsed = text === '' ? null : (JSON.parse(text) as unknown);
       } catch {
-        body = text;
+        parsed = text;
       }
     }
-    if (res.status >= 200 && res.status < 300) return { status: res.status, headers: responseHeaders, body };
+    if (res.status >= 200 && res.status < 300) return { status: res.status, headers: responseHeaders, body: parsed };
     const kind = kindOf(res.status);
     const wait = retryAfterMs(responseHeaders['retry-after'], this.deps.clock());
     if (kind === 'rate_limited' && wait !== undefined) this.deps.limiter.pauseUntil(this.deps.clock() + wait);
-    const message = providerMessage(body) ?? `HTTP ${res.status}`;
-    return new OutboundError(kind, `${label} answered ${res.status}: ${message}`, res.status, body, wait);
+    const message = redactQuery(providerMessage(parsed) ?? `HTTP ${res.status}`, url);
+    return new OutboundError(kind, `${label} answered ${res.status}: ${message}`, res.status, parsed, wait);
   }
 
   /** X-RateLimit-* (GoHighLevel and others): remember the budget, and pause when it is spent. */
   private observeRateHeaders(headers: Record<string, string>): void {
-    const remaining = Number(headers['x-ratelimit-remaining']);
-    if (headers['x-ratelimit-remaining'] === undefined || !Number.isFinite(remaining)) return;
+    const raw = headers['x-ratelimit-remaining'];
+    const remaining = Number(raw);
+    if (raw === undefined || raw.trim() === '' || !Number.isFinite(remaining)) return;
     this.lastRemaining = remaining;
     const intervalMs = Number(headers['x-ratelimit-interval-milliseconds']);
     const resetSeconds = Number(headers['x-ratelimit-reset']);
@@ -144,7 +202,9 @@ export class OutboundHttpClientImpl implements OutboundHttpClient {
       : Number.isFinite(intervalMs) && intervalMs > 0
         ? now + intervalMs
         : undefined;
-    this.lastResetAt = resetAt === undefined ? null : new Date(resetAt).toISOString();
-    if (remaining <= 0 && resetAt !== undefined) this.deps.limiter.pauseUntil(resetAt);
+    // A reset beyond what a Date can hold would make toISOString() throw in the middle of a call.
+    const valid = resetAt !== undefined && !Number.isNaN(new Date(resetAt).getTime());
+    this.lastResetAt = valid ? new Date(resetAt).toISOString() : null;
+    if (remaining <= 0 && valid) this.deps.limiter.pauseUntil(resetAt);
   }
 }

@@ -10,6 +10,8 @@ export interface ClientOptions {
   windowMs?: number;
   timeoutMs?: number;
   retry?: Partial<RetryPolicy>;
+  /** The key's breaker (shared by all its clients), taken from the first client made for the key. */
+  circuit?: { threshold?: number; cooldownMs?: number };
 }
 
 /**
@@ -34,7 +36,7 @@ export class OutboundHttpFactory {
     }
     let breaker = this.breakers.get(key);
     if (!breaker) {
-      breaker = new CircuitBreaker();
+      breaker = new CircuitBreaker(options.circuit?.threshold, options.circuit?.cooldownMs);
       this.breakers.set(key, breaker);
     }
     const client = new OutboundHttpClientImpl({

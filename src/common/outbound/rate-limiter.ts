@@ -1,12 +1,25 @@
+/** Ends a call's hold on its slot; the slot frees `windowMs` later. Idempotent. */
+export type ReleaseSlot = () => void;
+
+interface Slot {
+  /** When the call finished; null while it is in flight. */
+  end: number | null;
+}
+
 /**
  * At most `limit` calls in any window of `windowMs` (a sliding log). A token bucket would let a
  * full bucket plus a window's refill through in one window, which the providers' own counters
  * (GoHighLevel: 100 per 10 s) would refuse; this never exceeds the configured rate in any window.
+ *
+ * A slot is held from the call's start until `windowMs` after its release: the provider counts a
+ * call when it arrives, somewhere between the two, and a call that was slow to get there (a new
+ * connection, a busy event loop) must not let the next one arrive inside its window.
  */
 export class SlidingWindowLimiter {
-  private readonly stamps: number[] = [];
+  private slots: Slot[] = [];
   private blockedUntil = 0;
-  private chain: Promise<void> = Promise.resolve();
+  private chain: Promise<unknown> = Promise.resolve();
+  private wake: (() => void) | undefined;
 
   constructor(
     readonly limit: number,
@@ -17,8 +30,11 @@ export class SlidingWindowLimiter {
     if (limit < 1 || windowMs < 1) throw new Error('rate limit must be at least 1 call per window');
   }
 
-  /** Resolves when a call may start; calls are admitted in arrival order. */
-  acquire(): Promise<void> {
+  /**
+   * Resolves when a call may start, with the function to call once it has finished (answered,
+   * failed or timed out); until then the slot stays taken. Calls are admitted in arrival order.
+   */
+  acquire(): Promise<ReleaseSlot> {
     const turn = this.chain.then(() => this.waitForSlot());
     this.chain = turn.catch(() => undefined);
     return turn;
@@ -29,27 +45,51 @@ export class SlidingWindowLimiter {
     this.blockedUntil = Math.max(this.blockedUntil, epochMs);
   }
 
+  /** How long calls are held back by a pause the provider asked for (0 when none). */
+  pausedForMs(): number {
+    return Math.max(0, this.blockedUntil - this.clock());
+  }
+
   /** Calls left in the current window. */
   remaining(): number {
     this.evict(this.clock());
-    return this.limit - this.stamps.length;
+    return this.limit - this.slots.length;
   }
 
-  private async waitForSlot(): Promise<void> {
+  private async waitForSlot(): Promise<ReleaseSlot> {
     for (;;) {
       const now = this.clock();
       this.evict(now);
       let waitMs = this.blockedUntil - now;
-      if (this.stamps.length >= this.limit) waitMs = Math.max(waitMs, this.stamps[0] + this.windowMs - now);
-      if (waitMs <= 0) {
-        this.stamps.push(now);
-        return;
-      }
-      await this.sleep(waitMs);
+      if (this.slots.length >= this.limit) waitMs = Math.max(waitMs, this.firstFreeAt() - now);
+      if (waitMs <= 0) return this.take();
+      if (waitMs === Infinity) await new Promise<void>((resolve) => (this.wake = resolve));
+      else await this.sleep(waitMs);
     }
   }
 
+  private take(): ReleaseSlot {
+    const slot: Slot = { end: null };
+    this.slots.push(slot);
+    return () => {
+      if (slot.end !== null) return;
+      slot.end = this.clock();
+      const wake = this.wake;
+      this.wake = undefined;
+      wake?.();
+    };
+  }
+
+  /** When the earliest finished slot leaves the window; Infinity while every slot is in flight. */
+  private firstFreeAt(): number {
+    let first = Infinity;
+    for (const slot of this.slots) if (slot.end !== null) first = Math.min(first, slot.end + this.windowMs);
+    return first;
+  }
+
   private evict(now: number): void {
-    while (this.stamps.length > 0 && this.stamps[0] <= now - this.windowMs) this.stamps.shift();
+    if (this.slots.some((s) => s.end !== null && s.end <= now - this.windowMs)) {
+      this.slots = this.slots.filter((s) => s.end === null || s.end > now - this.windowMs);
+    }
   }
 }

@@ -34,12 +34,19 @@ const ctx = (serviceAccountKey = serviceAccountJson()) =>
 
 const decode = (part: string): Record<string, unknown> => JSON.parse(Buffer.from(part, 'base64url').toString('utf8')) as Record<string, unknown>;
 
-/** Google's token endpoint as far as this flow needs it: checks the assertion's RS256 signature and claims. */
+/** The grant as Google's token endpoint reads it: a form, so a JSON body is an invalid request there. */
+function tokenForm(req: FakeRequest): URLSearchParams | undefined {
+  const type = String(req.headers['content-type'] ?? '').split(';')[0].trim();
+  return type === 'application/x-www-form-urlencoded' ? new URLSearchParams(req.rawBody) : undefined;
+}
+
+/** Google's token endpoint as far as this flow needs it: checks the encoding, the assertion's RS256 signature and claims. */
 function tokenEndpoint(req: FakeRequest) {
-  const body = req.body as { grant_type?: string; assertion?: string };
-  const [header, claims, signature] = (body.assertion ?? '').split('.');
+  const form = tokenForm(req);
+  if (!form) return { status: 400, body: { error: 'invalid_request', error_description: 'Invalid content type.' } };
+  const [header, claims, signature] = (form.get('assertion') ?? '').split('.');
   const signed = verify('RSA-SHA256', Buffer.from(`${header}.${claims}`), registered.publicKey, Buffer.from(signature ?? '', 'base64url'));
-  if (body.grant_type !== 'urn:ietf:params:oauth:grant-type:jwt-bearer' || !signed) {
+  if (form.get('grant_type') !== 'urn:ietf:params:oauth:grant-type:jwt-bearer' || !signed) {
     return { status: 400, body: { error: 'invalid_grant', error_description: 'Invalid JWT Signature.' } };
   }
   return { status: 200, body: { access_token: 'ya29.fake-access-token', expires_in: 3599, token_type: 'Bearer' } };
@@ -94,7 +101,13 @@ describe('GoogleAnalyticsHandler.testConnection', () => {
   it('exchanges an RS256 service-account JWT for a token and reads the property metadata', async () => {
     expect(await handler.testConnection(ctx())).toEqual({ success: true, message: `Connected to GA4 property ${PROPERTY} as ${EMAIL}` });
     expect(server.requests.map((r) => `${r.method} ${r.path}`)).toEqual(['POST /token', `GET ${METADATA}`]);
-    const [header, claims] = (server.requests[0].body as { assertion: string }).assertion.split('.');
+    const token = server.requests[0];
+    expect(token.headers['content-type']).toBe('application/x-www-form-urlencoded');
+    const form = new URLSearchParams(token.rawBody);
+    expect([...form.keys()]).toEqual(['grant_type', 'assertion']);
+    expect(form.get('grant_type')).toBe('urn:ietf:params:oauth:grant-type:jwt-bearer');
+    expect(token.rawBody).toContain('grant_type=urn%3Aietf%3Aparams%3Aoauth%3Agrant-type%3Ajwt-bearer&assertion=');
+    const [header, claims] = (form.get('assertion') ?? '').split('.');
     expect(decode(header)).toEqual({ alg: 'RS256', typ: 'JWT', kid: 'kid-1' });
     expect(decode(claims)).toEqual({
       iss: EMAIL,

@@ -93,15 +93,12 @@ export class GoogleAnalyticsHandler implements IntegrationHandler {
     return { success: true, message: `Connected to GA4 property ${propertyId} as ${key.clientEmail}` };
   }
 
-  /**
-   * Google documents a form-encoded body for this call, but the shared client sends JSON only. Until
-   * OutboundRequest can form-encode, this sends JSON; that Google accepts it is not confirmed.
-   */
+  /** The JWT-bearer grant (RFC 7523), form-encoded as Google's token endpoint documents it. */
   private async accessToken(ctx: HandlerContext, key: ServiceAccountKey): Promise<string> {
     const res = await ctx.http.request({
       method: 'POST',
       url: key.tokenUri,
-      body: { grant_type: JWT_BEARER_GRANT, assertion: serviceAccountAssertion(key, GA_READONLY_SCOPE, ctx.now()) },
+      form: { grant_type: JWT_BEARER_GRANT, assertion: serviceAccountAssertion(key, GA_READONLY_SCOPE, ctx.now()) },
     });
     const token = isRecord(res.body) ? asString(res.body.access_token) : undefined;
     if (token === undefined) throw new OutboundError('server', `POST ${new URL(key.tokenUri).pathname} answered without an access_token`, res.status);

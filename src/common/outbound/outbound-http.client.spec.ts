@@ -1,0 +1,290 @@
+import { randomUUID } from 'node:crypto';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { FakeServer } from '../../../test/support/fake-server';
+import { CircuitBreaker } from './circuit-breaker';
+import { OutboundError, OutboundRequest } from './http-client';
+import { OutboundHttpClientImpl, providerMessage, RetryPolicy } from './outbound-http.client';
+import { ClientOptions, OutboundHttpFactory } from './outbound-http.factory';
+import { SlidingWindowLimiter } from './rate-limiter';
+
+let server: FakeServer;
+beforeAll(async () => {
+  server = await FakeServer.start();
+});
+afterEach(() => server.reset());
+afterAll(async () => {
+  await server.close();
+});
+
+const FAST: Partial<RetryPolicy> = { maxRetries: 2, baseDelayMs: 5, maxDelayMs: 20, maxRetryAfterMs: 3_000 };
+
+/** A client as the app makes them (factory, wall clock), with fast retries. */
+function client(options: Partial<ClientOptions> = {}) {
+  return new OutboundHttpFactory().forKey(`spec:${randomUUID()}`, { limit: 1000, timeoutMs: 2000, ...options, retry: { ...FAST, ...options.retry } });
+}
+
+/** A client whose backoff sleeps are recorded (and skipped), with a fixed "random" jitter. */
+function recordingClient(retry: Partial<RetryPolicy>, random = 1) {
+  const sleeps: number[] = [];
+  const http = new OutboundHttpClientImpl({
+    limiter: new SlidingWindowLimiter(1000, 1000),
+    breaker: new CircuitBreaker(100),
+    retry: { ...FAST, ...retry } as RetryPolicy,
+    timeoutMs: 2000,
+    sleep: async (ms) => void sleeps.push(ms),
+    clock: Date.now,
+    random: () => random,
+  });
+  return { http, sleeps };
+}
+
+const failure = (promise: Promise<unknown>): Promise<OutboundError> =>
+  promise.then(
+    () => {
+      throw new Error('expected the request to fail');
+    },
+    (err: unknown) => {
+      if (!(err instanceof OutboundError)) throw err;
+      return err;
+    },
+  );
+
+const get = (path: string, extra: Partial<OutboundRequest> = {}): OutboundRequest => ({ method: 'GET', url: `${server.url}${path}`, ...extra });
+
+describe('OutboundHttpClient: requests and answers', () => {
+  it('sends query, JSON body and headers, and parses the JSON answer', async () => {
+    server.on('POST', '/things', (req) => ({ status: 201, body: { got: req.body, q: req.query.get('page') }, headers: { 'x-request-id': 'r1' } }));
+    const res = await client().request({ method: 'POST', url: `${server.url}/things`, query: { page: 2, skip: undefined }, body: { a: 1 }, headers: { 'X-Trace': 't' } });
+    expect(res).toEqual({ status: 201, headers: expect.objectContaining({ 'x-request-id': 'r1' }), body: { got: { a: 1 }, q: '2' } });
+    const [seen] = server.requests;
+    expect(seen.headers['content-type']).toBe('application/json');
+    expect(seen.headers.accept).toBe('application/json');
+    expect(seen.headers['x-trace']).toBe('t');
+    expect([...seen.query.keys()]).toEqual(['page']);
+  });
+
+  it("lets a caller's Accept or Content-Type replace the default instead of joining it", async () => {
+    server.on('PATCH', '/merge', () => ({ status: 204 }));
+    await client().request({ method: 'PATCH', url: `${server.url}/merge`, body: { a: 1 }, headers: { Accept: 'text/csv', 'Content-Type': 'application/merge-patch+json' } });
+    expect(server.requests[0].headers.accept).toBe('text/csv');
+    expect(server.requests[0].headers['content-type']).toBe('application/merge-patch+json');
+  });
+
+  it('sends a form as application/x-www-form-urlencoded', async () => {
+    server.on('POST', '/token', () => ({ status: 200, body: { access_token: 't' } }));
+    const form = { grant_type: 'urn:ietf:params:oauth:grant-type:jwt-bearer', assertion: 'a.b+c/=', note: 'x y&z' };
+    await client().request({ method: 'POST', url: `${server.url}/token`, form });
+    const [seen] = server.requests;
+    expect(seen.headers['content-type']).toBe('application/x-www-form-urlencoded');
+    expect(seen.rawBody).toBe('grant_type=urn%3Aietf%3Aparams%3Aoauth%3Agrant-type%3Ajwt-bearer&assertion=a.b%2Bc%2F%3D&note=x+y%26z');
+    expect(Object.fromEntries(new URLSearchParams(seen.rawBody))).toEqual(form);
+  });
+
+  it('refuses a request with both a JSON body and a form, without sending it', async () => {
+    await expect(client().request({ method: 'POST', url: `${server.url}/token`, body: {}, form: { a: 'b' } })).rejects.toThrow('OutboundRequest takes a JSON body or a form, not both');
+    expect(server.requests).toHaveLength(0);
+  });
+
+  it('parses JSON sent under another content type, and returns an empty answer as null', async () => {
+    server.on('GET', '/empty', () => ({ status: 200 }));
+    server.on('GET', '/mislabelled', () => ({ status: 200, body: { a: 1 }, headers: { 'content-type': 'text/javascript; charset=UTF-8' } }));
+    expect((await client().request(get('/empty'))).body).toBeNull();
+    expect((await client().request(get('/mislabelled'))).body).toEqual({ a: 1 });
+  });
+});
+
+describe('OutboundHttpClient: timeouts and network errors', () => {
+  it("classifies an answer slower than timeoutMs as 'timeout', not 'network'", async () => {
+    server.on('GET', '/slow', () => ({ status: 200, body: {}, delayMs: 400 }));
+    const err = await failure(client({ timeoutMs: 50 }).request(get('/slow', { retry: false })));
+    expect(err.kind).toBe('timeout');
+    expect(err.message).toBe('GET /slow: timed out');
+    expect(err.transient).toBe(true);
+    expect(server.count('GET', '/slow')).toBe(1);
+  });
+
+  it('uses the per-request timeoutMs and retries timeouts', async () => {
+    server.on('GET', '/slow', () => ({ status: 200, body: {}, delayMs: 300 }));
+    const err = await failure(client({ timeoutMs: 5_000 }).request(get('/slow', { timeoutMs: 40 })));
+    expect(err.kind).toBe('timeout');
+    expect(server.count('GET', '/slow')).toBe(3);
+  });
+
+  it("classifies a body that stops arriving within the timeout as 'timeout'", async () => {
+    const stalling = createServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.write('{"partial":'); // and never the rest
+    });
+    await new Promise<void>((resolve) => stalling.listen(0, '127.0.0.1', resolve));
+    try {
+      const { port } = stalling.address() as AddressInfo;
+      const err = await failure(client({ timeoutMs: 100 }).request({ method: 'GET', url: `http://127.0.0.1:${port}/stall`, retry: false }));
+      expect(err.kind).toBe('timeout');
+      expect(err.message).toBe('GET /stall: timed out reading the answer');
+    } finally {
+      stalling.closeAllConnections();
+      await new Promise<void>((resolve) => stalling.close(() => resolve()));
+    }
+  });
+
+  it("classifies a refused connection as 'network' and retries it", async () => {
+    const err = await failure(client().request({ method: 'GET', url: 'http://127.0.0.1:9/nothing' }));
+    expect(err.kind).toBe('network');
+    expect(err.message).toBe('GET /nothing: could not connect');
+  });
+});
+
+describe('OutboundHttpClient: retries', () => {
+  it.each([
+    ['Meta', { error: { message: 'An unknown error has occurred.', type: 'OAuthException', code: 1 } }, 'An unknown error has occurred.'],
+    ['GoHighLevel', { statusCode: 503, message: 'Service temporarily unavailable' }, 'Service temporarily unavailable'],
+  ])("retries a 5xx up to maxRetries, then fails 'server' with the %s message", async (_provider, body, message) => {
+    server.on('GET', '/flaky', () => ({ status: 503, body }));
+    const { http, sleeps } = recordingClient({ maxRetries: 3, baseDelayMs: 100, maxDelayMs: 10_000 });
+    const err = await failure(http.request(get('/flaky')));
+    expect(err).toMatchObject({ kind: 'server', status: 503, body, message: `GET /flaky answered 503: ${message}` });
+    expect(server.count('GET', '/flaky')).toBe(4);
+    expect(sleeps).toEqual([100, 200, 400]); // exponential, at the top of the jitter range
+  });
+
+  it('jitters the backoff between half and all of the exponential delay, capped at maxDelayMs', async () => {
+    server.on('GET', '/flaky', () => ({ status: 500, body: {} }));
+    const low = recordingClient({ maxRetries: 4, baseDelayMs: 100, maxDelayMs: 300 }, 0);
+    await failure(low.http.request(get('/flaky')));
+    expect(low.sleeps).toEqual([50, 100, 150, 150]);
+    const high = recordingClient({ maxRetries: 4, baseDelayMs: 100, maxDelayMs: 300 }, 1);
+    await failure(high.http.request(get('/flaky')));
+    expect(high.sleeps).toEqual([100, 200, 300, 300]);
+  });
+
+  it('succeeds when a retry does, and waits between attempts on the wall clock', async () => {
+    let calls = 0;
+    server.on('GET', '/flaky', () => (++calls < 3 ? { status: 502, body: 'bad gateway' } : { status: 200, body: { ok: true } }));
+    const res = await client({ retry: { baseDelayMs: 40, maxDelayMs: 1000 } }).request(get('/flaky'));
+    expect(res.body).toEqual({ ok: true });
+    const [a, b, c] = server.requests.map((r) => r.at);
+    expect(b - a).toBeGreaterThanOrEqual(20 - 2); // 40 ms jittered down to half at most
+    expect(c - b).toBeGreaterThanOrEqual(40 - 2);
+  });
+
+  it.each([401, 403])("fails %i as 'auth' after exactly one request", async (status) => {
+    server.on('GET', '/me', () => ({ status, body: { error: { message: 'Invalid OAuth access token.' } } }));
+    const err = await failure(client().request(get('/me')));
+    expect(err).toMatchObject({ kind: 'auth', status, message: `GET /me answered ${status}: Invalid OAuth access token.` });
+    expect(err.transient).toBe(false);
+    expect(server.count('GET', '/me')).toBe(1);
+  });
+
+  it.each([400, 404, 409, 422])("fails %i as 'client' without retrying", async (status) => {
+    server.on('POST', '/leads', () => ({ status, body: { message: ['email must be an email', 'name is required'] } }));
+    const err = await failure(client().request({ method: 'POST', url: `${server.url}/leads`, body: {} }));
+    expect(err).toMatchObject({ kind: 'client', status, message: `POST /leads answered ${status}: email must be an email; name is required` });
+    expect(err.transient).toBe(false);
+    expect(server.count('POST', '/leads')).toBe(1);
+  });
+
+  it('makes exactly one attempt with retry: false', async () => {
+    server.on('POST', '/send', () => ({ status: 503, body: { message: 'down' } }));
+    const err = await failure(client().request({ method: 'POST', url: `${server.url}/send`, body: {}, retry: false }));
+    expect(err.kind).toBe('server');
+    expect(server.count('POST', '/send')).toBe(1);
+  });
+
+  it('honours Retry-After in seconds on a 429 (measured at the provider)', async () => {
+    let calls = 0;
+    server.on('GET', '/limited', () => (++calls === 1 ? { status: 429, body: { message: 'Too many requests' }, headers: { 'retry-after': '1' } } : { status: 200, body: {} }));
+    await client().request(get('/limited'));
+    const [first, second] = server.requests.map((r) => r.at);
+    expect(second - first).toBeGreaterThanOrEqual(1_000 - 5);
+    expect(second - first).toBeLessThan(1_500);
+  });
+
+  it('honours Retry-After as an HTTP date on a 429 (measured at the provider)', async () => {
+    let calls = 0;
+    let retryAt = 0;
+    server.on('GET', '/limited', () => {
+      if (++calls > 1) return { status: 200, body: {} };
+      retryAt = (Math.floor(Date.now() / 1000) + 2) * 1000; // HTTP dates have whole seconds: 1–2 s from now
+      return { status: 429, body: {}, headers: { 'retry-after': new Date(retryAt).toUTCString() } };
+    });
+    await client().request(get('/limited'));
+    const [first, second] = server.requests.map((r) => r.at);
+    expect(second).toBeGreaterThanOrEqual(retryAt - 5);
+    expect(second - first).toBeGreaterThanOrEqual(1_000 - 5);
+  });
+
+  it("fails 'rate_limited' after the retries when 429s keep coming", async () => {
+    server.on('GET', '/limited', () => ({ status: 429, body: { error: { message: 'User request limit reached' } }, headers: { 'retry-after': '0' } }));
+    const err = await failure(client().request(get('/limited')));
+    expect(err).toMatchObject({ kind: 'rate_limited', retryAfterMs: 0, message: 'GET /limited answered 429: User request limit reached' });
+    expect(err.transient).toBe(true);
+    expect(server.count('GET', '/limited')).toBe(3);
+  });
+
+  it('does not wait out a Retry-After longer than maxRetryAfterMs, and fails later calls at once', async () => {
+    server.on('GET', '/limited', () => ({ status: 429, body: {}, headers: { 'retry-after': '3600' } }));
+    const http = client();
+    const started = Date.now();
+    const err = await failure(http.request(get('/limited')));
+    expect(err).toMatchObject({ kind: 'rate_limited', retryAfterMs: 3_600_000 });
+    expect(server.count('GET', '/limited')).toBe(1);
+    // the provider asked for an hour: the next call says so instead of hanging for it
+    const next = await failure(http.request(get('/limited')));
+    expect(next.kind).toBe('rate_limited');
+    expect(next.retryAfterMs).toBeGreaterThan(3_590_000);
+    expect(next.message).toBe('GET /limited: the provider asked to wait 3600 s');
+    expect(server.count('GET', '/limited')).toBe(1);
+    expect(Date.now() - started).toBeLessThan(1_000);
+  });
+
+  it('does not wait out a 503 Retry-After longer than maxRetryAfterMs either', async () => {
+    server.on('GET', '/maintenance', () => ({ status: 503, body: {}, headers: { 'retry-after': '120' } }));
+    const err = await failure(client().request(get('/maintenance')));
+    expect(err).toMatchObject({ kind: 'server', retryAfterMs: 120_000 });
+    expect(server.count('GET', '/maintenance')).toBe(1);
+  });
+});
+
+describe('OutboundHttpClient: secrets in the query', () => {
+  it('never puts the query string in an error message, even when the provider echoes the URL', async () => {
+    server.on('GET', '/me', (req) => ({ status: 400, body: { error: { message: `Bad request for ${req.path}?access_token=${req.query.get('access_token')}&fields=id` } } }));
+    server.on('GET', '/down', () => ({ status: 500, body: 'failed: GET /down?access_token=SECRET-TOKEN-123' }));
+    server.on('GET', '/slow', () => ({ status: 200, delayMs: 300 }));
+    const http = client({ timeoutMs: 50 });
+    const errors = [
+      await failure(http.request(get('/me', { query: { access_token: 'SECRET-TOKEN-123', fields: 'id' } }))),
+      await failure(http.request(get('/me?access_token=SECRET-TOKEN-123'))),
+      await failure(http.request(get('/down', { query: { access_token: 'SECRET-TOKEN-123' }, retry: false }))),
+      await failure(http.request(get('/slow', { query: { access_token: 'SECRET-TOKEN-123' }, retry: false }))),
+      await failure(http.request({ method: 'GET', url: 'http://127.0.0.1:9/x', query: { access_token: 'SECRET-TOKEN-123' }, retry: false })),
+    ];
+    expect(errors.map((e) => e.kind)).toEqual(['client', 'client', 'server', 'timeout', 'network']);
+    for (const err of errors) {
+      expect(err.message).not.toContain('SECRET');
+      expect(err.message).not.toContain('access_token=S');
+    }
+    expect(errors[0].message).toBe('GET /me answered 400: Bad request for /me?access_token=[redacted]&fields=[redacted]');
+    expect(server.requests[0].query.get('access_token')).toBe('SECRET-TOKEN-123');
+  });
+});
+
+describe('providerMessage', () => {
+  it.each([
+    [{ error: { message: 'Meta says no', code: 190 } }, 'Meta says no'],
+    [{ message: 'GHL says no' }, 'GHL says no'],
+    [{ message: ['a', 'b'] }, 'a; b'],
+    [{ error: 'invalid_grant', error_description: 'Invalid JWT Signature.' }, 'invalid_grant: Invalid JWT Signature.'],
+    [{ error: 'invalid_client' }, 'invalid_client'],
+    ['', undefined],
+    [null, undefined],
+    [{ other: 1 }, undefined],
+  ])('reads %j as %j', (body, message) => {
+    expect(providerMessage(body)).toBe(message);
+  });
+
+  it('cuts a long message at 300 characters', () => {
+    expect(providerMessage('x'.repeat(500))).toBe('x'.repeat(300));
+    expect(providerMessage({ error: { message: 'y'.repeat(500) } })).toBe('y'.repeat(300));
+  });
+});
