@@ -2,7 +2,9 @@ import { Type, ValidationError, ValidationPipe } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import type { FastifyError, FastifyReply, FastifyRequest, FastifyServerOptions } from 'fastify';
 import { Logger } from 'nestjs-pino';
+import type { Socket } from 'node:net';
 import { AppModule } from './app.module';
 import { AllExceptionsFilter } from './common/errors/all-exceptions.filter';
 import { DomainException } from './common/errors/domain.exception';
@@ -36,17 +38,40 @@ export const validationPipe = new ValidationPipe({
   },
 });
 
+/** Trust the nearest `count` proxies (a hop count). */
+const hops =
+  (count: number) =>
+  (_address: string, hop: number): boolean =>
+    hop < count;
+
 /** Builds the HTTP application exactly as production runs it (used by main.ts and the e2e tests). */
 export async function createApp(rootModule: Type<unknown> = AppModule): Promise<NestFastifyApplication> {
   const config = parseAppConfig(process.env);
-  const adapter = new FastifyAdapter({
+  const options: FastifyServerOptions = {
     bodyLimit: config.bodyLimitBytes,
-    trustProxy: true,
+    // X-Forwarded-For is believed only from the configured proxies (else a forged header dodges per-IP limits)
+    trustProxy: typeof config.trustProxy === 'number' ? hops(config.trustProxy) : config.trustProxy,
+    maxParamLength: 256,
     // connections idle on keep-alive are closed at shutdown so it never waits on them
     forceCloseConnections: 'idle',
     return503OnClosing: true,
     genReqId: requestId,
-  });
+    // router errors (bad percent-encoding, over-long path segments) answer in the API.md shape too
+    frameworkErrors: (error: FastifyError, _request: FastifyRequest, reply: FastifyReply) => {
+      const notFound = error.code === 'FST_ERR_MAX_PARAM_LENGTH' || error.statusCode === 404;
+      void reply
+        .status(notFound ? 404 : 400)
+        .send(notFound ? { statusCode: 404, code: 'NOT_FOUND', message: 'Route not found' } : { statusCode: 400, code: 'VALIDATION_FAILED', message: 'Malformed request URL' });
+    },
+    // HTTP framing errors (bad Content-Length, CL with TE …) never reach a route
+    clientErrorHandler: (error: Error & { code?: string }, socket: Socket) => {
+      if (!socket.writable) return;
+      const status = error.code === 'HPE_HEADER_OVERFLOW' ? 431 : 400;
+      const body = JSON.stringify({ statusCode: status, code: 'VALIDATION_FAILED', message: status === 431 ? 'Request headers are too large' : 'Malformed HTTP request' });
+      socket.end(`HTTP/1.1 ${status} ${status === 431 ? 'Request Header Fields Too Large' : 'Bad Request'}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+    },
+  };
+  const adapter = new FastifyAdapter(options as ConstructorParameters<typeof FastifyAdapter>[0]);
   // bodyParser: false keeps Fastify's own JSON parser only (Nest would add urlencoded); see below for text/plain
   const app = await NestFactory.create<NestFastifyApplication>(rootModule, adapter, { bufferLogs: true, bodyParser: false, abortOnError: false });
   app.useLogger(app.get(Logger));

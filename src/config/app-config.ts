@@ -28,6 +28,8 @@ export interface AppConfig {
   logFile?: string;
   publicBaseUrl: string;
   bodyLimitBytes: number;
+  /** Fastify trustProxy: false, true, a hop count, or proxy addresses/CIDRs. */
+  trustProxy: boolean | number | string[];
   shutdownTimeoutMs: number;
   jobs: {
     pollingIntervalSeconds: number;
@@ -159,6 +161,18 @@ function encryptionKeys(env: Env, nodeEnv: NodeEnv, dataDir: string): Encryption
   return keys;
 }
 
+function trustProxy(env: Env): boolean | number | string[] {
+  const raw = env.TRUST_PROXY?.trim();
+  if (!raw || raw === 'false') return false;
+  if (raw === 'true') return true;
+  if (/^\d+$/.test(raw)) return Number(raw);
+  const list = raw.split(',').map((p) => p.trim()).filter(Boolean);
+  if (!list.every((p) => /^[0-9a-fA-F:.]+(\/\d{1,3})?$/.test(p))) {
+    throw new ConfigError('TRUST_PROXY must be false, true, a hop count, or comma-separated proxy addresses/CIDRs');
+  }
+  return list;
+}
+
 function planLimits(env: Env): AppConfig['planLimits'] {
   const limits: AppConfig['planLimits'] = { STARTER: 1, PRO: 3, MAX: -1 };
   const raw = env.PLAN_LIMITS?.trim();
@@ -199,6 +213,7 @@ export function parseAppConfig(env: Env): AppConfig {
     logLevel: oneOf(env, 'LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const, 'info'),
     logFile: env.LOG_FILE?.trim() || undefined,
     publicBaseUrl: url(env, 'PUBLIC_BASE_URL', `http://localhost:${port}`),
+    trustProxy: trustProxy(env),
     bodyLimitBytes: int(env, 'BODY_LIMIT_BYTES', 1024 * 1024, 1024, 64 * 1024 * 1024),
     shutdownTimeoutMs: int(env, 'SHUTDOWN_TIMEOUT_MS', 10_000, 1000, 120_000),
     jobs: {

@@ -18,10 +18,11 @@ export const JOB_DEFINITIONS: readonly JobDefinition[] = [
   },
   {
     name: JOB_INTEGRATION_SYNC,
-    // a run checkpoints its cursor after every page; a retried job resumes from the checkpoint
+    // a run checkpoints its cursor after every page; a job retried after its worker died resumes
+    // from the checkpoint (failures inside a run end the run, so only crashes retry the job)
     retryLimit: 5,
-    retryDelaySeconds: 30,
-    retryBackoff: true,
+    retryDelaySeconds: 2,
+    retryBackoff: false,
     expireInSeconds: 900,
     batchSize: 2,
   },

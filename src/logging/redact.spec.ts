@@ -14,6 +14,18 @@ describe('redactDeep', () => {
     });
   });
 
+  it('summarises binary data and leaves class instances to their serializers (no byte-by-byte walk)', () => {
+    class Request {
+      rawBody = Buffer.alloc(1024 * 1024);
+    }
+    const request = new Request();
+    const started = Date.now();
+    const out = redactDeep({ body: Buffer.alloc(1024 * 1024), req: request }) as Record<string, unknown>;
+    expect(Date.now() - started).toBeLessThan(50);
+    expect(out.body).toBe('[1048576 bytes]');
+    expect(out.req).toBe(request);
+  });
+
   it('survives cycles by bounding depth', () => {
     const a: Record<string, unknown> = { name: 'a' };
     a.self = a;

@@ -9,7 +9,12 @@ export function redactDeep(value: unknown, depth = 0): unknown {
   if (value instanceof Error) {
     return { type: value.name, message: value.message, stack: value.stack };
   }
+  if (ArrayBuffer.isView(value)) return `[${value.byteLength} bytes]`;
   if (Array.isArray(value)) return value.slice(0, 100).map((v) => redactDeep(v, depth + 1));
+  // class instances (requests, responses, sockets) are left to their serializers: walking them is
+  // costly (a raw body Buffer byte by byte) and they are reduced to safe fields there
+  const proto: unknown = Object.getPrototypeOf(value);
+  if (proto !== Object.prototype && proto !== null) return value;
   const out: Record<string, unknown> = {};
   for (const [key, v] of Object.entries(value)) {
     out[key] = SECRET_KEY.test(key) ? REDACTED : redactDeep(v, depth + 1);

@@ -14,7 +14,7 @@ export function googleLead(googleKey: string, leadId: string, person: { name: st
   const columns = [{ column_name: 'Full Name', string_value: person.name, column_id: 'FULL_NAME' }];
   if (person.email) columns.push({ column_name: 'User Email', string_value: person.email, column_id: 'EMAIL' });
   if (person.phone) columns.push({ column_name: 'User Phone', string_value: person.phone, column_id: 'PHONE_NUMBER' });
-  columns.push({ column_name: 'Service', string_value: 'Roofing', column_id: 'SERVICE' } as (typeof columns)[number]);
+  columns.push({ column_name: 'Service', string_value: 'Roofing', column_id: 'SERVICE' });
   return JSON.stringify({
     lead_id: leadId,
     user_column_data: columns,

@@ -24,10 +24,12 @@ interface FastifyLikeError {
   message?: unknown;
 }
 
+/** Errors raised by Fastify or Node for a bad request (body parsing, limits, an aborted upload). */
 function fastifyError(exception: unknown): { status: number; code: string } | undefined {
   if (typeof exception !== 'object' || exception === null) return undefined;
   const e = exception as FastifyLikeError;
-  if (typeof e.code !== 'string' || !e.code.startsWith('FST_') || typeof e.statusCode !== 'number') return undefined;
+  if (typeof e.code !== 'string' || typeof e.statusCode !== 'number') return undefined;
+  if (!e.code.startsWith('FST_') && !['ECONNRESET', 'ECONNABORTED', 'ERR_STREAM_PREMATURE_CLOSE'].includes(e.code)) return undefined;
   return { status: e.statusCode, code: e.code };
 }
 

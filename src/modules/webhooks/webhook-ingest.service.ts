@@ -9,6 +9,7 @@ import { JOB_WEBHOOK_PROCESS } from '../../jobs/job-types';
 import { JobsService } from '../../jobs/jobs.service';
 import { IntegrationsRepository } from '../integrations/integrations.repository';
 import { InboundRateLimiter } from './inbound-rate-limiter';
+import { unstorableReason } from './storable-json';
 import { WebhookEventsRepository } from './webhook-events.repository';
 import { WebhookTarget, WebhookTargets } from './webhook-targets';
 
@@ -29,6 +30,8 @@ const DAY_MS = 24 * 3600_000;
 const UNKNOWN = (): DomainException => new DomainException(ErrorCode.NOT_FOUND, 'Unknown webhook endpoint');
 const BAD_SIGNATURE = (): DomainException => new DomainException(ErrorCode.WEBHOOK_SIGNATURE_INVALID, 'Webhook signature is missing or invalid');
 const DUMMY_KEY = 'no-such-integration-but-spend-the-same-time';
+/** The shape of our webhook ids (wh_ + 16 random bytes, base64url); anything else cannot exist. */
+const WEBHOOK_ID = /^wh_[A-Za-z0-9_-]{16,64}$/;
 
 /**
  * DESIGN.md "Webhook pipeline" steps 1–4: route, verify over the raw bytes, store event + job in
@@ -57,7 +60,7 @@ export class WebhookIngestService {
   async ingestForIntegration(provider: string, webhookId: string, delivery: InboundDelivery): Promise<IngestResult> {
     this.limit(this.perIp, `ip:${delivery.ip}`);
     const spec = this.registry.get(provider)?.webhook;
-    const target = spec ? await this.targets.forWebhookId(webhookId) : null;
+    const target = spec && WEBHOOK_ID.test(webhookId) ? await this.targets.forWebhookId(webhookId) : null;
     if (!spec || !target || target.handler !== provider) {
       // same work as a signature check, so an unknown id is not told apart by timing
       createHmac('sha256', DUMMY_KEY).update(delivery.rawBody).digest();
@@ -103,6 +106,7 @@ export class WebhookIngestService {
   async handshake(provider: string, webhookId: string | undefined, query: Record<string, string | undefined>): Promise<HandshakeResponse> {
     const spec = this.registry.get(provider)?.webhook;
     if (!spec?.handshake) throw UNKNOWN();
+    if (webhookId !== undefined && !WEBHOOK_ID.test(webhookId)) throw UNKNOWN();
     const candidates: WebhookTarget[] = webhookId
       ? [await this.targets.forWebhookId(webhookId)].filter((t): t is WebhookTarget => t !== null && t.handler === provider && t.isActive)
       : await this.targets.activeForHandler(provider);
@@ -120,6 +124,11 @@ export class WebhookIngestService {
   private async store(provider: string, spec: WebhookSpec, target: WebhookTarget, payload: unknown, request: WebhookRequest): Promise<IngestResult> {
     this.limit(this.perIntegration, `integration:${target.integrationId}`);
     const extracted = spec.extractEvents(payload, request, target.config);
+    // verified, but some payloads cannot be stored faithfully (jsonb refuses NUL; hostile depth)
+    for (const event of extracted) {
+      const reason = unstorableReason({ id: event.externalId, type: event.eventType, payload: event.payload });
+      if (reason) throw DomainException.validation(`The delivery cannot be stored: ${reason}`);
+    }
     const results: IngestResult[] = [];
     for (const event of extracted) {
       const dedupKey = event.externalId !== null ? `id:${event.externalId}` : await this.hashKey(target.integrationId, request);
@@ -155,8 +164,8 @@ export class WebhookIngestService {
   }
 
   private combine(results: IngestResult[]): IngestResult {
-    if (results.length === 0) return { status: 'ignored', eventId: null };
     const ids = results.flatMap((r) => r.eventIds ?? (r.eventId === null ? [] : [r.eventId]));
+    if (ids.length === 0) return { status: 'ignored', eventId: null };
     const status = results.some((r) => r.status === 'received') ? 'received' : 'duplicate';
     return ids.length > 1 ? { status, eventId: ids[0], eventIds: ids } : { status, eventId: ids[0] ?? null };
   }

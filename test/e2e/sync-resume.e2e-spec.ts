@@ -1,0 +1,106 @@
+import { ChildProcess, spawn } from 'node:child_process';
+import { resolve } from 'node:path';
+import { SyncProcessor } from '../../src/modules/sync/sync-processor';
+import { createIntegration, createSubAccount, GHL_CONFIG } from '../support/factories';
+import { FakeServer } from '../support/fake-server';
+import { createTestApp, TEST_JWT_SECRET, TEST_KEY_1, TestApp } from '../support/test-app';
+import { activate, waitFor } from '../support/webhooks';
+
+const ROOT = resolve(__dirname, '..', '..');
+const TOTAL = 1000;
+
+function startWorker(databaseUrl: string, ghlUrl: string): ChildProcess {
+  const { LOG_FILE: _log, ...env } = process.env;
+  return spawn(process.execPath, ['-r', '@swc-node/register', 'src/main.ts'], {
+    cwd: ROOT,
+    env: {
+      ...env,
+      NODE_ENV: 'test',
+      APP_ROLE: 'worker',
+      DATABASE_URL: databaseUrl,
+      MIGRATE_ON_START: 'false',
+      JWT_SECRET: TEST_JWT_SECRET,
+      ENCRYPTION_KEYS: TEST_KEY_1,
+      GHL_API_URL: ghlUrl,
+      JOB_LEASE_SECONDS: '3',
+      JOBS_MAINTENANCE_SECONDS: '1',
+      LOG_LEVEL: 'warn',
+    },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+}
+
+describe('sync runs survive a killed worker and scheduling', () => {
+  let t: TestApp;
+  let ghl: FakeServer;
+
+  beforeAll(async () => {
+    ghl = await FakeServer.start();
+    t = await createTestApp({ env: { APP_ROLE: 'api', GHL_API_URL: ghl.url, JOB_LEASE_SECONDS: '3' } });
+  });
+  afterAll(async () => {
+    await t.close();
+    await ghl.close();
+  });
+
+  it('a run killed mid-way resumes from its last checkpoint and ends with exact counts', async () => {
+    const sub = await createSubAccount(t, 'MAX');
+    const integration = await createIntegration(t, sub, 'gohighlevel', GHL_CONFIG);
+    await activate(t, sub, integration.id);
+    let stallAt: number | null = 500; // the page starting at contact 500 hangs until the worker is killed
+    const seenStarts: number[] = [];
+    ghl.on('POST', '/contacts/search', (req) => {
+      const body = req.body as { searchAfter?: number[]; pageLimit: number };
+      const start = body.searchAfter ? body.searchAfter[0] + 1 : 0;
+      seenStarts.push(start);
+      const ids = Array.from({ length: Math.max(0, Math.min(body.pageLimit, TOTAL - start)) }, (_, k) => start + k);
+      return {
+        status: 200,
+        delayMs: start === stallAt ? 60_000 : 0,
+        body: { contacts: ids.map((i) => ({ id: `r${i}`, email: `resume${i}@example.com`, firstName: `R${i}`, searchAfter: [i] })) },
+      };
+    });
+    const started = await t.http.post(`/api/integrations/${integration.id}/sync`).set('authorization', `Bearer ${t.token('ADMIN', [sub])}`);
+    expect(started.status).toBe(202);
+
+    const first = startWorker(t.db.url, ghl.url);
+    try {
+      await waitFor(async () => (await t.sql.query('SELECT pages FROM sync_runs WHERE id = $1', [started.body.runId])).rows[0]?.pages === 5, 60_000, 'five pages');
+      await waitFor(async () => seenStarts.includes(500), 10_000, 'the stalled page');
+    } finally {
+      first.kill('SIGKILL');
+    }
+    await new Promise((r) => first.once('exit', r));
+    const checkpoint = (await t.sql.query('SELECT status, pages, fetched, created FROM sync_runs WHERE id = $1', [started.body.runId])).rows[0];
+    expect(checkpoint).toEqual({ status: 'RUNNING', pages: 5, fetched: 500, created: 500 });
+
+    stallAt = null;
+    seenStarts.length = 0;
+    const second = startWorker(t.db.url, ghl.url);
+    try {
+      await waitFor(async () => (await t.sql.query('SELECT status FROM sync_runs WHERE id = $1', [started.body.runId])).rows[0]?.status === 'SUCCEEDED', 90_000, 'the resumed run');
+    } finally {
+      second.kill('SIGTERM');
+      await new Promise((r) => second.once('exit', r));
+    }
+    // resumed at the checkpoint: nothing before contact 500 was asked for again
+    expect(Math.min(...seenStarts)).toBe(500);
+    const run = (await t.sql.query('SELECT fetched, created, updated, unchanged FROM sync_runs WHERE id = $1', [started.body.runId])).rows[0];
+    expect(run).toEqual({ fetched: TOTAL, created: TOTAL, updated: 0, unchanged: 0 });
+    expect((await t.sql.query("SELECT count(*)::int AS n FROM leads WHERE email LIKE 'resume%'")).rows[0].n).toBe(TOTAL);
+  }, 180_000);
+
+  it('the scheduler starts runs for active sync-capable integrations that are due, and none twice', async () => {
+    const sub = await createSubAccount(t, 'MAX', 'Scheduled');
+    const due = await createIntegration(t, sub, 'gohighlevel', { ...GHL_CONFIG, locationId: 'loc_sched' });
+    await activate(t, sub, due.id);
+    await createIntegration(t, sub, 'gohighlevel', { ...GHL_CONFIG, locationId: 'loc_inactive' });
+    const webhookOnly = await createIntegration(t, sub, 'google-ads-lead-forms', { googleKey: 'sched-key-000000' });
+    await activate(t, sub, webhookOnly.id);
+    const scheduler = t.app.get(SyncProcessor);
+    await scheduler.startDueRuns();
+    await scheduler.startDueRuns();
+    const runs = await t.sql.query('SELECT integration_id, trigger FROM sync_runs WHERE sub_account_id = $1', [sub]);
+    expect(runs.rows).toEqual([{ integration_id: due.id, trigger: 'schedule' }]);
+  });
+});
