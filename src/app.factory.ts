@@ -51,7 +51,7 @@ export async function createApp(rootModule: Type<unknown> = AppModule): Promise<
     bodyLimit: config.bodyLimitBytes,
     // X-Forwarded-For is believed only from the configured proxies (else a forged header dodges per-IP limits)
     trustProxy: typeof config.trustProxy === 'number' ? hops(config.trustProxy) : config.trustProxy,
-    maxParamLength: 256,
+    routerOptions: { maxParamLength: 256 },
     // connections idle on keep-alive are closed at shutdown so it never waits on them
     forceCloseConnections: 'idle',
     return503OnClosing: true,

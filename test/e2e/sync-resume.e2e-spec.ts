@@ -1,34 +1,12 @@
-import { ChildProcess, spawn } from 'node:child_process';
-import { resolve } from 'node:path';
 import { SyncProcessor } from '../../src/modules/sync/sync-processor';
 import { createIntegration, createSubAccount, GHL_CONFIG } from '../support/factories';
 import { FakeServer } from '../support/fake-server';
-import { createTestApp, TEST_JWT_SECRET, TEST_KEY_1, TestApp } from '../support/test-app';
+import { createTestApp, TestApp } from '../support/test-app';
+import { startWorker } from '../support/worker-process';
 import { activate, waitFor } from '../support/webhooks';
 
-const ROOT = resolve(__dirname, '..', '..');
 const TOTAL = 1000;
 
-function startWorker(databaseUrl: string, ghlUrl: string): ChildProcess {
-  const { LOG_FILE: _log, ...env } = process.env;
-  return spawn(process.execPath, ['-r', '@swc-node/register', 'src/main.ts'], {
-    cwd: ROOT,
-    env: {
-      ...env,
-      NODE_ENV: 'test',
-      APP_ROLE: 'worker',
-      DATABASE_URL: databaseUrl,
-      MIGRATE_ON_START: 'false',
-      JWT_SECRET: TEST_JWT_SECRET,
-      ENCRYPTION_KEYS: TEST_KEY_1,
-      GHL_API_URL: ghlUrl,
-      JOB_LEASE_SECONDS: '3',
-      JOBS_MAINTENANCE_SECONDS: '1',
-      LOG_LEVEL: 'warn',
-    },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
-}
 
 describe('sync runs survive a killed worker and scheduling', () => {
   let t: TestApp;
@@ -63,7 +41,7 @@ describe('sync runs survive a killed worker and scheduling', () => {
     const started = await t.http.post(`/api/integrations/${integration.id}/sync`).set('authorization', `Bearer ${t.token('ADMIN', [sub])}`);
     expect(started.status).toBe(202);
 
-    const first = startWorker(t.db.url, ghl.url);
+    const first = startWorker(t.db.url, { GHL_API_URL: ghl.url });
     try {
       await waitFor(async () => (await t.sql.query('SELECT pages FROM sync_runs WHERE id = $1', [started.body.runId])).rows[0]?.pages === 5, 60_000, 'five pages');
       await waitFor(async () => seenStarts.includes(500), 10_000, 'the stalled page');
@@ -76,7 +54,7 @@ describe('sync runs survive a killed worker and scheduling', () => {
 
     stallAt = null;
     seenStarts.length = 0;
-    const second = startWorker(t.db.url, ghl.url);
+    const second = startWorker(t.db.url, { GHL_API_URL: ghl.url });
     try {
       await waitFor(async () => (await t.sql.query('SELECT status FROM sync_runs WHERE id = $1', [started.body.runId])).rows[0]?.status === 'SUCCEEDED', 90_000, 'the resumed run');
     } finally {

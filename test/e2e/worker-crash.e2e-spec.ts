@@ -1,35 +1,11 @@
-import { ChildProcess, spawn } from 'node:child_process';
-import { resolve } from 'node:path';
 import { createIntegration, createSubAccount, META_CONFIG } from '../support/factories';
 import { FakeServer } from '../support/fake-server';
-import { createTestApp, TEST_JWT_SECRET, TEST_KEY_1, TestApp } from '../support/test-app';
+import { createTestApp, TestApp } from '../support/test-app';
+import { startWorker } from '../support/worker-process';
 import { activate, metaLeadgen, metaSignature, waitFor } from '../support/webhooks';
 
-const ROOT = resolve(__dirname, '..', '..');
 const LEAD_IDS = ['7001', '7002', '7003', '7004', '7005', '7006'];
 
-/** A worker process (APP_ROLE=worker) on the test database, as production runs it. */
-function startWorker(databaseUrl: string, graphUrl: string): ChildProcess {
-  const { LOG_FILE: _log, ...env } = process.env;
-  return spawn(process.execPath, ['-r', '@swc-node/register', 'src/main.ts'], {
-    cwd: ROOT,
-    env: {
-      ...env,
-      NODE_ENV: 'test',
-      APP_ROLE: 'worker',
-      DATABASE_URL: databaseUrl,
-      MIGRATE_ON_START: 'false',
-      JWT_SECRET: TEST_JWT_SECRET,
-      ENCRYPTION_KEYS: TEST_KEY_1,
-      META_GRAPH_URL: graphUrl,
-      JOB_LEASE_SECONDS: '3',
-      JOBS_MAINTENANCE_SECONDS: '1',
-      JOBS_POLL_SECONDS: '1',
-      LOG_LEVEL: 'warn',
-    },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
-}
 
 describe('a worker killed mid-event loses nothing and applies nothing twice', () => {
   let t: TestApp;
@@ -62,7 +38,7 @@ describe('a worker killed mid-event loses nothing and applies nothing twice', ()
       expect(res.body.status).toBe('received');
     }
 
-    const first = startWorker(t.db.url, graph.url);
+    const first = startWorker(t.db.url, { META_GRAPH_URL: graph.url });
     try {
       await waitFor(async () => graph.requests.length >= LEAD_IDS.length && (await t.sql.query("SELECT count(*)::int AS n FROM webhook_events WHERE status = 'PROCESSING'")).rows[0].n > 0, 60_000, 'the worker to be mid-event');
     } finally {
@@ -73,7 +49,7 @@ describe('a worker killed mid-event loses nothing and applies nothing twice', ()
     expect(stuck).toBeGreaterThan(0);
 
     slow = false;
-    const second = startWorker(t.db.url, graph.url);
+    const second = startWorker(t.db.url, { META_GRAPH_URL: graph.url });
     try {
       await waitFor(async () => (await t.sql.query("SELECT count(*)::int AS n FROM webhook_events WHERE status = 'PROCESSED'")).rows[0].n === LEAD_IDS.length, 90_000, 'every event PROCESSED');
     } finally {

@@ -13,7 +13,7 @@ import {
   WebhookSpec,
 } from '../integration-handler';
 // parseJsonLossless belongs in shared/json.ts; it lives with the Google handler until it moves
-import { parseJsonLossless } from '../google-ads-lead-forms/lossless-json';
+import { parseJsonLossless } from '../shared/lossless-json';
 import { asArray, asId, isRecord, jsonPointer } from '../shared/json';
 import { header, hmacSha256Hex, safeEqualHex } from '../shared/signature';
 import {

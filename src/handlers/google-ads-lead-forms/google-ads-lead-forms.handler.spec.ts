@@ -5,7 +5,7 @@ import { createAjv } from '../../common/json-schema/ajv';
 import { IntegrationHandler, PermanentEventError, StoredEvent, WebhookRequest } from '../integration-handler';
 import { GoogleAdsLeadFormsHandler, toLeadInput } from './google-ads-lead-forms.handler';
 import { narrowGoogleLead } from './google-ads-lead-forms.payload';
-import { parseJsonLossless } from './lossless-json';
+import { parseJsonLossless } from '../shared/lossless-json';
 
 const fixture = (name: string): Buffer => readFileSync(join(__dirname, 'fixtures', name));
 const TEST_LEAD = fixture('test-lead.send-test-data.capture-1.json');

@@ -4,7 +4,7 @@
  * and ignored here.
  */
 import { asBoolean, asId, asRecords, asString, isRecord, JsonRecord } from '../shared/json';
-import { parseJsonLossless } from './lossless-json';
+import { parseJsonLossless } from '../shared/lossless-json';
 
 /** The int64 fields of WebhookLead; the docs: "Clients need to use 8 bytes integer to process". */
 export const INT64_FIELDS: readonly string[] = ['form_id', 'campaign_id', 'adgroup_id', 'creative_id', 'asset_group_id'];

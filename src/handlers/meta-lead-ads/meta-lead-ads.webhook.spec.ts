@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createAjv } from '../../common/json-schema/ajv';
 import type { WebhookRequest } from '../integration-handler';
-import { parseJsonLossless } from './lossless-json';
+import { parseJsonLossless } from '../shared/lossless-json';
 import { MetaLeadAdsHandler } from './meta-lead-ads.handler';
 
 const fixture = (name: string): Buffer => readFileSync(join(__dirname, 'fixtures', name));

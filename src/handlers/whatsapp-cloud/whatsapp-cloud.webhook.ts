@@ -1,35 +1,7 @@
-import type { ExtractedEvent, HandshakeResponse, IntegrationConfig, VerificationKeys, VerifyResult, WebhookRequest, WebhookSpec } from '../integration-handler';
+import type { ExtractedEvent, WebhookSpec } from '../integration-handler';
 import { asId, asRecords, asString, isRecord, JsonRecord, optionalConfigString } from '../shared/json';
-import { header, hmacSha256Hex, safeEqual, safeEqualHex } from '../shared/signature';
+import { hubHandshake, verifyHubSignature } from '../shared/meta-hub';
 import { messageEventsOf, statusEventsOf } from './whatsapp-cloud.payload';
-
-const SIGNATURE = /^sha256=([0-9a-fA-F]{64})$/;
-
-/**
- * Meta's scheme, as the official WhatsApp SDK checks it: X-Hub-Signature-256: sha256=<hex
- * HMAC-SHA256(raw body, app secret)>. The config's app secret first, then the integration's webhook
- * secrets (a previous app secret during a rotation); hex of either case.
- */
-export function verifyWhatsAppSignature(req: WebhookRequest, keys: VerificationKeys): VerifyResult {
-  const received = header(req.headers, 'x-hub-signature-256');
-  if (!received) return { ok: false, reason: 'missing X-Hub-Signature-256 header' };
-  const match = SIGNATURE.exec(received.trim());
-  if (!match) return { ok: false, reason: 'malformed X-Hub-Signature-256 header (expected sha256=<64 hex digits>)' };
-  const secrets = [optionalConfigString(keys.config, 'appSecret'), ...keys.webhookSecrets].filter((s): s is string => !!s);
-  if (secrets.length === 0) return { ok: false, reason: 'no app secret configured' };
-  // compare against every candidate so timing does not tell which one matched
-  let ok = false;
-  for (const secret of secrets) ok = safeEqualHex(match[1], hmacSha256Hex(secret, req.rawBody)) || ok;
-  return ok ? { ok: true } : { ok: false, reason: 'signature mismatch' };
-}
-
-export function whatsAppHandshake(query: Readonly<Record<string, string | undefined>>, config: IntegrationConfig): HandshakeResponse | null {
-  const expected = optionalConfigString(config, 'verifyToken');
-  const token = query['hub.verify_token'];
-  const challenge = query['hub.challenge'];
-  if (query['hub.mode'] !== 'subscribe' || !expected || token === undefined || !challenge) return null;
-  return safeEqual(token, expected) ? { contentType: 'text/plain', body: challenge } : null;
-}
 
 /** The `messages` changes of a delivery with the business phone number id each is about. */
 function messageChanges(payload: unknown): Array<{ phoneNumberId: string; value: JsonRecord }> {
@@ -82,7 +54,7 @@ export const whatsAppWebhook: WebhookSpec = {
   routingKeys: phoneNumberIds,
   routingKeyOf: (config) => optionalConfigString(config, 'phoneNumberId'),
   selectForRoutingKey: selectPhoneNumber,
-  verify: verifyWhatsAppSignature,
+  verify: verifyHubSignature,
   extractEvents: (payload) => extractWhatsAppEvents(payload),
-  handshake: whatsAppHandshake,
+  handshake: hubHandshake,
 };

@@ -3,8 +3,7 @@
  * of its exact digits: JSON.parse would round Google's int64 ids (form_id, campaign_id …) to the
  * nearest double, e.g. 9223372036854775807 → 9223372036854775808. Every other value parses exactly
  * as JSON.parse parses it, and invalid JSON still throws SyntaxError.
- *
- * Belongs in shared/json.ts (meta-lead-ads has the same helper); kept here until it moves.
+
  */
 export function parseJsonLossless(text: string): unknown {
   // an unsafe integer has at least 16 digits: most bodies have none and take the fast path
