@@ -66,11 +66,30 @@ export class WebhookEventsRepository {
    * counting the attempt. Null when it is already finished (a duplicate job) or gone.
    */
   async claim(id: bigint): Promise<EventRow | null> {
-    const rows = await this.prisma.$queryRaw<Array<{ id: bigint }>>`
+    const rows = await this.prisma.$queryRaw<
+      Array<{ integration_id: number; sub_account_id: number; provider: string; dedup_key: string; external_id: string | null; event_type: string; attempts: number; payload: unknown; received_at: Date }>
+    >`
       UPDATE webhook_events SET status = 'PROCESSING', attempts = attempts + 1
-      WHERE id = ${id} AND status IN ('PENDING', 'PROCESSING') RETURNING id`;
-    if (rows.length === 0) return null;
-    return this.prisma.webhookEvent.findUnique({ where: { id } });
+      WHERE id = ${id} AND status IN ('PENDING', 'PROCESSING')
+      RETURNING integration_id, sub_account_id, provider, dedup_key, external_id, event_type, attempts, payload, received_at`;
+    const r = rows[0];
+    if (!r) return null;
+    return {
+      id,
+      integrationId: r.integration_id,
+      subAccountId: r.sub_account_id,
+      provider: r.provider,
+      dedupKey: r.dedup_key,
+      externalId: r.external_id,
+      eventType: r.event_type,
+      status: 'PROCESSING',
+      attempts: r.attempts,
+      lastError: null,
+      payload: r.payload as EventRow['payload'],
+      receivedAt: r.received_at,
+      processedAt: null,
+      nextAttemptAt: null,
+    };
   }
 
   async markProcessed(tx: PrismaTx, id: bigint): Promise<void> {

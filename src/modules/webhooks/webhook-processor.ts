@@ -7,7 +7,7 @@ import { JobHandler } from '../../jobs/job-definition';
 import { JOB_WEBHOOK_PROCESS } from '../../jobs/job-types';
 import { LeadsService } from '../leads/leads.service';
 import { HandlerContextFactory } from '../integrations/handler-context.factory';
-import { IntegrationsRepository } from '../integrations/integrations.repository';
+import { IntegrationRow, IntegrationsRepository } from '../integrations/integrations.repository';
 import { WebhookEventsRepository } from './webhook-events.repository';
 
 function errorMessage(err: unknown): string {
@@ -25,6 +25,7 @@ function errorMessage(err: unknown): string {
 @Injectable()
 export class WebhookProcessor {
   private readonly logger = new Logger(WebhookProcessor.name);
+  private readonly cache = new Map<number, { row: IntegrationRow; expiresAt: number }>();
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -35,6 +36,16 @@ export class WebhookProcessor {
     private readonly prisma: PrismaService,
   ) {}
 
+  /** Integrations change rarely and events come in bursts: a few seconds of caching saves a query per event. */
+  private async integration(id: number): Promise<IntegrationRow | null> {
+    const hit = this.cache.get(id);
+    if (hit && hit.expiresAt > Date.now()) return hit.row;
+    const row = await this.integrations.findForProcessing(id);
+    if (this.cache.size > 5000) this.cache.clear();
+    if (row) this.cache.set(id, { row, expiresAt: Date.now() + this.config.webhooks.cacheTtlMs });
+    return row;
+  }
+
   @JobHandler(JOB_WEBHOOK_PROCESS)
   async process(data: unknown): Promise<void> {
     const raw = typeof data === 'object' && data !== null ? (data as Record<string, unknown>).eventId : undefined;
@@ -44,7 +55,7 @@ export class WebhookProcessor {
     }
     const event = await this.events.claim(BigInt(raw));
     if (!event) return; // already processed, failed for good, or deleted with its integration
-    const integration = await this.integrations.findForProcessing(event.integrationId);
+    const integration = await this.integration(event.integrationId);
     if (!integration) return;
     try {
       const { handler, ctx } = this.contexts.build(integration);
