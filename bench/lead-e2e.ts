@@ -1,0 +1,415 @@
+// End-to-end lead throughput of the all-in-one app (APP_ROLE=all: HTTP + workers) on a fresh
+// PostgreSQL database: N signed Google Ads lead deliveries, a share of them new lead ids for people
+// already sent (they must merge), until every event is processed. See bench/README.md.
+//
+//   npm run bench:lead-e2e [-- --deliveries 20000 --repeat-ratio 0.2 --concurrency 32 --no-build --cpu-prof --pg-sample --keep-db]
+import { Agent, request } from 'node:http';
+import { randomBytes } from 'node:crypto';
+import { parseArgs } from 'node:util';
+import { googleLead } from '../test/support/webhooks';
+import {
+  Api,
+  backendsOf,
+  BenchDatabase,
+  build,
+  Check,
+  CpuMeter,
+  createActiveIntegration,
+  createDatabase,
+  machineLine,
+  memoryOf,
+  newProfileDir,
+  percentile,
+  printChecks,
+  runBench,
+  sleep,
+  startApp,
+  summariseProfiles,
+  table,
+} from './support';
+
+const { values: args } = parseArgs({
+  options: {
+    deliveries: { type: 'string', default: '20000' },
+    'repeat-ratio': { type: 'string', default: '0.2' },
+    concurrency: { type: 'string', default: '32' },
+    timeout: { type: 'string', default: '900' },
+    seed: { type: 'string', default: '42' },
+    'no-build': { type: 'boolean', default: false },
+    'cpu-prof': { type: 'boolean', default: false },
+    'pg-sample': { type: 'boolean', default: false },
+    'keep-db': { type: 'boolean', default: false },
+  },
+});
+const N = Number(args.deliveries);
+const REPEAT_RATIO = Number(args['repeat-ratio']);
+const CONCURRENCY = Number(args.concurrency);
+const TIMEOUT_MS = Number(args.timeout) * 1000;
+const TARGET_LEADS_PER_S = 500;
+
+interface Person {
+  name: string;
+  email: string;
+  phone: string;
+}
+
+interface Delivery {
+  body: string;
+  person: number;
+}
+
+/** mulberry32: a small seeded PRNG, so a run is reproducible. */
+function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/**
+ * N deliveries with distinct lead ids. Exactly floor(N × ratio) of them, spread evenly, are a new
+ * lead id for a person sent earlier, naming them by e-mail and phone, by e-mail only or by phone only
+ * (in turn), so they must merge into that person's lead by either key.
+ */
+function deliveries(googleKey: string): { list: Delivery[]; people: Person[]; repeatedPeople: number } {
+  const random = prng(Number(args.seed));
+  const people: Person[] = [];
+  const list: Delivery[] = [];
+  const repeated = new Set<number>();
+  const runTag = randomBytes(3).toString('hex');
+  for (let i = 0; i < N; i++) {
+    const leadId = `TeSter-${runTag}-${String(i).padStart(7, '0')}`;
+    const isRepeat = Math.floor((i + 1) * REPEAT_RATIO) > Math.floor(i * REPEAT_RATIO) && people.length > 0;
+    if (!isRepeat) {
+      const n = people.length;
+      const subscriber = String(2_000_000 + n * 53); // (415) 2xx-xxxx: valid, distinct US numbers
+      const person = { name: `Bench Person ${n}`, email: `person${n}@bench.example.com`, phone: `(415) ${subscriber.slice(0, 3)}-${subscriber.slice(3)}` };
+      people.push(person);
+      list.push({ body: googleLead(googleKey, leadId, person), person: n });
+      continue;
+    }
+    const n = Math.floor(random() * people.length);
+    const p = people[n];
+    const kind = repeated.size % 3;
+    repeated.add(n);
+    const named = kind === 0 ? p : kind === 1 ? { name: p.name, email: p.email.toUpperCase() } : { name: p.name, phone: `+1 ${p.phone}` };
+    list.push({ body: googleLead(googleKey, leadId, named), person: n });
+  }
+  return { list, people, repeatedPeople: repeated.size };
+}
+
+interface SendStats {
+  latenciesMs: number[];
+  received: number;
+  duplicate: number;
+  non2xx: Map<number, number>;
+  networkErrors: number;
+  retries: number;
+  samples: string[];
+  lastAckAt: number;
+}
+
+function post(agent: Agent, base: URL, path: string, body: string): Promise<{ status: number; text: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request(
+      { agent, host: base.hostname, port: base.port, path, method: 'POST', headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }));
+        res.on('error', reject);
+      },
+    );
+    req.setTimeout(30_000, () => req.destroy(new Error('timeout')));
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+/** CONCURRENCY senders over keep-alive connections; a failed delivery is retried, as a platform would. */
+async function sendAll(base: string, path: string, list: Delivery[]): Promise<SendStats> {
+  const agent = new Agent({ keepAlive: true, maxSockets: CONCURRENCY });
+  const url = new URL(base);
+  const stats: SendStats = { latenciesMs: [], received: 0, duplicate: 0, non2xx: new Map(), networkErrors: 0, retries: 0, samples: [], lastAckAt: 0 };
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    for (;;) {
+      const index = next++;
+      if (index >= list.length) return;
+      for (let attempt = 0; ; attempt++) {
+        if (attempt > 0) {
+          stats.retries++;
+          await sleep(Math.min(2000, 50 * 2 ** attempt));
+        }
+        const started = performance.now();
+        try {
+          const res = await post(agent, url, path, list[index].body);
+          if (res.status === 200) {
+            stats.latenciesMs.push(performance.now() - started);
+            if (res.text.includes('"received"')) stats.received++;
+            else stats.duplicate++;
+            stats.lastAckAt = Date.now();
+            break;
+          }
+          stats.non2xx.set(res.status, (stats.non2xx.get(res.status) ?? 0) + 1);
+          if (stats.samples.length < 5) stats.samples.push(`${res.status} ${res.text.slice(0, 200)}`);
+          if (attempt >= 10) throw new Error(`delivery ${index}: ${res.status} ${res.text}`);
+        } catch (err) {
+          if (err instanceof Error && err.message.startsWith('delivery ')) throw err;
+          stats.networkErrors++;
+          if (attempt >= 10) throw err;
+        }
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: CONCURRENCY }, worker));
+  agent.destroy();
+  return stats;
+}
+
+interface Progress {
+  processed: number;
+  failed: number;
+  total: number;
+}
+
+async function progress(db: BenchDatabase): Promise<Progress> {
+  const res = await db.sql.query<{ processed: string; failed: string; total: string }>(
+    "SELECT count(*) FILTER (WHERE status = 'PROCESSED') AS processed, count(*) FILTER (WHERE status = 'FAILED') AS failed, count(*) AS total FROM webhook_events",
+  );
+  const r = res.rows[0];
+  return { processed: Number(r.processed), failed: Number(r.failed), total: Number(r.total) };
+}
+
+/** pg_stat_activity of the app's backends, sampled: what they are doing and waiting on. */
+class ActivitySampler {
+  private readonly counts = new Map<string, number>();
+  private samples = 0;
+  private timer?: NodeJS.Timeout;
+  private busy = false;
+  /** its own connection: the benchmark's is busy polling progress */
+  private sql?: Awaited<ReturnType<BenchDatabase['connect']>>;
+
+  constructor(private readonly db: BenchDatabase) {}
+
+  async start(intervalMs = 100): Promise<void> {
+    this.sql = await this.db.connect();
+    this.timer = setInterval(() => void this.sample(), intervalMs);
+  }
+
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+  }
+
+  print(top = 20): void {
+    process.stdout.write(`\npg_stat_activity, ${this.samples} samples (backend-samples per state/wait/query; an average of n/samples backends):\n`);
+    const rows = [...this.counts].sort((a, b) => b[1] - a[1]).slice(0, top);
+    process.stdout.write(`${table(['state | wait | query', 'avg backends'], rows.map(([k, n]) => [k, (n / Math.max(1, this.samples)).toFixed(2)]))}\n`);
+  }
+
+  private async sample(): Promise<void> {
+    if (this.busy || !this.sql) return;
+    this.busy = true;
+    try {
+      const res = await this.sql.query<{ state: string; wait: string; query: string }>(
+        `SELECT COALESCE(state, '') AS state, COALESCE(wait_event_type || ':' || wait_event, '-') AS wait,
+                regexp_replace(left(query, 400), '\\s+', ' ', 'g') AS query
+           FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid() AND COALESCE(application_name, '') <> 'bench-runner' AND state <> 'idle'`,
+        [this.db.name],
+      );
+      this.samples++;
+      for (const r of res.rows) {
+        const key = `${r.state} | ${r.wait} | ${r.query.slice(0, 110)}`;
+        this.counts.set(key, (this.counts.get(key) ?? 0) + 1);
+      }
+    } catch {
+      // a sample lost is fine
+    } finally {
+      this.busy = false;
+    }
+  }
+}
+
+interface DbCounters {
+  commits: number;
+  rollbacks: number;
+  inserted: number;
+  updated: number;
+  fetched: number;
+  walBytes: number;
+}
+
+/** Server-wide WAL position and this database's transaction/row counters (pg_stat_database). */
+async function dbCounters(db: BenchDatabase): Promise<DbCounters> {
+  const res = await db.sql.query<{ c: string; r: string; i: string; u: string; f: string; wal: string }>(
+    `SELECT xact_commit AS c, xact_rollback AS r, tup_inserted AS i, tup_updated AS u, tup_fetched AS f,
+            pg_wal_lsn_diff(pg_current_wal_lsn(), '0/0')::bigint AS wal
+       FROM pg_stat_database WHERE datname = $1`,
+    [db.name],
+  );
+  const r = res.rows[0];
+  return { commits: Number(r.c), rollbacks: Number(r.r), inserted: Number(r.i), updated: Number(r.u), fetched: Number(r.f), walBytes: Number(r.wal) };
+}
+
+type TableStats = Map<string, number[]>;
+const TABLE_COLUMNS = ['seq_scan', 'seq_tup_read', 'idx_scan', 'idx_tup_fetch', 'n_tup_ins', 'n_tup_upd', 'n_tup_hot_upd', 'n_tup_del'] as const;
+
+/** pg_stat_user_tables of the database: where rows are read and written. */
+async function tableStats(db: BenchDatabase): Promise<TableStats> {
+  const res = await db.sql.query<Record<string, string>>(
+    `SELECT schemaname || '.' || relname AS t, ${TABLE_COLUMNS.map((c) => `COALESCE(${c}, 0) AS ${c}`).join(', ')} FROM pg_stat_user_tables`,
+  );
+  return new Map(res.rows.map((r) => [r.t.replace(/^pgboss\.j[0-9a-f]{56}$/, 'pgboss.job (partition)'), TABLE_COLUMNS.map((c) => Number(r[c]))]));
+}
+
+function printTableStats(before: TableStats, after: TableStats): void {
+  const rows = [...after]
+    .map(([t, v]) => ({ t, v: v.map((x, i) => (x - (before.get(t)?.[i] ?? 0)) / N) }))
+    .filter(({ v }) => v.some((x) => x >= 0.05))
+    .sort((a, b) => b.v[1] + b.v[3] - (a.v[1] + a.v[3]));
+  process.stdout.write(
+    `\nper delivery, by table (pg_stat_user_tables; webhook_events seq scans include the runner's progress polling):\n${table(
+      ['table', ...TABLE_COLUMNS],
+      rows.map(({ t, v }) => [t, ...v.map((x) => x.toFixed(2))]),
+    )}\n`,
+  );
+}
+
+async function main(): Promise<boolean> {
+  process.stdout.write(`lead-e2e: ${N} deliveries, ${REPEAT_RATIO * 100}% repeats of earlier people, ${CONCURRENCY} in flight; ${machineLine()}\n`);
+  build(args['no-build']);
+  const db = await createDatabase(args['keep-db']);
+  const profileDir = args['cpu-prof'] ? newProfileDir() : undefined;
+  const app = await startApp({ role: 'all', databaseUrl: db.url, nodeArgs: profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [] });
+  const api = Api.forApp(app);
+  const googleKey = `bench-google-key-${randomBytes(8).toString('hex')}`;
+  const integration = await createActiveIntegration(api, 'google-ads-lead-forms', { googleKey });
+  const { list, people, repeatedPeople } = deliveries(googleKey);
+  process.stdout.write(
+    `database ${db.name}; app pid ${app.child.pid} at ${app.base}; google-ads-lead-forms integration ${integration.integrationId} (${integration.webhookPath})\n` +
+      `${list.length} deliveries for ${people.length} people (${list.length - people.length} repeats of ${repeatedPeople} people)\n`,
+  );
+
+  const meterSql = await db.connect();
+  const meter = new CpuMeter(async () => [
+    { pid: app.child.pid, group: 'app process' },
+    ...(await backendsOf(meterSql, db.name)).filter((b) => b.app !== 'bench-runner').map((b) => ({ pid: b.pid, group: 'postgres (app backends)' })),
+  ]);
+  const sampler = args['pg-sample'] ? new ActivitySampler(db) : undefined;
+  let peakRssMiB = 0;
+  const memTimer = setInterval(() => {
+    peakRssMiB = Math.max(peakRssMiB, memoryOf(app.child.pid)?.rssMiB ?? 0);
+  }, 100);
+
+  const countersBefore = await dbCounters(db);
+  const tablesBefore = await tableStats(db);
+  await meter.start();
+  await sampler?.start();
+  const t0 = Date.now();
+  let sendDone = false;
+  const sending = sendAll(app.base, integration.webhookPath, list).finally(() => {
+    sendDone = true;
+  });
+  sending.catch(() => undefined);
+
+  let last: Progress;
+  let lastPrint = 0;
+  for (;;) {
+    await sleep(500); // the finish time is read from processed_at, so polling need not be fine
+    last = await progress(db);
+    if (Date.now() - lastPrint >= 5000) {
+      lastPrint = Date.now();
+      process.stdout.write(
+        `  ${((Date.now() - t0) / 1000).toFixed(0).padStart(4)} s  stored ${last.total}  processed ${last.processed}  failed ${last.failed}  rss ${(memoryOf(app.child.pid)?.rssMiB ?? 0).toFixed(0)} MiB${sendDone ? '  (all acknowledged)' : ''}\n`,
+      );
+    }
+    if (sendDone && last.processed + last.failed >= last.total && last.total >= N) break;
+    if (Date.now() - t0 > TIMEOUT_MS) break;
+    if (app.child.exited()) throw new Error(`the app exited:\n${app.child.tail()}`);
+  }
+  const observedDoneAt = Date.now();
+  const stats = await sending;
+  sampler?.stop();
+  const cpu = await meter.stop();
+  clearInterval(memTimer);
+  const mem = memoryOf(app.child.pid);
+  peakRssMiB = Math.max(peakRssMiB, mem?.rssMiB ?? 0);
+
+  await sleep(1500); // backends report their counters to pg_stat_database within a second of going idle
+  const countersAfter = await dbCounters(db);
+  const tablesAfter = await tableStats(db);
+  const finished = await db.sql.query<{ last_ms: string | null }>(
+    "SELECT (extract(epoch FROM max(processed_at)) * 1000)::bigint AS last_ms FROM webhook_events WHERE status = 'PROCESSED'",
+  );
+  const lastProcessedAt = Number(finished.rows[0].last_ms ?? observedDoneAt);
+  const sub = integration.subAccountId;
+  const count = async (q: string): Promise<number> => Number((await db.sql.query<{ n: string }>(q, [sub])).rows[0].n);
+  const leads = await count('SELECT count(*) AS n FROM leads WHERE sub_account_id = $1');
+  const distinctEmails = await count('SELECT count(DISTINCT email) AS n FROM leads WHERE sub_account_id = $1');
+  const sources = await count('SELECT count(*) AS n FROM lead_sources WHERE sub_account_id = $1');
+  const merged = await count('SELECT count(*) AS n FROM (SELECT lead_id FROM lead_sources WHERE sub_account_id = $1 GROUP BY lead_id HAVING count(*) > 1) m');
+  const badPhones = await count('SELECT count(*) AS n FROM leads WHERE sub_account_id = $1 AND (phone IS NULL OR NOT phone_valid)');
+
+  const ackSeconds = (stats.lastAckAt - t0) / 1000;
+  const e2eSeconds = (lastProcessedAt - t0) / 1000;
+  const ackRate = N / ackSeconds;
+  const e2eRate = last.processed / e2eSeconds;
+  const lat = [...stats.latenciesMs].sort((a, b) => a - b);
+
+  process.stdout.write(`\n${table(
+    ['measure', 'value'],
+    [
+      ['deliveries acknowledged', `${stats.received} received, ${stats.duplicate} duplicate (retries ${stats.retries})`],
+      ['acknowledgement time', `${ackSeconds.toFixed(1)} s`],
+      ['acknowledgement rate', `${ackRate.toFixed(0)} deliveries/s`],
+      ['ack latency p50 / p99', `${percentile(lat, 50).toFixed(1)} / ${percentile(lat, 99).toFixed(1)} ms`],
+      ['end-to-end time', `${e2eSeconds.toFixed(1)} s (first send → last event PROCESSED)`],
+      ['end-to-end rate', `${e2eRate.toFixed(0)} leads/s (deliveries processed per second; ${(people.length / e2eSeconds).toFixed(0)} distinct leads/s)`],
+      ['peak RSS of the app', `${Math.max(peakRssMiB, mem?.hwmMiB ?? 0).toFixed(0)} MiB (VmHWM ${mem?.hwmMiB.toFixed(0) ?? '?'} MiB; RSS at end ${mem?.rssMiB.toFixed(0) ?? '?'} MiB)`],
+      ['events', `${last.total} stored, ${last.processed} PROCESSED, ${last.failed} FAILED`],
+      ['leads / lead_sources', `${leads} / ${sources} (expected ${people.length} / ${N}); ${merged} leads with merged sources (expected ${repeatedPeople})`],
+    ],
+  )}\n`);
+  const wall = (lastProcessedAt - t0) / 1000;
+  process.stdout.write(`\nCPU during the run (${meter.wallSeconds.toFixed(1)} s wall, 2 cores = ${(2 * meter.wallSeconds).toFixed(0)} core-s available):\n${table(
+    ['process group', 'CPU s', 'cores busy', 'CPU ms per delivery'],
+    [...cpu].map(([group, s]) => [group, s.toFixed(1), (s / meter.wallSeconds).toFixed(2), ((s * 1000) / N).toFixed(2)]),
+  )}\n`);
+  const per = (k: keyof DbCounters): string => ((countersAfter[k] - countersBefore[k]) / N).toFixed(1);
+  process.stdout.write(
+    `per delivery in PostgreSQL (pg_stat_database; fetched includes the runner's progress polling): ${per('commits')} commits, ${per('rollbacks')} rollbacks, ` +
+      `${per('inserted')} rows inserted, ${per('updated')} updated, ${per('fetched')} fetched; ${(Number(per('walBytes')) / 1024).toFixed(1)} KiB WAL (server-wide)\n`,
+  );
+  printTableStats(tablesBefore, tablesAfter);
+  if (stats.non2xx.size || stats.networkErrors) {
+    process.stdout.write(`non-2xx answers: ${JSON.stringify(Object.fromEntries(stats.non2xx))}, network errors ${stats.networkErrors}; e.g. ${stats.samples.join(' | ')}\n`);
+  }
+  if (last.failed) {
+    const failures = await db.sql.query<{ last_error: string | null; n: string }>("SELECT last_error, count(*) AS n FROM webhook_events WHERE status = 'FAILED' GROUP BY 1 ORDER BY 2 DESC LIMIT 5");
+    process.stdout.write(`failed events: ${JSON.stringify(failures.rows)}\n`);
+  }
+  sampler?.print();
+
+  const non2xx = [...stats.non2xx.values()].reduce((a, b) => a + b, 0);
+  const checks: Check[] = [
+    { name: `end-to-end ≥ ${TARGET_LEADS_PER_S} leads/s`, ok: last.processed === N && e2eRate >= TARGET_LEADS_PER_S, detail: `${e2eRate.toFixed(0)} leads/s (${N} in ${wall.toFixed(1)} s)` },
+    { name: 'every delivery acknowledged once', ok: stats.received === N && non2xx === 0 && stats.networkErrors === 0, detail: `${stats.received} received, ${non2xx} non-2xx, ${stats.networkErrors} network errors` },
+    { name: 'every event PROCESSED, none FAILED', ok: last.total === N && last.processed === N && last.failed === 0, detail: `${last.processed}/${last.total} processed, ${last.failed} failed` },
+    { name: 'leads = distinct people', ok: leads === people.length && distinctEmails === people.length, detail: `${leads} leads (${distinctEmails} distinct e-mails), expected ${people.length}` },
+    { name: 'lead_sources = deliveries', ok: sources === N, detail: `${sources}, expected ${N}` },
+    { name: 'repeats merged into their person', ok: merged === repeatedPeople && badPhones === 0, detail: `${merged} leads with >1 source (expected ${repeatedPeople}); ${badPhones} leads without a valid phone` },
+  ];
+  const ok = printChecks(checks);
+  process.stdout.write(`at the end: ${machineLine()}\n`);
+  if (profileDir) {
+    await app.child.stop();
+    summariseProfiles(profileDir);
+  }
+  return ok;
+}
+
+runBench(main);
