@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
+import { PgPool } from '../../database/pg-pool.service';
 import { PrismaService, PrismaTx } from '../../database/prisma.service';
-import { Lead, Prisma } from '../../generated/prisma/client';
+import type { Lead } from '../../generated/prisma/client';
 import type { BookingInput, InteractionInput, LeadInput, LeadStatus } from '../../handlers/handler-types';
 import type { NormalizedContact } from './lead-normalizer';
 
@@ -21,7 +22,10 @@ function nul<T>(value: T | undefined): T | null {
  */
 @Injectable()
 export class LeadsWriteRepository {
-  constructor(private readonly prisma: PrismaService) {}
+  constructor(
+    private readonly prisma: PrismaService,
+    private readonly pg: PgPool,
+  ) {}
 
   findLead(subAccountId: number, id: bigint): Promise<Lead | null> {
     return this.prisma.lead.findFirst({ where: { id, subAccountId } });
@@ -71,30 +75,6 @@ export class LeadsWriteRepository {
     return created.id;
   }
 
-  /** The latest non-empty values win; answers and tags accumulate; a lead stays "test" only while every touch is. */
-  async updateLead(tx: PrismaTx, id: bigint, lead: LeadInput, contact: NormalizedContact): Promise<void> {
-    const answers = JSON.stringify(lead.customAnswers ?? {});
-    await tx.$executeRaw`
-      UPDATE leads SET
-        full_name = COALESCE(${contact.fullName}, full_name),
-        first_name = COALESCE(${contact.firstName}, first_name),
-        last_name = COALESCE(${contact.lastName}, last_name),
-        email = COALESCE(${contact.email}, email),
-        phone = CASE WHEN ${contact.phone}::text IS NOT NULL AND (${contact.phoneValid} OR phone IS NULL) THEN ${contact.phone} ELSE phone END,
-        phone_valid = CASE WHEN ${contact.phone}::text IS NOT NULL AND (${contact.phoneValid} OR phone IS NULL) THEN ${contact.phoneValid} ELSE phone_valid END,
-        company = COALESCE(${nul(lead.company)}, company),
-        job_title = COALESCE(${nul(lead.jobTitle)}, job_title),
-        city = COALESCE(${nul(lead.city)}, city),
-        region = COALESCE(${nul(lead.region)}, region),
-        postal_code = COALESCE(${nul(lead.postalCode)}, postal_code),
-        country = COALESCE(${nul(lead.country)}, country),
-        tags = ARRAY(SELECT DISTINCT t FROM unnest(tags || ${lead.tags ?? []}::text[]) t ORDER BY t),
-        custom_answers = custom_answers || ${answers}::jsonb,
-        is_test = is_test AND ${lead.isTest ?? false},
-        updated_at = now()
-      WHERE id = ${id}`;
-  }
-
   async addIdentities(tx: PrismaTx, subAccountId: number, leadId: bigint, keys: string[]): Promise<void> {
     await tx.$executeRaw`
       INSERT INTO lead_identities (sub_account_id, key, lead_id)
@@ -102,21 +82,46 @@ export class LeadsWriteRepository {
       ON CONFLICT (sub_account_id, key) DO NOTHING`;
   }
 
-  /** One source row per touch; false when this touch was already recorded (a re-applied outcome). */
-  async addSource(tx: PrismaTx, touch: Touch, leadId: bigint, lead: LeadInput, contentHash: string | null): Promise<boolean> {
-    const s = lead.source;
-    const rows = await tx.$queryRaw<Array<{ id: bigint }>>`
-      INSERT INTO lead_sources (lead_id, sub_account_id, integration_id, platform, external_id, origin, campaign_id, campaign_name,
-        ad_group_id, ad_group_name, ad_id, ad_name, form_id, form_name, creative_id, asset_group_id, gclid, is_organic, lead_stage,
-        cost, currency, is_test, content_hash, submitted_at)
-      VALUES (${leadId}, ${touch.subAccountId}, ${touch.integrationId}, ${lead.platform}, ${lead.externalId}, ${touch.origin},
-        ${nul(s.campaignId)}, ${nul(s.campaignName)}, ${nul(s.adGroupId)}, ${nul(s.adGroupName)}, ${nul(s.adId)}, ${nul(s.adName)},
-        ${nul(s.formId)}, ${nul(s.formName)}, ${nul(s.creativeId)}, ${nul(s.assetGroupId)}, ${nul(s.gclid)}, ${nul(s.isOrganic)},
-        ${nul(s.leadStage)}, ${s.cost === undefined ? null : new Prisma.Decimal(s.cost)}, ${nul(s.currency)}, ${lead.isTest ?? false},
-        ${contentHash}, ${lead.submittedAt ? new Date(lead.submittedAt) : null})
-      ON CONFLICT (sub_account_id, origin, platform, external_id) DO NOTHING
-      RETURNING id`;
-    return rows.length > 0;
+  /**
+   * The whole lead write of one touch in one statement (the apply_lead SQL function: locks, match,
+   * insert or update, identities, source row, and the event marked PROCESSED when eventId is given).
+   * Inside a transaction when one is passed; otherwise as its own statement on the hot-path pool.
+   */
+  async applyLead(
+    tx: PrismaTx | null,
+    touch: Touch,
+    lead: LeadInput,
+    contact: NormalizedContact,
+    keys: string[],
+    contentHash: string | null,
+    eventId: bigint | null,
+  ): Promise<{ leadId: bigint; created: boolean; newTouch: boolean }> {
+    const fields = JSON.stringify({
+      platform: lead.platform,
+      externalId: lead.externalId,
+      ...contact,
+      company: lead.company,
+      jobTitle: lead.jobTitle,
+      city: lead.city,
+      region: lead.region,
+      postalCode: lead.postalCode,
+      country: lead.country,
+      tags: lead.tags ?? [],
+      customAnswers: lead.customAnswers ?? {},
+      isTest: lead.isTest ?? false,
+      submittedAt: lead.submittedAt,
+    });
+    const source = JSON.stringify(lead.source);
+    type Row = { lead_id: string | bigint; created: boolean; new_touch: boolean };
+    const rows: Row[] = tx
+      ? await tx.$queryRaw<Row[]>`SELECT lead_id, created, new_touch FROM apply_lead(${touch.subAccountId}::int, ${touch.integrationId}::int, ${touch.origin}, ${keys}::text[], ${fields}::jsonb, ${source}::jsonb, ${contentHash}, ${eventId}::bigint)`
+      : await this.pg.prepared<Row>(
+          'apply_lead_v1',
+          'SELECT lead_id, created, new_touch FROM apply_lead($1::int, $2::int, $3, $4::text[], $5::jsonb, $6::jsonb, $7, $8::bigint)',
+          [touch.subAccountId, touch.integrationId, touch.origin, keys, fields, source, contentHash, eventId === null ? null : eventId.toString()],
+        );
+    const row = rows[0];
+    return { leadId: BigInt(row.lead_id), created: row.created, newTouch: row.new_touch };
   }
 
   async sourceHash(tx: PrismaTx, touch: Touch, platform: string, externalId: string): Promise<string | null | undefined> {
@@ -166,8 +171,8 @@ export class LeadsWriteRepository {
       ON CONFLICT (sub_account_id, origin) DO NOTHING`;
   }
 
-  async subAccountRegion(tx: PrismaTx, subAccountId: number): Promise<string> {
-    const row = await tx.subAccount.findUnique({ where: { id: subAccountId }, select: { defaultRegion: true } });
+  async subAccountRegion(tx: PrismaTx | null, subAccountId: number): Promise<string> {
+    const row = await (tx ?? this.prisma).subAccount.findUnique({ where: { id: subAccountId }, select: { defaultRegion: true } });
     return row?.defaultRegion ?? 'US';
   }
 }

@@ -55,15 +55,22 @@ export class LeadsService {
   /** Creates or updates the matching lead and records this touch. */
   async upsert(tx: PrismaTx, touch: Touch, lead: LeadInput, contentHash: string | null = null): Promise<UpsertResult> {
     const contact = normalizeContact(lead, await this.region(tx, touch.subAccountId));
-    const keys = identityKeys(lead.platform, lead.externalId, contact);
-    await this.writes.lockIdentities(tx, touch.subAccountId, keys);
-    let leadId = await this.writes.match(tx, touch.subAccountId, keys);
-    const created = leadId === null;
-    if (leadId === null) leadId = await this.writes.insertLead(tx, touch.subAccountId, lead, contact);
-    else await this.writes.updateLead(tx, leadId, lead, contact);
-    await this.writes.addIdentities(tx, touch.subAccountId, leadId, keys);
-    const newTouch = await this.writes.addSource(tx, touch, leadId, lead, contentHash);
-    return { leadId, created, newTouch };
+    return this.writes.applyLead(tx, touch, lead, contact, identityKeys(lead.platform, lead.externalId, contact), contentHash, null);
+  }
+
+  /**
+   * The common webhook case, a single lead and nothing else: the lead write and the event's
+   * PROCESSED mark in one statement (one round trip, one transaction). False when the outcome
+   * needs the general path (applyOutcome inside a transaction).
+   */
+  async applySingleLeadEvent(origin: OutcomeOrigin, outcome: WebhookOutcome): Promise<boolean> {
+    const others = (outcome.deletedLeads?.length ?? 0) + (outcome.statusChanges?.length ?? 0) + (outcome.bookings?.length ?? 0) + (outcome.interactions?.length ?? 0);
+    if (outcome.leads.length !== 1 || others > 0) return false;
+    const [lead] = outcome.leads;
+    const contact = normalizeContact(lead, await this.region(null, origin.subAccountId));
+    const touch: Touch = { subAccountId: origin.subAccountId, integrationId: origin.integrationId, origin: `event:${origin.eventId}` };
+    await this.writes.applyLead(null, touch, lead, contact, identityKeys(lead.platform, lead.externalId, contact), null, origin.eventId);
+    return true;
   }
 
   /**
@@ -105,7 +112,7 @@ export class LeadsService {
     await this.writes.link(subAccountId, leadId, `ext:${platform}:${externalId}`);
   }
 
-  private async region(tx: PrismaTx, subAccountId: number): Promise<string> {
+  private async region(tx: PrismaTx | null, subAccountId: number): Promise<string> {
     const cached = this.regions.get(subAccountId);
     if (cached && Date.now() - cached.at < 30_000) return cached.region;
     const region = await this.writes.subAccountRegion(tx, subAccountId);

@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { PgPool } from '../../database/pg-pool.service';
 import { PrismaService, PrismaTx } from '../../database/prisma.service';
 import type { Prisma, WebhookEvent, WebhookEventStatus } from '../../generated/prisma/client';
 import { JobsService } from '../../jobs/jobs.service';
@@ -19,6 +20,7 @@ export type EventRow = WebhookEvent;
 export class WebhookEventsRepository {
   constructor(
     private readonly prisma: PrismaService,
+    private readonly pg: PgPool,
     private readonly jobs: JobsService,
   ) {}
 
@@ -27,7 +29,8 @@ export class WebhookEventsRepository {
    * when (integration, dedup key) is already stored. Returns the event id and whether it is new.
    */
   async insertWithJob(event: NewEvent, queue: string): Promise<{ id: string; created: boolean }> {
-    const rows = await this.prisma.$queryRawUnsafe<Array<{ event_id: string | null }>>(
+    const rows = await this.pg.prepared<{ event_id: string | null }>(
+      'webhook_ingest_v1',
       `WITH ev AS (
          INSERT INTO webhook_events (integration_id, sub_account_id, provider, dedup_key, external_id, event_type, payload)
          VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb)
@@ -35,14 +38,7 @@ export class WebhookEventsRepository {
          RETURNING id
        ), job AS (${this.jobs.insertJobSql('(SELECT id::text FROM ev)', '$8')})
        SELECT (SELECT id::text FROM ev) AS event_id, (SELECT count(*) FROM job) AS jobs`,
-      event.integrationId,
-      event.subAccountId,
-      event.provider,
-      event.dedupKey,
-      event.externalId,
-      event.eventType,
-      JSON.stringify(event.payload),
-      queue,
+      [event.integrationId, event.subAccountId, event.provider, event.dedupKey, event.externalId, event.eventType, JSON.stringify(event.payload), queue],
     );
     const inserted = rows[0]?.event_id;
     if (inserted) return { id: inserted, created: true };
@@ -66,12 +62,23 @@ export class WebhookEventsRepository {
    * counting the attempt. Null when it is already finished (a duplicate job) or gone.
    */
   async claim(id: bigint): Promise<EventRow | null> {
-    const rows = await this.prisma.$queryRaw<
-      Array<{ integration_id: number; sub_account_id: number; provider: string; dedup_key: string; external_id: string | null; event_type: string; attempts: number; payload: unknown; received_at: Date }>
-    >`
-      UPDATE webhook_events SET status = 'PROCESSING', attempts = attempts + 1
-      WHERE id = ${id} AND status IN ('PENDING', 'PROCESSING')
-      RETURNING integration_id, sub_account_id, provider, dedup_key, external_id, event_type, attempts, payload, received_at`;
+    const rows = await this.pg.prepared<{
+      integration_id: number;
+      sub_account_id: number;
+      provider: string;
+      dedup_key: string;
+      external_id: string | null;
+      event_type: string;
+      attempts: number;
+      payload: unknown;
+      received_at: Date;
+    }>(
+      'webhook_claim_v1',
+      `UPDATE webhook_events SET status = 'PROCESSING', attempts = attempts + 1
+       WHERE id = $1 AND status IN ('PENDING', 'PROCESSING')
+       RETURNING integration_id, sub_account_id, provider, dedup_key, external_id, event_type, attempts, payload, received_at`,
+      [id.toString()],
+    );
     const r = rows[0];
     if (!r) return null;
     return {

@@ -64,10 +64,13 @@ export class WebhookProcessor {
         { id: event.id.toString(), eventType: event.eventType, externalId: event.externalId, payload: event.payload, receivedAt: event.receivedAt },
         ctx,
       );
-      await this.prisma.$transaction(async (tx) => {
-        await this.leads.applyOutcome(tx, { integrationId: integration.id, subAccountId: integration.subAccountId, eventId: event.id }, outcome);
-        await this.events.markProcessed(tx, event.id);
-      });
+      const origin = { integrationId: integration.id, subAccountId: integration.subAccountId, eventId: event.id };
+      if (!(await this.leads.applySingleLeadEvent(origin, outcome))) {
+        await this.prisma.$transaction(async (tx) => {
+          await this.leads.applyOutcome(tx, origin, outcome);
+          await this.events.markProcessed(tx, event.id);
+        });
+      }
     } catch (err) {
       const message = errorMessage(err);
       const permanent = err instanceof PermanentEventError || (err instanceof OutboundError && !err.transient);
