@@ -17,10 +17,12 @@ DECLARE
 BEGIN
   PERFORM pg_advisory_xact_lock(p_sub, hashtext(k)) FROM (SELECT DISTINCT unnest(p_keys) AS k ORDER BY 1) s;
 
+  -- both columns of the primary key in the condition: one index probe per key, never a scan of the
+  -- sub-account's identities (a join on unnest() let the planner read them all)
   SELECT li.lead_id INTO v_lead
-  FROM lead_identities li JOIN unnest(p_keys) WITH ORDINALITY AS k(key, ord) ON li.key = k.key
-  WHERE li.sub_account_id = p_sub
-  ORDER BY k.ord LIMIT 1;
+  FROM lead_identities li
+  WHERE li.sub_account_id = p_sub AND li.key = ANY(p_keys)
+  ORDER BY array_position(p_keys, li.key) LIMIT 1;
 
   IF v_lead IS NULL THEN
     INSERT INTO leads (sub_account_id, full_name, first_name, last_name, email, phone, phone_valid, company, job_title,
