@@ -89,22 +89,21 @@ export class JobsService implements OnModuleInit, OnApplicationBootstrap, OnAppl
   }
 
   /**
-   * SQL that enqueues one job for `queueParam` (a $n placeholder holding the queue name) whose data is
-   * { eventId: <idExpr> }, inserting nothing when idExpr is NULL. It is meant for a CTE, so a row and
-   * its job are written by one statement (one round trip, one transaction). It mirrors pg-boss 10's
+   * SQL that enqueues, for every row of `source` (a CTE name), one job on the queue named by
+   * `queueParam` (a $n placeholder) with data { eventId: <idExpr> }. It is meant for a CTE, so rows and
+   * their jobs are written by one statement (one round trip, one transaction). It mirrors pg-boss 10's
    * own insert (queue defaults for expiry, retention and retries); the pinned version keeps it true,
    * and the webhook e2e tests prove jobs written this way are fetched and completed by pg-boss.
    */
-  insertJobSql(idExpr: string, queueParam: string): string {
+  insertJobSql(source: string, idExpr: string, queueParam: string): string {
     return `INSERT INTO pgboss.job (id, name, data, priority, start_after, expire_in, keep_until, retry_limit, retry_delay, retry_backoff, policy)
-      SELECT gen_random_uuid(), q.name, jsonb_build_object('eventId', e.id), 0, now(),
+      SELECT gen_random_uuid(), q.name, jsonb_build_object('eventId', ${idExpr}), 0, now(),
              COALESCE(q.expire_seconds, 900) * interval '1s',
              now() + COALESCE(q.retention_minutes * interval '1 minute', interval '14 days'),
              COALESCE(q.retry_limit, 2),
              CASE WHEN COALESCE(q.retry_backoff, false) THEN GREATEST(COALESCE(q.retry_delay, 0), 1) ELSE COALESCE(q.retry_delay, 0) END,
              COALESCE(q.retry_backoff, false), q.policy
-      FROM (SELECT ${idExpr} AS id) e JOIN pgboss.queue q ON q.name = ${queueParam}
-      WHERE e.id IS NOT NULL
+      FROM ${source} JOIN pgboss.queue q ON q.name = ${queueParam}
       RETURNING id`;
   }
 

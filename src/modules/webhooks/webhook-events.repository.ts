@@ -16,8 +16,21 @@ export interface NewEvent {
 
 export type EventRow = WebhookEvent;
 
+/** Most deliveries written by one ingest statement. */
+const INGEST_BATCH = 64;
+
+interface PendingInsert {
+  event: NewEvent;
+  queue: string;
+  resolve: (result: { id: string; created: boolean }) => void;
+  reject: (err: unknown) => void;
+}
+
 @Injectable()
 export class WebhookEventsRepository {
+  private readonly pending: PendingInsert[] = [];
+  private flushScheduled = false;
+
   constructor(
     private readonly prisma: PrismaService,
     private readonly pg: PgPool,
@@ -27,28 +40,89 @@ export class WebhookEventsRepository {
   /**
    * Stores an event and its processing job in one statement (so in one transaction), or nothing
    * when (integration, dedup key) is already stored. Returns the event id and whether it is new.
+   * Deliveries arriving together are written by one multi-row statement (one round trip and one
+   * commit for the group); each caller still gets its answer only after that commit.
    */
-  async insertWithJob(event: NewEvent, queue: string): Promise<{ id: string; created: boolean }> {
-    const rows = await this.pg.prepared<{ event_id: string | null }>(
-      'webhook_ingest_v1',
-      `WITH ev AS (
-         INSERT INTO webhook_events (integration_id, sub_account_id, provider, dedup_key, external_id, event_type, payload)
-         VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb)
-         ON CONFLICT (integration_id, dedup_key) DO NOTHING
-         RETURNING id
-       ), job AS (${this.jobs.insertJobSql('(SELECT id::text FROM ev)', '$8')})
-       SELECT (SELECT id::text FROM ev) AS event_id, (SELECT count(*) FROM job) AS jobs`,
-      [event.integrationId, event.subAccountId, event.provider, event.dedupKey, event.externalId, event.eventType, JSON.stringify(event.payload), queue],
-    );
-    const inserted = rows[0]?.event_id;
-    if (inserted) return { id: inserted, created: true };
-    // a redelivery: the stored one (possibly committed by a concurrent delivery a moment ago)
-    const existing = await this.prisma.webhookEvent.findUnique({
-      where: { integrationId_dedupKey: { integrationId: event.integrationId, dedupKey: event.dedupKey } },
-      select: { id: true },
+  insertWithJob(event: NewEvent, queue: string): Promise<{ id: string; created: boolean }> {
+    return new Promise((resolve, reject) => {
+      this.pending.push({ event, queue, resolve, reject });
+      if (this.pending.length >= INGEST_BATCH) void this.flush();
+      else if (!this.flushScheduled) {
+        this.flushScheduled = true;
+        setImmediate(() => void this.flush());
+      }
     });
-    if (!existing) throw new Error('webhook event neither inserted nor found');
-    return { id: existing.id.toString(), created: false };
+  }
+
+  private async flush(): Promise<void> {
+    this.flushScheduled = false;
+    const batch = this.pending.splice(0, INGEST_BATCH);
+    if (this.pending.length > 0 && !this.flushScheduled) {
+      this.flushScheduled = true;
+      setImmediate(() => void this.flush());
+    }
+    for (const queue of new Set(batch.map((b) => b.queue))) {
+      const group = batch.filter((b) => b.queue === queue);
+      try {
+        const results = await this.insertBatch(group.map((b) => b.event), queue);
+        group.forEach((b, i) => b.resolve(results[i]));
+      } catch (err) {
+        group.forEach((b) => b.reject(err));
+      }
+    }
+  }
+
+  private async insertBatch(events: NewEvent[], queue: string): Promise<Array<{ id: string; created: boolean }>> {
+    const rows = await this.pg.prepared<{ id: string; integration_id: number; dedup_key: string }>(
+      'webhook_ingest_batch_v1',
+      `WITH input AS (
+         SELECT * FROM unnest($1::int[], $2::int[], $3::text[], $4::text[], $5::text[], $6::text[], $7::jsonb[])
+           AS t(integration_id, sub_account_id, provider, dedup_key, external_id, event_type, payload)
+       ), ev AS (
+         INSERT INTO webhook_events (integration_id, sub_account_id, provider, dedup_key, external_id, event_type, payload)
+         SELECT * FROM input
+         ON CONFLICT (integration_id, dedup_key) DO NOTHING
+         RETURNING id, integration_id, dedup_key
+       ), job AS (${this.jobs.insertJobSql('ev', 'ev.id::text', '$8')})
+       SELECT ev.id::text AS id, ev.integration_id, ev.dedup_key, (SELECT count(*) FROM job) AS jobs FROM ev`,
+      [
+        events.map((e) => e.integrationId),
+        events.map((e) => e.subAccountId),
+        events.map((e) => e.provider),
+        events.map((e) => e.dedupKey),
+        events.map((e) => e.externalId),
+        events.map((e) => e.eventType),
+        events.map((e) => JSON.stringify(e.payload)),
+        queue,
+      ],
+    );
+    const key = (integrationId: number, dedupKey: string): string => `${integrationId}|${dedupKey}`;
+    const inserted = new Map(rows.map((r) => [key(r.integration_id, r.dedup_key), r.id]));
+    const claimed = new Set<string>();
+    const results: Array<{ id: string; created: boolean } | null> = events.map((e) => {
+      const k = key(e.integrationId, e.dedupKey);
+      const id = inserted.get(k);
+      // the same delivery twice in one group: the first is the new one, the rest duplicates of it
+      if (id === undefined || claimed.has(k)) return id === undefined ? null : { id, created: false };
+      claimed.add(k);
+      return { id, created: true };
+    });
+    const missing = events.filter((_, i) => results[i] === null);
+    if (missing.length > 0) {
+      // redeliveries: the stored ones (possibly committed by a concurrent delivery a moment ago)
+      const existing = await this.prisma.webhookEvent.findMany({
+        where: { OR: missing.map((e) => ({ integrationId: e.integrationId, dedupKey: e.dedupKey })) },
+        select: { id: true, integrationId: true, dedupKey: true },
+      });
+      const found = new Map(existing.map((r) => [key(r.integrationId, r.dedupKey), r.id.toString()]));
+      events.forEach((e, i) => {
+        if (results[i] !== null) return;
+        const id = found.get(key(e.integrationId, e.dedupKey));
+        if (id === undefined) throw new Error('webhook event neither inserted nor found');
+        results[i] = { id, created: false };
+      });
+    }
+    return results as Array<{ id: string; created: boolean }>;
   }
 
   /** Whether a body-hash key of the previous day bucket exists within 24 h (hash dedup window). */
