@@ -190,6 +190,12 @@ export class OutboundHttpClientImpl implements OutboundHttpClient {
 
   /** X-RateLimit-* (GoHighLevel and others): remember the budget, and pause when it is spent. */
   private observeRateHeaders(headers: Record<string, string>): void {
+    this.observeBurstLimit(headers);
+    // a spent daily budget outweighs whatever the burst window says
+    this.observeDailyLimit(headers);
+  }
+
+  private observeBurstLimit(headers: Record<string, string>): void {
     const raw = headers['x-ratelimit-remaining'];
     const remaining = Number(raw);
     if (raw === undefined || raw.trim() === '' || !Number.isFinite(remaining)) return;
@@ -206,5 +212,19 @@ export class OutboundHttpClientImpl implements OutboundHttpClient {
     const valid = resetAt !== undefined && !Number.isNaN(new Date(resetAt).getTime());
     this.lastResetAt = valid ? new Date(resetAt).toISOString() : null;
     if (remaining <= 0 && valid) this.deps.limiter.pauseUntil(resetAt);
+  }
+
+  /**
+   * GoHighLevel's daily budget (X-RateLimit-Daily-Remaining): when it is spent, no call goes out
+   * before the next UTC day; the caller gets rate_limited with the wait instead of a provider 429.
+   */
+  private observeDailyLimit(headers: Record<string, string>): void {
+    const raw = headers['x-ratelimit-daily-remaining'];
+    if (raw === undefined || raw.trim() === '' || Number(raw) > 0 || !Number.isFinite(Number(raw))) return;
+    const now = new Date(this.deps.clock());
+    const nextDay = Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate() + 1);
+    this.lastRemaining = 0;
+    this.lastResetAt = new Date(nextDay).toISOString();
+    this.deps.limiter.pauseUntil(nextDay);
   }
 }

@@ -113,6 +113,18 @@ describe('OutboundHttpClient: X-RateLimit-* headers', () => {
     expect(server.count('GET', '/daily')).toBe(1);
   });
 
+  it("stops calling until the next UTC day when GoHighLevel's daily budget is spent", async () => {
+    server.on('GET', '/contacts', () => ({ status: 200, body: {}, headers: { 'x-ratelimit-remaining': '99', 'x-ratelimit-daily-remaining': '0' } }));
+    const http = client({ limit: 100 });
+    await http.request({ method: 'GET', url: `${server.url}/contacts` });
+    const now = new Date();
+    const midnight = Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate() + 1);
+    expect(http.rateLimit()).toEqual({ remaining: 0, resetAt: new Date(midnight).toISOString() });
+    const err = await http.request({ method: 'GET', url: `${server.url}/contacts` }).catch((e: unknown) => e);
+    expect(err).toMatchObject({ kind: 'rate_limited' });
+    expect(server.count('GET', '/contacts')).toBe(1);
+  });
+
   it('ignores a reset a Date cannot hold instead of failing the call', async () => {
     server.on('GET', '/odd', () => ({ status: 200, body: { ok: true }, headers: { 'x-ratelimit-remaining': '0', 'x-ratelimit-reset': '1e300' } }));
     const http = client({ limit: 100 });
