@@ -127,6 +127,29 @@ describe('signed webhook ingestion and processing', () => {
     expect(wrong.status).toBe(403);
   });
 
+  it('splits a provider-level delivery whose entries belong to several integrations', async () => {
+    const other = await createSubAccount(t, 'MAX', 'Second page owner');
+    const second = await createIntegration(t, other, 'meta-lead-ads', { ...META_CONFIG, pageId: '555666777' });
+    await activate(t, other, second.id);
+    graph.on('GET', /^\/(9301|9302)$/, (req) => ({ status: 200, body: { id: req.path.slice(1), field_data: [{ name: 'email', values: [`split${req.path.slice(1)}@example.com`] }] } }));
+    const first = JSON.parse(metaLeadgen(META_CONFIG.pageId, ['9301'])) as { entry: unknown[] };
+    const other2 = JSON.parse(metaLeadgen('555666777', ['9302'])) as { entry: unknown[] };
+    const body = JSON.stringify({ object: 'page', entry: [...first.entry, ...other2.entry] });
+    const res = await t.http.post('/api/webhooks/meta-lead-ads').set('content-type', 'application/json').set('x-hub-signature-256', metaSignature(body, META_CONFIG.appSecret)).send(body);
+    expect(res.body).toEqual({ status: 'received', eventId: expect.any(String), eventIds: [expect.any(String), expect.any(String)] });
+    const stored = await t.sql.query("SELECT integration_id, sub_account_id, external_id FROM webhook_events WHERE external_id IN ('9301', '9302') ORDER BY external_id");
+    expect(stored.rows).toEqual([
+      { integration_id: meta.id, sub_account_id: sub, external_id: '9301' },
+      { integration_id: second.id, sub_account_id: other, external_id: '9302' },
+    ]);
+    await waitFor(async () => (await t.sql.query("SELECT count(*)::int AS n FROM leads WHERE email LIKE 'split93%'")).rows[0].n === 2, 20_000, 'both leads');
+    const leads = await t.sql.query("SELECT sub_account_id, email FROM leads WHERE email LIKE 'split93%' ORDER BY email");
+    expect(leads.rows).toEqual([
+      { sub_account_id: sub, email: 'split9301@example.com' },
+      { sub_account_id: other, email: 'split9302@example.com' },
+    ]);
+  });
+
   it('retries a failing event with backoff, marks it FAILED after the last attempt, and replays it', async () => {
     graph.on('GET', '/9100', () => ({ status: 500, body: { error: { message: 'An unknown error occurred', code: 1 } } }));
     const body = metaLeadgen(META_CONFIG.pageId, ['9100']);
