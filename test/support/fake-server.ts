@@ -89,7 +89,8 @@ export class FakeServer {
       (r) => r.method === request.method && (typeof r.path === 'string' ? r.path === request.path : r.path.test(request.path)),
     );
     const reply: FakeReply = route ? await route.handler(request) : { status: 404, body: { error: { message: `no fake route for ${request.method} ${request.path}` } } };
-    if (reply.delayMs) await new Promise((r) => setTimeout(r, reply.delayMs));
+    // unref: a reply still pending when a test ends must not keep the jest worker alive
+    if (reply.delayMs) await new Promise((r) => setTimeout(r, reply.delayMs).unref());
     if (res.destroyed) return;
     res.writeHead(reply.status, { 'content-type': 'application/json', ...reply.headers });
     res.end(reply.body === undefined ? '' : JSON.stringify(reply.body));
