@@ -76,7 +76,7 @@ export async function createApp(rootModule: Type<unknown> = AppModule): Promise<
   const app = await NestFactory.create<NestFastifyApplication>(rootModule, adapter, { bufferLogs: true, bodyParser: false, abortOnError: false });
   app.useLogger(app.get(Logger));
   const fastify = app.getHttpAdapter().getInstance();
-  // JSON only: any other body type is answered 415 instead of reaching a handler as a string.
+  // JSON only; every other body type is answered 415 instead of reaching a handler as a string.
   // The raw bytes are kept (webhook signatures are computed over them); prototype keys are refused.
   fastify.removeAllContentTypeParsers();
   const parseJson = fastify.getDefaultJsonParser('error', 'error');

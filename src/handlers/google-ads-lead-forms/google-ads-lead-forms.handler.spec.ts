@@ -63,7 +63,7 @@ describe('GoogleAdsLeadFormsHandler', () => {
     });
 
     it('tests the connection without any outbound call', async () => {
-      // every provider URL of this context is unreachable: any call would fail the test
+      // every provider URL of this context is unreachable, so a call would fail the test
       const ctx = handlerContext({ googleKey: 'k' });
       await expect((handler as IntegrationHandler).testConnection(ctx)).resolves.toEqual({
         success: true,
