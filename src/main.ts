@@ -30,6 +30,9 @@ async function main(): Promise<void> {
   let embedded: EmbeddedPostgres | undefined;
   if (!config.databaseUrl) {
     embedded = new EmbeddedPostgres({ dataDir: config.embeddedPg.dir, port: config.embeddedPg.port, database: 'integration_hub' });
+    const started = embedded;
+    // if the process dies some other way than a clean shutdown, the database still goes with it
+    process.once('exit', () => started.killNow());
     await embedded.start();
     process.env.DATABASE_URL = embedded.url;
     log('embedded PostgreSQL started', { dataDir: config.embeddedPg.dir, port: config.embeddedPg.port });

@@ -109,6 +109,12 @@ export class EmbeddedPostgres {
     this.process = undefined;
   }
 
+  /** Synchronous last resort (process 'exit' handlers cannot wait): immediate shutdown, no orphan left. */
+  killNow(): void {
+    const child = this.process;
+    if (child && child.exitCode === null && child.signalCode === null) child.kill('SIGQUIT');
+  }
+
   async ensureDatabase(name: string): Promise<void> {
     const client = new Client({ connectionString: this.url.replace(/\/[^/]*$/, '/postgres') });
     await client.connect();

@@ -37,10 +37,27 @@ export default async function globalSetup(): Promise<void> {
   let serverUrl = process.env.DATABASE_URL;
   if (!serverUrl) {
     const embedded = new EmbeddedPostgres({ dataDir: join(mkdtempSync(join(tmpdir(), 'hub-test-pg-')), 'data'), port: await freePort() });
+    // a run that dies before its teardown (Ctrl+C, a crash) must not leave the server behind
+    process.once('exit', () => embedded.killNow());
+    for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+      process.once(signal, () => {
+        embedded.killNow();
+        process.exit(130);
+      });
+    }
     await embedded.start();
     globalThis.__EMBEDDED_PG__ = embedded;
     serverUrl = embedded.url;
   }
+  try {
+    await prepareTemplate(serverUrl);
+  } catch (err) {
+    await globalThis.__EMBEDDED_PG__?.stop();
+    throw err;
+  }
+}
+
+async function prepareTemplate(serverUrl: string): Promise<void> {
   const template = `hub_test_tpl_${process.pid}_${Date.now()}`;
   const admin = new Client({ connectionString: withDatabase(serverUrl, 'postgres') });
   await admin.connect();
