@@ -103,7 +103,9 @@ export class WebhookIngestService {
   }
 
   /** GET handshakes (Meta/WhatsApp hub.challenge, LinkedIn challengeCode). */
-  async handshake(provider: string, webhookId: string | undefined, query: Record<string, string | undefined>): Promise<HandshakeResponse> {
+  async handshake(provider: string, webhookId: string | undefined, query: Record<string, string | undefined>, ip: string): Promise<HandshakeResponse> {
+    // unauthenticated and it reads every active integration of the provider: budgeted like deliveries
+    this.limit(this.perIp, `ip:${ip}`);
     const spec = this.registry.get(provider)?.webhook;
     if (!spec?.handshake) throw UNKNOWN();
     if (webhookId !== undefined && !WEBHOOK_ID.test(webhookId)) throw UNKNOWN();

@@ -51,8 +51,13 @@ export class WebhooksController {
 
   @Get(':provider')
   @ApiOperation({ summary: 'Subscription handshake (Meta/WhatsApp hub.challenge, LinkedIn challengeCode)' })
-  handshake(@Param('provider') provider: string, @Query() query: Record<string, unknown>, @Res({ passthrough: true }) reply: FastifyReply): Promise<string> {
-    return this.answer(this.ingest.handshake(provider, undefined, stringQuery(query)), reply);
+  handshake(
+    @Param('provider') provider: string,
+    @Query() query: Record<string, unknown>,
+    @Req() req: FastifyRequest,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<string> {
+    return this.answer(this.ingest.handshake(provider, undefined, stringQuery(query), req.ip), reply);
   }
 
   @Get(':provider/:webhookId')
@@ -61,9 +66,10 @@ export class WebhooksController {
     @Param('provider') provider: string,
     @Param('webhookId') webhookId: string,
     @Query() query: Record<string, unknown>,
+    @Req() req: FastifyRequest,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<string> {
-    return this.answer(this.ingest.handshake(provider, webhookId, stringQuery(query)), reply);
+    return this.answer(this.ingest.handshake(provider, webhookId, stringQuery(query), req.ip), reply);
   }
 
   private async answer(pending: ReturnType<WebhookIngestService['handshake']>, reply: FastifyReply): Promise<string> {
