@@ -3,7 +3,9 @@ import { OutboundError, OutboundResponse } from '../../common/outbound/http-clie
 import type { AdCostInput, JsonSchemaObject, SyncPage, TestResult } from '../handler-types';
 import { HandlerContext, IntegrationHandler } from '../integration-handler';
 import { asString, configString, isRecord } from '../shared/json';
-import { costFromInsightsRow, graphErrorOf, INSIGHTS_FIELDS, nextAfter, rowsOf } from './facebook-ads.payload';
+import { graphErrorOf, nextAfter } from '../shared/meta-graph';
+import { redactSecrets } from '../shared/redact-secrets';
+import { costFromInsightsRow, INSIGHTS_FIELDS, rowsOf } from './facebook-ads.payload';
 
 const DAY_MS = 24 * 3600 * 1000;
 /** Days before today that a run starts from (today included, so seven days in all). */
@@ -93,10 +95,10 @@ export class FacebookAdsHandler implements IntegrationHandler {
     const graph = graphErrorOf(err.body);
     const said = graph?.message ?? `HTTP ${err.status ?? err.kind}`;
     if (err.kind === 'auth' || graph?.code === 190) {
-      return { success: false, code: 'INVALID_CREDENTIALS', message: redact(`Meta refused the access token: ${said}`, ctx) };
+      return { success: false, code: 'INVALID_CREDENTIALS', message: redactSecrets(`Meta refused the access token: ${said}`, ctx.config, ['accessToken']) };
     }
     const reason = err.status === undefined ? err.message : said;
-    return { success: false, code: 'CONNECTION_FAILED', message: redact(`Could not read the ad account: ${reason}`, ctx) };
+    return { success: false, code: 'CONNECTION_FAILED', message: redactSecrets(`Could not read the ad account: ${reason}`, ctx.config, ['accessToken']) };
   }
 }
 
@@ -127,8 +129,3 @@ function parseCursor(cursor: string): SyncCursor {
   return { since, until, after: asString(value.after) };
 }
 
-// A test result is shown to users: make sure no provider message echoes the token back.
-function redact(message: string, ctx: HandlerContext): string {
-  const token = ctx.config.accessToken;
-  return typeof token === 'string' && token.length >= 4 ? message.split(token).join('[redacted]') : message;
-}

@@ -52,14 +52,3 @@ export function rowsOf(body: unknown): unknown[] {
   return isRecord(body) ? asArray(body.data) : [];
 }
 
-/** The Graph cursor of the next page, only when Graph says there is one (`paging.next`). */
-export function nextAfter(body: unknown): string | undefined {
-  if (!isRecord(body) || !isRecord(body.paging) || body.paging.next === undefined) return undefined;
-  return isRecord(body.paging.cursors) ? asString(body.paging.cursors.after) : undefined;
-}
-
-/** The Graph error envelope `{error:{message, code}}` of a failed call. */
-export function graphErrorOf(body: unknown): { message?: string; code?: number } | undefined {
-  if (!isRecord(body) || !isRecord(body.error)) return undefined;
-  return { message: asString(body.error.message), code: asNumber(body.error.code) };
-}

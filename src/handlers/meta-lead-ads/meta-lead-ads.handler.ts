@@ -3,11 +3,14 @@ import { OutboundError, OutboundResponse } from '../../common/outbound/http-clie
 import type { JsonSchemaObject, LeadInput, SyncPage, TestResult, WebhookOutcome } from '../handler-types';
 import { HandlerContext, IntegrationHandler, PermanentEventError, StoredEvent } from '../integration-handler';
 import { asArray, asId, asNumber, asString, configString, isRecord } from '../shared/json';
-import { graphErrorOf, isGraphAuthError, isGraphThrottle, LEAD_FIELDS, leadFromGraph, narrowLeadgenEvent } from './meta-lead-ads.payload';
+import { graphErrorOf, isGraphAuthError, isGraphThrottle, nextAfter } from '../shared/meta-graph';
+import { redactSecrets } from '../shared/redact-secrets';
+import { LEAD_FIELDS, leadFromGraph, narrowLeadgenEvent } from './meta-lead-ads.payload';
 import { metaLeadAdsWebhook } from './meta-lead-ads.webhook';
 
 const SYNC_WINDOW_SECONDS = 7 * 24 * 3600;
 const PAGE_SIZE = 100;
+const META_SECRETS = ['pageAccessToken', 'appSecret', 'verifyToken'];
 
 /** Where a reconciliation run stands; serialized as the opaque sync cursor. */
 interface SyncCursor {
@@ -159,17 +162,11 @@ export class MetaLeadAdsHandler implements IntegrationHandler {
     const graph = graphErrorOf(err.body);
     const said = graph?.message ?? `HTTP ${err.status ?? err.kind}`;
     if (err.kind === 'auth' || isGraphAuthError(graph)) {
-      return { success: false, code: 'INVALID_CREDENTIALS', message: redact(`Meta refused the page access token: ${said}`, ctx) };
+      return { success: false, code: 'INVALID_CREDENTIALS', message: redactSecrets(`Meta refused the page access token: ${said}`, ctx.config, META_SECRETS) };
     }
     const reason = err.status === undefined ? err.message : said;
-    return { success: false, code: 'CONNECTION_FAILED', message: redact(`Could not read the page from the Graph API: ${reason}`, ctx) };
+    return { success: false, code: 'CONNECTION_FAILED', message: redactSecrets(`Could not read the page from the Graph API: ${reason}`, ctx.config, META_SECRETS) };
   }
-}
-
-/** The Graph cursor of the next page, only when Graph says there is one (`paging.next`). */
-function nextAfter(body: unknown): string | undefined {
-  if (!isRecord(body) || !isRecord(body.paging) || body.paging.next === undefined) return undefined;
-  return isRecord(body.paging.cursors) ? asString(body.paging.cursors.after) : undefined;
 }
 
 function parseCursor(cursor: string): SyncCursor {
@@ -189,12 +186,3 @@ function parseCursor(cursor: string): SyncCursor {
   return { since, formIndex, forms, after: asString(value.after) };
 }
 
-// A provider message should never echo a secret, but a test result is shown to users: make sure.
-function redact(message: string, ctx: HandlerContext): string {
-  let out = message;
-  for (const key of ['pageAccessToken', 'appSecret', 'verifyToken']) {
-    const secret = ctx.config[key];
-    if (typeof secret === 'string' && secret.length >= 4) out = out.split(secret).join('[redacted]');
-  }
-  return out;
-}

@@ -1,5 +1,5 @@
 import type { LeadInput, LeadSourceInput } from '../handler-types';
-import { asArray, asBoolean, asId, asNumber, asString, isRecord, JsonRecord } from '../shared/json';
+import { asArray, asBoolean, asId, asString, isRecord, JsonRecord } from '../shared/json';
 
 /** Lead fields asked from the Graph API, for one lead and for a form's leads alike. */
 export const LEAD_FIELDS = 'id,created_time,field_data,ad_id,ad_name,adset_id,adset_name,campaign_id,campaign_name,form_id,is_organic,platform';
@@ -136,35 +136,3 @@ function sourceOf(record: JsonRecord): LeadSourceInput {
   return source;
 }
 
-/** The Graph API error envelope `{error:{message, code, error_subcode, is_transient, …}}`. */
-export interface GraphError {
-  message?: string;
-  code?: number;
-  subcode?: number;
-  isTransient?: boolean;
-}
-
-export function graphErrorOf(body: unknown): GraphError | undefined {
-  if (!isRecord(body) || !isRecord(body.error)) return undefined;
-  const error = body.error;
-  return {
-    message: asString(error.message),
-    code: asNumber(error.code),
-    subcode: asNumber(error.error_subcode),
-    isTransient: asBoolean(error.is_transient),
-  };
-}
-
-// Graph throttling codes (application 4, user 17, 32 page, 613 custom, 80000-range business use
-// case) can come back as HTTP 400: they are a reason to retry later, not a broken lead.
-export function isGraphThrottle(error: GraphError | undefined): boolean {
-  if (!error) return false;
-  if (error.isTransient === true) return true;
-  const code = error.code;
-  return code === 4 || code === 17 || code === 32 || code === 613 || (code !== undefined && code >= 80000 && code < 80100);
-}
-
-/** Code 190: the access token is invalid or expired (sent as HTTP 400, not 401). */
-export function isGraphAuthError(error: GraphError | undefined): boolean {
-  return error?.code === 190 || error?.code === 102;
-}

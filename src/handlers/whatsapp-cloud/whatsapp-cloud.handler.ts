@@ -3,7 +3,9 @@ import { OutboundError, OutboundResponse } from '../../common/outbound/http-clie
 import type { JsonSchemaObject, LeadInput, TestResult, WebhookOutcome } from '../handler-types';
 import { HandlerContext, IntegrationConfig, IntegrationHandler, PermanentEventError, StoredEvent } from '../integration-handler';
 import { asNumber, asRecords, asString, configString, isRecord } from '../shared/json';
-import { graphErrorOf, narrowMessageEvent, narrowStatus, unixToIso } from './whatsapp-cloud.payload';
+import { graphErrorOf } from '../shared/meta-graph';
+import { redactSecrets } from '../shared/redact-secrets';
+import { narrowMessageEvent, narrowStatus, unixToIso } from './whatsapp-cloud.payload';
 import { whatsAppWebhook } from './whatsapp-cloud.webhook';
 import { toSendError, WhatsAppSendError } from './whatsapp-send-error';
 
@@ -172,19 +174,10 @@ export class WhatsAppCloudHandler implements IntegrationHandler {
     const graph = graphErrorOf(err.body);
     const said = graph?.message ?? `HTTP ${err.status ?? err.kind}`;
     if (err.kind === 'auth' || graph?.code === 190) {
-      return { success: false, code: 'INVALID_CREDENTIALS', message: redact(`Meta refused the WhatsApp access token: ${said}`, ctx) };
+      return { success: false, code: 'INVALID_CREDENTIALS', message: redactSecrets(`Meta refused the WhatsApp access token: ${said}`, ctx.config, ['accessToken', 'appSecret', 'verifyToken']) };
     }
     const reason = err.status === undefined ? err.message : said;
-    return { success: false, code: 'CONNECTION_FAILED', message: redact(`Could not read the WhatsApp phone number: ${reason}`, ctx) };
+    return { success: false, code: 'CONNECTION_FAILED', message: redactSecrets(`Could not read the WhatsApp phone number: ${reason}`, ctx.config, ['accessToken', 'appSecret', 'verifyToken']) };
   }
 }
 
-// A test result is shown to users: make sure no provider message echoes a secret back.
-function redact(message: string, ctx: HandlerContext): string {
-  let out = message;
-  for (const key of ['accessToken', 'appSecret', 'verifyToken']) {
-    const secret = ctx.config[key];
-    if (typeof secret === 'string' && secret.length >= 4) out = out.split(secret).join('[redacted]');
-  }
-  return out;
-}

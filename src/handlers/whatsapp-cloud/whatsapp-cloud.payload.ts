@@ -151,9 +151,3 @@ export function unixToIso(value: string | undefined): string | undefined {
   return seconds !== undefined && seconds > 0 ? new Date(seconds * 1000).toISOString() : undefined;
 }
 
-/** The Graph error envelope of a failed call: `{error:{message, code, error_data:{details}}}`. */
-export function graphErrorOf(body: unknown): { message?: string; code?: number; details?: string } | undefined {
-  if (!isRecord(body) || !isRecord(body.error)) return undefined;
-  const error = body.error;
-  return { message: asString(error.message), code: asNumber(error.code), details: isRecord(error.error_data) ? asString(error.error_data.details) : undefined };
-}

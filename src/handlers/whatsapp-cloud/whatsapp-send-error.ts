@@ -1,5 +1,5 @@
 import { OutboundError, OutboundErrorKind } from '../../common/outbound/http-client';
-import { graphErrorOf } from './whatsapp-cloud.payload';
+import { graphErrorOf } from '../shared/meta-graph';
 
 // Throughput (130429), pair rate (131056), maintenance/throughput upgrade (131057) and the
 // management rate limits (4 app, 80007 WABA): the same send can succeed later.
