@@ -51,6 +51,19 @@ function chownTree(path: string, who: RunAs): void {
   if (statSync(path).isDirectory()) for (const entry of readdirSync(path)) chownTree(join(path, entry), who);
 }
 
+/**
+ * Gives every directory from `path` up to the root the "search" (x) bit for others where it lacks it,
+ * so the `postgres` user can reach the binaries and the data directory (a checkout may sit under a
+ * 0700 directory). Only traversal is granted: nothing becomes listable or readable.
+ */
+function traversable(path: string): void {
+  for (let dir = resolve(path); ; dir = dirname(dir)) {
+    const mode = statSync(dir).mode;
+    if ((mode & 0o001) === 0) chmodSync(dir, mode | 0o001);
+    if (dirname(dir) === dir) return;
+  }
+}
+
 function pidIsAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
@@ -72,6 +85,12 @@ export class EmbeddedPostgres {
   async start(): Promise<void> {
     const { dataDir, port } = this.options;
     const bin = binDir();
+    if (this.who.uid !== undefined) {
+      // as root the server runs as `postgres`, which must be able to reach its binaries and data
+      mkdirSync(dataDir, { recursive: true });
+      traversable(bin);
+      traversable(dirname(dataDir));
+    }
     if (!existsSync(join(dataDir, 'PG_VERSION'))) this.initialise(bin);
     this.stopLeftover();
     await new Promise<void>((resolveStart, reject) => {
@@ -130,8 +149,6 @@ export class EmbeddedPostgres {
     const { dataDir } = this.options;
     mkdirSync(dataDir, { recursive: true });
     chmodSync(dataDir, 0o700);
-    // as root the server runs as `postgres`, which must be able to reach the data directory
-    if (this.who.uid !== undefined) chmodSync(dirname(dataDir), statSync(dirname(dataDir)).mode | 0o111);
     const pwfile = join(dirname(dataDir), '.pg-password');
     writeFileSync(pwfile, 'postgres\n', { mode: 0o600 });
     chownTree(dataDir, this.who);
