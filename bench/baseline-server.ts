@@ -8,7 +8,11 @@ import { Pool } from 'pg';
 
 const port = Number(process.env.PORT ?? 0);
 const secret = process.env.APP_SECRET ?? '';
-const pool = new Pool({ connectionString: process.env.DATABASE_URL, max: Number(process.env.POOL_SIZE ?? 10), application_name: 'bench-baseline' });
+const pool = new Pool({
+  connectionString: process.env.DATABASE_URL,
+  max: Number(process.env.POOL_SIZE ?? 10),
+  application_name: 'bench-baseline',
+});
 
 function signatureOk(raw: Buffer, header: string | string[] | undefined): boolean {
   if (typeof header !== 'string') return false;
@@ -18,13 +22,16 @@ function signatureOk(raw: Buffer, header: string | string[] | undefined): boolea
 }
 
 function leadgenId(payload: unknown): string | null {
-  const entry = (payload as { entry?: Array<{ changes?: Array<{ value?: { leadgen_id?: unknown } }> }> } | null)?.entry?.[0];
+  const entry = (payload as { entry?: Array<{ changes?: Array<{ value?: { leadgen_id?: unknown } }> }> } | null)
+    ?.entry?.[0];
   const id = entry?.changes?.[0]?.value?.leadgen_id;
   return typeof id === 'string' ? id : null;
 }
 
 async function main(): Promise<void> {
-  await pool.query('CREATE TABLE IF NOT EXISTS bench_events (id bigserial PRIMARY KEY, external_id text NOT NULL UNIQUE, payload jsonb NOT NULL, received_at timestamptz NOT NULL DEFAULT now())');
+  await pool.query(
+    'CREATE TABLE IF NOT EXISTS bench_events (id bigserial PRIMARY KEY, external_id text NOT NULL UNIQUE, payload jsonb NOT NULL, received_at timestamptz NOT NULL DEFAULT now())',
+  );
   const app = Fastify({ logger: false, bodyLimit: 1024 * 1024 });
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
@@ -35,7 +42,10 @@ async function main(): Promise<void> {
     const text = raw.toString('utf8');
     const id = leadgenId(JSON.parse(text));
     if (!id) return reply.code(400).send({ error: 'no leadgen_id' });
-    const res = await pool.query<{ id: string }>('INSERT INTO bench_events (external_id, payload) VALUES ($1, $2) RETURNING id', [id, text]);
+    const res = await pool.query<{ id: string }>(
+      'INSERT INTO bench_events (external_id, payload) VALUES ($1, $2) RETURNING id',
+      [id, text],
+    );
     return { status: 'received', eventId: res.rows[0].id };
   });
   await app.listen({ port, host: '127.0.0.1' });

@@ -87,7 +87,11 @@ function deliveries(googleKey: string): { list: Delivery[]; people: Person[]; re
     if (!isRepeat) {
       const n = people.length;
       const subscriber = String(2_000_000 + n * 53); // (415) 2xx-xxxx: valid, distinct US numbers
-      const person = { name: `Bench Person ${n}`, email: `person${n}@bench.example.com`, phone: `(415) ${subscriber.slice(0, 3)}-${subscriber.slice(3)}` };
+      const person = {
+        name: `Bench Person ${n}`,
+        email: `person${n}@bench.example.com`,
+        phone: `(415) ${subscriber.slice(0, 3)}-${subscriber.slice(3)}`,
+      };
       people.push(person);
       list.push({ body: googleLead(googleKey, leadId, person), person: n });
       continue;
@@ -96,7 +100,12 @@ function deliveries(googleKey: string): { list: Delivery[]; people: Person[]; re
     const p = people[n];
     const kind = repeated.size % 3;
     repeated.add(n);
-    const named = kind === 0 ? p : kind === 1 ? { name: p.name, email: p.email.toUpperCase() } : { name: p.name, phone: `+1 ${p.phone}` };
+    const named =
+      kind === 0
+        ? p
+        : kind === 1
+          ? { name: p.name, email: p.email.toUpperCase() }
+          : { name: p.name, phone: `+1 ${p.phone}` };
     list.push({ body: googleLead(googleKey, leadId, named), person: n });
   }
   return { list, people, repeatedPeople: repeated.size };
@@ -116,7 +125,14 @@ interface SendStats {
 function post(agent: Agent, base: URL, path: string, body: string): Promise<{ status: number; text: string }> {
   return new Promise((resolve, reject) => {
     const req = request(
-      { agent, host: base.hostname, port: base.port, path, method: 'POST', headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } },
+      {
+        agent,
+        host: base.hostname,
+        port: base.port,
+        path,
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
+      },
       (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
@@ -134,7 +150,16 @@ function post(agent: Agent, base: URL, path: string, body: string): Promise<{ st
 async function sendAll(base: string, path: string, list: Delivery[]): Promise<SendStats> {
   const agent = new Agent({ keepAlive: true, maxSockets: CONCURRENCY });
   const url = new URL(base);
-  const stats: SendStats = { latenciesMs: [], received: 0, duplicate: 0, non2xx: new Map(), networkErrors: 0, retries: 0, samples: [], lastAckAt: 0 };
+  const stats: SendStats = {
+    latenciesMs: [],
+    received: 0,
+    duplicate: 0,
+    non2xx: new Map(),
+    networkErrors: 0,
+    retries: 0,
+    samples: [],
+    lastAckAt: 0,
+  };
   let next = 0;
   const worker = async (): Promise<void> => {
     for (;;) {
@@ -206,9 +231,16 @@ class ActivitySampler {
   }
 
   print(top = 20): void {
-    process.stdout.write(`\npg_stat_activity, ${this.samples} samples (backend-samples per state/wait/query; an average of n/samples backends):\n`);
+    process.stdout.write(
+      `\npg_stat_activity, ${this.samples} samples (backend-samples per state/wait/query; an average of n/samples backends):\n`,
+    );
     const rows = [...this.counts].sort((a, b) => b[1] - a[1]).slice(0, top);
-    process.stdout.write(`${table(['state | wait | query', 'avg backends'], rows.map(([k, n]) => [k, (n / Math.max(1, this.samples)).toFixed(2)]))}\n`);
+    process.stdout.write(
+      `${table(
+        ['state | wait | query', 'avg backends'],
+        rows.map(([k, n]) => [k, (n / Math.max(1, this.samples)).toFixed(2)]),
+      )}\n`,
+    );
   }
 
   private async sample(): Promise<void> {
@@ -252,18 +284,39 @@ async function dbCounters(db: BenchDatabase): Promise<DbCounters> {
     [db.name],
   );
   const r = res.rows[0];
-  return { commits: Number(r.c), rollbacks: Number(r.r), inserted: Number(r.i), updated: Number(r.u), fetched: Number(r.f), walBytes: Number(r.wal) };
+  return {
+    commits: Number(r.c),
+    rollbacks: Number(r.r),
+    inserted: Number(r.i),
+    updated: Number(r.u),
+    fetched: Number(r.f),
+    walBytes: Number(r.wal),
+  };
 }
 
 type TableStats = Map<string, number[]>;
-const TABLE_COLUMNS = ['seq_scan', 'seq_tup_read', 'idx_scan', 'idx_tup_fetch', 'n_tup_ins', 'n_tup_upd', 'n_tup_hot_upd', 'n_tup_del'] as const;
+const TABLE_COLUMNS = [
+  'seq_scan',
+  'seq_tup_read',
+  'idx_scan',
+  'idx_tup_fetch',
+  'n_tup_ins',
+  'n_tup_upd',
+  'n_tup_hot_upd',
+  'n_tup_del',
+] as const;
 
 /** pg_stat_user_tables of the database: where rows are read and written. */
 async function tableStats(db: BenchDatabase): Promise<TableStats> {
   const res = await db.sql.query<Record<string, string>>(
     `SELECT schemaname || '.' || relname AS t, ${TABLE_COLUMNS.map((c) => `COALESCE(${c}, 0) AS ${c}`).join(', ')} FROM pg_stat_user_tables`,
   );
-  return new Map(res.rows.map((r) => [r.t.replace(/^pgboss\.j[0-9a-f]{56}$/, 'pgboss.job (partition)'), TABLE_COLUMNS.map((c) => Number(r[c]))]));
+  return new Map(
+    res.rows.map((r) => [
+      r.t.replace(/^pgboss\.j[0-9a-f]{56}$/, 'pgboss.job (partition)'),
+      TABLE_COLUMNS.map((c) => Number(r[c])),
+    ]),
+  );
 }
 
 function printTableStats(before: TableStats, after: TableStats): void {
@@ -280,11 +333,17 @@ function printTableStats(before: TableStats, after: TableStats): void {
 }
 
 async function main(): Promise<boolean> {
-  process.stdout.write(`lead-e2e: ${N} deliveries, ${REPEAT_RATIO * 100}% repeats of earlier people, ${CONCURRENCY} in flight; ${machineLine()}\n`);
+  process.stdout.write(
+    `lead-e2e: ${N} deliveries, ${REPEAT_RATIO * 100}% repeats of earlier people, ${CONCURRENCY} in flight; ${machineLine()}\n`,
+  );
   build(args['no-build']);
   const db = await createDatabase(args['keep-db']);
   const profileDir = args['cpu-prof'] ? newProfileDir() : undefined;
-  const app = await startApp({ role: 'all', databaseUrl: db.url, nodeArgs: profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [] });
+  const app = await startApp({
+    role: 'all',
+    databaseUrl: db.url,
+    nodeArgs: profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [],
+  });
   const api = Api.forApp(app);
   const googleKey = `bench-google-key-${randomBytes(8).toString('hex')}`;
   const integration = await createActiveIntegration(api, 'google-ads-lead-forms', { googleKey });
@@ -297,7 +356,9 @@ async function main(): Promise<boolean> {
   const meterSql = await db.connect();
   const meter = new CpuMeter(async () => [
     { pid: app.child.pid, group: 'app process' },
-    ...(await backendsOf(meterSql, db.name)).filter((b) => b.app !== 'bench-runner').map((b) => ({ pid: b.pid, group: 'postgres (app backends)' })),
+    ...(await backendsOf(meterSql, db.name))
+      .filter((b) => b.app !== 'bench-runner')
+      .map((b) => ({ pid: b.pid, group: 'postgres (app backends)' })),
   ]);
   const sampler = args['pg-sample'] ? new ActivitySampler(db) : undefined;
   let peakRssMiB = 0;
@@ -351,8 +412,12 @@ async function main(): Promise<boolean> {
   const leads = await count('SELECT count(*) AS n FROM leads WHERE sub_account_id = $1');
   const distinctEmails = await count('SELECT count(DISTINCT email) AS n FROM leads WHERE sub_account_id = $1');
   const sources = await count('SELECT count(*) AS n FROM lead_sources WHERE sub_account_id = $1');
-  const merged = await count('SELECT count(*) AS n FROM (SELECT lead_id FROM lead_sources WHERE sub_account_id = $1 GROUP BY lead_id HAVING count(*) > 1) m');
-  const badPhones = await count('SELECT count(*) AS n FROM leads WHERE sub_account_id = $1 AND (phone IS NULL OR NOT phone_valid)');
+  const merged = await count(
+    'SELECT count(*) AS n FROM (SELECT lead_id FROM lead_sources WHERE sub_account_id = $1 GROUP BY lead_id HAVING count(*) > 1) m',
+  );
+  const badPhones = await count(
+    'SELECT count(*) AS n FROM leads WHERE sub_account_id = $1 AND (phone IS NULL OR NOT phone_valid)',
+  );
 
   const ackSeconds = (stats.lastAckAt - t0) / 1000;
   const e2eSeconds = (lastProcessedAt - t0) / 1000;
@@ -360,25 +425,46 @@ async function main(): Promise<boolean> {
   const e2eRate = last.processed / e2eSeconds;
   const lat = [...stats.latenciesMs].sort((a, b) => a - b);
 
-  process.stdout.write(`\n${table(
-    ['measure', 'value'],
-    [
-      ['deliveries acknowledged', `${stats.received} received, ${stats.duplicate} duplicate (retries ${stats.retries})`],
-      ['acknowledgement time', `${ackSeconds.toFixed(1)} s`],
-      ['acknowledgement rate', `${ackRate.toFixed(0)} deliveries/s`],
-      ['ack latency p50 / p99', `${percentile(lat, 50).toFixed(1)} / ${percentile(lat, 99).toFixed(1)} ms`],
-      ['end-to-end time', `${e2eSeconds.toFixed(1)} s (first send → last event PROCESSED)`],
-      ['end-to-end rate', `${e2eRate.toFixed(0)} leads/s (deliveries processed per second; ${(people.length / e2eSeconds).toFixed(0)} distinct leads/s)`],
-      ['peak RSS of the app', `${Math.max(peakRssMiB, mem?.hwmMiB ?? 0).toFixed(0)} MiB (VmHWM ${mem?.hwmMiB.toFixed(0) ?? '?'} MiB; RSS at end ${mem?.rssMiB.toFixed(0) ?? '?'} MiB)`],
-      ['events', `${last.total} stored, ${last.processed} PROCESSED, ${last.failed} FAILED`],
-      ['leads / lead_sources', `${leads} / ${sources} (expected ${people.length} / ${N}); ${merged} leads with merged sources (expected ${repeatedPeople})`],
-    ],
-  )}\n`);
+  process.stdout.write(
+    `\n${table(
+      ['measure', 'value'],
+      [
+        [
+          'deliveries acknowledged',
+          `${stats.received} received, ${stats.duplicate} duplicate (retries ${stats.retries})`,
+        ],
+        ['acknowledgement time', `${ackSeconds.toFixed(1)} s`],
+        ['acknowledgement rate', `${ackRate.toFixed(0)} deliveries/s`],
+        ['ack latency p50 / p99', `${percentile(lat, 50).toFixed(1)} / ${percentile(lat, 99).toFixed(1)} ms`],
+        ['end-to-end time', `${e2eSeconds.toFixed(1)} s (first send → last event PROCESSED)`],
+        [
+          'end-to-end rate',
+          `${e2eRate.toFixed(0)} leads/s (deliveries processed per second; ${(people.length / e2eSeconds).toFixed(0)} distinct leads/s)`,
+        ],
+        [
+          'peak RSS of the app',
+          `${Math.max(peakRssMiB, mem?.hwmMiB ?? 0).toFixed(0)} MiB (VmHWM ${mem?.hwmMiB.toFixed(0) ?? '?'} MiB; RSS at end ${mem?.rssMiB.toFixed(0) ?? '?'} MiB)`,
+        ],
+        ['events', `${last.total} stored, ${last.processed} PROCESSED, ${last.failed} FAILED`],
+        [
+          'leads / lead_sources',
+          `${leads} / ${sources} (expected ${people.length} / ${N}); ${merged} leads with merged sources (expected ${repeatedPeople})`,
+        ],
+      ],
+    )}\n`,
+  );
   const wall = (lastProcessedAt - t0) / 1000;
-  process.stdout.write(`\nCPU during the run (${meter.wallSeconds.toFixed(1)} s wall, 2 cores = ${(2 * meter.wallSeconds).toFixed(0)} core-s available):\n${table(
-    ['process group', 'CPU s', 'cores busy', 'CPU ms per delivery'],
-    [...cpu].map(([group, s]) => [group, s.toFixed(1), (s / meter.wallSeconds).toFixed(2), ((s * 1000) / N).toFixed(2)]),
-  )}\n`);
+  process.stdout.write(
+    `\nCPU during the run (${meter.wallSeconds.toFixed(1)} s wall, 2 cores = ${(2 * meter.wallSeconds).toFixed(0)} core-s available):\n${table(
+      ['process group', 'CPU s', 'cores busy', 'CPU ms per delivery'],
+      [...cpu].map(([group, s]) => [
+        group,
+        s.toFixed(1),
+        (s / meter.wallSeconds).toFixed(2),
+        ((s * 1000) / N).toFixed(2),
+      ]),
+    )}\n`,
+  );
   const per = (k: keyof DbCounters): string => ((countersAfter[k] - countersBefore[k]) / N).toFixed(1);
   process.stdout.write(
     `per delivery in PostgreSQL (pg_stat_database; fetched includes the runner's progress polling): ${per('commits')} commits, ${per('rollbacks')} rollbacks, ` +
@@ -386,22 +472,46 @@ async function main(): Promise<boolean> {
   );
   printTableStats(tablesBefore, tablesAfter);
   if (stats.non2xx.size || stats.networkErrors) {
-    process.stdout.write(`non-2xx answers: ${JSON.stringify(Object.fromEntries(stats.non2xx))}, network errors ${stats.networkErrors}; e.g. ${stats.samples.join(' | ')}\n`);
+    process.stdout.write(
+      `non-2xx answers: ${JSON.stringify(Object.fromEntries(stats.non2xx))}, network errors ${stats.networkErrors}; e.g. ${stats.samples.join(' | ')}\n`,
+    );
   }
   if (last.failed) {
-    const failures = await db.sql.query<{ last_error: string | null; n: string }>("SELECT last_error, count(*) AS n FROM webhook_events WHERE status = 'FAILED' GROUP BY 1 ORDER BY 2 DESC LIMIT 5");
+    const failures = await db.sql.query<{ last_error: string | null; n: string }>(
+      "SELECT last_error, count(*) AS n FROM webhook_events WHERE status = 'FAILED' GROUP BY 1 ORDER BY 2 DESC LIMIT 5",
+    );
     process.stdout.write(`failed events: ${JSON.stringify(failures.rows)}\n`);
   }
   sampler?.print();
 
   const non2xx = [...stats.non2xx.values()].reduce((a, b) => a + b, 0);
   const checks: Check[] = [
-    { name: `end-to-end ≥ ${TARGET_LEADS_PER_S} leads/s`, ok: last.processed === N && e2eRate >= TARGET_LEADS_PER_S, detail: `${e2eRate.toFixed(0)} leads/s (${N} in ${wall.toFixed(1)} s)` },
-    { name: 'every delivery acknowledged once', ok: stats.received === N && non2xx === 0 && stats.networkErrors === 0, detail: `${stats.received} received, ${non2xx} non-2xx, ${stats.networkErrors} network errors` },
-    { name: 'every event PROCESSED, none FAILED', ok: last.total === N && last.processed === N && last.failed === 0, detail: `${last.processed}/${last.total} processed, ${last.failed} failed` },
-    { name: 'leads = distinct people', ok: leads === people.length && distinctEmails === people.length, detail: `${leads} leads (${distinctEmails} distinct e-mails), expected ${people.length}` },
+    {
+      name: `end-to-end ≥ ${TARGET_LEADS_PER_S} leads/s`,
+      ok: last.processed === N && e2eRate >= TARGET_LEADS_PER_S,
+      detail: `${e2eRate.toFixed(0)} leads/s (${N} in ${wall.toFixed(1)} s)`,
+    },
+    {
+      name: 'every delivery acknowledged once',
+      ok: stats.received === N && non2xx === 0 && stats.networkErrors === 0,
+      detail: `${stats.received} received, ${non2xx} non-2xx, ${stats.networkErrors} network errors`,
+    },
+    {
+      name: 'every event PROCESSED, none FAILED',
+      ok: last.total === N && last.processed === N && last.failed === 0,
+      detail: `${last.processed}/${last.total} processed, ${last.failed} failed`,
+    },
+    {
+      name: 'leads = distinct people',
+      ok: leads === people.length && distinctEmails === people.length,
+      detail: `${leads} leads (${distinctEmails} distinct e-mails), expected ${people.length}`,
+    },
     { name: 'lead_sources = deliveries', ok: sources === N, detail: `${sources}, expected ${N}` },
-    { name: 'repeats merged into their person', ok: merged === repeatedPeople && badPhones === 0, detail: `${merged} leads with >1 source (expected ${repeatedPeople}); ${badPhones} leads without a valid phone` },
+    {
+      name: 'repeats merged into their person',
+      ok: merged === repeatedPeople && badPhones === 0,
+      detail: `${merged} leads with >1 source (expected ${repeatedPeople}); ${badPhones} leads without a valid phone`,
+    },
   ];
   const ok = printChecks(checks);
   process.stdout.write(`at the end: ${machineLine()}\n`);

@@ -50,7 +50,9 @@ export function runBench(main: () => Promise<boolean>): void {
         process.exit(ok ? 0 : 1);
       },
       async (err: unknown) => {
-        process.stderr.write(`\nbenchmark failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+        process.stderr.write(
+          `\nbenchmark failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
+        );
         await cleanup();
         process.exit(2);
       },
@@ -258,7 +260,10 @@ export class Api {
   async call<T>(method: string, path: string, body?: unknown, expected = [200, 201]): Promise<T> {
     const res = await fetch(`${this.base}${path}`, {
       method,
-      headers: { authorization: `Bearer ${this.token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+      headers: {
+        authorization: `Bearer ${this.token}`,
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+      },
       body: body === undefined ? undefined : JSON.stringify(body),
     });
     const text = await res.text();
@@ -275,9 +280,16 @@ export interface BenchIntegration {
 }
 
 /** A MAX sub-account with one active integration of the handler. */
-export async function createActiveIntegration(api: Api, handler: string, config: Record<string, unknown>): Promise<BenchIntegration> {
+export async function createActiveIntegration(
+  api: Api,
+  handler: string,
+  config: Record<string, unknown>,
+): Promise<BenchIntegration> {
   const sub = await api.call<{ id: number }>('POST', '/api/sub-accounts', { name: `Bench ${handler}`, tier: 'MAX' });
-  const templates = await api.call<{ items: Array<{ id: number; handler: string }> }>('GET', '/api/integration-templates?pageSize=200');
+  const templates = await api.call<{ items: Array<{ id: number; handler: string }> }>(
+    'GET',
+    '/api/integration-templates?pageSize=200',
+  );
   const template = templates.items.find((t) => t.handler === handler);
   if (!template) throw new Error(`no integration template with handler ${handler}`);
   const created = await api.call<{ id: number; webhookUrl: string }>('POST', '/api/integrations', {
@@ -432,7 +444,12 @@ function area(url: string): string {
   }
   if (url.startsWith('node:')) return 'node core';
   const dist = url.indexOf('/dist/');
-  if (dist >= 0) return `app ${url.slice(dist + 6).split('/').slice(0, 2).join('/')}`;
+  if (dist >= 0)
+    return `app ${url
+      .slice(dist + 6)
+      .split('/')
+      .slice(0, 2)
+      .join('/')}`;
   return url;
 }
 
@@ -469,14 +486,20 @@ export function summariseProfiles(dir: string, top = 25): void {
       const key = `${name}  ${where}${node.callFrame.url ? `:${node.callFrame.lineNumber + 1}` : ''}`;
       byFn.set(key, (byFn.get(key) ?? 0) + us);
     }
-    const idle = [...selfUs].filter(([id]) => byId.get(id)?.callFrame.functionName === '(idle)').reduce((s, [, us]) => s + us, 0);
+    const idle = [...selfUs]
+      .filter(([id]) => byId.get(id)?.callFrame.functionName === '(idle)')
+      .reduce((s, [, us]) => s + us, 0);
     const busy = total - idle;
-    process.stdout.write(`\nCPU profile ${join(dir, file)}: ${(total / 1e6).toFixed(1)} s sampled, ${(busy / 1e6).toFixed(1)} s not idle (wall-clock samples: time the thread was descheduled counts too)\n`);
+    process.stdout.write(
+      `\nCPU profile ${join(dir, file)}: ${(total / 1e6).toFixed(1)} s sampled, ${(busy / 1e6).toFixed(1)} s not idle (wall-clock samples: time the thread was descheduled counts too)\n`,
+    );
     const pct = (us: number): string => `${((100 * us) / Math.max(1, busy)).toFixed(1).padStart(5)}%`;
     process.stdout.write('  self time by area (share of busy main-thread time):\n');
-    for (const [name, us] of [...byArea].sort((a, b) => b[1] - a[1]).slice(0, 20)) process.stdout.write(`    ${pct(us)}  ${name}\n`);
+    for (const [name, us] of [...byArea].sort((a, b) => b[1] - a[1]).slice(0, 20))
+      process.stdout.write(`    ${pct(us)}  ${name}\n`);
     process.stdout.write(`  top ${top} functions by self time:\n`);
-    for (const [name, us] of [...byFn].sort((a, b) => b[1] - a[1]).slice(0, top)) process.stdout.write(`    ${pct(us)}  ${name}\n`);
+    for (const [name, us] of [...byFn].sort((a, b) => b[1] - a[1]).slice(0, top))
+      process.stdout.write(`    ${pct(us)}  ${name}\n`);
   }
 }
 
@@ -499,7 +522,8 @@ export function percentile(sortedValues: number[], p: number): number {
 export function table(headers: string[], rows: Array<Array<string | number>>): string {
   const cells = [headers, ...rows.map((r) => r.map(String))];
   const widths = headers.map((_, i) => Math.max(...cells.map((r) => (r[i] ?? '').length)));
-  const line = (r: string[]): string => r.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
+  const line = (r: string[]): string =>
+    r.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
   return [line(cells[0]), widths.map((w) => '-'.repeat(w)).join('  '), ...cells.slice(1).map(line)].join('\n');
 }
 
@@ -513,7 +537,9 @@ export function printChecks(checks: Check[]): boolean {
   process.stdout.write('\n');
   for (const c of checks) process.stdout.write(`${c.ok ? 'PASS' : 'FAIL'}  ${c.name.padEnd(42)} ${c.detail}\n`);
   const ok = checks.every((c) => c.ok);
-  process.stdout.write(`\n${ok ? 'PASS' : 'FAIL'}: ${checks.filter((c) => c.ok).length}/${checks.length} targets met\n`);
+  process.stdout.write(
+    `\n${ok ? 'PASS' : 'FAIL'}: ${checks.filter((c) => c.ok).length}/${checks.length} targets met\n`,
+  );
   return ok;
 }
 

@@ -95,7 +95,10 @@ function drive(target: Target, seconds: number): Promise<autocannon.Result> {
           return {
             ...request,
             body,
-            headers: { 'content-type': 'application/json', 'x-hub-signature-256': metaSignature(body, META_CONFIG.appSecret) },
+            headers: {
+              'content-type': 'application/json',
+              'x-hub-signature-256': metaSignature(body, META_CONFIG.appSecret),
+            },
           };
         },
         onResponse: (status, body, context) => {
@@ -119,13 +122,18 @@ function drive(target: Target, seconds: number): Promise<autocannon.Result> {
 }
 
 async function verifyRows(db: BenchDatabase, table: string, acked: string[]): Promise<{ found: number; rows: number }> {
-  const found = await db.sql.query<{ n: string }>(`SELECT count(DISTINCT external_id) AS n FROM ${table} WHERE external_id = ANY($1::text[])`, [acked]);
+  const found = await db.sql.query<{ n: string }>(
+    `SELECT count(DISTINCT external_id) AS n FROM ${table} WHERE external_id = ANY($1::text[])`,
+    [acked],
+  );
   const rows = await db.sql.query<{ n: string }>(`SELECT count(*) AS n FROM ${table}`);
   return { found: Number(found.rows[0].n), rows: Number(rows.rows[0].n) };
 }
 
 async function main(): Promise<boolean> {
-  process.stdout.write(`webhook-ingest: ${ROUNDS} rounds × ${DURATION} s per side, ${CONNECTIONS} connections, ${WARMUP} s warm-up; ${machineLine()}\n`);
+  process.stdout.write(
+    `webhook-ingest: ${ROUNDS} rounds × ${DURATION} s per side, ${CONNECTIONS} connections, ${WARMUP} s warm-up; ${machineLine()}\n`,
+  );
   build(args['no-build']);
   const db = await createDatabase(args['keep-db']);
   const profileDir = args['cpu-prof'] ? newProfileDir() : undefined;
@@ -136,7 +144,9 @@ async function main(): Promise<boolean> {
   });
   const api = Api.forApp(app);
   const integration = await createActiveIntegration(api, 'meta-lead-ads', META_CONFIG);
-  process.stdout.write(`database ${db.name}; app pid ${app.child.pid} at ${app.base}; meta-lead-ads integration ${integration.integrationId} active\n`);
+  process.stdout.write(
+    `database ${db.name}; app pid ${app.child.pid} at ${app.base}; meta-lead-ads integration ${integration.integrationId} active\n`,
+  );
 
   const basePort = await freePort();
   const baseline = startChild('baseline', process.execPath, ['-r', '@swc-node/register', 'bench/baseline-server.ts'], {
@@ -152,8 +162,28 @@ async function main(): Promise<boolean> {
   process.stdout.write(`baseline pid ${baseline.pid} at http://127.0.0.1:${basePort}\n`);
 
   const targets: Record<Side, Target> = {
-    app: { side: 'app', url: app.base, path: '/api/webhooks/meta-lead-ads', acked: [], otherStatuses: new Map(), samples: [], non2xx: 0, errors: 0, timeouts: 0 },
-    baseline: { side: 'baseline', url: `http://127.0.0.1:${basePort}`, path: '/webhook', acked: [], otherStatuses: new Map(), samples: [], non2xx: 0, errors: 0, timeouts: 0 },
+    app: {
+      side: 'app',
+      url: app.base,
+      path: '/api/webhooks/meta-lead-ads',
+      acked: [],
+      otherStatuses: new Map(),
+      samples: [],
+      non2xx: 0,
+      errors: 0,
+      timeouts: 0,
+    },
+    baseline: {
+      side: 'baseline',
+      url: `http://127.0.0.1:${basePort}`,
+      path: '/webhook',
+      acked: [],
+      otherStatuses: new Map(),
+      samples: [],
+      non2xx: 0,
+      errors: 0,
+      timeouts: 0,
+    },
   };
 
   const meterSql = await db.connect();
@@ -175,7 +205,17 @@ async function main(): Promise<boolean> {
       await meter.start();
       const r = await drive(targets[side], DURATION);
       const cpu = await meter.stop();
-      results.push({ side, round, rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, requests: r.requests.total, non2xx: r.non2xx, errors: r.errors + r.timeouts, cpu });
+      results.push({
+        side,
+        round,
+        rps: r.requests.average,
+        p50: r.latency.p50,
+        p99: r.latency.p99,
+        requests: r.requests.total,
+        non2xx: r.non2xx,
+        errors: r.errors + r.timeouts,
+        cpu,
+      });
       process.stdout.write(
         `round ${round} ${side.padEnd(8)} ${r.requests.average.toFixed(0).padStart(6)} req/s  p50 ${r.latency.p50} ms  p99 ${r.latency.p99} ms  ` +
           `(${r.requests.total} responses, ${r.non2xx} non-2xx, ${r.errors} errors, ${r.timeouts} timeouts)\n`,
@@ -189,30 +229,37 @@ async function main(): Promise<boolean> {
   const baseRows = await verifyRows(db, 'bench_events', targets.baseline.acked);
   const jobs = await db.sql.query<{ n: string }>("SELECT count(*) AS n FROM pgboss.job WHERE name = 'webhook-process'");
 
-  const med = (side: Side, pick: (r: RoundResult) => number): number => median(results.filter((r) => r.side === side).map(pick));
+  const med = (side: Side, pick: (r: RoundResult) => number): number =>
+    median(results.filter((r) => r.side === side).map(pick));
   const cpuPerRequestMs = (side: Side, group: string): number =>
-    median(results.filter((r) => r.side === side).map((r) => ((r.cpu.get(group) ?? 0) * 1000) / Math.max(1, r.requests)));
+    median(
+      results.filter((r) => r.side === side).map((r) => ((r.cpu.get(group) ?? 0) * 1000) / Math.max(1, r.requests)),
+    );
   const appRps = med('app', (r) => r.rps);
   const baseRps = med('baseline', (r) => r.rps);
   const ratio = appRps / baseRps;
   const appP99 = med('app', (r) => r.p99);
 
-  process.stdout.write(`\nper round:\n${table(
-    ['side', 'round', 'req/s', 'p50 ms', 'p99 ms', 'responses', 'non-2xx', 'errors'],
-    results.map((r) => [r.side, r.round, r.rps.toFixed(0), r.p50, r.p99, r.requests, r.non2xx, r.errors]),
-  )}\n`);
-  process.stdout.write(`\nmedians of ${ROUNDS} rounds (${CONNECTIONS} connections, ${DURATION} s each):\n${table(
-    ['side', 'req/s', 'p50 ms', 'p99 ms', 'app CPU ms/req', 'pg CPU ms/req', 'runner CPU ms/req'],
-    (['app', 'baseline'] as const).map((side) => [
-      side,
-      med(side, (r) => r.rps).toFixed(0),
-      med(side, (r) => r.p50),
-      med(side, (r) => r.p99),
-      cpuPerRequestMs(side, side === 'app' ? 'app process' : 'baseline process').toFixed(3),
-      cpuPerRequestMs(side, side === 'app' ? 'postgres (app)' : 'postgres (baseline)').toFixed(3),
-      cpuPerRequestMs(side, 'bench runner (load generator)').toFixed(3),
-    ]),
-  )}\nratio app/baseline (median req/s): ${ratio.toFixed(2)}\n`);
+  process.stdout.write(
+    `\nper round:\n${table(
+      ['side', 'round', 'req/s', 'p50 ms', 'p99 ms', 'responses', 'non-2xx', 'errors'],
+      results.map((r) => [r.side, r.round, r.rps.toFixed(0), r.p50, r.p99, r.requests, r.non2xx, r.errors]),
+    )}\n`,
+  );
+  process.stdout.write(
+    `\nmedians of ${ROUNDS} rounds (${CONNECTIONS} connections, ${DURATION} s each):\n${table(
+      ['side', 'req/s', 'p50 ms', 'p99 ms', 'app CPU ms/req', 'pg CPU ms/req', 'runner CPU ms/req'],
+      (['app', 'baseline'] as const).map((side) => [
+        side,
+        med(side, (r) => r.rps).toFixed(0),
+        med(side, (r) => r.p50),
+        med(side, (r) => r.p99),
+        cpuPerRequestMs(side, side === 'app' ? 'app process' : 'baseline process').toFixed(3),
+        cpuPerRequestMs(side, side === 'app' ? 'postgres (app)' : 'postgres (baseline)').toFixed(3),
+        cpuPerRequestMs(side, 'bench runner (load generator)').toFixed(3),
+      ]),
+    )}\nratio app/baseline (median req/s): ${ratio.toFixed(2)}\n`,
+  );
 
   process.stdout.write(
     `\nrows: app acknowledged ${targets.app.acked.length} (warm-up included), ${appRows.found} of them in webhook_events ` +
@@ -220,22 +267,48 @@ async function main(): Promise<boolean> {
       `${baseRows.found} in bench_events (${baseRows.rows} rows). Rows beyond the acknowledged are requests cut off when a run stopped.\n`,
   );
   for (const t of [targets.app, targets.baseline]) {
-    if (t.otherStatuses.size) process.stdout.write(`${t.side} other answers: ${JSON.stringify(Object.fromEntries(t.otherStatuses))}; e.g. ${t.samples.join(' | ')}\n`);
+    if (t.otherStatuses.size)
+      process.stdout.write(
+        `${t.side} other answers: ${JSON.stringify(Object.fromEntries(t.otherStatuses))}; e.g. ${t.samples.join(' | ')}\n`,
+      );
   }
 
   const checks: Check[] = [
-    { name: `ratio app/baseline ≥ ${TARGET_RATIO}`, ok: ratio >= TARGET_RATIO, detail: `${ratio.toFixed(2)} (${appRps.toFixed(0)} / ${baseRps.toFixed(0)} req/s)` },
-    { name: `app p99 ≤ ${TARGET_P99_MS} ms`, ok: appP99 <= TARGET_P99_MS, detail: `${appP99} ms (median of rounds; p50 ${med('app', (r) => r.p50)} ms)` },
+    {
+      name: `ratio app/baseline ≥ ${TARGET_RATIO}`,
+      ok: ratio >= TARGET_RATIO,
+      detail: `${ratio.toFixed(2)} (${appRps.toFixed(0)} / ${baseRps.toFixed(0)} req/s)`,
+    },
+    {
+      name: `app p99 ≤ ${TARGET_P99_MS} ms`,
+      ok: appP99 <= TARGET_P99_MS,
+      detail: `${appP99} ms (median of rounds; p50 ${med('app', (r) => r.p50)} ms)`,
+    },
     {
       name: 'app: zero non-2xx / errors',
-      ok: targets.app.non2xx === 0 && targets.app.errors === 0 && targets.app.timeouts === 0 && targets.app.otherStatuses.size === 0,
+      ok:
+        targets.app.non2xx === 0 &&
+        targets.app.errors === 0 &&
+        targets.app.timeouts === 0 &&
+        targets.app.otherStatuses.size === 0,
       detail: `${targets.app.non2xx} non-2xx, ${targets.app.errors} errors (${targets.app.timeouts} timeouts), ${[...targets.app.otherStatuses.values()].reduce((a, b) => a + b, 0)} not "received"`,
     },
-    { name: 'app: every 200 has its row', ok: appRows.found === targets.app.acked.length, detail: `${targets.app.acked.length - appRows.found} missing of ${targets.app.acked.length}` },
-    { name: 'app: one job per stored event', ok: Number(jobs.rows[0].n) === appRows.rows, detail: `${jobs.rows[0].n} jobs, ${appRows.rows} events` },
+    {
+      name: 'app: every 200 has its row',
+      ok: appRows.found === targets.app.acked.length,
+      detail: `${targets.app.acked.length - appRows.found} missing of ${targets.app.acked.length}`,
+    },
+    {
+      name: 'app: one job per stored event',
+      ok: Number(jobs.rows[0].n) === appRows.rows,
+      detail: `${jobs.rows[0].n} jobs, ${appRows.rows} events`,
+    },
     {
       name: 'baseline: zero non-2xx, no missing rows',
-      ok: targets.baseline.non2xx === 0 && targets.baseline.errors === 0 && baseRows.found === targets.baseline.acked.length,
+      ok:
+        targets.baseline.non2xx === 0 &&
+        targets.baseline.errors === 0 &&
+        baseRows.found === targets.baseline.acked.length,
       detail: `${targets.baseline.non2xx} non-2xx, ${targets.baseline.errors} errors, ${targets.baseline.acked.length - baseRows.found} missing`,
     },
   ];

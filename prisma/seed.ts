@@ -9,10 +9,15 @@ import { PrismaClient } from '../src/generated/prisma/client';
 async function main(): Promise<void> {
   if (existsSync('.env')) process.loadEnvFile('.env');
   const config = parseAppConfig(process.env);
-  if (!config.databaseUrl) throw new Error('DATABASE_URL is required for db:seed (npm start seeds the embedded database itself)');
+  if (!config.databaseUrl)
+    throw new Error('DATABASE_URL is required for db:seed (npm start seeds the embedded database itself)');
   const prisma = new PrismaClient({ adapter: new PrismaPg({ connectionString: config.databaseUrl }) });
   try {
-    const done = await seed(prisma, config, ALL_HANDLERS.map((Handler) => new Handler()));
+    const done = await seed(
+      prisma,
+      config,
+      ALL_HANDLERS.map((Handler) => new Handler()),
+    );
     process.stdout.write(done.length ? `seeded: ${done.join(', ')}\n` : 'nothing to seed\n');
   } finally {
     await prisma.$disconnect();

@@ -16,7 +16,9 @@ async function main(): Promise<void> {
   const box = new SecretBox(config.encryptionKeys);
   const prisma = new PrismaClient({ adapter: new PrismaPg({ connectionString: config.databaseUrl }) });
   try {
-    const counts = await rotateSecrets(prisma, new ConfigCodec(box, new ConfigSchemaService()), box, (line) => process.stdout.write(`${line}\n`));
+    const counts = await rotateSecrets(prisma, new ConfigCodec(box, new ConfigSchemaService()), box, (line) =>
+      process.stdout.write(`${line}\n`),
+    );
     process.stdout.write(`rotated to key "${box.currentKeyId}": ${JSON.stringify(counts)}\n`);
     if (counts.failed > 0) process.exitCode = 1;
   } finally {

@@ -61,19 +61,33 @@ export async function createApp(rootModule: Type<unknown> = AppModule): Promise<
       const notFound = error.code === 'FST_ERR_MAX_PARAM_LENGTH' || error.statusCode === 404;
       void reply
         .status(notFound ? 404 : 400)
-        .send(notFound ? { statusCode: 404, code: 'NOT_FOUND', message: 'Route not found' } : { statusCode: 400, code: 'VALIDATION_FAILED', message: 'Malformed request URL' });
+        .send(
+          notFound
+            ? { statusCode: 404, code: 'NOT_FOUND', message: 'Route not found' }
+            : { statusCode: 400, code: 'VALIDATION_FAILED', message: 'Malformed request URL' },
+        );
     },
     // HTTP framing errors (bad Content-Length, CL with TE …) never reach a route
     clientErrorHandler: (error: Error & { code?: string }, socket: Socket) => {
       if (!socket.writable) return;
       const status = error.code === 'HPE_HEADER_OVERFLOW' ? 431 : 400;
-      const body = JSON.stringify({ statusCode: status, code: 'VALIDATION_FAILED', message: status === 431 ? 'Request headers are too large' : 'Malformed HTTP request' });
-      socket.end(`HTTP/1.1 ${status} ${status === 431 ? 'Request Header Fields Too Large' : 'Bad Request'}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+      const body = JSON.stringify({
+        statusCode: status,
+        code: 'VALIDATION_FAILED',
+        message: status === 431 ? 'Request headers are too large' : 'Malformed HTTP request',
+      });
+      socket.end(
+        `HTTP/1.1 ${status} ${status === 431 ? 'Request Header Fields Too Large' : 'Bad Request'}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+      );
     },
   };
   const adapter = new FastifyAdapter(options as ConstructorParameters<typeof FastifyAdapter>[0]);
   // bodyParser: false keeps Fastify's own JSON parser only (Nest would add urlencoded); see below for text/plain
-  const app = await NestFactory.create<NestFastifyApplication>(rootModule, adapter, { bufferLogs: true, bodyParser: false, abortOnError: false });
+  const app = await NestFactory.create<NestFastifyApplication>(rootModule, adapter, {
+    bufferLogs: true,
+    bodyParser: false,
+    abortOnError: false,
+  });
   app.useLogger(app.get(Logger));
   const fastify = app.getHttpAdapter().getInstance();
   // JSON only; every other body type is answered 415 instead of reaching a handler as a string.

@@ -9,7 +9,9 @@ import { seed } from './database/seed';
 import { HandlerRegistry } from './handlers/handler-registry';
 
 function log(message: string, extra: Record<string, unknown> = {}): void {
-  process.stdout.write(`${JSON.stringify({ level: 30, time: Date.now(), context: 'Bootstrap', msg: message, ...extra })}\n`);
+  process.stdout.write(
+    `${JSON.stringify({ level: 30, time: Date.now(), context: 'Bootstrap', msg: message, ...extra })}\n`,
+  );
 }
 
 function loadConfig(): AppConfig {
@@ -29,7 +31,11 @@ async function main(): Promise<void> {
   const config = loadConfig();
   let embedded: EmbeddedPostgres | undefined;
   if (!config.databaseUrl) {
-    embedded = new EmbeddedPostgres({ dataDir: config.embeddedPg.dir, port: config.embeddedPg.port, database: 'integration_hub' });
+    embedded = new EmbeddedPostgres({
+      dataDir: config.embeddedPg.dir,
+      port: config.embeddedPg.port,
+      database: 'integration_hub',
+    });
     const started = embedded;
     // if the process dies some other way than a clean shutdown, the database still goes with it
     process.once('exit', () => started.killNow());

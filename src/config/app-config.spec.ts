@@ -9,7 +9,13 @@ describe('parseAppConfig', () => {
   it('applies defaults', () => {
     const config = parseAppConfig(base);
     expect(config).toEqual(
-      expect.objectContaining({ port: 3000, role: 'all', migrateOnStart: true, bodyLimitBytes: 1024 * 1024, databaseUrl: undefined }),
+      expect.objectContaining({
+        port: 3000,
+        role: 'all',
+        migrateOnStart: true,
+        bodyLimitBytes: 1024 * 1024,
+        databaseUrl: undefined,
+      }),
     );
   });
 

@@ -151,13 +151,17 @@ function encryptionKeys(env: Env, nodeEnv: NodeEnv, dataDir: string): Encryption
   const keys = raw.split(',').map((part, index) => {
     const [id, b64, extra] = part.trim().split(':');
     if (!id || !b64 || extra !== undefined || !/^[A-Za-z0-9_-]{1,32}$/.test(id)) {
-      throw new ConfigError(`ENCRYPTION_KEYS entry ${index + 1} must look like kid:base64key (kid of letters, digits, - or _)`);
+      throw new ConfigError(
+        `ENCRYPTION_KEYS entry ${index + 1} must look like kid:base64key (kid of letters, digits, - or _)`,
+      );
     }
     const key = Buffer.from(b64, 'base64');
-    if (key.length !== 32) throw new ConfigError(`ENCRYPTION_KEYS key "${id}" must be 32 bytes, base64-encoded (got ${key.length} bytes)`);
+    if (key.length !== 32)
+      throw new ConfigError(`ENCRYPTION_KEYS key "${id}" must be 32 bytes, base64-encoded (got ${key.length} bytes)`);
     return { id, key };
   });
-  if (new Set(keys.map((k) => k.id)).size !== keys.length) throw new ConfigError('ENCRYPTION_KEYS has a duplicate key id');
+  if (new Set(keys.map((k) => k.id)).size !== keys.length)
+    throw new ConfigError('ENCRYPTION_KEYS has a duplicate key id');
   return keys;
 }
 
@@ -166,7 +170,10 @@ function trustProxy(env: Env): boolean | number | string[] {
   if (!raw || raw === 'false') return false;
   if (raw === 'true') return true;
   if (/^\d+$/.test(raw)) return Number(raw);
-  const list = raw.split(',').map((p) => p.trim()).filter(Boolean);
+  const list = raw
+    .split(',')
+    .map((p) => p.trim())
+    .filter(Boolean);
   if (!list.every((p) => /^[0-9a-fA-F:.]+(\/\d{1,3})?$/.test(p))) {
     throw new ConfigError('TRUST_PROXY must be false, true, a hop count, or comma-separated proxy addresses/CIDRs');
   }

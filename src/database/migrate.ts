@@ -18,6 +18,8 @@ export async function runMigrations(databaseUrl: string): Promise<string> {
     child.stdout.on('data', (c: Buffer) => (out += c.toString()));
     child.stderr.on('data', (c: Buffer) => (out += c.toString()));
     child.once('error', reject);
-    child.once('exit', (code) => (code === 0 ? resolveRun(out.trim()) : reject(new Error(`migrations failed: ${out.trim()}`))));
+    child.once('exit', (code) =>
+      code === 0 ? resolveRun(out.trim()) : reject(new Error(`migrations failed: ${out.trim()}`)),
+    );
   });
 }

@@ -13,7 +13,11 @@ export class PgPool implements OnModuleDestroy {
 
   constructor(@Inject(APP_CONFIG) config: AppConfig) {
     if (!config.databaseUrl) throw new Error('DATABASE_URL is not set (the embedded database was not started)');
-    this.pool = new Pool({ connectionString: config.databaseUrl, max: config.dbPoolSize, application_name: `integration-hub-${config.role}-hot` });
+    this.pool = new Pool({
+      connectionString: config.databaseUrl,
+      max: config.dbPoolSize,
+      application_name: `integration-hub-${config.role}-hot`,
+    });
   }
 
   /** A prepared statement by name (planned once per connection). */

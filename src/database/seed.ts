@@ -13,7 +13,11 @@ export interface SeedHandler {
  * per registered handler, created when missing and never overwritten (super-admins may edit them).
  * In development an empty database also gets one demo sub-account so a new user can try the API.
  */
-export async function seed(prisma: PrismaClient, env: { nodeEnv: string }, handlers: readonly SeedHandler[]): Promise<string[]> {
+export async function seed(
+  prisma: PrismaClient,
+  env: { nodeEnv: string },
+  handlers: readonly SeedHandler[],
+): Promise<string[]> {
   const done: string[] = [];
   for (const handler of handlers) {
     const created = await prisma.integrationTemplate.createMany({

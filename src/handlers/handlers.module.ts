@@ -8,7 +8,11 @@ import type { IntegrationHandler } from './integration-handler';
 @Module({
   providers: [
     ...ALL_HANDLERS,
-    { provide: INTEGRATION_HANDLERS, inject: [...ALL_HANDLERS], useFactory: (...handlers: IntegrationHandler[]) => handlers },
+    {
+      provide: INTEGRATION_HANDLERS,
+      inject: [...ALL_HANDLERS],
+      useFactory: (...handlers: IntegrationHandler[]) => handlers,
+    },
     HandlerRegistry,
   ],
   exports: [HandlerRegistry, ...ALL_HANDLERS],

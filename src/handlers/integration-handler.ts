@@ -1,5 +1,12 @@
 import type { OutboundHttpClient } from '../common/outbound/http-client';
-import type { Capability, ConfigProblem, JsonSchemaObject, SyncPage, TestResult, WebhookOutcome } from './handler-types';
+import type {
+  Capability,
+  ConfigProblem,
+  JsonSchemaObject,
+  SyncPage,
+  TestResult,
+  WebhookOutcome,
+} from './handler-types';
 
 /** A decrypted, schema-validated integration config. Handlers narrow what they read (see shared/json.ts). */
 export type IntegrationConfig = Readonly<Record<string, unknown>>;

@@ -1,6 +1,12 @@
 import { Controller, Get } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
-import { HealthCheck, HealthCheckResult, HealthCheckService, HealthIndicatorResult, HealthIndicatorService } from '@nestjs/terminus';
+import {
+  HealthCheck,
+  HealthCheckResult,
+  HealthCheckService,
+  HealthIndicatorResult,
+  HealthIndicatorService,
+} from '@nestjs/terminus';
 import { Public } from '../common/auth/decorators';
 import { PrismaService } from '../database/prisma.service';
 import { JobsService } from '../jobs/jobs.service';
@@ -26,7 +32,10 @@ export class HealthController {
   @Get('ready')
   @HealthCheck()
   ready(): Promise<HealthCheckResult> {
-    return this.health.check([() => this.probe('database', () => this.prisma.$queryRaw`SELECT 1`), () => this.probe('queue', () => this.jobs.ping())]);
+    return this.health.check([
+      () => this.probe('database', () => this.prisma.$queryRaw`SELECT 1`),
+      () => this.probe('queue', () => this.jobs.ping()),
+    ]);
   }
 
   private async probe(key: string, check: () => Promise<unknown>): Promise<HealthIndicatorResult> {

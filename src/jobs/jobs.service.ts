@@ -1,4 +1,11 @@
-import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
+import {
+  Inject,
+  Injectable,
+  Logger,
+  OnApplicationBootstrap,
+  OnApplicationShutdown,
+  OnModuleInit,
+} from '@nestjs/common';
 import { DiscoveryService, MetadataScanner } from '@nestjs/core';
 import PgBoss from 'pg-boss';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
@@ -190,7 +197,9 @@ export class JobsService implements OnModuleInit, OnApplicationBootstrap, OnAppl
       { batchSize: def.batchSize, pollingIntervalSeconds: this.config.jobs.pollingIntervalSeconds },
       async (jobs) => {
         const results = await Promise.allSettled(jobs.map((job) => handler(job.data, { id: job.id, name: job.name })));
-        const failed = results.flatMap((r, i) => (r.status === 'rejected' ? [{ job: jobs[i], reason: r.reason as unknown }] : []));
+        const failed = results.flatMap((r, i) =>
+          r.status === 'rejected' ? [{ job: jobs[i], reason: r.reason as unknown }] : [],
+        );
         for (const { job, reason } of failed) {
           const message = reason instanceof Error ? reason.message : String(reason);
           this.logger.warn({ job: job.name, jobId: job.id, reason: message }, 'job failed');

@@ -14,24 +14,24 @@ import { redactDeep } from './redact';
       useFactory: (config: AppConfig) => ({
         pinoHttp: [
           {
-          level: config.logLevel,
-          // the id Fastify gave the request (see requestId below), so every line of a request shares it
-          genReqId: (req: IncomingMessage & { id?: unknown }) => (typeof req.id === 'string' ? req.id : randomUUID()),
-          // request and response objects are reduced to what helps, never headers or bodies
-          wrapSerializers: false,
-          serializers: {
-            req: (req: IncomingMessage & { id?: unknown; originalUrl?: string }) => ({
-              id: req.id,
-              method: req.method,
-              url: (req.originalUrl ?? req.url ?? '').split('?')[0],
-            }),
-            res: (res: ServerResponse) => ({ statusCode: res.statusCode }),
-          },
-          formatters: {
-            log: (object: Record<string, unknown>) => redactDeep(object) as Record<string, unknown>,
-          },
-          customLogLevel: (_req: IncomingMessage, res: ServerResponse, err?: Error) =>
-            err || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info',
+            level: config.logLevel,
+            // the id Fastify gave the request (see requestId below), so every line of a request shares it
+            genReqId: (req: IncomingMessage & { id?: unknown }) => (typeof req.id === 'string' ? req.id : randomUUID()),
+            // request and response objects are reduced to what helps, never headers or bodies
+            wrapSerializers: false,
+            serializers: {
+              req: (req: IncomingMessage & { id?: unknown; originalUrl?: string }) => ({
+                id: req.id,
+                method: req.method,
+                url: (req.originalUrl ?? req.url ?? '').split('?')[0],
+              }),
+              res: (res: ServerResponse) => ({ statusCode: res.statusCode }),
+            },
+            formatters: {
+              log: (object: Record<string, unknown>) => redactDeep(object) as Record<string, unknown>,
+            },
+            customLogLevel: (_req: IncomingMessage, res: ServerResponse, err?: Error) =>
+              err || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info',
           },
           config.logFile ? pino.destination({ dest: config.logFile, sync: true }) : pino.destination(1),
         ],

@@ -4,12 +4,20 @@ describe('redactDeep', () => {
   it('redacts secret-looking keys at any depth and keeps the rest', () => {
     const input = {
       headers: { authorization: 'Bearer abc', cookie: 'a=b', 'x-request-id': 'r1' },
-      config: { pageId: '123', appSecret: 's1', nested: [{ accessToken: 't1', apiKey: 'k1', api_key: 'k2', password: 'p' }] },
+      config: {
+        pageId: '123',
+        appSecret: 's1',
+        nested: [{ accessToken: 't1', apiKey: 'k1', api_key: 'k2', password: 'p' }],
+      },
       webhookSecret: 'w',
     };
     expect(redactDeep(input)).toEqual({
       headers: { authorization: REDACTED, cookie: REDACTED, 'x-request-id': 'r1' },
-      config: { pageId: '123', appSecret: REDACTED, nested: [{ accessToken: REDACTED, apiKey: REDACTED, api_key: REDACTED, password: REDACTED }] },
+      config: {
+        pageId: '123',
+        appSecret: REDACTED,
+        nested: [{ accessToken: REDACTED, apiKey: REDACTED, api_key: REDACTED, password: REDACTED }],
+      },
       webhookSecret: REDACTED,
     });
   });

@@ -26,7 +26,10 @@ describe('RS256 bearer tokens when JWT_PUBLIC_KEY is set', () => {
     const hs = sign({ sub: 'x', role: 'SUPER_ADMIN', subAccountIds: [] }, TEST_JWT_SECRET, { expiresIn: 60 });
     expect((await t.http.get('/api/me').set('authorization', `Bearer ${hs}`)).status).toBe(401);
     // the classic confusion attack: HS256 with the RSA public key as the HMAC secret
-    const confused = sign({ sub: 'x', role: 'SUPER_ADMIN', subAccountIds: [] }, publicPem, { algorithm: 'HS256', expiresIn: 60 });
+    const confused = sign({ sub: 'x', role: 'SUPER_ADMIN', subAccountIds: [] }, publicPem, {
+      algorithm: 'HS256',
+      expiresIn: 60,
+    });
     expect((await t.http.get('/api/me').set('authorization', `Bearer ${confused}`)).status).toBe(401);
   });
 });

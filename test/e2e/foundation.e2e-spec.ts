@@ -21,12 +21,30 @@ describe('foundation (HTTP contract)', () => {
     const unauthenticated: Array<[string, () => string | undefined]> = [
       ['no token', () => undefined],
       ['a malformed token', () => 'Bearer not-a-jwt'],
-      ['a bad signature', () => `Bearer ${sign({ sub: 'x', role: 'ADMIN', subAccountIds: [1] }, 'another-secret-another-secret-another', { expiresIn: 60 })}`],
-      ['an expired token', () => `Bearer ${sign({ sub: 'x', role: 'ADMIN', subAccountIds: [1], exp: Math.floor(Date.now() / 1000) - 10 }, TEST_JWT_SECRET)}`],
+      [
+        'a bad signature',
+        () =>
+          `Bearer ${sign({ sub: 'x', role: 'ADMIN', subAccountIds: [1] }, 'another-secret-another-secret-another', { expiresIn: 60 })}`,
+      ],
+      [
+        'an expired token',
+        () =>
+          `Bearer ${sign({ sub: 'x', role: 'ADMIN', subAccountIds: [1], exp: Math.floor(Date.now() / 1000) - 10 }, TEST_JWT_SECRET)}`,
+      ],
       ['a token without exp', () => `Bearer ${sign({ sub: 'x', role: 'ADMIN', subAccountIds: [1] }, TEST_JWT_SECRET)}`],
-      ['an unknown role', () => `Bearer ${sign({ sub: 'x', role: 'ROOT', subAccountIds: [1] }, TEST_JWT_SECRET, { expiresIn: 60 })}`],
-      ['non-integer sub-account ids', () => `Bearer ${sign({ sub: 'x', role: 'ADMIN', subAccountIds: ['1'] }, TEST_JWT_SECRET, { expiresIn: 60 })}`],
-      ['the none algorithm', () => `Bearer ${sign({ sub: 'x', role: 'SUPER_ADMIN', subAccountIds: [] }, '', { algorithm: 'none', expiresIn: 60 })}`],
+      [
+        'an unknown role',
+        () => `Bearer ${sign({ sub: 'x', role: 'ROOT', subAccountIds: [1] }, TEST_JWT_SECRET, { expiresIn: 60 })}`,
+      ],
+      [
+        'non-integer sub-account ids',
+        () => `Bearer ${sign({ sub: 'x', role: 'ADMIN', subAccountIds: ['1'] }, TEST_JWT_SECRET, { expiresIn: 60 })}`,
+      ],
+      [
+        'the none algorithm',
+        () =>
+          `Bearer ${sign({ sub: 'x', role: 'SUPER_ADMIN', subAccountIds: [] }, '', { algorithm: 'none', expiresIn: 60 })}`,
+      ],
     ];
     it.each(unauthenticated)('answers 401 UNAUTHENTICATED for %s', async (_case, header) => {
       const req = t.http.get('/api/me');
@@ -42,7 +60,10 @@ describe('foundation (HTTP contract)', () => {
     const admin = (): string => `Bearer ${t.token('SUPER_ADMIN')}`;
 
     it('rejects an unknown field with 400 VALIDATION_FAILED naming it', async () => {
-      const res = await t.http.post('/api/sub-accounts').set('authorization', admin()).send({ name: 'A', plan: 'gold' });
+      const res = await t.http
+        .post('/api/sub-accounts')
+        .set('authorization', admin())
+        .send({ name: 'A', plan: 'gold' });
       expect(res.status).toBe(400);
       expect(res.body.code).toBe('VALIDATION_FAILED');
       expect(res.body.message).toContain('plan');
@@ -50,7 +71,10 @@ describe('foundation (HTTP contract)', () => {
     });
 
     it('reports every invalid field', async () => {
-      const res = await t.http.post('/api/sub-accounts').set('authorization', admin()).send({ name: '', tier: 'GOLD', defaultRegion: 'usa' });
+      const res = await t.http
+        .post('/api/sub-accounts')
+        .set('authorization', admin())
+        .send({ name: '', tier: 'GOLD', defaultRegion: 'usa' });
       expect(res.status).toBe(400);
       expect(res.body.details.map((d: { field: string }) => d.field).sort()).toEqual(['defaultRegion', 'name', 'tier']);
     });
@@ -62,14 +86,22 @@ describe('foundation (HTTP contract)', () => {
     });
 
     it('answers malformed JSON 400 in the error shape', async () => {
-      const res = await t.http.post('/api/sub-accounts').set('authorization', admin()).set('content-type', 'application/json').send('{"name":');
+      const res = await t.http
+        .post('/api/sub-accounts')
+        .set('authorization', admin())
+        .set('content-type', 'application/json')
+        .send('{"name":');
       expect(res.status).toBe(400);
       expect(res.body.code).toBe('VALIDATION_FAILED');
     });
 
     it('answers a wrong content type 415 UNSUPPORTED_MEDIA_TYPE', async () => {
       for (const type of ['text/plain', 'application/x-www-form-urlencoded', 'application/xml']) {
-        const res = await t.http.post('/api/sub-accounts').set('authorization', admin()).set('content-type', type).send('name=x');
+        const res = await t.http
+          .post('/api/sub-accounts')
+          .set('authorization', admin())
+          .set('content-type', type)
+          .send('name=x');
         expect(res.status).toBe(415);
         expect(res.body.code).toBe('UNSUPPORTED_MEDIA_TYPE');
       }
@@ -95,7 +127,10 @@ describe('foundation (HTTP contract)', () => {
 
     it('never logs authorization headers or secret-looking fields', async () => {
       const token = t.token('SUPER_ADMIN');
-      await t.http.post('/api/sub-accounts').set('authorization', `Bearer ${token}`).send({ name: 'Logged', apiKey: 'sk_live_supersecret' });
+      await t.http
+        .post('/api/sub-accounts')
+        .set('authorization', `Bearer ${token}`)
+        .send({ name: 'Logged', apiKey: 'sk_live_supersecret' });
       const logs = t.logs();
       expect(logs).not.toContain(token);
       expect(logs).not.toContain('sk_live_supersecret');
@@ -105,36 +140,58 @@ describe('foundation (HTTP contract)', () => {
   describe('sub-accounts', () => {
     it('lets a super-admin create and update, and scopes the list to the caller', async () => {
       const su = `Bearer ${t.token('SUPER_ADMIN')}`;
-      const a = await t.http.post('/api/sub-accounts').set('authorization', su).send({ name: 'Alpha', tier: 'PRO', defaultRegion: 'GB' });
+      const a = await t.http
+        .post('/api/sub-accounts')
+        .set('authorization', su)
+        .send({ name: 'Alpha', tier: 'PRO', defaultRegion: 'GB' });
       expect(a.status).toBe(201);
-      expect(a.body).toEqual(expect.objectContaining({ id: expect.any(Number), name: 'Alpha', tier: 'PRO', defaultRegion: 'GB' }));
+      expect(a.body).toEqual(
+        expect.objectContaining({ id: expect.any(Number), name: 'Alpha', tier: 'PRO', defaultRegion: 'GB' }),
+      );
       const b = await t.http.post('/api/sub-accounts').set('authorization', su).send({ name: 'Beta' });
       expect(b.body).toEqual(expect.objectContaining({ tier: 'STARTER', defaultRegion: 'US' }));
 
-      const patched = await t.http.patch(`/api/sub-accounts/${a.body.id}`).set('authorization', su).send({ tier: 'MAX' });
+      const patched = await t.http
+        .patch(`/api/sub-accounts/${a.body.id}`)
+        .set('authorization', su)
+        .send({ tier: 'MAX' });
       expect(patched.status).toBe(200);
       expect(patched.body.tier).toBe('MAX');
 
-      const mine = await t.http.get('/api/sub-accounts').set('authorization', `Bearer ${t.token('ADMIN', [b.body.id])}`);
+      const mine = await t.http
+        .get('/api/sub-accounts')
+        .set('authorization', `Bearer ${t.token('ADMIN', [b.body.id])}`);
       expect(mine.body.map((s: { id: number }) => s.id)).toEqual([b.body.id]);
       const all = await t.http.get('/api/sub-accounts').set('authorization', su);
       expect(all.body.length).toBeGreaterThanOrEqual(2);
 
-      const audit = await t.sql.query('SELECT action, actor_role, entity_id FROM audit_logs WHERE entity_id = $1 ORDER BY id', [String(a.body.id)]);
+      const audit = await t.sql.query(
+        'SELECT action, actor_role, entity_id FROM audit_logs WHERE entity_id = $1 ORDER BY id',
+        [String(a.body.id)],
+      );
       expect(audit.rows.map((r: { action: string }) => r.action)).toEqual(['sub-account.create', 'sub-account.update']);
     });
 
     it('forbids non-super-admins from writing sub-accounts', async () => {
-      const res = await t.http.post('/api/sub-accounts').set('authorization', `Bearer ${t.token('ADMIN', [1])}`).send({ name: 'Nope' });
+      const res = await t.http
+        .post('/api/sub-accounts')
+        .set('authorization', `Bearer ${t.token('ADMIN', [1])}`)
+        .send({ name: 'Nope' });
       expect(res.status).toBe(403);
       expect(res.body.code).toBe('FORBIDDEN');
     });
 
     it('answers 404 for a sub-account that does not exist and 400 for a garbage id', async () => {
       const su = `Bearer ${t.token('SUPER_ADMIN')}`;
-      expect((await t.http.patch('/api/sub-accounts/999999').set('authorization', su).send({ name: 'x' })).status).toBe(404);
-      expect((await t.http.patch('/api/sub-accounts/99999999999').set('authorization', su).send({ name: 'x' })).status).toBe(404);
-      expect((await t.http.patch('/api/sub-accounts/abc').set('authorization', su).send({ name: 'x' })).status).toBe(400);
+      expect((await t.http.patch('/api/sub-accounts/999999').set('authorization', su).send({ name: 'x' })).status).toBe(
+        404,
+      );
+      expect(
+        (await t.http.patch('/api/sub-accounts/99999999999').set('authorization', su).send({ name: 'x' })).status,
+      ).toBe(404);
+      expect((await t.http.patch('/api/sub-accounts/abc').set('authorization', su).send({ name: 'x' })).status).toBe(
+        400,
+      );
     });
   });
 
@@ -150,7 +207,9 @@ describe('foundation (HTTP contract)', () => {
       const res = await t.http.get('/api/docs-json');
       expect(res.status).toBe(200);
       expect(res.body.openapi).toMatch(/^3\./);
-      expect(res.body.components.securitySchemes.bearer).toEqual(expect.objectContaining({ type: 'http', scheme: 'bearer' }));
+      expect(res.body.components.securitySchemes.bearer).toEqual(
+        expect.objectContaining({ type: 'http', scheme: 'bearer' }),
+      );
       // every route of API.md (and of the issues) is documented
       expect(Object.keys(res.body.paths)).toEqual(
         expect.arrayContaining([

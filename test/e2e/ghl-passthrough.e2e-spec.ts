@@ -26,69 +26,169 @@ describe('GoHighLevel passthrough and Facebook Ads spend', () => {
   });
 
   it('lists calendars, free slots and blocks a slot with the calendars API version', async () => {
-    ghl.on('GET', '/calendars/', (req) => ({ status: 200, body: { calendars: [{ id: 'cal1', name: 'Consultations', locationId: req.query.get('locationId') }] } }));
-    ghl.on('GET', '/calendars/cal1/free-slots', () => ({ status: 200, body: { '2026-12-01': { slots: ['2026-12-01T09:00:00-05:00', '2026-12-01T09:30:00-05:00'] } } }));
-    ghl.on('POST', '/calendars/events/block-slots', (req) => ({ status: 201, body: { id: 'block1', ...(req.body as object) } }));
+    ghl.on('GET', '/calendars/', (req) => ({
+      status: 200,
+      body: { calendars: [{ id: 'cal1', name: 'Consultations', locationId: req.query.get('locationId') }] },
+    }));
+    ghl.on('GET', '/calendars/cal1/free-slots', () => ({
+      status: 200,
+      body: { '2026-12-01': { slots: ['2026-12-01T09:00:00-05:00', '2026-12-01T09:30:00-05:00'] } },
+    }));
+    ghl.on('POST', '/calendars/events/block-slots', (req) => ({
+      status: 201,
+      body: { id: 'block1', ...(req.body as object) },
+    }));
     const calendars = await t.http.get(`/api/integrations/${integrationId}/ghl/calendars`).set('authorization', admin);
     expect(calendars.status).toBe(200);
     expect(JSON.stringify(calendars.body)).toContain('cal1');
     const slots = await t.http
-      .get(`/api/integrations/${integrationId}/ghl/calendars/cal1/free-slots?startDate=2026-12-01T00:00:00Z&endDate=2026-12-02T00:00:00Z&timezone=America/New_York`)
+      .get(
+        `/api/integrations/${integrationId}/ghl/calendars/cal1/free-slots?startDate=2026-12-01T00:00:00Z&endDate=2026-12-02T00:00:00Z&timezone=America/New_York`,
+      )
       .set('authorization', admin);
     expect(slots.status).toBe(200);
     expect(JSON.stringify(slots.body)).toContain('2026-12-01T09:30:00-05:00');
-    const block = await t.http.post(`/api/integrations/${integrationId}/ghl/calendars/cal1/block-slots`).set('authorization', admin).send({ startTime: '2026-12-01T12:00:00Z', endTime: '2026-12-01T13:00:00Z', title: 'Lunch' });
+    const block = await t.http
+      .post(`/api/integrations/${integrationId}/ghl/calendars/cal1/block-slots`)
+      .set('authorization', admin)
+      .send({ startTime: '2026-12-01T12:00:00Z', endTime: '2026-12-01T13:00:00Z', title: 'Lunch' });
     expect(block.status).toBe(201);
     const sent = ghl.requests.filter((r) => r.path.startsWith('/calendars'));
-    expect(sent.every((r) => r.headers.version === '2021-04-15' && r.headers.authorization === `Bearer ${GHL_CONFIG.privateIntegrationToken}`)).toBe(true);
-    expect(ghl.requests.find((r) => r.path === '/calendars/cal1/free-slots')?.query.get('startDate')).toBe(String(Date.parse('2026-12-01T00:00:00Z')));
-    const bad = await t.http.get(`/api/integrations/${integrationId}/ghl/calendars/cal1/free-slots?startDate=2026-12-05T00:00:00Z&endDate=2026-12-01T00:00:00Z`).set('authorization', admin);
+    expect(
+      sent.every(
+        (r) =>
+          r.headers.version === '2021-04-15' &&
+          r.headers.authorization === `Bearer ${GHL_CONFIG.privateIntegrationToken}`,
+      ),
+    ).toBe(true);
+    expect(ghl.requests.find((r) => r.path === '/calendars/cal1/free-slots')?.query.get('startDate')).toBe(
+      String(Date.parse('2026-12-01T00:00:00Z')),
+    );
+    const bad = await t.http
+      .get(
+        `/api/integrations/${integrationId}/ghl/calendars/cal1/free-slots?startDate=2026-12-05T00:00:00Z&endDate=2026-12-01T00:00:00Z`,
+      )
+      .set('authorization', admin);
     expect(bad.status).toBe(400);
   });
 
   it('pushes a lead as a GoHighLevel contact and links it, mapping provider failures', async () => {
     const google = await createIntegration(t, sub, 'google-ads-lead-forms', { googleKey: 'push-key-000000' });
     await activate(t, sub, google.id);
-    await t.http.post(new URL(google.webhookUrl).pathname).set('content-type', 'application/json').send(googleLead('push-key-000000', 'push-1', { name: 'Mary Jackson', email: 'mary@example.com', phone: '+14155550199' }));
-    const lead = await waitFor(async () => (await t.sql.query("SELECT id FROM leads WHERE email = 'mary@example.com'")).rows[0] as { id: string } | undefined);
+    await t.http
+      .post(new URL(google.webhookUrl).pathname)
+      .set('content-type', 'application/json')
+      .send(
+        googleLead('push-key-000000', 'push-1', {
+          name: 'Mary Jackson',
+          email: 'mary@example.com',
+          phone: '+14155550199',
+        }),
+      );
+    const lead = await waitFor(
+      async () =>
+        (await t.sql.query("SELECT id FROM leads WHERE email = 'mary@example.com'")).rows[0] as
+          { id: string } | undefined,
+    );
     ghl.on('POST', '/contacts/upsert', (req) => {
       expect(req.headers.version).toBe('2021-07-28');
-      expect(req.body).toEqual(expect.objectContaining({ locationId: GHL_CONFIG.locationId, email: 'mary@example.com', phone: '+14155550199' }));
+      expect(req.body).toEqual(
+        expect.objectContaining({
+          locationId: GHL_CONFIG.locationId,
+          email: 'mary@example.com',
+          phone: '+14155550199',
+        }),
+      );
       return { status: 200, body: { new: true, contact: { id: 'ghl-contact-77' } } };
     });
-    const pushed = await t.http.post(`/api/integrations/${integrationId}/ghl/contacts`).set('authorization', admin).send({ leadId: String(lead.id) });
+    const pushed = await t.http
+      .post(`/api/integrations/${integrationId}/ghl/contacts`)
+      .set('authorization', admin)
+      .send({ leadId: String(lead.id) });
     expect(pushed.status).toBe(201);
     expect(pushed.body).toEqual({ contactId: 'ghl-contact-77', created: true });
     const link = await t.sql.query("SELECT lead_id FROM lead_identities WHERE key = 'ext:gohighlevel:ghl-contact-77'");
     expect(String(link.rows[0].lead_id)).toBe(String(lead.id));
 
     ghl.on('POST', '/contacts/upsert', () => ({ status: 401, body: { statusCode: 401, message: 'Invalid token' } }));
-    const refused = await t.http.post(`/api/integrations/${integrationId}/ghl/contacts`).set('authorization', admin).send({ leadId: String(lead.id) });
+    const refused = await t.http
+      .post(`/api/integrations/${integrationId}/ghl/contacts`)
+      .set('authorization', admin)
+      .send({ leadId: String(lead.id) });
     expect(refused.status).toBe(422);
     expect(refused.body.code).toBe('INVALID_CREDENTIALS');
-    expect((await t.http.post(`/api/integrations/${integrationId}/ghl/contacts`).set('authorization', admin).send({ leadId: '999999' })).status).toBe(404);
+    expect(
+      (
+        await t.http
+          .post(`/api/integrations/${integrationId}/ghl/contacts`)
+          .set('authorization', admin)
+          .send({ leadId: '999999' })
+      ).status,
+    ).toBe(404);
     const other = await createSubAccount(t, 'PRO', 'Nope');
-    expect((await t.http.get(`/api/integrations/${integrationId}/ghl/calendars`).set('authorization', `Bearer ${t.token('ADMIN', [other])}`)).status).toBe(404);
+    expect(
+      (
+        await t.http
+          .get(`/api/integrations/${integrationId}/ghl/calendars`)
+          .set('authorization', `Bearer ${t.token('ADMIN', [other])}`)
+      ).status,
+    ).toBe(404);
   });
 
   it('syncs Facebook Ads daily insights into the cost table, idempotently', async () => {
-    const fb = await createIntegration(t, sub, 'facebook-ads', { adAccountId: 'act_1001', accessToken: 'fb-token-abcdef' });
+    const fb = await createIntegration(t, sub, 'facebook-ads', {
+      adAccountId: 'act_1001',
+      accessToken: 'fb-token-abcdef',
+    });
     await activate(t, sub, fb.id);
     graph.on('GET', '/act_1001/insights', () => ({
       status: 200,
       body: {
         data: [
-          { campaign_id: 'c1', campaign_name: 'Winter', adset_id: 's1', adset_name: 'LAL', ad_id: 'a1', ad_name: 'Video', spend: '12.34', impressions: '1000', clicks: '40', actions: [{ action_type: 'lead', value: '3' }], account_currency: 'USD', date_start: '2026-11-20' },
-          { campaign_id: 'c1', campaign_name: 'Winter', adset_id: 's1', adset_name: 'LAL', ad_id: 'a2', ad_name: 'Image', spend: '5', impressions: '300', clicks: '9', account_currency: 'USD', date_start: '2026-11-20' },
+          {
+            campaign_id: 'c1',
+            campaign_name: 'Winter',
+            adset_id: 's1',
+            adset_name: 'LAL',
+            ad_id: 'a1',
+            ad_name: 'Video',
+            spend: '12.34',
+            impressions: '1000',
+            clicks: '40',
+            actions: [{ action_type: 'lead', value: '3' }],
+            account_currency: 'USD',
+            date_start: '2026-11-20',
+          },
+          {
+            campaign_id: 'c1',
+            campaign_name: 'Winter',
+            adset_id: 's1',
+            adset_name: 'LAL',
+            ad_id: 'a2',
+            ad_name: 'Image',
+            spend: '5',
+            impressions: '300',
+            clicks: '9',
+            account_currency: 'USD',
+            date_start: '2026-11-20',
+          },
         ],
       },
     }));
     for (let round = 0; round < 2; round++) {
       const started = await t.http.post(`/api/integrations/${fb.id}/sync`).set('authorization', admin);
       expect(started.status).toBe(202);
-      await waitFor(async () => (await t.sql.query("SELECT status FROM sync_runs WHERE id = $1", [started.body.runId])).rows[0]?.status === 'SUCCEEDED', 20_000);
+      await waitFor(
+        async () =>
+          (await t.sql.query('SELECT status FROM sync_runs WHERE id = $1', [started.body.runId])).rows[0]?.status ===
+          'SUCCEEDED',
+        20_000,
+      );
     }
-    const costs = await t.sql.query("SELECT ad_id, spend::text, impressions, clicks, leads, to_char(day, 'YYYY-MM-DD') AS day FROM ad_costs WHERE integration_id = $1 ORDER BY ad_id", [fb.id]);
+    const costs = await t.sql.query(
+      "SELECT ad_id, spend::text, impressions, clicks, leads, to_char(day, 'YYYY-MM-DD') AS day FROM ad_costs WHERE integration_id = $1 ORDER BY ad_id",
+      [fb.id],
+    );
     expect(costs.rows).toEqual([
       { ad_id: 'a1', spend: '12.3400', impressions: 1000, clicks: 40, leads: 3, day: '2026-11-20' },
       { ad_id: 'a2', spend: '5.0000', impressions: 300, clicks: 9, leads: 0, day: '2026-11-20' },

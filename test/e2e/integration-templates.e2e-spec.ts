@@ -1,7 +1,16 @@
 import { createIntegration, createSubAccount, META_CONFIG, templateId } from '../support/factories';
 import { createTestApp, TestApp } from '../support/test-app';
 
-const HANDLERS = ['meta-lead-ads', 'google-ads-lead-forms', 'linkedin-lead-gen', 'gohighlevel', 'whatsapp-cloud', 'facebook-ads', 'google-analytics', 'generic-webhook'];
+const HANDLERS = [
+  'meta-lead-ads',
+  'google-ads-lead-forms',
+  'linkedin-lead-gen',
+  'gohighlevel',
+  'whatsapp-cloud',
+  'facebook-ads',
+  'google-analytics',
+  'generic-webhook',
+];
 
 const formSchema = {
   type: 'object',
@@ -34,7 +43,9 @@ describe('integration templates (super-admins define them)', () => {
     expect(res.body.map((h: { key: string }) => h.key).sort()).toEqual([...HANDLERS].sort());
     const meta = res.body.find((h: { key: string }) => h.key === 'meta-lead-ads');
     expect(meta.capabilities).toEqual(expect.arrayContaining(['webhook', 'test']));
-    expect(Object.keys(meta.defaultConfigSchema.properties)).toEqual(expect.arrayContaining(['pageId', 'appSecret', 'pageAccessToken', 'verifyToken']));
+    expect(Object.keys(meta.defaultConfigSchema.properties)).toEqual(
+      expect.arrayContaining(['pageId', 'appSecret', 'pageAccessToken', 'verifyToken']),
+    );
     expect(meta.defaultConfigSchema.properties.appSecret['x-secret']).toBe(true);
     expect(meta.defaultConfigSchema.properties.pageId['x-secret']).toBeUndefined();
   });
@@ -50,24 +61,41 @@ describe('integration templates (super-admins define them)', () => {
   });
 
   it('creates a template on an existing handler with no code, and refuses duplicates and unknown handlers', async () => {
-    const created = await t.http
-      .post('/api/integration-templates')
-      .set('authorization', su)
-      .send({ name: 'tally-forms', displayName: 'Tally forms', category: 'forms', handler: 'generic-webhook', configSchema: formSchema });
+    const created = await t.http.post('/api/integration-templates').set('authorization', su).send({
+      name: 'tally-forms',
+      displayName: 'Tally forms',
+      category: 'forms',
+      handler: 'generic-webhook',
+      configSchema: formSchema,
+    });
     expect(created.status).toBe(201);
-    expect(created.body).toEqual(expect.objectContaining({ id: expect.any(Number), name: 'tally-forms', handler: 'generic-webhook', isActive: true, version: 1 }));
+    expect(created.body).toEqual(
+      expect.objectContaining({
+        id: expect.any(Number),
+        name: 'tally-forms',
+        handler: 'generic-webhook',
+        isActive: true,
+        version: 1,
+      }),
+    );
 
-    const dup = await t.http
-      .post('/api/integration-templates')
-      .set('authorization', su)
-      .send({ name: 'tally-forms', displayName: 'x', category: 'forms', handler: 'generic-webhook', configSchema: formSchema });
+    const dup = await t.http.post('/api/integration-templates').set('authorization', su).send({
+      name: 'tally-forms',
+      displayName: 'x',
+      category: 'forms',
+      handler: 'generic-webhook',
+      configSchema: formSchema,
+    });
     expect(dup.status).toBe(409);
     expect(dup.body.code).toBe('CONFLICT');
 
-    const unknown = await t.http
-      .post('/api/integration-templates')
-      .set('authorization', su)
-      .send({ name: 'nope', displayName: 'x', category: 'forms', handler: 'no-such-handler', configSchema: formSchema });
+    const unknown = await t.http.post('/api/integration-templates').set('authorization', su).send({
+      name: 'nope',
+      displayName: 'x',
+      category: 'forms',
+      handler: 'no-such-handler',
+      configSchema: formSchema,
+    });
     expect(unknown.status).toBe(400);
     expect(unknown.body.code).toBe('VALIDATION_FAILED');
   });
@@ -83,7 +111,13 @@ describe('integration templates (super-admins define them)', () => {
     const res = await t.http
       .post('/api/integration-templates')
       .set('authorization', su)
-      .send({ name: `bad-${Math.random().toString(36).slice(2, 8)}`, displayName: 'x', category: 'forms', handler: 'generic-webhook', configSchema });
+      .send({
+        name: `bad-${Math.random().toString(36).slice(2, 8)}`,
+        displayName: 'x',
+        category: 'forms',
+        handler: 'generic-webhook',
+        configSchema,
+      });
     expect(res.status).toBe(400);
     expect(res.body.code).toBe('CONFIG_SCHEMA_INVALID');
     expect(res.body.details.length).toBeGreaterThan(0);
@@ -91,31 +125,48 @@ describe('integration templates (super-admins define them)', () => {
   });
 
   it('validates slugs and unknown fields', async () => {
-    const res = await t.http
-      .post('/api/integration-templates')
-      .set('authorization', su)
-      .send({ name: 'Not A Slug', displayName: 'x', category: 'forms', handler: 'generic-webhook', configSchema: formSchema, colour: 'red' });
+    const res = await t.http.post('/api/integration-templates').set('authorization', su).send({
+      name: 'Not A Slug',
+      displayName: 'x',
+      category: 'forms',
+      handler: 'generic-webhook',
+      configSchema: formSchema,
+      colour: 'red',
+    });
     expect(res.status).toBe(400);
     expect(res.body.details.map((d: { field: string }) => d.field).sort()).toEqual(['colour', 'name']);
   });
 
   it('lets only super-admins write, hides inactive templates from others, and forbids agents', async () => {
-    const created = await t.http
-      .post('/api/integration-templates')
-      .set('authorization', su)
-      .send({ name: 'inactive-one', displayName: 'Inactive', category: 'forms', handler: 'generic-webhook', configSchema: formSchema, isActive: false });
+    const created = await t.http.post('/api/integration-templates').set('authorization', su).send({
+      name: 'inactive-one',
+      displayName: 'Inactive',
+      category: 'forms',
+      handler: 'generic-webhook',
+      configSchema: formSchema,
+      isActive: false,
+    });
     const id = created.body.id as number;
     for (const role of ['ADMIN', 'MANAGER', 'AGENT'] as const) {
       const token = `Bearer ${t.token(role, [1])}`;
       expect((await t.http.post('/api/integration-templates').set('authorization', token).send({})).status).toBe(403);
-      expect((await t.http.patch(`/api/integration-templates/${id}`).set('authorization', token).send({ isActive: true })).status).toBe(403);
+      expect(
+        (await t.http.patch(`/api/integration-templates/${id}`).set('authorization', token).send({ isActive: true }))
+          .status,
+      ).toBe(403);
       expect((await t.http.delete(`/api/integration-templates/${id}`).set('authorization', token)).status).toBe(403);
     }
-    expect((await t.http.get('/api/integration-templates').set('authorization', `Bearer ${t.token('AGENT', [1])}`)).status).toBe(403);
-    const asAdmin = await t.http.get('/api/integration-templates?includeInactive=true&pageSize=200').set('authorization', admin);
+    expect(
+      (await t.http.get('/api/integration-templates').set('authorization', `Bearer ${t.token('AGENT', [1])}`)).status,
+    ).toBe(403);
+    const asAdmin = await t.http
+      .get('/api/integration-templates?includeInactive=true&pageSize=200')
+      .set('authorization', admin);
     expect(asAdmin.body.items.some((x: { id: number }) => x.id === id)).toBe(false);
     expect((await t.http.get(`/api/integration-templates/${id}`).set('authorization', admin)).status).toBe(404);
-    const asSu = await t.http.get('/api/integration-templates?includeInactive=true&pageSize=200').set('authorization', su);
+    const asSu = await t.http
+      .get('/api/integration-templates?includeInactive=true&pageSize=200')
+      .set('authorization', su);
     expect(asSu.body.items.some((x: { id: number }) => x.id === id)).toBe(true);
     const byCategory = await t.http.get('/api/integration-templates?category=crm').set('authorization', admin);
     expect(byCategory.body.items.map((x: { handler: string }) => x.handler)).toEqual(['gohighlevel']);
@@ -130,25 +181,41 @@ describe('integration templates (super-admins define them)', () => {
     const stricter = structuredClone(current.body.configSchema);
     stricter.properties.pageId.pattern = '^[0-9]{6,}$';
     stricter.properties.appSecret.minLength = 30; // only checkable on the decrypted value
-    const res = await t.http.patch(`/api/integration-templates/${metaTemplate}`).set('authorization', su).send({ configSchema: stricter });
+    const res = await t.http
+      .patch(`/api/integration-templates/${metaTemplate}`)
+      .set('authorization', su)
+      .send({ configSchema: stricter });
     expect(res.status).toBe(200);
     expect(res.body.version).toBe(current.body.version + 1);
     expect(res.body.nonConforming).toEqual([a.id, b.id]);
 
     stricter.properties.appSecret.minLength = 10;
-    const relaxed = await t.http.patch(`/api/integration-templates/${metaTemplate}`).set('authorization', su).send({ configSchema: stricter });
+    const relaxed = await t.http
+      .patch(`/api/integration-templates/${metaTemplate}`)
+      .set('authorization', su)
+      .send({ configSchema: stricter });
     expect(relaxed.body.nonConforming).toEqual([b.id]);
 
     const del = await t.http.delete(`/api/integration-templates/${metaTemplate}`).set('authorization', su);
     expect(del.status).toBe(409);
     expect(del.body.code).toBe('CONFLICT');
-    const unused = await t.http
-      .post('/api/integration-templates')
-      .set('authorization', su)
-      .send({ name: 'to-delete', displayName: 'x', category: 'forms', handler: 'generic-webhook', configSchema: formSchema });
-    expect((await t.http.delete(`/api/integration-templates/${unused.body.id}`).set('authorization', su)).status).toBe(204);
-    expect((await t.http.get(`/api/integration-templates/${unused.body.id}`).set('authorization', su)).status).toBe(404);
-    const audit = await t.sql.query("SELECT action FROM audit_logs WHERE entity = 'integration-template' AND entity_id = $1 ORDER BY id", [String(unused.body.id)]);
+    const unused = await t.http.post('/api/integration-templates').set('authorization', su).send({
+      name: 'to-delete',
+      displayName: 'x',
+      category: 'forms',
+      handler: 'generic-webhook',
+      configSchema: formSchema,
+    });
+    expect((await t.http.delete(`/api/integration-templates/${unused.body.id}`).set('authorization', su)).status).toBe(
+      204,
+    );
+    expect((await t.http.get(`/api/integration-templates/${unused.body.id}`).set('authorization', su)).status).toBe(
+      404,
+    );
+    const audit = await t.sql.query(
+      "SELECT action FROM audit_logs WHERE entity = 'integration-template' AND entity_id = $1 ORDER BY id",
+      [String(unused.body.id)],
+    );
     expect(audit.rows.map((r: { action: string }) => r.action)).toEqual(['template.create', 'template.delete']);
   });
 });

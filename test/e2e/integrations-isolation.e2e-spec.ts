@@ -28,14 +28,21 @@ describe('integration isolation between sub-accounts and roles', () => {
     await t.close();
   });
 
-  it.each(RECORD_ROUTES.map(([method, path, body]) => ({ method, path, body, shown: path(0) })))("answers 404 to A's admin for B's integration: $method $shown", async ({ method, path, body }) => {
-    const res = await t.http[method](path(bIntegration)).set('authorization', `Bearer ${t.token('ADMIN', [a])}`).send(body);
-    expect(res.status).toBe(404);
-    expect(res.body.code).toBe('NOT_FOUND');
-  });
+  it.each(RECORD_ROUTES.map(([method, path, body]) => ({ method, path, body, shown: path(0) })))(
+    "answers 404 to A's admin for B's integration: $method $shown",
+    async ({ method, path, body }) => {
+      const res = await t.http[method](path(bIntegration))
+        .set('authorization', `Bearer ${t.token('ADMIN', [a])}`)
+        .send(body);
+      expect(res.status).toBe(404);
+      expect(res.body.code).toBe('NOT_FOUND');
+    },
+  );
 
   it("leaves B's integration untouched after A's attempts", async () => {
-    const res = await t.http.get(`/api/integrations/${bIntegration}`).set('authorization', `Bearer ${t.token('ADMIN', [b])}`);
+    const res = await t.http
+      .get(`/api/integrations/${bIntegration}`)
+      .set('authorization', `Bearer ${t.token('ADMIN', [b])}`);
     expect(res.status).toBe(200);
     expect(res.body.name).not.toBe('stolen');
   });
@@ -45,11 +52,18 @@ describe('integration isolation between sub-accounts and roles', () => {
     const create = await t.http
       .post('/api/integrations')
       .set('authorization', token)
-      .send({ subAccountId: b, integrationTemplateId: await templateId(t, 'gohighlevel'), name: 'x', config: GHL_CONFIG });
+      .send({
+        subAccountId: b,
+        integrationTemplateId: await templateId(t, 'gohighlevel'),
+        name: 'x',
+        config: GHL_CONFIG,
+      });
     expect(create.status).toBe(403);
     expect(create.body.code).toBe('FORBIDDEN');
     expect((await t.http.get(`/api/integrations?subAccountId=${b}`).set('authorization', token)).status).toBe(403);
-    expect((await t.http.get(`/api/integrations/limits?subAccountId=${b}`).set('authorization', token)).status).toBe(403);
+    expect((await t.http.get(`/api/integrations/limits?subAccountId=${b}`).set('authorization', token)).status).toBe(
+      403,
+    );
     const own = await t.http.get('/api/integrations').set('authorization', token);
     expect(own.body.items.every((i: { subAccountId: number }) => i.subAccountId === a)).toBe(true);
   });
@@ -64,13 +78,21 @@ describe('integration isolation between sub-accounts and roles', () => {
 
     const manager = `Bearer ${t.token('MANAGER', [b])}`;
     expect((await t.http.get(`/api/integrations/${bIntegration}`).set('authorization', manager)).status).toBe(200);
-    expect((await t.http.patch(`/api/integrations/${bIntegration}`).set('authorization', manager).send({ name: 'm' })).status).toBe(403);
+    expect(
+      (await t.http.patch(`/api/integrations/${bIntegration}`).set('authorization', manager).send({ name: 'm' }))
+        .status,
+    ).toBe(403);
     expect((await t.http.delete(`/api/integrations/${bIntegration}`).set('authorization', manager)).status).toBe(403);
-    expect((await t.http.post(`/api/integrations/${bIntegration}/rotate-webhook-secret`).set('authorization', manager)).status).toBe(403);
+    expect(
+      (await t.http.post(`/api/integrations/${bIntegration}/rotate-webhook-secret`).set('authorization', manager))
+        .status,
+    ).toBe(403);
   });
 
   it('lets a super-admin act on every sub-account', async () => {
-    const res = await t.http.get(`/api/integrations/${bIntegration}`).set('authorization', `Bearer ${t.token('SUPER_ADMIN')}`);
+    const res = await t.http
+      .get(`/api/integrations/${bIntegration}`)
+      .set('authorization', `Bearer ${t.token('SUPER_ADMIN')}`);
     expect(res.status).toBe(200);
   });
 });

@@ -1,8 +1,21 @@
-import { createIntegration, createSubAccount, GHL_CONFIG, META_CONFIG, templateId, WHATSAPP_CONFIG } from '../support/factories';
+import {
+  createIntegration,
+  createSubAccount,
+  GHL_CONFIG,
+  META_CONFIG,
+  templateId,
+  WHATSAPP_CONFIG,
+} from '../support/factories';
 import { FakeServer } from '../support/fake-server';
 import { createTestApp, TestApp } from '../support/test-app';
 
-const ALL_SECRETS = [META_CONFIG.appSecret, META_CONFIG.pageAccessToken, META_CONFIG.verifyToken, GHL_CONFIG.privateIntegrationToken, WHATSAPP_CONFIG.accessToken];
+const ALL_SECRETS = [
+  META_CONFIG.appSecret,
+  META_CONFIG.pageAccessToken,
+  META_CONFIG.verifyToken,
+  GHL_CONFIG.privateIntegrationToken,
+  WHATSAPP_CONFIG.accessToken,
+];
 
 describe('integrations', () => {
   let t: TestApp;
@@ -36,7 +49,12 @@ describe('integrations', () => {
         name: 'Main page',
         status: 'pending',
         isActive: false,
-        template: { name: 'meta-lead-ads', displayName: expect.any(String), category: 'lead-ads', handler: 'meta-lead-ads' },
+        template: {
+          name: 'meta-lead-ads',
+          displayName: expect.any(String),
+          category: 'lead-ads',
+          handler: 'meta-lead-ads',
+        },
         config: {
           pageId: META_CONFIG.pageId,
           appSecret: { secret: true, last4: '0001' },
@@ -45,7 +63,9 @@ describe('integrations', () => {
         },
       }),
     );
-    expect(created.webhookUrl).toMatch(/^https:\/\/hub\.example\.test\/api\/webhooks\/meta-lead-ads\/wh_[A-Za-z0-9_-]{20,}$/);
+    expect(created.webhookUrl).toMatch(
+      /^https:\/\/hub\.example\.test\/api\/webhooks\/meta-lead-ads\/wh_[A-Za-z0-9_-]{20,}$/,
+    );
     expect(Buffer.from(created.webhookSecret, 'base64url')).toHaveLength(32);
 
     const read = await t.http.get(`/api/integrations/${created.id}`).set('authorization', admin);
@@ -74,7 +94,12 @@ describe('integrations', () => {
     const res = await t.http
       .post('/api/integrations')
       .set('authorization', admin)
-      .send({ subAccountId: sub, integrationTemplateId: await templateId(t, 'meta-lead-ads'), name: 'Bad', config: { pageId: 42, appSecret: 'x', colour: 'red' } });
+      .send({
+        subAccountId: sub,
+        integrationTemplateId: await templateId(t, 'meta-lead-ads'),
+        name: 'Bad',
+        config: { pageId: 42, appSecret: 'x', colour: 'red' },
+      });
     expect(res.status).toBe(400);
     expect(res.body.code).toBe('CONFIG_SCHEMA_INVALID');
     const pointers = res.body.details.map((d: { pointer: string }) => d.pointer);
@@ -94,21 +119,31 @@ describe('integrations', () => {
     expect(patched.body.config.pageAccessToken).toEqual({ secret: true, last4: 'abcd' });
 
     graph.on('GET', '/555000111', (req) =>
-      req.headers.authorization === `Bearer ${META_CONFIG.pageAccessToken}` ? { status: 200, body: { id: '555000111', name: 'Acme Dental' } } : { status: 401, body: {} },
+      req.headers.authorization === `Bearer ${META_CONFIG.pageAccessToken}`
+        ? { status: 200, body: { id: '555000111', name: 'Acme Dental' } }
+        : { status: 401, body: {} },
     );
     const tested = await t.http.post(`/api/integrations/${created.id}/test`).set('authorization', admin);
     expect(tested.status).toBe(200);
     expect(tested.body.success).toBe(true);
 
-    const rotated = await t.http.patch(`/api/integrations/${created.id}`).set('authorization', admin).send({ config: { pageAccessToken: 'EAAG-new-token-7890' } });
+    const rotated = await t.http
+      .patch(`/api/integrations/${created.id}`)
+      .set('authorization', admin)
+      .send({ config: { pageAccessToken: 'EAAG-new-token-7890' } });
     expect(rotated.body.config.pageAccessToken).toEqual({ secret: true, last4: '7890' });
     expect(rotated.body.status).toBe('pending');
   });
 
   it('tests the connection against the provider: success → active, 401 → 422 INVALID_CREDENTIALS and error status', async () => {
     const created = await createIntegration(t, sub, 'meta-lead-ads', META_CONFIG);
-    graph.on('GET', `/${META_CONFIG.pageId}`, () => ({ status: 200, body: { id: META_CONFIG.pageId, name: 'Acme Dental' } }));
-    const ok = await t.http.post(`/api/integrations/${created.id}/test`).set('authorization', `Bearer ${t.token('MANAGER', [sub])}`);
+    graph.on('GET', `/${META_CONFIG.pageId}`, () => ({
+      status: 200,
+      body: { id: META_CONFIG.pageId, name: 'Acme Dental' },
+    }));
+    const ok = await t.http
+      .post(`/api/integrations/${created.id}/test`)
+      .set('authorization', `Bearer ${t.token('MANAGER', [sub])}`);
     expect(ok.status).toBe(200);
     expect(ok.body).toEqual({ success: true, message: expect.stringContaining('Acme Dental') });
     const afterOk = await t.http.get(`/api/integrations/${created.id}`).set('authorization', admin);
@@ -116,7 +151,9 @@ describe('integrations', () => {
 
     graph.on('GET', `/${META_CONFIG.pageId}`, () => ({
       status: 401,
-      body: { error: { message: 'Error validating access token: Session has expired', type: 'OAuthException', code: 190 } },
+      body: {
+        error: { message: 'Error validating access token: Session has expired', type: 'OAuthException', code: 190 },
+      },
     }));
     const bad = await t.http.post(`/api/integrations/${created.id}/test`).set('authorization', admin);
     expect(bad.status).toBe(422);
@@ -135,7 +172,9 @@ describe('integrations', () => {
       calls += 1;
       expect(req.headers.version).toBe('2021-07-28');
       expect(req.headers.authorization).toBe(`Bearer ${GHL_CONFIG.privateIntegrationToken}`);
-      return calls === 1 ? { status: 429, headers: { 'retry-after': '1' }, body: { message: 'Too many requests' } } : { status: 200, body: { location: { id: GHL_CONFIG.locationId, name: 'Acme HQ' } } };
+      return calls === 1
+        ? { status: 429, headers: { 'retry-after': '1' }, body: { message: 'Too many requests' } }
+        : { status: 200, body: { location: { id: GHL_CONFIG.locationId, name: 'Acme HQ' } } };
     });
     const started = Date.now();
     const ok = await t.http.post(`/api/integrations/${created.id}/test`).set('authorization', admin);
@@ -155,7 +194,10 @@ describe('integrations', () => {
     const created = await createIntegration(t, sub, 'whatsapp-cloud', WHATSAPP_CONFIG);
     graph.on('GET', `/${WHATSAPP_CONFIG.phoneNumberId}`, (req) =>
       req.headers.authorization === `Bearer ${WHATSAPP_CONFIG.accessToken}`
-        ? { status: 200, body: { id: WHATSAPP_CONFIG.phoneNumberId, display_phone_number: '+1 555-0100', verified_name: 'Acme' } }
+        ? {
+            status: 200,
+            body: { id: WHATSAPP_CONFIG.phoneNumberId, display_phone_number: '+1 555-0100', verified_name: 'Acme' },
+          }
         : { status: 401, body: {} },
     );
     const res = await t.http.post(`/api/integrations/${created.id}/test`).set('authorization', admin);
@@ -164,12 +206,18 @@ describe('integrations', () => {
   });
 
   it('rotates the webhook secret, keeping the previous one for the grace period', async () => {
-    const created = await createIntegration(t, sub, 'generic-webhook', { mapping: { email: '/email' }, externalIdPointer: '/id' });
+    const created = await createIntegration(t, sub, 'generic-webhook', {
+      mapping: { email: '/email' },
+      externalIdPointer: '/id',
+    });
     const res = await t.http.post(`/api/integrations/${created.id}/rotate-webhook-secret`).set('authorization', admin);
     expect(res.status).toBe(200);
     expect(res.body.webhookSecret).not.toBe(created.webhookSecret);
     expect(Buffer.from(res.body.webhookSecret, 'base64url')).toHaveLength(32);
-    const row = await t.sql.query('SELECT previous_secret_expires_at, previous_webhook_secret FROM integrations WHERE id = $1', [created.id]);
+    const row = await t.sql.query(
+      'SELECT previous_secret_expires_at, previous_webhook_secret FROM integrations WHERE id = $1',
+      [created.id],
+    );
     const expires = new Date(row.rows[0].previous_secret_expires_at).getTime();
     expect(expires - Date.now()).toBeGreaterThan(23.9 * 3600_000);
     expect(expires - Date.now()).toBeLessThanOrEqual(24 * 3600_000);
@@ -182,7 +230,10 @@ describe('integrations', () => {
     const template = await templateId(t, 'gohighlevel');
     const results = await Promise.all(
       Array.from({ length: 20 }, (_, i) =>
-        t.http.post('/api/integrations').set('authorization', token).send({ subAccountId: starter, integrationTemplateId: template, name: `GHL ${i}`, config: GHL_CONFIG }),
+        t.http
+          .post('/api/integrations')
+          .set('authorization', token)
+          .send({ subAccountId: starter, integrationTemplateId: template, name: `GHL ${i}`, config: GHL_CONFIG }),
       ),
     );
     const statuses = results.map((r) => r.status).sort();
@@ -200,7 +251,9 @@ describe('integrations', () => {
     expect(limits.body.limits['linkedin-lead-gen']).toEqual({ current: 0, limit: 1 });
 
     const max = await createSubAccount(t, 'MAX', 'Big');
-    const maxLimits = await t.http.get(`/api/integrations/limits?subAccountId=${max}`).set('authorization', `Bearer ${t.token('ADMIN', [max])}`);
+    const maxLimits = await t.http
+      .get(`/api/integrations/limits?subAccountId=${max}`)
+      .set('authorization', `Bearer ${t.token('ADMIN', [max])}`);
     expect(maxLimits.body.limits.gohighlevel).toEqual({ current: 0, limit: -1 });
   });
 
@@ -213,7 +266,9 @@ describe('integrations', () => {
     expect((await t.http.delete(`/api/integrations/${created.id}`).set('authorization', admin)).status).toBe(204);
     expect((await t.http.get(`/api/integrations/${created.id}`).set('authorization', admin)).status).toBe(404);
 
-    const audit = await t.http.get(`/api/audit-log?subAccountId=${sub}&entity=integration&entityId=${created.id}`).set('authorization', admin);
+    const audit = await t.http
+      .get(`/api/audit-log?subAccountId=${sub}&entity=integration&entityId=${created.id}`)
+      .set('authorization', admin);
     expect(audit.status).toBe(200);
     expect(audit.body.items.map((e: { action: string }) => e.action).reverse()).toEqual([
       'integration.create',
@@ -222,12 +277,16 @@ describe('integrations', () => {
       'integration.test',
       'integration.delete',
     ]);
-    expect(audit.body.items[0]).toEqual(expect.objectContaining({ actorSub: 'dev-admin', actorRole: 'ADMIN', subAccountId: sub }));
+    expect(audit.body.items[0]).toEqual(
+      expect.objectContaining({ actorSub: 'dev-admin', actorRole: 'ADMIN', subAccountId: sub }),
+    );
     expect(JSON.stringify(audit.body)).not.toContain(META_CONFIG.appSecret);
     const other = await createSubAccount(t, 'PRO', 'Other');
     expect((await t.http.get(`/api/audit-log?subAccountId=${other}`).set('authorization', admin)).status).toBe(403);
     const mine = await t.http.get('/api/audit-log?pageSize=200').set('authorization', admin);
     expect(mine.body.items.every((e: { subAccountId: number }) => e.subAccountId === sub)).toBe(true);
-    expect((await t.http.get('/api/audit-log').set('authorization', `Bearer ${t.token('MANAGER', [sub])}`)).status).toBe(403);
+    expect(
+      (await t.http.get('/api/audit-log').set('authorization', `Bearer ${t.token('MANAGER', [sub])}`)).status,
+    ).toBe(403);
   });
 });

@@ -9,7 +9,14 @@ import { JobsService } from '../../src/jobs/jobs.service';
 import { createTestDatabase, TestDatabase } from '../support/database';
 import { TEST_JWT_SECRET } from '../support/test-app';
 
-const ECHO: JobDefinition = { name: 'test-echo', retryLimit: 0, retryDelaySeconds: 1, retryBackoff: false, expireInSeconds: 30, batchSize: 10 };
+const ECHO: JobDefinition = {
+  name: 'test-echo',
+  retryLimit: 0,
+  retryDelaySeconds: 1,
+  retryBackoff: false,
+  expireInSeconds: 30,
+  batchSize: 10,
+};
 const OTHER: JobDefinition = { ...ECHO, name: 'test-other' };
 
 const seen: unknown[] = [];
@@ -41,7 +48,13 @@ describe('JobsService (pg-boss on the application database)', () => {
 
   beforeAll(async () => {
     db = await createTestDatabase();
-    Object.assign(process.env, { NODE_ENV: 'test', DATABASE_URL: db.url, JWT_SECRET: TEST_JWT_SECRET, APP_ROLE: 'all', JOBS_POLL_SECONDS: '1' });
+    Object.assign(process.env, {
+      NODE_ENV: 'test',
+      DATABASE_URL: db.url,
+      JWT_SECRET: TEST_JWT_SECRET,
+      APP_ROLE: 'all',
+      JOBS_POLL_SECONDS: '1',
+    });
   });
   afterAll(async () => {
     await db.drop();
@@ -87,7 +100,9 @@ describe('JobsService (pg-boss on the application database)', () => {
   });
 
   it('refuses to boot when a job type has two handlers', async () => {
-    await expect(boot([ECHO], [EchoHandler, SecondEchoHandler])).rejects.toThrow('job type "test-echo" has two handlers');
+    await expect(boot([ECHO], [EchoHandler, SecondEchoHandler])).rejects.toThrow(
+      'job type "test-echo" has two handlers',
+    );
   });
 
   it('refuses to boot on a handler for an undeclared job type', async () => {

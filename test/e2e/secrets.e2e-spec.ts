@@ -22,8 +22,13 @@ describe('secrets at rest: key rotation and unknown keys', () => {
       await t.close();
 
       // 2. k1 first, k0 still known: boots, reads, and rotation re-seals with k1
-      t = await createTestApp({ db, env: { ENCRYPTION_KEYS: `${TEST_KEY_1},${TEST_KEY_0}`, META_GRAPH_URL: graph.url } });
-      const read = await t.http.get(`/api/integrations/${meta.id}`).set('authorization', `Bearer ${t.token('ADMIN', [sub])}`);
+      t = await createTestApp({
+        db,
+        env: { ENCRYPTION_KEYS: `${TEST_KEY_1},${TEST_KEY_0}`, META_GRAPH_URL: graph.url },
+      });
+      const read = await t.http
+        .get(`/api/integrations/${meta.id}`)
+        .set('authorization', `Bearer ${t.token('ADMIN', [sub])}`);
       expect(read.body.config.pageAccessToken).toEqual({ secret: true, last4: 'abcd' });
       const config = parseAppConfig({ ...process.env, ENCRYPTION_KEYS: `${TEST_KEY_1},${TEST_KEY_0}` });
       const box = new SecretBox(config.encryptionKeys);
@@ -32,20 +37,30 @@ describe('secrets at rest: key rotation and unknown keys', () => {
       expect(first).toEqual({ scanned: 2, rotated: 2, skipped: 0, failed: 0 });
       const again = await rotateSecrets(t.app.get(PrismaService), codec, box);
       expect(again).toEqual({ scanned: 0, rotated: 0, skipped: 0, failed: 0 });
-      const stored = await t.sql.query("SELECT config::text || webhook_secret AS s, key_id FROM integrations");
+      const stored = await t.sql.query('SELECT config::text || webhook_secret AS s, key_id FROM integrations');
       for (const row of stored.rows) {
         expect(row.key_id).toBe('k1');
         expect(row.s).not.toContain('enc:v1:k0:');
       }
       // the secret still works end to end after rotation
       graph.on('GET', `/${META_CONFIG.pageId}`, (req) =>
-        req.headers.authorization === `Bearer ${META_CONFIG.pageAccessToken}` ? { status: 200, body: { id: META_CONFIG.pageId, name: 'Acme' } } : { status: 401, body: {} },
+        req.headers.authorization === `Bearer ${META_CONFIG.pageAccessToken}`
+          ? { status: 200, body: { id: META_CONFIG.pageId, name: 'Acme' } }
+          : { status: 401, body: {} },
       );
-      expect((await t.http.post(`/api/integrations/${meta.id}/test`).set('authorization', `Bearer ${t.token('ADMIN', [sub])}`)).status).toBe(200);
+      expect(
+        (
+          await t.http
+            .post(`/api/integrations/${meta.id}/test`)
+            .set('authorization', `Bearer ${t.token('ADMIN', [sub])}`)
+        ).status,
+      ).toBe(200);
       await t.close();
 
       // 3. data on k1, only k0 configured → boot refused with a message naming the key id
-      await expect(createTestApp({ db, env: { ENCRYPTION_KEYS: TEST_KEY_0 } })).rejects.toThrow(/key id\(s\) k1, which ENCRYPTION_KEYS does not contain/);
+      await expect(createTestApp({ db, env: { ENCRYPTION_KEYS: TEST_KEY_0 } })).rejects.toThrow(
+        /key id\(s\) k1, which ENCRYPTION_KEYS does not contain/,
+      );
     } finally {
       await graph.close();
       await db.drop();

@@ -7,7 +7,6 @@ import { activate, waitFor } from '../support/webhooks';
 
 const TOTAL = 1000;
 
-
 describe('sync runs survive a killed worker and scheduling', () => {
   let t: TestApp;
   let ghl: FakeServer;
@@ -35,37 +34,65 @@ describe('sync runs survive a killed worker and scheduling', () => {
       return {
         status: 200,
         delayMs: start === stallAt ? 60_000 : 0,
-        body: { contacts: ids.map((i) => ({ id: `r${i}`, email: `resume${i}@example.com`, firstName: `R${i}`, searchAfter: [i] })) },
+        body: {
+          contacts: ids.map((i) => ({
+            id: `r${i}`,
+            email: `resume${i}@example.com`,
+            firstName: `R${i}`,
+            searchAfter: [i],
+          })),
+        },
       };
     });
-    const started = await t.http.post(`/api/integrations/${integration.id}/sync`).set('authorization', `Bearer ${t.token('ADMIN', [sub])}`);
+    const started = await t.http
+      .post(`/api/integrations/${integration.id}/sync`)
+      .set('authorization', `Bearer ${t.token('ADMIN', [sub])}`);
     expect(started.status).toBe(202);
 
     const first = startWorker(t.db.url, { GHL_API_URL: ghl.url });
     try {
-      await waitFor(async () => (await t.sql.query('SELECT pages FROM sync_runs WHERE id = $1', [started.body.runId])).rows[0]?.pages === 5, 60_000, 'five pages');
+      await waitFor(
+        async () =>
+          (await t.sql.query('SELECT pages FROM sync_runs WHERE id = $1', [started.body.runId])).rows[0]?.pages === 5,
+        60_000,
+        'five pages',
+      );
       await waitFor(async () => seenStarts.includes(500), 10_000, 'the stalled page');
     } finally {
       first.kill('SIGKILL');
     }
     await new Promise((r) => first.once('exit', r));
-    const checkpoint = (await t.sql.query('SELECT status, pages, fetched, created FROM sync_runs WHERE id = $1', [started.body.runId])).rows[0];
+    const checkpoint = (
+      await t.sql.query('SELECT status, pages, fetched, created FROM sync_runs WHERE id = $1', [started.body.runId])
+    ).rows[0];
     expect(checkpoint).toEqual({ status: 'RUNNING', pages: 5, fetched: 500, created: 500 });
 
     stallAt = null;
     seenStarts.length = 0;
     const second = startWorker(t.db.url, { GHL_API_URL: ghl.url });
     try {
-      await waitFor(async () => (await t.sql.query('SELECT status FROM sync_runs WHERE id = $1', [started.body.runId])).rows[0]?.status === 'SUCCEEDED', 90_000, 'the resumed run');
+      await waitFor(
+        async () =>
+          (await t.sql.query('SELECT status FROM sync_runs WHERE id = $1', [started.body.runId])).rows[0]?.status ===
+          'SUCCEEDED',
+        90_000,
+        'the resumed run',
+      );
     } finally {
       second.kill('SIGTERM');
       await new Promise((r) => second.once('exit', r));
     }
     // resumed at the checkpoint: nothing before contact 500 was asked for again
     expect(Math.min(...seenStarts)).toBe(500);
-    const run = (await t.sql.query('SELECT fetched, created, updated, unchanged FROM sync_runs WHERE id = $1', [started.body.runId])).rows[0];
+    const run = (
+      await t.sql.query('SELECT fetched, created, updated, unchanged FROM sync_runs WHERE id = $1', [
+        started.body.runId,
+      ])
+    ).rows[0];
     expect(run).toEqual({ fetched: TOTAL, created: TOTAL, updated: 0, unchanged: 0 });
-    expect((await t.sql.query("SELECT count(*)::int AS n FROM leads WHERE email LIKE 'resume%'")).rows[0].n).toBe(TOTAL);
+    expect((await t.sql.query("SELECT count(*)::int AS n FROM leads WHERE email LIKE 'resume%'")).rows[0].n).toBe(
+      TOTAL,
+    );
   }, 180_000);
 
   it('the scheduler starts runs for active sync-capable integrations that are due, and none twice', async () => {

@@ -29,11 +29,21 @@ function ghlSearch(server: FakeServer, versionOf: (i: number) => number, over: {
   };
 }
 
-async function runFinished(t: TestApp, integrationId: number, runId: string, timeoutMs = 120_000): Promise<Record<string, unknown>> {
-  return waitFor(async () => {
-    const row = (await t.sql.query('SELECT * FROM sync_runs WHERE id = $1', [runId])).rows[0] as Record<string, unknown> | undefined;
-    return row && row.status !== 'RUNNING' ? row : undefined;
-  }, timeoutMs, `sync run ${runId} of integration ${integrationId}`);
+async function runFinished(
+  t: TestApp,
+  integrationId: number,
+  runId: string,
+  timeoutMs = 120_000,
+): Promise<Record<string, unknown>> {
+  return waitFor(
+    async () => {
+      const row = (await t.sql.query('SELECT * FROM sync_runs WHERE id = $1', [runId])).rows[0] as
+        Record<string, unknown> | undefined;
+      return row && row.status !== 'RUNNING' ? row : undefined;
+    },
+    timeoutMs,
+    `sync run ${runId} of integration ${integrationId}`,
+  );
 }
 
 describe('syncs', () => {
@@ -71,24 +81,41 @@ describe('syncs', () => {
     expect(conflict.body.details).toEqual([expect.objectContaining({ jobId: started.body.jobId })]);
 
     const run = await runFinished(t, integration.id, started.body.runId);
-    expect(run).toEqual(expect.objectContaining({ status: 'SUCCEEDED', fetched: CONTACTS, created: CONTACTS, updated: 0, unchanged: 0 }));
+    expect(run).toEqual(
+      expect.objectContaining({ status: 'SUCCEEDED', fetched: CONTACTS, created: CONTACTS, updated: 0, unchanged: 0 }),
+    );
     expect(over.count).toBe(0);
     const stamps = ghl.requests.map((r) => r.at);
     for (let i = 100; i < stamps.length; i++) expect(stamps[i] - stamps[i - 100]).toBeGreaterThanOrEqual(10_000 - 50);
-    expect((await t.sql.query('SELECT count(*)::int AS n FROM leads WHERE sub_account_id = $1', [sub])).rows[0].n).toBe(CONTACTS);
+    expect((await t.sql.query('SELECT count(*)::int AS n FROM leads WHERE sub_account_id = $1', [sub])).rows[0].n).toBe(
+      CONTACTS,
+    );
 
     // a second run over unchanged data rewrites nothing; then 7 changed contacts are updated
     ghl.requests.length = 0;
     const second = await t.http.post(`/api/integrations/${integration.id}/sync`).set('authorization', admin);
-    expect(await runFinished(t, integration.id, second.body.runId)).toEqual(expect.objectContaining({ status: 'SUCCEEDED', fetched: CONTACTS, created: 0, updated: 0, unchanged: CONTACTS }));
+    expect(await runFinished(t, integration.id, second.body.runId)).toEqual(
+      expect.objectContaining({ status: 'SUCCEEDED', fetched: CONTACTS, created: 0, updated: 0, unchanged: CONTACTS }),
+    );
     version = (i) => (i % 1500 === 0 ? 2 : 1);
     const third = await t.http.post(`/api/integrations/${integration.id}/sync`).set('authorization', admin);
-    expect(await runFinished(t, integration.id, third.body.runId)).toEqual(expect.objectContaining({ fetched: CONTACTS, created: 0, updated: 7, unchanged: CONTACTS - 7 }));
-    expect((await t.sql.query("SELECT last_name FROM leads WHERE email = 'contact1500@example.com'")).rows[0].last_name).toBe('Changed1500');
+    expect(await runFinished(t, integration.id, third.body.runId)).toEqual(
+      expect.objectContaining({ fetched: CONTACTS, created: 0, updated: 7, unchanged: CONTACTS - 7 }),
+    );
+    expect(
+      (await t.sql.query("SELECT last_name FROM leads WHERE email = 'contact1500@example.com'")).rows[0].last_name,
+    ).toBe('Changed1500');
 
     const runs = await t.http.get(`/api/integrations/${integration.id}/sync-runs`).set('authorization', admin);
     expect(runs.body.total).toBe(3);
-    expect(runs.body.items[0]).toEqual(expect.objectContaining({ status: 'SUCCEEDED', trigger: 'manual', counts: { fetched: CONTACTS, created: 0, updated: 7, unchanged: CONTACTS - 7 }, error: null }));
+    expect(runs.body.items[0]).toEqual(
+      expect.objectContaining({
+        status: 'SUCCEEDED',
+        trigger: 'manual',
+        counts: { fetched: CONTACTS, created: 0, updated: 7, unchanged: CONTACTS - 7 },
+        error: null,
+      }),
+    );
     const read = await t.http.get(`/api/integrations/${integration.id}`).set('authorization', admin);
     expect(read.body).toEqual(expect.objectContaining({ lastSyncAt: expect.any(String), lastSyncStatus: 'SUCCEEDED' }));
   }, 180_000);
@@ -97,7 +124,9 @@ describe('syncs', () => {
     const integration = await createIntegration(t, sub, 'gohighlevel', { ...GHL_CONFIG, locationId: 'loc_401' });
     await activate(t, sub, integration.id);
     ghl.on('POST', '/contacts/search', (req) =>
-      (req.body as { locationId: string }).locationId === 'loc_401' ? { status: 401, body: { statusCode: 401, message: 'Invalid token: access token is invalid' } } : { status: 500, body: {} },
+      (req.body as { locationId: string }).locationId === 'loc_401'
+        ? { status: 401, body: { statusCode: 401, message: 'Invalid token: access token is invalid' } }
+        : { status: 500, body: {} },
     );
     const started = await t.http.post(`/api/integrations/${integration.id}/sync`).set('authorization', admin);
     const run = await runFinished(t, integration.id, started.body.runId);
@@ -116,29 +145,58 @@ describe('syncs', () => {
       id,
       created_time: '2026-11-22T10:00:00+0000',
       form_id: 'F1',
-      field_data: [{ name: 'email', values: [`recon${id}@example.com`] }, { name: 'full_name', values: [`Recon ${id}`] }],
+      field_data: [
+        { name: 'email', values: [`recon${id}@example.com`] },
+        { name: 'full_name', values: [`Recon ${id}`] },
+      ],
     });
     graph.on('GET', /^\/88\d$/, (req) => ({ status: 200, body: leadBody(req.path.slice(1)) }));
-    graph.on('GET', '/424242/leadgen_forms', () => ({ status: 200, body: { data: [{ id: 'F1', name: 'Quote form' }] } }));
+    graph.on('GET', '/424242/leadgen_forms', () => ({
+      status: 200,
+      body: { data: [{ id: 'F1', name: 'Quote form' }] },
+    }));
     graph.on('GET', '/F1/leads', (req) => {
       const after = req.query.get('after');
       const page = after === 'p2' ? all.slice(5) : all.slice(0, 5);
-      return { status: 200, body: { data: page.map(leadBody), paging: after === 'p2' ? { cursors: { after: 'end' } } : { cursors: { after: 'p2' }, next: `${graph.url}/F1/leads?after=p2` } } };
+      return {
+        status: 200,
+        body: {
+          data: page.map(leadBody),
+          paging:
+            after === 'p2'
+              ? { cursors: { after: 'end' } }
+              : { cursors: { after: 'p2' }, next: `${graph.url}/F1/leads?after=p2` },
+        },
+      };
     });
     // 6 of the 10 webhooks arrive; 4 are lost
     for (const id of all.slice(0, 6)) {
       const body = metaLeadgen('424242', [id], 'F1');
-      const res = await t.http.post('/api/webhooks/meta-lead-ads').set('content-type', 'application/json').set('x-hub-signature-256', metaSignature(body, META_CONFIG.appSecret)).send(body);
+      const res = await t.http
+        .post('/api/webhooks/meta-lead-ads')
+        .set('content-type', 'application/json')
+        .set('x-hub-signature-256', metaSignature(body, META_CONFIG.appSecret))
+        .send(body);
       expect(res.body.status).toBe('received');
     }
-    await waitFor(async () => (await t.sql.query("SELECT count(*)::int AS n FROM webhook_events WHERE integration_id = $1 AND status = 'PROCESSED'", [integration.id])).rows[0].n === 6);
+    await waitFor(
+      async () =>
+        (
+          await t.sql.query(
+            "SELECT count(*)::int AS n FROM webhook_events WHERE integration_id = $1 AND status = 'PROCESSED'",
+            [integration.id],
+          )
+        ).rows[0].n === 6,
+    );
     const started = await t.http.post(`/api/integrations/${integration.id}/sync`).set('authorization', admin);
     const run = await runFinished(t, integration.id, started.body.runId);
     expect(run).toEqual(expect.objectContaining({ status: 'SUCCEEDED', fetched: 10, created: 4, updated: 6 }));
     const leads = await t.sql.query("SELECT email FROM leads WHERE email LIKE 'recon%' ORDER BY email");
     expect(leads.rows.map((r: { email: string }) => r.email)).toEqual(all.map((id) => `recon${id}@example.com`));
     const filter = graph.requests.find((r) => r.path === '/F1/leads')?.query.get('filtering');
-    expect(JSON.parse(filter ?? '[]')).toEqual([expect.objectContaining({ field: 'time_created', operator: 'GREATER_THAN' })]);
+    expect(JSON.parse(filter ?? '[]')).toEqual([
+      expect.objectContaining({ field: 'time_created', operator: 'GREATER_THAN' }),
+    ]);
   });
 
   it('answers 400 for an integration with nothing to sync, and 404 for another sub-account', async () => {

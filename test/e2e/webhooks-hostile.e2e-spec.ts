@@ -19,7 +19,12 @@ const MAX_BYTES = 1024 * 1024;
 const GOOGLE_KEY = 'hostile-google-key-0123456789';
 const GOOGLE_KEY_2 = 'other-tenant-google-key-9876';
 const META_PATH = '/api/webhooks/meta-lead-ads';
-const META_2 = { pageId: '222333444555', appSecret: 'second-page-app-secret', pageAccessToken: 'EAAG-second-page-token', verifyToken: 'second-verify-token' };
+const META_2 = {
+  pageId: '222333444555',
+  appSecret: 'second-page-app-secret',
+  pageAccessToken: 'EAAG-second-page-token',
+  verifyToken: 'second-verify-token',
+};
 const GENERIC_CONFIG = { mapping: { email: '/email', fullName: '/name' }, externalIdPointer: '/id' };
 
 /** The code each status must carry (API.md "Conventions"). */
@@ -133,7 +138,8 @@ function padded(prefix: string, size: number): string {
 const deepArray = (depth: number): string => `${'['.repeat(depth)}${']'.repeat(depth)}`;
 const deepObject = (depth: number, leaf = '1'): string => `${'{"a":'.repeat(depth)}${leaf}${'}'.repeat(depth)}`;
 const metaEnvelope = (entry: string): string => `{"object":"page","entry":[${entry}]}`;
-const metaEntry = (extra = '"changes":[]'): string => metaEnvelope(`{"id":"${META_CONFIG.pageId}","time":1438292065,${extra}}`);
+const metaEntry = (extra = '"changes":[]'): string =>
+  metaEnvelope(`{"id":"${META_CONFIG.pageId}","time":1438292065,${extra}}`);
 
 // ---------------------------------------------------------------- per-endpoint delivery helpers
 
@@ -141,9 +147,18 @@ type Endpoint = 'google' | 'meta' | 'generic';
 const ENDPOINTS: readonly Endpoint[] = ['google', 'meta', 'generic'];
 
 /** The body sent to an endpoint, unsigned unless `sign` (Meta: X-Hub-Signature-256; generic: the hub's scheme). */
-function to(endpoint: Endpoint, ctx: Ctx, body: Body, options: { sign?: boolean; contentType?: string | null; headers?: Record<string, string> } = {}): Delivery {
+function to(
+  endpoint: Endpoint,
+  ctx: Ctx,
+  body: Body,
+  options: { sign?: boolean; contentType?: string | null; headers?: Record<string, string> } = {},
+): Delivery {
   const signature =
-    options.sign && endpoint === 'meta' ? { 'x-hub-signature-256': metaSig(body) } : options.sign && endpoint === 'generic' ? genericHeaders(body, ctx.generic.secret) : {};
+    options.sign && endpoint === 'meta'
+      ? { 'x-hub-signature-256': metaSig(body) }
+      : options.sign && endpoint === 'generic'
+        ? genericHeaders(body, ctx.generic.secret)
+        : {};
   const path = endpoint === 'google' ? ctx.google.path : endpoint === 'meta' ? META_PATH : ctx.generic.path;
   return { path, body, contentType: options.contentType, headers: { ...signature, ...options.headers } };
 }
@@ -151,7 +166,12 @@ function to(endpoint: Endpoint, ctx: Ctx, body: Body, options: { sign?: boolean;
 // ---------------------------------------------------------------- raw HTTP (framing cases)
 
 function rawRequest(path: string, headers: ReadonlyArray<[string, string]>, body: Buffer = Buffer.alloc(0)): Buffer {
-  const head = [`POST ${path} HTTP/1.1`, 'Host: 127.0.0.1', 'Connection: close', ...headers.map(([k, v]) => `${k}: ${v}`)].join('\r\n');
+  const head = [
+    `POST ${path} HTTP/1.1`,
+    'Host: 127.0.0.1',
+    'Connection: close',
+    ...headers.map(([k, v]) => `${k}: ${v}`),
+  ].join('\r\n');
   return Buffer.concat([Buffer.from(`${head}\r\n\r\n`, 'latin1'), body]);
 }
 
@@ -238,8 +258,20 @@ for (const [name, body] of MALFORMED) {
   add({ category: 'malformed-json', name: `google: ${name}`, build: (ctx) => to('google', ctx, body), expect: [400] });
 }
 for (const [name, body] of MALFORMED.slice(0, 10)) {
-  add({ category: 'malformed-json', name: `meta (signed over the bytes): ${name}`, build: (ctx) => to('meta', ctx, body, { sign: true }), expect: [400], signed: true });
-  add({ category: 'malformed-json', name: `generic (signed over the bytes): ${name}`, build: (ctx) => to('generic', ctx, body, { sign: true }), expect: [400], signed: true });
+  add({
+    category: 'malformed-json',
+    name: `meta (signed over the bytes): ${name}`,
+    build: (ctx) => to('meta', ctx, body, { sign: true }),
+    expect: [400],
+    signed: true,
+  });
+  add({
+    category: 'malformed-json',
+    name: `generic (signed over the bytes): ${name}`,
+    build: (ctx) => to('generic', ctx, body, { sign: true }),
+    expect: [400],
+    signed: true,
+  });
 }
 
 // 2. deep nesting (10k+) — parsed without a stack overflow, then refused for the missing key/signature/route
@@ -249,21 +281,52 @@ const DEEP: ReadonlyArray<[string, string, Record<Endpoint, number>]> = [
   ['10k nested objects', deepObject(10_000), { google: 401, meta: 404, generic: 401 }],
   ['50k nested objects', deepObject(50_000), { google: 401, meta: 404, generic: 401 }],
   ['10k nested arrays, unclosed', '['.repeat(10_000), { google: 400, meta: 400, generic: 400 }],
-  ['a wrong google_key beside 20k nested objects', `{"google_key":"wrong","x":${deepObject(20_000)}}`, { google: 401, meta: 404, generic: 401 }],
-  ['a Meta page entry holding 20k nested arrays', metaEntry(`"changes":${deepArray(20_000)}`), { google: 401, meta: 401, generic: 401 }],
+  [
+    'a wrong google_key beside 20k nested objects',
+    `{"google_key":"wrong","x":${deepObject(20_000)}}`,
+    { google: 401, meta: 404, generic: 401 },
+  ],
+  [
+    'a Meta page entry holding 20k nested arrays',
+    metaEntry(`"changes":${deepArray(20_000)}`),
+    { google: 401, meta: 401, generic: 401 },
+  ],
 ];
 for (const [name, body, expected] of DEEP) {
-  for (const endpoint of ENDPOINTS) add({ category: 'deep-nesting', name: `${endpoint}: ${name}`, build: (ctx) => to(endpoint, ctx, body), expect: [expected[endpoint]] });
+  for (const endpoint of ENDPOINTS)
+    add({
+      category: 'deep-nesting',
+      name: `${endpoint}: ${name}`,
+      build: (ctx) => to(endpoint, ctx, body),
+      expect: [expected[endpoint]],
+    });
 }
-add({ category: 'deep-nesting', name: 'meta (signed): a __proto__ key 10k levels down', build: (ctx) => to('meta', ctx, deepObject(10_000, '{"__proto__":{"polluted":true}}'), { sign: true }), expect: [400], signed: true });
+add({
+  category: 'deep-nesting',
+  name: 'meta (signed): a __proto__ key 10k levels down',
+  build: (ctx) => to('meta', ctx, deepObject(10_000, '{"__proto__":{"polluted":true}}'), { sign: true }),
+  expect: [400],
+  signed: true,
+});
 
 // 3. bodies that are JSON but not objects
 const SCALARS = ['null', '[]', '"str"', '123', 'true', '{}', '-0', '1e999', '[{"google_key":"x"}]'];
 for (const body of SCALARS) {
   add({ category: 'scalar-body', name: `google: ${body}`, build: (ctx) => to('google', ctx, body), expect: [401] });
   // the provider-level URL routes by page id: none in the body → unknown, signed or not
-  add({ category: 'scalar-body', name: `meta (signed): ${body}`, build: (ctx) => to('meta', ctx, body, { sign: true }), expect: [404], signed: true });
-  add({ category: 'scalar-body', name: `generic (unsigned): ${body}`, build: (ctx) => to('generic', ctx, body), expect: [401] });
+  add({
+    category: 'scalar-body',
+    name: `meta (signed): ${body}`,
+    build: (ctx) => to('meta', ctx, body, { sign: true }),
+    expect: [404],
+    signed: true,
+  });
+  add({
+    category: 'scalar-body',
+    name: `generic (unsigned): ${body}`,
+    build: (ctx) => to('generic', ctx, body),
+    expect: [401],
+  });
 }
 
 // 4. wrong types where the verification reads the body
@@ -284,12 +347,24 @@ const GOOGLE_KEY_TYPES: ReadonlyArray<[string, () => string]> = [
   ['google_key with a NUL appended', () => lead(`${GOOGLE_KEY}\u0000`)],
   ['google_key truncated by one character', () => lead(GOOGLE_KEY.slice(0, -1))],
   ['google_key twice over', () => lead(GOOGLE_KEY + GOOGLE_KEY)],
-  ['google_key missing, the key nested elsewhere', () => JSON.stringify({ lead_id: 'n1', data: { google_key: GOOGLE_KEY } })],
-  ['google_key duplicated, the wrong one last', () => `{"google_key":"${GOOGLE_KEY}","lead_id":"dup","google_key":"wrong"}`],
+  [
+    'google_key missing, the key nested elsewhere',
+    () => JSON.stringify({ lead_id: 'n1', data: { google_key: GOOGLE_KEY } }),
+  ],
+  [
+    'google_key duplicated, the wrong one last',
+    () => `{"google_key":"${GOOGLE_KEY}","lead_id":"dup","google_key":"wrong"}`,
+  ],
   ["another tenant's google_key", () => lead(GOOGLE_KEY_2)],
 ];
-for (const [name, body] of GOOGLE_KEY_TYPES) add({ category: 'wrong-types', name: `google: ${name}`, build: (ctx) => to('google', ctx, body()), expect: [401] });
-add({ category: 'wrong-types', name: "google: the right key sent to another tenant's URL", build: (ctx) => ({ ...to('google', ctx, lead(GOOGLE_KEY)), path: ctx.google2.path }), expect: [401] });
+for (const [name, body] of GOOGLE_KEY_TYPES)
+  add({ category: 'wrong-types', name: `google: ${name}`, build: (ctx) => to('google', ctx, body()), expect: [401] });
+add({
+  category: 'wrong-types',
+  name: "google: the right key sent to another tenant's URL",
+  build: (ctx) => ({ ...to('google', ctx, lead(GOOGLE_KEY)), path: ctx.google2.path }),
+  expect: [401],
+});
 
 const META_TYPES: ReadonlyArray<[string, string, number]> = [
   ['entry as an object', '{"object":"page","entry":{"id":"109876543210"}}', 404],
@@ -300,72 +375,235 @@ const META_TYPES: ReadonlyArray<[string, string, number]> = [
   ['entry id as a boolean', metaEnvelope('{"id":true,"changes":[]}'), 404],
   ['entry id with 400 digits', metaEnvelope(`{"id":1${'0'.repeat(400)},"changes":[]}`), 404],
   ['entry id as a number (routes, then no signature)', metaEnvelope(`{"id":${META_CONFIG.pageId},"changes":[]}`), 401],
-  ['entry id padded with spaces (routes, then no signature)', metaEnvelope(`{"id":" ${META_CONFIG.pageId} ","changes":[]}`), 401],
+  [
+    'entry id padded with spaces (routes, then no signature)',
+    metaEnvelope(`{"id":" ${META_CONFIG.pageId} ","changes":[]}`),
+    401,
+  ],
   ['changes as a string (routes, then no signature)', metaEntry('"changes":"leadgen"'), 401],
-  ['leadgen value as an array (routes, then no signature)', metaEntry('"changes":[{"field":"leadgen","value":[1,2]}]'), 401],
+  [
+    'leadgen value as an array (routes, then no signature)',
+    metaEntry('"changes":[{"field":"leadgen","value":[1,2]}]'),
+    401,
+  ],
   ['object as a number (routes, then no signature)', `{"object":1,"entry":[{"id":"${META_CONFIG.pageId}"}]}`, 401],
 ];
-for (const [name, body, status] of META_TYPES) add({ category: 'wrong-types', name: `meta (unsigned): ${name}`, build: (ctx) => to('meta', ctx, body), expect: [status] });
+for (const [name, body, status] of META_TYPES)
+  add({
+    category: 'wrong-types',
+    name: `meta (unsigned): ${name}`,
+    build: (ctx) => to('meta', ctx, body),
+    expect: [status],
+  });
 const GENERIC_TYPES: ReadonlyArray<[string, string]> = [
   ['id as an object', JSON.stringify({ id: { $ne: null }, email: 'a@b.c' })],
   ['email as a number', JSON.stringify({ id: 'x1', email: 42 })],
   ['name as an array', JSON.stringify({ id: 'x2', name: ['a', 'b'] })],
 ];
-for (const [name, body] of GENERIC_TYPES) add({ category: 'wrong-types', name: `generic (unsigned): ${name}`, build: (ctx) => to('generic', ctx, body), expect: [401] });
+for (const [name, body] of GENERIC_TYPES)
+  add({
+    category: 'wrong-types',
+    name: `generic (unsigned): ${name}`,
+    build: (ctx) => to('generic', ctx, body),
+    expect: [401],
+  });
 
 // 5. sizes around WEBHOOK_MAX_BYTES (1 MiB): at the limit it is read (then refused), over it → 413
-add({ category: 'huge-body', name: 'google: a wrong key, exactly 1 MiB', build: (ctx) => to('google', ctx, padded('"google_key":"wrong",', MAX_BYTES)), expect: [401] });
-add({ category: 'huge-body', name: 'google: 1 MiB + 1 byte', build: (ctx) => to('google', ctx, padded('"google_key":"wrong",', MAX_BYTES + 1)), expect: [413] });
-add({ category: 'huge-body', name: 'google: the right key, 1 MiB + 1 byte', build: (ctx) => to('google', ctx, padded(`"google_key":"${GOOGLE_KEY}","lead_id":"big",`, MAX_BYTES + 1)), expect: [413], signed: true });
-add({ category: 'huge-body', name: 'google: 4 MiB', build: (ctx) => to('google', ctx, padded('', 4 * MAX_BYTES)), expect: [413] });
-add({ category: 'huge-body', name: 'meta (unsigned): a routed page, exactly 1 MiB', build: (ctx) => to('meta', ctx, padded(`"object":"page","entry":[{"id":"${META_CONFIG.pageId}"}],`, MAX_BYTES)), expect: [401] });
-add({ category: 'huge-body', name: 'meta (signed): 1 MiB + 1 byte', build: (ctx) => to('meta', ctx, padded(`"object":"page","entry":[{"id":"${META_CONFIG.pageId}"}],`, MAX_BYTES + 1), { sign: true }), expect: [413], signed: true });
-add({ category: 'huge-body', name: 'generic (unsigned): exactly 1 MiB', build: (ctx) => to('generic', ctx, padded('"id":"big",', MAX_BYTES)), expect: [401] });
-add({ category: 'huge-body', name: 'generic (signed): 1 MiB + 1 byte', build: (ctx) => to('generic', ctx, padded('"id":"big",', MAX_BYTES + 1), { sign: true }), expect: [413], signed: true });
-add({ category: 'huge-body', name: 'generic (signed): 8 MiB', build: (ctx) => to('generic', ctx, padded('"id":"huge",', 8 * MAX_BYTES), { sign: true }), expect: [413], signed: true });
-add({ category: 'huge-body', name: 'google: a 100 KB key name', build: (ctx) => to('google', ctx, `{"${'k'.repeat(100_000)}":1,"google_key":"wrong"}`), expect: [401] });
-add({ category: 'huge-body', name: 'google: 20k distinct keys', build: (ctx) => to('google', ctx, `{${Array.from({ length: 20_000 }, (_, i) => `"k${i}":0`).join(',')}}`), expect: [401] });
-add({ category: 'huge-body', name: 'meta (unsigned): 5k entries of unknown pages', build: (ctx) => to('meta', ctx, metaEnvelope(Array.from({ length: 5_000 }, (_, i) => `{"id":"${900_000 + i}"}`).join(','))), expect: [404] });
-add({ category: 'huge-body', name: 'google: a 100 KB integer literal', build: (ctx) => to('google', ctx, `{"google_key":"wrong","form_id":9${'9'.repeat(100_000)}}`), expect: [401] });
-add({ category: 'huge-body', name: 'generic: an 8 KB garbage signature header', build: (ctx) => to('generic', ctx, genericBody(), { headers: { 'x-webhook-signature': `sha256=${'f'.repeat(8000)}`, 'x-webhook-timestamp': String(now()) } }), expect: [401] });
+add({
+  category: 'huge-body',
+  name: 'google: a wrong key, exactly 1 MiB',
+  build: (ctx) => to('google', ctx, padded('"google_key":"wrong",', MAX_BYTES)),
+  expect: [401],
+});
+add({
+  category: 'huge-body',
+  name: 'google: 1 MiB + 1 byte',
+  build: (ctx) => to('google', ctx, padded('"google_key":"wrong",', MAX_BYTES + 1)),
+  expect: [413],
+});
+add({
+  category: 'huge-body',
+  name: 'google: the right key, 1 MiB + 1 byte',
+  build: (ctx) => to('google', ctx, padded(`"google_key":"${GOOGLE_KEY}","lead_id":"big",`, MAX_BYTES + 1)),
+  expect: [413],
+  signed: true,
+});
+add({
+  category: 'huge-body',
+  name: 'google: 4 MiB',
+  build: (ctx) => to('google', ctx, padded('', 4 * MAX_BYTES)),
+  expect: [413],
+});
+add({
+  category: 'huge-body',
+  name: 'meta (unsigned): a routed page, exactly 1 MiB',
+  build: (ctx) => to('meta', ctx, padded(`"object":"page","entry":[{"id":"${META_CONFIG.pageId}"}],`, MAX_BYTES)),
+  expect: [401],
+});
+add({
+  category: 'huge-body',
+  name: 'meta (signed): 1 MiB + 1 byte',
+  build: (ctx) =>
+    to('meta', ctx, padded(`"object":"page","entry":[{"id":"${META_CONFIG.pageId}"}],`, MAX_BYTES + 1), { sign: true }),
+  expect: [413],
+  signed: true,
+});
+add({
+  category: 'huge-body',
+  name: 'generic (unsigned): exactly 1 MiB',
+  build: (ctx) => to('generic', ctx, padded('"id":"big",', MAX_BYTES)),
+  expect: [401],
+});
+add({
+  category: 'huge-body',
+  name: 'generic (signed): 1 MiB + 1 byte',
+  build: (ctx) => to('generic', ctx, padded('"id":"big",', MAX_BYTES + 1), { sign: true }),
+  expect: [413],
+  signed: true,
+});
+add({
+  category: 'huge-body',
+  name: 'generic (signed): 8 MiB',
+  build: (ctx) => to('generic', ctx, padded('"id":"huge",', 8 * MAX_BYTES), { sign: true }),
+  expect: [413],
+  signed: true,
+});
+add({
+  category: 'huge-body',
+  name: 'google: a 100 KB key name',
+  build: (ctx) => to('google', ctx, `{"${'k'.repeat(100_000)}":1,"google_key":"wrong"}`),
+  expect: [401],
+});
+add({
+  category: 'huge-body',
+  name: 'google: 20k distinct keys',
+  build: (ctx) => to('google', ctx, `{${Array.from({ length: 20_000 }, (_, i) => `"k${i}":0`).join(',')}}`),
+  expect: [401],
+});
+add({
+  category: 'huge-body',
+  name: 'meta (unsigned): 5k entries of unknown pages',
+  build: (ctx) =>
+    to('meta', ctx, metaEnvelope(Array.from({ length: 5_000 }, (_, i) => `{"id":"${900_000 + i}"}`).join(','))),
+  expect: [404],
+});
+add({
+  category: 'huge-body',
+  name: 'google: a 100 KB integer literal',
+  build: (ctx) => to('google', ctx, `{"google_key":"wrong","form_id":9${'9'.repeat(100_000)}}`),
+  expect: [401],
+});
+add({
+  category: 'huge-body',
+  name: 'generic: an 8 KB garbage signature header',
+  build: (ctx) =>
+    to('generic', ctx, genericBody(), {
+      headers: { 'x-webhook-signature': `sha256=${'f'.repeat(8000)}`, 'x-webhook-timestamp': String(now()) },
+    }),
+  expect: [401],
+});
 
 // 6. invalid UTF-8: inside strings (decoded with U+FFFD, then refused) or between tokens (400)
-const bytes = (...parts: Array<string | number[]>): Buffer => Buffer.concat(parts.map((p) => (typeof p === 'string' ? Buffer.from(p, 'utf8') : Buffer.from(p))));
+const bytes = (...parts: Array<string | number[]>): Buffer =>
+  Buffer.concat(parts.map((p) => (typeof p === 'string' ? Buffer.from(p, 'utf8') : Buffer.from(p))));
 /** Each body starts with `head`: a wrong google_key for Google/generic, a routed page for Meta (so it reaches the signature check). */
 const INVALID_UTF8: ReadonlyArray<[string, (head: string) => Buffer, Record<Endpoint, number>]> = [
-  ['0xFF 0xFE in a string', (head) => bytes(head, '"name":"', [0xff, 0xfe], '"}'), { google: 401, meta: 401, generic: 401 }],
-  ['an overlong "/" (0xC0 0xAF)', (head) => bytes(head, '"name":"', [0xc0, 0xaf], '"}'), { google: 401, meta: 401, generic: 401 }],
-  ['a UTF-8 encoded surrogate (0xED 0xA0 0x80)', (head) => bytes(head, '"name":"', [0xed, 0xa0, 0x80], '"}'), { google: 401, meta: 401, generic: 401 }],
-  ['a lone continuation byte in a key', (head) => bytes(head, '"na', [0x80], 'me":"x"}'), { google: 401, meta: 401, generic: 401 }],
-  ['invalid bytes between tokens', (head) => bytes(head, '"name":"x"', [0xff], '}'), { google: 400, meta: 400, generic: 400 }],
-  ['a multi-byte sequence cut at the end', (head) => bytes(head, '"name":"x"}', [0xe2, 0x82]), { google: 400, meta: 400, generic: 400 }],
-  ['UTF-16LE bytes declared as JSON', (head) => Buffer.from(`${head}"name":"x"}`, 'utf16le'), { google: 400, meta: 400, generic: 400 }],
-  ['a UTF-8 BOM before the object', (head) => bytes([0xef, 0xbb, 0xbf], head, '"name":"x"}'), { google: 401, meta: 401, generic: 401 }],
+  [
+    '0xFF 0xFE in a string',
+    (head) => bytes(head, '"name":"', [0xff, 0xfe], '"}'),
+    { google: 401, meta: 401, generic: 401 },
+  ],
+  [
+    'an overlong "/" (0xC0 0xAF)',
+    (head) => bytes(head, '"name":"', [0xc0, 0xaf], '"}'),
+    { google: 401, meta: 401, generic: 401 },
+  ],
+  [
+    'a UTF-8 encoded surrogate (0xED 0xA0 0x80)',
+    (head) => bytes(head, '"name":"', [0xed, 0xa0, 0x80], '"}'),
+    { google: 401, meta: 401, generic: 401 },
+  ],
+  [
+    'a lone continuation byte in a key',
+    (head) => bytes(head, '"na', [0x80], 'me":"x"}'),
+    { google: 401, meta: 401, generic: 401 },
+  ],
+  [
+    'invalid bytes between tokens',
+    (head) => bytes(head, '"name":"x"', [0xff], '}'),
+    { google: 400, meta: 400, generic: 400 },
+  ],
+  [
+    'a multi-byte sequence cut at the end',
+    (head) => bytes(head, '"name":"x"}', [0xe2, 0x82]),
+    { google: 400, meta: 400, generic: 400 },
+  ],
+  [
+    'UTF-16LE bytes declared as JSON',
+    (head) => Buffer.from(`${head}"name":"x"}`, 'utf16le'),
+    { google: 400, meta: 400, generic: 400 },
+  ],
+  [
+    'a UTF-8 BOM before the object',
+    (head) => bytes([0xef, 0xbb, 0xbf], head, '"name":"x"}'),
+    { google: 401, meta: 401, generic: 401 },
+  ],
 ];
-const UTF8_HEAD: Record<Endpoint, string> = { google: '{"google_key":"wrong",', meta: `{"object":"page","entry":[{"id":"${META_CONFIG.pageId}"}],`, generic: '{"id":"utf8",' };
+const UTF8_HEAD: Record<Endpoint, string> = {
+  google: '{"google_key":"wrong",',
+  meta: `{"object":"page","entry":[{"id":"${META_CONFIG.pageId}"}],`,
+  generic: '{"id":"utf8",',
+};
 for (const [name, body, expected] of INVALID_UTF8) {
-  for (const endpoint of ENDPOINTS) add({ category: 'invalid-utf8', name: `${endpoint} (unsigned): ${name}`, build: (ctx) => to(endpoint, ctx, body(UTF8_HEAD[endpoint])), expect: [expected[endpoint]] });
+  for (const endpoint of ENDPOINTS)
+    add({
+      category: 'invalid-utf8',
+      name: `${endpoint} (unsigned): ${name}`,
+      build: (ctx) => to(endpoint, ctx, body(UTF8_HEAD[endpoint])),
+      expect: [expected[endpoint]],
+    });
 }
-const metaInvalid = bytes(`{"object":"page","entry":[{"id":"${META_CONFIG.pageId}","changes":[{"field":"leadgen","value":{"leadgen_id":"`, [0xff, 0xc0], '"}}]}]}');
+const metaInvalid = bytes(
+  `{"object":"page","entry":[{"id":"${META_CONFIG.pageId}","changes":[{"field":"leadgen","value":{"leadgen_id":"`,
+  [0xff, 0xc0],
+  '"}}]}]}',
+);
 add({
   category: 'invalid-utf8',
   name: 'meta: invalid bytes, signed over their U+FFFD-decoded text instead of the bytes',
-  build: (ctx) => ({ ...to('meta', ctx, metaInvalid), headers: { 'x-hub-signature-256': metaSig(metaInvalid.toString('utf8')) } }),
+  build: (ctx) => ({
+    ...to('meta', ctx, metaInvalid),
+    headers: { 'x-hub-signature-256': metaSig(metaInvalid.toString('utf8')) },
+  }),
   expect: [401],
 });
 const genericInvalid = bytes('{"id":"utf-', [0xff], '","email":"x@example.com"}');
 add({
   category: 'invalid-utf8',
   name: 'generic: invalid bytes, signed over their U+FFFD-decoded text instead of the bytes',
-  build: (ctx) => ({ ...to('generic', ctx, genericInvalid), headers: genericHeaders(genericInvalid.toString('utf8'), ctx.generic.secret) }),
+  build: (ctx) => ({
+    ...to('generic', ctx, genericInvalid),
+    headers: genericHeaders(genericInvalid.toString('utf8'), ctx.generic.secret),
+  }),
   expect: [401],
 });
-add({ category: 'invalid-utf8', name: 'meta: invalid bytes with a wrong signature', build: (ctx) => ({ ...to('meta', ctx, metaInvalid), headers: { 'x-hub-signature-256': metaSig(metaInvalid, 'not-the-secret') } }), expect: [401] });
+add({
+  category: 'invalid-utf8',
+  name: 'meta: invalid bytes with a wrong signature',
+  build: (ctx) => ({
+    ...to('meta', ctx, metaInvalid),
+    headers: { 'x-hub-signature-256': metaSig(metaInvalid, 'not-the-secret') },
+  }),
+  expect: [401],
+});
 
 // 7. prototype keys: refused by the parser (400), signed or not, at any depth
 const PROTO: ReadonlyArray<[string, string]> = [
   ['top-level __proto__', '{"__proto__":{"polluted":true}}'],
-  ['__proto__ beside a valid google_key', `{"google_key":"${GOOGLE_KEY}","lead_id":"p1","__proto__":{"polluted":true}}`],
+  [
+    '__proto__ beside a valid google_key',
+    `{"google_key":"${GOOGLE_KEY}","lead_id":"p1","__proto__":{"polluted":true}}`,
+  ],
   ['nested __proto__ in an array', '{"a":{"b":[{"__proto__":{"polluted":true}}]}}'],
   ['unicode-escaped __proto__', '{"\\u005f\\u005fproto\\u005f\\u005f":{"polluted":true}}'],
   ['__proto__ with space before the colon', '{"__proto__" :{"polluted":true}}'],
@@ -373,15 +611,35 @@ const PROTO: ReadonlyArray<[string, string]> = [
   ['nested constructor.prototype', '{"x":[{"constructor":{"prototype":{"polluted":true}}}]}'],
   ['escaped constructor.prototype', '{"\\u0063onstructor":{"prototype":{"polluted":true}}}'],
   ['__proto__ set to null', '{"__proto__":null}'],
-  ['__proto__ inside a Meta leadgen value', metaEntry('"changes":[{"field":"leadgen","value":{"leadgen_id":"1","__proto__":{"polluted":true}}}]')],
+  [
+    '__proto__ inside a Meta leadgen value',
+    metaEntry('"changes":[{"field":"leadgen","value":{"leadgen_id":"1","__proto__":{"polluted":true}}}]'),
+  ],
 ];
 for (const [name, body] of PROTO) {
   add({ category: 'prototype-keys', name: `google: ${name}`, build: (ctx) => to('google', ctx, body), expect: [400] });
-  add({ category: 'prototype-keys', name: `meta (signed): ${name}`, build: (ctx) => to('meta', ctx, body, { sign: true }), expect: [400], signed: true });
-  add({ category: 'prototype-keys', name: `generic (signed): ${name}`, build: (ctx) => to('generic', ctx, body, { sign: true }), expect: [400], signed: true });
+  add({
+    category: 'prototype-keys',
+    name: `meta (signed): ${name}`,
+    build: (ctx) => to('meta', ctx, body, { sign: true }),
+    expect: [400],
+    signed: true,
+  });
+  add({
+    category: 'prototype-keys',
+    name: `generic (signed): ${name}`,
+    build: (ctx) => to('generic', ctx, body, { sign: true }),
+    expect: [400],
+    signed: true,
+  });
 }
 // "prototype" alone or "__proto__" as a value is not dangerous: parsed, then refused for the key/signature
-add({ category: 'prototype-keys', name: 'google: a plain "prototype" key and "__proto__" as a value', build: (ctx) => to('google', ctx, '{"prototype":{"polluted":true},"x":"__proto__","google_key":"wrong"}'), expect: [401] });
+add({
+  category: 'prototype-keys',
+  name: 'google: a plain "prototype" key and "__proto__" as a value',
+  build: (ctx) => to('google', ctx, '{"prototype":{"polluted":true},"x":"__proto__","google_key":"wrong"}'),
+  expect: [401],
+});
 
 // 8. wrong, missing, malformed signatures
 const metaBody = (): string => metaLeadgen(META_CONFIG.pageId, [nextId('sig')]);
@@ -401,13 +659,22 @@ const META_SIGS: ReadonlyArray<[string, (body: string) => Record<string, string>
   ['the right secret over the body plus a newline', (b) => ({ 'x-hub-signature-256': metaSig(`${b}\n`) })],
   ['the right secret over an empty body', () => ({ 'x-hub-signature-256': metaSig('') })],
   ["another page's app secret", (b) => ({ 'x-hub-signature-256': metaSig(b, META_2.appSecret) })],
-  ['the legacy sha1 header only (correct)', (b) => ({ 'x-hub-signature': `sha1=${sha1Hex(b, META_CONFIG.appSecret)}` })],
-  ['sha1= prefix in the sha256 header (correct sha1)', (b) => ({ 'x-hub-signature-256': `sha1=${sha1Hex(b, META_CONFIG.appSecret)}` })],
+  [
+    'the legacy sha1 header only (correct)',
+    (b) => ({ 'x-hub-signature': `sha1=${sha1Hex(b, META_CONFIG.appSecret)}` }),
+  ],
+  [
+    'sha1= prefix in the sha256 header (correct sha1)',
+    (b) => ({ 'x-hub-signature-256': `sha1=${sha1Hex(b, META_CONFIG.appSecret)}` }),
+  ],
   ['a correct signature followed by junk', (b) => ({ 'x-hub-signature-256': `${metaSig(b)}junk` })],
   ['two signatures, the second correct', (b) => ({ 'x-hub-signature-256': `${metaSig(b, 'wrong')}, ${metaSig(b)}` })],
   ['the bare hex without the sha256= prefix', (b) => ({ 'x-hub-signature-256': metaSig(b).slice(7) })],
   ['the signature in another header', (b) => ({ 'x-signature': metaSig(b) })],
-  ['a plain sha256 of the body (no key)', (b) => ({ 'x-hub-signature-256': `sha256=${createHash('sha256').update(b).digest('hex')}` })],
+  [
+    'a plain sha256 of the body (no key)',
+    (b) => ({ 'x-hub-signature-256': `sha256=${createHash('sha256').update(b).digest('hex')}` }),
+  ],
 ];
 for (const [name, headers] of META_SIGS) {
   add({
@@ -434,7 +701,10 @@ add({
   name: 'meta: pretty-printed body signed over its compact form',
   build: (ctx) => {
     const compact = metaBody();
-    return { ...to('meta', ctx, JSON.stringify(JSON.parse(compact), null, 2)), headers: { 'x-hub-signature-256': metaSig(compact) } };
+    return {
+      ...to('meta', ctx, JSON.stringify(JSON.parse(compact), null, 2)),
+      headers: { 'x-hub-signature-256': metaSig(compact) },
+    };
   },
   expect: [401],
 });
@@ -447,19 +717,49 @@ const GENERIC_SIGS: ReadonlyArray<[string, (body: string, ctx: Ctx) => Record<st
   ['garbage', () => ({ 'x-webhook-signature': 'garbage', 'x-webhook-timestamp': String(now()) })],
   ['all zeros', () => ({ 'x-webhook-signature': `sha256=${'0'.repeat(64)}`, 'x-webhook-timestamp': String(now()) })],
   ['the wrong secret', (b) => genericHeaders(b, 'not-the-secret')],
-  ['the wrong secret, upper-cased', (b) => {
-    const h = genericHeaders(b, 'not-the-secret');
-    return { ...h, 'x-webhook-signature': h['x-webhook-signature'].toUpperCase() };
-  }],
-  ['sha1= prefix with an HMAC-SHA1', (b, c) => ({ 'x-webhook-signature': `sha1=${createHmac('sha1', c.generic.secret).update(`${now()}.${b}`).digest('hex')}`, 'x-webhook-timestamp': String(now()) })],
-  ['the body signed without the timestamp', (b, c) => ({ 'x-webhook-signature': `sha256=${createHmac('sha256', c.generic.secret).update(b).digest('hex')}`, 'x-webhook-timestamp': String(now()) })],
-  ['signed for another timestamp than the one sent', (b, c) => ({ 'x-webhook-signature': genericSig(b, c.generic.secret, now() - 1), 'x-webhook-timestamp': String(now()) })],
+  [
+    'the wrong secret, upper-cased',
+    (b) => {
+      const h = genericHeaders(b, 'not-the-secret');
+      return { ...h, 'x-webhook-signature': h['x-webhook-signature'].toUpperCase() };
+    },
+  ],
+  [
+    'sha1= prefix with an HMAC-SHA1',
+    (b, c) => ({
+      'x-webhook-signature': `sha1=${createHmac('sha1', c.generic.secret).update(`${now()}.${b}`).digest('hex')}`,
+      'x-webhook-timestamp': String(now()),
+    }),
+  ],
+  [
+    'the body signed without the timestamp',
+    (b, c) => ({
+      'x-webhook-signature': `sha256=${createHmac('sha256', c.generic.secret).update(b).digest('hex')}`,
+      'x-webhook-timestamp': String(now()),
+    }),
+  ],
+  [
+    'signed for another timestamp than the one sent',
+    (b, c) => ({
+      'x-webhook-signature': genericSig(b, c.generic.secret, now() - 1),
+      'x-webhook-timestamp': String(now()),
+    }),
+  ],
   ['the right secret over another body', (_b, c) => genericHeaders(genericBody(), c.generic.secret)],
-  ['the Meta header scheme instead', (b, c) => ({ 'x-hub-signature-256': `sha256=${createHmac('sha256', c.generic.secret).update(b).digest('hex')}` })],
-  ['the signature header sent twice (wrong, right)', (b, c) => {
-    const ts = now();
-    return { 'x-webhook-signature': `${genericSig(b, 'wrong', ts)}, ${genericSig(b, c.generic.secret, ts)}`, 'x-webhook-timestamp': String(ts) };
-  }],
+  [
+    'the Meta header scheme instead',
+    (b, c) => ({ 'x-hub-signature-256': `sha256=${createHmac('sha256', c.generic.secret).update(b).digest('hex')}` }),
+  ],
+  [
+    'the signature header sent twice (wrong, right)',
+    (b, c) => {
+      const ts = now();
+      return {
+        'x-webhook-signature': `${genericSig(b, 'wrong', ts)}, ${genericSig(b, c.generic.secret, ts)}`,
+        'x-webhook-timestamp': String(ts),
+      };
+    },
+  ],
   ['a timestamp that is not a number', (b, c) => genericHeaders(b, c.generic.secret, 'yesterday')],
   ['a negative timestamp', (b, c) => genericHeaders(b, c.generic.secret, '-1')],
   ['a fractional timestamp', (b, c) => genericHeaders(b, c.generic.secret, `${now()}.5`)],
@@ -517,30 +817,86 @@ const CONTENT_TYPES = [
   'garbage',
 ];
 for (const type of CONTENT_TYPES) {
-  add({ category: 'content-type', name: `google: ${type}`, build: (ctx) => to('google', ctx, googleLead(GOOGLE_KEY, nextId('ct'), { name: 'CT' }), { contentType: type }), expect: [415], signed: true });
-  add({ category: 'content-type', name: `generic (signed): ${type}`, build: (ctx) => to('generic', ctx, genericBody(), { sign: true, contentType: type }), expect: [415], signed: true });
+  add({
+    category: 'content-type',
+    name: `google: ${type}`,
+    build: (ctx) => to('google', ctx, googleLead(GOOGLE_KEY, nextId('ct'), { name: 'CT' }), { contentType: type }),
+    expect: [415],
+    signed: true,
+  });
+  add({
+    category: 'content-type',
+    name: `generic (signed): ${type}`,
+    build: (ctx) => to('generic', ctx, genericBody(), { sign: true, contentType: type }),
+    expect: [415],
+    signed: true,
+  });
 }
-add({ category: 'content-type', name: 'meta (signed): text/plain', build: (ctx) => to('meta', ctx, metaBody(), { sign: true, contentType: 'text/plain' }), expect: [415], signed: true });
-add({ category: 'content-type', name: 'google: a form-encoded body', build: (ctx) => to('google', ctx, `google_key=${GOOGLE_KEY}&lead_id=form`, { contentType: 'application/x-www-form-urlencoded' }), expect: [415], signed: true });
+add({
+  category: 'content-type',
+  name: 'meta (signed): text/plain',
+  build: (ctx) => to('meta', ctx, metaBody(), { sign: true, contentType: 'text/plain' }),
+  expect: [415],
+  signed: true,
+});
+add({
+  category: 'content-type',
+  name: 'google: a form-encoded body',
+  build: (ctx) =>
+    to('google', ctx, `google_key=${GOOGLE_KEY}&lead_id=form`, { contentType: 'application/x-www-form-urlencoded' }),
+  expect: [415],
+  signed: true,
+});
 add({
   category: 'content-type',
   name: 'google: a multipart body',
   build: (ctx) =>
-    to('google', ctx, `------hostile\r\nContent-Disposition: form-data; name="google_key"\r\n\r\n${GOOGLE_KEY}\r\n------hostile--\r\n`, { contentType: 'multipart/form-data; boundary=----hostile' }),
+    to(
+      'google',
+      ctx,
+      `------hostile\r\nContent-Disposition: form-data; name="google_key"\r\n\r\n${GOOGLE_KEY}\r\n------hostile--\r\n`,
+      { contentType: 'multipart/form-data; boundary=----hostile' },
+    ),
   expect: [415],
   signed: true,
 });
-add({ category: 'content-type', name: 'google: no content type with a JSON body', build: (ctx) => to('google', ctx, Buffer.from(googleLead(GOOGLE_KEY, nextId('noct'), { name: 'X' })), { contentType: null }), expect: [415], signed: true });
-add({ category: 'content-type', name: 'generic (signed): no content type', build: (ctx) => to('generic', ctx, Buffer.from(genericBody()), { sign: true, contentType: null }), expect: [415], signed: true });
-add({ category: 'content-type', name: 'google: no content type and no body', build: (ctx) => ({ path: ctx.google.path, contentType: null }), expect: [400, 415] });
+add({
+  category: 'content-type',
+  name: 'google: no content type with a JSON body',
+  build: (ctx) =>
+    to('google', ctx, Buffer.from(googleLead(GOOGLE_KEY, nextId('noct'), { name: 'X' })), { contentType: null }),
+  expect: [415],
+  signed: true,
+});
+add({
+  category: 'content-type',
+  name: 'generic (signed): no content type',
+  build: (ctx) => to('generic', ctx, Buffer.from(genericBody()), { sign: true, contentType: null }),
+  expect: [415],
+  signed: true,
+});
+add({
+  category: 'content-type',
+  name: 'google: no content type and no body',
+  build: (ctx) => ({ path: ctx.google.path, contentType: null }),
+  expect: [400, 415],
+});
 
 // 11. routing: unknown providers and webhook ids → 404, never a lookup of something else
 const ROUTES: ReadonlyArray<[string, (ctx: Ctx) => string, readonly number[]]> = [
   ['unknown provider', () => '/api/webhooks/no-such-provider', [404]],
   ['unknown provider with a webhook id', (c) => `/api/webhooks/no-such-provider/${c.google.webhookId}`, [404]],
   ['unknown webhook id', () => '/api/webhooks/google-ads-lead-forms/wh_doesnotexist', [404]],
-  ["Google's webhook id under the generic provider", (c) => `/api/webhooks/generic-webhook/${c.google.webhookId}`, [404]],
-  ["the generic webhook id under Google's provider", (c) => `/api/webhooks/google-ads-lead-forms/${c.generic.webhookId}`, [404]],
+  [
+    "Google's webhook id under the generic provider",
+    (c) => `/api/webhooks/generic-webhook/${c.google.webhookId}`,
+    [404],
+  ],
+  [
+    "the generic webhook id under Google's provider",
+    (c) => `/api/webhooks/google-ads-lead-forms/${c.generic.webhookId}`,
+    [404],
+  ],
   ['provider-level URL of an integration-routed provider (google)', () => '/api/webhooks/google-ads-lead-forms', [404]],
   ['provider-level URL of an integration-routed provider (generic)', () => '/api/webhooks/generic-webhook', [404]],
   ['provider __proto__', () => '/api/webhooks/__proto__', [404]],
@@ -558,19 +914,61 @@ const ROUTES: ReadonlyArray<[string, (ctx: Ctx) => string, readonly number[]]> =
   ['a malformed percent-encoding in the webhook id', () => '/api/webhooks/google-ads-lead-forms/wh_%zz', [400, 404]],
 ];
 for (const [name, path, expected] of ROUTES) {
-  add({ category: 'routing', name: `POST ${name}`, build: (ctx) => ({ path: path(ctx), body: googleLead(GOOGLE_KEY, nextId('route'), { name: 'R' }) }), expect: expected, signed: true });
+  add({
+    category: 'routing',
+    name: `POST ${name}`,
+    build: (ctx) => ({ path: path(ctx), body: googleLead(GOOGLE_KEY, nextId('route'), { name: 'R' }) }),
+    expect: expected,
+    signed: true,
+  });
 }
-add({ category: 'routing', name: 'PUT on a webhook URL', build: (ctx) => ({ method: 'PUT', path: ctx.google.path, body: googleLead(GOOGLE_KEY, nextId('put'), { name: 'P' }) }), expect: [404], signed: true });
-add({ category: 'routing', name: 'PATCH on a webhook URL', build: (ctx) => ({ method: 'PATCH', path: ctx.generic.path, body: genericBody() }), expect: [404] });
-add({ category: 'routing', name: 'DELETE on a webhook URL', build: (ctx) => ({ method: 'DELETE', path: ctx.google.path }), expect: [404] });
-add({ category: 'routing', name: 'GET handshake with a wrong verify token', build: () => ({ method: 'GET', path: `${META_PATH}?hub.mode=subscribe&hub.verify_token=nope&hub.challenge=%3Cscript%3E` }), expect: [403] });
+add({
+  category: 'routing',
+  name: 'PUT on a webhook URL',
+  build: (ctx) => ({
+    method: 'PUT',
+    path: ctx.google.path,
+    body: googleLead(GOOGLE_KEY, nextId('put'), { name: 'P' }),
+  }),
+  expect: [404],
+  signed: true,
+});
+add({
+  category: 'routing',
+  name: 'PATCH on a webhook URL',
+  build: (ctx) => ({ method: 'PATCH', path: ctx.generic.path, body: genericBody() }),
+  expect: [404],
+});
+add({
+  category: 'routing',
+  name: 'DELETE on a webhook URL',
+  build: (ctx) => ({ method: 'DELETE', path: ctx.google.path }),
+  expect: [404],
+});
+add({
+  category: 'routing',
+  name: 'GET handshake with a wrong verify token',
+  build: () => ({
+    method: 'GET',
+    path: `${META_PATH}?hub.mode=subscribe&hub.verify_token=nope&hub.challenge=%3Cscript%3E`,
+  }),
+  expect: [403],
+});
 add({
   category: 'routing',
   name: 'GET handshake with the verify token repeated (array)',
-  build: () => ({ method: 'GET', path: `${META_PATH}?hub.mode=subscribe&hub.verify_token=${META_CONFIG.verifyToken}&hub.verify_token=x&hub.challenge=1` }),
+  build: () => ({
+    method: 'GET',
+    path: `${META_PATH}?hub.mode=subscribe&hub.verify_token=${META_CONFIG.verifyToken}&hub.verify_token=x&hub.challenge=1`,
+  }),
   expect: [403],
 });
-add({ category: 'routing', name: 'GET handshake on a provider without one', build: (ctx) => ({ method: 'GET', path: `${ctx.google.path}?hub.mode=subscribe&hub.challenge=1` }), expect: [404] });
+add({
+  category: 'routing',
+  name: 'GET handshake on a provider without one',
+  build: (ctx) => ({ method: 'GET', path: `${ctx.google.path}?hub.mode=subscribe&hub.challenge=1` }),
+  expect: [404],
+});
 add({
   category: 'routing',
   name: 'generic (signed) to an inactive integration',
@@ -598,7 +996,16 @@ add({
   name: 'Content-Length shorter than the body (the rest is not read as this body)',
   build: (ctx) => {
     const body = json(googleLead(GOOGLE_KEY, nextId('cl-short'), { name: 'Short' }));
-    return { raw: rawRequest(ctx.google.path, [['Content-Type', 'application/json'], ['Content-Length', String(body.length - 10)]], body) };
+    return {
+      raw: rawRequest(
+        ctx.google.path,
+        [
+          ['Content-Type', 'application/json'],
+          ['Content-Length', String(body.length - 10)],
+        ],
+        body,
+      ),
+    };
   },
   expect: [400],
   signed: true,
@@ -608,7 +1015,17 @@ add({
   name: 'Content-Length longer than the body, client stops sending',
   build: (ctx) => {
     const body = json(googleLead(GOOGLE_KEY, nextId('cl-long'), { name: 'Long' }));
-    return { raw: rawRequest(ctx.google.path, [['Content-Type', 'application/json'], ['Content-Length', String(body.length + 50)]], body), halfClose: true };
+    return {
+      raw: rawRequest(
+        ctx.google.path,
+        [
+          ['Content-Type', 'application/json'],
+          ['Content-Length', String(body.length + 50)],
+        ],
+        body,
+      ),
+      halfClose: true,
+    };
   },
   expect: [400],
   signed: true,
@@ -616,7 +1033,16 @@ add({
 add({
   category: 'framing',
   name: 'Content-Length declaring 2 MiB (refused before reading)',
-  build: (ctx) => ({ raw: rawRequest(ctx.google.path, [['Content-Type', 'application/json'], ['Content-Length', String(2 * MAX_BYTES)]], json('{"google_key":"x"')) }),
+  build: (ctx) => ({
+    raw: rawRequest(
+      ctx.google.path,
+      [
+        ['Content-Type', 'application/json'],
+        ['Content-Length', String(2 * MAX_BYTES)],
+      ],
+      json('{"google_key":"x"'),
+    ),
+  }),
   expect: [413],
 });
 add({
@@ -625,8 +1051,22 @@ add({
   build: (ctx) => {
     const chunk = Buffer.alloc(256 * 1024, 0x78);
     const frame = (b: Buffer): Buffer => Buffer.concat([json(`${b.length.toString(16)}\r\n`), b, json('\r\n')]);
-    const chunks = [frame(json('{"google_key":"wrong","pad":"')), ...Array.from({ length: 5 }, () => frame(chunk)), frame(json('"}')), json('0\r\n\r\n')];
-    return { raw: rawRequest(ctx.google.path, [['Content-Type', 'application/json'], ['Transfer-Encoding', 'chunked']], Buffer.concat(chunks)) };
+    const chunks = [
+      frame(json('{"google_key":"wrong","pad":"')),
+      ...Array.from({ length: 5 }, () => frame(chunk)),
+      frame(json('"}')),
+      json('0\r\n\r\n'),
+    ];
+    return {
+      raw: rawRequest(
+        ctx.google.path,
+        [
+          ['Content-Type', 'application/json'],
+          ['Transfer-Encoding', 'chunked'],
+        ],
+        Buffer.concat(chunks),
+      ),
+    };
   },
   expect: [413],
 });
@@ -635,7 +1075,16 @@ add({
   name: 'chunked body under the limit, wrong key',
   build: (ctx) => {
     const body = json('{"google_key":"wrong"}');
-    return { raw: rawRequest(ctx.google.path, [['Content-Type', 'application/json'], ['Transfer-Encoding', 'chunked']], Buffer.concat([json(`${body.length.toString(16)}\r\n`), body, json('\r\n0\r\n\r\n')])) };
+    return {
+      raw: rawRequest(
+        ctx.google.path,
+        [
+          ['Content-Type', 'application/json'],
+          ['Transfer-Encoding', 'chunked'],
+        ],
+        Buffer.concat([json(`${body.length.toString(16)}\r\n`), body, json('\r\n0\r\n\r\n')]),
+      ),
+    };
   },
   expect: [401],
 });
@@ -644,7 +1093,17 @@ add({
   name: 'Content-Length together with Transfer-Encoding (request smuggling)',
   build: (ctx) => {
     const body = json(googleLead(GOOGLE_KEY, nextId('smuggle'), { name: 'Smuggler' }));
-    return { raw: rawRequest(ctx.google.path, [['Content-Type', 'application/json'], ['Content-Length', String(body.length)], ['Transfer-Encoding', 'chunked']], body) };
+    return {
+      raw: rawRequest(
+        ctx.google.path,
+        [
+          ['Content-Type', 'application/json'],
+          ['Content-Length', String(body.length)],
+          ['Transfer-Encoding', 'chunked'],
+        ],
+        body,
+      ),
+    };
   },
   expect: [400],
   signed: true,
@@ -652,7 +1111,17 @@ add({
 add({
   category: 'framing',
   name: 'a signature header over 16 KB (header overflow)',
-  build: (ctx) => ({ raw: rawRequest(ctx.generic.path, [['Content-Type', 'application/json'], ['X-Webhook-Signature', `sha256=${'a'.repeat(20_000)}`], ['Content-Length', '2']], json('{}')) }),
+  build: (ctx) => ({
+    raw: rawRequest(
+      ctx.generic.path,
+      [
+        ['Content-Type', 'application/json'],
+        ['X-Webhook-Signature', `sha256=${'a'.repeat(20_000)}`],
+        ['Content-Length', '2'],
+      ],
+      json('{}'),
+    ),
+  }),
   expect: [431],
   transport: true,
 });
@@ -661,7 +1130,18 @@ add({
   name: 'non-ASCII bytes in the signature header',
   build: () => {
     const body = json(metaBody());
-    return { raw: Buffer.concat([rawRequest(META_PATH, [['Content-Type', 'application/json'], ['Content-Length', String(body.length)]]).subarray(0, -2), json('X-Hub-Signature-256: sha256='), Buffer.from([0xff, 0xfe]), json('\r\n\r\n'), body]) };
+    return {
+      raw: Buffer.concat([
+        rawRequest(META_PATH, [
+          ['Content-Type', 'application/json'],
+          ['Content-Length', String(body.length)],
+        ]).subarray(0, -2),
+        json('X-Hub-Signature-256: sha256='),
+        Buffer.from([0xff, 0xfe]),
+        json('\r\n\r\n'),
+        body,
+      ]),
+    };
   },
   expect: [401],
 });
@@ -669,27 +1149,92 @@ add({
 // ---------------------------------------------------------------- correctly signed but odd payloads
 
 const signedOdd: SignedOddCase[] = [
-  ...['null', '[]', '"str"', '123', '{}'].map((body) => ({ name: `generic: body ${body}`, build: (ctx: Ctx): Delivery => to('generic', ctx, body, { sign: true }) })),
+  ...['null', '[]', '"str"', '123', '{}'].map((body) => ({
+    name: `generic: body ${body}`,
+    build: (ctx: Ctx): Delivery => to('generic', ctx, body, { sign: true }),
+  })),
   { name: 'generic: 10k nested arrays', build: (ctx) => to('generic', ctx, deepArray(10_000), { sign: true }) },
-  { name: 'generic: an id 10k objects deep', build: (ctx) => to('generic', ctx, `{"id":${deepObject(10_000, '"deep"')}}`, { sign: true }) },
-  { name: 'generic: wrong types in mapped fields', build: (ctx) => to('generic', ctx, JSON.stringify({ id: ['a'], email: { x: 1 }, name: 12 }), { sign: true }) },
-  { name: 'generic: invalid UTF-8, signed over the exact bytes', build: (ctx) => to('generic', ctx, bytes('{"id":"', nextId('utf8'), '","name":"', [0xff, 0xc0, 0xaf], '"}'), { sign: true }) },
-  { name: 'generic: a NUL character in a field', build: (ctx) => to('generic', ctx, genericBody(nextId('nul'), { name: 'a\u0000b' }), { sign: true }) },
-  { name: 'generic: a NUL character in the id', build: (ctx) => to('generic', ctx, genericBody(`${nextId('nulid')}\u0000`), { sign: true }) },
-  { name: 'generic: a lone surrogate escape', build: (ctx) => to('generic', ctx, `{"id":"${nextId('sur')}","name":"\\ud800"}`, { sign: true }) },
-  { name: 'generic: just under 1 MiB', build: (ctx) => to('generic', ctx, padded(`"id":"${nextId('big')}",`, MAX_BYTES - 100), { sign: true }) },
-  { name: 'google: the right key, 10k nested objects beside it', build: (ctx) => to('google', ctx, `{"google_key":"${GOOGLE_KEY}","lead_id":"${nextId('deep')}","x":${deepObject(10_000)}}`) },
+  {
+    name: 'generic: an id 10k objects deep',
+    build: (ctx) => to('generic', ctx, `{"id":${deepObject(10_000, '"deep"')}}`, { sign: true }),
+  },
+  {
+    name: 'generic: wrong types in mapped fields',
+    build: (ctx) => to('generic', ctx, JSON.stringify({ id: ['a'], email: { x: 1 }, name: 12 }), { sign: true }),
+  },
+  {
+    name: 'generic: invalid UTF-8, signed over the exact bytes',
+    build: (ctx) =>
+      to('generic', ctx, bytes('{"id":"', nextId('utf8'), '","name":"', [0xff, 0xc0, 0xaf], '"}'), { sign: true }),
+  },
+  {
+    name: 'generic: a NUL character in a field',
+    build: (ctx) => to('generic', ctx, genericBody(nextId('nul'), { name: 'a\u0000b' }), { sign: true }),
+  },
+  {
+    name: 'generic: a NUL character in the id',
+    build: (ctx) => to('generic', ctx, genericBody(`${nextId('nulid')}\u0000`), { sign: true }),
+  },
+  {
+    name: 'generic: a lone surrogate escape',
+    build: (ctx) => to('generic', ctx, `{"id":"${nextId('sur')}","name":"\\ud800"}`, { sign: true }),
+  },
+  {
+    name: 'generic: just under 1 MiB',
+    build: (ctx) => to('generic', ctx, padded(`"id":"${nextId('big')}",`, MAX_BYTES - 100), { sign: true }),
+  },
+  {
+    name: 'google: the right key, 10k nested objects beside it',
+    build: (ctx) =>
+      to('google', ctx, `{"google_key":"${GOOGLE_KEY}","lead_id":"${nextId('deep')}","x":${deepObject(10_000)}}`),
+  },
   { name: 'google: the right key, no lead_id', build: (ctx) => to('google', ctx, `{"google_key":"${GOOGLE_KEY}"}`) },
-  { name: 'google: the right key, lead_id as an object', build: (ctx) => to('google', ctx, `{"google_key":"${GOOGLE_KEY}","lead_id":{"$gt":""}}`) },
-  { name: 'google: the right key, a NUL character in an answer', build: (ctx) => to('google', ctx, googleLead(GOOGLE_KEY, nextId('gnul'), { name: 'Nul\u0000Byte' })) },
-  { name: 'google: the right key, invalid UTF-8 in an answer', build: (ctx) => to('google', ctx, bytes(`{"google_key":"${GOOGLE_KEY}","lead_id":"${nextId('gutf')}","user_column_data":[{"column_id":"FULL_NAME","string_value":"`, [0xff], '"}]}')) },
-  { name: 'meta: a routed page without leadgen changes', build: (ctx) => to('meta', ctx, metaEntry('"changes":[{"field":"feed","value":{}}]'), { sign: true }) },
-  { name: 'meta: leadgen_id as an object', build: (ctx) => to('meta', ctx, metaEntry('"changes":[{"field":"leadgen","value":{"leadgen_id":{"$gt":""}}}]'), { sign: true }) },
-  { name: 'meta: a NUL character in leadgen_id', build: (ctx) => to('meta', ctx, metaEntry(`"changes":[{"field":"leadgen","value":{"leadgen_id":"${nextId('mnul')}\\u0000"}}]`), { sign: true }) },
-  { name: 'meta: entries of the first page signed by it, a second page\'s entry beside them', build: (ctx) => {
-    const body = metaEnvelope(`{"id":"${META_CONFIG.pageId}","changes":[]},{"id":"${META_2.pageId}","changes":[{"field":"leadgen","value":{"leadgen_id":"${nextId('other')}"}}]}`);
-    return to('meta', ctx, body, { sign: true });
-  } },
+  {
+    name: 'google: the right key, lead_id as an object',
+    build: (ctx) => to('google', ctx, `{"google_key":"${GOOGLE_KEY}","lead_id":{"$gt":""}}`),
+  },
+  {
+    name: 'google: the right key, a NUL character in an answer',
+    build: (ctx) => to('google', ctx, googleLead(GOOGLE_KEY, nextId('gnul'), { name: 'Nul\u0000Byte' })),
+  },
+  {
+    name: 'google: the right key, invalid UTF-8 in an answer',
+    build: (ctx) =>
+      to(
+        'google',
+        ctx,
+        bytes(
+          `{"google_key":"${GOOGLE_KEY}","lead_id":"${nextId('gutf')}","user_column_data":[{"column_id":"FULL_NAME","string_value":"`,
+          [0xff],
+          '"}]}',
+        ),
+      ),
+  },
+  {
+    name: 'meta: a routed page without leadgen changes',
+    build: (ctx) => to('meta', ctx, metaEntry('"changes":[{"field":"feed","value":{}}]'), { sign: true }),
+  },
+  {
+    name: 'meta: leadgen_id as an object',
+    build: (ctx) =>
+      to('meta', ctx, metaEntry('"changes":[{"field":"leadgen","value":{"leadgen_id":{"$gt":""}}}]'), { sign: true }),
+  },
+  {
+    name: 'meta: a NUL character in leadgen_id',
+    build: (ctx) =>
+      to('meta', ctx, metaEntry(`"changes":[{"field":"leadgen","value":{"leadgen_id":"${nextId('mnul')}\\u0000"}}]`), {
+        sign: true,
+      }),
+  },
+  {
+    name: "meta: entries of the first page signed by it, a second page's entry beside them",
+    build: (ctx) => {
+      const body = metaEnvelope(
+        `{"id":"${META_CONFIG.pageId}","changes":[]},{"id":"${META_2.pageId}","changes":[{"field":"leadgen","value":{"leadgen_id":"${nextId('other')}"}}]}`,
+      );
+      return to('meta', ctx, body, { sign: true });
+    },
+  },
 ];
 
 // ---------------------------------------------------------------- the test
@@ -733,10 +1278,15 @@ describe('hostile webhook input', () => {
       port: (server.address() as AddressInfo).port,
       google: { path: path(google.webhookUrl), webhookId: path(google.webhookUrl).split('/').pop() ?? '' },
       google2: { path: path(google2.webhookUrl) },
-      generic: { path: path(generic.webhookUrl), webhookId: path(generic.webhookUrl).split('/').pop() ?? '', secret: generic.webhookSecret },
+      generic: {
+        path: path(generic.webhookUrl),
+        webhookId: path(generic.webhookUrl).split('/').pop() ?? '',
+        secret: generic.webhookSecret,
+      },
       inactiveGeneric: { path: path(inactive.webhookUrl), secret: inactive.webhookSecret },
     };
-    firstNewId = (await t.sql.query<{ max: string }>('SELECT coalesce(max(id), 0)::text AS max FROM webhook_events')).rows[0].max;
+    firstNewId = (await t.sql.query<{ max: string }>('SELECT coalesce(max(id), 0)::text AS max FROM webhook_events'))
+      .rows[0].max;
   });
 
   afterAll(async () => {
@@ -747,7 +1297,8 @@ describe('hostile webhook input', () => {
 
   async function send(d: Delivery): Promise<Answer> {
     let req = t.http[(d.method ?? 'POST').toLowerCase() as 'post'](d.path);
-    if (d.contentType !== null && d.body !== undefined) req = req.set('content-type', d.contentType ?? 'application/json');
+    if (d.contentType !== null && d.body !== undefined)
+      req = req.set('content-type', d.contentType ?? 'application/json');
     for (const [name, value] of Object.entries(d.headers ?? {})) req = req.set(name, value);
     // the bytes as they are: superagent would JSON-encode a Buffer sent as application/json
     if (d.body !== undefined) req = req.serialize((data: unknown) => data as string).send(d.body);
@@ -756,7 +1307,11 @@ describe('hostile webhook input', () => {
   }
 
   async function newRows(): Promise<string[]> {
-    return (await t.sql.query<{ id: string }>('SELECT id::text AS id FROM webhook_events WHERE id > $1 ORDER BY id', [firstNewId])).rows.map((r) => r.id);
+    return (
+      await t.sql.query<{ id: string }>('SELECT id::text AS id FROM webhook_events WHERE id > $1 ORDER BY id', [
+        firstNewId,
+      ])
+    ).rows.map((r) => r.id);
   }
 
   function eventIdsOf(body: unknown): string[] {
@@ -779,7 +1334,8 @@ describe('hostile webhook input', () => {
   }
 
   function expectStatus(answer: Answer, allowedStatuses: readonly number[]): void {
-    if (!allowedStatuses.includes(answer.status)) throw new Error(`expected ${allowedStatuses.join(' or ')}, got ${answer.status}: ${answer.text.slice(0, 400)}`);
+    if (!allowedStatuses.includes(answer.status))
+      throw new Error(`expected ${allowedStatuses.join(' or ')}, got ${answer.status}: ${answer.text.slice(0, 400)}`);
   }
 
   it('the corpus holds at least 100 hostile cases', () => {
@@ -787,46 +1343,53 @@ describe('hostile webhook input', () => {
     expect(cases.filter((c) => !c.signed).length).toBeGreaterThanOrEqual(100);
   });
 
-  it.each(cases.map((c) => [`${c.category} | ${c.name}`, c] as const))('%s → 4xx, nothing stored', async (_label, c) => {
-    const before = await newRows();
-    const logFrom = t.logs().length;
-    const delivery = c.build(ctx);
-    const answer = 'raw' in delivery ? await rawExchange(ctx.port, delivery) : await send(delivery);
-    // a client that went away is reported after its answer: give the app a moment to log it
-    if ('raw' in delivery) await new Promise((resolve) => setTimeout(resolve, 100));
-    const unhandled = t
-      .logs()
-      .slice(logFrom)
-      .split('\n')
-      .find((line) => line.includes('"unhandled error"'));
-    outcomes.push(`${c.category} | ${c.name}: ${answer?.status ?? 'no answer'} ${answer?.text.slice(0, 200) ?? ''}`);
-    if (answer === null) throw new Error('the server closed the connection without an answer');
-    expectStatus(answer, c.expect);
-    if (!c.transport) expectApiError(answer);
-    expect(answer.text).not.toMatch(/\bat .+\.(ts|js):\d+|SELECT |INSERT |webhook_events|prisma/i);
-    expect(await newRows()).toEqual(before);
-    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
-    // answered 4xx but handled internally as a 500 (logged "unhandled error" with an errorId)?
-    if (unhandled) throw new Error(`the app logged an unhandled error for this case: ${unhandled.slice(0, 400)}`);
-  });
+  it.each(cases.map((c) => [`${c.category} | ${c.name}`, c] as const))(
+    '%s → 4xx, nothing stored',
+    async (_label, c) => {
+      const before = await newRows();
+      const logFrom = t.logs().length;
+      const delivery = c.build(ctx);
+      const answer = 'raw' in delivery ? await rawExchange(ctx.port, delivery) : await send(delivery);
+      // a client that went away is reported after its answer: give the app a moment to log it
+      if ('raw' in delivery) await new Promise((resolve) => setTimeout(resolve, 100));
+      const unhandled = t
+        .logs()
+        .slice(logFrom)
+        .split('\n')
+        .find((line) => line.includes('"unhandled error"'));
+      outcomes.push(`${c.category} | ${c.name}: ${answer?.status ?? 'no answer'} ${answer?.text.slice(0, 200) ?? ''}`);
+      if (answer === null) throw new Error('the server closed the connection without an answer');
+      expectStatus(answer, c.expect);
+      if (!c.transport) expectApiError(answer);
+      expect(answer.text).not.toMatch(/\bat .+\.(ts|js):\d+|SELECT |INSERT |webhook_events|prisma/i);
+      expect(await newRows()).toEqual(before);
+      expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+      // answered 4xx but handled internally as a 500 (logged "unhandled error" with an errorId)?
+      if (unhandled) throw new Error(`the app logged an unhandled error for this case: ${unhandled.slice(0, 400)}`);
+    },
+  );
 
-  it.each(signedOdd.map((c) => [c.name, c] as const))('signed but odd: %s → 200 or 4xx, never 5xx', async (_label, c) => {
-    const before = await newRows();
-    const answer = await send(c.build(ctx));
-    expectStatus(answer, [200, 400, 401, 404, 409, 413, 415, 422]);
-    if (answer.status === 200) {
-      const result = answer.body as { status?: unknown; eventId?: unknown };
-      expect(['received', 'duplicate', 'ignored']).toContain(result.status);
-      // API.md: "duplicate" names the stored event; a delivery that stored nothing is "ignored"
-      if ((result.eventId === null) !== (result.status === 'ignored')) throw new Error(`status and eventId disagree: ${answer.text}`);
-      for (const id of eventIdsOf(answer.body)) allowed.add(id);
-    } else {
-      expectApiError(answer);
-    }
-    outcomes.push(`signed-odd | ${c.name}: ${answer.status} ${answer.text.slice(0, 200)}`);
-    const added = (await newRows()).filter((id) => !before.includes(id));
-    expect(added.every((id) => allowed.has(id))).toBe(true);
-  });
+  it.each(signedOdd.map((c) => [c.name, c] as const))(
+    'signed but odd: %s → 200 or 4xx, never 5xx',
+    async (_label, c) => {
+      const before = await newRows();
+      const answer = await send(c.build(ctx));
+      expectStatus(answer, [200, 400, 401, 404, 409, 413, 415, 422]);
+      if (answer.status === 200) {
+        const result = answer.body as { status?: unknown; eventId?: unknown };
+        expect(['received', 'duplicate', 'ignored']).toContain(result.status);
+        // API.md: "duplicate" names the stored event; a delivery that stored nothing is "ignored"
+        if ((result.eventId === null) !== (result.status === 'ignored'))
+          throw new Error(`status and eventId disagree: ${answer.text}`);
+        for (const id of eventIdsOf(answer.body)) allowed.add(id);
+      } else {
+        expectApiError(answer);
+      }
+      outcomes.push(`signed-odd | ${c.name}: ${answer.status} ${answer.text.slice(0, 200)}`);
+      const added = (await newRows()).filter((id) => !before.includes(id));
+      expect(added.every((id) => allowed.has(id))).toBe(true);
+    },
+  );
 
   it('stays responsive: 4 concurrent 1 MiB junk deliveries are all refused within 1.5 s', async () => {
     const body = padded('"google_key":"wrong",', MAX_BYTES);
@@ -841,14 +1404,26 @@ describe('hostile webhook input', () => {
   it('a correct generic delivery is stored once; replaying its bytes is a duplicate, with an old timestamp a 401', async () => {
     const body = genericBody();
     const signedAt = now();
-    const first = await send({ path: ctx.generic.path, body, headers: genericHeaders(body, ctx.generic.secret, signedAt) });
+    const first = await send({
+      path: ctx.generic.path,
+      body,
+      headers: genericHeaders(body, ctx.generic.secret, signedAt),
+    });
     expect(first.status).toBe(200);
     expect(first.body).toEqual({ status: 'received', eventId: expect.stringMatching(/^\d+$/) });
     allowed.add((first.body as { eventId: string }).eventId);
-    const again = await send({ path: ctx.generic.path, body, headers: genericHeaders(body, ctx.generic.secret, signedAt) });
+    const again = await send({
+      path: ctx.generic.path,
+      body,
+      headers: genericHeaders(body, ctx.generic.secret, signedAt),
+    });
     expect(again.body).toEqual({ status: 'duplicate', eventId: (first.body as { eventId: string }).eventId });
     const before = await newRows();
-    const stale = await send({ path: ctx.generic.path, body, headers: genericHeaders(body, ctx.generic.secret, signedAt - 301) });
+    const stale = await send({
+      path: ctx.generic.path,
+      body,
+      headers: genericHeaders(body, ctx.generic.secret, signedAt - 301),
+    });
     expect(stale.status).toBe(401);
     expectApiError(stale);
     expect(await newRows()).toEqual(before);
@@ -856,12 +1431,16 @@ describe('hostile webhook input', () => {
 
   it('survives a burst of 100 concurrent hostile requests', async () => {
     const before = await newRows();
-    const small = cases.filter((c) => !c.signed && !c.transport && !['huge-body', 'deep-nesting', 'framing'].includes(c.category));
+    const small = cases.filter(
+      (c) => !c.signed && !c.transport && !['huge-body', 'deep-nesting', 'framing'].includes(c.category),
+    );
     const burst = Array.from({ length: 100 }, (_, i) => small[i % small.length]);
-    const answers = await Promise.all(burst.map((c) => {
-      const d = c.build(ctx);
-      return 'raw' in d ? rawExchange(ctx.port, d) : send(d);
-    }));
+    const answers = await Promise.all(
+      burst.map((c) => {
+        const d = c.build(ctx);
+        return 'raw' in d ? rawExchange(ctx.port, d) : send(d);
+      }),
+    );
     expect(answers.map((a) => a?.status ?? 0).filter((s) => s < 400 || s >= 500)).toEqual([]);
     expect(await newRows()).toEqual(before);
   });
@@ -869,14 +1448,20 @@ describe('hostile webhook input', () => {
   it('afterwards: the process is up, a valid delivery is received, only signed deliveries were stored, nothing polluted', async () => {
     const health = await t.http.get('/api/health');
     expect(health.status).toBe(200);
-    const ok = await send({ path: ctx.google.path, body: googleLead(GOOGLE_KEY, nextId('final'), { name: 'Still Works', email: 'still@example.com' }) });
+    const ok = await send({
+      path: ctx.google.path,
+      body: googleLead(GOOGLE_KEY, nextId('final'), { name: 'Still Works', email: 'still@example.com' }),
+    });
     expect(ok.status).toBe(200);
     expect(ok.body).toEqual({ status: 'received', eventId: expect.stringMatching(/^\d+$/) });
     allowed.add((ok.body as { eventId: string }).eventId);
 
     const rows = await newRows();
     expect(rows.filter((id) => !allowed.has(id))).toEqual([]);
-    expect((await t.sql.query('SELECT count(*)::int AS n FROM webhook_events WHERE integration_id = $1', [meta2Id])).rows[0].n).toBe(0);
+    expect(
+      (await t.sql.query('SELECT count(*)::int AS n FROM webhook_events WHERE integration_id = $1', [meta2Id])).rows[0]
+        .n,
+    ).toBe(0);
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
     expect(Object.prototype.hasOwnProperty.call(Object.prototype, 'polluted')).toBe(false);
   });
@@ -924,7 +1509,11 @@ describe('hostile webhook input: per-IP rate limit', () => {
     // the test client connects directly: no proxy added these headers, the client wrote them
     const forged = await Promise.all(
       ['203.0.113.7', '198.51.100.23, 10.0.0.1', '2001:db8::1'].map((ip) =>
-        t.http.post(path).set('content-type', 'application/json').set('x-forwarded-for', ip).send('{"google_key":"wrong"}'),
+        t.http
+          .post(path)
+          .set('content-type', 'application/json')
+          .set('x-forwarded-for', ip)
+          .send('{"google_key":"wrong"}'),
       ),
     );
     expect(forged.map((r) => [r.status, r.body.code])).toEqual(Array(3).fill([429, 'RATE_LIMIT_EXCEEDED']));

@@ -14,7 +14,15 @@ describe('signed webhook ingestion and processing', () => {
 
   beforeAll(async () => {
     graph = await FakeServer.start();
-    t = await createTestApp({ env: { META_GRAPH_URL: graph.url, WEBHOOK_RETRY_UNIT_MS: '200', WEBHOOK_MAX_ATTEMPTS: '3', WEBHOOK_CACHE_TTL_MS: '0', OUTBOUND_CIRCUIT_COOLDOWN_MS: '300' } });
+    t = await createTestApp({
+      env: {
+        META_GRAPH_URL: graph.url,
+        WEBHOOK_RETRY_UNIT_MS: '200',
+        WEBHOOK_MAX_ATTEMPTS: '3',
+        WEBHOOK_CACHE_TTL_MS: '0',
+        OUTBOUND_CIRCUIT_COOLDOWN_MS: '300',
+      },
+    });
     sub = await createSubAccount(t, 'MAX');
     admin = `Bearer ${t.token('ADMIN', [sub])}`;
     const g = await createIntegration(t, sub, 'google-ads-lead-forms', { googleKey: GOOGLE_KEY });
@@ -29,7 +37,11 @@ describe('signed webhook ingestion and processing', () => {
   });
 
   it('stores, acknowledges, processes into a lead, and answers a redelivery as duplicate', async () => {
-    const body = googleLead(GOOGLE_KEY, 'lead-0001', { name: 'Grace Hopper', email: 'Grace@Example.com', phone: '(415) 555-2671' });
+    const body = googleLead(GOOGLE_KEY, 'lead-0001', {
+      name: 'Grace Hopper',
+      email: 'Grace@Example.com',
+      phone: '(415) 555-2671',
+    });
     const first = await t.http.post(google.path).set('content-type', 'application/json').send(body);
     expect(first.status).toBe(200);
     expect(first.body).toEqual({ status: 'received', eventId: expect.stringMatching(/^\d+$/) });
@@ -39,35 +51,68 @@ describe('signed webhook ingestion and processing', () => {
     await waitFor(async () => (await eventStatuses(t, google.id)).includes('PROCESSED'), 20_000, 'processing');
     const leads = await t.http.get(`/api/leads?subAccountId=${sub}&source=google-ads`).set('authorization', admin);
     expect(leads.body.items).toHaveLength(1);
-    const lead = await t.http.get(`/api/leads/${leads.body.items[0].id}`).set('authorization', `Bearer ${t.token('AGENT', [sub])}`);
+    const lead = await t.http
+      .get(`/api/leads/${leads.body.items[0].id}`)
+      .set('authorization', `Bearer ${t.token('AGENT', [sub])}`);
     expect(lead.status).toBe(200);
     expect(lead.body).toEqual(
-      expect.objectContaining({ fullName: 'Grace Hopper', email: 'grace@example.com', phone: '+14155552671', status: 'NEW', customAnswers: expect.objectContaining({}) }),
+      expect.objectContaining({
+        fullName: 'Grace Hopper',
+        email: 'grace@example.com',
+        phone: '+14155552671',
+        status: 'NEW',
+        customAnswers: expect.objectContaining({}),
+      }),
     );
     expect(lead.body.sourceTracking.sources).toHaveLength(1);
     expect(lead.body.sourceTracking.firstTouch).toEqual(
-      expect.objectContaining({ platform: 'google-ads', externalId: 'lead-0001', campaignId: '991214827', adGroupId: '20000000000', creativeId: '30000000000', formId: '18698608977', gclid: 'gcl-lead-0001', integrationId: google.id }),
+      expect.objectContaining({
+        platform: 'google-ads',
+        externalId: 'lead-0001',
+        campaignId: '991214827',
+        adGroupId: '20000000000',
+        creativeId: '30000000000',
+        formId: '18698608977',
+        gclid: 'gcl-lead-0001',
+        integrationId: google.id,
+      }),
     );
-    const jobs = await t.sql.query("SELECT count(*)::int AS n FROM pgboss.job WHERE name = 'webhook-process' AND data->>'eventId' = $1", [first.body.eventId]);
+    const jobs = await t.sql.query(
+      "SELECT count(*)::int AS n FROM pgboss.job WHERE name = 'webhook-process' AND data->>'eventId' = $1",
+      [first.body.eventId],
+    );
     expect(jobs.rows[0].n).toBe(1);
   });
 
   it('refuses a bad signature with 401, stores nothing, and counts it in health', async () => {
     const before = (await eventStatuses(t, google.id)).length;
-    const forged = await t.http.post(google.path).set('content-type', 'application/json').send(googleLead('wrong-key', 'lead-forged', { name: 'Mallory' }));
+    const forged = await t.http
+      .post(google.path)
+      .set('content-type', 'application/json')
+      .send(googleLead('wrong-key', 'lead-forged', { name: 'Mallory' }));
     expect(forged.status).toBe(401);
     expect(forged.body).toEqual({ statusCode: 401, code: 'WEBHOOK_SIGNATURE_INVALID', message: expect.any(String) });
     expect((await eventStatuses(t, google.id)).length).toBe(before);
     const health = await t.http.get(`/api/integrations/${google.id}/health`).set('authorization', admin);
     expect(health.status).toBe(200);
     expect(health.body.webhooks24h.rejected).toBeGreaterThanOrEqual(1);
-    expect(health.body).toEqual(expect.objectContaining({ status: 'pending', pendingJobs: 0, rateLimit: expect.any(Object) }));
-    expect(health.body.webhooks24h).toEqual(expect.objectContaining({ received: expect.any(Number), processed: expect.any(Number), failed: 0 }));
+    expect(health.body).toEqual(
+      expect.objectContaining({ status: 'pending', pendingJobs: 0, rateLimit: expect.any(Object) }),
+    );
+    expect(health.body.webhooks24h).toEqual(
+      expect.objectContaining({ received: expect.any(Number), processed: expect.any(Number), failed: 0 }),
+    );
   });
 
   it('answers unknown providers and webhook ids 404 with the same body', async () => {
-    const a = await t.http.post('/api/webhooks/no-such-provider/wh_x').set('content-type', 'application/json').send('{}');
-    const b = await t.http.post('/api/webhooks/google-ads-lead-forms/wh_doesnotexist').set('content-type', 'application/json').send('{}');
+    const a = await t.http
+      .post('/api/webhooks/no-such-provider/wh_x')
+      .set('content-type', 'application/json')
+      .send('{}');
+    const b = await t.http
+      .post('/api/webhooks/google-ads-lead-forms/wh_doesnotexist')
+      .set('content-type', 'application/json')
+      .send('{}');
     expect(a.status).toBe(404);
     expect(b.status).toBe(404);
     expect(a.body).toEqual(b.body);
@@ -75,15 +120,25 @@ describe('signed webhook ingestion and processing', () => {
 
   it('handles 50 concurrent identical deliveries: one event, one job, one lead, 49 duplicates', async () => {
     const body = googleLead(GOOGLE_KEY, 'lead-concurrent', { name: 'Ada Lovelace', email: 'ada@example.org' });
-    const results = await Promise.all(Array.from({ length: 50 }, () => t.http.post(google.path).set('content-type', 'application/json').send(body)));
+    const results = await Promise.all(
+      Array.from({ length: 50 }, () => t.http.post(google.path).set('content-type', 'application/json').send(body)),
+    );
     expect(results.map((r) => r.status).every((s) => s === 200)).toBe(true);
     expect(results.filter((r) => r.body.status === 'received')).toHaveLength(1);
     expect(results.filter((r) => r.body.status === 'duplicate')).toHaveLength(49);
     expect(new Set(results.map((r) => r.body.eventId)).size).toBe(1);
     const eventId = results[0].body.eventId as string;
-    const jobs = await t.sql.query("SELECT count(*)::int AS n FROM pgboss.job WHERE name = 'webhook-process' AND data->>'eventId' = $1", [eventId]);
+    const jobs = await t.sql.query(
+      "SELECT count(*)::int AS n FROM pgboss.job WHERE name = 'webhook-process' AND data->>'eventId' = $1",
+      [eventId],
+    );
     expect(jobs.rows[0].n).toBe(1);
-    await waitFor(async () => (await t.sql.query("SELECT status FROM webhook_events WHERE id = $1", [eventId])).rows[0]?.status === 'PROCESSED', 20_000);
+    await waitFor(
+      async () =>
+        (await t.sql.query('SELECT status FROM webhook_events WHERE id = $1', [eventId])).rows[0]?.status ===
+        'PROCESSED',
+      20_000,
+    );
     const leads = await t.sql.query("SELECT count(*)::int AS n FROM leads WHERE email = 'ada@example.org'");
     expect(leads.rows[0].n).toBe(1);
   });
@@ -110,20 +165,48 @@ describe('signed webhook ingestion and processing', () => {
       },
     }));
     const body = metaLeadgen(META_CONFIG.pageId, ['9001', '9002']);
-    const res = await t.http.post('/api/webhooks/meta-lead-ads').set('content-type', 'application/json').set('x-hub-signature-256', metaSignature(body, META_CONFIG.appSecret)).send(body);
-    expect(res.body).toEqual({ status: 'received', eventId: expect.any(String), eventIds: [expect.any(String), expect.any(String)] });
-    await waitFor(async () => (await eventStatuses(t, meta.id)).filter((s) => s === 'PROCESSED').length === 2, 20_000, 'meta events');
-    const lead = await t.sql.query("SELECT l.full_name, s.campaign_name, s.ad_group_id, s.ad_id, s.is_organic FROM leads l JOIN lead_sources s ON s.lead_id = l.id WHERE l.email = 'meta9001@example.com'");
-    expect(lead.rows).toEqual([{ full_name: 'Meta Person 9001', campaign_name: 'Winter', ad_group_id: '44', ad_id: '55', is_organic: false }]);
-    expect(graph.requests.every((r) => r.headers.authorization === `Bearer ${META_CONFIG.pageAccessToken}` && !r.query.has('access_token'))).toBe(true);
+    const res = await t.http
+      .post('/api/webhooks/meta-lead-ads')
+      .set('content-type', 'application/json')
+      .set('x-hub-signature-256', metaSignature(body, META_CONFIG.appSecret))
+      .send(body);
+    expect(res.body).toEqual({
+      status: 'received',
+      eventId: expect.any(String),
+      eventIds: [expect.any(String), expect.any(String)],
+    });
+    await waitFor(
+      async () => (await eventStatuses(t, meta.id)).filter((s) => s === 'PROCESSED').length === 2,
+      20_000,
+      'meta events',
+    );
+    const lead = await t.sql.query(
+      "SELECT l.full_name, s.campaign_name, s.ad_group_id, s.ad_id, s.is_organic FROM leads l JOIN lead_sources s ON s.lead_id = l.id WHERE l.email = 'meta9001@example.com'",
+    );
+    expect(lead.rows).toEqual([
+      { full_name: 'Meta Person 9001', campaign_name: 'Winter', ad_group_id: '44', ad_id: '55', is_organic: false },
+    ]);
+    expect(
+      graph.requests.every(
+        (r) => r.headers.authorization === `Bearer ${META_CONFIG.pageAccessToken}` && !r.query.has('access_token'),
+      ),
+    ).toBe(true);
 
-    const bad = await t.http.post('/api/webhooks/meta-lead-ads').set('content-type', 'application/json').set('x-hub-signature-256', metaSignature(body, 'not-the-secret')).send(body);
+    const bad = await t.http
+      .post('/api/webhooks/meta-lead-ads')
+      .set('content-type', 'application/json')
+      .set('x-hub-signature-256', metaSignature(body, 'not-the-secret'))
+      .send(body);
     expect(bad.status).toBe(401);
-    const ok = await t.http.get(`/api/webhooks/meta-lead-ads?hub.mode=subscribe&hub.verify_token=${META_CONFIG.verifyToken}&hub.challenge=1158201444`);
+    const ok = await t.http.get(
+      `/api/webhooks/meta-lead-ads?hub.mode=subscribe&hub.verify_token=${META_CONFIG.verifyToken}&hub.challenge=1158201444`,
+    );
     expect(ok.status).toBe(200);
     expect(ok.text).toBe('1158201444');
     expect(ok.headers['content-type']).toMatch(/^text\/plain/);
-    const wrong = await t.http.get('/api/webhooks/meta-lead-ads?hub.mode=subscribe&hub.verify_token=nope&hub.challenge=1');
+    const wrong = await t.http.get(
+      '/api/webhooks/meta-lead-ads?hub.mode=subscribe&hub.verify_token=nope&hub.challenge=1',
+    );
     expect(wrong.status).toBe(403);
   });
 
@@ -131,19 +214,42 @@ describe('signed webhook ingestion and processing', () => {
     const other = await createSubAccount(t, 'MAX', 'Second page owner');
     const second = await createIntegration(t, other, 'meta-lead-ads', { ...META_CONFIG, pageId: '555666777' });
     await activate(t, other, second.id);
-    graph.on('GET', /^\/(9301|9302)$/, (req) => ({ status: 200, body: { id: req.path.slice(1), field_data: [{ name: 'email', values: [`split${req.path.slice(1)}@example.com`] }] } }));
+    graph.on('GET', /^\/(9301|9302)$/, (req) => ({
+      status: 200,
+      body: {
+        id: req.path.slice(1),
+        field_data: [{ name: 'email', values: [`split${req.path.slice(1)}@example.com`] }],
+      },
+    }));
     const first = JSON.parse(metaLeadgen(META_CONFIG.pageId, ['9301'])) as { entry: unknown[] };
     const other2 = JSON.parse(metaLeadgen('555666777', ['9302'])) as { entry: unknown[] };
     const body = JSON.stringify({ object: 'page', entry: [...first.entry, ...other2.entry] });
-    const res = await t.http.post('/api/webhooks/meta-lead-ads').set('content-type', 'application/json').set('x-hub-signature-256', metaSignature(body, META_CONFIG.appSecret)).send(body);
-    expect(res.body).toEqual({ status: 'received', eventId: expect.any(String), eventIds: [expect.any(String), expect.any(String)] });
-    const stored = await t.sql.query("SELECT integration_id, sub_account_id, external_id FROM webhook_events WHERE external_id IN ('9301', '9302') ORDER BY external_id");
+    const res = await t.http
+      .post('/api/webhooks/meta-lead-ads')
+      .set('content-type', 'application/json')
+      .set('x-hub-signature-256', metaSignature(body, META_CONFIG.appSecret))
+      .send(body);
+    expect(res.body).toEqual({
+      status: 'received',
+      eventId: expect.any(String),
+      eventIds: [expect.any(String), expect.any(String)],
+    });
+    const stored = await t.sql.query(
+      "SELECT integration_id, sub_account_id, external_id FROM webhook_events WHERE external_id IN ('9301', '9302') ORDER BY external_id",
+    );
     expect(stored.rows).toEqual([
       { integration_id: meta.id, sub_account_id: sub, external_id: '9301' },
       { integration_id: second.id, sub_account_id: other, external_id: '9302' },
     ]);
-    await waitFor(async () => (await t.sql.query("SELECT count(*)::int AS n FROM leads WHERE email LIKE 'split93%'")).rows[0].n === 2, 20_000, 'both leads');
-    const leads = await t.sql.query("SELECT sub_account_id, email FROM leads WHERE email LIKE 'split93%' ORDER BY email");
+    await waitFor(
+      async () =>
+        (await t.sql.query("SELECT count(*)::int AS n FROM leads WHERE email LIKE 'split93%'")).rows[0].n === 2,
+      20_000,
+      'both leads',
+    );
+    const leads = await t.sql.query(
+      "SELECT sub_account_id, email FROM leads WHERE email LIKE 'split93%' ORDER BY email",
+    );
     expect(leads.rows).toEqual([
       { sub_account_id: sub, email: 'split9301@example.com' },
       { sub_account_id: other, email: 'split9302@example.com' },
@@ -151,13 +257,22 @@ describe('signed webhook ingestion and processing', () => {
   });
 
   it('retries a failing event with backoff, marks it FAILED after the last attempt, and replays it', async () => {
-    graph.on('GET', '/9100', () => ({ status: 500, body: { error: { message: 'An unknown error occurred', code: 1 } } }));
+    graph.on('GET', '/9100', () => ({
+      status: 500,
+      body: { error: { message: 'An unknown error occurred', code: 1 } },
+    }));
     const body = metaLeadgen(META_CONFIG.pageId, ['9100']);
-    const res = await t.http.post('/api/webhooks/meta-lead-ads').set('content-type', 'application/json').set('x-hub-signature-256', metaSignature(body, META_CONFIG.appSecret)).send(body);
+    const res = await t.http
+      .post('/api/webhooks/meta-lead-ads')
+      .set('content-type', 'application/json')
+      .set('x-hub-signature-256', metaSignature(body, META_CONFIG.appSecret))
+      .send(body);
     const eventId = res.body.eventId as string;
     const failed = await waitFor(
       async () => {
-        const row = (await t.sql.query('SELECT status, attempts, last_error FROM webhook_events WHERE id = $1', [eventId])).rows[0];
+        const row = (
+          await t.sql.query('SELECT status, attempts, last_error FROM webhook_events WHERE id = $1', [eventId])
+        ).rows[0];
         return row?.status === 'FAILED' ? row : undefined;
       },
       30_000,
@@ -167,25 +282,60 @@ describe('signed webhook ingestion and processing', () => {
     // the provider's own words, or the circuit that stopped calling a provider failing every call
     expect(failed.last_error).toMatch(/answered 500: An unknown error occurred|circuit open/);
     const listed = await t.http.get(`/api/integrations/${meta.id}/events?status=FAILED`).set('authorization', admin);
-    expect(listed.body.items).toEqual([expect.objectContaining({ id: eventId, provider: 'meta-lead-ads', eventType: 'leadgen', status: 'FAILED', attempts: 3, lastError: expect.any(String) })]);
+    expect(listed.body.items).toEqual([
+      expect.objectContaining({
+        id: eventId,
+        provider: 'meta-lead-ads',
+        eventType: 'leadgen',
+        status: 'FAILED',
+        attempts: 3,
+        lastError: expect.any(String),
+      }),
+    ]);
 
-    graph.on('GET', '/9100', () => ({ status: 200, body: { id: '9100', field_data: [{ name: 'email', values: ['replayed@example.com'] }] } }));
+    graph.on('GET', '/9100', () => ({
+      status: 200,
+      body: { id: '9100', field_data: [{ name: 'email', values: ['replayed@example.com'] }] },
+    }));
     const replay = await t.http.post(`/api/webhook-events/${eventId}/replay`).set('authorization', admin);
     expect(replay.status).toBe(202);
-    await waitFor(async () => (await t.sql.query('SELECT status FROM webhook_events WHERE id = $1', [eventId])).rows[0]?.status === 'PROCESSED', 20_000, 'replayed');
-    expect((await t.sql.query("SELECT count(*)::int AS n FROM leads WHERE email = 'replayed@example.com'")).rows[0].n).toBe(1);
+    await waitFor(
+      async () =>
+        (await t.sql.query('SELECT status FROM webhook_events WHERE id = $1', [eventId])).rows[0]?.status ===
+        'PROCESSED',
+      20_000,
+      'replayed',
+    );
+    expect(
+      (await t.sql.query("SELECT count(*)::int AS n FROM leads WHERE email = 'replayed@example.com'")).rows[0].n,
+    ).toBe(1);
     const other = await createSubAccount(t, 'PRO', 'Other');
-    expect((await t.http.post(`/api/webhook-events/${eventId}/replay`).set('authorization', `Bearer ${t.token('ADMIN', [other])}`)).status).toBe(404);
+    expect(
+      (
+        await t.http
+          .post(`/api/webhook-events/${eventId}/replay`)
+          .set('authorization', `Bearer ${t.token('ADMIN', [other])}`)
+      ).status,
+    ).toBe(404);
   });
 
   it('fails an event at once on a permanent provider error (4xx), with a clear lastError', async () => {
     const other = await createIntegration(t, sub, 'meta-lead-ads', { ...META_CONFIG, pageId: '777000777' });
     await activate(t, sub, other.id);
-    graph.on('GET', '/9200', () => ({ status: 400, body: { error: { message: 'Unsupported get request. Object with ID 9200 does not exist', code: 100 } } }));
+    graph.on('GET', '/9200', () => ({
+      status: 400,
+      body: { error: { message: 'Unsupported get request. Object with ID 9200 does not exist', code: 100 } },
+    }));
     const body = metaLeadgen('777000777', ['9200']);
-    const res = await t.http.post('/api/webhooks/meta-lead-ads').set('content-type', 'application/json').set('x-hub-signature-256', metaSignature(body, META_CONFIG.appSecret)).send(body);
+    const res = await t.http
+      .post('/api/webhooks/meta-lead-ads')
+      .set('content-type', 'application/json')
+      .set('x-hub-signature-256', metaSignature(body, META_CONFIG.appSecret))
+      .send(body);
     const row = await waitFor(async () => {
-      const r = (await t.sql.query('SELECT status, attempts, last_error FROM webhook_events WHERE id = $1', [res.body.eventId])).rows[0];
+      const r = (
+        await t.sql.query('SELECT status, attempts, last_error FROM webhook_events WHERE id = $1', [res.body.eventId])
+      ).rows[0];
       return r?.status === 'FAILED' ? r : undefined;
     });
     expect(row.attempts).toBe(1);
@@ -194,7 +344,10 @@ describe('signed webhook ingestion and processing', () => {
 
   it('refuses deliveries to an inactive integration with 409 INTEGRATION_NOT_ACTIVE', async () => {
     const g = await createIntegration(t, sub, 'google-ads-lead-forms', { googleKey: 'inactive-key-000000' });
-    const res = await t.http.post(new URL(g.webhookUrl).pathname).set('content-type', 'application/json').send(googleLead('inactive-key-000000', 'x1', { name: 'X' }));
+    const res = await t.http
+      .post(new URL(g.webhookUrl).pathname)
+      .set('content-type', 'application/json')
+      .send(googleLead('inactive-key-000000', 'x1', { name: 'X' }));
     expect(res.status).toBe(409);
     expect(res.body.code).toBe('INTEGRATION_NOT_ACTIVE');
   });

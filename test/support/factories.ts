@@ -16,8 +16,15 @@ export const WHATSAPP_CONFIG = {
   verifyToken: 'wa-verify-token-3333',
 };
 
-export async function createSubAccount(t: TestApp, tier: 'STARTER' | 'PRO' | 'MAX' = 'PRO', name = 'Acme'): Promise<number> {
-  const res = await t.http.post('/api/sub-accounts').set('authorization', `Bearer ${t.token('SUPER_ADMIN')}`).send({ name, tier });
+export async function createSubAccount(
+  t: TestApp,
+  tier: 'STARTER' | 'PRO' | 'MAX' = 'PRO',
+  name = 'Acme',
+): Promise<number> {
+  const res = await t.http
+    .post('/api/sub-accounts')
+    .set('authorization', `Bearer ${t.token('SUPER_ADMIN')}`)
+    .send({ name, tier });
   if (res.status !== 201) throw new Error(`sub-account: ${res.status} ${JSON.stringify(res.body)}`);
   return res.body.id as number;
 }

@@ -64,7 +64,9 @@ export class FakeServer {
   }
 
   count(method: string, path: string | RegExp): number {
-    return this.requests.filter((r) => r.method === method.toUpperCase() && (typeof path === 'string' ? r.path === path : path.test(r.path))).length;
+    return this.requests.filter(
+      (r) => r.method === method.toUpperCase() && (typeof path === 'string' ? r.path === path : path.test(r.path)),
+    ).length;
   }
 
   async close(): Promise<void> {
@@ -83,12 +85,24 @@ export class FakeServer {
       // keep the text
     }
     const url = new URL(req.url ?? '/', 'http://fake');
-    const request: FakeRequest = { method: req.method ?? 'GET', path: url.pathname, query: url.searchParams, headers: req.headers, rawBody, body, at: Date.now() };
+    const request: FakeRequest = {
+      method: req.method ?? 'GET',
+      path: url.pathname,
+      query: url.searchParams,
+      headers: req.headers,
+      rawBody,
+      body,
+      at: Date.now(),
+    };
     this.requests.push(request);
     const route = this.routes.find(
-      (r) => r.method === request.method && (typeof r.path === 'string' ? r.path === request.path : r.path.test(request.path)),
+      (r) =>
+        r.method === request.method &&
+        (typeof r.path === 'string' ? r.path === request.path : r.path.test(request.path)),
     );
-    const reply: FakeReply = route ? await route.handler(request) : { status: 404, body: { error: { message: `no fake route for ${request.method} ${request.path}` } } };
+    const reply: FakeReply = route
+      ? await route.handler(request)
+      : { status: 404, body: { error: { message: `no fake route for ${request.method} ${request.path}` } } };
     // unref: a reply still pending when a test ends must not keep the jest worker alive
     if (reply.delayMs) await new Promise((r) => setTimeout(r, reply.delayMs).unref());
     if (res.destroyed) return;

@@ -36,7 +36,10 @@ export function withDatabase(url: string, name: string): string {
 export default async function globalSetup(): Promise<void> {
   let serverUrl = process.env.DATABASE_URL;
   if (!serverUrl) {
-    const embedded = new EmbeddedPostgres({ dataDir: join(mkdtempSync(join(tmpdir(), 'hub-test-pg-')), 'data'), port: await freePort() });
+    const embedded = new EmbeddedPostgres({
+      dataDir: join(mkdtempSync(join(tmpdir(), 'hub-test-pg-')), 'data'),
+      port: await freePort(),
+    });
     // a run that dies before its teardown (Ctrl+C, a crash) must not leave the server behind
     process.once('exit', () => embedded.killNow());
     for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {

@@ -10,7 +10,12 @@ export function genericSignature(body: string, secret: string, timestamp: number
 }
 
 /** A Google Ads lead form delivery (shape of the official test-data capture). */
-export function googleLead(googleKey: string, leadId: string, person: { name: string; email?: string; phone?: string }, extra: Record<string, unknown> = {}): string {
+export function googleLead(
+  googleKey: string,
+  leadId: string,
+  person: { name: string; email?: string; phone?: string },
+  extra: Record<string, unknown> = {},
+): string {
   const columns = [{ column_name: 'Full Name', string_value: person.name, column_id: 'FULL_NAME' }];
   if (person.email) columns.push({ column_name: 'User Email', string_value: person.email, column_id: 'EMAIL' });
   if (person.phone) columns.push({ column_name: 'User Phone', string_value: person.phone, column_id: 'PHONE_NUMBER' });
@@ -40,14 +45,25 @@ export function metaLeadgen(pageId: string, leadIds: string[], formId = '1231231
         time: 1438292065,
         changes: leadIds.map((id) => ({
           field: 'leadgen',
-          value: { leadgen_id: id, page_id: pageId, form_id: formId, adgroup_id: '44', ad_id: '55', created_time: 1440120384 },
+          value: {
+            leadgen_id: id,
+            page_id: pageId,
+            form_id: formId,
+            adgroup_id: '44',
+            ad_id: '55',
+            created_time: 1440120384,
+          },
         })),
       },
     ],
   });
 }
 
-export async function waitFor<T>(probe: () => Promise<T | undefined | null | false>, timeoutMs = 20_000, what = 'condition'): Promise<T> {
+export async function waitFor<T>(
+  probe: () => Promise<T | undefined | null | false>,
+  timeoutMs = 20_000,
+  what = 'condition',
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await probe();
@@ -58,11 +74,17 @@ export async function waitFor<T>(probe: () => Promise<T | undefined | null | fal
 }
 
 export async function eventStatuses(t: TestApp, integrationId: number): Promise<string[]> {
-  const res = await t.sql.query<{ status: string }>('SELECT status FROM webhook_events WHERE integration_id = $1 ORDER BY id', [integrationId]);
+  const res = await t.sql.query<{ status: string }>(
+    'SELECT status FROM webhook_events WHERE integration_id = $1 ORDER BY id',
+    [integrationId],
+  );
   return res.rows.map((r) => r.status);
 }
 
 export async function activate(t: TestApp, subAccountId: number, integrationId: number): Promise<void> {
-  const res = await t.http.patch(`/api/integrations/${integrationId}`).set('authorization', `Bearer ${t.token('ADMIN', [subAccountId])}`).send({ isActive: true });
+  const res = await t.http
+    .patch(`/api/integrations/${integrationId}`)
+    .set('authorization', `Bearer ${t.token('ADMIN', [subAccountId])}`)
+    .send({ isActive: true });
   if (res.status !== 200) throw new Error(`activate: ${res.status}`);
 }

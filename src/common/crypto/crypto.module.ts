@@ -4,7 +4,13 @@ import { SecretBox } from './secret-box';
 
 @Global()
 @Module({
-  providers: [{ provide: SecretBox, inject: [APP_CONFIG], useFactory: (config: AppConfig) => new SecretBox(config.encryptionKeys) }],
+  providers: [
+    {
+      provide: SecretBox,
+      inject: [APP_CONFIG],
+      useFactory: (config: AppConfig) => new SecretBox(config.encryptionKeys),
+    },
+  ],
   exports: [SecretBox],
 })
 export class CryptoModule {}

@@ -38,7 +38,13 @@ export class SecretBox {
     // the key id is authenticated too: a value cannot be re-labelled to another key
     cipher.setAAD(Buffer.from(id));
     const ciphertext = Buffer.concat([cipher.update(plaintext, 'utf8'), cipher.final()]);
-    return [PREFIX, id, iv.toString('base64'), cipher.getAuthTag().toString('base64'), ciphertext.toString('base64')].join(':');
+    return [
+      PREFIX,
+      id,
+      iv.toString('base64'),
+      cipher.getAuthTag().toString('base64'),
+      ciphertext.toString('base64'),
+    ].join(':');
   }
 
   open(sealed: string): string {

@@ -29,7 +29,8 @@ function fastifyError(exception: unknown): { status: number; code: string } | un
   if (typeof exception !== 'object' || exception === null) return undefined;
   const e = exception as FastifyLikeError;
   if (typeof e.code !== 'string' || typeof e.statusCode !== 'number') return undefined;
-  if (!e.code.startsWith('FST_') && !['ECONNRESET', 'ECONNABORTED', 'ERR_STREAM_PREMATURE_CLOSE'].includes(e.code)) return undefined;
+  if (!e.code.startsWith('FST_') && !['ECONNRESET', 'ECONNABORTED', 'ERR_STREAM_PREMATURE_CLOSE'].includes(e.code))
+    return undefined;
   return { status: e.statusCode, code: e.code };
 }
 
@@ -44,7 +45,12 @@ const FASTIFY_MESSAGES: Record<string, string> = {
 /** Maps every error to the API.md shape; unknown errors become 500 INTERNAL with a logged errorId. */
 export function toErrorBody(exception: unknown, logger: Logger): { body: ErrorBody; headers?: Record<string, string> } {
   if (exception instanceof DomainException) {
-    const body: ErrorBody = { ...exception.extra, statusCode: exception.status, code: exception.code, message: exception.message };
+    const body: ErrorBody = {
+      ...exception.extra,
+      statusCode: exception.status,
+      code: exception.code,
+      message: exception.message,
+    };
     if (exception.details) body.details = exception.details;
     return { body, headers: exception.headers };
   }
@@ -56,7 +62,10 @@ export function toErrorBody(exception: unknown, logger: Logger): { body: ErrorBo
       const message =
         status === 404 || status === 405
           ? 'Route not found'
-          : typeof response === 'object' && response !== null && 'message' in response && typeof response.message === 'string'
+          : typeof response === 'object' &&
+              response !== null &&
+              'message' in response &&
+              typeof response.message === 'string'
             ? response.message
             : exception.message;
       return { body: { statusCode: ERROR_STATUS[code], code, message } };
@@ -74,7 +83,12 @@ export function toErrorBody(exception: unknown, logger: Logger): { body: ErrorBo
   const errorId = randomUUID();
   logger.error({ errorId, err: exception }, 'unhandled error');
   return {
-    body: { statusCode: 500, code: ErrorCode.INTERNAL, message: 'Internal error; quote the errorId when reporting it', errorId },
+    body: {
+      statusCode: 500,
+      code: ErrorCode.INTERNAL,
+      message: 'Internal error; quote the errorId when reporting it',
+      errorId,
+    },
   };
 }
 

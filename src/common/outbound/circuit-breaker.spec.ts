@@ -73,7 +73,11 @@ describe('OutboundHttpClient behind the circuit breaker', () => {
   });
 
   const COOLDOWN = 150;
-  const client = (options: Partial<ClientOptions> = {}, key = `spec:${randomUUID()}`, factory = new OutboundHttpFactory()): OutboundHttpClient =>
+  const client = (
+    options: Partial<ClientOptions> = {},
+    key = `spec:${randomUUID()}`,
+    factory = new OutboundHttpFactory(),
+  ): OutboundHttpClient =>
     factory.forKey(key, {
       limit: 1000,
       timeoutMs: 1000,
@@ -107,7 +111,10 @@ describe('OutboundHttpClient behind the circuit breaker', () => {
     const http = client();
     for (let i = 0; i < 3; i++) expect(await outcome(http.request(get('/down')))).toBe('server');
     const err = await failure(http.request(get('/down')));
-    expect(err).toMatchObject({ kind: 'circuit_open', message: 'GET /down: provider unavailable (circuit open after repeated failures)' });
+    expect(err).toMatchObject({
+      kind: 'circuit_open',
+      message: 'GET /down: provider unavailable (circuit open after repeated failures)',
+    });
     expect(err.transient).toBe(true);
     expect(await outcome(http.request(get('/other')))).toBe('circuit_open'); // the whole provider, not one path
     expect(server.requests).toHaveLength(3);
@@ -127,7 +134,11 @@ describe('OutboundHttpClient behind the circuit breaker', () => {
     expect(results.sort()).toEqual(['circuit_open', 'circuit_open', 'circuit_open', 'circuit_open', 'ok']);
     expect(server.requests).toHaveLength(4);
     // closed again: everything goes through
-    expect(await Promise.all(Array.from({ length: 3 }, () => outcome(http.request(get('/svc')))))).toEqual(['ok', 'ok', 'ok']);
+    expect(await Promise.all(Array.from({ length: 3 }, () => outcome(http.request(get('/svc')))))).toEqual([
+      'ok',
+      'ok',
+      'ok',
+    ]);
     expect(server.requests).toHaveLength(7);
   });
 
@@ -174,7 +185,8 @@ describe('OutboundHttpClient behind the circuit breaker', () => {
     expect(server.count('GET', '/slow')).toBe(3);
 
     const refused = client();
-    for (let i = 0; i < 3; i++) expect(await outcome(refused.request({ method: 'GET', url: 'http://127.0.0.1:9/x' }))).toBe('network');
+    for (let i = 0; i < 3; i++)
+      expect(await outcome(refused.request({ method: 'GET', url: 'http://127.0.0.1:9/x' }))).toBe('network');
     expect(await outcome(refused.request({ method: 'GET', url: 'http://127.0.0.1:9/x' }))).toBe('circuit_open');
   });
 

@@ -21,7 +21,12 @@ const FAST: Partial<RetryPolicy> = { maxRetries: 2, baseDelayMs: 5, maxDelayMs: 
 
 /** A client as the app makes them (factory, wall clock), with fast retries. */
 function client(options: Partial<ClientOptions> = {}) {
-  return new OutboundHttpFactory().forKey(`spec:${randomUUID()}`, { limit: 1000, timeoutMs: 2000, ...options, retry: { ...FAST, ...options.retry } });
+  return new OutboundHttpFactory().forKey(`spec:${randomUUID()}`, {
+    limit: 1000,
+    timeoutMs: 2000,
+    ...options,
+    retry: { ...FAST, ...options.retry },
+  });
 }
 
 /** A client whose backoff sleeps are recorded (and skipped), with a fixed "random" jitter. */
@@ -50,13 +55,31 @@ const failure = (promise: Promise<unknown>): Promise<OutboundError> =>
     },
   );
 
-const get = (path: string, extra: Partial<OutboundRequest> = {}): OutboundRequest => ({ method: 'GET', url: `${server.url}${path}`, ...extra });
+const get = (path: string, extra: Partial<OutboundRequest> = {}): OutboundRequest => ({
+  method: 'GET',
+  url: `${server.url}${path}`,
+  ...extra,
+});
 
 describe('OutboundHttpClient: requests and answers', () => {
   it('sends query, JSON body and headers, and parses the JSON answer', async () => {
-    server.on('POST', '/things', (req) => ({ status: 201, body: { got: req.body, q: req.query.get('page') }, headers: { 'x-request-id': 'r1' } }));
-    const res = await client().request({ method: 'POST', url: `${server.url}/things`, query: { page: 2, skip: undefined }, body: { a: 1 }, headers: { 'X-Trace': 't' } });
-    expect(res).toEqual({ status: 201, headers: expect.objectContaining({ 'x-request-id': 'r1' }), body: { got: { a: 1 }, q: '2' } });
+    server.on('POST', '/things', (req) => ({
+      status: 201,
+      body: { got: req.body, q: req.query.get('page') },
+      headers: { 'x-request-id': 'r1' },
+    }));
+    const res = await client().request({
+      method: 'POST',
+      url: `${server.url}/things`,
+      query: { page: 2, skip: undefined },
+      body: { a: 1 },
+      headers: { 'X-Trace': 't' },
+    });
+    expect(res).toEqual({
+      status: 201,
+      headers: expect.objectContaining({ 'x-request-id': 'r1' }),
+      body: { got: { a: 1 }, q: '2' },
+    });
     const [seen] = server.requests;
     expect(seen.headers['content-type']).toBe('application/json');
     expect(seen.headers.accept).toBe('application/json');
@@ -66,7 +89,12 @@ describe('OutboundHttpClient: requests and answers', () => {
 
   it("lets a caller's Accept or Content-Type replace the default instead of joining it", async () => {
     server.on('PATCH', '/merge', () => ({ status: 204 }));
-    await client().request({ method: 'PATCH', url: `${server.url}/merge`, body: { a: 1 }, headers: { Accept: 'text/csv', 'Content-Type': 'application/merge-patch+json' } });
+    await client().request({
+      method: 'PATCH',
+      url: `${server.url}/merge`,
+      body: { a: 1 },
+      headers: { Accept: 'text/csv', 'Content-Type': 'application/merge-patch+json' },
+    });
     expect(server.requests[0].headers.accept).toBe('text/csv');
     expect(server.requests[0].headers['content-type']).toBe('application/merge-patch+json');
   });
@@ -77,18 +105,26 @@ describe('OutboundHttpClient: requests and answers', () => {
     await client().request({ method: 'POST', url: `${server.url}/token`, form });
     const [seen] = server.requests;
     expect(seen.headers['content-type']).toBe('application/x-www-form-urlencoded');
-    expect(seen.rawBody).toBe('grant_type=urn%3Aietf%3Aparams%3Aoauth%3Agrant-type%3Ajwt-bearer&assertion=a.b%2Bc%2F%3D&note=x+y%26z');
+    expect(seen.rawBody).toBe(
+      'grant_type=urn%3Aietf%3Aparams%3Aoauth%3Agrant-type%3Ajwt-bearer&assertion=a.b%2Bc%2F%3D&note=x+y%26z',
+    );
     expect(Object.fromEntries(new URLSearchParams(seen.rawBody))).toEqual(form);
   });
 
   it('refuses a request with both a JSON body and a form, without sending it', async () => {
-    await expect(client().request({ method: 'POST', url: `${server.url}/token`, body: {}, form: { a: 'b' } })).rejects.toThrow('OutboundRequest takes a JSON body or a form, not both');
+    await expect(
+      client().request({ method: 'POST', url: `${server.url}/token`, body: {}, form: { a: 'b' } }),
+    ).rejects.toThrow('OutboundRequest takes a JSON body or a form, not both');
     expect(server.requests).toHaveLength(0);
   });
 
   it('parses JSON sent under another content type, and returns an empty answer as null', async () => {
     server.on('GET', '/empty', () => ({ status: 200 }));
-    server.on('GET', '/mislabelled', () => ({ status: 200, body: { a: 1 }, headers: { 'content-type': 'text/javascript; charset=UTF-8' } }));
+    server.on('GET', '/mislabelled', () => ({
+      status: 200,
+      body: { a: 1 },
+      headers: { 'content-type': 'text/javascript; charset=UTF-8' },
+    }));
     expect((await client().request(get('/empty'))).body).toBeNull();
     expect((await client().request(get('/mislabelled'))).body).toEqual({ a: 1 });
   });
@@ -119,7 +155,9 @@ describe('OutboundHttpClient: timeouts and network errors', () => {
     await new Promise<void>((resolve) => stalling.listen(0, '127.0.0.1', resolve));
     try {
       const { port } = stalling.address() as AddressInfo;
-      const err = await failure(client({ timeoutMs: 100 }).request({ method: 'GET', url: `http://127.0.0.1:${port}/stall`, retry: false }));
+      const err = await failure(
+        client({ timeoutMs: 100 }).request({ method: 'GET', url: `http://127.0.0.1:${port}/stall`, retry: false }),
+      );
       expect(err.kind).toBe('timeout');
       expect(err.message).toBe('GET /stall: timed out reading the answer');
     } finally {
@@ -137,7 +175,11 @@ describe('OutboundHttpClient: timeouts and network errors', () => {
 
 describe('OutboundHttpClient: retries', () => {
   it.each([
-    ['Meta', { error: { message: 'An unknown error has occurred.', type: 'OAuthException', code: 1 } }, 'An unknown error has occurred.'],
+    [
+      'Meta',
+      { error: { message: 'An unknown error has occurred.', type: 'OAuthException', code: 1 } },
+      'An unknown error has occurred.',
+    ],
     ['GoHighLevel', { statusCode: 503, message: 'Service temporarily unavailable' }, 'Service temporarily unavailable'],
   ])("retries a 5xx up to maxRetries, then fails 'server' with the %s message", async (_provider, body, message) => {
     server.on('GET', '/flaky', () => ({ status: 503, body }));
@@ -160,7 +202,9 @@ describe('OutboundHttpClient: retries', () => {
 
   it('succeeds when a retry does, and waits between attempts on the wall clock', async () => {
     let calls = 0;
-    server.on('GET', '/flaky', () => (++calls < 3 ? { status: 502, body: 'bad gateway' } : { status: 200, body: { ok: true } }));
+    server.on('GET', '/flaky', () =>
+      ++calls < 3 ? { status: 502, body: 'bad gateway' } : { status: 200, body: { ok: true } },
+    );
     const res = await client({ retry: { baseDelayMs: 40, maxDelayMs: 1000 } }).request(get('/flaky'));
     expect(res.body).toEqual({ ok: true });
     const [a, b, c] = server.requests.map((r) => r.at);
@@ -171,7 +215,11 @@ describe('OutboundHttpClient: retries', () => {
   it.each([401, 403])("fails %i as 'auth' after exactly one request", async (status) => {
     server.on('GET', '/me', () => ({ status, body: { error: { message: 'Invalid OAuth access token.' } } }));
     const err = await failure(client().request(get('/me')));
-    expect(err).toMatchObject({ kind: 'auth', status, message: `GET /me answered ${status}: Invalid OAuth access token.` });
+    expect(err).toMatchObject({
+      kind: 'auth',
+      status,
+      message: `GET /me answered ${status}: Invalid OAuth access token.`,
+    });
     expect(err.transient).toBe(false);
     expect(server.count('GET', '/me')).toBe(1);
   });
@@ -179,7 +227,11 @@ describe('OutboundHttpClient: retries', () => {
   it.each([400, 404, 409, 422])("fails %i as 'client' without retrying", async (status) => {
     server.on('POST', '/leads', () => ({ status, body: { message: ['email must be an email', 'name is required'] } }));
     const err = await failure(client().request({ method: 'POST', url: `${server.url}/leads`, body: {} }));
-    expect(err).toMatchObject({ kind: 'client', status, message: `POST /leads answered ${status}: email must be an email; name is required` });
+    expect(err).toMatchObject({
+      kind: 'client',
+      status,
+      message: `POST /leads answered ${status}: email must be an email; name is required`,
+    });
     expect(err.transient).toBe(false);
     expect(server.count('POST', '/leads')).toBe(1);
   });
@@ -193,7 +245,11 @@ describe('OutboundHttpClient: retries', () => {
 
   it('honours Retry-After in seconds on a 429 (measured at the provider)', async () => {
     let calls = 0;
-    server.on('GET', '/limited', () => (++calls === 1 ? { status: 429, body: { message: 'Too many requests' }, headers: { 'retry-after': '1' } } : { status: 200, body: {} }));
+    server.on('GET', '/limited', () =>
+      ++calls === 1
+        ? { status: 429, body: { message: 'Too many requests' }, headers: { 'retry-after': '1' } }
+        : { status: 200, body: {} },
+    );
     await client().request(get('/limited'));
     const [first, second] = server.requests.map((r) => r.at);
     expect(second - first).toBeGreaterThanOrEqual(1_000 - 5);
@@ -215,9 +271,17 @@ describe('OutboundHttpClient: retries', () => {
   });
 
   it("fails 'rate_limited' after the retries when 429s keep coming", async () => {
-    server.on('GET', '/limited', () => ({ status: 429, body: { error: { message: 'User request limit reached' } }, headers: { 'retry-after': '0' } }));
+    server.on('GET', '/limited', () => ({
+      status: 429,
+      body: { error: { message: 'User request limit reached' } },
+      headers: { 'retry-after': '0' },
+    }));
     const err = await failure(client().request(get('/limited')));
-    expect(err).toMatchObject({ kind: 'rate_limited', retryAfterMs: 0, message: 'GET /limited answered 429: User request limit reached' });
+    expect(err).toMatchObject({
+      kind: 'rate_limited',
+      retryAfterMs: 0,
+      message: 'GET /limited answered 429: User request limit reached',
+    });
     expect(err.transient).toBe(true);
     expect(server.count('GET', '/limited')).toBe(3);
   });
@@ -248,7 +312,12 @@ describe('OutboundHttpClient: retries', () => {
 
 describe('OutboundHttpClient: secrets in the query', () => {
   it('never puts the query string in an error message, even when the provider echoes the URL', async () => {
-    server.on('GET', '/me', (req) => ({ status: 400, body: { error: { message: `Bad request for ${req.path}?access_token=${req.query.get('access_token')}&fields=id` } } }));
+    server.on('GET', '/me', (req) => ({
+      status: 400,
+      body: {
+        error: { message: `Bad request for ${req.path}?access_token=${req.query.get('access_token')}&fields=id` },
+      },
+    }));
     server.on('GET', '/down', () => ({ status: 500, body: 'failed: GET /down?access_token=SECRET-TOKEN-123' }));
     server.on('GET', '/slow', () => ({ status: 200, delayMs: 300 }));
     const http = client({ timeoutMs: 50 });
@@ -257,14 +326,23 @@ describe('OutboundHttpClient: secrets in the query', () => {
       await failure(http.request(get('/me?access_token=SECRET-TOKEN-123'))),
       await failure(http.request(get('/down', { query: { access_token: 'SECRET-TOKEN-123' }, retry: false }))),
       await failure(http.request(get('/slow', { query: { access_token: 'SECRET-TOKEN-123' }, retry: false }))),
-      await failure(http.request({ method: 'GET', url: 'http://127.0.0.1:9/x', query: { access_token: 'SECRET-TOKEN-123' }, retry: false })),
+      await failure(
+        http.request({
+          method: 'GET',
+          url: 'http://127.0.0.1:9/x',
+          query: { access_token: 'SECRET-TOKEN-123' },
+          retry: false,
+        }),
+      ),
     ];
     expect(errors.map((e) => e.kind)).toEqual(['client', 'client', 'server', 'timeout', 'network']);
     for (const err of errors) {
       expect(err.message).not.toContain('SECRET');
       expect(err.message).not.toContain('access_token=S');
     }
-    expect(errors[0].message).toBe('GET /me answered 400: Bad request for /me?access_token=[redacted]&fields=[redacted]');
+    expect(errors[0].message).toBe(
+      'GET /me answered 400: Bad request for /me?access_token=[redacted]&fields=[redacted]',
+    );
     expect(server.requests[0].query.get('access_token')).toBe('SECRET-TOKEN-123');
   });
 });

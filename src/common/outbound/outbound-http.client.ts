@@ -10,7 +10,12 @@ export interface RetryPolicy {
   maxRetryAfterMs: number;
 }
 
-export const DEFAULT_RETRY: RetryPolicy = { maxRetries: 3, baseDelayMs: 500, maxDelayMs: 20_000, maxRetryAfterMs: 60_000 };
+export const DEFAULT_RETRY: RetryPolicy = {
+  maxRetries: 3,
+  baseDelayMs: 500,
+  maxDelayMs: 20_000,
+  maxRetryAfterMs: 60_000,
+};
 
 export interface ClientDeps {
   limiter: SlidingWindowLimiter;
@@ -83,7 +88,8 @@ interface PreparedCall {
 }
 
 function prepare(req: OutboundRequest): PreparedCall {
-  if (req.body !== undefined && req.form !== undefined) throw new Error('OutboundRequest takes a JSON body or a form, not both');
+  if (req.body !== undefined && req.form !== undefined)
+    throw new Error('OutboundRequest takes a JSON body or a form, not both');
   const url = new URL(req.url);
   for (const [k, v] of Object.entries(req.query ?? {})) if (v !== undefined) url.searchParams.set(k, String(v));
   const headers: Record<string, string> = { accept: 'application/json' };
@@ -125,10 +131,24 @@ export class OutboundHttpClientImpl implements OutboundHttpClient {
       // Before the breaker too: a call refused here must not take the half-open trial with it.
       const pausedMs = this.deps.limiter.pausedForMs();
       if (pausedMs > this.deps.retry.maxRetryAfterMs) {
-        throw last ?? new OutboundError('rate_limited', `${label}: the provider asked to wait ${Math.ceil(pausedMs / 1000)} s`, undefined, undefined, pausedMs);
+        throw (
+          last ??
+          new OutboundError(
+            'rate_limited',
+            `${label}: the provider asked to wait ${Math.ceil(pausedMs / 1000)} s`,
+            undefined,
+            undefined,
+            pausedMs,
+          )
+        );
       }
       if (!this.deps.breaker.allow()) {
-        throw new OutboundError('circuit_open', `${label}: provider unavailable (circuit open after repeated failures)`, last?.status, last?.body);
+        throw new OutboundError(
+          'circuit_open',
+          `${label}: provider unavailable (circuit open after repeated failures)`,
+          last?.status,
+          last?.body,
+        );
       }
       const release = await this.deps.limiter.acquire();
       let outcome: OutboundResponse | OutboundError;
@@ -142,10 +162,13 @@ export class OutboundHttpClientImpl implements OutboundHttpClient {
         return outcome;
       }
       last = outcome;
-      if (outcome.kind === 'server' || outcome.kind === 'network' || outcome.kind === 'timeout') this.deps.breaker.failure();
+      if (outcome.kind === 'server' || outcome.kind === 'network' || outcome.kind === 'timeout')
+        this.deps.breaker.failure();
       else this.deps.breaker.success(); // the provider answered: it is up
       if (!outcome.transient || attempt === retries) break;
-      const backoff = Math.min(this.deps.retry.maxDelayMs, this.deps.retry.baseDelayMs * 2 ** attempt) * (0.5 + this.deps.random() / 2);
+      const backoff =
+        Math.min(this.deps.retry.maxDelayMs, this.deps.retry.baseDelayMs * 2 ** attempt) *
+        (0.5 + this.deps.random() / 2);
       const wait = outcome.retryAfterMs ?? backoff;
       if (wait > this.deps.retry.maxRetryAfterMs) break;
       await this.deps.sleep(wait);
@@ -170,7 +193,10 @@ export class OutboundHttpClientImpl implements OutboundHttpClient {
       text = await res.text(); // the timeout covers the body too
     } catch (err) {
       const kind = failureKind(err);
-      return new OutboundError(kind, `${label}: ${kind === 'timeout' ? 'timed out reading the answer' : 'connection lost reading the answer'}`);
+      return new OutboundError(
+        kind,
+        `${label}: ${kind === 'timeout' ? 'timed out reading the answer' : 'connection lost reading the answer'}`,
+      );
     }
     let parsed: unknown = text;
     if ((responseHeaders['content-type'] ?? '').includes('json') || /^[[{]/.test(text)) {
@@ -203,11 +229,14 @@ export class OutboundHttpClientImpl implements OutboundHttpClient {
     const intervalMs = Number(headers['x-ratelimit-interval-milliseconds']);
     const resetSeconds = Number(headers['x-ratelimit-reset']);
     const now = this.deps.clock();
-    const resetAt = Number.isFinite(resetSeconds) && resetSeconds > 0
-      ? (resetSeconds > 1e9 ? resetSeconds * 1000 : now + resetSeconds * 1000)
-      : Number.isFinite(intervalMs) && intervalMs > 0
-        ? now + intervalMs
-        : undefined;
+    const resetAt =
+      Number.isFinite(resetSeconds) && resetSeconds > 0
+        ? resetSeconds > 1e9
+          ? resetSeconds * 1000
+          : now + resetSeconds * 1000
+        : Number.isFinite(intervalMs) && intervalMs > 0
+          ? now + intervalMs
+          : undefined;
     // A reset beyond what a Date can hold would make toISOString() throw in the middle of a call.
     const valid = resetAt !== undefined && !Number.isNaN(new Date(resetAt).getTime());
     this.lastResetAt = valid ? new Date(resetAt).toISOString() : null;

@@ -12,8 +12,16 @@ afterAll(async () => {
   await server.close();
 });
 
-function client(options: Partial<ClientOptions> & { limit: number }, factory = new OutboundHttpFactory(), key = `spec:${randomUUID()}`): OutboundHttpClient {
-  return factory.forKey(key, { timeoutMs: 2000, ...options, retry: { maxRetries: 2, baseDelayMs: 5, maxDelayMs: 20, maxRetryAfterMs: 2000, ...options.retry } });
+function client(
+  options: Partial<ClientOptions> & { limit: number },
+  factory = new OutboundHttpFactory(),
+  key = `spec:${randomUUID()}`,
+): OutboundHttpClient {
+  return factory.forKey(key, {
+    timeoutMs: 2000,
+    ...options,
+    retry: { maxRetries: 2, baseDelayMs: 5, maxDelayMs: 20, maxRetryAfterMs: 2000, ...options.retry },
+  });
 }
 
 /** The most requests the provider received in one window [t, t + windowMs), over every t that is a request's arrival. */
@@ -34,7 +42,9 @@ describe('OutboundHttpClient: the configured rate as the provider counts it', ()
     server.on('GET', '/items', () => ({ status: 200, body: { ok: true } }));
     const http = client({ limit: 10, windowMs: 100 });
     const started = Date.now();
-    await Promise.all(Array.from({ length: 100 }, (_, i) => http.request({ method: 'GET', url: `${server.url}/items`, query: { i } })));
+    await Promise.all(
+      Array.from({ length: 100 }, (_, i) => http.request({ method: 'GET', url: `${server.url}/items`, query: { i } })),
+    );
     expect(server.requests).toHaveLength(100);
     expect(maxInAnyWindow(arrivals(), 100)).toBeLessThanOrEqual(10);
     const elapsed = Date.now() - started;
@@ -71,7 +81,15 @@ describe('OutboundHttpClient: X-RateLimit-* headers', () => {
     server.on('GET', '/contacts', () => {
       calls += 1;
       const remaining = calls === 1 ? '0' : '99';
-      return { status: 200, body: {}, headers: { 'x-ratelimit-remaining': remaining, 'x-ratelimit-max': '100', 'x-ratelimit-interval-milliseconds': '300' } };
+      return {
+        status: 200,
+        body: {},
+        headers: {
+          'x-ratelimit-remaining': remaining,
+          'x-ratelimit-max': '100',
+          'x-ratelimit-interval-milliseconds': '300',
+        },
+      };
     });
     const http = client({ limit: 100, windowMs: 10_000 });
     await http.request({ method: 'GET', url: `${server.url}/contacts` });
@@ -88,7 +106,11 @@ describe('OutboundHttpClient: X-RateLimit-* headers', () => {
   });
 
   it('does not pause while calls remain, and reads X-RateLimit-Reset as seconds from now', async () => {
-    server.on('GET', '/budget', () => ({ status: 200, body: {}, headers: { 'x-ratelimit-remaining': '5', 'x-ratelimit-reset': '30' } }));
+    server.on('GET', '/budget', () => ({
+      status: 200,
+      body: {},
+      headers: { 'x-ratelimit-remaining': '5', 'x-ratelimit-reset': '30' },
+    }));
     const http = client({ limit: 100 });
     await http.request({ method: 'GET', url: `${server.url}/budget` });
     const seen = Date.now();
@@ -102,19 +124,30 @@ describe('OutboundHttpClient: X-RateLimit-* headers', () => {
 
   it('reads X-RateLimit-Reset as an epoch time, and fails fast when that is further than maxRetryAfterMs', async () => {
     const reset = Math.floor(Date.now() / 1000) + 3600;
-    server.on('GET', '/daily', () => ({ status: 200, body: {}, headers: { 'x-ratelimit-remaining': '0', 'x-ratelimit-reset': String(reset) } }));
+    server.on('GET', '/daily', () => ({
+      status: 200,
+      body: {},
+      headers: { 'x-ratelimit-remaining': '0', 'x-ratelimit-reset': String(reset) },
+    }));
     const http = client({ limit: 100 });
     await http.request({ method: 'GET', url: `${server.url}/daily` });
     expect(http.rateLimit()).toEqual({ remaining: 0, resetAt: new Date(reset * 1000).toISOString() });
     const err = await http.request({ method: 'GET', url: `${server.url}/daily` }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(OutboundError);
-    expect(err).toMatchObject({ kind: 'rate_limited', message: expect.stringContaining('GET /daily: the provider asked to wait') });
+    expect(err).toMatchObject({
+      kind: 'rate_limited',
+      message: expect.stringContaining('GET /daily: the provider asked to wait'),
+    });
     expect((err as OutboundError).retryAfterMs).toBeGreaterThan(3_500_000);
     expect(server.count('GET', '/daily')).toBe(1);
   });
 
   it("stops calling until the next UTC day when GoHighLevel's daily budget is spent", async () => {
-    server.on('GET', '/contacts', () => ({ status: 200, body: {}, headers: { 'x-ratelimit-remaining': '99', 'x-ratelimit-daily-remaining': '0' } }));
+    server.on('GET', '/contacts', () => ({
+      status: 200,
+      body: {},
+      headers: { 'x-ratelimit-remaining': '99', 'x-ratelimit-daily-remaining': '0' },
+    }));
     const http = client({ limit: 100 });
     await http.request({ method: 'GET', url: `${server.url}/contacts` });
     const now = new Date();
@@ -126,7 +159,11 @@ describe('OutboundHttpClient: X-RateLimit-* headers', () => {
   });
 
   it('ignores a reset a Date cannot hold instead of failing the call', async () => {
-    server.on('GET', '/odd', () => ({ status: 200, body: { ok: true }, headers: { 'x-ratelimit-remaining': '0', 'x-ratelimit-reset': '1e300' } }));
+    server.on('GET', '/odd', () => ({
+      status: 200,
+      body: { ok: true },
+      headers: { 'x-ratelimit-remaining': '0', 'x-ratelimit-reset': '1e300' },
+    }));
     const http = client({ limit: 100 });
     expect((await http.request({ method: 'GET', url: `${server.url}/odd` })).body).toEqual({ ok: true });
     expect(http.rateLimit()).toEqual({ remaining: 0, resetAt: null });

@@ -30,7 +30,8 @@ class VirtualTime {
   /** Until nothing is sleeping any more. */
   async run(): Promise<void> {
     await settle();
-    while (this.timers.length > 0) await this.advance(Math.max(0, Math.min(...this.timers.map((t) => t.at)) - this.now));
+    while (this.timers.length > 0)
+      await this.advance(Math.max(0, Math.min(...this.timers.map((t) => t.at)) - this.now));
   }
 }
 
@@ -206,7 +207,9 @@ describe('SlidingWindowLimiter', () => {
     const limiter = new SlidingWindowLimiter(5, 50);
     const stamps: number[] = [];
     const started = Date.now();
-    await Promise.all(Array.from({ length: 22 }, () => limiter.acquire().then((release) => (stamps.push(Date.now()), release()))));
+    await Promise.all(
+      Array.from({ length: 22 }, () => limiter.acquire().then((release) => (stamps.push(Date.now()), release()))),
+    );
     expect(maxInAnyWindow(stamps, 50)).toBeLessThanOrEqual(5);
     expect(Date.now() - started).toBeGreaterThanOrEqual(4 * 50);
   });

@@ -36,7 +36,12 @@ const row = (over: Record<string, unknown> = {}) => ({
 
 describe('FacebookAdsHandler definition', () => {
   it('declares its key and a config schema that compiles in Ajv strict mode', () => {
-    expect([handler.key, handler.displayName, handler.category, handler.defaultRateLimitPerMinute]).toEqual(['facebook-ads', 'Facebook Ads', 'ads', 200]);
+    expect([handler.key, handler.displayName, handler.category, handler.defaultRateLimitPerMinute]).toEqual([
+      'facebook-ads',
+      'Facebook Ads',
+      'ads',
+      200,
+    ]);
     expect(handler.capabilities).toEqual(['sync', 'test']);
     expect(handler).not.toHaveProperty('webhook');
     const validate = createAjv().compile(handler.defaultConfigSchema);
@@ -67,9 +72,18 @@ describe('costFromInsightsRow', () => {
   });
 
   it('takes the largest lead count of the lead action types, and 0 without any', () => {
-    const pixel = row({ actions: [{ action_type: 'offsite_conversion.fb_pixel_lead', value: '7' }, { action_type: 'lead', value: '5' }] });
+    const pixel = row({
+      actions: [
+        { action_type: 'offsite_conversion.fb_pixel_lead', value: '7' },
+        { action_type: 'lead', value: '5' },
+      ],
+    });
     expect(costFromInsightsRow(pixel)?.leads).toBe(7);
-    expect(costFromInsightsRow(row({ actions: undefined, spend: '0', clicks: undefined }))).toMatchObject({ leads: 0, spend: 0, clicks: 0 });
+    expect(costFromInsightsRow(row({ actions: undefined, spend: '0', clicks: undefined }))).toMatchObject({
+      leads: 0,
+      spend: 0,
+      clicks: 0,
+    });
   });
 
   it('skips rows without a campaign or a day', () => {
@@ -93,8 +107,14 @@ describe('FacebookAdsHandler against a fake Graph API', () => {
 
   describe('testConnection', () => {
     it('reads the ad account with the token in the header', async () => {
-      server.on('GET', '/act_1234567890', () => ({ status: 200, body: { id: 'act_1234567890', name: 'Acme Ads', currency: 'EUR' } }));
-      await expect(handler.testConnection(ctx())).resolves.toEqual({ success: true, message: 'Connected to ad account Acme Ads (EUR)' });
+      server.on('GET', '/act_1234567890', () => ({
+        status: 200,
+        body: { id: 'act_1234567890', name: 'Acme Ads', currency: 'EUR' },
+      }));
+      await expect(handler.testConnection(ctx())).resolves.toEqual({
+        success: true,
+        message: 'Connected to ad account Acme Ads (EUR)',
+      });
       expect(server.requests[0].query.get('fields')).toBe('id,name,currency');
       expect(server.requests[0].headers.authorization).toBe(`Bearer ${TOKEN}`);
       expect(server.requests[0].query.has('access_token')).toBe(false);
@@ -102,24 +122,60 @@ describe('FacebookAdsHandler against a fake Graph API', () => {
 
     it('accepts an id typed with act_', async () => {
       server.on('GET', '/act_1234567890', () => ({ status: 200, body: { id: 'act_1234567890', name: 'Acme Ads' } }));
-      const result = await handler.testConnection(handlerContext({ ...config, adAccountId: 'act_1234567890' }, { metaGraph: server.url }));
+      const result = await handler.testConnection(
+        handlerContext({ ...config, adAccountId: 'act_1234567890' }, { metaGraph: server.url }),
+      );
       expect(result).toEqual({ success: true, message: 'Connected to ad account Acme Ads' });
     });
 
     it('maps 401 and code 190 to INVALID_CREDENTIALS without the token', async () => {
-      server.on('GET', '/act_1234567890', () => ({ status: 401, body: { error: { message: `Invalid token ${TOKEN}`, code: 190 } } }));
-      await expect(handler.testConnection(ctx())).resolves.toEqual({ success: false, code: 'INVALID_CREDENTIALS', message: 'Meta refused the access token: Invalid token [redacted]' });
+      server.on('GET', '/act_1234567890', () => ({
+        status: 401,
+        body: { error: { message: `Invalid token ${TOKEN}`, code: 190 } },
+      }));
+      await expect(handler.testConnection(ctx())).resolves.toEqual({
+        success: false,
+        code: 'INVALID_CREDENTIALS',
+        message: 'Meta refused the access token: Invalid token [redacted]',
+      });
       server.reset();
-      server.on('GET', '/act_1234567890', () => ({ status: 400, body: { error: { message: 'Error validating access token: Session has expired', code: 190, error_subcode: 463 } } }));
-      await expect(handler.testConnection(ctx())).resolves.toMatchObject({ success: false, code: 'INVALID_CREDENTIALS' });
+      server.on('GET', '/act_1234567890', () => ({
+        status: 400,
+        body: {
+          error: { message: 'Error validating access token: Session has expired', code: 190, error_subcode: 463 },
+        },
+      }));
+      await expect(handler.testConnection(ctx())).resolves.toMatchObject({
+        success: false,
+        code: 'INVALID_CREDENTIALS',
+      });
     });
 
     it('maps a missing account and server errors to CONNECTION_FAILED', async () => {
-      server.on('GET', '/act_1234567890', () => ({ status: 400, body: { error: { message: "(#100) Unsupported get request. Object with ID 'act_1234567890' does not exist", code: 100 } } }));
-      await expect(handler.testConnection(ctx())).resolves.toMatchObject({ success: false, code: 'CONNECTION_FAILED', message: expect.stringContaining('does not exist') });
+      server.on('GET', '/act_1234567890', () => ({
+        status: 400,
+        body: {
+          error: {
+            message: "(#100) Unsupported get request. Object with ID 'act_1234567890' does not exist",
+            code: 100,
+          },
+        },
+      }));
+      await expect(handler.testConnection(ctx())).resolves.toMatchObject({
+        success: false,
+        code: 'CONNECTION_FAILED',
+        message: expect.stringContaining('does not exist'),
+      });
       server.reset();
-      server.on('GET', '/act_1234567890', () => ({ status: 500, body: { error: { message: 'An unknown error occurred', code: 1 } } }));
-      await expect(handler.testConnection(ctx())).resolves.toEqual({ success: false, code: 'CONNECTION_FAILED', message: 'Could not read the ad account: An unknown error occurred' });
+      server.on('GET', '/act_1234567890', () => ({
+        status: 500,
+        body: { error: { message: 'An unknown error occurred', code: 1 } },
+      }));
+      await expect(handler.testConnection(ctx())).resolves.toEqual({
+        success: false,
+        code: 'CONNECTION_FAILED',
+        message: 'Could not read the ad account: An unknown error occurred',
+      });
       expect(server.count('GET', '/act_1234567890')).toBe(3);
     });
   });
@@ -128,12 +184,35 @@ describe('FacebookAdsHandler against a fake Graph API', () => {
     it('reads seven days of daily ad insights, page by page', async () => {
       server.on('GET', INSIGHTS, (req) =>
         req.query.get('after') === 'MjQZD'
-          ? { status: 200, body: { data: [row({ ad_id: '23851000000000004', ad_name: 'Autumn', date_start: '2026-03-05', spend: '3.5' })], paging: { cursors: { before: 'MjUZD', after: 'MjUZD' } } } }
-          : { status: 200, body: { data: [row()], paging: { cursors: { before: 'MAZDZD', after: 'MjQZD' }, next: 'https://graph.facebook.com/v25.0/act_1234567890/insights?after=MjQZD' } } },
+          ? {
+              status: 200,
+              body: {
+                data: [row({ ad_id: '23851000000000004', ad_name: 'Autumn', date_start: '2026-03-05', spend: '3.5' })],
+                paging: { cursors: { before: 'MjUZD', after: 'MjUZD' } },
+              },
+            }
+          : {
+              status: 200,
+              body: {
+                data: [row()],
+                paging: {
+                  cursors: { before: 'MAZDZD', after: 'MjQZD' },
+                  next: 'https://graph.facebook.com/v25.0/act_1234567890/insights?after=MjQZD',
+                },
+              },
+            },
       );
       const first = await handler.syncData(ctx(), null);
-      expect(first).toMatchObject({ leads: [], fetched: 1, costs: [{ adId: '23851000000000003', day: '2026-03-04', spend: 12.34, leads: 4 }] });
-      expect(JSON.parse(first.nextCursor ?? 'null')).toEqual({ since: '2026-03-04', until: '2026-03-10', after: 'MjQZD' });
+      expect(first).toMatchObject({
+        leads: [],
+        fetched: 1,
+        costs: [{ adId: '23851000000000003', day: '2026-03-04', spend: 12.34, leads: 4 }],
+      });
+      expect(JSON.parse(first.nextCursor ?? 'null')).toEqual({
+        since: '2026-03-04',
+        until: '2026-03-10',
+        after: 'MjQZD',
+      });
 
       const [req] = server.requests;
       expect(req.headers.authorization).toBe(`Bearer ${TOKEN}`);
@@ -146,14 +225,19 @@ describe('FacebookAdsHandler against a fake Graph API', () => {
       });
 
       const second = await handler.syncData(ctx(), first.nextCursor);
-      expect(second.costs).toEqual([expect.objectContaining({ adId: '23851000000000004', name: 'Autumn', day: '2026-03-05', spend: 3.5 })]);
+      expect(second.costs).toEqual([
+        expect.objectContaining({ adId: '23851000000000004', name: 'Autumn', day: '2026-03-05', spend: 3.5 }),
+      ]);
       expect(second.nextCursor).toBeNull();
       expect(server.requests[1].query.get('after')).toBe('MjQZD');
       expect(server.requests[1].query.get('time_range')).toBe('{"since":"2026-03-04","until":"2026-03-10"}');
     });
 
     it('counts skipped rows as fetched and finishes on an empty page', async () => {
-      server.on('GET', INSIGHTS, () => ({ status: 200, body: { data: [row({ campaign_id: undefined }), row()], paging: { cursors: {} } } }));
+      server.on('GET', INSIGHTS, () => ({
+        status: 200,
+        body: { data: [row({ campaign_id: undefined }), row()], paging: { cursors: {} } },
+      }));
       const page = await handler.syncData(ctx(), null);
       expect(page.fetched).toBe(2);
       expect(page.costs).toHaveLength(1);
@@ -162,12 +246,23 @@ describe('FacebookAdsHandler against a fake Graph API', () => {
 
     it('retries a 429 with Retry-After, and surfaces 500s once retries are spent', async () => {
       let calls = 0;
-      server.on('GET', INSIGHTS, () => (++calls === 1 ? { status: 429, headers: { 'retry-after': '0' }, body: { error: { message: 'User request limit reached', code: 17 } } } : { status: 200, body: { data: [row()] } }));
+      server.on('GET', INSIGHTS, () =>
+        ++calls === 1
+          ? {
+              status: 429,
+              headers: { 'retry-after': '0' },
+              body: { error: { message: 'User request limit reached', code: 17 } },
+            }
+          : { status: 200, body: { data: [row()] } },
+      );
       await expect(handler.syncData(ctx(), null)).resolves.toMatchObject({ fetched: 1, nextCursor: null });
       expect(calls).toBe(2);
 
       server.reset();
-      server.on('GET', INSIGHTS, () => ({ status: 500, body: { error: { message: 'Service temporarily unavailable', code: 2 } } }));
+      server.on('GET', INSIGHTS, () => ({
+        status: 500,
+        body: { error: { message: 'Service temporarily unavailable', code: 2 } },
+      }));
       const error = await handler.syncData(ctx(), null).catch((e: unknown) => e);
       expect(error).toBeInstanceOf(OutboundError);
       expect(error).toMatchObject({ kind: 'server', status: 500 });
@@ -175,7 +270,9 @@ describe('FacebookAdsHandler against a fake Graph API', () => {
     });
 
     it('refuses an unreadable cursor', async () => {
-      await expect(handler.syncData(ctx(), '{"since":"yesterday"}')).rejects.toThrow('facebook-ads: unreadable sync cursor');
+      await expect(handler.syncData(ctx(), '{"since":"yesterday"}')).rejects.toThrow(
+        'facebook-ads: unreadable sync cursor',
+      );
     });
   });
 });

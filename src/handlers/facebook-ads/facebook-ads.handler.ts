@@ -33,8 +33,19 @@ export class FacebookAdsHandler implements IntegrationHandler {
     type: 'object',
     title: 'Facebook Ads',
     properties: {
-      adAccountId: { type: 'string', title: 'Ad account ID', description: 'The ad account id, with or without the act_ prefix.', pattern: '^(act_)?[0-9]+$' },
-      accessToken: { type: 'string', title: 'Access token', description: 'A system-user or user token with ads_read on the ad account.', minLength: 1, 'x-secret': true },
+      adAccountId: {
+        type: 'string',
+        title: 'Ad account ID',
+        description: 'The ad account id, with or without the act_ prefix.',
+        pattern: '^(act_)?[0-9]+$',
+      },
+      accessToken: {
+        type: 'string',
+        title: 'Access token',
+        description: 'A system-user or user token with ads_read on the ad account.',
+        minLength: 1,
+        'x-secret': true,
+      },
     },
     required: ['adAccountId', 'accessToken'],
     additionalProperties: false,
@@ -71,14 +82,27 @@ export class FacebookAdsHandler implements IntegrationHandler {
     for (const row of rows) {
       const cost = costFromInsightsRow(row);
       if (cost) costs.push(cost);
-      else ctx.logger.warn({ row: isRecord(row) ? { campaign_id: row.campaign_id, date_start: row.date_start } : typeof row }, 'Facebook Ads insights row without campaign or day skipped');
+      else
+        ctx.logger.warn(
+          { row: isRecord(row) ? { campaign_id: row.campaign_id, date_start: row.date_start } : typeof row },
+          'Facebook Ads insights row without campaign or day skipped',
+        );
     }
     const after = rows.length > 0 ? nextAfter(res.body) : undefined;
-    return { leads: [], costs, fetched: rows.length, nextCursor: after ? JSON.stringify({ since: state.since, until: state.until, after }) : null };
+    return {
+      leads: [],
+      costs,
+      fetched: rows.length,
+      nextCursor: after ? JSON.stringify({ since: state.since, until: state.until, after }) : null,
+    };
   }
 
   /** GET on the Graph API with the token in the Authorization header (never in the URL). */
-  private get(ctx: HandlerContext, path: string, query: Record<string, string | number | undefined>): Promise<OutboundResponse> {
+  private get(
+    ctx: HandlerContext,
+    path: string,
+    query: Record<string, string | number | undefined>,
+  ): Promise<OutboundResponse> {
     return ctx.http.request({
       method: 'GET',
       url: `${ctx.urls.metaGraph.replace(/\/+$/, '')}/${path}`,
@@ -89,16 +113,27 @@ export class FacebookAdsHandler implements IntegrationHandler {
 
   private testFailure(ctx: HandlerContext, err: unknown): TestResult {
     if (!(err instanceof OutboundError)) {
-      ctx.logger.error({ err: err instanceof Error ? err.message : String(err) }, 'Facebook Ads connection test failed unexpectedly');
+      ctx.logger.error(
+        { err: err instanceof Error ? err.message : String(err) },
+        'Facebook Ads connection test failed unexpectedly',
+      );
       return { success: false, code: 'CONNECTION_FAILED', message: 'Connection test failed unexpectedly' };
     }
     const graph = graphErrorOf(err.body);
     const said = graph?.message ?? `HTTP ${err.status ?? err.kind}`;
     if (err.kind === 'auth' || graph?.code === 190) {
-      return { success: false, code: 'INVALID_CREDENTIALS', message: redactSecrets(`Meta refused the access token: ${said}`, ctx.config, ['accessToken']) };
+      return {
+        success: false,
+        code: 'INVALID_CREDENTIALS',
+        message: redactSecrets(`Meta refused the access token: ${said}`, ctx.config, ['accessToken']),
+      };
     }
     const reason = err.status === undefined ? err.message : said;
-    return { success: false, code: 'CONNECTION_FAILED', message: redactSecrets(`Could not read the ad account: ${reason}`, ctx.config, ['accessToken']) };
+    return {
+      success: false,
+      code: 'CONNECTION_FAILED',
+      message: redactSecrets(`Could not read the ad account: ${reason}`, ctx.config, ['accessToken']),
+    };
   }
 }
 
@@ -125,7 +160,7 @@ function parseCursor(cursor: string): SyncCursor {
   }
   const since = isRecord(value) ? asString(value.since) : undefined;
   const until = isRecord(value) ? asString(value.until) : undefined;
-  if (!isRecord(value) || !since || !until || !DATE.test(since) || !DATE.test(until)) throw new Error('facebook-ads: unreadable sync cursor');
+  if (!isRecord(value) || !since || !until || !DATE.test(since) || !DATE.test(until))
+    throw new Error('facebook-ads: unreadable sync cursor');
   return { since, until, after: asString(value.after) };
 }
-

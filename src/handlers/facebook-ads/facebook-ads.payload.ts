@@ -1,7 +1,8 @@
 import type { AdCostInput } from '../handler-types';
 import { asArray, asId, asNumber, asRecords, asString, isRecord } from '../shared/json';
 
-export const INSIGHTS_FIELDS = 'campaign_id,campaign_name,adset_id,adset_name,ad_id,ad_name,spend,impressions,clicks,actions,account_currency,date_start';
+export const INSIGHTS_FIELDS =
+  'campaign_id,campaign_name,adset_id,adset_name,ad_id,ad_name,spend,impressions,clicks,actions,account_currency,date_start';
 
 // The same lead can be reported under several action types at once (the on-Facebook form lead
 // as `lead` and as `onsite_conversion.lead_grouped`, a pixel lead as `offsite_conversion.fb_pixel_lead`
@@ -44,11 +45,16 @@ export function costFromInsightsRow(row: unknown): AdCostInput | undefined {
   const adId = asId(row.ad_id);
   const name = asString(row.ad_name);
   const currency = asString(row.account_currency);
-  return { ...cost, ...(adSetId ? { adSetId } : {}), ...(adId ? { adId } : {}), ...(name ? { name } : {}), ...(currency ? { currency } : {}) };
+  return {
+    ...cost,
+    ...(adSetId ? { adSetId } : {}),
+    ...(adId ? { adId } : {}),
+    ...(name ? { name } : {}),
+    ...(currency ? { currency } : {}),
+  };
 }
 
 /** The rows of an insights page. */
 export function rowsOf(body: unknown): unknown[] {
   return isRecord(body) ? asArray(body.data) : [];
 }
-

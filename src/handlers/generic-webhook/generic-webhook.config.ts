@@ -8,7 +8,19 @@ import type { IntegrationConfig } from '../integration-handler';
 import { isRecord } from '../shared/json';
 
 /** Lead fields a mapping may fill: text fields of the lead, its tags, and attribution (lead.source). */
-export const LEAD_TEXT_FIELDS = ['fullName', 'firstName', 'lastName', 'email', 'phone', 'company', 'jobTitle', 'city', 'region', 'postalCode', 'country'] as const;
+export const LEAD_TEXT_FIELDS = [
+  'fullName',
+  'firstName',
+  'lastName',
+  'email',
+  'phone',
+  'company',
+  'jobTitle',
+  'city',
+  'region',
+  'postalCode',
+  'country',
+] as const;
 export const SOURCE_TEXT_FIELDS = ['campaignId', 'campaignName', 'adId', 'formId', 'formName'] as const;
 export const MAPPABLE_FIELDS = [...LEAD_TEXT_FIELDS, 'tags', ...SOURCE_TEXT_FIELDS] as const;
 export type MappableField = (typeof MAPPABLE_FIELDS)[number];
@@ -75,7 +87,10 @@ export function readGenericConfig(config: IntegrationConfig): GenericWebhookConf
     signatureHeader: headerName('signatureHeader', DEFAULT_SIGNATURE_HEADER),
     timestampHeader: headerName('timestampHeader', DEFAULT_TIMESTAMP_HEADER),
     eventIdHeader: headerName('eventIdHeader', DEFAULT_EVENT_ID_HEADER),
-    toleranceSeconds: typeof tolerance === 'number' && Number.isInteger(tolerance) && tolerance > 0 ? tolerance : DEFAULT_TOLERANCE_SECONDS,
+    toleranceSeconds:
+      typeof tolerance === 'number' && Number.isInteger(tolerance) && tolerance > 0
+        ? tolerance
+        : DEFAULT_TOLERANCE_SECONDS,
   };
 }
 
@@ -84,21 +99,31 @@ export function genericConfigProblems(config: IntegrationConfig): ConfigProblem[
   const problems: ConfigProblem[] = [];
   const checkPointer = (value: unknown, pointer: string, required: boolean) => {
     if (value === undefined && !required) return;
-    if (typeof value !== 'string') problems.push({ pointer, message: 'must be a JSON Pointer string such as "/data/email"' });
-    else if (!JSON_POINTER.test(value)) problems.push({ pointer, message: `"${value}" is not a JSON Pointer (RFC 6901): start with "/" and write "~" as "~0", "/" inside a name as "~1"` });
+    if (typeof value !== 'string')
+      problems.push({ pointer, message: 'must be a JSON Pointer string such as "/data/email"' });
+    else if (!JSON_POINTER.test(value))
+      problems.push({
+        pointer,
+        message: `"${value}" is not a JSON Pointer (RFC 6901): start with "/" and write "~" as "~0", "/" inside a name as "~1"`,
+      });
   };
 
   if (!isRecord(config.mapping)) {
     problems.push({ pointer: '/mapping', message: 'must be an object of lead field → JSON Pointer' });
   } else {
     for (const [key, value] of Object.entries(config.mapping)) {
-      if (!MAPPABLE.has(key)) problems.push({ pointer: `/mapping/${token(key)}`, message: `"${key}" is not a lead field; use one of ${MAPPABLE_FIELDS.join(', ')}` });
+      if (!MAPPABLE.has(key))
+        problems.push({
+          pointer: `/mapping/${token(key)}`,
+          message: `"${key}" is not a lead field; use one of ${MAPPABLE_FIELDS.join(', ')}`,
+        });
       else checkPointer(value, `/mapping/${key}`, true);
     }
   }
   checkPointer(config.externalIdPointer, '/externalIdPointer', true);
   // "" would name the whole payload, which is never an id
-  if (config.externalIdPointer === '') problems.push({ pointer: '/externalIdPointer', message: 'must point inside the payload, e.g. "/id"' });
+  if (config.externalIdPointer === '')
+    problems.push({ pointer: '/externalIdPointer', message: 'must point inside the payload, e.g. "/id"' });
   checkPointer(config.customAnswersPointer, '/customAnswersPointer', false);
   checkPointer(config.eventTypePointer, '/eventTypePointer', false);
 
@@ -120,8 +145,17 @@ export function genericConfigProblems(config: IntegrationConfig): ConfigProblem[
   }
 
   const tolerance = config.toleranceSeconds;
-  if (tolerance !== undefined && (typeof tolerance !== 'number' || !Number.isInteger(tolerance) || tolerance < MIN_TOLERANCE_SECONDS || tolerance > MAX_TOLERANCE_SECONDS)) {
-    problems.push({ pointer: '/toleranceSeconds', message: `must be a whole number of seconds from ${MIN_TOLERANCE_SECONDS} to ${MAX_TOLERANCE_SECONDS}` });
+  if (
+    tolerance !== undefined &&
+    (typeof tolerance !== 'number' ||
+      !Number.isInteger(tolerance) ||
+      tolerance < MIN_TOLERANCE_SECONDS ||
+      tolerance > MAX_TOLERANCE_SECONDS)
+  ) {
+    problems.push({
+      pointer: '/toleranceSeconds',
+      message: `must be a whole number of seconds from ${MIN_TOLERANCE_SECONDS} to ${MAX_TOLERANCE_SECONDS}`,
+    });
   }
   return problems;
 }

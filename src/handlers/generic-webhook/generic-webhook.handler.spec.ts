@@ -3,7 +3,14 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { handlerContext } from '../../../test/support/handler-context';
 import { createAjv } from '../../common/json-schema/ajv';
-import { IntegrationConfig, IntegrationHandler, PermanentEventError, StoredEvent, VerificationKeys, WebhookRequest } from '../integration-handler';
+import {
+  IntegrationConfig,
+  IntegrationHandler,
+  PermanentEventError,
+  StoredEvent,
+  VerificationKeys,
+  WebhookRequest,
+} from '../integration-handler';
 import { isJsonPointer } from './generic-webhook.config';
 import { GenericWebhookHandler } from './generic-webhook.handler';
 
@@ -37,23 +44,42 @@ const CONFIG = {
 };
 
 /** Computed here, independently of the handler. */
-const sign = (timestamp: string, raw: Buffer, secret = SECRET) => `sha256=${createHmac('sha256', secret).update(`${timestamp}.`).update(raw).digest('hex')}`;
+const sign = (timestamp: string, raw: Buffer, secret = SECRET) =>
+  `sha256=${createHmac('sha256', secret).update(`${timestamp}.`).update(raw).digest('hex')}`;
 
-const delivery = (raw: Buffer, headers: Record<string, string | undefined>, receivedAt = NOW): WebhookRequest => ({ rawBody: raw, headers, receivedAt });
+const delivery = (raw: Buffer, headers: Record<string, string | undefined>, receivedAt = NOW): WebhookRequest => ({
+  rawBody: raw,
+  headers,
+  receivedAt,
+});
 const signed = (raw: Buffer, timestamp = String(NOW_S), secret = SECRET, extra: Record<string, string> = {}) =>
   delivery(raw, { 'x-webhook-timestamp': timestamp, 'x-webhook-signature': sign(timestamp, raw, secret), ...extra });
 
 describe('GenericWebhookHandler', () => {
   const handler = new GenericWebhookHandler();
   const webhook = handler.webhook;
-  const keys = (config: IntegrationConfig = CONFIG, webhookSecrets: string[] = [SECRET]): VerificationKeys => ({ config, webhookSecrets });
+  const keys = (config: IntegrationConfig = CONFIG, webhookSecrets: string[] = [SECRET]): VerificationKeys => ({
+    config,
+    webhookSecrets,
+  });
   /** The pipeline is expected to hand the integration's config to extractEvents (see the report). */
-  const extract = (req: WebhookRequest, config: IntegrationConfig = CONFIG) => webhook.extractEvents(JSON.parse(req.rawBody.toString('utf8')), req, config);
-  const stored = (payload: unknown): StoredEvent => ({ id: '1', eventType: 'lead', externalId: null, payload, receivedAt: NOW });
+  const extract = (req: WebhookRequest, config: IntegrationConfig = CONFIG) =>
+    webhook.extractEvents(JSON.parse(req.rawBody.toString('utf8')), req, config);
+  const stored = (payload: unknown): StoredEvent => ({
+    id: '1',
+    eventType: 'lead',
+    externalId: null,
+    payload,
+    receivedAt: NOW,
+  });
 
   describe('metadata and config schema', () => {
     it('declares the handler contract values', () => {
-      expect([handler.key, handler.displayName, handler.category]).toEqual(['generic-webhook', 'Generic signed webhook', 'webhook']);
+      expect([handler.key, handler.displayName, handler.category]).toEqual([
+        'generic-webhook',
+        'Generic signed webhook',
+        'webhook',
+      ]);
       expect(handler.capabilities).toEqual(['webhook']);
       expect(handler.defaultRateLimitPerMinute).toBe(60);
       expect(webhook.routing).toBe('integration');
@@ -62,7 +88,15 @@ describe('GenericWebhookHandler', () => {
     it('compiles under strict Ajv and validates a template config', () => {
       const validate = createAjv().compile(handler.defaultConfigSchema);
       expect(validate(CONFIG)).toBe(true);
-      expect(validate({ ...CONFIG, signatureHeader: 'X-Form-Signature', timestampHeader: 'X-Form-Time', eventIdHeader: 'X-Form-Id', toleranceSeconds: 600 })).toBe(true);
+      expect(
+        validate({
+          ...CONFIG,
+          signatureHeader: 'X-Form-Signature',
+          timestampHeader: 'X-Form-Time',
+          eventIdHeader: 'X-Form-Id',
+          toleranceSeconds: 600,
+        }),
+      ).toBe(true);
       expect(validate({ ...CONFIG, mapping: { favouriteColour: '/colour' } })).toBe(false);
       expect(validate({ ...CONFIG, mapping: { email: 'contact/email' } })).toBe(false);
       expect(validate({ ...CONFIG, toleranceSeconds: 10 })).toBe(false);
@@ -134,40 +168,66 @@ describe('GenericWebhookHandler', () => {
   describe('verify', () => {
     it('accepts the current secret, and the previous one during a rotation', () => {
       expect(webhook.verify(signed(RAW), keys())).toEqual({ ok: true });
-      expect(webhook.verify(signed(RAW, String(NOW_S), PREVIOUS), keys(CONFIG, [SECRET, PREVIOUS]))).toEqual({ ok: true });
-      expect(webhook.verify(signed(RAW, String(NOW_S), PREVIOUS), keys(CONFIG, [SECRET]))).toEqual({ ok: false, reason: 'signature does not match' });
+      expect(webhook.verify(signed(RAW, String(NOW_S), PREVIOUS), keys(CONFIG, [SECRET, PREVIOUS]))).toEqual({
+        ok: true,
+      });
+      expect(webhook.verify(signed(RAW, String(NOW_S), PREVIOUS), keys(CONFIG, [SECRET]))).toEqual({
+        ok: false,
+        reason: 'signature does not match',
+      });
     });
 
     it('rejects a wrong secret, a tampered body, and a timestamp other than the signed one', () => {
       expect(webhook.verify(signed(RAW, String(NOW_S), 'whsec_guess'), keys()).ok).toBe(false);
       const good = signed(RAW);
       const tampered = Buffer.from(RAW.toString('utf8').replace('laura.mendes@example.com', 'attacker@example.com'));
-      expect(webhook.verify({ ...good, rawBody: tampered }, keys())).toEqual({ ok: false, reason: 'signature does not match' });
+      expect(webhook.verify({ ...good, rawBody: tampered }, keys())).toEqual({
+        ok: false,
+        reason: 'signature does not match',
+      });
       // replaying an old signature with a fresh timestamp header
-      expect(webhook.verify({ ...good, headers: { ...good.headers, 'x-webhook-timestamp': String(NOW_S + 1) } }, keys()).ok).toBe(false);
+      expect(
+        webhook.verify({ ...good, headers: { ...good.headers, 'x-webhook-timestamp': String(NOW_S + 1) } }, keys()).ok,
+      ).toBe(false);
       // a signature over the body alone, without the timestamp
       const bodyOnly = `sha256=${createHmac('sha256', SECRET).update(RAW).digest('hex')}`;
-      expect(webhook.verify({ ...good, headers: { ...good.headers, 'x-webhook-signature': bodyOnly } }, keys()).ok).toBe(false);
+      expect(
+        webhook.verify({ ...good, headers: { ...good.headers, 'x-webhook-signature': bodyOnly } }, keys()).ok,
+      ).toBe(false);
     });
 
     it('accepts the hex in any case but requires the sha256= prefix', () => {
       const good = signed(RAW);
       const hex = (good.headers['x-webhook-signature'] ?? '').slice('sha256='.length);
-      const withSignature = (value: string) => ({ ...good, headers: { ...good.headers, 'x-webhook-signature': value } });
+      const withSignature = (value: string) => ({
+        ...good,
+        headers: { ...good.headers, 'x-webhook-signature': value },
+      });
       expect(webhook.verify(withSignature(`sha256=${hex.toUpperCase()}`), keys())).toEqual({ ok: true });
       expect(webhook.verify(withSignature(`SHA256=${hex}`), keys())).toEqual({ ok: true });
-      expect(webhook.verify(withSignature(hex), keys())).toEqual({ ok: false, reason: 'x-webhook-signature is not sha256=<hex>' });
+      expect(webhook.verify(withSignature(hex), keys())).toEqual({
+        ok: false,
+        reason: 'x-webhook-signature is not sha256=<hex>',
+      });
       expect(webhook.verify(withSignature(`sha1=${hex}`), keys()).ok).toBe(false);
     });
 
     it('rejects missing headers', () => {
       const good = signed(RAW);
-      expect(webhook.verify(delivery(RAW, { 'x-webhook-timestamp': String(NOW_S) }), keys())).toEqual({ ok: false, reason: 'missing x-webhook-signature header' });
-      expect(webhook.verify(delivery(RAW, { 'x-webhook-signature': good.headers['x-webhook-signature'] }), keys())).toEqual({
+      expect(webhook.verify(delivery(RAW, { 'x-webhook-timestamp': String(NOW_S) }), keys())).toEqual({
+        ok: false,
+        reason: 'missing x-webhook-signature header',
+      });
+      expect(
+        webhook.verify(delivery(RAW, { 'x-webhook-signature': good.headers['x-webhook-signature'] }), keys()),
+      ).toEqual({
         ok: false,
         reason: 'missing x-webhook-timestamp header',
       });
-      expect(webhook.verify(good, keys(CONFIG, []))).toEqual({ ok: false, reason: 'integration has no webhook secret' });
+      expect(webhook.verify(good, keys(CONFIG, []))).toEqual({
+        ok: false,
+        reason: 'integration has no webhook secret',
+      });
     });
 
     it('rejects stale and future timestamps beyond the tolerance, and non-seconds', () => {
@@ -177,19 +237,33 @@ describe('GenericWebhookHandler', () => {
       expect(at(-301)).toEqual({ ok: false, reason: 'timestamp is more than 300s old' });
       expect(at(301)).toEqual({ ok: false, reason: 'timestamp is more than 300s in the future' });
       expect(at(-86_400)).toMatchObject({ ok: false });
-      expect(webhook.verify(signed(RAW, String(NOW.getTime())), keys())).toEqual({ ok: false, reason: 'x-webhook-timestamp is not Unix seconds' });
-      expect(webhook.verify(signed(RAW, NOW.toISOString()), keys())).toEqual({ ok: false, reason: 'x-webhook-timestamp is not Unix seconds' });
+      expect(webhook.verify(signed(RAW, String(NOW.getTime())), keys())).toEqual({
+        ok: false,
+        reason: 'x-webhook-timestamp is not Unix seconds',
+      });
+      expect(webhook.verify(signed(RAW, NOW.toISOString()), keys())).toEqual({
+        ok: false,
+        reason: 'x-webhook-timestamp is not Unix seconds',
+      });
       expect(webhook.verify(signed(RAW, '-5'), keys()).ok).toBe(false);
     });
 
     it('reads the configured header names and tolerance', () => {
-      const config = { ...CONFIG, signatureHeader: 'X-Form-Signature', timestampHeader: 'X-Form-Time', toleranceSeconds: 60 };
+      const config = {
+        ...CONFIG,
+        signatureHeader: 'X-Form-Signature',
+        timestampHeader: 'X-Form-Time',
+        toleranceSeconds: 60,
+      };
       const timestamp = String(NOW_S - 90);
       const req = delivery(RAW, { 'x-form-time': timestamp, 'x-form-signature': sign(timestamp, RAW) });
       expect(webhook.verify(req, keys(config))).toEqual({ ok: false, reason: 'timestamp is more than 60s old' });
       expect(webhook.verify(req, keys({ ...config, toleranceSeconds: 120 }))).toEqual({ ok: true });
       // the default headers mean nothing once others are configured
-      expect(webhook.verify(signed(RAW), keys(config))).toEqual({ ok: false, reason: 'missing x-form-signature header' });
+      expect(webhook.verify(signed(RAW), keys(config))).toEqual({
+        ok: false,
+        reason: 'missing x-form-signature header',
+      });
     });
   });
 
@@ -202,19 +276,29 @@ describe('GenericWebhookHandler', () => {
 
     it('falls back to the submission id, then to no id', () => {
       expect(extract(signed(RAW))[0].externalId).toBe('a3a12ec67a1365927098a606107fac15');
-      expect(extract(signed(Buffer.from('{"x":1}')))[0]).toEqual({ externalId: null, eventType: 'lead', payload: { x: 1 } });
+      expect(extract(signed(Buffer.from('{"x":1}')))[0]).toEqual({
+        externalId: null,
+        eventType: 'lead',
+        payload: { x: 1 },
+      });
       // a numeric id beyond 2^53 keeps its digits
-      expect(extract(signed(Buffer.from('{"form_response":{"token":120226305854810726}}')))[0].externalId).toBe('120226305854810726');
+      expect(extract(signed(Buffer.from('{"form_response":{"token":120226305854810726}}')))[0].externalId).toBe(
+        '120226305854810726',
+      );
     });
 
     it('keeps big integers exact in the stored payload', () => {
       const [event] = extract(signed(RAW));
-      expect(event.payload).toMatchObject({ form_response: { hidden: { campaign_id: '120226305854810726', ad_id: '120226305854810999' } } });
+      expect(event.payload).toMatchObject({
+        form_response: { hidden: { campaign_id: '120226305854810726', ad_id: '120226305854810999' } },
+      });
     });
 
     it('uses the default event id header when the pipeline passes no config', () => {
       const req = signed(RAW, String(NOW_S), SECRET, { 'x-webhook-id': 'dlv_1' });
-      expect(webhook.extractEvents(JSON.parse(RAW.toString('utf8')), req).map((e) => [e.externalId, e.eventType])).toEqual([['dlv_1', 'lead']]);
+      expect(
+        webhook.extractEvents(JSON.parse(RAW.toString('utf8')), req).map((e) => [e.externalId, e.eventType]),
+      ).toEqual([['dlv_1', 'lead']]);
     });
   });
 
@@ -256,19 +340,41 @@ describe('GenericWebhookHandler', () => {
 
     it('takes tags from an array, resolves escaped pointers, and turns numbers into text', async () => {
       const config = {
-        mapping: { email: '/who/e~1mail', tags: '/labels', phone: '/who/phone', company: '/who/~0co', fullName: '/who/name' },
+        mapping: {
+          email: '/who/e~1mail',
+          tags: '/labels',
+          phone: '/who/phone',
+          company: '/who/~0co',
+          fullName: '/who/name',
+        },
         externalIdPointer: '/id',
       };
-      const payload = { id: 42, who: { 'e/mail': ' a@b.example ', phone: 5511987654321, '~co': 'Tilde Inc', name: { first: 'x' } }, labels: ['vip', 7, '', null, 'vip'] };
+      const payload = {
+        id: 42,
+        who: { 'e/mail': ' a@b.example ', phone: 5511987654321, '~co': 'Tilde Inc', name: { first: 'x' } },
+        labels: ['vip', 7, '', null, 'vip'],
+      };
       const { leads } = await handler.processWebhook(stored(payload), handlerContext(config));
-      expect(leads).toEqual([{ platform: 'generic', externalId: '42', email: 'a@b.example', phone: '5511987654321', company: 'Tilde Inc', tags: ['vip', '7'], source: {} }]);
+      expect(leads).toEqual([
+        {
+          platform: 'generic',
+          externalId: '42',
+          email: 'a@b.example',
+          phone: '5511987654321',
+          company: 'Tilde Inc',
+          tags: ['vip', '7'],
+          source: {},
+        },
+      ]);
     });
 
     it('fails permanently when the payload has no id where the template says', async () => {
       await expect(handler.processWebhook(stored({ form_response: {} }), handlerContext(CONFIG))).rejects.toThrow(
         new PermanentEventError('payload has no value at /form_response/token'),
       );
-      await expect(handler.processWebhook(stored({ form_response: { token: '  ' } }), handlerContext(CONFIG))).rejects.toThrow(PermanentEventError);
+      await expect(
+        handler.processWebhook(stored({ form_response: { token: '  ' } }), handlerContext(CONFIG)),
+      ).rejects.toThrow(PermanentEventError);
     });
   });
 });

@@ -54,8 +54,20 @@ const FIELD_TITLES: Readonly<Record<MappableField, string>> = {
 };
 const MAX_EVENT_TYPE_LENGTH = 100;
 
-const pointerSchema = (title: string, description: string) => ({ type: 'string', title, description, pattern: '^(/.*)?$', maxLength: 1000 });
-const headerSchema = (title: string, description: string, fallback: string) => ({ type: 'string', title, description: `${description} Default: ${fallback}.`, pattern: HEADER_NAME_PATTERN, maxLength: 100 });
+const pointerSchema = (title: string, description: string) => ({
+  type: 'string',
+  title,
+  description,
+  pattern: '^(/.*)?$',
+  maxLength: 1000,
+});
+const headerSchema = (title: string, description: string, fallback: string) => ({
+  type: 'string',
+  title,
+  description: `${description} Default: ${fallback}.`,
+  pattern: HEADER_NAME_PATTERN,
+  maxLength: 100,
+});
 
 /**
  * Any sender that signs its deliveries the hub's way: header `sha256=<hex HMAC-SHA256(timestamp +
@@ -73,21 +85,52 @@ export class GenericWebhookHandler implements IntegrationHandler {
   readonly defaultConfigSchema: JsonSchemaObject = {
     type: 'object',
     title: 'Generic signed webhook',
-    description: 'Turns signed JSON deliveries from any sender into leads, by JSON Pointers (RFC 6901) into the payload.',
+    description:
+      'Turns signed JSON deliveries from any sender into leads, by JSON Pointers (RFC 6901) into the payload.',
     properties: {
       mapping: {
         type: 'object',
         title: 'Field mapping',
-        description: 'Lead field → JSON Pointer of its value in the payload, e.g. { "email": "/contact/email" }. Numbers are taken as text.',
-        properties: Object.fromEntries(MAPPABLE_FIELDS.map((field) => [field, pointerSchema(FIELD_TITLES[field], `Where the payload holds the lead's ${FIELD_TITLES[field].toLowerCase()}.`)])),
+        description:
+          'Lead field → JSON Pointer of its value in the payload, e.g. { "email": "/contact/email" }. Numbers are taken as text.',
+        properties: Object.fromEntries(
+          MAPPABLE_FIELDS.map((field) => [
+            field,
+            pointerSchema(
+              FIELD_TITLES[field],
+              `Where the payload holds the lead's ${FIELD_TITLES[field].toLowerCase()}.`,
+            ),
+          ]),
+        ),
         additionalProperties: false,
       },
-      externalIdPointer: pointerSchema('Submission id pointer', 'Where the payload holds the sender\'s id for the submission; leads are deduplicated on it.'),
-      customAnswersPointer: pointerSchema('Extra answers pointer', 'Optional: an object in the payload whose entries are kept as the lead\'s other answers.'),
-      eventTypePointer: pointerSchema('Event type pointer', 'Optional: where the payload names its event type; "lead" otherwise.'),
-      signatureHeader: headerSchema('Signature header', 'Header carrying sha256=<hex HMAC-SHA256 of timestamp + "." + body>.', DEFAULT_SIGNATURE_HEADER),
-      timestampHeader: headerSchema('Timestamp header', 'Header carrying the signing time in Unix seconds.', DEFAULT_TIMESTAMP_HEADER),
-      eventIdHeader: headerSchema('Event id header', 'Header carrying the sender\'s delivery id, used to drop redeliveries.', DEFAULT_EVENT_ID_HEADER),
+      externalIdPointer: pointerSchema(
+        'Submission id pointer',
+        "Where the payload holds the sender's id for the submission; leads are deduplicated on it.",
+      ),
+      customAnswersPointer: pointerSchema(
+        'Extra answers pointer',
+        "Optional: an object in the payload whose entries are kept as the lead's other answers.",
+      ),
+      eventTypePointer: pointerSchema(
+        'Event type pointer',
+        'Optional: where the payload names its event type; "lead" otherwise.',
+      ),
+      signatureHeader: headerSchema(
+        'Signature header',
+        'Header carrying sha256=<hex HMAC-SHA256 of timestamp + "." + body>.',
+        DEFAULT_SIGNATURE_HEADER,
+      ),
+      timestampHeader: headerSchema(
+        'Timestamp header',
+        'Header carrying the signing time in Unix seconds.',
+        DEFAULT_TIMESTAMP_HEADER,
+      ),
+      eventIdHeader: headerSchema(
+        'Event id header',
+        "Header carrying the sender's delivery id, used to drop redeliveries.",
+        DEFAULT_EVENT_ID_HEADER,
+      ),
       toleranceSeconds: {
         type: 'integer',
         title: 'Timestamp tolerance (seconds)',
@@ -103,7 +146,8 @@ export class GenericWebhookHandler implements IntegrationHandler {
   readonly webhook: WebhookSpec = {
     routing: 'integration',
     verify: (req, keys) => this.verify(req, keys),
-    extractEvents: (payload: unknown, req: WebhookRequest, config?: IntegrationConfig) => this.extractEvents(payload, req, config),
+    extractEvents: (payload: unknown, req: WebhookRequest, config?: IntegrationConfig) =>
+      this.extractEvents(payload, req, config),
   };
 
   validateConfig(config: IntegrationConfig): ConfigProblem[] {
@@ -128,8 +172,10 @@ export class GenericWebhookHandler implements IntegrationHandler {
 
     // the timestamp is signed, so a captured delivery cannot be replayed outside the window
     const skew = Number(timestamp) - req.receivedAt.getTime() / 1000;
-    if (skew < -config.toleranceSeconds) return { ok: false, reason: `timestamp is more than ${config.toleranceSeconds}s old` };
-    if (skew > config.toleranceSeconds) return { ok: false, reason: `timestamp is more than ${config.toleranceSeconds}s in the future` };
+    if (skew < -config.toleranceSeconds)
+      return { ok: false, reason: `timestamp is more than ${config.toleranceSeconds}s old` };
+    if (skew > config.toleranceSeconds)
+      return { ok: false, reason: `timestamp is more than ${config.toleranceSeconds}s in the future` };
 
     const hex = /^sha256=([0-9a-f]{64})$/i.exec(signature.trim())?.[1];
     if (!hex) return { ok: false, reason: `${config.signatureHeader} is not sha256=<hex>` };
@@ -142,13 +188,19 @@ export class GenericWebhookHandler implements IntegrationHandler {
     return matched ? { ok: true } : { ok: false, reason: 'signature does not match' };
   }
 
-  private extractEvents(payload: unknown, req: WebhookRequest, integrationConfig: IntegrationConfig = {}): ExtractedEvent[] {
+  private extractEvents(
+    payload: unknown,
+    req: WebhookRequest,
+    integrationConfig: IntegrationConfig = {},
+  ): ExtractedEvent[] {
     const config = readGenericConfig(integrationConfig);
     // re-parse the raw bytes so that integers beyond 2^53 keep their digits (as strings)
     const body = parseLossless(req.rawBody) ?? payload;
     const headerId = header(req.headers, config.eventIdHeader)?.trim();
     const pointerId = config.externalIdPointer ? asId(jsonPointer(body, config.externalIdPointer)) : undefined;
-    const eventType = config.eventTypePointer ? asId(jsonPointer(body, config.eventTypePointer))?.slice(0, MAX_EVENT_TYPE_LENGTH) : undefined;
+    const eventType = config.eventTypePointer
+      ? asId(jsonPointer(body, config.eventTypePointer))?.slice(0, MAX_EVENT_TYPE_LENGTH)
+      : undefined;
     return [{ externalId: headerId || pointerId || null, eventType: eventType ?? 'lead', payload: body }];
   }
 }
@@ -165,10 +217,12 @@ function parseLossless(rawBody: Buffer): unknown {
 export function leadFromPayload(payload: unknown, config: GenericWebhookConfig): LeadInput {
   const pointer = config.externalIdPointer;
   const externalId = pointer ? asId(jsonPointer(payload, pointer)) : undefined;
-  if (!externalId) throw new PermanentEventError(`payload has no value at ${pointer ?? 'externalIdPointer (not configured)'}`);
+  if (!externalId)
+    throw new PermanentEventError(`payload has no value at ${pointer ?? 'externalIdPointer (not configured)'}`);
 
   const lead: LeadInput = { platform: 'generic', externalId, source: {} };
-  const textAt = (fieldPointer: string | undefined) => (fieldPointer === undefined ? undefined : asId(jsonPointer(payload, fieldPointer)));
+  const textAt = (fieldPointer: string | undefined) =>
+    fieldPointer === undefined ? undefined : asId(jsonPointer(payload, fieldPointer));
   for (const field of LEAD_TEXT_FIELDS) {
     const text = textAt(config.mapping[field]);
     if (text !== undefined) lead[field] = text;
@@ -203,7 +257,8 @@ function answersOf(value: unknown): Record<string, string> {
   for (const [key, entry] of Object.entries(value)) {
     const text = answerText(entry);
     // defineProperty: an answer named "__proto__" stays an ordinary key
-    if (text !== undefined) Object.defineProperty(answers, key, { value: text, enumerable: true, writable: true, configurable: true });
+    if (text !== undefined)
+      Object.defineProperty(answers, key, { value: text, enumerable: true, writable: true, configurable: true });
   }
   return answers;
 }

@@ -61,7 +61,12 @@ export class GhlApi {
   ) {}
 
   static fromContext(ctx: HandlerContext): GhlApi {
-    return new GhlApi(ctx.http, ctx.urls.ghl.replace(/\/+$/, ''), configString(ctx.config, 'privateIntegrationToken'), configString(ctx.config, 'locationId'));
+    return new GhlApi(
+      ctx.http,
+      ctx.urls.ghl.replace(/\/+$/, ''),
+      configString(ctx.config, 'privateIntegrationToken'),
+      configString(ctx.config, 'locationId'),
+    );
   }
 
   async getLocation(): Promise<{ id: string; name?: string }> {
@@ -87,7 +92,9 @@ export class GhlApi {
   }
 
   async listCalendars(): Promise<GhlCalendar[]> {
-    const body = await this.call('GET', '/calendars/', GHL_VERSION.calendars, { query: { locationId: this.locationId } });
+    const body = await this.call('GET', '/calendars/', GHL_VERSION.calendars, {
+      query: { locationId: this.locationId },
+    });
     const calendars: GhlCalendar[] = [];
     for (const c of asRecords(isRecord(body) ? body.calendars : undefined)) {
       const id = asId(c.id);
@@ -108,9 +115,14 @@ export class GhlApi {
 
   /** The answer is keyed by day (`{"2024-10-28": {"slots": [...]}, "traceId": ...}`); days come back sorted. */
   async freeSlots(calendarId: string, startMs: number, endMs: number, timezone?: string): Promise<GhlDaySlots[]> {
-    const body = await this.call('GET', `/calendars/${encodeURIComponent(calendarId)}/free-slots`, GHL_VERSION.calendars, {
-      query: { startDate: startMs, endDate: endMs, timezone },
-    });
+    const body = await this.call(
+      'GET',
+      `/calendars/${encodeURIComponent(calendarId)}/free-slots`,
+      GHL_VERSION.calendars,
+      {
+        query: { startDate: startMs, endDate: endMs, timezone },
+      },
+    );
     const days: GhlDaySlots[] = [];
     for (const [date, value] of Object.entries(isRecord(body) ? body : {})) {
       if (!/^\d{4}-\d{2}-\d{2}$/.test(date) || !isRecord(value)) continue;
@@ -121,10 +133,19 @@ export class GhlApi {
   }
 
   /** Not retried: a repeated POST could block the slot twice. */
-  async blockSlot(calendarId: string, slot: { startTime: string; endTime: string; title: string }): Promise<GhlBlockedSlot> {
+  async blockSlot(
+    calendarId: string,
+    slot: { startTime: string; endTime: string; title: string },
+  ): Promise<GhlBlockedSlot> {
     const path = '/calendars/events/block-slots';
     const body = await this.call('POST', path, GHL_VERSION.calendars, {
-      body: { locationId: this.locationId, calendarId, startTime: slot.startTime, endTime: slot.endTime, title: slot.title },
+      body: {
+        locationId: this.locationId,
+        calendarId,
+        startTime: slot.startTime,
+        endTime: slot.endTime,
+        title: slot.title,
+      },
       retry: false,
     });
     const record = isRecord(body) ? body : {};
@@ -142,7 +163,9 @@ export class GhlApi {
   /** Follows the location's "Allow Duplicate Contact" setting; `new` tells a create from an update. */
   async upsertContact(contact: GhlContactInput): Promise<{ contactId: string; created: boolean }> {
     const path = '/contacts/upsert';
-    const body = await this.call('POST', path, GHL_VERSION.contacts, { body: dropUndefined({ locationId: this.locationId, ...contact }) });
+    const body = await this.call('POST', path, GHL_VERSION.contacts, {
+      body: dropUndefined({ locationId: this.locationId, ...contact }),
+    });
     const record = isRecord(body) ? body : {};
     const contactId = isRecord(record.contact) ? asId(record.contact.id) : undefined;
     if (contactId === undefined) throw malformed('POST', path, body);

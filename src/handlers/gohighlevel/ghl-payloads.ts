@@ -1,5 +1,12 @@
 import { createHash } from 'node:crypto';
-import type { BookingInput, InteractionInput, LeadInput, LeadSourceInput, LeadStatus, LeadStatusChange } from '../handler-types';
+import type {
+  BookingInput,
+  InteractionInput,
+  LeadInput,
+  LeadSourceInput,
+  LeadStatus,
+  LeadStatusChange,
+} from '../handler-types';
 import { asArray, asId, asRecords, asString, isRecord, JsonRecord } from '../shared/json';
 
 /**
@@ -59,7 +66,8 @@ function stringList(value: unknown): string[] | undefined {
 function scalarText(value: unknown): string | undefined {
   if (typeof value === 'string') return asString(value);
   if (typeof value === 'number' || typeof value === 'boolean') return String(value);
-  if (Array.isArray(value)) return stringList(asArray(value).map((v: unknown) => (typeof v === 'number' ? String(v) : v)))?.join(', ');
+  if (Array.isArray(value))
+    return stringList(asArray(value).map((v: unknown) => (typeof v === 'number' ? String(v) : v)))?.join(', ');
   return undefined;
 }
 
@@ -157,7 +165,10 @@ function channelOf(messageType: unknown): string {
  * when present: the docs' inbound call example is labelled `OutboundMessage` with
  * `direction: "inbound"` (fixtures/InboundMessage.call-labelled-OutboundMessage-in-docs.json).
  */
-export function messageToInteraction(payload: JsonRecord, fallback: 'inbound' | 'outbound'): InteractionInput | undefined {
+export function messageToInteraction(
+  payload: JsonRecord,
+  fallback: 'inbound' | 'outbound',
+): InteractionInput | undefined {
   const contactId = asId(payload.contactId);
   if (contactId === undefined) return undefined;
   const direction = payload.direction === 'inbound' || payload.direction === 'outbound' ? payload.direction : fallback;

@@ -75,7 +75,8 @@ function checkTimestamp(req: WebhookRequest): VerifyResult {
   if (!isRecord(body) || body.timestamp === undefined || body.timestamp === null) return { ok: true };
   const at = timestampMs(body.timestamp);
   if (at === undefined || Number.isNaN(at)) return { ok: false, reason: 'invalid timestamp' };
-  if (Math.abs(req.receivedAt.getTime() - at) > GHL_TIMESTAMP_TOLERANCE_MS) return { ok: false, reason: 'stale timestamp' };
+  if (Math.abs(req.receivedAt.getTime() - at) > GHL_TIMESTAMP_TOLERANCE_MS)
+    return { ok: false, reason: 'stale timestamp' };
   return { ok: true };
 }
 

@@ -6,7 +6,8 @@ import { handlerContext } from '../../../test/support/handler-context';
 import { LeadInput } from '../handler-types';
 import { GoHighLevelHandler } from './gohighlevel.handler';
 
-const json = (name: string): Record<string, unknown> => JSON.parse(readFileSync(join(__dirname, 'fixtures', name), 'utf8')) as Record<string, unknown>;
+const json = (name: string): Record<string, unknown> =>
+  JSON.parse(readFileSync(join(__dirname, 'fixtures', name), 'utf8')) as Record<string, unknown>;
 
 const LOCATION = 've9EPM428h8vShlRW1KT';
 const config = { locationId: LOCATION, privateIntegrationToken: 'pit-test-token' };
@@ -39,12 +40,18 @@ describe('GoHighLevelHandler.testConnection', () => {
   });
 
   it('reports 401 and 403 as invalid credentials without retrying', async () => {
-    server.on('GET', path, () => ({ status: 401, body: { statusCode: 401, message: 'Invalid token: access token is invalid', error: 'Unauthorized' } }));
+    server.on('GET', path, () => ({
+      status: 401,
+      body: { statusCode: 401, message: 'Invalid token: access token is invalid', error: 'Unauthorized' },
+    }));
     const result = await handler.testConnection(ctx());
     expect(result).toMatchObject({ success: false, code: 'INVALID_CREDENTIALS' });
     expect(result.message).toContain('Invalid token: access token is invalid');
     expect(result.message).not.toContain('pit-test-token');
-    server.on('GET', path, () => ({ status: 403, body: { statusCode: 403, message: 'The token does not have access to this location.' } }));
+    server.on('GET', path, () => ({
+      status: 403,
+      body: { statusCode: 403, message: 'The token does not have access to this location.' },
+    }));
     expect(await handler.testConnection(ctx())).toMatchObject({ success: false, code: 'INVALID_CREDENTIALS' });
     expect(server.count('GET', path)).toBe(2);
   });
@@ -64,7 +71,11 @@ describe('GoHighLevelHandler.testConnection', () => {
   it('reports a persistent 500 as a connection failure after the retries', async () => {
     server.on('GET', path, () => ({ status: 500, body: { message: 'Internal server error' } }));
     const result = await handler.testConnection(ctx());
-    expect(result).toEqual({ success: false, code: 'CONNECTION_FAILED', message: `GET ${path} answered 500: Internal server error` });
+    expect(result).toEqual({
+      success: false,
+      code: 'CONNECTION_FAILED',
+      message: `GET ${path} answered 500: Internal server error`,
+    });
     expect(server.count('GET', path)).toBe(3); // the first call and the test client's 2 retries
   });
 
@@ -76,11 +87,20 @@ describe('GoHighLevelHandler.testConnection', () => {
 
 describe('GoHighLevelHandler.syncData', () => {
   const BASE_MS = Date.parse('2024-01-01T00:00:00.000Z');
-  const template = json('api.contacts-create.response.ASSEMBLED-from-openapi-field-examples.json').contact as Record<string, unknown>;
+  const template = json('api.contacts-create.response.ASSEMBLED-from-openapi-field-examples.json').contact as Record<
+    string,
+    unknown
+  >;
   const contacts = Array.from({ length: 250 }, (_, i) => {
     const id = `c${String(i + 1).padStart(3, '0')}`;
     const updated = BASE_MS + i * 60_000;
-    return { ...template, id, email: `${id}@example.com`, dateUpdated: new Date(updated).toISOString(), searchAfter: [updated, id] };
+    return {
+      ...template,
+      id,
+      email: `${id}@example.com`,
+      dateUpdated: new Date(updated).toISOString(),
+      searchAfter: [updated, id],
+    };
   });
 
   /** The search endpoint in keyset mode: sorted by dateUpdated, resuming after `searchAfter`. */
@@ -89,11 +109,15 @@ describe('GoHighLevelHandler.syncData', () => {
     expect(body.locationId).toBe(LOCATION);
     expect(body.sort).toEqual([{ field: 'dateUpdated', direction: 'asc' }]);
     const after = body.searchAfter;
-    const start = after ? contacts.findIndex((c) => c.searchAfter[0] === after[0] && c.searchAfter[1] === after[1]) + 1 : 0;
+    const start = after
+      ? contacts.findIndex((c) => c.searchAfter[0] === after[0] && c.searchAfter[1] === after[1]) + 1
+      : 0;
     return { status: 200, body: { contacts: contacts.slice(start, start + body.pageLimit), total: contacts.length } };
   }
 
-  async function runAll(first: string | null = null): Promise<{ pages: number[]; leads: LeadInput[]; cursors: Array<string | null> }> {
+  async function runAll(
+    first: string | null = null,
+  ): Promise<{ pages: number[]; leads: LeadInput[]; cursors: Array<string | null> }> {
     const pages: number[] = [];
     const leads: LeadInput[] = [];
     const cursors: Array<string | null> = [];
@@ -116,8 +140,16 @@ describe('GoHighLevelHandler.syncData', () => {
     expect(new Set(leads.map((l) => l.externalId)).size).toBe(250);
     expect(leads[0].externalId).toBe('c001');
     expect(leads[249].externalId).toBe('c250');
-    expect(cursors).toEqual([JSON.stringify({ searchAfter: [BASE_MS + 99 * 60_000, 'c100'] }), JSON.stringify({ searchAfter: [BASE_MS + 199 * 60_000, 'c200'] }), null]);
-    expect(server.requests.map((r) => (r.body as { searchAfter?: unknown }).searchAfter)).toEqual([undefined, [BASE_MS + 99 * 60_000, 'c100'], [BASE_MS + 199 * 60_000, 'c200']]);
+    expect(cursors).toEqual([
+      JSON.stringify({ searchAfter: [BASE_MS + 99 * 60_000, 'c100'] }),
+      JSON.stringify({ searchAfter: [BASE_MS + 199 * 60_000, 'c200'] }),
+      null,
+    ]);
+    expect(server.requests.map((r) => (r.body as { searchAfter?: unknown }).searchAfter)).toEqual([
+      undefined,
+      [BASE_MS + 99 * 60_000, 'c100'],
+      [BASE_MS + 199 * 60_000, 'c200'],
+    ]);
     for (const req of server.requests) {
       expectAuth(req, '2021-07-28');
       expect((req.body as { pageLimit: number }).pageLimit).toBe(100);
@@ -127,10 +159,19 @@ describe('GoHighLevelHandler.syncData', () => {
   it('maps API contacts with the same function as ContactCreate webhooks', async () => {
     const { type: _type, ...webhookContact } = json('ContactCreate.json');
     const upserted = json('api.contacts-upsert.response.ASSEMBLED-from-openapi-field-examples.json').contact;
-    server.on('POST', '/contacts/search', () => ({ status: 200, body: { contacts: [webhookContact, upserted], total: 2 } }));
+    server.on('POST', '/contacts/search', () => ({
+      status: 200,
+      body: { contacts: [webhookContact, upserted], total: 2 },
+    }));
     const page = await handler.syncData(ctx(), null);
     const fromWebhook = await handler.processWebhook(
-      { id: '1', eventType: 'ContactCreate', externalId: null, payload: json('ContactCreate.json'), receivedAt: new Date() },
+      {
+        id: '1',
+        eventType: 'ContactCreate',
+        externalId: null,
+        payload: json('ContactCreate.json'),
+        receivedAt: new Date(),
+      },
       ctx(),
     );
     expect(page.leads[0]).toEqual(fromWebhook.leads[0]);
@@ -150,7 +191,10 @@ describe('GoHighLevelHandler.syncData', () => {
       tags: ['nisi sint commodo amet', 'consequat'],
       submittedAt: '2021-07-02T05:18:26.704Z',
       // medium "survey": mediumId is the survey (multi-step form) the contact came through
-      source: { formId: 'FglfHAn30PRwsZVyQlKp', gclid: 'CjOKCQjwnNyUBhCZARISAI9AYIFtNnIcWcYGIOQINz_ZoFI5SSLRRugSoPZoiEu27IZBY£1-MAIWmEaAo2VEALW_WCB' },
+      source: {
+        formId: 'FglfHAn30PRwsZVyQlKp',
+        gclid: 'CjOKCQjwnNyUBhCZARISAI9AYIFtNnIcWcYGIOQINz_ZoFI5SSLRRugSoPZoiEu27IZBY£1-MAIWmEaAo2VEALW_WCB',
+      },
     });
     expect(page).toMatchObject({ fetched: 2, nextCursor: null });
   });
@@ -160,7 +204,10 @@ describe('GoHighLevelHandler.syncData', () => {
     server.on('POST', '/contacts/search', (req) => {
       const page = (req.body as { page?: number }).page ?? 1;
       const items = plain.slice((page - 1) * 100, page * 100);
-      return { status: 200, body: { contacts: items, meta: { total: 130, currentPage: page, nextPage: page === 1 ? 2 : null } } };
+      return {
+        status: 200,
+        body: { contacts: items, meta: { total: 130, currentPage: page, nextPage: page === 1 ? 2 : null } },
+      };
     });
     const { pages, leads, cursors } = await runAll();
     expect(pages).toEqual([100, 30]);
@@ -180,8 +227,15 @@ describe('GoHighLevelHandler.syncData', () => {
   });
 
   it('lets an auth failure propagate as OutboundError', async () => {
-    server.on('POST', '/contacts/search', () => ({ status: 401, body: { statusCode: 401, message: 'Invalid token: access token is invalid' } }));
-    await expect(handler.syncData(ctx(), null)).rejects.toMatchObject({ name: 'OutboundError', kind: 'auth', status: 401 });
+    server.on('POST', '/contacts/search', () => ({
+      status: 401,
+      body: { statusCode: 401, message: 'Invalid token: access token is invalid' },
+    }));
+    await expect(handler.syncData(ctx(), null)).rejects.toMatchObject({
+      name: 'OutboundError',
+      kind: 'auth',
+      status: 401,
+    });
   });
 });
 
@@ -191,13 +245,28 @@ describe('GoHighLevelHandler passthrough', () => {
       status: 200,
       body: {
         calendars: [
-          { id: 'BqTwX8QFwXzpegMve9EQ', name: 'Consultations', description: '30 min call', calendarType: 'round_robin', isActive: true, slotDuration: 30, groupId: 'g1' },
+          {
+            id: 'BqTwX8QFwXzpegMve9EQ',
+            name: 'Consultations',
+            description: '30 min call',
+            calendarType: 'round_robin',
+            isActive: true,
+            slotDuration: 30,
+            groupId: 'g1',
+          },
           { name: 'no id, skipped' },
         ],
       },
     }));
     expect(await handler.listCalendars(ctx())).toEqual([
-      { id: 'BqTwX8QFwXzpegMve9EQ', name: 'Consultations', description: '30 min call', calendarType: 'round_robin', isActive: true, groupId: 'g1' },
+      {
+        id: 'BqTwX8QFwXzpegMve9EQ',
+        name: 'Consultations',
+        description: '30 min call',
+        calendarType: 'round_robin',
+        isActive: true,
+        groupId: 'g1',
+      },
     ]);
     expectAuth(server.requests[0], '2021-04-15');
     expect(server.requests[0].query.get('locationId')).toBe(LOCATION);
@@ -212,7 +281,13 @@ describe('GoHighLevelHandler passthrough', () => {
         traceId: 'trace-1',
       },
     }));
-    const slots = await handler.freeSlots(ctx(), 'cal-1', '2024-10-28T00:00:00Z', '2024-10-30T00:00:00Z', 'America/Chicago');
+    const slots = await handler.freeSlots(
+      ctx(),
+      'cal-1',
+      '2024-10-28T00:00:00Z',
+      '2024-10-30T00:00:00Z',
+      'America/Chicago',
+    );
     expect(slots).toEqual([
       { date: '2024-10-28', slots: ['2024-10-28T10:00:00-05:00', '2024-10-28T11:00:00-05:00'] },
       { date: '2024-10-29', slots: ['2024-10-29T10:00:00-05:00', '2024-10-29T14:30:00-05:00'] },
@@ -229,15 +304,26 @@ describe('GoHighLevelHandler passthrough', () => {
   });
 
   it('refuses unusable date ranges before calling GoHighLevel', () => {
-    expect(() => handler.freeSlots(ctx(), 'cal-1', 'next week', '2024-10-30')).toThrow('startDate must be an ISO-8601 date or epoch milliseconds');
+    expect(() => handler.freeSlots(ctx(), 'cal-1', 'next week', '2024-10-30')).toThrow(
+      'startDate must be an ISO-8601 date or epoch milliseconds',
+    );
     expect(() => handler.freeSlots(ctx(), 'cal-1', '2024-10-30', '2024-10-28')).toThrow('endDate is before startDate');
-    expect(() => handler.freeSlots(ctx(), 'cal-1', '2024-10-01', '2024-11-02')).toThrow('the free-slots range cannot exceed 31 days');
+    expect(() => handler.freeSlots(ctx(), 'cal-1', '2024-10-01', '2024-11-02')).toThrow(
+      'the free-slots range cannot exceed 31 days',
+    );
     expect(server.requests).toHaveLength(0);
   });
 
   it('blocks a slot once, never retrying the POST', async () => {
-    const slot = { startTime: '2024-10-28T10:00:00-05:00', endTime: '2024-10-28T10:30:00-05:00', title: 'Held for lead 42' };
-    server.on('POST', '/calendars/events/block-slots', (req) => ({ status: 201, body: { id: 'blk-1', locationId: LOCATION, ...(req.body as object) } }));
+    const slot = {
+      startTime: '2024-10-28T10:00:00-05:00',
+      endTime: '2024-10-28T10:30:00-05:00',
+      title: 'Held for lead 42',
+    };
+    server.on('POST', '/calendars/events/block-slots', (req) => ({
+      status: 201,
+      body: { id: 'blk-1', locationId: LOCATION, ...(req.body as object) },
+    }));
     expect(await handler.blockSlot(ctx(), 'cal-1', slot)).toEqual({ id: 'blk-1', calendarId: 'cal-1', ...slot });
     expectAuth(server.requests[0], '2021-04-15');
     expect(server.requests[0].body).toEqual({ locationId: LOCATION, calendarId: 'cal-1', ...slot });
@@ -262,7 +348,10 @@ describe('GoHighLevelHandler passthrough', () => {
       source: request.source as string,
     };
     let created = true;
-    server.on('POST', '/contacts/upsert', () => ({ status: 200, body: { ...json('api.contacts-upsert.response.ASSEMBLED-from-openapi-field-examples.json'), new: created } }));
+    server.on('POST', '/contacts/upsert', () => ({
+      status: 200,
+      body: { ...json('api.contacts-upsert.response.ASSEMBLED-from-openapi-field-examples.json'), new: created },
+    }));
     expect(await handler.upsertContact(ctx(), lead)).toEqual({ contactId: 'seD4PfOuKoVMLkEZqohJ', created: true });
     expectAuth(server.requests[0], '2021-07-28');
     expect(server.requests[0].body).toEqual({
@@ -277,12 +366,18 @@ describe('GoHighLevelHandler passthrough', () => {
       source: 'public api',
     });
     created = false;
-    expect(await handler.upsertContact(ctx(), { email: 'rosan@deos.com' })).toEqual({ contactId: 'seD4PfOuKoVMLkEZqohJ', created: false });
+    expect(await handler.upsertContact(ctx(), { email: 'rosan@deos.com' })).toEqual({
+      contactId: 'seD4PfOuKoVMLkEZqohJ',
+      created: false,
+    });
     expect(server.requests[1].body).toEqual({ locationId: LOCATION, email: 'rosan@deos.com' });
   });
 
   it('lets a 422 from the upsert propagate as a client OutboundError', async () => {
-    server.on('POST', '/contacts/upsert', () => ({ status: 422, body: { statusCode: 422, message: ['email must be an email'], error: 'Unprocessable Entity' } }));
+    server.on('POST', '/contacts/upsert', () => ({
+      status: 422,
+      body: { statusCode: 422, message: ['email must be an email'], error: 'Unprocessable Entity' },
+    }));
     await expect(handler.upsertContact(ctx(), { email: 'nope' })).rejects.toMatchObject({
       name: 'OutboundError',
       kind: 'client',

@@ -1,6 +1,13 @@
 import { Injectable } from '@nestjs/common';
 import { OutboundError } from '../../common/outbound/http-client';
-import type { Capability, ConfigProblem, JsonSchemaObject, SyncPage, TestResult, WebhookOutcome } from '../handler-types';
+import type {
+  Capability,
+  ConfigProblem,
+  JsonSchemaObject,
+  SyncPage,
+  TestResult,
+  WebhookOutcome,
+} from '../handler-types';
 import {
   HandlerContext,
   IntegrationConfig,
@@ -10,7 +17,15 @@ import {
   WebhookSpec,
 } from '../integration-handler';
 import { isRecord, optionalConfigString } from '../shared/json';
-import { GhlApi, GhlBlockedSlot, GhlCalendar, GhlContactInput, GhlDaySlots, GhlSearchPage, GhlSearchPosition } from './ghl-api';
+import {
+  GhlApi,
+  GhlBlockedSlot,
+  GhlCalendar,
+  GhlContactInput,
+  GhlDaySlots,
+  GhlSearchPage,
+  GhlSearchPosition,
+} from './ghl-api';
 import {
   appointmentToBooking,
   contactToLead,
@@ -56,14 +71,16 @@ export const GOHIGHLEVEL_CONFIG_SCHEMA: JsonSchemaObject = {
     webhookPublicKey: {
       type: 'string',
       title: 'Webhook RSA public key (x-wh-signature)',
-      description: "PEM public key for x-wh-signature. Leave empty to use GoHighLevel's published key; set it after a key rotation.",
+      description:
+        "PEM public key for x-wh-signature. Leave empty to use GoHighLevel's published key; set it after a key rotation.",
       minLength: 1,
       maxLength: 4096,
     },
     webhookEd25519PublicKey: {
       type: 'string',
       title: 'Webhook Ed25519 public key (x-ghl-signature)',
-      description: 'PEM Ed25519 public key from the Webhook Integration Guide; when set, x-ghl-signature is checked instead of x-wh-signature.',
+      description:
+        'PEM Ed25519 public key from the Webhook Integration Guide; when set, x-ghl-signature is checked instead of x-wh-signature.',
       minLength: 1,
       maxLength: 1024,
     },
@@ -94,8 +111,10 @@ function parseCursor(cursor: string | null): GhlSearchPosition {
   } catch {
     parsed = undefined;
   }
-  if (isRecord(parsed) && Array.isArray(parsed.searchAfter) && parsed.searchAfter.length > 0) return { searchAfter: parsed.searchAfter };
-  if (isRecord(parsed) && typeof parsed.page === 'number' && Number.isInteger(parsed.page) && parsed.page > 1) return { page: parsed.page };
+  if (isRecord(parsed) && Array.isArray(parsed.searchAfter) && parsed.searchAfter.length > 0)
+    return { searchAfter: parsed.searchAfter };
+  if (isRecord(parsed) && typeof parsed.page === 'number' && Number.isInteger(parsed.page) && parsed.page > 1)
+    return { page: parsed.page };
   throw new Error('invalid GoHighLevel sync cursor');
 }
 
@@ -107,14 +126,16 @@ function parseCursor(cursor: string | null): GhlSearchPosition {
 function nextCursor(page: GhlSearchPage): string | null {
   if (page.contacts.length < GHL_SYNC_PAGE_LIMIT) return null;
   const last = page.contacts[page.contacts.length - 1];
-  if (Array.isArray(last.searchAfter) && last.searchAfter.length > 0) return JSON.stringify({ searchAfter: last.searchAfter });
+  if (Array.isArray(last.searchAfter) && last.searchAfter.length > 0)
+    return JSON.stringify({ searchAfter: last.searchAfter });
   if (page.nextPage !== undefined && page.nextPage > 1) return JSON.stringify({ page: page.nextPage });
   return null;
 }
 
 function connectionFailure(err: unknown): TestResult {
   if (!(err instanceof OutboundError)) throw err;
-  if (err.kind === 'auth') return { success: false, code: 'INVALID_CREDENTIALS', message: `GoHighLevel rejected the token: ${err.message}` };
+  if (err.kind === 'auth')
+    return { success: false, code: 'INVALID_CREDENTIALS', message: `GoHighLevel rejected the token: ${err.message}` };
   return { success: false, code: 'CONNECTION_FAILED', message: err.message };
 }
 
@@ -138,7 +159,9 @@ export class GoHighLevelHandler implements IntegrationHandler {
     routingKeyOf: (config) => optionalConfigString(config, 'locationId'),
     selectForRoutingKey: (payload) => payload,
     verify: (req, keys) => verifyGhlDelivery(req, keys.config),
-    extractEvents: (payload) => [{ externalId: ghlEventExternalId(payload), eventType: ghlEventType(payload), payload }],
+    extractEvents: (payload) => [
+      { externalId: ghlEventExternalId(payload), eventType: ghlEventType(payload), payload },
+    ],
   };
 
   validateConfig(config: IntegrationConfig): ConfigProblem[] {
@@ -181,11 +204,16 @@ export class GoHighLevelHandler implements IntegrationHandler {
       }
       case 'OpportunityStatusUpdate': {
         const result = opportunityStatusChange(payload);
-        return 'change' in result ? { leads: [], statusChanges: [result.change] } : { leads: [], ignoredReason: result.ignoredReason };
+        return 'change' in result
+          ? { leads: [], statusChanges: [result.change] }
+          : { leads: [], ignoredReason: result.ignoredReason };
       }
       case 'InboundMessage':
       case 'OutboundMessage': {
-        const interaction = messageToInteraction(payload, event.eventType === 'InboundMessage' ? 'inbound' : 'outbound');
+        const interaction = messageToInteraction(
+          payload,
+          event.eventType === 'InboundMessage' ? 'inbound' : 'outbound',
+        );
         if (!interaction) throw new PermanentEventError(`${event.eventType} has no contactId`);
         return { leads: [], interactions: [interaction] };
       }
@@ -197,10 +225,14 @@ export class GoHighLevelHandler implements IntegrationHandler {
   async syncData(ctx: HandlerContext, cursor: string | null): Promise<SyncPage> {
     const page = await GhlApi.fromContext(ctx).searchContacts(GHL_SYNC_PAGE_LIMIT, parseCursor(cursor));
     const leads = page.contacts.map(contactToLead).filter((lead) => lead !== undefined);
-    if (leads.length < page.contacts.length) ctx.logger.warn({ skipped: page.contacts.length - leads.length }, 'GoHighLevel contacts without an id skipped');
+    if (leads.length < page.contacts.length)
+      ctx.logger.warn({ skipped: page.contacts.length - leads.length }, 'GoHighLevel contacts without an id skipped');
     const next = nextCursor(page);
     if (next === null && page.contacts.length === GHL_SYNC_PAGE_LIMIT) {
-      ctx.logger.warn({ total: page.total }, 'GoHighLevel search gave a full page with neither searchAfter nor meta.nextPage; sync stopped');
+      ctx.logger.warn(
+        { total: page.total },
+        'GoHighLevel search gave a full page with neither searchAfter nor meta.nextPage; sync stopped',
+      );
     }
     return { leads, fetched: page.contacts.length, nextCursor: next };
   }
@@ -211,7 +243,13 @@ export class GoHighLevelHandler implements IntegrationHandler {
     return GhlApi.fromContext(ctx).listCalendars();
   }
 
-  freeSlots(ctx: HandlerContext, calendarId: string, startDate: string | number, endDate: string | number, timezone?: string): Promise<GhlDaySlots[]> {
+  freeSlots(
+    ctx: HandlerContext,
+    calendarId: string,
+    startDate: string | number,
+    endDate: string | number,
+    timezone?: string,
+  ): Promise<GhlDaySlots[]> {
     const start = toEpochMs(startDate, 'startDate');
     const end = toEpochMs(endDate, 'endDate');
     if (end < start) throw new RangeError('endDate is before startDate');
@@ -219,7 +257,11 @@ export class GoHighLevelHandler implements IntegrationHandler {
     return GhlApi.fromContext(ctx).freeSlots(calendarId, start, end, timezone);
   }
 
-  blockSlot(ctx: HandlerContext, calendarId: string, slot: { startTime: string; endTime: string; title: string }): Promise<GhlBlockedSlot> {
+  blockSlot(
+    ctx: HandlerContext,
+    calendarId: string,
+    slot: { startTime: string; endTime: string; title: string },
+  ): Promise<GhlBlockedSlot> {
     return GhlApi.fromContext(ctx).blockSlot(calendarId, slot);
   }
 

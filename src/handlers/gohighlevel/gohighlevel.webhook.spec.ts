@@ -19,19 +19,31 @@ const ed = generateKeyPairSync('ed25519');
 const otherEd = generateKeyPairSync('ed25519');
 const pem = (key: KeyObject): string => key.export({ type: 'spki', format: 'pem' }).toString();
 
-const rsaSign = (data: Buffer | string, key: KeyObject = rsa.privateKey): string => sign('sha256', Buffer.from(data), key).toString('base64');
-const edSign = (data: Buffer | string, key: KeyObject = ed.privateKey): string => sign(null, Buffer.from(data), key).toString('base64');
+const rsaSign = (data: Buffer | string, key: KeyObject = rsa.privateKey): string =>
+  sign('sha256', Buffer.from(data), key).toString('base64');
+const edSign = (data: Buffer | string, key: KeyObject = ed.privateKey): string =>
+  sign(null, Buffer.from(data), key).toString('base64');
 
 const RECEIVED_AT = new Date('2025-01-28T14:36:00Z');
 function delivery(raw: Buffer | string, headers: Record<string, string>, receivedAt = RECEIVED_AT): WebhookRequest {
   return { rawBody: Buffer.from(raw), headers, receivedAt };
 }
-const configured = { locationId: 've9EPM428h8vShlRW1KT', privateIntegrationToken: 'pit-test', webhookPublicKey: pem(rsa.publicKey) };
+const configured = {
+  locationId: 've9EPM428h8vShlRW1KT',
+  privateIntegrationToken: 'pit-test',
+  webhookPublicKey: pem(rsa.publicKey),
+};
 const keys = (config: Record<string, unknown> = configured) => ({ config, webhookSecrets: [] });
 
 function event(payload: unknown): StoredEvent {
   const [extracted] = webhook.extractEvents(payload, delivery('{}', {}));
-  return { id: '1', eventType: extracted.eventType, externalId: extracted.externalId, payload, receivedAt: RECEIVED_AT };
+  return {
+    id: '1',
+    eventType: extracted.eventType,
+    externalId: extracted.externalId,
+    payload,
+    receivedAt: RECEIVED_AT,
+  };
 }
 const apply = (payload: unknown) => handler.processWebhook(event(payload), handlerContext(configured));
 
@@ -49,12 +61,22 @@ describe('GoHighLevelHandler: description and config', () => {
   it('has a config schema that compiles under strict Ajv and marks only the token secret', () => {
     const validate = createAjv().compile(handler.defaultConfigSchema);
     expect(validate({ locationId: 'loc1', privateIntegrationToken: 'pit' })).toBe(true);
-    expect(validate({ locationId: 'loc1', privateIntegrationToken: 'pit', calendarId: 'cal', webhookPublicKey: pem(rsa.publicKey) })).toBe(true);
+    expect(
+      validate({
+        locationId: 'loc1',
+        privateIntegrationToken: 'pit',
+        calendarId: 'cal',
+        webhookPublicKey: pem(rsa.publicKey),
+      }),
+    ).toBe(true);
     expect(validate({ locationId: 'loc1' })).toBe(false);
     expect(validate({ locationId: 'loc1', privateIntegrationToken: 'pit', extra: 1 })).toBe(false);
-    const secrets = Object.entries(handler.defaultConfigSchema.properties).filter(([, p]) => p['x-secret'] === true).map(([k]) => k);
+    const secrets = Object.entries(handler.defaultConfigSchema.properties)
+      .filter(([, p]) => p['x-secret'] === true)
+      .map(([k]) => k);
     expect(secrets).toEqual(['privateIntegrationToken']);
-    for (const property of Object.values(handler.defaultConfigSchema.properties)) expect(typeof property.description).toBe('string');
+    for (const property of Object.values(handler.defaultConfigSchema.properties))
+      expect(typeof property.description).toBe('string');
   });
 
   it('embeds the published RSA-4096 key verbatim and checks configured keys by type', () => {
@@ -82,19 +104,44 @@ describe('GoHighLevelHandler: signature verification', () => {
 
   it('rejects a tampered body, a wrong key and a missing header', () => {
     const tampered = Buffer.from(raw.toString('utf8').replace('JohnDeo@gmail.comm', 'attacker@evil.test'));
-    expect(webhook.verify(delivery(tampered, { 'x-wh-signature': rsaSign(raw) }), keys())).toEqual({ ok: false, reason: 'signature mismatch' });
-    expect(webhook.verify(delivery(raw, { 'x-wh-signature': rsaSign(raw, otherRsa.privateKey) }), keys())).toEqual({ ok: false, reason: 'signature mismatch' });
-    expect(webhook.verify(delivery(raw, {}), keys())).toEqual({ ok: false, reason: 'missing x-wh-signature / x-ghl-signature header' });
-    expect(webhook.verify(delivery(raw, { 'x-wh-signature': 'bm90IGEgc2lnbmF0dXJl' }), keys())).toEqual({ ok: false, reason: 'signature mismatch' });
+    expect(webhook.verify(delivery(tampered, { 'x-wh-signature': rsaSign(raw) }), keys())).toEqual({
+      ok: false,
+      reason: 'signature mismatch',
+    });
+    expect(webhook.verify(delivery(raw, { 'x-wh-signature': rsaSign(raw, otherRsa.privateKey) }), keys())).toEqual({
+      ok: false,
+      reason: 'signature mismatch',
+    });
+    expect(webhook.verify(delivery(raw, {}), keys())).toEqual({
+      ok: false,
+      reason: 'missing x-wh-signature / x-ghl-signature header',
+    });
+    expect(webhook.verify(delivery(raw, { 'x-wh-signature': 'bm90IGEgc2lnbmF0dXJl' }), keys())).toEqual({
+      ok: false,
+      reason: 'signature mismatch',
+    });
   });
 
   it("uses GoHighLevel's published key when none is configured, so our own key's signature fails", () => {
     const unconfigured = { locationId: 'loc', privateIntegrationToken: 'pit' };
     const signature = rsaSign(raw);
-    expect(webhook.verify(delivery(raw, { 'x-wh-signature': signature }), keys(unconfigured))).toEqual({ ok: false, reason: 'signature mismatch' });
+    expect(webhook.verify(delivery(raw, { 'x-wh-signature': signature }), keys(unconfigured))).toEqual({
+      ok: false,
+      reason: 'signature mismatch',
+    });
     // the same signature holds once its key is configured: the default was the only difference
-    expect(webhook.verify(delivery(raw, { 'x-wh-signature': signature }), keys({ ...unconfigured, webhookPublicKey: pem(rsa.publicKey) }))).toEqual({ ok: true });
-    expect(webhook.verify(delivery(raw, { 'x-wh-signature': signature }), keys({ ...unconfigured, webhookPublicKey: 'garbage' }))).toEqual({
+    expect(
+      webhook.verify(
+        delivery(raw, { 'x-wh-signature': signature }),
+        keys({ ...unconfigured, webhookPublicKey: pem(rsa.publicKey) }),
+      ),
+    ).toEqual({ ok: true });
+    expect(
+      webhook.verify(
+        delivery(raw, { 'x-wh-signature': signature }),
+        keys({ ...unconfigured, webhookPublicKey: 'garbage' }),
+      ),
+    ).toEqual({
       ok: false,
       reason: 'webhookPublicKey is not a PEM public key',
     });
@@ -105,7 +152,10 @@ describe('GoHighLevelHandler: signature verification', () => {
     expect(Buffer.from(reserialized).equals(raw)).toBe(false);
     expect(webhook.verify(delivery(raw, { 'x-wh-signature': rsaSign(reserialized) }), keys())).toEqual({ ok: true });
     const other = JSON.stringify({ ...(JSON.parse(reserialized) as object), email: 'x@y.z' });
-    expect(webhook.verify(delivery(raw, { 'x-wh-signature': rsaSign(other) }), keys())).toEqual({ ok: false, reason: 'signature mismatch' });
+    expect(webhook.verify(delivery(raw, { 'x-wh-signature': rsaSign(other) }), keys())).toEqual({
+      ok: false,
+      reason: 'signature mismatch',
+    });
   });
 
   describe('x-ghl-signature (Ed25519)', () => {
@@ -113,24 +163,37 @@ describe('GoHighLevelHandler: signature verification', () => {
 
     it('verifies with the configured Ed25519 key and prefers it over x-wh-signature', () => {
       expect(webhook.verify(delivery(raw, { 'x-ghl-signature': edSign(raw) }), keys(edConfig))).toEqual({ ok: true });
-      expect(webhook.verify(delivery(raw, { 'x-ghl-signature': edSign(raw), 'x-wh-signature': 'AAAA' }), keys(edConfig))).toEqual({ ok: true });
+      expect(
+        webhook.verify(delivery(raw, { 'x-ghl-signature': edSign(raw), 'x-wh-signature': 'AAAA' }), keys(edConfig)),
+      ).toEqual({ ok: true });
     });
 
     it('does not fall back to x-wh-signature when x-ghl-signature is checkable and wrong', () => {
       const headers = { 'x-ghl-signature': edSign(raw, otherEd.privateKey), 'x-wh-signature': rsaSign(raw) };
-      expect(webhook.verify(delivery(raw, headers), keys(edConfig))).toEqual({ ok: false, reason: 'signature mismatch' });
+      expect(webhook.verify(delivery(raw, headers), keys(edConfig))).toEqual({
+        ok: false,
+        reason: 'signature mismatch',
+      });
       const tampered = Buffer.concat([raw, Buffer.from(' ')]);
-      expect(webhook.verify(delivery(tampered, { 'x-ghl-signature': edSign(raw) }), keys(edConfig))).toEqual({ ok: false, reason: 'signature mismatch' });
+      expect(webhook.verify(delivery(tampered, { 'x-ghl-signature': edSign(raw) }), keys(edConfig))).toEqual({
+        ok: false,
+        reason: 'signature mismatch',
+      });
     });
 
     it('fails against the (unconfirmed) published Ed25519 key for a signature made with another key', () => {
       const published = fixture('x-ghl-signature.ed25519-public-key.UNCONFIRMED.pem').toString('utf8');
       const config = { ...configured, webhookEd25519PublicKey: published };
-      expect(webhook.verify(delivery(raw, { 'x-ghl-signature': edSign(raw) }), keys(config))).toEqual({ ok: false, reason: 'signature mismatch' });
+      expect(webhook.verify(delivery(raw, { 'x-ghl-signature': edSign(raw) }), keys(config))).toEqual({
+        ok: false,
+        reason: 'signature mismatch',
+      });
     });
 
     it('uses x-wh-signature when no Ed25519 key is configured, and refuses x-ghl-signature alone', () => {
-      expect(webhook.verify(delivery(raw, { 'x-ghl-signature': edSign(raw), 'x-wh-signature': rsaSign(raw) }), keys())).toEqual({ ok: true });
+      expect(
+        webhook.verify(delivery(raw, { 'x-ghl-signature': edSign(raw), 'x-wh-signature': rsaSign(raw) }), keys()),
+      ).toEqual({ ok: true });
       expect(webhook.verify(delivery(raw, { 'x-ghl-signature': edSign(raw) }), keys())).toEqual({
         ok: false,
         reason: 'x-ghl-signature needs webhookEd25519PublicKey in the integration config',
@@ -139,8 +202,10 @@ describe('GoHighLevelHandler: signature verification', () => {
   });
 
   describe('timestamp (replay protection)', () => {
-    const body = (timestamp: unknown): string => JSON.stringify({ timestamp, webhookId: 'wh-1', type: 'ContactCreate', locationId: 'loc', id: 'c1' });
-    const check = (raw: string, receivedAt: Date) => webhook.verify(delivery(raw, { 'x-wh-signature': rsaSign(raw) }, receivedAt), keys());
+    const body = (timestamp: unknown): string =>
+      JSON.stringify({ timestamp, webhookId: 'wh-1', type: 'ContactCreate', locationId: 'loc', id: 'c1' });
+    const check = (raw: string, receivedAt: Date) =>
+      webhook.verify(delivery(raw, { 'x-wh-signature': rsaSign(raw) }, receivedAt), keys());
 
     it('accepts a timestamp within 5 minutes either way and rejects one outside', () => {
       expect(check(body('2025-01-28T14:32:00Z'), RECEIVED_AT)).toEqual({ ok: true });
@@ -152,14 +217,22 @@ describe('GoHighLevelHandler: signature verification', () => {
 
     it('checks the signature before the timestamp', () => {
       const raw = body('2025-01-28T14:00:00Z');
-      expect(webhook.verify(delivery(raw, { 'x-wh-signature': rsaSign(raw, otherRsa.privateKey) }), keys())).toEqual({ ok: false, reason: 'signature mismatch' });
+      expect(webhook.verify(delivery(raw, { 'x-wh-signature': rsaSign(raw, otherRsa.privateKey) }), keys())).toEqual({
+        ok: false,
+        reason: 'signature mismatch',
+      });
     });
   });
 
   describe('the auth guide example body (webhook-auth-guide.example-body.txt)', () => {
     const verbatim = fixture('webhook-auth-guide.example-body.txt');
     // the guide elides the event's own fields; fill them in so the body parses
-    const completed = verbatim.toString('utf8').replace('...<add_other_webhook_data>', '"type": "ContactCreate",\n  "locationId": "ve9EPM428h8vShlRW1KT",\n  "id": "nmFmQEsNgz6AVpgLVUJ0"');
+    const completed = verbatim
+      .toString('utf8')
+      .replace(
+        '...<add_other_webhook_data>',
+        '"type": "ContactCreate",\n  "locationId": "ve9EPM428h8vShlRW1KT",\n  "id": "nmFmQEsNgz6AVpgLVUJ0"',
+      );
 
     it('is not JSON as published, yet its exact bytes verify (no timestamp can be read from it)', () => {
       expect(() => JSON.parse(verbatim.toString('utf8'))).toThrow(SyntaxError);
@@ -168,11 +241,18 @@ describe('GoHighLevelHandler: signature verification', () => {
 
     it('yields webhookId as the event id and its timestamp bounds the delivery', () => {
       const payload: unknown = JSON.parse(completed);
-      expect(webhook.extractEvents(payload, delivery(completed, {}))).toEqual([{ externalId: 'abc123xyz', eventType: 'ContactCreate', payload }]);
+      expect(webhook.extractEvents(payload, delivery(completed, {}))).toEqual([
+        { externalId: 'abc123xyz', eventType: 'ContactCreate', payload },
+      ]);
       expect(webhook.routingKeys?.(payload)).toEqual(['ve9EPM428h8vShlRW1KT']);
       const signed = { 'x-wh-signature': rsaSign(completed) };
-      expect(webhook.verify(delivery(completed, signed, new Date('2025-01-28T14:39:59Z')), keys())).toEqual({ ok: true });
-      expect(webhook.verify(delivery(completed, signed, new Date('2025-01-28T14:40:01Z')), keys())).toEqual({ ok: false, reason: 'stale timestamp' });
+      expect(webhook.verify(delivery(completed, signed, new Date('2025-01-28T14:39:59Z')), keys())).toEqual({
+        ok: true,
+      });
+      expect(webhook.verify(delivery(completed, signed, new Date('2025-01-28T14:40:01Z')), keys())).toEqual({
+        ok: false,
+        reason: 'stale timestamp',
+      });
     });
   });
 });
@@ -184,7 +264,9 @@ describe('GoHighLevelHandler: routing and event ids', () => {
     expect(webhook.routingKeys?.(json('AppInstall.location-whitelabel.json'))).toEqual(['otg8dTQqGLh3Q6iQI55w']);
     expect(webhook.routingKeys?.(json('AppInstall.agency.json'))).toEqual([]);
     expect(webhook.routingKeys?.({ type: 'X', location_id: 'loc-snake' })).toEqual(['loc-snake']);
-    expect(webhook.routingKeys?.({ type: 'AppointmentUpdate', appointment: { locationId: 'loc-appt' } })).toEqual(['loc-appt']);
+    expect(webhook.routingKeys?.({ type: 'AppointmentUpdate', appointment: { locationId: 'loc-appt' } })).toEqual([
+      'loc-appt',
+    ]);
     expect(webhook.routingKeys?.('not an object')).toEqual([]);
     expect(webhook.routingKeyOf?.(configured)).toBe('ve9EPM428h8vShlRW1KT');
     const payload = json('InboundMessage.sms.json');
@@ -192,15 +274,22 @@ describe('GoHighLevelHandler: routing and event ids', () => {
   });
 
   it('derives one event per delivery with a stable id', () => {
-    const ids = (name: string) => webhook.extractEvents(json(name), delivery('{}', {})).map((e) => [e.eventType, e.externalId]);
-    expect(ids('AppointmentCreate.json')).toEqual([['AppointmentCreate', 'AppointmentCreate:0007BWpSzSwfiuSl0tR2:2023-09-25T16:00:00+05:30']]);
-    expect(ids('InboundMessage.sms.json')).toEqual([['InboundMessage', 'InboundMessage:cI08i1Bls3iTB9bKgFJh:2021-04-21T11:31:45.750Z']]);
+    const ids = (name: string) =>
+      webhook.extractEvents(json(name), delivery('{}', {})).map((e) => [e.eventType, e.externalId]);
+    expect(ids('AppointmentCreate.json')).toEqual([
+      ['AppointmentCreate', 'AppointmentCreate:0007BWpSzSwfiuSl0tR2:2023-09-25T16:00:00+05:30'],
+    ]);
+    expect(ids('InboundMessage.sms.json')).toEqual([
+      ['InboundMessage', 'InboundMessage:cI08i1Bls3iTB9bKgFJh:2021-04-21T11:31:45.750Z'],
+    ]);
     expect(ids('InboundMessage.call-labelled-OutboundMessage-in-docs.json')).toEqual([
       ['OutboundMessage', 'OutboundMessage:tyW42xCD0HQpb3hhfLcx:2024-05-08T11:57:42.250Z'],
     ]);
     expect(ids('AppInstall.location-non-whitelabel.json')).toEqual([['INSTALL', null]]);
     expect(ids('ContactCreate.json')[0][1]).toMatch(/^ContactCreate:nmFmQEsNgz6AVpgLVUJ0:sha256-[0-9a-f]{32}$/);
-    expect(ids('OpportunityStatusUpdate.json')[0][1]).toMatch(/^OpportunityStatusUpdate:wWhVuzqpRuOA1ZVWi4FC:sha256-[0-9a-f]{32}$/);
+    expect(ids('OpportunityStatusUpdate.json')[0][1]).toMatch(
+      /^OpportunityStatusUpdate:wWhVuzqpRuOA1ZVWi4FC:sha256-[0-9a-f]{32}$/,
+    );
   });
 
   it('keys dateless updates by content: a redelivery matches, a later update does not', () => {
@@ -208,7 +297,9 @@ describe('GoHighLevelHandler: routing and event ids', () => {
     const id = (p: unknown) => webhook.extractEvents(p, delivery('{}', {}))[0].externalId;
     expect(id(structuredClone(update))).toBe(id(update));
     expect(id({ ...update, email: 'new@example.com' })).not.toBe(id(update));
-    expect(id({ ...update, dateUpdated: '2024-01-01T00:00:00.000Z' })).toBe('ContactUpdate:nmFmQEsNgz6AVpgLVUJ0:2024-01-01T00:00:00.000Z');
+    expect(id({ ...update, dateUpdated: '2024-01-01T00:00:00.000Z' })).toBe(
+      'ContactUpdate:nmFmQEsNgz6AVpgLVUJ0:2024-01-01T00:00:00.000Z',
+    );
     expect(id({ ...update, webhookId: 'wh-42' })).toBe('wh-42');
   });
 });
@@ -239,10 +330,25 @@ describe('GoHighLevelHandler: processing events', () => {
   });
 
   it('takes form and campaign attribution from attributionSource', async () => {
-    const attributionSource = { url: 'https://example.com/form', medium: 'form', mediumId: 'form-77', campaignId: 'cmp-9', campaign: 'Spring', gclid: 'g-1' };
+    const attributionSource = {
+      url: 'https://example.com/form',
+      medium: 'form',
+      mediumId: 'form-77',
+      campaignId: 'cmp-9',
+      campaign: 'Spring',
+      gclid: 'g-1',
+    };
     const outcome = await apply({ ...(json('ContactCreate.json') as object), attributionSource });
-    expect(outcome.leads[0].source).toEqual({ formId: 'form-77', campaignId: 'cmp-9', campaignName: 'Spring', gclid: 'g-1' });
-    const calendarTouch = await apply({ ...(json('ContactCreate.json') as object), attributionSource: { url: 'x', medium: 'calendar', mediumId: 'cal-1' } });
+    expect(outcome.leads[0].source).toEqual({
+      formId: 'form-77',
+      campaignId: 'cmp-9',
+      campaignName: 'Spring',
+      gclid: 'g-1',
+    });
+    const calendarTouch = await apply({
+      ...(json('ContactCreate.json') as object),
+      attributionSource: { url: 'x', medium: 'calendar', mediumId: 'cal-1' },
+    });
     expect(calendarTouch.leads[0].source).toEqual({});
   });
 
@@ -280,7 +386,10 @@ describe('GoHighLevelHandler: processing events', () => {
   it('maps opportunity statuses won/lost/abandoned and ignores open', async () => {
     const opportunity = json('OpportunityStatusUpdate.json') as Record<string, unknown>;
     expect(await apply(opportunity)).toEqual({ leads: [], ignoredReason: 'opportunity status open is not applied' });
-    const change = (status: string) => ({ leads: [], statusChanges: [{ platform: 'gohighlevel', externalId: 'cJAWDskpkJHbRbhAT7bs', status }] });
+    const change = (status: string) => ({
+      leads: [],
+      statusChanges: [{ platform: 'gohighlevel', externalId: 'cJAWDskpkJHbRbhAT7bs', status }],
+    });
     expect(await apply({ ...opportunity, status: 'won' })).toEqual(change('CONVERTED'));
     expect(await apply({ ...opportunity, status: 'lost' })).toEqual(change('LOST'));
     expect(await apply({ ...opportunity, status: 'abandoned' })).toEqual(change('LOST'));
@@ -290,7 +399,14 @@ describe('GoHighLevelHandler: processing events', () => {
     expect(await apply(json('InboundMessage.sms.json'))).toEqual({
       leads: [],
       interactions: [
-        { platform: 'gohighlevel', externalId: 'cI08i1Bls3iTB9bKgFJh', channel: 'sms', direction: 'inbound', body: 'This is a test message', occurredAt: '2021-04-21T11:31:45.750Z' },
+        {
+          platform: 'gohighlevel',
+          externalId: 'cI08i1Bls3iTB9bKgFJh',
+          channel: 'sms',
+          direction: 'inbound',
+          body: 'This is a test message',
+          occurredAt: '2021-04-21T11:31:45.750Z',
+        },
       ],
     });
     // the docs label this inbound call "OutboundMessage"; its direction field says inbound
@@ -313,11 +429,21 @@ describe('GoHighLevelHandler: processing events', () => {
   });
 
   it('ignores other event types and rejects unusable payloads permanently', async () => {
-    for (const name of ['AppInstall.agency.json', 'AppInstall.location-whitelabel.json', 'AppInstall.location-non-whitelabel.json']) {
+    for (const name of [
+      'AppInstall.agency.json',
+      'AppInstall.location-whitelabel.json',
+      'AppInstall.location-non-whitelabel.json',
+    ]) {
       expect(await apply(json(name))).toEqual({ leads: [], ignoredReason: 'event type INSTALL is not applied' });
     }
-    await expect(apply({ type: 'ContactCreate', locationId: 'loc' })).rejects.toThrow('ContactCreate has no contact id');
-    await expect(apply({ type: 'AppointmentCreate', locationId: 'loc', appointment: { id: 'a1' } })).rejects.toThrow('AppointmentCreate has no appointment id or contactId');
-    await expect(apply({ type: 'InboundMessage', messageType: 'SMS' })).rejects.toThrow('InboundMessage has no contactId');
+    await expect(apply({ type: 'ContactCreate', locationId: 'loc' })).rejects.toThrow(
+      'ContactCreate has no contact id',
+    );
+    await expect(apply({ type: 'AppointmentCreate', locationId: 'loc', appointment: { id: 'a1' } })).rejects.toThrow(
+      'AppointmentCreate has no appointment id or contactId',
+    );
+    await expect(apply({ type: 'InboundMessage', messageType: 'SMS' })).rejects.toThrow(
+      'InboundMessage has no contactId',
+    );
   });
 });

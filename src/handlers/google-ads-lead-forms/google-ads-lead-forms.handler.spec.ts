@@ -10,7 +10,8 @@ import { parseJsonLossless } from '../shared/lossless-json';
 const fixture = (name: string): Buffer => readFileSync(join(__dirname, 'fixtures', name));
 const TEST_LEAD = fixture('test-lead.send-test-data.capture-1.json');
 const ALL_FIELDS = fixture('webhook-lead.all-fields.written-for-spec.json');
-const TEST_LEAD_ID = 'TeSter-123-ABCDEFGHIJKLMNOPQRSTUVWXYZ-abcdefghijklmnopqrstuvwxyz-0123456789-AaBbCcDdEeFfGgHhIiJjKkLl';
+const TEST_LEAD_ID =
+  'TeSter-123-ABCDEFGHIJKLMNOPQRSTUVWXYZ-abcdefghijklmnopqrstuvwxyz-0123456789-AaBbCcDdEeFfGgHhIiJjKkLl';
 
 const request = (rawBody: Buffer | string): WebhookRequest => ({
   rawBody: Buffer.isBuffer(rawBody) ? rawBody : Buffer.from(rawBody, 'utf8'),
@@ -29,7 +30,10 @@ const storedEvent = (payload: unknown, externalId: string | null = null): Stored
 describe('GoogleAdsLeadFormsHandler', () => {
   const handler = new GoogleAdsLeadFormsHandler();
   const webhook = handler.webhook;
-  const keys = (googleKey?: string) => ({ config: googleKey === undefined ? {} : { googleKey }, webhookSecrets: ['whsec-unrelated'] });
+  const keys = (googleKey?: string) => ({
+    config: googleKey === undefined ? {} : { googleKey },
+    webhookSecrets: ['whsec-unrelated'],
+  });
 
   /** What the pipeline does: verify, then extract, then store and process. */
   const receive = async (raw: Buffer, googleKey: string) => {
@@ -80,8 +84,16 @@ describe('GoogleAdsLeadFormsHandler', () => {
     });
 
     it('rejects another key, a key differing only in case, and a prefix of it', () => {
-      for (const wrong of ['bakerGoogleWebHookValuX', 'bakergooglewebhookvalue', 'bakerGoogleWebHook', 'bakerGoogleWebHookValue ']) {
-        expect(webhook.verify(request(TEST_LEAD), keys(wrong))).toEqual({ ok: false, reason: 'google_key does not match' });
+      for (const wrong of [
+        'bakerGoogleWebHookValuX',
+        'bakergooglewebhookvalue',
+        'bakerGoogleWebHook',
+        'bakerGoogleWebHookValue ',
+      ]) {
+        expect(webhook.verify(request(TEST_LEAD), keys(wrong))).toEqual({
+          ok: false,
+          reason: 'google_key does not match',
+        });
       }
     });
 
@@ -93,18 +105,39 @@ describe('GoogleAdsLeadFormsHandler', () => {
     it('rejects bodies without a usable google_key, and garbage', () => {
       const body = JSON.parse(TEST_LEAD.toString('utf8'));
       delete body.google_key;
-      expect(webhook.verify(request(JSON.stringify(body)), keys('bakerGoogleWebHookValue'))).toEqual({ ok: false, reason: 'body has no google_key' });
-      expect(webhook.verify(request('{"google_key": 12345}'), keys('12345'))).toEqual({ ok: false, reason: 'body has no google_key' });
-      expect(webhook.verify(request('{"google_key": ""}'), keys('x'))).toEqual({ ok: false, reason: 'body has no google_key' });
-      expect(webhook.verify(request('not json'), keys('x'))).toEqual({ ok: false, reason: 'body is not a JSON object' });
-      expect(webhook.verify(request('["google_key"]'), keys('x'))).toEqual({ ok: false, reason: 'body is not a JSON object' });
+      expect(webhook.verify(request(JSON.stringify(body)), keys('bakerGoogleWebHookValue'))).toEqual({
+        ok: false,
+        reason: 'body has no google_key',
+      });
+      expect(webhook.verify(request('{"google_key": 12345}'), keys('12345'))).toEqual({
+        ok: false,
+        reason: 'body has no google_key',
+      });
+      expect(webhook.verify(request('{"google_key": ""}'), keys('x'))).toEqual({
+        ok: false,
+        reason: 'body has no google_key',
+      });
+      expect(webhook.verify(request('not json'), keys('x'))).toEqual({
+        ok: false,
+        reason: 'body is not a JSON object',
+      });
+      expect(webhook.verify(request('["google_key"]'), keys('x'))).toEqual({
+        ok: false,
+        reason: 'body is not a JSON object',
+      });
       expect(webhook.verify(request(''), keys('x'))).toEqual({ ok: false, reason: 'body is not a JSON object' });
     });
 
     it('rejects everything when the integration has no key configured', () => {
-      expect(webhook.verify(request(TEST_LEAD), keys())).toEqual({ ok: false, reason: 'integration has no googleKey configured' });
+      expect(webhook.verify(request(TEST_LEAD), keys())).toEqual({
+        ok: false,
+        reason: 'integration has no googleKey configured',
+      });
       // an empty configured key must not match an empty or missing body key
-      expect(webhook.verify(request('{"google_key": ""}'), keys(''))).toEqual({ ok: false, reason: 'integration has no googleKey configured' });
+      expect(webhook.verify(request('{"google_key": ""}'), keys(''))).toEqual({
+        ok: false,
+        reason: 'integration has no googleKey configured',
+      });
     });
   });
 
@@ -266,7 +299,10 @@ describe('GoogleAdsLeadFormsHandler', () => {
     });
 
     it('skips empty answers and omits an absent or zero asset group, and an unparseable submit time', () => {
-      const mapped = lead([{ column_id: 'CITY', string_value: '  ' }], { asset_group_id: 0, lead_submit_time: 'yesterday' });
+      const mapped = lead([{ column_id: 'CITY', string_value: '  ' }], {
+        asset_group_id: 0,
+        lead_submit_time: 'yesterday',
+      });
       expect(mapped).toEqual({ platform: 'google-ads', externalId: 'L1', source: {} });
     });
   });
@@ -290,7 +326,8 @@ describe('GoogleAdsLeadFormsHandler', () => {
 
   describe('parseJsonLossless', () => {
     it('parses like JSON.parse except for unsafe integers', () => {
-      const text = '{"a":9007199254740991,"b":9007199254740993,"c":-9223372036854775808,"d":1.5e300,"e":"12345678901234567890","f":[1,2.5,-0],"g":"\\"9999999999999999\\""}';
+      const text =
+        '{"a":9007199254740991,"b":9007199254740993,"c":-9223372036854775808,"d":1.5e300,"e":"12345678901234567890","f":[1,2.5,-0],"g":"\\"9999999999999999\\""}';
       expect(parseJsonLossless(text)).toEqual({
         a: 9007199254740991,
         b: '9007199254740993',

@@ -12,9 +12,26 @@ import {
 } from '../integration-handler';
 import { optionalConfigString } from '../shared/json';
 import { safeEqual } from '../shared/signature';
-import { GoogleLead, GoogleLeadColumn, narrowGoogleLead, parseGoogleBody, toStoredPayload } from './google-ads-lead-forms.payload';
+import {
+  GoogleLead,
+  GoogleLeadColumn,
+  narrowGoogleLead,
+  parseGoogleBody,
+  toStoredPayload,
+} from './google-ads-lead-forms.payload';
 
-type LeadTextField = 'fullName' | 'firstName' | 'lastName' | 'email' | 'phone' | 'postalCode' | 'city' | 'region' | 'country' | 'company' | 'jobTitle';
+type LeadTextField =
+  | 'fullName'
+  | 'firstName'
+  | 'lastName'
+  | 'email'
+  | 'phone'
+  | 'postalCode'
+  | 'city'
+  | 'region'
+  | 'country'
+  | 'company'
+  | 'jobTitle';
 
 /** Google's predefined column ids and the lead field each fills. */
 const STANDARD_COLUMNS: Readonly<Record<string, LeadTextField>> = {
@@ -56,12 +73,14 @@ export class GoogleAdsLeadFormsHandler implements IntegrationHandler {
   readonly defaultConfigSchema: JsonSchemaObject = {
     type: 'object',
     title: 'Google Ads lead forms',
-    description: 'Leads from Google Ads lead form assets, delivered by the form\'s webhook integration to this integration\'s webhook URL.',
+    description:
+      "Leads from Google Ads lead form assets, delivered by the form's webhook integration to this integration's webhook URL.",
     properties: {
       googleKey: {
         type: 'string',
         title: 'Webhook key',
-        description: 'The key typed into the lead form\'s webhook settings next to the webhook URL. Google sends it in every lead (google_key); leads with another key are rejected.',
+        description:
+          "The key typed into the lead form's webhook settings next to the webhook URL. Google sends it in every lead (google_key); leads with another key are rejected.",
         minLength: 1,
         maxLength: 1000,
         'x-secret': true,
@@ -78,7 +97,10 @@ export class GoogleAdsLeadFormsHandler implements IntegrationHandler {
   };
 
   async testConnection(): Promise<TestResult> {
-    return { success: true, message: 'Google Ads lead forms have no API to test; send test data from the form to verify the webhook' };
+    return {
+      success: true,
+      message: 'Google Ads lead forms have no API to test; send test data from the form to verify the webhook',
+    };
   }
 
   async processWebhook(event: StoredEvent): Promise<WebhookOutcome> {

@@ -7,7 +7,13 @@ import { asBoolean, asId, asRecords, asString, isRecord, JsonRecord } from '../s
 import { parseJsonLossless } from '../shared/lossless-json';
 
 /** The int64 fields of WebhookLead; the docs: "Clients need to use 8 bytes integer to process". */
-export const INT64_FIELDS: readonly string[] = ['form_id', 'campaign_id', 'adgroup_id', 'creative_id', 'asset_group_id'];
+export const INT64_FIELDS: readonly string[] = [
+  'form_id',
+  'campaign_id',
+  'adgroup_id',
+  'creative_id',
+  'asset_group_id',
+];
 
 export interface GoogleLeadColumn {
   /** FULL_NAME, EMAIL … or an advertiser-defined id; "populated for all types of fields". */

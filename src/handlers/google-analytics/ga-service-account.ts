@@ -46,6 +46,8 @@ export function serviceAccountAssertion(key: ServiceAccountKey, scope: string, n
   const iat = Math.floor(now.getTime() / 1000);
   const header = base64url({ alg: 'RS256', typ: 'JWT', ...(key.privateKeyId ? { kid: key.privateKeyId } : {}) });
   const claims = base64url({ iss: key.clientEmail, scope, aud: key.tokenUri, iat, exp: iat + ASSERTION_LIFETIME_S });
-  const signature = sign('RSA-SHA256', Buffer.from(`${header}.${claims}`, 'utf8'), key.privateKey).toString('base64url');
+  const signature = sign('RSA-SHA256', Buffer.from(`${header}.${claims}`, 'utf8'), key.privateKey).toString(
+    'base64url',
+  );
   return `${header}.${claims}.${signature}`;
 }

@@ -32,11 +32,14 @@ function serviceAccountJson(overrides: Record<string, unknown> = {}): string {
 const ctx = (serviceAccountKey = serviceAccountJson()) =>
   handlerContext({ propertyId: PROPERTY, serviceAccountKey }, { googleAnalytics: server.url }, { now: NOW });
 
-const decode = (part: string): Record<string, unknown> => JSON.parse(Buffer.from(part, 'base64url').toString('utf8')) as Record<string, unknown>;
+const decode = (part: string): Record<string, unknown> =>
+  JSON.parse(Buffer.from(part, 'base64url').toString('utf8')) as Record<string, unknown>;
 
 /** The grant as Google's token endpoint reads it: a form, so a JSON body is an invalid request there. */
 function tokenForm(req: FakeRequest): URLSearchParams | undefined {
-  const type = String(req.headers['content-type'] ?? '').split(';')[0].trim();
+  const type = String(req.headers['content-type'] ?? '')
+    .split(';')[0]
+    .trim();
   return type === 'application/x-www-form-urlencoded' ? new URLSearchParams(req.rawBody) : undefined;
 }
 
@@ -45,7 +48,12 @@ function tokenEndpoint(req: FakeRequest) {
   const form = tokenForm(req);
   if (!form) return { status: 400, body: { error: 'invalid_request', error_description: 'Invalid content type.' } };
   const [header, claims, signature] = (form.get('assertion') ?? '').split('.');
-  const signed = verify('RSA-SHA256', Buffer.from(`${header}.${claims}`), registered.publicKey, Buffer.from(signature ?? '', 'base64url'));
+  const signed = verify(
+    'RSA-SHA256',
+    Buffer.from(`${header}.${claims}`),
+    registered.publicKey,
+    Buffer.from(signature ?? '', 'base64url'),
+  );
   if (form.get('grant_type') !== 'urn:ietf:params:oauth:grant-type:jwt-bearer' || !signed) {
     return { status: 400, body: { error: 'invalid_grant', error_description: 'Invalid JWT Signature.' } };
   }
@@ -54,9 +62,21 @@ function tokenEndpoint(req: FakeRequest) {
 
 function metadataEndpoint(req: FakeRequest) {
   if (req.headers.authorization !== 'Bearer ya29.fake-access-token') {
-    return { status: 401, body: { error: { code: 401, message: 'Request had invalid authentication credentials.', status: 'UNAUTHENTICATED' } } };
+    return {
+      status: 401,
+      body: {
+        error: { code: 401, message: 'Request had invalid authentication credentials.', status: 'UNAUTHENTICATED' },
+      },
+    };
   }
-  return { status: 200, body: { name: `properties/${PROPERTY}/metadata`, dimensions: [{ apiName: 'city' }], metrics: [{ apiName: 'activeUsers' }] } };
+  return {
+    status: 200,
+    body: {
+      name: `properties/${PROPERTY}/metadata`,
+      dimensions: [{ apiName: 'city' }],
+      metrics: [{ apiName: 'activeUsers' }],
+    },
+  };
 }
 
 beforeAll(async () => {
@@ -85,7 +105,9 @@ describe('GoogleAnalyticsHandler: description and config', () => {
     expect(validate({ propertyId: 'G-ABC123', serviceAccountKey: '{}' })).toBe(false);
     expect(validate({ propertyId: PROPERTY })).toBe(false);
     expect(validate({ propertyId: PROPERTY, serviceAccountKey: '{}', extra: true })).toBe(false);
-    const secrets = Object.entries(handler.defaultConfigSchema.properties).filter(([, p]) => p['x-secret'] === true).map(([k]) => k);
+    const secrets = Object.entries(handler.defaultConfigSchema.properties)
+      .filter(([, p]) => p['x-secret'] === true)
+      .map(([k]) => k);
     expect(secrets).toEqual(['serviceAccountKey']);
   });
 
@@ -99,7 +121,10 @@ describe('GoogleAnalyticsHandler: description and config', () => {
 
 describe('GoogleAnalyticsHandler.testConnection', () => {
   it('exchanges an RS256 service-account JWT for a token and reads the property metadata', async () => {
-    expect(await handler.testConnection(ctx())).toEqual({ success: true, message: `Connected to GA4 property ${PROPERTY} as ${EMAIL}` });
+    expect(await handler.testConnection(ctx())).toEqual({
+      success: true,
+      message: `Connected to GA4 property ${PROPERTY} as ${EMAIL}`,
+    });
     expect(server.requests.map((r) => `${r.method} ${r.path}`)).toEqual(['POST /token', `GET ${METADATA}`]);
     const token = server.requests[0];
     expect(token.headers['content-type']).toBe('application/x-www-form-urlencoded');
@@ -120,7 +145,9 @@ describe('GoogleAnalyticsHandler.testConnection', () => {
   });
 
   it('reports a key the token endpoint does not recognise (invalid_grant) as invalid credentials', async () => {
-    const result = await handler.testConnection(ctx(serviceAccountJson({ private_key: privatePem(stranger.privateKey) })));
+    const result = await handler.testConnection(
+      ctx(serviceAccountJson({ private_key: privatePem(stranger.privateKey) })),
+    );
     expect(result).toMatchObject({ success: false, code: 'INVALID_CREDENTIALS' });
     expect(result.message).toContain('invalid_grant');
     expect(result.message).not.toContain('PRIVATE KEY');
@@ -130,29 +157,59 @@ describe('GoogleAnalyticsHandler.testConnection', () => {
 
   it.each([
     ['text that is not JSON', 'not json'],
-    ['JSON without private_key', JSON.stringify({ client_email: EMAIL, token_uri: 'https://oauth2.googleapis.com/token' })],
-    ['a private_key that is not a PEM key', JSON.stringify({ client_email: EMAIL, private_key: 'abc', token_uri: 'https://oauth2.googleapis.com/token' })],
-    ['an Ed25519 key', JSON.stringify({ client_email: EMAIL, private_key: privatePem(generateKeyPairSync('ed25519').privateKey), token_uri: 'https://x.test' })],
+    [
+      'JSON without private_key',
+      JSON.stringify({ client_email: EMAIL, token_uri: 'https://oauth2.googleapis.com/token' }),
+    ],
+    [
+      'a private_key that is not a PEM key',
+      JSON.stringify({ client_email: EMAIL, private_key: 'abc', token_uri: 'https://oauth2.googleapis.com/token' }),
+    ],
+    [
+      'an Ed25519 key',
+      JSON.stringify({
+        client_email: EMAIL,
+        private_key: privatePem(generateKeyPairSync('ed25519').privateKey),
+        token_uri: 'https://x.test',
+      }),
+    ],
   ])('refuses %s without calling Google', async (_label, key) => {
-    expect(await handler.testConnection(ctx(key))).toEqual({ success: false, code: 'INVALID_CREDENTIALS', message: 'serviceAccountKey is not a service account JSON key' });
+    expect(await handler.testConnection(ctx(key))).toEqual({
+      success: false,
+      code: 'INVALID_CREDENTIALS',
+      message: 'serviceAccountKey is not a service account JSON key',
+    });
     expect(server.requests).toHaveLength(0);
   });
 
   it('never posts the assertion to a token_uri outside Google (or the configured API origin)', async () => {
     const result = await handler.testConnection(ctx(serviceAccountJson({ token_uri: 'http://169.254.169.254/token' })));
-    expect(result).toEqual({ success: false, code: 'INVALID_CREDENTIALS', message: "serviceAccountKey's token_uri is not a Google token endpoint" });
+    expect(result).toEqual({
+      success: false,
+      code: 'INVALID_CREDENTIALS',
+      message: "serviceAccountKey's token_uri is not a Google token endpoint",
+    });
     expect(server.requests).toHaveLength(0);
   });
 
   it('reports invalid_client (401) from the token endpoint as invalid credentials', async () => {
-    server.on('POST', '/token', () => ({ status: 401, body: { error: 'invalid_client', error_description: 'The OAuth client was not found.' } }));
+    server.on('POST', '/token', () => ({
+      status: 401,
+      body: { error: 'invalid_client', error_description: 'The OAuth client was not found.' },
+    }));
     expect(await handler.testConnection(ctx())).toMatchObject({ success: false, code: 'INVALID_CREDENTIALS' });
   });
 
   it('reports a property the service account may not read (403) as invalid credentials', async () => {
     server.on('GET', METADATA, () => ({
       status: 403,
-      body: { error: { code: 403, message: 'User does not have sufficient permissions for this property.', status: 'PERMISSION_DENIED' } },
+      body: {
+        error: {
+          code: 403,
+          message: 'User does not have sufficient permissions for this property.',
+          status: 'PERMISSION_DENIED',
+        },
+      },
     }));
     expect(await handler.testConnection(ctx())).toEqual({
       success: false,
@@ -163,7 +220,10 @@ describe('GoogleAnalyticsHandler.testConnection', () => {
   });
 
   it('reports server errors as connection failures after the retries', async () => {
-    server.on('GET', METADATA, () => ({ status: 503, body: { error: { code: 503, message: 'The service is currently unavailable.' } } }));
+    server.on('GET', METADATA, () => ({
+      status: 503,
+      body: { error: { code: 503, message: 'The service is currently unavailable.' } },
+    }));
     expect(await handler.testConnection(ctx())).toMatchObject({ success: false, code: 'CONNECTION_FAILED' });
     expect(server.count('GET', METADATA)).toBe(3);
 

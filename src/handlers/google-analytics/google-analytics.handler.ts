@@ -3,7 +3,13 @@ import { OutboundError } from '../../common/outbound/http-client';
 import type { Capability, ConfigProblem, JsonSchemaObject, TestResult } from '../handler-types';
 import type { HandlerContext, IntegrationConfig, IntegrationHandler } from '../integration-handler';
 import { asString, configString, isRecord, optionalConfigString } from '../shared/json';
-import { GA_READONLY_SCOPE, JWT_BEARER_GRANT, parseServiceAccountKey, serviceAccountAssertion, ServiceAccountKey } from './ga-service-account';
+import {
+  GA_READONLY_SCOPE,
+  JWT_BEARER_GRANT,
+  parseServiceAccountKey,
+  serviceAccountAssertion,
+  ServiceAccountKey,
+} from './ga-service-account';
 
 export const GOOGLE_ANALYTICS_CONFIG_SCHEMA: JsonSchemaObject = {
   type: 'object',
@@ -50,7 +56,11 @@ function failure(err: unknown, prefix: string): TestResult {
   if (!(err instanceof OutboundError)) throw err;
   const oauthError = isRecord(err.body) ? asString(err.body.error) : undefined;
   const rejected = err.kind === 'auth' || (oauthError !== undefined && CREDENTIAL_ERRORS.has(oauthError));
-  return { success: false, code: rejected ? 'INVALID_CREDENTIALS' : 'CONNECTION_FAILED', message: `${prefix}: ${err.message}` };
+  return {
+    success: false,
+    code: rejected ? 'INVALID_CREDENTIALS' : 'CONNECTION_FAILED',
+    message: `${prefix}: ${err.message}`,
+  };
 }
 
 @Injectable()
@@ -64,7 +74,9 @@ export class GoogleAnalyticsHandler implements IntegrationHandler {
 
   validateConfig(config: IntegrationConfig): ConfigProblem[] {
     const text = optionalConfigString(config, 'serviceAccountKey');
-    return text !== undefined && parseServiceAccountKey(text) === undefined ? [{ pointer: '/serviceAccountKey', message: NOT_A_KEY }] : [];
+    return text !== undefined && parseServiceAccountKey(text) === undefined
+      ? [{ pointer: '/serviceAccountKey', message: NOT_A_KEY }]
+      : [];
   }
 
   /** JWT-bearer token for the service account, then the property's metadata: proves key and access. */
@@ -73,7 +85,11 @@ export class GoogleAnalyticsHandler implements IntegrationHandler {
     const key = parseServiceAccountKey(configString(ctx.config, 'serviceAccountKey'));
     if (!key) return { success: false, code: 'INVALID_CREDENTIALS', message: NOT_A_KEY };
     if (!allowedTokenUri(key.tokenUri, ctx)) {
-      return { success: false, code: 'INVALID_CREDENTIALS', message: "serviceAccountKey's token_uri is not a Google token endpoint" };
+      return {
+        success: false,
+        code: 'INVALID_CREDENTIALS',
+        message: "serviceAccountKey's token_uri is not a Google token endpoint",
+      };
     }
     let accessToken: string;
     try {
@@ -101,7 +117,12 @@ export class GoogleAnalyticsHandler implements IntegrationHandler {
       form: { grant_type: JWT_BEARER_GRANT, assertion: serviceAccountAssertion(key, GA_READONLY_SCOPE, ctx.now()) },
     });
     const token = isRecord(res.body) ? asString(res.body.access_token) : undefined;
-    if (token === undefined) throw new OutboundError('server', `POST ${new URL(key.tokenUri).pathname} answered without an access_token`, res.status);
+    if (token === undefined)
+      throw new OutboundError(
+        'server',
+        `POST ${new URL(key.tokenUri).pathname} answered without an access_token`,
+        res.status,
+      );
     return token;
   }
 }

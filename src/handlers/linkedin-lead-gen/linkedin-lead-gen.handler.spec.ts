@@ -22,7 +22,10 @@ const RESPONSE_PATH = '/rest/leadFormResponses/1a2b3c-4';
 const FORM_PATH = '/rest/leadForms/7234246';
 
 /** Computed here, independently of the handler: hex HMAC-SHA256 of "hmacsha256=" + the raw bytes. */
-const sign = (raw: Buffer, secret = SECRET) => createHmac('sha256', secret).update(Buffer.concat([Buffer.from('hmacsha256='), raw])).digest('hex');
+const sign = (raw: Buffer, secret = SECRET) =>
+  createHmac('sha256', secret)
+    .update(Buffer.concat([Buffer.from('hmacsha256='), raw]))
+    .digest('hex');
 const request = (raw: Buffer, signature?: string): WebhookRequest => ({
   rawBody: raw,
   headers: signature === undefined ? {} : { 'x-li-signature': signature },
@@ -44,12 +47,22 @@ describe('LinkedInLeadGenHandler', () => {
   const ctx = (config: Record<string, unknown> = CONFIG) => handlerContext(config, { linkedin: server.url });
   const eventFrom = (raw: Buffer): StoredEvent => {
     const [extracted] = webhook.extractEvents(JSON.parse(raw.toString('utf8')), request(raw, sign(raw)));
-    return { id: '9', eventType: extracted.eventType, externalId: extracted.externalId, payload: extracted.payload, receivedAt: new Date() };
+    return {
+      id: '9',
+      eventType: extracted.eventType,
+      externalId: extracted.externalId,
+      payload: extracted.payload,
+      receivedAt: new Date(),
+    };
   };
 
   describe('metadata and config schema', () => {
     it('declares the handler contract values', () => {
-      expect([handler.key, handler.displayName, handler.category]).toEqual(['linkedin-lead-gen', 'LinkedIn Lead Gen Forms', 'lead-ads']);
+      expect([handler.key, handler.displayName, handler.category]).toEqual([
+        'linkedin-lead-gen',
+        'LinkedIn Lead Gen Forms',
+        'lead-ads',
+      ]);
       expect(handler.capabilities).toEqual(['webhook', 'test']);
       expect(handler.defaultRateLimitPerMinute).toBe(100);
       expect(webhook.routing).toBe('both');
@@ -64,7 +77,9 @@ describe('LinkedInLeadGenHandler', () => {
       expect(validate({ ...CONFIG, unknown: true })).toBe(false);
       const { accessToken: _omitted, ...withoutToken } = CONFIG;
       expect(validate(withoutToken)).toBe(false);
-      const secrets = Object.entries(handler.defaultConfigSchema.properties).filter(([, p]) => p['x-secret'] === true).map(([name]) => name);
+      const secrets = Object.entries(handler.defaultConfigSchema.properties)
+        .filter(([, p]) => p['x-secret'] === true)
+        .map(([name]) => name);
       expect(secrets).toEqual(['clientSecret', 'accessToken']);
     });
   });
@@ -75,13 +90,19 @@ describe('LinkedInLeadGenHandler', () => {
       expect(webhook.routingKeys?.(JSON.parse(DELETED.toString()))).toEqual(['123']);
       expect(webhook.routingKeys?.({ owner: { organization: 2414183 } })).toEqual(['2414183']);
       expect(webhook.routingKeys?.({ owner: { sponsoredAccount: '507404993' } })).toEqual(['507404993']);
-      expect(webhook.routingKeys?.({ owner: { organization: 'urn:li:organization:1', sponsoredAccount: 'urn:li:sponsoredAccount:2' } })).toEqual(['1', '2']);
+      expect(
+        webhook.routingKeys?.({
+          owner: { organization: 'urn:li:organization:1', sponsoredAccount: 'urn:li:sponsoredAccount:2' },
+        }),
+      ).toEqual(['1', '2']);
       expect(webhook.routingKeys?.({ owner: { organization: 'urn:li:person:abc' } })).toEqual([]);
       expect(webhook.routingKeys?.('garbage')).toEqual([]);
     });
 
     it('reads the same owner union that a lead notification subscription names', () => {
-      const subscription = fixture('lead-notification-subscription.request.postman-example.json').toString('utf8').replace('{{sponsoredaccount_id}}', '507404993');
+      const subscription = fixture('lead-notification-subscription.request.postman-example.json')
+        .toString('utf8')
+        .replace('{{sponsoredaccount_id}}', '507404993');
       expect(webhook.routingKeys?.(JSON.parse(subscription))).toEqual(['507404993']);
     });
 
@@ -97,23 +118,34 @@ describe('LinkedInLeadGenHandler', () => {
     const signature = sign(CREATED);
 
     it('accepts the bare hex and the prefixed form, in any case', () => {
-      for (const value of [signature, `hmacsha256=${signature}`, signature.toUpperCase(), `HMACSHA256=${signature.toUpperCase()}`, ` ${signature} `]) {
+      for (const value of [
+        signature,
+        `hmacsha256=${signature}`,
+        signature.toUpperCase(),
+        `HMACSHA256=${signature.toUpperCase()}`,
+        ` ${signature} `,
+      ]) {
         expect(webhook.verify(request(CREATED, value), keys)).toEqual({ ok: true });
       }
     });
 
     it('rejects a tampered body, a wrong secret, a hash of the body without the prefix, and a missing header', () => {
       const tampered = Buffer.from(CREATED.toString('utf8').replace('"CREATED"', '"DELETED"'));
-      expect(webhook.verify(request(tampered, signature), keys)).toEqual({ ok: false, reason: 'X-LI-Signature does not match' });
+      expect(webhook.verify(request(tampered, signature), keys)).toEqual({
+        ok: false,
+        reason: 'X-LI-Signature does not match',
+      });
       expect(webhook.verify(request(CREATED, sign(CREATED, 'another-secret')), keys).ok).toBe(false);
       const unprefixed = createHmac('sha256', SECRET).update(CREATED).digest('hex');
       expect(webhook.verify(request(CREATED, unprefixed), keys).ok).toBe(false);
       expect(webhook.verify(request(CREATED, `sha256=${signature}`), keys).ok).toBe(false);
       expect(webhook.verify(request(CREATED), keys)).toEqual({ ok: false, reason: 'missing X-LI-Signature header' });
-      expect(webhook.verify(request(CREATED, signature), { ...keys, config: { ...CONFIG, clientSecret: '' } })).toEqual({
-        ok: false,
-        reason: 'integration has no clientSecret configured',
-      });
+      expect(webhook.verify(request(CREATED, signature), { ...keys, config: { ...CONFIG, clientSecret: '' } })).toEqual(
+        {
+          ok: false,
+          reason: 'integration has no clientSecret configured',
+        },
+      );
     });
 
     it('verifies the exact bytes: re-serialized JSON does not match', () => {
@@ -123,13 +155,22 @@ describe('LinkedInLeadGenHandler', () => {
   });
 
   describe('handshake', () => {
-    const challengeCode = new URL(fixture('challenge-request.http').toString('utf8').replace(/^GET\s+/, '').trim()).searchParams.get('challengeCode') ?? '';
+    const challengeCode =
+      new URL(
+        fixture('challenge-request.http')
+          .toString('utf8')
+          .replace(/^GET\s+/, '')
+          .trim(),
+      ).searchParams.get('challengeCode') ?? '';
 
     it('answers the challenge from the fixture with its HMAC under the client secret', () => {
       const answer = webhook.handshake?.({ challengeCode }, CONFIG);
       expect(answer?.contentType).toBe('application/json');
       const body = JSON.parse(answer?.body ?? '{}');
-      expect(body).toEqual({ challengeCode: '890e4665-4dfe-4ab1-b689-ed553bceeed0', challengeResponse: createHmac('sha256', SECRET).update(challengeCode).digest('hex') });
+      expect(body).toEqual({
+        challengeCode: '890e4665-4dfe-4ab1-b689-ed553bceeed0',
+        challengeResponse: createHmac('sha256', SECRET).update(challengeCode).digest('hex'),
+      });
       // same shape as LinkedIn's documented answer
       expect(Object.keys(body)).toEqual(Object.keys(fixtureJson('challenge-response.json')));
       expect(body.challengeResponse).toMatch(/^[0-9a-f]{64}$/);
@@ -167,11 +208,18 @@ describe('LinkedInLeadGenHandler', () => {
       const [event] = webhook.extractEvents(JSON.parse(DELETED.toString()), request(DELETED, sign(DELETED)));
       expect(event.externalId).toBe('urn:li:leadGenFormResponse:1a2b3c-4:DELETED');
       expect(event.eventType).toBe('lead.deleted');
-      expect(event.payload).toMatchObject({ responseId: '1a2b3c-4', leadType: 'EVENT', owner: { organization: 'urn:li:organization:123' } });
+      expect(event.payload).toMatchObject({
+        responseId: '1a2b3c-4',
+        leadType: 'EVENT',
+        owner: { organization: 'urn:li:organization:123' },
+      });
     });
 
     it('reads occurredAt in seconds as seconds, and keeps a notification without a response URN unkeyed', () => {
-      const [event] = webhook.extractEvents({ leadAction: 'CREATED', occurredAt: 1686182358 }, request(Buffer.from('{}')));
+      const [event] = webhook.extractEvents(
+        { leadAction: 'CREATED', occurredAt: 1686182358 },
+        request(Buffer.from('{}')),
+      );
       expect(event.externalId).toBeNull();
       expect(event.payload).toMatchObject({ occurredAt: '2023-06-07T23:59:18.000Z' });
       expect(webhook.extractEvents([], request(Buffer.from('[]')))).toEqual([]);
@@ -187,14 +235,26 @@ describe('LinkedInLeadGenHandler', () => {
       email: 'kevjohonson@email.com',
       jobTitle: 'Senior Engineer',
       country: 'Mexico',
-      customAnswers: { 'Job function': 'Ingeniería', 'Work email': 'kjohonson@email.com', 'Would you like a demo?': 'Yes' },
+      customAnswers: {
+        'Job function': 'Ingeniería',
+        'Work email': 'kjohonson@email.com',
+        'Would you like a demo?': 'Yes',
+      },
       isTest: true,
       submittedAt: '2023-07-20T23:09:59.288Z',
-      source: { formId: '7234246', formName: 'Engineering talent webinar', campaignId: '198356826', adId: '241257736', isOrganic: false },
+      source: {
+        formId: '7234246',
+        formName: 'Engineering talent webinar',
+        campaignId: '198356826',
+        adId: '241257736',
+        isOrganic: false,
+      },
     };
 
     it('fetches the response and its form with the versioned headers and maps the answers', async () => {
-      server.on('GET', RESPONSE_PATH, () => ({ status: 200, body: RESPONSE })).on('GET', FORM_PATH, () => ({ status: 200, body: FORM }));
+      server
+        .on('GET', RESPONSE_PATH, () => ({ status: 200, body: RESPONSE }))
+        .on('GET', FORM_PATH, () => ({ status: 200, body: FORM }));
       const outcome = await handler.processWebhook(eventFrom(CREATED), ctx());
       expect(outcome).toEqual({ leads: [expectedLead] });
       expect(server.requests.map((r) => r.path)).toEqual([RESPONSE_PATH, FORM_PATH]);
@@ -207,7 +267,10 @@ describe('LinkedInLeadGenHandler', () => {
     });
 
     it('uses the configured API version and URL-encodes the response id', async () => {
-      server.on('GET', /^\/rest\/leadFormResponses\//, () => ({ status: 200, body: { ...RESPONSE, 'versionedLeadGenFormUrn~': FORM } }));
+      server.on('GET', /^\/rest\/leadFormResponses\//, () => ({
+        status: 200,
+        body: { ...RESPONSE, 'versionedLeadGenFormUrn~': FORM },
+      }));
       const event = eventFrom(CREATED);
       const payload = { ...(event.payload as Record<string, unknown>), responseId: 'a/b c' };
       const outcome = await handler.processWebhook({ ...event, payload }, ctx({ ...CONFIG, apiVersion: '202601' }));
@@ -219,7 +282,9 @@ describe('LinkedInLeadGenHandler', () => {
     });
 
     it('keeps answers by question id when the form cannot be read', async () => {
-      server.on('GET', RESPONSE_PATH, () => ({ status: 200, body: RESPONSE })).on('GET', FORM_PATH, () => ({ status: 403, body: { message: 'Not enough permissions' } }));
+      server
+        .on('GET', RESPONSE_PATH, () => ({ status: 200, body: RESPONSE }))
+        .on('GET', FORM_PATH, () => ({ status: 403, body: { message: 'Not enough permissions' } }));
       const context = ctx();
       const outcome = await handler.processWebhook(eventFrom(CREATED), context);
       expect(outcome.leads[0]).toEqual({
@@ -239,19 +304,29 @@ describe('LinkedInLeadGenHandler', () => {
         submittedAt: '2023-07-20T23:09:59.288Z',
         source: { formId: '7234246', campaignId: '198356826', adId: '241257736', isOrganic: false },
       });
-      expect(context.logger.lines).toEqual([expect.objectContaining({ level: 'warn', obj: expect.objectContaining({ formId: '7234246', status: 403 }) })]);
+      expect(context.logger.lines).toEqual([
+        expect.objectContaining({ level: 'warn', obj: expect.objectContaining({ formId: '7234246', status: 403 }) }),
+      ]);
     });
 
     it('retries the event later when the form fetch fails transiently', async () => {
-      server.on('GET', RESPONSE_PATH, () => ({ status: 200, body: RESPONSE })).on('GET', FORM_PATH, () => ({ status: 503, body: { message: 'down' } }));
-      await expect(handler.processWebhook(eventFrom(CREATED), ctx())).rejects.toMatchObject({ name: 'OutboundError', kind: 'server', status: 503 });
+      server
+        .on('GET', RESPONSE_PATH, () => ({ status: 200, body: RESPONSE }))
+        .on('GET', FORM_PATH, () => ({ status: 503, body: { message: 'down' } }));
+      await expect(handler.processWebhook(eventFrom(CREATED), ctx())).rejects.toMatchObject({
+        name: 'OutboundError',
+        kind: 'server',
+        status: 503,
+      });
     });
 
     it('fails permanently on 401, without the token in the reason', async () => {
       server.on('GET', RESPONSE_PATH, () => ({ status: 401, body: { message: 'Invalid access token', status: 401 } }));
       const error: unknown = await handler.processWebhook(eventFrom(CREATED), ctx()).catch((e: unknown) => e);
       expect(error).toBeInstanceOf(PermanentEventError);
-      expect((error as Error).message).toMatch(/^LinkedIn refused the access token reading lead form response 1a2b3c-4 \(HTTP 401\)/);
+      expect((error as Error).message).toMatch(
+        /^LinkedIn refused the access token reading lead form response 1a2b3c-4 \(HTTP 401\)/,
+      );
       expect((error as Error).message).not.toContain(TOKEN);
       expect(server.count('GET', RESPONSE_PATH)).toBe(1);
     });
@@ -259,7 +334,9 @@ describe('LinkedInLeadGenHandler', () => {
     it('fails permanently on 404', async () => {
       server.on('GET', RESPONSE_PATH, () => ({ status: 404, body: { message: 'Not Found' } }));
       await expect(handler.processWebhook(eventFrom(CREATED), ctx())).rejects.toThrow(
-        new PermanentEventError(`LinkedIn could not return lead form response 1a2b3c-4 (HTTP 404): GET ${RESPONSE_PATH} answered 404: Not Found`),
+        new PermanentEventError(
+          `LinkedIn could not return lead form response 1a2b3c-4 (HTTP 404): GET ${RESPONSE_PATH} answered 404: Not Found`,
+        ),
       );
       expect(server.count('GET', RESPONSE_PATH)).toBe(1);
     });
@@ -267,7 +344,11 @@ describe('LinkedInLeadGenHandler', () => {
     it('waits out a 429 Retry-After and then succeeds', async () => {
       let calls = 0;
       server
-        .on('GET', RESPONSE_PATH, () => (++calls === 1 ? { status: 429, headers: { 'retry-after': '1' }, body: { message: 'Resource level throttle' } } : { status: 200, body: RESPONSE }))
+        .on('GET', RESPONSE_PATH, () =>
+          ++calls === 1
+            ? { status: 429, headers: { 'retry-after': '1' }, body: { message: 'Resource level throttle' } }
+            : { status: 200, body: RESPONSE },
+        )
         .on('GET', FORM_PATH, () => ({ status: 200, body: FORM }));
       const outcome = await handler.processWebhook(eventFrom(CREATED), ctx());
       expect(outcome.leads[0].email).toBe('kevjohonson@email.com');
@@ -293,8 +374,13 @@ describe('LinkedInLeadGenHandler', () => {
 
     it('ignores other actions and fails permanently without a response id', async () => {
       const stored = { id: '1', eventType: 'lead.updated', externalId: null, payload: {}, receivedAt: new Date() };
-      await expect(handler.processWebhook(stored, ctx())).resolves.toEqual({ leads: [], ignoredReason: 'unsupported LinkedIn event lead.updated' });
-      await expect(handler.processWebhook({ ...stored, eventType: 'lead.created' }, ctx())).rejects.toThrow(PermanentEventError);
+      await expect(handler.processWebhook(stored, ctx())).resolves.toEqual({
+        leads: [],
+        ignoredReason: 'unsupported LinkedIn event lead.updated',
+      });
+      await expect(handler.processWebhook({ ...stored, eventType: 'lead.created' }, ctx())).rejects.toThrow(
+        PermanentEventError,
+      );
     });
   });
 
@@ -302,21 +388,30 @@ describe('LinkedInLeadGenHandler', () => {
     const ORG_PATH = '/rest/organizations/123';
 
     it('reads the organization with the versioned headers', async () => {
-      server.on('GET', ORG_PATH, () => ({ status: 200, body: { id: 123, localizedName: 'Acme Robotics', vanityName: 'acme' } }));
-      await expect(handler.testConnection(ctx())).resolves.toEqual({ success: true, message: 'Connected to LinkedIn organization Acme Robotics (123)' });
+      server.on('GET', ORG_PATH, () => ({
+        status: 200,
+        body: { id: 123, localizedName: 'Acme Robotics', vanityName: 'acme' },
+      }));
+      await expect(handler.testConnection(ctx())).resolves.toEqual({
+        success: true,
+        message: 'Connected to LinkedIn organization Acme Robotics (123)',
+      });
       expect(server.requests[0].headers.authorization).toBe(`Bearer ${TOKEN}`);
       expect(server.requests[0].headers['linkedin-version']).toBe('202510');
       expect(server.requests[0].headers['x-restli-protocol-version']).toBe('2.0.0');
     });
 
-    it.each([401, 403])('reports INVALID_CREDENTIALS on %i without a secret, even if LinkedIn echoes one', async (status) => {
-      server.on('GET', ORG_PATH, () => ({ status, body: { message: `token ${TOKEN} is not valid` } }));
-      const result = await handler.testConnection(ctx());
-      expect(result).toMatchObject({ success: false, code: 'INVALID_CREDENTIALS' });
-      expect(result.message).toContain(`HTTP ${status}`);
-      expect(result.message).not.toContain(TOKEN);
-      expect(result.message).not.toContain(SECRET);
-    });
+    it.each([401, 403])(
+      'reports INVALID_CREDENTIALS on %i without a secret, even if LinkedIn echoes one',
+      async (status) => {
+        server.on('GET', ORG_PATH, () => ({ status, body: { message: `token ${TOKEN} is not valid` } }));
+        const result = await handler.testConnection(ctx());
+        expect(result).toMatchObject({ success: false, code: 'INVALID_CREDENTIALS' });
+        expect(result.message).toContain(`HTTP ${status}`);
+        expect(result.message).not.toContain(TOKEN);
+        expect(result.message).not.toContain(SECRET);
+      },
+    );
 
     it('reports CONNECTION_FAILED on 404, on 500 after retries, and when LinkedIn is unreachable', async () => {
       server.on('GET', ORG_PATH, () => ({ status: 404, body: { message: 'Organization not found' } }));
@@ -331,7 +426,11 @@ describe('LinkedInLeadGenHandler', () => {
       expect(failed.message).toContain('answered 500');
       expect(failed.message).not.toContain(SECRET);
       const unreachable = await handler.testConnection(handlerContext(CONFIG));
-      expect(unreachable).toEqual({ success: false, code: 'CONNECTION_FAILED', message: `LinkedIn API call failed: GET ${ORG_PATH}: could not connect` });
+      expect(unreachable).toEqual({
+        success: false,
+        code: 'CONNECTION_FAILED',
+        message: `LinkedIn API call failed: GET ${ORG_PATH}: could not connect`,
+      });
     });
   });
 });

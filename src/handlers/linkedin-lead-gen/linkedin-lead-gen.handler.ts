@@ -38,19 +38,28 @@ export class LinkedInLeadGenHandler implements IntegrationHandler {
   readonly defaultConfigSchema: JsonSchemaObject = {
     type: 'object',
     title: 'LinkedIn Lead Gen Forms',
-    description: 'Leads from LinkedIn Lead Gen Forms through Lead Sync notifications (leadNotifications) and the Lead Sync API.',
+    description:
+      'Leads from LinkedIn Lead Gen Forms through Lead Sync notifications (leadNotifications) and the Lead Sync API.',
     properties: {
       organizationId: {
         type: 'string',
         title: 'Organization id',
-        description: 'Digits of the owner the lead notifications are subscribed for: the organization (2414183 from urn:li:organization:2414183) or, for ad leads, the sponsored ad account.',
+        description:
+          'Digits of the owner the lead notifications are subscribed for: the organization (2414183 from urn:li:organization:2414183) or, for ad leads, the sponsored ad account.',
         pattern: '^[0-9]{1,20}$',
       },
-      clientId: { type: 'string', title: 'Client id', description: 'Client ID of the LinkedIn app that has Lead Sync access.', minLength: 1, maxLength: 200 },
+      clientId: {
+        type: 'string',
+        title: 'Client id',
+        description: 'Client ID of the LinkedIn app that has Lead Sync access.',
+        minLength: 1,
+        maxLength: 200,
+      },
       clientSecret: {
         type: 'string',
         title: 'Client secret',
-        description: 'Primary client secret of that app: LinkedIn signs every notification (X-LI-Signature) and the webhook challenge with it.',
+        description:
+          'Primary client secret of that app: LinkedIn signs every notification (X-LI-Signature) and the webhook challenge with it.',
         minLength: 1,
         'x-secret': true,
       },
@@ -99,7 +108,8 @@ export class LinkedInLeadGenHandler implements IntegrationHandler {
     } catch (err) {
       throw refusalAsPermanent(err, `lead form response ${action.responseId}`);
     }
-    if (!isRecord(res.body)) throw new PermanentEventError(`LinkedIn answered lead form response ${action.responseId} without a JSON object`);
+    if (!isRecord(res.body))
+      throw new PermanentEventError(`LinkedIn answered lead form response ${action.responseId} without a JSON object`);
     const formId = leadGenFormId(asString(res.body.versionedLeadGenFormUrn) ?? action.formUrn);
     const form = embeddedForm(res.body) ?? (await this.fetchForm(ctx, formId));
     return { leads: [leadFromResponse(res.body, form, action)] };
@@ -110,18 +120,31 @@ export class LinkedInLeadGenHandler implements IntegrationHandler {
     try {
       const res = await this.get(ctx, `/rest/organizations/${encodeURIComponent(organizationId)}`);
       const name = isRecord(res.body) ? asString(res.body.localizedName) : undefined;
-      return { success: true, message: `Connected to LinkedIn organization ${name ? `${name} (${organizationId})` : organizationId}` };
+      return {
+        success: true,
+        message: `Connected to LinkedIn organization ${name ? `${name} (${organizationId})` : organizationId}`,
+      };
     } catch (err) {
       if (!(err instanceof OutboundError)) throw err;
-      const secrets = [optionalConfigString(ctx.config, 'accessToken'), optionalConfigString(ctx.config, 'clientSecret')];
+      const secrets = [
+        optionalConfigString(ctx.config, 'accessToken'),
+        optionalConfigString(ctx.config, 'clientSecret'),
+      ];
       if (err.kind === 'auth') {
         return {
           success: false,
           code: 'INVALID_CREDENTIALS',
-          message: redact(`LinkedIn refused the access token for organization ${organizationId} (HTTP ${err.status ?? '?'}); it may have expired or lack the organization's admin role`, secrets),
+          message: redact(
+            `LinkedIn refused the access token for organization ${organizationId} (HTTP ${err.status ?? '?'}); it may have expired or lack the organization's admin role`,
+            secrets,
+          ),
         };
       }
-      return { success: false, code: 'CONNECTION_FAILED', message: redact(`LinkedIn API call failed: ${err.message}`, secrets) };
+      return {
+        success: false,
+        code: 'CONNECTION_FAILED',
+        message: redact(`LinkedIn API call failed: ${err.message}`, secrets),
+      };
     }
   }
 
@@ -132,7 +155,9 @@ export class LinkedInLeadGenHandler implements IntegrationHandler {
     if (!received) return { ok: false, reason: 'missing X-LI-Signature header' };
     // LinkedIn signs "hmacsha256=" + body; whether the header repeats that prefix is undocumented (NOTES §4)
     const expected = hmacSha256Hex(secret, 'hmacsha256=', req.rawBody);
-    return safeEqualHex(received.trim().replace(SIGNATURE_PREFIX, ''), expected) ? { ok: true } : { ok: false, reason: 'X-LI-Signature does not match' };
+    return safeEqualHex(received.trim().replace(SIGNATURE_PREFIX, ''), expected)
+      ? { ok: true }
+      : { ok: false, reason: 'X-LI-Signature does not match' };
   }
 
   /**
@@ -153,11 +178,17 @@ export class LinkedInLeadGenHandler implements IntegrationHandler {
   }
 
   /** GET ?challengeCode=… (webhook validation, repeated every 2 hours): answer with its HMAC under the client secret. */
-  private handshake(query: Readonly<Record<string, string | undefined>>, config: IntegrationConfig): HandshakeResponse | null {
+  private handshake(
+    query: Readonly<Record<string, string | undefined>>,
+    config: IntegrationConfig,
+  ): HandshakeResponse | null {
     const challengeCode = query.challengeCode;
     const secret = optionalConfigString(config, 'clientSecret');
     if (!challengeCode || !secret) return null;
-    return { contentType: 'application/json', body: JSON.stringify({ challengeCode, challengeResponse: hmacSha256Hex(secret, challengeCode) }) };
+    return {
+      contentType: 'application/json',
+      body: JSON.stringify({ challengeCode, challengeResponse: hmacSha256Hex(secret, challengeCode) }),
+    };
   }
 
   /** The form names the answers; without it (no access, deleted form) they are kept by question id. */
@@ -168,7 +199,10 @@ export class LinkedInLeadGenHandler implements IntegrationHandler {
     } catch (err) {
       // a transient failure is retried with the event; a refusal will not change, so degrade
       if (!(err instanceof OutboundError) || err.transient) throw err;
-      ctx.logger.warn({ integrationId: ctx.integrationId, formId, status: err.status }, 'LinkedIn lead form unavailable; answers kept by question id');
+      ctx.logger.warn(
+        { integrationId: ctx.integrationId, formId, status: err.status },
+        'LinkedIn lead form unavailable; answers kept by question id',
+      );
       return undefined;
     }
   }
@@ -190,13 +224,19 @@ export class LinkedInLeadGenHandler implements IntegrationHandler {
 function refusalAsPermanent(err: unknown, what: string): unknown {
   if (!(err instanceof OutboundError)) return err;
   if (err.kind === 'auth') {
-    return new PermanentEventError(`LinkedIn refused the access token reading ${what} (HTTP ${err.status ?? '?'}); reconnect with a token that has r_marketing_leadgen_automation`);
+    return new PermanentEventError(
+      `LinkedIn refused the access token reading ${what} (HTTP ${err.status ?? '?'}); reconnect with a token that has r_marketing_leadgen_automation`,
+    );
   }
-  if (err.kind === 'client') return new PermanentEventError(`LinkedIn could not return ${what} (HTTP ${err.status ?? '?'}): ${err.message}`);
+  if (err.kind === 'client')
+    return new PermanentEventError(`LinkedIn could not return ${what} (HTTP ${err.status ?? '?'}): ${err.message}`);
   return err;
 }
 
 /** Belt and braces: a provider message must never carry a credential into a test result. */
 function redact(message: string, secrets: Array<string | undefined>): string {
-  return secrets.reduce<string>((text, secret) => (secret && secret.length >= 4 ? text.split(secret).join('[redacted]') : text), message);
+  return secrets.reduce<string>(
+    (text, secret) => (secret && secret.length >= 4 ? text.split(secret).join('[redacted]') : text),
+    message,
+  );
 }

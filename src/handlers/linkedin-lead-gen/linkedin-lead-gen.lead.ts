@@ -7,7 +7,8 @@ import type { LeadInput, LeadSourceInput } from '../handler-types';
 import { asArray, asBoolean, asId, asRecords, asString, isRecord, JsonRecord } from '../shared/json';
 import { epochToIso, LeadAction, leadGenFormId, urnId } from './linkedin-lead-gen.payload';
 
-type LeadTextField = 'firstName' | 'lastName' | 'email' | 'phone' | 'company' | 'jobTitle' | 'city' | 'region' | 'country' | 'postalCode';
+type LeadTextField =
+  'firstName' | 'lastName' | 'email' | 'phone' | 'company' | 'jobTitle' | 'city' | 'region' | 'country' | 'postalCode';
 
 /** LinkedIn's predefined question fields that have a lead field of their own. */
 const PREDEFINED_FIELDS: Readonly<Record<string, LeadTextField>> = {
@@ -44,13 +45,19 @@ export function formQuestions(form: unknown): Map<string, FormQuestion> {
   for (const question of asRecords(form.content.questions)) {
     const id = asId(question.questionId);
     if (!id) continue;
-    const details = isRecord(question.questionDetails) ? question.questionDetails.multipleChoiceQuestionDetails : undefined;
+    const details = isRecord(question.questionDetails)
+      ? question.questionDetails.multipleChoiceQuestionDetails
+      : undefined;
     const options = new Map<string, string>();
     asRecords(isRecord(details) ? details.options : undefined).forEach((option, index) => {
       const text = localized(option.text);
       if (text) options.set(asId(option.id) ?? String(index), text);
     });
-    questions.set(id, { label: localized(question.question) ?? asString(question.name), predefinedField: asString(question.predefinedField), options });
+    questions.set(id, {
+      label: localized(question.question) ?? asString(question.name),
+      predefinedField: asString(question.predefinedField),
+      options,
+    });
   }
   return questions;
 }
@@ -62,7 +69,11 @@ export function embeddedForm(response: JsonRecord): JsonRecord | undefined {
 }
 
 /** Maps a response to a lead; `action` is the stored notification (ids, and fallbacks for attribution). */
-export function leadFromResponse(response: JsonRecord, form: unknown, action: LeadAction & { responseId: string }): LeadInput {
+export function leadFromResponse(
+  response: JsonRecord,
+  form: unknown,
+  action: LeadAction & { responseId: string },
+): LeadInput {
   const questions = formQuestions(form);
   const answers: Array<{ questionId: string; question?: FormQuestion; value: string }> = [];
   const formResponse = isRecord(response.formResponse) ? response.formResponse : {};
@@ -80,7 +91,8 @@ export function leadFromResponse(response: JsonRecord, form: unknown, action: Le
   for (const { questionId, question, value } of answers) {
     const predefined = question?.predefinedField ?? '';
     const fallback = FALLBACK_FIELDS[predefined];
-    const field = PREDEFINED_FIELDS[predefined] ?? (fallback && !present.has(fallback.preferred) ? fallback.field : undefined);
+    const field =
+      PREDEFINED_FIELDS[predefined] ?? (fallback && !present.has(fallback.preferred) ? fallback.field : undefined);
     if (field && fields[field] === undefined) fields[field] = value;
     else addAnswer(customAnswers, question?.label ?? `question ${questionId}`, value);
   }
@@ -137,8 +149,15 @@ function answerText(answer: JsonRecord, question: FormQuestion | undefined): str
 /** A MultiLocaleString ({ localized: { en_US: '…' }, preferredLocale }) in its preferred locale, or a plain string. */
 function localized(value: unknown): string | undefined {
   if (!isRecord(value) || !isRecord(value.localized)) return asString(value);
-  const locale = isRecord(value.preferredLocale) ? `${asString(value.preferredLocale.language)}_${asString(value.preferredLocale.country)}` : '';
-  return asString(value.localized[locale]) ?? Object.values(value.localized).map((text) => asString(text)).find((text) => text !== undefined);
+  const locale = isRecord(value.preferredLocale)
+    ? `${asString(value.preferredLocale.language)}_${asString(value.preferredLocale.country)}`
+    : '';
+  return (
+    asString(value.localized[locale]) ??
+    Object.values(value.localized)
+      .map((text) => asString(text))
+      .find((text) => text !== undefined)
+  );
 }
 
 /** Never overwrites: a repeated label gets a number; defineProperty keeps "__proto__" an ordinary key. */

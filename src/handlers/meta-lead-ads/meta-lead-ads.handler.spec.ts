@@ -8,7 +8,12 @@ import { LEAD_FIELDS } from './meta-lead-ads.payload';
 import { MetaLeadAdsHandler } from './meta-lead-ads.handler';
 
 const TOKEN = 'EAAGpage-token-3c9f';
-const config = { pageId: '153125381133', appSecret: 'app-secret-1', pageAccessToken: TOKEN, verifyToken: 'meatyhamhock' };
+const config = {
+  pageId: '153125381133',
+  appSecret: 'app-secret-1',
+  pageAccessToken: TOKEN,
+  verifyToken: 'meatyhamhock',
+};
 const NOW = new Date('2026-03-10T12:00:00Z');
 const handler = new MetaLeadAdsHandler();
 
@@ -25,11 +30,20 @@ const event = (leadgenId = '123123123123'): StoredEvent => ({
   id: 'evt-1',
   eventType: 'leadgen',
   externalId: leadgenId,
-  payload: { leadgenId, pageId: '153125381133', formId: '12312312312', adId: '12312312312', adgroupId: '12312312312', createdTime: '2015-08-21T01:26:24.000Z' },
+  payload: {
+    leadgenId,
+    pageId: '153125381133',
+    formId: '12312312312',
+    adId: '12312312312',
+    adgroupId: '12312312312',
+    createdTime: '2015-08-21T01:26:24.000Z',
+  },
   receivedAt: NOW,
 });
 
-const graphError = (code: number, message: string) => ({ error: { message, type: 'OAuthException', code, fbtrace_id: 'AbC' } });
+const graphError = (code: number, message: string) => ({
+  error: { message, type: 'OAuthException', code, fbtrace_id: 'AbC' },
+});
 
 describe('MetaLeadAdsHandler against a fake Graph API', () => {
   let server: FakeServer;
@@ -116,19 +130,39 @@ describe('MetaLeadAdsHandler against a fake Graph API', () => {
           country: 'PT',
           customAnswers: { work_email: 'ana@acme.pt', 'which_products?': 'CRM, Ads' },
           submittedAt: '2026-03-09T20:15:00.000Z',
-          source: { campaignId: '6003', campaignName: 'Q1 leads', adGroupId: '6002', adGroupName: 'Lookalike FR', adId: '6001', adName: 'Spring promo', formId: '6004', isOrganic: false },
+          source: {
+            campaignId: '6003',
+            campaignName: 'Q1 leads',
+            adGroupId: '6002',
+            adGroupName: 'Lookalike FR',
+            adId: '6001',
+            adName: 'Spring promo',
+            formId: '6004',
+            isOrganic: false,
+          },
         },
       ]);
     });
 
     it('keeps the ad and form ids of the webhook when Graph omits them', async () => {
-      server.on('GET', '/777', () => ({ status: 200, body: { id: '777', field_data: [{ name: 'email', values: ['x@example.com'] }] } }));
+      server.on('GET', '/777', () => ({
+        status: 200,
+        body: { id: '777', field_data: [{ name: 'email', values: ['x@example.com'] }] },
+      }));
       const { leads } = await handler.processWebhook(event('777'), ctx());
-      expect(leads[0]).toMatchObject({ externalId: '777', email: 'x@example.com', submittedAt: '2015-08-21T01:26:24.000Z', source: { adId: '12312312312', formId: '12312312312' } });
+      expect(leads[0]).toMatchObject({
+        externalId: '777',
+        email: 'x@example.com',
+        submittedAt: '2015-08-21T01:26:24.000Z',
+        source: { adId: '12312312312', formId: '12312312312' },
+      });
     });
 
     it('turns a Graph 400 into a permanent error naming the Graph error, without retrying', async () => {
-      server.on('GET', '/123123123123', () => ({ status: 400, body: graphError(100, '(#100) Unsupported get request.') }));
+      server.on('GET', '/123123123123', () => ({
+        status: 400,
+        body: graphError(100, '(#100) Unsupported get request.'),
+      }));
       const error = await handler.processWebhook(event(), ctx()).catch((e: unknown) => e);
       expect(error).toBeInstanceOf(PermanentEventError);
       expect((error as Error).message).toBe('Graph API refused lead 123123123123: (#100) Unsupported get request.');
@@ -137,13 +171,21 @@ describe('MetaLeadAdsHandler against a fake Graph API', () => {
 
     it('treats 401 and an expired token (400, code 190) as permanent', async () => {
       server.on('GET', '/1', () => ({ status: 401, body: graphError(190, 'Invalid OAuth access token.') }));
-      server.on('GET', '/2', () => ({ status: 400, body: graphError(190, 'Error validating access token: Session has expired') }));
-      await expect(handler.processWebhook(event('1'), ctx())).rejects.toThrow(new PermanentEventError('Graph API refused lead 1: Invalid OAuth access token.'));
+      server.on('GET', '/2', () => ({
+        status: 400,
+        body: graphError(190, 'Error validating access token: Session has expired'),
+      }));
+      await expect(handler.processWebhook(event('1'), ctx())).rejects.toThrow(
+        new PermanentEventError('Graph API refused lead 1: Invalid OAuth access token.'),
+      );
       await expect(handler.processWebhook(event('2'), ctx())).rejects.toThrow(PermanentEventError);
     });
 
     it('rethrows Graph throttling sent as 400 (code 4) as a retryable rate-limit error', async () => {
-      server.on('GET', '/123123123123', () => ({ status: 400, body: graphError(4, '(#4) Application request limit reached') }));
+      server.on('GET', '/123123123123', () => ({
+        status: 400,
+        body: graphError(4, '(#4) Application request limit reached'),
+      }));
       const error = await handler.processWebhook(event(), ctx()).catch((e: unknown) => e);
       expect(error).toBeInstanceOf(OutboundError);
       expect(error).toMatchObject({ kind: 'rate_limited', status: 400, transient: true });
@@ -152,7 +194,9 @@ describe('MetaLeadAdsHandler against a fake Graph API', () => {
     it('waits out a 429 Retry-After and then succeeds', async () => {
       let calls = 0;
       server.on('GET', '/123123123123', () =>
-        ++calls === 1 ? { status: 429, headers: { 'retry-after': '1' }, body: graphError(80001, 'Too many calls') } : { status: 200, body: fixtureJson('lead-retrieve-response.json') },
+        ++calls === 1
+          ? { status: 429, headers: { 'retry-after': '1' }, body: graphError(80001, 'Too many calls') }
+          : { status: 200, body: fixtureJson('lead-retrieve-response.json') },
       );
       const started = Date.now();
       const { leads } = await handler.processWebhook(event(), ctx());
@@ -163,7 +207,10 @@ describe('MetaLeadAdsHandler against a fake Graph API', () => {
     });
 
     it('rethrows the OutboundError when 500s exhaust the retries', async () => {
-      server.on('GET', '/123123123123', () => ({ status: 500, body: graphError(2, 'An unexpected error has occurred.') }));
+      server.on('GET', '/123123123123', () => ({
+        status: 500,
+        body: graphError(2, 'An unexpected error has occurred.'),
+      }));
       const error = await handler.processWebhook(event(), ctx()).catch((e: unknown) => e);
       expect(error).toBeInstanceOf(OutboundError);
       expect(error).toMatchObject({ kind: 'server', status: 500 });
@@ -172,13 +219,20 @@ describe('MetaLeadAdsHandler against a fake Graph API', () => {
 
     it('rejects a Graph answer without field_data as permanent (including the non-JSON verbatim doc copy)', async () => {
       server.on('GET', '/9', () => ({ status: 200, body: { id: '9', created_time: '2026-01-01T00:00:00+0000' } }));
-      server.on('GET', '/10', () => ({ status: 200, body: readFileSync(join(__dirname, 'fixtures', 'lead-retrieve-response.verbatim.txt'), 'utf8') }));
-      await expect(handler.processWebhook(event('9'), ctx())).rejects.toThrow(new PermanentEventError('Graph API answer for lead 9 has no field_data'));
+      server.on('GET', '/10', () => ({
+        status: 200,
+        body: readFileSync(join(__dirname, 'fixtures', 'lead-retrieve-response.verbatim.txt'), 'utf8'),
+      }));
+      await expect(handler.processWebhook(event('9'), ctx())).rejects.toThrow(
+        new PermanentEventError('Graph API answer for lead 9 has no field_data'),
+      );
       await expect(handler.processWebhook(event('10'), ctx())).rejects.toThrow(PermanentEventError);
     });
 
     it('rejects an event without a leadgen id without calling Graph', async () => {
-      await expect(handler.processWebhook({ ...event(), externalId: null, payload: {} }, ctx())).rejects.toThrow(PermanentEventError);
+      await expect(handler.processWebhook({ ...event(), externalId: null, payload: {} }, ctx())).rejects.toThrow(
+        PermanentEventError,
+      );
       expect(server.requests).toHaveLength(0);
     });
   });
@@ -186,18 +240,31 @@ describe('MetaLeadAdsHandler against a fake Graph API', () => {
   describe('testConnection', () => {
     it('reads the page with the page token', async () => {
       server.on('GET', '/153125381133', () => ({ status: 200, body: { id: '153125381133', name: 'Acme Dental' } }));
-      await expect(handler.testConnection(ctx())).resolves.toEqual({ success: true, message: 'Connected to page Acme Dental' });
+      await expect(handler.testConnection(ctx())).resolves.toEqual({
+        success: true,
+        message: 'Connected to page Acme Dental',
+      });
       expect(server.requests[0].query.get('fields')).toBe('id,name');
       expect(server.requests[0].headers.authorization).toBe(`Bearer ${TOKEN}`);
     });
 
     it('reports INVALID_CREDENTIALS for 401 and for code 190 in a 400, without the token in the message', async () => {
-      server.on('GET', '/153125381133', () => ({ status: 401, body: graphError(190, `Invalid OAuth access token ${TOKEN}`) }));
+      server.on('GET', '/153125381133', () => ({
+        status: 401,
+        body: graphError(190, `Invalid OAuth access token ${TOKEN}`),
+      }));
       const unauthorized = await handler.testConnection(ctx());
-      expect(unauthorized).toEqual({ success: false, code: 'INVALID_CREDENTIALS', message: 'Meta refused the page access token: Invalid OAuth access token [redacted]' });
+      expect(unauthorized).toEqual({
+        success: false,
+        code: 'INVALID_CREDENTIALS',
+        message: 'Meta refused the page access token: Invalid OAuth access token [redacted]',
+      });
 
       server.reset();
-      server.on('GET', '/153125381133', () => ({ status: 400, body: graphError(190, 'Error validating access token: Session has expired') }));
+      server.on('GET', '/153125381133', () => ({
+        status: 400,
+        body: graphError(190, 'Error validating access token: Session has expired'),
+      }));
       const expired = await handler.testConnection(ctx());
       expect(expired).toMatchObject({ success: false, code: 'INVALID_CREDENTIALS' });
       expect(expired.message).toContain('Session has expired');
@@ -205,32 +272,61 @@ describe('MetaLeadAdsHandler against a fake Graph API', () => {
 
     it('reports CONNECTION_FAILED for other errors and for an unreachable API', async () => {
       server.on('GET', '/153125381133', () => ({ status: 400, body: graphError(100, '(#100) Object does not exist') }));
-      await expect(handler.testConnection(ctx())).resolves.toEqual({ success: false, code: 'CONNECTION_FAILED', message: 'Could not read the page from the Graph API: (#100) Object does not exist' });
+      await expect(handler.testConnection(ctx())).resolves.toEqual({
+        success: false,
+        code: 'CONNECTION_FAILED',
+        message: 'Could not read the page from the Graph API: (#100) Object does not exist',
+      });
 
       server.reset();
       server.on('GET', '/153125381133', () => ({ status: 503, body: 'maintenance' }));
       await expect(handler.testConnection(ctx())).resolves.toMatchObject({ success: false, code: 'CONNECTION_FAILED' });
 
       const offline = await handler.testConnection(handlerContext(config, {}, { now: NOW }));
-      expect(offline).toEqual({ success: false, code: 'CONNECTION_FAILED', message: 'Could not read the page from the Graph API: GET /153125381133: could not connect' });
+      expect(offline).toEqual({
+        success: false,
+        code: 'CONNECTION_FAILED',
+        message: 'Could not read the page from the Graph API: GET /153125381133: could not connect',
+      });
     });
   });
 
   describe('syncData', () => {
     const since = Math.floor(NOW.getTime() / 1000) - 7 * 24 * 3600;
-    const next = (after: string) => ({ cursors: { before: 'b', after }, next: `https://graph.facebook.com/v25.0/next?after=${after}` });
+    const next = (after: string) => ({
+      cursors: { before: 'b', after },
+      next: `https://graph.facebook.com/v25.0/next?after=${after}`,
+    });
 
-    it('lists forms, then pages through each form\'s leads created in the last 7 days', async () => {
+    it("lists forms, then pages through each form's leads created in the last 7 days", async () => {
       server.on('GET', '/153125381133/leadgen_forms', (req) =>
         req.query.get('after') === 'forms-2'
-          ? { status: 200, body: { data: [{ id: '2002', name: 'Form B' }], paging: { cursors: { before: 'x', after: 'y' } } } }
+          ? {
+              status: 200,
+              body: { data: [{ id: '2002', name: 'Form B' }], paging: { cursors: { before: 'x', after: 'y' } } },
+            }
           : { status: 200, body: { data: [{ id: '12312312312', name: 'Form A' }], paging: next('forms-2') } },
       );
       const bulk = fixtureJson('form-leads-bulk-read-response.json');
       server.on('GET', '/12312312312/leads', (req) =>
         req.query.get('after') === 'OTcxNjcyOTg8ANTI4NzE4'
-          ? { status: 200, body: { data: [{ id: '124', created_time: '2026-03-08T10:00:00+0000', field_data: [{ name: 'email', values: ['b@example.com'] }] }], paging: { cursors: { after: 'z' } } } }
-          : { status: 200, body: { ...bulk, paging: { ...(bulk.paging as object), next: 'https://graph.facebook.com/v25.0/next' } } },
+          ? {
+              status: 200,
+              body: {
+                data: [
+                  {
+                    id: '124',
+                    created_time: '2026-03-08T10:00:00+0000',
+                    field_data: [{ name: 'email', values: ['b@example.com'] }],
+                  },
+                ],
+                paging: { cursors: { after: 'z' } },
+              },
+            }
+          : {
+              status: 200,
+              body: { ...bulk, paging: { ...(bulk.paging as object), next: 'https://graph.facebook.com/v25.0/next' } },
+            },
       );
       server.on('GET', '/2002/leads', () => ({ status: 200, body: { data: [], paging: { cursors: {} } } }));
 
@@ -247,7 +343,12 @@ describe('MetaLeadAdsHandler against a fake Graph API', () => {
           source: { adId: '23851234567890123', formId: '12312312312' },
         },
       ]);
-      expect(JSON.parse(first.nextCursor ?? 'null')).toEqual({ since, forms: ['12312312312', '2002'], formIndex: 0, after: 'OTcxNjcyOTg8ANTI4NzE4' });
+      expect(JSON.parse(first.nextCursor ?? 'null')).toEqual({
+        since,
+        forms: ['12312312312', '2002'],
+        formIndex: 0,
+        after: 'OTcxNjcyOTg8ANTI4NzE4',
+      });
       const formsCall = server.requests.filter((r) => r.path.endsWith('/leadgen_forms'));
       expect(formsCall.map((r) => [r.query.get('fields'), r.query.get('limit'), r.query.get('after')])).toEqual([
         ['id,name', '100', null],
@@ -256,8 +357,12 @@ describe('MetaLeadAdsHandler against a fake Graph API', () => {
       const leadsCall = server.requests.find((r) => r.path === '/12312312312/leads');
       expect(leadsCall?.query.get('fields')).toBe(LEAD_FIELDS);
       expect(leadsCall?.query.get('limit')).toBe('100');
-      expect(JSON.parse(leadsCall?.query.get('filtering') ?? '')).toEqual([{ field: 'time_created', operator: 'GREATER_THAN', value: since }]);
-      expect(server.requests.every((r) => r.headers.authorization === `Bearer ${TOKEN}` && !r.query.has('access_token'))).toBe(true);
+      expect(JSON.parse(leadsCall?.query.get('filtering') ?? '')).toEqual([
+        { field: 'time_created', operator: 'GREATER_THAN', value: since },
+      ]);
+      expect(
+        server.requests.every((r) => r.headers.authorization === `Bearer ${TOKEN}` && !r.query.has('access_token')),
+      ).toBe(true);
 
       const second = await handler.syncData(ctx(), first.nextCursor);
       expect(second.leads.map((l) => [l.externalId, l.email])).toEqual([['124', 'b@example.com']]);
@@ -286,7 +391,10 @@ describe('MetaLeadAdsHandler against a fake Graph API', () => {
     });
 
     it('lets a failing Graph call surface to the sync pipeline', async () => {
-      server.on('GET', '/153125381133/leadgen_forms', () => ({ status: 401, body: graphError(190, 'Invalid OAuth access token.') }));
+      server.on('GET', '/153125381133/leadgen_forms', () => ({
+        status: 401,
+        body: graphError(190, 'Invalid OAuth access token.'),
+      }));
       await expect(handler.syncData(ctx(), null)).rejects.toMatchObject({ kind: 'auth', status: 401 });
     });
   });

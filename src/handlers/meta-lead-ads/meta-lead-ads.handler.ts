@@ -37,16 +37,34 @@ export class MetaLeadAdsHandler implements IntegrationHandler {
     type: 'object',
     title: 'Meta Lead Ads',
     properties: {
-      pageId: { type: 'string', title: 'Facebook Page ID', description: 'Numeric id of the Page whose lead forms are connected.', pattern: '^[0-9]+$' },
-      appSecret: { type: 'string', title: 'App secret', description: 'Secret of the Meta app; signs webhook deliveries (X-Hub-Signature-256).', minLength: 1, 'x-secret': true },
-      pageAccessToken: {
+      pageId: {
         type: 'string',
-        title: 'Page access token',
-        description: 'Long-lived Page token with leads_retrieval, pages_manage_metadata, pages_show_list and pages_read_engagement.',
+        title: 'Facebook Page ID',
+        description: 'Numeric id of the Page whose lead forms are connected.',
+        pattern: '^[0-9]+$',
+      },
+      appSecret: {
+        type: 'string',
+        title: 'App secret',
+        description: 'Secret of the Meta app; signs webhook deliveries (X-Hub-Signature-256).',
         minLength: 1,
         'x-secret': true,
       },
-      verifyToken: { type: 'string', title: 'Verify token', description: 'The token typed into the app\'s webhook settings; Meta echoes it in the subscription check.', minLength: 1, 'x-secret': true },
+      pageAccessToken: {
+        type: 'string',
+        title: 'Page access token',
+        description:
+          'Long-lived Page token with leads_retrieval, pages_manage_metadata, pages_show_list and pages_read_engagement.',
+        minLength: 1,
+        'x-secret': true,
+      },
+      verifyToken: {
+        type: 'string',
+        title: 'Verify token',
+        description: "The token typed into the app's webhook settings; Meta echoes it in the subscription check.",
+        minLength: 1,
+        'x-secret': true,
+      },
     },
     required: ['pageId', 'appSecret', 'pageAccessToken', 'verifyToken'],
     additionalProperties: false,
@@ -101,13 +119,22 @@ export class MetaLeadAdsHandler implements IntegrationHandler {
     if (formId === undefined) return { leads: [], fetched: 0, nextCursor: null };
 
     const filtering = JSON.stringify([{ field: 'time_created', operator: 'GREATER_THAN', value: state.since }]);
-    const res = await this.get(ctx, `${formId}/leads`, { fields: LEAD_FIELDS, limit: PAGE_SIZE, filtering, after: state.after });
+    const res = await this.get(ctx, `${formId}/leads`, {
+      fields: LEAD_FIELDS,
+      limit: PAGE_SIZE,
+      filtering,
+      after: state.after,
+    });
     const records = isRecord(res.body) ? asArray(res.body.data) : [];
     const leads: LeadInput[] = [];
     for (const record of records) {
       const lead = leadFromGraph(record);
       if (lead) leads.push(lead);
-      else ctx.logger.warn({ formId, leadId: isRecord(record) ? asId(record.id) : undefined }, 'Meta lead without field_data skipped');
+      else
+        ctx.logger.warn(
+          { formId, leadId: isRecord(record) ? asId(record.id) : undefined },
+          'Meta lead without field_data skipped',
+        );
     }
 
     const after = records.length > 0 ? nextAfter(res.body) : undefined;
@@ -136,7 +163,11 @@ export class MetaLeadAdsHandler implements IntegrationHandler {
   }
 
   /** GET on the Graph API with the page token in the Authorization header (never in the URL). */
-  private get(ctx: HandlerContext, path: string, query: Record<string, string | number | undefined>): Promise<OutboundResponse> {
+  private get(
+    ctx: HandlerContext,
+    path: string,
+    query: Record<string, string | number | undefined>,
+  ): Promise<OutboundResponse> {
     const token = configString(ctx.config, 'pageAccessToken');
     return ctx.http.request({
       method: 'GET',
@@ -150,22 +181,36 @@ export class MetaLeadAdsHandler implements IntegrationHandler {
   private leadFetchError(err: unknown, leadgenId: string): unknown {
     if (!(err instanceof OutboundError) || (err.kind !== 'auth' && err.kind !== 'client')) return err;
     const graph = graphErrorOf(err.body);
-    if (isGraphThrottle(graph)) return new OutboundError('rate_limited', err.message, err.status, err.body, err.retryAfterMs);
-    return new PermanentEventError(`Graph API refused lead ${leadgenId}: ${graph?.message ?? `HTTP ${err.status ?? '?'}`}`);
+    if (isGraphThrottle(graph))
+      return new OutboundError('rate_limited', err.message, err.status, err.body, err.retryAfterMs);
+    return new PermanentEventError(
+      `Graph API refused lead ${leadgenId}: ${graph?.message ?? `HTTP ${err.status ?? '?'}`}`,
+    );
   }
 
   private testFailure(ctx: HandlerContext, err: unknown): TestResult {
     if (!(err instanceof OutboundError)) {
-      ctx.logger.error({ err: err instanceof Error ? err.message : String(err) }, 'Meta connection test failed unexpectedly');
+      ctx.logger.error(
+        { err: err instanceof Error ? err.message : String(err) },
+        'Meta connection test failed unexpectedly',
+      );
       return { success: false, code: 'CONNECTION_FAILED', message: 'Connection test failed unexpectedly' };
     }
     const graph = graphErrorOf(err.body);
     const said = graph?.message ?? `HTTP ${err.status ?? err.kind}`;
     if (err.kind === 'auth' || isGraphAuthError(graph)) {
-      return { success: false, code: 'INVALID_CREDENTIALS', message: redactSecrets(`Meta refused the page access token: ${said}`, ctx.config, META_SECRETS) };
+      return {
+        success: false,
+        code: 'INVALID_CREDENTIALS',
+        message: redactSecrets(`Meta refused the page access token: ${said}`, ctx.config, META_SECRETS),
+      };
     }
     const reason = err.status === undefined ? err.message : said;
-    return { success: false, code: 'CONNECTION_FAILED', message: redactSecrets(`Could not read the page from the Graph API: ${reason}`, ctx.config, META_SECRETS) };
+    return {
+      success: false,
+      code: 'CONNECTION_FAILED',
+      message: redactSecrets(`Could not read the page from the Graph API: ${reason}`, ctx.config, META_SECRETS),
+    };
   }
 }
 
@@ -185,4 +230,3 @@ function parseCursor(cursor: string): SyncCursor {
   }
   return { since, formIndex, forms, after: asString(value.after) };
 }
-

@@ -2,7 +2,8 @@ import type { LeadInput, LeadSourceInput } from '../handler-types';
 import { asArray, asBoolean, asId, asString, isRecord, JsonRecord } from '../shared/json';
 
 /** Lead fields asked from the Graph API, for one lead and for a form's leads alike. */
-export const LEAD_FIELDS = 'id,created_time,field_data,ad_id,ad_name,adset_id,adset_name,campaign_id,campaign_name,form_id,is_organic,platform';
+export const LEAD_FIELDS =
+  'id,created_time,field_data,ad_id,ad_name,adset_id,adset_name,campaign_id,campaign_name,form_id,is_organic,platform';
 
 /** What one stored `leadgen` event holds: the webhook carries ids only, never the answers. */
 export interface LeadgenEvent {
@@ -59,7 +60,18 @@ export function narrowLeadgenEvent(payload: unknown, externalId: string | null):
   };
 }
 
-type StandardField = 'fullName' | 'firstName' | 'lastName' | 'email' | 'phone' | 'company' | 'jobTitle' | 'city' | 'region' | 'postalCode' | 'country';
+type StandardField =
+  | 'fullName'
+  | 'firstName'
+  | 'lastName'
+  | 'email'
+  | 'phone'
+  | 'company'
+  | 'jobTitle'
+  | 'city'
+  | 'region'
+  | 'postalCode'
+  | 'country';
 
 // Meta's field_data names for its prefilled questions; custom questions keep their own names.
 const STANDARD_FIELDS: Readonly<Record<string, StandardField>> = {
@@ -135,4 +147,3 @@ function sourceOf(record: JsonRecord): LeadSourceInput {
   set('isOrganic', asBoolean(record.is_organic));
   return source;
 }
-

@@ -8,12 +8,22 @@ import { MetaLeadAdsHandler } from './meta-lead-ads.handler';
 
 const fixture = (name: string): Buffer => readFileSync(join(__dirname, 'fixtures', name));
 const APP_SECRET = 'test-app-secret-5f2c';
-const config = { pageId: '153125381133', appSecret: APP_SECRET, pageAccessToken: 'page-token-abc', verifyToken: 'meatyhamhock' };
+const config = {
+  pageId: '153125381133',
+  appSecret: APP_SECRET,
+  pageAccessToken: 'page-token-abc',
+  verifyToken: 'meatyhamhock',
+};
 const handler = new MetaLeadAdsHandler();
 const webhook = handler.webhook;
 
-const sign = (body: Buffer, secret = APP_SECRET): string => `sha256=${createHmac('sha256', secret).update(body).digest('hex')}`;
-const request = (rawBody: Buffer, headers: Record<string, string | undefined>): WebhookRequest => ({ rawBody, headers, receivedAt: new Date() });
+const sign = (body: Buffer, secret = APP_SECRET): string =>
+  `sha256=${createHmac('sha256', secret).update(body).digest('hex')}`;
+const request = (rawBody: Buffer, headers: Record<string, string | undefined>): WebhookRequest => ({
+  rawBody,
+  headers,
+  receivedAt: new Date(),
+});
 const keys = { config, webhookSecrets: [] };
 
 /** The JSON body of an .http fixture (everything after the blank line). */
@@ -41,7 +51,9 @@ describe('MetaLeadAdsHandler definition', () => {
     expect(validate({ ...config, extra: 1 })).toBe(false);
     expect(validate({ pageId: '1', appSecret: 's', pageAccessToken: 't' })).toBe(false);
     expect(validate({ ...config, pageId: 'my-page' })).toBe(false);
-    const secrets = Object.entries(handler.defaultConfigSchema.properties).filter(([, p]) => p['x-secret'] === true).map(([k]) => k);
+    const secrets = Object.entries(handler.defaultConfigSchema.properties)
+      .filter(([, p]) => p['x-secret'] === true)
+      .map(([k]) => k);
     expect(secrets.sort()).toEqual(['appSecret', 'pageAccessToken', 'verifyToken']);
   });
 });
@@ -55,7 +67,10 @@ describe('Meta Lead Ads webhook verification (X-Hub-Signature-256)', () => {
 
   it('rejects the same JSON re-serialized, since the bytes differ', () => {
     const reserialized = Buffer.from(JSON.stringify(JSON.parse(raw.toString('utf8'))));
-    expect(webhook.verify(request(reserialized, { 'x-hub-signature-256': sign(raw) }), keys)).toEqual({ ok: false, reason: 'signature mismatch' });
+    expect(webhook.verify(request(reserialized, { 'x-hub-signature-256': sign(raw) }), keys)).toEqual({
+      ok: false,
+      reason: 'signature mismatch',
+    });
   });
 
   it('rejects a tampered body', () => {
@@ -64,7 +79,10 @@ describe('Meta Lead Ads webhook verification (X-Hub-Signature-256)', () => {
   });
 
   it('rejects a signature made with another secret', () => {
-    expect(webhook.verify(request(raw, { 'x-hub-signature-256': sign(raw, 'other-secret') }), keys)).toEqual({ ok: false, reason: 'signature mismatch' });
+    expect(webhook.verify(request(raw, { 'x-hub-signature-256': sign(raw, 'other-secret') }), keys)).toEqual({
+      ok: false,
+      reason: 'signature mismatch',
+    });
   });
 
   it('rejects a delivery without the header, or with only the legacy SHA-1 header', () => {
@@ -75,7 +93,14 @@ describe('Meta Lead Ads webhook verification (X-Hub-Signature-256)', () => {
 
   it('rejects a sha1= prefix and malformed values in X-Hub-Signature-256', () => {
     const hex = sign(raw).slice('sha256='.length);
-    for (const value of [`sha1=${hex}`, hex, `sha256=${hex.slice(0, 40)}`, `sha256=${hex}00`, 'sha256=', `sha256=${'z'.repeat(64)}`]) {
+    for (const value of [
+      `sha1=${hex}`,
+      hex,
+      `sha256=${hex.slice(0, 40)}`,
+      `sha256=${hex}00`,
+      'sha256=',
+      `sha256=${'z'.repeat(64)}`,
+    ]) {
       const result = webhook.verify(request(raw, { 'x-hub-signature-256': value }), keys);
       expect(result.ok).toBe(false);
       expect(result).toMatchObject({ reason: expect.stringMatching(/^malformed/) });
@@ -90,7 +115,9 @@ describe('Meta Lead Ads webhook verification (X-Hub-Signature-256)', () => {
   it('accepts a previous app secret passed as a webhook secret during a rotation', () => {
     const rotated = { config: { ...config, appSecret: 'new-secret-9b1' }, webhookSecrets: [APP_SECRET] };
     expect(webhook.verify(request(raw, { 'x-hub-signature-256': sign(raw) }), rotated)).toEqual({ ok: true });
-    expect(webhook.verify(request(raw, { 'x-hub-signature-256': sign(raw) }), { ...rotated, webhookSecrets: [] }).ok).toBe(false);
+    expect(
+      webhook.verify(request(raw, { 'x-hub-signature-256': sign(raw) }), { ...rotated, webhookSecrets: [] }).ok,
+    ).toBe(false);
   });
 
   it('verifies the generic event-notification example over its body bytes', () => {
@@ -114,18 +141,35 @@ describe('Meta Lead Ads routing and event extraction', () => {
       {
         externalId: '123123123123',
         eventType: 'leadgen',
-        payload: { leadgenId: '123123123123', pageId: '123123123', formId: '12312312312', adId: '12312312312', adgroupId: '12312312312', createdTime: '2015-08-21T01:26:24.000Z' },
+        payload: {
+          leadgenId: '123123123123',
+          pageId: '123123123',
+          formId: '12312312312',
+          adId: '12312312312',
+          adgroupId: '12312312312',
+          createdTime: '2015-08-21T01:26:24.000Z',
+        },
       },
       {
         externalId: '123123123124',
         eventType: 'leadgen',
-        payload: { leadgenId: '123123123124', pageId: '123123123', formId: '12312312312', adId: '12312312312', adgroupId: '12312312312', createdTime: '2015-08-21T01:26:24.000Z' },
+        payload: {
+          leadgenId: '123123123124',
+          pageId: '123123123',
+          formId: '12312312312',
+          adId: '12312312312',
+          adgroupId: '12312312312',
+          createdTime: '2015-08-21T01:26:24.000Z',
+        },
       },
     ]);
   });
 
   it('keeps leadgen ids above 2^53 exact, read from the raw bytes', () => {
-    const text = raw.toString('utf8').replace('"leadgen_id": 123123123123', '"leadgen_id": 120226305854810726').replace('"ad_id": 12312312312', '"ad_id": 120226305854810799');
+    const text = raw
+      .toString('utf8')
+      .replace('"leadgen_id": 123123123123', '"leadgen_id": 120226305854810726')
+      .replace('"ad_id": 12312312312', '"ad_id": 120226305854810799');
     const rawBig = Buffer.from(text);
     const lossy: unknown = JSON.parse(text);
     const [first, second] = webhook.extractEvents(lossy, request(rawBig, {}));
@@ -133,15 +177,28 @@ describe('Meta Lead Ads routing and event extraction', () => {
     expect(first.payload).toMatchObject({ leadgenId: '120226305854810726', adId: '120226305854810799' });
     expect(second.externalId).toBe('123123123124');
     // what JSON.parse alone would have produced
-    expect(String((lossy as { entry: Array<{ changes: Array<{ value: { leadgen_id: number } }> }> }).entry[0].changes[0].value.leadgen_id)).not.toBe('120226305854810726');
+    expect(
+      String(
+        (lossy as { entry: Array<{ changes: Array<{ value: { leadgen_id: number } }> }> }).entry[0].changes[0].value
+          .leadgen_id,
+      ),
+    ).not.toBe('120226305854810726');
   });
 
   it('selects one page of a mixed delivery, and extracts only that page losslessly', () => {
     const text = JSON.stringify({
       object: 'page',
       entry: [
-        { id: '111', time: 1, changes: [{ field: 'leadgen', value: { leadgen_id: 'L1', page_id: '111', form_id: '9' } }] },
-        { id: '222', time: 1, changes: [{ field: 'leadgen', value: { leadgen_id: 'L2', page_id: '222', form_id: '8' } }] },
+        {
+          id: '111',
+          time: 1,
+          changes: [{ field: 'leadgen', value: { leadgen_id: 'L1', page_id: '111', form_id: '9' } }],
+        },
+        {
+          id: '222',
+          time: 1,
+          changes: [{ field: 'leadgen', value: { leadgen_id: 'L2', page_id: '222', form_id: '8' } }],
+        },
       ],
     }).replace('"L2"', '987654321987654321987');
     const mixed: unknown = JSON.parse(text);
@@ -156,13 +213,27 @@ describe('Meta Lead Ads routing and event extraction', () => {
   it('ignores changes that are not leadgen, and non-page objects', () => {
     const body = httpBody('event-notification-request.generic-photos-example.http');
     expect(webhook.extractEvents(JSON.parse(body.toString('utf8')), request(body, {}))).toEqual([]);
-    const mixed = { object: 'page', entry: [{ id: '5', changes: [{ field: 'feed', value: { item: 'post' } }, { field: 'leadgen', value: { leadgen_id: '77', page_id: '5' } }] }] };
+    const mixed = {
+      object: 'page',
+      entry: [
+        {
+          id: '5',
+          changes: [
+            { field: 'feed', value: { item: 'post' } },
+            { field: 'leadgen', value: { leadgen_id: '77', page_id: '5' } },
+          ],
+        },
+      ],
+    };
     const events = webhook.extractEvents(mixed, request(Buffer.from(JSON.stringify(mixed)), {}));
     expect(events).toEqual([{ externalId: '77', eventType: 'leadgen', payload: { leadgenId: '77', pageId: '5' } }]);
   });
 
   it('falls back to the given payload when the raw body is empty (a replay)', () => {
-    expect(webhook.extractEvents(payload, request(Buffer.alloc(0), {})).map((e) => e.externalId)).toEqual(['123123123123', '123123123124']);
+    expect(webhook.extractEvents(payload, request(Buffer.alloc(0), {})).map((e) => e.externalId)).toEqual([
+      '123123123123',
+      '123123123124',
+    ]);
   });
 });
 
@@ -170,7 +241,11 @@ describe('Meta Lead Ads subscription handshake', () => {
   const query = httpQuery('verification-request.http');
 
   it('echoes hub.challenge as text/plain when the verify token matches', () => {
-    expect(query).toEqual({ 'hub.mode': 'subscribe', 'hub.challenge': '1158201444', 'hub.verify_token': 'meatyhamhock' });
+    expect(query).toEqual({
+      'hub.mode': 'subscribe',
+      'hub.challenge': '1158201444',
+      'hub.verify_token': 'meatyhamhock',
+    });
     expect(webhook.handshake?.(query, config)).toEqual({ contentType: 'text/plain', body: '1158201444' });
   });
 
@@ -184,7 +259,8 @@ describe('Meta Lead Ads subscription handshake', () => {
 
 describe('parseJsonLossless', () => {
   it('turns only unsafe integers into strings and leaves strings, floats and safe numbers alone', () => {
-    const text = '{"a": 9007199254740993, "b": -9007199254740993, "c": 9007199254740991, "d": "12345678901234567890", "e": 1.5e300, "f": [0, -1, 2.25], "g": "say \\"99999999999999999999\\""}';
+    const text =
+      '{"a": 9007199254740993, "b": -9007199254740993, "c": 9007199254740991, "d": "12345678901234567890", "e": 1.5e300, "f": [0, -1, 2.25], "g": "say \\"99999999999999999999\\""}';
     expect(parseJsonLossless(text)).toEqual({
       a: '9007199254740993',
       b: '-9007199254740993',
@@ -197,6 +273,8 @@ describe('parseJsonLossless', () => {
   });
 
   it('throws on invalid JSON like JSON.parse', () => {
-    expect(() => parseJsonLossless(fixture('lead-retrieve-response.verbatim.txt').toString('utf8'))).toThrow(SyntaxError);
+    expect(() => parseJsonLossless(fixture('lead-retrieve-response.verbatim.txt').toString('utf8'))).toThrow(
+      SyntaxError,
+    );
   });
 });

@@ -15,7 +15,13 @@ function entriesOf(payload: unknown): JsonRecord[] {
 }
 
 export function pageIds(payload: unknown): string[] {
-  return [...new Set(entriesOf(payload).map((e) => asId(e.id)).filter((id): id is string => id !== undefined))];
+  return [
+    ...new Set(
+      entriesOf(payload)
+        .map((e) => asId(e.id))
+        .filter((id): id is string => id !== undefined),
+    ),
+  ];
 }
 
 export function selectPage(payload: unknown, key: string): unknown {

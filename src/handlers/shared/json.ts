@@ -9,7 +9,8 @@ export function isRecord(value: unknown): value is JsonRecord {
 /** A string, or a number/bigint rendered as a string (provider ids arrive as either). Empty → undefined. */
 export function asId(value: unknown): string | undefined {
   if (typeof value === 'string') return value.trim() === '' ? undefined : value.trim();
-  if (typeof value === 'number' && Number.isFinite(value)) return Number.isInteger(value) ? value.toFixed(0) : String(value);
+  if (typeof value === 'number' && Number.isFinite(value))
+    return Number.isInteger(value) ? value.toFixed(0) : String(value);
   if (typeof value === 'bigint') return value.toString();
   return undefined;
 }

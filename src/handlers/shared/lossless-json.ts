@@ -15,7 +15,9 @@ const INTEGER = /^-?(?:0|[1-9]\d*)$/;
 
 function isNumberChar(code: number): boolean {
   // 0-9 . + - e E
-  return (code >= 0x30 && code <= 0x39) || code === 0x2e || code === 0x2b || code === 0x2d || code === 0x65 || code === 0x45;
+  return (
+    (code >= 0x30 && code <= 0x39) || code === 0x2e || code === 0x2b || code === 0x2d || code === 0x65 || code === 0x45
+  );
 }
 
 function quoteUnsafeIntegers(text: string): string {

@@ -30,7 +30,9 @@ export function isGraphThrottle(error: GraphError | undefined): boolean {
   if (!error) return false;
   if (error.isTransient === true) return true;
   const code = error.code;
-  return code === 4 || code === 17 || code === 32 || code === 613 || (code !== undefined && code >= 80000 && code < 80100);
+  return (
+    code === 4 || code === 17 || code === 32 || code === 613 || (code !== undefined && code >= 80000 && code < 80100)
+  );
 }
 
 /** Code 190 (or the old 102): the access token is invalid or expired (sent as HTTP 400, not 401). */

@@ -1,4 +1,10 @@
-import type { HandshakeResponse, IntegrationConfig, VerificationKeys, VerifyResult, WebhookRequest } from '../integration-handler';
+import type {
+  HandshakeResponse,
+  IntegrationConfig,
+  VerificationKeys,
+  VerifyResult,
+  WebhookRequest,
+} from '../integration-handler';
 import { optionalConfigString } from './json';
 import { header, hmacSha256Hex, safeEqual, safeEqualHex } from './signature';
 
@@ -16,7 +22,9 @@ export function verifyHubSignature(req: WebhookRequest, keys: VerificationKeys):
   if (!received) return { ok: false, reason: 'missing X-Hub-Signature-256 header' };
   const match = SIGNATURE.exec(received.trim());
   if (!match) return { ok: false, reason: 'malformed X-Hub-Signature-256 header (expected sha256=<64 hex digits>)' };
-  const secrets = [optionalConfigString(keys.config, 'appSecret'), ...keys.webhookSecrets].filter((s): s is string => !!s);
+  const secrets = [optionalConfigString(keys.config, 'appSecret'), ...keys.webhookSecrets].filter(
+    (s): s is string => !!s,
+  );
   if (secrets.length === 0) return { ok: false, reason: 'no app secret configured' };
   // every candidate is compared, so timing does not reveal which secret matched
   let ok = false;
@@ -25,7 +33,10 @@ export function verifyHubSignature(req: WebhookRequest, keys: VerificationKeys):
 }
 
 /** Meta's GET subscription check: echo hub.challenge when the verify token matches. */
-export function hubHandshake(query: Readonly<Record<string, string | undefined>>, config: IntegrationConfig): HandshakeResponse | null {
+export function hubHandshake(
+  query: Readonly<Record<string, string | undefined>>,
+  config: IntegrationConfig,
+): HandshakeResponse | null {
   const expected = optionalConfigString(config, 'verifyToken');
   const token = query['hub.verify_token'];
   const challenge = query['hub.challenge'];

@@ -1,7 +1,13 @@
 import { Injectable } from '@nestjs/common';
 import { OutboundError, OutboundResponse } from '../../common/outbound/http-client';
 import type { JsonSchemaObject, LeadInput, TestResult, WebhookOutcome } from '../handler-types';
-import { HandlerContext, IntegrationConfig, IntegrationHandler, PermanentEventError, StoredEvent } from '../integration-handler';
+import {
+  HandlerContext,
+  IntegrationConfig,
+  IntegrationHandler,
+  PermanentEventError,
+  StoredEvent,
+} from '../integration-handler';
 import { asNumber, asRecords, asString, configString, isRecord } from '../shared/json';
 import { graphErrorOf } from '../shared/meta-graph';
 import { redactSecrets } from '../shared/redact-secrets';
@@ -40,15 +46,44 @@ export class WhatsAppCloudHandler implements IntegrationHandler {
     type: 'object',
     title: 'WhatsApp Cloud API',
     properties: {
-      phoneNumberId: { type: 'string', title: 'Phone number ID', description: 'Id of the registered business phone number (not the number itself).', pattern: '^[0-9]+$' },
-      wabaId: { type: 'string', title: 'WhatsApp Business Account ID', description: 'Id of the WhatsApp Business Account that owns the number.', pattern: '^[0-9]+$' },
-      accessToken: { type: 'string', title: 'Access token', description: 'System-user token with whatsapp_business_messaging and whatsapp_business_management.', minLength: 1, 'x-secret': true },
-      appSecret: { type: 'string', title: 'App secret', description: 'Secret of the Meta app; signs webhook deliveries (X-Hub-Signature-256).', minLength: 1, 'x-secret': true },
-      verifyToken: { type: 'string', title: 'Verify token', description: 'The token typed into the app\'s webhook settings; Meta echoes it in the subscription check.', minLength: 1, 'x-secret': true },
+      phoneNumberId: {
+        type: 'string',
+        title: 'Phone number ID',
+        description: 'Id of the registered business phone number (not the number itself).',
+        pattern: '^[0-9]+$',
+      },
+      wabaId: {
+        type: 'string',
+        title: 'WhatsApp Business Account ID',
+        description: 'Id of the WhatsApp Business Account that owns the number.',
+        pattern: '^[0-9]+$',
+      },
+      accessToken: {
+        type: 'string',
+        title: 'Access token',
+        description: 'System-user token with whatsapp_business_messaging and whatsapp_business_management.',
+        minLength: 1,
+        'x-secret': true,
+      },
+      appSecret: {
+        type: 'string',
+        title: 'App secret',
+        description: 'Secret of the Meta app; signs webhook deliveries (X-Hub-Signature-256).',
+        minLength: 1,
+        'x-secret': true,
+      },
+      verifyToken: {
+        type: 'string',
+        title: 'Verify token',
+        description: "The token typed into the app's webhook settings; Meta echoes it in the subscription check.",
+        minLength: 1,
+        'x-secret': true,
+      },
       messagesPerSecond: {
         type: 'integer',
         title: 'Messages per second',
-        description: 'Send throughput of the number: 80 by default, up to 1000 once Meta upgrades it; 20 for coexistence numbers.',
+        description:
+          'Send throughput of the number: 80 by default, up to 1000 once Meta upgrades it; 20 for coexistence numbers.',
         minimum: 1,
         maximum: 1000,
         default: DEFAULT_MESSAGES_PER_SECOND,
@@ -61,7 +96,9 @@ export class WhatsAppCloudHandler implements IntegrationHandler {
   /** The configured send throughput, or Meta's default of 80 when the config leaves it out. */
   messagesPerSecond(config: IntegrationConfig): number {
     const value = asNumber(config.messagesPerSecond);
-    return value !== undefined && Number.isInteger(value) && value >= 1 && value <= 1000 ? value : DEFAULT_MESSAGES_PER_SECOND;
+    return value !== undefined && Number.isInteger(value) && value >= 1 && value <= 1000
+      ? value
+      : DEFAULT_MESSAGES_PER_SECOND;
   }
 
   async processWebhook(event: StoredEvent, _ctx: HandlerContext): Promise<WebhookOutcome> {
@@ -102,7 +139,11 @@ export class WhatsAppCloudHandler implements IntegrationHandler {
   async testConnection(ctx: HandlerContext): Promise<TestResult> {
     const phoneNumberId = configString(ctx.config, 'phoneNumberId');
     try {
-      const res = await this.call(ctx, { method: 'GET', path: phoneNumberId, query: { fields: 'id,display_phone_number,verified_name' } });
+      const res = await this.call(ctx, {
+        method: 'GET',
+        path: phoneNumberId,
+        query: { fields: 'id,display_phone_number,verified_name' },
+      });
       const body = isRecord(res.body) ? res.body : {};
       const number = asString(body.display_phone_number) ?? phoneNumberId;
       const name = asString(body.verified_name);
@@ -115,7 +156,12 @@ export class WhatsAppCloudHandler implements IntegrationHandler {
   /** Sends a free-form text (only inside the 24 h customer-service window; otherwise 131047). */
   async sendText(ctx: HandlerContext, to: string, body: string, replyTo?: string): Promise<WhatsAppSendResult> {
     if (body.length === 0 || body.length > MAX_TEXT_LENGTH) {
-      throw new WhatsAppSendError('client', `WhatsApp text must be 1 to ${MAX_TEXT_LENGTH} characters`, undefined, false);
+      throw new WhatsAppSendError(
+        'client',
+        `WhatsApp text must be 1 to ${MAX_TEXT_LENGTH} characters`,
+        undefined,
+        false,
+      );
     }
     return this.send(ctx, {
       messaging_product: 'whatsapp',
@@ -129,13 +175,23 @@ export class WhatsAppCloudHandler implements IntegrationHandler {
   }
 
   /** Sends an approved template (the way to reach someone outside the 24 h window). */
-  async sendTemplate(ctx: HandlerContext, to: string, name: string, languageCode: string, components: readonly WhatsAppTemplateComponent[]): Promise<WhatsAppSendResult> {
+  async sendTemplate(
+    ctx: HandlerContext,
+    to: string,
+    name: string,
+    languageCode: string,
+    components: readonly WhatsAppTemplateComponent[],
+  ): Promise<WhatsAppSendResult> {
     return this.send(ctx, {
       messaging_product: 'whatsapp',
       recipient_type: 'individual',
       to,
       type: 'template',
-      template: { name, language: { policy: 'deterministic', code: languageCode }, ...(components.length > 0 ? { components } : {}) },
+      template: {
+        name,
+        language: { policy: 'deterministic', code: languageCode },
+        ...(components.length > 0 ? { components } : {}),
+      },
     });
   }
 
@@ -143,12 +199,26 @@ export class WhatsAppCloudHandler implements IntegrationHandler {
   private async send(ctx: HandlerContext, body: Record<string, unknown>): Promise<WhatsAppSendResult> {
     let res: OutboundResponse;
     try {
-      res = await this.call(ctx, { method: 'POST', path: `${configString(ctx.config, 'phoneNumberId')}/messages`, body, retry: false });
+      res = await this.call(ctx, {
+        method: 'POST',
+        path: `${configString(ctx.config, 'phoneNumberId')}/messages`,
+        body,
+        retry: false,
+      });
     } catch (err) {
       throw toSendError(err);
     }
     const messageId = isRecord(res.body) ? asString(asRecords(res.body.messages)[0]?.id) : undefined;
-    if (!messageId) throw new WhatsAppSendError('server', `WhatsApp accepted the send without a message id (HTTP ${res.status})`, undefined, false, undefined, res.status, res.body);
+    if (!messageId)
+      throw new WhatsAppSendError(
+        'server',
+        `WhatsApp accepted the send without a message id (HTTP ${res.status})`,
+        undefined,
+        false,
+        undefined,
+        res.status,
+        res.body,
+      );
     return { messageId };
   }
 
@@ -168,16 +238,34 @@ export class WhatsAppCloudHandler implements IntegrationHandler {
 
   private testFailure(ctx: HandlerContext, err: unknown): TestResult {
     if (!(err instanceof OutboundError)) {
-      ctx.logger.error({ err: err instanceof Error ? err.message : String(err) }, 'WhatsApp connection test failed unexpectedly');
+      ctx.logger.error(
+        { err: err instanceof Error ? err.message : String(err) },
+        'WhatsApp connection test failed unexpectedly',
+      );
       return { success: false, code: 'CONNECTION_FAILED', message: 'Connection test failed unexpectedly' };
     }
     const graph = graphErrorOf(err.body);
     const said = graph?.message ?? `HTTP ${err.status ?? err.kind}`;
     if (err.kind === 'auth' || graph?.code === 190) {
-      return { success: false, code: 'INVALID_CREDENTIALS', message: redactSecrets(`Meta refused the WhatsApp access token: ${said}`, ctx.config, ['accessToken', 'appSecret', 'verifyToken']) };
+      return {
+        success: false,
+        code: 'INVALID_CREDENTIALS',
+        message: redactSecrets(`Meta refused the WhatsApp access token: ${said}`, ctx.config, [
+          'accessToken',
+          'appSecret',
+          'verifyToken',
+        ]),
+      };
     }
     const reason = err.status === undefined ? err.message : said;
-    return { success: false, code: 'CONNECTION_FAILED', message: redactSecrets(`Could not read the WhatsApp phone number: ${reason}`, ctx.config, ['accessToken', 'appSecret', 'verifyToken']) };
+    return {
+      success: false,
+      code: 'CONNECTION_FAILED',
+      message: redactSecrets(`Could not read the WhatsApp phone number: ${reason}`, ctx.config, [
+        'accessToken',
+        'appSecret',
+        'verifyToken',
+      ]),
+    };
   }
 }
-

@@ -50,7 +50,9 @@ function textOf(message: JsonRecord): string | undefined {
   if (button) return button;
   if (isRecord(message.interactive)) {
     const { button_reply: buttonReply, list_reply: listReply } = message.interactive;
-    const title = (isRecord(buttonReply) ? asString(buttonReply.title) : undefined) ?? (isRecord(listReply) ? asString(listReply.title) : undefined);
+    const title =
+      (isRecord(buttonReply) ? asString(buttonReply.title) : undefined) ??
+      (isRecord(listReply) ? asString(listReply.title) : undefined);
     if (title) return title;
   }
   const type = asString(message.type);
@@ -137,7 +139,13 @@ export function narrowMessageEvent(payload: unknown): WhatsAppMessageEvent | und
     timestamp: asId(payload.timestamp),
     type: asString(payload.type),
     text: asString(payload.text),
-    referral: referral ? { sourceId: asId(referral.sourceId), sourceType: asString(referral.sourceType), sourceUrl: asString(referral.sourceUrl) } : undefined,
+    referral: referral
+      ? {
+          sourceId: asId(referral.sourceId),
+          sourceType: asString(referral.sourceType),
+          sourceUrl: asString(referral.sourceUrl),
+        }
+      : undefined,
   };
 }
 
@@ -150,4 +158,3 @@ export function unixToIso(value: string | undefined): string | undefined {
   const seconds = asNumber(value);
   return seconds !== undefined && seconds > 0 ? new Date(seconds * 1000).toISOString() : undefined;
 }
-

@@ -7,20 +7,42 @@ import { WhatsAppCloudHandler } from './whatsapp-cloud.handler';
 
 const fixture = (name: string): Buffer => readFileSync(join(__dirname, 'fixtures', name));
 const APP_SECRET = 'wa-app-secret-77d1';
-const config = { phoneNumberId: '106540352242922', wabaId: '102290129340398', accessToken: 'EAAG-wa-token', appSecret: APP_SECRET, verifyToken: 'wa-verify-1' };
+const config = {
+  phoneNumberId: '106540352242922',
+  wabaId: '102290129340398',
+  accessToken: 'EAAG-wa-token',
+  appSecret: APP_SECRET,
+  verifyToken: 'wa-verify-1',
+};
 const handler = new WhatsAppCloudHandler();
 const webhook = handler.webhook;
 const keys = { config, webhookSecrets: [] };
 
-const sign = (body: Buffer, secret = APP_SECRET): string => `sha256=${createHmac('sha256', secret).update(body).digest('hex')}`;
-const request = (rawBody: Buffer, headers: Record<string, string | undefined> = {}): WebhookRequest => ({ rawBody, headers, receivedAt: new Date() });
+const sign = (body: Buffer, secret = APP_SECRET): string =>
+  `sha256=${createHmac('sha256', secret).update(body).digest('hex')}`;
+const request = (rawBody: Buffer, headers: Record<string, string | undefined> = {}): WebhookRequest => ({
+  rawBody,
+  headers,
+  receivedAt: new Date(),
+});
 const parsed = (name: string): unknown => JSON.parse(fixture(name).toString('utf8'));
 
-const WEBHOOK_FIXTURES = ['inbound-text-message.json', 'inbound-text-message-business-button.json', 'status-delivered.json', 'status-sent-marketing.json', 'status-failed-131049.json'];
+const WEBHOOK_FIXTURES = [
+  'inbound-text-message.json',
+  'inbound-text-message-business-button.json',
+  'status-delivered.json',
+  'status-sent-marketing.json',
+  'status-failed-131049.json',
+];
 
 describe('WhatsAppCloudHandler definition', () => {
   it('declares its key and capabilities, and a config schema Ajv strict mode compiles (default included)', () => {
-    expect([handler.key, handler.displayName, handler.category, handler.defaultRateLimitPerMinute]).toEqual(['whatsapp-cloud', 'WhatsApp Cloud API', 'messaging', 600]);
+    expect([handler.key, handler.displayName, handler.category, handler.defaultRateLimitPerMinute]).toEqual([
+      'whatsapp-cloud',
+      'WhatsApp Cloud API',
+      'messaging',
+      600,
+    ]);
     expect(handler.capabilities).toEqual(['webhook', 'test', 'send']);
     const validate = createAjv().compile(handler.defaultConfigSchema);
     expect(validate(config)).toBe(true);
@@ -28,7 +50,9 @@ describe('WhatsAppCloudHandler definition', () => {
     for (const bad of [0, 1001, 12.5, '80']) expect(validate({ ...config, messagesPerSecond: bad })).toBe(false);
     expect(validate({ ...config, wabaId: undefined })).toBe(false);
     expect(validate({ ...config, phone: '+1' })).toBe(false);
-    const secrets = Object.entries(handler.defaultConfigSchema.properties).filter(([, p]) => p['x-secret'] === true).map(([k]) => k);
+    const secrets = Object.entries(handler.defaultConfigSchema.properties)
+      .filter(([, p]) => p['x-secret'] === true)
+      .map(([k]) => k);
     expect(secrets.sort()).toEqual(['accessToken', 'appSecret', 'verifyToken']);
   });
 
@@ -44,7 +68,10 @@ describe('WhatsApp webhook verification (X-Hub-Signature-256)', () => {
     const raw = fixture(name);
     expect(webhook.verify(request(raw, { 'x-hub-signature-256': sign(raw) }), keys)).toEqual({ ok: true });
     const tampered = Buffer.from(raw.toString('utf8').replace('16505551234', '16505551235'));
-    expect(webhook.verify(request(tampered, { 'x-hub-signature-256': sign(raw) }), keys)).toEqual({ ok: false, reason: 'signature mismatch' });
+    expect(webhook.verify(request(tampered, { 'x-hub-signature-256': sign(raw) }), keys)).toEqual({
+      ok: false,
+      reason: 'signature mismatch',
+    });
   });
 
   const raw = fixture('inbound-text-message.json');
@@ -56,14 +83,24 @@ describe('WhatsApp webhook verification (X-Hub-Signature-256)', () => {
 
   it('rejects sha1= and other malformed values; accepts uppercase hex', () => {
     const hex = sign(raw).slice('sha256='.length);
-    expect(webhook.verify(request(raw, { 'x-hub-signature-256': `sha1=${hex}` }), keys)).toMatchObject({ ok: false, reason: expect.stringMatching(/^malformed/) });
+    expect(webhook.verify(request(raw, { 'x-hub-signature-256': `sha1=${hex}` }), keys)).toMatchObject({
+      ok: false,
+      reason: expect.stringMatching(/^malformed/),
+    });
     expect(webhook.verify(request(raw, { 'x-hub-signature-256': hex }), keys).ok).toBe(false);
     expect(webhook.verify(request(raw, { 'x-hub-signature-256': `sha256=${hex.slice(1)}` }), keys).ok).toBe(false);
-    expect(webhook.verify(request(raw, { 'x-hub-signature-256': `sha256=${hex.toUpperCase()}` }), keys)).toEqual({ ok: true });
+    expect(webhook.verify(request(raw, { 'x-hub-signature-256': `sha256=${hex.toUpperCase()}` }), keys)).toEqual({
+      ok: true,
+    });
   });
 
   it('refuses everything when no app secret is configured', () => {
-    expect(webhook.verify(request(raw, { 'x-hub-signature-256': sign(raw, '') }), { config: { ...config, appSecret: '' }, webhookSecrets: [] })).toEqual({ ok: false, reason: 'no app secret configured' });
+    expect(
+      webhook.verify(request(raw, { 'x-hub-signature-256': sign(raw, '') }), {
+        config: { ...config, appSecret: '' },
+        webhookSecrets: [],
+      }),
+    ).toEqual({ ok: false, reason: 'no app secret configured' });
   });
 });
 
@@ -75,10 +112,15 @@ describe('WhatsApp routing and event extraction', () => {
   it('answers to the configured phoneNumberId and selects only its changes from a mixed delivery', () => {
     expect(webhook.routingKeyOf?.(config)).toBe('106540352242922');
     const mine = parsed('inbound-text-message.json') as { entry: Array<{ changes: unknown[] }> };
-    const other = structuredClone(mine) as { entry: Array<{ id: string; changes: Array<{ value: { metadata: { phone_number_id: string } } }> }> };
+    const other = structuredClone(mine) as {
+      entry: Array<{ id: string; changes: Array<{ value: { metadata: { phone_number_id: string } } }> }>;
+    };
     other.entry[0].id = '999';
     other.entry[0].changes[0].value.metadata.phone_number_id = '200000000000001';
-    const mixed = { object: 'whatsapp_business_account', entry: [{ ...mine.entry[0], changes: [...mine.entry[0].changes, ...other.entry[0].changes] }, other.entry[0]] };
+    const mixed = {
+      object: 'whatsapp_business_account',
+      entry: [{ ...mine.entry[0], changes: [...mine.entry[0].changes, ...other.entry[0].changes] }, other.entry[0]],
+    };
     expect(webhook.routingKeys?.(mixed)).toEqual(['106540352242922', '200000000000001']);
     const selected = webhook.selectForRoutingKey?.(mixed, '106540352242922');
     expect(selected).toEqual({ object: 'whatsapp_business_account', entry: [mine.entry[0]] });
@@ -86,7 +128,9 @@ describe('WhatsApp routing and event extraction', () => {
   });
 
   it('extracts an inbound text message', () => {
-    expect(webhook.extractEvents(parsed('inbound-text-message.json'), request(fixture('inbound-text-message.json')))).toEqual([
+    expect(
+      webhook.extractEvents(parsed('inbound-text-message.json'), request(fixture('inbound-text-message.json'))),
+    ).toEqual([
       {
         externalId: 'wamid.HBgLMTY1MDM4Nzk0MzkVAgASGBQzQTRBNjU5OUFFRTAzODEwMTQ0RgA=',
         eventType: 'message',
@@ -104,9 +148,17 @@ describe('WhatsApp routing and event extraction', () => {
   });
 
   it('extracts a message sent from a product ("message business" button) with its text', () => {
-    const [event] = webhook.extractEvents(parsed('inbound-text-message-business-button.json'), request(Buffer.alloc(0)));
+    const [event] = webhook.extractEvents(
+      parsed('inbound-text-message-business-button.json'),
+      request(Buffer.alloc(0)),
+    );
     expect(event.externalId).toBe('wamid.HBgLMTY1MDM4Nzk0MzkVAgASGBQzQTA2NTUwRkNEMDdFQjJCRUU0NQA=');
-    expect(event.payload).toMatchObject({ from: '16505551234', contactName: 'Sheena Nelson', text: 'Is this still available?', timestamp: '1750016800' });
+    expect(event.payload).toMatchObject({
+      from: '16505551234',
+      contactName: 'Sheena Nelson',
+      text: 'Is this still available?',
+      timestamp: '1750016800',
+    });
   });
 
   it('extracts statuses with <wamid>:<status> ids', () => {
@@ -150,36 +202,86 @@ describe('WhatsApp routing and event extraction', () => {
     const value = {
       messaging_product: 'whatsapp',
       metadata: { display_phone_number: '15550783881', phone_number_id: '106540352242922' },
-      contacts: [{ profile: { name: 'Ana' }, wa_id: '351912345678' }, { profile: { name: 'Bo' }, wa_id: '447700900123' }],
+      contacts: [
+        { profile: { name: 'Ana' }, wa_id: '351912345678' },
+        { profile: { name: 'Bo' }, wa_id: '447700900123' },
+      ],
       messages: [
-        { from: '351912345678', id: 'wamid.B1', timestamp: '1750000000', type: 'button', button: { text: 'Yes, call me', payload: 'YES' } },
-        { from: '447700900123', id: 'wamid.I1', timestamp: '1750000001', type: 'interactive', interactive: { type: 'list_reply', list_reply: { id: 'x', title: 'Tuesday 10:00' } } },
+        {
+          from: '351912345678',
+          id: 'wamid.B1',
+          timestamp: '1750000000',
+          type: 'button',
+          button: { text: 'Yes, call me', payload: 'YES' },
+        },
+        {
+          from: '447700900123',
+          id: 'wamid.I1',
+          timestamp: '1750000001',
+          type: 'interactive',
+          interactive: { type: 'list_reply', list_reply: { id: 'x', title: 'Tuesday 10:00' } },
+        },
         {
           from: '351912345678',
           id: 'wamid.R1',
           timestamp: '1750000002',
           type: 'text',
           text: { body: 'Hi, I saw your ad' },
-          referral: { source_url: 'https://fb.me/abc', source_id: '120226305854810726', source_type: 'ad', headline: 'Spring offer', ctwa_clid: 'ARAkL' },
+          referral: {
+            source_url: 'https://fb.me/abc',
+            source_id: '120226305854810726',
+            source_type: 'ad',
+            headline: 'Spring offer',
+            ctwa_clid: 'ARAkL',
+          },
         },
         { id: 'wamid.nofrom', type: 'text', text: { body: 'ignored' } },
       ],
     };
-    const payload = { object: 'whatsapp_business_account', entry: [{ id: '1', changes: [{ field: 'messages', value }, { field: 'account_update', value }] }] };
+    const payload = {
+      object: 'whatsapp_business_account',
+      entry: [
+        {
+          id: '1',
+          changes: [
+            { field: 'messages', value },
+            { field: 'account_update', value },
+          ],
+        },
+      ],
+    };
     const events = webhook.extractEvents(payload, request(Buffer.alloc(0)));
-    expect(events.map((e) => [e.externalId, (e.payload as { text?: string }).text, (e.payload as { contactName?: string }).contactName])).toEqual([
+    expect(
+      events.map((e) => [
+        e.externalId,
+        (e.payload as { text?: string }).text,
+        (e.payload as { contactName?: string }).contactName,
+      ]),
+    ).toEqual([
       ['wamid.B1', 'Yes, call me', 'Ana'],
       ['wamid.I1', 'Tuesday 10:00', 'Bo'],
       ['wamid.R1', 'Hi, I saw your ad', 'Ana'],
     ]);
-    expect(events[2].payload).toMatchObject({ referral: { sourceUrl: 'https://fb.me/abc', sourceId: '120226305854810726', sourceType: 'ad', headline: 'Spring offer', ctwaClid: 'ARAkL' } });
+    expect(events[2].payload).toMatchObject({
+      referral: {
+        sourceUrl: 'https://fb.me/abc',
+        sourceId: '120226305854810726',
+        sourceType: 'ad',
+        headline: 'Spring offer',
+        ctwaClid: 'ARAkL',
+      },
+    });
   });
 });
 
 describe('WhatsApp subscription handshake', () => {
   /** The doc's request, with its <PLACEHOLDERS> filled in. */
   const query = (): Record<string, string> => {
-    const text = fixture('verification-request.http').toString('utf8').replace('<CALLBACK_URL>', 'https://hub.example.com/api/webhooks/whatsapp-cloud').replace('<HUB.CHALLENGE>', '1158201444').replace('<HUB.VERIFY_TOKEN>', 'wa-verify-1');
+    const text = fixture('verification-request.http')
+      .toString('utf8')
+      .replace('<CALLBACK_URL>', 'https://hub.example.com/api/webhooks/whatsapp-cloud')
+      .replace('<HUB.CHALLENGE>', '1158201444')
+      .replace('<HUB.VERIFY_TOKEN>', 'wa-verify-1');
     return Object.fromEntries(new URL(text.replace(/^GET\s+/, '').replace(/\s+/g, '')).searchParams.entries());
   };
 

@@ -10,14 +10,17 @@ function messageChanges(payload: unknown): Array<{ phoneNumberId: string; value:
   for (const entry of asRecords(payload.entry)) {
     for (const change of asRecords(entry.changes)) {
       const phoneNumberId = phoneNumberIdOf(change);
-      if (phoneNumberId && isRecord(change.value) && asString(change.field) === 'messages') out.push({ phoneNumberId, value: change.value });
+      if (phoneNumberId && isRecord(change.value) && asString(change.field) === 'messages')
+        out.push({ phoneNumberId, value: change.value });
     }
   }
   return out;
 }
 
 function phoneNumberIdOf(change: JsonRecord): string | undefined {
-  return isRecord(change.value) && isRecord(change.value.metadata) ? asId(change.value.metadata.phone_number_id) : undefined;
+  return isRecord(change.value) && isRecord(change.value.metadata)
+    ? asId(change.value.metadata.phone_number_id)
+    : undefined;
 }
 
 export function phoneNumberIds(payload: unknown): string[] {
@@ -43,8 +46,10 @@ export function selectPhoneNumber(payload: unknown, key: string): unknown {
 export function extractWhatsAppEvents(payload: unknown): ExtractedEvent[] {
   const events: ExtractedEvent[] = [];
   for (const { phoneNumberId, value } of messageChanges(payload)) {
-    for (const message of messageEventsOf(value, phoneNumberId)) events.push({ externalId: message.id, eventType: 'message', payload: message });
-    for (const status of statusEventsOf(value, phoneNumberId)) events.push({ externalId: `${status.id}:${status.status}`, eventType: 'status', payload: status });
+    for (const message of messageEventsOf(value, phoneNumberId))
+      events.push({ externalId: message.id, eventType: 'message', payload: message });
+    for (const status of statusEventsOf(value, phoneNumberId))
+      events.push({ externalId: `${status.id}:${status.status}`, eventType: 'status', payload: status });
   }
   return events;
 }

@@ -50,5 +50,14 @@ export function toSendError(err: unknown): unknown {
   const code = graph?.code;
   const said = graph?.message ?? err.message;
   const message = `WhatsApp send failed${code !== undefined ? ` (code ${code})` : ''}: ${said}${graph?.details ? ` (${graph.details})` : ''}`;
-  return new WhatsAppSendError(err.kind, message, code, isRetryable(err, code), graph?.details, err.status, err.body, err.retryAfterMs);
+  return new WhatsAppSendError(
+    err.kind,
+    message,
+    code,
+    isRetryable(err, code),
+    graph?.details,
+    err.status,
+    err.body,
+    err.retryAfterMs,
+  );
 }

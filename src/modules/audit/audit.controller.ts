@@ -37,7 +37,11 @@ export class AuditController {
   @Roles('SUPER_ADMIN', 'ADMIN')
   async list(@CurrentUser() user: AuthUser, @Query() query: AuditQueryDto): Promise<Page<AuditEntryDto>> {
     const { skip, take } = skipTake(query);
-    const { rows, total } = await this.repository.list({ scope: listScope(user, query.subAccountId), entity: query.entity, entityId: query.entityId }, skip, take);
+    const { rows, total } = await this.repository.list(
+      { scope: listScope(user, query.subAccountId), entity: query.entity, entityId: query.entityId },
+      skip,
+      take,
+    );
     return toPage(
       rows.map((r) => ({
         id: r.id.toString(),

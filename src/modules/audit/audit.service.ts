@@ -23,7 +23,9 @@ export class AuditService {
     const changes =
       entry.before === undefined && entry.after === undefined
         ? undefined
-        : (JSON.parse(JSON.stringify(redactDeep({ before: entry.before ?? null, after: entry.after ?? null }))) as Prisma.InputJsonValue);
+        : (JSON.parse(
+            JSON.stringify(redactDeep({ before: entry.before ?? null, after: entry.after ?? null })),
+          ) as Prisma.InputJsonValue);
     await this.repository.insert(
       {
         actorSub: actor.sub,

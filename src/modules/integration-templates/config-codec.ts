@@ -45,7 +45,9 @@ export class ConfigCodec {
 
   /** Plain config → stored config (secrets sealed with the current key). */
   seal(schema: unknown, plain: ConfigObject): ConfigObject {
-    return this.mapSecrets(schema, plain, (value) => (typeof value === 'string' && !SecretBox.isSealed(value) ? this.box.seal(value) : value));
+    return this.mapSecrets(schema, plain, (value) =>
+      typeof value === 'string' && !SecretBox.isSealed(value) ? this.box.seal(value) : value,
+    );
   }
 
   /** Stored config → plain config, for validation and handlers. */

@@ -4,7 +4,14 @@ import type { AuthUser } from '../../common/auth/auth-user';
 import { CurrentUser, Roles } from '../../common/auth/decorators';
 import { Page } from '../../common/http/pagination';
 import { ParseIdPipe } from '../../common/http/parse-id.pipe';
-import { CreateTemplateDto, HandlerInfoDto, ListTemplatesQueryDto, TemplateDto, UpdatedTemplateDto, UpdateTemplateDto } from './dto/template.dto';
+import {
+  CreateTemplateDto,
+  HandlerInfoDto,
+  ListTemplatesQueryDto,
+  TemplateDto,
+  UpdatedTemplateDto,
+  UpdateTemplateDto,
+} from './dto/template.dto';
 import { IntegrationTemplatesService } from './integration-templates.service';
 
 @ApiTags('integration-templates')
@@ -35,7 +42,11 @@ export class IntegrationTemplatesController {
   @Patch(':id')
   @Roles('SUPER_ADMIN')
   @ApiOkResponse({ type: UpdatedTemplateDto })
-  update(@CurrentUser() user: AuthUser, @Param('id', ParseIdPipe) id: number, @Body() dto: UpdateTemplateDto): Promise<UpdatedTemplateDto> {
+  update(
+    @CurrentUser() user: AuthUser,
+    @Param('id', ParseIdPipe) id: number,
+    @Body() dto: UpdateTemplateDto,
+  ): Promise<UpdatedTemplateDto> {
     return this.service.update(user, id, dto);
   }
 

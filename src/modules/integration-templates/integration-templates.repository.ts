@@ -9,7 +9,11 @@ export type TemplateRow = IntegrationTemplate;
 export class IntegrationTemplatesRepository {
   constructor(private readonly prisma: PrismaService) {}
 
-  async list(filter: { category?: string; activeOnly: boolean }, skip: number, take: number): Promise<{ rows: TemplateRow[]; total: number }> {
+  async list(
+    filter: { category?: string; activeOnly: boolean },
+    skip: number,
+    take: number,
+  ): Promise<{ rows: TemplateRow[]; total: number }> {
     const where: Prisma.IntegrationTemplateWhereInput = {
       ...(filter.category ? { category: filter.category } : {}),
       ...(filter.activeOnly ? { isActive: true } : {}),
@@ -47,11 +51,17 @@ export class IntegrationTemplatesRepository {
 
   /** Every integration's stored config for a template (a super-admin operation across sub-accounts). */
   async integrationConfigs(templateId: number): Promise<Array<{ id: number; config: Record<string, unknown> }>> {
-    const rows = await this.prisma.integration.findMany({ where: { templateId }, select: { id: true, config: true }, orderBy: { id: 'asc' } });
+    const rows = await this.prisma.integration.findMany({
+      where: { templateId },
+      select: { id: true, config: true },
+      orderBy: { id: 'asc' },
+    });
     return rows.map((r) => ({ id: r.id, config: r.config as Record<string, unknown> }));
   }
 
   distinctHandlers(): Promise<string[]> {
-    return this.prisma.integrationTemplate.findMany({ distinct: ['handler'], select: { handler: true } }).then((rows) => rows.map((r) => r.handler));
+    return this.prisma.integrationTemplate
+      .findMany({ distinct: ['handler'], select: { handler: true } })
+      .then((rows) => rows.map((r) => r.handler));
   }
 }

@@ -8,7 +8,14 @@ import { HandlerRegistry } from '../../handlers/handler-registry';
 import { AuditService } from '../audit/audit.service';
 import { ConfigCodec } from './config-codec';
 import { ConfigSchemaService } from './config-schema.service';
-import { CreateTemplateDto, HandlerInfoDto, ListTemplatesQueryDto, TemplateDto, UpdatedTemplateDto, UpdateTemplateDto } from './dto/template.dto';
+import {
+  CreateTemplateDto,
+  HandlerInfoDto,
+  ListTemplatesQueryDto,
+  TemplateDto,
+  UpdatedTemplateDto,
+  UpdateTemplateDto,
+} from './dto/template.dto';
 import { IntegrationTemplatesRepository, TemplateRow } from './integration-templates.repository';
 
 export function toTemplateDto(row: TemplateRow): TemplateDto {
@@ -87,7 +94,12 @@ export class IntegrationTemplatesService implements OnApplicationBootstrap {
       throw this.uniqueName(err, dto.name);
     }
     const result = toTemplateDto(row);
-    await this.audit.record(user, { action: 'template.create', entity: 'integration-template', entityId: row.id, after: result });
+    await this.audit.record(user, {
+      action: 'template.create',
+      entity: 'integration-template',
+      entityId: row.id,
+      after: result,
+    });
     return result;
   }
 
@@ -99,7 +111,8 @@ export class IntegrationTemplatesService implements OnApplicationBootstrap {
         throw DomainException.conflict('The handler of a template in use cannot change; create a new template instead');
       }
     }
-    const schemaChanged = dto.configSchema !== undefined && JSON.stringify(dto.configSchema) !== JSON.stringify(before.configSchema);
+    const schemaChanged =
+      dto.configSchema !== undefined && JSON.stringify(dto.configSchema) !== JSON.stringify(before.configSchema);
     if (dto.configSchema !== undefined) this.assertSchema(dto.configSchema);
     let row: TemplateRow;
     try {
@@ -113,7 +126,13 @@ export class IntegrationTemplatesService implements OnApplicationBootstrap {
     }
     const nonConforming = schemaChanged ? await this.nonConforming(before, row) : [];
     const result = { ...toTemplateDto(row), nonConforming };
-    await this.audit.record(user, { action: 'template.update', entity: 'integration-template', entityId: id, before: toTemplateDto(before), after: result });
+    await this.audit.record(user, {
+      action: 'template.update',
+      entity: 'integration-template',
+      entityId: id,
+      before: toTemplateDto(before),
+      after: result,
+    });
     return result;
   }
 
@@ -121,10 +140,18 @@ export class IntegrationTemplatesService implements OnApplicationBootstrap {
     const before = await this.require(id);
     const inUse = await this.repository.countIntegrations(id);
     if (inUse > 0) {
-      throw DomainException.conflict(`The template is used by ${inUse} integration(s); deactivate it with isActive: false instead`, [{ integrations: inUse }]);
+      throw DomainException.conflict(
+        `The template is used by ${inUse} integration(s); deactivate it with isActive: false instead`,
+        [{ integrations: inUse }],
+      );
     }
     await this.repository.delete(id);
-    await this.audit.record(user, { action: 'template.delete', entity: 'integration-template', entityId: id, before: toTemplateDto(before) });
+    await this.audit.record(user, {
+      action: 'template.delete',
+      entity: 'integration-template',
+      entityId: id,
+      before: toTemplateDto(before),
+    });
   }
 
   /** Integrations of the template whose config does not conform to its new schema (opened with the old one). */
@@ -141,14 +168,23 @@ export class IntegrationTemplatesService implements OnApplicationBootstrap {
   private assertHandler(handler: string): void {
     if (!this.registry.has(handler)) {
       throw DomainException.validation(`Unknown handler "${handler}"`, [
-        { field: 'handler', messages: [`must be one of ${this.registry.list().map((h) => h.key).join(', ')}`] },
+        {
+          field: 'handler',
+          messages: [
+            `must be one of ${this.registry
+              .list()
+              .map((h) => h.key)
+              .join(', ')}`,
+          ],
+        },
       ]);
     }
   }
 
   private assertSchema(schema: unknown): void {
     const problems = this.schemas.check(schema);
-    if (problems.length) throw new DomainException(ErrorCode.CONFIG_SCHEMA_INVALID, `configSchema is invalid: ${problems[0]}`, problems);
+    if (problems.length)
+      throw new DomainException(ErrorCode.CONFIG_SCHEMA_INVALID, `configSchema is invalid: ${problems[0]}`, problems);
   }
 
   private uniqueName(err: unknown, name: string): unknown {

@@ -50,7 +50,11 @@ export class IntegrationsController {
   @Patch(':id')
   @Roles('SUPER_ADMIN', 'ADMIN')
   @ApiOkResponse({ type: IntegrationDto })
-  update(@CurrentUser() user: AuthUser, @Param('id', ParseIdPipe) id: number, @Body() dto: UpdateIntegrationDto): Promise<IntegrationDto> {
+  update(
+    @CurrentUser() user: AuthUser,
+    @Param('id', ParseIdPipe) id: number,
+    @Body() dto: UpdateIntegrationDto,
+  ): Promise<IntegrationDto> {
     return this.service.update(user, id, dto);
   }
 
@@ -63,7 +67,10 @@ export class IntegrationsController {
 
   @Post(':id/test')
   @HttpCode(200)
-  @ApiOkResponse({ type: TestResultDto, description: 'Failures answer 422 INVALID_CREDENTIALS or 502 CONNECTION_FAILED with success: false' })
+  @ApiOkResponse({
+    type: TestResultDto,
+    description: 'Failures answer 422 INVALID_CREDENTIALS or 502 CONNECTION_FAILED with success: false',
+  })
   test(@CurrentUser() user: AuthUser, @Param('id', ParseIdPipe) id: number): Promise<TestResultDto> {
     return this.service.test(user, id);
   }

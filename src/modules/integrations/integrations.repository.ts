@@ -1,7 +1,13 @@
 import { Injectable } from '@nestjs/common';
 import { SubAccountScope } from '../../common/auth/sub-account-scope';
 import { PrismaService } from '../../database/prisma.service';
-import type { Integration, IntegrationStatus, IntegrationTemplate, Prisma, SubAccount } from '../../generated/prisma/client';
+import type {
+  Integration,
+  IntegrationStatus,
+  IntegrationTemplate,
+  Prisma,
+  SubAccount,
+} from '../../generated/prisma/client';
 
 export type IntegrationRow = Integration & { template: IntegrationTemplate };
 
@@ -19,7 +25,12 @@ function scoped(scope: SubAccountScope): Prisma.IntegrationWhereInput {
 export class IntegrationsRepository {
   constructor(private readonly prisma: PrismaService) {}
 
-  async list(scope: SubAccountScope, filter: IntegrationFilter, skip: number, take: number): Promise<{ rows: IntegrationRow[]; total: number }> {
+  async list(
+    scope: SubAccountScope,
+    filter: IntegrationFilter,
+    skip: number,
+    take: number,
+  ): Promise<{ rows: IntegrationRow[]; total: number }> {
     const where: Prisma.IntegrationWhereInput = { ...scoped(scope), ...filter };
     const [rows, total] = await Promise.all([
       this.prisma.integration.findMany({ where, include: { template: true }, orderBy: { id: 'asc' }, skip, take }),
@@ -45,7 +56,9 @@ export class IntegrationsRepository {
     limitFor: (tier: SubAccount['tier']) => number,
   ): Promise<{ created: IntegrationRow } | { limitReached: { current: number; limit: number } }> {
     return this.prisma.$transaction(async (tx) => {
-      const locked = await tx.$queryRaw<Array<{ tier: SubAccount['tier'] }>>`SELECT tier FROM sub_accounts WHERE id = ${data.subAccountId} FOR UPDATE`;
+      const locked = await tx.$queryRaw<
+        Array<{ tier: SubAccount['tier'] }>
+      >`SELECT tier FROM sub_accounts WHERE id = ${data.subAccountId} FOR UPDATE`;
       const limit = limitFor(locked[0].tier);
       const current = await tx.integration.count({ where: { subAccountId: data.subAccountId, handler: data.handler } });
       if (limit >= 0 && current >= limit) return { limitReached: { current, limit } };
@@ -62,7 +75,11 @@ export class IntegrationsRepository {
   }
 
   async countByHandler(subAccountId: number): Promise<Map<string, number>> {
-    const rows = await this.prisma.integration.groupBy({ by: ['handler'], where: { subAccountId }, _count: { _all: true } });
+    const rows = await this.prisma.integration.groupBy({
+      by: ['handler'],
+      where: { subAccountId },
+      _count: { _all: true },
+    });
     return new Map(rows.map((r) => [r.handler, r._count._all]));
   }
 
@@ -74,11 +91,19 @@ export class IntegrationsRepository {
   }
 
   findByRoutingKeys(handler: string, routingKeys: string[]): Promise<IntegrationRow[]> {
-    return this.prisma.integration.findMany({ where: { handler, routingKey: { in: routingKeys } }, include: { template: true }, orderBy: { id: 'asc' } });
+    return this.prisma.integration.findMany({
+      where: { handler, routingKey: { in: routingKeys } },
+      include: { template: true },
+      orderBy: { id: 'asc' },
+    });
   }
 
   findActiveByHandler(handler: string): Promise<IntegrationRow[]> {
-    return this.prisma.integration.findMany({ where: { handler, isActive: true }, include: { template: true }, orderBy: { id: 'asc' } });
+    return this.prisma.integration.findMany({
+      where: { handler, isActive: true },
+      include: { template: true },
+      orderBy: { id: 'asc' },
+    });
   }
 
   /** For workers: the integration an event belongs to. */
@@ -87,7 +112,10 @@ export class IntegrationsRepository {
   }
 
   async touchLastWebhook(id: number, at: Date): Promise<void> {
-    await this.prisma.integration.updateMany({ where: { id, OR: [{ lastWebhookAt: null }, { lastWebhookAt: { lt: at } }] }, data: { lastWebhookAt: at } });
+    await this.prisma.integration.updateMany({
+      where: { id, OR: [{ lastWebhookAt: null }, { lastWebhookAt: { lt: at } }] },
+      data: { lastWebhookAt: at },
+    });
   }
 
   /** Key ids that sealed stored secrets (checked against ENCRYPTION_KEYS at boot). */

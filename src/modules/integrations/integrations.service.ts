@@ -65,7 +65,12 @@ export class IntegrationsService implements OnApplicationBootstrap {
       id: row.id,
       subAccountId: row.subAccountId,
       integrationTemplateId: row.templateId,
-      template: { name: row.template.name, displayName: row.template.displayName, category: row.template.category, handler: row.template.handler },
+      template: {
+        name: row.template.name,
+        displayName: row.template.displayName,
+        category: row.template.category,
+        handler: row.template.handler,
+      },
       name: row.name,
       description: row.description,
       isActive: row.isActive,
@@ -85,8 +90,17 @@ export class IntegrationsService implements OnApplicationBootstrap {
   async list(user: AuthUser, query: ListIntegrationsQueryDto): Promise<Page<IntegrationDto>> {
     const scope = listScope(user, query.subAccountId);
     const { skip, take } = skipTake(query);
-    const { rows, total } = await this.repository.list(scope, { status: query.status, templateId: query.templateId }, skip, take);
-    return toPage(rows.map((r) => this.toDto(r)), total, query);
+    const { rows, total } = await this.repository.list(
+      scope,
+      { status: query.status, templateId: query.templateId },
+      skip,
+      take,
+    );
+    return toPage(
+      rows.map((r) => this.toDto(r)),
+      total,
+      query,
+    );
   }
 
   async get(user: AuthUser, id: number): Promise<IntegrationDto> {
@@ -132,7 +146,13 @@ export class IntegrationsService implements OnApplicationBootstrap {
       );
     }
     const dtoOut = this.toDto(result.created);
-    await this.audit.record(user, { action: 'integration.create', entity: 'integration', entityId: dtoOut.id, subAccountId: dto.subAccountId, after: dtoOut });
+    await this.audit.record(user, {
+      action: 'integration.create',
+      entity: 'integration',
+      entityId: dtoOut.id,
+      subAccountId: dto.subAccountId,
+      after: dtoOut,
+    });
     return { ...dtoOut, webhookSecret };
   }
 
@@ -154,14 +174,27 @@ export class IntegrationsService implements OnApplicationBootstrap {
     }
     const updated = await this.repository.update(row.subAccountId, id, data);
     const result = this.toDto(updated);
-    await this.audit.record(user, { action: 'integration.update', entity: 'integration', entityId: id, subAccountId: row.subAccountId, before: this.toDto(row), after: result });
+    await this.audit.record(user, {
+      action: 'integration.update',
+      entity: 'integration',
+      entityId: id,
+      subAccountId: row.subAccountId,
+      before: this.toDto(row),
+      after: result,
+    });
     return result;
   }
 
   async remove(user: AuthUser, id: number): Promise<void> {
     const row = await this.find(user, id);
     await this.repository.delete(row.subAccountId, id);
-    await this.audit.record(user, { action: 'integration.delete', entity: 'integration', entityId: id, subAccountId: row.subAccountId, before: this.toDto(row) });
+    await this.audit.record(user, {
+      action: 'integration.delete',
+      entity: 'integration',
+      entityId: id,
+      subAccountId: row.subAccountId,
+      before: this.toDto(row),
+    });
   }
 
   async test(user: AuthUser, id: number): Promise<TestResultDto> {
@@ -172,7 +205,11 @@ export class IntegrationsService implements OnApplicationBootstrap {
       result = await handler.testConnection(ctx);
     } catch (err) {
       this.logger.warn({ integrationId: id, err }, 'connection test threw');
-      result = { success: false, code: 'CONNECTION_FAILED', message: 'The connection test could not reach the provider' };
+      result = {
+        success: false,
+        code: 'CONNECTION_FAILED',
+        message: 'The connection test could not reach the provider',
+      };
     }
     await this.repository.update(row.subAccountId, id, {
       status: result.success ? 'active' : 'error',
@@ -180,8 +217,15 @@ export class IntegrationsService implements OnApplicationBootstrap {
       // the first successful test puts a new integration live; later tests leave the admin's switch alone
       ...(result.success && row.status === 'pending' && !row.isActive ? { isActive: true } : {}),
     });
-    await this.audit.record(user, { action: 'integration.test', entity: 'integration', entityId: id, subAccountId: row.subAccountId, after: result });
-    if (result.success) return { success: true, message: result.message, ...(result.details ? { details: result.details } : {}) };
+    await this.audit.record(user, {
+      action: 'integration.test',
+      entity: 'integration',
+      entityId: id,
+      subAccountId: row.subAccountId,
+      after: result,
+    });
+    if (result.success)
+      return { success: true, message: result.message, ...(result.details ? { details: result.details } : {}) };
     const code = result.code === 'INVALID_CREDENTIALS' ? ErrorCode.INVALID_CREDENTIALS : ErrorCode.CONNECTION_FAILED;
     throw new DomainException(code, result.message, result.details, undefined, { success: false });
   }

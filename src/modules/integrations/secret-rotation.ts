@@ -10,7 +10,11 @@ interface SealedRow {
 }
 
 /** Every sealed value of a row (config secrets, webhook secrets) re-sealed with the current key. */
-export function resealedRow(row: SealedRow, codec: ConfigCodec, box: SecretBox): Prisma.IntegrationUncheckedUpdateInput {
+export function resealedRow(
+  row: SealedRow,
+  codec: ConfigCodec,
+  box: SecretBox,
+): Prisma.IntegrationUncheckedUpdateInput {
   const schema = row.template.configSchema;
   return {
     config: codec.seal(schema, codec.open(schema, row.config as ConfigObject)) as Prisma.InputJsonObject,
@@ -54,7 +58,10 @@ export async function rotateSecrets(
       counts.scanned += 1;
       try {
         // only if nobody re-sealed it meanwhile (key unchanged since we read it)
-        const result = await prisma.integration.updateMany({ where: { id: row.id, keyId: row.keyId }, data: resealedRow(row, codec, box) });
+        const result = await prisma.integration.updateMany({
+          where: { id: row.id, keyId: row.keyId },
+          data: resealedRow(row, codec, box),
+        });
         if (result.count === 1) counts.rotated += 1;
         else counts.skipped += 1;
       } catch (err) {

@@ -2,10 +2,19 @@ import { identityKeys, normalizeContact } from './lead-normalizer';
 
 describe('lead normalisation', () => {
   it('normalises phones to E.164 using the region for national numbers, and lower-cases emails', () => {
-    const c = normalizeContact({ platform: 'meta', externalId: '1', email: '  Jane.Doe@Example.COM ', phone: '(415) 555-2671', source: {} }, 'US');
-    expect(c).toEqual(expect.objectContaining({ email: 'jane.doe@example.com', phone: '+14155552671', phoneValid: true }));
-    expect(normalizeContact({ platform: 'meta', externalId: '1', phone: '020 7946 0958', source: {} }, 'GB').phone).toBe('+442079460958');
-    expect(normalizeContact({ platform: 'meta', externalId: '1', phone: '+44 20 7946 0958', source: {} }, 'US').phone).toBe('+442079460958');
+    const c = normalizeContact(
+      { platform: 'meta', externalId: '1', email: '  Jane.Doe@Example.COM ', phone: '(415) 555-2671', source: {} },
+      'US',
+    );
+    expect(c).toEqual(
+      expect.objectContaining({ email: 'jane.doe@example.com', phone: '+14155552671', phoneValid: true }),
+    );
+    expect(
+      normalizeContact({ platform: 'meta', externalId: '1', phone: '020 7946 0958', source: {} }, 'GB').phone,
+    ).toBe('+442079460958');
+    expect(
+      normalizeContact({ platform: 'meta', externalId: '1', phone: '+44 20 7946 0958', source: {} }, 'US').phone,
+    ).toBe('+442079460958');
   });
 
   it('keeps an unparseable phone raw, flags it, and does not match on it', () => {
@@ -15,8 +24,23 @@ describe('lead normalisation', () => {
   });
 
   it('builds the full name from first and last when missing, and orders identity keys strongest first', () => {
-    const c = normalizeContact({ platform: 'google-ads', externalId: 'L1', firstName: 'Ada', lastName: 'Lovelace', email: 'ada@example.org', phone: '+14155552671', source: {} }, 'US');
+    const c = normalizeContact(
+      {
+        platform: 'google-ads',
+        externalId: 'L1',
+        firstName: 'Ada',
+        lastName: 'Lovelace',
+        email: 'ada@example.org',
+        phone: '+14155552671',
+        source: {},
+      },
+      'US',
+    );
     expect(c.fullName).toBe('Ada Lovelace');
-    expect(identityKeys('google-ads', 'L1', c)).toEqual(['ext:google-ads:L1', 'phone:+14155552671', 'email:ada@example.org']);
+    expect(identityKeys('google-ads', 'L1', c)).toEqual([
+      'ext:google-ads:L1',
+      'phone:+14155552671',
+      'email:ada@example.org',
+    ]);
   });
 });

@@ -32,7 +32,11 @@ export class LeadsWriteRepository {
   }
 
   async link(subAccountId: number, leadId: bigint, key: string): Promise<void> {
-    await this.prisma.leadIdentity.upsert({ where: { subAccountId_key: { subAccountId, key } }, create: { subAccountId, key, leadId }, update: { leadId } });
+    await this.prisma.leadIdentity.upsert({
+      where: { subAccountId_key: { subAccountId, key } },
+      create: { subAccountId, key, leadId },
+      update: { leadId },
+    });
   }
 
   /**
@@ -67,7 +71,7 @@ export class LeadsWriteRepository {
         postalCode: nul(lead.postalCode),
         country: nul(lead.country),
         tags: lead.tags ?? [],
-        customAnswers: (lead.customAnswers ?? {}),
+        customAnswers: lead.customAnswers ?? {},
         isTest: lead.isTest ?? false,
       },
       select: { id: true },
@@ -114,24 +118,46 @@ export class LeadsWriteRepository {
     const source = JSON.stringify(lead.source);
     type Row = { lead_id: string | bigint; created: boolean; new_touch: boolean };
     const rows: Row[] = tx
-      ? await tx.$queryRaw<Row[]>`SELECT lead_id, created, new_touch FROM apply_lead(${touch.subAccountId}::int, ${touch.integrationId}::int, ${touch.origin}, ${keys}::text[], ${fields}::jsonb, ${source}::jsonb, ${contentHash}, ${eventId}::bigint)`
+      ? await tx.$queryRaw<
+          Row[]
+        >`SELECT lead_id, created, new_touch FROM apply_lead(${touch.subAccountId}::int, ${touch.integrationId}::int, ${touch.origin}, ${keys}::text[], ${fields}::jsonb, ${source}::jsonb, ${contentHash}, ${eventId}::bigint)`
       : await this.pg.prepared<Row>(
           'apply_lead_v1',
           'SELECT lead_id, created, new_touch FROM apply_lead($1::int, $2::int, $3, $4::text[], $5::jsonb, $6::jsonb, $7, $8::bigint)',
-          [touch.subAccountId, touch.integrationId, touch.origin, keys, fields, source, contentHash, eventId === null ? null : eventId.toString()],
+          [
+            touch.subAccountId,
+            touch.integrationId,
+            touch.origin,
+            keys,
+            fields,
+            source,
+            contentHash,
+            eventId === null ? null : eventId.toString(),
+          ],
         );
     const row = rows[0];
     return { leadId: BigInt(row.lead_id), created: row.created, newTouch: row.new_touch };
   }
 
-  async sourceHash(tx: PrismaTx, touch: Touch, platform: string, externalId: string): Promise<string | null | undefined> {
+  async sourceHash(
+    tx: PrismaTx,
+    touch: Touch,
+    platform: string,
+    externalId: string,
+  ): Promise<string | null | undefined> {
     const rows = await tx.$queryRaw<Array<{ content_hash: string | null }>>`
       SELECT content_hash FROM lead_sources
       WHERE sub_account_id = ${touch.subAccountId} AND origin = ${touch.origin} AND platform = ${platform} AND external_id = ${externalId}`;
     return rows[0]?.content_hash;
   }
 
-  async updateSourceHash(tx: PrismaTx, touch: Touch, platform: string, externalId: string, hash: string): Promise<void> {
+  async updateSourceHash(
+    tx: PrismaTx,
+    touch: Touch,
+    platform: string,
+    externalId: string,
+    hash: string,
+  ): Promise<void> {
     await tx.$executeRaw`
       UPDATE lead_sources SET content_hash = ${hash}
       WHERE sub_account_id = ${touch.subAccountId} AND origin = ${touch.origin} AND platform = ${platform} AND external_id = ${externalId}`;
@@ -157,13 +183,31 @@ export class LeadsWriteRepository {
       status: nul(booking.status),
     };
     await tx.booking.upsert({
-      where: { subAccountId_platform_externalBookingId: { subAccountId: touch.subAccountId, platform: booking.platform, externalBookingId: booking.externalBookingId } },
-      create: { ...data, subAccountId: touch.subAccountId, integrationId: touch.integrationId, platform: booking.platform, externalBookingId: booking.externalBookingId },
+      where: {
+        subAccountId_platform_externalBookingId: {
+          subAccountId: touch.subAccountId,
+          platform: booking.platform,
+          externalBookingId: booking.externalBookingId,
+        },
+      },
+      create: {
+        ...data,
+        subAccountId: touch.subAccountId,
+        integrationId: touch.integrationId,
+        platform: booking.platform,
+        externalBookingId: booking.externalBookingId,
+      },
       update: data,
     });
   }
 
-  async addInteraction(tx: PrismaTx, touch: Touch, leadId: bigint, interaction: InteractionInput, origin: string): Promise<void> {
+  async addInteraction(
+    tx: PrismaTx,
+    touch: Touch,
+    leadId: bigint,
+    interaction: InteractionInput,
+    origin: string,
+  ): Promise<void> {
     await tx.$executeRaw`
       INSERT INTO lead_interactions (lead_id, sub_account_id, integration_id, platform, channel, direction, body, external_message_id, origin, occurred_at)
       VALUES (${leadId}, ${touch.subAccountId}, ${touch.integrationId}, ${interaction.platform}, ${interaction.channel}, ${interaction.direction},
@@ -172,7 +216,10 @@ export class LeadsWriteRepository {
   }
 
   async subAccountRegion(tx: PrismaTx | null, subAccountId: number): Promise<string> {
-    const row = await (tx ?? this.prisma).subAccount.findUnique({ where: { id: subAccountId }, select: { defaultRegion: true } });
+    const row = await (tx ?? this.prisma).subAccount.findUnique({
+      where: { id: subAccountId },
+      select: { defaultRegion: true },
+    });
     return row?.defaultRegion ?? 'US';
   }
 }

@@ -18,12 +18,24 @@ export type LeadDetailRow = Lead & { sources: LeadSource[]; interactions: LeadIn
 export class LeadsRepository {
   constructor(private readonly prisma: PrismaService) {}
 
-  async list(scope: SubAccountScope, filter: LeadFilter, skip: number, take: number): Promise<{ rows: Lead[]; total: number }> {
+  async list(
+    scope: SubAccountScope,
+    filter: LeadFilter,
+    skip: number,
+    take: number,
+  ): Promise<{ rows: Lead[]; total: number }> {
     const where: Prisma.LeadWhereInput = {
       ...(scope === 'all' ? {} : { subAccountId: { in: [...scope] } }),
       ...(filter.status ? { status: filter.status } : {}),
       ...(filter.platform ? { sources: { some: { platform: filter.platform } } } : {}),
-      ...(filter.createdFrom || filter.createdTo ? { createdAt: { ...(filter.createdFrom ? { gte: filter.createdFrom } : {}), ...(filter.createdTo ? { lte: filter.createdTo } : {}) } } : {}),
+      ...(filter.createdFrom || filter.createdTo
+        ? {
+            createdAt: {
+              ...(filter.createdFrom ? { gte: filter.createdFrom } : {}),
+              ...(filter.createdTo ? { lte: filter.createdTo } : {}),
+            },
+          }
+        : {}),
       ...(filter.q
         ? {
             OR: [

@@ -36,9 +36,14 @@ export class LeadsService {
   constructor(private readonly writes: LeadsWriteRepository) {}
 
   async applyOutcome(tx: PrismaTx, origin: OutcomeOrigin, outcome: WebhookOutcome): Promise<void> {
-    const touch: Touch = { subAccountId: origin.subAccountId, integrationId: origin.integrationId, origin: `event:${origin.eventId}` };
+    const touch: Touch = {
+      subAccountId: origin.subAccountId,
+      integrationId: origin.integrationId,
+      origin: `event:${origin.eventId}`,
+    };
     for (const lead of outcome.leads) await this.upsert(tx, touch, lead);
-    for (const ref of outcome.deletedLeads ?? []) await this.writes.markSourcesDeleted(tx, touch.subAccountId, ref.platform, ref.externalId);
+    for (const ref of outcome.deletedLeads ?? [])
+      await this.writes.markSourcesDeleted(tx, touch.subAccountId, ref.platform, ref.externalId);
     for (const change of outcome.statusChanges ?? []) {
       const leadId = await this.referencedLead(tx, touch, change);
       await this.writes.setStatus(tx, leadId, change.status);
@@ -48,14 +53,28 @@ export class LeadsService {
     }
     for (const [index, interaction] of (outcome.interactions ?? []).entries()) {
       const leadId = await this.referencedLead(tx, touch, interaction);
-      await this.writes.addInteraction(tx, touch, leadId, interaction, `${touch.origin}:${interaction.externalMessageId ?? index}`);
+      await this.writes.addInteraction(
+        tx,
+        touch,
+        leadId,
+        interaction,
+        `${touch.origin}:${interaction.externalMessageId ?? index}`,
+      );
     }
   }
 
   /** Creates or updates the matching lead and records this touch. */
   async upsert(tx: PrismaTx, touch: Touch, lead: LeadInput, contentHash: string | null = null): Promise<UpsertResult> {
     const contact = normalizeContact(lead, await this.region(tx, touch.subAccountId));
-    return this.writes.applyLead(tx, touch, lead, contact, identityKeys(lead.platform, lead.externalId, contact), contentHash, null);
+    return this.writes.applyLead(
+      tx,
+      touch,
+      lead,
+      contact,
+      identityKeys(lead.platform, lead.externalId, contact),
+      contentHash,
+      null,
+    );
   }
 
   /**
@@ -64,12 +83,28 @@ export class LeadsService {
    * needs the general path (applyOutcome inside a transaction).
    */
   async applySingleLeadEvent(origin: OutcomeOrigin, outcome: WebhookOutcome): Promise<boolean> {
-    const others = (outcome.deletedLeads?.length ?? 0) + (outcome.statusChanges?.length ?? 0) + (outcome.bookings?.length ?? 0) + (outcome.interactions?.length ?? 0);
+    const others =
+      (outcome.deletedLeads?.length ?? 0) +
+      (outcome.statusChanges?.length ?? 0) +
+      (outcome.bookings?.length ?? 0) +
+      (outcome.interactions?.length ?? 0);
     if (outcome.leads.length !== 1 || others > 0) return false;
     const [lead] = outcome.leads;
     const contact = normalizeContact(lead, await this.region(null, origin.subAccountId));
-    const touch: Touch = { subAccountId: origin.subAccountId, integrationId: origin.integrationId, origin: `event:${origin.eventId}` };
-    await this.writes.applyLead(null, touch, lead, contact, identityKeys(lead.platform, lead.externalId, contact), null, origin.eventId);
+    const touch: Touch = {
+      subAccountId: origin.subAccountId,
+      integrationId: origin.integrationId,
+      origin: `event:${origin.eventId}`,
+    };
+    await this.writes.applyLead(
+      null,
+      touch,
+      lead,
+      contact,
+      identityKeys(lead.platform, lead.externalId, contact),
+      null,
+      origin.eventId,
+    );
     return true;
   }
 

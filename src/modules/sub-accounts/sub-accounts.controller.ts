@@ -26,7 +26,11 @@ export class SubAccountsController {
 
   @Patch(':id')
   @Roles('SUPER_ADMIN')
-  update(@CurrentUser() user: AuthUser, @Param('id', ParseIdPipe) id: number, @Body() dto: UpdateSubAccountDto): Promise<SubAccountDto> {
+  update(
+    @CurrentUser() user: AuthUser,
+    @Param('id', ParseIdPipe) id: number,
+    @Body() dto: UpdateSubAccountDto,
+  ): Promise<SubAccountDto> {
     return this.service.update(user, id, dto);
   }
 }

@@ -31,7 +31,13 @@ export class SubAccountsService {
   async create(user: AuthUser, dto: CreateSubAccountDto): Promise<SubAccountDto> {
     const row = await this.repository.create(dto);
     const result = toSubAccountDto(row);
-    await this.audit.record(user, { action: 'sub-account.create', entity: 'sub-account', entityId: row.id, subAccountId: row.id, after: result });
+    await this.audit.record(user, {
+      action: 'sub-account.create',
+      entity: 'sub-account',
+      entityId: row.id,
+      subAccountId: row.id,
+      after: result,
+    });
     return result;
   }
 

@@ -48,20 +48,34 @@ export class GhlController {
   }
 
   @Get('calendars/:calendarId/free-slots')
-  async freeSlots(@CurrentUser() user: AuthUser, @Param('id', ParseIdPipe) id: number, @Param('calendarId') calendarId: string, @Query() q: FreeSlotsQueryDto): Promise<unknown> {
+  async freeSlots(
+    @CurrentUser() user: AuthUser,
+    @Param('id', ParseIdPipe) id: number,
+    @Param('calendarId') calendarId: string,
+    @Query() q: FreeSlotsQueryDto,
+  ): Promise<unknown> {
     const { handler, ctx } = await this.ghl(user, id);
     const asInput = (v: string): string | number => (/^\d+$/.test(v) ? Number(v) : v);
     return this.call(() => handler.freeSlots(ctx, calendarId, asInput(q.startDate), asInput(q.endDate), q.timezone));
   }
 
   @Post('calendars/:calendarId/block-slots')
-  async blockSlot(@CurrentUser() user: AuthUser, @Param('id', ParseIdPipe) id: number, @Param('calendarId') calendarId: string, @Body() dto: BlockSlotDto): Promise<unknown> {
+  async blockSlot(
+    @CurrentUser() user: AuthUser,
+    @Param('id', ParseIdPipe) id: number,
+    @Param('calendarId') calendarId: string,
+    @Body() dto: BlockSlotDto,
+  ): Promise<unknown> {
     const { handler, ctx } = await this.ghl(user, id);
     return this.call(() => handler.blockSlot(ctx, calendarId, dto));
   }
 
   @Post('contacts')
-  async pushContact(@CurrentUser() user: AuthUser, @Param('id', ParseIdPipe) id: number, @Body() dto: PushContactDto): Promise<{ contactId: string; created: boolean }> {
+  async pushContact(
+    @CurrentUser() user: AuthUser,
+    @Param('id', ParseIdPipe) id: number,
+    @Body() dto: PushContactDto,
+  ): Promise<{ contactId: string; created: boolean }> {
     const { handler, ctx } = await this.ghl(user, id);
     const lead = await this.leads.forPush(ctx.subAccountId, BigInt(dto.leadId));
     if (!lead) throw DomainException.notFound('Lead');
@@ -95,7 +109,8 @@ export class GhlController {
     } catch (err) {
       if (err instanceof RangeError) throw DomainException.validation(err.message);
       if (err instanceof OutboundError) {
-        if (err.kind === 'auth') throw new DomainException(ErrorCode.INVALID_CREDENTIALS, `GoHighLevel refused the token: ${err.message}`);
+        if (err.kind === 'auth')
+          throw new DomainException(ErrorCode.INVALID_CREDENTIALS, `GoHighLevel refused the token: ${err.message}`);
         if (err.kind === 'client') throw DomainException.validation(`GoHighLevel refused the request: ${err.message}`);
         throw new DomainException(ErrorCode.CONNECTION_FAILED, `GoHighLevel is unavailable: ${err.message}`);
       }

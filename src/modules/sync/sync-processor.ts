@@ -37,7 +37,10 @@ export class SyncProcessor implements OnApplicationBootstrap {
 
   @JobHandler(JOB_SYNC_SCHEDULER)
   async startDueRuns(): Promise<void> {
-    const handlers = this.registry.list().filter((h) => h.capabilities.includes('sync') && h.syncData !== undefined).map((h) => h.key);
+    const handlers = this.registry
+      .list()
+      .filter((h) => h.capabilities.includes('sync') && h.syncData !== undefined)
+      .map((h) => h.key);
     for (const due of await this.runs.due(handlers, this.config.sync.defaultIntervalMinutes)) {
       await this.runs.start(due.id, due.subAccountId, 'schedule', JOB_INTEGRATION_SYNC);
     }
@@ -57,7 +60,11 @@ export class SyncProcessor implements OnApplicationBootstrap {
       await this.runs.finish(run.id, integration.id, 'FAILED', `handler ${handler.key} cannot sync`);
       return;
     }
-    const touch = { subAccountId: integration.subAccountId, integrationId: integration.id, origin: `sync:${integration.id}` };
+    const touch = {
+      subAccountId: integration.subAccountId,
+      integrationId: integration.id,
+      origin: `sync:${integration.id}`,
+    };
     // resume after the last committed page of this run, or continue from the previous run's end
     let cursor = run.pages > 0 ? run.cursorAfter : run.cursorBefore;
     try {
@@ -66,7 +73,8 @@ export class SyncProcessor implements OnApplicationBootstrap {
         await this.prisma.$transaction(async (tx) => {
           const counts: PageCounts = { fetched: result.fetched, created: 0, updated: 0, unchanged: 0 };
           for (const lead of result.leads) counts[await this.leads.syncUpsert(tx, touch, lead)] += 1;
-          if (result.costs?.length) await this.runs.upsertCosts(tx, integration.subAccountId, integration.id, result.costs);
+          if (result.costs?.length)
+            await this.runs.upsertCosts(tx, integration.subAccountId, integration.id, result.costs);
           await this.runs.checkpoint(tx, run.id, result.nextCursor, counts);
         });
         cursor = result.nextCursor;
@@ -75,7 +83,8 @@ export class SyncProcessor implements OnApplicationBootstrap {
       await this.runs.finish(run.id, integration.id, 'SUCCEEDED', null);
     } catch (err) {
       const message = (err instanceof Error ? err.message : String(err)).slice(0, 1000);
-      if (err instanceof OutboundError && err.kind === 'auth') await this.runs.markCredentialsInvalid(integration.id, message);
+      if (err instanceof OutboundError && err.kind === 'auth')
+        await this.runs.markCredentialsInvalid(integration.id, message);
       this.logger.warn({ integrationId: integration.id, runId: raw, reason: message }, 'sync run failed');
       await this.runs.finish(run.id, integration.id, 'FAILED', message);
     }

@@ -24,11 +24,22 @@ export class SyncRunsRepository {
    * Starts a run and enqueues its job atomically. The partial unique index allows one RUNNING run per
    * integration: a second start returns the running one instead.
    */
-  async start(integrationId: number, subAccountId: number, trigger: string, queue: string): Promise<{ run: SyncRunRow; started: boolean }> {
+  async start(
+    integrationId: number,
+    subAccountId: number,
+    trigger: string,
+    queue: string,
+  ): Promise<{ run: SyncRunRow; started: boolean }> {
     try {
       return await this.prisma.$transaction(async (tx) => {
-        const last = await tx.syncRun.findFirst({ where: { integrationId, status: 'SUCCEEDED' }, orderBy: { id: 'desc' }, select: { cursorAfter: true } });
-        const run = await tx.syncRun.create({ data: { integrationId, subAccountId, trigger, cursorBefore: last?.cursorAfter ?? null } });
+        const last = await tx.syncRun.findFirst({
+          where: { integrationId, status: 'SUCCEEDED' },
+          orderBy: { id: 'desc' },
+          select: { cursorAfter: true },
+        });
+        const run = await tx.syncRun.create({
+          data: { integrationId, subAccountId, trigger, cursorBefore: last?.cursorAfter ?? null },
+        });
         const jobId = await this.jobs.send(queue, { runId: run.id.toString() }, { tx });
         return { run: await tx.syncRun.update({ where: { id: run.id }, data: { jobId } }), started: true };
       });
@@ -63,12 +74,18 @@ export class SyncRunsRepository {
     const now = new Date();
     await this.prisma.$transaction([
       this.prisma.syncRun.update({ where: { id }, data: { status, error, finishedAt: now } }),
-      this.prisma.integration.update({ where: { id: integrationId }, data: { lastSyncStatus: status, ...(status === 'SUCCEEDED' ? { lastSyncAt: now } : {}) } }),
+      this.prisma.integration.update({
+        where: { id: integrationId },
+        data: { lastSyncStatus: status, ...(status === 'SUCCEEDED' ? { lastSyncAt: now } : {}) },
+      }),
     ]);
   }
 
   async markCredentialsInvalid(integrationId: number, message: string): Promise<void> {
-    await this.prisma.integration.update({ where: { id: integrationId }, data: { status: 'error', errorMessage: `INVALID_CREDENTIALS: ${message}` } });
+    await this.prisma.integration.update({
+      where: { id: integrationId },
+      data: { status: 'error', errorMessage: `INVALID_CREDENTIALS: ${message}` },
+    });
   }
 
   async list(integrationId: number, skip: number, take: number): Promise<{ rows: SyncRunRow[]; total: number }> {
@@ -79,7 +96,12 @@ export class SyncRunsRepository {
     return { rows, total };
   }
 
-  async upsertCosts(tx: PrismaTx, subAccountId: number, integrationId: number, costs: readonly AdCostInput[]): Promise<void> {
+  async upsertCosts(
+    tx: PrismaTx,
+    subAccountId: number,
+    integrationId: number,
+    costs: readonly AdCostInput[],
+  ): Promise<void> {
     for (const c of costs) {
       const data = {
         name: c.name ?? null,
@@ -89,7 +111,14 @@ export class SyncRunsRepository {
         clicks: c.clicks,
         leads: c.leads,
       };
-      const key = { integrationId, day: new Date(`${c.day}T00:00:00Z`), level: c.level, campaignId: c.campaignId, adSetId: c.adSetId ?? '', adId: c.adId ?? '' };
+      const key = {
+        integrationId,
+        day: new Date(`${c.day}T00:00:00Z`),
+        level: c.level,
+        campaignId: c.campaignId,
+        adSetId: c.adSetId ?? '',
+        adId: c.adId ?? '',
+      };
       await tx.adCost.upsert({
         where: { integrationId_day_level_campaignId_adSetId_adId: key },
         create: { ...key, ...data, subAccountId, platform: c.platform },

@@ -17,7 +17,12 @@ class SyncRunDto {
   @ApiProperty({ enum: ['manual', 'schedule'] }) trigger!: string;
   @ApiProperty() startedAt!: string;
   @ApiProperty({ nullable: true, type: String }) finishedAt!: string | null;
-  @ApiProperty({ example: { fetched: 100, created: 3, updated: 2, unchanged: 95 } }) counts!: { fetched: number; created: number; updated: number; unchanged: number };
+  @ApiProperty({ example: { fetched: 100, created: 3, updated: 2, unchanged: 95 } }) counts!: {
+    fetched: number;
+    created: number;
+    updated: number;
+    unchanged: number;
+  };
   @ApiProperty({ nullable: true, type: String }) error!: string | null;
 }
 
@@ -46,19 +51,34 @@ export class SyncController {
   /** 202 with the run's job id; 409 (with the running job's id) while a run of this integration is in progress. */
   @Post('sync')
   @HttpCode(202)
-  async sync(@CurrentUser() user: AuthUser, @Param('id', ParseIdPipe) id: number): Promise<{ jobId: string; runId: string }> {
+  async sync(
+    @CurrentUser() user: AuthUser,
+    @Param('id', ParseIdPipe) id: number,
+  ): Promise<{ jobId: string; runId: string }> {
     const integration = await this.integrations.find(user, id);
     if (!this.registry.get(integration.handler)?.syncData) {
       throw DomainException.validation(`${integration.handler} integrations have nothing to sync`);
     }
-    const { run, started } = await this.runs.start(integration.id, integration.subAccountId, 'manual', JOB_INTEGRATION_SYNC);
-    if (!started) throw DomainException.conflict('A sync of this integration is already running', [{ jobId: run.jobId, runId: run.id.toString() }]);
+    const { run, started } = await this.runs.start(
+      integration.id,
+      integration.subAccountId,
+      'manual',
+      JOB_INTEGRATION_SYNC,
+    );
+    if (!started)
+      throw DomainException.conflict('A sync of this integration is already running', [
+        { jobId: run.jobId, runId: run.id.toString() },
+      ]);
     this.jobs.wake(JOB_INTEGRATION_SYNC);
     return { jobId: run.jobId ?? '', runId: run.id.toString() };
   }
 
   @Get('sync-runs')
-  async list(@CurrentUser() user: AuthUser, @Param('id', ParseIdPipe) id: number, @Query() query: PageQueryDto): Promise<Page<SyncRunDto>> {
+  async list(
+    @CurrentUser() user: AuthUser,
+    @Param('id', ParseIdPipe) id: number,
+    @Query() query: PageQueryDto,
+  ): Promise<Page<SyncRunDto>> {
     const integration = await this.integrations.find(user, id);
     const { skip, take } = skipTake(query);
     const { rows, total } = await this.runs.list(integration.id, skip, take);

@@ -17,7 +17,10 @@ import { EventRow, WebhookEventsRepository } from './webhook-events.repository';
 const EVENT_STATUSES = ['PENDING', 'PROCESSING', 'PROCESSED', 'FAILED'] as const;
 
 class EventsQueryDto extends PageQueryDto {
-  @ApiPropertyOptional({ enum: EVENT_STATUSES }) @IsOptional() @IsIn(EVENT_STATUSES) status?: (typeof EVENT_STATUSES)[number];
+  @ApiPropertyOptional({ enum: EVENT_STATUSES })
+  @IsOptional()
+  @IsIn(EVENT_STATUSES)
+  status?: (typeof EVENT_STATUSES)[number];
 }
 
 class WebhookEventDto {
@@ -36,9 +39,17 @@ class HealthDto {
   @ApiProperty({ nullable: true, type: String }) lastSyncAt!: string | null;
   @ApiProperty({ nullable: true, type: String }) lastSyncStatus!: string | null;
   @ApiProperty({ nullable: true, type: String }) lastWebhookAt!: string | null;
-  @ApiProperty({ example: { received: 10, processed: 9, failed: 1, rejected: 0 } }) webhooks24h!: { received: number; processed: number; failed: number; rejected: number };
+  @ApiProperty({ example: { received: 10, processed: 9, failed: 1, rejected: 0 } }) webhooks24h!: {
+    received: number;
+    processed: number;
+    failed: number;
+    rejected: number;
+  };
   @ApiProperty() pendingJobs!: number;
-  @ApiProperty({ example: { remaining: 97, resetAt: null } }) rateLimit!: { remaining: number | null; resetAt: string | null };
+  @ApiProperty({ example: { remaining: 97, resetAt: null } }) rateLimit!: {
+    remaining: number | null;
+    resetAt: string | null;
+  };
 }
 
 const toEventDto = (e: EventRow): WebhookEventDto => ({
@@ -66,7 +77,11 @@ export class WebhookEventsController {
   ) {}
 
   @Get('integrations/:id/events')
-  async list(@CurrentUser() user: AuthUser, @Param('id', ParseIdPipe) id: number, @Query() query: EventsQueryDto): Promise<Page<WebhookEventDto>> {
+  async list(
+    @CurrentUser() user: AuthUser,
+    @Param('id', ParseIdPipe) id: number,
+    @Query() query: EventsQueryDto,
+  ): Promise<Page<WebhookEventDto>> {
     const integration = await this.integrations.find(user, id);
     const { skip, take } = skipTake(query);
     const { rows, total } = await this.events.list(integration.id, query.status, skip, take);
@@ -82,7 +97,12 @@ export class WebhookEventsController {
       lastSyncAt: integration.lastSyncAt?.toISOString() ?? null,
       lastSyncStatus: integration.lastSyncStatus,
       lastWebhookAt: integration.lastWebhookAt?.toISOString() ?? null,
-      webhooks24h: { received: stats.received, processed: stats.processed, failed: stats.failed, rejected: stats.rejected },
+      webhooks24h: {
+        received: stats.received,
+        processed: stats.processed,
+        failed: stats.failed,
+        rejected: stats.rejected,
+      },
       pendingJobs: stats.pending,
       rateLimit: this.outbound.peek(`integration:${integration.id}`) ?? { remaining: null, resetAt: null },
     };
@@ -90,12 +110,17 @@ export class WebhookEventsController {
 
   @Post('webhook-events/:id/replay')
   @HttpCode(202)
-  async replay(@CurrentUser() user: AuthUser, @Param('id') id: string): Promise<{ eventId: string; status: 'PENDING' }> {
+  async replay(
+    @CurrentUser() user: AuthUser,
+    @Param('id') id: string,
+  ): Promise<{ eventId: string; status: 'PENDING' }> {
     if (!/^\d{1,18}$/.test(id)) throw DomainException.notFound('Webhook event');
     const event = await this.events.findForSubAccounts(BigInt(id), scopeOf(user));
     if (!event) throw DomainException.notFound('Webhook event');
     if (!(await this.events.replay(event.id, JOB_WEBHOOK_PROCESS))) {
-      throw DomainException.conflict('The event is already queued or being processed', [{ eventId: id, status: event.status }]);
+      throw DomainException.conflict('The event is already queued or being processed', [
+        { eventId: id, status: event.status },
+      ]);
     }
     this.jobs.wake(JOB_WEBHOOK_PROCESS);
     return { eventId: id, status: 'PENDING' };

@@ -64,7 +64,10 @@ export class WebhookEventsRepository {
     for (const queue of new Set(batch.map((b) => b.queue))) {
       const group = batch.filter((b) => b.queue === queue);
       try {
-        const results = await this.insertBatch(group.map((b) => b.event), queue);
+        const results = await this.insertBatch(
+          group.map((b) => b.event),
+          queue,
+        );
         group.forEach((b, i) => b.resolve(results[i]));
       } catch (err) {
         group.forEach((b) => b.reject(err));
@@ -127,7 +130,10 @@ export class WebhookEventsRepository {
 
   /** Whether a body-hash key of the previous day bucket exists within 24 h (hash dedup window). */
   async recentHash(integrationId: number, dedupKey: string, since: Date): Promise<string | null> {
-    const row = await this.prisma.webhookEvent.findFirst({ where: { integrationId, dedupKey, receivedAt: { gte: since } }, select: { id: true } });
+    const row = await this.prisma.webhookEvent.findFirst({
+      where: { integrationId, dedupKey, receivedAt: { gte: since } },
+      select: { id: true },
+    });
     return row ? row.id.toString() : null;
   }
 
@@ -174,11 +180,17 @@ export class WebhookEventsRepository {
   }
 
   async markProcessed(tx: PrismaTx, id: bigint): Promise<void> {
-    await tx.webhookEvent.update({ where: { id }, data: { status: 'PROCESSED', processedAt: new Date(), lastError: null, nextAttemptAt: null } });
+    await tx.webhookEvent.update({
+      where: { id },
+      data: { status: 'PROCESSED', processedAt: new Date(), lastError: null, nextAttemptAt: null },
+    });
   }
 
   async markFailed(id: bigint, error: string): Promise<void> {
-    await this.prisma.webhookEvent.update({ where: { id }, data: { status: 'FAILED', lastError: error, nextAttemptAt: null } });
+    await this.prisma.webhookEvent.update({
+      where: { id },
+      data: { status: 'FAILED', lastError: error, nextAttemptAt: null },
+    });
   }
 
   /** Back to PENDING with its retry enqueued for later, atomically. */
@@ -203,10 +215,17 @@ export class WebhookEventsRepository {
   }
 
   findForSubAccounts(id: bigint, subAccountIds: 'all' | readonly number[]): Promise<EventRow | null> {
-    return this.prisma.webhookEvent.findFirst({ where: { id, ...(subAccountIds === 'all' ? {} : { subAccountId: { in: [...subAccountIds] } }) } });
+    return this.prisma.webhookEvent.findFirst({
+      where: { id, ...(subAccountIds === 'all' ? {} : { subAccountId: { in: [...subAccountIds] } }) },
+    });
   }
 
-  async list(integrationId: number, status: WebhookEventStatus | undefined, skip: number, take: number): Promise<{ rows: EventRow[]; total: number }> {
+  async list(
+    integrationId: number,
+    status: WebhookEventStatus | undefined,
+    skip: number,
+    take: number,
+  ): Promise<{ rows: EventRow[]; total: number }> {
     const where: Prisma.WebhookEventWhereInput = { integrationId, ...(status ? { status } : {}) };
     const [rows, total] = await Promise.all([
       this.prisma.webhookEvent.findMany({ where, orderBy: { id: 'desc' }, skip, take }),
@@ -215,11 +234,21 @@ export class WebhookEventsRepository {
     return { rows, total };
   }
 
-  async stats(integrationId: number, since: Date): Promise<{ received: number; processed: number; failed: number; pending: number; rejected: number }> {
+  async stats(
+    integrationId: number,
+    since: Date,
+  ): Promise<{ received: number; processed: number; failed: number; pending: number; rejected: number }> {
     const [counts, pending, rejected] = await Promise.all([
-      this.prisma.webhookEvent.groupBy({ by: ['status'], where: { integrationId, receivedAt: { gte: since } }, _count: { _all: true } }),
+      this.prisma.webhookEvent.groupBy({
+        by: ['status'],
+        where: { integrationId, receivedAt: { gte: since } },
+        _count: { _all: true },
+      }),
       this.prisma.webhookEvent.count({ where: { integrationId, status: { in: ['PENDING', 'PROCESSING'] } } }),
-      this.prisma.webhookRejection.aggregate({ where: { integrationId, hour: { gte: new Date(since.getTime() - 3600_000) } }, _sum: { count: true } }),
+      this.prisma.webhookRejection.aggregate({
+        where: { integrationId, hour: { gte: new Date(since.getTime() - 3600_000) } },
+        _sum: { count: true },
+      }),
     ]);
     const by = (s: WebhookEventStatus): number => counts.find((c) => c.status === s)?._count._all ?? 0;
     return {

@@ -4,7 +4,12 @@ import { DomainException } from '../../common/errors/domain.exception';
 import { ErrorCode } from '../../common/errors/error-code';
 import { APP_CONFIG, AppConfig } from '../../config/app-config';
 import { HandlerRegistry } from '../../handlers/handler-registry';
-import type { HandshakeResponse, IntegrationHandler, WebhookRequest, WebhookSpec } from '../../handlers/integration-handler';
+import type {
+  HandshakeResponse,
+  IntegrationHandler,
+  WebhookRequest,
+  WebhookSpec,
+} from '../../handlers/integration-handler';
 import { JOB_WEBHOOK_PROCESS } from '../../jobs/job-types';
 import { JobsService } from '../../jobs/jobs.service';
 import { IntegrationsRepository } from '../integrations/integrations.repository';
@@ -28,7 +33,8 @@ export interface IngestResult {
 
 const DAY_MS = 24 * 3600_000;
 const UNKNOWN = (): DomainException => new DomainException(ErrorCode.NOT_FOUND, 'Unknown webhook endpoint');
-const BAD_SIGNATURE = (): DomainException => new DomainException(ErrorCode.WEBHOOK_SIGNATURE_INVALID, 'Webhook signature is missing or invalid');
+const BAD_SIGNATURE = (): DomainException =>
+  new DomainException(ErrorCode.WEBHOOK_SIGNATURE_INVALID, 'Webhook signature is missing or invalid');
 const DUMMY_KEY = 'no-such-integration-but-spend-the-same-time';
 /** The shape of our webhook ids (wh_ + 16 random bytes, base64url); anything else cannot exist. */
 const WEBHOOK_ID = /^wh_[A-Za-z0-9_-]{16,64}$/;
@@ -95,7 +101,10 @@ export class WebhookIngestService {
     const results: IngestResult[] = [];
     for (const target of verified) {
       if (!target.isActive || target.status === 'disconnected') continue; // another integration of the same page may take it
-      const part = target.routingKey && spec.selectForRoutingKey ? spec.selectForRoutingKey(delivery.payload, target.routingKey) : delivery.payload;
+      const part =
+        target.routingKey && spec.selectForRoutingKey
+          ? spec.selectForRoutingKey(delivery.payload, target.routingKey)
+          : delivery.payload;
       results.push(await this.store(provider, spec, target, part, request));
     }
     if (results.length === 0) this.assertAcceptable(verified[0]);
@@ -103,14 +112,21 @@ export class WebhookIngestService {
   }
 
   /** GET handshakes (Meta/WhatsApp hub.challenge, LinkedIn challengeCode). */
-  async handshake(provider: string, webhookId: string | undefined, query: Record<string, string | undefined>, ip: string): Promise<HandshakeResponse> {
+  async handshake(
+    provider: string,
+    webhookId: string | undefined,
+    query: Record<string, string | undefined>,
+    ip: string,
+  ): Promise<HandshakeResponse> {
     // unauthenticated and it reads every active integration of the provider: budgeted like deliveries
     this.limit(this.perIp, `ip:${ip}`);
     const spec = this.registry.get(provider)?.webhook;
     if (!spec?.handshake) throw UNKNOWN();
     if (webhookId !== undefined && !WEBHOOK_ID.test(webhookId)) throw UNKNOWN();
     const candidates: WebhookTarget[] = webhookId
-      ? [await this.targets.forWebhookId(webhookId)].filter((t): t is WebhookTarget => t !== null && t.handler === provider && t.isActive)
+      ? [await this.targets.forWebhookId(webhookId)].filter(
+          (t): t is WebhookTarget => t !== null && t.handler === provider && t.isActive,
+        )
       : await this.targets.activeForHandler(provider);
     for (const target of candidates) {
       const answer = spec.handshake(query, target.config);
@@ -123,7 +139,13 @@ export class WebhookIngestService {
     return this.registry.get(provider);
   }
 
-  private async store(provider: string, spec: WebhookSpec, target: WebhookTarget, payload: unknown, request: WebhookRequest): Promise<IngestResult> {
+  private async store(
+    provider: string,
+    spec: WebhookSpec,
+    target: WebhookTarget,
+    payload: unknown,
+    request: WebhookRequest,
+  ): Promise<IngestResult> {
     this.limit(this.perIntegration, `integration:${target.integrationId}`);
     const extracted = spec.extractEvents(payload, request, target.config);
     // verified, but some payloads cannot be stored faithfully (jsonb refuses NUL; hostile depth)
@@ -133,7 +155,8 @@ export class WebhookIngestService {
     }
     const results: IngestResult[] = [];
     for (const event of extracted) {
-      const dedupKey = event.externalId !== null ? `id:${event.externalId}` : await this.hashKey(target.integrationId, request);
+      const dedupKey =
+        event.externalId !== null ? `id:${event.externalId}` : await this.hashKey(target.integrationId, request);
       if (dedupKey.startsWith('dup:')) {
         results.push({ status: 'duplicate', eventId: dedupKey.slice(4) });
         continue;
@@ -161,7 +184,11 @@ export class WebhookIngestService {
   private async hashKey(integrationId: number, request: WebhookRequest): Promise<string> {
     const hash = createHash('sha256').update(request.rawBody).digest('hex');
     const bucket = Math.floor(request.receivedAt.getTime() / DAY_MS);
-    const previous = await this.events.recentHash(integrationId, `sha256:${hash}:${bucket - 1}`, new Date(request.receivedAt.getTime() - DAY_MS));
+    const previous = await this.events.recentHash(
+      integrationId,
+      `sha256:${hash}:${bucket - 1}`,
+      new Date(request.receivedAt.getTime() - DAY_MS),
+    );
     return previous ? `dup:${previous}` : `sha256:${hash}:${bucket}`;
   }
 
@@ -178,19 +205,26 @@ export class WebhookIngestService {
 
   private assertAcceptable(target: WebhookTarget): void {
     if (!target.isActive || target.status === 'disconnected') {
-      throw new DomainException(ErrorCode.INTEGRATION_NOT_ACTIVE, 'The integration is not active; activate it (or run its connection test) to receive webhooks');
+      throw new DomainException(
+        ErrorCode.INTEGRATION_NOT_ACTIVE,
+        'The integration is not active; activate it (or run its connection test) to receive webhooks',
+      );
     }
   }
 
   private limit(limiter: InboundRateLimiter, key: string): void {
     const retryAfter = limiter.hit(key);
     if (retryAfter !== null) {
-      throw new DomainException(ErrorCode.RATE_LIMIT_EXCEEDED, 'Too many webhook deliveries; retry later', undefined, { 'retry-after': String(retryAfter) });
+      throw new DomainException(ErrorCode.RATE_LIMIT_EXCEEDED, 'Too many webhook deliveries; retry later', undefined, {
+        'retry-after': String(retryAfter),
+      });
     }
   }
 
   private async reject(target: WebhookTarget): Promise<void> {
-    await this.events.countRejection(target.integrationId, new Date()).catch((err: unknown) => this.logger.warn({ err }, 'could not count a rejected webhook'));
+    await this.events
+      .countRejection(target.integrationId, new Date())
+      .catch((err: unknown) => this.logger.warn({ err }, 'could not count a rejected webhook'));
   }
 
   /** lastWebhookAt, written at most every few seconds per integration so bursts do not contend on its row. */
@@ -198,6 +232,8 @@ export class WebhookIngestService {
     const last = this.touched.get(integrationId) ?? 0;
     if (at.getTime() - last < 5000) return;
     this.touched.set(integrationId, at.getTime());
-    void this.integrations.touchLastWebhook(integrationId, at).catch((err: unknown) => this.logger.warn({ err }, 'could not update lastWebhookAt'));
+    void this.integrations
+      .touchLastWebhook(integrationId, at)
+      .catch((err: unknown) => this.logger.warn({ err }, 'could not update lastWebhookAt'));
   }
 }

@@ -59,9 +59,16 @@ export class WebhookProcessor {
     if (!integration) return;
     try {
       const { handler, ctx } = this.contexts.build(integration);
-      if (!handler.processWebhook) throw new PermanentEventError(`handler ${handler.key} does not process webhook events`);
+      if (!handler.processWebhook)
+        throw new PermanentEventError(`handler ${handler.key} does not process webhook events`);
       const outcome = await handler.processWebhook(
-        { id: event.id.toString(), eventType: event.eventType, externalId: event.externalId, payload: event.payload, receivedAt: event.receivedAt },
+        {
+          id: event.id.toString(),
+          eventType: event.eventType,
+          externalId: event.externalId,
+          payload: event.payload,
+          receivedAt: event.receivedAt,
+        },
         ctx,
       );
       const origin = { integrationId: integration.id, subAccountId: integration.subAccountId, eventId: event.id };
@@ -80,7 +87,10 @@ export class WebhookProcessor {
         return;
       }
       const delay = Math.min(2 ** event.attempts, 60) * this.config.webhooks.retryUnitMs;
-      this.logger.warn({ eventId: raw, attempts: event.attempts, retryInMs: delay, reason: message }, 'webhook event will be retried');
+      this.logger.warn(
+        { eventId: raw, attempts: event.attempts, retryInMs: delay, reason: message },
+        'webhook event will be retried',
+      );
       await this.events.scheduleRetry(event.id, message, new Date(Date.now() + delay), JOB_WEBHOOK_PROCESS);
     }
   }

@@ -54,7 +54,12 @@ export class WebhookTargets {
     const missing = keys.filter((k) => !((this.byRoutingKey.get(`${handler}|${k}`)?.expiresAt ?? 0) > Date.now()));
     if (missing.length) {
       const rows = await this.repository.findByRoutingKeys(handler, missing);
-      for (const key of missing) this.remember(this.byRoutingKey, `${handler}|${key}`, rows.filter((r) => r.routingKey === key).map((r) => this.toTarget(r)));
+      for (const key of missing)
+        this.remember(
+          this.byRoutingKey,
+          `${handler}|${key}`,
+          rows.filter((r) => r.routingKey === key).map((r) => this.toTarget(r)),
+        );
     }
     return keys.flatMap((k) => this.byRoutingKey.get(`${handler}|${k}`)?.value ?? []);
   }
@@ -76,7 +81,11 @@ export class WebhookTargets {
 
   private toTarget(row: IntegrationRow): WebhookTarget {
     const secrets = [this.box.open(row.webhookSecret)];
-    if (row.previousWebhookSecret && row.previousSecretExpiresAt && row.previousSecretExpiresAt.getTime() > Date.now()) {
+    if (
+      row.previousWebhookSecret &&
+      row.previousSecretExpiresAt &&
+      row.previousSecretExpiresAt.getTime() > Date.now()
+    ) {
       secrets.push(this.box.open(row.previousWebhookSecret));
     }
     const config = this.codec.open(row.template.configSchema, row.config as Record<string, unknown>);

@@ -16,7 +16,8 @@ function delivery(req: FastifyRequest): InboundDelivery {
   const rawBody = (req.raw as RawBodyRequest).rawBody;
   if (!rawBody) throw DomainException.validation('A JSON body is required');
   const headers: Record<string, string | undefined> = {};
-  for (const [name, value] of Object.entries(req.headers)) headers[name] = Array.isArray(value) ? value.join(', ') : value;
+  for (const [name, value] of Object.entries(req.headers))
+    headers[name] = Array.isArray(value) ? value.join(', ') : value;
   return { rawBody, payload: req.body, headers, ip: req.ip };
 }
 
@@ -35,7 +36,10 @@ export class WebhooksController {
 
   @Post(':provider')
   @HttpCode(200)
-  @ApiOperation({ summary: 'Provider-level delivery, routed by the payload (Meta page id, WhatsApp phone number id, GoHighLevel location, LinkedIn owner)' })
+  @ApiOperation({
+    summary:
+      'Provider-level delivery, routed by the payload (Meta page id, WhatsApp phone number id, GoHighLevel location, LinkedIn owner)',
+  })
   @ApiOkResponse({ type: IngestResultDto })
   forProvider(@Param('provider') provider: string, @Req() req: FastifyRequest): Promise<IngestResult> {
     return this.ingest.ingestForProvider(provider, delivery(req));
@@ -45,7 +49,11 @@ export class WebhooksController {
   @HttpCode(200)
   @ApiOperation({ summary: "Integration-level delivery (the integration's webhookUrl)" })
   @ApiOkResponse({ type: IngestResultDto })
-  forIntegration(@Param('provider') provider: string, @Param('webhookId') webhookId: string, @Req() req: FastifyRequest): Promise<IngestResult> {
+  forIntegration(
+    @Param('provider') provider: string,
+    @Param('webhookId') webhookId: string,
+    @Req() req: FastifyRequest,
+  ): Promise<IngestResult> {
     return this.ingest.ingestForIntegration(provider, webhookId, delivery(req));
   }
 
@@ -74,7 +82,9 @@ export class WebhooksController {
 
   private async answer(pending: ReturnType<WebhookIngestService['handshake']>, reply: FastifyReply): Promise<string> {
     const response = await pending;
-    void reply.type(response.contentType === 'text/plain' ? 'text/plain; charset=utf-8' : 'application/json; charset=utf-8');
+    void reply.type(
+      response.contentType === 'text/plain' ? 'text/plain; charset=utf-8' : 'application/json; charset=utf-8',
+    );
     return response.body;
   }
 }

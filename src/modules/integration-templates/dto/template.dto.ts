@@ -1,11 +1,24 @@
 import { ApiProperty, ApiPropertyOptional, PartialType } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
-import { IsBoolean, IsInt, IsNotEmpty, IsObject, IsOptional, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
+import {
+  IsBoolean,
+  IsInt,
+  IsNotEmpty,
+  IsObject,
+  IsOptional,
+  IsString,
+  Matches,
+  Max,
+  MaxLength,
+  Min,
+} from 'class-validator';
 import { PageQueryDto } from '../../../common/http/pagination';
 
 export class CreateTemplateDto {
   @ApiProperty({ example: 'meta-lead-ads-standard', description: 'Unique slug' })
-  @Matches(/^[a-z0-9][a-z0-9-]{1,62}$/, { message: 'name must be a slug: lower-case letters, digits and dashes (2–63 characters)' })
+  @Matches(/^[a-z0-9][a-z0-9-]{1,62}$/, {
+    message: 'name must be a slug: lower-case letters, digits and dashes (2–63 characters)',
+  })
   name!: string;
 
   @ApiProperty({ example: 'Meta Lead Ads' })
@@ -35,7 +48,11 @@ export class CreateTemplateDto {
   @IsNotEmpty()
   handler!: string;
 
-  @ApiProperty({ type: 'object', additionalProperties: true, description: 'JSON Schema (draft 2020-12) of the config; "x-secret": true marks secrets' })
+  @ApiProperty({
+    type: 'object',
+    additionalProperties: true,
+    description: 'JSON Schema (draft 2020-12) of the config; "x-secret": true marks secrets',
+  })
   @IsObject()
   configSchema!: Record<string, unknown>;
 

@@ -11,7 +11,11 @@ export class CreateIntegrationDto {
   @ApiProperty() @Type(() => Number) @IsInt() @Min(1) integrationTemplateId!: number;
   @ApiProperty() @IsString() @IsNotEmpty() @MaxLength(200) name!: string;
   @ApiPropertyOptional() @IsOptional() @IsString() @MaxLength(2000) description?: string;
-  @ApiProperty({ type: 'object', additionalProperties: true, description: "Validated against the template's configSchema" })
+  @ApiProperty({
+    type: 'object',
+    additionalProperties: true,
+    description: "Validated against the template's configSchema",
+  })
   @IsObject()
   config!: Record<string, unknown>;
 }
@@ -19,7 +23,11 @@ export class CreateIntegrationDto {
 export class UpdateIntegrationDto {
   @ApiPropertyOptional() @IsOptional() @IsString() @IsNotEmpty() @MaxLength(200) name?: string;
   @ApiPropertyOptional({ nullable: true }) @IsOptional() @IsString() @MaxLength(2000) description?: string;
-  @ApiPropertyOptional({ type: 'object', additionalProperties: true, description: 'Merged over the stored config; a secret left out keeps its value' })
+  @ApiPropertyOptional({
+    type: 'object',
+    additionalProperties: true,
+    description: 'Merged over the stored config; a secret left out keeps its value',
+  })
   @IsOptional()
   @IsObject()
   config?: Record<string, unknown>;
@@ -28,7 +36,10 @@ export class UpdateIntegrationDto {
 
 export class ListIntegrationsQueryDto extends PageQueryDto {
   @ApiPropertyOptional() @IsOptional() @Type(() => Number) @IsInt() @Min(1) subAccountId?: number;
-  @ApiPropertyOptional({ enum: INTEGRATION_STATUSES }) @IsOptional() @IsIn(INTEGRATION_STATUSES) status?: IntegrationStatusName;
+  @ApiPropertyOptional({ enum: INTEGRATION_STATUSES })
+  @IsOptional()
+  @IsIn(INTEGRATION_STATUSES)
+  status?: IntegrationStatusName;
   @ApiPropertyOptional() @IsOptional() @Type(() => Number) @IsInt() @Min(1) templateId?: number;
 }
 
@@ -52,7 +63,11 @@ export class IntegrationDto {
   @ApiProperty({ nullable: true, type: String }) description!: string | null;
   @ApiProperty() isActive!: boolean;
   @ApiProperty({ enum: INTEGRATION_STATUSES }) status!: IntegrationStatusName;
-  @ApiProperty({ type: 'object', additionalProperties: true, description: 'Secrets appear as { "secret": true, "last4": "…" }' })
+  @ApiProperty({
+    type: 'object',
+    additionalProperties: true,
+    description: 'Secrets appear as { "secret": true, "last4": "…" }',
+  })
   config!: Record<string, unknown>;
   @ApiProperty({ nullable: true, type: String }) lastSyncAt!: string | null;
   @ApiProperty({ nullable: true, type: String }) lastSyncStatus!: string | null;

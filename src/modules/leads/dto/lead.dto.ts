@@ -8,9 +8,19 @@ export const PLATFORMS = ['meta', 'google-ads', 'linkedin', 'gohighlevel', 'gene
 
 export class ListLeadsQueryDto extends PageQueryDto {
   @ApiPropertyOptional() @IsOptional() @Type(() => Number) @IsInt() @Min(1) subAccountId?: number;
-  @ApiPropertyOptional({ enum: PLATFORMS, description: 'Leads with at least one touch from this platform' }) @IsOptional() @IsIn(PLATFORMS) source?: string;
-  @ApiPropertyOptional({ enum: LEAD_STATUSES }) @IsOptional() @IsIn(LEAD_STATUSES) status?: (typeof LEAD_STATUSES)[number];
-  @ApiPropertyOptional({ description: 'Searches name, e-mail and phone' }) @IsOptional() @IsString() @MaxLength(200) q?: string;
+  @ApiPropertyOptional({ enum: PLATFORMS, description: 'Leads with at least one touch from this platform' })
+  @IsOptional()
+  @IsIn(PLATFORMS)
+  source?: string;
+  @ApiPropertyOptional({ enum: LEAD_STATUSES })
+  @IsOptional()
+  @IsIn(LEAD_STATUSES)
+  status?: (typeof LEAD_STATUSES)[number];
+  @ApiPropertyOptional({ description: 'Searches name, e-mail and phone' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(200)
+  q?: string;
   @ApiPropertyOptional() @IsOptional() @IsDateString() createdFrom?: string;
   @ApiPropertyOptional() @IsOptional() @IsDateString() createdTo?: string;
 }
@@ -49,7 +59,8 @@ export class LeadDto {
   @ApiProperty({ nullable: true, type: String }) lastName!: string | null;
   @ApiProperty({ nullable: true, type: String }) email!: string | null;
   @ApiProperty({ nullable: true, type: String }) phone!: string | null;
-  @ApiProperty({ description: 'false when the phone could not be read as a number (kept as given)' }) phoneValid!: boolean;
+  @ApiProperty({ description: 'false when the phone could not be read as a number (kept as given)' })
+  phoneValid!: boolean;
   @ApiProperty({ nullable: true, type: String }) company!: string | null;
   @ApiProperty({ nullable: true, type: String }) jobTitle!: string | null;
   @ApiProperty({ nullable: true, type: String }) city!: string | null;

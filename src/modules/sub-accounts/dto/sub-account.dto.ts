@@ -16,7 +16,11 @@ export class CreateSubAccountDto {
   @IsIn(TIERS)
   tier?: TierName;
 
-  @ApiPropertyOptional({ description: 'ISO 3166-1 alpha-2 region for national phone numbers', example: 'US', default: 'US' })
+  @ApiPropertyOptional({
+    description: 'ISO 3166-1 alpha-2 region for national phone numbers',
+    example: 'US',
+    default: 'US',
+  })
   @IsOptional()
   @Matches(/^[A-Z]{2}$/, { message: 'defaultRegion must be an ISO 3166-1 alpha-2 code such as US or GB' })
   defaultRegion?: string;
