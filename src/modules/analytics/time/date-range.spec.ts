@@ -1,0 +1,142 @@
+import { formatCivilDate } from './civil-date';
+import { localDatesOf, previousRange, resolveDateRange } from './date-range';
+import { resolveRelativeRange } from './relative-range';
+
+const HOUR = 3_600_000;
+const show = (r: { start: Date; end: Date; fromDate: object; toDate: object; kind: string }) => ({
+  start: r.start.toISOString(),
+  end: r.end.toISOString(),
+  from: formatCivilDate(r.fromDate as never),
+  to: formatCivilDate(r.toDate as never),
+  kind: r.kind,
+});
+const failure = (fn: () => unknown) => {
+  try {
+    fn();
+  } catch (e) {
+    return e;
+  }
+  throw new Error('expected a failure');
+};
+
+describe('resolveDateRange', () => {
+  it('turns inclusive local dates into a half-open UTC interval of whole local days', () => {
+    expect(show(resolveDateRange('2018-11-04', '2018-11-04', 'America/Sao_Paulo'))).toEqual({
+      start: '2018-11-04T03:00:00.000Z', // midnight did not exist: the day began at 01:00 -02
+      end: '2018-11-05T02:00:00.000Z',
+      from: '2018-11-04',
+      to: '2018-11-04',
+      kind: 'dates',
+    });
+    expect(show(resolveDateRange('2024-06-01', '2024-06-30', 'Asia/Kolkata'))).toMatchObject({
+      start: '2024-05-31T18:30:00.000Z',
+      end: '2024-06-30T18:30:00.000Z',
+    });
+  });
+
+  it('takes ISO instants as exact bounds and reports the local dates they touch', () => {
+    const range = resolveDateRange('2024-03-10T04:00:00Z', '2024-03-11T00:00:00+05:30', 'America/New_York');
+    expect(show(range)).toEqual({
+      start: '2024-03-10T04:00:00.000Z',
+      end: '2024-03-10T18:30:00.000Z',
+      from: '2024-03-09', // 23:00 EST
+      to: '2024-03-10',
+      kind: 'instants',
+    });
+  });
+
+  it('mixes a local date and an instant', () => {
+    const range = resolveDateRange('2024-06-01', '2024-06-01T12:00:00Z', 'Asia/Kathmandu');
+    expect(show(range)).toMatchObject({ start: '2024-05-31T18:15:00.000Z', end: '2024-06-01T12:00:00.000Z' });
+  });
+
+  it('refuses malformed bounds, naive times, reversed ranges and unknown zones with VALIDATION_FAILED', () => {
+    const cases: Array<[unknown, unknown, string, string]> = [
+      ['2024-02-30', '2024-03-01', 'UTC', 'from'],
+      ['2024-03-01', '2024-03-10T10:00', 'UTC', 'to'], // no offset: ambiguous
+      ['2024-03-01', '2024-03-10T25:00:00Z', 'UTC', 'to'],
+      [undefined, '2024-03-01', 'UTC', 'from'],
+      [20240301, '2024-03-01', 'UTC', 'from'],
+      ['2024-03-02', '2024-03-01', 'UTC', 'to'],
+      ['2024-03-01T10:00:00Z', '2024-03-01T10:00:00Z', 'UTC', 'to'],
+      ['2024-03-01', '2024-03-02', 'Mars/Base', 'timezone'],
+    ];
+    for (const [from, to, zone, field] of cases) {
+      expect(failure(() => resolveDateRange(from, to, zone))).toMatchObject({
+        code: 'VALIDATION_FAILED',
+        details: [{ field }],
+      });
+    }
+  });
+
+  it('enforces a maximum length in local days when asked', () => {
+    expect(() => resolveDateRange('2024-01-01', '2024-12-31', 'UTC', { maxDays: 366 })).not.toThrow();
+    expect(failure(() => resolveDateRange('2024-01-01', '2025-01-01', 'UTC', { maxDays: 366 }))).toMatchObject({
+      code: 'VALIDATION_FAILED',
+    });
+  });
+
+  it('lists every local date of the range', () => {
+    const dates = localDatesOf(resolveDateRange('2024-02-27', '2024-03-01', 'UTC')).map(formatCivilDate);
+    expect(dates).toEqual(['2024-02-27', '2024-02-28', '2024-02-29', '2024-03-01']);
+  });
+});
+
+describe('previousRange (compare=previous)', () => {
+  it('takes the same number of local days before a date range, whatever DST does to their hours', () => {
+    const march = resolveDateRange('2024-03-01', '2024-03-31', 'America/New_York');
+    expect((march.end.getTime() - march.start.getTime()) / HOUR).toBe(31 * 24 - 1);
+    expect(show(previousRange(march))).toEqual({
+      start: '2024-01-30T05:00:00.000Z', // 30 Jan – 29 Feb: 2 + 29 = 31 days
+      end: '2024-03-01T05:00:00.000Z',
+      from: '2024-01-30',
+      to: '2024-02-29',
+      kind: 'dates',
+    });
+  });
+
+  it('takes the same duration before a range of instants', () => {
+    const range = resolveDateRange('2024-03-10T12:00:00Z', '2024-03-10T18:00:00Z', 'UTC');
+    expect(show(previousRange(range))).toMatchObject({
+      start: '2024-03-10T06:00:00.000Z',
+      end: '2024-03-10T12:00:00.000Z',
+      kind: 'instants',
+    });
+  });
+});
+
+describe('resolveRelativeRange', () => {
+  const at = (text: string) => new Date(text);
+  const dates = (r: ReturnType<typeof resolveRelativeRange>) => [
+    formatCivilDate(r.fromDate),
+    formatCivilDate(r.toDate),
+  ];
+
+  it('resolves "today" in the zone, not in UTC', () => {
+    // 02:00Z on 1 March is still 29 February 23:00 in Sao Paulo.
+    const now = at('2024-03-01T02:00:00Z');
+    expect(dates(resolveRelativeRange('LAST_7_DAYS', 'America/Sao_Paulo', now))).toEqual(['2024-02-22', '2024-02-28']);
+    expect(dates(resolveRelativeRange('LAST_30_DAYS', 'America/Sao_Paulo', now))).toEqual(['2024-01-30', '2024-02-28']);
+    expect(dates(resolveRelativeRange('THIS_MONTH', 'America/Sao_Paulo', now))).toEqual(['2024-02-01', '2024-02-29']);
+    expect(dates(resolveRelativeRange('LAST_MONTH', 'America/Sao_Paulo', now))).toEqual(['2024-01-01', '2024-01-31']);
+    expect(dates(resolveRelativeRange('LAST_7_DAYS', 'UTC', now))).toEqual(['2024-02-23', '2024-02-29']);
+    expect(dates(resolveRelativeRange('THIS_MONTH', 'UTC', now))).toEqual(['2024-03-01', '2024-03-01']);
+    expect(dates(resolveRelativeRange('LAST_MONTH', 'UTC', now))).toEqual(['2024-02-01', '2024-02-29']);
+    // 18:40Z on 31 January is already 1 February in Kolkata.
+    expect(dates(resolveRelativeRange('LAST_MONTH', 'Asia/Kolkata', at('2024-01-31T18:40:00Z')))).toEqual([
+      '2024-01-01',
+      '2024-01-31',
+    ]);
+  });
+
+  it('gives whole local days as UTC instants across a DST change', () => {
+    const range = resolveRelativeRange('LAST_7_DAYS', 'America/New_York', at('2024-03-12T12:00:00Z'));
+    expect(show(range)).toEqual({
+      start: '2024-03-05T05:00:00.000Z',
+      end: '2024-03-12T04:00:00.000Z',
+      from: '2024-03-05',
+      to: '2024-03-11',
+      kind: 'dates',
+    });
+  });
+});

@@ -1,0 +1,126 @@
+// Turns the `from`/`to` of an analytics request (API.md "Analytics": local dates `YYYY-MM-DD`,
+// inclusive, or ISO instants) into a half-open UTC interval [start, end) in the sub-account's zone,
+// plus the local dates it touches, so a repository can query facts by instant and rollups by local
+// day. `previousRange` gives the `compare=previous` window. Errors are VALIDATION_FAILED with the
+// field named, ready to be thrown from a service.
+
+import { DomainException } from '../../../common/errors/domain.exception';
+import { CivilDate, addDays, daysBetween, formatCivilDate, parseCivilDate } from './civil-date';
+import { assertTimeZone, localDateOf, startOfLocalDay } from './time-zone';
+
+export interface ResolvedRange {
+  readonly timezone: string;
+  /** First instant of the range (inclusive). */
+  readonly start: Date;
+  /** First instant after the range (exclusive). */
+  readonly end: Date;
+  /** Local date of `start`. */
+  readonly fromDate: CivilDate;
+  /** Local date of the last instant in the range (inclusive). */
+  readonly toDate: CivilDate;
+  /** `dates` when both bounds were local dates: the range is whole local days. */
+  readonly kind: 'dates' | 'instants';
+}
+
+export interface RangeOptions {
+  /** Longest range accepted, in days (the request is refused beyond it). */
+  readonly maxDays?: number;
+}
+
+// An instant must carry its offset: a bare "2024-03-10T10:00" would mean different things per zone.
+const INSTANT_RE = /^(\d{4}-\d{2}-\d{2})T(\d{2}):(\d{2})(?::(\d{2})(?:\.\d{1,3})?)?(Z|[+-]\d{2}:\d{2})$/;
+
+type Bound = { kind: 'date'; date: CivilDate } | { kind: 'instant'; at: Date };
+
+/** Resolves a request's `from`/`to` (each a local date or an ISO instant) in `zone`. */
+export function resolveDateRange(from: unknown, to: unknown, zone: string, options: RangeOptions = {}): ResolvedRange {
+  const timezone = assertTimeZone(zone);
+  const lower = parseBound(from, 'from');
+  const upper = parseBound(to, 'to');
+  const start = lower.kind === 'date' ? startOfLocalDay(lower.date, timezone) : lower.at;
+  // A local date as `to` includes that whole day.
+  const end = upper.kind === 'date' ? startOfLocalDay(addDays(upper.date, 1), timezone) : upper.at;
+  if (end.getTime() <= start.getTime()) {
+    throw DomainException.validation('`to` must not be before `from`', [
+      { field: 'to', messages: ['must be on or after from'] },
+    ]);
+  }
+  const kind = lower.kind === 'date' && upper.kind === 'date' ? 'dates' : 'instants';
+  return checkLength(fromInstants(start, end, timezone, kind), options);
+}
+
+/** A range of whole local days, `from` to `to` inclusive. */
+export function localDaysRange(from: CivilDate, to: CivilDate, zone: string): ResolvedRange {
+  const timezone = assertTimeZone(zone);
+  if (daysBetween(from, to) < 0) throw new RangeError(`${formatCivilDate(to)} is before ${formatCivilDate(from)}`);
+  return {
+    timezone,
+    start: startOfLocalDay(from, timezone),
+    end: startOfLocalDay(addDays(to, 1), timezone),
+    fromDate: from,
+    toDate: to,
+    kind: 'dates',
+  };
+}
+
+/**
+ * The window just before `range` for `compare=previous`: the same number of local days for a range
+ * of dates (so 1–31 March compares with the 31 days before it, whatever DST did), otherwise the same
+ * duration ending where `range` starts.
+ */
+export function previousRange(range: ResolvedRange): ResolvedRange {
+  if (range.kind === 'dates') {
+    const days = daysBetween(range.fromDate, range.toDate) + 1;
+    return localDaysRange(addDays(range.fromDate, -days), addDays(range.fromDate, -1), range.timezone);
+  }
+  const length = range.end.getTime() - range.start.getTime();
+  return fromInstants(new Date(range.start.getTime() - length), range.start, range.timezone, 'instants');
+}
+
+/** Every local date the range touches, in order (what a rollup query reads). */
+export function localDatesOf(range: ResolvedRange): CivilDate[] {
+  const days = daysBetween(range.fromDate, range.toDate);
+  return Array.from({ length: days + 1 }, (_, i) => addDays(range.fromDate, i));
+}
+
+function fromInstants(start: Date, end: Date, timezone: string, kind: ResolvedRange['kind']): ResolvedRange {
+  return {
+    timezone,
+    start,
+    end,
+    fromDate: localDateOf(start, timezone),
+    toDate: localDateOf(end.getTime() - 1, timezone),
+    kind,
+  };
+}
+
+function checkLength(range: ResolvedRange, options: RangeOptions): ResolvedRange {
+  const days = daysBetween(range.fromDate, range.toDate) + 1;
+  if (options.maxDays !== undefined && days > options.maxDays) {
+    throw DomainException.validation(`The range spans ${days} days; at most ${options.maxDays} are allowed`, [
+      { field: 'to', messages: [`must be at most ${options.maxDays} days after from`] },
+    ]);
+  }
+  return range;
+}
+
+function parseBound(value: unknown, field: 'from' | 'to'): Bound {
+  if (typeof value === 'string') {
+    const date = parseCivilDate(value);
+    if (date) return { kind: 'date', date };
+    const match = INSTANT_RE.exec(value);
+    if (match && parseCivilDate(match[1]) && Number(match[2]) < 24 && Number(match[3]) < 60) {
+      const at = new Date(value);
+      if (!Number.isNaN(at.getTime())) return { kind: 'instant', at };
+    }
+  }
+  const problem =
+    value === undefined || value === ''
+      ? 'is required'
+      : typeof value === 'string'
+        ? `"${value.slice(0, 40)}" is neither a date (YYYY-MM-DD) nor an ISO instant`
+        : 'must be a string';
+  throw DomainException.validation(`\`${field}\` ${problem}`, [
+    { field, messages: ['must be a local date YYYY-MM-DD or an ISO-8601 instant with Z or an offset'] },
+  ]);
+}
