@@ -1,0 +1,127 @@
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pdfText } from '../../../../test/support/pdf-text';
+import { PdfReportInput, writePdfReport } from './pdf-report.renderer';
+
+const AGENTS = ['Łukasz Kowalski', 'Мария Иванова', 'Σοφία Παπαδοπούλου', 'José Álvarez'];
+
+function report(filePath: string, extraRows = 0): PdfReportInput {
+  return {
+    filePath,
+    title: 'Conversion report',
+    subtitle: 'Acme Imóveis',
+    periodLabel: '2024-03-01 – 2024-03-31',
+    timezone: 'America/Sao_Paulo',
+    generatedAt: new Date('2024-04-01T11:00:00Z'),
+    summary: {
+      columns: [
+        { header: 'Metric', weight: 2 },
+        { header: 'Value', align: 'right' },
+      ],
+      rows: [
+        ['Total leads', '1,234'],
+        ['Converted', '123'],
+        ['Conversion rate', '9.97 %'],
+        ['Spend', '4,567.89 BRL'],
+        ['Cost per lead', '3.70 BRL'],
+      ],
+    },
+    charts: [
+      {
+        type: 'bar',
+        title: 'Leads by source',
+        categories: ['Facebook', 'Google Ads', 'WhatsApp'],
+        series: [{ name: 'Leads', values: [700, 400, 134] }],
+      },
+      {
+        type: 'line',
+        title: 'New leads per day',
+        categories: ['03-01', '03-02', '03-03'],
+        series: [{ name: 'New leads', values: [31, 45, 28] }],
+      },
+      {
+        type: 'pie',
+        title: 'Conversions by agent',
+        categories: AGENTS,
+        series: [{ name: 'Converted', values: [45, 38, 25, 15] }],
+      },
+    ],
+    tables: [
+      {
+        title: 'Team performance',
+        columns: [
+          { header: 'Agent', weight: 2 },
+          { header: 'Converted', align: 'right' },
+        ],
+        rows: [
+          ...AGENTS.map((name, i) => [name, String([45, 38, 25, 15][i])]),
+          ...Array.from({ length: extraRows }, (_, i) => [`Agent ${i + 1}`, String(i)]),
+        ],
+      },
+    ],
+  };
+}
+
+describe('writePdfReport', () => {
+  let dir: string;
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'pdf-report-'));
+  });
+  afterAll(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('writes a PDF whose text holds the title, period, figures, chart labels and names in four scripts', async () => {
+    const filePath = join(dir, 'report.pdf');
+    const result = await writePdfReport(report(filePath));
+    const bytes = await readFile(filePath);
+    expect(result.bytes).toBe(bytes.length);
+    expect(bytes.subarray(0, 5).toString()).toBe('%PDF-');
+
+    const { text, pages } = await pdfText(filePath);
+    expect(pages).toBe(result.pages);
+    for (const expected of [
+      'Conversion report',
+      'Acme Imóveis',
+      'Period: 2024-03-01 – 2024-03-31 (America/Sao_Paulo)',
+      'Total leads',
+      '1,234',
+      '9.97 %',
+      '4,567.89 BRL',
+      '3.70 BRL',
+      'Leads by source', // chart titles and axis labels are SVG text placed by svg-to-pdfkit
+      'Google Ads',
+      'New leads per day',
+      '03-02',
+      'Conversions by agent',
+      'Team performance',
+      'Generated 2024-04-01 08:00 -03:00',
+      `Page 1 of ${pages}`,
+      ...AGENTS,
+    ])
+      expect(text).toContain(expected);
+    // The Unicode font is embedded (subset), not referenced.
+    expect(bytes.includes('DejaVuSans')).toBe(true);
+    expect(bytes.includes('/FontFile2')).toBe(true);
+    expect(await readdir(dir)).toEqual(['report.pdf']);
+  });
+
+  it('breaks long tables across pages and numbers every page', async () => {
+    const filePath = join(dir, 'long.pdf');
+    const result = await writePdfReport(report(filePath, 120));
+    expect(result.pages).toBeGreaterThanOrEqual(4);
+    const { text, pages } = await pdfText(filePath);
+    expect(pages).toBe(result.pages);
+    expect(text).toContain('Agent 120');
+    expect(text).toContain(`Page ${pages} of ${pages}`);
+  });
+
+  it('leaves no file behind when the content is invalid', async () => {
+    const filePath = join(dir, 'broken.pdf');
+    const input = report(filePath);
+    const broken = { ...input, summary: { ...input.summary, rows: [['only one cell']] } };
+    await expect(writePdfReport(broken)).rejects.toThrow(RangeError);
+    expect((await readdir(dir)).filter((f) => f.startsWith('broken'))).toEqual([]);
+  });
+});

@@ -1,0 +1,209 @@
+// PDF report files (issue 13 point 6): a title, the period and time zone, a summary table, the
+// charts the template asks for and optional detail tables, on A4 with page numbers. Text is set in
+// the embedded DejaVu Sans (report-font.ts) so names in Latin, Cyrillic and Greek scripts render;
+// charts are ECharts SVG (chart-svg.renderer.ts) placed as vectors by svg-to-pdfkit. No browser, no
+// canvas. Values arrive already formatted as strings (money with its currency, rates as percent),
+// so the PDF shows exactly what the API returns.
+//
+// Usage: await writePdfReport({ filePath, title, periodLabel, timezone, generatedAt, summary, charts })
+// The file is written beside its destination and renamed into place, so a reader never sees half a file.
+
+import { createWriteStream } from 'node:fs';
+import { rename, rm, stat } from 'node:fs/promises';
+import PDFDocument from 'pdfkit';
+import SVGtoPDF from 'svg-to-pdfkit';
+import { formatCivilDate } from '../../analytics/time/civil-date';
+import { formatOffset, toLocalDateTime } from '../../analytics/time/time-zone';
+import { ChartSpec, renderChartSvg } from './chart-svg.renderer';
+import { REPORT_FONT, REPORT_FONT_BOLD, reportFontFiles } from './report-font';
+
+export interface ReportTable {
+  readonly title?: string;
+  readonly columns: readonly { readonly header: string; readonly align?: 'left' | 'right'; readonly weight?: number }[];
+  readonly rows: readonly (readonly string[])[];
+}
+
+export interface PdfReportInput {
+  readonly filePath: string;
+  readonly title: string;
+  /** e.g. the sub-account's name. */
+  readonly subtitle?: string;
+  /** e.g. `2024-03-01 – 2024-03-31`. */
+  readonly periodLabel: string;
+  readonly timezone: string;
+  readonly generatedAt: Date;
+  readonly summary: ReportTable;
+  readonly charts: readonly ChartSpec[];
+  readonly tables?: readonly ReportTable[];
+}
+
+export interface PdfReportResult {
+  readonly bytes: number;
+  readonly pages: number;
+}
+
+type Doc = InstanceType<typeof PDFDocument>;
+
+const MARGIN = 40;
+const CHART_HEIGHT = 250;
+const INK = '#1f2933';
+const MUTED = '#616e7c';
+const RULE = '#cbd2d9';
+const STRIPE = '#f5f7fa';
+
+export async function writePdfReport(input: PdfReportInput): Promise<PdfReportResult> {
+  const partPath = `${input.filePath}.part`;
+  const fonts = reportFontFiles();
+  const doc = new PDFDocument({
+    size: 'A4',
+    margin: MARGIN,
+    bufferPages: true, // page numbers are written once the page count is known
+    info: { Title: input.title, Creator: 'Integration Hub', CreationDate: input.generatedAt },
+  });
+  doc.registerFont(REPORT_FONT, fonts.regular);
+  doc.registerFont(REPORT_FONT_BOLD, fonts.bold);
+  const out = createWriteStream(partPath);
+  const written = new Promise<void>((resolve, reject) => {
+    out.on('finish', resolve);
+    out.on('error', reject);
+    doc.on('error', reject);
+  });
+  doc.pipe(out);
+  try {
+    drawHeader(doc, input);
+    drawTable(doc, input.summary);
+    for (const chart of input.charts) drawChart(doc, chart);
+    for (const table of input.tables ?? []) drawTable(doc, table);
+    const pages = drawFooters(doc, input);
+    doc.end();
+    await written;
+    await rename(partPath, input.filePath);
+    return { bytes: (await stat(input.filePath)).size, pages };
+  } catch (error) {
+    doc.unpipe(out);
+    out.destroy();
+    await rm(partPath, { force: true });
+    throw error;
+  }
+}
+
+function drawHeader(doc: Doc, input: PdfReportInput): void {
+  doc.font(REPORT_FONT_BOLD).fontSize(20).fillColor(INK).text(input.title);
+  if (input.subtitle) doc.font(REPORT_FONT).fontSize(12).fillColor(MUTED).text(input.subtitle);
+  doc
+    .moveDown(0.3)
+    .font(REPORT_FONT)
+    .fontSize(11)
+    .fillColor(INK)
+    .text(`Period: ${input.periodLabel} (${input.timezone})`);
+  doc.moveDown(0.2);
+  rule(doc);
+  doc.moveDown(0.8);
+}
+
+function drawTable(doc: Doc, table: ReportTable): void {
+  const width = contentWidth(doc);
+  const weights = table.columns.map((c) => c.weight ?? 1);
+  const total = weights.reduce((a, b) => a + b, 0);
+  const widths = weights.map((w) => (w / total) * width);
+  const pad = 4;
+  const cellHeight = (cells: readonly string[], bold: boolean): number => {
+    doc.font(bold ? REPORT_FONT_BOLD : REPORT_FONT).fontSize(9.5);
+    return Math.max(...cells.map((c, i) => doc.heightOfString(c, { width: widths[i] - 2 * pad }))) + 2 * pad;
+  };
+  const drawRow = (cells: readonly string[], bold: boolean, fill?: string): void => {
+    const height = cellHeight(cells, bold);
+    if (doc.y + height > bottom(doc)) {
+      doc.addPage();
+      if (!bold) drawRow(headers, true, '#e4e7eb'); // repeat the header on every page
+    }
+    const top = doc.y;
+    if (fill) doc.rect(MARGIN, top, width, height).fill(fill);
+    let x = MARGIN;
+    cells.forEach((cell, i) => {
+      doc
+        .font(bold ? REPORT_FONT_BOLD : REPORT_FONT)
+        .fontSize(9.5)
+        .fillColor(INK)
+        .text(cell, x + pad, top + pad, { width: widths[i] - 2 * pad, align: table.columns[i].align ?? 'left' });
+      x += widths[i];
+    });
+    doc.y = top + height;
+    doc.x = MARGIN;
+  };
+  const headers = table.columns.map((c) => c.header);
+
+  if (table.title) {
+    ensureSpace(doc, 60);
+    doc.font(REPORT_FONT_BOLD).fontSize(13).fillColor(INK).text(table.title, MARGIN);
+    doc.moveDown(0.3);
+  }
+  ensureSpace(doc, 40);
+  drawRow(headers, true, '#e4e7eb');
+  table.rows.forEach((row, i) => {
+    if (row.length !== headers.length)
+      throw new RangeError(`Row ${i + 1} has ${row.length} cells for ${headers.length} columns`);
+    drawRow(row, false, i % 2 === 1 ? STRIPE : undefined);
+  });
+  rule(doc);
+  doc.moveDown(1);
+}
+
+function drawChart(doc: Doc, chart: ChartSpec): void {
+  const width = contentWidth(doc);
+  ensureSpace(doc, CHART_HEIGHT + 10);
+  const svg = renderChartSvg(chart, { width, height: CHART_HEIGHT }, REPORT_FONT);
+  const top = doc.y;
+  SVGtoPDF(doc, svg, MARGIN, top, {
+    width,
+    height: CHART_HEIGHT,
+    assumePt: true,
+    fontCallback: (_family: string, bold: boolean) => (bold ? REPORT_FONT_BOLD : REPORT_FONT),
+  });
+  doc.y = top + CHART_HEIGHT + 14;
+  doc.x = MARGIN;
+}
+
+function drawFooters(doc: Doc, input: PdfReportInput): number {
+  const range = doc.bufferedPageRange();
+  const local = toLocalDateTime(input.generatedAt, input.timezone);
+  const clock = `${String(local.hour).padStart(2, '0')}:${String(local.minute).padStart(2, '0')}`;
+  const generated = `Generated ${formatCivilDate(local.date)} ${clock} ${formatOffset(local.offsetMs)}`;
+  for (let i = 0; i < range.count; i++) {
+    doc.switchToPage(range.start + i);
+    // Writing inside the bottom margin would otherwise make pdfkit start a new page.
+    const margin = doc.page.margins.bottom;
+    doc.page.margins.bottom = 0;
+    const y = doc.page.height - MARGIN + 12;
+    doc.font(REPORT_FONT).fontSize(8).fillColor(MUTED);
+    doc.text(generated, MARGIN, y, { width: contentWidth(doc), align: 'left', lineBreak: false });
+    doc.text(`Page ${i + 1} of ${range.count}`, MARGIN, y, {
+      width: contentWidth(doc),
+      align: 'right',
+      lineBreak: false,
+    });
+    doc.page.margins.bottom = margin;
+  }
+  return range.count;
+}
+
+function rule(doc: Doc): void {
+  doc
+    .moveTo(MARGIN, doc.y)
+    .lineTo(MARGIN + contentWidth(doc), doc.y)
+    .lineWidth(0.5)
+    .strokeColor(RULE)
+    .stroke();
+}
+
+function ensureSpace(doc: Doc, height: number): void {
+  if (doc.y + height > bottom(doc)) doc.addPage();
+}
+
+function contentWidth(doc: Doc): number {
+  return doc.page.width - 2 * MARGIN;
+}
+
+function bottom(doc: Doc): number {
+  return doc.page.height - doc.page.margins.bottom;
+}
