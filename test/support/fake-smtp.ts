@@ -1,3 +1,4 @@
+// A real SMTP server on 127.0.0.1 for tests: records and counts what it accepts (FakeSmtpServer.start()).
 import type { AddressInfo } from 'node:net';
 import { ParsedMail, simpleParser } from 'mailparser';
 import { SMTPServer } from 'smtp-server';

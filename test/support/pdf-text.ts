@@ -1,3 +1,4 @@
+// Extracts a PDF's text with pdf-parse in a child process, for tests: `await pdfText(filePath)`.
 import { execFile } from 'node:child_process';
 import { resolve } from 'node:path';
 

@@ -1,3 +1,4 @@
+// Attribution models on a small worked example whose credits were computed by hand (see each test).
 import { attributeConversions, AttributionModel, ConversionPath, roundConversions, touchWeights } from './attribution';
 
 const DAY = 86_400_000;

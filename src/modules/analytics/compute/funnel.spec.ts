@@ -1,3 +1,4 @@
+// The funnel on eight hand-traced leads: furthest stage per lead, then PostHog's per-stage figures.
 import {
   DEFAULT_FUNNEL_STAGES,
   funnelFromFurthest,

@@ -1,3 +1,4 @@
+// Decimal money: exact sums, PostgreSQL-style rounding, costs per lead/conversion and exact splits.
 import { costPer, formatAmount, isDecimalString, splitEvenly, sumAmounts, sumByCurrency, toDecimal } from './money';
 
 describe('money', () => {

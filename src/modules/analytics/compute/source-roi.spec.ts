@@ -1,3 +1,4 @@
+// Source ROI on a worked example: spend joined with leads and conversions, one row per campaign.
 import { computeSourceRoi } from './source-roi';
 
 describe('computeSourceRoi (worked example)', () => {

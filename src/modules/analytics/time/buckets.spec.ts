@@ -1,3 +1,4 @@
+// Local hour/day/week/month buckets across DST changes and in half-hour, 45-minute and Lord Howe zones.
 import { parseCivilDate } from './civil-date';
 import { resolveDateRange } from './date-range';
 import {

@@ -1,3 +1,4 @@
+// Plain calendar arithmetic: strict parsing, month clamping, ISO weeks at year boundaries.
 import {
   addDays,
   addMonths,

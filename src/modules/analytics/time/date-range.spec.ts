@@ -1,3 +1,4 @@
+// from/to (local dates or instants) to UTC ranges, their validation, and compare=previous.
 import { formatCivilDate } from './civil-date';
 import { localDatesOf, previousRange, resolveDateRange } from './date-range';
 

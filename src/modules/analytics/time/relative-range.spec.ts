@@ -1,3 +1,4 @@
+// LAST_7_DAYS, LAST_30_DAYS, THIS_MONTH, LAST_MONTH against an injected now, in the tenant's zone.
 import { formatCivilDate } from './civil-date';
 import { resolveRelativeRange } from './relative-range';
 

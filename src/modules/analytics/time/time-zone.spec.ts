@@ -1,3 +1,4 @@
+// IANA names, instants to wall clock and back, with RFC 5545 gaps/overlaps (Sao Paulo, New York, London).
 import { DomainException } from '../../../common/errors/domain.exception';
 import { formatCivilDate, parseCivilDate } from './civil-date';
 import {

@@ -1,3 +1,4 @@
+// The report mailer against a real SMTP server on 127.0.0.1 (test/support/fake-smtp.ts) that counts messages.
 import { mkdtemp, rm, truncate, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';

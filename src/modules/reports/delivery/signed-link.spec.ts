@@ -1,3 +1,4 @@
+// Signed download links: round trip, expiry, tampering, key rotation, the 7-day ceiling, malformed input.
 import { createHmac, randomBytes } from 'node:crypto';
 import {
   createSignedDownloadUrl,

@@ -1,3 +1,4 @@
+// ECharts server-side SVG for bar, line and pie charts, and the shapes refused.
 import { assertChartSpec, ChartSpec, renderChartSvg } from './chart-svg.renderer';
 
 const size = { width: 500, height: 260 };

@@ -1,3 +1,4 @@
+// The streaming Excel writer: 100,000 rows re-read with exceljs, hostile text, abort, sheet names.
 import ExcelJS from 'exceljs';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';

@@ -1,3 +1,4 @@
+// PDF reports: text extracted with pdf-parse holds the figures, chart labels and names in four scripts.
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

@@ -1,3 +1,4 @@
+// Schedule validation: frequencies, ISO weekdays, month days and HH:MM, every problem listed.
 import { parseReportSchedule, scheduleTime } from './report-schedule';
 
 const failure = (fn: () => unknown) => {

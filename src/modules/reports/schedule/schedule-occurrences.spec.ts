@@ -1,3 +1,4 @@
+// Schedule occurrences and catch-up, with a simulated worker across Sao Paulo and New York DST changes.
 import { formatCivilDate } from '../../analytics/time/civil-date';
 import { toLocalDateTime } from '../../analytics/time/time-zone';
 import { parseReportSchedule, ReportSchedule } from './report-schedule';
