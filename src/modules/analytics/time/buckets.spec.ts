@@ -182,20 +182,18 @@ describe('bucketFromKey', () => {
 });
 
 describe('zeroFill', () => {
-  it('gives every bucket a point, 0 where nothing was counted', () => {
+  it('gives every bucket a point, zero where nothing was counted', () => {
     const buckets = enumerateBuckets(resolveDateRange('2024-03-09', '2024-03-11', 'UTC'), 'UTC', 'day');
-    expect(
-      zeroFill(
-        buckets,
-        new Map([
-          ['2024-03-10', 4],
-          ['2024-02-01', 9],
-        ]),
-      ),
-    ).toEqual([
+    const counts = new Map([
+      ['2024-03-10', 4],
+      ['2024-02-01', 9], // outside the range: not a point
+    ]);
+    expect(zeroFill(buckets, counts, 0)).toEqual([
       { bucket: '2024-03-09', value: 0 },
       { bucket: '2024-03-10', value: 4 },
       { bucket: '2024-03-11', value: 0 },
     ]);
+    const spend = zeroFill(buckets, new Map([['2024-03-11', '12.50']]), '0.00');
+    expect(spend.map((p) => p.value)).toEqual(['0.00', '0.00', '12.50']);
   });
 });

@@ -39,9 +39,9 @@ export interface Bucket {
   readonly end: Date;
 }
 
-export interface BucketPoint {
+export interface BucketPoint<T = number> {
   readonly bucket: string;
-  readonly value: number;
+  readonly value: T;
 }
 
 const HOUR_MS = 3_600_000;
@@ -117,9 +117,9 @@ export function enumerateBuckets(
   return buckets;
 }
 
-/** One point per bucket, in bucket order, 0 where `values` has nothing. */
-export function zeroFill(buckets: readonly Bucket[], values: ReadonlyMap<string, number>): BucketPoint[] {
-  return buckets.map((b) => ({ bucket: b.key, value: values.get(b.key) ?? 0 }));
+/** One point per bucket, in bucket order, `zero` (0, or "0.00" for money) where `values` has nothing. */
+export function zeroFill<T>(buckets: readonly Bucket[], values: ReadonlyMap<string, T>, zero: T): BucketPoint<T>[] {
+  return buckets.map((b) => ({ bucket: b.key, value: values.get(b.key) ?? zero }));
 }
 
 function calendarBucket(first: CivilDate, zone: string, granularity: CalendarGranularity): Bucket {
