@@ -1,0 +1,368 @@
+// WhatsApp message templates as Meta defines them: the create-request rules API.md promises
+// ("validated before Meta sees them") and the facts the hub keeps per template row (variables with
+// examples, header type, buttons). Pure functions over Meta's template JSON; no I/O.
+//
+//   const checked = validateTemplateCreate(dto);           // problems[] → 400 VALIDATION_FAILED
+//   if (checked.ok) graph.post(`/${wabaId}/message_templates`, checked.request);
+//   const facts = describeTemplate(row);                   // { parameterFormat, headerType, variables, buttons }
+//
+// Sources (Meta):
+// - Components and example syntax (text header: 60 chars, 1 parameter, `header_text` or
+//   `header_text_named_params: [{param_name, example}]`; media headers IMAGE | VIDEO | GIF | DOCUMENT with
+//   `example.header_handle`): developers.facebook.com/documentation/business-messaging/whatsapp/templates/components
+// - LOCATION header, PHONE_NUMBER / URL buttons, URL suffix `{{1}}` with `example`, `body_text: [[…]]`:
+//   Meta's own OpenAPI spec, github.com/facebook/openapi business-messaging-api_v23.0.yaml,
+//   POST /{WABA-ID}/message_templates examples.
+// - `parameter_format` POSITIONAL | NAMED and the create request shape:
+//   developers.facebook.com/documentation/business-messaging/whatsapp/templates/overview ("Common syntax").
+// - Button limits (10 in all, ≤ 2 URL, ≤ 1 PHONE_NUMBER, quick replies grouped apart from the others)
+//   as Meta's components page states them (quoted by BSP docs, e.g. docs.gupshup.io template-button-list);
+//   body 1,024 and footer 60 characters: the same page.
+import { isRecord, JsonRecord } from '../../../handlers/shared/json';
+
+export const TEMPLATE_CATEGORIES = ['MARKETING', 'UTILITY', 'AUTHENTICATION'] as const;
+export type TemplateCategory = (typeof TEMPLATE_CATEGORIES)[number];
+export type ParameterFormat = 'POSITIONAL' | 'NAMED';
+export type HeaderType = 'TEXT' | 'IMAGE' | 'VIDEO' | 'GIF' | 'DOCUMENT' | 'LOCATION';
+export type VariableComponent = 'HEADER' | 'BODY' | 'BUTTON';
+
+export const TEMPLATE_NAME = /^[a-z0-9_]{1,512}$/;
+// Meta's locale codes: `en`, `en_US`, `pt_BR`, `zh_CN`, `fil` …
+const LANGUAGE = /^[a-z]{2,3}(_[A-Z]{2,3})?$/;
+const POSITIONAL_KEY = /^[1-9][0-9]*$/;
+const NAMED_KEY = /^[a-z][a-z0-9_]*$/;
+const PLACEHOLDER = /\{\{([^{}]*)\}\}/g;
+const MEDIA_HEADERS: ReadonlySet<string> = new Set(['IMAGE', 'VIDEO', 'GIF', 'DOCUMENT']);
+const CREATABLE_BUTTONS: ReadonlySet<string> = new Set(['QUICK_REPLY', 'URL', 'PHONE_NUMBER']);
+
+export const LIMITS = {
+  headerText: 60,
+  bodyText: 1024,
+  footerText: 60,
+  buttons: 10,
+  urlButtons: 2,
+  phoneButtons: 1,
+  buttonText: 25,
+  url: 2000,
+  phoneNumber: 20,
+} as const;
+
+/** One variable of a template, with the example Meta reviewed (API.md `variables`). For a URL button the key is its index. */
+export interface TemplateVariable {
+  component: VariableComponent;
+  key: string;
+  example: string;
+}
+
+export interface TemplateButton {
+  index: number;
+  type: string;
+  text: string;
+  url?: string;
+  phoneNumber?: string;
+  /** A URL button whose address ends with `{{1}}`: the send must give the suffix. */
+  hasVariable: boolean;
+}
+
+/** What the hub keeps per template row, derived from Meta's JSON. */
+export interface TemplateFacts {
+  parameterFormat: ParameterFormat;
+  headerType: HeaderType | null;
+  variables: TemplateVariable[];
+  buttons: TemplateButton[];
+}
+
+export interface TemplateProblem {
+  path: string;
+  message: string;
+}
+
+/** The body of POST /{waba-id}/message_templates, as Meta takes it. */
+export interface TemplateCreateRequest {
+  name: string;
+  language: string;
+  category: TemplateCategory;
+  parameter_format: ParameterFormat;
+  components: JsonRecord[];
+}
+
+export type TemplateCheck = { ok: true; request: TemplateCreateRequest } | { ok: false; problems: TemplateProblem[] };
+
+/** The placeholders of a text in order of appearance, `{{1}}` → '1', `{{first_name}}` → 'first_name' (raw inner text). */
+export function placeholdersOf(text: string): string[] {
+  return [...text.matchAll(PLACEHOLDER)].map((m) => m[1]);
+}
+
+export function parameterFormatOf(value: unknown): ParameterFormat {
+  return typeof value === 'string' && value.toUpperCase() === 'NAMED' ? 'NAMED' : 'POSITIONAL';
+}
+
+/** The stated format, or (a listing without `parameter_format`) the one its placeholders use. */
+function inferFormat(stated: unknown, components: JsonRecord[]): ParameterFormat {
+  if (stated !== undefined && stated !== null) return parameterFormatOf(stated);
+  const texts = components.filter((c) => ['HEADER', 'BODY'].includes(upper(c.type))).map((c) => str(c.text) ?? '');
+  return texts.some((t) => placeholdersOf(t).some((k) => NAMED_KEY.test(k))) ? 'NAMED' : 'POSITIONAL';
+}
+
+const str = (value: unknown): string | undefined => (typeof value === 'string' ? value : undefined);
+const upper = (value: unknown): string => (typeof value === 'string' ? value.toUpperCase() : '');
+
+/** Meta's components are typed HEADER/BODY/FOOTER/BUTTONS (some examples use lower case). */
+export function componentsOf(value: unknown): JsonRecord[] {
+  return Array.isArray(value) ? value.filter(isRecord) : [];
+}
+
+function findComponent(components: JsonRecord[], type: string): JsonRecord | undefined {
+  return components.find((c) => upper(c.type) === type);
+}
+
+/**
+ * The distinct keys of a text checked against the format: positional keys must be 1..n with no
+ * gap (Meta numbers them), named keys lower-case letters, digits and underscores.
+ */
+function variableKeys(text: string, format: ParameterFormat, path: string, problems: TemplateProblem[]): string[] {
+  const keys: string[] = [];
+  for (const raw of placeholdersOf(text)) {
+    const ok = format === 'NAMED' ? NAMED_KEY.test(raw) : POSITIONAL_KEY.test(raw);
+    if (!ok) {
+      problems.push({
+        path,
+        message:
+          format === 'NAMED'
+            ? `placeholder {{${raw}}} is not a named parameter (lower-case letters, digits and _, e.g. {{first_name}})`
+            : `placeholder {{${raw}}} is not positional ({{1}}, {{2}} …); set parameterFormat NAMED for named ones`,
+      });
+      continue;
+    }
+    if (!keys.includes(raw)) keys.push(raw);
+  }
+  if (format === 'NAMED') return keys;
+  // positional values are sent in number order, whatever order the text uses them in
+  const numbers = keys.map(Number).sort((a, b) => a - b);
+  if (numbers.some((n, i) => n !== i + 1))
+    problems.push({ path, message: `positional placeholders must be {{1}} to {{${numbers.length}}} without gaps` });
+  return numbers.map(String);
+}
+
+/** Examples as Meta's JSON carries them, by key. */
+function examplesOf(component: JsonRecord, kind: 'header' | 'body', keys: string[]): Map<string, string> {
+  const found = new Map<string, string>();
+  const example = isRecord(component.example) ? component.example : {};
+  const named = example[`${kind}_text_named_params`];
+  if (Array.isArray(named)) {
+    for (const entry of named.filter(isRecord)) {
+      const name = str(entry.param_name);
+      const value = str(entry.example);
+      if (name && value !== undefined) found.set(name, value);
+    }
+  }
+  const positional = example[`${kind}_text`];
+  // body_text is an array of rows ([[…]]), header_text a flat array
+  const row: unknown = kind === 'body' && Array.isArray(positional) ? positional[0] : positional;
+  if (Array.isArray(row)) row.forEach((value, i) => typeof value === 'string' && found.set(String(i + 1), value));
+  return new Map(keys.filter((k) => found.has(k)).map((k) => [k, found.get(k) ?? '']));
+}
+
+function checkTextComponent(
+  component: JsonRecord,
+  kind: 'header' | 'body',
+  format: ParameterFormat,
+  path: string,
+  problems: TemplateProblem[],
+): void {
+  const text = str(component.text) ?? '';
+  const max = kind === 'header' ? LIMITS.headerText : LIMITS.bodyText;
+  if (text.trim() === '' || text.length > max)
+    problems.push({ path: `${path}.text`, message: `${kind} text must be 1 to ${max} characters` });
+  const keys = variableKeys(text, format, `${path}.text`, problems);
+  if (kind === 'header' && keys.length > 1)
+    problems.push({ path: `${path}.text`, message: 'a text header takes at most one parameter' });
+  const examples = examplesOf(component, kind, keys);
+  const missing = keys.filter((k) => !examples.has(k) || examples.get(k)?.trim() === '');
+  if (missing.length > 0) {
+    const field = format === 'NAMED' ? `${kind}_text_named_params` : `${kind}_text`;
+    problems.push({
+      path: `${path}.example.${field}`,
+      message: `an example is required for every parameter: missing ${missing.map((k) => `{{${k}}}`).join(', ')}`,
+    });
+  }
+}
+
+function checkHeader(header: JsonRecord, format: ParameterFormat, path: string, problems: TemplateProblem[]): void {
+  const kind = upper(header.format);
+  if (kind === 'TEXT') return checkTextComponent(header, 'header', format, path, problems);
+  if (MEDIA_HEADERS.has(kind)) {
+    const handles = isRecord(header.example) ? header.example.header_handle : undefined;
+    if (!Array.isArray(handles) || typeof handles[0] !== 'string' || handles[0] === '')
+      problems.push({
+        path: `${path}.example.header_handle`,
+        message: `a ${kind} header needs a sample media handle (upload it with the Resumable Upload API)`,
+      });
+    return;
+  }
+  if (kind === 'LOCATION') return;
+  problems.push({
+    path: `${path}.format`,
+    message: 'header format must be TEXT, IMAGE, VIDEO, GIF, DOCUMENT or LOCATION',
+  });
+}
+
+function checkButton(button: JsonRecord, path: string, problems: TemplateProblem[]): void {
+  const type = upper(button.type);
+  const text = str(button.text) ?? '';
+  if (text.trim() === '' || text.length > LIMITS.buttonText)
+    problems.push({ path: `${path}.text`, message: `button text must be 1 to ${LIMITS.buttonText} characters` });
+  if (type === 'URL') {
+    const url = str(button.url) ?? '';
+    if (!/^https?:\/\/[^\s]+$/i.test(url) || url.length > LIMITS.url)
+      problems.push({
+        path: `${path}.url`,
+        message: `url must be an http(s) address of at most ${LIMITS.url} characters`,
+      });
+    const keys = placeholdersOf(url);
+    // Meta appends the send's suffix to the address: one {{1}}, at the very end
+    if (keys.length > 1 || (keys.length === 1 && (keys[0] !== '1' || !url.endsWith('{{1}}'))))
+      problems.push({
+        path: `${path}.url`,
+        message: 'a URL button takes one variable, {{1}}, at the end of the address',
+      });
+    const example: unknown = button.example;
+    if (keys.length === 1 && !(Array.isArray(example) && typeof example[0] === 'string' && example[0] !== ''))
+      problems.push({ path: `${path}.example`, message: 'a URL with {{1}} needs an example (the full sample URL)' });
+  } else if (type === 'PHONE_NUMBER') {
+    const phone = str(button.phone_number) ?? '';
+    if (!/^\+?[0-9]{5,}$/.test(phone) || phone.length > LIMITS.phoneNumber)
+      problems.push({ path: `${path}.phone_number`, message: 'phone_number must be digits with the country code' });
+  }
+}
+
+function checkButtons(component: JsonRecord, path: string, problems: TemplateProblem[]): void {
+  const buttons = Array.isArray(component.buttons) ? component.buttons.filter(isRecord) : [];
+  if (buttons.length === 0 || buttons.length > LIMITS.buttons) {
+    problems.push({ path: `${path}.buttons`, message: `BUTTONS holds 1 to ${LIMITS.buttons} buttons` });
+    return;
+  }
+  const types = buttons.map((b) => upper(b.type));
+  types.forEach((type, i) => {
+    if (!CREATABLE_BUTTONS.has(type))
+      problems.push({
+        path: `${path}.buttons[${i}].type`,
+        message: 'button type must be QUICK_REPLY, URL or PHONE_NUMBER',
+      });
+    else checkButton(buttons[i], `${path}.buttons[${i}]`, problems);
+  });
+  if (types.filter((t) => t === 'URL').length > LIMITS.urlButtons)
+    problems.push({ path: `${path}.buttons`, message: `at most ${LIMITS.urlButtons} URL buttons` });
+  if (types.filter((t) => t === 'PHONE_NUMBER').length > LIMITS.phoneButtons)
+    problems.push({ path: `${path}.buttons`, message: `at most ${LIMITS.phoneButtons} PHONE_NUMBER button` });
+  // quick replies and the other buttons form two groups; interleaving them is "an invalid combination"
+  const groups = types.map((t) => t === 'QUICK_REPLY').filter((q, i, all) => i === 0 || q !== all[i - 1]).length;
+  if (groups > 2)
+    problems.push({
+      path: `${path}.buttons`,
+      message: 'group QUICK_REPLY buttons together, apart from URL/PHONE_NUMBER ones',
+    });
+}
+
+/** Checks a create request (API.md field names) and builds what Meta takes, or says every problem at once. */
+export function validateTemplateCreate(input: unknown): TemplateCheck {
+  const problems: TemplateProblem[] = [];
+  const dto = isRecord(input) ? input : {};
+  const name = str(dto.name) ?? '';
+  if (!TEMPLATE_NAME.test(name))
+    problems.push({ path: 'name', message: 'name must match ^[a-z0-9_]{1,512}$ (lower case, digits, underscores)' });
+  const language = str(dto.language) ?? '';
+  if (!LANGUAGE.test(language))
+    problems.push({ path: 'language', message: 'language must be a locale code like en_US' });
+  const category = upper(dto.category);
+  if (!(TEMPLATE_CATEGORIES as readonly string[]).includes(category))
+    problems.push({ path: 'category', message: 'category must be MARKETING, UTILITY or AUTHENTICATION' });
+  if (category === 'AUTHENTICATION')
+    problems.push({
+      path: 'category',
+      message: "AUTHENTICATION templates use Meta's preset body and an OTP button; create them in WhatsApp Manager",
+    });
+  const format = parameterFormatOf(dto.parameterFormat ?? dto.parameter_format);
+  if (dto.parameterFormat !== undefined && !['POSITIONAL', 'NAMED'].includes(upper(dto.parameterFormat)))
+    problems.push({ path: 'parameterFormat', message: 'parameterFormat must be POSITIONAL or NAMED' });
+
+  const components = Array.isArray(dto.components) ? dto.components : [];
+  if (!Array.isArray(dto.components) || components.length === 0)
+    problems.push({ path: 'components', message: 'components must be a non-empty array' });
+  const seen = new Map<string, number>();
+  components.forEach((raw: unknown, i) => {
+    const path = `components[${i}]`;
+    if (!isRecord(raw)) return problems.push({ path, message: 'a component must be an object' });
+    const type = upper(raw.type);
+    seen.set(type, (seen.get(type) ?? 0) + 1);
+    if (type === 'BODY') checkTextComponent(raw, 'body', format, path, problems);
+    else if (type === 'HEADER') checkHeader(raw, format, path, problems);
+    else if (type === 'FOOTER') {
+      const text = str(raw.text) ?? '';
+      if (text.trim() === '' || text.length > LIMITS.footerText)
+        problems.push({ path: `${path}.text`, message: `footer text must be 1 to ${LIMITS.footerText} characters` });
+      if (placeholdersOf(text).length > 0)
+        problems.push({ path: `${path}.text`, message: 'a footer takes no parameters' });
+    } else if (type === 'BUTTONS') checkButtons(raw, path, problems);
+    else problems.push({ path: `${path}.type`, message: 'component type must be HEADER, BODY, FOOTER or BUTTONS' });
+  });
+  if ((seen.get('BODY') ?? 0) !== 1) problems.push({ path: 'components', message: 'exactly one BODY component' });
+  for (const type of ['HEADER', 'FOOTER', 'BUTTONS'])
+    if ((seen.get(type) ?? 0) > 1) problems.push({ path: 'components', message: `at most one ${type} component` });
+
+  if (problems.length > 0) return { ok: false, problems };
+  return {
+    ok: true,
+    request: {
+      name,
+      language,
+      category: category as TemplateCategory,
+      parameter_format: format,
+      // Meta's own casing for the types; everything else is passed as given
+      components: components.filter(isRecord).map((c) => ({ ...c, type: upper(c.type) })),
+    },
+  };
+}
+
+/** Header type, buttons and variables (with their examples) of a template as Meta lists it. */
+export function describeTemplate(template: { components: unknown; parameter_format?: unknown }): TemplateFacts {
+  const components = componentsOf(template.components);
+  const format = inferFormat(template.parameter_format, components);
+  const variables: TemplateVariable[] = [];
+  const ignored: TemplateProblem[] = [];
+  const header = findComponent(components, 'HEADER');
+  const headerType = header ? (upper(header.format) as HeaderType) : null;
+  for (const [kind, component] of [
+    ['header', headerType === 'TEXT' ? header : undefined],
+    ['body', findComponent(components, 'BODY')],
+  ] as const) {
+    if (!component) continue;
+    const keys = variableKeys(str(component.text) ?? '', format, '', ignored);
+    const examples = examplesOf(component, kind, keys);
+    for (const key of keys)
+      variables.push({ component: kind === 'header' ? 'HEADER' : 'BODY', key, example: examples.get(key) ?? '' });
+  }
+  const buttonsComponent = findComponent(components, 'BUTTONS');
+  const rawButtons = buttonsComponent && Array.isArray(buttonsComponent.buttons) ? buttonsComponent.buttons : [];
+  const buttons = rawButtons.filter(isRecord).map((b, index): TemplateButton => {
+    const url = str(b.url);
+    const hasVariable = upper(b.type) === 'URL' && !!url && placeholdersOf(url).length > 0;
+    if (hasVariable) {
+      const example: unknown = b.example;
+      variables.push({
+        component: 'BUTTON',
+        key: String(index),
+        example: Array.isArray(example) && typeof example[0] === 'string' ? example[0] : '',
+      });
+    }
+    return {
+      index,
+      type: upper(b.type),
+      text: str(b.text) ?? '',
+      ...(url ? { url } : {}),
+      ...(str(b.phone_number) ? { phoneNumber: str(b.phone_number) } : {}),
+      hasVariable,
+    };
+  });
+  return { parameterFormat: format, headerType, variables, buttons };
+}

@@ -1,0 +1,258 @@
+// Turns `POST /api/whatsapp/messages` parameters into the Cloud API `template` object, checking
+// them against the stored template first, so Meta never answers 132000 (parameter count mismatch),
+// 132012 (format) or 132018 (newline/tab in a value) for something the hub could have refused.
+//
+//   const prepared = prepareTemplateSend(row, { '1': '{{lead.firstName|there}}', 'button.0': 'ABC' }, lead);
+//   if (!prepared.ok) throw 400 TEMPLATE_PARAMETERS_INVALID with prepared.problems;
+//   body = { messaging_product: 'whatsapp', to, type: 'template', template: prepared.template };
+//
+// Parameter keys (API.md: `{ "1": "Ana" }` or `{ "first_name": "Ana" }`):
+//   body        "1" / "first_name", or explicitly "body.1" / "body.first_name"
+//   text header "header.1" (positional), "header.first_name" or, for NAMED, the bare name
+//   media header "header": an https link or a Meta media id; LOCATION: "header.latitude",
+//               "header.longitude", optional "header.name", "header.address"
+//   buttons     "button.<index>": the URL suffix of a URL button ({{1}}), or a quick-reply payload
+// A value may hold lead placeholders: "{{lead.firstName}}", with a fallback "{{lead.firstName|there}}".
+//
+// Sources (Meta): send syntax — components header/body/button, `sub_type` url|quick_reply, `index`,
+// parameter types text|image|video|document|location, `language.policy: deterministic`: Meta's OpenAPI spec
+// (github.com/facebook/openapi business-messaging-api_v23.0.yaml, TemplateObject/TemplateComponent) and the
+// official Node SDK (WhatsApp/WhatsApp-Nodejs-SDK TemplateObject.md). Named parameters carry `parameter_name`
+// (templates/overview, "named parameters"). The newline/tab/5-spaces rule is Meta's error 132018 text
+// ("Param text cannot have new-line/tab characters or more than 4 consecutive spaces"), seen in field reports;
+// the official error page lists 132018 but we could not read its details there.
+import { describeTemplate, LIMITS, TemplateFacts, TemplateProblem, TemplateVariable } from './template-rules';
+
+export type TemplateParameters = Readonly<Record<string, string>>;
+/** The lead fields a placeholder may name, as the leads module stores them. */
+export type LeadFields = Readonly<Record<string, string | null | undefined>>;
+
+export const LEAD_PLACEHOLDER_FIELDS = [
+  'firstName',
+  'lastName',
+  'fullName',
+  'email',
+  'phone',
+  'company',
+  'jobTitle',
+  'city',
+  'region',
+  'postalCode',
+  'country',
+] as const;
+
+const LEAD_PLACEHOLDER = /\{\{\s*lead\.([A-Za-z]+)\s*(?:\|([^{}]*))?\}\}/g;
+
+export interface TemplateSendObject {
+  name: string;
+  language: { policy: 'deterministic'; code: string };
+  components?: SendComponent[];
+}
+
+export interface SendComponent {
+  type: 'header' | 'body' | 'button';
+  sub_type?: 'url' | 'quick_reply';
+  index?: string;
+  parameters: Array<Record<string, unknown>>;
+}
+
+export interface StoredTemplate {
+  name: string;
+  language: string;
+  components: unknown;
+  parameter_format?: unknown;
+}
+
+export type PreparedTemplate = { ok: true; template: TemplateSendObject } | { ok: false; problems: TemplateProblem[] };
+
+/** Replaces `{{lead.x}}` (or `{{lead.x|fallback}}`) in a value; a placeholder with no value and no fallback is a problem. */
+export function resolveLeadPlaceholders(
+  value: string,
+  lead: LeadFields | undefined,
+  path: string,
+  problems: TemplateProblem[],
+): string {
+  return value.replace(LEAD_PLACEHOLDER, (whole, field: string, fallback: string | undefined) => {
+    if (!(LEAD_PLACEHOLDER_FIELDS as readonly string[]).includes(field)) {
+      problems.push({ path, message: `unknown lead field in ${whole} (known: ${LEAD_PLACEHOLDER_FIELDS.join(', ')})` });
+      return whole;
+    }
+    const resolved = lead?.[field]?.trim();
+    if (resolved) return resolved;
+    if (fallback !== undefined && fallback.trim() !== '') return fallback.trim();
+    problems.push({ path, message: `the lead has no ${field} for ${whole}; add a fallback like {{lead.${field}|…}}` });
+    return whole;
+  });
+}
+
+/** Meta refuses a text value that is empty, holds a newline or tab, or runs of more than 4 spaces. */
+function checkText(value: string, path: string, problems: TemplateProblem[], max?: number): void {
+  if (value.trim() === '') problems.push({ path, message: 'a parameter value must not be empty' });
+  else if (/[\n\r\t]/.test(value)) problems.push({ path, message: 'a parameter value cannot hold new lines or tabs' });
+  else if (/ {5,}/.test(value))
+    problems.push({ path, message: 'a parameter value cannot hold more than 4 spaces in a row' });
+  if (max !== undefined && value.length > max) problems.push({ path, message: `at most ${max} characters` });
+}
+
+type Target = TemplateVariable | 'media' | 'location' | 'payload';
+
+/** The template variables (or header media, location field, quick-reply payload) a parameter key names. */
+function targetsOf(key: string, facts: TemplateFacts): Target[] {
+  const dot = key.indexOf('.');
+  const [scope, rest] = dot >= 0 ? [key.slice(0, dot), key.slice(dot + 1)] : ['', key];
+  const find = (component: TemplateVariable['component'], k: string) =>
+    facts.variables.filter((v) => v.component === component && v.key === k);
+  if (scope === '') {
+    if (key === 'header') return facts.headerType && facts.headerType !== 'TEXT' ? ['media'] : [];
+    // a bare name fills the header and the body alike when the template uses named parameters
+    return facts.parameterFormat === 'NAMED' ? [...find('HEADER', key), ...find('BODY', key)] : find('BODY', key);
+  }
+  if (scope === 'body') return find('BODY', rest);
+  if (scope === 'header') {
+    if (facts.headerType === 'LOCATION')
+      return ['latitude', 'longitude', 'name', 'address'].includes(rest) ? ['location'] : [];
+    return find('HEADER', rest);
+  }
+  if (scope === 'button') {
+    const button = facts.buttons.find((b) => String(b.index) === rest);
+    return button?.type === 'QUICK_REPLY' ? ['payload'] : find('BUTTON', rest);
+  }
+  return [];
+}
+
+function mediaParameter(type: string, value: string, problems: TemplateProblem[]): Record<string, unknown> {
+  const kind = type === 'GIF' ? 'video' : type.toLowerCase(); // GIF headers are MP4 video files (UNCONFIRMED send type)
+  if (/^[0-9]+$/.test(value)) return { type: kind, [kind]: { id: value } };
+  if (!/^https:\/\/\S+$/i.test(value))
+    problems.push({ path: 'parameters.header', message: `the ${kind} header needs an https link or a media id` });
+  return { type: kind, [kind]: { link: value } };
+}
+
+function locationParameter(values: Map<string, string>, problems: TemplateProblem[]): Record<string, unknown> {
+  const latitude = Number(values.get('header.latitude'));
+  const longitude = Number(values.get('header.longitude'));
+  if (!values.has('header.latitude') || !Number.isFinite(latitude) || Math.abs(latitude) > 90)
+    problems.push({ path: 'parameters.header.latitude', message: 'a LOCATION header needs a latitude (-90..90)' });
+  if (!values.has('header.longitude') || !Number.isFinite(longitude) || Math.abs(longitude) > 180)
+    problems.push({ path: 'parameters.header.longitude', message: 'a LOCATION header needs a longitude (-180..180)' });
+  const location: Record<string, unknown> = { latitude: String(latitude), longitude: String(longitude) };
+  const name = values.get('header.name');
+  const address = values.get('header.address');
+  if (name) location.name = name;
+  if (address) location.address = address;
+  return { type: 'location', location };
+}
+
+/**
+ * Checks parameters against the template (every variable given, no unknown key, header media when the
+ * header is media, the URL suffix of every URL button with {{1}}) and builds the `template` object.
+ */
+export function prepareTemplateSend(
+  template: StoredTemplate,
+  params: TemplateParameters,
+  lead?: LeadFields,
+): PreparedTemplate {
+  const facts = describeTemplate(template);
+  const problems: TemplateProblem[] = [];
+  const values = new Map<string, string>(); // variable id or key → resolved value
+  const payloads = new Map<number, string>();
+  let media: string | undefined;
+  for (const [key, raw] of Object.entries(params)) {
+    const path = `parameters.${key}`;
+    if (typeof raw !== 'string') {
+      problems.push({ path, message: 'a parameter value must be a string' });
+      continue;
+    }
+    const targets = targetsOf(key, facts);
+    const value = resolveLeadPlaceholders(raw, lead, path, problems);
+    if (targets.length === 0) problems.push({ path, message: `the template ${template.name} has no parameter ${key}` });
+    for (const target of targets) {
+      if (target === 'media') media = value.trim();
+      else if (target === 'location') values.set(key, value.trim());
+      else if (target === 'payload') payloads.set(Number(key.slice('button.'.length)), value);
+      else {
+        const id = `${target.component}:${target.key}`;
+        if (values.has(id))
+          problems.push({ path, message: `${target.component.toLowerCase()} {{${target.key}}} given twice` });
+        values.set(id, value);
+        if (target.component !== 'BUTTON')
+          checkText(value, path, problems, target.component === 'HEADER' ? LIMITS.headerText : undefined);
+        else if (/\s/.test(value) || value === '')
+          problems.push({ path, message: 'a URL suffix must be non-empty, without spaces' });
+      }
+    }
+  }
+  for (const variable of facts.variables)
+    if (!values.has(`${variable.component}:${variable.key}`)) {
+      const key =
+        variable.component === 'BUTTON'
+          ? `button.${variable.key}`
+          : variable.component === 'HEADER'
+            ? `header.${variable.key}`
+            : variable.key;
+      problems.push({
+        path: `parameters.${key}`,
+        message: `missing: the template needs a value for ${describe(variable)}`,
+      });
+    }
+  const header = facts.headerType;
+  if (header && header !== 'TEXT' && header !== 'LOCATION' && media === undefined)
+    problems.push({
+      path: 'parameters.header',
+      message: `the template has a ${header} header: give its link or media id`,
+    });
+
+  const components: SendComponent[] = [];
+  const named = facts.parameterFormat === 'NAMED';
+  const text = (variable: TemplateVariable) => ({
+    type: 'text',
+    ...(named ? { parameter_name: variable.key } : {}),
+    text: values.get(`${variable.component}:${variable.key}`) ?? '',
+  });
+  const headerVars = facts.variables.filter((v) => v.component === 'HEADER');
+  if (header === 'TEXT' && headerVars.length > 0) components.push({ type: 'header', parameters: headerVars.map(text) });
+  else if (header === 'LOCATION')
+    components.push({ type: 'header', parameters: [locationParameter(values, problems)] });
+  else if (header && header !== 'TEXT' && media !== undefined)
+    components.push({ type: 'header', parameters: [mediaParameter(header, media, problems)] });
+  const bodyVars = facts.variables.filter((v) => v.component === 'BODY');
+  if (bodyVars.length > 0) components.push({ type: 'body', parameters: bodyVars.map(text) });
+  for (const button of facts.buttons) {
+    const suffix = values.get(`BUTTON:${button.index}`);
+    if (button.hasVariable && suffix !== undefined) {
+      if ((button.url ?? '').replace('{{1}}', suffix).length > LIMITS.url)
+        problems.push({
+          path: `parameters.button.${button.index}`,
+          message: `the URL would exceed ${LIMITS.url} characters`,
+        });
+      components.push({
+        type: 'button',
+        sub_type: 'url',
+        index: String(button.index),
+        parameters: [{ type: 'text', text: suffix }],
+      });
+    }
+    const payload = payloads.get(button.index);
+    if (payload !== undefined)
+      components.push({
+        type: 'button',
+        sub_type: 'quick_reply',
+        index: String(button.index),
+        parameters: [{ type: 'payload', payload }],
+      });
+  }
+  if (problems.length > 0) return { ok: false, problems };
+  return {
+    ok: true,
+    template: {
+      name: template.name,
+      language: { policy: 'deterministic', code: template.language },
+      ...(components.length > 0 ? { components } : {}),
+    },
+  };
+}
+
+function describe(variable: TemplateVariable): string {
+  if (variable.component === 'BUTTON') return `the suffix of URL button ${variable.key}`;
+  return `${variable.component.toLowerCase()} {{${variable.key}}} (example: "${variable.example}")`;
+}
