@@ -1,0 +1,209 @@
+// Medium tier: the shared rate limit against a real PostgreSQL (a fresh database per file). The
+// rules are checked with an injected clock; one test runs real concurrent clients on separate pools
+// (as separate processes would) and checks the cap in every one-second window and the throughput.
+import { Pool } from 'pg';
+import { createTestDatabase, TestDatabase } from '../../../test/support/database';
+import { PgTokenBucket, RateLimitSpec, RateLimitToken, TryAcquireResult } from './pg-token-bucket';
+
+const T0 = Date.parse('2026-05-01T12:00:00.000Z');
+
+function tokensOf(result: TryAcquireResult): RateLimitToken[] {
+  if (!('tokens' in result)) throw new Error(`expected tokens, got retry in ${result.retryInMs} ms`);
+  return result.tokens;
+}
+
+function retryOf(result: TryAcquireResult): number {
+  if (!('retryInMs' in result)) throw new Error(`expected no token, got ${result.tokens.length}`);
+  return result.retryInMs;
+}
+
+describe('PgTokenBucket (PostgreSQL)', () => {
+  let db: TestDatabase;
+  let pool: Pool;
+  let clock = T0;
+  let bucket: PgTokenBucket;
+  let key: string;
+  let keys = 0;
+  const at = (ms: number) => (clock = T0 + ms);
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    pool = new Pool({ connectionString: db.url, max: 4 });
+    bucket = new PgTokenBucket(pool, { now: () => new Date(clock) });
+  });
+  afterAll(async () => {
+    await pool.end();
+    await db.drop();
+  });
+  beforeEach(() => {
+    key = `test:${++keys}`;
+    at(0);
+  });
+
+  describe('the rules, on an injected clock', () => {
+    const spec: RateLimitSpec = { capacity: 3, windowMs: 1000, horizonMs: 0, bulkReserve: 0 };
+
+    it('hands out capacity tokens, then gives each back a window after its call ends', async () => {
+      const first = tokensOf(await bucket.tryAcquire(key, spec, 'priority', 3));
+      expect(first.map((t) => t.waitMs)).toEqual([0, 0, 0]);
+      expect(retryOf(await bucket.tryAcquire(key, spec, 'priority'))).toBeGreaterThan(0);
+      at(10);
+      expect(await bucket.release(first)).toBe(3);
+      at(1009);
+      expect(retryOf(await bucket.tryAcquire(key, spec, 'priority'))).toBe(1);
+      at(1010);
+      expect(tokensOf(await bucket.tryAcquire(key, spec, 'priority', 5))).toHaveLength(3);
+    });
+
+    it('books a token that frees within the horizon, with the wait before the call may start', async () => {
+      await bucket.release(tokensOf(await bucket.tryAcquire(key, spec, 'priority', 3)));
+      at(950);
+      const [early] = tokensOf(await bucket.tryAcquire(key, { ...spec, horizonMs: 100 }, 'priority'));
+      expect(early.waitMs).toBe(50);
+      expect(retryOf(await bucket.tryAcquire(key, { ...spec, horizonMs: 10 }, 'priority'))).toBe(40);
+    });
+
+    it("gives a dead holder's token back after maxHold plus a window", async () => {
+      const held = { ...spec, capacity: 1, maxHoldMs: 5000 };
+      tokensOf(await bucket.tryAcquire(key, held, 'priority'));
+      at(5999);
+      expect(retryOf(await bucket.tryAcquire(key, held, 'priority'))).toBeGreaterThan(0);
+      at(6000);
+      expect(tokensOf(await bucket.tryAcquire(key, held, 'priority'))).toHaveLength(1);
+    });
+
+    it('returns an unused token at once, and ignores a release whose lease was taken over', async () => {
+      const one = { ...spec, capacity: 1, maxHoldMs: 0 };
+      const [token] = tokensOf(await bucket.tryAcquire(key, one, 'priority'));
+      expect(await bucket.release(token, false)).toBe(1);
+      const [again] = tokensOf(await bucket.tryAcquire(key, one, 'priority'));
+      at(1000); // maxHold 0: the lease lapsed a window after its start
+      const [taken] = tokensOf(await bucket.tryAcquire(key, one, 'priority'));
+      expect(await bucket.release(again)).toBe(0);
+      expect(await bucket.release(taken)).toBe(1);
+    });
+
+    it('lets the bulk lane take tokens only beyond its reserve; the priority lane takes the reserve', async () => {
+      const reserved = { ...spec, bulkReserve: 1 };
+      expect(tokensOf(await bucket.tryAcquire(key, reserved, 'bulk', 5))).toHaveLength(2);
+      expect(retryOf(await bucket.tryAcquire(key, reserved, 'bulk'))).toBeGreaterThan(0);
+      expect(tokensOf(await bucket.tryAcquire(key, reserved, 'priority'))).toHaveLength(1);
+    });
+
+    it('keeps the bulk lane off the next tokens while a priority caller waits for one', async () => {
+      const all = tokensOf(await bucket.tryAcquire(key, spec, 'bulk', 3));
+      await bucket.release(all);
+      at(500);
+      const wait = retryOf(await bucket.tryAcquire(key, spec, 'priority'));
+      expect(wait).toBe(500);
+      at(1000); // tokens are back, but the priority caller has not polled yet
+      expect(retryOf(await bucket.tryAcquire(key, spec, 'bulk'))).toBe(50);
+      expect(tokensOf(await bucket.tryAcquire(key, spec, 'priority'))).toHaveLength(1);
+      at(1050);
+      expect(tokensOf(await bucket.tryAcquire(key, spec, 'bulk', 5))).toHaveLength(2);
+    });
+
+    it('pauses every lane until the time the provider asked for', async () => {
+      tokensOf(await bucket.tryAcquire(key, spec, 'bulk'));
+      await bucket.pause(key, new Date(T0 + 700));
+      at(200);
+      expect(retryOf(await bucket.tryAcquire(key, spec, 'priority'))).toBe(500);
+      await bucket.pause(key, new Date(T0 + 300)); // an earlier pause does not shorten it
+      expect(retryOf(await bucket.tryAcquire(key, spec, 'bulk'))).toBe(500);
+      at(700);
+      expect(tokensOf(await bucket.tryAcquire(key, spec, 'bulk'))).toHaveLength(1);
+    });
+
+    it('follows a capacity change; shrinking holds the rest back for the window in progress', async () => {
+      await bucket.release(tokensOf(await bucket.tryAcquire(key, spec, 'priority', 2)));
+      // 2 of 3 used now; shrink to 2: the free third token must not add a third call in this window
+      expect(retryOf(await bucket.tryAcquire(key, { ...spec, capacity: 2 }, 'priority'))).toBe(1000);
+      at(1000);
+      expect(tokensOf(await bucket.tryAcquire(key, { ...spec, capacity: 2 }, 'priority', 5))).toHaveLength(2);
+      expect(tokensOf(await bucket.tryAcquire(key, { ...spec, capacity: 4 }, 'priority', 5))).toHaveLength(2);
+      expect(await bucket.snapshot(key)).toEqual({
+        capacity: 4,
+        windowMs: 1000,
+        available: 0,
+        held: 4,
+        pausedUntil: null,
+      });
+    });
+
+    it('keeps keys apart and refuses a nonsensical spec', async () => {
+      tokensOf(await bucket.tryAcquire(key, { ...spec, capacity: 1 }, 'priority'));
+      tokensOf(await bucket.tryAcquire(`${key}:other`, { ...spec, capacity: 1 }, 'priority'));
+      expect(await bucket.snapshot('never-used')).toBeNull();
+      await expect(bucket.tryAcquire(key, { capacity: 0, windowMs: 1000 }, 'bulk')).rejects.toThrow(/positive/);
+    });
+
+    it('aborts a wait and gives an unused token back', async () => {
+      const sleeps: number[] = [];
+      const controller = new AbortController();
+      const waiting = new PgTokenBucket(pool, {
+        now: () => new Date(clock),
+        sleep: async (ms) => {
+          sleeps.push(ms);
+          controller.abort();
+        },
+      });
+      await bucket.release(tokensOf(await bucket.tryAcquire(key, spec, 'priority', 3)));
+      at(990);
+      await expect(waiting.acquire(key, { ...spec, horizonMs: 50 }, 'priority', controller.signal)).rejects.toThrow(
+        /aborted/,
+      );
+      expect(sleeps).toEqual([10]);
+      expect(tokensOf(await bucket.tryAcquire(key, { ...spec, horizonMs: 50 }, 'priority'))[0].waitMs).toBe(10);
+    });
+  });
+
+  describe('several processes at once, on the real clock', () => {
+    const RATE = 80;
+    const WINDOW_MS = 1000;
+    const RUN_MS = 4000;
+
+    it(`never passes ${RATE} calls in any one-second window and reaches at least 95 % of the rate`, async () => {
+      // three "processes" (separate pools), four concurrent senders each, plus one priority sender
+      const pools = [0, 1, 2].map(() => new Pool({ connectionString: db.url, max: 4 }));
+      const clients = pools.map((p) => new PgTokenBucket(p));
+      const spec: RateLimitSpec = { capacity: RATE, windowMs: WINDOW_MS };
+      const sharedKey = `whatsapp:number:${key}`;
+      const calls: Array<{ at: number; lane: string }> = [];
+      const now = () => performance.timeOrigin + performance.now();
+      let stopAt = Infinity;
+      const sender = async (client: PgTokenBucket, lane: 'bulk' | 'priority', pauseMs = 0) => {
+        while (calls.length === 0 || now() < stopAt) {
+          const token = await client.acquire(sharedKey, spec, lane);
+          const sentAt = now(); // the call "reaches the provider" after the wait and before the release
+          if (calls.length === 0) stopAt = sentAt + RUN_MS;
+          calls.push({ at: sentAt, lane });
+          await client.release(token);
+          if (pauseMs > 0) await new Promise((r) => setTimeout(r, pauseMs));
+        }
+      };
+      try {
+        await Promise.all([
+          ...clients.flatMap((client) => [0, 1, 2, 3].map(() => sender(client, 'bulk'))),
+          sender(clients[0], 'priority', 150),
+        ]);
+      } finally {
+        await Promise.all(pools.map((p) => p.end()));
+      }
+      const times = calls.map((c) => c.at).sort((a, b) => a - b);
+      let busiest = 0;
+      for (let i = 0, j = 0; i < times.length; i++) {
+        while (times[j] < times[i] - WINDOW_MS + 1e-6) j++;
+        busiest = Math.max(busiest, i - j + 1); // calls in the window that ends at times[i]
+      }
+      const inRun = times.filter((t) => t < times[0] + RUN_MS).length;
+      const achieved = inRun / (RUN_MS / WINDOW_MS);
+      console.log(
+        `shared bucket: ${inRun} calls in ${RUN_MS} ms (${achieved.toFixed(1)}/s of ${RATE}), busiest window ${busiest}, ` +
+          `priority calls ${calls.filter((c) => c.lane === 'priority').length}`,
+      );
+      expect(busiest).toBeLessThanOrEqual(RATE);
+      expect(achieved).toBeGreaterThanOrEqual(0.95 * RATE);
+      expect(calls.some((c) => c.lane === 'priority')).toBe(true);
+    });
+  });
+});
