@@ -3,6 +3,7 @@
 // (as separate processes would) and checks the cap in every one-second window and the throughput.
 import { Pool } from 'pg';
 import { createTestDatabase, TestDatabase } from '../../../test/support/database';
+import { FakeWhatsAppGraph } from '../../../test/support/fakes/whatsapp-graph';
 import { PgTokenBucket, RateLimitSpec, RateLimitToken, TryAcquireResult } from './pg-token-bucket';
 
 const T0 = Date.parse('2026-05-01T12:00:00.000Z');
@@ -204,6 +205,44 @@ describe('PgTokenBucket (PostgreSQL)', () => {
       expect(busiest).toBeLessThanOrEqual(RATE);
       expect(achieved).toBeGreaterThanOrEqual(0.95 * RATE);
       expect(calls.some((c) => c.lane === 'priority')).toBe(true);
+    });
+
+    it('keeps a fake WhatsApp number that enforces 80/s from ever answering 130429', async () => {
+      const fake = await FakeWhatsAppGraph.start({ accessToken: 'token', messagesPerSecond: RATE });
+      const pools = [0, 1, 2].map(() => new Pool({ connectionString: db.url, max: 4 }));
+      const clients = pools.map((p) => new PgTokenBucket(p));
+      const spec: RateLimitSpec = { capacity: RATE, windowMs: WINDOW_MS };
+      const sharedKey = `whatsapp:number:fake:${key}`;
+      const deadline = Date.now() + 3000;
+      let next = 0;
+      const sender = async (client: PgTokenBucket) => {
+        while (Date.now() < deadline) {
+          const to = `1650${String(5_000_000 + next++)}`;
+          await client.withToken(sharedKey, spec, 'bulk', async () => {
+            const res = await fetch(`${fake.url}/106540352242922/messages`, {
+              method: 'POST',
+              headers: { authorization: 'Bearer token', 'content-type': 'application/json' },
+              body: JSON.stringify({ messaging_product: 'whatsapp', to, type: 'text', text: { body: 'hi' } }),
+            });
+            await res.arrayBuffer();
+          });
+        }
+      };
+      try {
+        await Promise.all(clients.flatMap((client) => [0, 1, 2, 3].map(() => sender(client))));
+      } finally {
+        await Promise.all(pools.map((p) => p.end()));
+        await fake.close();
+      }
+      const histogram = fake.perSecond();
+      console.log(
+        `fake Graph saw per second: ${histogram.join(' ')}; busiest window ${fake.maxInAnyWindow(WINDOW_MS)}`,
+      );
+      expect(fake.sends.filter((s) => s.outcome !== 'accepted')).toEqual([]);
+      expect(fake.maxInAnyWindow(WINDOW_MS)).toBeLessThanOrEqual(RATE);
+      expect(fake.duplicates()).toEqual([]);
+      // the full seconds of the run (the last one is cut by the deadline)
+      for (const perSecond of histogram.slice(0, 2)) expect(perSecond).toBeGreaterThanOrEqual(0.95 * RATE);
     });
   });
 });
