@@ -95,8 +95,24 @@ function checkSpec(spec: RateLimitSpec): Required<RateLimitSpec> {
   };
 }
 
+interface Waiter {
+  spec: RateLimitSpec;
+  signal?: AbortSignal;
+  resolve(token: RateLimitToken): void;
+  reject(error: unknown): void;
+}
+
+interface WaitQueue {
+  waiters: Waiter[];
+  pumping: boolean;
+}
+
+/** Most tokens one poll asks for. */
+const MAX_BATCH = 100;
+
 export class PgTokenBucket {
   private readonly sleep: NonNullable<PgTokenBucketOptions['sleep']>;
+  private readonly queues = new Map<string, WaitQueue>();
 
   constructor(
     private readonly db: Queryable,
@@ -134,22 +150,57 @@ export class PgTokenBucket {
   /**
    * Waits for a token and for its start time: when this resolves the call may go out. Release the
    * token when the call has ended (answered, failed or timed out), or use {@link withToken}.
+   * Callers of one process waiting on the same key and lane share one polling loop, which asks for
+   * as many tokens as there are waiters: the database sees one poller per process, not per caller.
    */
   async acquire(key: string, spec: RateLimitSpec, lane: RateLimitLane, signal?: AbortSignal): Promise<RateLimitToken> {
-    for (;;) {
-      if (signal?.aborted) throw new RateLimitAbortedError(key);
-      const result = await this.tryAcquire(key, spec, lane);
-      if ('retryInMs' in result) {
-        await this.sleep(result.retryInMs, signal);
-        continue;
+    checkSpec(spec);
+    if (signal?.aborted) throw new RateLimitAbortedError(key);
+    const token = await new Promise<RateLimitToken>((resolve, reject) => {
+      const id = `${lane}\u0000${key}`;
+      const queue = this.queues.get(id) ?? { waiters: [], pumping: false };
+      this.queues.set(id, queue);
+      queue.waiters.push({ spec, signal, resolve, reject });
+      if (!queue.pumping) void this.pump(id, key, lane, queue);
+    });
+    if (token.waitMs > 0) await this.sleep(token.waitMs, signal);
+    if (signal?.aborted) {
+      await this.release(token, false);
+      throw new RateLimitAbortedError(key);
+    }
+    return token;
+  }
+
+  /** The shared polling loop of one key and lane in this process. */
+  private async pump(id: string, key: string, lane: RateLimitLane, queue: WaitQueue): Promise<void> {
+    queue.pumping = true;
+    try {
+      for (;;) {
+        queue.waiters = queue.waiters.filter((w) => {
+          if (w.signal?.aborted) w.reject(new RateLimitAbortedError(key));
+          return !w.signal?.aborted;
+        });
+        if (queue.waiters.length === 0) break;
+        let result: TryAcquireResult;
+        try {
+          result = await this.tryAcquire(key, queue.waiters[0].spec, lane, Math.min(queue.waiters.length, MAX_BATCH));
+        } catch (err) {
+          for (const waiter of queue.waiters.splice(0)) waiter.reject(err);
+          break;
+        }
+        if ('retryInMs' in result) {
+          await this.sleep(result.retryInMs);
+          continue;
+        }
+        for (const token of result.tokens) {
+          const waiter = queue.waiters.shift();
+          if (waiter) waiter.resolve(token);
+          else await this.release(token, false);
+        }
       }
-      const [token] = result.tokens;
-      if (token.waitMs > 0) await this.sleep(token.waitMs, signal);
-      if (signal?.aborted) {
-        await this.release(token, false);
-        throw new RateLimitAbortedError(key);
-      }
-      return token;
+    } finally {
+      queue.pumping = false;
+      if (queue.waiters.length === 0) this.queues.delete(id);
     }
   }
 
