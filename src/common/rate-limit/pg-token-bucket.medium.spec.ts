@@ -138,6 +138,17 @@ describe('PgTokenBucket (PostgreSQL)', () => {
       await expect(bucket.tryAcquire(key, { capacity: 0, windowMs: 1000 }, 'bulk')).rejects.toThrow(/positive/);
     });
 
+    it('serves the waiters of one process with one query for as many tokens as they need', async () => {
+      const queries: string[] = [];
+      const counting = new PgTokenBucket(
+        { query: (text: string, values?: unknown[]) => (queries.push(text), pool.query(text, values)) },
+        { now: () => new Date(clock) },
+      );
+      const tokens = await Promise.all([1, 2, 3].map(() => counting.acquire(key, spec, 'bulk')));
+      expect(new Set(tokens.map((t) => t.slot)).size).toBe(3);
+      expect(queries.filter((q) => q.includes('rate_limit_acquire'))).toHaveLength(1);
+    });
+
     it('aborts a wait and gives an unused token back', async () => {
       const sleeps: number[] = [];
       const controller = new AbortController();

@@ -161,7 +161,11 @@ export class PgTokenBucket {
       const queue = this.queues.get(id) ?? { waiters: [], pumping: false };
       this.queues.set(id, queue);
       queue.waiters.push({ spec, signal, resolve, reject });
-      if (!queue.pumping) void this.pump(id, key, lane, queue);
+      if (!queue.pumping) {
+        queue.pumping = true;
+        // start on the next microtask, so that callers arriving in the same tick share the first query
+        queueMicrotask(() => void this.pump(id, key, lane, queue));
+      }
     });
     if (token.waitMs > 0) await this.sleep(token.waitMs, signal);
     if (signal?.aborted) {
@@ -173,7 +177,6 @@ export class PgTokenBucket {
 
   /** The shared polling loop of one key and lane in this process. */
   private async pump(id: string, key: string, lane: RateLimitLane, queue: WaitQueue): Promise<void> {
-    queue.pumping = true;
     try {
       for (;;) {
         queue.waiters = queue.waiters.filter((w) => {
@@ -199,8 +202,9 @@ export class PgTokenBucket {
         }
       }
     } finally {
-      queue.pumping = false;
-      if (queue.waiters.length === 0) this.queues.delete(id);
+      queue.pumping = queue.waiters.length > 0;
+      if (queue.pumping) queueMicrotask(() => void this.pump(id, key, lane, queue));
+      else this.queues.delete(id);
     }
   }
 
