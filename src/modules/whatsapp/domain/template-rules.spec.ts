@@ -122,6 +122,29 @@ describe('validateTemplateCreate', () => {
     expect(problemsOf(blank)).toHaveLength(1);
   });
 
+  it('refuses examples for parameters the text does not have', () => {
+    const extra = validateTemplateCreate(positional([body('Hi {{1}}', { body_text: [['Ana', 'spare']] })]));
+    expect(messages(extra)).toEqual([
+      'components[0].example.body_text: examples for parameters the text does not have: {{2}}',
+    ]);
+    const named = validateTemplateCreate(
+      positional(
+        [
+          body('Hi {{name}}', {
+            body_text_named_params: [
+              { param_name: 'name', example: 'Ana' },
+              { param_name: 'city', example: 'Rio' },
+            ],
+          }),
+        ],
+        { parameterFormat: 'NAMED' },
+      ),
+    );
+    expect(messages(named)).toEqual([
+      'components[0].example.body_text_named_params: examples for parameters the text does not have: {{city}}',
+    ]);
+  });
+
   it('refuses gaps, mixed formats and malformed placeholders', () => {
     const gap = validateTemplateCreate(positional([body('Hi {{1}} {{3}}', { body_text: [['a', 'b', 'c']] })]));
     expect(messages(gap)).toContain('components[0].text: positional placeholders must be {{1}} to {{2}} without gaps');

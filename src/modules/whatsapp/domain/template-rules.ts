@@ -144,8 +144,8 @@ function variableKeys(text: string, format: ParameterFormat, path: string, probl
   return numbers.map(String);
 }
 
-/** Examples as Meta's JSON carries them, by key. */
-function examplesOf(component: JsonRecord, kind: 'header' | 'body', keys: string[]): Map<string, string> {
+/** Examples as Meta's JSON carries them, by key (every key the example names). */
+function examplesOf(component: JsonRecord, kind: 'header' | 'body'): Map<string, string> {
   const found = new Map<string, string>();
   const example = isRecord(component.example) ? component.example : {};
   const named = example[`${kind}_text_named_params`];
@@ -160,7 +160,7 @@ function examplesOf(component: JsonRecord, kind: 'header' | 'body', keys: string
   // body_text is an array of rows ([[…]]), header_text a flat array
   const row: unknown = kind === 'body' && Array.isArray(positional) ? positional[0] : positional;
   if (Array.isArray(row)) row.forEach((value, i) => typeof value === 'string' && found.set(String(i + 1), value));
-  return new Map(keys.filter((k) => found.has(k)).map((k) => [k, found.get(k) ?? '']));
+  return found;
 }
 
 function checkTextComponent(
@@ -177,15 +177,21 @@ function checkTextComponent(
   const keys = variableKeys(text, format, `${path}.text`, problems);
   if (kind === 'header' && keys.length > 1)
     problems.push({ path: `${path}.text`, message: 'a text header takes at most one parameter' });
-  const examples = examplesOf(component, kind, keys);
+  const examples = examplesOf(component, kind);
+  const field = format === 'NAMED' ? `${kind}_text_named_params` : `${kind}_text`;
   const missing = keys.filter((k) => !examples.has(k) || examples.get(k)?.trim() === '');
-  if (missing.length > 0) {
-    const field = format === 'NAMED' ? `${kind}_text_named_params` : `${kind}_text`;
+  if (missing.length > 0)
     problems.push({
       path: `${path}.example.${field}`,
       message: `an example is required for every parameter: missing ${missing.map((k) => `{{${k}}}`).join(', ')}`,
     });
-  }
+  // Meta matches examples to parameters one to one: an example for a parameter the text lacks is refused
+  const extra = [...examples.keys()].filter((k) => !keys.includes(k));
+  if (extra.length > 0)
+    problems.push({
+      path: `${path}.example.${field}`,
+      message: `examples for parameters the text does not have: ${extra.map((k) => `{{${k}}}`).join(', ')}`,
+    });
 }
 
 function checkHeader(header: JsonRecord, format: ParameterFormat, path: string, problems: TemplateProblem[]): void {
@@ -338,7 +344,7 @@ export function describeTemplate(template: { components: unknown; parameter_form
   ] as const) {
     if (!component) continue;
     const keys = variableKeys(str(component.text) ?? '', format, '', ignored);
-    const examples = examplesOf(component, kind, keys);
+    const examples = examplesOf(component, kind);
     for (const key of keys)
       variables.push({ component: kind === 'header' ? 'HEADER' : 'BODY', key, example: examples.get(key) ?? '' });
   }
