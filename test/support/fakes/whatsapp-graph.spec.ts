@@ -1,3 +1,4 @@
+// The fake WhatsApp Cloud API itself: answers, 80/s and pair limits, failures, templates, signed webhooks.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { extractWhatsAppEvents } from '../../../src/handlers/whatsapp-cloud/whatsapp-cloud.webhook';

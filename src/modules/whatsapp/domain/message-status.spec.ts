@@ -1,3 +1,4 @@
+// Status merges in every order and with redeliveries, failures, pricing and orphans, on Meta's documented statuses.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {

@@ -1,3 +1,4 @@
+// Single-word opt-out/opt-in keywords: accents, punctuation and emoji ignored, sentences never matched.
 import {
   DEFAULT_OPT_OUT_KEYWORDS,
   keywordConfigProblems,

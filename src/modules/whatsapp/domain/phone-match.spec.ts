@@ -1,3 +1,4 @@
+// E.164 normalisation and the wa_id variants of Brazil (ninth digit), Mexico (521) and Argentina (549).
 import { canonicalPhone, normalizePhone, phoneMatchKeys, waIdToE164 } from './phone-match';
 
 describe('waIdToE164', () => {

@@ -1,3 +1,4 @@
+// Graph error codes to outcomes (throttled/transient/deferred/permanent/unknown), on Meta's documented payloads.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { classifyGraphError, classifyTransportFailure, storedErrorOf } from './send-errors';

@@ -1,3 +1,4 @@
+// Template create rules (names, components, examples, Meta's button limits) and what is read back from Meta's JSON.
 import { describeTemplate, placeholdersOf, TemplateCheck, validateTemplateCreate } from './template-rules';
 
 // Shapes follow Meta's create examples (POST /{waba-id}/message_templates in Meta's OpenAPI spec).

@@ -1,3 +1,4 @@
+// Send parameters checked against a template and built into the Cloud API template object; lead placeholders.
 import { TemplateProblem } from './template-rules';
 import { prepareTemplateSend, resolveLeadPlaceholders, StoredTemplate } from './template-send';
 

@@ -1,3 +1,4 @@
+// The 24-hour window and opt-out scopes against an injected now, with the API.md codes.
 import { isWindowOpen, OutboundKind, sendPolicy, SendPolicyInput, windowOpenUntil } from './window';
 
 const lastInboundAt = new Date('2026-03-10T12:00:00.000Z');
