@@ -1,12 +1,12 @@
-// Re-encrypts every stored secret with the first key of ENCRYPTION_KEYS: npm run secrets:rotate
-// Safe to re-run after an interruption: rows already on the current key are skipped.
+// Re-encrypts every stored secret with the first key of ENCRYPTION_KEYS, bound to its row and field:
+// npm run secrets:rotate. Safe to re-run after an interruption: rows already done are skipped.
 import { existsSync } from 'node:fs';
-import { PrismaPg } from '@prisma/adapter-pg';
 import { SecretBox } from '../src/common/crypto/secret-box';
 import { parseAppConfig } from '../src/config/app-config';
-import { PrismaClient } from '../src/generated/prisma/client';
+import { PrismaService } from '../src/database/prisma.service';
 import { ConfigCodec } from '../src/modules/integration-templates/config-codec';
 import { ConfigSchemaService } from '../src/modules/integration-templates/config-schema.service';
+import { IntegrationsRepository } from '../src/modules/integrations/integrations.repository';
 import { rotateSecrets } from '../src/modules/integrations/secret-rotation';
 
 async function main(): Promise<void> {
@@ -14,10 +14,13 @@ async function main(): Promise<void> {
   const config = parseAppConfig(process.env);
   if (!config.databaseUrl) throw new Error('DATABASE_URL is required');
   const box = new SecretBox(config.encryptionKeys);
-  const prisma = new PrismaClient({ adapter: new PrismaPg({ connectionString: config.databaseUrl }) });
+  const prisma = new PrismaService(config);
   try {
-    const counts = await rotateSecrets(prisma, new ConfigCodec(box, new ConfigSchemaService()), box, (line) =>
-      process.stdout.write(`${line}\n`),
+    const counts = await rotateSecrets(
+      new IntegrationsRepository(prisma),
+      new ConfigCodec(box, new ConfigSchemaService()),
+      box,
+      (line) => process.stdout.write(`${line}\n`),
     );
     process.stdout.write(`rotated to key "${box.currentKeyId}": ${JSON.stringify(counts)}\n`);
     if (counts.failed > 0) process.exitCode = 1;

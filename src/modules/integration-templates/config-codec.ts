@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { SecretBox } from '../../common/crypto/secret-box';
+import { integrationSecretContext, SecretBox } from '../../common/crypto/secret-box';
 import { ConfigSchemaService } from './config-schema.service';
 
 export type ConfigObject = Record<string, unknown>;
@@ -8,6 +8,13 @@ export type ConfigObject = Record<string, unknown>;
 export interface MaskedSecret {
   secret: true;
   last4: string;
+}
+
+/** Where a config's sealed values belong: the integration row, and whether it still holds legacy (v1) values. */
+export interface SealScope {
+  integrationId: number;
+  /** The row has not been re-sealed since values became bound to their place (seal_version 1). */
+  legacy: boolean;
 }
 
 function isObject(value: unknown): value is ConfigObject {
@@ -32,9 +39,15 @@ function parentOf(root: ConfigObject, path: readonly string[]): ConfigObject | u
   return isObject(current) ? current : undefined;
 }
 
+/** The JSON pointer of a config field inside the integration row (RFC 6901 escaping). */
+export function configPointer(path: readonly string[]): string {
+  return `/config${path.map((p) => `/${p.replace(/~/g, '~0').replace(/\//g, '~1')}`).join('')}`;
+}
+
 /**
  * Integration configs at rest: the properties a template's schema marks secret are sealed
- * (AES-256-GCM, see SecretBox); everything else is stored as given.
+ * (AES-256-GCM, see SecretBox) for their integration and field; everything else is stored as given.
+ * Whatever a client sends is plaintext: a string that looks sealed is sealed like any other.
  */
 @Injectable()
 export class ConfigCodec {
@@ -43,32 +56,58 @@ export class ConfigCodec {
     private readonly schemas: ConfigSchemaService,
   ) {}
 
-  /** Plain config → stored config (secrets sealed with the current key). */
-  seal(schema: unknown, plain: ConfigObject): ConfigObject {
-    return this.mapSecrets(schema, plain, (value) =>
-      typeof value === 'string' && !SecretBox.isSealed(value) ? this.box.seal(value) : value,
+  /** Plain config → stored config (every secret sealed with the current key for this integration). */
+  seal(schema: unknown, plain: ConfigObject, integrationId: number): ConfigObject {
+    return this.mapSecrets(schema, plain, (value, path) =>
+      typeof value === 'string'
+        ? this.box.seal(value, integrationSecretContext(integrationId, configPointer(path)))
+        : value,
     );
   }
 
-  /** Stored config → plain config, for validation and handlers. */
-  open(schema: unknown, stored: ConfigObject): ConfigObject {
-    return this.mapSecrets(schema, stored, (value) => (SecretBox.isSealed(value) ? this.box.open(value) : value));
+  /** Stored config → plain config, for validation and handlers. Throws when a secret does not open here. */
+  open(schema: unknown, stored: ConfigObject, scope: SealScope): ConfigObject {
+    return this.mapSecrets(schema, stored, (value, path) => this.openValue(value, path, scope));
   }
 
-  /** Stored config → response config: every secret replaced by { secret: true, last4 }. */
-  mask(schema: unknown, stored: ConfigObject): ConfigObject {
-    return this.mapSecrets(schema, stored, (value): MaskedSecret => {
-      const plain = SecretBox.isSealed(value) ? this.box.open(value) : String(value);
+  /** Like open, but a secret that does not open is left out and its pointer reported instead of throwing. */
+  openReadable(
+    schema: unknown,
+    stored: ConfigObject,
+    scope: SealScope,
+  ): { config: ConfigObject; unreadable: string[] } {
+    const unreadable: string[] = [];
+    const config = this.mapSecrets(schema, stored, (value, path) => {
+      try {
+        return this.openValue(value, path, scope);
+      } catch {
+        unreadable.push(configPointer(path));
+        return undefined;
+      }
+    });
+    return { config: stripUndefined(config), unreadable };
+  }
+
+  /** Stored config → response config: every secret replaced by { secret: true, last4 }. Never throws. */
+  mask(schema: unknown, stored: ConfigObject, scope: SealScope): ConfigObject {
+    return this.mapSecrets(schema, stored, (value, path): MaskedSecret => {
+      let plain = '';
+      try {
+        plain = this.openValue(value, path, scope);
+      } catch {
+        // unreadable (moved, tampered, unknown key): shown as a secret with nothing of it
+      }
       return { secret: true, last4: plain.length >= 8 ? plain.slice(-4) : '' };
     });
   }
 
   /**
    * PATCH semantics: the patch is merged over the stored config; a secret the patch leaves out, or
-   * sends back masked, keeps its stored value. Returns the plain merged config.
+   * sends back masked, keeps its stored value (one that no longer opens must be sent again).
+   * Returns the plain merged config.
    */
-  merge(schema: unknown, stored: ConfigObject, patch: ConfigObject): ConfigObject {
-    const current = this.open(schema, stored);
+  merge(schema: unknown, stored: ConfigObject, patch: ConfigObject, scope: SealScope): ConfigObject {
+    const current = this.openReadable(schema, stored, scope).config;
     const merged = { ...current, ...clone(patch) };
     for (const path of this.schemas.secretPaths(schema)) {
       const patchParent = parentOf(patch, path);
@@ -84,24 +123,31 @@ export class ConfigCodec {
     return merged;
   }
 
-  /** Key ids used by the sealed values of a stored config. */
-  keyIds(schema: unknown, stored: ConfigObject): string[] {
-    const ids = new Set<string>();
-    this.mapSecrets(schema, stored, (value) => {
-      const id = SecretBox.isSealed(value) ? SecretBox.keyIdOf(value) : undefined;
-      if (id) ids.add(id);
-      return value;
-    });
-    return [...ids];
+  private openValue(value: unknown, path: readonly string[], scope: SealScope): string {
+    if (typeof value !== 'string') throw new Error('a secret field holds no sealed value');
+    return this.box.open(value, integrationSecretContext(scope.integrationId, configPointer(path)), scope.legacy);
   }
 
-  private mapSecrets(schema: unknown, config: ConfigObject, fn: (value: unknown) => unknown): ConfigObject {
+  private mapSecrets(
+    schema: unknown,
+    config: ConfigObject,
+    fn: (value: unknown, path: readonly string[]) => unknown,
+  ): ConfigObject {
     const out = clone(config);
     for (const path of this.schemas.secretPaths(schema)) {
       const parent = parentOf(out, path);
       const key = path[path.length - 1];
-      if (parent && parent[key] !== undefined && parent[key] !== null) parent[key] = fn(parent[key]);
+      if (parent && parent[key] !== undefined && parent[key] !== null) parent[key] = fn(parent[key], path);
     }
     return out;
   }
+}
+
+function stripUndefined(value: ConfigObject): ConfigObject {
+  const out: ConfigObject = {};
+  for (const [k, v] of Object.entries(value)) {
+    if (v === undefined) continue;
+    out[k] = isObject(v) ? stripUndefined(v) : v;
+  }
+  return out;
 }

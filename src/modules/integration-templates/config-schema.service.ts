@@ -29,6 +29,59 @@ export function toProblems(errors: readonly ErrorObject[] | null | undefined): C
   });
 }
 
+/** Keywords whose values are data, not schemas: a key named "x-secret" inside them is no mark. */
+const DATA_KEYWORDS = new Set(['const', 'enum', 'default', 'examples', 'example']);
+
+function isSecretMark(node: Schema): boolean {
+  return node['x-secret'] === true || node.writeOnly === true;
+}
+
+function escapePointer(name: string): string {
+  return name.replace(/~/g, '~0').replace(/\//g, '~1');
+}
+
+/**
+ * Schema pointers of secret marks the codec would not see: only properties reached from the root
+ * through `properties` (and nested objects' `properties`) are encrypted, so a mark anywhere else
+ * ($defs/$ref, items, anyOf/oneOf/allOf, additionalProperties, patternProperties, if/then/else …)
+ * would store that secret in plaintext. Iterative, so a hostile schema cannot exhaust the stack.
+ */
+export function misplacedSecretMarks(schema: unknown): string[] {
+  const found: string[] = [];
+  const stack: Array<{ node: unknown; pointer: string; onPropertyChain: boolean; isProperty: boolean }> = [
+    { node: schema, pointer: '', onPropertyChain: true, isProperty: false },
+  ];
+  while (stack.length > 0) {
+    const { node, pointer, onPropertyChain, isProperty } = stack.pop() as (typeof stack)[number];
+    if (Array.isArray(node)) {
+      node.forEach((item, i) =>
+        stack.push({ node: item, pointer: `${pointer}/${i}`, onPropertyChain: false, isProperty: false }),
+      );
+      continue;
+    }
+    if (!isObject(node)) continue;
+    const secret = isSecretMark(node);
+    if (secret && !(onPropertyChain && isProperty)) found.push(pointer || '/');
+    for (const [keyword, value] of Object.entries(node)) {
+      if (DATA_KEYWORDS.has(keyword)) continue;
+      const here = `${pointer}/${escapePointer(keyword)}`;
+      if (keyword === 'properties' && isObject(value)) {
+        for (const [name, sub] of Object.entries(value))
+          stack.push({
+            node: sub,
+            pointer: `${here}/${escapePointer(name)}`,
+            // a secret ends the chain: what is below it is never walked by the codec
+            onPropertyChain: onPropertyChain && !secret,
+            isProperty: true,
+          });
+        continue;
+      }
+      stack.push({ node: value, pointer: here, onPropertyChain: false, isProperty: false });
+    }
+  }
+  return found.sort();
+}
+
 /**
  * Compiles integration config schemas (Ajv, draft 2020-12, strict) and caches one validator per
  * template version, so requests never recompile.
@@ -48,9 +101,15 @@ export class ConfigSchemaService {
     } catch (err) {
       return [err instanceof Error ? err.message : String(err)];
     }
-    return this.secretPaths(schema)
-      .filter((path) => this.propertySchema(schema, path)?.type !== 'string')
-      .map((path) => `secret property /${path.join('/')} must be of type "string"`);
+    return [
+      ...misplacedSecretMarks(schema).map(
+        (pointer) =>
+          `a secret is marked at ${pointer}, where it would not be encrypted: mark secrets ("x-secret" or "writeOnly") only on properties reached through "properties" from the root (not under $defs/$ref, items, anyOf/oneOf/allOf, additionalProperties and the like)`,
+      ),
+      ...this.secretPaths(schema)
+        .filter((path) => this.propertySchema(schema, path)?.type !== 'string')
+        .map((path) => `secret property /${path.join('/')} must be of type "string"`),
+    ];
   }
 
   validate(template: TemplateSchemaRef, config: unknown): ConfigProblem[] {

@@ -50,13 +50,15 @@ export class IntegrationTemplatesRepository {
   }
 
   /** Every integration's stored config for a template (a super-admin operation across sub-accounts). */
-  async integrationConfigs(templateId: number): Promise<Array<{ id: number; config: Record<string, unknown> }>> {
+  async integrationConfigs(
+    templateId: number,
+  ): Promise<Array<{ id: number; sealVersion: number; config: Record<string, unknown> }>> {
     const rows = await this.prisma.integration.findMany({
       where: { templateId },
-      select: { id: true, config: true },
+      select: { id: true, sealVersion: true, config: true },
       orderBy: { id: 'asc' },
     });
-    return rows.map((r) => ({ id: r.id, config: r.config as Record<string, unknown> }));
+    return rows.map((r) => ({ id: r.id, sealVersion: r.sealVersion, config: r.config as Record<string, unknown> }));
   }
 
   distinctHandlers(): Promise<string[]> {

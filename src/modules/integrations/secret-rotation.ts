@@ -1,27 +1,60 @@
-import { SecretBox } from '../../common/crypto/secret-box';
-import type { Prisma, PrismaClient } from '../../generated/prisma/client';
+import { integrationSecretContext, SecretBox } from '../../common/crypto/secret-box';
+import type { Prisma } from '../../generated/prisma/client';
 import { ConfigCodec, ConfigObject } from '../integration-templates/config-codec';
+import type { IntegrationRow, IntegrationsRepository } from './integrations.repository';
+import { PREVIOUS_WEBHOOK_SECRET_POINTER, previousSecretPointer, WEBHOOK_SECRET_POINTER } from './sealed-fields';
 
-interface SealedRow {
-  config: unknown;
-  webhookSecret: string;
-  previousWebhookSecret: string | null;
-  template: { configSchema: unknown };
+/** Rows written with this version hold only values bound to their row and field. */
+export const SEAL_VERSION = 2;
+
+type SealedRow = Pick<
+  IntegrationRow,
+  'id' | 'config' | 'webhookSecret' | 'previousWebhookSecret' | 'previousConfigSecrets' | 'sealVersion'
+> & { template: { configSchema: unknown } };
+
+/**
+ * A row's sealed values outside its config (webhook secrets, previous verification secrets)
+ * re-sealed with the current key and bound to the row and field. Throws if one does not open.
+ */
+export function resealedColumns(
+  row: Omit<SealedRow, 'config' | 'template'>,
+  box: SecretBox,
+): Prisma.IntegrationUncheckedUpdateInput {
+  const legacy = row.sealVersion < SEAL_VERSION;
+  const reseal = (sealed: string, pointer: string): string => {
+    const context = integrationSecretContext(row.id, pointer);
+    return box.seal(box.open(sealed, context, legacy), context);
+  };
+  const previous = row.previousConfigSecrets;
+  let previousConfigSecrets: Prisma.InputJsonObject | undefined;
+  if (previous && typeof previous === 'object' && !Array.isArray(previous)) {
+    const out: Record<string, string> = {};
+    for (const [field, value] of Object.entries(previous))
+      if (typeof value === 'string') out[field] = reseal(value, previousSecretPointer(field));
+    previousConfigSecrets = out;
+  }
+  return {
+    webhookSecret: reseal(row.webhookSecret, WEBHOOK_SECRET_POINTER),
+    previousWebhookSecret:
+      row.previousWebhookSecret === null ? null : reseal(row.previousWebhookSecret, PREVIOUS_WEBHOOK_SECRET_POINTER),
+    ...(previousConfigSecrets ? { previousConfigSecrets } : {}),
+    keyId: box.currentKeyId,
+    sealVersion: SEAL_VERSION,
+  };
 }
 
-/** Every sealed value of a row (config secrets, webhook secrets) re-sealed with the current key. */
+/** Every sealed value of a row, its config's secrets included, re-sealed and bound (see resealedColumns). */
 export function resealedRow(
   row: SealedRow,
   codec: ConfigCodec,
   box: SecretBox,
 ): Prisma.IntegrationUncheckedUpdateInput {
   const schema = row.template.configSchema;
-  return {
-    config: codec.seal(schema, codec.open(schema, row.config as ConfigObject)) as Prisma.InputJsonObject,
-    webhookSecret: box.seal(box.open(row.webhookSecret)),
-    previousWebhookSecret: row.previousWebhookSecret === null ? null : box.seal(box.open(row.previousWebhookSecret)),
-    keyId: box.currentKeyId,
-  };
+  const plain = codec.open(schema, row.config as ConfigObject, {
+    integrationId: row.id,
+    legacy: row.sealVersion < SEAL_VERSION,
+  });
+  return { ...resealedColumns(row, box), config: codec.seal(schema, plain, row.id) as Prisma.InputJsonObject };
 }
 
 export interface RotationCounts {
@@ -32,44 +65,38 @@ export interface RotationCounts {
 }
 
 /**
- * Re-seals every integration still on an older key with the current (first) key, a row per
- * transaction; rows already on the current key are not touched, so an interrupted run can simply
- * be run again.
+ * Re-seals every integration still on an older key, or still holding legacy values that are not
+ * bound to their row, with the current (first) key, a row per statement; rows already done are not
+ * touched, so an interrupted run can simply be run again. A row that does not open is counted as
+ * failed (and named in the log) and the others go on.
  */
 export async function rotateSecrets(
-  prisma: PrismaClient,
+  repository: Pick<IntegrationsRepository, 'findNeedingReseal' | 'resealIfUnchanged'>,
   codec: ConfigCodec,
   box: SecretBox,
   log: (line: string) => void = () => undefined,
   batchSize = 100,
+  options: { legacyOnly?: boolean } = {},
 ): Promise<RotationCounts> {
   const counts: RotationCounts = { scanned: 0, rotated: 0, skipped: 0, failed: 0 };
   let afterId = 0;
   for (;;) {
-    const rows = await prisma.integration.findMany({
-      where: { id: { gt: afterId }, keyId: { not: box.currentKeyId } },
-      include: { template: { select: { configSchema: true } } },
-      orderBy: { id: 'asc' },
-      take: batchSize,
-    });
+    const keyId = options.legacyOnly ? null : box.currentKeyId;
+    const rows = await repository.findNeedingReseal(afterId, keyId, SEAL_VERSION, batchSize);
     if (rows.length === 0) break;
     for (const row of rows) {
       afterId = row.id;
       counts.scanned += 1;
       try {
-        // only if nobody re-sealed it meanwhile (key unchanged since we read it)
-        const result = await prisma.integration.updateMany({
-          where: { id: row.id, keyId: row.keyId },
-          data: resealedRow(row, codec, box),
-        });
-        if (result.count === 1) counts.rotated += 1;
+        // only if nobody re-sealed or rewrote it meanwhile
+        if (await repository.resealIfUnchanged(row, resealedRow(row, codec, box))) counts.rotated += 1;
         else counts.skipped += 1;
       } catch (err) {
         counts.failed += 1;
         log(`integration ${row.id}: ${err instanceof Error ? err.message : String(err)}`);
       }
     }
-    log(`… ${counts.scanned} scanned, ${counts.rotated} rotated`);
+    if (!options.legacyOnly) log(`… ${counts.scanned} scanned, ${counts.rotated} rotated`);
   }
   return counts;
 }

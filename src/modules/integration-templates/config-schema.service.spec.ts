@@ -1,0 +1,65 @@
+import { ConfigSchemaService, misplacedSecretMarks } from './config-schema.service';
+
+const secret = { type: 'string', 'x-secret': true };
+
+describe('misplacedSecretMarks', () => {
+  it('accepts secrets on properties reached through "properties" only, nested objects included', () => {
+    expect(
+      misplacedSecretMarks({
+        type: 'object',
+        properties: {
+          token: secret,
+          auth: { type: 'object', properties: { key: { type: 'string', writeOnly: true } } },
+        },
+      }),
+    ).toEqual([]);
+  });
+
+  it.each([
+    ['$defs', { type: 'object', properties: { t: { $ref: '#/$defs/s' } }, $defs: { s: secret } }, ['/$defs/s']],
+    ['items', { type: 'object', properties: { t: { type: 'array', items: secret } } }, ['/properties/t/items']],
+    [
+      'prefixItems',
+      { type: 'object', properties: { t: { type: 'array', prefixItems: [secret] } } },
+      ['/properties/t/prefixItems/0'],
+    ],
+    ['anyOf', { type: 'object', properties: { t: { anyOf: [secret] } } }, ['/properties/t/anyOf/0']],
+    ['oneOf', { type: 'object', oneOf: [{ properties: { t: secret } }] }, ['/oneOf/0/properties/t']],
+    ['allOf', { type: 'object', allOf: [{ properties: { t: secret } }] }, ['/allOf/0/properties/t']],
+    ['additionalProperties', { type: 'object', additionalProperties: secret }, ['/additionalProperties']],
+    ['patternProperties', { type: 'object', patternProperties: { '^a/b': secret } }, ['/patternProperties/^a~1b']],
+    [
+      'if/then',
+      { type: 'object', if: { properties: {} }, then: { properties: { t: secret } } },
+      ['/then/properties/t'],
+    ],
+    ['the root itself', { type: 'object', 'x-secret': true, properties: {} }, ['/']],
+    [
+      'under another secret',
+      { type: 'object', properties: { t: { ...secret, properties: { u: secret } } } },
+      ['/properties/t/properties/u'],
+    ],
+  ])('finds a mark under %s', (_name, schema, pointers) => {
+    expect(misplacedSecretMarks(schema)).toEqual(pointers);
+  });
+
+  it('ignores "x-secret" as data (const, enum, default, examples)', () => {
+    expect(
+      misplacedSecretMarks({ type: 'object', properties: { t: { type: 'object', default: { 'x-secret': true } } } }),
+    ).toEqual([]);
+  });
+
+  it('walks hostile depth without a stack overflow', () => {
+    let schema: Record<string, unknown> = secret;
+    for (let i = 0; i < 20_000; i++) schema = { allOf: [schema] };
+    expect(misplacedSecretMarks({ type: 'object', properties: {}, allOf: [schema] })).toHaveLength(1);
+  });
+
+  it('makes check() refuse such a schema, naming the place', () => {
+    const problems = new ConfigSchemaService().check({
+      type: 'object',
+      properties: { t: { type: 'array', items: secret } },
+    });
+    expect(problems).toEqual([expect.stringContaining('/properties/t/items')]);
+  });
+});
