@@ -298,7 +298,9 @@ export async function createActiveIntegration(
     name: `bench ${handler}`,
     config,
   });
-  await api.call('PATCH', `/api/integrations/${created.id}`, { isActive: true });
+  // a passed connection test is what switches a new integration on (the benches use Google Ads
+  // lead forms, whose test needs no provider call)
+  await api.call('POST', `/api/integrations/${created.id}/test`);
   return { subAccountId: sub.id, integrationId: created.id, webhookPath: new URL(created.webhookUrl).pathname };
 }
 

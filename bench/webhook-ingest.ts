@@ -5,6 +5,7 @@
 import autocannon from 'autocannon';
 import { parseArgs } from 'node:util';
 import { META_CONFIG } from '../test/support/factories';
+import { FakeServer } from '../test/support/fake-server';
 import { metaLeadgen, metaSignature } from '../test/support/webhooks';
 import {
   Api,
@@ -137,13 +138,18 @@ async function main(): Promise<boolean> {
   build(args['no-build']);
   const db = await createDatabase(args['keep-db']);
   const profileDir = args['cpu-prof'] ? newProfileDir() : undefined;
+  // the connection test that switches the integration on asks Graph whose page token it holds
+  const graph = await FakeServer.start();
+  graph.on('GET', '/me', () => ({ status: 200, body: { id: META_CONFIG.pageId, name: 'Bench page' } }));
   const app = await startApp({
     role: 'api',
     databaseUrl: db.url,
     nodeArgs: profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [],
+    env: { META_GRAPH_URL: graph.url },
   });
   const api = Api.forApp(app);
   const integration = await createActiveIntegration(api, 'meta-lead-ads', META_CONFIG);
+  await graph.close();
   process.stdout.write(
     `database ${db.name}; app pid ${app.child.pid} at ${app.base}; meta-lead-ads integration ${integration.integrationId} active\n`,
   );

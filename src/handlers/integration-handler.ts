@@ -49,6 +49,11 @@ export interface WebhookRequest {
 export interface VerificationKeys {
   config: IntegrationConfig;
   webhookSecrets: readonly string[];
+  /**
+   * Values a config change replaced in the spec's `verificationFields` (a previous Meta appSecret …),
+   * by field name, while their grace period lasts (WEBHOOK_SECRET_GRACE_HOURS).
+   */
+  previousSecrets?: Readonly<Record<string, string>>;
 }
 
 export type VerifyResult = { ok: true } | { ok: false; reason: string };
@@ -78,6 +83,12 @@ export interface WebhookSpec {
   routingKeyOf?(config: IntegrationConfig): string | undefined;
   /** The part of a provider-level delivery that belongs to one routing key (deliveries may mix several). */
   selectForRoutingKey?(payload: unknown, key: string): unknown;
+  /**
+   * Config fields the provider signs or authenticates deliveries with (Meta appSecret …): kept when an
+   * integration is disconnected (deliveries can still be verified, then refused), and their previous
+   * value keeps verifying for a grace period after a change.
+   */
+  verificationFields?: readonly string[];
   /** Checks the delivery's signature over the exact raw bytes, in constant time. */
   verify(req: WebhookRequest, keys: VerificationKeys): VerifyResult;
   /** The events in a verified delivery (one per Meta change, WhatsApp message/status …); config is the integration's. */

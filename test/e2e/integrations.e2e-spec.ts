@@ -84,7 +84,7 @@ describe('integrations', () => {
       `SELECT string_agg(t::text, '\n') AS all FROM (SELECT row_to_json(i)::text AS t FROM integrations i UNION ALL SELECT row_to_json(a)::text FROM audit_logs a) x`,
     );
     const everything = String(dump.rows[0].all);
-    expect(everything).toContain('enc:v1:k1:');
+    expect(everything).toContain('enc:v2:k1:');
     for (const secret of ALL_SECRETS) expect(everything).not.toContain(secret);
     const logs = t.logs();
     for (const secret of ALL_SECRETS) expect(logs).not.toContain(secret);
@@ -118,7 +118,8 @@ describe('integrations', () => {
     expect(patched.body.config.pageId).toBe('555000111');
     expect(patched.body.config.pageAccessToken).toEqual({ secret: true, last4: 'abcd' });
 
-    graph.on('GET', '/555000111', (req) =>
+    // a page token's /me is its page (the test proves the token belongs to the configured page)
+    graph.on('GET', '/me', (req) =>
       req.headers.authorization === `Bearer ${META_CONFIG.pageAccessToken}`
         ? { status: 200, body: { id: '555000111', name: 'Acme Dental' } }
         : { status: 401, body: {} },
@@ -137,7 +138,7 @@ describe('integrations', () => {
 
   it('tests the connection against the provider: success → active, 401 → 422 INVALID_CREDENTIALS and error status', async () => {
     const created = await createIntegration(t, sub, 'meta-lead-ads', META_CONFIG);
-    graph.on('GET', `/${META_CONFIG.pageId}`, () => ({
+    graph.on('GET', '/me', () => ({
       status: 200,
       body: { id: META_CONFIG.pageId, name: 'Acme Dental' },
     }));
@@ -149,7 +150,7 @@ describe('integrations', () => {
     const afterOk = await t.http.get(`/api/integrations/${created.id}`).set('authorization', admin);
     expect(afterOk.body).toEqual(expect.objectContaining({ status: 'active', isActive: true, errorMessage: null }));
 
-    graph.on('GET', `/${META_CONFIG.pageId}`, () => ({
+    graph.on('GET', '/me', () => ({
       status: 401,
       body: {
         error: { message: 'Error validating access token: Session has expired', type: 'OAuthException', code: 190 },
@@ -162,7 +163,7 @@ describe('integrations', () => {
     const afterBad = await t.http.get(`/api/integrations/${created.id}`).set('authorization', admin);
     expect(afterBad.body.status).toBe('error');
     expect(afterBad.body.errorMessage).toEqual(expect.any(String));
-    expect(graph.count('GET', `/${META_CONFIG.pageId}`)).toBe(2); // 401 is never retried
+    expect(graph.count('GET', '/me')).toBe(2); // 401 is never retried
   });
 
   it('retries a 429 honouring Retry-After, and maps an unreachable provider to 502 CONNECTION_FAILED', async () => {
@@ -221,7 +222,7 @@ describe('integrations', () => {
     const expires = new Date(row.rows[0].previous_secret_expires_at).getTime();
     expect(expires - Date.now()).toBeGreaterThan(23.9 * 3600_000);
     expect(expires - Date.now()).toBeLessThanOrEqual(24 * 3600_000);
-    expect(row.rows[0].previous_webhook_secret).toMatch(/^enc:v1:/);
+    expect(row.rows[0].previous_webhook_secret).toMatch(/^enc:v2:/);
   });
 
   it('enforces plan limits under concurrency: 20 parallel creates on STARTER → one 201, nineteen 403', async () => {
@@ -233,7 +234,13 @@ describe('integrations', () => {
         t.http
           .post('/api/integrations')
           .set('authorization', token)
-          .send({ subAccountId: starter, integrationTemplateId: template, name: `GHL ${i}`, config: GHL_CONFIG }),
+          .send({
+            subAccountId: starter,
+            integrationTemplateId: template,
+            name: `GHL ${i}`,
+            // its own location: GHL_CONFIG's belongs to the first sub-account of this file
+            config: { ...GHL_CONFIG, locationId: 'loc_Tiny_0001' },
+          }),
       ),
     );
     const statuses = results.map((r) => r.status).sort();
@@ -241,7 +248,7 @@ describe('integrations', () => {
     expect(statuses.filter((s) => s === 403)).toHaveLength(19);
     expect(results.find((r) => r.status === 403)?.body.code).toBe('PLAN_LIMIT_REACHED');
     // another handler still has its own allowance
-    await createIntegration(t, starter, 'meta-lead-ads', META_CONFIG);
+    await createIntegration(t, starter, 'meta-lead-ads', { ...META_CONFIG, pageId: '777000111' });
 
     const limits = await t.http.get(`/api/integrations/limits?subAccountId=${starter}`).set('authorization', token);
     expect(limits.status).toBe(200);

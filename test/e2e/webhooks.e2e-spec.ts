@@ -97,7 +97,7 @@ describe('signed webhook ingestion and processing', () => {
     expect(health.status).toBe(200);
     expect(health.body.webhooks24h.rejected).toBeGreaterThanOrEqual(1);
     expect(health.body).toEqual(
-      expect.objectContaining({ status: 'pending', pendingJobs: 0, rateLimit: expect.any(Object) }),
+      expect.objectContaining({ status: 'active', pendingJobs: 0, rateLimit: expect.any(Object) }),
     );
     expect(health.body.webhooks24h).toEqual(
       expect.objectContaining({ received: expect.any(Number), processed: expect.any(Number), failed: 0 }),

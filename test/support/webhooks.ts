@@ -81,10 +81,16 @@ export async function eventStatuses(t: TestApp, integrationId: number): Promise<
   return res.rows.map((r) => r.status);
 }
 
+/**
+ * Puts an integration in the state a passed connection test leaves it in (status "active",
+ * isActive), for tests about what happens to deliveries once it is live. Through the API this takes
+ * POST /api/integrations/:id/test against the provider (fakes); the security and integrations specs
+ * test that path itself, and that PATCH isActive: true alone is refused (409) before a passed test.
+ */
 export async function activate(t: TestApp, subAccountId: number, integrationId: number): Promise<void> {
-  const res = await t.http
-    .patch(`/api/integrations/${integrationId}`)
-    .set('authorization', `Bearer ${t.token('ADMIN', [subAccountId])}`)
-    .send({ isActive: true });
-  if (res.status !== 200) throw new Error(`activate: ${res.status}`);
+  const res = await t.sql.query(
+    "UPDATE integrations SET status = 'active', is_active = true, error_message = NULL WHERE id = $1 AND sub_account_id = $2",
+    [integrationId, subAccountId],
+  );
+  if (res.rowCount !== 1) throw new Error(`activate: no integration ${integrationId} in sub-account ${subAccountId}`);
 }

@@ -180,7 +180,16 @@ export class GoHighLevelHandler implements IntegrationHandler {
 
   async testConnection(ctx: HandlerContext): Promise<TestResult> {
     try {
+      // a token scoped to another location is refused by GoHighLevel (401/403); the id is checked too
       const location = await GhlApi.fromContext(ctx).getLocation();
+      const locationId = optionalConfigString(ctx.config, 'locationId');
+      if (location.id !== locationId) {
+        return {
+          success: false,
+          code: 'INVALID_CREDENTIALS',
+          message: `The token does not reach location ${locationId ?? '(none)'}`,
+        };
+      }
       return { success: true, message: `Connected to location ${location.name ?? location.id}` };
     } catch (err) {
       return connectionFailure(err);

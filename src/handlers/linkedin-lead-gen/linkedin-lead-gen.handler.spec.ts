@@ -385,26 +385,48 @@ describe('LinkedInLeadGenHandler', () => {
   });
 
   describe('testConnection', () => {
-    const ORG_PATH = '/rest/organizations/123';
+    // the organization is public; the member's approved role on it (or on the ad account) is what proves access
+    const ACL_PATH = '/rest/organizationAcls';
+    const ADS_PATH = '/rest/adAccountUsers';
+    const acl = (organization: string) => ({
+      status: 200,
+      body: { elements: [{ organization, role: 'ADMINISTRATOR', state: 'APPROVED', roleAssignee: 'urn:li:person:x' }] },
+    });
 
-    it('reads the organization with the versioned headers', async () => {
-      server.on('GET', ORG_PATH, () => ({
-        status: 200,
-        body: { id: 123, localizedName: 'Acme Robotics', vanityName: 'acme' },
-      }));
+    it("checks the member's approved roles with the versioned headers", async () => {
+      server.on('GET', ACL_PATH, () => acl('urn:li:organization:123'));
       await expect(handler.testConnection(ctx())).resolves.toEqual({
         success: true,
-        message: 'Connected to LinkedIn organization Acme Robotics (123)',
+        message: 'Connected to LinkedIn organization 123 (ADMINISTRATOR)',
       });
+      expect(server.requests[0].query.get('q')).toBe('roleAssignee');
+      expect(server.requests[0].query.get('state')).toBe('APPROVED');
       expect(server.requests[0].headers.authorization).toBe(`Bearer ${TOKEN}`);
       expect(server.requests[0].headers['linkedin-version']).toBe('202510');
       expect(server.requests[0].headers['x-restli-protocol-version']).toBe('2.0.0');
     });
 
+    it('accepts a sponsored ad account the member has a role on, and refuses an owner it has none on', async () => {
+      server.on('GET', ACL_PATH, () => acl('urn:li:organization:999'));
+      server.on('GET', ADS_PATH, () => ({
+        status: 200,
+        body: { elements: [{ account: 'urn:li:sponsoredAccount:123', role: 'CAMPAIGN_MANAGER' }] },
+      }));
+      await expect(handler.testConnection(ctx())).resolves.toEqual({
+        success: true,
+        message: 'Connected to LinkedIn ad account 123',
+      });
+      server.on('GET', ADS_PATH, () => ({ status: 200, body: { elements: [] } }));
+      await expect(handler.testConnection(ctx())).resolves.toMatchObject({
+        success: false,
+        code: 'INVALID_CREDENTIALS',
+      });
+    });
+
     it.each([401, 403])(
       'reports INVALID_CREDENTIALS on %i without a secret, even if LinkedIn echoes one',
       async (status) => {
-        server.on('GET', ORG_PATH, () => ({ status, body: { message: `token ${TOKEN} is not valid` } }));
+        server.on('GET', ACL_PATH, () => ({ status, body: { message: `token ${TOKEN} is not valid` } }));
         const result = await handler.testConnection(ctx());
         expect(result).toMatchObject({ success: false, code: 'INVALID_CREDENTIALS' });
         expect(result.message).toContain(`HTTP ${status}`);
@@ -414,13 +436,13 @@ describe('LinkedInLeadGenHandler', () => {
     );
 
     it('reports CONNECTION_FAILED on 404, on 500 after retries, and when LinkedIn is unreachable', async () => {
-      server.on('GET', ORG_PATH, () => ({ status: 404, body: { message: 'Organization not found' } }));
+      server.on('GET', ACL_PATH, () => ({ status: 404, body: { message: 'Not found' } }));
       await expect(handler.testConnection(ctx())).resolves.toEqual({
         success: false,
         code: 'CONNECTION_FAILED',
-        message: `LinkedIn API call failed: GET ${ORG_PATH} answered 404: Organization not found`,
+        message: `LinkedIn API call failed: GET ${ACL_PATH} answered 404: Not found`,
       });
-      server.on('GET', ORG_PATH, () => ({ status: 500, body: { message: `boom ${SECRET}` } }));
+      server.on('GET', ACL_PATH, () => ({ status: 500, body: { message: `boom ${SECRET}` } }));
       const failed = await handler.testConnection(ctx());
       expect(failed).toMatchObject({ success: false, code: 'CONNECTION_FAILED' });
       expect(failed.message).toContain('answered 500');
@@ -429,7 +451,7 @@ describe('LinkedInLeadGenHandler', () => {
       expect(unreachable).toEqual({
         success: false,
         code: 'CONNECTION_FAILED',
-        message: `LinkedIn API call failed: GET ${ORG_PATH}: could not connect`,
+        message: `LinkedIn API call failed: GET ${ACL_PATH}: could not connect`,
       });
     });
   });

@@ -21,6 +21,7 @@ import { leadGenFormId, narrowNotification, narrowStoredLeadAction, ownerIds } f
 
 export const DEFAULT_LINKEDIN_VERSION = '202510';
 const SIGNATURE_PREFIX = /^hmacsha256=/i;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /**
  * LinkedIn Lead Sync: one app-level webhook (routed by the notification's owner) or a URL per
@@ -87,6 +88,7 @@ export class LinkedInLeadGenHandler implements IntegrationHandler {
     routingKeyOf: (config) => optionalConfigString(config, 'organizationId'),
     // a notification is about one lead of one owner: it belongs to the key entirely or not at all
     selectForRoutingKey: (payload, key) => (ownerIds(payload).includes(key) ? payload : undefined),
+    verificationFields: ['clientSecret'],
     verify: (req, keys) => this.verify(req, keys),
     extractEvents: (payload) => this.extractEvents(payload),
     handshake: (query, config) => this.handshake(query, config),
@@ -115,14 +117,30 @@ export class LinkedInLeadGenHandler implements IntegrationHandler {
     return { leads: [leadFromResponse(res.body, form, action)] };
   }
 
+  /**
+   * Proves the token's member may read this owner's leads: an approved role on the organization
+   * (organizationAcls, q=roleAssignee) or a role on the sponsored ad account (adAccountUsers,
+   * q=authenticatedUser), the roles Lead Sync requires (learn.microsoft.com/linkedin/marketing/
+   * lead-sync/leadsync). An organization id alone is public; reading the organization proves nothing.
+   */
   async testConnection(ctx: HandlerContext): Promise<TestResult> {
     const organizationId = configString(ctx.config, 'organizationId');
     try {
-      const res = await this.get(ctx, `/rest/organizations/${encodeURIComponent(organizationId)}`);
-      const name = isRecord(res.body) ? asString(res.body.localizedName) : undefined;
+      const acls = await this.get(ctx, '/rest/organizationAcls?q=roleAssignee&state=APPROVED&count=100');
+      const role = elementsOf(acls.body).find((e) => e.organization === `urn:li:organization:${organizationId}`);
+      if (role) {
+        return {
+          success: true,
+          message: `Connected to LinkedIn organization ${organizationId}${typeof role.role === 'string' ? ` (${role.role})` : ''}`,
+        };
+      }
+      const users = await this.get(ctx, '/rest/adAccountUsers?q=authenticatedUser');
+      if (elementsOf(users.body).some((e) => e.account === `urn:li:sponsoredAccount:${organizationId}`))
+        return { success: true, message: `Connected to LinkedIn ad account ${organizationId}` };
       return {
-        success: true,
-        message: `Connected to LinkedIn organization ${name ? `${name} (${organizationId})` : organizationId}`,
+        success: false,
+        code: 'INVALID_CREDENTIALS',
+        message: `The member of this access token has no approved role on LinkedIn organization or ad account ${organizationId}`,
       };
     } catch (err) {
       if (!(err instanceof OutboundError)) throw err;
@@ -148,16 +166,19 @@ export class LinkedInLeadGenHandler implements IntegrationHandler {
     }
   }
 
+  /** The client secret, and the previous one while a change's grace period lasts. */
   private verify(req: WebhookRequest, keys: VerificationKeys): VerifyResult {
-    const secret = optionalConfigString(keys.config, 'clientSecret');
-    if (!secret) return { ok: false, reason: 'integration has no clientSecret configured' };
+    const secrets = [optionalConfigString(keys.config, 'clientSecret'), keys.previousSecrets?.clientSecret].filter(
+      (s): s is string => !!s,
+    );
+    if (secrets.length === 0) return { ok: false, reason: 'integration has no clientSecret configured' };
     const received = header(req.headers, 'x-li-signature');
     if (!received) return { ok: false, reason: 'missing X-LI-Signature header' };
+    const signature = received.trim().replace(SIGNATURE_PREFIX, '');
     // LinkedIn signs "hmacsha256=" + body; whether the header repeats that prefix is undocumented (NOTES §4)
-    const expected = hmacSha256Hex(secret, 'hmacsha256=', req.rawBody);
-    return safeEqualHex(received.trim().replace(SIGNATURE_PREFIX, ''), expected)
-      ? { ok: true }
-      : { ok: false, reason: 'X-LI-Signature does not match' };
+    let ok = false;
+    for (const secret of secrets) ok = safeEqualHex(signature, hmacSha256Hex(secret, 'hmacsha256=', req.rawBody)) || ok;
+    return ok ? { ok: true } : { ok: false, reason: 'X-LI-Signature does not match' };
   }
 
   /**
@@ -177,14 +198,23 @@ export class LinkedInLeadGenHandler implements IntegrationHandler {
     ];
   }
 
-  /** GET ?challengeCode=… (webhook validation, repeated every 2 hours): answer with its HMAC under the client secret. */
+  /**
+   * GET ?challengeCode=…[&applicationId=…] (webhook validation, repeated every 2 hours): answer with
+   * its HMAC under the client secret of the app it is addressed to. LinkedIn's challenge code is a
+   * type-4 UUID (learn.microsoft.com/linkedin/shared/api-guide/webhook-validation); anything else is
+   * refused, or the answer would sign attacker-chosen text (a "hmacsha256=<JSON>" code yields exactly
+   * the X-LI-Signature of that JSON).
+   */
   private handshake(
     query: Readonly<Record<string, string | undefined>>,
     config: IntegrationConfig,
   ): HandshakeResponse | null {
     const challengeCode = query.challengeCode;
     const secret = optionalConfigString(config, 'clientSecret');
-    if (!challengeCode || !secret) return null;
+    if (!challengeCode || !UUID.test(challengeCode) || !secret) return null;
+    if (Object.keys(query).some((name) => name !== 'challengeCode' && name !== 'applicationId')) return null;
+    const applicationId = query.applicationId;
+    if ('applicationId' in query && applicationId !== optionalConfigString(config, 'clientId')) return null;
     return {
       contentType: 'application/json',
       body: JSON.stringify({ challengeCode, challengeResponse: hmacSha256Hex(secret, challengeCode) }),
@@ -218,6 +248,11 @@ export class LinkedInLeadGenHandler implements IntegrationHandler {
       },
     });
   }
+}
+
+/** The `elements` of a LinkedIn collection response. */
+function elementsOf(body: unknown): Array<Record<string, unknown>> {
+  return isRecord(body) && Array.isArray(body.elements) ? body.elements.filter(isRecord) : [];
 }
 
 /** 401/403 and other 4xx will fail the same way on every retry: the event fails now, with a clear reason. */

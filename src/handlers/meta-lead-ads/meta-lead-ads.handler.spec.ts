@@ -238,18 +238,25 @@ describe('MetaLeadAdsHandler against a fake Graph API', () => {
   });
 
   describe('testConnection', () => {
-    it('reads the page with the page token', async () => {
-      server.on('GET', '/153125381133', () => ({ status: 200, body: { id: '153125381133', name: 'Acme Dental' } }));
+    it("reads the page token's own page (/me) and checks it is the configured one", async () => {
+      server.on('GET', '/me', () => ({ status: 200, body: { id: '153125381133', name: 'Acme Dental' } }));
       await expect(handler.testConnection(ctx())).resolves.toEqual({
         success: true,
         message: 'Connected to page Acme Dental',
       });
       expect(server.requests[0].query.get('fields')).toBe('id,name');
       expect(server.requests[0].headers.authorization).toBe(`Bearer ${TOKEN}`);
+
+      // a valid token of another page is not a token of this one
+      server.on('GET', '/me', () => ({ status: 200, body: { id: '999', name: 'Someone Else' } }));
+      await expect(handler.testConnection(ctx())).resolves.toMatchObject({
+        success: false,
+        code: 'INVALID_CREDENTIALS',
+      });
     });
 
     it('reports INVALID_CREDENTIALS for 401 and for code 190 in a 400, without the token in the message', async () => {
-      server.on('GET', '/153125381133', () => ({
+      server.on('GET', '/me', () => ({
         status: 401,
         body: graphError(190, `Invalid OAuth access token ${TOKEN}`),
       }));
@@ -261,7 +268,7 @@ describe('MetaLeadAdsHandler against a fake Graph API', () => {
       });
 
       server.reset();
-      server.on('GET', '/153125381133', () => ({
+      server.on('GET', '/me', () => ({
         status: 400,
         body: graphError(190, 'Error validating access token: Session has expired'),
       }));
@@ -271,7 +278,7 @@ describe('MetaLeadAdsHandler against a fake Graph API', () => {
     });
 
     it('reports CONNECTION_FAILED for other errors and for an unreachable API', async () => {
-      server.on('GET', '/153125381133', () => ({ status: 400, body: graphError(100, '(#100) Object does not exist') }));
+      server.on('GET', '/me', () => ({ status: 400, body: graphError(100, '(#100) Object does not exist') }));
       await expect(handler.testConnection(ctx())).resolves.toEqual({
         success: false,
         code: 'CONNECTION_FAILED',
@@ -279,14 +286,14 @@ describe('MetaLeadAdsHandler against a fake Graph API', () => {
       });
 
       server.reset();
-      server.on('GET', '/153125381133', () => ({ status: 503, body: 'maintenance' }));
+      server.on('GET', '/me', () => ({ status: 503, body: 'maintenance' }));
       await expect(handler.testConnection(ctx())).resolves.toMatchObject({ success: false, code: 'CONNECTION_FAILED' });
 
       const offline = await handler.testConnection(handlerContext(config, {}, { now: NOW }));
       expect(offline).toEqual({
         success: false,
         code: 'CONNECTION_FAILED',
-        message: 'Could not read the page from the Graph API: GET /153125381133: could not connect',
+        message: 'Could not read the page from the Graph API: GET /me: could not connect',
       });
     });
   });

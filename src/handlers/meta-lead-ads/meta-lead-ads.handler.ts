@@ -98,10 +98,23 @@ export class MetaLeadAdsHandler implements IntegrationHandler {
     };
   }
 
+  /**
+   * Proves the token is this page's: Graph's /me is "the person or Page whose access token is
+   * being used" (developers.facebook.com/docs/graph-api/overview#me), so a token of another page
+   * (or a user token) cannot pass for it. A page id is not a secret; only its token proves the page.
+   */
   async testConnection(ctx: HandlerContext): Promise<TestResult> {
     const pageId = configString(ctx.config, 'pageId');
     try {
-      const res = await this.get(ctx, pageId, { fields: 'id,name' });
+      const res = await this.get(ctx, 'me', { fields: 'id,name' });
+      const id = isRecord(res.body) ? asId(res.body.id) : undefined;
+      if (id !== pageId) {
+        return {
+          success: false,
+          code: 'INVALID_CREDENTIALS',
+          message: `The page access token is not a token of page ${pageId}${id ? ` (it belongs to ${id})` : ''}`,
+        };
+      }
       const name = (isRecord(res.body) ? asString(res.body.name) : undefined) ?? pageId;
       return { success: true, message: `Connected to page ${name}` };
     } catch (err) {

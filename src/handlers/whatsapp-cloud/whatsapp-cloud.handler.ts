@@ -8,7 +8,7 @@ import {
   PermanentEventError,
   StoredEvent,
 } from '../integration-handler';
-import { asNumber, asRecords, asString, configString, isRecord } from '../shared/json';
+import { asId, asNumber, asRecords, asString, configString, isRecord } from '../shared/json';
 import { graphErrorOf } from '../shared/meta-graph';
 import { redactSecrets } from '../shared/redact-secrets';
 import { narrowMessageEvent, narrowStatus, unixToIso } from './whatsapp-cloud.payload';
@@ -145,6 +145,15 @@ export class WhatsAppCloudHandler implements IntegrationHandler {
         query: { fields: 'id,display_phone_number,verified_name' },
       });
       const body = isRecord(res.body) ? res.body : {};
+      // the number is the routing key: the token must reach exactly this one (a number of a WABA the
+      // token cannot manage answers an error instead)
+      if (asId(body.id) !== phoneNumberId) {
+        return {
+          success: false,
+          code: 'INVALID_CREDENTIALS',
+          message: `The access token cannot read WhatsApp phone number ${phoneNumberId}`,
+        };
+      }
       const number = asString(body.display_phone_number) ?? phoneNumberId;
       const name = asString(body.verified_name);
       return { success: true, message: `Connected to WhatsApp number ${number}${name ? ` (${name})` : ''}` };

@@ -1,10 +1,23 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
+import { UnknownKeyError, UnreadableSecretError } from '../../common/crypto/secret-box';
+import { DomainException } from '../../common/errors/domain.exception';
+import { ErrorCode } from '../../common/errors/error-code';
 import { OutboundHttpFactory } from '../../common/outbound/outbound-http.factory';
 import { APP_CONFIG, AppConfig } from '../../config/app-config';
 import { HandlerRegistry } from '../../handlers/handler-registry';
 import { HandlerContext, HandlerLogger, IntegrationHandler } from '../../handlers/integration-handler';
 import { ConfigCodec } from '../integration-templates/config-codec';
 import type { IntegrationRow } from './integrations.repository';
+
+/** A stored secret of the integration does not open (moved, tampered, or sealed with a key we lack). */
+export class UnreadableConfigError extends DomainException {
+  constructor() {
+    super(
+      ErrorCode.CONFLICT,
+      'A stored secret of this integration cannot be decrypted; enter the credentials again (PATCH config)',
+    );
+  }
+}
 
 /** Builds what a handler gets for one integration: decrypted config, its rate-limited client, URLs, logger. */
 @Injectable()
@@ -18,14 +31,52 @@ export class HandlerContextFactory {
     private readonly registry: HandlerRegistry,
   ) {}
 
+  /** Throws UnreadableConfigError (409) when a stored secret of the row does not open here. */
   build(row: IntegrationRow): { handler: IntegrationHandler; ctx: HandlerContext } {
+    let config: Record<string, unknown>;
+    try {
+      config = this.codec.open(row.template.configSchema, row.config as Record<string, unknown>, {
+        integrationId: row.id,
+        legacy: row.sealVersion < 2,
+      });
+    } catch (err) {
+      if (err instanceof UnreadableSecretError || err instanceof UnknownKeyError) {
+        this.logger.warn({ integrationId: row.id, reason: err.message }, 'a stored secret does not decrypt');
+        throw new UnreadableConfigError();
+      }
+      throw err;
+    }
+    return this.forConfig(row, `integration:${row.id}`, config);
+  }
+
+  /**
+   * A context for a configuration that is not stored ("test before saving"): its own outbound
+   * budget per sub-account and template, no integration id (0).
+   */
+  buildUnsaved(
+    template: IntegrationRow['template'],
+    subAccountId: number,
+    config: Record<string, unknown>,
+  ): { handler: IntegrationHandler; ctx: HandlerContext } {
+    return this.forConfig(
+      { id: 0, subAccountId, handler: template.handler, template },
+      `test-config:${subAccountId}:${template.id}`,
+      config,
+    );
+  }
+
+  private forConfig(
+    row: Pick<IntegrationRow, 'id' | 'subAccountId' | 'handler' | 'template'>,
+    budgetKey: string,
+    config: Record<string, unknown>,
+  ): { handler: IntegrationHandler; ctx: HandlerContext } {
     const handler = this.registry.require(row.handler);
     // the template's per-minute override wins; else the provider's own window (GoHighLevel: 100 per 10 s); else the handler default
     const budget =
       row.template.rateLimitPerMinute === null && handler.rateLimit
         ? handler.rateLimit
         : { limit: row.template.rateLimitPerMinute ?? handler.defaultRateLimitPerMinute, windowMs: 60_000 };
-    const client = this.http.forKey(`integration:${row.id}`, { ...budget, ...this.config.outbound });
+    const client = this.http.forKey(budgetKey, { ...budget, ...this.config.outbound });
     const base = { integrationId: row.id, subAccountId: row.subAccountId, handler: row.handler };
     const logger: HandlerLogger = {
       info: (obj, msg) => this.logger.log({ ...base, ...obj }, msg),
@@ -37,7 +88,7 @@ export class HandlerContextFactory {
       ctx: {
         integrationId: row.id,
         subAccountId: row.subAccountId,
-        config: this.codec.open(row.template.configSchema, row.config as Record<string, unknown>),
+        config,
         http: client,
         urls: this.config.providerUrls,
         logger,

@@ -1,5 +1,5 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query } from '@nestjs/common';
-import { ApiBearerAuth, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { AuthUser } from '../../common/auth/auth-user';
 import { CurrentUser, Roles } from '../../common/auth/decorators';
 import { Page } from '../../common/http/pagination';
@@ -11,10 +11,12 @@ import {
   LimitsDto,
   LimitsQueryDto,
   ListIntegrationsQueryDto,
+  TestConfigDto,
   TestResultDto,
   UpdateIntegrationDto,
   WebhookSecretDto,
 } from './dto/integration.dto';
+import { IntegrationConnectionsService } from './integration-connections.service';
 import { IntegrationsService } from './integrations.service';
 
 @ApiTags('integrations')
@@ -22,7 +24,10 @@ import { IntegrationsService } from './integrations.service';
 @Controller('integrations')
 @Roles('SUPER_ADMIN', 'ADMIN', 'MANAGER')
 export class IntegrationsController {
-  constructor(private readonly service: IntegrationsService) {}
+  constructor(
+    private readonly service: IntegrationsService,
+    private readonly connections: IntegrationConnectionsService,
+  ) {}
 
   @Get()
   list(@CurrentUser() user: AuthUser, @Query() query: ListIntegrationsQueryDto): Promise<Page<IntegrationDto>> {
@@ -33,6 +38,18 @@ export class IntegrationsController {
   @ApiOkResponse({ type: LimitsDto })
   limits(@CurrentUser() user: AuthUser, @Query() query: LimitsQueryDto): Promise<LimitsDto> {
     return this.service.limits(user, query.subAccountId);
+  }
+
+  @Post('test-config')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Test a configuration before saving it; nothing is stored' })
+  @ApiOkResponse({
+    type: TestResultDto,
+    description:
+      'Failures answer 422 INVALID_CREDENTIALS or 502 CONNECTION_FAILED with success: false; 409 ROUTING_KEY_TAKEN when another sub-account owns the routing key',
+  })
+  testConfig(@CurrentUser() user: AuthUser, @Body() dto: TestConfigDto): Promise<TestResultDto> {
+    return this.connections.testConfig(user, dto);
   }
 
   @Get(':id')
@@ -72,7 +89,16 @@ export class IntegrationsController {
     description: 'Failures answer 422 INVALID_CREDENTIALS or 502 CONNECTION_FAILED with success: false',
   })
   test(@CurrentUser() user: AuthUser, @Param('id', ParseIdPipe) id: number): Promise<TestResultDto> {
-    return this.service.test(user, id);
+    return this.connections.test(user, id);
+  }
+
+  @Post(':id/disconnect')
+  @Roles('SUPER_ADMIN', 'ADMIN')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Disconnect: inactive, status "disconnected", provider tokens erased' })
+  @ApiOkResponse({ type: IntegrationDto })
+  disconnect(@CurrentUser() user: AuthUser, @Param('id', ParseIdPipe) id: number): Promise<IntegrationDto> {
+    return this.connections.disconnect(user, id);
   }
 
   @Post(':id/rotate-webhook-secret')

@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { AuditModule } from '../audit/audit.module';
 import { IntegrationTemplatesModule } from '../integration-templates/integration-templates.module';
 import { HandlerContextFactory } from './handler-context.factory';
+import { IntegrationConnectionsService } from './integration-connections.service';
 import { IntegrationsController } from './integrations.controller';
 import { IntegrationsRepository } from './integrations.repository';
 import { IntegrationsService } from './integrations.service';
@@ -9,7 +10,7 @@ import { IntegrationsService } from './integrations.service';
 @Module({
   imports: [AuditModule, IntegrationTemplatesModule],
   controllers: [IntegrationsController],
-  providers: [IntegrationsService, IntegrationsRepository, HandlerContextFactory],
+  providers: [IntegrationsService, IntegrationConnectionsService, IntegrationsRepository, HandlerContextFactory],
   exports: [IntegrationsService, IntegrationsRepository, HandlerContextFactory],
 })
 export class IntegrationsModule {}

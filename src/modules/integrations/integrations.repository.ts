@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { SubAccountScope } from '../../common/auth/sub-account-scope';
-import { PrismaService } from '../../database/prisma.service';
+import { PrismaService, PrismaTx } from '../../database/prisma.service';
 import type {
   Integration,
   IntegrationStatus,
@@ -16,11 +16,22 @@ export interface IntegrationFilter {
   templateId?: number;
 }
 
+/** Runs inside the write's transaction (the audit record): if it fails, nothing of the write remains. */
+export type AfterWrite = (tx: PrismaTx, row: IntegrationRow) => Promise<void>;
+
+export type CreateOutcome =
+  { created: IntegrationRow } | { limitReached: { current: number; limit: number } } | { routingKeyTaken: string };
+
+export type UpdateOutcome = { updated: IntegrationRow } | { routingKeyTaken: string } | { notFound: true };
+
 function scoped(scope: SubAccountScope): Prisma.IntegrationWhereInput {
   return scope === 'all' ? {} : { subAccountId: { in: [...scope] } };
 }
 
-/** Every query about integrations takes the caller's scope (or an explicit sub-account id). */
+/**
+ * Every query about integrations takes the caller's scope (or an explicit sub-account id). Writes
+ * keep the routing-key claims (one sub-account per provider routing key) in the same transaction.
+ */
 @Injectable()
 export class IntegrationsRepository {
   constructor(private readonly prisma: PrismaService) {}
@@ -47,31 +58,85 @@ export class IntegrationsRepository {
     return this.prisma.subAccount.findUnique({ where: { id: subAccountId } });
   }
 
+  /** The sub-account that owns a routing key, if any sub-account has claimed it. */
+  async routingKeyOwner(handler: string, routingKey: string): Promise<number | null> {
+    const claim = await this.prisma.webhookRoutingClaim.findUnique({
+      where: { handler_routingKey: { handler, routingKey } },
+    });
+    return claim?.subAccountId ?? null;
+  }
+
   /**
-   * Inserts unless the sub-account already has `limit` integrations of this handler. The sub-account
-   * row is locked first, so concurrent creates for one sub-account are decided one at a time.
+   * Inserts unless the sub-account already has `limit` integrations of this handler, or its routing
+   * key belongs to another sub-account. The sub-account row is locked first, so concurrent creates
+   * for one sub-account are decided one at a time; the claim's primary key decides between
+   * sub-accounts. `build` gets the new row's id (secrets are sealed for it).
    */
   async createWithinLimit(
-    data: Prisma.IntegrationUncheckedCreateInput,
+    input: { subAccountId: number; handler: string; routingKey: string | null },
+    build: (id: number) => Omit<Prisma.IntegrationUncheckedCreateInput, 'id'>,
     limitFor: (tier: SubAccount['tier']) => number,
-  ): Promise<{ created: IntegrationRow } | { limitReached: { current: number; limit: number } }> {
+    after: AfterWrite,
+  ): Promise<CreateOutcome> {
     return this.prisma.$transaction(async (tx) => {
       const locked = await tx.$queryRaw<
         Array<{ tier: SubAccount['tier'] }>
-      >`SELECT tier FROM sub_accounts WHERE id = ${data.subAccountId} FOR UPDATE`;
+      >`SELECT tier FROM sub_accounts WHERE id = ${input.subAccountId} FOR UPDATE`;
       const limit = limitFor(locked[0].tier);
-      const current = await tx.integration.count({ where: { subAccountId: data.subAccountId, handler: data.handler } });
+      const current = await tx.integration.count({
+        where: { subAccountId: input.subAccountId, handler: input.handler },
+      });
       if (limit >= 0 && current >= limit) return { limitReached: { current, limit } };
-      return { created: await tx.integration.create({ data, include: { template: true } }) };
+      if (input.routingKey !== null && !(await this.claim(tx, input.handler, input.routingKey, input.subAccountId)))
+        return { routingKeyTaken: input.routingKey };
+      const [{ id }] = await tx.$queryRaw<
+        Array<{ id: number }>
+      >`SELECT nextval(pg_get_serial_sequence('integrations', 'id'))::int AS id`;
+      const created = await tx.integration.create({ data: { ...build(id), id }, include: { template: true } });
+      await after(tx, created);
+      return { created };
     });
   }
 
-  update(subAccountId: number, id: number, data: Prisma.IntegrationUncheckedUpdateInput): Promise<IntegrationRow> {
-    return this.prisma.integration.update({ where: { id, subAccountId }, data, include: { template: true } });
+  /**
+   * Changes one integration: the row is locked and read again, `change` computes the update from
+   * that current row (so concurrent changes never overwrite each other's reading), a changed
+   * routing key is claimed and the old one released, and `after` runs in the same transaction.
+   */
+  async mutate(
+    subAccountId: number,
+    id: number,
+    change: (row: IntegrationRow) => Prisma.IntegrationUncheckedUpdateInput,
+    after?: AfterWrite,
+  ): Promise<UpdateOutcome> {
+    return this.prisma.$transaction(async (tx) => {
+      const locked = await tx.$queryRaw<
+        Array<{ id: number }>
+      >`SELECT id FROM integrations WHERE id = ${id} AND sub_account_id = ${subAccountId} FOR UPDATE`;
+      if (locked.length === 0) return { notFound: true as const };
+      const row = await tx.integration.findUniqueOrThrow({ where: { id }, include: { template: true } });
+      const data = change(row);
+      const next = data.routingKey === undefined ? row.routingKey : (data.routingKey as string | null);
+      if (next !== row.routingKey) {
+        if (next !== null && !(await this.claim(tx, row.handler, next, subAccountId))) return { routingKeyTaken: next };
+      }
+      const updated = await tx.integration.update({ where: { id }, data, include: { template: true } });
+      if (next !== row.routingKey && row.routingKey !== null) await this.release(tx, row.handler, row.routingKey);
+      if (after) await after(tx, updated);
+      return { updated };
+    });
   }
 
-  async delete(subAccountId: number, id: number): Promise<void> {
-    await this.prisma.integration.delete({ where: { id, subAccountId } });
+  /** Deletes one integration, releasing its routing key when no integration holds it any more. */
+  async delete(subAccountId: number, id: number, after: AfterWrite): Promise<boolean> {
+    return this.prisma.$transaction(async (tx) => {
+      const row = await tx.integration.findFirst({ where: { id, subAccountId }, include: { template: true } });
+      if (!row) return false;
+      await tx.integration.delete({ where: { id } });
+      if (row.routingKey !== null) await this.release(tx, row.handler, row.routingKey);
+      await after(tx, row);
+      return true;
+    });
   }
 
   async countByHandler(subAccountId: number): Promise<Map<string, number>> {
@@ -81,29 +146,6 @@ export class IntegrationsRepository {
       _count: { _all: true },
     });
     return new Map(rows.map((r) => [r.handler, r._count._all]));
-  }
-
-  // Public webhook routing: the provider's request identifies the integration (by its unguessable
-  // webhook id or the provider's routing key), so these are deliberately not sub-account scoped.
-
-  findByWebhookId(webhookId: string): Promise<IntegrationRow | null> {
-    return this.prisma.integration.findUnique({ where: { webhookId }, include: { template: true } });
-  }
-
-  findByRoutingKeys(handler: string, routingKeys: string[]): Promise<IntegrationRow[]> {
-    return this.prisma.integration.findMany({
-      where: { handler, routingKey: { in: routingKeys } },
-      include: { template: true },
-      orderBy: { id: 'asc' },
-    });
-  }
-
-  findActiveByHandler(handler: string): Promise<IntegrationRow[]> {
-    return this.prisma.integration.findMany({
-      where: { handler, isActive: true },
-      include: { template: true },
-      orderBy: { id: 'asc' },
-    });
   }
 
   /** For workers: the integration an event belongs to. */
@@ -122,5 +164,53 @@ export class IntegrationsRepository {
   async keyIdsInUse(): Promise<string[]> {
     const rows = await this.prisma.integration.findMany({ distinct: ['keyId'], select: { keyId: true } });
     return rows.map((r) => r.keyId);
+  }
+
+  /** Rows to re-seal: still holding legacy (unbound) values, or (given a key id) on another key. */
+  findNeedingReseal(
+    afterId: number,
+    currentKeyId: string | null,
+    sealVersion: number,
+    take: number,
+  ): Promise<IntegrationRow[]> {
+    const stale: Prisma.IntegrationWhereInput[] = [{ sealVersion: { lt: sealVersion } }];
+    if (currentKeyId !== null) stale.push({ keyId: { not: currentKeyId } });
+    return this.prisma.integration.findMany({
+      where: { id: { gt: afterId }, OR: stale },
+      include: { template: true },
+      orderBy: { id: 'asc' },
+      take,
+    });
+  }
+
+  /** Writes re-sealed values only if nobody re-sealed or rewrote the row since it was read. */
+  async resealIfUnchanged(row: IntegrationRow, data: Prisma.IntegrationUncheckedUpdateInput): Promise<boolean> {
+    const result = await this.prisma.integration.updateMany({
+      where: { id: row.id, keyId: row.keyId, sealVersion: row.sealVersion, updatedAt: row.updatedAt },
+      data,
+    });
+    return result.count === 1;
+  }
+
+  /** Claims a routing key for a sub-account; false when another sub-account holds it. Locks the claim row. */
+  private async claim(tx: PrismaTx, handler: string, routingKey: string, subAccountId: number): Promise<boolean> {
+    const rows = await tx.$queryRaw<Array<{ sub_account_id: number }>>`
+      INSERT INTO webhook_routing_claims (handler, routing_key, sub_account_id)
+      VALUES (${handler}, ${routingKey}, ${subAccountId})
+      ON CONFLICT (handler, routing_key) DO UPDATE SET sub_account_id = webhook_routing_claims.sub_account_id
+      RETURNING sub_account_id`;
+    return rows[0]?.sub_account_id === subAccountId;
+  }
+
+  /**
+   * Drops a claim no integration uses any more. The claim row is locked first, so a concurrent
+   * claimer that holds it commits before the second statement looks for integrations still using it.
+   */
+  private async release(tx: PrismaTx, handler: string, routingKey: string): Promise<void> {
+    await tx.$queryRaw`SELECT 1 FROM webhook_routing_claims WHERE handler = ${handler} AND routing_key = ${routingKey} FOR UPDATE`;
+    await tx.$executeRaw`
+      DELETE FROM webhook_routing_claims c
+      WHERE c.handler = ${handler} AND c.routing_key = ${routingKey}
+        AND NOT EXISTS (SELECT 1 FROM integrations i WHERE i.handler = c.handler AND i.routing_key = c.routing_key)`;
   }
 }

@@ -1,18 +1,18 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { randomBytes } from 'node:crypto';
+import { isDeepStrictEqual } from 'node:util';
 import { AuthUser } from '../../common/auth/auth-user';
 import { assertCanActOn, listScope, scopeOf } from '../../common/auth/sub-account-scope';
-import { SecretBox } from '../../common/crypto/secret-box';
+import { integrationSecretContext, SecretBox } from '../../common/crypto/secret-box';
 import { DomainException } from '../../common/errors/domain.exception';
 import { ErrorCode } from '../../common/errors/error-code';
 import { Page, skipTake, toPage } from '../../common/http/pagination';
 import { APP_CONFIG, AppConfig } from '../../config/app-config';
 import type { Prisma } from '../../generated/prisma/client';
 import { HandlerRegistry } from '../../handlers/handler-registry';
-import type { TestResult } from '../../handlers/handler-types';
-import { AuditService } from '../audit/audit.service';
-import { ConfigCodec, ConfigObject } from '../integration-templates/config-codec';
-import { ConfigSchemaService } from '../integration-templates/config-schema.service';
+import { AuditEntry, AuditService } from '../audit/audit.service';
+import { ConfigCodec, ConfigObject, SealScope } from '../integration-templates/config-codec';
+import { ConfigSchemaService, misplacedSecretMarks } from '../integration-templates/config-schema.service';
 import { IntegrationTemplatesService } from '../integration-templates/integration-templates.service';
 import type { TemplateRow } from '../integration-templates/integration-templates.repository';
 import {
@@ -21,16 +21,27 @@ import {
   IntegrationDto,
   LimitsDto,
   ListIntegrationsQueryDto,
-  TestResultDto,
   UpdateIntegrationDto,
   WebhookSecretDto,
 } from './dto/integration.dto';
-import { HandlerContextFactory } from './handler-context.factory';
-import { resealedRow } from './secret-rotation';
-import { IntegrationRow, IntegrationsRepository } from './integrations.repository';
+import { AfterWrite, IntegrationRow, IntegrationsRepository, UpdateOutcome } from './integrations.repository';
+import { PREVIOUS_WEBHOOK_SECRET_POINTER, previousSecretPointer, WEBHOOK_SECRET_POINTER } from './sealed-fields';
+import { resealedColumns, rotateSecrets, SEAL_VERSION } from './secret-rotation';
 
 function newWebhookSecret(): string {
   return randomBytes(32).toString('base64url');
+}
+
+export function sealScope(row: Pick<IntegrationRow, 'id' | 'sealVersion'>): SealScope {
+  return { integrationId: row.id, legacy: row.sealVersion < SEAL_VERSION };
+}
+
+export function routingKeyTaken(key: string): DomainException {
+  return new DomainException(
+    ErrorCode.ROUTING_KEY_TAKEN,
+    'This page, phone number, location or organisation is already connected in another sub-account',
+    [{ routingKey: key }],
+  );
 }
 
 @Injectable()
@@ -45,11 +56,13 @@ export class IntegrationsService implements OnApplicationBootstrap {
     private readonly codec: ConfigCodec,
     private readonly box: SecretBox,
     private readonly registry: HandlerRegistry,
-    private readonly contexts: HandlerContextFactory,
     private readonly audit: AuditService,
   ) {}
 
-  /** DESIGN.md: refuse to start when stored secrets were sealed with a key we do not have. */
+  /**
+   * DESIGN.md: refuse to start when stored secrets were sealed with a key we do not have. Then bind
+   * legacy sealed values to their row and field (idempotent; concurrent processes skip each other).
+   */
   async onApplicationBootstrap(): Promise<void> {
     const unknown = (await this.repository.keyIdsInUse()).filter((id) => !this.box.hasKey(id));
     if (unknown.length) {
@@ -58,8 +71,13 @@ export class IntegrationsService implements OnApplicationBootstrap {
           'Add the key(s) back to ENCRYPTION_KEYS (after the current one) and run `npm run secrets:rotate`.',
       );
     }
+    const counts = await rotateSecrets(this.repository, this.codec, this.box, (line) => this.logger.warn(line), 100, {
+      legacyOnly: true,
+    });
+    if (counts.scanned > 0) this.logger.log({ ...counts }, 'legacy sealed values bound to their rows');
   }
 
+  /** Never throws: a secret that does not open is shown masked with nothing of it. */
   toDto(row: IntegrationRow): IntegrationDto {
     return {
       id: row.id,
@@ -75,7 +93,7 @@ export class IntegrationsService implements OnApplicationBootstrap {
       description: row.description,
       isActive: row.isActive,
       status: row.status,
-      config: this.codec.mask(row.template.configSchema, row.config as ConfigObject),
+      config: this.codec.mask(row.template.configSchema, row.config as ConfigObject, sealScope(row)),
       lastSyncAt: row.lastSyncAt?.toISOString() ?? null,
       lastSyncStatus: row.lastSyncStatus,
       lastWebhookAt: row.lastWebhookAt?.toISOString() ?? null,
@@ -114,28 +132,51 @@ export class IntegrationsService implements OnApplicationBootstrap {
     return row;
   }
 
-  async create(user: AuthUser, dto: CreateIntegrationDto): Promise<CreatedIntegrationDto> {
-    assertCanActOn(user, dto.subAccountId);
-    if (!(await this.repository.findSubAccount(dto.subAccountId))) throw DomainException.notFound('Sub-account');
-    const template = await this.templates.require(dto.integrationTemplateId).catch(() => null);
+  /** An active template the caller's sub-account may use, with the config validated against it. */
+  async validatedForNew(
+    user: AuthUser,
+    subAccountId: number,
+    templateId: number,
+    config: ConfigObject,
+  ): Promise<{ template: TemplateRow; plain: ConfigObject; routingKey: string | null }> {
+    assertCanActOn(user, subAccountId);
+    if (!(await this.repository.findSubAccount(subAccountId))) throw DomainException.notFound('Sub-account');
+    const template = await this.templates.require(templateId).catch(() => null);
     if (!template || !template.isActive) throw DomainException.notFound('Integration template');
-    const plain = this.validated(template, dto.config);
+    const plain = this.validated(template, config);
+    return { template, plain, routingKey: this.routingKey(template.handler, plain) };
+  }
+
+  async create(user: AuthUser, dto: CreateIntegrationDto): Promise<CreatedIntegrationDto> {
+    const { template, plain, routingKey } = await this.validatedForNew(
+      user,
+      dto.subAccountId,
+      dto.integrationTemplateId,
+      dto.config,
+    );
     const webhookSecret = newWebhookSecret();
+    let created: IntegrationDto | undefined;
     const result = await this.repository.createWithinLimit(
-      {
+      { subAccountId: dto.subAccountId, handler: template.handler, routingKey },
+      (id) => ({
         subAccountId: dto.subAccountId,
         templateId: template.id,
         handler: template.handler,
         name: dto.name,
         description: dto.description ?? null,
-        config: this.codec.seal(template.configSchema, plain) as Prisma.InputJsonObject,
+        config: this.codec.seal(template.configSchema, plain, id) as Prisma.InputJsonObject,
         keyId: this.box.currentKeyId,
-        routingKey: this.routingKey(template.handler, plain),
+        sealVersion: SEAL_VERSION,
+        routingKey,
         webhookId: `wh_${randomBytes(16).toString('base64url')}`,
-        webhookSecret: this.box.seal(webhookSecret),
+        webhookSecret: this.box.seal(webhookSecret, integrationSecretContext(id, WEBHOOK_SECRET_POINTER)),
         createdBy: user.sub,
-      },
+      }),
       (tier) => this.config.planLimits[tier],
+      this.audited(user, 'integration.create', (row) => {
+        created = this.toDto(row);
+        return { after: created };
+      }),
     );
     if ('limitReached' in result) {
       const { current, limit } = result.limitReached;
@@ -145,108 +186,61 @@ export class IntegrationsService implements OnApplicationBootstrap {
         [{ handler: template.handler, current, limit }],
       );
     }
-    const dtoOut = this.toDto(result.created);
-    await this.audit.record(user, {
-      action: 'integration.create',
-      entity: 'integration',
-      entityId: dtoOut.id,
-      subAccountId: dto.subAccountId,
-      after: dtoOut,
-    });
-    return { ...dtoOut, webhookSecret };
+    if ('routingKeyTaken' in result) throw routingKeyTaken(result.routingKeyTaken);
+    return { ...(created ?? this.toDto(result.created)), webhookSecret };
   }
 
   async update(user: AuthUser, id: number, dto: UpdateIntegrationDto): Promise<IntegrationDto> {
     const row = await this.find(user, id);
-    const data: Prisma.IntegrationUncheckedUpdateInput = {};
-    if (dto.name !== undefined) data.name = dto.name;
-    if (dto.description !== undefined) data.description = dto.description;
-    if (dto.isActive !== undefined) data.isActive = dto.isActive;
-    if (dto.config !== undefined) {
-      const merged = this.codec.merge(row.template.configSchema, row.config as ConfigObject, dto.config);
-      const plain = this.validated(row.template, merged);
-      Object.assign(data, resealedRow(row, this.codec, this.box));
-      data.config = this.codec.seal(row.template.configSchema, plain) as Prisma.InputJsonObject;
-      data.routingKey = this.routingKey(row.handler, plain);
-      // new credentials have not been tested yet
-      if (row.status === 'active' || row.status === 'error') data.status = 'pending';
-      data.errorMessage = null;
-    }
-    const updated = await this.repository.update(row.subAccountId, id, data);
-    const result = this.toDto(updated);
-    await this.audit.record(user, {
-      action: 'integration.update',
-      entity: 'integration',
-      entityId: id,
-      subAccountId: row.subAccountId,
-      before: this.toDto(row),
-      after: result,
-    });
-    return result;
+    let before: IntegrationDto | undefined;
+    return this.changed(
+      await this.repository.mutate(
+        row.subAccountId,
+        id,
+        (current) => {
+          before = this.toDto(current);
+          return this.updateData(current, dto);
+        },
+        this.audited(user, 'integration.update', (updated) => ({ before, after: this.toDto(updated) })),
+      ),
+    );
   }
 
   async remove(user: AuthUser, id: number): Promise<void> {
     const row = await this.find(user, id);
-    await this.repository.delete(row.subAccountId, id);
-    await this.audit.record(user, {
-      action: 'integration.delete',
-      entity: 'integration',
-      entityId: id,
-      subAccountId: row.subAccountId,
-      before: this.toDto(row),
-    });
-  }
-
-  async test(user: AuthUser, id: number): Promise<TestResultDto> {
-    const row = await this.find(user, id);
-    const { handler, ctx } = this.contexts.build(row);
-    let result: TestResult;
-    try {
-      result = await handler.testConnection(ctx);
-    } catch (err) {
-      this.logger.warn({ integrationId: id, err }, 'connection test threw');
-      result = {
-        success: false,
-        code: 'CONNECTION_FAILED',
-        message: 'The connection test could not reach the provider',
-      };
-    }
-    await this.repository.update(row.subAccountId, id, {
-      status: result.success ? 'active' : 'error',
-      errorMessage: result.success ? null : result.message,
-      // the first successful test puts a new integration live; later tests leave the admin's switch alone
-      ...(result.success && row.status === 'pending' && !row.isActive ? { isActive: true } : {}),
-    });
-    await this.audit.record(user, {
-      action: 'integration.test',
-      entity: 'integration',
-      entityId: id,
-      subAccountId: row.subAccountId,
-      after: result,
-    });
-    if (result.success)
-      return { success: true, message: result.message, ...(result.details ? { details: result.details } : {}) };
-    const code = result.code === 'INVALID_CREDENTIALS' ? ErrorCode.INVALID_CREDENTIALS : ErrorCode.CONNECTION_FAILED;
-    throw new DomainException(code, result.message, result.details, undefined, { success: false });
+    const deleted = await this.repository.delete(
+      row.subAccountId,
+      id,
+      this.audited(user, 'integration.delete', (gone) => ({ before: this.toDto(gone) })),
+    );
+    if (!deleted) throw DomainException.notFound('Integration');
   }
 
   async rotateWebhookSecret(user: AuthUser, id: number): Promise<WebhookSecretDto> {
     const row = await this.find(user, id);
     const webhookSecret = newWebhookSecret();
-    // every sealed value of a row shares one key (row.keyId), so the whole row moves to the current key
-    await this.repository.update(row.subAccountId, id, {
-      ...resealedRow(row, this.codec, this.box),
-      webhookSecret: this.box.seal(webhookSecret),
-      previousWebhookSecret: this.box.seal(this.box.open(row.webhookSecret)),
-      previousSecretExpiresAt: new Date(Date.now() + this.config.webhookSecretGraceMs),
-    });
-    await this.audit.record(user, {
-      action: 'integration.rotate-webhook-secret',
-      entity: 'integration',
-      entityId: id,
-      subAccountId: row.subAccountId,
-      after: { graceHours: this.config.webhookSecretGraceMs / 3600_000 },
-    });
+    this.changed(
+      await this.repository.mutate(
+        row.subAccountId,
+        id,
+        (current) => {
+          const old = this.box.open(
+            current.webhookSecret,
+            integrationSecretContext(id, WEBHOOK_SECRET_POINTER),
+            current.sealVersion < SEAL_VERSION,
+          );
+          return {
+            ...this.resealed(current),
+            webhookSecret: this.box.seal(webhookSecret, integrationSecretContext(id, WEBHOOK_SECRET_POINTER)),
+            previousWebhookSecret: this.box.seal(old, integrationSecretContext(id, PREVIOUS_WEBHOOK_SECRET_POINTER)),
+            previousSecretExpiresAt: new Date(Date.now() + this.config.webhookSecretGraceMs),
+          };
+        },
+        this.audited(user, 'integration.rotate-webhook-secret', () => ({
+          after: { graceHours: this.config.webhookSecretGraceMs / 3600_000 },
+        })),
+      ),
+    );
     return { webhookSecret };
   }
 
@@ -261,8 +255,97 @@ export class IntegrationsService implements OnApplicationBootstrap {
     return { tier: subAccount.tier, limits };
   }
 
+  /** The audit record of a write, in the write's transaction: no change is committed without it. */
+  audited(
+    user: AuthUser,
+    action: string,
+    describe: (row: IntegrationRow) => Pick<AuditEntry, 'before' | 'after'>,
+  ): AfterWrite {
+    return async (tx, row) =>
+      this.audit.record(
+        user,
+        { action, entity: 'integration', entityId: row.id, subAccountId: row.subAccountId, ...describe(row) },
+        tx,
+      );
+  }
+
+  /** An update's outcome as the API answers it. */
+  changed(outcome: UpdateOutcome): IntegrationDto {
+    if ('notFound' in outcome) throw DomainException.notFound('Integration');
+    if ('routingKeyTaken' in outcome) throw routingKeyTaken(outcome.routingKeyTaken);
+    return this.toDto(outcome.updated);
+  }
+
+  /** A row's sealed columns outside its config moved to the current key when they are not on it yet. */
+  resealed(row: IntegrationRow): Prisma.IntegrationUncheckedUpdateInput {
+    if (row.keyId === this.box.currentKeyId && row.sealVersion >= SEAL_VERSION) return {};
+    try {
+      return resealedColumns(row, this.box);
+    } catch {
+      throw DomainException.conflict(
+        'A stored secret of this integration cannot be decrypted; delete the integration and create it again',
+      );
+    }
+  }
+
+  /** Computed on the locked current row (see IntegrationsRepository.mutate). */
+  private updateData(current: IntegrationRow, dto: UpdateIntegrationDto): Prisma.IntegrationUncheckedUpdateInput {
+    const data: Prisma.IntegrationUncheckedUpdateInput = {};
+    if (dto.name !== undefined) data.name = dto.name;
+    if (dto.description !== undefined) data.description = dto.description;
+    if (dto.config !== undefined) Object.assign(data, this.configChange(current, dto.config));
+    if (dto.isActive === true && (data.status ?? current.status) !== 'active') {
+      throw DomainException.conflict(
+        'The integration has not passed a connection test with its current configuration; run POST /api/integrations/:id/test first',
+        [{ status: data.status ?? current.status }],
+      );
+    }
+    if (dto.isActive !== undefined) data.isActive = dto.isActive;
+    return data;
+  }
+
+  /** A config change: validated, re-sealed, and back to pending until a connection test passes again. */
+  private configChange(current: IntegrationRow, patch: ConfigObject): Prisma.IntegrationUncheckedUpdateInput {
+    const schema = current.template.configSchema;
+    const scope = sealScope(current);
+    const plain = this.validated(
+      current.template,
+      this.codec.merge(schema, current.config as ConfigObject, patch, scope),
+    );
+    const before = this.codec.openReadable(schema, current.config as ConfigObject, scope).config;
+    if (isDeepStrictEqual(plain, before)) return {};
+    const data: Prisma.IntegrationUncheckedUpdateInput = {
+      ...this.resealed(current),
+      config: this.codec.seal(schema, plain, current.id) as Prisma.InputJsonObject,
+      routingKey: this.routingKey(current.handler, plain),
+      status: 'pending',
+      errorMessage: null,
+    };
+    // a replaced verification secret (Meta appSecret …) keeps verifying for the grace period
+    const previous: Record<string, string> = {};
+    for (const field of this.registry.get(current.handler)?.webhook?.verificationFields ?? []) {
+      const old = before[field];
+      if (typeof old === 'string' && old !== plain[field])
+        previous[field] = this.box.seal(old, integrationSecretContext(current.id, previousSecretPointer(field)));
+    }
+    if (Object.keys(previous).length > 0) {
+      data.previousConfigSecrets = previous;
+      data.previousConfigSecretsExpireAt = new Date(Date.now() + this.config.webhookSecretGraceMs);
+    }
+    return data;
+  }
+
   /** Schema errors (Ajv) then the handler's own checks, each with the JSON pointer of the field. */
-  private validated(template: TemplateRow, config: ConfigObject): ConfigObject {
+  validated(template: TemplateRow, config: ConfigObject): ConfigObject {
+    // a template stored before secrets were checked everywhere must not store one in plaintext
+    const misplaced = misplacedSecretMarks(template.configSchema);
+    if (misplaced.length) {
+      throw new DomainException(
+        ErrorCode.CONFIG_SCHEMA_INVALID,
+        `The template marks a secret where it cannot be encrypted (${misplaced.join(', ')}); fix the template`,
+        misplaced.map((pointer) => ({ pointer, message: 'secret marked outside "properties"' })),
+      );
+    }
     const problems = this.schemas.validate(template, config);
     if (problems.length === 0) problems.push(...(this.registry.get(template.handler)?.validateConfig?.(config) ?? []));
     if (problems.length) {
@@ -275,7 +358,7 @@ export class IntegrationsService implements OnApplicationBootstrap {
     return config;
   }
 
-  private routingKey(handlerKey: string, config: ConfigObject): string | null {
+  routingKey(handlerKey: string, config: ConfigObject): string | null {
     return this.registry.get(handlerKey)?.webhook?.routingKeyOf?.(config) ?? null;
   }
 }

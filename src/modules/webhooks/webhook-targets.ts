@@ -1,16 +1,23 @@
-import { Inject, Injectable } from '@nestjs/common';
-import { SecretBox } from '../../common/crypto/secret-box';
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { integrationSecretContext, SecretBox } from '../../common/crypto/secret-box';
 import { APP_CONFIG, AppConfig } from '../../config/app-config';
 import type { IntegrationConfig, VerificationKeys } from '../../handlers/integration-handler';
 import { ConfigCodec } from '../integration-templates/config-codec';
-import { IntegrationRow, IntegrationsRepository } from '../integrations/integrations.repository';
+import type { IntegrationRow } from '../integrations/integrations.repository';
+import {
+  PREVIOUS_WEBHOOK_SECRET_POINTER,
+  previousSecretPointer,
+  WEBHOOK_SECRET_POINTER,
+} from '../integrations/sealed-fields';
+import { WebhookRoutingRepository } from './webhook-routing.repository';
 
 /** What the ingest path needs of an integration: identity, state and its verification keys. */
 export interface WebhookTarget {
   integrationId: number;
   subAccountId: number;
   handler: string;
-  isActive: boolean;
+  /** isActive and status "active": switched on and proven by a passed connection test. */
+  receiving: boolean;
   status: string;
   routingKey: string | null;
   config: IntegrationConfig;
@@ -23,18 +30,22 @@ interface Cached<T> {
 }
 
 /**
- * Integration lookups for inbound webhooks, cached for a few seconds so a burst of deliveries does
- * not cost a query and a decryption each. A change made elsewhere is seen within the TTL.
+ * Integration lookups for inbound webhooks, cached for a few seconds so a burst of deliveries (or
+ * of unauthenticated handshakes) does not cost a query and a decryption each. A change made
+ * elsewhere is seen within the TTL. A row whose secrets do not open is left out and logged: it
+ * never fails a lookup for the others.
  */
 @Injectable()
 export class WebhookTargets {
+  private readonly logger = new Logger(WebhookTargets.name);
   private readonly byWebhookId = new Map<string, Cached<WebhookTarget | null>>();
   private readonly byRoutingKey = new Map<string, Cached<WebhookTarget[]>>();
+  private readonly receivingByHandler = new Map<string, Cached<WebhookTarget[]>>();
   private readonly ttlMs: number;
 
   constructor(
     @Inject(APP_CONFIG) config: AppConfig,
-    private readonly repository: IntegrationsRepository,
+    private readonly repository: WebhookRoutingRepository,
     private readonly codec: ConfigCodec,
     private readonly box: SecretBox,
   ) {
@@ -42,8 +53,8 @@ export class WebhookTargets {
   }
 
   async forWebhookId(webhookId: string): Promise<WebhookTarget | null> {
-    const hit = this.byWebhookId.get(webhookId);
-    if (hit && hit.expiresAt > Date.now()) return hit.value;
+    const hit = this.fresh(this.byWebhookId.get(webhookId));
+    if (hit) return hit.value;
     const row = await this.repository.findByWebhookId(webhookId);
     const value = row ? this.toTarget(row) : null;
     this.remember(this.byWebhookId, webhookId, value);
@@ -51,27 +62,37 @@ export class WebhookTargets {
   }
 
   async forRoutingKeys(handler: string, keys: string[]): Promise<WebhookTarget[]> {
-    const missing = keys.filter((k) => !((this.byRoutingKey.get(`${handler}|${k}`)?.expiresAt ?? 0) > Date.now()));
+    const missing = keys.filter((k) => !this.fresh(this.byRoutingKey.get(`${handler}|${k}`)));
     if (missing.length) {
       const rows = await this.repository.findByRoutingKeys(handler, missing);
       for (const key of missing)
         this.remember(
           this.byRoutingKey,
           `${handler}|${key}`,
-          rows.filter((r) => r.routingKey === key).map((r) => this.toTarget(r)),
+          rows.filter((r) => r.routingKey === key).flatMap((r) => this.toTarget(r) ?? []),
         );
     }
     return keys.flatMap((k) => this.byRoutingKey.get(`${handler}|${k}`)?.value ?? []);
   }
 
-  async activeForHandler(handler: string): Promise<WebhookTarget[]> {
-    return (await this.repository.findActiveByHandler(handler)).map((r) => this.toTarget(r));
+  /** Every receiving integration of a handler, for handshakes (cached like the delivery path). */
+  async receivingForHandler(handler: string): Promise<WebhookTarget[]> {
+    const hit = this.fresh(this.receivingByHandler.get(handler));
+    if (hit) return hit.value;
+    const value = (await this.repository.findReceivingByHandler(handler)).flatMap((r) => this.toTarget(r) ?? []);
+    this.remember(this.receivingByHandler, handler, value);
+    return value;
   }
 
   /** Forget cached lookups after a change in this process (other processes wait for the TTL). */
   invalidate(): void {
     this.byWebhookId.clear();
     this.byRoutingKey.clear();
+    this.receivingByHandler.clear();
+  }
+
+  private fresh<T>(entry: Cached<T> | undefined): Cached<T> | undefined {
+    return entry && entry.expiresAt > Date.now() ? entry : undefined;
   }
 
   private remember<T>(map: Map<string, Cached<T>>, key: string, value: T): void {
@@ -79,25 +100,58 @@ export class WebhookTargets {
     map.set(key, { value, expiresAt: Date.now() + this.ttlMs });
   }
 
-  private toTarget(row: IntegrationRow): WebhookTarget {
-    const secrets = [this.box.open(row.webhookSecret)];
-    if (
-      row.previousWebhookSecret &&
-      row.previousSecretExpiresAt &&
-      row.previousSecretExpiresAt.getTime() > Date.now()
-    ) {
-      secrets.push(this.box.open(row.previousWebhookSecret));
+  private toTarget(row: IntegrationRow): WebhookTarget | null {
+    const scope = { integrationId: row.id, legacy: row.sealVersion < 2 };
+    let config: IntegrationConfig;
+    try {
+      config = this.codec.open(row.template.configSchema, row.config as Record<string, unknown>, scope);
+    } catch (err) {
+      // a value moved here from another row, tampered with, or under a key we lack: this row only is unusable
+      this.logger.warn(
+        { integrationId: row.id, reason: err instanceof Error ? err.message : String(err) },
+        'integration skipped for webhooks: a stored secret does not decrypt',
+      );
+      return null;
     }
-    const config = this.codec.open(row.template.configSchema, row.config as Record<string, unknown>);
+    const now = Date.now();
+    const secrets = [this.tryOpen(row, row.webhookSecret, WEBHOOK_SECRET_POINTER)];
+    if (row.previousWebhookSecret && row.previousSecretExpiresAt && row.previousSecretExpiresAt.getTime() > now)
+      secrets.push(this.tryOpen(row, row.previousWebhookSecret, PREVIOUS_WEBHOOK_SECRET_POINTER));
+    const previousSecrets: Record<string, string> = {};
+    if (row.previousConfigSecretsExpireAt && row.previousConfigSecretsExpireAt.getTime() > now) {
+      const sealed = row.previousConfigSecrets;
+      if (sealed && typeof sealed === 'object' && !Array.isArray(sealed)) {
+        for (const [field, value] of Object.entries(sealed)) {
+          const plain = typeof value === 'string' ? this.tryOpen(row, value, previousSecretPointer(field)) : null;
+          if (plain !== null) previousSecrets[field] = plain;
+        }
+      }
+    }
     return {
       integrationId: row.id,
       subAccountId: row.subAccountId,
       handler: row.handler,
-      isActive: row.isActive,
+      receiving: row.isActive && row.status === 'active',
       status: row.status,
       routingKey: row.routingKey,
       config,
-      keys: { config, webhookSecrets: secrets },
+      keys: {
+        config,
+        webhookSecrets: secrets.filter((s): s is string => s !== null),
+        previousSecrets,
+      },
     };
+  }
+
+  private tryOpen(row: IntegrationRow, sealed: string, pointer: string): string | null {
+    try {
+      return this.box.open(sealed, integrationSecretContext(row.id, pointer), row.sealVersion < 2);
+    } catch (err) {
+      this.logger.warn(
+        { integrationId: row.id, field: pointer, reason: err instanceof Error ? err.message : String(err) },
+        'a stored webhook secret does not decrypt; it is not used',
+      );
+      return null;
+    }
   }
 }

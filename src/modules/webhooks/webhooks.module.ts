@@ -6,12 +6,19 @@ import { WebhookEventsController } from './webhook-events.controller';
 import { WebhookEventsRepository } from './webhook-events.repository';
 import { WebhookIngestService } from './webhook-ingest.service';
 import { WebhookProcessor } from './webhook-processor';
+import { WebhookRoutingRepository } from './webhook-routing.repository';
 import { WebhookTargets } from './webhook-targets';
 import { WebhooksController } from './webhooks.controller';
 
 @Module({
   imports: [IntegrationsModule, IntegrationTemplatesModule, LeadsModule],
   controllers: [WebhooksController, WebhookEventsController],
-  providers: [WebhookIngestService, WebhookEventsRepository, WebhookProcessor, WebhookTargets],
+  providers: [
+    WebhookIngestService,
+    WebhookEventsRepository,
+    WebhookProcessor,
+    WebhookRoutingRepository,
+    WebhookTargets,
+  ],
 })
 export class WebhooksModule {}

@@ -20,6 +20,19 @@ export class CreateIntegrationDto {
   config!: Record<string, unknown>;
 }
 
+/** "Test before saving": a configuration tested as it would be stored; nothing is written. */
+export class TestConfigDto {
+  @ApiProperty() @Type(() => Number) @IsInt() @Min(1) subAccountId!: number;
+  @ApiProperty() @Type(() => Number) @IsInt() @Min(1) integrationTemplateId!: number;
+  @ApiProperty({
+    type: 'object',
+    additionalProperties: true,
+    description: "Validated against the template's configSchema",
+  })
+  @IsObject()
+  config!: Record<string, unknown>;
+}
+
 export class UpdateIntegrationDto {
   @ApiPropertyOptional() @IsOptional() @IsString() @IsNotEmpty() @MaxLength(200) name?: string;
   @ApiPropertyOptional({ nullable: true }) @IsOptional() @IsString() @MaxLength(2000) description?: string;

@@ -1,0 +1,151 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { isDeepStrictEqual } from 'node:util';
+import { AuthUser } from '../../common/auth/auth-user';
+import { DomainException } from '../../common/errors/domain.exception';
+import { ErrorCode } from '../../common/errors/error-code';
+import type { Prisma } from '../../generated/prisma/client';
+import type { TestResult } from '../../handlers/handler-types';
+import type { HandlerContext, IntegrationHandler } from '../../handlers/integration-handler';
+import { HandlerRegistry } from '../../handlers/handler-registry';
+import { ConfigCodec, ConfigObject } from '../integration-templates/config-codec';
+import { ConfigSchemaService } from '../integration-templates/config-schema.service';
+import { IntegrationDto, TestConfigDto, TestResultDto } from './dto/integration.dto';
+import { HandlerContextFactory, UnreadableConfigError } from './handler-context.factory';
+import { IntegrationsRepository } from './integrations.repository';
+import { IntegrationsService, routingKeyTaken, sealScope } from './integrations.service';
+
+const UNREADABLE: TestResult = {
+  success: false,
+  code: 'INVALID_CREDENTIALS',
+  message: 'A stored secret of this integration cannot be decrypted; enter the credentials again',
+};
+
+/**
+ * Connection tests (saved or not) and disconnection. A test is what proves that an integration's
+ * credentials reach its routing resource (page, number, location, organisation), so only a passed
+ * test lets it receive webhook deliveries (API.md "Integrations").
+ */
+@Injectable()
+export class IntegrationConnectionsService {
+  private readonly logger = new Logger(IntegrationConnectionsService.name);
+
+  constructor(
+    private readonly integrations: IntegrationsService,
+    private readonly repository: IntegrationsRepository,
+    private readonly contexts: HandlerContextFactory,
+    private readonly codec: ConfigCodec,
+    private readonly schemas: ConfigSchemaService,
+    private readonly registry: HandlerRegistry,
+  ) {}
+
+  async test(user: AuthUser, id: number): Promise<TestResultDto> {
+    const row = await this.integrations.find(user, id);
+    let result: TestResult;
+    try {
+      const { handler, ctx } = this.contexts.build(row);
+      result = await this.run(handler, ctx, id);
+    } catch (err) {
+      if (!(err instanceof UnreadableConfigError)) throw err;
+      result = UNREADABLE;
+    }
+    const outcome = await this.repository.mutate(
+      row.subAccountId,
+      id,
+      (current) => {
+        // the provider was asked about the config read above: a change meanwhile is not what passed
+        if (!isDeepStrictEqual(current.config, row.config)) {
+          throw DomainException.conflict('The configuration changed during the connection test; test it again');
+        }
+        return {
+          status: result.success ? 'active' : 'error',
+          errorMessage: result.success ? null : result.message,
+          // the first successful test puts a new integration live; later tests leave the admin's switch alone
+          ...(result.success && current.status === 'pending' && !current.isActive ? { isActive: true } : {}),
+        };
+      },
+      this.integrations.audited(user, 'integration.test', () => ({ after: result })),
+    );
+    this.integrations.changed(outcome);
+    return answer(result);
+  }
+
+  /** "Test before saving": the same answers for a configuration that is not stored; nothing is written. */
+  async testConfig(user: AuthUser, dto: TestConfigDto): Promise<TestResultDto> {
+    const { template, plain, routingKey } = await this.integrations.validatedForNew(
+      user,
+      dto.subAccountId,
+      dto.integrationTemplateId,
+      dto.config,
+    );
+    if (routingKey !== null) {
+      const owner = await this.repository.routingKeyOwner(template.handler, routingKey);
+      if (owner !== null && owner !== dto.subAccountId) throw routingKeyTaken(routingKey);
+    }
+    const { handler, ctx } = this.contexts.buildUnsaved(template, dto.subAccountId, plain);
+    return answer(await this.run(handler, ctx, null));
+  }
+
+  /**
+   * Stops the integration for good: inactive, `disconnected`, provider tokens erased. Only the
+   * secrets its deliveries are verified with stay, so that they can still be told apart from
+   * forgeries (and answered 409 INTEGRATION_NOT_ACTIVE). A config change and a passed test reconnect it.
+   */
+  async disconnect(user: AuthUser, id: number): Promise<IntegrationDto> {
+    const row = await this.integrations.find(user, id);
+    let before: IntegrationDto | undefined;
+    const outcome = await this.repository.mutate(
+      row.subAccountId,
+      id,
+      (current): Prisma.IntegrationUncheckedUpdateInput => {
+        before = this.integrations.toDto(current);
+        const schema = current.template.configSchema;
+        const { config } = this.codec.openReadable(schema, current.config as ConfigObject, sealScope(current));
+        const kept = new Set(this.registry.get(current.handler)?.webhook?.verificationFields ?? []);
+        for (const path of this.schemas.secretPaths(schema)) {
+          if (path.length === 1 && kept.has(path[0])) continue;
+          eraseAt(config, path);
+        }
+        return {
+          ...this.integrations.resealed(current),
+          config: this.codec.seal(schema, config, current.id) as Prisma.InputJsonObject,
+          status: 'disconnected',
+          isActive: false,
+          errorMessage: null,
+          previousConfigSecrets: {},
+          previousConfigSecretsExpireAt: null,
+        };
+      },
+      this.integrations.audited(user, 'integration.disconnect', (updated) => ({
+        before,
+        after: this.integrations.toDto(updated),
+      })),
+    );
+    return this.integrations.changed(outcome);
+  }
+
+  private async run(handler: IntegrationHandler, ctx: HandlerContext, id: number | null): Promise<TestResult> {
+    try {
+      return await handler.testConnection(ctx);
+    } catch (err) {
+      this.logger.warn({ integrationId: id, err }, 'connection test threw');
+      return { success: false, code: 'CONNECTION_FAILED', message: 'The connection test could not reach the provider' };
+    }
+  }
+}
+
+function answer(result: TestResult): TestResultDto {
+  if (result.success)
+    return { success: true, message: result.message, ...(result.details ? { details: result.details } : {}) };
+  const code = result.code === 'INVALID_CREDENTIALS' ? ErrorCode.INVALID_CREDENTIALS : ErrorCode.CONNECTION_FAILED;
+  throw new DomainException(code, result.message, result.details, undefined, { success: false });
+}
+
+function eraseAt(config: ConfigObject, path: readonly string[]): void {
+  let parent: unknown = config;
+  for (const name of path.slice(0, -1)) {
+    if (typeof parent !== 'object' || parent === null || Array.isArray(parent)) return;
+    parent = (parent as ConfigObject)[name];
+  }
+  if (typeof parent === 'object' && parent !== null && !Array.isArray(parent))
+    delete (parent as ConfigObject)[path[path.length - 1]];
+}

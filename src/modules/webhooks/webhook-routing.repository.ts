@@ -1,0 +1,46 @@
+import { Injectable } from '@nestjs/common';
+import { PrismaService } from '../../database/prisma.service';
+import type { Prisma } from '../../generated/prisma/client';
+import type { IntegrationRow } from '../integrations/integrations.repository';
+
+/** Receiving deliveries: switched on by an admin and proven by a passed connection test. */
+const RECEIVING: Prisma.IntegrationWhereInput = { isActive: true, status: 'active' };
+
+/**
+ * The deliberately unscoped lookups of public webhook routing: the provider's request identifies
+ * the integration (by its unguessable webhook id, or by a routing key that one sub-account owns),
+ * so no caller's sub-account can scope them. Nothing else may read integrations without a scope.
+ */
+@Injectable()
+export class WebhookRoutingRepository {
+  constructor(private readonly prisma: PrismaService) {}
+
+  findByWebhookId(webhookId: string): Promise<IntegrationRow | null> {
+    return this.prisma.integration.findUnique({ where: { webhookId }, include: { template: true } });
+  }
+
+  /**
+   * Integrations answering to these routing keys, restricted to the sub-account that owns each key
+   * (an integration left holding a key another sub-account owns never receives its deliveries).
+   */
+  async findByRoutingKeys(handler: string, routingKeys: string[]): Promise<IntegrationRow[]> {
+    const claims = await this.prisma.webhookRoutingClaim.findMany({
+      where: { handler, routingKey: { in: routingKeys } },
+    });
+    if (claims.length === 0) return [];
+    return this.prisma.integration.findMany({
+      where: { handler, OR: claims.map((c) => ({ routingKey: c.routingKey, subAccountId: c.subAccountId })) },
+      include: { template: true },
+      orderBy: { id: 'asc' },
+    });
+  }
+
+  /** Every receiving integration of a handler (subscription handshakes carry no routing key). */
+  findReceivingByHandler(handler: string): Promise<IntegrationRow[]> {
+    return this.prisma.integration.findMany({
+      where: { handler, ...RECEIVING },
+      include: { template: true },
+      orderBy: { id: 'asc' },
+    });
+  }
+}

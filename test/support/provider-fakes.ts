@@ -1,0 +1,95 @@
+import { FakeServer, FakeRequest } from './fake-server';
+
+/**
+ * Providers that know which resource each credential reaches, the way connection tests need them:
+ * Graph's /me answers the page a page token belongs to and a WhatsApp number reads only with a token
+ * of its business account; GoHighLevel reads a location only with that location's token; LinkedIn
+ * lists the organizations and ad accounts the token's member has a role on.
+ */
+export class ProviderFakes {
+  private readonly pages = new Map<string, string>();
+  private readonly numbers = new Map<string, Set<string>>();
+  private readonly locations = new Map<string, string>();
+  private readonly organizations = new Map<string, Set<string>>();
+
+  private constructor(
+    readonly graph: FakeServer,
+    readonly ghl: FakeServer,
+    readonly linkedin: FakeServer,
+  ) {}
+
+  static async start(): Promise<ProviderFakes> {
+    const fakes = new ProviderFakes(await FakeServer.start(), await FakeServer.start(), await FakeServer.start());
+    fakes.routes();
+    return fakes;
+  }
+
+  /** The env that points the app at these fakes. */
+  get env(): Record<string, string> {
+    return { META_GRAPH_URL: this.graph.url, GHL_API_URL: this.ghl.url, LINKEDIN_API_URL: this.linkedin.url };
+  }
+
+  page(token: string, pageId: string): this {
+    this.pages.set(token, pageId);
+    return this;
+  }
+
+  number(token: string, phoneNumberId: string): this {
+    this.numbers.set(token, new Set([...(this.numbers.get(token) ?? []), phoneNumberId]));
+    return this;
+  }
+
+  location(token: string, locationId: string): this {
+    this.locations.set(token, locationId);
+    return this;
+  }
+
+  organization(token: string, organizationId: string): this {
+    this.organizations.set(token, new Set([...(this.organizations.get(token) ?? []), organizationId]));
+    return this;
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([this.graph.close(), this.ghl.close(), this.linkedin.close()]);
+  }
+
+  private routes(): void {
+    const bearer = (req: FakeRequest): string => String(req.headers.authorization ?? '').replace(/^Bearer /, '');
+    const graphError = (code: number, message: string) => ({
+      status: code === 190 ? 401 : 400,
+      body: { error: { message, type: 'OAuthException', code, fbtrace_id: 'fake' } },
+    });
+    this.graph.on('GET', '/me', (req) => {
+      const pageId = this.pages.get(bearer(req));
+      return pageId
+        ? { status: 200, body: { id: pageId, name: `Page ${pageId}` } }
+        : graphError(190, 'Invalid OAuth access token.');
+    });
+    this.graph.on('GET', /^\/\d+$/, (req) => {
+      const id = req.path.slice(1);
+      if (!this.numbers.get(bearer(req))?.has(id))
+        return graphError(
+          100,
+          `Unsupported get request. Object with ID '${id}' does not exist or cannot be loaded due to missing permissions`,
+        );
+      return { status: 200, body: { id, display_phone_number: '+1 555-0100', verified_name: 'Fake Clinic' } };
+    });
+    this.ghl.on('GET', /^\/locations\/[^/]+$/, (req) => {
+      const id = decodeURIComponent(req.path.split('/')[2]);
+      return this.locations.get(bearer(req)) === id
+        ? { status: 200, body: { location: { id, name: `Location ${id}` } } }
+        : { status: 403, body: { statusCode: 403, message: 'The token does not have access to this location.' } };
+    });
+    this.linkedin.on('GET', '/rest/organizationAcls', (req) => ({
+      status: 200,
+      body: {
+        elements: [...(this.organizations.get(bearer(req)) ?? [])].map((id) => ({
+          organization: `urn:li:organization:${id}`,
+          role: 'ADMINISTRATOR',
+          state: 'APPROVED',
+        })),
+      },
+    }));
+    this.linkedin.on('GET', '/rest/adAccountUsers', () => ({ status: 200, body: { elements: [] } }));
+  }
+}
