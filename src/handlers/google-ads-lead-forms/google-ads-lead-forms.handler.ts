@@ -92,6 +92,7 @@ export class GoogleAdsLeadFormsHandler implements IntegrationHandler {
 
   readonly webhook: WebhookSpec = {
     routing: 'integration',
+    verificationFields: ['googleKey'],
     verify: (req, keys) => this.verify(req, keys),
     extractEvents: (payload, req) => this.extractEvents(payload, req),
   };
@@ -109,14 +110,19 @@ export class GoogleAdsLeadFormsHandler implements IntegrationHandler {
     return { leads: [toLeadInput(lead)] };
   }
 
+  /** The configured key, and the previous one while a change's grace period lasts (forms still send it). */
   private verify(req: WebhookRequest, keys: VerificationKeys): VerifyResult {
-    const expected = optionalConfigString(keys.config, 'googleKey');
-    if (!expected) return { ok: false, reason: 'integration has no googleKey configured' };
+    const expected = [optionalConfigString(keys.config, 'googleKey'), keys.previousSecrets?.googleKey].filter(
+      (k): k is string => !!k,
+    );
+    if (expected.length === 0) return { ok: false, reason: 'integration has no googleKey configured' };
     const body = parseGoogleBody(req.rawBody);
     if (!body) return { ok: false, reason: 'body is not a JSON object' };
     const received = body.google_key;
     if (typeof received !== 'string' || received === '') return { ok: false, reason: 'body has no google_key' };
-    return safeEqual(received, expected) ? { ok: true } : { ok: false, reason: 'google_key does not match' };
+    let ok = false;
+    for (const key of expected) ok = safeEqual(received, key) || ok;
+    return ok ? { ok: true } : { ok: false, reason: 'google_key does not match' };
   }
 
   private extractEvents(payload: unknown, req: WebhookRequest): ExtractedEvent[] {

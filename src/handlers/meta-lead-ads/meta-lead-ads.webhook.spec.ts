@@ -112,12 +112,12 @@ describe('Meta Lead Ads webhook verification (X-Hub-Signature-256)', () => {
     expect(webhook.verify(request(raw, { 'x-hub-signature-256': upper }), keys)).toEqual({ ok: true });
   });
 
-  it('accepts a previous app secret passed as a webhook secret during a rotation', () => {
-    const rotated = { config: { ...config, appSecret: 'new-secret-9b1' }, webhookSecrets: [APP_SECRET] };
-    expect(webhook.verify(request(raw, { 'x-hub-signature-256': sign(raw) }), rotated)).toEqual({ ok: true });
-    expect(
-      webhook.verify(request(raw, { 'x-hub-signature-256': sign(raw) }), { ...rotated, webhookSecrets: [] }).ok,
-    ).toBe(false);
+  it('accepts the previous app secret during its grace period, never the hub webhook secret', () => {
+    const changed = { config: { ...config, appSecret: 'new-secret-9b1' }, webhookSecrets: [APP_SECRET] };
+    // Meta signs with the app secret only: the hub's own webhook secret is not a key here (issue 9 point 6)
+    expect(webhook.verify(request(raw, { 'x-hub-signature-256': sign(raw) }), changed).ok).toBe(false);
+    const inGrace = { ...changed, webhookSecrets: [], previousSecrets: { appSecret: APP_SECRET } };
+    expect(webhook.verify(request(raw, { 'x-hub-signature-256': sign(raw) }), inGrace)).toEqual({ ok: true });
   });
 
   it('verifies the generic event-notification example over its body bytes', () => {

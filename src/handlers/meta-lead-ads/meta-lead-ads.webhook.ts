@@ -1,6 +1,6 @@
 import type { ExtractedEvent, WebhookRequest, WebhookSpec } from '../integration-handler';
 import { asId, asRecords, asString, isRecord, JsonRecord, optionalConfigString } from '../shared/json';
-import { hubHandshake, verifyHubSignature } from '../shared/meta-hub';
+import { hubHandshake, META_VERIFICATION_FIELDS, verifyHubSignature } from '../shared/meta-hub';
 import { parseJsonLossless } from '../shared/lossless-json';
 import { leadgenEventOf } from './meta-lead-ads.payload';
 
@@ -68,6 +68,7 @@ export const metaLeadAdsWebhook: WebhookSpec = {
   routingKeys: pageIds,
   routingKeyOf: (config) => optionalConfigString(config, 'pageId'),
   selectForRoutingKey: selectPage,
+  verificationFields: META_VERIFICATION_FIELDS,
   verify: verifyHubSignature,
   extractEvents: extractLeadgenEvents,
   handshake: hubHandshake,

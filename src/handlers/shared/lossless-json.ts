@@ -5,7 +5,9 @@
  * as JSON.parse parses it, and invalid JSON still throws SyntaxError.
 
  */
-export function parseJsonLossless(text: string): unknown {
+export function parseJsonLossless(raw: string): unknown {
+  // a UTF-8 byte order mark is not JSON, but senders prepend one and the request parser accepts it
+  const text = raw.charCodeAt(0) === 0xfeff ? raw.slice(1) : raw;
   // an unsafe integer has at least 16 digits: most bodies have none and take the fast path
   if (!/\d{16}/.test(text)) return JSON.parse(text) as unknown;
   return JSON.parse(quoteUnsafeIntegers(text)) as unknown;

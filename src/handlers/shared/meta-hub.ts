@@ -12,17 +12,22 @@ import { header, hmacSha256Hex, safeEqual, safeEqualHex } from './signature';
 
 const SIGNATURE = /^sha256=([0-9a-fA-F]{64})$/;
 
+/** The config field Meta signs deliveries with; its previous value verifies during a change's grace period. */
+export const META_VERIFICATION_FIELDS = ['appSecret'] as const;
+
 /**
- * X-Hub-Signature-256: sha256=<hex HMAC-SHA256(raw body, app secret)>. The app secret of the config
- * is tried first, then the integration's webhook secrets (a previous app secret during a rotation).
- * Hex of either case is accepted (Meta sends lowercase); the legacy SHA-1 `X-Hub-Signature` is not.
+ * X-Hub-Signature-256: sha256=<hex HMAC-SHA256(raw body, app secret)>. Meta signs with the app
+ * secret only (developers.facebook.com/docs/graph-api/webhooks/getting-started, "Validating
+ * Payloads"), so only the config's app secret verifies, and the previous one while a change's grace
+ * period lasts; the hub's own webhook secret is not Meta's key and never verifies. Hex of either
+ * case is accepted (Meta sends lowercase); the legacy SHA-1 `X-Hub-Signature` is not.
  */
 export function verifyHubSignature(req: WebhookRequest, keys: VerificationKeys): VerifyResult {
   const received = header(req.headers, 'x-hub-signature-256');
   if (!received) return { ok: false, reason: 'missing X-Hub-Signature-256 header' };
   const match = SIGNATURE.exec(received.trim());
   if (!match) return { ok: false, reason: 'malformed X-Hub-Signature-256 header (expected sha256=<64 hex digits>)' };
-  const secrets = [optionalConfigString(keys.config, 'appSecret'), ...keys.webhookSecrets].filter(
+  const secrets = [optionalConfigString(keys.config, 'appSecret'), keys.previousSecrets?.appSecret].filter(
     (s): s is string => !!s,
   );
   if (secrets.length === 0) return { ok: false, reason: 'no app secret configured' };
@@ -32,7 +37,15 @@ export function verifyHubSignature(req: WebhookRequest, keys: VerificationKeys):
   return ok ? { ok: true } : { ok: false, reason: 'signature mismatch' };
 }
 
-/** Meta's GET subscription check: echo hub.challenge when the verify token matches. */
+const HUB_PARAMETERS = new Set(['hub.mode', 'hub.verify_token', 'hub.challenge']);
+/** Meta sends a number; anything beyond a short token is not a challenge worth echoing. */
+const CHALLENGE = /^[A-Za-z0-9._~-]{1,256}$/;
+
+/**
+ * Meta's GET subscription check: echo hub.challenge when the verify token matches. Only the exact
+ * request Meta sends is answered: hub.mode=subscribe, one hub.verify_token and one hub.challenge,
+ * nothing else (a repeated parameter reaches us as undefined; see WebhooksController).
+ */
 export function hubHandshake(
   query: Readonly<Record<string, string | undefined>>,
   config: IntegrationConfig,
@@ -40,6 +53,8 @@ export function hubHandshake(
   const expected = optionalConfigString(config, 'verifyToken');
   const token = query['hub.verify_token'];
   const challenge = query['hub.challenge'];
-  if (query['hub.mode'] !== 'subscribe' || !expected || token === undefined || !challenge) return null;
+  if (Object.keys(query).some((name) => !HUB_PARAMETERS.has(name))) return null;
+  if (query['hub.mode'] !== 'subscribe' || !expected || token === undefined || token === '') return null;
+  if (challenge === undefined || !CHALLENGE.test(challenge)) return null;
   return safeEqual(token, expected) ? { contentType: 'text/plain', body: challenge } : null;
 }

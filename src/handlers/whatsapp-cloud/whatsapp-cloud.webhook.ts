@@ -1,6 +1,6 @@
 import type { ExtractedEvent, WebhookSpec } from '../integration-handler';
 import { asId, asRecords, asString, isRecord, JsonRecord, optionalConfigString } from '../shared/json';
-import { hubHandshake, verifyHubSignature } from '../shared/meta-hub';
+import { hubHandshake, META_VERIFICATION_FIELDS, verifyHubSignature } from '../shared/meta-hub';
 import { messageEventsOf, statusEventsOf } from './whatsapp-cloud.payload';
 
 /** The `messages` changes of a delivery with the business phone number id each is about. */
@@ -59,6 +59,7 @@ export const whatsAppWebhook: WebhookSpec = {
   routingKeys: phoneNumberIds,
   routingKeyOf: (config) => optionalConfigString(config, 'phoneNumberId'),
   selectForRoutingKey: selectPhoneNumber,
+  verificationFields: META_VERIFICATION_FIELDS,
   verify: verifyHubSignature,
   extractEvents: (payload) => extractWhatsAppEvents(payload),
   handshake: hubHandshake,

@@ -128,6 +128,23 @@ export class WebhookEventsRepository {
     return results as Array<{ id: string; created: boolean }>;
   }
 
+  /**
+   * Adds a stored batch's events (each with its job) in bounded statements, then marks the batch
+   * PROCESSED. Re-running it after a crash adds nothing twice (dedup keys). Returns how many are new.
+   */
+  async expandBatch(batch: NewEvent[], batchId: bigint, queue: string, chunk: number): Promise<number> {
+    let created = 0;
+    for (let i = 0; i < batch.length; i += chunk) {
+      const results = await this.insertBatch(batch.slice(i, i + chunk), queue);
+      created += results.filter((r) => r.created).length;
+    }
+    await this.prisma.webhookEvent.update({
+      where: { id: batchId },
+      data: { status: 'PROCESSED', processedAt: new Date(), lastError: null, nextAttemptAt: null },
+    });
+    return created;
+  }
+
   /** Whether a body-hash key of the previous day bucket exists within 24 h (hash dedup window). */
   async recentHash(integrationId: number, dedupKey: string, since: Date): Promise<string | null> {
     const row = await this.prisma.webhookEvent.findFirst({

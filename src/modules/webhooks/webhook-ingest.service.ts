@@ -5,6 +5,7 @@ import { ErrorCode } from '../../common/errors/error-code';
 import { APP_CONFIG, AppConfig } from '../../config/app-config';
 import { HandlerRegistry } from '../../handlers/handler-registry';
 import type {
+  ExtractedEvent,
   HandshakeResponse,
   IntegrationHandler,
   WebhookRequest,
@@ -15,6 +16,7 @@ import { JobsService } from '../../jobs/jobs.service';
 import { IntegrationsRepository } from '../integrations/integrations.repository';
 import { InboundRateLimiter } from './inbound-rate-limiter';
 import { unstorableReason } from './storable-json';
+import { batchPayload, DELIVERY_BATCH_EVENT, MAX_INLINE_EVENTS } from './webhook-batch';
 import { WebhookEventsRepository } from './webhook-events.repository';
 import { WebhookTarget, WebhookTargets } from './webhook-targets';
 
@@ -38,6 +40,20 @@ const BAD_SIGNATURE = (): DomainException =>
 const DUMMY_KEY = 'no-such-integration-but-spend-the-same-time';
 /** The shape of our webhook ids (wh_ + 16 random bytes, base64url); anything else cannot exist. */
 const WEBHOOK_ID = /^wh_[A-Za-z0-9_-]{16,64}$/;
+
+/** A handler's verification that throws (hostile input it did not expect) is a failed verification. */
+function verifies(spec: WebhookSpec, request: WebhookRequest, target: WebhookTarget): boolean {
+  return attempt(() => spec.verify(request, target.keys).ok, false);
+}
+
+/** Sender-controlled input never turns a handler's exception into a 5xx. */
+function attempt<T>(fn: () => T, fallback: T): T {
+  try {
+    return fn();
+  } catch {
+    return fallback;
+  }
+}
 
 /**
  * DESIGN.md "Webhook pipeline" steps 1–4: route, verify over the raw bytes, store event + job in
@@ -73,41 +89,44 @@ export class WebhookIngestService {
       throw UNKNOWN();
     }
     const request = this.request(delivery);
-    if (!spec.verify(request, target.keys).ok) {
+    if (!verifies(spec, request, target)) {
       await this.reject(target);
       throw BAD_SIGNATURE();
     }
-    this.assertAcceptable(target);
+    this.assertReceiving(target);
     return this.store(provider, spec, target, delivery.payload, request);
   }
 
-  /** POST /api/webhooks/:provider — one app-level URL; entries routed by the payload's routing key. */
+  /**
+   * POST /api/webhooks/:provider — one app-level URL; entries routed by the payload's routing key.
+   * A missing or unknown routing key answers exactly like a bad signature (401): the answer never
+   * tells which pages, numbers or locations are connected.
+   */
   async ingestForProvider(provider: string, delivery: InboundDelivery): Promise<IngestResult> {
     this.limit(this.perIp, `ip:${delivery.ip}`);
     const spec = this.registry.get(provider)?.webhook;
     if (!spec || spec.routing === 'integration' || !spec.routingKeys) throw UNKNOWN();
-    const keys = [...new Set(spec.routingKeys(delivery.payload))].slice(0, 100);
+    const keys = [...new Set(attempt(() => spec.routingKeys?.(delivery.payload) ?? [], []))]
+      .filter((k) => typeof k === 'string' && k.length > 0 && k.length <= 256)
+      .slice(0, 100);
     const targets = keys.length ? await this.targets.forRoutingKeys(provider, keys) : [];
-    if (targets.length === 0) {
-      createHmac('sha256', DUMMY_KEY).update(delivery.rawBody).digest();
-      throw UNKNOWN();
-    }
     const request = this.request(delivery);
-    const verified = targets.filter((t) => spec.verify(request, t.keys).ok);
+    const verified = targets.filter((t) => verifies(spec, request, t));
+    if (targets.length === 0) createHmac('sha256', DUMMY_KEY).update(delivery.rawBody).digest();
     if (verified.length === 0) {
       await Promise.all(targets.map((t) => this.reject(t)));
       throw BAD_SIGNATURE();
     }
     const results: IngestResult[] = [];
     for (const target of verified) {
-      if (!target.isActive || target.status === 'disconnected') continue; // another integration of the same page may take it
+      if (!target.receiving) continue; // another integration of the same page may take it
       const part =
         target.routingKey && spec.selectForRoutingKey
-          ? spec.selectForRoutingKey(delivery.payload, target.routingKey)
+          ? attempt(() => spec.selectForRoutingKey?.(delivery.payload, target.routingKey ?? ''), undefined)
           : delivery.payload;
       results.push(await this.store(provider, spec, target, part, request));
     }
-    if (results.length === 0) this.assertAcceptable(verified[0]);
+    if (results.length === 0) this.assertReceiving(verified[0]);
     return this.combine(results);
   }
 
@@ -118,21 +137,24 @@ export class WebhookIngestService {
     query: Record<string, string | undefined>,
     ip: string,
   ): Promise<HandshakeResponse> {
-    // unauthenticated and it reads every active integration of the provider: budgeted like deliveries
+    // unauthenticated: budgeted like deliveries, and answered from the cached lookups
     this.limit(this.perIp, `ip:${ip}`);
     const spec = this.registry.get(provider)?.webhook;
     if (!spec?.handshake) throw UNKNOWN();
     if (webhookId !== undefined && !WEBHOOK_ID.test(webhookId)) throw UNKNOWN();
     const candidates: WebhookTarget[] = webhookId
       ? [await this.targets.forWebhookId(webhookId)].filter(
-          (t): t is WebhookTarget => t !== null && t.handler === provider && t.isActive,
+          (t): t is WebhookTarget => t !== null && t.handler === provider && t.receiving,
         )
-      : await this.targets.activeForHandler(provider);
+      : await this.targets.receivingForHandler(provider);
+    // every candidate is asked: the request must be addressed to one app (one answer), never to whichever comes first
+    const answers = new Map<string, HandshakeResponse>();
     for (const target of candidates) {
-      const answer = spec.handshake(query, target.config);
-      if (answer) return answer;
+      const answer = attempt(() => spec.handshake?.(query, target.config) ?? null, null);
+      if (answer) answers.set(`${answer.contentType}\n${answer.body}`, answer);
     }
-    throw DomainException.forbidden('Verification token does not match an active integration');
+    if (answers.size === 1) return [...answers.values()][0];
+    throw DomainException.forbidden('The verification request does not match an active integration');
   }
 
   handlerFor(provider: string): IntegrationHandler | undefined {
@@ -147,34 +169,48 @@ export class WebhookIngestService {
     request: WebhookRequest,
   ): Promise<IngestResult> {
     this.limit(this.perIntegration, `integration:${target.integrationId}`);
-    const extracted = spec.extractEvents(payload, request, target.config);
+    let extracted: ExtractedEvent[];
+    try {
+      extracted = spec.extractEvents(payload, request, target.config);
+    } catch (err) {
+      // verified, but the handler cannot read it (hostile numbers, depth …): refused, never a 500
+      this.logger.warn({ integrationId: target.integrationId, err }, 'verified webhook delivery could not be read');
+      throw DomainException.validation('The delivery cannot be read');
+    }
     // verified, but some payloads cannot be stored faithfully (jsonb refuses NUL; hostile depth)
     for (const event of extracted) {
       const reason = unstorableReason({ id: event.externalId, type: event.eventType, payload: event.payload });
       if (reason) throw DomainException.validation(`The delivery cannot be stored: ${reason}`);
     }
-    const results: IngestResult[] = [];
-    for (const event of extracted) {
-      const dedupKey =
-        event.externalId !== null ? `id:${event.externalId}` : await this.hashKey(target.integrationId, request);
-      if (dedupKey.startsWith('dup:')) {
-        results.push({ status: 'duplicate', eventId: dedupKey.slice(4) });
-        continue;
-      }
-      const stored = await this.events.insertWithJob(
-        {
-          integrationId: target.integrationId,
-          subAccountId: target.subAccountId,
-          provider,
-          dedupKey,
-          externalId: event.externalId,
-          eventType: event.eventType,
-          payload: event.payload,
-        },
-        JOB_WEBHOOK_PROCESS,
-      );
-      results.push({ status: stored.created ? 'received' : 'duplicate', eventId: stored.id });
+    if (extracted.length > MAX_INLINE_EVENTS) {
+      // thousands of items: stored once, answered at once; a worker adds the items in bounded batches
+      extracted = [{ externalId: null, eventType: DELIVERY_BATCH_EVENT, payload: batchPayload(extracted) }];
     }
+    let bodyKey: string | undefined;
+    const keys: string[] = [];
+    for (const event of extracted) {
+      if (event.externalId !== null) keys.push(`id:${event.externalId}`);
+      else keys.push((bodyKey ??= await this.hashKey(target.integrationId, request)));
+    }
+    const results = await Promise.all(
+      extracted.map(async (event, i): Promise<IngestResult> => {
+        const dedupKey = keys[i];
+        if (dedupKey.startsWith('dup:')) return { status: 'duplicate', eventId: dedupKey.slice(4) };
+        const stored = await this.events.insertWithJob(
+          {
+            integrationId: target.integrationId,
+            subAccountId: target.subAccountId,
+            provider,
+            dedupKey,
+            externalId: event.externalId,
+            eventType: event.eventType,
+            payload: event.payload,
+          },
+          JOB_WEBHOOK_PROCESS,
+        );
+        return { status: stored.created ? 'received' : 'duplicate', eventId: stored.id };
+      }),
+    );
     if (results.some((r) => r.status === 'received')) this.jobs.wake(JOB_WEBHOOK_PROCESS);
     this.touch(target.integrationId, request.receivedAt);
     return this.combine(results);
@@ -203,11 +239,11 @@ export class WebhookIngestService {
     return { rawBody: delivery.rawBody, headers: delivery.headers, receivedAt: new Date() };
   }
 
-  private assertAcceptable(target: WebhookTarget): void {
-    if (!target.isActive || target.status === 'disconnected') {
+  private assertReceiving(target: WebhookTarget): void {
+    if (!target.receiving) {
       throw new DomainException(
         ErrorCode.INTEGRATION_NOT_ACTIVE,
-        'The integration is not active; activate it (or run its connection test) to receive webhooks',
+        'The integration is not active; it receives webhooks once switched on and its connection test has passed',
       );
     }
   }

@@ -8,6 +8,7 @@ import { JOB_WEBHOOK_PROCESS } from '../../jobs/job-types';
 import { LeadsService } from '../leads/leads.service';
 import { HandlerContextFactory } from '../integrations/handler-context.factory';
 import { IntegrationRow, IntegrationsRepository } from '../integrations/integrations.repository';
+import { batchEvents, DELIVERY_BATCH_EVENT, EXPAND_CHUNK } from './webhook-batch';
 import { WebhookEventsRepository } from './webhook-events.repository';
 
 function errorMessage(err: unknown): string {
@@ -55,6 +56,10 @@ export class WebhookProcessor {
     }
     const event = await this.events.claim(BigInt(raw));
     if (!event) return; // already processed, failed for good, or deleted with its integration
+    if (event.eventType === DELIVERY_BATCH_EVENT) {
+      await this.events.expandBatch(batchEvents(event), event.id, JOB_WEBHOOK_PROCESS, EXPAND_CHUNK);
+      return;
+    }
     const integration = await this.integration(event.integrationId);
     if (!integration) return;
     try {
