@@ -28,7 +28,14 @@ if (!subAccountIds.every((n) => Number.isInteger(n) && n > 0)) {
 }
 const config = parseAppConfig(process.env);
 const token = signToken(
-  { role: values.role, subAccountIds, sub: values.sub, expiresInSeconds: Number(values.hours) * 3600 },
+  {
+    role: values.role,
+    subAccountIds,
+    sub: values.sub,
+    expiresInSeconds: Number(values.hours) * 3600,
+    issuer: config.jwt.issuer,
+    audience: config.jwt.audience?.[0],
+  },
   { secret: config.jwt.secret, privateKey: process.env.JWT_PRIVATE_KEY?.replace(/\\n/g, '\n') },
 );
 process.stdout.write(`${token}\n`);

@@ -10,6 +10,12 @@ export interface JwtConfig {
   secret?: string;
   /** RS256 PEM public key; takes precedence over the secret. */
   publicKey?: string;
+  /** When set, a token's `iss` must equal it. */
+  issuer?: string;
+  /** When set, a token's `aud` must name one of these. */
+  audience?: string[];
+  /** The longest lifetime (`exp - iat`) a token may declare. */
+  maxAgeSeconds: number;
 }
 
 export interface AppConfig {
@@ -128,18 +134,26 @@ export function devSecret(dataDir: string, name: string, bytes = 32): string {
 function jwtConfig(env: Env, nodeEnv: NodeEnv, dataDir: string): JwtConfig {
   const publicKey = env.JWT_PUBLIC_KEY?.trim();
   const secret = env.JWT_SECRET?.trim();
+  const audience = env.JWT_AUDIENCE?.split(',')
+    .map((a) => a.trim())
+    .filter(Boolean);
+  const claims = {
+    issuer: env.JWT_ISSUER?.trim() || undefined,
+    audience: audience?.length ? audience : undefined,
+    maxAgeSeconds: int(env, 'JWT_MAX_AGE_SECONDS', 24 * 3600, 60, 30 * 24 * 3600),
+  };
   if (publicKey) {
     if (!publicKey.includes('BEGIN PUBLIC KEY')) {
       throw new ConfigError('JWT_PUBLIC_KEY must be a PEM public key (-----BEGIN PUBLIC KEY-----)');
     }
-    return { publicKey: publicKey.replace(/\\n/g, '\n') };
+    return { ...claims, publicKey: publicKey.replace(/\\n/g, '\n') };
   }
   if (secret) {
     if (secret.length < 32) throw new ConfigError('JWT_SECRET must be at least 32 characters');
-    return { secret };
+    return { ...claims, secret };
   }
   if (nodeEnv === 'production') throw new ConfigError('JWT_SECRET or JWT_PUBLIC_KEY is required');
-  return { secret: devSecret(dataDir, 'dev-jwt-secret') };
+  return { ...claims, secret: devSecret(dataDir, 'dev-jwt-secret') };
 }
 
 function encryptionKeys(env: Env, nodeEnv: NodeEnv, dataDir: string): EncryptionKey[] {

@@ -6,6 +6,9 @@ export interface DevTokenInput {
   subAccountIds: number[];
   sub?: string;
   expiresInSeconds?: number;
+  /** Claims the API may be configured to require (JWT_ISSUER, JWT_AUDIENCE). */
+  issuer?: string;
+  audience?: string;
 }
 
 /** Signs a token the way the CRM would (for `npm run token` and the tests). */
@@ -15,8 +18,13 @@ export function signToken(input: DevTokenInput, key: { secret?: string; privateK
     role: input.role,
     subAccountIds: input.subAccountIds,
   };
-  const expiresIn = input.expiresInSeconds ?? 12 * 3600;
-  if (key.privateKey) return sign(payload, key.privateKey, { algorithm: 'RS256', expiresIn });
+  const options = {
+    expiresIn: input.expiresInSeconds ?? 12 * 3600,
+    ...(input.issuer ? { issuer: input.issuer } : {}),
+    ...(input.audience ? { audience: input.audience } : {}),
+  };
+  // jsonwebtoken adds iat, which the API requires
+  if (key.privateKey) return sign(payload, key.privateKey, { ...options, algorithm: 'RS256' });
   if (!key.secret) throw new Error('JWT_SECRET (or JWT_PRIVATE_KEY for RS256) is required to sign a token');
-  return sign(payload, key.secret, { algorithm: 'HS256', expiresIn });
+  return sign(payload, key.secret, { ...options, algorithm: 'HS256' });
 }

@@ -4,11 +4,29 @@ import { ExtractJwt, Strategy } from 'passport-jwt';
 import { APP_CONFIG, AppConfig } from '../../config/app-config';
 import { AuthUser, isRole } from './auth-user';
 
-/** Turns verified JWT claims into an AuthUser, or refuses the token (→ 401). */
-export function claimsToUser(payload: unknown): AuthUser | null {
+/** How far a token's `iat` may be ahead of our clock (the issuer's clock may run a little fast). */
+const CLOCK_SKEW_SECONDS = 60;
+
+export interface TokenPolicy {
+  /** The longest lifetime (`exp - iat`) accepted. */
+  maxAgeSeconds: number;
+  /** Now, in seconds since the epoch (injected: tests never read the wall clock). */
+  nowSeconds: number;
+}
+
+/**
+ * Turns verified JWT claims into an AuthUser, or refuses the token (→ 401). The signature, `exp`,
+ * and (when configured) `iss`/`aud` are checked before this by passport-jwt; here: `iat` is
+ * required and not in the future, and a token may not declare a lifetime longer than the policy's
+ * (a stolen token signed for a year is refused, not honoured until it expires).
+ */
+export function claimsToUser(payload: unknown, policy: TokenPolicy): AuthUser | null {
   if (typeof payload !== 'object' || payload === null) return null;
   const claims = payload as Record<string, unknown>;
-  if (typeof claims.exp !== 'number') return null; // API.md: exp is required
+  if (typeof claims.exp !== 'number' || !Number.isFinite(claims.exp)) return null; // API.md: exp is required
+  if (typeof claims.iat !== 'number' || !Number.isFinite(claims.iat)) return null;
+  if (claims.iat > policy.nowSeconds + CLOCK_SKEW_SECONDS) return null;
+  if (claims.exp - claims.iat > policy.maxAgeSeconds) return null;
   if (typeof claims.sub !== 'string' || claims.sub === '') return null;
   if (!isRole(claims.role)) return null;
   const ids = claims.subAccountIds ?? [];
@@ -18,17 +36,24 @@ export function claimsToUser(payload: unknown): AuthUser | null {
 
 @Injectable()
 export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
+  private readonly maxAgeSeconds: number;
+
   constructor(@Inject(APP_CONFIG) config: AppConfig) {
-    const { publicKey, secret } = config.jwt;
+    const { publicKey, secret, issuer, audience } = config.jwt;
     super({
       jwtFromRequest: ExtractJwt.fromAuthHeaderAsBearerToken(),
       ignoreExpiration: false,
       secretOrKey: publicKey ?? secret ?? '',
       algorithms: publicKey ? ['RS256'] : ['HS256'],
+      ...(issuer ? { issuer } : {}),
+      ...(audience ? { audience } : {}),
     });
+    this.maxAgeSeconds = config.jwt.maxAgeSeconds;
   }
 
   validate(payload: unknown): AuthUser | false {
-    return claimsToUser(payload) ?? false;
+    return (
+      claimsToUser(payload, { maxAgeSeconds: this.maxAgeSeconds, nowSeconds: Math.floor(Date.now() / 1000) }) ?? false
+    );
   }
 }
