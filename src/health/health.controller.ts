@@ -1,50 +1,44 @@
 import { Controller, Get } from '@nestjs/common';
-import { ApiTags } from '@nestjs/swagger';
-import {
-  HealthCheck,
-  HealthCheckResult,
-  HealthCheckService,
-  HealthIndicatorResult,
-  HealthIndicatorService,
-} from '@nestjs/terminus';
+import { ApiOkResponse, ApiProperty, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
 import { Public } from '../common/auth/decorators';
-import { PrismaService } from '../database/prisma.service';
-import { JobsService } from '../jobs/jobs.service';
+import { HealthService, ReadinessDto } from './health.service';
+
+class LivenessDto {
+  @ApiProperty({ enum: ['ok'] }) status!: 'ok';
+}
+
+class ReadinessResponseDto {
+  @ApiProperty({ enum: ['ok'] }) status!: 'ok';
+  @ApiProperty({ type: 'object', additionalProperties: true, example: { database: { status: 'up' } } })
+  info!: Record<string, { status: 'up' }>;
+  @ApiProperty({ type: 'object', additionalProperties: true, example: {} })
+  error!: Record<string, never>;
+  @ApiProperty({
+    type: 'object',
+    additionalProperties: true,
+    example: { database: { status: 'up' }, queue: { status: 'up' } },
+  })
+  details!: Record<string, { status: 'up' }>;
+}
 
 @ApiTags('health')
 @Public()
 @Controller('health')
 export class HealthController {
-  constructor(
-    private readonly health: HealthCheckService,
-    private readonly indicator: HealthIndicatorService,
-    private readonly prisma: PrismaService,
-    private readonly jobs: JobsService,
-  ) {}
+  constructor(private readonly health: HealthService) {}
 
   /** Liveness: the process answers. */
   @Get()
-  live(): { status: 'ok' } {
+  @ApiOkResponse({ type: LivenessDto })
+  live(): LivenessDto {
     return { status: 'ok' };
   }
 
   /** Readiness: the database and the job queue are reachable. */
   @Get('ready')
-  @HealthCheck()
-  ready(): Promise<HealthCheckResult> {
-    return this.health.check([
-      () => this.probe('database', () => this.prisma.$queryRaw`SELECT 1`),
-      () => this.probe('queue', () => this.jobs.ping()),
-    ]);
-  }
-
-  private async probe(key: string, check: () => Promise<unknown>): Promise<HealthIndicatorResult> {
-    const session = this.indicator.check(key);
-    try {
-      await check();
-      return session.up();
-    } catch (err) {
-      return session.down({ message: err instanceof Error ? err.message.split('\n')[0] : 'unreachable' });
-    }
+  @ApiOkResponse({ type: ReadinessResponseDto })
+  @ApiServiceUnavailableResponse({ description: 'SERVICE_UNAVAILABLE, naming the components that are down' })
+  ready(): Promise<ReadinessDto> {
+    return this.health.ready();
   }
 }
