@@ -34,6 +34,8 @@ export interface IngestResult {
 }
 
 const DAY_MS = 24 * 3600_000;
+/** Provider event ids are short (a wamid is ~60 characters); the dedup index cannot hold kilobytes. */
+const MAX_EXTERNAL_ID = 512;
 const UNKNOWN = (): DomainException => new DomainException(ErrorCode.NOT_FOUND, 'Unknown webhook endpoint');
 const BAD_SIGNATURE = (): DomainException =>
   new DomainException(ErrorCode.WEBHOOK_SIGNATURE_INVALID, 'Webhook signature is missing or invalid');
@@ -177,8 +179,11 @@ export class WebhookIngestService {
       this.logger.warn({ integrationId: target.integrationId, err }, 'verified webhook delivery could not be read');
       throw DomainException.validation('The delivery cannot be read');
     }
-    // verified, but some payloads cannot be stored faithfully (jsonb refuses NUL; hostile depth)
+    // verified, but some payloads cannot be stored faithfully (jsonb refuses NUL; hostile depth;
+    // an "id" longer than any provider's, which no index can hold)
     for (const event of extracted) {
+      if (event.externalId !== null && event.externalId.length > MAX_EXTERNAL_ID)
+        throw DomainException.validation(`The delivery cannot be stored: an event id longer than ${MAX_EXTERNAL_ID}`);
       const reason = unstorableReason({ id: event.externalId, type: event.eventType, payload: event.payload });
       if (reason) throw DomainException.validation(`The delivery cannot be stored: ${reason}`);
     }

@@ -48,6 +48,14 @@ export const SENDER_LIMIT_CASES: readonly SignedOddCase[] = [
     expect: [200, 400],
   },
   {
+    name: 'meta: a leadgen_id just under 1 MiB (an "id" no index can hold)',
+    build: () => {
+      const template = metaLeadgenWith('"created_time":1440120384', '@@');
+      return signedMeta(template.replace('@@', '7'.repeat(MAX_BYTES - template.length - 100)));
+    },
+    expect: [200, 400],
+  },
+  {
     name: 'meta: created_time 99999999999999999999',
     build: () => signedMeta(metaLeadgenWith('"created_time":99999999999999999999')),
     expect: [200, 400],
@@ -113,7 +121,7 @@ export const SENDER_LIMIT_CASES: readonly SignedOddCase[] = [
 ];
 
 /** Unsigned deliveries to provider-level URLs with no routing key: 401 like any unverifiable delivery. */
-export const NO_ROUTING_KEY_CASES: readonly HostileCase[] = [
+export const NO_ROUTING_KEY_CASES: HostileCase[] = [
   ['meta', META_PATH, '{"object":"page","entry":[]}'],
   ['meta', META_PATH, '{"object":"page"}'],
   ['whatsapp', WHATSAPP_PATH, '{"object":"whatsapp_business_account","entry":[{"id":"1","changes":[]}]}'],
@@ -131,3 +139,13 @@ export const NO_ROUTING_KEY_CASES: readonly HostileCase[] = [
   build: () => ({ path, body }),
   expect: [401],
 }));
+
+NO_ROUTING_KEY_CASES.push({
+  category: 'routing',
+  name: 'meta: an unsigned POST whose page id is just under 1 MiB',
+  build: () => ({
+    path: META_PATH,
+    body: `{"object":"page","entry":[{"id":"${'1'.repeat(MAX_BYTES - 100)}","changes":[]}]}`,
+  }),
+  expect: [401],
+});
