@@ -12,7 +12,8 @@ import { ConfigSchemaService } from '../integration-templates/config-schema.serv
 import { IntegrationDto, TestConfigDto, TestResultDto } from './dto/integration.dto';
 import { HandlerContextFactory, UnreadableConfigError } from './handler-context.factory';
 import { IntegrationsRepository } from './integrations.repository';
-import { IntegrationsService, routingKeyTaken, sealScope } from './integrations.service';
+import { IntegrationConfigService, routingKeyTaken, sealScope } from './integration-config.service';
+import { IntegrationsService } from './integrations.service';
 
 const UNREADABLE: TestResult = {
   success: false,
@@ -31,6 +32,7 @@ export class IntegrationConnectionsService {
 
   constructor(
     private readonly integrations: IntegrationsService,
+    private readonly configs: IntegrationConfigService,
     private readonly repository: IntegrationsRepository,
     private readonly contexts: HandlerContextFactory,
     private readonly codec: ConfigCodec,
@@ -106,7 +108,7 @@ export class IntegrationConnectionsService {
           eraseAt(config, path);
         }
         return {
-          ...this.integrations.resealed(current),
+          ...this.configs.resealed(current),
           config: this.codec.seal(schema, config, current.id) as Prisma.InputJsonObject,
           status: 'disconnected',
           isActive: false,

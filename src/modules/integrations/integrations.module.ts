@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { AuditModule } from '../audit/audit.module';
 import { IntegrationTemplatesModule } from '../integration-templates/integration-templates.module';
 import { HandlerContextFactory } from './handler-context.factory';
+import { IntegrationConfigService } from './integration-config.service';
 import { IntegrationConnectionsService } from './integration-connections.service';
 import { IntegrationsController } from './integrations.controller';
 import { IntegrationsRepository } from './integrations.repository';
@@ -10,7 +11,13 @@ import { IntegrationsService } from './integrations.service';
 @Module({
   imports: [AuditModule, IntegrationTemplatesModule],
   controllers: [IntegrationsController],
-  providers: [IntegrationsService, IntegrationConnectionsService, IntegrationsRepository, HandlerContextFactory],
+  providers: [
+    IntegrationsService,
+    IntegrationConfigService,
+    IntegrationConnectionsService,
+    IntegrationsRepository,
+    HandlerContextFactory,
+  ],
   exports: [IntegrationsService, IntegrationsRepository, HandlerContextFactory],
 })
 export class IntegrationsModule {}

@@ -1,6 +1,5 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { randomBytes } from 'node:crypto';
-import { isDeepStrictEqual } from 'node:util';
 import { AuthUser } from '../../common/auth/auth-user';
 import { assertCanActOn, listScope, scopeOf } from '../../common/auth/sub-account-scope';
 import { integrationSecretContext, SecretBox } from '../../common/crypto/secret-box';
@@ -11,10 +10,10 @@ import { APP_CONFIG, AppConfig } from '../../config/app-config';
 import type { Prisma } from '../../generated/prisma/client';
 import { HandlerRegistry } from '../../handlers/handler-registry';
 import { AuditEntry, AuditService } from '../audit/audit.service';
-import { ConfigCodec, ConfigObject, SealScope } from '../integration-templates/config-codec';
-import { ConfigSchemaService, misplacedSecretMarks } from '../integration-templates/config-schema.service';
+import { ConfigCodec, ConfigObject } from '../integration-templates/config-codec';
 import { IntegrationTemplatesService } from '../integration-templates/integration-templates.service';
 import type { TemplateRow } from '../integration-templates/integration-templates.repository';
+import { IntegrationConfigService, routingKeyTaken, sealScope } from './integration-config.service';
 import {
   CreatedIntegrationDto,
   CreateIntegrationDto,
@@ -25,23 +24,11 @@ import {
   WebhookSecretDto,
 } from './dto/integration.dto';
 import { AfterWrite, IntegrationRow, IntegrationsRepository, UpdateOutcome } from './integrations.repository';
-import { PREVIOUS_WEBHOOK_SECRET_POINTER, previousSecretPointer, WEBHOOK_SECRET_POINTER } from './sealed-fields';
-import { resealedColumns, rotateSecrets, SEAL_VERSION } from './secret-rotation';
+import { PREVIOUS_WEBHOOK_SECRET_POINTER, WEBHOOK_SECRET_POINTER } from './sealed-fields';
+import { rotateSecrets, SEAL_VERSION } from './secret-rotation';
 
 function newWebhookSecret(): string {
   return randomBytes(32).toString('base64url');
-}
-
-export function sealScope(row: Pick<IntegrationRow, 'id' | 'sealVersion'>): SealScope {
-  return { integrationId: row.id, legacy: row.sealVersion < SEAL_VERSION };
-}
-
-export function routingKeyTaken(key: string): DomainException {
-  return new DomainException(
-    ErrorCode.ROUTING_KEY_TAKEN,
-    'This page, phone number, location or organisation is already connected in another sub-account',
-    [{ routingKey: key }],
-  );
 }
 
 @Injectable()
@@ -52,7 +39,7 @@ export class IntegrationsService implements OnApplicationBootstrap {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly repository: IntegrationsRepository,
     private readonly templates: IntegrationTemplatesService,
-    private readonly schemas: ConfigSchemaService,
+    private readonly configs: IntegrationConfigService,
     private readonly codec: ConfigCodec,
     private readonly box: SecretBox,
     private readonly registry: HandlerRegistry,
@@ -143,8 +130,8 @@ export class IntegrationsService implements OnApplicationBootstrap {
     if (!(await this.repository.findSubAccount(subAccountId))) throw DomainException.notFound('Sub-account');
     const template = await this.templates.require(templateId).catch(() => null);
     if (!template || !template.isActive) throw DomainException.notFound('Integration template');
-    const plain = this.validated(template, config);
-    return { template, plain, routingKey: this.routingKey(template.handler, plain) };
+    const plain = this.configs.validated(template, config);
+    return { template, plain, routingKey: this.configs.routingKey(template.handler, plain) };
   }
 
   async create(user: AuthUser, dto: CreateIntegrationDto): Promise<CreatedIntegrationDto> {
@@ -224,16 +211,14 @@ export class IntegrationsService implements OnApplicationBootstrap {
         row.subAccountId,
         id,
         (current) => {
-          const old = this.box.open(
-            current.webhookSecret,
-            integrationSecretContext(id, WEBHOOK_SECRET_POINTER),
-            current.sealVersion < SEAL_VERSION,
-          );
+          const old = this.configs.openOrNull(current, current.webhookSecret, WEBHOOK_SECRET_POINTER);
           return {
-            ...this.resealed(current),
+            ...this.configs.resealed(current),
             webhookSecret: this.box.seal(webhookSecret, integrationSecretContext(id, WEBHOOK_SECRET_POINTER)),
-            previousWebhookSecret: this.box.seal(old, integrationSecretContext(id, PREVIOUS_WEBHOOK_SECRET_POINTER)),
-            previousSecretExpiresAt: new Date(Date.now() + this.config.webhookSecretGraceMs),
+            // an old secret that no longer opens cannot verify anything: no grace for it
+            previousWebhookSecret:
+              old === null ? null : this.box.seal(old, integrationSecretContext(id, PREVIOUS_WEBHOOK_SECRET_POINTER)),
+            previousSecretExpiresAt: old === null ? null : new Date(Date.now() + this.config.webhookSecretGraceMs),
           };
         },
         this.audited(user, 'integration.rotate-webhook-secret', () => ({
@@ -276,24 +261,12 @@ export class IntegrationsService implements OnApplicationBootstrap {
     return this.toDto(outcome.updated);
   }
 
-  /** A row's sealed columns outside its config moved to the current key when they are not on it yet. */
-  resealed(row: IntegrationRow): Prisma.IntegrationUncheckedUpdateInput {
-    if (row.keyId === this.box.currentKeyId && row.sealVersion >= SEAL_VERSION) return {};
-    try {
-      return resealedColumns(row, this.box);
-    } catch {
-      throw DomainException.conflict(
-        'A stored secret of this integration cannot be decrypted; delete the integration and create it again',
-      );
-    }
-  }
-
   /** Computed on the locked current row (see IntegrationsRepository.mutate). */
   private updateData(current: IntegrationRow, dto: UpdateIntegrationDto): Prisma.IntegrationUncheckedUpdateInput {
     const data: Prisma.IntegrationUncheckedUpdateInput = {};
     if (dto.name !== undefined) data.name = dto.name;
     if (dto.description !== undefined) data.description = dto.description;
-    if (dto.config !== undefined) Object.assign(data, this.configChange(current, dto.config));
+    if (dto.config !== undefined) Object.assign(data, this.configs.configChange(current, dto.config));
     if (dto.isActive === true && (data.status ?? current.status) !== 'active') {
       throw DomainException.conflict(
         'The integration has not passed a connection test with its current configuration; run POST /api/integrations/:id/test first',
@@ -302,63 +275,5 @@ export class IntegrationsService implements OnApplicationBootstrap {
     }
     if (dto.isActive !== undefined) data.isActive = dto.isActive;
     return data;
-  }
-
-  /** A config change: validated, re-sealed, and back to pending until a connection test passes again. */
-  private configChange(current: IntegrationRow, patch: ConfigObject): Prisma.IntegrationUncheckedUpdateInput {
-    const schema = current.template.configSchema;
-    const scope = sealScope(current);
-    const plain = this.validated(
-      current.template,
-      this.codec.merge(schema, current.config as ConfigObject, patch, scope),
-    );
-    const before = this.codec.openReadable(schema, current.config as ConfigObject, scope).config;
-    if (isDeepStrictEqual(plain, before)) return {};
-    const data: Prisma.IntegrationUncheckedUpdateInput = {
-      ...this.resealed(current),
-      config: this.codec.seal(schema, plain, current.id) as Prisma.InputJsonObject,
-      routingKey: this.routingKey(current.handler, plain),
-      status: 'pending',
-      errorMessage: null,
-    };
-    // a replaced verification secret (Meta appSecret …) keeps verifying for the grace period
-    const previous: Record<string, string> = {};
-    for (const field of this.registry.get(current.handler)?.webhook?.verificationFields ?? []) {
-      const old = before[field];
-      if (typeof old === 'string' && old !== plain[field])
-        previous[field] = this.box.seal(old, integrationSecretContext(current.id, previousSecretPointer(field)));
-    }
-    if (Object.keys(previous).length > 0) {
-      data.previousConfigSecrets = previous;
-      data.previousConfigSecretsExpireAt = new Date(Date.now() + this.config.webhookSecretGraceMs);
-    }
-    return data;
-  }
-
-  /** Schema errors (Ajv) then the handler's own checks, each with the JSON pointer of the field. */
-  validated(template: TemplateRow, config: ConfigObject): ConfigObject {
-    // a template stored before secrets were checked everywhere must not store one in plaintext
-    const misplaced = misplacedSecretMarks(template.configSchema);
-    if (misplaced.length) {
-      throw new DomainException(
-        ErrorCode.CONFIG_SCHEMA_INVALID,
-        `The template marks a secret where it cannot be encrypted (${misplaced.join(', ')}); fix the template`,
-        misplaced.map((pointer) => ({ pointer, message: 'secret marked outside "properties"' })),
-      );
-    }
-    const problems = this.schemas.validate(template, config);
-    if (problems.length === 0) problems.push(...(this.registry.get(template.handler)?.validateConfig?.(config) ?? []));
-    if (problems.length) {
-      throw new DomainException(
-        ErrorCode.CONFIG_SCHEMA_INVALID,
-        `config does not match the template's schema: ${problems.map((p) => `${p.pointer} ${p.message}`).join('; ')}`,
-        problems,
-      );
-    }
-    return config;
-  }
-
-  routingKey(handlerKey: string, config: ConfigObject): string | null {
-    return this.registry.get(handlerKey)?.webhook?.routingKeyOf?.(config) ?? null;
   }
 }

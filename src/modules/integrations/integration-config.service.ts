@@ -1,0 +1,126 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { isDeepStrictEqual } from 'node:util';
+import { integrationSecretContext, SecretBox } from '../../common/crypto/secret-box';
+import { DomainException } from '../../common/errors/domain.exception';
+import { ErrorCode } from '../../common/errors/error-code';
+import { APP_CONFIG, AppConfig } from '../../config/app-config';
+import type { Prisma } from '../../generated/prisma/client';
+import { HandlerRegistry } from '../../handlers/handler-registry';
+import { ConfigCodec, ConfigObject, SealScope } from '../integration-templates/config-codec';
+import { ConfigSchemaService, misplacedSecretMarks } from '../integration-templates/config-schema.service';
+import type { TemplateRow } from '../integration-templates/integration-templates.repository';
+import type { IntegrationRow } from './integrations.repository';
+import { previousSecretPointer } from './sealed-fields';
+import { resealedColumns, SEAL_VERSION } from './secret-rotation';
+
+export function sealScope(row: Pick<IntegrationRow, 'id' | 'sealVersion'>): SealScope {
+  return { integrationId: row.id, legacy: row.sealVersion < SEAL_VERSION };
+}
+
+export function routingKeyTaken(key: string): DomainException {
+  return new DomainException(
+    ErrorCode.ROUTING_KEY_TAKEN,
+    'This page, phone number, location or organisation is already connected in another sub-account',
+    [{ routingKey: key }],
+  );
+}
+
+/**
+ * An integration's configuration as it is written: validated against its template (and refused
+ * when the template would store a secret in plaintext), its routing key, its sealed values.
+ */
+@Injectable()
+export class IntegrationConfigService {
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly schemas: ConfigSchemaService,
+    private readonly codec: ConfigCodec,
+    private readonly box: SecretBox,
+    private readonly registry: HandlerRegistry,
+  ) {}
+
+  /** A config change: validated, re-sealed, and back to pending until a connection test passes again. */
+  configChange(current: IntegrationRow, patch: ConfigObject): Prisma.IntegrationUncheckedUpdateInput {
+    const schema = current.template.configSchema;
+    const scope = sealScope(current);
+    const plain = this.validated(
+      current.template,
+      this.codec.merge(schema, current.config as ConfigObject, patch, scope),
+    );
+    const before = this.codec.openReadable(schema, current.config as ConfigObject, scope).config;
+    if (isDeepStrictEqual(plain, before)) return {};
+    const data: Prisma.IntegrationUncheckedUpdateInput = {
+      ...this.resealed(current),
+      config: this.codec.seal(schema, plain, current.id) as Prisma.InputJsonObject,
+      routingKey: this.routingKey(current.handler, plain),
+      status: 'pending',
+      errorMessage: null,
+    };
+    // a replaced verification secret (Meta appSecret …) keeps verifying for the grace period
+    const previous: Record<string, string> = {};
+    for (const field of this.registry.get(current.handler)?.webhook?.verificationFields ?? []) {
+      const old = before[field];
+      if (typeof old === 'string' && old !== plain[field])
+        previous[field] = this.box.seal(old, integrationSecretContext(current.id, previousSecretPointer(field)));
+    }
+    if (Object.keys(previous).length > 0) {
+      data.previousConfigSecrets = previous;
+      data.previousConfigSecretsExpireAt = new Date(Date.now() + this.config.webhookSecretGraceMs);
+    }
+    return data;
+  }
+
+  /** A row's sealed columns outside its config moved to the current key when they are not on it yet. */
+  resealed(row: IntegrationRow): Prisma.IntegrationUncheckedUpdateInput {
+    if (row.keyId === this.box.currentKeyId && row.sealVersion >= SEAL_VERSION) return {};
+    try {
+      return resealedColumns(row, this.box);
+    } catch {
+      throw DomainException.conflict(
+        'A stored secret of this integration cannot be decrypted; delete the integration and create it again',
+      );
+    }
+  }
+
+  openOrNull(row: IntegrationRow, sealed: string, pointer: string): string | null {
+    try {
+      return this.box.open(sealed, integrationSecretContext(row.id, pointer), row.sealVersion < SEAL_VERSION);
+    } catch {
+      return null;
+    }
+  }
+
+  /** Schema errors (Ajv) then the handler's own checks, each with the JSON pointer of the field. */
+  validated(template: TemplateRow, config: ConfigObject): ConfigObject {
+    // a template stored before secrets were checked everywhere must not store one in plaintext
+    const misplaced = misplacedSecretMarks(template.configSchema);
+    if (misplaced.length) {
+      throw new DomainException(
+        ErrorCode.CONFIG_SCHEMA_INVALID,
+        `The template marks a secret where it cannot be encrypted (${misplaced.join(', ')}); fix the template`,
+        misplaced.map((pointer) => ({ pointer, message: 'secret marked outside "properties"' })),
+      );
+    }
+    const problems = this.schemas.validate(template, config);
+    if (problems.length === 0) problems.push(...(this.registry.get(template.handler)?.validateConfig?.(config) ?? []));
+    if (problems.length) {
+      throw new DomainException(
+        ErrorCode.CONFIG_SCHEMA_INVALID,
+        `config does not match the template's schema: ${problems.map((p) => `${p.pointer} ${p.message}`).join('; ')}`,
+        problems,
+      );
+    }
+    return config;
+  }
+
+  routingKey(handlerKey: string, config: ConfigObject): string | null {
+    const key = this.registry.get(handlerKey)?.webhook?.routingKeyOf?.(config) ?? null;
+    // no page, number, location or organisation id is this long; the claim's index could not hold it
+    if (key !== null && key.length > 256) {
+      throw new DomainException(ErrorCode.CONFIG_SCHEMA_INVALID, 'The routing key is too long', [
+        { pointer: '/', message: 'routing key longer than 256 characters' },
+      ]);
+    }
+    return key;
+  }
+}
