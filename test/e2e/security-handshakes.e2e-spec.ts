@@ -199,3 +199,25 @@ describe('security: handshakes and verification keys', () => {
     });
   });
 });
+
+describe('security: handshakes are answered from the cached lookups (point 7)', () => {
+  let t: TestApp;
+
+  beforeAll(async () => {
+    t = await createTestApp({ env: { WEBHOOK_CACHE_TTL_MS: '600000' } });
+  });
+  afterAll(async () => {
+    await t.close();
+  });
+
+  it('does not read (and decrypt) every active integration of the provider on every unauthenticated call', async () => {
+    const sub = await createSubAccount(t, 'MAX');
+    const meta = await createIntegration(t, sub, 'meta-lead-ads', META);
+    await activate(t, sub, meta.id);
+    const query = `hub.mode=subscribe&hub.verify_token=${META.verifyToken}&hub.challenge=42`;
+    expect((await t.http.get(`/api/webhooks/meta-lead-ads?${query}`)).text).toBe('42');
+    // gone from the database behind the service's back: a cached answer proves the call read nothing
+    await t.sql.query('DELETE FROM integrations WHERE id = $1', [meta.id]);
+    for (let i = 0; i < 5; i++) expect((await t.http.get(`/api/webhooks/meta-lead-ads?${query}`)).text).toBe('42');
+  });
+});
