@@ -137,6 +137,46 @@ describe('integration templates (super-admins define them)', () => {
     expect(res.body.details.map((d: { field: string }) => d.field).sort()).toEqual(['colour', 'name']);
   });
 
+  it('takes category as a display label and filters it case-insensitively (issue 10 point 10)', async () => {
+    const create = (name: string, category: unknown) =>
+      t.http
+        .post('/api/integration-templates')
+        .set('authorization', su)
+        .send({ name, displayName: name, category, handler: 'generic-webhook', configSchema: formSchema });
+    const social = await create('social-leads-form', 'Social Media');
+    expect(social.status).toBe(201);
+    expect(social.body.category).toBe('Social Media');
+    expect((await create('survey-relay', 'Forms & Surveys')).status).toBe(201);
+    for (const bad of ['', ' CRM', 'CRM ', 'x'.repeat(65), 7]) {
+      const res = await create(`bad-category-${Math.random().toString(36).slice(2, 8)}`, bad);
+      expect(res.status).toBe(400);
+      expect(res.body.details.map((d: { field: string }) => d.field)).toEqual(['category']);
+    }
+    const byLabel = async (category: string) =>
+      (
+        await t.http
+          .get(`/api/integration-templates?category=${encodeURIComponent(category)}&pageSize=200`)
+          .set('authorization', admin)
+      ).body.items.map((x: { name: string }) => x.name);
+    expect(await byLabel('social media')).toEqual(expect.arrayContaining(['social-leads-form', 'meta-lead-ads']));
+    expect(await byLabel('SOCIAL MEDIA')).toEqual(await byLabel('Social Media'));
+    expect(await byLabel('crm')).toEqual(['gohighlevel']);
+    expect(await byLabel('forms & surveys')).toEqual(['survey-relay']);
+    // an exact label, not a prefix or a pattern
+    expect(await byLabel('Social')).toEqual([]);
+    expect(await byLabel('%')).toEqual([]);
+    // the seeded standard templates carry the CRM's labels
+    const seeded = await t.sql.query<{ name: string; category: string }>(
+      "SELECT name, category FROM integration_templates WHERE name IN ('gohighlevel','whatsapp-cloud','google-analytics','facebook-ads') ORDER BY name",
+    );
+    expect(seeded.rows).toEqual([
+      { name: 'facebook-ads', category: 'Advertising' },
+      { name: 'gohighlevel', category: 'CRM' },
+      { name: 'google-analytics', category: 'Analytics' },
+      { name: 'whatsapp-cloud', category: 'Messaging' },
+    ]);
+  });
+
   it('lets only super-admins write, hides inactive templates from others, and forbids agents', async () => {
     const created = await t.http.post('/api/integration-templates').set('authorization', su).send({
       name: 'inactive-one',

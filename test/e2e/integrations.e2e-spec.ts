@@ -52,7 +52,7 @@ describe('integrations', () => {
         template: {
           name: 'meta-lead-ads',
           displayName: expect.any(String),
-          category: 'lead-ads',
+          category: 'Social Media',
           handler: 'meta-lead-ads',
         },
         config: {

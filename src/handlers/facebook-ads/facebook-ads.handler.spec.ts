@@ -39,7 +39,7 @@ describe('FacebookAdsHandler definition', () => {
     expect([handler.key, handler.displayName, handler.category, handler.defaultRateLimitPerMinute]).toEqual([
       'facebook-ads',
       'Facebook Ads',
-      'ads',
+      'Advertising',
       200,
     ]);
     expect(handler.capabilities).toEqual(['sync', 'test']);

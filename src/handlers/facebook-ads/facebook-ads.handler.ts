@@ -25,7 +25,7 @@ interface SyncCursor {
 export class FacebookAdsHandler implements IntegrationHandler {
   readonly key = 'facebook-ads';
   readonly displayName = 'Facebook Ads';
-  readonly category = 'ads';
+  readonly category = 'Advertising';
   readonly capabilities = ['sync', 'test'] as const;
   readonly defaultRateLimitPerMinute = 200;
 

@@ -143,7 +143,7 @@ function connectionFailure(err: unknown): TestResult {
 export class GoHighLevelHandler implements IntegrationHandler {
   readonly key = 'gohighlevel';
   readonly displayName = 'GoHighLevel';
-  readonly category = 'crm';
+  readonly category = 'CRM';
   readonly capabilities: readonly Capability[] = ['webhook', 'sync', 'test'];
   readonly defaultConfigSchema = GOHIGHLEVEL_CONFIG_SCHEMA;
   readonly defaultRateLimitPerMinute = 600;

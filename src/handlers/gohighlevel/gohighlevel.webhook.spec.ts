@@ -51,7 +51,7 @@ describe('GoHighLevelHandler: description and config', () => {
   it('describes itself as the standard CRM handler with GoHighLevel burst limits', () => {
     expect(handler.key).toBe('gohighlevel');
     expect(handler.displayName).toBe('GoHighLevel');
-    expect(handler.category).toBe('crm');
+    expect(handler.category).toBe('CRM');
     expect(handler.capabilities).toEqual(['webhook', 'sync', 'test']);
     expect(handler.defaultRateLimitPerMinute).toBe(600);
     expect(handler.rateLimit).toEqual({ limit: 100, windowMs: 10_000 });

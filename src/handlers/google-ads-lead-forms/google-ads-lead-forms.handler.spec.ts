@@ -49,7 +49,7 @@ describe('GoogleAdsLeadFormsHandler', () => {
     it('declares the handler contract values', () => {
       expect(handler.key).toBe('google-ads-lead-forms');
       expect(handler.displayName).toBe('Google Ads lead forms');
-      expect(handler.category).toBe('lead-ads');
+      expect(handler.category).toBe('Advertising');
       expect(handler.capabilities).toEqual(['webhook']);
       expect(handler.defaultRateLimitPerMinute).toBe(60);
       expect(webhook.routing).toBe('integration');

@@ -66,7 +66,7 @@ const FALLBACK_COLUMNS: Readonly<Record<string, { field: 'email' | 'phone'; pref
 export class GoogleAdsLeadFormsHandler implements IntegrationHandler {
   readonly key = 'google-ads-lead-forms';
   readonly displayName = 'Google Ads lead forms';
-  readonly category = 'lead-ads';
+  readonly category = 'Advertising';
   readonly capabilities = ['webhook'] as const;
   readonly defaultRateLimitPerMinute = 60;
 

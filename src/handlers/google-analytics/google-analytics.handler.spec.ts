@@ -94,7 +94,7 @@ describe('GoogleAnalyticsHandler: description and config', () => {
   it('describes itself as a test-only analytics handler', () => {
     expect(handler.key).toBe('google-analytics');
     expect(handler.displayName).toBe('Google Analytics 4');
-    expect(handler.category).toBe('analytics');
+    expect(handler.category).toBe('Analytics');
     expect(handler.capabilities).toEqual(['test']);
     expect(handler.defaultRateLimitPerMinute).toBe(60);
   });

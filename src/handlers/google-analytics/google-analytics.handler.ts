@@ -67,7 +67,7 @@ function failure(err: unknown, prefix: string): TestResult {
 export class GoogleAnalyticsHandler implements IntegrationHandler {
   readonly key = 'google-analytics';
   readonly displayName = 'Google Analytics 4';
-  readonly category = 'analytics';
+  readonly category = 'Analytics';
   readonly capabilities: readonly Capability[] = ['test'];
   readonly defaultConfigSchema = GOOGLE_ANALYTICS_CONFIG_SCHEMA;
   readonly defaultRateLimitPerMinute = 60;

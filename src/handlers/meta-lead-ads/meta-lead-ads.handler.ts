@@ -28,7 +28,7 @@ interface SyncCursor {
 export class MetaLeadAdsHandler implements IntegrationHandler {
   readonly key = 'meta-lead-ads';
   readonly displayName = 'Meta Lead Ads';
-  readonly category = 'lead-ads';
+  readonly category = 'Social Media';
   readonly capabilities = ['webhook', 'sync', 'test'] as const;
   readonly defaultRateLimitPerMinute = 200;
   readonly webhook = metaLeadAdsWebhook;

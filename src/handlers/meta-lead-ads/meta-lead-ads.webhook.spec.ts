@@ -43,7 +43,7 @@ describe('MetaLeadAdsHandler definition', () => {
   it('declares its key, capabilities and a config schema that compiles in Ajv strict mode', () => {
     expect(handler.key).toBe('meta-lead-ads');
     expect(handler.displayName).toBe('Meta Lead Ads');
-    expect(handler.category).toBe('lead-ads');
+    expect(handler.category).toBe('Social Media');
     expect(handler.capabilities).toEqual(['webhook', 'sync', 'test']);
     expect(handler.defaultRateLimitPerMinute).toBe(200);
     const validate = createAjv().compile(handler.defaultConfigSchema);

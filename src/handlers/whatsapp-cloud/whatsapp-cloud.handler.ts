@@ -37,7 +37,7 @@ export interface WhatsAppSendResult {
 export class WhatsAppCloudHandler implements IntegrationHandler {
   readonly key = 'whatsapp-cloud';
   readonly displayName = 'WhatsApp Cloud API';
-  readonly category = 'messaging';
+  readonly category = 'Messaging';
   readonly capabilities = ['webhook', 'test', 'send'] as const;
   readonly defaultRateLimitPerMinute = 600;
   readonly webhook = whatsAppWebhook;

@@ -40,7 +40,7 @@ describe('WhatsAppCloudHandler definition', () => {
     expect([handler.key, handler.displayName, handler.category, handler.defaultRateLimitPerMinute]).toEqual([
       'whatsapp-cloud',
       'WhatsApp Cloud API',
-      'messaging',
+      'Messaging',
       600,
     ]);
     expect(handler.capabilities).toEqual(['webhook', 'test', 'send']);

@@ -15,7 +15,7 @@ export class IntegrationTemplatesRepository {
     take: number,
   ): Promise<{ rows: TemplateRow[]; total: number }> {
     const where: Prisma.IntegrationTemplateWhereInput = {
-      ...(filter.category ? { category: filter.category } : {}),
+      ...(filter.category ? { category: { equals: filter.category.trim(), mode: 'insensitive' } } : {}),
       ...(filter.activeOnly ? { isActive: true } : {}),
     };
     const [rows, total] = await Promise.all([

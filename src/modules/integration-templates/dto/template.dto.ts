@@ -33,8 +33,10 @@ export class CreateTemplateDto {
   @MaxLength(2000)
   description?: string;
 
-  @ApiProperty({ example: 'lead-ads' })
-  @Matches(/^[a-z0-9][a-z0-9-]{0,62}$/, { message: 'category must be a slug' })
+  // a display label as the CRM writes it ("CRM", "Social Media"), not a slug (API.md "Integration templates")
+  @ApiProperty({ example: 'Social Media', description: 'Display label, 1–64 characters; filtered case-insensitively' })
+  @IsString()
+  @Matches(/^\S(?:.{0,62}\S)?$/su, { message: 'category must be 1 to 64 characters, without leading or trailing spaces' })
   category!: string;
 
   @ApiPropertyOptional()
@@ -84,9 +86,10 @@ export class CreateTemplateDto {
 export class UpdateTemplateDto extends PartialType(CreateTemplateDto) {}
 
 export class ListTemplatesQueryDto extends PageQueryDto {
-  @ApiPropertyOptional()
+  @ApiPropertyOptional({ description: 'Display label; matched case-insensitively ("crm" finds "CRM")' })
   @IsOptional()
   @IsString()
+  @MaxLength(64)
   category?: string;
 
   @ApiPropertyOptional({ default: false, description: 'Super-admins only' })
