@@ -27,26 +27,79 @@ export type MappableField = (typeof MAPPABLE_FIELDS)[number];
 
 const MAPPABLE: ReadonlySet<string> = new Set(MAPPABLE_FIELDS);
 
-export const DEFAULT_SIGNATURE_HEADER = 'x-webhook-signature';
-export const DEFAULT_TIMESTAMP_HEADER = 'x-webhook-timestamp';
-export const DEFAULT_EVENT_ID_HEADER = 'x-webhook-id';
+/**
+ * How a sender signs (API.md "Standard handler configuration"):
+ * - `hmac-sha256-timestamped`: the hub's own scheme, `sha256=<HMAC(secret, timestamp + "." + body)>`
+ *   plus a Unix-seconds timestamp header;
+ * - `standard-webhooks`: https://www.standardwebhooks.com (spec/standard-webhooks.md), as Svix and
+ *   the tools built on it send: `webhook-id`, `webhook-timestamp`, `webhook-signature: v1,<base64>`
+ *   over `id.timestamp.body`, secret `whsec_<base64>`;
+ * - `hmac-sha256-body`: an HMAC of the body alone in a named header, hex or base64, with an
+ *   optional `sha256=` prefix (Typeform: `Typeform-Signature: sha256=<base64>`).
+ */
+export const SIGNATURE_SCHEMES = ['hmac-sha256-timestamped', 'standard-webhooks', 'hmac-sha256-body'] as const;
+export type SignatureScheme = (typeof SIGNATURE_SCHEMES)[number];
+export const SIGNATURE_ENCODINGS = ['hex', 'base64'] as const;
+export type SignatureEncoding = (typeof SIGNATURE_ENCODINGS)[number];
+
+export const DEFAULT_SIGNATURE_SCHEME: SignatureScheme = 'hmac-sha256-timestamped';
+
+interface SchemeDefaults {
+  signatureHeader: string;
+  timestampHeader: string;
+  eventIdHeader: string;
+  encoding: SignatureEncoding;
+}
+
+export const SCHEME_DEFAULTS: Readonly<Record<SignatureScheme, SchemeDefaults>> = {
+  'hmac-sha256-timestamped': {
+    signatureHeader: 'x-webhook-signature',
+    timestampHeader: 'x-webhook-timestamp',
+    eventIdHeader: 'x-webhook-id',
+    encoding: 'hex',
+  },
+  'standard-webhooks': {
+    signatureHeader: 'webhook-signature',
+    timestampHeader: 'webhook-timestamp',
+    eventIdHeader: 'webhook-id',
+    encoding: 'base64',
+  },
+  'hmac-sha256-body': {
+    signatureHeader: 'x-webhook-signature',
+    timestampHeader: 'x-webhook-timestamp',
+    eventIdHeader: 'x-webhook-id',
+    encoding: 'hex',
+  },
+};
+
+/** Kept for callers that name the hub scheme's headers. */
+export const DEFAULT_SIGNATURE_HEADER = SCHEME_DEFAULTS[DEFAULT_SIGNATURE_SCHEME].signatureHeader;
+export const DEFAULT_TIMESTAMP_HEADER = SCHEME_DEFAULTS[DEFAULT_SIGNATURE_SCHEME].timestampHeader;
+export const DEFAULT_EVENT_ID_HEADER = SCHEME_DEFAULTS[DEFAULT_SIGNATURE_SCHEME].eventIdHeader;
 export const DEFAULT_TOLERANCE_SECONDS = 300;
 export const MIN_TOLERANCE_SECONDS = 30;
 export const MAX_TOLERANCE_SECONDS = 3600;
 /** An HTTP header field name (RFC 9110 token). */
 export const HEADER_NAME_PATTERN = "^[!#$%&'*+.^_`|~0-9A-Za-z-]+$";
 const HEADER_NAME = new RegExp(HEADER_NAME_PATTERN);
+const STANDARD_SECRET_PREFIX = 'whsec_';
 
 export interface GenericWebhookConfig {
   mapping: Partial<Record<MappableField, string>>;
   externalIdPointer?: string;
   customAnswersPointer?: string;
   eventTypePointer?: string;
+  signatureScheme: SignatureScheme;
+  signatureEncoding: SignatureEncoding;
   /** Lower-cased, as WebhookRequest.headers are. */
   signatureHeader: string;
   timestampHeader: string;
   eventIdHeader: string;
+  /** True when the template left the header names to the scheme (Svix's `svix-*` names are then accepted too). */
+  defaultHeaders: boolean;
   toleranceSeconds: number;
+  /** A secret the sender generated (a Standard Webhooks `whsec_…`); otherwise the integration's webhook secret signs. */
+  signingSecret?: string;
 }
 
 /** RFC 6901: "" or "/"-separated tokens in which "~" is only ever "~0" or "~1". Tokens exclude "/", so no backtracking blow-up. */
@@ -59,6 +112,20 @@ export function isJsonPointer(value: unknown): value is string {
 /** A config key as a JSON Pointer token ("a/b" → "a~1b"). */
 function token(key: string): string {
   return key.replace(/~/g, '~0').replace(/\//g, '~1');
+}
+
+function schemeOf(config: IntegrationConfig): SignatureScheme {
+  const value = config.signatureScheme;
+  return SIGNATURE_SCHEMES.find((s) => s === value) ?? DEFAULT_SIGNATURE_SCHEME;
+}
+
+/**
+ * The HMAC key of a Standard Webhooks secret: the base64 after an optional `whsec_` (spec "Signature
+ * scheme"; the reference libraries decode a secret pasted without the prefix the same way).
+ */
+export function standardWebhooksKey(secret: string): Buffer {
+  const encoded = secret.startsWith(STANDARD_SECRET_PREFIX) ? secret.slice(STANDARD_SECRET_PREFIX.length) : secret;
+  return Buffer.from(encoded, 'base64');
 }
 
 /** Reads a validated config, with defaults; entries that are not valid pointers are left out. */
@@ -74,24 +141,93 @@ export function readGenericConfig(config: IntegrationConfig): GenericWebhookConf
     const value = config[key];
     return isJsonPointer(value) ? value : undefined;
   };
-  const headerName = (key: string, fallback: string): string => {
+  const scheme = schemeOf(config);
+  const defaults = SCHEME_DEFAULTS[scheme];
+  const explicit = (key: string): string | undefined => {
     const value = config[key];
-    return (typeof value === 'string' && value !== '' ? value : fallback).toLowerCase();
+    return typeof value === 'string' && value !== '' ? value.toLowerCase() : undefined;
   };
   const tolerance = config.toleranceSeconds;
+  const encoding = SIGNATURE_ENCODINGS.find((e) => e === config.signatureEncoding) ?? defaults.encoding;
+  const signingSecret =
+    typeof config.signingSecret === 'string' && config.signingSecret !== '' ? config.signingSecret : undefined;
   return {
     mapping,
     externalIdPointer: pointer('externalIdPointer'),
     customAnswersPointer: pointer('customAnswersPointer'),
     eventTypePointer: pointer('eventTypePointer'),
-    signatureHeader: headerName('signatureHeader', DEFAULT_SIGNATURE_HEADER),
-    timestampHeader: headerName('timestampHeader', DEFAULT_TIMESTAMP_HEADER),
-    eventIdHeader: headerName('eventIdHeader', DEFAULT_EVENT_ID_HEADER),
+    signatureScheme: scheme,
+    // Standard Webhooks signatures are base64 by definition
+    signatureEncoding: scheme === 'standard-webhooks' ? 'base64' : encoding,
+    signatureHeader: explicit('signatureHeader') ?? defaults.signatureHeader,
+    timestampHeader: explicit('timestampHeader') ?? defaults.timestampHeader,
+    eventIdHeader: explicit('eventIdHeader') ?? defaults.eventIdHeader,
+    defaultHeaders: ['signatureHeader', 'timestampHeader', 'eventIdHeader'].every((k) => explicit(k) === undefined),
     toleranceSeconds:
       typeof tolerance === 'number' && Number.isInteger(tolerance) && tolerance > 0
         ? tolerance
         : DEFAULT_TOLERANCE_SECONDS,
+    ...(signingSecret ? { signingSecret } : {}),
   };
+}
+
+function enumProblem(config: IntegrationConfig, key: string, values: readonly string[]): ConfigProblem[] {
+  const value = config[key];
+  return value === undefined || values.includes(value as string)
+    ? []
+    : [{ pointer: `/${key}`, message: `must be one of ${values.join(', ')}` }];
+}
+
+function signingProblems(config: IntegrationConfig): ConfigProblem[] {
+  const problems = [
+    ...enumProblem(config, 'signatureScheme', SIGNATURE_SCHEMES),
+    ...enumProblem(config, 'signatureEncoding', SIGNATURE_ENCODINGS),
+  ];
+  const secret = config.signingSecret;
+  if (secret !== undefined) {
+    if (typeof secret !== 'string' || secret === '')
+      problems.push({ pointer: '/signingSecret', message: 'must be text' });
+    else if (schemeOf(config) === 'standard-webhooks' && standardWebhooksKey(secret).length < 16)
+      // the spec asks for at least 24 random bytes; a shorter one is a paste error, never said back
+      problems.push({ pointer: '/signingSecret', message: 'is not a Standard Webhooks secret (whsec_ + base64)' });
+  }
+  // the body-only scheme has no timestamp: the timestamp header is not used
+  const headerKeys =
+    schemeOf(config) === 'hmac-sha256-body'
+      ? (['signatureHeader', 'eventIdHeader'] as const)
+      : (['signatureHeader', 'timestampHeader', 'eventIdHeader'] as const);
+  const defaults = SCHEME_DEFAULTS[schemeOf(config)];
+  const seen = new Map<string, string>();
+  for (const key of headerKeys) {
+    const value = config[key];
+    if (value !== undefined && (typeof value !== 'string' || !HEADER_NAME.test(value))) {
+      problems.push({ pointer: `/${key}`, message: 'must be an HTTP header name' });
+      continue;
+    }
+    const name = (typeof value === 'string' ? value : defaults[key]).toLowerCase();
+    const clash = seen.get(name);
+    if (clash) problems.push({ pointer: `/${key}`, message: `is the same header as ${clash}` });
+    seen.set(name, key);
+  }
+  if (schemeOf(config) === 'hmac-sha256-body' && config.timestampHeader !== undefined) {
+    const value = config.timestampHeader;
+    if (typeof value !== 'string' || !HEADER_NAME.test(value))
+      problems.push({ pointer: '/timestampHeader', message: 'must be an HTTP header name' });
+  }
+  const tolerance = config.toleranceSeconds;
+  if (
+    tolerance !== undefined &&
+    (typeof tolerance !== 'number' ||
+      !Number.isInteger(tolerance) ||
+      tolerance < MIN_TOLERANCE_SECONDS ||
+      tolerance > MAX_TOLERANCE_SECONDS)
+  ) {
+    problems.push({
+      pointer: '/toleranceSeconds',
+      message: `must be a whole number of seconds from ${MIN_TOLERANCE_SECONDS} to ${MAX_TOLERANCE_SECONDS}`,
+    });
+  }
+  return problems;
 }
 
 /** What a template's own schema might let through: bad pointers, unknown lead fields, clashing headers. */
@@ -126,36 +262,5 @@ export function genericConfigProblems(config: IntegrationConfig): ConfigProblem[
     problems.push({ pointer: '/externalIdPointer', message: 'must point inside the payload, e.g. "/id"' });
   checkPointer(config.customAnswersPointer, '/customAnswersPointer', false);
   checkPointer(config.eventTypePointer, '/eventTypePointer', false);
-
-  const seen = new Map<string, string>();
-  for (const [key, fallback] of [
-    ['signatureHeader', DEFAULT_SIGNATURE_HEADER],
-    ['timestampHeader', DEFAULT_TIMESTAMP_HEADER],
-    ['eventIdHeader', DEFAULT_EVENT_ID_HEADER],
-  ] as const) {
-    const value = config[key];
-    if (value !== undefined && (typeof value !== 'string' || !HEADER_NAME.test(value))) {
-      problems.push({ pointer: `/${key}`, message: 'must be an HTTP header name' });
-      continue;
-    }
-    const name = (value ?? fallback).toLowerCase();
-    const clash = seen.get(name);
-    if (clash) problems.push({ pointer: `/${key}`, message: `is the same header as ${clash}` });
-    seen.set(name, key);
-  }
-
-  const tolerance = config.toleranceSeconds;
-  if (
-    tolerance !== undefined &&
-    (typeof tolerance !== 'number' ||
-      !Number.isInteger(tolerance) ||
-      tolerance < MIN_TOLERANCE_SECONDS ||
-      tolerance > MAX_TOLERANCE_SECONDS)
-  ) {
-    problems.push({
-      pointer: '/toleranceSeconds',
-      message: `must be a whole number of seconds from ${MIN_TOLERANCE_SECONDS} to ${MAX_TOLERANCE_SECONDS}`,
-    });
-  }
-  return problems;
+  return [...problems, ...signingProblems(config)];
 }

@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { createHash } from 'node:crypto';
 import type { ConfigProblem, JsonSchemaObject, LeadInput, TestResult, WebhookOutcome } from '../handler-types';
 import {
   ExtractedEvent,
@@ -15,11 +16,8 @@ import {
 // parseJsonLossless belongs in shared/json.ts; it lives with the Google handler until it moves
 import { parseJsonLossless } from '../shared/lossless-json';
 import { asArray, asId, isRecord, jsonPointer } from '../shared/json';
-import { header, hmacSha256Hex, safeEqualHex } from '../shared/signature';
 import {
-  DEFAULT_EVENT_ID_HEADER,
-  DEFAULT_SIGNATURE_HEADER,
-  DEFAULT_TIMESTAMP_HEADER,
+  DEFAULT_SIGNATURE_SCHEME,
   DEFAULT_TOLERANCE_SECONDS,
   GenericWebhookConfig,
   genericConfigProblems,
@@ -30,8 +28,11 @@ import {
   MAX_TOLERANCE_SECONDS,
   MIN_TOLERANCE_SECONDS,
   readGenericConfig,
+  SIGNATURE_ENCODINGS,
+  SIGNATURE_SCHEMES,
   SOURCE_TEXT_FIELDS,
 } from './generic-webhook.config';
+import { standardHeaders, verifyGenericDelivery } from './generic-webhook.signature';
 
 const FIELD_TITLES: Readonly<Record<MappableField, string>> = {
   fullName: 'Full name',
@@ -61,24 +62,26 @@ const pointerSchema = (title: string, description: string) => ({
   pattern: '^(/.*)?$',
   maxLength: 1000,
 });
-const headerSchema = (title: string, description: string, fallback: string) => ({
+const headerSchema = (title: string, description: string) => ({
   type: 'string',
   title,
-  description: `${description} Default: ${fallback}.`,
+  description,
   pattern: HEADER_NAME_PATTERN,
   maxLength: 100,
 });
 
 /**
- * Any sender that signs its deliveries the hub's way: header `sha256=<hex HMAC-SHA256(timestamp +
- * "." + raw body)>` under the integration's webhook secret, plus a Unix-seconds timestamp header
- * that bounds replays. What the payload means is configuration only: JSON Pointers per lead field.
+ * Any sender that signs its deliveries in one of three common ways (generic-webhook.config.ts):
+ * the hub's timestamped HMAC, Standard Webhooks (Svix and the tools built on it), or a body HMAC in
+ * a named header (Typeform and many form tools). What the payload means is configuration only:
+ * JSON Pointers per lead field. Redeliveries are recognised by what the signature covers, never by
+ * an unsigned header a replayer could change.
  */
 @Injectable()
 export class GenericWebhookHandler implements IntegrationHandler {
   readonly key = 'generic-webhook';
   readonly displayName = 'Generic signed webhook';
-  readonly category = 'webhook';
+  readonly category = 'Webhooks';
   readonly capabilities = ['webhook'] as const;
   readonly defaultRateLimitPerMinute = 60;
 
@@ -116,21 +119,41 @@ export class GenericWebhookHandler implements IntegrationHandler {
         'Event type pointer',
         'Optional: where the payload names its event type; "lead" otherwise.',
       ),
+      signatureScheme: {
+        type: 'string',
+        title: 'Signature scheme',
+        description:
+          'hmac-sha256-timestamped (default): header sha256=<HMAC(secret, timestamp + "." + body)> plus a Unix-seconds timestamp header; standard-webhooks: webhook-id / webhook-timestamp / webhook-signature: v1,<base64> (Svix); hmac-sha256-body: <optional sha256=><hex or base64 HMAC(secret, body)> in a named header (Typeform).',
+        enum: [...SIGNATURE_SCHEMES],
+        default: DEFAULT_SIGNATURE_SCHEME,
+      },
       signatureHeader: headerSchema(
         'Signature header',
-        'Header carrying sha256=<hex HMAC-SHA256 of timestamp + "." + body>.',
-        DEFAULT_SIGNATURE_HEADER,
+        'Header carrying the signature. Default: x-webhook-signature (webhook-signature for standard-webhooks).',
       ),
+      signatureEncoding: {
+        type: 'string',
+        title: 'Signature encoding',
+        description: 'hex (default) or base64 for the HMAC schemes; Standard Webhooks signatures are always base64.',
+        enum: [...SIGNATURE_ENCODINGS],
+      },
       timestampHeader: headerSchema(
         'Timestamp header',
-        'Header carrying the signing time in Unix seconds.',
-        DEFAULT_TIMESTAMP_HEADER,
+        'Header carrying the signing time in Unix seconds. Default: x-webhook-timestamp (webhook-timestamp for standard-webhooks); unused by hmac-sha256-body.',
       ),
       eventIdHeader: headerSchema(
         'Event id header',
-        "Header carrying the sender's delivery id, used to drop redeliveries.",
-        DEFAULT_EVENT_ID_HEADER,
+        "Header carrying the sender's message id; trusted only where the signature covers it (standard-webhooks, default webhook-id).",
       ),
+      signingSecret: {
+        type: 'string',
+        title: 'Signing secret',
+        description:
+          "A secret the sender generated (Standard Webhooks: whsec_…). Leave empty to sign with this integration's webhook secret.",
+        minLength: 1,
+        maxLength: 1000,
+        'x-secret': true,
+      },
       toleranceSeconds: {
         type: 'integer',
         title: 'Timestamp tolerance (seconds)',
@@ -163,31 +186,14 @@ export class GenericWebhookHandler implements IntegrationHandler {
   }
 
   private verify(req: WebhookRequest, keys: VerificationKeys): VerifyResult {
-    const config = readGenericConfig(keys.config);
-    const signature = header(req.headers, config.signatureHeader);
-    if (!signature) return { ok: false, reason: `missing ${config.signatureHeader} header` };
-    const timestamp = header(req.headers, config.timestampHeader)?.trim();
-    if (!timestamp) return { ok: false, reason: `missing ${config.timestampHeader} header` };
-    if (!/^\d{1,12}$/.test(timestamp)) return { ok: false, reason: `${config.timestampHeader} is not Unix seconds` };
-
-    // the timestamp is signed, so a captured delivery cannot be replayed outside the window
-    const skew = Number(timestamp) - req.receivedAt.getTime() / 1000;
-    if (skew < -config.toleranceSeconds)
-      return { ok: false, reason: `timestamp is more than ${config.toleranceSeconds}s old` };
-    if (skew > config.toleranceSeconds)
-      return { ok: false, reason: `timestamp is more than ${config.toleranceSeconds}s in the future` };
-
-    const hex = /^sha256=([0-9a-f]{64})$/i.exec(signature.trim())?.[1];
-    if (!hex) return { ok: false, reason: `${config.signatureHeader} is not sha256=<hex>` };
-    if (keys.webhookSecrets.length === 0) return { ok: false, reason: 'integration has no webhook secret' };
-    // every secret is tried (current, then previous during a rotation), so timing does not tell which matched
-    let matched = false;
-    for (const secret of keys.webhookSecrets) {
-      if (safeEqualHex(hex, hmacSha256Hex(secret, `${timestamp}.`, req.rawBody))) matched = true;
-    }
-    return matched ? { ok: true } : { ok: false, reason: 'signature does not match' };
+    return verifyGenericDelivery(req, readGenericConfig(keys.config), keys.webhookSecrets);
   }
 
+  /**
+   * The dedup id comes from what the signature covers (issue 9 point 5): the signed Standard
+   * Webhooks message id, otherwise a digest of the signed body. An unsigned id header would let a
+   * replayer turn one captured delivery into many events.
+   */
   private extractEvents(
     payload: unknown,
     req: WebhookRequest,
@@ -196,13 +202,19 @@ export class GenericWebhookHandler implements IntegrationHandler {
     const config = readGenericConfig(integrationConfig);
     // re-parse the raw bytes so that integers beyond 2^53 keep their digits (as strings)
     const body = parseLossless(req.rawBody) ?? payload;
-    const headerId = header(req.headers, config.eventIdHeader)?.trim();
-    const pointerId = config.externalIdPointer ? asId(jsonPointer(body, config.externalIdPointer)) : undefined;
     const eventType = config.eventTypePointer
       ? asId(jsonPointer(body, config.eventTypePointer))?.slice(0, MAX_EVENT_TYPE_LENGTH)
       : undefined;
-    return [{ externalId: headerId || pointerId || null, eventType: eventType ?? 'lead', payload: body }];
+    return [{ externalId: signedEventId(req, config), eventType: eventType ?? 'lead', payload: body }];
   }
+}
+
+function signedEventId(req: WebhookRequest, config: GenericWebhookConfig): string {
+  if (config.signatureScheme === 'standard-webhooks') {
+    const { id } = standardHeaders(req, config);
+    if (id) return `webhook-id:${id}`;
+  }
+  return `sha256:${createHash('sha256').update(req.rawBody).digest('hex')}`;
 }
 
 function parseLossless(rawBody: Buffer): unknown {
