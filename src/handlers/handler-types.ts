@@ -46,6 +46,20 @@ export interface LeadSourceInput {
   leadStage?: string;
   cost?: number;
   currency?: string;
+  /**
+   * Attribution the columns above have no place for, kept with the touch: UTM values, Meta's
+   * `platform` (fb/ig) and `partner_name`, WhatsApp's `ctwa_clid` and click-to-WhatsApp referral.
+   */
+  details?: Readonly<Record<string, string>>;
+}
+
+/** A consent checkbox of a lead form and whether the person ticked it (Meta disclaimers, LinkedIn consents). */
+export interface LeadConsent {
+  /** The provider's id for the checkbox (Meta `checkbox_key`, LinkedIn `consentId`). */
+  key: string;
+  /** Its text, when the form is known. */
+  label?: string;
+  accepted: boolean;
 }
 
 /** One person as a platform reports them; the leads pipeline deduplicates and persists it. */
@@ -70,6 +84,8 @@ export interface LeadInput {
   isTest?: boolean;
   /** When the person submitted (ISO-8601). */
   submittedAt?: string;
+  /** Consents given with this submission; kept with its source row. */
+  consents?: readonly LeadConsent[];
   source: LeadSourceInput;
 }
 
@@ -103,6 +119,19 @@ export interface InteractionInput extends LeadReference {
   externalMessageId?: string;
 }
 
+/** Where a CRM's sales pipeline has a lead (GoHighLevel opportunity stage). */
+export interface LeadPipelineStageChange extends LeadReference {
+  opportunityId: string;
+  pipelineId: string;
+  pipelineName?: string;
+  stageId: string;
+  stageName?: string;
+  /** The opportunity's own status (open, won, lost, abandoned) as the CRM names it. */
+  opportunityStatus?: string;
+  /** When the CRM says the change happened (ISO-8601); later changes win over earlier ones. */
+  changedAt?: string;
+}
+
 /** What processing one stored webhook event produced. Empty arrays mean "nothing to apply". */
 export interface WebhookOutcome {
   leads: LeadInput[];
@@ -110,6 +139,7 @@ export interface WebhookOutcome {
   statusChanges?: LeadStatusChange[];
   bookings?: BookingInput[];
   interactions?: InteractionInput[];
+  stageChanges?: LeadPipelineStageChange[];
   /** Set when the event is understood but deliberately not applied (e.g. an unsupported event type). */
   ignoredReason?: string;
 }
@@ -130,11 +160,34 @@ export interface AdCostInput {
   leads: number;
 }
 
+/**
+ * One day of website traffic for one source / medium / campaign (Google Analytics Data API), for
+ * joining analytics by campaign. `day` is the property's local date.
+ */
+export interface TrafficInput {
+  platform: 'google-analytics';
+  day: string; // YYYY-MM-DD
+  source: string;
+  medium: string;
+  campaignName: string;
+  campaignId: string;
+  sessions: number;
+  engagedSessions: number;
+  /** GA4 key events (formerly "conversions"); fractional when a key event counts once per session. */
+  keyEvents: number;
+}
+
 /** A page of a sync: records plus the cursor to resume from. */
 export interface SyncPage {
   leads: LeadInput[];
   costs?: AdCostInput[];
+  traffic?: TrafficInput[];
   /** Opaque to the pipeline; null when the run is complete. */
   nextCursor: string | null;
+  /**
+   * On the last page (nextCursor null): where the next run should start (incremental syncs, e.g.
+   * "contacts updated since T"). Without it the next run starts from scratch.
+   */
+  nextRunCursor?: string | null;
   fetched: number;
 }

@@ -133,3 +133,15 @@ export class PermanentEventError extends Error {
     this.name = 'PermanentEventError';
   }
 }
+
+/**
+ * A stored event or a sync that failed because of the integration's setup (a sunset API version,
+ * a revoked permission): permanent, and reported on the integration (status `error`, this message)
+ * so that a person fixes it instead of events failing one by one without a word.
+ */
+export class IntegrationSetupError extends PermanentEventError {
+  constructor(message: string) {
+    super(message);
+    this.name = 'IntegrationSetupError';
+  }
+}

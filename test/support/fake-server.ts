@@ -5,6 +5,8 @@ import type { AddressInfo } from 'node:net';
 export interface FakeRequest {
   method: string;
   path: string;
+  /** The request target exactly as sent (path and raw, undecoded query). */
+  url: string;
   query: URLSearchParams;
   headers: IncomingMessage['headers'];
   rawBody: string;
@@ -88,6 +90,7 @@ export class FakeServer {
     const request: FakeRequest = {
       method: req.method ?? 'GET',
       path: url.pathname,
+      url: req.url ?? '/',
       query: url.searchParams,
       headers: req.headers,
       rawBody,

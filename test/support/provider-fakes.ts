@@ -4,7 +4,7 @@ import { FakeServer, FakeRequest } from './fake-server';
  * Providers that know which resource each credential reaches, the way connection tests need them:
  * Graph's /me answers the page a page token belongs to and a WhatsApp number reads only with a token
  * of its business account; GoHighLevel reads a location only with that location's token; LinkedIn
- * lists the organizations and ad accounts the token's member has a role on.
+ * lists an owner's lead forms only to a member with a role on it.
  */
 export class ProviderFakes {
   private readonly pages = new Map<string, string>();
@@ -80,16 +80,15 @@ export class ProviderFakes {
         ? { status: 200, body: { location: { id, name: `Location ${id}` } } }
         : { status: 403, body: { statusCode: 403, message: 'The token does not have access to this location.' } };
     });
-    this.linkedin.on('GET', '/rest/organizationAcls', (req) => ({
-      status: 200,
-      body: {
-        elements: [...(this.organizations.get(bearer(req)) ?? [])].map((id) => ({
-          organization: `urn:li:organization:${id}`,
-          role: 'ADMINISTRATOR',
-          state: 'APPROVED',
-        })),
-      },
-    }));
-    this.linkedin.on('GET', '/rest/adAccountUsers', () => ({ status: 200, body: { elements: [] } }));
+    // the lead-sync connection test lists an owner's lead forms; LinkedIn answers 403 without a role on it
+    this.linkedin.on('GET', '/rest/leadForms', (req) => {
+      const owner = /^\(organization:urn:li:organization:(\d+)\)$/.exec(req.query.get('owner') ?? '');
+      return owner && this.organizations.get(bearer(req))?.has(owner[1])
+        ? { status: 200, body: { elements: [], paging: { start: 0, count: 1, total: 0 } } }
+        : {
+            status: 403,
+            body: { status: 403, serviceErrorCode: 100, message: 'Not enough permissions to access: leadForms' },
+          };
+    });
   }
 }

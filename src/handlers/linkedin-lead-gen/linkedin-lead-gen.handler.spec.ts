@@ -5,7 +5,9 @@ import { FakeServer } from '../../../test/support/fake-server';
 import { handlerContext } from '../../../test/support/handler-context';
 import { createAjv } from '../../common/json-schema/ajv';
 import { OutboundError } from '../../common/outbound/http-client';
-import { PermanentEventError, StoredEvent, WebhookRequest } from '../integration-handler';
+import { installFakeLinkedIn } from '../../../test/support/fake-linkedin';
+import { IntegrationSetupError, PermanentEventError, StoredEvent, WebhookRequest } from '../integration-handler';
+import { LEAD_RESPONSE_FIELDS } from './linkedin-api';
 import { LinkedInLeadGenHandler } from './linkedin-lead-gen.handler';
 
 const fixture = (name: string): Buffer => readFileSync(join(__dirname, 'fixtures', name));
@@ -18,6 +20,8 @@ const FORM = fixtureJson('lead-form.written-for-spec.json');
 const SECRET = 'li-client-secret-7f3a';
 const TOKEN = 'AQV-li-access-token-91c2';
 const CONFIG = { organizationId: '123', clientId: '78abcxyz', clientSecret: SECRET, accessToken: TOKEN };
+/** The injected clock: on 2026-11-30 the default LinkedIn-Version is last month's, 202610. */
+const NOW = new Date('2026-11-30T12:00:00Z');
 const RESPONSE_PATH = '/rest/leadFormResponses/1a2b3c-4';
 const FORM_PATH = '/rest/leadForms/7234246';
 
@@ -29,7 +33,7 @@ const sign = (raw: Buffer, secret = SECRET) =>
 const request = (raw: Buffer, signature?: string): WebhookRequest => ({
   rawBody: raw,
   headers: signature === undefined ? {} : { 'x-li-signature': signature },
-  receivedAt: new Date(),
+  receivedAt: NOW,
 });
 
 describe('LinkedInLeadGenHandler', () => {
@@ -44,7 +48,8 @@ describe('LinkedInLeadGenHandler', () => {
   afterEach(() => server.reset());
   afterAll(() => server.close());
 
-  const ctx = (config: Record<string, unknown> = CONFIG) => handlerContext(config, { linkedin: server.url });
+  const ctx = (config: Record<string, unknown> = CONFIG) =>
+    handlerContext(config, { linkedin: server.url }, { now: NOW });
   const eventFrom = (raw: Buffer): StoredEvent => {
     const [extracted] = webhook.extractEvents(JSON.parse(raw.toString('utf8')), request(raw, sign(raw)));
     return {
@@ -52,7 +57,7 @@ describe('LinkedInLeadGenHandler', () => {
       eventType: extracted.eventType,
       externalId: extracted.externalId,
       payload: extracted.payload,
-      receivedAt: new Date(),
+      receivedAt: NOW,
     };
   };
 
@@ -61,9 +66,9 @@ describe('LinkedInLeadGenHandler', () => {
       expect([handler.key, handler.displayName, handler.category]).toEqual([
         'linkedin-lead-gen',
         'LinkedIn Lead Gen Forms',
-        'lead-ads',
+        'Social Media',
       ]);
-      expect(handler.capabilities).toEqual(['webhook', 'test']);
+      expect(handler.capabilities).toEqual(['webhook', 'sync', 'test']);
       expect(handler.defaultRateLimitPerMinute).toBe(100);
       expect(webhook.routing).toBe('both');
     });
@@ -227,6 +232,11 @@ describe('LinkedInLeadGenHandler', () => {
   });
 
   describe('processWebhook', () => {
+    const DETAILS = {
+      owner: 'urn:li:sponsoredAccount:1234567',
+      formVersion: 'urn:li:versionedLeadGenForm:(urn:li:leadGenForm:7234246,1)',
+      leadType: 'SPONSORED',
+    };
     const expectedLead = {
       platform: 'linkedin',
       externalId: '1a2b3c-4',
@@ -248,21 +258,24 @@ describe('LinkedInLeadGenHandler', () => {
         campaignId: '198356826',
         adId: '241257736',
         isOrganic: false,
+        details: DETAILS,
       },
     };
 
-    it('fetches the response and its form with the versioned headers and maps the answers', async () => {
+    it('fetches the response with the projection, then its form when none is embedded, with versioned headers', async () => {
       server
         .on('GET', RESPONSE_PATH, () => ({ status: 200, body: RESPONSE }))
         .on('GET', FORM_PATH, () => ({ status: 200, body: FORM }));
       const outcome = await handler.processWebhook(eventFrom(CREATED), ctx());
-      expect(outcome).toEqual({ leads: [expectedLead] });
+      expect(outcome).toEqual({ leads: [{ ...expectedLead, consents: [{ key: '0', accepted: true }] }] });
       expect(server.requests.map((r) => r.path)).toEqual([RESPONSE_PATH, FORM_PATH]);
+      expect(server.requests[0].query.get('fields')).toBe(LEAD_RESPONSE_FIELDS);
+      expect(server.requests[0].url).toContain('form:(hiddenFields,creationLocale,name,id,content)');
+      expect(server.requests[1].url).toBe(FORM_PATH);
       for (const r of server.requests) {
         expect(r.headers.authorization).toBe(`Bearer ${TOKEN}`);
-        expect(r.headers['linkedin-version']).toBe('202510');
+        expect(r.headers['linkedin-version']).toBe('202610');
         expect(r.headers['x-restli-protocol-version']).toBe('2.0.0');
-        expect(r.query.toString()).toBe('');
       }
     });
 
@@ -278,7 +291,11 @@ describe('LinkedInLeadGenHandler', () => {
       expect(server.requests[0].path).toBe('/rest/leadFormResponses/a%2Fb%20c');
       // the form came embedded: no second call, same mapping
       expect(server.requests).toHaveLength(1);
-      expect(outcome.leads[0]).toEqual({ ...expectedLead, externalId: 'a/b c' });
+      expect(outcome.leads[0]).toEqual({
+        ...expectedLead,
+        externalId: 'a/b c',
+        consents: [{ key: '0', accepted: true }],
+      });
     });
 
     it('keeps answers by question id when the form cannot be read', async () => {
@@ -302,7 +319,14 @@ describe('LinkedInLeadGenHandler', () => {
         },
         isTest: true,
         submittedAt: '2023-07-20T23:09:59.288Z',
-        source: { formId: '7234246', campaignId: '198356826', adId: '241257736', isOrganic: false },
+        consents: [{ key: '0', accepted: true }],
+        source: {
+          formId: '7234246',
+          campaignId: '198356826',
+          adId: '241257736',
+          isOrganic: false,
+          details: DETAILS,
+        },
       });
       expect(context.logger.lines).toEqual([
         expect.objectContaining({ level: 'warn', obj: expect.objectContaining({ formId: '7234246', status: 403 }) }),
@@ -320,9 +344,10 @@ describe('LinkedInLeadGenHandler', () => {
       });
     });
 
-    it('fails permanently on 401, without the token in the reason', async () => {
+    it('fails permanently on 401 and reports it on the integration, without the token in the reason', async () => {
       server.on('GET', RESPONSE_PATH, () => ({ status: 401, body: { message: 'Invalid access token', status: 401 } }));
       const error: unknown = await handler.processWebhook(eventFrom(CREATED), ctx()).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(IntegrationSetupError);
       expect(error).toBeInstanceOf(PermanentEventError);
       expect((error as Error).message).toMatch(
         /^LinkedIn refused the access token reading lead form response 1a2b3c-4 \(HTTP 401\)/,
@@ -350,10 +375,9 @@ describe('LinkedInLeadGenHandler', () => {
             : { status: 200, body: RESPONSE },
         )
         .on('GET', FORM_PATH, () => ({ status: 200, body: FORM }));
-      const outcome = await handler.processWebhook(eventFrom(CREATED), ctx());
+      const outcome = await handler.processWebhook(eventFrom(CREATED), ctx({ ...CONFIG }));
       expect(outcome.leads[0].email).toBe('kevjohonson@email.com');
-      const [first, second] = server.requests.filter((r) => r.path === RESPONSE_PATH);
-      expect(second.at - first.at).toBeGreaterThanOrEqual(950);
+      expect(server.count('GET', RESPONSE_PATH)).toBe(2);
     });
 
     it('rethrows a 500 after exhausting the retries, for the job to retry', async () => {
@@ -373,7 +397,7 @@ describe('LinkedInLeadGenHandler', () => {
     });
 
     it('ignores other actions and fails permanently without a response id', async () => {
-      const stored = { id: '1', eventType: 'lead.updated', externalId: null, payload: {}, receivedAt: new Date() };
+      const stored = { id: '1', eventType: 'lead.updated', externalId: null, payload: {}, receivedAt: NOW };
       await expect(handler.processWebhook(stored, ctx())).resolves.toEqual({
         leads: [],
         ignoredReason: 'unsupported LinkedIn event lead.updated',
@@ -384,74 +408,68 @@ describe('LinkedInLeadGenHandler', () => {
     });
   });
 
-  describe('testConnection', () => {
-    // the organization is public; the member's approved role on it (or on the ad account) is what proves access
-    const ACL_PATH = '/rest/organizationAcls';
-    const ADS_PATH = '/rest/adAccountUsers';
-    const acl = (organization: string) => ({
-      status: 200,
-      body: { elements: [{ organization, role: 'ADMINISTRATOR', state: 'APPROVED', roleAssignee: 'urn:li:person:x' }] },
+  describe('testConnection: an API the lead-sync token may call', () => {
+    const forms = { '7234246,1': fixtureJson('lead-form.7234246.postman-example.json') };
+
+    it("lists the ad account's lead forms (no organization lookup, which needs rw_organization_admin)", async () => {
+      installFakeLinkedIn(server, { today: NOW, token: TOKEN, owners: { sponsoredAccount: ['1234567'] }, forms });
+      const result = await handler.testConnection(ctx({ ...CONFIG, organizationId: '1234567' }));
+      expect(result).toEqual({
+        success: true,
+        message: 'Connected to LinkedIn ad account 1234567: 1 lead form(s) visible',
+      });
+      expect(server.requests.map((r) => r.url)).toEqual([
+        '/rest/leadForms?q=owner&owner=(sponsoredAccount:urn%3Ali%3AsponsoredAccount%3A1234567)&count=1',
+      ]);
+      expect(server.count('GET', /organizations/)).toBe(0);
     });
 
-    it("checks the member's approved roles with the versioned headers", async () => {
-      server.on('GET', ACL_PATH, () => acl('urn:li:organization:123'));
+    it('finds an organization owner when the id is not an ad account, or uses the configured owner type', async () => {
+      installFakeLinkedIn(server, { today: NOW, token: TOKEN, owners: { organization: ['123'] } });
       await expect(handler.testConnection(ctx())).resolves.toEqual({
         success: true,
-        message: 'Connected to LinkedIn organization 123 (ADMINISTRATOR)',
+        message: 'Connected to LinkedIn organization 123: 0 lead form(s) visible',
       });
-      expect(server.requests[0].query.get('q')).toBe('roleAssignee');
-      expect(server.requests[0].query.get('state')).toBe('APPROVED');
-      expect(server.requests[0].headers.authorization).toBe(`Bearer ${TOKEN}`);
-      expect(server.requests[0].headers['linkedin-version']).toBe('202510');
-      expect(server.requests[0].headers['x-restli-protocol-version']).toBe('2.0.0');
+      server.requests.length = 0;
+      await handler.testConnection(ctx({ ...CONFIG, ownerType: 'organization' }));
+      expect(server.requests).toHaveLength(1);
     });
 
-    it('accepts a sponsored ad account the member has a role on, and refuses an owner it has none on', async () => {
-      server.on('GET', ACL_PATH, () => acl('urn:li:organization:999'));
-      server.on('GET', ADS_PATH, () => ({
-        status: 200,
-        body: { elements: [{ account: 'urn:li:sponsoredAccount:123', role: 'CAMPAIGN_MANAGER' }] },
-      }));
-      await expect(handler.testConnection(ctx())).resolves.toEqual({
-        success: true,
-        message: 'Connected to LinkedIn ad account 123',
-      });
-      server.on('GET', ADS_PATH, () => ({ status: 200, body: { elements: [] } }));
-      await expect(handler.testConnection(ctx())).resolves.toMatchObject({
-        success: false,
-        code: 'INVALID_CREDENTIALS',
-      });
+    it('reports INVALID_CREDENTIALS when the token reaches neither owner, without a secret', async () => {
+      installFakeLinkedIn(server, { today: NOW, token: TOKEN, owners: {} });
+      const denied = await handler.testConnection(ctx());
+      expect(denied).toMatchObject({ success: false, code: 'INVALID_CREDENTIALS' });
+      expect(denied.message).toContain('HTTP 403');
+      server.reset();
+      server.on('GET', '/rest/leadForms', () => ({ status: 401, body: { message: `token ${TOKEN} is not valid` } }));
+      const refused = await handler.testConnection(ctx());
+      expect(refused).toMatchObject({ success: false, code: 'INVALID_CREDENTIALS' });
+      expect(refused.message).not.toContain(TOKEN);
+      expect(refused.message).not.toContain(SECRET);
     });
 
-    it.each([401, 403])(
-      'reports INVALID_CREDENTIALS on %i without a secret, even if LinkedIn echoes one',
-      async (status) => {
-        server.on('GET', ACL_PATH, () => ({ status, body: { message: `token ${TOKEN} is not valid` } }));
-        const result = await handler.testConnection(ctx());
-        expect(result).toMatchObject({ success: false, code: 'INVALID_CREDENTIALS' });
-        expect(result.message).toContain(`HTTP ${status}`);
-        expect(result.message).not.toContain(TOKEN);
-        expect(result.message).not.toContain(SECRET);
-      },
-    );
-
-    it('reports CONNECTION_FAILED on 404, on 500 after retries, and when LinkedIn is unreachable', async () => {
-      server.on('GET', ACL_PATH, () => ({ status: 404, body: { message: 'Not found' } }));
-      await expect(handler.testConnection(ctx())).resolves.toEqual({
+    it('explains a sunset version instead of blaming the credentials', async () => {
+      installFakeLinkedIn(server, { today: NOW, token: TOKEN, owners: { sponsoredAccount: ['123'] } });
+      const result = await handler.testConnection(ctx({ ...CONFIG, apiVersion: '202510' }));
+      expect(result).toEqual({
         success: false,
         code: 'CONNECTION_FAILED',
-        message: `LinkedIn API call failed: GET ${ACL_PATH} answered 404: Not found`,
+        message:
+          'LinkedIn no longer serves API version 202510 (HTTP 426 NONEXISTENT_VERSION: Requested version 202510 is not active). Clear apiVersion to use a current version, or set one LinkedIn still serves (they are kept about a year).',
       });
-      server.on('GET', ACL_PATH, () => ({ status: 500, body: { message: `boom ${SECRET}` } }));
+    });
+
+    it('reports CONNECTION_FAILED on 500 after retries and when LinkedIn is unreachable', async () => {
+      server.on('GET', '/rest/leadForms', () => ({ status: 500, body: { message: `boom ${SECRET}` } }));
       const failed = await handler.testConnection(ctx());
       expect(failed).toMatchObject({ success: false, code: 'CONNECTION_FAILED' });
       expect(failed.message).toContain('answered 500');
       expect(failed.message).not.toContain(SECRET);
-      const unreachable = await handler.testConnection(handlerContext(CONFIG));
+      const unreachable = await handler.testConnection(handlerContext(CONFIG, {}, { now: NOW }));
       expect(unreachable).toEqual({
         success: false,
         code: 'CONNECTION_FAILED',
-        message: `LinkedIn API call failed: GET ${ACL_PATH}: could not connect`,
+        message: 'LinkedIn API call failed: GET /rest/leadForms: could not connect',
       });
     });
   });

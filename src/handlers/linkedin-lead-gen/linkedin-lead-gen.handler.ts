@@ -1,12 +1,13 @@
 import { Injectable } from '@nestjs/common';
 import { OutboundError, OutboundResponse } from '../../common/outbound/http-client';
-import type { JsonSchemaObject, TestResult, WebhookOutcome } from '../handler-types';
+import type { JsonSchemaObject, SyncPage, TestResult, WebhookOutcome } from '../handler-types';
 import {
   ExtractedEvent,
   HandlerContext,
   HandshakeResponse,
   IntegrationConfig,
   IntegrationHandler,
+  IntegrationSetupError,
   PermanentEventError,
   StoredEvent,
   VerificationKeys,
@@ -14,26 +15,30 @@ import {
   WebhookRequest,
   WebhookSpec,
 } from '../integration-handler';
-import { asString, configString, isRecord, optionalConfigString } from '../shared/json';
+import { asString, isRecord, JsonRecord, optionalConfigString } from '../shared/json';
+import { redactSecrets } from '../shared/redact-secrets';
 import { header, hmacSha256Hex, safeEqualHex } from '../shared/signature';
-import { embeddedForm, leadFromResponse } from './linkedin-lead-gen.lead';
+import { LinkedInApi, linkedInFailure, OWNER_TYPES } from './linkedin-api';
+import { embeddedForm, formVersionOf, leadFromResponse } from './linkedin-lead-gen.lead';
 import { leadGenFormId, narrowNotification, narrowStoredLeadAction, ownerIds } from './linkedin-lead-gen.payload';
+import { syncLinkedInLeads } from './linkedin-lead-gen.sync';
 
-export const DEFAULT_LINKEDIN_VERSION = '202510';
 const SIGNATURE_PREFIX = /^hmacsha256=/i;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const LINKEDIN_SECRETS = ['accessToken', 'clientSecret'];
 
 /**
  * LinkedIn Lead Sync: one app-level webhook (routed by the notification's owner) or a URL per
- * integration. Notifications carry no answers; processing fetches the lead form response, and the
- * form when the response does not embed it, to know what each answer is.
+ * integration. Notifications carry no answers; processing fetches the lead form response with a
+ * projection that embeds the form version the lead answered. A sync pulls responses since the last
+ * run, for the leads whose notifications never arrived.
  */
 @Injectable()
 export class LinkedInLeadGenHandler implements IntegrationHandler {
   readonly key = 'linkedin-lead-gen';
   readonly displayName = 'LinkedIn Lead Gen Forms';
-  readonly category = 'lead-ads';
-  readonly capabilities = ['webhook', 'test'] as const;
+  readonly category = 'Social Media';
+  readonly capabilities = ['webhook', 'sync', 'test'] as const;
   readonly defaultRateLimitPerMinute = 100;
 
   readonly defaultConfigSchema: JsonSchemaObject = {
@@ -44,10 +49,17 @@ export class LinkedInLeadGenHandler implements IntegrationHandler {
     properties: {
       organizationId: {
         type: 'string',
-        title: 'Organization id',
+        title: 'Organization or ad account id',
         description:
-          'Digits of the owner the lead notifications are subscribed for: the organization (2414183 from urn:li:organization:2414183) or, for ad leads, the sponsored ad account.',
+          'Digits of the owner the lead notifications are subscribed for: the sponsored ad account (ad leads) or the organization (2414183 from urn:li:organization:2414183).',
         pattern: '^[0-9]{1,20}$',
+      },
+      ownerType: {
+        type: 'string',
+        title: 'Owner type',
+        description:
+          'sponsoredAccount (ad leads) or organization (page, event and product leads); found by the connection test when empty.',
+        enum: [...OWNER_TYPES],
       },
       clientId: {
         type: 'string',
@@ -74,8 +86,9 @@ export class LinkedInLeadGenHandler implements IntegrationHandler {
       apiVersion: {
         type: 'string',
         title: 'LinkedIn-Version',
-        description: `Marketing API version, YYYYMM; ${DEFAULT_LINKEDIN_VERSION} when empty. LinkedIn sunsets a version about a year after release.`,
-        pattern: '^[0-9]{6}$',
+        description:
+          "Marketing API version, YYYYMM. Leave empty to follow LinkedIn's releases (last month's version); LinkedIn answers 426 to versions it has sunset, about a year after release.",
+        pattern: '^[0-9]{4}(0[1-9]|1[0-2])$',
       },
     },
     required: ['organizationId', 'clientId', 'clientSecret', 'accessToken'],
@@ -104,66 +117,60 @@ export class LinkedInLeadGenHandler implements IntegrationHandler {
       return { leads: [], deletedLeads: [{ platform: 'linkedin', externalId: action.responseId }] };
     }
 
+    const api = LinkedInApi.fromContext(ctx);
     let res: OutboundResponse;
     try {
-      res = await this.get(ctx, `/rest/leadFormResponses/${encodeURIComponent(action.responseId)}`);
+      res = await api.leadFormResponse(action.responseId);
     } catch (err) {
-      throw refusalAsPermanent(err, `lead form response ${action.responseId}`);
+      throw linkedInFailure(err, `lead form response ${action.responseId}`);
     }
     if (!isRecord(res.body))
       throw new PermanentEventError(`LinkedIn answered lead form response ${action.responseId} without a JSON object`);
-    const formId = leadGenFormId(asString(res.body.versionedLeadGenFormUrn) ?? action.formUrn);
-    const form = embeddedForm(res.body) ?? (await this.fetchForm(ctx, formId));
+    const form = embeddedForm(res.body) ?? (await this.fetchForm(ctx, api, res.body, action.formUrn));
     return { leads: [leadFromResponse(res.body, form, action)] };
   }
 
   /**
-   * Proves the token's member may read this owner's leads: an approved role on the organization
-   * (organizationAcls, q=roleAssignee) or a role on the sponsored ad account (adAccountUsers,
-   * q=authenticatedUser), the roles Lead Sync requires (learn.microsoft.com/linkedin/marketing/
-   * lead-sync/leadsync). An organization id alone is public; reading the organization proves nothing.
+   * Proves the token reaches the routing resource with the API lead sync uses: listing this owner's
+   * lead forms needs r_marketing_leadgen_automation and a role on that ad account or organization
+   * (learn.microsoft.com/linkedin/marketing/lead-sync/leadsync). An organization id alone is public,
+   * and the organization lookup needs rw_organization_admin, so neither proves lead access.
    */
   async testConnection(ctx: HandlerContext): Promise<TestResult> {
-    const organizationId = configString(ctx.config, 'organizationId');
+    const api = LinkedInApi.fromContext(ctx);
     try {
-      const acls = await this.get(ctx, '/rest/organizationAcls?q=roleAssignee&state=APPROVED&count=100');
-      const role = elementsOf(acls.body).find((e) => e.organization === `urn:li:organization:${organizationId}`);
-      if (role) {
-        return {
-          success: true,
-          message: `Connected to LinkedIn organization ${organizationId}${typeof role.role === 'string' ? ` (${role.role})` : ''}`,
-        };
-      }
-      const users = await this.get(ctx, '/rest/adAccountUsers?q=authenticatedUser');
-      if (elementsOf(users.body).some((e) => e.account === `urn:li:sponsoredAccount:${organizationId}`))
-        return { success: true, message: `Connected to LinkedIn ad account ${organizationId}` };
-      return {
-        success: false,
-        code: 'INVALID_CREDENTIALS',
-        message: `The member of this access token has no approved role on LinkedIn organization or ad account ${organizationId}`,
-      };
+      const { ownerType, forms } = await api.probeLeadAccess();
+      const what = ownerType === 'sponsoredAccount' ? 'ad account' : 'organization';
+      return { success: true, message: `Connected to LinkedIn ${what} ${api.ownerId}: ${forms} lead form(s) visible` };
     } catch (err) {
+      if (err instanceof IntegrationSetupError)
+        return {
+          success: false,
+          code: 'CONNECTION_FAILED',
+          message: redactSecrets(err.message, ctx.config, LINKEDIN_SECRETS),
+        };
       if (!(err instanceof OutboundError)) throw err;
-      const secrets = [
-        optionalConfigString(ctx.config, 'accessToken'),
-        optionalConfigString(ctx.config, 'clientSecret'),
-      ];
-      if (err.kind === 'auth') {
+      if (err.kind === 'auth' || err.kind === 'client') {
         return {
           success: false,
           code: 'INVALID_CREDENTIALS',
-          message: redact(
-            `LinkedIn refused the access token for organization ${organizationId} (HTTP ${err.status ?? '?'}); it may have expired or lack the organization's admin role`,
-            secrets,
+          message: redactSecrets(
+            `LinkedIn refused to list the lead forms of ${api.ownerId} (HTTP ${err.status ?? '?'}); the token needs r_marketing_leadgen_automation and a role on that ad account or organization`,
+            ctx.config,
+            LINKEDIN_SECRETS,
           ),
         };
       }
       return {
         success: false,
         code: 'CONNECTION_FAILED',
-        message: redact(`LinkedIn API call failed: ${err.message}`, secrets),
+        message: redactSecrets(`LinkedIn API call failed: ${err.message}`, ctx.config, LINKEDIN_SECRETS),
       };
     }
+  }
+
+  syncData(ctx: HandlerContext, cursor: string | null): Promise<SyncPage> {
+    return syncLinkedInLeads(ctx, cursor);
   }
 
   /** The client secret, and the previous one while a change's grace period lasts. */
@@ -221,57 +228,31 @@ export class LinkedInLeadGenHandler implements IntegrationHandler {
     };
   }
 
-  /** The form names the answers; without it (no access, deleted form) they are kept by question id. */
-  private async fetchForm(ctx: HandlerContext, formId: string | undefined): Promise<unknown> {
+  /**
+   * Without an embedded form: the form by id. It is the current version; when the lead answered an
+   * older one, answers are still matched by question id (stable across versions) and the mismatch logged.
+   */
+  private async fetchForm(
+    ctx: HandlerContext,
+    api: LinkedInApi,
+    response: JsonRecord,
+    notifiedFormUrn: string | undefined,
+  ): Promise<unknown> {
+    const formUrn = asString(response.versionedLeadGenFormUrn) ?? notifiedFormUrn;
+    const formId = leadGenFormId(formUrn);
     if (!formId) return undefined;
     try {
-      return (await this.get(ctx, `/rest/leadForms/${encodeURIComponent(formId)}`)).body;
+      const form = (await api.leadForm(formId)).body;
+      const answered = formVersionOf(formUrn);
+      const current = isRecord(form) && typeof form.versionId === 'number' ? form.versionId : undefined;
+      if (answered !== undefined && current !== undefined && answered !== current)
+        ctx.logger.warn({ formId, answered, current }, 'LinkedIn lead answered an older form version');
+      return form;
     } catch (err) {
       // a transient failure is retried with the event; a refusal will not change, so degrade
       if (!(err instanceof OutboundError) || err.transient) throw err;
-      ctx.logger.warn(
-        { integrationId: ctx.integrationId, formId, status: err.status },
-        'LinkedIn lead form unavailable; answers kept by question id',
-      );
+      ctx.logger.warn({ formId, status: err.status }, 'LinkedIn lead form unavailable; answers kept by question id');
       return undefined;
     }
   }
-
-  private get(ctx: HandlerContext, path: string): Promise<OutboundResponse> {
-    return ctx.http.request({
-      method: 'GET',
-      url: `${ctx.urls.linkedin.replace(/\/+$/, '')}${path}`,
-      headers: {
-        Authorization: `Bearer ${configString(ctx.config, 'accessToken')}`,
-        'LinkedIn-Version': optionalConfigString(ctx.config, 'apiVersion') ?? DEFAULT_LINKEDIN_VERSION,
-        'X-Restli-Protocol-Version': '2.0.0',
-      },
-    });
-  }
-}
-
-/** The `elements` of a LinkedIn collection response. */
-function elementsOf(body: unknown): Array<Record<string, unknown>> {
-  return isRecord(body) && Array.isArray(body.elements) ? body.elements.filter(isRecord) : [];
-}
-
-/** 401/403 and other 4xx will fail the same way on every retry: the event fails now, with a clear reason. */
-function refusalAsPermanent(err: unknown, what: string): unknown {
-  if (!(err instanceof OutboundError)) return err;
-  if (err.kind === 'auth') {
-    return new PermanentEventError(
-      `LinkedIn refused the access token reading ${what} (HTTP ${err.status ?? '?'}); reconnect with a token that has r_marketing_leadgen_automation`,
-    );
-  }
-  if (err.kind === 'client')
-    return new PermanentEventError(`LinkedIn could not return ${what} (HTTP ${err.status ?? '?'}): ${err.message}`);
-  return err;
-}
-
-/** Belt and braces: a provider message must never carry a credential into a test result. */
-function redact(message: string, secrets: Array<string | undefined>): string {
-  return secrets.reduce<string>(
-    (text, secret) => (secret && secret.length >= 4 ? text.split(secret).join('[redacted]') : text),
-    message,
-  );
 }

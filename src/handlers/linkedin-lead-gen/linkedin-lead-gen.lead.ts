@@ -3,7 +3,7 @@
  * the hub's lead. Answers carry only a questionId: what a question asks, and which predefined field
  * (EMAIL, FIRST_NAME …) it is, lives on the form (content.questions[]).
  */
-import type { LeadInput, LeadSourceInput } from '../handler-types';
+import type { LeadConsent, LeadInput, LeadSourceInput } from '../handler-types';
 import { asArray, asBoolean, asId, asRecords, asString, isRecord, JsonRecord } from '../shared/json';
 import { epochToIso, LeadAction, leadGenFormId, urnId } from './linkedin-lead-gen.payload';
 
@@ -62,10 +62,68 @@ export function formQuestions(form: unknown): Map<string, FormQuestion> {
   return questions;
 }
 
-/** A form embedded in the response by Rest.li decoration (versionedLeadGenFormUrn~), when asked for. */
+/**
+ * The form the lead answered, embedded in the response: `form` through the field projection
+ * (linkedin-api.ts LEAD_RESPONSE_FIELDS), or the older `versionedLeadGenFormUrn~` decoration.
+ */
 export function embeddedForm(response: JsonRecord): JsonRecord | undefined {
-  const form = response['versionedLeadGenFormUrn~'];
-  return isRecord(form) && isRecord(form.content) ? form : undefined;
+  for (const form of [response.form, response['versionedLeadGenFormUrn~']]) {
+    if (isRecord(form) && isRecord(form.content)) return form;
+  }
+  return undefined;
+}
+
+/** The version in urn:li:versionedLeadGenForm:(urn:li:leadGenForm:7234246,1) → 1. */
+export function formVersionOf(urn: string | undefined): number | undefined {
+  const version = urn ? /urn:li:leadGenForm:\d+,(\d+)\)/.exec(urn)?.[1] : undefined;
+  return version === undefined ? undefined : Number(version);
+}
+
+/** Consent responses with their text from the form's legalInfo.consents (same consentId). */
+function consentsOf(formResponse: JsonRecord, form: unknown): LeadConsent[] {
+  const texts = new Map<string, string>();
+  const legal =
+    isRecord(form) && isRecord(form.content) && isRecord(form.content.legalInfo) ? form.content.legalInfo : {};
+  for (const consent of asRecords(legal.consents)) {
+    const id = asId(consent.id);
+    const text = localized(consent.consent);
+    if (id !== undefined && text) texts.set(id, text);
+  }
+  const consents: LeadConsent[] = [];
+  for (const response of asRecords(formResponse.consentResponses)) {
+    const key = asId(response.consentId);
+    const accepted = asBoolean(response.accepted);
+    if (key === undefined || accepted === undefined) continue;
+    const label = texts.get(key);
+    consents.push({ key, accepted, ...(label ? { label } : {}) });
+  }
+  return consents;
+}
+
+/**
+ * Hidden fields (`[{name, value}]`, UTM values a form carries per campaign): on the response when
+ * LinkedIn puts them there, else on the form version the lead answered.
+ */
+function hiddenFieldsOf(response: JsonRecord, form: unknown): Record<string, string> {
+  const formResponse = isRecord(response.formResponse) ? response.formResponse : {};
+  const lists = [formResponse.hiddenFields, response.hiddenFields, isRecord(form) ? form.hiddenFields : undefined];
+  const fields: Record<string, string> = {};
+  for (const list of lists) {
+    for (const field of asRecords(list)) {
+      const name = asString(field.name);
+      const value = asId(field.value);
+      if (name && value !== undefined && !Object.prototype.hasOwnProperty.call(fields, name))
+        Object.defineProperty(fields, name, { value, enumerable: true, writable: true, configurable: true });
+    }
+  }
+  return fields;
+}
+
+/** A name in a `*Info` decoration (shape not in LinkedIn's examples: read defensively). */
+function decoratedName(info: unknown, ...path: string[]): string | undefined {
+  let current: unknown = info;
+  for (const key of path) current = isRecord(current) ? current[key] : undefined;
+  return isRecord(current) ? (localized(current.name) ?? asString(current.localizedName)) : undefined;
 }
 
 /** Maps a response to a lead; `action` is the stored notification (ids, and fallbacks for attribution). */
@@ -99,6 +157,7 @@ export function leadFromResponse(
 
   const submittedAt = epochToIso(response.submittedAt) ?? action.occurredAt;
   const isTest = asBoolean(response.testLead);
+  const consents = consentsOf(formResponse, form);
   return {
     platform: 'linkedin',
     // the notification's response id, so that a later DELETED notification names the same lead
@@ -107,24 +166,40 @@ export function leadFromResponse(
     ...(Object.keys(customAnswers).length > 0 ? { customAnswers } : {}),
     ...(isTest !== undefined ? { isTest } : {}),
     ...(submittedAt ? { submittedAt } : {}),
+    ...(consents.length > 0 ? { consents } : {}),
     source: sourceOf(response, form, action),
   };
 }
 
 function sourceOf(response: JsonRecord, form: unknown, action: LeadAction): LeadSourceInput {
   const source: LeadSourceInput = {};
-  const formId = leadGenFormId(asString(response.versionedLeadGenFormUrn) ?? action.formUrn);
+  const formUrn = asString(response.versionedLeadGenFormUrn) ?? action.formUrn;
+  const formId = leadGenFormId(formUrn);
   if (formId) source.formId = formId;
   const formName = isRecord(form) ? asString(form.name) : undefined;
   if (formName) source.formName = formName;
   const metadata = isRecord(response.leadMetadata) ? response.leadMetadata.sponsoredLeadMetadata : undefined;
   const campaignId = isRecord(metadata) ? urnId(metadata.campaign) : undefined;
   if (campaignId) source.campaignId = campaignId;
+  const hidden = hiddenFieldsOf(response, form);
+  const campaignName =
+    decoratedName(response.leadMetadataInfo, 'sponsoredLeadMetadataInfo', 'campaign') ?? hidden.utm_campaign;
+  if (campaignName) source.campaignName = campaignName;
   // the response says associatedCreative, the notification sponsoredCreative
   const adId = creativeOf(response.associatedEntity) ?? creativeOf(action.associatedEntity);
   if (adId) source.adId = adId;
   const leadType = asString(response.leadType) ?? action.leadType;
   if (leadType) source.isOrganic = leadType !== 'SPONSORED';
+  const details: Record<string, string> = { ...hidden };
+  const owner = isRecord(response.owner) ? response.owner : action.owner;
+  const ownerUrn = isRecord(owner) ? (asString(owner.sponsoredAccount) ?? asString(owner.organization)) : undefined;
+  if (ownerUrn) details.owner = ownerUrn;
+  const ownerName =
+    decoratedName(response.ownerInfo, 'sponsoredAccountInfo') ?? decoratedName(response.ownerInfo, 'organizationInfo');
+  if (ownerName) details.ownerName = ownerName;
+  if (formUrn) details.formVersion = formUrn;
+  if (leadType) details.leadType = leadType;
+  if (Object.keys(details).length > 0) source.details = details;
   return source;
 }
 

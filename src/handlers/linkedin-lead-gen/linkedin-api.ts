@@ -1,0 +1,170 @@
+/**
+ * The LinkedIn Lead Sync API for one integration: versioned calls (linkedin-version.ts), Rest.li 2.0
+ * query syntax, and the errors that mean "fix the integration" rather than "retry".
+ * Calls and parameters follow LinkedIn's official Lead Sync Postman collection (converted in
+ * api-evangelist/linkedin openapi/_original/linkedin-marketing-leads.yml @ 0931ee86) and
+ * learn.microsoft.com/linkedin/marketing/lead-sync/leadsync.
+ */
+import { OutboundError, OutboundResponse } from '../../common/outbound/http-client';
+import { HandlerContext, IntegrationSetupError, PermanentEventError } from '../integration-handler';
+import {
+  asNumber,
+  asRecords,
+  asString,
+  configString,
+  isRecord,
+  JsonRecord,
+  optionalConfigString,
+} from '../shared/json';
+import { defaultLinkedInVersions } from './linkedin-version';
+
+/**
+ * The projection of a lead form response that returns what a default answer leaves out: the
+ * `*Info` decorations (owner, creative, campaign names), and the form the lead answered with its
+ * hidden fields (UTM values), consents and questions (Postman collection, requests 8 and 9).
+ */
+export const LEAD_RESPONSE_FIELDS =
+  'ownerInfo,associatedEntityInfo,leadMetadataInfo,owner,leadType,versionedLeadGenFormUrn,id,submittedAt,testLead,formResponse,form:(hiddenFields,creationLocale,name,id,content)';
+
+export type LinkedInOwnerType = 'sponsoredAccount' | 'organization';
+export const OWNER_TYPES: readonly LinkedInOwnerType[] = ['sponsoredAccount', 'organization'];
+
+/** Lead types per owner (leadsync page): ad leads belong to ad accounts, organic ones to organizations. */
+export const LEAD_TYPES: Readonly<Record<LinkedInOwnerType, readonly string[]>> = {
+  sponsoredAccount: ['SPONSORED'],
+  organization: ['COMPANY', 'EVENT', 'ORGANIZATION_PRODUCT'],
+};
+
+/** `(sponsoredAccount:urn%3Ali%3AsponsoredAccount%3A123)`: Rest.li 2.0 keeps the parentheses and colon, encodes the URN. */
+export function ownerParam(type: LinkedInOwnerType, id: string): string {
+  return `(${type}:${encodeURIComponent(`urn:li:${type}:${id}`)})`;
+}
+
+export interface ResponsesPage {
+  elements: JsonRecord[];
+  total?: number;
+}
+
+export class LinkedInApi {
+  private constructor(private readonly ctx: HandlerContext) {}
+
+  static fromContext(ctx: HandlerContext): LinkedInApi {
+    return new LinkedInApi(ctx);
+  }
+
+  get ownerId(): string {
+    return configString(this.ctx.config, 'organizationId');
+  }
+
+  get configuredOwnerType(): LinkedInOwnerType | undefined {
+    const value = optionalConfigString(this.ctx.config, 'ownerType');
+    return OWNER_TYPES.find((t) => t === value);
+  }
+
+  /**
+   * The connection test and the owner detection in one call the lead-sync token may make
+   * (r_marketing_leadgen_automation): the owner's lead forms. The organization lookup needs
+   * rw_organization_admin, and an ad account id is not an organization, so neither proves lead access.
+   */
+  async probeLeadAccess(): Promise<{ ownerType: LinkedInOwnerType; forms: number }> {
+    const types = this.configuredOwnerType ? [this.configuredOwnerType] : OWNER_TYPES;
+    let refusal: OutboundError | undefined;
+    for (const ownerType of types) {
+      try {
+        const res = await this.get(`/rest/leadForms?q=owner&owner=${ownerParam(ownerType, this.ownerId)}&count=1`);
+        const body = isRecord(res.body) ? res.body : {};
+        const paging = isRecord(body.paging) ? body.paging : {};
+        return { ownerType, forms: asNumber(paging.total) ?? asRecords(body.elements).length };
+      } catch (err) {
+        // not this kind of owner (or no role on it): try the other kind before giving up
+        if (!(err instanceof OutboundError) || (err.kind !== 'auth' && err.kind !== 'client')) throw err;
+        refusal ??= err;
+      }
+    }
+    throw refusal ?? new OutboundError('client', 'no LinkedIn owner type to try');
+  }
+
+  leadFormResponse(id: string): Promise<OutboundResponse> {
+    return this.get(`/rest/leadFormResponses/${encodeURIComponent(id)}?fields=${LEAD_RESPONSE_FIELDS}`);
+  }
+
+  leadForm(formId: string): Promise<OutboundResponse> {
+    return this.get(`/rest/leadForms/${encodeURIComponent(formId)}`);
+  }
+
+  /** One page of an owner's responses submitted in [startMs, endMs) (Postman request 8, "periodic pulls"). */
+  async leadFormResponses(query: {
+    ownerType: LinkedInOwnerType;
+    leadType: string;
+    startMs: number;
+    endMs: number;
+    start: number;
+    count: number;
+  }): Promise<ResponsesPage> {
+    const res = await this.get(
+      `/rest/leadFormResponses?q=owner&owner=${ownerParam(query.ownerType, this.ownerId)}` +
+        `&leadType=(leadType:${query.leadType})&limitedToTestLeads=false` +
+        `&submittedAtTimeRange=(start:${query.startMs},end:${query.endMs})` +
+        `&fields=${LEAD_RESPONSE_FIELDS}&start=${query.start}&count=${query.count}`,
+    );
+    const body = isRecord(res.body) ? res.body : {};
+    const paging = isRecord(body.paging) ? body.paging : {};
+    return { elements: asRecords(body.elements), total: asNumber(paging.total) };
+  }
+
+  /**
+   * A GET with the headers LinkedIn requires. The query is written into the URL as Rest.li 2.0
+   * wants it (a URLSearchParams would encode its parentheses and re-encode the URNs).
+   * An explicit apiVersion is sent as is; the derived default falls back one month when LinkedIn
+   * answers 426 (a month it skipped). A 426 that remains is the integration's to fix.
+   */
+  private async get(pathAndQuery: string): Promise<OutboundResponse> {
+    const explicit = optionalConfigString(this.ctx.config, 'apiVersion');
+    const versions = explicit ? [explicit] : defaultLinkedInVersions(this.ctx.now());
+    let last: OutboundError | undefined;
+    for (const version of versions) {
+      try {
+        return await this.ctx.http.request({
+          method: 'GET',
+          url: `${this.ctx.urls.linkedin.replace(/\/+$/, '')}${pathAndQuery}`,
+          headers: {
+            Authorization: `Bearer ${configString(this.ctx.config, 'accessToken')}`,
+            'LinkedIn-Version': version,
+            'X-Restli-Protocol-Version': '2.0.0',
+          },
+        });
+      } catch (err) {
+        if (!(err instanceof OutboundError) || err.status !== 426) throw err;
+        last = err;
+      }
+    }
+    throw versionRefused(versions, explicit !== undefined, last);
+  }
+}
+
+function versionRefused(versions: string[], explicit: boolean, err: OutboundError | undefined): IntegrationSetupError {
+  const body = isRecord(err?.body) ? err.body : {};
+  const said = [asString(body.code), asString(body.message)].filter(Boolean).join(': ');
+  const advice = explicit
+    ? 'Clear apiVersion to use a current version, or set one LinkedIn still serves (they are kept about a year).'
+    : 'Set apiVersion to a version LinkedIn still serves.';
+  return new IntegrationSetupError(
+    `LinkedIn no longer serves API version ${versions.join(' or ')} (HTTP 426${said ? ` ${said}` : ''}). ${advice}`,
+  );
+}
+
+/**
+ * For processing and syncs: a setup problem (426) and a refused token are the integration's to fix;
+ * other 4xx fail the event for good; the rest (429, 5xx, timeouts) is retried.
+ */
+export function linkedInFailure(err: unknown, what: string): unknown {
+  if (err instanceof IntegrationSetupError || !(err instanceof OutboundError)) return err;
+  if (err.kind === 'auth') {
+    return new IntegrationSetupError(
+      `LinkedIn refused the access token reading ${what} (HTTP ${err.status ?? '?'}); reconnect with a token that has r_marketing_leadgen_automation`,
+    );
+  }
+  if (err.kind === 'client')
+    return new PermanentEventError(`LinkedIn could not return ${what} (HTTP ${err.status ?? '?'}): ${err.message}`);
+  return err;
+}
