@@ -56,7 +56,9 @@ function project(response: Record<string, unknown>, req: FakeRequest, forms: Fak
   const out: Record<string, unknown> = { ...response };
   for (const decoration of DECORATIONS) delete out[decoration];
   if (fields.includes('form:(')) {
-    const version = /leadGenForm:(\d+),(\d+)\)/.exec(String(response.versionedLeadGenFormUrn ?? ''));
+    const version = /leadGenForm:(\d+),(\d+)\)/.exec(
+      typeof response.versionedLeadGenFormUrn === 'string' ? response.versionedLeadGenFormUrn : '',
+    );
     const form = version ? forms?.[`${version[1]},${version[2]}`] : undefined;
     if (form) out.form = form;
   }

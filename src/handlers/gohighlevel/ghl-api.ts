@@ -2,8 +2,13 @@ import { HttpMethod, OutboundError, OutboundHttpClient, OutboundRequest } from '
 import type { HandlerContext } from '../integration-handler';
 import { asArray, asId, asNumber, asRecords, asString, configString, isRecord, JsonRecord } from '../shared/json';
 
-/** GoHighLevel requires a `Version` header whose value depends on the endpoint group (NOTES.md §5). */
-export const GHL_VERSION = { contacts: '2021-07-28', locations: '2021-07-28', calendars: '2021-04-15' } as const;
+/** GoHighLevel requires a `Version` header whose value depends on the endpoint group (NOTES.md §5, apps/*.json). */
+export const GHL_VERSION = {
+  contacts: '2021-07-28',
+  locations: '2021-07-28',
+  opportunities: '2021-07-28',
+  calendars: '2021-04-15',
+} as const;
 
 export interface GhlCalendar {
   id: string;
@@ -48,6 +53,12 @@ export interface GhlSearchPage {
 
 export type GhlSearchPosition = { searchAfter: unknown[] } | { page: number } | null;
 
+export interface GhlPipeline {
+  id: string;
+  name?: string;
+  stages: Array<{ id: string; name?: string }>;
+}
+
 /**
  * GoHighLevel API v2 for one location, built per call from the integration's config. Calls go
  * through the integration's shared client (rate limit, retries); OutboundError propagates.
@@ -75,14 +86,21 @@ export class GhlApi {
     return { id: asId(location.id) ?? this.locationId, name: asString(location.name) };
   }
 
-  /** POST /contacts/search, oldest change first so a run that stops early resumes where it was. */
-  async searchContacts(pageLimit: number, position: GhlSearchPosition): Promise<GhlSearchPage> {
+  /**
+   * POST /contacts/search, oldest change first so a run that stops early resumes where it was; with
+   * `updatedSince`, only contacts changed since then (filter `dateUpdated` `range`, as GoHighLevel's
+   * Contacts Search documentation describes its advanced filters).
+   */
+  async searchContacts(pageLimit: number, position: GhlSearchPosition, updatedSince?: string): Promise<GhlSearchPage> {
     const body = await this.call('POST', '/contacts/search', GHL_VERSION.contacts, {
       body: {
         locationId: this.locationId,
         pageLimit,
         ...(position && 'searchAfter' in position ? { searchAfter: position.searchAfter } : {}),
         ...(position && 'page' in position ? { page: position.page } : {}),
+        ...(updatedSince
+          ? { filters: [{ field: 'dateUpdated', operator: 'range', value: { gte: updatedSince } }] }
+          : {}),
         sort: [{ field: 'dateUpdated', direction: 'asc' }],
       },
     });
@@ -160,16 +178,48 @@ export class GhlApi {
     });
   }
 
-  /** Follows the location's "Allow Duplicate Contact" setting; `new` tells a create from an update. */
+  /**
+   * Follows the location's "Allow Duplicate Contact" setting; `new` tells a create from an update.
+   * Tags never go in the upsert: there they "overwrite all current tags associated with the contact"
+   * (UpsertContactDto.tags in apps/contacts.json, which recommends the Add Tag API instead), and a
+   * push must not wipe what the CRM's users tagged.
+   */
   async upsertContact(contact: GhlContactInput): Promise<{ contactId: string; created: boolean }> {
     const path = '/contacts/upsert';
+    const { tags, ...fields } = contact;
     const body = await this.call('POST', path, GHL_VERSION.contacts, {
-      body: dropUndefined({ locationId: this.locationId, ...contact }),
+      body: dropUndefined({ locationId: this.locationId, ...fields }),
     });
     const record = isRecord(body) ? body : {};
     const contactId = isRecord(record.contact) ? asId(record.contact.id) : undefined;
     if (contactId === undefined) throw malformed('POST', path, body);
+    if (tags && tags.length > 0) await this.addTags(contactId, tags);
     return { contactId, created: record.new === true };
+  }
+
+  /** POST /contacts/{id}/tags ("Add Tags"): adds to the contact's tags, keeps the others; safe to repeat. */
+  async addTags(contactId: string, tags: readonly string[]): Promise<void> {
+    await this.call('POST', `/contacts/${encodeURIComponent(contactId)}/tags`, GHL_VERSION.contacts, {
+      body: { tags },
+    });
+  }
+
+  /** GET /opportunities/pipelines: pipelines with their stages, to name a stage an opportunity moved to. */
+  async pipelines(): Promise<GhlPipeline[]> {
+    const body = await this.call('GET', '/opportunities/pipelines', GHL_VERSION.opportunities, {
+      query: { locationId: this.locationId },
+    });
+    const pipelines: GhlPipeline[] = [];
+    for (const p of asRecords(isRecord(body) ? body.pipelines : undefined)) {
+      const id = asId(p.id);
+      if (id === undefined) continue;
+      const stages = asRecords(p.stages)
+        .map((stage) => ({ id: asId(stage.id), name: asString(stage.name) }))
+        .filter((stage): stage is { id: string; name: string | undefined } => stage.id !== undefined)
+        .map((stage) => dropUndefined(stage));
+      pipelines.push(dropUndefined({ id, name: asString(p.name), stages }));
+    }
+    return pipelines;
   }
 
   private async call(

@@ -3,6 +3,7 @@ import type {
   BookingInput,
   InteractionInput,
   LeadInput,
+  LeadPipelineStageChange,
   LeadSourceInput,
   LeadStatus,
   LeadStatusChange,
@@ -126,7 +127,12 @@ export function contactToLead(contact: JsonRecord): LeadInput | undefined {
   });
 }
 
-export function appointmentToBooking(payload: JsonRecord): BookingInput | undefined {
+/**
+ * AppointmentCreate/Update/Delete (docs/webhook events/Appointment*.md): the booking as it is now.
+ * An update carries the new times (a reschedule) and `appointmentStatus` (`cancelled` for a
+ * cancellation); a deleted appointment is kept as a booking with status `deleted`.
+ */
+export function appointmentToBooking(payload: JsonRecord, deleted = false): BookingInput | undefined {
   const appointment = appointmentOf(payload);
   const contactId = asId(appointment?.contactId);
   const bookingId = asId(appointment?.id);
@@ -139,8 +145,34 @@ export function appointmentToBooking(payload: JsonRecord): BookingInput | undefi
     title: asString(appointment.title),
     startTime: asString(appointment.startTime),
     endTime: asString(appointment.endTime),
-    status: asString(appointment.appointmentStatus),
+    status: deleted ? 'deleted' : asString(appointment.appointmentStatus),
   });
+}
+
+/** OpportunityStageUpdate (docs/webhook events/OpportunityStageUpdate.md): where the contact's deal now is. */
+export function opportunityStageChange(payload: JsonRecord): LeadPipelineStageChange | undefined {
+  const contactId = asId(payload.contactId);
+  const opportunityId = asId(payload.id);
+  const pipelineId = asId(payload.pipelineId);
+  const stageId = asId(payload.pipelineStageId);
+  if (contactId === undefined || opportunityId === undefined || pipelineId === undefined || stageId === undefined)
+    return undefined;
+  return compact<LeadPipelineStageChange>({
+    platform: 'gohighlevel',
+    externalId: contactId,
+    opportunityId,
+    pipelineId,
+    stageId,
+    opportunityStatus: asString(payload.status),
+    changedAt: asString(payload.dateUpdated) ?? timestampText(payload.timestamp),
+  });
+}
+
+function timestampText(value: unknown): string | undefined {
+  if (typeof value === 'string') return asString(value);
+  if (typeof value !== 'number' || !Number.isFinite(value)) return undefined;
+  const date = new Date(value < 1e11 ? value * 1000 : value);
+  return Number.isNaN(date.getTime()) ? undefined : date.toISOString();
 }
 
 const OPPORTUNITY_STATUS: Readonly<Record<string, LeadStatus>> = { won: 'CONVERTED', lost: 'LOST', abandoned: 'LOST' };

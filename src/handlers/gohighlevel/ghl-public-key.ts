@@ -21,3 +21,23 @@ PQe7z0cvj7aE4B+Ax1ZoZGPzpJlZtGXCsu9aTEGEnKzmsFqwcSsnw3JB31IGKAyk
 T1hhTiaCeIY/OwwwNUY2yvcCAwEAAQ==
 -----END PUBLIC KEY-----
 `.trim();
+
+/**
+ * GoHighLevel's Ed25519 key for `x-ghl-signature`, the header its official SDK calls "preferred"
+ * (GoHighLevel/highlevel-api-sdk README and lib/webhook/webhook-manager.ts @ 7224b2b, which read the
+ * key from WEBHOOK_SIGNATURE_PUBLIC_KEY and verify with crypto.verify(null, …)).
+ *
+ * UNCONFIRMED from an official source: neither the SDK, nor GoHighLevel/highlevel-api-docs @ 0af86a4,
+ * nor the official PHP SDK contains the key, and the marketplace "Webhook Integration Guide" section
+ * that publishes it could not be read here. This value is the one that many unrelated integrations
+ * carry and attribute to that guide (fixtures/x-ghl-signature.ed25519-public-key.UNCONFIRMED.pem,
+ * shared fixtures SOURCES.md §5). It is shipped as the default because x-wh-signature (RSA) is being
+ * retired and without it every GoHighLevel delivery would be refused; an integration overrides it
+ * with webhookEd25519PublicKey, and while GoHighLevel still sends x-wh-signature that header is
+ * accepted too, so a wrong default never stands alone.
+ */
+export const GHL_DEFAULT_ED25519_PUBLIC_KEY = `
+-----BEGIN PUBLIC KEY-----
+MCowBQYDK2VwAyEAi2HR1srL4o18O8BRa7gVJY7G7bupbN3H9AwJrHCDiOg=
+-----END PUBLIC KEY-----
+`.trim();

@@ -2,10 +2,18 @@ import { createPublicKey, createVerify, KeyObject, verify as verifySignature } f
 import type { IntegrationConfig, VerifyResult, WebhookRequest } from '../integration-handler';
 import { isRecord, optionalConfigString } from '../shared/json';
 import { header } from '../shared/signature';
-import { GHL_DEFAULT_RSA_PUBLIC_KEY } from './ghl-public-key';
+import { GHL_DEFAULT_ED25519_PUBLIC_KEY, GHL_DEFAULT_RSA_PUBLIC_KEY } from './ghl-public-key';
 
-/** GoHighLevel suggests rejecting deliveries whose body `timestamp` is further than 5 minutes off. */
-export const GHL_TIMESTAMP_TOLERANCE_MS = 5 * 60_000;
+/**
+ * How old a body `timestamp` may be. GoHighLevel's auth guide suggests "an acceptable time window
+ * (e.g., 5 minutes)", but its Webhook Integration Guide retries a delivery answered 429 every
+ * 10 minutes plus jitter, 6 times (about 70 minutes); whether a retry refreshes `timestamp` is not
+ * documented. Genuine retries must not be refused as stale, and a replay inside the window is a
+ * duplicate anyway (deliveries are deduplicated on `webhookId`, which the signature covers).
+ */
+export const GHL_MAX_DELIVERY_AGE_MS = 2 * 3600_000;
+/** A timestamp ahead of our clock is only clock skew. */
+export const GHL_MAX_CLOCK_SKEW_MS = 5 * 60_000;
 
 export type GhlKeyType = 'rsa' | 'ed25519';
 
@@ -20,10 +28,18 @@ export function parseGhlPublicKey(pem: string, type: GhlKeyType): KeyObject | st
   return key.asymmetricKeyType === type ? key : `has key type ${key.asymmetricKeyType ?? 'unknown'}, expected ${type}`;
 }
 
-let defaultRsaKey: KeyObject | undefined;
-function defaultKey(): KeyObject {
-  defaultRsaKey ??= createPublicKey(GHL_DEFAULT_RSA_PUBLIC_KEY);
-  return defaultRsaKey;
+const defaults: Partial<Record<GhlKeyType, KeyObject>> = {};
+function defaultKey(type: GhlKeyType): KeyObject {
+  defaults[type] ??= createPublicKey(type === 'rsa' ? GHL_DEFAULT_RSA_PUBLIC_KEY : GHL_DEFAULT_ED25519_PUBLIC_KEY);
+  return defaults[type];
+}
+
+/** The configured key of a type, else GoHighLevel's published one; a string when the configured one is unusable. */
+function keyOf(config: IntegrationConfig, field: string, type: GhlKeyType): KeyObject | string {
+  const pem = optionalConfigString(config, field);
+  if (pem === undefined) return defaultKey(type);
+  const key = parseGhlPublicKey(pem, type);
+  return typeof key === 'string' ? `${field} ${key}` : key;
 }
 
 function rsaSha256(data: Buffer, key: KeyObject, signature: Buffer): boolean {
@@ -75,36 +91,41 @@ function checkTimestamp(req: WebhookRequest): VerifyResult {
   if (!isRecord(body) || body.timestamp === undefined || body.timestamp === null) return { ok: true };
   const at = timestampMs(body.timestamp);
   if (at === undefined || Number.isNaN(at)) return { ok: false, reason: 'invalid timestamp' };
-  if (Math.abs(req.receivedAt.getTime() - at) > GHL_TIMESTAMP_TOLERANCE_MS)
-    return { ok: false, reason: 'stale timestamp' };
+  const age = req.receivedAt.getTime() - at;
+  if (age > GHL_MAX_DELIVERY_AGE_MS || age < -GHL_MAX_CLOCK_SKEW_MS) return { ok: false, reason: 'stale timestamp' };
   return { ok: true };
 }
 
 /**
- * `x-ghl-signature` (Ed25519, current) when it is sent and the integration configured the Ed25519
- * key; otherwise `x-wh-signature` (RSA-SHA256, legacy) with the configured or published RSA key.
- * Like GoHighLevel's SDK, a present-and-checkable x-ghl-signature does not fall back to the other.
+ * `x-ghl-signature` (Ed25519, current) and `x-wh-signature` (RSA-SHA256, legacy, being retired),
+ * each with the configured key or GoHighLevel's published one (ghl-public-key.ts). OAuth app
+ * webhooks may carry both (ProviderOutboundMessage doc); a delivery is GoHighLevel's when either
+ * verifies: both keys are GoHighLevel's, so accepting either adds no forger, and it keeps deliveries
+ * flowing across a key or header change on GoHighLevel's side.
  */
 export function verifyGhlDelivery(req: WebhookRequest, config: IntegrationConfig): VerifyResult {
   const ghlSignature = header(req.headers, 'x-ghl-signature');
   const whSignature = header(req.headers, 'x-wh-signature');
-  const edPem = optionalConfigString(config, 'webhookEd25519PublicKey');
-  let verified: boolean;
-  if (ghlSignature !== undefined && edPem !== undefined) {
-    const key = parseGhlPublicKey(edPem, 'ed25519');
-    if (typeof key === 'string') return { ok: false, reason: `webhookEd25519PublicKey ${key}` };
-    const signature = Buffer.from(ghlSignature, 'base64');
-    verified = verifiesRawOrReserialized(req.rawBody, (data) => ed25519(data, key, signature));
-  } else if (whSignature !== undefined) {
-    const pem = optionalConfigString(config, 'webhookPublicKey');
-    const key = pem === undefined ? defaultKey() : parseGhlPublicKey(pem, 'rsa');
-    if (typeof key === 'string') return { ok: false, reason: `webhookPublicKey ${key}` };
-    const signature = Buffer.from(whSignature, 'base64');
-    verified = verifiesRawOrReserialized(req.rawBody, (data) => rsaSha256(data, key, signature));
-  } else if (ghlSignature !== undefined) {
-    return { ok: false, reason: 'x-ghl-signature needs webhookEd25519PublicKey in the integration config' };
-  } else {
+  if (ghlSignature === undefined && whSignature === undefined)
     return { ok: false, reason: 'missing x-wh-signature / x-ghl-signature header' };
+  const checks: Array<
+    [string | undefined, string, GhlKeyType, (data: Buffer, key: KeyObject, sig: Buffer) => boolean]
+  > = [
+    [ghlSignature, 'webhookEd25519PublicKey', 'ed25519', ed25519],
+    [whSignature, 'webhookPublicKey', 'rsa', rsaSha256],
+  ];
+  let verified = false;
+  let keyProblem: string | undefined;
+  for (const [signature, field, type, check] of checks) {
+    if (signature === undefined || verified) continue;
+    const key = keyOf(config, field, type);
+    if (typeof key === 'string') {
+      keyProblem ??= key;
+      continue;
+    }
+    const bytes = Buffer.from(signature, 'base64');
+    verified = verifiesRawOrReserialized(req.rawBody, (data) => check(data, key, bytes));
   }
-  return verified ? checkTimestamp(req) : { ok: false, reason: 'signature mismatch' };
+  if (verified) return checkTimestamp(req);
+  return { ok: false, reason: keyProblem ?? 'signature mismatch' };
 }

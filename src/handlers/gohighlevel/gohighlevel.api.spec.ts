@@ -91,8 +91,8 @@ describe('GoHighLevelHandler.syncData', () => {
     string,
     unknown
   >;
-  const contacts = Array.from({ length: 250 }, (_, i) => {
-    const id = `c${String(i + 1).padStart(3, '0')}`;
+  const contacts = Array.from({ length: 1200 }, (_, i) => {
+    const id = `c${String(i + 1).padStart(4, '0')}`;
     const updated = BASE_MS + i * 60_000;
     return {
       ...template,
@@ -132,27 +132,30 @@ describe('GoHighLevelHandler.syncData', () => {
     return { pages, leads, cursors };
   }
 
-  it('pages through 250 contacts with searchAfter, 100 at a time', async () => {
+  it('pages through 1,200 contacts with searchAfter, 500 at a time (the largest page the search allows)', async () => {
     server.on('POST', '/contacts/search', keysetSearch);
     const { pages, leads, cursors } = await runAll();
-    expect(pages).toEqual([100, 100, 50]);
-    expect(leads).toHaveLength(250);
-    expect(new Set(leads.map((l) => l.externalId)).size).toBe(250);
-    expect(leads[0].externalId).toBe('c001');
-    expect(leads[249].externalId).toBe('c250');
+    expect(pages).toEqual([500, 500, 200]);
+    expect(leads).toHaveLength(1200);
+    expect(new Set(leads.map((l) => l.externalId)).size).toBe(1200);
+    expect(leads[0].externalId).toBe('c0001');
+    expect(leads[1199].externalId).toBe('c1200');
+    const at = (i: number) => new Date(BASE_MS + i * 60_000).toISOString();
     expect(cursors).toEqual([
-      JSON.stringify({ searchAfter: [BASE_MS + 99 * 60_000, 'c100'] }),
-      JSON.stringify({ searchAfter: [BASE_MS + 199 * 60_000, 'c200'] }),
+      JSON.stringify({ searchAfter: [BASE_MS + 499 * 60_000, 'c0500'], maxSeen: at(499) }),
+      JSON.stringify({ searchAfter: [BASE_MS + 999 * 60_000, 'c1000'], maxSeen: at(999) }),
       null,
     ]);
     expect(server.requests.map((r) => (r.body as { searchAfter?: unknown }).searchAfter)).toEqual([
       undefined,
-      [BASE_MS + 99 * 60_000, 'c100'],
-      [BASE_MS + 199 * 60_000, 'c200'],
+      [BASE_MS + 499 * 60_000, 'c0500'],
+      [BASE_MS + 999 * 60_000, 'c1000'],
     ]);
     for (const req of server.requests) {
       expectAuth(req, '2021-07-28');
-      expect((req.body as { pageLimit: number }).pageLimit).toBe(100);
+      expect((req.body as { pageLimit: number }).pageLimit).toBe(500);
+      // the first run of an integration reads everything
+      expect((req.body as { filters?: unknown }).filters).toBeUndefined();
     }
   });
 
@@ -200,28 +203,31 @@ describe('GoHighLevelHandler.syncData', () => {
   });
 
   it('follows meta.nextPage when the answers carry no searchAfter', async () => {
-    const plain = contacts.slice(0, 130).map(({ searchAfter: _s, ...c }) => c);
+    const plain = contacts.slice(0, 530).map(({ searchAfter: _s, ...c }) => c);
     server.on('POST', '/contacts/search', (req) => {
       const page = (req.body as { page?: number }).page ?? 1;
-      const items = plain.slice((page - 1) * 100, page * 100);
+      const items = plain.slice((page - 1) * 500, page * 500);
       return {
         status: 200,
-        body: { contacts: items, meta: { total: 130, currentPage: page, nextPage: page === 1 ? 2 : null } },
+        body: { contacts: items, meta: { total: 530, currentPage: page, nextPage: page === 1 ? 2 : null } },
       };
     });
     const { pages, leads, cursors } = await runAll();
-    expect(pages).toEqual([100, 30]);
-    expect(leads.map((l) => l.externalId).slice(98, 102)).toEqual(['c099', 'c100', 'c101', 'c102']);
-    expect(cursors).toEqual([JSON.stringify({ page: 2 }), null]);
+    expect(pages).toEqual([500, 30]);
+    expect(leads.map((l) => l.externalId).slice(498, 502)).toEqual(['c0499', 'c0500', 'c0501', 'c0502']);
+    expect(cursors).toEqual([
+      JSON.stringify({ page: 2, maxSeen: new Date(BASE_MS + 499 * 60_000).toISOString() }),
+      null,
+    ]);
     expect(server.requests.map((r) => (r.body as { page?: number }).page)).toEqual([undefined, 2]);
   });
 
   it('stops on a full page that gives no way to continue, and rejects a foreign cursor', async () => {
-    const plain = contacts.slice(0, 100).map(({ searchAfter: _s, ...c }) => c);
-    server.on('POST', '/contacts/search', () => ({ status: 200, body: { contacts: plain, total: 500 } }));
+    const plain = contacts.slice(0, 500).map(({ searchAfter: _s, ...c }) => c);
+    server.on('POST', '/contacts/search', () => ({ status: 200, body: { contacts: plain, total: 900 } }));
     const context = ctx();
-    expect(await handler.syncData(context, null)).toMatchObject({ fetched: 100, nextCursor: null });
-    expect(context.logger.lines.map((l) => [l.level, l.obj])).toEqual([['warn', { total: 500 }]]);
+    expect(await handler.syncData(context, null)).toMatchObject({ fetched: 500, nextCursor: null });
+    expect(context.logger.lines.map((l) => [l.level, l.obj])).toEqual([['warn', { total: 900 }]]);
     await expect(handler.syncData(ctx(), '{"after":"x"}')).rejects.toThrow('invalid GoHighLevel sync cursor');
     expect(server.count('POST', '/contacts/search')).toBe(1);
   });
@@ -335,7 +341,7 @@ describe('GoHighLevelHandler passthrough', () => {
     expect(server.count('POST', '/calendars/events/block-slots')).toBe(2); // one success, one failed attempt
   });
 
-  it('upserts a contact and reports whether it was created', async () => {
+  it('upserts a contact without its tags, then adds the tags, so the contact keeps the ones it had', async () => {
     const request = json('api.contacts-upsert.request.ASSEMBLED-from-openapi-field-examples.json');
     const lead = {
       firstName: request.firstName as string,
@@ -352,6 +358,7 @@ describe('GoHighLevelHandler passthrough', () => {
       status: 200,
       body: { ...json('api.contacts-upsert.response.ASSEMBLED-from-openapi-field-examples.json'), new: created },
     }));
+    server.on('POST', '/contacts/seD4PfOuKoVMLkEZqohJ/tags', (req) => ({ status: 201, body: req.body }));
     expect(await handler.upsertContact(ctx(), lead)).toEqual({ contactId: 'seD4PfOuKoVMLkEZqohJ', created: true });
     expectAuth(server.requests[0], '2021-07-28');
     expect(server.requests[0].body).toEqual({
@@ -362,15 +369,22 @@ describe('GoHighLevelHandler passthrough', () => {
       email: 'rosan@deos.com',
       phone: '+1 888-888-8888',
       companyName: 'DGS VolMAX',
-      tags: ['nisi sint commodo amet', 'consequat'],
       source: 'public api',
     });
+    // the upsert's tags would overwrite all the contact's tags: they go through Add Tags instead
+    expect(server.requests[1]).toMatchObject({
+      method: 'POST',
+      path: '/contacts/seD4PfOuKoVMLkEZqohJ/tags',
+      body: { tags: ['nisi sint commodo amet', 'consequat'] },
+    });
+    expectAuth(server.requests[1], '2021-07-28');
     created = false;
-    expect(await handler.upsertContact(ctx(), { email: 'rosan@deos.com' })).toEqual({
+    expect(await handler.upsertContact(ctx(), { email: 'rosan@deos.com', tags: [] })).toEqual({
       contactId: 'seD4PfOuKoVMLkEZqohJ',
       created: false,
     });
-    expect(server.requests[1].body).toEqual({ locationId: LOCATION, email: 'rosan@deos.com' });
+    expect(server.requests[2].body).toEqual({ locationId: LOCATION, email: 'rosan@deos.com' });
+    expect(server.requests).toHaveLength(3);
   });
 
   it('lets a 422 from the upsert propagate as a client OutboundError', async () => {

@@ -4,6 +4,7 @@ import type {
   Capability,
   ConfigProblem,
   JsonSchemaObject,
+  LeadPipelineStageChange,
   SyncPage,
   TestResult,
   WebhookOutcome,
@@ -17,15 +18,7 @@ import {
   WebhookSpec,
 } from '../integration-handler';
 import { isRecord, optionalConfigString } from '../shared/json';
-import {
-  GhlApi,
-  GhlBlockedSlot,
-  GhlCalendar,
-  GhlContactInput,
-  GhlDaySlots,
-  GhlSearchPage,
-  GhlSearchPosition,
-} from './ghl-api';
+import { GhlApi, GhlBlockedSlot, GhlCalendar, GhlContactInput, GhlDaySlots } from './ghl-api';
 import {
   appointmentToBooking,
   contactToLead,
@@ -33,12 +26,14 @@ import {
   ghlEventType,
   ghlLocationId,
   messageToInteraction,
+  opportunityStageChange,
   opportunityStatusChange,
 } from './ghl-payloads';
 import { GhlKeyType, parseGhlPublicKey, verifyGhlDelivery } from './ghl-signature';
+import { syncGhlContacts } from './ghl-sync';
 
-/** The search endpoint's largest page. */
-export const GHL_SYNC_PAGE_LIMIT = 100;
+export { GHL_SYNC_PAGE_LIMIT } from './ghl-sync';
+
 /** GoHighLevel refuses free-slot ranges longer than 31 days. */
 const MAX_SLOT_RANGE_MS = 31 * 24 * 60 * 60_000;
 
@@ -70,9 +65,9 @@ export const GOHIGHLEVEL_CONFIG_SCHEMA: JsonSchemaObject = {
     },
     webhookPublicKey: {
       type: 'string',
-      title: 'Webhook RSA public key (x-wh-signature)',
+      title: 'Webhook RSA public key (x-wh-signature, legacy)',
       description:
-        "PEM public key for x-wh-signature. Leave empty to use GoHighLevel's published key; set it after a key rotation.",
+        "PEM public key for the legacy x-wh-signature. Leave empty to use GoHighLevel's published key; set it after a key rotation.",
       minLength: 1,
       maxLength: 4096,
     },
@@ -80,7 +75,7 @@ export const GOHIGHLEVEL_CONFIG_SCHEMA: JsonSchemaObject = {
       type: 'string',
       title: 'Webhook Ed25519 public key (x-ghl-signature)',
       description:
-        'PEM Ed25519 public key from the Webhook Integration Guide; when set, x-ghl-signature is checked instead of x-wh-signature.',
+        "PEM Ed25519 public key for x-ghl-signature, GoHighLevel's current header. Leave empty to use GoHighLevel's published key; set it after a key rotation.",
       minLength: 1,
       maxLength: 1024,
     },
@@ -100,36 +95,6 @@ export function toEpochMs(value: string | number, name: string): number {
     if (!Number.isNaN(ms)) return ms;
   }
   throw new RangeError(`${name} must be an ISO-8601 date or epoch milliseconds`);
-}
-
-/** Sync cursor: `{"searchAfter": [...]}` (the search endpoint's keyset) or `{"page": n}` (its page mode). */
-function parseCursor(cursor: string | null): GhlSearchPosition {
-  if (cursor === null) return null;
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(cursor);
-  } catch {
-    parsed = undefined;
-  }
-  if (isRecord(parsed) && Array.isArray(parsed.searchAfter) && parsed.searchAfter.length > 0)
-    return { searchAfter: parsed.searchAfter };
-  if (isRecord(parsed) && typeof parsed.page === 'number' && Number.isInteger(parsed.page) && parsed.page > 1)
-    return { page: parsed.page };
-  throw new Error('invalid GoHighLevel sync cursor');
-}
-
-/**
- * Prefers the keyset (`searchAfter` of the last contact: unlimited depth, stable while contacts
- * change); falls back to `meta.nextPage` when an answer carries no keyset (page mode stops at
- * 10,000 records). A short page ends the run.
- */
-function nextCursor(page: GhlSearchPage): string | null {
-  if (page.contacts.length < GHL_SYNC_PAGE_LIMIT) return null;
-  const last = page.contacts[page.contacts.length - 1];
-  if (Array.isArray(last.searchAfter) && last.searchAfter.length > 0)
-    return JSON.stringify({ searchAfter: last.searchAfter });
-  if (page.nextPage !== undefined && page.nextPage > 1) return JSON.stringify({ page: page.nextPage });
-  return null;
 }
 
 function connectionFailure(err: unknown): TestResult {
@@ -196,19 +161,28 @@ export class GoHighLevelHandler implements IntegrationHandler {
     }
   }
 
-  async processWebhook(event: StoredEvent, _ctx: HandlerContext): Promise<WebhookOutcome> {
+  async processWebhook(event: StoredEvent, ctx: HandlerContext): Promise<WebhookOutcome> {
     const payload = event.payload;
     if (!isRecord(payload)) throw new PermanentEventError('GoHighLevel event payload is not an object');
     switch (event.eventType) {
+      // ContactTagUpdate carries the contact with its current tags; tags accumulate on the lead
       case 'ContactCreate':
-      case 'ContactUpdate': {
+      case 'ContactUpdate':
+      case 'ContactTagUpdate': {
         const lead = contactToLead(payload);
         if (!lead) throw new PermanentEventError(`${event.eventType} has no contact id`);
         return { leads: [lead] };
       }
-      case 'AppointmentCreate': {
-        const booking = appointmentToBooking(payload);
-        if (!booking) throw new PermanentEventError('AppointmentCreate has no appointment id or contactId');
+      case 'ContactDelete': {
+        const contactId = contactToLead(payload)?.externalId;
+        if (!contactId) throw new PermanentEventError('ContactDelete has no contact id');
+        return { leads: [], deletedLeads: [{ platform: 'gohighlevel', externalId: contactId }] };
+      }
+      case 'AppointmentCreate':
+      case 'AppointmentUpdate':
+      case 'AppointmentDelete': {
+        const booking = appointmentToBooking(payload, event.eventType === 'AppointmentDelete');
+        if (!booking) throw new PermanentEventError(`${event.eventType} has no appointment id or contactId`);
         return { leads: [], bookings: [booking] };
       }
       case 'OpportunityStatusUpdate': {
@@ -216,6 +190,13 @@ export class GoHighLevelHandler implements IntegrationHandler {
         return 'change' in result
           ? { leads: [], statusChanges: [result.change] }
           : { leads: [], ignoredReason: result.ignoredReason };
+      }
+      case 'OpportunityStageUpdate': {
+        const change = opportunityStageChange(payload);
+        if (!change) return { leads: [], ignoredReason: 'opportunity stage update without contact, pipeline or stage' };
+        // without a date in the payload, the delivery's arrival orders it against other stage changes
+        const dated = { ...change, changedAt: change.changedAt ?? event.receivedAt.toISOString() };
+        return { leads: [], stageChanges: [await this.namedStage(ctx, dated)] };
       }
       case 'InboundMessage':
       case 'OutboundMessage': {
@@ -231,19 +212,26 @@ export class GoHighLevelHandler implements IntegrationHandler {
     }
   }
 
-  async syncData(ctx: HandlerContext, cursor: string | null): Promise<SyncPage> {
-    const page = await GhlApi.fromContext(ctx).searchContacts(GHL_SYNC_PAGE_LIMIT, parseCursor(cursor));
-    const leads = page.contacts.map(contactToLead).filter((lead) => lead !== undefined);
-    if (leads.length < page.contacts.length)
-      ctx.logger.warn({ skipped: page.contacts.length - leads.length }, 'GoHighLevel contacts without an id skipped');
-    const next = nextCursor(page);
-    if (next === null && page.contacts.length === GHL_SYNC_PAGE_LIMIT) {
-      ctx.logger.warn(
-        { total: page.total },
-        'GoHighLevel search gave a full page with neither searchAfter nor meta.nextPage; sync stopped',
-      );
+  /** Incremental: contacts updated since the previous run (all of them the first time). */
+  syncData(ctx: HandlerContext, cursor: string | null): Promise<SyncPage> {
+    return syncGhlContacts(ctx, cursor);
+  }
+
+  /** Pipeline and stage names for the CRM; a lookup that fails leaves the ids, which are what matters. */
+  private async namedStage(ctx: HandlerContext, change: LeadPipelineStageChange): Promise<LeadPipelineStageChange> {
+    try {
+      const pipeline = (await GhlApi.fromContext(ctx).pipelines()).find((p) => p.id === change.pipelineId);
+      const stage = pipeline?.stages.find((s) => s.id === change.stageId);
+      return {
+        ...change,
+        ...(pipeline?.name ? { pipelineName: pipeline.name } : {}),
+        ...(stage?.name ? { stageName: stage.name } : {}),
+      };
+    } catch (err) {
+      if (!(err instanceof OutboundError)) throw err;
+      ctx.logger.warn({ status: err.status, kind: err.kind }, 'GoHighLevel pipelines unavailable; stage kept by id');
+      return change;
     }
-    return { leads, fetched: page.contacts.length, nextCursor: next };
   }
 
   // Passthrough for the CRM's booking screens (API.md "GoHighLevel passthrough"); OutboundError propagates.

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createAjv } from '../../common/json-schema/ajv';
 import { StoredEvent, WebhookRequest } from '../integration-handler';
-import { GHL_DEFAULT_RSA_PUBLIC_KEY } from './ghl-public-key';
+import { GHL_DEFAULT_ED25519_PUBLIC_KEY, GHL_DEFAULT_RSA_PUBLIC_KEY } from './ghl-public-key';
 import { GoHighLevelHandler } from './gohighlevel.handler';
 import { handlerContext } from '../../../test/support/handler-context';
 
@@ -168,9 +168,14 @@ describe('GoHighLevelHandler: signature verification', () => {
       ).toEqual({ ok: true });
     });
 
-    it('does not fall back to x-wh-signature when x-ghl-signature is checkable and wrong', () => {
+    it("accepts either header: both keys are GoHighLevel's, so a valid legacy signature still verifies", () => {
       const headers = { 'x-ghl-signature': edSign(raw, otherEd.privateKey), 'x-wh-signature': rsaSign(raw) };
-      expect(webhook.verify(delivery(raw, headers), keys(edConfig))).toEqual({
+      expect(webhook.verify(delivery(raw, headers), keys(edConfig))).toEqual({ ok: true });
+      const bothWrong = {
+        'x-ghl-signature': edSign(raw, otherEd.privateKey),
+        'x-wh-signature': rsaSign(raw, otherRsa.privateKey),
+      };
+      expect(webhook.verify(delivery(raw, bothWrong), keys(edConfig))).toEqual({
         ok: false,
         reason: 'signature mismatch',
       });
@@ -190,14 +195,27 @@ describe('GoHighLevelHandler: signature verification', () => {
       });
     });
 
-    it('uses x-wh-signature when no Ed25519 key is configured, and refuses x-ghl-signature alone', () => {
+    it("checks x-ghl-signature against GoHighLevel's published Ed25519 key when none is configured", () => {
+      // our own key's signature fails against the default: the default is in force, not "anything goes"
+      expect(webhook.verify(delivery(raw, { 'x-ghl-signature': edSign(raw) }), keys())).toEqual({
+        ok: false,
+        reason: 'signature mismatch',
+      });
+      expect(GHL_DEFAULT_ED25519_PUBLIC_KEY).toBe(
+        fixture('x-ghl-signature.ed25519-public-key.UNCONFIRMED.pem').toString('utf8').trim(),
+      );
+      expect(createPublicKey(GHL_DEFAULT_ED25519_PUBLIC_KEY).asymmetricKeyType).toBe('ed25519');
+      // the legacy header next to it still verifies with its own key
       expect(
         webhook.verify(delivery(raw, { 'x-ghl-signature': edSign(raw), 'x-wh-signature': rsaSign(raw) }), keys()),
       ).toEqual({ ok: true });
-      expect(webhook.verify(delivery(raw, { 'x-ghl-signature': edSign(raw) }), keys())).toEqual({
-        ok: false,
-        reason: 'x-ghl-signature needs webhookEd25519PublicKey in the integration config',
-      });
+      // a configured key that is not an Ed25519 PEM is named, never used
+      expect(
+        webhook.verify(
+          delivery(raw, { 'x-ghl-signature': edSign(raw) }),
+          keys({ ...configured, webhookEd25519PublicKey: pem(rsa.publicKey) }),
+        ),
+      ).toEqual({ ok: false, reason: 'webhookEd25519PublicKey has key type rsa, expected ed25519' });
     });
   });
 
@@ -207,11 +225,14 @@ describe('GoHighLevelHandler: signature verification', () => {
     const check = (raw: string, receivedAt: Date) =>
       webhook.verify(delivery(raw, { 'x-wh-signature': rsaSign(raw) }, receivedAt), keys());
 
-    it('accepts a timestamp within 5 minutes either way and rejects one outside', () => {
-      expect(check(body('2025-01-28T14:32:00Z'), RECEIVED_AT)).toEqual({ ok: true });
-      expect(check(body('2025-01-28T14:40:00Z'), RECEIVED_AT)).toEqual({ ok: true });
-      expect(check(body('2025-01-28T14:30:59Z'), RECEIVED_AT)).toEqual({ ok: false, reason: 'stale timestamp' });
+    it("keeps GoHighLevel's own retries valid: up to 2 hours old (6 retries 10 minutes apart, plus jitter), 5 minutes ahead", () => {
+      // the last documented retry, ~70 minutes after the first attempt, with an unrefreshed timestamp
+      expect(check(body('2025-01-28T13:26:00Z'), RECEIVED_AT)).toEqual({ ok: true });
+      expect(check(body('2025-01-28T12:36:00Z'), RECEIVED_AT)).toEqual({ ok: true });
+      expect(check(body('2025-01-28T14:41:00Z'), RECEIVED_AT)).toEqual({ ok: true });
+      expect(check(body('2025-01-28T12:35:59Z'), RECEIVED_AT)).toEqual({ ok: false, reason: 'stale timestamp' });
       expect(check(body('2025-01-28T14:41:01Z'), RECEIVED_AT)).toEqual({ ok: false, reason: 'stale timestamp' });
+      expect(check(body(Date.parse('2025-01-28T14:00:00Z') / 1000), RECEIVED_AT)).toEqual({ ok: true });
       expect(check(body('yesterday'), RECEIVED_AT)).toEqual({ ok: false, reason: 'invalid timestamp' });
     });
 
@@ -246,10 +267,10 @@ describe('GoHighLevelHandler: signature verification', () => {
       ]);
       expect(webhook.routingKeys?.(payload)).toEqual(['ve9EPM428h8vShlRW1KT']);
       const signed = { 'x-wh-signature': rsaSign(completed) };
-      expect(webhook.verify(delivery(completed, signed, new Date('2025-01-28T14:39:59Z')), keys())).toEqual({
+      expect(webhook.verify(delivery(completed, signed, new Date('2025-01-28T16:35:00Z')), keys())).toEqual({
         ok: true,
       });
-      expect(webhook.verify(delivery(completed, signed, new Date('2025-01-28T14:40:01Z')), keys())).toEqual({
+      expect(webhook.verify(delivery(completed, signed, new Date('2025-01-28T16:35:01Z')), keys())).toEqual({
         ok: false,
         reason: 'stale timestamp',
       });

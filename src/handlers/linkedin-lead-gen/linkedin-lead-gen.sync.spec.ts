@@ -146,7 +146,7 @@ describe('LinkedIn lead fetch with projection, version errors and sync', () => {
         pages.push(page);
         next = page.nextCursor;
       } while (next !== null && pages.length < 50);
-      return { pages, leads: pages.flatMap((p) => p.leads) as LeadInput[], last: pages[pages.length - 1] };
+      return { pages, leads: pages.flatMap((p): LeadInput[] => p.leads), last: pages[pages.length - 1] };
     };
 
     it('pulls the last week on the first run, page by page, then only what came since', async () => {
