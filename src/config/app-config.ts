@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
+import { META_GRAPH_DEFAULT_URL } from '../handlers/shared/meta-graph';
 
 export type AppRole = 'all' | 'api' | 'worker';
 export type NodeEnv = 'development' | 'production' | 'test';
@@ -265,7 +266,7 @@ export function parseAppConfig(env: Env): AppConfig {
       maxAttempts: int(env, 'WEBHOOK_MAX_ATTEMPTS', 5, 1, 50),
     },
     providerUrls: {
-      metaGraph: url(env, 'META_GRAPH_URL', 'https://graph.facebook.com/v25.0'),
+      metaGraph: url(env, 'META_GRAPH_URL', META_GRAPH_DEFAULT_URL),
       ghl: url(env, 'GHL_API_URL', 'https://services.leadconnectorhq.com'),
       linkedin: url(env, 'LINKEDIN_API_URL', 'https://api.linkedin.com'),
       googleAnalytics: url(env, 'GOOGLE_ANALYTICS_API_URL', 'https://analyticsdata.googleapis.com'),

@@ -35,6 +35,8 @@ export interface HandlerContext {
   urls: ProviderUrls;
   logger: HandlerLogger;
   now(): Date;
+  /** Waits between polls of a provider's long-running job; a real timer unless a test injects one. */
+  sleep?: (ms: number) => Promise<void>;
 }
 
 /** One inbound webhook delivery, exactly as received. */

@@ -3,6 +3,7 @@ import { handlerContext } from '../../../test/support/handler-context';
 import { createAjv } from '../../common/json-schema/ajv';
 import { OutboundError } from '../../common/outbound/http-client';
 import { FacebookAdsHandler } from './facebook-ads.handler';
+import { ALL_EFFECTIVE_STATUSES } from './facebook-ads.insights';
 import { costFromInsightsRow, INSIGHTS_FIELDS } from './facebook-ads.payload';
 
 const TOKEN = 'EAAG-ads-token-0a1b';
@@ -115,7 +116,7 @@ describe('FacebookAdsHandler against a fake Graph API', () => {
         success: true,
         message: 'Connected to ad account Acme Ads (EUR)',
       });
-      expect(server.requests[0].query.get('fields')).toBe('id,name,currency');
+      expect(server.requests[0].query.get('fields')).toBe('id,name,currency,timezone_name');
       expect(server.requests[0].headers.authorization).toBe(`Bearer ${TOKEN}`);
       expect(server.requests[0].query.has('access_token')).toBe(false);
     });
@@ -181,7 +182,15 @@ describe('FacebookAdsHandler against a fake Graph API', () => {
   });
 
   describe('syncData', () => {
-    it('reads seven days of daily ad insights, page by page', async () => {
+    // the run's days are the ad account's: here UTC, so the same as the test clock's
+    beforeEach(() => {
+      server.on('GET', '/act_1234567890', () => ({
+        status: 200,
+        body: { id: 'act_1234567890', timezone_name: 'UTC' },
+      }));
+    });
+
+    it('reads seven days of daily ad insights, deleted and archived ads included, page by page', async () => {
       server.on('GET', INSIGHTS, (req) =>
         req.query.get('after') === 'MjQZD'
           ? {
@@ -211,26 +220,31 @@ describe('FacebookAdsHandler against a fake Graph API', () => {
       expect(JSON.parse(first.nextCursor ?? 'null')).toEqual({
         since: '2026-03-04',
         until: '2026-03-10',
+        timezone: 'UTC',
         after: 'MjQZD',
       });
 
-      const [req] = server.requests;
+      const [account, req] = server.requests;
+      expect(account.query.get('fields')).toBe('timezone_name');
       expect(req.headers.authorization).toBe(`Bearer ${TOKEN}`);
       expect(Object.fromEntries(req.query.entries())).toEqual({
         level: 'ad',
         time_increment: '1',
         fields: INSIGHTS_FIELDS,
         time_range: '{"since":"2026-03-04","until":"2026-03-10"}',
+        // without it, level=ad insights leave out deleted ads that still accrue stats
+        filtering: JSON.stringify([{ field: 'ad.effective_status', operator: 'IN', value: ALL_EFFECTIVE_STATUSES }]),
         limit: '100',
       });
+      expect(ALL_EFFECTIVE_STATUSES).toEqual(expect.arrayContaining(['DELETED', 'ARCHIVED', 'ACTIVE', 'PAUSED']));
 
       const second = await handler.syncData(ctx(), first.nextCursor);
       expect(second.costs).toEqual([
         expect.objectContaining({ adId: '23851000000000004', name: 'Autumn', day: '2026-03-05', spend: 3.5 }),
       ]);
       expect(second.nextCursor).toBeNull();
-      expect(server.requests[1].query.get('after')).toBe('MjQZD');
-      expect(server.requests[1].query.get('time_range')).toBe('{"since":"2026-03-04","until":"2026-03-10"}');
+      expect(server.requests[2].query.get('after')).toBe('MjQZD');
+      expect(server.requests[2].query.get('time_range')).toBe('{"since":"2026-03-04","until":"2026-03-10"}');
     });
 
     it('counts skipped rows as fetched and finishes on an empty page', async () => {
@@ -259,6 +273,7 @@ describe('FacebookAdsHandler against a fake Graph API', () => {
       expect(calls).toBe(2);
 
       server.reset();
+      server.on('GET', '/act_1234567890', () => ({ status: 200, body: { timezone_name: 'UTC' } }));
       server.on('GET', INSIGHTS, () => ({
         status: 500,
         body: { error: { message: 'Service temporarily unavailable', code: 2 } },

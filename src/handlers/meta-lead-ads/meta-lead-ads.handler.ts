@@ -2,10 +2,24 @@ import { Injectable } from '@nestjs/common';
 import { OutboundError, OutboundResponse } from '../../common/outbound/http-client';
 import type { JsonSchemaObject, LeadInput, SyncPage, TestResult, WebhookOutcome } from '../handler-types';
 import { HandlerContext, IntegrationHandler, PermanentEventError, StoredEvent } from '../integration-handler';
-import { asArray, asId, asNumber, asString, configString, isRecord } from '../shared/json';
-import { graphErrorOf, isGraphAuthError, isGraphThrottle, nextAfter } from '../shared/meta-graph';
+import { asArray, asId, asNumber, asString, configString, isRecord, optionalConfigString } from '../shared/json';
+import {
+  classifyGraphError,
+  graphErrorOf,
+  graphRequest,
+  isGraphAuthError,
+  isGraphThrottle,
+  nextAfter,
+} from '../shared/meta-graph';
 import { redactSecrets } from '../shared/redact-secrets';
-import { LEAD_FIELDS, leadFromGraph, narrowLeadgenEvent } from './meta-lead-ads.payload';
+import {
+  FORM_QUESTION_FIELDS,
+  formQuestionsOf,
+  LEAD_FIELDS,
+  leadFromGraph,
+  MetaFormQuestion,
+  narrowLeadgenEvent,
+} from './meta-lead-ads.payload';
 import { metaLeadAdsWebhook } from './meta-lead-ads.webhook';
 
 const SYNC_WINDOW_SECONDS = 7 * 24 * 3600;
@@ -81,7 +95,8 @@ export class MetaLeadAdsHandler implements IntegrationHandler {
     } catch (err) {
       throw this.leadFetchError(err, leadgen.leadgenId);
     }
-    const lead = leadFromGraph(res.body);
+    const formOfLead = isRecord(res.body) ? asId(res.body.form_id) : undefined;
+    const lead = leadFromGraph(res.body, await this.formQuestions(ctx, formOfLead ?? leadgen.formId));
     if (!lead) throw new PermanentEventError(`Graph API answer for lead ${leadgen.leadgenId} has no field_data`);
     // without ads_management the Graph answer omits the ad; the webhook still named it
     // (its "adgroup_id" is Meta's legacy name for the ad, not the ad set)
@@ -127,6 +142,15 @@ export class MetaLeadAdsHandler implements IntegrationHandler {
    * since the run started minus seven days, one Graph page per call.
    */
   async syncData(ctx: HandlerContext, cursor: string | null): Promise<SyncPage> {
+    try {
+      return await this.syncPage(ctx, cursor);
+    } catch (err) {
+      // an expired token (190) must reach the pipeline as an auth failure, throttling as such
+      throw classifyGraphError(err);
+    }
+  }
+
+  private async syncPage(ctx: HandlerContext, cursor: string | null): Promise<SyncPage> {
     const state = cursor === null ? await this.startSync(ctx) : parseCursor(cursor);
     const formId = state.forms[state.formIndex];
     if (formId === undefined) return { leads: [], fetched: 0, nextCursor: null };
@@ -139,9 +163,10 @@ export class MetaLeadAdsHandler implements IntegrationHandler {
       after: state.after,
     });
     const records = isRecord(res.body) ? asArray(res.body.data) : [];
+    const questions = records.length > 0 ? await this.formQuestions(ctx, formId) : new Map<string, MetaFormQuestion>();
     const leads: LeadInput[] = [];
     for (const record of records) {
-      const lead = leadFromGraph(record);
+      const lead = leadFromGraph(record, questions);
       if (lead) leads.push(lead);
       else
         ctx.logger.warn(
@@ -157,6 +182,22 @@ export class MetaLeadAdsHandler implements IntegrationHandler {
         ? { since: state.since, forms: state.forms, formIndex: state.formIndex + 1 }
         : null;
     return { leads, fetched: records.length, nextCursor: next ? JSON.stringify(next) : null };
+  }
+
+  /**
+   * The form's questions (key → type), so that answers are mapped by what was asked. A form that
+   * cannot be read leaves the mapping by Meta's prefill names; a transient failure is retried.
+   */
+  private async formQuestions(ctx: HandlerContext, formId: string | undefined): Promise<Map<string, MetaFormQuestion>> {
+    if (!formId) return new Map();
+    try {
+      return formQuestionsOf((await this.get(ctx, formId, { fields: FORM_QUESTION_FIELDS })).body);
+    } catch (err) {
+      const classified = classifyGraphError(err);
+      if (!(classified instanceof OutboundError) || classified.transient) throw classified;
+      ctx.logger.warn({ formId, status: classified.status }, 'Meta lead form unreadable; answers mapped by field name');
+      return new Map();
+    }
   }
 
   private async startSync(ctx: HandlerContext): Promise<SyncCursor> {
@@ -175,18 +216,17 @@ export class MetaLeadAdsHandler implements IntegrationHandler {
     return { since: Math.floor(ctx.now().getTime() / 1000) - SYNC_WINDOW_SECONDS, forms, formIndex: 0 };
   }
 
-  /** GET on the Graph API with the page token in the Authorization header (never in the URL). */
+  /** GET on the Graph API: the page token in the Authorization header, appsecret_proof beside it. */
   private get(
     ctx: HandlerContext,
     path: string,
     query: Record<string, string | number | undefined>,
   ): Promise<OutboundResponse> {
-    const token = configString(ctx.config, 'pageAccessToken');
-    return ctx.http.request({
-      method: 'GET',
-      url: `${ctx.urls.metaGraph.replace(/\/+$/, '')}/${path}`,
+    return graphRequest(ctx, {
+      path,
       query,
-      headers: { authorization: `Bearer ${token}` },
+      accessToken: configString(ctx.config, 'pageAccessToken'),
+      appSecret: optionalConfigString(ctx.config, 'appSecret'),
     });
   }
 

@@ -1,9 +1,36 @@
-import type { LeadInput, LeadSourceInput } from '../handler-types';
-import { asArray, asBoolean, asId, asString, isRecord, JsonRecord } from '../shared/json';
+import type { LeadConsent, LeadInput, LeadSourceInput } from '../handler-types';
+import { asArray, asBoolean, asId, asRecords, asString, isRecord, JsonRecord } from '../shared/json';
 
-/** Lead fields asked from the Graph API, for one lead and for a form's leads alike. */
+/**
+ * Lead fields asked from the Graph API, for one lead and for a form's leads alike (the Lead object's
+ * fields in the official facebook-nodejs-business-sdk, src/objects/lead.js): answers, attribution,
+ * `platform` (fb/ig), `partner_name` and `custom_disclaimer_responses` (the consent checkboxes).
+ */
 export const LEAD_FIELDS =
-  'id,created_time,field_data,ad_id,ad_name,adset_id,adset_name,campaign_id,campaign_name,form_id,is_organic,platform';
+  'id,created_time,field_data,ad_id,ad_name,adset_id,adset_name,campaign_id,campaign_name,form_id,is_organic,platform,partner_name,custom_disclaimer_responses';
+
+/** A form's questions: `key` is what field_data names an answer, `type` what the question asks (LeadGenQuestion). */
+export const FORM_QUESTION_FIELDS = 'id,name,questions{key,type,label}';
+
+export interface MetaFormQuestion {
+  key: string;
+  type?: string;
+  label?: string;
+}
+
+/** The questions of a form (GET /<form id>?fields=questions{key,type,label}) by key. */
+export function formQuestionsOf(form: unknown): Map<string, MetaFormQuestion> {
+  const questions = new Map<string, MetaFormQuestion>();
+  const list = isRecord(form) ? (isRecord(form.questions) ? form.questions.data : form.questions) : undefined;
+  for (const question of asRecords(list)) {
+    const key = asString(question.key);
+    if (!key) continue;
+    const type = asString(question.type)?.toUpperCase();
+    const label = asString(question.label);
+    questions.set(key, { key, ...(type ? { type } : {}), ...(label ? { label } : {}) });
+  }
+  return questions;
+}
 
 /** What one stored `leadgen` event holds: the webhook carries ids only, never the answers. */
 export interface LeadgenEvent {
@@ -73,7 +100,32 @@ type StandardField =
   | 'postalCode'
   | 'country';
 
-// Meta's field_data names for its prefilled questions; custom questions keep their own names.
+/**
+ * Question types with a lead field of their own. A form may give a standard question any key, so
+ * with the form's questions the type decides, not the key ("custom field ids are returned as-is").
+ */
+const TYPE_FIELDS: Readonly<Record<string, StandardField>> = {
+  FULL_NAME: 'fullName',
+  FIRST_NAME: 'firstName',
+  LAST_NAME: 'lastName',
+  EMAIL: 'email',
+  PHONE: 'phone',
+  COMPANY_NAME: 'company',
+  JOB_TITLE: 'jobTitle',
+  CITY: 'city',
+  STATE: 'region',
+  PROVINCE: 'region',
+  ZIP: 'postalCode',
+  POST_CODE: 'postalCode',
+  COUNTRY: 'country',
+};
+/** Work contacts fill email/phone only when the form asks no personal one; otherwise they stay answers. */
+const TYPE_FALLBACKS: Readonly<Record<string, { field: StandardField; preferred: string }>> = {
+  WORK_EMAIL: { field: 'email', preferred: 'EMAIL' },
+  WORK_PHONE_NUMBER: { field: 'phone', preferred: 'PHONE' },
+};
+
+// Without the form: Meta's field_data names for its prefilled questions; custom questions keep their own names.
 const STANDARD_FIELDS: Readonly<Record<string, StandardField>> = {
   full_name: 'fullName',
   first_name: 'firstName',
@@ -93,34 +145,76 @@ const STANDARD_FIELDS: Readonly<Record<string, StandardField>> = {
   country: 'country',
 };
 
+/** The answer's text: values joined (multiple choice), ids kept as text. */
+function answerOf(field: JsonRecord): string {
+  return asArray(field.values)
+    .map((v) => asString(v) ?? asId(v))
+    .filter((v): v is string => v !== undefined)
+    .join(', ');
+}
+
+/** Which lead field an answer fills: by the question's type when the form is known, else by Meta's prefill names. */
+function targetOf(
+  name: string,
+  questions: ReadonlyMap<string, MetaFormQuestion>,
+  askedTypes: ReadonlySet<string | undefined>,
+): StandardField | undefined {
+  const question = questions.get(name);
+  if (!question) return STANDARD_FIELDS[name.toLowerCase()];
+  const type = question.type ?? '';
+  const fallback = TYPE_FALLBACKS[type];
+  return TYPE_FIELDS[type] ?? (fallback && !askedTypes.has(fallback.preferred) ? fallback.field : undefined);
+}
+
+/** `custom_disclaimer_responses` ([{checkbox_key, is_checked}], UserLeadGenDisclaimerResponse in the SDK). */
+function consentsOf(record: JsonRecord): LeadConsent[] {
+  const consents: LeadConsent[] = [];
+  for (const response of asRecords(record.custom_disclaimer_responses)) {
+    const key = asId(response.checkbox_key);
+    const checked = response.is_checked;
+    const accepted = typeof checked === 'boolean' ? checked : checked === '1' || checked === 1 || checked === 'true';
+    if (key !== undefined) consents.push({ key, accepted });
+  }
+  return consents;
+}
+
 /**
  * The one mapping from a Graph lead (GET /<lead id> or an item of GET /<form id>/leads) to a
- * LeadInput, used by webhook processing and by sync alike. Undefined when the record has no id or no
- * field_data (a lead without answers cannot become a lead).
+ * LeadInput, used by webhook processing and by sync alike. With the form's questions, standard
+ * fields are recognised by question type whatever their key; every other answer is kept as a
+ * custom answer under its key. Undefined when the record has no id or no field_data.
  */
-export function leadFromGraph(record: unknown): LeadInput | undefined {
+export function leadFromGraph(
+  record: unknown,
+  questions: ReadonlyMap<string, MetaFormQuestion> = new Map(),
+): LeadInput | undefined {
   if (!isRecord(record) || !Array.isArray(record.field_data)) return undefined;
   const externalId = asId(record.id);
   if (!externalId) return undefined;
 
+  const fields = asRecords(record.field_data);
+  const askedTypes = new Set(fields.map((f) => questions.get(asString(f.name) ?? '')?.type));
   const standard: Partial<Record<StandardField, string>> = {};
   const customAnswers: Record<string, string> = {};
-  for (const field of asArray(record.field_data)) {
-    if (!isRecord(field)) continue;
+  for (const field of fields) {
     const name = asString(field.name);
-    const answer = asArray(field.values)
-      .map((v) => asString(v) ?? asId(v))
-      .filter((v): v is string => v !== undefined)
-      .join(', ');
+    const answer = answerOf(field);
     if (!name || answer === '') continue;
-    const target = STANDARD_FIELDS[name.toLowerCase()];
+    const target = targetOf(name, questions, askedTypes);
     // a second answer for the same field (email and work_email) is kept, not lost
     if (target && standard[target] === undefined) standard[target] = answer;
-    else customAnswers[name] = answer;
+    else
+      Object.defineProperty(customAnswers, name, {
+        value: answer,
+        enumerable: true,
+        writable: true,
+        configurable: true,
+      });
   }
   if (!standard.fullName && (standard.firstName || standard.lastName)) {
     standard.fullName = [standard.firstName, standard.lastName].filter(Boolean).join(' ');
   }
+  const consents = consentsOf(record);
 
   return {
     platform: 'meta',
@@ -128,6 +222,7 @@ export function leadFromGraph(record: unknown): LeadInput | undefined {
     ...standard,
     ...(Object.keys(customAnswers).length > 0 ? { customAnswers } : {}),
     submittedAt: toIso(record.created_time),
+    ...(consents.length > 0 ? { consents } : {}),
     source: sourceOf(record),
   };
 }
@@ -145,5 +240,12 @@ function sourceOf(record: JsonRecord): LeadSourceInput {
   set('adName', asString(record.ad_name));
   set('formId', asId(record.form_id));
   set('isOrganic', asBoolean(record.is_organic));
+  // fb or ig: where the person saw the form; partner_name: the CRM partner a lead was shared through
+  const details: Record<string, string> = {};
+  const platform = asString(record.platform);
+  if (platform) details.platform = platform;
+  const partner = asString(record.partner_name);
+  if (partner) details.partnerName = partner;
+  if (Object.keys(details).length > 0) source.details = details;
   return source;
 }

@@ -1,3 +1,6 @@
+import { createHmac } from 'node:crypto';
+import { OutboundError, OutboundResponse } from '../../common/outbound/http-client';
+import type { HandlerContext } from '../integration-handler';
 import { asBoolean, asNumber, asString, isRecord } from './json';
 
 // Meta Graph API conventions, shared by Meta Lead Ads, Facebook Ads and WhatsApp Cloud.
@@ -44,4 +47,62 @@ export function isGraphAuthError(error: GraphError | undefined): boolean {
 export function nextAfter(body: unknown): string | undefined {
   if (!isRecord(body) || !isRecord(body.paging) || body.paging.next === undefined) return undefined;
   return isRecord(body.paging.cursors) ? asString(body.paging.cursors.after) : undefined;
+}
+
+/**
+ * The Graph API base every Meta handler calls when META_GRAPH_URL is not set: the one place to move
+ * the version. v25.0 per API.md; Meta's version table (developers.facebook.com/documentation/
+ * ads-commerce/marketing-api/marketing-api-changelog/versions) lists it as released 2026-02-18 and
+ * expiring for the Marketing API on 2027-02-23, with v26.0 (2026-07-29) and v27.0 (2026-11-04) out.
+ */
+export const META_GRAPH_DEFAULT_URL = 'https://graph.facebook.com/v25.0';
+
+/**
+ * `appsecret_proof`: hex HMAC-SHA256 of the access token keyed with the app secret, sent with every
+ * call when the app secret is known; apps with "Require App Secret" refuse calls without it
+ * (the official facebook-nodejs-business-sdk computes it this way, src/objects/serverside/event-request.js).
+ */
+export function appSecretProof(accessToken: string, appSecret: string): string {
+  return createHmac('sha256', appSecret).update(accessToken).digest('hex');
+}
+
+export interface GraphCall {
+  method?: 'GET' | 'POST' | 'DELETE';
+  /** Path under the versioned base, without a leading slash (`<lead id>`, `act_1/insights`). */
+  path: string;
+  query?: Record<string, string | number | undefined>;
+  body?: unknown;
+  accessToken: string;
+  /** When known, every call carries appsecret_proof. */
+  appSecret?: string;
+  retry?: boolean;
+}
+
+/** A Graph call with the token in the Authorization header (never the URL) and appsecret_proof beside it. */
+export function graphRequest(ctx: HandlerContext, call: GraphCall): Promise<OutboundResponse> {
+  return ctx.http.request({
+    method: call.method ?? 'GET',
+    url: `${ctx.urls.metaGraph.replace(/\/+$/, '')}/${call.path}`,
+    query: {
+      ...call.query,
+      ...(call.appSecret ? { appsecret_proof: appSecretProof(call.accessToken, call.appSecret) } : {}),
+    },
+    ...(call.body !== undefined ? { body: call.body } : {}),
+    ...(call.retry !== undefined ? { retry: call.retry } : {}),
+    headers: { authorization: `Bearer ${call.accessToken}` },
+  });
+}
+
+/**
+ * Graph errors arrive as HTTP 400 whatever they mean; the sync pipeline reads the error kind. An
+ * expired or invalid token (code 190/102) becomes `auth` (the integration is marked
+ * INVALID_CREDENTIALS), throttling becomes `rate_limited` (retried later), the rest is unchanged.
+ */
+export function classifyGraphError(err: unknown): unknown {
+  if (!(err instanceof OutboundError) || err.kind === 'auth') return err;
+  const graph = graphErrorOf(err.body);
+  if (isGraphAuthError(graph)) return new OutboundError('auth', err.message, err.status, err.body);
+  if (isGraphThrottle(graph))
+    return new OutboundError('rate_limited', err.message, err.status, err.body, err.retryAfterMs);
+  return err;
 }

@@ -1,0 +1,115 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { FakeServer } from '../../../test/support/fake-server';
+import { handlerContext } from '../../../test/support/handler-context';
+import type { StoredEvent } from '../integration-handler';
+import { MetaLeadAdsHandler } from './meta-lead-ads.handler';
+import { formQuestionsOf, leadFromGraph } from './meta-lead-ads.payload';
+
+const fixture = (name: string): Record<string, unknown> =>
+  JSON.parse(readFileSync(join(__dirname, 'fixtures', name), 'utf8')) as Record<string, unknown>;
+const FORM = fixture('form-questions.written-for-spec.json');
+const LEAD = fixture('lead-with-consents.written-for-spec.json');
+const NOW = new Date('2026-11-30T12:00:00Z');
+const config = { pageId: '153125381133', appSecret: 'app-secret-1', pageAccessToken: 'EAAG-tok', verifyToken: 'v' };
+
+describe('Meta leads: every field, mapped by meaning (issue 10 point 7)', () => {
+  const expected = {
+    platform: 'meta',
+    externalId: '1843301527654328',
+    fullName: 'Marta Rocha',
+    // an EMAIL question under a custom key is the email; a CUSTOM question keyed "email" is not
+    email: 'marta.rocha@example.com',
+    phone: '+351 913 555 010',
+    customAnswers: { work_email: 'm.rocha@solarco.example', email: 'installer@roofs.example', roof_type: 'flat' },
+    submittedAt: '2026-11-29T18:42:10.000Z',
+    consents: [
+      { key: 'marketing_opt_in', accepted: true },
+      { key: 'partner_sharing', accepted: false },
+    ],
+    source: {
+      adId: '120226305854810726',
+      formId: '428591720391133',
+      isOrganic: false,
+      details: { platform: 'ig', partnerName: 'Acme CRM Connector' },
+    },
+  };
+
+  it("maps standard fields through the form's question types, whatever their keys", () => {
+    expect(leadFromGraph(LEAD, formQuestionsOf(FORM))).toEqual(expected);
+  });
+
+  it('falls back to the prefill names without the form, losing nothing', () => {
+    const lead = leadFromGraph(LEAD);
+    // by name, work_email comes first; the other answers are kept as they were named
+    expect(lead).toMatchObject({ fullName: 'Marta Rocha', email: 'm.rocha@solarco.example' });
+    expect(lead?.customAnswers).toEqual({
+      contact_mail_1: 'marta.rocha@example.com',
+      mobile: '+351 913 555 010',
+      email: 'installer@roofs.example',
+      roof_type: 'flat',
+    });
+  });
+
+  it('takes a work email as the email only when the form asks no personal one', () => {
+    const questions = formQuestionsOf({
+      questions: [
+        { key: 'work_email', type: 'WORK_EMAIL' },
+        { key: 'work_phone', type: 'WORK_PHONE_NUMBER' },
+      ],
+    });
+    const lead = leadFromGraph(
+      {
+        id: '1',
+        field_data: [
+          { name: 'work_email', values: ['a@corp.example'] },
+          { name: 'work_phone', values: ['+1 415 555 0101'] },
+        ],
+      },
+      questions,
+    );
+    expect(lead).toMatchObject({ email: 'a@corp.example', phone: '+1 415 555 0101' });
+    expect(lead?.customAnswers).toBeUndefined();
+  });
+
+  describe('through the handler, against a fake Graph API', () => {
+    let server: FakeServer;
+    beforeAll(async () => {
+      server = await FakeServer.start();
+    });
+    afterEach(() => server.reset());
+    afterAll(() => server.close());
+    const ctx = () => handlerContext(config, { metaGraph: server.url }, { now: NOW });
+    const event: StoredEvent = {
+      id: '1',
+      eventType: 'leadgen',
+      externalId: '1843301527654328',
+      payload: { leadgenId: '1843301527654328', formId: '428591720391133' },
+      receivedAt: NOW,
+    };
+
+    it('reads the lead, then its form questions, with appsecret_proof on both', async () => {
+      server.on('GET', '/1843301527654328', () => ({ status: 200, body: LEAD }));
+      server.on('GET', '/428591720391133', () => ({ status: 200, body: FORM }));
+      expect(await new MetaLeadAdsHandler().processWebhook(event, ctx())).toEqual({ leads: [expected] });
+      expect(server.requests.map((r) => r.path)).toEqual(['/1843301527654328', '/428591720391133']);
+      expect(server.requests.every((r) => /^[0-9a-f]{64}$/.test(r.query.get('appsecret_proof') ?? ''))).toBe(true);
+    });
+
+    it('retries the event when the form read fails transiently, and degrades when Meta refuses it', async () => {
+      server.on('GET', '/1843301527654328', () => ({ status: 200, body: LEAD }));
+      server.on('GET', '/428591720391133', () => ({ status: 503, body: 'down' }));
+      await expect(new MetaLeadAdsHandler().processWebhook(event, ctx())).rejects.toMatchObject({ kind: 'server' });
+      server.on('GET', '/428591720391133', () => ({
+        status: 400,
+        body: { error: { message: '(#100) Missing permissions', type: 'OAuthException', code: 100 } },
+      }));
+      const context = ctx();
+      const { leads } = await new MetaLeadAdsHandler().processWebhook(event, context);
+      expect(leads[0].customAnswers).toMatchObject({ contact_mail_1: 'marta.rocha@example.com' });
+      expect(context.logger.lines).toEqual([
+        expect.objectContaining({ level: 'warn', obj: { formId: '428591720391133', status: 400 } }),
+      ]);
+    });
+  });
+});
