@@ -84,6 +84,8 @@ export interface LeadInput {
   isTest?: boolean;
   /** When the person submitted (ISO-8601). */
   submittedAt?: string;
+  /** Further ids the platform knows this person by (a WhatsApp user's BSUID beside the wa_id): matched and kept too. */
+  otherExternalIds?: readonly string[];
   /** Consents given with this submission; kept with its source row. */
   consents?: readonly LeadConsent[];
   source: LeadSourceInput;
@@ -119,6 +121,11 @@ export interface InteractionInput extends LeadReference {
   externalMessageId?: string;
 }
 
+/** A platform says one of its people now has another id too (WhatsApp `user_changed_user_id`). */
+export interface LeadAlias extends LeadReference {
+  aliasExternalId: string;
+}
+
 /** Where a CRM's sales pipeline has a lead (GoHighLevel opportunity stage). */
 export interface LeadPipelineStageChange extends LeadReference {
   opportunityId: string;
@@ -140,6 +147,8 @@ export interface WebhookOutcome {
   bookings?: BookingInput[];
   interactions?: InteractionInput[];
   stageChanges?: LeadPipelineStageChange[];
+  /** Applied only to a lead that exists: an identity change of an unknown contact creates nothing. */
+  aliases?: LeadAlias[];
   /** Set when the event is understood but deliberately not applied (e.g. an unsupported event type). */
   ignoredReason?: string;
 }

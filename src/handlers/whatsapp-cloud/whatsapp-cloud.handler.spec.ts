@@ -103,7 +103,10 @@ describe('WhatsAppCloudHandler', () => {
           platform: 'whatsapp',
           externalId: '351912345678',
           phone: '+351912345678',
-          source: { adId: '120226305854810726' },
+          source: {
+            adId: '120226305854810726',
+            details: { referralSourceId: '120226305854810726', referralSourceType: 'ad' },
+          },
         },
       ]);
     });

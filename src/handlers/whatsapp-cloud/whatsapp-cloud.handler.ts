@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { OutboundError, OutboundResponse } from '../../common/outbound/http-client';
-import type { JsonSchemaObject, LeadInput, TestResult, WebhookOutcome } from '../handler-types';
+import type { JsonSchemaObject, LeadInput, LeadSourceInput, TestResult, WebhookOutcome } from '../handler-types';
 import {
   HandlerContext,
   IntegrationConfig,
@@ -11,7 +11,15 @@ import {
 import { asId, asNumber, asRecords, asString, configString, isRecord } from '../shared/json';
 import { graphErrorOf } from '../shared/meta-graph';
 import { redactSecrets } from '../shared/redact-secrets';
-import { narrowMessageEvent, narrowStatus, unixToIso } from './whatsapp-cloud.payload';
+import {
+  BSUID_PATTERN,
+  contactKey,
+  narrowMessageEvent,
+  narrowStatus,
+  unixToIso,
+  WhatsAppMessageEvent,
+  WhatsAppReferral,
+} from './whatsapp-cloud.payload';
 import { whatsAppWebhook } from './whatsapp-cloud.webhook';
 import { toSendError, WhatsAppSendError } from './whatsapp-send-error';
 
@@ -109,23 +117,27 @@ export class WhatsAppCloudHandler implements IntegrationHandler {
     if (event.eventType !== 'message') return { leads: [], ignoredReason: `unsupported event type ${event.eventType}` };
     const message = narrowMessageEvent(event.payload);
     if (!message) throw new PermanentEventError('WhatsApp message event without id, sender or phone number id');
+    if (message.identityChange) return identityChangeOutcome(message);
 
-    const waId = message.from;
-    // a click-to-WhatsApp ad names the ad the conversation started from
-    const adId = message.referral?.sourceType === 'ad' ? message.referral.sourceId : undefined;
+    const key = contactKey(message.contact);
+    if (key === undefined) throw new PermanentEventError('WhatsApp message without wa_id or user id');
+    const { waId, userId, username, profileName } = message.contact;
     const lead: LeadInput = {
       platform: 'whatsapp',
-      externalId: waId,
-      ...(message.contactName ? { fullName: message.contactName } : {}),
-      ...(/^\d+$/.test(waId) ? { phone: `+${waId}` } : {}),
-      source: adId ? { adId } : {},
+      externalId: key,
+      ...(profileName ? { fullName: profileName } : {}),
+      ...(waId && /^\d+$/.test(waId) ? { phone: `+${waId}` } : {}),
+      // the BSUID beside the wa_id: a later message that carries only the BSUID finds the same lead
+      ...(userId && userId !== key ? { otherExternalIds: [userId] } : {}),
+      ...(username ? { customAnswers: { 'WhatsApp username': username } } : {}),
+      source: sourceOfReferral(message.referral),
     };
     return {
       leads: [lead],
       interactions: [
         {
           platform: 'whatsapp',
-          externalId: waId,
+          externalId: key,
           channel: 'whatsapp',
           direction: 'inbound',
           body: message.text,
@@ -162,7 +174,10 @@ export class WhatsAppCloudHandler implements IntegrationHandler {
     }
   }
 
-  /** Sends a free-form text (only inside the 24 h customer-service window; otherwise 131047). */
+  /**
+   * Sends a free-form text (only inside the 24 h customer-service window; otherwise 131047). `to` is
+   * a phone number / wa_id, or a BSUID for a user WhatsApp shows only by username.
+   */
   async sendText(ctx: HandlerContext, to: string, body: string, replyTo?: string): Promise<WhatsAppSendResult> {
     if (body.length === 0 || body.length > MAX_TEXT_LENGTH) {
       throw new WhatsAppSendError(
@@ -175,7 +190,7 @@ export class WhatsAppCloudHandler implements IntegrationHandler {
     return this.send(ctx, {
       messaging_product: 'whatsapp',
       recipient_type: 'individual',
-      to,
+      ...recipientOf(to),
       type: 'text',
       // WhatsApp only previews the first URL of the body, so ask for it only when there is one
       text: { preview_url: /https?:\/\//i.test(body), body },
@@ -194,7 +209,7 @@ export class WhatsAppCloudHandler implements IntegrationHandler {
     return this.send(ctx, {
       messaging_product: 'whatsapp',
       recipient_type: 'individual',
-      to,
+      ...recipientOf(to),
       type: 'template',
       template: {
         name,
@@ -277,4 +292,44 @@ export class WhatsAppCloudHandler implements IntegrationHandler {
       ]),
     };
   }
+}
+
+/**
+ * The recipient field of a send: `to` for a phone number or wa_id, `recipient` for a BSUID (a
+ * username-only user has no number to send to). The BSUID page describes sending by BSUID; the
+ * `recipient` field name is UNCONFIRMED from it (read from integrations following it).
+ */
+export function recipientOf(to: string): { to: string } | { recipient: string } {
+  return BSUID_PATTERN.test(to) ? { recipient: to } : { to };
+}
+
+/** A click-to-WhatsApp referral as the lead's source: the ad, and ctwa_clid with the ad's words. */
+function sourceOfReferral(referral: WhatsAppReferral | undefined): LeadSourceInput {
+  if (!referral) return {};
+  const details: Record<string, string> = {};
+  const keep: Array<[string, string | undefined]> = [
+    ['ctwaClid', referral.ctwaClid],
+    ['referralHeadline', referral.headline],
+    ['referralBody', referral.body],
+    ['referralSourceUrl', referral.sourceUrl],
+    ['referralSourceType', referral.sourceType],
+    ['referralSourceId', referral.sourceId],
+    ['referralMediaType', referral.mediaType],
+  ];
+  for (const [name, value] of keep) if (value !== undefined) details[name] = value;
+  return {
+    // a click-to-WhatsApp ad names the ad the conversation started from
+    ...(referral.sourceType === 'ad' && referral.sourceId ? { adId: referral.sourceId } : {}),
+    ...(Object.keys(details).length > 0 ? { details } : {}),
+  };
+}
+
+/** user_changed_user_id / user_changed_number: the lead known by the old id is also known by the new one. */
+function identityChangeOutcome(message: WhatsAppMessageEvent): WebhookOutcome {
+  const change = message.identityChange;
+  const known = message.contact.waId ?? change?.previousUserId ?? message.contact.userId;
+  const alias = change?.type === 'user_changed_user_id' ? change.newUserId : change?.newWaId;
+  if (!change || known === undefined || alias === undefined || alias === known)
+    return { leads: [], ignoredReason: `WhatsApp ${change?.type ?? 'system'} message without both ids` };
+  return { leads: [], aliases: [{ platform: 'whatsapp', externalId: known, aliasExternalId: alias }] };
 }

@@ -1,6 +1,37 @@
+/**
+ * WhatsApp Cloud API webhook payloads, narrowed from `unknown` into the typed shapes the hub stores
+ * (one event per message or status) and the WhatsApp module builds conversations on.
+ *
+ * Identity (developers.facebook.com/documentation/business-messaging/whatsapp/business-scoped-user-ids,
+ * "Business-scoped user IDs", and …/webhooks/reference/messages/system): since 2026 every user also
+ * has a business-scoped user id (BSUID, `CC.<alphanumerics>`, e.g. `US.13491208655302741918`), sent as
+ * `contacts[].user_id` / `messages[].from_user_id`. A user who adopted a username may arrive with the
+ * BSUID only: no `wa_id`, no `from`. A contact is keyed by `wa_id` when present, otherwise by the
+ * BSUID; `user_changed_user_id` system messages report a new BSUID.
+ */
 import { asId, asNumber, asRecords, asString, isRecord, JsonRecord } from '../shared/json';
 
-/** A click-to-WhatsApp ad (or post) the user came from. */
+/** Who a message is from, as far as WhatsApp tells. At least one of waId and userId is set. */
+export interface WhatsAppContactIdentity {
+  /** The WhatsApp id: the phone number's digits (absent for a username-only user). */
+  waId?: string;
+  /** Business-scoped user id (BSUID). */
+  userId?: string;
+  /** The BSUID shared across a parent business's portfolios (`US.ENT.…`), when enrolled. */
+  parentUserId?: string;
+  username?: string;
+  profileName?: string;
+}
+
+/** The key a contact is known by: wa_id when present, else the BSUID (issue 10 point 5). */
+export function contactKey(contact: WhatsAppContactIdentity): string | undefined {
+  return contact.waId ?? contact.userId;
+}
+
+/** A BSUID: a two-letter country code, a dot, then up to 128 alphanumerics (ENT ones have a second segment). */
+export const BSUID_PATTERN = /^[A-Z]{2}\.(?:ENT\.)?[A-Za-z0-9]{1,128}$/;
+
+/** A click-to-WhatsApp ad (or post) the user came from (`messages[].referral`). */
 export interface WhatsAppReferral {
   sourceUrl?: string;
   /** The ad or post id (Meta ids can exceed 2^53; WhatsApp sends them as strings). */
@@ -9,20 +40,34 @@ export interface WhatsAppReferral {
   headline?: string;
   body?: string;
   mediaType?: string;
+  /** Click id of the click-to-WhatsApp ad, for conversion reporting. */
   ctwaClid?: string;
+}
+
+/** A system message about the user's identity (`messages[].system`). */
+export interface WhatsAppIdentityChange {
+  type: 'user_changed_number' | 'user_changed_user_id';
+  /** The new wa_id (user_changed_number). */
+  newWaId?: string;
+  /** The new BSUID (user_changed_user_id), and the one it replaces when WhatsApp says. */
+  newUserId?: string;
+  previousUserId?: string;
+  body?: string;
 }
 
 /** Stored payload of a `message` event: one inbound message. */
 export interface WhatsAppMessageEvent {
   phoneNumberId: string;
-  from: string;
-  contactName?: string;
+  /** The sender's wa_id (`messages[].from`), kept under this name for stored events. */
+  from?: string;
+  contact: WhatsAppContactIdentity;
   id: string;
   /** Unix seconds, as the string WhatsApp sends. */
   timestamp?: string;
   type?: string;
   text?: string;
   referral?: WhatsAppReferral;
+  identityChange?: WhatsAppIdentityChange;
 }
 
 export interface WhatsAppStatusError {
@@ -38,7 +83,9 @@ export interface WhatsAppStatusEvent {
   id: string;
   status: string;
   timestamp?: string;
+  /** The recipient's wa_id, and/or its BSUID (`recipient_user_id`). */
   recipientId?: string;
+  recipientUserId?: string;
   errors: WhatsAppStatusError[];
 }
 
@@ -55,46 +102,93 @@ function textOf(message: JsonRecord): string | undefined {
       (isRecord(listReply) ? asString(listReply.title) : undefined);
     if (title) return title;
   }
+  if (isRecord(message.system)) return asString(message.system.body);
   const type = asString(message.type);
   const media = type ? message[type] : undefined;
   return isRecord(media) ? asString(media.caption) : undefined;
 }
 
+/** Drops undefined values so stored payloads stay small and compare cleanly. */
+function compact<T extends object>(value: T): T {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
+}
+
 function referralOf(value: unknown): WhatsAppReferral | undefined {
   if (!isRecord(value)) return undefined;
-  const referral: WhatsAppReferral = {};
-  const set = (key: keyof WhatsAppReferral, v: string | undefined): void => {
-    if (v !== undefined) referral[key] = v;
-  };
-  set('sourceUrl', asString(value.source_url));
-  set('sourceId', asId(value.source_id));
-  set('sourceType', asString(value.source_type));
-  set('headline', asString(value.headline));
-  set('body', asString(value.body));
-  set('mediaType', asString(value.media_type));
-  set('ctwaClid', asString(value.ctwa_clid));
+  const referral = compact<WhatsAppReferral>({
+    sourceUrl: asString(value.source_url) ?? asString(value.sourceUrl),
+    sourceId: asId(value.source_id) ?? asId(value.sourceId),
+    sourceType: asString(value.source_type) ?? asString(value.sourceType),
+    headline: asString(value.headline),
+    body: asString(value.body),
+    mediaType: asString(value.media_type) ?? asString(value.mediaType),
+    ctwaClid: asString(value.ctwa_clid) ?? asString(value.ctwaClid),
+  });
   return Object.keys(referral).length > 0 ? referral : undefined;
 }
 
-/** The messages of one `messages` change value, each with its sender's profile name. */
+/**
+ * An identity system message. WhatsApp's field names for the new ids are read as several
+ * integrations quote them (`wa_id` / `new_wa_id`, `user_id`, `previous_user_id`); the official
+ * reference's syntax block was only partly readable (see fixtures/README.md).
+ */
+function identityChangeOf(message: JsonRecord): WhatsAppIdentityChange | undefined {
+  if (!isRecord(message.system)) return undefined;
+  const system = message.system;
+  const type = asString(system.type);
+  if (type !== 'user_changed_number' && type !== 'user_changed_user_id') return undefined;
+  return compact<WhatsAppIdentityChange>({
+    type,
+    newWaId: asId(system.wa_id) ?? asId(system.new_wa_id),
+    newUserId: asString(system.user_id) ?? asString(system.new_user_id),
+    previousUserId: asString(system.previous_user_id) ?? asString(message.from_user_id),
+    body: asString(system.body),
+  });
+}
+
+function identityOf(contact: JsonRecord | undefined, message: JsonRecord): WhatsAppContactIdentity {
+  const profile = contact && isRecord(contact.profile) ? contact.profile : {};
+  return compact<WhatsAppContactIdentity>({
+    waId: asId(message.from) ?? asId(contact?.wa_id),
+    userId: asString(message.from_user_id) ?? asString(contact?.user_id),
+    parentUserId: asString(message.from_parent_user_id) ?? asString(contact?.parent_user_id),
+    username: asString(profile.username) ?? asString(contact?.username),
+    profileName: asString(profile.name),
+  });
+}
+
+/** The messages of one `messages` change value, each with its sender's identity. */
 export function messageEventsOf(value: JsonRecord, phoneNumberId: string): WhatsAppMessageEvent[] {
   const contacts = asRecords(value.contacts);
   const events: WhatsAppMessageEvent[] = [];
   for (const message of asRecords(value.messages)) {
     const id = asString(message.id);
+    if (!id) continue;
     const from = asId(message.from);
-    if (!id || !from) continue;
-    const contact = contacts.find((c) => asId(c.wa_id) === from) ?? (contacts.length === 1 ? contacts[0] : undefined);
-    events.push({
-      phoneNumberId,
-      from,
-      contactName: contact && isRecord(contact.profile) ? asString(contact.profile.name) : undefined,
-      id,
-      timestamp: asId(message.timestamp),
-      type: asString(message.type),
-      text: textOf(message),
-      referral: referralOf(message.referral),
-    });
+    const fromUserId = asString(message.from_user_id);
+    const contact =
+      contacts.find(
+        (c) =>
+          (from !== undefined && asId(c.wa_id) === from) ||
+          (fromUserId !== undefined && asString(c.user_id) === fromUserId),
+      ) ?? (contacts.length === 1 ? contacts[0] : undefined);
+    const identity = identityOf(contact, message);
+    const identityChange = identityChangeOf(message);
+    // a message from nobody WhatsApp can name cannot be answered or attributed
+    if (contactKey(identity) === undefined && identityChange === undefined) continue;
+    events.push(
+      compact<WhatsAppMessageEvent>({
+        phoneNumberId,
+        from: identity.waId,
+        contact: identity,
+        id,
+        timestamp: asId(message.timestamp),
+        type: asString(message.type),
+        text: textOf(message),
+        referral: referralOf(message.referral),
+        identityChange,
+      }),
+    );
   }
   return events;
 }
@@ -106,47 +200,65 @@ export function statusEventsOf(value: JsonRecord, phoneNumberId: string): WhatsA
     const id = asString(status.id);
     const state = asString(status.status);
     if (!id || !state) continue;
-    events.push({
-      phoneNumberId,
-      id,
-      status: state,
-      timestamp: asId(status.timestamp),
-      recipientId: asId(status.recipient_id),
-      errors: asRecords(status.errors).map((e) => ({
-        code: asNumber(e.code),
-        title: asString(e.title),
-        message: asString(e.message),
-        details: isRecord(e.error_data) ? asString(e.error_data.details) : undefined,
-      })),
-    });
+    events.push(
+      compact<WhatsAppStatusEvent>({
+        phoneNumberId,
+        id,
+        status: state,
+        timestamp: asId(status.timestamp),
+        recipientId: asId(status.recipient_id),
+        recipientUserId: asString(status.recipient_user_id),
+        errors: asRecords(status.errors).map((e) =>
+          compact<WhatsAppStatusError>({
+            code: asNumber(e.code),
+            title: asString(e.title),
+            message: asString(e.message),
+            details: isRecord(e.error_data) ? asString(e.error_data.details) : undefined,
+          }),
+        ),
+      }),
+    );
   }
   return events;
 }
 
-/** Narrows a stored `message` payload (written by messageEventsOf). */
+/** Narrows a stored `message` payload (written by messageEventsOf, or by its earlier shape with `from` and `contactName`). */
 export function narrowMessageEvent(payload: unknown): WhatsAppMessageEvent | undefined {
   if (!isRecord(payload)) return undefined;
   const id = asString(payload.id);
-  const from = asId(payload.from);
   const phoneNumberId = asId(payload.phoneNumberId);
-  if (!id || !from || !phoneNumberId) return undefined;
-  const referral = isRecord(payload.referral) ? payload.referral : undefined;
-  return {
+  const stored = isRecord(payload.contact) ? payload.contact : {};
+  const contact = compact<WhatsAppContactIdentity>({
+    waId: asId(stored.waId) ?? asId(payload.from),
+    userId: asString(stored.userId),
+    parentUserId: asString(stored.parentUserId),
+    username: asString(stored.username),
+    profileName: asString(stored.profileName) ?? asString(payload.contactName),
+  });
+  const change = isRecord(payload.identityChange) ? payload.identityChange : undefined;
+  const changeType = change ? asString(change.type) : undefined;
+  const identityChange =
+    change && (changeType === 'user_changed_number' || changeType === 'user_changed_user_id')
+      ? compact<WhatsAppIdentityChange>({
+          type: changeType,
+          newWaId: asId(change.newWaId),
+          newUserId: asString(change.newUserId),
+          previousUserId: asString(change.previousUserId),
+          body: asString(change.body),
+        })
+      : undefined;
+  if (!id || !phoneNumberId || (contactKey(contact) === undefined && !identityChange)) return undefined;
+  return compact<WhatsAppMessageEvent>({
     phoneNumberId,
-    from,
+    from: contact.waId,
+    contact,
     id,
-    contactName: asString(payload.contactName),
     timestamp: asId(payload.timestamp),
     type: asString(payload.type),
     text: asString(payload.text),
-    referral: referral
-      ? {
-          sourceId: asId(referral.sourceId),
-          sourceType: asString(referral.sourceType),
-          sourceUrl: asString(referral.sourceUrl),
-        }
-      : undefined,
-  };
+    referral: referralOf(payload.referral),
+    identityChange,
+  });
 }
 
 export function narrowStatus(payload: unknown): string | undefined {

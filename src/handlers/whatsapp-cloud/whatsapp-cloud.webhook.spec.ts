@@ -137,7 +137,7 @@ describe('WhatsApp routing and event extraction', () => {
         payload: {
           phoneNumberId: '106540352242922',
           from: '16505551234',
-          contactName: 'Sheena Nelson',
+          contact: { waId: '16505551234', profileName: 'Sheena Nelson' },
           id: 'wamid.HBgLMTY1MDM4Nzk0MzkVAgASGBQzQTRBNjU5OUFFRTAzODEwMTQ0RgA=',
           timestamp: '1749416383',
           type: 'text',
@@ -155,7 +155,7 @@ describe('WhatsApp routing and event extraction', () => {
     expect(event.externalId).toBe('wamid.HBgLMTY1MDM4Nzk0MzkVAgASGBQzQTA2NTUwRkNEMDdFQjJCRUU0NQA=');
     expect(event.payload).toMatchObject({
       from: '16505551234',
-      contactName: 'Sheena Nelson',
+      contact: { waId: '16505551234', profileName: 'Sheena Nelson' },
       text: 'Is this still available?',
       timestamp: '1750016800',
     });
@@ -255,7 +255,7 @@ describe('WhatsApp routing and event extraction', () => {
       events.map((e) => [
         e.externalId,
         (e.payload as { text?: string }).text,
-        (e.payload as { contactName?: string }).contactName,
+        (e.payload as { contact: { profileName?: string } }).contact.profileName,
       ]),
     ).toEqual([
       ['wamid.B1', 'Yes, call me', 'Ana'],
