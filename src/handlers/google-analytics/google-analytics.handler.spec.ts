@@ -91,11 +91,11 @@ afterAll(async () => {
 });
 
 describe('GoogleAnalyticsHandler: description and config', () => {
-  it('describes itself as a test-only analytics handler', () => {
+  it('describes itself as an analytics handler that tests and syncs', () => {
     expect(handler.key).toBe('google-analytics');
     expect(handler.displayName).toBe('Google Analytics 4');
     expect(handler.category).toBe('Analytics');
-    expect(handler.capabilities).toEqual(['test']);
+    expect(handler.capabilities).toEqual(['sync', 'test']);
     expect(handler.defaultRateLimitPerMinute).toBe(60);
   });
 

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { OutboundError } from '../../common/outbound/http-client';
-import type { Capability, ConfigProblem, JsonSchemaObject, TestResult } from '../handler-types';
+import type { Capability, ConfigProblem, JsonSchemaObject, SyncPage, TestResult } from '../handler-types';
 import type { HandlerContext, IntegrationConfig, IntegrationHandler } from '../integration-handler';
 import { asString, configString, isRecord, optionalConfigString } from '../shared/json';
 import {
@@ -10,6 +10,7 @@ import {
   serviceAccountAssertion,
   ServiceAccountKey,
 } from './ga-service-account';
+import { syncTraffic } from './ga-report';
 
 export const GOOGLE_ANALYTICS_CONFIG_SCHEMA: JsonSchemaObject = {
   type: 'object',
@@ -68,7 +69,7 @@ export class GoogleAnalyticsHandler implements IntegrationHandler {
   readonly key = 'google-analytics';
   readonly displayName = 'Google Analytics 4';
   readonly category = 'Analytics';
-  readonly capabilities: readonly Capability[] = ['test'];
+  readonly capabilities: readonly Capability[] = ['sync', 'test'];
   readonly defaultConfigSchema = GOOGLE_ANALYTICS_CONFIG_SCHEMA;
   readonly defaultRateLimitPerMinute = 60;
 
@@ -107,6 +108,26 @@ export class GoogleAnalyticsHandler implements IntegrationHandler {
       return failure(err, `${key.clientEmail} cannot read GA4 property ${propertyId}`);
     }
     return { success: true, message: `Connected to GA4 property ${propertyId} as ${key.clientEmail}` };
+  }
+
+  /**
+   * Daily sessions, engaged sessions and key events by source, medium and campaign (ga-report.ts),
+   * stored as traffic that analytics joins by campaign. A refused key is an auth failure for the
+   * pipeline (the integration is marked INVALID_CREDENTIALS).
+   */
+  async syncData(ctx: HandlerContext, cursor: string | null): Promise<SyncPage> {
+    const key = parseServiceAccountKey(configString(ctx.config, 'serviceAccountKey'));
+    if (!key || !allowedTokenUri(key.tokenUri, ctx))
+      throw new OutboundError('auth', 'serviceAccountKey is not a usable Google service account key');
+    let accessToken: string;
+    try {
+      accessToken = await this.accessToken(ctx, key);
+    } catch (err) {
+      const refused = failure(err, 'The token request for the service account failed');
+      if (refused.code === 'INVALID_CREDENTIALS') throw new OutboundError('auth', refused.message);
+      throw err;
+    }
+    return syncTraffic(ctx.http, ctx.urls.googleAnalytics, configString(ctx.config, 'propertyId'), accessToken, cursor);
   }
 
   /** The JWT-bearer grant (RFC 7523), form-encoded as Google's token endpoint documents it. */
