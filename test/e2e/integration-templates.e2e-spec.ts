@@ -165,6 +165,9 @@ describe('integration templates (super-admins define them)', () => {
     // an exact label, not a prefix or a pattern
     expect(await byLabel('Social')).toEqual([]);
     expect(await byLabel('%')).toEqual([]);
+    expect(await byLabel('_RM')).toEqual([]);
+    expect((await create('percent-label', '100% leads')).status).toBe(201);
+    expect(await byLabel('100% LEADS')).toEqual(['percent-label']);
     // the seeded standard templates carry the CRM's labels
     const seeded = await t.sql.query<{ name: string; category: string }>(
       "SELECT name, category FROM integration_templates WHERE name IN ('gohighlevel','whatsapp-cloud','google-analytics','facebook-ads') ORDER BY name",

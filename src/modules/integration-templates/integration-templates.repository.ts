@@ -15,7 +15,10 @@ export class IntegrationTemplatesRepository {
     take: number,
   ): Promise<{ rows: TemplateRow[]; total: number }> {
     const where: Prisma.IntegrationTemplateWhereInput = {
-      ...(filter.category ? { category: { equals: filter.category.trim(), mode: 'insensitive' } } : {}),
+      // Prisma runs an insensitive `equals` as ILIKE: its wildcards must match only themselves
+      ...(filter.category
+        ? { category: { equals: filter.category.trim().replace(/[\\%_]/g, '\\$&'), mode: 'insensitive' } }
+        : {}),
       ...(filter.activeOnly ? { isActive: true } : {}),
     };
     const [rows, total] = await Promise.all([

@@ -37,9 +37,15 @@ export function normalizeContact(lead: LeadInput, defaultRegion: string): Normal
   return { email: email && EMAIL.test(email) ? email : email, phone, phoneValid, fullName, firstName, lastName };
 }
 
-/** The identity keys a lead is matched by, strongest first. */
-export function identityKeys(platform: string, externalId: string, contact: NormalizedContact): string[] {
+/** The identity keys a lead is matched by, strongest first (the platform's other ids for the person right after its main one). */
+export function identityKeys(
+  platform: string,
+  externalId: string,
+  contact: NormalizedContact,
+  otherExternalIds: readonly string[] = [],
+): string[] {
   const keys = [`ext:${platform}:${externalId}`];
+  for (const other of otherExternalIds) if (other !== externalId) keys.push(`ext:${platform}:${other}`);
   if (contact.phone && contact.phoneValid) keys.push(`phone:${contact.phone}`);
   if (contact.email && EMAIL.test(contact.email)) keys.push(`email:${contact.email}`);
   return keys;

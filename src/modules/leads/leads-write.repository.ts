@@ -2,7 +2,13 @@ import { Injectable } from '@nestjs/common';
 import { PgPool } from '../../database/pg-pool.service';
 import { PrismaService, PrismaTx } from '../../database/prisma.service';
 import type { Lead } from '../../generated/prisma/client';
-import type { BookingInput, InteractionInput, LeadInput, LeadStatus } from '../../handlers/handler-types';
+import type {
+  BookingInput,
+  InteractionInput,
+  LeadInput,
+  LeadPipelineStageChange,
+  LeadStatus,
+} from '../../handlers/handler-types';
 import type { NormalizedContact } from './lead-normalizer';
 
 export interface Touch {
@@ -167,6 +173,31 @@ export class LeadsWriteRepository {
     return tx.$executeRaw`
       UPDATE lead_sources SET deleted_at = now()
       WHERE sub_account_id = ${subAccountId} AND platform = ${platform} AND external_id = ${externalId} AND deleted_at IS NULL`;
+  }
+
+  /** The touch's extra attribution and consents (its source row was written by apply_lead just before). */
+  async setSourceDetails(
+    tx: PrismaTx,
+    touch: Touch,
+    platform: string,
+    externalId: string,
+    details: Record<string, unknown>,
+  ): Promise<void> {
+    await tx.$executeRaw`
+      UPDATE lead_sources SET details = ${JSON.stringify(details)}::jsonb
+      WHERE sub_account_id = ${touch.subAccountId} AND origin = ${touch.origin} AND platform = ${platform} AND external_id = ${externalId}`;
+  }
+
+  /** Where the CRM's pipeline has the lead; an older change (a replay, a late retry) never overwrites a newer one. */
+  async setPipelineStage(tx: PrismaTx, leadId: bigint, stage: LeadPipelineStageChange): Promise<void> {
+    const { platform: _platform, externalId: _externalId, ...value } = stage;
+    // only a real instant orders changes; anything else sorts before every dated change
+    const at = stage.changedAt === undefined ? Number.NaN : Date.parse(stage.changedAt);
+    const changedAt = new Date(Number.isNaN(at) ? 0 : at).toISOString();
+    await tx.$executeRaw`
+      UPDATE leads SET pipeline_stage = ${JSON.stringify({ platform: stage.platform, ...value, changedAt })}::jsonb, updated_at = now()
+      WHERE id = ${leadId}
+        AND (pipeline_stage IS NULL OR (pipeline_stage->>'changedAt')::timestamptz <= ${changedAt}::timestamptz)`;
   }
 
   async setStatus(tx: PrismaTx, leadId: bigint, status: LeadStatus): Promise<void> {

@@ -30,6 +30,7 @@ export function toLeadDto(l: Lead): LeadDto {
     tags: l.tags,
     customAnswers: l.customAnswers,
     status: l.status,
+    pipelineStage: l.pipelineStage ?? null,
     isTest: l.isTest,
     createdAt: l.createdAt.toISOString(),
     updatedAt: l.updatedAt.toISOString(),
@@ -59,6 +60,7 @@ function toSourceDto(s: LeadSource): LeadSourceDto {
     currency: s.currency,
     isTest: s.isTest,
     submittedAt: iso(s.submittedAt),
+    details: s.details ?? null,
     deletedAt: iso(s.deletedAt),
     createdAt: s.createdAt.toISOString(),
   };

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { createHash } from 'node:crypto';
 import type { PrismaTx } from '../../database/prisma.service';
 import type { Lead } from '../../generated/prisma/client';
-import type { LeadInput, LeadReference, WebhookOutcome } from '../../handlers/handler-types';
+import type { LeadAlias, LeadInput, LeadReference, WebhookOutcome } from '../../handlers/handler-types';
 import { identityKeys, normalizeContact } from './lead-normalizer';
 import { LeadsWriteRepository, Touch } from './leads-write.repository';
 
@@ -17,6 +17,13 @@ export interface UpsertResult {
   created: boolean;
   /** false when this exact touch had been recorded before (re-applied) */
   newTouch: boolean;
+}
+
+/** What a touch carries beyond the source columns: attribution details and the consents given with it. */
+export function sourceDetails(lead: LeadInput): Record<string, unknown> | undefined {
+  const details = lead.source.details ?? {};
+  if (Object.keys(details).length === 0 && !lead.consents?.length) return undefined;
+  return { ...details, ...(lead.consents?.length ? { consents: lead.consents } : {}) };
 }
 
 /** The content hash of a platform record, for counting unchanged records in syncs. */
@@ -41,12 +48,17 @@ export class LeadsService {
       integrationId: origin.integrationId,
       origin: `event:${origin.eventId}`,
     };
+    // aliases first: a lead known by the old id must be found by the new one in this same outcome
+    for (const alias of outcome.aliases ?? []) await this.addAlias(tx, touch, alias);
     for (const lead of outcome.leads) await this.upsert(tx, touch, lead);
     for (const ref of outcome.deletedLeads ?? [])
       await this.writes.markSourcesDeleted(tx, touch.subAccountId, ref.platform, ref.externalId);
     for (const change of outcome.statusChanges ?? []) {
       const leadId = await this.referencedLead(tx, touch, change);
       await this.writes.setStatus(tx, leadId, change.status);
+    }
+    for (const stage of outcome.stageChanges ?? []) {
+      await this.writes.setPipelineStage(tx, await this.referencedLead(tx, touch, stage), stage);
     }
     for (const booking of outcome.bookings ?? []) {
       await this.writes.upsertBooking(tx, touch, await this.referencedLead(tx, touch, booking), booking);
@@ -63,18 +75,29 @@ export class LeadsService {
     }
   }
 
-  /** Creates or updates the matching lead and records this touch. */
+  /** Creates or updates the matching lead and records this touch, with its extra attribution and consents. */
   async upsert(tx: PrismaTx, touch: Touch, lead: LeadInput, contentHash: string | null = null): Promise<UpsertResult> {
     const contact = normalizeContact(lead, await this.region(tx, touch.subAccountId));
-    return this.writes.applyLead(
+    const result = await this.writes.applyLead(
       tx,
       touch,
       lead,
       contact,
-      identityKeys(lead.platform, lead.externalId, contact),
+      identityKeys(lead.platform, lead.externalId, contact, lead.otherExternalIds),
       contentHash,
       null,
     );
+    const details = sourceDetails(lead);
+    if (details) await this.writes.setSourceDetails(tx, touch, lead.platform, lead.externalId, details);
+    return result;
+  }
+
+  /** Gives the lead a platform already knows another id too; a person nobody knows yet is not created for it. */
+  private async addAlias(tx: PrismaTx, touch: Touch, alias: LeadAlias): Promise<void> {
+    const keys = [`ext:${alias.platform}:${alias.externalId}`, `ext:${alias.platform}:${alias.aliasExternalId}`];
+    await this.writes.lockIdentities(tx, touch.subAccountId, keys);
+    const leadId = await this.writes.match(tx, touch.subAccountId, keys);
+    if (leadId !== null) await this.writes.addIdentities(tx, touch.subAccountId, leadId, keys);
   }
 
   /**
@@ -87,8 +110,11 @@ export class LeadsService {
       (outcome.deletedLeads?.length ?? 0) +
       (outcome.statusChanges?.length ?? 0) +
       (outcome.bookings?.length ?? 0) +
-      (outcome.interactions?.length ?? 0);
-    if (outcome.leads.length !== 1 || others > 0) return false;
+      (outcome.interactions?.length ?? 0) +
+      (outcome.stageChanges?.length ?? 0) +
+      (outcome.aliases?.length ?? 0);
+    // extra attribution and consents take a second statement: the general, transactional path
+    if (outcome.leads.length !== 1 || others > 0 || sourceDetails(outcome.leads[0]) !== undefined) return false;
     const [lead] = outcome.leads;
     const contact = normalizeContact(lead, await this.region(null, origin.subAccountId));
     const touch: Touch = {
@@ -101,7 +127,7 @@ export class LeadsService {
       touch,
       lead,
       contact,
-      identityKeys(lead.platform, lead.externalId, contact),
+      identityKeys(lead.platform, lead.externalId, contact, lead.otherExternalIds),
       null,
       origin.eventId,
     );

@@ -3,6 +3,7 @@ import { OutboundError } from '../../common/outbound/http-client';
 import { APP_CONFIG, AppConfig } from '../../config/app-config';
 import { PrismaService } from '../../database/prisma.service';
 import { HandlerRegistry } from '../../handlers/handler-registry';
+import { IntegrationSetupError } from '../../handlers/integration-handler';
 import { JobHandler } from '../../jobs/job-definition';
 import { JOB_INTEGRATION_SYNC, JOB_SYNC_SCHEDULER } from '../../jobs/job-types';
 import { JobsService } from '../../jobs/jobs.service';
@@ -10,6 +11,7 @@ import { HandlerContextFactory } from '../integrations/handler-context.factory';
 import { IntegrationsRepository } from '../integrations/integrations.repository';
 import { LeadsService } from '../leads/leads.service';
 import { PageCounts, SyncRunsRepository } from './sync-runs.repository';
+import { TrafficRepository } from './traffic.repository';
 
 /**
  * Runs syncs: page by page through the handler's syncData, each page's leads/costs and the cursor
@@ -29,6 +31,7 @@ export class SyncProcessor implements OnApplicationBootstrap {
     private readonly leads: LeadsService,
     private readonly jobs: JobsService,
     private readonly prisma: PrismaService,
+    private readonly traffic: TrafficRepository,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
@@ -75,7 +78,10 @@ export class SyncProcessor implements OnApplicationBootstrap {
           for (const lead of result.leads) counts[await this.leads.syncUpsert(tx, touch, lead)] += 1;
           if (result.costs?.length)
             await this.runs.upsertCosts(tx, integration.subAccountId, integration.id, result.costs);
-          await this.runs.checkpoint(tx, run.id, result.nextCursor, counts);
+          if (result.traffic?.length)
+            await this.traffic.upsertDaily(tx, integration.subAccountId, integration.id, result.traffic);
+          // the last page leaves where the next run starts (incremental syncs), or nothing
+          await this.runs.checkpoint(tx, run.id, result.nextCursor ?? result.nextRunCursor ?? null, counts);
         });
         cursor = result.nextCursor;
         if (cursor === null) break;
@@ -85,6 +91,12 @@ export class SyncProcessor implements OnApplicationBootstrap {
       const message = (err instanceof Error ? err.message : String(err)).slice(0, 1000);
       if (err instanceof OutboundError && err.kind === 'auth')
         await this.runs.markCredentialsInvalid(integration.id, message);
+      // a sunset API version or a revoked permission: reported on the integration for a person to fix
+      if (err instanceof IntegrationSetupError)
+        await this.integrations.update(integration.subAccountId, integration.id, {
+          status: 'error',
+          errorMessage: message,
+        });
       this.logger.warn({ integrationId: integration.id, runId: raw, reason: message }, 'sync run failed');
       await this.runs.finish(run.id, integration.id, 'FAILED', message);
     }

@@ -5,10 +5,11 @@ import { GhlController } from './ghl.controller';
 import { SyncProcessor } from './sync-processor';
 import { SyncRunsRepository } from './sync-runs.repository';
 import { SyncController } from './sync.controller';
+import { TrafficRepository } from './traffic.repository';
 
 @Module({
   imports: [IntegrationsModule, LeadsModule],
   controllers: [SyncController, GhlController],
-  providers: [SyncRunsRepository, SyncProcessor],
+  providers: [SyncRunsRepository, SyncProcessor, TrafficRepository],
 })
 export class SyncModule {}

@@ -2,7 +2,7 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { OutboundError } from '../../common/outbound/http-client';
 import { APP_CONFIG, AppConfig } from '../../config/app-config';
 import { PrismaService } from '../../database/prisma.service';
-import { PermanentEventError } from '../../handlers/integration-handler';
+import { IntegrationSetupError, PermanentEventError } from '../../handlers/integration-handler';
 import { JobHandler } from '../../jobs/job-definition';
 import { JOB_WEBHOOK_PROCESS } from '../../jobs/job-types';
 import { LeadsService } from '../leads/leads.service';
@@ -89,6 +89,14 @@ export class WebhookProcessor {
       if (permanent || event.attempts >= this.config.webhooks.maxAttempts) {
         this.logger.warn({ eventId: raw, attempts: event.attempts, reason: message }, 'webhook event failed');
         await this.events.markFailed(event.id, message);
+        // the integration's setup is wrong (a sunset API version …): say so on it, not only on each event
+        if (err instanceof IntegrationSetupError) {
+          await this.integrations.update(integration.subAccountId, integration.id, {
+            status: 'error',
+            errorMessage: message,
+          });
+          this.cache.delete(integration.id);
+        }
         return;
       }
       const delay = Math.min(2 ** event.attempts, 60) * this.config.webhooks.retryUnitMs;

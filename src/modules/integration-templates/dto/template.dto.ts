@@ -36,7 +36,9 @@ export class CreateTemplateDto {
   // a display label as the CRM writes it ("CRM", "Social Media"), not a slug (API.md "Integration templates")
   @ApiProperty({ example: 'Social Media', description: 'Display label, 1–64 characters; filtered case-insensitively' })
   @IsString()
-  @Matches(/^\S(?:.{0,62}\S)?$/su, { message: 'category must be 1 to 64 characters, without leading or trailing spaces' })
+  @Matches(/^\S(?:.{0,62}\S)?$/su, {
+    message: 'category must be 1 to 64 characters, without leading or trailing spaces',
+  })
   category!: string;
 
   @ApiPropertyOptional()

@@ -47,6 +47,14 @@ export class LeadSourceDto {
   @ApiProperty({ nullable: true, type: String }) currency!: string | null;
   @ApiProperty() isTest!: boolean;
   @ApiProperty({ nullable: true, type: String }) submittedAt!: string | null;
+  @ApiProperty({
+    nullable: true,
+    type: 'object',
+    additionalProperties: true,
+    description:
+      'Attribution beyond the columns above (UTM / hidden fields, Meta platform fb|ig and partner, WhatsApp ctwa_clid and referral) and `consents` given with this touch',
+  })
+  details!: unknown;
   @ApiProperty({ nullable: true, type: String }) deletedAt!: string | null;
   @ApiProperty() createdAt!: string;
 }
@@ -70,6 +78,14 @@ export class LeadDto {
   @ApiProperty({ type: [String] }) tags!: string[];
   @ApiProperty({ type: 'object', additionalProperties: true }) customAnswers!: unknown;
   @ApiProperty({ enum: LEAD_STATUSES }) status!: string;
+  @ApiProperty({
+    nullable: true,
+    type: 'object',
+    additionalProperties: true,
+    description:
+      "Where the CRM's pipeline has the lead: { platform, opportunityId, pipelineId, pipelineName?, stageId, stageName?, opportunityStatus?, changedAt }",
+  })
+  pipelineStage!: unknown;
   @ApiProperty() isTest!: boolean;
   @ApiProperty() createdAt!: string;
   @ApiProperty() updatedAt!: string;
