@@ -22,7 +22,7 @@ const sign = (body: Buffer, secret = APP_SECRET): string =>
 const request = (rawBody: Buffer, headers: Record<string, string | undefined>): WebhookRequest => ({
   rawBody,
   headers,
-  receivedAt: new Date(),
+  receivedAt: new Date('2026-11-30T12:00:00Z'),
 });
 const keys = { config, webhookSecrets: [] };
 
