@@ -1,3 +1,4 @@
+import { GHL_SYNC_PAGE_LIMIT } from '../../src/handlers/gohighlevel/gohighlevel.handler';
 import { SyncProcessor } from '../../src/modules/sync/sync-processor';
 import { createIntegration, createSubAccount, GHL_CONFIG } from '../support/factories';
 import { FakeServer } from '../support/fake-server';
@@ -5,7 +6,10 @@ import { createTestApp, TestApp } from '../support/test-app';
 import { startWorker } from '../support/worker-process';
 import { activate, waitFor } from '../support/webhooks';
 
-const TOTAL = 1000;
+/** Two full pages are committed, the third hangs until the worker is killed, the fourth ends the run short. */
+const PAGE = GHL_SYNC_PAGE_LIMIT;
+const STALL = 2 * PAGE;
+const TOTAL = 3 * PAGE + PAGE / 2;
 
 describe('sync runs survive a killed worker and scheduling', () => {
   let t: TestApp;
@@ -24,7 +28,7 @@ describe('sync runs survive a killed worker and scheduling', () => {
     const sub = await createSubAccount(t, 'MAX');
     const integration = await createIntegration(t, sub, 'gohighlevel', GHL_CONFIG);
     await activate(t, sub, integration.id);
-    let stallAt: number | null = 500; // the page starting at contact 500 hangs until the worker is killed
+    let stallAt: number | null = STALL; // the third page hangs until the worker is killed
     const seenStarts: number[] = [];
     ghl.on('POST', '/contacts/search', (req) => {
       const body = req.body as { searchAfter?: number[]; pageLimit: number };
@@ -53,11 +57,11 @@ describe('sync runs survive a killed worker and scheduling', () => {
     try {
       await waitFor(
         async () =>
-          (await t.sql.query('SELECT pages FROM sync_runs WHERE id = $1', [started.body.runId])).rows[0]?.pages === 5,
+          (await t.sql.query('SELECT pages FROM sync_runs WHERE id = $1', [started.body.runId])).rows[0]?.pages === 2,
         60_000,
-        'five pages',
+        'two pages',
       );
-      await waitFor(async () => seenStarts.includes(500), 10_000, 'the stalled page');
+      await waitFor(async () => seenStarts.includes(STALL), 10_000, 'the stalled page');
     } finally {
       first.kill('SIGKILL');
     }
@@ -65,7 +69,7 @@ describe('sync runs survive a killed worker and scheduling', () => {
     const checkpoint = (
       await t.sql.query('SELECT status, pages, fetched, created FROM sync_runs WHERE id = $1', [started.body.runId])
     ).rows[0];
-    expect(checkpoint).toEqual({ status: 'RUNNING', pages: 5, fetched: 500, created: 500 });
+    expect(checkpoint).toEqual({ status: 'RUNNING', pages: 2, fetched: STALL, created: STALL });
 
     stallAt = null;
     seenStarts.length = 0;
@@ -82,8 +86,8 @@ describe('sync runs survive a killed worker and scheduling', () => {
       second.kill('SIGTERM');
       await new Promise((r) => second.once('exit', r));
     }
-    // resumed at the checkpoint: nothing before contact 500 was asked for again
-    expect(Math.min(...seenStarts)).toBe(500);
+    // resumed at the checkpoint: nothing before the stalled page was asked for again
+    expect(Math.min(...seenStarts)).toBe(STALL);
     const run = (
       await t.sql.query('SELECT fetched, created, updated, unchanged FROM sync_runs WHERE id = $1', [
         started.body.runId,

@@ -59,6 +59,23 @@ describe('Facebook Ads spend that adds up (issue 10 point 8)', () => {
     expect(server.requests.every((r) => !r.query.has('appsecret_proof'))).toBe(true);
   });
 
+  it('counts UTC days when Meta will not tell the account time zone, but never hides a refused token', async () => {
+    server.on('GET', '/act_1234567890', () => ({
+      status: 400,
+      body: { error: { message: '(#100) Tried accessing nonexisting field (timezone_name)', code: 100 } },
+    }));
+    server.on('GET', INSIGHTS, () => ({ status: 200, body: { data: [] } }));
+    const context = ctx(new Date('2026-03-10T03:00:00Z'));
+    await handler.syncData(context, null);
+    expect(server.requests[1].query.get('time_range')).toBe('{"since":"2026-03-04","until":"2026-03-10"}');
+    expect(context.logger.lines).toEqual([expect.objectContaining({ level: 'warn', obj: { status: 400 } })]);
+    server.on('GET', '/act_1234567890', () => ({
+      status: 400,
+      body: { error: { message: 'Error validating access token', code: 190 } },
+    }));
+    await expect(handler.syncData(ctx(new Date('2026-03-10T03:00:00Z')), null)).rejects.toMatchObject({ kind: 'auth' });
+  });
+
   /** Meta's asynchronous insights: POST starts a job, GET polls it, GET …/insights reads it. */
   function reportJob(statuses: string[]): { started: FakeRequest[] } {
     const started: FakeRequest[] = [];

@@ -9,7 +9,7 @@ import { OutboundError, OutboundResponse } from '../../common/outbound/http-clie
 import type { AdCostInput, SyncPage } from '../handler-types';
 import type { HandlerContext } from '../integration-handler';
 import { asId, asNumber, asString, configString, isRecord, optionalConfigString } from '../shared/json';
-import { graphErrorOf, graphRequest, nextAfter } from '../shared/meta-graph';
+import { graphErrorOf, graphRequest, isGraphAuthError, nextAfter } from '../shared/meta-graph';
 import { costFromInsightsRow, INSIGHTS_FIELDS, rowsOf } from './facebook-ads.payload';
 
 const DAY_MS = 24 * 3600 * 1000;
@@ -89,10 +89,21 @@ export function dayIn(timezone: string | undefined, at: Date): string {
   }
 }
 
+/** The ad account's IANA time zone; undefined (UTC days) when Meta will not say, a refused token excepted. */
+async function accountTimezone(ctx: HandlerContext): Promise<string | undefined> {
+  try {
+    const account = await facebookAdsGet(ctx, accountPath(ctx), { fields: 'timezone_name' });
+    return isRecord(account.body) ? asString(account.body.timezone_name) : undefined;
+  } catch (err) {
+    if (!(err instanceof OutboundError) || err.kind !== 'client' || isGraphAuthError(graphErrorOf(err.body))) throw err;
+    ctx.logger.warn({ status: err.status }, 'Facebook Ads account time zone unreadable; days counted in UTC');
+    return undefined;
+  }
+}
+
 /** Insights days are the ad account's days: the run's range is computed in its time zone. */
 async function firstCursor(ctx: HandlerContext): Promise<InsightsCursor> {
-  const account = await facebookAdsGet(ctx, accountPath(ctx), { fields: 'timezone_name' });
-  const timezone = isRecord(account.body) ? asString(account.body.timezone_name) : undefined;
+  const timezone = await accountTimezone(ctx);
   const now = ctx.now();
   return {
     since: dayIn(timezone, new Date(now.getTime() - SYNC_DAYS_BACK * DAY_MS)),

@@ -13,6 +13,9 @@ import { LeadsService } from '../leads/leads.service';
 import { PageCounts, SyncRunsRepository } from './sync-runs.repository';
 import { TrafficRepository } from './traffic.repository';
 
+/** Timeout and wait for a connection of one page's transaction. */
+const SYNC_PAGE_TRANSACTION = { timeout: 120_000, maxWait: 30_000 } as const;
+
 /**
  * Runs syncs: page by page through the handler's syncData, each page's leads/costs and the cursor
  * checkpoint committed together, so a run killed at any point resumes after its last page and
@@ -82,7 +85,8 @@ export class SyncProcessor implements OnApplicationBootstrap {
             await this.traffic.upsertDaily(tx, integration.subAccountId, integration.id, result.traffic);
           // the last page leaves where the next run starts (incremental syncs), or nothing
           await this.runs.checkpoint(tx, run.id, result.nextCursor ?? result.nextRunCursor ?? null, counts);
-        });
+          // a page is up to 500 records (GoHighLevel's largest), each an upsert: Prisma's 5 s default is too short
+        }, SYNC_PAGE_TRANSACTION);
         cursor = result.nextCursor;
         if (cursor === null) break;
       }
