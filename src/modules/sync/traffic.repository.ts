@@ -1,37 +1,38 @@
 import { Injectable } from '@nestjs/common';
 import type { PrismaTx } from '../../database/prisma.service';
-import { Prisma } from '../../generated/prisma/client';
 import type { TrafficInput } from '../../handlers/handler-types';
+
+/** Rows per statement: a GA report page is up to 10,000 rows. */
+const CHUNK = 1000;
 
 /** Daily website traffic (traffic_daily): one row per integration, day, source, medium and campaign. */
 @Injectable()
 export class TrafficRepository {
-  /** Upserted inside the page's transaction: a re-read day (GA revises recent days) replaces its numbers. */
+  /**
+   * Upserted inside the page's transaction, a chunk per statement: a re-read day (GA revises recent
+   * days) replaces its numbers. Rows with the same key in one page keep the last one.
+   */
   async upsertDaily(
     tx: PrismaTx,
     subAccountId: number,
     integrationId: number,
     traffic: readonly TrafficInput[],
   ): Promise<void> {
-    for (const t of traffic) {
-      const key = {
-        integrationId,
-        day: new Date(`${t.day}T00:00:00Z`),
-        source: t.source,
-        medium: t.medium,
-        campaignName: t.campaignName,
-        campaignId: t.campaignId,
-      };
-      const data = {
-        sessions: t.sessions,
-        engagedSessions: t.engagedSessions,
-        keyEvents: new Prisma.Decimal(t.keyEvents),
-      };
-      await tx.trafficDaily.upsert({
-        where: { integrationId_day_source_medium_campaignName_campaignId: key },
-        create: { ...key, ...data, subAccountId, platform: t.platform },
-        update: data,
-      });
+    const byKey = new Map<string, TrafficInput>();
+    for (const t of traffic) byKey.set(JSON.stringify([t.day, t.source, t.medium, t.campaignName, t.campaignId]), t);
+    const rows = [...byKey.values()];
+    for (let i = 0; i < rows.length; i += CHUNK) {
+      const chunk = JSON.stringify(rows.slice(i, i + CHUNK));
+      await tx.$executeRaw`
+        INSERT INTO traffic_daily (sub_account_id, integration_id, platform, day, source, medium, campaign_name, campaign_id,
+                                   sessions, engaged_sessions, key_events, updated_at)
+        SELECT ${subAccountId}::int, ${integrationId}::int, t.platform, t.day::date, t.source, t.medium, t."campaignName",
+               t."campaignId", t.sessions, t."engagedSessions", t."keyEvents", now()
+        FROM jsonb_to_recordset(${chunk}::jsonb) AS t(platform text, day text, source text, medium text, "campaignName" text,
+             "campaignId" text, sessions int, "engagedSessions" int, "keyEvents" numeric)
+        ON CONFLICT (integration_id, day, source, medium, campaign_name, campaign_id) DO UPDATE SET
+          sessions = EXCLUDED.sessions, engaged_sessions = EXCLUDED.engaged_sessions,
+          key_events = EXCLUDED.key_events, updated_at = now()`;
     }
   }
 }
