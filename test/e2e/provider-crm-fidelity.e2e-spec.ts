@@ -1,3 +1,4 @@
+// Issue 10 over HTTP: GoHighLevel stages and bookings, GA traffic, WhatsApp user ids and Meta lead fields.
 import { createHmac, generateKeyPairSync, sign } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';

@@ -1,3 +1,4 @@
+// Issue 10 over HTTP: LinkedIn versions and sync, generic replays and Standard Webhooks deliveries.
 import { createHmac } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';

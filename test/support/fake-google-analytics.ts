@@ -1,3 +1,4 @@
+// A fake Google Analytics Data API runReport for specs and e2e tests.
 import type { FakeReply, FakeRequest } from './fake-server';
 
 /**

@@ -1,3 +1,4 @@
+// A fake LinkedIn Lead Sync API (versions, projections, finders) for specs and e2e tests.
 import type { FakeReply, FakeRequest, FakeServer } from './fake-server';
 
 /**

@@ -1,3 +1,4 @@
+// Facebook Ads insights: the account's days, deleted ads, async report jobs and 190/throttle classification, on an injected clock.
 import { createHmac } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';

@@ -1,3 +1,4 @@
+// The generic webhook's three signature schemes, signed exactly as the hub, Standard Webhooks (spec test vector) and Typeform document them.
 import { createHmac } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';

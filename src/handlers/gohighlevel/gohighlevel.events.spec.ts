@@ -1,3 +1,4 @@
+// GoHighLevel appointment updates/deletes, contact deletes and tag updates, opportunity stages, and the incremental contact sync.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { FakeRequest, FakeServer } from '../../../test/support/fake-server';

@@ -1,3 +1,4 @@
+// GoHighLevel calendars, free and blocked slots, and contact pushes that add tags instead of overwriting them.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { OutboundError } from '../../common/outbound/http-client';

@@ -1,3 +1,4 @@
+// GoHighLevel x-ghl-signature (Ed25519) and x-wh-signature (RSA) over the raw bytes, and the body timestamp window for retries.
 import { createPublicKey, generateKeyPairSync, KeyObject, sign } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';

@@ -1,3 +1,4 @@
+// Google Analytics runReport traffic sync against a fake that answers as the Data API documents it.
 import { generateKeyPairSync, KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';

@@ -1,3 +1,4 @@
+// LinkedIn connection test through the lead forms the lead-sync token may list, and a sunset version explained.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { installFakeLinkedIn } from '../../../test/support/fake-linkedin';

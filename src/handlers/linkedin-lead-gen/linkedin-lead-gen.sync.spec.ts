@@ -1,3 +1,4 @@
+// LinkedIn projected responses, 426 version errors and the reconciliation sync, against a fake LinkedIn on an injected clock.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { installFakeLinkedIn } from '../../../test/support/fake-linkedin';

@@ -1,3 +1,4 @@
+// LinkedIn X-LI-Signature verification, the challenge handshake and notification events, on LinkedIn's documented examples.
 import { createHmac } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';

@@ -1,3 +1,4 @@
+// The default LinkedIn-Version rule, pinned with injected clocks over ten years.
 import {
   defaultLinkedInVersions,
   LINKEDIN_VERSION_SUPPORT_MONTHS,

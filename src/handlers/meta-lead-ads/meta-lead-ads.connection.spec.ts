@@ -1,3 +1,4 @@
+// Meta Lead Ads connection test: the page read with its token, refusals classified without leaking it.
 import { FakeServer } from '../../../test/support/fake-server';
 import { handlerContext } from '../../../test/support/handler-context';
 import { MetaLeadAdsHandler } from './meta-lead-ads.handler';

@@ -1,3 +1,4 @@
+// Meta leads mapped through the form's question types, with platform, partner and consents kept.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { FakeServer } from '../../../test/support/fake-server';

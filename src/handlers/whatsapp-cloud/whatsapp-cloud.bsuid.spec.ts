@@ -1,3 +1,4 @@
+// WhatsApp business-scoped user ids: username-only senders, BSUID changes, statuses and replies by user id.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { FakeServer } from '../../../test/support/fake-server';
