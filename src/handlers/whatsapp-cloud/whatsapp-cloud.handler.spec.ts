@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { FakeServer } from '../../../test/support/fake-server';
 import { handlerContext } from '../../../test/support/handler-context';
 import { OutboundError } from '../../common/outbound/http-client';
+import { appSecretProof } from '../shared/meta-graph';
 import { PermanentEventError, StoredEvent } from '../integration-handler';
 import { WhatsAppCloudHandler, WhatsAppTemplateComponent } from './whatsapp-cloud.handler';
 import { WhatsAppSendError } from './whatsapp-send-error';
@@ -135,7 +136,7 @@ describe('WhatsAppCloudHandler', () => {
   describe('testConnection', () => {
     const path = '/106540352242922';
 
-    it('reads the phone number with the token in the header', async () => {
+    it('reads the phone number with the token in the header and appsecret_proof beside it', async () => {
       server.on('GET', path, () => ({
         status: 200,
         body: { id: '106540352242922', display_phone_number: '+1 555-078-3881', verified_name: 'Acme Clinic' },
@@ -147,6 +148,7 @@ describe('WhatsAppCloudHandler', () => {
       expect(server.requests[0].query.get('fields')).toBe('id,display_phone_number,verified_name');
       expect(server.requests[0].headers.authorization).toBe(`Bearer ${TOKEN}`);
       expect(server.requests[0].query.has('access_token')).toBe(false);
+      expect(server.requests[0].query.get('appsecret_proof')).toBe(appSecretProof(TOKEN, 'wa-secret'));
     });
 
     it('maps 401 and code 190 to INVALID_CREDENTIALS and hides the token', async () => {
@@ -187,6 +189,8 @@ describe('WhatsAppCloudHandler', () => {
 
       const [req] = server.requests;
       expect(req.headers.authorization).toBe(`Bearer ${TOKEN}`);
+      // apps with "Require App Secret" refuse sends without it
+      expect(req.query.get('appsecret_proof')).toBe(appSecretProof(TOKEN, 'wa-secret'));
       expect(req.headers['content-type']).toBe('application/json');
       expect(req.body).toEqual({
         messaging_product: 'whatsapp',

@@ -9,7 +9,7 @@ import {
   StoredEvent,
 } from '../integration-handler';
 import { asId, asNumber, asRecords, asString, configString, isRecord } from '../shared/json';
-import { graphErrorOf } from '../shared/meta-graph';
+import { graphErrorOf, graphRequest } from '../shared/meta-graph';
 import { redactSecrets } from '../shared/redact-secrets';
 import {
   BSUID_PATTERN,
@@ -246,17 +246,19 @@ export class WhatsAppCloudHandler implements IntegrationHandler {
     return { messageId };
   }
 
+  /** Every Graph call carries appsecret_proof: the app secret is always configured here (issue 10 point 6). */
   private call(
     ctx: HandlerContext,
     req: { method: 'GET' | 'POST'; path: string; query?: Record<string, string>; body?: unknown; retry?: boolean },
   ): Promise<OutboundResponse> {
-    return ctx.http.request({
+    return graphRequest(ctx, {
       method: req.method,
-      url: `${ctx.urls.metaGraph.replace(/\/+$/, '')}/${req.path}`,
+      path: req.path,
       query: req.query,
       body: req.body,
       retry: req.retry,
-      headers: { authorization: `Bearer ${configString(ctx.config, 'accessToken')}` },
+      accessToken: configString(ctx.config, 'accessToken'),
+      appSecret: configString(ctx.config, 'appSecret'),
     });
   }
 
