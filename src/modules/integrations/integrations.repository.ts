@@ -160,6 +160,14 @@ export class IntegrationsRepository {
     });
   }
 
+  /**
+   * For workers: a setup the provider refuses (a sunset API version …) is reported on the
+   * integration, which stops receiving until a person fixes it and its connection test passes again.
+   */
+  async markSetupError(id: number, message: string): Promise<void> {
+    await this.prisma.integration.update({ where: { id }, data: { status: 'error', errorMessage: message } });
+  }
+
   /** Key ids that sealed stored secrets (checked against ENCRYPTION_KEYS at boot). */
   async keyIdsInUse(): Promise<string[]> {
     const rows = await this.prisma.integration.findMany({ distinct: ['keyId'], select: { keyId: true } });

@@ -96,11 +96,7 @@ export class SyncProcessor implements OnApplicationBootstrap {
       if (err instanceof OutboundError && err.kind === 'auth')
         await this.runs.markCredentialsInvalid(integration.id, message);
       // a sunset API version or a revoked permission: reported on the integration for a person to fix
-      if (err instanceof IntegrationSetupError)
-        await this.integrations.update(integration.subAccountId, integration.id, {
-          status: 'error',
-          errorMessage: message,
-        });
+      if (err instanceof IntegrationSetupError) await this.integrations.markSetupError(integration.id, message);
       this.logger.warn({ integrationId: integration.id, runId: raw, reason: message }, 'sync run failed');
       await this.runs.finish(run.id, integration.id, 'FAILED', message);
     }

@@ -91,10 +91,7 @@ export class WebhookProcessor {
         await this.events.markFailed(event.id, message);
         // the integration's setup is wrong (a sunset API version …): say so on it, not only on each event
         if (err instanceof IntegrationSetupError) {
-          await this.integrations.update(integration.subAccountId, integration.id, {
-            status: 'error',
-            errorMessage: message,
-          });
+          await this.integrations.markSetupError(integration.id, message);
           this.cache.delete(integration.id);
         }
         return;
