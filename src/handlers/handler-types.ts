@@ -110,6 +110,11 @@ export interface BookingInput extends LeadReference {
   startTime?: string;
   endTime?: string;
   status?: string;
+  /**
+   * When the provider last changed the booking (ISO 8601). Deliveries may be applied out of order:
+   * an older change never overwrites a newer one, and a deletion only yields to a strictly newer change.
+   */
+  changedAt?: string;
 }
 
 export interface InteractionInput extends LeadReference {

@@ -102,11 +102,17 @@ describe('provider fidelity over HTTP: CRM, analytics and messaging', () => {
       pipelineStageId: 'stage-2',
     });
     const appointment = json('gohighlevel/fixtures/AppointmentCreate.json').appointment as Record<string, unknown>;
+    const cancelled = {
+      ...appointment,
+      contactId,
+      startTime: '2030-01-02T10:00:00Z',
+      appointmentStatus: 'cancelled',
+      dateUpdated: '2023-09-26T09:00:00+05:30',
+    };
+    // applied out of order: the reschedule first, then the older creation, which must not undo it
+    await deliver({ type: 'AppointmentUpdate', appointment: cancelled });
+    await processed(integration.id, 3);
     await deliver({ type: 'AppointmentCreate', appointment: { ...appointment, contactId } });
-    await deliver({
-      type: 'AppointmentUpdate',
-      appointment: { ...appointment, contactId, startTime: '2030-01-02T10:00:00Z', appointmentStatus: 'cancelled' },
-    });
     await processed(integration.id, 4);
 
     const leadId = await leadOf('gohighlevel', contactId);
@@ -123,9 +129,12 @@ describe('provider fidelity over HTTP: CRM, analytics and messaging', () => {
       expect.objectContaining({ startTime: '2030-01-02T10:00:00.000Z', status: 'cancelled' }),
     ]);
 
-    await deliver({ type: 'AppointmentDelete', appointment: { ...appointment, contactId } });
+    // the deletion carries the booking's last change date; an update of that same date applied later leaves it deleted
+    await deliver({ type: 'AppointmentDelete', appointment: cancelled });
+    await processed(integration.id, 5);
+    await deliver({ type: 'AppointmentUpdate', appointment: cancelled });
     await deliver({ ...json('gohighlevel/fixtures/ContactDelete.json'), id: contactId });
-    await processed(integration.id, 6);
+    await processed(integration.id, 7);
     const after = await t.http.get(`/api/leads/${leadId}`).set('authorization', admin);
     expect(after.body.bookings[0].status).toBe('deleted');
     expect(after.body.sourceTracking.sources.every((s: { deletedAt: string | null }) => s.deletedAt !== null)).toBe(
@@ -244,7 +253,8 @@ describe('provider fidelity over HTTP: CRM, analytics and messaging', () => {
   it('Meta: a lead keeps its platform, partner and consents, mapped through the form questions', async () => {
     const PAGE = '550000000000001';
     const integration = await createIntegration(t, sub, 'meta-lead-ads', { ...META_CONFIG, pageId: PAGE });
-    graph.on('GET', `/${PAGE}`, (req) => {
+    // the connection test reads the page token's own page (/me)
+    graph.on('GET', '/me', (req) => {
       // appsecret_proof on the connection test too
       expect(req.query.get('appsecret_proof')).toBe(
         createHmac('sha256', META_CONFIG.appSecret).update(META_CONFIG.pageAccessToken).digest('hex'),

@@ -1,4 +1,7 @@
 -- AlterTable
+ALTER TABLE "bookings" ADD COLUMN     "changed_at" TIMESTAMPTZ(3);
+
+-- AlterTable
 ALTER TABLE "lead_sources" ADD COLUMN     "details" JSONB;
 
 -- AlterTable

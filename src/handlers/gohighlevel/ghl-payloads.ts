@@ -146,6 +146,7 @@ export function appointmentToBooking(payload: JsonRecord, deleted = false): Book
     startTime: asString(appointment.startTime),
     endTime: asString(appointment.endTime),
     status: deleted ? 'deleted' : asString(appointment.appointmentStatus),
+    changedAt: asString(appointment.dateUpdated) ?? timestampText(payload.timestamp),
   });
 }
 

@@ -50,9 +50,20 @@ describe('GoHighLevel events users expect (issue 10 point 4)', () => {
           startTime: '2023-09-26T10:00:00+05:30',
           endTime: '2023-09-25T16:00:00+05:30',
           status: 'cancelled',
+          // orders it against the booking's other deliveries, which may be applied out of order
+          changedAt: '2023-09-25T16:00:00+05:30',
         },
       ],
     });
+  });
+
+  it("dates an appointment change without dateUpdated by the body's timestamp, else by its arrival", async () => {
+    const update: Record<string, unknown> = { ...json('AppointmentUpdate.json'), type: 'AppointmentUpdate' };
+    const { dateUpdated: _dropped, ...appointment } = update.appointment as Record<string, unknown>;
+    const timed = await apply({ ...update, appointment, timestamp: '2026-11-30T11:59:58.000Z' });
+    expect(timed.bookings?.[0].changedAt).toBe('2026-11-30T11:59:58.000Z');
+    const untimed = await apply({ ...update, appointment });
+    expect(untimed.bookings?.[0].changedAt).toBe(NOW.toISOString());
   });
 
   it('keeps a deleted appointment as a booking with status deleted', async () => {

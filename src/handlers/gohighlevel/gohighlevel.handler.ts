@@ -183,7 +183,11 @@ export class GoHighLevelHandler implements IntegrationHandler {
       case 'AppointmentDelete': {
         const booking = appointmentToBooking(payload, event.eventType === 'AppointmentDelete');
         if (!booking) throw new PermanentEventError(`${event.eventType} has no appointment id or contactId`);
-        return { leads: [], bookings: [booking] };
+        // without a date in the payload, the delivery's arrival orders it against other changes of the booking
+        return {
+          leads: [],
+          bookings: [{ ...booking, changedAt: booking.changedAt ?? event.receivedAt.toISOString() }],
+        };
       }
       case 'OpportunityStatusUpdate': {
         const result = opportunityStatusChange(payload);

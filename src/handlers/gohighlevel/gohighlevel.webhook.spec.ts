@@ -207,6 +207,7 @@ describe('GoHighLevelHandler: processing events', () => {
           startTime: '2023-09-25T16:00:00+05:30',
           endTime: '2023-09-25T16:00:00+05:30',
           status: 'confirmed',
+          changedAt: '2023-09-25T16:00:00+05:30',
         },
       ],
     });

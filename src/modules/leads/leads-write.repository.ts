@@ -204,32 +204,29 @@ export class LeadsWriteRepository {
     await tx.lead.update({ where: { id: leadId }, data: { status } });
   }
 
+  /**
+   * Creates or updates a booking. Events of one booking may be applied out of order (an
+   * AppointmentCreate after its AppointmentUpdate): a change older than the stored one is dropped,
+   * and a deleted booking only yields to a strictly newer change. Undated changes always apply.
+   */
   async upsertBooking(tx: PrismaTx, touch: Touch, leadId: bigint, booking: BookingInput): Promise<void> {
-    const data = {
-      leadId,
-      calendarId: nul(booking.calendarId),
-      title: nul(booking.title),
-      startTime: booking.startTime ? new Date(booking.startTime) : null,
-      endTime: booking.endTime ? new Date(booking.endTime) : null,
-      status: nul(booking.status),
+    const date = (text: string | undefined): Date | null => {
+      const ms = text === undefined ? Number.NaN : Date.parse(text);
+      return Number.isNaN(ms) ? null : new Date(ms);
     };
-    await tx.booking.upsert({
-      where: {
-        subAccountId_platform_externalBookingId: {
-          subAccountId: touch.subAccountId,
-          platform: booking.platform,
-          externalBookingId: booking.externalBookingId,
-        },
-      },
-      create: {
-        ...data,
-        subAccountId: touch.subAccountId,
-        integrationId: touch.integrationId,
-        platform: booking.platform,
-        externalBookingId: booking.externalBookingId,
-      },
-      update: data,
-    });
+    await tx.$executeRaw`
+      INSERT INTO bookings (lead_id, sub_account_id, integration_id, platform, external_booking_id, calendar_id,
+                            title, start_time, end_time, status, changed_at, updated_at)
+      VALUES (${leadId}, ${touch.subAccountId}, ${touch.integrationId}, ${booking.platform}, ${booking.externalBookingId},
+              ${nul(booking.calendarId)}, ${nul(booking.title)}, ${date(booking.startTime)}, ${date(booking.endTime)},
+              ${nul(booking.status)}, ${date(booking.changedAt)}, now())
+      ON CONFLICT (sub_account_id, platform, external_booking_id) DO UPDATE SET
+        lead_id = EXCLUDED.lead_id, calendar_id = EXCLUDED.calendar_id, title = EXCLUDED.title,
+        start_time = EXCLUDED.start_time, end_time = EXCLUDED.end_time, status = EXCLUDED.status,
+        changed_at = COALESCE(EXCLUDED.changed_at, bookings.changed_at), updated_at = now()
+      WHERE EXCLUDED.changed_at IS NULL OR bookings.changed_at IS NULL
+         OR EXCLUDED.changed_at > bookings.changed_at
+         OR (EXCLUDED.changed_at = bookings.changed_at AND bookings.status IS DISTINCT FROM 'deleted')`;
   }
 
   async addInteraction(
