@@ -1,14 +1,12 @@
 // Idempotent seed: `npm run db:seed` (the service also runs it at start after migrating).
-import { existsSync } from 'node:fs';
 import { PrismaPg } from '@prisma/adapter-pg';
-import { parseAppConfig } from '../src/config/app-config';
+import { loadAppConfig } from '../src/config/load-app-config';
 import { seed } from '../src/database/seed';
 import { ALL_HANDLERS } from '../src/handlers/all-handlers';
 import { PrismaClient } from '../src/generated/prisma/client';
 
 async function main(): Promise<void> {
-  if (existsSync('.env')) process.loadEnvFile('.env');
-  const config = parseAppConfig(process.env);
+  const config = loadAppConfig();
   if (!config.databaseUrl)
     throw new Error('DATABASE_URL is required for db:seed (npm start seeds the embedded database itself)');
   const prisma = new PrismaClient({ adapter: new PrismaPg({ connectionString: config.databaseUrl }) });

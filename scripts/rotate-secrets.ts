@@ -1,8 +1,7 @@
 // Re-encrypts every stored secret with the first key of ENCRYPTION_KEYS, bound to its row and field:
 // npm run secrets:rotate. Safe to re-run after an interruption: rows already done are skipped.
-import { existsSync } from 'node:fs';
 import { SecretBox } from '../src/common/crypto/secret-box';
-import { parseAppConfig } from '../src/config/app-config';
+import { loadAppConfig } from '../src/config/load-app-config';
 import { PrismaService } from '../src/database/prisma.service';
 import { ConfigCodec } from '../src/modules/integration-templates/config-codec';
 import { ConfigSchemaService } from '../src/modules/integration-templates/config-schema.service';
@@ -10,8 +9,7 @@ import { IntegrationsRepository } from '../src/modules/integrations/integrations
 import { rotateSecrets } from '../src/modules/integrations/secret-rotation';
 
 async function main(): Promise<void> {
-  if (existsSync('.env')) process.loadEnvFile('.env');
-  const config = parseAppConfig(process.env);
+  const config = loadAppConfig();
   if (!config.databaseUrl) throw new Error('DATABASE_URL is required');
   const box = new SecretBox(config.encryptionKeys);
   const prisma = new PrismaService(config);

@@ -1,11 +1,9 @@
 // Prints a signed development token: npm run token -- --role ADMIN --sub-accounts 1,2 [--sub alice] [--hours 12]
-import { existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { isRole } from '../src/common/auth/auth-user';
 import { signToken } from '../src/common/auth/dev-token';
-import { parseAppConfig } from '../src/config/app-config';
+import { loadAppConfig, readEnvironment } from '../src/config/load-app-config';
 
-if (existsSync('.env')) process.loadEnvFile('.env');
 const { values } = parseArgs({
   options: {
     role: { type: 'string', default: 'ADMIN' },
@@ -26,7 +24,8 @@ if (!subAccountIds.every((n) => Number.isInteger(n) && n > 0)) {
   process.stderr.write('--sub-accounts must be a comma-separated list of positive integers\n');
   process.exit(2);
 }
-const config = parseAppConfig(process.env);
+const env = readEnvironment();
+const config = loadAppConfig(env);
 const token = signToken(
   {
     role: values.role,
@@ -36,6 +35,6 @@ const token = signToken(
     issuer: config.jwt.issuer,
     audience: config.jwt.audience?.[0],
   },
-  { secret: config.jwt.secret, privateKey: process.env.JWT_PRIVATE_KEY?.replace(/\\n/g, '\n') },
+  { secret: config.jwt.secret, privateKey: env.JWT_PRIVATE_KEY?.replace(/\\n/g, '\n') },
 );
 process.stdout.write(`${token}\n`);

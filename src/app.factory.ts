@@ -8,7 +8,8 @@ import type { Socket } from 'node:net';
 import { AppModule } from './app.module';
 import { AllExceptionsFilter } from './common/errors/all-exceptions.filter';
 import { DomainException } from './common/errors/domain.exception';
-import { parseAppConfig } from './config/app-config';
+import { AppConfig } from './config/app-config';
+import { ConfigModule } from './config/config.module';
 import { requestId } from './logging/logging.module';
 
 /** The Node request with the exact bytes of its body (set by our JSON parser). */
@@ -44,9 +45,14 @@ const hops =
   (_address: string, hop: number): boolean =>
     hop < count;
 
-/** Builds the HTTP application exactly as production runs it (used by main.ts and the e2e tests). */
-export async function createApp(rootModule: Type<unknown> = AppModule): Promise<NestFastifyApplication> {
-  const config = parseAppConfig(process.env);
+/**
+ * Builds the HTTP application exactly as production runs it (used by main.ts and the e2e tests),
+ * on the configuration the caller parsed once.
+ */
+export async function createApp(
+  config: AppConfig,
+  rootModule: Type<unknown> = AppModule,
+): Promise<NestFastifyApplication> {
   const options: FastifyServerOptions = {
     bodyLimit: config.bodyLimitBytes,
     // X-Forwarded-For is believed only from the configured proxies (else a forged header dodges per-IP limits)
@@ -83,7 +89,8 @@ export async function createApp(rootModule: Type<unknown> = AppModule): Promise<
   };
   const adapter = new FastifyAdapter(options as ConstructorParameters<typeof FastifyAdapter>[0]);
   // bodyParser: false keeps Fastify's own JSON parser only (Nest would add urlencoded); see below for text/plain
-  const app = await NestFactory.create<NestFastifyApplication>(rootModule, adapter, {
+  const entry = { module: rootModule, imports: [ConfigModule.forRoot(config)] };
+  const app = await NestFactory.create<NestFastifyApplication>(entry, adapter, {
     bufferLogs: true,
     bodyParser: false,
     abortOnError: false,

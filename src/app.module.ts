@@ -2,7 +2,6 @@ import { Module } from '@nestjs/common';
 import { AuthModule } from './common/auth/auth.module';
 import { CryptoModule } from './common/crypto/crypto.module';
 import { OutboundModule } from './common/outbound/outbound.module';
-import { ConfigModule } from './config/config.module';
 import { DatabaseModule } from './database/database.module';
 import { HandlersModule } from './handlers/handlers.module';
 import { HealthModule } from './health/health.module';
@@ -17,9 +16,9 @@ import { SubAccountsModule } from './modules/sub-accounts/sub-accounts.module';
 import { SyncModule } from './modules/sync/sync.module';
 import { WebhooksModule } from './modules/webhooks/webhooks.module';
 
+/** Feature modules only; createApp adds the configuration (ConfigModule.forRoot) it was given. */
 @Module({
   imports: [
-    ConfigModule,
     LoggingModule,
     DatabaseModule,
     JobsModule.forRoot(),

@@ -1,7 +1,7 @@
 import 'reflect-metadata';
-import { existsSync } from 'node:fs';
 import { createApp } from './app.factory';
-import { AppConfig, ConfigError, parseAppConfig } from './config/app-config';
+import { AppConfig, ConfigError } from './config/app-config';
+import { loadAppConfig } from './config/load-app-config';
 import { EmbeddedPostgres } from './database/embedded-postgres';
 import { runMigrations } from './database/migrate';
 import { PrismaService } from './database/prisma.service';
@@ -15,9 +15,8 @@ function log(message: string, extra: Record<string, unknown> = {}): void {
 }
 
 function loadConfig(): AppConfig {
-  if (existsSync('.env')) process.loadEnvFile('.env');
   try {
-    return parseAppConfig(process.env);
+    return loadAppConfig();
   } catch (err) {
     if (err instanceof ConfigError) {
       process.stderr.write(`Configuration error: ${err.message}\n`);
@@ -28,7 +27,7 @@ function loadConfig(): AppConfig {
 }
 
 async function main(): Promise<void> {
-  const config = loadConfig();
+  let config = loadConfig();
   let embedded: EmbeddedPostgres | undefined;
   if (!config.databaseUrl) {
     embedded = new EmbeddedPostgres({
@@ -40,13 +39,13 @@ async function main(): Promise<void> {
     // if the process dies some other way than a clean shutdown, the database still goes with it
     process.once('exit', () => started.killNow());
     await embedded.start();
-    process.env.DATABASE_URL = embedded.url;
+    config = { ...config, databaseUrl: embedded.url };
     log('embedded PostgreSQL started', { dataDir: config.embeddedPg.dir, port: config.embeddedPg.port });
   }
   const stopDatabase = async (): Promise<void> => embedded?.stop();
   try {
-    if (config.migrateOnStart || embedded) log(await runMigrations(process.env.DATABASE_URL ?? ''));
-    const app = await createApp();
+    if (config.migrateOnStart || embedded) log(await runMigrations(config.databaseUrl ?? ''));
+    const app = await createApp(config);
     if (config.migrateOnStart || embedded) {
       const seeded = await seed(app.get(PrismaService), config, app.get(HandlerRegistry).list());
       if (seeded.length) log('seeded', { seeded });

@@ -1,9 +1,9 @@
-import { mkdtempSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigError, parseAppConfig } from './app-config';
 
-const base = { JWT_SECRET: 'x'.repeat(32), DATA_DIR: mkdtempSync(join(tmpdir(), 'cfg-')) };
+const base = { JWT_SECRET: 'x'.repeat(32), ENCRYPTION_KEYS: `k1:${Buffer.alloc(32, 1).toString('base64')}` };
 
 describe('parseAppConfig', () => {
   it('applies defaults', () => {
@@ -35,10 +35,17 @@ describe('parseAppConfig', () => {
     expect(() => parseAppConfig({ ...base, ...env })).toThrow(name);
   });
 
-  it('outside production, creates and reuses a development JWT secret when none is set', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'cfg-'));
-    const first = parseAppConfig({ DATA_DIR: dir }).jwt.secret;
-    expect(first).toHaveLength(44);
-    expect(parseAppConfig({ DATA_DIR: dir }).jwt.secret).toBe(first);
+  it('is pure: a missing secret is an error naming it, and nothing is written under DATA_DIR', () => {
+    const dir = join(tmpdir(), `cfg-never-created-${process.pid}`);
+    expect(() => parseAppConfig({ DATA_DIR: dir, ENCRYPTION_KEYS: base.ENCRYPTION_KEYS })).toThrow(/JWT_SECRET/);
+    expect(() => parseAppConfig({ DATA_DIR: dir, JWT_SECRET: base.JWT_SECRET })).toThrow(/ENCRYPTION_KEYS/);
+    expect(existsSync(dir)).toBe(false);
+  });
+
+  it('states the per-process connection budget: the shared pool plus pg-boss', () => {
+    const config = parseAppConfig({ ...base, DB_POOL_SIZE: '7', JOBS_POOL_SIZE: '3' });
+    expect(config.dbPoolSize).toBe(7);
+    expect(config.jobs.poolSize).toBe(3);
+    expect(parseAppConfig(base).jobs.poolSize).toBe(4);
   });
 });

@@ -1,6 +1,4 @@
-import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { META_GRAPH_DEFAULT_URL } from '../handlers/shared/meta-graph';
 
 export type AppRole = 'all' | 'api' | 'worker';
@@ -26,7 +24,10 @@ export interface AppConfig {
   role: AppRole;
   /** Undefined only before the embedded database has been started (see main.ts). */
   databaseUrl?: string;
+  /** Connections of the process's one database pool (Prisma and the hot-path statements share it). */
   dbPoolSize: number;
+  /** Local state: the embedded database and development secrets. */
+  dataDir: string;
   migrateOnStart: boolean;
   embeddedPg: { dir: string; port: number };
   jwt: JwtConfig;
@@ -42,6 +43,8 @@ export interface AppConfig {
     pollingIntervalSeconds: number;
     /** How often a worker process expires dead workers' leases and archives (pg-boss maintenance). */
     maintenanceSeconds: number;
+    /** Connections of pg-boss's own pool (on top of dbPoolSize: the per-process budget is their sum). */
+    poolSize: number;
     /** Overrides every job type's lease (tests shorten it to prove crash recovery). */
     leaseSeconds?: number;
   };
@@ -72,7 +75,7 @@ export interface EncryptionKey {
 
 export class ConfigError extends Error {}
 
-type Env = Record<string, string | undefined>;
+export type Env = Record<string, string | undefined>;
 
 function str(env: Env, name: string, fallback?: string): string {
   const raw = env[name];
@@ -119,20 +122,7 @@ function url(env: Env, name: string, fallback?: string): string {
   return value.replace(/\/+$/, '');
 }
 
-/**
- * A development secret kept under the data directory, so that `npm start` works on a fresh
- * machine with no .env and `npm run token` signs with the same secret. Never used in production.
- */
-export function devSecret(dataDir: string, name: string, bytes = 32): string {
-  const file = resolve(dataDir, name);
-  if (existsSync(file)) return readFileSync(file, 'utf8').trim();
-  mkdirSync(dirname(file), { recursive: true });
-  const value = randomBytes(bytes).toString('base64');
-  writeFileSync(file, `${value}\n`, { mode: 0o600 });
-  return value;
-}
-
-function jwtConfig(env: Env, nodeEnv: NodeEnv, dataDir: string): JwtConfig {
+function jwtConfig(env: Env, nodeEnv: NodeEnv): JwtConfig {
   const publicKey = env.JWT_PUBLIC_KEY?.trim();
   const secret = env.JWT_SECRET?.trim();
   const audience = env.JWT_AUDIENCE?.split(',')
@@ -153,16 +143,16 @@ function jwtConfig(env: Env, nodeEnv: NodeEnv, dataDir: string): JwtConfig {
     if (secret.length < 32) throw new ConfigError('JWT_SECRET must be at least 32 characters');
     return { ...claims, secret };
   }
-  if (nodeEnv === 'production') throw new ConfigError('JWT_SECRET or JWT_PUBLIC_KEY is required');
-  return { ...claims, secret: devSecret(dataDir, 'dev-jwt-secret') };
+  throw new ConfigError(
+    nodeEnv === 'production'
+      ? 'JWT_SECRET or JWT_PUBLIC_KEY is required'
+      : 'JWT_SECRET or JWT_PUBLIC_KEY is required (npm start and the scripts generate a development one under DATA_DIR)',
+  );
 }
 
-function encryptionKeys(env: Env, nodeEnv: NodeEnv, dataDir: string): EncryptionKey[] {
-  let raw = env.ENCRYPTION_KEYS?.trim();
-  if (!raw) {
-    if (nodeEnv === 'production') throw new ConfigError('ENCRYPTION_KEYS is required (kid:base64key,…)');
-    raw = `dev:${devSecret(dataDir, 'dev-encryption-key')}`;
-  }
+function encryptionKeys(env: Env): EncryptionKey[] {
+  const raw = env.ENCRYPTION_KEYS?.trim();
+  if (!raw) throw new ConfigError('ENCRYPTION_KEYS is required (kid:base64key,…)');
   const keys = raw.split(',').map((part, index) => {
     const [id, b64, extra] = part.trim().split(':');
     if (!id || !b64 || extra !== undefined || !/^[A-Za-z0-9_-]{1,32}$/.test(id)) {
@@ -210,7 +200,10 @@ function planLimits(env: Env): AppConfig['planLimits'] {
   return limits;
 }
 
-/** Parses and validates the environment once; every error names the variable. */
+/**
+ * Parses and validates the environment; every error names the variable. Pure: no file is read or
+ * written and nothing is set (main.ts and the scripts call it once, through loadAppConfig).
+ */
 export function parseAppConfig(env: Env): AppConfig {
   const nodeEnv = oneOf(env, 'NODE_ENV', ['development', 'production', 'test'] as const, 'development');
   const dataDir = resolve(str(env, 'DATA_DIR', '.data'));
@@ -226,12 +219,13 @@ export function parseAppConfig(env: Env): AppConfig {
     role: oneOf(env, 'APP_ROLE', ['all', 'api', 'worker'] as const, 'all'),
     databaseUrl,
     dbPoolSize: int(env, 'DB_POOL_SIZE', 10, 1, 200),
+    dataDir,
     migrateOnStart: bool(env, 'MIGRATE_ON_START', true),
     embeddedPg: {
       dir: resolve(dataDir, 'postgres'),
       port: int(env, 'EMBEDDED_PG_PORT', 54329, 1024, 65535),
     },
-    jwt: jwtConfig(env, nodeEnv, dataDir),
+    jwt: jwtConfig(env, nodeEnv),
     logLevel: oneOf(env, 'LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const, 'info'),
     logFile: env.LOG_FILE?.trim() || undefined,
     publicBaseUrl: url(env, 'PUBLIC_BASE_URL', `http://localhost:${port}`),
@@ -241,9 +235,10 @@ export function parseAppConfig(env: Env): AppConfig {
     jobs: {
       pollingIntervalSeconds: int(env, 'JOBS_POLL_SECONDS', 1, 1, 60),
       maintenanceSeconds: int(env, 'JOBS_MAINTENANCE_SECONDS', 30, 1, 3600),
+      poolSize: int(env, 'JOBS_POOL_SIZE', 4, 1, 50),
       leaseSeconds: env.JOB_LEASE_SECONDS?.trim() ? int(env, 'JOB_LEASE_SECONDS', 120, 1, 86_400) : undefined,
     },
-    encryptionKeys: encryptionKeys(env, nodeEnv, dataDir),
+    encryptionKeys: encryptionKeys(env),
     planLimits: planLimits(env),
     webhookSecretGraceMs: int(env, 'WEBHOOK_SECRET_GRACE_HOURS', 24, 0, 24 * 30) * 3600_000,
     outbound: {

@@ -1,17 +1,18 @@
-import { Global, Module } from '@nestjs/common';
-import { ConfigModule as NestConfigModule, registerAs } from '@nestjs/config';
-import { APP_CONFIG, AppConfig, parseAppConfig } from './app-config';
+import { DynamicModule, Global, Module } from '@nestjs/common';
+import { APP_CONFIG, AppConfig } from './app-config';
 
 /**
- * The environment, validated when the application is created (a bad variable stops it with the
- * variable's name), exposed as the typed APP_CONFIG. main.ts loads `.env` before this runs.
+ * The configuration parsed once at start (main.ts, a script, or a test), exposed as the typed
+ * APP_CONFIG. Nothing here reads the environment.
  */
-export const appConfig = registerAs('app', (): AppConfig => parseAppConfig(process.env));
-
 @Global()
-@Module({
-  imports: [NestConfigModule.forRoot({ ignoreEnvFile: true }), NestConfigModule.forFeature(appConfig)],
-  providers: [{ provide: APP_CONFIG, inject: [appConfig.KEY], useFactory: (config: AppConfig): AppConfig => config }],
-  exports: [APP_CONFIG],
-})
-export class ConfigModule {}
+@Module({})
+export class ConfigModule {
+  static forRoot(config: AppConfig): DynamicModule {
+    return {
+      module: ConfigModule,
+      providers: [{ provide: APP_CONFIG, useValue: config }],
+      exports: [APP_CONFIG],
+    };
+  }
+}

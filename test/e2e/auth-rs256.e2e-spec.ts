@@ -14,7 +14,6 @@ describe('RS256 bearer tokens when JWT_PUBLIC_KEY is set', () => {
   });
   afterAll(async () => {
     await t.close();
-    delete process.env.JWT_PUBLIC_KEY;
   });
 
   it('accepts a token signed with the private key and refuses HS256 tokens, even with the public key as secret', async () => {

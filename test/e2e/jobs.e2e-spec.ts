@@ -7,7 +7,7 @@ import { JobDefinition, JobHandler } from '../../src/jobs/job-definition';
 import { JobsModule } from '../../src/jobs/jobs.module';
 import { JobsService } from '../../src/jobs/jobs.service';
 import { createTestDatabase, TestDatabase } from '../support/database';
-import { TEST_JWT_SECRET } from '../support/test-app';
+import { testConfig } from '../support/test-app';
 
 const ECHO: JobDefinition = {
   name: 'test-echo',
@@ -35,26 +35,19 @@ class SecondEchoHandler {
   async handle(): Promise<void> {}
 }
 
+let db: TestDatabase;
+
 async function boot(definitions: JobDefinition[], handlers: Array<new (...args: never[]) => unknown>) {
   const module = await Test.createTestingModule({
-    imports: [ConfigModule, DatabaseModule, JobsModule.forRoot(definitions)],
+    imports: [ConfigModule.forRoot(testConfig(db.url)), DatabaseModule, JobsModule.forRoot(definitions)],
     providers: handlers,
   }).compile();
   return module.init();
 }
 
 describe('JobsService (pg-boss on the application database)', () => {
-  let db: TestDatabase;
-
   beforeAll(async () => {
     db = await createTestDatabase();
-    Object.assign(process.env, {
-      NODE_ENV: 'test',
-      DATABASE_URL: db.url,
-      JWT_SECRET: TEST_JWT_SECRET,
-      APP_ROLE: 'all',
-      JOBS_POLL_SECONDS: '1',
-    });
   });
   afterAll(async () => {
     await db.drop();

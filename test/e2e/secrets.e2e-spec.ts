@@ -1,5 +1,4 @@
 import { SecretBox } from '../../src/common/crypto/secret-box';
-import { parseAppConfig } from '../../src/config/app-config';
 import { ConfigCodec } from '../../src/modules/integration-templates/config-codec';
 import { ConfigSchemaService } from '../../src/modules/integration-templates/config-schema.service';
 import { IntegrationsRepository } from '../../src/modules/integrations/integrations.repository';
@@ -8,7 +7,7 @@ import { createTestDatabase } from '../support/database';
 import { createIntegration, createSubAccount, GHL_CONFIG, META_CONFIG } from '../support/factories';
 import { FakeServer } from '../support/fake-server';
 import { legacySeal } from '../support/security';
-import { createTestApp, TEST_KEY_0, TEST_KEY_1 } from '../support/test-app';
+import { createTestApp, TEST_KEY_0, TEST_KEY_1, testConfig } from '../support/test-app';
 import { activate, genericSignature } from '../support/webhooks';
 
 describe('secrets at rest: key rotation and unknown keys', () => {
@@ -32,7 +31,7 @@ describe('secrets at rest: key rotation and unknown keys', () => {
         .get(`/api/integrations/${meta.id}`)
         .set('authorization', `Bearer ${t.token('ADMIN', [sub])}`);
       expect(read.body.config.pageAccessToken).toEqual({ secret: true, last4: 'abcd' });
-      const config = parseAppConfig({ ...process.env, ENCRYPTION_KEYS: `${TEST_KEY_1},${TEST_KEY_0}` });
+      const config = testConfig(db.url, { ENCRYPTION_KEYS: `${TEST_KEY_1},${TEST_KEY_0}` });
       const box = new SecretBox(config.encryptionKeys);
       const codec = new ConfigCodec(box, new ConfigSchemaService());
       const repository = t.app.get(IntegrationsRepository);

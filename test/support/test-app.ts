@@ -10,6 +10,7 @@ import { createApp } from '../../src/app.factory';
 import { AppModule } from '../../src/app.module';
 import { Role } from '../../src/common/auth/auth-user';
 import { signToken } from '../../src/common/auth/dev-token';
+import { AppConfig, parseAppConfig } from '../../src/config/app-config';
 import { PrismaService } from '../../src/database/prisma.service';
 import { seed } from '../../src/database/seed';
 import { HandlerRegistry } from '../../src/handlers/handler-registry';
@@ -33,29 +34,33 @@ export interface TestApp {
 }
 
 export interface TestAppOptions {
+  /** Variables over the test defaults (only these: the developer's own environment is not read). */
   env?: Record<string, string>;
   module?: Type<unknown>;
   /** Reuse this database instead of cloning a fresh one (restart scenarios). */
   db?: TestDatabase;
 }
 
+/** The configuration of a test process on a test database, parsed as main.ts parses its own. */
+export function testConfig(databaseUrl: string, env: Record<string, string> = {}): AppConfig {
+  return parseAppConfig({
+    NODE_ENV: 'test',
+    DATABASE_URL: databaseUrl,
+    JWT_SECRET: TEST_JWT_SECRET,
+    APP_ROLE: 'all',
+    LOG_LEVEL: 'info',
+    DB_POOL_SIZE: '5',
+    PUBLIC_BASE_URL: 'https://hub.example.test',
+    ENCRYPTION_KEYS: TEST_KEY_1,
+    ...env,
+  });
+}
+
 /** Boots the real application (same factory as main.ts) on a fresh database. */
 export async function createTestApp(options: TestAppOptions = {}): Promise<TestApp> {
   const db = options.db ?? (await createTestDatabase());
   const logFile = join(mkdtempSync(join(tmpdir(), 'hub-test-log-')), 'app.log');
-  Object.assign(process.env, {
-    NODE_ENV: 'test',
-    DATABASE_URL: db.url,
-    JWT_SECRET: TEST_JWT_SECRET,
-    APP_ROLE: 'all',
-    LOG_LEVEL: 'info',
-    LOG_FILE: logFile,
-    DB_POOL_SIZE: '5',
-    PUBLIC_BASE_URL: 'https://hub.example.test',
-    ENCRYPTION_KEYS: TEST_KEY_1,
-    ...options.env,
-  });
-  const app = await createApp(options.module ?? AppModule);
+  const app = await createApp(testConfig(db.url, { LOG_FILE: logFile, ...options.env }), options.module ?? AppModule);
   await app.getHttpAdapter().getInstance().ready();
   // as main.ts does after migrating: the standard templates
   if (!options.module) await seed(app.get(PrismaService), { nodeEnv: 'test' }, app.get(HandlerRegistry).list());
