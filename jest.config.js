@@ -1,5 +1,8 @@
-// Unit specs beside the code (src/**/*.spec.ts) and e2e specs over HTTP (test/e2e/**/*.e2e-spec.ts),
-// all against real PostgreSQL: DATABASE_URL when set, otherwise an embedded server (test/support/global-setup.ts).
+// Three tiers (STYLE.md §11), all run by `npm test`; one with `npx jest --selectProjects unit` (or medium, e2e):
+// - unit: specs beside the code (src/**/*.spec.ts): no database, no global setup, seconds;
+// - medium: repositories and SQL functions against a real PostgreSQL (test/medium/**/*.medium-spec.ts);
+// - e2e: the HTTP contract on a fresh database per file (test/e2e/**/*.e2e-spec.ts).
+// Medium and e2e share one server per run: DATABASE_URL when set, otherwise an embedded one (test/support/global-setup.ts).
 const swc = [
   '@swc/jest',
   {
@@ -37,20 +40,35 @@ function esmOnlyPackages(dir = path.join(__dirname, 'node_modules'), found = new
 }
 const ESM_ONLY = esmOnlyPackages();
 
-/** @type {import('jest').Config} */
-module.exports = {
+const common = {
   testEnvironment: 'node',
-  rootDir: '.',
-  roots: ['<rootDir>/src', '<rootDir>/test'],
-  testMatch: ['**/*.spec.ts', '**/*.e2e-spec.ts'],
+  rootDir: __dirname,
   // NestJS 12 (and a few of its dependencies) ship as ES modules only. Node runs them through
   // require(esm), but Jest's module loader supports that only on Node >= 24.9, so on Node 20/22 the
   // test run compiles those packages to CommonJS with the same swc transform (cached after a run).
   transform: { '^.+\\.(ts|js|mjs)$': swc },
   transformIgnorePatterns: [`/node_modules/(?!(${ESM_ONLY.join('|')})/)`],
+  setupFiles: ['reflect-metadata'],
+};
+
+const withDatabase = {
   globalSetup: '<rootDir>/test/support/global-setup.ts',
   globalTeardown: '<rootDir>/test/support/global-teardown.ts',
-  setupFiles: ['reflect-metadata'],
+};
+
+/** @type {import('jest').Config} */
+module.exports = {
+  projects: [
+    { ...common, displayName: 'unit', roots: ['<rootDir>/src'], testMatch: ['**/*.spec.ts'] },
+    {
+      ...common,
+      ...withDatabase,
+      displayName: 'medium',
+      roots: ['<rootDir>/test/medium'],
+      testMatch: ['**/*.medium-spec.ts'],
+    },
+    { ...common, ...withDatabase, displayName: 'e2e', roots: ['<rootDir>/test/e2e'], testMatch: ['**/*.e2e-spec.ts'] },
+  ],
   testTimeout: 60_000,
   maxWorkers: 2,
 };

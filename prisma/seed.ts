@@ -1,24 +1,27 @@
 // Idempotent seed: `npm run db:seed` (the service also runs it at start after migrating).
-import { PrismaPg } from '@prisma/adapter-pg';
+import 'reflect-metadata';
+import { NestFactory } from '@nestjs/core';
+import { CryptoModule } from '../src/common/crypto/crypto.module';
+import { ConfigModule } from '../src/config/config.module';
 import { loadAppConfig } from '../src/config/load-app-config';
-import { seed } from '../src/database/seed';
-import { ALL_HANDLERS } from '../src/handlers/all-handlers';
-import { PrismaClient } from '../src/generated/prisma/client';
+import { DatabaseModule } from '../src/database/database.module';
+import { HandlersModule } from '../src/handlers/handlers.module';
+import { SeedModule } from '../src/seed/seed.module';
+import { SeedService } from '../src/seed/seed.service';
 
 async function main(): Promise<void> {
   const config = loadAppConfig();
   if (!config.databaseUrl)
     throw new Error('DATABASE_URL is required for db:seed (npm start seeds the embedded database itself)');
-  const prisma = new PrismaClient({ adapter: new PrismaPg({ connectionString: config.databaseUrl }) });
+  const context = await NestFactory.createApplicationContext(
+    { module: SeedModule, imports: [ConfigModule.forRoot(config), DatabaseModule, CryptoModule, HandlersModule] },
+    { logger: false },
+  );
   try {
-    const done = await seed(
-      prisma,
-      config,
-      ALL_HANDLERS.map((Handler) => new Handler()),
-    );
+    const done = await context.get(SeedService).run(config.nodeEnv);
     process.stdout.write(done.length ? `seeded: ${done.join(', ')}\n` : 'nothing to seed\n');
   } finally {
-    await prisma.$disconnect();
+    await context.close();
   }
 }
 

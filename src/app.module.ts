@@ -8,6 +8,7 @@ import { HealthModule } from './health/health.module';
 import { JobsModule } from './jobs/jobs.module';
 import { LoggingModule } from './logging/logging.module';
 import { AuditModule } from './modules/audit/audit.module';
+import { GoHighLevelModule } from './modules/gohighlevel/gohighlevel.module';
 import { IntegrationTemplatesModule } from './modules/integration-templates/integration-templates.module';
 import { IntegrationsModule } from './modules/integrations/integrations.module';
 import { LeadsModule } from './modules/leads/leads.module';
@@ -15,6 +16,7 @@ import { MeModule } from './modules/me/me.module';
 import { SubAccountsModule } from './modules/sub-accounts/sub-accounts.module';
 import { SyncModule } from './modules/sync/sync.module';
 import { WebhooksModule } from './modules/webhooks/webhooks.module';
+import { SeedModule } from './seed/seed.module';
 
 /** Feature modules only; createApp adds the configuration (ConfigModule.forRoot) it was given. */
 @Module({
@@ -35,6 +37,8 @@ import { WebhooksModule } from './modules/webhooks/webhooks.module';
     LeadsModule,
     WebhooksModule,
     SyncModule,
+    GoHighLevelModule,
+    SeedModule,
   ],
 })
 export class AppModule {}

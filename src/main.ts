@@ -4,9 +4,7 @@ import { AppConfig, ConfigError } from './config/app-config';
 import { loadAppConfig } from './config/load-app-config';
 import { EmbeddedPostgres } from './database/embedded-postgres';
 import { runMigrations } from './database/migrate';
-import { PrismaService } from './database/prisma.service';
-import { seed } from './database/seed';
-import { HandlerRegistry } from './handlers/handler-registry';
+import { SeedService } from './seed/seed.service';
 
 function log(message: string, extra: Record<string, unknown> = {}): void {
   process.stdout.write(
@@ -47,7 +45,7 @@ async function main(): Promise<void> {
     if (config.migrateOnStart || embedded) log(await runMigrations(config.databaseUrl ?? ''));
     const app = await createApp(config);
     if (config.migrateOnStart || embedded) {
-      const seeded = await seed(app.get(PrismaService), config, app.get(HandlerRegistry).list());
+      const seeded = await app.get(SeedService).run(config.nodeEnv);
       if (seeded.length) log('seeded', { seeded });
     }
 

@@ -1,7 +1,13 @@
 import { Global, Module } from '@nestjs/common';
-import { PgPool } from './pg-pool.service';
+import { Db } from './db';
+import { DbPool } from './db-pool';
 import { PrismaService } from './prisma.service';
+import { TransactionRunner } from './transaction-runner';
 
+/** Db for repositories, TransactionRunner for services; PrismaService only for the health check. */
 @Global()
-@Module({ providers: [PrismaService, PgPool], exports: [PrismaService, PgPool] })
+@Module({
+  providers: [DbPool, PrismaService, Db, TransactionRunner],
+  exports: [Db, TransactionRunner, PrismaService],
+})
 export class DatabaseModule {}

@@ -1,13 +1,20 @@
-import { JobDefinition } from './job-definition';
+import { emptyPayload, idPayload, JobDefinitions } from './job-definition';
 
-export const JOB_WEBHOOK_PROCESS = 'webhook-process';
-export const JOB_INTEGRATION_SYNC = 'integration-sync';
-export const JOB_SYNC_SCHEDULER = 'sync-scheduler';
+/**
+ * Every job of the application: its name and the payload its handler receives. To add one: a line
+ * here, its definition below (queue options and payload codec), and one `@JobHandler('name')`
+ * method; `send('name', payload)` is then type-checked, and boot fails if the handler is missing.
+ */
+export interface JobPayloads {
+  'webhook-process': { eventId: bigint };
+  'integration-sync': { runId: bigint };
+  'sync-scheduler': Record<string, never>;
+}
 
-/** Every job type of the application. Boot fails if one has no handler, or two. */
-export const JOB_DEFINITIONS: readonly JobDefinition[] = [
-  {
-    name: JOB_WEBHOOK_PROCESS,
+export type JobName = keyof JobPayloads;
+
+export const JOB_DEFINITIONS: JobDefinitions<JobPayloads> = {
+  'webhook-process': {
     // the event row counts business attempts (API.md backoff); pg-boss retries only jobs whose worker died
     retryLimit: 20,
     retryDelaySeconds: 5,
@@ -15,9 +22,9 @@ export const JOB_DEFINITIONS: readonly JobDefinition[] = [
     // the lease: a worker that died mid-event loses the job after this long, and another picks it up
     expireInSeconds: 120,
     batchSize: 50,
+    codec: idPayload('eventId'),
   },
-  {
-    name: JOB_INTEGRATION_SYNC,
+  'integration-sync': {
     // a run checkpoints its cursor after every page; a job retried after its worker died resumes
     // from the checkpoint (failures inside a run end the run, so only crashes retry the job)
     retryLimit: 5,
@@ -25,13 +32,14 @@ export const JOB_DEFINITIONS: readonly JobDefinition[] = [
     retryBackoff: false,
     expireInSeconds: 900,
     batchSize: 2,
+    codec: idPayload('runId'),
   },
-  {
-    name: JOB_SYNC_SCHEDULER,
+  'sync-scheduler': {
     retryLimit: 0,
     retryDelaySeconds: 0,
     retryBackoff: false,
     expireInSeconds: 120,
     batchSize: 1,
+    codec: emptyPayload,
   },
-];
+};

@@ -1,60 +1,57 @@
 import {
+  BeforeApplicationShutdown,
   Inject,
   Injectable,
   Logger,
   OnApplicationBootstrap,
-  OnApplicationShutdown,
   OnModuleInit,
 } from '@nestjs/common';
 import { DiscoveryService, MetadataScanner } from '@nestjs/core';
 import PgBoss from 'pg-boss';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
-import type { PrismaTx } from '../database/prisma.service';
-import { JOB_HANDLER, JobDefinition, JobHandlerFn } from './job-definition';
+import { Db } from '../database/db';
+import { TransactionRunner } from '../database/transaction-runner';
+import { InvalidJobPayload, JOB_HANDLER, JobDefinition, JobDefinitions, JobHandlerFn } from './job-definition';
+import type { JobPayloads } from './job-types';
 
 export const JOB_DEFINITIONS_TOKEN = Symbol('JOB_DEFINITIONS');
 
 export interface SendOptions {
-  /** Enqueue inside this Prisma interactive transaction: the job exists only if it commits. */
-  tx?: PrismaTx;
   startAfter?: Date | number;
   singletonKey?: string;
 }
 
-/** pg-boss through a Prisma transaction's connection, so job and rows commit together. */
-function txDb(tx: PrismaTx): PgBoss.Db {
-  return {
-    executeSql: async (text: string, values: unknown[]) => {
-      const rows: unknown = await tx.$queryRawUnsafe(text, ...values);
-      return { rows: Array.isArray(rows) ? rows : [] };
-    },
-  };
-}
-
 /**
- * The job queue (pg-boss on the application database). Handlers are methods marked @JobHandler;
- * workers run only when APP_ROLE is `all` or `worker`.
+ * The job queue (pg-boss on the application database), typed by a map of job names to payloads
+ * (JobPayloads for the application). Handlers are methods marked @JobHandler; workers run only when
+ * APP_ROLE is `all` or `worker`. A `send` inside TransactionRunner.run is part of that transaction.
  */
 @Injectable()
-export class JobsService implements OnModuleInit, OnApplicationBootstrap, OnApplicationShutdown {
+export class JobsService<M = JobPayloads> implements OnModuleInit, OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger(JobsService.name);
   private readonly handlers = new Map<string, JobHandlerFn>();
   private readonly workerIds = new Map<string, string>();
   private boss?: PgBoss;
+  /** pg-boss writing through the caller's transaction, so the job exists only if it commits. */
+  private readonly inTransaction: PgBoss.Db = {
+    executeSql: async (text: string, values: unknown[]) => ({ rows: await this.db.sql({ text }, values) }),
+  };
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
-    @Inject(JOB_DEFINITIONS_TOKEN) private readonly definitions: readonly JobDefinition[],
+    @Inject(JOB_DEFINITIONS_TOKEN) private readonly definitions: JobDefinitions<M>,
     private readonly discovery: DiscoveryService,
     private readonly scanner: MetadataScanner,
+    private readonly db: Db,
+    private readonly transactions: TransactionRunner,
   ) {}
 
   async onModuleInit(): Promise<void> {
     this.registerHandlers();
     const boss = new PgBoss({
       connectionString: this.config.databaseUrl,
-      max: 4,
-      application_name: `integration-hub-${this.config.role}`,
+      max: this.config.jobs.poolSize,
+      application_name: `integration-hub-${this.config.role}-jobs`,
       // maintenance (expiring dead workers' leases, archiving) runs where the workers run
       supervise: this.config.role !== 'api',
       schedule: this.config.role !== 'api',
@@ -63,65 +60,48 @@ export class JobsService implements OnModuleInit, OnApplicationBootstrap, OnAppl
     boss.on('error', (err: unknown) => this.logger.error({ err }, 'job queue error'));
     await boss.start();
     this.boss = boss;
-    for (const def of this.definitions) await this.ensureQueue(def);
+    for (const [name, def] of this.entries()) await this.ensureQueue(name, def);
   }
 
   async onApplicationBootstrap(): Promise<void> {
     if (this.config.role === 'api') return;
-    for (const def of this.definitions) {
-      const handler = this.handlers.get(def.name);
-      if (handler) await this.startWorker(def, handler);
+    for (const [name, def] of this.entries()) {
+      const handler = this.handlers.get(name);
+      if (handler) await this.startWorker(name, def, handler);
     }
   }
 
-  async onApplicationShutdown(): Promise<void> {
+  // before the database pool closes: active jobs get time to finish; unfinished ones return after their lease
+  async beforeApplicationShutdown(): Promise<void> {
     const boss = this.boss;
     this.boss = undefined;
-    // graceful: active jobs get time to finish; unfinished ones return after their lease
     await boss?.stop({ graceful: true, wait: true, timeout: Math.max(1000, this.config.shutdownTimeoutMs - 2000) });
   }
 
-  async send(name: string, data: object, options: SendOptions = {}): Promise<string> {
+  /** Enqueues a job; inside a transaction it commits or rolls back with it (and wakes the worker after the commit). */
+  async send<K extends keyof M & string>(name: K, payload: M[K], options: SendOptions = {}): Promise<string> {
     const boss = this.requireBoss();
-    if (!this.definitions.some((d) => d.name === name)) throw new Error(`unknown job type ${name}`);
-    const id = await boss.send(name, data, {
-      ...(options.tx ? { db: txDb(options.tx) } : {}),
+    const def = this.definition(name);
+    const inTransaction = this.transactions.active;
+    const id = await boss.send(name, def.codec.encode(payload), {
+      ...(inTransaction ? { db: this.inTransaction } : {}),
       ...(options.startAfter !== undefined ? { startAfter: options.startAfter } : {}),
       ...(options.singletonKey ? { singletonKey: options.singletonKey } : {}),
     });
     if (!id) throw new Error(`job ${name} was not enqueued`);
     // in an all-in-one process, wake the local worker instead of waiting for its next poll
-    if (!options.tx && !options.startAfter) this.wake(name);
+    if (options.startAfter === undefined) this.transactions.afterCommit(() => this.wake(name));
     return id;
   }
 
-  /**
-   * SQL that enqueues, for every row of `source` (a CTE name), one job on the queue named by
-   * `queueParam` (a $n placeholder) with data { eventId: <idExpr> }. It is meant for a CTE, so rows and
-   * their jobs are written by one statement (one round trip, one transaction). It mirrors pg-boss 10's
-   * own insert (queue defaults for expiry, retention and retries); the pinned version keeps it true,
-   * and the webhook e2e tests prove jobs written this way are fetched and completed by pg-boss.
-   */
-  insertJobSql(source: string, idExpr: string, queueParam: string): string {
-    return `INSERT INTO pgboss.job (id, name, data, priority, start_after, expire_in, keep_until, retry_limit, retry_delay, retry_backoff, policy)
-      SELECT gen_random_uuid(), q.name, jsonb_build_object('eventId', ${idExpr}), 0, now(),
-             COALESCE(q.expire_seconds, 900) * interval '1s',
-             now() + COALESCE(q.retention_minutes * interval '1 minute', interval '14 days'),
-             COALESCE(q.retry_limit, 2),
-             CASE WHEN COALESCE(q.retry_backoff, false) THEN GREATEST(COALESCE(q.retry_delay, 0), 1) ELSE COALESCE(q.retry_delay, 0) END,
-             COALESCE(q.retry_backoff, false), q.policy
-      FROM ${source} JOIN pgboss.queue q ON q.name = ${queueParam}
-      RETURNING id`;
-  }
-
-  /** Wakes the local worker of a queue (after a transaction that enqueued to it has committed). */
-  wake(name: string): void {
+  /** Wakes the local worker of a queue (after a statement that enqueued to it has committed). */
+  wake(name: keyof M & string): void {
     const workerId = this.workerIds.get(name);
     if (workerId) this.boss?.notifyWorker(workerId);
   }
 
   /** A cron schedule (pg-boss keeps one per name; worker processes run it once per tick cluster-wide). */
-  async schedule(name: string, cron: string): Promise<void> {
+  async schedule(name: keyof M & string, cron: string): Promise<void> {
     await this.requireBoss().schedule(name, cron, {}, { tz: 'UTC' });
   }
 
@@ -129,13 +109,23 @@ export class JobsService implements OnModuleInit, OnApplicationBootstrap, OnAppl
     await this.requireBoss().getDb().executeSql('SELECT 1', []);
   }
 
-  async getJob(name: string, id: string): Promise<{ state: string; retryCount: number } | null> {
+  async getJob(name: keyof M & string, id: string): Promise<{ state: string; retryCount: number } | null> {
     const job = await this.requireBoss().getJobById<unknown>(name, id, { includeArchive: true });
     return job ? { state: job.state, retryCount: job.retryCount } : null;
   }
 
-  async queueSize(name: string): Promise<number> {
+  async queueSize(name: keyof M & string): Promise<number> {
     return this.requireBoss().getQueueSize(name);
+  }
+
+  private entries(): Array<[string, JobDefinition<unknown>]> {
+    return Object.entries<JobDefinition<unknown>>(this.definitions);
+  }
+
+  private definition(name: string): JobDefinition<unknown> {
+    const def = this.entries().find(([n]) => n === name)?.[1];
+    if (!def) throw new Error(`unknown job type ${name}`);
+    return def;
   }
 
   private requireBoss(): PgBoss {
@@ -156,47 +146,59 @@ export class JobsService implements OnModuleInit, OnApplicationBootstrap, OnAppl
         const name: unknown = Reflect.getMetadata(JOB_HANDLER, fn);
         if (typeof name !== 'string') continue;
         if (this.handlers.has(name)) problems.push(`job type "${name}" has two handlers`);
-        this.handlers.set(name, (data, job) => Promise.resolve(fn.call(instance, data, job)));
+        this.handlers.set(name, (payload, job) => Promise.resolve(fn.call(instance, payload, job)));
       }
     }
-    for (const def of this.definitions) {
-      if (!this.handlers.has(def.name)) problems.push(`job type "${def.name}" has no handler`);
-    }
+    const declared = new Set(this.entries().map(([name]) => name));
+    for (const name of declared) if (!this.handlers.has(name)) problems.push(`job type "${name}" has no handler`);
     for (const name of this.handlers.keys()) {
-      if (!this.definitions.some((d) => d.name === name)) problems.push(`handler for undeclared job type "${name}"`);
+      if (!declared.has(name)) problems.push(`handler for undeclared job type "${name}"`);
     }
     if (problems.length) throw new Error(`Job registry is invalid: ${problems.join('; ')}`);
   }
 
-  private async ensureQueue(def: JobDefinition): Promise<void> {
+  private async ensureQueue(name: string, def: JobDefinition<unknown>): Promise<void> {
     const boss = this.requireBoss();
     const options: PgBoss.Queue = {
-      name: def.name,
+      name,
       retryLimit: def.retryLimit,
       retryDelay: def.retryDelaySeconds,
       retryBackoff: def.retryBackoff,
       expireInSeconds: this.config.jobs.leaseSeconds ?? def.expireInSeconds,
     };
-    if (await boss.getQueue(def.name)) {
-      await boss.updateQueue(def.name, options);
+    if (await boss.getQueue(name)) {
+      await boss.updateQueue(name, options);
       return;
     }
     try {
-      await boss.createQueue(def.name, options);
+      await boss.createQueue(name, options);
     } catch (err) {
       // another process created it between our check and our insert
-      if (!(await boss.getQueue(def.name))) throw err;
+      if (!(await boss.getQueue(name))) throw err;
     }
   }
 
-  private async startWorker(def: JobDefinition, handler: JobHandlerFn): Promise<void> {
+  /** The queue boundary: each payload is decoded once here; one that cannot be valid is dropped with a warning. */
+  private async runJob(def: JobDefinition<unknown>, handler: JobHandlerFn, job: PgBoss.Job<unknown>): Promise<void> {
+    let payload: unknown;
+    try {
+      payload = def.codec.decode(job.data);
+    } catch (err) {
+      if (!(err instanceof InvalidJobPayload)) throw err;
+      this.logger.warn({ job: job.name, jobId: job.id, reason: err.message }, 'job dropped: invalid payload');
+      return;
+    }
+    await handler(payload, { id: job.id, name: job.name });
+  }
+
+  private async startWorker(name: string, def: JobDefinition<unknown>, handler: JobHandlerFn): Promise<void> {
     const boss = this.requireBoss();
     let workerId = '';
     workerId = await boss.work<unknown>(
-      def.name,
+      name,
       { batchSize: def.batchSize, pollingIntervalSeconds: this.config.jobs.pollingIntervalSeconds },
       async (jobs) => {
-        const results = await Promise.allSettled(jobs.map((job) => handler(job.data, { id: job.id, name: job.name })));
+        const results = await Promise.allSettled(jobs.map((job) => this.runJob(def, handler, job)));
         const failed = results.flatMap((r, i) =>
           r.status === 'rejected' ? [{ job: jobs[i], reason: r.reason as unknown }] : [],
         );
@@ -209,6 +211,6 @@ export class JobsService implements OnModuleInit, OnApplicationBootstrap, OnAppl
         if (jobs.length === def.batchSize) boss.notifyWorker(workerId);
       },
     );
-    this.workerIds.set(def.name, workerId);
+    this.workerIds.set(name, workerId);
   }
 }

@@ -53,10 +53,8 @@ describe('integration templates (super-admins define them)', () => {
   it('seeds one standard template per handler, idempotently', async () => {
     const res = await t.http.get('/api/integration-templates?pageSize=200').set('authorization', su);
     expect(res.body.items.map((x: { handler: string }) => x.handler).sort()).toEqual([...HANDLERS].sort());
-    const { seed } = await import('../../src/database/seed');
-    const { PrismaService } = await import('../../src/database/prisma.service');
-    const { HandlerRegistry } = await import('../../src/handlers/handler-registry');
-    expect(await seed(t.app.get(PrismaService), { nodeEnv: 'test' }, t.app.get(HandlerRegistry).list())).toEqual([]);
+    const { SeedService } = await import('../../src/seed/seed.service');
+    expect(await t.app.get(SeedService).run('test')).toEqual([]);
     expect((await t.sql.query('SELECT count(*)::int AS n FROM integration_templates')).rows[0].n).toBe(HANDLERS.length);
   });
 

@@ -304,6 +304,12 @@ describe('lead capture and deduplication', () => {
       .get(`/api/leads/${anyLead.rows[0].id}`)
       .set('authorization', `Bearer ${t.token('AGENT', [other])}`);
     expect(foreign.status).toBe(404);
+    // a malformed id is the caller's mistake (400); a well-formed one that names nothing is 404
+    for (const bad of ['abc', '0x1', '1.5', '99999999999999999999']) {
+      const res = await t.http.get(`/api/leads/${bad}`).set('authorization', admin);
+      expect({ bad, status: res.status, code: res.body.code }).toEqual({ bad, status: 400, code: 'VALIDATION_FAILED' });
+    }
+    expect((await t.http.get('/api/leads/9223372036854775807').set('authorization', admin)).status).toBe(404);
     expect(
       (await t.http.get(`/api/leads?subAccountId=${sub}`).set('authorization', `Bearer ${t.token('AGENT', [other])}`))
         .status,

@@ -317,6 +317,12 @@ describe('signed webhook ingestion and processing', () => {
           .set('authorization', `Bearer ${t.token('ADMIN', [other])}`)
       ).status,
     ).toBe(404);
+    // a malformed id is the caller's mistake (400); a well-formed one that names nothing is 404
+    for (const bad of ['abc', '-1', '1e3', '12345678901234567890']) {
+      const res = await t.http.post(`/api/webhook-events/${bad}/replay`).set('authorization', admin);
+      expect({ bad, status: res.status, code: res.body.code }).toEqual({ bad, status: 400, code: 'VALIDATION_FAILED' });
+    }
+    expect((await t.http.post('/api/webhook-events/999999999/replay').set('authorization', admin)).status).toBe(404);
   });
 
   it('fails an event at once on a permanent provider error (4xx), with a clear lastError', async () => {

@@ -7,8 +7,14 @@ import PgBoss from 'pg-boss';
 import { EmbeddedPostgres } from '../../src/database/embedded-postgres';
 import { runMigrations } from '../../src/database/migrate';
 
+/** One server per test run, shared by the medium and e2e projects (each declares this setup). */
+interface SharedServer {
+  users: number;
+  embedded?: EmbeddedPostgres;
+}
+
 declare global {
-  var __EMBEDDED_PG__: EmbeddedPostgres | undefined;
+  var __HUB_TEST_SERVER__: SharedServer | undefined;
 }
 
 function freePort(): Promise<number> {
@@ -32,9 +38,17 @@ export function withDatabase(url: string, name: string): string {
 /**
  * Once per test run: a server (DATABASE_URL, or an embedded PostgreSQL in a temp dir), and a
  * migrated template database with the job-queue schema installed. Each test file then clones it.
+ * The server's and template's names reach the test workers through their environment, which is
+ * how Jest hands values from a global setup to the workers it starts afterwards.
  */
 export default async function globalSetup(): Promise<void> {
+  const shared = globalThis.__HUB_TEST_SERVER__;
+  if (shared) {
+    shared.users += 1;
+    return;
+  }
   let serverUrl = process.env.DATABASE_URL;
+  let embeddedServer: EmbeddedPostgres | undefined;
   if (!serverUrl) {
     const embedded = new EmbeddedPostgres({
       dataDir: join(mkdtempSync(join(tmpdir(), 'hub-test-pg-')), 'data'),
@@ -49,15 +63,16 @@ export default async function globalSetup(): Promise<void> {
       });
     }
     await embedded.start();
-    globalThis.__EMBEDDED_PG__ = embedded;
+    embeddedServer = embedded;
     serverUrl = embedded.url;
   }
   try {
     await prepareTemplate(serverUrl);
   } catch (err) {
-    await globalThis.__EMBEDDED_PG__?.stop();
+    await embeddedServer?.stop();
     throw err;
   }
+  globalThis.__HUB_TEST_SERVER__ = { users: 1, embedded: embeddedServer };
 }
 
 async function prepareTemplate(serverUrl: string): Promise<void> {

@@ -11,9 +11,7 @@ import { AppModule } from '../../src/app.module';
 import { Role } from '../../src/common/auth/auth-user';
 import { signToken } from '../../src/common/auth/dev-token';
 import { AppConfig, parseAppConfig } from '../../src/config/app-config';
-import { PrismaService } from '../../src/database/prisma.service';
-import { seed } from '../../src/database/seed';
-import { HandlerRegistry } from '../../src/handlers/handler-registry';
+import { SeedService } from '../../src/seed/seed.service';
 import { createTestDatabase, TestDatabase } from './database';
 
 export const TEST_JWT_SECRET = 'test-secret-0123456789-abcdefghijklmnopqrstuvwxyz';
@@ -63,7 +61,7 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
   const app = await createApp(testConfig(db.url, { LOG_FILE: logFile, ...options.env }), options.module ?? AppModule);
   await app.getHttpAdapter().getInstance().ready();
   // as main.ts does after migrating: the standard templates
-  if (!options.module) await seed(app.get(PrismaService), { nodeEnv: 'test' }, app.get(HandlerRegistry).list());
+  if (!options.module) await app.get(SeedService).run('test');
   const sql = new Client({ connectionString: db.url });
   await sql.connect();
   return {

@@ -26,7 +26,13 @@ export interface Page<T> {
   total: number;
 }
 
-export function skipTake(query: PageQueryDto): { skip: number; take: number } {
+/** The rows of one page, as repositories take it. */
+export interface PageRequest {
+  skip: number;
+  take: number;
+}
+
+export function skipTake(query: PageQueryDto): PageRequest {
   return { skip: (query.page - 1) * query.pageSize, take: query.pageSize };
 }
 

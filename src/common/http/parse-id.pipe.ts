@@ -2,16 +2,37 @@ import { Injectable, PipeTransform } from '@nestjs/common';
 import { DomainException } from '../errors/domain.exception';
 
 const MAX_INT = 2_147_483_647;
+const MAX_BIGINT = 9_223_372_036_854_775_807n;
+const malformed = (raw: unknown): DomainException =>
+  DomainException.validation(`"${String(raw).slice(0, 40)}" is not a valid id`);
 
-/** Integer ids in paths: garbage is a validation error; a number no row can have is simply not found. */
+/**
+ * Integer ids in paths (sub-accounts, templates, integrations): garbage is 400 VALIDATION_FAILED;
+ * a well-formed number no row can have (0, beyond int4) is simply not found.
+ */
 @Injectable()
 export class ParseIdPipe implements PipeTransform<unknown, number> {
   // the global ValidationPipe may already have turned the segment into a number (NaN for garbage)
   transform(raw: unknown): number {
     const value = String(raw);
-    if (!/^\d{1,18}$/.test(value)) throw DomainException.validation(`"${value.slice(0, 40)}" is not a valid id`);
+    if (!/^\d{1,18}$/.test(value)) throw malformed(raw);
     const id = Number(value);
     if (id < 1 || id > MAX_INT) throw DomainException.notFound('Resource');
+    return id;
+  }
+}
+
+/**
+ * 64-bit ids in paths (leads, webhook events and other high-volume records, which API.md returns as
+ * strings): garbage is 400 VALIDATION_FAILED; a well-formed number no row can have is not found.
+ */
+@Injectable()
+export class ParseBigIdPipe implements PipeTransform<unknown, bigint> {
+  transform(raw: unknown): bigint {
+    const value = String(raw);
+    if (!/^\d{1,19}$/.test(value)) throw malformed(raw);
+    const id = BigInt(value);
+    if (id < 1n || id > MAX_BIGINT) throw DomainException.notFound('Resource');
     return id;
   }
 }

@@ -6,6 +6,6 @@ import { AuditService } from './audit.service';
 @Module({
   controllers: [AuditController],
   providers: [AuditService, AuditRepository],
-  exports: [AuditService, AuditRepository],
+  exports: [AuditService],
 })
 export class AuditModule {}

@@ -1,7 +1,11 @@
 import { Injectable } from '@nestjs/common';
-import { SubAccountScope } from '../../common/auth/sub-account-scope';
-import { PrismaService, PrismaTx } from '../../database/prisma.service';
+import type { SubAccountScope } from '../../common/auth/sub-account-scope';
+import type { PageRequest } from '../../common/http/pagination';
+import { Db } from '../../database/db';
+import { scopeWhere } from '../../database/scope-where';
 import type { AuditLog, Prisma } from '../../generated/prisma/client';
+
+export type AuditRow = AuditLog;
 
 export interface AuditInsert {
   actorSub: string;
@@ -10,32 +14,39 @@ export interface AuditInsert {
   entity: string;
   entityId: string;
   subAccountId: number | null;
-  changes: Prisma.InputJsonValue | undefined;
+  /** A JSON value (already redacted), or undefined for none. */
+  changes: unknown;
 }
 
 export interface AuditFilter {
-  scope: SubAccountScope;
   entity?: string;
   entityId?: string;
 }
 
 @Injectable()
 export class AuditRepository {
-  constructor(private readonly prisma: PrismaService) {}
+  constructor(private readonly db: Db) {}
 
-  async insert(row: AuditInsert, tx?: PrismaTx): Promise<void> {
-    await (tx ?? this.prisma).auditLog.create({ data: row });
+  /** Part of the caller's transaction when there is one: the change and its record commit together. */
+  async insert(row: AuditInsert): Promise<void> {
+    await this.db.prisma.auditLog.create({
+      data: { ...row, changes: row.changes as Prisma.InputJsonValue | undefined },
+    });
   }
 
-  async list(filter: AuditFilter, skip: number, take: number): Promise<{ rows: AuditLog[]; total: number }> {
+  async list(
+    scope: SubAccountScope,
+    filter: AuditFilter,
+    page: PageRequest,
+  ): Promise<{ rows: AuditRow[]; total: number }> {
     const where: Prisma.AuditLogWhereInput = {
-      ...(filter.scope === 'all' ? {} : { subAccountId: { in: [...filter.scope] } }),
+      ...scopeWhere(scope),
       ...(filter.entity ? { entity: filter.entity } : {}),
       ...(filter.entityId ? { entityId: filter.entityId } : {}),
     };
     const [rows, total] = await Promise.all([
-      this.prisma.auditLog.findMany({ where, orderBy: { id: 'desc' }, skip, take }),
-      this.prisma.auditLog.count({ where }),
+      this.db.prisma.auditLog.findMany({ where, orderBy: { id: 'desc' }, ...page }),
+      this.db.prisma.auditLog.count({ where }),
     ]);
     return { rows, total };
   }

@@ -10,6 +10,6 @@ import { IntegrationTemplatesService } from './integration-templates.service';
   imports: [AuditModule],
   controllers: [IntegrationTemplatesController, IntegrationHandlersController],
   providers: [IntegrationTemplatesService, IntegrationTemplatesRepository, ConfigSchemaService, ConfigCodec],
-  exports: [IntegrationTemplatesService, ConfigSchemaService, ConfigCodec],
+  exports: [IntegrationTemplatesService, IntegrationTemplatesRepository, ConfigSchemaService, ConfigCodec],
 })
 export class IntegrationTemplatesModule {}

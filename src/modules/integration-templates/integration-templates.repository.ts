@@ -1,18 +1,35 @@
 import { Injectable } from '@nestjs/common';
-import { PrismaService } from '../../database/prisma.service';
+import type { PageRequest } from '../../common/http/pagination';
+import { Db, isUniqueViolation } from '../../database/db';
 import type { IntegrationTemplate, Prisma } from '../../generated/prisma/client';
 
 export type TemplateRow = IntegrationTemplate;
 
+export interface TemplateFields {
+  name: string;
+  displayName: string;
+  description?: string;
+  category: string;
+  icon?: string;
+  handler: string;
+  configSchema: Record<string, unknown>;
+  setupInstructions?: string;
+  apiVersion?: string;
+  isActive?: boolean;
+  rateLimitPerMinute?: number;
+}
+
+/** A write refused because another template already has the name (the unique index decided). */
+export const NAME_TAKEN = 'name-taken';
+
 /** Templates are global (not sub-account data): super-admins write them, everyone reads active ones. */
 @Injectable()
 export class IntegrationTemplatesRepository {
-  constructor(private readonly prisma: PrismaService) {}
+  constructor(private readonly db: Db) {}
 
   async list(
     filter: { category?: string; activeOnly: boolean },
-    skip: number,
-    take: number,
+    page: PageRequest,
   ): Promise<{ rows: TemplateRow[]; total: number }> {
     const where: Prisma.IntegrationTemplateWhereInput = {
       // Prisma runs an insensitive `equals` as ILIKE: its wildcards must match only themselves
@@ -22,41 +39,81 @@ export class IntegrationTemplatesRepository {
       ...(filter.activeOnly ? { isActive: true } : {}),
     };
     const [rows, total] = await Promise.all([
-      this.prisma.integrationTemplate.findMany({ where, orderBy: { id: 'asc' }, skip, take }),
-      this.prisma.integrationTemplate.count({ where }),
+      this.db.prisma.integrationTemplate.findMany({ where, orderBy: { id: 'asc' }, ...page }),
+      this.db.prisma.integrationTemplate.count({ where }),
     ]);
     return { rows, total };
   }
 
   findById(id: number): Promise<TemplateRow | null> {
-    return this.prisma.integrationTemplate.findUnique({ where: { id } });
+    return this.db.prisma.integrationTemplate.findUnique({ where: { id } });
   }
 
   findByName(name: string): Promise<TemplateRow | null> {
-    return this.prisma.integrationTemplate.findUnique({ where: { name } });
+    return this.db.prisma.integrationTemplate.findUnique({ where: { name } });
   }
 
-  create(data: Prisma.IntegrationTemplateCreateInput): Promise<TemplateRow> {
-    return this.prisma.integrationTemplate.create({ data });
+  async create(fields: TemplateFields): Promise<TemplateRow | typeof NAME_TAKEN> {
+    try {
+      return await this.db.prisma.integrationTemplate.create({
+        data: { ...fields, configSchema: fields.configSchema as Prisma.InputJsonObject },
+      });
+    } catch (err) {
+      if (isUniqueViolation(err)) return NAME_TAKEN;
+      throw err;
+    }
   }
 
-  update(id: number, data: Prisma.IntegrationTemplateUpdateInput): Promise<TemplateRow> {
-    return this.prisma.integrationTemplate.update({ where: { id }, data });
+  /** A changed schema bumps the template's version. */
+  async update(
+    id: number,
+    fields: Partial<TemplateFields>,
+    schemaChanged: boolean,
+  ): Promise<TemplateRow | typeof NAME_TAKEN> {
+    try {
+      return await this.db.prisma.integrationTemplate.update({
+        where: { id },
+        data: {
+          ...fields,
+          configSchema: fields.configSchema as Prisma.InputJsonObject | undefined,
+          ...(schemaChanged ? { version: { increment: 1 } } : {}),
+        },
+      });
+    } catch (err) {
+      if (isUniqueViolation(err)) return NAME_TAKEN;
+      throw err;
+    }
+  }
+
+  /**
+   * The standard template of each handler, created when missing and never overwritten (super-admins
+   * may edit them). Returns the handler keys whose template was created.
+   */
+  async createMissing(templates: readonly TemplateFields[]): Promise<string[]> {
+    const created: string[] = [];
+    for (const template of templates) {
+      const result = await this.db.prisma.integrationTemplate.createMany({
+        data: [{ ...template, configSchema: template.configSchema as Prisma.InputJsonObject }],
+        skipDuplicates: true,
+      });
+      if (result.count > 0) created.push(template.handler);
+    }
+    return created;
   }
 
   delete(id: number): Promise<TemplateRow> {
-    return this.prisma.integrationTemplate.delete({ where: { id } });
+    return this.db.prisma.integrationTemplate.delete({ where: { id } });
   }
 
   countIntegrations(templateId: number): Promise<number> {
-    return this.prisma.integration.count({ where: { templateId } });
+    return this.db.prisma.integration.count({ where: { templateId } });
   }
 
   /** Every integration's stored config for a template (a super-admin operation across sub-accounts). */
   async integrationConfigs(
     templateId: number,
   ): Promise<Array<{ id: number; sealVersion: number; config: Record<string, unknown> }>> {
-    const rows = await this.prisma.integration.findMany({
+    const rows = await this.db.prisma.integration.findMany({
       where: { templateId },
       select: { id: true, sealVersion: true, config: true },
       orderBy: { id: 'asc' },
@@ -65,7 +122,7 @@ export class IntegrationTemplatesRepository {
   }
 
   distinctHandlers(): Promise<string[]> {
-    return this.prisma.integrationTemplate
+    return this.db.prisma.integrationTemplate
       .findMany({ distinct: ['handler'], select: { handler: true } })
       .then((rows) => rows.map((r) => r.handler));
   }

@@ -3,7 +3,6 @@ import { AuthUser } from '../../common/auth/auth-user';
 import { DomainException } from '../../common/errors/domain.exception';
 import { ErrorCode } from '../../common/errors/error-code';
 import { Page, skipTake, toPage } from '../../common/http/pagination';
-import { Prisma } from '../../generated/prisma/client';
 import { HandlerRegistry } from '../../handlers/handler-registry';
 import { AuditService } from '../audit/audit.service';
 import { ConfigCodec } from './config-codec';
@@ -16,7 +15,7 @@ import {
   UpdatedTemplateDto,
   UpdateTemplateDto,
 } from './dto/template.dto';
-import { IntegrationTemplatesRepository, TemplateRow } from './integration-templates.repository';
+import { IntegrationTemplatesRepository, NAME_TAKEN, TemplateRow } from './integration-templates.repository';
 
 export function toTemplateDto(row: TemplateRow): TemplateDto {
   return {
@@ -66,8 +65,7 @@ export class IntegrationTemplatesService implements OnApplicationBootstrap {
 
   async list(user: AuthUser, query: ListTemplatesQueryDto): Promise<Page<TemplateDto>> {
     const activeOnly = !(user.role === 'SUPER_ADMIN' && query.includeInactive);
-    const { skip, take } = skipTake(query);
-    const { rows, total } = await this.repository.list({ category: query.category, activeOnly }, skip, take);
+    const { rows, total } = await this.repository.list({ category: query.category, activeOnly }, skipTake(query));
     return toPage(rows.map(toTemplateDto), total, query);
   }
 
@@ -87,12 +85,8 @@ export class IntegrationTemplatesService implements OnApplicationBootstrap {
   async create(user: AuthUser, dto: CreateTemplateDto): Promise<TemplateDto> {
     this.assertHandler(dto.handler);
     this.assertSchema(dto.configSchema);
-    let row: TemplateRow;
-    try {
-      row = await this.repository.create({ ...dto, configSchema: dto.configSchema as Prisma.InputJsonObject });
-    } catch (err) {
-      throw this.uniqueName(err, dto.name);
-    }
+    const row = await this.repository.create(dto);
+    if (row === NAME_TAKEN) throw this.nameTaken(dto.name);
     const result = toTemplateDto(row);
     await this.audit.record(user, {
       action: 'template.create',
@@ -114,16 +108,8 @@ export class IntegrationTemplatesService implements OnApplicationBootstrap {
     const schemaChanged =
       dto.configSchema !== undefined && JSON.stringify(dto.configSchema) !== JSON.stringify(before.configSchema);
     if (dto.configSchema !== undefined) this.assertSchema(dto.configSchema);
-    let row: TemplateRow;
-    try {
-      row = await this.repository.update(id, {
-        ...dto,
-        configSchema: dto.configSchema as Prisma.InputJsonObject | undefined,
-        ...(schemaChanged ? { version: { increment: 1 } } : {}),
-      });
-    } catch (err) {
-      throw this.uniqueName(err, dto.name ?? before.name);
-    }
+    const row = await this.repository.update(id, dto, schemaChanged);
+    if (row === NAME_TAKEN) throw this.nameTaken(dto.name ?? before.name);
     const nonConforming = schemaChanged ? await this.nonConforming(before, row) : [];
     const result = { ...toTemplateDto(row), nonConforming };
     await this.audit.record(user, {
@@ -191,10 +177,7 @@ export class IntegrationTemplatesService implements OnApplicationBootstrap {
       throw new DomainException(ErrorCode.CONFIG_SCHEMA_INVALID, `configSchema is invalid: ${problems[0]}`, problems);
   }
 
-  private uniqueName(err: unknown, name: string): unknown {
-    if (err instanceof Prisma.PrismaClientKnownRequestError && err.code === 'P2002') {
-      return DomainException.conflict(`A template named "${name}" already exists`);
-    }
-    return err;
+  private nameTaken(name: string): DomainException {
+    return DomainException.conflict(`A template named "${name}" already exists`);
   }
 }

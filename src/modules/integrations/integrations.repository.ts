@@ -1,6 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import { SubAccountScope } from '../../common/auth/sub-account-scope';
-import { PrismaService, PrismaTx } from '../../database/prisma.service';
+import { Db } from '../../database/db';
+import type { PrismaExecutor } from '../../database/prisma.service';
+import { scopeWhere } from '../../database/scope-where';
+import { TransactionRunner } from '../../database/transaction-runner';
 import type {
   Integration,
   IntegrationStatus,
@@ -16,17 +19,16 @@ export interface IntegrationFilter {
   templateId?: number;
 }
 
-/** Runs inside the write's transaction (the audit record): if it fails, nothing of the write remains. */
-export type AfterWrite = (tx: PrismaTx, row: IntegrationRow) => Promise<void>;
+/**
+ * Runs inside the write's transaction (e.g. the audit record, which joins it through TransactionRunner):
+ * if it fails, nothing of the write remains.
+ */
+export type AfterWrite = (row: IntegrationRow) => Promise<void>;
 
 export type CreateOutcome =
   { created: IntegrationRow } | { limitReached: { current: number; limit: number } } | { routingKeyTaken: string };
 
 export type UpdateOutcome = { updated: IntegrationRow } | { routingKeyTaken: string } | { notFound: true };
-
-function scoped(scope: SubAccountScope): Prisma.IntegrationWhereInput {
-  return scope === 'all' ? {} : { subAccountId: { in: [...scope] } };
-}
 
 /**
  * Every query about integrations takes the caller's scope (or an explicit sub-account id). Writes
@@ -34,7 +36,10 @@ function scoped(scope: SubAccountScope): Prisma.IntegrationWhereInput {
  */
 @Injectable()
 export class IntegrationsRepository {
-  constructor(private readonly prisma: PrismaService) {}
+  constructor(
+    private readonly db: Db,
+    private readonly transactions: TransactionRunner,
+  ) {}
 
   async list(
     scope: SubAccountScope,
@@ -42,25 +47,25 @@ export class IntegrationsRepository {
     skip: number,
     take: number,
   ): Promise<{ rows: IntegrationRow[]; total: number }> {
-    const where: Prisma.IntegrationWhereInput = { ...scoped(scope), ...filter };
+    const where: Prisma.IntegrationWhereInput = { ...scopeWhere(scope), ...filter };
     const [rows, total] = await Promise.all([
-      this.prisma.integration.findMany({ where, include: { template: true }, orderBy: { id: 'asc' }, skip, take }),
-      this.prisma.integration.count({ where }),
+      this.db.prisma.integration.findMany({ where, include: { template: true }, orderBy: { id: 'asc' }, skip, take }),
+      this.db.prisma.integration.count({ where }),
     ]);
     return { rows, total };
   }
 
   findById(scope: SubAccountScope, id: number): Promise<IntegrationRow | null> {
-    return this.prisma.integration.findFirst({ where: { id, ...scoped(scope) }, include: { template: true } });
+    return this.db.prisma.integration.findFirst({ where: { id, ...scopeWhere(scope) }, include: { template: true } });
   }
 
   findSubAccount(subAccountId: number): Promise<SubAccount | null> {
-    return this.prisma.subAccount.findUnique({ where: { id: subAccountId } });
+    return this.db.prisma.subAccount.findUnique({ where: { id: subAccountId } });
   }
 
   /** The sub-account that owns a routing key, if any sub-account has claimed it. */
   async routingKeyOwner(handler: string, routingKey: string): Promise<number | null> {
-    const claim = await this.prisma.webhookRoutingClaim.findUnique({
+    const claim = await this.db.prisma.webhookRoutingClaim.findUnique({
       where: { handler_routingKey: { handler, routingKey } },
     });
     return claim?.subAccountId ?? null;
@@ -78,7 +83,8 @@ export class IntegrationsRepository {
     limitFor: (tier: SubAccount['tier']) => number,
     after: AfterWrite,
   ): Promise<CreateOutcome> {
-    return this.prisma.$transaction(async (tx) => {
+    return this.transactions.run(async () => {
+      const tx = this.db.prisma;
       const locked = await tx.$queryRaw<
         Array<{ tier: SubAccount['tier'] }>
       >`SELECT tier FROM sub_accounts WHERE id = ${input.subAccountId} FOR UPDATE`;
@@ -93,7 +99,7 @@ export class IntegrationsRepository {
         Array<{ id: number }>
       >`SELECT nextval(pg_get_serial_sequence('integrations', 'id'))::int AS id`;
       const created = await tx.integration.create({ data: { ...build(id), id }, include: { template: true } });
-      await after(tx, created);
+      await after(created);
       return { created };
     });
   }
@@ -109,7 +115,8 @@ export class IntegrationsRepository {
     change: (row: IntegrationRow) => Prisma.IntegrationUncheckedUpdateInput,
     after?: AfterWrite,
   ): Promise<UpdateOutcome> {
-    return this.prisma.$transaction(async (tx) => {
+    return this.transactions.run(async () => {
+      const tx = this.db.prisma;
       const locked = await tx.$queryRaw<
         Array<{ id: number }>
       >`SELECT id FROM integrations WHERE id = ${id} AND sub_account_id = ${subAccountId} FOR UPDATE`;
@@ -122,25 +129,26 @@ export class IntegrationsRepository {
       }
       const updated = await tx.integration.update({ where: { id }, data, include: { template: true } });
       if (next !== row.routingKey && row.routingKey !== null) await this.release(tx, row.handler, row.routingKey);
-      if (after) await after(tx, updated);
+      if (after) await after(updated);
       return { updated };
     });
   }
 
   /** Deletes one integration, releasing its routing key when no integration holds it any more. */
   async delete(subAccountId: number, id: number, after: AfterWrite): Promise<boolean> {
-    return this.prisma.$transaction(async (tx) => {
+    return this.transactions.run(async () => {
+      const tx = this.db.prisma;
       const row = await tx.integration.findFirst({ where: { id, subAccountId }, include: { template: true } });
       if (!row) return false;
       await tx.integration.delete({ where: { id } });
       if (row.routingKey !== null) await this.release(tx, row.handler, row.routingKey);
-      await after(tx, row);
+      await after(row);
       return true;
     });
   }
 
   async countByHandler(subAccountId: number): Promise<Map<string, number>> {
-    const rows = await this.prisma.integration.groupBy({
+    const rows = await this.db.prisma.integration.groupBy({
       by: ['handler'],
       where: { subAccountId },
       _count: { _all: true },
@@ -150,11 +158,11 @@ export class IntegrationsRepository {
 
   /** For workers: the integration an event belongs to. */
   findForProcessing(id: number): Promise<IntegrationRow | null> {
-    return this.prisma.integration.findUnique({ where: { id }, include: { template: true } });
+    return this.db.prisma.integration.findUnique({ where: { id }, include: { template: true } });
   }
 
   async touchLastWebhook(id: number, at: Date): Promise<void> {
-    await this.prisma.integration.updateMany({
+    await this.db.prisma.integration.updateMany({
       where: { id, OR: [{ lastWebhookAt: null }, { lastWebhookAt: { lt: at } }] },
       data: { lastWebhookAt: at },
     });
@@ -165,12 +173,28 @@ export class IntegrationsRepository {
    * integration, which stops receiving until a person fixes it and its connection test passes again.
    */
   async markSetupError(id: number, message: string): Promise<void> {
-    await this.prisma.integration.update({ where: { id }, data: { status: 'error', errorMessage: message } });
+    await this.db.prisma.integration.update({ where: { id }, data: { status: 'error', errorMessage: message } });
+  }
+
+  /** The outcome of a sync run, as the integration shows it (lastSyncAt moves only on success). */
+  async recordSyncResult(id: number, status: 'SUCCEEDED' | 'FAILED', at: Date): Promise<void> {
+    await this.db.prisma.integration.update({
+      where: { id },
+      data: { lastSyncStatus: status, ...(status === 'SUCCEEDED' ? { lastSyncAt: at } : {}) },
+    });
+  }
+
+  /** A provider refused the stored credentials during background work. */
+  async markCredentialsInvalid(id: number, message: string): Promise<void> {
+    await this.db.prisma.integration.update({
+      where: { id },
+      data: { status: 'error', errorMessage: `INVALID_CREDENTIALS: ${message}` },
+    });
   }
 
   /** Key ids that sealed stored secrets (checked against ENCRYPTION_KEYS at boot). */
   async keyIdsInUse(): Promise<string[]> {
-    const rows = await this.prisma.integration.findMany({ distinct: ['keyId'], select: { keyId: true } });
+    const rows = await this.db.prisma.integration.findMany({ distinct: ['keyId'], select: { keyId: true } });
     return rows.map((r) => r.keyId);
   }
 
@@ -183,7 +207,7 @@ export class IntegrationsRepository {
   ): Promise<IntegrationRow[]> {
     const stale: Prisma.IntegrationWhereInput[] = [{ sealVersion: { lt: sealVersion } }];
     if (currentKeyId !== null) stale.push({ keyId: { not: currentKeyId } });
-    return this.prisma.integration.findMany({
+    return this.db.prisma.integration.findMany({
       where: { id: { gt: afterId }, OR: stale },
       include: { template: true },
       orderBy: { id: 'asc' },
@@ -193,7 +217,7 @@ export class IntegrationsRepository {
 
   /** Writes re-sealed values only if nobody re-sealed or rewrote the row since it was read. */
   async resealIfUnchanged(row: IntegrationRow, data: Prisma.IntegrationUncheckedUpdateInput): Promise<boolean> {
-    const result = await this.prisma.integration.updateMany({
+    const result = await this.db.prisma.integration.updateMany({
       where: { id: row.id, keyId: row.keyId, sealVersion: row.sealVersion, updatedAt: row.updatedAt },
       data,
     });
@@ -201,7 +225,7 @@ export class IntegrationsRepository {
   }
 
   /** Claims a routing key for a sub-account; false when another sub-account holds it. Locks the claim row. */
-  private async claim(tx: PrismaTx, handler: string, routingKey: string, subAccountId: number): Promise<boolean> {
+  private async claim(tx: PrismaExecutor, handler: string, routingKey: string, subAccountId: number): Promise<boolean> {
     const rows = await tx.$queryRaw<Array<{ sub_account_id: number }>>`
       INSERT INTO webhook_routing_claims (handler, routing_key, sub_account_id)
       VALUES (${handler}, ${routingKey}, ${subAccountId})
@@ -214,7 +238,7 @@ export class IntegrationsRepository {
    * Drops a claim no integration uses any more. The claim row is locked first, so a concurrent
    * claimer that holds it commits before the second statement looks for integrations still using it.
    */
-  private async release(tx: PrismaTx, handler: string, routingKey: string): Promise<void> {
+  private async release(tx: PrismaExecutor, handler: string, routingKey: string): Promise<void> {
     await tx.$queryRaw`SELECT 1 FROM webhook_routing_claims WHERE handler = ${handler} AND routing_key = ${routingKey} FOR UPDATE`;
     await tx.$executeRaw`
       DELETE FROM webhook_routing_claims c

@@ -246,12 +246,14 @@ export class IntegrationsService implements OnApplicationBootstrap {
     action: string,
     describe: (row: IntegrationRow) => Pick<AuditEntry, 'before' | 'after'>,
   ): AfterWrite {
-    return async (tx, row) =>
-      this.audit.record(
-        user,
-        { action, entity: 'integration', entityId: row.id, subAccountId: row.subAccountId, ...describe(row) },
-        tx,
-      );
+    return async (row) =>
+      this.audit.record(user, {
+        action,
+        entity: 'integration',
+        entityId: row.id,
+        subAccountId: row.subAccountId,
+        ...describe(row),
+      });
   }
 
   /** An update's outcome as the API answers it. */

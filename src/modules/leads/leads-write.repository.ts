@@ -1,7 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { PgPool } from '../../database/pg-pool.service';
-import { PrismaService, PrismaTx } from '../../database/prisma.service';
-import type { Lead } from '../../generated/prisma/client';
+import { Db } from '../../database/db';
 import type {
   BookingInput,
   InteractionInput,
@@ -18,27 +16,32 @@ export interface Touch {
   origin: string;
 }
 
+export interface AppliedLead {
+  leadId: bigint;
+  created: boolean;
+  /** false when this exact touch had been recorded before (re-applied) */
+  newTouch: boolean;
+}
+
 function nul<T>(value: T | undefined): T | null {
   return value === undefined ? null : value;
 }
 
+const APPLY_LEAD = {
+  name: 'apply_lead_v2',
+  text: 'SELECT lead_id::text AS lead_id, created, new_touch FROM apply_lead($1::int, $2::int, $3, $4::text[], $5::jsonb, $6::jsonb, $7)',
+};
+
 /**
- * Lead writes, all inside the caller's transaction. Every write is keyed so that applying the same
- * outcome twice changes nothing the second time.
+ * Lead writes (leads, identities, sources, interactions, bookings), in the caller's transaction when
+ * there is one. Every write is keyed so that applying the same outcome twice changes nothing.
  */
 @Injectable()
 export class LeadsWriteRepository {
-  constructor(
-    private readonly prisma: PrismaService,
-    private readonly pg: PgPool,
-  ) {}
-
-  findLead(subAccountId: number, id: bigint): Promise<Lead | null> {
-    return this.prisma.lead.findFirst({ where: { id, subAccountId } });
-  }
+  constructor(private readonly db: Db) {}
 
   async link(subAccountId: number, leadId: bigint, key: string): Promise<void> {
-    await this.prisma.leadIdentity.upsert({
+    await this.db.prisma.leadIdentity.upsert({
       where: { subAccountId_key: { subAccountId, key } },
       create: { subAccountId, key, leadId },
       update: { leadId },
@@ -49,14 +52,15 @@ export class LeadsWriteRepository {
    * Serialises concurrent writers that share any identity key of a sub-account (transaction-scoped
    * advisory locks, taken in a fixed order so two writers cannot deadlock on them).
    */
-  async lockIdentities(tx: PrismaTx, subAccountId: number, keys: string[]): Promise<void> {
+  async lockIdentities(subAccountId: number, keys: string[]): Promise<void> {
     const sorted = [...new Set(keys)].sort();
-    await tx.$executeRaw`SELECT pg_advisory_xact_lock(${subAccountId}::int, hashtext(k)) FROM (SELECT unnest(${sorted}::text[]) AS k ORDER BY 1) s`;
+    await this.db.prisma
+      .$executeRaw`SELECT pg_advisory_xact_lock(${subAccountId}::int, hashtext(k)) FROM (SELECT unnest(${sorted}::text[]) AS k ORDER BY 1) s`;
   }
 
   /** The lead matched by the strongest key (keys are ordered strongest first). */
-  async match(tx: PrismaTx, subAccountId: number, keys: string[]): Promise<bigint | null> {
-    const rows = await tx.$queryRaw<Array<{ key: string; lead_id: bigint }>>`
+  async match(subAccountId: number, keys: string[]): Promise<bigint | null> {
+    const rows = await this.db.prisma.$queryRaw<Array<{ key: string; lead_id: bigint }>>`
       SELECT key, lead_id FROM lead_identities WHERE sub_account_id = ${subAccountId} AND key = ANY(${keys}::text[])`;
     for (const key of keys) {
       const found = rows.find((r) => r.key === key);
@@ -65,8 +69,8 @@ export class LeadsWriteRepository {
     return null;
   }
 
-  async insertLead(tx: PrismaTx, subAccountId: number, lead: LeadInput, contact: NormalizedContact): Promise<bigint> {
-    const created = await tx.lead.create({
+  async insertLead(subAccountId: number, lead: LeadInput, contact: NormalizedContact): Promise<bigint> {
+    const created = await this.db.prisma.lead.create({
       data: {
         subAccountId,
         ...contact,
@@ -85,8 +89,8 @@ export class LeadsWriteRepository {
     return created.id;
   }
 
-  async addIdentities(tx: PrismaTx, subAccountId: number, leadId: bigint, keys: string[]): Promise<void> {
-    await tx.$executeRaw`
+  async addIdentities(subAccountId: number, leadId: bigint, keys: string[]): Promise<void> {
+    await this.db.prisma.$executeRaw`
       INSERT INTO lead_identities (sub_account_id, key, lead_id)
       SELECT ${subAccountId}, k, ${leadId} FROM unnest(${keys}::text[]) k
       ON CONFLICT (sub_account_id, key) DO NOTHING`;
@@ -94,18 +98,16 @@ export class LeadsWriteRepository {
 
   /**
    * The whole lead write of one touch in one statement (the apply_lead SQL function: locks, match,
-   * insert or update, identities, source row, and the event marked PROCESSED when eventId is given).
-   * Inside a transaction when one is passed; otherwise as its own statement on the hot-path pool.
+   * insert or update, identities, source row): a prepared statement on its own, or part of the
+   * caller's transaction.
    */
   async applyLead(
-    tx: PrismaTx | null,
     touch: Touch,
     lead: LeadInput,
     contact: NormalizedContact,
     keys: string[],
     contentHash: string | null,
-    eventId: bigint | null,
-  ): Promise<{ leadId: bigint; created: boolean; newTouch: boolean }> {
+  ): Promise<AppliedLead> {
     const fields = JSON.stringify({
       platform: lead.platform,
       externalId: lead.externalId,
@@ -121,87 +123,63 @@ export class LeadsWriteRepository {
       isTest: lead.isTest ?? false,
       submittedAt: lead.submittedAt,
     });
-    const source = JSON.stringify(lead.source);
-    type Row = { lead_id: string | bigint; created: boolean; new_touch: boolean };
-    const rows: Row[] = tx
-      ? await tx.$queryRaw<
-          Row[]
-        >`SELECT lead_id, created, new_touch FROM apply_lead(${touch.subAccountId}::int, ${touch.integrationId}::int, ${touch.origin}, ${keys}::text[], ${fields}::jsonb, ${source}::jsonb, ${contentHash}, ${eventId}::bigint)`
-      : await this.pg.prepared<Row>(
-          'apply_lead_v1',
-          'SELECT lead_id, created, new_touch FROM apply_lead($1::int, $2::int, $3, $4::text[], $5::jsonb, $6::jsonb, $7, $8::bigint)',
-          [
-            touch.subAccountId,
-            touch.integrationId,
-            touch.origin,
-            keys,
-            fields,
-            source,
-            contentHash,
-            eventId === null ? null : eventId.toString(),
-          ],
-        );
-    const row = rows[0];
+    const [row] = await this.db.sql<{ lead_id: string; created: boolean; new_touch: boolean }>(APPLY_LEAD, [
+      touch.subAccountId,
+      touch.integrationId,
+      touch.origin,
+      keys,
+      fields,
+      JSON.stringify(lead.source),
+      contentHash,
+    ]);
     return { leadId: BigInt(row.lead_id), created: row.created, newTouch: row.new_touch };
   }
 
-  async sourceHash(
-    tx: PrismaTx,
-    touch: Touch,
-    platform: string,
-    externalId: string,
-  ): Promise<string | null | undefined> {
-    const rows = await tx.$queryRaw<Array<{ content_hash: string | null }>>`
+  async sourceHash(touch: Touch, platform: string, externalId: string): Promise<string | null | undefined> {
+    const rows = await this.db.prisma.$queryRaw<Array<{ content_hash: string | null }>>`
       SELECT content_hash FROM lead_sources
       WHERE sub_account_id = ${touch.subAccountId} AND origin = ${touch.origin} AND platform = ${platform} AND external_id = ${externalId}`;
     return rows[0]?.content_hash;
   }
 
-  async updateSourceHash(
-    tx: PrismaTx,
-    touch: Touch,
-    platform: string,
-    externalId: string,
-    hash: string,
-  ): Promise<void> {
-    await tx.$executeRaw`
+  async updateSourceHash(touch: Touch, platform: string, externalId: string, hash: string): Promise<void> {
+    await this.db.prisma.$executeRaw`
       UPDATE lead_sources SET content_hash = ${hash}
       WHERE sub_account_id = ${touch.subAccountId} AND origin = ${touch.origin} AND platform = ${platform} AND external_id = ${externalId}`;
   }
 
-  async markSourcesDeleted(tx: PrismaTx, subAccountId: number, platform: string, externalId: string): Promise<number> {
-    return tx.$executeRaw`
+  async markSourcesDeleted(subAccountId: number, platform: string, externalId: string): Promise<number> {
+    return this.db.prisma.$executeRaw`
       UPDATE lead_sources SET deleted_at = now()
       WHERE sub_account_id = ${subAccountId} AND platform = ${platform} AND external_id = ${externalId} AND deleted_at IS NULL`;
   }
 
   /** The touch's extra attribution and consents (its source row was written by apply_lead just before). */
   async setSourceDetails(
-    tx: PrismaTx,
     touch: Touch,
     platform: string,
     externalId: string,
     details: Record<string, unknown>,
   ): Promise<void> {
-    await tx.$executeRaw`
+    await this.db.prisma.$executeRaw`
       UPDATE lead_sources SET details = ${JSON.stringify(details)}::jsonb
       WHERE sub_account_id = ${touch.subAccountId} AND origin = ${touch.origin} AND platform = ${platform} AND external_id = ${externalId}`;
   }
 
   /** Where the CRM's pipeline has the lead; an older change (a replay, a late retry) never overwrites a newer one. */
-  async setPipelineStage(tx: PrismaTx, leadId: bigint, stage: LeadPipelineStageChange): Promise<void> {
+  async setPipelineStage(subAccountId: number, leadId: bigint, stage: LeadPipelineStageChange): Promise<void> {
     const { platform: _platform, externalId: _externalId, ...value } = stage;
     // only a real instant orders changes; anything else sorts before every dated change
     const at = stage.changedAt === undefined ? Number.NaN : Date.parse(stage.changedAt);
     const changedAt = new Date(Number.isNaN(at) ? 0 : at).toISOString();
-    await tx.$executeRaw`
+    await this.db.prisma.$executeRaw`
       UPDATE leads SET pipeline_stage = ${JSON.stringify({ platform: stage.platform, ...value, changedAt })}::jsonb, updated_at = now()
-      WHERE id = ${leadId}
+      WHERE id = ${leadId} AND sub_account_id = ${subAccountId}
         AND (pipeline_stage IS NULL OR (pipeline_stage->>'changedAt')::timestamptz <= ${changedAt}::timestamptz)`;
   }
 
-  async setStatus(tx: PrismaTx, leadId: bigint, status: LeadStatus): Promise<void> {
-    await tx.lead.update({ where: { id: leadId }, data: { status } });
+  async setStatus(subAccountId: number, leadId: bigint, status: LeadStatus): Promise<void> {
+    await this.db.prisma.lead.update({ where: { id: leadId, subAccountId }, data: { status } });
   }
 
   /**
@@ -209,12 +187,12 @@ export class LeadsWriteRepository {
    * AppointmentCreate after its AppointmentUpdate): a change older than the stored one is dropped,
    * and a deleted booking only yields to a strictly newer change. Undated changes always apply.
    */
-  async upsertBooking(tx: PrismaTx, touch: Touch, leadId: bigint, booking: BookingInput): Promise<void> {
+  async upsertBooking(touch: Touch, leadId: bigint, booking: BookingInput): Promise<void> {
     const date = (text: string | undefined): Date | null => {
       const ms = text === undefined ? Number.NaN : Date.parse(text);
       return Number.isNaN(ms) ? null : new Date(ms);
     };
-    await tx.$executeRaw`
+    await this.db.prisma.$executeRaw`
       INSERT INTO bookings (lead_id, sub_account_id, integration_id, platform, external_booking_id, calendar_id,
                             title, start_time, end_time, status, changed_at, updated_at)
       VALUES (${leadId}, ${touch.subAccountId}, ${touch.integrationId}, ${booking.platform}, ${booking.externalBookingId},
@@ -229,22 +207,17 @@ export class LeadsWriteRepository {
          OR (EXCLUDED.changed_at = bookings.changed_at AND bookings.status IS DISTINCT FROM 'deleted')`;
   }
 
-  async addInteraction(
-    tx: PrismaTx,
-    touch: Touch,
-    leadId: bigint,
-    interaction: InteractionInput,
-    origin: string,
-  ): Promise<void> {
-    await tx.$executeRaw`
+  async addInteraction(touch: Touch, leadId: bigint, interaction: InteractionInput, origin: string): Promise<void> {
+    await this.db.prisma.$executeRaw`
       INSERT INTO lead_interactions (lead_id, sub_account_id, integration_id, platform, channel, direction, body, external_message_id, origin, occurred_at)
       VALUES (${leadId}, ${touch.subAccountId}, ${touch.integrationId}, ${interaction.platform}, ${interaction.channel}, ${interaction.direction},
         ${nul(interaction.body)}, ${nul(interaction.externalMessageId)}, ${origin}, ${interaction.occurredAt ? new Date(interaction.occurredAt) : new Date()})
       ON CONFLICT (sub_account_id, origin) DO NOTHING`;
   }
 
-  async subAccountRegion(tx: PrismaTx | null, subAccountId: number): Promise<string> {
-    const row = await (tx ?? this.prisma).subAccount.findUnique({
+  /** The region national phone numbers of a sub-account are read in. */
+  async subAccountRegion(subAccountId: number): Promise<string> {
+    const row = await this.db.prisma.subAccount.findUnique({
       where: { id: subAccountId },
       select: { defaultRegion: true },
     });

@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { LeadWriterService } from './lead-writer.service';
 import { LeadsWriteRepository } from './leads-write.repository';
 import { LeadsController } from './leads.controller';
 import { LeadsRepository } from './leads.repository';
@@ -6,7 +7,7 @@ import { LeadsService } from './leads.service';
 
 @Module({
   controllers: [LeadsController],
-  providers: [LeadsService, LeadsRepository, LeadsWriteRepository],
-  exports: [LeadsService],
+  providers: [LeadsService, LeadWriterService, LeadsRepository, LeadsWriteRepository],
+  exports: [LeadsService, LeadWriterService],
 })
 export class LeadsModule {}

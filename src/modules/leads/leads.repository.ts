@@ -1,7 +1,19 @@
 import { Injectable } from '@nestjs/common';
-import { SubAccountScope } from '../../common/auth/sub-account-scope';
-import { PrismaService } from '../../database/prisma.service';
+import type { SubAccountScope } from '../../common/auth/sub-account-scope';
+import type { PageRequest } from '../../common/http/pagination';
+import { Db } from '../../database/db';
+import { scopeWhere } from '../../database/scope-where';
 import type { Booking, Lead, LeadInteraction, LeadSource, LeadStatus, Prisma } from '../../generated/prisma/client';
+
+export type LeadRow = Lead;
+export type LeadSourceRow = LeadSource;
+export type LeadInteractionRow = LeadInteraction;
+export type BookingRow = Booking;
+export type LeadDetailRow = LeadRow & {
+  sources: LeadSourceRow[];
+  interactions: LeadInteractionRow[];
+  bookings: BookingRow[];
+};
 
 export interface LeadFilter {
   platform?: string;
@@ -11,21 +23,18 @@ export interface LeadFilter {
   createdTo?: Date;
 }
 
-export type LeadDetailRow = Lead & { sources: LeadSource[]; interactions: LeadInteraction[]; bookings: Booking[] };
-
-/** Lead reads; every query is scoped to the caller's sub-accounts. */
+/** Lead reads; every query takes the caller's sub-account scope. */
 @Injectable()
 export class LeadsRepository {
-  constructor(private readonly prisma: PrismaService) {}
+  constructor(private readonly db: Db) {}
 
   async list(
     scope: SubAccountScope,
     filter: LeadFilter,
-    skip: number,
-    take: number,
-  ): Promise<{ rows: Lead[]; total: number }> {
+    page: PageRequest,
+  ): Promise<{ rows: LeadRow[]; total: number }> {
     const where: Prisma.LeadWhereInput = {
-      ...(scope === 'all' ? {} : { subAccountId: { in: [...scope] } }),
+      ...scopeWhere(scope),
       ...(filter.status ? { status: filter.status } : {}),
       ...(filter.platform ? { sources: { some: { platform: filter.platform } } } : {}),
       ...(filter.createdFrom || filter.createdTo
@@ -47,20 +56,24 @@ export class LeadsRepository {
         : {}),
     };
     const [rows, total] = await Promise.all([
-      this.prisma.lead.findMany({ where, orderBy: { id: 'desc' }, skip, take }),
-      this.prisma.lead.count({ where }),
+      this.db.prisma.lead.findMany({ where, orderBy: { id: 'desc' }, ...page }),
+      this.db.prisma.lead.count({ where }),
     ]);
     return { rows, total };
   }
 
   findDetail(scope: SubAccountScope, id: bigint): Promise<LeadDetailRow | null> {
-    return this.prisma.lead.findFirst({
-      where: { id, ...(scope === 'all' ? {} : { subAccountId: { in: [...scope] } }) },
+    return this.db.prisma.lead.findFirst({
+      where: { id, ...scopeWhere(scope) },
       include: {
         sources: { orderBy: [{ createdAt: 'asc' }, { id: 'asc' }] },
         interactions: { orderBy: [{ occurredAt: 'asc' }, { id: 'asc' }], take: 500 },
         bookings: { orderBy: { startTime: 'asc' } },
       },
     });
+  }
+
+  find(scope: SubAccountScope, id: bigint): Promise<LeadRow | null> {
+    return this.db.prisma.lead.findFirst({ where: { id, ...scopeWhere(scope) } });
   }
 }

@@ -1,183 +1,42 @@
 import { Injectable } from '@nestjs/common';
-import { createHash } from 'node:crypto';
-import type { PrismaTx } from '../../database/prisma.service';
-import type { Lead } from '../../generated/prisma/client';
-import type { LeadAlias, LeadInput, LeadReference, WebhookOutcome } from '../../handlers/handler-types';
-import { identityKeys, normalizeContact } from './lead-normalizer';
-import { LeadsWriteRepository, Touch } from './leads-write.repository';
+import type { AuthUser } from '../../common/auth/auth-user';
+import { listScope, scopeOf } from '../../common/auth/sub-account-scope';
+import { DomainException } from '../../common/errors/domain.exception';
+import { Page, skipTake, toPage } from '../../common/http/pagination';
+import { LeadDetailDto, LeadDto, ListLeadsQueryDto } from './dto/lead.dto';
+import { toLeadDetailDto, toLeadDto } from './lead.mapper';
+import { LeadRow, LeadsRepository } from './leads.repository';
 
-export interface OutcomeOrigin {
-  integrationId: number;
-  subAccountId: number;
-  eventId: bigint;
-}
-
-export interface UpsertResult {
-  leadId: bigint;
-  created: boolean;
-  /** false when this exact touch had been recorded before (re-applied) */
-  newTouch: boolean;
-}
-
-/** What a touch carries beyond the source columns: attribution details and the consents given with it. */
-export function sourceDetails(lead: LeadInput): Record<string, unknown> | undefined {
-  const details = lead.source.details ?? {};
-  if (Object.keys(details).length === 0 && !lead.consents?.length) return undefined;
-  return { ...details, ...(lead.consents?.length ? { consents: lead.consents } : {}) };
-}
-
-/** The content hash of a platform record, for counting unchanged records in syncs. */
-export function leadHash(lead: LeadInput): string {
-  return createHash('sha256').update(JSON.stringify(lead)).digest('hex');
-}
-
-/**
- * Persists what handlers return. A lead is matched within its sub-account by (platform, external
- * id), then E.164 phone, then e-mail, under advisory locks on those keys, so concurrent deliveries
- * of one person through any platforms converge on one lead with one source row per touch.
- */
+/** The leads API: reads scoped to the caller's sub-accounts, answered as DTOs. */
 @Injectable()
 export class LeadsService {
-  private readonly regions = new Map<number, { region: string; at: number }>();
+  constructor(private readonly repository: LeadsRepository) {}
 
-  constructor(private readonly writes: LeadsWriteRepository) {}
-
-  async applyOutcome(tx: PrismaTx, origin: OutcomeOrigin, outcome: WebhookOutcome): Promise<void> {
-    const touch: Touch = {
-      subAccountId: origin.subAccountId,
-      integrationId: origin.integrationId,
-      origin: `event:${origin.eventId}`,
-    };
-    // aliases first: a lead known by the old id must be found by the new one in this same outcome
-    for (const alias of outcome.aliases ?? []) await this.addAlias(tx, touch, alias);
-    for (const lead of outcome.leads) await this.upsert(tx, touch, lead);
-    for (const ref of outcome.deletedLeads ?? [])
-      await this.writes.markSourcesDeleted(tx, touch.subAccountId, ref.platform, ref.externalId);
-    for (const change of outcome.statusChanges ?? []) {
-      const leadId = await this.referencedLead(tx, touch, change);
-      await this.writes.setStatus(tx, leadId, change.status);
-    }
-    for (const stage of outcome.stageChanges ?? []) {
-      await this.writes.setPipelineStage(tx, await this.referencedLead(tx, touch, stage), stage);
-    }
-    for (const booking of outcome.bookings ?? []) {
-      await this.writes.upsertBooking(tx, touch, await this.referencedLead(tx, touch, booking), booking);
-    }
-    for (const [index, interaction] of (outcome.interactions ?? []).entries()) {
-      const leadId = await this.referencedLead(tx, touch, interaction);
-      await this.writes.addInteraction(
-        tx,
-        touch,
-        leadId,
-        interaction,
-        `${touch.origin}:${interaction.externalMessageId ?? index}`,
-      );
-    }
-  }
-
-  /** Creates or updates the matching lead and records this touch, with its extra attribution and consents. */
-  async upsert(tx: PrismaTx, touch: Touch, lead: LeadInput, contentHash: string | null = null): Promise<UpsertResult> {
-    const contact = normalizeContact(lead, await this.region(tx, touch.subAccountId));
-    const result = await this.writes.applyLead(
-      tx,
-      touch,
-      lead,
-      contact,
-      identityKeys(lead.platform, lead.externalId, contact, lead.otherExternalIds),
-      contentHash,
-      null,
+  async list(user: AuthUser, query: ListLeadsQueryDto): Promise<Page<LeadDto>> {
+    const { rows, total } = await this.repository.list(
+      listScope(user, query.subAccountId),
+      {
+        platform: query.source,
+        status: query.status,
+        q: query.q,
+        createdFrom: query.createdFrom ? new Date(query.createdFrom) : undefined,
+        createdTo: query.createdTo ? new Date(query.createdTo) : undefined,
+      },
+      skipTake(query),
     );
-    const details = sourceDetails(lead);
-    if (details) await this.writes.setSourceDetails(tx, touch, lead.platform, lead.externalId, details);
-    return result;
+    return toPage(rows.map(toLeadDto), total, query);
   }
 
-  /** Gives the lead a platform already knows another id too; a person nobody knows yet is not created for it. */
-  private async addAlias(tx: PrismaTx, touch: Touch, alias: LeadAlias): Promise<void> {
-    const keys = [`ext:${alias.platform}:${alias.externalId}`, `ext:${alias.platform}:${alias.aliasExternalId}`];
-    await this.writes.lockIdentities(tx, touch.subAccountId, keys);
-    const leadId = await this.writes.match(tx, touch.subAccountId, keys);
-    if (leadId !== null) await this.writes.addIdentities(tx, touch.subAccountId, leadId, keys);
+  async get(user: AuthUser, id: bigint): Promise<LeadDetailDto> {
+    const row = await this.repository.findDetail(scopeOf(user), id);
+    if (!row) throw DomainException.notFound('Lead');
+    return toLeadDetailDto(row);
   }
 
-  /**
-   * The common webhook case, a single lead and nothing else: the lead write and the event's
-   * PROCESSED mark in one statement (one round trip, one transaction). False when the outcome
-   * needs the general path (applyOutcome inside a transaction).
-   */
-  async applySingleLeadEvent(origin: OutcomeOrigin, outcome: WebhookOutcome): Promise<boolean> {
-    const others =
-      (outcome.deletedLeads?.length ?? 0) +
-      (outcome.statusChanges?.length ?? 0) +
-      (outcome.bookings?.length ?? 0) +
-      (outcome.interactions?.length ?? 0) +
-      (outcome.stageChanges?.length ?? 0) +
-      (outcome.aliases?.length ?? 0);
-    // extra attribution and consents take a second statement: the general, transactional path
-    if (outcome.leads.length !== 1 || others > 0 || sourceDetails(outcome.leads[0]) !== undefined) return false;
-    const [lead] = outcome.leads;
-    const contact = normalizeContact(lead, await this.region(null, origin.subAccountId));
-    const touch: Touch = {
-      subAccountId: origin.subAccountId,
-      integrationId: origin.integrationId,
-      origin: `event:${origin.eventId}`,
-    };
-    await this.writes.applyLead(
-      null,
-      touch,
-      lead,
-      contact,
-      identityKeys(lead.platform, lead.externalId, contact, lead.otherExternalIds),
-      null,
-      origin.eventId,
-    );
-    return true;
-  }
-
-  /**
-   * A record pulled by a sync: unchanged (same content hash as the last time this integration saw it)
-   * costs one read and no write; otherwise the lead is upserted and the sync's source row updated.
-   */
-  async syncUpsert(tx: PrismaTx, touch: Touch, lead: LeadInput): Promise<'created' | 'updated' | 'unchanged'> {
-    const hash = leadHash(lead);
-    const previous = await this.writes.sourceHash(tx, touch, lead.platform, lead.externalId);
-    if (previous === hash) return 'unchanged';
-    const result = await this.upsert(tx, touch, lead, hash);
-    if (!result.newTouch) await this.writes.updateSourceHash(tx, touch, lead.platform, lead.externalId, hash);
-    return result.created ? 'created' : 'updated';
-  }
-
-  /**
-   * The lead a platform reference names (GoHighLevel contact id, WhatsApp number …). A message or
-   * booking may arrive before the contact itself: the lead is then started from the reference and
-   * completed when the contact arrives.
-   */
-  private async referencedLead(tx: PrismaTx, touch: Touch, ref: LeadReference): Promise<bigint> {
-    const key = `ext:${ref.platform}:${ref.externalId}`;
-    await this.writes.lockIdentities(tx, touch.subAccountId, [key]);
-    const found = await this.writes.match(tx, touch.subAccountId, [key]);
-    if (found !== null) return found;
-    const stub: LeadInput = { platform: ref.platform, externalId: ref.externalId, source: {} };
-    const id = await this.writes.insertLead(tx, touch.subAccountId, stub, normalizeContact(stub, 'US'));
-    await this.writes.addIdentities(tx, touch.subAccountId, id, [key]);
-    return id;
-  }
-
-  /** A lead of a sub-account, for pushing it to a CRM. */
-  forPush(subAccountId: number, leadId: bigint): Promise<Lead | null> {
-    return this.writes.findLead(subAccountId, leadId);
-  }
-
-  /** Records that a platform knows this lead under an id (e.g. the GoHighLevel contact it was pushed as). */
-  async linkExternal(subAccountId: number, leadId: bigint, platform: string, externalId: string): Promise<void> {
-    await this.writes.link(subAccountId, leadId, `ext:${platform}:${externalId}`);
-  }
-
-  private async region(tx: PrismaTx | null, subAccountId: number): Promise<string> {
-    const cached = this.regions.get(subAccountId);
-    if (cached && Date.now() - cached.at < 30_000) return cached.region;
-    const region = await this.writes.subAccountRegion(tx, subAccountId);
-    this.regions.set(subAccountId, { region, at: Date.now() });
-    return region;
+  /** A lead of one sub-account (for pushing it to a CRM), or 404. */
+  async require(subAccountId: number, id: bigint): Promise<LeadRow> {
+    const row = await this.repository.find([subAccountId], id);
+    if (!row) throw DomainException.notFound('Lead');
+    return row;
   }
 }

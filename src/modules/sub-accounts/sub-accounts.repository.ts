@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
-import { SubAccountScope } from '../../common/auth/sub-account-scope';
-import { PrismaService } from '../../database/prisma.service';
+import type { SubAccountScope } from '../../common/auth/sub-account-scope';
+import { Db } from '../../database/db';
+import { scopeWhere } from '../../database/scope-where';
 import type { SubAccount } from '../../generated/prisma/client';
 import type { TierName } from './dto/sub-account.dto';
 
@@ -8,24 +9,30 @@ export type SubAccountRow = SubAccount;
 
 @Injectable()
 export class SubAccountsRepository {
-  constructor(private readonly prisma: PrismaService) {}
+  constructor(private readonly db: Db) {}
 
   list(scope: SubAccountScope): Promise<SubAccountRow[]> {
-    return this.prisma.subAccount.findMany({
-      where: scope === 'all' ? {} : { id: { in: [...scope] } },
-      orderBy: { id: 'asc' },
-    });
+    return this.db.prisma.subAccount.findMany({ where: scopeWhere(scope, 'id'), orderBy: { id: 'asc' } });
   }
 
   findById(id: number): Promise<SubAccountRow | null> {
-    return this.prisma.subAccount.findUnique({ where: { id } });
+    return this.db.prisma.subAccount.findUnique({ where: { id } });
   }
 
   create(data: { name: string; tier?: TierName; defaultRegion?: string }): Promise<SubAccountRow> {
-    return this.prisma.subAccount.create({ data });
+    return this.db.prisma.subAccount.create({ data });
   }
 
   update(id: number, data: { name?: string; tier?: TierName; defaultRegion?: string }): Promise<SubAccountRow> {
-    return this.prisma.subAccount.update({ where: { id }, data });
+    return this.db.prisma.subAccount.update({ where: { id }, data });
+  }
+
+  /** A first sub-account, only when there is none yet (a development database, for trying the API). */
+  async createIfNone(data: { name: string; tier: TierName; defaultRegion: string }): Promise<boolean> {
+    const created = await this.db.prisma.$executeRaw`
+      INSERT INTO sub_accounts (name, tier, default_region, updated_at)
+      SELECT ${data.name}, ${data.tier}::"Tier", ${data.defaultRegion}, now()
+      WHERE NOT EXISTS (SELECT 1 FROM sub_accounts)`;
+    return created > 0;
   }
 }

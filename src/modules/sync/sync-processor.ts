@@ -1,20 +1,17 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { OutboundError } from '../../common/outbound/http-client';
 import { APP_CONFIG, AppConfig } from '../../config/app-config';
-import { PrismaService } from '../../database/prisma.service';
+import { TransactionRunner } from '../../database/transaction-runner';
 import { HandlerRegistry } from '../../handlers/handler-registry';
 import { IntegrationSetupError } from '../../handlers/integration-handler';
 import { JobHandler } from '../../jobs/job-definition';
-import { JOB_INTEGRATION_SYNC, JOB_SYNC_SCHEDULER } from '../../jobs/job-types';
 import { JobsService } from '../../jobs/jobs.service';
 import { HandlerContextFactory } from '../integrations/handler-context.factory';
 import { IntegrationsRepository } from '../integrations/integrations.repository';
-import { LeadsService } from '../leads/leads.service';
+import { LeadWriterService } from '../leads/lead-writer.service';
 import { PageCounts, SyncRunsRepository } from './sync-runs.repository';
+import { SyncService } from './sync.service';
 import { TrafficRepository } from './traffic.repository';
-
-/** Timeout and wait for a connection of one page's transaction. */
-const SYNC_PAGE_TRANSACTION = { timeout: 120_000, maxWait: 30_000 } as const;
 
 /**
  * Runs syncs: page by page through the handler's syncData, each page's leads/costs and the cursor
@@ -28,42 +25,40 @@ export class SyncProcessor implements OnApplicationBootstrap {
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly runs: SyncRunsRepository,
+    private readonly sync: SyncService,
     private readonly integrations: IntegrationsRepository,
     private readonly contexts: HandlerContextFactory,
     private readonly registry: HandlerRegistry,
-    private readonly leads: LeadsService,
+    private readonly leads: LeadWriterService,
     private readonly jobs: JobsService,
-    private readonly prisma: PrismaService,
+    private readonly transactions: TransactionRunner,
     private readonly traffic: TrafficRepository,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
-    if (this.config.role !== 'api') await this.jobs.schedule(JOB_SYNC_SCHEDULER, '* * * * *');
+    if (this.config.role !== 'api') await this.jobs.schedule('sync-scheduler', '* * * * *');
   }
 
-  @JobHandler(JOB_SYNC_SCHEDULER)
+  @JobHandler('sync-scheduler')
   async startDueRuns(): Promise<void> {
     const handlers = this.registry
       .list()
       .filter((h) => h.capabilities.includes('sync') && h.syncData !== undefined)
       .map((h) => h.key);
     for (const due of await this.runs.due(handlers, this.config.sync.defaultIntervalMinutes)) {
-      await this.runs.start(due.id, due.subAccountId, 'schedule', JOB_INTEGRATION_SYNC);
+      await this.sync.start(due.id, due.subAccountId, 'schedule');
     }
-    this.jobs.wake(JOB_INTEGRATION_SYNC);
   }
 
-  @JobHandler(JOB_INTEGRATION_SYNC)
-  async run(data: unknown): Promise<void> {
-    const raw = typeof data === 'object' && data !== null ? (data as Record<string, unknown>).runId : undefined;
-    if (typeof raw !== 'string' || !/^\d{1,19}$/.test(raw)) return;
-    const run = await this.runs.find(BigInt(raw));
+  @JobHandler('integration-sync')
+  async run({ runId }: { runId: bigint }): Promise<void> {
+    const run = await this.runs.find(runId);
     if (!run || run.status !== 'RUNNING') return;
     const integration = await this.integrations.findForProcessing(run.integrationId);
     if (!integration) return;
     const { handler, ctx } = this.contexts.build(integration);
     if (!handler.syncData) {
-      await this.runs.finish(run.id, integration.id, 'FAILED', `handler ${handler.key} cannot sync`);
+      await this.finish(run.id, integration.id, 'FAILED', `handler ${handler.key} cannot sync`);
       return;
     }
     const touch = {
@@ -76,29 +71,41 @@ export class SyncProcessor implements OnApplicationBootstrap {
     try {
       for (let page = 0; page < this.config.sync.maxPagesPerRun; page++) {
         const result = await handler.syncData(ctx, cursor);
-        await this.prisma.$transaction(async (tx) => {
+        await this.transactions.run(async () => {
           const counts: PageCounts = { fetched: result.fetched, created: 0, updated: 0, unchanged: 0 };
-          for (const lead of result.leads) counts[await this.leads.syncUpsert(tx, touch, lead)] += 1;
-          if (result.costs?.length)
-            await this.runs.upsertCosts(tx, integration.subAccountId, integration.id, result.costs);
+          for (const lead of result.leads) counts[await this.leads.syncUpsert(touch, lead)] += 1;
+          if (result.costs?.length) await this.runs.upsertCosts(integration.subAccountId, integration.id, result.costs);
           if (result.traffic?.length)
-            await this.traffic.upsertDaily(tx, integration.subAccountId, integration.id, result.traffic);
+            await this.traffic.upsertDaily(integration.subAccountId, integration.id, result.traffic);
           // the last page leaves where the next run starts (incremental syncs), or nothing
-          await this.runs.checkpoint(tx, run.id, result.nextCursor ?? result.nextRunCursor ?? null, counts);
-          // a page is up to 500 records (GoHighLevel's largest), each an upsert: Prisma's 5 s default is too short
-        }, SYNC_PAGE_TRANSACTION);
+          await this.runs.checkpoint(run.id, result.nextCursor ?? result.nextRunCursor ?? null, counts);
+        });
         cursor = result.nextCursor;
         if (cursor === null) break;
       }
-      await this.runs.finish(run.id, integration.id, 'SUCCEEDED', null);
+      await this.finish(run.id, integration.id, 'SUCCEEDED', null);
     } catch (err) {
       const message = (err instanceof Error ? err.message : String(err)).slice(0, 1000);
       if (err instanceof OutboundError && err.kind === 'auth')
-        await this.runs.markCredentialsInvalid(integration.id, message);
+        await this.integrations.markCredentialsInvalid(integration.id, message);
       // a sunset API version or a revoked permission: reported on the integration for a person to fix
       if (err instanceof IntegrationSetupError) await this.integrations.markSetupError(integration.id, message);
-      this.logger.warn({ integrationId: integration.id, runId: raw, reason: message }, 'sync run failed');
-      await this.runs.finish(run.id, integration.id, 'FAILED', message);
+      this.logger.warn({ integrationId: integration.id, runId: runId.toString(), reason: message }, 'sync run failed');
+      await this.finish(run.id, integration.id, 'FAILED', message);
     }
+  }
+
+  /** The run's end and the integration's last sync status change together. */
+  private async finish(
+    runId: bigint,
+    integrationId: number,
+    status: 'SUCCEEDED' | 'FAILED',
+    error: string | null,
+  ): Promise<void> {
+    const at = new Date();
+    await this.transactions.run(async () => {
+      await this.runs.finish(runId, status, error, at);
+      await this.integrations.recordSyncResult(integrationId, status, at);
+    });
   }
 }

@@ -1,10 +1,13 @@
 import { Injectable } from '@nestjs/common';
-import { PrismaService, PrismaTx } from '../../database/prisma.service';
+import type { SubAccountScope } from '../../common/auth/sub-account-scope';
+import type { PageRequest } from '../../common/http/pagination';
+import { Db } from '../../database/db';
+import { scopeWhere } from '../../database/scope-where';
 import { Prisma, SyncRun } from '../../generated/prisma/client';
 import type { AdCostInput } from '../../handlers/handler-types';
-import { JobsService } from '../../jobs/jobs.service';
 
 export type SyncRunRow = SyncRun;
+export type SyncRunStatus = SyncRun['status'];
 
 export interface PageCounts {
   fetched: number;
@@ -13,51 +16,48 @@ export interface PageCounts {
   unchanged: number;
 }
 
+/** Sync runs and the ad costs they pull: the only writer of sync_runs and ad_costs. */
 @Injectable()
 export class SyncRunsRepository {
-  constructor(
-    private readonly prisma: PrismaService,
-    private readonly jobs: JobsService,
-  ) {}
+  constructor(private readonly db: Db) {}
 
   /**
-   * Starts a run and enqueues its job atomically. The partial unique index allows one RUNNING run per
-   * integration: a second start returns the running one instead.
+   * A new RUNNING run that continues from the last successful run's cursor, or — when one is
+   * already running (the partial unique index allows one per integration) — that run. A concurrent
+   * start waits for the other's transaction, then sees its run: never two, never an error.
    */
-  async start(
+  async create(
     integrationId: number,
     subAccountId: number,
     trigger: string,
-    queue: string,
   ): Promise<{ run: SyncRunRow; started: boolean }> {
-    try {
-      return await this.prisma.$transaction(async (tx) => {
-        const last = await tx.syncRun.findFirst({
-          where: { integrationId, status: 'SUCCEEDED' },
-          orderBy: { id: 'desc' },
-          select: { cursorAfter: true },
-        });
-        const run = await tx.syncRun.create({
-          data: { integrationId, subAccountId, trigger, cursorBefore: last?.cursorAfter ?? null },
-        });
-        const jobId = await this.jobs.send(queue, { runId: run.id.toString() }, { tx });
-        return { run: await tx.syncRun.update({ where: { id: run.id }, data: { jobId } }), started: true };
-      });
-    } catch (err) {
-      if (!(err instanceof Prisma.PrismaClientKnownRequestError && err.code === 'P2002')) throw err;
-      const running = await this.prisma.syncRun.findFirst({ where: { integrationId, status: 'RUNNING' } });
-      if (!running) throw err;
-      return { run: running, started: false };
+    const inserted = await this.db.prisma.$queryRaw<Array<{ id: bigint }>>`
+      INSERT INTO sync_runs (integration_id, sub_account_id, trigger, cursor_before)
+      SELECT ${integrationId}, ${subAccountId}, ${trigger},
+             (SELECT cursor_after FROM sync_runs WHERE integration_id = ${integrationId} AND status = 'SUCCEEDED'
+              ORDER BY id DESC LIMIT 1)
+      ON CONFLICT (integration_id) WHERE status = 'RUNNING' DO NOTHING
+      RETURNING id`;
+    if (inserted.length > 0) {
+      return { run: await this.db.prisma.syncRun.findUniqueOrThrow({ where: { id: inserted[0].id } }), started: true };
     }
+    const running = await this.db.prisma.syncRun.findFirst({ where: { integrationId, status: 'RUNNING' } });
+    if (running) return { run: running, started: false };
+    // the running one finished between our insert and this read: the caller may simply try again
+    throw new Error(`sync run of integration ${integrationId} neither started nor found running`);
+  }
+
+  setJobId(id: bigint, jobId: string): Promise<SyncRunRow> {
+    return this.db.prisma.syncRun.update({ where: { id }, data: { jobId } });
   }
 
   find(id: bigint): Promise<SyncRunRow | null> {
-    return this.prisma.syncRun.findUnique({ where: { id } });
+    return this.db.prisma.syncRun.findUnique({ where: { id } });
   }
 
-  /** A page's effects and its checkpoint in one transaction: a killed run resumes after the last committed page. */
-  async checkpoint(tx: PrismaTx, id: bigint, cursor: string | null, counts: PageCounts): Promise<void> {
-    await tx.syncRun.update({
+  /** In the page's transaction: a killed run resumes after the last committed page. */
+  async checkpoint(id: bigint, cursor: string | null, counts: PageCounts): Promise<void> {
+    await this.db.prisma.syncRun.update({
       where: { id },
       data: {
         cursorAfter: cursor,
@@ -70,38 +70,24 @@ export class SyncRunsRepository {
     });
   }
 
-  async finish(id: bigint, integrationId: number, status: 'SUCCEEDED' | 'FAILED', error: string | null): Promise<void> {
-    const now = new Date();
-    await this.prisma.$transaction([
-      this.prisma.syncRun.update({ where: { id }, data: { status, error, finishedAt: now } }),
-      this.prisma.integration.update({
-        where: { id: integrationId },
-        data: { lastSyncStatus: status, ...(status === 'SUCCEEDED' ? { lastSyncAt: now } : {}) },
-      }),
-    ]);
+  async finish(id: bigint, status: 'SUCCEEDED' | 'FAILED', error: string | null, at: Date): Promise<void> {
+    await this.db.prisma.syncRun.update({ where: { id }, data: { status, error, finishedAt: at } });
   }
 
-  async markCredentialsInvalid(integrationId: number, message: string): Promise<void> {
-    await this.prisma.integration.update({
-      where: { id: integrationId },
-      data: { status: 'error', errorMessage: `INVALID_CREDENTIALS: ${message}` },
-    });
-  }
-
-  async list(integrationId: number, skip: number, take: number): Promise<{ rows: SyncRunRow[]; total: number }> {
+  async list(
+    scope: SubAccountScope,
+    integrationId: number,
+    page: PageRequest,
+  ): Promise<{ rows: SyncRunRow[]; total: number }> {
+    const where: Prisma.SyncRunWhereInput = { integrationId, ...scopeWhere(scope) };
     const [rows, total] = await Promise.all([
-      this.prisma.syncRun.findMany({ where: { integrationId }, orderBy: { id: 'desc' }, skip, take }),
-      this.prisma.syncRun.count({ where: { integrationId } }),
+      this.db.prisma.syncRun.findMany({ where, orderBy: { id: 'desc' }, ...page }),
+      this.db.prisma.syncRun.count({ where }),
     ]);
     return { rows, total };
   }
 
-  async upsertCosts(
-    tx: PrismaTx,
-    subAccountId: number,
-    integrationId: number,
-    costs: readonly AdCostInput[],
-  ): Promise<void> {
+  async upsertCosts(subAccountId: number, integrationId: number, costs: readonly AdCostInput[]): Promise<void> {
     for (const c of costs) {
       const data = {
         name: c.name ?? null,
@@ -119,7 +105,7 @@ export class SyncRunsRepository {
         adSetId: c.adSetId ?? '',
         adId: c.adId ?? '',
       };
-      await tx.adCost.upsert({
+      await this.db.prisma.adCost.upsert({
         where: { integrationId_day_level_campaignId_adSetId_adId: key },
         create: { ...key, ...data, subAccountId, platform: c.platform },
         update: data,
@@ -129,7 +115,7 @@ export class SyncRunsRepository {
 
   /** Active integrations of these handlers whose last run started longer ago than their interval, with none running. */
   async due(handlers: string[], defaultIntervalMinutes: number): Promise<Array<{ id: number; subAccountId: number }>> {
-    return this.prisma.$queryRaw<Array<{ id: number; subAccountId: number }>>`
+    return this.db.prisma.$queryRaw<Array<{ id: number; subAccountId: number }>>`
       SELECT i.id, i.sub_account_id AS "subAccountId" FROM integrations i
       WHERE i.is_active AND i.status <> 'disconnected' AND i.handler = ANY(${handlers}::text[])
         AND NOT EXISTS (SELECT 1 FROM sync_runs r WHERE r.integration_id = i.id AND r.status = 'RUNNING')

@@ -1,8 +1,10 @@
 import { Injectable } from '@nestjs/common';
-import { PgPool } from '../../database/pg-pool.service';
-import { PrismaService, PrismaTx } from '../../database/prisma.service';
+import type { SubAccountScope } from '../../common/auth/sub-account-scope';
+import type { PageRequest } from '../../common/http/pagination';
+import { Db } from '../../database/db';
+import { scopeWhere } from '../../database/scope-where';
 import type { Prisma, WebhookEvent, WebhookEventStatus } from '../../generated/prisma/client';
-import { JobsService } from '../../jobs/jobs.service';
+import { insertJobsSql } from '../../jobs/insert-jobs-sql';
 
 export interface NewEvent {
   integrationId: number;
@@ -15,27 +17,59 @@ export interface NewEvent {
 }
 
 export type EventRow = WebhookEvent;
+export type EventStatus = WebhookEventStatus;
+
+export interface EventStats {
+  received: number;
+  processed: number;
+  failed: number;
+  pending: number;
+  rejected: number;
+}
 
 /** Most deliveries written by one ingest statement. */
 const INGEST_BATCH = 64;
 
 interface PendingInsert {
   event: NewEvent;
-  queue: string;
   resolve: (result: { id: string; created: boolean }) => void;
   reject: (err: unknown) => void;
 }
 
+const INGEST = {
+  name: 'webhook_ingest_batch_v2',
+  text: `WITH input AS (
+         SELECT * FROM unnest($1::int[], $2::int[], $3::text[], $4::text[], $5::text[], $6::text[], $7::jsonb[])
+           AS t(integration_id, sub_account_id, provider, dedup_key, external_id, event_type, payload)
+       ), ev AS (
+         INSERT INTO webhook_events (integration_id, sub_account_id, provider, dedup_key, external_id, event_type, payload)
+         SELECT * FROM input
+         ON CONFLICT (integration_id, dedup_key) DO NOTHING
+         RETURNING id, integration_id, dedup_key
+       ), job AS (${insertJobsSql('webhook-process', { from: 'ev', payload: { eventId: 'ev.id::text' } })})
+       SELECT ev.id::text AS id, ev.integration_id, ev.dedup_key, (SELECT count(*) FROM job) AS jobs FROM ev`,
+};
+
+const CLAIM = {
+  name: 'webhook_claim_v1',
+  text: `UPDATE webhook_events SET status = 'PROCESSING', attempts = attempts + 1
+       WHERE id = $1 AND status IN ('PENDING', 'PROCESSING')
+       RETURNING integration_id, sub_account_id, provider, dedup_key, external_id, event_type, attempts, payload, received_at`,
+};
+
+const MARK_PROCESSED = {
+  name: 'webhook_processed_v1',
+  text: `UPDATE webhook_events SET status = 'PROCESSED', processed_at = now(), last_error = NULL, next_attempt_at = NULL
+       WHERE id = $1::bigint`,
+};
+
+/** Webhook events (and the rejection counts): the only writer of webhook_events and webhook_rejections. */
 @Injectable()
 export class WebhookEventsRepository {
   private readonly pending: PendingInsert[] = [];
   private flushScheduled = false;
 
-  constructor(
-    private readonly prisma: PrismaService,
-    private readonly pg: PgPool,
-    private readonly jobs: JobsService,
-  ) {}
+  constructor(private readonly db: Db) {}
 
   /**
    * Stores an event and its processing job in one statement (so in one transaction), or nothing
@@ -43,9 +77,9 @@ export class WebhookEventsRepository {
    * Deliveries arriving together are written by one multi-row statement (one round trip and one
    * commit for the group); each caller still gets its answer only after that commit.
    */
-  insertWithJob(event: NewEvent, queue: string): Promise<{ id: string; created: boolean }> {
+  insertWithJob(event: NewEvent): Promise<{ id: string; created: boolean }> {
     return new Promise((resolve, reject) => {
-      this.pending.push({ event, queue, resolve, reject });
+      this.pending.push({ event, resolve, reject });
       if (this.pending.length >= INGEST_BATCH) void this.flush();
       else if (!this.flushScheduled) {
         this.flushScheduled = true;
@@ -61,44 +95,24 @@ export class WebhookEventsRepository {
       this.flushScheduled = true;
       setImmediate(() => void this.flush());
     }
-    for (const queue of new Set(batch.map((b) => b.queue))) {
-      const group = batch.filter((b) => b.queue === queue);
-      try {
-        const results = await this.insertBatch(
-          group.map((b) => b.event),
-          queue,
-        );
-        group.forEach((b, i) => b.resolve(results[i]));
-      } catch (err) {
-        group.forEach((b) => b.reject(err));
-      }
+    try {
+      const results = await this.insertBatch(batch.map((b) => b.event));
+      batch.forEach((b, i) => b.resolve(results[i]));
+    } catch (err) {
+      batch.forEach((b) => b.reject(err));
     }
   }
 
-  private async insertBatch(events: NewEvent[], queue: string): Promise<Array<{ id: string; created: boolean }>> {
-    const rows = await this.pg.prepared<{ id: string; integration_id: number; dedup_key: string }>(
-      'webhook_ingest_batch_v1',
-      `WITH input AS (
-         SELECT * FROM unnest($1::int[], $2::int[], $3::text[], $4::text[], $5::text[], $6::text[], $7::jsonb[])
-           AS t(integration_id, sub_account_id, provider, dedup_key, external_id, event_type, payload)
-       ), ev AS (
-         INSERT INTO webhook_events (integration_id, sub_account_id, provider, dedup_key, external_id, event_type, payload)
-         SELECT * FROM input
-         ON CONFLICT (integration_id, dedup_key) DO NOTHING
-         RETURNING id, integration_id, dedup_key
-       ), job AS (${this.jobs.insertJobSql('ev', 'ev.id::text', '$8')})
-       SELECT ev.id::text AS id, ev.integration_id, ev.dedup_key, (SELECT count(*) FROM job) AS jobs FROM ev`,
-      [
-        events.map((e) => e.integrationId),
-        events.map((e) => e.subAccountId),
-        events.map((e) => e.provider),
-        events.map((e) => e.dedupKey),
-        events.map((e) => e.externalId),
-        events.map((e) => e.eventType),
-        events.map((e) => JSON.stringify(e.payload)),
-        queue,
-      ],
-    );
+  private async insertBatch(events: NewEvent[]): Promise<Array<{ id: string; created: boolean }>> {
+    const rows = await this.db.sqlAlone<{ id: string; integration_id: number; dedup_key: string }>(INGEST, [
+      events.map((e) => e.integrationId),
+      events.map((e) => e.subAccountId),
+      events.map((e) => e.provider),
+      events.map((e) => e.dedupKey),
+      events.map((e) => e.externalId),
+      events.map((e) => e.eventType),
+      events.map((e) => JSON.stringify(e.payload)),
+    ]);
     const key = (integrationId: number, dedupKey: string): string => `${integrationId}|${dedupKey}`;
     const inserted = new Map(rows.map((r) => [key(r.integration_id, r.dedup_key), r.id]));
     const claimed = new Set<string>();
@@ -113,7 +127,7 @@ export class WebhookEventsRepository {
     const missing = events.filter((_, i) => results[i] === null);
     if (missing.length > 0) {
       // redeliveries: the stored ones (possibly committed by a concurrent delivery a moment ago)
-      const existing = await this.prisma.webhookEvent.findMany({
+      const existing = await this.db.prisma.webhookEvent.findMany({
         where: { OR: missing.map((e) => ({ integrationId: e.integrationId, dedupKey: e.dedupKey })) },
         select: { id: true, integrationId: true, dedupKey: true },
       });
@@ -129,25 +143,21 @@ export class WebhookEventsRepository {
   }
 
   /**
-   * Adds a stored batch's events (each with its job) in bounded statements, then marks the batch
-   * PROCESSED. Re-running it after a crash adds nothing twice (dedup keys). Returns how many are new.
+   * Adds a stored batch's events (each with its job) in bounded statements. Re-running it after a
+   * crash adds nothing twice (dedup keys). Returns how many are new.
    */
-  async expandBatch(batch: NewEvent[], batchId: bigint, queue: string, chunk: number): Promise<number> {
+  async expandBatch(batch: NewEvent[], chunk: number): Promise<number> {
     let created = 0;
     for (let i = 0; i < batch.length; i += chunk) {
-      const results = await this.insertBatch(batch.slice(i, i + chunk), queue);
+      const results = await this.insertBatch(batch.slice(i, i + chunk));
       created += results.filter((r) => r.created).length;
     }
-    await this.prisma.webhookEvent.update({
-      where: { id: batchId },
-      data: { status: 'PROCESSED', processedAt: new Date(), lastError: null, nextAttemptAt: null },
-    });
     return created;
   }
 
   /** Whether a body-hash key of the previous day bucket exists within 24 h (hash dedup window). */
   async recentHash(integrationId: number, dedupKey: string, since: Date): Promise<string | null> {
-    const row = await this.prisma.webhookEvent.findFirst({
+    const row = await this.db.prisma.webhookEvent.findFirst({
       where: { integrationId, dedupKey, receivedAt: { gte: since } },
       select: { id: true },
     });
@@ -159,7 +169,7 @@ export class WebhookEventsRepository {
    * counting the attempt. Null when it is already finished (a duplicate job) or gone.
    */
   async claim(id: bigint): Promise<EventRow | null> {
-    const rows = await this.pg.prepared<{
+    const rows = await this.db.sql<{
       integration_id: number;
       sub_account_id: number;
       provider: string;
@@ -169,13 +179,7 @@ export class WebhookEventsRepository {
       attempts: number;
       payload: unknown;
       received_at: Date;
-    }>(
-      'webhook_claim_v1',
-      `UPDATE webhook_events SET status = 'PROCESSING', attempts = attempts + 1
-       WHERE id = $1 AND status IN ('PENDING', 'PROCESSING')
-       RETURNING integration_id, sub_account_id, provider, dedup_key, external_id, event_type, attempts, payload, received_at`,
-      [id.toString()],
-    );
+    }>(CLAIM, [id.toString()]);
     const r = rows[0];
     if (!r) return null;
     return {
@@ -196,78 +200,71 @@ export class WebhookEventsRepository {
     };
   }
 
-  async markProcessed(tx: PrismaTx, id: bigint): Promise<void> {
-    await tx.webhookEvent.update({
-      where: { id },
-      data: { status: 'PROCESSED', processedAt: new Date(), lastError: null, nextAttemptAt: null },
-    });
+  /** In the caller's transaction: the event is PROCESSED exactly when its outcome is committed. */
+  async markProcessed(id: bigint): Promise<void> {
+    await this.db.sql(MARK_PROCESSED, [id.toString()]);
   }
 
   async markFailed(id: bigint, error: string): Promise<void> {
-    await this.prisma.webhookEvent.update({
+    await this.db.prisma.webhookEvent.update({
       where: { id },
       data: { status: 'FAILED', lastError: error, nextAttemptAt: null },
     });
   }
 
-  /** Back to PENDING with its retry enqueued for later, atomically. */
-  async scheduleRetry(id: bigint, error: string, at: Date, queue: string): Promise<void> {
-    await this.prisma.$transaction(async (tx) => {
-      await tx.webhookEvent.update({ where: { id }, data: { status: 'PENDING', lastError: error, nextAttemptAt: at } });
-      await this.jobs.send(queue, { eventId: id.toString() }, { tx, startAfter: at });
+  /** Back to PENDING until `at` (the caller enqueues its retry in the same transaction). */
+  async markPendingRetry(id: bigint, error: string, at: Date): Promise<void> {
+    await this.db.prisma.webhookEvent.update({
+      where: { id },
+      data: { status: 'PENDING', lastError: error, nextAttemptAt: at },
     });
   }
 
-  /** Replay: back to PENDING with attempts reset and a job enqueued, unless it is already queued or running. */
-  async replay(id: bigint, queue: string): Promise<boolean> {
-    return this.prisma.$transaction(async (tx) => {
-      const updated = await tx.webhookEvent.updateMany({
-        where: { id, status: { in: ['PROCESSED', 'FAILED'] } },
-        data: { status: 'PENDING', attempts: 0, lastError: null, nextAttemptAt: null, processedAt: null },
-      });
-      if (updated.count === 0) return false;
-      await this.jobs.send(queue, { eventId: id.toString() }, { tx });
-      return true;
+  /** Replay: back to PENDING with attempts reset, unless it is already queued or running (false then). */
+  async reopenForReplay(id: bigint): Promise<boolean> {
+    const updated = await this.db.prisma.webhookEvent.updateMany({
+      where: { id, status: { in: ['PROCESSED', 'FAILED'] } },
+      data: { status: 'PENDING', attempts: 0, lastError: null, nextAttemptAt: null, processedAt: null },
     });
+    return updated.count > 0;
   }
 
-  findForSubAccounts(id: bigint, subAccountIds: 'all' | readonly number[]): Promise<EventRow | null> {
-    return this.prisma.webhookEvent.findFirst({
-      where: { id, ...(subAccountIds === 'all' ? {} : { subAccountId: { in: [...subAccountIds] } }) },
-    });
+  find(scope: SubAccountScope, id: bigint): Promise<EventRow | null> {
+    return this.db.prisma.webhookEvent.findFirst({ where: { id, ...scopeWhere(scope) } });
   }
 
   async list(
+    scope: SubAccountScope,
     integrationId: number,
-    status: WebhookEventStatus | undefined,
-    skip: number,
-    take: number,
+    status: EventStatus | undefined,
+    page: PageRequest,
   ): Promise<{ rows: EventRow[]; total: number }> {
-    const where: Prisma.WebhookEventWhereInput = { integrationId, ...(status ? { status } : {}) };
+    const where: Prisma.WebhookEventWhereInput = {
+      integrationId,
+      ...scopeWhere(scope),
+      ...(status ? { status } : {}),
+    };
     const [rows, total] = await Promise.all([
-      this.prisma.webhookEvent.findMany({ where, orderBy: { id: 'desc' }, skip, take }),
-      this.prisma.webhookEvent.count({ where }),
+      this.db.prisma.webhookEvent.findMany({ where, orderBy: { id: 'desc' }, ...page }),
+      this.db.prisma.webhookEvent.count({ where }),
     ]);
     return { rows, total };
   }
 
-  async stats(
-    integrationId: number,
-    since: Date,
-  ): Promise<{ received: number; processed: number; failed: number; pending: number; rejected: number }> {
+  async stats(integrationId: number, since: Date): Promise<EventStats> {
     const [counts, pending, rejected] = await Promise.all([
-      this.prisma.webhookEvent.groupBy({
+      this.db.prisma.webhookEvent.groupBy({
         by: ['status'],
         where: { integrationId, receivedAt: { gte: since } },
         _count: { _all: true },
       }),
-      this.prisma.webhookEvent.count({ where: { integrationId, status: { in: ['PENDING', 'PROCESSING'] } } }),
-      this.prisma.webhookRejection.aggregate({
+      this.db.prisma.webhookEvent.count({ where: { integrationId, status: { in: ['PENDING', 'PROCESSING'] } } }),
+      this.db.prisma.webhookRejection.aggregate({
         where: { integrationId, hour: { gte: new Date(since.getTime() - 3600_000) } },
         _sum: { count: true },
       }),
     ]);
-    const by = (s: WebhookEventStatus): number => counts.find((c) => c.status === s)?._count._all ?? 0;
+    const by = (s: EventStatus): number => counts.find((c) => c.status === s)?._count._all ?? 0;
     return {
       received: counts.reduce((n, c) => n + c._count._all, 0),
       processed: by('PROCESSED'),
@@ -279,7 +276,7 @@ export class WebhookEventsRepository {
 
   async countRejection(integrationId: number, at: Date): Promise<void> {
     const hour = new Date(Math.floor(at.getTime() / 3600_000) * 3600_000);
-    await this.prisma.$executeRaw`
+    await this.db.prisma.$executeRaw`
       INSERT INTO webhook_rejections (integration_id, hour, count) VALUES (${integrationId}, ${hour}, 1)
       ON CONFLICT (integration_id, hour) DO UPDATE SET count = webhook_rejections.count + 1`;
   }

@@ -11,7 +11,6 @@ import type {
   WebhookRequest,
   WebhookSpec,
 } from '../../handlers/integration-handler';
-import { JOB_WEBHOOK_PROCESS } from '../../jobs/job-types';
 import { JobsService } from '../../jobs/jobs.service';
 import { IntegrationsRepository } from '../integrations/integrations.repository';
 import { InboundRateLimiter } from './inbound-rate-limiter';
@@ -201,22 +200,19 @@ export class WebhookIngestService {
       extracted.map(async (event, i): Promise<IngestResult> => {
         const dedupKey = keys[i];
         if (dedupKey.startsWith('dup:')) return { status: 'duplicate', eventId: dedupKey.slice(4) };
-        const stored = await this.events.insertWithJob(
-          {
-            integrationId: target.integrationId,
-            subAccountId: target.subAccountId,
-            provider,
-            dedupKey,
-            externalId: event.externalId,
-            eventType: event.eventType,
-            payload: event.payload,
-          },
-          JOB_WEBHOOK_PROCESS,
-        );
+        const stored = await this.events.insertWithJob({
+          integrationId: target.integrationId,
+          subAccountId: target.subAccountId,
+          provider,
+          dedupKey,
+          externalId: event.externalId,
+          eventType: event.eventType,
+          payload: event.payload,
+        });
         return { status: stored.created ? 'received' : 'duplicate', eventId: stored.id };
       }),
     );
-    if (results.some((r) => r.status === 'received')) this.jobs.wake(JOB_WEBHOOK_PROCESS);
+    if (results.some((r) => r.status === 'received')) this.jobs.wake('webhook-process');
     this.touch(target.integrationId, request.receivedAt);
     return this.combine(results);
   }

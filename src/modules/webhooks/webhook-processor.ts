@@ -1,13 +1,13 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { OutboundError } from '../../common/outbound/http-client';
 import { APP_CONFIG, AppConfig } from '../../config/app-config';
-import { PrismaService } from '../../database/prisma.service';
+import { TransactionRunner } from '../../database/transaction-runner';
 import { IntegrationSetupError, PermanentEventError } from '../../handlers/integration-handler';
 import { JobHandler } from '../../jobs/job-definition';
-import { JOB_WEBHOOK_PROCESS } from '../../jobs/job-types';
-import { LeadsService } from '../leads/leads.service';
+import { JobsService } from '../../jobs/jobs.service';
 import { HandlerContextFactory } from '../integrations/handler-context.factory';
 import { IntegrationRow, IntegrationsRepository } from '../integrations/integrations.repository';
+import { LeadWriterService } from '../leads/lead-writer.service';
 import { batchEvents, DELIVERY_BATCH_EVENT, EXPAND_CHUNK } from './webhook-batch';
 import { WebhookEventsRepository } from './webhook-events.repository';
 
@@ -21,7 +21,7 @@ function errorMessage(err: unknown): string {
  * the outcome in the same transaction that marks the event PROCESSED. Failures are retried after
  * min(2^attempts, 60) minutes, up to WEBHOOK_MAX_ATTEMPTS; then the event is FAILED and replayable.
  * A worker that dies mid-event leaves it PROCESSING; its job's lease expires and the event is
- * claimed again. Applying an outcome twice has no second effect (see LeadsService).
+ * claimed again. Applying an outcome twice has no second effect (see LeadWriterService).
  */
 @Injectable()
 export class WebhookProcessor {
@@ -33,8 +33,9 @@ export class WebhookProcessor {
     private readonly events: WebhookEventsRepository,
     private readonly integrations: IntegrationsRepository,
     private readonly contexts: HandlerContextFactory,
-    private readonly leads: LeadsService,
-    private readonly prisma: PrismaService,
+    private readonly leads: LeadWriterService,
+    private readonly jobs: JobsService,
+    private readonly transactions: TransactionRunner,
   ) {}
 
   /** Integrations change rarely and events come in bursts: a few seconds of caching saves a query per event. */
@@ -47,17 +48,14 @@ export class WebhookProcessor {
     return row;
   }
 
-  @JobHandler(JOB_WEBHOOK_PROCESS)
-  async process(data: unknown): Promise<void> {
-    const raw = typeof data === 'object' && data !== null ? (data as Record<string, unknown>).eventId : undefined;
-    if (typeof raw !== 'string' || !/^\d{1,19}$/.test(raw)) {
-      this.logger.warn({ data }, 'webhook job without a valid eventId');
-      return;
-    }
-    const event = await this.events.claim(BigInt(raw));
+  @JobHandler('webhook-process')
+  async process({ eventId }: { eventId: bigint }): Promise<void> {
+    const event = await this.events.claim(eventId);
     if (!event) return; // already processed, failed for good, or deleted with its integration
     if (event.eventType === DELIVERY_BATCH_EVENT) {
-      await this.events.expandBatch(batchEvents(event), event.id, JOB_WEBHOOK_PROCESS, EXPAND_CHUNK);
+      // the batch's events get their own rows and jobs; then the batch itself is done
+      await this.events.expandBatch(batchEvents(event), EXPAND_CHUNK);
+      await this.events.markProcessed(event.id);
       return;
     }
     const integration = await this.integration(event.integrationId);
@@ -77,31 +75,37 @@ export class WebhookProcessor {
         ctx,
       );
       const origin = { integrationId: integration.id, subAccountId: integration.subAccountId, eventId: event.id };
-      if (!(await this.leads.applySingleLeadEvent(origin, outcome))) {
-        await this.prisma.$transaction(async (tx) => {
-          await this.leads.applyOutcome(tx, origin, outcome);
-          await this.events.markProcessed(tx, event.id);
-        });
-      }
+      await this.transactions.run(async () => {
+        await this.leads.applyOutcome(origin, outcome);
+        await this.events.markProcessed(event.id);
+      });
     } catch (err) {
-      const message = errorMessage(err);
-      const permanent = err instanceof PermanentEventError || (err instanceof OutboundError && !err.transient);
-      if (permanent || event.attempts >= this.config.webhooks.maxAttempts) {
-        this.logger.warn({ eventId: raw, attempts: event.attempts, reason: message }, 'webhook event failed');
-        await this.events.markFailed(event.id, message);
-        // the integration's setup is wrong (a sunset API version …): say so on it, not only on each event
-        if (err instanceof IntegrationSetupError) {
-          await this.integrations.markSetupError(integration.id, message);
-          this.cache.delete(integration.id);
-        }
-        return;
-      }
-      const delay = Math.min(2 ** event.attempts, 60) * this.config.webhooks.retryUnitMs;
-      this.logger.warn(
-        { eventId: raw, attempts: event.attempts, retryInMs: delay, reason: message },
-        'webhook event will be retried',
-      );
-      await this.events.scheduleRetry(event.id, message, new Date(Date.now() + delay), JOB_WEBHOOK_PROCESS);
+      await this.failed(event.id, event.attempts, integration.id, err);
     }
+  }
+
+  private async failed(eventId: bigint, attempts: number, integrationId: number, err: unknown): Promise<void> {
+    const message = errorMessage(err);
+    const permanent = err instanceof PermanentEventError || (err instanceof OutboundError && !err.transient);
+    if (permanent || attempts >= this.config.webhooks.maxAttempts) {
+      this.logger.warn({ eventId: eventId.toString(), attempts, reason: message }, 'webhook event failed');
+      await this.events.markFailed(eventId, message);
+      // the integration's setup is wrong (a sunset API version …): say so on it, not only on each event
+      if (err instanceof IntegrationSetupError) {
+        await this.integrations.markSetupError(integrationId, message);
+        this.cache.delete(integrationId);
+      }
+      return;
+    }
+    const delay = Math.min(2 ** attempts, 60) * this.config.webhooks.retryUnitMs;
+    this.logger.warn(
+      { eventId: eventId.toString(), attempts, retryInMs: delay, reason: message },
+      'webhook event will be retried',
+    );
+    const at = new Date(Date.now() + delay);
+    await this.transactions.run(async () => {
+      await this.events.markPendingRetry(eventId, message, at);
+      await this.jobs.send('webhook-process', { eventId }, { startAfter: at });
+    });
   }
 }

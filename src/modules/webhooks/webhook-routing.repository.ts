@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { PrismaService } from '../../database/prisma.service';
+import { Db } from '../../database/db';
 import type { Prisma } from '../../generated/prisma/client';
 import type { IntegrationRow } from '../integrations/integrations.repository';
 
@@ -13,10 +13,10 @@ const RECEIVING: Prisma.IntegrationWhereInput = { isActive: true, status: 'activ
  */
 @Injectable()
 export class WebhookRoutingRepository {
-  constructor(private readonly prisma: PrismaService) {}
+  constructor(private readonly db: Db) {}
 
   findByWebhookId(webhookId: string): Promise<IntegrationRow | null> {
-    return this.prisma.integration.findUnique({ where: { webhookId }, include: { template: true } });
+    return this.db.prisma.integration.findUnique({ where: { webhookId }, include: { template: true } });
   }
 
   /**
@@ -24,11 +24,11 @@ export class WebhookRoutingRepository {
    * (an integration left holding a key another sub-account owns never receives its deliveries).
    */
   async findByRoutingKeys(handler: string, routingKeys: string[]): Promise<IntegrationRow[]> {
-    const claims = await this.prisma.webhookRoutingClaim.findMany({
+    const claims = await this.db.prisma.webhookRoutingClaim.findMany({
       where: { handler, routingKey: { in: routingKeys } },
     });
     if (claims.length === 0) return [];
-    return this.prisma.integration.findMany({
+    return this.db.prisma.integration.findMany({
       where: { handler, OR: claims.map((c) => ({ routingKey: c.routingKey, subAccountId: c.subAccountId })) },
       include: { template: true },
       orderBy: { id: 'asc' },
@@ -37,7 +37,7 @@ export class WebhookRoutingRepository {
 
   /** Every receiving integration of a handler (subscription handshakes carry no routing key). */
   findReceivingByHandler(handler: string): Promise<IntegrationRow[]> {
-    return this.prisma.integration.findMany({
+    return this.db.prisma.integration.findMany({
       where: { handler, ...RECEIVING },
       include: { template: true },
       orderBy: { id: 'asc' },

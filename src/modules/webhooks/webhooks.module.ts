@@ -2,8 +2,11 @@ import { Module } from '@nestjs/common';
 import { IntegrationTemplatesModule } from '../integration-templates/integration-templates.module';
 import { IntegrationsModule } from '../integrations/integrations.module';
 import { LeadsModule } from '../leads/leads.module';
+import { IntegrationEventsController } from './integration-events.controller';
+import { IntegrationHealthController } from './integration-health.controller';
 import { WebhookEventsController } from './webhook-events.controller';
 import { WebhookEventsRepository } from './webhook-events.repository';
+import { WebhookEventsService } from './webhook-events.service';
 import { WebhookIngestService } from './webhook-ingest.service';
 import { WebhookProcessor } from './webhook-processor';
 import { WebhookRoutingRepository } from './webhook-routing.repository';
@@ -12,9 +15,10 @@ import { WebhooksController } from './webhooks.controller';
 
 @Module({
   imports: [IntegrationsModule, IntegrationTemplatesModule, LeadsModule],
-  controllers: [WebhooksController, WebhookEventsController],
+  controllers: [WebhooksController, IntegrationEventsController, IntegrationHealthController, WebhookEventsController],
   providers: [
     WebhookIngestService,
+    WebhookEventsService,
     WebhookEventsRepository,
     WebhookProcessor,
     WebhookRoutingRepository,

@@ -1,0 +1,22 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Type } from 'class-transformer';
+import { IsInt, IsOptional, IsString, MaxLength, Min } from 'class-validator';
+import { PageQueryDto } from '../../../common/http/pagination';
+
+export class AuditQueryDto extends PageQueryDto {
+  @ApiPropertyOptional() @IsOptional() @Type(() => Number) @IsInt() @Min(1) subAccountId?: number;
+  @ApiPropertyOptional({ example: 'integration' }) @IsOptional() @IsString() @MaxLength(100) entity?: string;
+  @ApiPropertyOptional() @IsOptional() @IsString() @MaxLength(100) entityId?: string;
+}
+
+export class AuditEntryDto {
+  @ApiProperty() id!: string;
+  @ApiProperty() actorSub!: string;
+  @ApiProperty() actorRole!: string;
+  @ApiProperty() action!: string;
+  @ApiProperty() entity!: string;
+  @ApiProperty() entityId!: string;
+  @ApiProperty({ nullable: true, type: Number }) subAccountId!: number | null;
+  @ApiProperty({ nullable: true, type: 'object', additionalProperties: true }) changes!: unknown;
+  @ApiProperty() createdAt!: string;
+}

@@ -1,0 +1,87 @@
+import { Injectable } from '@nestjs/common';
+import type { AuthUser } from '../../common/auth/auth-user';
+import { DomainException } from '../../common/errors/domain.exception';
+import { ErrorCode } from '../../common/errors/error-code';
+import { OutboundError } from '../../common/outbound/http-client';
+import { GoHighLevelHandler } from '../../handlers/gohighlevel/gohighlevel.handler';
+import type { HandlerContext } from '../../handlers/integration-handler';
+import { HandlerContextFactory } from '../integrations/handler-context.factory';
+import { IntegrationsService } from '../integrations/integrations.service';
+import { LeadWriterService } from '../leads/lead-writer.service';
+import { LeadsService } from '../leads/leads.service';
+import { BlockSlotDto, FreeSlotsQueryDto, PushContactDto, PushedContactDto } from './dto/gohighlevel.dto';
+
+/** "2026-01-02" stays a date; "1767312000000" is epoch milliseconds, as GoHighLevel takes both. */
+const dateOrEpoch = (value: string): string | number => (/^\d+$/.test(value) ? Number(value) : value);
+
+/** The CRM's booking screens and lead push, passed through to GoHighLevel with the integration's token. */
+@Injectable()
+export class GoHighLevelService {
+  constructor(
+    private readonly integrations: IntegrationsService,
+    private readonly contexts: HandlerContextFactory,
+    private readonly leads: LeadsService,
+    private readonly leadWriter: LeadWriterService,
+  ) {}
+
+  async calendars(user: AuthUser, integrationId: number): Promise<unknown> {
+    const { handler, ctx } = await this.ghl(user, integrationId);
+    return this.call(() => handler.listCalendars(ctx));
+  }
+
+  async freeSlots(user: AuthUser, integrationId: number, calendarId: string, q: FreeSlotsQueryDto): Promise<unknown> {
+    const { handler, ctx } = await this.ghl(user, integrationId);
+    return this.call(() =>
+      handler.freeSlots(ctx, calendarId, dateOrEpoch(q.startDate), dateOrEpoch(q.endDate), q.timezone),
+    );
+  }
+
+  async blockSlot(user: AuthUser, integrationId: number, calendarId: string, dto: BlockSlotDto): Promise<unknown> {
+    const { handler, ctx } = await this.ghl(user, integrationId);
+    return this.call(() => handler.blockSlot(ctx, calendarId, dto));
+  }
+
+  /** Upserts a lead of the integration's sub-account as a contact, and links the contact to the lead. */
+  async pushContact(user: AuthUser, integrationId: number, dto: PushContactDto): Promise<PushedContactDto> {
+    const { handler, ctx } = await this.ghl(user, integrationId);
+    const lead = await this.leads.require(ctx.subAccountId, BigInt(dto.leadId));
+    const result = await this.call(() =>
+      handler.upsertContact(ctx, {
+        firstName: lead.firstName ?? undefined,
+        lastName: lead.lastName ?? undefined,
+        name: lead.fullName ?? undefined,
+        email: lead.email ?? undefined,
+        phone: lead.phoneValid ? (lead.phone ?? undefined) : undefined,
+        companyName: lead.company ?? undefined,
+        tags: lead.tags,
+        source: 'integration-hub',
+      }),
+    );
+    // later GoHighLevel webhooks about this contact now match the lead
+    await this.leadWriter.linkExternal(ctx.subAccountId, lead.id, 'gohighlevel', result.contactId);
+    return result;
+  }
+
+  private async ghl(user: AuthUser, id: number): Promise<{ handler: GoHighLevelHandler; ctx: HandlerContext }> {
+    const row = await this.integrations.find(user, id);
+    const { handler, ctx } = this.contexts.build(row);
+    if (!(handler instanceof GoHighLevelHandler)) throw DomainException.notFound('GoHighLevel integration');
+    return { handler, ctx };
+  }
+
+  /** Provider failures in the API's terms: a refused token, a refused request, or GoHighLevel being down. */
+  private async call<T>(fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (err) {
+      if (err instanceof RangeError) throw DomainException.validation(err.message);
+      if (err instanceof OutboundError) {
+        if (err.kind === 'auth')
+          throw new DomainException(ErrorCode.INVALID_CREDENTIALS, `GoHighLevel refused the token: ${err.message}`);
+        if (err.kind === 'client') throw DomainException.validation(`GoHighLevel refused the request: ${err.message}`);
+        throw new DomainException(ErrorCode.CONNECTION_FAILED, `GoHighLevel is unavailable: ${err.message}`);
+      }
+      throw err;
+    }
+  }
+}

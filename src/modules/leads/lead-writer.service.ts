@@ -1,0 +1,135 @@
+import { Injectable } from '@nestjs/common';
+import { createHash } from 'node:crypto';
+import type { LeadAlias, LeadInput, LeadReference, WebhookOutcome } from '../../handlers/handler-types';
+import { identityKeys, normalizeContact } from './lead-normalizer';
+import { AppliedLead, LeadsWriteRepository, Touch } from './leads-write.repository';
+
+export interface OutcomeOrigin {
+  integrationId: number;
+  subAccountId: number;
+  eventId: bigint;
+}
+
+export type UpsertResult = AppliedLead;
+
+/** What a touch carries beyond the source columns: attribution details and the consents given with it. */
+export function sourceDetails(lead: LeadInput): Record<string, unknown> | undefined {
+  const details = lead.source.details ?? {};
+  if (Object.keys(details).length === 0 && !lead.consents?.length) return undefined;
+  return { ...details, ...(lead.consents?.length ? { consents: lead.consents } : {}) };
+}
+
+/** The content hash of a platform record, for counting unchanged records in syncs. */
+export function leadHash(lead: LeadInput): string {
+  return createHash('sha256').update(JSON.stringify(lead)).digest('hex');
+}
+
+/**
+ * Persists what handlers return. A lead is matched within its sub-account by (platform, external
+ * id), then E.164 phone, then e-mail, under advisory locks on those keys, so concurrent deliveries
+ * of one person through any platforms converge on one lead with one source row per touch. The
+ * caller decides the transaction (TransactionRunner.run); these methods only join it.
+ */
+@Injectable()
+export class LeadWriterService {
+  private readonly regions = new Map<number, { region: string; at: number }>();
+
+  constructor(private readonly writes: LeadsWriteRepository) {}
+
+  async applyOutcome(origin: OutcomeOrigin, outcome: WebhookOutcome): Promise<void> {
+    const touch: Touch = {
+      subAccountId: origin.subAccountId,
+      integrationId: origin.integrationId,
+      origin: `event:${origin.eventId}`,
+    };
+    // aliases first: a lead known by the old id must be found by the new one in this same outcome
+    for (const alias of outcome.aliases ?? []) await this.addAlias(touch, alias);
+    for (const lead of outcome.leads) await this.upsert(touch, lead);
+    for (const ref of outcome.deletedLeads ?? [])
+      await this.writes.markSourcesDeleted(touch.subAccountId, ref.platform, ref.externalId);
+    for (const change of outcome.statusChanges ?? []) {
+      const leadId = await this.referencedLead(touch, change);
+      await this.writes.setStatus(touch.subAccountId, leadId, change.status);
+    }
+    for (const stage of outcome.stageChanges ?? []) {
+      await this.writes.setPipelineStage(touch.subAccountId, await this.referencedLead(touch, stage), stage);
+    }
+    for (const booking of outcome.bookings ?? []) {
+      await this.writes.upsertBooking(touch, await this.referencedLead(touch, booking), booking);
+    }
+    for (const [index, interaction] of (outcome.interactions ?? []).entries()) {
+      const leadId = await this.referencedLead(touch, interaction);
+      await this.writes.addInteraction(
+        touch,
+        leadId,
+        interaction,
+        `${touch.origin}:${interaction.externalMessageId ?? index}`,
+      );
+    }
+  }
+
+  /** Creates or updates the matching lead and records this touch, with its extra attribution and consents. */
+  async upsert(touch: Touch, lead: LeadInput, contentHash: string | null = null): Promise<UpsertResult> {
+    const contact = normalizeContact(lead, await this.region(touch.subAccountId));
+    const result = await this.writes.applyLead(
+      touch,
+      lead,
+      contact,
+      identityKeys(lead.platform, lead.externalId, contact, lead.otherExternalIds),
+      contentHash,
+    );
+    const details = sourceDetails(lead);
+    if (details) await this.writes.setSourceDetails(touch, lead.platform, lead.externalId, details);
+    return result;
+  }
+
+  /** Gives the lead a platform already knows another id too; a person nobody knows yet is not created for it. */
+  private async addAlias(touch: Touch, alias: LeadAlias): Promise<void> {
+    const keys = [`ext:${alias.platform}:${alias.externalId}`, `ext:${alias.platform}:${alias.aliasExternalId}`];
+    await this.writes.lockIdentities(touch.subAccountId, keys);
+    const leadId = await this.writes.match(touch.subAccountId, keys);
+    if (leadId !== null) await this.writes.addIdentities(touch.subAccountId, leadId, keys);
+  }
+
+  /**
+   * A record pulled by a sync: unchanged (same content hash as the last time this integration saw it)
+   * costs one read and no write; otherwise the lead is upserted and the sync's source row updated.
+   */
+  async syncUpsert(touch: Touch, lead: LeadInput): Promise<'created' | 'updated' | 'unchanged'> {
+    const hash = leadHash(lead);
+    const previous = await this.writes.sourceHash(touch, lead.platform, lead.externalId);
+    if (previous === hash) return 'unchanged';
+    const result = await this.upsert(touch, lead, hash);
+    if (!result.newTouch) await this.writes.updateSourceHash(touch, lead.platform, lead.externalId, hash);
+    return result.created ? 'created' : 'updated';
+  }
+
+  /** Records that a platform knows this lead under an id (e.g. the GoHighLevel contact it was pushed as). */
+  async linkExternal(subAccountId: number, leadId: bigint, platform: string, externalId: string): Promise<void> {
+    await this.writes.link(subAccountId, leadId, `ext:${platform}:${externalId}`);
+  }
+
+  /**
+   * The lead a platform reference names (GoHighLevel contact id, WhatsApp number …). A message or
+   * booking may arrive before the contact itself: the lead is then started from the reference and
+   * completed when the contact arrives.
+   */
+  private async referencedLead(touch: Touch, ref: LeadReference): Promise<bigint> {
+    const key = `ext:${ref.platform}:${ref.externalId}`;
+    await this.writes.lockIdentities(touch.subAccountId, [key]);
+    const found = await this.writes.match(touch.subAccountId, [key]);
+    if (found !== null) return found;
+    const stub: LeadInput = { platform: ref.platform, externalId: ref.externalId, source: {} };
+    const id = await this.writes.insertLead(touch.subAccountId, stub, normalizeContact(stub, 'US'));
+    await this.writes.addIdentities(touch.subAccountId, id, [key]);
+    return id;
+  }
+
+  private async region(subAccountId: number): Promise<string> {
+    const cached = this.regions.get(subAccountId);
+    if (cached && Date.now() - cached.at < 30_000) return cached.region;
+    const region = await this.writes.subAccountRegion(subAccountId);
+    this.regions.set(subAccountId, { region, at: Date.now() });
+    return region;
+  }
+}

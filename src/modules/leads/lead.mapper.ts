@@ -1,0 +1,94 @@
+import type { BookingDto, InteractionDto, LeadDetailDto, LeadDto, LeadSourceDto } from './dto/lead.dto';
+import type { BookingRow, LeadDetailRow, LeadInteractionRow, LeadRow, LeadSourceRow } from './leads.repository';
+
+const iso = (d: Date | null): string | null => d?.toISOString() ?? null;
+
+export function toLeadDto(l: LeadRow): LeadDto {
+  return {
+    id: l.id.toString(),
+    subAccountId: l.subAccountId,
+    fullName: l.fullName,
+    firstName: l.firstName,
+    lastName: l.lastName,
+    email: l.email,
+    phone: l.phone,
+    phoneValid: l.phoneValid,
+    company: l.company,
+    jobTitle: l.jobTitle,
+    city: l.city,
+    region: l.region,
+    postalCode: l.postalCode,
+    country: l.country,
+    tags: l.tags,
+    customAnswers: l.customAnswers,
+    status: l.status,
+    pipelineStage: l.pipelineStage ?? null,
+    isTest: l.isTest,
+    createdAt: l.createdAt.toISOString(),
+    updatedAt: l.updatedAt.toISOString(),
+  };
+}
+
+export function toSourceDto(s: LeadSourceRow): LeadSourceDto {
+  return {
+    id: s.id.toString(),
+    platform: s.platform,
+    integrationId: s.integrationId,
+    externalId: s.externalId,
+    campaignId: s.campaignId,
+    campaignName: s.campaignName,
+    adGroupId: s.adGroupId,
+    adGroupName: s.adGroupName,
+    adId: s.adId,
+    adName: s.adName,
+    formId: s.formId,
+    formName: s.formName,
+    creativeId: s.creativeId,
+    assetGroupId: s.assetGroupId,
+    gclid: s.gclid,
+    isOrganic: s.isOrganic,
+    leadStage: s.leadStage,
+    cost: s.cost === null ? null : Number(s.cost),
+    currency: s.currency,
+    isTest: s.isTest,
+    submittedAt: iso(s.submittedAt),
+    details: s.details ?? null,
+    deletedAt: iso(s.deletedAt),
+    createdAt: s.createdAt.toISOString(),
+  };
+}
+
+export const toInteractionDto = (i: LeadInteractionRow): InteractionDto => ({
+  id: i.id.toString(),
+  platform: i.platform,
+  channel: i.channel,
+  direction: i.direction,
+  body: i.body,
+  occurredAt: i.occurredAt.toISOString(),
+});
+
+export const toBookingDto = (b: BookingRow): BookingDto => ({
+  id: b.id.toString(),
+  platform: b.platform,
+  externalBookingId: b.externalBookingId,
+  calendarId: b.calendarId,
+  title: b.title,
+  startTime: iso(b.startTime),
+  endTime: iso(b.endTime),
+  status: b.status,
+});
+
+/** A lead with its touches: first and latest among the live ones, every one listed (deleted ones too). */
+export function toLeadDetailDto(row: LeadDetailRow): LeadDetailDto {
+  const live = row.sources.filter((s) => s.deletedAt === null);
+  return {
+    ...toLeadDto(row),
+    sourceTracking: {
+      firstTouch: live.length ? toSourceDto(live[0]) : null,
+      latestTouch: live.length ? toSourceDto(live[live.length - 1]) : null,
+      sources: row.sources.map(toSourceDto),
+    },
+    interactions: row.interactions.map(toInteractionDto),
+    bookings: row.bookings.map(toBookingDto),
+  };
+}

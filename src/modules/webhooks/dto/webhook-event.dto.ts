@@ -1,0 +1,46 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { IsIn, IsOptional } from 'class-validator';
+import { PageQueryDto } from '../../../common/http/pagination';
+
+export const EVENT_STATUSES = ['PENDING', 'PROCESSING', 'PROCESSED', 'FAILED'] as const;
+
+export class EventsQueryDto extends PageQueryDto {
+  @ApiPropertyOptional({ enum: EVENT_STATUSES })
+  @IsOptional()
+  @IsIn(EVENT_STATUSES)
+  status?: (typeof EVENT_STATUSES)[number];
+}
+
+export class WebhookEventDto {
+  @ApiProperty() id!: string;
+  @ApiProperty() provider!: string;
+  @ApiProperty() eventType!: string;
+  @ApiProperty({ enum: EVENT_STATUSES }) status!: string;
+  @ApiProperty() attempts!: number;
+  @ApiProperty({ nullable: true, type: String }) lastError!: string | null;
+  @ApiProperty() receivedAt!: string;
+  @ApiProperty({ nullable: true, type: String }) processedAt!: string | null;
+}
+
+export class ReplayedEventDto {
+  @ApiProperty() eventId!: string;
+  @ApiProperty({ enum: ['PENDING'] }) status!: 'PENDING';
+}
+
+export class IntegrationHealthDto {
+  @ApiProperty() status!: string;
+  @ApiProperty({ nullable: true, type: String }) lastSyncAt!: string | null;
+  @ApiProperty({ nullable: true, type: String }) lastSyncStatus!: string | null;
+  @ApiProperty({ nullable: true, type: String }) lastWebhookAt!: string | null;
+  @ApiProperty({ example: { received: 10, processed: 9, failed: 1, rejected: 0 } }) webhooks24h!: {
+    received: number;
+    processed: number;
+    failed: number;
+    rejected: number;
+  };
+  @ApiProperty() pendingJobs!: number;
+  @ApiProperty({ example: { remaining: 97, resetAt: null } }) rateLimit!: {
+    remaining: number | null;
+    resetAt: string | null;
+  };
+}

@@ -1,0 +1,25 @@
+import { Controller, Get, Param, Query } from '@nestjs/common';
+import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
+import type { AuthUser } from '../../common/auth/auth-user';
+import { CurrentUser, Roles } from '../../common/auth/decorators';
+import { Page } from '../../common/http/pagination';
+import { ParseIdPipe } from '../../common/http/parse-id.pipe';
+import { EventsQueryDto, WebhookEventDto } from './dto/webhook-event.dto';
+import { WebhookEventsService } from './webhook-events.service';
+
+@ApiTags('integrations')
+@ApiBearerAuth()
+@Controller('integrations/:id/events')
+@Roles('SUPER_ADMIN', 'ADMIN', 'MANAGER')
+export class IntegrationEventsController {
+  constructor(private readonly service: WebhookEventsService) {}
+
+  @Get()
+  list(
+    @CurrentUser() user: AuthUser,
+    @Param('id', ParseIdPipe) id: number,
+    @Query() query: EventsQueryDto,
+  ): Promise<Page<WebhookEventDto>> {
+    return this.service.list(user, id, query);
+  }
+}

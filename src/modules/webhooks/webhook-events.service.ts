@@ -1,0 +1,78 @@
+import { Injectable } from '@nestjs/common';
+import type { AuthUser } from '../../common/auth/auth-user';
+import { scopeOf } from '../../common/auth/sub-account-scope';
+import { DomainException } from '../../common/errors/domain.exception';
+import { Page, skipTake, toPage } from '../../common/http/pagination';
+import { OutboundHttpFactory } from '../../common/outbound/outbound-http.factory';
+import { TransactionRunner } from '../../database/transaction-runner';
+import { JobsService } from '../../jobs/jobs.service';
+import { IntegrationsService } from '../integrations/integrations.service';
+import { EventsQueryDto, IntegrationHealthDto, ReplayedEventDto, WebhookEventDto } from './dto/webhook-event.dto';
+import { EventRow, WebhookEventsRepository } from './webhook-events.repository';
+
+const DAY_MS = 24 * 3600_000;
+
+const toEventDto = (e: EventRow): WebhookEventDto => ({
+  id: e.id.toString(),
+  provider: e.provider,
+  eventType: e.eventType,
+  status: e.status,
+  attempts: e.attempts,
+  lastError: e.lastError,
+  receivedAt: e.receivedAt.toISOString(),
+  processedAt: e.processedAt?.toISOString() ?? null,
+});
+
+/** The stored webhook events of an integration, its health, and replays (API.md "Integrations"). */
+@Injectable()
+export class WebhookEventsService {
+  constructor(
+    private readonly integrations: IntegrationsService,
+    private readonly events: WebhookEventsRepository,
+    private readonly outbound: OutboundHttpFactory,
+    private readonly jobs: JobsService,
+    private readonly transactions: TransactionRunner,
+  ) {}
+
+  async list(user: AuthUser, integrationId: number, query: EventsQueryDto): Promise<Page<WebhookEventDto>> {
+    const integration = await this.integrations.find(user, integrationId);
+    const { rows, total } = await this.events.list(scopeOf(user), integration.id, query.status, skipTake(query));
+    return toPage(rows.map(toEventDto), total, query);
+  }
+
+  async health(user: AuthUser, integrationId: number, now = new Date()): Promise<IntegrationHealthDto> {
+    const integration = await this.integrations.find(user, integrationId);
+    const stats = await this.events.stats(integration.id, new Date(now.getTime() - DAY_MS));
+    return {
+      status: integration.status,
+      lastSyncAt: integration.lastSyncAt?.toISOString() ?? null,
+      lastSyncStatus: integration.lastSyncStatus,
+      lastWebhookAt: integration.lastWebhookAt?.toISOString() ?? null,
+      webhooks24h: {
+        received: stats.received,
+        processed: stats.processed,
+        failed: stats.failed,
+        rejected: stats.rejected,
+      },
+      pendingJobs: stats.pending,
+      rateLimit: this.outbound.peek(`integration:${integration.id}`) ?? { remaining: null, resetAt: null },
+    };
+  }
+
+  /** Back to PENDING with a new job, atomically; 409 while it is already queued or being processed. */
+  async replay(user: AuthUser, id: bigint): Promise<ReplayedEventDto> {
+    const event = await this.events.find(scopeOf(user), id);
+    if (!event) throw DomainException.notFound('Webhook event');
+    const reopened = await this.transactions.run(async () => {
+      if (!(await this.events.reopenForReplay(event.id))) return false;
+      await this.jobs.send('webhook-process', { eventId: event.id });
+      return true;
+    });
+    if (!reopened) {
+      throw DomainException.conflict('The event is already queued or being processed', [
+        { eventId: id.toString(), status: event.status },
+      ]);
+    }
+    return { eventId: id.toString(), status: 'PENDING' };
+  }
+}

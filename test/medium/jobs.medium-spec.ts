@@ -1,0 +1,141 @@
+import { Injectable } from '@nestjs/common';
+import { Test } from '@nestjs/testing';
+import { ConfigModule } from '../../src/config/config.module';
+import { DatabaseModule } from '../../src/database/database.module';
+import { Db } from '../../src/database/db';
+import { TransactionRunner } from '../../src/database/transaction-runner';
+import { InvalidJobPayload, JobCodec, JobDefinition, JobDefinitions, JobHandler } from '../../src/jobs/job-definition';
+import { JobsModule } from '../../src/jobs/jobs.module';
+import { JobsService } from '../../src/jobs/jobs.service';
+import { createTestDatabase, TestDatabase } from '../support/database';
+import { testConfig } from '../support/test-app';
+import { waitFor } from '../support/webhooks';
+
+interface TestJobs {
+  'test-echo': { n: string };
+  'test-other': { n: string };
+}
+
+const textPayload: JobCodec<{ n: string }> = {
+  encode: (payload) => payload,
+  decode: (data) => {
+    const n = typeof data === 'object' && data !== null ? (data as Record<string, unknown>).n : undefined;
+    if (typeof n !== 'string') throw new InvalidJobPayload('expected { n: string }');
+    return { n };
+  },
+};
+const ECHO: JobDefinition<{ n: string }> = {
+  retryLimit: 0,
+  retryDelaySeconds: 1,
+  retryBackoff: false,
+  expireInSeconds: 30,
+  batchSize: 10,
+  codec: textPayload,
+};
+
+const seen: unknown[] = [];
+
+@Injectable()
+class EchoHandler {
+  @JobHandler<'test-echo', TestJobs>('test-echo')
+  async handle(payload: { n: string }): Promise<void> {
+    seen.push(payload);
+  }
+}
+
+@Injectable()
+class SecondEchoHandler {
+  @JobHandler<'test-echo', TestJobs>('test-echo')
+  async handle(): Promise<void> {}
+}
+
+let db: TestDatabase;
+
+async function boot(
+  definitions: Partial<JobDefinitions<TestJobs>>,
+  handlers: Array<new (...args: never[]) => unknown>,
+) {
+  const module = await Test.createTestingModule({
+    imports: [
+      ConfigModule.forRoot(testConfig(db.url)),
+      DatabaseModule,
+      JobsModule.forRoot(definitions as JobDefinitions<TestJobs>),
+    ],
+    providers: handlers,
+  }).compile();
+  return module.init();
+}
+
+describe('JobsService (pg-boss on the application database)', () => {
+  beforeAll(async () => {
+    db = await createTestDatabase();
+  });
+  afterAll(async () => {
+    await db.drop();
+  });
+  beforeEach(() => {
+    seen.length = 0;
+  });
+
+  it('enqueues inside TransactionRunner.run: rollback leaves no job, commit runs it once (woken after the commit)', async () => {
+    const app = await boot({ 'test-echo': ECHO }, [EchoHandler]);
+    try {
+      const jobs = app.get<JobsService<TestJobs>>(JobsService);
+      const transactions = app.get(TransactionRunner);
+      const rows = app.get(Db);
+
+      let rolledBackId: string | undefined;
+      await expect(
+        transactions.run(async () => {
+          await rows.prisma.subAccount.create({ data: { name: 'rolled back' } });
+          rolledBackId = await jobs.send('test-echo', { n: 'rollback' });
+          throw new Error('abort');
+        }),
+      ).rejects.toThrow('abort');
+      expect(rolledBackId).toBeDefined();
+      expect(await jobs.getJob('test-echo', rolledBackId ?? '')).toBeNull();
+      expect(await rows.prisma.subAccount.count({ where: { name: 'rolled back' } })).toBe(0);
+
+      const committedId = await transactions.run(async () => {
+        await rows.prisma.subAccount.create({ data: { name: 'committed' } });
+        return jobs.send('test-echo', { n: 'commit' });
+      });
+      await waitFor(
+        async () => (await jobs.getJob('test-echo', committedId))?.state === 'completed',
+        15_000,
+        'the job',
+      );
+      expect(seen).toEqual([{ n: 'commit' }]);
+    } finally {
+      await app.close();
+    }
+  });
+
+  it('validates each payload once at the queue boundary: a malformed one never reaches the handler', async () => {
+    const app = await boot({ 'test-echo': ECHO }, [EchoHandler]);
+    try {
+      const jobs = app.get<JobsService<TestJobs>>(JobsService);
+      const id = await jobs.send('test-echo', { n: 42 } as unknown as { n: string });
+      await waitFor(async () => (await jobs.getJob('test-echo', id))?.state === 'completed', 15_000, 'the dropped job');
+      expect(seen).toEqual([]);
+    } finally {
+      await app.close();
+    }
+  });
+
+  it('refuses to boot when a declared job type has no handler', async () => {
+    await expect(boot({ 'test-echo': ECHO, 'test-other': ECHO }, [EchoHandler])).rejects.toThrow(
+      'job type "test-other" has no handler',
+    );
+  });
+
+  it('refuses to boot when a job type has two handlers', async () => {
+    await expect(boot({ 'test-echo': ECHO }, [EchoHandler, SecondEchoHandler])).rejects.toThrow(
+      'job type "test-echo" has two handlers',
+    );
+  });
+
+  it('refuses to boot on a handler for an undeclared job type', async () => {
+    await expect(boot({}, [EchoHandler])).rejects.toThrow('handler for undeclared job type "test-echo"');
+  });
+});
