@@ -11,8 +11,10 @@ export interface SqlStatement {
 }
 
 /**
- * What repositories query through (and only repositories): Prisma, or plain SQL for the hot path,
- * both inside the caller's transaction when TransactionRunner.run opened one.
+ * What repositories query through (and only repositories): Prisma, or plain SQL statements for the
+ * hot path, both inside the caller's transaction when TransactionRunner opened one. Statements pass
+ * 64-bit ids and decimals as text and return them as text (`id::text`), so they read the same
+ * whichever transaction they run in.
  */
 @Injectable()
 export class Db {
@@ -23,18 +25,31 @@ export class Db {
 
   /** The current transaction's client, or the shared one. */
   get prisma(): PrismaExecutor {
-    return currentTransaction.getStore()?.prisma ?? this.client;
+    const transaction = currentTransaction.getStore();
+    if (transaction?.kind === 'sql') {
+      throw new Error('Prisma cannot join a TransactionRunner.runSql transaction: use a SQL statement (Db.sql)');
+    }
+    return transaction?.prisma ?? this.client;
   }
 
   /**
-   * Outside a transaction: a named prepared statement on the pool (no re-planning, none of Prisma's
-   * query interpretation; the benchmarks showed that to be most of the per-delivery CPU). Inside one:
-   * on the transaction's connection. Statements return ids and decimals as text, so both read alike.
+   * Rows of a statement: on the current transaction's connection, or outside one as a named prepared
+   * statement on the pool (no re-planning, none of Prisma's query interpretation; the benchmarks
+   * showed that to be most of the per-delivery CPU).
    */
   async sql<T extends QueryResultRow>(statement: SqlStatement, values: readonly unknown[]): Promise<T[]> {
     const transaction = currentTransaction.getStore();
-    if (transaction) return transaction.prisma.$queryRawUnsafe<T[]>(statement.text, ...values);
-    return this.sqlAlone(statement, values);
+    if (transaction?.kind === 'prisma') return transaction.prisma.$queryRawUnsafe<T[]>(statement.text, ...values);
+    const on = transaction?.client ?? this.dbPool.pool;
+    return (await on.query<T>({ name: statement.name, text: statement.text, values: [...values] })).rows;
+  }
+
+  /** A statement whose rows do not matter (or that has none): the number of rows it touched. */
+  async execute(statement: SqlStatement, values: readonly unknown[]): Promise<number> {
+    const transaction = currentTransaction.getStore();
+    if (transaction?.kind === 'prisma') return transaction.prisma.$executeRawUnsafe(statement.text, ...values);
+    const on = transaction?.client ?? this.dbPool.pool;
+    return (await on.query({ name: statement.name, text: statement.text, values: [...values] })).rowCount ?? 0;
   }
 
   /**

@@ -23,29 +23,115 @@ export interface AppliedLead {
   newTouch: boolean;
 }
 
-function nul<T>(value: T | undefined): T | null {
-  return value === undefined ? null : value;
-}
+const nul = <T>(value: T | undefined): T | null => (value === undefined ? null : value);
+const isoOrNull = (value: string | undefined): string | null => (value ? new Date(value).toISOString() : null);
+/** A provider's time, or null when it is missing or not a time (a booking's times are optional). */
+const instantOrNull = (value: string | undefined): string | null => {
+  const ms = value === undefined ? Number.NaN : Date.parse(value);
+  return Number.isNaN(ms) ? null : new Date(ms).toISOString();
+};
 
-const APPLY_LEAD = {
-  name: 'apply_lead_v2',
-  text: 'SELECT lead_id::text AS lead_id, created, new_touch FROM apply_lead($1::int, $2::int, $3, $4::text[], $5::jsonb, $6::jsonb, $7)',
+// One prepared statement per write, so the whole pipeline can run in TransactionRunner.runSql.
+const SQL = {
+  applyLead: {
+    name: 'apply_lead_v2',
+    text: 'SELECT lead_id::text AS lead_id, created, new_touch FROM apply_lead($1::int, $2::int, $3, $4::text[], $5::jsonb, $6::jsonb, $7)',
+  },
+  lockIdentities: {
+    name: 'lead_lock_identities_v1',
+    text: 'SELECT pg_advisory_xact_lock($1::int, hashtext(k)) FROM (SELECT DISTINCT unnest($2::text[]) AS k ORDER BY 1) s',
+  },
+  match: {
+    name: 'lead_match_v1',
+    text: 'SELECT key, lead_id::text AS lead_id FROM lead_identities WHERE sub_account_id = $1 AND key = ANY($2::text[])',
+  },
+  insertLead: {
+    name: 'lead_insert_v1',
+    text: `INSERT INTO leads (sub_account_id, full_name, first_name, last_name, email, phone, phone_valid, company, job_title,
+             city, region, postal_code, country, tags, custom_answers, is_test, updated_at)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14::text[], $15::jsonb, $16, now())
+           RETURNING id::text AS id`,
+  },
+  addIdentities: {
+    name: 'lead_add_identities_v1',
+    text: `INSERT INTO lead_identities (sub_account_id, key, lead_id)
+           SELECT $1, k, $2::bigint FROM unnest($3::text[]) k ON CONFLICT (sub_account_id, key) DO NOTHING`,
+  },
+  link: {
+    name: 'lead_link_v1',
+    text: `INSERT INTO lead_identities (sub_account_id, key, lead_id) VALUES ($1, $2, $3::bigint)
+           ON CONFLICT (sub_account_id, key) DO UPDATE SET lead_id = EXCLUDED.lead_id`,
+  },
+  sourceHash: {
+    name: 'lead_source_hash_v1',
+    text: `SELECT content_hash FROM lead_sources
+           WHERE sub_account_id = $1 AND origin = $2 AND platform = $3 AND external_id = $4`,
+  },
+  updateSourceHash: {
+    name: 'lead_source_hash_update_v1',
+    text: `UPDATE lead_sources SET content_hash = $5
+           WHERE sub_account_id = $1 AND origin = $2 AND platform = $3 AND external_id = $4`,
+  },
+  markSourcesDeleted: {
+    name: 'lead_sources_deleted_v1',
+    text: `UPDATE lead_sources SET deleted_at = now()
+           WHERE sub_account_id = $1 AND platform = $2 AND external_id = $3 AND deleted_at IS NULL`,
+  },
+  setStatus: {
+    name: 'lead_set_status_v1',
+    text: `UPDATE leads SET status = $3::"LeadStatus", updated_at = now() WHERE id = $2::bigint AND sub_account_id = $1`,
+  },
+  // out-of-order events of one booking: an older change is dropped, a deletion yields only to a newer one
+  upsertBooking: {
+    name: 'lead_upsert_booking_v2',
+    text: `INSERT INTO bookings (lead_id, sub_account_id, integration_id, platform, external_booking_id, calendar_id, title,
+             start_time, end_time, status, changed_at, updated_at)
+           VALUES ($1::bigint, $2, $3, $4, $5, $6, $7, $8::timestamptz, $9::timestamptz, $10, $11::timestamptz, now())
+           ON CONFLICT (sub_account_id, platform, external_booking_id) DO UPDATE SET
+             lead_id = EXCLUDED.lead_id, calendar_id = EXCLUDED.calendar_id, title = EXCLUDED.title,
+             start_time = EXCLUDED.start_time, end_time = EXCLUDED.end_time, status = EXCLUDED.status,
+             changed_at = COALESCE(EXCLUDED.changed_at, bookings.changed_at), updated_at = now()
+           WHERE EXCLUDED.changed_at IS NULL OR bookings.changed_at IS NULL
+              OR EXCLUDED.changed_at > bookings.changed_at
+              OR (EXCLUDED.changed_at = bookings.changed_at AND bookings.status IS DISTINCT FROM 'deleted')`,
+  },
+  setSourceDetails: {
+    name: 'lead_source_details_v1',
+    text: `UPDATE lead_sources SET details = $5::jsonb
+           WHERE sub_account_id = $1 AND origin = $2 AND platform = $3 AND external_id = $4`,
+  },
+  // an older change (a replay, a late retry) never overwrites a newer one
+  setPipelineStage: {
+    name: 'lead_pipeline_stage_v1',
+    text: `UPDATE leads SET pipeline_stage = $3::jsonb, updated_at = now()
+           WHERE id = $2::bigint AND sub_account_id = $1
+             AND (pipeline_stage IS NULL OR (pipeline_stage->>'changedAt')::timestamptz <= $4::timestamptz)`,
+  },
+  addInteraction: {
+    name: 'lead_add_interaction_v1',
+    text: `INSERT INTO lead_interactions (lead_id, sub_account_id, integration_id, platform, channel, direction, body,
+             external_message_id, origin, occurred_at)
+           VALUES ($1::bigint, $2, $3, $4, $5, $6, $7, $8, $9, COALESCE($10::timestamptz, now()))
+           ON CONFLICT (sub_account_id, origin) DO NOTHING`,
+  },
+  region: {
+    name: 'sub_account_region_v1',
+    text: 'SELECT default_region FROM sub_accounts WHERE id = $1',
+  },
 };
 
 /**
- * Lead writes (leads, identities, sources, interactions, bookings), in the caller's transaction when
- * there is one. Every write is keyed so that applying the same outcome twice changes nothing.
+ * Lead writes (leads, identities, sources, interactions, bookings): SQL statements only, in the
+ * caller's transaction when there is one (either kind). Every write is keyed so that applying the
+ * same outcome twice changes nothing.
  */
 @Injectable()
 export class LeadsWriteRepository {
   constructor(private readonly db: Db) {}
 
+  /** Records that a key (e.g. a platform's id for the person) now names this lead. */
   async link(subAccountId: number, leadId: bigint, key: string): Promise<void> {
-    await this.db.prisma.leadIdentity.upsert({
-      where: { subAccountId_key: { subAccountId, key } },
-      create: { subAccountId, key, leadId },
-      update: { leadId },
-    });
+    await this.db.execute(SQL.link, [subAccountId, key, leadId.toString()]);
   }
 
   /**
@@ -53,53 +139,48 @@ export class LeadsWriteRepository {
    * advisory locks, taken in a fixed order so two writers cannot deadlock on them).
    */
   async lockIdentities(subAccountId: number, keys: string[]): Promise<void> {
-    const sorted = [...new Set(keys)].sort();
-    await this.db.prisma
-      .$executeRaw`SELECT pg_advisory_xact_lock(${subAccountId}::int, hashtext(k)) FROM (SELECT unnest(${sorted}::text[]) AS k ORDER BY 1) s`;
+    await this.db.execute(SQL.lockIdentities, [subAccountId, keys]);
   }
 
   /** The lead matched by the strongest key (keys are ordered strongest first). */
   async match(subAccountId: number, keys: string[]): Promise<bigint | null> {
-    const rows = await this.db.prisma.$queryRaw<Array<{ key: string; lead_id: bigint }>>`
-      SELECT key, lead_id FROM lead_identities WHERE sub_account_id = ${subAccountId} AND key = ANY(${keys}::text[])`;
+    const rows = await this.db.sql<{ key: string; lead_id: string }>(SQL.match, [subAccountId, keys]);
     for (const key of keys) {
       const found = rows.find((r) => r.key === key);
-      if (found) return found.lead_id;
+      if (found) return BigInt(found.lead_id);
     }
     return null;
   }
 
   async insertLead(subAccountId: number, lead: LeadInput, contact: NormalizedContact): Promise<bigint> {
-    const created = await this.db.prisma.lead.create({
-      data: {
-        subAccountId,
-        ...contact,
-        company: nul(lead.company),
-        jobTitle: nul(lead.jobTitle),
-        city: nul(lead.city),
-        region: nul(lead.region),
-        postalCode: nul(lead.postalCode),
-        country: nul(lead.country),
-        tags: lead.tags ?? [],
-        customAnswers: lead.customAnswers ?? {},
-        isTest: lead.isTest ?? false,
-      },
-      select: { id: true },
-    });
-    return created.id;
+    const [row] = await this.db.sql<{ id: string }>(SQL.insertLead, [
+      subAccountId,
+      contact.fullName,
+      contact.firstName,
+      contact.lastName,
+      contact.email,
+      contact.phone,
+      contact.phoneValid,
+      nul(lead.company),
+      nul(lead.jobTitle),
+      nul(lead.city),
+      nul(lead.region),
+      nul(lead.postalCode),
+      nul(lead.country),
+      lead.tags ?? [],
+      JSON.stringify(lead.customAnswers ?? {}),
+      lead.isTest ?? false,
+    ]);
+    return BigInt(row.id);
   }
 
   async addIdentities(subAccountId: number, leadId: bigint, keys: string[]): Promise<void> {
-    await this.db.prisma.$executeRaw`
-      INSERT INTO lead_identities (sub_account_id, key, lead_id)
-      SELECT ${subAccountId}, k, ${leadId} FROM unnest(${keys}::text[]) k
-      ON CONFLICT (sub_account_id, key) DO NOTHING`;
+    await this.db.execute(SQL.addIdentities, [subAccountId, leadId.toString(), keys]);
   }
 
   /**
    * The whole lead write of one touch in one statement (the apply_lead SQL function: locks, match,
-   * insert or update, identities, source row): a prepared statement on its own, or part of the
-   * caller's transaction.
+   * insert or update, identities, source row).
    */
   async applyLead(
     touch: Touch,
@@ -123,7 +204,7 @@ export class LeadsWriteRepository {
       isTest: lead.isTest ?? false,
       submittedAt: lead.submittedAt,
     });
-    const [row] = await this.db.sql<{ lead_id: string; created: boolean; new_touch: boolean }>(APPLY_LEAD, [
+    const [row] = await this.db.sql<{ lead_id: string; created: boolean; new_touch: boolean }>(SQL.applyLead, [
       touch.subAccountId,
       touch.integrationId,
       touch.origin,
@@ -135,23 +216,23 @@ export class LeadsWriteRepository {
     return { leadId: BigInt(row.lead_id), created: row.created, newTouch: row.new_touch };
   }
 
+  /** The content hash this touch's source row was last written with; undefined when there is none. */
   async sourceHash(touch: Touch, platform: string, externalId: string): Promise<string | null | undefined> {
-    const rows = await this.db.prisma.$queryRaw<Array<{ content_hash: string | null }>>`
-      SELECT content_hash FROM lead_sources
-      WHERE sub_account_id = ${touch.subAccountId} AND origin = ${touch.origin} AND platform = ${platform} AND external_id = ${externalId}`;
+    const rows = await this.db.sql<{ content_hash: string | null }>(SQL.sourceHash, [
+      touch.subAccountId,
+      touch.origin,
+      platform,
+      externalId,
+    ]);
     return rows[0]?.content_hash;
   }
 
   async updateSourceHash(touch: Touch, platform: string, externalId: string, hash: string): Promise<void> {
-    await this.db.prisma.$executeRaw`
-      UPDATE lead_sources SET content_hash = ${hash}
-      WHERE sub_account_id = ${touch.subAccountId} AND origin = ${touch.origin} AND platform = ${platform} AND external_id = ${externalId}`;
+    await this.db.execute(SQL.updateSourceHash, [touch.subAccountId, touch.origin, platform, externalId, hash]);
   }
 
   async markSourcesDeleted(subAccountId: number, platform: string, externalId: string): Promise<number> {
-    return this.db.prisma.$executeRaw`
-      UPDATE lead_sources SET deleted_at = now()
-      WHERE sub_account_id = ${subAccountId} AND platform = ${platform} AND external_id = ${externalId} AND deleted_at IS NULL`;
+    return this.db.execute(SQL.markSourcesDeleted, [subAccountId, platform, externalId]);
   }
 
   /** The touch's extra attribution and consents (its source row was written by apply_lead just before). */
@@ -161,25 +242,26 @@ export class LeadsWriteRepository {
     externalId: string,
     details: Record<string, unknown>,
   ): Promise<void> {
-    await this.db.prisma.$executeRaw`
-      UPDATE lead_sources SET details = ${JSON.stringify(details)}::jsonb
-      WHERE sub_account_id = ${touch.subAccountId} AND origin = ${touch.origin} AND platform = ${platform} AND external_id = ${externalId}`;
+    await this.db.execute(SQL.setSourceDetails, [
+      touch.subAccountId,
+      touch.origin,
+      platform,
+      externalId,
+      JSON.stringify(details),
+    ]);
   }
 
   /** Where the CRM's pipeline has the lead; an older change (a replay, a late retry) never overwrites a newer one. */
   async setPipelineStage(subAccountId: number, leadId: bigint, stage: LeadPipelineStageChange): Promise<void> {
     const { platform: _platform, externalId: _externalId, ...value } = stage;
     // only a real instant orders changes; anything else sorts before every dated change
-    const at = stage.changedAt === undefined ? Number.NaN : Date.parse(stage.changedAt);
-    const changedAt = new Date(Number.isNaN(at) ? 0 : at).toISOString();
-    await this.db.prisma.$executeRaw`
-      UPDATE leads SET pipeline_stage = ${JSON.stringify({ platform: stage.platform, ...value, changedAt })}::jsonb, updated_at = now()
-      WHERE id = ${leadId} AND sub_account_id = ${subAccountId}
-        AND (pipeline_stage IS NULL OR (pipeline_stage->>'changedAt')::timestamptz <= ${changedAt}::timestamptz)`;
+    const changedAt = instantOrNull(stage.changedAt) ?? new Date(0).toISOString();
+    const stored = JSON.stringify({ platform: stage.platform, ...value, changedAt });
+    await this.db.execute(SQL.setPipelineStage, [subAccountId, leadId.toString(), stored, changedAt]);
   }
 
   async setStatus(subAccountId: number, leadId: bigint, status: LeadStatus): Promise<void> {
-    await this.db.prisma.lead.update({ where: { id: leadId, subAccountId }, data: { status } });
+    await this.db.execute(SQL.setStatus, [subAccountId, leadId.toString(), status]);
   }
 
   /**
@@ -188,39 +270,39 @@ export class LeadsWriteRepository {
    * and a deleted booking only yields to a strictly newer change. Undated changes always apply.
    */
   async upsertBooking(touch: Touch, leadId: bigint, booking: BookingInput): Promise<void> {
-    const date = (text: string | undefined): Date | null => {
-      const ms = text === undefined ? Number.NaN : Date.parse(text);
-      return Number.isNaN(ms) ? null : new Date(ms);
-    };
-    await this.db.prisma.$executeRaw`
-      INSERT INTO bookings (lead_id, sub_account_id, integration_id, platform, external_booking_id, calendar_id,
-                            title, start_time, end_time, status, changed_at, updated_at)
-      VALUES (${leadId}, ${touch.subAccountId}, ${touch.integrationId}, ${booking.platform}, ${booking.externalBookingId},
-              ${nul(booking.calendarId)}, ${nul(booking.title)}, ${date(booking.startTime)}, ${date(booking.endTime)},
-              ${nul(booking.status)}, ${date(booking.changedAt)}, now())
-      ON CONFLICT (sub_account_id, platform, external_booking_id) DO UPDATE SET
-        lead_id = EXCLUDED.lead_id, calendar_id = EXCLUDED.calendar_id, title = EXCLUDED.title,
-        start_time = EXCLUDED.start_time, end_time = EXCLUDED.end_time, status = EXCLUDED.status,
-        changed_at = COALESCE(EXCLUDED.changed_at, bookings.changed_at), updated_at = now()
-      WHERE EXCLUDED.changed_at IS NULL OR bookings.changed_at IS NULL
-         OR EXCLUDED.changed_at > bookings.changed_at
-         OR (EXCLUDED.changed_at = bookings.changed_at AND bookings.status IS DISTINCT FROM 'deleted')`;
+    await this.db.execute(SQL.upsertBooking, [
+      leadId.toString(),
+      touch.subAccountId,
+      touch.integrationId,
+      booking.platform,
+      booking.externalBookingId,
+      nul(booking.calendarId),
+      nul(booking.title),
+      instantOrNull(booking.startTime),
+      instantOrNull(booking.endTime),
+      nul(booking.status),
+      instantOrNull(booking.changedAt),
+    ]);
   }
 
   async addInteraction(touch: Touch, leadId: bigint, interaction: InteractionInput, origin: string): Promise<void> {
-    await this.db.prisma.$executeRaw`
-      INSERT INTO lead_interactions (lead_id, sub_account_id, integration_id, platform, channel, direction, body, external_message_id, origin, occurred_at)
-      VALUES (${leadId}, ${touch.subAccountId}, ${touch.integrationId}, ${interaction.platform}, ${interaction.channel}, ${interaction.direction},
-        ${nul(interaction.body)}, ${nul(interaction.externalMessageId)}, ${origin}, ${interaction.occurredAt ? new Date(interaction.occurredAt) : new Date()})
-      ON CONFLICT (sub_account_id, origin) DO NOTHING`;
+    await this.db.execute(SQL.addInteraction, [
+      leadId.toString(),
+      touch.subAccountId,
+      touch.integrationId,
+      interaction.platform,
+      interaction.channel,
+      interaction.direction,
+      nul(interaction.body),
+      nul(interaction.externalMessageId),
+      origin,
+      isoOrNull(interaction.occurredAt),
+    ]);
   }
 
   /** The region national phone numbers of a sub-account are read in. */
   async subAccountRegion(subAccountId: number): Promise<string> {
-    const row = await this.db.prisma.subAccount.findUnique({
-      where: { id: subAccountId },
-      select: { defaultRegion: true },
-    });
-    return row?.defaultRegion ?? 'US';
+    const rows = await this.db.sql<{ default_region: string }>(SQL.region, [subAccountId]);
+    return rows[0]?.default_region ?? 'US';
   }
 }

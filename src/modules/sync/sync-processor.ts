@@ -71,7 +71,7 @@ export class SyncProcessor implements OnApplicationBootstrap {
     try {
       for (let page = 0; page < this.config.sync.maxPagesPerRun; page++) {
         const result = await handler.syncData(ctx, cursor);
-        await this.transactions.run(async () => {
+        await this.transactions.runSql(async () => {
           const counts: PageCounts = { fetched: result.fetched, created: 0, updated: 0, unchanged: 0 };
           for (const lead of result.leads) counts[await this.leads.syncUpsert(touch, lead)] += 1;
           if (result.costs?.length) await this.runs.upsertCosts(integration.subAccountId, integration.id, result.costs);

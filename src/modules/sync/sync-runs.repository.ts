@@ -3,7 +3,7 @@ import type { SubAccountScope } from '../../common/auth/sub-account-scope';
 import type { PageRequest } from '../../common/http/pagination';
 import { Db } from '../../database/db';
 import { scopeWhere } from '../../database/scope-where';
-import { Prisma, SyncRun } from '../../generated/prisma/client';
+import type { Prisma, SyncRun } from '../../generated/prisma/client';
 import type { AdCostInput } from '../../handlers/handler-types';
 
 export type SyncRunRow = SyncRun;
@@ -15,6 +15,24 @@ export interface PageCounts {
   updated: number;
   unchanged: number;
 }
+
+// A sync page's writes are SQL statements, so a page commits in TransactionRunner.runSql.
+const CHECKPOINT = {
+  name: 'sync_run_checkpoint_v1',
+  text: `UPDATE sync_runs SET cursor_after = $2, pages = pages + 1, fetched = fetched + $3, created = created + $4,
+           updated = updated + $5, unchanged = unchanged + $6
+         WHERE id = $1::bigint`,
+};
+
+const UPSERT_COST = {
+  name: 'ad_cost_upsert_v1',
+  text: `INSERT INTO ad_costs (sub_account_id, integration_id, platform, day, level, campaign_id, ad_set_id, ad_id, name,
+           spend, currency, impressions, clicks, leads, updated_at)
+         VALUES ($1, $2, $3, $4::date, $5, $6, $7, $8, $9, $10::numeric, $11, $12, $13, $14, now())
+         ON CONFLICT (integration_id, day, level, campaign_id, ad_set_id, ad_id) DO UPDATE SET
+           name = EXCLUDED.name, spend = EXCLUDED.spend, currency = EXCLUDED.currency, impressions = EXCLUDED.impressions,
+           clicks = EXCLUDED.clicks, leads = EXCLUDED.leads, updated_at = now()`,
+};
 
 /** Sync runs and the ad costs they pull: the only writer of sync_runs and ad_costs. */
 @Injectable()
@@ -57,17 +75,14 @@ export class SyncRunsRepository {
 
   /** In the page's transaction: a killed run resumes after the last committed page. */
   async checkpoint(id: bigint, cursor: string | null, counts: PageCounts): Promise<void> {
-    await this.db.prisma.syncRun.update({
-      where: { id },
-      data: {
-        cursorAfter: cursor,
-        pages: { increment: 1 },
-        fetched: { increment: counts.fetched },
-        created: { increment: counts.created },
-        updated: { increment: counts.updated },
-        unchanged: { increment: counts.unchanged },
-      },
-    });
+    await this.db.execute(CHECKPOINT, [
+      id.toString(),
+      cursor,
+      counts.fetched,
+      counts.created,
+      counts.updated,
+      counts.unchanged,
+    ]);
   }
 
   async finish(id: bigint, status: 'SUCCEEDED' | 'FAILED', error: string | null, at: Date): Promise<void> {
@@ -89,27 +104,22 @@ export class SyncRunsRepository {
 
   async upsertCosts(subAccountId: number, integrationId: number, costs: readonly AdCostInput[]): Promise<void> {
     for (const c of costs) {
-      const data = {
-        name: c.name ?? null,
-        spend: new Prisma.Decimal(c.spend),
-        currency: c.currency ?? null,
-        impressions: c.impressions,
-        clicks: c.clicks,
-        leads: c.leads,
-      };
-      const key = {
+      await this.db.execute(UPSERT_COST, [
+        subAccountId,
         integrationId,
-        day: new Date(`${c.day}T00:00:00Z`),
-        level: c.level,
-        campaignId: c.campaignId,
-        adSetId: c.adSetId ?? '',
-        adId: c.adId ?? '',
-      };
-      await this.db.prisma.adCost.upsert({
-        where: { integrationId_day_level_campaignId_adSetId_adId: key },
-        create: { ...key, ...data, subAccountId, platform: c.platform },
-        update: data,
-      });
+        c.platform,
+        c.day,
+        c.level,
+        c.campaignId,
+        c.adSetId ?? '',
+        c.adId ?? '',
+        c.name ?? null,
+        String(c.spend),
+        c.currency ?? null,
+        c.impressions,
+        c.clicks,
+        c.leads,
+      ]);
     }
   }
 

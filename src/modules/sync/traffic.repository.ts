@@ -32,8 +32,7 @@ export class TrafficRepository {
     for (const t of traffic) byKey.set(JSON.stringify([t.day, t.source, t.medium, t.campaignName, t.campaignId]), t);
     const rows = [...byKey.values()];
     for (let i = 0; i < rows.length; i += CHUNK) {
-      const chunk = JSON.stringify(rows.slice(i, i + CHUNK));
-      await this.db.prisma.$executeRawUnsafe(UPSERT_DAILY.text, subAccountId, integrationId, chunk);
+      await this.db.execute(UPSERT_DAILY, [subAccountId, integrationId, JSON.stringify(rows.slice(i, i + CHUNK))]);
     }
   }
 }

@@ -202,7 +202,7 @@ export class WebhookEventsRepository {
 
   /** In the caller's transaction: the event is PROCESSED exactly when its outcome is committed. */
   async markProcessed(id: bigint): Promise<void> {
-    await this.db.sql(MARK_PROCESSED, [id.toString()]);
+    await this.db.execute(MARK_PROCESSED, [id.toString()]);
   }
 
   async markFailed(id: bigint, error: string): Promise<void> {

@@ -75,7 +75,8 @@ export class WebhookProcessor {
         ctx,
       );
       const origin = { integrationId: integration.id, subAccountId: integration.subAccountId, eventId: event.id };
-      await this.transactions.run(async () => {
+      // the lead writes and the event's mark are SQL statements: the cheap kind of transaction
+      await this.transactions.runSql(async () => {
         await this.leads.applyOutcome(origin, outcome);
         await this.events.markProcessed(event.id);
       });
