@@ -1,0 +1,119 @@
+import { TransactionRunner } from '../../src/database/transaction-runner';
+import type { LeadInput } from '../../src/handlers/handler-types';
+import { LeadWriterService } from '../../src/modules/leads/lead-writer.service';
+import type { Touch } from '../../src/modules/leads/leads-write.repository';
+import { createMediumApp, MediumApp, seedIntegration } from '../support/medium-app';
+
+const person = (externalId: string, extra: Partial<LeadInput> = {}): LeadInput => ({
+  platform: 'generic',
+  externalId,
+  fullName: 'Ada Lovelace',
+  email: 'ada@example.org',
+  source: { campaignId: 'c1' },
+  ...extra,
+});
+
+describe('apply_lead (the lead write of one touch) through LeadWriterService', () => {
+  let m: MediumApp;
+  let writer: LeadWriterService;
+  let transactions: TransactionRunner;
+  let sub: number;
+  let integration: number;
+  const touch = (origin: string): Touch => ({ subAccountId: sub, integrationId: integration, origin });
+  const count = async (table: string): Promise<number> =>
+    (await m.sql.query(`SELECT count(*)::int AS n FROM ${table} WHERE sub_account_id = $1`, [sub])).rows[0].n;
+
+  beforeAll(async () => {
+    m = await createMediumApp();
+    writer = m.app.get(LeadWriterService);
+    transactions = m.app.get(TransactionRunner);
+    ({ subAccountId: sub, integrationId: integration } = await seedIntegration(m.sql));
+  });
+  afterAll(async () => {
+    await m.close();
+  });
+
+  it('creates a lead, and the same touch applied again changes nothing', async () => {
+    const first = await writer.upsert(touch('event:1'), person('L1'));
+    expect(first).toEqual({ leadId: expect.any(BigInt), created: true, newTouch: true });
+    const again = await writer.upsert(touch('event:1'), person('L1'));
+    expect(again).toEqual({ leadId: first.leadId, created: false, newTouch: false });
+    expect([await count('leads'), await count('lead_sources')]).toEqual([1, 1]);
+  });
+
+  it('merges another platform’s touch of the same person by e-mail, and by E.164 phone', async () => {
+    const byEmail = await writer.upsert(touch('event:2'), person('X9', { platform: 'meta', fullName: 'Ada L.' }));
+    const [lead] = (await m.sql.query('SELECT id FROM leads WHERE sub_account_id = $1', [sub])).rows;
+    expect(byEmail).toEqual({ leadId: BigInt(lead.id), created: false, newTouch: true });
+    // the same person with a phone as well: merged by e-mail, and the phone now names the lead too
+    await writer.upsert(touch('event:3'), person('P1', { phone: '(415) 555-2671' }));
+    const byPhone = await writer.upsert(
+      touch('event:4'),
+      person('P2', { platform: 'linkedin', email: undefined, phone: '+1 415 555 2671' }),
+    );
+    expect(byPhone).toEqual({ leadId: BigInt(lead.id), created: false, newTouch: true });
+    expect(await count('leads')).toBe(1);
+    expect(await count('lead_sources')).toBe(4);
+  });
+
+  it('converges concurrent deliveries of one new person (each in its own transaction) on one lead', async () => {
+    const results = await Promise.all(
+      Array.from({ length: 16 }, (_, i) =>
+        transactions.runSql(() =>
+          writer.upsert(touch(`event:c${i}`), person(`C${i}`, { email: 'grace@example.org', fullName: 'Grace' })),
+        ),
+      ),
+    );
+    expect(new Set(results.map((r) => r.leadId)).size).toBe(1);
+    expect(results.filter((r) => r.created)).toHaveLength(1);
+    const sources = await m.sql.query('SELECT count(*)::int AS n FROM lead_sources WHERE lead_id = $1', [
+      results[0].leadId.toString(),
+    ]);
+    expect(sources.rows[0].n).toBe(16);
+  });
+
+  it('writes lead tables only: a webhook event is left for its processor to mark', async () => {
+    const event = await m.sql.query<{ id: string }>(
+      `INSERT INTO webhook_events (integration_id, sub_account_id, provider, dedup_key, event_type, payload)
+       VALUES ($1, $2, 'generic-webhook', 'id:E1', 'lead', '{}') RETURNING id::text AS id`,
+      [integration, sub],
+    );
+    const eventId = BigInt(event.rows[0].id);
+    await transactions.runSql(() =>
+      writer.applyOutcome({ integrationId: integration, subAccountId: sub, eventId }, { leads: [person('E1')] }),
+    );
+    const stored = await m.sql.query('SELECT status, processed_at FROM webhook_events WHERE id = $1', [eventId]);
+    expect(stored.rows[0]).toEqual({ status: 'PENDING', processed_at: null });
+    const signature = await m.sql.query("SELECT pg_get_function_arguments('apply_lead'::regproc) AS args");
+    expect(signature.rows[0].args).not.toContain('p_event');
+  });
+
+  it('applies a whole outcome in one transaction: a failure part-way leaves nothing behind', async () => {
+    const before = await count('lead_interactions');
+    await expect(
+      transactions.runSql(() =>
+        writer.applyOutcome(
+          { integrationId: integration, subAccountId: sub, eventId: 999n },
+          {
+            leads: [person('R1', { email: 'rollback@example.org' })],
+            interactions: [
+              { platform: 'gohighlevel', externalId: 'c-1', channel: 'sms', direction: 'inbound', body: 'hi' },
+              // an impossible date fails the statement after the lead and the first interaction were written
+              {
+                platform: 'gohighlevel',
+                externalId: 'c-1',
+                channel: 'sms',
+                direction: 'inbound',
+                occurredAt: 'not a date',
+              },
+            ],
+          },
+        ),
+      ),
+    ).rejects.toThrow();
+    expect(await count('lead_interactions')).toBe(before);
+    expect(
+      (await m.sql.query("SELECT count(*)::int AS n FROM leads WHERE email = 'rollback@example.org'")).rows[0].n,
+    ).toBe(0);
+  });
+});

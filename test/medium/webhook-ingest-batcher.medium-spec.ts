@@ -1,0 +1,75 @@
+import { TransactionRunner } from '../../src/database/transaction-runner';
+import { NewEvent, WebhookEventsRepository } from '../../src/modules/webhooks/webhook-events.repository';
+import { createMediumApp, MediumApp, seedIntegration } from '../support/medium-app';
+
+describe('webhook ingest batcher (WebhookEventsRepository.insertWithJob)', () => {
+  let m: MediumApp;
+  let events: WebhookEventsRepository;
+  let ids: { subAccountId: number; integrationId: number };
+  const event = (key: string): NewEvent => ({
+    integrationId: ids.integrationId,
+    subAccountId: ids.subAccountId,
+    provider: 'generic-webhook',
+    dedupKey: `id:${key}`,
+    externalId: key,
+    eventType: 'lead',
+    payload: { key, nested: { n: 1 } },
+  });
+  const jobsFor = async (eventId: string): Promise<number> =>
+    (
+      await m.sql.query(
+        "SELECT count(*)::int AS n FROM pgboss.job WHERE name = 'webhook-process' AND data->>'eventId' = $1",
+        [eventId],
+      )
+    ).rows[0].n;
+
+  beforeAll(async () => {
+    m = await createMediumApp();
+    events = m.app.get(WebhookEventsRepository);
+    ids = await seedIntegration(m.sql);
+  });
+  afterAll(async () => {
+    await m.close();
+  });
+
+  it('stores deliveries arriving together with one job each; a repeat in the same group is its duplicate', async () => {
+    // 150 at once: more than one statement's worth (64), with every tenth key sent twice
+    const keys = Array.from({ length: 150 }, (_, i) => `k${i % 10 === 9 ? i - 1 : i}`);
+    const results = await Promise.all(keys.map((k) => events.insertWithJob(event(k))));
+    const distinct = new Set(keys);
+    expect(results.filter((r) => r.created)).toHaveLength(distinct.size);
+    const byKey = new Map<string, string>();
+    results.forEach((r, i) => {
+      const seen = byKey.get(keys[i]);
+      if (seen) expect(r).toEqual({ id: seen, created: false });
+      else byKey.set(keys[i], r.id);
+    });
+    const stored = await m.sql.query<{ id: string; payload: unknown }>(
+      'SELECT id::text AS id, payload FROM webhook_events WHERE integration_id = $1',
+      [ids.integrationId],
+    );
+    expect(stored.rows).toHaveLength(distinct.size);
+    expect(stored.rows.find((r) => r.id === byKey.get('k0'))?.payload).toEqual({ key: 'k0', nested: { n: 1 } });
+    for (const id of byKey.values()) expect(await jobsFor(id)).toBe(1);
+  });
+
+  it('answers a redelivery with the stored id and no new job', async () => {
+    const first = await events.insertWithJob(event('again'));
+    const second = await events.insertWithJob(event('again'));
+    expect(second).toEqual({ id: first.id, created: false });
+    expect(await jobsFor(first.id)).toBe(1);
+  });
+
+  it("never joins a caller's transaction (it writes several callers' rows in one statement)", async () => {
+    const transactions = m.app.get(TransactionRunner);
+    let stored: { id: string; created: boolean } | undefined;
+    await expect(
+      transactions.runSql(async () => {
+        stored = await events.insertWithJob(event('outside'));
+        throw new Error('the caller rolls back');
+      }),
+    ).rejects.toThrow('the caller rolls back');
+    const row = await m.sql.query('SELECT count(*)::int AS n FROM webhook_events WHERE id = $1', [stored?.id]);
+    expect(row.rows[0].n).toBe(1);
+  });
+});
