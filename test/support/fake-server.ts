@@ -41,16 +41,18 @@ export class FakeServer {
   private constructor(
     private readonly server: Server,
     readonly url: string,
+    private readonly clock: () => number,
   ) {}
 
-  static async start(): Promise<FakeServer> {
+  /** `clock` stamps arrivals (`at`): a spec's virtual clock makes measured delays exact. */
+  static async start(options: { clock?: () => number } = {}): Promise<FakeServer> {
     const holder: { self?: FakeServer } = {};
     const server = createServer((req, res) => {
       void holder.self?.handle(req, res);
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const { port } = server.address() as AddressInfo;
-    holder.self = new FakeServer(server, `http://127.0.0.1:${port}`);
+    holder.self = new FakeServer(server, `http://127.0.0.1:${port}`, options.clock ?? Date.now);
     return holder.self;
   }
 
@@ -95,7 +97,7 @@ export class FakeServer {
       headers: req.headers,
       rawBody,
       body,
-      at: Date.now(),
+      at: this.clock(),
     };
     this.requests.push(request);
     const route = this.routes.find(

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { FakeServer } from '../../../test/support/fake-server';
+import { SteppingClock } from '../../../test/support/virtual-clock';
 import { CircuitBreaker } from './circuit-breaker';
 import { OutboundError, OutboundHttpClient, OutboundRequest } from './http-client';
 import { ClientOptions, OutboundHttpFactory } from './outbound-http.factory';
@@ -63,6 +64,8 @@ describe('CircuitBreaker', () => {
 });
 
 describe('OutboundHttpClient behind the circuit breaker', () => {
+  // the cooldown passes on virtual time: `wait` moves the clock instead of sleeping
+  const time = new SteppingClock();
   let server: FakeServer;
   beforeAll(async () => {
     server = await FakeServer.start();
@@ -76,7 +79,7 @@ describe('OutboundHttpClient behind the circuit breaker', () => {
   const client = (
     options: Partial<ClientOptions> = {},
     key = `spec:${randomUUID()}`,
-    factory = new OutboundHttpFactory(),
+    factory = new OutboundHttpFactory(time),
   ): OutboundHttpClient =>
     factory.forKey(key, {
       limit: 1000,
@@ -104,7 +107,7 @@ describe('OutboundHttpClient behind the circuit breaker', () => {
         throw err;
       },
     );
-  const wait = (ms: number) => new Promise((r) => setTimeout(r, ms));
+  const wait = async (ms: number): Promise<void> => time.advance(ms);
 
   it("fails fast with 'circuit_open' after `threshold` server errors, without reaching the provider", async () => {
     server.on('GET', '/down', () => ({ status: 503, body: { error: { message: 'Service Unavailable' } } }));
@@ -203,7 +206,7 @@ describe('OutboundHttpClient behind the circuit breaker', () => {
 
   it('shares one breaker between the clients of a key, and opens after 5 failures by default', async () => {
     server.on('GET', '/down', () => ({ status: 503, body: {} }));
-    const factory = new OutboundHttpFactory();
+    const factory = new OutboundHttpFactory(time);
     const retry = { maxRetries: 0 };
     const a = factory.forKey('spec:shared', { limit: 10, retry });
     const b = factory.forKey('spec:shared', { limit: 20, windowMs: 1000, retry });

@@ -1,4 +1,5 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable, Optional } from '@nestjs/common';
+import { Clock, CLOCK, systemClock } from '../clock';
 import { CircuitBreaker } from './circuit-breaker';
 import { OutboundHttpClient } from './http-client';
 import { DEFAULT_RETRY, OutboundHttpClientImpl, RetryPolicy } from './outbound-http.client';
@@ -24,6 +25,8 @@ export class OutboundHttpFactory {
   private readonly breakers = new Map<string, CircuitBreaker>();
   private readonly clients = new Map<string, OutboundHttpClient>();
 
+  constructor(@Optional() @Inject(CLOCK) private readonly clock: Clock = systemClock) {}
+
   forKey(key: string, options: ClientOptions): OutboundHttpClient {
     const windowMs = options.windowMs ?? 60_000;
     const id = `${key}|${options.limit}|${windowMs}`;
@@ -31,12 +34,12 @@ export class OutboundHttpFactory {
     if (existing) return existing;
     let limiter = this.limiters.get(id);
     if (!limiter) {
-      limiter = new SlidingWindowLimiter(options.limit, windowMs);
+      limiter = new SlidingWindowLimiter(options.limit, windowMs, this.clock.now, this.clock.sleep);
       this.limiters.set(id, limiter);
     }
     let breaker = this.breakers.get(key);
     if (!breaker) {
-      breaker = new CircuitBreaker(options.circuit?.threshold, options.circuit?.cooldownMs);
+      breaker = new CircuitBreaker(options.circuit?.threshold, options.circuit?.cooldownMs, this.clock.now);
       this.breakers.set(key, breaker);
     }
     const client = new OutboundHttpClientImpl({
@@ -44,8 +47,8 @@ export class OutboundHttpFactory {
       breaker,
       retry: { ...DEFAULT_RETRY, ...options.retry },
       timeoutMs: options.timeoutMs ?? 10_000,
-      sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
-      clock: Date.now,
+      sleep: this.clock.sleep,
+      clock: this.clock.now,
       random: Math.random,
     });
     this.clients.set(id, client);

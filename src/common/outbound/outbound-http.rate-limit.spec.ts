@@ -1,11 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import { FakeServer } from '../../../test/support/fake-server';
+import { SteppingClock } from '../../../test/support/virtual-clock';
 import { OutboundError, OutboundHttpClient } from './http-client';
 import { ClientOptions, OutboundHttpFactory } from './outbound-http.factory';
 
+// Virtual time: the client waits on it and the fake provider stamps arrivals with it, so every
+// window and pause below is measured exactly and costs no wall-clock time.
+const time = new SteppingClock();
 let server: FakeServer;
 beforeAll(async () => {
-  server = await FakeServer.start();
+  server = await FakeServer.start({ clock: time.now });
 });
 afterEach(() => server.reset());
 afterAll(async () => {
@@ -14,7 +18,7 @@ afterAll(async () => {
 
 function client(
   options: Partial<ClientOptions> & { limit: number },
-  factory = new OutboundHttpFactory(),
+  factory = new OutboundHttpFactory(time),
   key = `spec:${randomUUID()}`,
 ): OutboundHttpClient {
   return factory.forKey(key, {
@@ -41,15 +45,17 @@ describe('OutboundHttpClient: the configured rate as the provider counts it', ()
   it('never lets more than `limit` requests arrive in any window when 100 are issued at once', async () => {
     server.on('GET', '/items', () => ({ status: 200, body: { ok: true } }));
     const http = client({ limit: 10, windowMs: 100 });
-    const started = Date.now();
+    const started = time.now();
+    const sleptBefore = time.sleeps.length;
     await Promise.all(
       Array.from({ length: 100 }, (_, i) => http.request({ method: 'GET', url: `${server.url}/items`, query: { i } })),
     );
     expect(server.requests).toHaveLength(100);
     expect(maxInAnyWindow(arrivals(), 100)).toBeLessThanOrEqual(10);
-    const elapsed = Date.now() - started;
-    expect(elapsed).toBeGreaterThanOrEqual(9 * 100); // ten full windows: the limit is not bypassed
-    expect(elapsed).toBeLessThan(4 * 10 * 100); // nor much slower than the rate allows
+    expect(time.now() - started).toBeGreaterThanOrEqual(9 * 100); // ten full windows: the limit is not bypassed
+    // nor slower than the rate allows: no wait is ever longer than until the first slot frees
+    // (how many waits there are depends on how fast the local answers come back, in real time)
+    expect(Math.max(...time.sleeps.slice(sleptBefore))).toBeLessThanOrEqual(100);
   });
 
   it('keeps the rate with slow and failing answers, retries and sequential callers sharing the budget', async () => {
@@ -59,7 +65,7 @@ describe('OutboundHttpClient: the configured rate as the provider counts it', ()
       if (n % 7 === 0) return { status: 503, body: { message: 'try again' } }; // retried: the retry counts too
       return { status: 200, body: {}, delayMs: (n * 13) % 40 };
     });
-    const factory = new OutboundHttpFactory();
+    const factory = new OutboundHttpFactory(time);
     const key = `spec:${randomUUID()}`;
     const http = client({ limit: 6, windowMs: 100 }, factory, key);
     const sameKey = factory.forKey(key, { limit: 6, windowMs: 100 });
@@ -93,15 +99,13 @@ describe('OutboundHttpClient: X-RateLimit-* headers', () => {
     });
     const http = client({ limit: 100, windowMs: 10_000 });
     await http.request({ method: 'GET', url: `${server.url}/contacts` });
-    const seen = Date.now();
+    const seen = time.now();
     const state = http.rateLimit();
     expect(state.remaining).toBe(0);
-    expect(Date.parse(state.resetAt ?? '')).toBeGreaterThanOrEqual(seen + 300 - 20);
-    expect(Date.parse(state.resetAt ?? '')).toBeLessThanOrEqual(seen + 300);
+    expect(Date.parse(state.resetAt ?? '')).toBe(seen + 300);
     await http.request({ method: 'GET', url: `${server.url}/contacts` });
     const [first, second] = arrivals();
-    expect(second - first).toBeGreaterThanOrEqual(300 - 2);
-    expect(second - first).toBeLessThan(600);
+    expect(second - first).toBe(300); // exactly the interval the provider asked for
     expect(http.rateLimit().remaining).toBe(99);
   });
 
@@ -113,17 +117,19 @@ describe('OutboundHttpClient: X-RateLimit-* headers', () => {
     }));
     const http = client({ limit: 100 });
     await http.request({ method: 'GET', url: `${server.url}/budget` });
-    const seen = Date.now();
+    const sleptBefore = time.sleeps.length;
     await http.request({ method: 'GET', url: `${server.url}/budget` });
+    const seen = time.now();
     const [first, second] = arrivals();
-    expect(second - first).toBeLessThan(100);
+    expect(second - first).toBe(0);
+    expect(time.sleeps).toHaveLength(sleptBefore); // no pause at all
     const { remaining, resetAt } = http.rateLimit();
     expect(remaining).toBe(5);
-    expect(Math.abs(Date.parse(resetAt ?? '') - (seen + 30_000))).toBeLessThan(100);
+    expect(Date.parse(resetAt ?? '')).toBe(seen + 30_000);
   });
 
   it('reads X-RateLimit-Reset as an epoch time, and fails fast when that is further than maxRetryAfterMs', async () => {
-    const reset = Math.floor(Date.now() / 1000) + 3600;
+    const reset = Math.floor(time.now() / 1000) + 3600;
     server.on('GET', '/daily', () => ({
       status: 200,
       body: {},
@@ -150,7 +156,7 @@ describe('OutboundHttpClient: X-RateLimit-* headers', () => {
     }));
     const http = client({ limit: 100 });
     await http.request({ method: 'GET', url: `${server.url}/contacts` });
-    const now = new Date();
+    const now = new Date(time.now());
     const midnight = Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate() + 1);
     expect(http.rateLimit()).toEqual({ remaining: 0, resetAt: new Date(midnight).toISOString() });
     const err = await http.request({ method: 'GET', url: `${server.url}/contacts` }).catch((e: unknown) => e);
@@ -173,7 +179,7 @@ describe('OutboundHttpClient: X-RateLimit-* headers', () => {
 
   it("reports the limiter's own budget until the provider sends headers", async () => {
     server.on('GET', '/plain', () => ({ status: 200, body: {} }));
-    const factory = new OutboundHttpFactory();
+    const factory = new OutboundHttpFactory(time);
     const http = client({ limit: 7, windowMs: 60_000 }, factory, 'spec:plain');
     expect(http.rateLimit()).toEqual({ remaining: 7, resetAt: null });
     await http.request({ method: 'GET', url: `${server.url}/plain` });

@@ -203,14 +203,21 @@ describe('SlidingWindowLimiter', () => {
     expect(() => new SlidingWindowLimiter(10, 0)).toThrow('rate limit must be at least 1 call per window');
   });
 
-  it('keeps the limit on the wall clock with its default clock and sleep', async () => {
-    const limiter = new SlidingWindowLimiter(5, 50);
-    const stamps: number[] = [];
-    const started = Date.now();
-    await Promise.all(
-      Array.from({ length: 22 }, () => limiter.acquire().then((release) => (stamps.push(Date.now()), release()))),
-    );
-    expect(maxInAnyWindow(stamps, 50)).toBeLessThanOrEqual(5);
-    expect(Date.now() - started).toBeGreaterThanOrEqual(4 * 50);
+  it('defaults to the process clock and timers (Date.now, setTimeout), run here on fake timers', async () => {
+    jest.useFakeTimers({ now: 1_000_000 });
+    try {
+      const limiter = new SlidingWindowLimiter(5, 50);
+      const stamps: number[] = [];
+      const all = Promise.all(
+        Array.from({ length: 22 }, () => limiter.acquire().then((release) => (stamps.push(Date.now()), release()))),
+      );
+      await jest.advanceTimersByTimeAsync(1_000);
+      await all;
+      expect(stamps).toHaveLength(22);
+      expect(maxInAnyWindow(stamps, 50)).toBeLessThanOrEqual(5);
+      expect(Math.max(...stamps) - 1_000_000).toBeGreaterThanOrEqual(4 * 50);
+    } finally {
+      jest.useRealTimers();
+    }
   });
 });
