@@ -14,7 +14,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import ExcelJS from 'exceljs';
 import { ExcelColumn, ExcelRow, writeExcelReport } from '../src/modules/reports/render/excel-report.renderer';
-import { machineLine, median, printChecks, ROOT, runBench, table } from './support';
+import { machineLine } from './support/cpu';
+import { runBench } from './support/lifecycle';
+import { ROOT } from './support/processes';
+import { median, printChecks, table } from './support/report';
 
 const MB = 1024 * 1024;
 const TARGET_MB = 100;

@@ -7,26 +7,13 @@ import { Agent, request } from 'node:http';
 import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { googleLead } from '../test/support/webhooks';
-import {
-  Api,
-  backendsOf,
-  BenchDatabase,
-  build,
-  Check,
-  CpuMeter,
-  createActiveIntegration,
-  createDatabase,
-  machineLine,
-  memoryOf,
-  newProfileDir,
-  percentile,
-  printChecks,
-  runBench,
-  sleep,
-  startApp,
-  summariseProfiles,
-  table,
-} from './support';
+import { Api, createActiveIntegration } from './support/api';
+import { Check, percentile, printChecks, table } from './support/report';
+import { CpuMeter, machineLine, memoryOf } from './support/cpu';
+import { backendsOf, BenchDatabase, createDatabase } from './support/database';
+import { build, sleep, startApp } from './support/processes';
+import { newProfileDir, summariseProfiles } from './support/profile';
+import { runBench } from './support/lifecycle';
 
 const { values: args } = parseArgs({
   options: {

@@ -7,27 +7,13 @@ import { parseArgs } from 'node:util';
 import { META_CONFIG } from '../test/support/factories';
 import { FakeServer } from '../test/support/fake-server';
 import { metaLeadgen, metaSignature } from '../test/support/webhooks';
-import {
-  Api,
-  backendsOf,
-  build,
-  BenchDatabase,
-  Check,
-  CpuMeter,
-  createActiveIntegration,
-  createDatabase,
-  freePort,
-  machineLine,
-  median,
-  newProfileDir,
-  printChecks,
-  runBench,
-  startApp,
-  startChild,
-  summariseProfiles,
-  table,
-  waitHttp,
-} from './support';
+import { Api, createActiveIntegration } from './support/api';
+import { Check, median, printChecks, table } from './support/report';
+import { CpuMeter, machineLine } from './support/cpu';
+import { backendsOf, BenchDatabase, createDatabase } from './support/database';
+import { build, freePort, startApp, startChild, waitHttp } from './support/processes';
+import { newProfileDir, summariseProfiles } from './support/profile';
+import { runBench } from './support/lifecycle';
 
 const { values: args } = parseArgs({
   options: {
