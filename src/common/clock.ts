@@ -3,8 +3,9 @@
  * calling Date.now/setTimeout, so that specs can run it on virtual time (test/support/virtual-clock.ts).
  */
 export interface Clock {
-  now(): number;
-  sleep(ms: number): Promise<void>;
+  // function-typed properties: they are passed around detached (`clock.now`), never called as methods
+  readonly now: () => number;
+  readonly sleep: (ms: number) => Promise<void>;
 }
 
 export const systemClock: Clock = {

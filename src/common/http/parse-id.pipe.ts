@@ -1,4 +1,5 @@
-import { Injectable, PipeTransform } from '@nestjs/common';
+import { applyDecorators, Injectable, PipeTransform } from '@nestjs/common';
+import { ApiParam } from '@nestjs/swagger';
 import { DomainException } from '../errors/domain.exception';
 
 const MAX_INT = 2_147_483_647;
@@ -36,3 +37,7 @@ export class ParseBigIdPipe implements PipeTransform<unknown, bigint> {
     return id;
   }
 }
+
+/** Documents a 64-bit path id as API.md returns it: a string of digits (a number would lose precision in JS clients). */
+export const ApiBigIdParam = (name = 'id'): MethodDecorator =>
+  applyDecorators(ApiParam({ name, schema: { type: 'string', pattern: '^[0-9]{1,19}$' } }));

@@ -3,7 +3,7 @@ import { ApiBearerAuth, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import type { AuthUser } from '../../common/auth/auth-user';
 import { CurrentUser } from '../../common/auth/decorators';
 import { Page } from '../../common/http/pagination';
-import { ParseBigIdPipe } from '../../common/http/parse-id.pipe';
+import { ApiBigIdParam, ParseBigIdPipe } from '../../common/http/parse-id.pipe';
 import { LeadDetailDto, LeadDto, ListLeadsQueryDto } from './dto/lead.dto';
 import { LeadsService } from './leads.service';
 
@@ -20,6 +20,7 @@ export class LeadsController {
 
   @Get(':id')
   @ApiOkResponse({ type: LeadDetailDto })
+  @ApiBigIdParam()
   get(@CurrentUser() user: AuthUser, @Param('id', ParseBigIdPipe) id: bigint): Promise<LeadDetailDto> {
     return this.service.get(user, id);
   }

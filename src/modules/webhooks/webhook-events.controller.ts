@@ -2,7 +2,7 @@ import { Controller, HttpCode, Param, Post } from '@nestjs/common';
 import { ApiAcceptedResponse, ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import type { AuthUser } from '../../common/auth/auth-user';
 import { CurrentUser, Roles } from '../../common/auth/decorators';
-import { ParseBigIdPipe } from '../../common/http/parse-id.pipe';
+import { ApiBigIdParam, ParseBigIdPipe } from '../../common/http/parse-id.pipe';
 import { ReplayedEventDto } from './dto/webhook-event.dto';
 import { WebhookEventsService } from './webhook-events.service';
 
@@ -15,6 +15,7 @@ export class WebhookEventsController {
 
   @Post(':id/replay')
   @HttpCode(202)
+  @ApiBigIdParam()
   @ApiAcceptedResponse({ type: ReplayedEventDto })
   replay(@CurrentUser() user: AuthUser, @Param('id', ParseBigIdPipe) id: bigint): Promise<ReplayedEventDto> {
     return this.service.replay(user, id);
