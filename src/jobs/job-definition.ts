@@ -1,4 +1,5 @@
 import { SetMetadata } from '@nestjs/common';
+import type { JobPayloads } from './job-types';
 
 /** A payload that cannot be what its job type carries; the job is dropped (it would never succeed). */
 export class InvalidJobPayload extends Error {}
@@ -41,7 +42,7 @@ export const JOB_HANDLER = 'jobs:handler';
  * Marks a provider method as the handler of a job type. The method's parameter is checked against
  * the payload map (JobPayloads by default): `@JobHandler('webhook-process') process(p: { eventId: bigint })`.
  */
-export function JobHandler<K extends keyof M & string, M = import('./job-types').JobPayloads>(name: K) {
+export function JobHandler<K extends keyof M & string, M = JobPayloads>(name: K) {
   return <T extends (payload: M[K], job: JobContext) => Promise<void>>(
     target: object,
     key: string | symbol,
