@@ -1,6 +1,6 @@
 // Three tiers (STYLE.md §11), all run by `npm test`; one with `npx jest --selectProjects unit` (or medium, e2e):
-// - unit: specs beside the code (src/**/*.spec.ts): no database, no global setup, seconds;
-// - medium: repositories and SQL functions against a real PostgreSQL (test/medium/**/*.medium-spec.ts);
+// - unit: *.spec.ts beside the code: no database, no global setup, seconds;
+// - medium: *.medium.spec.ts beside the repository or SQL it exercises, against a real PostgreSQL;
 // - e2e: the HTTP contract on a fresh database per file (test/e2e/**/*.e2e-spec.ts).
 // Medium and e2e share one server per run: DATABASE_URL when set, otherwise an embedded one (test/support/global-setup.ts).
 const swc = [
@@ -59,13 +59,19 @@ const withDatabase = {
 /** @type {import('jest').Config} */
 module.exports = {
   projects: [
-    { ...common, displayName: 'unit', roots: ['<rootDir>/src'], testMatch: ['**/*.spec.ts'] },
+    {
+      ...common,
+      displayName: 'unit',
+      roots: ['<rootDir>/src', '<rootDir>/test'],
+      testMatch: ['**/*.spec.ts'],
+      testPathIgnorePatterns: ['/node_modules/', '\\.medium\\.spec\\.ts$'],
+    },
     {
       ...common,
       ...withDatabase,
       displayName: 'medium',
-      roots: ['<rootDir>/test/medium'],
-      testMatch: ['**/*.medium-spec.ts'],
+      roots: ['<rootDir>/src', '<rootDir>/test'],
+      testMatch: ['**/*.medium.spec.ts'],
     },
     { ...common, ...withDatabase, displayName: 'e2e', roots: ['<rootDir>/test/e2e'], testMatch: ['**/*.e2e-spec.ts'] },
   ],

@@ -7,8 +7,9 @@ import { createTestDatabase, TestDatabase } from './database';
 import { testConfig } from './test-app';
 
 /**
- * The medium tier's harness: the application's providers (no HTTP server, no job workers:
- * APP_ROLE=api) on a fresh migrated database, and a direct connection to look at what is stored.
+ * The medium tier's harness (for `*.medium.spec.ts`): the application's providers (no HTTP server,
+ * no job workers: APP_ROLE=api) on a fresh migrated database, and a direct connection to look at
+ * what is stored.
  */
 export interface MediumApp {
   app: INestApplicationContext;

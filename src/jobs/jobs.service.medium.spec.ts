@@ -1,15 +1,15 @@
 import { Injectable } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
-import { ConfigModule } from '../../src/config/config.module';
-import { DatabaseModule } from '../../src/database/database.module';
-import { Db } from '../../src/database/db';
-import { TransactionRunner } from '../../src/database/transaction-runner';
-import { InvalidJobPayload, JobCodec, JobDefinition, JobDefinitions, JobHandler } from '../../src/jobs/job-definition';
-import { JobsModule } from '../../src/jobs/jobs.module';
-import { JobsService } from '../../src/jobs/jobs.service';
-import { createTestDatabase, TestDatabase } from '../support/database';
-import { testConfig } from '../support/test-app';
-import { waitFor } from '../support/webhooks';
+import { ConfigModule } from '../config/config.module';
+import { DatabaseModule } from '../database/database.module';
+import { Db } from '../database/db';
+import { TransactionRunner } from '../database/transaction-runner';
+import { InvalidJobPayload, JobCodec, JobDefinition, JobDefinitions, JobHandler } from './job-definition';
+import { JobsModule } from './jobs.module';
+import { JobsService } from './jobs.service';
+import { createTestDatabase, TestDatabase } from '../../test/support/database';
+import { testConfig } from '../../test/support/test-app';
+import { waitFor } from '../../test/support/webhooks';
 
 interface TestJobs {
   'test-echo': { n: string };

@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
 import PgBoss from 'pg-boss';
-import { Db } from '../../src/database/db';
-import { insertJobsSql } from '../../src/jobs/insert-jobs-sql';
-import { JobsService } from '../../src/jobs/jobs.service';
-import { createMediumApp, MediumApp } from '../support/medium-app';
+import { Db } from '../database/db';
+import { insertJobsSql } from './insert-jobs-sql';
+import { JobsService } from './jobs.service';
+import { createMediumApp, MediumApp } from '../../test/support/medium-app';
 
 // What the job row of each kind must agree on (ids, timestamps and the payload's own id aside).
 const COLUMNS = `name, priority, state, retry_limit, retry_delay, retry_backoff, expire_in, policy, dead_letter,

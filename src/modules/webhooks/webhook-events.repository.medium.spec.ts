@@ -1,6 +1,6 @@
-import { TransactionRunner } from '../../src/database/transaction-runner';
-import { NewEvent, WebhookEventsRepository } from '../../src/modules/webhooks/webhook-events.repository';
-import { createMediumApp, MediumApp, seedIntegration } from '../support/medium-app';
+import { TransactionRunner } from '../../database/transaction-runner';
+import { NewEvent, WebhookEventsRepository } from './webhook-events.repository';
+import { createMediumApp, MediumApp, seedIntegration } from '../../../test/support/medium-app';
 
 describe('webhook ingest batcher (WebhookEventsRepository.insertWithJob)', () => {
   let m: MediumApp;

@@ -1,6 +1,6 @@
-import { Db } from '../../src/database/db';
-import { TransactionRunner } from '../../src/database/transaction-runner';
-import { createMediumApp, MediumApp } from '../support/medium-app';
+import { Db } from './db';
+import { TransactionRunner } from './transaction-runner';
+import { createMediumApp, MediumApp } from '../../test/support/medium-app';
 
 const INSERT_AUDIT = {
   name: 'spec_audit_insert',

@@ -1,5 +1,5 @@
-import { SyncService } from '../../src/modules/sync/sync.service';
-import { createMediumApp, MediumApp, seedIntegration } from '../support/medium-app';
+import { SyncService } from './sync.service';
+import { createMediumApp, MediumApp, seedIntegration } from '../../../test/support/medium-app';
 
 describe('starting sync runs (SyncService.start over sync_runs_one_running_per_integration)', () => {
   let m: MediumApp;

@@ -1,8 +1,8 @@
-import { TransactionRunner } from '../../src/database/transaction-runner';
-import type { LeadInput } from '../../src/handlers/handler-types';
-import { LeadWriterService } from '../../src/modules/leads/lead-writer.service';
-import type { Touch } from '../../src/modules/leads/leads-write.repository';
-import { createMediumApp, MediumApp, seedIntegration } from '../support/medium-app';
+import { TransactionRunner } from '../../database/transaction-runner';
+import type { LeadInput } from '../../handlers/handler-types';
+import { LeadWriterService } from './lead-writer.service';
+import type { Touch } from './leads-write.repository';
+import { createMediumApp, MediumApp, seedIntegration } from '../../../test/support/medium-app';
 
 const person = (externalId: string, extra: Partial<LeadInput> = {}): LeadInput => ({
   platform: 'generic',
