@@ -1,3 +1,5 @@
+import { systemClock } from '../clock';
+
 /** Ends a call's hold on its slot; the slot frees `windowMs` later. Idempotent. */
 export type ReleaseSlot = () => void;
 
@@ -24,8 +26,8 @@ export class SlidingWindowLimiter {
   constructor(
     readonly limit: number,
     readonly windowMs: number,
-    private readonly clock: () => number = Date.now,
-    private readonly sleep: (ms: number) => Promise<void> = (ms) => new Promise((r) => setTimeout(r, ms)),
+    private readonly clock: () => number = systemClock.now,
+    private readonly sleep: (ms: number) => Promise<void> = systemClock.sleep,
   ) {
     if (limit < 1 || windowMs < 1) throw new Error('rate limit must be at least 1 call per window');
   }
