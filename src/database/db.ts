@@ -11,6 +11,15 @@ export interface SqlStatement {
 }
 
 /**
+ * A statement with its parameters, built by one repository and run by another inside its own
+ * statement (a CTE), so two features' writes commit together in one round trip without either
+ * knowing the other's tables. Only the hot path needs this; everything else uses TransactionRunner.
+ */
+export interface BoundStatement extends SqlStatement {
+  values: unknown[];
+}
+
+/**
  * What repositories query through (and only repositories): Prisma, or plain SQL statements for the
  * hot path, both inside the caller's transaction when TransactionRunner opened one. Statements pass
  * 64-bit ids and decimals as text and return them as text (`id::text`), so they read the same

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { createHash } from 'node:crypto';
+import type { BoundStatement } from '../../database/db';
 import type { LeadAlias, LeadInput, LeadReference, WebhookOutcome } from '../../handlers/handler-types';
 import { identityKeys, normalizeContact } from './lead-normalizer';
 import { AppliedLead, LeadsWriteRepository, Touch } from './leads-write.repository';
@@ -66,6 +67,37 @@ export class LeadWriterService {
         `${touch.origin}:${interaction.externalMessageId ?? index}`,
       );
     }
+  }
+
+  /**
+   * The common webhook case, one lead and nothing else, as one statement that the caller runs inside
+   * its own (the webhook processor marks its event in the same statement: one round trip, one
+   * commit). Null for any other outcome, which goes through applyOutcome in a transaction.
+   */
+  async singleLeadStatement(origin: OutcomeOrigin, outcome: WebhookOutcome): Promise<BoundStatement | null> {
+    const others =
+      (outcome.deletedLeads?.length ?? 0) +
+      (outcome.statusChanges?.length ?? 0) +
+      (outcome.bookings?.length ?? 0) +
+      (outcome.interactions?.length ?? 0) +
+      (outcome.stageChanges?.length ?? 0) +
+      (outcome.aliases?.length ?? 0);
+    // extra attribution and consents take a second statement: the general, transactional path
+    if (outcome.leads.length !== 1 || others > 0 || sourceDetails(outcome.leads[0]) !== undefined) return null;
+    const [lead] = outcome.leads;
+    const contact = normalizeContact(lead, await this.region(origin.subAccountId));
+    const touch: Touch = {
+      subAccountId: origin.subAccountId,
+      integrationId: origin.integrationId,
+      origin: `event:${origin.eventId}`,
+    };
+    return this.writes.applyLeadStatement(
+      touch,
+      lead,
+      contact,
+      identityKeys(lead.platform, lead.externalId, contact, lead.otherExternalIds),
+      null,
+    );
   }
 
   /** Creates or updates the matching lead and records this touch, with its extra attribution and consents. */

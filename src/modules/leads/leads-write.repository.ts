@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { Db } from '../../database/db';
+import { BoundStatement, Db } from '../../database/db';
 import type {
   BookingInput,
   InteractionInput,
@@ -21,6 +21,18 @@ export interface AppliedLead {
   created: boolean;
   /** false when this exact touch had been recorded before (re-applied) */
   newTouch: boolean;
+}
+
+interface AppliedLeadRow {
+  lead_id: string;
+  created: boolean;
+  new_touch: boolean;
+}
+
+/** The row of an apply_lead statement, however it was run. */
+export function appliedLead(rows: readonly AppliedLeadRow[]): AppliedLead {
+  const [row] = rows;
+  return { leadId: BigInt(row.lead_id), created: row.created, newTouch: row.new_touch };
 }
 
 const nul = <T>(value: T | undefined): T | null => (value === undefined ? null : value);
@@ -189,6 +201,18 @@ export class LeadsWriteRepository {
     keys: string[],
     contentHash: string | null,
   ): Promise<AppliedLead> {
+    const statement = this.applyLeadStatement(touch, lead, contact, keys, contentHash);
+    return appliedLead(await this.db.sql<AppliedLeadRow>(statement, statement.values));
+  }
+
+  /** The same write as a statement for another repository to run inside its own (see BoundStatement). */
+  applyLeadStatement(
+    touch: Touch,
+    lead: LeadInput,
+    contact: NormalizedContact,
+    keys: string[],
+    contentHash: string | null,
+  ): BoundStatement {
     const fields = JSON.stringify({
       platform: lead.platform,
       externalId: lead.externalId,
@@ -204,16 +228,18 @@ export class LeadsWriteRepository {
       isTest: lead.isTest ?? false,
       submittedAt: lead.submittedAt,
     });
-    const [row] = await this.db.sql<{ lead_id: string; created: boolean; new_touch: boolean }>(SQL.applyLead, [
-      touch.subAccountId,
-      touch.integrationId,
-      touch.origin,
-      keys,
-      fields,
-      JSON.stringify(lead.source),
-      contentHash,
-    ]);
-    return { leadId: BigInt(row.lead_id), created: row.created, newTouch: row.new_touch };
+    return {
+      ...SQL.applyLead,
+      values: [
+        touch.subAccountId,
+        touch.integrationId,
+        touch.origin,
+        keys,
+        fields,
+        JSON.stringify(lead.source),
+        contentHash,
+      ],
+    };
   }
 
   /** The content hash this touch's source row was last written with; undefined when there is none. */

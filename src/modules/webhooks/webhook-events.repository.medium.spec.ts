@@ -1,4 +1,5 @@
 import { TransactionRunner } from '../../database/transaction-runner';
+import { LeadWriterService } from '../leads/lead-writer.service';
 import { NewEvent, WebhookEventsRepository } from './webhook-events.repository';
 import { createMediumApp, MediumApp, seedIntegration } from '../../../test/support/medium-app';
 
@@ -71,5 +72,45 @@ describe('webhook ingest batcher (WebhookEventsRepository.insertWithJob)', () =>
     ).rejects.toThrow('the caller rolls back');
     const row = await m.sql.query('SELECT count(*)::int AS n FROM webhook_events WHERE id = $1', [stored?.id]);
     expect(row.rows[0].n).toBe(1);
+  });
+
+  describe('markProcessedWith (the hot path: another feature’s write and the mark in one statement)', () => {
+    const storeEvent = async (key: string): Promise<bigint> => {
+      const stored = await events.insertWithJob(event(key));
+      return BigInt(stored.id);
+    };
+    const status = async (id: bigint): Promise<string> =>
+      (await m.sql.query('SELECT status FROM webhook_events WHERE id = $1', [id.toString()])).rows[0].status;
+
+    it('commits the lead write and the PROCESSED mark together', async () => {
+      const id = await storeEvent('hot-1');
+      const origin = { integrationId: ids.integrationId, subAccountId: ids.subAccountId, eventId: id };
+      const lead = { platform: 'generic' as const, externalId: 'hot-1', email: 'hot@example.org', source: {} };
+      const statement = await m.app.get(LeadWriterService).singleLeadStatement(origin, { leads: [lead] });
+      if (!statement) throw new Error('a single-lead outcome has a statement');
+      await events.markProcessedWith(id, statement);
+      expect(await status(id)).toBe('PROCESSED');
+      const leads = await m.sql.query("SELECT count(*)::int AS n FROM leads WHERE email = 'hot@example.org'");
+      expect(leads.rows[0].n).toBe(1);
+    });
+
+    it('leaves the event unmarked when the write fails', async () => {
+      const id = await storeEvent('hot-2');
+      await expect(events.markProcessedWith(id, { text: 'SELECT 1 / 0 AS boom', values: [] })).rejects.toThrow();
+      expect(await status(id)).toBe('PENDING');
+    });
+
+    it('has no statement for an outcome that is more than one lead', async () => {
+      const writer = m.app.get(LeadWriterService);
+      const origin = { integrationId: ids.integrationId, subAccountId: ids.subAccountId, eventId: 1n };
+      const lead = { platform: 'generic' as const, externalId: 'x', source: {} };
+      expect(await writer.singleLeadStatement(origin, { leads: [lead, lead] })).toBeNull();
+      expect(
+        await writer.singleLeadStatement(origin, {
+          leads: [lead],
+          deletedLeads: [{ platform: 'generic', externalId: 'y' }],
+        }),
+      ).toBeNull();
+    });
   });
 });

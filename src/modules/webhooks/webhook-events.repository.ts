@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { SubAccountScope } from '../../common/auth/sub-account-scope';
 import type { PageRequest } from '../../common/http/pagination';
-import { Db } from '../../database/db';
+import { BoundStatement, Db } from '../../database/db';
 import { scopeWhere } from '../../database/scope-where';
 import type { Prisma, WebhookEvent, WebhookEventStatus } from '../../generated/prisma/client';
 import { insertJobsSql } from '../../jobs/insert-jobs-sql';
@@ -57,11 +57,11 @@ const CLAIM = {
        RETURNING integration_id, sub_account_id, provider, dedup_key, external_id, event_type, attempts, payload, received_at`,
 };
 
-const MARK_PROCESSED = {
-  name: 'webhook_processed_v1',
-  text: `UPDATE webhook_events SET status = 'PROCESSED', processed_at = now(), last_error = NULL, next_attempt_at = NULL
-       WHERE id = $1::bigint`,
-};
+const markProcessedSql = (param: string): string =>
+  `UPDATE webhook_events SET status = 'PROCESSED', processed_at = now(), last_error = NULL, next_attempt_at = NULL
+       WHERE id = ${param}::bigint`;
+
+const MARK_PROCESSED = { name: 'webhook_processed_v1', text: markProcessedSql('$1') };
 
 /** Webhook events (and the rejection counts): the only writer of webhook_events and webhook_rejections. */
 @Injectable()
@@ -203,6 +203,19 @@ export class WebhookEventsRepository {
   /** In the caller's transaction: the event is PROCESSED exactly when its outcome is committed. */
   async markProcessed(id: bigint): Promise<void> {
     await this.db.execute(MARK_PROCESSED, [id.toString()]);
+  }
+
+  /**
+   * Another feature's write (a statement it built) and this event's PROCESSED mark in one statement:
+   * both commit, or neither. The hot path's single-lead event: one round trip instead of a
+   * transaction's four. The outer SELECT reads every column of the work, so all of it is evaluated;
+   * the mark, a data-modifying CTE, always runs to completion.
+   */
+  async markProcessedWith(id: bigint, work: BoundStatement): Promise<void> {
+    const text = `WITH work AS (${work.text}), done AS (${markProcessedSql(`$${work.values.length + 1}`)} RETURNING 1)
+       SELECT work.* FROM work`;
+    const name = work.name === undefined ? undefined : `${work.name}+webhook_processed_v1`;
+    await this.db.sql({ name, text }, [...work.values, id.toString()]);
   }
 
   async markFailed(id: bigint, error: string): Promise<void> {

@@ -75,11 +75,17 @@ export class WebhookProcessor {
         ctx,
       );
       const origin = { integrationId: integration.id, subAccountId: integration.subAccountId, eventId: event.id };
-      // the lead writes and the event's mark are SQL statements: the cheap kind of transaction
-      await this.transactions.runSql(async () => {
-        await this.leads.applyOutcome(origin, outcome);
-        await this.events.markProcessed(event.id);
-      });
+      const single = await this.leads.singleLeadStatement(origin, outcome);
+      if (single) {
+        // most events: one lead, written with the event's mark in one statement
+        await this.events.markProcessedWith(event.id, single);
+      } else {
+        // the lead writes and the event's mark are SQL statements: the cheap kind of transaction
+        await this.transactions.runSql(async () => {
+          await this.leads.applyOutcome(origin, outcome);
+          await this.events.markProcessed(event.id);
+        });
+      }
     } catch (err) {
       await this.failed(event.id, event.attempts, integration.id, err);
     }
