@@ -13,7 +13,8 @@ const literal = (value: string): string => `'${value.replace(/'/g, "''")}'`;
  * SQL that enqueues one `queue` job for every row of a CTE, so rows and their jobs are written by
  * one statement (one round trip, one transaction); it returns the job ids. It mirrors pg-boss 10's
  * own insert (`insertJob` in pg-boss/src/plans.js): queue defaults for the lease, retention, retries
- * and policy. test/medium/insert-jobs-sql.medium-spec.ts pins it: a job written this way must equal
+ * and policy. Without its ON CONFLICT DO NOTHING (kept for singleton policies, which the application's
+ * queues do not use; a fresh uuid cannot conflict): speculative insertion cost every ingest row. test/medium/insert-jobs-sql.medium-spec.ts pins it: a job written this way must equal
  * one that the installed pg-boss writes with `send`, and be fetched and completed by pg-boss.
  */
 export function insertJobsSql<K extends keyof JobPayloads>(queue: K, sql: InsertJobsSql<K>): string {
@@ -26,6 +27,5 @@ export function insertJobsSql<K extends keyof JobPayloads>(queue: K, sql: Insert
              CASE WHEN COALESCE(q.retry_backoff, false) THEN GREATEST(COALESCE(q.retry_delay, 0), 1) ELSE COALESCE(q.retry_delay, 0) END,
              COALESCE(q.retry_backoff, false), q.policy
       FROM ${sql.from} JOIN pgboss.queue q ON q.name = ${literal(queue)}
-      ON CONFLICT DO NOTHING
       RETURNING id`;
 }
