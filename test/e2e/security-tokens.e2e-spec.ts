@@ -30,7 +30,6 @@ describe('security: bearer tokens with issuer, audience and a maximum age', () =
   });
   afterAll(async () => {
     await t.close();
-    for (const name of ['JWT_ISSUER', 'JWT_AUDIENCE', 'JWT_MAX_AGE_SECONDS']) delete process.env[name];
   });
 
   it('accepts the configured issuer and any configured audience, within the maximum age', async () => {
