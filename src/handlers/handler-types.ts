@@ -27,7 +27,8 @@ export interface TestResult {
   details?: unknown[];
 }
 
-export type LeadPlatform = 'meta' | 'google-ads' | 'linkedin' | 'gohighlevel' | 'generic' | 'whatsapp';
+export type LeadPlatform =
+  'meta' | 'google-ads' | 'linkedin' | 'gohighlevel' | 'generic' | 'whatsapp' | 'messenger' | 'instagram';
 
 /** Where a lead came from: campaign/ad attribution as far as the platform tells it. */
 export interface LeadSourceInput {

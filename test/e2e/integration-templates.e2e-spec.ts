@@ -7,6 +7,8 @@ const HANDLERS = [
   'linkedin-lead-gen',
   'gohighlevel',
   'whatsapp-cloud',
+  'facebook-messenger',
+  'instagram-direct',
   'facebook-ads',
   'google-analytics',
   'generic-webhook',

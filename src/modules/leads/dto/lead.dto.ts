@@ -4,7 +4,16 @@ import { IsDateString, IsIn, IsInt, IsOptional, IsString, MaxLength, Min } from 
 import { PageQueryDto } from '../../../common/http/pagination';
 
 export const LEAD_STATUSES = ['NEW', 'CONTACTED', 'QUALIFIED', 'CONVERTED', 'LOST'] as const;
-export const PLATFORMS = ['meta', 'google-ads', 'linkedin', 'gohighlevel', 'generic', 'whatsapp'] as const;
+export const PLATFORMS = [
+  'meta',
+  'google-ads',
+  'linkedin',
+  'gohighlevel',
+  'generic',
+  'whatsapp',
+  'messenger',
+  'instagram',
+] as const;
 
 export class ListLeadsQueryDto extends PageQueryDto {
   @ApiPropertyOptional() @IsOptional() @Type(() => Number) @IsInt() @Min(1) subAccountId?: number;

@@ -1,0 +1,201 @@
+// Issue 16 over HTTP: Messenger and Instagram integrations connect, route, verify and reach leads through the webhook pipeline.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { createIntegration, createSubAccount } from '../support/factories';
+import { FakeServer } from '../support/fake-server';
+import { createTestApp, TestApp } from '../support/test-app';
+import { metaSignature, waitFor } from '../support/webhooks';
+
+const HANDLERS = join(__dirname, '../../src/handlers');
+const fixture = (path: string): Record<string, unknown> =>
+  JSON.parse(readFileSync(join(HANDLERS, path), 'utf8')) as Record<string, unknown>;
+const PAGE = '104620412345678';
+const PSID = '6543210987654321';
+const IGID = '17841405822304914';
+const IG_PAGE = '134895793791914';
+const IGSID = '1092310252982105';
+const MESSENGER_CONFIG = {
+  pageId: PAGE,
+  pageAccessToken: 'EAAG-messenger-token-5151',
+  appSecret: 'messenger-app-secret-1',
+  verifyToken: 'messenger-verify-1',
+};
+const INSTAGRAM_CONFIG = {
+  instagramAccountId: IGID,
+  pageId: IG_PAGE,
+  accessToken: 'EAAG-instagram-token-6262',
+  appSecret: 'instagram-app-secret-1',
+  verifyToken: 'instagram-verify-1',
+};
+type Entry = { id: string; time: number; messaging: unknown[] };
+const itemsOf = (path: string): unknown[] => (fixture(path).entry as Entry[])[0].messaging;
+
+describe('Messenger and Instagram channels over HTTP', () => {
+  let t: TestApp;
+  let graph: FakeServer;
+  let sub: number;
+  let other: number;
+  let admin: string;
+
+  beforeAll(async () => {
+    graph = await FakeServer.start();
+    t = await createTestApp({ env: { META_GRAPH_URL: graph.url, WEBHOOK_CACHE_TTL_MS: '0' } });
+    [sub, other] = [await createSubAccount(t, 'PRO', 'Messaging Co'), await createSubAccount(t, 'PRO', 'Other Co')];
+    admin = `Bearer ${t.token('ADMIN', [sub])}`;
+  });
+  afterAll(async () => {
+    await t.close();
+    await graph.close();
+  });
+
+  const deliver = (provider: string, body: string, secret: string) =>
+    t.http
+      .post(`/api/webhooks/${provider}`)
+      .set('content-type', 'application/json')
+      .set('x-hub-signature-256', metaSignature(body, secret))
+      .send(body);
+  const events = async (integrationId: number) =>
+    (
+      await t.sql.query<{ event_type: string; status: string; external_id: string }>(
+        'SELECT event_type, status, external_id FROM webhook_events WHERE integration_id = $1 ORDER BY id',
+        [integrationId],
+      )
+    ).rows;
+  const settled = (integrationId: number, count: number) =>
+    waitFor(async () => {
+      const rows = await events(integrationId);
+      if (rows.some((r) => r.status === 'FAILED')) throw new Error('an event failed');
+      return rows.length >= count && rows.every((r) => r.status === 'PROCESSED') ? rows : undefined;
+    });
+  const leadOf = async (subAccountId: number, platform: string, externalId: string) =>
+    (
+      await t.sql.query<{ lead_id: string }>(
+        'SELECT lead_id FROM lead_identities WHERE sub_account_id = $1 AND key = $2',
+        [subAccountId, `ext:${platform}:${externalId}`],
+      )
+    ).rows[0]?.lead_id;
+
+  it('Messenger: seeded template, page proven by its token, every event of a delivery applied once', async () => {
+    const integration = await createIntegration(t, sub, 'facebook-messenger', MESSENGER_CONFIG);
+    expect(integration.body.config).toMatchObject({ pageId: PAGE, pageAccessToken: { secret: true, last4: '5151' } });
+    graph.on('GET', '/me', () => ({ status: 200, body: { id: PAGE, name: 'Acme Dental' } }));
+    const test = await t.http.post(`/api/integrations/${integration.id}/test`).set('authorization', admin);
+    expect(test.body).toEqual({ success: true, message: 'Connected to the Messenger inbox of page Acme Dental' });
+
+    // one delivery: an ad referral, a text message, the page's echo and a read receipt
+    const delivery = JSON.stringify({
+      object: 'page',
+      entry: [
+        {
+          id: PAGE,
+          time: 1458692752478,
+          messaging: [
+            ...itemsOf('facebook-messenger/fixtures/referral-ad.json'),
+            ...itemsOf('facebook-messenger/fixtures/message-text-quick-reply.json'),
+          ],
+        },
+        {
+          id: PAGE,
+          time: 1458692752479,
+          messaging: [
+            ...itemsOf('facebook-messenger/fixtures/message-echo.json').map((item) => ({
+              ...(item as object),
+              message: { ...(item as { message: object }).message, mid: 'm_echo_1' },
+            })),
+            ...itemsOf('facebook-messenger/fixtures/read.json'),
+          ],
+        },
+      ],
+    });
+    const res = await deliver('facebook-messenger', delivery, MESSENGER_CONFIG.appSecret);
+    expect(res.status).toBe(200);
+    expect(res.body).toMatchObject({ status: 'received', eventIds: expect.any(Array) });
+    expect(res.body.eventIds).toHaveLength(4);
+    const rows = await settled(integration.id, 4);
+    expect(rows.map((r) => r.event_type)).toEqual(['referral', 'message', 'echo', 'read']);
+
+    const leadId = await leadOf(sub, 'messenger', PSID);
+    expect(leadId).toBeDefined();
+    const lead = await t.http.get(`/api/leads/${leadId}`).set('authorization', admin);
+    expect(lead.status).toBe(200);
+    // the referral's touch carries the ad (the message's touch, processed in any order, has none)
+    expect(lead.body.sourceTracking.sources).toContainEqual(
+      expect.objectContaining({
+        platform: 'messenger',
+        adId: '23851234567890123',
+        details: expect.objectContaining({ ref: 'spring-offer', referralSource: 'ADS' }),
+      }),
+    );
+    const interactions = lead.body.interactions as Array<{ direction: string; body: string }>;
+    expect(interactions.map((i) => [i.direction, i.body]).sort()).toEqual([
+      ['inbound', 'hello, world!'],
+      ['outbound', 'hello, world!'],
+    ]);
+
+    // a redelivery is a no-op
+    const again = await deliver('facebook-messenger', delivery, MESSENGER_CONFIG.appSecret);
+    expect(again.body.status).toBe('duplicate');
+    expect(await events(integration.id)).toHaveLength(4);
+
+    // wrong signature, unknown page: 401, nothing stored
+    expect((await deliver('facebook-messenger', delivery, 'not-the-secret')).status).toBe(401);
+    const stranger = delivery.split(PAGE).join('100000000000999');
+    expect((await deliver('facebook-messenger', stranger, MESSENGER_CONFIG.appSecret)).status).toBe(401);
+    expect(await events(integration.id)).toHaveLength(4);
+  });
+
+  it('Messenger: a page belongs to one sub-account; another sub-account claiming it gets 409 ROUTING_KEY_TAKEN', async () => {
+    const res = await t.http
+      .post('/api/integrations')
+      .set('authorization', `Bearer ${t.token('ADMIN', [other])}`)
+      .send({
+        subAccountId: other,
+        integrationTemplateId: (
+          await t.sql.query<{ id: number }>("SELECT id FROM integration_templates WHERE name = 'facebook-messenger'")
+        ).rows[0].id,
+        name: 'Stolen page',
+        config: { ...MESSENGER_CONFIG, pageAccessToken: 'EAAG-other-token' },
+      });
+    expect(res.status).toBe(409);
+    expect(res.body.code).toBe('ROUTING_KEY_TAKEN');
+  });
+
+  it('Instagram: routed by the Instagram account, proven through the connected page, story mention to a lead', async () => {
+    const integration = await createIntegration(t, sub, 'instagram-direct', INSTAGRAM_CONFIG);
+    graph.on('GET', '/me', () => ({
+      status: 200,
+      body: { id: IG_PAGE, name: 'Acme', instagram_business_account: { id: '17840000000000001' } },
+    }));
+    const wrong = await t.http.post(`/api/integrations/${integration.id}/test`).set('authorization', admin);
+    expect(wrong.status).toBe(422);
+    expect(wrong.body).toMatchObject({ success: false, code: 'INVALID_CREDENTIALS' });
+
+    graph.on('GET', '/me', () => ({
+      status: 200,
+      body: { id: IG_PAGE, name: 'Acme', instagram_business_account: { id: IGID, username: 'acme.dental' } },
+    }));
+    const test = await t.http.post(`/api/integrations/${integration.id}/test`).set('authorization', admin);
+    expect(test.body).toEqual({ success: true, message: 'Connected to Instagram account @acme.dental' });
+    // a test that failed first leaves the integration switched off until someone switches it on
+    const on = await t.http
+      .patch(`/api/integrations/${integration.id}`)
+      .set('authorization', admin)
+      .send({ isActive: true });
+    expect(on.status).toBe(200);
+
+    const body = JSON.stringify(fixture('instagram-direct/fixtures/story-mention.json'));
+    const res = await deliver('instagram-direct', body, INSTAGRAM_CONFIG.appSecret);
+    expect(res.body).toMatchObject({ status: 'received' });
+    await settled(integration.id, 1);
+    const leadId = await leadOf(sub, 'instagram', IGSID);
+    const lead = await t.http.get(`/api/leads/${leadId}`).set('authorization', admin);
+    expect(lead.body.interactions).toEqual([
+      expect.objectContaining({ channel: 'instagram', direction: 'inbound', body: '[story mention]' }),
+    ]);
+    // another sub-account's valid token never sees it
+    const foreign = await t.http
+      .get(`/api/leads/${leadId}`)
+      .set('authorization', `Bearer ${t.token('ADMIN', [other])}`);
+    expect(foreign.status).toBe(404);
+  });
+});
