@@ -13,6 +13,7 @@ import { IntegrationTemplatesModule } from './modules/integration-templates/inte
 import { IntegrationsModule } from './modules/integrations/integrations.module';
 import { LeadsModule } from './modules/leads/leads.module';
 import { MeModule } from './modules/me/me.module';
+import { ReportsModule } from './modules/reports/reports.module';
 import { SubAccountsModule } from './modules/sub-accounts/sub-accounts.module';
 import { SyncModule } from './modules/sync/sync.module';
 import { WebhooksModule } from './modules/webhooks/webhooks.module';
@@ -38,6 +39,7 @@ import { SeedModule } from './seed/seed.module';
     WebhooksModule,
     SyncModule,
     GoHighLevelModule,
+    ReportsModule,
     SeedModule,
   ],
 })

@@ -55,6 +55,17 @@ export interface AppConfig {
   /** How long a rotated-out webhook secret keeps verifying. */
   webhookSecretGraceMs: number;
   providerUrls: { metaGraph: string; ghl: string; linkedin: string; googleAnalytics: string };
+  /** Issue 13: generated report files and scheduled report e-mails. */
+  reports: {
+    /** Directory of generated files (REPORT_STORAGE_DIR). */
+    storageDir: string;
+    /** smtp:// or smtps:// URL (SMTP_URL); without it scheduled reports are generated but not mailed. */
+    smtpUrl?: string;
+    /** Sender of report e-mails (MAIL_FROM). */
+    mailFrom: string;
+    /** Lifetime of a signed download link (REPORT_LINK_TTL_HOURS, at most 7 days). */
+    linkTtlMs: number;
+  };
   sync: { defaultIntervalMinutes: number; maxPagesPerRun: number };
   outbound: { timeoutMs: number; circuit: { threshold: number; cooldownMs: number } };
   webhooks: {
@@ -185,6 +196,14 @@ function trustProxy(env: Env): boolean | number | string[] {
   return list;
 }
 
+function smtpUrl(env: Env): string | undefined {
+  const raw = env.SMTP_URL?.trim();
+  if (!raw) return undefined;
+  // the value may hold a password: never echoed
+  if (!/^smtps?:\/\/[^\s]+$/.test(raw)) throw new ConfigError('SMTP_URL must be an smtp:// or smtps:// URL');
+  return raw;
+}
+
 function planLimits(env: Env): AppConfig['planLimits'] {
   const limits: AppConfig['planLimits'] = { STARTER: 1, PRO: 3, MAX: -1 };
   const raw = env.PLAN_LIMITS?.trim();
@@ -259,6 +278,12 @@ export function parseAppConfig(env: Env): AppConfig {
       cacheTtlMs: int(env, 'WEBHOOK_CACHE_TTL_MS', 5000, 0, 600_000),
       retryUnitMs: int(env, 'WEBHOOK_RETRY_UNIT_MS', 60_000, 1, 3_600_000),
       maxAttempts: int(env, 'WEBHOOK_MAX_ATTEMPTS', 5, 1, 50),
+    },
+    reports: {
+      storageDir: resolve(str(env, 'REPORT_STORAGE_DIR', '.data/reports')),
+      smtpUrl: smtpUrl(env),
+      mailFrom: str(env, 'MAIL_FROM', 'Integration Hub <reports@localhost.localdomain>'),
+      linkTtlMs: int(env, 'REPORT_LINK_TTL_HOURS', 168, 1, 168) * 3600_000,
     },
     providerUrls: {
       metaGraph: url(env, 'META_GRAPH_URL', META_GRAPH_DEFAULT_URL),

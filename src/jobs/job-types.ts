@@ -9,6 +9,9 @@ export interface JobPayloads {
   'webhook-process': { eventId: bigint };
   'integration-sync': { runId: bigint };
   'sync-scheduler': Record<string, never>;
+  'report-generate': { reportId: bigint };
+  'report-scheduler': Record<string, never>;
+  'report-delivery': { deliveryId: bigint };
 }
 
 export type JobName = keyof JobPayloads;
@@ -41,5 +44,32 @@ export const JOB_DEFINITIONS: JobDefinitions<JobPayloads> = {
     expireInSeconds: 120,
     batchSize: 1,
     codec: emptyPayload,
+  },
+  'report-generate': {
+    // a generation rewrites its file from the start; a job retried after its worker died regenerates
+    retryLimit: 2,
+    retryDelaySeconds: 30,
+    retryBackoff: true,
+    expireInSeconds: 1800,
+    batchSize: 1,
+    codec: idPayload('reportId'),
+  },
+  'report-scheduler': {
+    retryLimit: 0,
+    retryDelaySeconds: 0,
+    retryBackoff: false,
+    expireInSeconds: 120,
+    batchSize: 1,
+    codec: emptyPayload,
+  },
+  'report-delivery': {
+    // transient SMTP failures retry with backoff; the delivery row (unique per schedule and period)
+    // and its claim keep a retried job from mailing a period that was already sent
+    retryLimit: 8,
+    retryDelaySeconds: 60,
+    retryBackoff: true,
+    expireInSeconds: 1800,
+    batchSize: 1,
+    codec: idPayload('deliveryId'),
   },
 };

@@ -5,7 +5,7 @@ import type { FastifyRequest } from 'fastify';
 import { DomainException } from '../errors/domain.exception';
 import { ErrorCode } from '../errors/error-code';
 import { AuthUser, Role } from './auth-user';
-import { IS_PUBLIC, ROLES_KEY } from './decorators';
+import { IS_PUBLIC, ROLES_KEY, SIGNED_OR_BEARER } from './decorators';
 
 /** Global: every route needs a valid bearer token unless marked @Public(). */
 @Injectable()
@@ -17,6 +17,10 @@ export class JwtAuthGuard extends AuthGuard('jwt') {
   override canActivate(context: ExecutionContext): ReturnType<CanActivate['canActivate']> {
     const isPublic = this.reflector.getAllAndOverride<boolean>(IS_PUBLIC, [context.getHandler(), context.getClass()]);
     if (isPublic) return true;
+    if (this.reflector.get<boolean>(SIGNED_OR_BEARER, context.getHandler())) {
+      const query = context.switchToHttp().getRequest<FastifyRequest>().query as Record<string, unknown> | undefined;
+      if (query?.signature !== undefined || query?.expires !== undefined) return true;
+    }
     return super.canActivate(context);
   }
 

@@ -1,0 +1,182 @@
+// What a report file shows, computed from the data source's answers (pure, so a spec can check it):
+// the summary of the template's metrics, the breakdown by its group-bys (or the type's natural one),
+// a funnel for FUNNEL reports, and the charts it asks for. Values are formatted once here (money
+// with its currency, rates as percentages), so the PDF shows exactly these strings.
+
+import { funnelFromFurthest, DEFAULT_FUNNEL_STAGES } from '../../analytics/compute/funnel';
+import { costPer, formatAmount } from '../../analytics/compute/money';
+import type { ChartSpec } from '../render/chart-svg.renderer';
+import type { ReportTable } from '../render/pdf-report.renderer';
+import type { BreakdownRow, ReportTotals } from '../data/report-data-source';
+import type { ReportConfig, ReportDimension, ReportMetric, ReportTypeName } from '../templates/report-config';
+
+export const METRIC_LABELS: Record<ReportMetric, string> = {
+  totalLeads: 'Total leads',
+  newLeads: 'New leads',
+  convertedLeads: 'Converted leads',
+  lostLeads: 'Lost leads',
+  conversionRate: 'Conversion rate',
+  spend: 'Spend',
+  costPerLead: 'Cost per lead',
+  costPerConversion: 'Cost per conversion',
+};
+
+const DIMENSION_LABELS: Record<ReportDimension, string> = {
+  source: 'Source',
+  status: 'Status',
+  campaign: 'Campaign',
+  integration: 'Integration',
+  day: 'Day',
+  week: 'Week',
+  month: 'Month',
+};
+
+/** The grouping a type shows when its template names none. */
+const TYPE_DIMENSIONS: Record<ReportTypeName, readonly ReportDimension[]> = {
+  FUNNEL: ['status'],
+  CONVERSION: ['day'],
+  SOURCE: ['source'],
+  ROI: ['campaign'],
+  // per-agent figures need the analytics facts (assignments, activities); until then: by status
+  TEAM: ['status'],
+  CUSTOM: [],
+};
+
+export function dimensionsOf(type: ReportTypeName, config: ReportConfig): readonly ReportDimension[] {
+  return config.groupBy.length > 0 ? config.groupBy : TYPE_DIMENSIONS[type];
+}
+
+export function rate(part: number, whole: number): number {
+  return whole === 0 ? 0 : part / whole;
+}
+
+export function percent(value: number): string {
+  return `${(value * 100).toFixed(2)}%`;
+}
+
+function money(amount: string | null, currency: string | null): string {
+  if (amount === null) return '—';
+  return currency ? `${formatAmount(amount)} ${currency}` : formatAmount(amount);
+}
+
+/** A metric's value as the report shows it. */
+export function metricValue(metric: ReportMetric, totals: ReportTotals): string {
+  switch (metric) {
+    case 'totalLeads':
+      return String(totals.totalLeads);
+    case 'newLeads':
+      return String(totals.newLeads);
+    case 'convertedLeads':
+      return String(totals.convertedLeads);
+    case 'lostLeads':
+      return String(totals.lostLeads);
+    case 'conversionRate':
+      return percent(rate(totals.convertedLeads, totals.newLeads));
+    case 'spend':
+      return money(totals.spend ?? '0', totals.currency);
+    case 'costPerLead':
+      return money(totals.spend === null ? null : costPer(totals.spend, totals.newLeads), totals.currency);
+    case 'costPerConversion':
+      return money(totals.spend === null ? null : costPer(totals.spend, totals.convertedLeads), totals.currency);
+  }
+}
+
+export function summaryTable(config: ReportConfig, totals: ReportTotals): ReportTable {
+  return {
+    title: 'Summary',
+    columns: [
+      { header: 'Metric', weight: 2 },
+      { header: 'Value', align: 'right', weight: 1 },
+    ],
+    rows: config.metrics.map((m) => [METRIC_LABELS[m], metricValue(m, totals)]),
+  };
+}
+
+export function breakdownTable(
+  dims: readonly ReportDimension[],
+  rows: readonly BreakdownRow[],
+  currency: string | null,
+): ReportTable {
+  const withSpend = rows.some((r) => r.spend !== null);
+  return {
+    title: `By ${dims.map((d) => DIMENSION_LABELS[d].toLowerCase()).join(' and ')}`,
+    columns: [
+      ...dims.map((d) => ({ header: DIMENSION_LABELS[d], weight: 2 })),
+      { header: 'New leads', align: 'right' as const },
+      { header: 'Converted', align: 'right' as const },
+      { header: 'Lost', align: 'right' as const },
+      { header: 'Conversion rate', align: 'right' as const },
+      ...(withSpend ? [{ header: 'Spend', align: 'right' as const }] : []),
+    ],
+    rows: rows.map((r) => [
+      ...r.labels,
+      String(r.newLeads),
+      String(r.convertedLeads),
+      String(r.lostLeads),
+      percent(rate(r.convertedLeads, r.newLeads)),
+      ...(withSpend ? [money(r.spend, currency)] : []),
+    ]),
+  };
+}
+
+/** FUNNEL reports: leads of the period at each stage up to their current one (PostHog's figures). */
+export function funnelTable(byStatus: readonly BreakdownRow[]): ReportTable {
+  const stoppedAt = new Map(byStatus.map((r) => [r.keys[0], r.newLeads]));
+  const stages = funnelFromFurthest(DEFAULT_FUNNEL_STAGES, stoppedAt);
+  return {
+    title: 'Funnel',
+    columns: [
+      { header: 'Stage', weight: 2 },
+      { header: 'Leads', align: 'right' },
+      { header: 'Of first stage', align: 'right' },
+      { header: 'From previous', align: 'right' },
+      { header: 'Drop-off', align: 'right' },
+    ],
+    rows: stages.map((s) => [
+      s.stage,
+      String(s.count),
+      percent(s.percentage),
+      percent(s.fromPrevious),
+      String(s.dropOff),
+    ]),
+  };
+}
+
+const MAX_CATEGORIES = 100;
+const MAX_SERIES = 12;
+
+/** The charts the template asks for (bar, line, pie) over the breakdown; none without rows. */
+export function charts(
+  config: ReportConfig,
+  dims: readonly ReportDimension[],
+  rows: readonly BreakdownRow[],
+): ChartSpec[] {
+  if (dims.length === 0 || rows.length === 0) return [];
+  const title = `New leads by ${dims.map((d) => DIMENSION_LABELS[d].toLowerCase()).join(' and ')}`;
+  const categories = [...new Set(rows.map((r) => r.labels[0]))].slice(0, MAX_CATEGORIES);
+  const byFirst = (pick: (r: BreakdownRow) => number, second?: string): number[] =>
+    categories.map((c) =>
+      rows
+        .filter((r) => r.labels[0] === c && (second === undefined || r.labels[1] === second))
+        .reduce((sum, r) => sum + pick(r), 0),
+    );
+  const specs: ChartSpec[] = [];
+  for (const type of config.chartTypes) {
+    if (type === 'table') continue;
+    if (type === 'pie') {
+      specs.push({ type, title, categories, series: [{ name: 'New leads', values: byFirst((r) => r.newLeads) }] });
+      continue;
+    }
+    const series =
+      dims.length > 1
+        ? [...new Set(rows.map((r) => r.labels[1]))]
+            .slice(0, MAX_SERIES)
+            .map((s) => ({ name: s, values: byFirst((r) => r.newLeads, s) }))
+        : [
+            { name: 'New leads', values: byFirst((r) => r.newLeads) },
+            { name: 'Converted', values: byFirst((r) => r.convertedLeads) },
+          ];
+    specs.push({ type, title, categories, series });
+  }
+  return specs;
+}

@@ -1,0 +1,166 @@
+import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
+import { rm } from 'node:fs/promises';
+import { Clock, CLOCK, systemClock } from '../../../common/clock';
+import { JobHandler } from '../../../jobs/job-definition';
+import { formatCivilDate } from '../../analytics/time/civil-date';
+import { localDateOf } from '../../analytics/time/time-zone';
+import type { ResolvedRange } from '../../analytics/time/date-range';
+import {
+  REPORT_DATA_SOURCE,
+  ReportDataSource,
+  ReportQuery,
+  LeadCursor,
+  LeadReportRow,
+} from '../data/report-data-source';
+import { ExcelColumn, ExcelRow, writeExcelReport } from '../render/excel-report.renderer';
+import { writePdfReport } from '../render/pdf-report.renderer';
+import { ReportRow, ReportsRepository } from '../reports.repository';
+import { parseReportConfig, ReportConfig, ReportTypeName } from '../templates/report-config';
+import { ReportTemplatesRepository } from '../templates/report-templates.repository';
+import { breakdownTable, charts, dimensionsOf, funnelTable, summaryTable } from './report-content';
+import { ReportStorage } from './report-storage';
+
+/** Rows per keyset page read into the Excel writer. */
+export const LEAD_PAGE_SIZE = 1000;
+
+const EXCEL_COLUMNS: ExcelColumn[] = [
+  { key: 'id', header: 'Lead id', type: 'integer' },
+  { key: 'createdAt', header: 'Created', type: 'datetime' },
+  { key: 'fullName', header: 'Name', width: 28 },
+  { key: 'email', header: 'E-mail', width: 30 },
+  { key: 'phone', header: 'Phone', width: 18 },
+  { key: 'status', header: 'Status', width: 12 },
+  { key: 'platform', header: 'Source', width: 16 },
+  { key: 'integrationId', header: 'Integration', type: 'integer' },
+  { key: 'campaignId', header: 'Campaign id', width: 20 },
+  { key: 'campaignName', header: 'Campaign', width: 28 },
+  { key: 'cost', header: 'Cost', type: 'money' },
+  { key: 'currency', header: 'Currency', width: 10 },
+];
+
+/**
+ * Generates a report's file: queued → running (rows written so far on the row, so long generations
+ * show progress) → ready with its rows and bytes, or failed with a reason. Excel streams keyset pages
+ * of leads into exceljs's WorkbookWriter; PDF draws the summary, breakdown, funnel and charts.
+ * Idempotent: a ready report is left alone, anything else is regenerated from the start.
+ */
+@Injectable()
+export class ReportGenerator {
+  private readonly logger = new Logger(ReportGenerator.name);
+
+  constructor(
+    private readonly reports: ReportsRepository,
+    private readonly templates: ReportTemplatesRepository,
+    @Inject(REPORT_DATA_SOURCE) private readonly data: ReportDataSource,
+    private readonly storage: ReportStorage,
+    @Optional() @Inject(CLOCK) private readonly clock: Clock = systemClock,
+  ) {}
+
+  @JobHandler('report-generate')
+  async run({ reportId }: { reportId: bigint }): Promise<void> {
+    await this.generate(reportId);
+  }
+
+  /** The report, generated if it was not ready; failures are recorded on the row (status failed). */
+  async generate(reportId: bigint): Promise<ReportRow | null> {
+    const report = await this.reports.findById(reportId);
+    if (!report || report.status === 'ready') return report;
+    const template = report.templateId !== null ? await this.templates.findById(report.templateId) : null;
+    if (!template) {
+      await this.reports.fail(report.id, 'The report template was deleted', this.now());
+      return this.reports.findById(reportId);
+    }
+    const range: ResolvedRange = {
+      timezone: report.timezone,
+      start: report.periodStart,
+      end: report.periodEnd,
+      fromDate: localDateOf(report.periodStart, report.timezone),
+      toDate: localDateOf(report.periodEnd.getTime() - 1, report.timezone),
+      kind: 'instants',
+    };
+    let storagePath: string | undefined;
+    try {
+      const config = parseReportConfig(template.config);
+      const query: ReportQuery = { subAccountId: report.subAccountId, range, filters: config.filters };
+      const total = report.fileType === 'EXCEL' ? await this.data.countLeads(query) : null;
+      await this.reports.start(report.id, total, this.now());
+      const file = await this.storage.allocate(report.subAccountId, report.id, report.fileType);
+      storagePath = file.absolutePath;
+      const result =
+        report.fileType === 'EXCEL'
+          ? await this.excel(report, query, file.absolutePath)
+          : await this.pdf(report, template.name, template.type, config, query, file.absolutePath);
+      await this.reports.finish(report.id, { storagePath: file.relativePath, ...result, now: this.now() });
+    } catch (error) {
+      if (storagePath) await rm(storagePath, { force: true });
+      const message = error instanceof Error ? error.message : 'generation failed';
+      this.logger.warn({ reportId: report.id.toString(), reason: message }, 'report generation failed');
+      await this.reports.fail(report.id, message, this.now());
+    }
+    return this.reports.findById(reportId);
+  }
+
+  private async excel(
+    report: ReportRow,
+    query: ReportQuery,
+    filePath: string,
+  ): Promise<{ rows: number; bytes: number }> {
+    return writeExcelReport({
+      filePath,
+      sheetName: 'Leads',
+      columns: EXCEL_COLUMNS,
+      rows: this.pages(query),
+      timezone: report.timezone,
+      onProgress: (rows) => this.reports.progress(report.id, rows),
+    });
+  }
+
+  private async *pages(query: ReportQuery): AsyncGenerator<ExcelRow[]> {
+    let after: LeadCursor | null = null;
+    for (;;) {
+      const page: LeadReportRow[] = await this.data.leadPage(query, after, LEAD_PAGE_SIZE);
+      if (page.length === 0) return;
+      yield page.map((r) => ({ ...r }));
+      if (page.length < LEAD_PAGE_SIZE) return;
+      const last = page[page.length - 1];
+      after = { createdAt: last.createdAt, id: last.id };
+    }
+  }
+
+  private async pdf(
+    report: ReportRow,
+    name: string,
+    type: ReportTypeName,
+    config: ReportConfig,
+    query: ReportQuery,
+    filePath: string,
+  ): Promise<{ rows: number; bytes: number }> {
+    const totals = await this.data.totals(query);
+    const dims = dimensionsOf(type, config);
+    const rows = dims.length > 0 ? await this.data.breakdown(query, dims) : [];
+    const tables = [];
+    if (type === 'FUNNEL') {
+      const byStatus = dims.length === 1 && dims[0] === 'status' ? rows : await this.data.breakdown(query, ['status']);
+      tables.push(funnelTable(byStatus));
+    }
+    if (rows.length > 0) tables.push(breakdownTable(dims, rows, totals.currency));
+    const from = formatCivilDate(query.range.fromDate);
+    const to = formatCivilDate(query.range.toDate);
+    const result = await writePdfReport({
+      filePath,
+      title: name,
+      subtitle: `${type} report`,
+      periodLabel: from === to ? from : `${from} – ${to}`,
+      timezone: report.timezone,
+      generatedAt: this.now(),
+      summary: summaryTable(config, totals),
+      charts: charts(config, dims, rows),
+      tables,
+    });
+    return { rows: rows.length, bytes: result.bytes };
+  }
+
+  private now(): Date {
+    return new Date(this.clock.now());
+  }
+}
