@@ -1,4 +1,5 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable, Optional } from '@nestjs/common';
+import { Clock, CLOCK, systemClock } from '../../common/clock';
 import { createHash } from 'node:crypto';
 import type { BoundStatement } from '../../database/db';
 import type { LeadAlias, LeadInput, LeadReference, WebhookOutcome } from '../../handlers/handler-types';
@@ -35,7 +36,10 @@ export function leadHash(lead: LeadInput): string {
 export class LeadWriterService {
   private readonly regions = new Map<number, { region: string; at: number }>();
 
-  constructor(private readonly writes: LeadsWriteRepository) {}
+  constructor(
+    private readonly writes: LeadsWriteRepository,
+    @Optional() @Inject(CLOCK) private readonly clock: Clock = systemClock,
+  ) {}
 
   async applyOutcome(origin: OutcomeOrigin, outcome: WebhookOutcome): Promise<void> {
     const touch: Touch = {
@@ -50,7 +54,12 @@ export class LeadWriterService {
       await this.writes.markSourcesDeleted(touch.subAccountId, ref.platform, ref.externalId);
     for (const change of outcome.statusChanges ?? []) {
       const leadId = await this.referencedLead(touch, change);
-      await this.writes.setStatus(touch.subAccountId, leadId, change.status);
+      // a provider's change is a fact like any other: by the integration, at the time it is applied
+      await this.writes.setStatus(touch.subAccountId, leadId, change.status, {
+        at: new Date(this.clock.now()),
+        by: `integration:${touch.integrationId ?? ''}`,
+        origin: change.platform,
+      });
     }
     for (const stage of outcome.stageChanges ?? []) {
       await this.writes.setPipelineStage(touch.subAccountId, await this.referencedLead(touch, stage), stage);
@@ -152,7 +161,12 @@ export class LeadWriterService {
     const found = await this.writes.match(touch.subAccountId, [key]);
     if (found !== null) return found;
     const stub: LeadInput = { platform: ref.platform, externalId: ref.externalId, source: {} };
-    const id = await this.writes.insertLead(touch.subAccountId, stub, normalizeContact(stub, 'US'));
+    const id = await this.writes.insertLead(
+      touch.subAccountId,
+      stub,
+      normalizeContact(stub, 'US'),
+      touch.integrationId,
+    );
     await this.writes.addIdentities(touch.subAccountId, id, [key]);
     return id;
   }

@@ -58,10 +58,11 @@ const SQL = {
     text: 'SELECT key, lead_id::text AS lead_id FROM lead_identities WHERE sub_account_id = $1 AND key = ANY($2::text[])',
   },
   insertLead: {
-    name: 'lead_insert_v1',
+    name: 'lead_insert_v2',
     text: `INSERT INTO leads (sub_account_id, full_name, first_name, last_name, email, phone, phone_valid, company, job_title,
-             city, region, postal_code, country, tags, custom_answers, is_test, updated_at)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14::text[], $15::jsonb, $16, now())
+             city, region, postal_code, country, tags, custom_answers, is_test, updated_at,
+             origin_platform, origin_integration_id, origin_campaign_id)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14::text[], $15::jsonb, $16, now(), $17, $18, $19)
            RETURNING id::text AS id`,
   },
   addIdentities: {
@@ -89,9 +90,10 @@ const SQL = {
     text: `UPDATE lead_sources SET deleted_at = now()
            WHERE sub_account_id = $1 AND platform = $2 AND external_id = $3 AND deleted_at IS NULL`,
   },
+  // issue 13: the change and its fact (from, to, at, by) in one call; the rollup follows at commit
   setStatus: {
-    name: 'lead_set_status_v1',
-    text: `UPDATE leads SET status = $3::"LeadStatus", updated_at = now() WHERE id = $2::bigint AND sub_account_id = $1`,
+    name: 'lead_set_status_v2',
+    text: `SELECT lead_set_status($1, $2::bigint, $3::"LeadStatus", $4::timestamptz, $5, $6) AS changed`,
   },
   // out-of-order events of one booking: an older change is dropped, a deletion yields only to a newer one
   upsertBooking: {
@@ -164,7 +166,13 @@ export class LeadsWriteRepository {
     return null;
   }
 
-  async insertLead(subAccountId: number, lead: LeadInput, contact: NormalizedContact): Promise<bigint> {
+  /** A lead started from a reference or by hand; `integrationId` is where it came from (its first touch). */
+  async insertLead(
+    subAccountId: number,
+    lead: LeadInput,
+    contact: NormalizedContact,
+    integrationId: number | null = null,
+  ): Promise<bigint> {
     const [row] = await this.db.sql<{ id: string }>(SQL.insertLead, [
       subAccountId,
       contact.fullName,
@@ -182,6 +190,9 @@ export class LeadsWriteRepository {
       lead.tags ?? [],
       JSON.stringify(lead.customAnswers ?? {}),
       lead.isTest ?? false,
+      lead.platform,
+      integrationId,
+      nul(lead.source.campaignId),
     ]);
     return BigInt(row.id);
   }
@@ -286,8 +297,25 @@ export class LeadsWriteRepository {
     await this.db.execute(SQL.setPipelineStage, [subAccountId, leadId.toString(), stored, changedAt]);
   }
 
-  async setStatus(subAccountId: number, leadId: bigint, status: LeadStatus): Promise<void> {
-    await this.db.execute(SQL.setStatus, [subAccountId, leadId.toString(), status]);
+  /**
+   * Moves the lead to `status` and records the fact `{ from, to, at, by }` when it really changes
+   * (lead_set_status: the lead row locked, the assignee of the moment kept for team figures).
+   */
+  async setStatus(
+    subAccountId: number,
+    leadId: bigint,
+    status: LeadStatus,
+    change: { at: Date; by: string; origin: string },
+  ): Promise<boolean> {
+    const rows = await this.db.sql<{ changed: boolean }>(SQL.setStatus, [
+      subAccountId,
+      leadId.toString(),
+      status,
+      change.at.toISOString(),
+      change.by,
+      change.origin,
+    ]);
+    return rows[0]?.changed ?? false;
   }
 
   /**

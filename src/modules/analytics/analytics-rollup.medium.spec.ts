@@ -1,0 +1,136 @@
+// The rollup's SQL writers: the incremental triggers and analytics_rebuild() agree row for row, in tenant-local days.
+import { createMediumApp, MediumApp } from '../../../test/support/medium-app';
+
+interface RollupRow {
+  day: string;
+  dim_type: string;
+  dim_id: string;
+  metric: string;
+  count: string;
+  sum: string;
+}
+
+describe('analytics rollup (triggers and rebuild)', () => {
+  let m: MediumApp;
+  const rollup = async (sub: number): Promise<RollupRow[]> =>
+    (
+      await m.sql.query<RollupRow>(
+        `SELECT to_char(day, 'YYYY-MM-DD') AS day, dim_type, dim_id, metric, count::text, sum::text
+         FROM analytics_daily WHERE sub_account_id = $1 ORDER BY 1, 2, 3, 4`,
+        [sub],
+      )
+    ).rows;
+  const subAccount = async (zone: string): Promise<number> =>
+    (
+      await m.sql.query<{ id: number }>(
+        'INSERT INTO sub_accounts (name, timezone, updated_at) VALUES ($1, $2, now()) RETURNING id',
+        [zone, zone],
+      )
+    ).rows[0].id;
+  const lead = async (sub: number, createdAt: string, platform = 'meta', isTest = false): Promise<string> =>
+    (
+      await m.sql.query<{ id: string }>(
+        `INSERT INTO leads (sub_account_id, created_at, updated_at, origin_platform, origin_integration_id, origin_campaign_id, is_test)
+         VALUES ($1, $2, now(), $3, 7, 'c1', $4) RETURNING id::text`,
+        [sub, createdAt, platform, isTest],
+      )
+    ).rows[0].id;
+  const setStatus = (sub: number, id: string, to: string, at: string): Promise<unknown> =>
+    m.sql.query('SELECT lead_set_status($1, $2::bigint, $3::"LeadStatus", $4::timestamptz, $5, $6)', [
+      sub,
+      id,
+      to,
+      at,
+      'u1',
+      'api',
+    ]);
+  const rebuild = (sub: number, from: string | null = null, to: string | null = null): Promise<unknown> =>
+    m.sql.query('SELECT analytics_rebuild($1, $2::date, $3::date)', [sub, from, to]);
+  const metric = (rows: RollupRow[], dimType: string, name: string): Array<[string, string, string]> =>
+    rows.filter((r) => r.dim_type === dimType && r.metric === name).map((r) => [r.day, r.dim_id, r.count]);
+
+  beforeAll(async () => {
+    m = await createMediumApp();
+  });
+  afterAll(async () => {
+    await m.close();
+  });
+
+  it('buckets facts by the local day of America/Sao_Paulo across its 2018 DST start, as a rebuild does', async () => {
+    const sub = await subAccount('America/Sao_Paulo');
+    // 2018-11-04 00:00 local became 01:00 (UTC-3 -> UTC-2): 02:59Z on the 4th is still the 3rd (23:59 -03)
+    const a = await lead(sub, '2018-11-04T02:59:00Z');
+    // 03:00Z on the 4th is 01:00 -02 on the 4th (the skipped midnight hour never existed)
+    const b = await lead(sub, '2018-11-04T03:00:00Z');
+    await lead(sub, '2018-11-04T10:00:00Z', 'meta', true); // a test lead: never counted
+    await setStatus(sub, a, 'CONVERTED', '2018-11-05T01:59:00Z'); // 23:59 -02 on the 4th
+    await setStatus(sub, b, 'LOST', '2018-11-05T02:00:00Z'); // 00:00 -02 on the 5th
+    const incremental = await rollup(sub);
+    expect(metric(incremental, 'source', 'new')).toEqual([
+      ['2018-11-03', 'meta|7', '1'],
+      ['2018-11-04', 'meta|7', '1'],
+    ]);
+    expect(metric(incremental, 'source', 'converted')).toEqual([['2018-11-04', 'meta|7', '1']]);
+    expect(metric(incremental, 'source', 'lost')).toEqual([['2018-11-05', 'meta|7', '1']]);
+    // the NEW stock: +1 on the 3rd, +1 -1 on the 4th, -1 on the 5th
+    expect(metric(incremental, 'status', 'net').filter(([, s]) => s === 'NEW')).toEqual([
+      ['2018-11-03', 'NEW', '1'],
+      ['2018-11-04', 'NEW', '0'],
+      ['2018-11-05', 'NEW', '-1'],
+    ]);
+    await rebuild(sub);
+    expect(await rollup(sub)).toEqual(incremental);
+    await rebuild(sub, '2018-11-04', '2018-11-04');
+    expect(await rollup(sub)).toEqual(incremental);
+  });
+
+  it('uses the half-hour offset of Asia/Kolkata, and a time-zone change plus rebuild moves the days', async () => {
+    const sub = await subAccount('Asia/Kolkata');
+    await lead(sub, '2026-03-08T18:29:00Z'); // 23:59 IST on the 8th
+    await lead(sub, '2026-03-08T18:30:00Z'); // 00:00 IST on the 9th
+    expect(metric(await rollup(sub), 'source', 'new')).toEqual([
+      ['2026-03-08', 'meta|7', '1'],
+      ['2026-03-09', 'meta|7', '1'],
+    ]);
+    await m.sql.query("UPDATE sub_accounts SET timezone = 'UTC' WHERE id = $1", [sub]);
+    await rebuild(sub);
+    expect(metric(await rollup(sub), 'source', 'new')).toEqual([['2026-03-08', 'meta|7', '2']]);
+  });
+
+  it('writes the rollup in the fact’s transaction: a rolled-back fact leaves nothing', async () => {
+    const sub = await subAccount('UTC');
+    await m.sql.query('BEGIN');
+    await lead(sub, '2026-01-01T10:00:00Z');
+    await m.sql.query('ROLLBACK');
+    expect(await rollup(sub)).toEqual([]);
+  });
+
+  it('counts assignments, calls and conversions per agent; late activities land on their own day', async () => {
+    const sub = await subAccount('UTC');
+    const a = await lead(sub, '2026-01-01T10:00:00Z');
+    await m.sql.query(
+      "INSERT INTO lead_assignments (sub_account_id, lead_id, to_user_id, at, by) VALUES ($1, $2, 'ana', '2026-01-01T11:00Z', 'x')",
+      [sub, a],
+    );
+    await m.sql.query("UPDATE leads SET assigned_user_id = 'ana' WHERE id = $1", [a]);
+    await m.sql.query(
+      `INSERT INTO lead_activities (sub_account_id, lead_id, type, outcome, user_id, occurred_at, duration_seconds, created_by)
+       VALUES ($1, $2, 'CALL', 'ANSWERED', 'ana', '2025-12-30T09:00Z', 90, 'x'),
+              ($1, $2, 'CALL', 'NO_ANSWER', 'ana', '2026-01-01T12:00Z', NULL, 'x')`,
+      [sub, a],
+    );
+    await setStatus(sub, a, 'CONVERTED', '2026-01-02T08:00:00Z');
+    const rows = await rollup(sub);
+    expect(rows.filter((r) => r.dim_type === 'user').map((r) => [r.day, r.metric, r.count, r.sum])).toEqual([
+      ['2025-12-30', 'activities', '1', '0.0000'],
+      ['2025-12-30', 'calls', '1', '90.0000'],
+      ['2025-12-30', 'calls_answered', '1', '0.0000'],
+      ['2026-01-01', 'activities', '1', '0.0000'],
+      ['2026-01-01', 'assigned', '1', '0.0000'],
+      ['2026-01-01', 'calls', '1', '0.0000'],
+      ['2026-01-02', 'converted', '1', '0.0000'],
+    ]);
+    await rebuild(sub);
+    expect(await rollup(sub)).toEqual(rows);
+  });
+});
