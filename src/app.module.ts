@@ -7,6 +7,7 @@ import { HandlersModule } from './handlers/handlers.module';
 import { HealthModule } from './health/health.module';
 import { JobsModule } from './jobs/jobs.module';
 import { LoggingModule } from './logging/logging.module';
+import { AnalyticsModule } from './modules/analytics/analytics.module';
 import { AuditModule } from './modules/audit/audit.module';
 import { GoHighLevelModule } from './modules/gohighlevel/gohighlevel.module';
 import { IntegrationTemplatesModule } from './modules/integration-templates/integration-templates.module';
@@ -31,6 +32,7 @@ import { SeedModule } from './seed/seed.module';
     AuthModule,
     HealthModule,
     AuditModule,
+    AnalyticsModule,
     MeModule,
     SubAccountsModule,
     IntegrationTemplatesModule,

@@ -28,7 +28,7 @@ export interface TestResult {
 }
 
 export type LeadPlatform =
-  'meta' | 'google-ads' | 'linkedin' | 'gohighlevel' | 'generic' | 'whatsapp' | 'messenger' | 'instagram';
+  'meta' | 'google-ads' | 'linkedin' | 'gohighlevel' | 'generic' | 'whatsapp' | 'messenger' | 'instagram' | 'manual';
 
 /** Where a lead came from: campaign/ad attribution as far as the platform tells it. */
 export interface LeadSourceInput {

@@ -1,4 +1,22 @@
-import { emptyPayload, idPayload, JobDefinitions } from './job-definition';
+import { emptyPayload, idPayload, InvalidJobPayload, JobCodec, JobDefinitions } from './job-definition';
+
+const DATE_RE = /^\d{4}-\d{2}-\d{2}$/;
+const dateOrNull = (value: unknown): string | null => {
+  if (value === null || value === undefined) return null;
+  if (typeof value === 'string' && DATE_RE.test(value)) return value;
+  throw new InvalidJobPayload('from/to must be YYYY-MM-DD or null');
+};
+
+/** { subAccountId, from, to } of an analytics rebuild (local dates, null = unbounded). */
+const rebuildPayload: JobCodec<{ subAccountId: number; from: string | null; to: string | null }> = {
+  encode: (p) => ({ subAccountId: p.subAccountId, from: p.from, to: p.to }),
+  decode: (data) => {
+    const d = (typeof data === 'object' && data !== null ? data : {}) as Record<string, unknown>;
+    if (typeof d.subAccountId !== 'number' || !Number.isSafeInteger(d.subAccountId))
+      throw new InvalidJobPayload('subAccountId must be an integer');
+    return { subAccountId: d.subAccountId, from: dateOrNull(d.from), to: dateOrNull(d.to) };
+  },
+};
 
 /**
  * Every job of the application: its name and the payload its handler receives. To add one: a line
@@ -12,6 +30,7 @@ export interface JobPayloads {
   'report-generate': { reportId: bigint };
   'report-scheduler': Record<string, never>;
   'report-delivery': { deliveryId: bigint };
+  'analytics-rebuild': { subAccountId: number; from: string | null; to: string | null };
 }
 
 export type JobName = keyof JobPayloads;
@@ -71,5 +90,14 @@ export const JOB_DEFINITIONS: JobDefinitions<JobPayloads> = {
     expireInSeconds: 1800,
     batchSize: 1,
     codec: idPayload('deliveryId'),
+  },
+  'analytics-rebuild': {
+    // idempotent (delete + insert of the days in one transaction): a retry after a crash is harmless
+    retryLimit: 3,
+    retryDelaySeconds: 5,
+    retryBackoff: true,
+    expireInSeconds: 900,
+    batchSize: 1,
+    codec: rebuildPayload,
   },
 };

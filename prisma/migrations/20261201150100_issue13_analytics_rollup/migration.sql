@@ -102,29 +102,28 @@ CREATE FUNCTION lead_score_compute(p_lead bigint, p_now timestamptz) RETURNS int
 $$;
 
 -- Incremental writer -------------------------------------------------------------------------------
-CREATE FUNCTION analytics_apply(p_sub integer, p_at timestamptz, p_rows jsonb) RETURNS void
-LANGUAGE plpgsql AS $$
+-- Each trigger adds its fact's rows (rows of one statement in key order; the sub-account's lock
+-- orders whole transactions). The lean shape matters: a webhook's transaction holds one lead, and a
+-- sync page's up to 500 (each of its leads updates the same few rows again: keep that cheap).
+
+-- the local day of an instant in the sub-account's zone, once its rollup lock is held
+CREATE FUNCTION analytics_day(p_sub integer, p_at timestamptz) RETURNS date LANGUAGE plpgsql AS $$
 DECLARE
   v_day date;
 BEGIN
   PERFORM analytics_lock(p_sub);
   SELECT (p_at AT TIME ZONE s.timezone)::date INTO v_day FROM sub_accounts s WHERE s.id = p_sub;
-  INSERT INTO analytics_daily AS a (sub_account_id, day, dim_type, dim_id, metric, count, sum)
-  SELECT p_sub, v_day, r.dim_type, r.dim_id, r.metric, sum(r.n), sum(r.amount)
-  FROM jsonb_to_recordset(p_rows) AS r(dim_type text, dim_id text, metric text, n bigint, amount numeric)
-  GROUP BY r.dim_type, r.dim_id, r.metric
-  ORDER BY r.dim_type, r.dim_id, r.metric
-  ON CONFLICT (sub_account_id, day, dim_type, dim_id, metric)
-  DO UPDATE SET count = a.count + EXCLUDED.count, sum = a.sum + EXCLUDED.sum;
+  RETURN v_day;
 END;
 $$;
 
 CREATE FUNCTION analytics_on_lead() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-  -- a lead deleted before commit contributes nothing; a test lead never does
-  IF NOT EXISTS (SELECT 1 FROM leads WHERE id = NEW.id AND NOT is_test) THEN RETURN NULL; END IF;
-  PERFORM analytics_apply(NEW.sub_account_id, NEW.created_at,
-    (SELECT jsonb_agg(r) FROM analytics_rows_lead(NEW.origin_platform, NEW.origin_integration_id, NEW.origin_campaign_id, 'NEW') r));
+  INSERT INTO analytics_daily AS a (sub_account_id, day, dim_type, dim_id, metric, count, sum)
+  SELECT NEW.sub_account_id, analytics_day(NEW.sub_account_id, NEW.created_at), r.dim_type, r.dim_id, r.metric, r.n, r.amount
+  FROM analytics_rows_lead(NEW.origin_platform, NEW.origin_integration_id, NEW.origin_campaign_id, 'NEW') r ORDER BY 3, 4, 5
+  ON CONFLICT (sub_account_id, day, dim_type, dim_id, metric)
+  DO UPDATE SET count = a.count + EXCLUDED.count, sum = a.sum + EXCLUDED.sum;
   RETURN NULL;
 END;
 $$;
@@ -132,8 +131,11 @@ $$;
 -- a test lead that a real touch turns into a real one counts from its creation day (late fact)
 CREATE FUNCTION analytics_on_lead_real() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-  PERFORM analytics_apply(NEW.sub_account_id, NEW.created_at,
-    (SELECT jsonb_agg(r) FROM analytics_rows_lead(NEW.origin_platform, NEW.origin_integration_id, NEW.origin_campaign_id, 'NEW') r));
+  INSERT INTO analytics_daily AS a (sub_account_id, day, dim_type, dim_id, metric, count, sum)
+  SELECT NEW.sub_account_id, analytics_day(NEW.sub_account_id, NEW.created_at), r.dim_type, r.dim_id, r.metric, r.n, r.amount
+  FROM analytics_rows_lead(NEW.origin_platform, NEW.origin_integration_id, NEW.origin_campaign_id, 'NEW') r ORDER BY 3, 4, 5
+  ON CONFLICT (sub_account_id, day, dim_type, dim_id, metric)
+  DO UPDATE SET count = a.count + EXCLUDED.count, sum = a.sum + EXCLUDED.sum;
   RETURN NULL;
 END;
 $$;
@@ -144,9 +146,11 @@ DECLARE
 BEGIN
   SELECT origin_platform, origin_integration_id, origin_campaign_id INTO l FROM leads WHERE id = NEW.lead_id AND NOT is_test;
   IF FOUND THEN
-    PERFORM analytics_apply(NEW.sub_account_id, NEW.at,
-      (SELECT jsonb_agg(r) FROM analytics_rows_status(l.origin_platform, l.origin_integration_id, l.origin_campaign_id,
-         NEW.from_status::text, NEW.to_status::text, NEW.assigned_user_id) r));
+  INSERT INTO analytics_daily AS a (sub_account_id, day, dim_type, dim_id, metric, count, sum)
+  SELECT NEW.sub_account_id, analytics_day(NEW.sub_account_id, NEW.at), r.dim_type, r.dim_id, r.metric, r.n, r.amount
+  FROM analytics_rows_status(l.origin_platform, l.origin_integration_id, l.origin_campaign_id, NEW.from_status::text, NEW.to_status::text, NEW.assigned_user_id) r ORDER BY 3, 4, 5
+  ON CONFLICT (sub_account_id, day, dim_type, dim_id, metric)
+  DO UPDATE SET count = a.count + EXCLUDED.count, sum = a.sum + EXCLUDED.sum;
   END IF;
   UPDATE leads SET score = lead_score_compute(NEW.lead_id, now()) WHERE id = NEW.lead_id;
   RETURN NULL;
@@ -156,7 +160,11 @@ $$;
 CREATE FUNCTION analytics_on_assignment() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
   IF NEW.to_user_id IS NOT NULL AND EXISTS (SELECT 1 FROM leads WHERE id = NEW.lead_id AND NOT is_test) THEN
-    PERFORM analytics_apply(NEW.sub_account_id, NEW.at, (SELECT jsonb_agg(r) FROM analytics_rows_assignment(NEW.to_user_id) r));
+  INSERT INTO analytics_daily AS a (sub_account_id, day, dim_type, dim_id, metric, count, sum)
+  SELECT NEW.sub_account_id, analytics_day(NEW.sub_account_id, NEW.at), r.dim_type, r.dim_id, r.metric, r.n, r.amount
+  FROM analytics_rows_assignment(NEW.to_user_id) r ORDER BY 3, 4, 5
+  ON CONFLICT (sub_account_id, day, dim_type, dim_id, metric)
+  DO UPDATE SET count = a.count + EXCLUDED.count, sum = a.sum + EXCLUDED.sum;
   END IF;
   RETURN NULL;
 END;
@@ -165,8 +173,11 @@ $$;
 CREATE FUNCTION analytics_on_activity() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
   IF EXISTS (SELECT 1 FROM leads WHERE id = NEW.lead_id AND NOT is_test) THEN
-    PERFORM analytics_apply(NEW.sub_account_id, NEW.occurred_at,
-      (SELECT jsonb_agg(r) FROM analytics_rows_activity(NEW.type::text, NEW.outcome::text, NEW.user_id, NEW.duration_seconds) r));
+  INSERT INTO analytics_daily AS a (sub_account_id, day, dim_type, dim_id, metric, count, sum)
+  SELECT NEW.sub_account_id, analytics_day(NEW.sub_account_id, NEW.occurred_at), r.dim_type, r.dim_id, r.metric, r.n, r.amount
+  FROM analytics_rows_activity(NEW.type::text, NEW.outcome::text, NEW.user_id, NEW.duration_seconds) r ORDER BY 3, 4, 5
+  ON CONFLICT (sub_account_id, day, dim_type, dim_id, metric)
+  DO UPDATE SET count = a.count + EXCLUDED.count, sum = a.sum + EXCLUDED.sum;
   END IF;
   UPDATE leads SET score = lead_score_compute(NEW.lead_id, now()) WHERE id = NEW.lead_id;
   RETURN NULL;
@@ -226,6 +237,29 @@ END;
 $$;
 
 -- Rebuild ------------------------------------------------------------------------------------------
+-- Every row the facts of one sub-account in [p_start, p_end) contribute, with the fact's instant: the
+-- rebuild aggregates them by local day; reads of partial days and hours aggregate them by instant.
+CREATE FUNCTION analytics_fact_rows(p_sub integer, p_start timestamptz, p_end timestamptz)
+RETURNS TABLE (at timestamptz, dim_type text, dim_id text, metric text, n bigint, amount numeric)
+LANGUAGE sql STABLE AS $$
+  SELECT l.created_at, x.* FROM leads l,
+    LATERAL analytics_rows_lead(l.origin_platform, l.origin_integration_id, l.origin_campaign_id, 'NEW') x
+  WHERE l.sub_account_id = p_sub AND NOT l.is_test AND l.created_at >= p_start AND l.created_at < p_end
+  UNION ALL
+  SELECT c.at, x.* FROM lead_status_changes c JOIN leads l ON l.id = c.lead_id AND NOT l.is_test,
+    LATERAL analytics_rows_status(l.origin_platform, l.origin_integration_id, l.origin_campaign_id,
+                                  c.from_status::text, c.to_status::text, c.assigned_user_id) x
+  WHERE c.sub_account_id = p_sub AND c.at >= p_start AND c.at < p_end
+  UNION ALL
+  SELECT a.at, x.* FROM lead_assignments a JOIN leads l ON l.id = a.lead_id AND NOT l.is_test,
+    LATERAL analytics_rows_assignment(a.to_user_id) x
+  WHERE a.sub_account_id = p_sub AND a.at >= p_start AND a.at < p_end
+  UNION ALL
+  SELECT a.occurred_at, x.* FROM lead_activities a JOIN leads l ON l.id = a.lead_id AND NOT l.is_test,
+    LATERAL analytics_rows_activity(a.type::text, a.outcome::text, a.user_id, a.duration_seconds) x
+  WHERE a.sub_account_id = p_sub AND a.occurred_at >= p_start AND a.occurred_at < p_end
+$$;
+
 -- Deletes and re-derives the rows of local days [p_from, p_to] (NULL = unbounded) of one
 -- sub-account from its facts, in the caller's transaction. Idempotent: the same facts give the same rows.
 CREATE FUNCTION analytics_rebuild(p_sub integer, p_from date, p_to date) RETURNS bigint
@@ -247,24 +281,7 @@ BEGIN
 
   INSERT INTO analytics_daily (sub_account_id, day, dim_type, dim_id, metric, count, sum)
   SELECT p_sub, (f.at AT TIME ZONE v_tz)::date, f.dim_type, f.dim_id, f.metric, sum(f.n), sum(f.amount)
-  FROM (
-    SELECT l.created_at AS at, x.* FROM leads l,
-      LATERAL analytics_rows_lead(l.origin_platform, l.origin_integration_id, l.origin_campaign_id, 'NEW') x
-    WHERE l.sub_account_id = p_sub AND NOT l.is_test AND l.created_at >= v_start AND l.created_at < v_end
-    UNION ALL
-    SELECT c.at, x.* FROM lead_status_changes c JOIN leads l ON l.id = c.lead_id AND NOT l.is_test,
-      LATERAL analytics_rows_status(l.origin_platform, l.origin_integration_id, l.origin_campaign_id,
-                                    c.from_status::text, c.to_status::text, c.assigned_user_id) x
-    WHERE c.sub_account_id = p_sub AND c.at >= v_start AND c.at < v_end
-    UNION ALL
-    SELECT a.at, x.* FROM lead_assignments a JOIN leads l ON l.id = a.lead_id AND NOT l.is_test,
-      LATERAL analytics_rows_assignment(a.to_user_id) x
-    WHERE a.sub_account_id = p_sub AND a.at >= v_start AND a.at < v_end
-    UNION ALL
-    SELECT a.occurred_at, x.* FROM lead_activities a JOIN leads l ON l.id = a.lead_id AND NOT l.is_test,
-      LATERAL analytics_rows_activity(a.type::text, a.outcome::text, a.user_id, a.duration_seconds) x
-    WHERE a.sub_account_id = p_sub AND a.occurred_at >= v_start AND a.occurred_at < v_end
-  ) AS f(at, dim_type, dim_id, metric, n, amount)
+  FROM analytics_fact_rows(p_sub, v_start, v_end) f
   GROUP BY 2, 3, 4, 5;
   GET DIAGNOSTICS v_rows = ROW_COUNT;
   RETURN v_rows;

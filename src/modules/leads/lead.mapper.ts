@@ -24,6 +24,9 @@ export function toLeadDto(l: LeadRow): LeadDto {
     status: l.status,
     pipelineStage: l.pipelineStage ?? null,
     isTest: l.isTest,
+    assignedUserId: l.assignedUserId,
+    assignedUserName: l.assignedUserName,
+    score: l.score,
     createdAt: l.createdAt.toISOString(),
     updatedAt: l.updatedAt.toISOString(),
   };

@@ -1,4 +1,6 @@
 import { Module } from '@nestjs/common';
+import { LeadCommandsService } from './lead-commands.service';
+import { LeadFactsRepository } from './lead-facts.repository';
 import { LeadWriterService } from './lead-writer.service';
 import { LeadsWriteRepository } from './leads-write.repository';
 import { LeadsController } from './leads.controller';
@@ -7,7 +9,14 @@ import { LeadsService } from './leads.service';
 
 @Module({
   controllers: [LeadsController],
-  providers: [LeadsService, LeadWriterService, LeadsRepository, LeadsWriteRepository],
+  providers: [
+    LeadsService,
+    LeadCommandsService,
+    LeadWriterService,
+    LeadsRepository,
+    LeadsWriteRepository,
+    LeadFactsRepository,
+  ],
   exports: [LeadsService, LeadWriterService],
 })
 export class LeadsModule {}

@@ -21,7 +21,18 @@ export interface LeadFilter {
   q?: string;
   createdFrom?: Date;
   createdTo?: Date;
+  minScore?: number;
 }
+
+export type LeadOrder = 'createdAt' | '-createdAt' | 'score' | '-score';
+
+// ids follow creation order: the tie-breaker that keeps pages stable
+const ORDERS: Record<LeadOrder, Prisma.LeadOrderByWithRelationInput[]> = {
+  createdAt: [{ createdAt: 'asc' }, { id: 'asc' }],
+  '-createdAt': [{ createdAt: 'desc' }, { id: 'desc' }],
+  score: [{ score: 'asc' }, { id: 'asc' }],
+  '-score': [{ score: 'desc' }, { id: 'desc' }],
+};
 
 /** Lead reads; every query takes the caller's sub-account scope. */
 @Injectable()
@@ -32,10 +43,12 @@ export class LeadsRepository {
     scope: SubAccountScope,
     filter: LeadFilter,
     page: PageRequest,
+    order: LeadOrder = '-createdAt',
   ): Promise<{ rows: LeadRow[]; total: number }> {
     const where: Prisma.LeadWhereInput = {
       ...scopeWhere(scope),
       ...(filter.status ? { status: filter.status } : {}),
+      ...(filter.minScore !== undefined ? { score: { gte: filter.minScore } } : {}),
       ...(filter.platform ? { sources: { some: { platform: filter.platform } } } : {}),
       ...(filter.createdFrom || filter.createdTo
         ? {
@@ -56,7 +69,7 @@ export class LeadsRepository {
         : {}),
     };
     const [rows, total] = await Promise.all([
-      this.db.prisma.lead.findMany({ where, orderBy: { id: 'desc' }, ...page }),
+      this.db.prisma.lead.findMany({ where, orderBy: ORDERS[order], ...page }),
       this.db.prisma.lead.count({ where }),
     ]);
     return { rows, total };

@@ -21,8 +21,10 @@ export class LeadsService {
         q: query.q,
         createdFrom: query.createdFrom ? new Date(query.createdFrom) : undefined,
         createdTo: query.createdTo ? new Date(query.createdTo) : undefined,
+        minScore: query.minScore,
       },
       skipTake(query),
+      query.sort,
     );
     return toPage(rows.map(toLeadDto), total, query);
   }

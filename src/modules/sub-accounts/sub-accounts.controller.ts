@@ -18,6 +18,12 @@ export class SubAccountsController {
     return this.service.list(user);
   }
 
+  @Get(':id')
+  @ApiOkResponse({ type: SubAccountDto })
+  get(@CurrentUser() user: AuthUser, @Param('id', ParseIdPipe) id: number): Promise<SubAccountDto> {
+    return this.service.get(user, id);
+  }
+
   @Post()
   @Roles('SUPER_ADMIN')
   create(@CurrentUser() user: AuthUser, @Body() dto: CreateSubAccountDto): Promise<SubAccountDto> {
@@ -25,7 +31,8 @@ export class SubAccountsController {
   }
 
   @Patch(':id')
-  @Roles('SUPER_ADMIN')
+  @Roles('SUPER_ADMIN', 'ADMIN')
+  @ApiOkResponse({ type: SubAccountDto })
   update(
     @CurrentUser() user: AuthUser,
     @Param('id', ParseIdPipe) id: number,

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import type { SubAccountScope } from '../../common/auth/sub-account-scope';
 import { Db } from '../../database/db';
 import { scopeWhere } from '../../database/scope-where';
-import type { SubAccount } from '../../generated/prisma/client';
+import type { Prisma, SubAccount } from '../../generated/prisma/client';
 import type { TierName } from './dto/sub-account.dto';
 
 export type SubAccountRow = SubAccount;
@@ -23,8 +23,25 @@ export class SubAccountsRepository {
     return this.db.prisma.subAccount.create({ data });
   }
 
-  update(id: number, data: { name?: string; tier?: TierName; defaultRegion?: string }): Promise<SubAccountRow> {
-    return this.db.prisma.subAccount.update({ where: { id }, data });
+  update(
+    id: number,
+    data: {
+      name?: string;
+      tier?: TierName;
+      defaultRegion?: string;
+      timezone?: string;
+      funnelStages?: string[];
+      scoreWeights?: Record<string, unknown>;
+    },
+  ): Promise<SubAccountRow> {
+    const { scoreWeights, ...rest } = data;
+    return this.db.prisma.subAccount.update({
+      where: { id },
+      data: {
+        ...rest,
+        ...(scoreWeights !== undefined ? { scoreWeights: scoreWeights as Prisma.InputJsonObject } : {}),
+      },
+    });
   }
 
   /** A first sub-account, only when there is none yet (a development database, for trying the API). */

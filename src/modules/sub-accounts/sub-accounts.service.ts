@@ -1,9 +1,13 @@
 import { Injectable } from '@nestjs/common';
 import { AuthUser } from '../../common/auth/auth-user';
-import { scopeOf } from '../../common/auth/sub-account-scope';
+import { assertVisible, scopeOf } from '../../common/auth/sub-account-scope';
+import { TransactionRunner } from '../../database/transaction-runner';
+import { AnalyticsRepository } from '../analytics/analytics.repository';
+import { parseFunnelStages } from '../analytics/compute/funnel';
+import { assertTimeZone } from '../analytics/time/time-zone';
 import { DomainException } from '../../common/errors/domain.exception';
 import { AuditService } from '../audit/audit.service';
-import { CreateSubAccountDto, SubAccountDto, UpdateSubAccountDto } from './dto/sub-account.dto';
+import { CreateSubAccountDto, FUNNEL_STATUSES, SubAccountDto, UpdateSubAccountDto } from './dto/sub-account.dto';
 import { SubAccountRow, SubAccountsRepository } from './sub-accounts.repository';
 
 export function toSubAccountDto(row: SubAccountRow): SubAccountDto {
@@ -12,6 +16,9 @@ export function toSubAccountDto(row: SubAccountRow): SubAccountDto {
     name: row.name,
     tier: row.tier,
     defaultRegion: row.defaultRegion,
+    timezone: row.timezone,
+    funnelStages: row.funnelStages,
+    scoreWeights: row.scoreWeights ?? null,
     createdAt: row.createdAt.toISOString(),
     updatedAt: row.updatedAt.toISOString(),
   };
@@ -22,7 +29,14 @@ export class SubAccountsService {
   constructor(
     private readonly repository: SubAccountsRepository,
     private readonly audit: AuditService,
+    private readonly analytics: AnalyticsRepository,
+    private readonly transactions: TransactionRunner,
   ) {}
+
+  async get(user: AuthUser, id: number): Promise<SubAccountDto> {
+    const row = await this.repository.findById(id);
+    return toSubAccountDto(assertVisible(user, row && { ...row, subAccountId: row.id }, 'Sub-account'));
+  }
 
   async list(user: AuthUser): Promise<SubAccountDto[]> {
     return (await this.repository.list(scopeOf(user))).map(toSubAccountDto);
@@ -41,10 +55,30 @@ export class SubAccountsService {
     return result;
   }
 
+  /**
+   * Super-admins change anything; an ADMIN changes the settings of its own sub-accounts (name,
+   * region, timezone, funnelStages, scoreWeights) but not the tier. A new time zone rebuilds the
+   * sub-account's analytics in the same transaction, so no answer mixes two calendars.
+   */
   async update(user: AuthUser, id: number, dto: UpdateSubAccountDto): Promise<SubAccountDto> {
-    const before = await this.repository.findById(id);
+    const found = await this.repository.findById(id);
+    const before = found ? assertVisible(user, { ...found, subAccountId: found.id }, 'Sub-account') : null;
     if (!before) throw DomainException.notFound('Sub-account');
-    const result = toSubAccountDto(await this.repository.update(id, dto));
+    if (user.role !== 'SUPER_ADMIN' && dto.tier !== undefined && dto.tier !== before.tier)
+      throw DomainException.forbidden('Only a super-admin changes the tier');
+    const data = {
+      ...dto,
+      ...(dto.timezone !== undefined ? { timezone: assertTimeZone(dto.timezone) } : {}),
+      ...(dto.funnelStages !== undefined
+        ? { funnelStages: parseFunnelStages(dto.funnelStages, FUNNEL_STATUSES, 'funnelStages') }
+        : {}),
+    };
+    const row = await this.transactions.run(async () => {
+      const updated = await this.repository.update(id, data);
+      if (updated.timezone !== before.timezone) await this.analytics.rebuild(id, null, null);
+      return updated;
+    });
+    const result = toSubAccountDto(row);
     await this.audit.record(user, {
       action: 'sub-account.update',
       entity: 'sub-account',

@@ -1,9 +1,11 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsDateString, IsIn, IsInt, IsOptional, IsString, MaxLength, Min } from 'class-validator';
+import { IsDateString, IsIn, IsInt, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
 import { PageQueryDto } from '../../../common/http/pagination';
 
 export const LEAD_STATUSES = ['NEW', 'CONTACTED', 'QUALIFIED', 'CONVERTED', 'LOST'] as const;
+export const LEAD_SORTS = ['createdAt', '-createdAt', 'score', '-score'] as const;
+export type LeadSort = (typeof LEAD_SORTS)[number];
 export const PLATFORMS = [
   'meta',
   'google-ads',
@@ -13,6 +15,7 @@ export const PLATFORMS = [
   'whatsapp',
   'messenger',
   'instagram',
+  'manual',
 ] as const;
 
 export class ListLeadsQueryDto extends PageQueryDto {
@@ -32,6 +35,17 @@ export class ListLeadsQueryDto extends PageQueryDto {
   q?: string;
   @ApiPropertyOptional() @IsOptional() @IsDateString() createdFrom?: string;
   @ApiPropertyOptional() @IsOptional() @IsDateString() createdTo?: string;
+  @ApiPropertyOptional({ minimum: 0, maximum: 100 })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  @Max(100)
+  minScore?: number;
+  @ApiPropertyOptional({ enum: LEAD_SORTS, default: '-createdAt' })
+  @IsOptional()
+  @IsIn(LEAD_SORTS)
+  sort?: LeadSort;
 }
 
 export class LeadSourceDto {
@@ -96,6 +110,10 @@ export class LeadDto {
   })
   pipelineStage!: unknown;
   @ApiProperty() isTest!: boolean;
+  @ApiProperty({ nullable: true, type: String }) assignedUserId!: string | null;
+  @ApiProperty({ nullable: true, type: String }) assignedUserName!: string | null;
+  @ApiProperty({ minimum: 0, maximum: 100, description: "0-100 from the lead's facts with the sub-account's weights" })
+  score!: number;
   @ApiProperty() createdAt!: string;
   @ApiProperty() updatedAt!: string;
 }

@@ -1,5 +1,17 @@
 import { ApiProperty, ApiPropertyOptional, PartialType } from '@nestjs/swagger';
-import { IsIn, IsNotEmpty, IsOptional, IsString, Matches, MaxLength } from 'class-validator';
+import {
+  ArrayMaxSize,
+  ArrayMinSize,
+  IsIn,
+  IsNotEmpty,
+  IsObject,
+  IsOptional,
+  IsString,
+  Matches,
+  MaxLength,
+} from 'class-validator';
+
+export const FUNNEL_STATUSES = ['NEW', 'CONTACTED', 'QUALIFIED', 'CONVERTED', 'LOST'] as const;
 
 export const TIERS = ['STARTER', 'PRO', 'MAX'] as const;
 export type TierName = (typeof TIERS)[number];
@@ -26,13 +38,50 @@ export class CreateSubAccountDto {
   defaultRegion?: string;
 }
 
-export class UpdateSubAccountDto extends PartialType(CreateSubAccountDto) {}
+export class UpdateSubAccountDto extends PartialType(CreateSubAccountDto) {
+  @ApiPropertyOptional({
+    description:
+      'IANA time zone of the sub-account’s calendar (analytics buckets, report periods); a change rebuilds its analytics',
+    example: 'America/Sao_Paulo',
+    default: 'UTC',
+  })
+  @IsOptional()
+  @IsString()
+  @MaxLength(64)
+  timezone?: string;
+
+  @ApiPropertyOptional({
+    description: 'ordered, distinct statuses of the funnel (at least two)',
+    enum: FUNNEL_STATUSES,
+    isArray: true,
+    default: ['NEW', 'CONTACTED', 'QUALIFIED', 'CONVERTED'],
+  })
+  @IsOptional()
+  @ArrayMinSize(2)
+  @ArrayMaxSize(5)
+  @IsIn(FUNNEL_STATUSES, { each: true })
+  funnelStages?: string[];
+
+  @ApiPropertyOptional({
+    type: 'object',
+    additionalProperties: true,
+    nullable: true,
+    description:
+      'lead score weights overriding the defaults: { source: { <platform>|default: n }, stage: { <status>: n }, answeredCall, maxAnsweredCalls, whatsappReply, maxWhatsappReplies, recent7Days, recent30Days }',
+  })
+  @IsOptional()
+  @IsObject()
+  scoreWeights?: Record<string, unknown>;
+}
 
 export class SubAccountDto {
   @ApiProperty() id!: number;
   @ApiProperty() name!: string;
   @ApiProperty({ enum: TIERS }) tier!: TierName;
   @ApiProperty() defaultRegion!: string;
+  @ApiProperty({ example: 'America/Sao_Paulo' }) timezone!: string;
+  @ApiProperty({ type: [String] }) funnelStages!: string[];
+  @ApiProperty({ type: 'object', additionalProperties: true, nullable: true }) scoreWeights!: unknown;
   @ApiProperty() createdAt!: string;
   @ApiProperty() updatedAt!: string;
 }

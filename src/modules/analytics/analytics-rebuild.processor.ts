@@ -1,0 +1,26 @@
+import { Injectable } from '@nestjs/common';
+import { TransactionRunner } from '../../database/transaction-runner';
+import { JobHandler } from '../../jobs/job-definition';
+import { AnalyticsRepository } from './analytics.repository';
+
+/** Rebuilds a sub-account's rollup from its facts: delete + insert of the days in one transaction. */
+@Injectable()
+export class AnalyticsRebuildProcessor {
+  constructor(
+    private readonly repository: AnalyticsRepository,
+    private readonly transactions: TransactionRunner,
+  ) {}
+
+  @JobHandler('analytics-rebuild')
+  async rebuild({
+    subAccountId,
+    from,
+    to,
+  }: {
+    subAccountId: number;
+    from: string | null;
+    to: string | null;
+  }): Promise<void> {
+    await this.transactions.runSql(() => this.repository.rebuild(subAccountId, from, to));
+  }
+}

@@ -1,0 +1,14 @@
+import { Module } from '@nestjs/common';
+import { AnalyticsFiguresService } from './analytics-figures.service';
+import { AnalyticsRebuildProcessor } from './analytics-rebuild.processor';
+import { AnalyticsController } from './analytics.controller';
+import { AnalyticsRepository } from './analytics.repository';
+import { AnalyticsService } from './analytics.service';
+
+/** Issue 13: facts → rollup → dashboards; AnalyticsFiguresService is what reports read. */
+@Module({
+  controllers: [AnalyticsController],
+  providers: [AnalyticsService, AnalyticsFiguresService, AnalyticsRepository, AnalyticsRebuildProcessor],
+  exports: [AnalyticsFiguresService, AnalyticsRepository],
+})
+export class AnalyticsModule {}

@@ -1,0 +1,85 @@
+import { Injectable } from '@nestjs/common';
+import type { AuthUser } from '../../common/auth/auth-user';
+import { assertCanActOn } from '../../common/auth/sub-account-scope';
+import { DomainException } from '../../common/errors/domain.exception';
+import { JobsService } from '../../jobs/jobs.service';
+import { AnalyticsFiguresService } from './analytics-figures.service';
+import { AnalyticsRepository } from './analytics.repository';
+import {
+  AttributionQueryDto,
+  AttributionRowDto,
+  FunnelDto,
+  FunnelQueryDto,
+  OverviewDto,
+  OverviewQueryDto,
+  RebuildAcceptedDto,
+  RebuildDto,
+  SnapshotDto,
+  SnapshotsQueryDto,
+  TeamMemberDto,
+  AnalyticsRangeQueryDto,
+  TimeseriesDto,
+  TimeseriesQueryDto,
+} from './dto/analytics.dto';
+import { parseCivilDate } from './time/civil-date';
+
+/** The analytics API: who may ask about which sub-account, then AnalyticsFiguresService. */
+@Injectable()
+export class AnalyticsService {
+  constructor(
+    private readonly figures: AnalyticsFiguresService,
+    private readonly repository: AnalyticsRepository,
+    private readonly jobs: JobsService,
+  ) {}
+
+  overview(user: AuthUser, q: OverviewQueryDto): Promise<OverviewDto> {
+    assertCanActOn(user, q.subAccountId);
+    return this.figures.overview(q.subAccountId, q);
+  }
+
+  timeseries(user: AuthUser, q: TimeseriesQueryDto): Promise<TimeseriesDto> {
+    assertCanActOn(user, q.subAccountId);
+    return this.figures.timeseries(q.subAccountId, q);
+  }
+
+  funnel(user: AuthUser, q: FunnelQueryDto): Promise<FunnelDto> {
+    assertCanActOn(user, q.subAccountId);
+    return this.figures.funnel(q.subAccountId, {
+      ...q,
+      stages: q.stages === undefined ? undefined : q.stages.split(',').map((s) => s.trim()),
+    });
+  }
+
+  team(user: AuthUser, q: AnalyticsRangeQueryDto): Promise<TeamMemberDto[]> {
+    assertCanActOn(user, q.subAccountId);
+    return this.figures.team(q.subAccountId, q);
+  }
+
+  attribution(user: AuthUser, q: AttributionQueryDto): Promise<AttributionRowDto[]> {
+    assertCanActOn(user, q.subAccountId);
+    return this.figures.attribution(q.subAccountId, q);
+  }
+
+  snapshots(user: AuthUser, q: SnapshotsQueryDto): Promise<SnapshotDto[]> {
+    assertCanActOn(user, q.subAccountId);
+    return this.figures.snapshots(q.subAccountId, q);
+  }
+
+  /** Queues an idempotent rebuild of the sub-account's rollup (local days from..to, default all). */
+  async rebuild(user: AuthUser, dto: RebuildDto): Promise<RebuildAcceptedDto> {
+    assertCanActOn(user, dto.subAccountId);
+    for (const [field, value] of [
+      ['from', dto.from],
+      ['to', dto.to],
+    ] as const)
+      if (value !== undefined && !parseCivilDate(value)) throw DomainException.validation(`${field} is not a date`);
+    if (dto.from && dto.to && dto.from > dto.to) throw DomainException.validation('`to` must not be before `from`');
+    if (!(await this.repository.settings(dto.subAccountId))) throw DomainException.notFound('Sub-account');
+    const jobId = await this.jobs.send('analytics-rebuild', {
+      subAccountId: dto.subAccountId,
+      from: dto.from ?? null,
+      to: dto.to ?? null,
+    });
+    return { jobId };
+  }
+}

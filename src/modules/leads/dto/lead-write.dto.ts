@@ -1,0 +1,134 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Type } from 'class-transformer';
+import {
+  ArrayMaxSize,
+  IsBoolean,
+  IsDateString,
+  IsEmail,
+  IsIn,
+  IsInt,
+  IsObject,
+  IsOptional,
+  IsString,
+  MaxLength,
+  Min,
+  MinLength,
+  ValidateIf,
+  ValidateNested,
+} from 'class-validator';
+import { LEAD_STATUSES } from './lead.dto';
+
+export const ACTIVITY_TYPES = ['CALL', 'EMAIL', 'MEETING', 'NOTE', 'WHATSAPP'] as const;
+export const ACTIVITY_OUTCOMES = ['ANSWERED', 'NO_ANSWER', 'BUSY', 'FAILED'] as const;
+export type ActivityTypeName = (typeof ACTIVITY_TYPES)[number];
+export type ActivityOutcomeName = (typeof ACTIVITY_OUTCOMES)[number];
+export type LeadStatusName = (typeof LEAD_STATUSES)[number];
+
+export class UpdateLeadDto {
+  @ApiPropertyOptional({ enum: LEAD_STATUSES, description: 'A change is recorded as a fact { from, to, at, by }' })
+  @IsOptional()
+  @IsIn(LEAD_STATUSES)
+  status?: LeadStatusName;
+
+  @ApiPropertyOptional({ nullable: true, type: String, description: 'null unassigns' })
+  @IsOptional()
+  @ValidateIf((_o, v) => v !== null)
+  @IsString()
+  @MinLength(1)
+  @MaxLength(200)
+  assignedUserId?: string | null;
+
+  @ApiPropertyOptional({ nullable: true, type: String })
+  @IsOptional()
+  @ValidateIf((_o, v) => v !== null)
+  @IsString()
+  @MaxLength(200)
+  assignedUserName?: string | null;
+
+  @ApiPropertyOptional({ type: [String], description: 'Replaces the tags' })
+  @IsOptional()
+  @IsString({ each: true })
+  @MaxLength(100, { each: true })
+  @ArrayMaxSize(100)
+  tags?: string[];
+}
+
+export class CreateActivityDto {
+  @ApiProperty({ enum: ACTIVITY_TYPES }) @IsIn(ACTIVITY_TYPES) type!: ActivityTypeName;
+  @ApiPropertyOptional({ enum: ACTIVITY_OUTCOMES })
+  @IsOptional()
+  @IsIn(ACTIVITY_OUTCOMES)
+  outcome?: ActivityOutcomeName;
+  @ApiProperty() @IsString() @MinLength(1) @MaxLength(200) userId!: string;
+  @ApiPropertyOptional() @IsOptional() @IsString() @MaxLength(200) userName?: string;
+  @ApiPropertyOptional({ description: 'ISO-8601; default now. A late activity counts on its own day.' })
+  @IsOptional()
+  @IsDateString({ strict: true })
+  occurredAt?: string;
+  @ApiPropertyOptional() @IsOptional() @IsInt() @Min(0) durationSeconds?: number;
+  @ApiPropertyOptional() @IsOptional() @IsString() @MaxLength(10_000) note?: string;
+}
+
+export class ActivityDto {
+  @ApiProperty() id!: string;
+  @ApiProperty() leadId!: string;
+  @ApiProperty({ enum: ACTIVITY_TYPES }) type!: string;
+  @ApiProperty({ enum: ACTIVITY_OUTCOMES, nullable: true, type: String }) outcome!: string | null;
+  @ApiProperty() userId!: string;
+  @ApiProperty({ nullable: true, type: String }) userName!: string | null;
+  @ApiProperty() occurredAt!: string;
+  @ApiProperty({ nullable: true, type: Number }) durationSeconds!: number | null;
+  @ApiProperty({ nullable: true, type: String }) note!: string | null;
+  @ApiProperty() createdBy!: string;
+  @ApiProperty() createdAt!: string;
+}
+
+export class StatusChangeDto {
+  @ApiProperty() id!: string;
+  @ApiProperty({ enum: LEAD_STATUSES, nullable: true, type: String }) from!: string | null;
+  @ApiProperty({ enum: LEAD_STATUSES }) to!: string;
+  @ApiProperty() at!: string;
+  @ApiProperty({ description: 'user id, or integration:<id> for a provider event' }) by!: string;
+  @ApiProperty() origin!: string;
+}
+
+export class ManualSourceDto {
+  @ApiProperty({ enum: ['manual'] }) @IsIn(['manual']) platform!: 'manual';
+  @ApiPropertyOptional() @IsOptional() @IsString() @MaxLength(200) campaignId?: string;
+  @ApiPropertyOptional() @IsOptional() @IsString() @MaxLength(500) campaignName?: string;
+  @ApiPropertyOptional() @IsOptional() @IsString() @MaxLength(200) adGroupId?: string;
+  @ApiPropertyOptional() @IsOptional() @IsString() @MaxLength(500) adGroupName?: string;
+  @ApiPropertyOptional() @IsOptional() @IsString() @MaxLength(200) adId?: string;
+  @ApiPropertyOptional() @IsOptional() @IsString() @MaxLength(500) adName?: string;
+}
+
+export class CreateLeadDto {
+  @ApiProperty() @Type(() => Number) @IsInt() @Min(1) subAccountId!: number;
+  @ApiPropertyOptional() @IsOptional() @IsString() @MaxLength(300) fullName?: string;
+  @ApiPropertyOptional() @IsOptional() @IsString() @MaxLength(200) firstName?: string;
+  @ApiPropertyOptional() @IsOptional() @IsString() @MaxLength(200) lastName?: string;
+  @ApiPropertyOptional() @IsOptional() @IsEmail() @MaxLength(320) email?: string;
+  @ApiPropertyOptional() @IsOptional() @IsString() @MaxLength(50) phone?: string;
+  @ApiPropertyOptional() @IsOptional() @IsString() @MaxLength(300) company?: string;
+  @ApiPropertyOptional() @IsOptional() @IsString() @MaxLength(300) jobTitle?: string;
+  @ApiPropertyOptional() @IsOptional() @IsString() @MaxLength(200) city?: string;
+  @ApiPropertyOptional() @IsOptional() @IsString() @MaxLength(200) region?: string;
+  @ApiPropertyOptional() @IsOptional() @IsString() @MaxLength(50) postalCode?: string;
+  @ApiPropertyOptional() @IsOptional() @IsString() @MaxLength(100) country?: string;
+  @ApiPropertyOptional({ type: [String] })
+  @IsOptional()
+  @IsString({ each: true })
+  @MaxLength(100, { each: true })
+  @ArrayMaxSize(100)
+  tags?: string[];
+  @ApiPropertyOptional({ type: 'object', additionalProperties: { type: 'string' } })
+  @IsOptional()
+  @IsObject()
+  customAnswers?: Record<string, string>;
+  @ApiPropertyOptional() @IsOptional() @IsBoolean() isTest?: boolean;
+  @ApiPropertyOptional({ type: ManualSourceDto })
+  @IsOptional()
+  @ValidateNested()
+  @Type(() => ManualSourceDto)
+  source?: ManualSourceDto;
+}

@@ -1,0 +1,137 @@
+import { Inject, Injectable, Optional } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import type { AuthUser } from '../../common/auth/auth-user';
+import { assertCanActOn, scopeOf } from '../../common/auth/sub-account-scope';
+import { Clock, CLOCK, systemClock } from '../../common/clock';
+import { DomainException } from '../../common/errors/domain.exception';
+import { TransactionRunner } from '../../database/transaction-runner';
+import type { LeadInput } from '../../handlers/handler-types';
+import type { LeadDetailDto } from './dto/lead.dto';
+import { ActivityDto, CreateActivityDto, CreateLeadDto, StatusChangeDto, UpdateLeadDto } from './dto/lead-write.dto';
+import { LeadFactsRepository, LeadActivityRow } from './lead-facts.repository';
+import { LeadWriterService } from './lead-writer.service';
+import { toLeadDetailDto } from './lead.mapper';
+import { LeadsRepository } from './leads.repository';
+import { LeadsWriteRepository } from './leads-write.repository';
+
+const toActivityDto = (a: LeadActivityRow): ActivityDto => ({
+  id: a.id.toString(),
+  leadId: a.leadId.toString(),
+  type: a.type,
+  outcome: a.outcome,
+  userId: a.userId,
+  userName: a.userName,
+  occurredAt: a.occurredAt.toISOString(),
+  durationSeconds: a.durationSeconds,
+  note: a.note,
+  createdBy: a.createdBy,
+  createdAt: a.createdAt.toISOString(),
+});
+
+/**
+ * What the CRM does to leads (issue 13): status and assignee changes, agents' activities, manual
+ * leads. Each change is recorded as an append-only fact in the same transaction as the change; the
+ * analytics rollup follows at commit.
+ */
+@Injectable()
+export class LeadCommandsService {
+  constructor(
+    private readonly reads: LeadsRepository,
+    private readonly facts: LeadFactsRepository,
+    private readonly writes: LeadsWriteRepository,
+    private readonly writer: LeadWriterService,
+    private readonly transactions: TransactionRunner,
+    @Optional() @Inject(CLOCK) private readonly clock: Clock = systemClock,
+  ) {}
+
+  async update(user: AuthUser, id: bigint, dto: UpdateLeadDto): Promise<LeadDetailDto> {
+    const lead = await this.reads.find(scopeOf(user), id);
+    if (!lead) throw DomainException.notFound('Lead');
+    const at = new Date(this.clock.now());
+    await this.transactions.run(async () => {
+      const locked = await this.facts.lock(lead.subAccountId, id);
+      if (!locked) throw DomainException.notFound('Lead');
+      if (dto.assignedUserId !== undefined || dto.assignedUserName !== undefined) {
+        const to = dto.assignedUserId === undefined ? locked.assignedUserId : dto.assignedUserId;
+        const toName = to === null ? null : (dto.assignedUserName ?? null);
+        await this.facts.assign(lead.subAccountId, id, { from: locked.assignedUserId, to, toName, at, by: user.sub });
+      }
+      if (dto.tags) await this.facts.setTags(lead.subAccountId, id, [...new Set(dto.tags)]);
+      if (dto.status)
+        await this.writes.setStatus(lead.subAccountId, id, dto.status, { at, by: user.sub, origin: 'api' });
+    });
+    return this.detail(lead.subAccountId, id);
+  }
+
+  async history(user: AuthUser, id: bigint): Promise<StatusChangeDto[]> {
+    const lead = await this.reads.find(scopeOf(user), id);
+    if (!lead) throw DomainException.notFound('Lead');
+    return (await this.facts.statusHistory(lead.subAccountId, id)).map((c) => ({
+      id: c.id.toString(),
+      from: c.fromStatus,
+      to: c.toStatus,
+      at: c.at.toISOString(),
+      by: c.by,
+      origin: c.origin,
+    }));
+  }
+
+  async addActivity(user: AuthUser, id: bigint, dto: CreateActivityDto): Promise<ActivityDto> {
+    const lead = await this.reads.find(scopeOf(user), id);
+    if (!lead) throw DomainException.notFound('Lead');
+    if (dto.outcome && dto.type !== 'CALL') throw DomainException.validation('outcome is for calls only');
+    const row = await this.facts.addActivity(lead.subAccountId, id, {
+      type: dto.type,
+      outcome: dto.outcome ?? null,
+      userId: dto.userId,
+      userName: dto.userName ?? null,
+      occurredAt: dto.occurredAt ? new Date(dto.occurredAt) : new Date(this.clock.now()),
+      durationSeconds: dto.durationSeconds ?? null,
+      note: dto.note ?? null,
+      createdBy: user.sub,
+    });
+    return toActivityDto(row);
+  }
+
+  /** A manual lead through the same deduplication as ingest (apply_lead): created, or the lead it matched. */
+  async create(user: AuthUser, dto: CreateLeadDto): Promise<{ created: boolean; lead: LeadDetailDto }> {
+    assertCanActOn(user, dto.subAccountId);
+    if (!dto.email && !dto.phone && !dto.fullName && !dto.firstName && !dto.lastName)
+      throw DomainException.validation('A lead needs at least a name, an e-mail or a phone');
+    const answers = dto.customAnswers ?? {};
+    if (Object.values(answers).some((v) => typeof v !== 'string'))
+      throw DomainException.validation('customAnswers values must be strings');
+    const { platform: _platform, ...source } = dto.source ?? { platform: 'manual' };
+    const input: LeadInput = {
+      platform: 'manual',
+      externalId: randomUUID(),
+      fullName: dto.fullName,
+      firstName: dto.firstName,
+      lastName: dto.lastName,
+      email: dto.email,
+      phone: dto.phone,
+      company: dto.company,
+      jobTitle: dto.jobTitle,
+      city: dto.city,
+      region: dto.region,
+      postalCode: dto.postalCode,
+      country: dto.country,
+      tags: dto.tags,
+      customAnswers: answers,
+      isTest: dto.isTest,
+      submittedAt: new Date(this.clock.now()).toISOString(),
+      source,
+    };
+    const result = await this.writer.upsert(
+      { subAccountId: dto.subAccountId, integrationId: null, origin: `manual:${user.sub}:${input.externalId}` },
+      input,
+    );
+    return { created: result.created, lead: await this.detail(dto.subAccountId, result.leadId) };
+  }
+
+  private async detail(subAccountId: number, id: bigint): Promise<LeadDetailDto> {
+    const row = await this.reads.findDetail([subAccountId], id);
+    if (!row) throw DomainException.notFound('Lead');
+    return toLeadDetailDto(row);
+  }
+}
