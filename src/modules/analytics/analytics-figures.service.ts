@@ -274,6 +274,14 @@ export class AnalyticsFiguresService {
     return formatCivilDate(localDateOf(this.clock.now(), await this.timezoneOf(subAccountId)));
   }
 
+  /** Per integration: leads whose first touch came through it, in total and today (local day). */
+  async integrationLeadCounts(subAccountId: number): Promise<Map<number, { total: number; today: number }>> {
+    const settings = await this.repository.settings(subAccountId);
+    if (!settings) return new Map();
+    const today = formatCivilDate(localDateOf(this.clock.now(), settings.timezone));
+    return this.repository.integrationLeadCounts(subAccountId, today);
+  }
+
   // --------------------------------------------------------------------------------------------
 
   private async settings(subAccountId: number): Promise<{ timezone: string; funnelStages: string[] }> {

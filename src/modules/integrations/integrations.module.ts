@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { AnalyticsModule } from '../analytics/analytics.module';
 import { AuditModule } from '../audit/audit.module';
 import { IntegrationTemplatesModule } from '../integration-templates/integration-templates.module';
 import { HandlerContextFactory } from './handler-context.factory';
@@ -9,7 +10,7 @@ import { IntegrationsRepository } from './integrations.repository';
 import { IntegrationsService } from './integrations.service';
 
 @Module({
-  imports: [AuditModule, IntegrationTemplatesModule],
+  imports: [AuditModule, IntegrationTemplatesModule, AnalyticsModule],
   controllers: [IntegrationsController],
   providers: [
     IntegrationsService,

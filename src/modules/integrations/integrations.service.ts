@@ -9,6 +9,7 @@ import { Page, skipTake, toPage } from '../../common/http/pagination';
 import { APP_CONFIG, AppConfig } from '../../config/app-config';
 import type { Prisma } from '../../generated/prisma/client';
 import { HandlerRegistry } from '../../handlers/handler-registry';
+import { AnalyticsFiguresService } from '../analytics/analytics-figures.service';
 import { AuditEntry, AuditService } from '../audit/audit.service';
 import { ConfigCodec, ConfigObject } from '../integration-templates/config-codec';
 import { IntegrationTemplatesService } from '../integration-templates/integration-templates.service';
@@ -44,6 +45,7 @@ export class IntegrationsService implements OnApplicationBootstrap {
     private readonly box: SecretBox,
     private readonly registry: HandlerRegistry,
     private readonly audit: AuditService,
+    private readonly figures: AnalyticsFiguresService,
   ) {}
 
   /**
@@ -89,7 +91,20 @@ export class IntegrationsService implements OnApplicationBootstrap {
       createdAt: row.createdAt.toISOString(),
       updatedAt: row.updatedAt.toISOString(),
       createdBy: row.createdBy,
+      stats: { totalLeads: 0, leadsToday: 0, lastSyncStatus: row.lastSyncStatus },
     };
+  }
+
+  /** The figures of the CRM's integration list, from the analytics rollup (one read per sub-account). */
+  private async withStats(dtos: IntegrationDto[]): Promise<IntegrationDto[]> {
+    const subAccounts = [...new Set(dtos.map((d) => d.subAccountId))];
+    const counts = new Map(
+      await Promise.all(subAccounts.map(async (sub) => [sub, await this.figures.integrationLeadCounts(sub)] as const)),
+    );
+    return dtos.map((d) => {
+      const c = counts.get(d.subAccountId)?.get(d.id);
+      return { ...d, stats: { ...d.stats, totalLeads: c?.total ?? 0, leadsToday: c?.today ?? 0 } };
+    });
   }
 
   async list(user: AuthUser, query: ListIntegrationsQueryDto): Promise<Page<IntegrationDto>> {
@@ -101,15 +116,12 @@ export class IntegrationsService implements OnApplicationBootstrap {
       skip,
       take,
     );
-    return toPage(
-      rows.map((r) => this.toDto(r)),
-      total,
-      query,
-    );
+    return toPage(await this.withStats(rows.map((r) => this.toDto(r))), total, query);
   }
 
   async get(user: AuthUser, id: number): Promise<IntegrationDto> {
-    return this.toDto(await this.find(user, id));
+    const [dto] = await this.withStats([this.toDto(await this.find(user, id))]);
+    return dto;
   }
 
   /** The integration if the caller may see it; 404 otherwise (never revealing that it exists). */

@@ -67,6 +67,12 @@ export class TemplateSummaryDto {
   @ApiProperty() handler!: string;
 }
 
+export class IntegrationStatsDto {
+  @ApiProperty({ description: 'leads (not test) whose first touch came through this integration' }) totalLeads!: number;
+  @ApiProperty({ description: 'of those, created today in the sub-account’s time zone' }) leadsToday!: number;
+  @ApiProperty({ nullable: true, type: String }) lastSyncStatus!: string | null;
+}
+
 export class IntegrationDto {
   @ApiProperty() id!: number;
   @ApiProperty() subAccountId!: number;
@@ -90,6 +96,7 @@ export class IntegrationDto {
   @ApiProperty() createdAt!: string;
   @ApiProperty() updatedAt!: string;
   @ApiProperty() createdBy!: string;
+  @ApiProperty({ type: IntegrationStatsDto }) stats!: IntegrationStatsDto;
 }
 
 export class CreatedIntegrationDto extends IntegrationDto {
