@@ -3,7 +3,7 @@ import { TransactionRunner } from '../../database/transaction-runner';
 import { JobHandler } from '../../jobs/job-definition';
 import { AnalyticsRepository } from './analytics.repository';
 
-/** Rebuilds a sub-account's rollup from its facts: delete + insert of the days in one transaction. */
+/** Rebuilds a sub-account's rollup from its facts (delete + insert of the days in one transaction) and re-fills touch costs. */
 @Injectable()
 export class AnalyticsRebuildProcessor {
   constructor(
@@ -21,6 +21,9 @@ export class AnalyticsRebuildProcessor {
     from: string | null;
     to: string | null;
   }): Promise<void> {
-    await this.transactions.runSql(() => this.repository.rebuild(subAccountId, from, to));
+    await this.transactions.runSql(async () => {
+      await this.repository.rebuild(subAccountId, from, to);
+      await this.repository.fillSourceCosts(subAccountId, from, to);
+    });
   }
 }

@@ -133,4 +133,56 @@ describe('analytics rollup (triggers and rebuild)', () => {
     await rebuild(sub);
     expect(await rollup(sub)).toEqual(rows);
   });
+
+  it('fills sourceTracking.cost: a campaign day’s spend split exactly over its touches of that local day', async () => {
+    const sub = await subAccount('America/Sao_Paulo');
+    const integration = (
+      await m.sql.query<{ id: number }>(
+        `INSERT INTO integration_templates (name, display_name, category, handler, config_schema, updated_at)
+         VALUES ('cost-t', 'x', 'Ads', 'facebook-ads', '{"type":"object"}', now())
+         ON CONFLICT (name) DO UPDATE SET updated_at = now() RETURNING id`,
+      )
+    ).rows[0].id;
+    const adAccount = (
+      await m.sql.query<{ id: number }>(
+        `INSERT INTO integrations (sub_account_id, template_id, handler, name, config, key_id, webhook_id, webhook_secret, created_by, updated_at)
+         VALUES ($1, $2, 'facebook-ads', 'ads', '{}', 'k1', 'wh_cost', 's', 'x', now()) RETURNING id`,
+        [sub, integration],
+      )
+    ).rows[0].id;
+    await m.sql.query(
+      `INSERT INTO ad_costs (sub_account_id, integration_id, platform, day, level, campaign_id, ad_id, spend, currency, impressions, clicks, leads, updated_at)
+       VALUES ($1, $2, 'facebook-ads', '2026-03-09', 'ad', 'c1', 'a1', 6.00, 'BRL', 0, 0, 0, now()),
+              ($1, $2, 'facebook-ads', '2026-03-09', 'ad', 'c1', 'a2', 4.01, 'BRL', 0, 0, 0, now())`,
+      [sub, adAccount],
+    );
+    const touch = async (at: string, campaign: string): Promise<string> => {
+      const id = await lead(sub, at);
+      return (
+        await m.sql.query<{ id: string }>(
+          `INSERT INTO lead_sources (lead_id, sub_account_id, platform, external_id, origin, campaign_id, submitted_at)
+           VALUES ($1::bigint, $2, 'meta', $1::text, 'event:' || $1::text, $3, $4) RETURNING id::text`,
+          [id, sub, campaign, at],
+        )
+      ).rows[0].id;
+    };
+    // 10.01 BRL over three touches of 9 March (local): 3.34, 3.34, 3.33; 02:59Z on the 10th is still the 9th (-03)
+    const a = await touch('2026-03-09T12:00:00Z', 'c1');
+    const b = await touch('2026-03-09T13:00:00Z', 'c1');
+    const c = await touch('2026-03-10T02:59:00Z', 'c1');
+    const d = await touch('2026-03-10T03:00:00Z', 'c1'); // the 10th: no spend known
+    const e = await touch('2026-03-09T12:00:00Z', 'c2'); // another campaign
+    await m.sql.query('SELECT lead_sources_fill_cost($1, $2::date, $3::date)', [sub, '2026-03-09', '2026-03-09']);
+    const costs = await m.sql.query<{ id: string; cost: string | null; currency: string | null }>(
+      'SELECT id::text, cost::text, currency FROM lead_sources WHERE id = ANY($1::bigint[]) ORDER BY id',
+      [[a, b, c, d, e]],
+    );
+    expect(costs.rows.map((r) => [r.cost, r.currency])).toEqual([
+      ['3.34', 'BRL'],
+      ['3.34', 'BRL'],
+      ['3.33', 'BRL'],
+      [null, null],
+      [null, null],
+    ]);
+  });
 });

@@ -293,6 +293,21 @@ export class AnalyticsRepository {
     return Number(rows[0]?.n ?? 0);
   }
 
+  /**
+   * Fills `lead_sources.cost` of the touches of local days [from, to] (null = unbounded) from
+   * ad_costs: the campaign's spend that day split exactly over its touches that day.
+   */
+  async fillSourceCosts(subAccountId: number, from: string | null, to: string | null): Promise<number> {
+    const rows = await this.db.sql<{ n: string }>(
+      {
+        name: 'analytics_fill_cost_v1',
+        text: `SELECT lead_sources_fill_cost($1, COALESCE($2::date, DATE '0001-01-01'), COALESCE($3::date, DATE '9999-12-30'))::text AS n`,
+      },
+      [subAccountId, from, to],
+    );
+    return Number(rows[0]?.n ?? 0);
+  }
+
   /** Leads per integration in total and on the local day `today` (the integration list's figures). */
   async integrationLeadCounts(
     subAccountId: number,

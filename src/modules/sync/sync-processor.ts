@@ -12,6 +12,7 @@ import { LeadWriterService } from '../leads/lead-writer.service';
 import { PageCounts, SyncRunsRepository } from './sync-runs.repository';
 import { SyncService } from './sync.service';
 import { TrafficRepository } from './traffic.repository';
+import { AnalyticsRepository } from '../analytics/analytics.repository';
 
 /**
  * Runs syncs: page by page through the handler's syncData, each page's leads/costs and the cursor
@@ -33,6 +34,7 @@ export class SyncProcessor implements OnApplicationBootstrap {
     private readonly jobs: JobsService,
     private readonly transactions: TransactionRunner,
     private readonly traffic: TrafficRepository,
+    private readonly analytics: AnalyticsRepository,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
@@ -74,7 +76,12 @@ export class SyncProcessor implements OnApplicationBootstrap {
         await this.transactions.runSql(async () => {
           const counts: PageCounts = { fetched: result.fetched, created: 0, updated: 0, unchanged: 0 };
           for (const lead of result.leads) counts[await this.leads.syncUpsert(touch, lead)] += 1;
-          if (result.costs?.length) await this.runs.upsertCosts(integration.subAccountId, integration.id, result.costs);
+          if (result.costs?.length) {
+            await this.runs.upsertCosts(integration.subAccountId, integration.id, result.costs);
+            // issue 13: the touches of those days get their share of the new spend (sourceTracking.cost)
+            const days = result.costs.map((c) => c.day).sort();
+            await this.analytics.fillSourceCosts(integration.subAccountId, days[0], days[days.length - 1]);
+          }
           if (result.traffic?.length)
             await this.traffic.upsertDaily(integration.subAccountId, integration.id, result.traffic);
           // the last page leaves where the next run starts (incremental syncs), or nothing

@@ -7,9 +7,10 @@ import { SyncProcessor } from './sync-processor';
 import { SyncRunsRepository } from './sync-runs.repository';
 import { SyncService } from './sync.service';
 import { TrafficRepository } from './traffic.repository';
+import { AnalyticsModule } from '../analytics/analytics.module';
 
 @Module({
-  imports: [IntegrationsModule, LeadsModule],
+  imports: [IntegrationsModule, LeadsModule, AnalyticsModule],
   controllers: [IntegrationSyncController, IntegrationSyncRunsController],
   providers: [SyncService, SyncRunsRepository, SyncProcessor, TrafficRepository],
 })
