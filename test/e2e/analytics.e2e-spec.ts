@@ -85,6 +85,20 @@ describe('analytics (facts, rollup, dashboards)', () => {
         .send({ type: 'CALL', outcome, userId: 'ana', occurredAt, durationSeconds: 60 });
       expect(res.status).toBe(201);
     }
+    // spend as NUMERIC: 10.01 BRL on campaign c1 (Facebook Ads buys Meta leads); L1 touched c1 before converting
+    await t.sql.query(
+      `INSERT INTO ad_costs (sub_account_id, integration_id, platform, day, level, campaign_id, ad_id, name, spend, currency,
+         impressions, clicks, leads, updated_at)
+       VALUES ($1, 999, 'facebook-ads', '2018-11-04', 'ad', 'c1', 'a1', NULL, 6.00, 'BRL', 0, 0, 0, now()),
+              ($1, 999, 'facebook-ads', '2018-11-04', 'ad', 'c1', 'a2', NULL, 4.01, 'BRL', 0, 0, 0, now())`,
+      [sp],
+    );
+    await t.sql.query(
+      `INSERT INTO lead_sources (lead_id, sub_account_id, platform, external_id, origin, campaign_id, campaign_name, submitted_at)
+       VALUES ($1::bigint, $2, 'meta', 'x1', 'event:x1', 'c1', 'Spring', '2018-11-03T12:00:00Z'),
+              ($1::bigint, $2, 'google-ads', 'x2', 'event:x2', 'g1', NULL, '2018-11-04T12:00:00Z')`,
+      [ids.l1, sp],
+    );
     await lead(ind, '2026-03-08T18:29:00Z', 'meta', 'c1'); // 23:59 IST on the 8th
     await lead(ind, '2026-03-08T18:30:00Z', 'meta', 'c1'); // 00:00 IST on the 9th
   });
@@ -239,6 +253,51 @@ describe('analytics (facts, rollup, dashboards)', () => {
       'the rebuild',
     );
     expect(await Promise.all(paths.map(async (p) => JSON.stringify(await get(p))))).toEqual(before);
+  });
+
+  it('ROI: spend as decimal strings per source and attributed per campaign under each model', async () => {
+    const overview = await get(`/api/analytics/overview?subAccountId=${sp}&${range}`);
+    expect((overview.bySource as Array<Record<string, unknown>>).find((s) => s.platform === 'meta')).toEqual({
+      platform: 'meta',
+      integrationId: null,
+      leads: 3,
+      converted: 1,
+      conversionRate: 1 / 3,
+      spend: '10.01',
+      costPerLead: '3.34',
+      costPerConversion: '10.01',
+      currency: 'BRL',
+    });
+    const last = (await get(
+      `/api/analytics/attribution?subAccountId=${sp}&${range}&model=last`,
+    )) as unknown as unknown[];
+    expect(last).toEqual([
+      {
+        platform: 'google-ads',
+        campaignId: 'g1',
+        campaignName: null,
+        conversions: 1,
+        spend: null,
+        costPerConversion: null,
+        currency: null,
+      },
+      {
+        platform: 'meta',
+        campaignId: 'c1',
+        campaignName: null,
+        conversions: 0,
+        spend: '10.01',
+        costPerConversion: null,
+        currency: 'BRL',
+      },
+    ]);
+    const linear = (await get(
+      `/api/analytics/attribution?subAccountId=${sp}&${range}&model=linear`,
+    )) as unknown as Array<Record<string, unknown>>;
+    expect(linear.map((r) => [r.platform, r.conversions, r.costPerConversion])).toEqual([
+      ['google-ads', 0.5, null],
+      ['meta', 0.5, '20.02'],
+    ]);
   });
 
   it('roles and tenants: AGENT and other sub-accounts are refused', async () => {
