@@ -1,7 +1,7 @@
 import { Type, ValidationError, ValidationPipe } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
-import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { DocumentBuilder, OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
 import type { FastifyError, FastifyReply, FastifyRequest, FastifyServerOptions } from 'fastify';
 import { Logger } from 'nestjs-pino';
 import type { Socket } from 'node:net';
@@ -47,9 +47,41 @@ const hops =
 
 /**
  * Builds the HTTP application exactly as production runs it (used by main.ts and the e2e tests),
- * on the configuration the caller parsed once.
+ * on the configuration the caller parsed once, and initialises it (connections, job workers).
  */
 export async function createApp(
+  config: AppConfig,
+  rootModule: Type<unknown> = AppModule,
+): Promise<NestFastifyApplication> {
+  const app = await buildApp(config, rootModule);
+  try {
+    await app.init();
+  } catch (err) {
+    // a refused boot (unknown key id, bad job registry …) must not leave connections open
+    await app.close().catch(() => undefined);
+    throw err;
+  }
+  return app;
+}
+
+/** The OpenAPI document of an application: every route with its DTOs (served at /api/docs-json, checked in as openapi.json). */
+export function openApiDocument(app: NestFastifyApplication): OpenAPIObject {
+  return SwaggerModule.createDocument(
+    app,
+    new DocumentBuilder()
+      .setTitle('Integration Hub')
+      .setDescription('Connects CRM sub-accounts to lead and conversation platforms. Contract: API.md.')
+      .setVersion('1')
+      .addBearerAuth()
+      .build(),
+  );
+}
+
+/**
+ * The application as createApp builds it, not initialised: nothing has connected to the database
+ * or started a worker yet (scripts/openapi.ts reads its document this way, without a database).
+ */
+export async function buildApp(
   config: AppConfig,
   rootModule: Type<unknown> = AppModule,
 ): Promise<NestFastifyApplication> {
@@ -117,22 +149,6 @@ export async function createApp(
   app.setGlobalPrefix('api');
   app.useGlobalPipes(validationPipe);
   app.useGlobalFilters(new AllExceptionsFilter());
-  const document = SwaggerModule.createDocument(
-    app,
-    new DocumentBuilder()
-      .setTitle('Integration Hub')
-      .setDescription('Connects CRM sub-accounts to lead and conversation platforms. Contract: API.md.')
-      .setVersion('1')
-      .addBearerAuth()
-      .build(),
-  );
-  SwaggerModule.setup('api/docs', app, document, { jsonDocumentUrl: 'api/docs-json' });
-  try {
-    await app.init();
-  } catch (err) {
-    // a refused boot (unknown key id, bad job registry …) must not leave connections open
-    await app.close().catch(() => undefined);
-    throw err;
-  }
+  SwaggerModule.setup('api/docs', app, openApiDocument(app), { jsonDocumentUrl: 'api/docs-json' });
   return app;
 }

@@ -1,4 +1,7 @@
 import { sign } from 'jsonwebtoken';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { undeclaredResponses } from '../../src/common/http/openapi-contract';
 import { createTestApp, TEST_JWT_SECRET, TestApp } from '../support/test-app';
 
 describe('foundation (HTTP contract)', () => {
@@ -244,6 +247,20 @@ describe('foundation (HTTP contract)', () => {
       );
       expect(Object.keys(res.body.paths['/api/webhooks/{provider}'])).toEqual(expect.arrayContaining(['get', 'post']));
       expect((await t.http.get('/api/docs')).status).toBe(200);
+    });
+
+    it('serves exactly the checked-in openapi.json, every route with its response DTO (`npm run openapi:write` after a change)', async () => {
+      const res = await t.http.get('/api/docs-json');
+      expect(undeclaredResponses(res.body)).toEqual([]);
+      expect(res.body).toEqual(JSON.parse(readFileSync(join(__dirname, '..', '..', 'openapi.json'), 'utf8')));
+      // a list answers through ApiPaginatedResponse: one named page schema per item type
+      expect(res.body.paths['/api/leads'].get.responses['200'].content['application/json'].schema).toEqual({
+        $ref: '#/components/schemas/LeadPageDto',
+      });
+      expect(res.body.components.schemas.LeadPageDto.properties.items).toEqual({
+        type: 'array',
+        items: { $ref: '#/components/schemas/LeadDto' },
+      });
     });
   });
 });

@@ -2,6 +2,7 @@ import { Controller, Get, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import type { AuthUser } from '../../common/auth/auth-user';
 import { CurrentUser, Roles } from '../../common/auth/decorators';
+import { ApiPaginatedResponse } from '../../common/http/api-paginated-response';
 import { Page } from '../../common/http/pagination';
 import { AuditService } from './audit.service';
 import { AuditEntryDto, AuditQueryDto } from './dto/audit.dto';
@@ -15,6 +16,7 @@ export class AuditController {
   /** ADMIN: entries of their sub-accounts; SUPER_ADMIN: all (including template changes). */
   @Get()
   @Roles('SUPER_ADMIN', 'ADMIN')
+  @ApiPaginatedResponse(AuditEntryDto)
   list(@CurrentUser() user: AuthUser, @Query() query: AuditQueryDto): Promise<Page<AuditEntryDto>> {
     return this.service.list(user, query);
   }

@@ -9,7 +9,15 @@ import { HandlerContextFactory } from '../integrations/handler-context.factory';
 import { IntegrationsService } from '../integrations/integrations.service';
 import { LeadWriterService } from '../leads/lead-writer.service';
 import { LeadsService } from '../leads/leads.service';
-import { BlockSlotDto, FreeSlotsQueryDto, PushContactDto, PushedContactDto } from './dto/gohighlevel.dto';
+import {
+  BlockSlotDto,
+  FreeSlotsQueryDto,
+  GhlBlockedSlotDto,
+  GhlCalendarDto,
+  GhlDaySlotsDto,
+  PushContactDto,
+  PushedContactDto,
+} from './dto/gohighlevel.dto';
 
 /** "2026-01-02" stays a date; "1767312000000" is epoch milliseconds, as GoHighLevel takes both. */
 const dateOrEpoch = (value: string): string | number => (/^\d+$/.test(value) ? Number(value) : value);
@@ -24,19 +32,29 @@ export class GoHighLevelService {
     private readonly leadWriter: LeadWriterService,
   ) {}
 
-  async calendars(user: AuthUser, integrationId: number): Promise<unknown> {
+  async calendars(user: AuthUser, integrationId: number): Promise<GhlCalendarDto[]> {
     const { handler, ctx } = await this.ghl(user, integrationId);
     return this.call(() => handler.listCalendars(ctx));
   }
 
-  async freeSlots(user: AuthUser, integrationId: number, calendarId: string, q: FreeSlotsQueryDto): Promise<unknown> {
+  async freeSlots(
+    user: AuthUser,
+    integrationId: number,
+    calendarId: string,
+    q: FreeSlotsQueryDto,
+  ): Promise<GhlDaySlotsDto[]> {
     const { handler, ctx } = await this.ghl(user, integrationId);
     return this.call(() =>
       handler.freeSlots(ctx, calendarId, dateOrEpoch(q.startDate), dateOrEpoch(q.endDate), q.timezone),
     );
   }
 
-  async blockSlot(user: AuthUser, integrationId: number, calendarId: string, dto: BlockSlotDto): Promise<unknown> {
+  async blockSlot(
+    user: AuthUser,
+    integrationId: number,
+    calendarId: string,
+    dto: BlockSlotDto,
+  ): Promise<GhlBlockedSlotDto> {
     const { handler, ctx } = await this.ghl(user, integrationId);
     return this.call(() => handler.blockSlot(ctx, calendarId, dto));
   }

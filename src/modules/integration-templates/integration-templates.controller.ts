@@ -1,7 +1,8 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query } from '@nestjs/common';
-import { ApiBearerAuth, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import type { AuthUser } from '../../common/auth/auth-user';
 import { CurrentUser, Roles } from '../../common/auth/decorators';
+import { ApiPaginatedResponse } from '../../common/http/api-paginated-response';
 import { Page } from '../../common/http/pagination';
 import { ParseIdPipe } from '../../common/http/parse-id.pipe';
 import {
@@ -22,6 +23,7 @@ export class IntegrationTemplatesController {
 
   @Get()
   @Roles('SUPER_ADMIN', 'ADMIN', 'MANAGER')
+  @ApiPaginatedResponse(TemplateDto)
   list(@CurrentUser() user: AuthUser, @Query() query: ListTemplatesQueryDto): Promise<Page<TemplateDto>> {
     return this.service.list(user, query);
   }
@@ -35,6 +37,7 @@ export class IntegrationTemplatesController {
 
   @Post()
   @Roles('SUPER_ADMIN')
+  @ApiCreatedResponse({ type: TemplateDto })
   create(@CurrentUser() user: AuthUser, @Body() dto: CreateTemplateDto): Promise<TemplateDto> {
     return this.service.create(user, dto);
   }
@@ -53,6 +56,7 @@ export class IntegrationTemplatesController {
   @Delete(':id')
   @Roles('SUPER_ADMIN')
   @HttpCode(204)
+  @ApiNoContentResponse({ description: 'Deleted' })
   remove(@CurrentUser() user: AuthUser, @Param('id', ParseIdPipe) id: number): Promise<void> {
     return this.service.remove(user, id);
   }

@@ -1,7 +1,15 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query } from '@nestjs/common';
-import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import {
+  ApiBearerAuth,
+  ApiCreatedResponse,
+  ApiNoContentResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiTags,
+} from '@nestjs/swagger';
 import type { AuthUser } from '../../common/auth/auth-user';
 import { CurrentUser, Roles } from '../../common/auth/decorators';
+import { ApiPaginatedResponse } from '../../common/http/api-paginated-response';
 import { Page } from '../../common/http/pagination';
 import { ParseIdPipe } from '../../common/http/parse-id.pipe';
 import {
@@ -30,6 +38,7 @@ export class IntegrationsController {
   ) {}
 
   @Get()
+  @ApiPaginatedResponse(IntegrationDto)
   list(@CurrentUser() user: AuthUser, @Query() query: ListIntegrationsQueryDto): Promise<Page<IntegrationDto>> {
     return this.service.list(user, query);
   }
@@ -60,6 +69,7 @@ export class IntegrationsController {
 
   @Post()
   @Roles('SUPER_ADMIN', 'ADMIN')
+  @ApiCreatedResponse({ type: CreatedIntegrationDto, description: 'The webhook secret is shown once, here' })
   create(@CurrentUser() user: AuthUser, @Body() dto: CreateIntegrationDto): Promise<CreatedIntegrationDto> {
     return this.service.create(user, dto);
   }
@@ -78,6 +88,7 @@ export class IntegrationsController {
   @Delete(':id')
   @Roles('SUPER_ADMIN', 'ADMIN')
   @HttpCode(204)
+  @ApiNoContentResponse({ description: 'Deleted' })
   remove(@CurrentUser() user: AuthUser, @Param('id', ParseIdPipe) id: number): Promise<void> {
     return this.service.remove(user, id);
   }

@@ -3,6 +3,7 @@ import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiTags } from '@nest
 import type { FastifyReply } from 'fastify';
 import type { AuthUser } from '../../common/auth/auth-user';
 import { CurrentUser } from '../../common/auth/decorators';
+import { ApiPaginatedResponse } from '../../common/http/api-paginated-response';
 import { Page } from '../../common/http/pagination';
 import { ApiBigIdParam, ParseBigIdPipe } from '../../common/http/parse-id.pipe';
 import { LeadDetailDto, LeadDto, ListLeadsQueryDto } from './dto/lead.dto';
@@ -20,6 +21,7 @@ export class LeadsController {
   ) {}
 
   @Get()
+  @ApiPaginatedResponse(LeadDto)
   list(@CurrentUser() user: AuthUser, @Query() query: ListLeadsQueryDto): Promise<Page<LeadDto>> {
     return this.service.list(user, query);
   }

@@ -2,6 +2,7 @@ import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query } fr
 import { ApiAcceptedResponse, ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import type { AuthUser } from '../../common/auth/auth-user';
 import { CurrentUser, Roles } from '../../common/auth/decorators';
+import { ApiPaginatedResponse } from '../../common/http/api-paginated-response';
 import { Page } from '../../common/http/pagination';
 import { ParseIdPipe } from '../../common/http/parse-id.pipe';
 import {
@@ -26,6 +27,7 @@ export class ReportTemplatesController {
   ) {}
 
   @Get()
+  @ApiPaginatedResponse(ReportTemplateDto)
   list(@CurrentUser() user: AuthUser, @Query() query: ListReportTemplatesQueryDto): Promise<Page<ReportTemplateDto>> {
     return this.templates.list(user, query);
   }

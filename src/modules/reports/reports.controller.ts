@@ -3,6 +3,7 @@ import { ApiBearerAuth, ApiOkResponse, ApiProduces, ApiTags } from '@nestjs/swag
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { AuthUser } from '../../common/auth/auth-user';
 import { CurrentUser, Roles, SignedOrBearer } from '../../common/auth/decorators';
+import { ApiPaginatedResponse } from '../../common/http/api-paginated-response';
 import { Page } from '../../common/http/pagination';
 import { ApiBigIdParam, ParseBigIdPipe } from '../../common/http/parse-id.pipe';
 import { ListReportsQueryDto, ReportDto, SignedDownloadQueryDto } from './dto/report.dto';
@@ -16,6 +17,7 @@ export class ReportsController {
 
   @Get()
   @Roles('SUPER_ADMIN', 'ADMIN', 'MANAGER')
+  @ApiPaginatedResponse(ReportDto)
   list(@CurrentUser() user: AuthUser, @Query() query: ListReportsQueryDto): Promise<Page<ReportDto>> {
     return this.service.list(user, query);
   }
@@ -25,7 +27,15 @@ export class ReportsController {
   @SignedOrBearer()
   @ApiBigIdParam()
   @ApiProduces('application/pdf', 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet')
-  @ApiOkResponse({ description: 'The file, with Content-Disposition: attachment' })
+  @ApiOkResponse({
+    description: 'The file, with Content-Disposition: attachment',
+    content: {
+      'application/pdf': { schema: { type: 'string', format: 'binary' } },
+      'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet': {
+        schema: { type: 'string', format: 'binary' },
+      },
+    },
+  })
   async download(
     @Req() request: FastifyRequest & { user?: AuthUser },
     @Param('id', ParseBigIdPipe) id: bigint,

@@ -1,5 +1,5 @@
 import { Body, Controller, Get, Param, Patch, Post } from '@nestjs/common';
-import { ApiBearerAuth, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import type { AuthUser } from '../../common/auth/auth-user';
 import { CurrentUser, Roles } from '../../common/auth/decorators';
 import { ParseIdPipe } from '../../common/http/parse-id.pipe';
@@ -26,6 +26,7 @@ export class SubAccountsController {
 
   @Post()
   @Roles('SUPER_ADMIN')
+  @ApiCreatedResponse({ type: SubAccountDto })
   create(@CurrentUser() user: AuthUser, @Body() dto: CreateSubAccountDto): Promise<SubAccountDto> {
     return this.service.create(user, dto);
   }

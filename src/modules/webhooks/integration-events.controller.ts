@@ -2,6 +2,7 @@ import { Controller, Get, Param, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import type { AuthUser } from '../../common/auth/auth-user';
 import { CurrentUser, Roles } from '../../common/auth/decorators';
+import { ApiPaginatedResponse } from '../../common/http/api-paginated-response';
 import { Page } from '../../common/http/pagination';
 import { ParseIdPipe } from '../../common/http/parse-id.pipe';
 import { EventsQueryDto, WebhookEventDto } from './dto/webhook-event.dto';
@@ -15,6 +16,7 @@ export class IntegrationEventsController {
   constructor(private readonly service: WebhookEventsService) {}
 
   @Get()
+  @ApiPaginatedResponse(WebhookEventDto)
   list(
     @CurrentUser() user: AuthUser,
     @Param('id', ParseIdPipe) id: number,

@@ -1,10 +1,33 @@
 import { Controller, Get, HttpCode, Param, Post, Query, Req, Res } from '@nestjs/common';
-import { ApiOkResponse, ApiOperation, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
+import {
+  ApiExtraModels,
+  ApiOkResponse,
+  ApiOperation,
+  ApiProperty,
+  ApiPropertyOptional,
+  ApiTags,
+  getSchemaPath,
+} from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { RawBodyRequest } from '../../app.factory';
 import { Public } from '../../common/auth/decorators';
 import { DomainException } from '../../common/errors/domain.exception';
 import { InboundDelivery, IngestResult, WebhookIngestService } from './webhook-ingest.service';
+
+/** LinkedIn's challenge answer (the other providers' handshakes answer their challenge as text/plain). */
+class ChallengeAnswerDto {
+  @ApiProperty() challengeCode!: string;
+  @ApiProperty({ description: 'HMAC-SHA256 of challengeCode with the client secret, hex' }) challengeResponse!: string;
+}
+
+const HANDSHAKE_RESPONSE = {
+  description:
+    "The provider's challenge echoed as text/plain (Meta, WhatsApp hub.challenge) or answered as JSON (LinkedIn challengeCode)",
+  content: {
+    'text/plain': { schema: { type: 'string' } },
+    'application/json': { schema: { $ref: getSchemaPath(ChallengeAnswerDto) } },
+  },
+};
 
 class IngestResultDto {
   @ApiProperty({ enum: ['received', 'duplicate', 'ignored'] }) status!: string;
@@ -29,6 +52,7 @@ function stringQuery(query: Record<string, unknown>): Record<string, string | un
 
 /** Public, signed endpoints for outside platforms (API.md "Webhooks"). */
 @ApiTags('webhooks')
+@ApiExtraModels(ChallengeAnswerDto)
 @Public()
 @Controller('webhooks')
 export class WebhooksController {
@@ -59,6 +83,7 @@ export class WebhooksController {
 
   @Get(':provider')
   @ApiOperation({ summary: 'Subscription handshake (Meta/WhatsApp hub.challenge, LinkedIn challengeCode)' })
+  @ApiOkResponse(HANDSHAKE_RESPONSE)
   handshake(
     @Param('provider') provider: string,
     @Query() query: Record<string, unknown>,
@@ -70,6 +95,7 @@ export class WebhooksController {
 
   @Get(':provider/:webhookId')
   @ApiOperation({ summary: 'Subscription handshake for one integration' })
+  @ApiOkResponse(HANDSHAKE_RESPONSE)
   handshakeForIntegration(
     @Param('provider') provider: string,
     @Param('webhookId') webhookId: string,
