@@ -4,7 +4,7 @@ import { DbPool } from './db-pool';
 import { PrismaService } from './prisma.service';
 import { TransactionRunner } from './transaction-runner';
 
-/** Db for repositories, TransactionRunner for services; PrismaService only for the health check. */
+/** Db for repositories, TransactionRunner for services; PrismaService only for the database's health indicator. */
 @Global()
 @Module({
   providers: [DbPool, PrismaService, Db, TransactionRunner],

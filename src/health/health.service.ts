@@ -1,14 +1,8 @@
 import { Injectable, Logger, ServiceUnavailableException } from '@nestjs/common';
-import {
-  HealthCheckResult,
-  HealthCheckService,
-  HealthIndicatorResult,
-  HealthIndicatorService,
-  PrismaHealthIndicator,
-} from '@nestjs/terminus';
+import { HealthCheckResult, HealthCheckService, HealthIndicatorResult, HealthIndicatorService } from '@nestjs/terminus';
 import { DomainException } from '../common/errors/domain.exception';
 import { ErrorCode } from '../common/errors/error-code';
-import { PrismaService } from '../database/prisma.service';
+import { DatabaseHealthIndicator } from '../database/database-health.indicator';
 import { JobsService } from '../jobs/jobs.service';
 
 type ComponentStates = Record<string, { status: 'up' }>;
@@ -28,8 +22,7 @@ export class HealthService {
   constructor(
     private readonly health: HealthCheckService,
     private readonly indicator: HealthIndicatorService,
-    private readonly prismaIndicator: PrismaHealthIndicator,
-    private readonly prisma: PrismaService,
+    private readonly database: DatabaseHealthIndicator,
     private readonly jobs: JobsService,
   ) {}
 
@@ -42,7 +35,7 @@ export class HealthService {
     let result: HealthCheckResult;
     try {
       result = await this.health.check([
-        () => this.prismaIndicator.pingCheck('database', this.prisma, { timeout: 3000 }),
+        () => this.database.pingCheck('database', 3000),
         () => this.probe('queue', () => this.jobs.ping()),
       ]);
     } catch (err) {

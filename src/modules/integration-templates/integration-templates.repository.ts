@@ -1,8 +1,10 @@
 import { Injectable } from '@nestjs/common';
 import type { PageRequest } from '../../common/http/pagination';
 import { Db, isUniqueViolation } from '../../database/db';
-import type { IntegrationTemplate, Prisma } from '../../generated/prisma/client';
+import type { Prisma } from '../../generated/prisma/client';
+import type { IntegrationTemplate } from './integration-template';
 
+/** A template as stored (the domain type; Prisma's rows have exactly its shape). */
 export type TemplateRow = IntegrationTemplate;
 
 export interface TemplateFields {

@@ -7,7 +7,7 @@ import { APP_CONFIG, AppConfig } from '../../config/app-config';
 import { HandlerRegistry } from '../../handlers/handler-registry';
 import { HandlerContext, HandlerLogger, IntegrationHandler } from '../../handlers/integration-handler';
 import { ConfigCodec } from '../integration-templates/config-codec';
-import type { IntegrationRow } from './integrations.repository';
+import type { Integration } from './integration';
 
 /** A stored secret of the integration does not open (moved, tampered, or sealed with a key we lack). */
 export class UnreadableConfigError extends DomainException {
@@ -32,7 +32,7 @@ export class HandlerContextFactory {
   ) {}
 
   /** Throws UnreadableConfigError (409) when a stored secret of the row does not open here. */
-  build(row: IntegrationRow): { handler: IntegrationHandler; ctx: HandlerContext } {
+  build(row: Integration): { handler: IntegrationHandler; ctx: HandlerContext } {
     let config: Record<string, unknown>;
     try {
       config = this.codec.open(row.template.configSchema, row.config as Record<string, unknown>, {
@@ -54,7 +54,7 @@ export class HandlerContextFactory {
    * budget per sub-account and template, no integration id (0).
    */
   buildUnsaved(
-    template: IntegrationRow['template'],
+    template: Integration['template'],
     subAccountId: number,
     config: Record<string, unknown>,
   ): { handler: IntegrationHandler; ctx: HandlerContext } {
@@ -66,7 +66,7 @@ export class HandlerContextFactory {
   }
 
   private forConfig(
-    row: Pick<IntegrationRow, 'id' | 'subAccountId' | 'handler' | 'template'>,
+    row: Pick<Integration, 'id' | 'subAccountId' | 'handler' | 'template'>,
     budgetKey: string,
     config: Record<string, unknown>,
   ): { handler: IntegrationHandler; ctx: HandlerContext } {

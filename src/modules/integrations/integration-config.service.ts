@@ -4,16 +4,15 @@ import { integrationSecretContext, SecretBox } from '../../common/crypto/secret-
 import { DomainException } from '../../common/errors/domain.exception';
 import { ErrorCode } from '../../common/errors/error-code';
 import { APP_CONFIG, AppConfig } from '../../config/app-config';
-import type { Prisma } from '../../generated/prisma/client';
 import { HandlerRegistry } from '../../handlers/handler-registry';
 import { ConfigCodec, ConfigObject, SealScope } from '../integration-templates/config-codec';
 import { ConfigSchemaService, misplacedSecretMarks } from '../integration-templates/config-schema.service';
 import type { TemplateRow } from '../integration-templates/integration-templates.repository';
-import type { IntegrationRow } from './integrations.repository';
+import type { Integration, IntegrationChange } from './integration';
 import { previousSecretPointer } from './sealed-fields';
 import { resealedColumns, SEAL_VERSION } from './secret-rotation';
 
-export function sealScope(row: Pick<IntegrationRow, 'id' | 'sealVersion'>): SealScope {
+export function sealScope(row: Pick<Integration, 'id' | 'sealVersion'>): SealScope {
   return { integrationId: row.id, legacy: row.sealVersion < SEAL_VERSION };
 }
 
@@ -40,7 +39,7 @@ export class IntegrationConfigService {
   ) {}
 
   /** A config change: validated, re-sealed, and back to pending until a connection test passes again. */
-  configChange(current: IntegrationRow, patch: ConfigObject): Prisma.IntegrationUncheckedUpdateInput {
+  configChange(current: Integration, patch: ConfigObject): IntegrationChange {
     const schema = current.template.configSchema;
     const scope = sealScope(current);
     const plain = this.validated(
@@ -49,9 +48,9 @@ export class IntegrationConfigService {
     );
     const before = this.codec.openReadable(schema, current.config as ConfigObject, scope).config;
     if (isDeepStrictEqual(plain, before)) return {};
-    const data: Prisma.IntegrationUncheckedUpdateInput = {
+    const data: IntegrationChange = {
       ...this.resealed(current),
-      config: this.codec.seal(schema, plain, current.id) as Prisma.InputJsonObject,
+      config: this.codec.seal(schema, plain, current.id),
       routingKey: this.routingKey(current.handler, plain),
       status: 'pending',
       errorMessage: null,
@@ -71,7 +70,7 @@ export class IntegrationConfigService {
   }
 
   /** A row's sealed columns outside its config moved to the current key when they are not on it yet. */
-  resealed(row: IntegrationRow): Prisma.IntegrationUncheckedUpdateInput {
+  resealed(row: Integration): IntegrationChange {
     if (row.keyId === this.box.currentKeyId && row.sealVersion >= SEAL_VERSION) return {};
     try {
       return resealedColumns(row, this.box);
@@ -82,7 +81,7 @@ export class IntegrationConfigService {
     }
   }
 
-  openOrNull(row: IntegrationRow, sealed: string, pointer: string): string | null {
+  openOrNull(row: Integration, sealed: string, pointer: string): string | null {
     try {
       return this.box.open(sealed, integrationSecretContext(row.id, pointer), row.sealVersion < SEAL_VERSION);
     } catch {

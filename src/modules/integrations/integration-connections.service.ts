@@ -3,7 +3,6 @@ import { isDeepStrictEqual } from 'node:util';
 import { AuthUser } from '../../common/auth/auth-user';
 import { DomainException } from '../../common/errors/domain.exception';
 import { ErrorCode } from '../../common/errors/error-code';
-import type { Prisma } from '../../generated/prisma/client';
 import type { TestResult } from '../../handlers/handler-types';
 import type { HandlerContext, IntegrationHandler } from '../../handlers/integration-handler';
 import { HandlerRegistry } from '../../handlers/handler-registry';
@@ -11,6 +10,7 @@ import { ConfigCodec, ConfigObject } from '../integration-templates/config-codec
 import { ConfigSchemaService } from '../integration-templates/config-schema.service';
 import { IntegrationDto, TestConfigDto, TestResultDto } from './dto/integration.dto';
 import { HandlerContextFactory, UnreadableConfigError } from './handler-context.factory';
+import type { IntegrationChange } from './integration';
 import { IntegrationsRepository } from './integrations.repository';
 import { IntegrationConfigService, routingKeyTaken, sealScope } from './integration-config.service';
 import { IntegrationsService } from './integrations.service';
@@ -98,7 +98,7 @@ export class IntegrationConnectionsService {
     const outcome = await this.repository.mutate(
       row.subAccountId,
       id,
-      (current): Prisma.IntegrationUncheckedUpdateInput => {
+      (current): IntegrationChange => {
         before = this.integrations.toDto(current);
         const schema = current.template.configSchema;
         const { config } = this.codec.openReadable(schema, current.config as ConfigObject, sealScope(current));
@@ -109,7 +109,7 @@ export class IntegrationConnectionsService {
         }
         return {
           ...this.configs.resealed(current),
-          config: this.codec.seal(schema, config, current.id) as Prisma.InputJsonObject,
+          config: this.codec.seal(schema, config, current.id),
           status: 'disconnected',
           isActive: false,
           errorMessage: null,

@@ -4,15 +4,56 @@ import { Db } from '../../database/db';
 import type { PrismaExecutor } from '../../database/prisma.service';
 import { scopeWhere } from '../../database/scope-where';
 import { TransactionRunner } from '../../database/transaction-runner';
-import type {
-  Integration,
-  IntegrationStatus,
-  IntegrationTemplate,
-  Prisma,
-  SubAccount,
-} from '../../generated/prisma/client';
+import type { Prisma, SubAccount } from '../../generated/prisma/client';
+import type { Integration, IntegrationChange, IntegrationStatus, NewIntegration } from './integration';
 
-export type IntegrationRow = Integration & { template: IntegrationTemplate };
+/** The name the webhook pipeline reads integrations by (the domain type). */
+export type IntegrationRow = Integration;
+
+type StoredIntegration = Prisma.IntegrationGetPayload<{ include: { template: true } }>;
+
+/** The stored row as the domain type: its fields, and nothing Prisma-specific (relations, methods). */
+export function toIntegration(row: StoredIntegration): Integration {
+  const { template, ...fields } = row;
+  return {
+    id: fields.id,
+    subAccountId: fields.subAccountId,
+    templateId: fields.templateId,
+    handler: fields.handler,
+    name: fields.name,
+    description: fields.description,
+    isActive: fields.isActive,
+    status: fields.status,
+    config: fields.config,
+    keyId: fields.keyId,
+    routingKey: fields.routingKey,
+    webhookId: fields.webhookId,
+    webhookSecret: fields.webhookSecret,
+    previousWebhookSecret: fields.previousWebhookSecret,
+    previousSecretExpiresAt: fields.previousSecretExpiresAt,
+    previousConfigSecrets: fields.previousConfigSecrets,
+    previousConfigSecretsExpireAt: fields.previousConfigSecretsExpireAt,
+    sealVersion: fields.sealVersion,
+    errorMessage: fields.errorMessage,
+    lastSyncAt: fields.lastSyncAt,
+    lastSyncStatus: fields.lastSyncStatus,
+    lastWebhookAt: fields.lastWebhookAt,
+    createdBy: fields.createdBy,
+    createdAt: fields.createdAt,
+    updatedAt: fields.updatedAt,
+    template: { ...template },
+  };
+}
+
+/** A domain change as Prisma writes it (JSON columns as Prisma's JSON input). */
+function updateData(change: IntegrationChange): Prisma.IntegrationUncheckedUpdateInput {
+  const { config, previousConfigSecrets, ...columns } = change;
+  return {
+    ...columns,
+    ...(config !== undefined ? { config: config as Prisma.InputJsonObject } : {}),
+    ...(previousConfigSecrets !== undefined ? { previousConfigSecrets } : {}),
+  };
+}
 
 export interface IntegrationFilter {
   status?: IntegrationStatus;
@@ -23,12 +64,12 @@ export interface IntegrationFilter {
  * Runs inside the write's transaction (e.g. the audit record, which joins it through TransactionRunner):
  * if it fails, nothing of the write remains.
  */
-export type AfterWrite = (row: IntegrationRow) => Promise<void>;
+export type AfterWrite = (row: Integration) => Promise<void>;
 
 export type CreateOutcome =
-  { created: IntegrationRow } | { limitReached: { current: number; limit: number } } | { routingKeyTaken: string };
+  { created: Integration } | { limitReached: { current: number; limit: number } } | { routingKeyTaken: string };
 
-export type UpdateOutcome = { updated: IntegrationRow } | { routingKeyTaken: string } | { notFound: true };
+export type UpdateOutcome = { updated: Integration } | { routingKeyTaken: string } | { notFound: true };
 
 /**
  * Every query about integrations takes the caller's scope (or an explicit sub-account id). Writes
@@ -46,17 +87,21 @@ export class IntegrationsRepository {
     filter: IntegrationFilter,
     skip: number,
     take: number,
-  ): Promise<{ rows: IntegrationRow[]; total: number }> {
+  ): Promise<{ rows: Integration[]; total: number }> {
     const where: Prisma.IntegrationWhereInput = { ...scopeWhere(scope), ...filter };
     const [rows, total] = await Promise.all([
       this.db.prisma.integration.findMany({ where, include: { template: true }, orderBy: { id: 'asc' }, skip, take }),
       this.db.prisma.integration.count({ where }),
     ]);
-    return { rows, total };
+    return { rows: rows.map(toIntegration), total };
   }
 
-  findById(scope: SubAccountScope, id: number): Promise<IntegrationRow | null> {
-    return this.db.prisma.integration.findFirst({ where: { id, ...scopeWhere(scope) }, include: { template: true } });
+  async findById(scope: SubAccountScope, id: number): Promise<Integration | null> {
+    const row = await this.db.prisma.integration.findFirst({
+      where: { id, ...scopeWhere(scope) },
+      include: { template: true },
+    });
+    return row && toIntegration(row);
   }
 
   findSubAccount(subAccountId: number): Promise<SubAccount | null> {
@@ -79,7 +124,7 @@ export class IntegrationsRepository {
    */
   async createWithinLimit(
     input: { subAccountId: number; handler: string; routingKey: string | null },
-    build: (id: number) => Omit<Prisma.IntegrationUncheckedCreateInput, 'id'>,
+    build: (id: number) => NewIntegration,
     limitFor: (tier: SubAccount['tier']) => number,
     after: AfterWrite,
   ): Promise<CreateOutcome> {
@@ -98,7 +143,13 @@ export class IntegrationsRepository {
       const [{ id }] = await tx.$queryRaw<
         Array<{ id: number }>
       >`SELECT nextval(pg_get_serial_sequence('integrations', 'id'))::int AS id`;
-      const created = await tx.integration.create({ data: { ...build(id), id }, include: { template: true } });
+      const fields = build(id);
+      const created = toIntegration(
+        await tx.integration.create({
+          data: { ...fields, config: fields.config as Prisma.InputJsonObject, id },
+          include: { template: true },
+        }),
+      );
       await after(created);
       return { created };
     });
@@ -112,7 +163,7 @@ export class IntegrationsRepository {
   async mutate(
     subAccountId: number,
     id: number,
-    change: (row: IntegrationRow) => Prisma.IntegrationUncheckedUpdateInput,
+    change: (row: Integration) => IntegrationChange,
     after?: AfterWrite,
   ): Promise<UpdateOutcome> {
     return this.transactions.run(async () => {
@@ -121,13 +172,15 @@ export class IntegrationsRepository {
         Array<{ id: number }>
       >`SELECT id FROM integrations WHERE id = ${id} AND sub_account_id = ${subAccountId} FOR UPDATE`;
       if (locked.length === 0) return { notFound: true as const };
-      const row = await tx.integration.findUniqueOrThrow({ where: { id }, include: { template: true } });
+      const row = toIntegration(await tx.integration.findUniqueOrThrow({ where: { id }, include: { template: true } }));
       const data = change(row);
-      const next = data.routingKey === undefined ? row.routingKey : (data.routingKey as string | null);
+      const next = data.routingKey === undefined ? row.routingKey : data.routingKey;
       if (next !== row.routingKey) {
         if (next !== null && !(await this.claim(tx, row.handler, next, subAccountId))) return { routingKeyTaken: next };
       }
-      const updated = await tx.integration.update({ where: { id }, data, include: { template: true } });
+      const updated = toIntegration(
+        await tx.integration.update({ where: { id }, data: updateData(data), include: { template: true } }),
+      );
       if (next !== row.routingKey && row.routingKey !== null) await this.release(tx, row.handler, row.routingKey);
       if (after) await after(updated);
       return { updated };
@@ -142,7 +195,7 @@ export class IntegrationsRepository {
       if (!row) return false;
       await tx.integration.delete({ where: { id } });
       if (row.routingKey !== null) await this.release(tx, row.handler, row.routingKey);
-      await after(row);
+      await after(toIntegration(row));
       return true;
     });
   }
@@ -157,8 +210,9 @@ export class IntegrationsRepository {
   }
 
   /** For workers: the integration an event belongs to. */
-  findForProcessing(id: number): Promise<IntegrationRow | null> {
-    return this.db.prisma.integration.findUnique({ where: { id }, include: { template: true } });
+  async findForProcessing(id: number): Promise<Integration | null> {
+    const row = await this.db.prisma.integration.findUnique({ where: { id }, include: { template: true } });
+    return row && toIntegration(row);
   }
 
   async touchLastWebhook(id: number, at: Date): Promise<void> {
@@ -199,27 +253,28 @@ export class IntegrationsRepository {
   }
 
   /** Rows to re-seal: still holding legacy (unbound) values, or (given a key id) on another key. */
-  findNeedingReseal(
+  async findNeedingReseal(
     afterId: number,
     currentKeyId: string | null,
     sealVersion: number,
     take: number,
-  ): Promise<IntegrationRow[]> {
+  ): Promise<Integration[]> {
     const stale: Prisma.IntegrationWhereInput[] = [{ sealVersion: { lt: sealVersion } }];
     if (currentKeyId !== null) stale.push({ keyId: { not: currentKeyId } });
-    return this.db.prisma.integration.findMany({
+    const rows = await this.db.prisma.integration.findMany({
       where: { id: { gt: afterId }, OR: stale },
       include: { template: true },
       orderBy: { id: 'asc' },
       take,
     });
+    return rows.map(toIntegration);
   }
 
   /** Writes re-sealed values only if nobody re-sealed or rewrote the row since it was read. */
-  async resealIfUnchanged(row: IntegrationRow, data: Prisma.IntegrationUncheckedUpdateInput): Promise<boolean> {
+  async resealIfUnchanged(row: Integration, change: IntegrationChange): Promise<boolean> {
     const result = await this.db.prisma.integration.updateMany({
       where: { id: row.id, keyId: row.keyId, sealVersion: row.sealVersion, updatedAt: row.updatedAt },
-      data,
+      data: updateData(change),
     });
     return result.count === 1;
   }

@@ -7,7 +7,6 @@ import { DomainException } from '../../common/errors/domain.exception';
 import { ErrorCode } from '../../common/errors/error-code';
 import { Page, skipTake, toPage } from '../../common/http/pagination';
 import { APP_CONFIG, AppConfig } from '../../config/app-config';
-import type { Prisma } from '../../generated/prisma/client';
 import { HandlerRegistry } from '../../handlers/handler-registry';
 import { AnalyticsFiguresService } from '../analytics/analytics-figures.service';
 import { AuditEntry, AuditService } from '../audit/audit.service';
@@ -24,7 +23,8 @@ import {
   UpdateIntegrationDto,
   WebhookSecretDto,
 } from './dto/integration.dto';
-import { AfterWrite, IntegrationRow, IntegrationsRepository, UpdateOutcome } from './integrations.repository';
+import type { Integration, IntegrationChange } from './integration';
+import { AfterWrite, IntegrationsRepository, UpdateOutcome } from './integrations.repository';
 import { PREVIOUS_WEBHOOK_SECRET_POINTER, WEBHOOK_SECRET_POINTER } from './sealed-fields';
 import { rotateSecrets, SEAL_VERSION } from './secret-rotation';
 
@@ -67,7 +67,7 @@ export class IntegrationsService implements OnApplicationBootstrap {
   }
 
   /** Never throws: a secret that does not open is shown masked with nothing of it. */
-  toDto(row: IntegrationRow): IntegrationDto {
+  toDto(row: Integration): IntegrationDto {
     return {
       id: row.id,
       subAccountId: row.subAccountId,
@@ -125,7 +125,7 @@ export class IntegrationsService implements OnApplicationBootstrap {
   }
 
   /** The integration if the caller may see it; 404 otherwise (never revealing that it exists). */
-  async find(user: AuthUser, id: number): Promise<IntegrationRow> {
+  async find(user: AuthUser, id: number): Promise<Integration> {
     const row = await this.repository.findById(scopeOf(user), id);
     if (!row) throw DomainException.notFound('Integration');
     return row;
@@ -163,7 +163,7 @@ export class IntegrationsService implements OnApplicationBootstrap {
         handler: template.handler,
         name: dto.name,
         description: dto.description ?? null,
-        config: this.codec.seal(template.configSchema, plain, id) as Prisma.InputJsonObject,
+        config: this.codec.seal(template.configSchema, plain, id),
         keyId: this.box.currentKeyId,
         sealVersion: SEAL_VERSION,
         routingKey,
@@ -256,7 +256,7 @@ export class IntegrationsService implements OnApplicationBootstrap {
   audited(
     user: AuthUser,
     action: string,
-    describe: (row: IntegrationRow) => Pick<AuditEntry, 'before' | 'after'>,
+    describe: (row: Integration) => Pick<AuditEntry, 'before' | 'after'>,
   ): AfterWrite {
     return async (row) =>
       this.audit.record(user, {
@@ -276,8 +276,8 @@ export class IntegrationsService implements OnApplicationBootstrap {
   }
 
   /** Computed on the locked current row (see IntegrationsRepository.mutate). */
-  private updateData(current: IntegrationRow, dto: UpdateIntegrationDto): Prisma.IntegrationUncheckedUpdateInput {
-    const data: Prisma.IntegrationUncheckedUpdateInput = {};
+  private updateData(current: Integration, dto: UpdateIntegrationDto): IntegrationChange {
+    const data: IntegrationChange = {};
     if (dto.name !== undefined) data.name = dto.name;
     if (dto.description !== undefined) data.description = dto.description;
     if (dto.config !== undefined) Object.assign(data, this.configs.configChange(current, dto.config));

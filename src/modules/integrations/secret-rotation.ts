@@ -1,14 +1,14 @@
 import { integrationSecretContext, SecretBox } from '../../common/crypto/secret-box';
-import type { Prisma } from '../../generated/prisma/client';
 import { ConfigCodec, ConfigObject } from '../integration-templates/config-codec';
-import type { IntegrationRow, IntegrationsRepository } from './integrations.repository';
+import type { Integration, IntegrationChange } from './integration';
+import type { IntegrationsRepository } from './integrations.repository';
 import { PREVIOUS_WEBHOOK_SECRET_POINTER, previousSecretPointer, WEBHOOK_SECRET_POINTER } from './sealed-fields';
 
 /** Rows written with this version hold only values bound to their row and field. */
 export const SEAL_VERSION = 2;
 
 type SealedRow = Pick<
-  IntegrationRow,
+  Integration,
   'id' | 'config' | 'webhookSecret' | 'previousWebhookSecret' | 'previousConfigSecrets' | 'sealVersion'
 > & { template: { configSchema: unknown } };
 
@@ -16,17 +16,14 @@ type SealedRow = Pick<
  * A row's sealed values outside its config (webhook secrets, previous verification secrets)
  * re-sealed with the current key and bound to the row and field. Throws if one does not open.
  */
-export function resealedColumns(
-  row: Omit<SealedRow, 'config' | 'template'>,
-  box: SecretBox,
-): Prisma.IntegrationUncheckedUpdateInput {
+export function resealedColumns(row: Omit<SealedRow, 'config' | 'template'>, box: SecretBox): IntegrationChange {
   const legacy = row.sealVersion < SEAL_VERSION;
   const reseal = (sealed: string, pointer: string): string => {
     const context = integrationSecretContext(row.id, pointer);
     return box.seal(box.open(sealed, context, legacy), context);
   };
   const previous = row.previousConfigSecrets;
-  let previousConfigSecrets: Prisma.InputJsonObject | undefined;
+  let previousConfigSecrets: Record<string, string> | undefined;
   if (previous && typeof previous === 'object' && !Array.isArray(previous)) {
     const out: Record<string, string> = {};
     for (const [field, value] of Object.entries(previous))
@@ -44,17 +41,13 @@ export function resealedColumns(
 }
 
 /** Every sealed value of a row, its config's secrets included, re-sealed and bound (see resealedColumns). */
-export function resealedRow(
-  row: SealedRow,
-  codec: ConfigCodec,
-  box: SecretBox,
-): Prisma.IntegrationUncheckedUpdateInput {
+export function resealedRow(row: SealedRow, codec: ConfigCodec, box: SecretBox): IntegrationChange {
   const schema = row.template.configSchema;
   const plain = codec.open(schema, row.config as ConfigObject, {
     integrationId: row.id,
     legacy: row.sealVersion < SEAL_VERSION,
   });
-  return { ...resealedColumns(row, box), config: codec.seal(schema, plain, row.id) as Prisma.InputJsonObject };
+  return { ...resealedColumns(row, box), config: codec.seal(schema, plain, row.id) };
 }
 
 export interface RotationCounts {

@@ -10,7 +10,7 @@ describe('money', () => {
     expect(sumAmounts([])).toBe('0.00');
   });
 
-  it('accepts Decimal-like objects (Prisma.Decimal) and safe integers, and refuses floats and garbage', () => {
+  it('accepts Decimal-like objects (decimal.js Decimal) and safe integers, and refuses floats and garbage', () => {
     expect(toDecimal({ toString: () => '12.3400' }).toFixed(2)).toBe('12.34');
     expect(toDecimal(42).toFixed(0)).toBe('42');
     for (const bad of [0.1, Number.NaN, 2 ** 60, '1e3', 'abc', '', '1.', '.5', '1,5'])

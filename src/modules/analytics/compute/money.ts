@@ -6,7 +6,7 @@
 
 import { Decimal } from 'decimal.js';
 
-/** A decimal string, an integer, or a Decimal-like object (Prisma.Decimal) whose toString is exact. */
+/** A decimal string, an integer, or a Decimal-like object (decimal.js, as NUMERIC is read): exact toString. */
 export type DecimalInput = string | number | { toString(): string };
 
 // A private constructor: the global Decimal settings stay untouched for other users of the library.
