@@ -21,7 +21,7 @@ import type {
   TotalsDto,
 } from './dto/analytics.dto';
 import { bucketKeyOf, bucketKeyOfDate, enumerateBuckets, Granularity, zeroFill } from './time/buckets';
-import { formatCivilDate, parseCivilDate } from './time/civil-date';
+import { addDays, formatCivilDate, parseCivilDate } from './time/civil-date';
 import { previousRange, resolveDateRange, ResolvedRange } from './time/date-range';
 import { localDateOf } from './time/time-zone';
 
@@ -239,7 +239,15 @@ export class AnalyticsFiguresService {
     // the stock at the end of each bucket: the stock before the range plus the nets so far
     const stock = await this.stockBefore(subAccountId, range);
     const byBucket = new Map<string, Array<MetricRow & { bucket: string }>>();
-    for (const row of rows) byBucket.set(row.bucket, [...(byBucket.get(row.bucket) ?? []), row]);
+    for (const row of rows) {
+      const list = byBucket.get(row.bucket);
+      if (list) list.push(row);
+      else byBucket.set(row.bucket, [row]);
+    }
+    // agents' names once for the whole range, not once per bucket
+    const names = await this.repository.userNames(subAccountId, [
+      ...new Set(rows.filter((r) => r.dimType === 'user').map((r) => r.dimId)),
+    ]);
     const out: SnapshotDto[] = [];
     for (const bucket of buckets) {
       const inBucket = byBucket.get(bucket.key) ?? [];
@@ -262,6 +270,7 @@ export class AnalyticsFiguresService {
           teamPerformance: await this.teamOf(
             subAccountId,
             inBucket.filter((r) => r.dimType === 'user'),
+            names,
           ),
         },
       });
@@ -308,6 +317,11 @@ export class AnalyticsFiguresService {
         bucket: granularity && r.at ? bucketKeyOf(r.at, range.timezone, granularity) : 'all',
       }));
     }
+    // without buckets, the database sums the days (a summary of two years is a few rows, not thousands)
+    if (!granularity) {
+      const totals = await this.repository.rollupTotals(subAccountId, ...days(range), dimTypes, metrics);
+      return totals.map((r) => ({ ...r, bucket: 'all' }));
+    }
     const rollup = await this.repository.rollupRows(subAccountId, ...days(range), dimTypes, metrics);
     return rollup.map((r) => {
       const day = r.day ? parseCivilDate(r.day) : null;
@@ -321,8 +335,11 @@ export class AnalyticsFiguresService {
       : this.repository.stockAt(subAccountId, range.end);
   }
 
+  /** The stock just before the range: from the rollup up to the day before whole-day ranges. */
   private async stockBefore(subAccountId: number, range: ResolvedRange): Promise<Map<string, number>> {
-    return this.repository.stockAt(subAccountId, range.start);
+    return range.kind === 'dates'
+      ? this.repository.stockAtDay(subAccountId, formatCivilDate(addDays(range.fromDate, -1)))
+      : this.repository.stockAt(subAccountId, range.start);
   }
 
   private bySource(rows: readonly MetricRow[], spend: readonly SpendDbRow[]): SourceFiguresDto[] {
@@ -420,7 +437,11 @@ export class AnalyticsFiguresService {
     };
   }
 
-  private async teamOf(subAccountId: number, rows: readonly MetricRow[]): Promise<TeamMemberDto[]> {
+  private async teamOf(
+    subAccountId: number,
+    rows: readonly MetricRow[],
+    knownNames?: ReadonlyMap<string, string>,
+  ): Promise<TeamMemberDto[]> {
     const team = new Map<string, TeamMemberDto>();
     for (const r of rows) {
       if (r.dimType !== 'user') continue;
@@ -439,7 +460,7 @@ export class AnalyticsFiguresService {
       if (r.metric === 'converted') m.leadsConverted += r.count;
       team.set(r.dimId, m);
     }
-    const names = await this.repository.userNames(subAccountId, [...team.keys()]);
+    const names = knownNames ?? (await this.repository.userNames(subAccountId, [...team.keys()]));
     return [...team.values()]
       .sort((a, b) => a.userId.localeCompare(b.userId))
       .map((m) => ({

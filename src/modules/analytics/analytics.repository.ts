@@ -94,6 +94,29 @@ export class AnalyticsRepository {
     return rows.map(toMetricRow);
   }
 
+  /** Rollup rows of local days [from, to] summed per dimension and metric (no day). */
+  async rollupTotals(
+    subAccountId: number,
+    from: string,
+    to: string,
+    dimTypes: readonly string[],
+    metrics: readonly string[],
+  ): Promise<MetricRow[]> {
+    const rows = await this.db.sql<RawMetricRow>(
+      {
+        name: 'analytics_rollup_totals_v1',
+        text: `SELECT NULL::text AS day, NULL::timestamptz AS at, dim_type, dim_id, metric, sum(count)::text AS count,
+                      sum(sum)::text AS sum
+               FROM analytics_daily
+               WHERE sub_account_id = $1 AND dim_type = ANY($4::text[]) AND metric = ANY($5::text[])
+                 AND day >= $2::date AND day <= $3::date
+               GROUP BY dim_type, dim_id, metric`,
+      },
+      [subAccountId, from, to, dimTypes, metrics],
+    );
+    return rows.map(toMetricRow);
+  }
+
   /** The same rows computed from the facts of [start, end), per 15-minute slot (hours, partial days). */
   async factRows(
     subAccountId: number,
