@@ -23,7 +23,7 @@ import { ReportStorage } from './report-storage';
 /** Rows per keyset page read into the Excel writer. */
 export const LEAD_PAGE_SIZE = 1000;
 
-const EXCEL_COLUMNS: ExcelColumn[] = [
+export const EXCEL_COLUMNS: ExcelColumn[] = [
   { key: 'id', header: 'Lead id', type: 'integer' },
   { key: 'createdAt', header: 'Created', type: 'datetime' },
   { key: 'fullName', header: 'Name', width: 28 },
@@ -109,22 +109,10 @@ export class ReportGenerator {
       filePath,
       sheetName: 'Leads',
       columns: EXCEL_COLUMNS,
-      rows: this.pages(query),
+      rows: leadPages(this.data, query),
       timezone: report.timezone,
       onProgress: (rows) => this.reports.progress(report.id, rows),
     });
-  }
-
-  private async *pages(query: ReportQuery): AsyncGenerator<ExcelRow[]> {
-    let after: LeadCursor | null = null;
-    for (;;) {
-      const page: LeadReportRow[] = await this.data.leadPage(query, after, LEAD_PAGE_SIZE);
-      if (page.length === 0) return;
-      yield page.map((r) => ({ ...r }));
-      if (page.length < LEAD_PAGE_SIZE) return;
-      const last = page[page.length - 1];
-      after = { createdAt: last.createdAt, id: last.id };
-    }
   }
 
   private async pdf(
@@ -162,5 +150,18 @@ export class ReportGenerator {
 
   private now(): Date {
     return new Date(this.clock.now());
+  }
+}
+
+/** The period's leads as Excel rows, read in keyset pages of LEAD_PAGE_SIZE (never the whole result at once). */
+export async function* leadPages(data: ReportDataSource, query: ReportQuery): AsyncGenerator<ExcelRow[]> {
+  let after: LeadCursor | null = null;
+  for (;;) {
+    const page: LeadReportRow[] = await data.leadPage(query, after, LEAD_PAGE_SIZE);
+    if (page.length === 0) return;
+    yield page.map((r) => ({ ...r }));
+    if (page.length < LEAD_PAGE_SIZE) return;
+    const last = page[page.length - 1];
+    after = { createdAt: last.createdAt, id: last.id };
   }
 }
