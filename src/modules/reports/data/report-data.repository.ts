@@ -143,6 +143,8 @@ export class ReportDataRepository implements ReportDataSource {
                b.campaign_id, b.campaign_name, b.cost::text AS cost, b.currency
           FROM base b JOIN leads l ON l.id = b.id
          WHERE ($9::timestamptz IS NULL OR (b.created_at, b.id) > ($9::timestamptz, $10::bigint))
+           -- the bound leads(sub_account_id, created_at) can seek to, so each page starts where the last ended
+           AND b.created_at >= COALESCE($9::timestamptz, $2::timestamptz)
          ORDER BY b.created_at, b.id
          LIMIT $11`,
       },
