@@ -21,11 +21,11 @@ import type {
 export class ReportDataRepository implements ReportDataSource {
   constructor(private readonly db: Db) {}
 
-  // THE single place that decides a sub-account's report time zone. Until the analytics schema adds
-  // sub_accounts.timezone (API.md "Sub-account settings", default UTC), every sub-account is UTC.
-  timezoneOf(subAccountId: number): Promise<string> {
-    void subAccountId;
-    return Promise.resolve('UTC');
+  // THE single place that decides a sub-account's report time zone: sub_accounts.timezone (API.md
+  // "Sub-account settings", validated IANA name, default UTC); UTC for a sub-account that no longer exists.
+  async timezoneOf(subAccountId: number): Promise<string> {
+    const row = await this.db.prisma.subAccount.findUnique({ where: { id: subAccountId }, select: { timezone: true } });
+    return row?.timezone ?? 'UTC';
   }
 
   async totals(query: ReportQuery): Promise<ReportTotals> {
