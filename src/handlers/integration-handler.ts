@@ -86,6 +86,16 @@ export interface WebhookSpec {
   /** The part of a provider-level delivery that belongs to one routing key (deliveries may mix several). */
   selectForRoutingKey?(payload: unknown, key: string): unknown;
   /**
+   * Provider-level changes that carry no routing key but another id of the account (WhatsApp
+   * template updates name the WABA, not a phone number): integrations whose config field equals
+   * one of `keys(payload)` receive `select(payload, key)`. The signature still decides.
+   */
+  secondaryRouting?: {
+    configField: string;
+    keys(payload: unknown): string[];
+    select(payload: unknown, key: string): unknown;
+  };
+  /**
    * Config fields the provider signs or authenticates deliveries with (Meta appSecret …): kept when an
    * integration is disconnected (deliveries can still be verified, then refused), and their previous
    * value keeps verifying for a grace period after a change.

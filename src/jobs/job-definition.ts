@@ -71,6 +71,20 @@ export function idPayload<F extends string>(field: F): JobCodec<Record<F, bigint
   };
 }
 
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+/** `{ [field]: string }` holding a lower-case uuid (WhatsApp message ids). */
+export function uuidPayload<F extends string>(field: F): JobCodec<Record<F, string>> {
+  return {
+    encode: (payload) => ({ [field]: payload[field] }),
+    decode: (data) => {
+      const raw = typeof data === 'object' && data !== null ? (data as Record<string, unknown>)[field] : undefined;
+      if (typeof raw !== 'string' || !UUID.test(raw)) throw new InvalidJobPayload(`expected { ${field}: "<uuid>" }`);
+      return { [field]: raw } as Record<F, string>;
+    },
+  };
+}
+
 /** A job that carries nothing (a cron tick). */
 export const emptyPayload: JobCodec<Record<string, never>> = {
   encode: () => ({}),

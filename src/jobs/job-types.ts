@@ -1,4 +1,4 @@
-import { emptyPayload, idPayload, InvalidJobPayload, JobCodec, JobDefinitions } from './job-definition';
+import { emptyPayload, idPayload, InvalidJobPayload, JobCodec, JobDefinitions, uuidPayload } from './job-definition';
 
 const DATE_RE = /^\d{4}-\d{2}-\d{2}$/;
 const dateOrNull = (value: unknown): string | null => {
@@ -31,6 +31,12 @@ export interface JobPayloads {
   'report-scheduler': Record<string, never>;
   'report-delivery': { deliveryId: bigint };
   'analytics-rebuild': { subAccountId: number; from: string | null; to: string | null };
+  /** Issue 12: one outbound WhatsApp message (our uuid) to send through Meta. */
+  'whatsapp-send': { messageId: string };
+  /** Issue 12: reconcile one integration's templates with Meta (GET /{waba_id}/message_templates, every page). */
+  'whatsapp-templates-sync': { integrationId: bigint };
+  /** Issue 12: the schedule that starts a template reconcile for every active WhatsApp integration. */
+  'whatsapp-templates-scheduler': Record<string, never>;
 }
 
 export type JobName = keyof JobPayloads;
@@ -74,6 +80,32 @@ export const JOB_DEFINITIONS: JobDefinitions<JobPayloads> = {
     codec: idPayload('reportId'),
   },
   'report-scheduler': {
+    retryLimit: 0,
+    retryDelaySeconds: 0,
+    retryBackoff: false,
+    expireInSeconds: 120,
+    batchSize: 1,
+    codec: emptyPayload,
+  },
+  'whatsapp-send': {
+    // the message row counts business attempts (throttles, transient errors); pg-boss retries only
+    // jobs whose worker died, and a send whose worker died after calling Meta is marked unknown
+    retryLimit: 5,
+    retryDelaySeconds: 5,
+    retryBackoff: true,
+    expireInSeconds: 120,
+    batchSize: 20,
+    codec: uuidPayload('messageId'),
+  },
+  'whatsapp-templates-sync': {
+    retryLimit: 3,
+    retryDelaySeconds: 30,
+    retryBackoff: true,
+    expireInSeconds: 600,
+    batchSize: 2,
+    codec: idPayload('integrationId'),
+  },
+  'whatsapp-templates-scheduler': {
     retryLimit: 0,
     retryDelaySeconds: 0,
     retryBackoff: false,

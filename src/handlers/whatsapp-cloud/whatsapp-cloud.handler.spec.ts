@@ -185,6 +185,7 @@ describe('WhatsAppCloudHandler', () => {
       server.on('POST', MESSAGES, () => ({ status: 200, body: json('send-message.response.sdk-test.json') }));
       await expect(handler.sendText(ctx(), '16505076520', 'Your visit is confirmed')).resolves.toEqual({
         messageId: 'wamid.HBgLMTY1MDUwNzY1MjAVAgARGBI5QTNDQTVCM0Q0Q0Q2RTY3RTcA',
+        waId: '16505076520',
       });
 
       const [req] = server.requests;

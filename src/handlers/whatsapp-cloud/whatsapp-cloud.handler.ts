@@ -8,7 +8,7 @@ import {
   PermanentEventError,
   StoredEvent,
 } from '../integration-handler';
-import { asId, asNumber, asRecords, asString, configString, isRecord } from '../shared/json';
+import { asId, asNumber, asRecords, asString, configString, isRecord, JsonRecord } from '../shared/json';
 import { graphErrorOf, graphRequest } from '../shared/meta-graph';
 import { redactSecrets } from '../shared/redact-secrets';
 import {
@@ -48,6 +48,9 @@ export class WhatsAppCloudHandler implements IntegrationHandler {
   readonly category = 'Messaging';
   readonly capabilities = ['webhook', 'test', 'send'] as const;
   readonly defaultRateLimitPerMinute = 600;
+  // sends are paced by the number's shared token bucket (messagesPerSecond, up to 1,000/s across every
+  // process); this in-process budget only has to stay out of its way
+  readonly rateLimit = { limit: 1000, windowMs: 1000 } as const;
   readonly webhook = whatsAppWebhook;
 
   readonly defaultConfigSchema: JsonSchemaObject = {
@@ -95,6 +98,21 @@ export class WhatsAppCloudHandler implements IntegrationHandler {
         minimum: 1,
         maximum: 1000,
         default: DEFAULT_MESSAGES_PER_SECOND,
+      },
+      optOutKeywords: {
+        type: 'array',
+        title: 'Opt-out keywords',
+        description:
+          'Single words that, sent alone, opt the contact out of every message (default STOP, UNSUBSCRIBE, SAIR, BAJA …).',
+        items: { type: 'string', minLength: 1, maxLength: 40 },
+        maxItems: 50,
+      },
+      optInKeywords: {
+        type: 'array',
+        title: 'Opt-in keywords',
+        description: 'Single words that, sent alone, undo an opt-out (default START, UNSTOP, SUBSCRIBE …).',
+        items: { type: 'string', minLength: 1, maxLength: 40 },
+        maxItems: 50,
       },
     },
     required: ['phoneNumberId', 'wabaId', 'accessToken', 'appSecret', 'verifyToken'],
@@ -219,8 +237,75 @@ export class WhatsAppCloudHandler implements IntegrationHandler {
     });
   }
 
+  /**
+   * Sends a message body built by the WhatsApp module (text, template, with `biz_opaque_callback_data`
+   * and `context`) once; the answer's wamid and the contact's wa_id. Errors are WhatsAppSendError
+   * (with the Graph body, for classification by code).
+   */
+  async sendMessage(
+    ctx: HandlerContext,
+    body: Record<string, unknown>,
+  ): Promise<WhatsAppSendResult & { waId?: string }> {
+    const result = await this.send(ctx, { messaging_product: 'whatsapp', recipient_type: 'individual', ...body });
+    return result;
+  }
+
+  /**
+   * One page of the WABA's templates (GET /{waba-id}/message_templates, cursor paging: Meta's
+   * OpenAPI spec for the WhatsApp Business Management API, `paging.cursors.after` and `paging.next`).
+   */
+  async listTemplates(
+    ctx: HandlerContext,
+    after?: string,
+    limit = 100,
+  ): Promise<{ data: JsonRecord[]; after?: string }> {
+    const res = await this.call(ctx, {
+      method: 'GET',
+      path: `${configString(ctx.config, 'wabaId')}/message_templates`,
+      query: {
+        limit: String(limit),
+        fields: 'id,name,language,status,category,components,rejected_reason,quality_score,parameter_format',
+        ...(after ? { after } : {}),
+      },
+    });
+    const body = isRecord(res.body) ? res.body : {};
+    const paging = isRecord(body.paging) ? body.paging : {};
+    const cursors = isRecord(paging.cursors) ? paging.cursors : {};
+    const next = asString(paging.next) ? asString(cursors.after) : undefined;
+    return { data: asRecords(body.data), ...(next ? { after: next } : {}) };
+  }
+
+  /** POST /{waba-id}/message_templates: Meta answers `{ id, status, category }` (status PENDING while reviewed). */
+  async createTemplate(
+    ctx: HandlerContext,
+    request: Record<string, unknown>,
+  ): Promise<{ id: string; status: string; category?: string }> {
+    const res = await this.call(ctx, {
+      method: 'POST',
+      path: `${configString(ctx.config, 'wabaId')}/message_templates`,
+      body: request,
+      retry: false,
+    });
+    const body = isRecord(res.body) ? res.body : {};
+    const id = asId(body.id);
+    if (!id) throw new OutboundError('server', 'Meta created the template without an id', res.status, res.body);
+    return { id, status: asString(body.status) ?? 'PENDING', category: asString(body.category) };
+  }
+
+  /** DELETE /{waba-id}/message_templates?name=&hsm_id= (one language's template by its id). */
+  async deleteTemplate(ctx: HandlerContext, name: string, templateId?: string): Promise<void> {
+    await this.call(ctx, {
+      method: 'DELETE',
+      path: `${configString(ctx.config, 'wabaId')}/message_templates`,
+      query: { name, ...(templateId ? { hsm_id: templateId } : {}) },
+    });
+  }
+
   /** POST /<phone number id>/messages once: a retried send could reach the user twice. */
-  private async send(ctx: HandlerContext, body: Record<string, unknown>): Promise<WhatsAppSendResult> {
+  private async send(
+    ctx: HandlerContext,
+    body: Record<string, unknown>,
+  ): Promise<WhatsAppSendResult & { waId?: string }> {
     let res: OutboundResponse;
     try {
       res = await this.call(ctx, {
@@ -233,6 +318,7 @@ export class WhatsAppCloudHandler implements IntegrationHandler {
       throw toSendError(err);
     }
     const messageId = isRecord(res.body) ? asString(asRecords(res.body.messages)[0]?.id) : undefined;
+    const waId = isRecord(res.body) ? asId(asRecords(res.body.contacts)[0]?.wa_id) : undefined;
     if (!messageId)
       throw new WhatsAppSendError(
         'server',
@@ -243,13 +329,19 @@ export class WhatsAppCloudHandler implements IntegrationHandler {
         res.status,
         res.body,
       );
-    return { messageId };
+    return { messageId, ...(waId ? { waId } : {}) };
   }
 
   /** Every Graph call carries appsecret_proof: the app secret is always configured here (issue 10 point 6). */
   private call(
     ctx: HandlerContext,
-    req: { method: 'GET' | 'POST'; path: string; query?: Record<string, string>; body?: unknown; retry?: boolean },
+    req: {
+      method: 'GET' | 'POST' | 'DELETE';
+      path: string;
+      query?: Record<string, string>;
+      body?: unknown;
+      retry?: boolean;
+    },
   ): Promise<OutboundResponse> {
     return graphRequest(ctx, {
       method: req.method,

@@ -68,6 +68,12 @@ export interface WhatsAppMessageEvent {
   text?: string;
   referral?: WhatsAppReferral;
   identityChange?: WhatsAppIdentityChange;
+  /** Media messages (image, video, audio, document, sticker): Meta's media id and mime type. */
+  media?: { id: string; mimeType?: string; caption?: string; filename?: string };
+  /** What the other types carry: location, reaction, interactive/button reply ids, contacts. */
+  content?: JsonRecord;
+  /** The wamid this message replies to (`context.id`). */
+  contextId?: string;
 }
 
 export interface WhatsAppStatusError {
@@ -87,6 +93,10 @@ export interface WhatsAppStatusEvent {
   recipientId?: string;
   recipientUserId?: string;
   errors: WhatsAppStatusError[];
+  /** `pricing` as Meta sends it (category, type, pricing_model, billable). */
+  pricing?: { category?: string; type?: string };
+  /** Our message id, echoed from the send's biz_opaque_callback_data. */
+  bizOpaqueCallbackData?: string;
 }
 
 /** The words of a message: text, a quick-reply button, an interactive reply, or a media caption. */
@@ -187,10 +197,59 @@ export function messageEventsOf(value: JsonRecord, phoneNumberId: string): Whats
         text: textOf(message),
         referral: referralOf(message.referral),
         identityChange,
+        media: mediaOf(message),
+        content: contentOf(message),
+        contextId: isRecord(message.context) ? asString(message.context.id) : undefined,
       }),
     );
   }
   return events;
+}
+
+const MEDIA_TYPES: ReadonlySet<string> = new Set(['image', 'video', 'audio', 'document', 'sticker']);
+
+function mediaOf(message: JsonRecord): WhatsAppMessageEvent['media'] {
+  const type = asString(message.type) ?? '';
+  const media = MEDIA_TYPES.has(type) ? message[type] : undefined;
+  if (!isRecord(media)) return undefined;
+  const id = asId(media.id);
+  if (!id) return undefined;
+  return compact({
+    id,
+    mimeType: asString(media.mime_type),
+    caption: asString(media.caption),
+    filename: asString(media.filename),
+  });
+}
+
+/** The structured part of location, reaction, interactive, button and contacts messages. */
+function contentOf(message: JsonRecord): JsonRecord | undefined {
+  const type = asString(message.type) ?? '';
+  if (type === 'location' && isRecord(message.location)) {
+    const l = message.location;
+    return compact({
+      latitude: asNumber(l.latitude),
+      longitude: asNumber(l.longitude),
+      name: asString(l.name),
+      address: asString(l.address),
+    });
+  }
+  if (type === 'reaction' && isRecord(message.reaction))
+    return compact({ messageId: asString(message.reaction.message_id), emoji: asString(message.reaction.emoji) });
+  if (type === 'button' && isRecord(message.button))
+    return compact({ payload: asString(message.button.payload), text: asString(message.button.text) });
+  if (type === 'interactive' && isRecord(message.interactive)) {
+    const i = message.interactive;
+    const reply = isRecord(i.button_reply) ? i.button_reply : isRecord(i.list_reply) ? i.list_reply : undefined;
+    return compact({
+      kind: asString(i.type),
+      id: reply ? asString(reply.id) : undefined,
+      title: reply ? asString(reply.title) : undefined,
+      description: reply ? asString(reply.description) : undefined,
+    });
+  }
+  if (type === 'contacts' && Array.isArray(message.contacts)) return { contacts: message.contacts };
+  return undefined;
 }
 
 /** The statuses of one `messages` change value (sent, delivered, read, failed …). */
@@ -208,6 +267,10 @@ export function statusEventsOf(value: JsonRecord, phoneNumberId: string): WhatsA
         timestamp: asId(status.timestamp),
         recipientId: asId(status.recipient_id),
         recipientUserId: asString(status.recipient_user_id),
+        pricing: isRecord(status.pricing)
+          ? compact({ category: asString(status.pricing.category), type: asString(status.pricing.type) })
+          : undefined,
+        bizOpaqueCallbackData: asString(status.biz_opaque_callback_data),
         errors: asRecords(status.errors).map((e) =>
           compact<WhatsAppStatusError>({
             code: asNumber(e.code),
@@ -258,6 +321,17 @@ export function narrowMessageEvent(payload: unknown): WhatsAppMessageEvent | und
     text: asString(payload.text),
     referral: referralOf(payload.referral),
     identityChange,
+    media:
+      isRecord(payload.media) && asId(payload.media.id)
+        ? compact({
+            id: asId(payload.media.id) ?? '',
+            mimeType: asString(payload.media.mimeType),
+            caption: asString(payload.media.caption),
+            filename: asString(payload.media.filename),
+          })
+        : undefined,
+    content: isRecord(payload.content) ? payload.content : undefined,
+    contextId: asString(payload.contextId),
   });
 }
 

@@ -174,12 +174,44 @@ describe('WhatsApp routing and event extraction', () => {
           timestamp: '1750263773',
           recipientId: '16505551234',
           errors: [],
+          // issue 12: pricing is kept for the message row
+          pricing: { category: 'service' },
         },
       },
     ]);
     const [sent] = webhook.extractEvents(parsed('status-sent-marketing.json'), request(Buffer.alloc(0)));
     expect(sent.externalId).toBe('wamid.HBgLMTY1MDM4Nzk0MzkVAgASGBQzQUFERjg0NDEzNDdFODU3MUMxMAA=:sent');
     expect(sent.payload).toMatchObject({ status: 'sent', timestamp: '1750030073' });
+  });
+
+  it('extracts template updates (routed by WABA) and user_preferences as their own events', () => {
+    const payload = {
+      object: 'whatsapp_business_account',
+      entry: [
+        {
+          id: '102290129340398',
+          time: 1750000000,
+          changes: [
+            {
+              field: 'message_template_status_update',
+              value: {
+                event: 'APPROVED',
+                message_template_id: 123,
+                message_template_name: 'x',
+                message_template_language: 'en',
+              },
+            },
+          ],
+        },
+      ],
+    };
+    expect(webhook.secondaryRouting?.keys(payload)).toEqual(['102290129340398']);
+    const [event] = webhook.extractEvents(payload, request(Buffer.alloc(0)));
+    expect(event).toMatchObject({
+      eventType: 'template_update',
+      payload: { message_template_id: '123', event: 'APPROVED' },
+    });
+    expect(webhook.routingKeys?.(payload)).toEqual([]);
   });
 
   it('extracts a failed status with its error code and details', () => {

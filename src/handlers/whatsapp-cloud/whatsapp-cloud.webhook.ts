@@ -1,5 +1,5 @@
 import type { ExtractedEvent, WebhookSpec } from '../integration-handler';
-import { asId, asRecords, asString, isRecord, JsonRecord, optionalConfigString } from '../shared/json';
+import { asId, asNumber, asRecords, asString, isRecord, JsonRecord, optionalConfigString } from '../shared/json';
 import { hubHandshake, META_VERIFICATION_FIELDS, verifyHubSignature } from '../shared/meta-hub';
 import { messageEventsOf, statusEventsOf } from './whatsapp-cloud.payload';
 
@@ -10,7 +10,8 @@ function messageChanges(payload: unknown): Array<{ phoneNumberId: string; value:
   for (const entry of asRecords(payload.entry)) {
     for (const change of asRecords(entry.changes)) {
       const phoneNumberId = phoneNumberIdOf(change);
-      if (phoneNumberId && isRecord(change.value) && asString(change.field) === 'messages')
+      const field = asString(change.field);
+      if (phoneNumberId && isRecord(change.value) && (field === 'messages' || field === 'user_preferences'))
         out.push({ phoneNumberId, value: change.value });
     }
   }
@@ -21,6 +22,84 @@ function phoneNumberIdOf(change: JsonRecord): string | undefined {
   return isRecord(change.value) && isRecord(change.value.metadata)
     ? asId(change.value.metadata.phone_number_id)
     : undefined;
+}
+
+/**
+ * WABA-level changes carry no phone number: `message_template_status_update` (and the other
+ * template fields) are about the WhatsApp Business Account, `entry[].id` (Meta's
+ * message_template_status_update reference). These route by the integration's `wabaId`.
+ */
+const WABA_FIELDS: ReadonlySet<string> = new Set([
+  'message_template_status_update',
+  'message_template_quality_update',
+  'template_category_update',
+]);
+
+/** The WABA ids of entries holding template changes. */
+export function wabaIds(payload: unknown): string[] {
+  if (!isRecord(payload)) return [];
+  const ids = asRecords(payload.entry)
+    .filter((entry) => asRecords(entry.changes).some((c) => WABA_FIELDS.has(asString(c.field) ?? '')))
+    .map((entry) => asId(entry.id));
+  return [...new Set(ids.filter((id): id is string => id !== undefined))];
+}
+
+/** Keeps only one WABA's template changes. */
+export function selectWaba(payload: unknown, wabaId: string): unknown {
+  if (!isRecord(payload)) return payload;
+  const entry = asRecords(payload.entry)
+    .filter((e) => asId(e.id) === wabaId)
+    .map((e) => ({ ...e, changes: asRecords(e.changes).filter((c) => WABA_FIELDS.has(asString(c.field) ?? '')) }))
+    .filter((e) => e.changes.length > 0);
+  return { ...payload, entry };
+}
+
+/** Template status/quality/category changes of a delivery, one event each. */
+export function templateEventsOf(payload: unknown): ExtractedEvent[] {
+  if (!isRecord(payload)) return [];
+  const events: ExtractedEvent[] = [];
+  for (const entry of asRecords(payload.entry)) {
+    const wabaId = asId(entry.id);
+    const time = asNumber(entry.time);
+    for (const change of asRecords(entry.changes)) {
+      const field = asString(change.field) ?? '';
+      if (!WABA_FIELDS.has(field) || !isRecord(change.value)) continue;
+      const value = change.value;
+      const templateId = asId(value.message_template_id);
+      if (!templateId) continue;
+      const what = asString(value.event) ?? asString(value.new_quality_score) ?? asString(value.new_category) ?? '';
+      events.push({
+        externalId: `${field}:${templateId}:${what}:${time ?? ''}`,
+        eventType: 'template_update',
+        payload: { field, wabaId, time, ...value, message_template_id: templateId },
+      });
+    }
+  }
+  return events;
+}
+
+/** `user_preferences` changes (a user stopped or resumed marketing messages), one event per preference. */
+function userPreferenceEventsOf(value: JsonRecord, phoneNumberId: string): ExtractedEvent[] {
+  return asRecords(value.user_preferences).flatMap((pref) => {
+    const waId = asId(pref.wa_id);
+    const choice = asString(pref.value);
+    if (!waId || !choice) return [];
+    const timestamp = asId(pref.timestamp) ?? '';
+    return [
+      {
+        externalId: `user_preferences:${waId}:${asString(pref.category) ?? ''}:${choice}:${timestamp}`,
+        eventType: 'user_preferences',
+        payload: {
+          phoneNumberId,
+          waId,
+          userId: asString(pref.user_id),
+          category: asString(pref.category),
+          value: choice,
+          timestamp,
+        },
+      },
+    ];
+  });
 }
 
 export function phoneNumberIds(payload: unknown): string[] {
@@ -50,7 +129,9 @@ export function extractWhatsAppEvents(payload: unknown): ExtractedEvent[] {
       events.push({ externalId: message.id, eventType: 'message', payload: message });
     for (const status of statusEventsOf(value, phoneNumberId))
       events.push({ externalId: `${status.id}:${status.status}`, eventType: 'status', payload: status });
+    events.push(...userPreferenceEventsOf(value, phoneNumberId));
   }
+  events.push(...templateEventsOf(payload));
   return events;
 }
 
@@ -59,6 +140,7 @@ export const whatsAppWebhook: WebhookSpec = {
   routingKeys: phoneNumberIds,
   routingKeyOf: (config) => optionalConfigString(config, 'phoneNumberId'),
   selectForRoutingKey: selectPhoneNumber,
+  secondaryRouting: { configField: 'wabaId', keys: wabaIds, select: selectWaba },
   verificationFields: META_VERIFICATION_FIELDS,
   verify: verifyHubSignature,
   extractEvents: (payload) => extractWhatsAppEvents(payload),

@@ -110,7 +110,19 @@ export class WebhookIngestService {
     const keys = [...new Set(attempt(() => spec.routingKeys?.(delivery.payload) ?? [], []))]
       .filter((k) => typeof k === 'string' && k.length > 0 && k.length <= 256)
       .slice(0, 100);
-    const targets = keys.length ? await this.targets.forRoutingKeys(provider, keys) : [];
+    const primary = keys.length ? await this.targets.forRoutingKeys(provider, keys) : [];
+    // changes about the account rather than a routing key (WhatsApp template updates name the WABA)
+    const secondary = spec.secondaryRouting;
+    const secondaryKeys = secondary
+      ? [...new Set(attempt(() => secondary.keys(delivery.payload), []))]
+          .filter((k) => typeof k === 'string' && k.length > 0 && k.length <= 256)
+          .slice(0, 100)
+      : [];
+    const bySecondary =
+      secondary && secondaryKeys.length
+        ? await this.targets.forConfigValues(provider, secondary.configField, secondaryKeys)
+        : [];
+    const targets = [...primary, ...bySecondary.map((b) => b.target)];
     const request = this.request(delivery);
     const verified = targets.filter((t) => verifies(spec, request, t));
     if (targets.length === 0) createHmac('sha256', DUMMY_KEY).update(delivery.rawBody).digest();
@@ -121,8 +133,10 @@ export class WebhookIngestService {
     const results: IngestResult[] = [];
     for (const target of verified) {
       if (!target.receiving) continue; // another integration of the same page may take it
-      const part =
-        target.routingKey && spec.selectForRoutingKey
+      const viaSecondary = bySecondary.find((b) => b.target === target);
+      const part = viaSecondary
+        ? attempt(() => secondary?.select(delivery.payload, viaSecondary.key), undefined)
+        : target.routingKey && spec.selectForRoutingKey
           ? attempt(() => spec.selectForRoutingKey?.(delivery.payload, target.routingKey ?? ''), undefined)
           : delivery.payload;
       results.push(await this.store(provider, spec, target, part, request));

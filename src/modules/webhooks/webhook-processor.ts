@@ -8,6 +8,8 @@ import { JobsService } from '../../jobs/jobs.service';
 import { HandlerContextFactory } from '../integrations/handler-context.factory';
 import { IntegrationRow, IntegrationsRepository } from '../integrations/integrations.repository';
 import { LeadWriterService } from '../leads/lead-writer.service';
+import { WhatsAppEventsService } from '../whatsapp/whatsapp-events.service';
+import { WHATSAPP_HANDLER } from '../whatsapp/whatsapp-numbers.repository';
 import { batchEvents, DELIVERY_BATCH_EVENT, EXPAND_CHUNK } from './webhook-batch';
 import { WebhookEventsRepository } from './webhook-events.repository';
 
@@ -36,6 +38,7 @@ export class WebhookProcessor {
     private readonly leads: LeadWriterService,
     private readonly jobs: JobsService,
     private readonly transactions: TransactionRunner,
+    private readonly whatsapp: WhatsAppEventsService,
   ) {}
 
   /** Integrations change rarely and events come in bursts: a few seconds of caching saves a query per event. */
@@ -61,6 +64,20 @@ export class WebhookProcessor {
     const integration = await this.integration(event.integrationId);
     if (!integration) return;
     try {
+      if (integration.handler === WHATSAPP_HANDLER) {
+        // issue 12: WhatsApp events feed conversations, messages and opt-outs, not leads directly
+        await this.transactions.run(async () => {
+          await this.whatsapp.process(integration, {
+            id: event.id.toString(),
+            eventType: event.eventType,
+            externalId: event.externalId,
+            payload: event.payload,
+            receivedAt: event.receivedAt,
+          });
+          await this.events.markProcessed(event.id);
+        });
+        return;
+      }
       const { handler, ctx } = this.contexts.build(integration);
       if (!handler.processWebhook)
         throw new PermanentEventError(`handler ${handler.key} does not process webhook events`);

@@ -35,6 +35,23 @@ export class WebhookRoutingRepository {
     });
   }
 
+  /**
+   * Integrations whose plain (never sealed) config field equals one of `values`, only those holding
+   * a routing claim of their own sub-account (WhatsApp: the WABA of a number the sub-account owns).
+   */
+  async findByConfigValues(handler: string, field: string, values: string[]): Promise<IntegrationRow[]> {
+    const rows = await this.db.prisma.integration.findMany({
+      where: { handler, OR: values.map((value) => ({ config: { path: [field], equals: value } })) },
+      include: { template: true },
+      orderBy: { id: 'asc' },
+    });
+    if (rows.length === 0) return [];
+    const claims = await this.db.prisma.webhookRoutingClaim.findMany({
+      where: { handler, routingKey: { in: rows.flatMap((r) => (r.routingKey ? [r.routingKey] : [])) } },
+    });
+    return rows.filter((r) => claims.some((c) => c.routingKey === r.routingKey && c.subAccountId === r.subAccountId));
+  }
+
   /** Every receiving integration of a handler (subscription handshakes carry no routing key). */
   findReceivingByHandler(handler: string): Promise<IntegrationRow[]> {
     return this.db.prisma.integration.findMany({

@@ -75,6 +75,33 @@ export class WebhookTargets {
     return keys.flatMap((k) => this.byRoutingKey.get(`${handler}|${k}`)?.value ?? []);
   }
 
+  /** Integrations of a handler whose (non-secret) config field holds one of these values, with the value matched. */
+  async forConfigValues(
+    handler: string,
+    field: string,
+    values: string[],
+  ): Promise<Array<{ key: string; target: WebhookTarget }>> {
+    const cacheKey = (v: string) => `${handler}|config:${field}=${v}`;
+    const missing = values.filter((v) => !this.fresh(this.byRoutingKey.get(cacheKey(v))));
+    if (missing.length) {
+      const rows = await this.repository.findByConfigValues(handler, field, missing);
+      for (const value of missing)
+        this.remember(
+          this.byRoutingKey,
+          cacheKey(value),
+          rows
+            .filter((r) => {
+              const config = r.config as Record<string, unknown> | null;
+              return config !== null && typeof config === 'object' && config[field] === value;
+            })
+            .flatMap((r) => this.toTarget(r) ?? []),
+        );
+    }
+    return values.flatMap((v) =>
+      (this.byRoutingKey.get(cacheKey(v))?.value ?? []).map((target) => ({ key: v, target })),
+    );
+  }
+
   /** Every receiving integration of a handler, for handshakes (cached like the delivery path). */
   async receivingForHandler(handler: string): Promise<WebhookTarget[]> {
     const hit = this.fresh(this.receivingByHandler.get(handler));
