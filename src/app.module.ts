@@ -18,6 +18,7 @@ import { ReportsModule } from './modules/reports/reports.module';
 import { SubAccountsModule } from './modules/sub-accounts/sub-accounts.module';
 import { SyncModule } from './modules/sync/sync.module';
 import { WebhooksModule } from './modules/webhooks/webhooks.module';
+import { WhatsAppModule } from './modules/whatsapp/whatsapp.module';
 import { SeedModule } from './seed/seed.module';
 
 /** Feature modules only; createApp adds the configuration (ConfigModule.forRoot) it was given. */
@@ -42,6 +43,7 @@ import { SeedModule } from './seed/seed.module';
     SyncModule,
     GoHighLevelModule,
     ReportsModule,
+    WhatsAppModule,
     SeedModule,
   ],
 })

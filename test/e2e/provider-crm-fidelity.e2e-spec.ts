@@ -215,7 +215,8 @@ describe('provider fidelity over HTTP: CRM, analytics and messaging', () => {
     ]);
   });
 
-  it('WhatsApp: a username-only user, the same user with a number, and a changed user id are one lead', async () => {
+  it('WhatsApp: a username-only user, the same user with a number, and a changed user id are one contact, captured as one lead', async () => {
+    // issue 12: WhatsApp contacts are conversations; a lead is created only by capture-lead (or matched by phone)
     const integration = await createIntegration(t, sub, 'whatsapp-cloud', WHATSAPP_CONFIG);
     graph.on('GET', `/${WHATSAPP_CONFIG.phoneNumberId}`, () => ({
       status: 200,
@@ -230,21 +231,39 @@ describe('provider fidelity over HTTP: CRM, analytics and messaging', () => {
         .send(body);
       expect(res.body.status).toBe('received');
     };
+    const conversations = async () =>
+      (
+        await t.http
+          .get(`/api/whatsapp/conversations?subAccountId=${sub}&integrationId=${integration.id}`)
+          .set('authorization', admin)
+      ).body.items as Array<{ id: string; leadId: string | null; contact: Record<string, string | null> }>;
     const fixture = (name: string) => readFileSync(join(HANDLERS, 'whatsapp-cloud/fixtures', name), 'utf8');
     await deliver(fixture('inbound-text-message.username-only.ASSEMBLED.json'));
     await processed(integration.id, 1);
-    const byUserId = await leadOf('whatsapp', 'US.13491208655302741918');
-    expect(byUserId).toBeDefined();
-    // the same user, now with the number beside the BSUID (another message id)
+    const [first] = await conversations();
+    expect(first.contact).toMatchObject({ userId: 'US.13491208655302741918', waId: null });
+    expect(first.leadId).toBeNull();
+    // the same user, now with the number beside the BSUID (another message id), then a new user id
     await deliver(fixture('inbound-text-message.with-bsuid-and-ctwa.ASSEMBLED.json').replace('RgA=', 'RgC='));
     await deliver(fixture('system.user-changed-user-id.ASSEMBLED.json'));
     await processed(integration.id, 3);
-    expect(await leadOf('whatsapp', '16505551234')).toBe(byUserId);
-    expect(await leadOf('whatsapp', 'US.99170255311048736552')).toBe(byUserId);
-    const lead = await t.http.get(`/api/leads/${byUserId}`).set('authorization', admin);
-    expect(lead.body).toMatchObject({ phone: '+16505551234', fullName: 'Sheena Nelson' });
-    expect(lead.body.interactions).toHaveLength(2);
-    expect(lead.body.sourceTracking.latestTouch).toMatchObject({
+    const all = await conversations();
+    expect(all).toHaveLength(1);
+    expect(all[0].id).toBe(first.id);
+    expect(all[0].contact).toMatchObject({
+      waId: '16505551234',
+      phone: '+16505551234',
+      userId: 'US.99170255311048736552',
+    });
+    const captured = await t.http
+      .post(`/api/whatsapp/conversations/${first.id}/capture-lead`)
+      .set('authorization', admin)
+      .send({});
+    expect(captured.status).toBe(201);
+    expect(captured.body).toMatchObject({ phone: '+16505551234', fullName: 'Sheena Nelson' });
+    expect(captured.body.interactions).toHaveLength(2);
+    expect(captured.body.sourceTracking.latestTouch).toMatchObject({
+      platform: 'whatsapp',
       adId: '120226305854810726',
       details: expect.objectContaining({ ctwaClid: expect.stringMatching(/^ARAk/), referralHeadline: 'Spring sale' }),
     });

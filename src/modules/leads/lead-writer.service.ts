@@ -2,7 +2,13 @@ import { Inject, Injectable, Optional } from '@nestjs/common';
 import { Clock, CLOCK, systemClock } from '../../common/clock';
 import { createHash } from 'node:crypto';
 import type { BoundStatement } from '../../database/db';
-import type { LeadAlias, LeadInput, LeadReference, WebhookOutcome } from '../../handlers/handler-types';
+import type {
+  InteractionInput,
+  LeadAlias,
+  LeadInput,
+  LeadReference,
+  WebhookOutcome,
+} from '../../handlers/handler-types';
 import { identityKeys, normalizeContact } from './lead-normalizer';
 import { AppliedLead, LeadsWriteRepository, Touch } from './leads-write.repository';
 
@@ -143,6 +149,30 @@ export class LeadWriterService {
     const result = await this.upsert(touch, lead, hash);
     if (!result.newTouch) await this.writes.updateSourceHash(touch, lead.platform, lead.externalId, hash);
     return result.created ? 'created' : 'updated';
+  }
+
+  /** The lead of the sub-account known by one of these E.164 numbers (phone identity keys), if any. */
+  async leadByPhones(subAccountId: number, phones: readonly string[]): Promise<bigint | null> {
+    if (phones.length === 0) return null;
+    return this.writes.match(
+      subAccountId,
+      phones.map((p) => `phone:${p}`),
+    );
+  }
+
+  /** Adds an entry to a lead's timeline (idempotent per origin). */
+  async addTimelineEntry(touch: Touch, leadId: bigint, interaction: InteractionInput, origin: string): Promise<void> {
+    await this.writes.addInteraction(touch, leadId, interaction, origin);
+  }
+
+  /** Removes timeline entries by origin. */
+  removeTimelineEntries(subAccountId: number, origins: readonly string[]): Promise<number> {
+    return this.writes.removeInteractions(subAccountId, origins);
+  }
+
+  /** The region national phone numbers of a sub-account are read in. */
+  subAccountRegion(subAccountId: number): Promise<string> {
+    return this.region(subAccountId);
   }
 
   /** Records that a platform knows this lead under an id (e.g. the GoHighLevel contact it was pushed as). */

@@ -121,6 +121,10 @@ const SQL = {
            WHERE id = $2::bigint AND sub_account_id = $1
              AND (pipeline_stage IS NULL OR (pipeline_stage->>'changedAt')::timestamptz <= $4::timestamptz)`,
   },
+  removeInteractions: {
+    name: 'lead_remove_interactions_v1',
+    text: `DELETE FROM lead_interactions WHERE sub_account_id = $1 AND origin = ANY($2::text[])`,
+  },
   addInteraction: {
     name: 'lead_add_interaction_v1',
     text: `INSERT INTO lead_interactions (lead_id, sub_account_id, integration_id, platform, channel, direction, body,
@@ -352,6 +356,12 @@ export class LeadsWriteRepository {
       origin,
       isoOrNull(interaction.occurredAt),
     ]);
+  }
+
+  /** Removes timeline entries by their origins (a conversation unlinked from its lead). */
+  async removeInteractions(subAccountId: number, origins: readonly string[]): Promise<number> {
+    if (origins.length === 0) return 0;
+    return this.db.execute(SQL.removeInteractions, [subAccountId, [...origins]]);
   }
 
   /** The region national phone numbers of a sub-account are read in. */

@@ -1,0 +1,56 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Type } from 'class-transformer';
+import { IsInt, IsOptional, IsString, Min } from 'class-validator';
+
+export class WhatsAppAnalyticsQueryDto {
+  @ApiProperty()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  subAccountId!: number;
+
+  @ApiPropertyOptional({ description: 'YYYY-MM-DD (sub-account local day) or ISO instant; default 30 days ago' })
+  @IsOptional()
+  @IsString()
+  from?: string;
+
+  @ApiPropertyOptional({ description: 'YYYY-MM-DD (inclusive) or ISO instant; default now' })
+  @IsOptional()
+  @IsString()
+  to?: string;
+}
+
+export class TemplateStatsDto {
+  @ApiProperty({ nullable: true, type: String }) templateId!: string | null;
+  @ApiProperty() name!: string;
+  @ApiProperty() sent!: number;
+  @ApiProperty() delivered!: number;
+  @ApiProperty() read!: number;
+  @ApiProperty() failed!: number;
+}
+
+export class PricingCategoryStatsDto {
+  @ApiProperty() marketing!: number;
+  @ApiProperty() utility!: number;
+  @ApiProperty() authentication!: number;
+  @ApiProperty() service!: number;
+}
+
+export class WhatsAppAnalyticsDto {
+  @ApiProperty() from!: string;
+  @ApiProperty() to!: string;
+  @ApiProperty({ description: 'Outbound messages Meta accepted (sent, delivered, read)' }) sent!: number;
+  @ApiProperty() delivered!: number;
+  @ApiProperty() read!: number;
+  @ApiProperty() failed!: number;
+  @ApiProperty() deliveryRate!: number;
+  @ApiProperty() readRate!: number;
+  @ApiProperty() inbound!: number;
+  @ApiProperty() conversations!: number;
+  @ApiProperty() linkedConversations!: number;
+  @ApiProperty({ description: 'Conversations whose contact became a lead through capture-lead ÷ conversations' })
+  conversationToLeadRate!: number;
+  @ApiProperty() optOuts!: number;
+  @ApiProperty({ type: [TemplateStatsDto] }) byTemplate!: TemplateStatsDto[];
+  @ApiProperty({ type: PricingCategoryStatsDto }) byPricingCategory!: PricingCategoryStatsDto;
+}

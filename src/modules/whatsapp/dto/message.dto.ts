@@ -1,0 +1,177 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Type } from 'class-transformer';
+import {
+  IsDateString,
+  IsIn,
+  IsInt,
+  IsObject,
+  IsOptional,
+  IsString,
+  IsUUID,
+  Matches,
+  MaxLength,
+  Min,
+  MinLength,
+  ValidateNested,
+} from 'class-validator';
+import { PageQueryDto } from '../../../common/http/pagination';
+
+export class TemplateRefDto {
+  @ApiPropertyOptional({ description: 'Template id (string)' })
+  @IsOptional()
+  @IsString()
+  @Matches(/^[1-9][0-9]{0,18}$/)
+  id?: string;
+
+  @ApiPropertyOptional()
+  @IsOptional()
+  @IsString()
+  @MaxLength(512)
+  name?: string;
+
+  @ApiPropertyOptional()
+  @IsOptional()
+  @IsString()
+  @MaxLength(20)
+  language?: string;
+}
+
+export class SendMessageDto {
+  @ApiProperty()
+  @IsInt()
+  @Min(1)
+  subAccountId!: number;
+
+  @ApiPropertyOptional()
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  integrationId?: number;
+
+  @ApiPropertyOptional({ description: 'Lead id (string of digits)' })
+  @IsOptional()
+  @IsString()
+  @Matches(/^[1-9][0-9]{0,18}$/)
+  leadId?: string;
+
+  @ApiPropertyOptional({ description: 'Phone (E.164 or national) or wa_id' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(40)
+  to?: string;
+
+  @ApiPropertyOptional({ maxLength: 4096 })
+  @IsOptional()
+  @IsString()
+  @MinLength(1)
+  @MaxLength(4096)
+  text?: string;
+
+  @ApiPropertyOptional({ type: TemplateRefDto })
+  @IsOptional()
+  @ValidateNested()
+  @Type(() => TemplateRefDto)
+  template?: TemplateRefDto;
+
+  @ApiPropertyOptional({ type: 'object', additionalProperties: { type: 'string' } })
+  @IsOptional()
+  @IsObject()
+  parameters?: Record<string, string>;
+
+  @ApiPropertyOptional({ description: 'Our id of the message this one answers' })
+  @IsOptional()
+  @IsUUID()
+  replyToMessageId?: string;
+}
+
+export class MessageAcceptedDto {
+  @ApiProperty() id!: string;
+  @ApiProperty({ enum: ['queued'] }) status!: 'queued';
+  @ApiProperty() conversationId!: string;
+}
+
+export class ListMessagesQueryDto extends PageQueryDto {
+  @ApiPropertyOptional()
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  subAccountId?: number;
+
+  @ApiPropertyOptional()
+  @IsOptional()
+  @Matches(/^[1-9][0-9]{0,18}$/)
+  leadId?: string;
+
+  @ApiPropertyOptional()
+  @IsOptional()
+  @Matches(/^[1-9][0-9]{0,18}$/)
+  conversationId?: string;
+
+  @ApiPropertyOptional({ enum: ['inbound', 'outbound'] })
+  @IsOptional()
+  @IsIn(['inbound', 'outbound'])
+  direction?: string;
+
+  @ApiPropertyOptional({ enum: ['queued', 'sent', 'delivered', 'read', 'failed', 'received'] })
+  @IsOptional()
+  @IsIn(['queued', 'sent', 'delivered', 'read', 'failed', 'received'])
+  status?: string;
+
+  @ApiPropertyOptional({ description: '`me` for the caller, or a user id' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(200)
+  sentBy?: string;
+
+  @ApiPropertyOptional()
+  @IsOptional()
+  @IsDateString()
+  from?: string;
+
+  @ApiPropertyOptional()
+  @IsOptional()
+  @IsDateString()
+  to?: string;
+}
+
+export class MessageErrorDto {
+  @ApiProperty({ nullable: true, type: Number }) code!: number | null;
+  @ApiProperty() title!: string;
+  @ApiProperty({ nullable: true, type: String }) details!: string | null;
+}
+
+export class MessageDto {
+  @ApiProperty() id!: string;
+  @ApiProperty() subAccountId!: number;
+  @ApiProperty() conversationId!: string;
+  @ApiProperty({ nullable: true, type: String }) leadId!: string | null;
+  @ApiProperty() integrationId!: number;
+  @ApiProperty({ enum: ['whatsapp', 'messenger', 'instagram'] }) channel!: string;
+  @ApiProperty({ enum: ['inbound', 'outbound'] }) direction!: string;
+  @ApiProperty() type!: string;
+  @ApiProperty({ nullable: true, type: String }) text!: string | null;
+  @ApiPropertyOptional({ type: 'object', additionalProperties: true, nullable: true }) template!: {
+    name: string;
+    language: string;
+  } | null;
+  @ApiPropertyOptional({ type: 'object', additionalProperties: true, nullable: true })
+  media!: { id: string; mimeType: string | null; caption: string | null } | null;
+  @ApiPropertyOptional({ type: 'object', additionalProperties: true, nullable: true }) content!: unknown;
+  @ApiProperty({ enum: ['queued', 'sent', 'delivered', 'read', 'failed', 'received'] }) status!: string;
+  @ApiPropertyOptional({ type: MessageErrorDto, nullable: true }) error!: MessageErrorDto | null;
+  @ApiProperty({ nullable: true, type: String }) wamid!: string | null;
+  @ApiProperty({ nullable: true, type: String }) sentBy!: string | null;
+  @ApiProperty({ nullable: true, type: String }) sentAt!: string | null;
+  @ApiProperty({ nullable: true, type: String }) deliveredAt!: string | null;
+  @ApiProperty({ nullable: true, type: String }) readAt!: string | null;
+  @ApiProperty({ nullable: true, type: String }) failedAt!: string | null;
+  @ApiProperty({ nullable: true, type: String }) receivedAt!: string | null;
+  @ApiPropertyOptional({ type: 'object', additionalProperties: true, nullable: true }) pricing!: {
+    category: string;
+    type: string | null;
+  } | null;
+  @ApiPropertyOptional({ nullable: true, type: String }) bulkId!: string | null;
+  @ApiProperty({ nullable: true, type: String }) replyToMessageId!: string | null;
+  @ApiProperty() createdAt!: string;
+}

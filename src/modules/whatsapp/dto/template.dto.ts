@@ -1,0 +1,125 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Type } from 'class-transformer';
+import { IsArray, IsIn, IsInt, IsOptional, IsString, MaxLength, Min } from 'class-validator';
+import { PageQueryDto } from '../../../common/http/pagination';
+
+export const TEMPLATE_STATUSES = [
+  'PENDING',
+  'APPROVED',
+  'REJECTED',
+  'PAUSED',
+  'DISABLED',
+  'IN_APPEAL',
+  'PENDING_DELETION',
+  'DELETED',
+  'LIMIT_EXCEEDED',
+  'ARCHIVED',
+] as const;
+
+export class ListTemplatesQueryDto extends PageQueryDto {
+  @ApiPropertyOptional()
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  subAccountId?: number;
+
+  @ApiPropertyOptional()
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  integrationId?: number;
+
+  @ApiPropertyOptional({ enum: TEMPLATE_STATUSES })
+  @IsOptional()
+  @IsIn(TEMPLATE_STATUSES)
+  status?: string;
+
+  @ApiPropertyOptional({ enum: ['MARKETING', 'UTILITY', 'AUTHENTICATION'] })
+  @IsOptional()
+  @IsIn(['MARKETING', 'UTILITY', 'AUTHENTICATION'])
+  category?: string;
+
+  @ApiPropertyOptional()
+  @IsOptional()
+  @IsString()
+  @MaxLength(20)
+  language?: string;
+
+  @ApiPropertyOptional()
+  @IsOptional()
+  @IsString()
+  @MaxLength(200)
+  q?: string;
+}
+
+export class CreateTemplateDto {
+  @ApiProperty()
+  @IsInt()
+  @Min(1)
+  integrationId!: number;
+
+  @ApiProperty({ pattern: '^[a-z0-9_]{1,512}$' })
+  @IsString()
+  name!: string;
+
+  @ApiProperty({ example: 'en_US' })
+  @IsString()
+  language!: string;
+
+  @ApiProperty({ enum: ['MARKETING', 'UTILITY', 'AUTHENTICATION'] })
+  @IsString()
+  category!: string;
+
+  @ApiProperty({
+    type: 'array',
+    items: { type: 'object' },
+    description: "Meta's components (HEADER, BODY, FOOTER, BUTTONS)",
+  })
+  @IsArray()
+  components!: Array<Record<string, unknown>>;
+
+  @ApiPropertyOptional({ enum: ['POSITIONAL', 'NAMED'] })
+  @IsOptional()
+  @IsIn(['POSITIONAL', 'NAMED'])
+  parameterFormat?: 'POSITIONAL' | 'NAMED';
+}
+
+export class SyncTemplatesDto {
+  @ApiProperty()
+  @IsInt()
+  @Min(1)
+  integrationId!: number;
+}
+
+export class JobAcceptedDto {
+  @ApiProperty() jobId!: string;
+}
+
+export class TemplateVariableDto {
+  @ApiProperty({ enum: ['HEADER', 'BODY', 'BUTTON'] }) component!: string;
+  @ApiProperty() key!: string;
+  @ApiProperty() example!: string;
+}
+
+export class TemplateDto {
+  @ApiProperty() id!: string;
+  @ApiProperty() subAccountId!: number;
+  @ApiProperty() integrationId!: number;
+  @ApiProperty({ nullable: true, type: String }) externalId!: string | null;
+  @ApiProperty() name!: string;
+  @ApiProperty() language!: string;
+  @ApiProperty({ enum: ['MARKETING', 'UTILITY', 'AUTHENTICATION'] }) category!: string;
+  @ApiProperty({ enum: TEMPLATE_STATUSES }) status!: string;
+  @ApiProperty({ nullable: true, type: String }) rejectedReason!: string | null;
+  @ApiProperty({ nullable: true, type: String }) qualityScore!: string | null;
+  @ApiProperty({ enum: ['POSITIONAL', 'NAMED'] }) parameterFormat!: string;
+  @ApiProperty({ type: 'array', items: { type: 'object' } }) components!: unknown;
+  @ApiProperty({ type: [TemplateVariableDto] }) variables!: unknown;
+  @ApiProperty({ nullable: true, type: String }) headerType!: string | null;
+  @ApiProperty({ type: 'array', items: { type: 'object' } }) buttons!: unknown;
+  @ApiProperty({ nullable: true, type: String }) lastSyncedAt!: string | null;
+  @ApiProperty() createdAt!: string;
+  @ApiProperty() updatedAt!: string;
+}

@@ -1,0 +1,191 @@
+import { Injectable } from '@nestjs/common';
+import type { SubAccountScope } from '../../common/auth/sub-account-scope';
+import type { PageRequest } from '../../common/http/pagination';
+import { Db } from '../../database/db';
+import { scopeWhere } from '../../database/scope-where';
+import type { Message, Prisma, WhatsAppOrphanStatus } from '../../generated/prisma/client';
+
+export type MessageRow = Message;
+export type OrphanRow = WhatsAppOrphanStatus;
+
+export interface MessageFilter {
+  leadId?: bigint;
+  conversationId?: bigint;
+  direction?: string;
+  status?: string;
+  sentBy?: string;
+  from?: Date;
+  to?: Date;
+  channel?: string;
+}
+
+/** Messages (both directions) and the statuses kept for wamids not known yet. */
+@Injectable()
+export class MessagesRepository {
+  constructor(private readonly db: Db) {}
+
+  create(data: Prisma.MessageUncheckedCreateInput): Promise<MessageRow> {
+    return this.db.prisma.message.create({ data });
+  }
+
+  /** An inbound message; a redelivery (same wamid on the number) returns null. */
+  async createInbound(data: Prisma.MessageUncheckedCreateInput): Promise<MessageRow | null> {
+    const existing = data.wamid
+      ? await this.db.prisma.message.findUnique({
+          where: { integrationId_wamid: { integrationId: data.integrationId, wamid: data.wamid } },
+        })
+      : null;
+    if (existing) return null;
+    const rows = await this.db.prisma.$queryRaw<Array<{ id: string }>>`
+      INSERT INTO messages (sub_account_id, integration_id, conversation_id, channel, lead_id, direction, type, text,
+        content, media_id, media_mime_type, media_caption, context_wamid, status, wamid, received_at, created_at, updated_at)
+      VALUES (${data.subAccountId}, ${data.integrationId}, ${data.conversationId}::bigint, ${data.channel ?? 'whatsapp'},
+        ${data.leadId ?? null}::bigint, 'inbound', ${data.type}, ${data.text ?? null},
+        ${data.content === undefined ? null : JSON.stringify(data.content)}::jsonb, ${data.mediaId ?? null},
+        ${data.mediaMimeType ?? null}, ${data.mediaCaption ?? null}, ${data.contextWamid ?? null}, 'received',
+        ${data.wamid ?? null}, ${data.receivedAt ?? null}::timestamptz, COALESCE(${data.receivedAt ?? null}::timestamptz, now()), now())
+      ON CONFLICT (integration_id, wamid) DO NOTHING
+      RETURNING id::text`;
+    return rows[0] ? this.db.prisma.message.findUnique({ where: { id: rows[0].id } }) : null;
+  }
+
+  find(scope: SubAccountScope, id: string): Promise<MessageRow | null> {
+    return this.db.prisma.message.findFirst({ where: { id, ...scopeWhere(scope) } });
+  }
+
+  findById(id: string): Promise<MessageRow | null> {
+    return this.db.prisma.message.findUnique({ where: { id } });
+  }
+
+  /** The row locked for the rest of the transaction (status merges, send state changes). */
+  async lock(id: string): Promise<MessageRow | null> {
+    const rows = await this.db.prisma.$queryRaw<Array<{ id: string }>>`
+      SELECT id::text FROM messages WHERE id = ${id}::uuid FOR UPDATE`;
+    return rows[0] ? this.findById(id) : null;
+  }
+
+  async lockByWamid(integrationId: number, wamid: string): Promise<MessageRow | null> {
+    const rows = await this.db.prisma.$queryRaw<Array<{ id: string }>>`
+      SELECT id::text FROM messages WHERE integration_id = ${integrationId} AND wamid = ${wamid} FOR UPDATE`;
+    return rows[0] ? this.findById(rows[0].id) : null;
+  }
+
+  update(id: string, data: Prisma.MessageUncheckedUpdateInput): Promise<MessageRow> {
+    return this.db.prisma.message.update({ where: { id }, data });
+  }
+
+  async list(
+    scope: SubAccountScope,
+    filter: MessageFilter,
+    page: PageRequest,
+  ): Promise<{ rows: MessageRow[]; total: number }> {
+    const where: Prisma.MessageWhereInput = {
+      ...scopeWhere(scope),
+      ...(filter.channel ? { channel: filter.channel } : {}),
+      ...(filter.leadId !== undefined ? { leadId: filter.leadId } : {}),
+      ...(filter.conversationId !== undefined ? { conversationId: filter.conversationId } : {}),
+      ...(filter.direction ? { direction: filter.direction } : {}),
+      ...(filter.status ? { status: filter.status } : {}),
+      ...(filter.sentBy ? { sentBy: filter.sentBy } : {}),
+      ...(filter.from || filter.to
+        ? { createdAt: { ...(filter.from ? { gte: filter.from } : {}), ...(filter.to ? { lte: filter.to } : {}) } }
+        : {}),
+    };
+    const [rows, total] = await Promise.all([
+      this.db.prisma.message.findMany({ where, orderBy: [{ createdAt: 'desc' }, { id: 'desc' }], ...page }),
+      this.db.prisma.message.count({ where }),
+    ]);
+    return { rows, total };
+  }
+
+  /** The latest messages of a conversation, newest first, older than `before` when given. */
+  async latest(conversationId: bigint, take: number, before?: MessageRow): Promise<MessageRow[]> {
+    return this.db.prisma.message.findMany({
+      where: {
+        conversationId,
+        ...(before
+          ? {
+              OR: [{ createdAt: { lt: before.createdAt } }, { createdAt: before.createdAt, id: { lt: before.id } }],
+            }
+          : {}),
+      },
+      orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
+      take,
+    });
+  }
+
+  conversationMessages(conversationId: bigint): Promise<MessageRow[]> {
+    return this.db.prisma.message.findMany({ where: { conversationId }, orderBy: { createdAt: 'asc' }, take: 5000 });
+  }
+
+  /** Keeps a status for a wamid the hub does not know yet (a duplicate is a no-op). */
+  async keepOrphan(data: {
+    integrationId: number;
+    wamid: string;
+    callbackData: string | null;
+    status: string;
+    occurredAt: Date;
+    payload: Prisma.InputJsonValue;
+  }): Promise<void> {
+    await this.db.prisma.$executeRaw`
+      INSERT INTO whatsapp_orphan_statuses (integration_id, wamid, callback_data, status, occurred_at, payload)
+      VALUES (${data.integrationId}, ${data.wamid}, ${data.callbackData}, ${data.status}, ${data.occurredAt},
+        ${JSON.stringify(data.payload)}::jsonb)
+      ON CONFLICT (integration_id, wamid, status) DO NOTHING`;
+  }
+
+  /** Orphans for a message, by its wamid or by our id echoed in biz_opaque_callback_data. */
+  orphansFor(integrationId: number, wamid: string | null, messageId: string): Promise<OrphanRow[]> {
+    return this.db.prisma.whatsAppOrphanStatus.findMany({
+      where: {
+        integrationId,
+        OR: [...(wamid ? [{ wamid }] : []), { callbackData: messageId }],
+      },
+      orderBy: { occurredAt: 'asc' },
+    });
+  }
+
+  async deleteOrphans(ids: bigint[]): Promise<void> {
+    if (ids.length) await this.db.prisma.whatsAppOrphanStatus.deleteMany({ where: { id: { in: ids } } });
+  }
+
+  async deleteExpiredOrphans(before: Date): Promise<number> {
+    const { count } = await this.db.prisma.whatsAppOrphanStatus.deleteMany({ where: { receivedAt: { lt: before } } });
+    return count;
+  }
+
+  /** Outbound counts by status and pricing category, inbound count (analytics). */
+  async analytics(
+    subAccountId: number,
+    from: Date,
+    to: Date,
+  ): Promise<{
+    byStatus: Array<{ status: string; n: number }>;
+    inbound: number;
+    byPricing: Array<{ category: string; n: number }>;
+    byTemplate: Array<{ template_id: string | null; name: string | null; status: string; n: number }>;
+  }> {
+    const byStatus = await this.db.prisma.$queryRaw<Array<{ status: string; n: number }>>`
+      SELECT status, count(*)::int AS n FROM messages
+      WHERE sub_account_id = ${subAccountId} AND channel = 'whatsapp' AND direction = 'outbound'
+        AND created_at BETWEEN ${from} AND ${to}
+      GROUP BY status`;
+    const inbound = await this.db.prisma.$queryRaw<Array<{ n: number }>>`
+      SELECT count(*)::int AS n FROM messages
+      WHERE sub_account_id = ${subAccountId} AND channel = 'whatsapp' AND direction = 'inbound'
+        AND created_at BETWEEN ${from} AND ${to}`;
+    const byPricing = await this.db.prisma.$queryRaw<Array<{ category: string; n: number }>>`
+      SELECT lower(pricing_category) AS category, count(*)::int AS n FROM messages
+      WHERE sub_account_id = ${subAccountId} AND channel = 'whatsapp' AND direction = 'outbound'
+        AND pricing_category IS NOT NULL AND created_at BETWEEN ${from} AND ${to}
+      GROUP BY lower(pricing_category)`;
+    const byTemplate = await this.db.prisma.$queryRaw<
+      Array<{ template_id: string | null; name: string | null; status: string; n: number }>
+    >`
+      SELECT template_id::text AS template_id, template_name AS name, status, count(*)::int AS n FROM messages
+      WHERE sub_account_id = ${subAccountId} AND channel = 'whatsapp' AND direction = 'outbound'
+        AND template_name IS NOT NULL AND created_at BETWEEN ${from} AND ${to}
+      GROUP BY template_id, template_name, status`;
+    return { byStatus, inbound: inbound[0]?.n ?? 0, byPricing, byTemplate };
+  }
+}

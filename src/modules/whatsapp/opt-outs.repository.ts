@@ -1,0 +1,54 @@
+import { Injectable } from '@nestjs/common';
+import type { SubAccountScope } from '../../common/auth/sub-account-scope';
+import type { PageRequest } from '../../common/http/pagination';
+import { Db } from '../../database/db';
+import { scopeWhere } from '../../database/scope-where';
+import type { Prisma, WhatsAppOptOut } from '../../generated/prisma/client';
+
+export type OptOutRow = WhatsAppOptOut;
+
+/** The suppression list: per sub-account, keyed by wa_id and canonical phone. */
+@Injectable()
+export class OptOutsRepository {
+  constructor(private readonly db: Db) {}
+
+  async list(scope: SubAccountScope, page: PageRequest): Promise<{ rows: OptOutRow[]; total: number }> {
+    const where: Prisma.WhatsAppOptOutWhereInput = { ...scopeWhere(scope) };
+    const [rows, total] = await Promise.all([
+      this.db.prisma.whatsAppOptOut.findMany({ where, orderBy: [{ createdAt: 'desc' }, { id: 'desc' }], ...page }),
+      this.db.prisma.whatsAppOptOut.count({ where }),
+    ]);
+    return { rows, total };
+  }
+
+  find(scope: SubAccountScope, id: bigint): Promise<OptOutRow | null> {
+    return this.db.prisma.whatsAppOptOut.findFirst({ where: { id, ...scopeWhere(scope) } });
+  }
+
+  /** Entries matching any of these wa_ids or phones. */
+  matching(subAccountId: number, waIds: readonly string[], phones: readonly string[]): Promise<OptOutRow[]> {
+    const or: Prisma.WhatsAppOptOutWhereInput[] = [];
+    if (waIds.length) or.push({ waId: { in: [...waIds] } });
+    if (phones.length) or.push({ phone: { in: [...phones] } });
+    if (or.length === 0) return Promise.resolve([]);
+    return this.db.prisma.whatsAppOptOut.findMany({ where: { subAccountId, OR: or } });
+  }
+
+  create(data: Prisma.WhatsAppOptOutUncheckedCreateInput): Promise<OptOutRow> {
+    return this.db.prisma.whatsAppOptOut.create({ data });
+  }
+
+  update(id: bigint, data: Prisma.WhatsAppOptOutUncheckedUpdateInput): Promise<OptOutRow> {
+    return this.db.prisma.whatsAppOptOut.update({ where: { id }, data });
+  }
+
+  async delete(ids: bigint[]): Promise<number> {
+    if (ids.length === 0) return 0;
+    const { count } = await this.db.prisma.whatsAppOptOut.deleteMany({ where: { id: { in: ids } } });
+    return count;
+  }
+
+  count(subAccountId: number, from: Date, to: Date): Promise<number> {
+    return this.db.prisma.whatsAppOptOut.count({ where: { subAccountId, createdAt: { gte: from, lte: to } } });
+  }
+}

@@ -1,0 +1,178 @@
+import { Injectable } from '@nestjs/common';
+import { TransactionRunner } from '../../database/transaction-runner';
+import type { Prisma } from '../../generated/prisma/client';
+import { PermanentEventError, StoredEvent } from '../../handlers/integration-handler';
+import { asString, isRecord } from '../../handlers/shared/json';
+import {
+  narrowMessageEvent,
+  unixToIso,
+  WhatsAppMessageEvent,
+  WhatsAppStatusEvent,
+} from '../../handlers/whatsapp-cloud/whatsapp-cloud.payload';
+import type { IntegrationRow } from '../integrations/integrations.repository';
+import { incomingStatusOf } from './domain/message-status';
+import { keywordMatcher } from './domain/opt-out-keywords';
+import { waIdToE164 } from './domain/phone-match';
+import { ConversationsRepository } from './conversations.repository';
+import { MessagesRepository } from './messages.repository';
+import { WhatsAppConversationsService } from './whatsapp-conversations.service';
+import { WhatsAppNumbersService } from './whatsapp-numbers.service';
+import { WhatsAppOptOutsService } from './whatsapp-opt-outs.service';
+import { WhatsAppStatusService } from './whatsapp-status.service';
+import { WhatsAppTemplatesService } from './whatsapp-templates.service';
+
+/** A stored `status` payload (statusEventsOf) back in the shape Meta sent, for incomingStatusOf. */
+function rawStatus(payload: unknown): Record<string, unknown> {
+  const p = (isRecord(payload) ? payload : {}) as Partial<WhatsAppStatusEvent> & Record<string, unknown>;
+  return {
+    id: p.id,
+    status: p.status,
+    timestamp: p.timestamp,
+    recipient_id: p.recipientId ?? p.recipientUserId,
+    errors: (p.errors ?? []).map((e) => ({
+      code: e.code,
+      title: e.title,
+      message: e.message,
+      ...(e.details ? { error_data: { details: e.details } } : {}),
+    })),
+    ...(p.pricing ? { pricing: p.pricing } : {}),
+    ...(p.bizOpaqueCallbackData ? { biz_opaque_callback_data: p.bizOpaqueCallbackData } : {}),
+  };
+}
+
+/**
+ * The WhatsApp module's side of the webhook pipeline: events of a `whatsapp-cloud` integration are
+ * stored by the ingest and processed here by the webhook worker — statuses merged into messages,
+ * inbound messages recorded in their conversation (keywords → opt-outs), Meta's user_preferences
+ * and template updates applied at once.
+ */
+@Injectable()
+export class WhatsAppEventsService {
+  constructor(
+    private readonly numbers: WhatsAppNumbersService,
+    private readonly conversations: WhatsAppConversationsService,
+    private readonly conversationRows: ConversationsRepository,
+    private readonly messages: MessagesRepository,
+    private readonly statuses: WhatsAppStatusService,
+    private readonly optOuts: WhatsAppOptOutsService,
+    private readonly templates: WhatsAppTemplatesService,
+    private readonly transactions: TransactionRunner,
+  ) {}
+
+  async process(integration: IntegrationRow, event: StoredEvent): Promise<string> {
+    switch (event.eventType) {
+      case 'status': {
+        const incoming = incomingStatusOf(rawStatus(event.payload));
+        if (!incoming) return 'status ignored';
+        return this.statuses.apply(integration.id, integration.subAccountId, incoming);
+      }
+      case 'message':
+        return this.inbound(integration, event.payload);
+      case 'user_preferences':
+        return this.userPreferences(integration, event.payload);
+      case 'template_update':
+        return this.templates.applyWebhook(integration.id, event.payload);
+      default:
+        return `unsupported event type ${event.eventType}`;
+    }
+  }
+
+  private async inbound(integration: IntegrationRow, payload: unknown): Promise<string> {
+    const message = narrowMessageEvent(payload);
+    if (!message) throw new PermanentEventError('WhatsApp message event without id, sender or phone number id');
+    const number = this.numbers.numberOf(integration);
+    if (message.identityChange) return this.identityChange(number.integrationId, message);
+    return this.transactions.run(async () => {
+      const at = unixToIso(message.timestamp);
+      const receivedAt = at ? new Date(at) : new Date();
+      const { row: conversation, contact } = await this.conversations.forInbound(
+        number,
+        message.contact,
+        message.referral,
+      );
+      const locked = (await this.conversationRows.lock(conversation.id)) ?? conversation;
+      const created = await this.messages.createInbound({
+        subAccountId: locked.subAccountId,
+        integrationId: locked.integrationId,
+        conversationId: locked.id,
+        channel: 'whatsapp',
+        leadId: locked.leadId,
+        direction: 'inbound',
+        type: message.type ?? 'unknown',
+        text: message.text ?? null,
+        ...(message.content ? { content: message.content as Prisma.InputJsonValue } : {}),
+        mediaId: message.media?.id ?? null,
+        mediaMimeType: message.media?.mimeType ?? null,
+        mediaCaption: message.media?.caption ?? null,
+        contextWamid: message.contextId ?? null,
+        status: 'received',
+        wamid: message.id,
+        receivedAt,
+      });
+      if (!created) return 'duplicate message';
+      await this.conversationRows.touchInbound(locked.id, receivedAt, contact);
+      await this.conversations.addToTimeline(locked, created);
+      return this.keywords(number, message, locked.id);
+    });
+  }
+
+  /** STOP / START (the integration's lists, or the defaults) as the whole message. */
+  private async keywords(
+    number: ReturnType<WhatsAppNumbersService['numberOf']>,
+    message: WhatsAppMessageEvent,
+    conversationId: bigint,
+  ): Promise<string> {
+    if (message.type !== 'text' && message.type !== 'button' && message.type !== 'interactive')
+      return 'message recorded';
+    const intent = keywordMatcher({ optOutKeywords: number.optOutKeywords, optInKeywords: number.optInKeywords }).match(
+      message.text,
+    );
+    const waId = message.contact.waId ?? null;
+    const contact = { waId, phone: waId ? waIdToE164(waId) : null };
+    if (intent === 'opt_out') {
+      await this.optOuts.add(number.subAccountId, contact, 'all', 'keyword', { integrationId: number.integrationId });
+      return `opted out (conversation ${conversationId})`;
+    }
+    if (intent === 'opt_in') {
+      await this.optOuts.remove(number.subAccountId, contact);
+      return `opted in (conversation ${conversationId})`;
+    }
+    return 'message recorded';
+  }
+
+  private async userPreferences(integration: IntegrationRow, payload: unknown): Promise<string> {
+    if (!isRecord(payload)) return 'ignored';
+    const waId = asString(payload.waId);
+    const value = asString(payload.value);
+    if (!waId || !value) return 'ignored';
+    const contact = { waId, phone: waIdToE164(waId) };
+    if (value === 'stop') {
+      await this.optOuts.add(integration.subAccountId, contact, 'marketing', 'user_preferences', {
+        integrationId: integration.id,
+      });
+      return 'marketing opt-out';
+    }
+    if (value === 'resume') {
+      await this.optOuts.remove(integration.subAccountId, contact, 'marketing');
+      return 'marketing opt-out removed';
+    }
+    return `user preference ${value} ignored`;
+  }
+
+  private async identityChange(integrationId: number, message: WhatsAppMessageEvent): Promise<string> {
+    const change = message.identityChange;
+    if (!change) return 'ignored';
+    const found = await this.conversationRows.findContact(integrationId, {
+      waId: message.contact.waId,
+      userId: change.previousUserId ?? message.contact.userId,
+    });
+    if (!found) return 'identity change of an unknown contact';
+    if (change.type === 'user_changed_user_id' && change.newUserId)
+      await this.conversationRows.update(found.id, { userId: change.newUserId });
+    if (change.type === 'user_changed_number' && change.newWaId) {
+      const phone = waIdToE164(change.newWaId);
+      await this.conversationRows.update(found.id, { waId: change.newWaId, ...(phone ? { phone } : {}) });
+    }
+    return `identity ${change.type}`;
+  }
+}

@@ -1,0 +1,164 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { TransactionRunner } from '../../database/transaction-runner';
+import type { Prisma } from '../../generated/prisma/client';
+import {
+  applyPendingStatuses,
+  IncomingStatus,
+  mergeStatus,
+  MessageStatusState,
+  OutboundStatus,
+  StatusPatch,
+} from './domain/message-status';
+import { MessageRow, MessagesRepository, OrphanRow } from './messages.repository';
+import { WhatsAppOptOutsService } from './whatsapp-opt-outs.service';
+
+/** What a listener (the bulk ledger) hears after a status changed a message row. */
+export interface StatusApplied {
+  messageId: string;
+  integrationId: number;
+  bulkJobId: bigint | null;
+  bulkRecipientId: bigint | null;
+  status: string;
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+export function stateOf(row: MessageRow): MessageStatusState {
+  return {
+    status: (['queued', 'sent', 'delivered', 'read', 'failed'].includes(row.status)
+      ? row.status
+      : 'queued') as OutboundStatus,
+    sentAt: row.sentAt,
+    deliveredAt: row.deliveredAt,
+    readAt: row.readAt,
+    failedAt: row.failedAt,
+    error: row.errorTitle !== null ? { code: row.errorCode, title: row.errorTitle, details: row.errorDetails } : null,
+    pricing: row.pricingCategory !== null ? { category: row.pricingCategory, type: row.pricingType } : null,
+  };
+}
+
+export function patchData(patch: StatusPatch): Prisma.MessageUncheckedUpdateInput {
+  const data: Prisma.MessageUncheckedUpdateInput = {};
+  if (patch.status !== undefined) data.status = patch.status;
+  if (patch.sentAt !== undefined) data.sentAt = patch.sentAt;
+  if (patch.deliveredAt !== undefined) data.deliveredAt = patch.deliveredAt;
+  if (patch.readAt !== undefined) data.readAt = patch.readAt;
+  if (patch.failedAt !== undefined) data.failedAt = patch.failedAt;
+  if (patch.error !== undefined) {
+    data.errorCode = patch.error?.code ?? null;
+    data.errorTitle = patch.error?.title ?? null;
+    data.errorDetails = patch.error?.details ?? null;
+  }
+  if (patch.pricing !== undefined) {
+    data.pricingCategory = patch.pricing?.category ?? null;
+    data.pricingType = patch.pricing?.type ?? null;
+  }
+  if (patch.status === 'failed') data.sendState = 'failed';
+  return data;
+}
+
+function revive(row: OrphanRow): IncomingStatus {
+  const p = (row.payload ?? {}) as Record<string, unknown>;
+  return {
+    wamid: row.wamid,
+    status: row.status as IncomingStatus['status'],
+    at: row.occurredAt,
+    recipientId: typeof p.recipientId === 'string' ? p.recipientId : null,
+    error: (p.error as IncomingStatus['error']) ?? null,
+    pricing: (p.pricing as IncomingStatus['pricing']) ?? null,
+    callbackData: row.callbackData,
+  };
+}
+
+/**
+ * Delivery statuses that never move backwards (domain/message-status.ts): every status of every
+ * delivery merged into its message under a row lock; duplicates are no-ops; a status for a wamid
+ * not known yet is kept and applied when the message's wamid is written.
+ */
+@Injectable()
+export class WhatsAppStatusService {
+  private readonly logger = new Logger(WhatsAppStatusService.name);
+  private readonly listeners: Array<(event: StatusApplied) => void | Promise<void>> = [];
+
+  constructor(
+    private readonly messages: MessagesRepository,
+    private readonly optOuts: WhatsAppOptOutsService,
+    private readonly transactions: TransactionRunner,
+  ) {}
+
+  /** Called after commit for every status that changed a bulk message (the bulk ledger's counts). */
+  onApplied(listener: (event: StatusApplied) => void | Promise<void>): void {
+    this.listeners.push(listener);
+  }
+
+  async apply(integrationId: number, subAccountId: number, incoming: IncomingStatus): Promise<string> {
+    return this.transactions.run(async () => {
+      let row = await this.messages.lockByWamid(integrationId, incoming.wamid);
+      if (!row && incoming.callbackData && UUID.test(incoming.callbackData)) {
+        // the status beat the send's answer: our id came back in biz_opaque_callback_data
+        const byId = await this.messages.lock(incoming.callbackData);
+        if (byId && byId.integrationId === integrationId && byId.direction === 'outbound' && byId.wamid === null)
+          row = await this.messages.update(byId.id, { wamid: incoming.wamid });
+      }
+      if (!row) {
+        await this.messages.keepOrphan({
+          integrationId,
+          wamid: incoming.wamid,
+          callbackData: incoming.callbackData,
+          status: incoming.status,
+          occurredAt: incoming.at,
+          payload: {
+            recipientId: incoming.recipientId,
+            error: incoming.error,
+            pricing: incoming.pricing,
+          } as Prisma.InputJsonValue,
+        });
+        return 'orphan kept';
+      }
+      if (incoming.status === 'failed' && incoming.error?.code === 131050)
+        await this.optOuts.add(
+          subAccountId,
+          { waId: incoming.recipientId, phone: row.recipient },
+          'marketing',
+          'error_131050',
+          {
+            integrationId,
+          },
+        );
+      const merged = mergeStatus(stateOf(row), incoming);
+      if (!merged.apply) return merged.reason;
+      const updated = await this.messages.update(row.id, patchData(merged.patch));
+      this.notify(updated);
+      return `applied ${updated.status}`;
+    });
+  }
+
+  /** After a message's wamid is known: fold in the statuses kept for it (inside the caller's transaction). */
+  async applyOrphans(row: MessageRow): Promise<MessageRow> {
+    const orphans = await this.messages.orphansFor(row.integrationId, row.wamid, row.id);
+    if (orphans.length === 0) return row;
+    const { patch } = applyPendingStatuses(stateOf(row), orphans.map(revive));
+    await this.messages.deleteOrphans(orphans.map((o) => o.id));
+    if (Object.keys(patch).length === 0) return row;
+    const updated = await this.messages.update(row.id, patchData(patch));
+    this.notify(updated);
+    return updated;
+  }
+
+  private notify(row: MessageRow): void {
+    if (row.bulkJobId === null || this.listeners.length === 0) return;
+    const event: StatusApplied = {
+      messageId: row.id,
+      integrationId: row.integrationId,
+      bulkJobId: row.bulkJobId,
+      bulkRecipientId: row.bulkRecipientId,
+      status: row.status,
+    };
+    this.transactions.afterCommit(() => {
+      for (const listener of this.listeners)
+        void Promise.resolve(listener(event)).catch((err: unknown) =>
+          this.logger.warn({ reason: err instanceof Error ? err.message : String(err) }, 'status listener failed'),
+        );
+    });
+  }
+}

@@ -1,0 +1,129 @@
+import { Injectable } from '@nestjs/common';
+import type { SubAccountScope } from '../../common/auth/sub-account-scope';
+import type { PageRequest } from '../../common/http/pagination';
+import { Db } from '../../database/db';
+import { scopeWhere } from '../../database/scope-where';
+import type { Prisma, WhatsAppTemplate } from '../../generated/prisma/client';
+
+export type TemplateRow = WhatsAppTemplate;
+
+export interface TemplateFilter {
+  integrationId?: number;
+  status?: string;
+  category?: string;
+  language?: string;
+  q?: string;
+}
+
+/** What Meta says of one template (webhook, list, create), as the row stores it. */
+export interface TemplateFields {
+  externalId?: string | null;
+  name: string;
+  language: string;
+  category: string;
+  status: string;
+  rejectedReason?: string | null;
+  qualityScore?: string | null;
+  parameterFormat: string;
+  components: Prisma.InputJsonValue;
+  variables: Prisma.InputJsonValue;
+  headerType: string | null;
+  buttons: Prisma.InputJsonValue;
+}
+
+@Injectable()
+export class WhatsAppTemplatesRepository {
+  constructor(private readonly db: Db) {}
+
+  async list(
+    scope: SubAccountScope,
+    filter: TemplateFilter,
+    page: PageRequest,
+  ): Promise<{ rows: TemplateRow[]; total: number }> {
+    const where: Prisma.WhatsAppTemplateWhereInput = {
+      ...scopeWhere(scope),
+      ...(filter.integrationId !== undefined ? { integrationId: filter.integrationId } : {}),
+      ...(filter.status ? { status: filter.status } : {}),
+      ...(filter.category ? { category: filter.category } : {}),
+      ...(filter.language ? { language: filter.language } : {}),
+      ...(filter.q ? { name: { contains: filter.q, mode: 'insensitive' } } : {}),
+    };
+    const [rows, total] = await Promise.all([
+      this.db.prisma.whatsAppTemplate.findMany({
+        where,
+        orderBy: [{ name: 'asc' }, { language: 'asc' }, { id: 'asc' }],
+        ...page,
+      }),
+      this.db.prisma.whatsAppTemplate.count({ where }),
+    ]);
+    return { rows, total };
+  }
+
+  find(scope: SubAccountScope, id: bigint): Promise<TemplateRow | null> {
+    return this.db.prisma.whatsAppTemplate.findFirst({ where: { id, ...scopeWhere(scope) } });
+  }
+
+  findByName(integrationId: number, name: string, language: string): Promise<TemplateRow | null> {
+    return this.db.prisma.whatsAppTemplate.findUnique({
+      where: { integrationId_name_language: { integrationId, name, language } },
+    });
+  }
+
+  findByExternalId(integrationId: number, externalId: string): Promise<TemplateRow | null> {
+    return this.db.prisma.whatsAppTemplate.findFirst({ where: { integrationId, externalId } });
+  }
+
+  /** Inserts or updates the row of (integration, name, language) with what Meta said at `at`. */
+  upsert(
+    subAccountId: number,
+    integrationId: number,
+    fields: TemplateFields,
+    at: Date,
+    createdBy?: string,
+  ): Promise<TemplateRow> {
+    return this.db.prisma.whatsAppTemplate.upsert({
+      where: { integrationId_name_language: { integrationId, name: fields.name, language: fields.language } },
+      create: {
+        subAccountId,
+        integrationId,
+        ...fields,
+        statusChangedAt: at,
+        lastSyncedAt: at,
+        createdBy: createdBy ?? null,
+      },
+      update: { ...fields, statusChangedAt: at, lastSyncedAt: at },
+    });
+  }
+
+  /** A status report (webhook): applied unless the row already holds a later one. */
+  async applyStatus(
+    id: bigint,
+    data: { status?: string; rejectedReason?: string | null; qualityScore?: string; category?: string },
+    at: Date,
+  ): Promise<boolean> {
+    const { count } = await this.db.prisma.whatsAppTemplate.updateMany({
+      where: { id, OR: [{ statusChangedAt: null }, { statusChangedAt: { lte: at } }] },
+      data: { ...data, statusChangedAt: at },
+    });
+    return count > 0;
+  }
+
+  /** Rows of an integration Meta no longer lists (deleted in WhatsApp Manager): DELETED. */
+  async markMissingDeleted(integrationId: number, seen: bigint[], at: Date): Promise<number> {
+    const { count } = await this.db.prisma.whatsAppTemplate.updateMany({
+      where: {
+        integrationId,
+        id: { notIn: seen },
+        externalId: { not: null },
+        status: { not: 'DELETED' },
+        OR: [{ statusChangedAt: null }, { statusChangedAt: { lt: at } }],
+      },
+      data: { status: 'DELETED', statusChangedAt: at, lastSyncedAt: at },
+    });
+    return count;
+  }
+
+  async delete(id: bigint): Promise<void> {
+    await this.db.prisma.whatsAppTemplate.deleteMany({ where: { id } });
+  }
+}

@@ -1,0 +1,304 @@
+import { Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
+import type { AuthUser } from '../../common/auth/auth-user';
+import { assertVisible, listScope, scopeOf } from '../../common/auth/sub-account-scope';
+import { DomainException } from '../../common/errors/domain.exception';
+import { ErrorCode } from '../../common/errors/error-code';
+import { Page, skipTake, toPage } from '../../common/http/pagination';
+import { OutboundError } from '../../common/outbound/http-client';
+import { APP_CONFIG, AppConfig } from '../../config/app-config';
+import { asId, asNumber, asString, isRecord, JsonRecord } from '../../handlers/shared/json';
+import { graphErrorOf } from '../../handlers/shared/meta-graph';
+import type { Prisma } from '../../generated/prisma/client';
+import { JobHandler } from '../../jobs/job-definition';
+import { JobsService } from '../../jobs/jobs.service';
+import { describeTemplate, validateTemplateCreate } from './domain/template-rules';
+import { LeadFields, prepareTemplateSend, TemplateSendObject } from './domain/template-send';
+import {
+  CreateTemplateDto,
+  JobAcceptedDto,
+  ListTemplatesQueryDto,
+  SyncTemplatesDto,
+  TemplateDto,
+} from './dto/template.dto';
+import { WhatsAppNumbersRepository } from './whatsapp-numbers.repository';
+import { WhatsAppNumber, WhatsAppNumbersService } from './whatsapp-numbers.service';
+import { TemplateFields, TemplateRow, WhatsAppTemplatesRepository } from './whatsapp-templates.repository';
+
+export function toTemplateDto(row: TemplateRow): TemplateDto {
+  return {
+    id: row.id.toString(),
+    subAccountId: row.subAccountId,
+    integrationId: row.integrationId,
+    externalId: row.externalId,
+    name: row.name,
+    language: row.language,
+    category: row.category,
+    status: row.status,
+    rejectedReason: row.rejectedReason,
+    qualityScore: row.qualityScore,
+    parameterFormat: row.parameterFormat,
+    components: row.components,
+    variables: row.variables,
+    headerType: row.headerType,
+    buttons: row.buttons,
+    lastSyncedAt: row.lastSyncedAt?.toISOString() ?? null,
+    createdAt: row.createdAt.toISOString(),
+    updatedAt: row.updatedAt.toISOString(),
+  };
+}
+
+/** Meta's template JSON (list or webhook) → the row's fields. */
+export function templateFieldsOf(meta: JsonRecord): TemplateFields | null {
+  const name = asString(meta.name);
+  const language = asString(meta.language);
+  if (!name || !language) return null;
+  const components = Array.isArray(meta.components) ? meta.components : [];
+  const facts = describeTemplate({ components, parameter_format: meta.parameter_format });
+  const quality = isRecord(meta.quality_score) ? asString(meta.quality_score.score) : asString(meta.quality_score);
+  const reason = asString(meta.rejected_reason);
+  return {
+    externalId: asId(meta.id) ?? null,
+    name,
+    language,
+    category: (asString(meta.category) ?? 'UTILITY').toUpperCase(),
+    status: (asString(meta.status) ?? 'PENDING').toUpperCase(),
+    rejectedReason: reason && reason !== 'NONE' ? reason : null,
+    qualityScore: quality ?? null,
+    parameterFormat: facts.parameterFormat,
+    components: components as Prisma.InputJsonValue,
+    variables: facts.variables as unknown as Prisma.InputJsonValue,
+    headerType: facts.headerType,
+    buttons: facts.buttons as unknown as Prisma.InputJsonValue,
+  };
+}
+
+export type TemplateRef = { id: string } | { name: string; language: string };
+
+/**
+ * Templates as rows kept in step with Meta three ways: the message_template_status_update webhook
+ * (applied at once), a paginated reconcile on a schedule and on demand, and create/delete through
+ * Meta. Parameters are checked against the row before anything is enqueued (no 132000 from Meta).
+ */
+@Injectable()
+export class WhatsAppTemplatesService implements OnApplicationBootstrap {
+  private readonly logger = new Logger(WhatsAppTemplatesService.name);
+
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly repository: WhatsAppTemplatesRepository,
+    private readonly numbersRepository: WhatsAppNumbersRepository,
+    private readonly numbers: WhatsAppNumbersService,
+    private readonly jobs: JobsService,
+  ) {}
+
+  async onApplicationBootstrap(): Promise<void> {
+    // every 30 minutes: the webhook normally keeps rows current; the reconcile catches what it missed
+    if (this.config.role !== 'api') await this.jobs.schedule('whatsapp-templates-scheduler', '*/30 * * * *');
+  }
+
+  async list(user: AuthUser, query: ListTemplatesQueryDto): Promise<Page<TemplateDto>> {
+    // agents only ever see what they can send
+    const status = user.role === 'AGENT' ? 'APPROVED' : query.status;
+    if (user.role === 'AGENT' && query.status && query.status !== 'APPROVED') return toPage([], 0, query);
+    const { rows, total } = await this.repository.list(
+      listScope(user, query.subAccountId),
+      { integrationId: query.integrationId, status, category: query.category, language: query.language, q: query.q },
+      skipTake(query),
+    );
+    return toPage(rows.map(toTemplateDto), total, query);
+  }
+
+  async create(user: AuthUser, dto: CreateTemplateDto): Promise<TemplateDto> {
+    const number = await this.visibleNumber(user, dto.integrationId);
+    const checked = validateTemplateCreate(dto);
+    if (!checked.ok) throw DomainException.validation('The template is not valid', checked.problems);
+    const existing = await this.repository.findByName(number.integrationId, dto.name, dto.language);
+    if (existing && existing.status !== 'DELETED')
+      throw DomainException.conflict(`Template ${dto.name} (${dto.language}) already exists`);
+    const worker = await this.requireWorker(number.integrationId);
+    let created: { id: string; status: string; category?: string };
+    try {
+      created = await worker.handler.createTemplate(worker.ctx, { ...checked.request });
+    } catch (err) {
+      throw this.metaError(err, 'Meta refused the template');
+    }
+    const fields = templateFieldsOf({
+      ...checked.request,
+      id: created.id,
+      status: created.status,
+      category: created.category ?? checked.request.category,
+    });
+    if (!fields) throw new Error('template fields missing after create');
+    const row = await this.repository.upsert(number.subAccountId, number.integrationId, fields, new Date(), user.sub);
+    return toTemplateDto(row);
+  }
+
+  async delete(user: AuthUser, id: bigint): Promise<void> {
+    const row = await this.repository.find(scopeOf(user), id);
+    if (!row) throw DomainException.notFound('Template');
+    const worker = await this.requireWorker(row.integrationId);
+    if (row.externalId) {
+      try {
+        await worker.handler.deleteTemplate(worker.ctx, row.name, row.externalId);
+      } catch (err) {
+        // already gone at Meta: the row goes too; anything else keeps the row
+        const graph = err instanceof OutboundError ? graphErrorOf(err.body) : undefined;
+        const gone =
+          err instanceof OutboundError && err.status === 400 && /not found|does not exist/i.test(graph?.message ?? '');
+        if (!gone) throw this.metaError(err, 'Meta refused to delete the template');
+      }
+    }
+    await this.repository.delete(row.id);
+  }
+
+  async requestSync(user: AuthUser, dto: SyncTemplatesDto): Promise<JobAcceptedDto> {
+    const number = await this.visibleNumber(user, dto.integrationId);
+    const jobId = await this.jobs.send('whatsapp-templates-sync', { integrationId: BigInt(number.integrationId) });
+    return { jobId };
+  }
+
+  @JobHandler('whatsapp-templates-scheduler')
+  async scheduleReconciles(): Promise<void> {
+    for (const id of await this.numbers.activeIntegrationIds())
+      await this.jobs.send('whatsapp-templates-sync', { integrationId: BigInt(id) });
+  }
+
+  /** GET /{waba}/message_templates, every page: rows upserted, rows Meta no longer lists marked DELETED. */
+  @JobHandler('whatsapp-templates-sync')
+  async runReconcile({ integrationId }: { integrationId: bigint }): Promise<void> {
+    await this.reconcile(integrationId);
+  }
+
+  async reconcile(integrationId: bigint): Promise<{ seen: number; deleted: number }> {
+    const worker = await this.numbers.forWorker(Number(integrationId));
+    if (!worker) return { seen: 0, deleted: 0 };
+    const startedAt = new Date();
+    const seen: bigint[] = [];
+    let after: string | undefined;
+    for (let page = 0; page < 1000; page++) {
+      const result = await worker.handler.listTemplates(worker.ctx, after);
+      for (const meta of result.data) {
+        const fields = templateFieldsOf(meta);
+        if (!fields) continue;
+        const row = await this.repository.upsert(
+          worker.number.subAccountId,
+          worker.number.integrationId,
+          fields,
+          startedAt,
+        );
+        seen.push(row.id);
+      }
+      if (!result.after || result.data.length === 0) break;
+      after = result.after;
+    }
+    const deleted = await this.repository.markMissingDeleted(worker.number.integrationId, seen, startedAt);
+    return { seen: seen.length, deleted };
+  }
+
+  /** message_template_status_update / quality / category webhooks: the row changes at once. */
+  async applyWebhook(integrationId: number, payload: unknown): Promise<string> {
+    if (!isRecord(payload)) return 'ignored';
+    const externalId = asId(payload.message_template_id);
+    if (!externalId) return 'ignored';
+    const field = asString(payload.field);
+    const seconds = asNumber(payload.time);
+    const at = seconds ? new Date(seconds * 1000) : new Date();
+    let row = await this.repository.findByExternalId(integrationId, externalId);
+    if (!row) {
+      // a template created in WhatsApp Manager: reconcile picks up its components; keep what the webhook says now
+      const name = asString(payload.message_template_name);
+      const language = asString(payload.message_template_language);
+      if (!name || !language) return 'unknown template';
+      row = await this.repository.findByName(integrationId, name, language);
+      if (!row) {
+        await this.jobs.send('whatsapp-templates-sync', { integrationId: BigInt(integrationId) });
+        return 'unknown template: reconcile started';
+      }
+    }
+    if (field === 'message_template_quality_update') {
+      const score = asString(payload.new_quality_score);
+      if (score) await this.repository.applyStatus(row.id, { qualityScore: score }, at);
+      return 'quality';
+    }
+    if (field === 'template_category_update') {
+      const category = asString(payload.new_category);
+      if (category) await this.repository.applyStatus(row.id, { category: category.toUpperCase() }, at);
+      return 'category';
+    }
+    const event = asString(payload.event)?.toUpperCase();
+    if (!event) return 'ignored';
+    // FLAGGED (quality warning) and REINSTATED (back from PAUSED/FLAGGED) are events, not statuses
+    const status = event === 'REINSTATED' ? 'APPROVED' : event === 'FLAGGED' ? null : event;
+    if (!status) return 'flagged';
+    const reason = asString(payload.reason);
+    await this.repository.applyStatus(
+      row.id,
+      {
+        status,
+        rejectedReason:
+          status === 'REJECTED' && reason && reason !== 'NONE'
+            ? reason
+            : status === 'REJECTED'
+              ? (reason ?? null)
+              : null,
+      },
+      at,
+    );
+    return status;
+  }
+
+  /** The template a send names, APPROVED (422 TEMPLATE_NOT_APPROVED otherwise, 404 when unknown). */
+  async resolveSendable(number: WhatsAppNumber, ref: TemplateRef): Promise<TemplateRow> {
+    let row: TemplateRow | null;
+    if ('id' in ref) {
+      if (!/^[1-9][0-9]{0,18}$/.test(ref.id)) throw DomainException.notFound('Template');
+      row = await this.repository.find([number.subAccountId], BigInt(ref.id));
+      if (row && row.integrationId !== number.integrationId) row = null;
+    } else row = await this.repository.findByName(number.integrationId, ref.name, ref.language);
+    if (!row) throw DomainException.notFound('Template');
+    if (row.status !== 'APPROVED')
+      throw new DomainException(
+        ErrorCode.TEMPLATE_NOT_APPROVED,
+        `Template ${row.name} (${row.language}) is ${row.status}, not APPROVED`,
+      );
+    return row;
+  }
+
+  /** The `template` object of the send, or 400 TEMPLATE_PARAMETERS_INVALID with every problem. */
+  prepare(row: TemplateRow, parameters: Record<string, string>, lead?: LeadFields): TemplateSendObject {
+    const prepared = prepareTemplateSend(
+      { name: row.name, language: row.language, components: row.components, parameter_format: row.parameterFormat },
+      parameters,
+      lead,
+    );
+    if (!prepared.ok)
+      throw new DomainException(
+        ErrorCode.TEMPLATE_PARAMETERS_INVALID,
+        `The parameters do not fit template ${row.name}`,
+        prepared.problems,
+      );
+    return prepared.template;
+  }
+
+  private async visibleNumber(user: AuthUser, integrationId: number): Promise<WhatsAppNumber> {
+    const row = assertVisible(user, await this.numbersRepository.find(integrationId), 'WhatsApp integration');
+    return this.numbers.numberOf(row);
+  }
+
+  private async requireWorker(integrationId: number) {
+    const worker = await this.numbers.forWorker(integrationId);
+    if (!worker) throw DomainException.notFound('WhatsApp integration');
+    return worker;
+  }
+
+  private metaError(err: unknown, what: string): unknown {
+    if (!(err instanceof OutboundError)) return err;
+    const graph = graphErrorOf(err.body);
+    const said = graph?.message ?? err.message;
+    if (err.kind === 'client')
+      return DomainException.validation(`${what}: ${said}`, [{ code: graph?.code ?? null, message: said }]);
+    if (err.kind === 'auth') return new DomainException(ErrorCode.INVALID_CREDENTIALS, `${what}: ${said}`);
+    this.logger.warn({ reason: said }, what);
+    return new DomainException(ErrorCode.CONNECTION_FAILED, `${what}: ${said}`);
+  }
+}

@@ -1,0 +1,62 @@
+import { Module } from '@nestjs/common';
+import { IntegrationsModule } from '../integrations/integrations.module';
+import { LeadsModule } from '../leads/leads.module';
+import { ConversationsRepository } from './conversations.repository';
+import { MessagesRepository } from './messages.repository';
+import { OptOutsRepository } from './opt-outs.repository';
+import { WhatsAppAnalyticsService } from './whatsapp-analytics.service';
+import { WhatsAppConversationsService } from './whatsapp-conversations.service';
+import { WhatsAppEventsService } from './whatsapp-events.service';
+import { WhatsAppNumbersRepository } from './whatsapp-numbers.repository';
+import { WhatsAppNumbersService } from './whatsapp-numbers.service';
+import { WhatsAppOptOutsService } from './whatsapp-opt-outs.service';
+import { WhatsAppSendService } from './whatsapp-send.service';
+import { WhatsAppStatusService } from './whatsapp-status.service';
+import { WhatsAppTemplatesRepository } from './whatsapp-templates.repository';
+import { WhatsAppTemplatesService } from './whatsapp-templates.service';
+import {
+  WhatsAppAnalyticsController,
+  WhatsAppConversationsController,
+  WhatsAppMessagesController,
+  WhatsAppOptOutsController,
+  WhatsAppTemplatesController,
+} from './whatsapp.controller';
+
+/** Issue 12: WhatsApp templates, sends, statuses, conversations linked to leads, opt-outs, analytics. */
+@Module({
+  imports: [IntegrationsModule, LeadsModule],
+  controllers: [
+    WhatsAppTemplatesController,
+    WhatsAppMessagesController,
+    WhatsAppConversationsController,
+    WhatsAppOptOutsController,
+    WhatsAppAnalyticsController,
+  ],
+  providers: [
+    WhatsAppNumbersRepository,
+    WhatsAppTemplatesRepository,
+    ConversationsRepository,
+    MessagesRepository,
+    OptOutsRepository,
+    WhatsAppNumbersService,
+    WhatsAppTemplatesService,
+    WhatsAppOptOutsService,
+    WhatsAppConversationsService,
+    WhatsAppStatusService,
+    WhatsAppSendService,
+    WhatsAppEventsService,
+    WhatsAppAnalyticsService,
+  ],
+  exports: [
+    WhatsAppNumbersService,
+    WhatsAppTemplatesService,
+    WhatsAppOptOutsService,
+    WhatsAppConversationsService,
+    WhatsAppStatusService,
+    WhatsAppSendService,
+    WhatsAppEventsService,
+    ConversationsRepository,
+    MessagesRepository,
+  ],
+})
+export class WhatsAppModule {}
