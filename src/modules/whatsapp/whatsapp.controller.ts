@@ -3,6 +3,7 @@ import { ApiAcceptedResponse, ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, 
 import type { FastifyReply } from 'fastify';
 import type { AuthUser } from '../../common/auth/auth-user';
 import { CurrentUser, Roles } from '../../common/auth/decorators';
+import { ApiPaginatedResponse } from '../../common/http/api-paginated-response';
 import { Page } from '../../common/http/pagination';
 import { ApiBigIdParam, ParseBigIdPipe } from '../../common/http/parse-id.pipe';
 import { LeadDetailDto } from '../leads/dto/lead.dto';
@@ -42,6 +43,7 @@ export class WhatsAppTemplatesController {
   constructor(private readonly service: WhatsAppTemplatesService) {}
 
   @Get()
+  @ApiPaginatedResponse(TemplateDto)
   list(@CurrentUser() user: AuthUser, @Query() query: ListTemplatesQueryDto): Promise<Page<TemplateDto>> {
     return this.service.list(user, query);
   }
@@ -85,6 +87,7 @@ export class WhatsAppMessagesController {
   }
 
   @Get()
+  @ApiPaginatedResponse(MessageDto)
   list(@CurrentUser() user: AuthUser, @Query() query: ListMessagesQueryDto): Promise<Page<MessageDto>> {
     return this.service.list(user, query);
   }
@@ -98,6 +101,7 @@ export class WhatsAppConversationsController {
   constructor(private readonly service: WhatsAppConversationsService) {}
 
   @Get()
+  @ApiPaginatedResponse(ConversationDto)
   list(@CurrentUser() user: AuthUser, @Query() query: ListConversationsQueryDto): Promise<Page<ConversationDto>> {
     return this.service.list(user, query);
   }
@@ -142,7 +146,8 @@ export class WhatsAppConversationsController {
 
   @Post(':id/capture-lead')
   @ApiBigIdParam()
-  @ApiCreatedResponse({ type: LeadDetailDto, description: '201 a new lead; 200 the lead the contact already is' })
+  @ApiCreatedResponse({ type: LeadDetailDto, description: 'A new lead' })
+  @ApiOkResponse({ type: LeadDetailDto, description: 'The lead the contact already is (idempotent)' })
   async capture(
     @CurrentUser() user: AuthUser,
     @Param('id', ParseBigIdPipe) id: bigint,
@@ -164,6 +169,7 @@ export class WhatsAppOptOutsController {
   constructor(private readonly service: WhatsAppOptOutsService) {}
 
   @Get()
+  @ApiPaginatedResponse(OptOutDto)
   list(@CurrentUser() user: AuthUser, @Query() query: ListOptOutsQueryDto): Promise<Page<OptOutDto>> {
     return this.service.list(user, query);
   }
