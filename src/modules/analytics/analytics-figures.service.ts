@@ -310,6 +310,23 @@ export class AnalyticsFiguresService {
     metrics: readonly string[],
     granularity?: Granularity,
   ): Promise<Array<MetricRow & { bucket: string }>> {
+    // one order whatever the database returned, so an answer is byte-identical before and after a rebuild
+    return (await this.unorderedRows(subAccountId, range, dimTypes, metrics, granularity)).sort(
+      (a, b) =>
+        compareText(a.bucket, b.bucket) ||
+        compareText(a.dimType, b.dimType) ||
+        compareText(a.dimId, b.dimId) ||
+        compareText(a.metric, b.metric),
+    );
+  }
+
+  private async unorderedRows(
+    subAccountId: number,
+    range: ResolvedRange,
+    dimTypes: readonly string[],
+    metrics: readonly string[],
+    granularity?: Granularity,
+  ): Promise<Array<MetricRow & { bucket: string }>> {
     if (granularity === 'hour' || range.kind === 'instants') {
       const facts = await this.repository.factRows(subAccountId, range.start, range.end, dimTypes, metrics);
       return facts.map((r) => ({
@@ -502,4 +519,8 @@ function seriesKey(row: MetricRow, groupBy: GroupBy | undefined): string {
   if (groupBy === 'source') return platform || 'unknown';
   if (groupBy === 'integration') return id || 'none';
   return id || 'none';
+}
+
+function compareText(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
 }

@@ -91,7 +91,7 @@ describe('writeExcelReport', () => {
       expect(note ?? null).toBe(expected.note);
     }
     expect(await readdir(dir)).toEqual(['big.xlsx']);
-  });
+  }, 300_000); // 100,000 rows written and re-read: seconds alone, minutes on a loaded 2-core machine
 
   it('keeps formula-like text as text and replaces characters XML cannot hold', async () => {
     const filePath = join(dir, 'hostile.xlsx');
