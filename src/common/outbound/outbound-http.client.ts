@@ -1,6 +1,6 @@
 import { CircuitBreaker } from './circuit-breaker';
 import { OutboundError, OutboundErrorKind, OutboundHttpClient, OutboundRequest, OutboundResponse } from './http-client';
-import { SlidingWindowLimiter } from './rate-limiter';
+import { OutboundLimiter } from './rate-limiter';
 
 export interface RetryPolicy {
   maxRetries: number;
@@ -18,7 +18,7 @@ export const DEFAULT_RETRY: RetryPolicy = {
 };
 
 export interface ClientDeps {
-  limiter: SlidingWindowLimiter;
+  limiter: OutboundLimiter;
   breaker: CircuitBreaker;
   retry: RetryPolicy;
   timeoutMs: number;
@@ -129,7 +129,7 @@ export class OutboundHttpClientImpl implements OutboundHttpClient {
     let last: OutboundError | undefined;
     for (let attempt = 0; attempt <= retries; attempt++) {
       // Before the breaker too: a call refused here must not take the half-open trial with it.
-      const pausedMs = this.deps.limiter.pausedForMs();
+      const pausedMs = await this.deps.limiter.pausedForMs();
       if (pausedMs > this.deps.retry.maxRetryAfterMs) {
         throw (
           last ??
@@ -188,7 +188,7 @@ export class OutboundHttpClientImpl implements OutboundHttpClient {
     }
     const responseHeaders: Record<string, string> = {};
     res.headers.forEach((value, key) => (responseHeaders[key] = value));
-    this.observeRateHeaders(responseHeaders);
+    await this.observeRateHeaders(responseHeaders);
     try {
       text = await res.text(); // the timeout covers the body too
     } catch (err) {
@@ -209,19 +209,18 @@ export class OutboundHttpClientImpl implements OutboundHttpClient {
     if (res.status >= 200 && res.status < 300) return { status: res.status, headers: responseHeaders, body: parsed };
     const kind = kindOf(res.status);
     const wait = retryAfterMs(responseHeaders['retry-after'], this.deps.clock());
-    if (kind === 'rate_limited' && wait !== undefined) this.deps.limiter.pauseUntil(this.deps.clock() + wait);
+    if (kind === 'rate_limited' && wait !== undefined) await this.deps.limiter.pauseUntil(this.deps.clock() + wait);
     const message = redactQuery(providerMessage(parsed) ?? `HTTP ${res.status}`, url);
     return new OutboundError(kind, `${label} answered ${res.status}: ${message}`, res.status, parsed, wait);
   }
 
   /** X-RateLimit-* (GoHighLevel and others): remember the budget, and pause when it is spent. */
-  private observeRateHeaders(headers: Record<string, string>): void {
-    this.observeBurstLimit(headers);
+  private async observeRateHeaders(headers: Record<string, string>): Promise<void> {
     // a spent daily budget outweighs whatever the burst window says
-    this.observeDailyLimit(headers);
+    if (!(await this.observeDailyLimit(headers))) await this.observeBurstLimit(headers);
   }
 
-  private observeBurstLimit(headers: Record<string, string>): void {
+  private async observeBurstLimit(headers: Record<string, string>): Promise<void> {
     const raw = headers['x-ratelimit-remaining'];
     const remaining = Number(raw);
     if (raw === undefined || raw.trim() === '' || !Number.isFinite(remaining)) return;
@@ -240,20 +239,23 @@ export class OutboundHttpClientImpl implements OutboundHttpClient {
     // A reset beyond what a Date can hold would make toISOString() throw in the middle of a call.
     const valid = resetAt !== undefined && !Number.isNaN(new Date(resetAt).getTime());
     this.lastResetAt = valid ? new Date(resetAt).toISOString() : null;
-    if (remaining <= 0 && valid) this.deps.limiter.pauseUntil(resetAt);
+    await this.deps.limiter.observe({ remaining, resetAt: valid ? resetAt : null });
+    if (remaining <= 0 && valid) await this.deps.limiter.pauseUntil(resetAt);
   }
 
   /**
    * GoHighLevel's daily budget (X-RateLimit-Daily-Remaining): when it is spent, no call goes out
    * before the next UTC day; the caller gets rate_limited with the wait instead of a provider 429.
    */
-  private observeDailyLimit(headers: Record<string, string>): void {
+  private async observeDailyLimit(headers: Record<string, string>): Promise<boolean> {
     const raw = headers['x-ratelimit-daily-remaining'];
-    if (raw === undefined || raw.trim() === '' || Number(raw) > 0 || !Number.isFinite(Number(raw))) return;
+    if (raw === undefined || raw.trim() === '' || Number(raw) > 0 || !Number.isFinite(Number(raw))) return false;
     const now = new Date(this.deps.clock());
     const nextDay = Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate() + 1);
     this.lastRemaining = 0;
     this.lastResetAt = new Date(nextDay).toISOString();
-    this.deps.limiter.pauseUntil(nextDay);
+    await this.deps.limiter.observe({ remaining: 0, resetAt: nextDay });
+    await this.deps.limiter.pauseUntil(nextDay);
+    return true;
   }
 }

@@ -3,6 +3,32 @@ import { systemClock } from '../clock';
 /** Ends a call's hold on its slot; the slot frees `windowMs` later. Idempotent. */
 export type ReleaseSlot = () => void;
 
+/** What the provider last said about its budget (X-RateLimit-* headers). */
+export interface ObservedBudget {
+  remaining: number;
+  resetAt: number | null;
+}
+
+/**
+ * An integration's outbound budget as the client uses it: in this process only
+ * ({@link SlidingWindowLimiter}, for specs and one-off clients) or shared by every process of the
+ * deployment through PostgreSQL (`SharedWindowLimiter`).
+ */
+export interface OutboundLimiter {
+  readonly limit: number;
+  readonly windowMs: number;
+  /** Resolves when a call may start, with the function that ends its hold on the slot. */
+  acquire(): Promise<ReleaseSlot>;
+  /** The provider said to wait (Retry-After, a spent window or daily budget): no call before then. */
+  pauseUntil(epochMs: number): Promise<void>;
+  /** How long calls are held back by such a pause (0 when none). */
+  pausedForMs(): Promise<number>;
+  /** Remembers what the provider said about its budget (for the integration's health). */
+  observe(budget: ObservedBudget): Promise<void>;
+  /** Calls left in the current window as this process last knew it (the shared state: the factory's `state`). */
+  remaining(): number;
+}
+
 interface Slot {
   /** When the call finished; null while it is in flight. */
   end: number | null;
@@ -17,11 +43,12 @@ interface Slot {
  * call when it arrives, somewhere between the two, and a call that was slow to get there (a new
  * connection, a busy event loop) must not let the next one arrive inside its window.
  */
-export class SlidingWindowLimiter {
+export class SlidingWindowLimiter implements OutboundLimiter {
   private slots: Slot[] = [];
   private blockedUntil = 0;
   private chain: Promise<unknown> = Promise.resolve();
   private wake: (() => void) | undefined;
+  private observed: ObservedBudget | undefined;
 
   constructor(
     readonly limit: number,
@@ -43,13 +70,31 @@ export class SlidingWindowLimiter {
   }
 
   /** The provider said to wait (Retry-After, or remaining = 0 until a reset). */
-  pauseUntil(epochMs: number): void {
+  pauseUntil(epochMs: number): Promise<void> {
     this.blockedUntil = Math.max(this.blockedUntil, epochMs);
+    return Promise.resolve();
   }
 
   /** How long calls are held back by a pause the provider asked for (0 when none). */
-  pausedForMs(): number {
+  pausedForMs(): Promise<number> {
+    return Promise.resolve(this.pausedForMsNow());
+  }
+
+  pausedForMsNow(): number {
     return Math.max(0, this.blockedUntil - this.clock());
+  }
+
+  observe(budget: ObservedBudget): Promise<void> {
+    this.observed = budget;
+    return Promise.resolve();
+  }
+
+  /** The budget as last seen in this process: the provider's count when it gave one, else our own. */
+  state(): { remaining: number; resetAt: number | null } {
+    const now = this.clock();
+    if (this.blockedUntil > now) return { remaining: 0, resetAt: this.blockedUntil };
+    if (this.observed && (this.observed.resetAt === null || this.observed.resetAt > now)) return this.observed;
+    return { remaining: this.remaining(), resetAt: null };
   }
 
   /** Calls left in the current window. */

@@ -259,7 +259,7 @@ export class PgTokenBucket {
               count(*) FILTER (WHERE t.lease IS NULL AND t.free_at <= n.now) AS available,
               count(*) FILTER (WHERE t.lease IS NOT NULL) AS held
        FROM rate_limit_buckets b
-       CROSS JOIN (SELECT COALESCE($2::timestamptz, clock_timestamp()) AS now) n
+       CROSS JOIN (SELECT COALESCE($2::timestamptz, statement_timestamp()) AS now) n
        LEFT JOIN rate_limit_tokens t ON t.key = b.key
        WHERE b.key = $1
        GROUP BY b.capacity, b.window_ms, b.paused_until`,

@@ -55,7 +55,7 @@ export class WebhookEventsService {
         rejected: stats.rejected,
       },
       pendingJobs: stats.pending,
-      rateLimit: this.outbound.peek(`integration:${integration.id}`) ?? { remaining: null, resetAt: null },
+      rateLimit: (await this.outbound.state(`integration:${integration.id}`)) ?? { remaining: null, resetAt: null },
     };
   }
 
