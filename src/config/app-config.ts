@@ -66,7 +66,12 @@ export interface AppConfig {
     /** Lifetime of a signed download link (REPORT_LINK_TTL_HOURS, at most 7 days). */
     linkTtlMs: number;
   };
-  sync: { defaultIntervalMinutes: number; maxPagesPerRun: number };
+  sync: {
+    defaultIntervalMinutes: number;
+    maxPagesPerRun: number;
+    /** Pages one job of a run fetches before it hands the run to a new job (each job fits its lease). */
+    pagesPerJob: number;
+  };
   outbound: { timeoutMs: number; circuit: { threshold: number; cooldownMs: number } };
   webhooks: {
     maxBytes: number;
@@ -270,6 +275,7 @@ export function parseAppConfig(env: Env): AppConfig {
     sync: {
       defaultIntervalMinutes: int(env, 'SYNC_INTERVAL_MINUTES', 15, 1, 10_080),
       maxPagesPerRun: int(env, 'SYNC_MAX_PAGES_PER_RUN', 10_000, 1, 1_000_000),
+      pagesPerJob: int(env, 'SYNC_PAGES_PER_JOB', 50, 1, 1_000_000),
     },
     webhooks: {
       maxBytes: int(env, 'WEBHOOK_MAX_BYTES', 1024 * 1024, 1024, 64 * 1024 * 1024),

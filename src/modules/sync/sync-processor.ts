@@ -1,23 +1,31 @@
-import { Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
+import { Inject, Injectable, Logger, OnApplicationBootstrap, Optional } from '@nestjs/common';
+import { Clock, CLOCK, systemClock } from '../../common/clock';
 import { OutboundError } from '../../common/outbound/http-client';
 import { APP_CONFIG, AppConfig } from '../../config/app-config';
 import { TransactionRunner } from '../../database/transaction-runner';
 import { HandlerRegistry } from '../../handlers/handler-registry';
-import { IntegrationSetupError } from '../../handlers/integration-handler';
+import { HandlerContext, IntegrationHandler, IntegrationSetupError } from '../../handlers/integration-handler';
 import { JobHandler } from '../../jobs/job-definition';
 import { JobsService } from '../../jobs/jobs.service';
+import { JOB_DEFINITIONS } from '../../jobs/job-types';
 import { HandlerContextFactory } from '../integrations/handler-context.factory';
-import { IntegrationsRepository } from '../integrations/integrations.repository';
+import { IntegrationRow, IntegrationsRepository } from '../integrations/integrations.repository';
 import { LeadWriterService } from '../leads/lead-writer.service';
-import { PageCounts, SyncRunsRepository } from './sync-runs.repository';
+import { PageCounts, RunLostError, SyncRunsRepository } from './sync-runs.repository';
 import { SyncService } from './sync.service';
 import { TrafficRepository } from './traffic.repository';
 import { AnalyticsRepository } from '../analytics/analytics.repository';
 
+/** A run whose job is gone (its retries spent, or it ended without ending the run) is failed after this long. */
+const ORPHAN_AFTER_MS = 60_000;
+
 /**
  * Runs syncs: page by page through the handler's syncData, each page's leads/costs and the cursor
  * checkpoint committed together, so a run killed at any point resumes after its last page and
- * re-counts nothing. Also the scheduler that starts due runs every minute.
+ * re-counts nothing. A job fetches at most SYNC_PAGES_PER_JOB pages and a third of its lease, then
+ * hands the run to a new job, so no job outlives its lease (pg-boss would give it a second runner);
+ * each attempt claims the run with a fencing token, so an attempt that did outlive it commits nothing
+ * more. Also the scheduler that starts due runs every minute and fails runs whose worker is gone.
  */
 @Injectable()
 export class SyncProcessor implements OnApplicationBootstrap {
@@ -35,7 +43,13 @@ export class SyncProcessor implements OnApplicationBootstrap {
     private readonly transactions: TransactionRunner,
     private readonly traffic: TrafficRepository,
     private readonly analytics: AnalyticsRepository,
+    @Optional() @Inject(CLOCK) private readonly clock: Clock = systemClock,
   ) {}
+
+  /** How long one job may fetch pages: a third of its lease, so a slow last page still ends inside it. */
+  private get jobBudgetMs(): number {
+    return ((this.config.jobs.leaseSeconds ?? JOB_DEFINITIONS['integration-sync'].expireInSeconds) * 1000) / 3;
+  }
 
   async onApplicationBootstrap(): Promise<void> {
     if (this.config.role !== 'api') await this.jobs.schedule('sync-scheduler', '* * * * *');
@@ -47,20 +61,61 @@ export class SyncProcessor implements OnApplicationBootstrap {
       .list()
       .filter((h) => h.capabilities.includes('sync') && h.syncData !== undefined)
       .map((h) => h.key);
+    await this.failOrphans();
     for (const due of await this.runs.due(handlers, this.config.sync.defaultIntervalMinutes)) {
       await this.sync.start(due.id, due.subAccountId, 'schedule');
     }
   }
 
+  /**
+   * A RUNNING run whose job is no longer queued or active (pg-boss gave up after its worker died
+   * retryLimit times, or the job ended without ending the run) is failed: it would otherwise block
+   * every later run of its integration. The run is failed only while that job is still its job.
+   */
+  async failOrphans(now = new Date(this.clock.now())): Promise<number> {
+    let failed = 0;
+    for (const run of await this.runs.running(new Date(now.getTime() - ORPHAN_AFTER_MS))) {
+      const job = run.jobId ? await this.jobs.getJob('integration-sync', run.jobId) : null;
+      if (job && (job.state === 'created' || job.state === 'retry' || job.state === 'active')) continue;
+      const reason = `the run's job ${job ? `ended (${job.state})` : 'is gone'} before the run did: its worker stopped`;
+      if (await this.finish(run.id, run.integrationId, 'FAILED', reason, { jobId: run.jobId ?? undefined })) {
+        this.logger.warn(
+          { integrationId: run.integrationId, runId: run.id.toString(), reason },
+          'orphaned sync run failed',
+        );
+        failed += 1;
+      }
+    }
+    return failed;
+  }
+
   @JobHandler('integration-sync')
-  async run({ runId }: { runId: bigint }): Promise<void> {
-    const run = await this.runs.find(runId);
-    if (!run || run.status !== 'RUNNING') return;
-    const integration = await this.integrations.findForProcessing(run.integrationId);
-    if (!integration) return;
-    const { handler, ctx } = this.contexts.build(integration);
+  async run({ runId }: { runId: bigint }, job?: { id: string }): Promise<void> {
+    const claimed = await this.runs.claim(runId);
+    if (!claimed) return;
+    const { run, runner } = claimed;
+    const owner = { runner };
+    let built: { handler: IntegrationHandler; ctx: HandlerContext; integration: IntegrationRow };
+    try {
+      const integration = await this.integrations.findForProcessing(run.integrationId);
+      if (!integration) {
+        await this.finish(run.id, run.integrationId, 'FAILED', 'the integration no longer exists', owner);
+        return;
+      }
+      built = { ...this.contexts.build(integration), integration };
+    } catch (err) {
+      // e.g. a stored secret that no longer decrypts: the run ends now instead of staying RUNNING
+      const message = (err instanceof Error ? err.message : String(err)).slice(0, 1000);
+      this.logger.warn(
+        { integrationId: run.integrationId, runId: runId.toString(), reason: message },
+        'sync run failed',
+      );
+      await this.finish(run.id, run.integrationId, 'FAILED', message, owner);
+      return;
+    }
+    const { handler, ctx, integration } = built;
     if (!handler.syncData) {
-      await this.finish(run.id, integration.id, 'FAILED', `handler ${handler.key} cannot sync`);
+      await this.finish(run.id, integration.id, 'FAILED', `handler ${handler.key} cannot sync`, owner);
       return;
     }
     const touch = {
@@ -70,8 +125,13 @@ export class SyncProcessor implements OnApplicationBootstrap {
     };
     // resume after the last committed page of this run, or continue from the previous run's end
     let cursor = run.pages > 0 ? run.cursorAfter : run.cursorBefore;
+    const startedAt = this.clock.now();
     try {
-      for (let page = 0; page < this.config.sync.maxPagesPerRun; page++) {
+      for (let page = 0; run.pages + page < this.config.sync.maxPagesPerRun; page++) {
+        if (page >= this.config.sync.pagesPerJob || this.clock.now() - startedAt >= this.jobBudgetMs) {
+          await this.handOn(run.id, runner, job?.id);
+          return;
+        }
         const result = await handler.syncData(ctx, cursor);
         await this.transactions.runSql(async () => {
           const counts: PageCounts = { fetched: result.fetched, created: 0, updated: 0, unchanged: 0 };
@@ -85,21 +145,35 @@ export class SyncProcessor implements OnApplicationBootstrap {
           if (result.traffic?.length)
             await this.traffic.upsertDaily(integration.subAccountId, integration.id, result.traffic);
           // the last page leaves where the next run starts (incremental syncs), or nothing
-          await this.runs.checkpoint(run.id, result.nextCursor ?? result.nextRunCursor ?? null, counts);
+          await this.runs.checkpoint(run.id, runner, result.nextCursor ?? result.nextRunCursor ?? null, counts);
         });
         cursor = result.nextCursor;
         if (cursor === null) break;
       }
-      await this.finish(run.id, integration.id, 'SUCCEEDED', null);
+      await this.finish(run.id, integration.id, 'SUCCEEDED', null, owner);
     } catch (err) {
+      if (err instanceof RunLostError) {
+        // another attempt owns the run now (this one outlived its lease): it carries on, this one stops
+        this.logger.warn({ integrationId: integration.id, runId: runId.toString() }, 'sync run taken over');
+        return;
+      }
       const message = (err instanceof Error ? err.message : String(err)).slice(0, 1000);
       if (err instanceof OutboundError && err.kind === 'auth')
         await this.integrations.markCredentialsInvalid(integration.id, message);
       // a sunset API version or a revoked permission: reported on the integration for a person to fix
       if (err instanceof IntegrationSetupError) await this.integrations.markSetupError(integration.id, message);
       this.logger.warn({ integrationId: integration.id, runId: runId.toString(), reason: message }, 'sync run failed');
-      await this.finish(run.id, integration.id, 'FAILED', message);
+      await this.finish(run.id, integration.id, 'FAILED', message, owner);
     }
+  }
+
+  /** The run continues in a new job (sent with the hand-over, atomically); this job then completes. */
+  private async handOn(runId: bigint, runner: string, currentJobId: string | undefined): Promise<void> {
+    await this.transactions.run(async () => {
+      const jobId = await this.jobs.send('integration-sync', { runId });
+      if (!(await this.runs.handOn(runId, runner, jobId))) throw new RunLostError(runId);
+    });
+    this.logger.log({ runId: runId.toString(), previousJob: currentJobId }, 'sync run handed to its next job');
   }
 
   /** The run's end and the integration's last sync status change together. */
@@ -108,11 +182,13 @@ export class SyncProcessor implements OnApplicationBootstrap {
     integrationId: number,
     status: 'SUCCEEDED' | 'FAILED',
     error: string | null,
-  ): Promise<void> {
-    const at = new Date();
-    await this.transactions.run(async () => {
-      await this.runs.finish(runId, status, error, at);
+    owner: { runner?: string; jobId?: string },
+  ): Promise<boolean> {
+    const at = new Date(this.clock.now());
+    return this.transactions.run(async () => {
+      if (!(await this.runs.finish(runId, status, error, at, owner))) return false;
       await this.integrations.recordSyncResult(integrationId, status, at);
+      return true;
     });
   }
 }

@@ -17,12 +17,22 @@ export interface PageCounts {
 }
 
 // A sync page's writes are SQL statements, so a page commits in TransactionRunner.runSql.
+// Fenced by the runner token: a page of an attempt that lost the run (its lease expired and another
+// attempt claimed it) changes nothing, and the caller rolls the page's writes back.
 const CHECKPOINT = {
-  name: 'sync_run_checkpoint_v1',
+  name: 'sync_run_checkpoint_v2',
   text: `UPDATE sync_runs SET cursor_after = $2, pages = pages + 1, fetched = fetched + $3, created = created + $4,
            updated = updated + $5, unchanged = unchanged + $6
-         WHERE id = $1::bigint`,
+         WHERE id = $1::bigint AND status = 'RUNNING' AND runner = $7::uuid`,
 };
+
+/** The job attempt that ran a page no longer owns its run: another attempt claimed it. */
+export class RunLostError extends Error {
+  constructor(id: bigint) {
+    super(`sync run ${id} was claimed by another attempt`);
+    this.name = 'RunLostError';
+  }
+}
 
 const UPSERT_COST = {
   name: 'ad_cost_upsert_v1',
@@ -73,20 +83,72 @@ export class SyncRunsRepository {
     return this.db.prisma.syncRun.findUnique({ where: { id } });
   }
 
-  /** In the page's transaction: a killed run resumes after the last committed page. */
-  async checkpoint(id: bigint, cursor: string | null, counts: PageCounts): Promise<void> {
-    await this.db.execute(CHECKPOINT, [
+  /**
+   * A job attempt takes the run over (a new runner token): the one it replaces, if still alive,
+   * can no longer commit a page. Null when the run is not RUNNING any more.
+   */
+  async claim(id: bigint): Promise<{ run: SyncRunRow; runner: string } | null> {
+    const rows = await this.db.prisma.$queryRaw<Array<{ runner: string }>>`
+      UPDATE sync_runs SET runner = gen_random_uuid() WHERE id = ${id} AND status = 'RUNNING' RETURNING runner::text`;
+    if (rows.length === 0) return null;
+    const run = await this.db.prisma.syncRun.findUnique({ where: { id } });
+    return run ? { run, runner: rows[0].runner } : null;
+  }
+
+  /** In the page's transaction: a killed run resumes after the last committed page. Throws RunLostError when fenced off. */
+  async checkpoint(id: bigint, runner: string, cursor: string | null, counts: PageCounts): Promise<void> {
+    const touched = await this.db.execute(CHECKPOINT, [
       id.toString(),
       cursor,
       counts.fetched,
       counts.created,
       counts.updated,
       counts.unchanged,
+      runner,
     ]);
+    if (touched === 0) throw new RunLostError(id);
   }
 
-  async finish(id: bigint, status: 'SUCCEEDED' | 'FAILED', error: string | null, at: Date): Promise<void> {
-    await this.db.prisma.syncRun.update({ where: { id }, data: { status, error, finishedAt: at } });
+  /** The next job of the run (same transaction as its send): the run stays with whichever job is current. */
+  async handOn(id: bigint, runner: string, jobId: string): Promise<boolean> {
+    const { count } = await this.db.prisma.syncRun.updateMany({
+      where: { id, status: 'RUNNING', runner },
+      data: { jobId, runner: null },
+    });
+    return count > 0;
+  }
+
+  /**
+   * Ends a RUNNING run; with `runner`, only while that attempt still owns it, with `jobId`, only
+   * while that job is still the run's. False when the run had already moved on.
+   */
+  async finish(
+    id: bigint,
+    status: 'SUCCEEDED' | 'FAILED',
+    error: string | null,
+    at: Date,
+    owner: { runner?: string; jobId?: string } = {},
+  ): Promise<boolean> {
+    const { count } = await this.db.prisma.syncRun.updateMany({
+      where: {
+        id,
+        status: 'RUNNING',
+        ...(owner.runner ? { runner: owner.runner } : {}),
+        ...(owner.jobId ? { jobId: owner.jobId } : {}),
+      },
+      data: { status, error, finishedAt: at },
+    });
+    return count > 0;
+  }
+
+  /** Runs still RUNNING that started before `before`, with their current job (for the orphan check). */
+  running(before: Date): Promise<Array<Pick<SyncRunRow, 'id' | 'integrationId' | 'jobId'>>> {
+    return this.db.prisma.syncRun.findMany({
+      where: { status: 'RUNNING', startedAt: { lt: before } },
+      select: { id: true, integrationId: true, jobId: true },
+      orderBy: { id: 'asc' },
+      take: 500,
+    });
   }
 
   async list(
