@@ -92,7 +92,9 @@ export async function buildApp(
     routerOptions: { maxParamLength: 256 },
     // connections idle on keep-alive are closed at shutdown so it never waits on them
     forceCloseConnections: 'idle',
-    return503OnClosing: true,
+    // a request that arrives on a kept-alive connection while the server drains is served (with
+    // Connection: close), not refused with a 503: the pools stay open until HTTP has finished
+    return503OnClosing: false,
     genReqId: requestId,
     // router errors (bad percent-encoding, over-long path segments) answer in the API.md shape too
     frameworkErrors: (error: FastifyError, _request: FastifyRequest, reply: FastifyReply) => {

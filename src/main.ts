@@ -1,4 +1,5 @@
 import 'reflect-metadata';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { createApp } from './app.factory';
 import { AppConfig, ConfigError } from './config/app-config';
 import { loadAppConfig } from './config/load-app-config';
@@ -22,6 +23,13 @@ function loadConfig(): AppConfig {
     }
     throw err;
   }
+}
+
+/** Stops accepting connections and waits for the requests in flight (no-op when not listening). */
+async function stopHttp(app: NestFastifyApplication): Promise<void> {
+  const fastify = app.getHttpAdapter().getInstance();
+  if (!fastify.server.listening) return;
+  await fastify.close();
 }
 
 async function main(): Promise<void> {
@@ -59,8 +67,11 @@ async function main(): Promise<void> {
         void stopDatabase().finally(() => process.exit(1));
       }, config.shutdownTimeoutMs);
       force.unref();
-      void app
-        .close()
+      // The order matters: (1) HTTP stops accepting and answers what it has in flight, while the
+      // pools are open; (2) app.close(): job workers stop claiming and their running jobs finish
+      // (JobsService, within SHUTDOWN_TIMEOUT_MS); (3) only then the pools close (onApplicationShutdown).
+      void stopHttp(app)
+        .then(() => app.close())
         .then(stopDatabase)
         .then(
           () => process.exit(0),
