@@ -2,7 +2,12 @@
 // PostgreSQL database: N signed Google Ads lead deliveries, a share of them new lead ids for people
 // already sent (they must merge), until every event is processed. See bench/README.md.
 //
-//   npm run bench:lead-e2e [-- --deliveries 20000 --repeat-ratio 0.2 --concurrency 32 --no-build --cpu-prof --pg-sample --keep-db]
+//   npm run bench:lead-e2e [-- --deliveries 20000 --repeat-ratio 0.2 --concurrency 32 --preload 1000000 --no-build --cpu-prof --pg-sample --keep-db]
+//
+// --preload N stores N leads (each with its e-mail and external-id identities and one source) in
+// the sub-account before the run, to show the cost per lead does not grow with the leads stored
+// (issue 14 point 5): compare the end-to-end rate and the lead_identities index tuples read per
+// delivery with and without it.
 import { Agent, request } from 'node:http';
 import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
@@ -26,8 +31,10 @@ const { values: args } = parseArgs({
     'cpu-prof': { type: 'boolean', default: false },
     'pg-sample': { type: 'boolean', default: false },
     'keep-db': { type: 'boolean', default: false },
+    preload: { type: 'string', default: '0' },
   },
 });
+const PRELOAD = Number(args.preload);
 const N = Number(args.deliveries);
 const REPEAT_RATIO = Number(args['repeat-ratio']);
 const CONCURRENCY = Number(args.concurrency);
@@ -319,6 +326,41 @@ function printTableStats(before: TableStats, after: TableStats): void {
   );
 }
 
+/**
+ * N leads already in the sub-account, as the pipeline would have stored them (identities by e-mail
+ * and external id, one source each), written in batches by set-based SQL; then ANALYZE, as
+ * autovacuum would have by the time a sub-account holds that many.
+ */
+async function preload(db: BenchDatabase, subAccountId: number, integrationId: number, n: number): Promise<void> {
+  const started = Date.now();
+  const batch = 100_000;
+  for (let from = 0; from < n; from += batch) {
+    const to = Math.min(n, from + batch) - 1;
+    await db.sql.query(
+      `WITH l AS (
+         INSERT INTO leads (sub_account_id, full_name, email, phone_valid, updated_at)
+         SELECT $1, 'Preloaded ' || g, 'preload' || g || '@preload.example.com', true, now() FROM generate_series($3::int, $4::int) g
+         RETURNING id, email),
+       i AS (
+         INSERT INTO lead_identities (sub_account_id, key, lead_id)
+         SELECT $1, k.key, l.id FROM l, LATERAL (VALUES ('email:' || l.email), ('ext:google:pre-' || l.id)) k(key))
+       INSERT INTO lead_sources (lead_id, sub_account_id, integration_id, platform, external_id, origin)
+       SELECT l.id, $1, $2, 'google', 'pre-' || l.id, 'preload' FROM l`,
+      [subAccountId, integrationId, from, to],
+    );
+    process.stdout.write(`  preloaded ${to + 1} leads (${((Date.now() - started) / 1000).toFixed(0)} s)\n`);
+  }
+  await db.sql.query('ANALYZE leads, lead_identities, lead_sources');
+}
+
+/** Index tuples read from lead_identities' indexes (pg_stat_user_indexes), by index. */
+async function identityIndexReads(db: BenchDatabase): Promise<Map<string, number>> {
+  const res = await db.sql.query<{ name: string; n: string }>(
+    "SELECT indexrelname AS name, idx_tup_read AS n FROM pg_stat_user_indexes WHERE relname = 'lead_identities'",
+  );
+  return new Map(res.rows.map((r) => [r.name, Number(r.n)]));
+}
+
 async function main(): Promise<boolean> {
   process.stdout.write(
     `lead-e2e: ${N} deliveries, ${REPEAT_RATIO * 100}% repeats of earlier people, ${CONCURRENCY} in flight; ${machineLine()}\n`,
@@ -334,6 +376,7 @@ async function main(): Promise<boolean> {
   const api = Api.forApp(app);
   const googleKey = `bench-google-key-${randomBytes(8).toString('hex')}`;
   const integration = await createActiveIntegration(api, 'google-ads-lead-forms', { googleKey });
+  if (PRELOAD > 0) await preload(db, integration.subAccountId, integration.integrationId, PRELOAD);
   const { list, people, repeatedPeople } = deliveries(googleKey);
   process.stdout.write(
     `database ${db.name}; app pid ${app.child.pid} at ${app.base}; google-ads-lead-forms integration ${integration.integrationId} (${integration.webhookPath})\n` +
@@ -353,8 +396,10 @@ async function main(): Promise<boolean> {
     peakRssMiB = Math.max(peakRssMiB, memoryOf(app.child.pid)?.rssMiB ?? 0);
   }, 100);
 
+  await sleep(1500); // the preload's counters reach pg_stat within a second of going idle
   const countersBefore = await dbCounters(db);
   const tablesBefore = await tableStats(db);
+  const identityReadsBefore = await identityIndexReads(db);
   await meter.start();
   await sampler?.start();
   const t0 = Date.now();
@@ -390,20 +435,24 @@ async function main(): Promise<boolean> {
   await sleep(1500); // backends report their counters to pg_stat_database within a second of going idle
   const countersAfter = await dbCounters(db);
   const tablesAfter = await tableStats(db);
+  const identityReadsAfter = await identityIndexReads(db);
   const finished = await db.sql.query<{ last_ms: string | null }>(
     "SELECT (extract(epoch FROM max(processed_at)) * 1000)::bigint AS last_ms FROM webhook_events WHERE status = 'PROCESSED'",
   );
   const lastProcessedAt = Number(finished.rows[0].last_ms ?? observedDoneAt);
   const sub = integration.subAccountId;
   const count = async (q: string): Promise<number> => Number((await db.sql.query<{ n: string }>(q, [sub])).rows[0].n);
-  const leads = await count('SELECT count(*) AS n FROM leads WHERE sub_account_id = $1');
-  const distinctEmails = await count('SELECT count(DISTINCT email) AS n FROM leads WHERE sub_account_id = $1');
-  const sources = await count('SELECT count(*) AS n FROM lead_sources WHERE sub_account_id = $1');
+  // the preloaded leads (e-mails @preload.example.com, sources of origin 'preload') are not the run's
+  const runLeads = "sub_account_id = $1 AND email NOT LIKE '%@preload.example.com'";
+  const runSources = "sub_account_id = $1 AND origin <> 'preload'";
+  const leads = await count(`SELECT count(*) AS n FROM leads WHERE ${runLeads}`);
+  const distinctEmails = await count(`SELECT count(DISTINCT email) AS n FROM leads WHERE ${runLeads}`);
+  const sources = await count(`SELECT count(*) AS n FROM lead_sources WHERE ${runSources}`);
   const merged = await count(
-    'SELECT count(*) AS n FROM (SELECT lead_id FROM lead_sources WHERE sub_account_id = $1 GROUP BY lead_id HAVING count(*) > 1) m',
+    `SELECT count(*) AS n FROM (SELECT lead_id FROM lead_sources WHERE ${runSources} GROUP BY lead_id HAVING count(*) > 1) m`,
   );
   const badPhones = await count(
-    'SELECT count(*) AS n FROM leads WHERE sub_account_id = $1 AND (phone IS NULL OR NOT phone_valid)',
+    `SELECT count(*) AS n FROM leads WHERE ${runLeads} AND (phone IS NULL OR NOT phone_valid)`,
   );
 
   const ackSeconds = (stats.lastAckAt - t0) / 1000;
@@ -433,6 +482,13 @@ async function main(): Promise<boolean> {
           `${Math.max(peakRssMiB, mem?.hwmMiB ?? 0).toFixed(0)} MiB (VmHWM ${mem?.hwmMiB.toFixed(0) ?? '?'} MiB; RSS at end ${mem?.rssMiB.toFixed(0) ?? '?'} MiB)`,
         ],
         ['events', `${last.total} stored, ${last.processed} PROCESSED, ${last.failed} FAILED`],
+        ['leads preloaded in the sub-account', String(PRELOAD)],
+        [
+          'lead_identities index tuples read per delivery',
+          [...identityReadsAfter]
+            .map(([name, n]) => `${name} ${((n - (identityReadsBefore.get(name) ?? 0)) / N).toFixed(2)}`)
+            .join(', '),
+        ],
         [
           'leads / lead_sources',
           `${leads} / ${sources} (expected ${people.length} / ${N}); ${merged} leads with merged sources (expected ${repeatedPeople})`,
