@@ -76,8 +76,10 @@ describe('sync runs keep their lease and never stay RUNNING for ever', () => {
     );
     const runs = t.app.get(SyncRunsRepository);
     const id = BigInt(rows[0].id);
-    const stale = await runs.claim(id);
-    const current = await runs.claim(id);
+    await t.sql.query('UPDATE sync_runs SET job_id = $2 WHERE id = $1::bigint', [rows[0].id, 'job-b']);
+    expect(await runs.claim(id, 'job-a')).toBeNull(); // not the run's job: a stale retry of one that handed it on
+    const stale = await runs.claim(id, 'job-b');
+    const current = await runs.claim(id, 'job-b'); // the same job's next attempt (its lease expired)
     if (!stale || !current) throw new Error('claim failed');
     const counts = { fetched: 1, created: 1, updated: 0, unchanged: 0 };
     const page = (runner: string) =>

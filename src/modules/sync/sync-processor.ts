@@ -91,7 +91,7 @@ export class SyncProcessor implements OnApplicationBootstrap {
 
   @JobHandler('integration-sync')
   async run({ runId }: { runId: bigint }, job?: { id: string }): Promise<void> {
-    const claimed = await this.runs.claim(runId);
+    const claimed = await this.runs.claim(runId, job?.id);
     if (!claimed) return;
     const { run, runner } = claimed;
     const owner = { runner };

@@ -85,11 +85,15 @@ export class SyncRunsRepository {
 
   /**
    * A job attempt takes the run over (a new runner token): the one it replaces, if still alive,
-   * can no longer commit a page. Null when the run is not RUNNING any more.
+   * can no longer commit a page. Null when the run is not RUNNING any more, or when `jobId` is not
+   * the run's job (a stale retry of a job that already handed the run on).
    */
-  async claim(id: bigint): Promise<{ run: SyncRunRow; runner: string } | null> {
+  async claim(id: bigint, jobId?: string): Promise<{ run: SyncRunRow; runner: string } | null> {
+    const job = jobId ?? null;
     const rows = await this.db.prisma.$queryRaw<Array<{ runner: string }>>`
-      UPDATE sync_runs SET runner = gen_random_uuid() WHERE id = ${id} AND status = 'RUNNING' RETURNING runner::text`;
+      UPDATE sync_runs SET runner = gen_random_uuid()
+      WHERE id = ${id} AND status = 'RUNNING' AND (${job}::text IS NULL OR job_id IS NULL OR job_id = ${job}::text)
+      RETURNING runner::text`;
     if (rows.length === 0) return null;
     const run = await this.db.prisma.syncRun.findUnique({ where: { id } });
     return run ? { run, runner: rows[0].runner } : null;
