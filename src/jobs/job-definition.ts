@@ -23,6 +23,12 @@ export interface JobDefinition<P = unknown> {
   expireInSeconds: number;
   /** Jobs fetched per poll, processed concurrently. */
   batchSize: number;
+  /**
+   * Renew the lease while the handler runs (every third of it): a job of this type may run longer
+   * than its lease without pg-boss handing it to a second runner; a worker that died stops renewing,
+   * so its job is still retried one lease after its last heartbeat.
+   */
+  heartbeat?: boolean;
   codec: JobCodec<P>;
 }
 

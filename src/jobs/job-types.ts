@@ -60,6 +60,8 @@ export const JOB_DEFINITIONS: JobDefinitions<JobPayloads> = {
     retryBackoff: false,
     expireInSeconds: 900,
     batchSize: 2,
+    // a page slower than the lease (a provider's Retry-After, a busy database) keeps its job
+    heartbeat: true,
     codec: idPayload('runId'),
   },
   'sync-scheduler': {

@@ -16,6 +16,18 @@ import type { JobPayloads } from './job-types';
 
 export const JOB_DEFINITIONS_TOKEN = Symbol('JOB_DEFINITIONS');
 
+// pg-boss 10 expires an active job when started_on + expire_in has passed (plans.js, failJobsByTimeout):
+// a heartbeat moves that end to one lease from now, for a job that is still active. Its worker also
+// fails a job locally once the expire_in it was fetched with has passed, so jobs with a heartbeat are
+// created with this long one (their longest possible run), and the first heartbeat, before the handler
+// starts, shortens it to the lease.
+const HEARTBEAT_JOB_MAX_SECONDS = 6 * 3600;
+const RENEW_LEASE = {
+  name: 'jobs_renew_lease_v1',
+  text: `UPDATE pgboss.job SET expire_in = (now() - started_on) + $3::integer * interval '1 second'
+         WHERE name = $1 AND id = $2::uuid AND state = 'active'`,
+};
+
 export interface SendOptions {
   startAfter?: Date | number;
   singletonKey?: string;
@@ -164,7 +176,9 @@ export class JobsService<M = JobPayloads> implements OnModuleInit, OnApplication
       retryLimit: def.retryLimit,
       retryDelay: def.retryDelaySeconds,
       retryBackoff: def.retryBackoff,
-      expireInSeconds: this.config.jobs.leaseSeconds ?? def.expireInSeconds,
+      expireInSeconds: def.heartbeat
+        ? HEARTBEAT_JOB_MAX_SECONDS
+        : (this.config.jobs.leaseSeconds ?? def.expireInSeconds),
     };
     if (await boss.getQueue(name)) {
       await boss.updateQueue(name, options);
@@ -188,7 +202,19 @@ export class JobsService<M = JobPayloads> implements OnModuleInit, OnApplication
       this.logger.warn({ job: job.name, jobId: job.id, reason: err.message }, 'job dropped: invalid payload');
       return;
     }
-    await handler(payload, { id: job.id, name: job.name });
+    const leaseSeconds = this.config.jobs.leaseSeconds ?? def.expireInSeconds;
+    const renew = (): Promise<unknown> =>
+      this.db
+        .sql(RENEW_LEASE, [job.name, job.id, leaseSeconds])
+        .catch((err: unknown) => this.logger.warn({ job: job.name, jobId: job.id, err }, 'lease renewal failed'));
+    if (def.heartbeat) await renew();
+    const heartbeat = def.heartbeat ? setInterval(() => void renew(), (leaseSeconds * 1000) / 3) : undefined;
+    heartbeat?.unref();
+    try {
+      await handler(payload, { id: job.id, name: job.name });
+    } finally {
+      clearInterval(heartbeat);
+    }
   }
 
   private async startWorker(name: string, def: JobDefinition<unknown>, handler: JobHandlerFn): Promise<void> {

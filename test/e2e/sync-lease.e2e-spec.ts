@@ -133,3 +133,59 @@ describe('sync runs keep their lease and never stay RUNNING for ever', () => {
     expect(integration.rows[0].last_sync_status).toBe('FAILED');
   });
 });
+
+describe('a sync page slower than the lease', () => {
+  let t: TestApp;
+  let ghl: FakeServer;
+
+  beforeAll(async () => {
+    ghl = await FakeServer.start();
+    // a 2 s lease, checked every second: without its heartbeat the job would get a second runner
+    t = await createTestApp({
+      env: { APP_ROLE: 'all', GHL_API_URL: ghl.url, JOB_LEASE_SECONDS: '2', JOBS_MAINTENANCE_SECONDS: '1' },
+    });
+  });
+  afterAll(async () => {
+    await t.close();
+    await ghl.close();
+  });
+
+  it('keeps its job: the heartbeat renews the lease, so no second runner fetches the page again', async () => {
+    const sub = await createSubAccount(t, 'MAX');
+    const integration = await createIntegration(t, sub, 'gohighlevel', { ...GHL_CONFIG, locationId: 'loc_slow' });
+    await activate(t, sub, integration.id);
+    const starts: number[] = [];
+    ghl.on('POST', '/contacts/search', (req) => {
+      const body = req.body as { searchAfter?: number[] };
+      const start = body.searchAfter ? body.searchAfter[0] + 1 : 0;
+      starts.push(start);
+      const ids = start === 0 ? [0, 1, 2] : [];
+      return {
+        status: 200,
+        delayMs: 5_000, // two and a half leases
+        body: { contacts: ids.map((i) => ({ id: `s${i}`, email: `slow${i}@example.com`, searchAfter: [i] })) },
+      };
+    });
+    const started = await t.http
+      .post(`/api/integrations/${integration.id}/sync`)
+      .set('authorization', `Bearer ${t.token('ADMIN', [sub])}`);
+    expect(started.status).toBe(202);
+    const run = await waitFor(
+      async () => {
+        const { rows } = await t.sql.query('SELECT status, fetched, created FROM sync_runs WHERE id = $1::bigint', [
+          started.body.runId,
+        ]);
+        return rows[0]?.status !== 'RUNNING' ? rows[0] : undefined;
+      },
+      60_000,
+      'the run',
+    );
+    expect(run).toEqual({ status: 'SUCCEEDED', fetched: 3, created: 3 });
+    expect(starts).toEqual([0]); // fetched once: the job was never handed to a second runner
+    const jobs = await t.sql.query<{ retry_count: number; state: string }>(
+      "SELECT retry_count, state::text FROM pgboss.job WHERE name = 'integration-sync' AND data->>'runId' = $1",
+      [started.body.runId],
+    );
+    expect(jobs.rows).toEqual([{ retry_count: 0, state: 'completed' }]);
+  });
+});
