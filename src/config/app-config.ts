@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
-import { META_GRAPH_DEFAULT_URL } from '../handlers/shared/meta-graph';
+import { baseUrlSetting } from '../handlers/provider';
+import { PROVIDER_BASE_URLS } from '../handlers/providers';
 
 export type AppRole = 'all' | 'api' | 'worker';
 export type NodeEnv = 'development' | 'production' | 'test';
@@ -54,7 +55,8 @@ export interface AppConfig {
   planLimits: Record<'STARTER' | 'PRO' | 'MAX', number>;
   /** How long a rotated-out webhook secret keeps verifying. */
   webhookSecretGraceMs: number;
-  providerUrls: { metaGraph: string; ghl: string; linkedin: string; googleAnalytics: string };
+  /** The providers' API base URLs by key (src/handlers/<provider>/provider.ts), each overridable as `<KEY>_URL`. */
+  providerUrls: Readonly<Record<string, string>>;
   /** Issue 13: generated report files and scheduled report e-mails. */
   reports: {
     /** Directory of generated files (REPORT_STORAGE_DIR). */
@@ -226,9 +228,10 @@ function planLimits(env: Env): AppConfig['planLimits'] {
 
 /**
  * Parses and validates the environment; every error names the variable. Pure: no file is read or
- * written and nothing is set (main.ts and the scripts call it once, through loadAppConfig).
+ * written and nothing is set (main.ts and the scripts call it once, through loadAppConfig). `baseUrls`
+ * are the providers' API base URLs with their defaults (derived from the provider folders).
  */
-export function parseAppConfig(env: Env): AppConfig {
+export function parseAppConfig(env: Env, baseUrls: Readonly<Record<string, string>> = PROVIDER_BASE_URLS): AppConfig {
   const nodeEnv = oneOf(env, 'NODE_ENV', ['development', 'production', 'test'] as const, 'development');
   const dataDir = resolve(str(env, 'DATA_DIR', '.data'));
   const port = int(env, 'PORT', 3000, 0, 65535);
@@ -291,12 +294,9 @@ export function parseAppConfig(env: Env): AppConfig {
       mailFrom: str(env, 'MAIL_FROM', 'Integration Hub <reports@localhost.localdomain>'),
       linkTtlMs: int(env, 'REPORT_LINK_TTL_HOURS', 168, 1, 168) * 3600_000,
     },
-    providerUrls: {
-      metaGraph: url(env, 'META_GRAPH_URL', META_GRAPH_DEFAULT_URL),
-      ghl: url(env, 'GHL_API_URL', 'https://services.leadconnectorhq.com'),
-      linkedin: url(env, 'LINKEDIN_API_URL', 'https://api.linkedin.com'),
-      googleAnalytics: url(env, 'GOOGLE_ANALYTICS_API_URL', 'https://analyticsdata.googleapis.com'),
-    },
+    providerUrls: Object.fromEntries(
+      Object.entries(baseUrls).map(([key, fallback]) => [key, url(env, baseUrlSetting(key), fallback)]),
+    ),
   };
 }
 

@@ -27,8 +27,11 @@ export interface TestResult {
   details?: unknown[];
 }
 
-export type LeadPlatform =
-  'meta' | 'google-ads' | 'linkedin' | 'gohighlevel' | 'generic' | 'whatsapp' | 'messenger' | 'instagram' | 'manual';
+/**
+ * The platform a lead is attributed to: a provider's provider.ts `platform` (LEAD_PLATFORMS lists them),
+ * or `manual` for a lead a person entered.
+ */
+export type LeadPlatform = string;
 
 /** Where a lead came from: campaign/ad attribution as far as the platform tells it. */
 export interface LeadSourceInput {

@@ -1,9 +1,9 @@
 import { Global, Module } from '@nestjs/common';
-import { ALL_HANDLERS } from './all-handlers';
+import { ALL_HANDLERS } from './providers';
 import { HandlerRegistry, INTEGRATION_HANDLERS } from './handler-registry';
 import type { IntegrationHandler } from './integration-handler';
 
-/** Registers every handler class and the registry keyed by handler key (boot fails on a duplicate). */
+/** Registers every provider folder's handler class and the registry keyed by handler key (boot fails on a duplicate). */
 @Global()
 @Module({
   providers: [

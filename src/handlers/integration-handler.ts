@@ -11,13 +11,11 @@ import type {
 /** A decrypted, schema-validated integration config. Handlers narrow what they read (see shared/json.ts). */
 export type IntegrationConfig = Readonly<Record<string, unknown>>;
 
-/** Base URLs of the providers' APIs, from the environment so tests can point them at local fakes. */
-export interface ProviderUrls {
-  metaGraph: string;
-  ghl: string;
-  linkedin: string;
-  googleAnalytics: string;
-}
+/**
+ * Base URLs of the providers' APIs by the keys their provider.ts declares (`metaGraph`, `ghlApi` …),
+ * overridable from the environment (`META_GRAPH_URL`, `GHL_API_URL` …) so tests can point them at fakes.
+ */
+export type ProviderUrls = Readonly<Record<string, string>>;
 
 export interface HandlerLogger {
   info(obj: Record<string, unknown>, msg: string): void;
@@ -25,11 +23,11 @@ export interface HandlerLogger {
   error(obj: Record<string, unknown>, msg: string): void;
 }
 
-/** Everything a handler may use for one integration. */
-export interface HandlerContext {
+/** Everything a handler may use for one integration (its config typed as the handler declares it). */
+export interface HandlerContext<TConfig extends object = IntegrationConfig> {
   integrationId: number;
   subAccountId: number;
-  config: IntegrationConfig;
+  config: TConfig;
   /** Rate-limited for this integration; retries 429/5xx honouring Retry-After. */
   http: OutboundHttpClient;
   urls: ProviderUrls;
@@ -48,8 +46,8 @@ export interface WebhookRequest {
 }
 
 /** What verification may use: the integration's config and its webhook secrets (current first, then the previous one during a rotation's grace period). */
-export interface VerificationKeys {
-  config: IntegrationConfig;
+export interface VerificationKeys<TConfig extends object = IntegrationConfig> {
+  config: TConfig;
   webhookSecrets: readonly string[];
   /**
    * Values a config change replaced in the spec's `verificationFields` (a previous Meta appSecret …),
@@ -73,7 +71,7 @@ export interface HandshakeResponse {
   body: string;
 }
 
-export interface WebhookSpec {
+export interface WebhookSpec<TConfig extends object = IntegrationConfig> {
   /**
    * provider: one app-level URL routed by a key in the payload; integration: a URL per integration
    * (by its public webhook id); both: either.
@@ -82,7 +80,7 @@ export interface WebhookSpec {
   /** Provider-level routing: the routing keys a parsed payload carries (Meta page ids …). */
   routingKeys?(payload: unknown): string[];
   /** The routing key an integration answers to, from its config (Meta: pageId …). */
-  routingKeyOf?(config: IntegrationConfig): string | undefined;
+  routingKeyOf?(config: TConfig): string | undefined;
   /** The part of a provider-level delivery that belongs to one routing key (deliveries may mix several). */
   selectForRoutingKey?(payload: unknown, key: string): unknown;
   /**
@@ -102,11 +100,11 @@ export interface WebhookSpec {
    */
   verificationFields?: readonly string[];
   /** Checks the delivery's signature over the exact raw bytes, in constant time. */
-  verify(req: WebhookRequest, keys: VerificationKeys): VerifyResult;
+  verify(req: WebhookRequest, keys: VerificationKeys<TConfig>): VerifyResult;
   /** The events in a verified delivery (one per Meta change, WhatsApp message/status …); config is the integration's. */
-  extractEvents(payload: unknown, req: WebhookRequest, config?: IntegrationConfig): ExtractedEvent[];
+  extractEvents(payload: unknown, req: WebhookRequest, config?: TConfig): ExtractedEvent[];
   /** A subscription handshake (GET) answered for an integration's config, or null if it does not match. */
-  handshake?(query: Readonly<Record<string, string | undefined>>, config: IntegrationConfig): HandshakeResponse | null;
+  handshake?(query: Readonly<Record<string, string | undefined>>, config: TConfig): HandshakeResponse | null;
 }
 
 /** An event as the pipeline stored it. */
@@ -118,8 +116,13 @@ export interface StoredEvent {
   receivedAt: Date;
 }
 
-/** One class per provider (DESIGN.md "The handler contract"). */
-export interface IntegrationHandler {
+/**
+ * One class per provider (DESIGN.md "The handler contract"), in its own folder with a provider.ts
+ * (src/handlers/provider.ts). `TConfig` is the shape of the integration config the handler reads
+ * (validated against the template's JSON Schema before it gets here); extras such as sending
+ * messages or calendars are capability interfaces (capabilities.ts).
+ */
+export interface IntegrationHandler<TConfig extends object = IntegrationConfig> {
   readonly key: string;
   readonly displayName: string;
   /** Template category this handler's standard template uses (lead-ads, crm, messaging, ads, analytics, webhook). */
@@ -131,11 +134,11 @@ export interface IntegrationHandler {
   /** A provider window other than a minute (GoHighLevel: 100 per 10 s); used unless the template overrides. */
   readonly rateLimit?: { limit: number; windowMs: number };
   /** Checks JSON Schema cannot express; empty when the config is fine. */
-  validateConfig?(config: IntegrationConfig): ConfigProblem[];
-  testConnection(ctx: HandlerContext): Promise<TestResult>;
-  readonly webhook?: WebhookSpec;
-  processWebhook?(event: StoredEvent, ctx: HandlerContext): Promise<WebhookOutcome>;
-  syncData?(ctx: HandlerContext, cursor: string | null): Promise<SyncPage>;
+  validateConfig?(config: TConfig): ConfigProblem[];
+  testConnection(ctx: HandlerContext<TConfig>): Promise<TestResult>;
+  readonly webhook?: WebhookSpec<TConfig>;
+  processWebhook?(event: StoredEvent, ctx: HandlerContext<TConfig>): Promise<WebhookOutcome>;
+  syncData?(ctx: HandlerContext<TConfig>, cursor: string | null): Promise<SyncPage>;
 }
 
 /** Thrown by a handler when a stored event can never succeed (bad payload, 4xx other than rate limiting). */

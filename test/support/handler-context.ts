@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { ClientOptions, OutboundHttpFactory } from '../../src/common/outbound/outbound-http.factory';
 import { HandlerContext, HandlerLogger, IntegrationConfig, ProviderUrls } from '../../src/handlers/integration-handler';
+import { PROVIDER_BASE_URLS } from '../../src/handlers/providers';
 
 export interface TestLogger extends HandlerLogger {
   lines: Array<{ level: string; obj: Record<string, unknown>; msg: string }>;
@@ -22,7 +23,7 @@ export function testLogger(): TestLogger {
  */
 export function handlerContext(
   config: IntegrationConfig,
-  urls: Partial<ProviderUrls> = {},
+  urls: ProviderUrls = {},
   options: Partial<ClientOptions> & { now?: Date } = {},
 ): HandlerContext & { logger: TestLogger } {
   const unreachable = 'http://127.0.0.1:9';
@@ -36,7 +37,8 @@ export function handlerContext(
       ...options,
       retry: { baseDelayMs: 5, maxDelayMs: 20, maxRetries: 2, maxRetryAfterMs: 2000, ...options.retry },
     }),
-    urls: { metaGraph: unreachable, ghl: unreachable, linkedin: unreachable, googleAnalytics: unreachable, ...urls },
+    // every provider's base URL unreachable unless the spec points it at its fake
+    urls: { ...Object.fromEntries(Object.keys(PROVIDER_BASE_URLS).map((key) => [key, unreachable])), ...urls },
     logger: testLogger(),
     now: () => options.now ?? new Date(),
   };

@@ -74,7 +74,7 @@ export class GhlApi {
   static fromContext(ctx: HandlerContext): GhlApi {
     return new GhlApi(
       ctx.http,
-      ctx.urls.ghl.replace(/\/+$/, ''),
+      ctx.urls.ghlApi.replace(/\/+$/, ''),
       configString(ctx.config, 'privateIntegrationToken'),
       configString(ctx.config, 'locationId'),
     );

@@ -13,7 +13,7 @@ const config = { locationId: LOCATION, privateIntegrationToken: 'pit-test-token'
 const handler = new GoHighLevelHandler();
 
 let server: FakeServer;
-const ctx = () => handlerContext(config, { ghl: server.url });
+const ctx = () => handlerContext(config, { ghlApi: server.url });
 
 beforeAll(async () => {
   server = await FakeServer.start();
@@ -79,7 +79,7 @@ describe('GoHighLevelHandler.testConnection', () => {
   });
 
   it('reports an unreachable API as a connection failure', async () => {
-    const result = await handler.testConnection(handlerContext(config, { ghl: 'http://127.0.0.1:9' }));
+    const result = await handler.testConnection(handlerContext(config, { ghlApi: 'http://127.0.0.1:9' }));
     expect(result).toEqual({ success: false, code: 'CONNECTION_FAILED', message: `GET ${path}: could not connect` });
   });
 });

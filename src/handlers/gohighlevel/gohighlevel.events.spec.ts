@@ -15,7 +15,7 @@ const NOW = new Date('2026-11-30T12:00:00Z');
 const handler = new GoHighLevelHandler();
 
 let server: FakeServer;
-const ctx = () => handlerContext(config, { ghl: server.url }, { now: NOW });
+const ctx = () => handlerContext(config, { ghlApi: server.url }, { now: NOW });
 beforeAll(async () => {
   server = await FakeServer.start();
 });

@@ -14,7 +14,7 @@ const config = { locationId: LOCATION, privateIntegrationToken: 'pit-test-token'
 const handler = new GoHighLevelHandler();
 
 let server: FakeServer;
-const ctx = () => handlerContext(config, { ghl: server.url });
+const ctx = () => handlerContext(config, { ghlApi: server.url });
 
 beforeAll(async () => {
   server = await FakeServer.start();

@@ -39,7 +39,7 @@ describe('Google Analytics that returns data (issue 10 point 11)', () => {
           token_uri: `${server.url}/token`,
         }),
       },
-      { googleAnalytics: server.url },
+      { googleAnalyticsApi: server.url },
       { now: NOW },
     );
 

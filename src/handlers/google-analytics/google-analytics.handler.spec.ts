@@ -30,7 +30,7 @@ function serviceAccountJson(overrides: Record<string, unknown> = {}): string {
   });
 }
 const ctx = (serviceAccountKey = serviceAccountJson()) =>
-  handlerContext({ propertyId: PROPERTY, serviceAccountKey }, { googleAnalytics: server.url }, { now: NOW });
+  handlerContext({ propertyId: PROPERTY, serviceAccountKey }, { googleAnalyticsApi: server.url }, { now: NOW });
 
 const decode = (part: string): Record<string, unknown> =>
   JSON.parse(Buffer.from(part, 'base64url').toString('utf8')) as Record<string, unknown>;

@@ -50,7 +50,7 @@ const CREDENTIAL_ERRORS = new Set(['invalid_grant', 'invalid_client', 'unauthori
 function allowedTokenUri(tokenUri: string, ctx: HandlerContext): boolean {
   const { origin, protocol } = new URL(tokenUri);
   const google = ['https://oauth2.googleapis.com', 'https://accounts.google.com'];
-  return (protocol === 'https:' && google.includes(origin)) || origin === new URL(ctx.urls.googleAnalytics).origin;
+  return (protocol === 'https:' && google.includes(origin)) || origin === new URL(ctx.urls.googleAnalyticsApi).origin;
 }
 
 function failure(err: unknown, prefix: string): TestResult {
@@ -101,7 +101,7 @@ export class GoogleAnalyticsHandler implements IntegrationHandler {
     try {
       await ctx.http.request({
         method: 'GET',
-        url: `${ctx.urls.googleAnalytics.replace(/\/+$/, '')}/v1beta/properties/${encodeURIComponent(propertyId)}/metadata`,
+        url: `${ctx.urls.googleAnalyticsApi.replace(/\/+$/, '')}/v1beta/properties/${encodeURIComponent(propertyId)}/metadata`,
         headers: { Authorization: `Bearer ${accessToken}` },
       });
     } catch (err) {
@@ -127,7 +127,13 @@ export class GoogleAnalyticsHandler implements IntegrationHandler {
       if (refused.code === 'INVALID_CREDENTIALS') throw new OutboundError('auth', refused.message);
       throw err;
     }
-    return syncTraffic(ctx.http, ctx.urls.googleAnalytics, configString(ctx.config, 'propertyId'), accessToken, cursor);
+    return syncTraffic(
+      ctx.http,
+      ctx.urls.googleAnalyticsApi,
+      configString(ctx.config, 'propertyId'),
+      accessToken,
+      cursor,
+    );
   }
 
   /** The JWT-bearer grant (RFC 7523), form-encoded as Google's token endpoint documents it. */

@@ -126,7 +126,7 @@ export class LinkedInApi {
       try {
         return await this.ctx.http.request({
           method: 'GET',
-          url: `${this.ctx.urls.linkedin.replace(/\/+$/, '')}${pathAndQuery}`,
+          url: `${this.ctx.urls.linkedinApi.replace(/\/+$/, '')}${pathAndQuery}`,
           headers: {
             Authorization: `Bearer ${configString(this.ctx.config, 'accessToken')}`,
             'LinkedIn-Version': version,

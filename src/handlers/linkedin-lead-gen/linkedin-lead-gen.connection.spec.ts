@@ -25,7 +25,7 @@ describe('LinkedInLeadGenHandler', () => {
   afterAll(() => server.close());
 
   const ctx = (config: Record<string, unknown> = CONFIG) =>
-    handlerContext(config, { linkedin: server.url }, { now: NOW });
+    handlerContext(config, { linkedinApi: server.url }, { now: NOW });
 
   describe('testConnection: an API the lead-sync token may call', () => {
     const forms = { '7234246,1': fixtureJson('lead-form.7234246.postman-example.json') };

@@ -47,7 +47,7 @@ describe('LinkedInLeadGenHandler', () => {
   afterAll(() => server.close());
 
   const ctx = (config: Record<string, unknown> = CONFIG) =>
-    handlerContext(config, { linkedin: server.url }, { now: NOW });
+    handlerContext(config, { linkedinApi: server.url }, { now: NOW });
   const eventFrom = (raw: Buffer): StoredEvent => {
     const [extracted] = webhook.extractEvents(JSON.parse(raw.toString('utf8')), request(raw, sign(raw)));
     return {

@@ -50,7 +50,7 @@ describe('LinkedIn lead fetch with projection, version errors and sync', () => {
   afterAll(() => server.close());
 
   const ctx = (config: Record<string, unknown> = CONFIG, now = NOW) =>
-    handlerContext(config, { linkedin: server.url }, { now });
+    handlerContext(config, { linkedinApi: server.url }, { now });
   const created = (responseId: string): StoredEvent => ({
     id: '1',
     eventType: 'lead.created',

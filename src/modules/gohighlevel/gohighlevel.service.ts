@@ -3,7 +3,7 @@ import type { AuthUser } from '../../common/auth/auth-user';
 import { DomainException } from '../../common/errors/domain.exception';
 import { ErrorCode } from '../../common/errors/error-code';
 import { OutboundError } from '../../common/outbound/http-client';
-import { GoHighLevelHandler } from '../../handlers/gohighlevel/gohighlevel.handler';
+import { CalendarProvider, ContactPusher, isCalendarProvider, isContactPusher } from '../../handlers/capabilities';
 import type { HandlerContext } from '../../handlers/integration-handler';
 import { HandlerContextFactory } from '../integrations/handler-context.factory';
 import { IntegrationsService } from '../integrations/integrations.service';
@@ -80,10 +80,15 @@ export class GoHighLevelService {
     return result;
   }
 
-  private async ghl(user: AuthUser, id: number): Promise<{ handler: GoHighLevelHandler; ctx: HandlerContext }> {
+  /** The integration's handler if it offers booking screens and contact push (GoHighLevel does); 404 otherwise. */
+  private async ghl(
+    user: AuthUser,
+    id: number,
+  ): Promise<{ handler: CalendarProvider & ContactPusher; ctx: HandlerContext }> {
     const row = await this.integrations.find(user, id);
     const { handler, ctx } = this.contexts.build(row);
-    if (!(handler instanceof GoHighLevelHandler)) throw DomainException.notFound('GoHighLevel integration');
+    if (!isCalendarProvider(handler) || !isContactPusher(handler))
+      throw DomainException.notFound('GoHighLevel integration');
     return { handler, ctx };
   }
 

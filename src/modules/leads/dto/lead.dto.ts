@@ -2,21 +2,13 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsDateString, IsIn, IsInt, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
 import { PageQueryDto } from '../../../common/http/pagination';
+import { LEAD_PLATFORMS } from '../../../handlers/providers';
 
 export const LEAD_STATUSES = ['NEW', 'CONTACTED', 'QUALIFIED', 'CONVERTED', 'LOST'] as const;
 export const LEAD_SORTS = ['createdAt', '-createdAt', 'score', '-score'] as const;
 export type LeadSort = (typeof LEAD_SORTS)[number];
-export const PLATFORMS = [
-  'meta',
-  'google-ads',
-  'linkedin',
-  'gohighlevel',
-  'generic',
-  'whatsapp',
-  'messenger',
-  'instagram',
-  'manual',
-] as const;
+/** The registered providers' lead platforms (src/handlers/<provider>/provider.ts), and leads a person entered. */
+export const PLATFORMS: readonly string[] = [...LEAD_PLATFORMS, 'manual'];
 
 export class ListLeadsQueryDto extends PageQueryDto {
   @ApiPropertyOptional() @IsOptional() @Type(() => Number) @IsInt() @Min(1) subAccountId?: number;
