@@ -19,6 +19,7 @@ import { SubAccountsModule } from './modules/sub-accounts/sub-accounts.module';
 import { SyncModule } from './modules/sync/sync.module';
 import { WebhooksModule } from './modules/webhooks/webhooks.module';
 import { WhatsAppModule } from './modules/whatsapp/whatsapp.module';
+import { WhatsAppBulkModule } from './modules/whatsapp/bulk/bulk.module';
 import { SeedModule } from './seed/seed.module';
 
 /** Feature modules only; createApp adds the configuration (ConfigModule.forRoot) it was given. */
@@ -44,6 +45,7 @@ import { SeedModule } from './seed/seed.module';
     GoHighLevelModule,
     ReportsModule,
     WhatsAppModule,
+    WhatsAppBulkModule,
     SeedModule,
   ],
 })

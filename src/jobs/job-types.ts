@@ -37,6 +37,7 @@ export interface JobPayloads {
   'whatsapp-templates-sync': { integrationId: bigint };
   /** Issue 12: the schedule that starts a template reconcile for every active WhatsApp integration. */
   'whatsapp-templates-scheduler': Record<string, never>;
+  'whatsapp-bulk-run': { bulkId: bigint };
 }
 
 export type JobName = keyof JobPayloads;
@@ -133,5 +134,15 @@ export const JOB_DEFINITIONS: JobDefinitions<JobPayloads> = {
     expireInSeconds: 900,
     batchSize: 1,
     codec: rebuildPayload,
+  },
+  'whatsapp-bulk-run': {
+    // one slice of a bulk's lane; the ledger's leases (not this job) guard against double sends, so
+    // a job retried after an expiry or a crash only finds its lane busy or continues the work
+    retryLimit: 1000,
+    retryDelaySeconds: 1,
+    retryBackoff: false,
+    expireInSeconds: 120,
+    batchSize: 1,
+    codec: idPayload('bulkId'),
   },
 };

@@ -83,6 +83,8 @@ const digits = (to: string) => to.replace(/[^0-9]/g, '');
 export class FakeWhatsAppGraph {
   readonly templates = new FakeTemplateStore();
   readonly sends: FakeSend[] = [];
+  /** Accepted sends are recorded at once but answered this much later (a worker killed mid-request). */
+  answerDelayMs = 0;
   private readonly failures = new Map<string, Failure>();
   private readonly waIds = new Map<string, string>();
   private readonly pairs = new Map<string, { tokens: number; at: number }>();
@@ -322,6 +324,7 @@ export class FakeWhatsAppGraph {
     record('accepted', wamid);
     return {
       status: 200,
+      ...(this.answerDelayMs > 0 ? { delayMs: this.answerDelayMs } : {}),
       body: {
         messaging_product: 'whatsapp',
         contacts: [{ input: to, wa_id: this.waIds.get(digits(to)) ?? digits(to) }],

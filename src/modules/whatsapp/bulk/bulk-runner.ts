@@ -1,0 +1,232 @@
+import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import { Clock, CLOCK, systemClock } from '../../../common/clock';
+import { OutboundError } from '../../../common/outbound/http-client';
+import { APP_CONFIG, AppConfig } from '../../../config/app-config';
+import { JobHandler } from '../../../jobs/job-definition';
+import { JobsService } from '../../../jobs/jobs.service';
+import { classifyGraphError, classifyTransportFailure } from '../domain/send-errors';
+import { BulkPolicy } from './bulk-policy';
+import { BulkRepository, BulkRow, ClaimedRecipient } from './bulk.repository';
+import { BulkSender, BulkSendTarget } from './bulk-sender';
+import { resolveFailure, SendResolution } from './bulk-states';
+
+/** Recipients one claim takes (per runner); small enough that a killed runner strands few for long. */
+const CLAIM_BATCH = 40;
+/** Sends one runner has in flight at once (each waits for its own token of the number's bucket). */
+const CONCURRENCY = 24;
+/** A claim's lease: longer than a batch takes at the number's rate, short enough to resume soon after a crash. */
+const CLAIM_LEASE_MS = 10_000;
+/** From the committed request mark to the answer: beyond the send client's timeout (BulkSender, 10 s). */
+const SEND_LEASE_MS = 15_000;
+const LANE_LEASE_MS = 15_000;
+/** Longest one job works before handing over to its continuation (graceful shutdowns stay short). */
+const MAX_SLICE_MS = 20_000;
+
+/**
+ * Works bulk jobs: each `whatsapp-bulk-run` job takes one of the bulk's lanes (at most `lanes`
+ * runners at once, across every worker process), claims recipients under a lease, sends each at
+ * the number's shared rate, and hands over to a continuation job after a slice. The ledger, not the
+ * job, is the truth: a runner killed at any point leaves rows that another claims again (not yet
+ * requested) or marks `unknown` (requested, answer lost); nothing is sent twice.
+ */
+@Injectable()
+export class BulkRunner {
+  private readonly logger = new Logger(BulkRunner.name);
+
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly repo: BulkRepository,
+    private readonly sender: BulkSender,
+    private readonly policy: BulkPolicy,
+    private readonly jobs: JobsService,
+    @Optional() @Inject(CLOCK) private readonly clock: Clock = systemClock,
+  ) {}
+
+  /** Enqueues one job per lane (creation, resume); extra ones find no free lane and end at once. */
+  async kick(bulk: Pick<BulkRow, 'id' | 'lanes' | 'scheduledAt'>): Promise<void> {
+    const startAfter = bulk.scheduledAt && bulk.scheduledAt.getTime() > this.clock.now() ? bulk.scheduledAt : undefined;
+    for (let i = 0; i < bulk.lanes; i++)
+      await this.jobs.send('whatsapp-bulk-run', { bulkId: bulk.id }, startAfter ? { startAfter } : {});
+  }
+
+  @JobHandler('whatsapp-bulk-run')
+  async run({ bulkId }: { bulkId: bigint }): Promise<void> {
+    await this.repo.start(bulkId);
+    const bulk = await this.repo.findForRun(bulkId);
+    if (!bulk) return;
+    if (bulk.status === 'queued' && bulk.scheduledAt) {
+      // scheduled later than this job (its time was moved): come back then
+      await this.jobs.send('whatsapp-bulk-run', { bulkId }, { startAfter: bulk.scheduledAt });
+      return;
+    }
+    if (bulk.status !== 'running') return;
+    const owner = randomUUID();
+    const lane = await this.repo.takeLane(bulkId, owner, LANE_LEASE_MS);
+    if (lane === null) return; // every lane has a live runner
+    let next: Date | null;
+    try {
+      next = await this.slice(bulk, owner);
+    } finally {
+      await this.repo.releaseLane(bulkId, owner);
+    }
+    if (next)
+      await this.jobs.send(
+        'whatsapp-bulk-run',
+        { bulkId },
+        next.getTime() > this.clock.now() ? { startAfter: next } : {},
+      );
+  }
+
+  /** Works until the slice ends; returns when the continuation should run, or null when none is needed. */
+  private async slice(bulk: BulkRow, owner: string): Promise<Date | null> {
+    const leaseSeconds = this.config.jobs.leaseSeconds;
+    const budget = Math.min(MAX_SLICE_MS, leaseSeconds ? Math.max(1000, (leaseSeconds * 1000) / 2) : MAX_SLICE_MS);
+    const deadline = this.clock.now() + budget;
+    const target = await this.sender.target(bulk);
+    if ('problem' in target) {
+      await this.repo.fail(bulk.id, target.problem);
+      return null;
+    }
+    while (this.clock.now() < deadline) {
+      await this.repo.renewLane(bulk.id, owner, LANE_LEASE_MS);
+      const leaseId = randomUUID();
+      const claimed = await this.repo.claim(bulk.id, leaseId, CLAIM_BATCH, CLAIM_LEASE_MS);
+      if (claimed.length === 0) {
+        const work = await this.repo.nextWork(bulk.id);
+        if (work.status !== 'running') return null;
+        if (work.open === 0) {
+          await this.repo.complete(bulk.id);
+          return null;
+        }
+        const wait = (work.nextAt?.getTime() ?? this.clock.now() + 1000) - this.clock.now();
+        if (this.clock.now() + wait >= deadline) return new Date(this.clock.now() + Math.max(0, wait));
+        await this.clock.sleep(Math.min(1000, Math.max(50, wait)));
+        continue;
+      }
+      const lost = claimed.filter((r) => r.state === 'unknown');
+      if (lost.length > 0) await this.sender.markUnknown(lost);
+      const live = claimed.filter((r) => r.state === 'claimed');
+      const blocked = await this.policy.blockedNow(bulk, live);
+      for (const [id, reason] of blocked) await this.repo.finish(id, leaseId, 'skipped', { skipReason: reason });
+      const sendable = live.filter((r) => !blocked.has(r.id));
+      const stop = await this.sendAll(bulk, target, sendable, leaseId);
+      if (stop) return null;
+    }
+    return new Date(this.clock.now());
+  }
+
+  /** True when the bulk must stop (the template or the number can no longer be used). */
+  private async sendAll(
+    bulk: BulkRow,
+    target: BulkSendTarget,
+    recipients: readonly ClaimedRecipient[],
+    leaseId: string,
+  ): Promise<boolean> {
+    const queue = [...recipients];
+    let stop = false;
+    const skipped: bigint[] = [];
+    const worker = async (): Promise<void> => {
+      for (let r = queue.shift(); r; r = queue.shift()) {
+        if (stop) {
+          skipped.push(r.id);
+          continue;
+        }
+        if (await this.sendOne(bulk, target, r, leaseId)) stop = true;
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(CONCURRENCY, queue.length) }, worker));
+    await this.repo.unclaim(skipped, leaseId);
+    return stop;
+  }
+
+  /** One recipient: a token of the number, the request mark, the call, the outcome. True: stop the bulk. */
+  private async sendOne(bulk: BulkRow, target: BulkSendTarget, r: ClaimedRecipient, leaseId: string): Promise<boolean> {
+    const prepared = await this.sender.prepare(bulk, target, r, leaseId);
+    if ('problem' in prepared) {
+      await this.repo.finish(r.id, leaseId, 'failed', { code: null, title: prepared.problem, details: null });
+      return false;
+    }
+    const token = await this.sender.acquire(target);
+    let marked = false;
+    try {
+      marked = await this.repo.markRequest(r.id, leaseId, SEND_LEASE_MS);
+    } finally {
+      if (!marked) await this.sender.release(token, false);
+    }
+    if (!marked) {
+      // paused, cancelled or the lease was lost: someone else decides this row now
+      await this.repo.unclaim([r.id], leaseId);
+      return false;
+    }
+    let resolution: SendResolution;
+    try {
+      const wamid = await this.sender.send(target, prepared, r);
+      resolution = { kind: 'accepted', wamid };
+    } catch (err) {
+      resolution = this.resolve(err, r.attempts + 1);
+      if (resolution.kind === 'retry' && resolution.pauseNumberMs)
+        await this.sender.pauseNumber(target, resolution.pauseNumberMs);
+    } finally {
+      await this.sender.release(token, true);
+    }
+    return this.record(bulk, target, r, leaseId, resolution, prepared.messageId);
+  }
+
+  private resolve(err: unknown, attempts: number): SendResolution {
+    if (err instanceof OutboundError) {
+      if (err.kind === 'timeout' || err.kind === 'network' || err.kind === 'circuit_open') {
+        return resolveFailure(classifyTransportFailure(err.kind, attempts - 1), attempts);
+      }
+      return resolveFailure(
+        classifyGraphError({ status: err.status, body: err.body, retryAfterMs: err.retryAfterMs }, attempts - 1),
+        attempts,
+      );
+    }
+    this.logger.error({ err: err instanceof Error ? err.message : String(err) }, 'bulk send failed unexpectedly');
+    // we cannot tell whether the request left: never resend it silently
+    return { kind: 'unknown', title: 'The send failed unexpectedly; its outcome is unknown' };
+  }
+
+  private async record(
+    bulk: BulkRow,
+    target: BulkSendTarget,
+    r: ClaimedRecipient,
+    leaseId: string,
+    resolution: SendResolution,
+    messageId: string | null,
+  ): Promise<boolean> {
+    switch (resolution.kind) {
+      case 'accepted':
+        await this.repo.accepted(r.id, leaseId, resolution.wamid);
+        if (messageId) await this.sender.messageAccepted(target, messageId, resolution.wamid);
+        return false;
+      case 'retry':
+        await this.repo.retry(r.id, leaseId, resolution.afterMs, resolution.countsAsAttempt, {
+          code: null,
+          title: 'Waiting to retry',
+          details: null,
+        });
+        return false;
+      case 'unknown':
+        await this.repo.finish(r.id, leaseId, 'unknown', { title: resolution.title });
+        if (messageId) await this.sender.messagesUnknown([messageId]);
+        return false;
+      case 'failed': {
+        await this.repo.finish(r.id, leaseId, 'failed', resolution);
+        if (messageId) await this.sender.messageFailed(target, messageId, resolution);
+        if (resolution.optOut && r.phone) await this.policy.recordOptOut(bulk, r.phone);
+        const stop = this.stopsBulk(resolution.code);
+        if (stop)
+          await this.repo.fail(bulk.id, `${resolution.title}${resolution.code ? ` (code ${resolution.code})` : ''}`);
+        return stop;
+      }
+    }
+  }
+
+  /** Errors about the template or the sender, not the recipient: every further send would fail the same way. */
+  private stopsBulk(code: number | null): boolean {
+    if (code === null) return false;
+    return code === 190 || (code >= 200 && code <= 299) || code === 132001 || code === 132015 || code === 132016;
+  }
+}

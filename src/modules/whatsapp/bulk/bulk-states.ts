@@ -1,0 +1,104 @@
+// The states of a bulk job and of its recipients (API.md "WhatsApp" → bulk sends), and the rules
+// the runner follows between them. Pure: no database, no clock of its own.
+//
+// Recipient: pending → claimed → accepted → sent → delivered → read, or failed / skipped / unknown.
+//   claimed:  a runner holds it under a lease; `request_at` says whether the Graph call may have left
+//   accepted: Meta answered with a wamid (later states come from status webhooks on the message)
+//   unknown:  the request may have reached Meta but its answer was lost (worker killed, timeout):
+//             never resent silently (Chatwoot resends or drops; both are wrong for a campaign)
+import type { ClassifiedSendError } from '../domain/send-errors';
+
+export const BULK_STATUSES = ['queued', 'running', 'paused', 'completed', 'cancelled', 'failed'] as const;
+export type BulkStatus = (typeof BULK_STATUSES)[number];
+
+export const RECIPIENT_STATES = [
+  'pending',
+  'claimed',
+  'accepted',
+  'sent',
+  'delivered',
+  'read',
+  'failed',
+  'skipped',
+  'unknown',
+] as const;
+export type RecipientState = (typeof RECIPIENT_STATES)[number];
+
+export const SKIP_REASONS = ['noPhone', 'optedOut', 'duplicatePhone', 'windowClosed', 'cancelled'] as const;
+export type SkipReason = (typeof SKIP_REASONS)[number];
+
+/** Most recipients one bulk may have (the issue's target; the first plan allowed 100). */
+export const MAX_RECIPIENTS = 100_000;
+
+/** Transient failures (5xx, network) of one recipient before it is marked failed. */
+export const MAX_TRANSIENT_ATTEMPTS = 5;
+
+/** What the runner does with a recipient after the Graph call. */
+export type SendResolution =
+  | { kind: 'accepted'; wamid: string }
+  /** Back to pending (nothing was sent): throttles, transient errors, deferrals. */
+  | { kind: 'retry'; afterMs: number; countsAsAttempt: boolean; pauseNumberMs?: number }
+  | { kind: 'failed'; code: number | null; title: string; details: string | null; optOut?: 'marketing' }
+  | { kind: 'unknown'; title: string };
+
+/**
+ * From a classified Graph failure to the recipient's next state. `attempts` counts the requests
+ * already made for this recipient (this one included). Throttles never use up attempts: the same
+ * message was refused before it was sent and will be accepted once the number or pair has room.
+ */
+export function resolveFailure(classified: ClassifiedSendError, attempts: number): SendResolution {
+  const { error } = classified;
+  switch (classified.outcome) {
+    case 'throttled':
+      return {
+        kind: 'retry',
+        afterMs: classified.retryAfterMs ?? 1000,
+        countsAsAttempt: false,
+        ...(classified.scope === 'number' ? { pauseNumberMs: classified.retryAfterMs ?? 1000 } : {}),
+      };
+    case 'deferred':
+      return { kind: 'retry', afterMs: classified.retryAfterMs ?? 3_600_000, countsAsAttempt: false };
+    case 'transient':
+      if (attempts >= MAX_TRANSIENT_ATTEMPTS)
+        return { kind: 'failed', code: error.code, title: error.title, details: error.details };
+      return { kind: 'retry', afterMs: classified.retryAfterMs ?? 2000, countsAsAttempt: true };
+    case 'unknown':
+      return { kind: 'unknown', title: error.title };
+    case 'permanent':
+      return {
+        kind: 'failed',
+        code: error.code,
+        title: error.title,
+        details: error.details,
+        ...(classified.optOut ? { optOut: classified.optOut } : {}),
+      };
+  }
+}
+
+export interface BulkCounts {
+  total: number;
+  pending: number;
+  sent: number;
+  delivered: number;
+  read: number;
+  failed: number;
+  skipped: number;
+  unknown: number;
+}
+
+/**
+ * Seconds left at the rate the bulk achieved over the last measured interval, or the configured rate
+ * when nothing was measured yet; null when the bulk is not moving (paused, finished, scheduled).
+ */
+export function etaSeconds(
+  status: BulkStatus,
+  remaining: number,
+  configuredPerSecond: number,
+  recent: { sends: number; seconds: number } | null,
+): number | null {
+  if (status !== 'running' && status !== 'queued') return null;
+  if (remaining <= 0) return 0;
+  const measured = recent && recent.seconds > 0 && recent.sends > 0 ? recent.sends / recent.seconds : 0;
+  const rate = measured > 0 ? Math.min(measured, configuredPerSecond) : configuredPerSecond;
+  return Math.ceil(remaining / Math.max(rate, 0.001));
+}

@@ -1,0 +1,18 @@
+import { Module } from '@nestjs/common';
+import { IntegrationsModule } from '../../integrations/integrations.module';
+import { BulkContactsRepository } from './bulk-contacts.repository';
+import { BulkController } from './bulk.controller';
+import { BulkPolicy } from './bulk-policy';
+import { BulkRateLimiter } from './bulk-rate';
+import { BulkRepository } from './bulk.repository';
+import { BulkRunner } from './bulk-runner';
+import { BulkSender } from './bulk-sender';
+import { BulkService } from './bulk.service';
+
+/** WhatsApp bulk sends (issue 12 point 5): the ledger, its runners and the routes. */
+@Module({
+  imports: [IntegrationsModule],
+  controllers: [BulkController],
+  providers: [BulkService, BulkRepository, BulkContactsRepository, BulkPolicy, BulkRateLimiter, BulkRunner, BulkSender],
+})
+export class WhatsAppBulkModule {}

@@ -1,0 +1,363 @@
+import { Inject, Injectable, Optional } from '@nestjs/common';
+import type { AuthUser } from '../../../common/auth/auth-user';
+import { assertCanActOn, listScope, scopeOf } from '../../../common/auth/sub-account-scope';
+import { Clock, CLOCK, systemClock } from '../../../common/clock';
+import { DomainException } from '../../../common/errors/domain.exception';
+import { ErrorCode } from '../../../common/errors/error-code';
+import { Page, skipTake, toPage } from '../../../common/http/pagination';
+import { TransactionRunner } from '../../../database/transaction-runner';
+import { WhatsAppCloudHandler } from '../../../handlers/whatsapp-cloud/whatsapp-cloud.handler';
+import { IntegrationRow, IntegrationsRepository } from '../../integrations/integrations.repository';
+import { canonicalPhone, normalizePhone } from '../domain/phone-match';
+import { LEAD_PLACEHOLDER_FIELDS, prepareTemplateSend, StoredTemplate } from '../domain/template-send';
+import { BulkContactsRepository } from './bulk-contacts.repository';
+import { BulkPolicy, kindOf } from './bulk-policy';
+import { BulkRunner } from './bulk-runner';
+import { BulkStatus, etaSeconds, MAX_RECIPIENTS, RecipientState, SkipReason } from './bulk-states';
+import { BulkRepository, BulkRow, CountsWithRate, LeadForBulk, NewRecipient } from './bulk.repository';
+import {
+  BulkDto,
+  BulkRecipientDto,
+  CreateBulkDto,
+  CreatedBulkDto,
+  ListBulkQueryDto,
+  ListRecipientsQueryDto,
+} from './dto/bulk.dto';
+
+const EMPTY_COUNTS: CountsWithRate = {
+  total: 0,
+  pending: 0,
+  sent: 0,
+  delivered: 0,
+  read: 0,
+  failed: 0,
+  skipped: 0,
+  unknown: 0,
+  recent: 0,
+};
+
+/** A lead with every placeholder field set: checks the parameters' shape when the bulk is accepted. */
+const ANY_LEAD = Object.fromEntries(LEAD_PLACEHOLDER_FIELDS.map((f) => [f, 'x']));
+
+/** Bulk sends: accepting one (recipients screened, ledger written, runners enqueued), progress, pause/resume/cancel. */
+@Injectable()
+export class BulkService {
+  constructor(
+    private readonly repo: BulkRepository,
+    private readonly contacts: BulkContactsRepository,
+    private readonly integrations: IntegrationsRepository,
+    private readonly handler: WhatsAppCloudHandler,
+    private readonly policy: BulkPolicy,
+    private readonly runner: BulkRunner,
+    private readonly transactions: TransactionRunner,
+    @Optional() @Inject(CLOCK) private readonly clock: Clock = systemClock,
+  ) {}
+
+  async create(user: AuthUser, dto: CreateBulkDto): Promise<CreatedBulkDto> {
+    assertCanActOn(user, dto.subAccountId);
+    if ((dto.leadIds === undefined) === (dto.filter === undefined))
+      throw DomainException.validation('Give either leadIds or filter');
+    if ((dto.template === undefined) === (dto.text === undefined))
+      throw DomainException.validation('Give either template or text');
+    const parameters = this.parameters(dto.parameters);
+    const integration = await this.integration(dto.subAccountId, dto.integrationId);
+    const template = dto.template ? await this.template(integration, BigInt(dto.template.id), parameters) : null;
+
+    const leads = dto.leadIds ? await this.leadsByIds(dto.subAccountId, dto.leadIds) : await this.leadsByFilter(dto);
+    const { recipients, skipped } = await this.screen(integration, dto, template?.category ?? null, leads);
+    const scheduledAt = dto.scheduledAt ? new Date(dto.scheduledAt) : null;
+    const perSecond = this.handler.messagesPerSecond(this.configOf(integration));
+
+    const bulk = await this.transactions.run(async () => {
+      const row = await this.repo.create({
+        subAccountId: dto.subAccountId,
+        integrationId: integration.id,
+        kind: template ? 'template' : 'text',
+        templateId: template ? template.id : null,
+        templateName: template?.stored.name ?? null,
+        templateLanguage: template?.stored.language ?? null,
+        templateCategory: template?.category ?? null,
+        template: template ? template.stored : null,
+        text: dto.text ?? null,
+        parameters,
+        ratePerSecond: perSecond,
+        lanes: 3,
+        scheduledAt,
+        createdBy: user.sub,
+        skippedAtStart: skipped,
+      });
+      await this.repo.addRecipients(row.id, dto.subAccountId, recipients);
+      // the jobs commit with the ledger: a bulk is never accepted without its runners
+      await this.runner.kick(row);
+      return row;
+    });
+    const toSend = recipients.filter((r) => r.skipReason === null).length;
+    return {
+      id: bulk.id.toString(),
+      status: 'queued',
+      recipients: toSend,
+      skipped: {
+        noPhone: skipped.noPhone,
+        optedOut: skipped.optedOut,
+        duplicatePhone: skipped.duplicatePhone,
+        windowClosed: skipped.windowClosed,
+      },
+    };
+  }
+
+  async list(user: AuthUser, query: ListBulkQueryDto): Promise<Page<BulkDto>> {
+    const scope = listScope(user, query.subAccountId);
+    const { rows, total } = await this.repo.list(scope, skipTake(query));
+    const counts = await this.repo.counts(rows.map((r) => r.id));
+    return toPage(
+      rows.map((r) => this.toDto(r, counts.get(r.id.toString()) ?? EMPTY_COUNTS)),
+      total,
+      query,
+    );
+  }
+
+  async get(user: AuthUser, id: bigint): Promise<BulkDto> {
+    const row = await this.find(user, id);
+    const counts = await this.repo.counts([row.id]);
+    return this.toDto(row, counts.get(row.id.toString()) ?? EMPTY_COUNTS);
+  }
+
+  async recipients(user: AuthUser, id: bigint, query: ListRecipientsQueryDto): Promise<Page<BulkRecipientDto>> {
+    const row = await this.find(user, id);
+    const { rows, total } = await this.repo.recipients(
+      scopeOf(user),
+      row.id,
+      query.status as RecipientState | undefined,
+      skipTake(query),
+    );
+    return toPage(
+      rows.map((r) => ({
+        leadId: r.leadId,
+        phone: r.phone,
+        status: r.state,
+        skipReason: r.skipReason,
+        messageId: r.messageId,
+        wamid: r.wamid,
+        error:
+          r.state === 'failed' || r.state === 'unknown'
+            ? { code: r.errorCode, title: r.errorTitle ?? r.state, details: r.errorDetails }
+            : null,
+      })),
+      total,
+      query,
+    );
+  }
+
+  async pause(user: AuthUser, id: bigint): Promise<BulkDto> {
+    const row = await this.find(user, id);
+    if (!(await this.repo.transition(scopeOf(user), row.id, ['queued', 'running'], 'paused')))
+      throw DomainException.conflict(`A ${row.status} bulk cannot be paused`);
+    return this.get(user, id);
+  }
+
+  async resume(user: AuthUser, id: bigint): Promise<BulkDto> {
+    const row = await this.find(user, id);
+    await this.transactions.run(async () => {
+      if (!(await this.repo.transition(scopeOf(user), row.id, ['paused'], 'running')))
+        throw DomainException.conflict(`A ${row.status} bulk cannot be resumed`);
+      await this.runner.kick({ ...row, scheduledAt: null });
+    });
+    return this.get(user, id);
+  }
+
+  /** Pending recipients become `skipped` (reason cancelled); requests already out finish and are counted. */
+  async cancel(user: AuthUser, id: bigint): Promise<BulkDto> {
+    const row = await this.find(user, id);
+    await this.transactions.run(async () => {
+      if (!(await this.repo.transition(scopeOf(user), row.id, ['queued', 'running', 'paused'], 'cancelled')))
+        throw DomainException.conflict(`A ${row.status} bulk cannot be cancelled`);
+      await this.repo.skipUnsent(row.id, 'cancelled');
+    });
+    return this.get(user, id);
+  }
+
+  private async find(user: AuthUser, id: bigint): Promise<BulkRow> {
+    const row = await this.repo.find(scopeOf(user), id);
+    if (!row) throw DomainException.notFound('Bulk send');
+    return row;
+  }
+
+  private toDto(row: BulkRow, counts: CountsWithRate): BulkDto {
+    const { recent, ...shown } = counts;
+    const skipped = (row.skippedAtStart ?? {}) as Record<string, number>;
+    const status = row.status as BulkStatus;
+    return {
+      id: row.id.toString(),
+      subAccountId: row.subAccountId,
+      integrationId: row.integrationId,
+      status,
+      counts: shown,
+      skippedReasons: {
+        noPhone: skipped.noPhone ?? 0,
+        optedOut: skipped.optedOut ?? 0,
+        duplicatePhone: skipped.duplicatePhone ?? 0,
+        windowClosed: skipped.windowClosed ?? 0,
+      },
+      template:
+        row.kind === 'template'
+          ? {
+              id: row.templateId?.toString() ?? null,
+              name: row.templateName ?? '',
+              language: row.templateLanguage ?? '',
+              category: row.templateCategory,
+            }
+          : null,
+      text: row.text,
+      ratePerSecond: row.ratePerSecond,
+      scheduledAt: row.scheduledAt?.toISOString() ?? null,
+      startedAt: row.startedAt?.toISOString() ?? null,
+      completedAt: row.completedAt?.toISOString() ?? null,
+      etaSeconds: etaSeconds(status, counts.pending, row.ratePerSecond, { sends: recent, seconds: 10 }),
+      error: row.error,
+      createdBy: row.createdBy,
+      createdAt: row.createdAt.toISOString(),
+    };
+  }
+
+  private parameters(raw: Record<string, unknown> | undefined): Record<string, string> {
+    const out: Record<string, string> = {};
+    for (const [key, value] of Object.entries(raw ?? {})) {
+      if (typeof value !== 'string')
+        throw new DomainException(ErrorCode.VALIDATION_FAILED, 'Template parameters must be strings', [
+          { path: `parameters.${key}`, message: 'must be a string' },
+        ]);
+      out[key] = value;
+    }
+    return out;
+  }
+
+  private configOf(integration: IntegrationRow): Record<string, unknown> {
+    const config = integration.config;
+    return typeof config === 'object' && config !== null && !Array.isArray(config) ? config : {};
+  }
+
+  /** The integration named, or the sub-account's only active WhatsApp integration. */
+  private async integration(subAccountId: number, integrationId: number | undefined): Promise<IntegrationRow> {
+    if (integrationId !== undefined) {
+      const row = await this.integrations.findById([subAccountId], integrationId);
+      if (!row || row.handler !== this.handler.key) throw DomainException.notFound('WhatsApp integration');
+      if (!row.isActive || row.status === 'disconnected')
+        throw new DomainException(ErrorCode.INTEGRATION_NOT_ACTIVE, 'The WhatsApp integration is not active');
+      return row;
+    }
+    const { rows } = await this.integrations.list([subAccountId], {}, 0, 500);
+    const active = rows.filter((r) => r.handler === this.handler.key && r.isActive && r.status !== 'disconnected');
+    if (active.length !== 1)
+      throw DomainException.validation(
+        active.length === 0
+          ? 'The sub-account has no active WhatsApp integration'
+          : 'The sub-account has several WhatsApp integrations: give integrationId',
+      );
+    return active[0];
+  }
+
+  /** An APPROVED template of this integration whose parameters fit (lead placeholders checked per recipient later). */
+  private async template(
+    integration: IntegrationRow,
+    id: bigint,
+    parameters: Record<string, string>,
+  ): Promise<{ id: bigint; category: string; stored: StoredTemplate }> {
+    const row = await this.contacts.template(integration.id, id);
+    if (!row) throw DomainException.notFound('Template');
+    if (row.status !== 'APPROVED')
+      throw new DomainException(
+        'TEMPLATE_NOT_APPROVED' as ErrorCode,
+        `The template ${row.name} (${row.language}) is ${row.status}, not APPROVED`,
+      );
+    const stored: StoredTemplate = {
+      name: row.name,
+      language: row.language,
+      components: row.components,
+      parameter_format: row.parameterFormat,
+    };
+    const check = prepareTemplateSend(stored, parameters, ANY_LEAD);
+    if (!check.ok)
+      throw new DomainException(
+        'TEMPLATE_PARAMETERS_INVALID' as ErrorCode,
+        `The parameters do not fit the template ${row.name}`,
+        check.problems,
+      );
+    return { id: row.id, category: row.category, stored };
+  }
+
+  private async leadsByIds(subAccountId: number, ids: readonly string[]): Promise<LeadForBulk[]> {
+    const unique = [...new Set(ids)].map((id) => BigInt(id));
+    const leads = await this.repo.leadsByIds(subAccountId, unique);
+    if (leads.length !== unique.length) {
+      const found = new Set(leads.map((l) => l.id));
+      const missing = unique.filter((id) => !found.has(id)).slice(0, 20);
+      throw DomainException.validation(
+        `${unique.length - leads.length} of the leads were not found in sub-account ${subAccountId}`,
+        missing.map((id) => ({ path: 'leadIds', message: `lead ${id} not found` })),
+      );
+    }
+    return leads;
+  }
+
+  private async leadsByFilter(dto: CreateBulkDto): Promise<LeadForBulk[]> {
+    const f = dto.filter ?? {};
+    const leads = await this.repo.leadsByFilter(
+      dto.subAccountId,
+      {
+        status: f.status,
+        source: f.source,
+        createdFrom: f.createdFrom ? new Date(f.createdFrom) : undefined,
+        createdTo: f.createdTo ? new Date(f.createdTo) : undefined,
+        tags: f.tags,
+      },
+      MAX_RECIPIENTS + 1,
+    );
+    if (leads.length > MAX_RECIPIENTS)
+      throw DomainException.validation(`The filter matches more than ${MAX_RECIPIENTS} leads; narrow it`);
+    if (leads.length === 0) throw DomainException.validation('The filter matches no lead');
+    return leads;
+  }
+
+  /** Skip reasons, first by phone (none, duplicate), then opt-outs and the window for the phones left. */
+  private async screen(
+    integration: IntegrationRow,
+    dto: CreateBulkDto,
+    templateCategory: string | null,
+    leads: readonly LeadForBulk[],
+  ): Promise<{
+    recipients: NewRecipient[];
+    skipped: Record<'noPhone' | 'optedOut' | 'duplicatePhone' | 'windowClosed', number>;
+  }> {
+    const seen = new Set<string>();
+    const recipients: NewRecipient[] = leads.map((lead) => {
+      const e164 = lead.phone && lead.phoneValid ? normalizePhone(lead.phone) : null;
+      if (!e164) return { leadId: lead.id, phone: null, skipReason: 'noPhone' };
+      const phone = canonicalPhone(e164);
+      if (seen.has(phone)) return { leadId: lead.id, phone, skipReason: 'duplicatePhone' };
+      seen.add(phone);
+      return { leadId: lead.id, phone, skipReason: null };
+    });
+    const kind = kindOf({ kind: dto.text !== undefined ? 'text' : 'template', templateCategory });
+    const blocked = await this.policy.screen(
+      dto.subAccountId,
+      integration.id,
+      kind,
+      [...seen],
+      new Date(this.clock.now()),
+    );
+    for (const r of recipients) {
+      const reason: SkipReason | undefined = r.skipReason === null && r.phone ? blocked.get(r.phone) : undefined;
+      if (reason) r.skipReason = reason;
+    }
+    const count = (reason: SkipReason) => recipients.filter((r) => r.skipReason === reason).length;
+    return {
+      recipients,
+      skipped: {
+        noPhone: count('noPhone'),
+        optedOut: count('optedOut'),
+        duplicatePhone: count('duplicatePhone'),
+        windowClosed: count('windowClosed'),
+      },
+    };
+  }
+}

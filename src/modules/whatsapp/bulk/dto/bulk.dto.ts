@@ -1,0 +1,202 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Transform, Type } from 'class-transformer';
+import {
+  ArrayMaxSize,
+  ArrayMinSize,
+  IsArray,
+  IsDateString,
+  IsIn,
+  IsInt,
+  IsObject,
+  IsOptional,
+  IsString,
+  Matches,
+  MaxLength,
+  Min,
+  MinLength,
+  ValidateNested,
+} from 'class-validator';
+import { PageQueryDto } from '../../../../common/http/pagination';
+import { BULK_STATUSES, MAX_RECIPIENTS, RECIPIENT_STATES, SKIP_REASONS } from '../bulk-states';
+
+const BIG_ID = /^[1-9][0-9]{0,18}$/;
+
+export class BulkTemplateRefDto {
+  @ApiProperty({ description: 'Id of an APPROVED template of the integration', example: '12' })
+  @Transform(({ value }: { value: unknown }) => (typeof value === 'number' ? String(value) : value))
+  @IsString()
+  @Matches(BIG_ID)
+  id!: string;
+}
+
+export class BulkLeadFilterDto {
+  @ApiPropertyOptional({ example: 'NEW' }) @IsOptional() @IsString() @MaxLength(64) status?: string;
+  @ApiPropertyOptional({ description: 'A lead source platform', example: 'meta' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(64)
+  source?: string;
+  @ApiPropertyOptional() @IsOptional() @IsDateString() createdFrom?: string;
+  @ApiPropertyOptional() @IsOptional() @IsDateString() createdTo?: string;
+  @ApiPropertyOptional({ type: [String], description: 'Leads with any of these tags' })
+  @IsOptional()
+  @IsArray()
+  @ArrayMaxSize(50)
+  @IsString({ each: true })
+  tags?: string[];
+}
+
+export class CreateBulkDto {
+  @ApiProperty() @Type(() => Number) @IsInt() @Min(1) subAccountId!: number;
+
+  @ApiPropertyOptional({
+    description: 'May be left out when the sub-account has exactly one active WhatsApp integration',
+  })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  integrationId?: number;
+
+  @ApiPropertyOptional({
+    type: [String],
+    minItems: 1,
+    maxItems: MAX_RECIPIENTS,
+    description: 'Lead ids (strings of digits)',
+  })
+  @IsOptional()
+  @Transform(({ value }: { value: unknown }) =>
+    Array.isArray(value) ? value.map((v: unknown) => (typeof v === 'number' ? String(v) : v)) : value,
+  )
+  @IsArray()
+  @ArrayMinSize(1)
+  @ArrayMaxSize(MAX_RECIPIENTS)
+  @IsString({ each: true })
+  @Matches(BIG_ID, { each: true })
+  leadIds?: string[];
+
+  @ApiPropertyOptional({ type: BulkLeadFilterDto })
+  @IsOptional()
+  @IsObject()
+  @ValidateNested()
+  @Type(() => BulkLeadFilterDto)
+  filter?: BulkLeadFilterDto;
+
+  @ApiPropertyOptional({ type: BulkTemplateRefDto })
+  @IsOptional()
+  @IsObject()
+  @ValidateNested()
+  @Type(() => BulkTemplateRefDto)
+  template?: BulkTemplateRefDto;
+
+  @ApiPropertyOptional({ description: 'Free text: sent only to recipients whose 24-hour window is open' })
+  @IsOptional()
+  @IsString()
+  @MinLength(1)
+  @MaxLength(4096)
+  text?: string;
+
+  @ApiPropertyOptional({
+    description: 'Template parameters: { "1": "Ana" } or { "first_name": "{{lead.firstName}}" }',
+    example: { '1': '{{lead.firstName|there}}' },
+  })
+  @IsOptional()
+  @IsObject()
+  parameters?: Record<string, string>;
+
+  @ApiPropertyOptional({ description: 'Start no earlier than this (ISO-8601)' })
+  @IsOptional()
+  @IsDateString()
+  scheduledAt?: string;
+}
+
+export class BulkSkippedDto {
+  @ApiProperty() noPhone!: number;
+  @ApiProperty() optedOut!: number;
+  @ApiProperty() duplicatePhone!: number;
+  @ApiProperty() windowClosed!: number;
+}
+
+export class CreatedBulkDto {
+  @ApiProperty() id!: string;
+  @ApiProperty({ enum: ['queued'] }) status!: 'queued';
+  @ApiProperty({ description: 'Recipients that will be sent to (skipped ones not included)' }) recipients!: number;
+  @ApiProperty({ type: BulkSkippedDto }) skipped!: BulkSkippedDto;
+}
+
+export class BulkCountsDto {
+  @ApiProperty() total!: number;
+  @ApiProperty({ description: 'Not sent yet (waiting or being sent)' }) pending!: number;
+  @ApiProperty({ description: 'Accepted by WhatsApp (delivered and read ones included)' }) sent!: number;
+  @ApiProperty({ description: 'Delivered (read ones included)' }) delivered!: number;
+  @ApiProperty() read!: number;
+  @ApiProperty() failed!: number;
+  @ApiProperty() skipped!: number;
+  @ApiProperty({ description: 'Sent, but the answer was lost (a worker stopped mid-request): never resent silently' })
+  unknown!: number;
+}
+
+export class BulkTemplateDto {
+  @ApiProperty({ nullable: true, type: String }) id!: string | null;
+  @ApiProperty() name!: string;
+  @ApiProperty() language!: string;
+  @ApiProperty({ nullable: true, type: String }) category!: string | null;
+}
+
+export class BulkDto {
+  @ApiProperty() id!: string;
+  @ApiProperty() subAccountId!: number;
+  @ApiProperty() integrationId!: number;
+  @ApiProperty({ enum: BULK_STATUSES }) status!: string;
+  @ApiProperty({ type: BulkCountsDto }) counts!: BulkCountsDto;
+  @ApiProperty({ type: BulkSkippedDto, description: 'Skipped when accepted, by reason' })
+  skippedReasons!: BulkSkippedDto;
+  @ApiProperty({ type: BulkTemplateDto, nullable: true }) template!: BulkTemplateDto | null;
+  @ApiProperty({ nullable: true, type: String }) text!: string | null;
+  @ApiProperty() ratePerSecond!: number;
+  @ApiProperty({ nullable: true, type: String }) scheduledAt!: string | null;
+  @ApiProperty({ nullable: true, type: String }) startedAt!: string | null;
+  @ApiProperty({ nullable: true, type: String }) completedAt!: string | null;
+  @ApiProperty({ nullable: true, type: Number }) etaSeconds!: number | null;
+  @ApiProperty({ nullable: true, type: String }) error!: string | null;
+  @ApiProperty() createdBy!: string;
+  @ApiProperty() createdAt!: string;
+}
+
+export class ListBulkQueryDto extends PageQueryDto {
+  @ApiPropertyOptional() @IsOptional() @Type(() => Number) @IsInt() @Min(1) subAccountId?: number;
+}
+
+export class ListRecipientsQueryDto extends PageQueryDto {
+  @ApiPropertyOptional({ enum: RECIPIENT_STATES }) @IsOptional() @IsIn(RECIPIENT_STATES) status?: string;
+}
+
+export class BulkErrorDto {
+  @ApiProperty({ nullable: true, type: Number }) code!: number | null;
+  @ApiProperty() title!: string;
+  @ApiProperty({ nullable: true, type: String }) details!: string | null;
+}
+
+export class BulkRecipientDto {
+  @ApiProperty() leadId!: string;
+  @ApiProperty({ nullable: true, type: String }) phone!: string | null;
+  @ApiProperty({ enum: RECIPIENT_STATES }) status!: string;
+  @ApiProperty({ enum: SKIP_REASONS, nullable: true, type: String }) skipReason!: string | null;
+  @ApiProperty({ nullable: true, type: String }) messageId!: string | null;
+  @ApiProperty({ nullable: true, type: String }) wamid!: string | null;
+  @ApiProperty({ type: BulkErrorDto, nullable: true }) error!: BulkErrorDto | null;
+}
+
+export class BulkRecipientPageDto {
+  @ApiProperty({ type: [BulkRecipientDto] }) items!: BulkRecipientDto[];
+  @ApiProperty() page!: number;
+  @ApiProperty() pageSize!: number;
+  @ApiProperty() total!: number;
+}
+
+export class BulkPageDto {
+  @ApiProperty({ type: [BulkDto] }) items!: BulkDto[];
+  @ApiProperty() page!: number;
+  @ApiProperty() pageSize!: number;
+  @ApiProperty() total!: number;
+}
