@@ -266,7 +266,7 @@ export class BulkService {
     if (!row) throw DomainException.notFound('Template');
     if (row.status !== 'APPROVED')
       throw new DomainException(
-        'TEMPLATE_NOT_APPROVED' as ErrorCode,
+        ErrorCode.TEMPLATE_NOT_APPROVED,
         `The template ${row.name} (${row.language}) is ${row.status}, not APPROVED`,
       );
     const stored: StoredTemplate = {
@@ -278,7 +278,7 @@ export class BulkService {
     const check = prepareTemplateSend(stored, parameters, ANY_LEAD);
     if (!check.ok)
       throw new DomainException(
-        'TEMPLATE_PARAMETERS_INVALID' as ErrorCode,
+        ErrorCode.TEMPLATE_PARAMETERS_INVALID,
         `The parameters do not fit the template ${row.name}`,
         check.problems,
       );

@@ -1,0 +1,351 @@
+// Issue 12 points 5 and 8: bulk sends over HTTP (API.md "WhatsApp" → bulk): skip reasons, pause,
+// resume, cancel, the contract's validation and codes, roles, and tenant isolation. The app runs its
+// workers in this process (APP_ROLE=all) against the fake Graph API.
+import { WHATSAPP_CONFIG } from '../support/factories';
+import { FakeWhatsAppGraph } from '../support/fakes/whatsapp-graph';
+import { createTestApp, TestApp } from '../support/test-app';
+import { waitFor } from '../support/webhooks';
+import {
+  approvedTemplate,
+  BULK_TEMPLATE,
+  BulkSetup,
+  getBulk,
+  phoneOf,
+  seedLead,
+  seedLeads,
+  whatsAppSetup,
+} from '../support/whatsapp-bulk';
+
+describe('WhatsApp bulk sends', () => {
+  let t: TestApp;
+  let fake: FakeWhatsAppGraph;
+  let a: BulkSetup;
+  let b: BulkSetup;
+  const auth = (sub: number, role: 'ADMIN' | 'MANAGER' | 'AGENT' = 'MANAGER') => `Bearer ${t.token(role, [sub])}`;
+  const sentTo = (phones: string[]) => fake.accepted().filter((s) => phones.includes(s.to));
+
+  beforeAll(async () => {
+    fake = await FakeWhatsAppGraph.start({
+      accessToken: WHATSAPP_CONFIG.accessToken,
+      appSecret: WHATSAPP_CONFIG.appSecret,
+    });
+    t = await createTestApp({ env: { META_GRAPH_URL: fake.url } });
+    a = await whatsAppSetup(t, fake);
+    // another tenant, on another number
+    b = await whatsAppSetup(t, fake, { phoneNumberId: '106540352249999' });
+  });
+  afterAll(async () => {
+    await t.close();
+    await fake.close();
+  });
+
+  async function completed(sub: number, id: string) {
+    return waitFor(
+      async () => {
+        const bulk = await getBulk(t, sub, id);
+        return bulk.status === 'completed' ? bulk : null;
+      },
+      60_000,
+      `bulk ${id} to complete`,
+    );
+  }
+
+  it('skips recipients without a phone, duplicates and opted-out ones, with their reasons', async () => {
+    const ok = await seedLead(t.sql, a.subAccountId, phoneOf(9_000_001), 'Ana');
+    const none = await seedLead(t.sql, a.subAccountId, null, 'Nophone');
+    const invalid = await seedLead(t.sql, a.subAccountId, 'not a phone', 'Bad');
+    // the same number written another way (and Brazil's ninth digit left out)
+    const twin = await seedLead(t.sql, a.subAccountId, '+55 11 8900-0001', 'Twin');
+    const stop = await seedLead(t.sql, a.subAccountId, phoneOf(9_000_002), 'Stop');
+    const marketingOnly = await seedLead(t.sql, a.subAccountId, phoneOf(9_000_003), 'Utility');
+    await t.sql.query(
+      `INSERT INTO whatsapp_opt_outs (sub_account_id, phone, scope, source, updated_at)
+       VALUES ($1, $2, 'all', 'keyword', now()), ($1, $3, 'marketing', 'user_preferences', now())`,
+      [a.subAccountId, phoneOf(9_000_002), phoneOf(9_000_003)],
+    );
+    const res = await t.http
+      .post('/api/whatsapp/bulk')
+      .set('authorization', auth(a.subAccountId))
+      .send({
+        subAccountId: a.subAccountId,
+        leadIds: [ok, none, invalid, twin, stop, marketingOnly],
+        template: { id: a.templateId },
+        parameters: { '1': '{{lead.firstName}}' },
+      });
+    expect(res.status).toBe(202);
+    // the template is UTILITY: a marketing opt-out still receives it
+    expect(res.body).toMatchObject({
+      status: 'queued',
+      recipients: 2,
+      skipped: { noPhone: 2, optedOut: 1, duplicatePhone: 1, windowClosed: 0 },
+    });
+    const done = await completed(a.subAccountId, res.body.id);
+    expect(done.counts).toMatchObject({ total: 6, pending: 0, sent: 2, skipped: 4, failed: 0, unknown: 0 });
+    expect(
+      sentTo([phoneOf(9_000_001), phoneOf(9_000_003)])
+        .map((s) => s.to)
+        .sort(),
+    ).toEqual([phoneOf(9_000_001), phoneOf(9_000_003)]);
+    expect(sentTo([phoneOf(9_000_002)])).toHaveLength(0);
+    const skipped = await t.http
+      .get(`/api/whatsapp/bulk/${res.body.id}/recipients?status=skipped`)
+      .set('authorization', auth(a.subAccountId));
+    expect(skipped.status).toBe(200);
+    expect(skipped.body.total).toBe(4);
+    const reasons = Object.fromEntries(
+      (skipped.body.items as Array<{ leadId: string; skipReason: string }>).map((i) => [i.leadId, i.skipReason]),
+    );
+    expect(reasons).toEqual({ [none]: 'noPhone', [invalid]: 'noPhone', [twin]: 'duplicatePhone', [stop]: 'optedOut' });
+    const accepted = await t.http
+      .get(`/api/whatsapp/bulk/${res.body.id}/recipients?status=accepted`)
+      .set('authorization', auth(a.subAccountId));
+    expect(accepted.body.items).toHaveLength(2);
+    expect(accepted.body.items[0]).toMatchObject({
+      status: 'accepted',
+      wamid: expect.stringMatching(/^wamid\./),
+      error: null,
+    });
+  });
+
+  it('free text goes only to contacts whose 24-hour window is open', async () => {
+    const open = await seedLead(t.sql, a.subAccountId, phoneOf(9_100_001), 'Open');
+    const stale = await seedLead(t.sql, a.subAccountId, phoneOf(9_100_002), 'Stale');
+    const never = await seedLead(t.sql, a.subAccountId, phoneOf(9_100_003), 'Never');
+    await t.sql.query(
+      `INSERT INTO conversations (sub_account_id, integration_id, contact_key, wa_id, phone, phone_normalized, last_inbound_at, updated_at)
+       VALUES ($1, $2, $3, $3, $4, $4, now() - interval '1 hour', now()),
+              ($1, $2, $5, $5, $6, $6, now() - interval '30 hours', now())`,
+      [
+        a.subAccountId,
+        a.integrationId,
+        phoneOf(9_100_001).slice(1),
+        phoneOf(9_100_001),
+        phoneOf(9_100_002).slice(1),
+        phoneOf(9_100_002),
+      ],
+    );
+    const res = await t.http
+      .post('/api/whatsapp/bulk')
+      .set('authorization', auth(a.subAccountId))
+      .send({ subAccountId: a.subAccountId, leadIds: [open, stale, never], text: 'Your visit is confirmed' });
+    expect(res.status).toBe(202);
+    expect(res.body).toMatchObject({
+      recipients: 1,
+      skipped: { windowClosed: 2, noPhone: 0, optedOut: 0, duplicatePhone: 0 },
+    });
+    await completed(a.subAccountId, res.body.id);
+    const sends = sentTo([phoneOf(9_100_001), phoneOf(9_100_002), phoneOf(9_100_003)]);
+    expect(sends.map((s) => [s.to, s.type])).toEqual([[phoneOf(9_100_001), 'text']]);
+  });
+
+  it('pauses (nothing more leaves), resumes, and completes with every recipient sent once', async () => {
+    const leadIds = await seedLeads(t.sql, a.subAccountId, 150, 100_000);
+    const phones = leadIds.map((_, i) => phoneOf(100_000 + i));
+    fake.answerDelayMs = 100;
+    const res = await t.http
+      .post('/api/whatsapp/bulk')
+      .set('authorization', auth(a.subAccountId))
+      .send({ subAccountId: a.subAccountId, leadIds, template: { id: a.templateId }, parameters: { '1': 'there' } });
+    expect(res.status).toBe(202);
+    const id = res.body.id as string;
+    try {
+      await waitFor(async () => sentTo(phones).length >= 10, 30_000, 'the first sends');
+      const paused = await t.http.post(`/api/whatsapp/bulk/${id}/pause`).set('authorization', auth(a.subAccountId));
+      expect(paused.status).toBe(200);
+      expect(paused.body.status).toBe('paused');
+    } finally {
+      fake.answerDelayMs = 0;
+    }
+    // requests already out finish; then nothing more is claimed or sent
+    await waitFor(
+      async () =>
+        (
+          await t.sql.query(
+            `SELECT count(*)::int AS n FROM whatsapp_bulk_recipients WHERE bulk_id = $1 AND state = 'claimed'`,
+            [id],
+          )
+        ).rows[0].n === 0,
+      30_000,
+      'in-flight sends to finish',
+    );
+    const atPause = sentTo(phones).length;
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(sentTo(phones)).toHaveLength(atPause);
+    const view = await getBulk(t, a.subAccountId, id);
+    expect(view).toMatchObject({ status: 'paused', etaSeconds: null, completedAt: null });
+    expect(view.counts.pending).toBe(150 - atPause);
+    expect(atPause).toBeLessThan(150);
+
+    const twice = await t.http.post(`/api/whatsapp/bulk/${id}/pause`).set('authorization', auth(a.subAccountId));
+    expect(twice.status).toBe(409);
+    const resumed = await t.http.post(`/api/whatsapp/bulk/${id}/resume`).set('authorization', auth(a.subAccountId));
+    expect(resumed.status).toBe(200);
+    expect(resumed.body.status).toBe('running');
+    const done = await completed(a.subAccountId, id);
+    expect(done.counts).toMatchObject({ total: 150, sent: 150, pending: 0 });
+    expect(sentTo(phones)).toHaveLength(150);
+    expect(fake.duplicates()).toEqual([]);
+  });
+
+  it('cancels: pending recipients become skipped and are never sent', async () => {
+    const leadIds = await seedLeads(t.sql, a.subAccountId, 20, 200_000);
+    const phones = leadIds.map((_, i) => phoneOf(200_000 + i));
+    const res = await t.http
+      .post('/api/whatsapp/bulk')
+      .set('authorization', auth(a.subAccountId))
+      .send({
+        subAccountId: a.subAccountId,
+        leadIds,
+        template: { id: a.templateId },
+        parameters: { '1': 'there' },
+        scheduledAt: new Date(Date.now() + 3_600_000).toISOString(),
+      });
+    expect(res.status).toBe(202);
+    const id = res.body.id as string;
+    expect((await getBulk(t, a.subAccountId, id)).status).toBe('queued');
+    const cancelled = await t.http.post(`/api/whatsapp/bulk/${id}/cancel`).set('authorization', auth(a.subAccountId));
+    expect(cancelled.status).toBe(200);
+    expect(cancelled.body).toMatchObject({
+      status: 'cancelled',
+      counts: { total: 20, pending: 0, skipped: 20, sent: 0 },
+    });
+    const page = await t.http
+      .get(`/api/whatsapp/bulk/${id}/recipients?status=skipped&pageSize=5`)
+      .set('authorization', auth(a.subAccountId));
+    expect(page.body).toMatchObject({ total: 20, pageSize: 5 });
+    expect(page.body.items.every((i: { skipReason: string }) => i.skipReason === 'cancelled')).toBe(true);
+    for (const action of ['resume', 'pause', 'cancel'])
+      expect(
+        (await t.http.post(`/api/whatsapp/bulk/${id}/${action}`).set('authorization', auth(a.subAccountId))).status,
+      ).toBe(409);
+    expect(sentTo(phones)).toHaveLength(0);
+  });
+
+  it('refuses what the contract refuses, before anything is written', async () => {
+    const [lead] = await seedLeads(t.sql, a.subAccountId, 1, 300_000);
+    const post = (body: Record<string, unknown>) =>
+      t.http
+        .post('/api/whatsapp/bulk')
+        .set('authorization', auth(a.subAccountId))
+        .send({ subAccountId: a.subAccountId, ...body });
+    const before = (await t.sql.query('SELECT count(*)::int AS n FROM whatsapp_bulk_jobs')).rows[0].n;
+
+    const both = await post({ leadIds: [lead], filter: { status: 'NEW' }, text: 'hi' });
+    expect(both.status).toBe(400);
+    expect(both.body.code).toBe('VALIDATION_FAILED');
+    expect((await post({ leadIds: [lead] })).status).toBe(400);
+    expect((await post({ leadIds: [], text: 'hi' })).status).toBe(400);
+    expect((await post({ leadIds: [lead], text: 'hi', extra: true })).status).toBe(400);
+    const params = await post({ leadIds: [lead], template: { id: a.templateId }, parameters: { '2': 'x' } });
+    expect(params.status).toBe(400);
+    expect(params.body.code).toBe('TEMPLATE_PARAMETERS_INVALID');
+    const pausedTemplate = await approvedTemplate(
+      t.sql,
+      fake,
+      a.subAccountId,
+      a.integrationId,
+      { ...BULK_TEMPLATE, name: 'paused_one' },
+      'PAUSED',
+    );
+    const notApproved = await post({ leadIds: [lead], template: { id: pausedTemplate }, parameters: { '1': 'x' } });
+    expect(notApproved.status).toBe(422);
+    expect(notApproved.body.code).toBe('TEMPLATE_NOT_APPROVED');
+    // another tenant's template is not found here
+    const foreignTemplate = await post({ leadIds: [lead], template: { id: b.templateId }, parameters: { '1': 'x' } });
+    expect(foreignTemplate.status).toBe(404);
+    expect((await t.sql.query('SELECT count(*)::int AS n FROM whatsapp_bulk_jobs')).rows[0].n).toBe(before);
+  });
+
+  it('selects recipients by filter', async () => {
+    const tagged = await seedLeads(t.sql, b.subAccountId, 3, 400_000);
+    await seedLeads(t.sql, b.subAccountId, 2, 400_100);
+    await t.sql.query(`UPDATE leads SET tags = ARRAY['vip'] WHERE id = ANY($1::bigint[])`, [tagged]);
+    const res = await t.http
+      .post('/api/whatsapp/bulk')
+      .set('authorization', auth(b.subAccountId, 'ADMIN'))
+      .send({
+        subAccountId: b.subAccountId,
+        filter: { tags: ['vip'] },
+        template: { id: b.templateId },
+        parameters: { '1': 'VIP' },
+      });
+    expect(res.status).toBe(202);
+    expect(res.body.recipients).toBe(3);
+    const done = await completed(b.subAccountId, res.body.id);
+    expect(done.counts).toMatchObject({ total: 3, sent: 3 });
+    expect(fake.accepted().filter((s) => s.phoneNumberId === '106540352249999')).toHaveLength(3);
+  });
+
+  it('keeps tenants apart and agents out', async () => {
+    const [lead] = await seedLeads(t.sql, a.subAccountId, 1, 500_000);
+    const created = await t.http
+      .post('/api/whatsapp/bulk')
+      .set('authorization', auth(a.subAccountId))
+      .send({
+        subAccountId: a.subAccountId,
+        leadIds: [lead],
+        template: { id: a.templateId },
+        parameters: { '1': 'x' },
+        scheduledAt: new Date(Date.now() + 3_600_000).toISOString(),
+      });
+    expect(created.status).toBe(202);
+    const id = created.body.id as string;
+    const other = auth(b.subAccountId, 'ADMIN');
+    for (const path of [`/api/whatsapp/bulk/${id}`, `/api/whatsapp/bulk/${id}/recipients`]) {
+      const res = await t.http.get(path).set('authorization', other);
+      expect(res.status).toBe(404);
+      expect(res.body.code).toBe('NOT_FOUND');
+    }
+    for (const action of ['pause', 'resume', 'cancel'])
+      expect((await t.http.post(`/api/whatsapp/bulk/${id}/${action}`).set('authorization', other)).status).toBe(404);
+    expect(
+      (await t.http.get(`/api/whatsapp/bulk?subAccountId=${a.subAccountId}`).set('authorization', other)).status,
+    ).toBe(403);
+    const mine = await t.http.get('/api/whatsapp/bulk').set('authorization', other);
+    expect(mine.status).toBe(200);
+    expect(mine.body.items.map((i: { id: string }) => i.id)).not.toContain(id);
+    expect(mine.body.items.every((i: { subAccountId: number }) => i.subAccountId === b.subAccountId)).toBe(true);
+    // someone else's leads are not found in one's own sub-account
+    const foreignLeads = await t.http
+      .post('/api/whatsapp/bulk')
+      .set('authorization', other)
+      .send({
+        subAccountId: b.subAccountId,
+        leadIds: [lead],
+        template: { id: b.templateId },
+        parameters: { '1': 'x' },
+      });
+    expect(foreignLeads.status).toBe(400);
+    const foreignSub = await t.http
+      .post('/api/whatsapp/bulk')
+      .set('authorization', other)
+      .send({
+        subAccountId: a.subAccountId,
+        leadIds: [lead],
+        template: { id: a.templateId },
+        parameters: { '1': 'x' },
+      });
+    expect(foreignSub.status).toBe(403);
+    // AGENT: no bulk sends at all (API.md roles)
+    const agent = auth(a.subAccountId, 'AGENT');
+    expect((await t.http.get(`/api/whatsapp/bulk/${id}`).set('authorization', agent)).status).toBe(403);
+    expect(
+      (
+        await t.http
+          .post('/api/whatsapp/bulk')
+          .set('authorization', agent)
+          .send({ subAccountId: a.subAccountId, leadIds: [lead], text: 'hi' })
+      ).status,
+    ).toBe(403);
+    const list = await t.http
+      .get(`/api/whatsapp/bulk?subAccountId=${a.subAccountId}`)
+      .set('authorization', auth(a.subAccountId));
+    expect(list.status).toBe(200);
+    expect(list.body).toMatchObject({ page: 1, pageSize: 50 });
+    expect(list.body.items.find((i: { id: string }) => i.id === id)).toMatchObject({
+      status: 'queued',
+      counts: { total: 1, pending: 1 },
+      template: { id: a.templateId, name: BULK_TEMPLATE.name },
+    });
+  });
+});
