@@ -154,9 +154,24 @@ export class PgTokenBucket {
    * as many tokens as there are waiters: the database sees one poller per process, not per caller.
    */
   async acquire(key: string, spec: RateLimitSpec, lane: RateLimitLane, signal?: AbortSignal): Promise<RateLimitToken> {
+    const token = await this.book(key, spec, lane, signal);
+    if (token.waitMs > 0) await this.sleep(token.waitMs, signal);
+    if (signal?.aborted) {
+      await this.release(token, false);
+      throw new RateLimitAbortedError(key);
+    }
+    return token;
+  }
+
+  /**
+   * A token as soon as one is booked, before its start time: the call may go out no earlier than
+   * `waitMs` after this resolves. For callers with work to do before the call (a ledger write) that
+   * should overlap the wait instead of lengthening the token's hold; they wait the rest themselves.
+   */
+  book(key: string, spec: RateLimitSpec, lane: RateLimitLane, signal?: AbortSignal): Promise<RateLimitToken> {
     checkSpec(spec);
-    if (signal?.aborted) throw new RateLimitAbortedError(key);
-    const token = await new Promise<RateLimitToken>((resolve, reject) => {
+    if (signal?.aborted) return Promise.reject(new RateLimitAbortedError(key));
+    return new Promise<RateLimitToken>((resolve, reject) => {
       const id = `${lane}\u0000${key}`;
       const queue = this.queues.get(id) ?? { waiters: [], pumping: false };
       this.queues.set(id, queue);
@@ -167,12 +182,6 @@ export class PgTokenBucket {
         queueMicrotask(() => void this.pump(id, key, lane, queue));
       }
     });
-    if (token.waitMs > 0) await this.sleep(token.waitMs, signal);
-    if (signal?.aborted) {
-      await this.release(token, false);
-      throw new RateLimitAbortedError(key);
-    }
-    return token;
   }
 
   /** The shared polling loop of one key and lane in this process. */

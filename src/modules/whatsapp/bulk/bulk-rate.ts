@@ -11,16 +11,33 @@ export function numberRateKey(phoneNumberId: string): string {
   return `whatsapp:number:${phoneNumberId}`;
 }
 
+/** Waits that never hold the process open on their own (a closing app's last poll), as systemClock's. */
+function unrefSleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal?.aborted) return resolve();
+    const timer = setTimeout(done, ms).unref();
+    function done(): void {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    }
+    signal?.addEventListener('abort', done, { once: true });
+  });
+}
+
 /** The process's PgTokenBucket on its database pool (the state itself is in PostgreSQL), never inside a caller's transaction. */
 @Injectable()
 export class BulkRateLimiter {
   readonly bucket: PgTokenBucket;
 
   constructor(db: Db) {
-    this.bucket = new PgTokenBucket({
-      query: async <R extends QueryResultRow>(text: string, values?: unknown[]) => ({
-        rows: await db.sqlAlone<R>({ text }, values ?? []),
-      }),
-    });
+    this.bucket = new PgTokenBucket(
+      {
+        query: async <R extends QueryResultRow>(text: string, values?: unknown[]) => ({
+          rows: await db.sqlAlone<R>({ text }, values ?? []),
+        }),
+      },
+      { sleep: unrefSleep },
+    );
   }
 }

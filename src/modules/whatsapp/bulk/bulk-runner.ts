@@ -12,16 +12,16 @@ import { BulkSender, BulkSendTarget } from './bulk-sender';
 import { resolveFailure, SendResolution } from './bulk-states';
 
 /** Recipients one claim takes (per runner); small enough that a killed runner strands few for long. */
-const CLAIM_BATCH = 40;
+const CLAIM_BATCH = 60;
 /** Sends one runner has in flight at once (each waits for its own token of the number's bucket). */
-const CONCURRENCY = 24;
+const CONCURRENCY = 32;
 /** A claim's lease: longer than a batch takes at the number's rate, short enough to resume soon after a crash. */
 const CLAIM_LEASE_MS = 10_000;
 /** From the committed request mark to the answer: beyond the send client's timeout (BulkSender, 10 s). */
 const SEND_LEASE_MS = 15_000;
 const LANE_LEASE_MS = 15_000;
 /** Longest one job works before handing over to its continuation (graceful shutdowns stay short). */
-const MAX_SLICE_MS = 20_000;
+const MAX_SLICE_MS = 50_000;
 
 /**
  * Works bulk jobs: each `whatsapp-bulk-run` job takes one of the bulk's lanes (at most `lanes`
@@ -88,56 +88,43 @@ export class BulkRunner {
       await this.repo.fail(bulk.id, target.problem);
       return null;
     }
-    while (this.clock.now() < deadline) {
-      await this.repo.renewLane(bulk.id, owner, LANE_LEASE_MS);
-      const leaseId = randomUUID();
-      const claimed = await this.repo.claim(bulk.id, leaseId, CLAIM_BATCH, CLAIM_LEASE_MS);
-      if (claimed.length === 0) {
-        const work = await this.repo.nextWork(bulk.id);
-        if (work.status !== 'running') return null;
-        if (work.open === 0) {
-          await this.repo.complete(bulk.id);
-          return null;
-        }
-        const wait = (work.nextAt?.getTime() ?? this.clock.now() + 1000) - this.clock.now();
-        if (this.clock.now() + wait >= deadline) return new Date(this.clock.now() + Math.max(0, wait));
-        await this.clock.sleep(Math.min(1000, Math.max(50, wait)));
-        continue;
-      }
-      const lost = claimed.filter((r) => r.state === 'unknown');
-      if (lost.length > 0) await this.sender.markUnknown(lost);
-      const live = claimed.filter((r) => r.state === 'claimed');
-      const blocked = await this.policy.blockedNow(bulk, live);
-      for (const [id, reason] of blocked) await this.repo.finish(id, leaseId, 'skipped', { skipReason: reason });
-      const sendable = live.filter((r) => !blocked.has(r.id));
-      const stop = await this.sendAll(bulk, target, sendable, leaseId);
-      if (stop) return null;
-    }
-    return new Date(this.clock.now());
-  }
-
-  /** True when the bulk must stop (the template or the number can no longer be used). */
-  private async sendAll(
-    bulk: BulkRow,
-    target: BulkSendTarget,
-    recipients: readonly ClaimedRecipient[],
-    leaseId: string,
-  ): Promise<boolean> {
-    const queue = [...recipients];
-    let stop = false;
-    const skipped: bigint[] = [];
-    const worker = async (): Promise<void> => {
-      for (let r = queue.shift(); r; r = queue.shift()) {
-        if (stop) {
-          skipped.push(r.id);
+    // a pool of sends fed by claims: the next batch is claimed while the last one's tail is in flight
+    const pool = new SendPool(CONCURRENCY);
+    try {
+      while (this.clock.now() < deadline && !pool.stopped) {
+        await this.repo.renewLane(bulk.id, owner, LANE_LEASE_MS);
+        const leaseId = randomUUID();
+        const claimed = await this.repo.claim(bulk.id, leaseId, CLAIM_BATCH, CLAIM_LEASE_MS);
+        if (claimed.length === 0) {
+          await pool.drain(); // what is in flight may still be retried or finish the bulk
+          const work = await this.repo.nextWork(bulk.id);
+          if (work.status !== 'running') return null;
+          if (work.open === 0) {
+            await this.repo.complete(bulk.id);
+            return null;
+          }
+          const wait = (work.nextAt?.getTime() ?? this.clock.now() + 1000) - this.clock.now();
+          if (this.clock.now() + wait >= deadline) return new Date(this.clock.now() + Math.max(0, wait));
+          await this.clock.sleep(Math.min(1000, Math.max(50, wait)));
           continue;
         }
-        if (await this.sendOne(bulk, target, r, leaseId)) stop = true;
+        const lost = claimed.filter((r) => r.state === 'unknown');
+        if (lost.length > 0) await this.sender.markUnknown(lost);
+        const live = claimed.filter((r) => r.state === 'claimed');
+        const blocked = await this.policy.blockedNow(bulk, live);
+        for (const [id, reason] of blocked) await this.repo.finish(id, leaseId, 'skipped', { skipReason: reason });
+        const unsent: bigint[] = [];
+        for (const r of live.filter((row) => !blocked.has(row.id))) {
+          await pool.room();
+          if (pool.stopped) unsent.push(r.id);
+          else pool.run(() => this.sendOne(bulk, target, r, leaseId));
+        }
+        await this.repo.unclaim(unsent, leaseId);
       }
-    };
-    await Promise.all(Array.from({ length: Math.min(CONCURRENCY, queue.length) }, worker));
-    await this.repo.unclaim(skipped, leaseId);
-    return stop;
+    } finally {
+      await pool.drain();
+    }
+    return pool.stopped ? null : new Date(this.clock.now());
   }
 
   /** One recipient: a token of the number, the request mark, the call, the outcome. True: stop the bulk. */
@@ -147,7 +134,7 @@ export class BulkRunner {
       await this.repo.finish(r.id, leaseId, 'failed', { code: null, title: prepared.problem, details: null });
       return false;
     }
-    const token = await this.sender.acquire(target);
+    const { token, startAt } = await this.sender.book(target);
     let marked = false;
     try {
       marked = await this.repo.markRequest(r.id, leaseId, SEND_LEASE_MS);
@@ -159,6 +146,9 @@ export class BulkRunner {
       await this.repo.unclaim([r.id], leaseId);
       return false;
     }
+    // never before the token's start; the mark above usually took that long already
+    const early = startAt - Date.now();
+    if (early > 0) await this.clock.sleep(early);
     let resolution: SendResolution;
     try {
       const wamid = await this.sender.send(target, prepared, r);
@@ -228,5 +218,32 @@ export class BulkRunner {
   private stopsBulk(code: number | null): boolean {
     if (code === null) return false;
     return code === 190 || (code >= 200 && code <= 299) || code === 132001 || code === 132015 || code === 132016;
+  }
+}
+
+/** At most `size` sends at once; `stopped` once one of them says the bulk must stop. */
+class SendPool {
+  private readonly running = new Set<Promise<void>>();
+  stopped = false;
+
+  constructor(private readonly size: number) {}
+
+  async room(): Promise<void> {
+    while (this.running.size >= this.size) await Promise.race(this.running);
+  }
+
+  run(send: () => Promise<boolean>): void {
+    const p: Promise<void> = send().then(
+      (stop) => {
+        if (stop) this.stopped = true;
+      },
+      () => undefined, // a send that threw left its row claimed: the lease hands it on (as unknown if it was requested)
+    );
+    const tracked = p.finally(() => this.running.delete(tracked));
+    this.running.add(tracked);
+  }
+
+  async drain(): Promise<void> {
+    await Promise.all(this.running);
   }
 }

@@ -70,7 +70,9 @@ export class BulkSender {
       ctx: { ...ctx, http },
       phoneNumberId,
       rateKey: numberRateKey(phoneNumberId),
-      rate: { capacity: perSecond, windowMs: 1000 },
+      // no reserve: single sends still go first (a waiting priority caller holds the bulk lane off the
+      // next tokens), and a reserved token would cost the bulk 1/capacity of the number's rate
+      rate: { capacity: perSecond, windowMs: 1000, bulkReserve: 0 },
     };
   }
 
@@ -101,8 +103,14 @@ export class BulkSender {
     };
   }
 
-  acquire(target: BulkSendTarget): Promise<RateLimitToken> {
-    return this.rate.bucket.acquire(target.rateKey, target.rate, 'bulk');
+  /**
+   * A token of the number on the bulk lane, booked before its start time (`startAt`, this process's
+   * clock): the ledger's request mark is written while the token's start comes near, so it does not
+   * lengthen the token's hold (the rate the number achieves is capacity / (window + hold)).
+   */
+  async book(target: BulkSendTarget): Promise<{ token: RateLimitToken; startAt: number }> {
+    const token = await this.rate.bucket.book(target.rateKey, target.rate, 'bulk');
+    return { token, startAt: Date.now() + token.waitMs };
   }
 
   async release(token: RateLimitToken, used: boolean): Promise<void> {

@@ -1,0 +1,54 @@
+import { classifyGraphError, classifyTransportFailure } from '../domain/send-errors';
+import { etaSeconds, MAX_TRANSIENT_ATTEMPTS, resolveFailure } from './bulk-states';
+
+const graph = (status: number, code: number, retryAfterMs?: number) =>
+  classifyGraphError({ status, body: { error: { code, message: `error ${code}` } }, retryAfterMs }, 0, {
+    random: () => 0.5,
+  });
+
+describe('resolveFailure: what a bulk recipient becomes after a refused or unanswered send', () => {
+  it('throttles retry later without using up attempts; the number-wide one pauses the bucket', () => {
+    expect(resolveFailure(graph(400, 130429, 1500), 1)).toEqual({
+      kind: 'retry',
+      afterMs: 1500,
+      countsAsAttempt: false,
+      pauseNumberMs: 1500,
+    });
+    const pair = resolveFailure(graph(400, 131056), 1);
+    expect(pair).toMatchObject({ kind: 'retry', countsAsAttempt: false });
+    expect(pair).not.toHaveProperty('pauseNumberMs');
+  });
+
+  it('131049 (marketing cap) is deferred by hours, not seconds', () => {
+    const deferred = resolveFailure(graph(400, 131049), 1);
+    expect(deferred.kind).toBe('retry');
+    if (deferred.kind === 'retry') expect(deferred.afterMs).toBeGreaterThanOrEqual(3_600_000);
+  });
+
+  it('transient errors retry until the attempts run out, then fail', () => {
+    expect(resolveFailure(graph(500, 1), 1)).toMatchObject({ kind: 'retry', countsAsAttempt: true });
+    expect(resolveFailure(graph(500, 1), MAX_TRANSIENT_ATTEMPTS)).toMatchObject({ kind: 'failed', code: 1 });
+    expect(resolveFailure(classifyTransportFailure('network'), 1)).toMatchObject({ kind: 'retry' });
+  });
+
+  it('a timeout is unknown (never resent silently); permanent errors fail with the code, 131050 as an opt-out', () => {
+    expect(resolveFailure(classifyTransportFailure('timeout'), 1)).toMatchObject({ kind: 'unknown' });
+    expect(resolveFailure(graph(400, 131026), 1)).toMatchObject({ kind: 'failed', code: 131026 });
+    expect(resolveFailure(graph(400, 131050), 1)).toMatchObject({ kind: 'failed', code: 131050, optOut: 'marketing' });
+    expect(resolveFailure(graph(400, 132001), 1)).toMatchObject({ kind: 'failed', code: 132001 });
+  });
+});
+
+describe('etaSeconds', () => {
+  it('uses the measured rate, never more than the configured one', () => {
+    expect(etaSeconds('running', 800, 80, { sends: 400, seconds: 10 })).toBe(20);
+    expect(etaSeconds('running', 800, 80, { sends: 2000, seconds: 10 })).toBe(10);
+    expect(etaSeconds('running', 800, 80, null)).toBe(10);
+  });
+
+  it('is null when the bulk is not moving, 0 when nothing is left', () => {
+    expect(etaSeconds('paused', 800, 80, null)).toBeNull();
+    expect(etaSeconds('completed', 0, 80, null)).toBeNull();
+    expect(etaSeconds('running', 0, 80, null)).toBe(0);
+  });
+});
