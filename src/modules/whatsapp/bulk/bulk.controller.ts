@@ -2,14 +2,13 @@ import { Body, Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/com
 import { ApiAcceptedResponse, ApiBearerAuth, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import type { AuthUser } from '../../../common/auth/auth-user';
 import { CurrentUser, Roles } from '../../../common/auth/decorators';
+import { ApiPaginatedResponse } from '../../../common/http/api-paginated-response';
 import { Page } from '../../../common/http/pagination';
 import { ApiBigIdParam, ParseBigIdPipe } from '../../../common/http/parse-id.pipe';
 import { BulkService } from './bulk.service';
 import {
   BulkDto,
-  BulkPageDto,
   BulkRecipientDto,
-  BulkRecipientPageDto,
   CreateBulkDto,
   CreatedBulkDto,
   ListBulkQueryDto,
@@ -32,7 +31,7 @@ export class BulkController {
   }
 
   @Get()
-  @ApiOkResponse({ type: BulkPageDto })
+  @ApiPaginatedResponse(BulkDto)
   list(@CurrentUser() user: AuthUser, @Query() query: ListBulkQueryDto): Promise<Page<BulkDto>> {
     return this.service.list(user, query);
   }
@@ -46,7 +45,7 @@ export class BulkController {
 
   @Get(':id/recipients')
   @ApiBigIdParam()
-  @ApiOkResponse({ type: BulkRecipientPageDto })
+  @ApiPaginatedResponse(BulkRecipientDto)
   recipients(
     @CurrentUser() user: AuthUser,
     @Param('id', ParseBigIdPipe) id: bigint,

@@ -232,8 +232,10 @@ export class BulkService {
   }
 
   private configOf(integration: IntegrationRow): Record<string, unknown> {
-    const config = integration.config;
-    return typeof config === 'object' && config !== null && !Array.isArray(config) ? config : {};
+    const config: unknown = integration.config;
+    return typeof config === 'object' && config !== null && !Array.isArray(config)
+      ? (config as Record<string, unknown>)
+      : {};
   }
 
   /** The integration named, or the sub-account's only active WhatsApp integration. */

@@ -186,17 +186,3 @@ export class BulkRecipientDto {
   @ApiProperty({ nullable: true, type: String }) wamid!: string | null;
   @ApiProperty({ type: BulkErrorDto, nullable: true }) error!: BulkErrorDto | null;
 }
-
-export class BulkRecipientPageDto {
-  @ApiProperty({ type: [BulkRecipientDto] }) items!: BulkRecipientDto[];
-  @ApiProperty() page!: number;
-  @ApiProperty() pageSize!: number;
-  @ApiProperty() total!: number;
-}
-
-export class BulkPageDto {
-  @ApiProperty({ type: [BulkDto] }) items!: BulkDto[];
-  @ApiProperty() page!: number;
-  @ApiProperty() pageSize!: number;
-  @ApiProperty() total!: number;
-}
