@@ -202,7 +202,10 @@ export class WhatsAppTemplatesService implements OnApplicationBootstrap {
     if (!externalId) return 'ignored';
     const field = asString(payload.field);
     const seconds = asNumber(payload.time);
-    const at = seconds ? new Date(seconds * 1000) : new Date();
+    // Meta's `time` has whole seconds: the change happened somewhere in that second, so it counts as its
+    // end; otherwise a row created (or reconciled) earlier in the same second looks newer and the
+    // approval is dropped as stale (the end-to-end test failed whenever creation and webhook shared a second)
+    const at = seconds ? new Date(seconds * 1000 + 999) : new Date();
     let row = await this.repository.findByExternalId(integrationId, externalId);
     if (!row) {
       // a template created in WhatsApp Manager: reconcile picks up its components; keep what the webhook says now
