@@ -15,6 +15,7 @@ import { IntegrationsModule } from './modules/integrations/integrations.module';
 import { LeadsModule } from './modules/leads/leads.module';
 import { MeModule } from './modules/me/me.module';
 import { ReportsModule } from './modules/reports/reports.module';
+import { OAuthModule } from './modules/oauth/oauth.module';
 import { SubAccountsModule } from './modules/sub-accounts/sub-accounts.module';
 import { SyncModule } from './modules/sync/sync.module';
 import { WebhooksModule } from './modules/webhooks/webhooks.module';
@@ -46,6 +47,7 @@ import { SeedModule } from './seed/seed.module';
     ReportsModule,
     WhatsAppModule,
     WhatsAppBulkModule,
+    OAuthModule,
     SeedModule,
   ],
 })

@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import { baseUrlSetting } from '../handlers/provider';
 import { PROVIDER_BASE_URLS } from '../handlers/providers';
+import type { OAuthAppConfig, OAuthProviderKey } from '../handlers/oauth/oauth-provider';
 
 export type AppRole = 'all' | 'api' | 'worker';
 export type NodeEnv = 'development' | 'production' | 'test';
@@ -67,6 +68,15 @@ export interface AppConfig {
     mailFrom: string;
     /** Lifetime of a signed download link (REPORT_LINK_TTL_HOURS, at most 7 days). */
     linkTtlMs: number;
+  };
+  /** API.md "OAuth connections": the apps' credentials and endpoints, and where the CRM may be sent back to. */
+  oauth: {
+    /** Exact redirect URIs (scheme, host, port, path) the CRM may ask to be sent back to. */
+    redirectAllowlist: string[];
+    stateTtlMs: number;
+    /** Refresh an access token this long before it expires. */
+    refreshAheadMs: number;
+    apps: Record<OAuthProviderKey, OAuthAppConfig>;
   };
   sync: {
     defaultIntervalMinutes: number;
@@ -188,6 +198,62 @@ function encryptionKeys(env: Env): EncryptionKey[] {
   return keys;
 }
 
+function optional(env: Env, name: string): string | undefined {
+  return env[name]?.trim() || undefined;
+}
+
+/** Each provider's OAuth app (client id and secret) and endpoints, defaulting to the real ones. */
+function oauthConfig(env: Env, metaGraph: string, ghl: string): AppConfig['oauth'] {
+  const allowlist = (env.OAUTH_REDIRECT_ALLOWLIST ?? '')
+    .split(',')
+    .map((u) => u.trim())
+    .filter(Boolean)
+    .map((u) => {
+      try {
+        const parsed = new URL(u);
+        if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:') throw new Error('scheme');
+        return parsed.origin + parsed.pathname;
+      } catch {
+        throw new ConfigError(`OAUTH_REDIRECT_ALLOWLIST entries must be http(s) URLs (got "${u}")`);
+      }
+    });
+  // Facebook Login's dialog is versioned like the Graph API (META_GRAPH_URL's version is reused)
+  const graphVersion = /\/(v\d+\.\d+)$/.exec(metaGraph)?.[1] ?? 'v25.0';
+  return {
+    redirectAllowlist: allowlist,
+    stateTtlMs: 10 * 60_000,
+    refreshAheadMs: int(env, 'OAUTH_REFRESH_AHEAD_SECONDS', 300, 0, 86_400) * 1000,
+    apps: {
+      meta: {
+        clientId: optional(env, 'META_APP_ID'),
+        clientSecret: optional(env, 'META_APP_SECRET'),
+        authorizeUrl: url(env, 'META_OAUTH_AUTHORIZE_URL', `https://www.facebook.com/${graphVersion}/dialog/oauth`),
+        tokenUrl: url(env, 'META_OAUTH_TOKEN_URL', `${metaGraph}/oauth/access_token`),
+      },
+      linkedin: {
+        clientId: optional(env, 'LINKEDIN_CLIENT_ID'),
+        clientSecret: optional(env, 'LINKEDIN_CLIENT_SECRET'),
+        authorizeUrl: url(env, 'LINKEDIN_OAUTH_AUTHORIZE_URL', 'https://www.linkedin.com/oauth/v2/authorization'),
+        tokenUrl: url(env, 'LINKEDIN_OAUTH_TOKEN_URL', 'https://www.linkedin.com/oauth/v2/accessToken'),
+        revokeUrl: url(env, 'LINKEDIN_OAUTH_REVOKE_URL', 'https://www.linkedin.com/oauth/v2/revoke'),
+      },
+      google: {
+        clientId: optional(env, 'GOOGLE_CLIENT_ID'),
+        clientSecret: optional(env, 'GOOGLE_CLIENT_SECRET'),
+        authorizeUrl: url(env, 'GOOGLE_OAUTH_AUTHORIZE_URL', 'https://accounts.google.com/o/oauth2/v2/auth'),
+        tokenUrl: url(env, 'GOOGLE_OAUTH_TOKEN_URL', 'https://oauth2.googleapis.com/token'),
+        revokeUrl: url(env, 'GOOGLE_OAUTH_REVOKE_URL', 'https://oauth2.googleapis.com/revoke'),
+      },
+      gohighlevel: {
+        clientId: optional(env, 'GHL_CLIENT_ID'),
+        clientSecret: optional(env, 'GHL_CLIENT_SECRET'),
+        authorizeUrl: url(env, 'GHL_OAUTH_AUTHORIZE_URL', 'https://marketplace.gohighlevel.com/oauth/chooselocation'),
+        tokenUrl: url(env, 'GHL_OAUTH_TOKEN_URL', `${ghl}/oauth/token`),
+      },
+    },
+  };
+}
+
 function trustProxy(env: Env): boolean | number | string[] {
   const raw = env.TRUST_PROXY?.trim();
   if (!raw || raw === 'false') return false;
@@ -239,6 +305,13 @@ export function parseAppConfig(env: Env, baseUrls: Readonly<Record<string, strin
   if (databaseUrl && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
     throw new ConfigError('DATABASE_URL must be a postgresql:// URL');
   }
+  const providerUrls: Readonly<Record<string, string>> = {
+    ...Object.fromEntries(
+      Object.entries(baseUrls).map(([key, fallback]) => [key, url(env, baseUrlSetting(key), fallback)]),
+    ),
+    // Google's OAuth token endpoint: pasted Google Ads refresh tokens are exchanged there
+    googleOAuthToken: url(env, 'GOOGLE_OAUTH_TOKEN_URL', 'https://oauth2.googleapis.com/token'),
+  };
   return {
     nodeEnv,
     port,
@@ -294,9 +367,8 @@ export function parseAppConfig(env: Env, baseUrls: Readonly<Record<string, strin
       mailFrom: str(env, 'MAIL_FROM', 'Integration Hub <reports@localhost.localdomain>'),
       linkTtlMs: int(env, 'REPORT_LINK_TTL_HOURS', 168, 1, 168) * 3600_000,
     },
-    providerUrls: Object.fromEntries(
-      Object.entries(baseUrls).map(([key, fallback]) => [key, url(env, baseUrlSetting(key), fallback)]),
-    ),
+    providerUrls,
+    oauth: oauthConfig(env, providerUrls.metaGraph, providerUrls.ghlApi),
   };
 }
 

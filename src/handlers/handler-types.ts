@@ -162,20 +162,27 @@ export interface WebhookOutcome {
   ignoredReason?: string;
 }
 
-/** One day of ad spend for one ad object (Facebook Ads insights), for cost-per-lead attribution. */
+/**
+ * One day of ad spend for one ad object, for cost-per-lead attribution: Facebook Ads per ad, Google
+ * Ads and LinkedIn per campaign (a campaign's rows are summed by readers, so each platform reports
+ * one level only).
+ */
 export interface AdCostInput {
-  platform: 'facebook-ads' | 'google-ads';
+  platform: 'facebook-ads' | 'google-ads' | 'linkedin';
   day: string; // YYYY-MM-DD
   level: 'campaign' | 'adset' | 'ad';
   campaignId: string;
   adSetId?: string;
   adId?: string;
   name?: string;
-  spend: number;
+  /** In the account's currency; a decimal string keeps a provider's exact amount (Google micros, LinkedIn's strings). */
+  spend: number | string;
   currency?: string;
   impressions: number;
   clicks: number;
   leads: number;
+  /** Platform-reported conversions, a decimal string (fractional on Google Ads). */
+  conversions?: string;
 }
 
 /**

@@ -1,4 +1,5 @@
 import type { OutboundHttpClient } from '../common/outbound/http-client';
+import type { HandlerOAuth } from './oauth/oauth-provider';
 import type {
   Capability,
   ConfigProblem,
@@ -137,8 +138,16 @@ export interface IntegrationHandler<TConfig extends object = IntegrationConfig> 
   validateConfig?(config: TConfig): ConfigProblem[];
   testConnection(ctx: HandlerContext<TConfig>): Promise<TestResult>;
   readonly webhook?: WebhookSpec<TConfig>;
+  /** Present when the provider offers OAuth: the connect flow fills `tokenField` (API.md "OAuth connections"). */
+  readonly oauth?: HandlerOAuth;
   processWebhook?(event: StoredEvent, ctx: HandlerContext<TConfig>): Promise<WebhookOutcome>;
   syncData?(ctx: HandlerContext<TConfig>, cursor: string | null): Promise<SyncPage>;
+  /**
+   * A non-secret top-level config field without which an integration of this handler has nothing to
+   * sync (Google Ads lead forms sync ad spend only with a customerId): such integrations answer 400 to
+   * a sync and are never scheduled.
+   */
+  readonly syncRequires?: string;
 }
 
 /** Thrown by a handler when a stored event can never succeed (bad payload, 4xx other than rate limiting). */

@@ -1,3 +1,4 @@
+import { createHmac } from 'node:crypto';
 import { FakeServer, FakeRequest } from './fake-server';
 
 /**
@@ -11,6 +12,8 @@ export class ProviderFakes {
   private readonly numbers = new Map<string, Set<string>>();
   private readonly locations = new Map<string, string>();
   private readonly organizations = new Map<string, Set<string>>();
+  /** Long-lived user tokens and the pages their person administers (OAuth: page tokens are read with them). */
+  private readonly pageAdmins = new Map<string, { pageIds: Set<string>; appSecret: string }>();
 
   private constructor(
     readonly graph: FakeServer,
@@ -39,6 +42,14 @@ export class ProviderFakes {
     return this;
   }
 
+  /** A user token whose person administers `pageId`; GET /<page>?fields=access_token answers a page token (appsecret_proof checked). */
+  pageAdmin(userToken: string, pageId: string, appSecret: string): this {
+    const admin = this.pageAdmins.get(userToken) ?? { pageIds: new Set<string>(), appSecret };
+    admin.pageIds.add(pageId);
+    this.pageAdmins.set(userToken, admin);
+    return this;
+  }
+
   location(token: string, locationId: string): this {
     this.locations.set(token, locationId);
     return this;
@@ -51,6 +62,24 @@ export class ProviderFakes {
 
   async close(): Promise<void> {
     await Promise.all([this.graph.close(), this.ghl.close(), this.linkedin.close()]);
+  }
+
+  /** Graph's page read with fields=access_token: the page's token for an admin's user token (never without appsecret_proof). */
+  private pageToken(
+    req: FakeRequest,
+    pageId: string,
+    graphError: (code: number, message: string) => { status: number; body: unknown },
+  ): { status: number; body: unknown } {
+    const userToken = req.query.get('access_token') ?? '';
+    const admin = this.pageAdmins.get(userToken);
+    if (!admin) return graphError(190, 'Invalid OAuth access token.');
+    const proof = createHmac('sha256', admin.appSecret).update(userToken).digest('hex');
+    if (req.query.get('appsecret_proof') !== proof)
+      return graphError(100, 'Invalid appsecret_proof provided in the API argument');
+    if (!admin.pageIds.has(pageId)) return { status: 200, body: { id: pageId } };
+    const token = `EAApage-${pageId}-${userToken.slice(-6)}`;
+    this.pages.set(token, pageId);
+    return { status: 200, body: { id: pageId, access_token: token } };
   }
 
   private routes(): void {
@@ -67,6 +96,7 @@ export class ProviderFakes {
     });
     this.graph.on('GET', /^\/\d+$/, (req) => {
       const id = req.path.slice(1);
+      if (req.query.get('fields') === 'access_token') return this.pageToken(req, id, graphError);
       if (!this.numbers.get(bearer(req))?.has(id))
         return graphError(
           100,

@@ -6,6 +6,7 @@ import { asString, isRecord } from '../shared/json';
 import { classifyGraphError, graphErrorOf, isGraphAuthError } from '../shared/meta-graph';
 import { redactSecrets } from '../shared/redact-secrets';
 import { accountPath, facebookAdsGet, syncInsights } from './facebook-ads.insights';
+import type { HandlerOAuth } from '../oauth/oauth-provider';
 
 const FACEBOOK_ADS_SECRETS = ['accessToken', 'appSecret'];
 
@@ -17,6 +18,8 @@ export class FacebookAdsHandler implements IntegrationHandler {
   readonly category = 'Advertising';
   readonly capabilities = ['sync', 'test'] as const;
   readonly defaultRateLimitPerMinute = 200;
+  /** Facebook Login with ads_read, what the Insights API needs (developers.facebook.com/docs/marketing-api/insights). */
+  readonly oauth: HandlerOAuth = { provider: 'meta', scopes: ['ads_read'], tokenField: 'accessToken' };
 
   readonly defaultConfigSchema: JsonSchemaObject = {
     type: 'object',
@@ -34,6 +37,7 @@ export class FacebookAdsHandler implements IntegrationHandler {
         description: 'A system-user or user token with ads_read on the ad account.',
         minLength: 1,
         'x-secret': true,
+        'x-oauth': true,
       },
       appSecret: {
         type: 'string',

@@ -31,6 +31,7 @@ import {
 } from './ghl-payloads';
 import { GhlKeyType, parseGhlPublicKey, verifyGhlDelivery } from './ghl-signature';
 import { syncGhlContacts } from './ghl-sync';
+import type { HandlerOAuth } from '../oauth/oauth-provider';
 
 export { GHL_SYNC_PAGE_LIMIT } from './ghl-sync';
 
@@ -55,6 +56,7 @@ export const GOHIGHLEVEL_CONFIG_SCHEMA: JsonSchemaObject = {
       description: 'Token of a Private Integration of the location (Settings → Private Integrations).',
       minLength: 1,
       'x-secret': true,
+      'x-oauth': true,
     },
     calendarId: {
       type: 'string',
@@ -114,6 +116,25 @@ export class GoHighLevelHandler implements IntegrationHandler {
   readonly defaultRateLimitPerMinute = 600;
   /** GoHighLevel's burst limit: 100 requests per 10 s per location (configure the client with it). */
   readonly rateLimit = { limit: 100, windowMs: 10_000 } as const;
+  /**
+   * A Marketplace app installed on the location: its location access token replaces the Private
+   * Integration token (both are bearer tokens to the same API). Scopes as the calls need them
+   * (marketplace.gohighlevel.com/docs/Authorization/Scopes).
+   */
+  readonly oauth: HandlerOAuth = {
+    provider: 'gohighlevel',
+    scopes: [
+      'contacts.readonly',
+      'contacts.write',
+      'calendars.readonly',
+      'calendars/events.readonly',
+      'calendars/events.write',
+      'opportunities.readonly',
+      'locations.readonly',
+    ],
+    tokenField: 'privateIntegrationToken',
+    locationIdField: 'locationId',
+  };
 
   readonly webhook: WebhookSpec = {
     routing: 'provider',

@@ -50,7 +50,7 @@ describe('GoogleAdsLeadFormsHandler', () => {
       expect(handler.key).toBe('google-ads-lead-forms');
       expect(handler.displayName).toBe('Google Ads lead forms');
       expect(handler.category).toBe('Advertising');
-      expect(handler.capabilities).toEqual(['webhook']);
+      expect(handler.capabilities).toEqual(['webhook', 'sync', 'test']);
       expect(handler.defaultRateLimitPerMinute).toBe(60);
       expect(webhook.routing).toBe('integration');
     });

@@ -1,5 +1,20 @@
 import { Injectable } from '@nestjs/common';
-import type { JsonSchemaObject, LeadInput, LeadSourceInput, TestResult, WebhookOutcome } from '../handler-types';
+import type {
+  JsonSchemaObject,
+  LeadInput,
+  LeadSourceInput,
+  SyncPage,
+  TestResult,
+  WebhookOutcome,
+} from '../handler-types';
+import type { HandlerContext } from '../integration-handler';
+import type { HandlerOAuth } from '../oauth/oauth-provider';
+import {
+  GOOGLE_ADS_SPEND_PROPERTIES,
+  googleAdsSpendTest,
+  hasGoogleAdsSpend,
+  syncGoogleAdsSpend,
+} from './google-ads-spend';
 import {
   ExtractedEvent,
   IntegrationHandler,
@@ -60,15 +75,24 @@ const FALLBACK_COLUMNS: Readonly<Record<string, { field: 'email' | 'phone'; pref
 /**
  * Google Ads lead form webhooks. There is no signature: Google puts the key the advertiser typed
  * into the form's webhook settings in the body (google_key), so each integration has its own URL
- * and the key is compared in constant time. There is no outbound API in scope.
+ * and the key is compared in constant time. With a customerId (issue 15) it also pulls the account's daily campaign spend from the Google Ads API.
  */
 @Injectable()
 export class GoogleAdsLeadFormsHandler implements IntegrationHandler {
   readonly key = 'google-ads-lead-forms';
   readonly displayName = 'Google Ads lead forms';
   readonly category = 'Advertising';
-  readonly capabilities = ['webhook'] as const;
+  /** sync and test reach the Google Ads API only for an integration with a customerId (its ad spend). */
+  readonly capabilities = ['webhook', 'sync', 'test'] as const;
   readonly defaultRateLimitPerMinute = 60;
+  /** What a sync needs in the config; without it the integration is webhook-only (nothing to sync). */
+  readonly syncRequires = 'customerId';
+  /** "Connect with Google" with the adwords scope (developers.google.com/google-ads/api/docs/oauth/overview) for ad spend. */
+  readonly oauth: HandlerOAuth = {
+    provider: 'google',
+    scopes: ['https://www.googleapis.com/auth/adwords'],
+    tokenField: 'accessToken',
+  };
 
   readonly defaultConfigSchema: JsonSchemaObject = {
     type: 'object',
@@ -85,6 +109,7 @@ export class GoogleAdsLeadFormsHandler implements IntegrationHandler {
         maxLength: 1000,
         'x-secret': true,
       },
+      ...GOOGLE_ADS_SPEND_PROPERTIES,
     },
     required: ['googleKey'],
     additionalProperties: false,
@@ -97,11 +122,17 @@ export class GoogleAdsLeadFormsHandler implements IntegrationHandler {
     extractEvents: (payload, req) => this.extractEvents(payload, req),
   };
 
-  async testConnection(): Promise<TestResult> {
+  async testConnection(ctx: HandlerContext): Promise<TestResult> {
+    if (hasGoogleAdsSpend(ctx.config)) return googleAdsSpendTest(ctx);
     return {
       success: true,
       message: 'Google Ads lead forms have no API to test; send test data from the form to verify the webhook',
     };
+  }
+
+  /** The account's campaign spend over the trailing window (google-ads-spend.ts). */
+  syncData(ctx: HandlerContext, cursor: string | null): Promise<SyncPage> {
+    return syncGoogleAdsSpend(ctx, cursor);
   }
 
   async processWebhook(event: StoredEvent): Promise<WebhookOutcome> {

@@ -1,7 +1,10 @@
 import { defineProvider } from '../provider';
 import { GoogleAdsLeadFormsHandler } from './google-ads-lead-forms.handler';
+import { GOOGLE_ADS_DEFAULT_URL } from './google-ads-spend';
 
 export const provider = defineProvider({
   handler: GoogleAdsLeadFormsHandler,
   platform: 'google-ads',
+  // Google Ads API (spend), versioned: GOOGLE_ADS_API_URL
+  baseUrls: { googleAdsApi: GOOGLE_ADS_DEFAULT_URL },
 });

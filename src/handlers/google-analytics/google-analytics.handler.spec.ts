@@ -108,7 +108,12 @@ describe('GoogleAnalyticsHandler: description and config', () => {
     const secrets = Object.entries(handler.defaultConfigSchema.properties)
       .filter(([, p]) => p['x-secret'] === true)
       .map(([k]) => k);
-    expect(secrets).toEqual(['serviceAccountKey']);
+    expect(secrets).toEqual(['serviceAccountKey', 'accessToken']);
+    // issue 15: "Connect with Google" fills accessToken instead of a pasted key
+    const oauthFilled = Object.entries(handler.defaultConfigSchema.properties)
+      .filter(([, p]) => p['x-oauth'] === true)
+      .map(([k]) => k);
+    expect(oauthFilled).toEqual(['serviceAccountKey', 'accessToken']);
   });
 
   it('flags a serviceAccountKey that is not a service account key', () => {

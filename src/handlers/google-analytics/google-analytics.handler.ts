@@ -11,6 +11,7 @@ import {
   ServiceAccountKey,
 } from './ga-service-account';
 import { syncTraffic } from './ga-report';
+import type { HandlerOAuth } from '../oauth/oauth-provider';
 
 export const GOOGLE_ANALYTICS_CONFIG_SCHEMA: JsonSchemaObject = {
   type: 'object',
@@ -31,6 +32,15 @@ export const GOOGLE_ANALYTICS_CONFIG_SCHEMA: JsonSchemaObject = {
       minLength: 2,
       maxLength: 20_000,
       'x-secret': true,
+      'x-oauth': true,
+    },
+    accessToken: {
+      type: 'string',
+      title: 'OAuth access token',
+      description: 'Filled by "Connect with Google" (instead of a service account key); refreshed by the hub.',
+      minLength: 1,
+      'x-secret': true,
+      'x-oauth': true,
     },
   },
   required: ['propertyId', 'serviceAccountKey'],
@@ -72,6 +82,8 @@ export class GoogleAnalyticsHandler implements IntegrationHandler {
   readonly capabilities: readonly Capability[] = ['sync', 'test'];
   readonly defaultConfigSchema = GOOGLE_ANALYTICS_CONFIG_SCHEMA;
   readonly defaultRateLimitPerMinute = 60;
+  /** Google sign-in with analytics.readonly; the OAuth access token replaces the service account key. */
+  readonly oauth: HandlerOAuth = { provider: 'google', scopes: [GA_READONLY_SCOPE], tokenField: 'accessToken' };
 
   validateConfig(config: IntegrationConfig): ConfigProblem[] {
     const text = optionalConfigString(config, 'serviceAccountKey');
@@ -83,6 +95,8 @@ export class GoogleAnalyticsHandler implements IntegrationHandler {
   /** JWT-bearer token for the service account, then the property's metadata: proves key and access. */
   async testConnection(ctx: HandlerContext): Promise<TestResult> {
     const propertyId = configString(ctx.config, 'propertyId');
+    const oauthToken = optionalConfigString(ctx.config, 'accessToken');
+    if (oauthToken !== undefined) return this.testWith(ctx, propertyId, oauthToken, 'the connected Google account');
     const key = parseServiceAccountKey(configString(ctx.config, 'serviceAccountKey'));
     if (!key) return { success: false, code: 'INVALID_CREDENTIALS', message: NOT_A_KEY };
     if (!allowedTokenUri(key.tokenUri, ctx)) {
@@ -98,6 +112,15 @@ export class GoogleAnalyticsHandler implements IntegrationHandler {
     } catch (err) {
       return failure(err, 'The token request for the service account failed');
     }
+    return this.testWith(ctx, propertyId, accessToken, key.clientEmail);
+  }
+
+  private async testWith(
+    ctx: HandlerContext,
+    propertyId: string,
+    accessToken: string,
+    who: string,
+  ): Promise<TestResult> {
     try {
       await ctx.http.request({
         method: 'GET',
@@ -105,9 +128,9 @@ export class GoogleAnalyticsHandler implements IntegrationHandler {
         headers: { Authorization: `Bearer ${accessToken}` },
       });
     } catch (err) {
-      return failure(err, `${key.clientEmail} cannot read GA4 property ${propertyId}`);
+      return failure(err, `${who} cannot read GA4 property ${propertyId}`);
     }
-    return { success: true, message: `Connected to GA4 property ${propertyId} as ${key.clientEmail}` };
+    return { success: true, message: `Connected to GA4 property ${propertyId} as ${who}` };
   }
 
   /**
@@ -116,6 +139,10 @@ export class GoogleAnalyticsHandler implements IntegrationHandler {
    * pipeline (the integration is marked INVALID_CREDENTIALS).
    */
   async syncData(ctx: HandlerContext, cursor: string | null): Promise<SyncPage> {
+    const propertyId = configString(ctx.config, 'propertyId');
+    const oauthToken = optionalConfigString(ctx.config, 'accessToken');
+    if (oauthToken !== undefined)
+      return syncTraffic(ctx.http, ctx.urls.googleAnalyticsApi, propertyId, oauthToken, cursor);
     const key = parseServiceAccountKey(configString(ctx.config, 'serviceAccountKey'));
     if (!key || !allowedTokenUri(key.tokenUri, ctx))
       throw new OutboundError('auth', 'serviceAccountKey is not a usable Google service account key');

@@ -18,10 +18,12 @@ import {
 import { asString, isRecord, JsonRecord, optionalConfigString } from '../shared/json';
 import { redactSecrets } from '../shared/redact-secrets';
 import { header, hmacSha256Hex, safeEqualHex } from '../shared/signature';
+import { linkedInAdSpend } from './linkedin-ad-spend';
 import { LinkedInApi, linkedInFailure, OWNER_TYPES } from './linkedin-api';
 import { embeddedForm, formVersionOf, leadFromResponse } from './linkedin-lead-gen.lead';
 import { leadGenFormId, narrowNotification, narrowStoredLeadAction, ownerIds } from './linkedin-lead-gen.payload';
 import { syncLinkedInLeads } from './linkedin-lead-gen.sync';
+import type { HandlerOAuth } from '../oauth/oauth-provider';
 
 const SIGNATURE_PREFIX = /^hmacsha256=/i;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -40,6 +42,17 @@ export class LinkedInLeadGenHandler implements IntegrationHandler {
   readonly category = 'Social Media';
   readonly capabilities = ['webhook', 'sync', 'test'] as const;
   readonly defaultRateLimitPerMinute = 100;
+  /**
+   * Three-legged OAuth with the Lead Sync scope (r_marketing_leadgen_automation), organisation and
+   * ad account reads (r_organization_admin, r_ads) and ads reporting (r_ads_reporting), as LinkedIn's
+   * Lead Sync and Reporting guides list them (learn.microsoft.com/linkedin/marketing/lead-sync,
+   * …/marketing/integrations/ads-reporting/ads-reporting).
+   */
+  readonly oauth: HandlerOAuth = {
+    provider: 'linkedin',
+    scopes: ['r_marketing_leadgen_automation', 'r_organization_admin', 'r_ads', 'r_ads_reporting'],
+    tokenField: 'accessToken',
+  };
 
   readonly defaultConfigSchema: JsonSchemaObject = {
     type: 'object',
@@ -82,6 +95,7 @@ export class LinkedInLeadGenHandler implements IntegrationHandler {
         description: 'OAuth token of a member with access to the leads (scope r_marketing_leadgen_automation).',
         minLength: 1,
         'x-secret': true,
+        'x-oauth': true,
       },
       apiVersion: {
         type: 'string',
@@ -89,6 +103,20 @@ export class LinkedInLeadGenHandler implements IntegrationHandler {
         description:
           "Marketing API version, YYYYMM. Leave empty to follow LinkedIn's releases (last month's version); LinkedIn answers 426 to versions it has sunset, about a year after release.",
         pattern: '^[0-9]{4}(0[1-9]|1[0-2])$',
+      },
+      adAccountId: {
+        type: 'string',
+        title: 'Ad account id (ad spend)',
+        description:
+          'Sponsored ad account whose daily campaign spend is pulled with each sync (adAnalytics, r_ads_reporting). Leave empty for leads only.',
+        pattern: '^[0-9]{1,20}$',
+      },
+      lookbackDays: {
+        type: 'integer',
+        title: 'Days of spend re-read each sync',
+        description: 'Trailing window re-pulled so that late corrections land (default 7).',
+        minimum: 1,
+        maximum: 90,
       },
     },
     required: ['organizationId', 'clientId', 'clientSecret', 'accessToken'],
@@ -169,8 +197,16 @@ export class LinkedInLeadGenHandler implements IntegrationHandler {
     }
   }
 
-  syncData(ctx: HandlerContext, cursor: string | null): Promise<SyncPage> {
-    return syncLinkedInLeads(ctx, cursor);
+  /** Leads (incremental); with an adAccountId, the last page of a run also carries the account's spend. */
+  async syncData(ctx: HandlerContext, cursor: string | null): Promise<SyncPage> {
+    const page = await syncLinkedInLeads(ctx, cursor);
+    if (page.nextCursor !== null) return page;
+    try {
+      const costs = await linkedInAdSpend(ctx);
+      return costs.length ? { ...page, costs: [...(page.costs ?? []), ...costs] } : page;
+    } catch (err) {
+      throw linkedInFailure(err, 'ad analytics');
+    }
   }
 
   /** The client secret, and the previous one while a change's grace period lasts. */

@@ -21,6 +21,7 @@ import {
   narrowLeadgenEvent,
 } from './meta-lead-ads.payload';
 import { metaLeadAdsWebhook } from './meta-lead-ads.webhook';
+import type { HandlerOAuth } from '../oauth/oauth-provider';
 
 const SYNC_WINDOW_SECONDS = 7 * 24 * 3600;
 const PAGE_SIZE = 100;
@@ -46,6 +47,23 @@ export class MetaLeadAdsHandler implements IntegrationHandler {
   readonly capabilities = ['webhook', 'sync', 'test'] as const;
   readonly defaultRateLimitPerMinute = 200;
   readonly webhook = metaLeadAdsWebhook;
+  /**
+   * Facebook Login for the page's token: leads_retrieval, pages_show_list, pages_read_engagement,
+   * pages_manage_metadata (webhook subscription) and pages_manage_ads, the permissions Meta's Lead Ads
+   * retrieval guide lists (developers.facebook.com/docs/marketing-api/guides/lead-ads/retrieving).
+   */
+  readonly oauth: HandlerOAuth = {
+    provider: 'meta',
+    scopes: [
+      'leads_retrieval',
+      'pages_show_list',
+      'pages_read_engagement',
+      'pages_manage_metadata',
+      'pages_manage_ads',
+    ],
+    tokenField: 'pageAccessToken',
+    pageIdField: 'pageId',
+  };
 
   readonly defaultConfigSchema: JsonSchemaObject = {
     type: 'object',
@@ -71,6 +89,7 @@ export class MetaLeadAdsHandler implements IntegrationHandler {
           'Long-lived Page token with leads_retrieval, pages_manage_metadata, pages_show_list and pages_read_engagement.',
         minLength: 1,
         'x-secret': true,
+        'x-oauth': true,
       },
       verifyToken: {
         type: 'string',

@@ -22,6 +22,7 @@ import {
 } from './whatsapp-cloud.payload';
 import { whatsAppWebhook } from './whatsapp-cloud.webhook';
 import { toSendError, WhatsAppSendError } from './whatsapp-send-error';
+import type { HandlerOAuth } from '../oauth/oauth-provider';
 
 /** Meta's default throughput for a registered business number (messages per second). */
 export const DEFAULT_MESSAGES_PER_SECOND = 80;
@@ -52,6 +53,17 @@ export class WhatsAppCloudHandler implements IntegrationHandler {
   // process); this in-process budget only has to stay out of its way
   readonly rateLimit = { limit: 1000, windowMs: 1000 } as const;
   readonly webhook = whatsAppWebhook;
+  /**
+   * Facebook Login with the WhatsApp Business permissions (developers.facebook.com/docs/whatsapp/
+   * business-management-api/get-started): the long-lived token of the person who connected. Meta
+   * recommends a system-user token for production, which Business Manager issues, not this flow; a
+   * pasted system-user token keeps working.
+   */
+  readonly oauth: HandlerOAuth = {
+    provider: 'meta',
+    scopes: ['whatsapp_business_management', 'whatsapp_business_messaging', 'business_management'],
+    tokenField: 'accessToken',
+  };
 
   readonly defaultConfigSchema: JsonSchemaObject = {
     type: 'object',
@@ -75,6 +87,7 @@ export class WhatsAppCloudHandler implements IntegrationHandler {
         description: 'System-user token with whatsapp_business_messaging and whatsapp_business_management.',
         minLength: 1,
         'x-secret': true,
+        'x-oauth': true,
       },
       appSecret: {
         type: 'string',

@@ -86,7 +86,7 @@ export class GoHighLevelService {
     id: number,
   ): Promise<{ handler: CalendarProvider & ContactPusher; ctx: HandlerContext }> {
     const row = await this.integrations.find(user, id);
-    const { handler, ctx } = this.contexts.build(row);
+    const { handler, ctx } = await this.contexts.buildFresh(row);
     if (!isCalendarProvider(handler) || !isContactPusher(handler))
       throw DomainException.notFound('GoHighLevel integration');
     return { handler, ctx };

@@ -29,6 +29,14 @@ export function toProblems(errors: readonly ErrorObject[] | null | undefined): C
   });
 }
 
+/** Top-level properties an OAuth connection fills (`"x-oauth": true`). */
+export function oauthFields(schema: unknown): string[] {
+  if (!isObject(schema) || !isObject(schema.properties)) return [];
+  return Object.entries(schema.properties)
+    .filter(([, prop]) => isObject(prop) && prop['x-oauth'] === true)
+    .map(([name]) => name);
+}
+
 /** Keywords whose values are data, not schemas: a key named "x-secret" inside them is no mark. */
 const DATA_KEYWORDS = new Set(['const', 'enum', 'default', 'examples', 'example']);
 
@@ -112,9 +120,24 @@ export class ConfigSchemaService {
     ];
   }
 
-  validate(template: TemplateSchemaRef, config: unknown): ConfigProblem[] {
+  /**
+   * A required top-level property marked `"x-oauth": true` may be missing: an OAuth connection fills
+   * it (or replaces it) after the integration is created. Its connection test fails until then.
+   */
+  validate(template: TemplateSchemaRef, config: unknown, oauthMayFill = false): ConfigProblem[] {
     const validate = this.validatorFor(template);
-    return validate(config) ? [] : toProblems(validate.errors);
+    if (validate(config)) return [];
+    const oauthFilled = new Set(oauthMayFill ? oauthFields(template.configSchema) : []);
+    return toProblems(
+      (validate.errors ?? []).filter(
+        (e) =>
+          !(
+            e.keyword === 'required' &&
+            e.instancePath === '' &&
+            oauthFilled.has(String((e.params as Record<string, unknown>).missingProperty))
+          ),
+      ),
+    );
   }
 
   /** Paths of properties marked "x-secret": true or "writeOnly": true, nested objects included. */

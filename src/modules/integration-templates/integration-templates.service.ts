@@ -150,7 +150,7 @@ export class IntegrationTemplatesService implements OnApplicationBootstrap {
           integrationId: r.id,
           legacy: r.sealVersion < 2,
         }).config;
-        return this.schemas.validate(after, plain).length > 0;
+        return this.schemas.validate(after, plain, true).length > 0;
       })
       .map((r) => r.id);
   }

@@ -2,12 +2,14 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { UnknownKeyError, UnreadableSecretError } from '../../common/crypto/secret-box';
 import { DomainException } from '../../common/errors/domain.exception';
 import { ErrorCode } from '../../common/errors/error-code';
+import { OutboundError } from '../../common/outbound/http-client';
 import { OutboundHttpFactory } from '../../common/outbound/outbound-http.factory';
 import { APP_CONFIG, AppConfig } from '../../config/app-config';
 import { HandlerRegistry } from '../../handlers/handler-registry';
 import { HandlerContext, HandlerLogger, IntegrationHandler } from '../../handlers/integration-handler';
 import { ConfigCodec } from '../integration-templates/config-codec';
 import type { Integration } from './integration';
+import { OAuthTokensService } from './oauth-tokens.service';
 
 /** A stored secret of the integration does not open (moved, tampered, or sealed with a key we lack). */
 export class UnreadableConfigError extends DomainException {
@@ -29,7 +31,44 @@ export class HandlerContextFactory {
     private readonly http: OutboundHttpFactory,
     private readonly codec: ConfigCodec,
     private readonly registry: HandlerRegistry,
+    private readonly oauth: OAuthTokensService,
   ) {}
+
+  /**
+   * build() after making sure an OAuth-connected integration's access token is usable (refreshed
+   * ahead of expiry). Throws REAUTHORIZATION_REQUIRED (409) when its grant was refused.
+   */
+  async buildFresh(row: Integration): Promise<{ handler: IntegrationHandler; ctx: HandlerContext; row: Integration }> {
+    const current = await this.oauth.fresh(row);
+    return { ...this.build(current), row: current };
+  }
+
+  /** A context with a new token after the provider refused `row`'s (unless another caller already replaced it). */
+  async afterUnauthorized(
+    row: Integration,
+  ): Promise<{ handler: IntegrationHandler; ctx: HandlerContext; row: Integration }> {
+    const current = await this.oauth.afterUnauthorized(row);
+    return { ...this.build(current), row: current };
+  }
+
+  /**
+   * Runs `work` with a fresh context; when the provider refuses an OAuth-connected integration's token
+   * (401/403: OutboundError 'auth'), the token is refreshed once (unless another caller already did)
+   * and `work` runs once more with the new one.
+   */
+  async withContext<T>(
+    row: Integration,
+    work: (handler: IntegrationHandler, ctx: HandlerContext) => Promise<T>,
+  ): Promise<T> {
+    const first = await this.buildFresh(row);
+    try {
+      return await work(first.handler, first.ctx);
+    } catch (err) {
+      if (!(err instanceof OutboundError) || err.kind !== 'auth' || first.row.oauthTokens === null) throw err;
+      const retried = await this.afterUnauthorized(first.row);
+      return work(retried.handler, retried.ctx);
+    }
+  }
 
   /** Throws UnreadableConfigError (409) when a stored secret of the row does not open here. */
   build(row: Integration): { handler: IntegrationHandler; ctx: HandlerContext } {
@@ -39,6 +78,10 @@ export class HandlerContextFactory {
         integrationId: row.id,
         legacy: row.sealVersion < 2,
       });
+      // an OAuth connection's access token fills the field an admin would otherwise paste
+      const oauth = this.registry.get(row.handler)?.oauth;
+      if (oauth && row.oauthTokens !== null)
+        config = { ...config, [oauth.tokenField]: this.oauth.open(row.id, row.oauthTokens).accessToken };
     } catch (err) {
       if (err instanceof UnreadableSecretError || err instanceof UnknownKeyError) {
         this.logger.warn({ integrationId: row.id, reason: err.message }, 'a stored secret does not decrypt');

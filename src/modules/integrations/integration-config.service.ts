@@ -89,8 +89,12 @@ export class IntegrationConfigService {
     }
   }
 
-  /** Schema errors (Ajv) then the handler's own checks, each with the JSON pointer of the field. */
-  validated(template: TemplateRow, config: ConfigObject): ConfigObject {
+  /**
+   * Schema errors (Ajv) then the handler's own checks, each with the JSON pointer of the field.
+   * `oauth: 'may-fill'` (a stored integration) lets a credential marked "x-oauth" be missing: a
+   * connect flow fills it later; an unsaved config under test has nothing to fill it with.
+   */
+  validated(template: TemplateRow, config: ConfigObject, oauth: 'may-fill' | 'none' = 'may-fill'): ConfigObject {
     // a template stored before secrets were checked everywhere must not store one in plaintext
     const misplaced = misplacedSecretMarks(template.configSchema);
     if (misplaced.length) {
@@ -100,7 +104,7 @@ export class IntegrationConfigService {
         misplaced.map((pointer) => ({ pointer, message: 'secret marked outside "properties"' })),
       );
     }
-    const problems = this.schemas.validate(template, config);
+    const problems = this.schemas.validate(template, config, oauth === 'may-fill');
     if (problems.length === 0) problems.push(...(this.registry.get(template.handler)?.validateConfig?.(config) ?? []));
     if (problems.length) {
       throw new DomainException(

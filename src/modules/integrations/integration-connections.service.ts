@@ -14,6 +14,7 @@ import type { IntegrationChange } from './integration';
 import { IntegrationsRepository } from './integrations.repository';
 import { IntegrationConfigService, routingKeyTaken, sealScope } from './integration-config.service';
 import { IntegrationsService } from './integrations.service';
+import { OAuthTokensService } from './oauth-tokens.service';
 
 const UNREADABLE: TestResult = {
   success: false,
@@ -38,17 +39,19 @@ export class IntegrationConnectionsService {
     private readonly codec: ConfigCodec,
     private readonly schemas: ConfigSchemaService,
     private readonly registry: HandlerRegistry,
+    private readonly oauth: OAuthTokensService,
   ) {}
 
   async test(user: AuthUser, id: number): Promise<TestResultDto> {
     const row = await this.integrations.find(user, id);
     let result: TestResult;
     try {
-      const { handler, ctx } = this.contexts.build(row);
-      result = await this.run(handler, ctx, id);
+      result = await this.contexts.withContext(row, (handler, ctx) => this.run(handler, ctx, id));
     } catch (err) {
-      if (!(err instanceof UnreadableConfigError)) throw err;
-      result = UNREADABLE;
+      if (err instanceof DomainException && err.code === ErrorCode.REAUTHORIZATION_REQUIRED)
+        result = { success: false, code: 'INVALID_CREDENTIALS', message: err.message };
+      else if (err instanceof UnreadableConfigError) result = UNREADABLE;
+      else throw err;
     }
     const outcome = await this.repository.mutate(
       row.subAccountId,
@@ -78,6 +81,8 @@ export class IntegrationConnectionsService {
       dto.subAccountId,
       dto.integrationTemplateId,
       dto.config,
+      // an unsaved config has no OAuth connection to fill its credentials: they are required here
+      'none',
     );
     if (routingKey !== null) {
       const owner = await this.repository.routingKeyOwner(template.handler, routingKey);
@@ -94,6 +99,8 @@ export class IntegrationConnectionsService {
    */
   async disconnect(user: AuthUser, id: number): Promise<IntegrationDto> {
     const row = await this.integrations.find(user, id);
+    // revoked where the provider offers it (best effort: the local tokens are erased regardless)
+    await this.oauth.revoke(row);
     let before: IntegrationDto | undefined;
     const outcome = await this.repository.mutate(
       row.subAccountId,
@@ -112,6 +119,8 @@ export class IntegrationConnectionsService {
           config: this.codec.seal(schema, config, current.id),
           status: 'disconnected',
           isActive: false,
+          oauthTokens: null,
+          oauthExpiresAt: null,
           errorMessage: null,
           previousConfigSecrets: {},
           previousConfigSecretsExpireAt: null,

@@ -41,6 +41,10 @@ export interface Integration {
   createdBy: string;
   createdAt: Date;
   updatedAt: Date;
+  /** Issue 15: the OAuth provider the integration is connected through, its sealed tokens and their expiry. */
+  oauthProvider: string | null;
+  oauthTokens: string | null;
+  oauthExpiresAt: Date | null;
   template: IntegrationTemplate;
 }
 
@@ -76,4 +80,8 @@ export interface IntegrationChange {
   previousConfigSecrets?: Readonly<Record<string, string>>;
   previousConfigSecretsExpireAt?: Date | null;
   errorMessage?: string | null;
+  oauthProvider?: string | null;
+  oauthTokens?: string | null;
+  oauthExpiresAt?: Date | null;
+  oauthRefreshedAt?: Date | null;
 }

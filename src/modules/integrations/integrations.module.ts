@@ -8,6 +8,8 @@ import { IntegrationConnectionsService } from './integration-connections.service
 import { IntegrationsController } from './integrations.controller';
 import { IntegrationsRepository } from './integrations.repository';
 import { IntegrationsService } from './integrations.service';
+import { IntegrationOAuthRepository } from './integration-oauth.repository';
+import { OAuthTokensService } from './oauth-tokens.service';
 
 @Module({
   imports: [AuditModule, IntegrationTemplatesModule, AnalyticsModule],
@@ -18,7 +20,15 @@ import { IntegrationsService } from './integrations.service';
     IntegrationConnectionsService,
     IntegrationsRepository,
     HandlerContextFactory,
+    IntegrationOAuthRepository,
+    OAuthTokensService,
   ],
-  exports: [IntegrationsService, IntegrationsRepository, HandlerContextFactory],
+  exports: [
+    IntegrationsService,
+    IntegrationsRepository,
+    HandlerContextFactory,
+    IntegrationConnectionsService,
+    OAuthTokensService,
+  ],
 })
 export class IntegrationsModule {}

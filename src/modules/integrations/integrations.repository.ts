@@ -41,6 +41,9 @@ export function toIntegration(row: StoredIntegration): Integration {
     createdBy: fields.createdBy,
     createdAt: fields.createdAt,
     updatedAt: fields.updatedAt,
+    oauthProvider: fields.oauthProvider,
+    oauthTokens: fields.oauthTokens,
+    oauthExpiresAt: fields.oauthExpiresAt,
     template: { ...template },
   };
 }

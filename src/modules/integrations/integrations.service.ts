@@ -137,12 +137,13 @@ export class IntegrationsService implements OnApplicationBootstrap {
     subAccountId: number,
     templateId: number,
     config: ConfigObject,
+    oauth: 'may-fill' | 'none' = 'may-fill',
   ): Promise<{ template: TemplateRow; plain: ConfigObject; routingKey: string | null }> {
     assertCanActOn(user, subAccountId);
     if (!(await this.repository.findSubAccount(subAccountId))) throw DomainException.notFound('Sub-account');
     const template = await this.templates.require(templateId).catch(() => null);
     if (!template || !template.isActive) throw DomainException.notFound('Integration template');
-    const plain = this.configs.validated(template, config);
+    const plain = this.configs.validated(template, config, oauth);
     return { template, plain, routingKey: this.configs.routingKey(template.handler, plain) };
   }
 

@@ -6,3 +6,6 @@ export const PREVIOUS_WEBHOOK_SECRET_POINTER = '/previousWebhookSecret';
 export function previousSecretPointer(field: string): string {
   return `/previousConfigSecrets/${field.replace(/~/g, '~0').replace(/\//g, '~1')}`;
 }
+
+/** Issue 15: where an integration's OAuth tokens (one sealed JSON document) are bound. */
+export const OAUTH_TOKENS_POINTER = '/oauthTokens';

@@ -2,14 +2,19 @@ import { integrationSecretContext, SecretBox } from '../../common/crypto/secret-
 import { ConfigCodec, ConfigObject } from '../integration-templates/config-codec';
 import type { Integration, IntegrationChange } from './integration';
 import type { IntegrationsRepository } from './integrations.repository';
-import { PREVIOUS_WEBHOOK_SECRET_POINTER, previousSecretPointer, WEBHOOK_SECRET_POINTER } from './sealed-fields';
+import {
+  OAUTH_TOKENS_POINTER,
+  PREVIOUS_WEBHOOK_SECRET_POINTER,
+  previousSecretPointer,
+  WEBHOOK_SECRET_POINTER,
+} from './sealed-fields';
 
 /** Rows written with this version hold only values bound to their row and field. */
 export const SEAL_VERSION = 2;
 
 type SealedRow = Pick<
   Integration,
-  'id' | 'config' | 'webhookSecret' | 'previousWebhookSecret' | 'previousConfigSecrets' | 'sealVersion'
+  'id' | 'config' | 'webhookSecret' | 'previousWebhookSecret' | 'previousConfigSecrets' | 'sealVersion' | 'oauthTokens'
 > & { template: { configSchema: unknown } };
 
 /**
@@ -35,6 +40,8 @@ export function resealedColumns(row: Omit<SealedRow, 'config' | 'template'>, box
     previousWebhookSecret:
       row.previousWebhookSecret === null ? null : reseal(row.previousWebhookSecret, PREVIOUS_WEBHOOK_SECRET_POINTER),
     ...(previousConfigSecrets ? { previousConfigSecrets } : {}),
+    // issue 15: OAuth tokens (always sealed bound to the row) move to the current key with the rest
+    ...(row.oauthTokens ? { oauthTokens: reseal(row.oauthTokens, OAUTH_TOKENS_POINTER) } : {}),
     keyId: box.currentKeyId,
     sealVersion: SEAL_VERSION,
   };

@@ -8,6 +8,7 @@ import { HandlerContext, IntegrationHandler, IntegrationSetupError } from '../..
 import { JobHandler } from '../../jobs/job-definition';
 import { JobsService } from '../../jobs/jobs.service';
 import { JOB_DEFINITIONS } from '../../jobs/job-types';
+import type { SyncPage } from '../../handlers/handler-types';
 import { HandlerContextFactory } from '../integrations/handler-context.factory';
 import { IntegrationRow, IntegrationsRepository } from '../integrations/integrations.repository';
 import { LeadWriterService } from '../leads/lead-writer.service';
@@ -57,12 +58,11 @@ export class SyncProcessor implements OnApplicationBootstrap {
 
   @JobHandler('sync-scheduler')
   async startDueRuns(): Promise<void> {
-    const handlers = this.registry
-      .list()
-      .filter((h) => h.capabilities.includes('sync') && h.syncData !== undefined)
-      .map((h) => h.key);
+    const syncing = this.registry.list().filter((h) => h.capabilities.includes('sync') && h.syncData !== undefined);
+    const handlers = syncing.map((h) => h.key);
+    const requires = syncing.flatMap((h) => (h.syncRequires ? [`${h.key}:${h.syncRequires}`] : []));
     await this.failOrphans();
-    for (const due of await this.runs.due(handlers, this.config.sync.defaultIntervalMinutes)) {
+    for (const due of await this.runs.due(handlers, this.config.sync.defaultIntervalMinutes, requires)) {
       await this.sync.start(due.id, due.subAccountId, 'schedule');
     }
   }
@@ -102,7 +102,9 @@ export class SyncProcessor implements OnApplicationBootstrap {
         await this.finish(run.id, run.integrationId, 'FAILED', 'the integration no longer exists', owner);
         return;
       }
-      built = { ...this.contexts.build(integration), integration };
+      // refreshed first when an OAuth token is due; a refused grant (REAUTHORIZATION_REQUIRED) ends the run here
+      const fresh = await this.contexts.buildFresh(integration);
+      built = { handler: fresh.handler, ctx: fresh.ctx, integration: fresh.row };
     } catch (err) {
       // e.g. a stored secret that no longer decrypts: the run ends now instead of staying RUNNING
       const message = (err instanceof Error ? err.message : String(err)).slice(0, 1000);
@@ -113,7 +115,9 @@ export class SyncProcessor implements OnApplicationBootstrap {
       await this.finish(run.id, run.integrationId, 'FAILED', message, owner);
       return;
     }
-    const { handler, ctx, integration } = built;
+    const { handler, integration } = built;
+    let { ctx } = built;
+    let row = integration;
     if (!handler.syncData) {
       await this.finish(run.id, integration.id, 'FAILED', `handler ${handler.key} cannot sync`, owner);
       return;
@@ -132,7 +136,15 @@ export class SyncProcessor implements OnApplicationBootstrap {
           await this.handOn(run.id, runner, job?.id);
           return;
         }
-        const result = await handler.syncData(ctx, cursor);
+        let result: SyncPage;
+        try {
+          result = await handler.syncData(ctx, cursor);
+        } catch (err) {
+          // a 401/403 to an OAuth token: one refresh (shared with concurrent callers), then the page once more
+          if (!(err instanceof OutboundError) || err.kind !== 'auth' || row.oauthTokens === null) throw err;
+          ({ ctx, row } = await this.contexts.afterUnauthorized(row));
+          result = await handler.syncData(ctx, cursor);
+        }
         await this.transactions.runSql(async () => {
           const counts: PageCounts = { fetched: result.fetched, created: 0, updated: 0, unchanged: 0 };
           for (const lead of result.leads) counts[await this.leads.syncUpsert(touch, lead)] += 1;

@@ -35,13 +35,13 @@ export class RunLostError extends Error {
 }
 
 const UPSERT_COST = {
-  name: 'ad_cost_upsert_v1',
+  name: 'ad_cost_upsert_v2',
   text: `INSERT INTO ad_costs (sub_account_id, integration_id, platform, day, level, campaign_id, ad_set_id, ad_id, name,
-           spend, currency, impressions, clicks, leads, updated_at)
-         VALUES ($1, $2, $3, $4::date, $5, $6, $7, $8, $9, $10::numeric, $11, $12, $13, $14, now())
+           spend, currency, impressions, clicks, leads, conversions, updated_at)
+         VALUES ($1, $2, $3, $4::date, $5, $6, $7, $8, $9, $10::numeric, $11, $12, $13, $14, $15::numeric, now())
          ON CONFLICT (integration_id, day, level, campaign_id, ad_set_id, ad_id) DO UPDATE SET
            name = EXCLUDED.name, spend = EXCLUDED.spend, currency = EXCLUDED.currency, impressions = EXCLUDED.impressions,
-           clicks = EXCLUDED.clicks, leads = EXCLUDED.leads, updated_at = now()`,
+           clicks = EXCLUDED.clicks, leads = EXCLUDED.leads, conversions = EXCLUDED.conversions, updated_at = now()`,
 };
 
 /** Sync runs and the ad costs they pull: the only writer of sync_runs and ad_costs. */
@@ -185,15 +185,24 @@ export class SyncRunsRepository {
         c.impressions,
         c.clicks,
         c.leads,
+        c.conversions ?? '0',
       ]);
     }
   }
 
   /** Active integrations of these handlers whose last run started longer ago than their interval, with none running. */
-  async due(handlers: string[], defaultIntervalMinutes: number): Promise<Array<{ id: number; subAccountId: number }>> {
+  async due(
+    handlers: string[],
+    defaultIntervalMinutes: number,
+    requires: string[] = [],
+  ): Promise<Array<{ id: number; subAccountId: number }>> {
+    // requires: "handler:field" pairs, a handler's integrations syncing only with that config field set
     return this.db.prisma.$queryRaw<Array<{ id: number; subAccountId: number }>>`
       SELECT i.id, i.sub_account_id AS "subAccountId" FROM integrations i
       WHERE i.is_active AND i.status <> 'disconnected' AND i.handler = ANY(${handlers}::text[])
+        AND NOT EXISTS (SELECT 1 FROM unnest(${requires}::text[]) r
+                        WHERE split_part(r, ':', 1) = i.handler
+                          AND coalesce(i.config->>split_part(r, ':', 2), '') = '')
         AND NOT EXISTS (SELECT 1 FROM sync_runs r WHERE r.integration_id = i.id AND r.status = 'RUNNING')
         AND COALESCE((SELECT max(r.started_at) FROM sync_runs r WHERE r.integration_id = i.id), 'epoch'::timestamptz)
             < now() - make_interval(mins => GREATEST(1, COALESCE(

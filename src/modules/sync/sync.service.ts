@@ -34,7 +34,9 @@ export class SyncService {
   /** 202 with the run's job id; 409 (with the running job's id) while a run of this integration is in progress. */
   async startManual(user: AuthUser, integrationId: number): Promise<StartedSyncDto> {
     const integration = await this.integrations.find(user, integrationId);
-    if (!this.registry.get(integration.handler)?.syncData) {
+    const handler = this.registry.get(integration.handler);
+    const config = integration.config as Record<string, unknown> | null;
+    if (!handler?.syncData || (handler.syncRequires !== undefined && !config?.[handler.syncRequires])) {
       throw DomainException.validation(`${integration.handler} integrations have nothing to sync`);
     }
     const { run, started } = await this.start(integration.id, integration.subAccountId, 'manual');

@@ -78,7 +78,7 @@ export class WebhookProcessor {
         });
         return;
       }
-      const { handler, ctx } = this.contexts.build(integration);
+      const { handler, ctx } = await this.contexts.buildFresh(integration);
       if (!handler.processWebhook)
         throw new PermanentEventError(`handler ${handler.key} does not process webhook events`);
       const outcome = await handler.processWebhook(

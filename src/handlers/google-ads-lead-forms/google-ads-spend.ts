@@ -1,0 +1,246 @@
+import { OutboundError, OutboundHttpClient } from '../../common/outbound/http-client';
+import type { AdCostInput, SyncPage, TestResult } from '../handler-types';
+import type { HandlerContext, IntegrationConfig } from '../integration-handler';
+import { asArray, asId, asNumber, asString, isRecord, optionalConfigString } from '../shared/json';
+import { addDays, decimalString, localDate, microsToDecimal } from '../shared/money';
+
+/**
+ * Google Ads API reporting (developers.google.com/google-ads/api/docs/query/overview,
+ * …/reference/rpc/v26/SearchGoogleAdsRequest): POST <base>/customers/<id>/googleAds:search with
+ * `{ query, pageToken }`; headers `developer-token`, `login-customer-id` (the manager account, when
+ * access goes through one) and the OAuth bearer. REST answers use the JSON names of the protos
+ * (camelCase), int64 values as strings; pages are fixed at 10,000 rows (`page_size` is refused since
+ * v17), followed with `nextPageToken`. `segments.date` is the account's own calendar day, and
+ * `metrics.cost_micros` is in the account's currency, in millionths.
+ */
+export const GOOGLE_ADS_DEFAULT_URL = 'https://googleads.googleapis.com/v26';
+
+export interface GoogleAdsCall {
+  http: OutboundHttpClient;
+  baseUrl: string;
+  customerId: string;
+  developerToken: string;
+  loginCustomerId?: string;
+  accessToken: string;
+}
+
+export interface SearchPage {
+  results: unknown[];
+  nextPageToken?: string;
+}
+
+export async function search(call: GoogleAdsCall, query: string, pageToken?: string): Promise<SearchPage> {
+  const res = await call.http.request({
+    method: 'POST',
+    url: `${call.baseUrl.replace(/\/+$/, '')}/customers/${encodeURIComponent(call.customerId)}/googleAds:search`,
+    headers: {
+      Authorization: `Bearer ${call.accessToken}`,
+      'developer-token': call.developerToken,
+      ...(call.loginCustomerId ? { 'login-customer-id': call.loginCustomerId } : {}),
+    },
+    body: { query, ...(pageToken ? { pageToken } : {}) },
+  });
+  const body = isRecord(res.body) ? res.body : {};
+  const next = asString(body.nextPageToken);
+  return { results: asArray(body.results), ...(next ? { nextPageToken: next } : {}) };
+}
+
+export const CUSTOMER_QUERY =
+  'SELECT customer.id, customer.descriptive_name, customer.currency_code, customer.time_zone FROM customer';
+
+/**
+ * Campaign-level days: the `campaign` resource carries every campaign type (Performance Max has no
+ * ad groups), so these rows are the complete spend; ad-group rows would be a second, partial copy of
+ * the same money in ad_costs (whose readers sum a campaign's rows).
+ */
+export function campaignDaysQuery(from: string, to: string): string {
+  return (
+    'SELECT campaign.id, campaign.name, segments.date, metrics.cost_micros, metrics.impressions, ' +
+    `metrics.clicks, metrics.conversions FROM campaign WHERE segments.date BETWEEN '${from}' AND '${to}'`
+  );
+}
+
+export interface CustomerInfo {
+  name?: string;
+  currency?: string;
+  timeZone?: string;
+}
+
+export function customerOf(results: unknown[]): CustomerInfo {
+  const row = results.find(isRecord);
+  const customer = row && isRecord(row.customer) ? row.customer : {};
+  return {
+    name: asString(customer.descriptiveName),
+    currency: asString(customer.currencyCode),
+    timeZone: asString(customer.timeZone),
+  };
+}
+
+function count(value: unknown): number {
+  const n = typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : asNumber(value);
+  return n === undefined ? 0 : Math.trunc(n);
+}
+
+/** One `campaign` row of the day query → the campaign's cost for that day; undefined when unusable. */
+export function costFromRow(row: unknown, currency: string | undefined): AdCostInput | undefined {
+  if (!isRecord(row) || !isRecord(row.campaign) || !isRecord(row.segments)) return undefined;
+  const campaignId = asId(row.campaign.id);
+  const day = asString(row.segments.date);
+  if (!campaignId || !day || !/^\d{4}-\d{2}-\d{2}$/.test(day)) return undefined;
+  const metrics = isRecord(row.metrics) ? row.metrics : {};
+  const name = asString(row.campaign.name);
+  return {
+    platform: 'google-ads',
+    day,
+    level: 'campaign',
+    campaignId,
+    ...(name ? { name } : {}),
+    spend: microsToDecimal(metrics.costMicros ?? '0') ?? '0',
+    ...(currency ? { currency } : {}),
+    impressions: count(metrics.impressions),
+    clicks: count(metrics.clicks),
+    leads: 0,
+    conversions: decimalString(metrics.conversions ?? 0) ?? '0',
+  };
+}
+
+const CUSTOMER_ID = '^[0-9]{3}-?[0-9]{3}-?[0-9]{4}$';
+
+/** The config fields of the spend part (all optional: without a customerId the integration is webhook-only). */
+export const GOOGLE_ADS_SPEND_PROPERTIES: Record<string, Record<string, unknown>> = {
+  customerId: {
+    type: 'string',
+    title: 'Google Ads customer ID (ad spend)',
+    description: 'The ad account whose daily campaign spend is pulled (123-456-7890). Leave empty for leads only.',
+    pattern: CUSTOMER_ID,
+  },
+  loginCustomerId: {
+    type: 'string',
+    title: 'Manager customer ID',
+    description: 'When access goes through a manager account: its id (sent as login-customer-id).',
+    pattern: CUSTOMER_ID,
+  },
+  developerToken: { type: 'string', title: 'Developer token', minLength: 1, 'x-secret': true },
+  accessToken: {
+    type: 'string',
+    title: 'OAuth access token',
+    description: 'Filled by "Connect with Google" (adwords scope); refreshed by the hub.',
+    minLength: 1,
+    'x-secret': true,
+    'x-oauth': true,
+  },
+  clientId: { type: 'string', title: 'OAuth client ID (pasted credentials)', minLength: 1 },
+  clientSecret: { type: 'string', title: 'OAuth client secret (pasted credentials)', minLength: 1, 'x-secret': true },
+  refreshToken: {
+    type: 'string',
+    title: 'Refresh token (pasted credentials)',
+    description: 'Instead of "Connect with Google": a refresh token of the client above with the adwords scope.',
+    minLength: 1,
+    'x-secret': true,
+  },
+  lookbackDays: {
+    type: 'integer',
+    title: 'Days re-read each sync',
+    description: 'Trailing window re-pulled every sync so that late corrections land (default 7).',
+    minimum: 1,
+    maximum: 90,
+  },
+  syncIntervalMinutes: { type: 'integer', minimum: 1 },
+};
+
+export function hasGoogleAdsSpend(config: IntegrationConfig): boolean {
+  return optionalConfigString(config, 'customerId') !== undefined;
+}
+
+interface SpendCursor {
+  from: string;
+  to: string;
+  currency?: string;
+  pageToken?: string;
+}
+
+/** The customer read through the API: proves the developer token, the OAuth grant and access to the account. */
+export async function googleAdsSpendTest(ctx: HandlerContext): Promise<TestResult> {
+  try {
+    const call = await googleAdsCall(ctx);
+    const customer = customerOf((await search(call, CUSTOMER_QUERY)).results);
+    return {
+      success: true,
+      message: `Connected to Google Ads account ${customer.name ?? call.customerId}${customer.currency ? ` (${customer.currency})` : ''}`,
+    };
+  } catch (err) {
+    if (err instanceof OutboundError && (err.kind === 'auth' || err.kind === 'client'))
+      return {
+        success: false,
+        code: 'INVALID_CREDENTIALS',
+        message: `Google Ads refused the credentials for the account (HTTP ${err.status ?? '?'})`,
+      };
+    return { success: false, code: 'CONNECTION_FAILED', message: 'Google Ads could not be reached' };
+  }
+}
+
+/**
+ * The trailing window (lookbackDays, default 7, ending today in the account's time zone) re-read every
+ * run, page by page: late corrections overwrite the stored days (ad_costs upserts by day and campaign).
+ */
+export async function syncGoogleAdsSpend(ctx: HandlerContext, cursor: string | null): Promise<SyncPage> {
+  if (!hasGoogleAdsSpend(ctx.config)) return { leads: [], fetched: 0, nextCursor: null };
+  const call = await googleAdsCall(ctx);
+  let state: SpendCursor;
+  if (cursor) state = JSON.parse(cursor) as SpendCursor;
+  else {
+    const customer = customerOf((await search(call, CUSTOMER_QUERY)).results);
+    const today = localDate(ctx.now(), customer.timeZone ?? 'UTC');
+    const lookback = typeof ctx.config.lookbackDays === 'number' ? ctx.config.lookbackDays : 7;
+    state = {
+      from: addDays(today, -(lookback - 1)),
+      to: today,
+      ...(customer.currency ? { currency: customer.currency } : {}),
+    };
+  }
+  const page = await search(call, campaignDaysQuery(state.from, state.to), state.pageToken);
+  return {
+    leads: [],
+    costs: page.results.flatMap((row) => costFromRow(row, state.currency) ?? []),
+    fetched: page.results.length,
+    nextCursor: page.nextPageToken ? JSON.stringify({ ...state, pageToken: page.nextPageToken }) : null,
+  };
+}
+
+/** The OAuth connection's token, or one minted from pasted credentials (Google refresh tokens do not rotate). */
+async function googleAdsCall(ctx: HandlerContext): Promise<GoogleAdsCall> {
+  const accessToken = optionalConfigString(ctx.config, 'accessToken') ?? (await mintAccessToken(ctx));
+  const login = optionalConfigString(ctx.config, 'loginCustomerId');
+  return {
+    http: ctx.http,
+    baseUrl: ctx.urls.googleAdsApi ?? GOOGLE_ADS_DEFAULT_URL,
+    customerId: (optionalConfigString(ctx.config, 'customerId') ?? '').replace(/-/g, ''),
+    developerToken: optionalConfigString(ctx.config, 'developerToken') ?? '',
+    ...(login ? { loginCustomerId: login.replace(/-/g, '') } : {}),
+    accessToken,
+  };
+}
+
+/** RFC 6749 refresh grant at Google's token endpoint (developers.google.com/identity/protocols/oauth2/web-server#offline). */
+async function mintAccessToken(ctx: HandlerContext): Promise<string> {
+  const refreshToken = optionalConfigString(ctx.config, 'refreshToken');
+  const clientId = optionalConfigString(ctx.config, 'clientId');
+  const clientSecret = optionalConfigString(ctx.config, 'clientSecret');
+  if (!refreshToken || !clientId || !clientSecret)
+    throw new OutboundError('auth', 'Google Ads is not connected: connect with Google or paste a refresh token');
+  const res = await ctx.http.request({
+    method: 'POST',
+    url: ctx.urls.googleOAuthToken ?? 'https://oauth2.googleapis.com/token',
+    form: {
+      grant_type: 'refresh_token',
+      refresh_token: refreshToken,
+      client_id: clientId,
+      client_secret: clientSecret,
+    },
+    retry: false,
+  });
+  const token = isRecord(res.body) ? asString(res.body.access_token) : undefined;
+  if (!token)
+    throw new OutboundError('server', 'The Google token endpoint answered without an access_token', res.status);
+  return token;
+}

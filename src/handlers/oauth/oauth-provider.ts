@@ -1,0 +1,171 @@
+import type { OutboundHttpClient } from '../../common/outbound/http-client';
+import { OutboundError } from '../../common/outbound/http-client';
+import { asNumber, asString, isRecord } from '../shared/json';
+
+/** The authorisation servers the hub connects integrations through (API.md "OAuth connections"). */
+export const OAUTH_PROVIDERS = ['meta', 'linkedin', 'google', 'gohighlevel'] as const;
+export type OAuthProviderKey = (typeof OAUTH_PROVIDERS)[number];
+
+export function isOAuthProviderKey(value: string): value is OAuthProviderKey {
+  return (OAUTH_PROVIDERS as readonly string[]).includes(value);
+}
+
+/** One provider's app registration and endpoints, from the environment (tests point them at fakes). */
+export interface OAuthAppConfig {
+  clientId?: string;
+  clientSecret?: string;
+  authorizeUrl: string;
+  tokenUrl: string;
+  revokeUrl?: string;
+}
+
+/**
+ * What a handler declares when its provider offers OAuth: which provider, the scopes it needs, and
+ * the config field the resulting access token fills (the one an admin would otherwise paste).
+ */
+export interface HandlerOAuth {
+  provider: OAuthProviderKey;
+  scopes: readonly string[];
+  tokenField: string;
+  /** Meta: the config field naming the page whose page token the handler uses (Lead Ads); else the user token. */
+  pageIdField?: string;
+  /** GoHighLevel: the config field that must equal the location the token was issued for. */
+  locationIdField?: string;
+}
+
+/** Tokens as stored (sealed) on the integration. Never returned, never logged. */
+export interface OAuthTokens {
+  accessToken: string;
+  refreshToken?: string;
+  /** ISO instant; absent when the token does not expire (Meta page tokens). */
+  expiresAt?: string;
+  refreshExpiresAt?: string;
+  scope?: string;
+  /** Meta: the long-lived user token a page token was derived from (needed to revoke). */
+  userToken?: string;
+  /** GoHighLevel: the location the token belongs to. */
+  locationId?: string;
+}
+
+export interface OAuthCall {
+  http: OutboundHttpClient;
+  app: Required<Pick<OAuthAppConfig, 'clientId' | 'clientSecret'>> & OAuthAppConfig;
+  /** Versioned Graph base (Meta) or API base (GoHighLevel), for calls beyond the token endpoint. */
+  apiBaseUrl: string;
+  now(): Date;
+}
+
+export interface AuthorizationRequest {
+  clientId: string;
+  redirectUri: string;
+  state: string;
+  scopes: readonly string[];
+  codeChallenge?: string;
+}
+
+export interface CodeExchange {
+  code: string;
+  redirectUri: string;
+  codeVerifier?: string;
+  /** The integration's decrypted config (Meta: which page; GoHighLevel: which location). */
+  config: Readonly<Record<string, unknown>>;
+  spec: HandlerOAuth;
+}
+
+/** The authorisation server refused a grant (RFC 6749 §5.2 `invalid_grant`): a person must connect again. */
+export class InvalidGrantError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'InvalidGrantError';
+  }
+}
+
+/** Anything else a token endpoint refused, or a token that cannot serve the configured resource. */
+export class OAuthExchangeError extends Error {
+  constructor(
+    message: string,
+    readonly code: 'INVALID_CREDENTIALS' | 'CONNECTION_FAILED',
+  ) {
+    super(message);
+    this.name = 'OAuthExchangeError';
+  }
+}
+
+export interface OAuthProvider {
+  readonly key: OAuthProviderKey;
+  /** PKCE (RFC 7636, S256) where the provider documents it for web-server clients. */
+  readonly pkce: boolean;
+  /** Whether each refresh answers a new refresh token that replaces the old one (GoHighLevel). */
+  readonly rotatesRefreshTokens: boolean;
+  authorizationUrl(app: OAuthAppConfig, req: AuthorizationRequest): string;
+  exchangeCode(call: OAuthCall, exchange: CodeExchange): Promise<OAuthTokens>;
+  /** Absent when the provider has no refresh grant (Meta: a person reconnects before the 60 days end). */
+  refresh?(call: OAuthCall, tokens: OAuthTokens): Promise<OAuthTokens>;
+  /** Absent when the provider offers no revocation endpoint. */
+  revoke?(call: OAuthCall, tokens: OAuthTokens): Promise<void>;
+}
+
+/** RFC 6749 §5.1: `access_token`, `expires_in`, `refresh_token`, `scope` (numbers may arrive as strings). */
+export function tokenResponse(body: unknown, now: Date): OAuthTokens {
+  if (!isRecord(body)) throw new OAuthExchangeError('The token endpoint answered no JSON object', 'CONNECTION_FAILED');
+  const accessToken = asString(body.access_token);
+  if (!accessToken) throw new OAuthExchangeError('The token endpoint answered no access_token', 'CONNECTION_FAILED');
+  const seconds = (value: unknown): number | undefined => {
+    const n = typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : asNumber(value);
+    return n !== undefined && n > 0 ? n : undefined;
+  };
+  const expiresIn = seconds(body.expires_in);
+  const refreshExpiresIn = seconds(body.refresh_token_expires_in);
+  const refreshToken = asString(body.refresh_token);
+  return {
+    accessToken,
+    ...(refreshToken ? { refreshToken } : {}),
+    ...(expiresIn ? { expiresAt: new Date(now.getTime() + expiresIn * 1000).toISOString() } : {}),
+    ...(refreshExpiresIn ? { refreshExpiresAt: new Date(now.getTime() + refreshExpiresIn * 1000).toISOString() } : {}),
+    ...(asString(body.scope) ? { scope: asString(body.scope) } : {}),
+  };
+}
+
+/**
+ * Calls a token endpoint once (never retried: a code, and a rotating refresh token, is single-use, so a
+ * retry after a lost answer would only be refused) and maps RFC 6749 §5.2 errors: `invalid_grant`
+ * becomes InvalidGrantError, other refusals OAuthExchangeError. The error body is never echoed (it
+ * may quote the grant).
+ */
+export async function tokenRequest(
+  call: OAuthCall,
+  req: { method?: 'GET' | 'POST'; url: string; form?: Record<string, string>; query?: Record<string, string> },
+): Promise<unknown> {
+  try {
+    const res = await call.http.request({
+      method: req.method ?? 'POST',
+      url: req.url,
+      ...(req.form ? { form: req.form } : {}),
+      ...(req.query ? { query: req.query } : {}),
+      headers: { accept: 'application/json' },
+      retry: false,
+    });
+    return res.body;
+  } catch (err) {
+    if (!(err instanceof OutboundError)) throw err;
+    const error = isRecord(err.body) ? err.body.error : undefined;
+    const code = typeof error === 'string' ? error : isRecord(error) ? asString(error.type) : undefined;
+    if (code === 'invalid_grant') throw new InvalidGrantError('The provider refused the grant (invalid_grant)');
+    if (err.kind === 'auth' || err.kind === 'client')
+      throw new OAuthExchangeError(
+        `The provider's token endpoint refused the request (HTTP ${err.status ?? '?'}${code ? `, ${code}` : ''})`,
+        'INVALID_CREDENTIALS',
+      );
+    throw new OAuthExchangeError(
+      `The provider's token endpoint could not be reached (${err.kind})`,
+      'CONNECTION_FAILED',
+    );
+  }
+}
+
+/** `base?query` with the parameters in order, for authorisation URLs. */
+export function withQuery(base: string, params: Record<string, string | undefined>): string {
+  const url = new URL(base);
+  for (const [name, value] of Object.entries(params)) if (value !== undefined) url.searchParams.set(name, value);
+  return url.toString();
+}

@@ -1,0 +1,38 @@
+/**
+ * Exact money arithmetic for ad spend: amounts travel as decimal strings (NUMERIC in PostgreSQL),
+ * never through binary floating point.
+ */
+
+/** Google Ads `cost_micros` (an int64, as a JSON string or number) → currency units, exactly. */
+export function microsToDecimal(micros: unknown): string | undefined {
+  const text = typeof micros === 'number' && Number.isSafeInteger(micros) ? String(micros) : micros;
+  if (typeof text !== 'string' || !/^-?\d+$/.test(text)) return undefined;
+  const value = BigInt(text);
+  const negative = value < 0n;
+  const abs = negative ? -value : value;
+  const units = abs / 1_000_000n;
+  const fraction = (abs % 1_000_000n).toString().padStart(6, '0').replace(/0+$/, '');
+  return `${negative ? '-' : ''}${units}${fraction ? `.${fraction}` : ''}`;
+}
+
+/** A provider's decimal amount ("12.34", 12.34) as a decimal string; undefined when it is not one. */
+export function decimalString(value: unknown): string | undefined {
+  if (typeof value === 'number' && Number.isFinite(value)) return String(value);
+  if (typeof value === 'string' && /^-?\d+(\.\d+)?$/.test(value.trim())) return value.trim();
+  return undefined;
+}
+
+/** The calendar date (YYYY-MM-DD) of an instant in an IANA time zone. */
+export function localDate(at: Date, timeZone: string): string {
+  const parts = new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' })
+    .formatToParts(at)
+    .reduce<Record<string, string>>((acc, p) => ({ ...acc, [p.type]: p.value }), {});
+  return `${parts.year}-${parts.month}-${parts.day}`;
+}
+
+/** `day` moved by `days` calendar days (YYYY-MM-DD in, YYYY-MM-DD out). */
+export function addDays(day: string, days: number): string {
+  const d = new Date(`${day}T00:00:00Z`);
+  d.setUTCDate(d.getUTCDate() + days);
+  return d.toISOString().slice(0, 10);
+}

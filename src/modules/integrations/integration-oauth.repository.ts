@@ -1,0 +1,74 @@
+import { Injectable } from '@nestjs/common';
+import { Db } from '../../database/db';
+import { TransactionRunner } from '../../database/transaction-runner';
+
+/** An integration's OAuth columns as the refresher reads them under its lock. */
+export interface StoredOAuth {
+  provider: string | null;
+  /** Sealed JSON (SecretBox, AAD integration:<id>/oauthTokens). */
+  tokens: string | null;
+  expiresAt: Date | null;
+  status: string;
+  errorMessage: string | null;
+}
+
+/** pg_advisory_xact_lock(class, integration id): the class keeps these locks apart from the leads' ones. */
+const REFRESH_LOCK_CLASS = 15_001;
+
+const READ = {
+  name: 'oauth_read_tokens',
+  text: `SELECT oauth_provider AS provider, oauth_tokens AS tokens, oauth_expires_at AS "expiresAt",
+                status::text AS status, error_message AS "errorMessage"
+         FROM integrations WHERE id = $1`,
+};
+const LOCK = { name: 'oauth_refresh_lock', text: 'SELECT pg_advisory_xact_lock($1::int, $2::int)' };
+const STORE = {
+  name: 'oauth_store_refreshed',
+  text: `UPDATE integrations SET oauth_tokens = $2, oauth_expires_at = $3, oauth_refreshed_at = $4, updated_at = $4
+         WHERE id = $1 AND oauth_tokens IS NOT NULL`,
+};
+const REAUTHORIZE = {
+  name: 'oauth_reauthorization_required',
+  text: `UPDATE integrations SET status = 'error', error_message = $2, oauth_tokens = NULL, oauth_expires_at = NULL,
+                updated_at = $3
+         WHERE id = $1`,
+};
+
+/**
+ * The OAuth columns of integrations, for the refresher: every read-refresh-write happens under one
+ * advisory lock per integration inside one transaction, so that across every process exactly one
+ * refresh runs at a time and the rotated refresh token is stored in the transaction that held the lock.
+ */
+@Injectable()
+export class IntegrationOAuthRepository {
+  constructor(
+    private readonly db: Db,
+    private readonly transactions: TransactionRunner,
+  ) {}
+
+  async read(id: number): Promise<StoredOAuth | null> {
+    const rows = await this.db.sql<StoredOAuth & Record<string, unknown>>(READ, [id]);
+    return rows[0] ?? null;
+  }
+
+  /**
+   * Runs `work` in a transaction that holds the integration's refresh lock (waiting for it). The
+   * transaction is plain SQL on one pooled connection, so a slow token endpoint is bounded by the
+   * outbound timeout, not by an interactive transaction's limit.
+   */
+  withRefreshLock<T>(id: number, work: () => Promise<T>): Promise<T> {
+    return this.transactions.runSql(async () => {
+      await this.db.execute(LOCK, [REFRESH_LOCK_CLASS, id]);
+      return work();
+    });
+  }
+
+  async storeRefreshed(id: number, sealed: string, expiresAt: Date | null, at: Date): Promise<void> {
+    await this.db.execute(STORE, [id, sealed, expiresAt, at]);
+  }
+
+  /** The provider refused the grant: the integration stops (status error) and keeps no token to call with. */
+  async markReauthorizationRequired(id: number, message: string, at: Date): Promise<void> {
+    await this.db.execute(REAUTHORIZE, [id, message, at]);
+  }
+}

@@ -1,0 +1,122 @@
+// Refreshes across processes: two application instances on one database share one refresh (advisory lock, token re-read after acquiring it).
+import type { INestApplicationContext } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { AppModule } from '../../app.module';
+import { ConfigModule } from '../../config/config.module';
+import { FakeOAuthServer } from '../../../test/support/fakes/oauth-server';
+import { createMediumApp, MediumApp, seedIntegration } from '../../../test/support/medium-app';
+import { testConfig } from '../../../test/support/test-app';
+import { IntegrationRow, IntegrationsRepository } from './integrations.repository';
+import { OAuthTokensService, REAUTHORIZATION_MESSAGE } from './oauth-tokens.service';
+
+describe('OAuthTokensService across processes', () => {
+  let auth: FakeOAuthServer;
+  let m: MediumApp;
+  let other: INestApplicationContext;
+  let env: Record<string, string>;
+
+  beforeAll(async () => {
+    auth = await FakeOAuthServer.start({
+      flavour: 'gohighlevel',
+      clientId: 'ghl-client',
+      clientSecret: 'ghl-secret',
+      rotate: true,
+      accessTtl: 86399,
+      tokenDelayMs: 150,
+    });
+    env = { GHL_CLIENT_ID: 'ghl-client', GHL_CLIENT_SECRET: 'ghl-secret', GHL_OAUTH_TOKEN_URL: `${auth.url}/token` };
+    m = await createMediumApp(env);
+    // a second "process": its own pool, its own in-process single flight
+    other = await NestFactory.createApplicationContext(
+      {
+        module: AppModule,
+        imports: [
+          ConfigModule.forRoot(
+            testConfig(m.db.url, { APP_ROLE: 'api', LOG_LEVEL: 'silent', DB_POOL_SIZE: '8', ...env }),
+          ),
+        ],
+      },
+      { logger: false },
+    );
+  });
+  afterAll(async () => {
+    await other.close();
+    await m.close();
+    await auth.close();
+  });
+
+  /** A GoHighLevel integration connected earlier whose access token has expired. */
+  async function expiredConnection(): Promise<number> {
+    const { integrationId } = await seedIntegration(m.sql, 'gohighlevel');
+    const sealed = m.app.get(OAuthTokensService).seal(integrationId, {
+      accessToken: 'at-expired',
+      refreshToken: auth.grant('loc_1'),
+      locationId: 'loc_1',
+    });
+    await m.sql.query(
+      `UPDATE integrations SET oauth_provider = 'gohighlevel', oauth_tokens = $2, oauth_expires_at = now() - interval '1 minute' WHERE id = $1`,
+      [integrationId, sealed],
+    );
+    return integrationId;
+  }
+
+  async function rowIn(app: INestApplicationContext, id: number): Promise<IntegrationRow> {
+    const row = await app.get(IntegrationsRepository).findForProcessing(id);
+    if (!row) throw new Error('no row');
+    return row;
+  }
+
+  it('ten callers in each of two processes on an expired rotating token: exactly one refresh, one new token for all', async () => {
+    const id = await expiredConnection();
+    const before = auth.tokenCalls('refresh_token');
+    const apps = [m.app, other];
+    const rows = await Promise.all(apps.map((app) => rowIn(app, id)));
+    const results = await Promise.all(
+      Array.from({ length: 20 }, (_, i) => apps[i % 2].get(OAuthTokensService).fresh(rows[i % 2])),
+    );
+    expect(auth.tokenCalls('refresh_token') - before).toBe(1);
+    const service = m.app.get(OAuthTokensService);
+    const tokens = new Set(results.map((r) => service.open(id, r.oauthTokens ?? '').accessToken));
+    expect(tokens.size).toBe(1);
+    expect([...tokens][0]).toMatch(/^at-gohighlevel-/);
+    // the rotated refresh token was stored: a later forced refresh (a 401) spends it successfully
+    const stored = await rowIn(m.app, id);
+    const renewed = await service.afterUnauthorized(stored);
+    expect(service.open(id, renewed.oauthTokens ?? '').accessToken).not.toBe([...tokens][0]);
+    expect(auth.tokenCalls('refresh_token') - before).toBe(2);
+    expect((await rowIn(m.app, id)).status).toBe('active');
+  });
+
+  it('after a 401 seen by callers in both processes, one refresh: the late caller takes the token stored meanwhile', async () => {
+    const id = await expiredConnection();
+    const fresh = await m.app.get(OAuthTokensService).fresh(await rowIn(m.app, id));
+    const before = auth.tokenCalls('refresh_token');
+    const [a, b] = await Promise.all([
+      m.app.get(OAuthTokensService).afterUnauthorized(fresh),
+      other.get(OAuthTokensService).afterUnauthorized(fresh),
+    ]);
+    expect(auth.tokenCalls('refresh_token') - before).toBe(1);
+    expect(a.oauthTokens).toBe(b.oauthTokens);
+  });
+
+  it('invalid_grant: status error with REAUTHORIZATION_REQUIRED, tokens dropped, and no further calls', async () => {
+    const id = await expiredConnection();
+    await m.sql.query(`UPDATE integrations SET oauth_tokens = $2 WHERE id = $1`, [
+      id,
+      m.app
+        .get(OAuthTokensService)
+        .seal(id, { accessToken: 'at-dead', refreshToken: 'rt-revoked-by-the-person', locationId: 'loc_1' }),
+    ]);
+    const before = auth.tokenCalls('refresh_token');
+    await expect(m.app.get(OAuthTokensService).fresh(await rowIn(m.app, id))).rejects.toMatchObject({
+      code: 'REAUTHORIZATION_REQUIRED',
+    });
+    expect(auth.tokenCalls('refresh_token') - before).toBe(1);
+    const row = await rowIn(other, id);
+    expect(row.status).toBe('error');
+    expect(row.errorMessage).toBe(REAUTHORIZATION_MESSAGE);
+    expect(row.oauthTokens).toBeNull();
+    await expect(other.get(OAuthTokensService).fresh(row)).rejects.toMatchObject({ code: 'REAUTHORIZATION_REQUIRED' });
+    expect(auth.tokenCalls('refresh_token') - before).toBe(1);
+  });
+});

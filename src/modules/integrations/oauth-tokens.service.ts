@@ -1,0 +1,167 @@
+import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
+import { CLOCK, Clock, systemClock } from '../../common/clock';
+import { integrationSecretContext, SecretBox } from '../../common/crypto/secret-box';
+import { DomainException } from '../../common/errors/domain.exception';
+import { ErrorCode } from '../../common/errors/error-code';
+import { OutboundHttpFactory } from '../../common/outbound/outbound-http.factory';
+import { APP_CONFIG, AppConfig } from '../../config/app-config';
+import { OAUTH_PROVIDER_REGISTRY } from '../../handlers/oauth/oauth-providers';
+import {
+  InvalidGrantError,
+  isOAuthProviderKey,
+  OAuthCall,
+  OAuthProvider,
+  OAuthProviderKey,
+  OAuthTokens,
+} from '../../handlers/oauth/oauth-provider';
+import { IntegrationOAuthRepository } from './integration-oauth.repository';
+import { OAUTH_TOKENS_POINTER } from './sealed-fields';
+import type { IntegrationRow } from './integrations.repository';
+
+export const REAUTHORIZATION_MESSAGE =
+  'REAUTHORIZATION_REQUIRED: the provider refused the stored OAuth grant; connect the integration again';
+
+export function reauthorizationRequired(): DomainException {
+  return new DomainException(ErrorCode.REAUTHORIZATION_REQUIRED, REAUTHORIZATION_MESSAGE);
+}
+
+interface Current {
+  tokens: string;
+  expiresAt: Date | null;
+}
+
+/**
+ * An integration's OAuth tokens: sealed on its row, opened for its handler, refreshed ahead of expiry
+ * (and after a 401) one refresh per integration at a time across every process. In a process,
+ * concurrent callers share one refresh; across processes an advisory lock serialises them, and the
+ * token row is read again once the lock is held, so a caller that waited uses the token its
+ * predecessor stored instead of spending the (single-use, rotating) refresh token again.
+ */
+@Injectable()
+export class OAuthTokensService {
+  private readonly logger = new Logger('OAuthTokens');
+  private readonly inflight = new Map<number, Promise<Current>>();
+
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly box: SecretBox,
+    private readonly http: OutboundHttpFactory,
+    private readonly repository: IntegrationOAuthRepository,
+    @Optional() @Inject(CLOCK) private readonly clock: Clock = systemClock,
+  ) {}
+
+  seal(integrationId: number, tokens: OAuthTokens): string {
+    return this.box.seal(JSON.stringify(tokens), integrationSecretContext(integrationId, OAUTH_TOKENS_POINTER));
+  }
+
+  /** Throws UnreadableSecretError / UnknownKeyError like any sealed value that does not open here. */
+  open(integrationId: number, sealed: string): OAuthTokens {
+    return JSON.parse(
+      this.box.open(sealed, integrationSecretContext(integrationId, OAUTH_TOKENS_POINTER)),
+    ) as OAuthTokens;
+  }
+
+  /** The provider call context for token endpoints; throws 409 when the app's credentials are not configured. */
+  callFor(key: OAuthProviderKey): OAuthCall {
+    const app = this.config.oauth.apps[key];
+    if (!app.clientId || !app.clientSecret)
+      throw DomainException.conflict(`No OAuth app is configured for ${key} (client id and secret)`);
+    return {
+      http: this.http.forKey(`oauth:${key}`, { limit: 600, ...this.config.outbound }),
+      app: { ...app, clientId: app.clientId, clientSecret: app.clientSecret },
+      apiBaseUrl: key === 'meta' ? this.config.providerUrls.metaGraph : this.config.providerUrls.ghlApi,
+      now: () => new Date(this.clock.now()),
+    };
+  }
+
+  /**
+   * The row with a usable access token: refreshed first when it expires within OAUTH_REFRESH_AHEAD_SECONDS.
+   * An integration whose grant was refused answers REAUTHORIZATION_REQUIRED without calling anyone.
+   */
+  async fresh(row: IntegrationRow): Promise<IntegrationRow> {
+    if (row.oauthTokens === null) {
+      if (row.oauthProvider !== null && row.status === 'error' && row.errorMessage === REAUTHORIZATION_MESSAGE)
+        throw reauthorizationRequired();
+      return row;
+    }
+    if (!this.expiring(row.oauthExpiresAt)) return row;
+    const current = await this.refresh(row.id, row.oauthTokens, false);
+    return { ...row, oauthTokens: current.tokens, oauthExpiresAt: current.expiresAt };
+  }
+
+  /** After the provider answered 401 to `row`'s token: a new one, unless another caller already replaced it. */
+  async afterUnauthorized(row: IntegrationRow): Promise<IntegrationRow> {
+    if (row.oauthTokens === null) return row;
+    const current = await this.refresh(row.id, row.oauthTokens, true);
+    return { ...row, oauthTokens: current.tokens, oauthExpiresAt: current.expiresAt };
+  }
+
+  /** Best effort: a revocation the provider refuses or cannot take never stops a disconnect. */
+  async revoke(row: Pick<IntegrationRow, 'id' | 'oauthProvider' | 'oauthTokens'>): Promise<void> {
+    if (row.oauthTokens === null || row.oauthProvider === null || !isOAuthProviderKey(row.oauthProvider)) return;
+    const provider = OAUTH_PROVIDER_REGISTRY[row.oauthProvider];
+    if (!provider.revoke) return;
+    try {
+      await provider.revoke(this.callFor(provider.key), this.open(row.id, row.oauthTokens));
+    } catch (err) {
+      this.logger.warn(
+        { integrationId: row.id, provider: provider.key, reason: err instanceof Error ? err.name : 'unknown' },
+        'OAuth revocation failed',
+      );
+    }
+  }
+
+  private expiring(expiresAt: Date | null): boolean {
+    return expiresAt !== null && expiresAt.getTime() - this.clock.now() <= this.config.oauth.refreshAheadMs;
+  }
+
+  private refresh(id: number, seen: string, force: boolean): Promise<Current> {
+    const running = this.inflight.get(id);
+    if (running) return running;
+    const started = this.refreshLocked(id, seen, force).finally(() => this.inflight.delete(id));
+    this.inflight.set(id, started);
+    return started;
+  }
+
+  private async refreshLocked(id: number, seen: string, force: boolean): Promise<Current> {
+    const outcome = await this.repository.withRefreshLock(id, async (): Promise<Current | 'reauthorize'> => {
+      const current = await this.repository.read(id);
+      if (!current?.tokens || !current.provider || !isOAuthProviderKey(current.provider)) return 'reauthorize';
+      const stored: Current = { tokens: current.tokens, expiresAt: current.expiresAt };
+      // another caller refreshed while this one waited for the lock (or the token is not due after all)
+      if (!this.expiring(current.expiresAt) && (current.tokens !== seen || !force)) return stored;
+      const provider: OAuthProvider = OAUTH_PROVIDER_REGISTRY[current.provider];
+      const tokens = this.open(id, current.tokens);
+      const now = new Date(this.clock.now());
+      if (!provider.refresh || !tokens.refreshToken) {
+        // nothing to refresh with (Meta): usable until it expires, then a person connects again
+        if (current.expiresAt !== null && current.expiresAt.getTime() <= now.getTime()) {
+          await this.repository.markReauthorizationRequired(id, REAUTHORIZATION_MESSAGE, now);
+          return 'reauthorize';
+        }
+        return stored;
+      }
+      let next: OAuthTokens;
+      try {
+        next = await provider.refresh(this.callFor(provider.key), tokens);
+      } catch (err) {
+        if (!(err instanceof InvalidGrantError)) throw err;
+        // committed with this transaction: no later caller spends a dead grant again
+        await this.repository.markReauthorizationRequired(id, REAUTHORIZATION_MESSAGE, now);
+        this.logger.warn(
+          { integrationId: id, provider: provider.key },
+          'OAuth grant refused: reauthorization required',
+        );
+        return 'reauthorize';
+      }
+      const merged: OAuthTokens = { ...tokens, ...next };
+      const sealed = this.seal(id, merged);
+      const expiresAt = next.expiresAt ? new Date(next.expiresAt) : null;
+      // the rotated refresh token is written in the transaction that holds the lock
+      await this.repository.storeRefreshed(id, sealed, expiresAt, now);
+      return { tokens: sealed, expiresAt };
+    });
+    if (outcome === 'reauthorize') throw reauthorizationRequired();
+    return outcome;
+  }
+}

@@ -1,0 +1,58 @@
+import { Body, Controller, Get, HttpCode, Param, Post, Query, Redirect } from '@nestjs/common';
+import { ApiBearerAuth, ApiFoundResponse, ApiOkResponse, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
+import type { AuthUser } from '../../common/auth/auth-user';
+import { CurrentUser, Public, Roles } from '../../common/auth/decorators';
+import { ParseIdPipe } from '../../common/http/parse-id.pipe';
+import { AuthorizationUrlDto, StartOAuthDto } from './dto/oauth.dto';
+import { OAuthConnectService } from './oauth-connect.service';
+
+@ApiTags('integrations')
+@ApiBearerAuth()
+@Controller('integrations')
+export class OAuthStartController {
+  constructor(private readonly service: OAuthConnectService) {}
+
+  @Post(':id/oauth/start')
+  @Roles('SUPER_ADMIN', 'ADMIN')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Start "Connect with …": the provider consent URL (signed single-use state, 10 minutes)' })
+  @ApiOkResponse({
+    type: AuthorizationUrlDto,
+    description: '400 VALIDATION_FAILED for a redirectUri outside OAUTH_REDIRECT_ALLOWLIST or a handler without OAuth',
+  })
+  start(
+    @CurrentUser() user: AuthUser,
+    @Param('id', ParseIdPipe) id: number,
+    @Body() dto: StartOAuthDto,
+  ): Promise<AuthorizationUrlDto> {
+    return this.service.start(user, id, dto.redirectUri);
+  }
+}
+
+@ApiTags('oauth')
+@Controller('oauth')
+export class OAuthCallbackController {
+  constructor(private readonly service: OAuthConnectService) {}
+
+  @Get('callback/:provider')
+  @Public()
+  @Redirect()
+  @ApiOperation({
+    summary: 'Where the provider sends the admin back: exchanges the code, stores the tokens, tests the connection',
+  })
+  @ApiQuery({ name: 'code', required: false })
+  @ApiQuery({ name: 'state', required: true })
+  @ApiQuery({ name: 'error', required: false })
+  @ApiFoundResponse({
+    description:
+      'Redirect to the redirectUri with ?integrationId=&status=active|error&code=; 400 VALIDATION_FAILED for a forged, replayed or expired state',
+  })
+  async callback(
+    @Param('provider') provider: string,
+    @Query('code') code?: string,
+    @Query('state') state?: string,
+    @Query('error') error?: string,
+  ): Promise<{ url: string; statusCode: number }> {
+    return { url: await this.service.callback(provider, { code, state, error }), statusCode: 302 };
+  }
+}

@@ -1,0 +1,339 @@
+// The "Connect with …" flows end to end against fake authorisation servers on 127.0.0.1 (API.md "OAuth connections").
+import { createIntegration, createSubAccount } from '../support/factories';
+import { FakeServer } from '../support/fake-server';
+import { FakeOAuthServer } from '../support/fakes/oauth-server';
+import { ProviderFakes } from '../support/provider-fakes';
+import { createTestApp, TestApp } from '../support/test-app';
+
+const CRM = 'https://crm.example.test/integrations/connected';
+const META_APP_SECRET = 'meta-app-secret-oauth-1';
+
+describe('OAuth connections: connect flows', () => {
+  let t: TestApp;
+  let fakes: ProviderFakes;
+  let ga: FakeServer;
+  let ghlAuth: FakeOAuthServer;
+  let googleAuth: FakeOAuthServer;
+  let linkedinAuth: FakeOAuthServer;
+  let metaAuth: FakeOAuthServer;
+  let sub: number;
+  let admin: string;
+  const issued: string[] = [];
+
+  beforeAll(async () => {
+    fakes = await ProviderFakes.start();
+    ga = await FakeServer.start();
+    const gaTokens = new Set<string>();
+    ga.on('GET', /^\/v1beta\/properties\/\d+\/metadata$/, (req) =>
+      gaTokens.has(String(req.headers.authorization).replace(/^Bearer /, ''))
+        ? { status: 200, body: { name: 'properties/1/metadata' } }
+        : { status: 401, body: { error: { code: 401, status: 'UNAUTHENTICATED' } } },
+    );
+    ghlAuth = await FakeOAuthServer.start({
+      flavour: 'gohighlevel',
+      clientId: 'ghl-client',
+      clientSecret: 'ghl-secret',
+      rotate: true,
+      accessTtl: 86399,
+      onToken: (token, grant) => {
+        issued.push(token);
+        if (grant.locationId) fakes.location(token, grant.locationId);
+      },
+    });
+    googleAuth = await FakeOAuthServer.start({
+      flavour: 'google',
+      clientId: 'google-client',
+      clientSecret: 'google-secret',
+      onToken: (token) => {
+        issued.push(token);
+        gaTokens.add(token);
+      },
+    });
+    linkedinAuth = await FakeOAuthServer.start({
+      flavour: 'linkedin',
+      clientId: 'li-client',
+      clientSecret: 'li-secret',
+      accessTtl: 5_184_000,
+      onToken: (token) => {
+        issued.push(token);
+        fakes.organization(token, '5551234');
+      },
+    });
+    metaAuth = await FakeOAuthServer.start({
+      flavour: 'meta',
+      clientId: 'meta-app',
+      clientSecret: META_APP_SECRET,
+      onToken: (token) => {
+        issued.push(token);
+        fakes.pageAdmin(token, '777000111', META_APP_SECRET);
+      },
+    });
+    t = await createTestApp({
+      env: {
+        ...fakes.env,
+        GOOGLE_ANALYTICS_API_URL: ga.url,
+        OAUTH_REDIRECT_ALLOWLIST: `${CRM},https://crm.example.test/other`,
+        GHL_CLIENT_ID: 'ghl-client',
+        GHL_CLIENT_SECRET: 'ghl-secret',
+        GHL_OAUTH_TOKEN_URL: `${ghlAuth.url}/token`,
+        GOOGLE_CLIENT_ID: 'google-client',
+        GOOGLE_CLIENT_SECRET: 'google-secret',
+        GOOGLE_OAUTH_TOKEN_URL: `${googleAuth.url}/token`,
+        GOOGLE_OAUTH_REVOKE_URL: `${googleAuth.url}/revoke`,
+        LINKEDIN_CLIENT_ID: 'li-client',
+        LINKEDIN_CLIENT_SECRET: 'li-secret',
+        LINKEDIN_OAUTH_TOKEN_URL: `${linkedinAuth.url}/token`,
+        LINKEDIN_OAUTH_REVOKE_URL: `${linkedinAuth.url}/revoke`,
+        META_APP_ID: 'meta-app',
+        META_APP_SECRET,
+        META_OAUTH_TOKEN_URL: `${metaAuth.url}/oauth/access_token`,
+      },
+    });
+    sub = await createSubAccount(t, 'MAX', 'OAuth');
+    admin = `Bearer ${t.token('ADMIN', [sub])}`;
+  });
+  afterAll(async () => {
+    await t.close();
+    await Promise.all([
+      fakes.close(),
+      ga.close(),
+      ghlAuth.close(),
+      googleAuth.close(),
+      linkedinAuth.close(),
+      metaAuth.close(),
+    ]);
+  });
+
+  async function start(id: number, redirectUri = CRM): Promise<string> {
+    const res = await t.http
+      .post(`/api/integrations/${id}/oauth/start`)
+      .set('authorization', admin)
+      .send({ redirectUri });
+    expect(res.status).toBe(200);
+    expect(Object.keys(res.body)).toEqual(['authorizationUrl']);
+    return res.body.authorizationUrl as string;
+  }
+
+  function outcome(location: string | undefined): URLSearchParams {
+    expect(location).toBeDefined();
+    const url = new URL(String(location));
+    expect(url.origin + url.pathname).toBe(CRM);
+    return url.searchParams;
+  }
+
+  async function integration(id: number): Promise<Record<string, unknown>> {
+    const res = await t.http.get(`/api/integrations/${id}`).set('authorization', admin);
+    return res.body as Record<string, unknown>;
+  }
+
+  it('GoHighLevel: location token exchanged server-side, stored sealed, tested, and the CRM told "active"', async () => {
+    const { id } = await createIntegration(t, sub, 'gohighlevel', { locationId: 'loc_OAUTH1' });
+    const authorizationUrl = await start(id);
+    const url = new URL(authorizationUrl);
+    expect(url.searchParams.get('redirect_uri')).toBe('https://hub.example.test/api/oauth/callback/gohighlevel');
+    expect(url.searchParams.get('scope')).toContain('contacts.readonly');
+    expect(url.searchParams.get('code_challenge')).toBeNull();
+
+    const { path } = ghlAuth.consent(authorizationUrl, { locationId: 'loc_OAUTH1' });
+    const back = await t.http.get(path);
+    expect(back.status).toBe(302);
+    const params = outcome(back.headers.location);
+    expect(params.get('integrationId')).toBe(String(id));
+    expect(params.get('status')).toBe('active');
+
+    const body = await integration(id);
+    expect(body.status).toBe('active');
+    expect(body.isActive).toBe(true);
+    const stored = await t.sql.query<{ oauth_tokens: string; oauth_provider: string }>(
+      'SELECT oauth_tokens, oauth_provider FROM integrations WHERE id = $1',
+      [id],
+    );
+    expect(stored.rows[0].oauth_provider).toBe('gohighlevel');
+    expect(stored.rows[0].oauth_tokens).toMatch(/^enc:v2:/);
+    // the exchange carried the code, the client secret and user_type=Location as a form
+    const exchange = ghlAuth.server.requests.find((r) => r.path === '/token');
+    const form = new URLSearchParams(exchange?.rawBody);
+    expect(form.get('grant_type')).toBe('authorization_code');
+    expect(form.get('user_type')).toBe('Location');
+    expect(exchange?.headers['content-type']).toContain('application/x-www-form-urlencoded');
+    // the connection test read the location with the new token
+    expect(fakes.ghl.count('GET', '/locations/loc_OAUTH1')).toBeGreaterThan(0);
+    for (const token of issued) {
+      expect(JSON.stringify(body)).not.toContain(token);
+      expect(stored.rows[0].oauth_tokens).not.toContain(token);
+      expect(t.logs()).not.toContain(token);
+    }
+  });
+
+  it('refuses a replayed, forged, expired or other-provider state with 400', async () => {
+    const { id } = await createIntegration(t, sub, 'gohighlevel', { locationId: 'loc_OAUTH2' });
+    const first = ghlAuth.consent(await start(id), { locationId: 'loc_OAUTH2' });
+    expect((await t.http.get(first.path)).status).toBe(302);
+    const replay = await t.http.get(first.path);
+    expect(replay.status).toBe(400);
+    expect(replay.body.code).toBe('VALIDATION_FAILED');
+
+    const forged = new URL(first.path, 'https://hub.example.test');
+    const [nonce, signature] = String(forged.searchParams.get('state')).split('.');
+    forged.searchParams.set('state', `${nonce.slice(0, -2)}AA.${signature}`);
+    expect((await t.http.get(forged.pathname + forged.search)).status).toBe(400);
+    expect((await t.http.get('/api/oauth/callback/gohighlevel?code=x&state=not-a-state')).status).toBe(400);
+    expect((await t.http.get('/api/oauth/callback/gohighlevel?code=x')).status).toBe(400);
+
+    // a state issued for GoHighLevel does not open another provider's callback
+    const other = ghlAuth.consent(await start(id), { locationId: 'loc_OAUTH2' });
+    const crossed = await t.http.get(other.path.replace('/gohighlevel?', '/google?'));
+    expect(crossed.status).toBe(400);
+
+    const late = ghlAuth.consent(await start(id), { locationId: 'loc_OAUTH2' });
+    await t.sql.query(`UPDATE oauth_states SET expires_at = now() - interval '1 second'`);
+    const expired = await t.http.get(late.path);
+    expect(expired.status).toBe(400);
+    expect(expired.body.code).toBe('VALIDATION_FAILED');
+    expect((await t.http.get('/api/oauth/callback/nosuch?code=x&state=y')).status).toBe(404);
+  });
+
+  it('starts only for admins of the sub-account, for handlers with OAuth, towards allow-listed redirects', async () => {
+    const { id } = await createIntegration(t, sub, 'gohighlevel', { locationId: 'loc_OAUTH3' });
+    const outside = await t.http
+      .post(`/api/integrations/${id}/oauth/start`)
+      .set('authorization', admin)
+      .send({ redirectUri: 'https://evil.example.test/integrations/connected' });
+    expect(outside.status).toBe(400);
+    expect(outside.body.code).toBe('VALIDATION_FAILED');
+    const lookalike = await t.http
+      .post(`/api/integrations/${id}/oauth/start`)
+      .set('authorization', admin)
+      .send({ redirectUri: 'https://crm.example.test@evil.example.test/integrations/connected' });
+    expect(lookalike.status).toBe(400);
+    const manager = await t.http
+      .post(`/api/integrations/${id}/oauth/start`)
+      .set('authorization', `Bearer ${t.token('MANAGER', [sub])}`)
+      .send({ redirectUri: CRM });
+    expect(manager.status).toBe(403);
+    const otherSub = await createSubAccount(t, 'PRO', 'Other');
+    const stranger = await t.http
+      .post(`/api/integrations/${id}/oauth/start`)
+      .set('authorization', `Bearer ${t.token('ADMIN', [otherSub])}`)
+      .send({ redirectUri: CRM });
+    expect(stranger.status).toBe(404);
+    const extra = await t.http
+      .post(`/api/integrations/${id}/oauth/start`)
+      .set('authorization', admin)
+      .send({ redirectUri: CRM, scope: 'everything' });
+    expect(extra.status).toBe(400);
+    const generic = await createIntegration(t, sub, 'generic-webhook', {
+      mapping: { email: '/email' },
+      externalIdPointer: '/id',
+    });
+    const noOAuth = await t.http
+      .post(`/api/integrations/${generic.id}/oauth/start`)
+      .set('authorization', admin)
+      .send({ redirectUri: CRM });
+    expect(noOAuth.status).toBe(400);
+  });
+
+  it('GoHighLevel: an install on another location than the configured one ends in status=error', async () => {
+    const { id } = await createIntegration(t, sub, 'gohighlevel', { locationId: 'loc_OAUTH4' });
+    const { path } = ghlAuth.consent(await start(id), { locationId: 'loc_SOMEONE_ELSE' });
+    const back = await t.http.get(path);
+    expect(back.status).toBe(302);
+    const params = outcome(back.headers.location);
+    expect(params.get('status')).toBe('error');
+    expect(params.get('code')).toBe('INVALID_CREDENTIALS');
+    const body = await integration(id);
+    expect(body.status).toBe('error');
+    const stored = await t.sql.query('SELECT oauth_tokens FROM integrations WHERE id = $1', [id]);
+    expect(stored.rows[0].oauth_tokens).toBeNull();
+  });
+
+  it('a person who declines consent is sent back with status=error', async () => {
+    const { id } = await createIntegration(t, sub, 'gohighlevel', { locationId: 'loc_OAUTH5' });
+    const state = new URL(await start(id)).searchParams.get('state') ?? '';
+    const back = await t.http.get(
+      `/api/oauth/callback/gohighlevel?error=access_denied&state=${encodeURIComponent(state)}`,
+    );
+    expect(back.status).toBe(302);
+    expect(outcome(back.headers.location).get('status')).toBe('error');
+  });
+
+  it('Google: offline access with PKCE (S256); the verifier reaches the token endpoint; disconnect revokes', async () => {
+    const { id } = await createIntegration(t, sub, 'google-analytics', { propertyId: '424242' });
+    const authorizationUrl = await start(id);
+    const url = new URL(authorizationUrl);
+    expect(url.searchParams.get('access_type')).toBe('offline');
+    expect(url.searchParams.get('code_challenge_method')).toBe('S256');
+    expect(url.searchParams.get('code_challenge')).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(url.searchParams.get('scope')).toBe('https://www.googleapis.com/auth/analytics.readonly');
+
+    const { path } = googleAuth.consent(authorizationUrl);
+    const back = await t.http.get(path);
+    expect(outcome(back.headers.location).get('status')).toBe('active');
+    const exchange = new URLSearchParams(googleAuth.server.requests.find((r) => r.path === '/token')?.rawBody);
+    expect(exchange.get('code_verifier')).toMatch(/^[A-Za-z0-9_-]{43}$/);
+
+    const disconnected = await t.http.post(`/api/integrations/${id}/disconnect`).set('authorization', admin);
+    expect(disconnected.status).toBe(200);
+    expect(googleAuth.revoked).toHaveLength(1);
+    expect(googleAuth.revoked[0]).toMatch(/^rt-google-/);
+    const stored = await t.sql.query('SELECT oauth_tokens FROM integrations WHERE id = $1', [id]);
+    expect(stored.rows[0].oauth_tokens).toBeNull();
+  });
+
+  it('Google: a PKCE verifier that does not match is refused by the provider (status=error)', async () => {
+    const { id } = await createIntegration(t, sub, 'google-analytics', { propertyId: '434343' });
+    const authorizationUrl = new URL(await start(id));
+    // the code was issued for another challenge: the hub's verifier cannot match it
+    authorizationUrl.searchParams.set('code_challenge', 'A'.repeat(43));
+    const { path } = googleAuth.consent(authorizationUrl.toString());
+    const back = await t.http.get(path);
+    expect(outcome(back.headers.location).get('status')).toBe('error');
+    expect(outcome(back.headers.location).get('code')).toBe('INVALID_CREDENTIALS');
+  });
+
+  it('LinkedIn: three-legged flow with the lead-sync and reporting scopes; disconnect revokes', async () => {
+    const { id } = await createIntegration(t, sub, 'linkedin-lead-gen', {
+      organizationId: '5551234',
+      clientId: 'li-client',
+      clientSecret: 'li-webhook-secret',
+    });
+    const authorizationUrl = await start(id);
+    const scopes = (new URL(authorizationUrl).searchParams.get('scope') ?? '').split(' ');
+    expect(scopes).toEqual(expect.arrayContaining(['r_marketing_leadgen_automation', 'r_ads_reporting']));
+    const { path } = linkedinAuth.consent(authorizationUrl);
+    const back = await t.http.get(path);
+    expect(outcome(back.headers.location).get('status')).toBe('active');
+    await t.http.post(`/api/integrations/${id}/disconnect`).set('authorization', admin).expect(200);
+    expect(linkedinAuth.revoked).toHaveLength(1);
+  });
+
+  it('Meta: code → user token → long-lived token → page token (appsecret_proof), tested against the page', async () => {
+    const { id } = await createIntegration(t, sub, 'meta-lead-ads', {
+      pageId: '777000111',
+      appSecret: META_APP_SECRET,
+      verifyToken: 'verify-oauth-1',
+    });
+    const authorizationUrl = await start(id);
+    expect(new URL(authorizationUrl).searchParams.get('scope')).toContain('leads_retrieval');
+    const { path } = metaAuth.consent(authorizationUrl);
+    const back = await t.http.get(path);
+    expect(outcome(back.headers.location).get('status')).toBe('active');
+    expect(metaAuth.tokenCalls()).toBe(2); // the code, then fb_exchange_token
+    const pageRead = fakes.graph.requests.find((r) => r.query.get('fields') === 'access_token');
+    expect(pageRead?.query.get('appsecret_proof')).toMatch(/^[0-9a-f]{64}$/);
+    const body = await integration(id);
+    expect(body.status).toBe('active');
+    expect((body.config as Record<string, unknown>).pageAccessToken).toBeUndefined();
+  });
+
+  it('Meta: a person without access to the configured page ends in status=error', async () => {
+    const { id } = await createIntegration(t, sub, 'meta-lead-ads', {
+      pageId: '888000222',
+      appSecret: META_APP_SECRET,
+      verifyToken: 'verify-oauth-2',
+    });
+    const { path } = metaAuth.consent(await start(id));
+    const back = await t.http.get(path);
+    expect(outcome(back.headers.location).get('status')).toBe('error');
+  });
+});

@@ -1,0 +1,170 @@
+// OAuth tokens that keep working: refreshed ahead of expiry, once for many concurrent callers, and stopped for good on invalid_grant.
+import { createIntegration, createSubAccount } from '../support/factories';
+import { FakeOAuthServer } from '../support/fakes/oauth-server';
+import { ProviderFakes } from '../support/provider-fakes';
+import { createTestApp, TestApp } from '../support/test-app';
+import { waitFor } from '../support/webhooks';
+
+const CRM = 'https://crm.example.test/integrations/connected';
+
+describe('OAuth connections: refresh', () => {
+  let t: TestApp;
+  let fakes: ProviderFakes;
+  let ghlAuth: FakeOAuthServer;
+  let sub: number;
+  let admin: string;
+  const live = new Set<string>();
+
+  beforeAll(async () => {
+    fakes = await ProviderFakes.start();
+    ghlAuth = await FakeOAuthServer.start({
+      flavour: 'gohighlevel',
+      clientId: 'ghl-client',
+      clientSecret: 'ghl-secret',
+      rotate: true,
+      accessTtl: 86399,
+      tokenDelayMs: 100,
+      onToken: (token, grant) => {
+        live.add(token);
+        if (grant.locationId) fakes.location(token, grant.locationId);
+      },
+    });
+    // GoHighLevel answers 401 to a token it does not know
+    fakes.ghl.on('GET', '/calendars/', (req) =>
+      live.has(String(req.headers.authorization).replace(/^Bearer /, ''))
+        ? { status: 200, body: { calendars: [{ id: 'cal1', name: 'Consultations' }] } }
+        : { status: 401, body: { statusCode: 401, message: 'Invalid JWT' } },
+    );
+    t = await createTestApp({
+      env: {
+        ...fakes.env,
+        OAUTH_REDIRECT_ALLOWLIST: CRM,
+        GHL_CLIENT_ID: 'ghl-client',
+        GHL_CLIENT_SECRET: 'ghl-secret',
+        GHL_OAUTH_TOKEN_URL: `${ghlAuth.url}/token`,
+        DB_POOL_SIZE: '10',
+      },
+    });
+    sub = await createSubAccount(t, 'MAX', 'Refresh');
+    admin = `Bearer ${t.token('ADMIN', [sub])}`;
+  });
+  afterAll(async () => {
+    await t.close();
+    await Promise.all([fakes.close(), ghlAuth.close()]);
+  });
+
+  async function connect(locationId: string): Promise<number> {
+    const { id } = await createIntegration(t, sub, 'gohighlevel', { locationId });
+    const start = await t.http
+      .post(`/api/integrations/${id}/oauth/start`)
+      .set('authorization', admin)
+      .send({ redirectUri: CRM });
+    const back = await t.http.get(ghlAuth.consent(start.body.authorizationUrl, { locationId }).path);
+    expect(new URL(back.headers.location).searchParams.get('status')).toBe('active');
+    return id;
+  }
+
+  const expire = (id: number) =>
+    t.sql.query(`UPDATE integrations SET oauth_expires_at = now() - interval '1 minute' WHERE id = $1`, [id]);
+  const calendars = (id: number) => t.http.get(`/api/integrations/${id}/ghl/calendars`).set('authorization', admin);
+
+  it('20 concurrent calls on an expired GoHighLevel token: exactly one refresh, all 20 succeed, the connection stays intact', async () => {
+    const id = await connect('loc_REFRESH1');
+    await expire(id);
+    const before = ghlAuth.tokenCalls('refresh_token');
+    const answers = await Promise.all(Array.from({ length: 20 }, () => calendars(id)));
+    expect(answers.map((a) => a.status)).toEqual(Array(20).fill(200));
+    expect(ghlAuth.tokenCalls('refresh_token') - before).toBe(1);
+    // all 20 used the one new token
+    const used = new Set(
+      fakes.ghl.requests
+        .filter((r) => r.path === '/calendars/')
+        .slice(-20)
+        .map((r) => r.headers.authorization),
+    );
+    expect(used.size).toBe(1);
+    // the rotated refresh token was kept: the next expiry refreshes again without invalid_grant
+    await expire(id);
+    expect((await calendars(id)).status).toBe(200);
+    expect(ghlAuth.tokenCalls('refresh_token') - before).toBe(2);
+    const row = await t.http.get(`/api/integrations/${id}`).set('authorization', admin);
+    expect(row.body.status).toBe('active');
+    const stored = await t.sql.query<{ oauth_expires_at: Date }>(
+      'SELECT oauth_expires_at FROM integrations WHERE id = $1',
+      [id],
+    );
+    expect(stored.rows[0].oauth_expires_at.getTime()).toBeGreaterThan(Date.now());
+  });
+
+  it('a 401 to a token that is not due yet (revoked upstream) during a sync: one refresh, the page again, the run succeeds', async () => {
+    const id = await connect('loc_REFRESH5');
+    fakes.ghl.on('POST', '/contacts/search', (req) =>
+      live.has(String(req.headers.authorization).replace(/^Bearer /, ''))
+        ? { status: 200, body: { contacts: [], total: 0 } }
+        : { status: 401, body: { statusCode: 401, message: 'Invalid JWT' } },
+    );
+    // GoHighLevel no longer accepts the stored access token, though it has not expired
+    const before = ghlAuth.tokenCalls('refresh_token');
+    for (const token of [...live]) live.delete(token);
+    const started = await t.http.post(`/api/integrations/${id}/sync`).set('authorization', admin);
+    expect(started.status).toBe(202);
+    const run = await waitFor(
+      async () => {
+        const row = (await t.sql.query('SELECT status, error FROM sync_runs WHERE id = $1', [started.body.runId]))
+          .rows[0];
+        return row && row.status !== 'RUNNING' ? row : undefined;
+      },
+      30_000,
+      'sync run',
+    );
+    expect(run).toEqual({ status: 'SUCCEEDED', error: null });
+    expect(ghlAuth.tokenCalls('refresh_token') - before).toBe(1);
+  });
+
+  it('a token far from expiry is used as it is (no refresh)', async () => {
+    const id = await connect('loc_REFRESH2');
+    const before = ghlAuth.tokenCalls('refresh_token');
+    expect((await calendars(id)).status).toBe(200);
+    expect(ghlAuth.tokenCalls('refresh_token')).toBe(before);
+  });
+
+  it('invalid_grant: status error with REAUTHORIZATION_REQUIRED, and no further calls to anyone', async () => {
+    const id = await connect('loc_REFRESH3');
+    await expire(id);
+    ghlAuth.revokeAll = true;
+    try {
+      const before = ghlAuth.tokenCalls('refresh_token');
+      const apiBefore = fakes.ghl.count('GET', '/calendars/');
+      const refused = await calendars(id);
+      expect(refused.status).toBe(409);
+      expect(refused.body.code).toBe('REAUTHORIZATION_REQUIRED');
+      const row = await t.http.get(`/api/integrations/${id}`).set('authorization', admin);
+      expect(row.body.status).toBe('error');
+      expect(row.body.errorMessage).toContain('REAUTHORIZATION_REQUIRED');
+      const again = await calendars(id);
+      expect(again.status).toBe(409);
+      const test = await t.http.post(`/api/integrations/${id}/test`).set('authorization', admin);
+      expect(test.status).toBe(422);
+      expect(test.body.success).toBe(false);
+      expect(ghlAuth.tokenCalls('refresh_token') - before).toBe(1);
+      expect(fakes.ghl.count('GET', '/calendars/')).toBe(apiBefore);
+    } finally {
+      ghlAuth.revokeAll = false;
+    }
+  });
+
+  it('reconnecting after a refused grant makes the integration active again', async () => {
+    const id = await connect('loc_REFRESH4');
+    await expire(id);
+    ghlAuth.revokeAll = true;
+    expect((await calendars(id)).status).toBe(409);
+    ghlAuth.revokeAll = false;
+    const start = await t.http
+      .post(`/api/integrations/${id}/oauth/start`)
+      .set('authorization', admin)
+      .send({ redirectUri: CRM });
+    const back = await t.http.get(ghlAuth.consent(start.body.authorizationUrl, { locationId: 'loc_REFRESH4' }).path);
+    expect(new URL(back.headers.location).searchParams.get('status')).toBe('active');
+    expect((await calendars(id)).status).toBe(200);
+  });
+});
