@@ -2,6 +2,7 @@ import { resolve } from 'node:path';
 import { baseUrlSetting } from '../handlers/provider';
 import { PROVIDER_BASE_URLS } from '../handlers/providers';
 import type { OAuthAppConfig, OAuthProviderKey } from '../handlers/oauth/oauth-provider';
+import { META_GRAPH_DEFAULT_URL } from '../handlers/shared/meta-graph';
 
 export type AppRole = 'all' | 'api' | 'worker';
 export type NodeEnv = 'development' | 'production' | 'test';
@@ -305,13 +306,9 @@ export function parseAppConfig(env: Env, baseUrls: Readonly<Record<string, strin
   if (databaseUrl && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
     throw new ConfigError('DATABASE_URL must be a postgresql:// URL');
   }
-  const providerUrls: Readonly<Record<string, string>> = {
-    ...Object.fromEntries(
-      Object.entries(baseUrls).map(([key, fallback]) => [key, url(env, baseUrlSetting(key), fallback)]),
-    ),
-    // Google's OAuth token endpoint: pasted Google Ads refresh tokens are exchanged there
-    googleOAuthToken: url(env, 'GOOGLE_OAUTH_TOKEN_URL', 'https://oauth2.googleapis.com/token'),
-  };
+  const providerUrls: Readonly<Record<string, string>> = Object.fromEntries(
+    Object.entries(baseUrls).map(([key, fallback]) => [key, url(env, baseUrlSetting(key), fallback)]),
+  );
   return {
     nodeEnv,
     port,
@@ -368,8 +365,16 @@ export function parseAppConfig(env: Env, baseUrls: Readonly<Record<string, strin
       linkTtlMs: int(env, 'REPORT_LINK_TTL_HOURS', 168, 1, 168) * 3600_000,
     },
     providerUrls,
-    oauth: oauthConfig(env, providerUrls.metaGraph, providerUrls.ghlApi),
+    // OAuth endpoints live on the providers' API hosts (also when a caller derives fewer base URLs)
+    oauth: oauthConfig(
+      env,
+      providerUrls.metaGraph ?? url(env, 'META_GRAPH_URL', META_GRAPH_DEFAULT_URL),
+      providerUrls.ghlApi ?? url(env, 'GHL_API_URL', GHL_DEFAULT_API_URL),
+    ),
   };
 }
+
+/** GoHighLevel's API host, as src/handlers/gohighlevel/provider.ts declares it. */
+const GHL_DEFAULT_API_URL = 'https://services.leadconnectorhq.com';
 
 export const APP_CONFIG = Symbol('APP_CONFIG');

@@ -51,6 +51,8 @@ describe('providers: one folder each, everything else derived', () => {
     expect(PROVIDER_BASE_URLS).toEqual({
       metaGraph: 'https://graph.facebook.com/v25.0',
       ghlApi: 'https://services.leadconnectorhq.com',
+      googleAdsApi: 'https://googleads.googleapis.com/v26',
+      googleOAuthToken: 'https://oauth2.googleapis.com/token',
       linkedinApi: 'https://api.linkedin.com',
       googleAnalyticsApi: 'https://analyticsdata.googleapis.com',
     });
