@@ -1,3 +1,5 @@
+import type { MessagingEvent } from './shared/meta-messaging';
+
 /**
  * What handlers return to the pipelines. Handlers never touch the database: they parse, verify,
  * call their provider through the shared HTTP client, and return these typed results.
@@ -160,6 +162,11 @@ export interface WebhookOutcome {
   aliases?: LeadAlias[];
   /** Set when the event is understood but deliberately not applied (e.g. an unsupported event type). */
   ignoredReason?: string;
+  /**
+   * A Messenger / Instagram event for the conversation model (conversation, message, receipts),
+   * applied with the leads in the same transaction.
+   */
+  messaging?: MessagingEvent;
 }
 
 /**

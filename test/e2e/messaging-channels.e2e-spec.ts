@@ -79,6 +79,7 @@ describe('Messenger and Instagram channels over HTTP', () => {
     const integration = await createIntegration(t, sub, 'facebook-messenger', MESSENGER_CONFIG);
     expect(integration.body.config).toMatchObject({ pageId: PAGE, pageAccessToken: { secret: true, last4: '5151' } });
     graph.on('GET', '/me', () => ({ status: 200, body: { id: PAGE, name: 'Acme Dental' } }));
+    graph.on('GET', `/${PSID}`, () => ({ status: 200, body: { first_name: 'Ana', last_name: 'Lima', id: PSID } }));
     const test = await t.http.post(`/api/integrations/${integration.id}/test`).set('authorization', admin);
     expect(test.body).toEqual({ success: true, message: 'Connected to the Messenger inbox of page Acme Dental' });
 
@@ -132,6 +133,51 @@ describe('Messenger and Instagram channels over HTTP', () => {
       ['outbound', 'hello, world!'],
     ]);
 
+    // one conversation per (page, PSID), named once from the User Profile API, linked to the lead
+    const conversations = await t.sql.query(
+      `SELECT channel, contact_key, profile_name, lead_id::text, unread_count, last_inbound_at, referral->>'adId' AS ad
+       FROM conversations WHERE integration_id = $1`,
+      [integration.id],
+    );
+    expect(conversations.rows).toEqual([
+      {
+        channel: 'messenger',
+        contact_key: PSID,
+        profile_name: 'Ana Lima',
+        lead_id: leadId,
+        unread_count: 1,
+        last_inbound_at: new Date(1458692752478),
+        ad: '23851234567890123',
+      },
+    ]);
+    expect(lead.body.fullName).toBe('Ana Lima');
+    expect(graph.requests.filter((r) => r.path === `/${PSID}`)).toHaveLength(1);
+    // the inbound message and the page's echo (outbound, sent); the read watermark moved the echo forward
+    const messages = await t.sql.query(
+      'SELECT direction, type, text, status, wamid, lead_id::text, read_at IS NOT NULL AS read FROM messages WHERE integration_id = $1 ORDER BY direction',
+      [integration.id],
+    );
+    expect(messages.rows).toEqual([
+      {
+        direction: 'inbound',
+        type: 'text',
+        text: 'hello, world!',
+        status: 'received',
+        wamid: 'mid.1457764197618:41d102a3e1ae206a38',
+        lead_id: leadId,
+        read: false,
+      },
+      {
+        direction: 'outbound',
+        type: 'text',
+        text: 'hello, world!',
+        status: 'read',
+        wamid: 'm_echo_1',
+        lead_id: leadId,
+        read: true,
+      },
+    ]);
+
     // a redelivery is a no-op
     const again = await deliver('facebook-messenger', delivery, MESSENGER_CONFIG.appSecret);
     expect(again.body.status).toBe('duplicate');
@@ -142,6 +188,44 @@ describe('Messenger and Instagram channels over HTTP', () => {
     const stranger = delivery.split(PAGE).join('100000000000999');
     expect((await deliver('facebook-messenger', stranger, MESSENGER_CONFIG.appSecret)).status).toBe(401);
     expect(await events(integration.id)).toHaveLength(4);
+  });
+
+  it('Messenger: receipts apply in any order and only move a message forward', async () => {
+    const integrationId = Number(
+      (await t.sql.query<{ id: number }>("SELECT id FROM integrations WHERE handler = 'facebook-messenger'")).rows[0]
+        .id,
+    );
+    const PERSON = '7000000000000001';
+    const item = (extra: object, timestamp: number) => ({
+      sender: { id: PERSON },
+      recipient: { id: PAGE },
+      timestamp,
+      ...extra,
+    });
+    const send = async (items: object[], before: number) => {
+      const body = JSON.stringify({ object: 'page', entry: [{ id: PAGE, time: 1, messaging: items }] });
+      expect((await deliver('facebook-messenger', body, MESSENGER_CONFIG.appSecret)).status).toBe(200);
+      await settled(integrationId, before + items.length);
+    };
+    const status = async () =>
+      (await t.sql.query<{ status: string }>("SELECT status FROM messages WHERE wamid = 'm_page_2'")).rows[0]?.status;
+    const before = (await events(integrationId)).length;
+    // the person wrote, then read everything up to T=2000 … before the page's message (sent at 1500) is recorded
+    await send(
+      [item({ message: { mid: 'm_person_1', text: 'hi' } }, 1000), item({ read: { watermark: 2000 } }, 2100)],
+      before,
+    );
+    const echo = {
+      sender: { id: PAGE },
+      recipient: { id: PERSON },
+      timestamp: 1500,
+      message: { mid: 'm_page_2', is_echo: true, text: 'hello' },
+    };
+    await send([echo], before + 2);
+    expect(await status()).toBe('read');
+    // an older delivery watermark arriving late changes nothing
+    await send([item({ delivery: { watermark: 1600 } }, 1700)], before + 3);
+    expect(await status()).toBe('read');
   });
 
   it('Messenger: a page belongs to one sub-account; another sub-account claiming it gets 409 ROUTING_KEY_TAKEN', async () => {
@@ -183,6 +267,7 @@ describe('Messenger and Instagram channels over HTTP', () => {
       .send({ isActive: true });
     expect(on.status).toBe(200);
 
+    graph.on('GET', `/${IGSID}`, () => ({ status: 200, body: { name: 'Ana Lima', username: 'ana.lima', id: IGSID } }));
     const body = JSON.stringify(fixture('instagram-direct/fixtures/story-mention.json'));
     const res = await deliver('instagram-direct', body, INSTAGRAM_CONFIG.appSecret);
     expect(res.body).toMatchObject({ status: 'received' });
@@ -191,6 +276,14 @@ describe('Messenger and Instagram channels over HTTP', () => {
     const lead = await t.http.get(`/api/leads/${leadId}`).set('authorization', admin);
     expect(lead.body.interactions).toEqual([
       expect.objectContaining({ channel: 'instagram', direction: 'inbound', body: '[story mention]' }),
+    ]);
+    const message = await t.sql.query(
+      `SELECT m.channel, m.type, m.content->'story'->>'kind' AS story, c.contact_key, c.username
+       FROM messages m JOIN conversations c ON c.id = m.conversation_id WHERE m.integration_id = $1`,
+      [integration.id],
+    );
+    expect(message.rows).toEqual([
+      { channel: 'instagram', type: 'story_mention', story: 'mention', contact_key: IGSID, username: 'ana.lima' },
     ]);
     // another sub-account's valid token never sees it
     const foreign = await t.http

@@ -110,6 +110,19 @@ describe('Messenger webhook events', () => {
           externalMessageId: 'mid.1457764197618:41d102a3e1ae206a38',
         },
       ],
+      // the typed event, for the conversation model
+      messaging: {
+        kind: 'message',
+        channel: 'messenger',
+        accountId: PAGE,
+        contactId: PSID,
+        timestamp: 1458692752478,
+        standby: false,
+        mid: 'mid.1457764197618:41d102a3e1ae206a38',
+        text: 'hello, world!',
+        attachments: [],
+        quickReplyPayload: 'DEVELOPER_DEFINED_PAYLOAD',
+      },
     });
   });
 
@@ -170,7 +183,8 @@ describe('Messenger webhook events', () => {
     for (const event of [reaction, delivery, read]) {
       const outcome = await process(event);
       expect(outcome.leads).toEqual([]);
-      expect(outcome.ignoredReason).toContain('recorded with the conversation');
+      expect(outcome.interactions).toBeUndefined();
+      expect(outcome.messaging?.kind).toBe(event.eventType);
     }
   });
 

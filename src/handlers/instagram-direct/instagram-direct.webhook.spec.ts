@@ -95,6 +95,7 @@ describe('Instagram webhook events', () => {
     expect(await process(echo)).toEqual({
       leads: [],
       interactions: [expect.objectContaining({ externalId: IGSID, direction: 'outbound', body: 'Yes, until Sunday!' })],
+      messaging: expect.objectContaining({ kind: 'echo', contactId: IGSID, accountId: IGID }),
     });
     const [reaction] = extract('reaction.ASSEMBLED.json');
     const [seen] = extract('seen.json');

@@ -50,6 +50,10 @@ function iso(timestamp: number | undefined): string | undefined {
  * change messages, not leads: they are kept for the conversation model.
  */
 export function messagingOutcome(event: MessagingEvent): WebhookOutcome {
+  return { ...leadsOutcome(event), messaging: event };
+}
+
+function leadsOutcome(event: MessagingEvent): WebhookOutcome {
   const platform = event.channel;
   const lead = (referral?: MessagingReferral): LeadInput => ({
     platform,
@@ -89,6 +93,6 @@ export function messagingOutcome(event: MessagingEvent): WebhookOutcome {
     case 'reaction':
     case 'delivery':
     case 'read':
-      return { leads: [], ignoredReason: `${event.kind} recorded with the conversation` };
+      return { leads: [] };
   }
 }

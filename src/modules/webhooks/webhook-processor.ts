@@ -8,6 +8,7 @@ import { JobsService } from '../../jobs/jobs.service';
 import { HandlerContextFactory } from '../integrations/handler-context.factory';
 import { IntegrationRow, IntegrationsRepository } from '../integrations/integrations.repository';
 import { LeadWriterService } from '../leads/lead-writer.service';
+import { MessagingInboxService } from '../messaging/messaging-inbox.service';
 import { WhatsAppEventsService } from '../whatsapp/whatsapp-events.service';
 import { WHATSAPP_HANDLER } from '../whatsapp/whatsapp-numbers.repository';
 import { batchEvents, DELIVERY_BATCH_EVENT, EXPAND_CHUNK } from './webhook-batch';
@@ -39,6 +40,7 @@ export class WebhookProcessor {
     private readonly jobs: JobsService,
     private readonly transactions: TransactionRunner,
     private readonly whatsapp: WhatsAppEventsService,
+    private readonly inbox: MessagingInboxService,
   ) {}
 
   /** Integrations change rarely and events come in bursts: a few seconds of caching saves a query per event. */
@@ -92,6 +94,20 @@ export class WebhookProcessor {
         ctx,
       );
       const origin = { integrationId: integration.id, subAccountId: integration.subAccountId, eventId: event.id };
+      const messaging = outcome.messaging;
+      if (messaging) {
+        // Messenger / Instagram: the person's name once (a Graph read, before the transaction), then
+        // the lead writes, the conversation and message rows and the event's mark commit together
+        const profile = await this.inbox.profileIfUnknown(origin, handler, ctx, messaging);
+        const name = profile?.name;
+        const leads = name ? outcome.leads.map((l) => (l.fullName ? l : { ...l, fullName: name })) : outcome.leads;
+        await this.transactions.runSql(async () => {
+          await this.leads.applyOutcome(origin, { ...outcome, leads });
+          await this.inbox.apply(origin, messaging, profile, event.receivedAt);
+          await this.events.markProcessed(event.id);
+        });
+        return;
+      }
       const single = await this.leads.singleLeadStatement(origin, outcome);
       if (single) {
         // most events: one lead, written with the event's mark in one statement

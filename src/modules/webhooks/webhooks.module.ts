@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { IntegrationTemplatesModule } from '../integration-templates/integration-templates.module';
 import { IntegrationsModule } from '../integrations/integrations.module';
 import { LeadsModule } from '../leads/leads.module';
+import { MessagingModule } from '../messaging/messaging.module';
 import { WhatsAppModule } from '../whatsapp/whatsapp.module';
 import { IntegrationEventsController } from './integration-events.controller';
 import { IntegrationHealthController } from './integration-health.controller';
@@ -15,6 +16,7 @@ import { WebhookTargets } from './webhook-targets';
 import { WebhooksController } from './webhooks.controller';
 
 @Module({
+  imports: [IntegrationsModule, IntegrationTemplatesModule, LeadsModule, MessagingModule],
   imports: [IntegrationsModule, IntegrationTemplatesModule, LeadsModule, WhatsAppModule],
   controllers: [WebhooksController, IntegrationEventsController, IntegrationHealthController, WebhookEventsController],
   providers: [

@@ -1,0 +1,279 @@
+import { Injectable } from '@nestjs/common';
+import { Db, SqlStatement } from '../../database/db';
+import type { ReceiptStatus } from './domain/watermarks';
+
+// Messenger / Instagram rows of the channel-neutral conversations and messages tables (issue 12's
+// model, `channel` messenger | instagram). SQL statements only, so they join the webhook worker's
+// runSql transaction with the lead writes of the same event.
+const SQL: Record<string, SqlStatement> = {
+  findConversation: {
+    name: 'messaging_find_conversation_v1',
+    text: `SELECT id::text, lead_id::text, profile_name FROM conversations
+           WHERE integration_id = $1 AND contact_key = $2`,
+  },
+  upsertConversation: {
+    name: 'messaging_upsert_conversation_v1',
+    text: `INSERT INTO conversations (sub_account_id, integration_id, channel, contact_key, user_id, profile_name,
+             username, referral, updated_at)
+           VALUES ($1, $2, $3, $4, $4, $5, $6, $7::jsonb, now())
+           ON CONFLICT (integration_id, contact_key) DO UPDATE SET
+             profile_name = COALESCE(conversations.profile_name, EXCLUDED.profile_name),
+             username = COALESCE(conversations.username, EXCLUDED.username),
+             referral = COALESCE(conversations.referral, EXCLUDED.referral),
+             updated_at = now()
+           RETURNING id::text, lead_id::text, profile_name`,
+  },
+  linkLead: {
+    name: 'messaging_link_lead_v1',
+    text: `UPDATE conversations SET lead_id = $2::bigint, link_source = 'auto', linked_at = now(), updated_at = now()
+           WHERE id = $1::bigint AND lead_id IS NULL`,
+  },
+  leadOfIdentity: {
+    name: 'messaging_lead_of_identity_v1',
+    text: 'SELECT lead_id::text FROM lead_identities WHERE sub_account_id = $1 AND key = $2',
+  },
+  insertMessage: {
+    name: 'messaging_insert_message_v1',
+    text: `INSERT INTO messages (sub_account_id, integration_id, conversation_id, channel, lead_id, direction, type,
+             text, content, status, wamid, recipient, sent_at, received_at, send_state, updated_at)
+           VALUES ($1, $2, $3::bigint, $4, $5::bigint, $6, $7, $8, $9::jsonb, $10, $11, $12, $13::timestamptz,
+             $14::timestamptz, $15, now())
+           ON CONFLICT (integration_id, wamid) DO NOTHING
+           RETURNING id::text`,
+  },
+  touchConversation: {
+    name: 'messaging_touch_conversation_v1',
+    text: `UPDATE conversations SET
+             last_message_at = GREATEST(last_message_at, $2::timestamptz),
+             last_inbound_at = CASE WHEN $3 THEN GREATEST(last_inbound_at, $2::timestamptz) ELSE last_inbound_at END,
+             unread_count = unread_count + CASE WHEN $3 THEN 1 ELSE 0 END,
+             updated_at = now()
+           WHERE id = $1::bigint`,
+  },
+  setReaction: {
+    name: 'messaging_set_reaction_v1',
+    text: `UPDATE messages SET content = CASE WHEN $3::jsonb IS NULL THEN COALESCE(content, '{}'::jsonb) - 'reaction'
+             ELSE jsonb_set(COALESCE(content, '{}'::jsonb), '{reaction}', $3::jsonb) END, updated_at = now()
+           WHERE integration_id = $1 AND wamid = $2`,
+  },
+  receiptCandidates: {
+    name: 'messaging_receipt_candidates_v1',
+    text: `SELECT id::text, wamid, status, sent_at, delivered_at, read_at FROM messages
+           WHERE conversation_id = $1::bigint AND direction = 'outbound' AND status IN ('sent', 'delivered')
+             AND (wamid = ANY($2::text[]) OR sent_at <= $3::timestamptz)
+           ORDER BY sent_at FOR UPDATE`,
+  },
+  sentAtOf: {
+    name: 'messaging_sent_at_of_v1',
+    text: 'SELECT sent_at FROM messages WHERE integration_id = $1 AND wamid = $2',
+  },
+  raiseWatermark: {
+    name: 'messaging_raise_watermark_v1',
+    text: `INSERT INTO messaging_watermarks (integration_id, contact_key, delivered_up_to, read_up_to)
+           VALUES ($1, $2, $3::timestamptz, $4::timestamptz)
+           ON CONFLICT (integration_id, contact_key) DO UPDATE SET
+             delivered_up_to = GREATEST(messaging_watermarks.delivered_up_to, EXCLUDED.delivered_up_to),
+             read_up_to = GREATEST(messaging_watermarks.read_up_to, EXCLUDED.read_up_to),
+             updated_at = now()`,
+  },
+  watermarksOf: {
+    name: 'messaging_watermarks_of_v1',
+    // an upsert, not a read: it waits for a receipt being applied to this person right now (its row
+    // lock), so a message and its receipt processed at the same time cannot both miss each other
+    text: `INSERT INTO messaging_watermarks (integration_id, contact_key) VALUES ($1, $2)
+           ON CONFLICT (integration_id, contact_key) DO UPDATE SET updated_at = now()
+           RETURNING delivered_up_to, read_up_to`,
+  },
+  applyReceipt: {
+    name: 'messaging_apply_receipt_v1',
+    text: `UPDATE messages SET status = COALESCE($2, status), delivered_at = COALESCE($3::timestamptz, delivered_at),
+             read_at = COALESCE($4::timestamptz, read_at), updated_at = now()
+           WHERE id = $1::uuid`,
+  },
+};
+
+export interface ConversationRef {
+  id: bigint;
+  leadId: bigint | null;
+  profileName: string | null;
+}
+
+export interface NewConversation {
+  subAccountId: number;
+  integrationId: number;
+  channel: string;
+  contactKey: string;
+  profileName: string | null;
+  username: string | null;
+  referral: Record<string, unknown> | null;
+}
+
+export interface NewMessage {
+  subAccountId: number;
+  integrationId: number;
+  conversationId: bigint;
+  channel: string;
+  leadId: bigint | null;
+  direction: 'inbound' | 'outbound';
+  type: string;
+  text: string | null;
+  content: Record<string, unknown> | null;
+  status: 'received' | 'sent';
+  wamid: string;
+  recipient: string | null;
+  sentAt: Date | null;
+  receivedAt: Date | null;
+}
+
+export interface ReceiptRow {
+  id: string;
+  mid: string | null;
+  status: ReceiptStatus;
+  sentAt: Date | null;
+  deliveredAt: Date | null;
+  readAt: Date | null;
+}
+
+const big = (value: string | null | undefined): bigint | null => (value ? BigInt(value) : null);
+const ref = (row: { id: string; lead_id: string | null; profile_name: string | null }): ConversationRef => ({
+  id: BigInt(row.id),
+  leadId: big(row.lead_id),
+  profileName: row.profile_name,
+});
+
+@Injectable()
+export class MessagingInboxRepository {
+  constructor(private readonly db: Db) {}
+
+  async findConversation(integrationId: number, contactKey: string): Promise<ConversationRef | null> {
+    const rows = await this.db.sql<{ id: string; lead_id: string | null; profile_name: string | null }>(
+      SQL.findConversation,
+      [integrationId, contactKey],
+    );
+    return rows[0] ? ref(rows[0]) : null;
+  }
+
+  /** The conversation of (integration, person), created on first contact; a known name or referral is kept. */
+  async upsertConversation(input: NewConversation): Promise<ConversationRef> {
+    const rows = await this.db.sql<{ id: string; lead_id: string | null; profile_name: string | null }>(
+      SQL.upsertConversation,
+      [
+        input.subAccountId,
+        input.integrationId,
+        input.channel,
+        input.contactKey,
+        input.profileName,
+        input.username,
+        input.referral === null ? null : JSON.stringify(input.referral),
+      ],
+    );
+    return ref(rows[0]);
+  }
+
+  async linkLead(conversationId: bigint, leadId: bigint): Promise<void> {
+    await this.db.execute(SQL.linkLead, [conversationId.toString(), leadId.toString()]);
+  }
+
+  async leadOfIdentity(subAccountId: number, key: string): Promise<bigint | null> {
+    const rows = await this.db.sql<{ lead_id: string }>(SQL.leadOfIdentity, [subAccountId, key]);
+    return big(rows[0]?.lead_id);
+  }
+
+  /** Inserts a message once per Meta mid; false when it was already there (a redelivery, or our own send). */
+  async insertMessage(m: NewMessage): Promise<boolean> {
+    const rows = await this.db.sql<{ id: string }>(SQL.insertMessage, [
+      m.subAccountId,
+      m.integrationId,
+      m.conversationId.toString(),
+      m.channel,
+      m.leadId?.toString() ?? null,
+      m.direction,
+      m.type,
+      m.text,
+      m.content === null ? null : JSON.stringify(m.content),
+      m.status,
+      m.wamid,
+      m.recipient,
+      m.sentAt,
+      m.receivedAt,
+      m.direction === 'outbound' ? 'accepted' : null,
+    ]);
+    return rows.length > 0;
+  }
+
+  async touchConversation(conversationId: bigint, at: Date, inbound: boolean): Promise<void> {
+    await this.db.execute(SQL.touchConversation, [conversationId.toString(), at, inbound]);
+  }
+
+  /** Sets (or, with null, removes) the reaction on the message Meta knows by this mid. */
+  async setReaction(integrationId: number, mid: string, reaction: Record<string, unknown> | null): Promise<void> {
+    await this.db.execute(SQL.setReaction, [integrationId, mid, reaction === null ? null : JSON.stringify(reaction)]);
+  }
+
+  async sentAtOf(integrationId: number, mid: string): Promise<Date | null> {
+    const rows = await this.db.sql<{ sent_at: Date | null }>(SQL.sentAtOf, [integrationId, mid]);
+    return rows[0]?.sent_at ?? null;
+  }
+
+  /** Outbound messages of a conversation a receipt may move (named, or sent at or before the watermark), locked. */
+  async receiptCandidates(
+    conversationId: bigint,
+    mids: readonly string[],
+    watermark: Date | null,
+  ): Promise<ReceiptRow[]> {
+    const rows = await this.db.sql<{
+      id: string;
+      wamid: string | null;
+      status: ReceiptStatus;
+      sent_at: Date | null;
+      delivered_at: Date | null;
+      read_at: Date | null;
+    }>(SQL.receiptCandidates, [conversationId.toString(), [...mids], watermark]);
+    return rows.map((r) => ({
+      id: r.id,
+      mid: r.wamid,
+      status: r.status,
+      sentAt: r.sent_at,
+      deliveredAt: r.delivered_at,
+      readAt: r.read_at,
+    }));
+  }
+
+  /** Keeps the highest delivery / read watermark Meta reported for this person (GREATEST: order does not matter). */
+  async raiseWatermark(
+    integrationId: number,
+    contactKey: string,
+    marks: { deliveredUpTo?: Date; readUpTo?: Date },
+  ): Promise<void> {
+    await this.db.execute(SQL.raiseWatermark, [
+      integrationId,
+      contactKey,
+      marks.deliveredUpTo ?? null,
+      marks.readUpTo ?? null,
+    ]);
+  }
+
+  /** The person's watermarks, taking their row lock until the caller's transaction ends. */
+  async lockWatermarks(
+    integrationId: number,
+    contactKey: string,
+  ): Promise<{ deliveredUpTo: Date | null; readUpTo: Date | null }> {
+    const rows = await this.db.sql<{ delivered_up_to: Date | null; read_up_to: Date | null }>(SQL.watermarksOf, [
+      integrationId,
+      contactKey,
+    ]);
+    return { deliveredUpTo: rows[0]?.delivered_up_to ?? null, readUpTo: rows[0]?.read_up_to ?? null };
+  }
+
+  async applyReceipt(
+    messageId: string,
+    patch: { status?: ReceiptStatus; deliveredAt?: Date | null; readAt?: Date | null },
+  ): Promise<void> {
+    await this.db.execute(SQL.applyReceipt, [
+      messageId,
+      patch.status ?? null,
+      patch.deliveredAt ?? null,
+      patch.readAt ?? null,
+    ]);
+  }
+}

@@ -1,0 +1,235 @@
+import { Injectable, Logger } from '@nestjs/common';
+import type { HandlerContext, IntegrationHandler } from '../../handlers/integration-handler';
+import type {
+  MessagingAttachment,
+  MessagingContactProfile,
+  MessagingEvent,
+} from '../../handlers/shared/meta-messaging';
+import { applyReceipt, Receipt } from './domain/watermarks';
+import { ConversationRef, MessagingInboxRepository } from './messaging-inbox.repository';
+
+/** A handler that can read a person's profile (Facebook Messenger, Instagram Direct). */
+interface ProfileReader {
+  fetchContactProfile(ctx: HandlerContext, id: string): Promise<MessagingContactProfile>;
+}
+
+function readsProfiles(handler: IntegrationHandler): handler is IntegrationHandler & ProfileReader {
+  return typeof (handler as Partial<ProfileReader>).fetchContactProfile === 'function';
+}
+
+export interface InboxOrigin {
+  integrationId: number;
+  subAccountId: number;
+}
+
+/** A message's type column: its text, or its first attachment's type (image, story_mention …). */
+function typeOf(event: { text?: string; attachments: readonly MessagingAttachment[] }): string {
+  if (event.attachments.length > 0) return event.attachments[0].type;
+  return 'text';
+}
+
+function at(event: MessagingEvent, fallback: Date): Date {
+  return event.timestamp !== undefined ? new Date(event.timestamp) : fallback;
+}
+
+/**
+ * Puts Messenger and Instagram events into the channel-neutral conversation model: one conversation
+ * per (integration = page or Instagram account, PSID/IGSID), linked to the lead the same event
+ * created or updated; inbound messages, echoes of the page's own messages (outbound, never inbound),
+ * postbacks, reactions, and delivery/read receipts that only move messages forward.
+ */
+@Injectable()
+export class MessagingInboxService {
+  private readonly logger = new Logger(MessagingInboxService.name);
+
+  constructor(private readonly repository: MessagingInboxRepository) {}
+
+  /**
+   * The person's Graph profile when their conversation has no name yet (fetched once: afterwards the
+   * conversation has it). Outside any transaction; a failed read leaves the name for the next message.
+   */
+  async profileIfUnknown(
+    origin: InboxOrigin,
+    handler: IntegrationHandler,
+    ctx: HandlerContext,
+    event: MessagingEvent,
+  ): Promise<MessagingContactProfile | null> {
+    if (!readsProfiles(handler) || (event.kind !== 'message' && event.kind !== 'postback')) return null;
+    const known = await this.repository.findConversation(origin.integrationId, event.contactId);
+    if (known?.profileName) return null;
+    try {
+      return await handler.fetchContactProfile(ctx, event.contactId);
+    } catch (err) {
+      this.logger.warn(
+        { integrationId: origin.integrationId, err: err instanceof Error ? err.message : String(err) },
+        'contact profile unreadable; the conversation stays without a name for now',
+      );
+      return null;
+    }
+  }
+
+  /** Applies one event inside the caller's transaction (after the event's lead writes). */
+  async apply(
+    origin: InboxOrigin,
+    event: MessagingEvent,
+    profile: MessagingContactProfile | null,
+    now: Date,
+  ): Promise<void> {
+    if (event.kind === 'reaction') {
+      const reaction =
+        event.action === 'unreact'
+          ? null
+          : { emoji: event.emoji ?? null, reaction: event.reaction ?? null, by: event.contactId, at: at(event, now) };
+      await this.repository.setReaction(origin.integrationId, event.mid, reaction);
+      return;
+    }
+    if (event.kind === 'delivery' || event.kind === 'read') {
+      await this.applyReceipt(origin, event, now);
+      return;
+    }
+    const conversation = await this.conversation(origin, event, profile);
+    const when = at(event, now);
+    if (event.kind === 'referral') return;
+    if (event.kind === 'echo') {
+      const inserted = await this.repository.insertMessage({
+        ...this.base(origin, event, conversation),
+        direction: 'outbound',
+        type: typeOf(event),
+        text: event.text ?? null,
+        content: {
+          echo: true,
+          ...(event.attachments.length ? { attachments: event.attachments } : {}),
+          ...(event.appId ? { appId: event.appId } : {}),
+          ...(event.metadata ? { metadata: event.metadata } : {}),
+        },
+        status: 'sent',
+        recipient: event.contactId,
+        sentAt: when,
+        receivedAt: null,
+      });
+      if (inserted) {
+        await this.repository.touchConversation(conversation.id, when, false);
+        await this.catchUpReceipts(origin.integrationId, conversation, event.contactId);
+      }
+      return;
+    }
+    const content: Record<string, unknown> =
+      event.kind === 'message'
+        ? {
+            ...(event.attachments.length ? { attachments: event.attachments } : {}),
+            ...(event.quickReplyPayload ? { quickReply: { payload: event.quickReplyPayload } } : {}),
+            ...(event.replyToMid ? { replyTo: { mid: event.replyToMid } } : {}),
+            ...(event.story ? { story: event.story } : {}),
+            ...(event.referral ? { referral: event.referral } : {}),
+          }
+        : {
+            postback: { title: event.title ?? null, payload: event.payload ?? null },
+            ...(event.referral ? { referral: event.referral } : {}),
+          };
+    const mid = event.kind === 'message' ? event.mid : (event.mid ?? `postback:${event.contactId}:${when.getTime()}`);
+    const inserted = await this.repository.insertMessage({
+      ...this.base(origin, event, conversation),
+      wamid: mid,
+      direction: 'inbound',
+      type: event.kind === 'message' ? typeOf(event) : 'postback',
+      text: event.kind === 'message' ? (event.text ?? null) : (event.title ?? null),
+      content: Object.keys(content).length ? content : null,
+      status: 'received',
+      recipient: null,
+      sentAt: null,
+      receivedAt: when,
+    });
+    // the window opens with the person's own message; a redelivery changes nothing
+    if (inserted) await this.repository.touchConversation(conversation.id, when, true);
+  }
+
+  private base(origin: InboxOrigin, event: MessagingEvent, conversation: ConversationRef) {
+    return {
+      subAccountId: origin.subAccountId,
+      integrationId: origin.integrationId,
+      conversationId: conversation.id,
+      channel: event.channel,
+      leadId: conversation.leadId,
+      wamid: 'mid' in event && event.mid ? event.mid : '',
+    };
+  }
+
+  /** The conversation, created on first contact and linked to the lead this person's events made. */
+  private async conversation(
+    origin: InboxOrigin,
+    event: MessagingEvent,
+    profile: MessagingContactProfile | null,
+  ): Promise<ConversationRef> {
+    const referral = 'referral' in event && event.referral ? { ...event.referral } : null;
+    const row = await this.repository.upsertConversation({
+      subAccountId: origin.subAccountId,
+      integrationId: origin.integrationId,
+      channel: event.channel,
+      contactKey: event.contactId,
+      profileName: profile?.name ?? null,
+      username: profile?.username ?? null,
+      referral,
+    });
+    if (row.leadId !== null) return row;
+    const leadId = await this.repository.leadOfIdentity(origin.subAccountId, `ext:${event.channel}:${event.contactId}`);
+    if (leadId === null) return row;
+    await this.repository.linkLead(row.id, leadId);
+    return { ...row, leadId };
+  }
+
+  /** Delivery / read receipts: outbound messages of the conversation move forward only. */
+  private async applyReceipt(
+    origin: InboxOrigin,
+    event: Extract<MessagingEvent, { kind: 'delivery' | 'read' }>,
+    now: Date,
+  ): Promise<void> {
+    if (event.watermark !== undefined) {
+      // kept (even before the conversation exists), so that a message recorded after its receipt
+      // (events run in any order) still moves; the row lock orders this against that message
+      const upTo = new Date(event.watermark);
+      await this.repository.raiseWatermark(
+        origin.integrationId,
+        event.contactId,
+        event.kind === 'read' ? { readUpTo: upTo } : { deliveredUpTo: upTo },
+      );
+    }
+    const conversation = await this.repository.findConversation(origin.integrationId, event.contactId);
+    if (!conversation) return;
+    const mids = event.kind === 'delivery' ? event.mids : event.mid ? [event.mid] : [];
+    // Instagram's seen names the last message read: everything the page sent before it is read too
+    const named =
+      event.kind === 'read' && event.mid ? await this.repository.sentAtOf(origin.integrationId, event.mid) : null;
+    const watermark = event.watermark !== undefined ? new Date(event.watermark) : named;
+    await this.move(conversation.id, {
+      kind: event.kind,
+      mids,
+      ...(watermark ? { watermark } : {}),
+      at: event.timestamp !== undefined ? new Date(event.timestamp) : (watermark ?? now),
+    });
+  }
+
+  /** Applies the watermarks already reported for this person to the conversation's outbound messages. */
+  private async catchUpReceipts(
+    integrationId: number,
+    conversation: ConversationRef,
+    contactKey: string,
+  ): Promise<void> {
+    const marks = await this.repository.lockWatermarks(integrationId, contactKey);
+    if (marks.deliveredUpTo)
+      await this.move(conversation.id, { kind: 'delivery', watermark: marks.deliveredUpTo, at: marks.deliveredUpTo });
+    if (marks.readUpTo)
+      await this.move(conversation.id, { kind: 'read', watermark: marks.readUpTo, at: marks.readUpTo });
+  }
+
+  private async move(conversationId: bigint, receipt: Receipt): Promise<void> {
+    const candidates = await this.repository.receiptCandidates(
+      conversationId,
+      receipt.mids ?? [],
+      receipt.watermark ?? null,
+    );
+    for (const row of candidates) {
+      const patch = applyReceipt(row, receipt);
+      if (patch) await this.repository.applyReceipt(row.id, patch);
+    }
+  }
+}
