@@ -14,6 +14,7 @@ import { IntegrationTemplatesModule } from './modules/integration-templates/inte
 import { IntegrationsModule } from './modules/integrations/integrations.module';
 import { LeadsModule } from './modules/leads/leads.module';
 import { MeModule } from './modules/me/me.module';
+import { MessagingModule } from './modules/messaging/messaging.module';
 import { ReportsModule } from './modules/reports/reports.module';
 import { OAuthModule } from './modules/oauth/oauth.module';
 import { SubAccountsModule } from './modules/sub-accounts/sub-accounts.module';
@@ -42,6 +43,7 @@ import { SeedModule } from './seed/seed.module';
     IntegrationsModule,
     LeadsModule,
     WebhooksModule,
+    MessagingModule,
     SyncModule,
     GoHighLevelModule,
     ReportsModule,

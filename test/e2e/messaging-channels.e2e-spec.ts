@@ -228,6 +228,108 @@ describe('Messenger and Instagram channels over HTTP', () => {
     expect(await status()).toBe('read');
   });
 
+  it('POST /api/messages: RESPONSE inside 24 h, HUMAN_AGENT when allowed, 422 WINDOW_CLOSED otherwise', async () => {
+    const integrationId = Number(
+      (await t.sql.query<{ id: number }>("SELECT id FROM integrations WHERE handler = 'facebook-messenger'")).rows[0]
+        .id,
+    );
+    const before = (await events(integrationId)).length;
+    const send = (body: object, token = admin) => t.http.post('/api/messages').set('authorization', token).send(body);
+    const conversationOf = async (psid: string) =>
+      (await t.sql.query<{ id: string }>('SELECT id::text FROM conversations WHERE contact_key = $1', [psid])).rows[0]
+        .id;
+
+    // the fixture person last wrote in 2016: closed, and Meta is never called
+    const old = await conversationOf(PSID);
+    const closed = await send({ subAccountId: sub, channel: 'messenger', conversationId: old, text: 'Hello?' });
+    expect(closed.status).toBe(422);
+    expect(closed.body.code).toBe('WINDOW_CLOSED');
+    expect(graph.requests.filter((r) => r.method === 'POST')).toHaveLength(0);
+
+    // a person who writes now: a plain response
+    const NOW_PSID = '7000000000000002';
+    const inbound = JSON.stringify({
+      object: 'page',
+      entry: [
+        {
+          id: PAGE,
+          time: Date.now(),
+          messaging: [
+            {
+              sender: { id: NOW_PSID },
+              recipient: { id: PAGE },
+              timestamp: Date.now(),
+              message: { mid: 'm_now_1', text: 'Price?' },
+            },
+          ],
+        },
+      ],
+    });
+    expect((await deliver('facebook-messenger', inbound, MESSENGER_CONFIG.appSecret)).status).toBe(200);
+    await settled(integrationId, before + 1);
+    graph.on('POST', `/${PAGE}/messages`, () => ({
+      status: 200,
+      body: { recipient_id: NOW_PSID, message_id: 'm_sent_1' },
+    }));
+    const leadId = await leadOf(sub, 'messenger', NOW_PSID);
+    const ok = await send({ subAccountId: sub, channel: 'messenger', leadId, text: 'It is 40 EUR' });
+    expect(ok.status).toBe(202);
+    expect(ok.body).toMatchObject({ status: 'sent', channel: 'messenger', tag: null });
+    expect(graph.requests.filter((r) => r.method === 'POST').map((r) => r.body)).toEqual([
+      { recipient: { id: NOW_PSID }, messaging_type: 'RESPONSE', message: { text: 'It is 40 EUR' } },
+    ]);
+    // the page's echo of that send is the same message, not a second one
+    const echo = JSON.stringify({
+      object: 'page',
+      entry: [
+        {
+          id: PAGE,
+          time: Date.now(),
+          messaging: [
+            {
+              sender: { id: PAGE },
+              recipient: { id: NOW_PSID },
+              timestamp: Date.now(),
+              message: { mid: 'm_sent_1', is_echo: true, text: 'It is 40 EUR' },
+            },
+          ],
+        },
+      ],
+    });
+    await deliver('facebook-messenger', echo, MESSENGER_CONFIG.appSecret);
+    await settled(integrationId, before + 2);
+    const rows = await t.sql.query('SELECT id::text, status, sent_by FROM messages WHERE wamid = $1', ['m_sent_1']);
+    expect(rows.rows).toEqual([{ id: ok.body.id, status: 'sent', sent_by: expect.any(String) }]);
+
+    // three days later: closed without the human agent permission, a HUMAN_AGENT message with it
+    await t.sql.query("UPDATE conversations SET last_inbound_at = now() - interval '3 days' WHERE contact_key = $1", [
+      NOW_PSID,
+    ]);
+    const late = await send({ subAccountId: sub, channel: 'messenger', leadId, text: 'Still interested?' });
+    expect(late.body.code).toBe('WINDOW_CLOSED');
+    const patched = await t.http
+      .patch(`/api/integrations/${integrationId}`)
+      .set('authorization', admin)
+      .send({ config: { humanAgentTag: true } });
+    expect(patched.status).toBe(200);
+    expect(
+      (await t.http.post(`/api/integrations/${integrationId}/test`).set('authorization', admin)).body.success,
+    ).toBe(true);
+    const tagged = await send({ subAccountId: sub, channel: 'messenger', leadId, text: 'Still interested?' });
+    expect(tagged.status).toBe(202);
+    expect(tagged.body).toMatchObject({ tag: 'HUMAN_AGENT' });
+    expect(graph.requests.filter((r) => r.method === 'POST').at(-1)?.body).toMatchObject({
+      messaging_type: 'MESSAGE_TAG',
+      tag: 'HUMAN_AGENT',
+    });
+
+    // another sub-account: 403 for the explicit sub-account, 404 for the conversation through its own
+    const stranger = `Bearer ${t.token('ADMIN', [other])}`;
+    expect((await send({ subAccountId: sub, channel: 'messenger', leadId, text: 'x' }, stranger)).status).toBe(403);
+    const foreign = await send({ subAccountId: other, channel: 'messenger', conversationId: old, text: 'x' }, stranger);
+    expect(foreign.status).toBe(404);
+  });
+
   it('Messenger: a page belongs to one sub-account; another sub-account claiming it gets 409 ROUTING_KEY_TAKEN', async () => {
     const res = await t.http
       .post('/api/integrations')

@@ -1,0 +1,40 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Type } from 'class-transformer';
+import { IsIn, IsInt, IsOptional, IsString, Matches, MaxLength, Min, MinLength } from 'class-validator';
+
+export const MESSAGING_CHANNELS = ['whatsapp', 'messenger', 'instagram'] as const;
+
+/** POST /api/messages (API.md "Messaging channels"). */
+export class SendMessageDto {
+  @ApiProperty() @Type(() => Number) @IsInt() @Min(1) subAccountId!: number;
+
+  @ApiProperty({ enum: MESSAGING_CHANNELS }) @IsIn(MESSAGING_CHANNELS) channel!: (typeof MESSAGING_CHANNELS)[number];
+
+  @ApiPropertyOptional({ description: 'The conversation to answer (or leadId)', pattern: '^[0-9]+$' })
+  @IsOptional()
+  @IsString()
+  @Matches(/^[0-9]{1,19}$/)
+  conversationId?: string;
+
+  @ApiPropertyOptional({ description: 'The lead whose conversation on this channel to answer', pattern: '^[0-9]+$' })
+  @IsOptional()
+  @IsString()
+  @Matches(/^[0-9]{1,19}$/)
+  leadId?: string;
+
+  @ApiProperty({ minLength: 1, maxLength: 2000 }) @IsString() @MinLength(1) @MaxLength(2000) text!: string;
+
+  @ApiPropertyOptional({ description: 'Our id of the message this one answers' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(64)
+  replyToMessageId?: string;
+}
+
+export class SentMessageDto {
+  @ApiProperty() id!: string;
+  @ApiProperty({ enum: ['queued', 'sent', 'failed'] }) status!: string;
+  @ApiProperty() conversationId!: string;
+  @ApiProperty({ enum: MESSAGING_CHANNELS }) channel!: string;
+  @ApiPropertyOptional({ enum: ['HUMAN_AGENT'], nullable: true, type: String }) tag!: string | null;
+}
