@@ -16,8 +16,7 @@ import { WebhookTargets } from './webhook-targets';
 import { WebhooksController } from './webhooks.controller';
 
 @Module({
-  imports: [IntegrationsModule, IntegrationTemplatesModule, LeadsModule, MessagingModule],
-  imports: [IntegrationsModule, IntegrationTemplatesModule, LeadsModule, WhatsAppModule],
+  imports: [IntegrationsModule, IntegrationTemplatesModule, LeadsModule, WhatsAppModule, MessagingModule],
   controllers: [WebhooksController, IntegrationEventsController, IntegrationHealthController, WebhookEventsController],
   providers: [
     WebhookIngestService,
