@@ -81,7 +81,13 @@ export async function writePdfReport(input: PdfReportInput): Promise<PdfReportRe
     return { bytes: (await stat(input.filePath)).size, pages };
   } catch (error) {
     doc.unpipe(out);
-    out.destroy();
+    // the stream opens its file asynchronously: remove the part only once it is closed, or an open still
+    // under way creates it again after the removal
+    await new Promise<void>((resolve) => {
+      if (out.closed) return resolve();
+      out.once('close', () => resolve());
+      out.destroy();
+    });
     await rm(partPath, { force: true });
     throw error;
   }
