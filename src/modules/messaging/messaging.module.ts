@@ -1,5 +1,8 @@
 import { Module } from '@nestjs/common';
 import { IntegrationsModule } from '../integrations/integrations.module';
+import { WhatsAppModule } from '../whatsapp/whatsapp.module';
+import { ChannelInboxService } from './channel-inbox.service';
+import { ConversationsController } from './conversations.controller';
 import { MessagesController } from './messages.controller';
 import { MessagingInboxRepository } from './messaging-inbox.repository';
 import { MessagingInboxService } from './messaging-inbox.service';
@@ -8,9 +11,15 @@ import { MessagingSendService } from './messaging-send.service';
 
 /** Messenger and Instagram Direct on the channel-neutral conversation model (issue 16). */
 @Module({
-  imports: [IntegrationsModule],
-  controllers: [MessagesController],
-  providers: [MessagingInboxService, MessagingInboxRepository, MessagingSendService, MessagingOutboxRepository],
+  imports: [IntegrationsModule, WhatsAppModule],
+  controllers: [MessagesController, ConversationsController],
+  providers: [
+    ChannelInboxService,
+    MessagingInboxService,
+    MessagingInboxRepository,
+    MessagingSendService,
+    MessagingOutboxRepository,
+  ],
   exports: [MessagingInboxService],
 })
 export class MessagingModule {}

@@ -48,8 +48,11 @@ export function referralSource(referral: unknown): LeadSourceInput {
     ['referralMediaType', r.mediaType],
   ] as const)
     if (typeof value === 'string') details[name] = value;
+  // a Messenger / Instagram referral (MessagingReferral) names its ad as adId
+  const messagingAd = (referral as { adId?: unknown }).adId;
   return {
     ...(r.sourceType === 'ad' && r.sourceId ? { adId: r.sourceId } : {}),
+    ...(typeof messagingAd === 'string' ? { adId: messagingAd } : {}),
     ...(r.headline ? { campaignName: r.headline } : {}),
     ...(Object.keys(details).length ? { details } : {}),
   };
@@ -157,10 +160,15 @@ export class WhatsAppConversationsService {
   async addToTimeline(conversation: ConversationRow, message: MessageRow): Promise<void> {
     if (conversation.leadId === null) return;
     await this.leadWriter.addTimelineEntry(
-      { subAccountId: conversation.subAccountId, integrationId: conversation.integrationId, origin: 'whatsapp' },
+      {
+        subAccountId: conversation.subAccountId,
+        integrationId: conversation.integrationId,
+        origin: conversation.channel,
+      },
       conversation.leadId,
       {
-        platform: 'whatsapp',
+        // a Messenger / Instagram conversation linked through the channel-neutral routes keeps its platform
+        platform: conversation.channel,
         externalId: conversation.contactKey,
         channel: conversation.channel,
         direction: message.direction === 'inbound' ? 'inbound' : 'outbound',
@@ -177,10 +185,15 @@ export class WhatsAppConversationsService {
 
   // ---- API
 
-  async list(user: AuthUser, query: ListConversationsQueryDto, channel = 'whatsapp'): Promise<Page<ConversationDto>> {
+  /** `channel` null: every channel (GET /api/conversations). */
+  async list(
+    user: AuthUser,
+    query: ListConversationsQueryDto,
+    channel: string | null = 'whatsapp',
+  ): Promise<Page<ConversationDto>> {
     const { rows, total } = await this.repository.list(
       listScope(user, query.subAccountId),
-      { integrationId: query.integrationId, linked: query.linked, q: query.q, channel },
+      { integrationId: query.integrationId, linked: query.linked, q: query.q, channel: channel ?? undefined },
       skipTake(query),
     );
     return toPage(await this.toDtos(rows), total, query);
@@ -200,7 +213,8 @@ export class WhatsAppConversationsService {
   async linkTo(user: AuthUser, id: bigint, leadId: bigint): Promise<ConversationDto> {
     const row = await this.visible(user, id);
     const lead = await this.leads.require(row.subAccountId, leadId);
-    const linked = await this.link(row, lead.id, 'manual', user.sub);
+    // already linked to it: nothing to add (a Messenger lead's timeline already has its messages)
+    const linked = row.leadId === lead.id ? row : await this.link(row, lead.id, 'manual', user.sub);
     const [dto] = await this.toDtos([linked]);
     return dto;
   }
@@ -241,7 +255,8 @@ export class WhatsAppConversationsService {
           origin: `whatsapp-capture:${locked.id}`,
         },
         {
-          platform: 'whatsapp',
+          // the person's identity on their channel (ext:messenger:<PSID> is the lead their own events made)
+          platform: locked.channel,
           externalId: locked.contactKey,
           ...(dto.fullName ? { fullName: dto.fullName } : locked.profileName ? { fullName: locked.profileName } : {}),
           ...(dto.firstName ? { firstName: dto.firstName } : {}),

@@ -455,11 +455,16 @@ export class WhatsAppSendService {
 
   // ---- GET /api/whatsapp/messages
 
-  async list(user: AuthUser, query: ListMessagesQueryDto, channel = 'whatsapp'): Promise<Page<MessageDto>> {
+  /** `channel` null: every channel (GET /api/messages). */
+  async list(
+    user: AuthUser,
+    query: ListMessagesQueryDto,
+    channel: string | null = 'whatsapp',
+  ): Promise<Page<MessageDto>> {
     const { rows, total } = await this.messages.list(
       listScope(user, query.subAccountId),
       {
-        channel,
+        channel: channel ?? undefined,
         leadId: query.leadId ? BigInt(query.leadId) : undefined,
         conversationId: query.conversationId ? BigInt(query.conversationId) : undefined,
         direction: query.direction,

@@ -3,6 +3,7 @@ import { Type } from 'class-transformer';
 import { IsIn, IsInt, IsOptional, IsString, Matches, MaxLength, Min, MinLength } from 'class-validator';
 
 export const MESSAGING_CHANNELS = ['whatsapp', 'messenger', 'instagram'] as const;
+export type MessagingChannel = (typeof MESSAGING_CHANNELS)[number];
 
 /** POST /api/messages (API.md "Messaging channels"). */
 export class SendMessageDto {
