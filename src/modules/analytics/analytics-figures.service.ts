@@ -33,7 +33,7 @@ export interface RangeParams {
 
 /** Ad platforms' names as leads know them: Facebook Ads spend buys Meta leads. */
 const LEAD_PLATFORM_OF_SPEND: Readonly<Record<string, string>> = { 'facebook-ads': 'meta' };
-const leadPlatformOf = (spendPlatform: string): string => LEAD_PLATFORM_OF_SPEND[spendPlatform] ?? spendPlatform;
+export const leadPlatformOf = (spendPlatform: string): string => LEAD_PLATFORM_OF_SPEND[spendPlatform] ?? spendPlatform;
 
 const ratio = (a: number, b: number): number => (b === 0 ? 0 : a / b);
 const splitKey = (key: string): [string, string] => {
@@ -289,6 +289,30 @@ export class AnalyticsFiguresService {
     if (!settings) return new Map();
     const today = formatCivilDate(localDateOf(this.clock.now(), settings.timezone));
     return this.repository.integrationLeadCounts(subAccountId, today);
+  }
+
+  // Reports (reports/data/analytics-report-data-source.ts) read through these, so a report and the
+  // dashboard over the same range run the same statements and cannot disagree.
+
+  /** The metric rows of a range (bucketed when a granularity is given), as the endpoints read them. */
+  metricRows(
+    subAccountId: number,
+    range: ResolvedRange,
+    dimTypes: readonly string[],
+    metrics: readonly string[],
+    granularity?: Granularity,
+  ): Promise<Array<MetricRow & { bucket: string }>> {
+    return this.rows(subAccountId, range, dimTypes, metrics, granularity);
+  }
+
+  /** Leads per status at the end of the range (overview's `byStatus`; their sum is `totalLeads`). */
+  stockAtEnd(subAccountId: number, range: ResolvedRange): Promise<Map<string, number>> {
+    return this.stock(subAccountId, range);
+  }
+
+  /** Ad spend on the range's local days. */
+  spendOf(subAccountId: number, range: ResolvedRange): Promise<SpendDbRow[]> {
+    return this.repository.spend(subAccountId, ...days(range));
   }
 
   // --------------------------------------------------------------------------------------------

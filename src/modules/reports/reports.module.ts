@@ -1,4 +1,6 @@
 import { Module } from '@nestjs/common';
+import { AnalyticsModule } from '../analytics/analytics.module';
+import { AnalyticsReportDataSource } from './data/analytics-report-data-source';
 import { REPORT_DATA_SOURCE } from './data/report-data-source';
 import { ReportDataRepository } from './data/report-data.repository';
 import { ReportGenerator } from './generation/report-generator';
@@ -12,10 +14,12 @@ import { ReportTemplatesRepository } from './templates/report-templates.reposito
 import { ReportTemplatesService } from './templates/report-templates.service';
 
 @Module({
+  imports: [AnalyticsModule],
   controllers: [ReportTemplatesController, ReportsController],
   providers: [
-    // What reports read: the lead tables directly until the analytics services replace this binding.
-    { provide: REPORT_DATA_SOURCE, useClass: ReportDataRepository },
+    // What reports read: the analytics figures (the dashboard's numbers); detail rows from the leads.
+    ReportDataRepository,
+    { provide: REPORT_DATA_SOURCE, useClass: AnalyticsReportDataSource },
     ReportTemplatesRepository,
     ReportTemplatesService,
     ReportsRepository,

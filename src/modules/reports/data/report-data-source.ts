@@ -1,8 +1,10 @@
-// What report generation reads, behind one interface: today ReportDataRepository (the lead, touch and
-// ad_costs tables read directly); when the analytics services (issue 13 points 1-5) are on main, an
-// adapter over them replaces it in reports.module.ts (the one line that binds REPORT_DATA_SOURCE).
+// What report generation reads, behind one interface: AnalyticsReportDataSource (the analytics
+// figures, so a report agrees with the dashboard over the same range), bound in reports.module.ts;
+// ReportDataRepository reads the lead, touch and ad_costs tables directly (detail rows, and the
+// templates the rollup cannot answer).
 
 import type { ResolvedRange } from '../../analytics/time/date-range';
+import type { FunnelStageResult } from '../../analytics/compute/funnel';
 import type { ReportDimension, ReportFilters } from '../templates/report-config';
 
 export const REPORT_DATA_SOURCE = Symbol('REPORT_DATA_SOURCE');
@@ -67,4 +69,6 @@ export interface ReportDataSource {
   countLeads(query: ReportQuery): Promise<number>;
   /** Up to `limit` leads after `after`, in (createdAt, id) order. */
   leadPage(query: ReportQuery, after: LeadCursor | null, limit: number): Promise<LeadReportRow[]>;
+  /** The funnel of the period's leads as the funnel endpoint gives it; null (or absent) when unknown. */
+  funnel?(query: ReportQuery): Promise<FunnelStageResult[] | null>;
 }

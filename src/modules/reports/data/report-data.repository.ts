@@ -11,10 +11,10 @@ import type {
 } from './report-data-source';
 
 /**
- * ReportDataSource over the tables that exist before the analytics facts: leads (not `isTest`), each
- * lead's first touch (lead_sources: platform, integration, campaign) and ad_costs. Until the status
- * history lands, "converted"/"lost" in a period are the leads created in it whose status is now
- * CONVERTED/LOST; the analytics adapter that replaces this class counts the transitions instead.
+ * ReportDataSource over the lead tables: leads (not `isTest`), each lead's first touch (lead_sources:
+ * platform, integration, campaign) and ad_costs. AnalyticsReportDataSource reads a report's detail rows
+ * (leadPage, countLeads) here, and the figures of templates the rollup cannot answer (a status filter:
+ * "converted"/"lost" are then the period's leads whose status is now CONVERTED/LOST).
  * Every statement is scoped to one sub-account (its first parameter).
  */
 @Injectable()
@@ -119,6 +119,22 @@ export class ReportDataRepository implements ReportDataSource {
       false,
     ]);
     return Number(row.n);
+  }
+
+  /** The latest name each campaign was given on a touch, for the ids asked. */
+  async campaignNames(subAccountId: number, campaignIds: readonly string[]): Promise<Map<string, string>> {
+    if (campaignIds.length === 0) return new Map();
+    const rows = await this.db.sql<{ campaign_id: string; campaign_name: string }>(
+      {
+        name: 'report-campaign-names',
+        text: `SELECT DISTINCT ON (campaign_id) campaign_id, campaign_name FROM lead_sources
+                WHERE sub_account_id = $1 AND campaign_id = ANY($2::text[]) AND campaign_name IS NOT NULL
+                  AND deleted_at IS NULL
+                ORDER BY campaign_id, created_at DESC, id DESC`,
+      },
+      [subAccountId, [...campaignIds]],
+    );
+    return new Map(rows.map((r) => [r.campaign_id, r.campaign_name]));
   }
 
   async leadPage(query: ReportQuery, after: LeadCursor | null, limit: number): Promise<LeadReportRow[]> {

@@ -3,7 +3,7 @@
 // a funnel for FUNNEL reports, and the charts it asks for. Values are formatted once here (money
 // with its currency, rates as percentages), so the PDF shows exactly these strings.
 
-import { funnelFromFurthest, DEFAULT_FUNNEL_STAGES } from '../../analytics/compute/funnel';
+import { funnelFromFurthest, DEFAULT_FUNNEL_STAGES, FunnelStageResult } from '../../analytics/compute/funnel';
 import { costPer, formatAmount } from '../../analytics/compute/money';
 import type { ChartSpec } from '../render/chart-svg.renderer';
 import type { ReportTable } from '../render/pdf-report.renderer';
@@ -37,7 +37,7 @@ const TYPE_DIMENSIONS: Record<ReportTypeName, readonly ReportDimension[]> = {
   CONVERSION: ['day'],
   SOURCE: ['source'],
   ROI: ['campaign'],
-  // per-agent figures need the analytics facts (assignments, activities); until then: by status
+  // per-agent figures are the team endpoint's; a TEAM template's summary shows the period by status
   TEAM: ['status'],
   CUSTOM: [],
 };
@@ -119,10 +119,14 @@ export function breakdownTable(
   };
 }
 
-/** FUNNEL reports: leads of the period at each stage up to their current one (PostHog's figures). */
+/** FUNNEL reports from the leads of the period by the stage they stopped at (lead-table reading). */
 export function funnelTable(byStatus: readonly BreakdownRow[]): ReportTable {
   const stoppedAt = new Map(byStatus.map((r) => [r.keys[0], r.newLeads]));
-  const stages = funnelFromFurthest(DEFAULT_FUNNEL_STAGES, stoppedAt);
+  return funnelStagesTable(funnelFromFurthest(DEFAULT_FUNNEL_STAGES, stoppedAt));
+}
+
+/** FUNNEL reports: each stage's count, share of the first, from the previous and drop-off (PostHog's figures). */
+export function funnelStagesTable(stages: readonly FunnelStageResult[]): ReportTable {
   return {
     title: 'Funnel',
     columns: [

@@ -17,7 +17,7 @@ import { writePdfReport } from '../render/pdf-report.renderer';
 import { ReportRow, ReportsRepository } from '../reports.repository';
 import { parseReportConfig, ReportConfig, ReportTypeName } from '../templates/report-config';
 import { ReportTemplatesRepository } from '../templates/report-templates.repository';
-import { breakdownTable, charts, dimensionsOf, funnelTable, summaryTable } from './report-content';
+import { breakdownTable, charts, dimensionsOf, funnelStagesTable, funnelTable, summaryTable } from './report-content';
 import { ReportStorage } from './report-storage';
 
 /** Rows per keyset page read into the Excel writer. */
@@ -128,8 +128,14 @@ export class ReportGenerator {
     const rows = dims.length > 0 ? await this.data.breakdown(query, dims) : [];
     const tables = [];
     if (type === 'FUNNEL') {
-      const byStatus = dims.length === 1 && dims[0] === 'status' ? rows : await this.data.breakdown(query, ['status']);
-      tables.push(funnelTable(byStatus));
+      // the funnel endpoint's figures (furthest stage from each lead's history) where the source has them
+      const stages = this.data.funnel ? await this.data.funnel(query) : null;
+      if (stages) tables.push(funnelStagesTable(stages));
+      else {
+        const byStatus =
+          dims.length === 1 && dims[0] === 'status' ? rows : await this.data.breakdown(query, ['status']);
+        tables.push(funnelTable(byStatus));
+      }
     }
     if (rows.length > 0) tables.push(breakdownTable(dims, rows, totals.currency));
     const from = formatCivilDate(query.range.fromDate);
