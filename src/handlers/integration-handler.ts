@@ -1,4 +1,4 @@
-import type { OutboundHttpClient } from '../common/outbound/http-client';
+import { OutboundError, type OutboundHttpClient } from '../common/outbound/http-client';
 import type { HandlerOAuth } from './oauth/oauth-provider';
 import type {
   Capability,
@@ -152,8 +152,9 @@ export interface IntegrationHandler<TConfig extends object = IntegrationConfig> 
 
 /** Thrown by a handler when a stored event can never succeed (bad payload, 4xx other than rate limiting). */
 export class PermanentEventError extends Error {
-  constructor(message: string) {
-    super(message);
+  /** `cause`: the provider's refusal it stands for (a 401 keeps its OutboundError here, see isTokenRefused). */
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
     this.name = 'PermanentEventError';
   }
 }
@@ -164,8 +165,19 @@ export class PermanentEventError extends Error {
  * so that a person fixes it instead of events failing one by one without a word.
  */
 export class IntegrationSetupError extends PermanentEventError {
-  constructor(message: string) {
-    super(message);
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
     this.name = 'IntegrationSetupError';
   }
+}
+
+/**
+ * Whether the provider refused the access token (401/403, OutboundError 'auth'), also when a handler
+ * translated that refusal into its own error and kept it as the `cause`: the pipelines refresh an
+ * OAuth token once on it and try again.
+ */
+export function isTokenRefused(err: unknown): boolean {
+  for (let e = err, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++)
+    if (e instanceof OutboundError && e.kind === 'auth') return true;
+  return false;
 }

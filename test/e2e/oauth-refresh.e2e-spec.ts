@@ -121,6 +121,60 @@ describe('OAuth connections: refresh', () => {
     expect(ghlAuth.tokenCalls('refresh_token') - before).toBe(1);
   });
 
+  it('passthrough: a 401 to a token that is not due (revoked upstream): exactly one refresh, the call succeeds with the new token', async () => {
+    const id = await connect('loc_REFRESH6');
+    for (const token of [...live]) live.delete(token);
+    const before = ghlAuth.tokenCalls('refresh_token');
+    const apiBefore = fakes.ghl.count('GET', '/calendars/');
+    const res = await calendars(id);
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual([expect.objectContaining({ id: 'cal1' })]);
+    expect(ghlAuth.tokenCalls('refresh_token') - before).toBe(1);
+    // the refused call and its one retry
+    expect(fakes.ghl.count('GET', '/calendars/') - apiBefore).toBe(2);
+    const [refused, retried] = fakes.ghl.requests.filter((r) => r.path === '/calendars/').slice(-2);
+    expect(retried.headers.authorization).not.toBe(refused.headers.authorization);
+    expect(live.has(String(retried.headers.authorization).replace(/^Bearer /, ''))).toBe(true);
+    // and the new token is what later calls use: no second refresh
+    expect((await calendars(id)).status).toBe(200);
+    expect(ghlAuth.tokenCalls('refresh_token') - before).toBe(1);
+  });
+
+  it('passthrough: 20 concurrent calls refused with 401 (token revoked upstream): exactly one refresh, all 20 succeed', async () => {
+    const id = await connect('loc_REFRESH7');
+    for (const token of [...live]) live.delete(token);
+    const before = ghlAuth.tokenCalls('refresh_token');
+    const answers = await Promise.all(Array.from({ length: 20 }, () => calendars(id)));
+    expect(answers.map((a) => a.status)).toEqual(Array(20).fill(200));
+    expect(ghlAuth.tokenCalls('refresh_token') - before).toBe(1);
+    const row = await t.http.get(`/api/integrations/${id}`).set('authorization', admin);
+    expect(row.body.status).toBe('active');
+  });
+
+  it('passthrough: a 401 whose refresh is refused (invalid_grant): 409 REAUTHORIZATION_REQUIRED, status error, no further calls', async () => {
+    const id = await connect('loc_REFRESH8');
+    for (const token of [...live]) live.delete(token);
+    ghlAuth.revokeAll = true;
+    try {
+      const before = ghlAuth.tokenCalls('refresh_token');
+      const apiBefore = fakes.ghl.count('GET', '/calendars/');
+      const refused = await calendars(id);
+      expect(refused.status).toBe(409);
+      expect(refused.body.code).toBe('REAUTHORIZATION_REQUIRED');
+      const row = await t.http.get(`/api/integrations/${id}`).set('authorization', admin);
+      expect(row.body).toMatchObject({
+        status: 'error',
+        errorMessage: expect.stringContaining('REAUTHORIZATION_REQUIRED'),
+      });
+      expect((await calendars(id)).status).toBe(409);
+      // the one refused call, no retry with the dead token, and nothing after the grant was refused
+      expect(fakes.ghl.count('GET', '/calendars/') - apiBefore).toBe(1);
+      expect(ghlAuth.tokenCalls('refresh_token') - before).toBe(1);
+    } finally {
+      ghlAuth.revokeAll = false;
+    }
+  });
+
   it('a token far from expiry is used as it is (no refresh)', async () => {
     const id = await connect('loc_REFRESH2');
     const before = ghlAuth.tokenCalls('refresh_token');

@@ -162,6 +162,7 @@ export function linkedInFailure(err: unknown, what: string): unknown {
   if (err.kind === 'auth') {
     return new IntegrationSetupError(
       `LinkedIn refused the access token reading ${what} (HTTP ${err.status ?? '?'}); reconnect with a token that has r_marketing_leadgen_automation`,
+      { cause: err },
     );
   }
   if (err.kind === 'client')

@@ -5,7 +5,9 @@ import { ErrorCode } from '../../common/errors/error-code';
 import { OutboundError } from '../../common/outbound/http-client';
 import { CalendarProvider, ContactPusher, isCalendarProvider, isContactPusher } from '../../handlers/capabilities';
 import type { HandlerContext } from '../../handlers/integration-handler';
+import { HandlerRegistry } from '../../handlers/handler-registry';
 import { HandlerContextFactory } from '../integrations/handler-context.factory';
+import type { Integration } from '../integrations/integration';
 import { IntegrationsService } from '../integrations/integrations.service';
 import { LeadWriterService } from '../leads/lead-writer.service';
 import { LeadsService } from '../leads/leads.service';
@@ -30,11 +32,11 @@ export class GoHighLevelService {
     private readonly contexts: HandlerContextFactory,
     private readonly leads: LeadsService,
     private readonly leadWriter: LeadWriterService,
+    private readonly registry: HandlerRegistry,
   ) {}
 
   async calendars(user: AuthUser, integrationId: number): Promise<GhlCalendarDto[]> {
-    const { handler, ctx } = await this.ghl(user, integrationId);
-    return this.call(() => handler.listCalendars(ctx));
+    return this.passthrough(user, integrationId, (handler, ctx) => handler.listCalendars(ctx));
   }
 
   async freeSlots(
@@ -43,8 +45,7 @@ export class GoHighLevelService {
     calendarId: string,
     q: FreeSlotsQueryDto,
   ): Promise<GhlDaySlotsDto[]> {
-    const { handler, ctx } = await this.ghl(user, integrationId);
-    return this.call(() =>
+    return this.passthrough(user, integrationId, (handler, ctx) =>
       handler.freeSlots(ctx, calendarId, dateOrEpoch(q.startDate), dateOrEpoch(q.endDate), q.timezone),
     );
   }
@@ -55,15 +56,14 @@ export class GoHighLevelService {
     calendarId: string,
     dto: BlockSlotDto,
   ): Promise<GhlBlockedSlotDto> {
-    const { handler, ctx } = await this.ghl(user, integrationId);
-    return this.call(() => handler.blockSlot(ctx, calendarId, dto));
+    return this.passthrough(user, integrationId, (handler, ctx) => handler.blockSlot(ctx, calendarId, dto));
   }
 
   /** Upserts a lead of the integration's sub-account as a contact, and links the contact to the lead. */
   async pushContact(user: AuthUser, integrationId: number, dto: PushContactDto): Promise<PushedContactDto> {
-    const { handler, ctx } = await this.ghl(user, integrationId);
-    const lead = await this.leads.require(ctx.subAccountId, BigInt(dto.leadId));
-    const result = await this.call(() =>
+    const row = await this.ghlIntegration(user, integrationId);
+    const lead = await this.leads.require(row.subAccountId, BigInt(dto.leadId));
+    const result = await this.call(row, (handler, ctx) =>
       handler.upsertContact(ctx, {
         firstName: lead.firstName ?? undefined,
         lastName: lead.lastName ?? undefined,
@@ -76,24 +76,46 @@ export class GoHighLevelService {
       }),
     );
     // later GoHighLevel webhooks about this contact now match the lead
-    await this.leadWriter.linkExternal(ctx.subAccountId, lead.id, 'gohighlevel', result.contactId);
+    await this.leadWriter.linkExternal(row.subAccountId, lead.id, 'gohighlevel', result.contactId);
     return result;
   }
 
-  /** The integration's handler if it offers booking screens and contact push (GoHighLevel does); 404 otherwise. */
-  private async ghl(
+  private async passthrough<T>(
     user: AuthUser,
     id: number,
-  ): Promise<{ handler: CalendarProvider & ContactPusher; ctx: HandlerContext }> {
+    fn: (handler: CalendarProvider & ContactPusher, ctx: HandlerContext) => Promise<T>,
+  ): Promise<T> {
+    return this.call(await this.ghlIntegration(user, id), fn);
+  }
+
+  /** The integration, if its handler offers booking screens and contact push (GoHighLevel does); 404 otherwise. */
+  private async ghlIntegration(user: AuthUser, id: number): Promise<Integration> {
     const row = await this.integrations.find(user, id);
-    const { handler, ctx } = await this.contexts.buildFresh(row);
+    const handler = this.registry.require(row.handler);
     if (!isCalendarProvider(handler) || !isContactPusher(handler))
       throw DomainException.notFound('GoHighLevel integration');
-    return { handler, ctx };
+    return row;
+  }
+
+  /**
+   * `fn` with the integration's handler, its token refreshed ahead of expiry, and after a 401 refreshed once (under
+   * the integration's refresh lock, shared with concurrent calls) and `fn` called once more.
+   */
+  private async call<T>(
+    row: Integration,
+    fn: (handler: CalendarProvider & ContactPusher, ctx: HandlerContext) => Promise<T>,
+  ): Promise<T> {
+    return this.mapped(() =>
+      this.contexts.withContext(row, (handler, ctx) => {
+        if (!isCalendarProvider(handler) || !isContactPusher(handler))
+          throw DomainException.notFound('GoHighLevel integration');
+        return fn(handler, ctx);
+      }),
+    );
   }
 
   /** Provider failures in the API's terms: a refused token, a refused request, or GoHighLevel being down. */
-  private async call<T>(fn: () => Promise<T>): Promise<T> {
+  private async mapped<T>(fn: () => Promise<T>): Promise<T> {
     try {
       return await fn();
     } catch (err) {

@@ -2,11 +2,10 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { UnknownKeyError, UnreadableSecretError } from '../../common/crypto/secret-box';
 import { DomainException } from '../../common/errors/domain.exception';
 import { ErrorCode } from '../../common/errors/error-code';
-import { OutboundError } from '../../common/outbound/http-client';
 import { OutboundHttpFactory } from '../../common/outbound/outbound-http.factory';
 import { APP_CONFIG, AppConfig } from '../../config/app-config';
 import { HandlerRegistry } from '../../handlers/handler-registry';
-import { HandlerContext, HandlerLogger, IntegrationHandler } from '../../handlers/integration-handler';
+import { HandlerContext, HandlerLogger, IntegrationHandler, isTokenRefused } from '../../handlers/integration-handler';
 import { ConfigCodec } from '../integration-templates/config-codec';
 import type { Integration } from './integration';
 import { OAuthTokensService } from './oauth-tokens.service';
@@ -53,20 +52,24 @@ export class HandlerContextFactory {
 
   /**
    * Runs `work` with a fresh context; when the provider refuses an OAuth-connected integration's token
-   * (401/403: OutboundError 'auth'), the token is refreshed once (unless another caller already did)
-   * and `work` runs once more with the new one.
+   * (401/403: OutboundError 'auth'), the token is refreshed once under the integration's refresh lock
+   * (a concurrent caller's refresh is shared, not repeated) and `work` runs once more with the new one.
+   * A refused grant (invalid_grant) throws REAUTHORIZATION_REQUIRED without a second call; so does a
+   * refresh that leaves the token as it was (a provider without refresh tokens, e.g. Meta): the same
+   * token would only be refused again. `work` also gets the row whose token it used.
    */
   async withContext<T>(
     row: Integration,
-    work: (handler: IntegrationHandler, ctx: HandlerContext) => Promise<T>,
+    work: (handler: IntegrationHandler, ctx: HandlerContext, row: Integration) => Promise<T>,
   ): Promise<T> {
     const first = await this.buildFresh(row);
     try {
-      return await work(first.handler, first.ctx);
+      return await work(first.handler, first.ctx, first.row);
     } catch (err) {
-      if (!(err instanceof OutboundError) || err.kind !== 'auth' || first.row.oauthTokens === null) throw err;
+      if (!isTokenRefused(err) || first.row.oauthTokens === null) throw err;
       const retried = await this.afterUnauthorized(first.row);
-      return work(retried.handler, retried.ctx);
+      if (retried.row.oauthTokens === first.row.oauthTokens) throw err;
+      return work(retried.handler, retried.ctx, retried.row);
     }
   }
 

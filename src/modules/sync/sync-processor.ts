@@ -4,7 +4,12 @@ import { OutboundError } from '../../common/outbound/http-client';
 import { APP_CONFIG, AppConfig } from '../../config/app-config';
 import { TransactionRunner } from '../../database/transaction-runner';
 import { HandlerRegistry } from '../../handlers/handler-registry';
-import { HandlerContext, IntegrationHandler, IntegrationSetupError } from '../../handlers/integration-handler';
+import {
+  HandlerContext,
+  IntegrationHandler,
+  IntegrationSetupError,
+  isTokenRefused,
+} from '../../handlers/integration-handler';
 import { JobHandler } from '../../jobs/job-definition';
 import { JobsService } from '../../jobs/jobs.service';
 import { JOB_DEFINITIONS } from '../../jobs/job-types';
@@ -141,8 +146,11 @@ export class SyncProcessor implements OnApplicationBootstrap {
           result = await handler.syncData(ctx, cursor);
         } catch (err) {
           // a 401/403 to an OAuth token: one refresh (shared with concurrent callers), then the page once more
-          if (!(err instanceof OutboundError) || err.kind !== 'auth' || row.oauthTokens === null) throw err;
+          if (!isTokenRefused(err) || row.oauthTokens === null) throw err;
+          const seen = row.oauthTokens;
           ({ ctx, row } = await this.contexts.afterUnauthorized(row));
+          // nothing to refresh with (the provider has no refresh tokens): the same token would be refused again
+          if (row.oauthTokens === seen) throw err;
           result = await handler.syncData(ctx, cursor);
         }
         await this.transactions.runSql(async () => {

@@ -1,4 +1,6 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
+import { DomainException } from '../../common/errors/domain.exception';
+import { ErrorCode } from '../../common/errors/error-code';
 import { OutboundError } from '../../common/outbound/http-client';
 import { APP_CONFIG, AppConfig } from '../../config/app-config';
 import { TransactionRunner } from '../../database/transaction-runner';
@@ -48,9 +50,13 @@ export class WebhookProcessor {
     const hit = this.cache.get(id);
     if (hit && hit.expiresAt > Date.now()) return hit.row;
     const row = await this.integrations.findForProcessing(id);
-    if (this.cache.size > 5000) this.cache.clear();
-    if (row) this.cache.set(id, { row, expiresAt: Date.now() + this.config.webhooks.cacheTtlMs });
+    if (row) this.remember(row);
     return row;
+  }
+
+  private remember(row: IntegrationRow): void {
+    if (this.cache.size > 5000) this.cache.clear();
+    this.cache.set(row.id, { row, expiresAt: Date.now() + this.config.webhooks.cacheTtlMs });
   }
 
   @JobHandler('webhook-process')
@@ -80,19 +86,25 @@ export class WebhookProcessor {
         });
         return;
       }
-      const { handler, ctx } = await this.contexts.buildFresh(integration);
-      if (!handler.processWebhook)
-        throw new PermanentEventError(`handler ${handler.key} does not process webhook events`);
-      const outcome = await handler.processWebhook(
-        {
-          id: event.id.toString(),
-          eventType: event.eventType,
-          externalId: event.externalId,
-          payload: event.payload,
-          receivedAt: event.receivedAt,
-        },
-        ctx,
-      );
+      // the provider reads (e.g. Meta's lead, LinkedIn's form response) with a fresh token; after a 401
+      // one refresh under the integration's refresh lock and the reads once more (withContext)
+      const { handler, ctx, outcome } = await this.contexts.withContext(integration, async (handler, ctx, used) => {
+        if (!handler.processWebhook)
+          throw new PermanentEventError(`handler ${handler.key} does not process webhook events`);
+        const result = await handler.processWebhook(
+          {
+            id: event.id.toString(),
+            eventType: event.eventType,
+            externalId: event.externalId,
+            payload: event.payload,
+            receivedAt: event.receivedAt,
+          },
+          ctx,
+        );
+        // the next events use the token that worked, not the cached row's old one
+        if (used !== integration) this.remember(used);
+        return { handler, ctx, outcome: result };
+      });
       const origin = { integrationId: integration.id, subAccountId: integration.subAccountId, eventId: event.id };
       const messaging = outcome.messaging;
       if (messaging) {
@@ -126,6 +138,9 @@ export class WebhookProcessor {
 
   private async failed(eventId: bigint, attempts: number, integrationId: number, err: unknown): Promise<void> {
     const message = errorMessage(err);
+    // a refused grant changed the integration (status error, no token): the cached row is stale
+    if (err instanceof DomainException && err.code === ErrorCode.REAUTHORIZATION_REQUIRED)
+      this.cache.delete(integrationId);
     const permanent = err instanceof PermanentEventError || (err instanceof OutboundError && !err.transient);
     if (permanent || attempts >= this.config.webhooks.maxAttempts) {
       this.logger.warn({ eventId: eventId.toString(), attempts, reason: message }, 'webhook event failed');
