@@ -73,6 +73,27 @@ export interface ContactPusher {
   upsertContact(ctx: HandlerContext, contact: ContactInput): Promise<{ contactId: string; created: boolean }>;
 }
 
+/**
+ * The WhatsApp Business Platform's messaging and template management (Cloud API today; an on-premises
+ * or BSP-hosted API offering the same calls would implement this in its own folder): one send of a
+ * prepared message body, and the WABA's message templates.
+ */
+export interface WhatsAppBusinessMessaging {
+  sendMessage(ctx: HandlerContext, body: Record<string, unknown>): Promise<SentMessage & { waId?: string }>;
+  listTemplates(
+    ctx: HandlerContext,
+    after?: string,
+    limit?: number,
+  ): Promise<{ data: Record<string, unknown>[]; after?: string }>;
+  createTemplate(
+    ctx: HandlerContext,
+    request: Record<string, unknown>,
+  ): Promise<{ id: string; status: string; category?: string }>;
+  deleteTemplate(ctx: HandlerContext, name: string, templateId?: string): Promise<void>;
+  /** The number's configured send rate (messages per second). */
+  messagesPerSecond(config: Record<string, unknown>): number;
+}
+
 function hasMethods(handler: IntegrationHandler, ...names: string[]): boolean {
   const record = handler as unknown as Record<string, unknown>;
   return names.every((name) => typeof record[name] === 'function');
@@ -88,4 +109,10 @@ export function isCalendarProvider(handler: IntegrationHandler): handler is Inte
 
 export function isContactPusher(handler: IntegrationHandler): handler is IntegrationHandler & ContactPusher {
   return hasMethods(handler, 'upsertContact');
+}
+
+export function isWhatsAppBusinessMessaging(
+  handler: IntegrationHandler,
+): handler is IntegrationHandler & WhatsAppBusinessMessaging {
+  return hasMethods(handler, 'sendMessage', 'listTemplates', 'createTemplate', 'deleteTemplate', 'messagesPerSecond');
 }

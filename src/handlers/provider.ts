@@ -6,8 +6,13 @@ import type { IntegrationHandler } from './integration-handler';
  * these by src/handlers/providers.ts. Adding a provider is adding a folder.
  */
 export interface ProviderDefinition {
-  /** The handler class (pure: no constructor dependencies). */
-  handler: new () => IntegrationHandler;
+  /**
+   * The handler class (pure: no constructor dependencies). Its config type may be any shape, a declared
+   * interface included (`IntegrationHandler<AcmeConfig>`, which `Record<string, unknown>` would refuse):
+   * `never` accepts every `TConfig`; the pipeline hands a handler only configs its template's JSON
+   * Schema has validated.
+   */
+  handler: new () => IntegrationHandler<never>;
   /** The platform its leads are attributed to (`LeadInput.platform`, the leads list's `source` filter), if it makes leads. */
   platform?: string;
   /**

@@ -4,8 +4,8 @@ import { join } from 'node:path';
 import { parseAppConfig } from '../config/app-config';
 import { LeadPlatform } from './handler-types';
 import { HandlerRegistry } from './handler-registry';
-import { IntegrationHandler } from './integration-handler';
-import { baseUrlSetting, ProviderDefinition } from './provider';
+import { HandlerContext, IntegrationHandler, VerificationKeys, WebhookSpec } from './integration-handler';
+import { baseUrlSetting, defineProvider, ProviderDefinition } from './provider';
 import { ALL_HANDLERS, catalogue, discoverProviders, LEAD_PLATFORMS, PROVIDER_BASE_URLS } from './providers';
 
 const env = { JWT_SECRET: 'x'.repeat(32), ENCRYPTION_KEYS: `k1:${Buffer.alloc(32, 1).toString('base64')}` };
@@ -22,7 +22,45 @@ function handlerClass(key: string): new () => IntegrationHandler {
   };
 }
 
+/** A provider whose config is a declared interface (no index signature), as a real folder would write it. */
+interface AcmeConfig {
+  apiKey: string;
+  region: 'eu' | 'us';
+}
+
+class AcmeHandler implements IntegrationHandler<AcmeConfig> {
+  readonly key = 'acme';
+  readonly displayName = 'Acme';
+  readonly category = 'test';
+  readonly capabilities = ['test', 'webhook'] as const;
+  readonly defaultConfigSchema = { type: 'object' as const, properties: {} };
+  readonly defaultRateLimitPerMinute = 60;
+  readonly webhook: WebhookSpec<AcmeConfig> = {
+    routing: 'integration',
+    routingKeyOf: (config: AcmeConfig) => config.apiKey,
+    verify: (_req, keys: VerificationKeys<AcmeConfig>) =>
+      keys.config.region === 'eu' ? { ok: true } : { ok: false, reason: 'region' },
+    extractEvents: () => [],
+  };
+  validateConfig(config: AcmeConfig): { pointer: string; message: string }[] {
+    return config.apiKey.length > 0 ? [] : [{ pointer: '/apiKey', message: 'empty' }];
+  }
+  async testConnection(ctx: HandlerContext<AcmeConfig>): Promise<{ success: boolean; message: string }> {
+    return { success: ctx.config.region === 'eu', message: ctx.config.apiKey };
+  }
+}
+
 describe('providers: one folder each, everything else derived', () => {
+  it('takes a handler whose config is a declared interface, without casts in the provider folder', async () => {
+    const provider = defineProvider({ handler: AcmeHandler, platform: 'acme' });
+    const { handlers } = catalogue([provider]);
+    const registry = new HandlerRegistry(handlers.map((Handler) => new Handler()));
+    const handler = registry.get('acme');
+    expect(handler?.validateConfig?.({ apiKey: '', region: 'eu' })).toEqual([{ pointer: '/apiKey', message: 'empty' }]);
+    const ctx = { config: { apiKey: 'k', region: 'eu' } } as unknown as HandlerContext;
+    await expect(handler?.testConnection(ctx)).resolves.toEqual({ success: true, message: 'k' });
+  });
+
   it('derives the settings of base URLs by one rule, keeping the names the deployments use', () => {
     expect(baseUrlSetting('metaGraph')).toBe('META_GRAPH_URL');
     expect(baseUrlSetting('ghlApi')).toBe('GHL_API_URL');

@@ -61,6 +61,8 @@ export function catalogue(definitions: readonly ProviderDefinition[]): ProviderC
       baseUrls[key] = fallback;
     }
   }
+  // A handler typed for its own config serves the registry's untyped one (handler methods compare
+  // bivariantly): every config reaching a handler has passed its template's JSON Schema first.
   return { handlers: definitions.map((d) => d.handler), leadPlatforms: [...platforms], baseUrls };
 }
 

@@ -1,11 +1,21 @@
 import { Injectable } from '@nestjs/common';
 import type { SubAccountScope } from '../../common/auth/sub-account-scope';
 import type { PageRequest } from '../../common/http/pagination';
+import type { JsonValue } from '../../common/json-value';
 import { Db } from '../../database/db';
+import { jsonInput } from '../../database/json-input';
 import { scopeWhere } from '../../database/scope-where';
 import type { Conversation, Prisma } from '../../generated/prisma/client';
 
 export type ConversationRow = Conversation;
+
+/** Identity and referral changes of a conversation (BSUID/phone changes, a later ad referral). */
+export interface ConversationChanges {
+  waId?: string;
+  userId?: string;
+  phone?: string;
+  referral?: JsonValue;
+}
 
 export interface ConversationFilter {
   integrationId?: number;
@@ -109,7 +119,7 @@ export class ConversationsRepository {
     contact: ContactFields;
     leadId?: bigint | null;
     linkSource?: string | null;
-    referral?: Prisma.InputJsonValue;
+    referral?: JsonValue;
   }): Promise<{ row: ConversationRow; created: boolean }> {
     const rows = await this.db.prisma.$queryRaw<Array<{ id: bigint }>>`
       INSERT INTO conversations (sub_account_id, integration_id, channel, contact_key, wa_id, user_id, phone,
@@ -132,8 +142,12 @@ export class ConversationsRepository {
     return { row: existing, created: false };
   }
 
-  update(id: bigint, data: Prisma.ConversationUncheckedUpdateInput): Promise<ConversationRow> {
-    return this.db.prisma.conversation.update({ where: { id }, data });
+  update(id: bigint, changes: ConversationChanges): Promise<ConversationRow> {
+    const { referral, ...columns } = changes;
+    return this.db.prisma.conversation.update({
+      where: { id },
+      data: { ...columns, ...(referral !== undefined ? { referral: jsonInput(referral) } : {}) },
+    });
   }
 
   /** An inbound message: last times move forward only, unread grows, contact fields refreshed. */

@@ -1,7 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import type { SubAccountScope } from '../../common/auth/sub-account-scope';
 import type { PageRequest } from '../../common/http/pagination';
+import type { JsonValue } from '../../common/json-value';
 import { Db } from '../../database/db';
+import { jsonInput } from '../../database/json-input';
 import { scopeWhere } from '../../database/scope-where';
 import type { Message, Prisma, WhatsAppOrphanStatus } from '../../generated/prisma/client';
 
@@ -19,17 +21,75 @@ export interface MessageFilter {
   channel?: string;
 }
 
+/** A new message row, as the send and inbound paths describe it. */
+export interface NewMessage {
+  subAccountId: number;
+  integrationId: number;
+  conversationId: bigint;
+  channel: string;
+  leadId: bigint | null;
+  direction: 'inbound' | 'outbound';
+  type: string;
+  text?: string | null;
+  content?: JsonValue;
+  mediaId?: string | null;
+  mediaMimeType?: string | null;
+  mediaCaption?: string | null;
+  templateId?: bigint | null;
+  templateName?: string | null;
+  templateLanguage?: string | null;
+  templateCategory?: string | null;
+  parameters?: JsonValue;
+  replyToMessageId?: string | null;
+  contextWamid?: string | null;
+  status: string;
+  sendState?: string | null;
+  wamid?: string | null;
+  recipient?: string | null;
+  receivedAt?: Date | null;
+  lane?: string;
+  priority?: number;
+  sentBy?: string | null;
+  bulkJobId?: bigint | null;
+  bulkRecipientId?: bigint | null;
+}
+
+/** The columns a status merge or a send's progress changes. */
+export interface MessageChanges {
+  status?: string;
+  sendState?: string | null;
+  wamid?: string;
+  recipient?: string;
+  sentAt?: Date | null;
+  deliveredAt?: Date | null;
+  readAt?: Date | null;
+  failedAt?: Date | null;
+  errorCode?: number | null;
+  errorTitle?: string | null;
+  errorDetails?: string | null;
+  pricingCategory?: string | null;
+  pricingType?: string | null;
+  nextAttemptAt?: Date | null;
+}
+
 /** Messages (both directions) and the statuses kept for wamids not known yet. */
 @Injectable()
 export class MessagesRepository {
   constructor(private readonly db: Db) {}
 
-  create(data: Prisma.MessageUncheckedCreateInput): Promise<MessageRow> {
-    return this.db.prisma.message.create({ data });
+  create(data: NewMessage): Promise<MessageRow> {
+    const { content, parameters, ...columns } = data;
+    return this.db.prisma.message.create({
+      data: {
+        ...columns,
+        ...(content !== undefined ? { content: jsonInput(content) } : {}),
+        ...(parameters !== undefined ? { parameters: jsonInput(parameters) } : {}),
+      },
+    });
   }
 
   /** An inbound message; a redelivery (same wamid on the number) returns null. */
-  async createInbound(data: Prisma.MessageUncheckedCreateInput): Promise<MessageRow | null> {
+  async createInbound(data: NewMessage): Promise<MessageRow | null> {
     const existing = data.wamid
       ? await this.db.prisma.message.findUnique({
           where: { integrationId_wamid: { integrationId: data.integrationId, wamid: data.wamid } },
@@ -39,7 +99,7 @@ export class MessagesRepository {
     const rows = await this.db.prisma.$queryRaw<Array<{ id: string }>>`
       INSERT INTO messages (sub_account_id, integration_id, conversation_id, channel, lead_id, direction, type, text,
         content, media_id, media_mime_type, media_caption, context_wamid, status, wamid, received_at, created_at, updated_at)
-      VALUES (${data.subAccountId}, ${data.integrationId}, ${data.conversationId}::bigint, ${data.channel ?? 'whatsapp'},
+      VALUES (${data.subAccountId}, ${data.integrationId}, ${data.conversationId}::bigint, ${data.channel},
         ${data.leadId ?? null}::bigint, 'inbound', ${data.type}, ${data.text ?? null},
         ${data.content === undefined ? null : JSON.stringify(data.content)}::jsonb, ${data.mediaId ?? null},
         ${data.mediaMimeType ?? null}, ${data.mediaCaption ?? null}, ${data.contextWamid ?? null}, 'received',
@@ -70,8 +130,16 @@ export class MessagesRepository {
     return rows[0] ? this.findById(rows[0].id) : null;
   }
 
-  update(id: string, data: Prisma.MessageUncheckedUpdateInput): Promise<MessageRow> {
-    return this.db.prisma.message.update({ where: { id }, data });
+  update(id: string, changes: MessageChanges): Promise<MessageRow> {
+    return this.db.prisma.message.update({ where: { id }, data: changes });
+  }
+
+  /** A send attempt begins: the row is `sending`, its attempts counted, no retry pending. */
+  startAttempt(id: string): Promise<MessageRow> {
+    return this.db.prisma.message.update({
+      where: { id },
+      data: { sendState: 'sending', attempts: { increment: 1 }, nextAttemptAt: null },
+    });
   }
 
   async list(
@@ -125,7 +193,7 @@ export class MessagesRepository {
     callbackData: string | null;
     status: string;
     occurredAt: Date;
-    payload: Prisma.InputJsonValue;
+    payload: JsonValue;
   }): Promise<void> {
     await this.db.prisma.$executeRaw`
       INSERT INTO whatsapp_orphan_statuses (integration_id, wamid, callback_data, status, occurred_at, payload)

@@ -4,7 +4,7 @@ import { assertCanActOn, listScope, scopeOf } from '../../common/auth/sub-accoun
 import { DomainException } from '../../common/errors/domain.exception';
 import { Page, skipTake, toPage } from '../../common/http/pagination';
 import { TransactionRunner } from '../../database/transaction-runner';
-import type { Prisma } from '../../generated/prisma/client';
+import type { JsonValue } from '../../common/json-value';
 import type { LeadSourceInput } from '../../handlers/handler-types';
 import type { WhatsAppReferral } from '../../handlers/whatsapp-cloud/whatsapp-cloud.payload';
 import { LeadWriterService } from '../leads/lead-writer.service';
@@ -134,8 +134,7 @@ export class WhatsAppConversationsService {
       // a conversation our send opened under the dialled number learns the contact's real wa_id
       if (identity.waId && found.waId !== identity.waId && found.waId === null)
         await this.repository.update(found.id, { waId: identity.waId });
-      if (referral && !found.referral)
-        await this.repository.update(found.id, { referral: referral as Prisma.InputJsonValue });
+      if (referral && !found.referral) await this.repository.update(found.id, { referral: referral as JsonValue });
       return { row: found, created: false, contact };
     }
     const { row, created } = await this.repository.create({
@@ -144,7 +143,7 @@ export class WhatsAppConversationsService {
       channel: 'whatsapp',
       contactKey,
       contact,
-      ...(referral ? { referral: referral as Prisma.InputJsonValue } : {}),
+      ...(referral ? { referral: referral as JsonValue } : {}),
     });
     return { row: created ? await this.autoLink(row) : row, created, contact };
   }

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { TransactionRunner } from '../../database/transaction-runner';
-import type { Prisma } from '../../generated/prisma/client';
+import type { JsonValue } from '../../common/json-value';
 import { PermanentEventError, StoredEvent } from '../../handlers/integration-handler';
 import { asString, isRecord } from '../../handlers/shared/json';
 import {
@@ -100,7 +100,7 @@ export class WhatsAppEventsService {
         direction: 'inbound',
         type: message.type ?? 'unknown',
         text: message.text ?? null,
-        ...(message.content ? { content: message.content as Prisma.InputJsonValue } : {}),
+        ...(message.content ? { content: message.content as JsonValue } : {}),
         mediaId: message.media?.id ?? null,
         mediaMimeType: message.media?.mimeType ?? null,
         mediaCaption: message.media?.caption ?? null,

@@ -3,10 +3,8 @@ import { DomainException } from '../../common/errors/domain.exception';
 import { ErrorCode } from '../../common/errors/error-code';
 import type { HandlerContext } from '../../handlers/integration-handler';
 import { asNumber, asString } from '../../handlers/shared/json';
-import {
-  DEFAULT_MESSAGES_PER_SECOND,
-  WhatsAppCloudHandler,
-} from '../../handlers/whatsapp-cloud/whatsapp-cloud.handler';
+import { isWhatsAppBusinessMessaging, type WhatsAppBusinessMessaging } from '../../handlers/capabilities';
+import { DEFAULT_MESSAGES_PER_SECOND } from '../../handlers/whatsapp-cloud/whatsapp-cloud.handler';
 import { HandlerContextFactory } from '../integrations/handler-context.factory';
 import type { IntegrationRow } from '../integrations/integrations.repository';
 import { WhatsAppNumbersRepository } from './whatsapp-numbers.repository';
@@ -76,11 +74,11 @@ export class WhatsAppNumbersService {
   /** For workers: the number and a handler context of an integration, or null when it is gone. */
   async forWorker(
     integrationId: number,
-  ): Promise<{ number: WhatsAppNumber; handler: WhatsAppCloudHandler; ctx: HandlerContext } | null> {
+  ): Promise<{ number: WhatsAppNumber; handler: WhatsAppBusinessMessaging; ctx: HandlerContext } | null> {
     const row = await this.repository.find(integrationId);
     if (!row) return null;
     const { handler, ctx } = this.contexts.build(row);
-    if (!(handler instanceof WhatsAppCloudHandler)) return null;
+    if (!isWhatsAppBusinessMessaging(handler)) return null;
     return { number: this.numberOf(row, ctx.config), handler, ctx };
   }
 

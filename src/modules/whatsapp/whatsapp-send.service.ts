@@ -1,5 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
 import type { AuthUser } from '../../common/auth/auth-user';
+import type { JsonValue } from '../../common/json-value';
 import { assertCanActOn, listScope } from '../../common/auth/sub-account-scope';
 import { DomainException } from '../../common/errors/domain.exception';
 import { ErrorCode } from '../../common/errors/error-code';
@@ -7,7 +8,6 @@ import { Page, skipTake, toPage } from '../../common/http/pagination';
 import { OutboundError } from '../../common/outbound/http-client';
 import { PgTokenBucket, RateLimitToken } from '../../common/rate-limit/pg-token-bucket';
 import { TransactionRunner } from '../../database/transaction-runner';
-import type { Prisma } from '../../generated/prisma/client';
 import { recipientOf } from '../../handlers/whatsapp-cloud/whatsapp-cloud.handler';
 import { JobHandler } from '../../jobs/job-definition';
 import { JobsService } from '../../jobs/jobs.service';
@@ -26,7 +26,7 @@ import { OutboundKind, sendPolicy } from './domain/window';
 import { ListMessagesQueryDto, MessageAcceptedDto, MessageDto, SendMessageDto } from './dto/message.dto';
 import { ConversationsRepository } from './conversations.repository';
 import { toMessageDto } from './message.mapper';
-import { MessageRow, MessagesRepository } from './messages.repository';
+import { MessageRow, MessagesRepository, type NewMessage } from './messages.repository';
 import { WhatsAppConversationsService } from './whatsapp-conversations.service';
 import { WhatsAppNumber, WhatsAppNumbersService } from './whatsapp-numbers.service';
 import { WhatsAppOptOutsService } from './whatsapp-opt-outs.service';
@@ -199,7 +199,7 @@ export class WhatsAppSendService {
   async createOutbound(input: OutboundInput): Promise<{ messageId: string; conversationId: bigint }> {
     return this.transactions.run(async () => {
       const conversation = await this.conversations.forPhone(input.number, input.phone, input.leadId, input.sentBy);
-      const data: Prisma.MessageUncheckedCreateInput = {
+      const data: NewMessage = {
         subAccountId: input.number.subAccountId,
         integrationId: input.number.integrationId,
         conversationId: conversation.id,
@@ -221,7 +221,7 @@ export class WhatsAppSendService {
               templateLanguage: input.template.row.language,
               templateCategory: input.template.row.category,
               parameters: input.template.parameters ?? {},
-              content: { template: input.template.send } as unknown as Prisma.InputJsonValue,
+              content: { template: input.template.send } as unknown as JsonValue,
             }
           : {}),
         ...(input.replyTo ? { replyToMessageId: input.replyTo.id, contextWamid: input.replyTo.wamid } : {}),
@@ -337,11 +337,7 @@ export class WhatsAppSendService {
         });
         return { kind: 'skipped' as const, reason: decision.skipReason };
       }
-      const claimed = await this.messages.update(row.id, {
-        sendState: 'sending',
-        attempts: { increment: 1 },
-        nextAttemptAt: null,
-      });
+      const claimed = await this.messages.startAttempt(row.id);
       return { kind: 'send' as const, row: claimed };
     });
   }

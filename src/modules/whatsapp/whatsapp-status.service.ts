@@ -1,6 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { TransactionRunner } from '../../database/transaction-runner';
-import type { Prisma } from '../../generated/prisma/client';
+import type { JsonValue } from '../../common/json-value';
 import {
   applyPendingStatuses,
   IncomingStatus,
@@ -9,7 +9,7 @@ import {
   OutboundStatus,
   StatusPatch,
 } from './domain/message-status';
-import { MessageRow, MessagesRepository, OrphanRow } from './messages.repository';
+import { MessageChanges, MessageRow, MessagesRepository, OrphanRow } from './messages.repository';
 import { WhatsAppOptOutsService } from './whatsapp-opt-outs.service';
 
 /** What a listener (the bulk ledger) hears after a status changed a message row. */
@@ -37,8 +37,8 @@ export function stateOf(row: MessageRow): MessageStatusState {
   };
 }
 
-export function patchData(patch: StatusPatch): Prisma.MessageUncheckedUpdateInput {
-  const data: Prisma.MessageUncheckedUpdateInput = {};
+export function patchData(patch: StatusPatch): MessageChanges {
+  const data: MessageChanges = {};
   if (patch.status !== undefined) data.status = patch.status;
   if (patch.sentAt !== undefined) data.sentAt = patch.sentAt;
   if (patch.deliveredAt !== undefined) data.deliveredAt = patch.deliveredAt;
@@ -111,7 +111,7 @@ export class WhatsAppStatusService {
             recipientId: incoming.recipientId,
             error: incoming.error,
             pricing: incoming.pricing,
-          } as Prisma.InputJsonValue,
+          } as unknown as JsonValue,
         });
         return 'orphan kept';
       }

@@ -2,6 +2,8 @@ import { Injectable } from '@nestjs/common';
 import type { SubAccountScope } from '../../common/auth/sub-account-scope';
 import type { PageRequest } from '../../common/http/pagination';
 import { Db } from '../../database/db';
+import type { JsonValue } from '../../common/json-value';
+import { jsonInput } from '../../database/json-input';
 import { scopeWhere } from '../../database/scope-where';
 import type { Prisma, WhatsAppTemplate } from '../../generated/prisma/client';
 
@@ -25,10 +27,10 @@ export interface TemplateFields {
   rejectedReason?: string | null;
   qualityScore?: string | null;
   parameterFormat: string;
-  components: Prisma.InputJsonValue;
-  variables: Prisma.InputJsonValue;
+  components: JsonValue;
+  variables: JsonValue;
   headerType: string | null;
-  buttons: Prisma.InputJsonValue;
+  buttons: JsonValue;
 }
 
 @Injectable()
@@ -86,12 +88,12 @@ export class WhatsAppTemplatesRepository {
       create: {
         subAccountId,
         integrationId,
-        ...fields,
+        ...columns(fields),
         statusChangedAt: at,
         lastSyncedAt: at,
         createdBy: createdBy ?? null,
       },
-      update: { ...fields, statusChangedAt: at, lastSyncedAt: at },
+      update: { ...columns(fields), statusChangedAt: at, lastSyncedAt: at },
     });
   }
 
@@ -126,4 +128,13 @@ export class WhatsAppTemplatesRepository {
   async delete(id: bigint): Promise<void> {
     await this.db.prisma.whatsAppTemplate.deleteMany({ where: { id } });
   }
+}
+
+function columns(fields: TemplateFields) {
+  return {
+    ...fields,
+    components: jsonInput(fields.components),
+    variables: jsonInput(fields.variables),
+    buttons: jsonInput(fields.buttons),
+  };
 }

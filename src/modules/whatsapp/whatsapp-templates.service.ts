@@ -8,7 +8,7 @@ import { OutboundError } from '../../common/outbound/http-client';
 import { APP_CONFIG, AppConfig } from '../../config/app-config';
 import { asId, asNumber, asString, isRecord, JsonRecord } from '../../handlers/shared/json';
 import { graphErrorOf } from '../../handlers/shared/meta-graph';
-import type { Prisma } from '../../generated/prisma/client';
+import type { JsonValue } from '../../common/json-value';
 import { JobHandler } from '../../jobs/job-definition';
 import { JobsService } from '../../jobs/jobs.service';
 import { describeTemplate, validateTemplateCreate } from './domain/template-rules';
@@ -65,10 +65,10 @@ export function templateFieldsOf(meta: JsonRecord): TemplateFields | null {
     rejectedReason: reason && reason !== 'NONE' ? reason : null,
     qualityScore: quality ?? null,
     parameterFormat: facts.parameterFormat,
-    components: components as Prisma.InputJsonValue,
-    variables: facts.variables as unknown as Prisma.InputJsonValue,
+    components: components as JsonValue,
+    variables: facts.variables as unknown as JsonValue,
     headerType: facts.headerType,
-    buttons: facts.buttons as unknown as Prisma.InputJsonValue,
+    buttons: facts.buttons as unknown as JsonValue,
   };
 }
 

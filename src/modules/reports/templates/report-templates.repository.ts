@@ -3,6 +3,7 @@ import type { SubAccountScope } from '../../../common/auth/sub-account-scope';
 import type { PageRequest } from '../../../common/http/pagination';
 import { Db } from '../../../database/db';
 import { scopeWhere } from '../../../database/scope-where';
+import type { JsonObject } from '../../../common/json-value';
 import { Prisma, type ReportTemplate } from '../../../generated/prisma/client';
 import type { ReportFormatName, ReportTypeName } from './report-config';
 
@@ -12,9 +13,9 @@ export interface ReportTemplateFields {
   name: string;
   description: string | null;
   type: ReportTypeName;
-  config: Prisma.InputJsonObject;
+  config: JsonObject;
   format: ReportFormatName;
-  schedule: Prisma.InputJsonObject | null;
+  schedule: JsonObject | null;
   scheduleSince: Date | null;
   isActive: boolean;
 }

@@ -4,7 +4,7 @@ import { assertCanActOn, listScope, scopeOf } from '../../../common/auth/sub-acc
 import { Clock, CLOCK, systemClock } from '../../../common/clock';
 import { DomainException } from '../../../common/errors/domain.exception';
 import { Page, skipTake, toPage } from '../../../common/http/pagination';
-import type { Prisma } from '../../../generated/prisma/client';
+import type { JsonObject } from '../../../common/json-value';
 import { REPORT_DATA_SOURCE, ReportDataSource } from '../data/report-data-source';
 import {
   CreateReportTemplateDto,
@@ -83,7 +83,7 @@ export class ReportTemplatesService {
     before: ReportTemplateRow | null,
   ): Promise<ReportTemplateFields> {
     const config = parseReportConfig(input.config);
-    let schedule: Prisma.InputJsonObject | null = null;
+    let schedule: JsonObject | null = null;
     let scheduleSince: Date | null = null;
     if (input.schedule !== undefined && input.schedule !== null) {
       const parsed = parseScheduleInput(input.schedule, await this.data.timezoneOf(subAccountId));
@@ -106,7 +106,7 @@ export class ReportTemplatesService {
       name: input.name,
       description: input.description ?? null,
       type: input.type,
-      config: config as unknown as Prisma.InputJsonObject,
+      config: config as unknown as JsonObject,
       format: input.format,
       schedule,
       scheduleSince,
