@@ -151,6 +151,20 @@ export class LeadWriterService {
     return result.created ? 'created' : 'updated';
   }
 
+  /**
+   * A conversation captured into a lead (WhatsApp, Messenger, Instagram): the person is in contact
+   * with the business, so a lead still NEW moves to CONTACTED, recorded as a status fact
+   * `{ from: NEW, to: CONTACTED, at, by }` like PATCH /api/leads/:id, which analytics count; a lead
+   * already further (or LOST) is left as it is. Returns whether the status changed.
+   */
+  markContactedByCapture(subAccountId: number, leadId: bigint, by: string, channel: string): Promise<boolean> {
+    return this.writes.advanceStatus(subAccountId, leadId, 'NEW', 'CONTACTED', {
+      at: new Date(this.clock.now()),
+      by,
+      origin: `${channel}-capture`,
+    });
+  }
+
   /** The lead of the sub-account known by one of these E.164 numbers (phone identity keys), if any. */
   async leadByPhones(subAccountId: number, phones: readonly string[]): Promise<bigint | null> {
     if (phones.length === 0) return null;

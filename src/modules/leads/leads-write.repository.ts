@@ -109,6 +109,15 @@ const SQL = {
               OR EXCLUDED.changed_at > bookings.changed_at
               OR (EXCLUDED.changed_at = bookings.changed_at AND bookings.status IS DISTINCT FROM 'deleted')`,
   },
+  // lead_set_status only while the lead is still in `from`: the subquery locks the row, and under READ
+  // COMMITTED a row changed meanwhile is re-checked at its newest version, so a concurrent PATCH to a
+  // later status is never undone
+  advanceStatus: {
+    name: 'lead_advance_status_v1',
+    text: `SELECT lead_set_status($1, l.id, $4::"LeadStatus", $5::timestamptz, $6, $7) AS changed
+           FROM (SELECT id FROM leads WHERE id = $2::bigint AND sub_account_id = $1 AND status = $3::"LeadStatus"
+                 FOR UPDATE) l`,
+  },
   setSourceDetails: {
     name: 'lead_source_details_v1',
     text: `UPDATE lead_sources SET details = $5::jsonb
@@ -315,6 +324,29 @@ export class LeadsWriteRepository {
       subAccountId,
       leadId.toString(),
       status,
+      change.at.toISOString(),
+      change.by,
+      change.origin,
+    ]);
+    return rows[0]?.changed ?? false;
+  }
+
+  /**
+   * setStatus, but only from `from` (a step forward that must not undo a later status): the fact
+   * `{ from, to, at, by }` is recorded when the lead was in `from`, nothing happens otherwise.
+   */
+  async advanceStatus(
+    subAccountId: number,
+    leadId: bigint,
+    from: LeadStatus,
+    to: LeadStatus,
+    change: { at: Date; by: string; origin: string },
+  ): Promise<boolean> {
+    const rows = await this.db.sql<{ changed: boolean }>(SQL.advanceStatus, [
+      subAccountId,
+      leadId.toString(),
+      from,
+      to,
       change.at.toISOString(),
       change.by,
       change.origin,

@@ -270,6 +270,8 @@ export class WhatsAppConversationsService {
         },
       );
       await this.link(locked, applied.leadId, 'capture', user.sub, applied.leadId);
+      // the capture is a status change like PATCH's (issue 13 point 1): a fact analytics count
+      await this.leadWriter.markContactedByCapture(locked.subAccountId, applied.leadId, user.sub, locked.channel);
       return { leadId: applied.leadId, created: applied.created };
     });
     return { created: result.created, lead: await this.leads.get(user, result.leadId) };
