@@ -9,6 +9,7 @@ import {
 } from '../integration-handler';
 import { asBoolean, asId, asString, configString, isRecord, optionalConfigString } from '../shared/json';
 import { graphRequest } from '../shared/meta-graph';
+import { KEYWORD_SCHEMA_PROPERTIES } from '../shared/messaging-keywords';
 import { MessagingContactProfile, parseEnvelope } from '../shared/meta-messaging';
 import { messagingOutcome } from '../shared/meta-messaging-outcome';
 import {
@@ -70,6 +71,7 @@ export class FacebookMessengerHandler implements IntegrationHandler {
           'The app is approved for the Human Agent permission: agents may reply up to 7 days after the last message (HUMAN_AGENT tag).',
         default: false,
       },
+      ...KEYWORD_SCHEMA_PROPERTIES,
     },
     required: ['pageId', 'pageAccessToken', 'appSecret', 'verifyToken'],
     additionalProperties: false,

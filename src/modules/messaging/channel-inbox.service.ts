@@ -13,6 +13,7 @@ import {
   ListChannelConversationsQueryDto,
   ListChannelMessagesQueryDto,
 } from './dto/inbox.dto';
+import { MessagingOptOutsRepository } from './messaging-opt-outs.repository';
 
 /** The contact as its channel knows it: waId on WhatsApp, psid on Messenger, igsid and username on Instagram. */
 export function channelContact(c: ConversationDto): ChannelContactDto {
@@ -37,6 +38,7 @@ export class ChannelInboxService {
   constructor(
     private readonly conversations: WhatsAppConversationsService,
     private readonly messages: WhatsAppSendService,
+    private readonly optOuts: MessagingOptOutsRepository,
   ) {}
 
   async listConversations(
@@ -44,7 +46,7 @@ export class ChannelInboxService {
     query: ListChannelConversationsQueryDto,
   ): Promise<Page<ChannelConversationDto>> {
     const page = await this.conversations.list(user, query, query.channel ?? null);
-    return { ...page, items: page.items.map(toChannelDto) };
+    return { ...page, items: await this.withOptOuts(page.items.map(toChannelDto)) };
   }
 
   async getConversation(
@@ -52,11 +54,13 @@ export class ChannelInboxService {
     id: bigint,
     query: ConversationDetailQueryDto,
   ): Promise<ChannelConversationDetailDto> {
-    return toChannelDto(await this.conversations.get(user, id, query));
+    const [dto] = await this.withOptOuts([toChannelDto(await this.conversations.get(user, id, query))]);
+    return dto;
   }
 
   async link(user: AuthUser, id: bigint, leadId: bigint): Promise<ChannelConversationDto> {
-    return toChannelDto(await this.conversations.linkTo(user, id, leadId));
+    const [dto] = await this.withOptOuts([toChannelDto(await this.conversations.linkTo(user, id, leadId))]);
+    return dto;
   }
 
   captureLead(user: AuthUser, id: bigint, dto: CaptureLeadDto): Promise<{ created: boolean; lead: LeadDetailDto }> {
@@ -65,5 +69,26 @@ export class ChannelInboxService {
 
   listMessages(user: AuthUser, query: ListChannelMessagesQueryDto): Promise<Page<MessageDto>> {
     return this.messages.list(user, query, query.channel ?? null);
+  }
+
+  /** Messenger / Instagram conversations are opted out by their own channel's list (WhatsApp's says nothing). */
+  private async withOptOuts<T extends ChannelConversationDto>(items: T[]): Promise<T[]> {
+    const keyOf = (c: T): string => c.contact.psid ?? c.contact.igsid ?? '';
+    const groups = new Map<string, T[]>();
+    for (const c of items) {
+      if (c.channel === 'whatsapp') continue;
+      const key = `${c.subAccountId}:${c.integrationId}`;
+      groups.set(key, [...(groups.get(key) ?? []), c]);
+    }
+    const out = new Set<string>();
+    for (const group of groups.values()) {
+      const opted = await this.optOuts.optedOut(group[0].subAccountId, group[0].integrationId, group.map(keyOf));
+      for (const c of group) if (opted.has(keyOf(c))) out.add(c.id);
+    }
+    return items.map((c) =>
+      c.channel === 'whatsapp'
+        ? c
+        : { ...c, optedOut: out.has(c.id), optOutScope: out.has(c.id) ? ('all' as const) : null },
+    );
   }
 }

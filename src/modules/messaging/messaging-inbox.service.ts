@@ -5,8 +5,10 @@ import type {
   MessagingContactProfile,
   MessagingEvent,
 } from '../../handlers/shared/meta-messaging';
+import { keywordMatcher, KeywordConfig } from '../whatsapp/domain/opt-out-keywords';
 import { applyReceipt, Receipt } from './domain/watermarks';
 import { ConversationRef, MessagingInboxRepository } from './messaging-inbox.repository';
+import { MessagingOptOutsRepository } from './messaging-opt-outs.repository';
 
 /** A handler that can read a person's profile (Facebook Messenger, Instagram Direct). */
 interface ProfileReader {
@@ -42,7 +44,10 @@ function at(event: MessagingEvent, fallback: Date): Date {
 export class MessagingInboxService {
   private readonly logger = new Logger(MessagingInboxService.name);
 
-  constructor(private readonly repository: MessagingInboxRepository) {}
+  constructor(
+    private readonly repository: MessagingInboxRepository,
+    private readonly optOuts: MessagingOptOutsRepository,
+  ) {}
 
   /**
    * The person's Graph profile when their conversation has no name yet (fetched once: afterwards the
@@ -74,6 +79,7 @@ export class MessagingInboxService {
     event: MessagingEvent,
     profile: MessagingContactProfile | null,
     now: Date,
+    keywords: KeywordConfig = {},
   ): Promise<void> {
     if (event.kind === 'reaction') {
       const reaction =
@@ -140,7 +146,21 @@ export class MessagingInboxService {
       receivedAt: when,
     });
     // the window opens with the person's own message; a redelivery changes nothing
-    if (inserted) await this.repository.touchConversation(conversation.id, when, true);
+    if (!inserted) return;
+    await this.repository.touchConversation(conversation.id, when, true);
+    if (event.kind === 'message') await this.keyword(origin, event, keywords);
+  }
+
+  /** STOP (or the integration's words) opts the person out of this page or account only; START undoes it. */
+  private async keyword(
+    origin: InboxOrigin,
+    event: Extract<MessagingEvent, { kind: 'message' }>,
+    keywords: KeywordConfig,
+  ): Promise<void> {
+    const intent = keywordMatcher(keywords).match(event.text);
+    if (intent === 'opt_out')
+      await this.optOuts.add({ ...origin, channel: event.channel, contactKey: event.contactId }, 'keyword');
+    else if (intent === 'opt_in') await this.optOuts.remove(origin.integrationId, event.contactId);
   }
 
   private base(origin: InboxOrigin, event: MessagingEvent, conversation: ConversationRef) {

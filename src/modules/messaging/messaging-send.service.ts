@@ -10,6 +10,7 @@ import { HandlerContextFactory } from '../integrations/handler-context.factory';
 import { IntegrationsRepository } from '../integrations/integrations.repository';
 import { channelSendPolicy } from './domain/channel-window';
 import { SendMessageDto, SentMessageDto } from './dto/send-message.dto';
+import { MessagingOptOutsRepository } from './messaging-opt-outs.repository';
 import { MessagingOutboxRepository } from './messaging-outbox.repository';
 
 /** A handler that sends Messenger Platform texts (Facebook Messenger, Instagram Direct). */
@@ -42,6 +43,7 @@ export class MessagingSendService {
     private readonly outbox: MessagingOutboxRepository,
     private readonly integrations: IntegrationsRepository,
     private readonly contexts: HandlerContextFactory,
+    private readonly optOuts: MessagingOptOutsRepository,
     @Optional() @Inject(CLOCK) clock?: Clock,
   ) {
     this.clock = clock ?? systemClock;
@@ -68,12 +70,16 @@ export class MessagingSendService {
     if (!sendsChannelText(handler)) throw DomainException.validation(`${handler.key} does not send channel messages`);
 
     const now = new Date(this.clock.now());
+    const optedOut = await this.optOuts.optedOut(conversation.subAccountId, conversation.integrationId, [
+      conversation.contactKey,
+    ]);
     const decision = channelSendPolicy({
       lastInboundAt: conversation.lastInboundAt,
       now,
       humanAgentAllowed: handler.humanAgentAllowed(ctx.config),
+      optedOut: optedOut.size > 0,
     });
-    if (!decision.allowed) throw new DomainException(ErrorCode.WINDOW_CLOSED, decision.message);
+    if (!decision.allowed) throw new DomainException(ErrorCode[decision.code], decision.message);
     const tag = decision.tag ?? null;
 
     const id = await this.outbox.createOutbound(conversation, dto.text, user.sub, tag);

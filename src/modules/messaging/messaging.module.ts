@@ -6,6 +6,7 @@ import { ConversationsController } from './conversations.controller';
 import { MessagesController } from './messages.controller';
 import { MessagingInboxRepository } from './messaging-inbox.repository';
 import { MessagingInboxService } from './messaging-inbox.service';
+import { MessagingOptOutsRepository } from './messaging-opt-outs.repository';
 import { MessagingOutboxRepository } from './messaging-outbox.repository';
 import { MessagingSendService } from './messaging-send.service';
 
@@ -16,6 +17,7 @@ import { MessagingSendService } from './messaging-send.service';
   providers: [
     ChannelInboxService,
     MessagingInboxService,
+    MessagingOptOutsRepository,
     MessagingInboxRepository,
     MessagingSendService,
     MessagingOutboxRepository,

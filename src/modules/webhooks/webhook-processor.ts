@@ -10,6 +10,7 @@ import { JobsService } from '../../jobs/jobs.service';
 import { HandlerContextFactory } from '../integrations/handler-context.factory';
 import { IntegrationRow, IntegrationsRepository } from '../integrations/integrations.repository';
 import { LeadWriterService } from '../leads/lead-writer.service';
+import { keywordConfigOf } from '../messaging/domain/channel-keywords';
 import { MessagingInboxService } from '../messaging/messaging-inbox.service';
 import { WhatsAppEventsService } from '../whatsapp/whatsapp-events.service';
 import { WHATSAPP_HANDLER } from '../whatsapp/whatsapp-numbers.repository';
@@ -115,7 +116,7 @@ export class WebhookProcessor {
         const leads = name ? outcome.leads.map((l) => (l.fullName ? l : { ...l, fullName: name })) : outcome.leads;
         await this.transactions.runSql(async () => {
           await this.leads.applyOutcome(origin, { ...outcome, leads });
-          await this.inbox.apply(origin, messaging, profile, event.receivedAt);
+          await this.inbox.apply(origin, messaging, profile, event.receivedAt, keywordConfigOf(ctx.config));
           await this.events.markProcessed(event.id);
         });
         return;

@@ -7,13 +7,16 @@ import type { Prisma, WhatsAppOptOut } from '../../generated/prisma/client';
 
 export type OptOutRow = WhatsAppOptOut;
 
+/** The table holds every channel's opt-outs (issue 16); these are WhatsApp's, and only theirs. */
+const WHATSAPP = 'whatsapp';
+
 /** The suppression list: per sub-account, keyed by wa_id and canonical phone. */
 @Injectable()
 export class OptOutsRepository {
   constructor(private readonly db: Db) {}
 
   async list(scope: SubAccountScope, page: PageRequest): Promise<{ rows: OptOutRow[]; total: number }> {
-    const where: Prisma.WhatsAppOptOutWhereInput = { ...scopeWhere(scope) };
+    const where: Prisma.WhatsAppOptOutWhereInput = { ...scopeWhere(scope), channel: WHATSAPP };
     const [rows, total] = await Promise.all([
       this.db.prisma.whatsAppOptOut.findMany({ where, orderBy: [{ createdAt: 'desc' }, { id: 'desc' }], ...page }),
       this.db.prisma.whatsAppOptOut.count({ where }),
@@ -22,7 +25,7 @@ export class OptOutsRepository {
   }
 
   find(scope: SubAccountScope, id: bigint): Promise<OptOutRow | null> {
-    return this.db.prisma.whatsAppOptOut.findFirst({ where: { id, ...scopeWhere(scope) } });
+    return this.db.prisma.whatsAppOptOut.findFirst({ where: { id, ...scopeWhere(scope), channel: WHATSAPP } });
   }
 
   /** Entries matching any of these wa_ids or phones. */
@@ -31,7 +34,7 @@ export class OptOutsRepository {
     if (waIds.length) or.push({ waId: { in: [...waIds] } });
     if (phones.length) or.push({ phone: { in: [...phones] } });
     if (or.length === 0) return Promise.resolve([]);
-    return this.db.prisma.whatsAppOptOut.findMany({ where: { subAccountId, OR: or } });
+    return this.db.prisma.whatsAppOptOut.findMany({ where: { subAccountId, channel: WHATSAPP, OR: or } });
   }
 
   create(data: Prisma.WhatsAppOptOutUncheckedCreateInput): Promise<OptOutRow> {
@@ -49,6 +52,8 @@ export class OptOutsRepository {
   }
 
   count(subAccountId: number, from: Date, to: Date): Promise<number> {
-    return this.db.prisma.whatsAppOptOut.count({ where: { subAccountId, createdAt: { gte: from, lte: to } } });
+    return this.db.prisma.whatsAppOptOut.count({
+      where: { subAccountId, channel: WHATSAPP, createdAt: { gte: from, lte: to } },
+    });
   }
 }

@@ -46,4 +46,15 @@ describe('channelSendPolicy', () => {
       code: 'WINDOW_CLOSED',
     });
   });
+
+  it('refuses an opted-out person whatever the window or tag (RECIPIENT_OPTED_OUT before WINDOW_CLOSED)', () => {
+    for (const now of [after(HOUR), after(3 * 24 * HOUR), after(30 * 24 * HOUR)])
+      expect(channelSendPolicy({ lastInboundAt: LAST, now, humanAgentAllowed: true, optedOut: true })).toMatchObject({
+        allowed: false,
+        code: 'RECIPIENT_OPTED_OUT',
+      });
+    expect(
+      channelSendPolicy({ lastInboundAt: null, now: LAST, humanAgentAllowed: false, optedOut: true }),
+    ).toMatchObject({ code: 'RECIPIENT_OPTED_OUT' });
+  });
 });

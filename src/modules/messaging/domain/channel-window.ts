@@ -13,7 +13,8 @@ export const STANDARD_WINDOW_MS = 24 * 60 * 60 * 1000;
 export const HUMAN_AGENT_WINDOW_MS = 7 * 24 * 60 * 60 * 1000;
 
 export type ChannelSendDecision =
-  { allowed: true; tag?: 'HUMAN_AGENT' } | { allowed: false; code: 'WINDOW_CLOSED'; message: string };
+  | { allowed: true; tag?: 'HUMAN_AGENT' }
+  | { allowed: false; code: 'WINDOW_CLOSED' | 'RECIPIENT_OPTED_OUT'; message: string };
 
 export interface ChannelSendPolicyInput {
   /** When the person last wrote (Meta's timestamp of their last inbound message), or null if never. */
@@ -21,6 +22,8 @@ export interface ChannelSendPolicyInput {
   now: Date;
   /** The integration is approved for the Human Agent tag (config `humanAgentTag`). */
   humanAgentAllowed: boolean;
+  /** The person opted out of this page or account (a keyword): nothing is sent, whatever the window. */
+  optedOut?: boolean;
 }
 
 /** The end of the standard messaging window, or null when the person never wrote. */
@@ -30,6 +33,12 @@ export function channelWindowOpenUntil(lastInboundAt: Date | null): Date | null 
 
 export function channelSendPolicy(input: ChannelSendPolicyInput): ChannelSendDecision {
   const { lastInboundAt, now, humanAgentAllowed } = input;
+  if (input.optedOut === true)
+    return {
+      allowed: false,
+      code: 'RECIPIENT_OPTED_OUT',
+      message: 'The person opted out of messages from this page or account on this channel',
+    };
   if (lastInboundAt === null)
     return { allowed: false, code: 'WINDOW_CLOSED', message: 'The person has not written to this page or account' };
   const age = now.getTime() - lastInboundAt.getTime();
