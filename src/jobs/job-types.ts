@@ -38,6 +38,8 @@ export interface JobPayloads {
   /** Issue 12: the schedule that starts a template reconcile for every active WhatsApp integration. */
   'whatsapp-templates-scheduler': Record<string, never>;
   'whatsapp-bulk-run': { bulkId: bigint };
+  /** Issue 16: one outbound Messenger / Instagram message (our uuid) to send through the Send API. */
+  'messaging-send': { messageId: string };
 }
 
 export type JobName = keyof JobPayloads;
@@ -134,6 +136,16 @@ export const JOB_DEFINITIONS: JobDefinitions<JobPayloads> = {
     expireInSeconds: 900,
     batchSize: 1,
     codec: rebuildPayload,
+  },
+  'messaging-send': {
+    // as whatsapp-send: the message row counts business attempts; pg-boss retries only jobs whose
+    // worker died, and a send whose worker died after calling Meta is marked unknown, never resent
+    retryLimit: 5,
+    retryDelaySeconds: 5,
+    retryBackoff: true,
+    expireInSeconds: 120,
+    batchSize: 20,
+    codec: uuidPayload('messageId'),
   },
   'whatsapp-bulk-run': {
     // one slice of a bulk's lane; the ledger's leases (not this job) guard against double sends, so

@@ -235,6 +235,13 @@ describe('Messenger and Instagram channels over HTTP', () => {
     );
     const before = (await events(integrationId)).length;
     const send = (body: object, token = admin) => t.http.post('/api/messages').set('authorization', token).send(body);
+    const sentAs = (id: string, mid: string) =>
+      waitFor(async () =>
+        (await t.sql.query("SELECT 1 FROM messages WHERE id = $1 AND wamid = $2 AND status = 'sent'", [id, mid]))
+          .rowCount
+          ? true
+          : undefined,
+      );
     const conversationOf = async (psid: string) =>
       (await t.sql.query<{ id: string }>('SELECT id::text FROM conversations WHERE contact_key = $1', [psid])).rows[0]
         .id;
@@ -274,7 +281,9 @@ describe('Messenger and Instagram channels over HTTP', () => {
     const leadId = await leadOf(sub, 'messenger', NOW_PSID);
     const ok = await send({ subAccountId: sub, channel: 'messenger', leadId, text: 'It is 40 EUR' });
     expect(ok.status).toBe(202);
-    expect(ok.body).toMatchObject({ status: 'sent', channel: 'messenger', tag: null });
+    // queued (202) and sent by the messaging-send job
+    expect(ok.body).toMatchObject({ status: 'queued', channel: 'messenger', tag: null });
+    await sentAs(ok.body.id, 'm_sent_1');
     expect(graph.requests.filter((r) => r.method === 'POST').map((r) => r.body)).toEqual([
       { recipient: { id: NOW_PSID }, messaging_type: 'RESPONSE', message: { text: 'It is 40 EUR' } },
     ]);
@@ -317,7 +326,12 @@ describe('Messenger and Instagram channels over HTTP', () => {
     ).toBe(true);
     const tagged = await send({ subAccountId: sub, channel: 'messenger', leadId, text: 'Still interested?' });
     expect(tagged.status).toBe(202);
-    expect(tagged.body).toMatchObject({ tag: 'HUMAN_AGENT' });
+    expect(tagged.body).toMatchObject({ status: 'queued', tag: 'HUMAN_AGENT' });
+    await waitFor(async () =>
+      (await t.sql.query("SELECT 1 FROM messages WHERE id = $1 AND status = 'sent'", [tagged.body.id])).rowCount
+        ? true
+        : undefined,
+    );
     expect(graph.requests.filter((r) => r.method === 'POST').at(-1)?.body).toMatchObject({
       messaging_type: 'MESSAGE_TAG',
       tag: 'HUMAN_AGENT',

@@ -108,7 +108,8 @@ describe('Opt-outs per channel', () => {
     expect(waOptOut.status).toBe(201);
     const ok = await reply('Yes, until Friday');
     expect(ok.status).toBe(202);
-    expect(sendsToMeta()).toBe(1);
+    // the messaging-send job calls Meta once
+    await waitFor(async () => (sendsToMeta() === 1 ? true : undefined));
   });
 
   it('a sentence containing a keyword is no opt-out; STOP alone is, for Messenger only; START undoes it', async () => {
@@ -120,10 +121,12 @@ describe('Opt-outs per channel', () => {
       { channel: 'whatsapp', contact_key: null, phone: PHONE, source: 'manual' },
       { channel: 'messenger', contact_key: PSID, phone: null, source: 'keyword' },
     ]);
+    await waitFor(async () => (sendsToMeta() === 2 ? true : undefined));
     const before = sendsToMeta();
     const refused = await reply('Are you sure?');
     expect(refused.status).toBe(422);
     expect(refused.body).toMatchObject({ statusCode: 422, code: 'RECIPIENT_OPTED_OUT' });
+    await new Promise((resolve) => setTimeout(resolve, 300));
     expect(sendsToMeta()).toBe(before);
     // a redelivery of the STOP changes nothing
     expect((await deliverAgain()).body.status).toBe('duplicate');

@@ -107,6 +107,11 @@ export class FacebookMessengerHandler implements IntegrationHandler {
     }
   }
 
+  /** The key of the shared Send API token bucket: Meta limits sends per page (SEND_API_CALLS_PER_SECOND). */
+  sendRateKey(config: IntegrationConfig): string {
+    return `messenger:page:${configString(config, 'pageId')}`;
+  }
+
   /** Whether the integration may reply with the HUMAN_AGENT tag outside the 24-hour window. */
   humanAgentAllowed(config: IntegrationConfig): boolean {
     return asBoolean(config.humanAgentTag) === true;

@@ -134,6 +134,11 @@ export class InstagramDirectHandler implements IntegrationHandler {
     }
   }
 
+  /** The key of the shared Send API token bucket: Meta limits sends per Instagram account (SEND_API_CALLS_PER_SECOND). */
+  sendRateKey(config: IntegrationConfig): string {
+    return `instagram:account:${configString(config, 'instagramAccountId')}`;
+  }
+
   /** Whether the integration may reply with the HUMAN_AGENT tag outside the 24-hour window. */
   humanAgentAllowed(config: IntegrationConfig): boolean {
     return asBoolean(config.humanAgentTag) === true;

@@ -17,6 +17,15 @@ export const MAX_TEXT_LENGTH: Readonly<Record<'messenger' | 'instagram', number>
   instagram: 1000,
 };
 
+/**
+ * Send API calls per second per Facebook Page, and per Instagram professional account, for messages
+ * with text, links, reactions and stickers (Messenger Platform rate limits, developers.facebook.com/
+ * documentation/business-messaging/messenger-platform/overview/rate-limiting, "Send API"). The hub
+ * sends text only; the limit is shared by every process through one PostgreSQL token bucket per page
+ * or account.
+ */
+export const SEND_API_CALLS_PER_SECOND = 300;
+
 /** Why a send was refused, as the messaging module acts on it. */
 export type MessagingSendFailure =
   'rate_limited' | 'window_closed' | 'user_unavailable' | 'permissions' | 'auth' | 'invalid' | 'temporary' | 'unknown';

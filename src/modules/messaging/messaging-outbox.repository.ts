@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { Db, isUniqueViolation } from '../../database/db';
+import { TransactionRunner } from '../../database/transaction-runner';
 
 export interface SendableConversation {
   id: bigint;
@@ -21,10 +22,41 @@ const SELECT = {
   lastInboundAt: true,
 } as const;
 
+export interface OutboundRow {
+  id: string;
+  subAccountId: number;
+  integrationId: number;
+  conversationId: bigint;
+  direction: string;
+  text: string | null;
+  content: unknown;
+  status: string;
+  wamid: string | null;
+  sendState: string | null;
+  attempts: number;
+}
+
+const OUTBOUND = {
+  id: true,
+  subAccountId: true,
+  integrationId: true,
+  conversationId: true,
+  direction: true,
+  text: true,
+  content: true,
+  status: true,
+  wamid: true,
+  sendState: true,
+  attempts: true,
+} as const;
+
 /** Outbound Messenger / Instagram rows of the channel-neutral messages table; every query scoped to one sub-account. */
 @Injectable()
 export class MessagingOutboxRepository {
-  constructor(private readonly db: Db) {}
+  constructor(
+    private readonly db: Db,
+    private readonly transactions: TransactionRunner,
+  ) {}
 
   /** The conversation by id, or the lead's latest one on this channel, inside the sub-account. */
   findConversation(
@@ -44,7 +76,44 @@ export class MessagingOutboxRepository {
     });
   }
 
-  /** Our row before Meta sees the message (queued, being sent by this request). */
+  findConversationById(id: bigint): Promise<SendableConversation | null> {
+    return this.db.prisma.conversation.findUnique({ where: { id }, select: SELECT });
+  }
+
+  findMessage(id: string): Promise<OutboundRow | null> {
+    return this.db.prisma.message.findUnique({ where: { id }, select: OUTBOUND });
+  }
+
+  /** The row locked for the rest of the transaction (the worker's claim). */
+  async lockMessage(id: string): Promise<OutboundRow | null> {
+    const rows = await this.db.prisma.$queryRaw<Array<{ id: string }>>`
+      SELECT id::text FROM messages WHERE id = ${id}::uuid FOR UPDATE`;
+    return rows[0] ? this.findMessage(id) : null;
+  }
+
+  /** The worker is about to call Meta: a worker that dies after this never resends it (unknown). */
+  async startAttempt(id: string): Promise<OutboundRow> {
+    return this.db.prisma.message.update({
+      where: { id },
+      data: { sendState: 'sending', attempts: { increment: 1 }, nextAttemptAt: null },
+      select: OUTBOUND,
+    });
+  }
+
+  /** Throttled or failed for now: the send job comes back at `at`. */
+  async reschedule(id: string, at: Date, reason: string): Promise<void> {
+    await this.db.prisma.message.update({
+      where: { id },
+      data: { sendState: 'pending', nextAttemptAt: at, errorTitle: reason },
+    });
+  }
+
+  /** The request may have reached Meta (timeout, a worker that died mid-call): never resent silently. */
+  async markUnknown(id: string): Promise<void> {
+    await this.db.prisma.message.update({ where: { id }, data: { sendState: 'unknown' } });
+  }
+
+  /** Our row before Meta sees the message (queued; the send job takes it from here). */
   async createOutbound(c: SendableConversation, text: string, sentBy: string, tag: string | null): Promise<string> {
     const row = await this.db.prisma.message.create({
       data: {
@@ -60,8 +129,7 @@ export class MessagingOutboxRepository {
         recipient: c.contactKey,
         sentBy,
         lane: 'agent',
-        attempts: 1,
-        sendState: 'sending',
+        sendState: 'pending',
         ...(tag ? { content: { tag } } : {}),
       },
       select: { id: true },
@@ -71,23 +139,38 @@ export class MessagingOutboxRepository {
 
   /**
    * Meta accepted it: its mid, status sent. When the page's echo of this very message was recorded
-   * first (same mid), that row is the message: ours is removed and the echo's id returned.
+   * first (same mid, a row of its own), the echo row is merged into ours (the id the caller was given
+   * stays) with whatever receipts it already had. Not inside a transaction: the unique violation is
+   * the signal.
    */
-  async markSent(subAccountId: number, id: string, mid: string, at: Date): Promise<string> {
+  async markSent(subAccountId: number, id: string, mid: string, at: Date): Promise<void> {
     try {
       await this.db.prisma.message.update({
         where: { id, subAccountId },
-        data: { wamid: mid, status: 'sent', sentAt: at, sendState: 'accepted' },
+        data: { wamid: mid, status: 'sent', sentAt: at, sendState: 'accepted', errorTitle: null },
       });
-      return id;
     } catch (err) {
       if (!isUniqueViolation(err)) throw err;
-      const echo = await this.db.prisma.message.findFirst({
-        where: { subAccountId, wamid: mid },
-        select: { id: true },
+      await this.transactions.run(async () => {
+        const echo = await this.db.prisma.message.findFirst({
+          where: { subAccountId, wamid: mid, NOT: { id } },
+          select: { id: true, status: true, deliveredAt: true, readAt: true },
+        });
+        if (echo) await this.db.prisma.message.delete({ where: { id: echo.id } });
+        const further = echo && (echo.status === 'delivered' || echo.status === 'read');
+        await this.db.prisma.message.update({
+          where: { id, subAccountId },
+          data: {
+            wamid: mid,
+            status: further ? echo.status : 'sent',
+            sentAt: at,
+            sendState: 'accepted',
+            errorTitle: null,
+            ...(echo?.deliveredAt ? { deliveredAt: echo.deliveredAt } : {}),
+            ...(echo?.readAt ? { readAt: echo.readAt } : {}),
+          },
+        });
       });
-      await this.db.prisma.message.delete({ where: { id, subAccountId } });
-      return echo?.id ?? id;
     }
   }
 

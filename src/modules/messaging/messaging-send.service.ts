@@ -4,36 +4,23 @@ import { assertCanActOn } from '../../common/auth/sub-account-scope';
 import { Clock, CLOCK, systemClock } from '../../common/clock';
 import { DomainException } from '../../common/errors/domain.exception';
 import { ErrorCode } from '../../common/errors/error-code';
-import type { HandlerContext, IntegrationConfig, IntegrationHandler } from '../../handlers/integration-handler';
-import { MessagingSendError, MessagingSendResult } from '../../handlers/shared/meta-messaging-send';
+import { MAX_TEXT_LENGTH } from '../../handlers/shared/meta-messaging-send';
+import { TransactionRunner } from '../../database/transaction-runner';
+import { JobsService } from '../../jobs/jobs.service';
 import { HandlerContextFactory } from '../integrations/handler-context.factory';
 import { IntegrationsRepository } from '../integrations/integrations.repository';
+import { sendsChannelText } from './channel-sender';
 import { channelSendPolicy } from './domain/channel-window';
 import { SendMessageDto, SentMessageDto } from './dto/send-message.dto';
 import { MessagingOptOutsRepository } from './messaging-opt-outs.repository';
 import { MessagingOutboxRepository } from './messaging-outbox.repository';
 
-/** A handler that sends Messenger Platform texts (Facebook Messenger, Instagram Direct). */
-interface ChannelSender {
-  humanAgentAllowed(config: IntegrationConfig): boolean;
-  sendText(
-    ctx: HandlerContext,
-    to: string,
-    text: string,
-    options?: { tag?: 'HUMAN_AGENT' },
-  ): Promise<MessagingSendResult>;
-}
-
-function sendsChannelText(handler: IntegrationHandler): handler is IntegrationHandler & ChannelSender {
-  const candidate = handler as Partial<ChannelSender>;
-  return typeof candidate.sendText === 'function' && typeof candidate.humanAgentAllowed === 'function';
-}
-
 /**
- * POST /api/messages for Messenger and Instagram: inside the 24-hour standard window a RESPONSE,
- * up to 7 days a HUMAN_AGENT-tagged message when the integration may use the tag, otherwise 422
- * WINDOW_CLOSED before Meta is called. The row is written before the send (queued) and gets Meta's
- * mid, or the refusal classified by code; the send goes through the integration's rate-limited client.
+ * POST /api/messages for Messenger and Instagram (API.md: 202, like POST /api/whatsapp/messages):
+ * opt-out (422 RECIPIENT_OPTED_OUT) and the window (inside 24 hours a RESPONSE, up to 7 days a
+ * HUMAN_AGENT-tagged message when the integration may use the tag, otherwise 422 WINDOW_CLOSED) are
+ * decided before anything is stored; then our row (queued) and its `messaging-send` job commit
+ * together, and MessagingSenderService sends it through the page's shared rate limit.
  */
 @Injectable()
 export class MessagingSendService {
@@ -44,6 +31,8 @@ export class MessagingSendService {
     private readonly integrations: IntegrationsRepository,
     private readonly contexts: HandlerContextFactory,
     private readonly optOuts: MessagingOptOutsRepository,
+    private readonly transactions: TransactionRunner,
+    private readonly jobs: JobsService,
     @Optional() @Inject(CLOCK) clock?: Clock,
   ) {
     this.clock = clock ?? systemClock;
@@ -55,6 +44,11 @@ export class MessagingSendService {
       throw DomainException.validation('WhatsApp messages are sent through POST /api/whatsapp/messages');
     if ((dto.conversationId === undefined) === (dto.leadId === undefined))
       throw DomainException.validation('Give exactly one of conversationId and leadId');
+    // Instagram's text limit is 1000 bytes (MAX_TEXT_LENGTH): refused here, not after the 202
+    if (dto.channel === 'instagram' && Buffer.byteLength(dto.text, 'utf8') > MAX_TEXT_LENGTH.instagram)
+      throw DomainException.validation(`Instagram text must be at most ${MAX_TEXT_LENGTH.instagram} bytes`, [
+        { field: 'text', message: `at most ${MAX_TEXT_LENGTH.instagram} bytes` },
+      ]);
     const conversation = await this.outbox.findConversation(
       dto.subAccountId,
       dto.channel,
@@ -69,37 +63,24 @@ export class MessagingSendService {
     const { handler, ctx } = this.contexts.build(integration);
     if (!sendsChannelText(handler)) throw DomainException.validation(`${handler.key} does not send channel messages`);
 
-    const now = new Date(this.clock.now());
     const optedOut = await this.optOuts.optedOut(conversation.subAccountId, conversation.integrationId, [
       conversation.contactKey,
     ]);
     const decision = channelSendPolicy({
       lastInboundAt: conversation.lastInboundAt,
-      now,
+      now: new Date(this.clock.now()),
       humanAgentAllowed: handler.humanAgentAllowed(ctx.config),
       optedOut: optedOut.size > 0,
     });
     if (!decision.allowed) throw new DomainException(ErrorCode[decision.code], decision.message);
     const tag = decision.tag ?? null;
 
-    const id = await this.outbox.createOutbound(conversation, dto.text, user.sub, tag);
-    const base = { conversationId: conversation.id.toString(), channel: conversation.channel, tag };
-    try {
-      const sent = await handler.sendText(ctx, conversation.contactKey, dto.text, tag ? { tag } : {});
-      const at = new Date(this.clock.now());
-      const messageId = await this.outbox.markSent(conversation.subAccountId, id, sent.messageId, at);
-      await this.outbox.touchConversation(conversation.id, at);
-      return { id: messageId, status: 'sent', ...base };
-    } catch (err) {
-      const failure = err instanceof MessagingSendError ? err : undefined;
-      await this.outbox.markFailed(conversation.subAccountId, id, new Date(this.clock.now()), {
-        code: failure?.code ?? null,
-        title: failure?.failure ?? 'unknown',
-        details: failure?.message ?? 'The send failed before Meta answered',
-      });
-      // Meta's own window check (the person's last message may be older than ours says)
-      if (failure?.failure === 'window_closed') throw new DomainException(ErrorCode.WINDOW_CLOSED, failure.message);
-      return { id, status: 'failed', ...base };
-    }
+    const id = await this.transactions.run(async () => {
+      const created = await this.outbox.createOutbound(conversation, dto.text, user.sub, tag);
+      await this.outbox.touchConversation(conversation.id, new Date(this.clock.now()));
+      await this.jobs.send('messaging-send', { messageId: created });
+      return created;
+    });
+    return { id, status: 'queued', conversationId: conversation.id.toString(), channel: conversation.channel, tag };
   }
 }

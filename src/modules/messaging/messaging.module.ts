@@ -9,6 +9,7 @@ import { MessagingInboxService } from './messaging-inbox.service';
 import { MessagingOptOutsRepository } from './messaging-opt-outs.repository';
 import { MessagingOutboxRepository } from './messaging-outbox.repository';
 import { MessagingSendService } from './messaging-send.service';
+import { MessagingSenderService } from './messaging-sender.service';
 
 /** Messenger and Instagram Direct on the channel-neutral conversation model (issue 16). */
 @Module({
@@ -20,6 +21,7 @@ import { MessagingSendService } from './messaging-send.service';
     MessagingOptOutsRepository,
     MessagingInboxRepository,
     MessagingSendService,
+    MessagingSenderService,
     MessagingOutboxRepository,
   ],
   exports: [MessagingInboxService],

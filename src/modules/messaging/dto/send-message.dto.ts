@@ -34,7 +34,7 @@ export class SendMessageDto {
 
 export class SentMessageDto {
   @ApiProperty() id!: string;
-  @ApiProperty({ enum: ['queued', 'sent', 'failed'] }) status!: string;
+  @ApiProperty({ enum: ['queued'] }) status!: 'queued';
   @ApiProperty() conversationId!: string;
   @ApiProperty({ enum: MESSAGING_CHANNELS }) channel!: string;
   @ApiPropertyOptional({ enum: ['HUMAN_AGENT'], nullable: true, type: String }) tag!: string | null;
