@@ -30,8 +30,8 @@ import { MessageRow, MessagesRepository, type NewMessage } from './messages.repo
 import { WhatsAppConversationsService } from './whatsapp-conversations.service';
 import { WhatsAppNumber, WhatsAppNumbersService } from './whatsapp-numbers.service';
 import { WhatsAppOptOutsService } from './whatsapp-opt-outs.service';
+import { WhatsAppPairLimiter } from './whatsapp-pair-limiter.service';
 import { WhatsAppStatusService } from './whatsapp-status.service';
-import { TemplateRow } from './whatsapp-templates.repository';
 import { WhatsAppTemplatesService } from './whatsapp-templates.service';
 
 /** What happened when a worker tried to send one message (the bulk ledger decides on it). */
@@ -50,7 +50,11 @@ export interface OutboundInput {
   phone: string;
   leadId: bigint | null;
   text?: string;
-  template?: { row: TemplateRow; send: TemplateSendObject; parameters?: Record<string, string> };
+  template?: {
+    row: { id: bigint | null; name: string; language: string; category: string };
+    send: TemplateSendObject;
+    parameters?: Record<string, string>;
+  };
   lane: 'agent' | 'bulk';
   sentBy: string | null;
   replyTo?: MessageRow | null;
@@ -58,6 +62,25 @@ export interface OutboundInput {
   bulkRecipientId?: bigint;
   /** Enqueue the send job (single sends); the bulk worker calls deliver() itself. */
   enqueue?: boolean;
+}
+
+/** An outbound row ready for the Graph: the request body (our id as biz_opaque_callback_data) and who it goes to. */
+export interface OutboundRequest {
+  messageId: string;
+  recipient: string;
+  body: Record<string, unknown>;
+}
+
+/** The Graph request of an outbound row: the same for single sends and bulk sends. */
+export function outboundBody(row: MessageRow): Record<string, unknown> {
+  return {
+    ...recipientOf(row.recipient ?? ''),
+    biz_opaque_callback_data: row.id,
+    ...(row.contextWamid ? { context: { message_id: row.contextWamid } } : {}),
+    ...(row.type === 'template'
+      ? { type: 'template', template: (row.content as { template?: unknown } | null)?.template }
+      : { type: 'text', text: { preview_url: /https?:\/\//i.test(row.text ?? ''), body: row.text ?? '' } }),
+  };
 }
 
 /** Most business attempts for one message before it fails for good (throttles and transient errors). */
@@ -86,6 +109,7 @@ export class WhatsAppSendService {
     private readonly leadWriter: LeadWriterService,
     private readonly jobs: JobsService,
     private readonly transactions: TransactionRunner,
+    readonly pairs: WhatsAppPairLimiter,
   ) {}
 
   // ---- POST /api/whatsapp/messages
@@ -196,7 +220,9 @@ export class WhatsAppSendService {
    * The outbound row (`queued`), in the caller's transaction when there is one; with `enqueue`, its
    * send job commits with it. The bulk ledger calls this with lane 'bulk' and its job/recipient ids.
    */
-  async createOutbound(input: OutboundInput): Promise<{ messageId: string; conversationId: bigint }> {
+  async createOutbound(
+    input: OutboundInput,
+  ): Promise<{ messageId: string; conversationId: bigint; request: OutboundRequest }> {
     return this.transactions.run(async () => {
       const conversation = await this.conversations.forPhone(input.number, input.phone, input.leadId, input.sentBy);
       const data: NewMessage = {
@@ -232,7 +258,11 @@ export class WhatsAppSendService {
       await this.conversationRows.touchOutbound(conversation.id, message.createdAt);
       await this.conversations.addToTimeline(conversation, message);
       if (input.enqueue) await this.jobs.send('whatsapp-send', { messageId: message.id });
-      return { messageId: message.id, conversationId: conversation.id };
+      return {
+        messageId: message.id,
+        conversationId: conversation.id,
+        request: { messageId: message.id, recipient: message.recipient ?? input.phone, body: outboundBody(message) },
+      };
     });
   }
 
@@ -255,6 +285,13 @@ export class WhatsAppSendService {
     if (!worker) return { kind: 'gone' };
     const { number, handler, ctx } = worker;
 
+    // Meta's pair limit before the number's token: a user messaged too often waits alone
+    const pairWait = await this.pairs.take(number.rateKey, first.recipient ?? '');
+    if (pairWait > 0) {
+      await this.messages.update(first.id, { nextAttemptAt: new Date(Date.now() + pairWait) });
+      return { kind: 'retry', afterMs: pairWait, reason: 'pair_rate', scope: 'pair' };
+    }
+
     // the token first: a worker that dies while waiting has sent nothing
     const spec = { capacity: number.messagesPerSecond, windowMs: 1000 };
     const token: RateLimitToken = await this.bucket.acquire(
@@ -267,14 +304,7 @@ export class WhatsAppSendService {
       const claim = await this.claim(messageId);
       if (claim.kind !== 'send') return claim;
       const row = claim.row;
-      const body: Record<string, unknown> = {
-        ...recipientOf(row.recipient ?? ''),
-        biz_opaque_callback_data: row.id,
-        ...(row.contextWamid ? { context: { message_id: row.contextWamid } } : {}),
-        ...(row.type === 'template'
-          ? { type: 'template', template: (row.content as { template?: unknown } | null)?.template }
-          : { type: 'text', text: { preview_url: /https?:\/\//i.test(row.text ?? ''), body: row.text ?? '' } }),
-      };
+      const body = outboundBody(row);
       used = true;
       try {
         const result = await handler.sendMessage(ctx, body);
@@ -349,15 +379,35 @@ export class WhatsAppSendService {
     return this.accepted(messageId, wamid, waId);
   }
 
-  /** A final failure with Meta's { code, title, details }. */
-  async markFailed(messageId: string, error: StoredSendError): Promise<void> {
-    await this.messages.update(messageId, {
-      status: 'failed',
-      sendState: 'failed',
-      failedAt: new Date(),
-      errorCode: error.code,
-      errorTitle: error.title,
-      errorDetails: error.details,
+  /** The Graph request of an outbound row written earlier (a bulk recipient claimed again after a retry). */
+  async outboundRequest(messageId: string): Promise<OutboundRequest | null> {
+    const row = await this.messages.findById(messageId);
+    if (!row || row.direction !== 'outbound') return null;
+    return { messageId: row.id, recipient: row.recipient ?? '', body: outboundBody(row) };
+  }
+
+  /**
+   * A final failure with Meta's { code, title, details }; `optOut` (131050) adds the recipient to the
+   * sub-account's opt-outs in the same transaction, exactly as a single send's failure does.
+   */
+  async markFailed(messageId: string, error: StoredSendError, optOut?: 'marketing'): Promise<void> {
+    await this.transactions.run(async () => {
+      const row = await this.messages.lock(messageId);
+      if (!row || row.status === 'failed') return;
+      await this.fail(row, error, optOut);
+    });
+  }
+
+  /** Not sent after all (opted out or the window closed meanwhile): failed with the rule's code as title. */
+  async markSkipped(messageId: string, reason: string): Promise<void> {
+    await this.transactions.run(async () => {
+      const row = await this.messages.lock(messageId);
+      if (!row || row.status === 'failed' || row.wamid !== null) return;
+      await this.fail(
+        row,
+        { code: null, title: reason, details: 'Not sent: the recipient may not get it now' },
+        undefined,
+      );
     });
   }
 
@@ -418,6 +468,9 @@ export class WhatsAppSendService {
       const afterMs = classified.retryAfterMs ?? 1000;
       if (outcome === 'throttled' && classified.scope === 'number')
         await this.bucket.pause(number.rateKey, new Date(Date.now() + afterMs));
+      // 131056: only this recipient backs off, the number's other traffic goes on
+      if (outcome === 'throttled' && classified.scope === 'pair')
+        await this.pairs.refused(number.rateKey, row.recipient ?? '', afterMs);
       await this.messages.update(row.id, {
         sendState: outcome === 'deferred' ? 'deferred' : 'pending',
         nextAttemptAt: new Date(Date.now() + afterMs),
@@ -426,27 +479,28 @@ export class WhatsAppSendService {
         ? { kind: 'deferred', afterMs, reason: classified.reason }
         : { kind: 'retry', afterMs, reason: classified.reason, scope: classified.scope };
     }
-    await this.transactions.run(async () => {
-      await this.messages.update(row.id, {
-        status: 'failed',
-        sendState: 'failed',
-        failedAt: new Date(),
-        errorCode: error.code,
-        errorTitle: error.title,
-        errorDetails: error.details,
-      });
-      if (classified.optOut)
-        await this.optOuts.add(
-          row.subAccountId,
-          { phone: row.recipient ? waIdToE164(row.recipient) : null, waId: row.recipient },
-          'marketing',
-          'error_131050',
-          {
-            integrationId: row.integrationId,
-          },
-        );
-    });
+    await this.transactions.run(() => this.fail(row, error, classified.optOut));
     return { kind: 'failed', error };
+  }
+
+  /** `failed` for good; 131050 (the user stopped marketing messages) also records the opt-out. */
+  private async fail(row: MessageRow, error: StoredSendError, optOut: 'marketing' | undefined): Promise<void> {
+    await this.messages.update(row.id, {
+      status: 'failed',
+      sendState: 'failed',
+      failedAt: new Date(),
+      errorCode: error.code,
+      errorTitle: error.title,
+      errorDetails: error.details,
+    });
+    if (optOut)
+      await this.optOuts.add(
+        row.subAccountId,
+        { phone: row.recipient ? waIdToE164(row.recipient) : null, waId: row.recipient },
+        optOut,
+        'error_131050',
+        { integrationId: row.integrationId },
+      );
   }
 
   // ---- GET /api/whatsapp/messages

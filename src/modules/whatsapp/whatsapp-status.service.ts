@@ -9,6 +9,7 @@ import {
   OutboundStatus,
   StatusPatch,
 } from './domain/message-status';
+import { waIdToE164 } from './domain/phone-match';
 import { MessageChanges, MessageRow, MessagesRepository, OrphanRow } from './messages.repository';
 import { WhatsAppOptOutsService } from './whatsapp-opt-outs.service';
 
@@ -19,6 +20,15 @@ export interface StatusApplied {
   bulkJobId: bigint | null;
   bulkRecipientId: bigint | null;
   status: string;
+}
+
+/** A bulk message's status, for its ledger row (moved in the same transaction as the message). */
+export interface LedgerStatus {
+  messageId: string;
+  bulkRecipientId: bigint;
+  status: string;
+  wamid: string | null;
+  error: { code: number | null; title: string; details: string | null } | null;
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -79,6 +89,7 @@ function revive(row: OrphanRow): IncomingStatus {
 export class WhatsAppStatusService {
   private readonly logger = new Logger(WhatsAppStatusService.name);
   private readonly listeners: Array<(event: StatusApplied) => void | Promise<void>> = [];
+  private ledger: ((status: LedgerStatus) => Promise<void>) | null = null;
 
   constructor(
     private readonly messages: MessagesRepository,
@@ -89,6 +100,14 @@ export class WhatsAppStatusService {
   /** Called after commit for every status that changed a bulk message (the bulk ledger's counts). */
   onApplied(listener: (event: StatusApplied) => void | Promise<void>): void {
     this.listeners.push(listener);
+  }
+
+  /**
+   * The bulk ledger's writer: called inside the transaction that changed a bulk message's status, so
+   * the recipient row (and the bulk's sent/delivered/read/failed counts) move with the message.
+   */
+  registerLedger(advance: (status: LedgerStatus) => Promise<void>): void {
+    this.ledger = advance;
   }
 
   async apply(integrationId: number, subAccountId: number, incoming: IncomingStatus): Promise<string> {
@@ -118,7 +137,8 @@ export class WhatsAppStatusService {
       if (incoming.status === 'failed' && incoming.error?.code === 131050)
         await this.optOuts.add(
           subAccountId,
-          { waId: incoming.recipientId, phone: row.recipient },
+          // the recipient is a wa_id (digits) once Meta answered: the opt-out's phone is E.164, as a send's is
+          { waId: incoming.recipientId, phone: row.recipient ? waIdToE164(row.recipient) : null },
           'marketing',
           'error_131050',
           {
@@ -128,6 +148,7 @@ export class WhatsAppStatusService {
       const merged = mergeStatus(stateOf(row), incoming);
       if (!merged.apply) return merged.reason;
       const updated = await this.messages.update(row.id, patchData(merged.patch));
+      await this.advanceLedger(updated);
       this.notify(updated);
       return `applied ${updated.status}`;
     });
@@ -141,8 +162,23 @@ export class WhatsAppStatusService {
     await this.messages.deleteOrphans(orphans.map((o) => o.id));
     if (Object.keys(patch).length === 0) return row;
     const updated = await this.messages.update(row.id, patchData(patch));
+    await this.advanceLedger(updated);
     this.notify(updated);
     return updated;
+  }
+
+  private async advanceLedger(row: MessageRow): Promise<void> {
+    if (row.bulkRecipientId === null || this.ledger === null) return;
+    await this.ledger({
+      messageId: row.id,
+      bulkRecipientId: row.bulkRecipientId,
+      status: row.status,
+      wamid: row.wamid,
+      error:
+        row.status === 'failed' && row.errorTitle !== null
+          ? { code: row.errorCode, title: row.errorTitle, details: row.errorDetails }
+          : null,
+    });
   }
 
   private notify(row: MessageRow): void {

@@ -10,6 +10,8 @@ import { WhatsAppEventsService } from './whatsapp-events.service';
 import { WhatsAppNumbersRepository } from './whatsapp-numbers.repository';
 import { WhatsAppNumbersService } from './whatsapp-numbers.service';
 import { WhatsAppOptOutsService } from './whatsapp-opt-outs.service';
+import { WhatsAppPairLimiter } from './whatsapp-pair-limiter.service';
+import { WhatsAppPairLimitsRepository } from './whatsapp-pair-limits.repository';
 import { WhatsAppSendService } from './whatsapp-send.service';
 import { WhatsAppStatusService } from './whatsapp-status.service';
 import { WhatsAppTemplatesRepository } from './whatsapp-templates.repository';
@@ -38,6 +40,8 @@ import {
     ConversationsRepository,
     MessagesRepository,
     OptOutsRepository,
+    WhatsAppPairLimitsRepository,
+    WhatsAppPairLimiter,
     WhatsAppNumbersService,
     WhatsAppTemplatesService,
     WhatsAppOptOutsService,
@@ -55,6 +59,7 @@ import {
     WhatsAppStatusService,
     WhatsAppSendService,
     WhatsAppEventsService,
+    WhatsAppPairLimiter,
     ConversationsRepository,
     MessagesRepository,
   ],

@@ -48,9 +48,6 @@ export class BulkPolicy {
     }
     return blocked;
   }
-
-  /** 131050: the user stopped marketing messages from this business (recorded by the messages module's send path). */
-  async recordOptOut(_bulk: BulkRow, _phone: string): Promise<void> {}
 }
 
 export function kindOf(bulk: Pick<BulkRow, 'kind' | 'templateCategory'>): OutboundKind {

@@ -9,7 +9,7 @@ import { classifyGraphError, classifyTransportFailure } from '../domain/send-err
 import { BulkPolicy } from './bulk-policy';
 import { BulkRepository, BulkRow, ClaimedRecipient } from './bulk.repository';
 import { BulkSender, BulkSendTarget } from './bulk-sender';
-import { resolveFailure, SendResolution } from './bulk-states';
+import { resolveFailure, SendResolution, SkipReason } from './bulk-states';
 
 /** Recipients one claim takes (per runner); small enough that a killed runner strands few for long. */
 const CLAIM_BATCH = 60;
@@ -112,7 +112,11 @@ export class BulkRunner {
         if (lost.length > 0) await this.sender.markUnknown(lost);
         const live = claimed.filter((r) => r.state === 'claimed');
         const blocked = await this.policy.blockedNow(bulk, live);
-        for (const [id, reason] of blocked) await this.repo.finish(id, leaseId, 'skipped', { skipReason: reason });
+        for (const [id, reason] of blocked) {
+          await this.repo.finish(id, leaseId, 'skipped', { skipReason: reason });
+          const messageId = live.find((row) => row.id === id)?.messageId;
+          if (messageId) await this.sender.messageSkipped(messageId, skipCode(reason));
+        }
         const unsent: bigint[] = [];
         for (const r of live.filter((row) => !blocked.has(row.id))) {
           await pool.room();
@@ -127,11 +131,27 @@ export class BulkRunner {
     return pool.stopped ? null : new Date(this.clock.now());
   }
 
-  /** One recipient: a token of the number, the request mark, the call, the outcome. True: stop the bulk. */
+  /**
+   * One recipient: its message row, a pair slot, a token of the number, the request mark, the call,
+   * the outcome. True: stop the bulk.
+   */
   private async sendOne(bulk: BulkRow, target: BulkSendTarget, r: ClaimedRecipient, leaseId: string): Promise<boolean> {
     const prepared = await this.sender.prepare(bulk, target, r, leaseId);
+    if ('lost' in prepared) return false; // the lease ended: whoever claims the row next decides it
     if ('problem' in prepared) {
       await this.repo.finish(r.id, leaseId, 'failed', { code: null, title: prepared.problem, details: null });
+      if (r.messageId)
+        await this.sender.messageFailed(r.messageId, { code: null, title: prepared.problem, details: null });
+      return false;
+    }
+    // Meta's pair limit (131056) before the number's token: this recipient waits, the others go on
+    const pairWait = await this.sender.pairWait(target, prepared);
+    if (pairWait > 0) {
+      await this.repo.retry(r.id, leaseId, pairWait, false, {
+        code: null,
+        title: 'Waiting for the pair rate limit',
+        details: null,
+      });
       return false;
     }
     const { token, startAt } = await this.sender.book(target);
@@ -150,17 +170,21 @@ export class BulkRunner {
     const early = startAt - Date.now();
     if (early > 0) await this.clock.sleep(early);
     let resolution: SendResolution;
+    let waId: string | undefined;
     try {
-      const wamid = await this.sender.send(target, prepared, r);
-      resolution = { kind: 'accepted', wamid };
+      const sent = await this.sender.send(target, prepared);
+      waId = sent.waId;
+      resolution = { kind: 'accepted', wamid: sent.wamid };
     } catch (err) {
       resolution = this.resolve(err, r.attempts + 1);
       if (resolution.kind === 'retry' && resolution.pauseNumberMs)
         await this.sender.pauseNumber(target, resolution.pauseNumberMs);
+      if (resolution.kind === 'retry' && resolution.pausePairMs)
+        await this.sender.pausePair(target, prepared, resolution.pausePairMs);
     } finally {
       await this.sender.release(token, true);
     }
-    return this.record(bulk, target, r, leaseId, resolution, prepared.messageId);
+    return this.record(bulk, r, leaseId, resolution, prepared.messageId, waId);
   }
 
   private resolve(err: unknown, attempts: number): SendResolution {
@@ -180,16 +204,17 @@ export class BulkRunner {
 
   private async record(
     bulk: BulkRow,
-    target: BulkSendTarget,
     r: ClaimedRecipient,
     leaseId: string,
     resolution: SendResolution,
-    messageId: string | null,
+    messageId: string,
+    waId: string | undefined,
   ): Promise<boolean> {
     switch (resolution.kind) {
       case 'accepted':
         await this.repo.accepted(r.id, leaseId, resolution.wamid);
-        if (messageId) await this.sender.messageAccepted(target, messageId, resolution.wamid);
+        // after the ledger: statuses kept for the wamid are applied to the message and move the row on
+        await this.sender.messageAccepted(messageId, resolution.wamid, waId);
         return false;
       case 'retry':
         await this.repo.retry(r.id, leaseId, resolution.afterMs, resolution.countsAsAttempt, {
@@ -200,12 +225,16 @@ export class BulkRunner {
         return false;
       case 'unknown':
         await this.repo.finish(r.id, leaseId, 'unknown', { title: resolution.title });
-        if (messageId) await this.sender.messagesUnknown([messageId]);
+        await this.sender.messagesUnknown([messageId]);
         return false;
       case 'failed': {
         await this.repo.finish(r.id, leaseId, 'failed', resolution);
-        if (messageId) await this.sender.messageFailed(target, messageId, resolution);
-        if (resolution.optOut && r.phone) await this.policy.recordOptOut(bulk, r.phone);
+        // 131050 adds the opt-out here, exactly as a single send's failure does
+        await this.sender.messageFailed(
+          messageId,
+          { code: resolution.code, title: resolution.title, details: resolution.details },
+          resolution.optOut,
+        );
         const stop = this.stopsBulk(resolution.code);
         if (stop)
           await this.repo.fail(bulk.id, `${resolution.title}${resolution.code ? ` (code ${resolution.code})` : ''}`);
@@ -218,6 +247,20 @@ export class BulkRunner {
   private stopsBulk(code: number | null): boolean {
     if (code === null) return false;
     return code === 190 || (code >= 200 && code <= 299) || code === 132001 || code === 132015 || code === 132016;
+  }
+}
+
+/** The single-send rule's code a message row skipped by the bulk's re-check carries as its title. */
+function skipCode(reason: SkipReason): string {
+  switch (reason) {
+    case 'optedOut':
+      return 'RECIPIENT_OPTED_OUT';
+    case 'windowClosed':
+      return 'WINDOW_CLOSED';
+    case 'noPhone':
+      return 'LEAD_HAS_NO_PHONE';
+    default:
+      return reason;
   }
 }
 

@@ -1,14 +1,16 @@
 import { Injectable } from '@nestjs/common';
 import { RateLimitSpec, RateLimitToken } from '../../../common/rate-limit/pg-token-bucket';
 import { OutboundHttpFactory } from '../../../common/outbound/outbound-http.factory';
+import { TransactionRunner } from '../../../database/transaction-runner';
 import { HandlerContext } from '../../../handlers/integration-handler';
-import {
-  WhatsAppCloudHandler,
-  WhatsAppTemplateComponent,
-} from '../../../handlers/whatsapp-cloud/whatsapp-cloud.handler';
+import { WhatsAppCloudHandler } from '../../../handlers/whatsapp-cloud/whatsapp-cloud.handler';
 import { HandlerContextFactory } from '../../integrations/handler-context.factory';
 import { IntegrationsRepository } from '../../integrations/integrations.repository';
+import type { StoredSendError } from '../domain/send-errors';
 import { LeadFields, prepareTemplateSend, StoredTemplate, TemplateParameters } from '../domain/template-send';
+import { WhatsAppNumber, WhatsAppNumbersService } from '../whatsapp-numbers.service';
+import { WhatsAppPairLimiter } from '../whatsapp-pair-limiter.service';
+import { OutboundInput, OutboundRequest, WhatsAppSendService } from '../whatsapp-send.service';
 import { BulkRateLimiter, numberRateKey } from './bulk-rate';
 import { BulkRepository, BulkRow, ClaimedRecipient } from './bulk.repository';
 
@@ -18,26 +20,23 @@ export const SEND_TIMEOUT_MS = 10_000;
 /** What every send of one bulk shares: the number's context and its shared rate. */
 export interface BulkSendTarget {
   ctx: HandlerContext;
+  number: WhatsAppNumber;
   phoneNumberId: string;
   rateKey: string;
   rate: RateLimitSpec;
 }
 
-/** One recipient's message, ready to go. */
-export type PreparedSend =
-  | { kind: 'text'; text: string; messageId: string | null }
-  | {
-      kind: 'template';
-      name: string;
-      language: string;
-      components: WhatsAppTemplateComponent[];
-      messageId: string | null;
-    };
+/** This runner's lease on the recipient was lost while its message was being written (rolled back). */
+class LeaseLost extends Error {}
 
 /**
- * The bulk runner's way out: the number's token bucket (lane `bulk`: single sends go first) and
- * the Graph call through the WhatsApp handler, with a client whose own budget never binds before the
- * shared bucket does (the handler's default of 600/min is per process and would cap a bulk at 10/s).
+ * The bulk runner's way out, through the single-send core (WhatsAppSendService): each recipient gets
+ * its outbound message row (lane `bulk`, our id sent as `biz_opaque_callback_data`, linked to the
+ * ledger row in the same transaction), the Graph request is the one a single send makes, and Meta's
+ * answer is written to the message as a single send's is (wamid and kept statuses, failure with its
+ * code, 131050's opt-out, `unknown`). Rate: Meta's pair limit first, then the number's token bucket
+ * (lane `bulk`: single sends go first), with a client whose own budget never binds before the shared
+ * bucket does (the handler's default of 600/min is per process and would cap a bulk at 10/s).
  */
 @Injectable()
 export class BulkSender {
@@ -48,6 +47,10 @@ export class BulkSender {
     private readonly handler: WhatsAppCloudHandler,
     private readonly rate: BulkRateLimiter,
     private readonly repo: BulkRepository,
+    private readonly numbers: WhatsAppNumbersService,
+    private readonly sends: WhatsAppSendService,
+    private readonly pairs: WhatsAppPairLimiter,
+    private readonly transactions: TransactionRunner,
   ) {}
 
   async target(bulk: BulkRow): Promise<BulkSendTarget | { problem: string }> {
@@ -68,6 +71,7 @@ export class BulkSender {
     });
     return {
       ctx: { ...ctx, http },
+      number: this.numbers.numberOf(integration, ctx.config),
       phoneNumberId,
       rateKey: numberRateKey(phoneNumberId),
       // no reserve: single sends still go first (a waiting priority caller holds the bulk lane off the
@@ -76,31 +80,73 @@ export class BulkSender {
     };
   }
 
-  /** Resolves the template's parameters for this lead (placeholders); a problem fails only this recipient. */
+  /**
+   * The recipient's outbound message: written now (template parameters resolved for this lead) and
+   * linked to the ledger row in one transaction, or the one written on an earlier claim (a retry).
+   * `lost`: the lease ended meanwhile (nothing was written); a problem fails only this recipient.
+   */
   async prepare(
     bulk: BulkRow,
-    _target: BulkSendTarget,
+    target: BulkSendTarget,
     r: ClaimedRecipient,
-    _leaseId: string,
-  ): Promise<PreparedSend | { problem: string }> {
-    if (bulk.kind === 'text') return { kind: 'text', text: bulk.text ?? '', messageId: r.messageId };
-    const stored = bulk.template as unknown as StoredTemplate | null;
-    if (!stored) return { problem: 'The bulk has no template' };
-    const params = (bulk.parameters ?? {}) as TemplateParameters;
-    const needsLead = Object.values(params).some((v) => typeof v === 'string' && v.includes('{{'));
-    const lead: LeadFields | undefined = needsLead ? await this.repo.leadFields(r.leadId) : undefined;
-    const prepared = prepareTemplateSend(stored, params, lead);
-    if (!prepared.ok)
-      return {
-        problem: `Template parameters invalid: ${prepared.problems.map((p) => `${p.path}: ${p.message}`).join('; ')}`,
-      };
-    return {
-      kind: 'template',
-      name: prepared.template.name,
-      language: prepared.template.language.code,
-      components: prepared.template.components ?? [],
-      messageId: r.messageId,
+    leaseId: string,
+  ): Promise<OutboundRequest | { problem: string } | { lost: true }> {
+    if (r.messageId) {
+      const existing = await this.sends.outboundRequest(r.messageId);
+      return existing ?? { problem: "The recipient's outbound message is gone" };
+    }
+    const input: OutboundInput = {
+      number: target.number,
+      phone: r.phone ?? '',
+      leadId: r.leadId,
+      lane: 'bulk',
+      sentBy: bulk.createdBy,
+      bulkJobId: bulk.id,
+      bulkRecipientId: r.id,
     };
+    if (bulk.kind === 'text') input.text = bulk.text ?? '';
+    else {
+      const stored = bulk.template as unknown as StoredTemplate | null;
+      if (!stored) return { problem: 'The bulk has no template' };
+      const params = (bulk.parameters ?? {}) as TemplateParameters;
+      const needsLead = Object.values(params).some((v) => typeof v === 'string' && v.includes('{{'));
+      const lead: LeadFields | undefined = needsLead ? await this.repo.leadFields(r.leadId) : undefined;
+      const prepared = prepareTemplateSend(stored, params, lead);
+      if (!prepared.ok)
+        return {
+          problem: `Template parameters invalid: ${prepared.problems.map((p) => `${p.path}: ${p.message}`).join('; ')}`,
+        };
+      input.template = {
+        row: {
+          id: bulk.templateId,
+          name: stored.name,
+          language: stored.language,
+          category: bulk.templateCategory ?? 'MARKETING',
+        },
+        send: prepared.template,
+        parameters: params,
+      };
+    }
+    try {
+      return await this.transactions.run(async () => {
+        const created = await this.sends.createOutbound(input);
+        if (!(await this.repo.setMessageId(r.id, leaseId, created.messageId))) throw new LeaseLost();
+        return created.request;
+      });
+    } catch (err) {
+      if (err instanceof LeaseLost) return { lost: true };
+      throw err;
+    }
+  }
+
+  /** Meta's pair limit for this recipient: 0 when the message may go now, else how long it waits. */
+  pairWait(target: BulkSendTarget, request: OutboundRequest): Promise<number> {
+    return this.pairs.take(target.rateKey, request.recipient);
+  }
+
+  /** 131056: this recipient's pair backs off, the number's other recipients go on. */
+  async pausePair(target: BulkSendTarget, request: OutboundRequest, ms: number): Promise<void> {
+    await this.pairs.refused(target.rateKey, request.recipient, ms);
   }
 
   /**
@@ -121,23 +167,31 @@ export class BulkSender {
     await this.rate.bucket.pause(target.rateKey, new Date(Date.now() + ms));
   }
 
-  /** One Graph call (never retried here: a retry could reach the user twice); the wamid. */
-  async send(target: BulkSendTarget, prepared: PreparedSend, r: ClaimedRecipient): Promise<string> {
-    const to = r.phone ?? '';
-    const result =
-      prepared.kind === 'text'
-        ? await this.handler.sendText(target.ctx, to, prepared.text)
-        : await this.handler.sendTemplate(target.ctx, to, prepared.name, prepared.language, prepared.components);
-    return result.messageId;
+  /** One Graph call with the single-send request (never retried here: a retry could reach the user twice). */
+  async send(target: BulkSendTarget, request: OutboundRequest): Promise<{ wamid: string; waId?: string }> {
+    const result = await this.handler.sendMessage(target.ctx, request.body);
+    return { wamid: result.messageId, waId: result.waId };
   }
 
-  // The outbound message rows (issue 12 point 2) follow the ledger; wired in with the messages module.
-  async markUnknown(_rows: readonly ClaimedRecipient[]): Promise<void> {}
-  async messagesUnknown(_ids: readonly string[]): Promise<void> {}
-  async messageAccepted(_target: BulkSendTarget, _id: string, _wamid: string): Promise<void> {}
-  async messageFailed(
-    _target: BulkSendTarget,
-    _id: string,
-    _error: { code: number | null; title: string; details: string | null },
-  ): Promise<void> {}
+  // ---- the message rows follow the ledger (the same writes a single send makes)
+
+  async markUnknown(rows: readonly ClaimedRecipient[]): Promise<void> {
+    await this.messagesUnknown(rows.flatMap((r) => (r.messageId ? [r.messageId] : [])));
+  }
+
+  async messagesUnknown(ids: readonly string[]): Promise<void> {
+    for (const id of ids) await this.sends.markUnknown(id);
+  }
+
+  async messageAccepted(messageId: string, wamid: string, waId?: string): Promise<void> {
+    await this.sends.markAccepted(messageId, wamid, waId);
+  }
+
+  async messageFailed(messageId: string, error: StoredSendError, optOut?: 'marketing'): Promise<void> {
+    await this.sends.markFailed(messageId, error, optOut);
+  }
+
+  async messageSkipped(messageId: string, reason: string): Promise<void> {
+    await this.sends.markSkipped(messageId, reason);
+  }
 }

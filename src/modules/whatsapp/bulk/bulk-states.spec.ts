@@ -1,5 +1,5 @@
 import { classifyGraphError, classifyTransportFailure } from '../domain/send-errors';
-import { etaSeconds, MAX_TRANSIENT_ATTEMPTS, resolveFailure } from './bulk-states';
+import { etaSeconds, ledgerStatesBefore, MAX_TRANSIENT_ATTEMPTS, resolveFailure } from './bulk-states';
 
 const graph = (status: number, code: number, retryAfterMs?: number) =>
   classifyGraphError({ status, body: { error: { code, message: `error ${code}` } }, retryAfterMs }, 0, {
@@ -17,6 +17,17 @@ describe('resolveFailure: what a bulk recipient becomes after a refused or unans
     const pair = resolveFailure(graph(400, 131056), 1);
     expect(pair).toMatchObject({ kind: 'retry', countsAsAttempt: false });
     expect(pair).not.toHaveProperty('pauseNumberMs');
+    // 131056 backs off the pair (this recipient), never the number
+    expect(pair).toMatchObject({ pausePairMs: expect.any(Number) });
+  });
+
+  it("a message's status moves its ledger row only forward", () => {
+    expect(ledgerStatesBefore('sent')).toEqual(['claimed', 'unknown', 'accepted']);
+    expect(ledgerStatesBefore('read')).toContain('delivered');
+    expect(ledgerStatesBefore('delivered')).not.toContain('read');
+    expect(ledgerStatesBefore('failed')).not.toContain('read');
+    expect(ledgerStatesBefore('failed')).not.toContain('skipped');
+    expect(ledgerStatesBefore('queued')).toEqual([]);
   });
 
   it('131049 (marketing cap) is deferred by hours, not seconds', () => {

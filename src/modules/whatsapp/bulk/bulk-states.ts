@@ -37,7 +37,7 @@ export const MAX_TRANSIENT_ATTEMPTS = 5;
 export type SendResolution =
   | { kind: 'accepted'; wamid: string }
   /** Back to pending (nothing was sent): throttles, transient errors, deferrals. */
-  | { kind: 'retry'; afterMs: number; countsAsAttempt: boolean; pauseNumberMs?: number }
+  | { kind: 'retry'; afterMs: number; countsAsAttempt: boolean; pauseNumberMs?: number; pausePairMs?: number }
   | { kind: 'failed'; code: number | null; title: string; details: string | null; optOut?: 'marketing' }
   | { kind: 'unknown'; title: string };
 
@@ -55,6 +55,8 @@ export function resolveFailure(classified: ClassifiedSendError, attempts: number
         afterMs: classified.retryAfterMs ?? 1000,
         countsAsAttempt: false,
         ...(classified.scope === 'number' ? { pauseNumberMs: classified.retryAfterMs ?? 1000 } : {}),
+        // 131056: only this recipient's pair backs off (domain/pair-rate.ts)
+        ...(classified.scope === 'pair' ? { pausePairMs: classified.retryAfterMs ?? 1000 } : {}),
       };
     case 'deferred':
       return { kind: 'retry', afterMs: classified.retryAfterMs ?? 3_600_000, countsAsAttempt: false };
@@ -101,4 +103,21 @@ export function etaSeconds(
   const measured = recent && recent.seconds > 0 && recent.sends > 0 ? recent.sends / recent.seconds : 0;
   const rate = measured > 0 ? Math.min(measured, configuredPerSecond) : configuredPerSecond;
   return Math.ceil(remaining / Math.max(rate, 0.001));
+}
+
+/** Ledger states a recipient may be in when its message reaches `status` (statuses only move forward). */
+export function ledgerStatesBefore(status: string): RecipientState[] {
+  switch (status) {
+    case 'sent':
+      return ['claimed', 'unknown', 'accepted'];
+    case 'delivered':
+      return ['claimed', 'unknown', 'accepted', 'sent'];
+    case 'read':
+      return ['claimed', 'unknown', 'accepted', 'sent', 'delivered'];
+    case 'failed':
+      // Meta's failed status after acceptance (131050, 131026 …); `read` stays read, as the message does
+      return ['claimed', 'unknown', 'accepted', 'sent', 'delivered'];
+    default:
+      return [];
+  }
 }

@@ -1,5 +1,7 @@
 import { Module } from '@nestjs/common';
 import { IntegrationsModule } from '../../integrations/integrations.module';
+import { WhatsAppModule } from '../whatsapp.module';
+import { BulkLedgerSync } from './bulk-ledger-sync';
 import { BulkContactsRepository } from './bulk-contacts.repository';
 import { BulkController } from './bulk.controller';
 import { BulkPolicy } from './bulk-policy';
@@ -11,8 +13,17 @@ import { BulkService } from './bulk.service';
 
 /** WhatsApp bulk sends (issue 12 point 5): the ledger, its runners and the routes. */
 @Module({
-  imports: [IntegrationsModule],
+  imports: [IntegrationsModule, WhatsAppModule],
   controllers: [BulkController],
-  providers: [BulkService, BulkRepository, BulkContactsRepository, BulkPolicy, BulkRateLimiter, BulkRunner, BulkSender],
+  providers: [
+    BulkService,
+    BulkRepository,
+    BulkContactsRepository,
+    BulkPolicy,
+    BulkRateLimiter,
+    BulkRunner,
+    BulkSender,
+    BulkLedgerSync,
+  ],
 })
 export class WhatsAppBulkModule {}

@@ -126,6 +126,22 @@ const ACCEPTED = {
   WHERE id = $1::bigint AND lease_id = $2::uuid AND state IN ('claimed', 'unknown')`,
 };
 
+// The message's status reached the ledger: a row still claimed or unknown was evidently sent (its
+// lease is over); `accepted_at` keeps the first time we knew it left (the ETA's measured rate).
+const ADVANCE = {
+  name: 'wa_bulk_advance_v1',
+  text: `
+  UPDATE whatsapp_bulk_recipients
+  SET state = $3, wamid = COALESCE(wamid, $5),
+      accepted_at = CASE WHEN $3 = 'failed' THEN accepted_at ELSE COALESCE(accepted_at, now()) END,
+      lease_id = NULL, lease_until = NULL,
+      error_code = CASE WHEN $3 = 'failed' THEN $6::int ELSE NULL END,
+      error_title = CASE WHEN $3 = 'failed' THEN $7 ELSE NULL END,
+      error_details = CASE WHEN $3 = 'failed' THEN $8 ELSE NULL END,
+      updated_at = now()
+  WHERE id = $1::bigint AND message_id = $2::uuid AND state = ANY($4::text[])`,
+};
+
 const RETRY = {
   name: 'wa_bulk_retry_v1',
   text: `
@@ -504,13 +520,48 @@ export class BulkRepository {
     );
   }
 
-  async setMessageId(id: bigint, leaseId: string, messageId: string): Promise<void> {
-    await this.db.execute(
-      {
-        name: 'wa_bulk_set_message_v1',
-        text: `UPDATE whatsapp_bulk_recipients SET message_id = $3::uuid WHERE id = $1::bigint AND lease_id = $2::uuid`,
-      },
-      [id.toString(), leaseId, messageId],
+  /**
+   * Links the recipient to its outbound message, in the transaction that wrote the message: only while
+   * this runner's lease holds and the row has no message yet (else the caller rolls the message back).
+   */
+  async setMessageId(id: bigint, leaseId: string, messageId: string): Promise<boolean> {
+    return (
+      (await this.db.execute(
+        {
+          name: 'wa_bulk_set_message_v2',
+          text: `UPDATE whatsapp_bulk_recipients SET message_id = $3::uuid, updated_at = now()
+                 WHERE id = $1::bigint AND lease_id = $2::uuid AND state = 'claimed' AND message_id IS NULL
+                   AND lease_until > now()`,
+        },
+        [id.toString(), leaseId, messageId],
+      )) > 0
+    );
+  }
+
+  /**
+   * A status of the recipient's message (webhook, or kept and applied when the wamid appeared) moves
+   * the ledger row with it, forward only (ledgerStatesBefore); runs in the status's transaction.
+   */
+  async advance(
+    id: bigint,
+    messageId: string,
+    state: RecipientState,
+    from: readonly RecipientState[],
+    wamid: string | null,
+    error: { code: number | null; title: string; details: string | null } | null,
+  ): Promise<boolean> {
+    if (from.length === 0) return false;
+    return (
+      (await this.db.execute(ADVANCE, [
+        id.toString(),
+        messageId,
+        state,
+        [...from],
+        wamid,
+        error?.code ?? null,
+        error?.title ?? null,
+        error?.details ?? null,
+      ])) > 0
     );
   }
 
