@@ -88,6 +88,8 @@ export class FakeWhatsAppGraph {
   private readonly failures = new Map<string, Failure>();
   private readonly waIds = new Map<string, string>();
   private readonly pairs = new Map<string, { tokens: number; at: number }>();
+  private readonly numberRates = new Map<string, number>();
+  private pairLimit: FakeWhatsAppGraphOptions['pairLimit'];
   private readonly options: Required<Omit<FakeWhatsAppGraphOptions, 'pairLimit'>> &
     Pick<FakeWhatsAppGraphOptions, 'pairLimit'>;
 
@@ -106,6 +108,7 @@ export class FakeWhatsAppGraph {
       ...options,
       pairLimit: options.pairLimit === undefined ? { burst: 45, everyMs: 6000 } : options.pairLimit,
     };
+    this.pairLimit = this.options.pairLimit;
     server.on('POST', MESSAGES_PATH, (req) => this.authorized(req, () => this.send(req)));
     server.on('GET', TEMPLATES_PATH, (req) =>
       this.authorized(req, () => this.templates.page(this.pathId(req, TEMPLATES_PATH), req.query)),
@@ -133,6 +136,23 @@ export class FakeWhatsAppGraph {
 
   async close(): Promise<void> {
     await this.server.close();
+  }
+
+  /** This number's throughput at Meta (a lower tier than the hub was configured with: 130429 answers). */
+  setNumberRate(phoneNumberId: string, messagesPerSecond: number | null): void {
+    if (messagesPerSecond === null) this.numberRates.delete(phoneNumberId);
+    else this.numberRates.set(phoneNumberId, messagesPerSecond);
+  }
+
+  /** The pair rate limit from now on (null: off); the pairs' state is forgotten. */
+  setPairLimit(limit: { burst: number; everyMs: number } | null): void {
+    this.pairLimit = limit;
+    this.pairs.clear();
+  }
+
+  /** Sends the fake refused with this code (130429, 131056 …). */
+  refused(code: number, phoneNumberId?: string): FakeSend[] {
+    return this.sends.filter((s) => s.outcome === code && (!phoneNumberId || s.phoneNumberId === phoneNumberId));
   }
 
   /** Forgets sends, failures, wa_id mappings and pair state (templates stay). */
@@ -297,7 +317,7 @@ export class FakeWhatsAppGraph {
     const recent = this.sends.filter(
       (s) => s.phoneNumberId === phoneNumberId && s.outcome === 'accepted' && now - s.at < 1000,
     );
-    if (recent.length >= this.options.messagesPerSecond)
+    if (recent.length >= (this.numberRates.get(phoneNumberId) ?? this.options.messagesPerSecond))
       return refuse({
         ...graphError(
           this.options.throttleStatus,
@@ -334,7 +354,7 @@ export class FakeWhatsAppGraph {
   }
 
   private takePairToken(pair: string, now: number): boolean {
-    const limit = this.options.pairLimit;
+    const limit = this.pairLimit;
     if (!limit) return true;
     const state = this.pairs.get(pair) ?? { tokens: limit.burst, at: now };
     const tokens = Math.min(limit.burst, state.tokens + (now - state.at) / limit.everyMs);
