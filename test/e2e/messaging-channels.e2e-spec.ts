@@ -407,4 +407,60 @@ describe('Messenger and Instagram channels over HTTP', () => {
       .set('authorization', `Bearer ${t.token('ADMIN', [other])}`);
     expect(foreign.status).toBe(404);
   });
+
+  it('Instagram unsend: the message loses its words (and the lead interaction too); redelivered or early, no change', async () => {
+    const integrationId = Number(
+      (await t.sql.query<{ id: number }>("SELECT id FROM integrations WHERE handler = 'instagram-direct'")).rows[0].id,
+    );
+    const before = (await events(integrationId)).length;
+    const text = JSON.stringify(fixture('instagram-direct/fixtures/message-text.json'));
+    const unsend = JSON.stringify(fixture('instagram-direct/fixtures/message-deleted.ASSEMBLED.json'));
+    const mid = (itemsOf('instagram-direct/fixtures/message-text.json')[0] as { message: { mid: string } }).message.mid;
+    const row = async (wamid: string) =>
+      (
+        await t.sql.query(
+          "SELECT type, text, COALESCE(content ? 'deleted', false) AS deleted FROM messages WHERE integration_id = $1 AND wamid = $2",
+          [integrationId, wamid],
+        )
+      ).rows;
+    expect((await deliver('instagram-direct', text, INSTAGRAM_CONFIG.appSecret)).status).toBe(200);
+    await settled(integrationId, before + 1);
+    expect(await row(mid)).toEqual([{ type: 'text', text: 'Hi! Is the spring offer still on?', deleted: false }]);
+
+    expect((await deliver('instagram-direct', unsend, INSTAGRAM_CONFIG.appSecret)).body.status).toBe('received');
+    await settled(integrationId, before + 2);
+    expect(await row(mid)).toEqual([{ type: 'text', text: null, deleted: true }]);
+    const bodies = await t.sql.query('SELECT body FROM lead_interactions WHERE external_message_id = $1', [mid]);
+    expect(bodies.rows).toEqual([{ body: '[message unsent]' }]);
+    // the same unsend again is a duplicate delivery
+    expect((await deliver('instagram-direct', unsend, INSTAGRAM_CONFIG.appSecret)).body.status).toBe('duplicate');
+
+    // reordered: the unsend of a message processed before the message itself; the message stays deleted
+    const late = 'aWdfZAG1faXRlbToxOklHTWVzc2FnZAUlEOjE3ODQxNDA1ODIyMzA0OTE0OmxhdGUZD';
+    const withMid = (body: string, extra: object) =>
+      JSON.stringify({
+        ...JSON.parse(body),
+        entry: [
+          {
+            id: IGID,
+            time: 1569262500000,
+            messaging: [
+              {
+                sender: { id: IGSID },
+                recipient: { id: IGID },
+                timestamp: 1569262500000,
+                message: { mid: late, ...extra },
+              },
+            ],
+          },
+        ],
+      });
+    await deliver('instagram-direct', withMid(unsend, { is_deleted: true }), INSTAGRAM_CONFIG.appSecret);
+    await settled(integrationId, before + 3);
+    await deliver('instagram-direct', withMid(text, { text: 'regret this' }), INSTAGRAM_CONFIG.appSecret);
+    await settled(integrationId, before + 4);
+    expect(await row(late)).toEqual([{ type: 'unsent', text: null, deleted: true }]);
+    const lateBodies = await t.sql.query('SELECT body FROM lead_interactions WHERE external_message_id = $1', [late]);
+    expect(lateBodies.rows).toEqual([{ body: '[message unsent]' }]);
+  });
 });

@@ -103,7 +103,16 @@ describe('Instagram webhook events', () => {
     for (const event of [reaction, seen]) expect((await process(event)).leads).toEqual([]);
   });
 
-  it('ignores Messenger deliveries and unsent messages', () => {
+  it('reads an unsent message as an unsend of its mid, with its own event id (the message itself is already stored)', async () => {
+    const [unsend] = extract('message-deleted.ASSEMBLED.json');
+    const [original] = extract('message-text.json');
+    expect(unsend).toMatchObject({ eventType: 'unsend', externalId: `unsend:${original.externalId}` });
+    const outcome = await process(unsend);
+    expect(outcome.leads).toEqual([]);
+    expect(outcome.messaging).toMatchObject({ kind: 'unsend', mid: original.externalId, contactId: IGSID });
+  });
+
+  it('ignores Messenger deliveries', () => {
     const page = { ...(parsed('message-text.json') as object), object: 'page' };
     expect(webhook.extractEvents(page, request(Buffer.from('')))).toEqual([]);
     const unsent = {
@@ -117,6 +126,6 @@ describe('Instagram webhook events', () => {
         },
       ],
     };
-    expect(webhook.extractEvents(unsent, request(Buffer.from('')))).toEqual([]);
+    expect(webhook.extractEvents(unsent, request(Buffer.from(''))).map((e) => e.externalId)).toEqual(['unsend:m1']);
   });
 });

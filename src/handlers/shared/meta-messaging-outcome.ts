@@ -93,6 +93,7 @@ function leadsOutcome(event: MessagingEvent): WebhookOutcome {
     case 'reaction':
     case 'delivery':
     case 'read':
+    case 'unsend':
       return { leads: [] };
   }
 }

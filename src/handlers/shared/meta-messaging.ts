@@ -98,6 +98,16 @@ export interface ReactionEvent extends EventBase {
   emoji?: string;
 }
 
+/**
+ * The person unsent (deleted) a message: Instagram's `messages` webhook carries the message's mid with
+ * `is_deleted: true` (Instagram Messaging webhooks, developers.facebook.com/documentation/business-
+ * messaging/instagram-messaging/webhooks, `messages` field). The hub keeps no content of it.
+ */
+export interface UnsendEvent extends EventBase {
+  kind: 'unsend';
+  mid: string;
+}
+
 /** A person already in a thread came back through a link or an ad. */
 export interface ReferralEvent extends EventBase {
   kind: 'referral';
@@ -119,7 +129,14 @@ export interface ReadEvent extends EventBase {
 }
 
 export type MessagingEvent =
-  InboundMessageEvent | EchoEvent | PostbackEvent | ReactionEvent | ReferralEvent | DeliveryEvent | ReadEvent;
+  | InboundMessageEvent
+  | EchoEvent
+  | PostbackEvent
+  | ReactionEvent
+  | ReferralEvent
+  | DeliveryEvent
+  | ReadEvent
+  | UnsendEvent;
 
 /** A person as the Graph API shows them to the page or account (fetched once per conversation). */
 export interface MessagingContactProfile {
@@ -211,8 +228,9 @@ export function parseMessagingItem(
 
   if (message) {
     const mid = asString(message.mid);
-    // an unsent (deleted) Instagram message and an unsupported one carry nothing to keep
-    if (!mid || asBoolean(message.is_deleted) === true) return undefined;
+    if (!mid) return undefined;
+    // an unsent (deleted) Instagram message: only its mid, to delete what the hub kept of it
+    if (asBoolean(message.is_deleted) === true) return { ...base, kind: 'unsend', mid };
     const attachments = attachmentsOf(message);
     const text = typeof message.text === 'string' && message.text !== '' ? message.text : undefined;
     if (echo) {
@@ -323,6 +341,9 @@ export function messagingEventId(event: MessagingEvent, item: JsonRecord): strin
     case 'message':
     case 'echo':
       return event.mid;
+    case 'unsend':
+      // not the message's own id: that one is already stored (a duplicate) when the unsend arrives
+      return `unsend:${event.mid}`;
     case 'postback':
       return event.mid ? `postback:${event.mid}` : `postback:${event.contactId}:${at}`;
     case 'reaction':

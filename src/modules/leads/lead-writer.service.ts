@@ -184,6 +184,11 @@ export class LeadWriterService {
     return this.writes.removeInteractions(subAccountId, origins);
   }
 
+  /** A message the person unsent: its interaction keeps its place in the timeline, not its words. */
+  redactInteraction(subAccountId: number, integrationId: number, externalMessageId: string): Promise<number> {
+    return this.writes.redactInteraction(subAccountId, integrationId, externalMessageId);
+  }
+
   /** The region national phone numbers of a sub-account are read in. */
   subAccountRegion(subAccountId: number): Promise<string> {
     return this.region(subAccountId);

@@ -134,6 +134,12 @@ const SQL = {
     name: 'lead_remove_interactions_v1',
     text: `DELETE FROM lead_interactions WHERE sub_account_id = $1 AND origin = ANY($2::text[])`,
   },
+  // an unsent message: its interaction stays (the lead's history has a message there) without its words
+  redactInteraction: {
+    name: 'lead_redact_interaction_v1',
+    text: `UPDATE lead_interactions SET body = '[message unsent]'
+           WHERE sub_account_id = $1 AND integration_id = $2 AND external_message_id = $3`,
+  },
   addInteraction: {
     name: 'lead_add_interaction_v1',
     text: `INSERT INTO lead_interactions (lead_id, sub_account_id, integration_id, platform, channel, direction, body,
@@ -394,6 +400,10 @@ export class LeadsWriteRepository {
   async removeInteractions(subAccountId: number, origins: readonly string[]): Promise<number> {
     if (origins.length === 0) return 0;
     return this.db.execute(SQL.removeInteractions, [subAccountId, [...origins]]);
+  }
+
+  async redactInteraction(subAccountId: number, integrationId: number, externalMessageId: string): Promise<number> {
+    return this.db.execute(SQL.redactInteraction, [subAccountId, integrationId, externalMessageId]);
   }
 
   /** The region national phone numbers of a sub-account are read in. */

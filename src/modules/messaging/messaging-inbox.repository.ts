@@ -41,6 +41,22 @@ const SQL: Record<string, SqlStatement> = {
            ON CONFLICT (integration_id, wamid) DO NOTHING
            RETURNING id::text`,
   },
+  // the unsent message loses its words and attachments; one that has not arrived yet is held by this
+  // row (same mid), so that its late arrival is a no-op; an unsend seen twice changes nothing
+  markUnsent: {
+    name: 'messaging_mark_unsent_v1',
+    text: `INSERT INTO messages (sub_account_id, integration_id, conversation_id, channel, lead_id, direction, type,
+             text, content, status, wamid, received_at, updated_at)
+           VALUES ($1, $2, $3::bigint, $4, $5::bigint, 'inbound', 'unsent', NULL,
+             jsonb_build_object('deleted', jsonb_build_object('at', $7::timestamptz)), 'received', $6, $7::timestamptz, now())
+           ON CONFLICT (integration_id, wamid) DO UPDATE SET text = NULL,
+             content = jsonb_build_object('deleted', jsonb_build_object('at', $7::timestamptz)), updated_at = now()
+           WHERE messages.content IS NULL OR NOT messages.content ? 'deleted'`,
+  },
+  isUnsent: {
+    name: 'messaging_is_unsent_v1',
+    text: `SELECT 1 FROM messages WHERE integration_id = $1 AND wamid = $2 AND content ? 'deleted'`,
+  },
   touchConversation: {
     name: 'messaging_touch_conversation_v1',
     text: `UPDATE conversations SET
@@ -199,6 +215,25 @@ export class MessagingInboxRepository {
       m.direction === 'outbound' ? 'accepted' : null,
     ]);
     return rows.length > 0;
+  }
+
+  async markUnsent(
+    m: Omit<NewMessage, 'direction' | 'type' | 'text' | 'content' | 'status' | 'recipient' | 'sentAt' | 'receivedAt'>,
+    at: Date,
+  ): Promise<void> {
+    await this.db.execute(SQL.markUnsent, [
+      m.subAccountId,
+      m.integrationId,
+      m.conversationId.toString(),
+      m.channel,
+      m.leadId?.toString() ?? null,
+      m.wamid,
+      at,
+    ]);
+  }
+
+  async isUnsent(integrationId: number, mid: string): Promise<boolean> {
+    return (await this.db.sql(SQL.isUnsent, [integrationId, mid])).length > 0;
   }
 
   async touchConversation(conversationId: bigint, at: Date, inbound: boolean): Promise<void> {

@@ -5,6 +5,7 @@ import type {
   MessagingContactProfile,
   MessagingEvent,
 } from '../../handlers/shared/meta-messaging';
+import { LeadWriterService } from '../leads/lead-writer.service';
 import { keywordMatcher, KeywordConfig } from '../whatsapp/domain/opt-out-keywords';
 import { applyReceipt, Receipt } from './domain/watermarks';
 import { ConversationRef, MessagingInboxRepository } from './messaging-inbox.repository';
@@ -47,6 +48,7 @@ export class MessagingInboxService {
   constructor(
     private readonly repository: MessagingInboxRepository,
     private readonly optOuts: MessagingOptOutsRepository,
+    private readonly leads: LeadWriterService,
   ) {}
 
   /**
@@ -96,6 +98,11 @@ export class MessagingInboxService {
     const conversation = await this.conversation(origin, event, profile);
     const when = at(event, now);
     if (event.kind === 'referral') return;
+    if (event.kind === 'unsend') {
+      await this.repository.markUnsent(this.base(origin, event, conversation), when);
+      await this.leads.redactInteraction(origin.subAccountId, origin.integrationId, event.mid);
+      return;
+    }
     if (event.kind === 'echo') {
       const inserted = await this.repository.insertMessage({
         ...this.base(origin, event, conversation),
@@ -146,7 +153,12 @@ export class MessagingInboxService {
       receivedAt: when,
     });
     // the window opens with the person's own message; a redelivery changes nothing
-    if (!inserted) return;
+    if (!inserted) {
+      // its unsend came first (events run in any order): the interaction this event just wrote goes too
+      if (event.kind === 'message' && (await this.repository.isUnsent(origin.integrationId, event.mid)))
+        await this.leads.redactInteraction(origin.subAccountId, origin.integrationId, event.mid);
+      return;
+    }
     await this.repository.touchConversation(conversation.id, when, true);
     if (event.kind === 'message') await this.keyword(origin, event, keywords);
   }

@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { IntegrationsModule } from '../integrations/integrations.module';
+import { LeadsModule } from '../leads/leads.module';
 import { WhatsAppModule } from '../whatsapp/whatsapp.module';
 import { ChannelInboxService } from './channel-inbox.service';
 import { ConversationsController } from './conversations.controller';
@@ -13,7 +14,7 @@ import { MessagingSenderService } from './messaging-sender.service';
 
 /** Messenger and Instagram Direct on the channel-neutral conversation model (issue 16). */
 @Module({
-  imports: [IntegrationsModule, WhatsAppModule],
+  imports: [IntegrationsModule, LeadsModule, WhatsAppModule],
   controllers: [MessagesController, ConversationsController],
   providers: [
     ChannelInboxService,
