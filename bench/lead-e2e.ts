@@ -2,12 +2,16 @@
 // PostgreSQL database: N signed Google Ads lead deliveries, a share of them new lead ids for people
 // already sent (they must merge), until every event is processed. See bench/README.md.
 //
-//   npm run bench:lead-e2e [-- --deliveries 20000 --repeat-ratio 0.2 --concurrency 32 --preload 1000000 --no-build --cpu-prof --pg-sample --keep-db]
+//   npm run bench:lead-e2e [-- --deliveries 20000 --repeat-ratio 0.2 --concurrency 32 --preload 1000000 --no-rollup --no-build --cpu-prof --pg-sample --keep-db]
 //
 // --preload N stores N leads (each with its e-mail and external-id identities and one source) in
 // the sub-account before the run, to show the cost per lead does not grow with the leads stored
 // (issue 14 point 5): compare the end-to-end rate and the lead_identities index tuples read per
 // delivery with and without it.
+//
+// --no-rollup disables the analytics rollup writer (the deferred triggers that add each new lead to
+// analytics_daily in its transaction) in the run's database, to measure what it costs per lead
+// (issue 13 point 10: < 10 % of the lead write): compare runs with and without it.
 import { Agent, request } from 'node:http';
 import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
@@ -32,9 +36,13 @@ const { values: args } = parseArgs({
     'pg-sample': { type: 'boolean', default: false },
     'keep-db': { type: 'boolean', default: false },
     preload: { type: 'string', default: '0' },
+    'no-rollup': { type: 'boolean', default: false },
   },
 });
 const PRELOAD = Number(args.preload);
+const NO_ROLLUP = args['no-rollup'];
+/** The rollup writer's triggers on leads (20261201150100_issue13_analytics_rollup). */
+const ROLLUP_TRIGGERS = ['analytics_lead_created', 'analytics_lead_became_real'];
 const N = Number(args.deliveries);
 const REPEAT_RATIO = Number(args['repeat-ratio']);
 const CONCURRENCY = Number(args.concurrency);
@@ -336,6 +344,12 @@ function printTableStats(before: TableStats, after: TableStats): void {
 async function preload(db: BenchDatabase, subAccountId: number, integrationId: number, n: number): Promise<void> {
   const started = Date.now();
   const batch = 100_000;
+  // The rollup writer adds each lead's rows to analytics_daily at commit, one upsert per lead: 100,000
+  // leads of one sub-account and day in ONE transaction update the same four rollup rows 100,000
+  // times, and each upsert walks every earlier version of its row that the transaction made (none can
+  // be pruned before it commits), so a batch costs O(n²) (measured: 10,000 rows 17 s, 20,000 rows
+  // 83 s). A bulk load writes the rollup as the rebuild does instead, set-based, once at the end.
+  await setTriggers(db, ROLLUP_TRIGGERS, false);
   for (let from = 0; from < n; from += batch) {
     const to = Math.min(n, from + batch) - 1;
     await db.sql.query(
@@ -352,7 +366,15 @@ async function preload(db: BenchDatabase, subAccountId: number, integrationId: n
     );
     process.stdout.write(`  preloaded ${to + 1} leads (${((Date.now() - started) / 1000).toFixed(0)} s)\n`);
   }
-  await db.sql.query('ANALYZE leads, lead_identities, lead_sources');
+  if (!NO_ROLLUP) await setTriggers(db, ROLLUP_TRIGGERS, true);
+  await db.sql.query('SELECT analytics_rebuild($1, NULL, NULL)', [subAccountId]);
+  process.stdout.write(`  rollup rebuilt (${((Date.now() - started) / 1000).toFixed(0)} s)\n`);
+  await db.sql.query('ANALYZE leads, lead_identities, lead_sources, analytics_daily');
+}
+
+/** Enables or disables triggers on leads in the run's database (the app is idle meanwhile). */
+async function setTriggers(db: BenchDatabase, names: readonly string[], enabled: boolean): Promise<void> {
+  for (const name of names) await db.sql.query(`ALTER TABLE leads ${enabled ? 'ENABLE' : 'DISABLE'} TRIGGER ${name}`);
 }
 
 /** Index tuples read from lead_identities' indexes (pg_stat_user_indexes), by index. */
@@ -379,6 +401,7 @@ async function main(): Promise<boolean> {
   const googleKey = `bench-google-key-${randomBytes(8).toString('hex')}`;
   const integration = await createActiveIntegration(api, 'google-ads-lead-forms', { googleKey });
   if (PRELOAD > 0) await preload(db, integration.subAccountId, integration.integrationId, PRELOAD);
+  else if (NO_ROLLUP) await setTriggers(db, ROLLUP_TRIGGERS, false);
   const { list, people, repeatedPeople } = deliveries(googleKey);
   process.stdout.write(
     `database ${db.name}; app pid ${app.child.pid} at ${app.base}; google-ads-lead-forms integration ${integration.integrationId} (${integration.webhookPath})\n` +
@@ -485,6 +508,7 @@ async function main(): Promise<boolean> {
         ],
         ['events', `${last.total} stored, ${last.processed} PROCESSED, ${last.failed} FAILED`],
         ['leads preloaded in the sub-account', String(PRELOAD)],
+        ['analytics rollup writer', NO_ROLLUP ? 'disabled (--no-rollup)' : 'enabled'],
         [
           'lead_identities index tuples read per delivery',
           [...identityReadsAfter]
