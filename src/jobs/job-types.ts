@@ -31,6 +31,8 @@ export interface JobPayloads {
   'report-scheduler': Record<string, never>;
   'report-delivery': { deliveryId: bigint };
   'analytics-rebuild': { subAccountId: number; from: string | null; to: string | null };
+  /** Issue 13: the schedule that rewrites the lead scores whose recency points have decayed. */
+  'lead-score-decay': Record<string, never>;
   /** Issue 12: one outbound WhatsApp message (our uuid) to send through Meta. */
   'whatsapp-send': { messageId: string };
   /** Issue 12: reconcile one integration's templates with Meta (GET /{waba_id}/message_templates, every page). */
@@ -127,6 +129,15 @@ export const JOB_DEFINITIONS: JobDefinitions<JobPayloads> = {
     expireInSeconds: 1800,
     batchSize: 1,
     codec: idPayload('deliveryId'),
+  },
+  'lead-score-decay': {
+    // idempotent (each lead's score is recomputed from its stored parts as of now); the next tick catches up
+    retryLimit: 0,
+    retryDelaySeconds: 0,
+    retryBackoff: false,
+    expireInSeconds: 600,
+    batchSize: 1,
+    codec: emptyPayload,
   },
   'analytics-rebuild': {
     // idempotent (delete + insert of the days in one transaction): a retry after a crash is harmless

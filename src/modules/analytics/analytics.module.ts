@@ -4,11 +4,18 @@ import { AnalyticsRebuildProcessor } from './analytics-rebuild.processor';
 import { AnalyticsController } from './analytics.controller';
 import { AnalyticsRepository } from './analytics.repository';
 import { AnalyticsService } from './analytics.service';
+import { LeadScoreDecayProcessor } from './lead-score-decay.processor';
 
 /** Issue 13: facts → rollup → dashboards; AnalyticsFiguresService is what reports read. */
 @Module({
   controllers: [AnalyticsController],
-  providers: [AnalyticsService, AnalyticsFiguresService, AnalyticsRepository, AnalyticsRebuildProcessor],
+  providers: [
+    AnalyticsService,
+    AnalyticsFiguresService,
+    AnalyticsRepository,
+    AnalyticsRebuildProcessor,
+    LeadScoreDecayProcessor,
+  ],
   exports: [AnalyticsFiguresService, AnalyticsRepository],
 })
 export class AnalyticsModule {}

@@ -331,6 +331,18 @@ export class AnalyticsRepository {
     return Number(rows[0]?.n ?? 0);
   }
 
+  /**
+   * Rewrites up to `limit` lead scores whose recency points changed by `now` (lead_score_decay: the
+   * partial index on score_refresh_at, rows held by a writer skipped); how many were rewritten.
+   */
+  async decayScores(now: Date, limit: number): Promise<number> {
+    const rows = await this.db.sql<{ n: number }>(
+      { name: 'lead_score_decay_v1', text: 'SELECT lead_score_decay($1::timestamptz, $2) AS n' },
+      [now.toISOString(), limit],
+    );
+    return Number(rows[0]?.n ?? 0);
+  }
+
   /** Leads per integration in total and on the local day `today` (the integration list's figures). */
   async integrationLeadCounts(
     subAccountId: number,

@@ -67,7 +67,7 @@ export class UpdateSubAccountDto extends PartialType(CreateSubAccountDto) {
     additionalProperties: true,
     nullable: true,
     description:
-      'lead score weights overriding the defaults: { source: { <platform>|default: n }, stage: { <status>: n }, answeredCall, maxAnsweredCalls, whatsappReply, maxWhatsappReplies, recent7Days, recent30Days }',
+      'lead score weights overriding the defaults: { source: { <platform>|default: n }, stage: { <status>: n }, answeredCall, maxAnsweredCalls, whatsappReply, maxWhatsappReplies, recency (points of a lead whose latest fact is now), recencyHalfLifeDays (they halve every so many days) }',
   })
   @IsOptional()
   @IsObject()
