@@ -170,9 +170,11 @@ export interface WebhookOutcome {
 }
 
 /**
- * One day of ad spend for one ad object, for cost-per-lead attribution: Facebook Ads per ad, Google
- * Ads and LinkedIn per campaign (a campaign's rows are summed by readers, so each platform reports
- * one level only).
+ * One day of ad spend for one ad object, for cost-per-lead attribution. A platform may report several
+ * levels of the same money (Google Ads: campaign, ad group and ad; LinkedIn: campaign and creative;
+ * Facebook Ads: ad only, each row naming its ad set): readers sum one level only, per integration and
+ * day the coarsest stored (the view ad_costs_summed). `level` 'adset' is Facebook's ad set and Google
+ * Ads' ad group; `adSetId` / `adId` are '' above their level.
  */
 export interface AdCostInput {
   platform: 'facebook-ads' | 'google-ads' | 'linkedin';
@@ -181,7 +183,11 @@ export interface AdCostInput {
   campaignId: string;
   adSetId?: string;
   adId?: string;
+  /** The name of the row's own object. */
   name?: string;
+  campaignName?: string;
+  adSetName?: string;
+  adName?: string;
   /** In the account's currency; a decimal string keeps a provider's exact amount (Google micros, LinkedIn's strings). */
   spend: number | string;
   currency?: string;
@@ -214,6 +220,12 @@ export interface SyncPage {
   leads: LeadInput[];
   costs?: AdCostInput[];
   traffic?: TrafficInput[];
+  /**
+   * On the last page of a run that re-pulled spend: the days (the account's, inclusive) whose spend the
+   * run reported completely. Stored rows of those days that the run did not report are zeroed (the
+   * platform no longer reports them, e.g. a corrected day with no spend), so totals match the platform.
+   */
+  costWindow?: { from: string; to: string };
   /** Opaque to the pipeline; null when the run is complete. */
   nextCursor: string | null;
   /**

@@ -122,7 +122,7 @@ describe('ad spend from Google Ads and LinkedIn', () => {
         level: 'campaign',
         name: 'Search',
         day: '2026-11-20',
-        spend: '12.3456',
+        spend: '12.345600',
         currency: 'EUR',
         impressions: 1000,
         clicks: 25,
@@ -133,7 +133,7 @@ describe('ad spend from Google Ads and LinkedIn', () => {
         level: 'campaign',
         name: 'Search',
         day: '2026-11-21',
-        spend: '7.5000',
+        spend: '7.500000',
         currency: 'EUR',
         impressions: 1000,
         clicks: 25,
@@ -144,7 +144,7 @@ describe('ad spend from Google Ads and LinkedIn', () => {
         level: 'campaign',
         name: 'PMax',
         day: '2026-11-20',
-        spend: '0.9900',
+        spend: '0.990000',
         currency: 'EUR',
         impressions: 1000,
         clicks: 25,
@@ -152,7 +152,7 @@ describe('ad spend from Google Ads and LinkedIn', () => {
       },
     ]);
     const total = await t.sql.query('SELECT sum(spend)::text AS total FROM ad_costs WHERE integration_id = $1', [id]);
-    expect(total.rows[0].total).toBe('20.8356');
+    expect(total.rows[0].total).toBe('20.835600');
     // the window is the account's last 7 days, ending today in its time zone
     const window = /segments\.date BETWEEN '(\d{4}-\d{2}-\d{2})' AND '(\d{4}-\d{2}-\d{2})'/.exec(
       queries.find((q) => q.includes('FROM campaign')) ?? '',
@@ -213,7 +213,12 @@ describe('ad spend from Google Ads and LinkedIn', () => {
       },
     }));
     linkedin.on('GET', '/rest/adAnalytics', (req) => {
-      if (!ok(req) || req.query.get('pivot') !== 'CAMPAIGN' || req.query.get('timeGranularity') !== 'DAILY')
+      if (!ok(req) || req.query.get('timeGranularity') !== 'DAILY')
+        return { status: 400, body: { message: 'bad request' } };
+      // the creative days (Statistics finder): none in this account
+      if (req.query.get('q') === 'statistics' && req.query.get('pivots') === 'List(CAMPAIGN,CREATIVE)')
+        return { status: 200, body: { elements: [] } };
+      if (req.query.get('q') !== 'analytics' || req.query.get('pivot') !== 'CAMPAIGN')
         return { status: 400, body: { message: 'bad request' } };
       const day = (d: number) => ({ start: { year: 2026, month: 11, day: d }, end: { year: 2026, month: 11, day: d } });
       return {
@@ -262,7 +267,7 @@ describe('ad spend from Google Ads and LinkedIn', () => {
         campaign_id: '901',
         name: 'Webinar',
         day: '2026-11-20',
-        spend: '100.1000',
+        spend: '100.100000',
         currency: 'USD',
         leads: 4,
         conversions: '5.0000',
@@ -271,7 +276,7 @@ describe('ad spend from Google Ads and LinkedIn', () => {
         campaign_id: '901',
         name: 'Webinar',
         day: '2026-11-21',
-        spend: '0.0001',
+        spend: '0.000100',
         currency: 'USD',
         leads: 0,
         conversions: '0.0000',
@@ -280,7 +285,7 @@ describe('ad spend from Google Ads and LinkedIn', () => {
         campaign_id: '902',
         name: 'Retarget',
         day: '2026-11-21',
-        spend: '33.3333',
+        spend: '33.333300',
         currency: 'USD',
         leads: 1,
         conversions: '3.0000',
@@ -290,7 +295,7 @@ describe('ad spend from Google Ads and LinkedIn', () => {
       'SELECT platform, sum(spend)::text AS total FROM ad_costs WHERE integration_id = $1 GROUP BY platform',
       [id],
     );
-    expect(total.rows).toEqual([{ platform: 'linkedin', total: '133.4334' }]);
+    expect(total.rows).toEqual([{ platform: 'linkedin', total: '133.433400' }]);
     const analytics = linkedin.requests.find((r) => r.path === '/rest/adAnalytics');
     expect(analytics?.url).toContain('accounts=List(urn%3Ali%3AsponsoredAccount%3A5070001)');
   });

@@ -190,8 +190,8 @@ describe('GoHighLevel passthrough and Facebook Ads spend', () => {
       [fb.id],
     );
     expect(costs.rows).toEqual([
-      { ad_id: 'a1', spend: '12.3400', impressions: 1000, clicks: 40, leads: 3, day: '2026-11-20' },
-      { ad_id: 'a2', spend: '5.0000', impressions: 300, clicks: 9, leads: 0, day: '2026-11-20' },
+      { ad_id: 'a1', spend: '12.340000', impressions: 1000, clicks: 40, leads: 3, day: '2026-11-20' },
+      { ad_id: 'a2', spend: '5.000000', impressions: 300, clicks: 9, leads: 0, day: '2026-11-20' },
     ]);
   });
 });

@@ -64,7 +64,10 @@ describe('costFromInsightsRow', () => {
       adSetId: '23851000000000002',
       adId: '23851000000000003',
       name: 'Spring promo',
-      spend: 12.34,
+      spend: '12.34',
+      adName: 'Spring promo',
+      campaignName: 'Q1 leads',
+      adSetName: 'Lookalike FR',
       currency: 'EUR',
       impressions: 1520,
       clicks: 37,
@@ -82,7 +85,7 @@ describe('costFromInsightsRow', () => {
     expect(costFromInsightsRow(pixel)?.leads).toBe(7);
     expect(costFromInsightsRow(row({ actions: undefined, spend: '0', clicks: undefined }))).toMatchObject({
       leads: 0,
-      spend: 0,
+      spend: '0',
       clicks: 0,
     });
   });
@@ -215,7 +218,7 @@ describe('FacebookAdsHandler against a fake Graph API', () => {
       expect(first).toMatchObject({
         leads: [],
         fetched: 1,
-        costs: [{ adId: '23851000000000003', day: '2026-03-04', spend: 12.34, leads: 4 }],
+        costs: [{ adId: '23851000000000003', day: '2026-03-04', spend: '12.34', leads: 4 }],
       });
       expect(JSON.parse(first.nextCursor ?? 'null')).toEqual({
         since: '2026-03-04',
@@ -240,9 +243,12 @@ describe('FacebookAdsHandler against a fake Graph API', () => {
 
       const second = await handler.syncData(ctx(), first.nextCursor);
       expect(second.costs).toEqual([
-        expect.objectContaining({ adId: '23851000000000004', name: 'Autumn', day: '2026-03-05', spend: 3.5 }),
+        expect.objectContaining({ adId: '23851000000000004', name: 'Autumn', day: '2026-03-05', spend: '3.5' }),
       ]);
       expect(second.nextCursor).toBeNull();
+      // only the last page names the days re-pulled: the pipeline zeroes what Meta no longer reports there
+      expect(first.costWindow).toBeUndefined();
+      expect(second.costWindow).toEqual({ from: '2026-03-04', to: '2026-03-10' });
       expect(server.requests[2].query.get('after')).toBe('MjQZD');
       expect(server.requests[2].query.get('time_range')).toBe('{"since":"2026-03-04","until":"2026-03-10"}');
     });

@@ -50,7 +50,7 @@ describe('Facebook Ads spend that adds up (issue 10 point 8)', () => {
     const page = await handler.syncData(ctx(new Date('2026-03-10T03:00:00Z')), null);
     expect(server.requests[1].query.get('time_range')).toBe('{"since":"2026-03-03","until":"2026-03-09"}');
     expect(page.costs).toEqual([
-      expect.objectContaining({ adId: '23851000000000099', day: '2026-03-09', spend: 7.1, leads: 1 }),
+      expect.objectContaining({ adId: '23851000000000099', day: '2026-03-09', spend: '7.10', leads: 1 }),
     ]);
     const proof = createHmac('sha256', APP_SECRET).update(TOKEN).digest('hex');
     expect(server.requests.map((r) => r.query.get('appsecret_proof'))).toEqual([proof, proof]);

@@ -172,7 +172,15 @@ function pageOf(ctx: HandlerContext, res: OutboundResponse, state: InsightsCurso
   }
   const after = rows.length > 0 ? nextAfter(res.body) : undefined;
   const { after: _previous, ...rest } = state;
-  return { leads: [], costs, fetched: rows.length, nextCursor: after ? JSON.stringify({ ...rest, after }) : null };
+  if (after) return { leads: [], costs, fetched: rows.length, nextCursor: JSON.stringify({ ...rest, after }) };
+  // the last page: every ad's days of the range were reported, so what Meta no longer reports there is zeroed
+  return {
+    leads: [],
+    costs,
+    fetched: rows.length,
+    nextCursor: null,
+    costWindow: { from: state.since, to: state.until },
+  };
 }
 
 /** Starts a report job for the run's range (POST act_<id>/insights → { report_run_id }). */

@@ -1,5 +1,6 @@
 import type { AdCostInput } from '../handler-types';
 import { asArray, asId, asNumber, asRecords, asString, isRecord } from '../shared/json';
+import { decimalString } from '../shared/money';
 
 export const INSIGHTS_FIELDS =
   'campaign_id,campaign_name,adset_id,adset_name,ad_id,ad_name,spend,impressions,clicks,actions,account_currency,date_start';
@@ -25,7 +26,12 @@ function count(value: unknown): number {
   return n === undefined ? 0 : Math.trunc(n);
 }
 
-/** One insights row (level=ad, one day) → the ad's cost for that day; undefined when unusable. */
+/**
+ * One insights row (level=ad, one day) → the ad's cost for that day; undefined when unusable. The row
+ * names its campaign and ad set (ids and names), so ad-set totals are the sums of their ads' rows and no
+ * separate level=adset pull is needed (Marketing API, Ads Insights: `level` ad | adset | campaign |
+ * account; fields campaign_id/_name, adset_id/_name, ad_id/_name). `spend` is a decimal string, kept exact.
+ */
 export function costFromInsightsRow(row: unknown): AdCostInput | undefined {
   if (!isRecord(row)) return undefined;
   const campaignId = asId(row.campaign_id);
@@ -36,7 +42,7 @@ export function costFromInsightsRow(row: unknown): AdCostInput | undefined {
     day,
     level: 'ad',
     campaignId,
-    spend: asNumber(row.spend) ?? 0,
+    spend: decimalString(row.spend) ?? '0',
     impressions: count(row.impressions),
     clicks: count(row.clicks),
     leads: leadsOf(row.actions),
@@ -44,12 +50,16 @@ export function costFromInsightsRow(row: unknown): AdCostInput | undefined {
   const adSetId = asId(row.adset_id);
   const adId = asId(row.ad_id);
   const name = asString(row.ad_name);
+  const campaignName = asString(row.campaign_name);
+  const adSetName = asString(row.adset_name);
   const currency = asString(row.account_currency);
   return {
     ...cost,
     ...(adSetId ? { adSetId } : {}),
     ...(adId ? { adId } : {}),
-    ...(name ? { name } : {}),
+    ...(name ? { name, adName: name } : {}),
+    ...(campaignName ? { campaignName } : {}),
+    ...(adSetName ? { adSetName } : {}),
     ...(currency ? { currency } : {}),
   };
 }

@@ -48,15 +48,29 @@ export async function search(call: GoogleAdsCall, query: string, pageToken?: str
 export const CUSTOMER_QUERY =
   'SELECT customer.id, customer.descriptive_name, customer.currency_code, customer.time_zone FROM customer';
 
+const METRICS = 'segments.date, metrics.cost_micros, metrics.impressions, metrics.clicks, metrics.conversions';
+
 /**
- * Campaign-level days: the `campaign` resource carries every campaign type (Performance Max has no
- * ad groups), so these rows are the complete spend; ad-group rows would be a second, partial copy of
- * the same money in ad_costs (whose readers sum a campaign's rows).
+ * The three reports of a run, coarsest first (GAQL resources, developers.google.com/google-ads/api/
+ * fields/v26/campaign, …/ad_group, …/ad_group_ad: each selectable with segments.date and the cost
+ * metrics; attributed resources such as campaign.name may be selected from a child resource):
+ * - campaign: every campaign type (Performance Max has no ad groups), so these rows are the complete
+ *   spend and the level analytics sums (ad_costs_summed);
+ * - ad_group: the Search/Display ad groups below them ('adset' rows);
+ * - ad_group_ad: the ads in those ad groups ('ad' rows). `ad_group_ad.ad.name` is set only for some ad
+ *   types (image ads …); the others stay unnamed.
  */
-export function campaignDaysQuery(from: string, to: string): string {
+export type SpendStage = 'campaign' | 'ad_group' | 'ad';
+export const SPEND_STAGES: readonly SpendStage[] = ['campaign', 'ad_group', 'ad'];
+
+export function spendQuery(stage: SpendStage, from: string, to: string): string {
+  const where = ` WHERE segments.date BETWEEN '${from}' AND '${to}'`;
+  if (stage === 'campaign') return `SELECT campaign.id, campaign.name, ${METRICS} FROM campaign${where}`;
+  if (stage === 'ad_group')
+    return `SELECT campaign.id, campaign.name, ad_group.id, ad_group.name, ${METRICS} FROM ad_group${where}`;
   return (
-    'SELECT campaign.id, campaign.name, segments.date, metrics.cost_micros, metrics.impressions, ' +
-    `metrics.clicks, metrics.conversions FROM campaign WHERE segments.date BETWEEN '${from}' AND '${to}'`
+    'SELECT campaign.id, campaign.name, ad_group.id, ad_group.name, ad_group_ad.ad.id, ad_group_ad.ad.name, ' +
+    `${METRICS} FROM ad_group_ad${where}`
   );
 }
 
@@ -81,20 +95,40 @@ function count(value: unknown): number {
   return n === undefined ? 0 : Math.trunc(n);
 }
 
-/** One `campaign` row of the day query → the campaign's cost for that day; undefined when unusable. */
-export function costFromRow(row: unknown, currency: string | undefined): AdCostInput | undefined {
+/**
+ * One row of a stage's report → that object's cost for the day; undefined when unusable. REST answers
+ * use the protos' JSON names: campaign, adGroup, adGroupAd.ad, segments.date, metrics.costMicros.
+ */
+export function costFromRow(
+  row: unknown,
+  currency: string | undefined,
+  stage: SpendStage = 'campaign',
+): AdCostInput | undefined {
   if (!isRecord(row) || !isRecord(row.campaign) || !isRecord(row.segments)) return undefined;
   const campaignId = asId(row.campaign.id);
   const day = asString(row.segments.date);
   if (!campaignId || !day || !/^\d{4}-\d{2}-\d{2}$/.test(day)) return undefined;
+  const adGroup = isRecord(row.adGroup) ? row.adGroup : {};
+  const ad = isRecord(row.adGroupAd) && isRecord(row.adGroupAd.ad) ? row.adGroupAd.ad : {};
+  const adSetId = stage === 'campaign' ? undefined : asId(adGroup.id);
+  const adId = stage === 'ad' ? asId(ad.id) : undefined;
+  if ((stage !== 'campaign' && !adSetId) || (stage === 'ad' && !adId)) return undefined;
+  const campaignName = asString(row.campaign.name);
+  const adSetName = stage === 'campaign' ? undefined : asString(adGroup.name);
+  const adName = stage === 'ad' ? asString(ad.name) : undefined;
+  const name = stage === 'campaign' ? campaignName : stage === 'ad_group' ? adSetName : adName;
   const metrics = isRecord(row.metrics) ? row.metrics : {};
-  const name = asString(row.campaign.name);
   return {
     platform: 'google-ads',
     day,
-    level: 'campaign',
+    level: stage === 'campaign' ? 'campaign' : stage === 'ad_group' ? 'adset' : 'ad',
     campaignId,
+    ...(adSetId ? { adSetId } : {}),
+    ...(adId ? { adId } : {}),
     ...(name ? { name } : {}),
+    ...(campaignName ? { campaignName } : {}),
+    ...(adSetName ? { adSetName } : {}),
+    ...(adName ? { adName } : {}),
     spend: microsToDecimal(metrics.costMicros ?? '0') ?? '0',
     ...(currency ? { currency } : {}),
     impressions: count(metrics.impressions),
@@ -156,6 +190,8 @@ interface SpendCursor {
   from: string;
   to: string;
   currency?: string;
+  /** The report being read (absent: campaign, as cursors written before issue 15's ad levels). */
+  stage?: SpendStage;
   pageToken?: string;
 }
 
@@ -181,7 +217,9 @@ export async function googleAdsSpendTest(ctx: HandlerContext): Promise<TestResul
 
 /**
  * The trailing window (lookbackDays, default 7, ending today in the account's time zone) re-read every
- * run, page by page: late corrections overwrite the stored days (ad_costs upserts by day and campaign).
+ * run, page by page and report by report (campaign, ad group, ad): late corrections overwrite the stored
+ * days (ad_costs upserts by day, level and ids), and the last page names the window (costWindow) so
+ * that the rows of those days Google no longer reports are zeroed.
  */
 export async function syncGoogleAdsSpend(ctx: HandlerContext, cursor: string | null): Promise<SyncPage> {
   if (!hasGoogleAdsSpend(ctx.config)) return { leads: [], fetched: 0, nextCursor: null };
@@ -198,12 +236,22 @@ export async function syncGoogleAdsSpend(ctx: HandlerContext, cursor: string | n
       ...(customer.currency ? { currency: customer.currency } : {}),
     };
   }
-  const page = await search(call, campaignDaysQuery(state.from, state.to), state.pageToken);
+  const stage = state.stage ?? 'campaign';
+  const page = await search(call, spendQuery(stage, state.from, state.to), state.pageToken);
+  const costs = page.results.flatMap((row) => costFromRow(row, state.currency, stage) ?? []);
+  const { pageToken: _read, ...rest } = state;
+  const nextStage = SPEND_STAGES[SPEND_STAGES.indexOf(stage) + 1];
+  const next: SpendCursor | null = page.nextPageToken
+    ? { ...rest, stage, pageToken: page.nextPageToken }
+    : nextStage
+      ? { ...rest, stage: nextStage }
+      : null;
   return {
     leads: [],
-    costs: page.results.flatMap((row) => costFromRow(row, state.currency) ?? []),
+    costs,
     fetched: page.results.length,
-    nextCursor: page.nextPageToken ? JSON.stringify({ ...state, pageToken: page.nextPageToken }) : null,
+    nextCursor: next ? JSON.stringify(next) : null,
+    ...(next ? {} : { costWindow: { from: state.from, to: state.to } }),
   };
 }
 

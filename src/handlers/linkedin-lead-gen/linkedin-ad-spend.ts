@@ -7,56 +7,76 @@ import { defaultLinkedInVersions } from './linkedin-version';
 
 /**
  * LinkedIn's Reporting API (learn.microsoft.com/linkedin/marketing/integrations/ads-reporting/
- * ads-reporting): GET /rest/adAnalytics?q=analytics with pivot=CAMPAIGN, timeGranularity=DAILY, a
- * Rest.li dateRange and the ad account in `accounts=List(urn…)`, `fields` naming the metrics (at most
- * 20). Each element carries `dateRange.start` (year, month, day), `pivotValues` (the campaign URN),
- * `costInLocalCurrency` (a decimal string, in the account's currency), impressions, clicks,
- * oneClickLeads and externalWebsiteConversions. The endpoint has no pagination.
+ * ads-reporting): GET /rest/adAnalytics with timeGranularity=DAILY, a Rest.li dateRange and the ad
+ * account in `accounts=List(urn…)`, `fields` naming the metrics (at most 20). The Analytics finder
+ * (q=analytics, one `pivot`) gives the campaign days; the Statistics finder (q=statistics, up to three
+ * `pivots=List(…)`) gives the creative days with both the campaign and the creative in `pivotValues`
+ * (each value is told apart by its URN type, not by position). Each element carries `dateRange.start`
+ * (year, month, day), `costInLocalCurrency` (a decimal string, in the account's currency), impressions,
+ * clicks, oneClickLeads and externalWebsiteConversions. The endpoint has no pagination.
+ *
+ * Levels: LinkedIn's hierarchy is campaign group → campaign → creative. A LinkedIn lead names its
+ * campaign (sponsoredCampaign), which is what ROI joins spend on, so the campaign is the 'campaign'
+ * level; creatives are the 'ad' level below it (no ad-set level: the campaign group sits above).
  */
 export const AD_ANALYTICS_FIELDS =
   'dateRange,pivotValues,costInLocalCurrency,impressions,clicks,oneClickLeads,externalWebsiteConversions';
 
-export function adAnalyticsPath(accountId: string, from: string, to: string): string {
+export type LinkedInSpendLevel = 'campaign' | 'creative';
+
+export function adAnalyticsPath(
+  accountId: string,
+  from: string,
+  to: string,
+  level: LinkedInSpendLevel = 'campaign',
+): string {
   const date = (day: string): string => {
     const [y, m, d] = day.split('-').map(Number);
     return `(year:${y},month:${m},day:${d})`;
   };
+  const finder = level === 'campaign' ? 'q=analytics&pivot=CAMPAIGN' : 'q=statistics&pivots=List(CAMPAIGN,CREATIVE)';
   return (
-    `/rest/adAnalytics?q=analytics&pivot=CAMPAIGN&timeGranularity=DAILY` +
+    `/rest/adAnalytics?${finder}&timeGranularity=DAILY` +
     `&dateRange=(start:${date(from)},end:${date(to)})` +
     `&accounts=List(${encodeURIComponent(`urn:li:sponsoredAccount:${accountId}`)})` +
     `&fields=${AD_ANALYTICS_FIELDS}`
   );
 }
 
+const CAMPAIGN_URN = 'urn:li:sponsoredCampaign:';
+const CREATIVE_URN = 'urn:li:sponsoredCreative:';
+
 function count(value: unknown): number {
   const n = asNumber(value);
   return n === undefined ? 0 : Math.trunc(n);
 }
 
-/** One adAnalytics element → the campaign's cost that day; undefined when unusable. */
+/** One adAnalytics element → the campaign's (or creative's) cost that day; undefined when unusable. */
 export function costFromElement(
   element: unknown,
   currency: string | undefined,
   names: ReadonlyMap<string, string>,
+  level: LinkedInSpendLevel = 'campaign',
 ): AdCostInput | undefined {
   if (!isRecord(element) || !isRecord(element.dateRange) || !isRecord(element.dateRange.start)) return undefined;
   const start = element.dateRange.start;
   const [y, m, d] = [asNumber(start.year), asNumber(start.month), asNumber(start.day)];
   if (y === undefined || m === undefined || d === undefined) return undefined;
-  const urn = asArray(element.pivotValues)
-    .map(asString)
-    .find((v) => v?.startsWith('urn:li:sponsoredCampaign:'));
-  if (!urn) return undefined;
-  const campaignId = urn.slice('urn:li:sponsoredCampaign:'.length);
-  const name = names.get(campaignId);
+  const values = asArray(element.pivotValues).map(asString);
+  const urnId = (prefix: string): string | undefined =>
+    values.find((v) => v?.startsWith(prefix))?.slice(prefix.length) || undefined;
+  const campaignId = urnId(CAMPAIGN_URN);
+  const adId = level === 'creative' ? urnId(CREATIVE_URN) : undefined;
+  if (!campaignId || (level === 'creative' && !adId)) return undefined;
+  const campaignName = names.get(campaignId);
   const leads = count(element.oneClickLeads);
   return {
     platform: 'linkedin',
     day: `${y}-${String(m).padStart(2, '0')}-${String(d).padStart(2, '0')}`,
-    level: 'campaign',
+    level: level === 'campaign' ? 'campaign' : 'ad',
     campaignId,
-    ...(name ? { name } : {}),
+    ...(adId ? { adId } : {}),
+    ...(campaignName ? { campaignName, ...(level === 'campaign' ? { name: campaignName } : {}) } : {}),
     spend: decimalString(element.costInLocalCurrency ?? '0') ?? '0',
     ...(currency ? { currency } : {}),
     impressions: count(element.impressions),
@@ -66,15 +86,21 @@ export function costFromElement(
   };
 }
 
+export interface LinkedInSpend {
+  costs: AdCostInput[];
+  /** The days re-pulled (inclusive), complete at both levels. */
+  window: { from: string; to: string };
+}
+
 /**
- * The sponsored ad account's campaign spend over the trailing window (lookbackDays, default 7, ending
- * today; adAnalytics days are taken as LinkedIn reports them), with campaign names (GET
- * /rest/adAccounts/<id>/adCampaigns?q=search, first page) and the account's currency (GET
- * /rest/adAccounts/<id>). Empty when the integration names no adAccountId.
+ * The sponsored ad account's spend over the trailing window (lookbackDays, default 7, ending today;
+ * adAnalytics days are taken as LinkedIn reports them) by campaign and by creative, with campaign names
+ * (GET /rest/adAccounts/<id>/adCampaigns?q=search, first page) and the account's currency (GET
+ * /rest/adAccounts/<id>). Undefined when the integration names no adAccountId.
  */
-export async function linkedInAdSpend(ctx: HandlerContext): Promise<AdCostInput[]> {
+export async function linkedInAdSpend(ctx: HandlerContext): Promise<LinkedInSpend | undefined> {
   const accountId = optionalConfigString(ctx.config, 'adAccountId');
-  if (!accountId) return [];
+  if (!accountId) return undefined;
   const account = await linkedInGet(ctx, `/rest/adAccounts/${encodeURIComponent(accountId)}`);
   const currency = isRecord(account.body) ? asString(account.body.currency) : undefined;
   const campaigns = await linkedInGet(
@@ -90,9 +116,14 @@ export async function linkedInAdSpend(ctx: HandlerContext): Promise<AdCostInput[
   }
   const today = ctx.now().toISOString().slice(0, 10);
   const lookback = typeof ctx.config.lookbackDays === 'number' ? ctx.config.lookbackDays : 7;
-  const res = await linkedInGet(ctx, adAnalyticsPath(accountId, addDays(today, -(lookback - 1)), today));
-  const elements = isRecord(res.body) ? asArray(res.body.elements) : [];
-  return elements.flatMap((e) => costFromElement(e, currency, names) ?? []);
+  const window = { from: addDays(today, -(lookback - 1)), to: today };
+  const costs: AdCostInput[] = [];
+  for (const level of ['campaign', 'creative'] as const) {
+    const res = await linkedInGet(ctx, adAnalyticsPath(accountId, window.from, window.to, level));
+    const elements = isRecord(res.body) ? asArray(res.body.elements) : [];
+    costs.push(...elements.flatMap((e) => costFromElement(e, currency, names, level) ?? []));
+  }
+  return { costs, window };
 }
 
 function linkedInGet(ctx: HandlerContext, pathAndQuery: string): Promise<OutboundResponse> {

@@ -197,13 +197,15 @@ export class LinkedInLeadGenHandler implements IntegrationHandler {
     }
   }
 
-  /** Leads (incremental); with an adAccountId, the last page of a run also carries the account's spend. */
+  /** Leads (incremental); with an adAccountId, the last page of a run also carries the account's spend (campaigns and creatives). */
   async syncData(ctx: HandlerContext, cursor: string | null): Promise<SyncPage> {
     const page = await syncLinkedInLeads(ctx, cursor);
     if (page.nextCursor !== null) return page;
     try {
-      const costs = await linkedInAdSpend(ctx);
-      return costs.length ? { ...page, costs: [...(page.costs ?? []), ...costs] } : page;
+      const spend = await linkedInAdSpend(ctx);
+      if (!spend) return page;
+      // the window names the days re-pulled: what LinkedIn no longer reports there is zeroed
+      return { ...page, costs: [...(page.costs ?? []), ...spend.costs], costWindow: spend.window };
     } catch (err) {
       throw linkedInFailure(err, 'ad analytics');
     }

@@ -167,7 +167,10 @@ export class AnalyticsRepository {
     return new Map(rows.map((r) => [r.status, Number(r.n)]));
   }
 
-  /** Ad spend per day, integration and campaign for local days [from, to] (the ad account's days). */
+  /**
+   * Ad spend per day, integration and campaign for local days [from, to] (the ad account's days),
+   * summed over one level only: per integration and day the coarsest stored (ad_costs_summed).
+   */
   async spend(subAccountId: number, from: string, to: string): Promise<SpendDbRow[]> {
     const rows = await this.db.sql<{
       day: string;
@@ -179,10 +182,12 @@ export class AnalyticsRepository {
       spend: string;
     }>(
       {
-        name: 'analytics_spend_v1',
+        // one level of each integration's spend (ad_costs_summed), so ad group and ad rows never add to their campaign's
+        name: 'analytics_spend_v2',
         text: `SELECT to_char(day, 'YYYY-MM-DD') AS day, platform, integration_id, campaign_id,
-                      max(name) FILTER (WHERE level = 'campaign') AS campaign_name, currency, sum(spend)::text AS spend
-               FROM ad_costs WHERE sub_account_id = $1 AND day >= $2::date AND day <= $3::date
+                      COALESCE(max(campaign_name), max(name) FILTER (WHERE level = 'campaign')) AS campaign_name,
+                      currency, sum(spend)::text AS spend
+               FROM ad_costs_summed WHERE sub_account_id = $1 AND day >= $2::date AND day <= $3::date
                GROUP BY 1, 2, 3, 4, 6 ORDER BY 1, 2, 3, 4`,
       },
       [subAccountId, from, to],

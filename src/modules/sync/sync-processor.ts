@@ -156,10 +156,18 @@ export class SyncProcessor implements OnApplicationBootstrap {
         await this.transactions.runSql(async () => {
           const counts: PageCounts = { fetched: result.fetched, created: 0, updated: 0, unchanged: 0 };
           for (const lead of result.leads) counts[await this.leads.syncUpsert(touch, lead)] += 1;
-          if (result.costs?.length) {
-            await this.runs.upsertCosts(integration.subAccountId, integration.id, result.costs);
+          const days = (result.costs ?? []).map((c) => c.day);
+          if (result.costs?.length)
+            await this.runs.upsertCosts(integration.subAccountId, integration.id, result.costs, run.id);
+          // the run's whole window is re-pulled: what the platform no longer reports there is zeroed
+          const window = result.nextCursor === null ? result.costWindow : undefined;
+          if (window) {
+            await this.runs.zeroUnreportedCosts(integration.id, run.id, window.from, window.to);
+            days.push(window.from, window.to);
+          }
+          if (days.length) {
             // issue 13: the touches of those days get their share of the new spend (sourceTracking.cost)
-            const days = result.costs.map((c) => c.day).sort();
+            days.sort();
             await this.analytics.fillSourceCosts(integration.subAccountId, days[0], days[days.length - 1]);
           }
           if (result.traffic?.length)

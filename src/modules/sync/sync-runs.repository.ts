@@ -34,14 +34,34 @@ export class RunLostError extends Error {
   }
 }
 
-const UPSERT_COST = {
-  name: 'ad_cost_upsert_v2',
+// one statement per chunk of rows (a Google Ads page holds up to 10,000); a row's names of every level
+// and the run that reported it are replaced with each report
+const UPSERT_COSTS = {
+  name: 'ad_cost_upsert_v3',
   text: `INSERT INTO ad_costs (sub_account_id, integration_id, platform, day, level, campaign_id, ad_set_id, ad_id, name,
-           spend, currency, impressions, clicks, leads, conversions, updated_at)
-         VALUES ($1, $2, $3, $4::date, $5, $6, $7, $8, $9, $10::numeric, $11, $12, $13, $14, $15::numeric, now())
+           campaign_name, ad_set_name, ad_name, spend, currency, impressions, clicks, leads, conversions, sync_run_id,
+           updated_at)
+         SELECT $1, $2, r.platform, r.day, r.level, r.campaign_id, r.ad_set_id, r.ad_id, r.name, r.campaign_name,
+                r.ad_set_name, r.ad_name, r.spend, r.currency, r.impressions, r.clicks, r.leads, r.conversions, $3, now()
+           FROM unnest($4::text[], $5::date[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::text[],
+                       $12::text[], $13::text[], $14::numeric[], $15::text[], $16::int[], $17::int[], $18::int[],
+                       $19::numeric[])
+             AS r(platform, day, level, campaign_id, ad_set_id, ad_id, name, campaign_name, ad_set_name, ad_name, spend,
+                  currency, impressions, clicks, leads, conversions)
          ON CONFLICT (integration_id, day, level, campaign_id, ad_set_id, ad_id) DO UPDATE SET
-           name = EXCLUDED.name, spend = EXCLUDED.spend, currency = EXCLUDED.currency, impressions = EXCLUDED.impressions,
-           clicks = EXCLUDED.clicks, leads = EXCLUDED.leads, conversions = EXCLUDED.conversions, updated_at = now()`,
+           name = EXCLUDED.name, campaign_name = EXCLUDED.campaign_name, ad_set_name = EXCLUDED.ad_set_name,
+           ad_name = EXCLUDED.ad_name, spend = EXCLUDED.spend, currency = EXCLUDED.currency,
+           impressions = EXCLUDED.impressions, clicks = EXCLUDED.clicks, leads = EXCLUDED.leads,
+           conversions = EXCLUDED.conversions, sync_run_id = EXCLUDED.sync_run_id, updated_at = now()`,
+};
+const COST_CHUNK = 1000;
+
+// the days of a run's window that the run did not report (again) are no longer the platform's: zero
+const ZERO_UNREPORTED = {
+  name: 'ad_cost_zero_unreported_v1',
+  text: `UPDATE ad_costs SET spend = 0, impressions = 0, clicks = 0, leads = 0, conversions = 0, updated_at = now()
+         WHERE integration_id = $1 AND day >= $2::date AND day <= $3::date AND sync_run_id IS DISTINCT FROM $4
+           AND (spend <> 0 OR impressions <> 0 OR clicks <> 0 OR leads <> 0 OR conversions <> 0)`,
 };
 
 /** Sync runs and the ad costs they pull: the only writer of sync_runs and ad_costs. */
@@ -168,26 +188,52 @@ export class SyncRunsRepository {
     return { rows, total };
   }
 
-  async upsertCosts(subAccountId: number, integrationId: number, costs: readonly AdCostInput[]): Promise<void> {
-    for (const c of costs) {
-      await this.db.execute(UPSERT_COST, [
+  /**
+   * Stores a page of costs reported by run `runId` (exact NUMERIC amounts, upserted by integration, day,
+   * level and ids, so a re-pull overwrites). A key reported twice in one page keeps its last report.
+   */
+  async upsertCosts(
+    subAccountId: number,
+    integrationId: number,
+    costs: readonly AdCostInput[],
+    runId: bigint | null = null,
+  ): Promise<void> {
+    const byKey = new Map<string, AdCostInput>();
+    for (const c of costs) byKey.set(JSON.stringify([c.day, c.level, c.campaignId, c.adSetId ?? '', c.adId ?? '']), c);
+    const rows = [...byKey.values()];
+    for (let i = 0; i < rows.length; i += COST_CHUNK) {
+      const chunk = rows.slice(i, i + COST_CHUNK);
+      const col = <T>(pick: (c: AdCostInput) => T): T[] => chunk.map(pick);
+      await this.db.execute(UPSERT_COSTS, [
         subAccountId,
         integrationId,
-        c.platform,
-        c.day,
-        c.level,
-        c.campaignId,
-        c.adSetId ?? '',
-        c.adId ?? '',
-        c.name ?? null,
-        String(c.spend),
-        c.currency ?? null,
-        c.impressions,
-        c.clicks,
-        c.leads,
-        c.conversions ?? '0',
+        runId,
+        col((c) => c.platform),
+        col((c) => c.day),
+        col((c) => c.level),
+        col((c) => c.campaignId),
+        col((c) => c.adSetId ?? ''),
+        col((c) => c.adId ?? ''),
+        col((c) => c.name ?? null),
+        col((c) => c.campaignName ?? null),
+        col((c) => c.adSetName ?? null),
+        col((c) => c.adName ?? null),
+        col((c) => String(c.spend)),
+        col((c) => c.currency ?? null),
+        col((c) => c.impressions),
+        col((c) => c.clicks),
+        col((c) => c.leads),
+        col((c) => c.conversions ?? '0'),
       ]);
     }
+  }
+
+  /**
+   * Zeroes the stored costs of the integration on days [from, to] that run `runId` did not report:
+   * the platform no longer has spend there (a corrected day), so the totals follow it. Returns the rows.
+   */
+  async zeroUnreportedCosts(integrationId: number, runId: bigint, from: string, to: string): Promise<number> {
+    return this.db.execute(ZERO_UNREPORTED, [integrationId, from, to, runId]);
   }
 
   /** Active integrations of these handlers whose last run started longer ago than their interval, with none running. */

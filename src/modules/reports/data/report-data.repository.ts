@@ -206,10 +206,11 @@ const BASE_CTE = `WITH base AS (
      AND ($7::int[] IS NULL OR s.integration_id = ANY($7::int[])))`;
 
 // $9 first local day, $10 last local day. With a lead filter, only the spend of campaigns its leads
-// came from; otherwise all of the sub-account's spend on those days.
+// came from; otherwise all of the sub-account's spend on those days. One level of each integration's
+// spend (ad_costs_summed): ad group and ad rows never add to their campaign's.
 const SPEND_CTE = `spend AS (
   SELECT c.campaign_id, c.spend, c.currency
-    FROM ad_costs c
+    FROM ad_costs_summed c
    WHERE c.sub_account_id = $1 AND c.day BETWEEN $9::date AND $10::date
      AND (($4::text[] IS NULL AND $5::text[] IS NULL AND $6::text[] IS NULL AND $7::int[] IS NULL)
           OR c.campaign_id IN (SELECT campaign_id FROM base WHERE campaign_id IS NOT NULL)))`;
