@@ -12,10 +12,9 @@
 // --no-rollup disables the analytics rollup writer (the deferred triggers that add each new lead to
 // analytics_daily in its transaction) in the run's database, to measure what it costs per lead
 // (issue 13 point 10: < 10 % of the lead write): compare runs with and without it.
-import { Agent, request } from 'node:http';
 import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
-import { googleLead } from '../test/support/webhooks';
+import { deliveries, leadOutcome, outcomeChecks, progress, Progress, sendAll } from './support/lead-deliveries';
 import { Api, createActiveIntegration } from './support/api';
 import { Check, percentile, printChecks, table } from './support/report';
 import { CpuMeter, machineLine, memoryOf } from './support/cpu';
@@ -50,169 +49,6 @@ const TIMEOUT_MS = Number(args.timeout) * 1000;
 /** Issue 14 point 6. */
 const TARGET_LEADS_PER_S = 1000;
 const TARGET_ACK_P99_MS = 50;
-
-interface Person {
-  name: string;
-  email: string;
-  phone: string;
-}
-
-interface Delivery {
-  body: string;
-  person: number;
-}
-
-/** mulberry32: a small seeded PRNG, so a run is reproducible. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-/**
- * N deliveries with distinct lead ids. Exactly floor(N × ratio) of them, spread evenly, are a new
- * lead id for a person sent earlier, naming them by e-mail and phone, by e-mail only or by phone only
- * (in turn), so they must merge into that person's lead by either key.
- */
-function deliveries(googleKey: string): { list: Delivery[]; people: Person[]; repeatedPeople: number } {
-  const random = prng(Number(args.seed));
-  const people: Person[] = [];
-  const list: Delivery[] = [];
-  const repeated = new Set<number>();
-  const runTag = randomBytes(3).toString('hex');
-  for (let i = 0; i < N; i++) {
-    const leadId = `TeSter-${runTag}-${String(i).padStart(7, '0')}`;
-    const isRepeat = Math.floor((i + 1) * REPEAT_RATIO) > Math.floor(i * REPEAT_RATIO) && people.length > 0;
-    if (!isRepeat) {
-      const n = people.length;
-      const subscriber = String(2_000_000 + n * 53); // (415) 2xx-xxxx: valid, distinct US numbers
-      const person = {
-        name: `Bench Person ${n}`,
-        email: `person${n}@bench.example.com`,
-        phone: `(415) ${subscriber.slice(0, 3)}-${subscriber.slice(3)}`,
-      };
-      people.push(person);
-      list.push({ body: googleLead(googleKey, leadId, person), person: n });
-      continue;
-    }
-    const n = Math.floor(random() * people.length);
-    const p = people[n];
-    const kind = repeated.size % 3;
-    repeated.add(n);
-    const named =
-      kind === 0
-        ? p
-        : kind === 1
-          ? { name: p.name, email: p.email.toUpperCase() }
-          : { name: p.name, phone: `+1 ${p.phone}` };
-    list.push({ body: googleLead(googleKey, leadId, named), person: n });
-  }
-  return { list, people, repeatedPeople: repeated.size };
-}
-
-interface SendStats {
-  latenciesMs: number[];
-  received: number;
-  duplicate: number;
-  non2xx: Map<number, number>;
-  networkErrors: number;
-  retries: number;
-  samples: string[];
-  lastAckAt: number;
-}
-
-function post(agent: Agent, base: URL, path: string, body: string): Promise<{ status: number; text: string }> {
-  return new Promise((resolve, reject) => {
-    const req = request(
-      {
-        agent,
-        host: base.hostname,
-        port: base.port,
-        path,
-        method: 'POST',
-        headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
-      },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }));
-        res.on('error', reject);
-      },
-    );
-    req.setTimeout(30_000, () => req.destroy(new Error('timeout')));
-    req.on('error', reject);
-    req.end(body);
-  });
-}
-
-/** CONCURRENCY senders over keep-alive connections; a failed delivery is retried, as a platform would. */
-async function sendAll(base: string, path: string, list: Delivery[]): Promise<SendStats> {
-  const agent = new Agent({ keepAlive: true, maxSockets: CONCURRENCY });
-  const url = new URL(base);
-  const stats: SendStats = {
-    latenciesMs: [],
-    received: 0,
-    duplicate: 0,
-    non2xx: new Map(),
-    networkErrors: 0,
-    retries: 0,
-    samples: [],
-    lastAckAt: 0,
-  };
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    for (;;) {
-      const index = next++;
-      if (index >= list.length) return;
-      for (let attempt = 0; ; attempt++) {
-        if (attempt > 0) {
-          stats.retries++;
-          await sleep(Math.min(2000, 50 * 2 ** attempt));
-        }
-        const started = performance.now();
-        try {
-          const res = await post(agent, url, path, list[index].body);
-          if (res.status === 200) {
-            stats.latenciesMs.push(performance.now() - started);
-            if (res.text.includes('"received"')) stats.received++;
-            else stats.duplicate++;
-            stats.lastAckAt = Date.now();
-            break;
-          }
-          stats.non2xx.set(res.status, (stats.non2xx.get(res.status) ?? 0) + 1);
-          if (stats.samples.length < 5) stats.samples.push(`${res.status} ${res.text.slice(0, 200)}`);
-          if (attempt >= 10) throw new Error(`delivery ${index}: ${res.status} ${res.text}`);
-        } catch (err) {
-          if (err instanceof Error && err.message.startsWith('delivery ')) throw err;
-          stats.networkErrors++;
-          if (attempt >= 10) throw err;
-        }
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: CONCURRENCY }, worker));
-  agent.destroy();
-  return stats;
-}
-
-interface Progress {
-  processed: number;
-  failed: number;
-  total: number;
-}
-
-async function progress(db: BenchDatabase): Promise<Progress> {
-  const res = await db.sql.query<{ processed: string; failed: string; total: string }>(
-    "SELECT count(*) FILTER (WHERE status = 'PROCESSED') AS processed, count(*) FILTER (WHERE status = 'FAILED') AS failed, count(*) AS total FROM webhook_events",
-  );
-  const r = res.rows[0];
-  return { processed: Number(r.processed), failed: Number(r.failed), total: Number(r.total) };
-}
 
 /** pg_stat_activity of the app's backends, sampled: what they are doing and waiting on. */
 class ActivitySampler {
@@ -402,7 +238,7 @@ async function main(): Promise<boolean> {
   const integration = await createActiveIntegration(api, 'google-ads-lead-forms', { googleKey });
   if (PRELOAD > 0) await preload(db, integration.subAccountId, integration.integrationId, PRELOAD);
   else if (NO_ROLLUP) await setTriggers(db, ROLLUP_TRIGGERS, false);
-  const { list, people, repeatedPeople } = deliveries(googleKey);
+  const { list, people, repeatedPeople } = deliveries(googleKey, N, REPEAT_RATIO, Number(args.seed));
   process.stdout.write(
     `database ${db.name}; app pid ${app.child.pid} at ${app.base}; google-ads-lead-forms integration ${integration.integrationId} (${integration.webhookPath})\n` +
       `${list.length} deliveries for ${people.length} people (${list.length - people.length} repeats of ${repeatedPeople} people)\n`,
@@ -429,7 +265,7 @@ async function main(): Promise<boolean> {
   await sampler?.start();
   const t0 = Date.now();
   let sendDone = false;
-  const sending = sendAll(app.base, integration.webhookPath, list).finally(() => {
+  const sending = sendAll(app.base, integration.webhookPath, list, CONCURRENCY).finally(() => {
     sendDone = true;
   });
   sending.catch(() => undefined);
@@ -465,20 +301,8 @@ async function main(): Promise<boolean> {
     "SELECT (extract(epoch FROM max(processed_at)) * 1000)::bigint AS last_ms FROM webhook_events WHERE status = 'PROCESSED'",
   );
   const lastProcessedAt = Number(finished.rows[0].last_ms ?? observedDoneAt);
-  const sub = integration.subAccountId;
-  const count = async (q: string): Promise<number> => Number((await db.sql.query<{ n: string }>(q, [sub])).rows[0].n);
-  // the preloaded leads (e-mails @preload.example.com, sources of origin 'preload') are not the run's
-  const runLeads = "sub_account_id = $1 AND email NOT LIKE '%@preload.example.com'";
-  const runSources = "sub_account_id = $1 AND origin <> 'preload'";
-  const leads = await count(`SELECT count(*) AS n FROM leads WHERE ${runLeads}`);
-  const distinctEmails = await count(`SELECT count(DISTINCT email) AS n FROM leads WHERE ${runLeads}`);
-  const sources = await count(`SELECT count(*) AS n FROM lead_sources WHERE ${runSources}`);
-  const merged = await count(
-    `SELECT count(*) AS n FROM (SELECT lead_id FROM lead_sources WHERE ${runSources} GROUP BY lead_id HAVING count(*) > 1) m`,
-  );
-  const badPhones = await count(
-    `SELECT count(*) AS n FROM leads WHERE ${runLeads} AND (phone IS NULL OR NOT phone_valid)`,
-  );
+  const outcome = await leadOutcome(db, integration.subAccountId);
+  const { leads, sources, merged } = outcome;
 
   const ackSeconds = (stats.lastAckAt - t0) / 1000;
   const e2eSeconds = (lastProcessedAt - t0) / 1000;
@@ -570,22 +394,7 @@ async function main(): Promise<boolean> {
       ok: stats.received === N && non2xx === 0 && stats.networkErrors === 0,
       detail: `${stats.received} received, ${non2xx} non-2xx, ${stats.networkErrors} network errors`,
     },
-    {
-      name: 'every event PROCESSED, none FAILED',
-      ok: last.total === N && last.processed === N && last.failed === 0,
-      detail: `${last.processed}/${last.total} processed, ${last.failed} failed`,
-    },
-    {
-      name: 'leads = distinct people',
-      ok: leads === people.length && distinctEmails === people.length,
-      detail: `${leads} leads (${distinctEmails} distinct e-mails), expected ${people.length}`,
-    },
-    { name: 'lead_sources = deliveries', ok: sources === N, detail: `${sources}, expected ${N}` },
-    {
-      name: 'repeats merged into their person',
-      ok: merged === repeatedPeople && badPhones === 0,
-      detail: `${merged} leads with >1 source (expected ${repeatedPeople}); ${badPhones} leads without a valid phone`,
-    },
+    ...outcomeChecks(outcome, { deliveries: N, people: people.length, repeatedPeople }, last),
   ];
   const ok = printChecks(checks);
   process.stdout.write(`at the end: ${machineLine()}\n`);

@@ -110,6 +110,8 @@ export interface RunningApp {
   child: Child;
   base: string;
   jwtSecret: string;
+  /** Its environment, for more processes of the same deployment (startWorker). */
+  env: NodeJS.ProcessEnv;
 }
 
 /** The built app (dist/main.js) as production runs it, on its own port; resolves when /api/health/ready answers. */
@@ -140,5 +142,15 @@ export async function startApp(options: AppOptions): Promise<RunningApp> {
   const child = startChild('app', process.execPath, [...(options.nodeArgs ?? []), 'dist/main.js'], env);
   const base = `http://127.0.0.1:${port}`;
   await waitHttp(`${base}/api/health/ready`, child);
-  return { child, base, jwtSecret };
+  return { child, base, jwtSecret, env };
+}
+
+/**
+ * A worker process (APP_ROLE=worker) of the same deployment as `app` (its database, keys and
+ * settings). A worker serves no HTTP: it is running once the process is up; callers watch the
+ * database for its progress.
+ */
+export function startWorker(app: RunningApp, nodeArgs: string[] = []): Child {
+  const env = { ...app.env, APP_ROLE: 'worker', MIGRATE_ON_START: 'false' };
+  return startChild('worker', process.execPath, [...nodeArgs, 'dist/main.js'], env);
 }
