@@ -136,8 +136,9 @@ describe('OutboundHttpClient: requests and answers', () => {
 
 describe('OutboundHttpClient: timeouts and network errors', () => {
   it("classifies an answer slower than timeoutMs as 'timeout', not 'network'", async () => {
-    server.on('GET', '/slow', () => ({ status: 200, body: {}, delayMs: 400 }));
-    const err = await failure(client({ timeoutMs: 50 }).request(get('/slow', { retry: false })));
+    // the timeout leaves a loaded machine time to deliver the request before it fires (the server counts it)
+    server.on('GET', '/slow', () => ({ status: 200, body: {}, delayMs: 1000 }));
+    const err = await failure(client({ timeoutMs: 200 }).request(get('/slow', { retry: false })));
     expect(err.kind).toBe('timeout');
     expect(err.message).toBe('GET /slow: timed out');
     expect(err.transient).toBe(true);
@@ -145,8 +146,8 @@ describe('OutboundHttpClient: timeouts and network errors', () => {
   });
 
   it('uses the per-request timeoutMs and retries timeouts', async () => {
-    server.on('GET', '/slow', () => ({ status: 200, body: {}, delayMs: 300 }));
-    const err = await failure(client({ timeoutMs: 5_000 }).request(get('/slow', { timeoutMs: 40 })));
+    server.on('GET', '/slow', () => ({ status: 200, body: {}, delayMs: 1000 }));
+    const err = await failure(client({ timeoutMs: 5_000 }).request(get('/slow', { timeoutMs: 200 })));
     expect(err.kind).toBe('timeout');
     expect(server.count('GET', '/slow')).toBe(3);
   });
