@@ -1,4 +1,5 @@
 // The rollup's SQL writers: the incremental triggers and analytics_rebuild() agree row for row, in tenant-local days.
+import { Client } from 'pg';
 import { createMediumApp, MediumApp } from '../../../test/support/medium-app';
 
 interface RollupRow {
@@ -15,8 +16,10 @@ describe('analytics rollup (triggers and rebuild)', () => {
   const rollup = async (sub: number): Promise<RollupRow[]> =>
     (
       await m.sql.query<RollupRow>(
-        `SELECT to_char(day, 'YYYY-MM-DD') AS day, dim_type, dim_id, metric, count::text, sum::text
-         FROM analytics_daily WHERE sub_account_id = $1 ORDER BY 1, 2, 3, 4`,
+        // a counter is the sum of its shards (incremental writes land in the writer's, a rebuild in 0)
+        `SELECT to_char(day, 'YYYY-MM-DD') AS day, dim_type, dim_id, metric, sum(count)::text AS count,
+                sum(sum)::text AS sum
+         FROM analytics_daily WHERE sub_account_id = $1 GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4`,
         [sub],
       )
     ).rows;
@@ -95,6 +98,58 @@ describe('analytics rollup (triggers and rebuild)', () => {
     await m.sql.query("UPDATE sub_accounts SET timezone = 'UTC' WHERE id = $1", [sub]);
     await rebuild(sub);
     expect(metric(await rollup(sub), 'source', 'new')).toEqual([['2026-03-08', 'meta|7', '2']]);
+  });
+
+  it('concurrent writers of one sub-account add to their own shards; the shards sum to what a rebuild writes', async () => {
+    const sub = await subAccount('America/Sao_Paulo');
+    const clients = await Promise.all(
+      Array.from({ length: 6 }, async () => {
+        const c = new Client({ connectionString: m.db.url });
+        await c.connect();
+        return c;
+      }),
+    );
+    try {
+      // six transactions at once, each with 20 leads of the same day (the same counters) and a conversion
+      await Promise.all(
+        clients.map(async (c, i) => {
+          await c.query('BEGIN');
+          for (let n = 0; n < 20; n++) {
+            const { rows } = await c.query<{ id: string }>(
+              `INSERT INTO leads (sub_account_id, created_at, updated_at, origin_platform, origin_integration_id, origin_campaign_id)
+               VALUES ($1, $2, now(), 'meta', 7, 'c1') RETURNING id::text`,
+              [sub, `2026-05-0${1 + (n % 2)}T1${i}:00:00Z`],
+            );
+            if (n === 0)
+              await c.query(`SELECT lead_set_status($1, $2::bigint, 'CONVERTED', '2026-05-03T12:00:00Z', 'u', 'api')`, [
+                sub,
+                rows[0].id,
+              ]);
+          }
+          await c.query('COMMIT');
+        }),
+      );
+    } finally {
+      await Promise.all(clients.map((c) => c.end()));
+    }
+    const shards = await m.sql.query<{ n: string }>(
+      'SELECT count(DISTINCT shard)::text AS n FROM analytics_daily WHERE sub_account_id = $1',
+      [sub],
+    );
+    expect(Number(shards.rows[0].n)).toBeGreaterThan(1);
+    const incremental = await rollup(sub);
+    expect(metric(incremental, 'source', 'new')).toEqual([
+      ['2026-05-01', 'meta|7', '60'],
+      ['2026-05-02', 'meta|7', '60'],
+    ]);
+    expect(metric(incremental, 'source', 'converted')).toEqual([['2026-05-03', 'meta|7', '6']]);
+    await rebuild(sub);
+    const rebuilt = await m.sql.query<{ n: string }>(
+      'SELECT count(*)::text AS n FROM analytics_daily WHERE sub_account_id = $1 AND shard <> 0',
+      [sub],
+    );
+    expect(rebuilt.rows[0].n).toBe('0');
+    expect(await rollup(sub)).toEqual(incremental);
   });
 
   it('writes the rollup in the fact’s transaction: a rolled-back fact leaves nothing', async () => {

@@ -82,12 +82,14 @@ export class AnalyticsRepository {
   ): Promise<MetricRow[]> {
     const rows = await this.db.sql<RawMetricRow>(
       {
-        name: 'analytics_rollup_rows_v1',
+        // a counter is the sum of its shards (the writers' parts, 20261202400100)
+        name: 'analytics_rollup_rows_v2',
         text: `SELECT to_char(day, 'YYYY-MM-DD') AS day, NULL::timestamptz AS at, dim_type, dim_id, metric,
-                      count::text, sum::text
+                      sum(count)::text AS count, sum(sum)::text AS sum
                FROM analytics_daily
                WHERE sub_account_id = $1 AND dim_type = ANY($4::text[]) AND metric = ANY($5::text[])
-                 AND day >= $2::date AND day <= $3::date`,
+                 AND day >= $2::date AND day <= $3::date
+               GROUP BY day, dim_type, dim_id, metric`,
       },
       [subAccountId, from, to, dimTypes, metrics],
     );
