@@ -109,6 +109,65 @@ describe('integrations', () => {
     expect(JSON.stringify(res.body)).not.toContain('"x"');
   });
 
+  it('an "x-oauth" credential may be left out of a stored integration (a connect flow fills it), never out of a config under test; pasting it still works', async () => {
+    const templateIdMeta = await templateId(t, 'meta-lead-ads');
+    const { pageAccessToken, ...withoutToken } = META_CONFIG;
+    const created = await t.http
+      .post('/api/integrations')
+      .set('authorization', admin)
+      .send({ subAccountId: sub, integrationTemplateId: templateIdMeta, name: 'Connect later', config: withoutToken });
+    expect(created.status).toBe(201);
+    expect(created.body).toMatchObject({ status: 'pending', isActive: false });
+    expect(created.body.config.pageAccessToken).toBeUndefined();
+    // nothing to call Meta with yet: the test fails as a credential problem, and Meta is not called
+    const test = await t.http.post(`/api/integrations/${created.body.id}/test`).set('authorization', admin);
+    expect(test.status).toBe(422);
+    expect(test.body).toMatchObject({ code: 'INVALID_CREDENTIALS', success: false });
+    expect(graph.requests).toHaveLength(0);
+    // an unsaved config under test has no connection to fill it from
+    const unsaved = await t.http
+      .post('/api/integrations/test-config')
+      .set('authorization', admin)
+      .send({ subAccountId: sub, integrationTemplateId: templateIdMeta, config: withoutToken });
+    expect(unsaved.status).toBe(400);
+    expect(unsaved.body.details.map((d: { pointer: string }) => d.pointer)).toContain('/pageAccessToken');
+    // the pasted-token path: the token PATCHed in is stored sealed and shown masked
+    const pasted = await t.http
+      .patch(`/api/integrations/${created.body.id}`)
+      .set('authorization', admin)
+      .send({ config: { pageAccessToken } });
+    expect(pasted.status).toBe(200);
+    expect(pasted.body.config.pageAccessToken).toEqual({ secret: true, last4: pageAccessToken.slice(-4) });
+    // a template whose schema does not mark the field keeps requiring it
+    const strict = await t.http
+      .post('/api/integration-templates')
+      .set('authorization', `Bearer ${t.token('SUPER_ADMIN', [])}`)
+      .send({
+        name: 'meta-pasted-only',
+        displayName: 'Meta (pasted token only)',
+        category: 'Advertising',
+        handler: 'meta-lead-ads',
+        configSchema: {
+          type: 'object',
+          required: ['pageId', 'appSecret', 'pageAccessToken', 'verifyToken'],
+          properties: {
+            pageId: { type: 'string' },
+            appSecret: { type: 'string', 'x-secret': true },
+            pageAccessToken: { type: 'string', 'x-secret': true },
+            verifyToken: { type: 'string', 'x-secret': true },
+          },
+          additionalProperties: false,
+        },
+      });
+    expect(strict.status).toBe(201);
+    const refused = await t.http
+      .post('/api/integrations')
+      .set('authorization', admin)
+      .send({ subAccountId: sub, integrationTemplateId: strict.body.id, name: 'No token', config: withoutToken });
+    expect(refused.status).toBe(400);
+    expect(refused.body.details.map((d: { pointer: string }) => d.pointer)).toEqual(['/pageAccessToken']);
+  });
+
   it('merges PATCHed config over the stored one: a secret left out or sent back masked keeps its value', async () => {
     const created = await createIntegration(t, sub, 'meta-lead-ads', META_CONFIG);
     const patched = await t.http

@@ -37,6 +37,15 @@ export function oauthFields(schema: unknown): string[] {
     .map(([name]) => name);
 }
 
+/**
+ * The required top-level "x-oauth" credentials a stored config goes without (left for a connect flow
+ * that has not happened): nothing to call the provider with yet.
+ */
+export function missingOAuthCredentials(schema: unknown, config: Record<string, unknown>): string[] {
+  const required = isObject(schema) && Array.isArray(schema.required) ? schema.required : [];
+  return oauthFields(schema).filter((name) => required.includes(name) && config[name] === undefined);
+}
+
 /** Keywords whose values are data, not schemas: a key named "x-secret" inside them is no mark. */
 const DATA_KEYWORDS = new Set(['const', 'enum', 'default', 'examples', 'example']);
 

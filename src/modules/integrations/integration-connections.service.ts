@@ -7,7 +7,7 @@ import type { TestResult } from '../../handlers/handler-types';
 import type { HandlerContext, IntegrationHandler } from '../../handlers/integration-handler';
 import { HandlerRegistry } from '../../handlers/handler-registry';
 import { ConfigCodec, ConfigObject } from '../integration-templates/config-codec';
-import { ConfigSchemaService } from '../integration-templates/config-schema.service';
+import { ConfigSchemaService, missingOAuthCredentials } from '../integration-templates/config-schema.service';
 import { IntegrationDto, TestConfigDto, TestResultDto } from './dto/integration.dto';
 import { HandlerContextFactory, UnreadableConfigError } from './handler-context.factory';
 import type { IntegrationChange } from './integration';
@@ -46,7 +46,12 @@ export class IntegrationConnectionsService {
     const row = await this.integrations.find(user, id);
     let result: TestResult;
     try {
-      result = await this.contexts.withContext(row, (handler, ctx) => this.run(handler, ctx, id));
+      result = await this.contexts.withContext(row, (handler, ctx, used) => {
+        // created to be connected with OAuth, and not connected yet: a credential problem, no provider call
+        const missing = used.oauthTokens === null ? missingOAuthCredentials(row.template.configSchema, ctx.config) : [];
+        if (missing.length) return Promise.resolve(notConnected(missing));
+        return this.run(handler, ctx, id);
+      });
     } catch (err) {
       if (err instanceof DomainException && err.code === ErrorCode.REAUTHORIZATION_REQUIRED)
         result = { success: false, code: 'INVALID_CREDENTIALS', message: err.message };
@@ -142,6 +147,15 @@ export class IntegrationConnectionsService {
       return { success: false, code: 'CONNECTION_FAILED', message: 'The connection test could not reach the provider' };
     }
   }
+}
+
+function notConnected(missing: readonly string[]): TestResult {
+  return {
+    success: false,
+    code: 'INVALID_CREDENTIALS',
+    message: `Not connected yet: connect the integration (POST /api/integrations/:id/oauth/start) or enter ${missing.join(', ')}`,
+    details: missing.map((name) => ({ pointer: `/${name}`, message: 'missing: filled by the OAuth connection' })),
+  };
 }
 
 function answer(result: TestResult): TestResultDto {
