@@ -203,6 +203,36 @@ export class MessagesRepository {
   }
 
   /** Orphans for a message, by its wamid or by our id echoed in biz_opaque_callback_data. */
+  /**
+   * Meta accepted an outbound message, in one statement and no transaction (the bulk's hot path):
+   * send state, the wamid (never overwritten), the wa_id Meta answered with on the message and on a
+   * conversation that had none. True when statuses were kept for the message (the caller then
+   * applies them under the row lock, as a single send does).
+   */
+  async acceptedInOne(messageId: string, wamid: string, waId: string | null): Promise<boolean> {
+    const rows = await this.db.sql<{ kept: boolean }>(
+      {
+        name: 'wa_message_accepted_v1',
+        text: `
+        WITH m AS (
+          UPDATE messages SET send_state = 'accepted', wamid = COALESCE(wamid, $2),
+                 recipient = COALESCE($3, recipient), updated_at = now()
+          WHERE id = $1::uuid
+          RETURNING id, conversation_id, integration_id, wamid
+        ), c AS (
+          UPDATE conversations SET wa_id = $3, updated_at = now()
+          WHERE $3::text IS NOT NULL AND wa_id IS NULL AND id = (SELECT conversation_id FROM m)
+        )
+        SELECT EXISTS (
+          SELECT 1 FROM whatsapp_orphan_statuses o, m
+          WHERE o.integration_id = m.integration_id AND (o.wamid = m.wamid OR o.callback_data = m.id::text)
+        ) AS kept`,
+      },
+      [messageId, wamid, waId],
+    );
+    return rows[0]?.kept ?? false;
+  }
+
   orphansFor(integrationId: number, wamid: string | null, messageId: string): Promise<OrphanRow[]> {
     return this.db.prisma.whatsAppOrphanStatus.findMany({
       where: {

@@ -375,8 +375,10 @@ export class WhatsAppSendService {
   // ---- for a runner that calls the Graph itself (the bulk ledger): the same writes deliver() makes
 
   /** Meta accepted the message: wamid stored (never overwritten), statuses kept for it applied. */
-  markAccepted(messageId: string, wamid: string, waId?: string): Promise<DeliveryOutcome> {
-    return this.accepted(messageId, wamid, waId);
+  async markAccepted(messageId: string, wamid: string, waId?: string): Promise<DeliveryOutcome> {
+    // the same writes as accepted() in one statement; the locked path only when statuses were kept
+    if (await this.messages.acceptedInOne(messageId, wamid, waId ?? null)) return this.accepted(messageId, wamid, waId);
+    return { kind: 'accepted', wamid };
   }
 
   /** The Graph request of an outbound row written earlier (a bulk recipient claimed again after a retry). */

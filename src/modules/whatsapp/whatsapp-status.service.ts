@@ -116,8 +116,11 @@ export class WhatsAppStatusService {
       if (!row && incoming.callbackData && UUID.test(incoming.callbackData)) {
         // the status beat the send's answer: our id came back in biz_opaque_callback_data
         const byId = await this.messages.lock(incoming.callbackData);
-        if (byId && byId.integrationId === integrationId && byId.direction === 'outbound' && byId.wamid === null)
-          row = await this.messages.update(byId.id, { wamid: incoming.wamid });
+        if (byId && byId.integrationId === integrationId && byId.direction === 'outbound') {
+          if (byId.wamid === null) row = await this.messages.update(byId.id, { wamid: incoming.wamid });
+          // the answer's wamid was written while this waited for the row lock: apply now, not as an orphan
+          else if (byId.wamid === incoming.wamid) row = byId;
+        }
       }
       if (!row) {
         await this.messages.keepOrphan({

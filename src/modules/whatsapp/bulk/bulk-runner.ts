@@ -8,7 +8,7 @@ import { JobsService } from '../../../jobs/jobs.service';
 import { classifyGraphError, classifyTransportFailure } from '../domain/send-errors';
 import { BulkPolicy } from './bulk-policy';
 import { BulkRepository, BulkRow, ClaimedRecipient } from './bulk.repository';
-import { BulkSender, BulkSendTarget } from './bulk-sender';
+import { BulkSender, BulkSendTarget, PreparedRecipient } from './bulk-sender';
 import { resolveFailure, SendResolution, SkipReason } from './bulk-states';
 
 /** Recipients one claim takes (per runner); small enough that a killed runner strands few for long. */
@@ -88,14 +88,16 @@ export class BulkRunner {
       await this.repo.fail(bulk.id, target.problem);
       return null;
     }
-    // a pool of sends fed by claims: the next batch is claimed while the last one's tail is in flight
+    // a pool of sends fed by claims; the next batch is claimed and its message rows written while
+    // this one's sends are in flight (writing a batch's rows takes about as long as sending it)
     const pool = new SendPool(CONCURRENCY);
+    let ahead: Promise<ReadyBatch> | null = null;
     try {
       while (this.clock.now() < deadline && !pool.stopped) {
         await this.repo.renewLane(bulk.id, owner, LANE_LEASE_MS);
-        const leaseId = randomUUID();
-        const claimed = await this.repo.claim(bulk.id, leaseId, CLAIM_BATCH, CLAIM_LEASE_MS);
-        if (claimed.length === 0) {
+        const batch = await (ahead ?? this.nextBatch(bulk, target));
+        ahead = null;
+        if (batch.claimed === 0) {
           await pool.drain(); // what is in flight may still be retried or finish the bulk
           const work = await this.repo.nextWork(bulk.id);
           if (work.status !== 'running') return null;
@@ -108,35 +110,66 @@ export class BulkRunner {
           await this.clock.sleep(Math.min(1000, Math.max(50, wait)));
           continue;
         }
-        const lost = claimed.filter((r) => r.state === 'unknown');
-        if (lost.length > 0) await this.sender.markUnknown(lost);
-        const live = claimed.filter((r) => r.state === 'claimed');
-        const blocked = await this.policy.blockedNow(bulk, live);
-        for (const [id, reason] of blocked) {
-          await this.repo.finish(id, leaseId, 'skipped', { skipReason: reason });
-          const messageId = live.find((row) => row.id === id)?.messageId;
-          if (messageId) await this.sender.messageSkipped(messageId, skipCode(reason));
-        }
+        if (this.clock.now() < deadline) ahead = this.nextBatch(bulk, target);
         const unsent: bigint[] = [];
-        for (const r of live.filter((row) => !blocked.has(row.id))) {
+        for (const { r, prepared } of batch.ready) {
           await pool.room();
           if (pool.stopped) unsent.push(r.id);
-          else pool.run(() => this.sendOne(bulk, target, r, leaseId));
+          else pool.run(() => this.sendOne(bulk, target, r, batch.leaseId, prepared));
         }
-        await this.repo.unclaim(unsent, leaseId);
+        await this.repo.unclaim(unsent, batch.leaseId);
       }
     } finally {
       await pool.drain();
+      // a batch claimed ahead and not sent goes back at once (its message rows stay for the next claim)
+      const left = ahead ? await ahead.catch(() => null) : null;
+      if (left)
+        await this.repo.unclaim(
+          left.ready.map((x) => x.r.id),
+          left.leaseId,
+        );
     }
     return pool.stopped ? null : new Date(this.clock.now());
+  }
+
+  /**
+   * A claimed batch made ready to send: lost answers marked unknown, recipients opted out or out of
+   * their window meanwhile skipped, the others' message rows written (BulkSender.prepareBatch).
+   */
+  private async nextBatch(bulk: BulkRow, target: BulkSendTarget): Promise<ReadyBatch> {
+    const leaseId = randomUUID();
+    const claimed = await this.repo.claim(bulk.id, leaseId, CLAIM_BATCH, CLAIM_LEASE_MS);
+    if (claimed.length === 0) return { leaseId, claimed: 0, ready: [] };
+    const lost = claimed.filter((r) => r.state === 'unknown');
+    if (lost.length > 0) await this.sender.markUnknown(lost);
+    const live = claimed.filter((r) => r.state === 'claimed');
+    const blocked = await this.policy.blockedNow(bulk, live);
+    for (const [id, reason] of blocked) {
+      await this.repo.finish(id, leaseId, 'skipped', { skipReason: reason });
+      const messageId = live.find((row) => row.id === id)?.messageId;
+      if (messageId) await this.sender.messageSkipped(messageId, skipCode(reason));
+    }
+    const toSend = live.filter((row) => !blocked.has(row.id));
+    const prepared = await this.sender.prepareBatch(bulk, target, toSend, leaseId);
+    const ready: ReadyBatch['ready'] = [];
+    for (const r of toSend) {
+      const p = prepared.get(r.id);
+      if (p) ready.push({ r, prepared: p }); // else it could not be prepared now: the lease hands it on
+    }
+    return { leaseId, claimed: claimed.length, ready };
   }
 
   /**
    * One recipient: its message row, a pair slot, a token of the number, the request mark, the call,
    * the outcome. True: stop the bulk.
    */
-  private async sendOne(bulk: BulkRow, target: BulkSendTarget, r: ClaimedRecipient, leaseId: string): Promise<boolean> {
-    const prepared = await this.sender.prepare(bulk, target, r, leaseId);
+  private async sendOne(
+    bulk: BulkRow,
+    target: BulkSendTarget,
+    r: ClaimedRecipient,
+    leaseId: string,
+    prepared: PreparedRecipient,
+  ): Promise<boolean> {
     if ('lost' in prepared) return false; // the lease ended: whoever claims the row next decides it
     if ('problem' in prepared) {
       await this.repo.finish(r.id, leaseId, 'failed', { code: null, title: prepared.problem, details: null });
@@ -248,6 +281,12 @@ export class BulkRunner {
     if (code === null) return false;
     return code === 190 || (code >= 200 && code <= 299) || code === 132001 || code === 132015 || code === 132016;
   }
+}
+
+interface ReadyBatch {
+  leaseId: string;
+  claimed: number;
+  ready: Array<{ r: ClaimedRecipient; prepared: PreparedRecipient }>;
 }
 
 /** The single-send rule's code a message row skipped by the bulk's re-check carries as its title. */

@@ -29,6 +29,9 @@ export interface BulkSendTarget {
 /** This runner's lease on the recipient was lost while its message was being written (rolled back). */
 class LeaseLost extends Error {}
 
+/** A recipient ready to send, or why not: a problem fails it; `lost`: the lease ended, nothing was written. */
+export type PreparedRecipient = OutboundRequest | { problem: string } | { lost: true };
+
 /**
  * The bulk runner's way out, through the single-send core (WhatsAppSendService): each recipient gets
  * its outbound message row (lane `bulk`, our id sent as `biz_opaque_callback_data`, linked to the
@@ -81,52 +84,67 @@ export class BulkSender {
   }
 
   /**
-   * The recipient's outbound message: written now (template parameters resolved for this lead) and
-   * linked to the ledger row in one transaction, or the one written on an earlier claim (a retry).
-   * `lost`: the lease ended meanwhile (nothing was written); a problem fails only this recipient.
+   * The outbound messages of a claimed batch: written (template parameters resolved per lead) and
+   * linked to their ledger rows in one transaction, or the ones written on an earlier claim (a
+   * retry). If that transaction fails (a lease lost, a conversation written concurrently), the rows
+   * are prepared one by one, so one row's trouble never holds up the others. A row missing from the
+   * answer could not be prepared now: it stays claimed and its lease hands it on.
    */
-  async prepare(
+  async prepareBatch(
     bulk: BulkRow,
     target: BulkSendTarget,
-    r: ClaimedRecipient,
+    rows: readonly ClaimedRecipient[],
     leaseId: string,
-  ): Promise<OutboundRequest | { problem: string } | { lost: true }> {
-    if (r.messageId) {
-      const existing = await this.sends.outboundRequest(r.messageId);
-      return existing ?? { problem: "The recipient's outbound message is gone" };
+  ): Promise<Map<bigint, PreparedRecipient>> {
+    const out = new Map<bigint, PreparedRecipient>();
+    const fresh: Array<{ r: ClaimedRecipient; input: OutboundInput }> = [];
+    for (const r of rows) {
+      if (r.messageId) {
+        out.set(
+          r.id,
+          (await this.sends.outboundRequest(r.messageId)) ?? { problem: "The recipient's message is gone" },
+        );
+        continue;
+      }
+      const input = await this.input(bulk, target, r);
+      if ('problem' in input) out.set(r.id, input);
+      else fresh.push({ r, input });
     }
-    const input: OutboundInput = {
-      number: target.number,
-      phone: r.phone ?? '',
-      leadId: r.leadId,
-      lane: 'bulk',
-      sentBy: bulk.createdBy,
-      bulkJobId: bulk.id,
-      bulkRecipientId: r.id,
-    };
-    if (bulk.kind === 'text') input.text = bulk.text ?? '';
-    else {
-      const stored = bulk.template as unknown as StoredTemplate | null;
-      if (!stored) return { problem: 'The bulk has no template' };
-      const params = (bulk.parameters ?? {}) as TemplateParameters;
-      const needsLead = Object.values(params).some((v) => typeof v === 'string' && v.includes('{{'));
-      const lead: LeadFields | undefined = needsLead ? await this.repo.leadFields(r.leadId) : undefined;
-      const prepared = prepareTemplateSend(stored, params, lead);
-      if (!prepared.ok)
-        return {
-          problem: `Template parameters invalid: ${prepared.problems.map((p) => `${p.path}: ${p.message}`).join('; ')}`,
-        };
-      input.template = {
-        row: {
-          id: bulk.templateId,
-          name: stored.name,
-          language: stored.language,
-          category: bulk.templateCategory ?? 'MARKETING',
-        },
-        send: prepared.template,
-        parameters: params,
-      };
+    // two transactions at once: the rows are written one after another inside each
+    const half = Math.ceil(fresh.length / 2);
+    await Promise.all([fresh.slice(0, half), fresh.slice(half)].map((part) => this.writeBatch(part, leaseId, out)));
+    return out;
+  }
+
+  private async writeBatch(
+    fresh: ReadonlyArray<{ r: ClaimedRecipient; input: OutboundInput }>,
+    leaseId: string,
+    out: Map<bigint, PreparedRecipient>,
+  ): Promise<void> {
+    if (fresh.length === 0) return;
+    try {
+      const made = await this.transactions.run(async () => {
+        const list: Array<{ id: bigint; request: OutboundRequest }> = [];
+        for (const { r, input } of fresh)
+          list.push({ id: r.id, request: (await this.sends.createOutbound(input)).request });
+        const linked = await this.repo.setMessageIds(
+          leaseId,
+          list.map((x) => ({ id: x.id, messageId: x.request.messageId })),
+        );
+        if (linked !== list.length) throw new LeaseLost();
+        return list;
+      });
+      for (const { id, request } of made) out.set(id, request);
+    } catch {
+      for (const { r, input } of fresh) {
+        const one = await this.prepareOne(input, r, leaseId).catch(() => null);
+        if (one) out.set(r.id, one);
+      }
     }
+  }
+
+  /** One recipient's message and its link, in a transaction of its own; `lost` when the lease ended. */
+  private async prepareOne(input: OutboundInput, r: ClaimedRecipient, leaseId: string): Promise<PreparedRecipient> {
     try {
       return await this.transactions.run(async () => {
         const created = await this.sends.createOutbound(input);
@@ -137,6 +155,48 @@ export class BulkSender {
       if (err instanceof LeaseLost) return { lost: true };
       throw err;
     }
+  }
+
+  /** What the single-send core needs to write this recipient's message. */
+  private async input(
+    bulk: BulkRow,
+    target: BulkSendTarget,
+    r: ClaimedRecipient,
+  ): Promise<OutboundInput | { problem: string }> {
+    const input: OutboundInput = {
+      number: target.number,
+      phone: r.phone ?? '',
+      leadId: r.leadId,
+      lane: 'bulk',
+      sentBy: bulk.createdBy,
+      bulkJobId: bulk.id,
+      bulkRecipientId: r.id,
+    };
+    if (bulk.kind === 'text') {
+      input.text = bulk.text ?? '';
+      return input;
+    }
+    const stored = bulk.template as unknown as StoredTemplate | null;
+    if (!stored) return { problem: 'The bulk has no template' };
+    const params = (bulk.parameters ?? {}) as TemplateParameters;
+    const needsLead = Object.values(params).some((v) => typeof v === 'string' && v.includes('{{'));
+    const lead: LeadFields | undefined = needsLead ? await this.repo.leadFields(r.leadId) : undefined;
+    const prepared = prepareTemplateSend(stored, params, lead);
+    if (!prepared.ok)
+      return {
+        problem: `Template parameters invalid: ${prepared.problems.map((p) => `${p.path}: ${p.message}`).join('; ')}`,
+      };
+    input.template = {
+      row: {
+        id: bulk.templateId,
+        name: stored.name,
+        language: stored.language,
+        category: bulk.templateCategory ?? 'MARKETING',
+      },
+      send: prepared.template,
+      parameters: params,
+    };
+    return input;
   }
 
   /** Meta's pair limit for this recipient: 0 when the message may go now, else how long it waits. */

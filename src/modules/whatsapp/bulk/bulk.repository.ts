@@ -538,6 +538,21 @@ export class BulkRepository {
     );
   }
 
+  /** setMessageId for a batch, in one statement: the number of rows linked. */
+  async setMessageIds(leaseId: string, links: ReadonlyArray<{ id: bigint; messageId: string }>): Promise<number> {
+    if (links.length === 0) return 0;
+    return this.db.execute(
+      {
+        name: 'wa_bulk_set_messages_v1',
+        text: `UPDATE whatsapp_bulk_recipients r SET message_id = v.message_id::uuid, updated_at = now()
+               FROM unnest($2::bigint[], $3::text[]) AS v(id, message_id)
+               WHERE r.id = v.id AND r.lease_id = $1::uuid AND r.state = 'claimed' AND r.message_id IS NULL
+                 AND r.lease_until > now()`,
+      },
+      [leaseId, links.map((l) => l.id.toString()), links.map((l) => l.messageId)],
+    );
+  }
+
   /**
    * A status of the recipient's message (webhook, or kept and applied when the wamid appeared) moves
    * the ledger row with it, forward only (ledgerStatesBefore); runs in the status's transaction.
