@@ -1,23 +1,10 @@
 import { Injectable } from '@nestjs/common';
-import type { JsonSchemaObject, TestResult, WebhookOutcome } from '../handler-types';
-import {
-  HandlerContext,
-  IntegrationConfig,
-  IntegrationHandler,
-  PermanentEventError,
-  StoredEvent,
-} from '../integration-handler';
-import { asBoolean, asId, asString, configString, isRecord, optionalConfigString } from '../shared/json';
-import { graphRequest } from '../shared/meta-graph';
+import type { JsonSchemaObject, TestResult } from '../handler-types';
+import type { HandlerContext } from '../integration-handler';
+import { asId, asString, configString, isRecord } from '../shared/json';
 import { KEYWORD_SCHEMA_PROPERTIES } from '../shared/messaging-keywords';
-import { MessagingContactProfile, parseEnvelope } from '../shared/meta-messaging';
-import { messagingOutcome } from '../shared/meta-messaging-outcome';
-import {
-  MAX_TEXT_LENGTH,
-  MessagingSendError,
-  MessagingSendResult,
-  sendMessagingText,
-} from '../shared/meta-messaging-send';
+import { MetaMessagingChannel, MetaMessagingHandler } from '../shared/meta-messaging-handler';
+import { MAX_TEXT_LENGTH } from '../shared/meta-messaging-send';
 import { graphTestFailure } from '../shared/meta-test-failure';
 import { facebookMessengerWebhook } from './facebook-messenger.webhook';
 
@@ -25,13 +12,23 @@ const SECRETS = ['pageAccessToken', 'appSecret', 'verifyToken'];
 
 /** Facebook Messenger: a page's conversations by webhook, replies through the Send API. */
 @Injectable()
-export class FacebookMessengerHandler implements IntegrationHandler {
+export class FacebookMessengerHandler extends MetaMessagingHandler {
   readonly key = 'facebook-messenger';
   readonly displayName = 'Facebook Messenger';
-  readonly category = 'Messaging';
-  readonly capabilities = ['webhook', 'test', 'send'] as const;
-  readonly defaultRateLimitPerMinute = 200;
   readonly webhook = facebookMessengerWebhook;
+
+  // the person's name from the User Profile API (GET /<PSID>?fields=first_name,last_name,name:
+  // developers.facebook.com/docs/messenger-platform/identity/user-profile); Send API text up to 2000
+  // characters (developers.facebook.com/docs/messenger-platform/reference/send-api, message.text)
+  protected readonly channel: MetaMessagingChannel = {
+    channel: 'messenger',
+    label: 'Messenger',
+    routingField: 'pageId',
+    tokenField: 'pageAccessToken',
+    rateKeyPrefix: 'messenger:page',
+    profileFields: 'first_name,last_name,name',
+    textLimit: { max: MAX_TEXT_LENGTH.messenger, unit: 'characters' },
+  };
 
   readonly defaultConfigSchema: JsonSchemaObject = {
     type: 'object',
@@ -77,12 +74,6 @@ export class FacebookMessengerHandler implements IntegrationHandler {
     additionalProperties: false,
   };
 
-  async processWebhook(event: StoredEvent, _ctx: HandlerContext): Promise<WebhookOutcome> {
-    const parsed = parseEnvelope(event.payload, 'messenger');
-    if (!parsed) throw new PermanentEventError(`Messenger ${event.eventType} event without a person or message id`);
-    return messagingOutcome(parsed);
-  }
-
   /**
    * Proves the token is this page's: Graph's /me is "the person or Page whose access token is being
    * used" (developers.facebook.com/docs/graph-api/overview#me), so another page's token, or a user
@@ -91,7 +82,7 @@ export class FacebookMessengerHandler implements IntegrationHandler {
   async testConnection(ctx: HandlerContext): Promise<TestResult> {
     const pageId = configString(ctx.config, 'pageId');
     try {
-      const res = await this.graph(ctx, 'GET', 'me', { fields: 'id,name' });
+      const res = await this.graph(ctx, 'me', { fields: 'id,name' });
       const id = isRecord(res.body) ? asId(res.body.id) : undefined;
       if (id !== pageId) {
         return {
@@ -105,69 +96,5 @@ export class FacebookMessengerHandler implements IntegrationHandler {
     } catch (err) {
       return graphTestFailure(ctx, err, { token: 'page access token', resource: 'page' }, SECRETS);
     }
-  }
-
-  /** The key of the shared Send API token bucket: Meta limits sends per page (SEND_API_CALLS_PER_SECOND). */
-  sendRateKey(config: IntegrationConfig): string {
-    return `messenger:page:${configString(config, 'pageId')}`;
-  }
-
-  /** Whether the integration may reply with the HUMAN_AGENT tag outside the 24-hour window. */
-  humanAgentAllowed(config: IntegrationConfig): boolean {
-    return asBoolean(config.humanAgentTag) === true;
-  }
-
-  /** Sends a text to a PSID: RESPONSE inside the 24-hour window, the HUMAN_AGENT tag outside it. */
-  async sendText(
-    ctx: HandlerContext,
-    psid: string,
-    text: string,
-    options: { tag?: 'HUMAN_AGENT' } = {},
-  ): Promise<MessagingSendResult> {
-    if (text.length === 0 || text.length > MAX_TEXT_LENGTH.messenger) {
-      throw new MessagingSendError(
-        'client',
-        `Messenger text must be 1 to ${MAX_TEXT_LENGTH.messenger} characters`,
-        'invalid',
-        undefined,
-        undefined,
-        false,
-      );
-    }
-    return sendMessagingText(ctx, {
-      pageId: configString(ctx.config, 'pageId'),
-      accessToken: configString(ctx.config, 'pageAccessToken'),
-      appSecret: optionalConfigString(ctx.config, 'appSecret'),
-      recipientId: psid,
-      text,
-      ...(options.tag ? { tag: options.tag } : {}),
-    });
-  }
-
-  /**
-   * The person's name from the User Profile API (GET /<PSID>?fields=first_name,last_name,name):
-   * developers.facebook.com/docs/messenger-platform/identity/user-profile.
-   */
-  async fetchContactProfile(ctx: HandlerContext, psid: string): Promise<MessagingContactProfile> {
-    const res = await this.graph(ctx, 'GET', encodeURIComponent(psid), { fields: 'first_name,last_name,name' });
-    const body = isRecord(res.body) ? res.body : {};
-    const firstName = asString(body.first_name);
-    const lastName = asString(body.last_name);
-    const name = asString(body.name) ?? ([firstName, lastName].filter(Boolean).join(' ') || undefined);
-    return {
-      ...(name ? { name } : {}),
-      ...(firstName ? { firstName } : {}),
-      ...(lastName ? { lastName } : {}),
-    };
-  }
-
-  private graph(ctx: HandlerContext, method: 'GET', path: string, query: Record<string, string>) {
-    return graphRequest(ctx, {
-      method,
-      path,
-      query,
-      accessToken: configString(ctx.config, 'pageAccessToken'),
-      appSecret: optionalConfigString(ctx.config, 'appSecret'),
-    });
   }
 }

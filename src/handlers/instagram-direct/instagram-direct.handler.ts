@@ -1,23 +1,10 @@
 import { Injectable } from '@nestjs/common';
-import type { JsonSchemaObject, TestResult, WebhookOutcome } from '../handler-types';
-import {
-  HandlerContext,
-  IntegrationConfig,
-  IntegrationHandler,
-  PermanentEventError,
-  StoredEvent,
-} from '../integration-handler';
-import { asBoolean, asId, asString, configString, isRecord, optionalConfigString } from '../shared/json';
-import { graphRequest } from '../shared/meta-graph';
+import type { JsonSchemaObject, TestResult } from '../handler-types';
+import type { HandlerContext } from '../integration-handler';
+import { asId, asString, configString, isRecord } from '../shared/json';
 import { KEYWORD_SCHEMA_PROPERTIES } from '../shared/messaging-keywords';
-import { MessagingContactProfile, parseEnvelope } from '../shared/meta-messaging';
-import { messagingOutcome } from '../shared/meta-messaging-outcome';
-import {
-  MAX_TEXT_LENGTH,
-  MessagingSendError,
-  MessagingSendResult,
-  sendMessagingText,
-} from '../shared/meta-messaging-send';
+import { MetaMessagingChannel, MetaMessagingHandler } from '../shared/meta-messaging-handler';
+import { MAX_TEXT_LENGTH } from '../shared/meta-messaging-send';
 import { graphTestFailure } from '../shared/meta-test-failure';
 import { instagramDirectWebhook } from './instagram-direct.webhook';
 
@@ -30,13 +17,24 @@ const SECRETS = ['accessToken', 'appSecret', 'verifyToken'];
  * no page) is a different API and not this handler.
  */
 @Injectable()
-export class InstagramDirectHandler implements IntegrationHandler {
+export class InstagramDirectHandler extends MetaMessagingHandler {
   readonly key = 'instagram-direct';
   readonly displayName = 'Instagram Direct';
-  readonly category = 'Messaging';
-  readonly capabilities = ['webhook', 'test', 'send'] as const;
-  readonly defaultRateLimitPerMinute = 200;
   readonly webhook = instagramDirectWebhook;
+
+  // routed by the Instagram account (entry[].id), sent through the connected page with its token;
+  // the person's name and username (GET /<IGSID>?fields=name,username, the Instagram "User Profile" of
+  // the Messenger API for Instagram; UNCONFIRMED first-hand: fields beyond these two); text up to 1000
+  // bytes (MAX_TEXT_LENGTH.instagram)
+  protected readonly channel: MetaMessagingChannel = {
+    channel: 'instagram',
+    label: 'Instagram',
+    routingField: 'instagramAccountId',
+    tokenField: 'accessToken',
+    rateKeyPrefix: 'instagram:account',
+    profileFields: 'name,username',
+    textLimit: { max: MAX_TEXT_LENGTH.instagram, unit: 'bytes' },
+  };
 
   readonly defaultConfigSchema: JsonSchemaObject = {
     type: 'object',
@@ -89,12 +87,6 @@ export class InstagramDirectHandler implements IntegrationHandler {
     additionalProperties: false,
   };
 
-  async processWebhook(event: StoredEvent, _ctx: HandlerContext): Promise<WebhookOutcome> {
-    const parsed = parseEnvelope(event.payload, 'instagram');
-    if (!parsed) throw new PermanentEventError(`Instagram ${event.eventType} event without a person or message id`);
-    return messagingOutcome(parsed);
-  }
-
   /**
    * Proves the token reaches this account: it must be the page's own token (/me is the page whose
    * token is used) and that page's `instagram_business_account` must be the configured account
@@ -132,64 +124,5 @@ export class InstagramDirectHandler implements IntegrationHandler {
     } catch (err) {
       return graphTestFailure(ctx, err, { token: 'page access token', resource: 'page' }, SECRETS);
     }
-  }
-
-  /** The key of the shared Send API token bucket: Meta limits sends per Instagram account (SEND_API_CALLS_PER_SECOND). */
-  sendRateKey(config: IntegrationConfig): string {
-    return `instagram:account:${configString(config, 'instagramAccountId')}`;
-  }
-
-  /** Whether the integration may reply with the HUMAN_AGENT tag outside the 24-hour window. */
-  humanAgentAllowed(config: IntegrationConfig): boolean {
-    return asBoolean(config.humanAgentTag) === true;
-  }
-
-  /** Sends a text to an IGSID through the connected page: RESPONSE inside 24 h, HUMAN_AGENT outside. */
-  async sendText(
-    ctx: HandlerContext,
-    igsid: string,
-    text: string,
-    options: { tag?: 'HUMAN_AGENT' } = {},
-  ): Promise<MessagingSendResult> {
-    if (text.length === 0 || Buffer.byteLength(text, 'utf8') > MAX_TEXT_LENGTH.instagram) {
-      throw new MessagingSendError(
-        'client',
-        `Instagram text must be 1 to ${MAX_TEXT_LENGTH.instagram} bytes`,
-        'invalid',
-        undefined,
-        undefined,
-        false,
-      );
-    }
-    return sendMessagingText(ctx, {
-      pageId: configString(ctx.config, 'pageId'),
-      accessToken: configString(ctx.config, 'accessToken'),
-      appSecret: optionalConfigString(ctx.config, 'appSecret'),
-      recipientId: igsid,
-      text,
-      ...(options.tag ? { tag: options.tag } : {}),
-    });
-  }
-
-  /**
-   * The person's name and username (GET /<IGSID>?fields=name,username): the Instagram "User Profile"
-   * of the Messenger API for Instagram. UNCONFIRMED first-hand: the exact field list beyond these two.
-   */
-  async fetchContactProfile(ctx: HandlerContext, igsid: string): Promise<MessagingContactProfile> {
-    const res = await this.graph(ctx, encodeURIComponent(igsid), { fields: 'name,username' });
-    const body = isRecord(res.body) ? res.body : {};
-    const name = asString(body.name);
-    const username = asString(body.username);
-    return { ...(name ? { name } : {}), ...(username ? { username } : {}) };
-  }
-
-  private graph(ctx: HandlerContext, path: string, query: Record<string, string>) {
-    return graphRequest(ctx, {
-      method: 'GET',
-      path,
-      query,
-      accessToken: configString(ctx.config, 'accessToken'),
-      appSecret: optionalConfigString(ctx.config, 'appSecret'),
-    });
   }
 }

@@ -1,7 +1,4 @@
-import type { WebhookSpec } from '../integration-handler';
-import { optionalConfigString } from '../shared/json';
-import { hubHandshake, META_VERIFICATION_FIELDS, verifyHubSignature } from '../shared/meta-hub';
-import { entryIds, extractMessagingEvents, selectEntry } from '../shared/meta-messaging';
+import { metaMessagingWebhook } from '../shared/meta-messaging-handler';
 
 /**
  * Instagram deliveries (`object: "instagram"`), routed by `entry[].id`: "ID of your Instagram
@@ -9,13 +6,7 @@ import { entryIds, extractMessagingEvents, selectEntry } from '../shared/meta-me
  * webhooks), so the routing key is `instagramAccountId`, not the connected page. Signed like every
  * Meta webhook with the app secret (X-Hub-Signature-256).
  */
-export const instagramDirectWebhook: WebhookSpec = {
-  routing: 'provider',
-  routingKeys: entryIds,
-  routingKeyOf: (config) => optionalConfigString(config, 'instagramAccountId'),
-  selectForRoutingKey: selectEntry,
-  verificationFields: META_VERIFICATION_FIELDS,
-  verify: verifyHubSignature,
-  extractEvents: (payload) => extractMessagingEvents(payload, 'instagram'),
-  handshake: hubHandshake,
-};
+export const instagramDirectWebhook = metaMessagingWebhook({
+  channel: 'instagram',
+  routingField: 'instagramAccountId',
+});
