@@ -33,6 +33,8 @@ export interface JobPayloads {
   'analytics-rebuild': { subAccountId: number; from: string | null; to: string | null };
   /** Issue 13: the schedule that rewrites the lead scores whose recency points have decayed. */
   'lead-score-decay': Record<string, never>;
+  /** Issue 13: folds the rollup shards of past days back into one row per counter. */
+  'analytics-compact': Record<string, never>;
   /** Issue 12: one outbound WhatsApp message (our uuid) to send through Meta. */
   'whatsapp-send': { messageId: string };
   /** Issue 12: reconcile one integration's templates with Meta (GET /{waba_id}/message_templates, every page). */
@@ -129,6 +131,15 @@ export const JOB_DEFINITIONS: JobDefinitions<JobPayloads> = {
     expireInSeconds: 1800,
     batchSize: 1,
     codec: idPayload('deliveryId'),
+  },
+  'analytics-compact': {
+    // idempotent (sums are unchanged by a fold); the next tick catches up
+    retryLimit: 0,
+    retryDelaySeconds: 0,
+    retryBackoff: false,
+    expireInSeconds: 1800,
+    batchSize: 1,
+    codec: emptyPayload,
   },
   'lead-score-decay': {
     // idempotent (each lead's score is recomputed from its stored parts as of now); the next tick catches up

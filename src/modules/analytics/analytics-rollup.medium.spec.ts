@@ -100,7 +100,7 @@ describe('analytics rollup (triggers and rebuild)', () => {
     expect(metric(await rollup(sub), 'source', 'new')).toEqual([['2026-03-08', 'meta|7', '2']]);
   });
 
-  it('concurrent writers of one sub-account add to their own shards; the shards sum to what a rebuild writes', async () => {
+  it('concurrent writers of one sub-account add to their own shards; folds and rebuilds keep the sums', async () => {
     const sub = await subAccount('America/Sao_Paulo');
     const clients = await Promise.all(
       Array.from({ length: 6 }, async () => {
@@ -143,6 +143,16 @@ describe('analytics rollup (triggers and rebuild)', () => {
       ['2026-05-02', 'meta|7', '60'],
     ]);
     expect(metric(incremental, 'source', 'converted')).toEqual([['2026-05-03', 'meta|7', '6']]);
+    // the hourly fold moves the shards of days before the given one into shard 0, sums unchanged
+    await m.sql.query('SELECT analytics_compact($1, $2::date)', [sub, '2026-05-02']);
+    const unfolded = await m.sql.query<{ day: string; n: string }>(
+      `SELECT to_char(day, 'YYYY-MM-DD') AS day, count(*)::text AS n FROM analytics_daily
+        WHERE sub_account_id = $1 AND shard <> 0 GROUP BY 1 ORDER BY 1`,
+      [sub],
+    );
+    expect(unfolded.rows.map((r) => r.day)).not.toContain('2026-05-01');
+    expect(unfolded.rows.map((r) => r.day)).toContain('2026-05-02');
+    expect(await rollup(sub)).toEqual(incremental);
     await rebuild(sub);
     const rebuilt = await m.sql.query<{ n: string }>(
       'SELECT count(*)::text AS n FROM analytics_daily WHERE sub_account_id = $1 AND shard <> 0',

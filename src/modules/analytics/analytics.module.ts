@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { AnalyticsFiguresService } from './analytics-figures.service';
+import { AnalyticsCompactProcessor } from './analytics-compact.processor';
 import { AnalyticsRebuildProcessor } from './analytics-rebuild.processor';
 import { AnalyticsController } from './analytics.controller';
 import { AnalyticsRepository } from './analytics.repository';
@@ -14,6 +15,7 @@ import { LeadScoreDecayProcessor } from './lead-score-decay.processor';
     AnalyticsFiguresService,
     AnalyticsRepository,
     AnalyticsRebuildProcessor,
+    AnalyticsCompactProcessor,
     LeadScoreDecayProcessor,
   ],
   exports: [AnalyticsFiguresService, AnalyticsRepository],

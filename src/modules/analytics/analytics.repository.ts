@@ -338,6 +338,24 @@ export class AnalyticsRepository {
     return Number(rows[0]?.n ?? 0);
   }
 
+  /** Sub-accounts whose rollup has shard rows of local days before `before` (YYYY-MM-DD). */
+  async unfolded(before: string): Promise<number[]> {
+    const rows = await this.db.sql<{ id: number }>(
+      { name: 'analytics_unfolded_v1', text: 'SELECT analytics_unfolded($1::date) AS id' },
+      [before],
+    );
+    return rows.map((r) => r.id);
+  }
+
+  /** Folds one sub-account's shard rows of days before `before` into shard 0 (sums unchanged). */
+  async compact(subAccountId: number, before: string): Promise<number> {
+    const rows = await this.db.sql<{ n: string }>(
+      { name: 'analytics_compact_v1', text: 'SELECT analytics_compact($1, $2::date)::text AS n' },
+      [subAccountId, before],
+    );
+    return Number(rows[0]?.n ?? 0);
+  }
+
   /**
    * Rewrites up to `limit` lead scores whose recency points changed by `now` (lead_score_decay: the
    * partial index on score_refresh_at, rows held by a writer skipped); how many were rewritten.
