@@ -271,6 +271,32 @@ describe('WhatsApp bulk sends through the single-send core', () => {
     }
   });
 
+  it('130429 on a single send: the number pauses, the message is retried later and sent once', async () => {
+    const a = await setup();
+    fake.setNumberRate(a.phoneNumberId, 0); // Meta refuses everything on this number for now
+    const to = '+5511944440001';
+    let id: string;
+    try {
+      const res = await t.http
+        .post('/api/whatsapp/messages')
+        .set('authorization', `Bearer ${t.token('AGENT', [a.subAccountId], 'agent-9')}`)
+        .send({ subAccountId: a.subAccountId, to, template: { id: a.templateId }, parameters: { 1: 'Ana' } });
+      expect(res.status).toBe(202);
+      id = res.body.id as string;
+      await waitFor(async () => fake.refused(130429, a.phoneNumberId).length >= 1, 20_000, 'a 130429');
+      const { rows } = await t.sql.query('SELECT status, send_state, wamid FROM messages WHERE id = $1', [id]);
+      expect(rows[0]).toMatchObject({ status: 'queued', wamid: null });
+    } finally {
+      fake.setNumberRate(a.phoneNumberId, null);
+    }
+    const sent = await waitFor(async () => sentTo([to], a.phoneNumberId)[0] ?? null, 30_000, 'the retried send');
+    expect(sent.bizOpaqueCallbackData).toBe(id);
+    await new Promise((r) => setTimeout(r, 1000));
+    expect(sentTo([to], a.phoneNumberId)).toHaveLength(1);
+    const { rows } = await t.sql.query('SELECT send_state, wamid FROM messages WHERE id = $1', [id]);
+    expect(rows[0]).toEqual({ send_state: 'accepted', wamid: sent.wamid });
+  });
+
   it("an agent's single send goes ahead of a running bulk on the same number", async () => {
     const a = await setup({ messagesPerSecond: 4 });
     const leadIds = await seedLeads(t.sql, a.subAccountId, 60, 3_300_000);
