@@ -151,6 +151,16 @@ describe('One inbox for WhatsApp, Messenger and Instagram', () => {
     expect(wa.body.items[0].contact.waId).toBe('5511987654321');
     const waMessages = await get(`/api/whatsapp/messages?subAccountId=${sub}`);
     expect(waMessages.body.items.map((m: { channel: string }) => m.channel)).toEqual(['whatsapp']);
+    // nor does a WhatsApp route open, link or capture another channel's conversation by its id
+    expect((await get(`/api/whatsapp/conversations/${ids.messenger}`)).status).toBe(404);
+    expect((await get(`/api/whatsapp/conversations/${ids.whatsapp}`)).status).toBe(200);
+    const capture = await t.http
+      .post(`/api/whatsapp/conversations/${ids.instagram}/capture-lead`)
+      .set('authorization', admin)
+      .send({});
+    expect(capture.status).toBe(404);
+    const unlink = await t.http.delete(`/api/whatsapp/conversations/${ids.messenger}/link`).set('authorization', admin);
+    expect(unlink.status).toBe(404);
   });
 
   it('every role reads the inbox (AGENT included); no token is 401', async () => {

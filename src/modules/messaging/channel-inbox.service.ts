@@ -54,17 +54,17 @@ export class ChannelInboxService {
     id: bigint,
     query: ConversationDetailQueryDto,
   ): Promise<ChannelConversationDetailDto> {
-    const [dto] = await this.withOptOuts([toChannelDto(await this.conversations.get(user, id, query))]);
+    const [dto] = await this.withOptOuts([toChannelDto(await this.conversations.get(user, id, query, null))]);
     return dto;
   }
 
   async link(user: AuthUser, id: bigint, leadId: bigint): Promise<ChannelConversationDto> {
-    const [dto] = await this.withOptOuts([toChannelDto(await this.conversations.linkTo(user, id, leadId))]);
+    const [dto] = await this.withOptOuts([toChannelDto(await this.conversations.linkTo(user, id, leadId, null))]);
     return dto;
   }
 
   captureLead(user: AuthUser, id: bigint, dto: CaptureLeadDto): Promise<{ created: boolean; lead: LeadDetailDto }> {
-    return this.conversations.captureLead(user, id, dto);
+    return this.conversations.captureLead(user, id, dto, null);
   }
 
   listMessages(user: AuthUser, query: ListChannelMessagesQueryDto): Promise<Page<MessageDto>> {

@@ -198,8 +198,14 @@ export class WhatsAppConversationsService {
     return toPage(await this.toDtos(rows), total, query);
   }
 
-  async get(user: AuthUser, id: bigint, query: ConversationDetailQueryDto): Promise<ConversationDetailDto> {
-    const row = await this.visible(user, id);
+  /** `channel` null: a conversation of any channel (the channel-neutral routes); else only that channel's. */
+  async get(
+    user: AuthUser,
+    id: bigint,
+    query: ConversationDetailQueryDto,
+    channel: string | null = 'whatsapp',
+  ): Promise<ConversationDetailDto> {
+    const row = await this.visible(user, id, channel);
     const before = query.before ? await this.messages.find(scopeOf(user), query.before) : undefined;
     if (query.before && (!before || before.conversationId !== row.id)) throw DomainException.notFound('Message');
     const messages = await this.messages.latest(row.id, MESSAGES_PER_PAGE, before ?? undefined);
@@ -209,8 +215,13 @@ export class WhatsAppConversationsService {
     return { ...dto, lead, messages: messages.map(toMessageDto) };
   }
 
-  async linkTo(user: AuthUser, id: bigint, leadId: bigint): Promise<ConversationDto> {
-    const row = await this.visible(user, id);
+  async linkTo(
+    user: AuthUser,
+    id: bigint,
+    leadId: bigint,
+    channel: string | null = 'whatsapp',
+  ): Promise<ConversationDto> {
+    const row = await this.visible(user, id, channel);
     const lead = await this.leads.require(row.subAccountId, leadId);
     // already linked to it: nothing to add (a Messenger lead's timeline already has its messages)
     const linked = row.leadId === lead.id ? row : await this.link(row, lead.id, 'manual', user.sub);
@@ -218,8 +229,8 @@ export class WhatsAppConversationsService {
     return dto;
   }
 
-  async unlink(user: AuthUser, id: bigint): Promise<ConversationDto> {
-    const row = await this.visible(user, id);
+  async unlink(user: AuthUser, id: bigint, channel: string | null = 'whatsapp'): Promise<ConversationDto> {
+    const row = await this.visible(user, id, channel);
     const unlinked = await this.transactions.run(async () => {
       const messages = await this.messages.conversationMessages(row.id);
       await this.leadWriter.removeTimelineEntries(
@@ -237,8 +248,9 @@ export class WhatsAppConversationsService {
     user: AuthUser,
     id: bigint,
     dto: CaptureLeadDto,
+    channel: string | null = 'whatsapp',
   ): Promise<{ created: boolean; lead: LeadDetailDto }> {
-    const row = await this.visible(user, id);
+    const row = await this.visible(user, id, channel);
     if (row.capturedLeadId !== null || row.leadId !== null) {
       const existing = row.leadId ?? row.capturedLeadId;
       if (existing !== null) return { created: false, lead: await this.leads.get(user, existing) };
@@ -320,9 +332,10 @@ export class WhatsAppConversationsService {
     });
   }
 
-  private async visible(user: AuthUser, id: bigint): Promise<ConversationRow> {
+  private async visible(user: AuthUser, id: bigint, channel: string | null): Promise<ConversationRow> {
     const row = await this.repository.find(scopeOf(user), id);
-    if (!row) throw DomainException.notFound('Conversation');
+    // the WhatsApp routes know no Messenger or Instagram conversation, as their lists show none
+    if (!row || (channel !== null && row.channel !== channel)) throw DomainException.notFound('Conversation');
     return row;
   }
 
