@@ -54,9 +54,11 @@ export class BulkContactsRepository {
   async optOutScopes(subAccountId: number, phones: readonly string[]): Promise<Map<string, OptOutScope>> {
     const rows = await this.db.sql<{ phone: string | null; wa_id: string | null; scope: OptOutScope }>(
       {
-        name: 'wa_bulk_opt_outs_v1',
+        // WhatsApp's own opt-outs: a Messenger or Instagram STOP holds on its channel only
+        name: 'wa_bulk_opt_outs_v2',
         text: `SELECT phone, wa_id, scope FROM whatsapp_opt_outs
-               WHERE sub_account_id = $1 AND (phone = ANY($2::text[]) OR wa_id = ANY($3::text[]))`,
+               WHERE sub_account_id = $1 AND channel = 'whatsapp'
+                 AND (phone = ANY($2::text[]) OR wa_id = ANY($3::text[]))`,
       },
       [subAccountId, phones, phones.map((p) => p.replace(/^\+/, ''))],
     );
