@@ -1,9 +1,10 @@
 import { asString, isRecord, optionalConfigString } from '../shared/json';
 import {
+  codeGrant,
   OAuthExchangeError,
   OAuthProvider,
   OAuthTokens,
-  tokenRequest,
+  refreshGrant,
   tokenResponse,
   withQuery,
 } from './oauth-provider';
@@ -35,17 +36,7 @@ export const gohighlevelOAuth: OAuthProvider = {
   },
 
   async exchangeCode(call, exchange) {
-    const body = await tokenRequest(call, {
-      url: call.app.tokenUrl,
-      form: {
-        client_id: call.app.clientId,
-        client_secret: call.app.clientSecret,
-        grant_type: 'authorization_code',
-        code: exchange.code,
-        user_type: 'Location',
-        redirect_uri: exchange.redirectUri,
-      },
-    });
+    const body = await codeGrant(call, exchange, { user_type: 'Location' });
     const tokens = withLocation(body, tokenResponse(body, call.now()));
     const field = exchange.spec.locationIdField;
     const expected = field ? optionalConfigString(exchange.config, field) : undefined;
@@ -59,16 +50,7 @@ export const gohighlevelOAuth: OAuthProvider = {
   },
 
   async refresh(call, tokens) {
-    const body = await tokenRequest(call, {
-      url: call.app.tokenUrl,
-      form: {
-        client_id: call.app.clientId,
-        client_secret: call.app.clientSecret,
-        grant_type: 'refresh_token',
-        refresh_token: tokens.refreshToken ?? '',
-        user_type: 'Location',
-      },
-    });
+    const body = await refreshGrant(call, tokens, { user_type: 'Location' });
     return withLocation(body, tokenResponse(body, call.now()), tokens.locationId);
   },
 };

@@ -1,4 +1,4 @@
-import { OAuthProvider, tokenRequest, tokenResponse, withQuery } from './oauth-provider';
+import { codeGrant, OAuthProvider, refreshGrant, tokenRequest, tokenResponse, withQuery } from './oauth-provider';
 
 /**
  * Google's web-server flow (developers.google.com/identity/protocols/oauth2/web-server):
@@ -30,30 +30,12 @@ export const googleOAuth: OAuthProvider = {
   },
 
   async exchangeCode(call, exchange) {
-    const body = await tokenRequest(call, {
-      url: call.app.tokenUrl,
-      form: {
-        grant_type: 'authorization_code',
-        code: exchange.code,
-        client_id: call.app.clientId,
-        client_secret: call.app.clientSecret,
-        redirect_uri: exchange.redirectUri,
-        ...(exchange.codeVerifier ? { code_verifier: exchange.codeVerifier } : {}),
-      },
-    });
+    const body = await codeGrant(call, exchange, exchange.codeVerifier ? { code_verifier: exchange.codeVerifier } : {});
     return tokenResponse(body, call.now());
   },
 
   async refresh(call, tokens) {
-    const body = await tokenRequest(call, {
-      url: call.app.tokenUrl,
-      form: {
-        grant_type: 'refresh_token',
-        refresh_token: tokens.refreshToken ?? '',
-        client_id: call.app.clientId,
-        client_secret: call.app.clientSecret,
-      },
-    });
+    const body = await refreshGrant(call, tokens);
     const next = tokenResponse(body, call.now());
     return { ...next, refreshToken: next.refreshToken ?? tokens.refreshToken };
   },

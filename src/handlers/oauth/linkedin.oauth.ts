@@ -1,4 +1,4 @@
-import { OAuthProvider, tokenRequest, tokenResponse, withQuery } from './oauth-provider';
+import { codeGrant, OAuthProvider, refreshGrant, tokenRequest, tokenResponse, withQuery } from './oauth-provider';
 
 /**
  * LinkedIn's 3-legged flow (learn.microsoft.com/linkedin/shared/authentication/authorization-code-flow):
@@ -26,29 +26,12 @@ export const linkedinOAuth: OAuthProvider = {
   },
 
   async exchangeCode(call, exchange) {
-    const body = await tokenRequest(call, {
-      url: call.app.tokenUrl,
-      form: {
-        grant_type: 'authorization_code',
-        code: exchange.code,
-        client_id: call.app.clientId,
-        client_secret: call.app.clientSecret,
-        redirect_uri: exchange.redirectUri,
-      },
-    });
+    const body = await codeGrant(call, exchange);
     return tokenResponse(body, call.now());
   },
 
   async refresh(call, tokens) {
-    const body = await tokenRequest(call, {
-      url: call.app.tokenUrl,
-      form: {
-        grant_type: 'refresh_token',
-        refresh_token: tokens.refreshToken ?? '',
-        client_id: call.app.clientId,
-        client_secret: call.app.clientSecret,
-      },
-    });
+    const body = await refreshGrant(call, tokens);
     const next = tokenResponse(body, call.now());
     // the refresh token keeps its original end of life; LinkedIn may or may not send it again
     return {

@@ -163,6 +163,46 @@ export async function tokenRequest(
   }
 }
 
+/**
+ * RFC 6749 §4.1.3: the authorization_code grant, client credentials in the form (client_secret_post),
+ * plus a provider's own parameters (GoHighLevel's user_type, a PKCE code_verifier).
+ */
+export function codeGrant(
+  call: OAuthCall,
+  exchange: CodeExchange,
+  extra: Record<string, string> = {},
+): Promise<unknown> {
+  return tokenRequest(call, {
+    url: call.app.tokenUrl,
+    form: {
+      grant_type: 'authorization_code',
+      code: exchange.code,
+      client_id: call.app.clientId,
+      client_secret: call.app.clientSecret,
+      redirect_uri: exchange.redirectUri,
+      ...extra,
+    },
+  });
+}
+
+/** RFC 6749 §6: the refresh_token grant, client credentials in the form, plus a provider's own parameters. */
+export function refreshGrant(
+  call: OAuthCall,
+  tokens: OAuthTokens,
+  extra: Record<string, string> = {},
+): Promise<unknown> {
+  return tokenRequest(call, {
+    url: call.app.tokenUrl,
+    form: {
+      grant_type: 'refresh_token',
+      refresh_token: tokens.refreshToken ?? '',
+      client_id: call.app.clientId,
+      client_secret: call.app.clientSecret,
+      ...extra,
+    },
+  });
+}
+
 /** `base?query` with the parameters in order, for authorisation URLs. */
 export function withQuery(base: string, params: Record<string, string | undefined>): string {
   const url = new URL(base);
