@@ -1,4 +1,4 @@
-import { Inject, Injectable, OnApplicationShutdown } from '@nestjs/common';
+import { Inject, Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import { Pool } from 'pg';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
 
@@ -18,7 +18,13 @@ export class DbPool implements OnApplicationShutdown {
       max: config.dbPoolSize,
       application_name: `integration-hub-${config.role}`,
     });
+    // an idle connection the server ends (a restart, pg_terminate_backend, DROP DATABASE … FORCE) is
+    // removed by the pool, which then emits 'error': without a listener Node would end the process.
+    // Prisma's adapter listens only while it is connected, and shutdown disconnects it before this pool ends.
+    this.pool.on('error', (err) => DbPool.logger.warn(`idle database connection lost: ${err.message}`));
   }
+
+  private static readonly logger = new Logger(DbPool.name);
 
   // after every module is destroyed: job workers stopping gracefully may still finish their work
   async onApplicationShutdown(): Promise<void> {

@@ -48,6 +48,10 @@ export class TransactionRunner {
   async runSql<T>(work: () => Promise<T>): Promise<T> {
     if (currentTransaction.getStore()) return work();
     const client = await this.dbPool.pool.connect();
+    // the pool listens for errors only on idle connections: one lost between this transaction's
+    // statements surfaces as the next statement's failure (and the ROLLBACK's), not as an unhandled event
+    const lost = (): void => undefined;
+    client.on('error', lost);
     const afterCommit: Array<() => void> = [];
     let result: T;
     try {
@@ -60,9 +64,11 @@ export class TransactionRunner {
         () => undefined,
         (rollbackErr: unknown) => rollbackErr,
       );
+      client.removeListener('error', lost);
       client.release(broken instanceof Error ? broken : undefined);
       throw err;
     }
+    client.removeListener('error', lost);
     client.release();
     for (const hook of afterCommit) hook();
     return result;
