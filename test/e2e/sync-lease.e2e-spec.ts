@@ -59,12 +59,20 @@ describe('sync runs keep their lease and never stay RUNNING for ever', () => {
     const run = await runOf(started.body.runId);
     expect(run).toMatchObject({ pages: 6, fetched: total, created: total, error: null });
     expect(new Set(starts).size).toBe(starts.length); // no page fetched twice
-    const jobs = await t.sql.query<{ id: string; state: string }>(
-      "SELECT id::text, state FROM pgboss.job WHERE name = 'integration-sync' AND data->>'runId' = $1",
-      [started.body.runId],
+    // the last chunk ends the run inside its handler; pg-boss marks that job completed just after it returns
+    const jobs = await waitFor(
+      async () => {
+        const { rows } = await t.sql.query<{ id: string; state: string }>(
+          "SELECT id::text, state FROM pgboss.job WHERE name = 'integration-sync' AND data->>'runId' = $1",
+          [started.body.runId],
+        );
+        return rows.every((row) => row.state !== 'active') ? rows : undefined;
+      },
+      10_000,
+      'the jobs to settle',
     );
-    expect(jobs.rows.map((j) => j.state)).toEqual(['completed', 'completed', 'completed']);
-    expect(jobs.rows.map((j) => j.id)).toContain(run.job_id);
+    expect(jobs.map((j) => j.state)).toEqual(['completed', 'completed', 'completed']);
+    expect(jobs.map((j) => j.id)).toContain(run.job_id);
     expect((await t.sql.query("SELECT count(*)::int AS n FROM leads WHERE email LIKE 'chain%'")).rows[0].n).toBe(total);
   });
 
@@ -182,10 +190,18 @@ describe('a sync page slower than the lease', () => {
     );
     expect(run).toEqual({ status: 'SUCCEEDED', fetched: 3, created: 3 });
     expect(starts).toEqual([0]); // fetched once: the job was never handed to a second runner
-    const jobs = await t.sql.query<{ retry_count: number; state: string }>(
-      "SELECT retry_count, state::text FROM pgboss.job WHERE name = 'integration-sync' AND data->>'runId' = $1",
-      [started.body.runId],
+    // the run row is finished inside the handler; pg-boss marks the job completed just after it returns
+    const jobs = await waitFor(
+      async () => {
+        const { rows } = await t.sql.query<{ retry_count: number; state: string }>(
+          "SELECT retry_count, state::text FROM pgboss.job WHERE name = 'integration-sync' AND data->>'runId' = $1",
+          [started.body.runId],
+        );
+        return rows.every((row) => row.state !== 'active') ? rows : undefined;
+      },
+      10_000,
+      'the job to settle',
     );
-    expect(jobs.rows).toEqual([{ retry_count: 0, state: 'completed' }]);
+    expect(jobs).toEqual([{ retry_count: 0, state: 'completed' }]);
   });
 });
