@@ -47,6 +47,22 @@ export async function createDatabase(keep = false): Promise<BenchDatabase> {
   return { name, url: url.toString(), sql, connect };
 }
 
+/** An existing database on DATABASE_URL's server (one a `--keep-db` run left), kept at cleanup. */
+export async function openDatabase(name: string): Promise<BenchDatabase> {
+  if (!/^bench_[0-9a-f]+$/.test(name)) throw new Error(`not a bench database name: ${name}`);
+  const url = new URL(serverUrl());
+  url.pathname = `/${name}`;
+  const connect = async (): Promise<Client> => {
+    const client = new Client({ connectionString: url.toString(), application_name: 'bench-runner' });
+    await client.connect();
+    onCleanup(() => client.end().catch(() => undefined));
+    return client;
+  };
+  const sql = await connect();
+  onCleanup(async () => void process.stdout.write(`database kept: ${url.toString()}\n`));
+  return { name, url: url.toString(), sql, connect };
+}
+
 /** PostgreSQL backend pids connected to a database, by application_name. */
 export async function backendsOf(sql: Client, database: string): Promise<Array<{ pid: number; app: string }>> {
   const res = await sql.query<{ pid: number; app: string }>(

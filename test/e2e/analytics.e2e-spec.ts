@@ -189,6 +189,14 @@ describe('analytics (facts, rollup, dashboards)', () => {
       { stage: 'QUALIFIED', count: 2, percentage: 0.5, fromPrevious: 1, dropOff: 0, dropOffRate: 0 },
       { stage: 'CONVERTED', count: 1, percentage: 0.25, fromPrevious: 0.5, dropOff: 1, dropOffRate: 0.5 },
     ]);
+    // whole days come from the rollup's reached sets, instants from the facts: the same days as
+    // instants (local midnights, -03:00 before the DST start, -02:00 after) give the same answers
+    const instants = `from=${encodeURIComponent('2018-11-03T00:00-03:00')}&to=${encodeURIComponent('2018-11-06T00:00-02:00')}`;
+    for (const filter of ['', '&source=meta', '&source=google-ads', '&campaignId=c1', '&source=meta&campaignId=none']) {
+      const byDays = await get(`/api/analytics/funnel?subAccountId=${sp}&${range}${filter}`);
+      const byInstants = await get(`/api/analytics/funnel?subAccountId=${sp}&${instants}${filter}`);
+      expect([filter, byDays.stages]).toEqual([filter, byInstants.stages]);
+    }
   });
 
   it('team: assignments, calls and conversions per agent', async () => {

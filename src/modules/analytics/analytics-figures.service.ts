@@ -143,10 +143,12 @@ export class AnalyticsFiguresService {
       : settings.funnelStages.length >= 2
         ? settings.funnelStages
         : [...DEFAULT_FUNNEL_STAGES];
-    const byIndex = await this.repository.furthestStages(subAccountId, range.start, range.end, stages, {
-      platform: p.source,
-      campaignId: p.campaignId,
-    });
+    const filter = { platform: p.source, campaignId: p.campaignId };
+    // whole local days from the rollup's reached sets (rows per day, not per lead); instants from the facts
+    const byIndex =
+      range.kind === 'dates'
+        ? furthestOfSets(stages, await this.repository.reachedSets(subAccountId, ...days(range), filter))
+        : await this.repository.furthestStages(subAccountId, range.start, range.end, stages, filter);
     const stoppedAt = new Map([...byIndex].map(([index, n]) => [stages[index - 1], n]));
     return { stages: funnelFromFurthest(stages, stoppedAt) };
   }
@@ -158,19 +160,20 @@ export class AnalyticsFiguresService {
 
   async attribution(subAccountId: number, p: RangeParams & { model: AttributionModel }): Promise<AttributionRowDto[]> {
     const range = await this.resolve(subAccountId, p);
-    const touches = await this.repository.conversionTouches(subAccountId, range.start, range.end);
-    const paths = new Map<string, ConversionPath & { touches: Array<{ key: string; at: Date }> }>();
+    const conversions = await this.repository.conversionPaths(subAccountId, range.start, range.end);
+    const paths: ConversionPath[] = [];
     const names = new Map<string, string | null>();
-    for (const t of touches) {
-      const path = paths.get(t.leadId + t.convertedAt.toISOString()) ?? { convertedAt: t.convertedAt, touches: [] };
-      if (t.platform) {
+    for (const conversion of conversions) {
+      const touches: Array<{ key: string; at: Date }> = [];
+      for (const t of conversion.touches) {
+        if (!t.platform) continue;
         const key = `${t.platform}|${t.campaignId ?? ''}`;
-        path.touches.push({ key, at: t.touchedAt });
+        touches.push({ key, at: t.at });
         if (t.campaignName || !names.has(key)) names.set(key, t.campaignName ?? names.get(key) ?? null);
       }
-      paths.set(t.leadId + t.convertedAt.toISOString(), path);
+      paths.push({ convertedAt: conversion.convertedAt, touches });
     }
-    const { credits, unattributed } = attributeConversions(p.model, [...paths.values()]);
+    const { credits, unattributed } = attributeConversions(p.model, paths);
     // conversions of leads with no known touch stay visible, so the rows sum to every conversion
     if (unattributed > 0) credits.set('unattributed|', unattributed);
     const spend = await this.repository.spend(subAccountId, ...days(range));
@@ -547,4 +550,17 @@ function seriesKey(row: MetricRow, groupBy: GroupBy | undefined): string {
 
 function compareText(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/**
+ * Leads by the furthest of `stages` they reached (1-based index), from the counts of each set of
+ * statuses reached (`CONTACTED,NEW`): a set none of whose statuses is a stage counts nowhere.
+ */
+function furthestOfSets(stages: readonly string[], sets: ReadonlyMap<string, number>): Map<number, number> {
+  const byIndex = new Map<number, number>();
+  for (const [set, n] of sets) {
+    const furthest = Math.max(0, ...set.split(',').map((status) => stages.indexOf(status) + 1));
+    if (furthest > 0) byIndex.set(furthest, (byIndex.get(furthest) ?? 0) + n);
+  }
+  return byIndex;
 }

@@ -16,10 +16,12 @@ describe('analytics rollup (triggers and rebuild)', () => {
   const rollup = async (sub: number): Promise<RollupRow[]> =>
     (
       await m.sql.query<RollupRow>(
-        // a counter is the sum of its shards (incremental writes land in the writer's, a rebuild in 0)
+        // a counter is the sum of its shards (incremental writes land in the writer's, a rebuild in 0);
+        // a funnel set every lead of the day has moved on from is an empty counter, which a rebuild omits
         `SELECT to_char(day, 'YYYY-MM-DD') AS day, dim_type, dim_id, metric, sum(count)::text AS count,
                 sum(sum)::text AS sum
-         FROM analytics_daily WHERE sub_account_id = $1 GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4`,
+         FROM analytics_daily WHERE sub_account_id = $1 GROUP BY 1, 2, 3, 4
+         HAVING dim_type <> 'reached' OR sum(count) <> 0 ORDER BY 1, 2, 3, 4`,
         [sub],
       )
     ).rows;
@@ -57,6 +59,98 @@ describe('analytics rollup (triggers and rebuild)', () => {
   });
   afterAll(async () => {
     await m.close();
+  });
+
+  const touch = async (sub: number, leadId: string, campaign: string, at: string): Promise<string> =>
+    (
+      await m.sql.query<{ id: string }>(
+        `INSERT INTO lead_sources (lead_id, sub_account_id, platform, external_id, origin, campaign_id, campaign_name, submitted_at)
+         VALUES ($1, $2, 'meta', $3, $3, $4, 'Campaign ' || $4, $5) RETURNING id::text`,
+        [leadId, sub, `x${leadId}-${campaign}-${at}`, campaign, at],
+      )
+    ).rows[0].id;
+  const paths = async (sub: number): Promise<Array<{ lead: string; at: string; touches: unknown }>> =>
+    (
+      await m.sql.query<{ lead: string; at: string; touches: unknown }>(
+        `SELECT lead_id::text AS lead, to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI') AS at, touches
+         FROM analytics_conversion_paths WHERE sub_account_id = $1 ORDER BY change_id`,
+        [sub],
+      )
+    ).rows;
+
+  it('keeps each creation day’s funnel sets: a first-time status moves the lead, a repeat or a test lead does not', async () => {
+    const sub = await subAccount('UTC');
+    const a = await lead(sub, '2026-03-01T10:00:00Z');
+    const b = await lead(sub, '2026-03-01T11:00:00Z');
+    await lead(sub, '2026-03-01T12:00:00Z', 'meta', true); // a test lead: in no set
+    // a: NEW → CONTACTED → QUALIFIED → CONTACTED (reached nothing new) → CONVERTED, one change in its own transaction
+    await setStatus(sub, a, 'CONTACTED', '2026-03-02T10:00:00Z');
+    await setStatus(sub, a, 'QUALIFIED', '2026-03-03T10:00:00Z');
+    await setStatus(sub, a, 'CONTACTED', '2026-03-04T10:00:00Z');
+    // b: two changes in one transaction (the deferred triggers run together at commit)
+    await m.sql.query('BEGIN');
+    await setStatus(sub, b, 'CONTACTED', '2026-03-02T10:00:00Z');
+    await setStatus(sub, b, 'LOST', '2026-03-02T11:00:00Z');
+    await m.sql.query('COMMIT');
+    await setStatus(sub, a, 'CONVERTED', '2026-03-05T10:00:00Z');
+    const incremental = await rollup(sub);
+    // every set on the creation day (2026-03-01), whatever day the change happened
+    expect(metric(incremental, 'reached', 'leads')).toEqual([
+      ['2026-03-01', 'CONTACTED,CONVERTED,NEW,QUALIFIED|meta|c1', '1'],
+      ['2026-03-01', 'CONTACTED,LOST,NEW|meta|c1', '1'],
+    ]);
+    await rebuild(sub);
+    expect(await rollup(sub)).toEqual(incremental);
+    await rebuild(sub, '2026-03-01', '2026-03-01');
+    expect(await rollup(sub)).toEqual(incremental);
+  });
+
+  it('keeps every conversion’s path: touches up to it, oldest first; a late touch or a deleted one rewrites it', async () => {
+    const sub = await subAccount('UTC');
+    const a = await lead(sub, '2026-04-01T10:00:00Z');
+    await touch(sub, a, 'c1', '2026-04-01T10:00:00Z');
+    await touch(sub, a, 'c2', '2026-04-10T10:00:00Z'); // after the conversion: not in its path
+    expect(await paths(sub)).toEqual([]); // no conversion, no path
+    await setStatus(sub, a, 'CONVERTED', '2026-04-05T10:00:00Z');
+    const first = ['meta', 'c1', 'Campaign c1', '2026-04-01T10:00:00.000Z'];
+    expect(await paths(sub)).toEqual([{ lead: a, at: '2026-04-05T10:00', touches: [first] }]);
+    // a touch that arrives late but happened before the conversion joins its path, in its place
+    const late = await touch(sub, a, 'c3', '2026-04-03T10:00:00Z');
+    const third = ['meta', 'c3', 'Campaign c3', '2026-04-03T10:00:00.000Z'];
+    expect(await paths(sub)).toEqual([{ lead: a, at: '2026-04-05T10:00', touches: [first, third] }]);
+    await m.sql.query('UPDATE lead_sources SET deleted_at = now() WHERE id = $1', [late]);
+    expect(await paths(sub)).toEqual([{ lead: a, at: '2026-04-05T10:00', touches: [first] }]);
+    // a second conversion (after LOST) has every touch up to it
+    await setStatus(sub, a, 'LOST', '2026-04-11T10:00:00Z');
+    await setStatus(sub, a, 'CONVERTED', '2026-04-12T10:00:00Z');
+    const second = ['meta', 'c2', 'Campaign c2', '2026-04-10T10:00:00.000Z'];
+    const both = [
+      { lead: a, at: '2026-04-05T10:00', touches: [first] },
+      { lead: a, at: '2026-04-12T10:00', touches: [first, second] },
+    ];
+    expect(await paths(sub)).toEqual(both);
+    // the rebuild derives the same paths
+    await m.sql.query('DELETE FROM analytics_conversion_paths WHERE sub_account_id = $1', [sub]);
+    await rebuild(sub);
+    expect(await paths(sub)).toEqual(both);
+  });
+
+  it('a test lead has no path and no set until a real touch makes it real: then it has all of them', async () => {
+    const sub = await subAccount('UTC');
+    const t = await lead(sub, '2026-05-01T10:00:00Z', 'meta', true);
+    await touch(sub, t, 'c1', '2026-05-01T10:00:00Z');
+    await setStatus(sub, t, 'CONTACTED', '2026-05-02T10:00:00Z');
+    await setStatus(sub, t, 'CONVERTED', '2026-05-03T10:00:00Z');
+    expect(await paths(sub)).toEqual([]);
+    expect(metric(await rollup(sub), 'reached', 'leads')).toEqual([]);
+    await m.sql.query('UPDATE leads SET is_test = false WHERE id = $1', [t]);
+    expect(await paths(sub)).toEqual([
+      { lead: t, at: '2026-05-03T10:00', touches: [['meta', 'c1', 'Campaign c1', '2026-05-01T10:00:00.000Z']] },
+    ]);
+    const incremental = await rollup(sub);
+    expect(metric(incremental, 'reached', 'leads')).toEqual([['2026-05-01', 'CONTACTED,CONVERTED,NEW|meta|c1', '1']]);
+    await rebuild(sub);
+    expect(metric(await rollup(sub), 'reached', 'leads')).toEqual(metric(incremental, 'reached', 'leads'));
   });
 
   it('buckets facts by the local day of America/Sao_Paulo across its 2018 DST start, as a rebuild does', async () => {

@@ -22,13 +22,11 @@ export interface SpendDbRow {
   spend: string;
 }
 
-export interface ConversionTouchRow {
+/** A conversion with its path: the lead's touches up to it, oldest first. */
+export interface ConversionPathRow {
   leadId: string;
   convertedAt: Date;
-  platform: string;
-  campaignId: string | null;
-  campaignName: string | null;
-  touchedAt: Date;
+  touches: Array<{ platform: string; campaignId: string | null; campaignName: string | null; at: Date }>;
 }
 
 interface RawMetricRow {
@@ -260,39 +258,46 @@ export class AnalyticsRepository {
     return new Map(rows.map((r) => [r.idx, Number(r.n)]));
   }
 
-  /** Every conversion (change to CONVERTED) in [start, end) with the touches its lead had by then. */
-  async conversionTouches(subAccountId: number, start: Date, end: Date): Promise<ConversionTouchRow[]> {
-    const rows = await this.db.sql<{
-      lead_id: string;
-      converted_at: Date;
-      platform: string | null;
-      campaign_id: string | null;
-      campaign_name: string | null;
-      touched_at: Date | null;
-    }>(
+  /**
+   * Leads created on local days [from, to] per set of statuses reached so far (the rollup's
+   * 'reached' rows: key `NEW,CONTACTED,…` sorted), optionally only those from a platform or campaign.
+   */
+  async reachedSets(
+    subAccountId: number,
+    from: string,
+    to: string,
+    filter: { platform?: string; campaignId?: string },
+  ): Promise<Map<string, number>> {
+    const rows = await this.db.sql<{ reached: string; n: string }>(
       {
-        name: 'analytics_conversion_touches_v1',
-        text: `SELECT c.lead_id::text, c.at AS converted_at, s.platform, s.campaign_id, s.campaign_name, s.touched_at
-               FROM lead_status_changes c
-               JOIN leads l ON l.id = c.lead_id AND NOT l.is_test
-               LEFT JOIN LATERAL (
-                 SELECT ls.platform, ls.campaign_id, ls.campaign_name, COALESCE(ls.submitted_at, ls.created_at) AS touched_at
-                 FROM lead_sources ls
-                 WHERE ls.lead_id = c.lead_id AND ls.deleted_at IS NULL AND COALESCE(ls.submitted_at, ls.created_at) <= c.at
-               ) s ON true
-               WHERE c.sub_account_id = $1 AND c.to_status = 'CONVERTED' AND c.at >= $2 AND c.at < $3
-               ORDER BY c.id, s.touched_at`,
+        // dim_id = '<statuses>|<platform>|<campaign>' (statuses and platforms hold no '|')
+        name: 'analytics_reached_v1',
+        text: `SELECT r.reached, sum(r.count)::text AS n FROM (
+                 SELECT split_part(dim_id, '|', 1) AS reached, split_part(dim_id, '|', 2) AS platform,
+                        substr(dim_id, length(split_part(dim_id, '|', 1)) + length(split_part(dim_id, '|', 2)) + 3) AS campaign,
+                        count
+                 FROM analytics_daily
+                 WHERE sub_account_id = $1 AND dim_type = 'reached' AND metric = 'leads' AND day >= $2::date AND day <= $3::date
+               ) r
+               WHERE ($4::text IS NULL OR r.platform = $4) AND ($5::text IS NULL OR r.campaign = $5)
+               GROUP BY r.reached`,
+      },
+      [subAccountId, from, to, filter.platform ?? null, filter.campaignId ?? null],
+    );
+    return new Map(rows.filter((r) => Number(r.n) !== 0).map((r) => [r.reached, Number(r.n)]));
+  }
+
+  /** Every conversion in [start, end) with its path (analytics_conversion_paths), in the order they happened. */
+  async conversionPaths(subAccountId: number, start: Date, end: Date): Promise<ConversionPathRow[]> {
+    const rows = await this.db.sql<{ lead_id: string; at: Date; touches: unknown }>(
+      {
+        name: 'analytics_conversion_paths_v1',
+        text: `SELECT lead_id::text, at, touches FROM analytics_conversion_paths
+               WHERE sub_account_id = $1 AND at >= $2 AND at < $3 ORDER BY change_id`,
       },
       [subAccountId, start.toISOString(), end.toISOString()],
     );
-    return rows.map((r) => ({
-      leadId: r.lead_id,
-      convertedAt: r.converted_at,
-      platform: r.platform ?? '',
-      campaignId: r.campaign_id,
-      campaignName: r.campaign_name,
-      touchedAt: r.touched_at ?? r.converted_at,
-    }));
+    return rows.map((r) => ({ leadId: r.lead_id, convertedAt: r.at, touches: parseTouches(r.touches) }));
   }
 
   /** The latest name each agent was given (assignments and activities). */
@@ -300,14 +305,20 @@ export class AnalyticsRepository {
     if (userIds.length === 0) return new Map();
     const rows = await this.db.sql<{ user_id: string; name: string }>(
       {
-        name: 'analytics_user_names_v1',
-        text: `SELECT DISTINCT ON (user_id) user_id, name FROM (
-                 SELECT to_user_id AS user_id, to_user_name AS name, at FROM lead_assignments
-                 WHERE sub_account_id = $1 AND to_user_id = ANY($2::text[]) AND to_user_name IS NOT NULL
-                 UNION ALL
-                 SELECT user_id, user_name, occurred_at FROM lead_activities
-                 WHERE sub_account_id = $1 AND user_id = ANY($2::text[]) AND user_name IS NOT NULL
-               ) n ORDER BY user_id, at DESC`,
+        // per agent, the newest named assignment and activity: two index probes (the *_named_user_idx)
+        name: 'analytics_user_names_v2',
+        text: `SELECT u.user_id, n.name FROM unnest($2::text[]) u(user_id)
+               CROSS JOIN LATERAL (
+                 SELECT name FROM (
+                   (SELECT to_user_name AS name, at FROM lead_assignments
+                    WHERE sub_account_id = $1 AND to_user_id = u.user_id AND to_user_name IS NOT NULL
+                    ORDER BY at DESC LIMIT 1)
+                   UNION ALL
+                   (SELECT user_name, occurred_at FROM lead_activities
+                    WHERE sub_account_id = $1 AND user_id = u.user_id AND user_name IS NOT NULL
+                    ORDER BY occurred_at DESC LIMIT 1)
+                 ) latest ORDER BY at DESC LIMIT 1
+               ) n`,
       },
       [subAccountId, userIds],
     );
@@ -392,4 +403,16 @@ export class AnalyticsRepository {
     }
     return out;
   }
+}
+
+/** A path's touches as analytics_paths_write stores them: [platform, campaignId, campaignName, at]. */
+function parseTouches(value: unknown): ConversionPathRow['touches'] {
+  if (!Array.isArray(value)) return [];
+  const touches: ConversionPathRow['touches'] = [];
+  for (const t of value as unknown[]) {
+    if (!Array.isArray(t) || typeof t[0] !== 'string' || typeof t[3] !== 'string') continue;
+    const text = (v: unknown): string | null => (typeof v === 'string' ? v : null);
+    touches.push({ platform: t[0], campaignId: text(t[1]), campaignName: text(t[2]), at: new Date(t[3]) });
+  }
+  return touches;
 }
