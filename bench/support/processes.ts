@@ -104,6 +104,8 @@ export interface AppOptions {
   /** Extra node flags for the app (e.g. --cpu-prof). */
   nodeArgs?: string[];
   env?: Record<string, string>;
+  /** How long the app may take to be ready (its migrations run first): 2 minutes unless said. */
+  readyTimeoutMs?: number;
 }
 
 export interface RunningApp {
@@ -141,7 +143,7 @@ export async function startApp(options: AppOptions): Promise<RunningApp> {
   };
   const child = startChild('app', process.execPath, [...(options.nodeArgs ?? []), 'dist/main.js'], env);
   const base = `http://127.0.0.1:${port}`;
-  await waitHttp(`${base}/api/health/ready`, child);
+  await waitHttp(`${base}/api/health/ready`, child, options.readyTimeoutMs);
   return { child, base, jwtSecret, env };
 }
 

@@ -367,10 +367,20 @@ export class AnalyticsFiguresService {
       return totals.map((r) => ({ ...r, bucket: 'all' }));
     }
     const rollup = await this.repository.rollupRows(subAccountId, ...days(range), dimTypes, metrics);
-    return rollup.map((r) => {
-      const day = r.day ? parseCivilDate(r.day) : null;
-      return { ...r, bucket: granularity && day ? bucketKeyOfDate(day, granularity) : 'all' };
-    });
+    // a day's bucket is the day itself; weeks and months parse it once per distinct day
+    const bucketOfDay = new Map<string, string>();
+    const bucketOf = (day: string | undefined): string => {
+      if (!day) return 'all';
+      if (granularity === 'day') return day;
+      let bucket = bucketOfDay.get(day);
+      if (bucket === undefined) {
+        const date = parseCivilDate(day);
+        bucket = date ? bucketKeyOfDate(date, granularity) : 'all';
+        bucketOfDay.set(day, bucket);
+      }
+      return bucket;
+    };
+    return rollup.map((r) => Object.assign(r, { bucket: bucketOf(r.day) }));
   }
 
   private stock(subAccountId: number, range: ResolvedRange): Promise<Map<string, number>> {
