@@ -10,7 +10,7 @@
 // delivery with and without it.
 //
 // --no-rollup disables the analytics rollup writer (the deferred triggers that add each new lead to
-// analytics_daily in its transaction) in the run's database, to measure what it costs per lead
+// analytics_daily in its transaction, and keep conversion paths on a touch) in the run's database, to measure what it costs per lead
 // (issue 13 point 10: < 10 % of the lead write): compare runs with and without it.
 import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
@@ -40,8 +40,15 @@ const { values: args } = parseArgs({
 });
 const PRELOAD = Number(args.preload);
 const NO_ROLLUP = args['no-rollup'];
-/** The rollup writer's triggers on leads (20261201150100_issue13_analytics_rollup). */
-const ROLLUP_TRIGGERS = ['analytics_lead_created', 'analytics_lead_became_real'];
+/**
+ * The rollup writer's triggers a delivery fires, by table: on leads (20261201150100_issue13_analytics_rollup)
+ * and the conversion paths' on lead_sources (20261202600000).
+ */
+const ROLLUP_TRIGGERS: ReadonlyArray<readonly [string, string]> = [
+  ['leads', 'analytics_lead_created'],
+  ['leads', 'analytics_lead_became_real'],
+  ['lead_sources', 'analytics_touch_written'],
+];
 const N = Number(args.deliveries);
 const REPEAT_RATIO = Number(args['repeat-ratio']);
 const CONCURRENCY = Number(args.concurrency);
@@ -209,8 +216,13 @@ async function preload(db: BenchDatabase, subAccountId: number, integrationId: n
 }
 
 /** Enables or disables triggers on leads in the run's database (the app is idle meanwhile). */
-async function setTriggers(db: BenchDatabase, names: readonly string[], enabled: boolean): Promise<void> {
-  for (const name of names) await db.sql.query(`ALTER TABLE leads ${enabled ? 'ENABLE' : 'DISABLE'} TRIGGER ${name}`);
+async function setTriggers(
+  db: BenchDatabase,
+  triggers: ReadonlyArray<readonly [string, string]>,
+  enabled: boolean,
+): Promise<void> {
+  for (const [table, name] of triggers)
+    await db.sql.query(`ALTER TABLE ${table} ${enabled ? 'ENABLE' : 'DISABLE'} TRIGGER ${name}`);
 }
 
 /** Index tuples read from lead_identities' indexes (pg_stat_user_indexes), by index. */
