@@ -21,7 +21,7 @@ describe('analytics rollup (triggers and rebuild)', () => {
         `SELECT to_char(day, 'YYYY-MM-DD') AS day, dim_type, dim_id, metric, sum(count)::text AS count,
                 sum(sum)::text AS sum
          FROM analytics_daily WHERE sub_account_id = $1 GROUP BY 1, 2, 3, 4
-         HAVING dim_type <> 'reached' OR sum(count) <> 0 ORDER BY 1, 2, 3, 4`,
+         HAVING dim_type NOT IN ('reached', 'reached_campaign') OR sum(count) <> 0 ORDER BY 1, 2, 3, 4`,
         [sub],
       )
     ).rows;
@@ -95,9 +95,14 @@ describe('analytics rollup (triggers and rebuild)', () => {
     await setStatus(sub, a, 'CONVERTED', '2026-03-05T10:00:00Z');
     const incremental = await rollup(sub);
     // every set on the creation day (2026-03-01), whatever day the change happened
-    expect(metric(incremental, 'reached', 'leads')).toEqual([
+    expect(metric(incremental, 'reached_campaign', 'leads')).toEqual([
       ['2026-03-01', 'CONTACTED,CONVERTED,NEW,QUALIFIED|meta|c1', '1'],
       ['2026-03-01', 'CONTACTED,LOST,NEW|meta|c1', '1'],
+    ]);
+    // and per platform only (what an unfiltered funnel reads)
+    expect(metric(incremental, 'reached', 'leads')).toEqual([
+      ['2026-03-01', 'CONTACTED,CONVERTED,NEW,QUALIFIED|meta', '1'],
+      ['2026-03-01', 'CONTACTED,LOST,NEW|meta', '1'],
     ]);
     await rebuild(sub);
     expect(await rollup(sub)).toEqual(incremental);
@@ -135,7 +140,7 @@ describe('analytics rollup (triggers and rebuild)', () => {
     expect(await paths(sub)).toEqual(both);
   });
 
-  it('a test lead has no path and no set until a real touch makes it real: then it has all of them', async () => {
+  it('a test lead has no path, set or fact until a real touch makes it real: then all of them count, as a rebuild counts them', async () => {
     const sub = await subAccount('UTC');
     const t = await lead(sub, '2026-05-01T10:00:00Z', 'meta', true);
     await touch(sub, t, 'c1', '2026-05-01T10:00:00Z');
@@ -148,9 +153,12 @@ describe('analytics rollup (triggers and rebuild)', () => {
       { lead: t, at: '2026-05-03T10:00', touches: [['meta', 'c1', 'Campaign c1', '2026-05-01T10:00:00.000Z']] },
     ]);
     const incremental = await rollup(sub);
-    expect(metric(incremental, 'reached', 'leads')).toEqual([['2026-05-01', 'CONTACTED,CONVERTED,NEW|meta|c1', '1']]);
+    expect(metric(incremental, 'reached_campaign', 'leads')).toEqual([
+      ['2026-05-01', 'CONTACTED,CONVERTED,NEW|meta|c1', '1'],
+    ]);
+    expect(metric(incremental, 'reached', 'leads')).toEqual([['2026-05-01', 'CONTACTED,CONVERTED,NEW|meta', '1']]);
     await rebuild(sub);
-    expect(metric(await rollup(sub), 'reached', 'leads')).toEqual(metric(incremental, 'reached', 'leads'));
+    expect(await rollup(sub)).toEqual(incremental);
   });
 
   it('buckets facts by the local day of America/Sao_Paulo across its 2018 DST start, as a rebuild does', async () => {

@@ -257,8 +257,10 @@ export class AnalyticsRepository {
   }
 
   /**
-   * Leads created on local days [from, to] per set of statuses reached so far (the rollup's
-   * 'reached' rows: key `NEW,CONTACTED,…` sorted), optionally only those from a platform or campaign.
+   * Leads created on local days [from, to] per set of statuses reached so far (key `NEW,CONTACTED,…`
+   * sorted), optionally only those from a platform or campaign: the rollup's 'reached' rows
+   * ('<set>|<platform>', a few per day), or 'reached_campaign' ('<set>|<platform>|<campaign>') when
+   * a campaign is asked for.
    */
   async reachedSets(
     subAccountId: number,
@@ -266,22 +268,37 @@ export class AnalyticsRepository {
     to: string,
     filter: { platform?: string; campaignId?: string },
   ): Promise<Map<string, number>> {
-    const rows = await this.db.sql<{ reached: string; n: string }>(
-      {
-        // dim_id = '<statuses>|<platform>|<campaign>' (statuses and platforms hold no '|')
-        name: 'analytics_reached_v1',
-        text: `SELECT r.reached, sum(r.count)::text AS n FROM (
-                 SELECT split_part(dim_id, '|', 1) AS reached, split_part(dim_id, '|', 2) AS platform,
-                        substr(dim_id, length(split_part(dim_id, '|', 1)) + length(split_part(dim_id, '|', 2)) + 3) AS campaign,
-                        count
-                 FROM analytics_daily
-                 WHERE sub_account_id = $1 AND dim_type = 'reached' AND metric = 'leads' AND day >= $2::date AND day <= $3::date
-               ) r
-               WHERE ($4::text IS NULL OR r.platform = $4) AND ($5::text IS NULL OR r.campaign = $5)
-               GROUP BY r.reached`,
-      },
-      [subAccountId, from, to, filter.platform ?? null, filter.campaignId ?? null],
-    );
+    const args = [subAccountId, from, to, filter.platform ?? null];
+    // statuses and platforms hold no '|'
+    const rows =
+      filter.campaignId === undefined
+        ? await this.db.sql<{ reached: string; n: string }>(
+            {
+              name: 'analytics_reached_v2',
+              text: `SELECT split_part(dim_id, '|', 1) AS reached, sum(count)::text AS n FROM analytics_daily
+                     WHERE sub_account_id = $1 AND dim_type = 'reached' AND metric = 'leads'
+                       AND day >= $2::date AND day <= $3::date
+                       AND ($4::text IS NULL OR split_part(dim_id, '|', 2) = $4)
+                     GROUP BY 1`,
+            },
+            args,
+          )
+        : await this.db.sql<{ reached: string; n: string }>(
+            {
+              name: 'analytics_reached_campaign_v1',
+              text: `SELECT r.reached, sum(r.count)::text AS n FROM (
+                       SELECT split_part(dim_id, '|', 1) AS reached, split_part(dim_id, '|', 2) AS platform,
+                              substr(dim_id, length(split_part(dim_id, '|', 1)) + length(split_part(dim_id, '|', 2)) + 3) AS campaign,
+                              count
+                       FROM analytics_daily
+                       WHERE sub_account_id = $1 AND dim_type = 'reached_campaign' AND metric = 'leads'
+                         AND day >= $2::date AND day <= $3::date
+                     ) r
+                     WHERE ($4::text IS NULL OR r.platform = $4) AND r.campaign = $5
+                     GROUP BY r.reached`,
+            },
+            [...args, filter.campaignId],
+          );
     return new Map(rows.filter((r) => Number(r.n) !== 0).map((r) => [r.reached, Number(r.n)]));
   }
 
