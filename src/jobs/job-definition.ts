@@ -24,6 +24,11 @@ export interface JobDefinition<P = unknown> {
   /** Jobs fetched per poll, processed concurrently. */
   batchSize: number;
   /**
+   * Pollers of this queue in one worker process (1 unless said): each fetches its own batch when its
+   * last one is done, so the next batch starts while the slowest event of another is still running.
+   */
+  workers?: number;
+  /**
    * Renew the lease while the handler runs (every third of it): a job of this type may run longer
    * than its lease without pg-boss handing it to a second runner; a worker that died stops renewing,
    * so its job is still retried one lease after its last heartbeat.

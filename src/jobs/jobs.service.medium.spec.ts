@@ -49,6 +49,18 @@ class SecondEchoHandler {
   async handle(): Promise<void> {}
 }
 
+// holds the first job until a second one has started: only a second poller can fetch it meanwhile
+const started: string[] = [];
+let releaseFirst: () => void = () => undefined;
+@Injectable()
+class BlockingHandler {
+  @JobHandler<'test-echo', TestJobs>('test-echo')
+  async handle(payload: { n: string }): Promise<void> {
+    started.push(payload.n);
+    if (started.length === 1) await new Promise<void>((resolve) => (releaseFirst = resolve));
+  }
+}
+
 let db: TestDatabase;
 
 async function boot(
@@ -120,6 +132,30 @@ describe('JobsService (pg-boss on the application database)', () => {
       expect(seen).toEqual([]);
     } finally {
       await app.close();
+    }
+  });
+
+  it('runs `workers` pollers of a queue: a batch held by a slow job does not stop the next fetch', async () => {
+    for (const [workers, secondStarts] of [
+      [1, false],
+      [2, true],
+    ] as const) {
+      started.length = 0;
+      const app = await boot({ 'test-echo': { ...ECHO, batchSize: 1, workers } }, [BlockingHandler]);
+      try {
+        const jobs = app.get<JobsService<TestJobs>>(JobsService);
+        await jobs.send('test-echo', { n: 'slow' });
+        await waitFor(async () => started.length === 1, 15_000, 'the first job');
+        await jobs.send('test-echo', { n: 'next' });
+        const ran = await waitFor(async () => started.length === 2, 3_000, 'the second job').then(
+          () => true,
+          () => false,
+        );
+        expect([workers, ran]).toEqual([workers, secondStarts]);
+      } finally {
+        releaseFirst();
+        await app.close();
+      }
     }
   });
 

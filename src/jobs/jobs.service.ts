@@ -42,7 +42,7 @@ export interface SendOptions {
 export class JobsService<M = JobPayloads> implements OnModuleInit, OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger(JobsService.name);
   private readonly handlers = new Map<string, JobHandlerFn>();
-  private readonly workerIds = new Map<string, string>();
+  private readonly workerIds = new Map<string, string[]>();
   private boss?: PgBoss;
   /** pg-boss writing through the caller's transaction, so the job exists only if it commits. */
   private readonly inTransaction: PgBoss.Db = {
@@ -79,7 +79,7 @@ export class JobsService<M = JobPayloads> implements OnModuleInit, OnApplication
     if (this.config.role === 'api') return;
     for (const [name, def] of this.entries()) {
       const handler = this.handlers.get(name);
-      if (handler) await this.startWorker(name, def, handler);
+      if (handler) for (let i = 0; i < (def.workers ?? 1); i++) await this.startWorker(name, def, handler);
     }
   }
 
@@ -108,8 +108,7 @@ export class JobsService<M = JobPayloads> implements OnModuleInit, OnApplication
 
   /** Wakes the local worker of a queue (after a statement that enqueued to it has committed). */
   wake(name: keyof M & string): void {
-    const workerId = this.workerIds.get(name);
-    if (workerId) this.boss?.notifyWorker(workerId);
+    for (const workerId of this.workerIds.get(name) ?? []) this.boss?.notifyWorker(workerId);
   }
 
   /** A cron schedule (pg-boss keeps one per name; worker processes run it once per tick cluster-wide). */
@@ -237,6 +236,6 @@ export class JobsService<M = JobPayloads> implements OnModuleInit, OnApplication
         if (jobs.length === def.batchSize) boss.notifyWorker(workerId);
       },
     );
-    this.workerIds.set(name, workerId);
+    this.workerIds.set(name, [...(this.workerIds.get(name) ?? []), workerId]);
   }
 }
