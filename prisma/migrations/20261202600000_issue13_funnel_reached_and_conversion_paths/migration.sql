@@ -2,15 +2,16 @@
 -- the sub-account (at 10,000 leads per sub-account the two-year funnel's p95 was 233 ms, and both
 -- were ten times that at 100,000). Both now read stored rows whose number does not grow with leads.
 --
--- Funnel: the rollup gains dim_type 'reached', dim_id '<statuses reached>|<platform>|<campaign>'
--- (statuses sorted, comma-joined, NEW always among them), metric 'leads', on the lead's creation
--- day: how many leads created that day have reached exactly that set so far. A two-year funnel sums
--- at most (days x sets x campaigns) rows; the furthest stage of any stage list follows from each set.
--- Writers: a new lead adds one to its NEW set (analytics_on_lead); a status change moves the lead
--- from the set before it to the set after it when it reaches a status for the first time. "Before"
--- is the lead's changes with a smaller id: the lead's row lock orders its changes, so ids follow
--- them, and the deferred trigger gives the same answer whenever it runs. The rebuild derives the
--- full set of every lead created in the range; the moves telescope to exactly that.
+-- Funnel: the rollup counts, on each lead's creation day, the leads that have reached exactly a set
+-- of statuses so far (statuses sorted, comma-joined, NEW always among them; metric 'leads'):
+--   reached            '<statuses reached>|<platform>'             unfiltered and per-source funnels
+--   reached_campaign   '<statuses reached>|<platform>|<campaign>'  the per-campaign funnel
+-- A two-year funnel sums at most (days x sets x platforms) rows; the furthest stage of any stage
+-- list follows from each set. Writers: a new lead adds one to its NEW set (analytics_on_lead); a
+-- status change moves the lead from the set before it to the set after it when it reaches a status
+-- for the first time. "Before" is the lead's changes with a smaller id: the lead's row lock orders
+-- its changes, so ids follow them, and the deferred trigger gives the same answer whenever it runs.
+-- The rebuild derives the full set of every lead created in the range; the moves telescope to it.
 --
 -- Attribution: one row per conversion (a change to CONVERTED of a real lead) with its path: the
 -- lead's touches up to the conversion, oldest first. Recomputed, idempotently, for the whole lead
@@ -84,13 +85,20 @@ LANGUAGE sql AS $$
     WHERE sub_account_id = p_sub AND to_status = 'CONVERTED' AND at >= p_start AND at < p_end))
 $$;
 
+CREATE FUNCTION analytics_rows_reached(p_reached text, p_platform text, p_campaign text, p_n bigint)
+RETURNS TABLE (dim_type text, dim_id text, metric text, n bigint, amount numeric)
+LANGUAGE sql IMMUTABLE AS $$
+  VALUES ('reached', p_reached || '|' || COALESCE(p_platform, ''), 'leads', p_n, 0::numeric),
+         ('reached_campaign', analytics_reached_key(p_reached, p_platform, p_campaign), 'leads', p_n, 0::numeric)
+$$;
+
 CREATE OR REPLACE FUNCTION analytics_on_lead() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
   INSERT INTO analytics_daily AS a (sub_account_id, day, dim_type, dim_id, metric, shard, count, sum)
   SELECT NEW.sub_account_id, analytics_day(NEW.sub_account_id, NEW.created_at), r.dim_type, r.dim_id, r.metric, analytics_shard(), r.n, r.amount
   FROM (SELECT * FROM analytics_rows_lead(NEW.origin_platform, NEW.origin_integration_id, NEW.origin_campaign_id, 'NEW')
         UNION ALL
-        SELECT 'reached', analytics_reached_key('NEW', NEW.origin_platform, NEW.origin_campaign_id), 'leads', 1, 0) r
+        SELECT * FROM analytics_rows_reached('NEW', NEW.origin_platform, NEW.origin_campaign_id, 1)) r
   ORDER BY 3, 4, 5
   ON CONFLICT (sub_account_id, day, dim_type, dim_id, metric, shard)
   DO UPDATE SET count = a.count + EXCLUDED.count, sum = a.sum + EXCLUDED.sum;
@@ -98,19 +106,41 @@ BEGIN
 END;
 $$;
 
--- a test lead that a real touch turns into a real one counts from its creation day, with everything
--- it has reached and every conversion it has had
+-- A test lead that a real touch turns into a real one counts from its creation day with everything
+-- it has reached, every conversion's path, and (unlike 20261201150100) the facts it had as a test lead
+-- (status changes, assignments, activities, on their own days): the triggers skipped them then, and
+-- a rebuild, which sees a real lead, counts them, so the two writers agree.
 CREATE OR REPLACE FUNCTION analytics_on_lead_real() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
   INSERT INTO analytics_daily AS a (sub_account_id, day, dim_type, dim_id, metric, shard, count, sum)
   SELECT NEW.sub_account_id, analytics_day(NEW.sub_account_id, NEW.created_at), r.dim_type, r.dim_id, r.metric, analytics_shard(), r.n, r.amount
   FROM (SELECT * FROM analytics_rows_lead(NEW.origin_platform, NEW.origin_integration_id, NEW.origin_campaign_id, 'NEW')
         UNION ALL
-        SELECT 'reached', analytics_reached_key(analytics_reached(NEW.id, NULL), NEW.origin_platform, NEW.origin_campaign_id),
-               'leads', 1, 0) r
+        SELECT * FROM analytics_rows_reached(analytics_reached(NEW.id, NULL), NEW.origin_platform, NEW.origin_campaign_id, 1)) r
   ORDER BY 3, 4, 5
   ON CONFLICT (sub_account_id, day, dim_type, dim_id, metric, shard)
   DO UPDATE SET count = a.count + EXCLUDED.count, sum = a.sum + EXCLUDED.sum;
+
+  INSERT INTO analytics_daily AS a (sub_account_id, day, dim_type, dim_id, metric, shard, count, sum)
+  SELECT NEW.sub_account_id, f.day, f.dim_type, f.dim_id, f.metric, analytics_shard(), sum(f.n), sum(f.amount)
+  FROM (
+    SELECT analytics_day(NEW.sub_account_id, c.at) AS day, x.* FROM lead_status_changes c,
+      LATERAL analytics_rows_status(NEW.origin_platform, NEW.origin_integration_id, NEW.origin_campaign_id,
+                                    c.from_status::text, c.to_status::text, c.assigned_user_id) x
+    WHERE c.lead_id = NEW.id
+    UNION ALL
+    SELECT analytics_day(NEW.sub_account_id, s.at), x.* FROM lead_assignments s,
+      LATERAL analytics_rows_assignment(s.to_user_id) x
+    WHERE s.lead_id = NEW.id
+    UNION ALL
+    SELECT analytics_day(NEW.sub_account_id, v.occurred_at), x.* FROM lead_activities v,
+      LATERAL analytics_rows_activity(v.type::text, v.outcome::text, v.user_id, v.duration_seconds) x
+    WHERE v.lead_id = NEW.id
+  ) f
+  GROUP BY 2, 3, 4, 5 ORDER BY 2, 3, 4, 5
+  ON CONFLICT (sub_account_id, day, dim_type, dim_id, metric, shard)
+  DO UPDATE SET count = a.count + EXCLUDED.count, sum = a.sum + EXCLUDED.sum;
+
   PERFORM analytics_paths_refresh(NEW.id);
   RETURN NULL;
 END;
@@ -135,9 +165,12 @@ BEGIN
     v_after := analytics_reached(NEW.lead_id, NEW.id + 1);
     IF v_after <> v_before THEN
       INSERT INTO analytics_daily AS a (sub_account_id, day, dim_type, dim_id, metric, shard, count, sum)
-      SELECT NEW.sub_account_id, analytics_day(NEW.sub_account_id, l.created_at), 'reached',
-             analytics_reached_key(r.k, l.origin_platform, l.origin_campaign_id), 'leads', analytics_shard(), r.n, 0
-      FROM (VALUES (v_before, -1::bigint), (v_after, 1::bigint)) r(k, n) ORDER BY 4
+      SELECT NEW.sub_account_id, analytics_day(NEW.sub_account_id, l.created_at), r.dim_type, r.dim_id, r.metric,
+             analytics_shard(), r.n, r.amount
+      FROM (SELECT * FROM analytics_rows_reached(v_before, l.origin_platform, l.origin_campaign_id, -1)
+            UNION ALL
+            SELECT * FROM analytics_rows_reached(v_after, l.origin_platform, l.origin_campaign_id, 1)) r
+      ORDER BY 3, 4, 5
       ON CONFLICT (sub_account_id, day, dim_type, dim_id, metric, shard)
       DO UPDATE SET count = a.count + EXCLUDED.count, sum = a.sum + EXCLUDED.sum;
     END IF;
@@ -190,13 +223,13 @@ BEGIN
   GET DIAGNOSTICS v_rows = ROW_COUNT;
 
   INSERT INTO analytics_daily (sub_account_id, day, dim_type, dim_id, metric, count, sum)
-  SELECT p_sub, (l.created_at AT TIME ZONE v_tz)::date, 'reached',
-         analytics_reached_key(analytics_reached_set(r.st), l.origin_platform, l.origin_campaign_id), 'leads', count(*), 0
+  SELECT p_sub, (l.created_at AT TIME ZONE v_tz)::date, x.dim_type, x.dim_id, x.metric, count(*), 0
   FROM leads l
   LEFT JOIN (SELECT lead_id, array_agg(to_status::text) AS st FROM lead_status_changes
-             WHERE sub_account_id = p_sub GROUP BY lead_id) r ON r.lead_id = l.id
+             WHERE sub_account_id = p_sub GROUP BY lead_id) r ON r.lead_id = l.id,
+  LATERAL analytics_rows_reached(analytics_reached_set(r.st), l.origin_platform, l.origin_campaign_id, 1) x
   WHERE l.sub_account_id = p_sub AND NOT l.is_test AND l.created_at >= v_start AND l.created_at < v_end
-  GROUP BY 2, 4;
+  GROUP BY 2, 3, 4, 5;
   GET DIAGNOSTICS v_reached = ROW_COUNT;
 
   PERFORM analytics_paths_rebuild(p_sub, v_start, v_end);
@@ -206,13 +239,13 @@ $$;
 
 -- what the new rows would have held for the data already stored
 INSERT INTO analytics_daily AS a (sub_account_id, day, dim_type, dim_id, metric, count, sum)
-SELECT l.sub_account_id, (l.created_at AT TIME ZONE s.timezone)::date, 'reached',
-       analytics_reached_key(analytics_reached_set(r.st), l.origin_platform, l.origin_campaign_id), 'leads', count(*), 0
+SELECT l.sub_account_id, (l.created_at AT TIME ZONE s.timezone)::date, x.dim_type, x.dim_id, x.metric, count(*), 0
 FROM leads l
 JOIN sub_accounts s ON s.id = l.sub_account_id
-LEFT JOIN (SELECT lead_id, array_agg(to_status::text) AS st FROM lead_status_changes GROUP BY lead_id) r ON r.lead_id = l.id
+LEFT JOIN (SELECT lead_id, array_agg(to_status::text) AS st FROM lead_status_changes GROUP BY lead_id) r ON r.lead_id = l.id,
+LATERAL analytics_rows_reached(analytics_reached_set(r.st), l.origin_platform, l.origin_campaign_id, 1) x
 WHERE NOT l.is_test
-GROUP BY 1, 2, 4
+GROUP BY 1, 2, 3, 4, 5
 ON CONFLICT (sub_account_id, day, dim_type, dim_id, metric, shard)
 DO UPDATE SET count = a.count + EXCLUDED.count;
 
