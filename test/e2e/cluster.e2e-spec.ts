@@ -97,6 +97,11 @@ describe('a cluster of 2 API and 2 worker processes on one database', () => {
       SYNC_PAGES_PER_JOB: '1',
       DB_POOL_SIZE: '4',
       JOBS_POOL_SIZE: '2',
+      // the killed worker may hold a sync page's job: with the production lease (900 s) its retry
+      // would come long after this test's patience; a 10 s lease (renewed every ~3 s by the live
+      // worker's heartbeat) and 2 s maintenance hand it to the other worker within seconds
+      JOB_LEASE_SECONDS: '10',
+      JOBS_MAINTENANCE_SECONDS: '2',
     };
     const apiPorts = [await freePort(), await freePort()];
     const apis = apiPorts.map((port) =>
