@@ -4,6 +4,7 @@ import { Pool } from 'pg';
 import { systemClock } from '../../src/common/clock';
 import { OutboundBudgetRepository } from '../../src/common/outbound/outbound-budget.repository';
 import { OutboundHttpFactory } from '../../src/common/outbound/outbound-http.factory';
+import { testPool } from '../support/database';
 import { createIntegration, createSubAccount, GHL_CONFIG } from '../support/factories';
 import { FakeServer } from '../support/fake-server';
 import { createTestApp, TestApp } from '../support/test-app';
@@ -16,7 +17,7 @@ describe("GET /api/integrations/:id/health reads the deployment's shared outboun
   beforeAll(async () => {
     provider = await FakeServer.start();
     t = await createTestApp({ env: { APP_ROLE: 'api' } });
-    worker = new Pool({ connectionString: t.db.url, max: 2 });
+    worker = testPool(t.db.url, 2);
   });
   afterAll(async () => {
     await worker.end();

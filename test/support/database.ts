@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { Client } from 'pg';
+import { Client, Pool } from 'pg';
 import { withDatabase } from './global-setup';
 
 export interface TestDatabase {
@@ -29,4 +29,15 @@ export async function createTestDatabase(): Promise<TestDatabase> {
     url: withDatabase(process.env.TEST_SERVER_URL ?? '', name),
     drop: () => admin((c) => c.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`)).then(() => undefined),
   };
+}
+
+/**
+ * A pool for a test that plays a separate process. Like the app's DbPool it listens for 'error':
+ * the server may end an idle connection (a DROP DATABASE … FORCE at teardown, a terminated backend),
+ * the pool then drops it and emits 'error', and with no listener Jest fails whichever test runs then.
+ */
+export function testPool(url: string, max: number): Pool {
+  const pool = new Pool({ connectionString: url, max });
+  pool.on('error', (err) => console.warn(`test pool: idle connection lost: ${err.message}`));
+  return pool;
 }

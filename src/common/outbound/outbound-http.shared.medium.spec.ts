@@ -4,7 +4,7 @@
 // hold the others back.
 import { randomUUID } from 'node:crypto';
 import { Pool } from 'pg';
-import { createTestDatabase, TestDatabase } from '../../../test/support/database';
+import { createTestDatabase, TestDatabase, testPool } from '../../../test/support/database';
 import { FakeServer } from '../../../test/support/fake-server';
 import { systemClock } from '../clock';
 import { OutboundError } from './http-client';
@@ -30,7 +30,7 @@ describe('OutboundHttpFactory with the shared budget (PostgreSQL)', () => {
 
   /** A "process": its own pool and factory, as separate API and worker processes have. */
   const processOf = (): OutboundHttpFactory => {
-    const pool = new Pool({ connectionString: db.url, max: 3 });
+    const pool = testPool(db.url, 3);
     pools.push(pool);
     return new OutboundHttpFactory(systemClock, new OutboundBudgetRepository(pool));
   };

@@ -2,7 +2,7 @@
 // rules are checked with an injected clock; one test runs real concurrent clients on separate pools
 // (as separate processes would) and checks the cap in every one-second window and the throughput.
 import { Pool } from 'pg';
-import { createTestDatabase, TestDatabase } from '../../../test/support/database';
+import { createTestDatabase, TestDatabase, testPool } from '../../../test/support/database';
 import { FakeWhatsAppGraph } from '../../../test/support/fakes/whatsapp-graph';
 import { PgTokenBucket, RateLimitSpec, RateLimitToken, TryAcquireResult } from './pg-token-bucket';
 
@@ -29,7 +29,7 @@ describe('PgTokenBucket (PostgreSQL)', () => {
 
   beforeAll(async () => {
     db = await createTestDatabase();
-    pool = new Pool({ connectionString: db.url, max: 4 });
+    pool = testPool(db.url, 4);
     bucket = new PgTokenBucket(pool, { now: () => new Date(clock) });
   });
   afterAll(async () => {
@@ -176,7 +176,7 @@ describe('PgTokenBucket (PostgreSQL)', () => {
 
     it(`never passes ${RATE} calls in any one-second window and reaches most of the rate`, async () => {
       // three "processes" (separate pools), four concurrent senders each, plus one priority sender
-      const pools = [0, 1, 2].map(() => new Pool({ connectionString: db.url, max: 4 }));
+      const pools = [0, 1, 2].map(() => testPool(db.url, 4));
       const clients = pools.map((p) => new PgTokenBucket(p));
       const spec: RateLimitSpec = { capacity: RATE, windowMs: WINDOW_MS };
       const sharedKey = `whatsapp:number:${key}`;
@@ -223,7 +223,7 @@ describe('PgTokenBucket (PostgreSQL)', () => {
     it('keeps a fake WhatsApp number that enforces 80/s from ever answering 130429, with no duplicate', async () => {
       const fake = await FakeWhatsAppGraph.start({ accessToken: 'token', messagesPerSecond: RATE });
       // enough senders that the bucket, not the senders' round trips, sets the pace on a busy machine
-      const pools = [0, 1, 2].map(() => new Pool({ connectionString: db.url, max: 5 }));
+      const pools = [0, 1, 2].map(() => testPool(db.url, 5));
       const clients = pools.map((p) => new PgTokenBucket(p));
       const spec: RateLimitSpec = { capacity: RATE, windowMs: WINDOW_MS };
       const sharedKey = `whatsapp:number:fake:${key}`;
