@@ -3,7 +3,7 @@
 // messages/s with 130429 and logs every send. The fake's log decides: the achieved rate over the run
 // within 5 % of 80/s, never above 80 in any one-second window (sliding), zero duplicates, zero lost.
 //
-//   npm run bench:whatsapp-bulk [-- --recipients 10000 --workers 3 --rate 80 --no-build --keep-db]
+//   npm run bench:whatsapp-bulk [-- --recipients 10000 --workers 3 --rate 80 --no-build --keep-db --cpu-prof]
 import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { WHATSAPP_CONFIG } from '../test/support/factories';
@@ -13,6 +13,7 @@ import { Api } from './support/api';
 import { createDatabase } from './support/database';
 import { runBench } from './support/lifecycle';
 import { build, Child, sleep, startApp, startChild } from './support/processes';
+import { newProfileDir } from './support/profile';
 import { Check, printChecks, table } from './support/report';
 
 const { values: args } = parseArgs({
@@ -23,6 +24,7 @@ const { values: args } = parseArgs({
     timeout: { type: 'string', default: '600' },
     'no-build': { type: 'boolean', default: false },
     'keep-db': { type: 'boolean', default: false },
+    'cpu-prof': { type: 'boolean', default: false },
   },
 });
 const N = Number(args.recipients);
@@ -49,7 +51,7 @@ async function main(): Promise<boolean> {
     ENCRYPTION_KEYS: `k1:${randomBytes(32).toString('base64')}`,
     JWT_SECRET: randomBytes(32).toString('base64'),
     // three workers and the API on one server: stay well inside max_connections
-    DB_POOL_SIZE: '6',
+    DB_POOL_SIZE: '10',
     JOBS_POOL_SIZE: '2',
   };
   const app = await startApp({ role: 'api', databaseUrl: db.url, env: shared });
@@ -75,9 +77,12 @@ async function main(): Promise<boolean> {
   const leadIds = await seedLeads(db.sql, sub.id, N);
 
   const workers: Child[] = [];
+  const profileDir = args['cpu-prof'] ? newProfileDir() : undefined;
+  const nodeArgs = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [];
+  if (profileDir) process.stdout.write(`workers' CPU profiles in ${profileDir}\n`);
   for (let i = 0; i < WORKERS; i++) {
     workers.push(
-      startChild(`worker-${i + 1}`, process.execPath, ['dist/main.js'], {
+      startChild(`worker-${i + 1}`, process.execPath, [...nodeArgs, 'dist/main.js'], {
         PATH: process.env.PATH,
         HOME: process.env.HOME,
         NODE_ENV: 'production',

@@ -56,6 +56,23 @@ describe('PgTokenBucket (PostgreSQL)', () => {
       expect(tokensOf(await bucket.tryAcquire(key, spec, 'priority', 5))).toHaveLength(3);
     });
 
+    it('dates the window from when the call ended, not from when the release reached the database', async () => {
+      const [token] = tokensOf(await bucket.tryAcquire(key, { ...spec, capacity: 1 }, 'priority'));
+      at(500);
+      // the answer came 300 ms ago (the release waited for a connection meanwhile): free from 1,200, not 1,500
+      expect(await bucket.release(token, true, performance.now() - 300)).toBe(1);
+      at(1150);
+      expect(retryOf(await bucket.tryAcquire(key, { ...spec, capacity: 1 }, 'priority'))).toBeGreaterThan(0);
+      at(1201);
+      const [late] = tokensOf(await bucket.tryAcquire(key, { ...spec, capacity: 1 }, 'priority'));
+      // never before the token's own start (1,201): an end dated before it counts from the start
+      expect(await bucket.release(late, true, performance.now() - 60_000)).toBe(1);
+      at(2200);
+      expect(retryOf(await bucket.tryAcquire(key, { ...spec, capacity: 1 }, 'priority'))).toBeGreaterThan(0);
+      at(2201);
+      expect(tokensOf(await bucket.tryAcquire(key, { ...spec, capacity: 1 }, 'priority'))).toHaveLength(1);
+    });
+
     it('books a token that frees within the horizon, with the wait before the call may start', async () => {
       await bucket.release(tokensOf(await bucket.tryAcquire(key, spec, 'priority', 3)));
       at(950);

@@ -217,17 +217,23 @@ export class PgTokenBucket {
     }
   }
 
-  /** Gives tokens back: `used` (the call went out) → free again a window from now; unused → free at once. */
-  async release(tokens: RateLimitToken | readonly RateLimitToken[], used = true): Promise<number> {
+  /**
+   * Gives tokens back: `used` (the call went out) → free again a window after the call ended; unused
+   * → free at once. `endedAt` (a `performance.now()` reading taken when the answer came) dates the end:
+   * without it the end is when the release reaches the database, so a wait for a pool connection would
+   * lengthen the token's hold and lower the rate the key achieves (capacity / (window + hold)).
+   */
+  async release(tokens: RateLimitToken | readonly RateLimitToken[], used = true, endedAt?: number): Promise<number> {
     const list = Array.isArray(tokens) ? (tokens as readonly RateLimitToken[]) : [tokens as RateLimitToken];
     if (list.length === 0) return 0;
     const released = new Map<string, RateLimitToken[]>();
     for (const token of list) released.set(token.key, [...(released.get(token.key) ?? []), token]);
     let count = 0;
     for (const [key, group] of released) {
+      const endedAgoMs = endedAt === undefined ? 0 : Math.max(0, Math.floor(performance.now() - endedAt));
       const { rows } = await this.db.query<{ released: number }>(
-        'SELECT rate_limit_release($1, $2::integer[], $3::uuid[], $4, $5) AS released',
-        [key, group.map((t) => t.slot), group.map((t) => t.lease), used, this.options.now?.() ?? null],
+        'SELECT rate_limit_release($1, $2::integer[], $3::uuid[], $4, $5, $6) AS released',
+        [key, group.map((t) => t.slot), group.map((t) => t.lease), used, this.options.now?.() ?? null, endedAgoMs],
       );
       count += rows[0]?.released ?? 0;
     }

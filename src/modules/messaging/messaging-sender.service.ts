@@ -69,20 +69,24 @@ export class MessagingSenderService {
       'priority',
     );
     let used = false;
+    let endedAt: number | undefined; // when the Send API answered: the token's window runs from there
     try {
       const claim = await this.claim(messageId, handler.humanAgentAllowed(ctx.config));
       if (claim.kind !== 'send') return;
       used = true;
       const { row, tag } = claim;
       try {
-        const sent = await handler.sendText(ctx, (await this.recipient(row)) ?? '', row.text ?? '', tag ? { tag } : {});
+        const to = (await this.recipient(row)) ?? '';
+        const sent = await handler
+          .sendText(ctx, to, row.text ?? '', tag ? { tag } : {})
+          .finally(() => (endedAt = performance.now()));
         const at = new Date(this.clock.now());
         await this.outbox.markSent(row.subAccountId, row.id, sent.messageId, at);
       } catch (err) {
         await this.refused(row, key, err);
       }
     } finally {
-      await this.bucket.release(token, used).catch(() => undefined);
+      await this.bucket.release(token, used, endedAt).catch(() => undefined);
     }
   }
 

@@ -300,6 +300,7 @@ export class WhatsAppSendService {
       first.lane === 'bulk' ? 'bulk' : 'priority',
     );
     let used = false;
+    let endedAt: number | undefined; // when Meta answered: the token's window runs from there, not from our writes after
     try {
       const claim = await this.claim(messageId);
       if (claim.kind !== 'send') return claim;
@@ -307,13 +308,13 @@ export class WhatsAppSendService {
       const body = outboundBody(row);
       used = true;
       try {
-        const result = await handler.sendMessage(ctx, body);
+        const result = await handler.sendMessage(ctx, body).finally(() => (endedAt = performance.now()));
         return await this.accepted(row.id, result.messageId, result.waId);
       } catch (err) {
         return await this.refused(row, number, err);
       }
     } finally {
-      await this.bucket.release(token, used).catch(() => undefined);
+      await this.bucket.release(token, used, endedAt).catch(() => undefined);
     }
   }
 

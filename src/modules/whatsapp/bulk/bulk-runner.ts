@@ -204,8 +204,9 @@ export class BulkRunner {
     if (early > 0) await this.clock.sleep(early);
     let resolution: SendResolution;
     let waId: string | undefined;
+    let endedAt: number | undefined; // when Meta answered: the token's window runs from there, not from the writes after
     try {
-      const sent = await this.sender.send(target, prepared);
+      const sent = await this.sender.send(target, prepared).finally(() => (endedAt = performance.now()));
       waId = sent.waId;
       resolution = { kind: 'accepted', wamid: sent.wamid };
     } catch (err) {
@@ -215,7 +216,7 @@ export class BulkRunner {
       if (resolution.kind === 'retry' && resolution.pausePairMs)
         await this.sender.pausePair(target, prepared, resolution.pausePairMs);
     } finally {
-      await this.sender.release(token, true);
+      await this.sender.release(token, true, endedAt);
     }
     return this.record(bulk, r, leaseId, resolution, prepared.messageId, waId);
   }

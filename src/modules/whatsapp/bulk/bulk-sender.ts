@@ -219,8 +219,9 @@ export class BulkSender {
     return { token, startAt: Date.now() + token.waitMs };
   }
 
-  async release(token: RateLimitToken, used: boolean): Promise<void> {
-    await this.rate.bucket.release(token, used);
+  /** `endedAt`: the performance.now() of Meta's answer (see PgTokenBucket.release). */
+  async release(token: RateLimitToken, used: boolean, endedAt?: number): Promise<void> {
+    await this.rate.bucket.release(token, used, endedAt);
   }
 
   async pauseNumber(target: BulkSendTarget, ms: number): Promise<void> {
