@@ -16,6 +16,7 @@ import { LeadsService } from '../leads/leads.service';
 import { normalizePhone, phoneMatchKeys, waIdToE164 } from './domain/phone-match';
 import {
   classifyGraphError,
+  pausesNumber,
   classifyTransportFailure,
   ClassifiedSendError,
   StoredSendError,
@@ -469,8 +470,7 @@ export class WhatsAppSendService {
     }
     if ((outcome === 'throttled' || outcome === 'transient' || outcome === 'deferred') && row.attempts < MAX_ATTEMPTS) {
       const afterMs = classified.retryAfterMs ?? 1000;
-      if (outcome === 'throttled' && classified.scope === 'number')
-        await this.bucket.pause(number.rateKey, new Date(Date.now() + afterMs));
+      if (pausesNumber(classified)) await this.bucket.pause(number.rateKey, new Date(Date.now() + afterMs));
       // 131056: only this recipient backs off, the number's other traffic goes on
       if (outcome === 'throttled' && classified.scope === 'pair')
         await this.pairs.refused(number.rateKey, row.recipient ?? '', afterMs);

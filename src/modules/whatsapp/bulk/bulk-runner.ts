@@ -269,7 +269,7 @@ export class BulkRunner {
           { code: resolution.code, title: resolution.title, details: resolution.details },
           resolution.optOut,
         );
-        const stop = this.stopsBulk(resolution.code);
+        const stop = resolution.stopsBulk === true || this.stopsBulk(resolution.code);
         if (stop)
           await this.repo.fail(bulk.id, `${resolution.title}${resolution.code ? ` (code ${resolution.code})` : ''}`);
         return stop;

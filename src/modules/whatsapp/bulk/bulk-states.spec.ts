@@ -21,6 +21,24 @@ describe('resolveFailure: what a bulk recipient becomes after a refused or unans
     expect(pair).toMatchObject({ pausePairMs: expect.any(Number) });
   });
 
+  it('app- and WABA-level throttles (4, 17, 32, 613, 80007) pause the number too: each further call would hit them', () => {
+    for (const code of [4, 17, 32, 613, 80007])
+      expect(resolveFailure(graph(400, code, 60_000), 1)).toEqual({
+        kind: 'retry',
+        afterMs: 60_000,
+        countsAsAttempt: false,
+        pauseNumberMs: 60_000,
+      });
+  });
+
+  it('a failure of the sender or the template stops the bulk; one of the recipient does not', () => {
+    // account locked, payment, policy block, auth; template paused/disabled
+    for (const code of [131031, 131042, 368, 190, 132015])
+      expect(resolveFailure(graph(400, code), 1)).toMatchObject({ kind: 'failed', code, stopsBulk: true });
+    for (const code of [131026, 131050, 131047, 100])
+      expect(resolveFailure(graph(400, code), 1)).not.toHaveProperty('stopsBulk');
+  });
+
   it("a message's status moves its ledger row only forward", () => {
     expect(ledgerStatesBefore('sent')).toEqual(['claimed', 'unknown', 'accepted']);
     expect(ledgerStatesBefore('read')).toContain('delivered');

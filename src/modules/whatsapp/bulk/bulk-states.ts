@@ -6,7 +6,7 @@
 //   accepted: Meta answered with a wamid (later states come from status webhooks on the message)
 //   unknown:  the request may have reached Meta but its answer was lost (worker killed, timeout):
 //             never resent silently (Chatwoot resends or drops; both are wrong for a campaign)
-import type { ClassifiedSendError } from '../domain/send-errors';
+import { type ClassifiedSendError, pausesNumber, stopsSending } from '../domain/send-errors';
 
 export const BULK_STATUSES = ['queued', 'running', 'paused', 'completed', 'cancelled', 'failed'] as const;
 export type BulkStatus = (typeof BULK_STATUSES)[number];
@@ -38,7 +38,15 @@ export type SendResolution =
   | { kind: 'accepted'; wamid: string }
   /** Back to pending (nothing was sent): throttles, transient errors, deferrals. */
   | { kind: 'retry'; afterMs: number; countsAsAttempt: boolean; pauseNumberMs?: number; pausePairMs?: number }
-  | { kind: 'failed'; code: number | null; title: string; details: string | null; optOut?: 'marketing' }
+  | {
+      kind: 'failed';
+      code: number | null;
+      title: string;
+      details: string | null;
+      optOut?: 'marketing';
+      /** The sender or the template is unusable (account locked, payment, policy, template gone): stop the bulk. */
+      stopsBulk?: true;
+    }
   | { kind: 'unknown'; title: string };
 
 /**
@@ -54,7 +62,7 @@ export function resolveFailure(classified: ClassifiedSendError, attempts: number
         kind: 'retry',
         afterMs: classified.retryAfterMs ?? 1000,
         countsAsAttempt: false,
-        ...(classified.scope === 'number' ? { pauseNumberMs: classified.retryAfterMs ?? 1000 } : {}),
+        ...(pausesNumber(classified) ? { pauseNumberMs: classified.retryAfterMs ?? 1000 } : {}),
         // 131056: only this recipient's pair backs off (domain/pair-rate.ts)
         ...(classified.scope === 'pair' ? { pausePairMs: classified.retryAfterMs ?? 1000 } : {}),
       };
@@ -73,6 +81,7 @@ export function resolveFailure(classified: ClassifiedSendError, attempts: number
         title: error.title,
         details: error.details,
         ...(classified.optOut ? { optOut: classified.optOut } : {}),
+        ...(stopsSending(classified) ? { stopsBulk: true as const } : {}),
       };
   }
 }

@@ -57,6 +57,20 @@ export interface BackoffOptions {
   random?: () => number;
 }
 
+/**
+ * Whether a throttle holds the whole number back (its shared bucket pauses), not just this message:
+ * the number's own throughput (130429 …) and the app- and WABA-level limits (4, 17, 32, 613, 80007),
+ * which every further call of this number would hit as well. 131056 is the pair's alone.
+ */
+export function pausesNumber(c: Pick<ClassifiedSendError, 'outcome' | 'scope'>): boolean {
+  return c.outcome === 'throttled' && (c.scope === 'number' || c.scope === 'app' || c.scope === 'waba');
+}
+
+/** Whether a permanent failure is about the sender or the template, so every further send would fail the same way. */
+export function stopsSending(c: Pick<ClassifiedSendError, 'outcome' | 'scope'>): boolean {
+  return c.outcome === 'permanent' && (c.scope === 'sender' || c.scope === 'template');
+}
+
 const SECOND = 1000;
 const MINUTE = 60 * SECOND;
 const HOUR = 60 * MINUTE;
