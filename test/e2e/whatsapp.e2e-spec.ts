@@ -167,6 +167,27 @@ describe('WhatsApp (issue 12)', () => {
     );
   });
 
+  it('a lead without a phone is refused with LEAD_HAS_NO_PHONE before anything is written or sent', async () => {
+    const lead = await post('/api/leads', admin, {
+      subAccountId: sub,
+      fullName: 'No Phone',
+      email: 'nophone@example.org',
+    });
+    expect(lead.status).toBe(201);
+    const sentBefore = fake.sends.length;
+    const messagesBefore = (await t.sql.query('SELECT count(*)::int AS n FROM messages')).rows[0].n as number;
+    for (const body of [
+      { subAccountId: sub, leadId: lead.body.id as string, text: 'hello' },
+      { subAccountId: sub, leadId: lead.body.id as string, template: { name: 'order_update', language: 'en_US' } },
+    ]) {
+      const res = await post('/api/whatsapp/messages', agent, body);
+      expect(res.status).toBe(422);
+      expect(res.body).toMatchObject({ statusCode: 422, code: 'LEAD_HAS_NO_PHONE' });
+    }
+    expect((await t.sql.query('SELECT count(*)::int AS n FROM messages')).rows[0].n).toBe(messagesBefore);
+    expect(fake.sends.length).toBe(sentBefore);
+  });
+
   it('statuses out of order and duplicated never regress; pricing stored; failed is final', async () => {
     await hook(hooks.inboundText({ from: '14155550133', text: 'yo' }));
     await processed();
