@@ -16,6 +16,12 @@ export interface ClientOptions {
   retry?: Partial<RetryPolicy>;
   /** The key's breaker (shared by all its clients), taken from the first client made for the key. */
   circuit?: { threshold?: number; cooldownMs?: number };
+  /**
+   * `local`: the limit holds in this process only, with no database round trip per call — for a
+   * client whose calls a shared limit of their own already governs (a WhatsApp number's bucket).
+   * Default: shared by every process when the database is there.
+   */
+  scope?: 'shared' | 'local';
 }
 
 export interface RateLimitState {
@@ -47,13 +53,14 @@ export class OutboundHttpFactory {
   forKey(key: string, options: ClientOptions): OutboundHttpClient {
     const windowMs = options.windowMs ?? 60_000;
     const timeoutMs = options.timeoutMs ?? 10_000;
-    const id = `${key}|${options.limit}|${windowMs}`;
+    const shared = options.scope !== 'local' && this.bucket !== undefined && this.budgets !== undefined;
+    const id = `${key}|${options.limit}|${windowMs}|${shared ? 'shared' : 'local'}`;
     const existing = this.clients.get(id);
     if (existing) return existing;
     let limiter = this.limiters.get(id);
     if (!limiter) {
       limiter =
-        this.bucket && this.budgets
+        shared && this.bucket && this.budgets
           ? new SharedWindowLimiter(
               sharedKey(key),
               options.limit,

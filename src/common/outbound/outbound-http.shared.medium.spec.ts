@@ -121,6 +121,29 @@ describe('OutboundHttpFactory with the shared budget (PostgreSQL)', () => {
     expect(await health.state(key)).toEqual({ remaining: 0, resetAt: new Date(midnight).toISOString() });
   });
 
+  it("keeps a 'local' client's limit in its own process, with no shared state in the database", async () => {
+    server.on('GET', '/local', () => ({ status: 200, body: {} }));
+    const [a, health] = [processOf(), processOf()];
+    const http = a.forKey(key, options({ scope: 'local' }));
+    const started = Date.now();
+    await Promise.all(Array.from({ length: 7 }, () => http.request({ method: 'GET', url: `${server.url}/local` })));
+    // 5 per 500 ms in this process: the last two waited for the window
+    expect(Date.now() - started).toBeGreaterThanOrEqual(450);
+    expect(
+      maxInAnyWindow(
+        server.requests.map((r) => r.at),
+        500,
+      ),
+    ).toBeLessThanOrEqual(5);
+    const sql = testPool(db.url, 1);
+    pools.push(sql);
+    const rows = await sql.query<{ n: number }>('SELECT count(*)::int AS n FROM rate_limit_buckets WHERE key = $1', [
+      `outbound:${key}`,
+    ]);
+    expect(rows.rows[0].n).toBe(0);
+    expect(await health.state(key)).toBeUndefined();
+  });
+
   it('reports the tokens free now when the provider sends no budget headers', async () => {
     server.on('GET', '/plain', () => ({ status: 200, body: {} }));
     const [a, health] = [processOf(), processOf()];
