@@ -84,7 +84,7 @@ export function outboundBody(row: MessageRow): Record<string, unknown> {
   };
 }
 
-/** Most business attempts for one message before it fails for good (throttles and transient errors). */
+/** Most attempts for one message before it fails for good (transient errors, deferrals; a throttle waits without using one). */
 const MAX_ATTEMPTS = 12;
 
 /**
@@ -468,7 +468,12 @@ export class WhatsAppSendService {
       await this.messages.update(row.id, { sendState: 'unknown', errorTitle: null });
       return { kind: 'unknown' };
     }
-    if ((outcome === 'throttled' || outcome === 'transient' || outcome === 'deferred') && row.attempts < MAX_ATTEMPTS) {
+    // a throttle refused the message before it was sent: it waits for room, however often (the worker
+    // re-checks the window and opt-outs before each try); only real failures use up the attempts
+    if (
+      outcome === 'throttled' ||
+      ((outcome === 'transient' || outcome === 'deferred') && row.attempts < MAX_ATTEMPTS)
+    ) {
       const afterMs = classified.retryAfterMs ?? 1000;
       if (pausesNumber(classified)) await this.bucket.pause(number.rateKey, new Date(Date.now() + afterMs));
       // 131056: only this recipient backs off, the number's other traffic goes on
