@@ -437,6 +437,27 @@ describe('WhatsApp (issue 12)', () => {
     expect((await get(`/api/whatsapp/analytics?subAccountId=${sub}`, agent)).status).toBe(403);
   });
 
+  it("analytics reads dates as whole days in the sub-account's time zone, as the analytics routes do", async () => {
+    const kolkata = await createSubAccount(t, 'MAX', 'Kolkata Co');
+    const owner = `Bearer ${t.token('ADMIN', [kolkata])}`;
+    const zone = await t.http
+      .patch(`/api/sub-accounts/${kolkata}`)
+      .set('authorization', owner)
+      .send({ timezone: 'Asia/Kolkata' });
+    expect(zone.status).toBe(200);
+    const res = await get(`/api/whatsapp/analytics?subAccountId=${kolkata}&from=2026-01-10&to=2026-01-11`, owner);
+    expect(res.status).toBe(200);
+    expect([res.body.from, res.body.to]).toEqual(['2026-01-09T18:30:00.000Z', '2026-01-11T18:29:59.999Z']);
+    // the default is the last 30 local days, today included
+    const recent = await get(`/api/whatsapp/analytics?subAccountId=${kolkata}`, owner);
+    expect(Date.parse(recent.body.to) - Date.parse(recent.body.from) + 1).toBe(30 * 86_400_000);
+    expect(recent.body.from.endsWith('T18:30:00.000Z')).toBe(true);
+    // an instant without its offset means different things per zone: refused
+    expect((await get(`/api/whatsapp/analytics?subAccountId=${kolkata}&from=2026-01-10T10:00`, owner)).status).toBe(
+      400,
+    );
+  });
+
   it('tenant isolation and roles on every route', async () => {
     const conv = (await get(`/api/whatsapp/conversations?subAccountId=${sub}`, admin)).body.items[0];
     const tpl = (await get(`/api/whatsapp/templates?subAccountId=${sub}`, admin)).body.items[0];

@@ -1,32 +1,26 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable, Optional } from '@nestjs/common';
 import type { AuthUser } from '../../common/auth/auth-user';
 import { assertCanActOn } from '../../common/auth/sub-account-scope';
-import { DomainException } from '../../common/errors/domain.exception';
+import { Clock, CLOCK, systemClock } from '../../common/clock';
+import { AnalyticsFiguresService } from '../analytics/analytics-figures.service';
+import { addDays, formatCivilDate } from '../analytics/time/civil-date';
+import { resolveDateRange } from '../analytics/time/date-range';
+import { localDateOf } from '../analytics/time/time-zone';
 import { ConversationsRepository } from './conversations.repository';
 import { WhatsAppAnalyticsDto, WhatsAppAnalyticsQueryDto } from './dto/analytics.dto';
 import { MessagesRepository } from './messages.repository';
 import { OptOutsRepository } from './opt-outs.repository';
 
-const DAY_MS = 24 * 3600 * 1000;
-const DATE_ONLY = /^\d{4}-\d{2}-\d{2}$/;
-
-function parseBound(value: string | undefined, end: boolean, fallback: Date): Date {
-  if (!value) return fallback;
-  const date = DATE_ONLY.test(value) ? new Date(`${value}T00:00:00.000Z`) : new Date(value);
-  if (Number.isNaN(date.getTime()))
-    throw DomainException.validation('from/to must be YYYY-MM-DD or ISO-8601', [
-      { field: end ? 'to' : 'from', message: 'invalid date' },
-    ]);
-  return DATE_ONLY.test(value) && end ? new Date(date.getTime() + DAY_MS - 1) : date;
-}
+/** The default range: the last 30 local days, today included. */
+const DEFAULT_DAYS = 30;
 
 const rate = (n: number, d: number) => (d === 0 ? 0 : n / d);
 
 /**
  * GET /api/whatsapp/analytics: counts from the messages, conversations and opt-outs of the range.
  * A message counts as sent once Meta accepted it (sent, delivered or read), delivered once it
- * reached the phone (delivered or read). Day bounds are UTC days (UNCONFIRMED against the
- * sub-account time zone rule of the analytics section: the analytics issue owns that conversion).
+ * reached the phone (delivered or read). `from`/`to` are read as the analytics routes read them:
+ * a date is a whole day in the sub-account's time zone, an instant must carry its offset.
  */
 @Injectable()
 export class WhatsAppAnalyticsService {
@@ -34,14 +28,23 @@ export class WhatsAppAnalyticsService {
     private readonly messages: MessagesRepository,
     private readonly conversations: ConversationsRepository,
     private readonly optOuts: OptOutsRepository,
+    private readonly figures: AnalyticsFiguresService,
+    @Optional() @Inject(CLOCK) private readonly clock: Clock = systemClock,
   ) {}
 
   async get(user: AuthUser, query: WhatsAppAnalyticsQueryDto): Promise<WhatsAppAnalyticsDto> {
     assertCanActOn(user, query.subAccountId);
-    const now = new Date();
-    const to = parseBound(query.to, true, now);
-    const from = parseBound(query.from, false, new Date(to.getTime() - 30 * DAY_MS));
-    if (from > to) throw DomainException.validation('from is after to', [{ field: 'from', message: 'after to' }]);
+    const zone = await this.figures.timezoneOf(query.subAccountId);
+    const today = localDateOf(this.clock.now(), zone);
+    const range = resolveDateRange(
+      query.from ?? formatCivilDate(addDays(today, 1 - DEFAULT_DAYS)),
+      query.to ?? formatCivilDate(today),
+      zone,
+      { maxDays: 3660 },
+    );
+    // the repositories count BETWEEN two instants, both included: the range's end is exclusive
+    const from = range.start;
+    const to = new Date(range.end.getTime() - 1);
     const facts = await this.messages.analytics(query.subAccountId, from, to);
     const count = (statuses: string[]) =>
       facts.byStatus.filter((s) => statuses.includes(s.status)).reduce((sum, s) => sum + s.n, 0);

@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { AnalyticsModule } from '../analytics/analytics.module';
 import { IntegrationsModule } from '../integrations/integrations.module';
 import { LeadsModule } from '../leads/leads.module';
 import { ConversationsRepository } from './conversations.repository';
@@ -26,7 +27,7 @@ import {
 
 /** Issue 12: WhatsApp templates, sends, statuses, conversations linked to leads, opt-outs, analytics. */
 @Module({
-  imports: [IntegrationsModule, LeadsModule],
+  imports: [IntegrationsModule, LeadsModule, AnalyticsModule],
   controllers: [
     WhatsAppTemplatesController,
     WhatsAppMessagesController,

@@ -9,12 +9,17 @@ export class WhatsAppAnalyticsQueryDto {
   @Min(1)
   subAccountId!: number;
 
-  @ApiPropertyOptional({ description: 'YYYY-MM-DD (sub-account local day) or ISO instant; default 30 days ago' })
+  @ApiPropertyOptional({
+    description:
+      "YYYY-MM-DD (a day in the sub-account's time zone) or ISO instant with offset; default 29 days before today",
+  })
   @IsOptional()
   @IsString()
   from?: string;
 
-  @ApiPropertyOptional({ description: 'YYYY-MM-DD (inclusive) or ISO instant; default now' })
+  @ApiPropertyOptional({
+    description: 'YYYY-MM-DD (the whole local day included) or ISO instant with offset; default today',
+  })
   @IsOptional()
   @IsString()
   to?: string;
