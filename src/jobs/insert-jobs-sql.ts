@@ -14,8 +14,9 @@ const literal = (value: string): string => `'${value.replace(/'/g, "''")}'`;
  * one statement (one round trip, one transaction); it returns the job ids. It mirrors pg-boss 10's
  * own insert (`insertJob` in pg-boss/src/plans.js): queue defaults for the lease, retention, retries
  * and policy. Without its ON CONFLICT DO NOTHING (kept for singleton policies, which the application's
- * queues do not use; a fresh uuid cannot conflict): speculative insertion cost every ingest row. test/medium/insert-jobs-sql.medium-spec.ts pins it: a job written this way must equal
- * one that the installed pg-boss writes with `send`, and be fetched and completed by pg-boss.
+ * queues do not use; a fresh uuid cannot conflict): speculative insertion cost every ingest row.
+ * insert-jobs-sql.medium.spec.ts (next to this file) pins it: a job written this way must equal one
+ * that the installed pg-boss writes with `send`, and be fetched and completed by pg-boss.
  */
 export function insertJobsSql<K extends keyof JobPayloads>(queue: K, sql: InsertJobsSql<K>): string {
   const fields = Object.entries<string>(sql.payload).map(([field, expr]) => `${literal(field)}, ${expr}`);
