@@ -2,7 +2,12 @@ import { Injectable } from '@nestjs/common';
 import type { AuthUser } from '../../common/auth/auth-user';
 import { Page } from '../../common/http/pagination';
 import { LeadDetailDto } from '../leads/dto/lead.dto';
-import { CaptureLeadDto, ConversationDetailQueryDto, ConversationDto } from '../whatsapp/dto/conversation.dto';
+import {
+  CaptureLeadDto,
+  ConversationDetailQueryDto,
+  ConversationDto,
+  LinkConversationDto,
+} from '../whatsapp/dto/conversation.dto';
 import { MessageDto } from '../whatsapp/dto/message.dto';
 import { WhatsAppConversationsService } from '../whatsapp/whatsapp-conversations.service';
 import { WhatsAppSendService } from '../whatsapp/whatsapp-send.service';
@@ -58,8 +63,8 @@ export class ChannelInboxService {
     return dto;
   }
 
-  async link(user: AuthUser, id: bigint, leadId: bigint): Promise<ChannelConversationDto> {
-    const [dto] = await this.withOptOuts([toChannelDto(await this.conversations.linkTo(user, id, leadId, null))]);
+  async link(user: AuthUser, id: bigint, link: LinkConversationDto): Promise<ChannelConversationDto> {
+    const [dto] = await this.withOptOuts([toChannelDto(await this.conversations.linkTo(user, id, link, null))]);
     return dto;
   }
 

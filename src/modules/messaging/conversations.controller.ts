@@ -51,7 +51,7 @@ export class ConversationsController {
     @Param('id', ParseBigIdPipe) id: bigint,
     @Body() dto: LinkConversationDto,
   ): Promise<ChannelConversationDto> {
-    return this.service.link(user, id, BigInt(dto.leadId));
+    return this.service.link(user, id, dto);
   }
 
   @Post(':id/capture-lead')

@@ -18,6 +18,7 @@ import {
   ConversationDetailDto,
   ConversationDetailQueryDto,
   ConversationDto,
+  LinkConversationDto,
   ListConversationsQueryDto,
 } from './dto/conversation.dto';
 import { LeadDetailDto } from '../leads/dto/lead.dto';
@@ -218,11 +219,12 @@ export class WhatsAppConversationsService {
   async linkTo(
     user: AuthUser,
     id: bigint,
-    leadId: bigint,
+    link: LinkConversationDto,
     channel: string | null = 'whatsapp',
   ): Promise<ConversationDto> {
     const row = await this.visible(user, id, channel);
-    const lead = await this.leads.require(row.subAccountId, leadId);
+    // the DTO has validated the digits; the lead's id is a bigint from here on
+    const lead = await this.leads.require(row.subAccountId, BigInt(link.leadId));
     // already linked to it: nothing to add (a Messenger lead's timeline already has its messages)
     const linked = row.leadId === lead.id ? row : await this.link(row, lead.id, 'manual', user.sub);
     const [dto] = await this.toDtos([linked]);

@@ -133,7 +133,7 @@ export class WhatsAppConversationsController {
     @Param('id', ParseBigIdPipe) id: bigint,
     @Body() dto: LinkConversationDto,
   ): Promise<ConversationDto> {
-    return this.service.linkTo(user, id, BigInt(dto.leadId));
+    return this.service.linkTo(user, id, dto);
   }
 
   @Delete(':id/link')
