@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseAppConfig } from '../config/app-config';
@@ -69,42 +69,82 @@ describe('providers: one folder each, everything else derived', () => {
     expect(baseUrlSetting('acme2Api')).toBe('ACME2_API_URL');
   });
 
-  it('finds every provider folder of src/handlers', () => {
-    const keys = ALL_HANDLERS.map((Handler) => new Handler().key);
-    expect(keys).toEqual([
-      'facebook-ads',
-      'facebook-messenger',
-      'generic-webhook',
-      'gohighlevel',
-      'google-ads-lead-forms',
-      'google-analytics',
-      'instagram-direct',
-      'linkedin-lead-gen',
-      'meta-lead-ads',
-      'whatsapp-cloud',
-    ]);
-    expect([...LEAD_PLATFORMS].sort()).toEqual(
-      ['generic', 'gohighlevel', 'google-ads', 'instagram', 'linkedin', 'messenger', 'meta', 'whatsapp'].sort(),
+  /**
+   * The folders of src/handlers with a provider.ts, each loaded on its own: what the registry must agree
+   * with. Read from disk so that adding a provider folder needs no edit here.
+   */
+  function providerFolders(): { folder: string; definition: ProviderDefinition }[] {
+    return readdirSync(__dirname, { withFileTypes: true })
+      .filter((entry) => entry.isDirectory() && existsSync(join(__dirname, entry.name, 'provider.ts')))
+      .map((entry) => ({
+        folder: entry.name,
+        // eslint-disable-next-line @typescript-eslint/no-require-imports
+        definition: (require(join(__dirname, entry.name, 'provider')) as { provider: ProviderDefinition }).provider,
+      }));
+  }
+
+  it('registers the provider of every folder of src/handlers, and only those', () => {
+    const folders = providerFolders();
+    // the providers the deployments rely on are still folders (a deleted provider.ts would vanish from disk too)
+    expect(folders.map((f) => f.folder)).toEqual(
+      expect.arrayContaining([
+        'facebook-ads',
+        'facebook-messenger',
+        'generic-webhook',
+        'gohighlevel',
+        'google-ads-lead-forms',
+        'google-analytics',
+        'instagram-direct',
+        'linkedin-lead-gen',
+        'meta-lead-ads',
+        'whatsapp-cloud',
+      ]),
     );
-    expect(PROVIDER_BASE_URLS).toEqual({
+    // one handler per folder, in folder order, and nothing else
+    expect(ALL_HANDLERS).toEqual(folders.map((f) => f.definition.handler));
+    const keys = ALL_HANDLERS.map((Handler) => new Handler().key);
+    expect(new Set(keys).size).toBe(keys.length);
+    for (const key of keys) expect(key).toMatch(/^[a-z][a-z0-9-]*$/);
+
+    // every declared platform, once; 'manual' belongs to people, not to a provider
+    const platforms = folders.flatMap((f) => (f.definition.platform === undefined ? [] : [f.definition.platform]));
+    expect([...LEAD_PLATFORMS].sort()).toEqual([...platforms].sort());
+    expect(new Set(platforms).size).toBe(platforms.length);
+    expect(LEAD_PLATFORMS).toEqual(expect.arrayContaining(['meta', 'google-ads', 'linkedin', 'gohighlevel']));
+    expect(LEAD_PLATFORMS).not.toContain('manual');
+
+    // every declared base URL with its default, each key once (shared keys agree)
+    const declared = folders.flatMap((f) => Object.entries(f.definition.baseUrls ?? {}));
+    expect(Object.keys(PROVIDER_BASE_URLS).sort()).toEqual([...new Set(declared.map(([key]) => key))].sort());
+    for (const [key, fallback] of declared) {
+      expect(PROVIDER_BASE_URLS[key]).toBe(fallback);
+      expect(() => new URL(fallback)).not.toThrow();
+    }
+    expect(PROVIDER_BASE_URLS).toMatchObject({
       metaGraph: 'https://graph.facebook.com/v25.0',
       ghlApi: 'https://services.leadconnectorhq.com',
-      googleAdsApi: 'https://googleads.googleapis.com/v26',
-      googleOAuthToken: 'https://oauth2.googleapis.com/token',
-      linkedinApi: 'https://api.linkedin.com',
-      googleAnalyticsApi: 'https://analyticsdata.googleapis.com',
     });
+  });
+
+  it('reads each base URL from its setting, by the one naming rule, and keeps the default otherwise', () => {
+    const keys = Object.keys(PROVIDER_BASE_URLS);
+    expect(keys.length).toBeGreaterThan(0);
+    expect(parseAppConfig(env).providerUrls).toEqual(PROVIDER_BASE_URLS);
+    for (const [i, key] of keys.entries()) {
+      const setting = baseUrlSetting(key);
+      expect(setting).toMatch(/^[A-Z][A-Z0-9_]*_URL$/);
+      // overriding one setting moves exactly its key (a trailing slash dropped)
+      const config = parseAppConfig({ ...env, [setting]: `http://127.0.0.1:${9000 + i}/` });
+      expect(config.providerUrls).toEqual({ ...PROVIDER_BASE_URLS, [key]: `http://127.0.0.1:${9000 + i}` });
+      expect(() => parseAppConfig({ ...env, [setting]: 'not a url' })).toThrow(`${setting} must be a URL`);
+    }
+    // the settings deployments already set keep their names
     const config = parseAppConfig({
       ...env,
       GHL_API_URL: 'http://127.0.0.1:9999/',
       META_GRAPH_URL: 'http://x.test/v1',
     });
-    expect(config.providerUrls).toEqual({
-      ...PROVIDER_BASE_URLS,
-      ghlApi: 'http://127.0.0.1:9999',
-      metaGraph: 'http://x.test/v1',
-    });
-    expect(() => parseAppConfig({ ...env, LINKEDIN_API_URL: 'not a url' })).toThrow('LINKEDIN_API_URL must be a URL');
+    expect(config.providerUrls).toMatchObject({ ghlApi: 'http://127.0.0.1:9999', metaGraph: 'http://x.test/v1' });
   });
 
   it('merges a base URL that several providers share, and refuses what would be ambiguous', () => {

@@ -1,18 +1,9 @@
+import { ALL_HANDLERS } from '../../src/handlers/providers';
 import { createIntegration, createSubAccount, META_CONFIG, templateId } from '../support/factories';
 import { createTestApp, TestApp } from '../support/test-app';
 
-const HANDLERS = [
-  'meta-lead-ads',
-  'google-ads-lead-forms',
-  'linkedin-lead-gen',
-  'gohighlevel',
-  'whatsapp-cloud',
-  'facebook-messenger',
-  'instagram-direct',
-  'facebook-ads',
-  'google-analytics',
-  'generic-webhook',
-];
+/** Every registered handler: one per provider folder of src/handlers (the registry is the only list). */
+const HANDLERS = ALL_HANDLERS.map((Handler) => new Handler().key);
 
 const formSchema = {
   type: 'object',
@@ -43,6 +34,9 @@ describe('integration templates (super-admins define them)', () => {
     const res = await t.http.get('/api/integration-handlers').set('authorization', admin);
     expect(res.status).toBe(200);
     expect(res.body.map((h: { key: string }) => h.key).sort()).toEqual([...HANDLERS].sort());
+    expect(HANDLERS).toEqual(
+      expect.arrayContaining(['meta-lead-ads', 'gohighlevel', 'whatsapp-cloud', 'generic-webhook']),
+    );
     const meta = res.body.find((h: { key: string }) => h.key === 'meta-lead-ads');
     expect(meta.capabilities).toEqual(expect.arrayContaining(['webhook', 'test']));
     expect(Object.keys(meta.defaultConfigSchema.properties)).toEqual(
