@@ -12,7 +12,16 @@ export const PLATFORMS: readonly string[] = [...LEAD_PLATFORMS, 'manual'];
 
 export class ListLeadsQueryDto extends PageQueryDto {
   @ApiPropertyOptional() @IsOptional() @Type(() => Number) @IsInt() @Min(1) subAccountId?: number;
-  @ApiPropertyOptional({ enum: PLATFORMS, description: 'Leads with at least one touch from this platform' })
+  // Validated against the registry (@IsIn) but documented as a plain string: an enum here would put the
+  // provider folders into openapi.json, and adding a provider folder must not change the API document.
+  @ApiPropertyOptional({
+    type: String,
+    example: 'meta',
+    description:
+      "Leads with at least one touch from this platform: `manual` or a registered provider's lead platform " +
+      '(meta, google-ads, linkedin, gohighlevel, whatsapp, messenger, instagram, generic at the time of writing); ' +
+      'an unknown platform answers 400',
+  })
   @IsOptional()
   @IsIn(PLATFORMS)
   source?: string;
