@@ -1,5 +1,6 @@
 import { OutboundError, type OutboundHttpClient } from '../common/outbound/http-client';
 import type { HandlerOAuth } from './oauth/oauth-provider';
+import { isRecord } from './shared/json';
 import type {
   Capability,
   ConfigProblem,
@@ -172,12 +173,24 @@ export class IntegrationSetupError extends PermanentEventError {
 }
 
 /**
- * Whether the provider refused the access token (401/403, OutboundError 'auth'), also when a handler
- * translated that refusal into its own error and kept it as the `cause`: the pipelines refresh an
- * OAuth token once on it and try again.
+ * Whether the provider refused the access token itself, also when a handler translated that refusal
+ * into its own error and kept it as the `cause`: the pipelines refresh an OAuth token once on it and
+ * try again. That is a 401 (RFC 6750 §3.1 invalid_token: Google, LinkedIn, GoHighLevel) or Graph's
+ * OAuthException code 190 (an invalid or expired token, whatever the HTTP status). A 403 is not: the
+ * token is valid but lacks a scope or a role, a new one would be refused the same way, and a refresh
+ * would only spend a single-use refresh token (GoHighLevel rotates it on every refresh).
  */
 export function isTokenRefused(err: unknown): boolean {
   for (let e = err, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++)
-    if (e instanceof OutboundError && e.kind === 'auth') return true;
+    if (e instanceof OutboundError && refusesToken(e)) return true;
   return false;
 }
+
+function refusesToken(err: OutboundError): boolean {
+  if (err.status === 401) return true;
+  const error = isRecord(err.body) ? err.body.error : undefined;
+  return isRecord(error) && error.code === META_INVALID_TOKEN;
+}
+
+/** Graph API: "Invalid OAuth 2.0 Access Token" (developers.facebook.com/docs/graph-api/guides/error-handling). */
+const META_INVALID_TOKEN = 190;

@@ -52,7 +52,7 @@ export class HandlerContextFactory {
 
   /**
    * Runs `work` with a fresh context; when the provider refuses an OAuth-connected integration's token
-   * (401/403: OutboundError 'auth'), the token is refreshed once under the integration's refresh lock
+   * (a 401, or Meta's code 190: isTokenRefused; not a 403, which a new token would not change), the token is refreshed once under the integration's refresh lock
    * (a concurrent caller's refresh is shared, not repeated) and `work` runs once more with the new one.
    * A refused grant (invalid_grant) throws REAUTHORIZATION_REQUIRED without a second call; so does a
    * refresh that leaves the token as it was (a provider without refresh tokens, e.g. Meta): the same

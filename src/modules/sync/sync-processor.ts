@@ -145,7 +145,7 @@ export class SyncProcessor implements OnApplicationBootstrap {
         try {
           result = await handler.syncData(ctx, cursor);
         } catch (err) {
-          // a 401/403 to an OAuth token: one refresh (shared with concurrent callers), then the page once more
+          // a refused OAuth token (401; not a 403: isTokenRefused): one refresh (shared with concurrent callers), then the page once more
           if (!isTokenRefused(err) || row.oauthTokens === null) throw err;
           const seen = row.oauthTokens;
           ({ ctx, row } = await this.contexts.afterUnauthorized(row));
