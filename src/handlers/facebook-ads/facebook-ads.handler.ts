@@ -19,7 +19,12 @@ export class FacebookAdsHandler implements IntegrationHandler {
   readonly capabilities = ['sync', 'test'] as const;
   readonly defaultRateLimitPerMinute = 200;
   /** Facebook Login with ads_read, what the Insights API needs (developers.facebook.com/docs/marketing-api/insights). */
-  readonly oauth: HandlerOAuth = { provider: 'meta', scopes: ['ads_read'], tokenField: 'accessToken' };
+  readonly oauth: HandlerOAuth = {
+    provider: 'meta',
+    scopes: ['ads_read'],
+    tokenField: 'accessToken',
+    appFields: { appSecret: 'clientSecret' },
+  };
 
   readonly defaultConfigSchema: JsonSchemaObject = {
     type: 'object',
@@ -43,9 +48,10 @@ export class FacebookAdsHandler implements IntegrationHandler {
         type: 'string',
         title: 'App secret',
         description:
-          'Secret of the Meta app the token belongs to. Required when the app has "Require App Secret" on: every call then carries appsecret_proof.',
+          'Secret of the Meta app the token belongs to. Required when the app has "Require App Secret" on: every call then carries appsecret_proof. Connected with OAuth: the hub\'s app secret (META_APP_SECRET), leave empty.',
         minLength: 1,
         'x-secret': true,
+        'x-oauth': true,
       },
     },
     required: ['adAccountId', 'accessToken'],

@@ -52,6 +52,7 @@ export class LinkedInLeadGenHandler implements IntegrationHandler {
     provider: 'linkedin',
     scopes: ['r_marketing_leadgen_automation', 'r_organization_admin', 'r_ads', 'r_ads_reporting'],
     tokenField: 'accessToken',
+    appFields: { clientId: 'clientId', clientSecret: 'clientSecret' },
   };
 
   readonly defaultConfigSchema: JsonSchemaObject = {
@@ -77,17 +78,20 @@ export class LinkedInLeadGenHandler implements IntegrationHandler {
       clientId: {
         type: 'string',
         title: 'Client id',
-        description: 'Client ID of the LinkedIn app that has Lead Sync access.',
+        description:
+          "Client ID of the LinkedIn app that has Lead Sync access. Connected with OAuth: the hub's app (LINKEDIN_CLIENT_ID), leave empty.",
         minLength: 1,
         maxLength: 200,
+        'x-oauth': true,
       },
       clientSecret: {
         type: 'string',
         title: 'Client secret',
         description:
-          'Primary client secret of that app: LinkedIn signs every notification (X-LI-Signature) and the webhook challenge with it.',
+          "Primary client secret of that app: LinkedIn signs every notification (X-LI-Signature) and the webhook challenge with it. Connected with OAuth: the hub's app (LINKEDIN_CLIENT_SECRET), leave empty.",
         minLength: 1,
         'x-secret': true,
+        'x-oauth': true,
       },
       accessToken: {
         type: 'string',

@@ -63,6 +63,7 @@ export class MetaLeadAdsHandler implements IntegrationHandler {
     ],
     tokenField: 'pageAccessToken',
     pageIdField: 'pageId',
+    appFields: { appSecret: 'clientSecret' },
   };
 
   readonly defaultConfigSchema: JsonSchemaObject = {
@@ -78,9 +79,11 @@ export class MetaLeadAdsHandler implements IntegrationHandler {
       appSecret: {
         type: 'string',
         title: 'App secret',
-        description: 'Secret of the Meta app; signs webhook deliveries (X-Hub-Signature-256).',
+        description:
+          "Secret of the Meta app; signs webhook deliveries (X-Hub-Signature-256). Connected with OAuth: the hub's app secret (META_APP_SECRET), leave empty.",
         minLength: 1,
         'x-secret': true,
+        'x-oauth': true,
       },
       pageAccessToken: {
         type: 'string',

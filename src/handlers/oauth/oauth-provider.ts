@@ -31,6 +31,37 @@ export interface HandlerOAuth {
   pageIdField?: string;
   /** GoHighLevel: the config field that must equal the location the token was issued for. */
   locationIdField?: string;
+  /**
+   * Config fields that hold the provider app's own credentials (Meta `appSecret`: webhook signatures
+   * and appsecret_proof; LinkedIn `clientId`/`clientSecret`: notification signatures and challenges).
+   * A token from the connect flow belongs to the hub's app, so for an integration connected through
+   * OAuth the fields left empty are the environment's (META_APP_SECRET, LINKEDIN_CLIENT_ID/_SECRET),
+   * resolved at use and never stored; marked `"x-oauth": true` in the schema. A pasted value is the
+   * admin's choice and is used as it is (also without OAuth, as before).
+   */
+  appFields?: Readonly<Record<string, 'clientId' | 'clientSecret'>>;
+}
+
+/**
+ * `config` with the hub app's credentials in the handler's empty `appFields` when the integration is
+ * connected through that provider (also after a disconnect or a refused grant: its deliveries are
+ * still signed by the hub's app). Unchanged otherwise, where a value was pasted, or where the
+ * environment has none.
+ */
+export function withAppCredentials<T extends Readonly<Record<string, unknown>>>(
+  config: T,
+  spec: HandlerOAuth | undefined,
+  oauthProvider: string | null,
+  apps: Readonly<Record<OAuthProviderKey, OAuthAppConfig>>,
+): T {
+  if (!spec?.appFields || oauthProvider !== spec.provider) return config;
+  const app = apps[spec.provider];
+  const filled: Record<string, unknown> = { ...config };
+  for (const [field, from] of Object.entries(spec.appFields)) {
+    const value = app[from];
+    if (value && (filled[field] === undefined || filled[field] === '')) filled[field] = value;
+  }
+  return filled as T;
 }
 
 /** Tokens as stored (sealed) on the integration. Never returned, never logged. */
@@ -45,6 +76,12 @@ export interface OAuthTokens {
   userToken?: string;
   /** GoHighLevel: the location the token belongs to. */
   locationId?: string;
+  /**
+   * The person who granted, as the provider names them to this app (Meta's app-scoped user id, Google's
+   * OpenID `sub`): a revocation removes the app's grant for the whole person, so a disconnect revokes
+   * only while no other live integration was connected by them (stored hashed: oauth_grant_key).
+   */
+  subject?: string;
 }
 
 export interface OAuthCall {
@@ -201,6 +238,23 @@ export function refreshGrant(
       ...extra,
     },
   });
+}
+
+/**
+ * The `sub` of an OpenID Connect id_token in a token response (Google with the openid scope). Read
+ * without checking its signature, which OpenID Connect Core §3.1.3.7 allows for a token received
+ * directly from the token endpoint over TLS; it only names the grant, it authorises nothing.
+ */
+export function idTokenSubject(body: unknown): string | undefined {
+  const idToken = isRecord(body) ? asString(body.id_token) : undefined;
+  const payload = idToken?.split('.')[1];
+  if (!payload) return undefined;
+  try {
+    const claims: unknown = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8'));
+    return isRecord(claims) ? asString(claims.sub) : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** `base?query` with the parameters in order, for authorisation URLs. */

@@ -63,6 +63,7 @@ export class WhatsAppCloudHandler implements IntegrationHandler {
     provider: 'meta',
     scopes: ['whatsapp_business_management', 'whatsapp_business_messaging', 'business_management'],
     tokenField: 'accessToken',
+    appFields: { appSecret: 'clientSecret' },
   };
 
   readonly defaultConfigSchema: JsonSchemaObject = {
@@ -92,9 +93,11 @@ export class WhatsAppCloudHandler implements IntegrationHandler {
       appSecret: {
         type: 'string',
         title: 'App secret',
-        description: 'Secret of the Meta app; signs webhook deliveries (X-Hub-Signature-256).',
+        description:
+          "Secret of the Meta app; signs webhook deliveries (X-Hub-Signature-256). Connected with OAuth: the hub's app secret (META_APP_SECRET), leave empty.",
         minLength: 1,
         'x-secret': true,
+        'x-oauth': true,
       },
       verifyToken: {
         type: 'string',

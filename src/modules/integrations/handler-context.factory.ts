@@ -6,6 +6,7 @@ import { OutboundHttpFactory } from '../../common/outbound/outbound-http.factory
 import { APP_CONFIG, AppConfig } from '../../config/app-config';
 import { HandlerRegistry } from '../../handlers/handler-registry';
 import { HandlerContext, HandlerLogger, IntegrationHandler, isTokenRefused } from '../../handlers/integration-handler';
+import { withAppCredentials } from '../../handlers/oauth/oauth-provider';
 import { ConfigCodec } from '../integration-templates/config-codec';
 import type { Integration } from './integration';
 import { OAuthTokensService } from './oauth-tokens.service';
@@ -81,8 +82,10 @@ export class HandlerContextFactory {
         integrationId: row.id,
         legacy: row.sealVersion < 2,
       });
-      // an OAuth connection's access token fills the field an admin would otherwise paste
+      // an OAuth connection's access token fills the field an admin would otherwise paste, the hub
+      // app's credentials (Meta appSecret …) the fields its app signs and proves calls with
       const oauth = this.registry.get(row.handler)?.oauth;
+      config = withAppCredentials(config, oauth, row.oauthProvider, this.config.oauth.apps);
       if (oauth && row.oauthTokens !== null)
         config = { ...config, [oauth.tokenField]: this.oauth.open(row.id, row.oauthTokens).accessToken };
     } catch (err) {

@@ -1,7 +1,9 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { integrationSecretContext, SecretBox } from '../../common/crypto/secret-box';
 import { APP_CONFIG, AppConfig } from '../../config/app-config';
+import { HandlerRegistry } from '../../handlers/handler-registry';
 import type { IntegrationConfig, VerificationKeys } from '../../handlers/integration-handler';
+import { withAppCredentials } from '../../handlers/oauth/oauth-provider';
 import { ConfigCodec } from '../integration-templates/config-codec';
 import type { IntegrationRow } from '../integrations/integrations.repository';
 import {
@@ -44,10 +46,11 @@ export class WebhookTargets {
   private readonly ttlMs: number;
 
   constructor(
-    @Inject(APP_CONFIG) config: AppConfig,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly repository: WebhookRoutingRepository,
     private readonly codec: ConfigCodec,
     private readonly box: SecretBox,
+    private readonly registry: HandlerRegistry,
   ) {
     this.ttlMs = config.webhooks.cacheTtlMs;
   }
@@ -132,6 +135,13 @@ export class WebhookTargets {
     let config: IntegrationConfig;
     try {
       config = this.codec.open(row.template.configSchema, row.config as Record<string, unknown>, scope);
+      // connected through the hub's OAuth app: that app signs the deliveries (Meta appSecret, LinkedIn clientSecret)
+      config = withAppCredentials(
+        config,
+        this.registry.get(row.handler)?.oauth,
+        row.oauthProvider,
+        this.config.oauth.apps,
+      );
     } catch (err) {
       // a value moved here from another row, tampered with, or under a key we lack: this row only is unusable
       this.logger.warn(
