@@ -1,9 +1,11 @@
 // The "Connect with …" flows end to end against fake authorisation servers on 127.0.0.1 (API.md "OAuth connections").
+import { createHmac } from 'node:crypto';
 import { createIntegration, createSubAccount } from '../support/factories';
 import { FakeServer } from '../support/fake-server';
 import { FakeOAuthServer } from '../support/fakes/oauth-server';
 import { ProviderFakes } from '../support/provider-fakes';
 import { createTestApp, TestApp } from '../support/test-app';
+import { metaLeadgen, metaSignature } from '../support/webhooks';
 
 const CRM = 'https://crm.example.test/integrations/connected';
 const META_APP_SECRET = 'meta-app-secret-oauth-1';
@@ -19,6 +21,8 @@ describe('OAuth connections: connect flows', () => {
   let sub: number;
   let admin: string;
   const issued: string[] = [];
+  /** The Facebook person whose consent comes next (their app-scoped id answers GET /me). */
+  let metaPerson = 'fb-person-1';
 
   beforeAll(async () => {
     fakes = await ProviderFakes.start();
@@ -65,7 +69,8 @@ describe('OAuth connections: connect flows', () => {
       clientSecret: META_APP_SECRET,
       onToken: (token) => {
         issued.push(token);
-        fakes.pageAdmin(token, '777000111', META_APP_SECRET);
+        for (const page of ['777000111', '777000333', '777000444', '777000555'])
+          fakes.pageAdmin(token, page, META_APP_SECRET, metaPerson);
       },
     });
     t = await createTestApp({
@@ -264,7 +269,8 @@ describe('OAuth connections: connect flows', () => {
     expect(url.searchParams.get('access_type')).toBe('offline');
     expect(url.searchParams.get('code_challenge_method')).toBe('S256');
     expect(url.searchParams.get('code_challenge')).toMatch(/^[A-Za-z0-9_-]{43}$/);
-    expect(url.searchParams.get('scope')).toBe('https://www.googleapis.com/auth/analytics.readonly');
+    // openid: the id_token's sub names the person, so a disconnect can tell a grant other integrations still use
+    expect(url.searchParams.get('scope')).toBe('https://www.googleapis.com/auth/analytics.readonly openid');
 
     const { path } = googleAuth.consent(authorizationUrl);
     const back = await t.http.get(path);
@@ -335,5 +341,111 @@ describe('OAuth connections: connect flows', () => {
     const { path } = metaAuth.consent(await start(id));
     const back = await t.http.get(path);
     expect(outcome(back.headers.location).get('status')).toBe('error');
+  });
+
+  it('Meta Lead Ads connected through the hub app needs no pasted app secret: META_APP_SECRET verifies its deliveries, never stored or returned', async () => {
+    const { id } = await createIntegration(t, sub, 'meta-lead-ads', {
+      pageId: '777000333',
+      verifyToken: 'verify-oauth-3',
+    });
+    // not connected yet and nothing pasted: the test names what OAuth (or a person) must fill
+    const early = await t.http.post(`/api/integrations/${id}/test`).set('authorization', admin);
+    expect(early.status).toBe(422);
+    expect(JSON.stringify(early.body)).toContain('/appSecret');
+    metaPerson = 'fb-person-3';
+    const back = await t.http.get(metaAuth.consent(await start(id)).path);
+    expect(outcome(back.headers.location).get('status')).toBe('active');
+    // the page read was proven with the hub's secret, which stays in the environment
+    const stored = await t.sql.query<{ config: Record<string, unknown> }>(
+      'SELECT config FROM integrations WHERE id = $1',
+      [id],
+    );
+    expect(stored.rows[0].config.appSecret).toBeUndefined();
+    expect(JSON.stringify(await integration(id))).not.toContain(META_APP_SECRET);
+    const delivery = metaLeadgen('777000333', ['7303001']);
+    const accepted = await t.http
+      .post('/api/webhooks/meta-lead-ads')
+      .set('content-type', 'application/json')
+      .set('x-hub-signature-256', metaSignature(delivery, META_APP_SECRET))
+      .send(delivery);
+    expect(accepted.status).toBe(200);
+    expect(accepted.body.status).toBe('received');
+    const forged = await t.http
+      .post('/api/webhooks/meta-lead-ads')
+      .set('content-type', 'application/json')
+      .set('x-hub-signature-256', metaSignature(delivery, 'some-other-app-secret'))
+      .send(delivery);
+    expect(forged.status).toBe(401);
+    expect(t.logs()).not.toContain(META_APP_SECRET);
+  });
+
+  it('LinkedIn connected through the hub app: client id and secret come from the environment (webhook challenge answered with them)', async () => {
+    const { id } = await createIntegration(t, sub, 'linkedin-lead-gen', { organizationId: '5551234' });
+    const back = await t.http.get(linkedinAuth.consent(await start(id)).path);
+    expect(outcome(back.headers.location).get('status')).toBe('active');
+    const body = await integration(id);
+    expect(body.status).toBe('active');
+    expect(JSON.stringify(body)).not.toContain('li-secret');
+    const challengeCode = '6c1e4f2a-7d1b-4c5e-9b1a-2f3e4d5c6b7a';
+    const challenge = await t.http.get(
+      `/api/webhooks/linkedin-lead-gen?challengeCode=${challengeCode}&applicationId=li-client`,
+    );
+    expect(challenge.status).toBe(200);
+    expect(challenge.body).toEqual({
+      challengeCode,
+      challengeResponse: createHmac('sha256', 'li-secret').update(challengeCode).digest('hex'),
+    });
+    await t.http.post(`/api/integrations/${id}/disconnect`).set('authorization', admin).expect(200);
+  });
+
+  it("Google: disconnecting one of two integrations the same person connected keeps the person's grant; the last one revokes it", async () => {
+    googleAuth.person = 'google-person-shared';
+    const ids: number[] = [];
+    for (const propertyId of ['515151', '525252']) {
+      const { id } = await createIntegration(t, sub, 'google-analytics', { propertyId });
+      const back = await t.http.get(googleAuth.consent(await start(id)).path);
+      expect(outcome(back.headers.location).get('status')).toBe('active');
+      ids.push(id);
+    }
+    // someone else's grant is no reason to keep this one
+    googleAuth.person = 'google-person-other';
+    const { id: other } = await createIntegration(t, sub, 'google-analytics', { propertyId: '535353' });
+    expect(
+      outcome((await t.http.get(googleAuth.consent(await start(other)).path)).headers.location).get('status'),
+    ).toBe('active');
+    const revoked = googleAuth.revoked.length;
+    await t.http.post(`/api/integrations/${ids[0]}/disconnect`).set('authorization', admin).expect(200);
+    expect(googleAuth.revoked.length).toBe(revoked); // ids[1] still lives on the person's grant
+    await t.http.post(`/api/integrations/${ids[1]}/disconnect`).set('authorization', admin).expect(200);
+    expect(googleAuth.revoked.length).toBe(revoked + 1);
+    await t.http.post(`/api/integrations/${other}/disconnect`).set('authorization', admin).expect(200);
+    expect(googleAuth.revoked.length).toBe(revoked + 2);
+    // and nothing that identifies a grant is stored in the clear
+    const keys = await t.sql.query<{ oauth_grant_key: string | null }>(
+      'SELECT oauth_grant_key FROM integrations WHERE id = ANY($1)',
+      [[...ids, other]],
+    );
+    for (const row of keys.rows) expect(row.oauth_grant_key ?? '').not.toContain('google-person');
+  });
+
+  it('Meta: DELETE /me/permissions only when no other live integration was connected by the same person', async () => {
+    const revokes = () =>
+      fakes.graph.requests.filter((r) => r.method === 'DELETE' && r.path === '/me/permissions').length;
+    metaPerson = 'fb-person-5';
+    const ids: number[] = [];
+    for (const [pageId, verifyToken] of [
+      ['777000444', 'verify-oauth-4'],
+      ['777000555', 'verify-oauth-5'],
+    ]) {
+      const { id } = await createIntegration(t, sub, 'meta-lead-ads', { pageId, verifyToken });
+      const back = await t.http.get(metaAuth.consent(await start(id)).path);
+      expect(outcome(back.headers.location).get('status')).toBe('active');
+      ids.push(id);
+    }
+    const before = revokes();
+    await t.http.post(`/api/integrations/${ids[0]}/disconnect`).set('authorization', admin).expect(200);
+    expect(revokes()).toBe(before);
+    await t.http.post(`/api/integrations/${ids[1]}/disconnect`).set('authorization', admin).expect(200);
+    expect(revokes()).toBe(before + 1);
   });
 });

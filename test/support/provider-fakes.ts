@@ -13,7 +13,7 @@ export class ProviderFakes {
   private readonly locations = new Map<string, string>();
   private readonly organizations = new Map<string, Set<string>>();
   /** Long-lived user tokens and the pages their person administers (OAuth: page tokens are read with them). */
-  private readonly pageAdmins = new Map<string, { pageIds: Set<string>; appSecret: string }>();
+  private readonly pageAdmins = new Map<string, { pageIds: Set<string>; appSecret: string; person: string }>();
 
   private constructor(
     readonly graph: FakeServer,
@@ -42,9 +42,12 @@ export class ProviderFakes {
     return this;
   }
 
-  /** A user token whose person administers `pageId`; GET /<page>?fields=access_token answers a page token (appsecret_proof checked). */
-  pageAdmin(userToken: string, pageId: string, appSecret: string): this {
-    const admin = this.pageAdmins.get(userToken) ?? { pageIds: new Set<string>(), appSecret };
+  /**
+   * A user token whose person administers `pageId`; GET /<page>?fields=access_token answers a page token
+   * (appsecret_proof checked), GET /me with the user token the person's app-scoped id.
+   */
+  pageAdmin(userToken: string, pageId: string, appSecret: string, person = 'fb-person-1'): this {
+    const admin = this.pageAdmins.get(userToken) ?? { pageIds: new Set<string>(), appSecret, person };
     admin.pageIds.add(pageId);
     this.pageAdmins.set(userToken, admin);
     return this;
@@ -89,11 +92,23 @@ export class ProviderFakes {
       body: { error: { message, type: 'OAuthException', code, fbtrace_id: 'fake' } },
     });
     this.graph.on('GET', '/me', (req) => {
+      // a person's user token (OAuth connect): their app-scoped user id, appsecret_proof checked
+      const admin = this.pageAdmins.get(req.query.get('access_token') ?? '');
+      if (admin) {
+        const proof = createHmac('sha256', admin.appSecret)
+          .update(req.query.get('access_token') ?? '')
+          .digest('hex');
+        return req.query.get('appsecret_proof') === proof
+          ? { status: 200, body: { id: admin.person } }
+          : graphError(100, 'Invalid appsecret_proof provided in the API argument');
+      }
       const pageId = this.pages.get(bearer(req));
       return pageId
         ? { status: 200, body: { id: pageId, name: `Page ${pageId}` } }
         : graphError(190, 'Invalid OAuth access token.');
     });
+    // the app's grant removed for the person (Graph API reference, User permissions: DELETE)
+    this.graph.on('DELETE', '/me/permissions', () => ({ status: 200, body: { success: true } }));
     this.graph.on('GET', /^\/\d+$/, (req) => {
       const id = req.path.slice(1);
       if (req.query.get('fields') === 'access_token') return this.pageToken(req, id, graphError);

@@ -1,4 +1,12 @@
-import { codeGrant, OAuthProvider, refreshGrant, tokenRequest, tokenResponse, withQuery } from './oauth-provider';
+import {
+  codeGrant,
+  idTokenSubject,
+  OAuthProvider,
+  refreshGrant,
+  tokenRequest,
+  tokenResponse,
+  withQuery,
+} from './oauth-provider';
 
 /**
  * Google's web-server flow (developers.google.com/identity/protocols/oauth2/web-server):
@@ -8,6 +16,10 @@ import { codeGrant, OAuthProvider, refreshGrant, tokenRequest, tokenResponse, wi
  * redirect_uri, grant_type=authorization_code, code_verifier); refresh with grant_type=refresh_token
  * (the answer normally has no new refresh token: the stored one stays); a revoked or expired refresh
  * token answers 400 `invalid_grant`. Revocation: POST oauth2.googleapis.com/revoke, form token=….
+ * The `openid` scope is added so that the token response carries an id_token whose `sub` names the
+ * person (developers.google.com/identity/openid-connect/openid-connect#obtainuserinfo): a revocation
+ * ends the person's whole grant to the app, so a disconnect must know whether another integration
+ * still uses it.
  */
 export const googleOAuth: OAuthProvider = {
   key: 'google',
@@ -19,7 +31,7 @@ export const googleOAuth: OAuthProvider = {
       client_id: req.clientId,
       redirect_uri: req.redirectUri,
       response_type: 'code',
-      scope: req.scopes.join(' '),
+      scope: [...new Set([...req.scopes, 'openid'])].join(' '),
       state: req.state,
       access_type: 'offline',
       prompt: 'consent',
@@ -31,7 +43,8 @@ export const googleOAuth: OAuthProvider = {
 
   async exchangeCode(call, exchange) {
     const body = await codeGrant(call, exchange, exchange.codeVerifier ? { code_verifier: exchange.codeVerifier } : {});
-    return tokenResponse(body, call.now());
+    const subject = idTokenSubject(body);
+    return { ...tokenResponse(body, call.now()), ...(subject ? { subject } : {}) };
   },
 
   async refresh(call, tokens) {

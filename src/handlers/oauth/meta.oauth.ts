@@ -63,9 +63,12 @@ export const metaOAuth: OAuthProvider = {
       }),
       call.now(),
     );
+    const subject = await person(call, long.accessToken);
     const pageField = exchange.spec.pageIdField;
-    if (!pageField) return { accessToken: long.accessToken, userToken: long.accessToken, ...expiry(long) };
-    return pageToken(call, exchange, long, pageField);
+    const tokens: OAuthTokens = pageField
+      ? await pageToken(call, exchange, long, pageField)
+      : { accessToken: long.accessToken, userToken: long.accessToken, ...expiry(long) };
+    return subject ? { ...tokens, subject } : tokens;
   },
 
   async revoke(call, tokens) {
@@ -79,6 +82,28 @@ export const metaOAuth: OAuthProvider = {
     });
   },
 };
+
+/**
+ * GET /me?fields=id with the user token: the person's app-scoped user id, which names the grant that
+ * DELETE /me/permissions would remove. Best effort: without it the grant is named by its user token.
+ */
+async function person(call: OAuthCall, userToken: string): Promise<string | undefined> {
+  try {
+    const res = await call.http.request({
+      method: 'GET',
+      url: `${call.apiBaseUrl}/me`,
+      query: {
+        fields: 'id',
+        access_token: userToken,
+        appsecret_proof: appSecretProof(userToken, call.app.clientSecret),
+      },
+      retry: false,
+    });
+    return isRecord(res.body) ? asString(res.body.id) : undefined;
+  } catch {
+    return undefined;
+  }
+}
 
 function expiry(tokens: OAuthTokens): Pick<OAuthTokens, 'expiresAt'> {
   return tokens.expiresAt ? { expiresAt: tokens.expiresAt } : {};

@@ -10,7 +10,7 @@ import { ConfigCodec, ConfigObject } from '../integration-templates/config-codec
 import { ConfigSchemaService, missingOAuthCredentials } from '../integration-templates/config-schema.service';
 import { IntegrationDto, TestConfigDto, TestResultDto } from './dto/integration.dto';
 import { HandlerContextFactory, UnreadableConfigError } from './handler-context.factory';
-import type { IntegrationChange } from './integration';
+import type { Integration, IntegrationChange } from './integration';
 import { IntegrationsRepository } from './integrations.repository';
 import { IntegrationConfigService, routingKeyTaken, sealScope } from './integration-config.service';
 import { IntegrationsService } from './integrations.service';
@@ -104,13 +104,14 @@ export class IntegrationConnectionsService {
    */
   async disconnect(user: AuthUser, id: number): Promise<IntegrationDto> {
     const row = await this.integrations.find(user, id);
-    // revoked where the provider offers it (best effort: the local tokens are erased regardless)
-    await this.oauth.revoke(row);
+    // the tokens as they are when erased (a refresh may have replaced those read above)
+    let erased: Integration = row;
     let before: IntegrationDto | undefined;
     const outcome = await this.repository.mutate(
       row.subAccountId,
       id,
       (current): IntegrationChange => {
+        erased = current;
         before = this.integrations.toDto(current);
         const schema = current.template.configSchema;
         const { config } = this.codec.openReadable(schema, current.config as ConfigObject, sealScope(current));
@@ -126,6 +127,7 @@ export class IntegrationConnectionsService {
           isActive: false,
           oauthTokens: null,
           oauthExpiresAt: null,
+          oauthGrantKey: null,
           errorMessage: null,
           previousConfigSecrets: {},
           previousConfigSecretsExpireAt: null,
@@ -136,6 +138,9 @@ export class IntegrationConnectionsService {
         after: this.integrations.toDto(updated),
       })),
     );
+    // revoked where the provider offers it (best effort), after the tokens are erased: two integrations
+    // of one grant disconnected at once then each see the other gone, and the grant is revoked
+    if ('updated' in outcome) await this.oauth.revoke(erased);
     return this.integrations.changed(outcome);
   }
 

@@ -34,6 +34,15 @@ const REAUTHORIZE = {
          WHERE id = $1`,
 };
 
+const GRANT_IN_USE = {
+  name: 'oauth_grant_in_use',
+  text: `SELECT EXISTS (
+           SELECT 1 FROM integrations
+           WHERE oauth_provider = $2 AND oauth_grant_key = $3 AND id <> $1
+             AND oauth_tokens IS NOT NULL AND status <> 'disconnected'
+         ) AS "inUse"`,
+};
+
 /**
  * The OAuth columns of integrations, for the refresher: every read-refresh-write happens under one
  * advisory lock per integration inside one transaction, so that across every process exactly one
@@ -65,6 +74,12 @@ export class IntegrationOAuthRepository {
 
   async storeRefreshed(id: number, sealed: string, expiresAt: Date | null, at: Date): Promise<void> {
     await this.db.execute(STORE, [id, sealed, expiresAt, at]);
+  }
+
+  /** Whether another live integration (tokens held, not disconnected) holds the same provider grant. */
+  async grantInUse(id: number, provider: string, grantKey: string): Promise<boolean> {
+    const rows = await this.db.sql<{ inUse: boolean }>(GRANT_IN_USE, [id, provider, grantKey]);
+    return rows[0]?.inUse === true;
   }
 
   /** The provider refused the grant: the integration stops (status error) and keeps no token to call with. */

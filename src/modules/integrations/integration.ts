@@ -45,6 +45,8 @@ export interface Integration {
   oauthProvider: string | null;
   oauthTokens: string | null;
   oauthExpiresAt: Date | null;
+  /** sha256 hex naming the provider grant (person) the tokens come from; null when unknown. */
+  oauthGrantKey: string | null;
   template: IntegrationTemplate;
 }
 
@@ -84,4 +86,5 @@ export interface IntegrationChange {
   oauthTokens?: string | null;
   oauthExpiresAt?: Date | null;
   oauthRefreshedAt?: Date | null;
+  oauthGrantKey?: string | null;
 }

@@ -44,6 +44,7 @@ export function toIntegration(row: StoredIntegration): Integration {
     oauthProvider: fields.oauthProvider,
     oauthTokens: fields.oauthTokens,
     oauthExpiresAt: fields.oauthExpiresAt,
+    oauthGrantKey: fields.oauthGrantKey,
     template: { ...template },
   };
 }

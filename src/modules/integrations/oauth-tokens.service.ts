@@ -1,4 +1,5 @@
 import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
+import { createHash } from 'node:crypto';
 import { CLOCK, Clock, systemClock } from '../../common/clock';
 import { integrationSecretContext, SecretBox } from '../../common/crypto/secret-box';
 import { DomainException } from '../../common/errors/domain.exception';
@@ -96,11 +97,33 @@ export class OAuthTokensService {
     return { ...row, oauthTokens: current.tokens, oauthExpiresAt: current.expiresAt };
   }
 
-  /** Best effort: a revocation the provider refuses or cannot take never stops a disconnect. */
-  async revoke(row: Pick<IntegrationRow, 'id' | 'oauthProvider' | 'oauthTokens'>): Promise<void> {
+  /**
+   * What names the grant `tokens` come from, as sha256 hex (never the id or token itself): the person
+   * when the provider named them (Meta /me, Google's id_token), else the token a revocation takes.
+   */
+  grantKey(provider: OAuthProviderKey, tokens: OAuthTokens): string {
+    const identity = tokens.subject
+      ? `subject:${tokens.subject}`
+      : `token:${tokens.userToken ?? tokens.refreshToken ?? tokens.accessToken}`;
+    return createHash('sha256').update(`${provider}:${identity}`).digest('hex');
+  }
+
+  /**
+   * Best effort: a revocation the provider refuses or cannot take never stops a disconnect. Skipped
+   * while another live integration holds the same grant: Meta's DELETE /me/permissions and Google's
+   * revoke end the person's whole grant to the app, which would cut that integration off too.
+   */
+  async revoke(row: Pick<IntegrationRow, 'id' | 'oauthProvider' | 'oauthTokens' | 'oauthGrantKey'>): Promise<void> {
     if (row.oauthTokens === null || row.oauthProvider === null || !isOAuthProviderKey(row.oauthProvider)) return;
     const provider = OAUTH_PROVIDER_REGISTRY[row.oauthProvider];
     if (!provider.revoke) return;
+    if (row.oauthGrantKey !== null && (await this.repository.grantInUse(row.id, provider.key, row.oauthGrantKey))) {
+      this.logger.log(
+        { integrationId: row.id, provider: provider.key },
+        'OAuth grant kept: another live integration was connected with it',
+      );
+      return;
+    }
     try {
       await provider.revoke(this.callFor(provider.key), this.open(row.id, row.oauthTokens));
     } catch (err) {

@@ -163,6 +163,7 @@ export class OAuthConnectService {
         oauthTokens: this.tokens.seal(row.id, tokens),
         oauthExpiresAt: tokens.expiresAt ? new Date(tokens.expiresAt) : null,
         oauthRefreshedAt: new Date(this.clock.now()),
+        oauthGrantKey: this.tokens.grantKey(providerKey, tokens),
         status: 'pending',
         errorMessage: null,
       }),

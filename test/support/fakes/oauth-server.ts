@@ -9,6 +9,8 @@ interface IssuedCode {
   challenge?: string;
   used: boolean;
   locationId?: string;
+  openid?: boolean;
+  person?: string;
 }
 
 interface Grant {
@@ -44,6 +46,8 @@ export class FakeOAuthServer {
   private seq = 0;
   /** Makes every later refresh answer invalid_grant (the person revoked the app). */
   revokeAll = false;
+  /** Google: the `sub` of the person who consents next (in the id_token of an exchange with the openid scope). */
+  person = 'google-person-1';
 
   private constructor(
     readonly server: FakeServer,
@@ -83,6 +87,8 @@ export class FakeOAuthServer {
     const code = `code-${this.options.flavour}-${++this.seq}-${randomBytes(4).toString('hex')}`;
     this.codes.set(code, {
       redirectUri,
+      openid: (url.searchParams.get('scope') ?? '').split(' ').includes('openid'),
+      person: this.person,
       challenge: url.searchParams.get('code_challenge') ?? undefined,
       used: false,
       locationId: extra.locationId,
@@ -129,7 +135,11 @@ export class FakeOAuthServer {
         if (createHash('sha256').update(verifier).digest('base64url') !== code.challenge) return invalidGrant();
       }
       code.used = true;
-      return { status: 200, body: this.issue(code.locationId, true) };
+      const body = this.issue(code.locationId, true);
+      // OpenID Connect: the token response carries an id_token naming the person (sub) when openid was granted
+      if (this.options.flavour === 'google' && code.openid)
+        body.id_token = idToken(code.person ?? '', this.options.clientId);
+      return { status: 200, body };
     }
     if (grantType === 'refresh_token') {
       const token = form.get('refresh_token') ?? '';
@@ -181,6 +191,12 @@ export class FakeOAuthServer {
     this.shortTokens.add(short);
     return { status: 200, body: { access_token: short, token_type: 'bearer', expires_in: 5400 } };
   }
+}
+
+/** An id_token as Google's token endpoint answers it (the signature is not checked by a client that got it from there). */
+function idToken(sub: string, audience: string): string {
+  const part = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
+  return `${part({ alg: 'RS256', typ: 'JWT' })}.${part({ iss: 'https://accounts.google.com', aud: audience, sub })}.fake-signature`;
 }
 
 function invalidGrant(): FakeReply {
