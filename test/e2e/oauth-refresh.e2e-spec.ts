@@ -14,6 +14,8 @@ describe('OAuth connections: refresh', () => {
   let sub: number;
   let admin: string;
   const live = new Set<string>();
+  /** GoHighLevel answers 403 (a scope the app was not granted) to every token while set. */
+  let forbidden = false;
 
   beforeAll(async () => {
     fakes = await ProviderFakes.start();
@@ -31,9 +33,11 @@ describe('OAuth connections: refresh', () => {
     });
     // GoHighLevel answers 401 to a token it does not know
     fakes.ghl.on('GET', '/calendars/', (req) =>
-      live.has(String(req.headers.authorization).replace(/^Bearer /, ''))
-        ? { status: 200, body: { calendars: [{ id: 'cal1', name: 'Consultations' }] } }
-        : { status: 401, body: { statusCode: 401, message: 'Invalid JWT' } },
+      forbidden
+        ? { status: 403, body: { statusCode: 403, message: 'The token is not authorized for this scope.' } }
+        : live.has(String(req.headers.authorization).replace(/^Bearer /, ''))
+          ? { status: 200, body: { calendars: [{ id: 'cal1', name: 'Consultations' }] } }
+          : { status: 401, body: { statusCode: 401, message: 'Invalid JWT' } },
     );
     t = await createTestApp({
       env: {
@@ -220,5 +224,53 @@ describe('OAuth connections: refresh', () => {
     const back = await t.http.get(ghlAuth.consent(start.body.authorizationUrl, { locationId: 'loc_REFRESH4' }).path);
     expect(new URL(back.headers.location).searchParams.get('status')).toBe('active');
     expect((await calendars(id)).status).toBe(200);
+  });
+
+  it('a 403 (a scope the app lacks) is no refused token: no refresh, the single-use refresh token is not spent', async () => {
+    const id = await connect('loc_REFRESH9');
+    const before = ghlAuth.tokenCalls('refresh_token');
+    const apiBefore = fakes.ghl.count('GET', '/calendars/');
+    forbidden = true;
+    try {
+      expect((await calendars(id)).status).not.toBe(200);
+      expect((await calendars(id)).status).not.toBe(200);
+    } finally {
+      forbidden = false;
+    }
+    // each call once, no retry, and no refresh
+    expect(fakes.ghl.count('GET', '/calendars/') - apiBefore).toBe(2);
+    expect(ghlAuth.tokenCalls('refresh_token')).toBe(before);
+    expect((await calendars(id)).status).toBe(200);
+    expect(ghlAuth.tokenCalls('refresh_token')).toBe(before);
+  });
+
+  it('a token pasted over an OAuth connection replaces it: the OAuth tokens are erased and the pasted one is used', async () => {
+    const id = await connect('loc_REFRESH10');
+    const pasted = 'pit-pasted-REFRESH10';
+    live.add(pasted);
+    fakes.location(pasted, 'loc_REFRESH10');
+    const patched = await t.http
+      .patch(`/api/integrations/${id}`)
+      .set('authorization', admin)
+      .send({ config: { privateIntegrationToken: pasted } });
+    expect(patched.status).toBe(200);
+    const stored = await t.sql.query(
+      'SELECT oauth_provider, oauth_tokens, oauth_expires_at, oauth_grant_key FROM integrations WHERE id = $1',
+      [id],
+    );
+    expect(stored.rows[0]).toEqual({
+      oauth_provider: null,
+      oauth_tokens: null,
+      oauth_expires_at: null,
+      oauth_grant_key: null,
+    });
+    const test = await t.http.post(`/api/integrations/${id}/test`).set('authorization', admin);
+    expect(test.status).toBe(200);
+    const lastRead = fakes.ghl.requests.filter((r) => r.path === '/locations/loc_REFRESH10').at(-1);
+    expect(lastRead?.headers.authorization).toBe(`Bearer ${pasted}`);
+    expect((await calendars(id)).status).toBe(200);
+    expect(fakes.ghl.requests.filter((r) => r.path === '/calendars/').at(-1)?.headers.authorization).toBe(
+      `Bearer ${pasted}`,
+    );
   });
 });

@@ -38,7 +38,11 @@ export class IntegrationConfigService {
     private readonly registry: HandlerRegistry,
   ) {}
 
-  /** A config change: validated, re-sealed, and back to pending until a connection test passes again. */
+  /**
+   * A config change: validated, re-sealed, and back to pending until a connection test passes again.
+   * A patch that sets the handler's OAuth token field (a pasted token) ends the OAuth connection: its
+   * tokens are erased (not revoked: the grant may serve other integrations) and the pasted one is used.
+   */
   configChange(current: Integration, patch: ConfigObject): IntegrationChange {
     const schema = current.template.configSchema;
     const scope = sealScope(current);
@@ -47,8 +51,19 @@ export class IntegrationConfigService {
       this.codec.merge(schema, current.config as ConfigObject, patch, scope),
     );
     const before = this.codec.openReadable(schema, current.config as ConfigObject, scope).config;
-    if (isDeepStrictEqual(plain, before)) return {};
+    // a token pasted over an OAuth connection replaces it: the connection's tokens would otherwise win
+    const tokenField = this.registry.get(current.handler)?.oauth?.tokenField;
+    const pastedOverOAuth =
+      tokenField !== undefined &&
+      typeof patch[tokenField] === 'string' &&
+      (current.oauthTokens !== null || current.oauthProvider !== null);
+    const dropOAuth: IntegrationChange = pastedOverOAuth
+      ? { oauthProvider: null, oauthTokens: null, oauthExpiresAt: null, oauthRefreshedAt: null, oauthGrantKey: null }
+      : {};
+    if (isDeepStrictEqual(plain, before))
+      return pastedOverOAuth ? { ...dropOAuth, status: 'pending', errorMessage: null } : {};
     const data: IntegrationChange = {
+      ...dropOAuth,
       ...this.resealed(current),
       config: this.codec.seal(schema, plain, current.id),
       routingKey: this.routingKey(current.handler, plain),
