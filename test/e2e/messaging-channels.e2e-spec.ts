@@ -408,6 +408,28 @@ describe('Messenger and Instagram channels over HTTP', () => {
     expect(foreign.status).toBe(404);
   });
 
+  it('Instagram: an account belongs to one sub-account; another sub-account claiming it gets 409 ROUTING_KEY_TAKEN', async () => {
+    const templateId = (
+      await t.sql.query<{ id: number }>("SELECT id FROM integration_templates WHERE name = 'instagram-direct'")
+    ).rows[0].id;
+    const res = await t.http
+      .post('/api/integrations')
+      .set('authorization', `Bearer ${t.token('ADMIN', [other])}`)
+      .send({
+        subAccountId: other,
+        integrationTemplateId: templateId,
+        name: 'Stolen account',
+        // the same Instagram account behind another page and token is still the same routing key
+        config: { ...INSTAGRAM_CONFIG, pageId: '100000000000777', accessToken: 'EAAG-other-ig-token' },
+      });
+    expect(res.status).toBe(409);
+    expect(res.body.code).toBe('ROUTING_KEY_TAKEN');
+    const owners = await t.sql.query(
+      "SELECT sub_account_id FROM integrations WHERE handler = 'instagram-direct' ORDER BY id",
+    );
+    expect(owners.rows).toEqual([{ sub_account_id: sub }]);
+  });
+
   it('Instagram unsend: the message loses its words (and the lead interaction too); redelivered or early, no change', async () => {
     const integrationId = Number(
       (await t.sql.query<{ id: number }>("SELECT id FROM integrations WHERE handler = 'instagram-direct'")).rows[0].id,

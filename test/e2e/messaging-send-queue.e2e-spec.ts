@@ -197,4 +197,103 @@ describe('POST /api/messages: queued, rate-limited per page, retried', () => {
       .set('authorization', admin);
     expect(listed.body.items[0].error).toMatchObject({ code: 551, title: 'user_unavailable' });
   });
+
+  it("Instagram: 202, sent through the connected page on the account's bucket; over 1000 bytes is 400 before anything is stored", async () => {
+    const IGID = '17841400000077777';
+    const IG_PAGE = '134895793700077';
+    const IGSID = '1092310252900077';
+    const IG = {
+      instagramAccountId: IGID,
+      pageId: IG_PAGE,
+      accessToken: 'EAAG-ig-queue-7373',
+      appSecret: 'ig-queue-secret',
+      verifyToken: 'ig-q-v',
+    };
+    const { id: integrationId } = await createIntegration(t, sub, 'instagram-direct', IG);
+    graph.on('GET', '/me', () => ({
+      status: 200,
+      body: { id: IG_PAGE, name: 'Queue Page', instagram_business_account: { id: IGID, username: 'queue.co' } },
+    }));
+    graph.on('GET', `/${IGSID}`, () => ({ status: 200, body: { id: IGSID, name: 'Ivy Quinn', username: 'ivy.q' } }));
+    const tested = await t.http.post(`/api/integrations/${integrationId}/test`).set('authorization', admin);
+    expect(tested.body.success).toBe(true);
+    const body = JSON.stringify({
+      object: 'instagram',
+      entry: [
+        {
+          id: IGID,
+          time: Date.now(),
+          messaging: [
+            {
+              sender: { id: IGSID },
+              recipient: { id: IGID },
+              timestamp: Date.now(),
+              message: { mid: 'aWdfZAG1faXRlbTpxdWV1ZQZDZD', text: 'Do you ship?' },
+            },
+          ],
+        },
+      ],
+    });
+    const delivered = await t.http
+      .post('/api/webhooks/instagram-direct')
+      .set('content-type', 'application/json')
+      .set('x-hub-signature-256', metaSignature(body, IG.appSecret))
+      .send(body);
+    expect(delivered.status).toBe(200);
+    const conversation = await waitFor(async () => {
+      const { rows } = await t.sql.query<{ id: string }>(
+        "SELECT id::text FROM conversations WHERE contact_key = $1 AND channel = 'instagram'",
+        [IGSID],
+      );
+      return rows[0]?.id;
+    });
+    graph.requests.length = 0;
+    graph.on('POST', `/${IG_PAGE}/messages`, () => ({
+      status: 200,
+      body: { recipient_id: IGSID, message_id: 'm_ig_queue_1' },
+    }));
+    const igSend = (text: string) =>
+      t.http
+        .post('/api/messages')
+        .set('authorization', admin)
+        .send({ subAccountId: sub, channel: 'instagram', conversationId: conversation, text });
+
+    // 501 two-byte characters: within the DTO's 2000 characters, over Instagram's 1000 bytes
+    const tooLong = await igSend('é'.repeat(501));
+    expect(tooLong.status).toBe(400);
+    expect(tooLong.body.code).toBe('VALIDATION_FAILED');
+    const stored = await t.sql.query("SELECT 1 FROM messages WHERE conversation_id = $1 AND direction = 'outbound'", [
+      conversation,
+    ]);
+    expect(stored.rowCount).toBe(0);
+
+    const res = await igSend('Yes, worldwide');
+    expect(res.status).toBe(202);
+    expect(res.body).toEqual({
+      id: expect.any(String),
+      status: 'queued',
+      conversationId: conversation,
+      channel: 'instagram',
+      tag: null,
+    });
+    expect(await settled(res.body.id)).toMatchObject({ status: 'sent', wamid: 'm_ig_queue_1', attempts: 1 });
+    // through the connected page (Messenger API for Instagram), never the Messenger page of this sub-account
+    const sent = graph.requests.filter((r) => r.method === 'POST');
+    expect(sent.map((r) => [r.path, r.body])).toEqual([
+      [
+        `/${IG_PAGE}/messages`,
+        { recipient: { id: IGSID }, messaging_type: 'RESPONSE', message: { text: 'Yes, worldwide' } },
+      ],
+    ]);
+    const bucket = await t.sql.query('SELECT capacity, window_ms FROM rate_limit_buckets WHERE key = $1', [
+      `instagram:account:${IGID}`,
+    ]);
+    expect(bucket.rows).toEqual([{ capacity: 300, window_ms: 1000 }]);
+    const listed = await t.http
+      .get(`/api/messages?subAccountId=${sub}&channel=instagram&direction=outbound`)
+      .set('authorization', admin);
+    expect(listed.body.items).toEqual([
+      expect.objectContaining({ id: res.body.id, status: 'sent', channel: 'instagram', conversationId: conversation }),
+    ]);
+  });
 });
