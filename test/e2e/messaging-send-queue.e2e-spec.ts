@@ -134,6 +134,52 @@ describe('POST /api/messages: queued, rate-limited per page, retried', () => {
     ]);
   });
 
+  it('replyToMessageId: a message of the same conversation is stored on the reply and quoted as reply_to; any other is 404', async () => {
+    const conversation = await newPerson();
+    const psid = `700000000000${String(people).padStart(4, '0')}`;
+    const inbound = (
+      await t.sql.query<{ id: string }>(
+        "SELECT id::text FROM messages WHERE conversation_id = $1 AND direction = 'inbound'",
+        [conversation],
+      )
+    ).rows[0].id;
+    graph.requests.length = 0;
+    graph.on('POST', `/${PAGE}/messages`, () => ({
+      status: 200,
+      body: { recipient_id: psid, message_id: 'm_queue_reply' },
+    }));
+    const reply = (body: object) =>
+      t.http
+        .post('/api/messages')
+        .set('authorization', admin)
+        .send({ subAccountId: sub, channel: 'messenger', conversationId: conversation, text: 'About that:', ...body });
+
+    const elsewhere = await newPerson();
+    const foreignMessage = (
+      await t.sql.query<{ id: string }>('SELECT id::text FROM messages WHERE conversation_id = $1', [elsewhere])
+    ).rows[0].id;
+    expect((await reply({ replyToMessageId: foreignMessage })).status).toBe(404);
+    const notAnId = await reply({ replyToMessageId: 'm_q_1' });
+    expect(notAnId.status).toBe(400);
+    expect(notAnId.body.code).toBe('VALIDATION_FAILED');
+
+    const res = await reply({ replyToMessageId: inbound });
+    expect(res.status).toBe(202);
+    expect(await settled(res.body.id)).toMatchObject({ status: 'sent', wamid: 'm_queue_reply' });
+    expect(posts().map((r) => r.body)).toEqual([
+      {
+        recipient: { id: psid },
+        messaging_type: 'RESPONSE',
+        message: { text: 'About that:' },
+        reply_to: { mid: `m_q_${psid}` },
+      },
+    ]);
+    const listed = await t.http
+      .get(`/api/messages?conversationId=${conversation}&direction=outbound`)
+      .set('authorization', admin);
+    expect(listed.body.items).toEqual([expect.objectContaining({ id: res.body.id, replyToMessageId: inbound })]);
+  });
+
   it("Meta's rate limit (613) is throttled: the page's bucket pauses, the message is retried and sent once", async () => {
     const conversation = await newPerson();
     graph.requests.length = 0;

@@ -188,6 +188,99 @@ describe('WhatsApp (issue 12)', () => {
     expect(fake.sends.length).toBe(sentBefore);
   });
 
+  it('POST /api/messages with channel whatsapp is the WhatsApp single send: window, opt-out, reply context, 202', async () => {
+    await hook(hooks.inboundText({ from: '14155550144', name: 'Nia', text: 'are you open?' }));
+    await processed();
+    const conversation = (
+      await t.sql.query<{ id: string }>("SELECT id::text FROM conversations WHERE wa_id = '14155550144'")
+    ).rows[0].id;
+    const inbound = (
+      await t.sql.query<{ id: string; wamid: string }>(
+        "SELECT id::text, wamid FROM messages WHERE conversation_id = $1 AND direction = 'inbound'",
+        [conversation],
+      )
+    ).rows[0];
+    const send = (body: object, token = agent) =>
+      post('/api/messages', token, { subAccountId: sub, channel: 'whatsapp', ...body });
+
+    const res = await send({ conversationId: conversation, text: 'until 8 pm', replyToMessageId: inbound.id });
+    expect(res.status).toBe(202);
+    expect(res.body).toEqual({
+      id: expect.any(String),
+      status: 'queued',
+      conversationId: conversation,
+      channel: 'whatsapp',
+      tag: null,
+    });
+    const sent = await waitFor(
+      async () => fake.accepted().find((s) => s.bizOpaqueCallbackData === res.body.id),
+      20_000,
+      'text sent',
+    );
+    expect(sent.to).toContain('14155550144');
+    expect(await message(res.body.id)).toMatchObject({
+      channel: 'whatsapp',
+      text: 'until 8 pm',
+      reply_to_message_id: inbound.id,
+      context_wamid: inbound.wamid,
+      sent_by: 'agent-1',
+    });
+    // the channel-neutral list shows it as the WhatsApp list does
+    const listed = await get(`/api/messages?conversationId=${conversation}&channel=whatsapp&direction=outbound`, agent);
+    expect(listed.body.items).toEqual([
+      expect.objectContaining({ id: res.body.id, channel: 'whatsapp', replyToMessageId: inbound.id }),
+    ]);
+    // by lead: the lead's WhatsApp conversation
+    const lead = await t.sql.query<{ id: string }>(
+      "INSERT INTO leads (sub_account_id, full_name, phone, updated_at) VALUES ($1, 'Nia', '+14155550144', now()) RETURNING id::text",
+      [sub],
+    );
+    await t.sql.query('UPDATE conversations SET lead_id = $1 WHERE id = $2', [lead.rows[0].id, conversation]);
+    const byLead = await send({ leadId: lead.rows[0].id, text: 'see you' });
+    expect(byLead.status).toBe(202);
+    expect(byLead.body.conversationId).toBe(conversation);
+
+    // a message of another conversation is not one to reply to
+    const elsewhere = (
+      await t.sql.query<{ id: string }>(
+        "SELECT m.id::text FROM messages m JOIN conversations c ON c.id = m.conversation_id WHERE c.sub_account_id = $1 AND c.id <> $2 AND m.direction = 'inbound' LIMIT 1",
+        [sub, conversation],
+      )
+    ).rows[0].id;
+    const wrongReply = await send({ conversationId: conversation, text: 'x', replyToMessageId: elsewhere });
+    expect(wrongReply.status).toBe(404);
+
+    // the WhatsApp rules: 25 hours after the contact wrote, free text is WINDOW_CLOSED
+    await t.sql.query("UPDATE conversations SET last_inbound_at = now() - interval '25 hours' WHERE id = $1", [
+      conversation,
+    ]);
+    const closed = await send({ conversationId: conversation, text: 'still there?' });
+    expect(closed.status).toBe(422);
+    expect(closed.body.code).toBe('WINDOW_CLOSED');
+    await t.sql.query('UPDATE conversations SET last_inbound_at = now() WHERE id = $1', [conversation]);
+    const optOut = await post('/api/whatsapp/opt-outs', admin, {
+      subAccountId: sub,
+      waId: '14155550144',
+      scope: 'all',
+    });
+    expect(optOut.status).toBe(201);
+    const optedOut = await send({ conversationId: conversation, text: 'hello?' });
+    expect(optedOut.status).toBe(422);
+    expect(optedOut.body.code).toBe('RECIPIENT_OPTED_OUT');
+    const removed = await t.http.delete(`/api/whatsapp/opt-outs/${optOut.body.id}`).set('authorization', admin);
+    expect(removed.status).toBe(204);
+
+    // another sub-account: 403 for the explicit sub-account, 404 for this conversation through its own
+    expect((await send({ conversationId: conversation, text: 'x' }, stranger)).status).toBe(403);
+    const foreign = await post('/api/messages', stranger, {
+      subAccountId: other,
+      channel: 'whatsapp',
+      conversationId: conversation,
+      text: 'x',
+    });
+    expect(foreign.status).toBe(404);
+  });
+
   it('statuses out of order and duplicated never regress; pricing stored; failed is final', async () => {
     await hook(hooks.inboundText({ from: '14155550133', text: 'yo' }));
     await processed();

@@ -109,7 +109,7 @@ export abstract class MetaMessagingHandler implements IntegrationHandler {
     ctx: HandlerContext,
     to: string,
     text: string,
-    options: { tag?: 'HUMAN_AGENT' } = {},
+    options: { tag?: 'HUMAN_AGENT'; replyToMid?: string } = {},
   ): Promise<MessagingSendResult> {
     const { max, unit } = this.channel.textLimit;
     const size = unit === 'bytes' ? Buffer.byteLength(text, 'utf8') : text.length;
@@ -130,6 +130,7 @@ export abstract class MetaMessagingHandler implements IntegrationHandler {
       recipientId: to,
       text,
       ...(options.tag ? { tag: options.tag } : {}),
+      ...(options.replyToMid ? { replyToMid: options.replyToMid } : {}),
     });
   }
 

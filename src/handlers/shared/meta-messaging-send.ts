@@ -104,6 +104,14 @@ export interface MessagingSendRequest {
   text: string;
   /** HUMAN_AGENT outside the 24-hour window (allowed up to 7 days after the person's last message). */
   tag?: 'HUMAN_AGENT';
+  /**
+   * The mid of the person's message this one answers, sent as `reply_to: { mid }` beside `message`.
+   * UNCONFIRMED: the Send API reference pages read through the search tool (Messenger Send API,
+   * Instagram Messaging) do not show `reply_to` on a send; webhooks do carry `message.reply_to.mid`
+   * for the person's own replies, and third-party Instagram senders put `reply_to: { mid }` at the top
+   * of the body. If Meta refuses the field, the send fails with Meta's code like any refusal.
+   */
+  replyToMid?: string;
 }
 
 export interface MessagingSendResult {
@@ -122,6 +130,7 @@ export async function sendMessagingText(ctx: HandlerContext, req: MessagingSendR
         recipient: { id: req.recipientId },
         ...(req.tag ? { messaging_type: 'MESSAGE_TAG', tag: req.tag } : { messaging_type: 'RESPONSE' }),
         message: { text: req.text },
+        ...(req.replyToMid ? { reply_to: { mid: req.replyToMid } } : {}),
       },
       accessToken: req.accessToken,
       appSecret: req.appSecret,

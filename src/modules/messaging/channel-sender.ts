@@ -10,7 +10,7 @@ export interface ChannelSender {
     ctx: HandlerContext,
     to: string,
     text: string,
-    options?: { tag?: 'HUMAN_AGENT' },
+    options?: { tag?: 'HUMAN_AGENT'; replyToMid?: string },
   ): Promise<MessagingSendResult>;
 }
 

@@ -26,7 +26,10 @@ export class MessagesController {
     return this.inbox.listMessages(user, query);
   }
 
-  /** Sends a text on Messenger or Instagram: 422 WINDOW_CLOSED outside the window (unless a human-agent tag is allowed). */
+  /**
+   * Sends a text on any of the three channels (WhatsApp through its single-send path): 422 WINDOW_CLOSED
+   * outside the window (unless a Messenger/Instagram human-agent tag is allowed), 422 RECIPIENT_OPTED_OUT.
+   */
   @Post()
   @HttpCode(202)
   @ApiAcceptedResponse({ type: SentMessageDto })

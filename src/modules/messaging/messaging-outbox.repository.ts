@@ -8,6 +8,9 @@ export interface SendableConversation {
   integrationId: number;
   channel: string;
   contactKey: string;
+  /** WhatsApp only: the contact's wa_id and E.164 phone (what the WhatsApp send path addresses). */
+  waId: string | null;
+  phone: string | null;
   leadId: bigint | null;
   lastInboundAt: Date | null;
 }
@@ -18,9 +21,17 @@ const SELECT = {
   integrationId: true,
   channel: true,
   contactKey: true,
+  waId: true,
+  phone: true,
   leadId: true,
   lastInboundAt: true,
 } as const;
+
+/** A message an outbound one answers: ours (its id) and Meta's (its mid, when it has a real one). */
+export interface ReplyTarget {
+  id: string;
+  mid: string | null;
+}
 
 export interface OutboundRow {
   id: string;
@@ -32,6 +43,8 @@ export interface OutboundRow {
   content: unknown;
   status: string;
   wamid: string | null;
+  /** The mid of the message this one answers (sent as `reply_to`). */
+  contextWamid: string | null;
   sendState: string | null;
   attempts: number;
 }
@@ -46,6 +59,7 @@ const OUTBOUND = {
   content: true,
   status: true,
   wamid: true,
+  contextWamid: true,
   sendState: true,
   attempts: true,
 } as const;
@@ -78,6 +92,21 @@ export class MessagingOutboxRepository {
 
   findConversationById(id: bigint): Promise<SendableConversation | null> {
     return this.db.prisma.conversation.findUnique({ where: { id }, select: SELECT });
+  }
+
+  /**
+   * The message `replyToMessageId` names, only inside this conversation. A postback that came without
+   * a mid is stored under our own `postback:<PSID>:<time>` key, not Meta's: it is answered without a
+   * reply context, as is one of our messages Meta has not accepted yet (no mid).
+   */
+  async findReplyTarget(conversationId: bigint, id: string): Promise<ReplyTarget | null> {
+    const row = await this.db.prisma.message.findFirst({
+      where: { id, conversationId },
+      select: { id: true, wamid: true },
+    });
+    if (!row) return null;
+    const real = row.wamid && !row.wamid.startsWith('postback:') ? row.wamid : null;
+    return { id: row.id, mid: real };
   }
 
   findMessage(id: string): Promise<OutboundRow | null> {
@@ -114,7 +143,13 @@ export class MessagingOutboxRepository {
   }
 
   /** Our row before Meta sees the message (queued; the send job takes it from here). */
-  async createOutbound(c: SendableConversation, text: string, sentBy: string, tag: string | null): Promise<string> {
+  async createOutbound(
+    c: SendableConversation,
+    text: string,
+    sentBy: string,
+    tag: string | null,
+    replyTo: ReplyTarget | null = null,
+  ): Promise<string> {
     const row = await this.db.prisma.message.create({
       data: {
         subAccountId: c.subAccountId,
@@ -131,6 +166,7 @@ export class MessagingOutboxRepository {
         lane: 'agent',
         sendState: 'pending',
         ...(tag ? { content: { tag } } : {}),
+        ...(replyTo ? { replyToMessageId: replyTo.id, contextWamid: replyTo.mid } : {}),
       },
       select: { id: true },
     });

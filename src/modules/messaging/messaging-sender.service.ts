@@ -78,7 +78,10 @@ export class MessagingSenderService {
       try {
         const to = (await this.recipient(row)) ?? '';
         const sent = await handler
-          .sendText(ctx, to, row.text ?? '', tag ? { tag } : {})
+          .sendText(ctx, to, row.text ?? '', {
+            ...(tag ? { tag } : {}),
+            ...(row.contextWamid ? { replyToMid: row.contextWamid } : {}),
+          })
           .finally(() => (endedAt = performance.now()));
         const at = new Date(this.clock.now());
         await this.outbox.markSent(row.subAccountId, row.id, sent.messageId, at);

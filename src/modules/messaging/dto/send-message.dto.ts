@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsIn, IsInt, IsOptional, IsString, Matches, MaxLength, Min, MinLength } from 'class-validator';
+import { IsIn, IsInt, IsOptional, IsString, IsUUID, Matches, MaxLength, Min, MinLength } from 'class-validator';
 
 export const MESSAGING_CHANNELS = ['whatsapp', 'messenger', 'instagram'] as const;
 export type MessagingChannel = (typeof MESSAGING_CHANNELS)[number];
@@ -25,10 +25,13 @@ export class SendMessageDto {
 
   @ApiProperty({ minLength: 1, maxLength: 2000 }) @IsString() @MinLength(1) @MaxLength(2000) text!: string;
 
-  @ApiPropertyOptional({ description: 'Our id of the message this one answers' })
+  @ApiPropertyOptional({
+    description:
+      'Our id of a message of the same conversation that this one answers (404 otherwise); stored, and quoted on the channel (WhatsApp context, Messenger/Instagram reply_to)',
+    format: 'uuid',
+  })
   @IsOptional()
-  @IsString()
-  @MaxLength(64)
+  @IsUUID()
   replyToMessageId?: string;
 }
 
