@@ -10,7 +10,7 @@ export interface NormalizedContact {
   lastName: string | null;
 }
 
-const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+export const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 
 function clean(value: string | undefined, max = 500): string | null {
   const trimmed = value?.trim();

@@ -174,6 +174,29 @@ export class LeadWriterService {
     );
   }
 
+  /**
+   * A person a platform knows (`ext:<platform>:<id>`) shared an e-mail or phone that an existing lead
+   * of this sub-account is known by (identity keys `phone:` then `email:`, strongest first, as
+   * identityKeys orders them): the platform id moves to that lead, so this and the person's later
+   * events land on it (the person's earlier lead keeps what it had). Under the keys' advisory locks,
+   * inside the caller's transaction. Null when no lead of the sub-account has them.
+   */
+  async joinBySharedContact(
+    subAccountId: number,
+    ref: LeadReference,
+    shared: { phones: readonly string[]; email?: string },
+  ): Promise<{ leadId: bigint; previous: bigint | null } | null> {
+    const keys = [...shared.phones.map((p) => `phone:${p}`), ...(shared.email ? [`email:${shared.email}`] : [])];
+    if (keys.length === 0) return null;
+    const ext = `ext:${ref.platform}:${ref.externalId}`;
+    await this.writes.lockIdentities(subAccountId, [ext, ...keys]);
+    const leadId = await this.writes.match(subAccountId, keys);
+    if (leadId === null) return null;
+    const previous = await this.writes.match(subAccountId, [ext]);
+    if (previous !== leadId) await this.writes.link(subAccountId, leadId, ext);
+    return { leadId, previous };
+  }
+
   /** Adds an entry to a lead's timeline (idempotent per origin). */
   async addTimelineEntry(touch: Touch, leadId: bigint, interaction: InteractionInput, origin: string): Promise<void> {
     await this.writes.addInteraction(touch, leadId, interaction, origin);

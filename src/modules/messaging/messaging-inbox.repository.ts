@@ -7,9 +7,21 @@ import type { ReceiptStatus } from './domain/watermarks';
 // runSql transaction with the lead writes of the same event.
 const SQL: Record<string, SqlStatement> = {
   findConversation: {
-    name: 'messaging_find_conversation_v1',
-    text: `SELECT id::text, lead_id::text, profile_name FROM conversations
+    name: 'messaging_find_conversation_v2',
+    text: `SELECT id::text, lead_id::text, profile_name, link_source FROM conversations
            WHERE integration_id = $1 AND contact_key = $2`,
+  },
+  // the lead the person's shared e-mail / phone names replaces an automatic link (never a person's
+  // manual link or capture); the conversation's messages follow, as a WhatsApp relink does
+  relinkShared: {
+    name: 'messaging_relink_shared_v1',
+    text: `WITH c AS (
+             UPDATE conversations SET lead_id = $2::bigint, link_source = 'auto', linked_at = now(), linked_by = NULL,
+               updated_at = now()
+             WHERE id = $1::bigint AND (lead_id IS NULL OR link_source IS NULL OR link_source = 'auto')
+               AND lead_id IS DISTINCT FROM $2::bigint
+             RETURNING id)
+           UPDATE messages SET lead_id = $2::bigint, updated_at = now() WHERE conversation_id IN (SELECT id FROM c)`,
   },
   upsertConversation: {
     name: 'messaging_upsert_conversation_v1',
@@ -114,6 +126,11 @@ export interface ConversationRef {
   profileName: string | null;
 }
 
+/** A conversation and how its lead was linked (auto | manual | capture). */
+export interface ConversationLink extends ConversationRef {
+  linkSource: string | null;
+}
+
 export interface NewConversation {
   subAccountId: number;
   integrationId: number;
@@ -161,12 +178,19 @@ const ref = (row: { id: string; lead_id: string | null; profile_name: string | n
 export class MessagingInboxRepository {
   constructor(private readonly db: Db) {}
 
-  async findConversation(integrationId: number, contactKey: string): Promise<ConversationRef | null> {
-    const rows = await this.db.sql<{ id: string; lead_id: string | null; profile_name: string | null }>(
-      SQL.findConversation,
-      [integrationId, contactKey],
-    );
-    return rows[0] ? ref(rows[0]) : null;
+  async findConversation(integrationId: number, contactKey: string): Promise<ConversationLink | null> {
+    const rows = await this.db.sql<{
+      id: string;
+      lead_id: string | null;
+      profile_name: string | null;
+      link_source: string | null;
+    }>(SQL.findConversation, [integrationId, contactKey]);
+    return rows[0] ? { ...ref(rows[0]), linkSource: rows[0].link_source } : null;
+  }
+
+  /** Links the conversation (and its messages) to the lead a shared e-mail / phone names, unless a person linked it. */
+  async relinkShared(conversationId: bigint, leadId: bigint): Promise<void> {
+    await this.db.execute(SQL.relinkShared, [conversationId.toString(), leadId.toString()]);
   }
 
   /** The conversation of (integration, person), created on first contact; a known name or referral is kept. */

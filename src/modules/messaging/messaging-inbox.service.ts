@@ -6,7 +6,9 @@ import type {
   MessagingEvent,
 } from '../../handlers/shared/meta-messaging';
 import { LeadWriterService } from '../leads/lead-writer.service';
+import { phoneMatchKeys } from '../whatsapp/domain/phone-match';
 import { keywordMatcher, KeywordConfig } from '../whatsapp/domain/opt-out-keywords';
+import { sharedContactOf } from './domain/shared-contact';
 import { applyReceipt, Receipt } from './domain/watermarks';
 import { ConversationRef, MessagingInboxRepository } from './messaging-inbox.repository';
 import { MessagingOptOutsRepository } from './messaging-opt-outs.repository';
@@ -73,6 +75,36 @@ export class MessagingInboxService {
       );
       return null;
     }
+  }
+
+  /**
+   * Auto-link by a shared e-mail or phone (issue 16 point 3, as WhatsApp auto-links by phone): when a
+   * person's message is a user_email / user_phone_number quick reply (or its whole text is an e-mail
+   * or a phone), and a lead of this sub-account is already known by it, the person's channel id moves
+   * to that lead (LeadWriterService.joinBySharedContact, the lead identity match) and their
+   * conversation is relinked to it, unless a person linked or captured it. Runs inside the caller's
+   * transaction before the event's lead writes, so this message's lead touch and interaction land on
+   * that lead too. With no such lead nothing changes. Only the sub-account's own leads are looked at.
+   */
+  async joinSharedContact(origin: InboxOrigin, event: MessagingEvent): Promise<void> {
+    if (event.kind !== 'message') return;
+    const shared = sharedContactOf(event, await this.leads.subAccountRegion(origin.subAccountId));
+    if (!shared) return;
+    const conversation = await this.repository.findConversation(origin.integrationId, event.contactId);
+    // a person's choice stands: a manual link or a capture is not undone by what the contact typed
+    if (conversation?.leadId != null && conversation.linkSource !== null && conversation.linkSource !== 'auto') return;
+    const joined = await this.leads.joinBySharedContact(
+      origin.subAccountId,
+      { platform: event.channel, externalId: event.contactId },
+      {
+        // every form WhatsApp's auto-link matches a phone by (Brazil's ninth digit, Mexico's 1, Argentina's 9)
+        phones: shared.phone ? phoneMatchKeys(shared.phone) : [],
+        ...(shared.email ? { email: shared.email } : {}),
+      },
+    );
+    // a conversation created by this event links to the lead through the identity (conversation())
+    if (joined && conversation && conversation.leadId !== joined.leadId)
+      await this.repository.relinkShared(conversation.id, joined.leadId);
   }
 
   /** Applies one event inside the caller's transaction (after the event's lead writes). */
