@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { createIntegration, createSubAccount } from '../support/factories';
 import { FakeServer } from '../support/fake-server';
 import { createTestApp, TestApp } from '../support/test-app';
-import { metaSignature, waitFor } from '../support/webhooks';
+import { messengerText, metaSignature, waitFor } from '../support/webhooks';
 
 const HANDLERS = join(__dirname, '../../src/handlers');
 const fixture = (path: string): Record<string, unknown> =>
@@ -255,23 +255,7 @@ describe('Messenger and Instagram channels over HTTP', () => {
 
     // a person who writes now: a plain response
     const NOW_PSID = '7000000000000002';
-    const inbound = JSON.stringify({
-      object: 'page',
-      entry: [
-        {
-          id: PAGE,
-          time: Date.now(),
-          messaging: [
-            {
-              sender: { id: NOW_PSID },
-              recipient: { id: PAGE },
-              timestamp: Date.now(),
-              message: { mid: 'm_now_1', text: 'Price?' },
-            },
-          ],
-        },
-      ],
-    });
+    const inbound = messengerText(PAGE, NOW_PSID, 'm_now_1', 'Price?');
     expect((await deliver('facebook-messenger', inbound, MESSENGER_CONFIG.appSecret)).status).toBe(200);
     await settled(integrationId, before + 1);
     graph.on('POST', `/${PAGE}/messages`, () => ({
@@ -507,23 +491,7 @@ describe('Messenger and Instagram channels over HTTP', () => {
       return rows[0].id;
     };
     const message = (psid: string, mid: string, text: string, quickReply?: string) =>
-      JSON.stringify({
-        object: 'page',
-        entry: [
-          {
-            id: PAGE,
-            time: Date.now(),
-            messaging: [
-              {
-                sender: { id: psid },
-                recipient: { id: PAGE },
-                timestamp: Date.now(),
-                message: { mid, text, ...(quickReply ? { quick_reply: { payload: quickReply } } : {}) },
-              },
-            ],
-          },
-        ],
-      });
+      messengerText(PAGE, psid, mid, text, quickReply);
     const apply = async (body: string) => {
       expect((await deliver('facebook-messenger', body, MESSENGER_CONFIG.appSecret)).status).toBe(200);
       count += 1;

@@ -1,6 +1,6 @@
 // Issue 16 point 5, "opt-outs apply per channel", over HTTP: a Messenger STOP stops Messenger sends to that person
 // (422 RECIPIENT_OPTED_OUT, Meta never called) and nothing on WhatsApp; a WhatsApp opt-out stops nothing on Messenger.
-import { activate, metaSignature, waitFor } from '../support/webhooks';
+import { activate, messengerText, metaSignature, waitFor } from '../support/webhooks';
 import { createIntegration, createSubAccount, WHATSAPP_CONFIG } from '../support/factories';
 import { FakeServer } from '../support/fake-server';
 import { createTestApp, TestApp } from '../support/test-app';
@@ -46,23 +46,7 @@ describe('Opt-outs per channel', () => {
   /** The person writes `text` to the page now; resolves once the event is processed. */
   const writes = async (text: string) => {
     mid += 1;
-    const body = JSON.stringify({
-      object: 'page',
-      entry: [
-        {
-          id: PAGE,
-          time: Date.now(),
-          messaging: [
-            {
-              sender: { id: PSID },
-              recipient: { id: PAGE },
-              timestamp: Date.now(),
-              message: { mid: `m_in_${mid}`, text },
-            },
-          ],
-        },
-      ],
-    });
+    const body = messengerText(PAGE, PSID, `m_in_${mid}`, text);
     const deliver = () =>
       t.http
         .post('/api/webhooks/facebook-messenger')

@@ -4,7 +4,7 @@
 import { createIntegration, createSubAccount } from '../support/factories';
 import { FakeServer } from '../support/fake-server';
 import { createTestApp, TestApp } from '../support/test-app';
-import { metaSignature, waitFor } from '../support/webhooks';
+import { messengerText, metaSignature, waitFor } from '../support/webhooks';
 
 const PAGE = '104620412377777';
 const CONFIG = {
@@ -53,23 +53,7 @@ describe('POST /api/messages: queued, rate-limited per page, retried', () => {
   const newPerson = async (): Promise<string> => {
     people += 1;
     const psid = `700000000000${String(people).padStart(4, '0')}`;
-    const body = JSON.stringify({
-      object: 'page',
-      entry: [
-        {
-          id: PAGE,
-          time: Date.now(),
-          messaging: [
-            {
-              sender: { id: psid },
-              recipient: { id: PAGE },
-              timestamp: Date.now(),
-              message: { mid: `m_q_${psid}`, text: 'hi' },
-            },
-          ],
-        },
-      ],
-    });
+    const body = messengerText(PAGE, psid, `m_q_${psid}`, 'hi');
     const res = await t.http
       .post('/api/webhooks/facebook-messenger')
       .set('content-type', 'application/json')

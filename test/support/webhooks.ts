@@ -35,6 +35,31 @@ export function googleLead(
   });
 }
 
+/**
+ * A Messenger delivery (object "page", Meta's messages webhook shape): one text message a person
+ * (`psid`) sends the page now, with a quick reply's payload when given.
+ */
+export function messengerText(pageId: string, psid: string, mid: string, text: string, quickReply?: string): string {
+  const now = Date.now();
+  return JSON.stringify({
+    object: 'page',
+    entry: [
+      {
+        id: pageId,
+        time: now,
+        messaging: [
+          {
+            sender: { id: psid },
+            recipient: { id: pageId },
+            timestamp: now,
+            message: { mid, text, ...(quickReply ? { quick_reply: { payload: quickReply } } : {}) },
+          },
+        ],
+      },
+    ],
+  });
+}
+
 /** A Meta leadgen delivery for one page with one change per lead id. */
 export function metaLeadgen(pageId: string, leadIds: string[], formId = '12312312312'): string {
   return JSON.stringify({
