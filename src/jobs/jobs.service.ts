@@ -44,6 +44,8 @@ export class JobsService<M = JobPayloads> implements OnModuleInit, OnApplication
   private readonly handlers = new Map<string, JobHandlerFn>();
   private readonly workerIds = new Map<string, string[]>();
   private boss?: PgBoss;
+  /** Batches our handlers are working on: shutdown waits for them (see beforeApplicationShutdown). */
+  private readonly inFlight = new Set<Promise<void>>();
   /** pg-boss writing through the caller's transaction, so the job exists only if it commits. */
   private readonly inTransaction: PgBoss.Db = {
     executeSql: async (text: string, values: unknown[]) => ({ rows: await this.db.sql({ text }, values) }),
@@ -88,6 +90,18 @@ export class JobsService<M = JobPayloads> implements OnModuleInit, OnApplication
     const boss = this.boss;
     this.boss = undefined;
     await boss?.stop({ graceful: true, wait: true, timeout: Math.max(1000, this.config.shutdownTimeoutMs - 2000) });
+    // A worker whose fetch was in flight when stop() began gets its jobs after pg-boss stopped
+    // waiting for work in progress; our handler then runs on. pg-boss also keeps polling (every
+    // second, fire and forget) until each such worker has stopped. Let those batches finish — briefly
+    // — before the pools close, so nothing of pg-boss or of ours outlives the application.
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    if (this.inFlight.size === 0) return;
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      Promise.allSettled([...this.inFlight]),
+      new Promise<void>((resolve) => (timer = setTimeout(resolve, 2000).unref())),
+    ]);
+    clearTimeout(timer);
   }
 
   /** Enqueues a job; inside a transaction it commits or rolls back with it (and wakes the worker after the commit). */
@@ -223,19 +237,35 @@ export class JobsService<M = JobPayloads> implements OnModuleInit, OnApplication
       name,
       { batchSize: def.batchSize, pollingIntervalSeconds: this.config.jobs.pollingIntervalSeconds },
       async (jobs) => {
-        const results = await Promise.allSettled(jobs.map((job) => this.runJob(def, handler, job)));
-        const failed = results.flatMap((r, i) =>
-          r.status === 'rejected' ? [{ job: jobs[i], reason: r.reason as unknown }] : [],
-        );
-        for (const { job, reason } of failed) {
-          const message = reason instanceof Error ? reason.message : String(reason);
-          this.logger.warn({ job: job.name, jobId: job.id, reason: message }, 'job failed');
-          await boss.fail(job.name, job.id, { message });
+        const batch = this.runBatch(boss, def, handler, jobs, () => workerId);
+        this.inFlight.add(batch);
+        try {
+          await batch;
+        } finally {
+          this.inFlight.delete(batch);
         }
-        // a full batch means more may be waiting: fetch again at once rather than after the poll interval
-        if (jobs.length === def.batchSize) boss.notifyWorker(workerId);
       },
     );
     this.workerIds.set(name, [...(this.workerIds.get(name) ?? []), workerId]);
+  }
+
+  private async runBatch(
+    boss: PgBoss,
+    def: JobDefinition<unknown>,
+    handler: JobHandlerFn,
+    jobs: PgBoss.Job<unknown>[],
+    workerId: () => string,
+  ): Promise<void> {
+    const results = await Promise.allSettled(jobs.map((job) => this.runJob(def, handler, job)));
+    const failed = results.flatMap((r, i) =>
+      r.status === 'rejected' ? [{ job: jobs[i], reason: r.reason as unknown }] : [],
+    );
+    for (const { job, reason } of failed) {
+      const message = reason instanceof Error ? reason.message : String(reason);
+      this.logger.warn({ job: job.name, jobId: job.id, reason: message }, 'job failed');
+      await boss.fail(job.name, job.id, { message });
+    }
+    // a full batch means more may be waiting: fetch again at once rather than after the poll interval
+    if (jobs.length === def.batchSize) boss.notifyWorker(workerId());
   }
 }
