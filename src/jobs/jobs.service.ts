@@ -22,6 +22,8 @@ export const JOB_DEFINITIONS_TOKEN = Symbol('JOB_DEFINITIONS');
 // created with this long one (their longest possible run), and the first heartbeat, before the handler
 // starts, shortens it to the lease.
 const HEARTBEAT_JOB_MAX_SECONDS = 6 * 3600;
+/** Longest wait for a connection of pg-boss's pool (its pollers, sends outside a transaction, maintenance). */
+const JOBS_CONNECTION_TIMEOUT_MS = 5000;
 const RENEW_LEASE = {
   name: 'jobs_renew_lease_v1',
   text: `UPDATE pgboss.job SET expire_in = (now() - started_on) + $3::integer * interval '1 second'
@@ -62,7 +64,8 @@ export class JobsService<M = JobPayloads> implements OnModuleInit, OnApplication
 
   async onModuleInit(): Promise<void> {
     this.registerHandlers();
-    const boss = new PgBoss({
+    // connectionTimeoutMillis is not in pg-boss's types, but pg-boss hands its options to pg's Pool as they are
+    const options: PgBoss.ConstructorOptions & { connectionTimeoutMillis: number } = {
       connectionString: this.config.databaseUrl,
       max: this.config.jobs.poolSize,
       application_name: `integration-hub-${this.config.role}-jobs`,
@@ -70,7 +73,12 @@ export class JobsService<M = JobPayloads> implements OnModuleInit, OnApplication
       supervise: this.config.role !== 'api',
       schedule: this.config.role !== 'api',
       maintenanceIntervalSeconds: this.config.jobs.maintenanceSeconds,
-    });
+      // pg-pool never answers a request still waiting for a connection when the pool ends: a poller
+      // caught there at shutdown would wait forever (and pg-boss with it, polling for its stop every
+      // second). With a bound it fails, as any wait this long on the job pool should, and stops.
+      connectionTimeoutMillis: JOBS_CONNECTION_TIMEOUT_MS,
+    };
+    const boss = new PgBoss(options);
     boss.on('error', (err: unknown) => this.logger.error({ err }, 'job queue error'));
     await boss.start();
     this.boss = boss;
@@ -102,6 +110,20 @@ export class JobsService<M = JobPayloads> implements OnModuleInit, OnApplication
       new Promise<void>((resolve) => (timer = setTimeout(resolve, 2000).unref())),
     ]);
     clearTimeout(timer);
+    await JobsService.settled(boss);
+  }
+
+  /** Until no request waits for a connection of pg-boss's own pool (see connectionTimeoutMillis), at most that long. */
+  private static async settled(boss: PgBoss | undefined): Promise<void> {
+    const db: unknown = boss?.getDb();
+    const pool: unknown = typeof db === 'object' && db !== null && 'pool' in db ? db.pool : undefined;
+    // pg's Pool (pg-boss's Db keeps it as `pool`): `waitingCount` is its public count of queued requests
+    const waiting = () =>
+      typeof pool === 'object' && pool !== null && 'waitingCount' in pool && typeof pool.waitingCount === 'number'
+        ? pool.waitingCount
+        : 0;
+    const deadline = Date.now() + JOBS_CONNECTION_TIMEOUT_MS + 500;
+    while (waiting() > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
   }
 
   /** Enqueues a job; inside a transaction it commits or rolls back with it (and wakes the worker after the commit). */
