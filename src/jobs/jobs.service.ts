@@ -75,7 +75,7 @@ export class JobsService<M = JobPayloads> implements OnModuleInit, OnApplication
       maintenanceIntervalSeconds: this.config.jobs.maintenanceSeconds,
       // pg-pool never answers a request still waiting for a connection when the pool ends: a poller
       // caught there at shutdown would wait forever (and pg-boss with it, polling for its stop every
-      // second). With a bound it fails, as any wait this long on the job pool should, and stops.
+      // second). With a bound it fails, as a wait this long on the job pool should, and stops.
       connectionTimeoutMillis: JOBS_CONNECTION_TIMEOUT_MS,
     };
     const boss = new PgBoss(options);
