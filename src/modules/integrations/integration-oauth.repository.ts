@@ -22,16 +22,22 @@ const READ = {
          FROM integrations WHERE id = $1`,
 };
 const LOCK = { name: 'oauth_refresh_lock', text: 'SELECT pg_advisory_xact_lock($1::int, $2::int)' };
+// Both writes are compare-and-set on the sealed tokens the refresher read under its lock: a reconnect
+// (the OAuth callback), a disconnect or a pasted token writes the row under its row lock, not under
+// the refresh lock, so it may land while a token endpoint is being asked. Each sealing has its own
+// random IV, so the sealed text names one generation of tokens. In READ COMMITTED an UPDATE
+// re-checks its WHERE against the row as committed (waiting for a writer that holds it), so a
+// replaced generation is never overwritten.
 const STORE = {
-  name: 'oauth_store_refreshed',
+  name: 'oauth_store_refreshed_cas',
   text: `UPDATE integrations SET oauth_tokens = $2, oauth_expires_at = $3, oauth_refreshed_at = $4, updated_at = $4
-         WHERE id = $1 AND oauth_tokens IS NOT NULL`,
+         WHERE id = $1 AND oauth_tokens = $5`,
 };
 const REAUTHORIZE = {
-  name: 'oauth_reauthorization_required',
+  name: 'oauth_reauthorization_required_cas',
   text: `UPDATE integrations SET status = 'error', error_message = $2, oauth_tokens = NULL, oauth_expires_at = NULL,
                 updated_at = $3
-         WHERE id = $1`,
+         WHERE id = $1 AND oauth_tokens = $4`,
 };
 
 const GRANT_IN_USE = {
@@ -72,8 +78,9 @@ export class IntegrationOAuthRepository {
     });
   }
 
-  async storeRefreshed(id: number, sealed: string, expiresAt: Date | null, at: Date): Promise<void> {
-    await this.db.execute(STORE, [id, sealed, expiresAt, at]);
+  /** Stores refreshed tokens only over `seen` (the generation the refresh started from); false when it was replaced. */
+  async storeRefreshed(id: number, seen: string, sealed: string, expiresAt: Date | null, at: Date): Promise<boolean> {
+    return (await this.db.execute(STORE, [id, sealed, expiresAt, at, seen])) > 0;
   }
 
   /** Whether another live integration (tokens held, not disconnected) holds the same provider grant. */
@@ -82,8 +89,11 @@ export class IntegrationOAuthRepository {
     return rows[0]?.inUse === true;
   }
 
-  /** The provider refused the grant: the integration stops (status error) and keeps no token to call with. */
-  async markReauthorizationRequired(id: number, message: string, at: Date): Promise<void> {
-    await this.db.execute(REAUTHORIZE, [id, message, at]);
+  /**
+   * The provider refused the grant `seen` came from: the integration stops (status error) and keeps no
+   * token to call with. False when `seen` was replaced meanwhile (a reconnect's tokens are not dropped).
+   */
+  async markReauthorizationRequired(id: number, seen: string, message: string, at: Date): Promise<boolean> {
+    return (await this.db.execute(REAUTHORIZE, [id, message, at, seen])) > 0;
   }
 }

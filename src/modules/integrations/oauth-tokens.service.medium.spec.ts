@@ -1,4 +1,4 @@
-// Refreshes across processes: two application instances on one database share one refresh (advisory lock, token re-read after acquiring it).
+// Refreshes across processes: two application instances on one database share one refresh (advisory lock, token re-read after acquiring it), and a reconnect stored while a refresh runs is never overwritten by it.
 import type { INestApplicationContext } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { AppModule } from '../../app.module';
@@ -47,7 +47,11 @@ describe('OAuthTokensService across processes', () => {
 
   /** A GoHighLevel integration connected earlier whose access token has expired. */
   async function expiredConnection(): Promise<number> {
-    const { integrationId } = await seedIntegration(m.sql, 'gohighlevel');
+    return (await expiredIn()).integrationId;
+  }
+
+  async function expiredIn(): Promise<{ subAccountId: number; integrationId: number }> {
+    const { subAccountId, integrationId } = await seedIntegration(m.sql, 'gohighlevel');
     const sealed = m.app.get(OAuthTokensService).seal(integrationId, {
       accessToken: 'at-expired',
       refreshToken: auth.grant('loc_1'),
@@ -57,7 +61,7 @@ describe('OAuthTokensService across processes', () => {
       `UPDATE integrations SET oauth_provider = 'gohighlevel', oauth_tokens = $2, oauth_expires_at = now() - interval '1 minute' WHERE id = $1`,
       [integrationId, sealed],
     );
-    return integrationId;
+    return { subAccountId, integrationId };
   }
 
   async function rowIn(app: INestApplicationContext, id: number): Promise<IntegrationRow> {
@@ -97,6 +101,65 @@ describe('OAuthTokensService across processes', () => {
     ]);
     expect(auth.tokenCalls('refresh_token') - before).toBe(1);
     expect(a.oauthTokens).toBe(b.oauthTokens);
+  });
+
+  /**
+   * The person connects again while a refresh of the old grant waits at the token endpoint: the OAuth
+   * callback's write (IntegrationsRepository.mutate, as OAuthConnectService stores a new connection).
+   */
+  async function reconnect(subAccountId: number, id: number, accessToken: string): Promise<string> {
+    const sealed = m.app
+      .get(OAuthTokensService)
+      .seal(id, { accessToken, refreshToken: auth.grant('loc_1'), locationId: 'loc_1' });
+    const stored = await m.app.get(IntegrationsRepository).mutate(subAccountId, id, () => ({
+      oauthProvider: 'gohighlevel',
+      oauthTokens: sealed,
+      oauthExpiresAt: new Date(Date.now() + 86_399_000),
+      oauthRefreshedAt: new Date(),
+      status: 'pending',
+      errorMessage: null,
+    }));
+    if (!('updated' in stored)) throw new Error('reconnect: not stored');
+    return sealed;
+  }
+
+  it('a reconnect that lands while a refresh of the old tokens runs is kept: the refresh result is dropped, its caller gets the new connection', async () => {
+    const { subAccountId, integrationId: id } = await expiredIn();
+    const service = m.app.get(OAuthTokensService);
+    const hold = auth.holdNextRefresh();
+    const refreshing = service.fresh(await rowIn(m.app, id));
+    await hold.arrived;
+    const reconnected = await reconnect(subAccountId, id, 'at-reconnected-1');
+    hold.release();
+    const used = await refreshing;
+    // the refresh did answer new tokens, but they were the old grant's: not written over the reconnect
+    const stored = await rowIn(m.app, id);
+    expect(stored.oauthTokens).toBe(reconnected);
+    expect(service.open(id, stored.oauthTokens ?? '').accessToken).toBe('at-reconnected-1');
+    expect(stored.oauthExpiresAt?.getTime()).toBeGreaterThan(Date.now());
+    expect(used.oauthTokens).toBe(reconnected);
+  });
+
+  it('a refresh refused (invalid_grant) after a reconnect landed does not drop the new connection', async () => {
+    const { subAccountId, integrationId: id } = await expiredIn();
+    const service = m.app.get(OAuthTokensService);
+    const hold = auth.holdNextRefresh();
+    const refreshing = service.fresh(await rowIn(m.app, id));
+    await hold.arrived;
+    const reconnected = await reconnect(subAccountId, id, 'at-reconnected-2');
+    // the person's new consent replaced the old grant, which the provider now refuses
+    auth.revokeAll = true;
+    try {
+      hold.release();
+      const used = await refreshing;
+      expect(used.oauthTokens).toBe(reconnected);
+    } finally {
+      auth.revokeAll = false;
+    }
+    const stored = await rowIn(other, id);
+    expect(stored.oauthTokens).toBe(reconnected);
+    expect(stored.errorMessage).toBeNull();
+    expect(stored.status).toBe('pending');
   });
 
   it('invalid_grant: status error with REAUTHORIZATION_REQUIRED, tokens dropped, and no further calls', async () => {

@@ -27,7 +27,8 @@ export function reauthorizationRequired(): DomainException {
 }
 
 interface Current {
-  tokens: string;
+  /** Null when the tokens were erased meanwhile (a disconnect, a pasted token): the config's own token applies. */
+  tokens: string | null;
   expiresAt: Date | null;
 }
 
@@ -159,8 +160,9 @@ export class OAuthTokensService {
       if (!provider.refresh || !tokens.refreshToken) {
         // nothing to refresh with (Meta): usable until it expires, then a person connects again
         if (current.expiresAt !== null && current.expiresAt.getTime() <= now.getTime()) {
-          await this.repository.markReauthorizationRequired(id, REAUTHORIZATION_MESSAGE, now);
-          return 'reauthorize';
+          if (await this.repository.markReauthorizationRequired(id, current.tokens, REAUTHORIZATION_MESSAGE, now))
+            return 'reauthorize';
+          return this.replaced(id);
         }
         return stored;
       }
@@ -169,8 +171,10 @@ export class OAuthTokensService {
         next = await provider.refresh(this.callFor(provider.key), tokens);
       } catch (err) {
         if (!(err instanceof InvalidGrantError)) throw err;
-        // committed with this transaction: no later caller spends a dead grant again
-        await this.repository.markReauthorizationRequired(id, REAUTHORIZATION_MESSAGE, now);
+        // committed with this transaction: no later caller spends a dead grant again; a grant connected
+        // while this one was being refused is another grant, and stays
+        if (!(await this.repository.markReauthorizationRequired(id, current.tokens, REAUTHORIZATION_MESSAGE, now)))
+          return this.replaced(id);
         this.logger.warn(
           { integrationId: id, provider: provider.key },
           'OAuth grant refused: reauthorization required',
@@ -180,11 +184,19 @@ export class OAuthTokensService {
       const merged: OAuthTokens = { ...tokens, ...next };
       const sealed = this.seal(id, merged);
       const expiresAt = next.expiresAt ? new Date(next.expiresAt) : null;
-      // the rotated refresh token is written in the transaction that holds the lock
-      await this.repository.storeRefreshed(id, sealed, expiresAt, now);
+      // the rotated refresh token is written in the transaction that holds the lock, and only over the
+      // tokens it was refreshed from: a reconnect stored meanwhile wins over this older grant's result
+      if (!(await this.repository.storeRefreshed(id, current.tokens, sealed, expiresAt, now))) return this.replaced(id);
       return { tokens: sealed, expiresAt };
     });
     if (outcome === 'reauthorize') throw reauthorizationRequired();
     return outcome;
+  }
+
+  /** The tokens another writer stored while this refresh ran (a reconnect; none after a disconnect or a pasted token). */
+  private async replaced(id: number): Promise<Current> {
+    const now = await this.repository.read(id);
+    this.logger.log({ integrationId: id }, 'OAuth tokens replaced during a refresh: the refresh result is dropped');
+    return { tokens: now?.tokens ?? null, expiresAt: now?.expiresAt ?? null };
   }
 }

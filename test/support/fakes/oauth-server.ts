@@ -48,6 +48,7 @@ export class FakeOAuthServer {
   revokeAll = false;
   /** Google: the `sub` of the person who consents next (in the id_token of an exchange with the openid scope). */
   person = 'google-person-1';
+  private held?: { arrive: () => void; released: Promise<void> };
 
   private constructor(
     readonly server: FakeServer,
@@ -106,15 +107,35 @@ export class FakeOAuthServer {
     return refreshToken;
   }
 
+  /**
+   * Holds the next refresh_token request at the token endpoint: `arrived` resolves once it is there,
+   * and it is answered (as it would have been at that moment) only after `release()`. Lets a test
+   * land another write while a refresh is in flight.
+   */
+  holdNextRefresh(): { arrived: Promise<void>; release: () => void } {
+    let arrive = (): void => undefined;
+    let release = (): void => undefined;
+    const arrived = new Promise<void>((resolve) => (arrive = resolve));
+    const released = new Promise<void>((resolve) => (release = resolve));
+    this.held = { arrive, released };
+    return { arrived, release };
+  }
+
   async close(): Promise<void> {
     await this.server.close();
   }
 
   private routes(): void {
-    this.server.on('POST', '/token', (req) => ({
-      ...this.token(new URLSearchParams(req.rawBody)),
-      delayMs: this.options.tokenDelayMs,
-    }));
+    this.server.on('POST', '/token', async (req) => {
+      const form = new URLSearchParams(req.rawBody);
+      const held = form.get('grant_type') === 'refresh_token' ? this.held : undefined;
+      if (held) {
+        this.held = undefined;
+        held.arrive();
+        await held.released;
+      }
+      return { ...this.token(form), delayMs: this.options.tokenDelayMs };
+    });
     this.server.on('POST', '/revoke', (req) => {
       const token = new URLSearchParams(req.rawBody).get('token') ?? '';
       this.revoked.push(token);
