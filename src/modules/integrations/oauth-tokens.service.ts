@@ -26,6 +26,11 @@ export function reauthorizationRequired(): DomainException {
   return new DomainException(ErrorCode.REAUTHORIZATION_REQUIRED, REAUTHORIZATION_MESSAGE);
 }
 
+/** Whether `err` says the integration's OAuth grant was refused or ran out (a person must connect again). */
+export function isReauthorizationRequired(err: unknown): boolean {
+  return err instanceof DomainException && err.code === ErrorCode.REAUTHORIZATION_REQUIRED;
+}
+
 interface Current {
   /** Null when the tokens were erased meanwhile (a disconnect, a pasted token): the config's own token applies. */
   tokens: string | null;

@@ -7,6 +7,7 @@ import { isWhatsAppBusinessMessaging, type WhatsAppBusinessMessaging } from '../
 import { DEFAULT_MESSAGES_PER_SECOND } from '../../handlers/whatsapp-cloud/whatsapp-cloud.handler';
 import { HandlerContextFactory } from '../integrations/handler-context.factory';
 import type { IntegrationRow } from '../integrations/integrations.repository';
+import { OAuthTokensService } from '../integrations/oauth-tokens.service';
 import { WhatsAppNumbersRepository } from './whatsapp-numbers.repository';
 
 /** One business number: the integration behind it and what sends need to know of its config. */
@@ -38,11 +39,14 @@ export class WhatsAppNumbersService {
   constructor(
     private readonly repository: WhatsAppNumbersRepository,
     private readonly contexts: HandlerContextFactory,
+    private readonly oauth: OAuthTokensService,
   ) {}
 
   /**
    * The integration a request names, or the sub-account's only active one when it names none.
    * 404 when the sub-account has no such WhatsApp integration; 409 INTEGRATION_NOT_ACTIVE when it is not active.
+   * An active one connected through OAuth must have a usable token (refreshed ahead of expiry, no
+   * database call while it is not due): 409 REAUTHORIZATION_REQUIRED before anything is queued otherwise.
    */
   async resolve(subAccountId: number, integrationId?: number, requireActive = true): Promise<WhatsAppNumber> {
     const rows = await this.repository.listForSubAccount(subAccountId);
@@ -68,16 +72,21 @@ export class WhatsAppNumbersService {
     const number = this.numberOf(row);
     if (requireActive && !number.active)
       throw new DomainException(ErrorCode.INTEGRATION_NOT_ACTIVE, 'The WhatsApp integration is not active');
+    if (requireActive) await this.oauth.fresh(row);
     return number;
   }
 
-  /** For workers: the number and a handler context of an integration, or null when it is gone. */
+  /**
+   * For workers: the number and a handler context of an integration, or null when it is gone. The
+   * context carries a usable OAuth token (an OAuth-connected number's token refreshed ahead of expiry);
+   * throws REAUTHORIZATION_REQUIRED when there is none, so nothing is sent with a token Meta refuses.
+   */
   async forWorker(
     integrationId: number,
   ): Promise<{ number: WhatsAppNumber; handler: WhatsAppBusinessMessaging; ctx: HandlerContext } | null> {
-    const row = await this.repository.find(integrationId);
-    if (!row) return null;
-    const { handler, ctx } = this.contexts.build(row);
+    const found = await this.repository.find(integrationId);
+    if (!found) return null;
+    const { handler, ctx, row } = await this.contexts.buildFresh(found);
     if (!isWhatsAppBusinessMessaging(handler)) return null;
     return { number: this.numberOf(row, ctx.config), handler, ctx };
   }

@@ -11,6 +11,7 @@ import { TransactionRunner } from '../../database/transaction-runner';
 import { recipientOf } from '../../handlers/whatsapp-cloud/whatsapp-cloud.handler';
 import { JobHandler } from '../../jobs/job-definition';
 import { JobsService } from '../../jobs/jobs.service';
+import { isReauthorizationRequired, REAUTHORIZATION_MESSAGE } from '../integrations/oauth-tokens.service';
 import { LeadWriterService } from '../leads/lead-writer.service';
 import { LeadsService } from '../leads/leads.service';
 import { normalizePhone, phoneMatchKeys, waIdToE164 } from './domain/phone-match';
@@ -282,7 +283,13 @@ export class WhatsAppSendService {
     if (!first || first.direction !== 'outbound') return { kind: 'gone' };
     const settled = this.settled(first);
     if (settled) return settled;
-    const worker = await this.numbers.forWorker(first.integrationId);
+    let worker: Awaited<ReturnType<WhatsAppNumbersService['forWorker']>>;
+    try {
+      worker = await this.numbers.forWorker(first.integrationId);
+    } catch (err) {
+      if (isReauthorizationRequired(err)) return this.notConnected(messageId);
+      throw err;
+    }
     if (!worker) return { kind: 'gone' };
     const { number, handler, ctx } = worker;
 
@@ -317,6 +324,31 @@ export class WhatsAppSendService {
     } finally {
       await this.bucket.release(token, used, endedAt).catch(() => undefined);
     }
+  }
+
+  /**
+   * The number's OAuth grant is refused or ran out (REAUTHORIZATION_REQUIRED): the message fails with
+   * that code instead of going to Meta with a token it would refuse; a reconnect does not resend it.
+   */
+  private notConnected(messageId: string): Promise<DeliveryOutcome> {
+    const error: StoredSendError = {
+      code: null,
+      title: ErrorCode.REAUTHORIZATION_REQUIRED,
+      details: REAUTHORIZATION_MESSAGE,
+    };
+    return this.transactions.run(async (): Promise<DeliveryOutcome> => {
+      const row = await this.messages.lock(messageId);
+      if (!row) return { kind: 'gone' };
+      const settled = this.settled(row);
+      if (settled) return settled;
+      if (row.sendState === 'sending') {
+        // the previous attempt may have reached Meta before its worker died
+        await this.messages.update(row.id, { sendState: 'unknown' });
+        return { kind: 'unknown' };
+      }
+      await this.fail(row, error, undefined);
+      return { kind: 'failed', error };
+    });
   }
 
   private settled(row: MessageRow): DeliveryOutcome | null {

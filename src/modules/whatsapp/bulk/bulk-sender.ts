@@ -6,6 +6,7 @@ import { HandlerContext } from '../../../handlers/integration-handler';
 import { WhatsAppCloudHandler } from '../../../handlers/whatsapp-cloud/whatsapp-cloud.handler';
 import { HandlerContextFactory } from '../../integrations/handler-context.factory';
 import { IntegrationsRepository } from '../../integrations/integrations.repository';
+import { isReauthorizationRequired, REAUTHORIZATION_MESSAGE } from '../../integrations/oauth-tokens.service';
 import type { StoredSendError } from '../domain/send-errors';
 import { LeadFields, prepareTemplateSend, StoredTemplate, TemplateParameters } from '../domain/template-send';
 import { WhatsAppNumber, WhatsAppNumbersService } from '../whatsapp-numbers.service';
@@ -62,7 +63,16 @@ export class BulkSender {
       return { problem: 'The WhatsApp integration is gone' };
     if (!integration.isActive || integration.status === 'disconnected')
       return { problem: 'The WhatsApp integration is not active' };
-    const { ctx } = this.contexts.build(integration);
+    // once per slice, not per recipient: an OAuth token due within the refresh margin is refreshed
+    // here, and one that is refused or ran out stops the bulk instead of failing every recipient at Meta
+    let built: Awaited<ReturnType<HandlerContextFactory['buildFresh']>>;
+    try {
+      built = await this.contexts.buildFresh(integration);
+    } catch (err) {
+      if (isReauthorizationRequired(err)) return { problem: REAUTHORIZATION_MESSAGE };
+      throw err;
+    }
+    const { ctx } = built;
     const perSecond = this.handler.messagesPerSecond(ctx.config);
     const phoneNumberId = typeof ctx.config.phoneNumberId === 'string' ? ctx.config.phoneNumberId : '';
     // twice the number's rate, in this process only: the number's shared bucket is the limit, and a
@@ -76,7 +86,7 @@ export class BulkSender {
     });
     return {
       ctx: { ...ctx, http },
-      number: this.numbers.numberOf(integration, ctx.config),
+      number: this.numbers.numberOf(built.row, ctx.config),
       phoneNumberId,
       rateKey: numberRateKey(phoneNumberId),
       // no reserve: single sends still go first (a waiting priority caller holds the bulk lane off the

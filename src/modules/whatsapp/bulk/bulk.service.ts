@@ -8,6 +8,7 @@ import { Page, skipTake, toPage } from '../../../common/http/pagination';
 import { TransactionRunner } from '../../../database/transaction-runner';
 import { WhatsAppCloudHandler } from '../../../handlers/whatsapp-cloud/whatsapp-cloud.handler';
 import { IntegrationRow, IntegrationsRepository } from '../../integrations/integrations.repository';
+import { OAuthTokensService } from '../../integrations/oauth-tokens.service';
 import { canonicalPhone, normalizePhone } from '../domain/phone-match';
 import { LEAD_PLACEHOLDER_FIELDS, prepareTemplateSend, StoredTemplate } from '../domain/template-send';
 import { BulkContactsRepository } from './bulk-contacts.repository';
@@ -46,6 +47,7 @@ export class BulkService {
     private readonly repo: BulkRepository,
     private readonly contacts: BulkContactsRepository,
     private readonly integrations: IntegrationsRepository,
+    private readonly oauth: OAuthTokensService,
     private readonly handler: WhatsAppCloudHandler,
     private readonly policy: BulkPolicy,
     private readonly runner: BulkRunner,
@@ -61,6 +63,8 @@ export class BulkService {
       throw DomainException.validation('Give either template or text');
     const parameters = this.parameters(dto.parameters);
     const integration = await this.integration(dto.subAccountId, dto.integrationId);
+    // as a single send: an OAuth-connected number without a usable token is 409 REAUTHORIZATION_REQUIRED now
+    await this.oauth.fresh(integration);
     const template = dto.template ? await this.template(integration, BigInt(dto.template.id), parameters) : null;
 
     const leads = dto.leadIds ? await this.leadsByIds(dto.subAccountId, dto.leadIds) : await this.leadsByFilter(dto);
