@@ -30,6 +30,7 @@ describe('parseAppConfig', () => {
     [{ JWT_PUBLIC_KEY: 'not a pem' }, 'JWT_PUBLIC_KEY'],
     [{ PUBLIC_BASE_URL: 'not a url' }, 'PUBLIC_BASE_URL'],
     [{ LOG_LEVEL: 'loud' }, 'LOG_LEVEL'],
+    [{ META_WHATSAPP_CONFIG_ID: 'whatsapp-config' }, 'META_WHATSAPP_CONFIG_ID'],
   ])('names the variable in error for %j', (env, name) => {
     expect(() => parseAppConfig({ ...base, ...env })).toThrow(ConfigError);
     expect(() => parseAppConfig({ ...base, ...env })).toThrow(name);
@@ -40,6 +41,14 @@ describe('parseAppConfig', () => {
     expect(() => parseAppConfig({ DATA_DIR: dir, ENCRYPTION_KEYS: base.ENCRYPTION_KEYS })).toThrow(/JWT_SECRET/);
     expect(() => parseAppConfig({ DATA_DIR: dir, JWT_SECRET: base.JWT_SECRET })).toThrow(/ENCRYPTION_KEYS/);
     expect(existsSync(dir)).toBe(false);
+  });
+
+  it("reads WhatsApp's Facebook Login for Business configuration id, and none when it is unset", () => {
+    expect(parseAppConfig({ ...base, META_WHATSAPP_CONFIG_ID: ' 1234567890123456 ' }).oauth.metaLoginConfigs).toEqual({
+      whatsapp: '1234567890123456',
+    });
+    expect(parseAppConfig(base).oauth.metaLoginConfigs).toEqual({});
+    expect(parseAppConfig({ ...base, META_WHATSAPP_CONFIG_ID: '' }).oauth.metaLoginConfigs).toEqual({});
   });
 
   it('states the per-process connection budget: the shared pool plus pg-boss', () => {

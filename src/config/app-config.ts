@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 import { baseUrlSetting } from '../handlers/provider';
 import { PROVIDER_BASE_URLS } from '../handlers/providers';
-import type { OAuthAppConfig, OAuthProviderKey } from '../handlers/oauth/oauth-provider';
+import type { MetaLoginConfigKey, OAuthAppConfig, OAuthProviderKey } from '../handlers/oauth/oauth-provider';
 import { META_GRAPH_DEFAULT_URL } from '../handlers/shared/meta-graph';
 
 export type AppRole = 'all' | 'api' | 'worker';
@@ -78,6 +78,12 @@ export interface AppConfig {
     /** Refresh an access token this long before it expires. */
     refreshAheadMs: number;
     apps: Record<OAuthProviderKey, OAuthAppConfig>;
+    /**
+     * Facebook Login for Business configurations of the hub's Meta app, by the handlers that connect
+     * through them (META_WHATSAPP_CONFIG_ID: WhatsApp). A handler whose configuration is set opens the
+     * dialog with its config_id instead of scopes; unset, it connects with Facebook Login as before.
+     */
+    metaLoginConfigs: Partial<Record<MetaLoginConfigKey, string>>;
   };
   sync: {
     defaultIntervalMinutes: number;
@@ -252,7 +258,21 @@ function oauthConfig(env: Env, metaGraph: string, ghl: string): AppConfig['oauth
         tokenUrl: url(env, 'GHL_OAUTH_TOKEN_URL', `${ghl}/oauth/token`),
       },
     },
+    metaLoginConfigs: optionalConfigId(env, 'META_WHATSAPP_CONFIG_ID', 'whatsapp'),
   };
+}
+
+/** A Facebook Login for Business configuration id (the App Dashboard shows a number), when set. */
+function optionalConfigId(
+  env: Env,
+  name: string,
+  key: MetaLoginConfigKey,
+): Partial<Record<MetaLoginConfigKey, string>> {
+  const value = optional(env, name);
+  if (value === undefined) return {};
+  if (!/^[0-9]+$/.test(value))
+    throw new ConfigError(`${name} must be the numeric id of a Facebook Login for Business configuration`);
+  return { [key]: value };
 }
 
 function trustProxy(env: Env): boolean | number | string[] {

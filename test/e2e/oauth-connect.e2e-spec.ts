@@ -9,6 +9,7 @@ import { metaLeadgen, metaSignature } from '../support/webhooks';
 
 const CRM = 'https://crm.example.test/integrations/connected';
 const META_APP_SECRET = 'meta-app-secret-oauth-1';
+const WHATSAPP_PHONE = '106540352249001';
 
 describe('OAuth connections: connect flows', () => {
   let t: TestApp;
@@ -71,6 +72,7 @@ describe('OAuth connections: connect flows', () => {
         issued.push(token);
         for (const page of ['777000111', '777000333', '777000444', '777000555'])
           fakes.pageAdmin(token, page, META_APP_SECRET, metaPerson);
+        fakes.number(token, WHATSAPP_PHONE);
       },
     });
     t = await createTestApp({
@@ -330,6 +332,36 @@ describe('OAuth connections: connect flows', () => {
     const body = await integration(id);
     expect(body.status).toBe('active');
     expect((body.config as Record<string, unknown>).pageAccessToken).toBeUndefined();
+  });
+
+  it("WhatsApp without META_WHATSAPP_CONFIG_ID: Facebook Login with the WhatsApp scopes, the person's long-lived token with its expiry, no WABA subscription, revoked on disconnect", async () => {
+    metaPerson = 'fb-person-whatsapp';
+    const { id } = await createIntegration(t, sub, 'whatsapp-cloud', {
+      phoneNumberId: WHATSAPP_PHONE,
+      wabaId: '102290129349001',
+      verifyToken: 'verify-oauth-wa',
+    });
+    const authorizationUrl = new URL(await start(id));
+    expect(authorizationUrl.searchParams.get('scope')).toBe(
+      'whatsapp_business_management,whatsapp_business_messaging,business_management',
+    );
+    expect(authorizationUrl.searchParams.has('config_id')).toBe(false);
+    const before = metaAuth.tokenCalls();
+    const back = await t.http.get(metaAuth.consent(authorizationUrl.toString()).path);
+    expect(outcome(back.headers.location).get('status')).toBe('active');
+    expect(metaAuth.tokenCalls() - before).toBe(2); // the code, then fb_exchange_token
+    const stored = await t.sql.query<{ oauth_expires_at: Date | null }>(
+      'SELECT oauth_expires_at FROM integrations WHERE id = $1',
+      [id],
+    );
+    // the long-lived user token's ~60 days (the fake answers 5183944 s)
+    expect(stored.rows[0].oauth_expires_at?.getTime()).toBeGreaterThan(Date.now() + 59 * 86_400_000);
+    expect(fakes.graph.requests.some((r) => r.path.endsWith('/subscribed_apps'))).toBe(false);
+    const revokes = () =>
+      fakes.graph.requests.filter((r) => r.method === 'DELETE' && r.path === '/me/permissions').length;
+    const revoked = revokes();
+    await t.http.post(`/api/integrations/${id}/disconnect`).set('authorization', admin).expect(200);
+    expect(revokes()).toBe(revoked + 1);
   });
 
   it('Meta: a person without access to the configured page ends in status=error', async () => {

@@ -10,6 +10,9 @@ export function isOAuthProviderKey(value: string): value is OAuthProviderKey {
   return (OAUTH_PROVIDERS as readonly string[]).includes(value);
 }
 
+/** The handlers that can connect through a Facebook Login for Business configuration of the hub's app. */
+export type MetaLoginConfigKey = 'whatsapp';
+
 /** One provider's app registration and endpoints, from the environment (tests point them at fakes). */
 export interface OAuthAppConfig {
   clientId?: string;
@@ -40,6 +43,14 @@ export interface HandlerOAuth {
    * admin's choice and is used as it is (also without OAuth, as before).
    */
   appFields?: Readonly<Record<string, 'clientId' | 'clientSecret'>>;
+  /**
+   * Meta: the Facebook Login for Business configuration this handler connects through when the
+   * environment names one (config.oauth.metaLoginConfigs, e.g. META_WHATSAPP_CONFIG_ID): the dialog then
+   * carries its config_id instead of `scopes`, and the code is exchanged for the business integration
+   * system user token the configuration issues. `subscribeWabaField`: the config field of the WhatsApp
+   * Business Account whose webhooks the hub's app is subscribed to while connecting.
+   */
+  businessLogin?: { config: MetaLoginConfigKey; subscribeWabaField?: string };
 }
 
 /**
@@ -77,6 +88,11 @@ export interface OAuthTokens {
   /** GoHighLevel: the location the token belongs to. */
   locationId?: string;
   /**
+   * Meta: a business integration system user token from a Facebook Login for Business configuration
+   * (no person's grant behind it: nothing to revoke with DELETE /me/permissions, no refresh).
+   */
+  systemUser?: boolean;
+  /**
    * The person who granted, as the provider names them to this app (Meta's app-scoped user id, Google's
    * OpenID `sub`): a revocation removes the app's grant for the whole person, so a disconnect revokes
    * only while no other live integration was connected by them (stored hashed: oauth_grant_key).
@@ -98,6 +114,8 @@ export interface AuthorizationRequest {
   state: string;
   scopes: readonly string[];
   codeChallenge?: string;
+  /** Meta: a Facebook Login for Business configuration, asked for instead of `scopes`. */
+  configId?: string;
 }
 
 export interface CodeExchange {
@@ -107,6 +125,8 @@ export interface CodeExchange {
   /** The integration's decrypted config (Meta: which page; GoHighLevel: which location). */
   config: Readonly<Record<string, unknown>>;
   spec: HandlerOAuth;
+  /** Meta: the Facebook Login for Business configuration the dialog was opened with (its code is a business token's). */
+  configId?: string;
 }
 
 /** The authorisation server refused a grant (RFC 6749 §5.2 `invalid_grant`): a person must connect again. */

@@ -54,16 +54,20 @@ export class WhatsAppCloudHandler implements IntegrationHandler {
   readonly rateLimit = { limit: 1000, windowMs: 1000 } as const;
   readonly webhook = whatsAppWebhook;
   /**
-   * Facebook Login with the WhatsApp Business permissions (developers.facebook.com/docs/whatsapp/
-   * business-management-api/get-started): the long-lived token of the person who connected. Meta
-   * recommends a system-user token for production, which Business Manager issues, not this flow; a
-   * pasted system-user token keeps working.
+   * With META_WHATSAPP_CONFIG_ID: Facebook Login for Business with that configuration (token type
+   * "System-user access token", the way Embedded Signup onboards a business), which gives the
+   * business's own non-expiring token, and the app subscribed to the WABA's webhooks while connecting
+   * (meta.oauth.ts). Without it: Facebook Login with the WhatsApp Business permissions
+   * (developers.facebook.com/docs/whatsapp/business-management-api/get-started), the long-lived
+   * (~60-day) token of the person who connected, who connects again before it runs out. A pasted
+   * system-user token keeps working either way.
    */
   readonly oauth: HandlerOAuth = {
     provider: 'meta',
     scopes: ['whatsapp_business_management', 'whatsapp_business_messaging', 'business_management'],
     tokenField: 'accessToken',
     appFields: { appSecret: 'clientSecret' },
+    businessLogin: { config: 'whatsapp', subscribeWabaField: 'wabaId' },
   };
 
   readonly defaultConfigSchema: JsonSchemaObject = {

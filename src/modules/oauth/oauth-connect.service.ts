@@ -77,6 +77,8 @@ export class OAuthConnectService {
     const call = this.tokens.callFor(provider.key); // 409 when the app is not configured
     const { state, id: stateId } = this.signer.issue(provider.key);
     const pkce = provider.pkce ? pkcePair() : undefined;
+    // a Facebook Login for Business configuration for this handler, when the environment names one
+    const configId = spec.businessLogin ? this.config.oauth.metaLoginConfigs[spec.businessLogin.config] : undefined;
     const now = new Date(this.clock.now());
     await this.states.create(
       {
@@ -86,6 +88,7 @@ export class OAuthConnectService {
         provider: provider.key,
         redirectUri,
         codeVerifier: pkce ? this.box.seal(pkce.verifier, `oauth-state:${stateId}`) : null,
+        loginConfigId: configId ?? null,
         createdBy: user.sub,
         expiresAt: new Date(now.getTime() + this.config.oauth.stateTtlMs),
       },
@@ -98,6 +101,7 @@ export class OAuthConnectService {
         state,
         scopes: spec.scopes,
         codeChallenge: pkce?.challenge,
+        configId,
       }),
     };
   }
@@ -134,6 +138,8 @@ export class OAuthConnectService {
         codeVerifier: flow.codeVerifier ? this.box.open(flow.codeVerifier, `oauth-state:${flow.id}`) : undefined,
         config: this.contexts.build(row).ctx.config,
         spec,
+        // the dialog this flow opened decides what its code is exchanged for (not today's setting)
+        configId: flow.loginConfigId ?? undefined,
       });
     } catch (err) {
       const code =

@@ -6,7 +6,8 @@ const CONSUME = {
   name: 'oauth_state_consume',
   text: `DELETE FROM oauth_states WHERE id = $1
          RETURNING id, integration_id AS "integrationId", sub_account_id AS "subAccountId", provider,
-                   redirect_uri AS "redirectUri", code_verifier AS "codeVerifier", created_by AS "createdBy",
+                   redirect_uri AS "redirectUri", code_verifier AS "codeVerifier", login_config_id AS "loginConfigId",
+                   created_by AS "createdBy",
                    expires_at AS "expiresAt", created_at AS "createdAt"`,
 };
 

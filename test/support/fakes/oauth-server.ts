@@ -11,6 +11,8 @@ interface IssuedCode {
   locationId?: string;
   openid?: boolean;
   person?: string;
+  /** Meta: the Facebook Login for Business configuration the dialog was opened with. */
+  configId?: string;
 }
 
 interface Grant {
@@ -34,7 +36,8 @@ export interface FakeOAuthOptions {
 
 /**
  * Endpoints: GET /authorize is never fetched (the test plays the browser with `consent`), POST /token
- * (form), POST /revoke, and for Meta GET /oauth/access_token (code, then fb_exchange_token). Refusals
+ * (form), POST /revoke, and for Meta GET /oauth/access_token (code, then fb_exchange_token; a code from
+ * a dialog opened with a Facebook Login for Business config_id answers the business token at once). Refusals
  * are what the real servers answer: 400 `{ error: "invalid_grant" }` for a spent, unknown or
  * mismatched code or refresh token, 401 `invalid_client` for a wrong secret; Meta's are Graph errors.
  */
@@ -93,6 +96,7 @@ export class FakeOAuthServer {
       challenge: url.searchParams.get('code_challenge') ?? undefined,
       used: false,
       locationId: extra.locationId,
+      configId: url.searchParams.get('config_id') ?? undefined,
     });
     const back = new URL(redirectUri);
     back.searchParams.set('code', code);
@@ -208,6 +212,13 @@ export class FakeOAuthServer {
     if (!code || code.used || code.redirectUri !== q.get('redirect_uri'))
       return graphError(100, 'This authorization code has been used.');
     code.used = true;
+    if (code.configId) {
+      // Facebook Login for Business with a system-user configuration: the business's token at once,
+      // without expires_in; it is no short-lived user token, so fb_exchange_token refuses it
+      const business = `EAAsystem-${++this.seq}`;
+      this.options.onToken?.(business, {});
+      return { status: 200, body: { access_token: business, token_type: 'bearer' } };
+    }
     const short = `EAAshort-${++this.seq}`;
     this.shortTokens.add(short);
     return { status: 200, body: { access_token: short, token_type: 'bearer', expires_in: 5400 } };
