@@ -86,6 +86,11 @@ describe('OAuth connections: WhatsApp sends take a usable token', () => {
     expect(integration.status).toBe('error');
     expect(integration.errorMessage).toBe(REAUTHORIZATION_MESSAGE);
     expect(JSON.stringify(integration)).not.toContain(OAUTH_TOKEN);
+    // and so on until someone reconnects, without asking Meta again
+    const again = await templateSend(s, '+14155550101');
+    expect(again.status).toBe(409);
+    expect(again.body.code).toBe('REAUTHORIZATION_REQUIRED');
+    expect(fake.sends.length).toBe(sendsBefore);
   });
 
   it('the worker sends with the OAuth token while it is good; a message queued before it ran out fails with REAUTHORIZATION_REQUIRED, unsent', async () => {

@@ -69,10 +69,11 @@ export class WhatsAppNumbersService {
           [{ field: 'integrationId', message: 'required when the sub-account has several WhatsApp integrations' }],
         );
     }
+    // first: a number stopped by a refused or expired grant answers what to do about it (reconnect)
+    if (requireActive) await this.oauth.fresh(row);
     const number = this.numberOf(row);
     if (requireActive && !number.active)
       throw new DomainException(ErrorCode.INTEGRATION_NOT_ACTIVE, 'The WhatsApp integration is not active');
-    if (requireActive) await this.oauth.fresh(row);
     return number;
   }
 
