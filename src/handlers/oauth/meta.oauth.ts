@@ -43,9 +43,11 @@ export const metaOAuth: OAuthProvider = {
         redirect_uri: req.redirectUri,
         state: req.state,
         // the configuration decides permissions, assets and token type: no scope. Meta's Embedded
-        // Signup launch code passes config_id with response_type 'code' ("must be set to 'code' for
+        // Signup launch code gives FB.login config_id, response_type 'code' ("must be set to 'code' for
         // System User access token") and override_default_response_type true (the response_type given
-        // takes precedence over the default) (…/whatsapp/embedded-signup/implementation)
+        // takes precedence over the default) (…/whatsapp/embedded-signup/implementation). That the
+        // redirect dialog reads the same names as query parameters is UNCONFIRMED: the pages found
+        // document the JS SDK's options, and third-party redirect flows pass config_id this way.
         config_id: req.configId,
         response_type: 'code',
         override_default_response_type: 'true',
