@@ -1,3 +1,4 @@
+import { Db } from '../../database/db';
 import { TransactionRunner } from '../../database/transaction-runner';
 import { LeadWriterService } from '../leads/lead-writer.service';
 import { NewEvent, WebhookEventsRepository } from './webhook-events.repository';
@@ -52,6 +53,45 @@ describe('webhook ingest batcher (WebhookEventsRepository.insertWithJob)', () =>
     expect(stored.rows).toHaveLength(distinct.size);
     expect(stored.rows.find((r) => r.id === byKey.get('k0'))?.payload).toEqual({ key: 'k0', nested: { n: 1 } });
     for (const id of byKey.values()) expect(await jobsFor(id)).toBe(1);
+  });
+
+  it('runs at most two ingest statements at once; deliveries arriving meanwhile wait and share the next one', async () => {
+    const db = m.app.get(Db);
+    const original = db.sqlAlone.bind(db);
+    let inFlight = 0;
+    let most = 0;
+    const sizes: number[] = [];
+    const spy = jest.spyOn(db, 'sqlAlone').mockImplementation(async (statement, values) => {
+      inFlight += 1;
+      most = Math.max(most, inFlight);
+      sizes.push((values[0] as unknown[]).length);
+      try {
+        // a slow commit: every delivery below arrives while the first statements still run
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        return await original(statement, values);
+      } finally {
+        inFlight -= 1;
+      }
+    });
+    try {
+      const first = Promise.all(Array.from({ length: 3 }, (_, i) => events.insertWithJob(event(`w-a${i}`))));
+      await new Promise((resolve) => setImmediate(resolve));
+      const second = Promise.all(Array.from({ length: 3 }, (_, i) => events.insertWithJob(event(`w-b${i}`))));
+      await new Promise((resolve) => setImmediate(resolve));
+      // arriving one by one, in separate turns of the event loop, while two statements are running
+      const later: Array<Promise<{ id: string; created: boolean }>> = [];
+      for (let i = 0; i < 10; i++) {
+        later.push(events.insertWithJob(event(`w-c${i}`)));
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+      const results = [...(await first), ...(await second), ...(await Promise.all(later))];
+      expect(results.every((r) => r.created)).toBe(true);
+      expect(most).toBe(2);
+      // the ten late ones went into one statement, not ten
+      expect(sizes).toEqual([3, 3, 10]);
+    } finally {
+      spy.mockRestore();
+    }
   });
 
   it('answers a redelivery with the stored id and no new job', async () => {

@@ -29,6 +29,12 @@ export interface EventStats {
 
 /** Most deliveries written by one ingest statement. */
 const INGEST_BATCH = 64;
+/**
+ * Ingest statements in flight at once. Deliveries that arrive while both are running wait and go
+ * into the next statement together: under load the groups grow (fewer statements and commits per
+ * delivery) instead of the statements multiplying; when idle a delivery is written at once.
+ */
+const INGEST_WRITERS = 2;
 
 interface PendingInsert {
   event: NewEvent;
@@ -68,6 +74,7 @@ const MARK_PROCESSED = { name: 'webhook_processed_v1', text: markProcessedSql('$
 export class WebhookEventsRepository {
   private readonly pending: PendingInsert[] = [];
   private flushScheduled = false;
+  private writing = 0;
 
   constructor(private readonly db: Db) {}
 
@@ -80,26 +87,31 @@ export class WebhookEventsRepository {
   insertWithJob(event: NewEvent): Promise<{ id: string; created: boolean }> {
     return new Promise((resolve, reject) => {
       this.pending.push({ event, resolve, reject });
-      if (this.pending.length >= INGEST_BATCH) void this.flush();
-      else if (!this.flushScheduled) {
+      // the deliveries parsed in this turn of the event loop join the same group
+      if (!this.flushScheduled) {
         this.flushScheduled = true;
-        setImmediate(() => void this.flush());
+        setImmediate(() => {
+          this.flushScheduled = false;
+          this.pump();
+        });
       }
     });
   }
 
-  private async flush(): Promise<void> {
-    this.flushScheduled = false;
-    const batch = this.pending.splice(0, INGEST_BATCH);
-    if (this.pending.length > 0 && !this.flushScheduled) {
-      this.flushScheduled = true;
-      setImmediate(() => void this.flush());
-    }
-    try {
-      const results = await this.insertBatch(batch.map((b) => b.event));
-      batch.forEach((b, i) => b.resolve(results[i]));
-    } catch (err) {
-      batch.forEach((b) => b.reject(err));
+  /** Starts statements while fewer than INGEST_WRITERS run; each takes up to INGEST_BATCH waiting deliveries. */
+  private pump(): void {
+    while (this.writing < INGEST_WRITERS && this.pending.length > 0) {
+      const batch = this.pending.splice(0, INGEST_BATCH);
+      this.writing += 1;
+      void this.insertBatch(batch.map((b) => b.event))
+        .then(
+          (results) => batch.forEach((b, i) => b.resolve(results[i])),
+          (err: unknown) => batch.forEach((b) => b.reject(err)),
+        )
+        .finally(() => {
+          this.writing -= 1;
+          this.pump();
+        });
     }
   }
 
