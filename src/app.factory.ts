@@ -1,8 +1,8 @@
-import { Type, ValidationError, ValidationPipe } from '@nestjs/common';
+import { Logger as NestLogger, Type, ValidationError, ValidationPipe } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
-import type { FastifyError, FastifyReply, FastifyRequest, FastifyServerOptions } from 'fastify';
+import type { FastifyError, FastifyReply, FastifyRequest, FastifyServerOptions, onResponseHookHandler } from 'fastify';
 import { Logger } from 'nestjs-pino';
 import type { Socket } from 'node:net';
 import { AppModule } from './app.module';
@@ -38,6 +38,30 @@ export const validationPipe = new ValidationPipe({
     return DomainException.validation(summary || 'Request is invalid', details);
   },
 });
+
+/** A route option's hooks as a list (Fastify takes one function or an array). */
+function hooks<T>(value: T | T[] | undefined): T[] {
+  return value === undefined ? [] : Array.isArray(value) ? value : [value];
+}
+
+/** Logs a webhook delivery answered with an error (the accepted ones are stored as events). */
+export function webhookDeliveryLog(logger: NestLogger): onResponseHookHandler {
+  return (request, reply, done) => {
+    const statusCode = reply.statusCode;
+    if (statusCode >= 400) {
+      const line = {
+        reqId: request.id,
+        method: request.method,
+        url: request.url.split('?')[0],
+        statusCode,
+        responseTimeMs: Math.round(reply.elapsedTime),
+      };
+      if (statusCode >= 500) logger.error(line, 'webhook delivery failed');
+      else logger.warn(line, 'webhook delivery refused');
+    }
+    done();
+  };
+}
 
 /** Trust the nearest `count` proxies (a hop count). */
 const hops =
@@ -141,8 +165,12 @@ export async function buildApp(
     void parseJson(request, raw.toString('utf8'), done);
   });
   // webhook bodies have their own limit, enforced while the body streams in
+  const deliveryLog = webhookDeliveryLog(new NestLogger('WebhookDelivery'));
   fastify.addHook('onRoute', (route) => {
-    if (route.url.startsWith('/api/webhooks/')) route.bodyLimit = config.webhooks.maxBytes;
+    if (!route.url.startsWith('/api/webhooks/')) return;
+    route.bodyLimit = config.webhooks.maxBytes;
+    // deliveries skip the per-request log (UNLOGGED_ROUTES); the refused ones are logged here
+    if (route.method === 'POST') route.onResponse = [...hooks(route.onResponse), deliveryLog];
   });
   fastify.addHook('onRequest', (request, reply, done) => {
     void reply.header('x-request-id', request.id);

@@ -104,6 +104,42 @@ describe('signed webhook ingestion and processing', () => {
     );
   });
 
+  it('logs a refused delivery with its request id and status, and no line per accepted delivery', async () => {
+    const from = t.logs().length;
+    const accepted = await t.http
+      .post(google.path)
+      .set('content-type', 'application/json')
+      .set('x-request-id', 'delivery-accepted-1')
+      .send(googleLead(GOOGLE_KEY, 'lead-logged', { name: 'Ada' }));
+    expect(accepted.status).toBe(200);
+    const refused = await t.http
+      .post(google.path)
+      .set('content-type', 'application/json')
+      .set('x-request-id', 'delivery-refused-1')
+      .send(googleLead('wrong-key', 'lead-refused', { name: 'Mallory' }));
+    expect(refused.status).toBe(401);
+    // an API request on the same app is still logged per request
+    await t.http.get('/api/health').set('x-request-id', 'health-after-deliveries');
+    await waitFor(async () => t.logs().slice(from).includes('health-after-deliveries'), 5000, 'the health log line');
+    const lines = t
+      .logs()
+      .slice(from)
+      .split('\n')
+      .filter((l) => l.startsWith('{'))
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+    const refusedLine = lines.find((l) => l.reqId === 'delivery-refused-1');
+    expect(refusedLine).toEqual(
+      expect.objectContaining({
+        msg: 'webhook delivery refused',
+        method: 'POST',
+        url: google.path,
+        statusCode: 401,
+        responseTimeMs: expect.any(Number),
+      }),
+    );
+    expect(JSON.stringify(lines)).not.toContain('delivery-accepted-1');
+  });
+
   it('answers unknown providers and webhook ids 404 with the same body', async () => {
     const a = await t.http
       .post('/api/webhooks/no-such-provider/wh_x')
