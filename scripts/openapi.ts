@@ -7,13 +7,18 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import { buildApp } from '../src/app.factory';
-import { undeclaredResponses } from '../src/common/http/openapi-contract';
+import {
+  clashingSchemaNames,
+  controllersOf,
+  routeModels,
+  undeclaredResponses,
+} from '../src/common/http/openapi-contract';
 import { parseAppConfig } from '../src/config/app-config';
 
 export const OPENAPI_FILE = resolve(__dirname, '..', 'openapi.json');
 
-/** The served document, as a client fetching /api/docs-json gets it. */
-export async function servedDocument(): Promise<unknown> {
+/** The served document, as a client fetching /api/docs-json gets it, and the schema names two DTO classes claim. */
+export async function servedDocument(): Promise<{ document: unknown; clashes: string[] }> {
   const config = parseAppConfig({
     NODE_ENV: 'test',
     LOG_LEVEL: 'silent',
@@ -28,7 +33,8 @@ export async function servedDocument(): Promise<unknown> {
   try {
     const res = await app.getHttpAdapter().getInstance().inject({ method: 'GET', url: '/api/docs-json' });
     if (res.statusCode !== 200) throw new Error(`GET /api/docs-json answered ${res.statusCode}`);
-    return JSON.parse(res.body) as unknown;
+    const clashes = clashingSchemaNames(routeModels(controllersOf(app)));
+    return { document: JSON.parse(res.body) as unknown, clashes };
   } finally {
     await app.close();
   }
@@ -63,7 +69,11 @@ export function serialise(document: unknown): string {
 }
 
 async function main(mode: string | undefined): Promise<number> {
-  const document = await servedDocument();
+  const { document, clashes } = await servedDocument();
+  if (clashes.length > 0) {
+    process.stderr.write(`schema names used by two DTO classes (rename one): ${clashes.join(', ')}\n`);
+    return 1;
+  }
   const undeclared = undeclaredResponses(document);
   if (undeclared.length > 0) {
     process.stderr.write(`routes without a response DTO:\n  ${undeclared.join('\n  ')}\n`);

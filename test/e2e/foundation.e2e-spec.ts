@@ -1,7 +1,12 @@
 import { sign } from 'jsonwebtoken';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { undeclaredResponses } from '../../src/common/http/openapi-contract';
+import {
+  clashingSchemaNames,
+  controllersOf,
+  routeModels,
+  undeclaredResponses,
+} from '../../src/common/http/openapi-contract';
 import { createTestApp, TEST_JWT_SECRET, TestApp } from '../support/test-app';
 
 describe('foundation (HTTP contract)', () => {
@@ -261,6 +266,22 @@ describe('foundation (HTTP contract)', () => {
         type: 'array',
         items: { $ref: '#/components/schemas/LeadDto' },
       });
+    });
+
+    // swagger names a schema by class name alone: a second class of the same name replaced the first,
+    // and POST /api/integration-templates documented the WhatsApp template body (API.md: the OpenAPI
+    // document must agree with the code; the CRM generates its client from it)
+    it('gives every DTO its own schema: no two classes share a name, and each route documents its own body', async () => {
+      expect(clashingSchemaNames(routeModels(controllersOf(t.app)))).toEqual([]);
+      const doc = (await t.http.get('/api/docs-json')).body;
+      const body = (path: string): string[] => {
+        const ref: string = doc.paths[path].post.requestBody.content['application/json'].schema.$ref;
+        return Object.keys(doc.components.schemas[ref.replace('#/components/schemas/', '')].properties);
+      };
+      expect(body('/api/integration-templates')).toEqual(expect.arrayContaining(['handler', 'configSchema']));
+      expect(body('/api/whatsapp/templates')).toEqual(expect.arrayContaining(['integrationId', 'components']));
+      expect(body('/api/whatsapp/messages')).toEqual(expect.arrayContaining(['to', 'template', 'parameters']));
+      expect(body('/api/messages')).toEqual(expect.arrayContaining(['channel', 'conversationId']));
     });
   });
 });

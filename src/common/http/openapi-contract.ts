@@ -1,5 +1,10 @@
 // What the OpenAPI contract (openapi.json, the CRM's generated client) requires of every route.
 
+import type { INestApplication } from '@nestjs/common';
+import { ROUTE_ARGS_METADATA } from '@nestjs/common/constants';
+import { RouteParamtypes } from '@nestjs/common/enums/route-paramtypes.enum';
+import { ModulesContainer } from '@nestjs/core';
+
 type Json = Record<string, unknown>;
 const isObject = (value: unknown): value is Json =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -27,4 +32,81 @@ export function undeclaredResponses(document: unknown): string[] {
     }
   }
   return missing;
+}
+
+// @nestjs/swagger's metadata keys (its DECORATORS constants, not exported from the package root)
+const MODEL_PROPERTIES = 'swagger/apiModelProperties';
+const MODEL_PROPERTIES_ARRAY = 'swagger/apiModelPropertiesArray';
+const RESPONSES = 'swagger/apiResponse';
+const EXTRA_MODELS = 'swagger/apiExtraModels';
+
+type Model = abstract new (...args: never[]) => unknown;
+const BUILT_IN = new Set<unknown>([String, Number, Boolean, BigInt, Object, Array, Date, Buffer, Promise]);
+
+/** The classes a swagger `type` names: a class, `[Class]`, or a lazy `() => Class | [Class]`. */
+function modelsOf(type: unknown): Model[] {
+  if (Array.isArray(type)) return type.flatMap(modelsOf);
+  if (typeof type !== 'function' || BUILT_IN.has(type)) return [];
+  // an arrow function (a lazy type) has no prototype; a class does
+  if (!('prototype' in type) || type.prototype === undefined) return modelsOf((type as () => unknown)());
+  return [type as Model];
+}
+
+/**
+ * Schema names that two different DTO classes claim. @nestjs/swagger names a schema by its class
+ * name only, so the second class silently takes the first one's place in the document (and in the
+ * CRM's generated client): a route then documents another route's body or answer.
+ */
+export function clashingSchemaNames(roots: readonly unknown[]): string[] {
+  const byName = new Map<string, Set<Model>>();
+  const seen = new Set<Model>();
+  const visit = (model: Model): void => {
+    if (seen.has(model)) return;
+    seen.add(model);
+    byName.set(model.name, (byName.get(model.name) ?? new Set()).add(model));
+    const properties = (Reflect.getMetadata(MODEL_PROPERTIES_ARRAY, model.prototype as object) ?? []) as string[];
+    for (const key of properties) {
+      const options = Reflect.getMetadata(MODEL_PROPERTIES, model.prototype as object, key.replace(/^:/, '')) as
+        { type?: unknown } | undefined;
+      for (const m of modelsOf(options?.type)) visit(m);
+    }
+    const parent = Object.getPrototypeOf(model) as unknown;
+    for (const m of modelsOf(parent)) visit(m);
+  };
+  for (const root of roots) for (const m of modelsOf(root)) visit(m);
+  return [...byName].filter(([, models]) => models.size > 1).map(([name]) => name);
+}
+
+/** The DTO classes the routes of these controllers take and answer (the roots of their schemas). */
+export function routeModels(controllers: readonly Model[]): unknown[] {
+  const roots: unknown[] = [];
+  const fromTarget = (target: object): void => {
+    const responses = (Reflect.getMetadata(RESPONSES, target) ?? {}) as Record<string, { type?: unknown }>;
+    roots.push(...Object.values(responses).map((r) => r.type));
+    roots.push(...((Reflect.getMetadata(EXTRA_MODELS, target) ?? []) as unknown[]));
+  };
+  for (const controller of controllers) {
+    fromTarget(controller);
+    const prototype = controller.prototype as Record<string, unknown>;
+    for (const key of Object.getOwnPropertyNames(prototype)) {
+      const method = prototype[key];
+      if (key === 'constructor' || typeof method !== 'function') continue;
+      fromTarget(method);
+      // request bodies; a query DTO is spread into parameters and never becomes a schema
+      const params = (Reflect.getMetadata('design:paramtypes', prototype, key) ?? []) as unknown[];
+      const args = (Reflect.getMetadata(ROUTE_ARGS_METADATA, controller, key) ?? {}) as Record<string, unknown>;
+      for (const arg of Object.keys(args)) {
+        const [type, index] = arg.split(':');
+        if (type === String(RouteParamtypes.BODY)) roots.push(params[Number(index)]);
+      }
+    }
+  }
+  return roots;
+}
+
+/** Every controller class of an application. */
+export function controllersOf(app: INestApplication): Model[] {
+  return [...app.get(ModulesContainer).values()].flatMap((module) =>
+    [...module.controllers.values()].map((wrapper) => wrapper.metatype as Model),
+  );
 }

@@ -7,7 +7,7 @@ import { Page } from '../../common/http/pagination';
 import { MessageDto } from '../whatsapp/dto/message.dto';
 import { ChannelInboxService } from './channel-inbox.service';
 import { ListChannelMessagesQueryDto } from './dto/inbox.dto';
-import { SendMessageDto, SentMessageDto } from './dto/send-message.dto';
+import { SendChannelMessageDto, SentMessageDto } from './dto/send-message.dto';
 import { MessagingSendService } from './messaging-send.service';
 
 @ApiTags('messages')
@@ -33,7 +33,7 @@ export class MessagesController {
   @Post()
   @HttpCode(202)
   @ApiAcceptedResponse({ type: SentMessageDto })
-  send(@CurrentUser() user: AuthUser, @Body() dto: SendMessageDto): Promise<SentMessageDto> {
+  send(@CurrentUser() user: AuthUser, @Body() dto: SendChannelMessageDto): Promise<SentMessageDto> {
     return this.service.send(user, dto);
   }
 }

@@ -12,7 +12,7 @@ import { IntegrationsRepository } from '../integrations/integrations.repository'
 import { WhatsAppSendService } from '../whatsapp/whatsapp-send.service';
 import { sendsChannelText } from './channel-sender';
 import { channelSendPolicy } from './domain/channel-window';
-import { SendMessageDto, SentMessageDto } from './dto/send-message.dto';
+import { SendChannelMessageDto, SentMessageDto } from './dto/send-message.dto';
 import { MessagingOptOutsRepository } from './messaging-opt-outs.repository';
 import { MessagingOutboxRepository, ReplyTarget } from './messaging-outbox.repository';
 
@@ -42,7 +42,7 @@ export class MessagingSendService {
     this.clock = clock ?? systemClock;
   }
 
-  async send(user: AuthUser, dto: SendMessageDto): Promise<SentMessageDto> {
+  async send(user: AuthUser, dto: SendChannelMessageDto): Promise<SentMessageDto> {
     assertCanActOn(user, dto.subAccountId);
     if ((dto.conversationId === undefined) === (dto.leadId === undefined))
       throw DomainException.validation('Give exactly one of conversationId and leadId');
@@ -94,7 +94,7 @@ export class MessagingSendService {
    * does with `leadId`), sent by WhatsAppSendService with its rules and errors (422 WINDOW_CLOSED,
    * RECIPIENT_OPTED_OUT, LEAD_HAS_NO_PHONE). WhatsApp has no human-agent tag: `tag` is always null.
    */
-  private async sendWhatsApp(user: AuthUser, dto: SendMessageDto): Promise<SentMessageDto> {
+  private async sendWhatsApp(user: AuthUser, dto: SendChannelMessageDto): Promise<SentMessageDto> {
     const conversation = await this.outbox.findConversation(
       dto.subAccountId,
       'whatsapp',

@@ -14,17 +14,17 @@ import { JobsService } from '../../jobs/jobs.service';
 import { describeTemplate, validateTemplateCreate } from './domain/template-rules';
 import { LeadFields, prepareTemplateSend, TemplateSendObject } from './domain/template-send';
 import {
-  CreateTemplateDto,
+  CreateWhatsAppTemplateDto,
   JobAcceptedDto,
   ListTemplatesQueryDto,
   SyncTemplatesDto,
-  TemplateDto,
+  WhatsAppTemplateDto,
 } from './dto/template.dto';
 import { WhatsAppNumbersRepository } from './whatsapp-numbers.repository';
 import { WhatsAppNumber, WhatsAppNumbersService } from './whatsapp-numbers.service';
 import { TemplateFields, TemplateRow, WhatsAppTemplatesRepository } from './whatsapp-templates.repository';
 
-export function toTemplateDto(row: TemplateRow): TemplateDto {
+export function toTemplateDto(row: TemplateRow): WhatsAppTemplateDto {
   return {
     id: row.id.toString(),
     subAccountId: row.subAccountId,
@@ -96,7 +96,7 @@ export class WhatsAppTemplatesService implements OnApplicationBootstrap {
     if (this.config.role !== 'api') await this.jobs.schedule('whatsapp-templates-scheduler', '*/30 * * * *');
   }
 
-  async list(user: AuthUser, query: ListTemplatesQueryDto): Promise<Page<TemplateDto>> {
+  async list(user: AuthUser, query: ListTemplatesQueryDto): Promise<Page<WhatsAppTemplateDto>> {
     // agents only ever see what they can send
     const status = user.role === 'AGENT' ? 'APPROVED' : query.status;
     if (user.role === 'AGENT' && query.status && query.status !== 'APPROVED') return toPage([], 0, query);
@@ -108,7 +108,7 @@ export class WhatsAppTemplatesService implements OnApplicationBootstrap {
     return toPage(rows.map(toTemplateDto), total, query);
   }
 
-  async create(user: AuthUser, dto: CreateTemplateDto): Promise<TemplateDto> {
+  async create(user: AuthUser, dto: CreateWhatsAppTemplateDto): Promise<WhatsAppTemplateDto> {
     const number = await this.visibleNumber(user, dto.integrationId);
     const checked = validateTemplateCreate(dto);
     if (!checked.ok) throw DomainException.validation('The template is not valid', checked.problems);

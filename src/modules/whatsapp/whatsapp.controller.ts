@@ -21,11 +21,11 @@ import {
 import { ListMessagesQueryDto, MessageAcceptedDto, MessageDto, SendMessageDto } from './dto/message.dto';
 import { CreateOptOutDto, ListOptOutsQueryDto, OptOutDto } from './dto/opt-out.dto';
 import {
-  CreateTemplateDto,
+  CreateWhatsAppTemplateDto,
   JobAcceptedDto,
   ListTemplatesQueryDto,
   SyncTemplatesDto,
-  TemplateDto,
+  WhatsAppTemplateDto,
 } from './dto/template.dto';
 import { WhatsAppAnalyticsService } from './whatsapp-analytics.service';
 import { WhatsAppConversationsService } from './whatsapp-conversations.service';
@@ -43,15 +43,15 @@ export class WhatsAppTemplatesController {
   constructor(private readonly service: WhatsAppTemplatesService) {}
 
   @Get()
-  @ApiPaginatedResponse(TemplateDto)
-  list(@CurrentUser() user: AuthUser, @Query() query: ListTemplatesQueryDto): Promise<Page<TemplateDto>> {
+  @ApiPaginatedResponse(WhatsAppTemplateDto)
+  list(@CurrentUser() user: AuthUser, @Query() query: ListTemplatesQueryDto): Promise<Page<WhatsAppTemplateDto>> {
     return this.service.list(user, query);
   }
 
   @Post()
   @Roles(...MANAGERS)
-  @ApiCreatedResponse({ type: TemplateDto })
-  create(@CurrentUser() user: AuthUser, @Body() dto: CreateTemplateDto): Promise<TemplateDto> {
+  @ApiCreatedResponse({ type: WhatsAppTemplateDto })
+  create(@CurrentUser() user: AuthUser, @Body() dto: CreateWhatsAppTemplateDto): Promise<WhatsAppTemplateDto> {
     return this.service.create(user, dto);
   }
 

@@ -6,7 +6,7 @@ export const MESSAGING_CHANNELS = ['whatsapp', 'messenger', 'instagram'] as cons
 export type MessagingChannel = (typeof MESSAGING_CHANNELS)[number];
 
 /** POST /api/messages (API.md "Messaging channels"). */
-export class SendMessageDto {
+export class SendChannelMessageDto {
   @ApiProperty() @Type(() => Number) @IsInt() @Min(1) subAccountId!: number;
 
   @ApiProperty({ enum: MESSAGING_CHANNELS }) @IsIn(MESSAGING_CHANNELS) channel!: (typeof MESSAGING_CHANNELS)[number];

@@ -54,7 +54,7 @@ export class ListTemplatesQueryDto extends PageQueryDto {
   q?: string;
 }
 
-export class CreateTemplateDto {
+export class CreateWhatsAppTemplateDto {
   @ApiProperty()
   @IsInt()
   @Min(1)
@@ -103,7 +103,7 @@ export class TemplateVariableDto {
   @ApiProperty() example!: string;
 }
 
-export class TemplateDto {
+export class WhatsAppTemplateDto {
   @ApiProperty() id!: string;
   @ApiProperty() subAccountId!: number;
   @ApiProperty() integrationId!: number;
