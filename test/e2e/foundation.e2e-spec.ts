@@ -180,6 +180,29 @@ describe('foundation (HTTP contract)', () => {
       expect(audit.rows.map((r: { action: string }) => r.action)).toEqual(['sub-account.create', 'sub-account.update']);
     });
 
+    // API.md: a bad request is 400 VALIDATION_FAILED; null for a field that cannot be null was a 500 (NOT NULL violation)
+    it('answers null for name, tier or defaultRegion 400 VALIDATION_FAILED naming the field', async () => {
+      const su = `Bearer ${t.token('SUPER_ADMIN')}`;
+      for (const field of ['tier', 'defaultRegion']) {
+        const res = await t.http
+          .post('/api/sub-accounts')
+          .set('authorization', su)
+          .send({ name: 'Nulls', [field]: null });
+        expect(res.status).toBe(400);
+        expect(res.body.details.map((d: { field: string }) => d.field)).toEqual([field]);
+      }
+      const created = await t.http.post('/api/sub-accounts').set('authorization', su).send({ name: 'Nulls' });
+      for (const field of ['name', 'tier', 'defaultRegion']) {
+        const res = await t.http
+          .patch(`/api/sub-accounts/${created.body.id}`)
+          .set('authorization', su)
+          .send({ [field]: null });
+        expect(res.status).toBe(400);
+        expect(res.body.code).toBe('VALIDATION_FAILED');
+        expect(res.body.details.map((d: { field: string }) => d.field)).toEqual([field]);
+      }
+    });
+
     it('forbids non-super-admins from writing sub-accounts', async () => {
       const res = await t.http
         .post('/api/sub-accounts')

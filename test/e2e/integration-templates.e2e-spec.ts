@@ -131,6 +131,44 @@ describe('integration templates (super-admins define them)', () => {
     expect(res.body.details.map((d: { field: string }) => d.field).sort()).toEqual(['colour', 'name']);
   });
 
+  // API.md: a bad request is 400 VALIDATION_FAILED; null for a field that cannot be null was a 500 (NOT NULL violation)
+  it('answers null for a field that cannot be null 400 VALIDATION_FAILED; null clears an optional text', async () => {
+    const created = await t.http.post('/api/integration-templates').set('authorization', su).send({
+      name: 'nullable-fields',
+      displayName: 'Nullable fields',
+      description: 'to be cleared',
+      category: 'forms',
+      handler: 'generic-webhook',
+      configSchema: formSchema,
+    });
+    expect(created.status).toBe(201);
+    for (const field of ['name', 'displayName', 'category', 'handler', 'configSchema', 'isActive']) {
+      const res = await t.http
+        .patch(`/api/integration-templates/${created.body.id}`)
+        .set('authorization', su)
+        .send({ [field]: null });
+      expect(res.status).toBe(400);
+      expect(res.body.code).toBe('VALIDATION_FAILED');
+      expect(res.body.details.map((d: { field: string }) => d.field)).toEqual([field]);
+    }
+    const posted = await t.http.post('/api/integration-templates').set('authorization', su).send({
+      name: 'null-active',
+      displayName: 'x',
+      category: 'forms',
+      handler: 'generic-webhook',
+      configSchema: formSchema,
+      isActive: null,
+    });
+    expect(posted.status).toBe(400);
+    expect(posted.body.details.map((d: { field: string }) => d.field)).toEqual(['isActive']);
+    const cleared = await t.http
+      .patch(`/api/integration-templates/${created.body.id}`)
+      .set('authorization', su)
+      .send({ description: null });
+    expect(cleared.status).toBe(200);
+    expect(cleared.body.description).toBeNull();
+  });
+
   it('takes category as a display label and filters it case-insensitively (issue 10 point 10)', async () => {
     const create = (name: string, category: unknown) =>
       t.http

@@ -197,6 +197,26 @@ describe('integrations', () => {
     expect(rotated.body.status).toBe('pending');
   });
 
+  // API.md: a bad request is 400 VALIDATION_FAILED; null for a field that cannot be null was a 500 (NOT NULL violation)
+  it('answers null for name, config or isActive 400 VALIDATION_FAILED naming the field; a null description clears it', async () => {
+    const created = await createIntegration(t, sub, 'meta-lead-ads', META_CONFIG);
+    for (const field of ['name', 'config', 'isActive']) {
+      const res = await t.http
+        .patch(`/api/integrations/${created.id}`)
+        .set('authorization', admin)
+        .send({ [field]: null });
+      expect(res.status).toBe(400);
+      expect(res.body.code).toBe('VALIDATION_FAILED');
+      expect(res.body.details.map((d: { field: string }) => d.field)).toEqual([field]);
+    }
+    const cleared = await t.http
+      .patch(`/api/integrations/${created.id}`)
+      .set('authorization', admin)
+      .send({ description: null });
+    expect(cleared.status).toBe(200);
+    expect(cleared.body.description).toBeNull();
+  });
+
   it('tests the connection against the provider: success → active, 401 → 422 INVALID_CREDENTIALS and error status', async () => {
     const created = await createIntegration(t, sub, 'meta-lead-ads', META_CONFIG);
     graph.on('GET', '/me', () => ({

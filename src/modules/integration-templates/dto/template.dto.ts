@@ -12,6 +12,7 @@ import {
   MaxLength,
   Min,
 } from 'class-validator';
+import { IsOptionalNotNull } from '../../../common/http/optional-not-null.decorator';
 import { PageQueryDto } from '../../../common/http/pagination';
 
 export class CreateTemplateDto {
@@ -73,7 +74,7 @@ export class CreateTemplateDto {
   apiVersion?: string;
 
   @ApiPropertyOptional({ default: true })
-  @IsOptional()
+  @IsOptionalNotNull()
   @IsBoolean()
   isActive?: boolean;
 
@@ -85,7 +86,8 @@ export class CreateTemplateDto {
   rateLimitPerMinute?: number;
 }
 
-export class UpdateTemplateDto extends PartialType(CreateTemplateDto) {}
+// every field may be left out; only the nullable ones (explicit @IsOptional) may be null
+export class UpdateTemplateDto extends PartialType(CreateTemplateDto, { skipNullProperties: false }) {}
 
 export class ListTemplatesQueryDto extends PageQueryDto {
   @ApiPropertyOptional({ description: 'Display label; matched case-insensitively ("crm" finds "CRM")' })

@@ -1,6 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsBoolean, IsIn, IsInt, IsNotEmpty, IsObject, IsOptional, IsString, MaxLength, Min } from 'class-validator';
+import { IsOptionalNotNull } from '../../../common/http/optional-not-null.decorator';
 import { PageQueryDto } from '../../../common/http/pagination';
 
 export const INTEGRATION_STATUSES = ['pending', 'active', 'error', 'disconnected'] as const;
@@ -34,17 +35,17 @@ export class TestConfigDto {
 }
 
 export class UpdateIntegrationDto {
-  @ApiPropertyOptional() @IsOptional() @IsString() @IsNotEmpty() @MaxLength(200) name?: string;
+  @ApiPropertyOptional() @IsOptionalNotNull() @IsString() @IsNotEmpty() @MaxLength(200) name?: string;
   @ApiPropertyOptional({ nullable: true }) @IsOptional() @IsString() @MaxLength(2000) description?: string;
   @ApiPropertyOptional({
     type: 'object',
     additionalProperties: true,
     description: 'Merged over the stored config; a secret left out keeps its value',
   })
-  @IsOptional()
+  @IsOptionalNotNull()
   @IsObject()
   config?: Record<string, unknown>;
-  @ApiPropertyOptional() @IsOptional() @IsBoolean() isActive?: boolean;
+  @ApiPropertyOptional() @IsOptionalNotNull() @IsBoolean() isActive?: boolean;
 }
 
 export class ListIntegrationsQueryDto extends PageQueryDto {

@@ -10,6 +10,7 @@ import {
   Matches,
   MaxLength,
 } from 'class-validator';
+import { IsOptionalNotNull } from '../../../common/http/optional-not-null.decorator';
 
 export const FUNNEL_STATUSES = ['NEW', 'CONTACTED', 'QUALIFIED', 'CONVERTED', 'LOST'] as const;
 
@@ -24,7 +25,7 @@ export class CreateSubAccountDto {
   name!: string;
 
   @ApiPropertyOptional({ enum: TIERS, default: 'STARTER' })
-  @IsOptional()
+  @IsOptionalNotNull()
   @IsIn(TIERS)
   tier?: TierName;
 
@@ -33,12 +34,13 @@ export class CreateSubAccountDto {
     example: 'US',
     default: 'US',
   })
-  @IsOptional()
+  @IsOptionalNotNull()
   @Matches(/^[A-Z]{2}$/, { message: 'defaultRegion must be an ISO 3166-1 alpha-2 code such as US or GB' })
   defaultRegion?: string;
 }
 
-export class UpdateSubAccountDto extends PartialType(CreateSubAccountDto) {
+// every field may be left out; null only where it means something (scoreWeights: back to the defaults)
+export class UpdateSubAccountDto extends PartialType(CreateSubAccountDto, { skipNullProperties: false }) {
   @ApiPropertyOptional({
     description:
       'IANA time zone of the sub-account’s calendar (analytics buckets, report periods); a change rebuilds its analytics',
