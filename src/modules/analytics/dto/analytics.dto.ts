@@ -1,8 +1,9 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform, Type } from 'class-transformer';
-import { IsIn, IsInt, IsOptional, IsString, Matches, MaxLength, Min } from 'class-validator';
+import { IsIn, IsOptional, IsString, Matches, MaxLength } from 'class-validator';
 import { ATTRIBUTION_MODELS, type AttributionModel } from '../compute/attribution';
 import { GRANULARITIES, type Granularity } from '../time/buckets';
+import { IsIntId } from '../../../common/http/int-id.decorator';
 
 export const TIMESERIES_METRICS = ['newLeads', 'convertedLeads', 'lostLeads', 'spend', 'messagesSent'] as const;
 export type TimeseriesMetric = (typeof TIMESERIES_METRICS)[number];
@@ -15,7 +16,7 @@ const BOUND = /^\d{4}-\d{2}-\d{2}(T.+)?$/;
 const BOUND_MESSAGE = 'must be a local date YYYY-MM-DD or an ISO-8601 instant with its offset';
 
 export class AnalyticsRangeQueryDto {
-  @ApiProperty() @Type(() => Number) @IsInt() @Min(1) subAccountId!: number;
+  @ApiProperty() @Type(() => Number) @IsIntId() subAccountId!: number;
   @ApiProperty({ description: 'local date YYYY-MM-DD (inclusive) or ISO instant', example: '2026-03-01' })
   @IsString()
   @Matches(BOUND, { message: `from ${BOUND_MESSAGE}` })
@@ -68,7 +69,7 @@ export class SnapshotsQueryDto extends AnalyticsRangeQueryDto {
 }
 
 export class RebuildDto {
-  @ApiProperty() @IsInt() @Min(1) subAccountId!: number;
+  @ApiProperty() @IsIntId() subAccountId!: number;
   @ApiPropertyOptional({ description: 'first local date (default: the first fact)' })
   @IsOptional()
   @Matches(/^\d{4}-\d{2}-\d{2}$/, { message: 'from must be a local date YYYY-MM-DD' })

@@ -1,15 +1,16 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsBoolean, IsIn, IsInt, IsNotEmpty, IsObject, IsOptional, IsString, MaxLength, Min } from 'class-validator';
+import { IsBoolean, IsIn, IsNotEmpty, IsObject, IsOptional, IsString, MaxLength } from 'class-validator';
 import { IsOptionalNotNull } from '../../../common/http/optional-not-null.decorator';
 import { PageQueryDto } from '../../../common/http/pagination';
+import { IsIntId } from '../../../common/http/int-id.decorator';
 
 export const INTEGRATION_STATUSES = ['pending', 'active', 'error', 'disconnected'] as const;
 export type IntegrationStatusName = (typeof INTEGRATION_STATUSES)[number];
 
 export class CreateIntegrationDto {
-  @ApiProperty() @Type(() => Number) @IsInt() @Min(1) subAccountId!: number;
-  @ApiProperty() @Type(() => Number) @IsInt() @Min(1) integrationTemplateId!: number;
+  @ApiProperty() @Type(() => Number) @IsIntId() subAccountId!: number;
+  @ApiProperty() @Type(() => Number) @IsIntId() integrationTemplateId!: number;
   @ApiProperty() @IsString() @IsNotEmpty() @MaxLength(200) name!: string;
   @ApiPropertyOptional() @IsOptional() @IsString() @MaxLength(2000) description?: string;
   @ApiProperty({
@@ -23,8 +24,8 @@ export class CreateIntegrationDto {
 
 /** "Test before saving": a configuration tested as it would be stored; nothing is written. */
 export class TestConfigDto {
-  @ApiProperty() @Type(() => Number) @IsInt() @Min(1) subAccountId!: number;
-  @ApiProperty() @Type(() => Number) @IsInt() @Min(1) integrationTemplateId!: number;
+  @ApiProperty() @Type(() => Number) @IsIntId() subAccountId!: number;
+  @ApiProperty() @Type(() => Number) @IsIntId() integrationTemplateId!: number;
   @ApiProperty({
     type: 'object',
     additionalProperties: true,
@@ -49,16 +50,16 @@ export class UpdateIntegrationDto {
 }
 
 export class ListIntegrationsQueryDto extends PageQueryDto {
-  @ApiPropertyOptional() @IsOptional() @Type(() => Number) @IsInt() @Min(1) subAccountId?: number;
+  @ApiPropertyOptional() @IsOptional() @Type(() => Number) @IsIntId() subAccountId?: number;
   @ApiPropertyOptional({ enum: INTEGRATION_STATUSES })
   @IsOptional()
   @IsIn(INTEGRATION_STATUSES)
   status?: IntegrationStatusName;
-  @ApiPropertyOptional() @IsOptional() @Type(() => Number) @IsInt() @Min(1) templateId?: number;
+  @ApiPropertyOptional() @IsOptional() @Type(() => Number) @IsIntId() templateId?: number;
 }
 
 export class LimitsQueryDto {
-  @ApiProperty() @Type(() => Number) @IsInt() @Min(1) subAccountId!: number;
+  @ApiProperty() @Type(() => Number) @IsIntId() subAccountId!: number;
 }
 
 export class TemplateSummaryDto {

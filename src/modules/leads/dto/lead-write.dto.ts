@@ -10,6 +10,7 @@ import {
   IsObject,
   IsOptional,
   IsString,
+  Max,
   MaxLength,
   Min,
   MinLength,
@@ -17,6 +18,7 @@ import {
   ValidateNested,
 } from 'class-validator';
 import { LEAD_STATUSES } from './lead.dto';
+import { IsIntId, MAX_INT_ID } from '../../../common/http/int-id.decorator';
 
 export const ACTIVITY_TYPES = ['CALL', 'EMAIL', 'MEETING', 'NOTE', 'WHATSAPP'] as const;
 export const ACTIVITY_OUTCOMES = ['ANSWERED', 'NO_ANSWER', 'BUSY', 'FAILED'] as const;
@@ -65,7 +67,7 @@ export class CreateActivityDto {
   @IsOptional()
   @IsDateString({ strict: true })
   occurredAt?: string;
-  @ApiPropertyOptional() @IsOptional() @IsInt() @Min(0) durationSeconds?: number;
+  @ApiPropertyOptional() @IsOptional() @IsInt() @Min(0) @Max(MAX_INT_ID) durationSeconds?: number;
   @ApiPropertyOptional() @IsOptional() @IsString() @MaxLength(10_000) note?: string;
 }
 
@@ -103,7 +105,7 @@ export class ManualSourceDto {
 }
 
 export class CreateLeadDto {
-  @ApiProperty() @Type(() => Number) @IsInt() @Min(1) subAccountId!: number;
+  @ApiProperty() @Type(() => Number) @IsIntId() subAccountId!: number;
   @ApiPropertyOptional() @IsOptional() @IsString() @MaxLength(300) fullName?: string;
   @ApiPropertyOptional() @IsOptional() @IsString() @MaxLength(200) firstName?: string;
   @ApiPropertyOptional() @IsOptional() @IsString() @MaxLength(200) lastName?: string;

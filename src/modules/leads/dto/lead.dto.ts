@@ -3,6 +3,7 @@ import { Type } from 'class-transformer';
 import { IsDateString, IsIn, IsInt, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
 import { PageQueryDto } from '../../../common/http/pagination';
 import { LEAD_PLATFORMS } from '../../../handlers/providers';
+import { IsIntId } from '../../../common/http/int-id.decorator';
 
 export const LEAD_STATUSES = ['NEW', 'CONTACTED', 'QUALIFIED', 'CONVERTED', 'LOST'] as const;
 export const LEAD_SORTS = ['createdAt', '-createdAt', 'score', '-score'] as const;
@@ -11,7 +12,7 @@ export type LeadSort = (typeof LEAD_SORTS)[number];
 export const PLATFORMS: readonly string[] = [...LEAD_PLATFORMS, 'manual'];
 
 export class ListLeadsQueryDto extends PageQueryDto {
-  @ApiPropertyOptional() @IsOptional() @Type(() => Number) @IsInt() @Min(1) subAccountId?: number;
+  @ApiPropertyOptional() @IsOptional() @Type(() => Number) @IsIntId() subAccountId?: number;
   // Validated against the registry (@IsIn) but documented as a plain string: an enum here would put the
   // provider folders into openapi.json, and adding a provider folder must not change the API document.
   @ApiPropertyOptional({

@@ -1,13 +1,14 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsIn, IsInt, IsOptional, IsString, IsUUID, Matches, MaxLength, Min, MinLength } from 'class-validator';
+import { IsIn, IsOptional, IsString, IsUUID, Matches, MaxLength, MinLength } from 'class-validator';
+import { IsIntId } from '../../../common/http/int-id.decorator';
 
 export const MESSAGING_CHANNELS = ['whatsapp', 'messenger', 'instagram'] as const;
 export type MessagingChannel = (typeof MESSAGING_CHANNELS)[number];
 
 /** POST /api/messages (API.md "Messaging channels"). */
 export class SendChannelMessageDto {
-  @ApiProperty() @Type(() => Number) @IsInt() @Min(1) subAccountId!: number;
+  @ApiProperty() @Type(() => Number) @IsIntId() subAccountId!: number;
 
   @ApiProperty({ enum: MESSAGING_CHANNELS }) @IsIn(MESSAGING_CHANNELS) channel!: (typeof MESSAGING_CHANNELS)[number];
 

@@ -1,12 +1,12 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsInt, IsOptional, IsString, Min } from 'class-validator';
+import { IsOptional, IsString } from 'class-validator';
+import { IsIntId } from '../../../common/http/int-id.decorator';
 
 export class WhatsAppAnalyticsQueryDto {
   @ApiProperty()
   @Type(() => Number)
-  @IsInt()
-  @Min(1)
+  @IsIntId()
   subAccountId!: number;
 
   @ApiPropertyOptional({

@@ -1,23 +1,22 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform, Type } from 'class-transformer';
-import { IsBoolean, IsEmail, IsInt, IsOptional, IsString, IsUUID, Matches, MaxLength, Min } from 'class-validator';
+import { IsBoolean, IsEmail, IsOptional, IsString, IsUUID, Matches, MaxLength } from 'class-validator';
 import { PageQueryDto } from '../../../common/http/pagination';
 import { LeadDetailDto } from '../../leads/dto/lead.dto';
 import { MessageDto } from './message.dto';
+import { IsIntId } from '../../../common/http/int-id.decorator';
 
 export class ListConversationsQueryDto extends PageQueryDto {
   @ApiPropertyOptional()
   @IsOptional()
   @Type(() => Number)
-  @IsInt()
-  @Min(1)
+  @IsIntId()
   subAccountId?: number;
 
   @ApiPropertyOptional()
   @IsOptional()
   @Type(() => Number)
-  @IsInt()
-  @Min(1)
+  @IsIntId()
   integrationId?: number;
 
   @ApiPropertyOptional()
@@ -59,8 +58,7 @@ export class CaptureLeadDto {
 
 export class AutoLinkDto {
   @ApiProperty()
-  @IsInt()
-  @Min(1)
+  @IsIntId()
   subAccountId!: number;
 }
 

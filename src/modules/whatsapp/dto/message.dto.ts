@@ -3,18 +3,17 @@ import { Type } from 'class-transformer';
 import {
   IsDateString,
   IsIn,
-  IsInt,
   IsObject,
   IsOptional,
   IsString,
   IsUUID,
   Matches,
   MaxLength,
-  Min,
   MinLength,
   ValidateNested,
 } from 'class-validator';
 import { PageQueryDto } from '../../../common/http/pagination';
+import { IsIntId } from '../../../common/http/int-id.decorator';
 
 export class TemplateRefDto {
   @ApiPropertyOptional({ description: 'Template id (string)' })
@@ -38,14 +37,12 @@ export class TemplateRefDto {
 
 export class SendMessageDto {
   @ApiProperty()
-  @IsInt()
-  @Min(1)
+  @IsIntId()
   subAccountId!: number;
 
   @ApiPropertyOptional()
   @IsOptional()
-  @IsInt()
-  @Min(1)
+  @IsIntId()
   integrationId?: number;
 
   @ApiPropertyOptional({ description: 'Lead id (string of digits)' })
@@ -94,8 +91,7 @@ export class ListMessagesQueryDto extends PageQueryDto {
   @ApiPropertyOptional()
   @IsOptional()
   @Type(() => Number)
-  @IsInt()
-  @Min(1)
+  @IsIntId()
   subAccountId?: number;
 
   @ApiPropertyOptional()

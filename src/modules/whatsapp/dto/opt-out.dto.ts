@@ -1,21 +1,20 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsIn, IsInt, IsOptional, IsString, Matches, MaxLength, Min } from 'class-validator';
+import { IsIn, IsOptional, IsString, Matches, MaxLength } from 'class-validator';
 import { PageQueryDto } from '../../../common/http/pagination';
+import { IsIntId } from '../../../common/http/int-id.decorator';
 
 export class ListOptOutsQueryDto extends PageQueryDto {
   @ApiPropertyOptional()
   @IsOptional()
   @Type(() => Number)
-  @IsInt()
-  @Min(1)
+  @IsIntId()
   subAccountId?: number;
 }
 
 export class CreateOptOutDto {
   @ApiProperty()
-  @IsInt()
-  @Min(1)
+  @IsIntId()
   subAccountId!: number;
 
   @ApiPropertyOptional({ description: 'E.164 or national (read in the sub-account region)' })

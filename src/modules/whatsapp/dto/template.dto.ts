@@ -1,7 +1,8 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsArray, IsIn, IsInt, IsOptional, IsString, MaxLength, Min } from 'class-validator';
+import { IsArray, IsIn, IsOptional, IsString, MaxLength } from 'class-validator';
 import { PageQueryDto } from '../../../common/http/pagination';
+import { IsIntId } from '../../../common/http/int-id.decorator';
 
 export const TEMPLATE_STATUSES = [
   'PENDING',
@@ -20,15 +21,13 @@ export class ListTemplatesQueryDto extends PageQueryDto {
   @ApiPropertyOptional()
   @IsOptional()
   @Type(() => Number)
-  @IsInt()
-  @Min(1)
+  @IsIntId()
   subAccountId?: number;
 
   @ApiPropertyOptional()
   @IsOptional()
   @Type(() => Number)
-  @IsInt()
-  @Min(1)
+  @IsIntId()
   integrationId?: number;
 
   @ApiPropertyOptional({ enum: TEMPLATE_STATUSES })
@@ -56,8 +55,7 @@ export class ListTemplatesQueryDto extends PageQueryDto {
 
 export class CreateWhatsAppTemplateDto {
   @ApiProperty()
-  @IsInt()
-  @Min(1)
+  @IsIntId()
   integrationId!: number;
 
   @ApiProperty({ pattern: '^[a-z0-9_]{1,512}$' })
@@ -88,8 +86,7 @@ export class CreateWhatsAppTemplateDto {
 
 export class SyncTemplatesDto {
   @ApiProperty()
-  @IsInt()
-  @Min(1)
+  @IsIntId()
   integrationId!: number;
 }
 

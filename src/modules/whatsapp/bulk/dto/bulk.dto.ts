@@ -6,18 +6,17 @@ import {
   IsArray,
   IsDateString,
   IsIn,
-  IsInt,
   IsObject,
   IsOptional,
   IsString,
   Matches,
   MaxLength,
-  Min,
   MinLength,
   ValidateNested,
 } from 'class-validator';
 import { PageQueryDto } from '../../../../common/http/pagination';
 import { BULK_STATUSES, MAX_RECIPIENTS, RECIPIENT_STATES, SKIP_REASONS } from '../bulk-states';
+import { IsIntId } from '../../../../common/http/int-id.decorator';
 
 const BIG_ID = /^[1-9][0-9]{0,18}$/;
 
@@ -47,15 +46,14 @@ export class BulkLeadFilterDto {
 }
 
 export class CreateBulkDto {
-  @ApiProperty() @Type(() => Number) @IsInt() @Min(1) subAccountId!: number;
+  @ApiProperty() @Type(() => Number) @IsIntId() subAccountId!: number;
 
   @ApiPropertyOptional({
     description: 'May be left out when the sub-account has exactly one active WhatsApp integration',
   })
   @IsOptional()
   @Type(() => Number)
-  @IsInt()
-  @Min(1)
+  @IsIntId()
   integrationId?: number;
 
   @ApiPropertyOptional({
@@ -164,7 +162,7 @@ export class BulkDto {
 }
 
 export class ListBulkQueryDto extends PageQueryDto {
-  @ApiPropertyOptional() @IsOptional() @Type(() => Number) @IsInt() @Min(1) subAccountId?: number;
+  @ApiPropertyOptional() @IsOptional() @Type(() => Number) @IsIntId() subAccountId?: number;
 }
 
 export class ListRecipientsQueryDto extends PageQueryDto {

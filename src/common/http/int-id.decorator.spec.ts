@@ -1,0 +1,58 @@
+import { plainToInstance } from 'class-transformer';
+import { validateSync } from 'class-validator';
+import { AnalyticsRangeQueryDto, RebuildDto } from '../../modules/analytics/dto/analytics.dto';
+import {
+  CreateIntegrationDto,
+  LimitsQueryDto,
+  ListIntegrationsQueryDto,
+} from '../../modules/integrations/dto/integration.dto';
+import { ListLeadsQueryDto } from '../../modules/leads/dto/lead.dto';
+import { CreateActivityDto, CreateLeadDto } from '../../modules/leads/dto/lead-write.dto';
+import { SendChannelMessageDto } from '../../modules/messaging/dto/send-message.dto';
+import { CreateBulkDto } from '../../modules/whatsapp/bulk/dto/bulk.dto';
+import { WhatsAppAnalyticsQueryDto } from '../../modules/whatsapp/dto/analytics.dto';
+import { AutoLinkDto, ListConversationsQueryDto } from '../../modules/whatsapp/dto/conversation.dto';
+import { SendMessageDto } from '../../modules/whatsapp/dto/message.dto';
+import { CreateOptOutDto } from '../../modules/whatsapp/dto/opt-out.dto';
+import { CreateWhatsAppTemplateDto, SyncTemplatesDto } from '../../modules/whatsapp/dto/template.dto';
+import { MAX_INT_ID } from './int-id.decorator';
+
+type Dto = new () => object;
+const failing = (dto: Dto, plain: Record<string, unknown>): string[] =>
+  validateSync(plainToInstance(dto, plain)).map((e) => e.property);
+
+// Each id field of a body or query, with the rest of a valid request. A number past int4 overflowed
+// in PostgreSQL (500 INTERNAL); API.md wants a bad request answered 400 VALIDATION_FAILED.
+const cases: Array<[Dto, string, Record<string, unknown>]> = [
+  [AnalyticsRangeQueryDto, 'subAccountId', { from: '2026-01-01', to: '2026-01-31' }],
+  [RebuildDto, 'subAccountId', {}],
+  [CreateIntegrationDto, 'subAccountId', { integrationTemplateId: 1, name: 'n', config: {} }],
+  [CreateIntegrationDto, 'integrationTemplateId', { subAccountId: 1, name: 'n', config: {} }],
+  [ListIntegrationsQueryDto, 'templateId', {}],
+  [LimitsQueryDto, 'subAccountId', {}],
+  [ListLeadsQueryDto, 'subAccountId', {}],
+  [CreateLeadDto, 'subAccountId', { email: 'a@example.com' }],
+  [SendChannelMessageDto, 'subAccountId', { channel: 'whatsapp', conversationId: '1', text: 'hi' }],
+  [CreateBulkDto, 'integrationId', { subAccountId: 1, text: 'hi', leadIds: ['1'] }],
+  [WhatsAppAnalyticsQueryDto, 'subAccountId', {}],
+  [ListConversationsQueryDto, 'integrationId', {}],
+  [AutoLinkDto, 'subAccountId', {}],
+  [SendMessageDto, 'subAccountId', { to: '+5511987654321', text: 'hi' }],
+  [CreateOptOutDto, 'subAccountId', { phone: '+5511987654321', scope: 'all' }],
+  [CreateWhatsAppTemplateDto, 'integrationId', { name: 'n', language: 'en_US', category: 'UTILITY', components: [] }],
+  [SyncTemplatesDto, 'integrationId', {}],
+];
+
+describe('IsIntId: integer ids of bodies and queries stay within int4', () => {
+  it.each(cases)('%p.%s: 1 … 2147483647, nothing past it', (dto, field, rest) => {
+    expect(failing(dto, { ...rest, [field]: MAX_INT_ID })).toEqual([]);
+    expect(failing(dto, { ...rest, [field]: 1 })).toEqual([]);
+    for (const bad of [MAX_INT_ID + 1, 1e300, 0, 1.5]) expect(failing(dto, { ...rest, [field]: bad })).toEqual([field]);
+  });
+
+  it('bounds an activity duration the same way', () => {
+    const activity = { type: 'CALL', userId: 'u1' };
+    expect(failing(CreateActivityDto, { ...activity, durationSeconds: MAX_INT_ID })).toEqual([]);
+    expect(failing(CreateActivityDto, { ...activity, durationSeconds: 1e300 })).toEqual(['durationSeconds']);
+  });
+});
