@@ -11,8 +11,12 @@ import { CreateActivityDto, CreateLeadDto } from '../../modules/leads/dto/lead-w
 import { SendChannelMessageDto } from '../../modules/messaging/dto/send-message.dto';
 import { CreateBulkDto } from '../../modules/whatsapp/bulk/dto/bulk.dto';
 import { WhatsAppAnalyticsQueryDto } from '../../modules/whatsapp/dto/analytics.dto';
-import { AutoLinkDto, ListConversationsQueryDto } from '../../modules/whatsapp/dto/conversation.dto';
-import { SendMessageDto } from '../../modules/whatsapp/dto/message.dto';
+import {
+  AutoLinkDto,
+  LinkConversationDto,
+  ListConversationsQueryDto,
+} from '../../modules/whatsapp/dto/conversation.dto';
+import { ListMessagesQueryDto, SendMessageDto } from '../../modules/whatsapp/dto/message.dto';
 import { CreateOptOutDto } from '../../modules/whatsapp/dto/opt-out.dto';
 import { CreateWhatsAppTemplateDto, SyncTemplatesDto } from '../../modules/whatsapp/dto/template.dto';
 import { MAX_INT_ID } from './int-id.decorator';
@@ -54,5 +58,48 @@ describe('IsIntId: integer ids of bodies and queries stay within int4', () => {
     const activity = { type: 'CALL', userId: 'u1' };
     expect(failing(CreateActivityDto, { ...activity, durationSeconds: MAX_INT_ID })).toEqual([]);
     expect(failing(CreateActivityDto, { ...activity, durationSeconds: 1e300 })).toEqual(['durationSeconds']);
+  });
+});
+
+// 64-bit ids (strings of digits): nineteen digits past int8 overflowed in PostgreSQL (500), and null
+// for an optional id went past @IsOptional() into BigInt(null) (500); both are bad requests.
+const bigCases: Array<[Dto, string, Record<string, unknown>]> = [
+  [SendMessageDto, 'leadId', { subAccountId: 1, text: 'hi' }],
+  [SendMessageDto, 'template', { subAccountId: 1, to: '+5511987654321' }],
+  [LinkConversationDto, 'leadId', {}],
+  [ListMessagesQueryDto, 'leadId', {}],
+  [ListMessagesQueryDto, 'conversationId', {}],
+  [CreateBulkDto, 'template', { subAccountId: 1, leadIds: ['1'] }],
+  [SendChannelMessageDto, 'conversationId', { subAccountId: 1, channel: 'whatsapp', text: 'hi' }],
+  [SendChannelMessageDto, 'leadId', { subAccountId: 1, channel: 'whatsapp', text: 'hi' }],
+];
+const MAX_BIG = '9223372036854775807';
+
+describe('IsBigIntId: string ids of bodies and queries stay within int8', () => {
+  it.each(bigCases)('%p.%s: 1 … 9223372036854775807, nothing past it', (dto, field, rest) => {
+    const at = (id: string): unknown => (field === 'template' ? { id } : id);
+    expect(failing(dto, { ...rest, [field]: at(MAX_BIG) })).toEqual([]);
+    for (const bad of ['9223372036854775808', '9999999999999999999', '0', '01', '-1', '1.5'])
+      expect(failing(dto, { ...rest, [field]: at(bad) })).toEqual([field]);
+  });
+
+  it('checks every lead id of a bulk send', () => {
+    const bulk = { subAccountId: 1, text: 'hi' };
+    expect(failing(CreateBulkDto, { ...bulk, leadIds: ['1', MAX_BIG] })).toEqual([]);
+    expect(failing(CreateBulkDto, { ...bulk, leadIds: ['1', '9999999999999999999'] })).toEqual(['leadIds']);
+  });
+
+  it.each([
+    [SendMessageDto, 'leadId', { subAccountId: 1, text: 'hi' }],
+    [CreateBulkDto, 'integrationId', { subAccountId: 1, text: 'hi', leadIds: ['1'] }],
+    [SendChannelMessageDto, 'conversationId', { subAccountId: 1, channel: 'whatsapp', leadId: '1', text: 'hi' }],
+    [
+      SendChannelMessageDto,
+      'replyToMessageId',
+      { subAccountId: 1, channel: 'whatsapp', conversationId: '1', text: 'hi' },
+    ],
+  ] as Array<[Dto, string, Record<string, unknown>]>)('%p.%s may be left out but not null', (dto, field, rest) => {
+    expect(failing(dto, rest)).toEqual([]);
+    expect(failing(dto, { ...rest, [field]: null })).toEqual([field]);
   });
 });

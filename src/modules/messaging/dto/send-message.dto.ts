@@ -1,7 +1,8 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsIn, IsOptional, IsString, IsUUID, Matches, MaxLength, MinLength } from 'class-validator';
-import { IsIntId } from '../../../common/http/int-id.decorator';
+import { IsIn, IsOptional, IsString, IsUUID, MaxLength, MinLength } from 'class-validator';
+import { IsBigIntId, IsIntId } from '../../../common/http/int-id.decorator';
+import { IsOptionalNotNull } from '../../../common/http/optional-not-null.decorator';
 
 export const MESSAGING_CHANNELS = ['whatsapp', 'messenger', 'instagram'] as const;
 export type MessagingChannel = (typeof MESSAGING_CHANNELS)[number];
@@ -13,15 +14,15 @@ export class SendChannelMessageDto {
   @ApiProperty({ enum: MESSAGING_CHANNELS }) @IsIn(MESSAGING_CHANNELS) channel!: (typeof MESSAGING_CHANNELS)[number];
 
   @ApiPropertyOptional({ description: 'The conversation to answer (or leadId)', pattern: '^[0-9]+$' })
-  @IsOptional()
+  @IsOptionalNotNull()
   @IsString()
-  @Matches(/^[0-9]{1,19}$/)
+  @IsBigIntId()
   conversationId?: string;
 
   @ApiPropertyOptional({ description: 'The lead whose conversation on this channel to answer', pattern: '^[0-9]+$' })
   @IsOptional()
   @IsString()
-  @Matches(/^[0-9]{1,19}$/)
+  @IsBigIntId()
   leadId?: string;
 
   @ApiProperty({ minLength: 1, maxLength: 2000 }) @IsString() @MinLength(1) @MaxLength(2000) text!: string;
@@ -31,7 +32,7 @@ export class SendChannelMessageDto {
       'Our id of a message of the same conversation that this one answers (404 otherwise); stored, and quoted on the channel (WhatsApp context, Messenger/Instagram reply_to)',
     format: 'uuid',
   })
-  @IsOptional()
+  @IsOptionalNotNull()
   @IsUUID()
   replyToMessageId?: string;
 }

@@ -1,10 +1,10 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform, Type } from 'class-transformer';
-import { IsBoolean, IsEmail, IsOptional, IsString, IsUUID, Matches, MaxLength } from 'class-validator';
+import { IsBoolean, IsEmail, IsOptional, IsString, IsUUID, MaxLength } from 'class-validator';
 import { PageQueryDto } from '../../../common/http/pagination';
 import { LeadDetailDto } from '../../leads/dto/lead.dto';
 import { MessageDto } from './message.dto';
-import { IsIntId } from '../../../common/http/int-id.decorator';
+import { IsBigIntId, IsIntId } from '../../../common/http/int-id.decorator';
 
 export class ListConversationsQueryDto extends PageQueryDto {
   @ApiPropertyOptional()
@@ -42,7 +42,7 @@ export class ConversationDetailQueryDto {
 export class LinkConversationDto {
   @ApiProperty({ description: 'Lead id (string of digits)' })
   @IsString()
-  @Matches(/^[1-9][0-9]{0,18}$/)
+  @IsBigIntId()
   leadId!: string;
 }
 

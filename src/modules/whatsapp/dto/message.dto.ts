@@ -7,19 +7,19 @@ import {
   IsOptional,
   IsString,
   IsUUID,
-  Matches,
   MaxLength,
   MinLength,
   ValidateNested,
 } from 'class-validator';
 import { PageQueryDto } from '../../../common/http/pagination';
-import { IsIntId } from '../../../common/http/int-id.decorator';
+import { IsBigIntId, IsIntId } from '../../../common/http/int-id.decorator';
+import { IsOptionalNotNull } from '../../../common/http/optional-not-null.decorator';
 
 export class TemplateRefDto {
   @ApiPropertyOptional({ description: 'Template id (string)' })
   @IsOptional()
   @IsString()
-  @Matches(/^[1-9][0-9]{0,18}$/)
+  @IsBigIntId()
   id?: string;
 
   @ApiPropertyOptional()
@@ -46,9 +46,9 @@ export class SendMessageDto {
   integrationId?: number;
 
   @ApiPropertyOptional({ description: 'Lead id (string of digits)' })
-  @IsOptional()
+  @IsOptionalNotNull()
   @IsString()
-  @Matches(/^[1-9][0-9]{0,18}$/)
+  @IsBigIntId()
   leadId?: string;
 
   @ApiPropertyOptional({ description: 'Phone (E.164 or national) or wa_id' })
@@ -96,12 +96,12 @@ export class ListMessagesQueryDto extends PageQueryDto {
 
   @ApiPropertyOptional()
   @IsOptional()
-  @Matches(/^[1-9][0-9]{0,18}$/)
+  @IsBigIntId()
   leadId?: string;
 
   @ApiPropertyOptional()
   @IsOptional()
-  @Matches(/^[1-9][0-9]{0,18}$/)
+  @IsBigIntId()
   conversationId?: string;
 
   @ApiPropertyOptional({ enum: ['inbound', 'outbound'] })

@@ -9,22 +9,20 @@ import {
   IsObject,
   IsOptional,
   IsString,
-  Matches,
   MaxLength,
   MinLength,
   ValidateNested,
 } from 'class-validator';
 import { PageQueryDto } from '../../../../common/http/pagination';
 import { BULK_STATUSES, MAX_RECIPIENTS, RECIPIENT_STATES, SKIP_REASONS } from '../bulk-states';
-import { IsIntId } from '../../../../common/http/int-id.decorator';
-
-const BIG_ID = /^[1-9][0-9]{0,18}$/;
+import { IsBigIntId, IsIntId } from '../../../../common/http/int-id.decorator';
+import { IsOptionalNotNull } from '../../../../common/http/optional-not-null.decorator';
 
 export class BulkTemplateRefDto {
   @ApiProperty({ description: 'Id of an APPROVED template of the integration', example: '12' })
   @Transform(({ value }: { value: unknown }) => (typeof value === 'number' ? String(value) : value))
   @IsString()
-  @Matches(BIG_ID)
+  @IsBigIntId()
   id!: string;
 }
 
@@ -51,7 +49,7 @@ export class CreateBulkDto {
   @ApiPropertyOptional({
     description: 'May be left out when the sub-account has exactly one active WhatsApp integration',
   })
-  @IsOptional()
+  @IsOptionalNotNull()
   @Type(() => Number)
   @IsIntId()
   integrationId?: number;
@@ -70,7 +68,7 @@ export class CreateBulkDto {
   @ArrayMinSize(1)
   @ArrayMaxSize(MAX_RECIPIENTS)
   @IsString({ each: true })
-  @Matches(BIG_ID, { each: true })
+  @IsBigIntId({ each: true })
   leadIds?: string[];
 
   @ApiPropertyOptional({ type: BulkLeadFilterDto })
