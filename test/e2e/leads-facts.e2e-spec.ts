@@ -65,6 +65,15 @@ describe('lead facts, settings and integration stats', () => {
     expect([unknownField.status, unknownField.body.code]).toEqual([400, 'VALIDATION_FAILED']);
   });
 
+  // a lead of a sub-account that does not exist broke the foreign key: 500 INTERNAL instead of API.md's NOT_FOUND
+  it('answers 404 NOT_FOUND for a manual lead of a sub-account that does not exist', async () => {
+    const res = await t.http
+      .post('/api/leads')
+      .set('authorization', `Bearer ${t.token('SUPER_ADMIN')}`)
+      .send({ subAccountId: 987654, email: 'nobody@example.org' });
+    expect([res.status, res.body.code]).toEqual([404, 'NOT_FOUND']);
+  });
+
   it('records status changes { from, to, at, by } and assignments; other sub-accounts get 404', async () => {
     const created = await t.http
       .post('/api/leads')

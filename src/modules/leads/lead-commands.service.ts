@@ -98,6 +98,8 @@ export class LeadCommandsService {
     assertCanActOn(user, dto.subAccountId);
     if (!dto.email && !dto.phone && !dto.fullName && !dto.firstName && !dto.lastName)
       throw DomainException.validation('A lead needs at least a name, an e-mail or a phone');
+    // a super-admin (or a token naming a deleted sub-account) may name one that does not exist
+    if (!(await this.reads.subAccountExists(dto.subAccountId))) throw DomainException.notFound('Sub-account');
     const answers = dto.customAnswers ?? {};
     if (Object.values(answers).some((v) => typeof v !== 'string'))
       throw DomainException.validation('customAnswers values must be strings');

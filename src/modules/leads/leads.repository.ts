@@ -39,6 +39,10 @@ const ORDERS: Record<LeadOrder, Prisma.LeadOrderByWithRelationInput[]> = {
 export class LeadsRepository {
   constructor(private readonly db: Db) {}
 
+  async subAccountExists(id: number): Promise<boolean> {
+    return (await this.db.prisma.subAccount.count({ where: { id } })) > 0;
+  }
+
   async list(
     scope: SubAccountScope,
     filter: LeadFilter,
