@@ -77,6 +77,20 @@ describe('signed webhook ingestion and processing', () => {
         integrationId: google.id,
       }),
     );
+    // API.md: sourceTracking (platform, integrationId, externalId, campaign, ad group, ad, form, cost)
+    expect(lead.body.sourceTracking).toEqual(
+      expect.objectContaining({
+        platform: 'google-ads',
+        integrationId: google.id,
+        externalId: 'lead-0001',
+        campaignId: '991214827',
+        adGroupId: '20000000000',
+        adId: null,
+        formId: '18698608977',
+        cost: null,
+        currency: null,
+      }),
+    );
     const jobs = await t.sql.query(
       "SELECT count(*)::int AS n FROM pgboss.job WHERE name = 'webhook-process' AND data->>'eventId' = $1",
       [first.body.eventId],

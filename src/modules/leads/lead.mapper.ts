@@ -1,4 +1,5 @@
-import type { BookingDto, InteractionDto, LeadDetailDto, LeadDto, LeadSourceDto } from './dto/lead.dto';
+import { FLAT_TOUCH_FIELDS } from './dto/lead.dto';
+import type { BookingDto, FlatTouch, InteractionDto, LeadDetailDto, LeadDto, LeadSourceDto } from './dto/lead.dto';
 import type { BookingRow, LeadDetailRow, LeadInteractionRow, LeadRow, LeadSourceRow } from './leads.repository';
 
 const iso = (d: Date | null): string | null => d?.toISOString() ?? null;
@@ -81,13 +82,19 @@ export const toBookingDto = (b: BookingRow): BookingDto => ({
   status: b.status,
 });
 
+function flatTouch(touch: LeadSourceDto | null): FlatTouch {
+  return Object.fromEntries(FLAT_TOUCH_FIELDS.map((field) => [field, touch ? touch[field] : null])) as FlatTouch;
+}
+
 /** A lead with its touches: first and latest among the live ones, every one listed (deleted ones too). */
 export function toLeadDetailDto(row: LeadDetailRow): LeadDetailDto {
   const live = row.sources.filter((s) => s.deletedAt === null);
+  const first = live.length ? toSourceDto(live[0]) : null;
   return {
     ...toLeadDto(row),
     sourceTracking: {
-      firstTouch: live.length ? toSourceDto(live[0]) : null,
+      ...flatTouch(first),
+      firstTouch: first,
       latestTouch: live.length ? toSourceDto(live[live.length - 1]) : null,
       sources: row.sources.map(toSourceDto),
     },

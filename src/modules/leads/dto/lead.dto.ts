@@ -120,7 +120,46 @@ export class LeadDto {
   @ApiProperty() updatedAt!: string;
 }
 
-export class SourceTrackingDto {
+/** The touch API.md's `sourceTracking` names field by field: the lead's original (first live) source. */
+export const FLAT_TOUCH_FIELDS = [
+  'platform',
+  'integrationId',
+  'externalId',
+  'campaignId',
+  'campaignName',
+  'adGroupId',
+  'adGroupName',
+  'adId',
+  'adName',
+  'formId',
+  'formName',
+  'cost',
+  'currency',
+] as const;
+export type FlatTouch = { [K in (typeof FLAT_TOUCH_FIELDS)[number]]: LeadSourceDto[K] | null };
+
+export class SourceTrackingDto implements FlatTouch {
+  // API.md "Leads": sourceTracking (platform, integrationId, externalId, campaign, ad group, ad, form,
+  // cost) — the first touch's, null when the lead has no live source; every touch is in `sources`
+  @ApiProperty({ nullable: true, type: String, description: "The first touch's platform" }) platform!: string | null;
+  @ApiProperty({ nullable: true, type: Number }) integrationId!: number | null;
+  @ApiProperty({ nullable: true, type: String }) externalId!: string | null;
+  @ApiProperty({ nullable: true, type: String }) campaignId!: string | null;
+  @ApiProperty({ nullable: true, type: String }) campaignName!: string | null;
+  @ApiProperty({ nullable: true, type: String }) adGroupId!: string | null;
+  @ApiProperty({ nullable: true, type: String }) adGroupName!: string | null;
+  @ApiProperty({ nullable: true, type: String }) adId!: string | null;
+  @ApiProperty({ nullable: true, type: String }) adName!: string | null;
+  @ApiProperty({ nullable: true, type: String }) formId!: string | null;
+  @ApiProperty({ nullable: true, type: String }) formName!: string | null;
+  @ApiProperty({
+    nullable: true,
+    type: Number,
+    description:
+      "The first touch's attributed cost (the campaign's spend that day ÷ its leads that day), null when unknown",
+  })
+  cost!: number | null;
+  @ApiProperty({ nullable: true, type: String }) currency!: string | null;
   @ApiProperty({ type: LeadSourceDto, nullable: true }) firstTouch!: LeadSourceDto | null;
   @ApiProperty({ type: LeadSourceDto, nullable: true }) latestTouch!: LeadSourceDto | null;
   @ApiProperty({ type: [LeadSourceDto] }) sources!: LeadSourceDto[];
