@@ -131,6 +131,11 @@ describe('integrations', () => {
       .send({ subAccountId: sub, integrationTemplateId: templateIdMeta, config: withoutToken });
     expect(unsaved.status).toBe(400);
     expect(unsaved.body.details.map((d: { pointer: string }) => d.pointer)).toContain('/pageAccessToken');
+    // API.md: every error body of a failed connection test carries success: false
+    expect(unsaved.body.success).toBe(false);
+    const unknown = await t.http.post('/api/integrations/987654/test').set('authorization', admin);
+    expect(unknown.status).toBe(404);
+    expect(unknown.body).toMatchObject({ code: 'NOT_FOUND', success: false });
     // the pasted-token path: the token PATCHed in is stored sealed and shown masked
     const pasted = await t.http
       .patch(`/api/integrations/${created.body.id}`)

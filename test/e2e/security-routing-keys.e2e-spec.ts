@@ -99,7 +99,7 @@ describe('security: one routing key, one owner', () => {
         integrationTemplateId: await templateId(t, 'gohighlevel'),
         config: CONFIGS.gohighlevel('tok-b'),
       });
-    expect([probe.status, probe.body.code]).toEqual([409, 'ROUTING_KEY_TAKEN']);
+    expect([probe.status, probe.body.code, probe.body.success]).toEqual([409, 'ROUTING_KEY_TAKEN', false]);
   });
 
   it('decides concurrent claims from two sub-accounts in the database: one sub-account wins them all', async () => {

@@ -1,4 +1,4 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query, UseInterceptors } from '@nestjs/common';
 import {
   ApiBearerAuth,
   ApiCreatedResponse,
@@ -24,6 +24,7 @@ import {
   UpdateIntegrationDto,
   WebhookSecretDto,
 } from './dto/integration.dto';
+import { ConnectionTestErrorsInterceptor } from './connection-test-errors.interceptor';
 import { IntegrationConnectionsService } from './integration-connections.service';
 import { IntegrationsService } from './integrations.service';
 
@@ -51,11 +52,12 @@ export class IntegrationsController {
 
   @Post('test-config')
   @HttpCode(200)
+  @UseInterceptors(ConnectionTestErrorsInterceptor)
   @ApiOperation({ summary: 'Test a configuration before saving it; nothing is stored' })
   @ApiOkResponse({
     type: TestResultDto,
     description:
-      'Failures answer 422 INVALID_CREDENTIALS or 502 CONNECTION_FAILED with success: false; 409 ROUTING_KEY_TAKEN when another sub-account owns the routing key',
+      'Failures answer 422 INVALID_CREDENTIALS or 502 CONNECTION_FAILED; 409 ROUTING_KEY_TAKEN when another sub-account owns the routing key; every error body carries success: false',
   })
   testConfig(@CurrentUser() user: AuthUser, @Body() dto: TestConfigDto): Promise<TestResultDto> {
     return this.connections.testConfig(user, dto);
@@ -95,9 +97,11 @@ export class IntegrationsController {
 
   @Post(':id/test')
   @HttpCode(200)
+  @UseInterceptors(ConnectionTestErrorsInterceptor)
   @ApiOkResponse({
     type: TestResultDto,
-    description: 'Failures answer 422 INVALID_CREDENTIALS or 502 CONNECTION_FAILED with success: false',
+    description:
+      'Failures answer 422 INVALID_CREDENTIALS or 502 CONNECTION_FAILED; every error body carries success: false',
   })
   test(@CurrentUser() user: AuthUser, @Param('id', ParseIdPipe) id: number): Promise<TestResultDto> {
     return this.connections.test(user, id);
