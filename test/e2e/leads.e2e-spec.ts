@@ -320,6 +320,15 @@ describe('lead capture and deduplication', () => {
       .get(`/api/leads?subAccountId=${sub}&createdFrom=2999-01-01T00:00:00Z`)
       .set('authorization', admin);
     expect(future.body.total).toBe(0);
+    // a bare date as createdTo covers that whole (UTC) day: a day's leads are in "from that day to that day"
+    const all = await t.http.get(`/api/leads?subAccountId=${sub}&pageSize=200`).set('authorization', admin);
+    const day = String(all.body.items[0].createdAt).slice(0, 10);
+    const sameDay = all.body.items.filter((l: { createdAt: string }) => l.createdAt.startsWith(day)).length;
+    const ofDay = await t.http
+      .get(`/api/leads?subAccountId=${sub}&createdFrom=${day}&createdTo=${day}`)
+      .set('authorization', admin);
+    expect(sameDay).toBeGreaterThan(0);
+    expect(ofDay.body.total).toBe(sameDay);
     const byPhone = await t.http.get(`/api/leads?subAccountId=${sub}&q=4155552671`).set('authorization', admin);
     expect(byPhone.body.items.map((l: { email: string }) => l.email)).toContain('dorothy@example.com');
     expect((await t.http.get(`/api/leads?subAccountId=${sub}&status=WON`).set('authorization', admin)).status).toBe(

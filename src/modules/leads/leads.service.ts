@@ -6,6 +6,7 @@ import { Page, skipTake, toPage } from '../../common/http/pagination';
 import { LeadDetailDto, LeadDto, ListLeadsQueryDto } from './dto/lead.dto';
 import { toLeadDetailDto, toLeadDto } from './lead.mapper';
 import { LeadRow, LeadsRepository } from './leads.repository';
+import { createdToBound } from '../../common/http/date-range';
 
 /** The leads API: reads scoped to the caller's sub-accounts, answered as DTOs. */
 @Injectable()
@@ -20,7 +21,7 @@ export class LeadsService {
         status: query.status,
         q: query.q,
         createdFrom: query.createdFrom ? new Date(query.createdFrom) : undefined,
-        createdTo: query.createdTo ? new Date(query.createdTo) : undefined,
+        createdTo: query.createdTo ? createdToBound(query.createdTo) : undefined,
         minScore: query.minScore,
       },
       skipTake(query),

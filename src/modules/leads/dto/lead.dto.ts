@@ -36,7 +36,12 @@ export class ListLeadsQueryDto extends PageQueryDto {
   @MaxLength(200)
   q?: string;
   @ApiPropertyOptional() @IsOptional() @IsDateString() createdFrom?: string;
-  @ApiPropertyOptional() @IsOptional() @IsDateString() createdTo?: string;
+  @ApiPropertyOptional({
+    description: 'Inclusive: a timestamp, or a date (YYYY-MM-DD) for the whole of that UTC day',
+  })
+  @IsOptional()
+  @IsDateString()
+  createdTo?: string;
   @ApiPropertyOptional({ minimum: 0, maximum: 100 })
   @IsOptional()
   @Type(() => Number)

@@ -24,6 +24,7 @@ import {
   ListBulkQueryDto,
   ListRecipientsQueryDto,
 } from './dto/bulk.dto';
+import { createdToBound } from '../../../common/http/date-range';
 
 const EMPTY_COUNTS: CountsWithRate = {
   total: 0,
@@ -313,7 +314,7 @@ export class BulkService {
         status: f.status,
         source: f.source,
         createdFrom: f.createdFrom ? new Date(f.createdFrom) : undefined,
-        createdTo: f.createdTo ? new Date(f.createdTo) : undefined,
+        createdTo: f.createdTo ? createdToBound(f.createdTo) : undefined,
         tags: f.tags,
       },
       MAX_RECIPIENTS + 1,

@@ -34,7 +34,12 @@ export class BulkLeadFilterDto {
   @MaxLength(64)
   source?: string;
   @ApiPropertyOptional() @IsOptional() @IsDateString() createdFrom?: string;
-  @ApiPropertyOptional() @IsOptional() @IsDateString() createdTo?: string;
+  @ApiPropertyOptional({
+    description: 'Inclusive: a timestamp, or a date (YYYY-MM-DD) for the whole of that UTC day',
+  })
+  @IsOptional()
+  @IsDateString()
+  createdTo?: string;
   @ApiPropertyOptional({ type: [String], description: 'Leads with any of these tags' })
   @IsOptional()
   @IsArray()
