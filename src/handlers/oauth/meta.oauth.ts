@@ -64,19 +64,7 @@ export const metaOAuth: OAuthProvider = {
 
   async exchangeCode(call, exchange) {
     if (exchange.configId) return businessToken(call, exchange);
-    const short = tokenResponse(
-      await tokenRequest(call, {
-        method: 'GET',
-        url: call.app.tokenUrl,
-        query: {
-          client_id: call.app.clientId,
-          client_secret: call.app.clientSecret,
-          redirect_uri: exchange.redirectUri,
-          code: exchange.code,
-        },
-      }),
-      call.now(),
-    );
+    const short = await codeExchange(call, exchange);
     const long = tokenResponse(
       await tokenRequest(call, {
         method: 'GET',
@@ -115,16 +103,9 @@ export const metaOAuth: OAuthProvider = {
   },
 };
 
-/**
- * The code of a Facebook Login for Business dialog opened with a configuration: exchanged once (with
- * the redirect_uri, as in every manual-flow exchange; the Embedded Signup JS SDK flow sends none
- * because it has no redirect) for the business integration system user token, which is stored as it
- * is: no fb_exchange_token, no expiry unless Meta answers one (a configuration may choose a 60-day
- * token), nothing to refresh. Then, where the handler names its WhatsApp Business Account, the hub's
- * app is subscribed to that account's webhooks, which Meta delivers only to apps subscribed to it.
- */
-async function businessToken(call: OAuthCall, exchange: CodeExchange): Promise<OAuthTokens> {
-  const business = tokenResponse(
+/** GET <token url>?client_id&client_secret&redirect_uri&code: the code exchanged for the token it was issued for. */
+async function codeExchange(call: OAuthCall, exchange: CodeExchange): Promise<OAuthTokens> {
+  return tokenResponse(
     await tokenRequest(call, {
       method: 'GET',
       url: call.app.tokenUrl,
@@ -137,6 +118,18 @@ async function businessToken(call: OAuthCall, exchange: CodeExchange): Promise<O
     }),
     call.now(),
   );
+}
+
+/**
+ * The code of a Facebook Login for Business dialog opened with a configuration: exchanged once (with
+ * the redirect_uri, as in every manual-flow exchange; the Embedded Signup JS SDK flow sends none
+ * because it has no redirect) for the business integration system user token, which is stored as it
+ * is: no fb_exchange_token, no expiry unless Meta answers one (a configuration may choose a 60-day
+ * token), nothing to refresh. Then, where the handler names its WhatsApp Business Account, the hub's
+ * app is subscribed to that account's webhooks, which Meta delivers only to apps subscribed to it.
+ */
+async function businessToken(call: OAuthCall, exchange: CodeExchange): Promise<OAuthTokens> {
+  const business = await codeExchange(call, exchange);
   // a system user may or may not answer /me; without an id the grant is named by the token itself
   const subject = await person(call, business.accessToken);
   const wabaField = exchange.spec.businessLogin?.subscribeWabaField;
