@@ -200,6 +200,27 @@ describe('reports', () => {
       .set('authorization', adminA)
       .send({ schedule: null });
     expect(unscheduled.body.schedule).toBeNull();
+    // fields that cannot be cleared refuse null (400) instead of ignoring it; description can be cleared
+    for (const field of ['name', 'type', 'config', 'format']) {
+      const cleared = await t.http
+        .patch(`/api/report-templates/${id}`)
+        .set('authorization', adminA)
+        .send({ [field]: null });
+      expect({ field, status: cleared.status, code: cleared.body.code }).toEqual({
+        field,
+        status: 400,
+        code: 'VALIDATION_FAILED',
+      });
+    }
+    const noDescription = await t.http
+      .patch(`/api/report-templates/${id}`)
+      .set('authorization', adminA)
+      .send({ description: null });
+    expect([noDescription.status, noDescription.body.description, noDescription.body.name]).toEqual([
+      200,
+      null,
+      'Sources weekly',
+    ]);
 
     const bad = async (config: unknown, pointer: string): Promise<void> => {
       const r = await t.http

@@ -72,9 +72,11 @@ export class CreateReportTemplateDto {
   isActive?: boolean;
 }
 
-export class UpdateReportTemplateDto extends PartialType(
-  OmitType(CreateReportTemplateDto, ['subAccountId'] as const),
-) {}
+// skipNullProperties: false — name, type, config or format sent as null answer 400 (they cannot be
+// cleared), instead of being ignored; description and schedule may still be cleared with null
+export class UpdateReportTemplateDto extends PartialType(OmitType(CreateReportTemplateDto, ['subAccountId'] as const), {
+  skipNullProperties: false,
+}) {}
 
 export class ListReportTemplatesQueryDto extends PageQueryDto {
   @ApiPropertyOptional()
