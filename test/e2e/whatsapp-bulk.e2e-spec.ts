@@ -236,6 +236,19 @@ describe('WhatsApp bulk sends', () => {
     expect(both.status).toBe(400);
     expect(both.body.code).toBe('VALIDATION_FAILED');
     expect((await post({ leadIds: [lead] })).status).toBe(400);
+    // the filter's status and source are checked as the leads list checks them
+    for (const [field, filter] of [
+      ['filter.status', { status: 'WON' }],
+      ['filter.source', { source: 'myspace' }],
+    ] as const) {
+      const unknown = await post({ filter, text: 'hi' });
+      expect({ filter, status: unknown.status, code: unknown.body.code }).toEqual({
+        filter,
+        status: 400,
+        code: 'VALIDATION_FAILED',
+      });
+      expect(unknown.body.details).toEqual([expect.objectContaining({ field })]);
+    }
     expect((await post({ leadIds: [], text: 'hi' })).status).toBe(400);
     expect((await post({ leadIds: [lead], text: 'hi', extra: true })).status).toBe(400);
     const params = await post({ leadIds: [lead], template: { id: a.templateId }, parameters: { '2': 'x' } });

@@ -17,6 +17,7 @@ import { PageQueryDto } from '../../../../common/http/pagination';
 import { BULK_STATUSES, MAX_RECIPIENTS, RECIPIENT_STATES, SKIP_REASONS } from '../bulk-states';
 import { IsBigIntId, IsIntId } from '../../../../common/http/int-id.decorator';
 import { IsOptionalNotNull } from '../../../../common/http/optional-not-null.decorator';
+import { LEAD_STATUSES, PLATFORMS } from '../../../leads/dto/lead.dto';
 
 export class BulkTemplateRefDto {
   @ApiProperty({ description: 'Id of an APPROVED template of the integration', example: '12' })
@@ -27,11 +28,19 @@ export class BulkTemplateRefDto {
 }
 
 export class BulkLeadFilterDto {
-  @ApiPropertyOptional({ example: 'NEW' }) @IsOptional() @IsString() @MaxLength(64) status?: string;
-  @ApiPropertyOptional({ description: 'A lead source platform', example: 'meta' })
+  // checked as GET /api/leads checks them: an unknown value is a mistake (400), not a filter that selects nobody
+  @ApiPropertyOptional({ enum: LEAD_STATUSES, example: 'NEW' })
   @IsOptional()
-  @IsString()
-  @MaxLength(64)
+  @IsIn(LEAD_STATUSES)
+  status?: string;
+  @ApiPropertyOptional({
+    type: String,
+    example: 'meta',
+    description:
+      "A lead source platform, as the leads list's `source`: `manual` or a registered provider's; unknown answers 400",
+  })
+  @IsOptional()
+  @IsIn(PLATFORMS)
   source?: string;
   @ApiPropertyOptional() @IsOptional() @IsDateString() createdFrom?: string;
   @ApiPropertyOptional({
