@@ -1,4 +1,4 @@
-import { Logger as NestLogger, Type, ValidationError, ValidationPipe } from '@nestjs/common';
+import { ArgumentMetadata, Logger as NestLogger, Type, ValidationError, ValidationPipe } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
@@ -28,7 +28,19 @@ function flatten(errors: ValidationError[], parent = ''): FieldProblem[] {
   });
 }
 
-export const validationPipe = new ValidationPipe({
+/**
+ * The global pipe, except that path parameters keep their text: every numeric path id goes through
+ * ParseIdPipe / ParseBigIdPipe, which accept digits only. Converted first (Number('0x10') = 16,
+ * Number('1e3') = 1000, Number(' 7') = 7), /api/integrations/0x10 named integration 16 and garbage
+ * reached the id pipe as NaN.
+ */
+class AppValidationPipe extends ValidationPipe {
+  protected override transformPrimitive(value: unknown, metadata: ArgumentMetadata): unknown {
+    return metadata.type === 'param' ? value : super.transformPrimitive(value, metadata);
+  }
+}
+
+export const validationPipe = new AppValidationPipe({
   whitelist: true,
   forbidNonWhitelisted: true,
   transform: true,

@@ -222,6 +222,21 @@ describe('integrations', () => {
     expect(cleared.body.description).toBeNull();
   });
 
+  it('reads a path id as digits only: hex, exponent or padded forms of a real id answer 400, not that integration', async () => {
+    const created = await createIntegration(t, sub, 'meta-lead-ads', META_CONFIG);
+    expect((await t.http.get(`/api/integrations/${created.id}`).set('authorization', admin)).status).toBe(200);
+    const forms = [`0x${created.id.toString(16)}`, `${created.id}e0`, `${created.id}.0`, `%20${created.id}`, 'abc'];
+    for (const form of forms) {
+      const res = await t.http.get(`/api/integrations/${form}`).set('authorization', admin);
+      expect({ form, status: res.status, code: res.body.code, message: res.body.message }).toEqual({
+        form,
+        status: 400,
+        code: 'VALIDATION_FAILED',
+        message: 'The id in the path must be a positive integer',
+      });
+    }
+  });
+
   it('tests the connection against the provider: success → active, 401 → 422 INVALID_CREDENTIALS and error status', async () => {
     const created = await createIntegration(t, sub, 'meta-lead-ads', META_CONFIG);
     graph.on('GET', '/me', () => ({

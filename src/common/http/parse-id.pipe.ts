@@ -4,8 +4,7 @@ import { DomainException } from '../errors/domain.exception';
 
 const MAX_INT = 2_147_483_647;
 const MAX_BIGINT = 9_223_372_036_854_775_807n;
-const malformed = (raw: unknown): DomainException =>
-  DomainException.validation(`"${String(raw).slice(0, 40)}" is not a valid id`);
+const malformed = (): DomainException => DomainException.validation('The id in the path must be a positive integer');
 
 /**
  * Integer ids in paths (sub-accounts, templates, integrations): garbage is 400 VALIDATION_FAILED;
@@ -13,10 +12,10 @@ const malformed = (raw: unknown): DomainException =>
  */
 @Injectable()
 export class ParseIdPipe implements PipeTransform<unknown, number> {
-  // the global ValidationPipe may already have turned the segment into a number (NaN for garbage)
+  // the path segment's text (the app's ValidationPipe leaves path parameters unconverted)
   transform(raw: unknown): number {
     const value = String(raw);
-    if (!/^\d{1,18}$/.test(value)) throw malformed(raw);
+    if (!/^\d{1,18}$/.test(value)) throw malformed();
     const id = Number(value);
     if (id < 1 || id > MAX_INT) throw DomainException.notFound('Resource');
     return id;
@@ -31,7 +30,7 @@ export class ParseIdPipe implements PipeTransform<unknown, number> {
 export class ParseBigIdPipe implements PipeTransform<unknown, bigint> {
   transform(raw: unknown): bigint {
     const value = String(raw);
-    if (!/^\d{1,19}$/.test(value)) throw malformed(raw);
+    if (!/^\d{1,19}$/.test(value)) throw malformed();
     const id = BigInt(value);
     if (id < 1n || id > MAX_BIGINT) throw DomainException.notFound('Resource');
     return id;
