@@ -75,6 +75,12 @@ describe('OAuth connections: connect flows', () => {
         fakes.number(token, WHATSAPP_PHONE);
       },
     });
+    // Graph's subscribed_apps edge (WhatsApp): accepted for a token this test's authorisation server issued
+    fakes.graph.on('POST', /^\/\d+\/subscribed_apps$/, (req) =>
+      issued.includes(String(req.headers.authorization ?? '').replace(/^Bearer /, ''))
+        ? { status: 200, body: { success: true } }
+        : { status: 401, body: { error: { message: 'Invalid OAuth access token.', code: 190 } } },
+    );
     t = await createTestApp({
       env: {
         ...fakes.env,
@@ -334,7 +340,7 @@ describe('OAuth connections: connect flows', () => {
     expect((body.config as Record<string, unknown>).pageAccessToken).toBeUndefined();
   });
 
-  it("WhatsApp without META_WHATSAPP_CONFIG_ID: Facebook Login with the WhatsApp scopes, the person's long-lived token with its expiry, no WABA subscription, revoked on disconnect", async () => {
+  it("WhatsApp without META_WHATSAPP_CONFIG_ID: Facebook Login with the WhatsApp scopes, the person's long-lived token with its expiry, the WABA subscribed with it, revoked on disconnect", async () => {
     metaPerson = 'fb-person-whatsapp';
     const { id } = await createIntegration(t, sub, 'whatsapp-cloud', {
       phoneNumberId: WHATSAPP_PHONE,
@@ -356,7 +362,16 @@ describe('OAuth connections: connect flows', () => {
     );
     // the long-lived user token's ~60 days (the fake answers 5183944 s)
     expect(stored.rows[0].oauth_expires_at?.getTime()).toBeGreaterThan(Date.now() + 59 * 86_400_000);
-    expect(fakes.graph.requests.some((r) => r.path.endsWith('/subscribed_apps'))).toBe(false);
+    // Meta delivers a WABA's webhooks only to apps subscribed to it: subscribed with the person's token
+    const subscriptions = fakes.graph.requests.filter(
+      (r) => r.method === 'POST' && r.path.endsWith('/subscribed_apps'),
+    );
+    expect(subscriptions.map((r) => r.path)).toEqual(['/102290129349001/subscribed_apps']);
+    const token = String(subscriptions[0].headers.authorization).replace(/^Bearer /, '');
+    expect(issued).toContain(token);
+    expect(subscriptions[0].query.get('appsecret_proof')).toBe(
+      createHmac('sha256', META_APP_SECRET).update(token).digest('hex'),
+    );
     const revokes = () =>
       fakes.graph.requests.filter((r) => r.method === 'DELETE' && r.path === '/me/permissions').length;
     const revoked = revokes();

@@ -79,6 +79,9 @@ export const metaOAuth: OAuthProvider = {
       call.now(),
     );
     const subject = await person(call, long.accessToken);
+    // WhatsApp connected with a person's token (no Login for Business configuration): the app is
+    // subscribed to the WABA's webhooks all the same, with that token's whatsapp_business_management
+    await subscribeConfiguredWaba(call, exchange, long.accessToken);
     const pageField = exchange.spec.pageIdField;
     const tokens: OAuthTokens = pageField
       ? await pageToken(call, exchange, long, pageField)
@@ -132,9 +135,7 @@ async function businessToken(call: OAuthCall, exchange: CodeExchange): Promise<O
   const business = await codeExchange(call, exchange);
   // a system user may or may not answer /me; without an id the grant is named by the token itself
   const subject = await person(call, business.accessToken);
-  const wabaField = exchange.spec.businessLogin?.subscribeWabaField;
-  const wabaId = wabaField ? optionalConfigString(exchange.config, wabaField) : undefined;
-  if (wabaId) await subscribeApp(call, wabaId, business.accessToken);
+  await subscribeConfiguredWaba(call, exchange, business.accessToken);
   return {
     accessToken: business.accessToken,
     systemUser: true,
@@ -143,8 +144,15 @@ async function businessToken(call: OAuthCall, exchange: CodeExchange): Promise<O
   };
 }
 
+/** Subscribes the app to the WhatsApp Business Account the handler's config names, if it names one. */
+async function subscribeConfiguredWaba(call: OAuthCall, exchange: CodeExchange, token: string): Promise<void> {
+  const wabaField = exchange.spec.businessLogin?.subscribeWabaField;
+  const wabaId = wabaField ? optionalConfigString(exchange.config, wabaField) : undefined;
+  if (wabaId) await subscribeApp(call, wabaId, token);
+}
+
 /**
- * POST /<WABA id>/subscribed_apps with the business token: "You must individually subscribe to every
+ * POST /<WABA id>/subscribed_apps with the business (or a person's) token: "You must individually subscribe to every
  * WABA for which you wish to receive webhooks", answered `{ "success": true }` (developers.facebook.com/
  * documentation/business-messaging/whatsapp/solution-providers/manage-webhooks). Subscribing again is
  * harmless. A refusal (the token cannot manage that account) or no answer fails the connection with

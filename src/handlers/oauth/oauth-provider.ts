@@ -48,7 +48,8 @@ export interface HandlerOAuth {
    * environment names one (config.oauth.metaLoginConfigs, e.g. META_WHATSAPP_CONFIG_ID): the dialog then
    * carries its config_id instead of `scopes`, and the code is exchanged for the business integration
    * system user token the configuration issues. `subscribeWabaField`: the config field of the WhatsApp
-   * Business Account whose webhooks the hub's app is subscribed to while connecting.
+   * Business Account whose webhooks the hub's app is subscribed to while connecting (with the business
+   * token, or with the person's token when no configuration is set).
    */
   businessLogin?: { config: MetaLoginConfigKey; subscribeWabaField?: string };
 }
