@@ -1,6 +1,4 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { DomainException } from '../../common/errors/domain.exception';
-import { ErrorCode } from '../../common/errors/error-code';
 import { OutboundError } from '../../common/outbound/http-client';
 import { APP_CONFIG, AppConfig } from '../../config/app-config';
 import { TransactionRunner } from '../../database/transaction-runner';
@@ -16,6 +14,7 @@ import { WhatsAppEventsService } from '../whatsapp/whatsapp-events.service';
 import { WHATSAPP_HANDLER } from '../whatsapp/whatsapp-numbers.repository';
 import { batchEvents, DELIVERY_BATCH_EVENT, EXPAND_CHUNK } from './webhook-batch';
 import { WebhookEventsRepository } from './webhook-events.repository';
+import { isReauthorizationRequired } from '../integrations/oauth-tokens.service';
 
 function errorMessage(err: unknown): string {
   const text = err instanceof Error ? err.message : String(err);
@@ -142,8 +141,7 @@ export class WebhookProcessor {
   private async failed(eventId: bigint, attempts: number, integrationId: number, err: unknown): Promise<void> {
     const message = errorMessage(err);
     // a refused grant changed the integration (status error, no token): the cached row is stale
-    if (err instanceof DomainException && err.code === ErrorCode.REAUTHORIZATION_REQUIRED)
-      this.cache.delete(integrationId);
+    if (isReauthorizationRequired(err)) this.cache.delete(integrationId);
     const permanent = err instanceof PermanentEventError || (err instanceof OutboundError && !err.transient);
     if (permanent || attempts >= this.config.webhooks.maxAttempts) {
       this.logger.warn({ eventId: eventId.toString(), attempts, reason: message }, 'webhook event failed');
