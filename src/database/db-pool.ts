@@ -2,32 +2,44 @@ import { Inject, Injectable, Logger, OnApplicationShutdown } from '@nestjs/commo
 import { Pool } from 'pg';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
 
+/** Connections of the ingest lane: the webhook ingest runs at most this many statements at once. */
+export const INGEST_LANE_SIZE = 2;
+
 /**
- * The process's one pool of database connections (DB_POOL_SIZE): Prisma runs on it through its
- * `pg` driver adapter, and the few hot-path statements run on it as named prepared statements.
- * pg-boss keeps its own small pool (JOBS_POOL_SIZE); a process never opens more than the two sum to.
+ * The process's database connections (DB_POOL_SIZE in all): Prisma runs on the main pool through
+ * its `pg` driver adapter, and the few hot-path statements run on it as named prepared statements.
+ * A process that serves the API (and has DB_POOL_SIZE ≥ 4) keeps INGEST_LANE_SIZE of them apart for
+ * the webhook ingest statement: a pool answers waiting queries first come first served, so behind a
+ * worker's dozens of event transactions a delivery's acknowledgement would wait its turn
+ * (bench/lead-e2e: ack p99 47–57 ms with one pool, 39 ms with the lane). pg-boss keeps its own
+ * small pool (JOBS_POOL_SIZE); a process never opens more than DB_POOL_SIZE + JOBS_POOL_SIZE.
  */
 @Injectable()
 export class DbPool implements OnApplicationShutdown {
   readonly pool: Pool;
+  /** The ingest lane: its own pool, or the main pool when the process has none. */
+  readonly ingest: Pool;
 
   constructor(@Inject(APP_CONFIG) config: AppConfig) {
     if (!config.databaseUrl) throw new Error('DATABASE_URL is not set (the embedded database was not started)');
-    this.pool = new Pool({
-      connectionString: config.databaseUrl,
-      max: config.dbPoolSize,
-      application_name: `integration-hub-${config.role}`,
-    });
-    // an idle connection the server ends (a restart, pg_terminate_backend, DROP DATABASE … FORCE) is
-    // removed by the pool, which then emits 'error': without a listener Node would end the process.
-    // Prisma's adapter listens only while it is connected, and shutdown disconnects it before this pool ends.
-    this.pool.on('error', (err) => DbPool.logger.warn(`idle database connection lost: ${err.message}`));
+    const lane = config.role !== 'worker' && config.dbPoolSize >= 2 * INGEST_LANE_SIZE ? INGEST_LANE_SIZE : 0;
+    this.pool = DbPool.open(config, config.dbPoolSize - lane, config.role);
+    this.ingest = lane > 0 ? DbPool.open(config, lane, `${config.role}-ingest`) : this.pool;
   }
 
   private static readonly logger = new Logger(DbPool.name);
 
+  private static open(config: AppConfig, max: number, name: string): Pool {
+    const pool = new Pool({ connectionString: config.databaseUrl, max, application_name: `integration-hub-${name}` });
+    // an idle connection the server ends (a restart, pg_terminate_backend, DROP DATABASE … FORCE) is
+    // removed by the pool, which then emits 'error': without a listener Node would end the process.
+    // Prisma's adapter listens only while it is connected, and shutdown disconnects it before this pool ends.
+    pool.on('error', (err) => DbPool.logger.warn(`idle database connection lost: ${err.message}`));
+    return pool;
+  }
+
   // after every module is destroyed: job workers stopping gracefully may still finish their work
   async onApplicationShutdown(): Promise<void> {
-    await this.pool.end();
+    await Promise.all([this.pool.end(), this.ingest === this.pool ? undefined : this.ingest.end()]);
   }
 }

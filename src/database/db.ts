@@ -63,10 +63,16 @@ export class Db {
 
   /**
    * Always its own statement on the pool, never part of the caller's transaction: for writers that
-   * combine several callers' rows in one statement (the webhook ingest batcher).
+   * combine several callers' rows in one statement (rate-limit ledgers …).
    */
   async sqlAlone<T extends QueryResultRow>(statement: SqlStatement, values: readonly unknown[]): Promise<T[]> {
     return (await this.dbPool.pool.query<T>({ name: statement.name, text: statement.text, values: [...values] })).rows;
+  }
+
+  /** Like sqlAlone, on the ingest lane (DbPool): the webhook ingest batcher's statement only. */
+  async sqlIngest<T extends QueryResultRow>(statement: SqlStatement, values: readonly unknown[]): Promise<T[]> {
+    return (await this.dbPool.ingest.query<T>({ name: statement.name, text: statement.text, values: [...values] }))
+      .rows;
   }
 }
 

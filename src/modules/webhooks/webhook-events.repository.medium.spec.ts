@@ -57,11 +57,11 @@ describe('webhook ingest batcher (WebhookEventsRepository.insertWithJob)', () =>
 
   it('runs at most two ingest statements at once; deliveries arriving meanwhile wait and share the next one', async () => {
     const db = m.app.get(Db);
-    const original = db.sqlAlone.bind(db);
+    const original = db.sqlIngest.bind(db);
     let inFlight = 0;
     let most = 0;
     const sizes: number[] = [];
-    const spy = jest.spyOn(db, 'sqlAlone').mockImplementation(async (statement, values) => {
+    const spy = jest.spyOn(db, 'sqlIngest').mockImplementation(async (statement, values) => {
       inFlight += 1;
       most = Math.max(most, inFlight);
       sizes.push((values[0] as unknown[]).length);

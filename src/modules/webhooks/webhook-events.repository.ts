@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import type { SubAccountScope } from '../../common/auth/sub-account-scope';
 import type { PageRequest } from '../../common/http/pagination';
 import { BoundStatement, Db } from '../../database/db';
+import { INGEST_LANE_SIZE } from '../../database/db-pool';
 import { scopeWhere } from '../../database/scope-where';
 import type { Prisma, WebhookEvent, WebhookEventStatus } from '../../generated/prisma/client';
 import { insertJobsSql } from '../../jobs/insert-jobs-sql';
@@ -34,7 +35,7 @@ const INGEST_BATCH = 64;
  * into the next statement together: under load the groups grow (fewer statements and commits per
  * delivery) instead of the statements multiplying; when idle a delivery is written at once.
  */
-const INGEST_WRITERS = 2;
+const INGEST_WRITERS = INGEST_LANE_SIZE;
 
 interface PendingInsert {
   event: NewEvent;
@@ -116,7 +117,7 @@ export class WebhookEventsRepository {
   }
 
   private async insertBatch(events: NewEvent[]): Promise<Array<{ id: string; created: boolean }>> {
-    const rows = await this.db.sqlAlone<{ id: string; integration_id: number; dedup_key: string }>(INGEST, [
+    const rows = await this.db.sqlIngest<{ id: string; integration_id: number; dedup_key: string }>(INGEST, [
       events.map((e) => e.integrationId),
       events.map((e) => e.subAccountId),
       events.map((e) => e.provider),
