@@ -77,6 +77,11 @@ export interface AppConfig {
     stateTtlMs: number;
     /** Refresh an access token this long before it expires. */
     refreshAheadMs: number;
+    /**
+     * Minutes between the sweeps that refresh tokens due before the next sweep, used or not, and stop
+     * the integrations whose grant ran out (OAUTH_REFRESH_SWEEP_MINUTES; 0 = no sweep).
+     */
+    refreshSweepMinutes: number;
     apps: Record<OAuthProviderKey, OAuthAppConfig>;
     /**
      * Facebook Login for Business configurations of the hub's Meta app, by the handlers that connect
@@ -230,6 +235,7 @@ function oauthConfig(env: Env, metaGraph: string, ghl: string): AppConfig['oauth
     redirectAllowlist: allowlist,
     stateTtlMs: 10 * 60_000,
     refreshAheadMs: int(env, 'OAUTH_REFRESH_AHEAD_SECONDS', 300, 0, 86_400) * 1000,
+    refreshSweepMinutes: int(env, 'OAUTH_REFRESH_SWEEP_MINUTES', 5, 0, 60),
     apps: {
       meta: {
         clientId: optional(env, 'META_APP_ID'),

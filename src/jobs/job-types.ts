@@ -33,6 +33,8 @@ export interface JobPayloads {
   'analytics-rebuild': { subAccountId: number; from: string | null; to: string | null };
   /** Issue 13: the schedule that rewrites the lead scores whose recency points have decayed. */
   'lead-score-decay': Record<string, never>;
+  /** Issue 15: refreshes the OAuth tokens due before the next tick, and stops the integrations whose grant ran out. */
+  'oauth-refresh-sweep': Record<string, never>;
   /** Issue 13: folds the rollup shards of past days back into one row per counter. */
   'analytics-compact': Record<string, never>;
   /** Issue 12: one outbound WhatsApp message (our uuid) to send through Meta. */
@@ -147,6 +149,15 @@ export const JOB_DEFINITIONS: JobDefinitions<JobPayloads> = {
   },
   'lead-score-decay': {
     // idempotent (each lead's score is recomputed from its stored parts as of now); the next tick catches up
+    retryLimit: 0,
+    retryDelaySeconds: 0,
+    retryBackoff: false,
+    expireInSeconds: 600,
+    batchSize: 1,
+    codec: emptyPayload,
+  },
+  'oauth-refresh-sweep': {
+    // each refresh is compare-and-set under the integration's refresh lock; the next tick catches up
     retryLimit: 0,
     retryDelaySeconds: 0,
     retryBackoff: false,

@@ -152,6 +152,11 @@ export class JobsService<M = JobPayloads> implements OnModuleInit, OnApplication
     await this.requireBoss().schedule(name, cron, {}, { tz: 'UTC' });
   }
 
+  /** Removes a cron schedule (one switched off by configuration: pg-boss would keep firing the stored one). */
+  async unschedule(name: keyof M & string): Promise<void> {
+    await this.requireBoss().unschedule(name);
+  }
+
   async ping(): Promise<void> {
     await this.requireBoss().getDb().executeSql('SELECT 1', []);
   }

@@ -50,6 +50,9 @@ export function testConfig(databaseUrl: string, env: Record<string, string> = {}
     DB_POOL_SIZE: '5',
     PUBLIC_BASE_URL: 'https://hub.example.test',
     ENCRYPTION_KEYS: TEST_KEY_1,
+    // a sweep firing at a five-minute boundary would refresh the tokens a test just expired on purpose;
+    // the sweep's own tests call it directly
+    OAUTH_REFRESH_SWEEP_MINUTES: '0',
     ...env,
   });
 }

@@ -40,6 +40,14 @@ const REAUTHORIZE = {
          WHERE id = $1 AND oauth_tokens = $4`,
 };
 
+// live OAuth connections whose access token expires by $1 (an unrefreshable one stays due until it has run out)
+const DUE = {
+  name: 'oauth_due_for_refresh',
+  text: `SELECT id FROM integrations
+         WHERE oauth_tokens IS NOT NULL AND status <> 'disconnected' AND oauth_expires_at <= $1 AND id > $2
+         ORDER BY id LIMIT $3`,
+};
+
 const GRANT_IN_USE = {
   name: 'oauth_grant_in_use',
   text: `SELECT EXISTS (
@@ -81,6 +89,12 @@ export class IntegrationOAuthRepository {
   /** Stores refreshed tokens only over `seen` (the generation the refresh started from); false when it was replaced. */
   async storeRefreshed(id: number, seen: string, sealed: string, expiresAt: Date | null, at: Date): Promise<boolean> {
     return (await this.db.execute(STORE, [id, sealed, expiresAt, at, seen])) > 0;
+  }
+
+  /** Ids (ascending, after `afterId`) of the live OAuth connections whose access token expires by `before`. */
+  async dueForRefresh(before: Date, afterId: number, limit: number): Promise<number[]> {
+    const rows = await this.db.sql<{ id: number }>(DUE, [before, afterId, limit]);
+    return rows.map((r) => r.id);
   }
 
   /** Whether another live integration (tokens held, not disconnected) holds the same provider grant. */

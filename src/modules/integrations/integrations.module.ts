@@ -9,6 +9,7 @@ import { IntegrationsController } from './integrations.controller';
 import { IntegrationsRepository } from './integrations.repository';
 import { IntegrationsService } from './integrations.service';
 import { IntegrationOAuthRepository } from './integration-oauth.repository';
+import { OAuthRefreshSweep } from './oauth-refresh-sweep.processor';
 import { OAuthTokensService } from './oauth-tokens.service';
 
 @Module({
@@ -22,6 +23,7 @@ import { OAuthTokensService } from './oauth-tokens.service';
     HandlerContextFactory,
     IntegrationOAuthRepository,
     OAuthTokensService,
+    OAuthRefreshSweep,
   ],
   exports: [
     IntegrationsService,

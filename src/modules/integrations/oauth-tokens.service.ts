@@ -96,6 +96,17 @@ export class OAuthTokensService {
     return { ...row, oauthTokens: current.tokens, oauthExpiresAt: current.expiresAt };
   }
 
+  /**
+   * For the refresh sweep: like `fresh`, with a longer look-ahead (a token that would expire before the
+   * next sweep is refreshed now, whether or not anything uses it). An unrefreshable token (Meta) that has
+   * run out stops the integration (status error, REAUTHORIZATION_REQUIRED), as on use.
+   */
+  async refreshIfDue(row: IntegrationRow, aheadMs: number): Promise<IntegrationRow> {
+    if (row.oauthTokens === null || !this.expiring(row.oauthExpiresAt, aheadMs)) return row;
+    const current = await this.refresh(row.id, row.oauthTokens, false, aheadMs);
+    return { ...row, oauthTokens: current.tokens, oauthExpiresAt: current.expiresAt };
+  }
+
   /** After the provider answered 401 to `row`'s token: a new one, unless another caller already replaced it. */
   async afterUnauthorized(row: IntegrationRow): Promise<IntegrationRow> {
     if (row.oauthTokens === null) return row;
@@ -140,25 +151,30 @@ export class OAuthTokensService {
     }
   }
 
-  private expiring(expiresAt: Date | null): boolean {
-    return expiresAt !== null && expiresAt.getTime() - this.clock.now() <= this.config.oauth.refreshAheadMs;
+  private expiring(expiresAt: Date | null, aheadMs = this.config.oauth.refreshAheadMs): boolean {
+    return expiresAt !== null && expiresAt.getTime() - this.clock.now() <= aheadMs;
   }
 
-  private refresh(id: number, seen: string, force: boolean): Promise<Current> {
+  private refresh(
+    id: number,
+    seen: string,
+    force: boolean,
+    aheadMs = this.config.oauth.refreshAheadMs,
+  ): Promise<Current> {
     const running = this.inflight.get(id);
     if (running) return running;
-    const started = this.refreshLocked(id, seen, force).finally(() => this.inflight.delete(id));
+    const started = this.refreshLocked(id, seen, force, aheadMs).finally(() => this.inflight.delete(id));
     this.inflight.set(id, started);
     return started;
   }
 
-  private async refreshLocked(id: number, seen: string, force: boolean): Promise<Current> {
+  private async refreshLocked(id: number, seen: string, force: boolean, aheadMs: number): Promise<Current> {
     const outcome = await this.repository.withRefreshLock(id, async (): Promise<Current | 'reauthorize'> => {
       const current = await this.repository.read(id);
       if (!current?.tokens || !current.provider || !isOAuthProviderKey(current.provider)) return 'reauthorize';
       const stored: Current = { tokens: current.tokens, expiresAt: current.expiresAt };
       // another caller refreshed while this one waited for the lock (or the token is not due after all)
-      if (!this.expiring(current.expiresAt) && (current.tokens !== seen || !force)) return stored;
+      if (!this.expiring(current.expiresAt, aheadMs) && (current.tokens !== seen || !force)) return stored;
       const provider: OAuthProvider = OAUTH_PROVIDER_REGISTRY[current.provider];
       const tokens = this.open(id, current.tokens);
       const now = new Date(this.clock.now());
