@@ -4,6 +4,7 @@ import {
   isCalendarProvider,
   isContactPusher,
   isMessageSender,
+  isWabaWebhookSubscriber,
   MessageSender,
 } from './capabilities';
 import { FacebookMessengerHandler } from './facebook-messenger/facebook-messenger.handler';
@@ -31,6 +32,7 @@ describe('capabilities', () => {
     expect(keysWhere(isMessageSender)).toEqual(['facebook-messenger', 'instagram-direct', 'whatsapp-cloud']);
     expect(keysWhere(isCalendarProvider)).toEqual(['gohighlevel']);
     expect(keysWhere(isContactPusher)).toEqual(['gohighlevel']);
+    expect(keysWhere(isWabaWebhookSubscriber)).toEqual(['whatsapp-cloud']);
   });
 
   it('need the methods and, for sending, the declared capability', () => {

@@ -94,6 +94,22 @@ export interface WhatsAppBusinessMessaging {
   messagesPerSecond(config: Record<string, unknown>): number;
 }
 
+/**
+ * A handler whose integrations receive webhooks because the app their token belongs to is subscribed
+ * to a WhatsApp Business Account (meta.oauth.ts subscribes it while connecting): Meta delivers them
+ * until the app is unsubscribed, whether or not any integration still receives them.
+ */
+export interface WabaWebhookSubscriber {
+  /** The (non-secret) config field naming the integration's WhatsApp Business Account. */
+  readonly wabaField: string;
+  /**
+   * Unsubscribes the app from that account's webhooks with the integration's token, once (no
+   * retries). False without a call when the config holds no token to call with; throws when Meta
+   * refuses, does not answer or does not confirm.
+   */
+  unsubscribeApp(ctx: HandlerContext): Promise<boolean>;
+}
+
 function hasMethods(handler: IntegrationHandler, ...names: string[]): boolean {
   const record = handler as unknown as Record<string, unknown>;
   return names.every((name) => typeof record[name] === 'function');
@@ -115,4 +131,10 @@ export function isWhatsAppBusinessMessaging(
   handler: IntegrationHandler,
 ): handler is IntegrationHandler & WhatsAppBusinessMessaging {
   return hasMethods(handler, 'sendMessage', 'listTemplates', 'createTemplate', 'deleteTemplate', 'messagesPerSecond');
+}
+
+export function isWabaWebhookSubscriber(
+  handler: IntegrationHandler,
+): handler is IntegrationHandler & WabaWebhookSubscriber {
+  return typeof (handler as { wabaField?: unknown }).wabaField === 'string' && hasMethods(handler, 'unsubscribeApp');
 }

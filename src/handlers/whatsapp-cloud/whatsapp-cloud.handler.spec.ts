@@ -180,6 +180,40 @@ describe('WhatsAppCloudHandler', () => {
     });
   });
 
+  describe('unsubscribeApp', () => {
+    const path = '/102290129340398/subscribed_apps';
+
+    it("DELETEs the WABA's subscribed_apps with the token in the header and appsecret_proof beside it", async () => {
+      server.on('DELETE', path, () => ({ status: 200, body: { success: true } }));
+      await expect(handler.unsubscribeApp(ctx())).resolves.toBe(true);
+      expect(server.requests).toHaveLength(1);
+      const [req] = server.requests;
+      expect(req.headers.authorization).toBe(`Bearer ${TOKEN}`);
+      expect(req.query.get('appsecret_proof')).toBe(appSecretProof(TOKEN, 'wa-secret'));
+      expect(req.url).not.toContain(TOKEN);
+    });
+
+    it('asks once and throws when Meta refuses, fails or does not confirm', async () => {
+      for (const reply of [
+        { status: 400, body: waError(200, '(#200) Permissions error') },
+        { status: 500, body: waError(1, 'An unknown error occurred') },
+        { status: 200, body: { success: false } },
+      ]) {
+        server.reset();
+        server.on('DELETE', path, () => reply);
+        await expect(handler.unsubscribeApp(ctx())).rejects.toBeInstanceOf(OutboundError);
+        expect(server.count('DELETE', path)).toBe(1);
+      }
+    });
+
+    it('calls nobody when the config holds no token (an OAuth integration never connected)', async () => {
+      const { accessToken: _none, ...withoutToken } = config;
+      const noToken = handlerContext(withoutToken, { metaGraph: server.url });
+      await expect(handler.unsubscribeApp(noToken)).resolves.toBe(false);
+      expect(server.requests).toHaveLength(0);
+    });
+  });
+
   describe('sendText', () => {
     it('posts the documented text body once and returns the wamid', async () => {
       server.on('POST', MESSAGES, () => ({ status: 200, body: json('send-message.response.sdk-test.json') }));

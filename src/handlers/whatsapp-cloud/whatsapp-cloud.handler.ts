@@ -8,7 +8,17 @@ import {
   PermanentEventError,
   StoredEvent,
 } from '../integration-handler';
-import { asId, asNumber, asRecords, asString, configString, isRecord, JsonRecord } from '../shared/json';
+import {
+  asBoolean,
+  asId,
+  asNumber,
+  asRecords,
+  asString,
+  configString,
+  isRecord,
+  JsonRecord,
+  optionalConfigString,
+} from '../shared/json';
 import { graphErrorOf, graphRequest } from '../shared/meta-graph';
 import { redactSecrets } from '../shared/redact-secrets';
 import {
@@ -23,6 +33,7 @@ import {
 import { whatsAppWebhook } from './whatsapp-cloud.webhook';
 import { toSendError, WhatsAppSendError } from './whatsapp-send-error';
 import type { HandlerOAuth } from '../oauth/oauth-provider';
+import type { WabaWebhookSubscriber } from '../capabilities';
 
 /** Meta's default throughput for a registered business number (messages per second). */
 export const DEFAULT_MESSAGES_PER_SECOND = 80;
@@ -43,7 +54,7 @@ export interface WhatsAppSendResult {
 
 /** WhatsApp Cloud API: inbound messages and statuses by webhook, text and template sends. */
 @Injectable()
-export class WhatsAppCloudHandler implements IntegrationHandler {
+export class WhatsAppCloudHandler implements IntegrationHandler, WabaWebhookSubscriber {
   readonly key = 'whatsapp-cloud';
   readonly displayName = 'WhatsApp Cloud API';
   readonly category = 'Messaging';
@@ -53,6 +64,7 @@ export class WhatsAppCloudHandler implements IntegrationHandler {
   // process); this in-process budget only has to stay out of its way
   readonly rateLimit = { limit: 1000, windowMs: 1000 } as const;
   readonly webhook = whatsAppWebhook;
+  readonly wabaField = 'wabaId';
   /**
    * With META_WHATSAPP_CONFIG_ID: Facebook Login for Business with that configuration (token type
    * "System-user access token", the way Embedded Signup onboards a business), which gives the
@@ -67,7 +79,7 @@ export class WhatsAppCloudHandler implements IntegrationHandler {
     scopes: ['whatsapp_business_management', 'whatsapp_business_messaging', 'business_management'],
     tokenField: 'accessToken',
     appFields: { appSecret: 'clientSecret' },
-    businessLogin: { config: 'whatsapp', subscribeWabaField: 'wabaId' },
+    businessLogin: { config: 'whatsapp', subscribeWabaField: this.wabaField },
   };
 
   readonly defaultConfigSchema: JsonSchemaObject = {
@@ -319,6 +331,29 @@ export class WhatsAppCloudHandler implements IntegrationHandler {
       path: `${configString(ctx.config, 'wabaId')}/message_templates`,
       query: { name, ...(templateId ? { hsm_id: templateId } : {}) },
     });
+  }
+
+  /**
+   * DELETE /{waba-id}/subscribed_apps with the integration's token (header) and appsecret_proof, as
+   * the subscription is made (meta.oauth.ts). Meta's "Managing Webhooks" page for solution providers
+   * (developers.facebook.com/documentation/business-messaging/whatsapp/solution-providers/manage-webhooks)
+   * documents this DELETE to unsubscribe an app from a WABA's webhooks, with `Authorization: Bearer`
+   * and the answer `{ "success": true }`. UNCONFIRMED there: the permission it needs (taken to be the
+   * subscription's whatsapp_business_management), what it answers for an app that is not subscribed,
+   * and that it takes appsecret_proof (Graph's general rule for apps that require it; the subscribe
+   * call relies on the same). Asked once: the caller (a disconnect) waits for it and does not retry.
+   */
+  async unsubscribeApp(ctx: HandlerContext): Promise<boolean> {
+    if (!optionalConfigString(ctx.config, 'accessToken')) return false;
+    const res = await this.call(ctx, {
+      method: 'DELETE',
+      path: `${encodeURIComponent(configString(ctx.config, this.wabaField))}/subscribed_apps`,
+      retry: false,
+    });
+    // Meta's body is not kept: an error must not carry what Meta may echo
+    if (!isRecord(res.body) || asBoolean(res.body.success) !== true)
+      throw new OutboundError('server', 'Meta did not confirm unsubscribing the app', res.status);
+    return true;
   }
 
   /** POST /<phone number id>/messages once: a retried send could reach the user twice. */
