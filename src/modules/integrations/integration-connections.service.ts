@@ -15,6 +15,7 @@ import { IntegrationsRepository } from './integrations.repository';
 import { IntegrationConfigService, routingKeyTaken, sealScope } from './integration-config.service';
 import { IntegrationsService } from './integrations.service';
 import { OAuthTokensService } from './oauth-tokens.service';
+import { WabaSubscriptionsService } from './waba-subscriptions.service';
 
 const UNREADABLE: TestResult = {
   success: false,
@@ -40,6 +41,7 @@ export class IntegrationConnectionsService {
     private readonly schemas: ConfigSchemaService,
     private readonly registry: HandlerRegistry,
     private readonly oauth: OAuthTokensService,
+    private readonly wabaSubscriptions: WabaSubscriptionsService,
   ) {}
 
   async test(user: AuthUser, id: number): Promise<TestResultDto> {
@@ -104,6 +106,9 @@ export class IntegrationConnectionsService {
    */
   async disconnect(user: AuthUser, id: number): Promise<IntegrationDto> {
     const row = await this.integrations.find(user, id);
+    // while its token is still stored (best effort): the app unsubscribed from a WhatsApp Business
+    // Account no other live integration uses, or Meta goes on delivering the number's messages
+    const afterDisconnect = await this.wabaSubscriptions.beforeDisconnect(row);
     // the tokens as they are when erased (a refresh may have replaced those read above)
     let erased: Integration = row;
     let before: IntegrationDto | undefined;
@@ -139,8 +144,12 @@ export class IntegrationConnectionsService {
       })),
     );
     // revoked where the provider offers it (best effort), after the tokens are erased: two integrations
-    // of one grant disconnected at once then each see the other gone, and the grant is revoked
-    if ('updated' in outcome) await this.oauth.revoke(erased);
+    // of one grant disconnected at once then each see the other gone, and the grant is revoked. The
+    // WABA's second look (see beforeDisconnect) comes first: a revocation ends the token it calls with
+    if ('updated' in outcome) {
+      await afterDisconnect();
+      await this.oauth.revoke(erased);
+    }
     return this.integrations.changed(outcome);
   }
 

@@ -11,6 +11,7 @@ import { IntegrationsService } from './integrations.service';
 import { IntegrationOAuthRepository } from './integration-oauth.repository';
 import { OAuthRefreshSweep } from './oauth-refresh-sweep.processor';
 import { OAuthTokensService } from './oauth-tokens.service';
+import { WabaSubscriptionsService } from './waba-subscriptions.service';
 
 @Module({
   imports: [AuditModule, IntegrationTemplatesModule, AnalyticsModule],
@@ -24,6 +25,7 @@ import { OAuthTokensService } from './oauth-tokens.service';
     IntegrationOAuthRepository,
     OAuthTokensService,
     OAuthRefreshSweep,
+    WabaSubscriptionsService,
   ],
   exports: [
     IntegrationsService,

@@ -75,6 +75,17 @@ export type CreateOutcome =
 
 export type UpdateOutcome = { updated: Integration } | { routingKeyTaken: string } | { notFound: true };
 
+// another integration than $1, of any sub-account and not disconnected, of one of the handlers in $2
+// whose config field (the same position in $3) holds $4; config fields that are not secrets are stored as given
+const CONFIG_VALUE_IN_USE = {
+  name: 'integrations_config_value_in_use',
+  text: `SELECT EXISTS (
+           SELECT 1 FROM integrations i
+           JOIN unnest($2::text[], $3::text[]) AS f(handler, field) ON f.handler = i.handler
+           WHERE i.id <> $1 AND i.status <> 'disconnected' AND i.config ->> f.field = $4
+         ) AS "inUse"`,
+};
+
 /**
  * Every query about integrations takes the caller's scope (or an explicit sub-account id). Writes
  * keep the routing-key claims (one sub-account per provider routing key) in the same transaction.
@@ -248,6 +259,26 @@ export class IntegrationsRepository {
       where: { id },
       data: { status: 'error', errorMessage: `INVALID_CREDENTIALS: ${message}` },
     });
+  }
+
+  /**
+   * Whether a provider resource that integrations of several sub-accounts can share (a WhatsApp
+   * Business Account) is still used by another live integration than `id`: one not disconnected, of
+   * one of `fields`' handlers, whose non-secret config field holds `value`. Across sub-accounts on
+   * purpose: the resource is the provider's, not a sub-account's.
+   */
+  async configValueInUse(
+    id: number,
+    fields: ReadonlyArray<{ handler: string; field: string }>,
+    value: string,
+  ): Promise<boolean> {
+    const rows = await this.db.sql<{ inUse: boolean }>(CONFIG_VALUE_IN_USE, [
+      id,
+      fields.map((f) => f.handler),
+      fields.map((f) => f.field),
+      value,
+    ]);
+    return rows[0]?.inUse === true;
   }
 
   /** Key ids that sealed stored secrets (checked against ENCRYPTION_KEYS at boot). */
