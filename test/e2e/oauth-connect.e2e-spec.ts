@@ -75,12 +75,14 @@ describe('OAuth connections: connect flows', () => {
         fakes.number(token, WHATSAPP_PHONE);
       },
     });
-    // Graph's subscribed_apps edge (WhatsApp): accepted for a token this test's authorisation server issued
-    fakes.graph.on('POST', /^\/\d+\/subscribed_apps$/, (req) =>
-      issued.includes(String(req.headers.authorization ?? '').replace(/^Bearer /, ''))
-        ? { status: 200, body: { success: true } }
-        : { status: 401, body: { error: { message: 'Invalid OAuth access token.', code: 190 } } },
-    );
+    // Graph's subscribed_apps edge (WhatsApp), subscribe and unsubscribe: accepted for a token this
+    // test's authorisation server issued
+    for (const method of ['POST', 'DELETE'])
+      fakes.graph.on(method, /^\/\d+\/subscribed_apps$/, (req) =>
+        issued.includes(String(req.headers.authorization ?? '').replace(/^Bearer /, ''))
+          ? { status: 200, body: { success: true } }
+          : { status: 401, body: { error: { message: 'Invalid OAuth access token.', code: 190 } } },
+      );
     t = await createTestApp({
       env: {
         ...fakes.env,
@@ -340,7 +342,7 @@ describe('OAuth connections: connect flows', () => {
     expect((body.config as Record<string, unknown>).pageAccessToken).toBeUndefined();
   });
 
-  it("WhatsApp without META_WHATSAPP_CONFIG_ID: Facebook Login with the WhatsApp scopes, the person's long-lived token with its expiry, the WABA subscribed with it, revoked on disconnect", async () => {
+  it("WhatsApp without META_WHATSAPP_CONFIG_ID: Facebook Login with the WhatsApp scopes, the person's long-lived token with its expiry, the WABA subscribed with it, unsubscribed and revoked on disconnect", async () => {
     metaPerson = 'fb-person-whatsapp';
     const { id } = await createIntegration(t, sub, 'whatsapp-cloud', {
       phoneNumberId: WHATSAPP_PHONE,
@@ -375,8 +377,16 @@ describe('OAuth connections: connect flows', () => {
     const revokes = () =>
       fakes.graph.requests.filter((r) => r.method === 'DELETE' && r.path === '/me/permissions').length;
     const revoked = revokes();
+    const from = fakes.graph.requests.length;
     await t.http.post(`/api/integrations/${id}/disconnect`).set('authorization', admin).expect(200);
     expect(revokes()).toBe(revoked + 1);
+    // the app unsubscribed from the WABA with the same token, before the revocation ends that token
+    const made = fakes.graph.requests.slice(from).filter((r) => r.method === 'DELETE');
+    expect(made.map((r) => r.path)).toEqual(['/102290129349001/subscribed_apps', '/me/permissions']);
+    expect(made[0].headers.authorization).toBe(`Bearer ${token}`);
+    expect(made[0].query.get('appsecret_proof')).toBe(
+      createHmac('sha256', META_APP_SECRET).update(token).digest('hex'),
+    );
   });
 
   it('Meta: a person without access to the configured page ends in status=error', async () => {

@@ -1,7 +1,7 @@
 // WhatsApp connected through Facebook Login for Business (META_WHATSAPP_CONFIG_ID): the dialog asks for
 // the configuration instead of scopes, the code is exchanged once for the business's non-expiring
-// system-user token (no fb_exchange_token), the app is subscribed to the WABA's webhooks, and the
-// number is tested with the token, all against fakes on 127.0.0.1.
+// system-user token (no fb_exchange_token), the app is subscribed to the WABA's webhooks (and
+// unsubscribed on disconnect), and the number is tested with the token, all against fakes on 127.0.0.1.
 import { createHmac } from 'node:crypto';
 import { IntegrationsRepository } from '../../src/modules/integrations/integrations.repository';
 import { OAuthTokensService } from '../../src/modules/integrations/oauth-tokens.service';
@@ -27,6 +27,8 @@ describe('OAuth connections: WhatsApp through Facebook Login for Business', () =
   const issued: string[] = [];
   /** POST /<waba>/subscribed_apps calls that Meta accepted: the WABA and the token they were made with. */
   const subscribed: Array<{ wabaId: string; token: string }> = [];
+  /** DELETE /<waba>/subscribed_apps calls that Meta accepted. */
+  const unsubscribed: Array<{ wabaId: string; token: string }> = [];
 
   beforeAll(async () => {
     fakes = await ProviderFakes.start();
@@ -36,7 +38,8 @@ describe('OAuth connections: WhatsApp through Facebook Login for Business', () =
       clientSecret: META_APP_SECRET,
       onToken: (token) => {
         issued.push(token);
-        for (const phone of ['106540352240001', '106540352240002', '106540352240003']) fakes.number(token, phone);
+        for (const phone of ['106540352240001', '106540352240002', '106540352240003', '106540352240004'])
+          fakes.number(token, phone);
         // a person's user token answers GET /me (one person per token: no grant shared between these
         // integrations keeps a revocation back); the business's system-user token does not answer it here
         if (!token.startsWith('EAAsystem-')) fakes.pageAdmin(token, '777000901', META_APP_SECRET, `person-${token}`);
@@ -56,6 +59,15 @@ describe('OAuth connections: WhatsApp through Facebook Login for Business', () =
           body: { error: { message: '(#200) Permissions error', type: 'OAuthException', code: 200 } },
         };
       subscribed.push({ wabaId, token });
+      return { status: 200, body: { success: true } };
+    });
+    fakes.graph.on('DELETE', /^\/\d+\/subscribed_apps$/, (req: FakeRequest) => {
+      const token = String(req.headers.authorization ?? '').replace(/^Bearer /, '');
+      if (!issued.includes(token))
+        return { status: 401, body: { error: { message: 'Invalid OAuth access token.', code: 190 } } };
+      if (req.query.get('appsecret_proof') !== createHmac('sha256', META_APP_SECRET).update(token).digest('hex'))
+        return { status: 400, body: { error: { message: 'Invalid appsecret_proof', code: 100 } } };
+      unsubscribed.push({ wabaId: req.path.split('/')[1], token });
       return { status: 200, body: { success: true } };
     });
     t = await createTestApp({
@@ -202,5 +214,25 @@ describe('OAuth connections: WhatsApp through Facebook Login for Business', () =
     const row = await stored(id);
     expect(row.oauth_tokens).toBeNull();
     expect(row.status).toBe('disconnected');
+    // the first test's integration, never connected but not disconnected either, still names this WABA
+    expect(unsubscribed.some((u) => u.wabaId === '102290129340001')).toBe(false);
+  });
+
+  it("disconnect unsubscribes the app from a WABA no other live integration uses, with the business token and the hub app's appsecret_proof", async () => {
+    const wabaId = '102290129340004';
+    const { id } = await whatsapp('106540352240004', wabaId);
+    const back = await t.http.get(metaAuth.consent(await start(id)).path);
+    expect(outcome(back.headers.location).get('status')).toBe('active');
+    const { accessToken } = t.app.get(OAuthTokensService).open(id, (await stored(id)).oauth_tokens ?? '');
+    expect(subscribed).toContainEqual({ wabaId, token: accessToken });
+
+    const res = await t.http.post(`/api/integrations/${id}/disconnect`).set('authorization', admin);
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual(expect.objectContaining({ id, status: 'disconnected', isActive: false }));
+    expect(unsubscribed.filter((u) => u.wabaId === wabaId)).toEqual([{ wabaId, token: accessToken }]);
+    const row = await stored(id);
+    expect(row.oauth_tokens).toBeNull();
+    expect(row.status).toBe('disconnected');
+    expect(t.logs()).not.toContain(accessToken);
   });
 });
