@@ -1,9 +1,12 @@
 // Disconnecting a WhatsApp integration unsubscribes the app from its WhatsApp Business Account's webhooks
 // (DELETE /<waba>/subscribed_apps), best effort and only when no other live integration uses that
 // account: otherwise Meta keeps delivering, and retrying for days, messages nobody receives any more.
-// Pasted-token integrations here; OAuth-connected ones in oauth-connect and oauth-whatsapp-business.
+// Only integrations the hub connected through OAuth (it subscribed their app then); a pasted token's
+// app is the customer's own and stays as they set it. The OAuth flows end to end are in oauth-connect
+// and oauth-whatsapp-business; here the OAuth tokens are written as the callback stores them.
 import { createHmac } from 'node:crypto';
 import { Client } from 'pg';
+import { OAuthTokensService } from '../../src/modules/integrations/oauth-tokens.service';
 import { createIntegration, createSubAccount } from '../support/factories';
 import { FakeReply, FakeRequest } from '../support/fake-server';
 import { ProviderFakes } from '../support/provider-fakes';
@@ -67,11 +70,12 @@ describe('WhatsApp disconnect: the app unsubscribed from the WABA', () => {
   const proofOf = (token: string) => createHmac('sha256', APP_SECRET).update(token).digest('hex');
   const callsFor = (wabaId: string) => calls.filter((c) => c.wabaId === wabaId);
 
-  /** A live WhatsApp integration with a pasted system-user token. */
+  /** A live WhatsApp integration connected through OAuth (a business system-user token), unless `pasted`. */
   async function whatsapp(
     phoneNumberId: string,
     wabaId: string,
     subAccountId = sub,
+    pasted = false,
   ): Promise<{ id: number; token: string }> {
     const token = `EAAW-pasted-${phoneNumberId}`;
     const { id } = await createIntegration(t, subAccountId, 'whatsapp-cloud', {
@@ -82,6 +86,13 @@ describe('WhatsApp disconnect: the app unsubscribed from the WABA', () => {
       verifyToken: `verify-${phoneNumberId}`,
     });
     await activate(t, subAccountId, id);
+    if (!pasted) {
+      const sealed = t.app.get(OAuthTokensService).seal(id, { accessToken: token, systemUser: true });
+      await t.sql.query("UPDATE integrations SET oauth_provider = 'meta', oauth_tokens = $2 WHERE id = $1", [
+        id,
+        sealed,
+      ]);
+    }
     return { id, token };
   }
 
@@ -118,6 +129,15 @@ describe('WhatsApp disconnect: the app unsubscribed from the WABA', () => {
     // disconnected again: no token left to call with, and nothing to unsubscribe twice
     expect((await disconnect(id)).status).toBe(200);
     expect(callsFor(wabaId)).toHaveLength(1);
+  });
+
+  it("a pasted token's integration: no call (its app is the customer's, subscribed by them), the disconnect as before", async () => {
+    const wabaId = '102290129359009';
+    const { id } = await whatsapp('106540352259009', wabaId, sub, true);
+    const res = await disconnect(id);
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual(expect.objectContaining({ id, status: 'disconnected', isActive: false }));
+    expect(callsFor(wabaId)).toEqual([]);
   });
 
   it('another live integration on the WABA (another sub-account here) keeps the subscription; disconnecting the last one removes it', async () => {

@@ -14,7 +14,8 @@ const NOTHING: AfterDisconnect = () => Promise.resolve();
 /**
  * The app an integration's token belongs to stays subscribed to its WhatsApp Business Account's webhooks
  * until someone unsubscribes it, and Meta keeps delivering (and retrying for days) the messages of a
- * number nobody receives any more. A disconnect unsubscribes it, best effort, while no other live
+ * number nobody receives any more. A disconnect of an integration the hub connected through OAuth (and
+ * so subscribed) unsubscribes it, best effort, while no other live
  * integration (not disconnected, any sub-account) uses the account: the subscription is the app's for
  * the whole account, so theirs would end too. Nothing here ever fails or stops the disconnect.
  */
@@ -65,6 +66,11 @@ export class WabaSubscriptionsService {
   private wabaOf(row: Integration): string | undefined {
     // already disconnected: its tokens are gone, and its account was seen to when they were erased
     if (row.status === 'disconnected') return undefined;
+    // only what the hub did itself is undone: it subscribes the app when it connects an integration
+    // through OAuth (meta.oauth.ts), and such a reconnect subscribes it again. A pasted token belongs to
+    // the customer's own app, which they subscribed; unsubscribing it here would silence the number
+    // after they re-activate the integration by pasting a token again (nothing would subscribe it)
+    if (row.oauthProvider === null || row.oauthTokens === null) return undefined;
     const handler = this.registry.get(row.handler);
     if (!handler || !isWabaWebhookSubscriber(handler)) return undefined;
     // not a secret: stored as given
