@@ -58,12 +58,22 @@ describe('WhatsApp bulk: a worker killed mid-bulk', () => {
       fake.answerDelayMs = 60_000;
       const answered = fake.sends.length;
       let seen = -1;
-      // quiet: every request the worker marked has reached the fake and waits for its answer — and
-      // some did (a worker busy writing its next batch for a second is quiet with none in flight)
+      // quiet: every request the worker marked (request_at committed) has reached the fake and waits
+      // for its answer — and some did (a worker busy writing its next batch for a second is quiet with
+      // none in flight). Without the ledger check, a lane slowed between its mark and its request on a
+      // loaded machine looked quiet too, and the kill lost that recipient for good (marked, never sent)
+      const markedNotSent = async (): Promise<number> => {
+        const sent = new Set(fake.sends.map((s) => s.to));
+        const { rows } = await t.sql.query<{ phone: string }>(
+          'SELECT phone FROM whatsapp_bulk_recipients WHERE bulk_id = $1 AND request_at IS NOT NULL',
+          [bulkId],
+        );
+        return rows.filter((r) => !sent.has(r.phone)).length;
+      };
       await waitFor(
         async () => {
           const now = fake.sends.length;
-          const quiet = now === seen && now > answered;
+          const quiet = now === seen && now > answered && (await markedNotSent()) === 0;
           seen = now;
           await new Promise((r) => setTimeout(r, 500));
           return quiet;
