@@ -296,6 +296,19 @@ describe('OAuth connections: connect flows', () => {
     expect(stored.rows[0].oauth_tokens).toBeNull();
   });
 
+  it('Google: deleting an OAuth-connected integration revokes its grant, as a disconnect does', async () => {
+    const { id } = await createIntegration(t, sub, 'google-analytics', { propertyId: '414141' });
+    googleAuth.person = 'google-person-deleted';
+    const back = await t.http.get(googleAuth.consent(await start(id)).path);
+    expect(outcome(back.headers.location).get('status')).toBe('active');
+    const revoked = googleAuth.revoked.length;
+    const deleted = await t.http.delete(`/api/integrations/${id}`).set('authorization', admin);
+    expect(deleted.status).toBe(204);
+    expect(googleAuth.revoked.length).toBe(revoked + 1);
+    expect(googleAuth.revoked.at(-1)).toMatch(/^rt-google-/);
+    expect((await t.http.get(`/api/integrations/${id}`).set('authorization', admin)).status).toBe(404);
+  });
+
   it('Google: a PKCE verifier that does not match is refused by the provider (status=error)', async () => {
     const { id } = await createIntegration(t, sub, 'google-analytics', { propertyId: '434343' });
     const authorizationUrl = new URL(await start(id));

@@ -140,6 +140,17 @@ describe('WhatsApp disconnect: the app unsubscribed from the WABA', () => {
     expect(callsFor(wabaId)).toEqual([]);
   });
 
+  it('deleting the integration unsubscribes the app as a disconnect does; the delete answers 204 as before', async () => {
+    const wabaId = '102290129358008';
+    const { id, token } = await whatsapp('106540352258008', wabaId);
+    const res = await t.http.delete(`/api/integrations/${id}`).set('authorization', admin());
+    expect(res.status).toBe(204);
+    expect(callsFor(wabaId)).toEqual([
+      { wabaId, token, proof: proofOf(token), url: expect.any(String), tokenStored: true },
+    ]);
+    expect((await t.sql.query('SELECT 1 FROM integrations WHERE id = $1', [id])).rows).toEqual([]);
+  });
+
   it('another live integration on the WABA (another sub-account here) keeps the subscription; disconnecting the last one removes it', async () => {
     const wabaId = '102290129352002';
     const first = await whatsapp('106540352252001', wabaId);

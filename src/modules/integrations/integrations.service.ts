@@ -26,7 +26,9 @@ import {
 import type { Integration, IntegrationChange } from './integration';
 import { AfterWrite, IntegrationsRepository, UpdateOutcome } from './integrations.repository';
 import { PREVIOUS_WEBHOOK_SECRET_POINTER, WEBHOOK_SECRET_POINTER } from './sealed-fields';
+import { OAuthTokensService } from './oauth-tokens.service';
 import { rotateSecrets, SEAL_VERSION } from './secret-rotation';
+import { WabaSubscriptionsService } from './waba-subscriptions.service';
 
 function newWebhookSecret(): string {
   return randomBytes(32).toString('base64url');
@@ -46,6 +48,8 @@ export class IntegrationsService implements OnApplicationBootstrap {
     private readonly registry: HandlerRegistry,
     private readonly audit: AuditService,
     private readonly figures: AnalyticsFiguresService,
+    private readonly oauth: OAuthTokensService,
+    private readonly wabaSubscriptions: WabaSubscriptionsService,
   ) {}
 
   /**
@@ -206,14 +210,23 @@ export class IntegrationsService implements OnApplicationBootstrap {
     );
   }
 
+  /**
+   * Deletes the integration, and undoes at the provider what a disconnect undoes (best effort, never
+   * failing the delete): the app unsubscribed from a WhatsApp Business Account no other live integration
+   * uses, the OAuth grant revoked unless another live integration holds it. The row's tokens, read
+   * before the delete, are what those calls are made with.
+   */
   async remove(user: AuthUser, id: number): Promise<void> {
     const row = await this.find(user, id);
+    const afterDelete = await this.wabaSubscriptions.beforeDisconnect(row);
     const deleted = await this.repository.delete(
       row.subAccountId,
       id,
       this.audited(user, 'integration.delete', (gone) => ({ before: this.toDto(gone) })),
     );
     if (!deleted) throw DomainException.notFound('Integration');
+    await afterDelete();
+    await this.oauth.revoke(row);
   }
 
   async rotateWebhookSecret(user: AuthUser, id: number): Promise<WebhookSecretDto> {
