@@ -94,6 +94,20 @@ describe('webhook ingest batcher (WebhookEventsRepository.insertWithJob)', () =>
     }
   });
 
+  it("runs a worker's batch expansion on the main pool, never on the ingest lane the acknowledgements wait for", async () => {
+    const db = m.app.get(Db);
+    const lane = jest.spyOn(db, 'sqlIngest');
+    const main = jest.spyOn(db, 'sqlAlone');
+    try {
+      expect(await events.expandBatch([event('x-1'), event('x-2'), event('x-3')], 2)).toBe(3);
+      expect(lane).not.toHaveBeenCalled();
+      expect(main).toHaveBeenCalledTimes(2);
+    } finally {
+      lane.mockRestore();
+      main.mockRestore();
+    }
+  });
+
   it('answers a redelivery with the stored id and no new job', async () => {
     const first = await events.insertWithJob(event('again'));
     const second = await events.insertWithJob(event('again'));

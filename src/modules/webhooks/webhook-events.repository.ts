@@ -104,7 +104,10 @@ export class WebhookEventsRepository {
     while (this.writing < INGEST_WRITERS && this.pending.length > 0) {
       const batch = this.pending.splice(0, INGEST_BATCH);
       this.writing += 1;
-      void this.insertBatch(batch.map((b) => b.event))
+      void this.insertBatch(
+        batch.map((b) => b.event),
+        'ingest',
+      )
         .then(
           (results) => batch.forEach((b, i) => b.resolve(results[i])),
           (err: unknown) => batch.forEach((b) => b.reject(err)),
@@ -116,8 +119,13 @@ export class WebhookEventsRepository {
     }
   }
 
-  private async insertBatch(events: NewEvent[]): Promise<Array<{ id: string; created: boolean }>> {
-    const rows = await this.db.sqlIngest<{ id: string; integration_id: number; dedup_key: string }>(INGEST, [
+  /** `ingest`: on the ingest lane (acknowledgements wait for it); `worker`: on the main pool. */
+  private async insertBatch(
+    events: NewEvent[],
+    by: 'ingest' | 'worker',
+  ): Promise<Array<{ id: string; created: boolean }>> {
+    const run = by === 'ingest' ? this.db.sqlIngest.bind(this.db) : this.db.sqlAlone.bind(this.db);
+    const rows = await run<{ id: string; integration_id: number; dedup_key: string }>(INGEST, [
       events.map((e) => e.integrationId),
       events.map((e) => e.subAccountId),
       events.map((e) => e.provider),
@@ -162,7 +170,8 @@ export class WebhookEventsRepository {
   async expandBatch(batch: NewEvent[], chunk: number): Promise<number> {
     let created = 0;
     for (let i = 0; i < batch.length; i += chunk) {
-      const results = await this.insertBatch(batch.slice(i, i + chunk));
+      // a worker's expansion: never ahead of the acknowledgements on the ingest lane
+      const results = await this.insertBatch(batch.slice(i, i + chunk), 'worker');
       created += results.filter((r) => r.created).length;
     }
     return created;
