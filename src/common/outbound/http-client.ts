@@ -33,6 +33,16 @@ export type OutboundErrorKind =
   | 'timeout'
   | 'circuit_open'; // the provider failed every recent call; not called at all
 
+/**
+ * What a log line may say about a failed provider call: the error's class, and for an OutboundError
+ * its kind and HTTP status — never its message or body, which may quote what was sent (a token).
+ */
+export function failureFields(err: unknown): { reason: string; kind?: OutboundErrorKind; status?: number } {
+  if (!(err instanceof Error)) return { reason: 'unknown' };
+  if (!(err instanceof OutboundError)) return { reason: err.name };
+  return { reason: err.name, kind: err.kind, ...(err.status === undefined ? {} : { status: err.status }) };
+}
+
 export class OutboundError extends Error {
   constructor(
     readonly kind: OutboundErrorKind,

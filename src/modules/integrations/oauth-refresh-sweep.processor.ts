@@ -1,5 +1,6 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap, Optional } from '@nestjs/common';
 import { Clock, CLOCK, systemClock } from '../../common/clock';
+import { failureFields } from '../../common/outbound/http-client';
 import { APP_CONFIG, AppConfig } from '../../config/app-config';
 import { JobHandler } from '../../jobs/job-definition';
 import { JobsService } from '../../jobs/jobs.service';
@@ -85,9 +86,9 @@ export class OAuthRefreshSweep implements OnApplicationBootstrap {
         return;
       }
       result.failed += 1;
-      // the error's class only: a token endpoint's answer may quote what it was sent
+      // never the message or body: a token endpoint's answer may quote what it was sent
       this.logger.warn(
-        { integrationId: id, provider: row.oauthProvider, reason: err instanceof Error ? err.name : 'unknown' },
+        { integrationId: id, provider: row.oauthProvider, ...failureFields(err) },
         'OAuth refresh sweep: refresh failed; tried again at the next sweep',
       );
     }

@@ -1,4 +1,5 @@
 import { Injectable, Logger } from '@nestjs/common';
+import { failureFields } from '../../common/outbound/http-client';
 import { isWabaWebhookSubscriber } from '../../handlers/capabilities';
 import { HandlerRegistry } from '../../handlers/handler-registry';
 import { isRecord } from '../../handlers/shared/json';
@@ -99,10 +100,10 @@ export class WabaSubscriptionsService {
     );
   }
 
-  /** The error's class only: neither tokens nor Meta's answer (which may echo them) reach the log. */
+  /** The error's class, kind and status only: neither tokens nor Meta's answer (which may echo them) reach the log. */
   private failed(row: Integration, wabaId: string, err: unknown): void {
     this.logger.warn(
-      { integrationId: row.id, wabaId, reason: err instanceof Error ? err.name : 'unknown' },
+      { integrationId: row.id, wabaId, ...failureFields(err) },
       "app not unsubscribed from the WhatsApp Business Account's webhooks; the disconnect goes on",
     );
   }
