@@ -11,7 +11,7 @@ export const INGEST_LANE_SIZE = 2;
  * A process that serves the API (and has DB_POOL_SIZE ≥ 4) keeps INGEST_LANE_SIZE of them apart for
  * the webhook ingest statement: a pool answers waiting queries first come first served, so behind a
  * worker's dozens of event transactions a delivery's acknowledgement would wait its turn
- * (bench/lead-e2e: ack p99 47–57 ms with one pool, 39 ms with the lane). pg-boss keeps its own
+ * (bench/lead-e2e: ack p99 47–57 ms with one pool, 33–35 ms with the lane). pg-boss keeps its own
  * small pool (JOBS_POOL_SIZE); a process never opens more than DB_POOL_SIZE + JOBS_POOL_SIZE.
  */
 @Injectable()
