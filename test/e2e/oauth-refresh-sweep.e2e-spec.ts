@@ -5,6 +5,7 @@ import { OAuthTokensService } from '../../src/modules/integrations/oauth-tokens.
 import { createIntegration, createSubAccount, META_CONFIG } from '../support/factories';
 import { FakeOAuthServer } from '../support/fakes/oauth-server';
 import { ProviderFakes } from '../support/provider-fakes';
+import { connectGhlOAuth } from '../support/oauth';
 import { createTestApp, TestApp } from '../support/test-app';
 
 const CRM = 'https://crm.example.test/integrations/connected';
@@ -61,16 +62,7 @@ describe('OAuth connections: the refresh sweep', () => {
     await Promise.all([fakes.close(), ghlAuth.close()]);
   });
 
-  async function connect(locationId: string): Promise<number> {
-    const { id } = await createIntegration(t, sub, 'gohighlevel', { locationId });
-    const start = await t.http
-      .post(`/api/integrations/${id}/oauth/start`)
-      .set('authorization', admin)
-      .send({ redirectUri: CRM });
-    const back = await t.http.get(ghlAuth.consent(start.body.authorizationUrl, { locationId }).path);
-    expect(new URL(back.headers.location).searchParams.get('status')).toBe('active');
-    return id;
-  }
+  const connect = (locationId: string): Promise<number> => connectGhlOAuth(t, ghlAuth, sub, CRM, locationId);
 
   const expireIn = (id: number, minutes: number) =>
     t.sql.query(`UPDATE integrations SET oauth_expires_at = now() + $2 * interval '1 minute' WHERE id = $1`, [

@@ -1,7 +1,8 @@
 // OAuth tokens that keep working: refreshed ahead of expiry, once for many concurrent callers, and stopped for good on invalid_grant.
-import { createIntegration, createSubAccount } from '../support/factories';
+import { createSubAccount } from '../support/factories';
 import { FakeOAuthServer } from '../support/fakes/oauth-server';
 import { ProviderFakes } from '../support/provider-fakes';
+import { connectGhlOAuth } from '../support/oauth';
 import { createTestApp, TestApp } from '../support/test-app';
 import { waitFor } from '../support/webhooks';
 
@@ -57,16 +58,7 @@ describe('OAuth connections: refresh', () => {
     await Promise.all([fakes.close(), ghlAuth.close()]);
   });
 
-  async function connect(locationId: string): Promise<number> {
-    const { id } = await createIntegration(t, sub, 'gohighlevel', { locationId });
-    const start = await t.http
-      .post(`/api/integrations/${id}/oauth/start`)
-      .set('authorization', admin)
-      .send({ redirectUri: CRM });
-    const back = await t.http.get(ghlAuth.consent(start.body.authorizationUrl, { locationId }).path);
-    expect(new URL(back.headers.location).searchParams.get('status')).toBe('active');
-    return id;
-  }
+  const connect = (locationId: string): Promise<number> => connectGhlOAuth(t, ghlAuth, sub, CRM, locationId);
 
   const expire = (id: number) =>
     t.sql.query(`UPDATE integrations SET oauth_expires_at = now() - interval '1 minute' WHERE id = $1`, [id]);
