@@ -211,5 +211,13 @@ describe('lead facts, settings and integration stats', () => {
     expect(one.body.stats).toEqual({ totalLeads: 2, leadsToday: 1, lastSyncStatus: null });
     const list = await t.http.get(`/api/integrations?subAccountId=${sub}`).set('authorization', admin);
     expect(list.body.items.find((i: { id: number }) => i.id === integration.id).stats).toEqual(one.body.stats);
+    // every answer that is an integration carries the same figures (PATCH and disconnect answered zeros)
+    const patched = await t.http
+      .patch(`/api/integrations/${integration.id}`)
+      .set('authorization', admin)
+      .send({ name: 'Renamed' });
+    expect([patched.status, patched.body.stats]).toEqual([200, one.body.stats]);
+    const disconnected = await t.http.post(`/api/integrations/${integration.id}/disconnect`).set('authorization', admin);
+    expect([disconnected.status, disconnected.body.stats]).toEqual([200, one.body.stats]);
   });
 });

@@ -150,7 +150,7 @@ export class IntegrationConnectionsService {
       await afterDisconnect();
       await this.oauth.revoke(erased);
     }
-    return this.integrations.changed(outcome);
+    return this.integrations.answer(outcome);
   }
 
   private async run(handler: IntegrationHandler, ctx: HandlerContext, id: number | null): Promise<TestResult> {

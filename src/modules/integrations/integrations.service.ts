@@ -197,7 +197,7 @@ export class IntegrationsService implements OnApplicationBootstrap {
   async update(user: AuthUser, id: number, dto: UpdateIntegrationDto): Promise<IntegrationDto> {
     const row = await this.find(user, id);
     let before: IntegrationDto | undefined;
-    return this.changed(
+    return this.answer(
       await this.repository.mutate(
         row.subAccountId,
         id,
@@ -282,7 +282,13 @@ export class IntegrationsService implements OnApplicationBootstrap {
       });
   }
 
-  /** An update's outcome as the API answers it. */
+  /** An update's outcome as the API answers it, with the same stats as GET (not the zeros of toDto). */
+  async answer(outcome: UpdateOutcome): Promise<IntegrationDto> {
+    const [dto] = await this.withStats([this.changed(outcome)]);
+    return dto;
+  }
+
+  /** An update's outcome: the row as a DTO without its stats, or the error it answers. */
   changed(outcome: UpdateOutcome): IntegrationDto {
     if ('notFound' in outcome) throw DomainException.notFound('Integration');
     if ('routingKeyTaken' in outcome) throw routingKeyTaken(outcome.routingKeyTaken);
