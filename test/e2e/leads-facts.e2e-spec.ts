@@ -118,6 +118,30 @@ describe('lead facts, settings and integration stats', () => {
     expect((await t.http.get(`/api/leads/${id}`).set('authorization', admin)).body.status).toBe('CONVERTED');
   });
 
+  // the rule of every PATCH (integrations, templates, report templates): null for a field that cannot be
+  // null is 400 naming it, not a silent no-op that answers 200 with nothing changed
+  it('answers null for status or tags 400 VALIDATION_FAILED naming the field; a null assignee unassigns', async () => {
+    const created = await t.http
+      .post('/api/leads')
+      .set('authorization', admin)
+      .send({ subAccountId: sub, fullName: 'Nula', email: 'nula@example.org', tags: ['keep'] });
+    const id = created.body.id as string;
+    for (const field of ['status', 'tags']) {
+      const res = await t.http
+        .patch(`/api/leads/${id}`)
+        .set('authorization', agent)
+        .send({ [field]: null });
+      expect([field, res.status, res.body.code]).toEqual([field, 400, 'VALIDATION_FAILED']);
+      expect(res.body.details.map((d: { field: string }) => d.field)).toEqual([field]);
+    }
+    await t.http.patch(`/api/leads/${id}`).set('authorization', agent).send({ assignedUserId: 'ana' });
+    const unassigned = await t.http.patch(`/api/leads/${id}`).set('authorization', agent).send({ assignedUserId: null });
+    expect(unassigned.status).toBe(200);
+    expect(unassigned.body).toEqual(
+      expect.objectContaining({ status: 'NEW', tags: ['keep'], assignedUserId: null, assignedUserName: null }),
+    );
+  });
+
   it('takes activities (a call outcome only on calls) and scores leads, sortable and filterable', async () => {
     const hot = await t.http
       .post('/api/leads')

@@ -2,6 +2,7 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import {
   ArrayMaxSize,
+  IsArray,
   IsBoolean,
   IsDateString,
   IsEmail,
@@ -19,6 +20,7 @@ import {
 } from 'class-validator';
 import { LEAD_STATUSES } from './lead.dto';
 import { IsIntId, MAX_INT_ID } from '../../../common/http/int-id.decorator';
+import { IsOptionalNotNull } from '../../../common/http/optional-not-null.decorator';
 
 export const ACTIVITY_TYPES = ['CALL', 'EMAIL', 'MEETING', 'NOTE', 'WHATSAPP'] as const;
 export const ACTIVITY_OUTCOMES = ['ANSWERED', 'NO_ANSWER', 'BUSY', 'FAILED'] as const;
@@ -28,7 +30,7 @@ export type LeadStatusName = (typeof LEAD_STATUSES)[number];
 
 export class UpdateLeadDto {
   @ApiPropertyOptional({ enum: LEAD_STATUSES, description: 'A change is recorded as a fact { from, to, at, by }' })
-  @IsOptional()
+  @IsOptionalNotNull()
   @IsIn(LEAD_STATUSES)
   status?: LeadStatusName;
 
@@ -47,8 +49,9 @@ export class UpdateLeadDto {
   @MaxLength(200)
   assignedUserName?: string | null;
 
-  @ApiPropertyOptional({ type: [String], description: 'Replaces the tags' })
-  @IsOptional()
+  @ApiPropertyOptional({ type: [String], description: 'Replaces the tags ([] clears them)' })
+  @IsOptionalNotNull()
+  @IsArray()
   @IsString({ each: true })
   @MaxLength(100, { each: true })
   @ArrayMaxSize(100)
