@@ -34,7 +34,7 @@ describe('lead facts, settings and integration stats', () => {
         subAccountId: sub,
         fullName: 'Ana Souza',
         email: 'Ana@Example.org',
-        source: { platform: 'manual', campaignId: 'walk-in' },
+        source: { platform: 'manual', campaignId: 'walk-in', formId: 'desk-1', formName: 'Front desk' },
       });
     expect(first.status).toBe(201);
     expect(first.body).toEqual(
@@ -46,7 +46,7 @@ describe('lead facts, settings and integration stats', () => {
       }),
     );
     expect(first.body.sourceTracking.firstTouch).toEqual(
-      expect.objectContaining({ platform: 'manual', campaignId: 'walk-in' }),
+      expect.objectContaining({ platform: 'manual', campaignId: 'walk-in', formId: 'desk-1', formName: 'Front desk' }),
     );
     const again = await t.http
       .post('/api/leads')

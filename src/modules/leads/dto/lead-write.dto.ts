@@ -105,6 +105,8 @@ export class ManualSourceDto {
   @ApiPropertyOptional() @IsOptional() @IsString() @MaxLength(500) adGroupName?: string;
   @ApiPropertyOptional() @IsOptional() @IsString() @MaxLength(200) adId?: string;
   @ApiPropertyOptional() @IsOptional() @IsString() @MaxLength(500) adName?: string;
+  @ApiPropertyOptional() @IsOptional() @IsString() @MaxLength(200) formId?: string;
+  @ApiPropertyOptional() @IsOptional() @IsString() @MaxLength(500) formName?: string;
 }
 
 export class CreateLeadDto {
