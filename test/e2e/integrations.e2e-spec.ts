@@ -237,6 +237,47 @@ describe('integrations', () => {
     }
   });
 
+  // API.md "Conventions": sub-account and template ids are integers. Bodies went through Number(), so
+  // "1", true and "0x1" named id 1; queries too (?subAccountId=0x1 listed sub-account 1)
+  it('takes body and query ids as integers only: strings, booleans and hex forms answer 400', async () => {
+    const template = await templateId(t, 'meta-lead-ads');
+    const body = { subAccountId: sub, integrationTemplateId: template, name: 'typed', config: META_CONFIG };
+    for (const [field, bad] of [
+      ['subAccountId', String(sub)],
+      ['subAccountId', true],
+      ['integrationTemplateId', String(template)],
+      ['integrationTemplateId', `0x${template.toString(16)}`],
+    ] as const) {
+      for (const path of ['/api/integrations', '/api/integrations/test-config']) {
+        const sent = path.endsWith('test-config') ? { ...body, name: undefined } : body;
+        const res = await t.http
+          .post(path)
+          .set('authorization', admin)
+          .send({ ...sent, [field]: bad });
+        expect([path, field, res.status, res.body.code]).toEqual([path, field, 400, 'VALIDATION_FAILED']);
+        expect(res.body.details.map((d: { field: string }) => d.field)).toEqual([field]);
+      }
+    }
+    for (const query of [
+      `subAccountId=0x${sub.toString(16)}`,
+      `subAccountId=${sub}.0`,
+      `templateId=${template}e0`,
+      'pageSize=0x10',
+      'page=',
+    ]) {
+      const res = await t.http.get(`/api/integrations?${query}`).set('authorization', admin);
+      expect([query, res.status, res.body.code]).toEqual([query, 400, 'VALIDATION_FAILED']);
+    }
+    const limits = await t.http
+      .get(`/api/integrations/limits?subAccountId=0x${sub.toString(16)}`)
+      .set('authorization', admin);
+    expect([limits.status, limits.body.code]).toEqual([400, 'VALIDATION_FAILED']);
+    const ok = await t.http
+      .get(`/api/integrations?subAccountId=${sub}&templateId=${template}&page=1&pageSize=10`)
+      .set('authorization', admin);
+    expect([ok.status, ok.body.pageSize]).toEqual([200, 10]);
+  });
+
   it('tests the connection against the provider: success → active, 401 → 422 INVALID_CREDENTIALS and error status', async () => {
     const created = await createIntegration(t, sub, 'meta-lead-ads', META_CONFIG);
     graph.on('GET', '/me', () => ({

@@ -135,11 +135,38 @@ describe('lead facts, settings and integration stats', () => {
       expect(res.body.details.map((d: { field: string }) => d.field)).toEqual([field]);
     }
     await t.http.patch(`/api/leads/${id}`).set('authorization', agent).send({ assignedUserId: 'ana' });
-    const unassigned = await t.http.patch(`/api/leads/${id}`).set('authorization', agent).send({ assignedUserId: null });
+    const unassigned = await t.http
+      .patch(`/api/leads/${id}`)
+      .set('authorization', agent)
+      .send({ assignedUserId: null });
     expect(unassigned.status).toBe(200);
     expect(unassigned.body).toEqual(
       expect.objectContaining({ status: 'NEW', tags: ['keep'], assignedUserId: null, assignedUserName: null }),
     );
+  });
+
+  // API.md "Conventions": sub-account ids are integers; a string, a boolean or a hex form is a bad request,
+  // not sub-account 1 (the body's ids went through Number(), so true and "0x1" named sub-account 1)
+  it('takes the subAccountId of a new lead and of the leads filter as an integer only', async () => {
+    for (const bad of [String(sub), true, `0x${sub.toString(16)}`, [sub]]) {
+      const res = await t.http
+        .post('/api/leads')
+        .set('authorization', admin)
+        .send({ subAccountId: bad, email: 'typed@example.org' });
+      expect([JSON.stringify(bad), res.status, res.body.code]).toEqual([JSON.stringify(bad), 400, 'VALIDATION_FAILED']);
+    }
+    for (const bad of [`0x${sub.toString(16)}`, `${sub}e0`, `${sub}.0`, 'abc', '']) {
+      const res = await t.http.get(`/api/leads?subAccountId=${bad}`).set('authorization', admin);
+      expect([bad, res.status, res.body.code]).toEqual([bad, 400, 'VALIDATION_FAILED']);
+    }
+    for (const bad of ['0x2', '1e1', '2.0']) {
+      const res = await t.http.get(`/api/leads?page=${bad}`).set('authorization', admin);
+      expect([bad, res.status, res.body.code]).toEqual([bad, 400, 'VALIDATION_FAILED']);
+    }
+    const ok = await t.http
+      .get(`/api/leads?subAccountId=${sub}&page=1&pageSize=5&minScore=0`)
+      .set('authorization', admin);
+    expect([ok.status, ok.body.page, ok.body.pageSize]).toEqual([200, 1, 5]);
   });
 
   it('takes activities (a call outcome only on calls) and scores leads, sortable and filterable', async () => {
@@ -241,7 +268,9 @@ describe('lead facts, settings and integration stats', () => {
       .set('authorization', admin)
       .send({ name: 'Renamed' });
     expect([patched.status, patched.body.stats]).toEqual([200, one.body.stats]);
-    const disconnected = await t.http.post(`/api/integrations/${integration.id}/disconnect`).set('authorization', admin);
+    const disconnected = await t.http
+      .post(`/api/integrations/${integration.id}/disconnect`)
+      .set('authorization', admin);
     expect([disconnected.status, disconnected.body.stats]).toEqual([200, one.body.stats]);
   });
 });

@@ -1,8 +1,19 @@
 import { applyDecorators } from '@nestjs/common';
+import { Transform } from 'class-transformer';
 import { buildMessage, IsInt, Max, Min, ValidateBy, ValidationOptions } from 'class-validator';
 
 /** The largest id of a sub-account, template or integration (PostgreSQL int4). */
 export const MAX_INT_ID = 2_147_483_647;
+
+/**
+ * An integer in a query string, read as digits only: `Number()` (what `@Type(() => Number)` does)
+ * also takes "0x10", "1e1", "2.0" and " 7", so `?subAccountId=0x2` named sub-account 2. Anything but
+ * digits stays text, and the field's `@IsInt()` answers it 400 VALIDATION_FAILED.
+ */
+export const QueryInteger = (): PropertyDecorator =>
+  Transform(({ value }: { value: unknown }) =>
+    typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : value,
+  );
 
 /**
  * An integer id in a body or query (sub-accounts, templates, integrations): 1 … int4. A larger

@@ -1,16 +1,15 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
 import { IsBoolean, IsIn, IsNotEmpty, IsObject, IsOptional, IsString, MaxLength } from 'class-validator';
 import { IsOptionalNotNull } from '../../../common/http/optional-not-null.decorator';
 import { PageQueryDto } from '../../../common/http/pagination';
-import { IsIntId } from '../../../common/http/int-id.decorator';
+import { IsIntId, QueryInteger } from '../../../common/http/int-id.decorator';
 
 export const INTEGRATION_STATUSES = ['pending', 'active', 'error', 'disconnected'] as const;
 export type IntegrationStatusName = (typeof INTEGRATION_STATUSES)[number];
 
 export class CreateIntegrationDto {
-  @ApiProperty() @Type(() => Number) @IsIntId() subAccountId!: number;
-  @ApiProperty() @Type(() => Number) @IsIntId() integrationTemplateId!: number;
+  @ApiProperty() @IsIntId() subAccountId!: number;
+  @ApiProperty() @IsIntId() integrationTemplateId!: number;
   @ApiProperty() @IsString() @IsNotEmpty() @MaxLength(200) name!: string;
   @ApiPropertyOptional() @IsOptional() @IsString() @MaxLength(2000) description?: string;
   @ApiProperty({
@@ -24,8 +23,8 @@ export class CreateIntegrationDto {
 
 /** "Test before saving": a configuration tested as it would be stored; nothing is written. */
 export class TestConfigDto {
-  @ApiProperty() @Type(() => Number) @IsIntId() subAccountId!: number;
-  @ApiProperty() @Type(() => Number) @IsIntId() integrationTemplateId!: number;
+  @ApiProperty() @IsIntId() subAccountId!: number;
+  @ApiProperty() @IsIntId() integrationTemplateId!: number;
   @ApiProperty({
     type: 'object',
     additionalProperties: true,
@@ -50,16 +49,16 @@ export class UpdateIntegrationDto {
 }
 
 export class ListIntegrationsQueryDto extends PageQueryDto {
-  @ApiPropertyOptional() @IsOptional() @Type(() => Number) @IsIntId() subAccountId?: number;
+  @ApiPropertyOptional() @IsOptional() @QueryInteger() @IsIntId() subAccountId?: number;
   @ApiPropertyOptional({ enum: INTEGRATION_STATUSES })
   @IsOptional()
   @IsIn(INTEGRATION_STATUSES)
   status?: IntegrationStatusName;
-  @ApiPropertyOptional() @IsOptional() @Type(() => Number) @IsIntId() templateId?: number;
+  @ApiPropertyOptional() @IsOptional() @QueryInteger() @IsIntId() templateId?: number;
 }
 
 export class LimitsQueryDto {
-  @ApiProperty() @Type(() => Number) @IsIntId() subAccountId!: number;
+  @ApiProperty() @QueryInteger() @IsIntId() subAccountId!: number;
 }
 
 export class TemplateSummaryDto {

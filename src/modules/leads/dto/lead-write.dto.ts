@@ -110,7 +110,7 @@ export class ManualSourceDto {
 }
 
 export class CreateLeadDto {
-  @ApiProperty() @Type(() => Number) @IsIntId() subAccountId!: number;
+  @ApiProperty() @IsIntId() subAccountId!: number;
   @ApiPropertyOptional() @IsOptional() @IsString() @MaxLength(300) fullName?: string;
   @ApiPropertyOptional() @IsOptional() @IsString() @MaxLength(200) firstName?: string;
   @ApiPropertyOptional() @IsOptional() @IsString() @MaxLength(200) lastName?: string;

@@ -1,9 +1,8 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
 import { IsDateString, IsIn, IsInt, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
 import { PageQueryDto } from '../../../common/http/pagination';
 import { LEAD_PLATFORMS } from '../../../handlers/providers';
-import { IsIntId } from '../../../common/http/int-id.decorator';
+import { IsIntId, QueryInteger } from '../../../common/http/int-id.decorator';
 
 export const LEAD_STATUSES = ['NEW', 'CONTACTED', 'QUALIFIED', 'CONVERTED', 'LOST'] as const;
 export const LEAD_SORTS = ['createdAt', '-createdAt', 'score', '-score'] as const;
@@ -12,7 +11,7 @@ export type LeadSort = (typeof LEAD_SORTS)[number];
 export const PLATFORMS: readonly string[] = [...LEAD_PLATFORMS, 'manual'];
 
 export class ListLeadsQueryDto extends PageQueryDto {
-  @ApiPropertyOptional() @IsOptional() @Type(() => Number) @IsIntId() subAccountId?: number;
+  @ApiPropertyOptional() @IsOptional() @QueryInteger() @IsIntId() subAccountId?: number;
   // Validated against the registry (@IsIn) but documented as a plain string: an enum here would put the
   // provider folders into openapi.json, and adding a provider folder must not change the API document.
   @ApiPropertyOptional({
@@ -44,7 +43,7 @@ export class ListLeadsQueryDto extends PageQueryDto {
   createdTo?: string;
   @ApiPropertyOptional({ minimum: 0, maximum: 100 })
   @IsOptional()
-  @Type(() => Number)
+  @QueryInteger()
   @IsInt()
   @Min(0)
   @Max(100)
