@@ -98,7 +98,7 @@ describe('integration templates (super-admins define them)', () => {
     ['a schema that does not compile', { type: 'object', properties: { a: { type: 'strin' } } }],
     ['an unknown keyword (strict mode)', { type: 'object', properties: { a: { type: 'string', colour: 'red' } } }],
     ['a non-object schema', { type: 'string' }],
-    ['an object schema without properties', { type: 'object' }],
+    ['an object schema whose properties are not an object', { type: 'object', properties: ['a'] }],
     ['a secret that is not a string', { type: 'object', properties: { pin: { type: 'integer', 'x-secret': true } } }],
     ['an unknown format', { type: 'object', properties: { a: { type: 'string', format: 'colour' } } }],
   ])('refuses %s with 400 CONFIG_SCHEMA_INVALID and Ajv messages', async (_case, configSchema) => {
@@ -116,6 +116,25 @@ describe('integration templates (super-admins define them)', () => {
     expect(res.body.code).toBe('CONFIG_SCHEMA_INVALID');
     expect(res.body.details.length).toBeGreaterThan(0);
     expect(typeof res.body.details[0]).toBe('string');
+  });
+
+  // API.md: configSchema must compile and "be an object schema"; `{ "type": "object" }` is one (a free-form
+  // config, or one described by additionalProperties alone), and was refused for lacking `properties`
+  it.each([
+    ['{ type: object }', { type: 'object' }],
+    ['additionalProperties alone', { type: 'object', additionalProperties: { type: 'string' } }],
+  ])('accepts an object schema without properties: %s', async (_case, configSchema) => {
+    const res = await t.http
+      .post('/api/integration-templates')
+      .set('authorization', su)
+      .send({
+        name: `free-${Math.random().toString(36).slice(2, 8)}`,
+        displayName: 'Free form',
+        category: 'forms',
+        handler: 'generic-webhook',
+        configSchema,
+      });
+    expect([res.status, res.body.configSchema]).toEqual([201, configSchema]);
   });
 
   it('validates slugs and unknown fields', async () => {

@@ -109,7 +109,12 @@ export class ConfigSchemaService {
 
   /** Problems that make a schema unusable as a template's configSchema (empty when it is fine). */
   check(schema: unknown): string[] {
-    if (!isObject(schema) || schema.type !== 'object' || !isObject(schema.properties)) {
+    // `properties` may be left out (a free-form config); when present it must be an object (Ajv says so too)
+    if (
+      !isObject(schema) ||
+      schema.type !== 'object' ||
+      !(schema.properties === undefined || isObject(schema.properties))
+    ) {
       return ['configSchema must be an object schema: { "type": "object", "properties": { … } }'];
     }
     try {
