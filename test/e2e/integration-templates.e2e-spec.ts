@@ -262,6 +262,15 @@ describe('integration templates (super-admins define them)', () => {
       .get('/api/integration-templates?includeInactive=true&pageSize=200')
       .set('authorization', su);
     expect(asSu.body.items.some((x: { id: number }) => x.id === id)).toBe(true);
+    const hidden = await t.http
+      .get('/api/integration-templates?includeInactive=false&pageSize=200')
+      .set('authorization', su);
+    expect(hidden.body.items.some((x: { id: number }) => x.id === id)).toBe(false);
+    // a value that is not a boolean is a bad request, not a silent "false"
+    for (const bad of ['1', 'yes', 'TRUE', '']) {
+      const res = await t.http.get(`/api/integration-templates?includeInactive=${bad}`).set('authorization', su);
+      expect([bad, res.status, res.body.code]).toEqual([bad, 400, 'VALIDATION_FAILED']);
+    }
     const byCategory = await t.http.get('/api/integration-templates?category=crm').set('authorization', admin);
     expect(byCategory.body.items.map((x: { handler: string }) => x.handler)).toEqual(['gohighlevel']);
   });

@@ -98,7 +98,8 @@ export class ListTemplatesQueryDto extends PageQueryDto {
 
   @ApiPropertyOptional({ default: false, description: 'Super-admins only' })
   @IsOptional()
-  @Transform(({ value }: { value: unknown }) => value === true || value === 'true')
+  // "true" or "false"; anything else is 400, not silently false (as ?includeInactive=1 or =yes were)
+  @Transform(({ value }: { value: unknown }) => (value === 'true' ? true : value === 'false' ? false : value))
   @IsBoolean()
   includeInactive: boolean = false;
 }
