@@ -188,6 +188,32 @@ describe('WhatsApp (issue 12)', () => {
     expect(fake.sends.length).toBe(sentBefore);
   });
 
+  it('POST /api/whatsapp/messages: a field sent as null is a 400 before anything is written or sent', async () => {
+    await hook(hooks.inboundText({ from: '14155550155', name: 'Nul', text: 'hello?' }));
+    await processed();
+    const sentBefore = fake.sends.length;
+    const messagesBefore = (await t.sql.query('SELECT count(*)::int AS n FROM messages')).rows[0].n as number;
+    const base = { subAccountId: sub, to: '+14155550155' };
+    for (const body of [
+      { ...base, text: null },
+      { ...base, template: null },
+      { ...base, text: 'hi', template: null },
+      { ...base, text: 'hi', parameters: null },
+      { ...base, text: 'hi', integrationId: null },
+      { ...base, text: 'hi', replyToMessageId: null },
+      { subAccountId: sub, to: null, text: 'hi' },
+    ]) {
+      const res = await post('/api/whatsapp/messages', agent, body);
+      expect({ body, status: res.status, code: res.body.code }).toEqual({
+        body,
+        status: 400,
+        code: 'VALIDATION_FAILED',
+      });
+    }
+    expect((await t.sql.query('SELECT count(*)::int AS n FROM messages')).rows[0].n).toBe(messagesBefore);
+    expect(fake.sends.length).toBe(sentBefore);
+  });
+
   it('POST /api/messages with channel whatsapp is the WhatsApp single send: window, opt-out, reply context, 202', async () => {
     await hook(hooks.inboundText({ from: '14155550144', name: 'Nia', text: 'are you open?' }));
     await processed();

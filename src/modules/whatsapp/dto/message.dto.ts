@@ -35,13 +35,15 @@ export class TemplateRefDto {
   language?: string;
 }
 
+// every optional field may be left out but not sent as null: null text or template would pass
+// "exactly one of text and template" and queue a message Meta can only refuse
 export class SendMessageDto {
   @ApiProperty()
   @IsIntId()
   subAccountId!: number;
 
   @ApiPropertyOptional()
-  @IsOptional()
+  @IsOptionalNotNull()
   @IsIntId()
   integrationId?: number;
 
@@ -52,31 +54,32 @@ export class SendMessageDto {
   leadId?: string;
 
   @ApiPropertyOptional({ description: 'Phone (E.164 or national) or wa_id' })
-  @IsOptional()
+  @IsOptionalNotNull()
   @IsString()
   @MaxLength(40)
   to?: string;
 
   @ApiPropertyOptional({ maxLength: 4096 })
-  @IsOptional()
+  @IsOptionalNotNull()
   @IsString()
   @MinLength(1)
   @MaxLength(4096)
   text?: string;
 
   @ApiPropertyOptional({ type: TemplateRefDto })
-  @IsOptional()
+  @IsOptionalNotNull()
+  @IsObject()
   @ValidateNested()
   @Type(() => TemplateRefDto)
   template?: TemplateRefDto;
 
   @ApiPropertyOptional({ type: 'object', additionalProperties: { type: 'string' } })
-  @IsOptional()
+  @IsOptionalNotNull()
   @IsObject()
   parameters?: Record<string, string>;
 
   @ApiPropertyOptional({ description: 'Our id of the message this one answers' })
-  @IsOptional()
+  @IsOptionalNotNull()
   @IsUUID()
   replyToMessageId?: string;
 }
