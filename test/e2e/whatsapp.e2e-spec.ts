@@ -214,6 +214,28 @@ describe('WhatsApp (issue 12)', () => {
     expect(fake.sends.length).toBe(sentBefore);
   });
 
+  it('GET /api/whatsapp/messages: a date as `to` includes that whole day', async () => {
+    await hook(hooks.inboundText({ from: '14155550166', name: 'Day', text: 'today' }));
+    await processed();
+    const conversation = (
+      await t.sql.query<{ id: string }>("SELECT id::text FROM conversations WHERE wa_id = '14155550166'")
+    ).rows[0].id;
+    const { rows } = await t.sql.query<{ day: string }>(
+      "SELECT to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD') AS day FROM messages WHERE conversation_id = $1",
+      [conversation],
+    );
+    const day = rows[0].day;
+    for (const query of [`from=${day}&to=${day}`, `to=${day}`]) {
+      const res = await get(`/api/whatsapp/messages?conversationId=${conversation}&${query}`, agent);
+      expect({ query, status: res.status, total: res.body.total }).toEqual({ query, status: 200, total: 1 });
+    }
+    const before = await get(`/api/whatsapp/messages?conversationId=${conversation}&to=2000-01-01`, agent);
+    expect(before.body.total).toBe(0);
+    // the channel-neutral list reads `to` the same way
+    const neutral = await get(`/api/messages?conversationId=${conversation}&from=${day}&to=${day}`, agent);
+    expect(neutral.body.total).toBe(1);
+  });
+
   it('POST /api/messages with channel whatsapp is the WhatsApp single send: window, opt-out, reply context, 202', async () => {
     await hook(hooks.inboundText({ from: '14155550144', name: 'Nia', text: 'are you open?' }));
     await processed();

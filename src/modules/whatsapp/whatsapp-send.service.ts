@@ -4,6 +4,7 @@ import type { JsonValue } from '../../common/json-value';
 import { assertCanActOn, listScope } from '../../common/auth/sub-account-scope';
 import { DomainException } from '../../common/errors/domain.exception';
 import { ErrorCode } from '../../common/errors/error-code';
+import { createdToBound } from '../../common/http/date-range';
 import { Page, skipTake, toPage } from '../../common/http/pagination';
 import { OutboundError } from '../../common/outbound/http-client';
 import { PgTokenBucket, RateLimitToken } from '../../common/rate-limit/pg-token-bucket';
@@ -561,7 +562,8 @@ export class WhatsAppSendService {
         status: query.status,
         sentBy: query.sentBy === 'me' ? user.sub : query.sentBy,
         from: query.from ? new Date(query.from) : undefined,
-        to: query.to ? new Date(query.to) : undefined,
+        // a bare date is that whole (UTC) day, as the leads list reads createdTo
+        to: query.to ? createdToBound(query.to) : undefined,
       },
       skipTake(query),
     );

@@ -128,7 +128,7 @@ export class ListMessagesQueryDto extends PageQueryDto {
   @IsDateString()
   from?: string;
 
-  @ApiPropertyOptional()
+  @ApiPropertyOptional({ description: 'Inclusive: a timestamp, or a date (YYYY-MM-DD) for the whole of that UTC day' })
   @IsOptional()
   @IsDateString()
   to?: string;
