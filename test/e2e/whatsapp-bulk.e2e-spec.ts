@@ -98,15 +98,27 @@ describe('WhatsApp bulk sends', () => {
       (skipped.body.items as Array<{ leadId: string; skipReason: string }>).map((i) => [i.leadId, i.skipReason]),
     );
     expect(reasons).toEqual({ [none]: 'noPhone', [invalid]: 'noPhone', [twin]: 'duplicatePhone', [stop]: 'optedOut' });
-    const accepted = await t.http
-      .get(`/api/whatsapp/bulk/${res.body.id}/recipients?status=accepted`)
+    // recipients speak the counts' words: accepted by WhatsApp (no status webhook yet) is `sent`, as counts.sent says
+    const sent = await t.http
+      .get(`/api/whatsapp/bulk/${res.body.id}/recipients?status=sent`)
       .set('authorization', auth(a.subAccountId));
-    expect(accepted.body.items).toHaveLength(2);
-    expect(accepted.body.items[0]).toMatchObject({
-      status: 'accepted',
+    expect(sent.body.total).toBe(2);
+    expect(sent.body.items[0]).toMatchObject({
+      status: 'sent',
       wamid: expect.stringMatching(/^wamid\./),
       error: null,
     });
+    const all = await t.http
+      .get(`/api/whatsapp/bulk/${res.body.id}/recipients`)
+      .set('authorization', auth(a.subAccountId));
+    expect((all.body.items as Array<{ status: string }>).map((i) => i.status).sort()).toEqual([
+      'sent',
+      'sent',
+      'skipped',
+      'skipped',
+      'skipped',
+      'skipped',
+    ]);
   });
 
   it('free text goes only to contacts whose 24-hour window is open', async () => {

@@ -1,5 +1,13 @@
 import { classifyGraphError, classifyTransportFailure } from '../domain/send-errors';
-import { etaSeconds, ledgerStatesBefore, MAX_TRANSIENT_ATTEMPTS, resolveFailure } from './bulk-states';
+import {
+  etaSeconds,
+  ledgerStatesBefore,
+  ledgerStatesOf,
+  MAX_TRANSIENT_ATTEMPTS,
+  RECIPIENT_STATES,
+  recipientStatusOf,
+  resolveFailure,
+} from './bulk-states';
 
 const graph = (status: number, code: number, retryAfterMs?: number) =>
   classifyGraphError({ status, body: { error: { code, message: `error ${code}` } }, retryAfterMs }, 0, {
@@ -79,5 +87,30 @@ describe('etaSeconds', () => {
     expect(etaSeconds('paused', 800, 80, null)).toBeNull();
     expect(etaSeconds('completed', 0, 80, null)).toBeNull();
     expect(etaSeconds('running', 0, 80, null)).toBe(0);
+  });
+});
+
+describe('recipient statuses in the words of the counts', () => {
+  it('shows claimed as pending and accepted as sent; every other state as itself', () => {
+    expect(RECIPIENT_STATES.map(recipientStatusOf)).toEqual([
+      'pending',
+      'pending',
+      'sent',
+      'sent',
+      'delivered',
+      'read',
+      'failed',
+      'skipped',
+      'unknown',
+    ]);
+  });
+
+  it('a ?status= filter selects the ledger states shown with that status', () => {
+    expect(ledgerStatesOf('pending')).toEqual(['pending', 'claimed']);
+    expect(ledgerStatesOf('sent')).toEqual(['accepted', 'sent']);
+    expect(ledgerStatesOf('accepted')).toEqual(['accepted']);
+    for (const state of RECIPIENT_STATES)
+      for (const selected of ledgerStatesOf(recipientStatusOf(state)))
+        expect(recipientStatusOf(selected)).toBe(recipientStatusOf(state));
   });
 });

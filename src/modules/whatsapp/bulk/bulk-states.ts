@@ -24,6 +24,27 @@ export const RECIPIENT_STATES = [
 ] as const;
 export type RecipientState = (typeof RECIPIENT_STATES)[number];
 
+/**
+ * A recipient's status as the API shows it, in the words of the bulk's counts: `claimed` (a runner
+ * holds it) is still `pending`, and `accepted` (Meta answered with a wamid) is `sent`, as counts.sent
+ * counts it. `unknown` stays itself (counted apart too).
+ */
+export const RECIPIENT_STATUSES = ['pending', 'sent', 'delivered', 'read', 'failed', 'skipped', 'unknown'] as const;
+export type RecipientStatus = (typeof RECIPIENT_STATUSES)[number];
+
+export function recipientStatusOf(state: RecipientState): RecipientStatus {
+  if (state === 'claimed') return 'pending';
+  if (state === 'accepted') return 'sent';
+  return state;
+}
+
+/** The ledger states a `?status=` filter selects (a status or, as before, a ledger state itself). */
+export function ledgerStatesOf(status: RecipientStatus | RecipientState): RecipientState[] {
+  if (status === 'pending') return ['pending', 'claimed'];
+  if (status === 'sent') return ['accepted', 'sent'];
+  return [status];
+}
+
 export const SKIP_REASONS = ['noPhone', 'optedOut', 'duplicatePhone', 'windowClosed', 'cancelled'] as const;
 export type SkipReason = (typeof SKIP_REASONS)[number];
 

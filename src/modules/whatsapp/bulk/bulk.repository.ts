@@ -370,10 +370,14 @@ export class BulkRepository {
   async recipients(
     scope: SubAccountScope,
     bulkId: bigint,
-    state: RecipientState | undefined,
+    states: readonly RecipientState[] | undefined,
     page: PageRequest,
   ): Promise<{ rows: RecipientRow[]; total: number }> {
-    const where: Prisma.WhatsAppBulkRecipientWhereInput = { bulkId, ...scopeWhere(scope), ...(state ? { state } : {}) };
+    const where: Prisma.WhatsAppBulkRecipientWhereInput = {
+      bulkId,
+      ...scopeWhere(scope),
+      ...(states ? { state: { in: [...states] } } : {}),
+    };
     const [rows, total] = await Promise.all([
       this.db.prisma.whatsAppBulkRecipient.findMany({ where, orderBy: { id: 'asc' }, ...page }),
       this.db.prisma.whatsAppBulkRecipient.count({ where }),

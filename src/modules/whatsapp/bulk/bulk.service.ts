@@ -14,7 +14,16 @@ import { LEAD_PLACEHOLDER_FIELDS, prepareTemplateSend, StoredTemplate } from '..
 import { BulkContactsRepository } from './bulk-contacts.repository';
 import { BulkPolicy, kindOf } from './bulk-policy';
 import { BulkRunner } from './bulk-runner';
-import { BulkStatus, etaSeconds, MAX_RECIPIENTS, RecipientState, SkipReason } from './bulk-states';
+import {
+  BulkStatus,
+  etaSeconds,
+  ledgerStatesOf,
+  MAX_RECIPIENTS,
+  recipientStatusOf,
+  RecipientState,
+  RecipientStatus,
+  SkipReason,
+} from './bulk-states';
 import { BulkRepository, BulkRow, CountsWithRate, LeadForBulk, NewRecipient } from './bulk.repository';
 import {
   BulkDto,
@@ -132,14 +141,14 @@ export class BulkService {
     const { rows, total } = await this.repo.recipients(
       scopeOf(user),
       row.id,
-      query.status as RecipientState | undefined,
+      query.status ? ledgerStatesOf(query.status as RecipientStatus | RecipientState) : undefined,
       skipTake(query),
     );
     return toPage(
       rows.map((r) => ({
         leadId: r.leadId,
         phone: r.phone,
-        status: r.state,
+        status: recipientStatusOf(r.state),
         skipReason: r.skipReason,
         messageId: r.messageId,
         wamid: r.wamid,

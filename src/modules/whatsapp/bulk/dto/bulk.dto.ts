@@ -14,7 +14,7 @@ import {
   ValidateNested,
 } from 'class-validator';
 import { PageQueryDto } from '../../../../common/http/pagination';
-import { BULK_STATUSES, MAX_RECIPIENTS, RECIPIENT_STATES, SKIP_REASONS } from '../bulk-states';
+import { BULK_STATUSES, MAX_RECIPIENTS, RECIPIENT_STATES, RECIPIENT_STATUSES, SKIP_REASONS } from '../bulk-states';
 import { IsBigIntId, IsIntId } from '../../../../common/http/int-id.decorator';
 import { IsOptionalNotNull } from '../../../../common/http/optional-not-null.decorator';
 import { LEAD_STATUSES, PLATFORMS } from '../../../leads/dto/lead.dto';
@@ -178,7 +178,14 @@ export class ListBulkQueryDto extends PageQueryDto {
 }
 
 export class ListRecipientsQueryDto extends PageQueryDto {
-  @ApiPropertyOptional({ enum: RECIPIENT_STATES }) @IsOptional() @IsIn(RECIPIENT_STATES) status?: string;
+  @ApiPropertyOptional({
+    enum: RECIPIENT_STATUSES,
+    description: 'A status as the recipients show it (`pending` includes recipients being sent)',
+  })
+  @IsOptional()
+  // the ledger's own states (`claimed`, `accepted`) are still read, as clients may have used them
+  @IsIn([...RECIPIENT_STATUSES, ...RECIPIENT_STATES])
+  status?: string;
 }
 
 export class BulkErrorDto {
@@ -190,7 +197,11 @@ export class BulkErrorDto {
 export class BulkRecipientDto {
   @ApiProperty() leadId!: string;
   @ApiProperty({ nullable: true, type: String }) phone!: string | null;
-  @ApiProperty({ enum: RECIPIENT_STATES }) status!: string;
+  @ApiProperty({
+    enum: RECIPIENT_STATUSES,
+    description: 'sent: accepted by WhatsApp (as counts.sent); unknown: the answer to the send was lost',
+  })
+  status!: string;
   @ApiProperty({ enum: SKIP_REASONS, nullable: true, type: String }) skipReason!: string | null;
   @ApiProperty({ nullable: true, type: String }) messageId!: string | null;
   @ApiProperty({ nullable: true, type: String }) wamid!: string | null;
