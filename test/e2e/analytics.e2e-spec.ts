@@ -308,6 +308,23 @@ describe('analytics (facts, rollup, dashboards)', () => {
     ]);
   });
 
+  it('from/to left out: the last 30 local days, today included, on every dashboard route', async () => {
+    const local = (d: Date) => d.toLocaleDateString('en-CA', { timeZone: 'America/Sao_Paulo' });
+    const today = local(new Date());
+    const first = local(new Date(Date.parse(`${today}T12:00:00Z`) - 29 * 86_400_000));
+    await lead(sp, new Date().toISOString(), 'meta', 'c-now');
+    for (const route of ['overview', 'timeseries', 'funnel', 'team', 'attribution', 'snapshots']) {
+      const implicit = await t.http.get(`/api/analytics/${route}?subAccountId=${sp}`).set('authorization', admin);
+      const explicit = await get(`/api/analytics/${route}?subAccountId=${sp}&from=${first}&to=${today}`);
+      expect({ route, status: implicit.status, body: implicit.body }).toEqual({ route, status: 200, body: explicit });
+    }
+    const overview = await get(`/api/analytics/overview?subAccountId=${sp}`);
+    expect((overview.totals as { newLeads: number }).newLeads).toBeGreaterThanOrEqual(1);
+    // one bound alone: the other is its default
+    const fromOnly = await get(`/api/analytics/overview?subAccountId=${sp}&from=${first}`);
+    expect(fromOnly).toEqual(overview);
+  });
+
   it('roles and tenants: AGENT and other sub-accounts are refused', async () => {
     expect(
       (await t.http.get(`/api/analytics/overview?subAccountId=${sp}&${range}`).set('authorization', agent)).status,

@@ -26,10 +26,14 @@ import { previousRange, resolveDateRange, ResolvedRange } from './time/date-rang
 import { localDateOf } from './time/time-zone';
 
 export interface RangeParams {
-  /** A local date YYYY-MM-DD (inclusive) or an ISO instant. */
-  from: string;
-  to: string;
+  /** A local date YYYY-MM-DD (inclusive) or an ISO instant; default 29 local days before `to`'s default (today). */
+  from?: string;
+  /** Default today (local), included. */
+  to?: string;
 }
+
+/** Days a range covers when the request leaves out `from`/`to` (as GET /api/whatsapp/analytics). */
+const DEFAULT_RANGE_DAYS = 30;
 
 /** Ad platforms' names as leads know them: Facebook Ads spend buys Meta leads. */
 const LEAD_PLATFORM_OF_SPEND: Readonly<Record<string, string>> = { 'facebook-ads': 'meta' };
@@ -72,7 +76,18 @@ export class AnalyticsFiguresService {
   }
 
   async resolve(subAccountId: number, p: RangeParams): Promise<ResolvedRange> {
-    return resolveDateRange(p.from, p.to, await this.timezoneOf(subAccountId), { maxDays: 3660 });
+    return this.rangeIn(p, await this.timezoneOf(subAccountId));
+  }
+
+  /** The request's range in `zone`; a bound left out is the last 30 local days' (today included). */
+  private rangeIn(p: RangeParams, zone: string): ResolvedRange {
+    const today = localDateOf(this.clock.now(), zone);
+    return resolveDateRange(
+      p.from ?? formatCivilDate(addDays(today, 1 - DEFAULT_RANGE_DAYS)),
+      p.to ?? formatCivilDate(today),
+      zone,
+      { maxDays: 3660 },
+    );
   }
 
   async overview(subAccountId: number, p: RangeParams & { compare?: 'previous' }): Promise<OverviewDto> {
@@ -137,7 +152,7 @@ export class AnalyticsFiguresService {
     p: RangeParams & { stages?: string[]; source?: string; campaignId?: string },
   ): Promise<FunnelDto> {
     const settings = await this.settings(subAccountId);
-    const range = resolveDateRange(p.from, p.to, settings.timezone, { maxDays: 3660 });
+    const range = this.rangeIn(p, settings.timezone);
     const stages = p.stages
       ? parseFunnelStages(p.stages, LEAD_STATUSES)
       : settings.funnelStages.length >= 2

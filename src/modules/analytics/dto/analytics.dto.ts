@@ -17,14 +17,23 @@ const BOUND_MESSAGE = 'must be a local date YYYY-MM-DD or an ISO-8601 instant wi
 
 export class AnalyticsRangeQueryDto {
   @ApiProperty() @Type(() => Number) @IsIntId() subAccountId!: number;
-  @ApiProperty({ description: 'local date YYYY-MM-DD (inclusive) or ISO instant', example: '2026-03-01' })
+  @ApiPropertyOptional({
+    description:
+      'local date YYYY-MM-DD (inclusive) or ISO instant; default 29 days before today (the last 30 local days)',
+    example: '2026-03-01',
+  })
+  @IsOptional()
   @IsString()
   @Matches(BOUND, { message: `from ${BOUND_MESSAGE}` })
-  from!: string;
-  @ApiProperty({ description: 'local date YYYY-MM-DD (inclusive) or ISO instant', example: '2026-03-31' })
+  from?: string;
+  @ApiPropertyOptional({
+    description: 'local date YYYY-MM-DD (inclusive) or ISO instant; default today',
+    example: '2026-03-31',
+  })
+  @IsOptional()
   @IsString()
   @Matches(BOUND, { message: `to ${BOUND_MESSAGE}` })
-  to!: string;
+  to?: string;
 }
 
 export class OverviewQueryDto extends AnalyticsRangeQueryDto {
