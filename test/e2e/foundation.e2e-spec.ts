@@ -103,6 +103,26 @@ describe('foundation (HTTP contract)', () => {
       expect(res.body.code).toBe('VALIDATION_FAILED');
     });
 
+    // clients that send Content-Type: application/json on every request (a session's default headers)
+    // post no body to action routes (sync, test, disconnect, rotate …): that was a 400 before any route ran
+    it('takes an empty body declared as JSON as no body: an action runs, a route with a body answers its validation', async () => {
+      const sub = await t.http.post('/api/sub-accounts').set('authorization', admin()).send({ name: 'Empty Co' });
+      const action = await t.http
+        .post(`/api/integrations/987654/rotate-webhook-secret`)
+        .set('authorization', `Bearer ${t.token('ADMIN', [sub.body.id as number])}`)
+        .set('content-type', 'application/json');
+      expect([action.status, action.body.code]).toEqual([404, 'NOT_FOUND']);
+      const withBody = await t.http
+        .post('/api/sub-accounts')
+        .set('authorization', admin())
+        .set('content-type', 'application/json; charset=utf-8');
+      expect([withBody.status, withBody.body.code]).toEqual([400, 'VALIDATION_FAILED']);
+      expect(withBody.body.details.map((d: { field: string }) => d.field)).toEqual(['name']);
+      // a webhook delivery is never empty: still 400 (it has no route-level body to validate)
+      const delivery = await t.http.post('/api/webhooks/meta-lead-ads').set('content-type', 'application/json');
+      expect([delivery.status, delivery.body.code]).toEqual([400, 'VALIDATION_FAILED']);
+    });
+
     it('answers a wrong content type 415 UNSUPPORTED_MEDIA_TYPE', async () => {
       for (const type of ['text/plain', 'application/x-www-form-urlencoded', 'application/xml']) {
         const res = await t.http
