@@ -3,6 +3,9 @@ import { baseUrlSetting } from '../handlers/provider';
 import { PROVIDER_BASE_URLS } from '../handlers/providers';
 import type { MetaLoginConfigKey, OAuthAppConfig, OAuthProviderKey } from '../handlers/oauth/oauth-provider';
 import { META_GRAPH_DEFAULT_URL } from '../handlers/shared/meta-graph';
+import { bool, ConfigError, Env, int, oneOf, optional, str, url } from './env-readers';
+
+export { ConfigError, type Env } from './env-readers';
 
 export type AppRole = 'all' | 'api' | 'worker';
 export type NodeEnv = 'development' | 'production' | 'test';
@@ -113,55 +116,6 @@ export interface EncryptionKey {
   key: Buffer;
 }
 
-export class ConfigError extends Error {}
-
-export type Env = Record<string, string | undefined>;
-
-function str(env: Env, name: string, fallback?: string): string {
-  const raw = env[name];
-  if (raw === undefined || raw.trim() === '') {
-    if (fallback !== undefined) return fallback;
-    throw new ConfigError(`${name} is required`);
-  }
-  return raw.trim();
-}
-
-function int(env: Env, name: string, fallback: number, min: number, max: number): number {
-  const raw = env[name];
-  if (raw === undefined || raw.trim() === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < min || value > max) {
-    throw new ConfigError(`${name} must be an integer between ${min} and ${max} (got "${raw}")`);
-  }
-  return value;
-}
-
-function bool(env: Env, name: string, fallback: boolean): boolean {
-  const raw = env[name]?.trim().toLowerCase();
-  if (raw === undefined || raw === '') return fallback;
-  if (['true', '1', 'yes'].includes(raw)) return true;
-  if (['false', '0', 'no'].includes(raw)) return false;
-  throw new ConfigError(`${name} must be true or false (got "${env[name]}")`);
-}
-
-function oneOf<T extends string>(env: Env, name: string, allowed: readonly T[], fallback: T): T {
-  const raw = env[name]?.trim();
-  if (raw === undefined || raw === '') return fallback;
-  const found = allowed.find((a) => a === raw);
-  if (!found) throw new ConfigError(`${name} must be one of ${allowed.join(', ')} (got "${raw}")`);
-  return found;
-}
-
-function url(env: Env, name: string, fallback?: string): string {
-  const value = str(env, name, fallback);
-  try {
-    new URL(value);
-  } catch {
-    throw new ConfigError(`${name} must be a URL (got "${value}")`);
-  }
-  return value.replace(/\/+$/, '');
-}
-
 function jwtConfig(env: Env, nodeEnv: NodeEnv): JwtConfig {
   const publicKey = env.JWT_PUBLIC_KEY?.trim();
   const secret = env.JWT_SECRET?.trim();
@@ -208,10 +162,6 @@ function encryptionKeys(env: Env): EncryptionKey[] {
   if (new Set(keys.map((k) => k.id)).size !== keys.length)
     throw new ConfigError('ENCRYPTION_KEYS has a duplicate key id');
   return keys;
-}
-
-function optional(env: Env, name: string): string | undefined {
-  return env[name]?.trim() || undefined;
 }
 
 /** Each provider's OAuth app (client id and secret) and endpoints, defaulting to the real ones. */
