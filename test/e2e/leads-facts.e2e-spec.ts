@@ -169,7 +169,7 @@ describe('lead facts, settings and integration stats', () => {
     expect([ok.status, ok.body.page, ok.body.pageSize]).toEqual([200, 1, 5]);
   });
 
-  it('takes activities (a call outcome only on calls) and scores leads, sortable and filterable', async () => {
+  it('takes activities (an outcome on every type, answered calls only scoring) and scores leads, sortable and filterable', async () => {
     const hot = await t.http
       .post('/api/leads')
       .set('authorization', admin)
@@ -182,11 +182,18 @@ describe('lead facts, settings and integration stats', () => {
     expect(call.body).toEqual(
       expect.objectContaining({ type: 'CALL', outcome: 'ANSWERED', userId: 'ana', createdBy: 'u-agent' }),
     );
-    const bad = await t.http
+    // API.md: outcome? on every type; it is kept, and only an answered CALL counts (the score below)
+    const meeting = await t.http
       .post(`/api/leads/${hot.body.id}/activities`)
       .set('authorization', agent)
-      .send({ type: 'NOTE', outcome: 'ANSWERED', userId: 'ana' });
-    expect(bad.status).toBe(400);
+      .send({ type: 'MEETING', outcome: 'ANSWERED', userId: 'ana' });
+    expect(meeting.status).toBe(201);
+    expect(meeting.body).toEqual(expect.objectContaining({ type: 'MEETING', outcome: 'ANSWERED' }));
+    const badOutcome = await t.http
+      .post(`/api/leads/${hot.body.id}/activities`)
+      .set('authorization', agent)
+      .send({ type: 'NOTE', outcome: 'MAYBE', userId: 'ana' });
+    expect(badOutcome.status).toBe(400);
     await t.http.patch(`/api/leads/${hot.body.id}`).set('authorization', agent).send({ status: 'QUALIFIED' });
     // manual source 10 + QUALIFIED 25 + one answered call 5 + recent 15 (default weights)
     const scored = await t.http.get(`/api/leads/${hot.body.id}`).set('authorization', agent);

@@ -79,7 +79,8 @@ export class LeadCommandsService {
   async addActivity(user: AuthUser, id: bigint, dto: CreateActivityDto): Promise<ActivityDto> {
     const lead = await this.reads.find(scopeOf(user), id);
     if (!lead) throw DomainException.notFound('Lead');
-    if (dto.outcome && dto.type !== 'CALL') throw DomainException.validation('outcome is for calls only');
+    // API.md takes an outcome on every type (a meeting no-show, a WhatsApp left unanswered); team
+    // performance and the score count answered calls only (type CALL and outcome ANSWERED)
     const row = await this.facts.addActivity(lead.subAccountId, id, {
       type: dto.type,
       outcome: dto.outcome ?? null,
