@@ -1,9 +1,9 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { Transform, Type } from 'class-transformer';
+import { Transform } from 'class-transformer';
 import { IsIn, IsOptional, IsString, Matches, MaxLength } from 'class-validator';
 import { ATTRIBUTION_MODELS, type AttributionModel } from '../compute/attribution';
 import { GRANULARITIES, type Granularity } from '../time/buckets';
-import { IsIntId } from '../../../common/http/int-id.decorator';
+import { IsIntId, QueryInteger } from '../../../common/http/int-id.decorator';
 
 export const TIMESERIES_METRICS = ['newLeads', 'convertedLeads', 'lostLeads', 'spend', 'messagesSent'] as const;
 export type TimeseriesMetric = (typeof TIMESERIES_METRICS)[number];
@@ -16,7 +16,7 @@ const BOUND = /^\d{4}-\d{2}-\d{2}(T.+)?$/;
 const BOUND_MESSAGE = 'must be a local date YYYY-MM-DD or an ISO-8601 instant with its offset';
 
 export class AnalyticsRangeQueryDto {
-  @ApiProperty() @Type(() => Number) @IsIntId() subAccountId!: number;
+  @ApiProperty() @QueryInteger() @IsIntId() subAccountId!: number;
   @ApiPropertyOptional({
     description:
       'local date YYYY-MM-DD (inclusive) or ISO instant; default 29 days before today (the last 30 local days)',

@@ -1,11 +1,10 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
 import { IsOptional, IsString, MaxLength } from 'class-validator';
 import { PageQueryDto } from '../../../common/http/pagination';
-import { IsIntId } from '../../../common/http/int-id.decorator';
+import { IsIntId, QueryInteger } from '../../../common/http/int-id.decorator';
 
 export class AuditQueryDto extends PageQueryDto {
-  @ApiPropertyOptional() @IsOptional() @Type(() => Number) @IsIntId() subAccountId?: number;
+  @ApiPropertyOptional() @IsOptional() @QueryInteger() @IsIntId() subAccountId?: number;
   @ApiPropertyOptional({ example: 'integration' }) @IsOptional() @IsString() @MaxLength(100) entity?: string;
   @ApiPropertyOptional() @IsOptional() @IsString() @MaxLength(100) entityId?: string;
 }

@@ -1,5 +1,4 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
 import { IsIn, IsOptional, IsString, IsUUID, MaxLength, MinLength } from 'class-validator';
 import { IsBigIntId, IsIntId } from '../../../common/http/int-id.decorator';
 import { IsOptionalNotNull } from '../../../common/http/optional-not-null.decorator';
@@ -9,7 +8,7 @@ export type MessagingChannel = (typeof MESSAGING_CHANNELS)[number];
 
 /** POST /api/messages (API.md "Messaging channels"). */
 export class SendChannelMessageDto {
-  @ApiProperty() @Type(() => Number) @IsIntId() subAccountId!: number;
+  @ApiProperty() @IsIntId() subAccountId!: number;
 
   @ApiProperty({ enum: MESSAGING_CHANNELS }) @IsIn(MESSAGING_CHANNELS) channel!: (typeof MESSAGING_CHANNELS)[number];
 

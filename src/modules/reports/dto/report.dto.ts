@@ -1,5 +1,4 @@
 import { ApiProperty, ApiPropertyOptional, OmitType, PartialType } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
 import {
   IsBoolean,
   IsIn,
@@ -13,6 +12,7 @@ import {
   Min,
   ValidateIf,
 } from 'class-validator';
+import { QueryInteger } from '../../../common/http/int-id.decorator';
 import { PageQueryDto } from '../../../common/http/pagination';
 import { REPORT_FORMATS, REPORT_TYPES, ReportFormatName, ReportTypeName } from '../templates/report-config';
 
@@ -81,7 +81,7 @@ export class UpdateReportTemplateDto extends PartialType(OmitType(CreateReportTe
 export class ListReportTemplatesQueryDto extends PageQueryDto {
   @ApiPropertyOptional()
   @IsOptional()
-  @Type(() => Number)
+  @QueryInteger()
   @IsInt()
   @Min(1)
   @Max(2_147_483_647)
@@ -137,7 +137,7 @@ export class GenerateReportResponseDto {
 export class ListReportsQueryDto extends PageQueryDto {
   @ApiPropertyOptional()
   @IsOptional()
-  @Type(() => Number)
+  @QueryInteger()
   @IsInt()
   @Min(1)
   @Max(2_147_483_647)
@@ -145,7 +145,7 @@ export class ListReportsQueryDto extends PageQueryDto {
 
   @ApiPropertyOptional()
   @IsOptional()
-  @Type(() => Number)
+  @QueryInteger()
   @IsInt()
   @Min(1)
   @Max(2_147_483_647)

@@ -1,11 +1,10 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
 import { IsOptional, IsString } from 'class-validator';
-import { IsIntId } from '../../../common/http/int-id.decorator';
+import { IsIntId, QueryInteger } from '../../../common/http/int-id.decorator';
 
 export class WhatsAppAnalyticsQueryDto {
   @ApiProperty()
-  @Type(() => Number)
+  @QueryInteger()
   @IsIntId()
   subAccountId!: number;
 

@@ -1,21 +1,21 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { Transform, Type } from 'class-transformer';
+import { Transform } from 'class-transformer';
 import { IsBoolean, IsEmail, IsOptional, IsString, IsUUID, MaxLength } from 'class-validator';
 import { PageQueryDto } from '../../../common/http/pagination';
 import { LeadDetailDto } from '../../leads/dto/lead.dto';
 import { MessageDto } from './message.dto';
-import { IsBigIntId, IsIntId } from '../../../common/http/int-id.decorator';
+import { IsBigIntId, IsIntId, QueryInteger } from '../../../common/http/int-id.decorator';
 
 export class ListConversationsQueryDto extends PageQueryDto {
   @ApiPropertyOptional()
   @IsOptional()
-  @Type(() => Number)
+  @QueryInteger()
   @IsIntId()
   subAccountId?: number;
 
   @ApiPropertyOptional()
   @IsOptional()
-  @Type(() => Number)
+  @QueryInteger()
   @IsIntId()
   integrationId?: number;
 

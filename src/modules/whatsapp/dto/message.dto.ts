@@ -12,7 +12,7 @@ import {
   ValidateNested,
 } from 'class-validator';
 import { PageQueryDto } from '../../../common/http/pagination';
-import { IsBigIntId, IsIntId } from '../../../common/http/int-id.decorator';
+import { IsBigIntId, IsIntId, QueryInteger } from '../../../common/http/int-id.decorator';
 import { IsOptionalNotNull } from '../../../common/http/optional-not-null.decorator';
 
 export class TemplateRefDto {
@@ -93,7 +93,7 @@ export class MessageAcceptedDto {
 export class ListMessagesQueryDto extends PageQueryDto {
   @ApiPropertyOptional()
   @IsOptional()
-  @Type(() => Number)
+  @QueryInteger()
   @IsIntId()
   subAccountId?: number;
 

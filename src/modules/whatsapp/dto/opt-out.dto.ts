@@ -1,13 +1,12 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
 import { IsIn, IsOptional, IsString, Matches, MaxLength } from 'class-validator';
 import { PageQueryDto } from '../../../common/http/pagination';
-import { IsIntId } from '../../../common/http/int-id.decorator';
+import { IsIntId, QueryInteger } from '../../../common/http/int-id.decorator';
 
 export class ListOptOutsQueryDto extends PageQueryDto {
   @ApiPropertyOptional()
   @IsOptional()
-  @Type(() => Number)
+  @QueryInteger()
   @IsIntId()
   subAccountId?: number;
 }

@@ -1,8 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
 import { IsArray, IsIn, IsOptional, IsString, MaxLength } from 'class-validator';
 import { PageQueryDto } from '../../../common/http/pagination';
-import { IsIntId } from '../../../common/http/int-id.decorator';
+import { IsIntId, QueryInteger } from '../../../common/http/int-id.decorator';
 
 export const TEMPLATE_STATUSES = [
   'PENDING',
@@ -20,13 +19,13 @@ export const TEMPLATE_STATUSES = [
 export class ListTemplatesQueryDto extends PageQueryDto {
   @ApiPropertyOptional()
   @IsOptional()
-  @Type(() => Number)
+  @QueryInteger()
   @IsIntId()
   subAccountId?: number;
 
   @ApiPropertyOptional()
   @IsOptional()
-  @Type(() => Number)
+  @QueryInteger()
   @IsIntId()
   integrationId?: number;
 

@@ -15,7 +15,7 @@ import {
 } from 'class-validator';
 import { PageQueryDto } from '../../../../common/http/pagination';
 import { BULK_STATUSES, MAX_RECIPIENTS, RECIPIENT_STATES, RECIPIENT_STATUSES, SKIP_REASONS } from '../bulk-states';
-import { IsBigIntId, IsIntId } from '../../../../common/http/int-id.decorator';
+import { IsBigIntId, IsIntId, QueryInteger } from '../../../../common/http/int-id.decorator';
 import { IsOptionalNotNull } from '../../../../common/http/optional-not-null.decorator';
 import { LEAD_STATUSES, PLATFORMS } from '../../../leads/dto/lead.dto';
 
@@ -58,13 +58,12 @@ export class BulkLeadFilterDto {
 }
 
 export class CreateBulkDto {
-  @ApiProperty() @Type(() => Number) @IsIntId() subAccountId!: number;
+  @ApiProperty() @IsIntId() subAccountId!: number;
 
   @ApiPropertyOptional({
     description: 'May be left out when the sub-account has exactly one active WhatsApp integration',
   })
   @IsOptionalNotNull()
-  @Type(() => Number)
   @IsIntId()
   integrationId?: number;
 
@@ -174,7 +173,7 @@ export class BulkDto {
 }
 
 export class ListBulkQueryDto extends PageQueryDto {
-  @ApiPropertyOptional() @IsOptional() @Type(() => Number) @IsIntId() subAccountId?: number;
+  @ApiPropertyOptional() @IsOptional() @QueryInteger() @IsIntId() subAccountId?: number;
 }
 
 export class ListRecipientsQueryDto extends PageQueryDto {
