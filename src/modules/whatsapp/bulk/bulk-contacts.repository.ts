@@ -12,14 +12,81 @@ export interface BulkTemplateRow {
   parameterFormat: string;
 }
 
+export interface LeadForBulk {
+  id: bigint;
+  phone: string | null;
+  phoneValid: boolean;
+}
+
+export interface LeadFilter {
+  status?: string;
+  source?: string;
+  createdFrom?: Date;
+  createdTo?: Date;
+  tags?: string[];
+}
+
 /**
- * What a bulk reads about its recipients from the messaging tables (opt-outs, conversations,
- * templates), in batches: 100,000 recipients are screened in a few statements, not one per lead.
- * Read-only except the 131050 opt-out, which goes through the same upsert the webhook uses.
+ * What a bulk reads about its recipients from the leads and messaging tables (leads, opt-outs,
+ * conversations, templates), in batches: 100,000 recipients are screened in a few statements, not
+ * one per lead. Read-only except the 131050 opt-out, which goes through the same upsert the webhook uses.
  */
 @Injectable()
 export class BulkContactsRepository {
   constructor(private readonly db: Db) {}
+
+  /** The leads of one sub-account among these ids (others are not found, whoever owns them). */
+  async leadsByIds(subAccountId: number, ids: readonly bigint[]): Promise<LeadForBulk[]> {
+    const rows = await this.db.sql<{ id: string; phone: string | null; phone_valid: boolean }>(
+      {
+        text: `SELECT l.id::text AS id, l.phone, l.phone_valid FROM leads l
+               WHERE l.sub_account_id = $1 AND l.id = ANY($2::bigint[]) ORDER BY l.id`,
+      },
+      [subAccountId, ids.map(String)],
+    );
+    return rows.map((r) => ({ id: BigInt(r.id), phone: r.phone, phoneValid: r.phone_valid }));
+  }
+
+  /** Leads of one sub-account matching a filter, oldest first, at most `limit`. */
+  async leadsByFilter(subAccountId: number, filter: LeadFilter, limit: number): Promise<LeadForBulk[]> {
+    const rows = await this.db.sql<{ id: string; phone: string | null; phone_valid: boolean }>(
+      {
+        text: `SELECT l.id::text AS id, l.phone, l.phone_valid FROM leads l
+               WHERE l.sub_account_id = $1
+                 AND ($2::text IS NULL OR l.status::text = $2)
+                 AND ($3::text IS NULL OR EXISTS (
+                   SELECT 1 FROM lead_sources s WHERE s.lead_id = l.id AND s.platform = $3 AND s.deleted_at IS NULL))
+                 AND ($4::timestamptz IS NULL OR l.created_at >= $4)
+                 AND ($5::timestamptz IS NULL OR l.created_at < $5)
+                 AND ($6::text[] IS NULL OR l.tags && $6::text[])
+               ORDER BY l.id LIMIT $7`,
+      },
+      [
+        subAccountId,
+        filter.status ?? null,
+        filter.source ?? null,
+        filter.createdFrom ?? null,
+        filter.createdTo ?? null,
+        filter.tags && filter.tags.length > 0 ? filter.tags : null,
+        limit,
+      ],
+    );
+    return rows.map((r) => ({ id: BigInt(r.id), phone: r.phone, phoneValid: r.phone_valid }));
+  }
+
+  /** The fields a template parameter's `{{lead.x}}` may name. */
+  async leadFields(leadId: bigint): Promise<Record<string, string | null>> {
+    const [row] = await this.db.sql<Record<string, string | null>>(
+      {
+        name: 'wa_bulk_lead_fields_v1',
+        text: `SELECT first_name AS "firstName", last_name AS "lastName", full_name AS "fullName", email, phone, company,
+                      job_title AS "jobTitle", city, region, postal_code AS "postalCode", country
+               FROM leads WHERE id = $1::bigint`,
+      },
+      [leadId.toString()],
+    );
+    return row ?? {};
+  }
 
   async template(integrationId: number, id: bigint): Promise<BulkTemplateRow | null> {
     const [row] = await this.db.sql<{

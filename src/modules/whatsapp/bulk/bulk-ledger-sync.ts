@@ -1,7 +1,7 @@
 import { Injectable, OnModuleInit } from '@nestjs/common';
 import { LedgerStatus, WhatsAppStatusService } from '../whatsapp-status.service';
 import { ledgerStatesBefore, RecipientState } from './bulk-states';
-import { BulkRepository } from './bulk.repository';
+import { BulkLedgerRepository } from './bulk-ledger.repository';
 
 const FOLLOWED: readonly string[] = ['sent', 'delivered', 'read', 'failed'];
 
@@ -14,7 +14,7 @@ const FOLLOWED: readonly string[] = ['sent', 'delivered', 'read', 'failed'];
 export class BulkLedgerSync implements OnModuleInit {
   constructor(
     private readonly statuses: WhatsAppStatusService,
-    private readonly repo: BulkRepository,
+    private readonly ledger: BulkLedgerRepository,
   ) {}
 
   onModuleInit(): void {
@@ -23,7 +23,7 @@ export class BulkLedgerSync implements OnModuleInit {
 
   async advance(status: LedgerStatus): Promise<void> {
     if (!FOLLOWED.includes(status.status)) return;
-    await this.repo.advance(
+    await this.ledger.advance(
       status.bulkRecipientId,
       status.messageId,
       status.status as RecipientState,

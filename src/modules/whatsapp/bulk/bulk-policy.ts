@@ -1,7 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { OutboundKind, sendPolicy } from '../domain/window';
 import type { TemplateCategory } from '../domain/template-rules';
-import type { BulkRow, ClaimedRecipient } from './bulk.repository';
+import type { ClaimedRecipient } from './bulk-ledger.repository';
+import type { BulkRow } from './bulk.repository';
 import type { SkipReason } from './bulk-states';
 import { BulkContactsRepository } from './bulk-contacts.repository';
 

@@ -7,7 +7,8 @@ import { JobHandler } from '../../../jobs/job-definition';
 import { JobsService } from '../../../jobs/jobs.service';
 import { classifyGraphError, classifyTransportFailure } from '../domain/send-errors';
 import { BulkPolicy } from './bulk-policy';
-import { BulkRepository, BulkRow, ClaimedRecipient } from './bulk.repository';
+import { BulkLedgerRepository, ClaimedRecipient } from './bulk-ledger.repository';
+import { BulkRepository, BulkRow } from './bulk.repository';
 import { BulkSender, BulkSendTarget, PreparedRecipient } from './bulk-sender';
 import { resolveFailure, SendResolution, SkipReason } from './bulk-states';
 
@@ -37,6 +38,7 @@ export class BulkRunner {
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly repo: BulkRepository,
+    private readonly ledger: BulkLedgerRepository,
     private readonly sender: BulkSender,
     private readonly policy: BulkPolicy,
     private readonly jobs: JobsService,
@@ -62,13 +64,13 @@ export class BulkRunner {
     }
     if (bulk.status !== 'running') return;
     const owner = randomUUID();
-    const lane = await this.repo.takeLane(bulkId, owner, LANE_LEASE_MS);
+    const lane = await this.ledger.takeLane(bulkId, owner, LANE_LEASE_MS);
     if (lane === null) return; // every lane has a live runner
     let next: Date | null;
     try {
       next = await this.slice(bulk, owner);
     } finally {
-      await this.repo.releaseLane(bulkId, owner);
+      await this.ledger.releaseLane(bulkId, owner);
     }
     if (next)
       await this.jobs.send(
@@ -94,12 +96,12 @@ export class BulkRunner {
     let ahead: Promise<ReadyBatch> | null = null;
     try {
       while (this.clock.now() < deadline && !pool.stopped) {
-        await this.repo.renewLane(bulk.id, owner, LANE_LEASE_MS);
+        await this.ledger.renewLane(bulk.id, owner, LANE_LEASE_MS);
         const batch = await (ahead ?? this.nextBatch(bulk, target));
         ahead = null;
         if (batch.claimed === 0) {
           await pool.drain(); // what is in flight may still be retried or finish the bulk
-          const work = await this.repo.nextWork(bulk.id);
+          const work = await this.ledger.nextWork(bulk.id);
           if (work.status !== 'running') return null;
           if (work.open === 0) {
             await this.repo.complete(bulk.id);
@@ -117,14 +119,14 @@ export class BulkRunner {
           if (pool.stopped) unsent.push(r.id);
           else pool.run(() => this.sendOne(bulk, target, r, batch.leaseId, prepared));
         }
-        await this.repo.unclaim(unsent, batch.leaseId);
+        await this.ledger.unclaim(unsent, batch.leaseId);
       }
     } finally {
       await pool.drain();
       // a batch claimed ahead and not sent goes back at once (its message rows stay for the next claim)
       const left = ahead ? await ahead.catch(() => null) : null;
       if (left)
-        await this.repo.unclaim(
+        await this.ledger.unclaim(
           left.ready.map((x) => x.r.id),
           left.leaseId,
         );
@@ -138,14 +140,14 @@ export class BulkRunner {
    */
   private async nextBatch(bulk: BulkRow, target: BulkSendTarget): Promise<ReadyBatch> {
     const leaseId = randomUUID();
-    const claimed = await this.repo.claim(bulk.id, leaseId, CLAIM_BATCH, CLAIM_LEASE_MS);
+    const claimed = await this.ledger.claim(bulk.id, leaseId, CLAIM_BATCH, CLAIM_LEASE_MS);
     if (claimed.length === 0) return { leaseId, claimed: 0, ready: [] };
     const lost = claimed.filter((r) => r.state === 'unknown');
     if (lost.length > 0) await this.sender.markUnknown(lost);
     const live = claimed.filter((r) => r.state === 'claimed');
     const blocked = await this.policy.blockedNow(bulk, live);
     for (const [id, reason] of blocked) {
-      await this.repo.finish(id, leaseId, 'skipped', { skipReason: reason });
+      await this.ledger.finish(id, leaseId, 'skipped', { skipReason: reason });
       const messageId = live.find((row) => row.id === id)?.messageId;
       if (messageId) await this.sender.messageSkipped(messageId, skipCode(reason));
     }
@@ -172,7 +174,7 @@ export class BulkRunner {
   ): Promise<boolean> {
     if ('lost' in prepared) return false; // the lease ended: whoever claims the row next decides it
     if ('problem' in prepared) {
-      await this.repo.finish(r.id, leaseId, 'failed', { code: null, title: prepared.problem, details: null });
+      await this.ledger.finish(r.id, leaseId, 'failed', { code: null, title: prepared.problem, details: null });
       if (r.messageId)
         await this.sender.messageFailed(r.messageId, { code: null, title: prepared.problem, details: null });
       return false;
@@ -180,7 +182,7 @@ export class BulkRunner {
     // Meta's pair limit (131056) before the number's token: this recipient waits, the others go on
     const pairWait = await this.sender.pairWait(target, prepared);
     if (pairWait > 0) {
-      await this.repo.retry(r.id, leaseId, pairWait, false, {
+      await this.ledger.retry(r.id, leaseId, pairWait, false, {
         code: null,
         title: 'Waiting for the pair rate limit',
         details: null,
@@ -190,13 +192,13 @@ export class BulkRunner {
     const { token, startAt } = await this.sender.book(target);
     let marked = false;
     try {
-      marked = await this.repo.markRequest(r.id, leaseId, SEND_LEASE_MS);
+      marked = await this.ledger.markRequest(r.id, leaseId, SEND_LEASE_MS);
     } finally {
       if (!marked) await this.sender.release(token, false);
     }
     if (!marked) {
       // paused, cancelled or the lease was lost: someone else decides this row now
-      await this.repo.unclaim([r.id], leaseId);
+      await this.ledger.unclaim([r.id], leaseId);
       return false;
     }
     // never before the token's start; the mark above usually took that long already
@@ -246,23 +248,23 @@ export class BulkRunner {
   ): Promise<boolean> {
     switch (resolution.kind) {
       case 'accepted':
-        await this.repo.accepted(r.id, leaseId, resolution.wamid);
+        await this.ledger.accepted(r.id, leaseId, resolution.wamid);
         // after the ledger: statuses kept for the wamid are applied to the message and move the row on
         await this.sender.messageAccepted(messageId, resolution.wamid, waId);
         return false;
       case 'retry':
-        await this.repo.retry(r.id, leaseId, resolution.afterMs, resolution.countsAsAttempt, {
+        await this.ledger.retry(r.id, leaseId, resolution.afterMs, resolution.countsAsAttempt, {
           code: null,
           title: 'Waiting to retry',
           details: null,
         });
         return false;
       case 'unknown':
-        await this.repo.finish(r.id, leaseId, 'unknown', { title: resolution.title });
+        await this.ledger.finish(r.id, leaseId, 'unknown', { title: resolution.title });
         await this.sender.messagesUnknown([messageId]);
         return false;
       case 'failed': {
-        await this.repo.finish(r.id, leaseId, 'failed', resolution);
+        await this.ledger.finish(r.id, leaseId, 'failed', resolution);
         // 131050 adds the opt-out here, exactly as a single send's failure does
         await this.sender.messageFailed(
           messageId,

@@ -13,7 +13,9 @@ import { WhatsAppNumber, WhatsAppNumbersService } from '../whatsapp-numbers.serv
 import { WhatsAppPairLimiter } from '../whatsapp-pair-limiter.service';
 import { OutboundInput, OutboundRequest, WhatsAppSendService } from '../whatsapp-send.service';
 import { BulkRateLimiter, numberRateKey } from './bulk-rate';
-import { BulkRepository, BulkRow, ClaimedRecipient } from './bulk.repository';
+import { BulkContactsRepository } from './bulk-contacts.repository';
+import { BulkLedgerRepository, ClaimedRecipient } from './bulk-ledger.repository';
+import type { BulkRow } from './bulk.repository';
 
 /** A Graph call without an answer by then has an unknown outcome (the recipient is marked `unknown`). */
 export const SEND_TIMEOUT_MS = 10_000;
@@ -50,7 +52,8 @@ export class BulkSender {
     private readonly http: OutboundHttpFactory,
     private readonly handler: WhatsAppCloudHandler,
     private readonly rate: BulkRateLimiter,
-    private readonly repo: BulkRepository,
+    private readonly ledger: BulkLedgerRepository,
+    private readonly contacts: BulkContactsRepository,
     private readonly numbers: WhatsAppNumbersService,
     private readonly sends: WhatsAppSendService,
     private readonly pairs: WhatsAppPairLimiter,
@@ -141,7 +144,7 @@ export class BulkSender {
         const list: Array<{ id: bigint; request: OutboundRequest }> = [];
         for (const { r, input } of fresh)
           list.push({ id: r.id, request: (await this.sends.createOutbound(input)).request });
-        const linked = await this.repo.setMessageIds(
+        const linked = await this.ledger.setMessageIds(
           leaseId,
           list.map((x) => ({ id: x.id, messageId: x.request.messageId })),
         );
@@ -162,7 +165,7 @@ export class BulkSender {
     try {
       return await this.transactions.run(async () => {
         const created = await this.sends.createOutbound(input);
-        if (!(await this.repo.setMessageId(r.id, leaseId, created.messageId))) throw new LeaseLost();
+        if (!(await this.ledger.setMessageId(r.id, leaseId, created.messageId))) throw new LeaseLost();
         return created.request;
       });
     } catch (err) {
@@ -194,7 +197,7 @@ export class BulkSender {
     if (!stored) return { problem: 'The bulk has no template' };
     const params = (bulk.parameters ?? {}) as TemplateParameters;
     const needsLead = Object.values(params).some((v) => typeof v === 'string' && v.includes('{{'));
-    const lead: LeadFields | undefined = needsLead ? await this.repo.leadFields(r.leadId) : undefined;
+    const lead: LeadFields | undefined = needsLead ? await this.contacts.leadFields(r.leadId) : undefined;
     const prepared = prepareTemplateSend(stored, params, lead);
     if (!prepared.ok)
       return {

@@ -3,6 +3,7 @@ import { IntegrationsModule } from '../../integrations/integrations.module';
 import { WhatsAppModule } from '../whatsapp.module';
 import { BulkLedgerSync } from './bulk-ledger-sync';
 import { BulkContactsRepository } from './bulk-contacts.repository';
+import { BulkLedgerRepository } from './bulk-ledger.repository';
 import { BulkController } from './bulk.controller';
 import { BulkPolicy } from './bulk-policy';
 import { BulkRateLimiter } from './bulk-rate';
@@ -18,6 +19,7 @@ import { BulkService } from './bulk.service';
   providers: [
     BulkService,
     BulkRepository,
+    BulkLedgerRepository,
     BulkContactsRepository,
     BulkPolicy,
     BulkRateLimiter,

@@ -11,7 +11,7 @@ import { IntegrationRow, IntegrationsRepository } from '../../integrations/integ
 import { OAuthTokensService } from '../../integrations/oauth-tokens.service';
 import { canonicalPhone, normalizePhone } from '../domain/phone-match';
 import { LEAD_PLACEHOLDER_FIELDS, prepareTemplateSend, StoredTemplate } from '../domain/template-send';
-import { BulkContactsRepository } from './bulk-contacts.repository';
+import { BulkContactsRepository, LeadForBulk } from './bulk-contacts.repository';
 import { BulkPolicy, kindOf } from './bulk-policy';
 import { BulkRunner } from './bulk-runner';
 import {
@@ -24,7 +24,7 @@ import {
   RecipientStatus,
   SkipReason,
 } from './bulk-states';
-import { BulkRepository, BulkRow, CountsWithRate, LeadForBulk, NewRecipient } from './bulk.repository';
+import { BulkRepository, BulkRow, CountsWithRate, NewRecipient } from './bulk.repository';
 import {
   BulkDto,
   BulkRecipientDto,
@@ -303,7 +303,7 @@ export class BulkService {
 
   private async leadsByIds(subAccountId: number, ids: readonly string[]): Promise<LeadForBulk[]> {
     const unique = [...new Set(ids)].map((id) => BigInt(id));
-    const leads = await this.repo.leadsByIds(subAccountId, unique);
+    const leads = await this.contacts.leadsByIds(subAccountId, unique);
     if (leads.length !== unique.length) {
       const found = new Set(leads.map((l) => l.id));
       const missing = unique.filter((id) => !found.has(id)).slice(0, 20);
@@ -317,7 +317,7 @@ export class BulkService {
 
   private async leadsByFilter(dto: CreateBulkDto): Promise<LeadForBulk[]> {
     const f = dto.filter ?? {};
-    const leads = await this.repo.leadsByFilter(
+    const leads = await this.contacts.leadsByFilter(
       dto.subAccountId,
       {
         status: f.status,
