@@ -228,6 +228,23 @@ describe('POST /api/messages: queued, rate-limited per page, retried', () => {
     expect(listed.body.items[0].error).toMatchObject({ code: 551, title: 'user_unavailable' });
   });
 
+  it("Messenger: text over the Send API's 2000 characters is 400 before anything is stored; 2000 is taken", async () => {
+    const conversation = await newPerson();
+    const tooLong = await send(conversation, 'x'.repeat(2001));
+    expect([tooLong.status, tooLong.body.code]).toEqual([400, 'VALIDATION_FAILED']);
+    expect(tooLong.body.details).toEqual([expect.objectContaining({ field: 'text' })]);
+    const stored = await t.sql.query("SELECT 1 FROM messages WHERE conversation_id = $1 AND direction = 'outbound'", [
+      conversation,
+    ]);
+    expect(stored.rowCount).toBe(0);
+    graph.on('POST', `/${PAGE}/messages`, () => ({
+      status: 200,
+      body: { recipient_id: 'r', message_id: 'm_queue_2000' },
+    }));
+    const longest = await send(conversation, 'x'.repeat(2000));
+    expect(longest.status).toBe(202);
+  });
+
   it("Instagram: 202, sent through the connected page on the account's bucket; over 1000 bytes is 400 before anything is stored", async () => {
     const IGID = '17841400000077777';
     const IG_PAGE = '134895793700077';
@@ -288,7 +305,7 @@ describe('POST /api/messages: queued, rate-limited per page, retried', () => {
         .set('authorization', admin)
         .send({ subAccountId: sub, channel: 'instagram', conversationId: conversation, text });
 
-    // 501 two-byte characters: within the DTO's 2000 characters, over Instagram's 1000 bytes
+    // 501 two-byte characters: within the DTO's 4096 characters, over Instagram's 1000 bytes
     const tooLong = await igSend('é'.repeat(501));
     expect(tooLong.status).toBe(400);
     expect(tooLong.body.code).toBe('VALIDATION_FAILED');

@@ -285,6 +285,11 @@ describe('WhatsApp (issue 12)', () => {
     );
     await t.sql.query('UPDATE conversations SET lead_id = $1 WHERE id = $2', [lead.rows[0].id, conversation]);
     const byLead = await send({ leadId: lead.rows[0].id, text: 'see you' });
+    // WhatsApp's own limit (4096 characters) through the channel-neutral route too, not Messenger's 2000
+    const long = await send({ conversationId: conversation, text: 'y'.repeat(4096) });
+    expect(long.status).toBe(202);
+    const over = await send({ conversationId: conversation, text: 'y'.repeat(4097) });
+    expect([over.status, over.body.code]).toEqual([400, 'VALIDATION_FAILED']);
     expect(byLead.status).toBe(202);
     expect(byLead.body.conversationId).toBe(conversation);
 

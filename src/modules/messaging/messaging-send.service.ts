@@ -47,10 +47,14 @@ export class MessagingSendService {
     if ((dto.conversationId === undefined) === (dto.leadId === undefined))
       throw DomainException.validation('Give exactly one of conversationId and leadId');
     if (dto.channel === 'whatsapp') return this.sendWhatsApp(user, dto);
-    // Instagram's text limit is 1000 bytes (MAX_TEXT_LENGTH): refused here, not after the 202
+    // each channel's text limit (MAX_TEXT_LENGTH), refused here rather than by Meta after the 202
     if (dto.channel === 'instagram' && Buffer.byteLength(dto.text, 'utf8') > MAX_TEXT_LENGTH.instagram)
       throw DomainException.validation(`Instagram text must be at most ${MAX_TEXT_LENGTH.instagram} bytes`, [
         { field: 'text', message: `at most ${MAX_TEXT_LENGTH.instagram} bytes` },
+      ]);
+    if (dto.channel === 'messenger' && dto.text.length > MAX_TEXT_LENGTH.messenger)
+      throw DomainException.validation(`Messenger text must be at most ${MAX_TEXT_LENGTH.messenger} characters`, [
+        { field: 'text', message: `at most ${MAX_TEXT_LENGTH.messenger} characters` },
       ]);
     const conversation = await this.outbox.findConversation(
       dto.subAccountId,

@@ -24,7 +24,17 @@ export class SendChannelMessageDto {
   @IsBigIntId()
   leadId?: string;
 
-  @ApiProperty({ minLength: 1, maxLength: 2000 }) @IsString() @MinLength(1) @MaxLength(2000) text!: string;
+  // the largest channel's limit (WhatsApp's 4096 characters); Messenger's 2000 characters and
+  // Instagram's 1000 bytes are checked per channel by the service
+  @ApiProperty({
+    minLength: 1,
+    maxLength: 4096,
+    description: 'WhatsApp: up to 4096 characters; Messenger: 2000 characters; Instagram: 1000 bytes (UTF-8)',
+  })
+  @IsString()
+  @MinLength(1)
+  @MaxLength(4096)
+  text!: string;
 
   @ApiPropertyOptional({
     description:
