@@ -178,7 +178,7 @@ describe('FacebookAdsHandler against a fake Graph API', () => {
       await expect(handler.testConnection(ctx())).resolves.toEqual({
         success: false,
         code: 'CONNECTION_FAILED',
-        message: 'Could not read the ad account: An unknown error occurred',
+        message: 'Could not read the ad account from the Graph API: An unknown error occurred',
       });
       expect(server.count('GET', '/act_1234567890')).toBe(3);
     });

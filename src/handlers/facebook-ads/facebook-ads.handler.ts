@@ -1,10 +1,9 @@
 import { Injectable } from '@nestjs/common';
-import { OutboundError } from '../../common/outbound/http-client';
 import type { JsonSchemaObject, SyncPage, TestResult } from '../handler-types';
 import { HandlerContext, IntegrationHandler } from '../integration-handler';
 import { asString, isRecord } from '../shared/json';
-import { classifyGraphError, graphErrorOf, isGraphAuthError } from '../shared/meta-graph';
-import { redactSecrets } from '../shared/redact-secrets';
+import { classifyGraphError } from '../shared/meta-graph';
+import { graphTestFailure } from '../shared/meta-test-failure';
 import { accountPath, facebookAdsGet, syncInsights } from './facebook-ads.insights';
 import type { HandlerOAuth } from '../oauth/oauth-provider';
 
@@ -66,7 +65,7 @@ export class FacebookAdsHandler implements IntegrationHandler {
       const currency = asString(body.currency);
       return { success: true, message: `Connected to ad account ${name}${currency ? ` (${currency})` : ''}` };
     } catch (err) {
-      return this.testFailure(ctx, err);
+      return graphTestFailure(ctx, err, { token: 'access token', resource: 'ad account' }, FACEBOOK_ADS_SECRETS);
     }
   }
 
@@ -81,30 +80,5 @@ export class FacebookAdsHandler implements IntegrationHandler {
       // an expired token (190, sent as HTTP 400) must reach the pipeline as an auth failure
       throw classifyGraphError(err);
     }
-  }
-
-  private testFailure(ctx: HandlerContext, err: unknown): TestResult {
-    if (!(err instanceof OutboundError)) {
-      ctx.logger.error(
-        { err: err instanceof Error ? err.message : String(err) },
-        'Facebook Ads connection test failed unexpectedly',
-      );
-      return { success: false, code: 'CONNECTION_FAILED', message: 'Connection test failed unexpectedly' };
-    }
-    const graph = graphErrorOf(err.body);
-    const said = graph?.message ?? `HTTP ${err.status ?? err.kind}`;
-    if (err.kind === 'auth' || isGraphAuthError(graph)) {
-      return {
-        success: false,
-        code: 'INVALID_CREDENTIALS',
-        message: redactSecrets(`Meta refused the access token: ${said}`, ctx.config, FACEBOOK_ADS_SECRETS),
-      };
-    }
-    const reason = err.status === undefined ? err.message : said;
-    return {
-      success: false,
-      code: 'CONNECTION_FAILED',
-      message: redactSecrets(`Could not read the ad account: ${reason}`, ctx.config, FACEBOOK_ADS_SECRETS),
-    };
   }
 }

@@ -3,15 +3,8 @@ import { OutboundError, OutboundResponse } from '../../common/outbound/http-clie
 import type { JsonSchemaObject, LeadInput, SyncPage, TestResult, WebhookOutcome } from '../handler-types';
 import { HandlerContext, IntegrationHandler, PermanentEventError, StoredEvent } from '../integration-handler';
 import { asArray, asId, asNumber, asString, configString, isRecord, optionalConfigString } from '../shared/json';
-import {
-  classifyGraphError,
-  graphErrorOf,
-  graphRequest,
-  isGraphAuthError,
-  isGraphThrottle,
-  nextAfter,
-} from '../shared/meta-graph';
-import { redactSecrets } from '../shared/redact-secrets';
+import { classifyGraphError, graphErrorOf, graphRequest, isGraphThrottle, nextAfter } from '../shared/meta-graph';
+import { graphTestFailure } from '../shared/meta-test-failure';
 import {
   FORM_QUESTION_FIELDS,
   formQuestionsOf,
@@ -155,7 +148,7 @@ export class MetaLeadAdsHandler implements IntegrationHandler {
       const name = (isRecord(res.body) ? asString(res.body.name) : undefined) ?? pageId;
       return { success: true, message: `Connected to page ${name}` };
     } catch (err) {
-      return this.testFailure(ctx, err);
+      return graphTestFailure(ctx, err, { token: 'page access token', resource: 'page' }, META_SECRETS);
     }
   }
 
@@ -261,31 +254,6 @@ export class MetaLeadAdsHandler implements IntegrationHandler {
     return new PermanentEventError(
       `Graph API refused lead ${leadgenId}: ${graph?.message ?? `HTTP ${err.status ?? '?'}`}`,
     );
-  }
-
-  private testFailure(ctx: HandlerContext, err: unknown): TestResult {
-    if (!(err instanceof OutboundError)) {
-      ctx.logger.error(
-        { err: err instanceof Error ? err.message : String(err) },
-        'Meta connection test failed unexpectedly',
-      );
-      return { success: false, code: 'CONNECTION_FAILED', message: 'Connection test failed unexpectedly' };
-    }
-    const graph = graphErrorOf(err.body);
-    const said = graph?.message ?? `HTTP ${err.status ?? err.kind}`;
-    if (err.kind === 'auth' || isGraphAuthError(graph)) {
-      return {
-        success: false,
-        code: 'INVALID_CREDENTIALS',
-        message: redactSecrets(`Meta refused the page access token: ${said}`, ctx.config, META_SECRETS),
-      };
-    }
-    const reason = err.status === undefined ? err.message : said;
-    return {
-      success: false,
-      code: 'CONNECTION_FAILED',
-      message: redactSecrets(`Could not read the page from the Graph API: ${reason}`, ctx.config, META_SECRETS),
-    };
   }
 }
 
