@@ -4,7 +4,7 @@
 // (APP_ROLE=api): each test runs the send worker and the bulk runner itself, at the moment it chooses.
 import { OAuthTokensService, REAUTHORIZATION_MESSAGE } from '../../src/modules/integrations/oauth-tokens.service';
 import { BulkRunner } from '../../src/modules/whatsapp/bulk/bulk-runner';
-import { WhatsAppSendService } from '../../src/modules/whatsapp/whatsapp-send.service';
+import { WhatsAppDeliveryService } from '../../src/modules/whatsapp/whatsapp-delivery.service';
 import { WHATSAPP_CONFIG } from '../support/factories';
 import { FakeWhatsAppGraph } from '../support/fakes/whatsapp-graph';
 import { createTestApp, TestApp } from '../support/test-app';
@@ -95,7 +95,7 @@ describe('OAuth connections: WhatsApp sends take a usable token', () => {
 
   it('the worker sends with the OAuth token while it is good; a message queued before it ran out fails with REAUTHORIZATION_REQUIRED, unsent', async () => {
     const s = await connected(NUMBERS[1], inADay());
-    const sender = t.app.get(WhatsAppSendService);
+    const sender = t.app.get(WhatsAppDeliveryService);
     const first = await templateSend(s, '+14155550102');
     expect(first.status).toBe(202);
     // the fake takes only the OAuth token: an accepted send proves the connection's token was used

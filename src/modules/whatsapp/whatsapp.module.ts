@@ -13,6 +13,7 @@ import { WhatsAppNumbersService } from './whatsapp-numbers.service';
 import { WhatsAppOptOutsService } from './whatsapp-opt-outs.service';
 import { WhatsAppPairLimiter } from './whatsapp-pair-limiter.service';
 import { WhatsAppPairLimitsRepository } from './whatsapp-pair-limits.repository';
+import { WhatsAppDeliveryService } from './whatsapp-delivery.service';
 import { WhatsAppSendService } from './whatsapp-send.service';
 import { WhatsAppStatusService } from './whatsapp-status.service';
 import { WhatsAppTemplatesRepository } from './whatsapp-templates.repository';
@@ -49,6 +50,7 @@ import {
     WhatsAppConversationsService,
     WhatsAppStatusService,
     WhatsAppSendService,
+    WhatsAppDeliveryService,
     WhatsAppEventsService,
     WhatsAppAnalyticsService,
   ],
@@ -59,6 +61,7 @@ import {
     WhatsAppConversationsService,
     WhatsAppStatusService,
     WhatsAppSendService,
+    WhatsAppDeliveryService,
     WhatsAppEventsService,
     WhatsAppPairLimiter,
     ConversationsRepository,

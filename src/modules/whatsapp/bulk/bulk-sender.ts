@@ -11,6 +11,7 @@ import type { StoredSendError } from '../domain/send-errors';
 import { LeadFields, prepareTemplateSend, StoredTemplate, TemplateParameters } from '../domain/template-send';
 import { WhatsAppNumber, WhatsAppNumbersService } from '../whatsapp-numbers.service';
 import { WhatsAppPairLimiter } from '../whatsapp-pair-limiter.service';
+import { WhatsAppDeliveryService } from '../whatsapp-delivery.service';
 import { OutboundInput, OutboundRequest, WhatsAppSendService } from '../whatsapp-send.service';
 import { BulkRateLimiter, numberRateKey } from './bulk-rate';
 import { BulkContactsRepository } from './bulk-contacts.repository';
@@ -36,8 +37,8 @@ class LeaseLost extends Error {}
 export type PreparedRecipient = OutboundRequest | { problem: string } | { lost: true };
 
 /**
- * The bulk runner's way out, through the single-send core (WhatsAppSendService): each recipient gets
- * its outbound message row (lane `bulk`, our id sent as `biz_opaque_callback_data`, linked to the
+ * The bulk runner's way out, through the single-send core (WhatsAppSendService, WhatsAppDeliveryService):
+ * each recipient gets its outbound message row (lane `bulk`, our id sent as `biz_opaque_callback_data`, linked to the
  * ledger row in the same transaction), the Graph request is the one a single send makes, and Meta's
  * answer is written to the message as a single send's is (wamid and kept statuses, failure with its
  * code, 131050's opt-out, `unknown`). Rate: Meta's pair limit first, then the number's token bucket
@@ -56,6 +57,7 @@ export class BulkSender {
     private readonly contacts: BulkContactsRepository,
     private readonly numbers: WhatsAppNumbersService,
     private readonly sends: WhatsAppSendService,
+    private readonly deliveries: WhatsAppDeliveryService,
     private readonly pairs: WhatsAppPairLimiter,
     private readonly transactions: TransactionRunner,
   ) {}
@@ -258,18 +260,18 @@ export class BulkSender {
   }
 
   async messagesUnknown(ids: readonly string[]): Promise<void> {
-    for (const id of ids) await this.sends.markUnknown(id);
+    for (const id of ids) await this.deliveries.markUnknown(id);
   }
 
   async messageAccepted(messageId: string, wamid: string, waId?: string): Promise<void> {
-    await this.sends.markAccepted(messageId, wamid, waId);
+    await this.deliveries.markAccepted(messageId, wamid, waId);
   }
 
   async messageFailed(messageId: string, error: StoredSendError, optOut?: 'marketing'): Promise<void> {
-    await this.sends.markFailed(messageId, error, optOut);
+    await this.deliveries.markFailed(messageId, error, optOut);
   }
 
   async messageSkipped(messageId: string, reason: string): Promise<void> {
-    await this.sends.markSkipped(messageId, reason);
+    await this.deliveries.markSkipped(messageId, reason);
   }
 }
