@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { FakeServer } from '../../../test/support/fake-server';
 import { handlerContext } from '../../../test/support/handler-context';
 import type { StoredEvent, WebhookRequest } from '../integration-handler';
-import { recipientOf, WhatsAppCloudHandler } from './whatsapp-cloud.handler';
+import { recipientOf } from './whatsapp-cloud.api';
+import { WhatsAppCloudHandler } from './whatsapp-cloud.handler';
 import { contactKey } from './whatsapp-cloud.payload';
 
 const raw = (name: string): Buffer => readFileSync(join(__dirname, 'fixtures', name));

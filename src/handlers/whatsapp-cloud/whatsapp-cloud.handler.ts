@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import { OutboundError, OutboundResponse } from '../../common/outbound/http-client';
-import type { JsonSchemaObject, LeadInput, LeadSourceInput, TestResult, WebhookOutcome } from '../handler-types';
+import { OutboundError } from '../../common/outbound/http-client';
+import type { JsonSchemaObject, TestResult, WebhookOutcome } from '../handler-types';
 import {
   HandlerContext,
   IntegrationConfig,
@@ -19,24 +19,17 @@ import {
   JsonRecord,
   optionalConfigString,
 } from '../shared/json';
-import { graphErrorOf, graphRequest } from '../shared/meta-graph';
+import { graphErrorOf } from '../shared/meta-graph';
 import { redactSecrets } from '../shared/redact-secrets';
-import {
-  BSUID_PATTERN,
-  contactKey,
-  narrowMessageEvent,
-  narrowStatus,
-  unixToIso,
-  WhatsAppMessageEvent,
-  WhatsAppReferral,
-} from './whatsapp-cloud.payload';
+import { postMessage, recipientOf, whatsAppCall, WhatsAppSendResult } from './whatsapp-cloud.api';
+import { DEFAULT_MESSAGES_PER_SECOND, WHATSAPP_CLOUD_CONFIG_SCHEMA } from './whatsapp-cloud.config';
+import { inboundMessageOutcome } from './whatsapp-cloud.lead';
+import { narrowMessageEvent, narrowStatus } from './whatsapp-cloud.payload';
 import { whatsAppWebhook } from './whatsapp-cloud.webhook';
-import { toSendError, WhatsAppSendError } from './whatsapp-send-error';
+import { WhatsAppSendError } from './whatsapp-send-error';
 import type { HandlerOAuth } from '../oauth/oauth-provider';
 import type { WabaWebhookSubscriber } from '../capabilities';
 
-/** Meta's default throughput for a registered business number (messages per second). */
-export const DEFAULT_MESSAGES_PER_SECOND = 80;
 const MAX_TEXT_LENGTH = 4096;
 
 /** One component of a template message (header, body, button …) as the Cloud API takes it. */
@@ -45,11 +38,6 @@ export interface WhatsAppTemplateComponent {
   sub_type?: string;
   index?: string | number;
   parameters?: ReadonlyArray<Readonly<Record<string, unknown>>>;
-}
-
-export interface WhatsAppSendResult {
-  /** The wamid that later status webhooks refer to. */
-  messageId: string;
 }
 
 /** WhatsApp Cloud API: inbound messages and statuses by webhook, text and template sends. */
@@ -82,74 +70,7 @@ export class WhatsAppCloudHandler implements IntegrationHandler, WabaWebhookSubs
     businessLogin: { config: 'whatsapp', subscribeWabaField: this.wabaField },
   };
 
-  readonly defaultConfigSchema: JsonSchemaObject = {
-    type: 'object',
-    title: 'WhatsApp Cloud API',
-    properties: {
-      phoneNumberId: {
-        type: 'string',
-        title: 'Phone number ID',
-        description: 'Id of the registered business phone number (not the number itself).',
-        pattern: '^[0-9]+$',
-      },
-      wabaId: {
-        type: 'string',
-        title: 'WhatsApp Business Account ID',
-        description: 'Id of the WhatsApp Business Account that owns the number.',
-        pattern: '^[0-9]+$',
-      },
-      accessToken: {
-        type: 'string',
-        title: 'Access token',
-        description: 'System-user token with whatsapp_business_messaging and whatsapp_business_management.',
-        minLength: 1,
-        'x-secret': true,
-        'x-oauth': true,
-      },
-      appSecret: {
-        type: 'string',
-        title: 'App secret',
-        description:
-          "Secret of the Meta app; signs webhook deliveries (X-Hub-Signature-256). Connected with OAuth: the hub's app secret (META_APP_SECRET), leave empty.",
-        minLength: 1,
-        'x-secret': true,
-        'x-oauth': true,
-      },
-      verifyToken: {
-        type: 'string',
-        title: 'Verify token',
-        description: "The token typed into the app's webhook settings; Meta echoes it in the subscription check.",
-        minLength: 1,
-        'x-secret': true,
-      },
-      messagesPerSecond: {
-        type: 'integer',
-        title: 'Messages per second',
-        description:
-          'Send throughput of the number: 80 by default, up to 1000 once Meta upgrades it; 20 for coexistence numbers.',
-        minimum: 1,
-        maximum: 1000,
-        default: DEFAULT_MESSAGES_PER_SECOND,
-      },
-      optOutKeywords: {
-        type: 'array',
-        title: 'Opt-out keywords',
-        description:
-          'Single words that, sent alone, opt the contact out of every message (default STOP, UNSUBSCRIBE, SAIR, BAJA …).',
-        items: { type: 'string', minLength: 1, maxLength: 40 },
-        maxItems: 50,
-      },
-      optInKeywords: {
-        type: 'array',
-        title: 'Opt-in keywords',
-        description: 'Single words that, sent alone, undo an opt-out (default START, UNSTOP, SUBSCRIBE …).',
-        items: { type: 'string', minLength: 1, maxLength: 40 },
-        maxItems: 50,
-      },
-    },
-    required: ['phoneNumberId', 'wabaId', 'accessToken', 'appSecret', 'verifyToken'],
-    additionalProperties: false,
-  };
+  readonly defaultConfigSchema: JsonSchemaObject = WHATSAPP_CLOUD_CONFIG_SCHEMA;
 
   /** The configured send throughput, or Meta's default of 80 when the config leaves it out. */
   messagesPerSecond(config: IntegrationConfig): number {
@@ -167,41 +88,13 @@ export class WhatsAppCloudHandler implements IntegrationHandler, WabaWebhookSubs
     if (event.eventType !== 'message') return { leads: [], ignoredReason: `unsupported event type ${event.eventType}` };
     const message = narrowMessageEvent(event.payload);
     if (!message) throw new PermanentEventError('WhatsApp message event without id, sender or phone number id');
-    if (message.identityChange) return identityChangeOutcome(message);
-
-    const key = contactKey(message.contact);
-    if (key === undefined) throw new PermanentEventError('WhatsApp message without wa_id or user id');
-    const { waId, userId, username, profileName } = message.contact;
-    const lead: LeadInput = {
-      platform: 'whatsapp',
-      externalId: key,
-      ...(profileName ? { fullName: profileName } : {}),
-      ...(waId && /^\d+$/.test(waId) ? { phone: `+${waId}` } : {}),
-      // the BSUID beside the wa_id: a later message that carries only the BSUID finds the same lead
-      ...(userId && userId !== key ? { otherExternalIds: [userId] } : {}),
-      ...(username ? { customAnswers: { 'WhatsApp username': username } } : {}),
-      source: sourceOfReferral(message.referral),
-    };
-    return {
-      leads: [lead],
-      interactions: [
-        {
-          platform: 'whatsapp',
-          externalId: key,
-          channel: 'whatsapp',
-          direction: 'inbound',
-          body: message.text,
-          occurredAt: unixToIso(message.timestamp),
-          externalMessageId: message.id,
-        },
-      ],
-    };
+    return inboundMessageOutcome(message);
   }
 
   async testConnection(ctx: HandlerContext): Promise<TestResult> {
     const phoneNumberId = configString(ctx.config, 'phoneNumberId');
     try {
-      const res = await this.call(ctx, {
+      const res = await whatsAppCall(ctx, {
         method: 'GET',
         path: phoneNumberId,
         query: { fields: 'id,display_phone_number,verified_name' },
@@ -237,7 +130,7 @@ export class WhatsAppCloudHandler implements IntegrationHandler, WabaWebhookSubs
         false,
       );
     }
-    return this.send(ctx, {
+    return postMessage(ctx, {
       messaging_product: 'whatsapp',
       recipient_type: 'individual',
       ...recipientOf(to),
@@ -256,7 +149,7 @@ export class WhatsAppCloudHandler implements IntegrationHandler, WabaWebhookSubs
     languageCode: string,
     components: readonly WhatsAppTemplateComponent[],
   ): Promise<WhatsAppSendResult> {
-    return this.send(ctx, {
+    return postMessage(ctx, {
       messaging_product: 'whatsapp',
       recipient_type: 'individual',
       ...recipientOf(to),
@@ -278,7 +171,7 @@ export class WhatsAppCloudHandler implements IntegrationHandler, WabaWebhookSubs
     ctx: HandlerContext,
     body: Record<string, unknown>,
   ): Promise<WhatsAppSendResult & { waId?: string }> {
-    const result = await this.send(ctx, { messaging_product: 'whatsapp', recipient_type: 'individual', ...body });
+    const result = await postMessage(ctx, { messaging_product: 'whatsapp', recipient_type: 'individual', ...body });
     return result;
   }
 
@@ -291,7 +184,7 @@ export class WhatsAppCloudHandler implements IntegrationHandler, WabaWebhookSubs
     after?: string,
     limit = 100,
   ): Promise<{ data: JsonRecord[]; after?: string }> {
-    const res = await this.call(ctx, {
+    const res = await whatsAppCall(ctx, {
       method: 'GET',
       path: `${configString(ctx.config, 'wabaId')}/message_templates`,
       query: {
@@ -312,7 +205,7 @@ export class WhatsAppCloudHandler implements IntegrationHandler, WabaWebhookSubs
     ctx: HandlerContext,
     request: Record<string, unknown>,
   ): Promise<{ id: string; status: string; category?: string }> {
-    const res = await this.call(ctx, {
+    const res = await whatsAppCall(ctx, {
       method: 'POST',
       path: `${configString(ctx.config, 'wabaId')}/message_templates`,
       body: request,
@@ -326,7 +219,7 @@ export class WhatsAppCloudHandler implements IntegrationHandler, WabaWebhookSubs
 
   /** DELETE /{waba-id}/message_templates?name=&hsm_id= (one language's template by its id). */
   async deleteTemplate(ctx: HandlerContext, name: string, templateId?: string): Promise<void> {
-    await this.call(ctx, {
+    await whatsAppCall(ctx, {
       method: 'DELETE',
       path: `${configString(ctx.config, 'wabaId')}/message_templates`,
       query: { name, ...(templateId ? { hsm_id: templateId } : {}) },
@@ -345,7 +238,7 @@ export class WhatsAppCloudHandler implements IntegrationHandler, WabaWebhookSubs
    */
   async unsubscribeApp(ctx: HandlerContext): Promise<boolean> {
     if (!optionalConfigString(ctx.config, 'accessToken')) return false;
-    const res = await this.call(ctx, {
+    const res = await whatsAppCall(ctx, {
       method: 'DELETE',
       path: `${encodeURIComponent(configString(ctx.config, this.wabaField))}/subscribed_apps`,
       retry: false,
@@ -354,59 +247,6 @@ export class WhatsAppCloudHandler implements IntegrationHandler, WabaWebhookSubs
     if (!isRecord(res.body) || asBoolean(res.body.success) !== true)
       throw new OutboundError('server', 'Meta did not confirm unsubscribing the app', res.status);
     return true;
-  }
-
-  /** POST /<phone number id>/messages once: a retried send could reach the user twice. */
-  private async send(
-    ctx: HandlerContext,
-    body: Record<string, unknown>,
-  ): Promise<WhatsAppSendResult & { waId?: string }> {
-    let res: OutboundResponse;
-    try {
-      res = await this.call(ctx, {
-        method: 'POST',
-        path: `${configString(ctx.config, 'phoneNumberId')}/messages`,
-        body,
-        retry: false,
-      });
-    } catch (err) {
-      throw toSendError(err);
-    }
-    const messageId = isRecord(res.body) ? asString(asRecords(res.body.messages)[0]?.id) : undefined;
-    const waId = isRecord(res.body) ? asId(asRecords(res.body.contacts)[0]?.wa_id) : undefined;
-    if (!messageId)
-      throw new WhatsAppSendError(
-        'server',
-        `WhatsApp accepted the send without a message id (HTTP ${res.status})`,
-        undefined,
-        false,
-        undefined,
-        res.status,
-        res.body,
-      );
-    return { messageId, ...(waId ? { waId } : {}) };
-  }
-
-  /** Every Graph call carries appsecret_proof: the app secret is always configured here (issue 10 point 6). */
-  private call(
-    ctx: HandlerContext,
-    req: {
-      method: 'GET' | 'POST' | 'DELETE';
-      path: string;
-      query?: Record<string, string>;
-      body?: unknown;
-      retry?: boolean;
-    },
-  ): Promise<OutboundResponse> {
-    return graphRequest(ctx, {
-      method: req.method,
-      path: req.path,
-      query: req.query,
-      body: req.body,
-      retry: req.retry,
-      accessToken: configString(ctx.config, 'accessToken'),
-      appSecret: configString(ctx.config, 'appSecret'),
-    });
   }
 
   private testFailure(ctx: HandlerContext, err: unknown): TestResult {
@@ -441,44 +281,4 @@ export class WhatsAppCloudHandler implements IntegrationHandler, WabaWebhookSubs
       ]),
     };
   }
-}
-
-/**
- * The recipient field of a send: `to` for a phone number or wa_id, `recipient` for a BSUID (a
- * username-only user has no number to send to). The BSUID page describes sending by BSUID; the
- * `recipient` field name is UNCONFIRMED from it (read from integrations following it).
- */
-export function recipientOf(to: string): { to: string } | { recipient: string } {
-  return BSUID_PATTERN.test(to) ? { recipient: to } : { to };
-}
-
-/** A click-to-WhatsApp referral as the lead's source: the ad, and ctwa_clid with the ad's words. */
-function sourceOfReferral(referral: WhatsAppReferral | undefined): LeadSourceInput {
-  if (!referral) return {};
-  const details: Record<string, string> = {};
-  const keep: Array<[string, string | undefined]> = [
-    ['ctwaClid', referral.ctwaClid],
-    ['referralHeadline', referral.headline],
-    ['referralBody', referral.body],
-    ['referralSourceUrl', referral.sourceUrl],
-    ['referralSourceType', referral.sourceType],
-    ['referralSourceId', referral.sourceId],
-    ['referralMediaType', referral.mediaType],
-  ];
-  for (const [name, value] of keep) if (value !== undefined) details[name] = value;
-  return {
-    // a click-to-WhatsApp ad names the ad the conversation started from
-    ...(referral.sourceType === 'ad' && referral.sourceId ? { adId: referral.sourceId } : {}),
-    ...(Object.keys(details).length > 0 ? { details } : {}),
-  };
-}
-
-/** user_changed_user_id / user_changed_number: the lead known by the old id is also known by the new one. */
-function identityChangeOutcome(message: WhatsAppMessageEvent): WebhookOutcome {
-  const change = message.identityChange;
-  const known = message.contact.waId ?? change?.previousUserId ?? message.contact.userId;
-  const alias = change?.type === 'user_changed_user_id' ? change.newUserId : change?.newWaId;
-  if (!change || known === undefined || alias === undefined || alias === known)
-    return { leads: [], ignoredReason: `WhatsApp ${change?.type ?? 'system'} message without both ids` };
-  return { leads: [], aliases: [{ platform: 'whatsapp', externalId: known, aliasExternalId: alias }] };
 }

@@ -1,4 +1,4 @@
-import { recipientOf } from '../../handlers/whatsapp-cloud/whatsapp-cloud.handler';
+import { recipientOf } from '../../handlers/whatsapp-cloud/whatsapp-cloud.api';
 import type { MessageRow } from './messages.repository';
 
 /** The Graph request of an outbound row: the same for single sends and bulk sends. */

@@ -4,7 +4,7 @@ import { ErrorCode } from '../../common/errors/error-code';
 import type { HandlerContext } from '../../handlers/integration-handler';
 import { asNumber, asString } from '../../handlers/shared/json';
 import { isWhatsAppBusinessMessaging, type WhatsAppBusinessMessaging } from '../../handlers/capabilities';
-import { DEFAULT_MESSAGES_PER_SECOND } from '../../handlers/whatsapp-cloud/whatsapp-cloud.handler';
+import { DEFAULT_MESSAGES_PER_SECOND } from '../../handlers/whatsapp-cloud/whatsapp-cloud.config';
 import { HandlerContextFactory } from '../integrations/handler-context.factory';
 import type { IntegrationRow } from '../integrations/integrations.repository';
 import { OAuthTokensService } from '../integrations/oauth-tokens.service';
