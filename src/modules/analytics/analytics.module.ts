@@ -2,22 +2,24 @@ import { Module } from '@nestjs/common';
 import { AnalyticsFiguresService } from './analytics-figures.service';
 import { AnalyticsCompactProcessor } from './analytics-compact.processor';
 import { AnalyticsRebuildProcessor } from './analytics-rebuild.processor';
+import { AnalyticsRowsService } from './analytics-rows.service';
 import { AnalyticsController } from './analytics.controller';
 import { AnalyticsRepository } from './analytics.repository';
 import { AnalyticsService } from './analytics.service';
 import { LeadScoreDecayProcessor } from './lead-score-decay.processor';
 
-/** Issue 13: facts → rollup → dashboards; AnalyticsFiguresService is what reports read. */
+/** Issue 13: facts → rollup → dashboards; AnalyticsFiguresService and AnalyticsRowsService are what reports read. */
 @Module({
   controllers: [AnalyticsController],
   providers: [
     AnalyticsService,
     AnalyticsFiguresService,
+    AnalyticsRowsService,
     AnalyticsRepository,
     AnalyticsRebuildProcessor,
     AnalyticsCompactProcessor,
     LeadScoreDecayProcessor,
   ],
-  exports: [AnalyticsFiguresService, AnalyticsRepository],
+  exports: [AnalyticsFiguresService, AnalyticsRowsService, AnalyticsRepository],
 })
 export class AnalyticsModule {}

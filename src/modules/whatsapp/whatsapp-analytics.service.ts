@@ -2,7 +2,7 @@ import { Inject, Injectable, Optional } from '@nestjs/common';
 import type { AuthUser } from '../../common/auth/auth-user';
 import { assertCanActOn } from '../../common/auth/sub-account-scope';
 import { Clock, CLOCK, systemClock } from '../../common/clock';
-import { AnalyticsFiguresService } from '../analytics/analytics-figures.service';
+import { AnalyticsRowsService } from '../analytics/analytics-rows.service';
 import { addDays, formatCivilDate } from '../analytics/time/civil-date';
 import { resolveDateRange } from '../analytics/time/date-range';
 import { localDateOf } from '../analytics/time/time-zone';
@@ -28,13 +28,13 @@ export class WhatsAppAnalyticsService {
     private readonly messages: MessagesRepository,
     private readonly conversations: ConversationsRepository,
     private readonly optOuts: OptOutsRepository,
-    private readonly figures: AnalyticsFiguresService,
+    private readonly reader: AnalyticsRowsService,
     @Optional() @Inject(CLOCK) private readonly clock: Clock = systemClock,
   ) {}
 
   async get(user: AuthUser, query: WhatsAppAnalyticsQueryDto): Promise<WhatsAppAnalyticsDto> {
     assertCanActOn(user, query.subAccountId);
-    const zone = await this.figures.timezoneOf(query.subAccountId);
+    const zone = await this.reader.timezoneOf(query.subAccountId);
     const today = localDateOf(this.clock.now(), zone);
     const range = resolveDateRange(
       query.from ?? formatCivilDate(addDays(today, 1 - DEFAULT_DAYS)),

@@ -1,5 +1,7 @@
 import { Injectable } from '@nestjs/common';
-import { AnalyticsFiguresService, leadPlatformOf } from '../../analytics/analytics-figures.service';
+import { leadPlatformOf } from '../../analytics/analytics-figures.mapper';
+import { AnalyticsFiguresService } from '../../analytics/analytics-figures.service';
+import { AnalyticsRowsService } from '../../analytics/analytics-rows.service';
 import type { MetricRow, SpendDbRow } from '../../analytics/analytics.repository';
 import type { FunnelStageResult } from '../../analytics/compute/funnel';
 import { sumByCurrency } from '../../analytics/compute/money';
@@ -25,9 +27,9 @@ const MAX_GROUPS = 1000;
 /**
  * What reports read, from the analytics figures (the rollup of the facts, and the facts themselves
  * for ranges that start or end inside a local day): a report's summary and breakdowns are computed by
- * AnalyticsFiguresService through the same statements as GET /api/analytics/overview, timeseries and
- * funnel over the same range, so the two always agree — converted/lost count the transitions in the
- * period, never today's status.
+ * AnalyticsFiguresService and AnalyticsRowsService through the same statements as GET
+ * /api/analytics/overview, timeseries and funnel over the same range, so the two always agree —
+ * converted/lost count the transitions in the period, never today's status.
  *
  * The rollup is keyed by one lead dimension per row (source = platform|integration, campaign =
  * platform|campaign, status), so it answers a template whose filters and group-bys fit in one of them
@@ -43,6 +45,7 @@ const MAX_GROUPS = 1000;
 export class AnalyticsReportDataSource implements ReportDataSource {
   constructor(
     private readonly figures: AnalyticsFiguresService,
+    private readonly reader: AnalyticsRowsService,
     private readonly leads: ReportDataRepository,
   ) {}
 
@@ -63,15 +66,15 @@ export class AnalyticsReportDataSource implements ReportDataSource {
     if (!dim) return this.leads.totals(query);
     const range = rollupRange(query.range);
     const sub = query.subAccountId;
-    const rows = (await this.figures.metricRows(sub, range, [dim], ['new', 'converted', 'lost'])).filter((r) =>
+    const rows = (await this.reader.metricRows(sub, range, [dim], ['new', 'converted', 'lost'])).filter((r) =>
       matches(r, query.filters),
     );
     const sum = (metric: string): number => rows.filter((r) => r.metric === metric).reduce((n, r) => n + r.count, 0);
     // the stock at the end of the range: overview's totalLeads; with a lead filter, the matching
     // leads created up to the end (the rollup's stock is kept by status only)
     const totalLeads = isUnfiltered(query.filters)
-      ? [...(await this.figures.stockAtEnd(sub, range)).values()].reduce((n, v) => n + v, 0)
-      : (await this.figures.metricRows(sub, sinceTheBeginning(range), [dim], ['new']))
+      ? [...(await this.reader.stockAtEnd(sub, range)).values()].reduce((n, v) => n + v, 0)
+      : (await this.reader.metricRows(sub, sinceTheBeginning(range), [dim], ['new']))
           .filter((r) => matches(r, query.filters))
           .reduce((n, r) => n + r.count, 0);
     const spend = totalSpend(await this.figures.spendOf(sub, range), query.filters);
@@ -95,7 +98,7 @@ export class AnalyticsReportDataSource implements ReportDataSource {
     const granularity = dims.map((d) => TIME_DIMS[d]).find((g) => g !== undefined);
     // grouped by status, a row counts the leads that entered it (timeseries groupBy=status)
     const metrics = dim === 'status' ? ['entered'] : ['new', 'converted', 'lost'];
-    const rows = (await this.figures.metricRows(sub, range, [dim], metrics, granularity)).filter((r) =>
+    const rows = (await this.reader.metricRows(sub, range, [dim], metrics, granularity)).filter((r) =>
       matches(r, query.filters),
     );
     const groups = new Map<string, { keys: string[]; created: number; converted: number; lost: number }>();

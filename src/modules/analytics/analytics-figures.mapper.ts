@@ -1,0 +1,180 @@
+import { LEAD_STATUSES } from '../leads/dto/lead.dto';
+import type { MetricRow, SpendDbRow } from './analytics.repository';
+import { costPer, sumByCurrency } from './compute/money';
+import type { GroupBy, SourceFiguresDto, TeamMemberDto, TimeseriesDto, TotalsDto } from './dto/analytics.dto';
+import { bucketKeyOfDate, CalendarGranularity, enumerateBuckets, zeroFill } from './time/buckets';
+import { parseCivilDate } from './time/civil-date';
+
+/** Ad platforms' names as leads know them: Facebook Ads spend buys Meta leads. */
+const LEAD_PLATFORM_OF_SPEND: Readonly<Record<string, string>> = { 'facebook-ads': 'meta' };
+export const leadPlatformOf = (spendPlatform: string): string => LEAD_PLATFORM_OF_SPEND[spendPlatform] ?? spendPlatform;
+
+export const ratio = (a: number, b: number): number => (b === 0 ? 0 : a / b);
+export const splitKey = (key: string): [string, string] => {
+  const at = key.lastIndexOf('|');
+  return [key.slice(0, at), key.slice(at + 1)];
+};
+
+/** The overview's rows per source (platform|integration), each with the spend it owns. */
+export function sourceFigures(rows: readonly MetricRow[], spend: readonly SpendDbRow[]): SourceFiguresDto[] {
+  const sources = new Map<
+    string,
+    { platform: string; integrationId: number | null; leads: number; converted: number }
+  >();
+  for (const r of rows) {
+    const [platform, integration] = splitKey(r.dimId);
+    const s = sources.get(r.dimId) ?? {
+      platform,
+      integrationId: integration === '' ? null : Number(integration),
+      leads: 0,
+      converted: 0,
+    };
+    if (r.metric === 'new') s.leads += r.count;
+    if (r.metric === 'converted') s.converted += r.count;
+    sources.set(r.dimId, s);
+  }
+  // spend is the ad platform's, per lead platform: it belongs to the platform's one source row, or
+  // to a platform-level row (integrationId null) when several integrations bring that platform's leads
+  const spendByPlatform = new Map<string, SpendDbRow[]>();
+  for (const s of spend) {
+    const platform = leadPlatformOf(s.platform);
+    spendByPlatform.set(platform, [...(spendByPlatform.get(platform) ?? []), s]);
+  }
+  for (const platform of spendByPlatform.keys()) {
+    const rowsOfPlatform = [...sources.values()].filter((s) => s.platform === platform);
+    if (rowsOfPlatform.length !== 1 && !sources.has(`${platform}|`))
+      sources.set(`${platform}|`, { platform, integrationId: null, leads: 0, converted: 0 });
+  }
+  return [...sources.values()]
+    .sort((a, b) => a.platform.localeCompare(b.platform) || (a.integrationId ?? -1) - (b.integrationId ?? -1))
+    .map((s) => {
+      const ofPlatform = [...sources.values()].filter((o) => o.platform === s.platform);
+      const owns = ofPlatform.length === 1 || s.integrationId === null;
+      const totals = owns
+        ? sumByCurrency((spendByPlatform.get(s.platform) ?? []).map((x) => ({ amount: x.spend, currency: x.currency })))
+        : new Map<string | null, string>();
+      const single = totals.size === 1 ? [...totals][0] : null;
+      return {
+        platform: s.platform,
+        integrationId: s.integrationId,
+        leads: s.leads,
+        converted: s.converted,
+        conversionRate: ratio(s.converted, s.leads),
+        spend: single ? single[1] : null,
+        costPerLead: single ? costPer(single[1], s.leads) : null,
+        costPerConversion: single ? costPer(single[1], s.converted) : null,
+        currency: single ? single[0] : null,
+      };
+    });
+}
+
+/** Spend per bucket of each series (a day's spend in its bucket), zero-filled over `buckets`. */
+export function spendSeriesOf(
+  spend: readonly SpendDbRow[],
+  timezone: string,
+  granularity: CalendarGranularity,
+  groupBy: GroupBy | undefined,
+  buckets: ReturnType<typeof enumerateBuckets>,
+): TimeseriesDto {
+  const series = new Map<string, Map<string, Array<{ amount: string; currency: string | null }>>>();
+  for (const s of spend) {
+    const day = parseCivilDate(s.day);
+    if (!day) continue;
+    const key = !groupBy
+      ? 'total'
+      : groupBy === 'source'
+        ? leadPlatformOf(s.platform)
+        : groupBy === 'integration'
+          ? String(s.integrationId)
+          : s.campaignId;
+    const bucket = bucketKeyOfDate(day, granularity);
+    const points = series.get(key) ?? new Map<string, Array<{ amount: string; currency: string | null }>>();
+    points.set(bucket, [...(points.get(bucket) ?? []), { amount: s.spend, currency: s.currency }]);
+    series.set(key, points);
+  }
+  if (!groupBy && !series.has('total')) series.set('total', new Map());
+  return {
+    timezone,
+    granularity,
+    series: [...series.keys()].sort().map((key) => {
+      const values = new Map<string, string>();
+      for (const [bucket, amounts] of series.get(key) ?? []) {
+        // one currency per sub-account's ad accounts is the norm; mixed currencies are not added up
+        const totals = sumByCurrency(amounts);
+        values.set(bucket, totals.size === 1 ? [...totals.values()][0] : '0.00');
+      }
+      return { key, points: zeroFill(buckets, values, '0.00') };
+    }),
+  };
+}
+
+export function totalsOf(sourceRows: readonly MetricRow[], stock: ReadonlyMap<string, number>): TotalsDto {
+  const sum = (metric: string): number =>
+    sourceRows.filter((r) => r.dimType === 'source' && r.metric === metric).reduce((n, r) => n + r.count, 0);
+  const newLeads = sum('new');
+  const convertedLeads = sum('converted');
+  return {
+    totalLeads: [...stock.values()].reduce((n, v) => n + v, 0),
+    newLeads,
+    convertedLeads,
+    lostLeads: sum('lost'),
+    conversionRate: ratio(convertedLeads, newLeads),
+  };
+}
+
+export function statusRecord(stock: ReadonlyMap<string, number>): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const status of LEAD_STATUSES) out[status] = stock.get(status) ?? 0;
+  return out;
+}
+
+export function seriesKey(row: MetricRow, groupBy: GroupBy | undefined): string {
+  if (!groupBy) return 'total';
+  if (groupBy === 'status') return row.dimId;
+  const [platform, id] = splitKey(row.dimId);
+  if (groupBy === 'source') return platform || 'unknown';
+  if (groupBy === 'integration') return id || 'none';
+  return id || 'none';
+}
+
+/**
+ * Leads by the furthest of `stages` they reached (1-based index), from the counts of each set of
+ * statuses reached (`CONTACTED,NEW`): a set none of whose statuses is a stage counts nowhere.
+ */
+export function furthestOfSets(stages: readonly string[], sets: ReadonlyMap<string, number>): Map<number, number> {
+  const byIndex = new Map<number, number>();
+  for (const [set, n] of sets) {
+    const furthest = Math.max(0, ...set.split(',').map((status) => stages.indexOf(status) + 1));
+    if (furthest > 0) byIndex.set(furthest, (byIndex.get(furthest) ?? 0) + n);
+  }
+  return byIndex;
+}
+
+/** The team's figures per agent (user rows), named from `names`, ordered by user id. */
+export function teamFigures(rows: readonly MetricRow[], names: ReadonlyMap<string, string>): TeamMemberDto[] {
+  const team = new Map<string, TeamMemberDto>();
+  for (const r of rows) {
+    if (r.dimType !== 'user') continue;
+    const m = team.get(r.dimId) ?? {
+      userId: r.dimId,
+      userName: null,
+      leadsAssigned: 0,
+      callsMade: 0,
+      callsAnswered: 0,
+      leadsConverted: 0,
+      conversionRate: 0,
+    };
+    if (r.metric === 'assigned') m.leadsAssigned += r.count;
+    if (r.metric === 'calls') m.callsMade += r.count;
+    if (r.metric === 'calls_answered') m.callsAnswered += r.count;
+    if (r.metric === 'converted') m.leadsConverted += r.count;
+    team.set(r.dimId, m);
+  }
+  return [...team.values()]
+    .sort((a, b) => a.userId.localeCompare(b.userId))
+    .map((m) => ({
+      ...m,
+      userName: names.get(m.userId) ?? null,
+      conversionRate: ratio(m.leadsConverted, m.leadsAssigned),
+    }));
+}
