@@ -166,7 +166,7 @@ runBench(async () => {
     return { newLeads: Number(r.rows[0].n), convertedLeads: Number(r.rows[0].c) };
   };
   // the range's local midnights as instants: the funnel over instants is computed from the raw
-  // histories (AnalyticsRepository.furthestStages), not from the rollup's reached sets
+  // histories (AnalyticsPathsRepository.furthestStages), not from the rollup's reached sets
   const instantsOf = async (sub: number, from: string): Promise<[string, string]> => {
     const r = await db.sql.query<{ s: string; e: string }>(
       `SELECT to_char(($2::date::timestamp AT TIME ZONE timezone) AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS s,

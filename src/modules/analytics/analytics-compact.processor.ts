@@ -4,7 +4,7 @@ import { APP_CONFIG, AppConfig } from '../../config/app-config';
 import { TransactionRunner } from '../../database/transaction-runner';
 import { JobHandler } from '../../jobs/job-definition';
 import { JobsService } from '../../jobs/jobs.service';
-import { AnalyticsRepository } from './analytics.repository';
+import { AnalyticsMaintenanceRepository } from './analytics-maintenance.repository';
 
 /**
  * Folds the rollup's write shards (migration 20261202400100) of past days back into one row per
@@ -15,7 +15,7 @@ import { AnalyticsRepository } from './analytics.repository';
 export class AnalyticsCompactProcessor implements OnApplicationBootstrap {
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
-    private readonly repository: AnalyticsRepository,
+    private readonly repository: AnalyticsMaintenanceRepository,
     private readonly transactions: TransactionRunner,
     private readonly jobs: JobsService,
     @Optional() @Inject(CLOCK) private readonly clock: Clock = systemClock,

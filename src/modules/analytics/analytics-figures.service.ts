@@ -13,6 +13,7 @@ import {
   teamFigures,
   totalsOf,
 } from './analytics-figures.mapper';
+import { AnalyticsPathsRepository } from './analytics-paths.repository';
 import { AnalyticsRowsService, days, RangeParams } from './analytics-rows.service';
 import { AnalyticsRepository, MetricRow, SpendDbRow } from './analytics.repository';
 import { attributeConversions, AttributionModel, ConversionPath, roundConversions } from './compute/attribution';
@@ -58,6 +59,7 @@ const TEAM_METRICS = ['assigned', 'calls', 'calls_answered', 'converted'];
 export class AnalyticsFiguresService {
   constructor(
     private readonly repository: AnalyticsRepository,
+    private readonly paths: AnalyticsPathsRepository,
     private readonly reader: AnalyticsRowsService,
     @Optional() @Inject(CLOCK) private readonly clock: Clock = systemClock,
   ) {}
@@ -134,8 +136,8 @@ export class AnalyticsFiguresService {
     // whole local days from the rollup's reached sets (rows per day, not per lead); instants from the facts
     const byIndex =
       range.kind === 'dates'
-        ? furthestOfSets(stages, await this.repository.reachedSets(subAccountId, ...days(range), filter))
-        : await this.repository.furthestStages(subAccountId, range.start, range.end, stages, filter);
+        ? furthestOfSets(stages, await this.paths.reachedSets(subAccountId, ...days(range), filter))
+        : await this.paths.furthestStages(subAccountId, range.start, range.end, stages, filter);
     const stoppedAt = new Map([...byIndex].map(([index, n]) => [stages[index - 1], n]));
     return { stages: funnelFromFurthest(stages, stoppedAt) };
   }
@@ -147,7 +149,7 @@ export class AnalyticsFiguresService {
 
   async attribution(subAccountId: number, p: RangeParams & { model: AttributionModel }): Promise<AttributionRowDto[]> {
     const range = await this.reader.resolve(subAccountId, p);
-    const conversions = await this.repository.conversionPaths(subAccountId, range.start, range.end);
+    const conversions = await this.paths.conversionPaths(subAccountId, range.start, range.end);
     const paths: ConversionPath[] = [];
     const names = new Map<string, string | null>();
     for (const conversion of conversions) {

@@ -1,13 +1,13 @@
 import { Injectable } from '@nestjs/common';
 import { TransactionRunner } from '../../database/transaction-runner';
 import { JobHandler } from '../../jobs/job-definition';
-import { AnalyticsRepository } from './analytics.repository';
+import { AnalyticsMaintenanceRepository } from './analytics-maintenance.repository';
 
 /** Rebuilds a sub-account's rollup from its facts (delete + insert of the days in one transaction) and re-fills touch costs. */
 @Injectable()
 export class AnalyticsRebuildProcessor {
   constructor(
-    private readonly repository: AnalyticsRepository,
+    private readonly repository: AnalyticsMaintenanceRepository,
     private readonly transactions: TransactionRunner,
   ) {}
 

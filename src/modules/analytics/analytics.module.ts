@@ -4,6 +4,8 @@ import { AnalyticsCompactProcessor } from './analytics-compact.processor';
 import { AnalyticsRebuildProcessor } from './analytics-rebuild.processor';
 import { AnalyticsRowsService } from './analytics-rows.service';
 import { AnalyticsController } from './analytics.controller';
+import { AnalyticsMaintenanceRepository } from './analytics-maintenance.repository';
+import { AnalyticsPathsRepository } from './analytics-paths.repository';
 import { AnalyticsRepository } from './analytics.repository';
 import { AnalyticsService } from './analytics.service';
 import { LeadScoreDecayProcessor } from './lead-score-decay.processor';
@@ -16,10 +18,12 @@ import { LeadScoreDecayProcessor } from './lead-score-decay.processor';
     AnalyticsFiguresService,
     AnalyticsRowsService,
     AnalyticsRepository,
+    AnalyticsPathsRepository,
+    AnalyticsMaintenanceRepository,
     AnalyticsRebuildProcessor,
     AnalyticsCompactProcessor,
     LeadScoreDecayProcessor,
   ],
-  exports: [AnalyticsFiguresService, AnalyticsRowsService, AnalyticsRepository],
+  exports: [AnalyticsFiguresService, AnalyticsRowsService, AnalyticsMaintenanceRepository],
 })
 export class AnalyticsModule {}

@@ -3,7 +3,7 @@ import { Clock, CLOCK, systemClock } from '../../common/clock';
 import { APP_CONFIG, AppConfig } from '../../config/app-config';
 import { JobHandler } from '../../jobs/job-definition';
 import { JobsService } from '../../jobs/jobs.service';
-import { AnalyticsRepository } from './analytics.repository';
+import { AnalyticsMaintenanceRepository } from './analytics-maintenance.repository';
 
 /** Leads rewritten per statement (each statement its own short transaction). */
 const DECAY_BATCH = 5000;
@@ -17,7 +17,7 @@ const DECAY_BATCH = 5000;
 export class LeadScoreDecayProcessor implements OnApplicationBootstrap {
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
-    private readonly repository: AnalyticsRepository,
+    private readonly repository: AnalyticsMaintenanceRepository,
     private readonly jobs: JobsService,
     @Optional() @Inject(CLOCK) private readonly clock: Clock = systemClock,
   ) {}

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { AuthUser } from '../../common/auth/auth-user';
 import { assertVisible, scopeOf } from '../../common/auth/sub-account-scope';
 import { TransactionRunner } from '../../database/transaction-runner';
-import { AnalyticsRepository } from '../analytics/analytics.repository';
+import { AnalyticsMaintenanceRepository } from '../analytics/analytics-maintenance.repository';
 import { parseFunnelStages } from '../analytics/compute/funnel';
 import { assertTimeZone } from '../analytics/time/time-zone';
 import { DomainException } from '../../common/errors/domain.exception';
@@ -29,7 +29,7 @@ export class SubAccountsService {
   constructor(
     private readonly repository: SubAccountsRepository,
     private readonly audit: AuditService,
-    private readonly analytics: AnalyticsRepository,
+    private readonly analytics: AnalyticsMaintenanceRepository,
     private readonly transactions: TransactionRunner,
   ) {}
 

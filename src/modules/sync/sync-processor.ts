@@ -20,7 +20,7 @@ import { LeadWriterService } from '../leads/lead-writer.service';
 import { PageCounts, RunLostError, SyncRunsRepository } from './sync-runs.repository';
 import { SyncService } from './sync.service';
 import { TrafficRepository } from './traffic.repository';
-import { AnalyticsRepository } from '../analytics/analytics.repository';
+import { AnalyticsMaintenanceRepository } from '../analytics/analytics-maintenance.repository';
 
 /** A run whose job is gone (its retries spent, or it ended without ending the run) is failed after this long. */
 const ORPHAN_AFTER_MS = 60_000;
@@ -48,7 +48,7 @@ export class SyncProcessor implements OnApplicationBootstrap {
     private readonly jobs: JobsService,
     private readonly transactions: TransactionRunner,
     private readonly traffic: TrafficRepository,
-    private readonly analytics: AnalyticsRepository,
+    private readonly analytics: AnalyticsMaintenanceRepository,
     @Optional() @Inject(CLOCK) private readonly clock: Clock = systemClock,
   ) {}
 
