@@ -10,6 +10,7 @@ import type {
   WebhookOutcome,
 } from '../../handlers/handler-types';
 import { identityKeys, normalizeContact } from './lead-normalizer';
+import { LeadTimelineRepository } from './lead-timeline.repository';
 import { AppliedLead, LeadsWriteRepository, Touch } from './leads-write.repository';
 
 export interface OutcomeOrigin {
@@ -44,6 +45,7 @@ export class LeadWriterService {
 
   constructor(
     private readonly writes: LeadsWriteRepository,
+    private readonly timeline: LeadTimelineRepository,
     @Optional() @Inject(CLOCK) private readonly clock: Clock = systemClock,
   ) {}
 
@@ -71,11 +73,11 @@ export class LeadWriterService {
       await this.writes.setPipelineStage(touch.subAccountId, await this.referencedLead(touch, stage), stage);
     }
     for (const booking of outcome.bookings ?? []) {
-      await this.writes.upsertBooking(touch, await this.referencedLead(touch, booking), booking);
+      await this.timeline.upsertBooking(touch, await this.referencedLead(touch, booking), booking);
     }
     for (const [index, interaction] of (outcome.interactions ?? []).entries()) {
       const leadId = await this.referencedLead(touch, interaction);
-      await this.writes.addInteraction(
+      await this.timeline.addInteraction(
         touch,
         leadId,
         interaction,
@@ -199,17 +201,17 @@ export class LeadWriterService {
 
   /** Adds an entry to a lead's timeline (idempotent per origin). */
   async addTimelineEntry(touch: Touch, leadId: bigint, interaction: InteractionInput, origin: string): Promise<void> {
-    await this.writes.addInteraction(touch, leadId, interaction, origin);
+    await this.timeline.addInteraction(touch, leadId, interaction, origin);
   }
 
   /** Removes timeline entries by origin. */
   removeTimelineEntries(subAccountId: number, origins: readonly string[]): Promise<number> {
-    return this.writes.removeInteractions(subAccountId, origins);
+    return this.timeline.removeInteractions(subAccountId, origins);
   }
 
   /** A message the person unsent: its interaction keeps its place in the timeline, not its words. */
   redactInteraction(subAccountId: number, integrationId: number, externalMessageId: string): Promise<number> {
-    return this.writes.redactInteraction(subAccountId, integrationId, externalMessageId);
+    return this.timeline.redactInteraction(subAccountId, integrationId, externalMessageId);
   }
 
   /** The region national phone numbers of a sub-account are read in. */

@@ -1,13 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { BoundStatement, Db } from '../../database/db';
-import type {
-  BookingInput,
-  InteractionInput,
-  LeadInput,
-  LeadPipelineStageChange,
-  LeadStatus,
-} from '../../handlers/handler-types';
+import type { LeadInput, LeadPipelineStageChange, LeadStatus } from '../../handlers/handler-types';
 import type { NormalizedContact } from './lead-normalizer';
+import { instantOrNull, nul } from './lead-write-values';
 
 export interface Touch {
   subAccountId: number;
@@ -34,14 +29,6 @@ export function appliedLead(rows: readonly AppliedLeadRow[]): AppliedLead {
   const [row] = rows;
   return { leadId: BigInt(row.lead_id), created: row.created, newTouch: row.new_touch };
 }
-
-const nul = <T>(value: T | undefined): T | null => (value === undefined ? null : value);
-const isoOrNull = (value: string | undefined): string | null => (value ? new Date(value).toISOString() : null);
-/** A provider's time, or null when it is missing or not a time (a booking's times are optional). */
-const instantOrNull = (value: string | undefined): string | null => {
-  const ms = value === undefined ? Number.NaN : Date.parse(value);
-  return Number.isNaN(ms) ? null : new Date(ms).toISOString();
-};
 
 // One prepared statement per write, so the whole pipeline can run in TransactionRunner.runSql.
 const SQL = {
@@ -95,20 +82,6 @@ const SQL = {
     name: 'lead_set_status_v2',
     text: `SELECT lead_set_status($1, $2::bigint, $3::"LeadStatus", $4::timestamptz, $5, $6) AS changed`,
   },
-  // out-of-order events of one booking: an older change is dropped, a deletion yields only to a newer one
-  upsertBooking: {
-    name: 'lead_upsert_booking_v2',
-    text: `INSERT INTO bookings (lead_id, sub_account_id, integration_id, platform, external_booking_id, calendar_id, title,
-             start_time, end_time, status, changed_at, updated_at)
-           VALUES ($1::bigint, $2, $3, $4, $5, $6, $7, $8::timestamptz, $9::timestamptz, $10, $11::timestamptz, now())
-           ON CONFLICT (sub_account_id, platform, external_booking_id) DO UPDATE SET
-             lead_id = EXCLUDED.lead_id, calendar_id = EXCLUDED.calendar_id, title = EXCLUDED.title,
-             start_time = EXCLUDED.start_time, end_time = EXCLUDED.end_time, status = EXCLUDED.status,
-             changed_at = COALESCE(EXCLUDED.changed_at, bookings.changed_at), updated_at = now()
-           WHERE EXCLUDED.changed_at IS NULL OR bookings.changed_at IS NULL
-              OR EXCLUDED.changed_at > bookings.changed_at
-              OR (EXCLUDED.changed_at = bookings.changed_at AND bookings.status IS DISTINCT FROM 'deleted')`,
-  },
   // lead_set_status only while the lead is still in `from`: the subquery locks the row, and under READ
   // COMMITTED a row changed meanwhile is re-checked at its newest version, so a concurrent PATCH to a
   // later status is never undone
@@ -130,23 +103,6 @@ const SQL = {
            WHERE id = $2::bigint AND sub_account_id = $1
              AND (pipeline_stage IS NULL OR (pipeline_stage->>'changedAt')::timestamptz <= $4::timestamptz)`,
   },
-  removeInteractions: {
-    name: 'lead_remove_interactions_v1',
-    text: `DELETE FROM lead_interactions WHERE sub_account_id = $1 AND origin = ANY($2::text[])`,
-  },
-  // an unsent message: its interaction stays (the lead's history has a message there) without its words
-  redactInteraction: {
-    name: 'lead_redact_interaction_v1',
-    text: `UPDATE lead_interactions SET body = '[message unsent]'
-           WHERE sub_account_id = $1 AND integration_id = $2 AND external_message_id = $3`,
-  },
-  addInteraction: {
-    name: 'lead_add_interaction_v1',
-    text: `INSERT INTO lead_interactions (lead_id, sub_account_id, integration_id, platform, channel, direction, body,
-             external_message_id, origin, occurred_at)
-           VALUES ($1::bigint, $2, $3, $4, $5, $6, $7, $8, $9, COALESCE($10::timestamptz, now()))
-           ON CONFLICT (sub_account_id, origin) DO NOTHING`,
-  },
   region: {
     name: 'sub_account_region_v1',
     text: 'SELECT default_region FROM sub_accounts WHERE id = $1',
@@ -154,9 +110,9 @@ const SQL = {
 };
 
 /**
- * Lead writes (leads, identities, sources, interactions, bookings): SQL statements only, in the
- * caller's transaction when there is one (either kind). Every write is keyed so that applying the
- * same outcome twice changes nothing.
+ * Lead writes (leads, identities, sources; the timeline's are LeadTimelineRepository's): SQL
+ * statements only, in the caller's transaction when there is one (either kind). Every write is keyed
+ * so that applying the same outcome twice changes nothing.
  */
 @Injectable()
 export class LeadsWriteRepository {
@@ -358,52 +314,6 @@ export class LeadsWriteRepository {
       change.origin,
     ]);
     return rows[0]?.changed ?? false;
-  }
-
-  /**
-   * Creates or updates a booking. Events of one booking may be applied out of order (an
-   * AppointmentCreate after its AppointmentUpdate): a change older than the stored one is dropped,
-   * and a deleted booking only yields to a strictly newer change. Undated changes always apply.
-   */
-  async upsertBooking(touch: Touch, leadId: bigint, booking: BookingInput): Promise<void> {
-    await this.db.execute(SQL.upsertBooking, [
-      leadId.toString(),
-      touch.subAccountId,
-      touch.integrationId,
-      booking.platform,
-      booking.externalBookingId,
-      nul(booking.calendarId),
-      nul(booking.title),
-      instantOrNull(booking.startTime),
-      instantOrNull(booking.endTime),
-      nul(booking.status),
-      instantOrNull(booking.changedAt),
-    ]);
-  }
-
-  async addInteraction(touch: Touch, leadId: bigint, interaction: InteractionInput, origin: string): Promise<void> {
-    await this.db.execute(SQL.addInteraction, [
-      leadId.toString(),
-      touch.subAccountId,
-      touch.integrationId,
-      interaction.platform,
-      interaction.channel,
-      interaction.direction,
-      nul(interaction.body),
-      nul(interaction.externalMessageId),
-      origin,
-      isoOrNull(interaction.occurredAt),
-    ]);
-  }
-
-  /** Removes timeline entries by their origins (a conversation unlinked from its lead). */
-  async removeInteractions(subAccountId: number, origins: readonly string[]): Promise<number> {
-    if (origins.length === 0) return 0;
-    return this.db.execute(SQL.removeInteractions, [subAccountId, [...origins]]);
-  }
-
-  async redactInteraction(subAccountId: number, integrationId: number, externalMessageId: string): Promise<number> {
-    return this.db.execute(SQL.redactInteraction, [subAccountId, integrationId, externalMessageId]);
   }
 
   /** The region national phone numbers of a sub-account are read in. */

@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { LeadCommandsService } from './lead-commands.service';
 import { LeadFactsRepository } from './lead-facts.repository';
+import { LeadTimelineRepository } from './lead-timeline.repository';
 import { LeadWriterService } from './lead-writer.service';
 import { LeadsWriteRepository } from './leads-write.repository';
 import { LeadsController } from './leads.controller';
@@ -16,6 +17,7 @@ import { LeadsService } from './leads.service';
     LeadsRepository,
     LeadsWriteRepository,
     LeadFactsRepository,
+    LeadTimelineRepository,
   ],
   exports: [LeadsService, LeadWriterService],
 })
