@@ -18,7 +18,7 @@ import { AnalyticsRowsService, days, RangeParams } from './analytics-rows.servic
 import { AnalyticsRepository, MetricRow, SpendDbRow } from './analytics.repository';
 import { attributeConversions, AttributionModel, ConversionPath, roundConversions } from './compute/attribution';
 import { DEFAULT_FUNNEL_STAGES, funnelFromFurthest, parseFunnelStages } from './compute/funnel';
-import { computeSourceRoi, SourceRoi } from './compute/source-roi';
+import { computeSourceRoi } from './compute/source-roi';
 import type {
   AttributionRowDto,
   FunnelDto,
@@ -188,33 +188,6 @@ export class AnalyticsFiguresService {
       costPerConversion: r.costPerConversion,
       currency: r.currency,
     }));
-  }
-
-  /** Spend, leads and conversions per (platform, campaign): cost per lead and per conversion. */
-  async roi(subAccountId: number, p: RangeParams): Promise<SourceRoi[]> {
-    const range = await this.reader.resolve(subAccountId, p);
-    const rows = await this.reader.metricRows(subAccountId, range, ['campaign'], ['new', 'converted']);
-    const outcomes = new Map<string, { leads: number; conversions: number }>();
-    for (const r of rows) {
-      const o = outcomes.get(r.dimId) ?? { leads: 0, conversions: 0 };
-      if (r.metric === 'new') o.leads += r.count;
-      else o.conversions += r.count;
-      outcomes.set(r.dimId, o);
-    }
-    const spend = await this.repository.spend(subAccountId, ...days(range));
-    return computeSourceRoi(
-      spend.map((s) => ({
-        platform: leadPlatformOf(s.platform),
-        campaignId: s.campaignId || null,
-        campaignName: s.campaignName,
-        spend: s.spend,
-        currency: s.currency,
-      })),
-      [...outcomes].map(([key, o]) => {
-        const [platform, campaignId] = splitKey(key);
-        return { platform, campaignId: campaignId || null, leads: o.leads, conversions: o.conversions };
-      }),
-    );
   }
 
   async snapshots(subAccountId: number, p: RangeParams & { period: SnapshotPeriod }): Promise<SnapshotDto[]> {
