@@ -128,6 +128,68 @@ describe('webhook ingest batcher (WebhookEventsRepository.insertWithJob)', () =>
     expect(row.rows[0].n).toBe(1);
   });
 
+  describe('claim', () => {
+    // what synchronous_commit each UPDATE of webhook_events runs under, seen by a row trigger
+    beforeAll(async () => {
+      await m.sql.query(`
+        CREATE TABLE test_commit_modes (status text, mode text);
+        CREATE FUNCTION test_record_commit_mode() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+          INSERT INTO test_commit_modes VALUES (NEW.status::text, current_setting('synchronous_commit'));
+          RETURN NEW;
+        END $$;
+        CREATE TRIGGER test_record_commit_mode BEFORE UPDATE ON webhook_events
+          FOR EACH ROW EXECUTE FUNCTION test_record_commit_mode();`);
+    });
+    afterAll(async () => {
+      await m.sql.query(`DROP TRIGGER test_record_commit_mode ON webhook_events;
+        DROP FUNCTION test_record_commit_mode(); DROP TABLE test_commit_modes;`);
+    });
+    const modes = async (): Promise<Array<{ status: string; mode: string }>> =>
+      (await m.sql.query<{ status: string; mode: string }>('SELECT status, mode FROM test_commit_modes')).rows;
+
+    it('commits lazily (synchronous_commit off) for its own transaction only; the result is marked durably', async () => {
+      await m.sql.query('TRUNCATE test_commit_modes');
+      const id = BigInt((await events.insertWithJob(event('claim-1'))).id);
+      const claimed = await events.claim(id);
+      expect(claimed).toEqual(expect.objectContaining({ id, status: 'PROCESSING', attempts: 1 }));
+      // every connection of the pool is back to the server's setting after the claim's commit
+      const db = m.app.get(Db);
+      const settings = await Promise.all(
+        Array.from({ length: 8 }, () =>
+          db.sql<{ s: string }>({ text: "SELECT current_setting('synchronous_commit') AS s" }, []),
+        ),
+      );
+      expect(new Set(settings.map((r) => r[0].s))).toEqual(new Set(['on']));
+      await events.markProcessed(id);
+      expect(await modes()).toEqual([
+        { status: 'PROCESSING', mode: 'off' },
+        { status: 'PROCESSED', mode: 'on' },
+      ]);
+    });
+
+    it("never joins a caller's transaction, whose commit stays durable", async () => {
+      await m.sql.query('TRUNCATE test_commit_modes');
+      const id = BigInt((await events.insertWithJob(event('claim-2'))).id);
+      await m.app.get(TransactionRunner).runSql(async () => {
+        await events.claim(id);
+        await events.markProcessed(id);
+      });
+      expect(await modes()).toEqual([
+        { status: 'PROCESSING', mode: 'off' },
+        { status: 'PROCESSED', mode: 'on' },
+      ]);
+    });
+
+    it('takes an event again after a claim that was lost (PROCESSING), counting the attempt', async () => {
+      const id = BigInt((await events.insertWithJob(event('claim-3'))).id);
+      await events.claim(id);
+      expect(await events.claim(id)).toEqual(expect.objectContaining({ id, attempts: 2 }));
+      await events.markProcessed(id);
+      expect(await events.claim(id)).toBeNull();
+    });
+  });
+
   describe('markProcessedWith (the hot path: another feature’s write and the mark in one statement)', () => {
     const storeEvent = async (key: string): Promise<bigint> => {
       const stored = await events.insertWithJob(event(key));

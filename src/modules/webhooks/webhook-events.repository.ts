@@ -57,10 +57,19 @@ const INGEST = {
        SELECT ev.id::text AS id, ev.integration_id, ev.dedup_key, (SELECT count(*) FROM job) AS jobs FROM ev`,
 };
 
+/**
+ * The claim commits without waiting for its WAL to reach the disk (synchronous_commit off for this
+ * statement's own transaction only: set_config(…, true) ends with it). It changes nothing anyone
+ * relies on surviving a database crash: a claim lost with the crash leaves the event PENDING (or
+ * PROCESSING), which the retried job claims again, and WAL is flushed in order, so the durable
+ * commit of the event's result also makes its claim durable. bench/lead-e2e on a 2-core machine:
+ * the claim's commit was a third of the workers' WAL flush waits; 829–841 → 972–1,012 leads/s.
+ */
 const CLAIM = {
-  name: 'webhook_claim_v1',
+  name: 'webhook_claim_v2',
   text: `UPDATE webhook_events SET status = 'PROCESSING', attempts = attempts + 1
        WHERE id = $1 AND status IN ('PENDING', 'PROCESSING')
+         AND (SELECT set_config('synchronous_commit', 'off', true)) IS NOT NULL
        RETURNING integration_id, sub_account_id, provider, dedup_key, external_id, event_type, attempts, payload, received_at`,
 };
 
@@ -191,7 +200,8 @@ export class WebhookEventsRepository {
    * counting the attempt. Null when it is already finished (a duplicate job) or gone.
    */
   async claim(id: bigint): Promise<EventRow | null> {
-    const rows = await this.db.sql<{
+    // always its own transaction: inside a caller's, the setting would make that commit lazy too
+    const rows = await this.db.sqlAlone<{
       integration_id: number;
       sub_account_id: number;
       provider: string;
