@@ -63,7 +63,8 @@ const INGEST = {
  * relies on surviving a database crash: a claim lost with the crash leaves the event PENDING (or
  * PROCESSING), which the retried job claims again, and WAL is flushed in order, so the durable
  * commit of the event's result also makes its claim durable. bench/lead-e2e on a 2-core machine:
- * the claim's commit was a third of the workers' WAL flush waits; 829–841 → 972–1,012 leads/s.
+ * the claim's commit was a third of the workers' WAL flush waits (pg_stat_activity samples); median
+ * of 4 runs before 832 leads/s (809–841), of 5 runs after 923 (846–1,012).
  */
 const CLAIM = {
   name: 'webhook_claim_v2',
