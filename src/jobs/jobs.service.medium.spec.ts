@@ -61,6 +61,23 @@ class BlockingHandler {
   }
 }
 
+// a job that takes longer than the flat 2 s the shutdown used to give a batch fetched late
+const slowDone: string[] = [];
+@Injectable()
+class SlowHandler {
+  @JobHandler<'test-echo', TestJobs>('test-echo')
+  async handle(payload: { n: string }): Promise<void> {
+    await new Promise((resolve) => setTimeout(resolve, 3500));
+    slowDone.push(payload.n);
+  }
+}
+
+/** pg-boss's own database handle (its fetches and its pool), as the shutdown test intercepts them. */
+interface BossDb {
+  executeSql(text: string, values?: unknown[]): Promise<{ rows: unknown[] }>;
+  close(): Promise<void>;
+}
+
 let db: TestDatabase;
 
 async function boot(
@@ -157,6 +174,40 @@ describe('JobsService (pg-boss on the application database)', () => {
         await app.close();
       }
     }
+  });
+
+  it('waits, within SHUTDOWN_TIMEOUT_MS, for a batch pg-boss fetched as it stopped (a late batch), before the pools close', async () => {
+    slowDone.length = 0;
+    const app = await boot({ 'test-echo': { ...ECHO, batchSize: 1, workers: 1 } }, [SlowHandler]);
+    const jobs = app.get<JobsService<TestJobs>>(JobsService);
+    const boss = (jobs as unknown as { boss: { getDb(): BossDb } }).boss;
+    const bossDb = boss.getDb();
+    // a fetch that found the job is held until pg-boss closes its pool during stop(): the batch then
+    // starts while the application shuts down, as when a poll was in flight when stop() began
+    let release: () => void = () => undefined;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    let held = false;
+    const executeSql = bossDb.executeSql.bind(bossDb);
+    bossDb.executeSql = async (text, values) => {
+      const result = await executeSql(text, values);
+      if (/^\s*WITH next/i.test(text) && result.rows.length > 0 && !held) {
+        held = true;
+        await gate;
+      }
+      return result;
+    };
+    const close = bossDb.close.bind(bossDb);
+    bossDb.close = async () => {
+      release();
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      await close();
+    };
+    await jobs.send('test-echo', { n: 'late' });
+    await waitFor(async () => held, 15_000, 'the held fetch');
+    const closing = Date.now();
+    await app.close();
+    expect(slowDone).toEqual(['late']);
+    expect(Date.now() - closing).toBeLessThan(10_000);
   });
 
   it('refuses to boot when a declared job type has no handler', async () => {

@@ -97,17 +97,22 @@ export class JobsService<M = JobPayloads> implements OnModuleInit, OnApplication
   async beforeApplicationShutdown(): Promise<void> {
     const boss = this.boss;
     this.boss = undefined;
+    // the whole of it within SHUTDOWN_TIMEOUT_MS, less a second for the pools
+    const deadline = Date.now() + this.config.shutdownTimeoutMs - 1000;
     await boss?.stop({ graceful: true, wait: true, timeout: Math.max(1000, this.config.shutdownTimeoutMs - 2000) });
     // A worker whose fetch was in flight when stop() began gets its jobs after pg-boss stopped
     // waiting for work in progress; our handler then runs on. pg-boss also keeps polling (every
-    // second, fire and forget) until each such worker has stopped. Let those batches finish — briefly
-    // — before the pools close, so nothing of pg-boss or of ours outlives the application.
+    // second, fire and forget) until each such worker has stopped. Let those batches finish, with
+    // what is left of the shutdown budget (2 s at least), before the pools close, so nothing of
+    // pg-boss or of ours outlives the application: a flat 2 s let a slower late batch run on, and
+    // pg-boss's polling for it then outlived a test file (CI: "require … after the Jest environment
+    // has been torn down", from pg-boss's manager).
     await new Promise<void>((resolve) => setImmediate(resolve));
     if (this.inFlight.size === 0) return;
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([
       Promise.allSettled([...this.inFlight]),
-      new Promise<void>((resolve) => (timer = setTimeout(resolve, 2000).unref())),
+      new Promise<void>((resolve) => (timer = setTimeout(resolve, Math.max(2000, deadline - Date.now())).unref())),
     ]);
     clearTimeout(timer);
     await JobsService.settled(boss);
