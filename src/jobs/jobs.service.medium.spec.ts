@@ -83,10 +83,11 @@ let db: TestDatabase;
 async function boot(
   definitions: Partial<JobDefinitions<TestJobs>>,
   handlers: Array<new (...args: never[]) => unknown>,
+  env: Record<string, string> = {},
 ) {
   const module = await Test.createTestingModule({
     imports: [
-      ConfigModule.forRoot(testConfig(db.url)),
+      ConfigModule.forRoot(testConfig(db.url, env)),
       DatabaseModule,
       JobsModule.forRoot(definitions as JobDefinitions<TestJobs>),
     ],
@@ -208,6 +209,18 @@ describe('JobsService (pg-boss on the application database)', () => {
     await app.close();
     expect(slowDone).toEqual(['late']);
     expect(Date.now() - closing).toBeLessThan(10_000);
+  });
+
+  it("returns from shutdown only once no poll waits for a connection of pg-boss's ended pool", async () => {
+    const app = await boot({ 'test-echo': { ...ECHO, workers: 4 } }, [EchoHandler], { JOBS_POOL_SIZE: '1' });
+    const jobs = app.get<JobsService<TestJobs>>(JobsService);
+    const bossDb = (jobs as unknown as { boss: { getDb(): BossDb & { pool: { waitingCount: number } } } }).boss.getDb();
+    // the pool's one connection busy for a while: the pollers' fetches queue behind it
+    const busy = bossDb.executeSql('SELECT pg_sleep(1.5)').catch(() => undefined);
+    await waitFor(async () => bossDb.pool.waitingCount > 0, 10_000, 'a queued poll');
+    await app.close();
+    expect(bossDb.pool.waitingCount).toBe(0);
+    await busy;
   });
 
   it('refuses to boot when a declared job type has no handler', async () => {

@@ -108,13 +108,16 @@ export class JobsService<M = JobPayloads> implements OnModuleInit, OnApplication
     // pg-boss's polling for it then outlived a test file (CI: "require … after the Jest environment
     // has been torn down", from pg-boss's manager).
     await new Promise<void>((resolve) => setImmediate(resolve));
-    if (this.inFlight.size === 0) return;
-    let timer: NodeJS.Timeout | undefined;
-    await Promise.race([
-      Promise.allSettled([...this.inFlight]),
-      new Promise<void>((resolve) => (timer = setTimeout(resolve, Math.max(2000, deadline - Date.now())).unref())),
-    ]);
-    clearTimeout(timer);
+    if (this.inFlight.size > 0) {
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([
+        Promise.allSettled([...this.inFlight]),
+        new Promise<void>((resolve) => (timer = setTimeout(resolve, Math.max(2000, deadline - Date.now())).unref())),
+      ]);
+      clearTimeout(timer);
+    }
+    // also with no batch in flight: a poll still queued for a connection of the ended pool keeps its
+    // worker (and pg-boss's polling for it) alive until connectionTimeoutMillis fails it
     await JobsService.settled(boss);
   }
 
