@@ -61,11 +61,12 @@ class BlockingHandler {
   }
 }
 
-// a job that takes longer than the flat 2 s the shutdown used to give a batch fetched late
+// a job that takes longer than the flat 2 s the shutdown used to give a batch fetched late (a queue
+// of its own: no job or poller left by the other tests can take it)
 const slowDone: string[] = [];
 @Injectable()
 class SlowHandler {
-  @JobHandler<'test-echo', TestJobs>('test-echo')
+  @JobHandler<'test-other', TestJobs>('test-other')
   async handle(payload: { n: string }): Promise<void> {
     await new Promise((resolve) => setTimeout(resolve, 3500));
     slowDone.push(payload.n);
@@ -179,48 +180,63 @@ describe('JobsService (pg-boss on the application database)', () => {
 
   it('waits, within SHUTDOWN_TIMEOUT_MS, for a batch pg-boss fetched as it stopped (a late batch), before the pools close', async () => {
     slowDone.length = 0;
-    const app = await boot({ 'test-echo': { ...ECHO, batchSize: 1, workers: 1 } }, [SlowHandler]);
-    const jobs = app.get<JobsService<TestJobs>>(JobsService);
-    const boss = (jobs as unknown as { boss: { getDb(): BossDb } }).boss;
-    const bossDb = boss.getDb();
-    // a fetch that found the job is held until pg-boss closes its pool during stop(): the batch then
-    // starts while the application shuts down, as when a poll was in flight when stop() began
-    let release: () => void = () => undefined;
-    const gate = new Promise<void>((resolve) => (release = resolve));
-    let held = false;
-    const executeSql = bossDb.executeSql.bind(bossDb);
-    bossDb.executeSql = async (text, values) => {
-      const result = await executeSql(text, values);
-      if (/^\s*WITH next/i.test(text) && result.rows.length > 0 && !held) {
-        held = true;
-        await gate;
-      }
-      return result;
-    };
-    const close = bossDb.close.bind(bossDb);
-    bossDb.close = async () => {
-      release();
-      await new Promise((resolve) => setTimeout(resolve, 50));
-      await close();
-    };
-    await jobs.send('test-echo', { n: 'late' });
-    await waitFor(async () => held, 15_000, 'the held fetch');
-    const closing = Date.now();
-    await app.close();
-    expect(slowDone).toEqual(['late']);
-    expect(Date.now() - closing).toBeLessThan(10_000);
+    const app = await boot({ 'test-other': { ...ECHO, batchSize: 1, workers: 1 } }, [SlowHandler]);
+    let closed = false;
+    try {
+      const jobs = app.get<JobsService<TestJobs>>(JobsService);
+      const boss = (jobs as unknown as { boss: { getDb(): BossDb } }).boss;
+      const bossDb = boss.getDb();
+      // a fetch that found the job is held until pg-boss closes its pool during stop(): the batch then
+      // starts while the application shuts down, as when a poll was in flight when stop() began
+      let release: () => void = () => undefined;
+      const gate = new Promise<void>((resolve) => (release = resolve));
+      let held = false;
+      const executeSql = bossDb.executeSql.bind(bossDb);
+      bossDb.executeSql = async (text, values) => {
+        const result = await executeSql(text, values);
+        if (/^\s*WITH next/i.test(text) && result.rows.length > 0 && !held) {
+          held = true;
+          await gate;
+        }
+        return result;
+      };
+      const close = bossDb.close.bind(bossDb);
+      bossDb.close = async () => {
+        release();
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        await close();
+      };
+      await jobs.send('test-other', { n: 'late' });
+      await waitFor(async () => held, 30_000, 'the held fetch');
+      const closing = Date.now();
+      closed = true;
+      await app.close();
+      expect(slowDone).toEqual(['late']);
+      expect(Date.now() - closing).toBeLessThan(10_000);
+    } finally {
+      // a failure above must not leave pg-boss polling into the next test file
+      if (!closed) await app.close();
+    }
   });
 
   it("returns from shutdown only once no poll waits for a connection of pg-boss's ended pool", async () => {
     const app = await boot({ 'test-echo': { ...ECHO, workers: 4 } }, [EchoHandler], { JOBS_POOL_SIZE: '1' });
-    const jobs = app.get<JobsService<TestJobs>>(JobsService);
-    const bossDb = (jobs as unknown as { boss: { getDb(): BossDb & { pool: { waitingCount: number } } } }).boss.getDb();
-    // the pool's one connection busy for a while: the pollers' fetches queue behind it
-    const busy = bossDb.executeSql('SELECT pg_sleep(1.5)').catch(() => undefined);
-    await waitFor(async () => bossDb.pool.waitingCount > 0, 10_000, 'a queued poll');
-    await app.close();
-    expect(bossDb.pool.waitingCount).toBe(0);
-    await busy;
+    let closed = false;
+    try {
+      const jobs = app.get<JobsService<TestJobs>>(JobsService);
+      const bossDb = (
+        jobs as unknown as { boss: { getDb(): BossDb & { pool: { waitingCount: number } } } }
+      ).boss.getDb();
+      // the pool's one connection busy for a while: the pollers' fetches queue behind it
+      const busy = bossDb.executeSql('SELECT pg_sleep(1.5)').catch(() => undefined);
+      await waitFor(async () => bossDb.pool.waitingCount > 0, 10_000, 'a queued poll');
+      closed = true;
+      await app.close();
+      expect(bossDb.pool.waitingCount).toBe(0);
+      await busy;
+    } finally {
+      if (!closed) await app.close();
+    }
   });
 
   it('refuses to boot when a declared job type has no handler', async () => {
