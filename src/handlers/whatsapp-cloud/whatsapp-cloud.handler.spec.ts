@@ -169,12 +169,21 @@ describe('WhatsAppCloudHandler', () => {
       });
     });
 
+    it('maps code 102 (session key invalid) to INVALID_CREDENTIALS, as the other Meta handlers do', async () => {
+      server.on('GET', path, () => ({ status: 400, body: waError(102, 'Session key invalid or no longer valid') }));
+      await expect(handler.testConnection(ctx())).resolves.toEqual({
+        success: false,
+        code: 'INVALID_CREDENTIALS',
+        message: 'Meta refused the WhatsApp access token: Session key invalid or no longer valid',
+      });
+    });
+
     it('maps other failures to CONNECTION_FAILED after the retries', async () => {
       server.on('GET', path, () => ({ status: 500, body: waError(131000, 'Something went wrong') }));
       await expect(handler.testConnection(ctx())).resolves.toEqual({
         success: false,
         code: 'CONNECTION_FAILED',
-        message: 'Could not read the WhatsApp phone number: Something went wrong',
+        message: 'Could not read the WhatsApp phone number from the Graph API: Something went wrong',
       });
       expect(server.count('GET', path)).toBe(3);
     });

@@ -19,8 +19,7 @@ import {
   JsonRecord,
   optionalConfigString,
 } from '../shared/json';
-import { graphErrorOf } from '../shared/meta-graph';
-import { redactSecrets } from '../shared/redact-secrets';
+import { graphTestFailure } from '../shared/meta-test-failure';
 import { postMessage, recipientOf, whatsAppCall, WhatsAppSendResult } from './whatsapp-cloud.api';
 import { DEFAULT_MESSAGES_PER_SECOND, WHATSAPP_CLOUD_CONFIG_SCHEMA } from './whatsapp-cloud.config';
 import { inboundMessageOutcome } from './whatsapp-cloud.lead';
@@ -29,6 +28,9 @@ import { whatsAppWebhook } from './whatsapp-cloud.webhook';
 import { WhatsAppSendError } from './whatsapp-send-error';
 import type { HandlerOAuth } from '../oauth/oauth-provider';
 import type { WabaWebhookSubscriber } from '../capabilities';
+
+/** The config fields a connection test's message must never quote. */
+const WHATSAPP_SECRETS = ['accessToken', 'appSecret', 'verifyToken'];
 
 const MAX_TEXT_LENGTH = 4096;
 
@@ -113,7 +115,12 @@ export class WhatsAppCloudHandler implements IntegrationHandler, WabaWebhookSubs
       const name = asString(body.verified_name);
       return { success: true, message: `Connected to WhatsApp number ${number}${name ? ` (${name})` : ''}` };
     } catch (err) {
-      return this.testFailure(ctx, err);
+      return graphTestFailure(
+        ctx,
+        err,
+        { token: 'WhatsApp access token', resource: 'WhatsApp phone number' },
+        WHATSAPP_SECRETS,
+      );
     }
   }
 
@@ -247,38 +254,5 @@ export class WhatsAppCloudHandler implements IntegrationHandler, WabaWebhookSubs
     if (!isRecord(res.body) || asBoolean(res.body.success) !== true)
       throw new OutboundError('server', 'Meta did not confirm unsubscribing the app', res.status);
     return true;
-  }
-
-  private testFailure(ctx: HandlerContext, err: unknown): TestResult {
-    if (!(err instanceof OutboundError)) {
-      ctx.logger.error(
-        { err: err instanceof Error ? err.message : String(err) },
-        'WhatsApp connection test failed unexpectedly',
-      );
-      return { success: false, code: 'CONNECTION_FAILED', message: 'Connection test failed unexpectedly' };
-    }
-    const graph = graphErrorOf(err.body);
-    const said = graph?.message ?? `HTTP ${err.status ?? err.kind}`;
-    if (err.kind === 'auth' || graph?.code === 190) {
-      return {
-        success: false,
-        code: 'INVALID_CREDENTIALS',
-        message: redactSecrets(`Meta refused the WhatsApp access token: ${said}`, ctx.config, [
-          'accessToken',
-          'appSecret',
-          'verifyToken',
-        ]),
-      };
-    }
-    const reason = err.status === undefined ? err.message : said;
-    return {
-      success: false,
-      code: 'CONNECTION_FAILED',
-      message: redactSecrets(`Could not read the WhatsApp phone number: ${reason}`, ctx.config, [
-        'accessToken',
-        'appSecret',
-        'verifyToken',
-      ]),
-    };
   }
 }
