@@ -66,13 +66,24 @@ const INGEST = {
  * the claim's commit was a third of the workers' WAL flush waits (pg_stat_activity samples); median
  * of 4 runs before 832 leads/s (809–841), of 5 runs after 923 (846–1,012).
  */
-const CLAIM = {
+/** Exported for the medium spec that proves it a HOT update. */
+export const CLAIM = {
   name: 'webhook_claim_v2',
   text: `UPDATE webhook_events SET status = 'PROCESSING', attempts = attempts + 1
        WHERE id = $1 AND status IN ('PENDING', 'PROCESSING')
          AND (SELECT set_config('synchronous_commit', 'off', true)) IS NOT NULL
        RETURNING integration_id, sub_account_id, provider, dedup_key, external_id, event_type, attempts, payload, received_at`,
 };
+
+/**
+ * A status filter that webhook_events_open_idx serves: apart from PROCESSED, every status has
+ * processed_at NULL (a CHECK constraint holds it), and that partial index holds exactly those events.
+ * There is no index on status itself: it would make the claim a non-HOT update (see the migration
+ * 20261203100000_webhook_events_hot_claim).
+ */
+function statusWhere(status: EventStatus): Prisma.WebhookEventWhereInput {
+  return status === 'PROCESSED' ? { status } : { status, processedAt: null };
+}
 
 const markProcessedSql = (param: string): string =>
   `UPDATE webhook_events SET status = 'PROCESSED', processed_at = now(), last_error = NULL, next_attempt_at = NULL
@@ -288,7 +299,7 @@ export class WebhookEventsRepository {
     const where: Prisma.WebhookEventWhereInput = {
       integrationId,
       ...scopeWhere(scope),
-      ...(status ? { status } : {}),
+      ...(status ? statusWhere(status) : {}),
     };
     const [rows, total] = await Promise.all([
       this.db.prisma.webhookEvent.findMany({ where, orderBy: { id: 'desc' }, ...page }),
@@ -304,7 +315,9 @@ export class WebhookEventsRepository {
         where: { integrationId, receivedAt: { gte: since } },
         _count: { _all: true },
       }),
-      this.db.prisma.webhookEvent.count({ where: { integrationId, status: { in: ['PENDING', 'PROCESSING'] } } }),
+      this.db.prisma.webhookEvent.count({
+        where: { integrationId, processedAt: null, status: { in: ['PENDING', 'PROCESSING'] } },
+      }),
       this.db.prisma.webhookRejection.aggregate({
         where: { integrationId, hour: { gte: new Date(since.getTime() - 3600_000) } },
         _sum: { count: true },
