@@ -87,6 +87,66 @@ describe('foundation (HTTP contract)', () => {
       expect(res.body.details.map((d: { field: string }) => d.field).sort()).toEqual(['defaultRegion', 'name', 'tier']);
     });
 
+    // PostgreSQL stores neither NUL characters nor unpaired UTF-16 surrogates in text or jsonb: a client
+    // sending them gets a 400 naming the field, never a 500 from the database
+    it('answers text PostgreSQL cannot store (NUL, lone surrogates) 400 VALIDATION_FAILED naming the field', async () => {
+      const sub = await t.http.post('/api/sub-accounts').set('authorization', admin()).send({ name: 'Nul Co' });
+      const agent = `Bearer ${t.token('AGENT', [sub.body.id as number])}`;
+      const refused: Array<[string, () => Promise<{ status: number; body: { code?: string; details?: unknown } }>]> = [
+        ['name', () => t.http.post('/api/sub-accounts').set('authorization', admin()).send({ name: 'a\u0000b' })],
+        [
+          'fullName',
+          () =>
+            t.http
+              .post('/api/leads')
+              .set('authorization', agent)
+              .set('content-type', 'application/json')
+              .send(`{"subAccountId":${sub.body.id},"fullName":"a\\ud800b"}`),
+        ],
+        [
+          'tags.1',
+          () =>
+            t.http
+              .post('/api/leads')
+              .set('authorization', agent)
+              .send({ subAccountId: sub.body.id, fullName: 'x', tags: ['ok', 'a\u0000'] }),
+        ],
+        [
+          'source.campaignName',
+          () =>
+            t.http
+              .post('/api/leads')
+              .set('authorization', agent)
+              .send({
+                subAccountId: sub.body.id,
+                fullName: 'x',
+                source: { platform: 'manual', campaignName: '\u0000' },
+              }),
+        ],
+        [
+          'customAnswers',
+          () =>
+            t.http
+              .post('/api/leads')
+              .set('authorization', agent)
+              .send({ subAccountId: sub.body.id, fullName: 'x', customAnswers: { 'a\u0000': 'v' } }),
+        ],
+        ['q', () => t.http.get('/api/leads?q=a%00b').set('authorization', agent)],
+        ['category', () => t.http.get('/api/integration-templates?category=%00').set('authorization', admin())],
+      ];
+      for (const [field, send] of refused) {
+        const res = await send();
+        expect([field, res.status, res.body.code]).toEqual([field, 400, 'VALIDATION_FAILED']);
+        expect(res.body.details).toEqual([expect.objectContaining({ field })]);
+      }
+      // a surrogate pair (an emoji) is ordinary text
+      const emoji = await t.http
+        .post('/api/sub-accounts')
+        .set('authorization', admin())
+        .send({ name: 'Smile \ud83d\ude00' });
+      expect([emoji.status, emoji.body.name]).toEqual([201, 'Smile 😀']);
+    });
+
     it('answers unknown routes 404 NOT_FOUND', async () => {
       const res = await t.http.get('/api/does-not-exist');
       expect(res.status).toBe(404);
