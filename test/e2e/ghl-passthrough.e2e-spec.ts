@@ -135,6 +135,36 @@ describe('GoHighLevel passthrough and Facebook Ads spend', () => {
     ).toBe(404);
   });
 
+  // disconnect erases the token: there is nothing to call GoHighLevel with, which is the caller's
+  // credential problem (as its connection test says), not a 500
+  it('answers 422 INVALID_CREDENTIALS for a disconnected integration, without calling GoHighLevel', async () => {
+    const gone = await createIntegration(t, sub, 'gohighlevel', { ...GHL_CONFIG, locationId: 'loc_GONE' });
+    const owner = `Bearer ${t.token('ADMIN', [sub])}`;
+    expect((await t.http.post(`/api/integrations/${gone.id}/disconnect`).set('authorization', owner)).status).toBe(200);
+    const lead = await t.http
+      .post('/api/leads')
+      .set('authorization', admin)
+      .send({ subAccountId: sub, fullName: 'Dis Connected' });
+    ghl.requests.length = 0;
+    const base = `/api/integrations/${gone.id}/ghl`;
+    const calls = [
+      t.http.get(`${base}/calendars`).set('authorization', admin),
+      t.http
+        .get(`${base}/calendars/cal1/free-slots?startDate=2026-12-01&endDate=2026-12-02`)
+        .set('authorization', admin),
+      t.http
+        .post(`${base}/calendars/cal1/block-slots`)
+        .set('authorization', admin)
+        .send({ startTime: '2026-12-01T12:00:00Z', endTime: '2026-12-01T13:00:00Z', title: 'Lunch' }),
+      t.http.post(`${base}/contacts`).set('authorization', admin).send({ leadId: lead.body.id }),
+    ];
+    for (const res of await Promise.all(calls)) {
+      expect([res.status, res.body.code]).toEqual([422, 'INVALID_CREDENTIALS']);
+      expect(res.body.details).toEqual([expect.objectContaining({ pointer: '/privateIntegrationToken' })]);
+    }
+    expect(ghl.requests).toHaveLength(0);
+  });
+
   it('syncs Facebook Ads daily insights into the cost table, idempotently', async () => {
     const fb = await createIntegration(t, sub, 'facebook-ads', {
       adAccountId: 'act_1001',

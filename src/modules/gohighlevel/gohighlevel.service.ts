@@ -6,6 +6,7 @@ import { OutboundError } from '../../common/outbound/http-client';
 import { CalendarProvider, ContactPusher, isCalendarProvider, isContactPusher } from '../../handlers/capabilities';
 import type { HandlerContext } from '../../handlers/integration-handler';
 import { HandlerRegistry } from '../../handlers/handler-registry';
+import { missingOAuthCredentials } from '../integration-templates/config-schema.service';
 import { HandlerContextFactory } from '../integrations/handler-context.factory';
 import type { Integration } from '../integrations/integration';
 import { IntegrationsService } from '../integrations/integrations.service';
@@ -106,9 +107,17 @@ export class GoHighLevelService {
     fn: (handler: CalendarProvider & ContactPusher, ctx: HandlerContext) => Promise<T>,
   ): Promise<T> {
     return this.mapped(() =>
-      this.contexts.withContext(row, (handler, ctx) => {
+      this.contexts.withContext(row, (handler, ctx, used) => {
         if (!isCalendarProvider(handler) || !isContactPusher(handler))
           throw DomainException.notFound('GoHighLevel integration');
+        // disconnected (its token erased), or created for an OAuth connection not made yet: as its test answers
+        const missing = used.oauthTokens === null ? missingOAuthCredentials(row.template.configSchema, ctx.config) : [];
+        if (missing.length > 0)
+          throw new DomainException(
+            ErrorCode.INVALID_CREDENTIALS,
+            `Not connected: connect the integration (POST /api/integrations/:id/oauth/start) or enter ${missing.join(', ')}`,
+            missing.map((name) => ({ pointer: `/${name}`, message: 'missing: filled by the OAuth connection' })),
+          );
         return fn(handler, ctx);
       }),
     );
