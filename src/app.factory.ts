@@ -8,7 +8,7 @@ import type { Socket } from 'node:net';
 import { AppModule } from './app.module';
 import { AllExceptionsFilter } from './common/errors/all-exceptions.filter';
 import { DomainException } from './common/errors/domain.exception';
-import { unstorableTextField } from './common/http/storable-text';
+import { unstorableInput } from './common/http/unstorable-input';
 import { AppConfig } from './config/app-config';
 import { ConfigModule } from './config/config.module';
 import { requestId } from './logging/logging.module';
@@ -36,14 +36,13 @@ function flatten(errors: ValidationError[], parent = ''): FieldProblem[] {
  * reached the id pipe as NaN.
  */
 class AppValidationPipe extends ValidationPipe {
-  // a NUL or a lone surrogate reached PostgreSQL, which refuses it: a 500 for what the client sent
+  // a NUL or a lone surrogate reached PostgreSQL, which refuses it, and thousands of nesting levels
+  // overflowed class-transformer's stack: 500s for what the client sent
   override async transform(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
     if ((metadata.type === 'body' || metadata.type === 'query') && this.toValidate(metadata)) {
-      const field = unstorableTextField(value, metadata.type);
-      if (field !== null) {
-        const message = `${field} contains a NUL character or an unpaired surrogate, which cannot be stored`;
-        throw DomainException.validation(message, [{ field, messages: [message] }]);
-      }
+      const problem = unstorableInput(value, metadata.type);
+      if (problem !== null)
+        throw DomainException.validation(problem.message, [{ field: problem.field, messages: [problem.message] }]);
     }
     return super.transform(value, metadata);
   }

@@ -147,6 +147,37 @@ describe('foundation (HTTP contract)', () => {
       expect([emoji.status, emoji.body.name]).toEqual([201, 'Smile 😀']);
     });
 
+    // class-transformer copies a body recursively: thousands of levels overflowed its stack (500)
+    it('answers a body nested deeper than 64 levels 400 VALIDATION_FAILED naming the field', async () => {
+      const nested = (depth: number, leaf: string): string => '{"a":'.repeat(depth) + leaf + '}'.repeat(depth);
+      const sub = await t.http.post('/api/sub-accounts').set('authorization', admin()).send({ name: 'Deep Co' });
+      const cases: Array<[string, string, string]> = [
+        [`/api/sub-accounts/${sub.body.id}`, `{"scoreWeights":${nested(5000, '1')}}`, 'scoreWeights.a.a.a'],
+        ['/api/sub-accounts', `{"name":"x","extra":${'['.repeat(5000)}${']'.repeat(5000)}}`, 'extra.0.0.0'],
+      ];
+      for (const [path, body, prefix] of cases) {
+        const res = await t.http[path === '/api/sub-accounts' ? 'post' : 'patch'](path)
+          .set('authorization', admin())
+          .set('content-type', 'application/json')
+          .send(body);
+        expect([path, res.status, res.body.code]).toEqual([path, 400, 'VALIDATION_FAILED']);
+        expect(res.body.details).toEqual([
+          {
+            field: expect.stringMatching(`^${prefix.replace(/\./g, '\\.')}`),
+            messages: [expect.stringContaining('64')],
+          },
+        ]);
+      }
+      // 64 levels are fine (the route's own validation answers)
+      const shallow = await t.http
+        .patch(`/api/sub-accounts/${sub.body.id}`)
+        .set('authorization', admin())
+        .set('content-type', 'application/json')
+        .send(`{"scoreWeights":${nested(63, '1')}}`);
+      expect(shallow.status).not.toBe(500);
+      expect(JSON.stringify(shallow.body)).not.toContain('deeper than');
+    });
+
     it('answers unknown routes 404 NOT_FOUND', async () => {
       const res = await t.http.get('/api/does-not-exist');
       expect(res.status).toBe(404);

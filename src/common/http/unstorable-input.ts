@@ -1,0 +1,46 @@
+/** Deepest nesting a request body or query may have (the webhook payload limit; class-transformer recurses). */
+export const MAX_INPUT_DEPTH = 64;
+
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+
+/** Text PostgreSQL refuses in text and jsonb columns: NUL characters and unpaired UTF-16 surrogates. */
+export function isUnstorableText(text: string): boolean {
+  return text.includes('\u0000') || LONE_SURROGATE.test(text);
+}
+
+export interface InputProblem {
+  /** Dotted path (`tags.1`, `source.campaignName`); a bad object key is reported as the object holding it. */
+  field: string;
+  message: string;
+}
+
+/**
+ * The first part of a request body or query that cannot be taken: text PostgreSQL cannot store, or
+ * nesting deeper than MAX_INPUT_DEPTH; null when there is none. `root` names the top (body, query).
+ * Iterative: a deeply nested body cannot exhaust the stack here.
+ */
+export function unstorableInput(value: unknown, root: string): InputProblem | null {
+  const text = (path: string): InputProblem => ({
+    field: path || root,
+    message: `${path || root} contains a NUL character or an unpaired surrogate, which cannot be stored`,
+  });
+  const stack: Array<{ value: unknown; path: string; depth: number }> = [{ value, path: '', depth: 0 }];
+  while (stack.length > 0) {
+    const { value: current, path, depth } = stack.pop() as { value: unknown; path: string; depth: number };
+    if (typeof current === 'string') {
+      if (isUnstorableText(current)) return text(path);
+      continue;
+    }
+    if (typeof current !== 'object' || current === null) continue;
+    if (depth >= MAX_INPUT_DEPTH)
+      return { field: path || root, message: `${path || root} is nested deeper than ${MAX_INPUT_DEPTH} levels` };
+    const entries: Array<[string, unknown]> = Array.isArray(current)
+      ? current.map((item, index) => [String(index), item])
+      : Object.entries(current);
+    for (const [key, item] of entries.reverse()) {
+      if (isUnstorableText(key)) return text(path);
+      stack.push({ value: item, path: path ? `${path}.${key}` : key, depth: depth + 1 });
+    }
+  }
+  return null;
+}
