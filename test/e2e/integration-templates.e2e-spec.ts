@@ -150,6 +150,34 @@ describe('integration templates (super-admins define them)', () => {
     expect(res.body.details.map((d: { field: string }) => d.field).sort()).toEqual(['colour', 'name']);
   });
 
+  // Ajv compiles "$async": true into a validator that returns a promise: read as valid, every config passed
+  // the schema, and its rejection went unhandled
+  it('refuses an asynchronous schema ("$async": true) 400 CONFIG_SCHEMA_INVALID, on create and on change', async () => {
+    const asyncSchema = { ...formSchema, $async: true };
+    const created = await t.http.post('/api/integration-templates').set('authorization', su).send({
+      name: 'async-schema',
+      displayName: 'Async',
+      category: 'forms',
+      handler: 'generic-webhook',
+      configSchema: asyncSchema,
+    });
+    expect([created.status, created.body.code]).toEqual([400, 'CONFIG_SCHEMA_INVALID']);
+    expect(created.body.details).toEqual([expect.stringContaining('$async')]);
+    const plain = await t.http.post('/api/integration-templates').set('authorization', su).send({
+      name: 'async-schema',
+      displayName: 'Async',
+      category: 'forms',
+      handler: 'generic-webhook',
+      configSchema: formSchema,
+    });
+    expect(plain.status).toBe(201);
+    const changed = await t.http
+      .patch(`/api/integration-templates/${plain.body.id}`)
+      .set('authorization', su)
+      .send({ configSchema: asyncSchema });
+    expect([changed.status, changed.body.code]).toEqual([400, 'CONFIG_SCHEMA_INVALID']);
+  });
+
   // API.md: a bad request is 400 VALIDATION_FAILED; null for a field that cannot be null was a 500 (NOT NULL violation)
   it('answers null for a field that cannot be null 400 VALIDATION_FAILED; null clears an optional text', async () => {
     const created = await t.http.post('/api/integration-templates').set('authorization', su).send({

@@ -119,7 +119,10 @@ export class ConfigSchemaService {
     }
     try {
       // a throwaway instance: rejected schemas must not accumulate in a shared cache
-      createAjv().compile(schema);
+      const validate = createAjv().compile(schema);
+      // an async validator returns a promise, which validate() would read as "valid" for every config
+      if ('$async' in validate && validate.$async === true)
+        return ['configSchema must not be asynchronous ("$async": true): configs are validated as they are saved'];
     } catch (err) {
       return [err instanceof Error ? err.message : String(err)];
     }
