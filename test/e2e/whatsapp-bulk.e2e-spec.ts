@@ -235,6 +235,66 @@ describe('WhatsApp bulk sends', () => {
     expect(sentTo(phones)).toHaveLength(0);
   });
 
+  it('a scheduled bulk paused and resumed before it started still waits for its scheduledAt', async () => {
+    const leadIds = await seedLeads(t.sql, a.subAccountId, 3, 250_000);
+    const phones = leadIds.map((_, i) => phoneOf(250_000 + i));
+    const scheduledAt = new Date(Date.now() + 3_600_000).toISOString();
+    const res = await t.http
+      .post('/api/whatsapp/bulk')
+      .set('authorization', auth(a.subAccountId))
+      .send({
+        subAccountId: a.subAccountId,
+        leadIds,
+        template: { id: a.templateId },
+        parameters: { '1': 'there' },
+        scheduledAt,
+      });
+    expect(res.status).toBe(202);
+    const id = res.body.id as string;
+    const action = (name: string) =>
+      t.http.post(`/api/whatsapp/bulk/${id}/${name}`).set('authorization', auth(a.subAccountId));
+    expect((await action('pause')).body.status).toBe('paused');
+    const resumed = await action('resume');
+    expect(resumed.status).toBe(200);
+    // back to waiting for its time, not started
+    expect(resumed.body).toMatchObject({ status: 'queued', scheduledAt, startedAt: null });
+    await new Promise((r) => setTimeout(r, 3000));
+    expect(sentTo(phones)).toHaveLength(0);
+    expect(await getBulk(t, a.subAccountId, id)).toMatchObject({ status: 'queued', counts: { pending: 3, sent: 0 } });
+    expect((await action('cancel')).status).toBe(200);
+  });
+
+  it('a bulk paused before its first send and resumed runs with startedAt set', async () => {
+    const leadIds = await seedLeads(t.sql, a.subAccountId, 3, 260_000);
+    const phones = leadIds.map((_, i) => phoneOf(260_000 + i));
+    const res = await t.http
+      .post('/api/whatsapp/bulk')
+      .set('authorization', auth(a.subAccountId))
+      .send({
+        subAccountId: a.subAccountId,
+        leadIds,
+        template: { id: a.templateId },
+        parameters: { '1': 'there' },
+        scheduledAt: new Date(Date.now() + 3_600_000).toISOString(),
+      });
+    const id = res.body.id as string;
+    expect(
+      (await t.http.post(`/api/whatsapp/bulk/${id}/pause`).set('authorization', auth(a.subAccountId))).status,
+    ).toBe(200);
+    // its time comes while it is paused
+    await t.sql.query(`UPDATE whatsapp_bulk_jobs SET scheduled_at = now() - interval '1 second' WHERE id = $1`, [id]);
+    expect(
+      (await t.http.post(`/api/whatsapp/bulk/${id}/resume`).set('authorization', auth(a.subAccountId))).status,
+    ).toBe(200);
+    const done = await completed(a.subAccountId, id);
+    expect(done.counts).toMatchObject({ total: 3, sent: 3, pending: 0 });
+    expect(sentTo(phones)).toHaveLength(3);
+    const startedAt = (await t.http.get(`/api/whatsapp/bulk/${id}`).set('authorization', auth(a.subAccountId))).body
+      .startedAt as string | null;
+    expect(startedAt).not.toBeNull();
+    expect(Date.parse(String(startedAt))).toBeLessThanOrEqual(Date.parse(String(done.completedAt)));
+  });
+
   it('refuses what the contract refuses, before anything is written', async () => {
     const [lead] = await seedLeads(t.sql, a.subAccountId, 1, 300_000);
     const post = (body: Record<string, unknown>) =>

@@ -234,7 +234,7 @@ export class BulkRepository {
         status: to,
         updatedAt: now,
         ...(to === 'paused' ? { pausedAt: now } : {}),
-        ...(to === 'running' ? { pausedAt: null } : {}),
+        ...(to === 'running' || to === 'queued' ? { pausedAt: null } : {}),
         ...(to === 'cancelled' ? { cancelledAt: now, completedAt: now } : {}),
       },
     });

@@ -171,10 +171,12 @@ export class BulkService {
 
   async resume(user: AuthUser, id: bigint): Promise<BulkDto> {
     const row = await this.find(user, id);
+    // a bulk paused before it ever started waits for its scheduledAt again, and its run sets startedAt
+    const started = row.startedAt !== null;
     await this.transactions.run(async () => {
-      if (!(await this.repo.transition(scopeOf(user), row.id, ['paused'], 'running')))
+      if (!(await this.repo.transition(scopeOf(user), row.id, ['paused'], started ? 'running' : 'queued')))
         throw DomainException.conflict(`A ${row.status} bulk cannot be resumed`);
-      await this.runner.kick({ ...row, scheduledAt: null });
+      await this.runner.kick(started ? { ...row, scheduledAt: null } : row);
     });
     return this.get(user, id);
   }
