@@ -650,6 +650,56 @@ describe('WhatsApp (issue 12)', () => {
     ).toBe(403);
   });
 
+  it('template create: an unknown field inside a component, an example or a button is 400, never stored or sent to Meta', async () => {
+    const base = { integrationId, language: 'en_US', category: 'UTILITY' };
+    const buttons = { type: 'BUTTONS', buttons: [{ type: 'QUICK_REPLY', text: 'OK' }] };
+    const cases: Array<[string, object[], string]> = [
+      ['typo_body', [{ ...BODY, txet: 'Hi' }], 'components[0].txet'],
+      [
+        'typo_example',
+        [{ ...BODY, example: { body_text: [['Ana', 'A-1']], bodytext: [['x']] } }],
+        'components[0].example.bodytext',
+      ],
+      ['typo_footer', [BODY, { type: 'FOOTER', text: 'Thanks', colour: 'red' }], 'components[1].colour'],
+      ['typo_header', [{ type: 'HEADER', format: 'TEXT', text: 'Hi', size: 2 }, BODY], 'components[0].size'],
+      [
+        'typo_button',
+        [BODY, { ...buttons, buttons: [{ type: 'QUICK_REPLY', text: 'OK', url: 'https://x.example' }] }],
+        'components[1].buttons[0].url',
+      ],
+      ['typo_buttons', [BODY, { ...buttons, layout: 'row' }], 'components[1].layout'],
+    ];
+    for (const [name, components, path] of cases) {
+      const res = await post('/api/whatsapp/templates', admin, { ...base, name, components });
+      expect({ name, status: res.status, code: res.body.code }).toEqual({
+        name,
+        status: 400,
+        code: 'VALIDATION_FAILED',
+      });
+      expect(res.body.details).toEqual(expect.arrayContaining([expect.objectContaining({ path })]));
+      expect(fake.templates.find(WABA, name, 'en_US')).toBeUndefined();
+    }
+    expect((await get(`/api/whatsapp/templates?subAccountId=${sub}&q=typo_`, admin)).body.total).toBe(0);
+    // every field Meta defines for these components is still taken
+    const full = await post('/api/whatsapp/templates', admin, {
+      ...base,
+      name: 'all_fields',
+      components: [
+        { type: 'HEADER', format: 'TEXT', text: 'Order {{1}}', example: { header_text: ['A-1'] } },
+        BODY,
+        { type: 'FOOTER', text: 'Thanks' },
+        {
+          type: 'BUTTONS',
+          buttons: [
+            { type: 'URL', text: 'Track', url: 'https://x.example/t/{{1}}', example: ['https://x.example/t/A-1'] },
+            { type: 'PHONE_NUMBER', text: 'Call', phone_number: '+14155550100' },
+          ],
+        },
+      ],
+    });
+    expect(full.status).toBe(201);
+  });
+
   it('manual opt-outs and template delete go through', async () => {
     const created = await post('/api/whatsapp/opt-outs', admin, {
       subAccountId: sub,

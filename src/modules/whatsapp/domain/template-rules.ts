@@ -35,6 +35,26 @@ const PLACEHOLDER = /\{\{([^{}]*)\}\}/g;
 const MEDIA_HEADERS: ReadonlySet<string> = new Set(['IMAGE', 'VIDEO', 'GIF', 'DOCUMENT']);
 const CREATABLE_BUTTONS: ReadonlySet<string> = new Set(['QUICK_REPLY', 'URL', 'PHONE_NUMBER']);
 
+/**
+ * The fields Meta defines for the components, examples and buttons a create request may hold
+ * (the components page above); any other key is refused rather than stored and sent on.
+ */
+const COMPONENT_FIELDS: Readonly<Record<string, ReadonlySet<string>>> = {
+  HEADER: new Set(['type', 'format', 'text', 'example']),
+  BODY: new Set(['type', 'text', 'example']),
+  FOOTER: new Set(['type', 'text']),
+  BUTTONS: new Set(['type', 'buttons']),
+};
+const EXAMPLE_FIELDS: Readonly<Record<'header' | 'body', ReadonlySet<string>>> = {
+  header: new Set(['header_text', 'header_text_named_params', 'header_handle']),
+  body: new Set(['body_text', 'body_text_named_params']),
+};
+const BUTTON_FIELDS: Readonly<Record<string, ReadonlySet<string>>> = {
+  QUICK_REPLY: new Set(['type', 'text']),
+  URL: new Set(['type', 'text', 'url', 'example']),
+  PHONE_NUMBER: new Set(['type', 'text', 'phone_number']),
+};
+
 export const LIMITS = {
   headerText: 60,
   bodyText: 1024,
@@ -144,6 +164,16 @@ function variableKeys(text: string, format: ParameterFormat, path: string, probl
   return numbers.map(String);
 }
 
+function unknownFields(
+  record: JsonRecord,
+  known: ReadonlySet<string>,
+  path: string,
+  problems: TemplateProblem[],
+): void {
+  for (const key of Object.keys(record))
+    if (!known.has(key)) problems.push({ path: `${path}.${key}`, message: `unknown field ${key}` });
+}
+
 /** Examples as Meta's JSON carries them, by key (every key the example names). */
 function examplesOf(component: JsonRecord, kind: 'header' | 'body'): Map<string, string> {
   const found = new Map<string, string>();
@@ -170,6 +200,7 @@ function checkTextComponent(
   path: string,
   problems: TemplateProblem[],
 ): void {
+  if (isRecord(component.example)) unknownFields(component.example, EXAMPLE_FIELDS[kind], `${path}.example`, problems);
   const text = str(component.text) ?? '';
   const max = kind === 'header' ? LIMITS.headerText : LIMITS.bodyText;
   if (text.trim() === '' || text.length > max)
@@ -255,7 +286,10 @@ function checkButtons(component: JsonRecord, path: string, problems: TemplatePro
         path: `${path}.buttons[${i}].type`,
         message: 'button type must be QUICK_REPLY, URL or PHONE_NUMBER',
       });
-    else checkButton(buttons[i], `${path}.buttons[${i}]`, problems);
+    else {
+      unknownFields(buttons[i], BUTTON_FIELDS[type], `${path}.buttons[${i}]`, problems);
+      checkButton(buttons[i], `${path}.buttons[${i}]`, problems);
+    }
   });
   if (types.filter((t) => t === 'URL').length > LIMITS.urlButtons)
     problems.push({ path: `${path}.buttons`, message: `at most ${LIMITS.urlButtons} URL buttons` });
@@ -301,6 +335,8 @@ export function validateTemplateCreate(input: unknown): TemplateCheck {
     if (!isRecord(raw)) return problems.push({ path, message: 'a component must be an object' });
     const type = upper(raw.type);
     seen.set(type, (seen.get(type) ?? 0) + 1);
+    const fields = COMPONENT_FIELDS[type];
+    if (fields) unknownFields(raw, fields, path, problems);
     if (type === 'BODY') checkTextComponent(raw, 'body', format, path, problems);
     else if (type === 'HEADER') checkHeader(raw, format, path, problems);
     else if (type === 'FOOTER') {
