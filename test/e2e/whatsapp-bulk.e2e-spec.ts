@@ -1,7 +1,7 @@
 // Issue 12 points 5 and 8: bulk sends over HTTP (API.md "WhatsApp" → bulk): skip reasons, pause,
 // resume, cancel, the contract's validation and codes, roles, and tenant isolation. The app runs its
 // workers in this process (APP_ROLE=all) against the fake Graph API.
-import { WHATSAPP_CONFIG } from '../support/factories';
+import { createIntegration, createSubAccount, WHATSAPP_CONFIG } from '../support/factories';
 import { FakeWhatsAppGraph } from '../support/fakes/whatsapp-graph';
 import { createTestApp, TestApp } from '../support/test-app';
 import { waitFor } from '../support/webhooks';
@@ -341,6 +341,38 @@ describe('WhatsApp bulk sends', () => {
     const foreignTemplate = await post({ leadIds: [lead], template: { id: b.templateId }, parameters: { '1': 'x' } });
     expect(foreignTemplate.status).toBe(404);
     expect((await t.sql.query('SELECT count(*)::int AS n FROM whatsapp_bulk_jobs')).rows[0].n).toBe(before);
+  });
+
+  it('integrationId left out: a sub-account whose only WhatsApp integration is not active gets 409 INTEGRATION_NOT_ACTIVE, as a single send does', async () => {
+    const sub = await createSubAccount(t, 'MAX', 'Not yet active');
+    const [lead] = await seedLeads(t.sql, sub, 1, 450_000);
+    const send = (path: string, body: Record<string, unknown>) =>
+      t.http
+        .post(path)
+        .set('authorization', auth(sub))
+        .send({ subAccountId: sub, ...body });
+    const both = async () => {
+      const single = await send('/api/whatsapp/messages', { leadId: lead, text: 'hi' });
+      const bulk = await send('/api/whatsapp/bulk', { leadIds: [lead], text: 'hi' });
+      return [single.status, single.body.code, bulk.status, bulk.body.code];
+    };
+    // no WhatsApp integration at all: the same answer from both routes
+    expect(await both()).toEqual([404, 'NOT_FOUND', 404, 'NOT_FOUND']);
+    // created, its connection test not passed yet (pending)
+    const { id } = await createIntegration(t, sub, 'whatsapp-cloud', {
+      ...WHATSAPP_CONFIG,
+      phoneNumberId: '106540352248888',
+    });
+    expect(await both()).toEqual([409, 'INTEGRATION_NOT_ACTIVE', 409, 'INTEGRATION_NOT_ACTIVE']);
+    // live once but now in error (a failed connection test keeps isActive)
+    await t.sql.query("UPDATE integrations SET status = 'error', is_active = true WHERE id = $1", [id]);
+    expect(await both()).toEqual([409, 'INTEGRATION_NOT_ACTIVE', 409, 'INTEGRATION_NOT_ACTIVE']);
+    const named = await send('/api/whatsapp/bulk', { integrationId: id, leadIds: [lead], text: 'hi' });
+    expect([named.status, named.body.code]).toEqual([409, 'INTEGRATION_NOT_ACTIVE']);
+    expect(
+      (await t.sql.query('SELECT count(*)::int AS n FROM whatsapp_bulk_jobs WHERE sub_account_id = $1', [sub])).rows[0]
+        .n,
+    ).toBe(0);
   });
 
   it('selects recipients by filter', async () => {

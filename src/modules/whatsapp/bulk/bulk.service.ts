@@ -51,6 +51,9 @@ const EMPTY_COUNTS: CountsWithRate = {
 const ANY_LEAD = Object.fromEntries(LEAD_PLACEHOLDER_FIELDS.map((f) => [f, 'x']));
 
 /** Bulk sends: accepting one (recipients screened, ledger written, runners enqueued), progress, pause/resume/cancel. */
+/** Sends may go out through it: its connection test passed and nobody switched it off (as WhatsAppNumber.active). */
+const isLive = (row: IntegrationRow): boolean => row.isActive && row.status === 'active';
+
 @Injectable()
 export class BulkService {
   constructor(
@@ -75,6 +78,8 @@ export class BulkService {
     const integration = await this.integration(dto.subAccountId, dto.integrationId);
     // as a single send: an OAuth-connected number without a usable token is 409 REAUTHORIZATION_REQUIRED now
     await this.oauth.fresh(integration);
+    if (!isLive(integration))
+      throw new DomainException(ErrorCode.INTEGRATION_NOT_ACTIVE, 'The WhatsApp integration is not active');
     const template = dto.template ? await this.template(integration, BigInt(dto.template.id), parameters) : null;
 
     const leads = dto.leadIds ? await this.leadsByIds(dto.subAccountId, dto.leadIds) : await this.leadsByFilter(dto);
@@ -254,24 +259,27 @@ export class BulkService {
       : {};
   }
 
-  /** The integration named, or the sub-account's only active WhatsApp integration. */
+  /**
+   * The integration named, or the sub-account's only active WhatsApp integration, chosen and refused
+   * as a single send chooses (WhatsAppNumbersService.resolve): 404 without any, 409
+   * INTEGRATION_NOT_ACTIVE when none is active, 400 when several are.
+   */
   private async integration(subAccountId: number, integrationId: number | undefined): Promise<IntegrationRow> {
     if (integrationId !== undefined) {
       const row = await this.integrations.findById([subAccountId], integrationId);
       if (!row || row.handler !== this.handler.key) throw DomainException.notFound('WhatsApp integration');
-      if (!row.isActive || row.status === 'disconnected')
-        throw new DomainException(ErrorCode.INTEGRATION_NOT_ACTIVE, 'The WhatsApp integration is not active');
       return row;
     }
     const { rows } = await this.integrations.list([subAccountId], {}, 0, 500);
-    const active = rows.filter((r) => r.handler === this.handler.key && r.isActive && r.status !== 'disconnected');
-    if (active.length !== 1)
-      throw DomainException.validation(
-        active.length === 0
-          ? 'The sub-account has no active WhatsApp integration'
-          : 'The sub-account has several WhatsApp integrations: give integrationId',
-      );
-    return active[0];
+    const numbers = rows.filter((r) => r.handler === this.handler.key);
+    const active = numbers.filter(isLive);
+    if (active.length === 1) return active[0];
+    if (numbers.length === 0) throw DomainException.notFound('WhatsApp integration');
+    if (active.length === 0)
+      throw new DomainException(ErrorCode.INTEGRATION_NOT_ACTIVE, 'The sub-account has no active WhatsApp integration');
+    throw DomainException.validation('The sub-account has several active WhatsApp integrations: give integrationId', [
+      { field: 'integrationId', message: 'required when the sub-account has several WhatsApp integrations' },
+    ]);
   }
 
   /** An APPROVED template of this integration whose parameters fit (lead placeholders checked per recipient later). */
