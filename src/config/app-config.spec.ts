@@ -31,6 +31,8 @@ describe('parseAppConfig', () => {
     [{ PUBLIC_BASE_URL: 'not a url' }, 'PUBLIC_BASE_URL'],
     [{ LOG_LEVEL: 'loud' }, 'LOG_LEVEL'],
     [{ META_WHATSAPP_CONFIG_ID: 'whatsapp-config' }, 'META_WHATSAPP_CONFIG_ID'],
+    [{ WEBHOOK_EVENT_RETENTION_DAYS: '3' }, 'WEBHOOK_EVENT_RETENTION_DAYS'],
+    [{ WEBHOOK_EVENT_RETENTION_DAYS: '-1' }, 'WEBHOOK_EVENT_RETENTION_DAYS'],
   ])('names the variable in error for %j', (env, name) => {
     expect(() => parseAppConfig({ ...base, ...env })).toThrow(ConfigError);
     expect(() => parseAppConfig({ ...base, ...env })).toThrow(name);
@@ -56,5 +58,11 @@ describe('parseAppConfig', () => {
     expect(config.dbPoolSize).toBe(7);
     expect(config.jobs.poolSize).toBe(3);
     expect(parseAppConfig(base).jobs.poolSize).toBe(4);
+  });
+
+  it('keeps PROCESSED webhook events 30 days unless told: 0 keeps them all, otherwise at least 7', () => {
+    expect(parseAppConfig(base).webhooks.retentionDays).toBe(30);
+    expect(parseAppConfig({ ...base, WEBHOOK_EVENT_RETENTION_DAYS: '0' }).webhooks.retentionDays).toBe(0);
+    expect(parseAppConfig({ ...base, WEBHOOK_EVENT_RETENTION_DAYS: '7' }).webhooks.retentionDays).toBe(7);
   });
 });

@@ -108,12 +108,28 @@ export interface AppConfig {
     /** The unit of the retry backoff min(2^attempts, 60) × unit (one minute; tests shorten it). */
     retryUnitMs: number;
     maxAttempts: number;
+    /**
+     * PROCESSED events older than this many days are deleted, with their payloads (hourly, by a
+     * worker); FAILED and unfinished events are kept whatever their age. 0 keeps every event.
+     */
+    retentionDays: number;
   };
 }
 
 export interface EncryptionKey {
   id: string;
   key: Buffer;
+}
+
+/**
+ * WEBHOOK_EVENT_RETENTION_DAYS: 0 (keep everything) or at least 7, so that a provider's redelivery
+ * still finds the event it repeats (WhatsApp retries for up to 7 days) and stays a duplicate.
+ */
+function retentionDays(env: Env): number {
+  const days = int(env, 'WEBHOOK_EVENT_RETENTION_DAYS', 30, 0, 36_500);
+  if (days !== 0 && days < 7)
+    throw new ConfigError(`WEBHOOK_EVENT_RETENTION_DAYS must be 0 (keep every event) or at least 7 (got "${days}")`);
+  return days;
 }
 
 function jwtConfig(env: Env, nodeEnv: NodeEnv): JwtConfig {
@@ -333,6 +349,7 @@ export function parseAppConfig(env: Env, baseUrls: Readonly<Record<string, strin
       cacheTtlMs: int(env, 'WEBHOOK_CACHE_TTL_MS', 5000, 0, 600_000),
       retryUnitMs: int(env, 'WEBHOOK_RETRY_UNIT_MS', 60_000, 1, 3_600_000),
       maxAttempts: int(env, 'WEBHOOK_MAX_ATTEMPTS', 5, 1, 50),
+      retentionDays: retentionDays(env),
     },
     reports: {
       storageDir: resolve(str(env, 'REPORT_STORAGE_DIR', '.data/reports')),

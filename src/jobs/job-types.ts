@@ -37,6 +37,8 @@ export interface JobPayloads {
   'oauth-refresh-sweep': Record<string, never>;
   /** Issue 13: folds the rollup shards of past days back into one row per counter. */
   'analytics-compact': Record<string, never>;
+  /** Deletes the PROCESSED webhook events older than WEBHOOK_EVENT_RETENTION_DAYS (hourly). */
+  'webhook-events-prune': Record<string, never>;
   /** Issue 12: one outbound WhatsApp message (our uuid) to send through Meta. */
   'whatsapp-send': { messageId: string };
   /** Issue 12: reconcile one integration's templates with Meta (GET /{waba_id}/message_templates, every page). */
@@ -140,6 +142,15 @@ export const JOB_DEFINITIONS: JobDefinitions<JobPayloads> = {
   },
   'analytics-compact': {
     // idempotent (sums are unchanged by a fold); the next tick catches up
+    retryLimit: 0,
+    retryDelaySeconds: 0,
+    retryBackoff: false,
+    expireInSeconds: 1800,
+    batchSize: 1,
+    codec: emptyPayload,
+  },
+  'webhook-events-prune': {
+    // idempotent (what is gone stays gone); the next tick goes on where this one stopped
     retryLimit: 0,
     retryDelaySeconds: 0,
     retryBackoff: false,

@@ -333,6 +333,49 @@ export class WebhookEventsRepository {
     };
   }
 
+  /** The integrations that have events received before `before` (the candidates of a prune). */
+  async integrationsWithEventsBefore(before: Date): Promise<number[]> {
+    const rows = await this.db.sql<{ id: number }>(
+      {
+        name: 'webhook_prune_integrations_v1',
+        text: `SELECT i.id FROM integrations i
+          WHERE EXISTS (SELECT 1 FROM webhook_events e WHERE e.integration_id = i.id AND e.received_at < $1)
+          ORDER BY i.id`,
+      },
+      [before],
+    );
+    return rows.map((r) => r.id);
+  }
+
+  /**
+   * Deletes up to `limit` of the integration's PROCESSED events finished before `before`; returns how
+   * many. Read through (integration_id, received_at): an event is received before it is processed.
+   * FAILED and unfinished events stay, whatever their age (they are replayed or still to be done).
+   */
+  async pruneProcessed(integrationId: number, before: Date, limit: number): Promise<number> {
+    const rows = await this.db.sql<{ n: number }>(
+      {
+        name: 'webhook_prune_v1',
+        text: `WITH gone AS (
+            DELETE FROM webhook_events WHERE id IN (
+              SELECT id FROM webhook_events
+               WHERE integration_id = $1 AND received_at < $2 AND status = 'PROCESSED' AND processed_at < $2
+               ORDER BY received_at LIMIT $3)
+            RETURNING 1)
+          SELECT count(*)::int AS n FROM gone`,
+      },
+      [integrationId, before, limit],
+    );
+    return rows[0]?.n ?? 0;
+  }
+
+  /** Deletes the hourly rejection counts of hours that ended before `before`. */
+  async pruneRejections(before: Date): Promise<number> {
+    return this.db.prisma.webhookRejection
+      .deleteMany({ where: { hour: { lt: new Date(before.getTime() - 3600_000) } } })
+      .then((r) => r.count);
+  }
+
   async countRejection(integrationId: number, at: Date): Promise<void> {
     const hour = new Date(Math.floor(at.getTime() / 3600_000) * 3600_000);
     await this.db.prisma.$executeRaw`

@@ -11,6 +11,7 @@ import { WebhookEventsRepository } from './webhook-events.repository';
 import { WebhookEventsService } from './webhook-events.service';
 import { WebhookIngestService } from './webhook-ingest.service';
 import { WebhookProcessor } from './webhook-processor';
+import { WebhookRetentionProcessor } from './webhook-retention.processor';
 import { WebhookRoutingRepository } from './webhook-routing.repository';
 import { WebhookTargets } from './webhook-targets';
 import { WebhooksController } from './webhooks.controller';
@@ -23,6 +24,7 @@ import { WebhooksController } from './webhooks.controller';
     WebhookEventsService,
     WebhookEventsRepository,
     WebhookProcessor,
+    WebhookRetentionProcessor,
     WebhookRoutingRepository,
     WebhookTargets,
   ],
