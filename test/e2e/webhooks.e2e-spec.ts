@@ -398,6 +398,65 @@ describe('signed webhook ingestion and processing', () => {
     expect(row.last_error).toContain('does not exist');
   });
 
+  it("replays every FAILED event of an integration in one call, and only the caller's", async () => {
+    const pageId = '777000888';
+    const target = await createIntegration(t, sub, 'meta-lead-ads', { ...META_CONFIG, pageId });
+    await activate(t, sub, target.id);
+    const ids = ['9601', '9602', '9603'];
+    for (const id of ids)
+      graph.on('GET', `/${id}`, () => ({
+        status: 400,
+        body: { error: { message: `Unsupported get request. Object with ID ${id} does not exist`, code: 100 } },
+      }));
+    for (const id of ids) {
+      const body = metaLeadgen(pageId, [id]);
+      const res = await t.http
+        .post('/api/webhooks/meta-lead-ads')
+        .set('content-type', 'application/json')
+        .set('x-hub-signature-256', metaSignature(body, META_CONFIG.appSecret))
+        .send(body);
+      expect(res.body.status).toBe('received');
+    }
+    const failedCount = async (): Promise<number> =>
+      (
+        await t.sql.query<{ n: number }>(
+          "SELECT count(*)::int AS n FROM webhook_events WHERE integration_id = $1 AND status = 'FAILED'",
+          [target.id],
+        )
+      ).rows[0].n;
+    await waitFor(async () => (await failedCount()) === 3, 20_000, 'three FAILED');
+
+    const path = `/api/integrations/${target.id}/events/replay-failed`;
+    const other = await createSubAccount(t, 'PRO', 'Replay other');
+    expect((await t.http.post(path).set('authorization', `Bearer ${t.token('ADMIN', [other])}`)).status).toBe(404);
+    expect((await t.http.post(path).set('authorization', `Bearer ${t.token('AGENT', [sub])}`)).status).toBe(403);
+    expect(await failedCount()).toBe(3);
+
+    for (const id of ids)
+      graph.on('GET', `/${id}`, () => ({
+        status: 200,
+        body: { id, field_data: [{ name: 'email', values: [`replay${id}@example.com`] }] },
+      }));
+    const replay = await t.http.post(path).set('authorization', `Bearer ${t.token('MANAGER', [sub])}`);
+    expect(replay.status).toBe(202);
+    expect(replay.body).toEqual({ replayed: 3, remaining: 0 });
+    await waitFor(
+      async () => (await eventStatuses(t, target.id)).filter((s) => s === 'PROCESSED').length === 3,
+      20_000,
+      'replayed',
+    );
+    const leads = await t.sql.query("SELECT email FROM leads WHERE email LIKE 'replay96%' ORDER BY email");
+    expect(leads.rows.map((r) => r.email)).toEqual(ids.map((id) => `replay${id}@example.com`));
+    // nothing left to replay: a second call queues nothing
+    expect((await t.http.post(path).set('authorization', admin)).body).toEqual({ replayed: 0, remaining: 0 });
+    const jobs = await t.sql.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM pgboss.job
+        WHERE name = 'webhook-process' AND data->>'eventId' IN (SELECT id::text FROM webhook_events WHERE integration_id = $1)`,
+      [target.id],
+    );
+    expect(jobs.rows[0].n).toBe(6); // one job per delivery, one per replay
+  });
+
   it('refuses deliveries to an inactive integration with 409 INTEGRATION_NOT_ACTIVE', async () => {
     const g = await createIntegration(t, sub, 'google-ads-lead-forms', { googleKey: 'inactive-key-000000' });
     const res = await t.http

@@ -1,11 +1,11 @@
-import { Controller, Get, Param, Query } from '@nestjs/common';
-import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
+import { Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
+import { ApiAcceptedResponse, ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { AuthUser } from '../../common/auth/auth-user';
 import { CurrentUser, Roles } from '../../common/auth/decorators';
 import { ApiPaginatedResponse } from '../../common/http/api-paginated-response';
 import { Page } from '../../common/http/pagination';
 import { ParseIdPipe } from '../../common/http/parse-id.pipe';
-import { EventsQueryDto, WebhookEventDto } from './dto/webhook-event.dto';
+import { EventsQueryDto, ReplayedFailedEventsDto, WebhookEventDto } from './dto/webhook-event.dto';
 import { WebhookEventsService } from './webhook-events.service';
 
 @ApiTags('integrations')
@@ -23,5 +23,13 @@ export class IntegrationEventsController {
     @Query() query: EventsQueryDto,
   ): Promise<Page<WebhookEventDto>> {
     return this.service.list(user, id, query);
+  }
+
+  @Post('replay-failed')
+  @HttpCode(202)
+  @ApiOperation({ summary: "Replays every FAILED event of the integration (at most 50,000 a call; see 'remaining')" })
+  @ApiAcceptedResponse({ type: ReplayedFailedEventsDto })
+  replayFailed(@CurrentUser() user: AuthUser, @Param('id', ParseIdPipe) id: number): Promise<ReplayedFailedEventsDto> {
+    return this.service.replayFailed(user, id);
   }
 }

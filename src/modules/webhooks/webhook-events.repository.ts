@@ -75,6 +75,19 @@ export const CLAIM = {
        RETURNING integration_id, sub_account_id, provider, dedup_key, external_id, event_type, attempts, payload, received_at`,
 };
 
+const REOPEN_FAILED = {
+  name: 'webhook_reopen_failed_v1',
+  text: `WITH ev AS (
+         UPDATE webhook_events SET status = 'PENDING', attempts = 0, last_error = NULL, next_attempt_at = NULL
+          WHERE status = 'FAILED' AND id IN (
+            SELECT id FROM webhook_events
+             WHERE integration_id = $1 AND processed_at IS NULL AND status = 'FAILED'
+             ORDER BY id LIMIT $2 FOR UPDATE SKIP LOCKED)
+         RETURNING id
+       ), job AS (${insertJobsSql('webhook-process', { from: 'ev', payload: { eventId: 'ev.id::text' } })})
+       SELECT (SELECT count(*) FROM ev)::int AS reopened, (SELECT count(*) FROM job)::int AS jobs`,
+};
+
 /**
  * A status filter that webhook_events_open_idx serves: apart from PROCESSED, every status has
  * processed_at NULL (a CHECK constraint holds it), and that partial index holds exactly those events.
@@ -284,6 +297,21 @@ export class WebhookEventsRepository {
       data: { status: 'PENDING', attempts: 0, lastError: null, nextAttemptAt: null, processedAt: null },
     });
     return updated.count > 0;
+  }
+
+  /**
+   * Replay of an integration's FAILED events: up to `limit` of them back to PENDING with attempts
+   * reset, each with a new job, in one statement. Events another replay holds are skipped (SKIP
+   * LOCKED), so two concurrent replays never queue one event twice. Returns how many.
+   */
+  async reopenFailed(integrationId: number, limit: number): Promise<number> {
+    const rows = await this.db.sql<{ reopened: number }>(REOPEN_FAILED, [integrationId, limit]);
+    return rows[0]?.reopened ?? 0;
+  }
+
+  /** How many FAILED events the integration has (through the open index). */
+  countFailed(integrationId: number): Promise<number> {
+    return this.db.prisma.webhookEvent.count({ where: { integrationId, processedAt: null, status: 'FAILED' } });
   }
 
   find(scope: SubAccountScope, id: bigint): Promise<EventRow | null> {

@@ -7,10 +7,19 @@ import { OutboundHttpFactory } from '../../common/outbound/outbound-http.factory
 import { TransactionRunner } from '../../database/transaction-runner';
 import { JobsService } from '../../jobs/jobs.service';
 import { IntegrationsService } from '../integrations/integrations.service';
-import { EventsQueryDto, IntegrationHealthDto, ReplayedEventDto, WebhookEventDto } from './dto/webhook-event.dto';
+import {
+  EventsQueryDto,
+  IntegrationHealthDto,
+  ReplayedEventDto,
+  ReplayedFailedEventsDto,
+  WebhookEventDto,
+} from './dto/webhook-event.dto';
 import { EventRow, WebhookEventsRepository } from './webhook-events.repository';
 
 const DAY_MS = 24 * 3600_000;
+/** Events one replay statement reopens, and the most one request replays (the rest: call again). */
+const REPLAY_CHUNK = 1000;
+const REPLAY_MAX = 50_000;
 
 const toEventDto = (e: EventRow): WebhookEventDto => ({
   id: e.id.toString(),
@@ -57,6 +66,22 @@ export class WebhookEventsService {
       pendingJobs: stats.pending,
       rateLimit: (await this.outbound.state(`integration:${integration.id}`)) ?? { remaining: null, resetAt: null },
     };
+  }
+
+  /**
+   * Every FAILED event of the integration back to PENDING with a new job (after a provider outage,
+   * say), in statements of REPLAY_CHUNK; at most REPLAY_MAX per call, and `remaining` tells the rest.
+   */
+  async replayFailed(user: AuthUser, integrationId: number): Promise<ReplayedFailedEventsDto> {
+    const integration = await this.integrations.find(user, integrationId);
+    let replayed = 0;
+    while (replayed < REPLAY_MAX) {
+      const chunk = Math.min(REPLAY_CHUNK, REPLAY_MAX - replayed);
+      const reopened = await this.events.reopenFailed(integration.id, chunk);
+      replayed += reopened;
+      if (reopened < chunk) break;
+    }
+    return { replayed, remaining: await this.events.countFailed(integration.id) };
   }
 
   /** Back to PENDING with a new job, atomically; 409 while it is already queued or being processed. */

@@ -27,6 +27,13 @@ export class ReplayedEventDto {
   @ApiProperty({ enum: ['PENDING'] }) status!: 'PENDING';
 }
 
+export class ReplayedFailedEventsDto {
+  @ApiProperty({ description: 'FAILED events put back to PENDING, each with a new processing job' })
+  replayed!: number;
+  @ApiProperty({ description: 'FAILED events left for another call (one call replays at most 50,000)' })
+  remaining!: number;
+}
+
 export class IntegrationHealthDto {
   @ApiProperty() status!: string;
   @ApiProperty({ nullable: true, type: String }) lastSyncAt!: string | null;
