@@ -201,7 +201,7 @@ describe('reports', () => {
       .send({ schedule: null });
     expect(unscheduled.body.schedule).toBeNull();
     // fields that cannot be cleared refuse null (400) instead of ignoring it; description can be cleared
-    for (const field of ['name', 'type', 'config', 'format']) {
+    for (const field of ['name', 'type', 'config', 'format', 'isActive']) {
       const cleared = await t.http
         .patch(`/api/report-templates/${id}`)
         .set('authorization', adminA)
@@ -245,6 +245,11 @@ describe('reports', () => {
       .send({ subAccountId: subA, name: 'x', type: 'CUSTOM', config: CONFIG, format: 'PDF', color: 'red' });
     expect(unknownField.status).toBe(400);
     expect(unknownField.body.code).toBe('VALIDATION_FAILED');
+    const nullActive = await t.http
+      .post('/api/report-templates')
+      .set('authorization', adminA)
+      .send({ subAccountId: subA, name: 'x', type: 'CUSTOM', config: CONFIG, format: 'PDF', isActive: null });
+    expect([nullActive.status, nullActive.body.code]).toEqual([400, 'VALIDATION_FAILED']);
     const badSchedule = await t.http
       .post('/api/report-templates')
       .set('authorization', adminA)

@@ -66,13 +66,14 @@ export class CreateReportTemplateDto {
   @IsObject()
   schedule?: Record<string, unknown> | null;
 
+  // optional, but not nullable: null is 400, not the default (POST) or "no change" (PATCH)
   @ApiPropertyOptional({ default: true })
-  @IsOptional()
+  @ValidateIf((_o, value) => value !== undefined)
   @IsBoolean()
   isActive?: boolean;
 }
 
-// skipNullProperties: false — name, type, config or format sent as null answer 400 (they cannot be
+// skipNullProperties: false — name, type, config, format or isActive sent as null answer 400 (they cannot be
 // cleared), instead of being ignored; description and schedule may still be cleared with null
 export class UpdateReportTemplateDto extends PartialType(OmitType(CreateReportTemplateDto, ['subAccountId'] as const), {
   skipNullProperties: false,
