@@ -292,6 +292,64 @@ describe('foundation (HTTP contract)', () => {
     });
 
     // API.md: a bad request is 400 VALIDATION_FAILED; null for a field that cannot be null was a 500 (NOT NULL violation)
+    // the weights are read by the score SQL on every lead insert, activity and status change: a text or
+    // a huge number stored here made each of those answer 500 for the whole sub-account
+    it('takes scoreWeights only as numbers under their known keys: anything else 400 naming the field, leads keep working', async () => {
+      const su = `Bearer ${t.token('SUPER_ADMIN')}`;
+      const sub = await t.http.post('/api/sub-accounts').set('authorization', su).send({ name: 'Weights Co' });
+      const admin = `Bearer ${t.token('ADMIN', [sub.body.id as number])}`;
+      const refused: Array<[Record<string, unknown>, string]> = [
+        [{ source: { manual: 'x' } }, 'scoreWeights.source.manual'],
+        [{ source: 'x' }, 'scoreWeights.source'],
+        [{ source: { nowhere: 5 } }, 'scoreWeights.source.nowhere'],
+        [{ stage: { NEW: 'x' } }, 'scoreWeights.stage.NEW'],
+        [{ stage: { WON: 5 } }, 'scoreWeights.stage.WON'],
+        [{ answeredCall: 'x' }, 'scoreWeights.answeredCall'],
+        [{ recency: 1e308 }, 'scoreWeights.recency'],
+        [{ maxAnsweredCalls: 2.5 }, 'scoreWeights.maxAnsweredCalls'],
+        [{ recencyHalfLifeDays: -1 }, 'scoreWeights.recencyHalfLifeDays'],
+        [{ bonus: 5 }, 'scoreWeights.bonus'],
+      ];
+      for (const [scoreWeights, field] of refused) {
+        const res = await t.http
+          .patch(`/api/sub-accounts/${sub.body.id}`)
+          .set('authorization', admin)
+          .send({ scoreWeights });
+        expect([field, res.status, res.body.code]).toEqual([field, 400, 'VALIDATION_FAILED']);
+        expect(res.body.details).toEqual(expect.arrayContaining([expect.objectContaining({ field })]));
+      }
+      const weights = {
+        source: { default: 5, manual: 30, meta: -10 },
+        stage: { CONTACTED: 20 },
+        answeredCall: 10,
+        maxAnsweredCalls: 2,
+        whatsappReply: 0,
+        maxWhatsappReplies: 0,
+        recency: 0,
+        recencyHalfLifeDays: 3,
+      };
+      const saved = await t.http
+        .patch(`/api/sub-accounts/${sub.body.id}`)
+        .set('authorization', admin)
+        .send({ scoreWeights: weights });
+      expect([saved.status, saved.body.scoreWeights]).toEqual([200, weights]);
+      const lead = await t.http
+        .post('/api/leads')
+        .set('authorization', admin)
+        .send({ subAccountId: sub.body.id, fullName: 'Weighted' });
+      expect([lead.status, lead.body.score]).toEqual([201, 30]);
+      const call = await t.http
+        .post(`/api/leads/${lead.body.id}/activities`)
+        .set('authorization', admin)
+        .send({ type: 'CALL', outcome: 'ANSWERED', userId: 'u1' });
+      expect(call.status).toBe(201);
+      const cleared = await t.http
+        .patch(`/api/sub-accounts/${sub.body.id}`)
+        .set('authorization', admin)
+        .send({ scoreWeights: null });
+      expect([cleared.status, cleared.body.scoreWeights]).toEqual([200, null]);
+    });
+
     it('answers null for name, tier or defaultRegion 400 VALIDATION_FAILED naming the field', async () => {
       const su = `Bearer ${t.token('SUPER_ADMIN')}`;
       for (const field of ['tier', 'defaultRegion']) {

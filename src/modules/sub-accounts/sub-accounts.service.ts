@@ -8,6 +8,7 @@ import { assertTimeZone } from '../analytics/time/time-zone';
 import { DomainException } from '../../common/errors/domain.exception';
 import { AuditService } from '../audit/audit.service';
 import { CreateSubAccountDto, FUNNEL_STATUSES, SubAccountDto, UpdateSubAccountDto } from './dto/sub-account.dto';
+import { assertScoreWeights } from './score-weights';
 import { SubAccountRow, SubAccountsRepository } from './sub-accounts.repository';
 
 export function toSubAccountDto(row: SubAccountRow): SubAccountDto {
@@ -71,6 +72,9 @@ export class SubAccountsService {
       ...(dto.timezone !== undefined ? { timezone: assertTimeZone(dto.timezone) } : {}),
       ...(dto.funnelStages !== undefined
         ? { funnelStages: parseFunnelStages(dto.funnelStages, FUNNEL_STATUSES, 'funnelStages') }
+        : {}),
+      ...(dto.scoreWeights !== undefined && dto.scoreWeights !== null
+        ? { scoreWeights: assertScoreWeights(dto.scoreWeights) }
         : {}),
     };
     const row = await this.transactions.run(async () => {
