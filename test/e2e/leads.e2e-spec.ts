@@ -336,4 +336,28 @@ describe('lead capture and deduplication', () => {
     );
     await templateId(t, 'generic-webhook');
   });
+
+  // ISO 8601 also has forms a JavaScript Date cannot read (basic 20261201, week 2026-W48, ordinal 2026-335)
+  // and impossible days: they passed validation and became an Invalid Date in the query (500)
+  it('answers a createdFrom/createdTo it cannot read as a date 400 VALIDATION_FAILED naming it', async () => {
+    for (const [param, value] of [
+      ['createdFrom', '20261201'],
+      ['createdTo', '2026-W48'],
+      ['createdFrom', '2026-335'],
+      ['createdTo', '2026-02-30'],
+      ['createdFrom', '2026-12-01T25:00:00Z'],
+    ]) {
+      const res = await t.http.get(`/api/leads?subAccountId=${sub}&${param}=${value}`).set('authorization', admin);
+      expect({ value, status: res.status, code: res.body.code }).toEqual({
+        value,
+        status: 400,
+        code: 'VALIDATION_FAILED',
+      });
+      expect(res.body.details).toEqual([expect.objectContaining({ field: param })]);
+    }
+    for (const value of ['2026-12-01', '2026-12-01T10:00:00Z', '2026-12-01T10:00:00.123%2B02:00']) {
+      const res = await t.http.get(`/api/leads?subAccountId=${sub}&createdFrom=${value}`).set('authorization', admin);
+      expect({ value, status: res.status }).toEqual({ value, status: 200 });
+    }
+  });
 });

@@ -1,3 +1,5 @@
+import { buildMessage, isISO8601, ValidateBy, ValidationOptions } from 'class-validator';
+
 const DATE_ONLY = /^\d{4}-\d{2}-\d{2}$/;
 
 /**
@@ -9,3 +11,24 @@ export function createdToBound(value: string): Date {
   if (!DATE_ONLY.test(value)) return new Date(value);
   return new Date(Date.parse(`${value}T00:00:00.000Z`) + 24 * 3600_000 - 1);
 }
+
+/**
+ * An ISO-8601 date (YYYY-MM-DD) or timestamp that names a real day and that Date reads. @IsDateString
+ * also takes forms Date cannot read (20261201, 2026-W48, 2026-335) and days that do not exist
+ * (2026-02-30): they reached the query as an Invalid Date, a 500.
+ */
+export const IsTimestamp = (options?: ValidationOptions): PropertyDecorator =>
+  ValidateBy(
+    {
+      name: 'isTimestamp',
+      validator: {
+        validate: (value: unknown): boolean =>
+          typeof value === 'string' && isISO8601(value, { strict: true }) && !Number.isNaN(Date.parse(value)),
+        defaultMessage: buildMessage(
+          (each) => `${each}$property must be an ISO-8601 date (YYYY-MM-DD) or timestamp (2026-03-09T10:00:00Z)`,
+          options,
+        ),
+      },
+    },
+    options,
+  );

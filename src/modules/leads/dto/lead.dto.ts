@@ -1,5 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsDateString, IsIn, IsInt, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
+import { IsIn, IsInt, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
+import { IsTimestamp } from '../../../common/http/date-range';
 import { PageQueryDto } from '../../../common/http/pagination';
 import { LEAD_PLATFORMS } from '../../../handlers/providers';
 import { IsIntId, QueryInteger } from '../../../common/http/int-id.decorator';
@@ -34,12 +35,12 @@ export class ListLeadsQueryDto extends PageQueryDto {
   @IsString()
   @MaxLength(200)
   q?: string;
-  @ApiPropertyOptional() @IsOptional() @IsDateString() createdFrom?: string;
+  @ApiPropertyOptional() @IsOptional() @IsTimestamp() createdFrom?: string;
   @ApiPropertyOptional({
     description: 'Inclusive: a timestamp, or a date (YYYY-MM-DD) for the whole of that UTC day',
   })
   @IsOptional()
-  @IsDateString()
+  @IsTimestamp()
   createdTo?: string;
   @ApiPropertyOptional({ minimum: 0, maximum: 100 })
   @IsOptional()
