@@ -63,6 +63,16 @@ export class WebhookProcessor {
   async process({ eventId }: { eventId: bigint }): Promise<void> {
     const event = await this.events.claim(eventId);
     if (!event) return; // already processed, failed for good, or deleted with its integration
+    if (event.attempts > this.config.webhooks.maxAttempts) {
+      // every attempt records its failure and FAILED comes at maxAttempts, so more claims than that
+      // means attempts that never finished: a worker killed, or timed out, while it held this event.
+      // Give up like a failed attempt (FAILED, replayable) rather than let it take worker after
+      // worker down; pg-boss's own retries (20) would otherwise leave it PROCESSING for good.
+      const message = `Processing did not finish in ${event.attempts - 1} attempts (the worker running it stopped or timed out each time)`;
+      this.logger.warn({ eventId: event.id.toString(), attempts: event.attempts }, 'webhook event given up');
+      await this.events.markFailed(event.id, message);
+      return;
+    }
     if (event.eventType === DELIVERY_BATCH_EVENT) {
       // the batch's events get their own rows and jobs; then the batch itself is done
       await this.events.expandBatch(batchEvents(event), EXPAND_CHUNK);
