@@ -58,4 +58,18 @@ describe('integer ids in the query and body of the messaging, analytics, reports
       expect(res.body.details.map((d: { field: string }) => d.field)).toContain('subAccountId');
     }
   });
+  // API.md "Lists": ?page=&pageSize= → a page. A page past the end is an empty page; a page number
+  // whose offset overflows the database's was a 500 on every list
+  it.each(['/api/leads', '/api/integrations', '/api/integration-templates', '/api/audit-log', '/api/reports'])(
+    'GET %s answers a page number past int4 400 VALIDATION_FAILED naming page, and an empty page below it',
+    async (path) => {
+      for (const huge of ['2147483648', '999999999999999999999999999999']) {
+        const res = await t.http.get(`${path}?page=${huge}`).set('authorization', admin);
+        expect([huge, res.status, res.body.code]).toEqual([huge, 400, 'VALIDATION_FAILED']);
+        expect(res.body.details.map((d: { field: string }) => d.field)).toEqual(['page']);
+      }
+      const last = await t.http.get(`${path}?page=2147483647&pageSize=200`).set('authorization', admin);
+      expect([last.status, last.body.items, last.body.page]).toEqual([200, [], 2147483647]);
+    },
+  );
 });

@@ -1,13 +1,15 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { IsInt, IsOptional, Max, Min } from 'class-validator';
-import { QueryInteger } from './int-id.decorator';
+import { MAX_INT_ID, QueryInteger } from './int-id.decorator';
 
 export class PageQueryDto {
-  @ApiPropertyOptional({ minimum: 1, default: 1 })
+  // bounded like the other query integers: a page of 30 digits made an offset the database refused (500)
+  @ApiPropertyOptional({ minimum: 1, maximum: MAX_INT_ID, default: 1 })
   @IsOptional()
   @QueryInteger()
   @IsInt()
   @Min(1)
+  @Max(MAX_INT_ID)
   page: number = 1;
 
   @ApiPropertyOptional({ minimum: 1, maximum: 200, default: 50 })
