@@ -12,6 +12,7 @@ import { unstorableInput } from './common/http/unstorable-input';
 import { AppConfig } from './config/app-config';
 import { ConfigModule } from './config/config.module';
 import { requestId } from './logging/logging.module';
+import { BULK_BODY_LIMIT_BYTES } from './modules/whatsapp/bulk/bulk-states';
 
 /** The Node request with the exact bytes of its body (set by our JSON parser). */
 export type RawBodyRequest = import('node:http').IncomingMessage & { rawBody?: Buffer };
@@ -201,6 +202,11 @@ export async function buildApp(
     route.bodyLimit = config.webhooks.maxBytes;
     // deliveries skip the per-request log (UNLOGGED_ROUTES); the refused ones are logged here
     if (route.method === 'POST') route.onResponse = [...hooks(route.onResponse), deliveryLog];
+  });
+  // a bulk send names up to 100,000 leads (API.md): its body may be larger than other requests'
+  fastify.addHook('onRoute', (route) => {
+    if (route.url === '/api/whatsapp/bulk' && route.method === 'POST')
+      route.bodyLimit = Math.max(config.bodyLimitBytes, BULK_BODY_LIMIT_BYTES);
   });
   fastify.addHook('onRequest', (request, reply, done) => {
     void reply.header('x-request-id', request.id);

@@ -467,4 +467,22 @@ describe('WhatsApp bulk sends', () => {
       template: { id: a.templateId, name: BULK_TEMPLATE.name },
     });
   });
+
+  it('reads the 100,000 leadIds API.md allows, however long their ids: never 413 for a body the contract allows', async () => {
+    // ids of a large database (19 digits: 2.2 MB of JSON for 100,000, over the 1 MiB default limit), none of them a lead
+    const leadIds = Array.from({ length: 100_000 }, (_, i) => String(9_000_000_000_000_000_000n + BigInt(i)));
+    const body = { subAccountId: a.subAccountId, leadIds, template: { id: a.templateId }, parameters: { '1': 'x' } };
+    expect(Buffer.byteLength(JSON.stringify(body))).toBeGreaterThan(2 * 1024 * 1024);
+    const res = await t.http.post('/api/whatsapp/bulk').set('authorization', auth(a.subAccountId)).send(body);
+    // read and checked: the leads are not this sub-account's
+    expect([res.status, res.body.code]).toEqual([400, 'VALIDATION_FAILED']);
+    expect(res.body.message).toContain('100000 of the leads were not found');
+    // one more than the contract allows is refused for its length
+    const over = await t.http
+      .post('/api/whatsapp/bulk')
+      .set('authorization', auth(a.subAccountId))
+      .send({ ...body, leadIds: [...leadIds, '9000000000000100000'] });
+    expect([over.status, over.body.code]).toEqual([400, 'VALIDATION_FAILED']);
+    expect(over.body.details).toEqual([expect.objectContaining({ field: 'leadIds' })]);
+  });
 });

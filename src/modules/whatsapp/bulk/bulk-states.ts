@@ -51,6 +51,13 @@ export type SkipReason = (typeof SKIP_REASONS)[number];
 /** Most recipients one bulk may have (the target; the first plan allowed 100). */
 export const MAX_RECIPIENTS = 100_000;
 
+/**
+ * The body limit of POST /api/whatsapp/bulk: MAX_RECIPIENTS lead ids of up to 19 digits (quoted, a
+ * comma, a pretty-printer's indentation: 32 bytes each) and 1 MiB for the rest of the request. The
+ * default BODY_LIMIT_BYTES (1 MiB) holds 100,000 ids only while they are at most 7 digits long.
+ */
+export const BULK_BODY_LIMIT_BYTES = MAX_RECIPIENTS * 32 + 1024 * 1024;
+
 /** Transient failures (5xx, network) of one recipient before it is marked failed. */
 export const MAX_TRANSIENT_ATTEMPTS = 5;
 
