@@ -375,6 +375,29 @@ describe('WhatsApp bulk sends', () => {
     ).toBe(0);
   });
 
+  it('filter.createdFrom/createdTo and scheduledAt that name no readable day are 400 naming the field, never 500', async () => {
+    const [lead] = await seedLeads(t.sql, a.subAccountId, 1, 470_000);
+    for (const value of ['20261201', '2026-W48', '2026-335', '2026-02-30']) {
+      for (const [field, extra] of [
+        ['filter.createdFrom', { filter: { createdFrom: value } }],
+        ['filter.createdTo', { filter: { createdTo: value } }],
+        ['scheduledAt', { leadIds: [lead], scheduledAt: value }],
+      ] as const) {
+        const res = await t.http
+          .post('/api/whatsapp/bulk')
+          .set('authorization', auth(a.subAccountId))
+          .send({ subAccountId: a.subAccountId, template: { id: a.templateId }, parameters: { '1': 'x' }, ...extra });
+        expect({ field, value, status: res.status, code: res.body.code }).toEqual({
+          field,
+          value,
+          status: 400,
+          code: 'VALIDATION_FAILED',
+        });
+        expect(res.body.details).toEqual([expect.objectContaining({ field })]);
+      }
+    }
+  });
+
   it('selects recipients by filter', async () => {
     const tagged = await seedLeads(t.sql, b.subAccountId, 3, 400_000);
     await seedLeads(t.sql, b.subAccountId, 2, 400_100);

@@ -236,6 +236,23 @@ describe('WhatsApp (issue 12)', () => {
     expect(neutral.body.total).toBe(1);
   });
 
+  // ISO 8601 forms a JavaScript Date cannot read (basic, week, ordinal) and days that do not exist
+  it('GET /api/whatsapp/messages and /api/messages: a from/to that names no readable day is 400 naming it, never 500', async () => {
+    for (const path of ['/api/whatsapp/messages', '/api/messages'])
+      for (const field of ['from', 'to'])
+        for (const value of ['20261201', '2026-W48', '2026-335', '2026-02-30', '2026-02-30T10:00:00Z']) {
+          const res = await get(`${path}?subAccountId=${sub}&${field}=${value}`, agent);
+          expect({ path, field, value, status: res.status, code: res.body.code }).toEqual({
+            path,
+            field,
+            value,
+            status: 400,
+            code: 'VALIDATION_FAILED',
+          });
+          expect(res.body.details).toEqual([expect.objectContaining({ field })]);
+        }
+  });
+
   it('POST /api/messages with channel whatsapp is the WhatsApp single send: window, opt-out, reply context, 202', async () => {
     await hook(hooks.inboundText({ from: '14155550144', name: 'Nia', text: 'are you open?' }));
     await processed();

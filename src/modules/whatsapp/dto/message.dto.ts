@@ -1,16 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import {
-  IsDateString,
-  IsIn,
-  IsObject,
-  IsOptional,
-  IsString,
-  IsUUID,
-  MaxLength,
-  MinLength,
-  ValidateNested,
-} from 'class-validator';
+import { IsIn, IsObject, IsOptional, IsString, IsUUID, MaxLength, MinLength, ValidateNested } from 'class-validator';
+import { IsTimestamp } from '../../../common/http/date-range';
 import { PageQueryDto } from '../../../common/http/pagination';
 import { IsBigIntId, IsIntId, QueryInteger } from '../../../common/http/int-id.decorator';
 import { IsOptionalNotNull } from '../../../common/http/optional-not-null.decorator';
@@ -125,12 +116,12 @@ export class ListMessagesQueryDto extends PageQueryDto {
 
   @ApiPropertyOptional()
   @IsOptional()
-  @IsDateString()
+  @IsTimestamp()
   from?: string;
 
   @ApiPropertyOptional({ description: 'Inclusive: a timestamp, or a date (YYYY-MM-DD) for the whole of that UTC day' })
   @IsOptional()
-  @IsDateString()
+  @IsTimestamp()
   to?: string;
 }
 

@@ -4,7 +4,6 @@ import {
   ArrayMaxSize,
   ArrayMinSize,
   IsArray,
-  IsDateString,
   IsIn,
   IsObject,
   IsOptional,
@@ -13,6 +12,7 @@ import {
   MinLength,
   ValidateNested,
 } from 'class-validator';
+import { IsTimestamp } from '../../../../common/http/date-range';
 import { PageQueryDto } from '../../../../common/http/pagination';
 import { BULK_STATUSES, MAX_RECIPIENTS, RECIPIENT_STATES, RECIPIENT_STATUSES, SKIP_REASONS } from '../bulk-states';
 import { IsBigIntId, IsIntId, QueryInteger } from '../../../../common/http/int-id.decorator';
@@ -42,12 +42,12 @@ export class BulkLeadFilterDto {
   @IsOptional()
   @IsIn(PLATFORMS)
   source?: string;
-  @ApiPropertyOptional() @IsOptional() @IsDateString() createdFrom?: string;
+  @ApiPropertyOptional() @IsOptional() @IsTimestamp() createdFrom?: string;
   @ApiPropertyOptional({
     description: 'Inclusive: a timestamp, or a date (YYYY-MM-DD) for the whole of that UTC day',
   })
   @IsOptional()
-  @IsDateString()
+  @IsTimestamp()
   createdTo?: string;
   @ApiPropertyOptional({ type: [String], description: 'Leads with any of these tags' })
   @IsOptional()
@@ -115,7 +115,7 @@ export class CreateBulkDto {
 
   @ApiPropertyOptional({ description: 'Start no earlier than this (ISO-8601)' })
   @IsOptional()
-  @IsDateString()
+  @IsTimestamp()
   scheduledAt?: string;
 }
 
