@@ -349,4 +349,89 @@ describe('integration templates (super-admins define them)', () => {
     );
     expect(audit.rows.map((r: { action: string }) => r.action)).toEqual(['template.create', 'template.delete']);
   });
+
+  it('refuses (409) a schema that changes which fields are secret while integrations hold values there', async () => {
+    const secretSchema: {
+      type: string;
+      additionalProperties: boolean;
+      required: string[];
+      properties: Record<string, Record<string, unknown>>;
+    } = {
+      type: 'object',
+      additionalProperties: false,
+      required: ['mapping', 'externalIdPointer'],
+      properties: {
+        mapping: { type: 'object', additionalProperties: { type: 'string' } },
+        externalIdPointer: { type: 'string' },
+        signingSecret: { type: 'string', 'x-secret': true },
+        apiKey: { type: 'string' },
+      },
+    };
+    const created = await t.http.post('/api/integration-templates').set('authorization', su).send({
+      name: 'secret-shift',
+      displayName: 'Secret shift',
+      category: 'forms',
+      handler: 'generic-webhook',
+      configSchema: secretSchema,
+    });
+    expect(created.status).toBe(201);
+    const id = created.body.id as number;
+    const sub = await createSubAccount(t, 'MAX');
+    const integration = await t.http
+      .post('/api/integrations')
+      .set('authorization', su)
+      .send({
+        subAccountId: sub,
+        integrationTemplateId: id,
+        name: 'holds values',
+        config: {
+          mapping: { email: '/email' },
+          externalIdPointer: '/id',
+          signingSecret: 'whsec-value-123456',
+          apiKey: 'key-plain-1234',
+        },
+      });
+    expect(integration.status).toBe(201);
+    const patch = (configSchema: unknown) =>
+      t.http.patch(`/api/integration-templates/${id}`).set('authorization', su).send({ configSchema });
+
+    // a secret that would stop being one: its sealed value would be shown as the value
+    const unmarked = structuredClone(secretSchema);
+    unmarked.properties.signingSecret = { type: 'string' };
+    const r1 = await patch(unmarked);
+    expect(r1.status).toBe(409);
+    expect(r1.body).toMatchObject({
+      code: 'CONFLICT',
+      details: [{ pointer: '/signingSecret', change: 'is no longer secret', integrations: [integration.body.id] }],
+    });
+    // a plain value that would become secret: stored in plaintext, dropped by the next PATCH
+    const marked = structuredClone(secretSchema);
+    marked.properties.apiKey = { type: 'string', 'x-secret': true };
+    const r2 = await patch(marked);
+    expect(r2.status).toBe(409);
+    expect(r2.body.details).toEqual([
+      { pointer: '/apiKey', change: 'becomes secret', integrations: [integration.body.id] },
+    ]);
+    // a secret removed from the schema altogether: nothing would open it again
+    const removed = structuredClone(secretSchema);
+    delete removed.properties.signingSecret;
+    expect((await patch(removed)).status).toBe(409);
+
+    // nothing changed, and the integration still shows its secret masked and its plain value
+    const stored = await t.http.get(`/api/integrations/${integration.body.id}`).set('authorization', su);
+    expect(stored.body.config).toMatchObject({
+      signingSecret: { secret: true, last4: '3456' },
+      apiKey: 'key-plain-1234',
+    });
+    expect((await t.http.get(`/api/integration-templates/${id}`).set('authorization', su)).body.version).toBe(
+      created.body.version,
+    );
+
+    // a new secret field no integration holds is free to add; with the integration gone, so is the rest
+    const added = structuredClone(secretSchema);
+    added.properties.webhookToken = { type: 'string', 'x-secret': true };
+    expect((await patch(added)).status).toBe(200);
+    expect((await t.http.delete(`/api/integrations/${integration.body.id}`).set('authorization', su)).status).toBe(204);
+    expect((await patch(unmarked)).status).toBe(200);
+  });
 });

@@ -108,6 +108,7 @@ export class IntegrationTemplatesService implements OnApplicationBootstrap {
     const schemaChanged =
       dto.configSchema !== undefined && JSON.stringify(dto.configSchema) !== JSON.stringify(before.configSchema);
     if (dto.configSchema !== undefined) this.assertSchema(dto.configSchema);
+    if (schemaChanged) await this.assertSecretsUnchangedInUse(before, dto.configSchema);
     const row = await this.repository.update(id, dto, schemaChanged);
     if (row === NAME_TAKEN) throw this.nameTaken(dto.name ?? before.name);
     const nonConforming = schemaChanged ? await this.nonConforming(before, row) : [];
@@ -138,6 +139,40 @@ export class IntegrationTemplatesService implements OnApplicationBootstrap {
       entityId: id,
       before: toTemplateDto(before),
     });
+  }
+
+  /**
+   * A field that becomes secret, stops being secret or goes away while secret would leave the values
+   * integrations hold there stored the wrong way: plaintext where the codec now expects a sealed
+   * value (and a later PATCH drops it), or sealed text shown as the value, or sealed text nothing
+   * opens again. Refused (409) while an integration of the template holds a value at such a field;
+   * free to change otherwise. Checked before the write.
+   */
+  private async assertSecretsUnchangedInUse(before: TemplateRow, nextSchema: unknown): Promise<void> {
+    const key = (path: readonly string[]): string => JSON.stringify(path);
+    const was = new Map(this.schemas.secretPaths(before.configSchema).map((p) => [key(p), p]));
+    const will = new Map(this.schemas.secretPaths(nextSchema).map((p) => [key(p), p]));
+    const changed = [...was.entries(), ...will.entries()]
+      .filter(([k]) => was.has(k) !== will.has(k))
+      .map(([, path]) => path);
+    if (changed.length === 0) return;
+    const configs = await this.repository.integrationConfigs(before.id);
+    const held = changed
+      .map((path) => ({
+        pointer: `/${path.map((p) => p.replace(/~/g, '~0').replace(/\//g, '~1')).join('/')}`,
+        integrations: configs.filter((c) => valueAt(c.config, path) !== undefined).map((c) => c.id),
+        secret: will.has(key(path)),
+      }))
+      .filter((h) => h.integrations.length > 0);
+    if (held.length === 0) return;
+    throw DomainException.conflict(
+      `The schema changes which fields are secret (${held.map((h) => h.pointer).join(', ')}) while integrations of the template hold values there; remove those values first, or create a new template`,
+      held.map((h) => ({
+        pointer: h.pointer,
+        change: h.secret ? 'becomes secret' : 'is no longer secret',
+        integrations: h.integrations,
+      })),
+    );
   }
 
   /** Integrations of the template whose config does not conform to its new schema (opened with the old one). */
@@ -180,4 +215,14 @@ export class IntegrationTemplatesService implements OnApplicationBootstrap {
   private nameTaken(name: string): DomainException {
     return DomainException.conflict(`A template named "${name}" already exists`);
   }
+}
+
+/** The value at a property path of a config, or undefined when an object on the way is missing. */
+function valueAt(config: unknown, path: readonly string[]): unknown {
+  let current: unknown = config;
+  for (const name of path) {
+    if (typeof current !== 'object' || current === null || Array.isArray(current)) return undefined;
+    current = (current as Record<string, unknown>)[name];
+  }
+  return current === null ? undefined : current;
 }
