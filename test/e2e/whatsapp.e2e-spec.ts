@@ -124,6 +124,13 @@ describe('WhatsApp (issue 12)', () => {
     const mismatch = await post('/api/whatsapp/messages', agent, { ...send, parameters: { 1: 'Ana' } });
     expect(mismatch.status).toBe(400);
     expect(mismatch.body.code).toBe('TEMPLATE_PARAMETERS_INVALID');
+    // each problem in the shape every 400 uses: { field, messages[] }
+    expect(mismatch.body.details.length).toBeGreaterThan(0);
+    for (const d of mismatch.body.details)
+      expect(d).toEqual({ field: expect.any(String), messages: [expect.any(String)] });
+    const neither = await post('/api/whatsapp/messages', agent, { subAccountId: sub, to: '+14155550111' });
+    expect(neither.status).toBe(400);
+    expect(neither.body.details).toEqual([{ field: 'text', messages: ['text or template'] }]);
     expect(fake.sends).toHaveLength(0);
 
     const ok = await post('/api/whatsapp/messages', agent, send);
@@ -693,7 +700,7 @@ describe('WhatsApp (issue 12)', () => {
         status: 400,
         code: 'VALIDATION_FAILED',
       });
-      expect(res.body.details).toEqual(expect.arrayContaining([expect.objectContaining({ path })]));
+      expect(res.body.details).toEqual(expect.arrayContaining([expect.objectContaining({ field: path })]));
       expect(fake.templates.find(WABA, name, 'en_US')).toBeUndefined();
     }
     expect((await get(`/api/whatsapp/templates?subAccountId=${sub}&q=typo_`, admin)).body.total).toBe(0);

@@ -42,6 +42,24 @@ const FASTIFY_MESSAGES: Record<string, string> = {
   FST_ERR_CTP_INVALID_JSON_BODY: 'Request body is not valid JSON',
 };
 
+/**
+ * One shape for a problem with one field of the request, whichever layer found it: `{ field,
+ * messages[] }`, as the DTO validation reports it. Services and domain rules also say `{ field,
+ * message }` or `{ path, message }`; those are rewritten here, so the CRM reads every 400 alike.
+ * Other details (JSON Schema problems by `pointer`, a conflict's ids) pass unchanged.
+ */
+function fieldProblem(detail: unknown): unknown {
+  if (typeof detail !== 'object' || detail === null || Array.isArray(detail)) return detail;
+  const { field, path, message, messages, ...rest } = detail as Record<string, unknown>;
+  // exactly one name (field or path) and exactly one of message / messages, or it is another kind of detail
+  const names = [field, path].filter((n): n is string => typeof n === 'string');
+  if (names.length !== 1 || (field !== undefined && path !== undefined)) return detail;
+  if (message !== undefined && messages !== undefined) return detail;
+  if (Array.isArray(messages)) return { ...rest, field: names[0], messages };
+  if (typeof message === 'string') return { ...rest, field: names[0], messages: [message] };
+  return detail;
+}
+
 /** Maps every error to the API.md shape; unknown errors become 500 INTERNAL with a logged errorId. */
 export function toErrorBody(exception: unknown, logger: Logger): { body: ErrorBody; headers?: Record<string, string> } {
   if (exception instanceof DomainException) {
@@ -51,7 +69,7 @@ export function toErrorBody(exception: unknown, logger: Logger): { body: ErrorBo
       code: exception.code,
       message: exception.message,
     };
-    if (exception.details) body.details = exception.details;
+    if (exception.details) body.details = exception.details.map(fieldProblem);
     return { body, headers: exception.headers };
   }
   if (exception instanceof HttpException) {
