@@ -202,6 +202,29 @@ describe('integrations', () => {
     expect(rotated.body.status).toBe('pending');
   });
 
+  it('removes a config field sent as null: an optional field or secret once set can be unset, a required one cannot', async () => {
+    const created = await createIntegration(t, sub, 'generic-webhook', {
+      mapping: { email: '/email' },
+      externalIdPointer: '/id',
+      eventTypePointer: '/type',
+      signingSecret: `whsec_${Buffer.alloc(24, 7).toString('base64')}`,
+    });
+    const patch = (config: Record<string, unknown>) =>
+      t.http.patch(`/api/integrations/${created.id}`).set('authorization', admin).send({ config });
+    const unset = await patch({ eventTypePointer: null, signingSecret: null });
+    expect(unset.status).toBe(200);
+    expect(unset.body.config).toEqual({ mapping: { email: '/email' }, externalIdPointer: '/id' });
+    const stored = await t.sql.query('SELECT config FROM integrations WHERE id = $1', [created.id]);
+    expect(Object.keys(stored.rows[0].config).sort()).toEqual(['externalIdPointer', 'mapping']);
+    const required = await patch({ externalIdPointer: null });
+    expect(required.status).toBe(400);
+    expect(required.body.code).toBe('CONFIG_SCHEMA_INVALID');
+    expect((await t.http.get(`/api/integrations/${created.id}`).set('authorization', admin)).body.config).toEqual({
+      mapping: { email: '/email' },
+      externalIdPointer: '/id',
+    });
+  });
+
   // API.md: a bad request is 400 VALIDATION_FAILED; null for a field that cannot be null was a 500 (NOT NULL violation)
   it('answers null for name, config or isActive 400 VALIDATION_FAILED naming the field; a null description clears it', async () => {
     const created = await createIntegration(t, sub, 'meta-lead-ads', META_CONFIG);

@@ -103,7 +103,9 @@ export class ConfigCodec {
 
   /**
    * PATCH semantics: the patch is merged over the stored config; a secret the patch leaves out, or
-   * sends back masked, keeps its stored value (one that no longer opens must be sent again).
+   * sends back masked, keeps its stored value (one that no longer opens must be sent again). A field
+   * sent as null is removed (as JSON Merge Patch, RFC 7396, reads null), so an optional field once set
+   * can be unset; the merge stays one level deep (a nested object sent replaces the stored one).
    * Returns the plain merged config.
    */
   merge(schema: unknown, stored: ConfigObject, patch: ConfigObject, scope: SealScope): ConfigObject {
@@ -120,6 +122,7 @@ export class ConfigCodec {
         else if (target) delete target[key];
       }
     }
+    for (const [key, value] of Object.entries(patch)) if (value === null) delete merged[key];
     return merged;
   }
 

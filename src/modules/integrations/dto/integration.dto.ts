@@ -40,7 +40,8 @@ export class UpdateIntegrationDto {
   @ApiPropertyOptional({
     type: 'object',
     additionalProperties: true,
-    description: 'Merged over the stored config; a secret left out keeps its value',
+    description:
+      'Merged over the stored config (one level deep); a secret left out keeps its value; a field sent as null is removed',
   })
   @IsOptionalNotNull()
   @IsObject()
