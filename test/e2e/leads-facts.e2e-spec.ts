@@ -63,6 +63,15 @@ describe('lead facts, settings and integration stats', () => {
       .set('authorization', admin)
       .send({ subAccountId: sub, email: 'y@example.org', vip: true });
     expect([unknownField.status, unknownField.body.code]).toEqual([400, 'VALIDATION_FAILED']);
+    // tags are a list: one string is refused as not being one (it read "no more than 100 elements")
+    const oneTag = await t.http
+      .post('/api/leads')
+      .set('authorization', admin)
+      .send({ subAccountId: sub, email: 'z@example.org', tags: 'vip' });
+    expect(oneTag.status).toBe(400);
+    expect(oneTag.body.details).toEqual([
+      { field: 'tags', messages: expect.arrayContaining(['tags must be an array']) },
+    ]);
   });
 
   // a lead of a sub-account that does not exist broke the foreign key: 500 INTERNAL instead of API.md's NOT_FOUND
@@ -198,6 +207,8 @@ describe('lead facts, settings and integration stats', () => {
     // manual source 10 + QUALIFIED 25 + one answered call 5 + recent 15 (default weights)
     const scored = await t.http.get(`/api/leads/${hot.body.id}`).set('authorization', agent);
     expect(scored.body.score).toBe(55);
+    // the lead's detail shows the activities the CRM reported, oldest first
+    expect(scored.body.activities).toEqual([call.body, meeting.body]);
     const sorted = await t.http.get(`/api/leads?subAccountId=${sub}&sort=-score`).set('authorization', agent);
     const scores = sorted.body.items.map((l: { score: number }) => l.score);
     expect(scores).toEqual([...scores].sort((a: number, b: number) => b - a));

@@ -6,27 +6,13 @@ import { Clock, CLOCK, systemClock } from '../../common/clock';
 import { DomainException } from '../../common/errors/domain.exception';
 import { TransactionRunner } from '../../database/transaction-runner';
 import type { LeadInput } from '../../handlers/handler-types';
-import type { LeadDetailDto } from './dto/lead.dto';
-import { ActivityDto, CreateActivityDto, CreateLeadDto, StatusChangeDto, UpdateLeadDto } from './dto/lead-write.dto';
-import { LeadFactsRepository, LeadActivityRow } from './lead-facts.repository';
+import type { ActivityDto, LeadDetailDto } from './dto/lead.dto';
+import { CreateActivityDto, CreateLeadDto, StatusChangeDto, UpdateLeadDto } from './dto/lead-write.dto';
+import { LeadFactsRepository } from './lead-facts.repository';
 import { LeadWriterService } from './lead-writer.service';
-import { toLeadDetailDto } from './lead.mapper';
+import { toActivityDto, toLeadDetailDto } from './lead.mapper';
 import { LeadsRepository } from './leads.repository';
 import { LeadsWriteRepository } from './leads-write.repository';
-
-const toActivityDto = (a: LeadActivityRow): ActivityDto => ({
-  id: a.id.toString(),
-  leadId: a.leadId.toString(),
-  type: a.type,
-  outcome: a.outcome,
-  userId: a.userId,
-  userName: a.userName,
-  occurredAt: a.occurredAt.toISOString(),
-  durationSeconds: a.durationSeconds,
-  note: a.note,
-  createdBy: a.createdBy,
-  createdAt: a.createdAt.toISOString(),
-});
 
 /**
  * What the CRM does to leads (issue 13): status and assignee changes, agents' activities, manual

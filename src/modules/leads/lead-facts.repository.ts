@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { Db } from '../../database/db';
 import type { LeadActivity, LeadStatusChange } from '../../generated/prisma/client';
-import type { ActivityOutcomeName, ActivityTypeName } from './dto/lead-write.dto';
+import type { ActivityOutcomeName, ActivityTypeName } from './dto/lead.dto';
 
 export type LeadActivityRow = LeadActivity;
 export type LeadStatusChangeRow = LeadStatusChange;

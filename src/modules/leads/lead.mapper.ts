@@ -1,5 +1,14 @@
 import { FLAT_TOUCH_FIELDS } from './dto/lead.dto';
-import type { BookingDto, FlatTouch, InteractionDto, LeadDetailDto, LeadDto, LeadSourceDto } from './dto/lead.dto';
+import type {
+  ActivityDto,
+  BookingDto,
+  FlatTouch,
+  InteractionDto,
+  LeadDetailDto,
+  LeadDto,
+  LeadSourceDto,
+} from './dto/lead.dto';
+import type { LeadActivityRow } from './lead-facts.repository';
 import type { BookingRow, LeadDetailRow, LeadInteractionRow, LeadRow, LeadSourceRow } from './leads.repository';
 
 const iso = (d: Date | null): string | null => d?.toISOString() ?? null;
@@ -71,6 +80,20 @@ export const toInteractionDto = (i: LeadInteractionRow): InteractionDto => ({
   occurredAt: i.occurredAt.toISOString(),
 });
 
+export const toActivityDto = (a: LeadActivityRow): ActivityDto => ({
+  id: a.id.toString(),
+  leadId: a.leadId.toString(),
+  type: a.type,
+  outcome: a.outcome,
+  userId: a.userId,
+  userName: a.userName,
+  occurredAt: a.occurredAt.toISOString(),
+  durationSeconds: a.durationSeconds,
+  note: a.note,
+  createdBy: a.createdBy,
+  createdAt: a.createdAt.toISOString(),
+});
+
 export const toBookingDto = (b: BookingRow): BookingDto => ({
   id: b.id.toString(),
   platform: b.platform,
@@ -100,5 +123,6 @@ export function toLeadDetailDto(row: LeadDetailRow): LeadDetailDto {
     },
     interactions: row.interactions.map(toInteractionDto),
     bookings: row.bookings.map(toBookingDto),
+    activities: row.activities.map(toActivityDto),
   };
 }

@@ -6,8 +6,8 @@ import { CurrentUser } from '../../common/auth/decorators';
 import { ApiPaginatedResponse } from '../../common/http/api-paginated-response';
 import { Page } from '../../common/http/pagination';
 import { ApiBigIdParam, ParseBigIdPipe } from '../../common/http/parse-id.pipe';
-import { LeadDetailDto, LeadDto, ListLeadsQueryDto } from './dto/lead.dto';
-import { ActivityDto, CreateActivityDto, CreateLeadDto, StatusChangeDto, UpdateLeadDto } from './dto/lead-write.dto';
+import { ActivityDto, LeadDetailDto, LeadDto, ListLeadsQueryDto } from './dto/lead.dto';
+import { CreateActivityDto, CreateLeadDto, StatusChangeDto, UpdateLeadDto } from './dto/lead-write.dto';
 import { LeadCommandsService } from './lead-commands.service';
 import { LeadsService } from './leads.service';
 

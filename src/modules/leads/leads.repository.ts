@@ -3,7 +3,15 @@ import type { SubAccountScope } from '../../common/auth/sub-account-scope';
 import type { PageRequest } from '../../common/http/pagination';
 import { Db } from '../../database/db';
 import { scopeWhere } from '../../database/scope-where';
-import type { Booking, Lead, LeadInteraction, LeadSource, LeadStatus, Prisma } from '../../generated/prisma/client';
+import type {
+  Booking,
+  Lead,
+  LeadActivity,
+  LeadInteraction,
+  LeadSource,
+  LeadStatus,
+  Prisma,
+} from '../../generated/prisma/client';
 
 export type LeadRow = Lead;
 export type LeadSourceRow = LeadSource;
@@ -13,6 +21,7 @@ export type LeadDetailRow = LeadRow & {
   sources: LeadSourceRow[];
   interactions: LeadInteractionRow[];
   bookings: BookingRow[];
+  activities: LeadActivity[];
 };
 
 export interface LeadFilter {
@@ -86,6 +95,7 @@ export class LeadsRepository {
         sources: { orderBy: [{ createdAt: 'asc' }, { id: 'asc' }] },
         interactions: { orderBy: [{ occurredAt: 'asc' }, { id: 'asc' }], take: 500 },
         bookings: { orderBy: { startTime: 'asc' } },
+        activities: { orderBy: [{ occurredAt: 'asc' }, { id: 'asc' }], take: 500 },
       },
     });
   }

@@ -18,14 +18,10 @@ import {
   ValidateIf,
   ValidateNested,
 } from 'class-validator';
-import { LEAD_STATUSES } from './lead.dto';
+import { ACTIVITY_OUTCOMES, ACTIVITY_TYPES, ActivityOutcomeName, ActivityTypeName, LEAD_STATUSES } from './lead.dto';
 import { IsIntId, MAX_INT_ID } from '../../../common/http/int-id.decorator';
 import { IsOptionalNotNull } from '../../../common/http/optional-not-null.decorator';
 
-export const ACTIVITY_TYPES = ['CALL', 'EMAIL', 'MEETING', 'NOTE', 'WHATSAPP'] as const;
-export const ACTIVITY_OUTCOMES = ['ANSWERED', 'NO_ANSWER', 'BUSY', 'FAILED'] as const;
-export type ActivityTypeName = (typeof ACTIVITY_TYPES)[number];
-export type ActivityOutcomeName = (typeof ACTIVITY_OUTCOMES)[number];
 export type LeadStatusName = (typeof LEAD_STATUSES)[number];
 
 export class UpdateLeadDto {
@@ -74,20 +70,6 @@ export class CreateActivityDto {
   @ApiPropertyOptional() @IsOptional() @IsString() @MaxLength(10_000) note?: string;
 }
 
-export class ActivityDto {
-  @ApiProperty() id!: string;
-  @ApiProperty() leadId!: string;
-  @ApiProperty({ enum: ACTIVITY_TYPES }) type!: string;
-  @ApiProperty({ enum: ACTIVITY_OUTCOMES, nullable: true, type: String }) outcome!: string | null;
-  @ApiProperty() userId!: string;
-  @ApiProperty({ nullable: true, type: String }) userName!: string | null;
-  @ApiProperty() occurredAt!: string;
-  @ApiProperty({ nullable: true, type: Number }) durationSeconds!: number | null;
-  @ApiProperty({ nullable: true, type: String }) note!: string | null;
-  @ApiProperty() createdBy!: string;
-  @ApiProperty() createdAt!: string;
-}
-
 export class StatusChangeDto {
   @ApiProperty() id!: string;
   @ApiProperty({ enum: LEAD_STATUSES, nullable: true, type: String }) from!: string | null;
@@ -124,6 +106,7 @@ export class CreateLeadDto {
   @ApiPropertyOptional() @IsOptional() @IsString() @MaxLength(100) country?: string;
   @ApiPropertyOptional({ type: [String] })
   @IsOptional()
+  @IsArray()
   @IsString({ each: true })
   @MaxLength(100, { each: true })
   @ArrayMaxSize(100)

@@ -190,8 +190,34 @@ export class BookingDto {
   @ApiProperty({ nullable: true, type: String }) status!: string | null;
 }
 
+export const ACTIVITY_TYPES = ['CALL', 'EMAIL', 'MEETING', 'NOTE', 'WHATSAPP'] as const;
+export const ACTIVITY_OUTCOMES = ['ANSWERED', 'NO_ANSWER', 'BUSY', 'FAILED'] as const;
+export type ActivityTypeName = (typeof ACTIVITY_TYPES)[number];
+export type ActivityOutcomeName = (typeof ACTIVITY_OUTCOMES)[number];
+
+/** An activity the CRM reported (POST /api/leads/:id/activities). */
+export class ActivityDto {
+  @ApiProperty() id!: string;
+  @ApiProperty() leadId!: string;
+  @ApiProperty({ enum: ACTIVITY_TYPES }) type!: string;
+  @ApiProperty({ enum: ACTIVITY_OUTCOMES, nullable: true, type: String }) outcome!: string | null;
+  @ApiProperty() userId!: string;
+  @ApiProperty({ nullable: true, type: String }) userName!: string | null;
+  @ApiProperty() occurredAt!: string;
+  @ApiProperty({ nullable: true, type: Number }) durationSeconds!: number | null;
+  @ApiProperty({ nullable: true, type: String }) note!: string | null;
+  @ApiProperty() createdBy!: string;
+  @ApiProperty() createdAt!: string;
+}
+
 export class LeadDetailDto extends LeadDto {
   @ApiProperty({ type: SourceTrackingDto }) sourceTracking!: SourceTrackingDto;
   @ApiProperty({ type: [InteractionDto] }) interactions!: InteractionDto[];
   @ApiProperty({ type: [BookingDto] }) bookings!: BookingDto[];
+  @ApiProperty({
+    type: [ActivityDto],
+    description:
+      "The CRM's calls, e-mails, meetings, notes and WhatsApp work on the lead (POST …/activities), oldest first; at most 500",
+  })
+  activities!: ActivityDto[];
 }
