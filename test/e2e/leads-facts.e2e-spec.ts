@@ -53,6 +53,22 @@ describe('lead facts, settings and integration stats', () => {
       .set('authorization', admin)
       .send({ subAccountId: sub, email: 'ana@example.org', phone: '+5511987654321' });
     expect([again.status, again.body.id]).toEqual([200, first.body.id]);
+    // a later record with only a first name keeps the full name the lead has; it names a lead without one
+    const partial = await t.http
+      .post('/api/leads')
+      .set('authorization', admin)
+      .send({ subAccountId: sub, email: 'ana@example.org', firstName: 'Ana' });
+    expect([partial.status, partial.body.fullName, partial.body.firstName]).toEqual([200, 'Ana Souza', 'Ana']);
+    const renamed = await t.http
+      .post('/api/leads')
+      .set('authorization', admin)
+      .send({ subAccountId: sub, email: 'ana@example.org', firstName: 'Ana', lastName: 'Lima' });
+    expect(renamed.body.fullName).toBe('Ana Lima');
+    const firstOnly = await t.http
+      .post('/api/leads')
+      .set('authorization', admin)
+      .send({ subAccountId: sub, email: 'bea@example.org', firstName: 'Bea' });
+    expect([firstOnly.status, firstOnly.body.fullName]).toEqual([201, 'Bea']);
     const foreign = await t.http
       .post('/api/leads')
       .set('authorization', other)

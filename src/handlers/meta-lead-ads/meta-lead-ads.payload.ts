@@ -211,8 +211,10 @@ export function leadFromGraph(
         configurable: true,
       });
   }
-  if (!standard.fullName && (standard.firstName || standard.lastName)) {
-    standard.fullName = [standard.firstName, standard.lastName].filter(Boolean).join(' ');
+  // first and last name make a full name; one of them alone is not one (LeadWriter keeps it from
+  // replacing a stored full name)
+  if (!standard.fullName && standard.firstName && standard.lastName) {
+    standard.fullName = `${standard.firstName} ${standard.lastName}`;
   }
   const consents = consentsOf(record);
 

@@ -37,10 +37,23 @@ describe('lead normalisation', () => {
       'US',
     );
     expect(c.fullName).toBe('Ada Lovelace');
+    expect(c.partialName).toBeNull();
     expect(identityKeys('google-ads', 'L1', c)).toEqual([
       'ext:google-ads:L1',
       'phone:+14155552671',
       'email:ada@example.org',
     ]);
+  });
+
+  it('keeps a lone first or last name apart from the full name, so it cannot replace a stored one', () => {
+    const lead = (names: { fullName?: string; firstName?: string; lastName?: string }) =>
+      normalizeContact({ platform: 'manual', externalId: 'x', source: {}, ...names }, 'US');
+    expect(lead({ firstName: 'Ann' })).toMatchObject({ fullName: null, partialName: 'Ann', firstName: 'Ann' });
+    expect(lead({ lastName: 'Smith' })).toMatchObject({ fullName: null, partialName: 'Smith' });
+    expect(lead({ fullName: 'Ann Smith', firstName: 'Ann' })).toMatchObject({
+      fullName: 'Ann Smith',
+      partialName: null,
+    });
+    expect(lead({})).toMatchObject({ fullName: null, partialName: null });
   });
 });

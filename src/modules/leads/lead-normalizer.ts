@@ -5,7 +5,13 @@ export interface NormalizedContact {
   email: string | null;
   phone: string | null;
   phoneValid: boolean;
+  /** The name given, or first and last name together. */
   fullName: string | null;
+  /**
+   * Only a first or only a last name, when no full name was given: it names a new lead, or one with
+   * no full name yet, but never replaces a stored full name ("Ann" must not turn "Ann Smith" into "Ann").
+   */
+  partialName: string | null;
   firstName: string | null;
   lastName: string | null;
 }
@@ -33,8 +39,18 @@ export function normalizeContact(lead: LeadInput, defaultRegion: string): Normal
   }
   const firstName = clean(lead.firstName, 200);
   const lastName = clean(lead.lastName, 200);
-  const fullName = clean(lead.fullName, 400) ?? ([firstName, lastName].filter(Boolean).join(' ') || null);
-  return { email: email && EMAIL.test(email) ? email : email, phone, phoneValid, fullName, firstName, lastName };
+  const given = clean(lead.fullName, 400);
+  const fullName = given ?? (firstName && lastName ? `${firstName} ${lastName}` : null);
+  const partialName = given === null && fullName === null ? (firstName ?? lastName) : null;
+  return {
+    email: email && EMAIL.test(email) ? email : email,
+    phone,
+    phoneValid,
+    fullName,
+    partialName,
+    firstName,
+    lastName,
+  };
 }
 
 /** The identity keys a lead is matched by, strongest first (the platform's other ids for the person right after its main one). */

@@ -150,7 +150,7 @@ export class LeadsWriteRepository {
   ): Promise<bigint> {
     const [row] = await this.db.sql<{ id: string }>(SQL.insertLead, [
       subAccountId,
-      contact.fullName,
+      contact.fullName ?? contact.partialName,
       contact.firstName,
       contact.lastName,
       contact.email,
