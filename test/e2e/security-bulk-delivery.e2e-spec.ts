@@ -62,7 +62,9 @@ describe('security: thousands of items in one delivery', () => {
     expect(batch.rows[0].status).toBe('PROCESSED');
 
     // a replayed batch adds nothing twice
-    await t.sql.query("UPDATE webhook_events SET status = 'PENDING' WHERE id = $1", [first.body.eventId]);
+    await t.sql.query("UPDATE webhook_events SET status = 'PENDING', processed_at = NULL WHERE id = $1", [
+      first.body.eventId,
+    ]);
     await process();
     expect(await countRows(t, 'webhook_events WHERE integration_id = $1', [integrationId])).toBe(6_590);
   });
