@@ -109,6 +109,35 @@ describe('integrations', () => {
     expect(JSON.stringify(res.body)).not.toContain('"x"');
   });
 
+  it('refuses opt-out/opt-in keywords that could never match (a phrase, no letters, in both lists) on WhatsApp', async () => {
+    const res = await t.http
+      .post('/api/integrations')
+      .set('authorization', admin)
+      .send({
+        subAccountId: sub,
+        integrationTemplateId: await templateId(t, 'whatsapp-cloud'),
+        name: 'Keywords',
+        config: { ...WHATSAPP_CONFIG, optOutKeywords: ['STOP', 'stop all', '!!!'], optInKeywords: ['Stop'] },
+      });
+    expect(res.status).toBe(400);
+    expect(res.body.code).toBe('CONFIG_SCHEMA_INVALID');
+    expect(res.body.details).toEqual([
+      { pointer: '/optOutKeywords/1', message: '"stop all" must be a single word' },
+      { pointer: '/optOutKeywords/2', message: '"!!!" has no letters or digits' },
+      { pointer: '/optInKeywords', message: '"stop" cannot be both an opt-out and an opt-in keyword' },
+    ]);
+    const ok = await t.http
+      .post('/api/integrations')
+      .set('authorization', admin)
+      .send({
+        subAccountId: sub,
+        integrationTemplateId: await templateId(t, 'whatsapp-cloud'),
+        name: 'Keywords',
+        config: { ...WHATSAPP_CONFIG, phoneNumberId: '109999999999999', optOutKeywords: ['¡BAJA!', 'Sair'] },
+      });
+    expect(ok.status).toBe(201);
+  });
+
   it('an "x-oauth" credential may be left out of a stored integration (a connect flow fills it), never out of a config under test; pasting it still works', async () => {
     const templateIdMeta = await templateId(t, 'meta-lead-ads');
     const { pageAccessToken, ...withoutToken } = META_CONFIG;

@@ -6,7 +6,7 @@
  * facts (which id routes, which token, the text limit). Webhooks are verified by the one Meta
  * X-Hub-Signature-256 check Meta Lead Ads and WhatsApp Cloud use (meta-hub.ts verifyHubSignature).
  */
-import type { TestResult, WebhookOutcome, JsonSchemaObject } from '../handler-types';
+import type { ConfigProblem, TestResult, WebhookOutcome, JsonSchemaObject } from '../handler-types';
 import {
   HandlerContext,
   IntegrationConfig,
@@ -26,6 +26,7 @@ import {
   parseEnvelope,
   selectEntry,
 } from './meta-messaging';
+import { keywordConfigProblems } from './messaging-keywords';
 import { messagingOutcome } from './meta-messaging-outcome';
 import { MessagingSendError, MessagingSendResult, sendMessagingText } from './meta-messaging-send';
 
@@ -86,6 +87,11 @@ export abstract class MetaMessagingHandler implements IntegrationHandler {
   readonly defaultRateLimitPerMinute = 200;
 
   abstract testConnection(ctx: HandlerContext): Promise<TestResult>;
+
+  /** Opt-out / opt-in keywords are single words, none in both lists (KEYWORD_SCHEMA_PROPERTIES). */
+  validateConfig(config: IntegrationConfig): ConfigProblem[] {
+    return keywordConfigProblems(config);
+  }
 
   async processWebhook(event: StoredEvent, _ctx: HandlerContext): Promise<WebhookOutcome> {
     const parsed = parseEnvelope(event.payload, this.channel.channel);

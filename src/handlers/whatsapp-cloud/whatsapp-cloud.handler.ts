@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { OutboundError } from '../../common/outbound/http-client';
-import type { JsonSchemaObject, TestResult, WebhookOutcome } from '../handler-types';
+import type { ConfigProblem, JsonSchemaObject, TestResult, WebhookOutcome } from '../handler-types';
 import {
   HandlerContext,
   IntegrationConfig,
@@ -19,6 +19,7 @@ import {
   JsonRecord,
   optionalConfigString,
 } from '../shared/json';
+import { keywordConfigProblems } from '../shared/messaging-keywords';
 import { graphTestFailure } from '../shared/meta-test-failure';
 import { postMessage, recipientOf, whatsAppCall, WhatsAppSendResult } from './whatsapp-cloud.api';
 import { DEFAULT_MESSAGES_PER_SECOND, WHATSAPP_CLOUD_CONFIG_SCHEMA } from './whatsapp-cloud.config';
@@ -91,6 +92,11 @@ export class WhatsAppCloudHandler implements IntegrationHandler, WabaWebhookSubs
     const message = narrowMessageEvent(event.payload);
     if (!message) throw new PermanentEventError('WhatsApp message event without id, sender or phone number id');
     return inboundMessageOutcome(message);
+  }
+
+  /** Opt-out / opt-in keywords are single words, none in both lists: a phrase would never match. */
+  validateConfig(config: IntegrationConfig): ConfigProblem[] {
+    return keywordConfigProblems(config);
   }
 
   async testConnection(ctx: HandlerContext): Promise<TestResult> {

@@ -12,6 +12,10 @@
 // lists are ours: the common carrier words (STOP, UNSUBSCRIBE, CANCEL, END, QUIT; START, UNSTOP) and
 // their Portuguese and Spanish equivalents for the markets the hub serves.
 
+import { normalizeKeywordText } from '../../../handlers/shared/messaging-keywords';
+
+export { normalizeKeywordText };
+
 export type KeywordIntent = 'opt_out' | 'opt_in';
 
 export const DEFAULT_OPT_OUT_KEYWORDS: readonly string[] = [
@@ -39,20 +43,6 @@ export const DEFAULT_OPT_IN_KEYWORDS: readonly string[] = ['START', 'UNSTOP', 'S
 export interface KeywordConfig {
   optOutKeywords?: readonly string[] | null;
   optInKeywords?: readonly string[] | null;
-}
-
-/**
- * Lower case without accents; punctuation, symbols and emoji removed; whitespace kept so that the
- * caller can tell one word from several. "¡Báixa!" → "baixa", "stop the car" → "stop the car".
- */
-export function normalizeKeywordText(text: string): string {
-  return text
-    .normalize('NFKD')
-    .replace(/\p{M}/gu, '') // combining accents left by NFKD
-    .toLowerCase()
-    .replace(/[^\p{L}\p{N}\s]/gu, '')
-    .replace(/\s+/g, ' ')
-    .trim();
 }
 
 function keywordSet(words: readonly string[]): Set<string> {
@@ -88,23 +78,4 @@ export function keywordMatcher(config: KeywordConfig = {}): KeywordMatcher {
       return null;
     },
   };
-}
-
-/** Keywords an admin configured, checked before they are saved: each a single word, none in both lists. */
-export function keywordConfigProblems(config: KeywordConfig): string[] {
-  const problems: string[] = [];
-  for (const [field, words] of [
-    ['optOutKeywords', config.optOutKeywords],
-    ['optInKeywords', config.optInKeywords],
-  ] as const) {
-    for (const word of words ?? []) {
-      const normalized = normalizeKeywordText(word);
-      if (normalized === '') problems.push(`${field}: "${word}" has no letters or digits`);
-      else if (normalized.includes(' ')) problems.push(`${field}: "${word}" must be a single word`);
-    }
-  }
-  const matcher = keywordMatcher(config);
-  for (const word of matcher.optIn)
-    if (matcher.optOut.has(word)) problems.push(`"${word}" cannot be both an opt-out and an opt-in keyword`);
-  return problems;
 }
