@@ -386,6 +386,30 @@ describe('reports', () => {
     expect(noAuth.body.code).toBe('UNAUTHENTICATED');
   });
 
+  it("generates with one bound given: the other is the template's (API.md: from? and to? each optional)", async () => {
+    const templateId = await createTemplate(adminA, {
+      subAccountId: subA,
+      name: 'One bound',
+      type: 'CUSTOM',
+      config: { metrics: ['newLeads'], dateRange: { from: '2024-03-01', to: '2024-03-03' } },
+      format: 'EXCEL',
+    });
+    const fromOnly = await generated(templateId, { from: '2024-03-02' });
+    expect(fromOnly).toMatchObject({
+      status: 'ready',
+      fileName: 'one-bound_2024-03-02_2024-03-03.xlsx',
+      periodStart: '2024-03-02T00:00:00.000Z',
+      periodEnd: '2024-03-04T00:00:00.000Z',
+    });
+    const toOnly = await generated(templateId, { to: '2024-03-01' });
+    expect(toOnly).toMatchObject({ status: 'ready', fileName: 'one-bound_2024-03-01.xlsx' });
+    const reversed = await t.http
+      .post(`/api/report-templates/${templateId}/generate`)
+      .set('authorization', adminA)
+      .send({ from: '2024-03-05' });
+    expect([reversed.status, reversed.body.code]).toEqual([400, 'VALIDATION_FAILED']);
+  });
+
   it('shows the rows written so far while a long Excel report is being generated', async () => {
     await seedBulkLeads(t.sql, subA, '2024-06-01T00:00:00Z', 2500);
     const template = await t.app.get(ReportTemplatesRepository).findById(

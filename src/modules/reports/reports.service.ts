@@ -63,10 +63,7 @@ export class ReportsService {
     const template = await this.templates.require(user, templateId);
     const config = parseReportConfig(template.config);
     const timezone = await this.data.timezoneOf(template.subAccountId);
-    const range =
-      dto.from !== undefined || dto.to !== undefined
-        ? resolveDateRange(dto.from, dto.to, timezone, { maxDays: MAX_REPORT_DAYS })
-        : templateRange(config, timezone, this.now());
+    const range = overriddenRange(templateRange(config, timezone, this.now()), dto.from, dto.to);
     const report = await this.transactions.run(async () => {
       const row = await this.queue(template, dto.format ?? template.format, range, user.sub);
       await this.jobs.send('report-generate', { reportId: row.id });
@@ -189,6 +186,21 @@ export function templateRange(config: ReportConfig, timezone: string, now: Date)
   const range = config.dateRange;
   if (isRelativeRange(range)) return resolveRelativeRange(range, timezone, now);
   return resolveDateRange(range.from, range.to, timezone);
+}
+
+/**
+ * The template's period with the bounds a generate request gives in its place: `from` alone runs
+ * from it to the template's end, `to` alone from the template's start to it (API.md: both optional).
+ */
+export function overriddenRange(base: ResolvedRange, from: string | undefined, to: string | undefined): ResolvedRange {
+  if (from === undefined && to === undefined) return base;
+  const dates = base.kind === 'dates';
+  return resolveDateRange(
+    from ?? (dates ? formatCivilDate(base.fromDate) : base.start.toISOString()),
+    to ?? (dates ? formatCivilDate(base.toDate) : base.end.toISOString()),
+    base.timezone,
+    { maxDays: MAX_REPORT_DAYS },
+  );
 }
 
 /** `weekly-sources_2024-03-04_2024-03-10.pdf`: ASCII, safe in any header or file system. */

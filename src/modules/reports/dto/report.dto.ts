@@ -118,13 +118,18 @@ export class GenerateReportDto {
   @IsIn(REPORT_FORMATS)
   format?: ReportFormatName;
 
-  @ApiPropertyOptional({ description: "Local date YYYY-MM-DD or ISO instant; the template's dateRange by default" })
+  @ApiPropertyOptional({
+    description:
+      "Local date YYYY-MM-DD or ISO instant; the template's dateRange start by default (also when only `to` is given)",
+  })
   @IsOptional()
   @IsString()
   @MaxLength(40)
   from?: string;
 
-  @ApiPropertyOptional({ description: 'Local date YYYY-MM-DD (inclusive) or ISO instant' })
+  @ApiPropertyOptional({
+    description: "Local date YYYY-MM-DD (inclusive) or ISO instant; the template's dateRange end by default",
+  })
   @IsOptional()
   @IsString()
   @MaxLength(40)
