@@ -198,7 +198,7 @@ export function messageEventsOf(value: JsonRecord, phoneNumberId: string): Whats
         referral: referralOf(message.referral),
         identityChange,
         media: mediaOf(message),
-        content: contentOf(message),
+        content: withReferredProduct(contentOf(message), message),
         contextId: isRecord(message.context) ? asString(message.context.id) : undefined,
       }),
     );
@@ -250,6 +250,26 @@ function contentOf(message: JsonRecord): JsonRecord | undefined {
   }
   if (type === 'contacts' && Array.isArray(message.contacts)) return { contacts: message.contacts };
   return undefined;
+}
+
+/**
+ * The product a message asks about: a text sent with "Message business" on a catalog, single- or
+ * multi-product message carries `context.referred_product` {catalog_id, product_retailer_id}
+ * (developers.facebook.com/documentation/business-messaging/whatsapp/catalogs/receive-responses and
+ * …/webhooks/reference/messages/text, "Message business button"; fixtures/inbound-text-message-business-button.json).
+ * Without it the text ("Is this still available?") loses what it is about.
+ */
+function withReferredProduct(content: JsonRecord | undefined, message: JsonRecord): JsonRecord | undefined {
+  const product =
+    isRecord(message.context) && isRecord(message.context.referred_product)
+      ? message.context.referred_product
+      : undefined;
+  if (!product) return content;
+  const referredProduct = compact({
+    catalogId: asId(product.catalog_id),
+    productRetailerId: asId(product.product_retailer_id),
+  });
+  return Object.keys(referredProduct).length > 0 ? { ...content, referredProduct } : content;
 }
 
 /** The statuses of one `messages` change value (sent, delivered, read, failed …). */

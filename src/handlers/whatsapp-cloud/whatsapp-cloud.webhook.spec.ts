@@ -161,6 +161,23 @@ describe('WhatsApp routing and event extraction', () => {
     });
   });
 
+  it('keeps the product a "message business" text asks about (context.referred_product) and the message it answers', () => {
+    // developers.facebook.com/documentation/business-messaging/whatsapp/catalogs/receive-responses: the
+    // text "includes a context property whose value is an object describing the product the user was viewing"
+    const [event] = webhook.extractEvents(
+      parsed('inbound-text-message-business-button.json'),
+      request(Buffer.alloc(0)),
+    );
+    expect(event.payload).toMatchObject({
+      type: 'text',
+      contextId: 'wamid.HBgLMTY1MDM4Nzk0MzkVAgARGA9wcm9kdWN0X2lucXVpcnkA',
+      content: { referredProduct: { catalogId: '194836987003835', productRetailerId: 'di9ozbzfi4' } },
+    });
+    // a plain text has no product, so no content
+    const [plain] = webhook.extractEvents(parsed('inbound-text-message.json'), request(Buffer.alloc(0)));
+    expect(plain.payload).not.toHaveProperty('content');
+  });
+
   it('extracts statuses with <wamid>:<status> ids', () => {
     const delivered = webhook.extractEvents(parsed('status-delivered.json'), request(Buffer.alloc(0)));
     expect(delivered).toEqual([
