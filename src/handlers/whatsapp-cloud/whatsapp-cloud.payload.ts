@@ -198,7 +198,7 @@ export function messageEventsOf(value: JsonRecord, phoneNumberId: string): Whats
         referral: referralOf(message.referral),
         identityChange,
         media: mediaOf(message),
-        content: withReferredProduct(contentOf(message), message),
+        content: withErrors(withReferredProduct(contentOf(message), message), message),
         contextId: isRecord(message.context) ? asString(message.context.id) : undefined,
       }),
     );
@@ -272,6 +272,28 @@ function withReferredProduct(content: JsonRecord | undefined, message: JsonRecor
   return Object.keys(referredProduct).length > 0 ? { ...content, referredProduct } : content;
 }
 
+/** Errors as WhatsApp reports them on statuses and messages: code, title, message, error_data.details. */
+function errorsOf(value: unknown): WhatsAppStatusError[] {
+  return asRecords(value).map((e) =>
+    compact<WhatsAppStatusError>({
+      code: asNumber(e.code),
+      title: asString(e.title),
+      message: asString(e.message),
+      details: isRecord(e.error_data) ? asString(e.error_data.details) : undefined,
+    }),
+  );
+}
+
+/**
+ * Why WhatsApp could not deliver an inbound message's content: a message of a type Cloud API does
+ * not support arrives as `type: "unsupported"` with `errors[]` (messages webhook reference, "Unsupported
+ * messages"; fixtures/NOTES.md §2) and nothing else to show, so the errors are its content.
+ */
+function withErrors(content: JsonRecord | undefined, message: JsonRecord): JsonRecord | undefined {
+  const errors = errorsOf(message.errors);
+  return errors.length > 0 ? { ...content, errors } : content;
+}
+
 /** The statuses of one `messages` change value (sent, delivered, read, failed …). */
 export function statusEventsOf(value: JsonRecord, phoneNumberId: string): WhatsAppStatusEvent[] {
   const events: WhatsAppStatusEvent[] = [];
@@ -291,14 +313,7 @@ export function statusEventsOf(value: JsonRecord, phoneNumberId: string): WhatsA
           ? compact({ category: asString(status.pricing.category), type: asString(status.pricing.type) })
           : undefined,
         bizOpaqueCallbackData: asString(status.biz_opaque_callback_data),
-        errors: asRecords(status.errors).map((e) =>
-          compact<WhatsAppStatusError>({
-            code: asNumber(e.code),
-            title: asString(e.title),
-            message: asString(e.message),
-            details: isRecord(e.error_data) ? asString(e.error_data.details) : undefined,
-          }),
-        ),
+        errors: errorsOf(status.errors),
       }),
     );
   }

@@ -178,6 +178,45 @@ describe('WhatsApp routing and event extraction', () => {
     expect(plain.payload).not.toHaveProperty('content');
   });
 
+  it('keeps why WhatsApp could not show an unsupported message (messages[].errors)', () => {
+    // fixtures/NOTES (messages webhook reference): "Unsupported inbound: messages[].errors with
+    // type: 'unsupported'"; the error objects are shaped like the statuses' (code, title, message,
+    // error_data.details; fixtures/status-failed-131049.json)
+    const official = parsed('inbound-text-message.json') as {
+      entry: Array<{ changes: Array<{ value: { messages: Array<Record<string, unknown>> } }> }>;
+    };
+    const value = official.entry[0].changes[0].value;
+    const { text: _text, ...message } = value.messages[0];
+    value.messages = [
+      {
+        ...message,
+        type: 'unsupported',
+        errors: [
+          {
+            code: 131051,
+            title: 'Message type unknown',
+            message: 'Message type unknown',
+            error_data: { details: 'Message type is currently not supported.' },
+          },
+        ],
+      },
+    ];
+    const [event] = webhook.extractEvents(official, request(Buffer.alloc(0)));
+    expect(event.payload).toMatchObject({
+      type: 'unsupported',
+      content: {
+        errors: [
+          {
+            code: 131051,
+            title: 'Message type unknown',
+            message: 'Message type unknown',
+            details: 'Message type is currently not supported.',
+          },
+        ],
+      },
+    });
+  });
+
   it('extracts statuses with <wamid>:<status> ids', () => {
     const delivered = webhook.extractEvents(parsed('status-delivered.json'), request(Buffer.alloc(0)));
     expect(delivered).toEqual([
