@@ -65,7 +65,13 @@ export class ReportsService {
     const timezone = await this.data.timezoneOf(template.subAccountId);
     const range = overriddenRange(templateRange(config, timezone, this.now()), dto.from, dto.to);
     const report = await this.transactions.run(async () => {
-      const row = await this.queue(template, dto.format ?? template.format, range, user.sub);
+      // a template deleted meanwhile is 404, not a report row its foreign key refuses
+      const row = await this.queue(
+        await this.templates.locked(template),
+        dto.format ?? template.format,
+        range,
+        user.sub,
+      );
       await this.jobs.send('report-generate', { reportId: row.id });
       return row;
     });

@@ -42,6 +42,16 @@ export class ReportTemplatesRepository {
     return (await this.db.prisma.subAccount.count({ where: { id } })) > 0;
   }
 
+  /**
+   * The template, locked for the rest of the caller's transaction (a PATCH computes its fields from it;
+   * a report is queued against it); null when it is gone, deleted meanwhile included.
+   */
+  async lock(subAccountId: number, id: number): Promise<ReportTemplateRow | null> {
+    const rows = await this.db.prisma.$queryRaw<Array<{ id: number }>>`
+      SELECT id FROM report_templates WHERE id = ${id} AND sub_account_id = ${subAccountId} FOR UPDATE`;
+    return rows.length ? this.db.prisma.reportTemplate.findUnique({ where: { id } }) : null;
+  }
+
   /** For the worker (the id came from a report row or a schedule). */
   findById(id: number): Promise<ReportTemplateRow | null> {
     return this.db.prisma.reportTemplate.findUnique({ where: { id } });

@@ -5,6 +5,7 @@ import { Clock, CLOCK, systemClock } from '../../../common/clock';
 import { DomainException } from '../../../common/errors/domain.exception';
 import { Page, skipTake, toPage } from '../../../common/http/pagination';
 import type { JsonObject } from '../../../common/json-value';
+import { TransactionRunner } from '../../../database/transaction-runner';
 import { REPORT_DATA_SOURCE, ReportDataSource } from '../data/report-data-source';
 import {
   CreateReportTemplateDto,
@@ -21,6 +22,7 @@ export class ReportTemplatesService {
   constructor(
     private readonly repository: ReportTemplatesRepository,
     @Inject(REPORT_DATA_SOURCE) private readonly data: ReportDataSource,
+    private readonly transactions: TransactionRunner,
     @Optional() @Inject(CLOCK) private readonly clock: Clock = systemClock,
   ) {}
 
@@ -48,21 +50,33 @@ export class ReportTemplatesService {
   }
 
   async update(user: AuthUser, id: number, dto: UpdateReportTemplateDto): Promise<ReportTemplateDto> {
-    const before = await this.require(user, id);
-    const fields = await this.fields(
-      before.subAccountId,
-      {
-        name: dto.name ?? before.name,
-        description: dto.description !== undefined ? dto.description : before.description,
-        type: dto.type ?? before.type,
-        config: dto.config ?? before.config,
-        format: dto.format ?? before.format,
-        schedule: dto.schedule !== undefined ? dto.schedule : before.schedule,
-        isActive: dto.isActive ?? before.isActive,
-      },
-      before,
-    );
-    return toTemplateDto(await this.repository.update(id, fields));
+    const found = await this.require(user, id);
+    // the fields are computed from the row as it is now, locked: two tabs patching different fields
+    // both keep their change, and a template deleted meanwhile answers 404
+    return this.transactions.run(async () => {
+      const before = await this.locked(found);
+      const fields = await this.fields(
+        before.subAccountId,
+        {
+          name: dto.name ?? before.name,
+          description: dto.description !== undefined ? dto.description : before.description,
+          type: dto.type ?? before.type,
+          config: dto.config ?? before.config,
+          format: dto.format ?? before.format,
+          schedule: dto.schedule !== undefined ? dto.schedule : before.schedule,
+          isActive: dto.isActive ?? before.isActive,
+        },
+        before,
+      );
+      return toTemplateDto(await this.repository.update(id, fields));
+    });
+  }
+
+  /** The template locked for the rest of the caller's transaction; 404 once it has been deleted. */
+  async locked(template: ReportTemplateRow): Promise<ReportTemplateRow> {
+    const row = await this.repository.lock(template.subAccountId, template.id);
+    if (!row) throw DomainException.notFound('Report template');
+    return row;
   }
 
   async remove(user: AuthUser, id: number): Promise<void> {
