@@ -10,6 +10,12 @@ export type OptOutRow = WhatsAppOptOut;
 /** The table holds every channel's opt-outs (issue 16); these are WhatsApp's, and only theirs. */
 const WHATSAPP = 'whatsapp';
 
+const LOCK_CONTACT = {
+  name: 'opt_out_lock_contact_v1',
+  text: `SELECT pg_advisory_xact_lock($1::int, hashtext('opt-out:' || k))
+         FROM (SELECT DISTINCT unnest($2::text[]) AS k ORDER BY 1) s`,
+};
+
 /** The suppression list: per sub-account, keyed by wa_id and canonical phone. */
 @Injectable()
 export class OptOutsRepository {
@@ -26,6 +32,16 @@ export class OptOutsRepository {
 
   find(scope: SubAccountScope, id: bigint): Promise<OptOutRow | null> {
     return this.db.prisma.whatsAppOptOut.findFirst({ where: { id, ...scopeWhere(scope), channel: WHATSAPP } });
+  }
+
+  /**
+   * Serialises the writers of one contact's entries until the transaction ends (an agent's two clicks,
+   * a keyword and Meta's user_preferences at once): advisory locks on its wa_id and phone forms, taken
+   * in a fixed order so that two writers cannot deadlock. Without them both find no entry and the
+   * second insert breaks a unique index.
+   */
+  async lockContact(subAccountId: number, keys: readonly string[]): Promise<void> {
+    await this.db.execute(LOCK_CONTACT, [subAccountId, [...keys]]);
   }
 
   /** Entries matching any of these wa_ids or phones. */

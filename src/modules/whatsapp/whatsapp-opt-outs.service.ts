@@ -37,6 +37,11 @@ function phoneKeys(contact: Contact): string[] {
   return [...keys];
 }
 
+/** What add() and delete() lock for a contact: its wa_id and every phone form it may be stored under. */
+function lockKeys(contact: Contact): string[] {
+  return [...(contact.waId ? [contact.waId] : []), ...phoneKeys(contact)];
+}
+
 /** The broader of two scopes. */
 function wider(a: OptOutScope | null, b: string): OptOutScope {
   return a === 'all' || b === 'all' ? 'all' : 'marketing';
@@ -88,6 +93,7 @@ export class WhatsAppOptOutsService {
   ): Promise<OptOutRow> {
     const phone = this.canonical(contact);
     return this.transactions.run(async () => {
+      await this.repository.lockContact(subAccountId, lockKeys(contact));
       const existing = await this.repository.matching(
         subAccountId,
         contact.waId ? [contact.waId] : [],
@@ -121,8 +127,11 @@ export class WhatsAppOptOutsService {
    * `resume` (a contact who asked us to stop everything is not resubscribed by a marketing toggle).
    */
   async remove(subAccountId: number, contact: Contact, onlyScope?: OptOutScope): Promise<number> {
-    const rows = await this.repository.matching(subAccountId, contact.waId ? [contact.waId] : [], phoneKeys(contact));
-    return this.repository.delete(rows.filter((r) => !onlyScope || r.scope === onlyScope).map((r) => r.id));
+    return this.transactions.run(async () => {
+      await this.repository.lockContact(subAccountId, lockKeys(contact));
+      const rows = await this.repository.matching(subAccountId, contact.waId ? [contact.waId] : [], phoneKeys(contact));
+      return this.repository.delete(rows.filter((r) => !onlyScope || r.scope === onlyScope).map((r) => r.id));
+    });
   }
 
   // ---- API
@@ -155,7 +164,11 @@ export class WhatsAppOptOutsService {
   async delete(user: AuthUser, id: bigint): Promise<void> {
     const row = await this.repository.find(scopeOf(user), id);
     if (!row) throw DomainException.notFound('Opt-out');
-    await this.repository.delete([row.id]);
+    // under the contact's lock: an add() that found this entry updates it before it goes, never after
+    await this.transactions.run(async () => {
+      await this.repository.lockContact(row.subAccountId, lockKeys(row));
+      await this.repository.delete([row.id]);
+    });
   }
 
   private canonical(contact: Contact): string | null {
