@@ -33,10 +33,12 @@ export class LeadCommandsService {
   async update(user: AuthUser, id: bigint, dto: UpdateLeadDto): Promise<LeadDetailDto> {
     const lead = await this.reads.find(scopeOf(user), id);
     if (!lead) throw DomainException.notFound('Lead');
-    const at = new Date(this.clock.now());
     await this.transactions.run(async () => {
       const locked = await this.facts.lock(lead.subAccountId, id);
       if (!locked) throw DomainException.notFound('Lead');
+      // read once the lock is held: concurrent changes are then dated in the order they are chained
+      // (from = the previous change's to), and the history, ordered by `at`, stays a chain
+      const at = new Date(this.clock.now());
       if (dto.assignedUserId !== undefined || dto.assignedUserName !== undefined) {
         const to = dto.assignedUserId === undefined ? locked.assignedUserId : dto.assignedUserId;
         const toName = to === null ? null : (dto.assignedUserName ?? null);
