@@ -83,3 +83,8 @@ export function isUniqueViolation(err: unknown): boolean {
   if (code === 'P2002' || code === '23505') return true;
   return code === 'P2010' && /23505|UniqueConstraintViolation/.test(JSON.stringify(meta ?? {}));
 }
+
+/** The row a Prisma update or delete by id addressed is gone (P2025): deleted since the caller read it. */
+export function isRecordGone(err: unknown): boolean {
+  return typeof err === 'object' && err !== null && (err as { code?: unknown }).code === 'P2025';
+}

@@ -1,23 +1,31 @@
 // A CRM frontend that double-clicks, retries on a timeout and runs several tabs: the same request twice
 // at the same moment, or two writes to one record at once, over the REST API. Never a 500, never a
 // duplicate where API.md implies one record, never a lost update.
-import { createSubAccount } from '../support/factories';
+import { createSubAccount, WHATSAPP_CONFIG } from '../support/factories';
+import { FakeWhatsAppGraph } from '../support/fakes/whatsapp-graph';
 import { createTestApp, TestApp } from '../support/test-app';
+import { BULK_TEMPLATE, seedLeads, whatsAppSetup } from '../support/whatsapp-bulk';
 
 const REPORT_CONFIG = { metrics: ['totalLeads', 'newLeads'], groupBy: ['source'], dateRange: 'LAST_7_DAYS' };
 
 describe('concurrent requests from the CRM', () => {
   let t: TestApp;
+  let fake: FakeWhatsAppGraph;
   let sub: number;
   let admin: string;
 
   beforeAll(async () => {
-    t = await createTestApp();
+    fake = await FakeWhatsAppGraph.start({
+      accessToken: WHATSAPP_CONFIG.accessToken,
+      appSecret: WHATSAPP_CONFIG.appSecret,
+    });
+    t = await createTestApp({ env: { META_GRAPH_URL: fake.url } });
     sub = await createSubAccount(t, 'PRO', 'Race Co');
     admin = `Bearer ${t.token('ADMIN', [sub])}`;
   });
   afterAll(async () => {
     await t.close();
+    await fake.close();
   });
 
   const statuses = (responses: ReadonlyArray<{ status: number }>): number[] => responses.map((r) => r.status).sort();
@@ -46,22 +54,26 @@ describe('concurrent requests from the CRM', () => {
     expect(new Set(answers.map((a) => a.body.id)).size).toBe(1);
   });
 
-  it('PATCH /api/leads/:id status from several tabs at once: every change recorded once, chained', async () => {
-    const created = await t.http
-      .post('/api/leads')
-      .set('authorization', admin)
-      .send({ subAccountId: sub, fullName: 'Alan Turing', email: 'alan@bletchley.example' });
-    const id = created.body.id as string;
+  it('PATCH /api/leads/:id status from several tabs at once: every change recorded once, chained in time order', async () => {
     const targets = ['CONTACTED', 'QUALIFIED', 'CONVERTED', 'LOST', 'CONTACTED', 'QUALIFIED', 'CONTACTED', 'LOST'];
-    const answers = await Promise.all(
-      targets.map((status) => t.http.patch(`/api/leads/${id}`).set('authorization', admin).send({ status })),
-    );
-    expect(statuses(answers).every((s) => s === 200)).toBe(true);
-    const history = await t.http.get(`/api/leads/${id}/history`).set('authorization', admin);
-    const chain = history.body as Array<{ from: string | null; to: string }>;
-    for (let i = 1; i < chain.length; i++) expect(chain[i].from).toBe(chain[i - 1].to);
-    const lead = await t.http.get(`/api/leads/${id}`).set('authorization', admin);
-    expect(lead.body.status).toBe(chain[chain.length - 1].to);
+    for (let round = 0; round < 5; round++) {
+      const created = await t.http
+        .post('/api/leads')
+        .set('authorization', admin)
+        .send({ subAccountId: sub, fullName: `Alan Turing ${round}`, email: `alan${round}@bletchley.example` });
+      const id = created.body.id as string;
+      const answers = await Promise.all(
+        targets.map((status) => t.http.patch(`/api/leads/${id}`).set('authorization', admin).send({ status })),
+      );
+      expect(new Set(statuses(answers))).toEqual(new Set([200]));
+      // the history as the API lists it (by `at`): each change starts where the one before it ended
+      const history = await t.http.get(`/api/leads/${id}/history`).set('authorization', admin);
+      const chain = history.body as Array<{ from: string | null; to: string }>;
+      expect(chain[0].from).toBe('NEW');
+      for (let i = 1; i < chain.length; i++) expect(chain[i].from).toBe(chain[i - 1].to);
+      const lead = await t.http.get(`/api/leads/${id}`).set('authorization', admin);
+      expect(lead.body.status).toBe(chain[chain.length - 1].to);
+    }
   });
 
   describe('report templates', () => {
@@ -78,7 +90,10 @@ describe('concurrent requests from the CRM', () => {
       for (let round = 0; round < 5; round++) {
         const id = await createTemplate();
         const [a, b] = await Promise.all([
-          t.http.patch(`/api/report-templates/${id}`).set('authorization', admin).send({ name: `Renamed ${round}` }),
+          t.http
+            .patch(`/api/report-templates/${id}`)
+            .set('authorization', admin)
+            .send({ name: `Renamed ${round}` }),
           t.http
             .patch(`/api/report-templates/${id}`)
             .set('authorization', admin)
@@ -94,11 +109,150 @@ describe('concurrent requests from the CRM', () => {
       for (let round = 0; round < 8; round++) {
         const id = await createTemplate();
         const answers = await Promise.all([
-          t.http.patch(`/api/report-templates/${id}`).set('authorization', admin).send({ name: `Late ${round}` }),
+          t.http
+            .patch(`/api/report-templates/${id}`)
+            .set('authorization', admin)
+            .send({ name: `Late ${round}` }),
           t.http.post(`/api/report-templates/${id}/generate`).set('authorization', admin).send({}),
           t.http.delete(`/api/report-templates/${id}`).set('authorization', admin),
         ]);
         for (const a of answers) expect([200, 202, 204, 404]).toContain(a.status);
+      }
+    });
+  });
+
+  it('opt-outs: the same number in its phone and wa_id forms at once, and a create racing a delete: no 500', async () => {
+    const body = (i: number) =>
+      i % 2
+        ? { subAccountId: sub, waId: '14155550888', scope: 'marketing' }
+        : { subAccountId: sub, phone: '+14155550888', scope: 'all' };
+    const answers = await Promise.all(
+      Array.from({ length: 12 }, (_, i) =>
+        t.http.post('/api/whatsapp/opt-outs').set('authorization', admin).send(body(i)),
+      ),
+    );
+    expect(new Set(statuses(answers))).toEqual(new Set([201]));
+    const id = answers[0].body.id as string;
+    const race = await Promise.all([
+      t.http.delete(`/api/whatsapp/opt-outs/${id}`).set('authorization', admin),
+      t.http.delete(`/api/whatsapp/opt-outs/${id}`).set('authorization', admin),
+      t.http.post('/api/whatsapp/opt-outs').set('authorization', admin).send(body(0)),
+      t.http.post('/api/whatsapp/opt-outs').set('authorization', admin).send(body(1)),
+    ]);
+    for (const a of race) expect([201, 204, 404]).toContain(a.status);
+  });
+
+  describe('integration templates (super-admin)', () => {
+    const su = () => `Bearer ${t.token('SUPER_ADMIN')}`;
+    const schema = {
+      type: 'object',
+      properties: { mapping: { type: 'object' }, externalIdPointer: { type: 'string' } },
+    };
+    const newTemplate = async (name: string): Promise<number> => {
+      const res = await t.http
+        .post('/api/integration-templates')
+        .set('authorization', su())
+        .send({ name, displayName: name, category: 'Forms', handler: 'generic-webhook', configSchema: schema });
+      expect(res.status).toBe(201);
+      return res.body.id as number;
+    };
+
+    it('DELETE twice at once (a double-click): 204 and 404, never 500', async () => {
+      for (let round = 0; round < 5; round++) {
+        const id = await newTemplate(`doomed-${round}`);
+        const answers = await Promise.all(
+          [0, 1, 2].map(() => t.http.delete(`/api/integration-templates/${id}`).set('authorization', su())),
+        );
+        expect(statuses(answers)).toEqual([204, 404, 404]);
+      }
+    });
+
+    it('PATCH racing DELETE: 200/204/404, never 500', async () => {
+      for (let round = 0; round < 20; round++) {
+        const id = await newTemplate(`patched-${round}`);
+        const patch = () =>
+          t.http.patch(`/api/integration-templates/${id}`).set('authorization', su()).send({ displayName: 'Renamed' });
+        const answers = await Promise.all([
+          patch(),
+          t.http.delete(`/api/integration-templates/${id}`).set('authorization', su()),
+          // a moment later, so that some PATCHes read the template before the DELETE and write after it
+          new Promise((resolve) => setTimeout(resolve, round % 4)).then(patch),
+          new Promise((resolve) => setTimeout(resolve, 1 + (round % 3))).then(patch),
+        ]);
+        for (const a of answers) expect([200, 204, 404]).toContain(a.status);
+      }
+    });
+
+    it('DELETE racing an integration created from it: one of them wins cleanly (409 or 404), never 500', async () => {
+      const owner = await createSubAccount(t, 'MAX', 'Template race');
+      const ownerAdmin = `Bearer ${t.token('ADMIN', [owner])}`;
+      for (let round = 0; round < 6; round++) {
+        const id = await newTemplate(`contested-${round}`);
+        const [created, deleted] = await Promise.all([
+          t.http
+            .post('/api/integrations')
+            .set('authorization', ownerAdmin)
+            .send({
+              subAccountId: owner,
+              integrationTemplateId: id,
+              name: 'Form',
+              config: { mapping: { email: '/email' }, externalIdPointer: '/id' },
+            }),
+          t.http.delete(`/api/integration-templates/${id}`).set('authorization', su()),
+        ]);
+        expect([
+          [201, 409],
+          [404, 204],
+        ]).toContainEqual([created.status, deleted.status]);
+      }
+    });
+  });
+
+  describe('WhatsApp', () => {
+    it('POST /api/whatsapp/templates twice at once: one template, the other answer a clean 4xx', async () => {
+      const wa = await whatsAppSetup(t, fake, { phoneNumberId: '106540352241111' });
+      const manager = `Bearer ${t.token('MANAGER', [wa.subAccountId])}`;
+      const answers = await Promise.all(
+        [0, 1, 2].map(() =>
+          t.http
+            .post('/api/whatsapp/templates')
+            .set('authorization', manager)
+            .send({ integrationId: wa.integrationId, ...BULK_TEMPLATE, name: 'double_click' }),
+        ),
+      );
+      const codes = statuses(answers);
+      expect(codes.filter((c) => c === 201)).toHaveLength(1);
+      // the second reaches Meta, which refuses the name (sequentially it is our 409 before Meta is asked)
+      for (const a of answers.filter((x) => x.status !== 201)) expect([400, 409]).toContain(a.status);
+      const { rows } = await t.sql.query("SELECT id FROM whatsapp_templates WHERE name = 'double_click'");
+      expect(rows).toHaveLength(1);
+    });
+
+    it('bulk cancel, pause and resume racing each other: each 200 or 409, and a cancelled bulk keeps nothing pending', async () => {
+      const wa = await whatsAppSetup(t, fake, { phoneNumberId: '106540352242222' });
+      const manager = `Bearer ${t.token('MANAGER', [wa.subAccountId])}`;
+      const leadIds = await seedLeads(t.sql, wa.subAccountId, 40, 5000);
+      for (let round = 0; round < 4; round++) {
+        const bulk = await t.http
+          .post('/api/whatsapp/bulk')
+          .set('authorization', manager)
+          .send({
+            subAccountId: wa.subAccountId,
+            leadIds,
+            template: { id: wa.templateId },
+            parameters: { '1': 'x' },
+            scheduledAt: new Date(Date.now() + 3600_000).toISOString(),
+          });
+        expect(bulk.status).toBe(202);
+        const id = bulk.body.id as string;
+        const actions = ['pause', 'cancel', 'resume', 'pause', 'resume', 'cancel'];
+        const answers = await Promise.all(
+          actions.map((a) => t.http.post(`/api/whatsapp/bulk/${id}/${a}`).set('authorization', manager)),
+        );
+        for (const a of answers) expect([200, 409]).toContain(a.status);
+        const view = await t.http.get(`/api/whatsapp/bulk/${id}`).set('authorization', manager);
+        expect(view.body.status).toBe('cancelled');
+        expect(view.body.counts.pending).toBe(0);
       }
     });
   });

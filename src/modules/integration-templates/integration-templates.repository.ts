@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { PageRequest } from '../../common/http/pagination';
-import { Db, isUniqueViolation } from '../../database/db';
+import { Db, isRecordGone, isUniqueViolation } from '../../database/db';
 import type { Prisma } from '../../generated/prisma/client';
 import type { IntegrationTemplate } from './integration-template';
 
@@ -66,12 +66,12 @@ export class IntegrationTemplatesRepository {
     }
   }
 
-  /** A changed schema bumps the template's version. */
+  /** A changed schema bumps the template's version; null when the template is gone. */
   async update(
     id: number,
     fields: Partial<TemplateFields>,
     schemaChanged: boolean,
-  ): Promise<TemplateRow | typeof NAME_TAKEN> {
+  ): Promise<TemplateRow | typeof NAME_TAKEN | null> {
     try {
       return await this.db.prisma.integrationTemplate.update({
         where: { id },
@@ -83,6 +83,7 @@ export class IntegrationTemplatesRepository {
       });
     } catch (err) {
       if (isUniqueViolation(err)) return NAME_TAKEN;
+      if (isRecordGone(err)) return null; // deleted since the caller read it
       throw err;
     }
   }
@@ -103,8 +104,20 @@ export class IntegrationTemplatesRepository {
     return created;
   }
 
-  delete(id: number): Promise<TemplateRow> {
-    return this.db.prisma.integrationTemplate.delete({ where: { id } });
+  /**
+   * Locks the template for the rest of the transaction (an integration being created from it holds it
+   * until it commits); false when it is gone.
+   */
+  async lock(id: number): Promise<boolean> {
+    const rows = await this.db.prisma.$queryRaw<
+      Array<{ id: number }>
+    >`SELECT id FROM integration_templates WHERE id = ${id} FOR UPDATE`;
+    return rows.length > 0;
+  }
+
+  async delete(id: number): Promise<boolean> {
+    const { count } = await this.db.prisma.integrationTemplate.deleteMany({ where: { id } });
+    return count > 0;
   }
 
   countIntegrations(templateId: number): Promise<number> {

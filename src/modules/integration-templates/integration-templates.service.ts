@@ -3,6 +3,7 @@ import { AuthUser } from '../../common/auth/auth-user';
 import { DomainException } from '../../common/errors/domain.exception';
 import { ErrorCode } from '../../common/errors/error-code';
 import { Page, skipTake, toPage } from '../../common/http/pagination';
+import { TransactionRunner } from '../../database/transaction-runner';
 import { HandlerRegistry } from '../../handlers/handler-registry';
 import { AuditService } from '../audit/audit.service';
 import { ConfigCodec } from './config-codec';
@@ -45,6 +46,7 @@ export class IntegrationTemplatesService implements OnApplicationBootstrap {
     private readonly schemas: ConfigSchemaService,
     private readonly codec: ConfigCodec,
     private readonly audit: AuditService,
+    private readonly transactions: TransactionRunner,
   ) {}
 
   /** DESIGN.md: the application refuses to boot with a template whose handler is not registered. */
@@ -110,6 +112,7 @@ export class IntegrationTemplatesService implements OnApplicationBootstrap {
     if (dto.configSchema !== undefined) this.assertSchema(dto.configSchema);
     if (schemaChanged) await this.assertSecretsUnchangedInUse(before, dto.configSchema);
     const row = await this.repository.update(id, dto, schemaChanged);
+    if (row === null) throw DomainException.notFound('Integration template');
     if (row === NAME_TAKEN) throw this.nameTaken(dto.name ?? before.name);
     const nonConforming = schemaChanged ? await this.nonConforming(before, row) : [];
     const result = { ...toTemplateDto(row), nonConforming };
@@ -125,14 +128,18 @@ export class IntegrationTemplatesService implements OnApplicationBootstrap {
 
   async remove(user: AuthUser, id: number): Promise<void> {
     const before = await this.require(id);
-    const inUse = await this.repository.countIntegrations(id);
-    if (inUse > 0) {
-      throw DomainException.conflict(
-        `The template is used by ${inUse} integration(s); deactivate it with isActive: false instead`,
-        [{ integrations: inUse }],
-      );
-    }
-    await this.repository.delete(id);
+    // decided on the locked row: an integration created meanwhile is counted, a second DELETE finds nothing
+    await this.transactions.run(async () => {
+      if (!(await this.repository.lock(id))) throw DomainException.notFound('Integration template');
+      const inUse = await this.repository.countIntegrations(id);
+      if (inUse > 0) {
+        throw DomainException.conflict(
+          `The template is used by ${inUse} integration(s); deactivate it with isActive: false instead`,
+          [{ integrations: inUse }],
+        );
+      }
+      await this.repository.delete(id);
+    });
     await this.audit.record(user, {
       action: 'template.delete',
       entity: 'integration-template',

@@ -71,7 +71,10 @@ export interface IntegrationFilter {
 export type AfterWrite = (row: Integration) => Promise<void>;
 
 export type CreateOutcome =
-  { created: Integration } | { limitReached: { current: number; limit: number } } | { routingKeyTaken: string };
+  | { created: Integration }
+  | { limitReached: { current: number; limit: number } }
+  | { routingKeyTaken: string }
+  | { templateGone: true };
 
 export type UpdateOutcome = { updated: Integration } | { routingKeyTaken: string } | { notFound: true };
 
@@ -138,7 +141,7 @@ export class IntegrationsRepository {
    * sub-accounts. `build` gets the new row's id (secrets are sealed for it).
    */
   async createWithinLimit(
-    input: { subAccountId: number; handler: string; routingKey: string | null },
+    input: { subAccountId: number; templateId: number; handler: string; routingKey: string | null },
     build: (id: number) => NewIntegration,
     limitFor: (tier: SubAccount['tier']) => number,
     after: AfterWrite,
@@ -148,6 +151,12 @@ export class IntegrationsRepository {
       const locked = await tx.$queryRaw<
         Array<{ tier: SubAccount['tier'] }>
       >`SELECT tier FROM sub_accounts WHERE id = ${input.subAccountId} FOR UPDATE`;
+      // the template held (KEY SHARE) until commit: a DELETE of it waits and then counts this integration,
+      // or it went first and this create is 404 rather than a foreign-key failure
+      const template = await tx.$queryRaw<
+        Array<{ id: number }>
+      >`SELECT id FROM integration_templates WHERE id = ${input.templateId} FOR KEY SHARE`;
+      if (template.length === 0) return { templateGone: true as const };
       const limit = limitFor(locked[0].tier);
       const current = await tx.integration.count({
         where: { subAccountId: input.subAccountId, handler: input.handler },

@@ -161,7 +161,7 @@ export class IntegrationsService implements OnApplicationBootstrap {
     const webhookSecret = newWebhookSecret();
     let created: IntegrationDto | undefined;
     const result = await this.repository.createWithinLimit(
-      { subAccountId: dto.subAccountId, handler: template.handler, routingKey },
+      { subAccountId: dto.subAccountId, templateId: template.id, handler: template.handler, routingKey },
       (id) => ({
         subAccountId: dto.subAccountId,
         templateId: template.id,
@@ -191,6 +191,7 @@ export class IntegrationsService implements OnApplicationBootstrap {
       );
     }
     if ('routingKeyTaken' in result) throw routingKeyTaken(result.routingKeyTaken);
+    if ('templateGone' in result) throw DomainException.notFound('Integration template');
     return { ...(created ?? this.toDto(result.created)), webhookSecret };
   }
 
