@@ -4,7 +4,8 @@
 import { createSubAccount, WHATSAPP_CONFIG } from '../support/factories';
 import { FakeWhatsAppGraph } from '../support/fakes/whatsapp-graph';
 import { createTestApp, TestApp } from '../support/test-app';
-import { BULK_TEMPLATE, seedLeads, whatsAppSetup } from '../support/whatsapp-bulk';
+import { waitFor } from '../support/webhooks';
+import { BULK_TEMPLATE, seedLead, seedLeads, whatsAppSetup } from '../support/whatsapp-bulk';
 
 const REPORT_CONFIG = { metrics: ['totalLeads', 'newLeads'], groupBy: ['source'], dateRange: 'LAST_7_DAYS' };
 
@@ -253,6 +254,51 @@ describe('concurrent requests from the CRM', () => {
         const view = await t.http.get(`/api/whatsapp/bulk/${id}`).set('authorization', manager);
         expect(view.body.status).toBe('cancelled');
         expect(view.body.counts.pending).toBe(0);
+      }
+    });
+
+    it('a conversation linked to two leads at once (two tabs), or linked and unlinked at once: its messages are on the linked lead only', async () => {
+      const phoneId = '106540352243333';
+      const wa = await whatsAppSetup(t, fake, { phoneNumberId: phoneId });
+      const agent = `Bearer ${t.token('AGENT', [wa.subAccountId])}`;
+      const hooks = fake.webhooks(phoneId);
+      const interactions = async (leadId: string): Promise<number> =>
+        ((await t.http.get(`/api/leads/${leadId}`).set('authorization', agent)).body.interactions as unknown[]).length;
+      for (let round = 0; round < 6; round++) {
+        const waId = `1415555${String(round).padStart(4, '0')}`;
+        const delivery = hooks.inboundText({ from: waId, name: 'Eve', text: `hello ${round}` });
+        const res = await t.http.post('/api/webhooks/whatsapp-cloud').set(delivery.headers).send(delivery.rawBody);
+        expect(res.status).toBe(200);
+        const conversation = await waitFor(async () => {
+          const list = await t.http
+            .get(`/api/whatsapp/conversations?subAccountId=${wa.subAccountId}&q=${waId}`)
+            .set('authorization', agent);
+          return (list.body.items as Array<{ id: string; contact: { waId: string } }>).find(
+            (c) => c.contact.waId === waId,
+          );
+        });
+        const leadA = await seedLead(t.sql, wa.subAccountId, null, `A${round}`);
+        const leadB = await seedLead(t.sql, wa.subAccountId, null, `B${round}`);
+        const link = (leadId: string) =>
+          t.http
+            .post(`/api/whatsapp/conversations/${conversation.id}/link`)
+            .set('authorization', agent)
+            .send({ leadId });
+        const answers =
+          round % 2 === 0
+            ? await Promise.all([link(leadA), link(leadB)])
+            : await Promise.all([
+                link(leadA),
+                t.http.delete(`/api/whatsapp/conversations/${conversation.id}/link`).set('authorization', agent),
+              ]);
+        for (const a of answers) expect(a.status).toBe(200);
+        const after = await t.http.get(`/api/whatsapp/conversations/${conversation.id}`).set('authorization', agent);
+        const linkedTo = after.body.conversation?.leadId ?? after.body.leadId;
+        expect({ linkedTo, a: await interactions(leadA), b: await interactions(leadB) }).toEqual({
+          linkedTo,
+          a: linkedTo === leadA ? 1 : 0,
+          b: linkedTo === leadB ? 1 : 0,
+        });
       }
     });
   });

@@ -234,6 +234,8 @@ export class WhatsAppConversationsService {
   async unlink(user: AuthUser, id: bigint, channel: string | null = 'whatsapp'): Promise<ConversationDto> {
     const row = await this.visible(user, id, channel);
     const unlinked = await this.transactions.run(async () => {
+      // locked first: a link committing meanwhile has its timeline entries removed here, not left behind
+      if (!(await this.repository.lock(row.id))) throw DomainException.notFound('Conversation');
       const messages = await this.messages.conversationMessages(row.id);
       await this.leadWriter.removeTimelineEntries(
         row.subAccountId,
@@ -321,7 +323,11 @@ export class WhatsAppConversationsService {
     capturedLeadId?: bigint,
   ): Promise<ConversationRow> {
     return this.transactions.run(async () => {
-      if (row.leadId !== null && row.leadId !== leadId) {
+      // the link as it is now, locked: two tabs linking at once each see the other's lead (and move its
+      // timeline entries), rather than both reading "unlinked" and leaving the messages on the first one
+      const current = await this.repository.lock(row.id);
+      if (!current) throw DomainException.notFound('Conversation');
+      if (current.leadId !== null && current.leadId !== leadId) {
         const old = await this.messages.conversationMessages(row.id);
         await this.leadWriter.removeTimelineEntries(
           row.subAccountId,
