@@ -301,5 +301,58 @@ describe('concurrent requests from the CRM', () => {
         });
       }
     });
+
+    it('auto-link racing an agent linking by hand: the link by hand stands (auto-link only links what is unlinked)', async () => {
+      const phoneId = '106540352244444';
+      const wa = await whatsAppSetup(t, fake, { phoneNumberId: phoneId });
+      const agent = `Bearer ${t.token('AGENT', [wa.subAccountId])}`;
+      const hooks = fake.webhooks(phoneId);
+      for (let round = 0; round < 8; round++) {
+        const waIds = Array.from({ length: 4 }, (_, i) => `1646555${round}${String(i).padStart(3, '0')}`);
+        for (const waId of waIds) {
+          const delivery = hooks.inboundText({ from: waId, name: 'Flo', text: 'hi' });
+          expect(
+            (await t.http.post('/api/webhooks/whatsapp-cloud').set(delivery.headers).send(delivery.rawBody)).status,
+          ).toBe(200);
+        }
+        const conversations = await waitFor(async () => {
+          const list = await t.http
+            .get(`/api/whatsapp/conversations?subAccountId=${wa.subAccountId}&linked=false&pageSize=200`)
+            .set('authorization', agent);
+          const found = (list.body.items as Array<{ id: string; contact: { waId: string } }>).filter((c) =>
+            waIds.includes(c.contact.waId),
+          );
+          return found.length === waIds.length ? found : undefined;
+        });
+        // leads with the contacts' phones appear only now (the CRM imported them): auto-link has work to do
+        for (const waId of waIds) {
+          const id = await seedLead(t.sql, wa.subAccountId, `+${waId}`, `Phone ${waId}`);
+          await t.sql.query('INSERT INTO lead_identities (sub_account_id, key, lead_id) VALUES ($1, $2, $3)', [
+            wa.subAccountId,
+            `phone:+${waId}`,
+            id,
+          ]);
+        }
+        const chosen = await seedLead(t.sql, wa.subAccountId, null, `Chosen ${round}`);
+        const target = conversations[round % conversations.length];
+        const [auto, manual] = await Promise.all([
+          t.http
+            .post('/api/whatsapp/conversations/auto-link')
+            .set('authorization', agent)
+            .send({ subAccountId: wa.subAccountId }),
+          new Promise((resolve) => setTimeout(resolve, round)).then(() =>
+            t.http
+              .post(`/api/whatsapp/conversations/${target.id}/link`)
+              .set('authorization', agent)
+              .send({ leadId: chosen }),
+          ),
+        ]);
+        expect([auto.status, manual.status]).toEqual([200, 200]);
+        const after = await t.sql.query<{ lead_id: string }>('SELECT lead_id::text FROM conversations WHERE id = $1', [
+          target.id,
+        ]);
+        expect(after.rows[0].lead_id).toBe(chosen);
+      }
+    });
   });
 });

@@ -91,7 +91,7 @@ export class WhatsAppConversationsService {
       phones: keys,
     });
     if (found) {
-      if (leadId !== null && found.leadId === null) return this.link(found, leadId, 'send', by);
+      if (leadId !== null && found.leadId === null) return this.link(found, leadId, 'send', by, { ifUnlinked: true });
       return found;
     }
     const { row, created } = await this.repository.create({
@@ -103,7 +103,8 @@ export class WhatsAppConversationsService {
       leadId,
       linkSource: leadId !== null ? 'send' : null,
     });
-    if (!created && leadId !== null && row.leadId === null) return this.link(row, leadId, 'send', by);
+    if (!created && leadId !== null && row.leadId === null)
+      return this.link(row, leadId, 'send', by, { ifUnlinked: true });
     if (created && leadId === null) return this.autoLink(row);
     return row;
   }
@@ -285,7 +286,7 @@ export class WhatsAppConversationsService {
           source: referralSource(locked.referral),
         },
       );
-      await this.link(locked, applied.leadId, 'capture', user.sub, applied.leadId);
+      await this.link(locked, applied.leadId, 'capture', user.sub, { capturedLeadId: applied.leadId });
       // the capture is a status change like PATCH's (issue 13 point 1): a fact analytics count
       await this.leadWriter.markContactedByCapture(locked.subAccountId, applied.leadId, user.sub, locked.channel);
       return { leadId: applied.leadId, created: applied.created };
@@ -312,7 +313,7 @@ export class WhatsAppConversationsService {
     if (!phone) return row;
     const keys = [...new Set([...phoneMatchKeys(phone), ...(row.phoneNormalized ? [row.phoneNormalized] : [])])];
     const leadId = await this.leadWriter.leadByPhones(row.subAccountId, keys);
-    return leadId !== null ? this.link(row, leadId, 'auto', null) : row;
+    return leadId !== null ? this.link(row, leadId, 'auto', null, { ifUnlinked: true }) : row;
   }
 
   private async link(
@@ -320,13 +321,18 @@ export class WhatsAppConversationsService {
     leadId: bigint,
     source: string,
     by: string | null,
-    capturedLeadId?: bigint,
+    options: {
+      capturedLeadId?: bigint;
+      /** Links made for the agent (auto-link, a send to a lead): a link someone made meanwhile stands. */
+      ifUnlinked?: boolean;
+    } = {},
   ): Promise<ConversationRow> {
     return this.transactions.run(async () => {
       // the link as it is now, locked: two tabs linking at once each see the other's lead (and move its
       // timeline entries), rather than both reading "unlinked" and leaving the messages on the first one
       const current = await this.repository.lock(row.id);
       if (!current) throw DomainException.notFound('Conversation');
+      if (options.ifUnlinked && current.leadId !== null) return current;
       if (current.leadId !== null && current.leadId !== leadId) {
         const old = await this.messages.conversationMessages(row.id);
         await this.leadWriter.removeTimelineEntries(
@@ -334,7 +340,7 @@ export class WhatsAppConversationsService {
           old.map((m) => timelineOrigin(m.id)),
         );
       }
-      const linked = await this.repository.setLead(row.id, leadId, source, by, capturedLeadId);
+      const linked = await this.repository.setLead(row.id, leadId, source, by, options.capturedLeadId);
       for (const message of await this.messages.conversationMessages(row.id)) await this.addToTimeline(linked, message);
       return linked;
     });
