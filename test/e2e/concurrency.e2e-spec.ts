@@ -1,10 +1,10 @@
 // A CRM frontend that double-clicks, retries on a timeout and runs several tabs: the same request twice
 // at the same moment, or two writes to one record at once, over the REST API. Never a 500, never a
 // duplicate where API.md implies one record, never a lost update.
-import { createSubAccount, WHATSAPP_CONFIG } from '../support/factories';
+import { createIntegration, createSubAccount, WHATSAPP_CONFIG } from '../support/factories';
 import { FakeWhatsAppGraph } from '../support/fakes/whatsapp-graph';
 import { createTestApp, TestApp } from '../support/test-app';
-import { waitFor } from '../support/webhooks';
+import { activate, genericSignature, waitFor } from '../support/webhooks';
 import { BULK_TEMPLATE, seedLead, seedLeads, whatsAppSetup } from '../support/whatsapp-bulk';
 
 const REPORT_CONFIG = { metrics: ['totalLeads', 'newLeads'], groupBy: ['source'], dateRange: 'LAST_7_DAYS' };
@@ -353,6 +353,85 @@ describe('concurrent requests from the CRM', () => {
         ]);
         expect(after.rows[0].lead_id).toBe(chosen);
       }
+    });
+  });
+
+  describe('integrations and their events', () => {
+    const GENERIC = { mapping: { email: '/email' }, externalIdPointer: '/id' };
+    let max: number;
+    let maxAdmin: string;
+
+    beforeAll(async () => {
+      max = await createSubAccount(t, 'MAX', 'Race Max');
+      maxAdmin = `Bearer ${t.token('ADMIN', [max])}`;
+    });
+
+    it('PATCH config from two tabs changing different fields at once: both kept (merged over the stored one)', async () => {
+      for (let round = 0; round < 4; round++) {
+        const integration = await createIntegration(t, max, 'generic-webhook', GENERIC);
+        const [a, b] = await Promise.all([
+          t.http
+            .patch(`/api/integrations/${integration.id}`)
+            .set('authorization', maxAdmin)
+            .send({ config: { eventTypePointer: '/type' } }),
+          t.http
+            .patch(`/api/integrations/${integration.id}`)
+            .set('authorization', maxAdmin)
+            .send({ config: { customAnswersPointer: '/answers' } }),
+        ]);
+        expect([a.status, b.status]).toEqual([200, 200]);
+        const after = await t.http.get(`/api/integrations/${integration.id}`).set('authorization', maxAdmin);
+        expect(after.body.config).toMatchObject({ eventTypePointer: '/type', customAnswersPointer: '/answers' });
+      }
+    });
+
+    it('replay and replay-failed sent twice at once: every FAILED event is reopened exactly once', async () => {
+      const integration = await createIntegration(t, max, 'generic-webhook', GENERIC);
+      await activate(t, max, integration.id);
+      const path = new URL(integration.webhookUrl).pathname;
+      const eventIds: string[] = [];
+      for (let i = 0; i < 3; i++) {
+        const body = JSON.stringify({ id: `replay-race-${i}`, email: `replay-race-${i}@example.com` });
+        const ts = Math.floor(Date.now() / 1000);
+        const res = await t.http
+          .post(path)
+          .set('content-type', 'application/json')
+          .set('x-webhook-timestamp', String(ts))
+          .set('x-webhook-signature', genericSignature(body, integration.webhookSecret, ts))
+          .send(body);
+        expect(res.body.status).toBe('received');
+        eventIds.push(res.body.eventId as string);
+      }
+      const settled = (status: string) =>
+        waitFor(async () => {
+          const { rows } = await t.sql.query<{ n: number }>(
+            'SELECT count(*)::int AS n FROM webhook_events WHERE integration_id = $1 AND status = $2',
+            [integration.id, status],
+          );
+          return rows[0].n === 3 ? true : undefined;
+        });
+      await settled('PROCESSED');
+      await t.sql.query(
+        "UPDATE webhook_events SET status = 'FAILED', processed_at = NULL, attempts = 5, last_error = 'x' WHERE integration_id = $1",
+        [integration.id],
+      );
+      const answers = await Promise.all([
+        t.http.post(`/api/integrations/${integration.id}/events/replay-failed`).set('authorization', maxAdmin),
+        t.http.post(`/api/webhook-events/${eventIds[0]}/replay`).set('authorization', maxAdmin),
+        t.http.post(`/api/integrations/${integration.id}/events/replay-failed`).set('authorization', maxAdmin),
+        t.http.post(`/api/webhook-events/${eventIds[0]}/replay`).set('authorization', maxAdmin),
+        t.http.post(`/api/webhook-events/${eventIds[1]}/replay`).set('authorization', maxAdmin),
+      ]);
+      for (const a of answers) expect([200, 202, 409]).toContain(a.status);
+      // the two replay-failed calls share the three FAILED events (a replayed event is never FAILED again
+      // here: the worker processes it); a single replay may also reopen one the worker already processed
+      const replayedInBulk = answers.reduce(
+        (n, a) => n + (typeof a.body.replayed === 'number' ? (a.body.replayed as number) : 0),
+        0,
+      );
+      expect(replayedInBulk).toBeLessThanOrEqual(3);
+      expect(replayedInBulk + answers.filter((a) => a.status === 202).length).toBeGreaterThanOrEqual(3);
+      await settled('PROCESSED');
     });
   });
 });
