@@ -433,5 +433,32 @@ describe('concurrent requests from the CRM', () => {
       expect(replayedInBulk + answers.filter((a) => a.status === 202).length).toBeGreaterThanOrEqual(3);
       await settled('PROCESSED');
     });
+
+    it('DELETE racing the other writes on one integration (a second tab): each answers cleanly, never 500', async () => {
+      const clean = [200, 202, 204, 400, 404, 409, 422, 502];
+      for (let round = 0; round < 10; round++) {
+        const integration = await createIntegration(t, max, 'facebook-ads', {
+          adAccountId: `act_90${round}`,
+          accessToken: `EAAB-race-token-${round}`,
+        });
+        const base = `/api/integrations/${integration.id}`;
+        const later = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+        const answers = await Promise.all([
+          t.http.delete(base).set('authorization', maxAdmin),
+          later(round % 3).then(() => t.http.post(`${base}/sync`).set('authorization', maxAdmin)),
+          t.http.post(`${base}/sync`).set('authorization', maxAdmin),
+          t.http.post(`${base}/rotate-webhook-secret`).set('authorization', maxAdmin),
+          t.http.post(`${base}/disconnect`).set('authorization', maxAdmin),
+          t.http.patch(base).set('authorization', maxAdmin).send({ name: 'Renamed' }),
+          t.http.post(`${base}/events/replay-failed`).set('authorization', maxAdmin),
+          t.http.get(`${base}/health`).set('authorization', maxAdmin),
+        ]);
+        const labels = ['delete', 'sync later', 'sync', 'rotate', 'disconnect', 'patch', 'replay-failed', 'health'];
+        const unclean = answers
+          .map((a, i) => ({ request: labels[i], status: a.status, code: a.body?.code as string | undefined }))
+          .filter((a) => !clean.includes(a.status));
+        expect(unclean).toEqual([]);
+      }
+    });
   });
 });

@@ -72,13 +72,19 @@ export class SyncRunsRepository {
   /**
    * A new RUNNING run that continues from the last successful run's cursor, or — when one is
    * already running (the partial unique index allows one per integration) — that run. A concurrent
-   * start waits for the other's transaction, then sees its run: never two, never an error.
+   * start waits for the other's transaction, then sees its run: never two, never an error. Null when
+   * the integration is gone (deleted meanwhile): it is held (KEY SHARE) first, so a DELETE either went
+   * before and the run is not written, or waits for this transaction and removes the run with it.
    */
   async create(
     integrationId: number,
     subAccountId: number,
     trigger: string,
-  ): Promise<{ run: SyncRunRow; started: boolean }> {
+  ): Promise<{ run: SyncRunRow; started: boolean } | null> {
+    const held = await this.db.prisma.$queryRaw<
+      Array<{ id: number }>
+    >`SELECT id FROM integrations WHERE id = ${integrationId} FOR KEY SHARE`;
+    if (held.length === 0) return null;
     const inserted = await this.db.prisma.$queryRaw<Array<{ id: bigint }>>`
       INSERT INTO sync_runs (integration_id, sub_account_id, trigger, cursor_before)
       SELECT ${integrationId}, ${subAccountId}, ${trigger},

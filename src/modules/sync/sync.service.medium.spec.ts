@@ -13,10 +13,17 @@ describe('starting sync runs (SyncService.start over sync_runs_one_running_per_i
     await m.close();
   });
 
+  /** SyncService.start for an integration that exists (null only when it has been deleted). */
+  const start = async (integrationId: number, subAccountId: number, trigger: string) => {
+    const outcome = await sync.start(integrationId, subAccountId, trigger);
+    if (!outcome) throw new Error(`integration ${integrationId} is gone`);
+    return outcome;
+  };
+
   it('lets exactly one of many concurrent starts begin a run; the others get that run, and there is one job', async () => {
     const { subAccountId, integrationId } = await seedIntegration(m.sql, 'gohighlevel');
     const results = await Promise.all(
-      Array.from({ length: 12 }, (_, i) => sync.start(integrationId, subAccountId, i % 2 ? 'manual' : 'schedule')),
+      Array.from({ length: 12 }, (_, i) => start(integrationId, subAccountId, i % 2 ? 'manual' : 'schedule')),
     );
     expect(results.filter((r) => r.started)).toHaveLength(1);
     const runIds = new Set(results.map((r) => r.run.id));
@@ -37,13 +44,19 @@ describe('starting sync runs (SyncService.start over sync_runs_one_running_per_i
 
   it('starts the next run after the last successful one, from its cursor', async () => {
     const { subAccountId, integrationId } = await seedIntegration(m.sql, 'gohighlevel');
-    const first = await sync.start(integrationId, subAccountId, 'manual');
+    const first = await start(integrationId, subAccountId, 'manual');
     await m.sql.query("UPDATE sync_runs SET status = 'SUCCEEDED', cursor_after = 'page-7' WHERE id = $1", [
       first.run.id.toString(),
     ]);
-    const second = await sync.start(integrationId, subAccountId, 'manual');
+    const second = await start(integrationId, subAccountId, 'manual');
     expect(second.started).toBe(true);
     expect(second.run.id).not.toBe(first.run.id);
     expect(second.run.cursorBefore).toBe('page-7');
+  });
+
+  it('answers null for an integration deleted meanwhile, and writes no run', async () => {
+    const { subAccountId, integrationId } = await seedIntegration(m.sql, 'gohighlevel');
+    await m.sql.query('DELETE FROM integrations WHERE id = $1', [integrationId]);
+    expect(await sync.start(integrationId, subAccountId, 'manual')).toBeNull();
   });
 });

@@ -39,7 +39,9 @@ export class SyncService {
     if (!handler?.syncData || (handler.syncRequires !== undefined && !config?.[handler.syncRequires])) {
       throw DomainException.validation(`${integration.handler} integrations have nothing to sync`);
     }
-    const { run, started } = await this.start(integration.id, integration.subAccountId, 'manual');
+    const outcome = await this.start(integration.id, integration.subAccountId, 'manual');
+    if (!outcome) throw DomainException.notFound('Integration');
+    const { run, started } = outcome;
     if (!started)
       throw DomainException.conflict('A sync of this integration is already running', [
         { jobId: run.jobId, runId: run.id.toString() },
@@ -47,11 +49,18 @@ export class SyncService {
     return { jobId: run.jobId ?? '', runId: run.id.toString() };
   }
 
-  /** A run and its job, atomically; the running one when a run of the integration is in progress. */
-  start(integrationId: number, subAccountId: number, trigger: string): Promise<{ run: SyncRunRow; started: boolean }> {
+  /**
+   * A run and its job, atomically; the running one when a run of the integration is in progress;
+   * null when the integration has been deleted meanwhile.
+   */
+  start(
+    integrationId: number,
+    subAccountId: number,
+    trigger: string,
+  ): Promise<{ run: SyncRunRow; started: boolean } | null> {
     return this.transactions.run(async () => {
       const created = await this.runs.create(integrationId, subAccountId, trigger);
-      if (!created.started) return created;
+      if (!created?.started) return created;
       const jobId = await this.jobs.send('integration-sync', { runId: created.run.id });
       return { run: await this.runs.setJobId(created.run.id, jobId), started: true };
     });
