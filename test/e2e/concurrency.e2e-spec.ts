@@ -2,7 +2,10 @@
 // at the same moment, or two writes to one record at once, over the REST API. Never a 500, never a
 // duplicate where API.md implies one record, never a lost update.
 import { createIntegration, createSubAccount, WHATSAPP_CONFIG } from '../support/factories';
+import { FakeOAuthServer } from '../support/fakes/oauth-server';
 import { FakeWhatsAppGraph } from '../support/fakes/whatsapp-graph';
+import { connectGhlOAuth } from '../support/oauth';
+import { ProviderFakes } from '../support/provider-fakes';
 import { createTestApp, TestApp } from '../support/test-app';
 import { activate, genericSignature, waitFor } from '../support/webhooks';
 import { BULK_TEMPLATE, seedLead, seedLeads, whatsAppSetup } from '../support/whatsapp-bulk';
@@ -460,5 +463,59 @@ describe('concurrent requests from the CRM', () => {
         expect(unclean).toEqual([]);
       }
     });
+  });
+});
+
+describe('concurrent requests on an OAuth connection', () => {
+  const CRM = 'https://crm.example.test/integrations/connected';
+  let t: TestApp;
+  let fakes: ProviderFakes;
+  let ghlAuth: FakeOAuthServer;
+  let sub: number;
+  let admin: string;
+
+  beforeAll(async () => {
+    fakes = await ProviderFakes.start();
+    ghlAuth = await FakeOAuthServer.start({
+      flavour: 'gohighlevel',
+      clientId: 'ghl-client',
+      clientSecret: 'ghl-secret',
+      onToken: (token, grant) => {
+        if (grant.locationId) fakes.location(token, grant.locationId);
+      },
+    });
+    fakes.ghl.on('GET', '/calendars/', () => ({ status: 200, body: { calendars: [] } }));
+    t = await createTestApp({
+      env: {
+        ...fakes.env,
+        OAUTH_REDIRECT_ALLOWLIST: CRM,
+        GHL_CLIENT_ID: 'ghl-client',
+        GHL_CLIENT_SECRET: 'ghl-secret',
+        GHL_OAUTH_TOKEN_URL: `${ghlAuth.url}/token`,
+      },
+    });
+    sub = await createSubAccount(t, 'MAX', 'OAuth race');
+    admin = `Bearer ${t.token('ADMIN', [sub])}`;
+  });
+  afterAll(async () => {
+    await t.close();
+    await Promise.all([fakes.close(), ghlAuth.close()]);
+  });
+
+  it('disconnect racing a connection test: a disconnected integration never comes back active without its tokens', async () => {
+    for (let round = 0; round < 6; round++) {
+      const id = await connectGhlOAuth(t, ghlAuth, sub, CRM, `loc_race_${round}`);
+      const [tested, disconnected] = await Promise.all([
+        t.http.post(`/api/integrations/${id}/test`).set('authorization', admin),
+        new Promise((resolve) => setTimeout(resolve, round % 3)).then(() =>
+          t.http.post(`/api/integrations/${id}/disconnect`).set('authorization', admin),
+        ),
+      ]);
+      expect([200, 409, 422]).toContain(tested.status);
+      expect(disconnected.status).toBe(200);
+      const after = await t.http.get(`/api/integrations/${id}`).set('authorization', admin);
+      // the test either finished before the disconnect, or found the tokens gone (error), or was refused
+      expect(['disconnected', 'error']).toContain(after.body.status);
+    }
   });
 });

@@ -68,6 +68,11 @@ export class IntegrationConnectionsService {
         if (!isDeepStrictEqual(current.config, row.config)) {
           throw DomainException.conflict('The configuration changed during the connection test; test it again');
         }
+        // disconnected meanwhile: the tokens it was tested with are erased (and possibly revoked), so a
+        // pass would show `active` an integration that holds nothing to act with
+        if (current.status === 'disconnected' && row.status !== 'disconnected') {
+          throw DomainException.conflict('The integration was disconnected during the connection test');
+        }
         return {
           status: result.success ? 'active' : 'error',
           errorMessage: result.success ? null : result.message,
