@@ -88,3 +88,11 @@ export function isUniqueViolation(err: unknown): boolean {
 export function isRecordGone(err: unknown): boolean {
   return typeof err === 'object' && err !== null && (err as { code?: unknown }).code === 'P2025';
 }
+
+/** A foreign key refused the write (Prisma's P2003, or SQLSTATE 23503): the row it points at is gone. */
+export function isForeignKeyViolation(err: unknown): boolean {
+  if (typeof err !== 'object' || err === null) return false;
+  const { code, meta } = err as { code?: unknown; meta?: unknown };
+  if (code === 'P2003' || code === '23503') return true;
+  return code === 'P2010' && /23503|ForeignKeyConstraintViolation/.test(JSON.stringify(meta ?? {}));
+}

@@ -518,4 +518,31 @@ describe('concurrent requests on an OAuth connection', () => {
       expect(['disconnected', 'error']).toContain(after.body.status);
     }
   });
+
+  it('OAuth start racing a DELETE of the integration: 200 or 404, never 500', async () => {
+    for (let round = 0; round < 10; round++) {
+      const { id } = await createIntegration(t, sub, 'gohighlevel', { locationId: `loc_gone_${round}` });
+      const start = () =>
+        t.http.post(`/api/integrations/${id}/oauth/start`).set('authorization', admin).send({ redirectUri: CRM });
+      const answers = await Promise.all([
+        start(),
+        t.http.delete(`/api/integrations/${id}`).set('authorization', admin),
+        new Promise((resolve) => setTimeout(resolve, round % 3)).then(start),
+      ]);
+      for (const a of answers) expect([200, 204, 404]).toContain(a.status);
+    }
+  });
+
+  it('the same OAuth callback twice at once (a reloaded tab): one connection, the other refused as used', async () => {
+    const { id } = await createIntegration(t, sub, 'gohighlevel', { locationId: 'loc_twice' });
+    const start = await t.http
+      .post(`/api/integrations/${id}/oauth/start`)
+      .set('authorization', admin)
+      .send({ redirectUri: CRM });
+    const path = ghlAuth.consent(start.body.authorizationUrl, { locationId: 'loc_twice' }).path;
+    const [a, b] = await Promise.all([t.http.get(path), t.http.get(path)]);
+    expect([a.status, b.status].sort()).toEqual([302, 400]);
+    const after = await t.http.get(`/api/integrations/${id}`).set('authorization', admin);
+    expect(after.body.status).toBe('active');
+  });
 });

@@ -80,7 +80,7 @@ export class OAuthConnectService {
     // a Facebook Login for Business configuration for this handler, when the environment names one
     const configId = spec.businessLogin ? this.config.oauth.metaLoginConfigs[spec.businessLogin.config] : undefined;
     const now = new Date(this.clock.now());
-    await this.states.create(
+    const stored = await this.states.create(
       {
         id: stateId,
         integrationId: row.id,
@@ -94,6 +94,7 @@ export class OAuthConnectService {
       },
       now,
     );
+    if (!stored) throw DomainException.notFound('Integration');
     return {
       authorizationUrl: provider.authorizationUrl(call.app, {
         clientId: call.app.clientId,

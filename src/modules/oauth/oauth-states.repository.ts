@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { Db } from '../../database/db';
+import { Db, isForeignKeyViolation } from '../../database/db';
 import type { OAuthState } from '../../generated/prisma/client';
 
 const CONSUME = {
@@ -16,10 +16,17 @@ const CONSUME = {
 export class OAuthStatesRepository {
   constructor(private readonly db: Db) {}
 
-  async create(state: Omit<OAuthState, 'createdAt'>, now: Date): Promise<void> {
+  /** False when the integration is gone (deleted since the caller read it): its foreign key refused the flow. */
+  async create(state: Omit<OAuthState, 'createdAt'>, now: Date): Promise<boolean> {
     // expired flows nobody came back from are dropped on the way
     await this.db.prisma.oAuthState.deleteMany({ where: { expiresAt: { lt: now } } });
-    await this.db.prisma.oAuthState.create({ data: state });
+    try {
+      await this.db.prisma.oAuthState.create({ data: state });
+    } catch (err) {
+      if (isForeignKeyViolation(err)) return false;
+      throw err;
+    }
+    return true;
   }
 
   /** Deletes and returns the flow: a second callback with the same state finds nothing (single use). */
