@@ -305,6 +305,54 @@ describe('concurrent requests from the CRM', () => {
       }
     });
 
+    it('DELETE of the WhatsApp integration racing a send, a bulk and a template: each answers cleanly, never 500', async () => {
+      const clean = [200, 201, 202, 204, 400, 404, 409, 422, 502];
+      for (let round = 0; round < 6; round++) {
+        const wa = await whatsAppSetup(t, fake, { phoneNumberId: `10654035225${String(round).padStart(4, '0')}` });
+        const manager = `Bearer ${t.token('ADMIN', [wa.subAccountId])}`;
+        const [leadId] = await seedLeads(t.sql, wa.subAccountId, 1, 7000 + round);
+        const later = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+        const answers = await Promise.all([
+          later(round % 3).then(() =>
+            t.http.delete(`/api/integrations/${wa.integrationId}`).set('authorization', manager),
+          ),
+          t.http
+            .post('/api/whatsapp/messages')
+            .set('authorization', manager)
+            .send({
+              subAccountId: wa.subAccountId,
+              integrationId: wa.integrationId,
+              leadId,
+              template: { id: wa.templateId },
+              parameters: { '1': 'x' },
+            }),
+          t.http
+            .post('/api/whatsapp/bulk')
+            .set('authorization', manager)
+            .send({
+              subAccountId: wa.subAccountId,
+              integrationId: wa.integrationId,
+              leadIds: [leadId],
+              template: { id: wa.templateId },
+              parameters: { '1': 'x' },
+            }),
+          t.http
+            .post('/api/whatsapp/templates')
+            .set('authorization', manager)
+            .send({ integrationId: wa.integrationId, ...BULK_TEMPLATE, name: `gone_${round}` }),
+          t.http
+            .post('/api/whatsapp/templates/sync')
+            .set('authorization', manager)
+            .send({ integrationId: wa.integrationId }),
+        ]);
+        const labels = ['delete', 'send', 'bulk', 'template', 'sync'];
+        const unclean = answers
+          .map((a, i) => ({ request: labels[i], status: a.status, code: a.body?.code as string | undefined }))
+          .filter((a) => !clean.includes(a.status));
+        expect(unclean).toEqual([]);
+      }
+    });
+
     it('auto-link racing an agent linking by hand: the link by hand stands (auto-link only links what is unlinked)', async () => {
       const phoneId = '106540352244444';
       const wa = await whatsAppSetup(t, fake, { phoneNumberId: phoneId });

@@ -37,3 +37,17 @@ describe('toErrorBody: details', () => {
     expect(body).toEqual({ statusCode: 404, code: 'NOT_FOUND', message: 'Lead not found' });
   });
 });
+
+describe('toErrorBody: a record deleted while the request ran', () => {
+  it('answers 404 for a foreign key that found its row gone (Prisma or a raw statement), never 500', () => {
+    const notFound = {
+      statusCode: 404,
+      code: 'NOT_FOUND',
+      message: 'A record this request refers to no longer exists',
+    };
+    const raw = Object.assign(new Error('Raw query failed'), { code: 'P2010', meta: { code: '23503' } });
+    for (const err of [{ code: 'P2003' }, { code: '23503' }, raw])
+      expect(toErrorBody(err, { warn: () => undefined } as unknown as Logger).body).toEqual(notFound);
+    expect(toErrorBody({ code: '23505' }, { error: () => undefined } as unknown as Logger).body.statusCode).toBe(500);
+  });
+});

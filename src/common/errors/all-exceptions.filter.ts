@@ -1,6 +1,7 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import type { FastifyReply } from 'fastify';
+import { isForeignKeyViolation } from '../../database/db';
 import { DomainException } from './domain.exception';
 import { ERROR_STATUS, ErrorBody, ErrorCode } from './error-code';
 
@@ -97,6 +98,18 @@ export function toErrorBody(exception: unknown, logger: Logger): { body: ErrorBo
   }
   if (exception instanceof SyntaxError && 'statusCode' in exception && exception.statusCode === 400) {
     return { body: { statusCode: 400, code: ErrorCode.VALIDATION_FAILED, message: 'Request body is not valid JSON' } };
+  }
+  // a write whose foreign key found its row gone: the record was deleted while the request ran (a DELETE
+  // in another tab), and the same request a moment later would have been answered 404
+  if (isForeignKeyViolation(exception)) {
+    logger.warn({ err: exception }, 'a record the request refers to was deleted meanwhile');
+    return {
+      body: {
+        statusCode: 404,
+        code: ErrorCode.NOT_FOUND,
+        message: 'A record this request refers to no longer exists',
+      },
+    };
   }
   const errorId = randomUUID();
   logger.error({ errorId, err: exception }, 'unhandled error');
