@@ -29,6 +29,11 @@ function clone(value: ConfigObject): ConfigObject {
   return structuredClone(value);
 }
 
+/** The value at a property path of a config, or undefined when an object on the way is missing. */
+export function valueAt(root: ConfigObject, path: readonly string[]): unknown {
+  return parentOf(root, path)?.[path[path.length - 1]];
+}
+
 /** Walks to the parent object of a path; creates nothing. */
 function parentOf(root: ConfigObject, path: readonly string[]): ConfigObject | undefined {
   let current: unknown = root;

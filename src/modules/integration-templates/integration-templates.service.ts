@@ -6,7 +6,7 @@ import { Page, skipTake, toPage } from '../../common/http/pagination';
 import { TransactionRunner } from '../../database/transaction-runner';
 import { HandlerRegistry } from '../../handlers/handler-registry';
 import { AuditService } from '../audit/audit.service';
-import { ConfigCodec } from './config-codec';
+import { ConfigCodec, valueAt } from './config-codec';
 import { ConfigSchemaService } from './config-schema.service';
 import {
   CreateTemplateDto,
@@ -167,7 +167,7 @@ export class IntegrationTemplatesService implements OnApplicationBootstrap {
     const held = changed
       .map((path) => ({
         pointer: `/${path.map((p) => p.replace(/~/g, '~0').replace(/\//g, '~1')).join('/')}`,
-        integrations: configs.filter((c) => valueAt(c.config, path) !== undefined).map((c) => c.id),
+        integrations: configs.filter((c) => (valueAt(c.config, path) ?? null) !== null).map((c) => c.id),
         secret: will.has(key(path)),
       }))
       .filter((h) => h.integrations.length > 0);
@@ -222,14 +222,4 @@ export class IntegrationTemplatesService implements OnApplicationBootstrap {
   private nameTaken(name: string): DomainException {
     return DomainException.conflict(`A template named "${name}" already exists`);
   }
-}
-
-/** The value at a property path of a config, or undefined when an object on the way is missing. */
-function valueAt(config: unknown, path: readonly string[]): unknown {
-  let current: unknown = config;
-  for (const name of path) {
-    if (typeof current !== 'object' || current === null || Array.isArray(current)) return undefined;
-    current = (current as Record<string, unknown>)[name];
-  }
-  return current === null ? undefined : current;
 }
