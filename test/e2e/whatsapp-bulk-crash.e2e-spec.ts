@@ -57,11 +57,13 @@ describe('WhatsApp bulk: a worker killed mid-bulk', () => {
       await waitFor(async () => fake.accepted().length >= 600, 120_000, 'the first worker to send 600');
       fake.answerDelayMs = 60_000;
       const answered = fake.sends.length;
-      let seen = -1;
-      // quiet: every request the worker marked (request_at committed) has reached the fake and waits
-      // for its answer — and some did (a worker busy writing its next batch for a second is quiet with
-      // none in flight). Without the ledger check, a lane slowed between its mark and its request on a
-      // loaded machine looked quiet too, and the kill lost that recipient for good (marked, never sent)
+      // the kill must find every request the worker marked (request_at committed) at the fake, waiting
+      // for its answer: a row marked and never sent is `unknown` by design and never resent, so the
+      // test could not count it. The worker is frozen (SIGSTOP) for the check, so nothing is marked
+      // between the check and the kill; what it already wrote to its sockets still reaches the fake.
+      // A check that fails lets it run on (SIGCONT) and tries again. Without the freeze, sends timing
+      // out at 10 s freed lanes that marked a new batch between a passing check and the kill (CI saw
+      // 1,992 of 2,000)
       const markedNotSent = async (): Promise<number> => {
         const sent = new Set(fake.sends.map((s) => s.to));
         const { rows } = await t.sql.query<{ phone: string }>(
@@ -72,14 +74,15 @@ describe('WhatsApp bulk: a worker killed mid-bulk', () => {
       };
       await waitFor(
         async () => {
-          const now = fake.sends.length;
-          const quiet = now === seen && now > answered && (await markedNotSent()) === 0;
-          seen = now;
           await new Promise((r) => setTimeout(r, 500));
-          return quiet;
+          first.kill('SIGSTOP');
+          await new Promise((r) => setTimeout(r, 300));
+          if (fake.sends.length > answered && (await markedNotSent()) === 0) return true;
+          first.kill('SIGCONT');
+          return false;
         },
-        30_000,
-        'the first worker to stall on unanswered requests',
+        60_000,
+        'the first worker to have unanswered requests and none marked but unsent',
       );
     } finally {
       first.kill('SIGKILL');
