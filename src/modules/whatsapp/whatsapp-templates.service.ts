@@ -270,7 +270,13 @@ export class WhatsAppTemplatesService implements OnApplicationBootstrap {
   /** The `template` object of the send, or 400 TEMPLATE_PARAMETERS_INVALID with every problem. */
   prepare(row: TemplateRow, parameters: Record<string, string>, lead?: LeadFields): TemplateSendObject {
     const prepared = prepareTemplateSend(
-      { name: row.name, language: row.language, components: row.components, parameter_format: row.parameterFormat },
+      {
+        name: row.name,
+        language: row.language,
+        components: row.components,
+        parameter_format: row.parameterFormat,
+        category: row.category,
+      },
       parameters,
       lead,
     );

@@ -130,7 +130,10 @@ export class FakeTemplateStore {
       category: String(category),
       status: 'PENDING',
       parameter_format: input.parameter_format === 'NAMED' ? 'NAMED' : 'POSITIONAL',
-      components: components.filter((c): c is Record<string, unknown> => typeof c === 'object' && c !== null),
+      components: listed(
+        String(category),
+        components.filter((c): c is Record<string, unknown> => typeof c === 'object' && c !== null),
+      ),
     });
     return { status: 200, body: { id: created.id, status: created.status, category: created.category } };
   }
@@ -193,4 +196,43 @@ export class FakeTemplateStore {
     }
     return null;
   }
+}
+
+/**
+ * The components Meta lists for a template it created. An AUTHENTICATION template's preset body and
+ * footer get their text, and its OTP button is listed as a URL button ending in the code
+ * (developers.facebook.com/docs/whatsapp/business-management-api/authentication-templates: "in your
+ * template creation request the button type is designated as OTP, but upon creation the button type
+ * will be set to URL"). Other templates are listed as submitted.
+ */
+function listed(category: string, components: Array<Record<string, unknown>>): Array<Record<string, unknown>> {
+  if (category !== 'AUTHENTICATION') return components;
+  const of = (type: string) => components.find((c) => String(c.type).toUpperCase() === type);
+  const footer = of('FOOTER');
+  const minutes = typeof footer?.code_expiration_minutes === 'number' ? footer.code_expiration_minutes : null;
+  const buttons = Array.isArray(of('BUTTONS')?.buttons)
+    ? (of('BUTTONS')?.buttons as Array<Record<string, unknown>>)
+    : [];
+  const button = buttons[0] ?? {};
+  const url = (code: string) =>
+    `https://www.whatsapp.com/otp/code/?otp_type=${(typeof button.otp_type === 'string' ? button.otp_type : 'COPY_CODE').toUpperCase()}${minutes ? `&code_expiration_minutes=${minutes}` : ''}&code=otp${code}`;
+  return [
+    {
+      type: 'BODY',
+      text: `*{{1}}* is your verification code.${of('BODY')?.add_security_recommendation === true ? ' For your security, do not share this code.' : ''}`,
+      example: { body_text: [['123456']] },
+    },
+    ...(minutes ? [{ type: 'FOOTER', text: `This code expires in ${minutes} minutes.` }] : []),
+    {
+      type: 'BUTTONS',
+      buttons: [
+        {
+          type: 'URL',
+          text: typeof button.text === 'string' ? button.text : 'Copy code',
+          url: url('{{1}}'),
+          example: [url('123456')],
+        },
+      ],
+    },
+  ];
 }

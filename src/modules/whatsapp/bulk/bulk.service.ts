@@ -300,6 +300,7 @@ export class BulkService {
       language: row.language,
       components: row.components,
       parameter_format: row.parameterFormat,
+      category: row.category,
     };
     const check = prepareTemplateSend(stored, parameters, ANY_LEAD);
     if (!check.ok)

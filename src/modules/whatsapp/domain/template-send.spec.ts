@@ -54,7 +54,53 @@ const imageHeader: StoredTemplate = {
 const problems = (result: ReturnType<typeof prepareTemplateSend>) =>
   result.ok ? [] : result.problems.map((p) => `${p.path}: ${p.message}`);
 
+// an AUTHENTICATION template as Meta lists it after creation: preset body, expiry footer, the OTP button as URL
+const otp: StoredTemplate = {
+  name: 'login_code',
+  language: 'en_US',
+  category: 'AUTHENTICATION',
+  components: [
+    {
+      type: 'BODY',
+      text: '*{{1}}* is your verification code. For your security, do not share this code.',
+      example: { body_text: [['123456']] },
+    },
+    { type: 'FOOTER', text: 'This code expires in 10 minutes.' },
+    {
+      type: 'BUTTONS',
+      buttons: [
+        {
+          type: 'URL',
+          text: 'Copy code',
+          url: 'https://www.whatsapp.com/otp/code/?otp_type=COPY_CODE&code_expiration_minutes=10&code=otp{{1}}',
+          example: ['https://www.whatsapp.com/otp/code/?otp_type=COPY_CODE&code_expiration_minutes=10&code=otp123456'],
+        },
+      ],
+    },
+  ],
+};
+
 describe('prepareTemplateSend', () => {
+  it('sends an AUTHENTICATION code in the body and the OTP button from the one value given', () => {
+    const prepared = prepareTemplateSend(otp, { '1': '482913' });
+    expect(prepared).toEqual({
+      ok: true,
+      template: {
+        name: 'login_code',
+        language: { policy: 'deterministic', code: 'en_US' },
+        components: [
+          { type: 'body', parameters: [{ type: 'text', text: '482913' }] },
+          { type: 'button', sub_type: 'url', index: '0', parameters: [{ type: 'text', text: '482913' }] },
+        ],
+      },
+    });
+    // a button value given explicitly wins; other categories still need it given
+    const explicit = prepareTemplateSend(otp, { '1': '482913', 'button.0': '482913' });
+    expect(explicit.ok).toBe(true);
+    const utility = prepareTemplateSend({ ...otp, category: 'UTILITY' }, { '1': '482913' });
+    expect(utility.ok ? [] : utility.problems.map((p) => p.path)).toEqual(['parameters.button.0']);
+  });
+
   it('builds header, body (in number order) and URL button components for a positional template', () => {
     const result = prepareTemplateSend(promo, {
       'header.1': 'Ana',

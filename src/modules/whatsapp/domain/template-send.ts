@@ -61,6 +61,8 @@ export interface StoredTemplate {
   language: string;
   components: unknown;
   parameter_format?: unknown;
+  /** AUTHENTICATION: the code given for the body also fills the OTP button's URL (Meta sends it twice). */
+  category?: unknown;
 }
 
 export type PreparedTemplate = { ok: true; template: TemplateSendObject } | { ok: false; problems: TemplateProblem[] };
@@ -144,6 +146,26 @@ function locationParameter(values: Map<string, string>, problems: TemplateProble
 }
 
 /**
+ * An AUTHENTICATION template carries the code twice: in its preset body ({{1}}) and at the end of its
+ * OTP button's URL (Meta lists the button as URL …&code=otp{{1}}; the send gives the code as the
+ * button's `url` parameter, Meta's authentication-templates "Sending" section). The code given for the
+ * body fills the button when the caller did not give `button.<index>` itself.
+ */
+function withOtpButtonCode(
+  template: StoredTemplate,
+  facts: TemplateFacts,
+  params: TemplateParameters,
+): TemplateParameters {
+  if (template.category !== 'AUTHENTICATION') return params;
+  const code = params['1'] ?? params['body.1'];
+  if (code === undefined) return params;
+  const filled: Record<string, string> = { ...params };
+  for (const button of facts.buttons)
+    if (button.hasVariable && filled[`button.${button.index}`] === undefined) filled[`button.${button.index}`] = code;
+  return filled;
+}
+
+/**
  * Checks parameters against the template (every variable given, no unknown key, header media when the
  * header is media, the URL suffix of every URL button with {{1}}) and builds the `template` object.
  */
@@ -153,6 +175,7 @@ export function prepareTemplateSend(
   lead?: LeadFields,
 ): PreparedTemplate {
   const facts = describeTemplate(template);
+  params = withOtpButtonCode(template, facts, params);
   const problems: TemplateProblem[] = [];
   const values = new Map<string, string>(); // variable id or key → resolved value
   const payloads = new Map<number, string>();

@@ -72,7 +72,8 @@ export class CreateWhatsAppTemplateDto {
   @ApiProperty({
     type: 'array',
     items: { type: 'object' },
-    description: "Meta's components (HEADER, BODY, FOOTER, BUTTONS)",
+    description:
+      "Meta's components (HEADER, BODY, FOOTER, BUTTONS). AUTHENTICATION: BODY { add_security_recommendation? }, FOOTER { code_expiration_minutes? (1-90) }, BUTTONS with one OTP button (otp_type COPY_CODE, ONE_TAP or ZERO_TAP; supported_apps for the last two)",
   })
   @IsArray()
   components!: Array<Record<string, unknown>>;
