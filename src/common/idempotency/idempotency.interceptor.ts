@@ -1,0 +1,55 @@
+import { CallHandler, ExecutionContext, Injectable, NestInterceptor } from '@nestjs/common';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { catchError, concatMap, from, Observable, of, throwError } from 'rxjs';
+import type { AuthUser } from '../auth/auth-user';
+import { canActOn } from '../auth/sub-account-scope';
+import { parseIdempotencyKey, requestFingerprint } from './idempotency-key';
+import { IdempotencyService } from './idempotency.service';
+
+export const IDEMPOTENT_REPLAYED_HEADER = 'Idempotent-Replayed';
+
+/** The body's `subAccountId` when it is one (the routes validate it themselves). */
+function subAccountOf(body: unknown): number | null {
+  if (typeof body !== 'object' || body === null || !('subAccountId' in body)) return null;
+  const id = body.subAccountId;
+  return typeof id === 'number' && Number.isSafeInteger(id) && id > 0 ? id : null;
+}
+
+/**
+ * An optional Idempotency-Key on a POST whose body names its `subAccountId` (see `@Idempotent()`).
+ * The key is scoped to (sub-account, route, the caller's `sub`), so it never replays to another
+ * tenant or user. Runs after the guards and before validation: a request that then fails (400, 404,
+ * 422 …) releases its key instead of storing the error.
+ */
+@Injectable()
+export class IdempotencyInterceptor implements NestInterceptor {
+  constructor(private readonly service: IdempotencyService) {}
+
+  async intercept(context: ExecutionContext, next: CallHandler): Promise<Observable<unknown>> {
+    const http = context.switchToHttp();
+    const request = http.getRequest<FastifyRequest & { user?: AuthUser }>();
+    const reply = http.getResponse<FastifyReply>();
+    const key = parseIdempotencyKey(request.headers['idempotency-key']);
+    if (key === undefined) return next.handle();
+    const user = request.user;
+    const subAccountId = subAccountOf(request.body);
+    // a body naming no sub-account the caller may act on is refused by the route itself (400/403): nothing to keep
+    if (!user || subAccountId === null || !canActOn(user, subAccountId)) return next.handle();
+
+    const scope = { subAccountId, route: `${request.method} ${request.routeOptions.url}`, userSub: user.sub, key };
+    const claim = await this.service.begin(scope, requestFingerprint(request.body));
+    if (claim.kind === 'replay') {
+      void reply.status(claim.status).header(IDEMPOTENT_REPLAYED_HEADER, 'true');
+      return of(JSON.parse(claim.body) as unknown);
+    }
+    return next.handle().pipe(
+      concatMap(async (result: unknown) => {
+        if (reply.statusCode < 400)
+          await this.service.succeed(claim.id, reply.statusCode, JSON.stringify(result ?? null));
+        else await this.service.fail(claim.id);
+        return result;
+      }),
+      catchError((err: unknown) => from(this.service.fail(claim.id)).pipe(concatMap(() => throwError(() => err)))),
+    );
+  }
+}
