@@ -5,6 +5,7 @@ import type { AuthUser } from '../../common/auth/auth-user';
 import { CurrentUser } from '../../common/auth/decorators';
 import { ApiPaginatedResponse } from '../../common/http/api-paginated-response';
 import { Page } from '../../common/http/pagination';
+import { Idempotent } from '../../common/idempotency/idempotent.decorator';
 import { ApiBigIdParam, ParseBigIdPipe } from '../../common/http/parse-id.pipe';
 import { ActivityDto, LeadDetailDto, LeadDto, ListLeadsQueryDto } from './dto/lead.dto';
 import { CreateActivityDto, CreateLeadDto, StatusChangeDto, UpdateLeadDto } from './dto/lead-write.dto';
@@ -27,6 +28,7 @@ export class LeadsController {
   }
 
   @Post()
+  @Idempotent()
   @ApiCreatedResponse({ type: LeadDetailDto, description: 'a new lead (201), or the existing one it matched (200)' })
   @ApiOkResponse({ type: LeadDetailDto, description: 'the existing lead the new one deduplicated into' })
   async create(

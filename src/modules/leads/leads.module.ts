@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { IdempotencyModule } from '../../common/idempotency/idempotency.module';
 import { LeadCommandsService } from './lead-commands.service';
 import { LeadFactsRepository } from './lead-facts.repository';
 import { LeadTimelineRepository } from './lead-timeline.repository';
@@ -9,6 +10,7 @@ import { LeadsRepository } from './leads.repository';
 import { LeadsService } from './leads.service';
 
 @Module({
+  imports: [IdempotencyModule],
   controllers: [LeadsController],
   providers: [
     LeadsService,

@@ -5,6 +5,7 @@ import type { AuthUser } from '../../common/auth/auth-user';
 import { CurrentUser, Roles } from '../../common/auth/decorators';
 import { ApiPaginatedResponse } from '../../common/http/api-paginated-response';
 import { Page } from '../../common/http/pagination';
+import { Idempotent } from '../../common/idempotency/idempotent.decorator';
 import { ApiBigIdParam, ParseBigIdPipe } from '../../common/http/parse-id.pipe';
 import { LeadDetailDto } from '../leads/dto/lead.dto';
 import { WhatsAppAnalyticsDto, WhatsAppAnalyticsQueryDto } from './dto/analytics.dto';
@@ -81,6 +82,7 @@ export class WhatsAppMessagesController {
 
   @Post()
   @HttpCode(202)
+  @Idempotent()
   @ApiAcceptedResponse({ type: MessageAcceptedDto })
   send(@CurrentUser() user: AuthUser, @Body() dto: SendMessageDto): Promise<MessageAcceptedDto> {
     return this.service.send(user, dto);

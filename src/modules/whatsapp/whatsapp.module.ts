@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { IdempotencyModule } from '../../common/idempotency/idempotency.module';
 import { AnalyticsModule } from '../analytics/analytics.module';
 import { IntegrationsModule } from '../integrations/integrations.module';
 import { LeadsModule } from '../leads/leads.module';
@@ -28,7 +29,7 @@ import {
 
 /** Issue 12: WhatsApp templates, sends, statuses, conversations linked to leads, opt-outs, analytics. */
 @Module({
-  imports: [IntegrationsModule, LeadsModule, AnalyticsModule],
+  imports: [IntegrationsModule, LeadsModule, AnalyticsModule, IdempotencyModule],
   controllers: [
     WhatsAppTemplatesController,
     WhatsAppMessagesController,

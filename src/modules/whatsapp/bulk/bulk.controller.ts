@@ -4,6 +4,7 @@ import type { AuthUser } from '../../../common/auth/auth-user';
 import { CurrentUser, Roles } from '../../../common/auth/decorators';
 import { ApiPaginatedResponse } from '../../../common/http/api-paginated-response';
 import { Page } from '../../../common/http/pagination';
+import { Idempotent } from '../../../common/idempotency/idempotent.decorator';
 import { ApiBigIdParam, ParseBigIdPipe } from '../../../common/http/parse-id.pipe';
 import { BulkService } from './bulk.service';
 import {
@@ -25,6 +26,7 @@ export class BulkController {
   /** 202: the ledger is written and its runners enqueued; skipped recipients counted by reason. */
   @Post()
   @HttpCode(202)
+  @Idempotent()
   @ApiAcceptedResponse({ type: CreatedBulkDto })
   create(@CurrentUser() user: AuthUser, @Body() dto: CreateBulkDto): Promise<CreatedBulkDto> {
     return this.service.create(user, dto);

@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { IdempotencyModule } from '../../../common/idempotency/idempotency.module';
 import { IntegrationsModule } from '../../integrations/integrations.module';
 import { WhatsAppModule } from '../whatsapp.module';
 import { BulkLedgerSync } from './bulk-ledger-sync';
@@ -14,7 +15,7 @@ import { BulkService } from './bulk.service';
 
 /** WhatsApp bulk sends (issue 12 point 5): the ledger, its runners and the routes. */
 @Module({
-  imports: [IntegrationsModule, WhatsAppModule],
+  imports: [IntegrationsModule, WhatsAppModule, IdempotencyModule],
   controllers: [BulkController],
   providers: [
     BulkService,
