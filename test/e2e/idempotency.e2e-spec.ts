@@ -148,6 +148,19 @@ describe('Idempotency-Key', () => {
       .send(bulkBody(a, la.ids));
     expect(admin.status).toBe(202);
     expect(admin.body.id).not.toBe(mine.body.id);
+    // the same user, once no longer allowed on sub-account A, is refused, never replayed A's answer
+    const revoked = await t.http
+      .post('/api/whatsapp/bulk')
+      .set('authorization', `Bearer ${t.token('MANAGER', [b.subAccountId], 'manager-1')}`)
+      .set('Idempotency-Key', 'shared-key')
+      .send(bulkBody(a, la.ids));
+    expect(revoked.status).toBe(403);
+    expect(revoked.headers['idempotent-replayed']).toBeUndefined();
+    expect(revoked.body).toEqual({
+      statusCode: 403,
+      code: 'FORBIDDEN',
+      message: `You may not act on sub-account ${a.subAccountId}`,
+    });
   });
 
   it.each([
@@ -163,6 +176,16 @@ describe('Idempotency-Key', () => {
     expect(res.body).toMatchObject({ statusCode: 400, code: 'VALIDATION_FAILED', message: expect.any(String) });
     expect(res.body.details).toEqual([{ field: 'Idempotency-Key', messages: [expect.any(String)] }]);
     expect(await bulkCount(a)).toBe(before);
+  });
+
+  it('a body the route refuses is refused as without a key (a sub-account id past int4 is 400, not 500)', async () => {
+    const res = await t.http
+      .post('/api/whatsapp/bulk')
+      .set('authorization', `Bearer ${t.token('SUPER_ADMIN', [], 'root')}`)
+      .set('Idempotency-Key', 'huge-sub-account')
+      .send({ ...bulkBody(a, ['1']), subAccountId: 2 ** 31 });
+    expect(res.status).toBe(400);
+    expect(res.body.code).toBe('VALIDATION_FAILED');
   });
 
   it('takes the key as the draft writes it (a structured-field string) or bare, as the same key', async () => {

@@ -3,16 +3,17 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { catchError, concatMap, from, Observable, of, throwError } from 'rxjs';
 import type { AuthUser } from '../auth/auth-user';
 import { canActOn } from '../auth/sub-account-scope';
+import { MAX_INT_ID } from '../http/int-id.decorator';
 import { parseIdempotencyKey, requestFingerprint } from './idempotency-key';
 import { IdempotencyService } from './idempotency.service';
 
 export const IDEMPOTENT_REPLAYED_HEADER = 'Idempotent-Replayed';
 
-/** The body's `subAccountId` when it is one (the routes validate it themselves). */
+/** The body's `subAccountId` when it is one the table can hold (the routes validate it themselves). */
 function subAccountOf(body: unknown): number | null {
   if (typeof body !== 'object' || body === null || !('subAccountId' in body)) return null;
   const id = body.subAccountId;
-  return typeof id === 'number' && Number.isSafeInteger(id) && id > 0 ? id : null;
+  return typeof id === 'number' && Number.isInteger(id) && id > 0 && id <= MAX_INT_ID ? id : null;
 }
 
 /**
