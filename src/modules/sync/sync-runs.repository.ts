@@ -26,6 +26,16 @@ const CHECKPOINT = {
          WHERE id = $1::bigint AND status = 'RUNNING' AND runner = $7::uuid`,
 };
 
+/**
+ * What a start found: the run it began (`started`) or the one already running; `disconnected` for an
+ * integration disconnected before the start held it; null for one deleted.
+ */
+export type RunStart = { run: SyncRunRow; started: boolean } | { disconnected: true } | null;
+
+// an insert meets a running run that ends before the next statement reads it only when a run finishes in
+// that instant; twice in a row would take two runs starting and finishing between two statements
+const START_ATTEMPTS = 3;
+
 /** The job attempt that ran a page no longer owns its run: another attempt claimed it. */
 export class RunLostError extends Error {
   constructor(id: bigint) {
@@ -74,31 +84,38 @@ export class SyncRunsRepository {
    * already running (the partial unique index allows one per integration) — that run. A concurrent
    * start waits for the other's transaction, then sees its run: never two, never an error. Null when
    * the integration is gone (deleted meanwhile): it is held (KEY SHARE) first, so a DELETE either went
-   * before and the run is not written, or waits for this transaction and removes the run with it.
+   * before and the run is not written, or waits for this transaction and removes the run with it. A
+   * disconnect (FOR UPDATE in IntegrationsRepository.mutate) is ordered the same way: `disconnected`
+   * when it went first.
    */
-  async create(
-    integrationId: number,
-    subAccountId: number,
-    trigger: string,
-  ): Promise<{ run: SyncRunRow; started: boolean } | null> {
+  async create(integrationId: number, subAccountId: number, trigger: string): Promise<RunStart> {
     const held = await this.db.prisma.$queryRaw<
-      Array<{ id: number }>
-    >`SELECT id FROM integrations WHERE id = ${integrationId} FOR KEY SHARE`;
+      Array<{ status: string }>
+    >`SELECT status FROM integrations WHERE id = ${integrationId} FOR KEY SHARE`;
     if (held.length === 0) return null;
-    const inserted = await this.db.prisma.$queryRaw<Array<{ id: bigint }>>`
-      INSERT INTO sync_runs (integration_id, sub_account_id, trigger, cursor_before)
-      SELECT ${integrationId}, ${subAccountId}, ${trigger},
-             (SELECT cursor_after FROM sync_runs WHERE integration_id = ${integrationId} AND status = 'SUCCEEDED'
-              ORDER BY id DESC LIMIT 1)
-      ON CONFLICT (integration_id) WHERE status = 'RUNNING' DO NOTHING
-      RETURNING id`;
-    if (inserted.length > 0) {
-      return { run: await this.db.prisma.syncRun.findUniqueOrThrow({ where: { id: inserted[0].id } }), started: true };
+    if (held[0].status === 'disconnected') return { disconnected: true };
+    // the running run can end between the insert that met it and the read that looks for it (a quick
+    // sync finishing): each statement sees the latest commits, so the insert is simply tried again
+    for (let attempt = 0; attempt < START_ATTEMPTS; attempt++) {
+      const inserted = await this.db.prisma.$queryRaw<Array<{ id: bigint }>>`
+        INSERT INTO sync_runs (integration_id, sub_account_id, trigger, cursor_before)
+        SELECT ${integrationId}, ${subAccountId}, ${trigger},
+               (SELECT cursor_after FROM sync_runs WHERE integration_id = ${integrationId} AND status = 'SUCCEEDED'
+                ORDER BY id DESC LIMIT 1)
+        ON CONFLICT (integration_id) WHERE status = 'RUNNING' DO NOTHING
+        RETURNING id`;
+      if (inserted.length > 0) {
+        return {
+          run: await this.db.prisma.syncRun.findUniqueOrThrow({ where: { id: inserted[0].id } }),
+          started: true,
+        };
+      }
+      const running = await this.db.prisma.syncRun.findFirst({ where: { integrationId, status: 'RUNNING' } });
+      if (running) return { run: running, started: false };
     }
-    const running = await this.db.prisma.syncRun.findFirst({ where: { integrationId, status: 'RUNNING' } });
-    if (running) return { run: running, started: false };
-    // the running one finished between our insert and this read: the caller may simply try again
-    throw new Error(`sync run of integration ${integrationId} neither started nor found running`);
+    throw new Error(
+      `sync run of integration ${integrationId} neither started nor found running ${START_ATTEMPTS} times`,
+    );
   }
 
   setJobId(id: bigint, jobId: string): Promise<SyncRunRow> {
