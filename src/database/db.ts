@@ -84,9 +84,18 @@ export function isUniqueViolation(err: unknown): boolean {
   return code === 'P2010' && /23505|UniqueConstraintViolation/.test(JSON.stringify(meta ?? {}));
 }
 
-/** The row a Prisma update or delete by id addressed is gone (P2025): deleted since the caller read it. */
+/**
+ * The row a Prisma update or delete by id addressed is gone: deleted since the caller read it. Prisma
+ * says P2025 with "No record was found for an update" (`meta.operation`, Prisma 7) or "Record to update
+ * not found" (`meta.cause`, earlier). Not the other P2025s (a findUniqueOrThrow, a nested connect): those
+ * say a query expected a row it never had, which is a bug rather than a race.
+ */
 export function isRecordGone(err: unknown): boolean {
-  return typeof err === 'object' && err !== null && (err as { code?: unknown }).code === 'P2025';
+  if (typeof err !== 'object' || err === null) return false;
+  const { code, meta, message } = err as { code?: unknown; meta?: unknown; message?: unknown };
+  if (code !== 'P2025') return false;
+  const said = `${typeof message === 'string' ? message : ''} ${JSON.stringify(meta ?? {})}`;
+  return /found for (an update|a delete|an upsert)|record to (update|delete)/i.test(said);
 }
 
 /** A foreign key refused the write (Prisma's P2003, or SQLSTATE 23503): the row it points at is gone. */

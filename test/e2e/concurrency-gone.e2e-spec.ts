@@ -1,9 +1,40 @@
 // Residual races of the concurrency audit: a row deleted between a service's read and its write, sync
 // starts racing each other or a DELETE / disconnect. Never a 500.
-import { createIntegration, createSubAccount, GHL_CONFIG } from '../support/factories';
+import type { Response } from 'supertest';
+import { createIntegration, createSubAccount, GHL_CONFIG, WHATSAPP_CONFIG } from '../support/factories';
 import { FakeServer } from '../support/fake-server';
+import { FakeWhatsAppGraph } from '../support/fakes/whatsapp-graph';
 import { createTestApp, TestApp } from '../support/test-app';
 import { activate } from '../support/webhooks';
+import { seedLeads, whatsAppSetup } from '../support/whatsapp-bulk';
+
+/**
+ * Sends `request` while this test's connection holds an uncommitted DELETE of `table`'s row `id`: the
+ * request still reads the row (the DELETE is not committed), its write waits for the row's lock, and the
+ * DELETE commits under it. The interleaving a DELETE in another tab produces by chance, every time.
+ */
+async function deletedUnder(t: TestApp, table: string, id: number | string, request: () => Promise<Response>) {
+  await t.sql.query('BEGIN');
+  let answer: Promise<Response> | undefined;
+  try {
+    const deleted = await t.sql.query(`DELETE FROM ${table} WHERE id = $1`, [id]);
+    if (deleted.rowCount !== 1) throw new Error(`no ${table} row ${id}`);
+    answer = request();
+    void answer.catch(() => undefined);
+    const deadline = Date.now() + 10_000;
+    for (;;) {
+      const waiting = await t.sql.query('SELECT 1 FROM pg_locks WHERE NOT granted AND pid <> pg_backend_pid()');
+      if (waiting.rowCount) break;
+      if (Date.now() > deadline) throw new Error(`the request never waited for the ${table} row's lock`);
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    await t.sql.query('COMMIT');
+  } catch (err) {
+    await t.sql.query('ROLLBACK');
+    throw err;
+  }
+  return answer;
+}
 
 describe('sync starts racing each other, a DELETE or a disconnect', () => {
   let t: TestApp;
@@ -92,5 +123,122 @@ describe('sync starts racing each other, a DELETE or a disconnect', () => {
     const refused = await startSync(id);
     expect(refused.status).toBe(409);
     expect(refused.body.code).toBe('INTEGRATION_NOT_ACTIVE');
+  });
+});
+
+describe('a row deleted between the read of a request and its write', () => {
+  let t: TestApp;
+  let fake: FakeWhatsAppGraph;
+  let sub: number;
+  let admin: string;
+  const su = () => `Bearer ${t.token('SUPER_ADMIN')}`;
+
+  beforeAll(async () => {
+    fake = await FakeWhatsAppGraph.start({
+      accessToken: WHATSAPP_CONFIG.accessToken,
+      appSecret: WHATSAPP_CONFIG.appSecret,
+    });
+    t = await createTestApp({ env: { META_GRAPH_URL: fake.url } });
+    sub = await createSubAccount(t, 'MAX', 'Gone Co');
+    admin = `Bearer ${t.token('ADMIN', [sub])}`;
+  });
+  afterAll(async () => {
+    await t.close();
+    await fake.close();
+  });
+
+  const expectGone = (res: Response): void => {
+    expect({ status: res.status, code: res.body?.code as unknown }).toEqual({ status: 404, code: 'NOT_FOUND' });
+  };
+
+  it('PATCH /api/sub-accounts/:id: 404, not 500', async () => {
+    const id = await createSubAccount(t, 'PRO', 'Doomed');
+    expectGone(
+      await deletedUnder(t, 'sub_accounts', id, () =>
+        t.http.patch(`/api/sub-accounts/${id}`).set('authorization', su()).send({ name: 'Renamed' }),
+      ),
+    );
+  });
+
+  it('PATCH, disconnect and rotate-webhook-secret of an integration: 404', async () => {
+    for (const action of ['patch', 'disconnect', 'rotate-webhook-secret']) {
+      const { id } = await createIntegration(t, sub, 'generic-webhook', {
+        mapping: { email: '/email' },
+        externalIdPointer: '/id',
+      });
+      const base = `/api/integrations/${id}`;
+      expectGone(
+        await deletedUnder(t, 'integrations', id, () =>
+          action === 'patch'
+            ? t.http.patch(base).set('authorization', admin).send({ name: 'Renamed' })
+            : t.http.post(`${base}/${action}`).set('authorization', admin),
+        ),
+      );
+    }
+  });
+
+  it('PATCH /api/leads/:id (status, assignee): 404', async () => {
+    const [a, b] = await seedLeads(t.sql, sub, 2, 100);
+    expectGone(
+      await deletedUnder(t, 'leads', a, () =>
+        t.http.patch(`/api/leads/${a}`).set('authorization', admin).send({ status: 'CONTACTED' }),
+      ),
+    );
+    expectGone(
+      await deletedUnder(t, 'leads', b, () =>
+        t.http
+          .patch(`/api/leads/${b}`)
+          .set('authorization', admin)
+          .send({ assignedUserId: 'u-7', assignedUserName: 'Ana' }),
+      ),
+    );
+  });
+
+  it('PATCH /api/report-templates/:id: 404', async () => {
+    const created = await t.http
+      .post('/api/report-templates')
+      .set('authorization', admin)
+      .send({
+        subAccountId: sub,
+        name: 'Weekly',
+        type: 'SOURCE',
+        config: { metrics: ['totalLeads'], groupBy: ['source'], dateRange: 'LAST_7_DAYS' },
+        format: 'PDF',
+      });
+    expect(created.status).toBe(201);
+    const id = created.body.id as number;
+    expectGone(
+      await deletedUnder(t, 'report_templates', id, () =>
+        t.http.patch(`/api/report-templates/${id}`).set('authorization', admin).send({ name: 'Late' }),
+      ),
+    );
+  });
+
+  it('bulk pause, resume and cancel: 404, not 409 for a state the bulk no longer has', async () => {
+    const wa = await whatsAppSetup(t, fake, { phoneNumberId: '106540352249999' });
+    const manager = `Bearer ${t.token('MANAGER', [wa.subAccountId])}`;
+    const leadIds = await seedLeads(t.sql, wa.subAccountId, 3, 9000);
+    for (const action of ['pause', 'cancel', 'resume']) {
+      const bulk = await t.http
+        .post('/api/whatsapp/bulk')
+        .set('authorization', manager)
+        .send({
+          subAccountId: wa.subAccountId,
+          leadIds,
+          template: { id: wa.templateId },
+          parameters: { '1': 'x' },
+          scheduledAt: new Date(Date.now() + 3600_000).toISOString(),
+        });
+      expect(bulk.status).toBe(202);
+      const id = bulk.body.id as string;
+      if (action === 'resume') {
+        expect((await t.http.post(`/api/whatsapp/bulk/${id}/pause`).set('authorization', manager)).status).toBe(200);
+      }
+      expectGone(
+        await deletedUnder(t, 'whatsapp_bulk_jobs', id, () =>
+          t.http.post(`/api/whatsapp/bulk/${id}/${action}`).set('authorization', manager),
+        ),
+      );
+    }
   });
 });

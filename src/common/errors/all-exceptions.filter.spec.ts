@@ -50,4 +50,37 @@ describe('toErrorBody: a record deleted while the request ran', () => {
       expect(toErrorBody(err, { warn: () => undefined } as unknown as Logger).body).toEqual(notFound);
     expect(toErrorBody({ code: '23505' }, { error: () => undefined } as unknown as Logger).body.statusCode).toBe(500);
   });
+
+  it('answers 404 for an update or delete by id whose row was deleted after the request read it (P2025)', () => {
+    const warned: unknown[] = [];
+    const warnLogger = { warn: (...args: unknown[]) => warned.push(args) } as unknown as Logger;
+    const prisma7 = Object.assign(
+      new Error(
+        'Invalid `this.db.prisma.subAccount.update()` invocation: An operation failed because it depends on one or more records that were required but not found. No record was found for an update.',
+      ),
+      { code: 'P2025', meta: { operation: 'an update' } },
+    );
+    const earlier = { code: 'P2025', meta: { modelName: 'Report', cause: 'Record to delete does not exist.' } };
+    for (const err of [prisma7, earlier]) {
+      expect(toErrorBody(err, warnLogger).body).toEqual({
+        statusCode: 404,
+        code: 'NOT_FOUND',
+        message: 'The record was deleted while this request ran',
+      });
+    }
+    expect(warned).toHaveLength(2);
+  });
+
+  it('still answers 500 for other errors: a findUniqueOrThrow that found nothing, a bug, a unique violation', () => {
+    const errors: unknown[] = [];
+    const errorLogger = { error: (...args: unknown[]) => errors.push(args) } as unknown as Logger;
+    const query = Object.assign(new Error('No record was found for a query.'), { code: 'P2025', meta: {} });
+    const nested = { code: 'P2025', meta: { cause: "No 'Lead' record (needed to connect) was found." } };
+    const bug = new TypeError("Cannot read properties of undefined (reading 'tier')");
+    for (const err of [query, nested, bug, { code: 'P2002' }]) {
+      const { body } = toErrorBody(err, errorLogger);
+      expect({ statusCode: body.statusCode, code: body.code }).toEqual({ statusCode: 500, code: 'INTERNAL' });
+    }
+    expect(errors).toHaveLength(4);
+  });
 });

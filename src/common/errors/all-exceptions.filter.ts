@@ -1,7 +1,7 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import type { FastifyReply } from 'fastify';
-import { isForeignKeyViolation } from '../../database/db';
+import { isForeignKeyViolation, isRecordGone } from '../../database/db';
 import { DomainException } from './domain.exception';
 import { ERROR_STATUS, ErrorBody, ErrorCode } from './error-code';
 
@@ -108,6 +108,18 @@ export function toErrorBody(exception: unknown, logger: Logger): { body: ErrorBo
         statusCode: 404,
         code: ErrorCode.NOT_FOUND,
         message: 'A record this request refers to no longer exists',
+      },
+    };
+  }
+  // an update or delete by id whose row was deleted after the request read it (a PATCH racing a DELETE):
+  // the same request a moment later would have been answered 404, and the write changed nothing
+  if (isRecordGone(exception)) {
+    logger.warn({ err: exception }, 'the record the request writes was deleted meanwhile');
+    return {
+      body: {
+        statusCode: 404,
+        code: ErrorCode.NOT_FOUND,
+        message: 'The record was deleted while this request ran',
       },
     };
   }

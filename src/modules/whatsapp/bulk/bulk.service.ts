@@ -170,7 +170,7 @@ export class BulkService {
   async pause(user: AuthUser, id: bigint): Promise<BulkDto> {
     const row = await this.find(user, id);
     if (!(await this.repo.transition(scopeOf(user), row.id, ['queued', 'running'], 'paused')))
-      throw DomainException.conflict(`A ${row.status} bulk cannot be paused`);
+      return this.refuse(user, id, `A ${row.status} bulk cannot be paused`);
     return this.get(user, id);
   }
 
@@ -180,7 +180,7 @@ export class BulkService {
     const started = row.startedAt !== null;
     await this.transactions.run(async () => {
       if (!(await this.repo.transition(scopeOf(user), row.id, ['paused'], started ? 'running' : 'queued')))
-        throw DomainException.conflict(`A ${row.status} bulk cannot be resumed`);
+        return this.refuse(user, id, `A ${row.status} bulk cannot be resumed`);
       await this.runner.kick(started ? { ...row, scheduledAt: null } : row);
     });
     return this.get(user, id);
@@ -191,10 +191,16 @@ export class BulkService {
     const row = await this.find(user, id);
     await this.transactions.run(async () => {
       if (!(await this.repo.transition(scopeOf(user), row.id, ['queued', 'running', 'paused'], 'cancelled')))
-        throw DomainException.conflict(`A ${row.status} bulk cannot be cancelled`);
+        return this.refuse(user, id, `A ${row.status} bulk cannot be cancelled`);
       await this.repo.skipUnsent(row.id, 'cancelled');
     });
     return this.get(user, id);
+  }
+
+  /** A transition that changed nothing: the bulk is in another state now (409), or it was deleted (404). */
+  private async refuse(user: AuthUser, id: bigint, message: string): Promise<never> {
+    await this.find(user, id);
+    throw DomainException.conflict(message);
   }
 
   private async find(user: AuthUser, id: bigint): Promise<BulkRow> {
