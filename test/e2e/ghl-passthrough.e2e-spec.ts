@@ -135,6 +135,51 @@ describe('GoHighLevel passthrough and Facebook Ads spend', () => {
     ).toBe(404);
   });
 
+  // GoHighLevel's BlockSlotCreateRequestDTO takes date-times with an offset ("2021-06-23T03:30:00+05:30");
+  // what it would refuse, or read in the calendar's zone, is answered here and never sent
+  it('validates a block slot before GoHighLevel sees it: date-times with an offset, end after start, a title', async () => {
+    ghl.on('POST', '/calendars/events/block-slots', (req) => ({
+      status: 201,
+      body: { id: 'block2', ...(req.body as object) },
+    }));
+    const path = `/api/integrations/${integrationId}/ghl/calendars/cal1/block-slots`;
+    const good = { startTime: '2026-12-01T12:00:00-05:00', endTime: '2026-12-01T12:30:00.000-05:00', title: 'Lunch' };
+    const bad: Array<[Record<string, unknown>, string]> = [
+      [{ ...good, startTime: '2026-12-01T12:00:00' }, 'startTime'], // no offset: the calendar's zone would decide
+      [{ ...good, startTime: '2026-12-01' }, 'startTime'],
+      [{ ...good, startTime: '1796130000000' }, 'startTime'],
+      [{ ...good, startTime: 'next tuesday' }, 'startTime'],
+      [{ ...good, startTime: '2026-02-30T10:00:00Z', endTime: '2026-03-02T11:00:00Z' }, 'startTime'],
+      [{ ...good, startTime: '2026-12-01T24:30:00Z' }, 'startTime'],
+      [{ ...good, startTime: 1796130000000 }, 'startTime'],
+      [{ ...good, endTime: undefined }, 'endTime'],
+      [{ ...good, endTime: good.startTime }, 'endTime'],
+      [{ ...good, endTime: '2026-12-01T16:59:00Z' }, 'endTime'], // 11:59 in New York: before the start
+      [{ ...good, title: '   ' }, 'title'],
+      [{ ...good, title: '' }, 'title'],
+      [{ ...good, title: 'x'.repeat(201) }, 'title'],
+      [{ ...good, title: undefined }, 'title'],
+      [{ ...good, assignedUserId: 'user-1' }, 'assignedUserId'],
+      [{ ...good, locationId: 'loc_OTHER' }, 'locationId'],
+    ];
+    const before = ghl.count('POST', '/calendars/events/block-slots');
+    for (const [body, field] of bad) {
+      const res = await t.http.post(path).set('authorization', admin).send(body);
+      expect({ body, status: res.status, code: res.body.code as unknown }).toEqual({
+        body,
+        status: 400,
+        code: 'VALIDATION_FAILED',
+      });
+      const details = res.body.details as Array<{ field: string; messages: string[] }>;
+      expect(details.map((d) => d.field)).toContain(field);
+      for (const d of details) expect(d.messages).toEqual(expect.arrayContaining([expect.any(String)]));
+    }
+    expect(ghl.count('POST', '/calendars/events/block-slots')).toBe(before);
+    const res = await t.http.post(path).set('authorization', admin).send(good);
+    expect(res.status).toBe(201);
+    expect(ghl.requests.at(-1)?.body).toEqual({ locationId: GHL_CONFIG.locationId, calendarId: 'cal1', ...good });
+  });
+
   // disconnect erases the token: there is nothing to call GoHighLevel with, which is the caller's
   // credential problem (as its connection test says), not a 500
   it('answers 422 INVALID_CREDENTIALS for a disconnected integration, without calling GoHighLevel', async () => {

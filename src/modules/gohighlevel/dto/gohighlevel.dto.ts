@@ -1,5 +1,70 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsNotEmpty, IsOptional, IsString, Matches, MaxLength } from 'class-validator';
+import {
+  buildMessage,
+  IsNotEmpty,
+  IsOptional,
+  IsString,
+  Matches,
+  MaxLength,
+  ValidateBy,
+  ValidationArguments,
+  ValidationOptions,
+} from 'class-validator';
+
+// GoHighLevel's BlockSlotCreateRequestDTO (apps/calendars.json of GoHighLevel/highlevel-api-docs) takes
+// startTime and endTime as strings in the form of its examples, "2021-06-23T03:30:00+05:30": a date-time
+// with seconds and an offset (or Z). Without the offset the instant depends on the calendar's time zone.
+const OFFSET_DATE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,3})?(Z|[+-]\d{2}:\d{2})$/;
+
+/** Milliseconds of an ISO-8601 date-time with an offset naming a real day and time, or NaN. */
+function offsetInstant(value: unknown): number {
+  if (typeof value !== 'string' || !OFFSET_DATE_TIME.test(value)) return Number.NaN;
+  const [year, month, day, hour, minute] = value.split(/[-T:]/).slice(0, 5).map(Number);
+  // Date.parse rolls 2026-02-30 over to March 2: the wall-clock time must be the one written
+  const local = new Date(Date.UTC(2000, month - 1, day, hour, minute));
+  local.setUTCFullYear(year);
+  const exists =
+    local.getUTCFullYear() === year &&
+    local.getUTCMonth() === month - 1 &&
+    local.getUTCDate() === day &&
+    local.getUTCHours() === hour &&
+    local.getUTCMinutes() === minute;
+  return exists ? Date.parse(value) : Number.NaN;
+}
+
+/** An ISO-8601 date-time with seconds and an offset ("2026-12-01T09:00:00-05:00" or "…Z"). */
+const IsOffsetDateTime = (options?: ValidationOptions): PropertyDecorator =>
+  ValidateBy(
+    {
+      name: 'isOffsetDateTime',
+      validator: {
+        validate: (value: unknown): boolean => !Number.isNaN(offsetInstant(value)),
+        defaultMessage: buildMessage(
+          (each) => `${each}$property must be an ISO-8601 date-time with an offset (2026-12-01T09:00:00-05:00)`,
+          options,
+        ),
+      },
+    },
+    options,
+  );
+
+/** Later than the instant in the object's `property` (checked only when both are valid date-times). */
+const IsAfter = (property: string, options?: ValidationOptions): PropertyDecorator =>
+  ValidateBy(
+    {
+      name: 'isAfter',
+      constraints: [property],
+      validator: {
+        validate: (value: unknown, args?: ValidationArguments): boolean => {
+          const start = offsetInstant((args?.object as Record<string, unknown> | undefined)?.[property]);
+          const end = offsetInstant(value);
+          return Number.isNaN(start) || Number.isNaN(end) || end > start;
+        },
+        defaultMessage: buildMessage((each) => `${each}$property must be after $constraint1`, options),
+      },
+    },
+    options,
+  );
 
 export class FreeSlotsQueryDto {
   @ApiProperty({ description: 'ISO-8601 date or epoch milliseconds' }) @IsString() @IsNotEmpty() startDate!: string;
@@ -7,10 +72,30 @@ export class FreeSlotsQueryDto {
   @ApiPropertyOptional({ example: 'America/New_York' }) @IsOptional() @IsString() @MaxLength(64) timezone?: string;
 }
 
+/** A slot to block on the calendar, as GoHighLevel takes it (passed on unchanged). */
 export class BlockSlotDto {
-  @ApiProperty() @IsString() @IsNotEmpty() startTime!: string;
-  @ApiProperty() @IsString() @IsNotEmpty() endTime!: string;
-  @ApiProperty() @IsString() @IsNotEmpty() @MaxLength(200) title!: string;
+  @ApiProperty({
+    format: 'date-time',
+    example: '2026-12-01T12:00:00-05:00',
+    description: 'ISO-8601 date-time with seconds and an offset (or Z)',
+  })
+  @IsOffsetDateTime()
+  startTime!: string;
+
+  @ApiProperty({
+    format: 'date-time',
+    example: '2026-12-01T13:00:00-05:00',
+    description: 'ISO-8601 date-time with seconds and an offset (or Z); after startTime',
+  })
+  @IsOffsetDateTime()
+  @IsAfter('startTime')
+  endTime!: string;
+
+  @ApiProperty({ minLength: 1, maxLength: 200, example: 'Lunch' })
+  @IsString()
+  @Matches(/\S/, { message: 'title must not be blank' })
+  @MaxLength(200)
+  title!: string;
 }
 
 export class PushContactDto {
