@@ -214,6 +214,24 @@ describe('a row deleted between the read of a request and its write', () => {
     );
   });
 
+  it('POST /api/webhook-events/:id/replay of an event deleted meanwhile: 404, not 409 "already queued"', async () => {
+    const { id: integrationId } = await createIntegration(t, sub, 'generic-webhook', {
+      mapping: { email: '/email' },
+      externalIdPointer: '/id',
+    });
+    const { rows } = await t.sql.query<{ id: string }>(
+      `INSERT INTO webhook_events (integration_id, sub_account_id, provider, dedup_key, event_type, status, attempts, last_error, payload)
+       VALUES ($1, $2, 'generic-webhook', 'gone-1', 'lead', 'FAILED', 5, 'boom', '{}') RETURNING id::text`,
+      [integrationId, sub],
+    );
+    const eventId = rows[0].id;
+    expectGone(
+      await deletedUnder(t, 'webhook_events', eventId, () =>
+        t.http.post(`/api/webhook-events/${eventId}/replay`).set('authorization', admin),
+      ),
+    );
+  });
+
   it('bulk pause, resume and cancel: 404, not 409 for a state the bulk no longer has', async () => {
     const wa = await whatsAppSetup(t, fake, { phoneNumberId: '106540352249999' });
     const manager = `Bearer ${t.token('MANAGER', [wa.subAccountId])}`;

@@ -94,8 +94,12 @@ export class WebhookEventsService {
       return true;
     });
     if (!reopened) {
+      // not PROCESSED or FAILED any more: queued or running meanwhile (409 with its status now), or
+      // deleted with its integration meanwhile (404, as a moment later)
+      const now = await this.events.find(scopeOf(user), id);
+      if (!now) throw DomainException.notFound('Webhook event');
       throw DomainException.conflict('The event is already queued or being processed', [
-        { eventId: id.toString(), status: event.status },
+        { eventId: id.toString(), status: now.status },
       ]);
     }
     return { eventId: id.toString(), status: 'PENDING' };
