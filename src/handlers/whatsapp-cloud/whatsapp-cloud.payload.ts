@@ -106,13 +106,15 @@ function textOf(message: JsonRecord): string | undefined {
   const button = isRecord(message.button) ? asString(message.button.text) : undefined;
   if (button) return button;
   if (isRecord(message.interactive)) {
-    const { button_reply: buttonReply, list_reply: listReply } = message.interactive;
+    const { button_reply: buttonReply, list_reply: listReply, nfm_reply: nfmReply } = message.interactive;
     const title =
       (isRecord(buttonReply) ? asString(buttonReply.title) : undefined) ??
-      (isRecord(listReply) ? asString(listReply.title) : undefined);
+      (isRecord(listReply) ? asString(listReply.title) : undefined) ??
+      (isRecord(nfmReply) ? asString(nfmReply.body) : undefined);
     if (title) return title;
   }
   if (isRecord(message.system)) return asString(message.system.body);
+  if (asString(message.type) === 'order' && isRecord(message.order)) return orderText(message.order);
   const type = asString(message.type);
   const media = type ? message[type] : undefined;
   return isRecord(media) ? asString(media.caption) : undefined;
@@ -240,6 +242,7 @@ function contentOf(message: JsonRecord): JsonRecord | undefined {
     return compact({ payload: asString(message.button.payload), text: asString(message.button.text) });
   if (type === 'interactive' && isRecord(message.interactive)) {
     const i = message.interactive;
+    if (isRecord(i.nfm_reply)) return flowReplyOf(i.nfm_reply);
     const reply = isRecord(i.button_reply) ? i.button_reply : isRecord(i.list_reply) ? i.list_reply : undefined;
     return compact({
       kind: asString(i.type),
@@ -248,8 +251,75 @@ function contentOf(message: JsonRecord): JsonRecord | undefined {
       description: reply ? asString(reply.description) : undefined,
     });
   }
+  if (type === 'order' && isRecord(message.order)) return orderOf(message.order);
   if (type === 'contacts' && Array.isArray(message.contacts)) return { contacts: message.contacts };
   return undefined;
+}
+
+/**
+ * An order placed from a catalog, single- or multi-product message (messages webhook reference,
+ * "Order messages": developers.facebook.com/documentation/business-messaging/whatsapp/webhooks/reference/messages/order;
+ * schema OrderMessage of facebook/openapi business-messaging-api_v23.0.yaml; fixtures/inbound-order.openapi-example.json):
+ * `order.catalog_id`, `order.text` (the user's note, often ""), `order.product_items[]` with
+ * product_retailer_id, quantity, item_price (a float, per unit) and currency. The items are the order.
+ */
+function orderOf(order: JsonRecord): JsonRecord {
+  return compact({
+    catalogId: asId(order.catalog_id),
+    text: asString(order.text),
+    productItems: asRecords(order.product_items).map((item) =>
+      compact({
+        productRetailerId: asId(item.product_retailer_id),
+        quantity: asNumber(item.quantity),
+        itemPrice: asNumber(item.item_price),
+        currency: asString(item.currency),
+      }),
+    ),
+  });
+}
+
+/** The user's note with the order, or a line naming its items (an order's `text` is usually empty). */
+function orderText(order: JsonRecord): string | undefined {
+  const note = asString(order.text)?.trim();
+  if (note) return note;
+  const items = asRecords(order.product_items).map((item) => {
+    const id = asId(item.product_retailer_id) ?? '?';
+    const quantity = asNumber(item.quantity) ?? 1;
+    const price = asNumber(item.item_price);
+    const currency = asString(item.currency);
+    return `${quantity} × ${id}${price !== undefined ? ` @ ${price}${currency ? ` ${currency}` : ''}` : ''}`;
+  });
+  return items.length > 0 ? `Order: ${items.join(', ')}` : undefined;
+}
+
+/**
+ * A WhatsApp Flow's answer (`interactive.type: "nfm_reply"`; developers.facebook.com/documentation/
+ * business-messaging/whatsapp/flows/guides/receiveflowresponse, "Receiving Flow Response"):
+ * `nfm_reply.name` ("flow", or "address_message"), `body` ("Sent") and `response_json`, a *string*
+ * of JSON holding the flow_token and the answers the Flow collected. The string is kept as sent (its
+ * answers are whatever the Flow defines; parsed here they could hold what jsonb cannot store and cost
+ * the whole delivery), with the flow_token beside it to tell which Flow it answers.
+ */
+function flowReplyOf(reply: JsonRecord): JsonRecord {
+  const responseJson = typeof reply.response_json === 'string' ? reply.response_json : undefined;
+  return compact({
+    kind: 'nfm_reply',
+    name: asString(reply.name),
+    body: asString(reply.body),
+    responseJson,
+    flowToken: responseJson !== undefined ? flowTokenOf(responseJson) : undefined,
+  });
+}
+
+function flowTokenOf(responseJson: string): string | undefined {
+  try {
+    const parsed: unknown = JSON.parse(responseJson);
+    const token = isRecord(parsed) ? asString(parsed.flow_token) : undefined;
+    // lifted only when plainly printable: the raw string keeps any other token
+    return token !== undefined && /^[\x20-\x7E]{1,512}$/.test(token) ? token : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /**

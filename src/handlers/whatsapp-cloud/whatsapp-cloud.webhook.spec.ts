@@ -33,6 +33,11 @@ const WEBHOOK_FIXTURES = [
   'status-delivered.json',
   'status-sent-marketing.json',
   'status-failed-131049.json',
+  'inbound-order.openapi-example.json',
+  'inbound-button.openapi-example.json',
+  'inbound-interactive-list-reply.openapi-example.json',
+  'inbound-interactive-button-reply.openapi-example.json',
+  'inbound-interactive-nfm-reply.ASSEMBLED.json',
 ];
 
 describe('WhatsAppCloudHandler definition', () => {
@@ -359,6 +364,103 @@ describe('WhatsApp routing and event extraction', () => {
         ctwaClid: 'ARAkL',
       },
     });
+  });
+});
+
+describe('WhatsApp orders, Flow answers and replies (official examples)', () => {
+  const only = (name: string) => {
+    const events = webhook.extractEvents(parsed(name), request(fixture(name)));
+    expect(events).toHaveLength(1);
+    return events[0];
+  };
+
+  it('keeps an order: its catalog, every item with quantity, unit price and currency, and a line naming them', () => {
+    const event = only('inbound-order.openapi-example.json');
+    expect(event.externalId).toBe('wamid.HBgLMTY1MDM4Nzk0MzkVAgASGBQzQTEyQjFGNzI1QTQxMjI5QTMyOQA=');
+    expect(event.payload).toMatchObject({
+      type: 'order',
+      // order.text is "" in Meta's example: the items are what the order says
+      text: 'Order: 2 × di9ozbzfi4 @ 30 USD, 1 × nqryix03ez @ 25 USD',
+      content: {
+        catalogId: '194836987003835',
+        productItems: [
+          { productRetailerId: 'di9ozbzfi4', quantity: 2, itemPrice: 30, currency: 'USD' },
+          { productRetailerId: 'nqryix03ez', quantity: 1, itemPrice: 25, currency: 'USD' },
+        ],
+      },
+    });
+    expect((event.payload as { content: Record<string, unknown> }).content).not.toHaveProperty('text');
+  });
+
+  it("uses an order's own note as its text when the user wrote one", () => {
+    const payload = parsed('inbound-order.openapi-example.json') as {
+      entry: Array<{ changes: Array<{ value: { messages: Array<{ order: { text: string } }> } }> }>;
+    };
+    payload.entry[0].changes[0].value.messages[0].order.text = 'Please deliver after 6pm';
+    const [event] = webhook.extractEvents(payload, request(Buffer.alloc(0)));
+    expect(event.payload).toMatchObject({
+      text: 'Please deliver after 6pm',
+      content: { text: 'Please deliver after 6pm', catalogId: '194836987003835' },
+    });
+  });
+
+  it('keeps a WhatsApp Flow answer (nfm_reply): response_json as sent, its flow_token, and the message it answers', () => {
+    const event = only('inbound-interactive-nfm-reply.ASSEMBLED.json');
+    expect(event.payload).toMatchObject({
+      type: 'interactive',
+      text: 'Sent',
+      contextId: 'gBGGEiRVVgBPAgm7FUgc73noXjo',
+      content: {
+        kind: 'nfm_reply',
+        name: 'flow',
+        body: 'Sent',
+        responseJson:
+          '{"flow_token": "lead-form-7", "product_interest": "solar panels", "best_time_to_call": "morning"}',
+        flowToken: 'lead-form-7',
+      },
+    });
+  });
+
+  it('keeps a Flow answer whose response_json is not JSON, without a flow token', () => {
+    const payload = parsed('inbound-interactive-nfm-reply.ASSEMBLED.json') as {
+      entry: Array<{
+        changes: Array<{ value: { messages: Array<{ interactive: { nfm_reply: { response_json: string } } }> } }>;
+      }>;
+    };
+    payload.entry[0].changes[0].value.messages[0].interactive.nfm_reply.response_json = '{not json';
+    const [event] = webhook.extractEvents(payload, request(Buffer.alloc(0)));
+    expect((event.payload as { content: Record<string, unknown> }).content).toEqual({
+      kind: 'nfm_reply',
+      name: 'flow',
+      body: 'Sent',
+      responseJson: '{not json',
+    });
+  });
+
+  it.each([
+    [
+      'inbound-button.openapi-example.json',
+      'button',
+      'Unsubscribe',
+      { payload: 'Unsubscribe', text: 'Unsubscribe' },
+      'wamid.HBgLMTY1MDM4Nzk0MzkVAgARGBJFNjk2OTMwNEZCQjhGMzUyQUYA',
+    ],
+    [
+      'inbound-interactive-list-reply.openapi-example.json',
+      'interactive',
+      'Priority Mail Express',
+      { kind: 'list_reply', id: 'priority_express', title: 'Priority Mail Express', description: 'Next Day to 2 Days' },
+      'wamid.HBgLMTY1MDM4Nzk0MzkVAgARGBJGMzEyNzhENTZDMzNGODlDRDgA',
+    ],
+    [
+      'inbound-interactive-button-reply.openapi-example.json',
+      'interactive',
+      'Cancel',
+      { kind: 'button_reply', id: 'cancel-button', title: 'Cancel' },
+      'wamid.HBgLMTY1MDM4Nzk0MzkVAgARGBI3MEM2RUJFNkI0RENGQTVDRjUA',
+    ],
+  ])('keeps %s as type %s with its words, its ids and the message it answers', (name, type, text, content, context) => {
+    expect(only(name).payload).toMatchObject({ type, text, content, contextId: context });
   });
 });
 

@@ -88,7 +88,11 @@ export class MessagesRepository {
     });
   }
 
-  /** An inbound message; a redelivery (same wamid on the number) returns null. */
+  /**
+   * An inbound message; a redelivery (same wamid on the number) returns null. A reply (`context.id`:
+   * the wamid of the message it answers, as quick-reply buttons, list and button replies and Flow
+   * answers always carry) is linked to that message when the number has it.
+   */
   async createInbound(data: NewMessage): Promise<MessageRow | null> {
     const existing = data.wamid
       ? await this.db.prisma.message.findUnique({
@@ -98,11 +102,15 @@ export class MessagesRepository {
     if (existing) return null;
     const rows = await this.db.prisma.$queryRaw<Array<{ id: string }>>`
       INSERT INTO messages (sub_account_id, integration_id, conversation_id, channel, lead_id, direction, type, text,
-        content, media_id, media_mime_type, media_caption, context_wamid, status, wamid, received_at, created_at, updated_at)
+        content, media_id, media_mime_type, media_caption, context_wamid, reply_to_message_id, status, wamid, received_at,
+        created_at, updated_at)
       VALUES (${data.subAccountId}, ${data.integrationId}, ${data.conversationId}::bigint, ${data.channel},
         ${data.leadId ?? null}::bigint, 'inbound', ${data.type}, ${data.text ?? null},
         ${data.content === undefined ? null : JSON.stringify(data.content)}::jsonb, ${data.mediaId ?? null},
-        ${data.mediaMimeType ?? null}, ${data.mediaCaption ?? null}, ${data.contextWamid ?? null}, 'received',
+        ${data.mediaMimeType ?? null}, ${data.mediaCaption ?? null}, ${data.contextWamid ?? null},
+        (SELECT m.id FROM messages m WHERE m.integration_id = ${data.integrationId} AND m.wamid = ${data.contextWamid ?? null}
+          AND m.conversation_id = ${data.conversationId}::bigint),
+        'received',
         ${data.wamid ?? null}, ${data.receivedAt ?? null}::timestamptz, COALESCE(${data.receivedAt ?? null}::timestamptz, now()), now())
       ON CONFLICT (integration_id, wamid) DO NOTHING
       RETURNING id::text`;
