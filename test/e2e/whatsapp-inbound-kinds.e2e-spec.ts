@@ -1,12 +1,13 @@
 // Inbound WhatsApp messages of every reply kind, through the signed webhook to the API: orders, Flow
 // answers (nfm_reply), template quick-reply buttons, list and button replies, each stored with its
-// type, words and structured data and linked to the message it answers.
+// type, words and structured data and linked to the message it answers; errors WhatsApp reports about
+// the number itself (value.errors) and a failed status's error details, where an operator sees them.
 // Payloads: the official examples in src/handlers/whatsapp-cloud/fixtures (see its README.md).
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createIntegration, createSubAccount, WHATSAPP_CONFIG } from '../support/factories';
 import { FakeWhatsAppGraph } from '../support/fakes/whatsapp-graph';
-import { deliver, newWamid, WhatsAppWebhooks } from '../support/fakes/whatsapp-webhooks';
+import { deliver, newWamid, statusOf, WhatsAppWebhooks } from '../support/fakes/whatsapp-webhooks';
 import { createTestApp, TestApp } from '../support/test-app';
 import { activate, waitFor } from '../support/webhooks';
 
@@ -31,7 +32,7 @@ function official(name: string, replyTo?: string): { payload: Delivery; wamid: s
   return { payload, wamid };
 }
 
-describe('WhatsApp inbound reply kinds (signed webhook → API)', () => {
+describe('WhatsApp inbound reply kinds and reported errors (signed webhook → API)', () => {
   let t: TestApp;
   let fake: FakeWhatsAppGraph;
   let hooks: WhatsAppWebhooks;
@@ -39,8 +40,9 @@ describe('WhatsApp inbound reply kinds (signed webhook → API)', () => {
   let sub: number;
   let integrationId: number;
   let agent: string;
+  let admin: string;
 
-  const get = (path: string) => t.http.get(path).set('authorization', agent);
+  const get = (path: string, token = agent) => t.http.get(path).set('authorization', token);
   const received = async (payload: unknown) => {
     const res = await deliver(url, hooks.sign(payload));
     expect(res.status).toBe(200);
@@ -72,6 +74,7 @@ describe('WhatsApp inbound reply kinds (signed webhook → API)', () => {
     integrationId = (await createIntegration(t, sub, 'whatsapp-cloud', WHATSAPP_CONFIG)).id;
     await activate(t, sub, integrationId);
     agent = `Bearer ${t.token('AGENT', [sub], 'agent-1')}`;
+    admin = `Bearer ${t.token('ADMIN', [sub])}`;
     hooks = fake.webhooks(PHONE_ID);
     await t.app.listen(0, '127.0.0.1');
     url = `${await t.app.getUrl()}/api/webhooks/whatsapp-cloud`.replace('[::1]', '127.0.0.1');
@@ -161,6 +164,50 @@ describe('WhatsApp inbound reply kinds (signed webhook → API)', () => {
       text: 'Unsubscribe',
       content: { payload: 'Unsubscribe', text: 'Unsubscribe' },
       replyToMessageId: menu.id,
+    });
+  });
+
+  it("keeps WhatsApp's errors about the number on the event, and a failed status's details on the message", async () => {
+    const payload = JSON.parse(readFileSync(join(FIXTURES, 'errors-value-level-130429.json'), 'utf8')) as unknown;
+    const first = await received(payload);
+    expect(first.status).toBe('received');
+    expect(first.eventId).toEqual(expect.any(String));
+    // Meta retries the same delivery: a duplicate, not a second report
+    expect(await received(payload)).toEqual({ status: 'duplicate', eventId: first.eventId });
+    await processed();
+    const events = await get(`/api/integrations/${integrationId}/events?pageSize=200`, admin);
+    expect(events.status).toBe(200);
+    expect((events.body.items as Array<{ id: string }>).find((e) => e.id === first.eventId)).toMatchObject({
+      eventType: 'errors',
+      status: 'PROCESSED',
+      lastError:
+        '130429 Rate limit hit: Message failed to send because there were too many messages sent from this phone number in a short period of time',
+    });
+
+    // a status's errors[].error_data.details (fixtures/status-failed-131049.json) reach the message
+    await t.sql.query('DELETE FROM whatsapp_opt_outs WHERE sub_account_id = $1', [sub]);
+    const ours = await sent('A marketing offer');
+    const failed = statusOf(ours.wamid, 'failed', {
+      timestamp: Math.floor(Date.now() / 1000),
+      recipientId: CONTACT,
+      errors: [
+        {
+          code: 131049,
+          title: 'This message was not delivered to maintain healthy ecosystem engagement.',
+          details: 'In order to maintain a healthy ecosystem engagement, the message failed to be delivered.',
+        },
+      ],
+    });
+    await deliver(url, hooks.statuses([failed]));
+    await processed();
+    const message = await get(`/api/whatsapp/messages?subAccountId=${sub}&direction=outbound&pageSize=200`);
+    expect((message.body.items as Array<{ id: string }>).find((m) => m.id === ours.id)).toMatchObject({
+      status: 'failed',
+      error: {
+        code: 131049,
+        title: 'This message was not delivered to maintain healthy ecosystem engagement.',
+        details: 'In order to maintain a healthy ecosystem engagement, the message failed to be delivered.',
+      },
     });
   });
 });

@@ -88,6 +88,8 @@ export class WhatsAppCloudHandler implements IntegrationHandler, WabaWebhookSubs
       // delivery tracking of outbound messages comes with the WhatsApp messaging module
       return { leads: [], ignoredReason: `status ${narrowStatus(event.payload) ?? 'unknown'} recorded` };
     }
+    // value.errors: a report about the number, kept on the event (WhatsAppEventsService), no lead in it
+    if (event.eventType === 'errors') return { leads: [], ignoredReason: 'WhatsApp reported errors about the number' };
     if (event.eventType !== 'message') return { leads: [], ignoredReason: `unsupported event type ${event.eventType}` };
     const message = narrowMessageEvent(event.payload);
     if (!message) throw new PermanentEventError('WhatsApp message event without id, sender or phone number id');

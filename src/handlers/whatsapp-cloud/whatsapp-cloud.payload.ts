@@ -83,6 +83,17 @@ export interface WhatsAppStatusError {
   details?: string;
 }
 
+/**
+ * Stored payload of an `errors` event: errors WhatsApp reports about the number itself rather than a
+ * message or status (`value.errors[]`: "a system-level problem", "an app- or account-level problem";
+ * developers.facebook.com/documentation/business-messaging/whatsapp/webhooks/reference/messages/errors,
+ * fixtures/errors-value-level-130429.json).
+ */
+export interface WhatsAppValueErrorsEvent {
+  phoneNumberId: string;
+  errors: WhatsAppStatusError[];
+}
+
 /** Stored payload of a `status` event: one delivery status of an outbound message. */
 export interface WhatsAppStatusEvent {
   phoneNumberId: string;
@@ -342,8 +353,8 @@ function withReferredProduct(content: JsonRecord | undefined, message: JsonRecor
   return Object.keys(referredProduct).length > 0 ? { ...content, referredProduct } : content;
 }
 
-/** Errors as WhatsApp reports them on statuses and messages: code, title, message, error_data.details. */
-function errorsOf(value: unknown): WhatsAppStatusError[] {
+/** Errors as WhatsApp reports them on statuses, messages and values: code, title, message, error_data.details. */
+export function errorsOf(value: unknown): WhatsAppStatusError[] {
   return asRecords(value).map((e) =>
     compact<WhatsAppStatusError>({
       code: asNumber(e.code),

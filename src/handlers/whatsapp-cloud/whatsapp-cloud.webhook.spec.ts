@@ -367,7 +367,7 @@ describe('WhatsApp routing and event extraction', () => {
   });
 });
 
-describe('WhatsApp orders, Flow answers and replies (official examples)', () => {
+describe('WhatsApp orders, Flow answers, replies and errors about the number (official examples)', () => {
   const only = (name: string) => {
     const events = webhook.extractEvents(parsed(name), request(fixture(name)));
     expect(events).toHaveLength(1);
@@ -461,6 +461,43 @@ describe('WhatsApp orders, Flow answers and replies (official examples)', () => 
     ],
   ])('keeps %s as type %s with its words, its ids and the message it answers', (name, type, text, content, context) => {
     expect(only(name).payload).toMatchObject({ type, text, content, contextId: context });
+  });
+
+  it('turns value.errors into one errors event with each code, title and details (no id: the delivery hash dedupes)', () => {
+    expect(webhook.routingKeys?.(parsed('errors-value-level-130429.json'))).toEqual(['106540352242922']);
+    expect(webhook.extractEvents(parsed('errors-value-level-130429.json'), request(Buffer.alloc(0)))).toEqual([
+      {
+        externalId: null,
+        eventType: 'errors',
+        payload: {
+          phoneNumberId: '106540352242922',
+          errors: [
+            {
+              code: 130429,
+              title: 'Rate limit hit',
+              message: 'Rate limit hit',
+              details:
+                'Message failed to send because there were too many messages sent from this phone number in a short period of time',
+            },
+          ],
+        },
+      },
+    ]);
+  });
+
+  it('keeps value.errors beside the messages of the same value, and ignores an empty or malformed errors array', () => {
+    const payload = parsed('inbound-text-message.json') as {
+      entry: Array<{ changes: Array<{ value: Record<string, unknown> }> }>;
+    };
+    payload.entry[0].changes[0].value.errors = [{ code: 131000, title: 'Something went wrong' }];
+    expect(webhook.extractEvents(payload, request(Buffer.alloc(0))).map((e) => e.eventType)).toEqual([
+      'message',
+      'errors',
+    ]);
+    for (const errors of [[], 'oops', [null, 7]]) {
+      payload.entry[0].changes[0].value.errors = errors;
+      expect(webhook.extractEvents(payload, request(Buffer.alloc(0))).map((e) => e.eventType)).toEqual(['message']);
+    }
   });
 });
 

@@ -1,7 +1,7 @@
 import type { ExtractedEvent, WebhookSpec } from '../integration-handler';
 import { asId, asNumber, asRecords, asString, isRecord, JsonRecord, optionalConfigString } from '../shared/json';
 import { hubHandshake, META_VERIFICATION_FIELDS, verifyHubSignature } from '../shared/meta-hub';
-import { messageEventsOf, statusEventsOf } from './whatsapp-cloud.payload';
+import { errorsOf, messageEventsOf, statusEventsOf, WhatsAppValueErrorsEvent } from './whatsapp-cloud.payload';
 
 /** The `messages` changes of a delivery with the business phone number id each is about. */
 function messageChanges(payload: unknown): Array<{ phoneNumberId: string; value: JsonRecord }> {
@@ -119,18 +119,28 @@ export function selectPhoneNumber(payload: unknown, key: string): unknown {
 
 /**
  * One event per inbound message (id: the wamid) and per status. A message gets several statuses
- * (sent, delivered, read), so a status event's id is `<wamid>:<status>`. Other change fields
- * (template or account updates) and `value.errors` give no event.
+ * (sent, delivered, read), so a status event's id is `<wamid>:<status>`. Errors about the number
+ * itself (`value.errors`) are one `errors` event per number: WhatsApp gives them no id, so the
+ * delivery's hash stands in (a redelivery is a duplicate). Other change fields (account updates)
+ * give no event.
  */
 export function extractWhatsAppEvents(payload: unknown): ExtractedEvent[] {
   const events: ExtractedEvent[] = [];
+  const valueErrors = new Map<string, WhatsAppValueErrorsEvent>();
   for (const { phoneNumberId, value } of messageChanges(payload)) {
     for (const message of messageEventsOf(value, phoneNumberId))
       events.push({ externalId: message.id, eventType: 'message', payload: message });
     for (const status of statusEventsOf(value, phoneNumberId))
       events.push({ externalId: `${status.id}:${status.status}`, eventType: 'status', payload: status });
     events.push(...userPreferenceEventsOf(value, phoneNumberId));
+    const errors = errorsOf(value.errors);
+    if (errors.length > 0) {
+      const known = valueErrors.get(phoneNumberId);
+      if (known) known.errors.push(...errors);
+      else valueErrors.set(phoneNumberId, { phoneNumberId, errors });
+    }
   }
+  for (const errors of valueErrors.values()) events.push({ externalId: null, eventType: 'errors', payload: errors });
   events.push(...templateEventsOf(payload));
   return events;
 }

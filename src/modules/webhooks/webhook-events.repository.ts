@@ -104,6 +104,12 @@ const markProcessedSql = (param: string): string =>
 
 const MARK_PROCESSED = { name: 'webhook_processed_v1', text: markProcessedSql('$1') };
 
+const MARK_PROCESSED_NOTING = {
+  name: 'webhook_processed_noting_v1',
+  text: `UPDATE webhook_events SET status = 'PROCESSED', processed_at = now(), last_error = $2, next_attempt_at = NULL
+       WHERE id = $1::bigint`,
+};
+
 /** Webhook events (and the rejection counts): the only writer of webhook_events and webhook_rejections. */
 @Injectable()
 export class WebhookEventsRepository {
@@ -260,6 +266,11 @@ export class WebhookEventsRepository {
   /** In the caller's transaction: the event is PROCESSED exactly when its outcome is committed. */
   async markProcessed(id: bigint): Promise<void> {
     await this.db.execute(MARK_PROCESSED, [id.toString()]);
+  }
+
+  /** PROCESSED, keeping what the provider reported in lastError (an error report, not a failure of ours). */
+  async markProcessedNoting(id: bigint, note: string): Promise<void> {
+    await this.db.execute(MARK_PROCESSED_NOTING, [id.toString(), note]);
   }
 
   /**

@@ -10,7 +10,7 @@ import { IntegrationRow, IntegrationsRepository } from '../integrations/integrat
 import { LeadWriterService } from '../leads/lead-writer.service';
 import { keywordConfigOf } from '../messaging/domain/channel-keywords';
 import { MessagingInboxService } from '../messaging/messaging-inbox.service';
-import { WhatsAppEventsService } from '../whatsapp/whatsapp-events.service';
+import { reportedProblem, WhatsAppEventsService } from '../whatsapp/whatsapp-events.service';
 import { WHATSAPP_HANDLER } from '../whatsapp/whatsapp-numbers.repository';
 import { batchEvents, DELIVERY_BATCH_EVENT, EXPAND_CHUNK } from './webhook-batch';
 import { WebhookEventsRepository } from './webhook-events.repository';
@@ -85,14 +85,17 @@ export class WebhookProcessor {
       if (integration.handler === WHATSAPP_HANDLER) {
         // issue 12: WhatsApp events feed conversations, messages and opt-outs, not leads directly
         await this.transactions.run(async () => {
-          await this.whatsapp.process(integration, {
+          const stored = {
             id: event.id.toString(),
             eventType: event.eventType,
             externalId: event.externalId,
             payload: event.payload,
             receivedAt: event.receivedAt,
-          });
-          await this.events.markProcessed(event.id);
+          };
+          await this.whatsapp.process(integration, stored);
+          // an error WhatsApp reports about the number is processed, and stays readable on the event
+          const problem = reportedProblem(stored);
+          await (problem ? this.events.markProcessedNoting(event.id, problem) : this.events.markProcessed(event.id));
         });
         return;
       }

@@ -1,8 +1,8 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
 import { TransactionRunner } from '../../database/transaction-runner';
 import type { JsonValue } from '../../common/json-value';
 import { PermanentEventError, StoredEvent } from '../../handlers/integration-handler';
-import { asString, isRecord } from '../../handlers/shared/json';
+import { asNumber, asRecords, asString, isRecord } from '../../handlers/shared/json';
 import {
   narrowMessageEvent,
   unixToIso,
@@ -41,6 +41,24 @@ function rawStatus(payload: unknown): Record<string, unknown> {
 }
 
 /**
+ * What WhatsApp reported wrong with the number itself (`value.errors`, an `errors` event), in words an
+ * operator reads in the event's lastError: "130429 Rate limit hit: Message failed to send because …".
+ * Null for every other event. The event is still processed: it is a report, not a failure to retry.
+ */
+export function reportedProblem(event: Pick<StoredEvent, 'eventType' | 'payload'>): string | null {
+  if (event.eventType !== 'errors' || !isRecord(event.payload)) return null;
+  // stored as extractWhatsAppEvents wrote them: { code, title, message, details }
+  const lines = asRecords(event.payload.errors).map((e) => {
+    const code = asNumber(e.code);
+    const title = asString(e.title) ?? asString(e.message);
+    const details = asString(e.details);
+    const head = [code, title].filter((part) => part !== undefined).join(' ') || 'WhatsApp error';
+    return details && details !== title ? `${head}: ${details}` : head;
+  });
+  return lines.length > 0 ? lines.join('; ').slice(0, 2000) : null;
+}
+
+/**
  * The WhatsApp module's side of the webhook pipeline: events of a `whatsapp-cloud` integration are
  * stored by the ingest and processed here by the webhook worker — statuses merged into messages,
  * inbound messages recorded in their conversation (keywords → opt-outs), Meta's user_preferences
@@ -48,6 +66,8 @@ function rawStatus(payload: unknown): Record<string, unknown> {
  */
 @Injectable()
 export class WhatsAppEventsService {
+  private readonly logger = new Logger(WhatsAppEventsService.name);
+
   constructor(
     private readonly numbers: WhatsAppNumbersService,
     private readonly conversations: WhatsAppConversationsService,
@@ -72,6 +92,11 @@ export class WhatsAppEventsService {
         return this.userPreferences(integration, event.payload);
       case 'template_update':
         return this.templates.applyWebhook(integration.id, event.payload);
+      case 'errors': {
+        const problem = reportedProblem(event) ?? 'WhatsApp reported errors without details';
+        this.logger.warn({ integrationId: integration.id, eventId: event.id, problem }, 'WhatsApp reported an error');
+        return problem;
+      }
       default:
         return `unsupported event type ${event.eventType}`;
     }
