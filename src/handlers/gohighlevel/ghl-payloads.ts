@@ -8,7 +8,7 @@ import type {
   LeadStatus,
   LeadStatusChange,
 } from '../handler-types';
-import { asArray, asId, asRecords, asString, isRecord, JsonRecord } from '../shared/json';
+import { asArray, asId, asNumber, asRecords, asString, isRecord, JsonRecord } from '../shared/json';
 
 /**
  * GoHighLevel webhook payloads and API contacts, narrowed from `unknown`. Payloads are flat (the
@@ -193,6 +193,48 @@ function channelOf(messageType: unknown): string {
   return (asString(messageType) ?? 'unknown').toLowerCase().replace(/^type_/, '');
 }
 
+const CALL_CHANNELS: ReadonlySet<string> = new Set(['call', 'voicemail']);
+
+/** 120 → '2 min 0 s', 45 → '45 s'. */
+function durationText(seconds: number): string {
+  const whole = Math.round(seconds);
+  return whole >= 60 ? `${Math.floor(whole / 60)} min ${whole % 60} s` : `${whole} s`;
+}
+
+/**
+ * A call or voicemail in words: there is no `body`, the call is its status and length
+ * (docs/webhook events/InboundMessage.md and OutboundMessage.md of GoHighLevel/highlevel-api-docs @
+ * 0af86a4, "Call Status Details": answered → `status` and `callStatus` `completed`; voicemail →
+ * `callStatus` `voicemail` (and, inbound, `status` `voicemail`); `callDuration` in seconds; a
+ * VoiceMail sent by a workflow has `status` only).
+ */
+function callText(payload: JsonRecord, channel: string): string {
+  const status = asString(payload.callStatus) ?? asString(payload.status);
+  const duration = asNumber(payload.callDuration);
+  const parts = [status, duration !== undefined && duration >= 0 ? durationText(duration) : undefined].filter(
+    (part): part is string => part !== undefined,
+  );
+  const what = channel === 'voicemail' ? 'Voicemail' : 'Call';
+  return parts.length > 0 ? `${what}: ${parts.join(', ')}` : what;
+}
+
+/**
+ * The interaction's words: the message body, or for a call what happened; then the attachments
+ * (`attachments`, an array of URLs in GoHighLevel's examples: "call recording url", "voicemail url"),
+ * one a line, so a recording or a picture sent by SMS is not lost. Attachments given as objects
+ * (`{ url }`) are read too (**UNCONFIRMED**: the docs type the array's items nowhere).
+ */
+function interactionBody(payload: JsonRecord, channel: string): string | undefined {
+  const text = CALL_CHANNELS.has(channel) ? callText(payload, channel) : asString(payload.body);
+  const label = channel === 'call' ? 'Recording' : channel === 'voicemail' ? 'Voicemail' : 'Attachment';
+  const attachments = asArray(payload.attachments)
+    .map((item: unknown) => asString(item) ?? (isRecord(item) ? asString(item.url) : undefined))
+    .filter((url): url is string => url !== undefined)
+    .map((url) => `${label}: ${url}`);
+  const lines = [text, ...attachments].filter((line): line is string => line !== undefined);
+  return lines.length > 0 ? lines.join('\n') : undefined;
+}
+
 /**
  * InboundMessage/OutboundMessage events. The direction comes from the payload's own `direction`
  * when present: the docs' inbound call example is labelled `OutboundMessage` with
@@ -205,12 +247,13 @@ export function messageToInteraction(
   const contactId = asId(payload.contactId);
   if (contactId === undefined) return undefined;
   const direction = payload.direction === 'inbound' || payload.direction === 'outbound' ? payload.direction : fallback;
+  const channel = channelOf(payload.messageType);
   return compact<InteractionInput>({
     platform: 'gohighlevel',
     externalId: contactId,
-    channel: channelOf(payload.messageType),
+    channel,
     direction,
-    body: asString(payload.body),
+    body: interactionBody(payload, channel),
     occurredAt: asString(payload.dateAdded),
     externalMessageId: asId(payload.messageId),
   });

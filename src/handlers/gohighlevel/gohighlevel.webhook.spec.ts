@@ -248,6 +248,7 @@ describe('GoHighLevelHandler: processing events', () => {
           externalId: 'gblakL5aYQC4glDtP1r2t3',
           channel: 'call',
           direction: 'inbound',
+          body: 'Call: completed, 2 min 0 s\nRecording: call recording url',
           occurredAt: '2024-05-08T11:57:42.250Z',
           externalMessageId: 'tyW42xCD0HQpb3hhfLcx',
         },
@@ -256,6 +257,54 @@ describe('GoHighLevelHandler: processing events', () => {
     const { direction: _d, ...outbound } = json('InboundMessage.sms.json') as Record<string, unknown>;
     const sent = await apply({ ...outbound, type: 'OutboundMessage', messageType: 'Email', messageId: 'm-1' });
     expect(sent.interactions?.[0]).toMatchObject({ channel: 'email', direction: 'outbound', externalMessageId: 'm-1' });
+  });
+
+  const record = (name: string) => json(name) as Record<string, unknown>;
+
+  it("keeps a call's outcome, length and recording, and a voicemail's, in the interaction (GoHighLevel's examples)", async () => {
+    const body = async (name: string) => (await apply(json(name))).interactions?.[0];
+    // OutboundMessage.md "Example(Call and Voicemail)": answered, callDuration 120 s, a recording
+    expect(await body('OutboundMessage.call.json')).toMatchObject({
+      channel: 'call',
+      direction: 'outbound',
+      body: 'Call: completed, 2 min 0 s\nRecording: call recording url',
+      externalMessageId: 'tyW42xCD0HQpb3hhfLcx',
+    });
+    // InboundMessage.md: an unattended inbound call that went to voicemail (status only, no duration)
+    expect(await body('InboundMessage.call-to-voicemail.json')).toMatchObject({
+      channel: 'call',
+      direction: 'inbound',
+      body: 'Call: voicemail\nRecording: voicemail url',
+    });
+    // OutboundMessage.md: a voicemail dropped by a workflow (messageType VoiceMail)
+    expect(await body('OutboundMessage.voicemail-workflow.json')).toMatchObject({
+      channel: 'voicemail',
+      direction: 'outbound',
+      body: 'Voicemail: completed\nVoicemail: voicemail url',
+    });
+    // an outbound call that reached voicemail: callStatus wins over status (OutboundMessage.md, "Call Status Details")
+    const reachedVoicemail = { ...record('OutboundMessage.call.json'), callStatus: 'voicemail', callDuration: 35 };
+    expect((await apply(reachedVoicemail)).interactions?.[0]?.body).toBe(
+      'Call: voicemail, 35 s\nRecording: call recording url',
+    );
+    const bare = { type: 'OutboundMessage', contactId: 'c-1', messageType: 'CALL', attachments: [] };
+    expect((await apply(bare)).interactions?.[0]?.body).toBe('Call');
+  });
+
+  it("keeps a message's attachments after its text; attachments given as { url } too, anything else skipped", async () => {
+    const sms: Record<string, unknown> = {
+      ...record('InboundMessage.sms.json'),
+      attachments: ['https://example.test/photo.jpg', { url: 'https://example.test/doc.pdf' }, 7, null, ''],
+    };
+    expect((await apply(sms)).interactions?.[0]?.body).toBe(
+      'This is a test message\nAttachment: https://example.test/photo.jpg\nAttachment: https://example.test/doc.pdf',
+    );
+    const { body: _b, ...picture } = sms;
+    expect((await apply(picture)).interactions?.[0]?.body).toBe(
+      'Attachment: https://example.test/photo.jpg\nAttachment: https://example.test/doc.pdf',
+    );
+    const nothing = { ...record('InboundMessage.sms.json'), body: '', attachments: 'oops' };
+    expect((await apply(nothing)).interactions?.[0]).not.toHaveProperty('body');
   });
 
   it('ignores other event types and rejects unusable payloads permanently', async () => {
