@@ -308,4 +308,39 @@ describe('provider fidelity over HTTP: CRM, analytics and messaging', () => {
       ],
     });
   });
+
+  it('Meta: without its form, the EMAIL answer is the e-mail over a WORK_EMAIL listed first', async () => {
+    const PAGE = '550000000000002';
+    const integration = await createIntegration(t, sub, 'meta-lead-ads', { ...META_CONFIG, pageId: PAGE });
+    graph.on('GET', '/me', () => ({ status: 200, body: { id: PAGE, name: 'Dealer Co' } }));
+    // Meta's GET /<lead id> answer (fixtures/lead-retrieve-response.json) with a work e-mail before the e-mail
+    const official = json('meta-lead-ads/fixtures/lead-retrieve-response.json');
+    const fields = official.field_data as unknown[];
+    graph.on('GET', '/1843301527650002', () => ({
+      status: 200,
+      body: {
+        ...official,
+        id: '1843301527650002',
+        form_id: '428591720390002',
+        field_data: [{ name: 'work_email', values: ['joe@dealer.example'] }, ...fields],
+      },
+    }));
+    // the form cannot be read (no permission on it): answers are mapped by Meta's prefill names
+    graph.on('GET', '/428591720390002', () => ({
+      status: 400,
+      body: { error: { message: 'Unsupported get request.', type: 'GraphMethodException', code: 100 } },
+    }));
+    await connect(integration.id);
+    const body = metaLeadgen(PAGE, ['1843301527650002'], '428591720390002');
+    const res = await t.http
+      .post('/api/webhooks/meta-lead-ads')
+      .set('content-type', 'application/json')
+      .set('x-hub-signature-256', metaSignature(body, META_CONFIG.appSecret))
+      .send(body);
+    expect(res.body.status).toBe('received');
+    await processed(integration.id, 1);
+    const lead = await t.http.get(`/api/leads/${await leadOf('meta', '1843301527650002')}`).set('authorization', admin);
+    expect(lead.body).toMatchObject({ fullName: 'Joe Example', email: 'joe@example.com' });
+    expect(lead.body.customAnswers).toMatchObject({ work_email: 'joe@dealer.example' });
+  });
 });

@@ -42,14 +42,36 @@ describe('Meta leads: every field, mapped by meaning (issue 10 point 7)', () => 
 
   it('falls back to the prefill names without the form, losing nothing', () => {
     const lead = leadFromGraph(LEAD);
-    // by name, work_email comes first; the other answers are kept as they were named
-    expect(lead).toMatchObject({ fullName: 'Marta Rocha', email: 'm.rocha@solarco.example' });
+    // by name, `email` is the email even though work_email comes first; the other answers are kept as named
+    expect(lead).toMatchObject({ fullName: 'Marta Rocha', email: 'installer@roofs.example' });
     expect(lead?.customAnswers).toEqual({
       contact_mail_1: 'marta.rocha@example.com',
       mobile: '+351 913 555 010',
-      email: 'installer@roofs.example',
+      work_email: 'm.rocha@solarco.example',
       roof_type: 'flat',
     });
+  });
+
+  it('without the form, EMAIL wins over WORK_EMAIL whatever the order; a work email alone is the email', () => {
+    // Meta's field_data as GET /<lead id> answers it (fixtures/lead-retrieve-response.json), with both prefills
+    const official = fixture('lead-retrieve-response.json');
+    const fields = official.field_data as Array<{ name: string; values: string[] }>;
+    const work = { name: 'work_email', values: ['joe@dealer.example'] };
+    for (const field_data of [
+      [work, ...fields],
+      [...fields, work],
+    ]) {
+      const lead = leadFromGraph({ ...official, id: '77', field_data });
+      expect(lead).toMatchObject({ fullName: 'Joe Example', email: 'joe@example.com' });
+      expect(lead?.customAnswers).toMatchObject({ work_email: 'joe@dealer.example' });
+    }
+    const onlyWork = fields.filter((f) => f.name !== 'email').concat(work);
+    expect(leadFromGraph({ ...official, id: '78', field_data: onlyWork })).toMatchObject({
+      email: 'joe@dealer.example',
+    });
+    // an empty EMAIL answer does not keep the work email out
+    const emptyEmail = fields.map((f) => (f.name === 'email' ? { ...f, values: [] } : f)).concat(work);
+    expect(leadFromGraph({ ...official, id: '79', field_data: emptyEmail })?.email).toBe('joe@dealer.example');
   });
 
   it('takes a work email as the email only when the form asks no personal one', () => {

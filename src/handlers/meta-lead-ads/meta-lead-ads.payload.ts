@@ -131,7 +131,6 @@ const STANDARD_FIELDS: Readonly<Record<string, StandardField>> = {
   first_name: 'firstName',
   last_name: 'lastName',
   email: 'email',
-  work_email: 'email',
   phone_number: 'phone',
   company_name: 'company',
   job_title: 'jobTitle',
@@ -153,14 +152,28 @@ function answerOf(field: JsonRecord): string {
     .join(', ');
 }
 
+/**
+ * The same rule by prefill name, for a lead read without its form: `work_email` is the email only when
+ * no `email` was answered, whatever the order of field_data (Meta's lead-ads docs say nothing of which
+ * wins; this is the hub's rule, the one TYPE_FALLBACKS applies by question type).
+ */
+const NAME_FALLBACKS: Readonly<Record<string, { field: StandardField; preferred: string }>> = {
+  work_email: { field: 'email', preferred: 'email' },
+};
+
 /** Which lead field an answer fills: by the question's type when the form is known, else by Meta's prefill names. */
 function targetOf(
   name: string,
   questions: ReadonlyMap<string, MetaFormQuestion>,
   askedTypes: ReadonlySet<string | undefined>,
+  answeredNames: ReadonlySet<string>,
 ): StandardField | undefined {
   const question = questions.get(name);
-  if (!question) return STANDARD_FIELDS[name.toLowerCase()];
+  if (!question) {
+    const key = name.toLowerCase();
+    const fallback = NAME_FALLBACKS[key];
+    return STANDARD_FIELDS[key] ?? (fallback && !answeredNames.has(fallback.preferred) ? fallback.field : undefined);
+  }
   const type = question.type ?? '';
   const fallback = TYPE_FALLBACKS[type];
   return TYPE_FIELDS[type] ?? (fallback && !askedTypes.has(fallback.preferred) ? fallback.field : undefined);
@@ -194,13 +207,16 @@ export function leadFromGraph(
 
   const fields = asRecords(record.field_data);
   const askedTypes = new Set(fields.map((f) => questions.get(asString(f.name) ?? '')?.type));
+  const answeredNames = new Set(
+    fields.filter((f) => answerOf(f) !== '').map((f) => (asString(f.name) ?? '').toLowerCase()),
+  );
   const standard: Partial<Record<StandardField, string>> = {};
   const customAnswers: Record<string, string> = {};
   for (const field of fields) {
     const name = asString(field.name);
     const answer = answerOf(field);
     if (!name || answer === '') continue;
-    const target = targetOf(name, questions, askedTypes);
+    const target = targetOf(name, questions, askedTypes, answeredNames);
     // a second answer for the same field (email and work_email) is kept, not lost
     if (target && standard[target] === undefined) standard[target] = answer;
     else
