@@ -1,4 +1,4 @@
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,6 +11,8 @@ import { runMigrations } from '../../src/database/migrate';
 interface SharedServer {
   users: number;
   embedded?: EmbeddedPostgres;
+  /** The embedded server's temp dir (its cluster, ~65 MB), removed by the teardown once it stopped. */
+  tempDir?: string;
 }
 
 declare global {
@@ -49,9 +51,11 @@ export default async function globalSetup(): Promise<void> {
   }
   let serverUrl = process.env.DATABASE_URL;
   let embeddedServer: EmbeddedPostgres | undefined;
+  let tempDir: string | undefined;
   if (!serverUrl) {
+    tempDir = mkdtempSync(join(tmpdir(), 'hub-test-pg-'));
     const embedded = new EmbeddedPostgres({
-      dataDir: join(mkdtempSync(join(tmpdir(), 'hub-test-pg-')), 'data'),
+      dataDir: join(tempDir, 'data'),
       port: await freePort(),
     });
     // a run that dies before its teardown (Ctrl+C, a crash) must not leave the server behind
@@ -70,9 +74,10 @@ export default async function globalSetup(): Promise<void> {
     await prepareTemplate(serverUrl);
   } catch (err) {
     await embeddedServer?.stop();
+    if (tempDir) rmSync(tempDir, { recursive: true, force: true });
     throw err;
   }
-  globalThis.__HUB_TEST_SERVER__ = { users: 1, embedded: embeddedServer };
+  globalThis.__HUB_TEST_SERVER__ = { users: 1, embedded: embeddedServer, tempDir };
 }
 
 async function prepareTemplate(serverUrl: string): Promise<void> {

@@ -1,7 +1,8 @@
+import { rmSync } from 'node:fs';
 import { Client } from 'pg';
 import { withDatabase } from './global-setup';
 
-/** After the last project that set the server up: drop the template (a shared server) or stop the embedded one. */
+/** After the last project that set the server up: drop the template (a shared server) or stop the embedded one and remove its dir. */
 export default async function globalTeardown(): Promise<void> {
   const shared = globalThis.__HUB_TEST_SERVER__;
   if (!shared) return;
@@ -17,4 +18,6 @@ export default async function globalTeardown(): Promise<void> {
     await admin.end();
   }
   await shared.embedded?.stop();
+  // every run without DATABASE_URL left its whole cluster in the temp dir
+  if (shared.tempDir) rmSync(shared.tempDir, { recursive: true, force: true });
 }
