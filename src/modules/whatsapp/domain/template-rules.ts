@@ -334,6 +334,28 @@ function checkButtons(component: JsonRecord, path: string, problems: TemplatePro
     });
 }
 
+/**
+ * Visits each component of a create request with its upper-cased type and path; says when the list is
+ * missing or empty and when an entry is not an object. Returns how many of each type it holds.
+ */
+function eachComponent(
+  value: unknown,
+  problems: TemplateProblem[],
+  visit: (component: JsonRecord, type: string, path: string) => unknown,
+): Map<string, number> {
+  const seen = new Map<string, number>();
+  const components: unknown[] = Array.isArray(value) ? value : [];
+  if (components.length === 0) problems.push({ path: 'components', message: 'components must be a non-empty array' });
+  components.forEach((raw, i) => {
+    const path = `components[${i}]`;
+    if (!isRecord(raw)) return problems.push({ path, message: 'a component must be an object' });
+    const type = upper(raw.type);
+    seen.set(type, (seen.get(type) ?? 0) + 1);
+    visit(raw, type, path);
+  });
+  return seen;
+}
+
 /** Checks a create request (API.md field names) and builds what Meta takes, or says every problem at once. */
 export function validateTemplateCreate(input: unknown): TemplateCheck {
   const problems: TemplateProblem[] = [];
@@ -353,14 +375,7 @@ export function validateTemplateCreate(input: unknown): TemplateCheck {
     problems.push({ path: 'parameterFormat', message: 'parameterFormat must be POSITIONAL or NAMED' });
 
   const components = Array.isArray(dto.components) ? dto.components : [];
-  if (!Array.isArray(dto.components) || components.length === 0)
-    problems.push({ path: 'components', message: 'components must be a non-empty array' });
-  const seen = new Map<string, number>();
-  components.forEach((raw: unknown, i) => {
-    const path = `components[${i}]`;
-    if (!isRecord(raw)) return problems.push({ path, message: 'a component must be an object' });
-    const type = upper(raw.type);
-    seen.set(type, (seen.get(type) ?? 0) + 1);
+  const seen = eachComponent(dto.components, problems, (raw, type, path) => {
     const fields = COMPONENT_FIELDS[type];
     if (fields) unknownFields(raw, fields, path, problems);
     if (type === 'BODY') checkTextComponent(raw, 'body', format, path, problems);
@@ -408,13 +423,7 @@ function authenticationTemplate(
       message: 'an AUTHENTICATION template has one positional parameter, the code: leave parameterFormat out',
     });
   const components = Array.isArray(dto.components) ? dto.components : [];
-  if (components.length === 0) problems.push({ path: 'components', message: 'components must be a non-empty array' });
-  const seen = new Map<string, number>();
-  components.forEach((raw: unknown, i) => {
-    const path = `components[${i}]`;
-    if (!isRecord(raw)) return problems.push({ path, message: 'a component must be an object' });
-    const type = upper(raw.type);
-    seen.set(type, (seen.get(type) ?? 0) + 1);
+  const seen = eachComponent(dto.components, problems, (raw, type, path) => {
     const fields = AUTH_COMPONENT_FIELDS[type];
     if (!fields)
       return problems.push({
