@@ -1,9 +1,15 @@
-import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadAppConfig, readEnvironment, withDevelopmentSecrets } from './load-app-config';
 
-const dir = (): string => mkdtempSync(join(tmpdir(), 'cfg-'));
+const dirs: string[] = [];
+const dir = (): string => {
+  const made = mkdtempSync(join(tmpdir(), 'cfg-'));
+  dirs.push(made);
+  return made;
+};
+afterAll(() => dirs.forEach((made) => rmSync(made, { recursive: true, force: true })));
 
 describe('loadAppConfig (bootstrap of main.ts and the scripts)', () => {
   it('outside production, creates the development secrets once under DATA_DIR and reuses them', () => {

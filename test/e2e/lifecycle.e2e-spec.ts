@@ -1,5 +1,5 @@
 import { ChildProcess, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -64,6 +64,7 @@ function postgresRunning(dataDir: string): boolean {
 
 describe('service lifecycle on the embedded database', () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'hub-lifecycle-'));
+  afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
 
   // a shutdown that outlives SHUTDOWN_TIMEOUT_MS (10 s) is forced with exit code 1: code 0 means it finished in time
   it('starts with no DATABASE_URL, serves health, stops on SIGINT within the shutdown timeout leaving no postgres, and restarts on the same data', async () => {

@@ -1,8 +1,8 @@
 import { Type } from '@nestjs/common';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { Client } from 'pg';
 import request from 'supertest';
 import TestAgent from 'supertest/lib/agent';
@@ -61,7 +61,15 @@ export function testConfig(databaseUrl: string, env: Record<string, string> = {}
 export async function createTestApp(options: TestAppOptions = {}): Promise<TestApp> {
   const db = options.db ?? (await createTestDatabase());
   const logFile = join(mkdtempSync(join(tmpdir(), 'hub-test-log-')), 'app.log');
-  const app = await createApp(testConfig(db.url, { LOG_FILE: logFile, ...options.env }), options.module ?? AppModule);
+  const removeLogs = (): void => rmSync(dirname(logFile), { recursive: true, force: true });
+  const app = await createApp(
+    testConfig(db.url, { LOG_FILE: logFile, ...options.env }),
+    options.module ?? AppModule,
+  ).catch((err: unknown) => {
+    // a refused boot (the tests of invalid configuration) leaves nothing behind either
+    removeLogs();
+    throw err;
+  });
   await app.getHttpAdapter().getInstance().ready();
   // as main.ts does after migrating: the standard templates
   if (!options.module) await app.get(SeedService).run('test');
@@ -79,6 +87,7 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
       await sql.end();
       await app.close();
       if (!options.db) await db.drop();
+      removeLogs();
     },
   };
 }
