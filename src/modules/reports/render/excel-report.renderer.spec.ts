@@ -1,4 +1,4 @@
-// The streaming Excel writer: 100,000 rows re-read with exceljs, hostile text, abort, sheet names.
+// The streaming Excel writer: 20,000 rows re-read with exceljs, hostile text, abort, sheet names.
 import ExcelJS from 'exceljs';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -54,22 +54,22 @@ describe('writeExcelReport', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  it('streams 100,000 rows from paged batches into a file exceljs reads back value for value', async () => {
+  it('streams 20,000 rows from paged batches into a file exceljs reads back value for value', async () => {
     const filePath = join(dir, 'big.xlsx');
     const progress: number[] = [];
     const result = await writeExcelReport({
       filePath,
       sheetName: 'Leads',
       columns: COLUMNS,
-      rows: batches(100_000, 1000),
+      rows: batches(20_000, 1000),
       timezone: 'America/Sao_Paulo',
       onProgress: (n) => {
         progress.push(n);
       },
     });
-    expect(result.rows).toBe(100_000);
-    expect(progress).toHaveLength(100);
-    expect(progress[99]).toBe(100_000);
+    expect(result.rows).toBe(20_000);
+    expect(progress).toHaveLength(20);
+    expect(progress[19]).toBe(20_000);
 
     const bytes = await readFile(filePath);
     expect(result.bytes).toBe(bytes.length);
@@ -77,9 +77,9 @@ describe('writeExcelReport', () => {
     expect(bytes.includes('xl/sharedStrings.xml')).toBe(false);
 
     const rows = await readRows(filePath);
-    expect(rows).toHaveLength(100_001);
+    expect(rows).toHaveLength(20_001);
     expect(rows[0]).toEqual(COLUMNS.map((c) => c.header));
-    for (const i of [1, 2, 3, 4, 999, 1000, 1001, 54_321, 99_999, 100_000]) {
+    for (const i of [1, 2, 3, 4, 999, 1000, 1001, 14_321, 19_999, 20_000]) {
       const [id, name, createdAt, cost, rate, note] = rows[i];
       const expected = row(i);
       expect(id).toBe(i);
@@ -91,7 +91,7 @@ describe('writeExcelReport', () => {
       expect(note ?? null).toBe(expected.note);
     }
     expect(await readdir(dir)).toEqual(['big.xlsx']);
-  }, 300_000); // 100,000 rows written and re-read: seconds alone, minutes on a loaded 2-core machine
+  }, 120_000); // re-reading with exceljs is the slow part; memory at 100,000 rows and more is bench/excel-report-rss's
 
   it('keeps formula-like text as text and replaces characters XML cannot hold', async () => {
     const filePath = join(dir, 'hostile.xlsx');
