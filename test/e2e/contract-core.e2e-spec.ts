@@ -687,6 +687,37 @@ describe('API.md contract probe: conventions, roles, templates, integrations, we
       expect((await t.http.delete(`/api/integrations/${created.id}`).set('authorization', admin)).status).toBe(204);
     });
 
+    // API.md "Conventions": every error body of a failed connection test also carries success: false. A body
+    // Fastify refuses before the route runs (malformed JSON, wrong content type, too large) answered without it
+    it('carries success: false on a connection test refused for its body (malformed JSON 400, 415, 413)', async () => {
+      const metaTemplate = await templateId(t, 'meta-lead-ads');
+      const huge = JSON.stringify({
+        subAccountId: sub,
+        integrationTemplateId: metaTemplate,
+        config: { ...META_CONFIG, pad: 'x'.repeat(1024 * 1024 + 10) },
+      });
+      for (const path of ['/api/integrations/test-config', `/api/integrations/${ghlId}/test`]) {
+        for (const [type, body, status, code] of [
+          ['application/json', '{"subAccountId":', 400, 'VALIDATION_FAILED'],
+          ['text/plain', 'hello', 415, 'UNSUPPORTED_MEDIA_TYPE'],
+          ['application/json', huge, 413, 'PAYLOAD_TOO_LARGE'],
+        ] as const) {
+          const res = await t.http.post(path).set('authorization', admin).set('content-type', type).send(body);
+          expect([path, res.status, res.body.code, res.body.success]).toEqual([path, status, code, false]);
+        }
+      }
+      // the guard-level 401/403 stay as they are (about the caller, not the test)
+      const guard = await t.http.post(`/api/integrations/${ghlId}/test`).set('authorization', auth(t, 'AGENT', [sub]));
+      expect([guard.status, guard.body.success]).toEqual([403, undefined]);
+      // other routes are not connection tests
+      const other = await t.http
+        .post('/api/integrations')
+        .set('authorization', admin)
+        .set('content-type', 'application/json')
+        .send('{"name":');
+      expect([other.status, other.body.success]).toEqual([400, undefined]);
+    });
+
     it('answers the health of an integration in the shape API.md gives', async () => {
       const res = await t.http.get(`/api/integrations/${metaId}/health`).set('authorization', admin);
       expect(res.status).toBe(200);

@@ -1,6 +1,6 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
-import type { FastifyReply } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { isForeignKeyViolation, isRecordGone } from '../../database/db';
 import { DomainException } from './domain.exception';
 import { ERROR_STATUS, ErrorBody, ErrorCode } from './error-code';
@@ -135,14 +135,34 @@ export function toErrorBody(exception: unknown, logger: Logger): { body: ErrorBo
   };
 }
 
+/**
+ * Fastify route config key (`@RouteConfig({ [ERROR_BODY_EXTRA]: { … } })`): fields a route adds to the
+ * error bodies its own layers do not shape — a body Fastify refused before the route ran (malformed
+ * JSON, 413, 415) or an unexpected error. A DomainException is left as it was thrown: the route's
+ * interceptor adds them to those it means to (a guard's 401/403 is about the caller, not the route).
+ */
+export const ERROR_BODY_EXTRA = 'errorBodyExtra';
+
+function routeErrorExtra(request: FastifyRequest | undefined): Record<string, unknown> | undefined {
+  const config: unknown = request?.routeOptions?.config;
+  if (typeof config !== 'object' || config === null) return undefined;
+  const extra: unknown = (config as Record<string, unknown>)[ERROR_BODY_EXTRA];
+  return typeof extra === 'object' && extra !== null ? (extra as Record<string, unknown>) : undefined;
+}
+
 @Catch()
 export class AllExceptionsFilter implements ExceptionFilter {
   private readonly logger = new Logger('ExceptionFilter');
 
   catch(exception: unknown, host: ArgumentsHost): void {
-    const reply = host.switchToHttp().getResponse<FastifyReply>();
+    const http = host.switchToHttp();
+    const reply = http.getResponse<FastifyReply>();
     const { body, headers } = toErrorBody(exception, this.logger);
+    const extra = exception instanceof DomainException ? undefined : routeErrorExtra(http.getRequest<FastifyRequest>());
     if (headers) void reply.headers(headers);
-    void reply.status(body.statusCode).type('application/json; charset=utf-8').send(body);
+    void reply
+      .status(body.statusCode)
+      .type('application/json; charset=utf-8')
+      .send(extra ? { ...extra, ...body } : body);
   }
 }

@@ -1,5 +1,14 @@
-import { CallHandler, ExecutionContext, Injectable, NestInterceptor } from '@nestjs/common';
+import {
+  applyDecorators,
+  CallHandler,
+  ExecutionContext,
+  Injectable,
+  NestInterceptor,
+  UseInterceptors,
+} from '@nestjs/common';
+import { RouteConfig } from '@nestjs/platform-fastify';
 import { catchError, Observable, throwError } from 'rxjs';
+import { ERROR_BODY_EXTRA } from '../../common/errors/all-exceptions.filter';
 import { DomainException } from '../../common/errors/domain.exception';
 
 /**
@@ -24,3 +33,14 @@ export class ConnectionTestErrorsInterceptor implements NestInterceptor {
       );
   }
 }
+
+/**
+ * A connection-test route: `success: false` on every error body of a failed test — those of the route
+ * (the interceptor above) and those answered before it runs for the request's body (malformed JSON,
+ * 413, 415: the exception filter, through the route's config).
+ */
+export const ConnectionTestRoute = (): MethodDecorator =>
+  applyDecorators(
+    UseInterceptors(ConnectionTestErrorsInterceptor),
+    RouteConfig({ [ERROR_BODY_EXTRA]: { success: false } }),
+  );

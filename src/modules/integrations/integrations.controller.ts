@@ -1,4 +1,4 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query, UseInterceptors } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query } from '@nestjs/common';
 import {
   ApiBearerAuth,
   ApiCreatedResponse,
@@ -24,7 +24,7 @@ import {
   UpdateIntegrationDto,
   WebhookSecretDto,
 } from './dto/integration.dto';
-import { ConnectionTestErrorsInterceptor } from './connection-test-errors.interceptor';
+import { ConnectionTestRoute } from './connection-test-errors.interceptor';
 import { IntegrationConnectionsService } from './integration-connections.service';
 import { IntegrationsService } from './integrations.service';
 
@@ -52,7 +52,7 @@ export class IntegrationsController {
 
   @Post('test-config')
   @HttpCode(200)
-  @UseInterceptors(ConnectionTestErrorsInterceptor)
+  @ConnectionTestRoute()
   @ApiOperation({ summary: 'Test a configuration before saving it; nothing is stored' })
   @ApiOkResponse({
     type: TestResultDto,
@@ -97,7 +97,7 @@ export class IntegrationsController {
 
   @Post(':id/test')
   @HttpCode(200)
-  @UseInterceptors(ConnectionTestErrorsInterceptor)
+  @ConnectionTestRoute()
   @ApiOkResponse({
     type: TestResultDto,
     description:
