@@ -384,6 +384,24 @@ describe('API.md contract probe: conventions, roles, templates, integrations, we
       expect(wrong).toEqual([]);
     });
 
+    it('lets a SUPER_ADMIN without sub-accounts in the token update, test, rotate, disconnect and delete any integration', async () => {
+      const token = auth(t, 'SUPER_ADMIN');
+      const created = await createIntegration(t, sub, 'gohighlevel', GHL_CONFIG);
+      const base = `/api/integrations/${created.id}`;
+      const steps: Array<[Method, string, object | undefined, number]> = [
+        ['patch', base, { name: 'by super-admin' }, 200],
+        ['post', `${base}/test`, undefined, 200],
+        ['post', `${base}/rotate-webhook-secret`, undefined, 200],
+        ['post', `${base}/disconnect`, undefined, 200],
+        ['delete', base, undefined, 204],
+      ];
+      for (const [method, path, body, status] of steps) {
+        const req = t.http[method](path).set('authorization', token);
+        const res = await (body === undefined ? req : req.send(body));
+        expect([method, path, res.status]).toEqual([method, path, status]);
+      }
+    });
+
     it('answers 403 FORBIDDEN for an explicit subAccountId the caller may not act on, even one that does not exist', async () => {
       const metaTemplate = await templateId(t, 'meta-lead-ads');
       const token = auth(t, 'ADMIN', [sub]);
