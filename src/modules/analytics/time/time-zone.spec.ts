@@ -55,8 +55,16 @@ describe('time-zone names', () => {
       expect(isValidTimeZone(bad)).toBe(false);
   });
 
+  it('spells a name typed in another case as the tz database does, and keeps links as given', () => {
+    expect(assertTimeZone('europe/london')).toBe('Europe/London');
+    expect(assertTimeZone('AMERICA/SAO_PAULO')).toBe('America/Sao_Paulo');
+    expect(assertTimeZone('utc')).toBe('UTC');
+    expect(assertTimeZone('asia/kolkata')).toMatch(/^asia\/kolkata$|^Asia\/Kolkata$/);
+  });
+
   it('keeps a valid name as given and throws VALIDATION_FAILED naming the field otherwise', () => {
     expect(assertTimeZone('Asia/Kolkata')).toBe('Asia/Kolkata');
+    expect(assertTimeZone('America/Sao_Paulo')).toBe('America/Sao_Paulo');
     let error: unknown;
     try {
       assertTimeZone('Mars/Olympus_Mons');

@@ -41,12 +41,27 @@ export function isValidTimeZone(name: unknown): name is string {
   }
 }
 
+let spellingByLowerCase: Map<string, string> | undefined;
+
 /**
- * Returns the name unchanged when valid, otherwise throws VALIDATION_FAILED naming `field`. The name
- * is kept as given (not canonicalised): Node 20's ICU would turn Asia/Kolkata into Asia/Calcutta.
+ * The tz database's own spelling of a name typed in another case ("europe/london" → "Europe/London"),
+ * so that the name shown back matches the frontend's list of zones; names Intl does not list as they
+ * are (links such as Asia/Kolkata on Node 20) are kept as given.
+ */
+function tzSpelling(name: string): string {
+  spellingByLowerCase ??= new Map(
+    [...Intl.supportedValuesOf('timeZone'), 'UTC'].map((zone): [string, string] => [zone.toLowerCase(), zone]),
+  );
+  return spellingByLowerCase.get(name.toLowerCase()) ?? name;
+}
+
+/**
+ * Returns the name when valid, otherwise throws VALIDATION_FAILED naming `field`. Only the letter case
+ * is corrected (tzSpelling); the name is not canonicalised, since Node 20's ICU would turn
+ * Asia/Kolkata into Asia/Calcutta.
  */
 export function assertTimeZone(name: unknown, field = 'timezone'): string {
-  if (isValidTimeZone(name)) return name;
+  if (isValidTimeZone(name)) return tzSpelling(name);
   const shown = typeof name === 'string' ? `"${name.slice(0, 64)}"` : 'The value';
   throw DomainException.validation(`${shown} is not an IANA time zone name`, [
     { field, messages: ['must be an IANA time zone name such as "America/Sao_Paulo" or "UTC"'] },
