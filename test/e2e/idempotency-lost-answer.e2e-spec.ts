@@ -181,6 +181,12 @@ describe('Idempotency-Key: a first request that died after its work committed', 
       DROP FUNCTION test_fail();`);
     expect(failed.status).toBe(500);
     expect(await bulkCount()).toBe(before);
+    // the claim's "work committed" was written in the work's transaction, and rolled back with it
+    expect(
+      await count(`SELECT count(*)::int AS n FROM idempotency_keys WHERE key = $1 AND work_committed_at IS NULL`, [
+        'rolled-back-bulk',
+      ]),
+    ).toBe(1);
     await leaseRunsOut('rolled-back-bulk');
 
     const retry = await postBulk(body, 'rolled-back-bulk');

@@ -9,13 +9,15 @@ export interface IdempotencyScope {
   key: string;
 }
 
-/** A key as stored: `response` is null while the first request is still working on it. */
+/** A key as stored: `response` is null while the first request is still working on it (or died). */
 export interface StoredIdempotencyKey {
   id: string;
   fingerprint: string;
   response: { status: number; body: string } | null;
   /** The claim ran out (its process died mid-request): another request may take it over. */
   lapsed: boolean;
+  /** The work's transaction committed: the work must never be done again for this key. */
+  workCommitted: boolean;
 }
 
 interface Row {
@@ -24,6 +26,7 @@ interface Row {
   response_status: number | null;
   response_body: string | null;
   lapsed: boolean;
+  work_committed: boolean;
 }
 
 const PRUNE = {
@@ -41,17 +44,27 @@ const CLAIM = {
 
 const FIND = {
   name: 'idempotency_keys_find',
-  text: `SELECT id::text, fingerprint, response_status, response_body, (locked_until < now()) AS lapsed
+  text: `SELECT id::text, fingerprint, response_status, response_body, (locked_until < now()) AS lapsed,
+           (work_committed_at IS NOT NULL) AS work_committed
          FROM idempotency_keys
          WHERE sub_account_id = $1 AND route = $2 AND user_sub = $3 AND key = $4`,
 };
 
-// only one of several requests finding a lapsed claim gets it (the row lock orders them)
+// only one of several requests finding a lapsed claim gets it (the row lock orders them), and never
+// one whose work committed
 const TAKE_OVER = {
   name: 'idempotency_keys_take_over',
   text: `UPDATE idempotency_keys SET locked_until = now() + make_interval(secs => $2)
-         WHERE id = $1 AND response_status IS NULL AND locked_until < now()
+         WHERE id = $1 AND response_status IS NULL AND work_committed_at IS NULL AND locked_until < now()
          RETURNING id::text`,
+};
+
+// in the work's transaction; `work_committed_at IS NULL` lets one work commit per claim: a request that
+// outlived its lease and lost the key to a retry finds the retry's mark (waiting for its row lock) and rolls back
+const MARK_WORK_COMMITTED = {
+  name: 'idempotency_keys_mark_work_committed',
+  text: `UPDATE idempotency_keys SET work_committed_at = now()
+         WHERE id = $1 AND response_status IS NULL AND work_committed_at IS NULL`,
 };
 
 const COMPLETE = {
@@ -62,13 +75,19 @@ const COMPLETE = {
 
 const RELEASE = {
   name: 'idempotency_keys_release',
-  text: `DELETE FROM idempotency_keys WHERE id = $1 AND response_status IS NULL`,
+  text: `DELETE FROM idempotency_keys WHERE id = $1 AND response_status IS NULL AND work_committed_at IS NULL`,
+};
+
+// the lease ends now, so a retry is told at once that the answer was lost instead of waiting the lease out
+const ABANDON = {
+  name: 'idempotency_keys_abandon',
+  text: `UPDATE idempotency_keys SET locked_until = now() WHERE id = $1 AND response_status IS NULL`,
 };
 
 /**
- * The idempotency_keys table. Every statement runs on its own (never in the caller's transaction):
- * a claim must be visible to every other process before the work starts, and must outlive a
- * rolled-back attempt.
+ * The idempotency_keys table. Every statement but markWorkCommitted runs on its own (never in the
+ * caller's transaction): a claim must be visible to every other process before the work starts, and
+ * must outlive a rolled-back attempt.
  */
 @Injectable()
 export class IdempotencyKeysRepository {
@@ -103,6 +122,7 @@ export class IdempotencyKeysRepository {
           ? null
           : { status: row.response_status, body: row.response_body },
       lapsed: row.lapsed,
+      workCommitted: row.work_committed,
     };
   }
 
@@ -111,12 +131,25 @@ export class IdempotencyKeysRepository {
     return (await this.db.sqlAlone(TAKE_OVER, [id, leaseSeconds])).length === 1;
   }
 
+  /**
+   * Marks the claim's work committed, inside the caller's (the work's) transaction, so the mark commits
+   * or rolls back with the work. False when the claim is gone or another request's work is marked.
+   */
+  async markWorkCommitted(id: string): Promise<boolean> {
+    return (await this.db.execute(MARK_WORK_COMMITTED, [id])) === 1;
+  }
+
   async complete(id: string, status: number, body: string): Promise<void> {
     await this.db.sqlAlone(COMPLETE, [id, status, body]);
   }
 
-  /** Forgets a claim whose request failed, so the key may be used again. */
+  /** Forgets a claim whose request failed, so the key may be used again: never one whose work committed. */
   async release(id: string): Promise<void> {
     await this.db.sqlAlone(RELEASE, [id]);
+  }
+
+  /** Gives up the claim of a request that failed after its work committed: it stays, its lease ends now. */
+  async abandon(id: string): Promise<void> {
+    await this.db.sqlAlone(ABANDON, [id]);
   }
 }

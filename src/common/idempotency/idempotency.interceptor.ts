@@ -6,6 +6,7 @@ import { canActOn } from '../auth/sub-account-scope';
 import { MAX_INT_ID } from '../http/int-id.decorator';
 import { parseIdempotencyKey, requestFingerprint } from './idempotency-key';
 import { IdempotencyService } from './idempotency.service';
+import { IdempotentWork, idempotentWork } from './idempotent-work';
 
 export const IDEMPOTENT_REPLAYED_HEADER = 'Idempotent-Replayed';
 
@@ -20,7 +21,8 @@ function subAccountOf(body: unknown): number | null {
  * An optional Idempotency-Key on a POST whose body names its `subAccountId` (see `@Idempotent()`).
  * The key is scoped to (sub-account, route, the caller's `sub`), so it never replays to another
  * tenant or user. Runs after the guards and before validation: a request that then fails (400, 404,
- * 422 …) releases its key instead of storing the error.
+ * 422 …) releases its key instead of storing the error, unless its work had committed (see
+ * IdempotencyService.markWorkCommitted): that key is never worked on again.
  */
 @Injectable()
 export class IdempotencyInterceptor implements NestInterceptor {
@@ -43,14 +45,19 @@ export class IdempotencyInterceptor implements NestInterceptor {
       void reply.status(claim.status).header(IDEMPOTENT_REPLAYED_HEADER, 'true');
       return of(JSON.parse(claim.body) as unknown);
     }
-    return next.handle().pipe(
+    // the handler runs (and its work's transaction marks the claim) with the claim in its async context
+    const work: IdempotentWork = { claimId: claim.id, committed: false };
+    const handled = new Observable<unknown>((subscriber) =>
+      idempotentWork.run(work, () => next.handle().subscribe(subscriber)),
+    );
+    return handled.pipe(
       concatMap(async (result: unknown) => {
         if (reply.statusCode < 400)
           await this.service.succeed(claim.id, reply.statusCode, JSON.stringify(result ?? null));
-        else await this.service.fail(claim.id);
+        else await this.service.fail(work);
         return result;
       }),
-      catchError((err: unknown) => from(this.service.fail(claim.id)).pipe(concatMap(() => throwError(() => err)))),
+      catchError((err: unknown) => from(this.service.fail(work)).pipe(concatMap(() => throwError(() => err)))),
     );
   }
 }

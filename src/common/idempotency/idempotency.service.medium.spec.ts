@@ -1,13 +1,24 @@
 // Medium tier: Idempotency-Key claims in PostgreSQL, as several API processes share them: of many
 // concurrent requests with one key exactly one does the work; a claim whose process died is taken over
-// by one request once its lease runs out; a failed request leaves the key free; a day-old key is gone.
+// by one request once its lease runs out, unless its work's transaction had committed (then never:
+// the answer was lost, the work is not redone); a failed request leaves the key free unless its work
+// committed; a day-old key is gone.
 import { createMediumApp, MediumApp } from '../../../test/support/medium-app';
+import { TransactionRunner } from '../../database/transaction-runner';
 import { IdempotencyScope } from './idempotency-keys.repository';
-import { IdempotencyClaim, IdempotencyService } from './idempotency.service';
+import {
+  ANSWER_LOST,
+  IdempotencyClaim,
+  IdempotencyService,
+  IN_PROGRESS_WAIT_MS,
+  WORK_DONE_BY_RETRY,
+} from './idempotency.service';
+import { IdempotentWork, idempotentWork } from './idempotent-work';
 
 describe('IdempotencyService (PostgreSQL)', () => {
   let m: MediumApp;
   let service: IdempotencyService;
+  let transactions: TransactionRunner;
   let n = 0;
   const scope = (): IdempotencyScope => ({ subAccountId: 1, route: 'POST /api/spec', userSub: 'u-1', key: `k-${++n}` });
   const owners = (claims: IdempotencyClaim[]) => claims.filter((c) => c.kind === 'owner');
@@ -15,7 +26,29 @@ describe('IdempotencyService (PostgreSQL)', () => {
   beforeAll(async () => {
     m = await createMediumApp();
     service = m.app.get(IdempotencyService);
+    transactions = m.app.get(TransactionRunner);
   });
+
+  async function own(s: IdempotencyScope): Promise<IdempotentWork> {
+    const claim = await service.begin(s, 'fp');
+    if (claim.kind !== 'owner') throw new Error('expected to own the key');
+    return { claimId: claim.id, committed: false };
+  }
+
+  /** The request's work: a transaction that marks its claim, then `after` (which may throw: a rollback). */
+  const doWork = (work: IdempotentWork, after: () => void = () => undefined) =>
+    idempotentWork.run(work, () =>
+      transactions.run(async () => {
+        await service.markWorkCommitted();
+        after();
+      }),
+    );
+
+  /** Its process died: nobody stores an answer or releases the key, and the lease runs out. */
+  const leaseRunsOut = (s: IdempotencyScope) =>
+    m.sql.query(`UPDATE idempotency_keys SET locked_until = now() - interval '1 second' WHERE key = $1`, [s.key]);
+  const rowsOf = async (s: IdempotencyScope) =>
+    (await m.sql.query('SELECT 1 FROM idempotency_keys WHERE key = $1', [s.key])).rowCount;
   afterAll(() => m.close());
 
   it('lets one of 12 concurrent requests work; the others wait for its answer and replay it', async () => {
@@ -53,7 +86,7 @@ describe('IdempotencyService (PostgreSQL)', () => {
     const s = scope();
     const failed = await service.begin(s, 'fp-1');
     if (failed.kind !== 'owner') throw new Error('expected to own the key');
-    await service.fail(failed.id);
+    await service.fail({ claimId: failed.id, committed: false });
     // after the failure, even another (corrected) body may use the key
     const corrected = await service.begin(s, 'fp-2');
     expect(corrected.kind).toBe('owner');
@@ -79,5 +112,66 @@ describe('IdempotencyService (PostgreSQL)', () => {
       "SELECT count(*)::int AS n FROM idempotency_keys WHERE created_at < now() - interval '24 hours'",
     );
     expect(rows[0].n).toBe(0);
+  });
+
+  it('never gives a lapsed claim whose work committed to a retry: every retry is 409, the answer was lost', async () => {
+    const s = scope();
+    const work = await own(s);
+    await doWork(work);
+    expect(work.committed).toBe(true);
+    await leaseRunsOut(s);
+    const retries = await Promise.allSettled(Array.from({ length: 6 }, () => service.begin(s, 'fp')));
+    for (const r of retries)
+      expect(r).toMatchObject({ status: 'rejected', reason: { status: 409, message: ANSWER_LOST } });
+  });
+
+  it('rolls the mark back with a work that rolled back: the lapsed claim is taken over', async () => {
+    const s = scope();
+    const work = await own(s);
+    await expect(
+      doWork(work, () => {
+        throw new Error('the work failed after the mark');
+      }),
+    ).rejects.toThrow('the work failed after the mark');
+    expect(work.committed).toBe(false);
+    await leaseRunsOut(s);
+    expect(await service.begin(s, 'fp')).toEqual({ kind: 'owner', id: work.claimId });
+  });
+
+  it('keeps the key of a request that failed after its work committed: its retry is 409 at once, not its work again', async () => {
+    const s = scope();
+    const work = await own(s);
+    await doWork(work);
+    await service.fail(work);
+    const started = Date.now();
+    await expect(service.begin(s, 'fp')).rejects.toMatchObject({ status: 409, message: ANSWER_LOST });
+    expect(Date.now() - started).toBeLessThan(IN_PROGRESS_WAIT_MS);
+    expect(await rowsOf(s)).toBe(1);
+
+    // a commit the request never saw (its COMMIT's reply lost) is not released either
+    const unseen = scope();
+    const lost = await own(unseen);
+    await doWork(lost);
+    await service.fail({ ...lost, committed: false });
+    expect(await rowsOf(unseen)).toBe(1);
+  });
+
+  it('lets one work commit per claim: a request that outlived its lease cannot commit after the retry that took over', async () => {
+    const s = scope();
+    const slow = await own(s);
+    await leaseRunsOut(s);
+    const retry = await own(s);
+    expect(retry.claimId).toBe(slow.claimId);
+    await doWork(retry);
+    await expect(doWork(slow)).rejects.toMatchObject({ status: 409, message: WORK_DONE_BY_RETRY });
+    expect(slow.committed).toBe(false);
+  });
+
+  it('marks nothing outside a request holding a claim, and refuses to mark outside a transaction', async () => {
+    await expect(transactions.run(() => service.markWorkCommitted())).resolves.toBeUndefined();
+    const work = await own(scope());
+    await expect(idempotentWork.run(work, () => service.markWorkCommitted())).rejects.toThrow(
+      'markWorkCommitted must run inside the transaction of the work it marks',
+    );
   });
 });

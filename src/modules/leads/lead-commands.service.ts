@@ -4,6 +4,7 @@ import type { AuthUser } from '../../common/auth/auth-user';
 import { assertCanActOn, scopeOf } from '../../common/auth/sub-account-scope';
 import { Clock, CLOCK, systemClock } from '../../common/clock';
 import { DomainException } from '../../common/errors/domain.exception';
+import { IdempotencyService } from '../../common/idempotency/idempotency.service';
 import { TransactionRunner } from '../../database/transaction-runner';
 import type { LeadInput } from '../../handlers/handler-types';
 import type { ActivityDto, LeadDetailDto } from './dto/lead.dto';
@@ -27,6 +28,7 @@ export class LeadCommandsService {
     private readonly writes: LeadsWriteRepository,
     private readonly writer: LeadWriterService,
     private readonly transactions: TransactionRunner,
+    private readonly idempotency: IdempotencyService,
     @Optional() @Inject(CLOCK) private readonly clock: Clock = systemClock,
   ) {}
 
@@ -113,10 +115,15 @@ export class LeadCommandsService {
       submittedAt: new Date(this.clock.now()).toISOString(),
       source,
     };
-    const result = await this.writer.upsert(
-      { subAccountId: dto.subAccountId, integrationId: null, origin: `manual:${user.sub}:${input.externalId}` },
-      input,
-    );
+    // one transaction: the lead with its source details, and the Idempotency-Key's "work committed"
+    const result = await this.transactions.run(async () => {
+      const upserted = await this.writer.upsert(
+        { subAccountId: dto.subAccountId, integrationId: null, origin: `manual:${user.sub}:${input.externalId}` },
+        input,
+      );
+      await this.idempotency.markWorkCommitted();
+      return upserted;
+    });
     return { created: result.created, lead: await this.detail(dto.subAccountId, result.leadId) };
   }
 

@@ -4,6 +4,7 @@ import type { JsonValue } from '../../common/json-value';
 import { assertCanActOn, listScope } from '../../common/auth/sub-account-scope';
 import { DomainException } from '../../common/errors/domain.exception';
 import { ErrorCode } from '../../common/errors/error-code';
+import { IdempotencyService } from '../../common/idempotency/idempotency.service';
 import { createdToBound } from '../../common/http/date-range';
 import { Page, skipTake, toPage } from '../../common/http/pagination';
 import { TransactionRunner } from '../../database/transaction-runner';
@@ -68,6 +69,7 @@ export class WhatsAppSendService {
     private readonly leadWriter: LeadWriterService,
     private readonly jobs: JobsService,
     private readonly transactions: TransactionRunner,
+    private readonly idempotency: IdempotencyService,
   ) {}
 
   // ---- POST /api/whatsapp/messages
@@ -160,16 +162,21 @@ export class WhatsAppSendService {
         throw DomainException.notFound('Message to reply to');
     }
 
-    const created = await this.createOutbound({
-      number,
-      phone,
-      leadId,
-      text: dto.text,
-      template,
-      lane: 'agent',
-      sentBy: user.sub,
-      replyTo,
-      enqueue: true,
+    // the Idempotency-Key's "work committed" commits with the message and its send job (createOutbound joins)
+    const created = await this.transactions.run(async () => {
+      const outbound = await this.createOutbound({
+        number,
+        phone,
+        leadId,
+        text: dto.text,
+        template,
+        lane: 'agent',
+        sentBy: user.sub,
+        replyTo,
+        enqueue: true,
+      });
+      await this.idempotency.markWorkCommitted();
+      return outbound;
     });
     return { id: created.messageId, status: 'queued', conversationId: created.conversationId.toString() };
   }

@@ -4,6 +4,7 @@ import { assertCanActOn, listScope, scopeOf } from '../../../common/auth/sub-acc
 import { Clock, CLOCK, systemClock } from '../../../common/clock';
 import { DomainException } from '../../../common/errors/domain.exception';
 import { ErrorCode } from '../../../common/errors/error-code';
+import { IdempotencyService } from '../../../common/idempotency/idempotency.service';
 import { Page, skipTake, toPage } from '../../../common/http/pagination';
 import { TransactionRunner } from '../../../database/transaction-runner';
 import { WhatsAppCloudHandler } from '../../../handlers/whatsapp-cloud/whatsapp-cloud.handler';
@@ -65,6 +66,7 @@ export class BulkService {
     private readonly policy: BulkPolicy,
     private readonly runner: BulkRunner,
     private readonly transactions: TransactionRunner,
+    private readonly idempotency: IdempotencyService,
     @Optional() @Inject(CLOCK) private readonly clock: Clock = systemClock,
   ) {}
 
@@ -108,6 +110,8 @@ export class BulkService {
       await this.repo.addRecipients(row.id, dto.subAccountId, recipients);
       // the jobs commit with the ledger: a bulk is never accepted without its runners
       await this.runner.kick(row);
+      // and so does the Idempotency-Key's "work committed": a retry after a crash never sends the bulk again
+      await this.idempotency.markWorkCommitted();
       return row;
     });
     const toSend = recipients.filter((r) => r.skipReason === null).length;
