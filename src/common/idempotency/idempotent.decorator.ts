@@ -18,8 +18,10 @@ export const Idempotent = (): MethodDecorator =>
         'unique per intended request; scoped to the sub-account, the route and the caller, kept 24 hours. A retry ' +
         'with the same key and body gets the first answer again (same status and body, header Idempotent-Replayed: true) ' +
         'and nothing is done twice; while the first is still running it waits up to 5 s for it, then 409 CONFLICT. ' +
-        'The same key with another body: 409 CONFLICT. A first request answered with an error keeps nothing: ' +
-        'the key may be used again.',
+        'The same key with another body: 409 CONFLICT. A first request answered with an error before its work ' +
+        'was done keeps nothing: the key may be used again. A first request whose work was done but whose answer ' +
+        'was lost (its process died) is never done again: a retry gets 409 CONFLICT (at once, or once its ' +
+        '5-minute claim has run out); look the result up instead.',
       schema: { type: 'string', minLength: 1, maxLength: MAX_KEY_LENGTH },
     }),
   );
