@@ -15,9 +15,17 @@ export interface InputProblem {
 }
 
 /**
- * The first part of a request body or query that cannot be taken: text PostgreSQL cannot store, or
- * nesting deeper than MAX_INPUT_DEPTH; null when there is none. `root` names the top (body, query).
- * Iterative: a deeply nested body cannot exhaust the stack here.
+ * Keys naming a member of Object.prototype (`constructor`, `toString`, `valueOf`, `hasOwnProperty` …).
+ * The parser refuses `__proto__`; class-transformer silently drops the others from every object it
+ * copies, so `{ "toString": "x" }` among a send's template parameters or on a template's button passed
+ * the checks that refuse any other unknown key, and the global pipe's whitelist never saw them.
+ */
+const PROTOTYPE_KEYS: ReadonlySet<string> = new Set(Object.getOwnPropertyNames(Object.prototype));
+
+/**
+ * The first part of a request body or query that cannot be taken: text PostgreSQL cannot store, a key
+ * of PROTOTYPE_KEYS, or nesting deeper than MAX_INPUT_DEPTH; null when there is none. `root` names the
+ * top (body, query). Iterative: a deeply nested body cannot exhaust the stack here.
  */
 export function unstorableInput(value: unknown, root: string): InputProblem | null {
   const text = (path: string): InputProblem => ({
@@ -39,6 +47,10 @@ export function unstorableInput(value: unknown, root: string): InputProblem | nu
       : Object.entries(current);
     for (const [key, item] of entries.reverse()) {
       if (isUnstorableText(key)) return text(path);
+      if (!Array.isArray(current) && PROTOTYPE_KEYS.has(key)) {
+        const field = path ? `${path}.${key}` : key;
+        return { field, message: `${field}: a key named ${key} cannot be taken (it names a member of every object)` };
+      }
       stack.push({ value: item, path: path ? `${path}.${key}` : key, depth: depth + 1 });
     }
   }
