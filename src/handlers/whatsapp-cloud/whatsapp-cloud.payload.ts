@@ -281,12 +281,27 @@ function orderOf(order: JsonRecord): JsonRecord {
     productItems: asRecords(order.product_items).map((item) =>
       compact({
         productRetailerId: asId(item.product_retailer_id),
-        quantity: asNumber(item.quantity),
-        itemPrice: asNumber(item.item_price),
+        quantity: quantityOf(item.quantity),
+        itemPrice: priceOf(item.item_price),
         currency: asString(item.currency),
       }),
     ),
   });
+}
+
+/**
+ * A quantity is a whole number of units, at least 1; a price a plain amount, not negative. asNumber read
+ * -5, 2.5, 1e308 and "0x10" (16) as quantities, which were stored and shown as the order: a value no
+ * order has is left out rather than kept.
+ */
+function quantityOf(value: unknown): number | undefined {
+  const n = typeof value === 'string' && /^[0-9]{1,15}$/.test(value.trim()) ? Number(value) : value;
+  return typeof n === 'number' && Number.isSafeInteger(n) && n >= 1 ? n : undefined;
+}
+
+function priceOf(value: unknown): number | undefined {
+  const n = typeof value === 'string' && /^[0-9]+(\.[0-9]+)?$/.test(value.trim()) ? Number(value) : value;
+  return typeof n === 'number' && Number.isFinite(n) && n >= 0 ? n : undefined;
 }
 
 /** The user's note with the order, or a line naming its items (an order's `text` is usually empty). */
@@ -295,8 +310,8 @@ function orderText(order: JsonRecord): string | undefined {
   if (note) return note;
   const items = asRecords(order.product_items).map((item) => {
     const id = asId(item.product_retailer_id) ?? '?';
-    const quantity = asNumber(item.quantity) ?? 1;
-    const price = asNumber(item.item_price);
+    const quantity = quantityOf(item.quantity) ?? '?';
+    const price = priceOf(item.item_price);
     const currency = asString(item.currency);
     return `${quantity} × ${id}${price !== undefined ? ` @ ${price}${currency ? ` ${currency}` : ''}` : ''}`;
   });

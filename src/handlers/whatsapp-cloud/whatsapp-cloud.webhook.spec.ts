@@ -404,6 +404,35 @@ describe('WhatsApp orders, Flow answers, replies and errors about the number (of
     });
   });
 
+  it('leaves out quantities and prices no order can have instead of storing them', () => {
+    const payload = parsed('inbound-order.openapi-example.json') as {
+      entry: Array<{ changes: Array<{ value: { messages: Array<{ order: { product_items: unknown[] } }> } }> }>;
+    };
+    payload.entry[0].changes[0].value.messages[0].order.product_items = [
+      { product_retailer_id: 'neg', quantity: -5, item_price: -1, currency: 'USD' },
+      { product_retailer_id: 'huge', quantity: 1e308, item_price: 1e308, currency: 'USD' },
+      { product_retailer_id: 'hex', quantity: '0x10', item_price: '0x10', currency: 'USD' },
+      { product_retailer_id: 'frac', quantity: 2.5, item_price: '12.50', currency: 'USD' },
+      { product_retailer_id: 'text', quantity: ' 3 ', item_price: 30, currency: 'USD' },
+    ];
+    const [event] = webhook.extractEvents(payload, request(Buffer.alloc(0)));
+    expect(event.payload).toMatchObject({
+      text: 'Order: ? × neg, ? × huge @ 1e+308 USD, ? × hex, ? × frac @ 12.5 USD, 3 × text @ 30 USD',
+      content: {
+        productItems: [
+          { productRetailerId: 'neg', currency: 'USD' },
+          { productRetailerId: 'huge', itemPrice: 1e308, currency: 'USD' },
+          { productRetailerId: 'hex', currency: 'USD' },
+          { productRetailerId: 'frac', itemPrice: 12.5, currency: 'USD' },
+          { productRetailerId: 'text', quantity: 3, itemPrice: 30, currency: 'USD' },
+        ],
+      },
+    });
+    const items = (event.payload as { content: { productItems: object[] } }).content.productItems;
+    expect(items.slice(0, 4).every((item) => !('quantity' in item))).toBe(true);
+    expect('itemPrice' in items[0]).toBe(false);
+  });
+
   it('keeps a WhatsApp Flow answer (nfm_reply): response_json as sent, its flow_token, and the message it answers', () => {
     const event = only('inbound-interactive-nfm-reply.ASSEMBLED.json');
     expect(event.payload).toMatchObject({
