@@ -91,9 +91,11 @@ export class BlockSlotDto {
   @IsAfter('startTime')
   endTime!: string;
 
-  @ApiProperty({ minLength: 1, maxLength: 200, example: 'Lunch' })
+  @ApiProperty({ minLength: 1, maxLength: 200, example: 'Lunch', description: 'One line, without control characters' })
   @IsString()
   @Matches(/\S/, { message: 'title must not be blank' })
+  // one line on the calendar: a title of control characters looked blank there but passed the check above
+  @Matches(/^\P{Cc}*$/u, { message: 'title must not contain control characters (new lines, tabs, escapes)' })
   @MaxLength(200)
   title!: string;
 }
