@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import type { AuthUser } from '../../common/auth/auth-user';
 import { scopeOf } from '../../common/auth/sub-account-scope';
 import { DomainException } from '../../common/errors/domain.exception';
+import { ErrorCode } from '../../common/errors/error-code';
 import { Page, skipTake, toPage } from '../../common/http/pagination';
 import { OutboundHttpFactory } from '../../common/outbound/outbound-http.factory';
 import { TransactionRunner } from '../../database/transaction-runner';
@@ -17,6 +18,17 @@ import {
 import { EventRow, WebhookEventsRepository } from './webhook-events.repository';
 
 const DAY_MS = 24 * 3600_000;
+
+/**
+ * A disconnected integration takes no deliveries (409) and holds no credentials to process with, as a
+ * sync start refuses it: a replay reopened its events all the same (leads written again for a connection
+ * its admin had ended, or attempts bound to fail). A config change and a passed test reconnect it.
+ */
+const disconnected = (): DomainException =>
+  new DomainException(
+    ErrorCode.INTEGRATION_NOT_ACTIVE,
+    'The integration is disconnected; reconnect it to replay its events',
+  );
 /** Events one replay statement reopens, and the most one request replays (the rest: call again). */
 const REPLAY_CHUNK = 1000;
 const REPLAY_MAX = 50_000;
@@ -74,6 +86,7 @@ export class WebhookEventsService {
    */
   async replayFailed(user: AuthUser, integrationId: number): Promise<ReplayedFailedEventsDto> {
     const integration = await this.integrations.find(user, integrationId);
+    if (integration.status === 'disconnected') throw disconnected();
     let replayed = 0;
     while (replayed < REPLAY_MAX) {
       const chunk = Math.min(REPLAY_CHUNK, REPLAY_MAX - replayed);
@@ -88,6 +101,7 @@ export class WebhookEventsService {
   async replay(user: AuthUser, id: bigint): Promise<ReplayedEventDto> {
     const event = await this.events.find(scopeOf(user), id);
     if (!event) throw DomainException.notFound('Webhook event');
+    if ((await this.integrations.find(user, event.integrationId)).status === 'disconnected') throw disconnected();
     const reopened = await this.transactions.run(async () => {
       if (!(await this.events.reopenForReplay(event.id))) return false;
       await this.jobs.send('webhook-process', { eventId: event.id });
