@@ -101,6 +101,17 @@ describe('prepareTemplateSend', () => {
     expect(utility.ok ? [] : utility.problems.map((p) => p.path)).toEqual(['parameters.button.0']);
   });
 
+  it('reports a problem of the AUTHENTICATION code once, under the key the caller gave it as', () => {
+    const placeholder = prepareTemplateSend(otp, { '1': '{{lead.firstName}}' });
+    expect(placeholder.ok ? [] : placeholder.problems.map((p) => p.path)).toEqual(['parameters.1']);
+    const missing = prepareTemplateSend(otp, {});
+    expect(missing.ok ? [] : missing.problems.map((p) => p.path)).toEqual(['parameters.1']);
+    const spaced = prepareTemplateSend(otp, { 'body.1': '48 29 13' });
+    expect(spaced.ok ? [] : spaced.problems).toEqual([
+      { path: 'parameters.body.1', message: 'a URL suffix must be non-empty, without spaces' },
+    ]);
+  });
+
   it('builds header, body (in number order) and URL button components for a positional template', () => {
     const result = prepareTemplateSend(promo, {
       'header.1': 'Ana',

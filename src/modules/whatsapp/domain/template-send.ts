@@ -155,14 +155,19 @@ function withOtpButtonCode(
   template: StoredTemplate,
   facts: TemplateFacts,
   params: TemplateParameters,
-): TemplateParameters {
-  if (template.category !== 'AUTHENTICATION') return params;
-  const code = params['1'] ?? params['body.1'];
-  if (code === undefined) return params;
+): { params: TemplateParameters; givenAs: Map<string, string> } {
+  const givenAs = new Map<string, string>(); // a button key filled from the code → the key the caller gave it as
+  if (template.category !== 'AUTHENTICATION') return { params, givenAs };
+  const codeKey = params['1'] !== undefined ? '1' : 'body.1';
+  const code = params[codeKey];
+  if (code === undefined) return { params, givenAs };
   const filled: Record<string, string> = { ...params };
   for (const button of facts.buttons)
-    if (button.hasVariable && filled[`button.${button.index}`] === undefined) filled[`button.${button.index}`] = code;
-  return filled;
+    if (button.hasVariable && filled[`button.${button.index}`] === undefined) {
+      filled[`button.${button.index}`] = code;
+      givenAs.set(`button.${button.index}`, codeKey);
+    }
+  return { params: filled, givenAs };
 }
 
 /**
@@ -175,13 +180,15 @@ export function prepareTemplateSend(
   lead?: LeadFields,
 ): PreparedTemplate {
   const facts = describeTemplate(template);
-  params = withOtpButtonCode(template, facts, params);
+  const otp = withOtpButtonCode(template, facts, params);
+  params = otp.params;
   const problems: TemplateProblem[] = [];
   const values = new Map<string, string>(); // variable id or key → resolved value
   const payloads = new Map<number, string>();
   let media: string | undefined;
   for (const [key, raw] of Object.entries(params)) {
-    const path = `parameters.${key}`;
+    // a problem of the code copied into the OTP button is the code's, named as the caller gave it
+    const path = `parameters.${otp.givenAs.get(key) ?? key}`;
     if (typeof raw !== 'string') {
       problems.push({ path, message: 'a parameter value must be a string' });
       continue;
@@ -205,8 +212,10 @@ export function prepareTemplateSend(
       }
     }
   }
+  // an AUTHENTICATION template's OTP button takes the body's code: without the code, the code is what is missing
+  const codeMissing = template.category === 'AUTHENTICATION' && !values.has('BODY:1');
   for (const variable of facts.variables)
-    if (!values.has(`${variable.component}:${variable.key}`)) {
+    if (!values.has(`${variable.component}:${variable.key}`) && !(codeMissing && variable.component === 'BUTTON')) {
       const key =
         variable.component === 'BUTTON'
           ? `button.${variable.key}`
@@ -264,7 +273,7 @@ export function prepareTemplateSend(
         parameters: [{ type: 'payload', payload }],
       });
   }
-  if (problems.length > 0) return { ok: false, problems };
+  if (problems.length > 0) return { ok: false, problems: distinct(problems) };
   return {
     ok: true,
     template: {
@@ -273,6 +282,17 @@ export function prepareTemplateSend(
       ...(components.length > 0 ? { components } : {}),
     },
   };
+}
+
+/** Each problem once (the OTP code's, found in the body and again in the button it fills). */
+function distinct(problems: TemplateProblem[]): TemplateProblem[] {
+  const seen = new Set<string>();
+  return problems.filter((p) => {
+    const key = `${p.path}\n${p.message}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
 }
 
 function describe(variable: TemplateVariable): string {
