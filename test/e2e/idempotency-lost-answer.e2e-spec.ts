@@ -1,21 +1,22 @@
-// Idempotency-Key when the first request's process dies between its work's commit and the statement
-// that stores its answer: the key is left "in progress" until its 5-minute lease runs out. A retry after
-// that must never do the work again (a second bulk to every recipient, a second message, a second lead):
-// it is told the work was done but its answer was lost. The crash is simulated in PostgreSQL: a trigger
-// refuses to store the answer of the keys named `lost-…` (the first request still answers, as a process
-// that died after its reply would have), then the lease is moved into the past.
+// Idempotency-Key when the first request's process dies right after its work's transaction committed:
+// a retry must never do the work again (a second bulk to every recipient, a second message, a second
+// lead), and must get the first request's answer replayed, as after any finished request. The crash is
+// simulated in PostgreSQL: a trigger refuses to store the answer of the keys named `lost-…` once their
+// work has committed (a statement after the work's transaction, as a process that died there never ran);
+// the first request still answers, then the lease is moved into the past.
+import { RequestMethod } from '@nestjs/common';
+import { INTERCEPTORS_METADATA, METHOD_METADATA, PATH_METADATA } from '@nestjs/common/constants';
+import { controllersOf } from '../../src/common/http/openapi-contract';
+import { IdempotencyInterceptor } from '../../src/common/idempotency/idempotency.interceptor';
+import type { Response } from 'supertest';
 import { WHATSAPP_CONFIG } from '../support/factories';
 import { FakeWhatsAppGraph } from '../support/fakes/whatsapp-graph';
 import { createTestApp, TestApp } from '../support/test-app';
 import { waitFor } from '../support/webhooks';
 import { BulkSetup, getBulk, phoneOf, seedLeads, whatsAppSetup } from '../support/whatsapp-bulk';
 
-const ANSWER_LOST = {
-  statusCode: 409,
-  code: 'CONFLICT',
-  message:
-    'The request with this Idempotency-Key did its work, but its answer was lost: look the result up instead of retrying',
-};
+/** The routes whose lost answer this file covers: every `@Idempotent()` route must be one of them. */
+const COVERED_ROUTES = ['POST /api/leads', 'POST /api/whatsapp/bulk', 'POST /api/whatsapp/messages'];
 
 describe('Idempotency-Key: a first request that died after its work committed', () => {
   let t: TestApp;
@@ -35,11 +36,13 @@ describe('Idempotency-Key: a first request that died after its work committed', 
     });
     t = await createTestApp({ env: { META_GRAPH_URL: fake.url } });
     a = await whatsAppSetup(t, fake);
-    // the process "dies" before the answer is stored: storing it fails, the reply still goes out
+    // the process "dies" right after its work committed: an answer stored after that commit (a later
+    // statement, once the claim is marked) fails, the reply still goes out
     await t.sql.query(`
       CREATE FUNCTION test_lose_answer() RETURNS trigger LANGUAGE plpgsql AS $$
       BEGIN
-        IF NEW.key LIKE 'lost-%' AND NEW.response_status IS NOT NULL THEN
+        IF NEW.key LIKE 'lost-%' AND OLD.work_committed_at IS NOT NULL
+          AND OLD.response_status IS NULL AND NEW.response_status IS NOT NULL THEN
           RAISE EXCEPTION 'simulated crash before the answer was stored';
         END IF;
         RETURN NEW;
@@ -55,8 +58,7 @@ describe('Idempotency-Key: a first request that died after its work committed', 
   /** What a retry finds once the dead process's lease has run out. */
   async function leaseRunsOut(key: string): Promise<void> {
     const { rowCount } = await t.sql.query(
-      `UPDATE idempotency_keys SET locked_until = now() - interval '1 second'
-       WHERE key = $1 AND response_status IS NULL`,
+      `UPDATE idempotency_keys SET locked_until = now() - interval '1 second' WHERE key = $1`,
       [key],
     );
     expect(rowCount).toBe(1);
@@ -76,7 +78,14 @@ describe('Idempotency-Key: a first request that died after its work committed', 
       .set('Idempotency-Key', key)
       .send(body);
 
-  it('a bulk: the retry is 409, and every recipient got one message', async () => {
+  /** The retry got the first request's answer again, byte for byte, marked as a replay. */
+  function expectReplayOf(retry: Response, first: Response): void {
+    expect(retry.status).toBe(first.status);
+    expect(retry.text).toBe(first.text);
+    expect(retry.headers['idempotent-replayed']).toBe('true');
+  }
+
+  it('a bulk: the retry replays the first answer, and every recipient got one message', async () => {
     const { ids, phones } = await leads(3);
     const body = {
       subAccountId: a.subAccountId,
@@ -90,10 +99,18 @@ describe('Idempotency-Key: a first request that died after its work committed', 
     await leaseRunsOut('lost-bulk');
 
     const retry = await postBulk(body, 'lost-bulk');
-    expect(retry.status).toBe(409);
-    expect(retry.body).toEqual(ANSWER_LOST);
-    expect(retry.headers['idempotent-replayed']).toBeUndefined();
+    expectReplayOf(retry, first);
     expect(await bulkCount()).toBe(before + 1);
+    // the answer is a bulk's usual answer: as a run with no crash answers for three other leads
+    const normal = await postBulk({ ...body, leadIds: (await leads(3)).ids }, 'normal-bulk');
+    expect(normal.status).toBe(202);
+    expect(retry.body).toEqual({ ...normal.body, id: first.body.id as string });
+    expect(retry.body).toEqual({
+      id: expect.stringMatching(/^[0-9]+$/),
+      status: 'queued',
+      recipients: 3,
+      skipped: { noPhone: 0, optedOut: 0, duplicatePhone: 0, windowClosed: 0 },
+    });
     await waitFor(
       async () => (await getBulk(t, a.subAccountId, first.body.id as string)).status === 'completed',
       60_000,
@@ -101,11 +118,12 @@ describe('Idempotency-Key: a first request that died after its work committed', 
     );
     await new Promise((r) => setTimeout(r, 500));
     for (const phone of phones) expect(sendsTo(phone)).toHaveLength(1);
-    // and it stays so: another retry is the same 409
-    expect((await postBulk(body, 'lost-bulk')).body).toEqual(ANSWER_LOST);
+    // and it stays so: another retry replays the same answer
+    expectReplayOf(await postBulk(body, 'lost-bulk'), first);
+    expect(await bulkCount()).toBe(before + 2);
   }, 60_000);
 
-  it('a single send: the retry is 409, and one message was written and sent', async () => {
+  it('a single send: the retry replays the first answer, and one message was written and sent', async () => {
     const phone = phoneOf(phoneOffset++);
     const body = { subAccountId: a.subAccountId, to: phone, template: { id: a.templateId }, parameters: { 1: 'Ana' } };
     const post = () =>
@@ -116,11 +134,14 @@ describe('Idempotency-Key: a first request that died after its work committed', 
         .send(body);
     const first = await post();
     expect(first.status).toBe(202);
+    expect(first.body).toEqual({
+      id: expect.any(String),
+      status: 'queued',
+      conversationId: expect.stringMatching(/^[0-9]+$/),
+    });
     await leaseRunsOut('lost-send');
 
-    const retry = await post();
-    expect(retry.status).toBe(409);
-    expect(retry.body).toEqual(ANSWER_LOST);
+    expectReplayOf(await post(), first);
     const messages = () =>
       count(
         `SELECT count(*)::int AS n FROM messages WHERE direction = 'outbound' AND regexp_replace(recipient, '[^0-9]', '', 'g') = $1`,
@@ -133,7 +154,7 @@ describe('Idempotency-Key: a first request that died after its work committed', 
     expect(await messages()).toBe(1);
   });
 
-  it('a manual lead: the retry is 409, and one lead exists', async () => {
+  it('a manual lead: the retry replays the first answer (201 and the lead as created), and one lead exists', async () => {
     // a name only: nothing to deduplicate on, so a second create would be a second lead
     const body = { subAccountId: a.subAccountId, fullName: 'Lost Answer' };
     const post = () =>
@@ -144,16 +165,37 @@ describe('Idempotency-Key: a first request that died after its work committed', 
         .send(body);
     const first = await post();
     expect(first.status).toBe(201);
+    expect(first.body).toMatchObject({ fullName: 'Lost Answer', subAccountId: a.subAccountId });
     await leaseRunsOut('lost-lead');
 
-    const retry = await post();
-    expect(retry.status).toBe(409);
-    expect(retry.body).toEqual(ANSWER_LOST);
+    expectReplayOf(await post(), first);
     expect(
       await count(`SELECT count(*)::int AS n FROM leads WHERE sub_account_id = $1 AND full_name = 'Lost Answer'`, [
         a.subAccountId,
       ]),
     ).toBe(1);
+  });
+
+  it('covers every @Idempotent() route: a new one must record its answer in its work and be added here', () => {
+    const routes = controllersOf(t.app).flatMap((controller) => {
+      const prototype = controller.prototype as Record<string, unknown>;
+      return Object.getOwnPropertyNames(prototype).flatMap((name) => {
+        const handler = prototype[name];
+        if (name === 'constructor' || typeof handler !== 'function') return [];
+        const interceptors = (Reflect.getMetadata(INTERCEPTORS_METADATA, handler) ?? []) as unknown[];
+        if (!interceptors.includes(IdempotencyInterceptor)) return [];
+        const method = RequestMethod[Reflect.getMetadata(METHOD_METADATA, handler) as RequestMethod];
+        const path = [
+          'api',
+          Reflect.getMetadata(PATH_METADATA, controller),
+          Reflect.getMetadata(PATH_METADATA, handler),
+        ]
+          .flatMap((p: unknown) => (typeof p === 'string' ? p.split('/') : []))
+          .filter((p) => p !== '');
+        return [`${method} /${path.join('/')}`];
+      });
+    });
+    expect(routes.sort()).toEqual(COVERED_ROUTES);
   });
 
   it('a bulk whose transaction rolled back (and whose process then died) leaves the key to a retry: one bulk', async () => {
