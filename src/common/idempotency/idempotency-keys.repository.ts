@@ -16,7 +16,10 @@ export interface StoredIdempotencyKey {
   response: { status: number; body: string } | null;
   /** The claim ran out (its process died mid-request): another request may take it over. */
   lapsed: boolean;
-  /** The work's transaction committed: the work must never be done again for this key. */
+  /**
+   * Marked by the previous release's work without an answer (it stored it in a second step): the work
+   * must never be done again for this key. Answers now commit with their work (RECORD_ANSWER).
+   */
   workCommitted: boolean;
 }
 
@@ -51,7 +54,7 @@ const FIND = {
 };
 
 // only one of several requests finding a lapsed claim gets it (the row lock orders them), and never
-// one whose work committed
+// one whose work committed (it has its answer, or was marked by the previous release)
 const TAKE_OVER = {
   name: 'idempotency_keys_take_over',
   text: `UPDATE idempotency_keys SET locked_until = now() + make_interval(secs => $2)
@@ -59,11 +62,13 @@ const TAKE_OVER = {
          RETURNING id::text`,
 };
 
-// in the work's transaction; `work_committed_at IS NULL` lets one work commit per claim: a request that
-// outlived its lease and lost the key to a retry finds the retry's mark (waiting for its row lock) and rolls back
-const MARK_WORK_COMMITTED = {
-  name: 'idempotency_keys_mark_work_committed',
-  text: `UPDATE idempotency_keys SET work_committed_at = now()
+// in the work's transaction: the answer commits with the work. `response_status IS NULL` lets one work
+// commit per claim: a request that outlived its lease and lost the key to a retry finds the retry's
+// answer (waiting for its row lock) and rolls back
+const RECORD_ANSWER = {
+  name: 'idempotency_keys_record_answer',
+  text: `UPDATE idempotency_keys
+         SET response_status = $2, response_body = $3, completed_at = now(), work_committed_at = now()
          WHERE id = $1 AND response_status IS NULL AND work_committed_at IS NULL`,
 };
 
@@ -78,14 +83,8 @@ const RELEASE = {
   text: `DELETE FROM idempotency_keys WHERE id = $1 AND response_status IS NULL AND work_committed_at IS NULL`,
 };
 
-// the lease ends now, so a retry is told at once that the answer was lost instead of waiting the lease out
-const ABANDON = {
-  name: 'idempotency_keys_abandon',
-  text: `UPDATE idempotency_keys SET locked_until = now() WHERE id = $1 AND response_status IS NULL`,
-};
-
 /**
- * The idempotency_keys table. Every statement but markWorkCommitted runs on its own (never in the
+ * The idempotency_keys table. Every statement but recordAnswer runs on its own (never in the
  * caller's transaction): a claim must be visible to every other process before the work starts, and
  * must outlive a rolled-back attempt.
  */
@@ -132,13 +131,14 @@ export class IdempotencyKeysRepository {
   }
 
   /**
-   * Marks the claim's work committed, inside the caller's (the work's) transaction, so the mark commits
-   * or rolls back with the work. False when the claim is gone or another request's work is marked.
+   * Stores the answer inside the caller's (the work's) transaction, so it commits or rolls back with
+   * the work. False when the claim is gone or another request's work answered it.
    */
-  async markWorkCommitted(id: string): Promise<boolean> {
-    return (await this.db.execute(MARK_WORK_COMMITTED, [id])) === 1;
+  async recordAnswer(id: string, status: number, body: string): Promise<boolean> {
+    return (await this.db.execute(RECORD_ANSWER, [id, status, body])) === 1;
   }
 
+  /** The answer of a request whose work recorded none, after the fact (on its own). */
   async complete(id: string, status: number, body: string): Promise<void> {
     await this.db.sqlAlone(COMPLETE, [id, status, body]);
   }
@@ -146,10 +146,5 @@ export class IdempotencyKeysRepository {
   /** Forgets a claim whose request failed, so the key may be used again: never one whose work committed. */
   async release(id: string): Promise<void> {
     await this.db.sqlAlone(RELEASE, [id]);
-  }
-
-  /** Gives up the claim of a request that failed after its work committed: it stays, its lease ends now. */
-  async abandon(id: string): Promise<void> {
-    await this.db.sqlAlone(ABANDON, [id]);
   }
 }

@@ -1,19 +1,23 @@
 // Medium tier: Idempotency-Key claims in PostgreSQL, as several API processes share them: of many
-// concurrent requests with one key exactly one does the work; a claim whose process died is taken over
-// by one request once its lease runs out, unless its work's transaction had committed (then never:
-// the answer was lost, the work is not redone); a failed request leaves the key free unless its work
-// committed; a day-old key is gone.
+// concurrent requests with one key exactly one does the work; its answer commits with its work's
+// transaction, so a retry after its process died past that commit replays it; a claim whose process
+// died before is taken over by one request once its lease runs out; a failed request leaves the key
+// free unless its work committed; a day-old key is gone.
 import { createMediumApp, MediumApp } from '../../../test/support/medium-app';
 import { TransactionRunner } from '../../database/transaction-runner';
 import { IdempotencyScope } from './idempotency-keys.repository';
 import {
   ANSWER_LOST,
+  IdempotentAnswer,
   IdempotencyClaim,
   IdempotencyService,
   IN_PROGRESS_WAIT_MS,
   WORK_DONE_BY_RETRY,
 } from './idempotency.service';
 import { IdempotentWork, idempotentWork } from './idempotent-work';
+
+const ANSWER = { body: { id: '7', status: 'queued' } };
+const REPLAY = { kind: 'replay', status: 202, body: '{"id":"7","status":"queued"}' };
 
 describe('IdempotencyService (PostgreSQL)', () => {
   let m: MediumApp;
@@ -32,14 +36,14 @@ describe('IdempotencyService (PostgreSQL)', () => {
   async function own(s: IdempotencyScope): Promise<IdempotentWork> {
     const claim = await service.begin(s, 'fp');
     if (claim.kind !== 'owner') throw new Error('expected to own the key');
-    return { claimId: claim.id, committed: false };
+    return { claimId: claim.id, status: 202, committed: false };
   }
 
-  /** The request's work: a transaction that marks its claim, then `after` (which may throw: a rollback). */
-  const doWork = (work: IdempotentWork, after: () => void = () => undefined) =>
+  /** The request's work: a transaction that records its answer, then `after` (which may throw: a rollback). */
+  const doWork = (work: IdempotentWork, after: () => void = () => undefined, answer: IdempotentAnswer = ANSWER) =>
     idempotentWork.run(work, () =>
       transactions.run(async () => {
-        await service.markWorkCommitted();
+        await service.recordAnswer(answer);
         after();
       }),
     );
@@ -86,7 +90,7 @@ describe('IdempotencyService (PostgreSQL)', () => {
     const s = scope();
     const failed = await service.begin(s, 'fp-1');
     if (failed.kind !== 'owner') throw new Error('expected to own the key');
-    await service.fail({ claimId: failed.id, committed: false });
+    await service.fail({ claimId: failed.id, status: 201, committed: false });
     // after the failure, even another (corrected) body may use the key
     const corrected = await service.begin(s, 'fp-2');
     expect(corrected.kind).toBe('owner');
@@ -114,39 +118,55 @@ describe('IdempotencyService (PostgreSQL)', () => {
     expect(rows[0].n).toBe(0);
   });
 
-  it('never gives a lapsed claim whose work committed to a retry: every retry is 409, the answer was lost', async () => {
+  it('replays the answer the work recorded to every retry once its process died past the commit, never the work', async () => {
     const s = scope();
     const work = await own(s);
     await doWork(work);
     expect(work.committed).toBe(true);
     await leaseRunsOut(s);
+    const retries = await Promise.all(Array.from({ length: 6 }, () => service.begin(s, 'fp')));
+    expect(retries).toEqual(Array.from({ length: 6 }, () => REPLAY));
+  });
+
+  it("answers with the work's own status when it gives one (a lead matched: 200), else the route's", async () => {
+    const s = scope();
+    await doWork(await own(s), undefined, { status: 200, body: { id: '9' } });
+    expect(await service.begin(s, 'fp')).toEqual({ kind: 'replay', status: 200, body: '{"id":"9"}' });
+  });
+
+  it('keeps 409 ANSWER_LOST for a claim of the previous release marked without an answer: never its work again', async () => {
+    const s = scope();
+    await own(s);
+    await m.sql.query(
+      `UPDATE idempotency_keys SET work_committed_at = now(), locked_until = now() - interval '1 second' WHERE key = $1`,
+      [s.key],
+    );
     const retries = await Promise.allSettled(Array.from({ length: 6 }, () => service.begin(s, 'fp')));
     for (const r of retries)
       expect(r).toMatchObject({ status: 'rejected', reason: { status: 409, message: ANSWER_LOST } });
   });
 
-  it('rolls the mark back with a work that rolled back: the lapsed claim is taken over', async () => {
+  it('rolls the answer back with a work that rolled back: the lapsed claim is taken over', async () => {
     const s = scope();
     const work = await own(s);
     await expect(
       doWork(work, () => {
-        throw new Error('the work failed after the mark');
+        throw new Error('the work failed after recording its answer');
       }),
-    ).rejects.toThrow('the work failed after the mark');
+    ).rejects.toThrow('the work failed after recording its answer');
     expect(work.committed).toBe(false);
     await leaseRunsOut(s);
     expect(await service.begin(s, 'fp')).toEqual({ kind: 'owner', id: work.claimId });
   });
 
-  it('keeps the key of a request that failed after its work committed: its retry is 409 at once, not its work again', async () => {
+  it('keeps the answer of a request that failed after its work committed: its retry replays it at once', async () => {
     const s = scope();
     const work = await own(s);
     await doWork(work);
     await service.fail(work);
     const started = Date.now();
-    await expect(service.begin(s, 'fp')).rejects.toMatchObject({ status: 409, message: ANSWER_LOST });
+    expect(await service.begin(s, 'fp')).toEqual(REPLAY);
     expect(Date.now() - started).toBeLessThan(IN_PROGRESS_WAIT_MS);
-    expect(await rowsOf(s)).toBe(1);
 
     // a commit the request never saw (its COMMIT's reply lost) is not released either
     const unseen = scope();
@@ -154,6 +174,7 @@ describe('IdempotencyService (PostgreSQL)', () => {
     await doWork(lost);
     await service.fail({ ...lost, committed: false });
     expect(await rowsOf(unseen)).toBe(1);
+    expect(await service.begin(unseen, 'fp')).toEqual(REPLAY);
   });
 
   it('lets one work commit per claim: a request that outlived its lease cannot commit after the retry that took over', async () => {
@@ -163,15 +184,19 @@ describe('IdempotencyService (PostgreSQL)', () => {
     const retry = await own(s);
     expect(retry.claimId).toBe(slow.claimId);
     await doWork(retry);
-    await expect(doWork(slow)).rejects.toMatchObject({ status: 409, message: WORK_DONE_BY_RETRY });
+    await expect(doWork(slow, undefined, { body: { id: 'slow' } })).rejects.toMatchObject({
+      status: 409,
+      message: WORK_DONE_BY_RETRY,
+    });
     expect(slow.committed).toBe(false);
+    expect(await service.begin(s, 'fp')).toEqual(REPLAY);
   });
 
-  it('marks nothing outside a request holding a claim, and refuses to mark outside a transaction', async () => {
-    await expect(transactions.run(() => service.markWorkCommitted())).resolves.toBeUndefined();
+  it('records nothing outside a request holding a claim, and refuses to record outside a transaction', async () => {
+    await expect(transactions.run(() => service.recordAnswer(ANSWER))).resolves.toBeUndefined();
     const work = await own(scope());
-    await expect(idempotentWork.run(work, () => service.markWorkCommitted())).rejects.toThrow(
-      'markWorkCommitted must run inside the transaction of the work it marks',
+    await expect(idempotentWork.run(work, () => service.recordAnswer(ANSWER))).rejects.toThrow(
+      'recordAnswer must run inside the transaction of the work it answers for',
     );
   });
 });

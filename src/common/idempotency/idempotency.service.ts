@@ -19,14 +19,21 @@ const POLL_MS = 100;
 export const DIFFERENT_BODY = 'This Idempotency-Key was used with a different request body';
 export const IN_PROGRESS = 'A request with this Idempotency-Key is in progress';
 /**
- * The first request's work committed, but its process died before its answer was stored. Its answer is
- * not rebuilt: the bulk's, message's or lead's state has moved on since, and a 201 rebuilt from today's
- * lead would not be the answer the first request gave. The caller looks the resource up instead.
+ * A claim marked "work committed" with no answer: only a claim of the previous release, which marked
+ * its work and stored its answer in two steps, and died between them (such rows live out their 24 hours
+ * after a deploy, or come from a process still on that release during one). Its answer cannot be
+ * rebuilt, so the caller looks the resource up; the work is never redone. Answers now commit with the work.
  */
 export const ANSWER_LOST =
   'The request with this Idempotency-Key did its work, but its answer was lost: look the result up instead of retrying';
 /** A request that outlived its lease finds that the retry which took its key over did the work. */
 export const WORK_DONE_BY_RETRY = 'Another request with this Idempotency-Key did the work';
+
+/** What an `@Idempotent()` route answers: `status` defaults to the route's own (its @HttpCode, else 201). */
+export interface IdempotentAnswer {
+  status?: number;
+  body: unknown;
+}
 
 /** This request does the work (and reports how it went), or answers with the first request's answer. */
 export type IdempotencyClaim = { kind: 'owner'; id: string } | { kind: 'replay'; status: number; body: string };
@@ -49,8 +56,9 @@ export class IdempotencyService {
    * Claims the key, or finds its earlier request: a finished one with the same fingerprint is
    * replayed, one with another is 409; one still running is waited for (up to IN_PROGRESS_WAIT_MS,
    * then 409). A first request that failed left nothing behind, so its retry claims the key anew. A
-   * claim whose process died is taken over once its lease ran out, unless its work had committed: then
-   * 409 ANSWER_LOST, never the work again.
+   * claim whose process died is taken over once its lease ran out: its work had not committed, or its
+   * answer would be there (replayed). A claim of the previous release marked without an answer is 409
+   * ANSWER_LOST, never the work again.
    */
   async begin(scope: IdempotencyScope, fingerprint: string): Promise<IdempotencyClaim> {
     // keys past their day go on the way: no schedule to keep, and the statement uses created_at's index
@@ -72,29 +80,34 @@ export class IdempotencyService {
   }
 
   /**
-   * Marks the request's claim as "work committed", as a statement of the work's own transaction, so
-   * the mark commits or rolls back with the work: a claim whose process dies after the commit is never
-   * taken over to do the work again. Called by the services of the `@Idempotent()` routes at the end of
-   * the transaction that is their work; nothing to do outside such a request (a job, a call without a key).
+   * Stores the request's answer (and marks its work committed) as a statement of the work's own
+   * transaction, so the answer commits or rolls back with the work: a retry after the process died past
+   * that commit gets this answer replayed, never a 409 nor the work again. Called by the services of the
+   * `@Idempotent()` routes at the end of the transaction that is their work, with `body` exactly what
+   * the route returns; nothing to do outside such a request (a job, a call without a key).
    *
-   * An explicit call rather than a hook marking every transaction of the request in TransactionRunner:
-   * these requests commit other transactions before their work (an OAuth token refresh, under its lock,
-   * on the way to a send), and a request refused after one must still free its key.
+   * An explicit call rather than a hook storing on every transaction of the request in
+   * TransactionRunner: these requests commit other transactions before their work (an OAuth token
+   * refresh, under its lock, on the way to a send), and only the work knows its answer.
    */
-  async markWorkCommitted(): Promise<void> {
+  async recordAnswer(answer: IdempotentAnswer): Promise<void> {
     const work = idempotentWork.getStore();
     if (!work) return;
     if (!this.transactions.active)
-      throw new Error('markWorkCommitted must run inside the transaction of the work it marks');
-    if (!(await this.keys.markWorkCommitted(work.claimId))) throw DomainException.conflict(WORK_DONE_BY_RETRY);
+      throw new Error('recordAnswer must run inside the transaction of the work it answers for');
+    const status = answer.status ?? work.status;
+    // what the interceptor stored before, and what Fastify sends: JSON.stringify of the route's result
+    if (!(await this.keys.recordAnswer(work.claimId, status, JSON.stringify(answer.body ?? null))))
+      throw DomainException.conflict(WORK_DONE_BY_RETRY);
     this.transactions.afterCommit(() => {
       work.committed = true;
     });
   }
 
   /**
-   * Stores the answer of the work this request did. Never throws: the work is done and its answer
-   * goes out; a key left without its answer blocks retries (409) until its lease runs out.
+   * Stores the answer of a request whose work recorded none (a route that fails to call recordAnswer;
+   * the interceptor logs it as an error). Never throws: the work is done and its answer goes out; a
+   * key left without its answer blocks retries (409) until its lease runs out, then is taken over.
    */
   async succeed(id: string, status: number, body: string): Promise<void> {
     try {
@@ -106,14 +119,14 @@ export class IdempotencyService {
 
   /**
    * The request failed (an error answer). Before its work committed, the key is forgotten, so the
-   * corrected request may use it; after (a failure building the answer), the key is kept without an
-   * answer and its lease ends, so a retry is told at once that the work was done (ANSWER_LOST).
+   * corrected request may use it. After (a failure past the work's transaction), the key keeps the
+   * answer the work recorded, and a retry gets that answer replayed.
    */
   async fail(work: IdempotentWork): Promise<void> {
+    if (work.committed) return;
     try {
-      // release deletes only a claim with no work committed: an unseen commit (its COMMIT's reply lost) is kept too
-      if (work.committed) await this.keys.abandon(work.claimId);
-      else await this.keys.release(work.claimId);
+      // release deletes only a claim with no answer: an unseen commit (its COMMIT's reply lost) is kept too
+      await this.keys.release(work.claimId);
     } catch (err) {
       this.logger.error(
         { err, idempotencyKeyId: work.claimId },

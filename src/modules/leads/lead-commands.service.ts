@@ -84,8 +84,11 @@ export class LeadCommandsService {
     return toActivityDto(row);
   }
 
-  /** A manual lead through the same deduplication as ingest (apply_lead): created, or the lead it matched. */
-  async create(user: AuthUser, dto: CreateLeadDto): Promise<{ created: boolean; lead: LeadDetailDto }> {
+  /**
+   * A manual lead through the same deduplication as ingest (apply_lead): created (201), or the lead it
+   * matched (200). The controller answers with this status and lead as they are.
+   */
+  async create(user: AuthUser, dto: CreateLeadDto): Promise<{ status: 201 | 200; lead: LeadDetailDto }> {
     assertCanActOn(user, dto.subAccountId);
     if (!dto.email && !dto.phone && !dto.fullName && !dto.firstName && !dto.lastName)
       throw DomainException.validation('A lead needs at least a name, an e-mail or a phone');
@@ -115,16 +118,20 @@ export class LeadCommandsService {
       submittedAt: new Date(this.clock.now()).toISOString(),
       source,
     };
-    // one transaction: the lead with its source details, and the Idempotency-Key's "work committed"
-    const result = await this.transactions.run(async () => {
-      const upserted = await this.writer.upsert(
+    // one transaction: the lead with its source details, and the Idempotency-Key's answer (the lead as
+    // this transaction wrote it)
+    return this.transactions.run(async () => {
+      const result = await this.writer.upsert(
         { subAccountId: dto.subAccountId, integrationId: null, origin: `manual:${user.sub}:${input.externalId}` },
         input,
       );
-      await this.idempotency.markWorkCommitted();
-      return upserted;
+      const answer = {
+        status: result.created ? 201 : 200,
+        lead: await this.detail(dto.subAccountId, result.leadId),
+      } as const;
+      await this.idempotency.recordAnswer({ status: answer.status, body: answer.lead });
+      return answer;
     });
-    return { created: result.created, lead: await this.detail(dto.subAccountId, result.leadId) };
   }
 
   private async detail(subAccountId: number, id: bigint): Promise<LeadDetailDto> {

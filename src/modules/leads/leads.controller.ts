@@ -36,8 +36,8 @@ export class LeadsController {
     @Body() dto: CreateLeadDto,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<LeadDetailDto> {
-    const { created, lead } = await this.commands.create(user, dto);
-    reply.status(created ? 201 : 200);
+    const { status, lead } = await this.commands.create(user, dto);
+    reply.status(status);
     return lead;
   }
 

@@ -162,9 +162,9 @@ export class WhatsAppSendService {
         throw DomainException.notFound('Message to reply to');
     }
 
-    // the Idempotency-Key's "work committed" commits with the message and its send job (createOutbound joins)
-    const created = await this.transactions.run(async () => {
-      const outbound = await this.createOutbound({
+    // the Idempotency-Key's answer commits with the message and its send job (createOutbound joins)
+    return this.transactions.run(async () => {
+      const created = await this.createOutbound({
         number,
         phone,
         leadId,
@@ -175,10 +175,14 @@ export class WhatsAppSendService {
         replyTo,
         enqueue: true,
       });
-      await this.idempotency.markWorkCommitted();
-      return outbound;
+      const accepted: MessageAcceptedDto = {
+        id: created.messageId,
+        status: 'queued',
+        conversationId: created.conversationId.toString(),
+      };
+      await this.idempotency.recordAnswer({ body: accepted });
+      return accepted;
     });
-    return { id: created.messageId, status: 'queued', conversationId: created.conversationId.toString() };
   }
 
   /**

@@ -89,7 +89,8 @@ export class BulkService {
     const scheduledAt = dto.scheduledAt ? new Date(dto.scheduledAt) : null;
     const perSecond = this.handler.messagesPerSecond(this.configOf(integration));
 
-    const bulk = await this.transactions.run(async () => {
+    const toSend = recipients.filter((r) => r.skipReason === null).length;
+    return this.transactions.run(async () => {
       const row = await this.repo.create({
         subAccountId: dto.subAccountId,
         integrationId: integration.id,
@@ -110,22 +111,21 @@ export class BulkService {
       await this.repo.addRecipients(row.id, dto.subAccountId, recipients);
       // the jobs commit with the ledger: a bulk is never accepted without its runners
       await this.runner.kick(row);
-      // and so does the Idempotency-Key's "work committed": a retry after a crash never sends the bulk again
-      await this.idempotency.markWorkCommitted();
-      return row;
+      const created: CreatedBulkDto = {
+        id: row.id.toString(),
+        status: 'queued',
+        recipients: toSend,
+        skipped: {
+          noPhone: skipped.noPhone,
+          optedOut: skipped.optedOut,
+          duplicatePhone: skipped.duplicatePhone,
+          windowClosed: skipped.windowClosed,
+        },
+      };
+      // and so does the Idempotency-Key's answer: a retry after a crash gets it, never the bulk again
+      await this.idempotency.recordAnswer({ body: created });
+      return created;
     });
-    const toSend = recipients.filter((r) => r.skipReason === null).length;
-    return {
-      id: bulk.id.toString(),
-      status: 'queued',
-      recipients: toSend,
-      skipped: {
-        noPhone: skipped.noPhone,
-        optedOut: skipped.optedOut,
-        duplicatePhone: skipped.duplicatePhone,
-        windowClosed: skipped.windowClosed,
-      },
-    };
   }
 
   async list(user: AuthUser, query: ListBulkQueryDto): Promise<Page<BulkDto>> {
