@@ -1,9 +1,9 @@
 // Idempotency-Key when the first request's process dies right after its work's transaction committed:
 // a retry must never do the work again (a second bulk to every recipient, a second message, a second
 // lead), and must get the first request's answer replayed, as after any finished request. The crash is
-// simulated in PostgreSQL: a trigger refuses to store the answer of the keys named `lost-…` once their
-// work has committed (a statement after the work's transaction, as a process that died there never ran);
-// the first request still answers, then the lease is moved into the past.
+// simulated in PostgreSQL: a trigger refuses to store the answer of the keys named `lost-…` in any
+// transaction but the work's own (a statement after the work's commit, as a process that died there never
+// ran); the first request still answers, then the lease is moved into the past.
 import { RequestMethod } from '@nestjs/common';
 import { INTERCEPTORS_METADATA, METHOD_METADATA, PATH_METADATA } from '@nestjs/common/constants';
 import { controllersOf } from '../../src/common/http/openapi-contract';
@@ -36,13 +36,25 @@ describe('Idempotency-Key: a first request that died after its work committed', 
     });
     t = await createTestApp({ env: { META_GRAPH_URL: fake.url } });
     a = await whatsAppSetup(t, fake);
-    // the process "dies" right after its work committed: an answer stored after that commit (a later
-    // statement, once the claim is marked) fails, the reply still goes out
+    // the process "dies" right after its work committed: an answer stored in any transaction but the
+    // work's (one that wrote a bulk, a message or a lead) fails, the reply still goes out
     await t.sql.query(`
+      CREATE TABLE test_work_xacts (xid bigint PRIMARY KEY);
+      CREATE FUNCTION test_note_work() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN
+        INSERT INTO test_work_xacts VALUES (txid_current()) ON CONFLICT DO NOTHING;
+        RETURN NULL;
+      END $$;
+      CREATE TRIGGER test_note_work AFTER INSERT ON whatsapp_bulk_jobs
+        FOR EACH STATEMENT EXECUTE FUNCTION test_note_work();
+      CREATE TRIGGER test_note_work AFTER INSERT ON messages
+        FOR EACH STATEMENT EXECUTE FUNCTION test_note_work();
+      CREATE TRIGGER test_note_work AFTER INSERT OR UPDATE ON leads
+        FOR EACH STATEMENT EXECUTE FUNCTION test_note_work();
       CREATE FUNCTION test_lose_answer() RETURNS trigger LANGUAGE plpgsql AS $$
       BEGIN
-        IF NEW.key LIKE 'lost-%' AND OLD.work_committed_at IS NOT NULL
-          AND OLD.response_status IS NULL AND NEW.response_status IS NOT NULL THEN
+        IF NEW.key LIKE 'lost-%' AND OLD.response_status IS NULL AND NEW.response_status IS NOT NULL
+          AND NOT EXISTS (SELECT 1 FROM test_work_xacts WHERE xid = txid_current()) THEN
           RAISE EXCEPTION 'simulated crash before the answer was stored';
         END IF;
         RETURN NEW;
