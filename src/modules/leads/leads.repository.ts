@@ -88,16 +88,29 @@ export class LeadsRepository {
     return { rows, total };
   }
 
-  findDetail(scope: SubAccountScope, id: bigint): Promise<LeadDetailRow | null> {
-    return this.db.prisma.lead.findFirst({
-      where: { id, ...scopeWhere(scope) },
-      include: {
-        sources: { orderBy: [{ createdAt: 'asc' }, { id: 'asc' }] },
-        interactions: { orderBy: [{ occurredAt: 'asc' }, { id: 'asc' }], take: 500 },
-        bookings: { orderBy: { startTime: 'asc' } },
-        activities: { orderBy: [{ occurredAt: 'asc' }, { id: 'asc' }], take: 500 },
-      },
+  /**
+   * One query after another rather than one `include`: a manual lead's create reads its detail inside
+   * its transaction (its Idempotency-Key answer), where every query shares one connection, and Prisma's
+   * adapter-pg sends an include's relation queries at once on it (deprecated by pg 8, an error in pg 9).
+   */
+  async findDetail(scope: SubAccountScope, id: bigint): Promise<LeadDetailRow | null> {
+    const prisma = this.db.prisma;
+    const lead = await prisma.lead.findFirst({ where: { id, ...scopeWhere(scope) } });
+    if (!lead) return null;
+    const where = { leadId: lead.id };
+    const sources = await prisma.leadSource.findMany({ where, orderBy: [{ createdAt: 'asc' }, { id: 'asc' }] });
+    const interactions = await prisma.leadInteraction.findMany({
+      where,
+      orderBy: [{ occurredAt: 'asc' }, { id: 'asc' }],
+      take: 500,
     });
+    const bookings = await prisma.booking.findMany({ where, orderBy: { startTime: 'asc' } });
+    const activities = await prisma.leadActivity.findMany({
+      where,
+      orderBy: [{ occurredAt: 'asc' }, { id: 'asc' }],
+      take: 500,
+    });
+    return { ...lead, sources, interactions, bookings, activities };
   }
 
   find(scope: SubAccountScope, id: bigint): Promise<LeadRow | null> {
