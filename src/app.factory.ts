@@ -152,8 +152,8 @@ export async function buildApp(
         .status(notFound ? 404 : 400)
         .send(
           notFound
-            ? { statusCode: 404, code: 'NOT_FOUND', message: 'Route not found' }
-            : { statusCode: 400, code: 'VALIDATION_FAILED', message: 'Malformed request URL' },
+            ? { statusCode: 404, code: 'NOT_FOUND', message: 'Route not found', details: [] }
+            : { statusCode: 400, code: 'VALIDATION_FAILED', message: 'Malformed request URL', details: [] },
         );
     },
     // HTTP framing errors (bad Content-Length, CL with TE …) never reach a route
@@ -164,6 +164,7 @@ export async function buildApp(
         statusCode: status,
         code: 'VALIDATION_FAILED',
         message: status === 431 ? 'Request headers are too large' : 'Malformed HTTP request',
+        details: [],
       });
       socket.end(
         `HTTP/1.1 ${status} ${status === 431 ? 'Request Header Fields Too Large' : 'Bad Request'}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,

@@ -152,7 +152,7 @@ describe('API.md contract probe: conventions, roles, templates, integrations, we
       expect(lead.body.createdAt).toMatch(ISO_UTC);
     });
 
-    it('answers every error in one shape { statusCode, code, message, details? }', async () => {
+    it('answers every error in one shape { statusCode, code, message, details }, details always an array', async () => {
       const cases: Array<[string, () => Promise<{ status: number; body: Record<string, unknown> }>, number, string]> = [
         [
           'forbidden role',
@@ -178,17 +178,44 @@ describe('API.md contract probe: conventions, roles, templates, integrations, we
           400,
           'VALIDATION_FAILED',
         ],
+        ['no token', () => t.http.get('/api/integrations'), 401, 'UNAUTHENTICATED'],
+        ['unknown route', () => t.http.get('/api/no-such-route').set('authorization', admin), 404, 'NOT_FOUND'],
+        [
+          'malformed URL',
+          () => t.http.get('/api/integrations/%E0%A4%A').set('authorization', admin),
+          400,
+          'VALIDATION_FAILED',
+        ],
+        [
+          'malformed JSON',
+          () =>
+            t.http
+              .post('/api/integrations')
+              .set('authorization', admin)
+              .set('content-type', 'application/json')
+              .send('{"a":'),
+          400,
+          'VALIDATION_FAILED',
+        ],
+        [
+          'wrong content type',
+          () =>
+            t.http.post('/api/integrations').set('authorization', admin).set('content-type', 'text/csv').send('a,b'),
+          415,
+          'UNSUPPORTED_MEDIA_TYPE',
+        ],
       ];
       for (const [name, send, status, code] of cases) {
         const res = await send();
-        expect([name, res.status, res.body.statusCode, res.body.code, typeof res.body.message]).toEqual([
+        expect([
           name,
-          status,
-          status,
-          code,
-          'string',
-        ]);
-        for (const key of Object.keys(res.body)) expect(['statusCode', 'code', 'message', 'details']).toContain(key);
+          res.status,
+          res.body.statusCode,
+          res.body.code,
+          typeof res.body.message,
+          Array.isArray(res.body.details),
+        ]).toEqual([name, status, status, code, 'string', true]);
+        expect([name, Object.keys(res.body).sort()]).toEqual([name, ['code', 'details', 'message', 'statusCode']]);
       }
     });
 
@@ -707,7 +734,7 @@ describe('API.md contract probe: conventions, roles, templates, integrations, we
 
     // API.md "Conventions": every error body of a failed connection test also carries success: false. A body
     // Fastify refuses before the route runs (malformed JSON, wrong content type, too large) answered without it
-    it('carries success: false on a connection test refused for its body (malformed JSON 400, 415, 413)', async () => {
+    it('carries success: false on a connection test refused for its body (400, 415, 413) or its caller (401, 403)', async () => {
       const metaTemplate = await templateId(t, 'meta-lead-ads');
       const huge = JSON.stringify({
         subAccountId: sub,
@@ -724,16 +751,38 @@ describe('API.md contract probe: conventions, roles, templates, integrations, we
           expect([path, res.status, res.body.code, res.body.success]).toEqual([path, status, code, false]);
         }
       }
-      // the guard-level 401/403 stay as they are (about the caller, not the test)
-      const guard = await t.http.post(`/api/integrations/${ghlId}/test`).set('authorization', auth(t, 'AGENT', [sub]));
-      expect([guard.status, guard.body.success]).toEqual([403, undefined]);
+      // so do a guard's 401/403, and another sub-account's integration (404): the test did not run, it failed
+      for (const path of ['/api/integrations/test-config', `/api/integrations/${ghlId}/test`]) {
+        const agent = await t.http
+          .post(path)
+          .set('authorization', auth(t, 'AGENT', [sub]))
+          .send({});
+        const anonymous = await t.http.post(path).send({});
+        expect([path, agent.status, agent.body.code, agent.body.success, agent.body.details]).toEqual([
+          path,
+          403,
+          'FORBIDDEN',
+          false,
+          [],
+        ]);
+        expect([path, anonymous.status, anonymous.body.code, anonymous.body.success]).toEqual([
+          path,
+          401,
+          'UNAUTHENTICATED',
+          false,
+        ]);
+      }
+      const foreign = await t.http
+        .post(`/api/integrations/${ghlId}/test`)
+        .set('authorization', auth(t, 'ADMIN', [other]));
+      expect([foreign.status, foreign.body.code, foreign.body.success]).toEqual([404, 'NOT_FOUND', false]);
       // other routes are not connection tests
-      const other = await t.http
+      const notATest = await t.http
         .post('/api/integrations')
         .set('authorization', admin)
         .set('content-type', 'application/json')
         .send('{"name":');
-      expect([other.status, other.body.success]).toEqual([400, undefined]);
+      expect([notATest.status, notATest.body.success]).toEqual([400, undefined]);
     });
 
     it('answers the health of an integration in the shape API.md gives', async () => {

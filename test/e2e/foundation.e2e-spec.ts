@@ -60,7 +60,7 @@ describe('foundation (HTTP contract)', () => {
       if (value) void req.set('authorization', value);
       const res = await req;
       expect(res.status).toBe(401);
-      expect(res.body).toEqual({ statusCode: 401, code: 'UNAUTHENTICATED', message: expect.any(String) });
+      expect(res.body).toEqual({ statusCode: 401, code: 'UNAUTHENTICATED', message: expect.any(String), details: [] });
     });
   });
 
@@ -181,7 +181,7 @@ describe('foundation (HTTP contract)', () => {
     it('answers unknown routes 404 NOT_FOUND', async () => {
       const res = await t.http.get('/api/does-not-exist');
       expect(res.status).toBe(404);
-      expect(res.body).toEqual({ statusCode: 404, code: 'NOT_FOUND', message: expect.any(String) });
+      expect(res.body).toEqual({ statusCode: 404, code: 'NOT_FOUND', message: expect.any(String), details: [] });
     });
 
     it('answers malformed JSON 400 in the error shape', async () => {

@@ -125,6 +125,7 @@ describe('Idempotency-Key', () => {
       statusCode: 409,
       code: 'CONFLICT',
       message: 'This Idempotency-Key was used with a different request body',
+      details: [],
     });
     expect(await bulkCount(a)).toBe(before);
   });
@@ -160,6 +161,7 @@ describe('Idempotency-Key', () => {
       statusCode: 403,
       code: 'FORBIDDEN',
       message: `You may not act on sub-account ${a.subAccountId}`,
+      details: [],
     });
   });
 

@@ -202,6 +202,7 @@ describe('security: one routing key, one owner', () => {
           statusCode: 401,
           code: 'WEBHOOK_SIGNATURE_INVALID',
           message: 'Webhook signature is missing or invalid',
+          details: [],
         });
       }
       const good = metaLeadgen(page, ['enum-3']);

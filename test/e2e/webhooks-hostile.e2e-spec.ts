@@ -295,7 +295,12 @@ describe('hostile webhook input: per-IP rate limit', () => {
     ];
     for (const res of limited) {
       expect(res.status).toBe(429);
-      expect(res.body).toEqual({ statusCode: 429, code: 'RATE_LIMIT_EXCEEDED', message: expect.any(String) });
+      expect(res.body).toEqual({
+        statusCode: 429,
+        code: 'RATE_LIMIT_EXCEEDED',
+        message: expect.any(String),
+        details: [],
+      });
       expect(res.headers['retry-after']).toMatch(/^\d+$/);
       expect(Number(res.headers['retry-after'])).toBeGreaterThanOrEqual(1);
       expect(Number(res.headers['retry-after'])).toBeLessThanOrEqual(60);

@@ -105,7 +105,12 @@ describe('signed webhook ingestion and processing', () => {
       .set('content-type', 'application/json')
       .send(googleLead('wrong-key', 'lead-forged', { name: 'Mallory' }));
     expect(forged.status).toBe(401);
-    expect(forged.body).toEqual({ statusCode: 401, code: 'WEBHOOK_SIGNATURE_INVALID', message: expect.any(String) });
+    expect(forged.body).toEqual({
+      statusCode: 401,
+      code: 'WEBHOOK_SIGNATURE_INVALID',
+      message: expect.any(String),
+      details: [],
+    });
     expect((await eventStatuses(t, google.id)).length).toBe(before);
     const health = await t.http.get(`/api/integrations/${google.id}/health`).set('authorization', admin);
     expect(health.status).toBe(200);

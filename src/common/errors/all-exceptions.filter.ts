@@ -136,10 +136,10 @@ export function toErrorBody(exception: unknown, logger: Logger): { body: ErrorBo
 }
 
 /**
- * Fastify route config key (`@RouteConfig({ [ERROR_BODY_EXTRA]: { … } })`): fields a route adds to the
- * error bodies its own layers do not shape — a body Fastify refused before the route ran (malformed
- * JSON, 413, 415) or an unexpected error. A DomainException is left as it was thrown: the route's
- * interceptor adds them to those it means to (a guard's 401/403 is about the caller, not the route).
+ * Fastify route config key (`@RouteConfig({ [ERROR_BODY_EXTRA]: { … } })`): fields a route adds to
+ * every error body it answers, whichever layer refused the request — a guard (401/403), a body Fastify
+ * refused before the route ran (malformed JSON, 413, 415), the route itself or an unexpected error.
+ * The error's own fields win over the route's.
  */
 export const ERROR_BODY_EXTRA = 'errorBodyExtra';
 
@@ -158,11 +158,10 @@ export class AllExceptionsFilter implements ExceptionFilter {
     const http = host.switchToHttp();
     const reply = http.getResponse<FastifyReply>();
     const { body, headers } = toErrorBody(exception, this.logger);
-    const extra = exception instanceof DomainException ? undefined : routeErrorExtra(http.getRequest<FastifyRequest>());
+    const extra = routeErrorExtra(http.getRequest<FastifyRequest>());
     if (headers) void reply.headers(headers);
-    void reply
-      .status(body.statusCode)
-      .type('application/json; charset=utf-8')
-      .send(extra ? { ...extra, ...body } : body);
+    // API.md: errors always have one shape, `details` included (empty when there is nothing to add)
+    const shaped = { ...extra, ...body, details: body.details ?? [] };
+    void reply.status(body.statusCode).type('application/json; charset=utf-8').send(shaped);
   }
 }

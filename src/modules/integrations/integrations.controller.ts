@@ -24,7 +24,7 @@ import {
   UpdateIntegrationDto,
   WebhookSecretDto,
 } from './dto/integration.dto';
-import { ConnectionTestRoute } from './connection-test-errors.interceptor';
+import { ConnectionTestRoute } from './connection-test-route.decorator';
 import { IntegrationConnectionsService } from './integration-connections.service';
 import { IntegrationsService } from './integrations.service';
 
