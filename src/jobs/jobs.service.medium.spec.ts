@@ -14,6 +14,7 @@ import { waitFor } from '../../test/support/webhooks';
 interface TestJobs {
   'test-echo': { n: string };
   'test-other': { n: string };
+  'test-backlog': { n: string };
 }
 
 const textPayload: JobCodec<{ n: string }> = {
@@ -71,6 +72,30 @@ class SlowHandler {
     await new Promise((resolve) => setTimeout(resolve, 3500));
     slowDone.push(payload.n);
   }
+}
+
+const drained: string[] = [];
+@Injectable()
+class BacklogHandler {
+  @JobHandler<'test-backlog', TestJobs>('test-backlog')
+  async handle(payload: { n: string }): Promise<void> {
+    drained.push(payload.n);
+  }
+}
+
+/** pg-boss 10's fetch (plans.js, fetchNextJob), the part that finds the jobs: what its plan reads. */
+const FETCH_SELECT = `SELECT id, singleton_key, policy FROM pgboss.job
+  WHERE name = $1 AND state < 'active' AND start_after < now()
+  ORDER BY priority desc, created_on, id LIMIT $2 FOR UPDATE SKIP LOCKED`;
+
+interface PlanNode {
+  'Node Type': string;
+  'Index Name'?: string;
+  'Actual Rows'?: number;
+  Plans?: PlanNode[];
+}
+function planNodes(node: PlanNode): PlanNode[] {
+  return [node, ...(node.Plans ?? []).flatMap(planNodes)];
 }
 
 /** pg-boss's own database handle (its fetches and its pool), as the shutdown test intercepts them. */
@@ -236,6 +261,71 @@ describe('JobsService (pg-boss on the application database)', () => {
       await busy;
     } finally {
       if (!closed) await app.close();
+    }
+  });
+
+  it('indexes each queue in the fetch order (once, with processes starting together) and analyzes a queue with a backlog, so a fetch reads its batch, not the backlog', async () => {
+    const definitions = { 'test-backlog': { ...ECHO, batchSize: 20 } };
+    // two API processes starting at once: no worker, and neither fails building the same index
+    const apis = await Promise.all([0, 1].map(() => boot(definitions, [BacklogHandler], { APP_ROLE: 'api' })));
+    let worker: Awaited<ReturnType<typeof boot>> | undefined;
+    try {
+      const sql = apis[0].get(Db);
+      const [{ partition_name: partition }] = await sql.sql<{ partition_name: string }>(
+        { text: 'SELECT partition_name FROM pgboss.queue WHERE name = $1' },
+        ['test-backlog'],
+      );
+      const indexes = await sql.sql<{ indexname: string; indexdef: string }>(
+        {
+          text: `SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = 'pgboss' AND tablename = $1 AND indexname LIKE '%\\_hf'`,
+        },
+        [partition],
+      );
+      expect(indexes).toEqual([
+        {
+          indexname: `${partition}_hf`,
+          indexdef: expect.stringMatching(
+            /\(name, priority DESC, created_on, id\) WHERE \(state < 'active'::pgboss\.job_state\)$/,
+          ),
+        },
+      ]);
+
+      // a backlog of 3,000 waiting jobs, then a worker: its full batches analyze the partition
+      const backlog = async (prefix: string) =>
+        sql.execute(
+          {
+            text: `INSERT INTO pgboss.job (name, data) SELECT 'test-backlog', jsonb_build_object('n', $1::text || g) FROM generate_series(1, 3000) g`,
+          },
+          [prefix],
+        );
+      await backlog('a');
+      drained.length = 0;
+      worker = await boot(definitions, [BacklogHandler], { APP_ROLE: 'worker' });
+      await waitFor(async () => drained.length === 3000, 60_000, 'the backlog drained');
+      const [stats] = await sql.sql<{ analyzed: boolean }>(
+        {
+          text: `SELECT last_analyze IS NOT NULL AS analyzed FROM pg_stat_user_tables WHERE schemaname = 'pgboss' AND relname = $1`,
+        },
+        [partition],
+      );
+      expect(stats.analyzed).toBe(true);
+      await worker.close();
+      worker = undefined;
+
+      // the next backlog: pg-boss's fetch takes its 20 jobs from the ordered index and stops there
+      await backlog('b');
+      const [{ 'QUERY PLAN': plan }] = await sql.sql<{ 'QUERY PLAN': Array<{ Plan: PlanNode }> }>(
+        { text: `EXPLAIN (ANALYZE, FORMAT JSON) ${FETCH_SELECT}` },
+        ['test-backlog', 20],
+      );
+      const nodes = planNodes(plan[0].Plan);
+      const scans = nodes.filter((n) => n['Node Type'].includes('Scan'));
+      expect(scans.map((n) => [n['Node Type'], n['Index Name']])).toEqual([['Index Scan', `${partition}_hf`]]);
+      expect(nodes.some((n) => n['Node Type'] === 'Sort')).toBe(false);
+      expect(scans[0]['Actual Rows']).toBe(20);
+    } finally {
+      await worker?.close();
+      for (const app of apis) await app.close();
     }
   });
 

@@ -24,6 +24,46 @@ export const JOB_DEFINITIONS_TOKEN = Symbol('JOB_DEFINITIONS');
 const HEARTBEAT_JOB_MAX_SECONDS = 6 * 3600;
 /** Longest wait for a connection of pg-boss's pool (its pollers, sends outside a transaction, maintenance). */
 const JOBS_CONNECTION_TIMEOUT_MS = 5000;
+/**
+ * pg-boss 10 fetches with `WHERE name = $1 AND state < 'active' AND start_after < now() ORDER BY
+ * priority DESC, created_on, id LIMIT n FOR UPDATE SKIP LOCKED` (plans.js, fetchNextJob), and its only
+ * index for it is `(name, start_after) WHERE state < 'active'` (job_i5): every fetch reads every waiting
+ * job of the queue and sorts them to take the first n, so a backlog of 10,000 events costs each fetch
+ * 10,000 rows (bench/lead-e2e: 6 ms a fetch at the end of 20,000 deliveries, a third of PostgreSQL's
+ * time). An index in the fetch's own order lets it stop after n rows. Partial like job_i5, so a job
+ * adds one entry when created and none when it moves on.
+ *
+ * The planner takes the ordered index only when the partition's statistics show waiting jobs: analyzed
+ * empty, or never analyzed, it estimates one or two waiting rows and keeps job_i5 and the sort, which
+ * then reads the whole backlog. A queue partition churns far faster than autovacuum re-analyzes it (at
+ * most once a minute, and never on a server with autovacuum off), so a worker that finds a backlog (a
+ * full batch) analyzes its queue's partition itself, at most every QUEUE_ANALYZE_INTERVAL_MS.
+ *
+ * One DO block is one transaction: the advisory lock keeps two processes starting together from
+ * building an index twice.
+ */
+const FETCH_ORDER_INDEXES = {
+  name: 'jobs_fetch_order_indexes_v1',
+  text: `DO $$
+DECLARE part text;
+BEGIN
+  PERFORM pg_advisory_xact_lock(hashtext('integration-hub:pgboss-fetch-order-index'));
+  FOR part IN SELECT partition_name FROM pgboss.queue WHERE partition_name IS NOT NULL LOOP
+    IF to_regclass(format('pgboss.%I', part || '_hf')) IS NULL THEN
+      EXECUTE format(
+        'CREATE INDEX %I ON pgboss.%I (name, priority DESC, created_on, id) WHERE state < ''active''',
+        part || '_hf', part);
+    END IF;
+  END LOOP;
+END $$`,
+};
+const QUEUE_ANALYZE_INTERVAL_MS = 10_000;
+/** pg-boss 10 names a queue's partition 'j' + sha224(name) in hex (plans.js, createQueueFunction). */
+const PARTITION_NAME = /^j[0-9a-f]{56}$/;
+const QUEUE_PARTITION = {
+  name: 'jobs_queue_partition_v1',
+  text: `SELECT partition_name FROM pgboss.queue WHERE name = $1`,
+};
 const RENEW_LEASE = {
   name: 'jobs_renew_lease_v1',
   text: `UPDATE pgboss.job SET expire_in = (now() - started_on) + $3::integer * interval '1 second'
@@ -48,6 +88,9 @@ export class JobsService<M = JobPayloads> implements OnModuleInit, OnApplication
   private boss?: PgBoss;
   /** Batches our handlers are working on: shutdown waits for them (see beforeApplicationShutdown). */
   private readonly inFlight = new Set<Promise<void>>();
+  /** When this process last analyzed each queue's partition (see FETCH_ORDER_INDEXES); off after a refusal. */
+  private readonly analyzedAt = new Map<string, number>();
+  private analyzeRefused = false;
   /** pg-boss writing through the caller's transaction, so the job exists only if it commits. */
   private readonly inTransaction: PgBoss.Db = {
     executeSql: async (text: string, values: unknown[]) => ({ rows: await this.db.sql({ text }, values) }),
@@ -83,6 +126,34 @@ export class JobsService<M = JobPayloads> implements OnModuleInit, OnApplication
     await boss.start();
     this.boss = boss;
     for (const [name, def] of this.entries()) await this.ensureQueue(name, def);
+    await this.ensureFetchOrderIndexes();
+  }
+
+  /** Not owning pg-boss's tables (a schema made by another role) leaves the fetch slower, not the service down. */
+  private async ensureFetchOrderIndexes(): Promise<void> {
+    try {
+      await this.db.sql(FETCH_ORDER_INDEXES, []);
+    } catch (err) {
+      this.logger.warn({ err }, 'could not index the job queues in fetch order: fetches read the whole backlog');
+    }
+  }
+
+  /** A worker found a backlog: bring the planner's view of the queue up to date (see FETCH_ORDER_INDEXES). */
+  private analyzeQueue(name: string): void {
+    const last = this.analyzedAt.get(name);
+    if (this.analyzeRefused || (last !== undefined && Date.now() - last < QUEUE_ANALYZE_INTERVAL_MS)) return;
+    this.analyzedAt.set(name, Date.now());
+    const work = (async () => {
+      const [queue] = await this.db.sql<{ partition_name: string | null }>(QUEUE_PARTITION, [name]);
+      const partition = queue?.partition_name;
+      if (!partition || !PARTITION_NAME.test(partition)) return;
+      await this.db.sql({ text: `ANALYZE pgboss."${partition}"` }, []);
+    })().catch((err: unknown) => {
+      this.analyzeRefused = true;
+      this.logger.warn({ err, job: name }, 'could not analyze the job queue: its fetches may read the whole backlog');
+    });
+    this.inFlight.add(work);
+    void work.finally(() => this.inFlight.delete(work));
   }
 
   async onApplicationBootstrap(): Promise<void> {
@@ -301,6 +372,9 @@ export class JobsService<M = JobPayloads> implements OnModuleInit, OnApplication
       await boss.fail(job.name, job.id, { message });
     }
     // a full batch means more may be waiting: fetch again at once rather than after the poll interval
-    if (jobs.length === def.batchSize) boss.notifyWorker(workerId());
+    if (jobs.length === def.batchSize) {
+      this.analyzeQueue(jobs[0].name);
+      boss.notifyWorker(workerId());
+    }
   }
 }
