@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import type { QueryResultRow } from 'pg';
+import type { PoolClient, QueryResultRow } from 'pg';
 import { DbPool } from './db-pool';
 import { PrismaExecutor, PrismaService } from './prisma.service';
 import { currentTransaction } from './transaction-runner';
@@ -67,6 +67,25 @@ export class Db {
    */
   async sqlAlone<T extends QueryResultRow>(statement: SqlStatement, values: readonly unknown[]): Promise<T[]> {
     return (await this.dbPool.pool.query<T>({ name: statement.name, text: statement.text, values: [...values] })).rows;
+  }
+
+  /**
+   * One connection of the pool for a session's worth of statements (a session advisory lock, a
+   * statement that cannot run in a transaction block such as CREATE INDEX CONCURRENTLY), returned
+   * to the pool afterwards — or closed, when the session may be left in a state the next user must
+   * not inherit (fn threw).
+   */
+  async session<T>(fn: (client: PoolClient) => Promise<T>): Promise<T> {
+    const client = await this.dbPool.pool.connect();
+    let broken = false;
+    try {
+      return await fn(client);
+    } catch (err) {
+      broken = true;
+      throw err;
+    } finally {
+      client.release(broken);
+    }
   }
 
   /** Like sqlAlone, on the ingest lane (DbPool): the webhook ingest batcher's statement only. */

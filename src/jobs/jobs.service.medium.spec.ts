@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { Client } from 'pg';
 import { Test } from '@nestjs/testing';
 import { ConfigModule } from '../config/config.module';
 import { DatabaseModule } from '../database/database.module';
@@ -264,69 +265,122 @@ describe('JobsService (pg-boss on the application database)', () => {
     }
   });
 
-  it('indexes each queue in the fetch order (once, with processes starting together) and analyzes a queue with a backlog, so a fetch reads its batch, not the backlog', async () => {
+  describe("pg-boss's fetch under a backlog", () => {
     const definitions = { 'test-backlog': { ...ECHO, batchSize: 20 } };
-    // two API processes starting at once: no worker, and neither fails building the same index
-    const apis = await Promise.all([0, 1].map(() => boot(definitions, [BacklogHandler], { APP_ROLE: 'api' })));
-    let worker: Awaited<ReturnType<typeof boot>> | undefined;
-    try {
-      const sql = apis[0].get(Db);
-      const [{ partition_name: partition }] = await sql.sql<{ partition_name: string }>(
-        { text: 'SELECT partition_name FROM pgboss.queue WHERE name = $1' },
-        ['test-backlog'],
-      );
-      const indexes = await sql.sql<{ indexname: string; indexdef: string }>(
+    type App = Awaited<ReturnType<typeof boot>>;
+    const partitionOf = async (app: App) =>
+      (
+        await app
+          .get(Db)
+          .sql<{ partition_name: string }>({ text: 'SELECT partition_name FROM pgboss.queue WHERE name = $1' }, [
+            'test-backlog',
+          ])
+      )[0].partition_name;
+    const fetchIndexes = async (app: App, partition: string) =>
+      app.get(Db).sql<{ indexname: string; indexdef: string; valid: boolean }>(
         {
-          text: `SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = 'pgboss' AND tablename = $1 AND indexname LIKE '%\\_hf'`,
+          text: `SELECT i.indexname, i.indexdef, x.indisvalid AS valid FROM pg_indexes i
+                 JOIN pg_index x ON x.indexrelid = format('%I.%I', i.schemaname, i.indexname)::regclass
+                 WHERE i.schemaname = 'pgboss' AND i.tablename = $1 AND i.indexname LIKE '%\\_hf'`,
         },
         [partition],
       );
-      expect(indexes).toEqual([
+    const settled = (app: App) => app.get<JobsService<TestJobs>>(JobsService).fetchOrderIndexesSettled();
+    const backlog = (app: App, prefix: string) =>
+      app.get(Db).execute(
         {
-          indexname: `${partition}_hf`,
-          indexdef: expect.stringMatching(
-            /\(name, priority DESC, created_on, id\) WHERE \(state < 'active'::pgboss\.job_state\)$/,
-          ),
+          text: `INSERT INTO pgboss.job (name, data)
+                 SELECT 'test-backlog', jsonb_build_object('n', $1::text || g) FROM generate_series(1, 3000) g`,
         },
-      ]);
+        [prefix],
+      );
 
-      // a backlog of 3,000 waiting jobs, then a worker: its full batches analyze the partition
-      const backlog = async (prefix: string) =>
-        sql.execute(
+    it('indexes each queue in the fetch order (once, with two workers starting together) and analyzes a queue with a backlog, so a fetch reads its batch, not the backlog', async () => {
+      const apps = await Promise.all([0, 1].map(() => boot(definitions, [BacklogHandler], { APP_ROLE: 'worker' })));
+      let worker: App | undefined = apps[1];
+      try {
+        await Promise.all(apps.map(settled));
+        const partition = await partitionOf(apps[0]);
+        expect(await fetchIndexes(apps[0], partition)).toEqual([
           {
-            text: `INSERT INTO pgboss.job (name, data) SELECT 'test-backlog', jsonb_build_object('n', $1::text || g) FROM generate_series(1, 3000) g`,
+            indexname: `${partition}_hf`,
+            indexdef: expect.stringMatching(
+              /\(name, priority DESC, created_on, id\) WHERE \(state < 'active'::pgboss\.job_state\)$/,
+            ),
+            valid: true,
           },
-          [prefix],
-        );
-      await backlog('a');
-      drained.length = 0;
-      worker = await boot(definitions, [BacklogHandler], { APP_ROLE: 'worker' });
-      await waitFor(async () => drained.length === 3000, 60_000, 'the backlog drained');
-      const [stats] = await sql.sql<{ analyzed: boolean }>(
-        {
-          text: `SELECT last_analyze IS NOT NULL AS analyzed FROM pg_stat_user_tables WHERE schemaname = 'pgboss' AND relname = $1`,
-        },
-        [partition],
-      );
-      expect(stats.analyzed).toBe(true);
-      await worker.close();
-      worker = undefined;
+        ]);
+        await apps[0].close();
 
-      // the next backlog: pg-boss's fetch takes its 20 jobs from the ordered index and stops there
-      await backlog('b');
-      const [{ 'QUERY PLAN': plan }] = await sql.sql<{ 'QUERY PLAN': Array<{ Plan: PlanNode }> }>(
-        { text: `EXPLAIN (ANALYZE, FORMAT JSON) ${FETCH_SELECT}` },
-        ['test-backlog', 20],
-      );
-      const nodes = planNodes(plan[0].Plan);
-      const scans = nodes.filter((n) => n['Node Type'].includes('Scan'));
-      expect(scans.map((n) => [n['Node Type'], n['Index Name']])).toEqual([['Index Scan', `${partition}_hf`]]);
-      expect(nodes.some((n) => n['Node Type'] === 'Sort')).toBe(false);
-      expect(scans[0]['Actual Rows']).toBe(20);
-    } finally {
-      await worker?.close();
-      for (const app of apis) await app.close();
-    }
+        // a backlog of 3,000 waiting jobs: the worker's full batches analyze the partition
+        drained.length = 0;
+        await backlog(worker, 'a');
+        await waitFor(async () => drained.length === 3000, 60_000, 'the backlog drained');
+        const [stats] = await worker.get(Db).sql<{ analyzed: boolean }>(
+          {
+            text: `SELECT last_analyze IS NOT NULL AS analyzed FROM pg_stat_user_tables WHERE schemaname = 'pgboss' AND relname = $1`,
+          },
+          [partition],
+        );
+        expect(stats.analyzed).toBe(true);
+
+        // the next backlog, no worker: pg-boss's fetch takes its 20 jobs from the ordered index and stops there
+        const api = await boot(definitions, [BacklogHandler], { APP_ROLE: 'api' });
+        await worker.close();
+        worker = api;
+        await backlog(api, 'b');
+        const [{ 'QUERY PLAN': plan }] = await api
+          .get(Db)
+          .sql<{ 'QUERY PLAN': Array<{ Plan: PlanNode }> }>(
+            { text: `EXPLAIN (ANALYZE, FORMAT JSON) ${FETCH_SELECT}` },
+            ['test-backlog', 20],
+          );
+        const nodes = planNodes(plan[0].Plan);
+        const scans = nodes.filter((n) => n['Node Type'].includes('Scan'));
+        expect(scans.map((n) => [n['Node Type'], n['Index Name']])).toEqual([['Index Scan', `${partition}_hf`]]);
+        expect(nodes.some((n) => n['Node Type'] === 'Sort')).toBe(false);
+        expect(scans[0]['Actual Rows']).toBe(20);
+        await api.get(Db).execute({ text: `DELETE FROM pgboss.job WHERE name = 'test-backlog'` }, []);
+      } finally {
+        await worker?.close();
+      }
+    });
+
+    it('builds the index without holding up the queue, cancels the build at shutdown, and rebuilds an invalid one at the next start', async () => {
+      const api = await boot(definitions, [BacklogHandler], { APP_ROLE: 'api' });
+      const partition = await partitionOf(api);
+      await api.get(Db).execute({ text: `DROP INDEX IF EXISTS pgboss."${partition}_hf"` }, []);
+      // a transaction with a snapshot: CREATE INDEX CONCURRENTLY waits for it to end
+      const holder = new Client({ connectionString: db.url });
+      await holder.connect();
+      try {
+        await holder.query('BEGIN ISOLATION LEVEL REPEATABLE READ');
+        await holder.query('SELECT count(*) FROM sub_accounts');
+        const worker = await boot(definitions, [BacklogHandler], { APP_ROLE: 'worker' });
+        // the build waits; meanwhile jobs are sent, fetched and done (a plain CREATE INDEX would block the inserts)
+        drained.length = 0;
+        await api.get<JobsService<TestJobs>>(JobsService).send('test-backlog', { n: 'during the build' });
+        await waitFor(async () => drained.length === 1, 15_000, 'a job done during the build');
+        const closing = Date.now();
+        await worker.close();
+        expect(Date.now() - closing).toBeLessThan(5_000);
+        // cut short: an invalid index (or none)
+        expect((await fetchIndexes(api, partition)).map((i) => i.valid)).not.toContain(true);
+      } finally {
+        await holder.query('ROLLBACK').catch(() => undefined);
+        await holder.end();
+      }
+      const again = await boot(definitions, [BacklogHandler], { APP_ROLE: 'worker' });
+      try {
+        await settled(again);
+        expect((await fetchIndexes(api, partition)).map((i) => [i.indexname, i.valid])).toEqual([
+          [`${partition}_hf`, true],
+        ]);
+      } finally {
+        await again.close();
+        await api.close();
+      }
+    });
   });
 
   it('refuses to boot when a declared job type has no handler', async () => {

@@ -30,33 +30,32 @@ const JOBS_CONNECTION_TIMEOUT_MS = 5000;
  * index for it is `(name, start_after) WHERE state < 'active'` (job_i5): every fetch reads every waiting
  * job of the queue and sorts them to take the first n, so a backlog of 10,000 events costs each fetch
  * 10,000 rows (bench/lead-e2e: 6 ms a fetch at the end of 20,000 deliveries, a third of PostgreSQL's
- * time). An index in the fetch's own order lets it stop after n rows. Partial like job_i5, so a job
- * adds one entry when created and none when it moves on.
+ * time). An index in the fetch's own order (`<partition>_hf`) lets it stop after n rows. Partial like
+ * job_i5, so a job adds one entry when created and none when it moves on.
+ *
+ * Worker processes build the missing ones when they start, in the background and CONCURRENTLY: a
+ * partition keeps its completed jobs until pg-boss archives them (12 h), so on a busy deployment the
+ * first build reads millions of rows, and a plain CREATE INDEX would hold up every ingest meanwhile.
+ * A session advisory lock leaves the build to one process at a time; a build cut short (a shutdown
+ * cancels it) leaves an invalid index, which the next start drops and builds again.
  *
  * The planner takes the ordered index only when the partition's statistics show waiting jobs: analyzed
  * empty, or never analyzed, it estimates one or two waiting rows and keeps job_i5 and the sort, which
  * then reads the whole backlog. A queue partition churns far faster than autovacuum re-analyzes it (at
  * most once a minute, and never on a server with autovacuum off), so a worker that finds a backlog (a
  * full batch) analyzes its queue's partition itself, at most every QUEUE_ANALYZE_INTERVAL_MS.
- *
- * One DO block is one transaction: the advisory lock keeps two processes starting together from
- * building an index twice.
  */
-const FETCH_ORDER_INDEXES = {
-  name: 'jobs_fetch_order_indexes_v1',
-  text: `DO $$
-DECLARE part text;
-BEGIN
-  PERFORM pg_advisory_xact_lock(hashtext('integration-hub:pgboss-fetch-order-index'));
-  FOR part IN SELECT partition_name FROM pgboss.queue WHERE partition_name IS NOT NULL LOOP
-    IF to_regclass(format('pgboss.%I', part || '_hf')) IS NULL THEN
-      EXECUTE format(
-        'CREATE INDEX %I ON pgboss.%I (name, priority DESC, created_on, id) WHERE state < ''active''',
-        part || '_hf', part);
-    END IF;
-  END LOOP;
-END $$`,
-};
+const FETCH_INDEX_LOCK = `SELECT pg_try_advisory_lock(hashtext('integration-hub:pgboss-fetch-order-index')) AS locked,
+  pg_backend_pid() AS pid`;
+const FETCH_INDEX_UNLOCK = `SELECT pg_advisory_unlock(hashtext('integration-hub:pgboss-fetch-order-index'))`;
+/** Each queue partition with the state of its fetch-order index: null when it has none. */
+const FETCH_INDEX_STATE = `
+  SELECT q.partition_name AS partition, i.indisvalid AS valid
+  FROM pgboss.queue q
+  LEFT JOIN pg_class c ON c.relname = q.partition_name || '_hf' AND c.relnamespace = 'pgboss'::regnamespace
+  LEFT JOIN pg_index i ON i.indexrelid = c.oid
+  WHERE q.partition_name IS NOT NULL
+  ORDER BY q.partition_name`;
 const QUEUE_ANALYZE_INTERVAL_MS = 10_000;
 /** pg-boss 10 names a queue's partition 'j' + sha224(name) in hex (plans.js, createQueueFunction). */
 const PARTITION_NAME = /^j[0-9a-f]{56}$/;
@@ -69,6 +68,13 @@ const RENEW_LEASE = {
   text: `UPDATE pgboss.job SET expire_in = (now() - started_on) + $3::integer * interval '1 second'
          WHERE name = $1 AND id = $2::uuid AND state = 'active'`,
 };
+
+interface IndexBuild {
+  done: Promise<void>;
+  /** the backend running it, while it runs */
+  pid?: number;
+  cancelled: boolean;
+}
 
 export interface SendOptions {
   startAfter?: Date | number;
@@ -88,9 +94,10 @@ export class JobsService<M = JobPayloads> implements OnModuleInit, OnApplication
   private boss?: PgBoss;
   /** Batches our handlers are working on: shutdown waits for them (see beforeApplicationShutdown). */
   private readonly inFlight = new Set<Promise<void>>();
-  /** When this process last analyzed each queue's partition (see FETCH_ORDER_INDEXES); off after a refusal. */
+  /** When this process last analyzed each queue's partition (see FETCH_INDEX_LOCK). */
   private readonly analyzedAt = new Map<string, number>();
-  private analyzeRefused = false;
+  /** The background build of the fetch-order indexes, and its backend (for a shutdown to cancel it). */
+  private indexBuild?: IndexBuild;
   /** pg-boss writing through the caller's transaction, so the job exists only if it commits. */
   private readonly inTransaction: PgBoss.Db = {
     executeSql: async (text: string, values: unknown[]) => ({ rows: await this.db.sql({ text }, values) }),
@@ -126,22 +133,54 @@ export class JobsService<M = JobPayloads> implements OnModuleInit, OnApplication
     await boss.start();
     this.boss = boss;
     for (const [name, def] of this.entries()) await this.ensureQueue(name, def);
-    await this.ensureFetchOrderIndexes();
+    if (this.config.role !== 'api') this.buildFetchOrderIndexes();
   }
 
-  /** Not owning pg-boss's tables (a schema made by another role) leaves the fetch slower, not the service down. */
-  private async ensureFetchOrderIndexes(): Promise<void> {
-    try {
-      await this.db.sql(FETCH_ORDER_INDEXES, []);
-    } catch (err) {
-      this.logger.warn({ err }, 'could not index the job queues in fetch order: fetches read the whole backlog');
-    }
+  /** Resolves once this process's build of the fetch-order indexes has ended (built, skipped or failed). */
+  async fetchOrderIndexesSettled(): Promise<void> {
+    await this.indexBuild?.done;
   }
 
-  /** A worker found a backlog: bring the planner's view of the queue up to date (see FETCH_ORDER_INDEXES). */
+  /** See FETCH_INDEX_LOCK. Failing (not owning pg-boss's tables …) leaves fetches slower, not the service down. */
+  private buildFetchOrderIndexes(): void {
+    const build: IndexBuild = { done: Promise.resolve(), cancelled: false };
+    build.done = this.db
+      .session(async (client) => {
+        const [{ locked, pid }] = (await client.query<{ locked: boolean; pid: number }>(FETCH_INDEX_LOCK)).rows;
+        build.pid = pid;
+        if (!locked) return; // another process is building them
+        try {
+          const partitions = (await client.query<{ partition: string; valid: boolean | null }>(FETCH_INDEX_STATE)).rows;
+          for (const { partition, valid } of partitions) {
+            if (build.cancelled) return;
+            if (valid === true || !PARTITION_NAME.test(partition)) continue;
+            const index = `pgboss."${partition}_hf"`;
+            if (valid === false) await client.query(`DROP INDEX CONCURRENTLY IF EXISTS ${index}`);
+            await client.query(
+              `CREATE INDEX CONCURRENTLY IF NOT EXISTS "${partition}_hf" ON pgboss."${partition}" (name, priority DESC, created_on, id) WHERE state < 'active'`,
+            );
+          }
+        } finally {
+          await client.query(FETCH_INDEX_UNLOCK);
+        }
+      })
+      .catch((err: unknown) => {
+        if (build.cancelled)
+          this.logger.log('job queue index build cut short by the shutdown: the next start resumes it');
+        else
+          this.logger.warn(
+            { err },
+            'could not index the job queues in fetch order: their fetches read the whole backlog',
+          );
+      })
+      .finally(() => (build.pid = undefined));
+    this.indexBuild = build;
+  }
+
+  /** A worker found a backlog: bring the planner's view of the queue up to date (see FETCH_INDEX_LOCK). */
   private analyzeQueue(name: string): void {
     const last = this.analyzedAt.get(name);
-    if (this.analyzeRefused || (last !== undefined && Date.now() - last < QUEUE_ANALYZE_INTERVAL_MS)) return;
+    if (last !== undefined && Date.now() - last < QUEUE_ANALYZE_INTERVAL_MS) return;
     this.analyzedAt.set(name, Date.now());
     const work = (async () => {
       const [queue] = await this.db.sql<{ partition_name: string | null }>(QUEUE_PARTITION, [name]);
@@ -149,7 +188,6 @@ export class JobsService<M = JobPayloads> implements OnModuleInit, OnApplication
       if (!partition || !PARTITION_NAME.test(partition)) return;
       await this.db.sql({ text: `ANALYZE pgboss."${partition}"` }, []);
     })().catch((err: unknown) => {
-      this.analyzeRefused = true;
       this.logger.warn({ err, job: name }, 'could not analyze the job queue: its fetches may read the whole backlog');
     });
     this.inFlight.add(work);
@@ -166,6 +204,7 @@ export class JobsService<M = JobPayloads> implements OnModuleInit, OnApplication
 
   // before the database pool closes: active jobs get time to finish; unfinished ones return after their lease
   async beforeApplicationShutdown(): Promise<void> {
+    await this.cancelIndexBuild();
     const boss = this.boss;
     this.boss = undefined;
     // the whole of it within SHUTDOWN_TIMEOUT_MS, less a second for the pools
@@ -190,6 +229,18 @@ export class JobsService<M = JobPayloads> implements OnModuleInit, OnApplication
     // also with no batch in flight: a poll still queued for a connection of the ended pool keeps its
     // worker (and pg-boss's polling for it) alive until connectionTimeoutMillis fails it
     await JobsService.settled(boss);
+  }
+
+  /** A build still running would hold its connection past the pool's end: cancelled, it is done again at the next start. */
+  private async cancelIndexBuild(): Promise<void> {
+    const build = this.indexBuild;
+    if (build) build.cancelled = true;
+    if (build?.pid !== undefined) {
+      await this.db
+        .sql({ text: 'SELECT pg_cancel_backend($1)' }, [build.pid])
+        .catch((err: unknown) => this.logger.warn({ err }, 'could not cancel the job queue index build'));
+    }
+    await build?.done;
   }
 
   /** Until no request waits for a connection of pg-boss's own pool (see connectionTimeoutMillis), at most that long. */
