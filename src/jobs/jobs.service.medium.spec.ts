@@ -76,10 +76,13 @@ class SlowHandler {
 }
 
 const drained: string[] = [];
+/** While set, every backlog job waits for it. */
+let backlogGate: Promise<void> | undefined;
 @Injectable()
 class BacklogHandler {
   @JobHandler<'test-backlog', TestJobs>('test-backlog')
   async handle(payload: { n: string }): Promise<void> {
+    await backlogGate;
     drained.push(payload.n);
   }
 }
@@ -297,7 +300,7 @@ describe('JobsService (pg-boss on the application database)', () => {
 
     it('indexes each queue in the fetch order (once, with two workers starting together) and analyzes a queue with a backlog, so a fetch reads its batch, not the backlog', async () => {
       const apps = await Promise.all([0, 1].map(() => boot(definitions, [BacklogHandler], { APP_ROLE: 'worker' })));
-      let worker: App | undefined = apps[1];
+      const worker: App | undefined = apps[1];
       try {
         await Promise.all(apps.map(settled));
         const partition = await partitionOf(apps[0]);
@@ -312,24 +315,24 @@ describe('JobsService (pg-boss on the application database)', () => {
         ]);
         await apps[0].close();
 
-        // a backlog of 3,000 waiting jobs: the worker's full batches analyze the partition
+        // a backlog of 3,000 waiting jobs: the worker's first batch is full, and it analyzes the partition
         drained.length = 0;
+        let open: () => void = () => undefined;
+        backlogGate = new Promise<void>((resolve) => (open = resolve));
         await backlog(worker, 'a');
-        await waitFor(async () => drained.length === 3000, 60_000, 'the backlog drained');
-        const [stats] = await worker.get(Db).sql<{ analyzed: boolean }>(
-          {
-            text: `SELECT last_analyze IS NOT NULL AS analyzed FROM pg_stat_user_tables WHERE schemaname = 'pgboss' AND relname = $1`,
-          },
-          [partition],
-        );
-        expect(stats.analyzed).toBe(true);
+        const analyzed = async () =>
+          (
+            await worker.get(Db).sql<{ analyzed: boolean }>(
+              {
+                text: `SELECT last_analyze IS NOT NULL AS analyzed FROM pg_stat_user_tables WHERE schemaname = 'pgboss' AND relname = $1`,
+              },
+              [partition],
+            )
+          )[0].analyzed;
+        await waitFor(analyzed, 30_000, 'the partition analyzed');
 
-        // the next backlog, no worker: pg-boss's fetch takes its 20 jobs from the ordered index and stops there
-        const api = await boot(definitions, [BacklogHandler], { APP_ROLE: 'api' });
-        await worker.close();
-        worker = api;
-        await backlog(api, 'b');
-        const [{ 'QUERY PLAN': plan }] = await api
+        // meanwhile (the worker holds its batch) pg-boss's fetch takes its 20 jobs from the ordered index and stops there
+        const [{ 'QUERY PLAN': plan }] = await worker
           .get(Db)
           .sql<{ 'QUERY PLAN': Array<{ Plan: PlanNode }> }>(
             { text: `EXPLAIN (ANALYZE, FORMAT JSON) ${FETCH_SELECT}` },
@@ -340,7 +343,10 @@ describe('JobsService (pg-boss on the application database)', () => {
         expect(scans.map((n) => [n['Node Type'], n['Index Name']])).toEqual([['Index Scan', `${partition}_hf`]]);
         expect(nodes.some((n) => n['Node Type'] === 'Sort')).toBe(false);
         expect(scans[0]['Actual Rows']).toBe(20);
-        await api.get(Db).execute({ text: `DELETE FROM pgboss.job WHERE name = 'test-backlog'` }, []);
+
+        backlogGate = undefined;
+        open();
+        await waitFor(async () => drained.length === 3000, 60_000, 'the backlog drained');
       } finally {
         await worker?.close();
       }
@@ -381,6 +387,40 @@ describe('JobsService (pg-boss on the application database)', () => {
         await api.close();
       }
     });
+  });
+
+  it('starts processes of a new deployment together: none fails creating the same queues at once', async () => {
+    const definitions = { 'test-echo': ECHO, 'test-other': ECHO, 'test-backlog': ECHO };
+    const handlers = [EchoHandler, SlowHandler, BacklogHandler];
+    // pg-boss's create_queue deadlocked now and then when two processes ran it for one queue at once
+    for (let round = 0; round < 3; round++) {
+      const fresh = await createTestDatabase();
+      const apps: Array<Awaited<ReturnType<typeof boot>>> = [];
+      try {
+        const boots = await Promise.allSettled(
+          [0, 1, 2].map(async () => {
+            const app = await Test.createTestingModule({
+              imports: [
+                ConfigModule.forRoot(testConfig(fresh.url, { APP_ROLE: 'api' })),
+                DatabaseModule,
+                JobsModule.forRoot(definitions),
+              ],
+              providers: handlers,
+            }).compile();
+            apps.push(app);
+            return app.init();
+          }),
+        );
+        expect(boots.map((b) => (b.status === 'rejected' ? String(b.reason) : 'started'))).toEqual([
+          'started',
+          'started',
+          'started',
+        ]);
+      } finally {
+        for (const app of apps) await app.close().catch(() => undefined);
+        await fresh.drop();
+      }
+    }
   });
 
   it('refuses to boot when a declared job type has no handler', async () => {

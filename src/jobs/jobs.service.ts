@@ -57,6 +57,11 @@ const FETCH_INDEX_STATE = `
   WHERE q.partition_name IS NOT NULL
   ORDER BY q.partition_name`;
 const QUEUE_ANALYZE_INTERVAL_MS = 10_000;
+const QUEUE_CREATE_ATTEMPTS = 5;
+/** SQLSTATE 40P01 deadlock_detected */
+function isDeadlock(err: unknown): boolean {
+  return typeof err === 'object' && err !== null && 'code' in err && err.code === '40P01';
+}
 /** pg-boss 10 names a queue's partition 'j' + sha224(name) in hex (plans.js, createQueueFunction). */
 const PARTITION_NAME = /^j[0-9a-f]{56}$/;
 const QUEUE_PARTITION = {
@@ -350,15 +355,23 @@ export class JobsService<M = JobPayloads> implements OnModuleInit, OnApplication
         ? HEARTBEAT_JOB_MAX_SECONDS
         : (this.config.jobs.leaseSeconds ?? def.expireInSeconds),
     };
-    if (await boss.getQueue(name)) {
-      await boss.updateQueue(name, options);
-      return;
-    }
-    try {
-      await boss.createQueue(name, options);
-    } catch (err) {
-      // another process created it between our check and our insert
-      if (!(await boss.getQueue(name))) throw err;
+    for (let attempt = 1; ; attempt++) {
+      if (await boss.getQueue(name)) {
+        await boss.updateQueue(name, options);
+        return;
+      }
+      try {
+        await boss.createQueue(name, options);
+        return;
+      } catch (err) {
+        // another process created it between our check and our insert
+        if (await boss.getQueue(name)) return;
+        // Processes of a new deployment starting together create the same queues at once, and
+        // pg-boss's create_queue (a partition created and attached) then deadlocks: PostgreSQL aborts
+        // one, whose process would not start. It tries again once the other has committed.
+        if (!isDeadlock(err) || attempt >= QUEUE_CREATE_ATTEMPTS) throw err;
+        await new Promise((resolve) => setTimeout(resolve, 50 * attempt + Math.random() * 100));
+      }
     }
   }
 
@@ -413,6 +426,8 @@ export class JobsService<M = JobPayloads> implements OnModuleInit, OnApplication
     jobs: PgBoss.Job<unknown>[],
     workerId: () => string,
   ): Promise<void> {
+    // a full batch: a backlog waits behind it, which the planner should see (FETCH_INDEX_LOCK)
+    if (jobs.length === def.batchSize) this.analyzeQueue(jobs[0].name);
     const results = await Promise.allSettled(jobs.map((job) => this.runJob(def, handler, job)));
     const failed = results.flatMap((r, i) =>
       r.status === 'rejected' ? [{ job: jobs[i], reason: r.reason as unknown }] : [],
@@ -423,9 +438,6 @@ export class JobsService<M = JobPayloads> implements OnModuleInit, OnApplication
       await boss.fail(job.name, job.id, { message });
     }
     // a full batch means more may be waiting: fetch again at once rather than after the poll interval
-    if (jobs.length === def.batchSize) {
-      this.analyzeQueue(jobs[0].name);
-      boss.notifyWorker(workerId());
-    }
+    if (jobs.length === def.batchSize) boss.notifyWorker(workerId());
   }
 }
