@@ -152,8 +152,9 @@ export class JobsService<M = JobPayloads> implements OnModuleInit, OnApplication
     build.done = this.db
       .session(async (client) => {
         const [{ locked, pid }] = (await client.query<{ locked: boolean; pid: number }>(FETCH_INDEX_LOCK)).rows;
-        build.pid = pid;
         if (!locked) return; // another process is building them
+        // from here until the unlock, nothing but the build runs on this connection: a shutdown may cancel it
+        build.pid = pid;
         try {
           const partitions = (await client.query<{ partition: string; valid: boolean | null }>(FETCH_INDEX_STATE)).rows;
           for (const { partition, valid } of partitions) {
@@ -161,11 +162,13 @@ export class JobsService<M = JobPayloads> implements OnModuleInit, OnApplication
             if (valid === true || !PARTITION_NAME.test(partition)) continue;
             const index = `pgboss."${partition}_hf"`;
             if (valid === false) await client.query(`DROP INDEX CONCURRENTLY IF EXISTS ${index}`);
+            if (build.cancelled) return; // a cancel that came between two statements finds nothing to cancel
             await client.query(
               `CREATE INDEX CONCURRENTLY IF NOT EXISTS "${partition}_hf" ON pgboss."${partition}" (name, priority DESC, created_on, id) WHERE state < 'active'`,
             );
           }
         } finally {
+          build.pid = undefined;
           await client.query(FETCH_INDEX_UNLOCK);
         }
       })
@@ -177,8 +180,7 @@ export class JobsService<M = JobPayloads> implements OnModuleInit, OnApplication
             { err },
             'could not index the job queues in fetch order: their fetches read the whole backlog',
           );
-      })
-      .finally(() => (build.pid = undefined));
+      });
     this.indexBuild = build;
   }
 
