@@ -42,6 +42,15 @@ const DUMMY_KEY = 'no-such-integration-but-spend-the-same-time';
 /** The shape of our webhook ids (wh_ + 16 random bytes, base64url); anything else cannot exist. */
 const WEBHOOK_ID = /^wh_[A-Za-z0-9_-]{16,64}$/;
 
+/**
+ * A routing key taken from the payload that could name an integration: a short string without NUL
+ * (PostgreSQL text cannot hold NUL; looking one up failed with 22021 and answered 500, before any
+ * signature was checked). Any other key names no integration.
+ */
+function usableRoutingKey(k: unknown): k is string {
+  return typeof k === 'string' && k.length > 0 && k.length <= 256 && !k.includes('\u0000');
+}
+
 /** A handler's verification that throws (hostile input it did not expect) is a failed verification. */
 function verifies(spec: WebhookSpec, request: WebhookRequest, target: WebhookTarget): boolean {
   return attempt(() => spec.verify(request, target.keys).ok, false);
@@ -108,15 +117,13 @@ export class WebhookIngestService {
     const spec = this.registry.get(provider)?.webhook;
     if (!spec || spec.routing === 'integration' || !spec.routingKeys) throw UNKNOWN();
     const keys = [...new Set(attempt(() => spec.routingKeys?.(delivery.payload) ?? [], []))]
-      .filter((k) => typeof k === 'string' && k.length > 0 && k.length <= 256)
+      .filter(usableRoutingKey)
       .slice(0, 100);
     const primary = keys.length ? await this.targets.forRoutingKeys(provider, keys) : [];
     // changes about the account rather than a routing key (WhatsApp template updates name the WABA)
     const secondary = spec.secondaryRouting;
     const secondaryKeys = secondary
-      ? [...new Set(attempt(() => secondary.keys(delivery.payload), []))]
-          .filter((k) => typeof k === 'string' && k.length > 0 && k.length <= 256)
-          .slice(0, 100)
+      ? [...new Set(attempt(() => secondary.keys(delivery.payload), []))].filter(usableRoutingKey).slice(0, 100)
       : [];
     const bySecondary =
       secondary && secondaryKeys.length
