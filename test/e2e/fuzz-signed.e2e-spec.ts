@@ -8,8 +8,9 @@ import { createIntegration, createSubAccount, GHL_CONFIG, WHATSAPP_CONFIG } from
 import { FakeServer } from '../support/fake-server';
 import { GHL_PUBLIC_KEY_PEM, ghlSig, metaSig } from '../support/hostile-corpus';
 import { createTestApp, TestApp } from '../support/test-app';
-import { activate } from '../support/webhooks';
+import { activate, waitFor } from '../support/webhooks';
 
+const PSID = '6543210987654321';
 const MESSENGER = {
   pageId: '104620412345678',
   pageAccessToken: 'EAAG-fuzz-messenger-5151',
@@ -21,6 +22,8 @@ describe('signed fuzz findings', () => {
   let t: TestApp;
   let graph: FakeServer;
   let sub: number;
+  let ghlId: number;
+  let messengerId: number;
 
   beforeAll(async () => {
     graph = await FakeServer.start();
@@ -32,6 +35,8 @@ describe('signed fuzz findings', () => {
     const messenger = await createIntegration(t, sub, 'facebook-messenger', MESSENGER);
     const ghl = await createIntegration(t, sub, 'gohighlevel', { ...GHL_CONFIG, webhookPublicKey: GHL_PUBLIC_KEY_PEM });
     for (const i of [whatsapp, messenger, ghl]) await activate(t, sub, i.id);
+    ghlId = ghl.id;
+    messengerId = messenger.id;
   });
   afterAll(async () => {
     await t?.close();
@@ -49,6 +54,18 @@ describe('signed fuzz findings', () => {
       .slice(from)
       .split('\n')
       .filter((line) => line.includes('"unhandled error"'));
+
+  /** The processed outcome of one event: its status and error once the worker is done with it. */
+  const settled = (eventId: string) =>
+    waitFor(async () => {
+      const row = (
+        await t.sql.query<{ status: string; last_error: string | null }>(
+          'SELECT status, last_error FROM webhook_events WHERE id = $1',
+          [eventId],
+        )
+      ).rows[0];
+      return row && (row.status === 'PROCESSED' || row.status === 'FAILED') ? row : undefined;
+    });
 
   describe('a routing key holding NUL (escaped \\u0000) names no integration: 401, not 500', () => {
     const whatsappBody = (phoneNumberId: string, wabaId = WHATSAPP_CONFIG.wabaId): string =>
@@ -90,6 +107,86 @@ describe('signed fuzz findings', () => {
       const res = await post('/api/webhooks/gohighlevel', body, { 'x-wh-signature': ghlSig(body) });
       expect([res.status, res.body.code]).toEqual([401, 'WEBHOOK_SIGNATURE_INVALID']);
       expect(unhandledSince(from)).toEqual([]);
+    });
+  });
+  describe('a time the sender got wrong is left out; the event is still applied', () => {
+    const ghl = async (body: Record<string, unknown>): Promise<string> => {
+      const text = JSON.stringify({ ...body, locationId: GHL_CONFIG.locationId });
+      const res = await post('/api/webhooks/gohighlevel', text, { 'x-wh-signature': ghlSig(text) });
+      expect([res.status, res.body.status]).toEqual([200, 'received']);
+      return res.body.eventId as string;
+    };
+    const BAD_TIMES = ['a@b', '2026-13-45T99:99:99Z', '0000-01-01T00:00:00Z', '+275760-09-13T00:00:00.000Z'];
+
+    it.each(BAD_TIMES)('gohighlevel ContactCreate dateAdded %j: the lead is stored, without that time', async (bad) => {
+      const id = `c-time-${BAD_TIMES.indexOf(bad)}`;
+      const eventId = await ghl({ type: 'ContactCreate', id, email: `${id}@example.com`, dateAdded: bad });
+      expect(await settled(eventId)).toEqual({ status: 'PROCESSED', last_error: null });
+      const leads = await t.sql.query(
+        "SELECT 1 FROM lead_sources WHERE integration_id = $1 AND platform = 'gohighlevel' AND external_id = $2",
+        [ghlId, id],
+      );
+      expect(leads.rowCount).toBe(1);
+    });
+
+    it.each(BAD_TIMES)('gohighlevel InboundMessage dateAdded %j: the message reaches the timeline', async (bad) => {
+      const n = BAD_TIMES.indexOf(bad);
+      const eventId = await ghl({
+        type: 'InboundMessage',
+        contactId: `c-msg-${n}`,
+        messageId: `m-time-${n}`,
+        conversationId: 'conv-1',
+        body: 'hello',
+        direction: 'inbound',
+        messageType: 'SMS',
+        dateAdded: bad,
+      });
+      expect(await settled(eventId)).toEqual({ status: 'PROCESSED', last_error: null });
+    });
+
+    it.each(BAD_TIMES)('gohighlevel AppointmentCreate startTime %j: the booking is kept', async (bad) => {
+      const n = BAD_TIMES.indexOf(bad);
+      const eventId = await ghl({
+        type: 'AppointmentCreate',
+        appointment: { id: `a-time-${n}`, contactId: `c-appt-${n}`, calendarId: 'cal', startTime: bad, endTime: bad },
+      });
+      expect(await settled(eventId)).toEqual({ status: 'PROCESSED', last_error: null });
+    });
+
+    const messenger = async (item: Record<string, unknown>): Promise<{ status: string; eventId: string | null }> => {
+      const text = JSON.stringify({
+        object: 'page',
+        entry: [{ id: MESSENGER.pageId, time: 1458692752478, messaging: [item] }],
+      });
+      const res = await post('/api/webhooks/facebook-messenger', text, {
+        'x-hub-signature-256': metaSig(text, MESSENGER.appSecret),
+      });
+      expect(res.status).toBe(200);
+      return res.body as { status: string; eventId: string | null };
+    };
+    const party = { sender: { id: PSID }, recipient: { id: MESSENGER.pageId } };
+
+    it('messenger: a message stamped 1e20 ms is applied (its time left out), not failed with a RangeError', async () => {
+      const { status, eventId } = await messenger({
+        ...party,
+        timestamp: 1e20,
+        message: { mid: 'm_fuzz_time', text: 'hi' },
+      });
+      expect(status).toBe('received');
+      expect(await settled(eventId ?? '')).toEqual({ status: 'PROCESSED', last_error: null });
+      expect(
+        (await t.sql.query('SELECT 1 FROM lead_identities WHERE key = $1', [`ext:messenger:${PSID}`])).rowCount,
+      ).toBe(1);
+    });
+
+    it('messenger: a read watermark of 1e20 ms is no time, not an invalid date sent to PostgreSQL', async () => {
+      // a read with no time and no message id says nothing: ignored (it used to be stored and fail)
+      const answer = await messenger({ ...party, timestamp: 1458668856463, read: { watermark: 1e20 } });
+      expect(answer).toEqual({ status: 'ignored', eventId: null });
+      const failed = await t.sql.query("SELECT 1 FROM webhook_events WHERE integration_id = $1 AND status = 'FAILED'", [
+        messengerId,
+      ]);
+      expect(failed.rowCount).toBe(0);
     });
   });
 });

@@ -155,11 +155,18 @@ export interface MessagingEnvelope {
   item: JsonRecord;
 }
 
-/** Meta stamps messaging events in milliseconds; the postback reference shows seconds (as a string). */
+/** The last millisecond of year 9999: later stamps are no time a Date or PostgreSQL can hold. */
+const LAST_MS = Date.parse('9999-12-31T23:59:59.999Z');
+
+/**
+ * Meta stamps messaging events in milliseconds; the postback reference shows seconds (as a string).
+ * A stamp past year 9999 (a sender's 1e20) is no time: an invalid Date failed the event.
+ */
 export function toMillis(value: unknown): number | undefined {
   const n = asNumber(value);
   if (n === undefined || n <= 0) return undefined;
-  return n < 1e12 ? Math.round(n * 1000) : Math.round(n);
+  const ms = n < 1e12 ? Math.round(n * 1000) : Math.round(n);
+  return ms <= LAST_MS ? ms : undefined;
 }
 
 function referralOf(value: unknown): MessagingReferral | undefined {

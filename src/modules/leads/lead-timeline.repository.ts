@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { Db } from '../../database/db';
 import type { BookingInput, InteractionInput } from '../../handlers/handler-types';
-import { instantOrNull, isoOrNull, nul } from './lead-write-values';
+import { instantOrNull, nul } from './lead-write-values';
 import type { Touch } from './leads-write.repository';
 
 // One prepared statement per write, so the whole pipeline can run in TransactionRunner.runSql.
@@ -80,7 +80,7 @@ export class LeadTimelineRepository {
       nul(interaction.body),
       nul(interaction.externalMessageId),
       origin,
-      isoOrNull(interaction.occurredAt),
+      instantOrNull(interaction.occurredAt),
     ]);
   }
 

@@ -98,13 +98,14 @@ describe('apply_lead (the lead write of one touch) through LeadWriterService', (
             leads: [person('R1', { email: 'rollback@example.org' })],
             interactions: [
               { platform: 'gohighlevel', externalId: 'c-1', channel: 'sms', direction: 'inbound', body: 'hi' },
-              // an impossible date fails the statement after the lead and the first interaction were written
+              // a NUL (text cannot hold it) fails the statement after the lead and the first interaction
+              // were written; ingest refuses one in a payload, so only a bug could send it here
               {
                 platform: 'gohighlevel',
                 externalId: 'c-1',
                 channel: 'sms',
                 direction: 'inbound',
-                occurredAt: 'not a date',
+                body: 'a\u0000b',
               },
             ],
           },

@@ -212,7 +212,7 @@ export class LeadsWriteRepository {
       tags: lead.tags ?? [],
       customAnswers: lead.customAnswers ?? {},
       isTest: lead.isTest ?? false,
-      submittedAt: lead.submittedAt,
+      submittedAt: instantOrNull(lead.submittedAt),
     });
     return {
       ...SQL.applyLead,
