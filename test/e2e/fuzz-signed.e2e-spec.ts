@@ -11,6 +11,12 @@ import { createTestApp, TestApp } from '../support/test-app';
 import { activate, waitFor } from '../support/webhooks';
 
 const PSID = '6543210987654321';
+const META = {
+  pageId: '153125381133',
+  appSecret: 'fuzz-meta-secret',
+  pageAccessToken: 'EAAG-fuzz-meta',
+  verifyToken: 'v3',
+};
 const MESSENGER = {
   pageId: '104620412345678',
   pageAccessToken: 'EAAG-fuzz-messenger-5151',
@@ -33,8 +39,9 @@ describe('signed fuzz findings', () => {
     sub = await createSubAccount(t, 'MAX');
     const whatsapp = await createIntegration(t, sub, 'whatsapp-cloud', WHATSAPP_CONFIG);
     const messenger = await createIntegration(t, sub, 'facebook-messenger', MESSENGER);
+    const meta = await createIntegration(t, sub, 'meta-lead-ads', META);
     const ghl = await createIntegration(t, sub, 'gohighlevel', { ...GHL_CONFIG, webhookPublicKey: GHL_PUBLIC_KEY_PEM });
-    for (const i of [whatsapp, messenger, ghl]) await activate(t, sub, i.id);
+    for (const i of [whatsapp, messenger, ghl, meta]) await activate(t, sub, i.id);
     ghlId = ghl.id;
     messengerId = messenger.id;
   });
@@ -187,6 +194,59 @@ describe('signed fuzz findings', () => {
         messengerId,
       ]);
       expect(failed.rowCount).toBe(0);
+    });
+  });
+  describe('a stamp past year 9999 (1e20, "1e+308") is no time: the event is applied without it', () => {
+    const whatsapp = async (
+      value: string,
+    ): Promise<{ status: string; eventId: string | null; eventIds?: string[] }> => {
+      const body = `{"object":"whatsapp_business_account","entry":[{"id":"${WHATSAPP_CONFIG.wabaId}","changes":[{"value":{"messaging_product":"whatsapp","metadata":{"display_phone_number":"15550783881","phone_number_id":"${WHATSAPP_CONFIG.phoneNumberId}"},${value}},"field":"messages"}]}]}`;
+      const res = await post('/api/webhooks/whatsapp-cloud', body, {
+        'x-hub-signature-256': metaSig(body, WHATSAPP_CONFIG.appSecret),
+      });
+      expect(res.status).toBe(200);
+      return res.body as { status: string; eventId: string | null };
+    };
+
+    it.each(['100000000000000000000', '1e+21'])(
+      'whatsapp: an inbound text stamped %s is stored as received now',
+      async (stamp) => {
+        const wamid = `wamid.fuzz-time-${stamp}`;
+        const answer = await whatsapp(
+          `"contacts":[{"profile":{"name":"Fuzz"},"wa_id":"16505550100"}],"messages":[{"from":"16505550100","id":"${wamid}","timestamp":"${stamp}","type":"text","text":{"body":"hi"}}]`,
+        );
+        expect(answer.status).toBe('received');
+        expect(await settled(answer.eventId ?? '')).toEqual({ status: 'PROCESSED', last_error: null });
+        const stored = await t.sql.query('SELECT 1 FROM messages WHERE wamid = $1', [wamid]);
+        expect(stored.rowCount).toBe(1);
+      },
+    );
+
+    it.each(['100000000000000000000', '1e+308'])(
+      'whatsapp: a status stamped %s is not applied, not failed',
+      async (stamp) => {
+        const answer = await whatsapp(
+          `"statuses":[{"id":"wamid.fuzz-status-${stamp}","status":"delivered","timestamp":"${stamp}","recipient_id":"16505550100"}]`,
+        );
+        if (answer.eventId !== null)
+          expect(await settled(answer.eventId)).toEqual({ status: 'PROCESSED', last_error: null });
+      },
+    );
+
+    it('meta lead ads: a leadgen change with created_time 99999999999999999999 is received, not refused', async () => {
+      const body = JSON.stringify({
+        object: 'page',
+        entry: [{ id: META.pageId, time: 1438292065, changes: [] }],
+      }).replace(
+        '"changes":[]',
+        '"changes":[{"field":"leadgen","value":{"leadgen_id":"fuzz-lead-1","page_id":"' +
+          META.pageId +
+          '","form_id":"1","created_time":99999999999999999999}}]',
+      );
+      const res = await post('/api/webhooks/meta-lead-ads', body, {
+        'x-hub-signature-256': metaSig(body, META.appSecret),
+      });
+      expect([res.status, res.body.status]).toEqual([200, 'received']);
     });
   });
 });

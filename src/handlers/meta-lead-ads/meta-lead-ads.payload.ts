@@ -1,4 +1,5 @@
 import type { LeadConsent, LeadInput, LeadSourceInput } from '../handler-types';
+import { instantMs } from '../shared/instant';
 import { asArray, asBoolean, asId, asRecords, asString, isRecord, JsonRecord } from '../shared/json';
 
 /**
@@ -47,14 +48,14 @@ export interface LeadgenEvent {
 /** Unix seconds (number or digit string) or an ISO-ish string → ISO-8601; undefined if unreadable. */
 export function toIso(value: unknown): string | undefined {
   if (typeof value === 'number' || (typeof value === 'string' && /^\d+$/.test(value.trim()))) {
-    const seconds = Number(value);
-    return Number.isFinite(seconds) && seconds > 0 ? new Date(seconds * 1000).toISOString() : undefined;
+    const ms = instantMs(Number(value) * 1000);
+    return ms === undefined ? undefined : new Date(ms).toISOString();
   }
   const text = asString(value);
   if (!text) return undefined;
   // Graph writes offsets as +0000; add the colon so every Date parser reads it
-  const date = new Date(text.replace(/([+-]\d{2})(\d{2})$/, '$1:$2'));
-  return Number.isNaN(date.getTime()) ? undefined : date.toISOString();
+  const ms = instantMs(Date.parse(text.replace(/([+-]\d{2})(\d{2})$/, '$1:$2')));
+  return ms === undefined ? undefined : new Date(ms).toISOString();
 }
 
 /** The event for one `leadgen` change; undefined when it has no leadgen id. */

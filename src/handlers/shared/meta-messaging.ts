@@ -11,6 +11,7 @@
 import { createHash } from 'node:crypto';
 import type { ExtractedEvent } from '../integration-handler';
 import { asArray, asBoolean, asId, asNumber, asRecords, asString, isRecord, JsonRecord } from './json';
+import { instantMs } from './instant';
 
 export type MessagingChannel = 'messenger' | 'instagram';
 export type MessagingObject = 'page' | 'instagram';
@@ -155,18 +156,14 @@ export interface MessagingEnvelope {
   item: JsonRecord;
 }
 
-/** The last millisecond of year 9999: later stamps are no time a Date or PostgreSQL can hold. */
-const LAST_MS = Date.parse('9999-12-31T23:59:59.999Z');
-
 /**
  * Meta stamps messaging events in milliseconds; the postback reference shows seconds (as a string).
- * A stamp past year 9999 (a sender's 1e20) is no time: an invalid Date failed the event.
+ * A stamp past year 9999 (a sender's 1e20) is no time (instantMs).
  */
 export function toMillis(value: unknown): number | undefined {
   const n = asNumber(value);
   if (n === undefined || n <= 0) return undefined;
-  const ms = n < 1e12 ? Math.round(n * 1000) : Math.round(n);
-  return ms <= LAST_MS ? ms : undefined;
+  return instantMs(n < 1e12 ? Math.round(n * 1000) : Math.round(n));
 }
 
 function referralOf(value: unknown): MessagingReferral | undefined {

@@ -10,6 +10,7 @@
  * BSUID; `user_changed_user_id` system messages report a new BSUID.
  */
 import { asId, asNumber, asRecords, asString, isRecord, JsonRecord } from '../shared/json';
+import { instantMs } from '../shared/instant';
 
 /** Who a message is from, as far as WhatsApp tells. At least one of waId and userId is set. */
 export interface WhatsAppContactIdentity {
@@ -473,5 +474,6 @@ export function narrowStatus(payload: unknown): string | undefined {
 /** Unix seconds (string or number) → ISO-8601. */
 export function unixToIso(value: string | undefined): string | undefined {
   const seconds = asNumber(value);
-  return seconds !== undefined && seconds > 0 ? new Date(seconds * 1000).toISOString() : undefined;
+  const ms = seconds === undefined ? undefined : instantMs(seconds * 1000);
+  return ms === undefined ? undefined : new Date(ms).toISOString();
 }

@@ -15,6 +15,7 @@
 // failed (and `played` for voice), unix-second string timestamps, `errors[]` on failed, `pricing`
 // (`category`, `type`) on one of them, `biz_opaque_callback_data` echoed from the send.
 import { asId, asNumber, asRecords, asString, isRecord } from '../../../handlers/shared/json';
+import { instantMs } from '../../../handlers/shared/instant';
 import { storedErrorOf, StoredSendError } from './send-errors';
 
 export const OUTBOUND_STATUSES = ['queued', 'sent', 'delivered', 'read', 'failed'] as const;
@@ -73,14 +74,16 @@ export function incomingStatusOf(raw: unknown): IncomingStatus | null {
   const status = asString(raw.status);
   const seconds = asNumber(raw.timestamp);
   if (!wamid || !status || !['sent', 'delivered', 'read', 'failed'].includes(status)) return null;
-  if (seconds === undefined || seconds <= 0) return null;
+  // a stamp that is no time (0, negative, past year 9999) cannot order the status
+  const ms = seconds === undefined ? undefined : instantMs(seconds * 1000);
+  if (ms === undefined) return null;
   const firstError = asRecords(raw.errors)[0];
   const pricing = isRecord(raw.pricing) ? raw.pricing : undefined;
   const category = pricing ? asString(pricing.category) : undefined;
   return {
     wamid,
     status: status as IncomingStatus['status'],
-    at: new Date(seconds * 1000),
+    at: new Date(ms),
     recipientId: asId(raw.recipient_id) ?? null,
     error: firstError ? storedErrorOf(firstError) : null,
     pricing: category ? { category, type: asString(pricing?.type) ?? null } : null,
