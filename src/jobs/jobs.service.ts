@@ -45,9 +45,10 @@ const JOBS_CONNECTION_TIMEOUT_MS = 5000;
  * most once a minute, and never on a server with autovacuum off), so a worker that finds a backlog (a
  * full batch) analyzes its queue's partition itself, at most every QUEUE_ANALYZE_INTERVAL_MS.
  */
-const FETCH_INDEX_LOCK = `SELECT pg_try_advisory_lock(hashtext('integration-hub:pgboss-fetch-order-index')) AS locked,
-  pg_backend_pid() AS pid`;
-const FETCH_INDEX_UNLOCK = `SELECT pg_advisory_unlock(hashtext('integration-hub:pgboss-fetch-order-index'))`;
+// the session advisory lock that leaves the build to one process at a time
+const FETCH_INDEX_LOCK_KEY = `hashtext('integration-hub:pgboss-fetch-order-index')`;
+const FETCH_INDEX_LOCK = `SELECT pg_try_advisory_lock(${FETCH_INDEX_LOCK_KEY}) AS locked, pg_backend_pid() AS pid`;
+const FETCH_INDEX_UNLOCK = `SELECT pg_advisory_unlock(${FETCH_INDEX_LOCK_KEY})`;
 /** Each queue partition with the state of its fetch-order index: null when it has none. */
 const FETCH_INDEX_STATE = `
   SELECT q.partition_name AS partition, i.indisvalid AS valid
@@ -99,7 +100,7 @@ export class JobsService<M = JobPayloads> implements OnModuleInit, OnApplication
   private boss?: PgBoss;
   /** Batches our handlers are working on: shutdown waits for them (see beforeApplicationShutdown). */
   private readonly inFlight = new Set<Promise<void>>();
-  /** When this process last analyzed each queue's partition (see FETCH_INDEX_LOCK). */
+  /** When this process last analyzed each queue's partition (see FETCH_INDEX_LOCK_KEY). */
   private readonly analyzedAt = new Map<string, number>();
   /** The background build of the fetch-order indexes, and its backend (for a shutdown to cancel it). */
   private indexBuild?: IndexBuild;
@@ -146,7 +147,7 @@ export class JobsService<M = JobPayloads> implements OnModuleInit, OnApplication
     await this.indexBuild?.done;
   }
 
-  /** See FETCH_INDEX_LOCK. Failing (not owning pg-boss's tables …) leaves fetches slower, not the service down. */
+  /** See FETCH_INDEX_LOCK_KEY. Failing (not owning pg-boss's tables …) leaves fetches slower, not the service down. */
   private buildFetchOrderIndexes(): void {
     const build: IndexBuild = { done: Promise.resolve(), cancelled: false };
     build.done = this.db
@@ -184,7 +185,7 @@ export class JobsService<M = JobPayloads> implements OnModuleInit, OnApplication
     this.indexBuild = build;
   }
 
-  /** A worker found a backlog: bring the planner's view of the queue up to date (see FETCH_INDEX_LOCK). */
+  /** A worker found a backlog: bring the planner's view of the queue up to date (see FETCH_INDEX_LOCK_KEY). */
   private analyzeQueue(name: string): void {
     const last = this.analyzedAt.get(name);
     if (last !== undefined && Date.now() - last < QUEUE_ANALYZE_INTERVAL_MS) return;
@@ -428,7 +429,7 @@ export class JobsService<M = JobPayloads> implements OnModuleInit, OnApplication
     jobs: PgBoss.Job<unknown>[],
     workerId: () => string,
   ): Promise<void> {
-    // a full batch: a backlog waits behind it, which the planner should see (FETCH_INDEX_LOCK)
+    // a full batch: a backlog waits behind it, which the planner should see (FETCH_INDEX_LOCK_KEY)
     if (jobs.length === def.batchSize) this.analyzeQueue(jobs[0].name);
     const results = await Promise.allSettled(jobs.map((job) => this.runJob(def, handler, job)));
     const failed = results.flatMap((r, i) =>
