@@ -21,7 +21,8 @@ import {
   TimeseriesDto,
   TimeseriesQueryDto,
 } from './dto/analytics.dto';
-import { parseCivilDate } from './time/civil-date';
+import { compareCivilDates, formatCivilDate } from './time/civil-date';
+import { localDateOfBound } from './time/date-range';
 
 /** The analytics API: who may ask about which sub-account, then AnalyticsFiguresService. */
 @Injectable()
@@ -65,20 +66,26 @@ export class AnalyticsService {
     return this.figures.snapshots(q.subAccountId, q);
   }
 
-  /** Queues an idempotent rebuild of the sub-account's rollup (local days from..to, default all). */
+  /**
+   * Queues an idempotent rebuild of the sub-account's rollup (local days from..to, default all).
+   * `from`/`to` are read as every analytics route reads them: a local date, or an ISO instant that
+   * names its local date in the sub-account's zone.
+   */
   async rebuild(user: AuthUser, dto: RebuildDto): Promise<RebuildAcceptedDto> {
     assertCanActOn(user, dto.subAccountId);
-    for (const [field, value] of [
-      ['from', dto.from],
-      ['to', dto.to],
-    ] as const)
-      if (value !== undefined && !parseCivilDate(value)) throw DomainException.validation(`${field} is not a date`);
-    if (dto.from && dto.to && dto.from > dto.to) throw DomainException.validation('`to` must not be before `from`');
-    if (!(await this.repository.settings(dto.subAccountId))) throw DomainException.notFound('Sub-account');
+    const settings = await this.repository.settings(dto.subAccountId);
+    if (!settings) throw DomainException.notFound('Sub-account');
+    const from = dto.from === undefined ? null : localDateOfBound(dto.from, 'from', settings.timezone);
+    const to = dto.to === undefined ? null : localDateOfBound(dto.to, 'to', settings.timezone);
+    if (from && to && compareCivilDates(from, to) > 0) {
+      throw DomainException.validation('`to` must not be before `from`', [
+        { field: 'to', messages: ['must be on or after from'] },
+      ]);
+    }
     const jobId = await this.jobs.send('analytics-rebuild', {
       subAccountId: dto.subAccountId,
-      from: dto.from ?? null,
-      to: dto.to ?? null,
+      from: from && formatCivilDate(from),
+      to: to && formatCivilDate(to),
     });
     return { jobId };
   }

@@ -79,13 +79,21 @@ export class SnapshotsQueryDto extends AnalyticsRangeQueryDto {
 
 export class RebuildDto {
   @ApiProperty() @IsIntId() subAccountId!: number;
-  @ApiPropertyOptional({ description: 'first local date (default: the first fact)' })
+  @ApiPropertyOptional({
+    description: 'first local date, or an ISO instant (its local date); default: the first fact',
+    example: '2026-03-01',
+  })
   @IsOptional()
-  @Matches(/^\d{4}-\d{2}-\d{2}$/, { message: 'from must be a local date YYYY-MM-DD' })
+  @IsString()
+  @Matches(BOUND, { message: `from ${BOUND_MESSAGE}` })
   from?: string;
-  @ApiPropertyOptional({ description: 'last local date, inclusive (default: the last fact)' })
+  @ApiPropertyOptional({
+    description: 'last local date, inclusive, or an ISO instant (exclusive end); default: the last fact',
+    example: '2026-03-31',
+  })
   @IsOptional()
-  @Matches(/^\d{4}-\d{2}-\d{2}$/, { message: 'to must be a local date YYYY-MM-DD' })
+  @IsString()
+  @Matches(BOUND, { message: `to ${BOUND_MESSAGE}` })
   to?: string;
 }
 

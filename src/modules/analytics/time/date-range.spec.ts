@@ -1,6 +1,6 @@
 // from/to (local dates or instants) to UTC ranges, their validation, and compare=previous.
 import { formatCivilDate } from './civil-date';
-import { localDatesOf, previousRange, resolveDateRange } from './date-range';
+import { localDateOfBound, localDatesOf, previousRange, resolveDateRange } from './date-range';
 
 const HOUR = 3_600_000;
 const show = (r: { start: Date; end: Date; fromDate: object; toDate: object; kind: string }) => ({
@@ -102,5 +102,22 @@ describe('previousRange (compare=previous)', () => {
       end: '2024-03-10T12:00:00.000Z',
       kind: 'instants',
     });
+  });
+});
+
+describe("localDateOfBound (a rebuild's from/to on their own)", () => {
+  it('keeps a local date, and names the local day of an instant (the instant before an exclusive end)', () => {
+    const day = (value: string, field: 'from' | 'to') =>
+      formatCivilDate(localDateOfBound(value, field, 'America/Sao_Paulo'));
+    expect(day('2026-03-01', 'from')).toBe('2026-03-01');
+    expect(day('2026-03-01', 'to')).toBe('2026-03-01');
+    expect(day('2026-03-01T02:00:00Z', 'from')).toBe('2026-02-28');
+    expect(day('2026-03-10T03:00:00Z', 'to')).toBe('2026-03-09');
+    expect(day('2026-03-10T03:00:01Z', 'to')).toBe('2026-03-10');
+  });
+
+  it('refuses what is neither a date nor an instant with its offset', () => {
+    for (const value of ['2026-02-30', '2026-03-01T10:00', 'today'])
+      expect(failure(() => localDateOfBound(value, 'from', 'UTC'))).toMatchObject({ code: 'VALIDATION_FAILED' });
   });
 });

@@ -49,6 +49,16 @@ export function resolveDateRange(from: unknown, to: unknown, zone: string, optio
   return checkLength(fromInstants(start, end, timezone, kind), options);
 }
 
+/**
+ * The local date one bound names on its own (a rebuild's `from`/`to`): a date is itself, an instant
+ * is its day in `zone`; an instant as `to` is an exclusive end, so its day is that of the instant before.
+ */
+export function localDateOfBound(value: unknown, field: 'from' | 'to', zone: string): CivilDate {
+  const bound = parseBound(value, field);
+  if (bound.kind === 'date') return bound.date;
+  return localDateOf(field === 'to' ? bound.at.getTime() - 1 : bound.at, assertTimeZone(zone));
+}
+
 /** A range of whole local days, `from` to `to` inclusive. */
 export function localDaysRange(from: CivilDate, to: CivilDate, zone: string): ResolvedRange {
   const timezone = assertTimeZone(zone);
