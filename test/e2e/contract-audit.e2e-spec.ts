@@ -1,15 +1,18 @@
 // A black-box audit of API.md: statements the other contract specs leave unasked, each case a
 // request and the answer API.md promises for it. Every case here failed before its fix.
-import { createSubAccount } from '../support/factories';
+import { createIntegration, createSubAccount, GHL_CONFIG } from '../support/factories';
+import { FakeServer } from '../support/fake-server';
 import { createTestApp, TestApp } from '../support/test-app';
 
 describe('API.md contract audit', () => {
   let t: TestApp;
+  let ghl: FakeServer;
   let sub: number;
   let admin: string;
 
   beforeAll(async () => {
-    t = await createTestApp();
+    ghl = await FakeServer.start();
+    t = await createTestApp({ env: { GHL_API_URL: ghl.url } });
     sub = await createSubAccount(t, 'PRO', 'Audit');
     await t.http
       .patch(`/api/sub-accounts/${sub}`)
@@ -20,6 +23,7 @@ describe('API.md contract audit', () => {
   });
   afterAll(async () => {
     await t.close();
+    await ghl.close();
   });
 
   describe('Analytics: "`from`/`to` are local dates (`YYYY-MM-DD`, inclusive) or ISO instants"', () => {
@@ -55,6 +59,56 @@ describe('API.md contract audit', () => {
           .set('authorization', admin)
           .send({ subAccountId: sub, ...body });
         expect([res.status, res.body.code]).toEqual([400, 'VALIDATION_FAILED']);
+      }
+    });
+  });
+
+  describe('GoHighLevel passthrough: free-slots?startDate=&endDate=&timezone=', () => {
+    let base: string;
+    const slots = (query: string) =>
+      t.http
+        .get(`${base}/calendars/cal1/free-slots?${query}`)
+        .set('authorization', `Bearer ${t.token('MANAGER', [sub])}`);
+
+    beforeAll(async () => {
+      base = `/api/integrations/${(await createIntegration(t, sub, 'gohighlevel', GHL_CONFIG)).id}/ghl`;
+      ghl.on('GET', '/calendars/cal1/free-slots', () => ({
+        status: 200,
+        body: { '2026-12-01': { slots: ['2026-12-01T09:00:00-05:00'] } },
+      }));
+    });
+
+    it('answers a date that does not exist 400 VALIDATION_FAILED instead of asking for the day it rolls over to', async () => {
+      ghl.requests.length = 0;
+      for (const query of [
+        'startDate=2026-02-30&endDate=2026-03-02',
+        'startDate=2026-03-01&endDate=2026-04-31',
+        'startDate=2026-03-01T24:00:00Z&endDate=2026-03-02',
+        'startDate=March%201%2C%202026&endDate=2026-03-02',
+      ]) {
+        const res = await slots(query);
+        expect([query, res.status, res.body.code]).toEqual([query, 400, 'VALIDATION_FAILED']);
+      }
+      expect(ghl.requests).toHaveLength(0);
+    });
+
+    it('answers a time zone that is not an IANA name 400 VALIDATION_FAILED, before GoHighLevel sees it', async () => {
+      ghl.requests.length = 0;
+      const res = await slots('startDate=2026-12-01&endDate=2026-12-02&timezone=Mars%2FOlympus');
+      expect([res.status, res.body.code]).toEqual([400, 'VALIDATION_FAILED']);
+      expect(res.body.details).toEqual([expect.objectContaining({ field: 'timezone' })]);
+      expect(ghl.requests).toHaveLength(0);
+    });
+
+    it('still takes dates, date-times with or without an offset, epoch milliseconds and an IANA zone', async () => {
+      for (const query of [
+        'startDate=2026-12-01&endDate=2026-12-02&timezone=America%2FNew_York',
+        'startDate=2026-12-01T00:00:00Z&endDate=2026-12-02T00:00:00-05:00',
+        'startDate=2026-12-01T00:00&endDate=2026-12-02T00:00:00.000',
+        `startDate=${Date.parse('2026-12-01T00:00:00Z')}&endDate=${Date.parse('2026-12-02T00:00:00Z')}&timezone=UTC`,
+      ]) {
+        const res = await slots(query);
+        expect([query, res.status]).toEqual([query, 200]);
       }
     });
   });

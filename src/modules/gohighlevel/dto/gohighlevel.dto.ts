@@ -1,7 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import {
   buildMessage,
-  IsNotEmpty,
   IsOptional,
   IsString,
   Matches,
@@ -10,27 +9,71 @@ import {
   ValidationArguments,
   ValidationOptions,
 } from 'class-validator';
+import { isValidTimeZone } from '../../analytics/time/time-zone';
 
 // GoHighLevel's BlockSlotCreateRequestDTO (apps/calendars.json of GoHighLevel/highlevel-api-docs) takes
 // startTime and endTime as strings in the form of its examples, "2021-06-23T03:30:00+05:30": a date-time
 // with seconds and an offset (or Z). Without the offset the instant depends on the calendar's time zone.
 const OFFSET_DATE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,3})?(Z|[+-]\d{2}:\d{2})$/;
 
-/** Milliseconds of an ISO-8601 date-time with an offset naming a real day and time, or NaN. */
-function offsetInstant(value: unknown): number {
-  if (typeof value !== 'string' || !OFFSET_DATE_TIME.test(value)) return Number.NaN;
-  const [year, month, day, hour, minute] = value.split(/[-T:]/).slice(0, 5).map(Number);
-  // Date.parse rolls 2026-02-30 over to March 2: the wall-clock time must be the one written
+/** True when the wall-clock day and time written exist (Date.parse rolls 2026-02-30 over to March 2). */
+function realWallClock(year: number, month: number, day: number, hour = 0, minute = 0): boolean {
   const local = new Date(Date.UTC(2000, month - 1, day, hour, minute));
   local.setUTCFullYear(year);
-  const exists =
+  return (
     local.getUTCFullYear() === year &&
     local.getUTCMonth() === month - 1 &&
     local.getUTCDate() === day &&
     local.getUTCHours() === hour &&
-    local.getUTCMinutes() === minute;
-  return exists ? Date.parse(value) : Number.NaN;
+    local.getUTCMinutes() === minute
+  );
 }
+
+/** Milliseconds of an ISO-8601 date-time with an offset naming a real day and time, or NaN. */
+function offsetInstant(value: unknown): number {
+  if (typeof value !== 'string' || !OFFSET_DATE_TIME.test(value)) return Number.NaN;
+  const [year, month, day, hour, minute] = value.split(/[-T:]/).slice(0, 5).map(Number);
+  return realWallClock(year, month, day, hour, minute) ? Date.parse(value) : Number.NaN;
+}
+
+// A free-slots bound as the handler reads it: epoch milliseconds, or an ISO-8601 date or date-time.
+const SLOT_BOUND = /^(\d{4})-(\d{2})-(\d{2})(?:T(\d{2}):(\d{2})(?::\d{2}(?:\.\d{1,3})?)?(?:Z|[+-]\d{2}:\d{2})?)?$/;
+
+/** Epoch milliseconds, or an ISO-8601 date / date-time naming a real day and time (not rolled over). */
+const IsSlotBound = (options?: ValidationOptions): PropertyDecorator =>
+  ValidateBy(
+    {
+      name: 'isSlotBound',
+      validator: {
+        validate: (value: unknown): boolean => {
+          if (typeof value !== 'string') return false;
+          if (/^\d{1,15}$/.test(value)) return true;
+          const match = SLOT_BOUND.exec(value);
+          if (!match) return false;
+          const [year, month, day, hour, minute] = match.slice(1, 6).map((part) => Number(part ?? 0));
+          return realWallClock(year, month, day, hour, minute) && !Number.isNaN(Date.parse(value));
+        },
+        defaultMessage: buildMessage(
+          (each) => `${each}$property must be epoch milliseconds or an ISO-8601 date or date-time that exists`,
+          options,
+        ),
+      },
+    },
+    options,
+  );
+
+/** An IANA time-zone name (`America/New_York`, `UTC`), checked here rather than by GoHighLevel. */
+const IsTimeZone = (options?: ValidationOptions): PropertyDecorator =>
+  ValidateBy(
+    {
+      name: 'isTimeZone',
+      validator: {
+        validate: (value: unknown): boolean => isValidTimeZone(value),
+        defaultMessage: buildMessage((each) => `${each}$property must be an IANA time zone name`, options),
+      },
+    },
+    options,
+  );
 
 /** An ISO-8601 date-time with seconds and an offset ("2026-12-01T09:00:00-05:00" or "…Z"). */
 const IsOffsetDateTime = (options?: ValidationOptions): PropertyDecorator =>
@@ -67,9 +110,12 @@ const IsAfter = (property: string, options?: ValidationOptions): PropertyDecorat
   );
 
 export class FreeSlotsQueryDto {
-  @ApiProperty({ description: 'ISO-8601 date or epoch milliseconds' }) @IsString() @IsNotEmpty() startDate!: string;
-  @ApiProperty({ description: 'ISO-8601 date or epoch milliseconds' }) @IsString() @IsNotEmpty() endDate!: string;
-  @ApiPropertyOptional({ example: 'America/New_York' }) @IsOptional() @IsString() @MaxLength(64) timezone?: string;
+  @ApiProperty({ description: 'ISO-8601 date or epoch milliseconds' }) @IsSlotBound() startDate!: string;
+  @ApiProperty({ description: 'ISO-8601 date or epoch milliseconds' }) @IsSlotBound() endDate!: string;
+  @ApiPropertyOptional({ example: 'America/New_York', description: 'IANA time zone name' })
+  @IsOptional()
+  @IsTimeZone()
+  timezone?: string;
 }
 
 /** A slot to block on the calendar, as GoHighLevel takes it (passed on unchanged). */
