@@ -112,4 +112,33 @@ describe('API.md contract audit', () => {
       }
     });
   });
+
+  describe('Leads: POST /api/leads/:id/activities { …, occurredAt? } → 201', () => {
+    let leadId: string;
+
+    beforeAll(async () => {
+      const res = await t.http
+        .post('/api/leads')
+        .set('authorization', `Bearer ${t.token('AGENT', [sub])}`)
+        .send({ subAccountId: sub, fullName: 'Ana Activity', email: 'ana.activity@example.test' });
+      expect(res.status).toBe(201);
+      leadId = res.body.id;
+    });
+
+    it('answers an occurredAt that is no readable instant 400 VALIDATION_FAILED, never 500', async () => {
+      for (const occurredAt of ['20260301', '20260301T100000Z', '2026-W09-1', '2026-060', '2026-02-30T10:00:00Z']) {
+        const res = await t.http
+          .post(`/api/leads/${leadId}/activities`)
+          .set('authorization', `Bearer ${t.token('AGENT', [sub])}`)
+          .send({ type: 'CALL', outcome: 'ANSWERED', userId: 'agent-1', occurredAt });
+        expect([occurredAt, res.status, res.body.code]).toEqual([occurredAt, 400, 'VALIDATION_FAILED']);
+        expect(res.body.details).toEqual([expect.objectContaining({ field: 'occurredAt' })]);
+      }
+      const ok = await t.http
+        .post(`/api/leads/${leadId}/activities`)
+        .set('authorization', `Bearer ${t.token('AGENT', [sub])}`)
+        .send({ type: 'CALL', outcome: 'ANSWERED', userId: 'agent-1', occurredAt: '2026-03-01T10:00:00-03:00' });
+      expect([ok.status, ok.body.occurredAt]).toEqual([201, '2026-03-01T13:00:00.000Z']);
+    });
+  });
 });

@@ -4,7 +4,6 @@ import {
   ArrayMaxSize,
   IsArray,
   IsBoolean,
-  IsDateString,
   IsEmail,
   IsIn,
   IsInt,
@@ -18,6 +17,7 @@ import {
   ValidateIf,
   ValidateNested,
 } from 'class-validator';
+import { IsTimestamp } from '../../../common/http/date-range';
 import { ACTIVITY_OUTCOMES, ACTIVITY_TYPES, ActivityOutcomeName, ActivityTypeName, LEAD_STATUSES } from './lead.dto';
 import { IsIntId, MAX_INT_ID } from '../../../common/http/int-id.decorator';
 import { IsOptionalNotNull } from '../../../common/http/optional-not-null.decorator';
@@ -64,7 +64,7 @@ export class CreateActivityDto {
   @ApiPropertyOptional() @IsOptional() @IsString() @MaxLength(200) userName?: string;
   @ApiPropertyOptional({ description: 'ISO-8601; default now. A late activity counts on its own day.' })
   @IsOptional()
-  @IsDateString({ strict: true })
+  @IsTimestamp()
   occurredAt?: string;
   @ApiPropertyOptional() @IsOptional() @IsInt() @Min(0) @Max(MAX_INT_ID) durationSeconds?: number;
   @ApiPropertyOptional() @IsOptional() @IsString() @MaxLength(10_000) note?: string;
