@@ -141,4 +141,47 @@ describe('API.md contract audit', () => {
       expect([ok.status, ok.body.occurredAt]).toEqual([201, '2026-03-01T13:00:00.000Z']);
     });
   });
+
+  describe('Analytics and reports: a range in the year 1 is 400, never 500', () => {
+    const manager = () => `Bearer ${t.token('MANAGER', [sub])}`;
+
+    it.each([
+      ['/api/whatsapp/analytics', ''],
+      ['/api/analytics/attribution', ''],
+      ['/api/analytics/snapshots', ''],
+      ['/api/analytics/timeseries', '&metric=messagesSent'],
+      ['/api/analytics/overview', '&compare=previous'],
+    ])('GET %s%s from 0001-01-01 answers 400 VALIDATION_FAILED naming from', async (path, extra) => {
+      const res = await t.http
+        .get(`${path}?subAccountId=${sub}&from=0001-01-01&to=0001-01-31${extra}`)
+        .set('authorization', manager());
+      expect([res.status, res.body.code]).toEqual([400, 'VALIDATION_FAILED']);
+      expect(res.body.details).toEqual([expect.objectContaining({ field: 'from' })]);
+    });
+
+    it('refuses a report template whose fixed range starts in the year 1, and a rebuild from it', async () => {
+      const template = await t.http
+        .post('/api/report-templates')
+        .set('authorization', manager())
+        .send({
+          subAccountId: sub,
+          name: 'Since year one',
+          type: 'SOURCE',
+          config: {
+            metrics: ['newLeads'],
+            groupBy: [],
+            dateRange: { from: '0001-01-01', to: '0001-12-31' },
+            chartTypes: ['table'],
+          },
+          format: 'PDF',
+        });
+      expect([template.status, template.body.code]).toEqual([400, 'CONFIG_SCHEMA_INVALID']);
+      expect(template.body.details).toEqual([expect.objectContaining({ pointer: '/config/dateRange/from' })]);
+      const rebuild = await t.http
+        .post('/api/analytics/rebuild')
+        .set('authorization', admin)
+        .send({ subAccountId: sub, from: '0001-01-01' });
+      expect([rebuild.status, rebuild.body.code]).toEqual([400, 'VALIDATION_FAILED']);
+    });
+  });
 });

@@ -121,3 +121,16 @@ describe("localDateOfBound (a rebuild's from/to on their own)", () => {
       expect(failure(() => localDateOfBound(value, 'from', 'UTC'))).toMatchObject({ code: 'VALIDATION_FAILED' });
   });
 });
+
+describe('the earliest bound', () => {
+  it('refuses a date or an instant before 1900-01-01 (PostgreSQL has no year 0 to look back to)', () => {
+    for (const [from, to] of [
+      ['0001-01-01', '0001-01-31'],
+      ['0099-12-01', '2026-01-01'],
+      ['1899-12-31T23:59:59Z', '2026-01-01'],
+    ])
+      expect(failure(() => resolveDateRange(from, to, 'UTC'))).toMatchObject({ code: 'VALIDATION_FAILED' });
+    expect(failure(() => localDateOfBound('0001-01-01', 'from', 'UTC'))).toMatchObject({ code: 'VALIDATION_FAILED' });
+    expect(show(resolveDateRange('1900-01-01', '1900-01-01', 'UTC'))).toMatchObject({ from: '1900-01-01' });
+  });
+});

@@ -32,6 +32,23 @@ const INSTANT_RE = /^(\d{4}-\d{2}-\d{2})T(\d{2}):(\d{2})(?::(\d{2})(?:\.\d{1,3})
 
 type Bound = { kind: 'date'; date: CivilDate } | { kind: 'instant'; at: Date };
 
+/**
+ * The earliest bound taken. Queries look a day, a period or a lookback window before `from`, and
+ * PostgreSQL has no year 0: from 0001-01-01 they failed (a 500). No lead, message or spend is older.
+ */
+export const EARLIEST_YEAR = 1900;
+export const EARLIEST_DATE = `${EARLIEST_YEAR}-01-01`;
+const EARLIEST_MS = Date.parse(`${EARLIEST_DATE}T00:00:00Z`);
+
+function notTooEarly(bound: Bound, field: 'from' | 'to'): Bound {
+  // a date by its year: Date.UTC would read the years 0–99 as 1900–1999
+  const early = bound.kind === 'date' ? bound.date.year < EARLIEST_YEAR : bound.at.getTime() < EARLIEST_MS;
+  if (!early) return bound;
+  throw DomainException.validation(`\`${field}\` is before ${EARLIEST_DATE}`, [
+    { field, messages: [`must be on or after ${EARLIEST_DATE}`] },
+  ]);
+}
+
 /** Resolves a request's `from`/`to` (each a local date or an ISO instant) in `zone`. */
 export function resolveDateRange(from: unknown, to: unknown, zone: string, options: RangeOptions = {}): ResolvedRange {
   const timezone = assertTimeZone(zone);
@@ -117,11 +134,11 @@ function checkLength(range: ResolvedRange, options: RangeOptions): ResolvedRange
 function parseBound(value: unknown, field: 'from' | 'to'): Bound {
   if (typeof value === 'string') {
     const date = parseCivilDate(value);
-    if (date) return { kind: 'date', date };
+    if (date) return notTooEarly({ kind: 'date', date }, field);
     const match = INSTANT_RE.exec(value);
     if (match && parseCivilDate(match[1]) && Number(match[2]) < 24 && Number(match[3]) < 60) {
       const at = new Date(value);
-      if (!Number.isNaN(at.getTime())) return { kind: 'instant', at };
+      if (!Number.isNaN(at.getTime())) return notTooEarly({ kind: 'instant', at }, field);
     }
   }
   const problem =

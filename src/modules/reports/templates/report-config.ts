@@ -8,6 +8,7 @@ import { DomainException } from '../../../common/errors/domain.exception';
 import { ErrorCode } from '../../../common/errors/error-code';
 import { createAjv } from '../../../common/json-schema/ajv';
 import { compareCivilDates, parseCivilDate } from '../../analytics/time/civil-date';
+import { EARLIEST_DATE, EARLIEST_YEAR } from '../../analytics/time/date-range';
 import { RELATIVE_RANGES, RelativeRange } from '../../analytics/time/relative-range';
 import { parseReportSchedule, ReportSchedule } from '../schedule/report-schedule';
 
@@ -161,6 +162,14 @@ export function parseReportConfig(input: unknown): ReportConfig {
     if (!from || !to || compareCivilDates(from, to) > 0) {
       const found = [{ pointer: '/config/dateRange/to', message: 'must be a valid date on or after from' }];
       throw new DomainException(ErrorCode.CONFIG_SCHEMA_INVALID, 'config is invalid: dateRange.to before from', found);
+    }
+    if (from.year < EARLIEST_YEAR) {
+      const found = [{ pointer: '/config/dateRange/from', message: `must be on or after ${EARLIEST_DATE}` }];
+      throw new DomainException(
+        ErrorCode.CONFIG_SCHEMA_INVALID,
+        `config is invalid: dateRange.from before ${EARLIEST_DATE}`,
+        found,
+      );
     }
   }
   return {
