@@ -142,7 +142,7 @@ describe('API.md contract audit', () => {
     });
   });
 
-  describe('Analytics and reports: a range in the year 1 is 400, never 500', () => {
+  describe('Analytics and reports: a range at either end of the calendar is never 500', () => {
     const manager = () => `Bearer ${t.token('MANAGER', [sub])}`;
 
     it.each([
@@ -157,6 +157,25 @@ describe('API.md contract audit', () => {
         .set('authorization', manager());
       expect([res.status, res.body.code]).toEqual([400, 'VALIDATION_FAILED']);
       expect(res.body.details).toEqual([expect.objectContaining({ field: 'from' })]);
+    });
+
+    it('answers to=9999-12-31 in a zone west of UTC 200, not 500 (its end is in the year 10000 there)', async () => {
+      const west = await createSubAccount(t, 'PRO', 'Baker Island');
+      await t.http
+        .patch(`/api/sub-accounts/${west}`)
+        .set('authorization', `Bearer ${t.token('SUPER_ADMIN')}`)
+        .send({ timezone: 'Etc/GMT+12' })
+        .expect(200);
+      for (const path of [
+        '/api/analytics/attribution',
+        '/api/analytics/timeseries?metric=messagesSent',
+        '/api/whatsapp/analytics',
+      ]) {
+        const res = await t.http
+          .get(`${path}${path.includes('?') ? '&' : '?'}subAccountId=${west}&from=9999-12-31&to=9999-12-31`)
+          .set('authorization', `Bearer ${t.token('MANAGER', [west])}`);
+        expect([path, res.status]).toEqual([path, 200]);
+      }
     });
 
     it('refuses a report template whose fixed range starts in the year 1, and a rebuild from it', async () => {

@@ -134,3 +134,16 @@ describe('the earliest bound', () => {
     expect(show(resolveDateRange('1900-01-01', '1900-01-01', 'UTC'))).toMatchObject({ from: '1900-01-01' });
   });
 });
+
+describe('the latest end', () => {
+  it('ends a range that reaches past 9999 with the last millisecond of 9999, keeping its local dates', () => {
+    expect(show(resolveDateRange('9999-12-31', '9999-12-31', 'Etc/GMT+12'))).toEqual({
+      start: '9999-12-31T12:00:00.000Z',
+      end: '9999-12-31T23:59:59.999Z',
+      from: '9999-12-31',
+      to: '9999-12-31',
+      kind: 'dates',
+    });
+    expect(show(resolveDateRange('9999-12-31', '9999-12-31', 'UTC')).end).toBe('9999-12-31T23:59:59.999Z');
+  });
+});

@@ -49,6 +49,15 @@ function notTooEarly(bound: Bound, field: 'from' | 'to'): Bound {
   ]);
 }
 
+// PostgreSQL reads no instant past the year 9999 as JavaScript writes it ("+010000-01-01T…", a 500), and
+// to=9999-12-31 ends in the year 10000 in UTC and every zone west of it: a range ends at the latest with
+// the last millisecond of 9999 (the last instant anything is stored at; the local dates stay as asked).
+const LAST_INSTANT_MS = Date.parse('9999-12-31T23:59:59.999Z');
+
+function atMostLastInstant(end: Date): Date {
+  return end.getTime() > LAST_INSTANT_MS ? new Date(LAST_INSTANT_MS) : end;
+}
+
 /** Resolves a request's `from`/`to` (each a local date or an ISO instant) in `zone`. */
 export function resolveDateRange(from: unknown, to: unknown, zone: string, options: RangeOptions = {}): ResolvedRange {
   const timezone = assertTimeZone(zone);
@@ -56,7 +65,7 @@ export function resolveDateRange(from: unknown, to: unknown, zone: string, optio
   const upper = parseBound(to, 'to');
   const start = lower.kind === 'date' ? startOfLocalDay(lower.date, timezone) : lower.at;
   // A local date as `to` includes that whole day.
-  const end = upper.kind === 'date' ? startOfLocalDay(addDays(upper.date, 1), timezone) : upper.at;
+  const end = atMostLastInstant(upper.kind === 'date' ? startOfLocalDay(addDays(upper.date, 1), timezone) : upper.at);
   if (end.getTime() <= start.getTime()) {
     throw DomainException.validation('`to` must not be before `from`', [
       { field: 'to', messages: ['must be on or after from'] },
