@@ -31,6 +31,22 @@ function flatten(errors: ValidationError[], parent = ''): FieldProblem[] {
 }
 
 /**
+ * A query without its empty parameters. API.md writes its lists as templates
+ * (`?subAccountId=&status=&templateId=`) and forms send a cleared filter as `status=`: an empty value
+ * means "no filter", as leaving the parameter out does. It answered 400 (an empty `status` is no
+ * status) on every list but the two that already read it so (`category`, `q`).
+ */
+function withoutEmptyValues(query: unknown): unknown {
+  if (typeof query !== 'object' || query === null || Array.isArray(query)) return query;
+  const kept: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(query)) {
+    const empty = value === '' || (Array.isArray(value) && value.every((v) => v === ''));
+    if (!empty) Object.defineProperty(kept, key, { value, enumerable: true, writable: true, configurable: true });
+  }
+  return kept;
+}
+
+/**
  * The global pipe, except that path parameters keep their text: every numeric path id goes through
  * ParseIdPipe / ParseBigIdPipe, which accept digits only. Converted first (Number('0x10') = 16,
  * Number('1e3') = 1000, Number(' 7') = 7), /api/integrations/0x10 named integration 16 and garbage
@@ -40,6 +56,7 @@ class AppValidationPipe extends ValidationPipe {
   // a NUL or a lone surrogate reached PostgreSQL, which refuses it, and thousands of nesting levels
   // overflowed class-transformer's stack: 500s for what the client sent
   override async transform(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
+    if (metadata.type === 'query' && this.toValidate(metadata)) value = withoutEmptyValues(value);
     if ((metadata.type === 'body' || metadata.type === 'query') && this.toValidate(metadata)) {
       const problem = unstorableInput(value, metadata.type);
       if (problem !== null)

@@ -203,4 +203,40 @@ describe('API.md contract audit', () => {
       expect([rebuild.status, rebuild.body.code]).toEqual([400, 'VALIDATION_FAILED']);
     });
   });
+
+  describe('Lists: an empty query parameter (API.md writes them as `?subAccountId=&status=&templateId=`) is no filter', () => {
+    let integrationId: number | undefined;
+
+    it.each([
+      ['/api/integrations?subAccountId=SUB&status=&templateId='],
+      ['/api/leads?subAccountId=SUB&source=&status=&q=&createdFrom=&createdTo=&minScore=&sort='],
+      ['/api/whatsapp/conversations?subAccountId=SUB&integrationId=&linked=&q='],
+      ['/api/whatsapp/messages?subAccountId=SUB&leadId=&conversationId=&direction=&status=&sentBy=&from=&to='],
+      ['/api/integration-templates?category=&includeInactive='],
+      ['/api/reports?subAccountId=SUB&templateId='],
+      ['/api/integrations/ID/events?status='],
+    ])('GET %s answers 200 with the unfiltered page', async (template) => {
+      integrationId ??= (await createIntegration(t, sub, 'gohighlevel', GHL_CONFIG)).id;
+      const path = template.replace('SUB', String(sub)).replace('ID', String(integrationId));
+      const empty = await t.http.get(path).set('authorization', admin);
+      expect(empty.status).toBe(200);
+      const unfiltered = await t.http
+        .get(path.replace(/&?[A-Za-z]+=(?=&|$)/g, '').replace('?&', '?'))
+        .set('authorization', admin);
+      expect(unfiltered.status).toBe(200);
+      expect(empty.body).toEqual(unfiltered.body);
+    });
+
+    it('a value that is not empty is still validated: ?status=nope is 400 VALIDATION_FAILED', async () => {
+      const res = await t.http.get(`/api/integrations?subAccountId=${sub}&status=nope`).set('authorization', admin);
+      expect([res.status, res.body.code]).toEqual([400, 'VALIDATION_FAILED']);
+    });
+
+    it('a super-admin listing with ?subAccountId= sees every sub-account, as without it', async () => {
+      const root = `Bearer ${t.token('SUPER_ADMIN')}`;
+      const empty = await t.http.get('/api/integrations?subAccountId=&status=').set('authorization', root);
+      const bare = await t.http.get('/api/integrations').set('authorization', root);
+      expect([empty.status, empty.body.total]).toEqual([200, bare.body.total]);
+    });
+  });
 });
