@@ -20,6 +20,8 @@ export interface FakeReply {
   headers?: Record<string, string>;
   /** Delay before answering (timeouts). */
   delayMs?: number;
+  /** The answer's exact text instead of `body` as JSON (HTML pages, broken JSON, raw escapes). */
+  raw?: string;
 }
 
 export type FakeHandler = (req: FakeRequest) => FakeReply | Promise<FakeReply>;
@@ -112,6 +114,6 @@ export class FakeServer {
     if (reply.delayMs) await new Promise((r) => setTimeout(r, reply.delayMs).unref());
     if (res.destroyed) return;
     res.writeHead(reply.status, { 'content-type': 'application/json', ...reply.headers });
-    res.end(reply.body === undefined ? '' : JSON.stringify(reply.body));
+    res.end(reply.raw ?? (reply.body === undefined ? '' : JSON.stringify(reply.body)));
   }
 }

@@ -11,6 +11,7 @@ import type {
 } from '../../handlers/handler-types';
 import { identityKeys, normalizeContact } from './lead-normalizer';
 import { LeadTimelineRepository } from './lead-timeline.repository';
+import { LEAD_TEXT_LIMITS, storableLead, storableText } from './lead-write-values';
 import { AppliedLead, LeadsWriteRepository, Touch } from './leads-write.repository';
 
 export interface OutcomeOrigin {
@@ -58,8 +59,11 @@ export class LeadWriterService {
     // aliases first: a lead known by the old id must be found by the new one in this same outcome
     for (const alias of outcome.aliases ?? []) await this.addAlias(touch, alias);
     for (const lead of outcome.leads) await this.upsert(touch, lead);
-    for (const ref of outcome.deletedLeads ?? [])
-      await this.writes.markSourcesDeleted(touch.subAccountId, ref.platform, ref.externalId);
+    for (const ref of outcome.deletedLeads ?? []) {
+      // the id as upsert stored it (storableLead)
+      const externalId = storableText(ref.externalId, LEAD_TEXT_LIMITS.text) ?? ref.externalId;
+      await this.writes.markSourcesDeleted(touch.subAccountId, ref.platform, externalId);
+    }
     for (const change of outcome.statusChanges ?? []) {
       const leadId = await this.referencedLead(touch, change);
       // a provider's change is a fact like any other: by the integration, at the time it is applied
@@ -100,8 +104,9 @@ export class LeadWriterService {
       (outcome.stageChanges?.length ?? 0) +
       (outcome.aliases?.length ?? 0);
     // extra attribution and consents take a second statement: the general, transactional path
-    if (outcome.leads.length !== 1 || others > 0 || sourceDetails(outcome.leads[0]) !== undefined) return null;
-    const [lead] = outcome.leads;
+    if (outcome.leads.length !== 1 || others > 0) return null;
+    const lead = storableLead(outcome.leads[0]);
+    if (sourceDetails(lead) !== undefined) return null;
     const contact = normalizeContact(lead, await this.region(origin.subAccountId));
     const touch: Touch = {
       subAccountId: origin.subAccountId,
@@ -118,7 +123,8 @@ export class LeadWriterService {
   }
 
   /** Creates or updates the matching lead and records this touch, with its extra attribution and consents. */
-  async upsert(touch: Touch, lead: LeadInput, contentHash: string | null = null): Promise<UpsertResult> {
+  async upsert(touch: Touch, given: LeadInput, contentHash: string | null = null): Promise<UpsertResult> {
+    const lead = storableLead(given);
     const contact = normalizeContact(lead, await this.region(touch.subAccountId));
     const result = await this.writes.applyLead(
       touch,
@@ -144,8 +150,9 @@ export class LeadWriterService {
    * A record pulled by a sync: unchanged (same content hash as the last time this integration saw it)
    * costs one read and no write; otherwise the lead is upserted and the sync's source row updated.
    */
-  async syncUpsert(touch: Touch, lead: LeadInput): Promise<'created' | 'updated' | 'unchanged'> {
-    const hash = leadHash(lead);
+  async syncUpsert(touch: Touch, given: LeadInput): Promise<'created' | 'updated' | 'unchanged'> {
+    const hash = leadHash(given);
+    const lead = storableLead(given);
     const previous = await this.writes.sourceHash(touch, lead.platform, lead.externalId);
     if (previous === hash) return 'unchanged';
     const result = await this.upsert(touch, lead, hash);

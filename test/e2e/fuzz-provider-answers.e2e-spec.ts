@@ -1,0 +1,253 @@
+/**
+ * Findings of a fuzz of what provider APIs answer while an event is processed (the Graph lead a
+ * leadgen webhook names, the LinkedIn lead form response, WhatsApp template webhooks and the template
+ * sync's Graph pages; see /work/notes/fuzz2.md). Each case once left its event FAILED by an
+ * unexpected database error, stored nonsense on the lead, or left a token error unreported.
+ */
+import { createHmac } from 'node:crypto';
+import { createIntegration, createSubAccount } from '../support/factories';
+import { FakeReply, FakeServer } from '../support/fake-server';
+import { metaSig } from '../support/hostile-corpus';
+import { createTestApp, TestApp } from '../support/test-app';
+import { activate, waitFor } from '../support/webhooks';
+
+const META = {
+  pageId: '153125381133',
+  appSecret: 'fuzz2-meta-secret',
+  pageAccessToken: 'EAAG-fuzz2-meta',
+  verifyToken: 'v3',
+};
+const LINKEDIN = {
+  organizationId: '1234567',
+  clientId: 'li-app',
+  clientSecret: 'fuzz2-li-secret',
+  accessToken: 'AQV-fuzz2',
+};
+const FORM_ID = '777';
+const MB = 'x'.repeat(1_000_000);
+
+describe('fuzzed provider answers', () => {
+  let t: TestApp;
+  let graph: FakeServer;
+  let linkedin: FakeServer;
+  let linkedinPath: string;
+  let serial = 0;
+
+  beforeAll(async () => {
+    graph = await FakeServer.start();
+    linkedin = await FakeServer.start();
+    t = await createTestApp({
+      env: {
+        META_GRAPH_URL: graph.url,
+        LINKEDIN_API_URL: linkedin.url,
+        WEBHOOK_CACHE_TTL_MS: '0',
+        WEBHOOK_MAX_ATTEMPTS: '1',
+      },
+    });
+    const sub = await createSubAccount(t, 'MAX');
+    const meta = await createIntegration(t, sub, 'meta-lead-ads', META);
+    const li = await createIntegration(t, sub, 'linkedin-lead-gen', LINKEDIN);
+    for (const i of [meta, li]) await activate(t, sub, i.id);
+    linkedinPath = new URL(li.webhookUrl).pathname;
+    graph.on('GET', `/${FORM_ID}`, () => ({ status: 200, body: { id: FORM_ID, questions: [] } }));
+    linkedin.on('GET', /^\/rest\/leadForms\//, () => ({ status: 404, body: { status: 404, message: 'Not found' } }));
+  });
+  afterAll(async () => {
+    await t?.close();
+    await graph?.close();
+    await linkedin?.close();
+  });
+
+  const settled = (eventId: string) =>
+    waitFor(async () => {
+      const row = (
+        await t.sql.query<{ status: string; last_error: string | null }>(
+          'SELECT status, last_error FROM webhook_events WHERE id = $1',
+          [eventId],
+        )
+      ).rows[0];
+      return row && (row.status === 'PROCESSED' || row.status === 'FAILED') ? row : undefined;
+    });
+
+  /** The lead and source row an event stored. */
+  const stored = async (eventId: string) =>
+    (
+      await t.sql.query<Record<string, unknown>>(
+        `SELECT l.full_name, l.email, l.company, l.job_title, l.custom_answers, s.external_id, s.ad_id, s.campaign_name, s.details
+         FROM lead_sources s JOIN leads l ON l.id = s.lead_id WHERE s.origin = $1`,
+        [`event:${eventId}`],
+      )
+    ).rows;
+
+  /** A leadgen webhook whose lead the fake Graph answers with `reply`; the event's outcome. */
+  const metaLead = async (reply: (id: string) => FakeReply) => {
+    const id = `8${String(++serial).padStart(5, '0')}`;
+    graph.on('GET', `/${id}`, () => reply(id));
+    const body = JSON.stringify({
+      object: 'page',
+      entry: [
+        {
+          id: META.pageId,
+          time: 1438292065,
+          changes: [
+            {
+              field: 'leadgen',
+              value: { leadgen_id: id, page_id: META.pageId, form_id: FORM_ID, created_time: 1440120384 },
+            },
+          ],
+        },
+      ],
+    });
+    const res = await t.http
+      .post('/api/webhooks/meta-lead-ads')
+      .set('content-type', 'application/json')
+      .set('x-hub-signature-256', metaSig(body, META.appSecret))
+      .send(body);
+    expect([res.status, res.body.status]).toEqual([200, 'received']);
+    const eventId = res.body.eventId as string;
+    return { id, eventId, event: await settled(eventId), leads: await stored(eventId) };
+  };
+  const graphLead = (id: string, fieldData: unknown[], extra: Record<string, unknown> = {}) => ({
+    id,
+    created_time: '2026-11-30T10:00:00+0000',
+    form_id: FORM_ID,
+    ad_id: '55',
+    field_data: fieldData,
+    ...extra,
+  });
+
+  /** A LinkedIn lead notification whose form response the fake API answers with `reply`. */
+  const linkedinLead = async (reply: (id: string) => FakeReply) => {
+    const id = `r-${++serial}`;
+    linkedin.on('GET', `/rest/leadFormResponses/${id}`, () => reply(id));
+    const body = JSON.stringify({
+      type: 'LEAD_ACTION',
+      leadGenFormResponse: `urn:li:leadGenFormResponse:${id}`,
+      leadGenForm: 'urn:li:versionedLeadGenForm:(urn:li:leadGenForm:7234246,1)',
+      owner: { sponsoredAccount: `urn:li:sponsoredAccount:${LINKEDIN.organizationId}` },
+      leadType: 'SPONSORED',
+      leadAction: 'CREATED',
+      occurredAt: Date.now(),
+    });
+    const signature = createHmac('sha256', LINKEDIN.clientSecret).update(`hmacsha256=${body}`).digest('hex');
+    const res = await t.http
+      .post(linkedinPath)
+      .set('content-type', 'application/json')
+      .set('x-li-signature', signature)
+      .send(body);
+    expect([res.status, res.body.status]).toEqual([200, 'received']);
+    const eventId = res.body.eventId as string;
+    return { id, eventId, event: await settled(eventId), leads: await stored(eventId) };
+  };
+  const textAnswer = (questionId: number, answer: string) => ({
+    questionId,
+    answerDetails: { textQuestionAnswer: { answer } },
+  });
+
+  describe('a provider text PostgreSQL cannot store (NUL, an unpaired surrogate) is cleaned, the lead stored', () => {
+    it.each([
+      ['a NUL in the name', '"Ann\\u0000Smith"', 'AnnSmith'],
+      ['an unpaired high surrogate in the name', '"Ann\\ud800Smith"', 'Ann\ufffdSmith'],
+      ['an unpaired low surrogate in the name', '"Ann\\udc00Smith"', 'Ann\ufffdSmith'],
+    ])('meta lead ads: %s', async (_name, escaped, expected) => {
+      const { event, leads } = await metaLead((id) => ({
+        status: 200,
+        raw: JSON.stringify(
+          graphLead(id, [
+            { name: 'full_name', values: ['@NAME@'] },
+            { name: 'email', values: ['ann@example.com'] },
+            { name: 'why\\u0000', values: ['because\\ud800'] },
+          ]),
+        ).replace('"@NAME@"', escaped),
+      }));
+      expect(event).toEqual({ status: 'PROCESSED', last_error: null });
+      expect(leads).toHaveLength(1);
+      expect(leads[0]).toMatchObject({ full_name: expected, email: 'ann@example.com' });
+    });
+
+    it('meta lead ads: NUL and surrogates in the answer keys, values and attribution', async () => {
+      const { event, leads } = await metaLead((id) => ({
+        status: 200,
+        raw: JSON.stringify(
+          graphLead(
+            id,
+            [
+              { name: 'email', values: ['keys@example.com'] },
+              { name: 'a\u0000b', values: ['c\u0000d'] },
+              { name: 'w\udc00', values: ['x\ud800'] },
+            ],
+            { ad_name: 'ad\u0000', campaign_name: 'camp\ud800aign', platform: 'f\u0000b' },
+          ),
+        ),
+      }));
+      expect(event).toEqual({ status: 'PROCESSED', last_error: null });
+      expect(leads[0]).toMatchObject({
+        email: 'keys@example.com',
+        custom_answers: { ab: 'cd', 'w\ufffd': 'x\ufffd' },
+        campaign_name: 'camp\ufffdaign',
+        details: { platform: 'fb' },
+      });
+    });
+
+    it('linkedin: a NUL in an answer and an unpaired surrogate in a hidden field', async () => {
+      const { event, leads } = await linkedinLead((id) => ({
+        status: 200,
+        raw: JSON.stringify({
+          id,
+          submittedAt: 1689894599288,
+          formResponse: {
+            answers: [textAnswer(1, 'Ke\u0000vin'), textAnswer(2, 'x\ud800')],
+            hiddenFields: [{ name: 'utm\u0000source', value: 'news\udc00letter' }],
+          },
+        }),
+      }));
+      expect(event).toEqual({ status: 'PROCESSED', last_error: null });
+      expect(leads[0]).toMatchObject({
+        custom_answers: { 'question 1': 'Kevin', 'question 2': 'x\ufffd' },
+        details: { utmsource: 'news\ufffdletter' },
+      });
+    });
+  });
+
+  describe('a huge provider text is cut to LEAD_TEXT_LIMITS, the rest of the lead stored', () => {
+    it('meta lead ads: a 1 MB company, answer and ad id; ten thousand answers', async () => {
+      const many = Array.from({ length: 10_000 }, (_, i) => ({ name: `q${i}`, values: ['v'] }));
+      const { event, leads } = await metaLead((id) => ({
+        status: 200,
+        body: graphLead(
+          id,
+          [
+            { name: 'email', values: ['big@example.com'] },
+            { name: 'company_name', values: [MB] },
+            { name: 'why', values: [MB] },
+            ...many,
+          ],
+          { ad_id: MB },
+        ),
+      }));
+      expect(event).toEqual({ status: 'PROCESSED', last_error: null });
+      const [lead] = leads as Array<{ company: string; custom_answers: Record<string, string>; ad_id: string }>;
+      expect(lead.company).toHaveLength(500);
+      expect(lead.ad_id).toHaveLength(500);
+      expect(lead.custom_answers.why).toHaveLength(5_000);
+      expect(Object.keys(lead.custom_answers)).toHaveLength(200);
+    });
+
+    it('linkedin: a 1 MB job title and consent id', async () => {
+      const { event, leads } = await linkedinLead((id) => ({
+        status: 200,
+        body: {
+          id,
+          formResponse: {
+            answers: [textAnswer(1, MB)],
+            consentResponses: [{ consentId: MB, accepted: true }],
+          },
+        },
+      }));
+      expect(event).toEqual({ status: 'PROCESSED', last_error: null });
+      const [lead] = leads as Array<{ custom_answers: Record<string, string>; details: { consents: unknown[] } }>;
+      expect(lead.custom_answers['question 1']).toHaveLength(5_000);
+      expect(lead.details.consents).toEqual([{ key: 'x'.repeat(500), accepted: true }]);
+    });
+  });
+});
