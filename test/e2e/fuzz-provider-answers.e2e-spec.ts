@@ -30,6 +30,8 @@ describe('fuzzed provider answers', () => {
   let t: TestApp;
   let graph: FakeServer;
   let linkedin: FakeServer;
+  let sub: number;
+  let metaId: number;
   let linkedinPath: string;
   let serial = 0;
 
@@ -44,10 +46,11 @@ describe('fuzzed provider answers', () => {
         WEBHOOK_MAX_ATTEMPTS: '1',
       },
     });
-    const sub = await createSubAccount(t, 'MAX');
+    sub = await createSubAccount(t, 'MAX');
     const meta = await createIntegration(t, sub, 'meta-lead-ads', META);
     const li = await createIntegration(t, sub, 'linkedin-lead-gen', LINKEDIN);
     for (const i of [meta, li]) await activate(t, sub, i.id);
+    metaId = meta.id;
     linkedinPath = new URL(li.webhookUrl).pathname;
     graph.on('GET', `/${FORM_ID}`, () => ({ status: 200, body: { id: FORM_ID, questions: [] } }));
     linkedin.on('GET', /^\/rest\/leadForms\//, () => ({ status: 404, body: { status: 404, message: 'Not found' } }));
@@ -248,6 +251,59 @@ describe('fuzzed provider answers', () => {
       const [lead] = leads as Array<{ custom_answers: Record<string, string>; details: { consents: unknown[] } }>;
       expect(lead.custom_answers['question 1']).toHaveLength(5_000);
       expect(lead.details.consents).toEqual([{ key: 'x'.repeat(500), accepted: true }]);
+    });
+  });
+  describe('meta lead ads: a Graph refusal of the token or of a permission is reported on the integration', () => {
+    afterEach(() => activate(t, sub, metaId));
+
+    it.each([
+      [
+        'an expired token (400, code 190)',
+        400,
+        190,
+        'Error validating access token: Session has expired',
+        /^Meta refused the page access token reading lead \d+ \(Error validating access token: Session has expired\); reconnect the page$/,
+      ],
+      [
+        'an invalid token (401, code 190)',
+        401,
+        190,
+        'Invalid OAuth access token.',
+        /^Meta refused the page access token/,
+      ],
+      [
+        'a missing permission (403, code 10)',
+        403,
+        10,
+        'Requires leads_retrieval permission',
+        /^Meta refused lead \d+ for a missing permission/,
+      ],
+    ])(
+      '%s: the event FAILED, the integration in error with the same reason',
+      async (_name, status, code, message, reason) => {
+        const { event, leads } = await metaLead(() => ({
+          status,
+          body: { error: { message, type: 'OAuthException', code } },
+        }));
+        expect(event.status).toBe('FAILED');
+        expect(event.last_error).toMatch(reason);
+        expect(leads).toEqual([]);
+        const integration = await t.sql.query('SELECT status, error_message FROM integrations WHERE id = $1', [metaId]);
+        expect(integration.rows[0]).toEqual({ status: 'error', error_message: event.last_error });
+      },
+    );
+
+    it('a lead Graph does not have (code 100) fails its event only', async () => {
+      const { event } = await metaLead(() => ({
+        status: 400,
+        body: { error: { message: 'Unsupported get request', type: 'GraphMethodException', code: 100 } },
+      }));
+      expect(event).toEqual({
+        status: 'FAILED',
+        last_error: expect.stringMatching(/^Graph API refused lead \d+: Unsupported get request$/),
+      });
+      const integration = await t.sql.query('SELECT status FROM integrations WHERE id = $1', [metaId]);
+      expect(integration.rows[0]).toEqual({ status: 'active' });
     });
   });
 });

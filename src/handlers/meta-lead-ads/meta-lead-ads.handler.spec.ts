@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { FakeServer } from '../../../test/support/fake-server';
 import { handlerContext } from '../../../test/support/handler-context';
 import { OutboundError } from '../../common/outbound/http-client';
-import { PermanentEventError, StoredEvent } from '../integration-handler';
+import { IntegrationSetupError, isTokenRefused, PermanentEventError, StoredEvent } from '../integration-handler';
 import { LEAD_FIELDS } from './meta-lead-ads.payload';
 import { MetaLeadAdsHandler } from './meta-lead-ads.handler';
 
@@ -177,16 +177,31 @@ describe('MetaLeadAdsHandler against a fake Graph API', () => {
       expect(server.count('GET', '/123123123123')).toBe(1);
     });
 
-    it('treats 401 and an expired token (400, code 190) as permanent', async () => {
+    it('reports 401 and an expired token (400, code 190) on the integration: permanent, the refusal kept as cause', async () => {
       server.on('GET', '/1', () => ({ status: 401, body: graphError(190, 'Invalid OAuth access token.') }));
       server.on('GET', '/2', () => ({
         status: 400,
         body: graphError(190, 'Error validating access token: Session has expired'),
       }));
-      await expect(handler.processWebhook(event('1'), ctx())).rejects.toThrow(
-        new PermanentEventError('Graph API refused lead 1: Invalid OAuth access token.'),
-      );
-      await expect(handler.processWebhook(event('2'), ctx())).rejects.toThrow(PermanentEventError);
+      const first = await handler.processWebhook(event('1'), ctx()).catch((e: unknown) => e);
+      expect(first).toBeInstanceOf(IntegrationSetupError);
+      expect(first).toMatchObject({
+        message: 'Meta refused the page access token reading lead 1 (Invalid OAuth access token.); reconnect the page',
+      });
+      expect(isTokenRefused(first)).toBe(true);
+      await expect(handler.processWebhook(event('2'), ctx())).rejects.toThrow(IntegrationSetupError);
+    });
+
+    it('reports a missing permission (403, code 10) on the integration', async () => {
+      server.on('GET', '/3', () => ({ status: 403, body: graphError(10, 'Requires leads_retrieval permission') }));
+      await expect(handler.processWebhook(event('3'), ctx())).rejects.toThrow(IntegrationSetupError);
+    });
+
+    it('fails a lead Graph does not have (code 100) for good, the integration untouched', async () => {
+      server.on('GET', '/4', () => ({ status: 400, body: graphError(100, 'Unsupported get request') }));
+      const error = await handler.processWebhook(event('4'), ctx()).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(PermanentEventError);
+      expect(error).not.toBeInstanceOf(IntegrationSetupError);
     });
 
     it('rethrows Graph throttling sent as 400 (code 4) as a retryable rate-limit error', async () => {

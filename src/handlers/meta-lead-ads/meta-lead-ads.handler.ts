@@ -1,9 +1,23 @@
 import { Injectable } from '@nestjs/common';
 import { OutboundError, OutboundResponse } from '../../common/outbound/http-client';
 import type { JsonSchemaObject, LeadInput, SyncPage, TestResult, WebhookOutcome } from '../handler-types';
-import { HandlerContext, IntegrationHandler, PermanentEventError, StoredEvent } from '../integration-handler';
+import {
+  HandlerContext,
+  IntegrationHandler,
+  IntegrationSetupError,
+  PermanentEventError,
+  StoredEvent,
+} from '../integration-handler';
 import { asArray, asId, asNumber, asString, configString, isRecord, optionalConfigString } from '../shared/json';
-import { classifyGraphError, graphErrorOf, graphRequest, isGraphThrottle, nextAfter } from '../shared/meta-graph';
+import {
+  classifyGraphError,
+  graphErrorOf,
+  graphRequest,
+  isGraphAuthError,
+  isGraphPermissionError,
+  isGraphThrottle,
+  nextAfter,
+} from '../shared/meta-graph';
 import { graphTestFailure } from '../shared/meta-test-failure';
 import {
   FORM_QUESTION_FIELDS,
@@ -245,12 +259,29 @@ export class MetaLeadAdsHandler implements IntegrationHandler {
     });
   }
 
-  /** 4xx: the lead can never be fetched with this config → permanent; the rest is retried. */
+  /**
+   * 4xx: the lead can never be fetched with this config → permanent; the rest is retried. A refused
+   * token (code 190, or a 401) or a missing permission (code 10, 200-299: "API Permission Denied",
+   * developers.facebook.com/docs/graph-api/guides/error-handling) is the integration's to fix: it is
+   * reported on the integration (status error), not only on each event, as LinkedIn's are. The
+   * refusal stays the cause, so an OAuth connection's token is refreshed once first (isTokenRefused).
+   */
   private leadFetchError(err: unknown, leadgenId: string): unknown {
     if (!(err instanceof OutboundError) || (err.kind !== 'auth' && err.kind !== 'client')) return err;
     const graph = graphErrorOf(err.body);
     if (isGraphThrottle(graph))
       return new OutboundError('rate_limited', err.message, err.status, err.body, err.retryAfterMs);
+    const said = graph?.message ?? `HTTP ${err.status ?? '?'}`;
+    if (isGraphAuthError(graph) || (graph?.code === undefined && err.status === 401))
+      return new IntegrationSetupError(
+        `Meta refused the page access token reading lead ${leadgenId} (${said}); reconnect the page`,
+        { cause: err },
+      );
+    if (isGraphPermissionError(graph))
+      return new IntegrationSetupError(
+        `Meta refused lead ${leadgenId} for a missing permission (${said}); reconnect the page with leads_retrieval`,
+        { cause: err },
+      );
     return new PermanentEventError(
       `Graph API refused lead ${leadgenId}: ${graph?.message ?? `HTTP ${err.status ?? '?'}`}`,
     );

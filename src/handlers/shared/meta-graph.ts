@@ -43,6 +43,16 @@ export function isGraphAuthError(error: GraphError | undefined): boolean {
   return error?.code === 190 || error?.code === 102;
 }
 
+/**
+ * Code 10 or 200-299: the token lacks a permission ("API Permission Denied", "API Permission";
+ * developers.facebook.com/docs/graph-api/guides/error-handling). A new token of the same grant would
+ * be refused the same way: someone must reconnect with the permission.
+ */
+export function isGraphPermissionError(error: GraphError | undefined): boolean {
+  const code = error?.code;
+  return code === 10 || (code !== undefined && code >= 200 && code <= 299);
+}
+
 /** The Graph cursor of the next page, only when Graph says there is one (`paging.next`). */
 export function nextAfter(body: unknown): string | undefined {
   if (!isRecord(body) || !isRecord(body.paging) || body.paging.next === undefined) return undefined;
