@@ -5,7 +5,8 @@
  * unexpected database error, stored nonsense on the lead, or left a token error unreported.
  */
 import { createHmac } from 'node:crypto';
-import { createIntegration, createSubAccount } from '../support/factories';
+import { WhatsAppTemplatesService } from '../../src/modules/whatsapp/whatsapp-templates.service';
+import { createIntegration, createSubAccount, WHATSAPP_CONFIG } from '../support/factories';
 import { FakeReply, FakeServer } from '../support/fake-server';
 import { metaSig } from '../support/hostile-corpus';
 import { createTestApp, TestApp } from '../support/test-app';
@@ -32,6 +33,7 @@ describe('fuzzed provider answers', () => {
   let linkedin: FakeServer;
   let sub: number;
   let metaId: number;
+  let whatsappId: number;
   let linkedinPath: string;
   let serial = 0;
 
@@ -49,7 +51,9 @@ describe('fuzzed provider answers', () => {
     sub = await createSubAccount(t, 'MAX');
     const meta = await createIntegration(t, sub, 'meta-lead-ads', META);
     const li = await createIntegration(t, sub, 'linkedin-lead-gen', LINKEDIN);
-    for (const i of [meta, li]) await activate(t, sub, i.id);
+    const whatsapp = await createIntegration(t, sub, 'whatsapp-cloud', WHATSAPP_CONFIG);
+    for (const i of [meta, li, whatsapp]) await activate(t, sub, i.id);
+    whatsappId = whatsapp.id;
     metaId = meta.id;
     linkedinPath = new URL(li.webhookUrl).pathname;
     graph.on('GET', `/${FORM_ID}`, () => ({ status: 200, body: { id: FORM_ID, questions: [] } }));
@@ -304,6 +308,72 @@ describe('fuzzed provider answers', () => {
       });
       const integration = await t.sql.query('SELECT status FROM integrations WHERE id = $1', [metaId]);
       expect(integration.rows[0]).toEqual({ status: 'active' });
+    });
+  });
+  describe('whatsapp templates: odd rows and stamps from Meta', () => {
+    const WABA = WHATSAPP_CONFIG.wabaId;
+    const good = {
+      id: '5001',
+      name: 'order_ready',
+      language: 'en_US',
+      status: 'APPROVED',
+      category: 'UTILITY',
+      components: [{ type: 'BODY', text: 'Your order is ready' }],
+    };
+    const reconcile = (rows: unknown[]) => {
+      graph.on('GET', `/${WABA}/message_templates`, () => ({ status: 200, body: { data: rows } }));
+      return t.app.get(WhatsAppTemplatesService).reconcile(BigInt(whatsappId));
+    };
+    const template = async (externalId: string) =>
+      (
+        await t.sql.query<{ status: string; status_changed_at: Date | null }>(
+          'SELECT status, status_changed_at FROM whatsapp_templates WHERE integration_id = $1 AND external_id = $2',
+          [whatsappId, externalId],
+        )
+      ).rows[0];
+
+    it('a garbled row (NUL, an unpaired surrogate, a 1 MB status) is skipped; the rest of the page is reconciled', async () => {
+      const result = await reconcile([
+        { ...good, id: '5002', name: 'nul\u0000name' },
+        { ...good, id: '5003', name: 'surrogate', components: [{ type: 'BODY', text: 'Hi \ud800' }] },
+        { ...good, id: '5004', name: 'huge_status', status: 'X'.repeat(1_000_000) },
+        good,
+      ]);
+      expect(result).toEqual({ seen: 1, deleted: 0 });
+      expect(await template('5001')).toMatchObject({ status: 'APPROVED' });
+    });
+
+    const statusUpdate = async (time: string, event: string) => {
+      const body = `{"object":"whatsapp_business_account","entry":[{"id":"${WABA}","time":${time},"changes":[{"field":"message_template_status_update","value":{"event":"${event}","message_template_id":5001,"message_template_name":"order_ready","message_template_language":"en_US","reason":"NONE"}}]}]}`;
+      const res = await t.http
+        .post('/api/webhooks/whatsapp-cloud')
+        .set('content-type', 'application/json')
+        .set('x-hub-signature-256', metaSig(body, WHATSAPP_CONFIG.appSecret))
+        .send(body);
+      expect([res.status, res.body.status]).toEqual([200, 'received']);
+      return settled(res.body.eventId as string);
+    };
+
+    it.each(['1e20', '-1000000000000000'])(
+      'a status update stamped %s is applied as of now, not failed',
+      async (time) => {
+        await reconcile([good]);
+        const before = Date.now();
+        expect(await statusUpdate(time, 'PAUSED')).toEqual({ status: 'PROCESSED', last_error: null });
+        const row = await template('5001');
+        expect(row.status).toBe('PAUSED');
+        expect(row.status_changed_at?.getTime()).toBeGreaterThanOrEqual(before - 1000);
+      },
+    );
+
+    it('a stamp in year 5138 does not make every later report stale', async () => {
+      await reconcile([good]);
+      expect(await statusUpdate('99999999999', 'PAUSED')).toEqual({ status: 'PROCESSED', last_error: null });
+      expect((await template('5001')).status_changed_at?.getTime()).toBeLessThanOrEqual(Date.now());
+      await new Promise((r) => setTimeout(r, 5));
+      const now = Math.floor(Date.now() / 1000) + 1;
+      expect(await statusUpdate(String(now), 'REINSTATED')).toEqual({ status: 'PROCESSED', last_error: null });
+      expect((await template('5001')).status).toBe('APPROVED');
     });
   });
 });

@@ -7,10 +7,12 @@ import { Page, skipTake, toPage } from '../../common/http/pagination';
 import { OutboundError } from '../../common/outbound/http-client';
 import { APP_CONFIG, AppConfig } from '../../config/app-config';
 import { asId, asNumber, asString, isRecord, JsonRecord } from '../../handlers/shared/json';
+import { instantMs } from '../../handlers/shared/instant';
 import { graphErrorOf } from '../../handlers/shared/meta-graph';
 import type { JsonValue } from '../../common/json-value';
 import { JobHandler } from '../../jobs/job-definition';
 import { JobsService } from '../../jobs/jobs.service';
+import { unstorableReason } from '../webhooks/storable-json';
 import { describeTemplate, validateTemplateCreate } from './domain/template-rules';
 import { LeadFields, prepareTemplateSend, TemplateSendObject } from './domain/template-send';
 import {
@@ -48,14 +50,26 @@ export function toTemplateDto(row: TemplateRow): WhatsAppTemplateDto {
 }
 
 /** Meta's template JSON (list or webhook) → the row's fields. */
+/** Meta's longest template name (WhatsApp Business Management API, message_templates `name`). */
+const TEMPLATE_NAME_MAX = 512;
+/** Locale codes, statuses, categories and quality ratings are single words. */
+const TEMPLATE_WORD_MAX = 64;
+const TEMPLATE_REASON_MAX = 1000;
+
 export function templateFieldsOf(meta: JsonRecord): TemplateFields | null {
   const name = asString(meta.name);
   const language = asString(meta.language);
   if (!name || !language) return null;
+  // a row PostgreSQL cannot store (NUL, unpaired surrogates) or no template has (a name past Meta's 512
+  // characters, a status or category of a page's length) is not a template: the caller skips it, so
+  // one garbled row never fails the whole reconcile (which then ran again, and failed, every 30 minutes)
+  if (unstorableReason(meta) !== null || name.length > TEMPLATE_NAME_MAX) return null;
+  const words = [language, meta.status, meta.category, meta.quality_score];
+  if (words.some((word) => typeof word === 'string' && word.length > TEMPLATE_WORD_MAX)) return null;
   const components = Array.isArray(meta.components) ? meta.components : [];
   const facts = describeTemplate({ components, parameter_format: meta.parameter_format });
   const quality = isRecord(meta.quality_score) ? asString(meta.quality_score.score) : asString(meta.quality_score);
-  const reason = asString(meta.rejected_reason);
+  const reason = asString(meta.rejected_reason)?.slice(0, TEMPLATE_REASON_MAX);
   return {
     externalId: asId(meta.id) ?? null,
     name,
@@ -179,7 +193,13 @@ export class WhatsAppTemplatesService implements OnApplicationBootstrap {
       const result = await worker.handler.listTemplates(worker.ctx, after);
       for (const meta of result.data) {
         const fields = templateFieldsOf(meta);
-        if (!fields) continue;
+        if (!fields) {
+          this.logger.warn(
+            { integrationId: Number(integrationId), templateId: asId(meta.id) },
+            'Meta template row skipped',
+          );
+          continue;
+        }
         const row = await this.repository.upsert(
           worker.number.subAccountId,
           worker.number.integrationId,
@@ -205,7 +225,10 @@ export class WhatsAppTemplatesService implements OnApplicationBootstrap {
     // Meta's `time` has whole seconds: the change happened somewhere in that second, so it counts as its
     // end; otherwise a row created (or reconciled) earlier in the same second looks newer and the
     // approval is dropped as stale (the end-to-end test failed whenever creation and webhook shared a second)
-    const at = seconds ? new Date(seconds * 1000 + 999) : new Date();
+    // A stamp that is no time (1e20, negative) or still to come (year 5138) is not the change's time: a
+    // future one would make every later report look stale, and an invalid Date fails the update
+    const ms = seconds ? instantMs(seconds * 1000 + 999) : undefined;
+    const at = new Date(ms === undefined ? Date.now() : Math.min(ms, Date.now()));
     let row = await this.repository.findByExternalId(integrationId, externalId);
     if (!row) {
       // a template created in WhatsApp Manager: reconcile picks up its components; keep what the webhook says now
