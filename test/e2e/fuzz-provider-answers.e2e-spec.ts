@@ -10,7 +10,7 @@ import { createIntegration, createSubAccount, WHATSAPP_CONFIG } from '../support
 import { FakeReply, FakeServer } from '../support/fake-server';
 import { metaSig } from '../support/hostile-corpus';
 import { createTestApp, TestApp } from '../support/test-app';
-import { activate, waitFor } from '../support/webhooks';
+import { activate, genericSignature, waitFor } from '../support/webhooks';
 
 const META = {
   pageId: '153125381133',
@@ -35,6 +35,7 @@ describe('fuzzed provider answers', () => {
   let metaId: number;
   let whatsappId: number;
   let linkedinPath: string;
+  let generic: { path: string; secret: string };
   let serial = 0;
 
   beforeAll(async () => {
@@ -52,7 +53,13 @@ describe('fuzzed provider answers', () => {
     const meta = await createIntegration(t, sub, 'meta-lead-ads', META);
     const li = await createIntegration(t, sub, 'linkedin-lead-gen', LINKEDIN);
     const whatsapp = await createIntegration(t, sub, 'whatsapp-cloud', WHATSAPP_CONFIG);
-    for (const i of [meta, li, whatsapp]) await activate(t, sub, i.id);
+    const gen = await createIntegration(t, sub, 'generic-webhook', {
+      mapping: { email: '/email', company: '/company', tags: '/tags' },
+      externalIdPointer: '/id',
+      customAnswersPointer: '/answers',
+    });
+    for (const i of [meta, li, whatsapp, gen]) await activate(t, sub, i.id);
+    generic = { path: new URL(gen.webhookUrl).pathname, secret: gen.webhookSecret };
     whatsappId = whatsapp.id;
     metaId = meta.id;
     linkedinPath = new URL(li.webhookUrl).pathname;
@@ -240,6 +247,35 @@ describe('fuzzed provider answers', () => {
       expect(Object.keys(lead.custom_answers)).toHaveLength(200);
     });
 
+    it('generic webhook: a mapped 300 kB company and id, five thousand answers, a thousand tags', async () => {
+      const body = JSON.stringify({
+        id: 'I'.repeat(300_000),
+        email: 'generic@example.com',
+        company: 'C'.repeat(300_000),
+        answers: Object.fromEntries(Array.from({ length: 5_000 }, (_, i) => [`k${i}`, i])),
+        tags: Array.from({ length: 1_000 }, (_, i) => `t${i}`),
+      });
+      const ts = Math.floor(Date.now() / 1000);
+      const res = await t.http
+        .post(generic.path)
+        .set('content-type', 'application/json')
+        .set('x-webhook-timestamp', String(ts))
+        .set('x-webhook-signature', genericSignature(body, generic.secret, ts))
+        .send(body);
+      expect(res.body.status).toBe('received');
+      const eventId = res.body.eventId as string;
+      expect(await settled(eventId)).toEqual({ status: 'PROCESSED', last_error: null });
+      const rows = await t.sql.query<{ company: string; external_id: string; answers: number; tags: number }>(
+        `SELECT l.company, s.external_id, (SELECT count(*)::int FROM jsonb_object_keys(l.custom_answers)) AS answers,
+                cardinality(l.tags) AS tags
+         FROM lead_sources s JOIN leads l ON l.id = s.lead_id WHERE s.origin = $1`,
+        [`event:${eventId}`],
+      );
+      expect(rows.rows.map((r) => [r.company.length, r.external_id.length, r.answers, r.tags])).toEqual([
+        [500, 500, 200, 100],
+      ]);
+    });
+
     it('linkedin: a 1 MB job title and consent id', async () => {
       const { event, leads } = await linkedinLead((id) => ({
         status: 200,
@@ -365,6 +401,32 @@ describe('fuzzed provider answers', () => {
         expect(row.status_changed_at?.getTime()).toBeGreaterThanOrEqual(before - 1000);
       },
     );
+
+    it('a status, quality or category update naming a 150-character value is not applied', async () => {
+      await reconcile([good]);
+      const huge = 'X'.repeat(150);
+      expect(await statusUpdate(String(Math.floor(Date.now() / 1000)), huge)).toEqual({
+        status: 'PROCESSED',
+        last_error: null,
+      });
+      for (const [field, key] of [
+        ['message_template_quality_update', 'new_quality_score'],
+        ['template_category_update', 'new_category'],
+      ]) {
+        const body = `{"object":"whatsapp_business_account","entry":[{"id":"${WABA}","time":${Math.floor(Date.now() / 1000)},"changes":[{"field":"${field}","value":{"message_template_id":5001,"message_template_name":"order_ready","message_template_language":"en_US","${key}":"${huge}"}}]}]}`;
+        const res = await t.http
+          .post('/api/webhooks/whatsapp-cloud')
+          .set('content-type', 'application/json')
+          .set('x-hub-signature-256', metaSig(body, WHATSAPP_CONFIG.appSecret))
+          .send(body);
+        expect(await settled(res.body.eventId as string)).toEqual({ status: 'PROCESSED', last_error: null });
+      }
+      const row = await t.sql.query(
+        'SELECT status, category, quality_score FROM whatsapp_templates WHERE integration_id = $1 AND external_id = $2',
+        [whatsappId, '5001'],
+      );
+      expect(row.rows[0]).toEqual({ status: 'APPROVED', category: 'UTILITY', quality_score: null });
+    });
 
     it('a stamp in year 5138 does not make every later report stale', async () => {
       await reconcile([good]);

@@ -56,6 +56,12 @@ const TEMPLATE_NAME_MAX = 512;
 const TEMPLATE_WORD_MAX = 64;
 const TEMPLATE_REASON_MAX = 1000;
 
+/** A status, category or quality rating as a webhook names it; a text longer than a word is none. */
+function templateWord(value: unknown): string | undefined {
+  const word = asString(value);
+  return word !== undefined && word.length <= TEMPLATE_WORD_MAX ? word : undefined;
+}
+
 export function templateFieldsOf(meta: JsonRecord): TemplateFields | null {
   const name = asString(meta.name);
   const language = asString(meta.language);
@@ -242,21 +248,21 @@ export class WhatsAppTemplatesService implements OnApplicationBootstrap {
       }
     }
     if (field === 'message_template_quality_update') {
-      const score = asString(payload.new_quality_score);
+      const score = templateWord(payload.new_quality_score);
       if (score) await this.repository.applyStatus(row.id, { qualityScore: score }, at);
       return 'quality';
     }
     if (field === 'template_category_update') {
-      const category = asString(payload.new_category);
+      const category = templateWord(payload.new_category);
       if (category) await this.repository.applyStatus(row.id, { category: category.toUpperCase() }, at);
       return 'category';
     }
-    const event = asString(payload.event)?.toUpperCase();
+    const event = templateWord(payload.event)?.toUpperCase();
     if (!event) return 'ignored';
     // FLAGGED (quality warning) and REINSTATED (back from PAUSED/FLAGGED) are events, not statuses
     const status = event === 'REINSTATED' ? 'APPROVED' : event === 'FLAGGED' ? null : event;
     if (!status) return 'flagged';
-    const reason = asString(payload.reason);
+    const reason = asString(payload.reason)?.slice(0, TEMPLATE_REASON_MAX);
     await this.repository.applyStatus(
       row.id,
       {
