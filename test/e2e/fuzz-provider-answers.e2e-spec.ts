@@ -379,6 +379,33 @@ describe('fuzzed provider answers', () => {
       expect(await template('5001')).toMatchObject({ status: 'APPROVED' });
     });
 
+    it.each<[string, FakeReply]>([
+      [
+        'an HTML page sent with 200',
+        { status: 200, raw: '<html>Sorry</html>', headers: { 'content-type': 'text/html' } },
+      ],
+      ['an empty body', { status: 200, raw: '' }],
+      ['data that is not a list', { status: 200, body: { data: { id: '5001' } } }],
+    ])('a page that is %s fails the reconcile instead of marking every template DELETED', async (_name, reply) => {
+      await reconcile([good]);
+      graph.on('GET', `/${WABA}/message_templates`, () => reply);
+      await expect(t.app.get(WhatsAppTemplatesService).reconcile(BigInt(whatsappId))).rejects.toThrow(
+        'Meta answered the message_templates page without a data list',
+      );
+      expect((await template('5001')).status).toBe('APPROVED');
+    });
+
+    it('a next cursor Meta already gave is not followed again (it was, up to 1000 calls)', async () => {
+      const path = `/${WABA}/message_templates`;
+      const before = graph.count('GET', path);
+      graph.on('GET', path, () => ({
+        status: 200,
+        body: { data: [good], paging: { cursors: { after: 'QVFI' }, next: `${graph.url}${path}?after=QVFI` } },
+      }));
+      await t.app.get(WhatsAppTemplatesService).reconcile(BigInt(whatsappId));
+      expect(graph.count('GET', path) - before).toBe(2);
+    });
+
     const statusUpdate = async (time: string, event: string) => {
       const body = `{"object":"whatsapp_business_account","entry":[{"id":"${WABA}","time":${time},"changes":[{"field":"message_template_status_update","value":{"event":"${event}","message_template_id":5001,"message_template_name":"order_ready","message_template_language":"en_US","reason":"NONE"}}]}]}`;
       const res = await t.http

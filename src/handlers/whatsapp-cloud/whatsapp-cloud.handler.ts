@@ -208,7 +208,11 @@ export class WhatsAppCloudHandler implements IntegrationHandler, WabaWebhookSubs
         ...(after ? { after } : {}),
       },
     });
-    const body = isRecord(res.body) ? res.body : {};
+    // a page is an object with a `data` array; anything else (an HTML error page, an empty body sent
+    // with 200) says nothing about the templates: taken as "no templates", it marked every row DELETED
+    if (!isRecord(res.body) || !Array.isArray(res.body.data))
+      throw new OutboundError('server', 'Meta answered the message_templates page without a data list', res.status);
+    const body = res.body;
     const paging = isRecord(body.paging) ? body.paging : {};
     const cursors = isRecord(paging.cursors) ? paging.cursors : {};
     const next = asString(paging.next) ? asString(cursors.after) : undefined;

@@ -195,6 +195,7 @@ export class WhatsAppTemplatesService implements OnApplicationBootstrap {
     const startedAt = new Date();
     const seen: bigint[] = [];
     let after: string | undefined;
+    const cursors = new Set<string>();
     for (let page = 0; page < 1000; page++) {
       const result = await worker.handler.listTemplates(worker.ctx, after);
       for (const meta of result.data) {
@@ -214,7 +215,9 @@ export class WhatsAppTemplatesService implements OnApplicationBootstrap {
         );
         seen.push(row.id);
       }
-      if (!result.after || result.data.length === 0) break;
+      // a cursor Meta already gave this run would only list the same page again (up to 1000 calls)
+      if (!result.after || result.data.length === 0 || cursors.has(result.after)) break;
+      cursors.add(result.after);
       after = result.after;
     }
     const deleted = await this.repository.markMissingDeleted(worker.number.integrationId, seen, startedAt);
