@@ -49,7 +49,6 @@ export function toTemplateDto(row: TemplateRow): WhatsAppTemplateDto {
   };
 }
 
-/** Meta's template JSON (list or webhook) → the row's fields. */
 /** Meta's longest template name (WhatsApp Business Management API, message_templates `name`). */
 const TEMPLATE_NAME_MAX = 512;
 /** Locale codes, statuses, categories and quality ratings are single words. */
@@ -62,6 +61,7 @@ function templateWord(value: unknown): string | undefined {
   return word !== undefined && word.length <= TEMPLATE_WORD_MAX ? word : undefined;
 }
 
+/** Meta's template JSON (list or webhook) → the row's fields; null for a row that is not a template. */
 export function templateFieldsOf(meta: JsonRecord): TemplateFields | null {
   const name = asString(meta.name);
   const language = asString(meta.language);
