@@ -315,7 +315,6 @@ describe('integrations', () => {
       `subAccountId=${sub}.0`,
       `templateId=${template}e0`,
       'pageSize=0x10',
-      'page=',
     ]) {
       const res = await t.http.get(`/api/integrations?${query}`).set('authorization', admin);
       expect([query, res.status, res.body.code]).toEqual([query, 400, 'VALIDATION_FAILED']);
