@@ -116,6 +116,50 @@ describe('signed fuzz findings', () => {
       expect(unhandledSince(from)).toEqual([]);
     });
   });
+  describe("an event id longer than any provider's is deduplicated by its hash; the delivery is kept", () => {
+    // WhatsApp composes a template update's id from the sender's values (field, template id, event, time)
+    const templateUpdate = (event: string): string =>
+      JSON.stringify({
+        object: 'whatsapp_business_account',
+        entry: [
+          {
+            id: WHATSAPP_CONFIG.wabaId,
+            time: 1767225600,
+            changes: [
+              {
+                field: 'message_template_status_update',
+                value: { event, message_template_id: 7777, message_template_name: 'long', reason: 'NONE' },
+              },
+            ],
+          },
+        ],
+      });
+
+    it('a 600-character template event: received once, then a duplicate of the same event', async () => {
+      const body = templateUpdate('APPROVED'.padEnd(600, 'X'));
+      const headers = { 'x-hub-signature-256': metaSig(body, WHATSAPP_CONFIG.appSecret) };
+      const first = await post('/api/webhooks/whatsapp-cloud', body, headers);
+      expect([first.status, first.body.status]).toEqual([200, 'received']);
+      const again = await post('/api/webhooks/whatsapp-cloud', body, headers);
+      expect(again.body).toEqual({ status: 'duplicate', eventId: first.body.eventId });
+      const row = (
+        await t.sql.query<{ dedup_key: string; external_id: string }>(
+          'SELECT dedup_key, external_id FROM webhook_events WHERE id = $1',
+          [first.body.eventId],
+        )
+      ).rows[0];
+      expect(row.dedup_key).toMatch(/^idh:[0-9a-f]{64}$/);
+      expect(row.external_id).toContain('APPROVED'.padEnd(600, 'X'));
+      // another long value is another event
+      const other = templateUpdate('REJECTED'.padEnd(600, 'X'));
+      const third = await post('/api/webhooks/whatsapp-cloud', other, {
+        'x-hub-signature-256': metaSig(other, WHATSAPP_CONFIG.appSecret),
+      });
+      expect([third.status, third.body.status]).toEqual([200, 'received']);
+      expect(third.body.eventId).not.toBe(first.body.eventId);
+    });
+  });
+
   describe('a time the sender got wrong is left out; the event is still applied', () => {
     const ghl = async (body: Record<string, unknown>): Promise<string> => {
       const text = JSON.stringify({ ...body, locationId: GHL_CONFIG.locationId });

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { ExtractedEvent } from '../../handlers/integration-handler';
 import type { NewEvent } from './webhook-events.repository';
 
@@ -11,6 +12,20 @@ export const MAX_INLINE_EVENTS = 100;
 export const DELIVERY_BATCH_EVENT = 'delivery.batch';
 /** Events written per statement when a batch is expanded. */
 export const EXPAND_CHUNK = 500;
+
+/** Provider event ids are short (a wamid is ~60 characters); longer ones are deduplicated by their hash. */
+const MAX_KEYED_ID = 512;
+
+/**
+ * The dedup key of an event with a provider id: the id itself, or for an id longer than any
+ * provider's (a composed id holding a sender's long value) its sha256, which the unique index can
+ * hold. Such an id refused the whole signed delivery with 400, losing the other events in it.
+ */
+export function idDedupKey(externalId: string): string {
+  return externalId.length <= MAX_KEYED_ID
+    ? `id:${externalId}`
+    : `idh:${createHash('sha256').update(externalId).digest('hex')}`;
+}
 
 interface BatchItem {
   externalId: string | null;
@@ -45,7 +60,7 @@ export function batchEvents(batch: {
       subAccountId: batch.subAccountId,
       provider: batch.provider,
       // an item without a provider id is unique within its (deduplicated) batch
-      dedupKey: externalId !== null ? `id:${externalId}` : `batch:${batch.id.toString()}:${index}`,
+      dedupKey: externalId !== null ? idDedupKey(externalId) : `batch:${batch.id.toString()}:${index}`,
       externalId,
       eventType,
       payload: itemPayload,

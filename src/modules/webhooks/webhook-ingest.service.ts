@@ -15,7 +15,7 @@ import { JobsService } from '../../jobs/jobs.service';
 import { IntegrationsRepository } from '../integrations/integrations.repository';
 import { InboundRateLimiter } from './inbound-rate-limiter';
 import { unstorableReason } from './storable-json';
-import { batchPayload, DELIVERY_BATCH_EVENT, MAX_INLINE_EVENTS } from './webhook-batch';
+import { batchPayload, DELIVERY_BATCH_EVENT, idDedupKey, MAX_INLINE_EVENTS } from './webhook-batch';
 import { WebhookEventsRepository } from './webhook-events.repository';
 import { WebhookTarget, WebhookTargets } from './webhook-targets';
 
@@ -33,8 +33,6 @@ export interface IngestResult {
 }
 
 const DAY_MS = 24 * 3600_000;
-/** Provider event ids are short (a wamid is ~60 characters); the dedup index cannot hold kilobytes. */
-const MAX_EXTERNAL_ID = 512;
 const UNKNOWN = (): DomainException => new DomainException(ErrorCode.NOT_FOUND, 'Unknown webhook endpoint');
 const BAD_SIGNATURE = (): DomainException =>
   new DomainException(ErrorCode.WEBHOOK_SIGNATURE_INVALID, 'Webhook signature is missing or invalid');
@@ -199,11 +197,8 @@ export class WebhookIngestService {
       this.logger.warn({ integrationId: target.integrationId, err }, 'verified webhook delivery could not be read');
       throw DomainException.validation('The delivery cannot be read');
     }
-    // verified, but some payloads cannot be stored faithfully (jsonb refuses NUL; hostile depth;
-    // an "id" longer than any provider's, which no index can hold)
+    // verified, but some payloads cannot be stored faithfully (jsonb refuses NUL; hostile depth)
     for (const event of extracted) {
-      if (event.externalId !== null && event.externalId.length > MAX_EXTERNAL_ID)
-        throw DomainException.validation(`The delivery cannot be stored: an event id longer than ${MAX_EXTERNAL_ID}`);
       const reason = unstorableReason({ id: event.externalId, type: event.eventType, payload: event.payload });
       if (reason) throw DomainException.validation(`The delivery cannot be stored: ${reason}`);
     }
@@ -214,7 +209,7 @@ export class WebhookIngestService {
     let bodyKey: string | undefined;
     const keys: string[] = [];
     for (const event of extracted) {
-      if (event.externalId !== null) keys.push(`id:${event.externalId}`);
+      if (event.externalId !== null) keys.push(idDedupKey(event.externalId));
       else keys.push((bodyKey ??= await this.hashKey(target.integrationId, request)));
     }
     const results = await Promise.all(
