@@ -64,6 +64,29 @@ function attempt<T>(fn: () => T, fallback: T): T {
 }
 
 /**
+ * The parts of a delivery at an integration's own URL that are about that integration. A handler
+ * routed by a key in the payload (Meta page, WhatsApp number …) may be sent, signed with a shared app
+ * secret, changes about pages or numbers that other integrations hold, in other sub-accounts too:
+ * only its own routing key's part (and its account's, e.g. the WABA's template updates) is stored
+ * for it, as the provider-level URL would route them. Nothing of its own: no part (answered ignored).
+ */
+function ownParts(spec: WebhookSpec, target: WebhookTarget, payload: unknown): unknown[] {
+  const routingKey = target.routingKey;
+  if (spec.routing !== 'provider' || !routingKey) return [payload];
+  const parts: unknown[] = [];
+  if (attempt(() => spec.routingKeys?.(payload) ?? [], []).includes(routingKey)) {
+    parts.push(
+      spec.selectForRoutingKey ? attempt(() => spec.selectForRoutingKey?.(payload, routingKey), undefined) : payload,
+    );
+  }
+  const secondary = spec.secondaryRouting;
+  const accountKey = secondary ? target.config[secondary.configField] : undefined;
+  if (secondary && typeof accountKey === 'string' && attempt(() => secondary.keys(payload), []).includes(accountKey))
+    parts.push(attempt(() => secondary.select(payload, accountKey), undefined));
+  return parts;
+}
+
+/**
  * DESIGN.md "Webhook pipeline" steps 1–4: route, verify over the raw bytes, store event + job in
  * one statement, answer. Nothing slow happens before the answer; processing is a job.
  */
@@ -102,7 +125,10 @@ export class WebhookIngestService {
       throw BAD_SIGNATURE();
     }
     this.assertReceiving(target);
-    return this.store(provider, spec, target, delivery.payload, request);
+    const parts = ownParts(spec, target, delivery.payload);
+    const results: IngestResult[] = [];
+    for (const part of parts) results.push(await this.store(provider, spec, target, part, request));
+    return this.combine(results);
   }
 
   /**

@@ -1,0 +1,115 @@
+// A second black-box audit of API.md, on its flows (webhooks, integrations, leads, WhatsApp, OAuth,
+// reports): each case a request sequence and the answer API.md promises. Every case here failed
+// before its fix, except those named as guards (what the fix must keep working).
+import { createIntegration, createSubAccount, META_CONFIG, WHATSAPP_CONFIG } from '../support/factories';
+import { FakeServer } from '../support/fake-server';
+import { WhatsAppWebhooks } from '../support/fakes/whatsapp-webhooks';
+import { createTestApp, TestApp } from '../support/test-app';
+import { activate, metaLeadgen, metaSignature } from '../support/webhooks';
+
+describe('API.md contract audit 2: flows', () => {
+  let t: TestApp;
+  let graph: FakeServer;
+
+  beforeAll(async () => {
+    graph = await FakeServer.start();
+    t = await createTestApp({ env: { META_GRAPH_URL: graph.url } });
+  });
+  afterAll(async () => {
+    await t.close();
+    await graph.close();
+  });
+
+  const storedFor = async (integrationId: number): Promise<string[]> =>
+    (
+      await t.sql.query<{ external_id: string | null; event_type: string }>(
+        'SELECT external_id, event_type FROM webhook_events WHERE integration_id = $1 ORDER BY id',
+        [integrationId],
+      )
+    ).rows.map((r) => `${r.event_type}:${r.external_id ?? ''}`);
+
+  describe('Webhooks: "routed to its integration by the routing key in the payload"; a routing key "belongs to one sub-account"', () => {
+    // one Meta app (one app secret) serving two tenants' numbers, as a hub-wide app does
+    const numberB = { wabaId: '300000000000001', phoneNumberId: '200000000000001' };
+    let subA: number;
+    let subB: number;
+    let waA: { id: number; path: string };
+    let waB: { id: number };
+
+    beforeAll(async () => {
+      subA = await createSubAccount(t, 'MAX', 'Tenant A');
+      subB = await createSubAccount(t, 'MAX', 'Tenant B');
+      const a = await createIntegration(t, subA, 'whatsapp-cloud', WHATSAPP_CONFIG);
+      await activate(t, subA, a.id);
+      const b = await createIntegration(t, subB, 'whatsapp-cloud', { ...WHATSAPP_CONFIG, ...numberB });
+      await activate(t, subB, b.id);
+      waA = { id: a.id, path: new URL(a.webhookUrl).pathname };
+      waB = { id: b.id };
+    });
+
+    it("stores nothing for an integration from a delivery about another sub-account's number sent to its own URL (200 ignored)", async () => {
+      const hooksB = new WhatsAppWebhooks(WHATSAPP_CONFIG.appSecret, numberB);
+      const wamid = 'wamid.audit2-tenant-b-0001';
+      const d = hooksB.inboundText({ from: '5511911112222', name: 'Zed', text: 'for tenant B only', id: wamid });
+      const atA = await t.http.post(waA.path).set(d.headers).send(d.rawBody);
+      expect([atA.status, atA.body]).toEqual([200, { status: 'ignored', eventId: null }]);
+      expect(await storedFor(waA.id)).toEqual([]);
+      // the provider-level URL routes the same bytes to the number's owner
+      const routed = await t.http.post('/api/webhooks/whatsapp-cloud').set(d.headers).send(d.rawBody);
+      expect([routed.status, routed.body.status]).toEqual([200, 'received']);
+      expect(await storedFor(waB.id)).toEqual([`message:${wamid}`]);
+    });
+
+    it("guard: still takes its own number's messages and its own WABA's template updates at its own URL", async () => {
+      const hooksA = new WhatsAppWebhooks(WHATSAPP_CONFIG.appSecret, {
+        wabaId: WHATSAPP_CONFIG.wabaId,
+        phoneNumberId: WHATSAPP_CONFIG.phoneNumberId,
+      });
+      const own = hooksA.inboundText({ from: '5511933334444', text: 'hello A', id: 'wamid.audit2-tenant-a-0001' });
+      const ownRes = await t.http.post(waA.path).set(own.headers).send(own.rawBody);
+      expect([ownRes.status, ownRes.body.status]).toEqual([200, 'received']);
+      const update = hooksA.templateStatus({
+        event: 'APPROVED',
+        templateId: '1234567890',
+        name: 'audit_two',
+        language: 'en_US',
+      });
+      const updateRes = await t.http.post(waA.path).set(update.headers).send(update.rawBody);
+      expect([updateRes.status, updateRes.body.status]).toEqual([200, 'received']);
+      const events = await t.sql.query<{ event_type: string; external_id: string | null }>(
+        'SELECT event_type, external_id FROM webhook_events WHERE id = ANY($1::bigint[]) AND integration_id = $2 ORDER BY id',
+        [[ownRes.body.eventId, updateRes.body.eventId], waA.id],
+      );
+      expect(events.rows.map((r) => r.event_type)).toEqual(['message', expect.stringMatching(/template/)]);
+      expect(events.rows[0].external_id).toBe('wamid.audit2-tenant-a-0001');
+    });
+
+    it("keeps only its own page's changes from a Meta leadgen delivery at its own URL", async () => {
+      const m = await createIntegration(t, subA, 'meta-lead-ads', META_CONFIG);
+      await activate(t, subA, m.id);
+      const other = await createIntegration(t, subB, 'meta-lead-ads', { ...META_CONFIG, pageId: '777000777' });
+      await activate(t, subB, other.id);
+      const path = new URL(m.webhookUrl).pathname;
+      const send = (body: string) =>
+        t.http
+          .post(path)
+          .set('content-type', 'application/json')
+          .set('x-hub-signature-256', metaSignature(body, META_CONFIG.appSecret))
+          .send(body);
+      const foreign = await send(metaLeadgen('777000777', ['audit2-foreign']));
+      expect([foreign.status, foreign.body]).toEqual([200, { status: 'ignored', eventId: null }]);
+      const mixed = JSON.stringify({
+        object: 'page',
+        entry: [
+          JSON.parse(metaLeadgen(META_CONFIG.pageId, ['audit2-own'])).entry[0],
+          JSON.parse(metaLeadgen('777000777', ['audit2-foreign-2'])).entry[0],
+        ],
+      });
+      const res = await send(mixed);
+      expect([res.status, res.body.status]).toEqual([200, 'received']);
+      expect(res.body.eventIds).toBeUndefined();
+      expect(await storedFor(m.id)).toEqual(['leadgen:audit2-own']);
+      expect(await storedFor(other.id)).toEqual([]);
+    });
+  });
+});
