@@ -110,6 +110,10 @@ describe('API.md contract audit 2: flows', () => {
       expect(res.body.eventIds).toBeUndefined();
       expect(await storedFor(m.id)).toEqual(['leadgen:audit2-own']);
       expect(await storedFor(other.id)).toEqual([]);
+      // guard: a page no other integration holds is not another tenant's: stored as before
+      const unheld = await send(metaLeadgen('888000888', ['audit2-unheld']));
+      expect([unheld.status, unheld.body.status]).toEqual([200, 'received']);
+      expect(await storedFor(m.id)).toEqual(['leadgen:audit2-own', 'leadgen:audit2-unheld']);
     });
   });
 });

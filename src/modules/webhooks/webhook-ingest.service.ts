@@ -64,29 +64,6 @@ function attempt<T>(fn: () => T, fallback: T): T {
 }
 
 /**
- * The parts of a delivery at an integration's own URL that are about that integration. A handler
- * routed by a key in the payload (Meta page, WhatsApp number …) may be sent, signed with a shared app
- * secret, changes about pages or numbers that other integrations hold, in other sub-accounts too:
- * only its own routing key's part (and its account's, e.g. the WABA's template updates) is stored
- * for it, as the provider-level URL would route them. Nothing of its own: no part (answered ignored).
- */
-function ownParts(spec: WebhookSpec, target: WebhookTarget, payload: unknown): unknown[] {
-  const routingKey = target.routingKey;
-  if (spec.routing !== 'provider' || !routingKey) return [payload];
-  const parts: unknown[] = [];
-  if (attempt(() => spec.routingKeys?.(payload) ?? [], []).includes(routingKey)) {
-    parts.push(
-      spec.selectForRoutingKey ? attempt(() => spec.selectForRoutingKey?.(payload, routingKey), undefined) : payload,
-    );
-  }
-  const secondary = spec.secondaryRouting;
-  const accountKey = secondary ? target.config[secondary.configField] : undefined;
-  if (secondary && typeof accountKey === 'string' && attempt(() => secondary.keys(payload), []).includes(accountKey))
-    parts.push(attempt(() => secondary.select(payload, accountKey), undefined));
-  return parts;
-}
-
-/**
  * DESIGN.md "Webhook pipeline" steps 1–4: route, verify over the raw bytes, store event + job in
  * one statement, answer. Nothing slow happens before the answer; processing is a job.
  */
@@ -125,7 +102,7 @@ export class WebhookIngestService {
       throw BAD_SIGNATURE();
     }
     this.assertReceiving(target);
-    const parts = ownParts(spec, target, delivery.payload);
+    const parts = await this.ownParts(provider, spec, target, delivery.payload);
     const results: IngestResult[] = [];
     for (const part of parts) results.push(await this.store(provider, spec, target, part, request));
     return this.combine(results);
@@ -201,6 +178,43 @@ export class WebhookIngestService {
     }
     if (answers.size === 1) return [...answers.values()][0];
     throw DomainException.forbidden('The verification request does not match an active integration');
+  }
+
+  /**
+   * The parts of a delivery at an integration's own URL that are its to store. A handler routed by a
+   * key in the payload (Meta page, WhatsApp number …) may be sent, signed with an app secret several
+   * tenants share (a hub-wide Meta app), changes about pages or numbers that other integrations hold,
+   * in other sub-accounts too: those belong to their holders, as the provider-level URL routes them
+   * (API.md: a routing key belongs to one sub-account). When the delivery names such a key, only the
+   * integration's own key's part (and its account's, e.g. its WABA's template updates) is stored for it;
+   * nothing of its own is no part (answered ignored). A delivery naming no key another integration
+   * holds is stored whole, as before.
+   */
+  private async ownParts(
+    provider: string,
+    spec: WebhookSpec,
+    target: WebhookTarget,
+    payload: unknown,
+  ): Promise<unknown[]> {
+    const own = target.routingKey;
+    if (spec.routing !== 'provider' || !own || !spec.routingKeys) return [payload];
+    const others = [...new Set(attempt(() => spec.routingKeys?.(payload) ?? [], []))]
+      .filter((key) => key !== own && usableRoutingKey(key))
+      .slice(0, 100);
+    const heldByOthers = others.length
+      ? (await this.targets.forRoutingKeys(provider, others)).filter((t) => t.integrationId !== target.integrationId)
+      : [];
+    if (heldByOthers.length === 0) return [payload];
+    const parts: unknown[] = [];
+    if (attempt(() => spec.routingKeys?.(payload) ?? [], []).includes(own))
+      parts.push(
+        spec.selectForRoutingKey ? attempt(() => spec.selectForRoutingKey?.(payload, own), undefined) : payload,
+      );
+    const secondary = spec.secondaryRouting;
+    const accountKey = secondary ? target.config[secondary.configField] : undefined;
+    if (secondary && typeof accountKey === 'string' && attempt(() => secondary.keys(payload), []).includes(accountKey))
+      parts.push(attempt(() => secondary.select(payload, accountKey), undefined));
+    return parts;
   }
 
   handlerFor(provider: string): IntegrationHandler | undefined {
