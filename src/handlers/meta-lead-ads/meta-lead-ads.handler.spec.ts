@@ -237,7 +237,9 @@ describe('MetaLeadAdsHandler against a fake Graph API', () => {
       expect(server.count('GET', '/123123123123')).toBe(3); // first try + 2 retries (test policy)
     });
 
-    it('rejects a Graph answer without field_data as permanent (including the non-JSON verbatim doc copy)', async () => {
+    // a 200 that is not JSON (the doc copy's "...", a truncated or HTML body) is Graph or a proxy
+    // failing, not the lead: retried like a 5xx, and the event fails only after its attempts
+    it('rejects a Graph answer without field_data as permanent; a non-JSON answer as transient', async () => {
       server.on('GET', '/9', () => ({ status: 200, body: { id: '9', created_time: '2026-01-01T00:00:00+0000' } }));
       server.on('GET', '/10', () => ({
         status: 200,
@@ -246,7 +248,9 @@ describe('MetaLeadAdsHandler against a fake Graph API', () => {
       await expect(handler.processWebhook(event('9'), ctx())).rejects.toThrow(
         new PermanentEventError('Graph API answer for lead 9 has no field_data'),
       );
-      await expect(handler.processWebhook(event('10'), ctx())).rejects.toThrow(PermanentEventError);
+      const notJson = await handler.processWebhook(event('10'), ctx()).catch((err: unknown) => err);
+      expect(notJson).toBeInstanceOf(OutboundError);
+      expect(notJson).toMatchObject({ kind: 'server', transient: true, message: expect.stringContaining('with text') });
     });
 
     it('rejects an event without a leadgen id without calling Graph', async () => {

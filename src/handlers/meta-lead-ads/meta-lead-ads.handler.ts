@@ -8,7 +8,16 @@ import {
   PermanentEventError,
   StoredEvent,
 } from '../integration-handler';
-import { asArray, asId, asNumber, asString, configString, isRecord, optionalConfigString } from '../shared/json';
+import {
+  asArray,
+  asId,
+  asNumber,
+  asString,
+  bodyKind,
+  configString,
+  isRecord,
+  optionalConfigString,
+} from '../shared/json';
 import {
   classifyGraphError,
   graphErrorOf,
@@ -124,7 +133,16 @@ export class MetaLeadAdsHandler implements IntegrationHandler {
     } catch (err) {
       throw this.leadFetchError(err, leadgen.leadgenId);
     }
-    const formOfLead = isRecord(res.body) ? asId(res.body.form_id) : undefined;
+    // a 200 that is not a JSON object (an HTML page, an empty body) is Graph or a proxy in between
+    // failing, not the lead: Graph answers a node as a JSON object, its errors as JSON too
+    // (developers.facebook.com/docs/graph-api/guides/error-handling), so it is retried like a 5xx
+    if (!isRecord(res.body))
+      throw new OutboundError(
+        'server',
+        `Graph API answered lead ${leadgen.leadgenId} with ${bodyKind(res.body)} instead of a JSON object`,
+        res.status,
+      );
+    const formOfLead = asId(res.body.form_id);
     const lead = leadFromGraph(res.body, await this.formQuestions(ctx, formOfLead ?? leadgen.formId));
     if (!lead) throw new PermanentEventError(`Graph API answer for lead ${leadgen.leadgenId} has no field_data`);
     // without ads_management the Graph answer omits the ad; the webhook still named it

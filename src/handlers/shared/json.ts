@@ -42,6 +42,17 @@ export function asRecords(value: unknown): JsonRecord[] {
   return asArray(value).filter(isRecord);
 }
 
+/**
+ * What an answer that is not the JSON a provider promised was, for an error message: never its
+ * text, which may quote what was sent (a token).
+ */
+export function bodyKind(body: unknown): string {
+  if (body === null || body === undefined || body === '') return 'an empty body';
+  if (typeof body === 'string') return /^\s*</.test(body) ? 'an HTML page' : 'text';
+  if (Array.isArray(body)) return 'a JSON array';
+  return isRecord(body) ? 'a JSON object' : `a JSON ${typeof body}`;
+}
+
 /** Reads a required string from a config; handlers call it after Ajv validated the config. */
 export function configString(config: Readonly<JsonRecord>, key: string): string {
   const value = config[key];
