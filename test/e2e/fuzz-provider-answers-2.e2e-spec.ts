@@ -5,6 +5,7 @@
  * "nothing new" without reading anything, failed a run on a database error, stored nonsense, left a
  * refused token unreported, or answered 500 from our API.
  */
+import { WhatsAppTemplatesService } from '../../src/modules/whatsapp/whatsapp-templates.service';
 import { createIntegration, createSubAccount, GHL_CONFIG, WHATSAPP_CONFIG } from '../support/factories';
 import { FakeReply, FakeServer } from '../support/fake-server';
 import { metaSig } from '../support/hostile-corpus';
@@ -139,6 +140,41 @@ describe('fuzzed provider answers, second round', () => {
       expect(calls()).toBe(2);
       expect((await integration(ids.meta)).status).toBe('active');
       expect(unhandled()).toEqual([]);
+    });
+  });
+
+  describe('whatsapp template reconcile: a refused token or permission is reported on the integration', () => {
+    it.each([
+      [
+        'an expired token (400, code 190)',
+        400,
+        190,
+        'Error validating access token: Session has expired',
+        'Meta refused the access token reading the message templates (Error validating access token: Session has expired); reconnect the WhatsApp Business Account',
+      ],
+      [
+        'a missing permission (403, code 200)',
+        403,
+        200,
+        'Permissions error',
+        'Meta refused the message templates for a missing permission (Permissions error); reconnect with whatsapp_business_management',
+      ],
+    ])('%s', async (_name, status, code, message, reason) => {
+      graph.on('GET', `/${WHATSAPP_CONFIG.wabaId}/message_templates`, () => ({
+        status,
+        body: { error: { message, type: 'OAuthException', code } },
+      }));
+      await expect(t.app.get(WhatsAppTemplatesService).reconcile(BigInt(ids.whatsapp))).rejects.toThrow(reason);
+      expect(await integration(ids.whatsapp)).toEqual({ status: 'error', error_message: reason });
+    });
+
+    it('another refusal (code 100) fails the reconcile only', async () => {
+      graph.on('GET', `/${WHATSAPP_CONFIG.wabaId}/message_templates`, () => ({
+        status: 400,
+        body: { error: { message: 'Unsupported get request', code: 100 } },
+      }));
+      await expect(t.app.get(WhatsAppTemplatesService).reconcile(BigInt(ids.whatsapp))).rejects.toThrow();
+      expect(await integration(ids.whatsapp)).toEqual({ status: 'active', error_message: null });
     });
   });
 });

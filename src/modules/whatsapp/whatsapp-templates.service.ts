@@ -8,7 +8,10 @@ import { OutboundError } from '../../common/outbound/http-client';
 import { APP_CONFIG, AppConfig } from '../../config/app-config';
 import { asId, asNumber, asString, isRecord, JsonRecord } from '../../handlers/shared/json';
 import { instantMs } from '../../handlers/shared/instant';
-import { graphErrorOf } from '../../handlers/shared/meta-graph';
+import { graphErrorOf, isGraphAuthError, isGraphPermissionError } from '../../handlers/shared/meta-graph';
+import type { WhatsAppBusinessMessaging } from '../../handlers/capabilities';
+import { HandlerContext, IntegrationSetupError } from '../../handlers/integration-handler';
+import { IntegrationsRepository } from '../integrations/integrations.repository';
 import type { JsonValue } from '../../common/json-value';
 import { JobHandler } from '../../jobs/job-definition';
 import { JobsService } from '../../jobs/jobs.service';
@@ -109,6 +112,7 @@ export class WhatsAppTemplatesService implements OnApplicationBootstrap {
     private readonly numbersRepository: WhatsAppNumbersRepository,
     private readonly numbers: WhatsAppNumbersService,
     private readonly jobs: JobsService,
+    private readonly integrations: IntegrationsRepository,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
@@ -197,7 +201,7 @@ export class WhatsAppTemplatesService implements OnApplicationBootstrap {
     let after: string | undefined;
     const cursors = new Set<string>();
     for (let page = 0; page < 1000; page++) {
-      const result = await worker.handler.listTemplates(worker.ctx, after);
+      const result = await this.listTemplates(worker, integrationId, after);
       for (const meta of result.data) {
         const fields = templateFieldsOf(meta);
         if (!fields) {
@@ -222,6 +226,35 @@ export class WhatsAppTemplatesService implements OnApplicationBootstrap {
     }
     const deleted = await this.repository.markMissingDeleted(worker.number.integrationId, seen, startedAt);
     return { seen: seen.length, deleted };
+  }
+
+  /**
+   * One page of the WABA's templates. A refused token (Graph code 190) or a missing permission (10,
+   * 200-299: developers.facebook.com/docs/graph-api/guides/error-handling) will be refused the same
+   * way every 30 minutes until someone reconnects: it is reported on the integration (status error,
+   * this message), as the Meta lead fetch and LinkedIn report theirs, not only in the job's log.
+   */
+  private async listTemplates(
+    worker: { handler: WhatsAppBusinessMessaging; ctx: HandlerContext },
+    integrationId: bigint,
+    after: string | undefined,
+  ): Promise<{ data: JsonRecord[]; after?: string }> {
+    try {
+      return await worker.handler.listTemplates(worker.ctx, after);
+    } catch (err) {
+      if (!(err instanceof OutboundError) || (err.kind !== 'auth' && err.kind !== 'client')) throw err;
+      const graph = graphErrorOf(err.body);
+      const said = graph?.message ?? `HTTP ${err.status ?? '?'}`;
+      const refused =
+        isGraphAuthError(graph) || (graph?.code === undefined && err.status === 401)
+          ? `Meta refused the access token reading the message templates (${said}); reconnect the WhatsApp Business Account`
+          : isGraphPermissionError(graph)
+            ? `Meta refused the message templates for a missing permission (${said}); reconnect with whatsapp_business_management`
+            : undefined;
+      if (refused === undefined) throw err;
+      await this.integrations.markSetupError(Number(integrationId), refused);
+      throw new IntegrationSetupError(refused, { cause: err });
+    }
   }
 
   /** message_template_status_update / quality / category webhooks: the row changes at once. */
