@@ -29,6 +29,11 @@ const FACEBOOK_ADS = { adAccountId: '4242', accessToken: 'EAAG-fuzz3-ads' };
 const FORM_ID = '777';
 const HTML: FakeReply = { status: 200, raw: '<html>502 Bad Gateway</html>', headers: { 'content-type': 'text/html' } };
 const EMPTY: FakeReply = { status: 200, raw: '' };
+const NOT_PAGES: Array<[string, FakeReply]> = [
+  ['an HTML page', HTML],
+  ['an empty body', EMPTY],
+  ['an object without the list', { status: 200, body: {} }],
+];
 
 describe('fuzzed provider answers, second round', () => {
   let t: TestApp;
@@ -36,6 +41,7 @@ describe('fuzzed provider answers, second round', () => {
   let linkedin: FakeServer;
   let ghl: FakeServer;
   let sub: number;
+  let admin: string;
   const ids = { meta: 0, linkedin: 0, whatsapp: 0, ads: 0, ghl: 0 };
   let serial = 0;
 
@@ -53,6 +59,7 @@ describe('fuzzed provider answers, second round', () => {
       },
     });
     sub = await createSubAccount(t, 'MAX', 'Fuzz 3');
+    admin = `Bearer ${t.token('ADMIN', [sub])}`;
     ids.meta = (await createIntegration(t, sub, 'meta-lead-ads', META)).id;
     ids.linkedin = (await createIntegration(t, sub, 'linkedin-lead-gen', LINKEDIN)).id;
     ids.whatsapp = (await createIntegration(t, sub, 'whatsapp-cloud', WHATSAPP_CONFIG)).id;
@@ -81,6 +88,25 @@ describe('fuzzed provider answers, second round', () => {
       status: string;
       error_message: string | null;
     };
+
+  /** A sync of the integration, to its end: status, error and how many records it read. */
+  const sync = async (id: number) => {
+    const started = await t.http.post(`/api/integrations/${id}/sync`).set('authorization', admin);
+    expect(started.status).toBe(202);
+    return waitFor(
+      async () => {
+        const row = (
+          await t.sql.query<{ status: string; error: string | null; fetched: number }>(
+            'SELECT status, error, fetched FROM sync_runs WHERE id = $1',
+            [started.body.runId],
+          )
+        ).rows[0];
+        return row && row.status !== 'RUNNING' ? row : undefined;
+      },
+      20_000,
+      'sync run',
+    );
+  };
 
   describe('meta lead fetch: a 200 that is an HTML page or an empty body is retried, not failed for good', () => {
     /** A leadgen webhook whose lead the fake Graph answers with `replies`, one per call (the last repeats). */
@@ -176,5 +202,89 @@ describe('fuzzed provider answers, second round', () => {
       await expect(t.app.get(WhatsAppTemplatesService).reconcile(BigInt(ids.whatsapp))).rejects.toThrow();
       expect(await integration(ids.whatsapp)).toEqual({ status: 'active', error_message: null });
     });
+  });
+
+  describe('a 200 that is not a page fails the sync run instead of ending it "nothing new"', () => {
+    it.each(NOT_PAGES)('meta lead ads: the leads page is %s', async (_name, reply) => {
+      graph.on('GET', `/${FORM_ID}/leads`, () => reply);
+      const run = await sync(ids.meta);
+      expect(run.status).toBe('FAILED');
+      expect(run.error).toMatch(/^Graph API answered the leads of form 777 with .+ instead of a page$/);
+    });
+
+    it('meta lead ads: the list of lead forms is an HTML page', async () => {
+      graph.on('GET', `/${META.pageId}/leadgen_forms`, () => HTML);
+      const run = await sync(ids.meta);
+      graph.on('GET', `/${META.pageId}/leadgen_forms`, () => ({ status: 200, body: { data: [{ id: FORM_ID }] } }));
+      expect(run).toMatchObject({ status: 'FAILED', error: expect.stringContaining('with an HTML page') });
+    });
+
+    it('meta lead ads: a real empty page is still a success', async () => {
+      graph.on('GET', `/${FORM_ID}/leads`, () => ({ status: 200, body: { data: [] } }));
+      expect(await sync(ids.meta)).toEqual({ status: 'SUCCEEDED', error: null, fetched: 0 });
+    });
+
+    it.each(NOT_PAGES)('linkedin: the form responses page is %s', async (_name, reply) => {
+      linkedin.on('GET', '/rest/leadFormResponses', () => reply);
+      const run = await sync(ids.linkedin);
+      expect(run.status).toBe('FAILED');
+      expect(run.error).toMatch(/^LinkedIn answered the lead form responses with .+ instead of a page$/);
+    });
+
+    it('linkedin: a real empty page is still a success', async () => {
+      linkedin.on('GET', '/rest/leadFormResponses', () => ({ status: 200, body: { elements: [], paging: {} } }));
+      expect(await sync(ids.linkedin)).toEqual({ status: 'SUCCEEDED', error: null, fetched: 0 });
+    });
+
+    it.each(NOT_PAGES)('gohighlevel: the contacts search is %s', async (_name, reply) => {
+      ghl.on('POST', '/contacts/search', () => reply);
+      const run = await sync(ids.ghl);
+      expect(run.status).toBe('FAILED');
+      expect(run.error).toMatch(/^POST \/contacts\/search answered with /);
+    });
+
+    it('gohighlevel: a real empty search is still a success', async () => {
+      ghl.on('POST', '/contacts/search', () => ({ status: 200, body: { contacts: [], total: 0 } }));
+      expect(await sync(ids.ghl)).toEqual({ status: 'SUCCEEDED', error: null, fetched: 0 });
+    });
+  });
+
+  describe('facebook ads insights', () => {
+    const insights = `/act_${FACEBOOK_ADS.adAccountId}/insights`;
+    const today = new Date().toISOString().slice(0, 10);
+    const row = (extra: Record<string, unknown>) => ({
+      campaign_id: '11',
+      campaign_name: 'Winter',
+      adset_id: '22',
+      ad_id: '33',
+      ad_name: 'Ad',
+      spend: '12.50',
+      impressions: '100',
+      clicks: '7',
+      account_currency: 'USD',
+      date_start: today,
+      date_stop: today,
+      ...extra,
+    });
+    const costs = async () =>
+      (
+        await t.sql.query<{ ad_id: string; spend: string; impressions: number; campaign_name: string | null }>(
+          'SELECT ad_id, spend::text AS spend, impressions, campaign_name FROM ad_costs WHERE integration_id = $1 ORDER BY ad_id',
+          [ids.ads],
+        )
+      ).rows;
+
+    it.each(NOT_PAGES)(
+      'an insights page that is %s fails the run and leaves the stored spend alone',
+      async (_name, reply) => {
+        graph.on('GET', insights, () => ({ status: 200, body: { data: [row({})] } }));
+        expect(await sync(ids.ads)).toEqual({ status: 'SUCCEEDED', error: null, fetched: 1 });
+        graph.on('GET', insights, () => reply);
+        const run = await sync(ids.ads);
+        expect(run.status).toBe('FAILED');
+        expect(run.error).toMatch(/^Graph API answered the insights page with .+ instead of a page$/);
+        expect(await costs()).toEqual([{ ad_id: '33', spend: '12.500000', impressions: 100, campaign_name: 'Winter' }]);
+      },
+    );
   });
 });

@@ -9,8 +9,8 @@ import { OutboundError, OutboundResponse } from '../../common/outbound/http-clie
 import type { AdCostInput, SyncPage } from '../handler-types';
 import type { HandlerContext } from '../integration-handler';
 import { asId, asNumber, asString, configString, isRecord, optionalConfigString } from '../shared/json';
-import { graphErrorOf, graphRequest, isGraphAuthError, nextAfter } from '../shared/meta-graph';
-import { costFromInsightsRow, INSIGHTS_FIELDS, rowsOf } from './facebook-ads.payload';
+import { graphErrorOf, graphPageData, graphRequest, isGraphAuthError, nextAfter } from '../shared/meta-graph';
+import { costFromInsightsRow, INSIGHTS_FIELDS } from './facebook-ads.payload';
 
 const DAY_MS = 24 * 3600 * 1000;
 /** Days before today that a run starts from (today included, so seven days in all). */
@@ -159,7 +159,8 @@ function tooBigForSync(err: unknown): boolean {
 }
 
 function pageOf(ctx: HandlerContext, res: OutboundResponse, state: InsightsCursor): SyncPage {
-  const rows = rowsOf(res.body);
+  // not a page (HTML, empty, no data list): never the last page, whose window zeroes unreported spend
+  const rows = graphPageData(res, 'the insights page');
   const costs: AdCostInput[] = [];
   for (const row of rows) {
     const cost = costFromInsightsRow(row);

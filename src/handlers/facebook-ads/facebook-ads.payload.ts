@@ -1,5 +1,5 @@
 import type { AdCostInput } from '../handler-types';
-import { asArray, asId, asNumber, asRecords, asString, isRecord } from '../shared/json';
+import { asId, asNumber, asRecords, asString, isRecord } from '../shared/json';
 import { decimalString } from '../shared/money';
 
 export const INSIGHTS_FIELDS =
@@ -62,9 +62,4 @@ export function costFromInsightsRow(row: unknown): AdCostInput | undefined {
     ...(adSetName ? { adSetName } : {}),
     ...(currency ? { currency } : {}),
   };
-}
-
-/** The rows of an insights page. */
-export function rowsOf(body: unknown): unknown[] {
-  return isRecord(body) ? asArray(body.data) : [];
 }

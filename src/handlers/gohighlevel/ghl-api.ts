@@ -1,6 +1,16 @@
 import { HttpMethod, OutboundError, OutboundHttpClient, OutboundRequest } from '../../common/outbound/http-client';
 import type { HandlerContext } from '../integration-handler';
-import { asArray, asId, asNumber, asRecords, asString, configString, isRecord, JsonRecord } from '../shared/json';
+import {
+  asArray,
+  asId,
+  asNumber,
+  asRecords,
+  asString,
+  bodyKind,
+  configString,
+  isRecord,
+  JsonRecord,
+} from '../shared/json';
 
 /** GoHighLevel requires a `Version` header whose value depends on the endpoint group (NOTES.md §5, apps/*.json). */
 export const GHL_VERSION = {
@@ -104,7 +114,9 @@ export class GhlApi {
         sort: [{ field: 'dateUpdated', direction: 'asc' }],
       },
     });
-    const record = isRecord(body) ? body : {};
+    // SearchContactsSuccessResponseDto is `{ contacts: [...], total }`: a 200 without that list read
+    // nothing, and taken as an empty page the run ended "nothing new"
+    const record = expectRecord('POST', '/contacts/search', body, 'contacts');
     const meta = isRecord(record.meta) ? record.meta : {};
     return { contacts: asRecords(record.contacts), total: asNumber(record.total), nextPage: asNumber(meta.nextPage) };
   }
@@ -240,6 +252,16 @@ export class GhlApi {
 
 function dropUndefined<T extends object>(value: T): T {
   return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
+}
+
+/**
+ * The JSON object a 2xx answer must be (with `list` an array when named): an HTML page or an empty
+ * body from GoHighLevel or a proxy in between is a failure, never an empty page.
+ */
+function expectRecord(method: HttpMethod, path: string, body: unknown, list?: string): JsonRecord {
+  if (isRecord(body) && (list === undefined || Array.isArray(body[list]))) return body;
+  const kind = isRecord(body) ? `a JSON object without ${list}` : bodyKind(body);
+  throw new OutboundError('server', `${method} ${path} answered with ${kind}`, 200, body);
 }
 
 /** A 2xx answer without what the spec promises is the provider's fault, reported like its other failures. */

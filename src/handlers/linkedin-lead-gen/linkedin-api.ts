@@ -11,6 +11,7 @@ import {
   asNumber,
   asRecords,
   asString,
+  bodyKind,
   configString,
   isRecord,
   JsonRecord,
@@ -107,7 +108,16 @@ export class LinkedInApi {
         `&submittedAtTimeRange=(start:${query.startMs},end:${query.endMs})` +
         `&fields=${LEAD_RESPONSE_FIELDS}&start=${query.start}&count=${query.count}`,
     );
-    const body = isRecord(res.body) ? res.body : {};
+    // a finder answers `{ elements: [...], paging }` (Rest.li 2.0 collections, learn.microsoft.com/
+    // linkedin/shared/api-guide/concepts/pagination); a 200 without that list (an HTML page, an empty
+    // body, `{}`) read nothing, and taken as an empty page the run ended "nothing new"
+    const body = res.body;
+    if (!isRecord(body) || !Array.isArray(body.elements))
+      throw new OutboundError(
+        'server',
+        `LinkedIn answered the lead form responses with ${isRecord(body) ? 'a JSON object without elements' : bodyKind(body)} instead of a page`,
+        res.status,
+      );
     const paging = isRecord(body.paging) ? body.paging : {};
     return { elements: asRecords(body.elements), total: asNumber(paging.total) };
   }

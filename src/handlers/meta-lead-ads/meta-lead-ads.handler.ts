@@ -21,6 +21,7 @@ import {
 import {
   classifyGraphError,
   graphErrorOf,
+  graphPageData,
   graphRequest,
   isGraphAuthError,
   isGraphPermissionError,
@@ -209,7 +210,7 @@ export class MetaLeadAdsHandler implements IntegrationHandler {
       filtering,
       after: state.after,
     });
-    const records = isRecord(res.body) ? asArray(res.body.data) : [];
+    const records = graphPageData(res, `the leads of form ${formId}`);
     const questions = records.length > 0 ? await this.formQuestions(ctx, formId) : new Map<string, MetaFormQuestion>();
     const leads: LeadInput[] = [];
     for (const record of records) {
@@ -253,7 +254,7 @@ export class MetaLeadAdsHandler implements IntegrationHandler {
     let after: string | undefined;
     do {
       const res = await this.get(ctx, `${pageId}/leadgen_forms`, { fields: 'id,name', limit: PAGE_SIZE, after });
-      const records = isRecord(res.body) ? asArray(res.body.data) : [];
+      const records = graphPageData(res, `the lead forms of page ${pageId}`);
       for (const form of records) {
         const id = isRecord(form) ? asId(form.id) : undefined;
         if (id && !forms.includes(id)) forms.push(id);

@@ -1,7 +1,7 @@
 import { createHmac } from 'node:crypto';
 import { OutboundError, OutboundResponse } from '../../common/outbound/http-client';
 import type { HandlerContext } from '../integration-handler';
-import { asBoolean, asNumber, asString, isRecord } from './json';
+import { asBoolean, asNumber, asString, bodyKind, isRecord } from './json';
 
 // Meta Graph API conventions, shared by Meta Lead Ads, Facebook Ads and WhatsApp Cloud.
 
@@ -51,6 +51,19 @@ export function isGraphAuthError(error: GraphError | undefined): boolean {
 export function isGraphPermissionError(error: GraphError | undefined): boolean {
   const code = error?.code;
   return code === 10 || (code !== undefined && code >= 200 && code <= 299);
+}
+
+/**
+ * The `data` list of a Graph page. A 200 that is not a page (an HTML error page or an empty body
+ * from Graph or a proxy in between, `{}`, a `data` that is not a list) says nothing about what is
+ * there: read as an empty page, a sync would end "nothing new" without having read anything. Graph
+ * answers an edge as `{ data: [...], paging }` (developers.facebook.com/docs/graph-api/results),
+ * so anything else is a failed call, retried later like a 5xx.
+ */
+export function graphPageData(res: OutboundResponse, what: string): unknown[] {
+  if (isRecord(res.body) && Array.isArray(res.body.data)) return res.body.data;
+  const kind = isRecord(res.body) ? 'a JSON object without a data list' : bodyKind(res.body);
+  throw new OutboundError('server', `Graph API answered ${what} with ${kind} instead of a page`, res.status);
 }
 
 /** The Graph cursor of the next page, only when Graph says there is one (`paging.next`). */
