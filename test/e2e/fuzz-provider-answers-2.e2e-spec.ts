@@ -286,5 +286,43 @@ describe('fuzzed provider answers, second round', () => {
         expect(await costs()).toEqual([{ ad_id: '33', spend: '12.500000', impressions: 100, campaign_name: 'Winter' }]);
       },
     );
+
+    it('rows ad_costs cannot hold are skipped; the rest of the page is stored', async () => {
+      graph.on('GET', insights, () => ({
+        status: 200,
+        body: {
+          data: [
+            row({ ad_id: '40', spend: '-5' }),
+            row({ ad_id: '41', spend: '123456789012345678901234' }),
+            row({ ad_id: '42', spend: 1e15 }),
+            row({ ad_id: '43', impressions: '1e10' }),
+            row({ ad_id: '44', clicks: -3 }),
+            row({ ad_id: '45', actions: [{ action_type: 'lead', value: '99999999999' }] }),
+            row({ ad_id: '46', date_start: '2026-02-30' }),
+            row({ ad_id: '47', date_start: '0000-01-01' }),
+            row({ ad_id: '48', campaign_id: 'c\u0000d' }),
+            row({ ad_id: '49', campaign_id: 'x'.repeat(100_000) }),
+            row({
+              ad_id: '50',
+              campaign_name: 'Win\u0000ter',
+              ad_name: 'A\ud800d',
+              account_currency: 'X'.repeat(10_000),
+            }),
+            row({ ad_id: '51', spend: '0.000001' }),
+          ],
+        },
+      }));
+      expect(await sync(ids.ads)).toEqual({ status: 'SUCCEEDED', error: null, fetched: 12 });
+      const stored = await t.sql.query<{ ad_id: string; spend: string; name: string; currency: string | null }>(
+        `SELECT ad_id, spend::text AS spend, ad_name AS name, currency FROM ad_costs
+          WHERE integration_id = $1 AND (spend <> 0 OR impressions <> 0) ORDER BY ad_id`,
+        [ids.ads],
+      );
+      expect(stored.rows).toEqual([
+        { ad_id: '50', spend: '12.500000', name: 'A\ufffdd', currency: null },
+        { ad_id: '51', spend: '0.000001', name: 'Ad', currency: 'USD' },
+      ]);
+      expect(unhandled()).toEqual([]);
+    });
   });
 });

@@ -13,11 +13,12 @@ import {
 import { JobHandler } from '../../jobs/job-definition';
 import { JobsService } from '../../jobs/jobs.service';
 import { JOB_DEFINITIONS } from '../../jobs/job-types';
-import type { SyncPage } from '../../handlers/handler-types';
+import type { AdCostInput, SyncPage } from '../../handlers/handler-types';
 import { HandlerContextFactory } from '../integrations/handler-context.factory';
 import { IntegrationRow, IntegrationsRepository } from '../integrations/integrations.repository';
 import { LeadWriterService } from '../leads/lead-writer.service';
 import { PageCounts, RunLostError, SyncRunsRepository } from './sync-runs.repository';
+import { storableCost } from './storable-cost';
 import { SyncService } from './sync.service';
 import { TrafficRepository } from './traffic.repository';
 import { AnalyticsMaintenanceRepository } from '../analytics/analytics-maintenance.repository';
@@ -153,12 +154,12 @@ export class SyncProcessor implements OnApplicationBootstrap {
           if (row.oauthTokens === seen) throw err;
           result = await handler.syncData(ctx, cursor);
         }
+        const costs = this.storableCosts(result.costs ?? [], integration.id);
         await this.transactions.runSql(async () => {
           const counts: PageCounts = { fetched: result.fetched, created: 0, updated: 0, unchanged: 0 };
           for (const lead of result.leads) counts[await this.leads.syncUpsert(touch, lead)] += 1;
-          const days = (result.costs ?? []).map((c) => c.day);
-          if (result.costs?.length)
-            await this.runs.upsertCosts(integration.subAccountId, integration.id, result.costs, run.id);
+          const days = costs.map((c) => c.day);
+          if (costs.length) await this.runs.upsertCosts(integration.subAccountId, integration.id, costs, run.id);
           // the run's whole window is re-pulled: what the platform no longer reports there is zeroed
           const window = result.nextCursor === null ? result.costWindow : undefined;
           if (window) {
@@ -193,6 +194,25 @@ export class SyncProcessor implements OnApplicationBootstrap {
       this.logger.warn({ integrationId: integration.id, runId: runId.toString(), reason: message }, 'sync run failed');
       await this.finish(run.id, integration.id, 'FAILED', message, owner);
     }
+  }
+
+  /**
+   * The page's cost rows ad_costs can hold (storableCost); a row it cannot (a negative or 20-digit
+   * spend, 2026-02-30, a NUL in an id) is left out with a warning instead of failing the whole run
+   * on a database error. Left out, it counts as not reported: the run's window zeroes it.
+   */
+  private storableCosts(costs: readonly AdCostInput[], integrationId: number): AdCostInput[] {
+    const kept: AdCostInput[] = [];
+    for (const cost of costs) {
+      const checked = storableCost(cost);
+      if ('cost' in checked) kept.push(checked.cost);
+      else
+        this.logger.warn(
+          { integrationId, platform: cost.platform, day: cost.day.slice(0, 10), reason: checked.reason },
+          'ad cost row skipped',
+        );
+    }
+    return kept;
   }
 
   /** The run continues in a new job (sent with the hand-over, atomically); this job then completes. */
