@@ -325,4 +325,58 @@ describe('fuzzed provider answers, second round', () => {
       expect(unhandled()).toEqual([]);
     });
   });
+
+  describe('gohighlevel passthrough', () => {
+    const base = () => `/api/integrations/${ids.ghl}/ghl`;
+
+    it.each([
+      ['an HTML page', HTML],
+      ['an empty body', EMPTY],
+      ['a JSON array', { status: 200, body: [] }],
+    ])('calendars and free slots answered with %s: 502, not an empty list', async (_name, reply) => {
+      ghl.on('GET', '/calendars/', () => reply);
+      ghl.on('GET', '/calendars/cal1/free-slots', () => reply);
+      const calendars = await t.http.get(`${base()}/calendars`).set('authorization', admin);
+      const slots = await t.http
+        .get(`${base()}/calendars/cal1/free-slots?startDate=2026-12-01&endDate=2026-12-02`)
+        .set('authorization', admin);
+      for (const res of [calendars, slots]) {
+        expect(res.status).toBe(502);
+        expect(res.body).toEqual({
+          statusCode: 502,
+          code: 'CONNECTION_FAILED',
+          message: expect.stringMatching(/^GoHighLevel is unavailable: GET .+ answered with /),
+          details: [],
+        });
+      }
+    });
+
+    it('calendars without a calendars list: 502; free slots as {}: no free days', async () => {
+      ghl.on('GET', '/calendars/', () => ({ status: 200, body: { traceId: 't' } }));
+      ghl.on('GET', '/calendars/cal1/free-slots', () => ({ status: 200, body: { traceId: 't' } }));
+      expect((await t.http.get(`${base()}/calendars`).set('authorization', admin)).status).toBe(502);
+      const slots = await t.http
+        .get(`${base()}/calendars/cal1/free-slots?startDate=2026-12-01&endDate=2026-12-02`)
+        .set('authorization', admin);
+      expect([slots.status, slots.body]).toEqual([200, []]);
+    });
+
+    it('a contact id with a NUL from the contact upsert: 502, not 500, and no link stored', async () => {
+      const lead = await t.http
+        .post('/api/leads')
+        .set('authorization', admin)
+        .send({ subAccountId: sub, fullName: 'Nul Id', email: 'nul-id@example.com' });
+      ghl.on('POST', '/contacts/upsert', () => ({
+        status: 200,
+        raw: '{"new":true,"contact":{"id":"ct\\u0000x"}}',
+      }));
+      const res = await t.http.post(`${base()}/contacts`).set('authorization', admin).send({ leadId: lead.body.id });
+      expect(res.status).toBe(502);
+      expect(res.body).toMatchObject({
+        code: 'CONNECTION_FAILED',
+        message: 'GoHighLevel is unavailable: POST /contacts/upsert answered without the expected id',
+      });
+      expect(unhandled()).toEqual([]);
+    });
+  });
 });

@@ -126,8 +126,8 @@ export class GhlApi {
       query: { locationId: this.locationId },
     });
     const calendars: GhlCalendar[] = [];
-    for (const c of asRecords(isRecord(body) ? body.calendars : undefined)) {
-      const id = asId(c.id);
+    for (const c of asRecords(expectRecord('GET', '/calendars/', body, 'calendars').calendars)) {
+      const id = ghlId(c.id);
       if (id === undefined) continue;
       calendars.push(
         dropUndefined({
@@ -154,7 +154,9 @@ export class GhlApi {
       },
     );
     const days: GhlDaySlots[] = [];
-    for (const [date, value] of Object.entries(isRecord(body) ? body : {})) {
+    for (const [date, value] of Object.entries(
+      expectRecord('GET', `/calendars/${encodeURIComponent(calendarId)}/free-slots`, body),
+    )) {
       if (!/^\d{4}-\d{2}-\d{2}$/.test(date) || !isRecord(value)) continue;
       const slots = asArray(value.slots).filter((s): s is string => typeof s === 'string');
       days.push({ date, slots });
@@ -179,7 +181,7 @@ export class GhlApi {
       retry: false,
     });
     const record = isRecord(body) ? body : {};
-    const id = asId(record.id);
+    const id = ghlId(record.id);
     if (id === undefined) throw malformed('POST', path, body);
     return dropUndefined({
       id,
@@ -203,7 +205,7 @@ export class GhlApi {
       body: dropUndefined({ locationId: this.locationId, ...fields }),
     });
     const record = isRecord(body) ? body : {};
-    const contactId = isRecord(record.contact) ? asId(record.contact.id) : undefined;
+    const contactId = isRecord(record.contact) ? ghlId(record.contact.id) : undefined;
     if (contactId === undefined) throw malformed('POST', path, body);
     if (tags && tags.length > 0) await this.addTags(contactId, tags);
     return { contactId, created: record.new === true };
@@ -255,8 +257,19 @@ function dropUndefined<T extends object>(value: T): T {
 }
 
 /**
+ * A GoHighLevel id we can store and hand on: their ids are short opaque ASCII strings
+ * ("ocQHyuzHvysMo5N5VsXc" in marketplace.gohighlevel.com/docs); one with a NUL (which PostgreSQL
+ * refuses: 22021), another control character, a space, non-ASCII text or a page of text is not one.
+ * UNCONFIRMED: GoHighLevel documents no id alphabet; every id in its examples is alphanumeric.
+ */
+export function ghlId(value: unknown): string | undefined {
+  const id = asId(value);
+  return id !== undefined && /^[!-~]{1,255}$/.test(id) ? id : undefined;
+}
+
+/**
  * The JSON object a 2xx answer must be (with `list` an array when named): an HTML page or an empty
- * body from GoHighLevel or a proxy in between is a failure, never an empty page.
+ * body from GoHighLevel or a proxy in between is a failure, never "no calendars" or "no free slots".
  */
 function expectRecord(method: HttpMethod, path: string, body: unknown, list?: string): JsonRecord {
   if (isRecord(body) && (list === undefined || Array.isArray(body[list]))) return body;
