@@ -287,6 +287,18 @@ describe('fuzzed provider answers, second round', () => {
       },
     );
 
+    it('a missing permission (400, code 10) fails the run and is reported on the integration', async () => {
+      graph.on('GET', insights, () => ({
+        status: 400,
+        body: { error: { message: 'Ad account owner has NOT grant ads_management or ads_read', code: 10 } },
+      }));
+      const run = await sync(ids.ads);
+      const reason =
+        "Meta refused the ad account's insights for a missing permission (Ad account owner has NOT grant ads_management or ads_read); reconnect with ads_read";
+      expect(run).toEqual({ status: 'FAILED', error: reason, fetched: 0 });
+      expect(await integration(ids.ads)).toEqual({ status: 'error', error_message: reason });
+    });
+
     it('rows ad_costs cannot hold are skipped; the rest of the page is stored', async () => {
       graph.on('GET', insights, () => ({
         status: 200,

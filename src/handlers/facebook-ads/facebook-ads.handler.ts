@@ -1,8 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import type { JsonSchemaObject, SyncPage, TestResult } from '../handler-types';
-import { HandlerContext, IntegrationHandler } from '../integration-handler';
+import { OutboundError } from '../../common/outbound/http-client';
+import { HandlerContext, IntegrationHandler, IntegrationSetupError } from '../integration-handler';
 import { asString, isRecord } from '../shared/json';
-import { classifyGraphError } from '../shared/meta-graph';
+import { classifyGraphError, graphErrorOf, isGraphPermissionError } from '../shared/meta-graph';
 import { graphTestFailure } from '../shared/meta-test-failure';
 import { accountPath, facebookAdsGet, syncInsights } from './facebook-ads.insights';
 import type { HandlerOAuth } from '../oauth/oauth-provider';
@@ -77,6 +78,15 @@ export class FacebookAdsHandler implements IntegrationHandler {
     try {
       return await syncInsights(ctx, cursor);
     } catch (err) {
+      // a missing permission (code 10, 200-299: "API Permission Denied", developers.facebook.com/docs/
+      // graph-api/guides/error-handling; ads_read for insights) is refused the same way every run until
+      // someone reconnects: reported on the integration, as a refused token is
+      const graph = err instanceof OutboundError ? graphErrorOf(err.body) : undefined;
+      if (isGraphPermissionError(graph))
+        throw new IntegrationSetupError(
+          `Meta refused the ad account's insights for a missing permission (${graph?.message ?? 'no message'}); reconnect with ads_read`,
+          { cause: err },
+        );
       // an expired token (190, sent as HTTP 400) must reach the pipeline as an auth failure
       throw classifyGraphError(err);
     }
