@@ -114,8 +114,9 @@ export class GhlApi {
         sort: [{ field: 'dateUpdated', direction: 'asc' }],
       },
     });
-    // SearchContactsSuccessResponseDto is `{ contacts: [...], total }`: a 200 without that list read
-    // nothing, and taken as an empty page the run ended "nothing new"
+    // the search answers `{ contacts: [...], total }` (the Contacts Search guide cited at
+    // GHL_SYNC_PAGE_LIMIT): a 200 without that list read nothing, and taken as an empty page the run
+    // ended "nothing new"
     const record = expectRecord('POST', '/contacts/search', body, 'contacts');
     const meta = isRecord(record.meta) ? record.meta : {};
     return { contacts: asRecords(record.contacts), total: asNumber(record.total), nextPage: asNumber(meta.nextPage) };
