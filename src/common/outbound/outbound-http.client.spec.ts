@@ -171,6 +171,14 @@ describe('OutboundHttpClient: timeouts and network errors', () => {
     }
   });
 
+  it('never follows a redirect: the call does not reach where it points, and the error says why', async () => {
+    server.on('GET', '/moved', () => ({ status: 301, headers: { location: `${server.url}/elsewhere` }, body: {} }));
+    server.on('GET', '/elsewhere', () => ({ status: 200, body: { reached: true } }));
+    const err = await failure(client().request(get('/moved', { retry: false })));
+    expect(err.message).toBe('GET /moved: answered a redirect, which is not followed');
+    expect(server.count('GET', '/elsewhere')).toBe(0);
+  });
+
   it("classifies a refused connection as 'network' and retries it", async () => {
     const err = await failure(client().request({ method: 'GET', url: 'http://127.0.0.1:9/nothing' }));
     expect(err.kind).toBe('network');

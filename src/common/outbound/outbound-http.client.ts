@@ -70,6 +70,13 @@ function failureKind(err: unknown): 'timeout' | 'network' {
   return name === 'TimeoutError' || name === 'AbortError' ? 'timeout' : 'network';
 }
 
+/** fetch's refusal of a redirect (`redirect: 'error'`): a TypeError whose cause says "unexpected redirect". */
+function isRedirectRefusal(err: unknown): boolean {
+  // read by shape: fetch's errors come from Node's own realm, not always this one's Error
+  const cause = typeof err === 'object' && err !== null && 'cause' in err ? err.cause : undefined;
+  return typeof cause === 'object' && cause !== null && 'message' in cause && cause.message === 'unexpected redirect';
+}
+
 /** Providers sometimes echo the URL in their errors; tokens travel in the query, so they never reach a message. */
 function redactQuery(message: string, url: URL): string {
   let out = message.replace(/([?&][^=\s&?#]+=)[^&\s"'#]+/g, '$1[redacted]');
@@ -183,6 +190,9 @@ export class OutboundHttpClientImpl implements OutboundHttpClient {
     try {
       res = await fetch(url, { ...init, signal: AbortSignal.timeout(timeoutMs), redirect: 'error' });
     } catch (err) {
+      // a redirect is never followed (it could point our call, and what it carries, anywhere): say so
+      if (isRedirectRefusal(err))
+        return new OutboundError('network', `${label}: answered a redirect, which is not followed`);
       const kind = failureKind(err);
       return new OutboundError(kind, `${label}: ${kind === 'timeout' ? 'timed out' : 'could not connect'}`);
     }
