@@ -97,6 +97,21 @@ export interface LeadInput {
   source: LeadSourceInput;
 }
 
+/** The lead's own text fields (LeadInput's optional strings about the person). */
+export const LEAD_TEXT_FIELDS = [
+  'fullName',
+  'firstName',
+  'lastName',
+  'email',
+  'phone',
+  'company',
+  'jobTitle',
+  'city',
+  'region',
+  'postalCode',
+  'country',
+] as const satisfies ReadonlyArray<keyof LeadInput>;
+
 export type LeadStatus = 'NEW' | 'CONTACTED' | 'QUALIFIED' | 'CONVERTED' | 'LOST';
 
 /** Changes to leads known by a platform id (GHL opportunities, LinkedIn deletions …). */

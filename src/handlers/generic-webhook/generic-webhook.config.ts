@@ -3,24 +3,12 @@
  * field, and how deliveries are signed. A super-admin defines a template on this handler through
  * the API alone, so every check JSON Schema cannot express is here, with the pointer of the field.
  */
-import type { ConfigProblem } from '../handler-types';
+import { LEAD_TEXT_FIELDS, type ConfigProblem } from '../handler-types';
 import type { IntegrationConfig } from '../integration-handler';
 import { isRecord } from '../shared/json';
 
-/** Lead fields a mapping may fill: text fields of the lead, its tags, and attribution (lead.source). */
-export const LEAD_TEXT_FIELDS = [
-  'fullName',
-  'firstName',
-  'lastName',
-  'email',
-  'phone',
-  'company',
-  'jobTitle',
-  'city',
-  'region',
-  'postalCode',
-  'country',
-] as const;
+/** Lead fields a mapping may fill: text fields of the lead (LEAD_TEXT_FIELDS), its tags, and attribution (lead.source). */
+export { LEAD_TEXT_FIELDS };
 export const SOURCE_TEXT_FIELDS = ['campaignId', 'campaignName', 'adId', 'formId', 'formName'] as const;
 export const MAPPABLE_FIELDS = [...LEAD_TEXT_FIELDS, 'tags', ...SOURCE_TEXT_FIELDS] as const;
 export type MappableField = (typeof MAPPABLE_FIELDS)[number];

@@ -1,5 +1,5 @@
 // Parameter values of the lead writes' statements (a provider's optional fields and times).
-import type { LeadInput, LeadSourceInput } from '../../handlers/handler-types';
+import { LEAD_TEXT_FIELDS, type LeadInput, type LeadSourceInput } from '../../handlers/handler-types';
 import { LAST_INSTANT_MS } from '../../handlers/shared/instant';
 
 export const nul = <T>(value: T | undefined): T | null => (value === undefined ? null : value);
@@ -77,19 +77,6 @@ function storableRecord(
   return out;
 }
 
-const LEAD_TEXT_FIELDS = [
-  'fullName',
-  'firstName',
-  'lastName',
-  'email',
-  'phone',
-  'company',
-  'jobTitle',
-  'city',
-  'region',
-  'postalCode',
-  'country',
-] as const;
 const SOURCE_TEXT_FIELDS = [
   'campaignId',
   'campaignName',
