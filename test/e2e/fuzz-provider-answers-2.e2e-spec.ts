@@ -10,7 +10,7 @@ import { createIntegration, createSubAccount, GHL_CONFIG, WHATSAPP_CONFIG } from
 import { FakeReply, FakeServer } from '../support/fake-server';
 import { metaSig } from '../support/hostile-corpus';
 import { createTestApp, TestApp } from '../support/test-app';
-import { activate, waitFor } from '../support/webhooks';
+import { activate, settledEvent, waitFor } from '../support/webhooks';
 
 const META = {
   pageId: '153125381133',
@@ -130,15 +130,7 @@ describe('fuzzed provider answers, second round', () => {
         .set('x-hub-signature-256', metaSig(body, META.appSecret))
         .send(body);
       expect(res.body.status).toBe('received');
-      const event = await waitFor(async () => {
-        const row = (
-          await t.sql.query<{ status: string; last_error: string | null; attempts: number }>(
-            'SELECT status, last_error, attempts FROM webhook_events WHERE id = $1',
-            [res.body.eventId],
-          )
-        ).rows[0];
-        return row && (row.status === 'PROCESSED' || row.status === 'FAILED') ? row : undefined;
-      });
+      const event = await settledEvent(t, res.body.eventId);
       return { id, event, calls: () => calls };
     };
     const lead = (email: string): FakeReply => ({

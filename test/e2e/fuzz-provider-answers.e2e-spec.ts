@@ -10,7 +10,7 @@ import { createIntegration, createSubAccount, WHATSAPP_CONFIG } from '../support
 import { FakeReply, FakeServer } from '../support/fake-server';
 import { metaSig } from '../support/hostile-corpus';
 import { createTestApp, TestApp } from '../support/test-app';
-import { activate, genericSignature, waitFor } from '../support/webhooks';
+import { activate, genericSignature, settledEvent } from '../support/webhooks';
 
 const META = {
   pageId: '153125381133',
@@ -72,16 +72,11 @@ describe('fuzzed provider answers', () => {
     await linkedin?.close();
   });
 
-  const settled = (eventId: string) =>
-    waitFor(async () => {
-      const row = (
-        await t.sql.query<{ status: string; last_error: string | null }>(
-          'SELECT status, last_error FROM webhook_events WHERE id = $1',
-          [eventId],
-        )
-      ).rows[0];
-      return row && (row.status === 'PROCESSED' || row.status === 'FAILED') ? row : undefined;
-    });
+  /** Status and error of an event once processed (attempts left out: the cases compare the two). */
+  const settled = async (eventId: string) => {
+    const { status, last_error } = await settledEvent(t, eventId);
+    return { status, last_error };
+  };
 
   /** The lead and source row an event stored. */
   const stored = async (eventId: string) =>

@@ -8,7 +8,7 @@ import { createIntegration, createSubAccount, GHL_CONFIG, WHATSAPP_CONFIG } from
 import { FakeServer } from '../support/fake-server';
 import { GHL_PUBLIC_KEY_PEM, ghlSig, metaSig } from '../support/hostile-corpus';
 import { createTestApp, TestApp } from '../support/test-app';
-import { activate, waitFor } from '../support/webhooks';
+import { activate, settledEvent } from '../support/webhooks';
 
 const PSID = '6543210987654321';
 const META = {
@@ -63,16 +63,11 @@ describe('signed fuzz findings', () => {
       .filter((line) => line.includes('"unhandled error"'));
 
   /** The processed outcome of one event: its status and error once the worker is done with it. */
-  const settled = (eventId: string) =>
-    waitFor(async () => {
-      const row = (
-        await t.sql.query<{ status: string; last_error: string | null }>(
-          'SELECT status, last_error FROM webhook_events WHERE id = $1',
-          [eventId],
-        )
-      ).rows[0];
-      return row && (row.status === 'PROCESSED' || row.status === 'FAILED') ? row : undefined;
-    });
+  /** Status and error of an event once processed (attempts left out: the cases compare the two). */
+  const settled = async (eventId: string) => {
+    const { status, last_error } = await settledEvent(t, eventId);
+    return { status, last_error };
+  };
 
   describe('a routing key holding NUL (escaped \\u0000) names no integration: 401, not 500', () => {
     const whatsappBody = (phoneNumberId: string, wabaId = WHATSAPP_CONFIG.wabaId): string =>

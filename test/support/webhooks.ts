@@ -98,6 +98,26 @@ export async function waitFor<T>(
   }
 }
 
+/** An event once its processing is over (PROCESSED, or FAILED after its attempts): status, error and attempts. */
+export function settledEvent(
+  t: TestApp,
+  eventId: string,
+): Promise<{ status: string; last_error: string | null; attempts: number }> {
+  return waitFor(
+    async () => {
+      const row = (
+        await t.sql.query<{ status: string; last_error: string | null; attempts: number }>(
+          'SELECT status, last_error, attempts FROM webhook_events WHERE id = $1',
+          [eventId],
+        )
+      ).rows[0];
+      return row && (row.status === 'PROCESSED' || row.status === 'FAILED') ? row : undefined;
+    },
+    20_000,
+    `event ${eventId} to settle`,
+  );
+}
+
 export async function eventStatuses(t: TestApp, integrationId: number): Promise<string[]> {
   const res = await t.sql.query<{ status: string }>(
     'SELECT status FROM webhook_events WHERE integration_id = $1 ORDER BY id',

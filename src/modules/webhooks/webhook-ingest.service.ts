@@ -198,15 +198,14 @@ export class WebhookIngestService {
   ): Promise<unknown[]> {
     const own = target.routingKey;
     if (spec.routing !== 'provider' || !own || !spec.routingKeys) return [payload];
-    const others = [...new Set(attempt(() => spec.routingKeys?.(payload) ?? [], []))]
-      .filter((key) => key !== own && usableRoutingKey(key))
-      .slice(0, 100);
+    const keys = attempt(() => spec.routingKeys?.(payload) ?? [], []);
+    const others = [...new Set(keys)].filter((key) => key !== own && usableRoutingKey(key)).slice(0, 100);
     const heldByOthers = others.length
       ? (await this.targets.forRoutingKeys(provider, others)).filter((t) => t.integrationId !== target.integrationId)
       : [];
     if (heldByOthers.length === 0) return [payload];
     const parts: unknown[] = [];
-    if (attempt(() => spec.routingKeys?.(payload) ?? [], []).includes(own))
+    if (keys.includes(own))
       parts.push(
         spec.selectForRoutingKey ? attempt(() => spec.selectForRoutingKey?.(payload, own), undefined) : payload,
       );
