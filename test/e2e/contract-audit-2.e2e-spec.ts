@@ -1,6 +1,7 @@
 // A second black-box audit of API.md, on its flows (webhooks, integrations, leads, WhatsApp, OAuth,
 // reports): each case a request sequence and the answer API.md promises. Every case here failed
 // before its fix, except those named as guards (what the fix must keep working).
+import { createHmac } from 'node:crypto';
 import { createIntegration, createSubAccount, META_CONFIG, WHATSAPP_CONFIG } from '../support/factories';
 import { FakeServer } from '../support/fake-server';
 import { WhatsAppWebhooks } from '../support/fakes/whatsapp-webhooks';
@@ -114,6 +115,60 @@ describe('API.md contract audit 2: flows', () => {
       const unheld = await send(metaLeadgen('888000888', ['audit2-unheld']));
       expect([unheld.status, unheld.body.status]).toEqual([200, 'received']);
       expect(await storedFor(m.id)).toEqual(['leadgen:audit2-own', 'leadgen:audit2-unheld']);
+    });
+
+    it("keeps a LinkedIn lead notification about another sub-account's organization out of its own URL", async () => {
+      // one LinkedIn app (one client secret) serving both tenants, as a hub-wide Lead Sync app does
+      const config = (organizationId: string, token: string) => ({
+        organizationId,
+        clientId: 'hub-linkedin-app',
+        clientSecret: 'hub-linkedin-client-secret',
+        accessToken: token,
+      });
+      const a = await createIntegration(t, subA, 'linkedin-lead-gen', config('4100001', 'li-token-a'));
+      await activate(t, subA, a.id);
+      const b = await createIntegration(t, subB, 'linkedin-lead-gen', config('4200002', 'li-token-b'));
+      await activate(t, subB, b.id);
+      const notification = (owner: object, response: string): string =>
+        JSON.stringify({
+          type: 'LEAD_ACTION',
+          leadGenFormResponse: `urn:li:leadGenFormResponse:${response}`,
+          leadGenForm: 'urn:li:versionedLeadGenForm:(urn:li:leadGenForm:42,1)',
+          owner,
+          leadType: 'SPONSORED',
+          leadAction: 'CREATED',
+          occurredAt: Date.now(),
+        });
+      const send = (path: string, body: string) =>
+        t.http
+          .post(path)
+          .set('content-type', 'application/json')
+          .set(
+            'x-li-signature',
+            createHmac('sha256', 'hub-linkedin-client-secret').update(`hmacsha256=${body}`).digest('hex'),
+          )
+          .send(body);
+      const pathA = new URL(a.webhookUrl).pathname;
+      const foreign = notification({ organization: 'urn:li:organization:4200002' }, 'audit2-li-foreign');
+      const atA = await send(pathA, foreign);
+      expect([atA.status, atA.body]).toEqual([200, { status: 'ignored', eventId: null }]);
+      expect(await storedFor(a.id)).toEqual([]);
+      // the app-level URL routes the same bytes to the organization's owner
+      const routed = await send('/api/webhooks/linkedin-lead-gen', foreign);
+      expect([routed.status, routed.body.status]).toEqual([200, 'received']);
+      expect(await storedFor(b.id)).toEqual(['lead.created:urn:li:leadGenFormResponse:audit2-li-foreign:CREATED']);
+      // guard: its own organization's leads, and an ad account nobody holds (its sponsored campaigns), are kept
+      const own = await send(pathA, notification({ organization: 'urn:li:organization:4100001' }, 'audit2-li-own'));
+      expect([own.status, own.body.status]).toEqual([200, 'received']);
+      const unheld = await send(
+        pathA,
+        notification({ sponsoredAccount: 'urn:li:sponsoredAccount:5300003' }, 'audit2-li-ad'),
+      );
+      expect([unheld.status, unheld.body.status]).toEqual([200, 'received']);
+      expect(await storedFor(a.id)).toEqual([
+        'lead.created:urn:li:leadGenFormResponse:audit2-li-own:CREATED',
+        'lead.created:urn:li:leadGenFormResponse:audit2-li-ad:CREATED',
+      ]);
     });
   });
 });

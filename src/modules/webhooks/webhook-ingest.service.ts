@@ -182,13 +182,14 @@ export class WebhookIngestService {
 
   /**
    * The parts of a delivery at an integration's own URL that are its to store. A handler routed by a
-   * key in the payload (Meta page, WhatsApp number …) may be sent, signed with an app secret several
-   * tenants share (a hub-wide Meta app), changes about pages or numbers that other integrations hold,
-   * in other sub-accounts too: those belong to their holders, as the provider-level URL routes them
-   * (API.md: a routing key belongs to one sub-account). When the delivery names such a key, only the
-   * integration's own key's part (and its account's, e.g. its WABA's template updates) is stored for it;
-   * nothing of its own is no part (answered ignored). A delivery naming no key another integration
-   * holds is stored whole, as before.
+   * key in the payload (Meta page, WhatsApp number, LinkedIn owner …) may be sent, signed with an app
+   * secret several tenants share (a hub-wide Meta or LinkedIn app), changes about pages, numbers or
+   * owners that other integrations hold, in other sub-accounts too: those belong to their holders, as
+   * the provider-level URL routes them (API.md: a routing key belongs to one sub-account). When the
+   * delivery names such a key, only the integration's own key's part (and its account's, e.g. its
+   * WABA's template updates) is stored for it; nothing of its own is no part (answered ignored). A
+   * delivery naming no key another integration holds is stored whole, as before (a LinkedIn
+   * integration configured with its organization also takes leads of an ad account nobody holds).
    */
   private async ownParts(
     provider: string,
@@ -197,7 +198,8 @@ export class WebhookIngestService {
     payload: unknown,
   ): Promise<unknown[]> {
     const own = target.routingKey;
-    if (spec.routing !== 'provider' || !own || !spec.routingKeys) return [payload];
+    // 'both' (LinkedIn: an app-level URL or one per integration) routes by the same keys as 'provider'
+    if (spec.routing === 'integration' || !own || !spec.routingKeys) return [payload];
     const keys = attempt(() => spec.routingKeys?.(payload) ?? [], []);
     const others = [...new Set(keys)].filter((key) => key !== own && usableRoutingKey(key)).slice(0, 100);
     const heldByOthers = others.length
