@@ -384,7 +384,7 @@ describe('integrations', () => {
     expect(down.body).toEqual(expect.objectContaining({ code: 'CONNECTION_FAILED', success: false }));
   });
 
-  it('tests a WhatsApp Cloud number through the Graph API', async () => {
+  it('tests a WhatsApp Cloud number through the Graph API, and that the number is one of its WABA', async () => {
     const created = await createIntegration(t, sub, 'whatsapp-cloud', WHATSAPP_CONFIG);
     graph.on('GET', `/${WHATSAPP_CONFIG.phoneNumberId}`, (req) =>
       req.headers.authorization === `Bearer ${WHATSAPP_CONFIG.accessToken}`
@@ -394,9 +394,42 @@ describe('integrations', () => {
           }
         : { status: 401, body: {} },
     );
+    // the WABA's numbers, two pages (Graph cursor paging): the configured one on the second
+    const numbersOf = (wabaPages: Array<Array<{ id: string }>>) =>
+      graph.on('GET', `/${WHATSAPP_CONFIG.wabaId}/phone_numbers`, (req) => {
+        const page = Number(req.query.get('after') ?? '0');
+        const next = page + 1 < wabaPages.length ? String(page + 1) : undefined;
+        return {
+          status: 200,
+          body: {
+            data: wabaPages[page],
+            paging: { cursors: { before: 'x', after: next ?? 'end' }, ...(next ? { next: `https://graph/next` } : {}) },
+          },
+        };
+      });
+    numbersOf([[{ id: '100000000000009' }], [{ id: WHATSAPP_CONFIG.phoneNumberId }]]);
     const res = await t.http.post(`/api/integrations/${created.id}/test`).set('authorization', admin);
-    expect(res.status).toBe(200);
-    expect(res.body.success).toBe(true);
+    expect([res.status, res.body.success]).toEqual([200, true]);
+
+    // a WABA that does not hold the number (templates would go to another business): refused, named
+    numbersOf([[{ id: '100000000000009' }]]);
+    const foreign = await t.http.post(`/api/integrations/${created.id}/test`).set('authorization', admin);
+    expect([foreign.status, foreign.body.code, foreign.body.success]).toEqual([422, 'INVALID_CREDENTIALS', false]);
+    expect(foreign.body.message).toContain(`is not a number of WhatsApp Business Account ${WHATSAPP_CONFIG.wabaId}`);
+    const stored = await t.http.get(`/api/integrations/${created.id}`).set('authorization', admin);
+    expect(stored.body.status).toBe('error');
+
+    // a WABA the token cannot read: Meta's error 100, as the number's own read answers it
+    graph.on('GET', `/${WHATSAPP_CONFIG.wabaId}/phone_numbers`, () => ({
+      status: 400,
+      body: { error: { message: 'Unsupported get request.', type: 'GraphMethodException', code: 100 } },
+    }));
+    const unreadable = await t.http.post(`/api/integrations/${created.id}/test`).set('authorization', admin);
+    expect([unreadable.body.success, unreadable.body.message]).toEqual([
+      false,
+      expect.stringContaining('WhatsApp Business Account'),
+    ]);
+    expect(unreadable.status).toBeGreaterThanOrEqual(422);
   });
 
   it('rotates the webhook secret, keeping the previous one for the grace period', async () => {

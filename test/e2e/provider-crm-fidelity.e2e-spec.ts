@@ -222,6 +222,10 @@ describe('provider fidelity over HTTP: CRM, analytics and messaging', () => {
       status: 200,
       body: { id: WHATSAPP_CONFIG.phoneNumberId, display_phone_number: '15550783881', verified_name: 'Acme' },
     }));
+    graph.on('GET', `/${WHATSAPP_CONFIG.wabaId}/phone_numbers`, () => ({
+      status: 200,
+      body: { data: [{ id: WHATSAPP_CONFIG.phoneNumberId }] },
+    }));
     await connect(integration.id);
     const deliver = async (body: string) => {
       const res = await t.http

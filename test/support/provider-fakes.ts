@@ -10,6 +10,7 @@ import { FakeServer, FakeRequest } from './fake-server';
 export class ProviderFakes {
   private readonly pages = new Map<string, string>();
   private readonly numbers = new Map<string, Set<string>>();
+  private readonly numberWabas = new Map<string, string>();
   private readonly locations = new Map<string, string>();
   private readonly organizations = new Map<string, Set<string>>();
   /** Long-lived user tokens and the pages their person administers (OAuth: page tokens are read with them). */
@@ -37,8 +38,13 @@ export class ProviderFakes {
     return this;
   }
 
-  number(token: string, phoneNumberId: string): this {
+  /**
+   * A WhatsApp number the token reaches. With `wabaId`, GET /<waba>/phone_numbers lists it under that
+   * business account only; without, under whichever account the token asks about.
+   */
+  number(token: string, phoneNumberId: string, wabaId?: string): this {
     this.numbers.set(token, new Set([...(this.numbers.get(token) ?? []), phoneNumberId]));
+    if (wabaId !== undefined) this.numberWabas.set(phoneNumberId, wabaId);
     return this;
   }
 
@@ -109,6 +115,22 @@ export class ProviderFakes {
     });
     // the app's grant removed for the person (Graph API reference, User permissions: DELETE)
     this.graph.on('DELETE', '/me/permissions', () => ({ status: 200, body: { success: true } }));
+    // a business account's numbers (GET /<waba>/phone_numbers), as a token that reaches them sees them
+    this.graph.on('GET', /^\/\d+\/phone_numbers$/, (req) => {
+      const wabaId = req.path.split('/')[1];
+      const numbers = [...(this.numbers.get(bearer(req)) ?? [])].filter(
+        (id) => (this.numberWabas.get(id) ?? wabaId) === wabaId,
+      );
+      if (numbers.length === 0)
+        return graphError(
+          100,
+          `Unsupported get request. Object with ID '${wabaId}' does not exist, cannot be loaded due to missing permissions, or does not support this operation`,
+        );
+      return {
+        status: 200,
+        body: { data: numbers.map((id) => ({ id })), paging: { cursors: { before: 'b', after: 'a' } } },
+      };
+    });
     this.graph.on('GET', /^\/\d+$/, (req) => {
       const id = req.path.slice(1);
       if (req.query.get('fields') === 'access_token') return this.pageToken(req, id, graphError);

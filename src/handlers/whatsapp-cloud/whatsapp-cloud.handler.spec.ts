@@ -9,9 +9,10 @@ import { WhatsAppCloudHandler, WhatsAppTemplateComponent } from './whatsapp-clou
 import { WhatsAppSendError } from './whatsapp-send-error';
 
 const TOKEN = 'EAAG-wa-token-51e0';
+const WABA = '102290129340398';
 const config = {
   phoneNumberId: '106540352242922',
-  wabaId: '102290129340398',
+  wabaId: WABA,
   accessToken: TOKEN,
   appSecret: 'wa-secret',
   verifyToken: 'wa-verify-1',
@@ -141,10 +142,18 @@ describe('WhatsAppCloudHandler', () => {
         status: 200,
         body: { id: '106540352242922', display_phone_number: '+1 555-078-3881', verified_name: 'Acme Clinic' },
       }));
+      server.on('GET', `/${WABA}/phone_numbers`, () => ({
+        status: 200,
+        body: { data: [{ id: '106540352242922' }], paging: { cursors: { before: 'b', after: 'a' } } },
+      }));
       await expect(handler.testConnection(ctx())).resolves.toEqual({
         success: true,
         message: 'Connected to WhatsApp number +1 555-078-3881 (Acme Clinic)',
       });
+      // the number is looked up among its WABA's numbers, with the same credentials
+      expect(server.requests[1].path).toBe(`/${WABA}/phone_numbers`);
+      expect(server.requests[1].headers.authorization).toBe(`Bearer ${TOKEN}`);
+      expect(server.requests[1].query.get('appsecret_proof')).toBe(appSecretProof(TOKEN, 'wa-secret'));
       expect(server.requests[0].query.get('fields')).toBe('id,display_phone_number,verified_name');
       expect(server.requests[0].headers.authorization).toBe(`Bearer ${TOKEN}`);
       expect(server.requests[0].query.has('access_token')).toBe(false);

@@ -34,6 +34,8 @@ import type { WabaWebhookSubscriber } from '../capabilities';
 const WHATSAPP_SECRETS = ['accessToken', 'appSecret', 'verifyToken'];
 
 const MAX_TEXT_LENGTH = 4096;
+/** Pages of a WABA's numbers a connection test reads (100 each) before it gives up finding the number. */
+const WABA_NUMBER_PAGES = 10;
 
 /** One component of a template message (header, body, button …) as the Cloud API takes it. */
 export interface WhatsAppTemplateComponent {
@@ -121,6 +123,24 @@ export class WhatsAppCloudHandler implements IntegrationHandler, WabaWebhookSubs
       }
       const number = asString(body.display_phone_number) ?? phoneNumberId;
       const name = asString(body.verified_name);
+      // templates, their webhooks and reconcile go through the WABA: it must be the number's own
+      const wabaId = configString(ctx.config, 'wabaId');
+      try {
+        if (!(await this.wabaHasNumber(ctx, wabaId, phoneNumberId))) {
+          return {
+            success: false,
+            code: 'INVALID_CREDENTIALS',
+            message: `WhatsApp number ${phoneNumberId} is not a number of WhatsApp Business Account ${wabaId}`,
+          };
+        }
+      } catch (err) {
+        return graphTestFailure(
+          ctx,
+          err,
+          { token: 'WhatsApp access token', resource: 'WhatsApp Business Account' },
+          WHATSAPP_SECRETS,
+        );
+      }
       return { success: true, message: `Connected to WhatsApp number ${number}${name ? ` (${name})` : ''}` };
     } catch (err) {
       return graphTestFailure(
@@ -130,6 +150,30 @@ export class WhatsAppCloudHandler implements IntegrationHandler, WabaWebhookSubs
         WHATSAPP_SECRETS,
       );
     }
+  }
+
+  /**
+   * Whether the WABA lists the number among its phone numbers (GET /{waba-id}/phone_numbers, cursor
+   * paging; developers.facebook.com/docs/graph-api/reference/whats-app-business-account/phone_numbers).
+   * A token that cannot read the WABA fails the call (Graph error 100 or 200), as Meta answers it.
+   */
+  private async wabaHasNumber(ctx: HandlerContext, wabaId: string, phoneNumberId: string): Promise<boolean> {
+    let after: string | undefined;
+    for (let page = 0; page < WABA_NUMBER_PAGES; page++) {
+      const res = await whatsAppCall(ctx, {
+        method: 'GET',
+        path: `${wabaId}/phone_numbers`,
+        query: { fields: 'id', limit: '100', ...(after ? { after } : {}) },
+      });
+      if (!isRecord(res.body) || !Array.isArray(res.body.data))
+        throw new OutboundError('server', 'Meta answered the phone_numbers page without a data list', res.status);
+      if (asRecords(res.body.data).some((n) => asId(n.id) === phoneNumberId)) return true;
+      const paging = isRecord(res.body.paging) ? res.body.paging : {};
+      const cursors = isRecord(paging.cursors) ? paging.cursors : {};
+      after = asString(paging.next) ? asString(cursors.after) : undefined;
+      if (!after) return false;
+    }
+    return false;
   }
 
   /**
