@@ -328,6 +328,38 @@ describe('fuzzed provider answers, second round', () => {
       ]);
       expect(unhandled()).toEqual([]);
     });
+
+    it('a row whose spend is unreadable is left out with a warning, a real zero spend is stored as 0', async () => {
+      const unreadable: unknown[] = ['abc', 'NaN', '1e400', '', { amount: '12.50' }];
+      graph.on('GET', insights, () => ({
+        status: 200,
+        body: {
+          data: [
+            ...unreadable.map((spend, i) => row({ ad_id: `6${i}`, spend })),
+            row({ ad_id: '70', spend: '0' }),
+            row({ ad_id: '71', spend: '0.00' }),
+          ],
+        },
+      }));
+      const before = t.logs().length;
+      expect(await sync(ids.ads)).toEqual({ status: 'SUCCEEDED', error: null, fetched: 7 });
+      const stored = await t.sql.query<{ ad_id: string; spend: string }>(
+        `SELECT ad_id, spend::text AS spend FROM ad_costs WHERE integration_id = $1 AND ad_id >= '60' ORDER BY ad_id`,
+        [ids.ads],
+      );
+      expect(stored.rows).toEqual([
+        { ad_id: '70', spend: '0.000000' },
+        { ad_id: '71', spend: '0.000000' },
+      ]);
+      const skipped = t
+        .logs()
+        .slice(before)
+        .split('\n')
+        .filter((line) => line.includes('ad cost row skipped'));
+      expect(skipped).toHaveLength(unreadable.length);
+      expect(skipped.every((line) => line.includes('a spend that is not a non-negative amount'))).toBe(true);
+      expect(unhandled()).toEqual([]);
+    });
   });
 
   describe('gohighlevel passthrough', () => {

@@ -2,6 +2,7 @@ import { FakeServer } from '../../../test/support/fake-server';
 import { handlerContext } from '../../../test/support/handler-context';
 import { createAjv } from '../../common/json-schema/ajv';
 import { OutboundError } from '../../common/outbound/http-client';
+import { storableCost } from '../../modules/sync/storable-cost';
 import { FacebookAdsHandler } from './facebook-ads.handler';
 import { ALL_EFFECTIVE_STATUSES } from './facebook-ads.insights';
 import { costFromInsightsRow, INSIGHTS_FIELDS } from './facebook-ads.payload';
@@ -88,6 +89,26 @@ describe('costFromInsightsRow', () => {
       spend: '0',
       clicks: 0,
     });
+  });
+
+  it.each<[string, unknown]>([
+    ['text', 'abc'],
+    ['"NaN"', 'NaN'],
+    ['an exponent past any double', '1e400'],
+    ['an empty string', ''],
+    ['null', null],
+    ['an object', { amount: '12.34' }],
+  ])('carries a spend that is %s as unreadable, never as 0 (storableCost leaves the row out)', (_name, spend) => {
+    const cost = costFromInsightsRow(row({ spend }));
+    expect(cost?.spend).toBeNaN();
+    expect(cost && storableCost(cost)).toEqual({ reason: 'a spend that is not a non-negative amount' });
+  });
+
+  it('stores a real zero spend as 0', () => {
+    for (const spend of ['0', '0.00', 0]) {
+      const cost = costFromInsightsRow(row({ spend }));
+      expect(cost && storableCost(cost)).toMatchObject({ cost: { spend: String(spend) } });
+    }
   });
 
   it('skips rows without a campaign or a day', () => {

@@ -1,6 +1,6 @@
 import type { AdCostInput } from '../handler-types';
 import { asId, asNumber, asRecords, asString, isRecord } from '../shared/json';
-import { decimalString } from '../shared/money';
+import { spendAmount } from '../shared/money';
 
 export const INSIGHTS_FIELDS =
   'campaign_id,campaign_name,adset_id,adset_name,ad_id,ad_name,spend,impressions,clicks,actions,account_currency,date_start';
@@ -30,7 +30,8 @@ function count(value: unknown): number {
  * One insights row (level=ad, one day) → the ad's cost for that day; undefined when unusable. The row
  * names its campaign and ad set (ids and names), so ad-set totals are the sums of their ads' rows and no
  * separate level=adset pull is needed (Marketing API, Ads Insights: `level` ad | adset | campaign |
- * account; fields campaign_id/_name, adset_id/_name, ad_id/_name). `spend` is a decimal string, kept exact.
+ * account; fields campaign_id/_name, adset_id/_name, ad_id/_name). `spend` is a decimal string, kept exact;
+ * an unreadable one is NaN, so the pipeline leaves the row out with a warning rather than store 0.
  */
 export function costFromInsightsRow(row: unknown): AdCostInput | undefined {
   if (!isRecord(row)) return undefined;
@@ -42,7 +43,7 @@ export function costFromInsightsRow(row: unknown): AdCostInput | undefined {
     day,
     level: 'ad',
     campaignId,
-    spend: decimalString(row.spend) ?? '0',
+    spend: spendAmount(row.spend),
     impressions: count(row.impressions),
     clicks: count(row.clicks),
     leads: leadsOf(row.actions),

@@ -2,7 +2,7 @@ import { OutboundError, OutboundHttpClient } from '../../common/outbound/http-cl
 import type { AdCostInput, SyncPage, TestResult } from '../handler-types';
 import type { HandlerContext, IntegrationConfig } from '../integration-handler';
 import { asArray, asId, asNumber, asString, isRecord, optionalConfigString } from '../shared/json';
-import { addDays, decimalString, localDate, microsToDecimal } from '../shared/money';
+import { addDays, decimalString, localDate, microsToDecimal, spendAmount } from '../shared/money';
 
 /**
  * Google Ads API reporting (developers.google.com/google-ads/api/docs/query/overview,
@@ -129,7 +129,8 @@ export function costFromRow(
     ...(campaignName ? { campaignName } : {}),
     ...(adSetName ? { adSetName } : {}),
     ...(adName ? { adName } : {}),
-    spend: microsToDecimal(metrics.costMicros ?? '0') ?? '0',
+    // proto3 JSON leaves a zero out and reads null as the default: both are 0
+    spend: spendAmount(metrics.costMicros ?? undefined, microsToDecimal),
     ...(currency ? { currency } : {}),
     impressions: count(metrics.impressions),
     clicks: count(metrics.clicks),

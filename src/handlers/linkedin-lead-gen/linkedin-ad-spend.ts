@@ -2,7 +2,7 @@ import type { OutboundResponse } from '../../common/outbound/http-client';
 import type { AdCostInput } from '../handler-types';
 import type { HandlerContext } from '../integration-handler';
 import { asArray, asId, asNumber, asString, configString, isRecord, optionalConfigString } from '../shared/json';
-import { addDays, decimalString } from '../shared/money';
+import { addDays, spendAmount } from '../shared/money';
 import { defaultLinkedInVersions } from './linkedin-version';
 
 /**
@@ -77,7 +77,7 @@ export function costFromElement(
     campaignId,
     ...(adId ? { adId } : {}),
     ...(campaignName ? { campaignName, ...(level === 'campaign' ? { name: campaignName } : {}) } : {}),
-    spend: decimalString(element.costInLocalCurrency ?? '0') ?? '0',
+    spend: spendAmount(element.costInLocalCurrency),
     ...(currency ? { currency } : {}),
     impressions: count(element.impressions),
     clicks: count(element.clicks),

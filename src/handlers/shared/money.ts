@@ -22,6 +22,20 @@ export function decimalString(value: unknown): string | undefined {
   return undefined;
 }
 
+/**
+ * A provider's spend as an ad cost row carries it: the exact decimal, or '0' when the amount is absent
+ * (left out as a zero, as Google's proto3 JSON does). An amount that is there but unreadable ("abc",
+ * "NaN", "1e400", "", null, an object) is NaN, which storableCost refuses: the row is left out with a
+ * warning instead of being stored as a made-up 0.
+ */
+export function spendAmount(
+  value: unknown,
+  read: (value: unknown) => string | undefined = decimalString,
+): string | number {
+  if (value === undefined) return '0';
+  return read(value) ?? Number.NaN;
+}
+
 /** The calendar date (YYYY-MM-DD) of an instant in an IANA time zone. */
 export function localDate(at: Date, timeZone: string): string {
   const parts = new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' })
