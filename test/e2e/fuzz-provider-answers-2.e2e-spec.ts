@@ -397,6 +397,38 @@ describe('fuzzed provider answers, second round', () => {
       expect([slots.status, slots.body]).toEqual([200, []]);
     });
 
+    it('free slots: unreadable days and slots are left out with a warning; nothing readable is a 502', async () => {
+      const url = `${base()}/calendars/cal1/free-slots?startDate=2026-12-01&endDate=2026-12-05`;
+      ghl.on('GET', '/calendars/cal1/free-slots', () => ({
+        status: 200,
+        body: {
+          '2026-12-02': { slots: ['2026-12-02T10:00:00+01:00', 'not a time', '2026-12-02T10:00:99+01:00'] },
+          '9999-99-99': { slots: ['2026-12-02T11:00:00+01:00'] },
+          '2026-02-30': { slots: ['2026-03-02T11:00:00+01:00'] },
+          traceId: 't',
+        },
+      }));
+      const before = t.logs().length;
+      const slots = await t.http.get(url).set('authorization', admin);
+      expect([slots.status, slots.body]).toEqual([200, [{ date: '2026-12-02', slots: ['2026-12-02T10:00:00+01:00'] }]]);
+      expect(t.logs().slice(before)).toContain('GoHighLevel free slots: unreadable days or slots left out');
+      ghl.on('GET', '/calendars/cal1/free-slots', () => ({
+        status: 200,
+        body: { '9999-99-99': { slots: ['2026-12-02T11:00:00+01:00'] }, '2026-12-02': { slots: ['soon'] } },
+      }));
+      const garbage = await t.http.get(url).set('authorization', admin);
+      expect([garbage.status, garbage.body]).toEqual([
+        502,
+        {
+          statusCode: 502,
+          code: 'CONNECTION_FAILED',
+          message: 'GoHighLevel is unavailable: GET /calendars/cal1/free-slots answered without one readable free slot',
+          details: [],
+        },
+      ]);
+      expect(unhandled()).toEqual([]);
+    });
+
     it('a contact id with a NUL from the contact upsert: 502, not 500, and no link stored', async () => {
       const lead = await t.http
         .post('/api/leads')

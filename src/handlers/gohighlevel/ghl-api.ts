@@ -1,16 +1,7 @@
 import { HttpMethod, OutboundError, OutboundHttpClient, OutboundRequest } from '../../common/outbound/http-client';
 import type { HandlerContext } from '../integration-handler';
-import {
-  asArray,
-  asId,
-  asNumber,
-  asRecords,
-  asString,
-  bodyKind,
-  configString,
-  isRecord,
-  JsonRecord,
-} from '../shared/json';
+import { asId, asNumber, asRecords, asString, bodyKind, configString, isRecord, JsonRecord } from '../shared/json';
+import { calendarInstantMs, isCalendarDay } from '../shared/instant';
 
 /** GoHighLevel requires a `Version` header whose value depends on the endpoint group (NOTES.md §5, apps/*.json). */
 export const GHL_VERSION = {
@@ -144,23 +135,43 @@ export class GhlApi {
     return calendars;
   }
 
-  /** The answer is keyed by day (`{"2024-10-28": {"slots": [...]}, "traceId": ...}`); days come back sorted. */
-  async freeSlots(calendarId: string, startMs: number, endMs: number, timezone?: string): Promise<GhlDaySlots[]> {
-    const body = await this.call(
-      'GET',
-      `/calendars/${encodeURIComponent(calendarId)}/free-slots`,
-      GHL_VERSION.calendars,
-      {
-        query: { startDate: startMs, endDate: endMs, timezone },
-      },
-    );
+  /**
+   * The answer is keyed by day (`{"2024-10-28": {"slots": [...]}, "traceId": ...}`); days come back sorted.
+   * A day that does not exist ("9999-99-99", "2026-02-30") or a slot that is no ISO-8601 time with an
+   * offset is left out and reported through `skipped`: the booking screen would offer it as bookable.
+   * An answer with something in it and not one readable slot is GoHighLevel's failure (502), never
+   * "no free slots"; `{}` or only `traceId` is a real "no free days".
+   */
+  async freeSlots(
+    calendarId: string,
+    startMs: number,
+    endMs: number,
+    timezone: string | undefined,
+    skipped: (unreadable: { days: string[]; slots: number }) => void,
+  ): Promise<GhlDaySlots[]> {
+    const path = `/calendars/${encodeURIComponent(calendarId)}/free-slots`;
+    const body = await this.call('GET', path, GHL_VERSION.calendars, {
+      query: { startDate: startMs, endDate: endMs, timezone },
+    });
     const days: GhlDaySlots[] = [];
-    for (const [date, value] of Object.entries(
-      expectRecord('GET', `/calendars/${encodeURIComponent(calendarId)}/free-slots`, body),
-    )) {
-      if (!/^\d{4}-\d{2}-\d{2}$/.test(date) || !isRecord(value)) continue;
-      const slots = asArray(value.slots).filter((s): s is string => typeof s === 'string');
+    const badDays: string[] = [];
+    let badSlots = 0;
+    let readableSlots = 0;
+    for (const [date, value] of Object.entries(expectRecord('GET', path, body))) {
+      if (date === 'traceId') continue;
+      if (!isCalendarDay(date) || !isRecord(value) || !Array.isArray(value.slots)) {
+        badDays.push(date.slice(0, 40));
+        continue;
+      }
+      const slots = value.slots.filter((slot): slot is string => calendarInstantMs(slot) !== undefined);
+      badSlots += value.slots.length - slots.length;
+      readableSlots += slots.length;
       days.push({ date, slots });
+    }
+    if (badDays.length > 0 || badSlots > 0) {
+      if (readableSlots === 0)
+        throw new OutboundError('server', `GET ${path} answered without one readable free slot`, 200, body);
+      skipped({ days: badDays.slice(0, 20), slots: badSlots });
     }
     return days.sort((a, b) => a.date.localeCompare(b.date));
   }

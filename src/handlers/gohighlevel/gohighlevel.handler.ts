@@ -276,7 +276,12 @@ export class GoHighLevelHandler implements IntegrationHandler {
     const end = toEpochMs(endDate, 'endDate');
     if (end < start) throw new RangeError('endDate is before startDate');
     if (end - start > MAX_SLOT_RANGE_MS) throw new RangeError('the free-slots range cannot exceed 31 days');
-    return GhlApi.fromContext(ctx).freeSlots(calendarId, start, end, timezone);
+    return GhlApi.fromContext(ctx).freeSlots(calendarId, start, end, timezone, (unreadable) =>
+      ctx.logger.warn(
+        { calendarId: calendarId.slice(0, 100), days: unreadable.days, slots: unreadable.slots },
+        'GoHighLevel free slots: unreadable days or slots left out',
+      ),
+    );
   }
 
   blockSlot(

@@ -93,6 +93,45 @@ describe('GoHighLevelHandler passthrough', () => {
     expect(server.requests[1].query.has('timezone')).toBe(false);
   });
 
+  it('leaves out days that do not exist and slots that are no ISO time, with a warning', async () => {
+    server.on('GET', '/calendars/cal-1/free-slots', () => ({
+      status: 200,
+      body: {
+        '2026-12-02': {
+          slots: ['2026-12-02T10:00:00+01:00', 'tomorrow', '2026-12-02T25:00:00+01:00', '0000-01-01T10:00:00Z', 42],
+        },
+        '2026-12-03': { slots: ['2026-12-03T09:00:00Z'] },
+        '9999-99-99': { slots: ['2026-12-02T11:00:00+01:00'] },
+        '2026-02-30': { slots: ['2026-03-02T11:00:00+01:00'] },
+        '2026-12-04': 'closed',
+        traceId: 'trace-1',
+      },
+    }));
+    const context = ctx();
+    expect(await handler.freeSlots(context, 'cal-1', '2026-12-02', '2026-12-05')).toEqual([
+      { date: '2026-12-02', slots: ['2026-12-02T10:00:00+01:00'] },
+      { date: '2026-12-03', slots: ['2026-12-03T09:00:00Z'] },
+    ]);
+    expect(context.logger.lines).toEqual([
+      {
+        level: 'warn',
+        obj: { calendarId: 'cal-1', days: ['9999-99-99', '2026-02-30', '2026-12-04'], slots: 4 },
+        msg: 'GoHighLevel free slots: unreadable days or slots left out',
+      },
+    ]);
+  });
+
+  it.each<[string, Record<string, unknown>]>([
+    ['only days that do not exist', { '9999-99-99': { slots: ['2026-12-02T10:00:00Z'] }, traceId: 't' }],
+    ['only slots that are no time', { '2026-12-02': { slots: ['soon', ''] } }],
+  ])('fails an answer with %s (502 in the API), not "no free slots"', async (_name, body) => {
+    server.on('GET', '/calendars/cal-1/free-slots', () => ({ status: 200, body }));
+    await expect(handler.freeSlots(ctx(), 'cal-1', '2026-12-02', '2026-12-05')).rejects.toMatchObject({
+      kind: 'server',
+      message: 'GET /calendars/cal-1/free-slots answered without one readable free slot',
+    });
+  });
+
   it('refuses unusable date ranges before calling GoHighLevel', () => {
     expect(() => handler.freeSlots(ctx(), 'cal-1', 'next week', '2024-10-30')).toThrow(
       'startDate must be an ISO-8601 date or epoch milliseconds',
