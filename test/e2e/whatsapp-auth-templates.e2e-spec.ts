@@ -112,5 +112,30 @@ describe('WhatsApp AUTHENTICATION templates', () => {
         ],
       },
     });
+
+    // Meta takes a one-time code of at most 15 characters: a longer one is refused before Meta is called
+    const sendsBefore = fake.sends.length;
+    const tooLong = await post('/api/whatsapp/messages', agent, {
+      subAccountId: sub,
+      to: '+14155550124',
+      template: { name: 'login_code', language: 'en_US' },
+      parameters: { '1': '1234567890123456' },
+    });
+    expect(tooLong.status).toBe(400);
+    expect(tooLong.body).toEqual({
+      statusCode: 400,
+      code: 'TEMPLATE_PARAMETERS_INVALID',
+      message: 'The parameters do not fit template login_code',
+      details: [{ field: 'parameters.1', messages: ['a one-time code has at most 15 characters'] }],
+    });
+    const fifteen = await post('/api/whatsapp/messages', agent, {
+      subAccountId: sub,
+      to: '+14155550124',
+      template: { name: 'login_code', language: 'en_US' },
+      parameters: { '1': 'J$FpnYnP1234567' },
+    });
+    expect(fifteen.status).toBe(202);
+    await waitFor(async () => fake.sends.find((s) => s.to === '+14155550124') ?? null, 20_000, 'the 15-character code');
+    expect(fake.sends.slice(sendsBefore).map((s) => s.to)).toEqual(['+14155550124']);
   });
 });

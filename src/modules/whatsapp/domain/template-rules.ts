@@ -54,7 +54,12 @@ const OTP_TYPES: ReadonlySet<string> = new Set(['COPY_CODE', 'ONE_TAP', 'ZERO_TA
 // an Android application id (com.example.app) and the app signing key's 11-character hash
 const ANDROID_PACKAGE = /^[A-Za-z][A-Za-z0-9_]*(\.[A-Za-z][A-Za-z0-9_]*)+$/;
 const SIGNATURE_HASH = /^[A-Za-z0-9+/]{11}$/;
-export const AUTH_LIMITS = { codeExpirationMinutes: 90, packageName: 224, supportedApps: 5 } as const;
+// The one-time code of a send: "Maximum 15 characters" (<ONE-TIME PASSWORD>, "Sending authentication
+// templates", developers.facebook.com/docs/whatsapp/business-management-api/authentication-templates/
+// copy-code-button-authentication-templates; read through a copy of Meta's page in
+// github.com/LimaLb01/endpoint-flow docs_whatsappflow/docs_apiwhatsapp/copy_code.md, and ycloud's help
+// centre: "The code length cannot exceed 15 characters").
+export const AUTH_LIMITS = { codeExpirationMinutes: 90, packageName: 224, supportedApps: 5, code: 15 } as const;
 
 export const TEMPLATE_NAME = /^[a-z0-9_]{1,512}$/;
 // Meta's locale codes: `en`, `en_US`, `pt_BR`, `zh_CN`, `fil` …

@@ -112,6 +112,21 @@ describe('prepareTemplateSend', () => {
     ]);
   });
 
+  it('refuses an AUTHENTICATION code longer than the 15 characters Meta takes, once, before any send', () => {
+    expect(prepareTemplateSend(otp, { '1': 'A'.repeat(15) }).ok).toBe(true);
+    expect(prepareTemplateSend(otp, { '1': '😀'.repeat(15) }).ok).toBe(true);
+    expect(problems(prepareTemplateSend(otp, { '1': '1234567890123456' }))).toEqual([
+      'parameters.1: a one-time code has at most 15 characters',
+    ]);
+    expect(problems(prepareTemplateSend(otp, { 'body.1': '482913', 'button.0': 'x'.repeat(16) }))).toEqual([
+      'parameters.button.0: a one-time code has at most 15 characters',
+    ]);
+    // other categories keep their own limits: a 16-character body value is fine there
+    expect(prepareTemplateSend({ ...otp, category: 'UTILITY' }, { '1': 'x'.repeat(16), 'button.0': 'y' }).ok).toBe(
+      true,
+    );
+  });
+
   it('builds header, body (in number order) and URL button components for a positional template', () => {
     const result = prepareTemplateSend(promo, {
       'header.1': 'Ana',

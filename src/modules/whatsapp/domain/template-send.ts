@@ -21,7 +21,14 @@
 // (templates/overview, "named parameters"). The newline/tab/5-spaces rule is Meta's error 132018 text
 // ("Param text cannot have new-line/tab characters or more than 4 consecutive spaces"), seen in field reports;
 // the official error page lists 132018 but we could not read its details there.
-import { describeTemplate, LIMITS, TemplateFacts, TemplateProblem, TemplateVariable } from './template-rules';
+import {
+  AUTH_LIMITS,
+  describeTemplate,
+  LIMITS,
+  TemplateFacts,
+  TemplateProblem,
+  TemplateVariable,
+} from './template-rules';
 
 export type TemplateParameters = Readonly<Record<string, string>>;
 /** The lead fields a placeholder may name, as the leads module stores them. */
@@ -183,6 +190,7 @@ export function prepareTemplateSend(
   const otp = withOtpButtonCode(template, facts, params);
   params = otp.params;
   const problems: TemplateProblem[] = [];
+  const authentication = template.category === 'AUTHENTICATION';
   const values = new Map<string, string>(); // variable id or key → resolved value
   const payloads = new Map<number, string>();
   let media: string | undefined;
@@ -194,7 +202,10 @@ export function prepareTemplateSend(
       continue;
     }
     const targets = targetsOf(key, facts);
+    const unresolved = problems.length;
     const value = resolveLeadPlaceholders(raw, lead, path, problems);
+    // a placeholder that could not be filled is that value's problem; its length says nothing
+    const resolved = problems.length === unresolved;
     if (targets.length === 0) problems.push({ path, message: `the template ${template.name} has no parameter ${key}` });
     for (const target of targets) {
       if (target === 'media') media = value.trim();
@@ -205,6 +216,14 @@ export function prepareTemplateSend(
         if (values.has(id))
           problems.push({ path, message: `${target.component.toLowerCase()} {{${target.key}}} given twice` });
         values.set(id, value);
+        // the code of an AUTHENTICATION template, in its body and again in its OTP button: Meta takes 15 characters
+        if (
+          resolved &&
+          authentication &&
+          (id === 'BODY:1' || target.component === 'BUTTON') &&
+          [...value].length > AUTH_LIMITS.code
+        )
+          problems.push({ path, message: `a one-time code has at most ${AUTH_LIMITS.code} characters` });
         if (target.component !== 'BUTTON')
           checkText(value, path, problems, target.component === 'HEADER' ? LIMITS.headerText : undefined);
         else if (/\s/.test(value) || value === '')
