@@ -152,6 +152,14 @@ describe('GoHighLevel passthrough and Facebook Ads spend', () => {
       [{ ...good, startTime: '2026-02-30T10:00:00Z', endTime: '2026-03-02T11:00:00Z' }, 'startTime'],
       [{ ...good, startTime: '2026-12-01T24:30:00Z' }, 'startTime'],
       [{ ...good, startTime: 1796130000000 }, 'startTime'],
+      [{ ...good, startTime: '0000-01-01T10:00:00Z' }, 'startTime'], // year 0: no booking
+      [{ ...good, startTime: '1899-12-31T23:59:59Z' }, 'startTime'],
+      [{ ...good, startTime: '1900-01-01T00:30+01:00' }, 'startTime'], // 1899 in UTC
+      [{ ...good, startTime: '0000-01-01T10:00Z', endTime: '0000-01-01T11:00Z' }, 'endTime'],
+      [{ ...good, endTime: '9999-12-31T23:00:00-05:00' }, 'endTime'], // past 9999 in UTC
+      [{ ...good, startTime: '2026-12-02T10:00' }, 'startTime'], // no seconds and no offset
+      [{ ...good, startTime: '2026-12-02T10Z' }, 'startTime'],
+      [{ ...good, startTime: '2026-12-02T10:00+25:00' }, 'startTime'],
       [{ ...good, endTime: undefined }, 'endTime'],
       [{ ...good, endTime: good.startTime }, 'endTime'],
       [{ ...good, endTime: '2026-12-01T16:59:00Z' }, 'endTime'], // 11:59 in New York: before the start
@@ -178,6 +186,49 @@ describe('GoHighLevel passthrough and Facebook Ads spend', () => {
     const res = await t.http.post(path).set('authorization', admin).send(good);
     expect(res.status).toBe(201);
     expect(ghl.requests.at(-1)?.body).toEqual({ locationId: GHL_CONFIG.locationId, calendarId: 'cal1', ...good });
+  });
+
+  it('blocks a slot given without seconds (Z or an offset), passed on as written; end after start still checked', async () => {
+    ghl.on('POST', '/calendars/events/block-slots', (req) => ({
+      status: 201,
+      body: { id: 'block3', ...(req.body as object) },
+    }));
+    const path = `/api/integrations/${integrationId}/ghl/calendars/cal1/block-slots`;
+    for (const slot of [
+      { startTime: '2026-12-02T10:00Z', endTime: '2026-12-02T10:30Z', title: 'Call' },
+      { startTime: '2026-12-02T10:00+01:00', endTime: '2026-12-02T09:30Z', title: 'Call' }, // 10:30 in +01:00
+      { startTime: '1900-01-01T00:00:00Z', endTime: '1900-01-01T01:00Z', title: 'Earliest' },
+    ]) {
+      const res = await t.http.post(path).set('authorization', admin).send(slot);
+      expect({ slot, status: res.status }).toEqual({ slot, status: 201 });
+      expect(ghl.requests.at(-1)?.body).toEqual({ locationId: GHL_CONFIG.locationId, calendarId: 'cal1', ...slot });
+    }
+    const before = ghl.count('POST', '/calendars/events/block-slots');
+    const backwards = await t.http
+      .post(path)
+      .set('authorization', admin)
+      .send({ startTime: '2026-12-02T10:00+01:00', endTime: '2026-12-02T08:59Z', title: 'Call' });
+    expect([backwards.status, (backwards.body.details as Array<{ field: string }>).map((d) => d.field)]).toEqual([
+      400,
+      ['endTime'],
+    ]);
+    const year0 = await t.http
+      .post(path)
+      .set('authorization', admin)
+      .send({ startTime: '0000-01-01T10:00:00Z', endTime: '2026-12-02T10:00Z', title: 'Call' });
+    expect(year0.body).toMatchObject({
+      statusCode: 400,
+      code: 'VALIDATION_FAILED',
+      details: [
+        {
+          field: 'startTime',
+          messages: [
+            'startTime must be an ISO-8601 date-time with an offset or Z, from 1900 through 9999 (2026-12-01T09:00:00-05:00)',
+          ],
+        },
+      ],
+    });
+    expect(ghl.count('POST', '/calendars/events/block-slots')).toBe(before);
   });
 
   // disconnect erases the token: there is nothing to call GoHighLevel with, which is the caller's

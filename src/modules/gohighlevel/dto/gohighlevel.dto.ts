@@ -9,32 +9,16 @@ import {
   ValidationArguments,
   ValidationOptions,
 } from 'class-validator';
+import { calendarInstantMs, realWallClock } from '../../../handlers/shared/instant';
 import { isValidTimeZone } from '../../analytics/time/time-zone';
 
 // GoHighLevel's BlockSlotCreateRequestDTO (apps/calendars.json of GoHighLevel/highlevel-api-docs) takes
-// startTime and endTime as strings in the form of its examples, "2021-06-23T03:30:00+05:30": a date-time
-// with seconds and an offset (or Z). Without the offset the instant depends on the calendar's time zone.
-const OFFSET_DATE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,3})?(Z|[+-]\d{2}:\d{2})$/;
-
-/** True when the wall-clock day and time written exist (Date.parse rolls 2026-02-30 over to March 2). */
-function realWallClock(year: number, month: number, day: number, hour = 0, minute = 0): boolean {
-  const local = new Date(Date.UTC(2000, month - 1, day, hour, minute));
-  local.setUTCFullYear(year);
-  return (
-    local.getUTCFullYear() === year &&
-    local.getUTCMonth() === month - 1 &&
-    local.getUTCDate() === day &&
-    local.getUTCHours() === hour &&
-    local.getUTCMinutes() === minute
-  );
-}
-
-/** Milliseconds of an ISO-8601 date-time with an offset naming a real day and time, or NaN. */
-function offsetInstant(value: unknown): number {
-  if (typeof value !== 'string' || !OFFSET_DATE_TIME.test(value)) return Number.NaN;
-  const [year, month, day, hour, minute] = value.split(/[-T:]/).slice(0, 5).map(Number);
-  return realWallClock(year, month, day, hour, minute) ? Date.parse(value) : Number.NaN;
-}
+// startTime and endTime as strings in the form of its examples, "2021-06-23T03:30:00+05:30". We take
+// ISO-8601 with or without seconds ("2026-12-02T10:00Z" is as exact a minute) but always with an offset
+// or Z: without one the instant depends on the calendar's time zone, which the CRM does not send here,
+// and a slot blocked hours off is worse than a 400. Years before 1900 or past 9999 are no booking
+// (calendarInstantMs in handlers/shared/instant.ts, which also reads GoHighLevel's free slots).
+const offsetInstant = (value: unknown): number => calendarInstantMs(value) ?? Number.NaN;
 
 // A free-slots bound as the handler reads it: epoch milliseconds, or an ISO-8601 date or date-time.
 const SLOT_BOUND = /^(\d{4})-(\d{2})-(\d{2})(?:T(\d{2}):(\d{2})(?::\d{2}(?:\.\d{1,3})?)?(?:Z|[+-]\d{2}:\d{2})?)?$/;
@@ -75,7 +59,7 @@ const IsTimeZone = (options?: ValidationOptions): PropertyDecorator =>
     options,
   );
 
-/** An ISO-8601 date-time with seconds and an offset ("2026-12-01T09:00:00-05:00" or "…Z"). */
+/** An ISO-8601 date-time with an offset or Z, seconds optional, from 1900 through 9999 ("2026-12-01T09:00-05:00"). */
 const IsOffsetDateTime = (options?: ValidationOptions): PropertyDecorator =>
   ValidateBy(
     {
@@ -83,7 +67,8 @@ const IsOffsetDateTime = (options?: ValidationOptions): PropertyDecorator =>
       validator: {
         validate: (value: unknown): boolean => !Number.isNaN(offsetInstant(value)),
         defaultMessage: buildMessage(
-          (each) => `${each}$property must be an ISO-8601 date-time with an offset (2026-12-01T09:00:00-05:00)`,
+          (each) =>
+            `${each}$property must be an ISO-8601 date-time with an offset or Z, from 1900 through 9999 (2026-12-01T09:00:00-05:00)`,
           options,
         ),
       },
@@ -123,7 +108,7 @@ export class BlockSlotDto {
   @ApiProperty({
     format: 'date-time',
     example: '2026-12-01T12:00:00-05:00',
-    description: 'ISO-8601 date-time with seconds and an offset (or Z)',
+    description: 'ISO-8601 date-time with an offset (or Z), seconds optional, from 1900 through 9999',
   })
   @IsOffsetDateTime()
   startTime!: string;
@@ -131,7 +116,7 @@ export class BlockSlotDto {
   @ApiProperty({
     format: 'date-time',
     example: '2026-12-01T13:00:00-05:00',
-    description: 'ISO-8601 date-time with seconds and an offset (or Z); after startTime',
+    description: 'ISO-8601 date-time with an offset (or Z), seconds optional, from 1900 through 9999; after startTime',
   })
   @IsOffsetDateTime()
   @IsAfter('startTime')
