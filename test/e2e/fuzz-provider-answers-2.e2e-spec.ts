@@ -360,6 +360,33 @@ describe('fuzzed provider answers, second round', () => {
       expect(skipped.every((line) => line.includes('a spend that is not a non-negative amount'))).toBe(true);
       expect(unhandled()).toEqual([]);
     });
+
+    it("an unreadable spend keeps the day's stored spend; a row the platform stops reporting is zeroed", async () => {
+      const stored = async () =>
+        (
+          await t.sql.query<{ ad_id: string; spend: string }>(
+            `SELECT ad_id, spend::text AS spend FROM ad_costs WHERE integration_id = $1 AND ad_id IN ('80', '81') ORDER BY ad_id`,
+            [ids.ads],
+          )
+        ).rows;
+      graph.on('GET', insights, () => ({
+        status: 200,
+        body: { data: [row({ ad_id: '80', spend: '12.50' }), row({ ad_id: '81', spend: '3.00' })] },
+      }));
+      expect((await sync(ids.ads)).status).toBe('SUCCEEDED');
+      expect(await stored()).toEqual([
+        { ad_id: '80', spend: '12.500000' },
+        { ad_id: '81', spend: '3.000000' },
+      ]);
+      // the next pull reports 80 with a spend nobody can read, and no longer reports 81
+      graph.on('GET', insights, () => ({ status: 200, body: { data: [row({ ad_id: '80', spend: 'abc' })] } }));
+      expect((await sync(ids.ads)).status).toBe('SUCCEEDED');
+      expect(await stored()).toEqual([
+        { ad_id: '80', spend: '12.500000' },
+        { ad_id: '81', spend: '0.000000' },
+      ]);
+      expect(unhandled()).toEqual([]);
+    });
   });
 
   describe('gohighlevel passthrough', () => {

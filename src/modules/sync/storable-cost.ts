@@ -38,6 +38,14 @@ function storableId(id: string | undefined): boolean {
 }
 
 /**
+ * Whether the row names a day and ids ad_costs can hold, so a stored row of the same key can exist
+ * (whatever its amounts): a row left out for its amounts still says the platform reported that key.
+ */
+export function storableCostKey(cost: AdCostInput): boolean {
+  return realDay(cost.day) && [cost.campaignId, cost.adSetId, cost.adId].every(storableId);
+}
+
+/**
  * An ad platform's cost row as ad_costs can hold it, or why it cannot: spend is money, so a negative,
  * unreadable or out-of-range amount is not stored as some other number (a 20-digit spend failed the
  * whole run with "numeric field overflow", a -5 was stored); counts are non-negative integers; the day

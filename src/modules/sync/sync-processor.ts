@@ -18,7 +18,7 @@ import { HandlerContextFactory } from '../integrations/handler-context.factory';
 import { IntegrationRow, IntegrationsRepository } from '../integrations/integrations.repository';
 import { LeadWriterService } from '../leads/lead-writer.service';
 import { PageCounts, RunLostError, SyncRunsRepository } from './sync-runs.repository';
-import { storableCost } from './storable-cost';
+import { storableCost, storableCostKey } from './storable-cost';
 import { SyncService } from './sync.service';
 import { TrafficRepository } from './traffic.repository';
 import { AnalyticsMaintenanceRepository } from '../analytics/analytics-maintenance.repository';
@@ -154,12 +154,13 @@ export class SyncProcessor implements OnApplicationBootstrap {
           if (row.oauthTokens === seen) throw err;
           result = await handler.syncData(ctx, cursor);
         }
-        const costs = this.storableCosts(result.costs ?? [], integration.id);
+        const { costs, unreadable } = this.storableCosts(result.costs ?? [], integration.id);
         await this.transactions.runSql(async () => {
           const counts: PageCounts = { fetched: result.fetched, created: 0, updated: 0, unchanged: 0 };
           for (const lead of result.leads) counts[await this.leads.syncUpsert(touch, lead)] += 1;
           const days = costs.map((c) => c.day);
           if (costs.length) await this.runs.upsertCosts(integration.subAccountId, integration.id, costs, run.id);
+          if (unreadable.length) await this.runs.keepCosts(integration.id, run.id, unreadable);
           // the run's whole window is re-pulled: what the platform no longer reports there is zeroed
           const window = result.nextCursor === null ? result.costWindow : undefined;
           if (window) {
@@ -199,20 +200,28 @@ export class SyncProcessor implements OnApplicationBootstrap {
   /**
    * The page's cost rows ad_costs can hold (storableCost); a row it cannot (a negative or 20-digit
    * spend, 2026-02-30, a NUL in an id) is left out with a warning instead of failing the whole run
-   * on a database error. Left out, it counts as not reported: the run's window zeroes it.
+   * on a database error. A left-out row whose day and ids are readable is `unreadable`: the platform
+   * reported that key, so its stored figures are kept rather than zeroed by the run's window.
    */
-  private storableCosts(costs: readonly AdCostInput[], integrationId: number): AdCostInput[] {
+  private storableCosts(
+    costs: readonly AdCostInput[],
+    integrationId: number,
+  ): { costs: AdCostInput[]; unreadable: AdCostInput[] } {
     const kept: AdCostInput[] = [];
+    const unreadable: AdCostInput[] = [];
     for (const cost of costs) {
       const checked = storableCost(cost);
-      if ('cost' in checked) kept.push(checked.cost);
-      else
-        this.logger.warn(
-          { integrationId, platform: cost.platform, day: cost.day.slice(0, 10), reason: checked.reason },
-          'ad cost row skipped',
-        );
+      if ('cost' in checked) {
+        kept.push(checked.cost);
+        continue;
+      }
+      if (storableCostKey(cost)) unreadable.push(cost);
+      this.logger.warn(
+        { integrationId, platform: cost.platform, day: cost.day.slice(0, 10), reason: checked.reason },
+        'ad cost row skipped',
+      );
     }
-    return kept;
+    return { costs: kept, unreadable };
   }
 
   /** The run continues in a new job (sent with the hand-over, atomically); this job then completes. */

@@ -74,6 +74,16 @@ const ZERO_UNREPORTED = {
            AND (spend <> 0 OR impressions <> 0 OR clicks <> 0 OR leads <> 0 OR conversions <> 0)`,
 };
 
+// rows the run reported with amounts it could not read: kept as stored, counted as reported by the run
+const KEEP_COSTS = {
+  name: 'ad_cost_keep_v1',
+  text: `UPDATE ad_costs c SET sync_run_id = $2
+         FROM unnest($3::date[], $4::text[], $5::text[], $6::text[], $7::text[])
+           AS r(day, level, campaign_id, ad_set_id, ad_id)
+         WHERE c.integration_id = $1 AND c.day = r.day AND c.level = r.level AND c.campaign_id = r.campaign_id
+           AND c.ad_set_id = r.ad_set_id AND c.ad_id = r.ad_id`,
+};
+
 /** Sync runs and the ad costs they pull: the only writer of sync_runs and ad_costs. */
 @Injectable()
 export class SyncRunsRepository {
@@ -249,6 +259,28 @@ export class SyncRunsRepository {
         col((c) => c.conversions ?? '0'),
       ]);
     }
+  }
+
+  /**
+   * Rows run `runId` reported with amounts that cannot be read (an unreadable spend): their stored
+   * figures stay as they are and count as reported, so the window's zeroing does not turn the
+   * platform's last readable spend into a made-up 0.
+   */
+  async keepCosts(integrationId: number, runId: bigint, costs: readonly AdCostInput[]): Promise<number> {
+    let kept = 0;
+    for (let i = 0; i < costs.length; i += COST_CHUNK) {
+      const chunk = costs.slice(i, i + COST_CHUNK);
+      kept += await this.db.execute(KEEP_COSTS, [
+        integrationId,
+        runId,
+        chunk.map((c) => c.day),
+        chunk.map((c) => c.level),
+        chunk.map((c) => c.campaignId),
+        chunk.map((c) => c.adSetId ?? ''),
+        chunk.map((c) => c.adId ?? ''),
+      ]);
+    }
+    return kept;
   }
 
   /**
