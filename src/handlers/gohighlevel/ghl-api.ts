@@ -137,10 +137,11 @@ export class GhlApi {
 
   /**
    * The answer is keyed by day (`{"2024-10-28": {"slots": [...]}, "traceId": ...}`); days come back sorted.
-   * A day that does not exist ("9999-99-99", "2026-02-30") or a slot that is no ISO-8601 time with an
-   * offset is left out and reported through `skipped`: the booking screen would offer it as bookable.
-   * An answer with something in it and not one readable slot is GoHighLevel's failure (502), never
-   * "no free slots"; `{}` or only `traceId` is a real "no free days".
+   * A day key that does not exist ("9999-99-99", "2026-02-30"), a day without a slots list, or a slot
+   * that is no ISO-8601 time with an offset is left out and reported through `skipped`: the booking
+   * screen would offer it as bookable. An answer with such things in it and not one readable slot is
+   * GoHighLevel's failure (502), never "no free slots"; `{}`, only `traceId`, or days with empty slot
+   * lists are a real "no free slots".
    */
   async freeSlots(
     calendarId: string,
@@ -158,7 +159,9 @@ export class GhlApi {
     let badSlots = 0;
     let readableSlots = 0;
     for (const [date, value] of Object.entries(expectRecord('GET', path, body))) {
-      if (date === 'traceId') continue;
+      // keys that are no day are the answer's own (traceId; `_dates_`, the placeholder GoHighLevel's
+      // OpenAPI document names the day keys with, which some answers are reported to carry)
+      if (!/^\d{4}-\d{2}-\d{2}$/.test(date)) continue;
       if (!isCalendarDay(date) || !isRecord(value) || !Array.isArray(value.slots)) {
         badDays.push(date.slice(0, 40));
         continue;

@@ -121,6 +121,18 @@ describe('GoHighLevelHandler passthrough', () => {
     ]);
   });
 
+  it("passes over the answer's own keys (traceId, `_dates_`): days without slots are no free slots, not a failure", async () => {
+    server.on('GET', '/calendars/cal-1/free-slots', () => ({
+      status: 200,
+      body: { _dates_: { slots: [] }, '2026-12-02': { slots: [] }, traceId: 'trace-2' },
+    }));
+    const context = ctx();
+    expect(await handler.freeSlots(context, 'cal-1', '2026-12-02', '2026-12-05')).toEqual([
+      { date: '2026-12-02', slots: [] },
+    ]);
+    expect(context.logger.lines).toEqual([]);
+  });
+
   it.each<[string, Record<string, unknown>]>([
     ['only days that do not exist', { '9999-99-99': { slots: ['2026-12-02T10:00:00Z'] }, traceId: 't' }],
     ['only slots that are no time', { '2026-12-02': { slots: ['soon', ''] } }],
