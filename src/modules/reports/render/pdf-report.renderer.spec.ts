@@ -3,7 +3,7 @@ import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pdfText } from '../../../../test/support/pdf-text';
-import { PdfReportInput, writePdfReport } from './pdf-report.renderer';
+import { columnWidths, PdfReportInput, ReportTable, writePdfReport } from './pdf-report.renderer';
 
 const AGENTS = ['Łukasz Kowalski', 'Мария Иванова', 'Σοφία Παπαδοπούλου', 'José Álvarez'];
 
@@ -116,6 +116,47 @@ describe('writePdfReport', () => {
     expect(pages).toBe(result.pages);
     expect(text).toContain('Agent 120');
     expect(text).toContain(`Page ${pages} of ${pages}`);
+  });
+
+  it('never breaks a figure or a header word across lines in a table of long names', async () => {
+    // what a recipient saw: "24212.55 / BRL" on two lines and a header "Conversio / n rate"
+    const byCampaign: ReportTable = {
+      title: 'By source and campaign',
+      columns: [
+        { header: 'Source', weight: 2 },
+        { header: 'Campaign', weight: 2 },
+        { header: 'New leads', align: 'right' },
+        { header: 'Converted', align: 'right' },
+        { header: 'Lost', align: 'right' },
+        { header: 'Conversion rate', align: 'right' },
+        { header: 'Spend', align: 'right' },
+      ],
+      rows: [
+        [
+          'meta',
+          'Black Friday 2024 – Brasil – Lookalike 3% – Formulário v2 (criativos em português)',
+          '12',
+          '2',
+          '2',
+          '16.67%',
+          '24212.55 BRL',
+        ],
+        ['google', 'Search – Brand – São Paulo', '12', '3', '3', '25.00%', '19889.60 BRL'],
+      ],
+    };
+    const filePath = join(dir, 'wide.pdf');
+    await writePdfReport({ ...report(filePath), charts: [], tables: [byCampaign] });
+    const lines = (await pdfText(filePath)).text.split('\n');
+    expect(lines.some((l) => l.includes('Conversion rate'))).toBe(true);
+    expect(lines.some((l) => l.includes('24212.55 BRL'))).toBe(true);
+    expect(lines.some((l) => l.includes('19889.60 BRL'))).toBe(true);
+
+    const widths = columnWidths(byCampaign, 515, (text) => text.length * 5);
+    expect(widths.reduce((a, b) => a + b, 0)).toBeCloseTo(515);
+    expect(widths[6]).toBeGreaterThanOrEqual('24212.55 BRL'.length * 5);
+    expect(widths[5]).toBeGreaterThanOrEqual('Conversion'.length * 5);
+    // the name columns keep more room than the figure columns
+    expect(widths[1]).toBeGreaterThan(widths[2]);
   });
 
   it('leaves no file behind when the content is invalid', async () => {

@@ -50,6 +50,8 @@ const INK = '#1f2933';
 const MUTED = '#616e7c';
 const RULE = '#cbd2d9';
 const STRIPE = '#f5f7fa';
+const TABLE_FONT_SIZE = 9.5;
+const CELL_PAD = 4;
 
 export async function writePdfReport(input: PdfReportInput): Promise<PdfReportResult> {
   const partPath = `${input.filePath}.part`;
@@ -109,12 +111,15 @@ function drawHeader(doc: Doc, input: PdfReportInput): void {
 
 function drawTable(doc: Doc, table: ReportTable): void {
   const width = contentWidth(doc);
-  const weights = table.columns.map((c) => c.weight ?? 1);
-  const total = weights.reduce((a, b) => a + b, 0);
-  const widths = weights.map((w) => (w / total) * width);
-  const pad = 4;
+  const pad = CELL_PAD;
+  const widths = columnWidths(table, width, (text, bold) =>
+    doc
+      .font(bold ? REPORT_FONT_BOLD : REPORT_FONT)
+      .fontSize(TABLE_FONT_SIZE)
+      .widthOfString(text),
+  );
   const cellHeight = (cells: readonly string[], bold: boolean): number => {
-    doc.font(bold ? REPORT_FONT_BOLD : REPORT_FONT).fontSize(9.5);
+    doc.font(bold ? REPORT_FONT_BOLD : REPORT_FONT).fontSize(TABLE_FONT_SIZE);
     return Math.max(...cells.map((c, i) => doc.heightOfString(c, { width: widths[i] - 2 * pad }))) + 2 * pad;
   };
   const drawRow = (cells: readonly string[], bold: boolean, fill?: string): void => {
@@ -129,7 +134,7 @@ function drawTable(doc: Doc, table: ReportTable): void {
     cells.forEach((cell, i) => {
       doc
         .font(bold ? REPORT_FONT_BOLD : REPORT_FONT)
-        .fontSize(9.5)
+        .fontSize(TABLE_FONT_SIZE)
         .fillColor(INK)
         .text(cell, x + pad, top + pad, { width: widths[i] - 2 * pad, align: table.columns[i].align ?? 'left' });
       x += widths[i];
@@ -153,6 +158,40 @@ function drawTable(doc: Doc, table: ReportTable): void {
   });
   rule(doc);
   doc.moveDown(1);
+}
+
+/**
+ * Column widths (points) that add up to `width`: each column gets its share by weight, but never less
+ * than its widest word (header or cell) nor, for right-aligned figure columns, its widest whole cell,
+ * so "1345.14 BRL" or "Conversion rate" is never broken mid-figure or mid-word; the columns that need
+ * no minimum give up the difference in proportion to their weights.
+ */
+export function columnWidths(
+  table: ReportTable,
+  width: number,
+  measure: (text: string, bold: boolean) => number,
+): number[] {
+  const weights = table.columns.map((c) => c.weight ?? 1);
+  const minima = table.columns.map((column, i) => {
+    const figures = column.align === 'right';
+    const widest = (text: string, bold: boolean): number =>
+      figures ? measure(text, bold) : Math.max(0, ...text.split(/\s+/).map((word) => measure(word, bold)));
+    const header = Math.max(0, ...column.header.split(/\s+/).map((word) => measure(word, true)));
+    const cells = Math.max(0, ...table.rows.map((row) => widest(row[i] ?? '', false)));
+    return Math.ceil(Math.max(header, cells)) + 2 * CELL_PAD + 1;
+  });
+  const totalMinima = minima.reduce((a, b) => a + b, 0);
+  // content that cannot fit at all: share out the width in proportion to what each column needs
+  if (totalMinima >= width) return minima.map((m) => (m / totalMinima) * width);
+  const fixed = new Set<number>();
+  for (;;) {
+    const free = width - [...fixed].reduce((sum, i) => sum + minima[i], 0);
+    const freeWeight = weights.reduce((sum, w, i) => (fixed.has(i) ? sum : sum + w), 0);
+    const widths = weights.map((w, i) => (fixed.has(i) ? minima[i] : (w / freeWeight) * free));
+    const short = widths.findIndex((w, i) => !fixed.has(i) && w < minima[i]);
+    if (short < 0) return widths;
+    fixed.add(short);
+  }
 }
 
 function drawChart(doc: Doc, chart: ChartSpec): void {
