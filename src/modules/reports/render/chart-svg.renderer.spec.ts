@@ -1,5 +1,5 @@
 // ECharts server-side SVG for bar, line and pie charts, and the shapes refused.
-import { assertChartSpec, ChartSpec, renderChartSvg } from './chart-svg.renderer';
+import { assertChartSpec, ChartSpec, measureChartText, renderChartSvg, shorten } from './chart-svg.renderer';
 
 const size = { width: 500, height: 260 };
 const bar: ChartSpec = {
@@ -42,6 +42,82 @@ describe('renderChartSvg', () => {
     const svg = renderChartSvg(bar, size);
     const bars = svg.match(/<path d="M[^"]*Z" [^>]*fill="#(0072B2|E69F00)"/gi) ?? [];
     expect(bars.length).toBeGreaterThanOrEqual(6); // 3 categories × 2 series (legend icons may add more)
+  });
+
+  // what a recipient saw on the ROI and CUSTOM PDFs: one campaign named under seven bars (the rest
+  // hidden as "overlapping"), the first label cut at the edge, and a wrapped legend over the axis labels
+  const CAMPAIGNS = [
+    'Search – Brand – São Paulo',
+    'B2B Decision makers Q1',
+    'Black Friday 2024 – Brasil – Lookalike 3% – Formulário v2 (criativos em português)',
+    'Кампания: Весна — Москва',
+    'Click-to-WhatsApp Ελλάδα',
+    'Walk-ins',
+    'Retargeting – Visitantes do site – 30 dias',
+  ];
+  const texts = (svg: string): { text: string; x: number; y: number; rotated: boolean }[] =>
+    [
+      ...svg.matchAll(
+        /<text[^>]*?transform="(?:translate\(([\d.-]+) ([\d.-]+)\)|matrix\(([^)]*)\))"[^>]*>([^<]*)<\/text>/g,
+      ),
+    ].map((m) => {
+      const matrix = m[3]?.split(/[ ,]+/).map(Number);
+      return matrix
+        ? { text: m[4], x: matrix[4], y: matrix[5], rotated: true }
+        : { text: m[4], x: Number(m[1]), y: Number(m[2]), rotated: false };
+    });
+
+  it('names every bar of a chart of long campaign names, shortened, and keeps full names out of the axis', () => {
+    const svg = renderChartSvg(
+      {
+        type: 'bar',
+        title: 'New leads by campaign',
+        categories: CAMPAIGNS,
+        series: [{ name: 'New leads', values: [12, 13, 13, 12, 13, 13, 13] }],
+      },
+      { width: 515, height: 250 },
+    );
+    const shown = texts(svg).map((t) => t.text.replace(/&amp;/g, '&'));
+    for (const campaign of CAMPAIGNS) expect(shown).toContain(shorten(campaign, 22));
+    expect(shorten(CAMPAIGNS[2], 22)).toHaveLength(22);
+    // rotated labels end at their tick: none may start left of the chart's edge
+    const rotated = texts(svg).filter((t) => t.rotated);
+    expect(rotated).toHaveLength(CAMPAIGNS.length);
+    for (const label of rotated)
+      expect(label.x - Math.cos((35 * Math.PI) / 180) * measureChartText(label.text)).toBeGreaterThanOrEqual(0);
+  });
+
+  it('spaces the rotated labels of a month of days so they do not print over each other', () => {
+    const days = Array.from({ length: 31 }, (_, i) => `2024-03-${String(i + 1).padStart(2, '0')}`);
+    const svg = renderChartSvg(
+      {
+        type: 'line',
+        title: 'New leads by day',
+        categories: days,
+        series: [{ name: 'New leads', values: days.map((_, i) => i % 4) }],
+      },
+      { width: 515, height: 250 },
+    );
+    const shown = texts(svg).filter((t) => t.rotated);
+    expect(shown.length).toBeGreaterThanOrEqual(8);
+    expect(shown[0].text).toBe('2024-03-01');
+    for (let i = 1; i < shown.length; i++)
+      // parallel slanted lines: their distance across the slant is the step times sin(35°)
+      expect((shown[i].x - shown[i - 1].x) * Math.sin((35 * Math.PI) / 180)).toBeGreaterThanOrEqual(12);
+  });
+
+  it('puts a legend of many series below the axis labels, not over them', () => {
+    const series = CAMPAIGNS.map((name, i) => ({ name, values: [i, 2 * i, 3, 4, 5, 6] }));
+    const categories = ['google', 'linkedin', 'manual', 'meta', 'unknown', 'whatsapp'];
+    const svg = renderChartSvg(
+      { type: 'line', title: 'By source and campaign', categories, series },
+      { width: 515, height: 250 },
+    );
+    const all = texts(svg);
+    const axisBottom = Math.max(...all.filter((t) => categories.includes(t.text)).map((t) => t.y));
+    const legendTop = Math.min(...all.filter((t) => CAMPAIGNS.some((c) => shorten(c, 28) === t.text)).map((t) => t.y));
+    expect(all.filter((t) => categories.includes(t.text))).toHaveLength(categories.length);
+    expect(legendTop).toBeGreaterThan(axisBottom + 8);
   });
 
   it('refuses charts that cannot be drawn honestly', () => {

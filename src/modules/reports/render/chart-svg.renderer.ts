@@ -5,6 +5,8 @@
 // Usage: renderChartSvg({ type: 'bar', title, categories, series: [{ name, values }] }, { width, height })
 
 import * as echarts from 'echarts';
+import PDFDocument from 'pdfkit';
+import { reportFontFiles } from './report-font';
 
 export const CHART_TYPES = ['bar', 'line', 'pie'] as const;
 export type ChartType = (typeof CHART_TYPES)[number];
@@ -32,6 +34,64 @@ const MAX_CATEGORIES = 100;
 const MAX_SERIES = 12;
 // A palette that stays distinguishable in print and for the common colour-vision deficiencies (Okabe–Ito).
 const PALETTE = ['#0072B2', '#E69F00', '#009E73', '#D55E00', '#CC79A7', '#56B4E9', '#F0E442', '#000000'];
+const LABEL_SIZE = 10;
+// Longest axis label and legend entry, in characters: the tables beside the chart carry the full names.
+const MAX_AXIS_LABEL = 22;
+const MAX_LEGEND_LABEL = 28;
+const LEGEND_ICON = 25; // ECharts' default item width (itemWidth) plus the gap before the text
+const LEGEND_GAP = 10;
+const LEGEND_ROW = 20;
+const ROTATE = 35;
+
+let measurer: InstanceType<typeof PDFDocument> | undefined;
+
+/**
+ * Text widths in the embedded font the PDF draws with. Without a canvas ECharts guesses widths from a
+ * table of Helvetica-like glyphs, narrower than DejaVu Sans: it then hid most category labels as
+ * "overlapping", cut the first rotated one at the edge and wrapped legends over the axis labels.
+ */
+export function measureChartText(text: string, font = `${LABEL_SIZE}px sans-serif`): number {
+  if (!measurer) {
+    const files = reportFontFiles();
+    measurer = new PDFDocument({ autoFirstPage: false });
+    measurer.registerFont('regular', files.regular);
+    measurer.registerFont('bold', files.bold);
+  }
+  const size = Number(/(\d+(?:\.\d+)?)px/.exec(font)?.[1] ?? LABEL_SIZE);
+  const bold = /\bbold\b|\b[6-9]00\b/.test(font);
+  return measurer
+    .font(bold ? 'bold' : 'regular')
+    .fontSize(size)
+    .widthOfString(text);
+}
+
+echarts.setPlatformAPI({ measureText: (text, font) => ({ width: measureChartText(text, font) }) });
+
+/** `text` cut to `max` characters (whole code points) with an ellipsis. */
+export function shorten(text: string, max: number): string {
+  const chars = [...text];
+  return chars.length <= max
+    ? text
+    : `${chars
+        .slice(0, max - 1)
+        .join('')
+        .trimEnd()}…`;
+}
+
+/** How many rows a plain horizontal legend of these names takes across `width`. */
+function legendRows(names: readonly string[], width: number): number {
+  let rows = 1;
+  let x = 0;
+  for (const name of names) {
+    const item = LEGEND_ICON + measureChartText(shorten(name, MAX_LEGEND_LABEL)) + LEGEND_GAP;
+    if (x > 0 && x + item > width) {
+      rows++;
+      x = 0;
+    }
+    x += item;
+  }
+  return rows;
+}
 
 /** Checks a chart's shape; throws RangeError naming the problem. */
 export function assertChartSpec(spec: ChartSpec): void {
@@ -55,14 +115,14 @@ export function renderChartSvg(spec: ChartSpec, size: ChartSize, fontFamily = 'R
   assertChartSpec(spec);
   const chart = echarts.init(null, null, { renderer: 'svg', ssr: true, width: size.width, height: size.height });
   try {
-    chart.setOption(options(spec, fontFamily));
+    chart.setOption(options(spec, size, fontFamily));
     return chart.renderToSVGString();
   } finally {
     chart.dispose();
   }
 }
 
-function options(spec: ChartSpec, fontFamily: string): echarts.EChartsCoreOption {
+function options(spec: ChartSpec, size: ChartSize, fontFamily: string): echarts.EChartsCoreOption {
   const base = {
     animation: false,
     color: PALETTE,
@@ -74,29 +134,76 @@ function options(spec: ChartSpec, fontFamily: string): echarts.EChartsCoreOption
     const [series] = spec.series;
     return {
       ...base,
-      legend: { type: 'plain', orient: 'vertical', left: 8, top: 'middle', textStyle: { fontFamily, fontSize: 10 } },
+      legend: {
+        type: 'plain',
+        orient: 'vertical',
+        left: 8,
+        top: 'middle',
+        formatter: (name: string) => shorten(name, MAX_LEGEND_LABEL),
+        textStyle: { fontFamily, fontSize: LABEL_SIZE },
+      },
       series: [
         {
           type: 'pie',
           name: series.name,
-          radius: ['0%', '62%'],
-          center: ['64%', '55%'],
+          // right of the legend, with room for the slice labels between them
+          radius: ['0%', '58%'],
+          center: ['68%', '55%'],
           // No white text halo: svg-to-pdfkit ignores paint-order and would paint it over the text.
-          label: { formatter: '{d}%', fontFamily, fontSize: 10, textBorderColor: 'transparent' },
+          label: {
+            formatter: (p: { percent?: number }) => `${(p.percent ?? 0).toFixed(1)}%`,
+            fontFamily,
+            fontSize: 10,
+            textBorderColor: 'transparent',
+          },
           data: spec.categories.map((name, i) => ({ name, value: series.values[i] })),
         },
       ],
     };
   }
   const many = spec.series.length > 1;
+  const labels = spec.categories.map((c) => shorten(c, MAX_AXIS_LABEL));
+  // every category named when they can be; rotated when they do not fit side by side
+  const slot = (size.width - 60) / labels.length;
+  const rotate = Math.max(...labels.map((l) => measureChartText(l))) + 6 > slot ? ROTATE : 0;
+  // rotated labels sit one line-height apart across the axis: skip some when the slots are narrower
+  const interval = rotate ? Math.ceil((LABEL_SIZE * 1.5) / Math.sin((ROTATE * Math.PI) / 180) / slot) - 1 : 0;
+  // a rotated label hangs left of its tick; ECharts' containLabel does not count that for the first one
+  const hang = rotate ? Math.cos((ROTATE * Math.PI) / 180) * measureChartText(labels[0]) - slot / 2 : 0;
+  const rows = many
+    ? legendRows(
+        spec.series.map((s) => s.name),
+        size.width - 20,
+      )
+    : 0;
   return {
     ...base,
-    legend: many ? { bottom: 4, textStyle: { fontFamily, fontSize: 10 } } : undefined,
-    grid: { left: 12, right: 16, top: 40, bottom: many ? 36 : 12, containLabel: true },
+    legend: many
+      ? {
+          bottom: 4,
+          itemGap: LEGEND_GAP,
+          formatter: (name: string) => shorten(name, MAX_LEGEND_LABEL),
+          textStyle: { fontFamily, fontSize: LABEL_SIZE },
+        }
+      : undefined,
+    // room below the axis labels for every legend row, and on the left for a rotated first label
+    grid: {
+      left: Math.max(12, Math.ceil(hang)),
+      right: 16,
+      top: 40,
+      bottom: 12 + rows * LEGEND_ROW,
+      containLabel: true,
+    },
     xAxis: {
       type: 'category',
       data: [...spec.categories],
-      axisLabel: { fontFamily, fontSize: 10, hideOverlap: true, rotate: spec.categories.length > 8 ? 35 : 0 },
+      axisLabel: {
+        fontFamily,
+        fontSize: LABEL_SIZE,
+        interval,
+        rotate,
+        formatter: (value: string) => shorten(value, MAX_AXIS_LABEL),
+      },
     },
     yAxis: { type: 'value', axisLabel: { fontFamily, fontSize: 10 } },
     series: spec.series.map((s) => ({
