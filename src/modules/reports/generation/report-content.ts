@@ -119,6 +119,16 @@ export function breakdownTable(
   };
 }
 
+/**
+ * What an empty period's PDF says under its zeros: with no lead created, converted or lost there is no
+ * breakdown and no chart, and a page of zeros alone reads like a broken report.
+ */
+export function emptyPeriodNotice(totals: ReportTotals, rows: readonly BreakdownRow[]): string | undefined {
+  const activity = totals.newLeads + totals.convertedLeads + totals.lostLeads;
+  if (activity > 0 || rows.length > 0) return undefined;
+  return 'No leads were created, converted or lost in this period: the figures above are zero and there is nothing to chart.';
+}
+
 /** FUNNEL reports from the leads of the period by the stage they stopped at (lead-table reading). */
 export function funnelTable(byStatus: readonly BreakdownRow[]): ReportTable {
   const stoppedAt = new Map(byStatus.map((r) => [r.keys[0], r.newLeads]));

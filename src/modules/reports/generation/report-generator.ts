@@ -17,7 +17,15 @@ import { writePdfReport } from '../render/pdf-report.renderer';
 import { ReportRow, ReportsRepository } from '../reports.repository';
 import { parseReportConfig, ReportConfig, ReportTypeName } from '../templates/report-config';
 import { ReportTemplatesRepository } from '../templates/report-templates.repository';
-import { breakdownTable, charts, dimensionsOf, funnelStagesTable, funnelTable, summaryTable } from './report-content';
+import {
+  breakdownTable,
+  charts,
+  dimensionsOf,
+  emptyPeriodNotice,
+  funnelStagesTable,
+  funnelTable,
+  summaryTable,
+} from './report-content';
 import { ReportStorage } from './report-storage';
 
 /** Rows per keyset page read into the Excel writer. */
@@ -148,6 +156,7 @@ export class ReportGenerator {
       timezone: report.timezone,
       generatedAt: this.now(),
       summary: summaryTable(config, totals),
+      notice: emptyPeriodNotice(totals, rows),
       charts: charts(config, dims, rows),
       tables,
     });

@@ -159,6 +159,13 @@ describe('writePdfReport', () => {
     expect(widths[1]).toBeGreaterThan(widths[2]);
   });
 
+  it('prints the notice of an empty period under its summary', async () => {
+    const filePath = join(dir, 'empty.pdf');
+    const notice = 'No leads were created, converted or lost in this period.';
+    await writePdfReport({ ...report(filePath), charts: [], tables: [], notice });
+    expect((await pdfText(filePath)).text.replace(/\s+/g, ' ')).toContain(notice);
+  });
+
   it('leaves no file behind when the content is invalid', async () => {
     const filePath = join(dir, 'broken.pdf');
     const input = report(filePath);

@@ -33,6 +33,8 @@ export interface PdfReportInput {
   readonly timezone: string;
   readonly generatedAt: Date;
   readonly summary: ReportTable;
+  /** A sentence shown under the summary, e.g. why a report has no charts or tables. */
+  readonly notice?: string;
   readonly charts: readonly ChartSpec[];
   readonly tables?: readonly ReportTable[];
 }
@@ -74,6 +76,7 @@ export async function writePdfReport(input: PdfReportInput): Promise<PdfReportRe
   try {
     drawHeader(doc, input);
     drawTable(doc, input.summary);
+    if (input.notice) drawNotice(doc, input.notice);
     for (const chart of input.charts) drawChart(doc, chart);
     for (const table of input.tables ?? []) drawTable(doc, table);
     const pages = drawFooters(doc, input);
@@ -192,6 +195,16 @@ export function columnWidths(
     if (short < 0) return widths;
     fixed.add(short);
   }
+}
+
+function drawNotice(doc: Doc, notice: string): void {
+  ensureSpace(doc, 40);
+  doc
+    .font(REPORT_FONT)
+    .fontSize(11)
+    .fillColor(MUTED)
+    .text(notice, MARGIN, doc.y, { width: contentWidth(doc) });
+  doc.moveDown(1);
 }
 
 function drawChart(doc: Doc, chart: ChartSpec): void {
