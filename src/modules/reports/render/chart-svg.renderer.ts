@@ -6,7 +6,7 @@
 
 import * as echarts from 'echarts';
 import PDFDocument from 'pdfkit';
-import { reportFontFiles } from './report-font';
+import { needsCjkFont, REPORT_FONT_CJK, reportFontFiles, reportFontRuns } from './report-font';
 
 export const CHART_TYPES = ['bar', 'line', 'pie'] as const;
 export type ChartType = (typeof CHART_TYPES)[number];
@@ -56,13 +56,20 @@ export function measureChartText(text: string, font = `${LABEL_SIZE}px sans-seri
     measurer = new PDFDocument({ autoFirstPage: false });
     measurer.registerFont('regular', files.regular);
     measurer.registerFont('bold', files.bold);
+    if (files.cjk) measurer.registerFont('cjk', files.cjk);
   }
   const size = Number(/(\d+(?:\.\d+)?)px/.exec(font)?.[1] ?? LABEL_SIZE);
   const bold = /\bbold\b|\b[6-9]00\b/.test(font);
-  return measurer
-    .font(bold ? 'bold' : 'regular')
-    .fontSize(size)
-    .widthOfString(text);
+  const doc = measurer;
+  return reportFontRuns(text, bold).reduce(
+    (sum, run) =>
+      sum +
+      doc
+        .font(run.font === REPORT_FONT_CJK ? 'cjk' : bold ? 'bold' : 'regular')
+        .fontSize(size)
+        .widthOfString(run.text),
+    0,
+  );
 }
 
 echarts.setPlatformAPI({ measureText: (text, font) => ({ width: measureChartText(text, font) }) });
@@ -116,10 +123,22 @@ export function renderChartSvg(spec: ChartSpec, size: ChartSize, fontFamily = 'R
   const chart = echarts.init(null, null, { renderer: 'svg', ssr: true, width: size.width, height: size.height });
   try {
     chart.setOption(options(spec, size, fontFamily));
-    return chart.renderToSVGString();
+    return withCjkFont(chart.renderToSVGString());
   } finally {
     chart.dispose();
   }
+}
+
+/** Sets the CJK characters of each text element in the fallback font (a tspan per run). */
+function withCjkFont(svg: string): string {
+  if (!reportFontFiles().cjk) return svg;
+  return svg.replace(/<text([^>]*)>([^<]*)<\/text>/g, (element, attributes: string, text: string) => {
+    if (!needsCjkFont(text)) return element;
+    const runs = reportFontRuns(text, false).map((run) =>
+      run.font === REPORT_FONT_CJK ? `<tspan style="font-family:${REPORT_FONT_CJK};">${run.text}</tspan>` : run.text,
+    );
+    return `<text${attributes}>${runs.join('')}</text>`;
+  });
 }
 
 function options(spec: ChartSpec, size: ChartSize, fontFamily: string): echarts.EChartsCoreOption {

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pdfText } from '../../../../test/support/pdf-text';
 import { columnWidths, PdfReportInput, ReportTable, writePdfReport } from './pdf-report.renderer';
+import { reportFontFiles } from './report-font';
 
 const AGENTS = ['Łukasz Kowalski', 'Мария Иванова', 'Σοφία Παπαδοπούλου', 'José Álvarez'];
 
@@ -165,6 +166,28 @@ describe('writePdfReport', () => {
     await writePdfReport({ ...report(filePath), charts: [], tables: [], notice });
     expect((await pdfText(filePath)).text.replace(/\s+/g, ' ')).toContain(notice);
   });
+
+  // what a recipient saw: a campaign named 春季促销 as a row of empty boxes in the table and the legend
+  (reportFontFiles().cjk ? it : it.skip)(
+    'sets Chinese and Japanese names in the CJK fallback font, Latin dashes in DejaVu',
+    async () => {
+      const filePath = join(dir, 'cjk.pdf');
+      const names = ['春季促销 – 上海 (Q1)', '田中 花子', 'Tokyo 東京 office'];
+      await writePdfReport({
+        ...report(filePath),
+        charts: [
+          { type: 'pie', title: 'By campaign', categories: names, series: [{ name: 'Leads', values: [3, 2, 1] }] },
+        ],
+        tables: [
+          { columns: [{ header: 'Campaign' }, { header: 'Leads', align: 'right' }], rows: names.map((n) => [n, '1']) },
+        ],
+      });
+      const bytes = await readFile(filePath);
+      expect(bytes.includes('DroidSansFallback')).toBe(true);
+      const text = (await pdfText(filePath)).text;
+      for (const name of names) expect(text).toContain(name);
+    },
+  );
 
   it('leaves no file behind when the content is invalid', async () => {
     const filePath = join(dir, 'broken.pdf');

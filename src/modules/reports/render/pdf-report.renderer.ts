@@ -15,7 +15,7 @@ import SVGtoPDF from 'svg-to-pdfkit';
 import { formatCivilDate } from '../../analytics/time/civil-date';
 import { formatOffset, toLocalDateTime } from '../../analytics/time/time-zone';
 import { ChartSpec, renderChartSvg } from './chart-svg.renderer';
-import { REPORT_FONT, REPORT_FONT_BOLD, reportFontFiles } from './report-font';
+import { REPORT_FONT, REPORT_FONT_BOLD, REPORT_FONT_CJK, reportFontFiles, reportFontRuns } from './report-font';
 
 export interface ReportTable {
   readonly title?: string;
@@ -66,6 +66,7 @@ export async function writePdfReport(input: PdfReportInput): Promise<PdfReportRe
   });
   doc.registerFont(REPORT_FONT, fonts.regular);
   doc.registerFont(REPORT_FONT_BOLD, fonts.bold);
+  if (fonts.cjk) doc.registerFont(REPORT_FONT_CJK, fonts.cjk);
   const out = createWriteStream(partPath);
   const written = new Promise<void>((resolve, reject) => {
     out.on('finish', resolve);
@@ -99,8 +100,9 @@ export async function writePdfReport(input: PdfReportInput): Promise<PdfReportRe
 }
 
 function drawHeader(doc: Doc, input: PdfReportInput): void {
-  doc.font(REPORT_FONT_BOLD).fontSize(20).fillColor(INK).text(input.title);
-  if (input.subtitle) doc.font(REPORT_FONT).fontSize(12).fillColor(MUTED).text(input.subtitle);
+  doc.fontSize(20).fillColor(INK);
+  writeText(doc, input.title, true);
+  if (input.subtitle) writeText(doc.fontSize(12).fillColor(MUTED), input.subtitle, false);
   doc
     .moveDown(0.3)
     .font(REPORT_FONT)
@@ -116,14 +118,19 @@ function drawTable(doc: Doc, table: ReportTable): void {
   const width = contentWidth(doc);
   const pad = CELL_PAD;
   const widths = columnWidths(table, width, (text, bold) =>
-    doc
-      .font(bold ? REPORT_FONT_BOLD : REPORT_FONT)
-      .fontSize(TABLE_FONT_SIZE)
-      .widthOfString(text),
+    reportFontRuns(text, bold).reduce(
+      (sum, run) => sum + doc.font(run.font).fontSize(TABLE_FONT_SIZE).widthOfString(run.text),
+      0,
+    ),
   );
   const cellHeight = (cells: readonly string[], bold: boolean): number => {
-    doc.font(bold ? REPORT_FONT_BOLD : REPORT_FONT).fontSize(TABLE_FONT_SIZE);
-    return Math.max(...cells.map((c, i) => doc.heightOfString(c, { width: widths[i] - 2 * pad }))) + 2 * pad;
+    const heights = cells.map((c, i) =>
+      doc
+        .font(heightFont(c, bold))
+        .fontSize(TABLE_FONT_SIZE)
+        .heightOfString(c, { width: widths[i] - 2 * pad }),
+    );
+    return Math.max(...heights) + 2 * pad;
   };
   const drawRow = (cells: readonly string[], bold: boolean, fill?: string): void => {
     const height = cellHeight(cells, bold);
@@ -135,11 +142,11 @@ function drawTable(doc: Doc, table: ReportTable): void {
     if (fill) doc.rect(MARGIN, top, width, height).fill(fill);
     let x = MARGIN;
     cells.forEach((cell, i) => {
-      doc
-        .font(bold ? REPORT_FONT_BOLD : REPORT_FONT)
-        .fontSize(TABLE_FONT_SIZE)
-        .fillColor(INK)
-        .text(cell, x + pad, top + pad, { width: widths[i] - 2 * pad, align: table.columns[i].align ?? 'left' });
+      doc.fontSize(TABLE_FONT_SIZE).fillColor(INK);
+      writeText(doc, cell, bold, x + pad, top + pad, {
+        width: widths[i] - 2 * pad,
+        align: table.columns[i].align ?? 'left',
+      });
       x += widths[i];
     });
     doc.y = top + height;
@@ -149,7 +156,7 @@ function drawTable(doc: Doc, table: ReportTable): void {
 
   if (table.title) {
     ensureSpace(doc, 60);
-    doc.font(REPORT_FONT_BOLD).fontSize(13).fillColor(INK).text(table.title, MARGIN);
+    writeText(doc.fontSize(13).fillColor(INK), table.title, true, MARGIN, doc.y);
     doc.moveDown(0.3);
   }
   ensureSpace(doc, 40);
@@ -197,6 +204,30 @@ export function columnWidths(
   }
 }
 
+/** Text in its font runs (CJK in the fallback font), at the given position or where the cursor is. */
+function writeText(
+  doc: Doc,
+  text: string,
+  bold: boolean,
+  x?: number,
+  y?: number,
+  options: PDFKit.Mixins.TextOptions = {},
+): void {
+  const runs = reportFontRuns(text, bold);
+  runs.forEach((run, i) => {
+    const continued = i < runs.length - 1;
+    doc.font(run.font);
+    if (i === 0 && x !== undefined) doc.text(run.text, x, y, { ...options, continued });
+    else doc.text(run.text, { ...options, continued });
+  });
+}
+
+/** The font whose line height a cell's text takes (the CJK fallback's lines are taller). */
+function heightFont(text: string, bold: boolean): string {
+  const runs = reportFontRuns(text, bold);
+  return runs.find((r) => r.font === REPORT_FONT_CJK)?.font ?? runs[0].font;
+}
+
 function drawNotice(doc: Doc, notice: string): void {
   ensureSpace(doc, 40);
   doc
@@ -216,7 +247,9 @@ function drawChart(doc: Doc, chart: ChartSpec): void {
     width,
     height: CHART_HEIGHT,
     assumePt: true,
-    fontCallback: (_family: string, bold: boolean) => (bold ? REPORT_FONT_BOLD : REPORT_FONT),
+    // chart-svg.renderer names the CJK fallback on the labels that need it
+    fontCallback: (family: string, bold: boolean) =>
+      family === REPORT_FONT_CJK ? REPORT_FONT_CJK : bold ? REPORT_FONT_BOLD : REPORT_FONT,
   });
   doc.y = top + CHART_HEIGHT + 14;
   doc.x = MARGIN;
