@@ -1,6 +1,7 @@
 // What a report shows, before any rendering: the sentence an empty period's PDF carries.
 import type { BreakdownRow, ReportTotals } from '../data/report-data-source';
-import { emptyPeriodNotice } from './report-content';
+import type { ReportConfig } from '../templates/report-config';
+import { breakdownTable, charts, emptyPeriodNotice } from './report-content';
 
 const ZERO: ReportTotals = { totalLeads: 0, newLeads: 0, convertedLeads: 0, lostLeads: 0, spend: null, currency: null };
 const ROW: BreakdownRow = {
@@ -23,5 +24,49 @@ describe('emptyPeriodNotice', () => {
     expect(emptyPeriodNotice({ ...ZERO, newLeads: 1 }, [ROW])).toBeUndefined();
     expect(emptyPeriodNotice({ ...ZERO, convertedLeads: 1 }, [])).toBeUndefined();
     expect(emptyPeriodNotice({ ...ZERO, lostLeads: 2 }, [])).toBeUndefined();
+  });
+});
+
+describe('a breakdown by status', () => {
+  // the data source's rows for groupBy [status]: leads that entered each status in the period
+  const entered = (status: string, count: number): BreakdownRow => ({
+    keys: [status],
+    labels: [status],
+    newLeads: count,
+    convertedLeads: status === 'CONVERTED' ? count : 0,
+    lostLeads: status === 'LOST' ? count : 0,
+    spend: null,
+  });
+  const rows = ['CONTACTED', 'CONVERTED', 'LOST', 'NEW', 'QUALIFIED'].map((s) => entered(s, s === 'NEW' ? 89 : 18));
+  const config: ReportConfig = {
+    metrics: ['newLeads'],
+    filters: {},
+    groupBy: [],
+    dateRange: 'LAST_30_DAYS',
+    chartTypes: ['bar', 'pie'],
+  };
+
+  it('is labelled as leads entering each status, in funnel order, not as new leads with a conversion rate', () => {
+    // what a recipient saw: "New leads" NEW 89, CONTACTED 18, … adding up to 161 of 89 new leads, and
+    // CONVERTED at a 100% conversion rate
+    const table = breakdownTable(['status'], rows, null);
+    expect(table.columns.map((c) => c.header)).toEqual(['Status', 'Leads that entered it in the period']);
+    expect(table.rows).toEqual([
+      ['NEW', '89'],
+      ['CONTACTED', '18'],
+      ['QUALIFIED', '18'],
+      ['CONVERTED', '18'],
+      ['LOST', '18'],
+    ]);
+    const specs = charts(config, ['status'], rows);
+    expect(specs.map((c) => [c.type, c.title, c.categories.join(','), c.series.map((x) => x.name).join(',')])).toEqual([
+      ['bar', 'Leads that entered each status', 'NEW,CONTACTED,QUALIFIED,CONVERTED,LOST', 'Entered'],
+      ['pie', 'Leads that entered each status', 'NEW,CONTACTED,QUALIFIED,CONVERTED,LOST', 'Entered'],
+    ]);
+  });
+
+  it('keeps new, converted and lost leads for every other grouping', () => {
+    const table = breakdownTable(['source'], [{ ...entered('meta', 5), keys: ['meta'], labels: ['meta'] }], null);
+    expect(table.columns.map((c) => c.header)).toEqual(['Source', 'New leads', 'Converted', 'Lost', 'Conversion rate']);
   });
 });

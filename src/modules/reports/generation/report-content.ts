@@ -92,11 +92,37 @@ export function summaryTable(config: ReportConfig, totals: ReportTotals): Report
   };
 }
 
+// Statuses in the order a lead moves through them, not alphabetically.
+const STATUS_ORDER = ['NEW', 'CONTACTED', 'QUALIFIED', 'CONVERTED', 'LOST'];
+
+/**
+ * Grouped by status alone, the data source counts the leads that entered each status in the period
+ * (the timeseries' groupBy=status), not leads created: NEW holds every new lead and the rows add up
+ * to more than the period's leads. Those rows are shown as "entered", in funnel order.
+ */
+function byStatusOnly(dims: readonly ReportDimension[]): boolean {
+  return dims.length === 1 && dims[0] === 'status';
+}
+
+function statusOrder(rows: readonly BreakdownRow[]): BreakdownRow[] {
+  const rank = (s: string): number => (STATUS_ORDER.includes(s) ? STATUS_ORDER.indexOf(s) : STATUS_ORDER.length);
+  return [...rows].sort((a, b) => rank(a.keys[0]) - rank(b.keys[0]) || a.keys[0].localeCompare(b.keys[0]));
+}
+
 export function breakdownTable(
   dims: readonly ReportDimension[],
   rows: readonly BreakdownRow[],
   currency: string | null,
 ): ReportTable {
+  if (byStatusOnly(dims))
+    return {
+      title: 'Status changes',
+      columns: [
+        { header: 'Status', weight: 2 },
+        { header: 'Leads that entered it in the period', align: 'right', weight: 2 },
+      ],
+      rows: statusOrder(rows).map((r) => [r.labels[0], String(r.newLeads)]),
+    };
   const withSpend = rows.some((r) => r.spend !== null);
   return {
     title: `By ${dims.map((d) => DIMENSION_LABELS[d].toLowerCase()).join(' and ')}`,
@@ -166,6 +192,17 @@ export function charts(
   rows: readonly BreakdownRow[],
 ): ChartSpec[] {
   if (dims.length === 0 || rows.length === 0) return [];
+  if (byStatusOnly(dims)) {
+    const ordered = statusOrder(rows);
+    return config.chartTypes
+      .filter((type) => type !== 'table')
+      .map((type) => ({
+        type,
+        title: 'Leads that entered each status',
+        categories: ordered.map((r) => r.labels[0]),
+        series: [{ name: 'Entered', values: ordered.map((r) => r.newLeads) }],
+      }));
+  }
   const title = `New leads by ${dims.map((d) => DIMENSION_LABELS[d].toLowerCase()).join(' and ')}`;
   const categories = [...new Set(rows.map((r) => r.labels[0]))].slice(0, MAX_CATEGORIES);
   const byFirst = (pick: (r: BreakdownRow) => number, second?: string): number[] =>
