@@ -106,6 +106,24 @@ describe('renderChartSvg', () => {
       expect((shown[i].x - shown[i - 1].x) * Math.sin((35 * Math.PI) / 180)).toBeGreaterThanOrEqual(12);
   });
 
+  it('steps the value axis of small counts by whole leads', () => {
+    // what a recipient saw: gridlines at 0.5, 1.5 and 2.5 leads
+    const svg = renderChartSvg(
+      {
+        type: 'bar',
+        title: 'New leads by source',
+        categories: ['meta', 'google'],
+        series: [{ name: 'New leads', values: [3, 1] }],
+      },
+      { width: 515, height: 250 },
+    );
+    const ticks = texts(svg)
+      .filter((t) => /^[\d.,]+$/.test(t.text))
+      .map((t) => t.text);
+    expect(ticks).toContain('3');
+    expect(ticks.filter((t) => t.includes('.'))).toEqual([]);
+  });
+
   it('puts a legend of many series below the axis labels, not over them', () => {
     const series = CAMPAIGNS.map((name, i) => ({ name, values: [i, 2 * i, 3, 4, 5, 6] }));
     const categories = ['google', 'linkedin', 'manual', 'meta', 'unknown', 'whatsapp'];

@@ -224,7 +224,8 @@ function options(spec: ChartSpec, size: ChartSize, fontFamily: string): echarts.
         formatter: (value: string) => shorten(value, MAX_AXIS_LABEL),
       },
     },
-    yAxis: { type: 'value', axisLabel: { fontFamily, fontSize: 10 } },
+    // the series are counts of leads: no 0.5-lead gridlines on small numbers
+    yAxis: { type: 'value', minInterval: 1, axisLabel: { fontFamily, fontSize: LABEL_SIZE } },
     series: spec.series.map((s) => ({
       type: spec.type,
       name: s.name,
