@@ -32,14 +32,14 @@ import { ReportStorage } from './report-storage';
 export const LEAD_PAGE_SIZE = 1000;
 
 export const EXCEL_COLUMNS: ExcelColumn[] = [
-  { key: 'id', header: 'Lead id', type: 'integer' },
+  { key: 'id', header: 'Lead id', type: 'id' },
   { key: 'createdAt', header: 'Created', type: 'datetime' },
   { key: 'fullName', header: 'Name', width: 28 },
   { key: 'email', header: 'E-mail', width: 30 },
   { key: 'phone', header: 'Phone', width: 18 },
   { key: 'status', header: 'Status', width: 12 },
   { key: 'platform', header: 'Source', width: 16 },
-  { key: 'integrationId', header: 'Integration', type: 'integer' },
+  { key: 'integrationId', header: 'Integration', type: 'id' },
   { key: 'campaignId', header: 'Campaign id', width: 20 },
   { key: 'campaignName', header: 'Campaign', width: 28 },
   { key: 'cost', header: 'Cost', type: 'money' },

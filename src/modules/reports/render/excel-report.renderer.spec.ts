@@ -147,6 +147,23 @@ describe('writeExcelReport', () => {
     expect(compressionInput({})).toBeUndefined();
   });
 
+  it('shows record ids without a thousands separator and puts filter buttons on the header', async () => {
+    // what a recipient saw: lead 3590 as "3,590", like an amount, and no filter on the header
+    const filePath = join(dir, 'ids.xlsx');
+    const columns: ExcelColumn[] = [
+      { key: 'id', header: 'Lead id', type: 'id' },
+      { key: 'leads', header: 'Leads', type: 'integer' },
+    ];
+    await writeExcelReport({ filePath, columns, rows: [[{ id: '3590', leads: 3590 }]] });
+    const workbook = new ExcelJS.Workbook();
+    await workbook.xlsx.readFile(filePath);
+    const sheet = workbook.worksheets[0];
+    expect(sheet.getCell('A2').value).toBe(3590);
+    expect(sheet.getCell('A2').numFmt).toBe('0');
+    expect(sheet.getCell('B2').numFmt).toBe('#,##0');
+    expect(sheet.autoFilter).toBe('A1:B1');
+  });
+
   it('refuses sheet names Excel would reject', async () => {
     for (const sheetName of ['', 'a'.repeat(32), 'Q1/Q2', 'What?']) {
       await expect(

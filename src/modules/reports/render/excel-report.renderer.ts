@@ -18,7 +18,7 @@ import { toLocalDateTime } from '../../analytics/time/time-zone';
 
 export type ExcelCellValue = string | number | boolean | Date | null | undefined;
 export type ExcelRow = Readonly<Record<string, ExcelCellValue>>;
-export type ExcelColumnType = 'text' | 'integer' | 'number' | 'money' | 'percent' | 'datetime' | 'date';
+export type ExcelColumnType = 'text' | 'id' | 'integer' | 'number' | 'money' | 'percent' | 'datetime' | 'date';
 
 export interface ExcelColumn {
   readonly key: string;
@@ -47,6 +47,8 @@ export interface ExcelReportResult {
 
 const FORMATS: Record<ExcelColumnType, string | undefined> = {
   text: undefined,
+  // a record number, not a quantity: no thousands separator (lead 3,590 read as an amount)
+  id: '0',
   integer: '#,##0',
   number: '#,##0.####',
   money: '#,##0.00',
@@ -56,6 +58,7 @@ const FORMATS: Record<ExcelColumnType, string | undefined> = {
 };
 const WIDTHS: Record<ExcelColumnType, number> = {
   text: 24,
+  id: 12,
   integer: 12,
   number: 14,
   money: 16,
@@ -83,6 +86,8 @@ export async function writeExcelReport(input: ExcelReportInput): Promise<ExcelRe
   let rows = 0;
   try {
     const sheet = workbook.addWorksheet(sheetName, { views: [{ state: 'frozen', ySplit: 1 }] });
+    // filter buttons on the header, as a recipient would add before sorting by source or status
+    sheet.autoFilter = { from: { row: 1, column: 1 }, to: { row: 1, column: input.columns.length } };
     sheet.columns = input.columns.map((c) => {
       const type = c.type ?? 'text';
       const numFmt = FORMATS[type];
