@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { FakeReply, FakeRequest, FakeServer } from '../../../test/support/fake-server';
 import { handlerContext } from '../../../test/support/handler-context';
 import { FacebookAdsHandler } from './facebook-ads.handler';
-import { ASYNC_RANGE_DAYS } from './facebook-ads.insights';
+import { ASYNC_RANGE_DAYS, MAX_JOB_POLLS } from './facebook-ads.insights';
 
 const fixture = (name: string): Record<string, unknown> =>
   JSON.parse(readFileSync(join(__dirname, 'fixtures', name), 'utf8')) as Record<string, unknown>;
@@ -149,6 +149,33 @@ describe('Facebook Ads spend that adds up (issue 10 point 8)', () => {
     });
     // the job was not started again
     expect(server.count('POST', INSIGHTS)).toBe(0);
+  });
+
+  it('gives up on a job that never finishes (or answers no status) after MAX_JOB_POLLS polls over the calls', async () => {
+    account('UTC');
+    reportJob(['Job Running']);
+    let cursor: string | null = JSON.stringify({ since: '2026-01-01', until: '2026-03-09' });
+    let calls = 0;
+    let failure: unknown;
+    try {
+      for (; calls < MAX_JOB_POLLS / 30 + 2; calls++) {
+        const page = await handler.syncData(ctx(new Date('2026-03-10T09:00:00Z')), cursor);
+        expect(page.fetched).toBe(0);
+        cursor = page.nextCursor;
+        if (calls === 0) {
+          // from here on Meta answers no status at all: counted the same way
+          server.on('GET', '/6241829463520', () => ({ status: 200, body: {} }));
+        }
+      }
+    } catch (err) {
+      failure = err;
+    }
+    expect(failure).toMatchObject({
+      name: 'OutboundError',
+      message: expect.stringContaining(`did not finish after ${MAX_JOB_POLLS} polls (30 minutes; last status: none)`),
+    });
+    expect(calls).toBe(MAX_JOB_POLLS / 30 - 1);
+    expect(server.count('GET', '/6241829463520')).toBe(MAX_JOB_POLLS);
   });
 
   it('hands the pipeline an expired token (HTTP 400, code 190) as an auth failure, throttling as rate-limited', async () => {

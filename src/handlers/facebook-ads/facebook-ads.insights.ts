@@ -21,6 +21,12 @@ export const ASYNC_RANGE_DAYS = 14;
 /** How long one sync call waits for a report job before handing back (the run calls again). */
 const POLLS_PER_CALL = 30;
 const POLL_INTERVAL_MS = 2000;
+/**
+ * Polls of one report job before the run gives up on it (30 minutes of 2-second polls, over several
+ * calls): a job that never answers a final status (or answers no status at all) would otherwise keep
+ * the run, and every later sync of the integration, waiting for SYNC_MAX_PAGES_PER_RUN calls.
+ */
+export const MAX_JOB_POLLS = 900;
 const DATE = /^\d{4}-\d{2}-\d{2}$/;
 
 /**
@@ -51,6 +57,8 @@ export interface InsightsCursor {
   after?: string;
   /** Set once the run reads through a report job. */
   reportRunId?: string;
+  /** Polls of that job so far, over every call of the run. */
+  polls?: number;
 }
 
 export function accountPath(ctx: HandlerContext): string {
@@ -126,12 +134,14 @@ export function parseInsightsCursor(cursor: string): InsightsCursor {
   const timezone = asString(value.timezone);
   const after = asString(value.after);
   const reportRunId = asId(value.reportRunId);
+  const polls = asNumber(value.polls);
   return {
     since,
     until,
     ...(timezone ? { timezone } : {}),
     ...(after ? { after } : {}),
     ...(reportRunId ? { reportRunId } : {}),
+    ...(polls !== undefined && Number.isInteger(polls) && polls > 0 ? { polls } : {}),
   };
 }
 
@@ -201,6 +211,7 @@ async function readJob(ctx: HandlerContext, state: InsightsCursor & { reportRunI
     for (let poll = 0; ; poll++) {
       const res = await facebookAdsGet(ctx, state.reportRunId, { fields: 'async_status,async_percent_completion' });
       const status = isRecord(res.body) ? asString(res.body.async_status) : undefined;
+      const polls = (state.polls ?? 0) + poll + 1;
       if (status === 'Job Completed') break;
       if (status === 'Job Failed' || status === 'Job Skipped')
         throw new OutboundError(
@@ -209,8 +220,17 @@ async function readJob(ctx: HandlerContext, state: InsightsCursor & { reportRunI
           res.status,
           res.body,
         );
+      if (polls >= MAX_JOB_POLLS)
+        throw new OutboundError(
+          'server',
+          `Facebook Ads insights report job ${state.reportRunId} did not finish after ${polls} polls (${Math.round(
+            (polls * POLL_INTERVAL_MS) / 60_000,
+          )} minutes; last status: ${status?.slice(0, 40) ?? 'none'})`,
+          res.status,
+        );
       // still running: hand back, and the run asks again
-      if (poll + 1 >= POLLS_PER_CALL) return { leads: [], costs: [], fetched: 0, nextCursor: JSON.stringify(state) };
+      if (poll + 1 >= POLLS_PER_CALL)
+        return { leads: [], costs: [], fetched: 0, nextCursor: JSON.stringify({ ...state, polls }) };
       const percent = isRecord(res.body) ? asNumber(res.body.async_percent_completion) : undefined;
       ctx.logger.info({ reportRunId: state.reportRunId, status, percent }, 'waiting for the insights report job');
       await sleep(POLL_INTERVAL_MS);
