@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { Db } from '../../database/db';
 import { TransactionRunner } from '../../database/transaction-runner';
+import { IntegrationChanges } from './integration-changes';
 
 /** An integration's OAuth columns as the refresher reads them under its lock. */
 export interface StoredOAuth {
@@ -67,6 +68,7 @@ export class IntegrationOAuthRepository {
   constructor(
     private readonly db: Db,
     private readonly transactions: TransactionRunner,
+    private readonly changes: IntegrationChanges,
   ) {}
 
   async read(id: number): Promise<StoredOAuth | null> {
@@ -88,7 +90,9 @@ export class IntegrationOAuthRepository {
 
   /** Stores refreshed tokens only over `seen` (the generation the refresh started from); false when it was replaced. */
   async storeRefreshed(id: number, seen: string, sealed: string, expiresAt: Date | null, at: Date): Promise<boolean> {
-    return (await this.db.execute(STORE, [id, sealed, expiresAt, at, seen])) > 0;
+    const stored = (await this.db.execute(STORE, [id, sealed, expiresAt, at, seen])) > 0;
+    if (stored) this.changes.changed(id);
+    return stored;
   }
 
   /** Ids (ascending, after `afterId`) of the live OAuth connections whose access token expires by `before`. */
@@ -108,6 +112,8 @@ export class IntegrationOAuthRepository {
    * token to call with. False when `seen` was replaced meanwhile (a reconnect's tokens are not dropped).
    */
   async markReauthorizationRequired(id: number, seen: string, message: string, at: Date): Promise<boolean> {
-    return (await this.db.execute(REAUTHORIZE, [id, message, at, seen])) > 0;
+    const marked = (await this.db.execute(REAUTHORIZE, [id, message, at, seen])) > 0;
+    if (marked) this.changes.changed(id);
+    return marked;
   }
 }

@@ -3,6 +3,7 @@ import { AnalyticsModule } from '../analytics/analytics.module';
 import { AuditModule } from '../audit/audit.module';
 import { IntegrationTemplatesModule } from '../integration-templates/integration-templates.module';
 import { HandlerContextFactory } from './handler-context.factory';
+import { IntegrationChanges } from './integration-changes';
 import { IntegrationConfigService } from './integration-config.service';
 import { IntegrationConnectionsService } from './integration-connections.service';
 import { IntegrationsController } from './integrations.controller';
@@ -17,6 +18,7 @@ import { WabaSubscriptionsService } from './waba-subscriptions.service';
   imports: [AuditModule, IntegrationTemplatesModule, AnalyticsModule],
   controllers: [IntegrationsController],
   providers: [
+    IntegrationChanges,
     IntegrationsService,
     IntegrationConfigService,
     IntegrationConnectionsService,
@@ -28,6 +30,7 @@ import { WabaSubscriptionsService } from './waba-subscriptions.service';
     WabaSubscriptionsService,
   ],
   exports: [
+    IntegrationChanges,
     IntegrationsService,
     IntegrationsRepository,
     HandlerContextFactory,

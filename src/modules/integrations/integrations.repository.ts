@@ -6,6 +6,7 @@ import { scopeWhere } from '../../database/scope-where';
 import { TransactionRunner } from '../../database/transaction-runner';
 import type { Prisma, SubAccount } from '../../generated/prisma/client';
 import type { Integration, IntegrationChange, IntegrationStatus, NewIntegration } from './integration';
+import { IntegrationChanges } from './integration-changes';
 
 /** The name the webhook pipeline reads integrations by (the domain type). */
 export type IntegrationRow = Integration;
@@ -98,6 +99,7 @@ export class IntegrationsRepository {
   constructor(
     private readonly db: Db,
     private readonly transactions: TransactionRunner,
+    private readonly changes: IntegrationChanges,
   ) {}
 
   async list(
@@ -175,6 +177,8 @@ export class IntegrationsRepository {
         }),
       );
       await after(created);
+      // a routing key or webhook id looked up before now named no integration
+      this.changes.changed(created.id);
       return { created };
     });
   }
@@ -207,6 +211,7 @@ export class IntegrationsRepository {
       );
       if (next !== row.routingKey && row.routingKey !== null) await this.release(tx, row.handler, row.routingKey);
       if (after) await after(updated);
+      this.changes.changed(id);
       return { updated };
     });
   }
@@ -220,6 +225,7 @@ export class IntegrationsRepository {
       await tx.integration.delete({ where: { id } });
       if (row.routingKey !== null) await this.release(tx, row.handler, row.routingKey);
       await after(toIntegration(row));
+      this.changes.changed(id);
       return true;
     });
   }
@@ -252,6 +258,7 @@ export class IntegrationsRepository {
    */
   async markSetupError(id: number, message: string): Promise<void> {
     await this.db.prisma.integration.update({ where: { id }, data: { status: 'error', errorMessage: message } });
+    this.changes.changed(id);
   }
 
   /** The outcome of a sync run, as the integration shows it (lastSyncAt moves only on success). */
@@ -268,6 +275,7 @@ export class IntegrationsRepository {
       where: { id },
       data: { status: 'error', errorMessage: `INVALID_CREDENTIALS: ${message}` },
     });
+    this.changes.changed(id);
   }
 
   /**
@@ -320,6 +328,7 @@ export class IntegrationsRepository {
       where: { id: row.id, keyId: row.keyId, sealVersion: row.sealVersion, updatedAt: row.updatedAt },
       data: updateData(change),
     });
+    if (result.count === 1) this.changes.changed(row.id);
     return result.count === 1;
   }
 

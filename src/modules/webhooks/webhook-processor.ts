@@ -6,6 +6,7 @@ import { IntegrationSetupError, PermanentEventError } from '../../handlers/integ
 import { JobHandler } from '../../jobs/job-definition';
 import { JobsService } from '../../jobs/jobs.service';
 import { HandlerContextFactory } from '../integrations/handler-context.factory';
+import { IntegrationChanges } from '../integrations/integration-changes';
 import { IntegrationRow, IntegrationsRepository } from '../integrations/integrations.repository';
 import { LeadWriterService } from '../leads/lead-writer.service';
 import { keywordConfigOf } from '../messaging/domain/channel-keywords';
@@ -43,7 +44,10 @@ export class WebhookProcessor {
     private readonly transactions: TransactionRunner,
     private readonly whatsapp: WhatsAppEventsService,
     private readonly inbox: MessagingInboxService,
-  ) {}
+    changes: IntegrationChanges,
+  ) {
+    changes.subscribe((integrationId) => this.cache.delete(integrationId));
+  }
 
   /** Integrations change rarely and events come in bursts: a few seconds of caching saves a query per event. */
   private async integration(id: number): Promise<IntegrationRow | null> {

@@ -5,6 +5,7 @@ import { HandlerRegistry } from '../../handlers/handler-registry';
 import type { IntegrationConfig, VerificationKeys } from '../../handlers/integration-handler';
 import { withAppCredentials } from '../../handlers/oauth/oauth-provider';
 import { ConfigCodec } from '../integration-templates/config-codec';
+import { IntegrationChanges } from '../integrations/integration-changes';
 import type { IntegrationRow } from '../integrations/integrations.repository';
 import {
   PREVIOUS_WEBHOOK_SECRET_POINTER,
@@ -51,8 +52,10 @@ export class WebhookTargets {
     private readonly codec: ConfigCodec,
     private readonly box: SecretBox,
     private readonly registry: HandlerRegistry,
+    changes: IntegrationChanges,
   ) {
     this.ttlMs = config.webhooks.cacheTtlMs;
+    changes.subscribe(() => this.invalidate());
   }
 
   async forWebhookId(webhookId: string): Promise<WebhookTarget | null> {
@@ -114,7 +117,7 @@ export class WebhookTargets {
     return value;
   }
 
-  /** Forget cached lookups after a change in this process (other processes wait for the TTL). */
+  /** Forgets cached lookups after a change of an integration in this process (other processes wait for the TTL). */
   invalidate(): void {
     this.byWebhookId.clear();
     this.byRoutingKey.clear();
