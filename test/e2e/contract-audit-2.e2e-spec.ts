@@ -4,6 +4,7 @@
 import { createHmac } from 'node:crypto';
 import { createIntegration, createSubAccount, META_CONFIG, WHATSAPP_CONFIG } from '../support/factories';
 import { FakeServer } from '../support/fake-server';
+import { auth } from '../support/security';
 import { WhatsAppWebhooks } from '../support/fakes/whatsapp-webhooks';
 import { createTestApp, TestApp } from '../support/test-app';
 import { activate, metaLeadgen, metaSignature } from '../support/webhooks';
@@ -115,6 +116,52 @@ describe('API.md contract audit 2: flows', () => {
       const unheld = await send(metaLeadgen('888000888', ['audit2-unheld']));
       expect([unheld.status, unheld.body.status]).toEqual([200, 'received']);
       expect(await storedFor(m.id)).toEqual(['leadgen:audit2-own', 'leadgen:audit2-unheld']);
+    });
+
+    it("routes its own sub-account's other pages to their integrations (one callback URL per Meta app); the other tenant's page is left out", async () => {
+      const config = (pageId: string) => ({ ...META_CONFIG, pageId, pageAccessToken: `token-${pageId}` });
+      const m = await createIntegration(t, subA, 'meta-lead-ads', config('610000001'));
+      await activate(t, subA, m.id);
+      const sibling = await createIntegration(t, subA, 'meta-lead-ads', config('610000002'));
+      await activate(t, subA, sibling.id);
+      const foreign = await createIntegration(t, subB, 'meta-lead-ads', config('620000003'));
+      await activate(t, subB, foreign.id);
+      const send = (body: string) =>
+        t.http
+          .post(new URL(m.webhookUrl).pathname)
+          .set('content-type', 'application/json')
+          .set('x-hub-signature-256', metaSignature(body, META_CONFIG.appSecret))
+          .send(body);
+      const res = await send(
+        JSON.stringify({
+          object: 'page',
+          entry: [
+            JSON.parse(metaLeadgen('610000001', ['audit2-page-own'])).entry[0],
+            JSON.parse(metaLeadgen('610000002', ['audit2-page-sibling'])).entry[0],
+            JSON.parse(metaLeadgen('620000003', ['audit2-page-foreign'])).entry[0],
+            JSON.parse(metaLeadgen('630000004', ['audit2-page-unheld'])).entry[0],
+          ],
+        }),
+      );
+      expect([res.status, res.body.status, res.body.eventIds]).toEqual([200, 'received', expect.any(Array)]);
+      expect(res.body.eventIds).toHaveLength(3);
+      expect((await storedFor(m.id)).sort()).toEqual(['leadgen:audit2-page-own', 'leadgen:audit2-page-unheld']);
+      // the sibling's token can fetch its page's leads; the first integration's could not
+      expect(await storedFor(sibling.id)).toEqual(['leadgen:audit2-page-sibling']);
+      expect(await storedFor(foreign.id)).toEqual([]);
+      // the sibling's page alone at the first integration's URL goes to the sibling too
+      const alone = await send(metaLeadgen('610000002', ['audit2-page-sibling-2']));
+      expect([alone.status, alone.body.status]).toEqual([200, 'received']);
+      expect(await storedFor(sibling.id)).toEqual(['leadgen:audit2-page-sibling', 'leadgen:audit2-page-sibling-2']);
+      // a sibling that is switched off does not receive: its page's changes stay where they were sent
+      const off = await t.http
+        .patch(`/api/integrations/${sibling.id}`)
+        .set('authorization', auth(t, 'ADMIN', [subA]))
+        .send({ isActive: false });
+      expect(off.status).toBe(200);
+      const kept = await send(metaLeadgen('610000002', ['audit2-page-sibling-3']));
+      expect([kept.status, kept.body.status]).toEqual([200, 'received']);
+      expect(await storedFor(m.id)).toContain('leadgen:audit2-page-sibling-3');
     });
 
     it("keeps a LinkedIn lead notification about another sub-account's organization out of its own URL", async () => {

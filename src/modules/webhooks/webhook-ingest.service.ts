@@ -102,9 +102,9 @@ export class WebhookIngestService {
       throw BAD_SIGNATURE();
     }
     this.assertReceiving(target);
-    const parts = await this.ownParts(provider, spec, target, delivery.payload);
+    const parts = await this.ownParts(provider, spec, target, delivery.payload, request);
     const results: IngestResult[] = [];
-    for (const part of parts) results.push(await this.store(provider, spec, target, part, request));
+    for (const { target: holder, part } of parts) results.push(await this.store(provider, spec, holder, part, request));
     return this.combine(results);
   }
 
@@ -181,40 +181,52 @@ export class WebhookIngestService {
   }
 
   /**
-   * The parts of a delivery at an integration's own URL that are its to store. A handler routed by a
-   * key in the payload (Meta page, WhatsApp number, LinkedIn owner …) may be sent, signed with an app
-   * secret several tenants share (a hub-wide Meta or LinkedIn app), changes about pages, numbers or
-   * owners that other integrations hold, in other sub-accounts too: those belong to their holders, as
-   * the provider-level URL routes them (API.md: a routing key belongs to one sub-account). When the
-   * delivery names such a key, only the integration's own key's part (and its account's, e.g. its
-   * WABA's template updates) is stored for it; nothing of its own is no part (answered ignored). A
-   * delivery naming no key another integration holds is stored whole, as before (a LinkedIn
-   * integration configured with its organization also takes leads of an ad account nobody holds).
+   * Who stores which part of a delivery at an integration's own URL. A handler routed by a key in the
+   * payload (Meta page, WhatsApp number, LinkedIn owner …) may be sent changes about several keys:
+   * - changes about a key another sub-account's integration holds are that tenant's (API.md: a routing
+   *   key belongs to one sub-account) and are not stored here: with an app secret several tenants share
+   *   (a hub-wide Meta or LinkedIn app) they would land in this tenant's inbox and leads;
+   * - changes about a key another integration of the same sub-account holds go to that integration, as
+   *   the provider-level URL routes them, when the delivery verifies with its secret and it receives
+   *   (one Meta app has one callback URL: a tenant may point it at one integration's URL for all its
+   *   pages, and that integration's token could not fetch another page's leads); otherwise they stay here;
+   * - its own key's, keys nobody holds (a LinkedIn organization's integration also takes leads of an
+   *   ad account), and its account's (its WABA's template updates) are stored for it.
+   * A delivery naming only its own key or keys nobody holds is stored whole, as before; one with
+   * nothing left for anyone is no part (answered ignored).
    */
   private async ownParts(
     provider: string,
     spec: WebhookSpec,
     target: WebhookTarget,
     payload: unknown,
-  ): Promise<unknown[]> {
+    request: WebhookRequest,
+  ): Promise<Array<{ target: WebhookTarget; part: unknown }>> {
     const own = target.routingKey;
     // 'both' (LinkedIn: an app-level URL or one per integration) routes by the same keys as 'provider'
-    if (spec.routing === 'integration' || !own || !spec.routingKeys) return [payload];
+    if (spec.routing === 'integration' || !own || !spec.routingKeys || !spec.selectForRoutingKey)
+      return [{ target, part: payload }];
     const keys = attempt(() => spec.routingKeys?.(payload) ?? [], []);
     const others = [...new Set(keys)].filter((key) => key !== own && usableRoutingKey(key)).slice(0, 100);
-    const heldByOthers = others.length
+    const holders = others.length
       ? (await this.targets.forRoutingKeys(provider, others)).filter((t) => t.integrationId !== target.integrationId)
       : [];
-    if (heldByOthers.length === 0) return [payload];
-    const parts: unknown[] = [];
-    if (keys.includes(own))
-      parts.push(
-        spec.selectForRoutingKey ? attempt(() => spec.selectForRoutingKey?.(payload, own), undefined) : payload,
-      );
+    if (holders.length === 0) return [{ target, part: payload }];
+    const parts: Array<{ target: WebhookTarget; part: unknown }> = [];
+    for (const key of [own, ...others]) {
+      if (!keys.includes(key)) continue;
+      const held = holders.filter((t) => t.routingKey === key);
+      if (held.some((t) => t.subAccountId !== target.subAccountId)) continue;
+      const sibling = held.find((t) => t.receiving && verifies(spec, request, t));
+      parts.push({
+        target: sibling ?? target,
+        part: attempt(() => spec.selectForRoutingKey?.(payload, key), undefined),
+      });
+    }
     const secondary = spec.secondaryRouting;
     const accountKey = secondary ? target.config[secondary.configField] : undefined;
     if (secondary && typeof accountKey === 'string' && attempt(() => secondary.keys(payload), []).includes(accountKey))
-      parts.push(attempt(() => secondary.select(payload, accountKey), undefined));
+      parts.push({ target, part: attempt(() => secondary.select(payload, accountKey), undefined) });
     return parts;
   }
 
