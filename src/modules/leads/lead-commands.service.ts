@@ -95,8 +95,13 @@ export class LeadCommandsService {
     // a super-admin (or a token naming a deleted sub-account) may name one that does not exist
     if (!(await this.reads.subAccountExists(dto.subAccountId))) throw DomainException.notFound('Sub-account');
     const answers = dto.customAnswers ?? {};
-    if (Object.values(answers).some((v) => typeof v !== 'string'))
-      throw DomainException.validation('customAnswers values must be strings');
+    // named one by one, as every other refused field is: details was empty
+    const notText = Object.keys(answers).filter((key) => typeof answers[key] !== 'string');
+    if (notText.length > 0)
+      throw DomainException.validation(
+        'customAnswers values must be strings',
+        notText.map((key) => ({ field: `customAnswers.${key}`, messages: ['must be a string'] })),
+      );
     const { platform: _platform, ...source } = dto.source ?? { platform: 'manual' };
     const input: LeadInput = {
       platform: 'manual',
