@@ -415,10 +415,10 @@ describe('API.md contract audit 3: unknown fields and tenant isolation on every 
         body: () => ({
           timezone: 'Europe/Lisbon',
           funnelStages: ['NEW', 'CONVERTED'],
-          scoreWeights: { answeredCall: 5, stage: { CONTACTED: 10 } },
+          scoreWeights: { answeredCall: 5, source: { meta: 8 }, stage: { CONTACTED: 10 } },
         }),
-        // not in API.md, but a body field all the same; `stage` is a map of statuses
-        nested: [['scoreWeights']],
+        // not in API.md, but a body field all the same; `source` and `stage` are keyed by platform and status
+        nested: [['scoreWeights'], ['scoreWeights', 'source'], ['scoreWeights', 'stage']],
         wrongType: ['funnelStages', 'NEW'],
         notNull: ['timezone', 'funnelStages'],
       },
@@ -786,6 +786,12 @@ describe('API.md contract audit 3: unknown fields and tenant isolation on every 
         () => `/api/integrations/${A.ghl}/rotate-webhook-secret`,
       ],
       ['POST /api/webhook-events/:id/replay', 'post', () => `/api/webhook-events/${aEvent}/replay`],
+      // not in API.md, but served: the same rule
+      [
+        'POST /api/integrations/:id/events/replay-failed',
+        'post',
+        () => `/api/integrations/${A.ghl}/events/replay-failed`,
+      ],
       ['POST /api/whatsapp/bulk/:id/cancel', 'post', () => `/api/whatsapp/bulk/${A.bulk}/cancel`],
       ['POST /api/whatsapp/bulk/:id/pause', 'post', () => `/api/whatsapp/bulk/${A.bulk}/pause`],
       ['POST /api/whatsapp/bulk/:id/resume', 'post', () => `/api/whatsapp/bulk/${A.bulk}/resume`],
