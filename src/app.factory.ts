@@ -8,7 +8,6 @@ import type { Socket } from 'node:net';
 import { AppModule } from './app.module';
 import { AllExceptionsFilter } from './common/errors/all-exceptions.filter';
 import { DomainException } from './common/errors/domain.exception';
-import { UndeclaredBodyInterceptor } from './common/http/undeclared-body.interceptor';
 import { unstorableInput } from './common/http/unstorable-input';
 import { AppConfig } from './config/app-config';
 import { ConfigModule } from './config/config.module';
@@ -233,7 +232,6 @@ export async function buildApp(
   });
   app.setGlobalPrefix('api');
   app.useGlobalPipes(validationPipe);
-  app.useGlobalInterceptors(new UndeclaredBodyInterceptor());
   app.useGlobalFilters(new AllExceptionsFilter());
   SwaggerModule.setup('api/docs', app, openApiDocument(app), { jsonDocumentUrl: 'api/docs-json' });
   return app;

@@ -817,6 +817,13 @@ describe('API.md contract audit 3: unknown fields and tenant isolation on every 
     );
   });
 
+  it('tells a caller without a token, or without the role, so before anything about the body of a route taking none', async () => {
+    const path = `/api/integrations/${A.ghl}/disconnect`;
+    expect((await call('post', path, 'Bearer not-a-token', { [UNKNOWN]: true })).status).toBe(401);
+    const agent = auth(t, 'AGENT', [A.sub]);
+    expect((await call('post', path, agent, { [UNKNOWN]: true })).status).toBe(403);
+  });
+
   describe("Rule 2: an ADMIN of B holding A's ids gets 404 for records, 403 for A's subAccountId, and nothing of A's", () => {
     // 'empty': a filter naming A's record answers B's empty page, as a filter naming no record does (or 404);
     // 'unknown ids': bulk leadIds are checked as a list, 400 naming the ids not found in B, as for ids of no lead

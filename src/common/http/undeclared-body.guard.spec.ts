@@ -1,5 +1,5 @@
 import { Body, Controller, Param, Post, Req } from '@nestjs/common';
-import { takesBody, undeclaredBodyProblems } from './undeclared-body.interceptor';
+import { takesBody, undeclaredBodyProblems } from './undeclared-body.guard';
 
 @Controller('probe')
 class ProbeController {

@@ -1,7 +1,6 @@
-import { CallHandler, ExecutionContext, Injectable, NestInterceptor } from '@nestjs/common';
+import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
 import { ROUTE_ARGS_METADATA } from '@nestjs/common/constants';
 import { RouteParamtypes } from '@nestjs/common/enums/route-paramtypes.enum';
-import type { Observable } from 'rxjs';
 import { DomainException } from '../errors/domain.exception';
 
 export interface BodyProblem {
@@ -35,25 +34,26 @@ export function undeclaredBodyProblems(body: unknown): BodyProblem[] {
  * API.md "Unknown JSON fields in request bodies are rejected (VALIDATION_FAILED)": the global pipe
  * checks only declared bodies, so `POST /api/integrations/:id/disconnect {"reason":"x"}` or a bulk
  * `cancel` with fields ran as if the fields were understood. A route declaring no body takes none.
+ * A guard, registered after authentication and roles (a stranger is told 401/403 first), rather
+ * than an interceptor: a global interceptor would wrap every request, the webhook hot path too, in
+ * Nest's interceptor pipeline for nothing.
  */
 @Injectable()
-export class UndeclaredBodyInterceptor implements NestInterceptor {
+export class UndeclaredBodyGuard implements CanActivate {
   private readonly declared = new WeakMap<object, boolean>();
 
-  intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
-    if (context.getType() === 'http') {
-      const handler = context.getHandler();
-      let takes = this.declared.get(handler);
-      if (takes === undefined) {
-        takes = takesBody(context.getClass(), handler.name);
-        this.declared.set(handler, takes);
-      }
-      if (!takes) {
-        const problems = undeclaredBodyProblems(context.switchToHttp().getRequest<{ body?: unknown }>().body);
-        if (problems.length > 0)
-          throw DomainException.validation(problems.map((p) => p.messages.join(', ')).join('; '), problems);
-      }
+  canActivate(context: ExecutionContext): boolean {
+    if (context.getType() !== 'http') return true;
+    const handler = context.getHandler();
+    let takes = this.declared.get(handler);
+    if (takes === undefined) {
+      takes = takesBody(context.getClass(), handler.name);
+      this.declared.set(handler, takes);
     }
-    return next.handle();
+    if (takes) return true;
+    const problems = undeclaredBodyProblems(context.switchToHttp().getRequest<{ body?: unknown }>().body);
+    if (problems.length > 0)
+      throw DomainException.validation(problems.map((p) => p.messages.join(', ')).join('; '), problems);
+    return true;
   }
 }
