@@ -375,6 +375,18 @@ describe('reports', () => {
     ]);
     expect((rows[4][1] as Date).toISOString()).toBe('2024-03-03T23:30:00.000Z');
     expect(typeof rows[1][0]).toBe('number');
+    // after the lead list, a Summary sheet: what the report is, its period and zone, and the PDF's figures
+    expect(workbook.worksheets.map((w) => w.name)).toEqual(['Leads', 'Summary']);
+    const summary: unknown[][] = [];
+    workbook.worksheets[1].eachRow((r) => summary.push((r.values as unknown[]).slice(1)));
+    expect(summary.filter(([label]) => label !== 'Generated at')).toEqual([
+      ['Report', 'Leads'],
+      ['Type', 'CUSTOM'],
+      ['Period', '2024-03-01 – 2024-03-03'],
+      ['Time zone', 'UTC'],
+      ['Metric', 'Value'],
+      ['New leads', 4],
+    ]);
 
     // the signature covers the report id and the expiry
     const other = url.pathname.replace(/\/(\d+)\/download$/, (_m, id: string) => `/${BigInt(id) + 1n}/download`);

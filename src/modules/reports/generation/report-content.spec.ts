@@ -1,7 +1,8 @@
-// What a report shows, before any rendering: the sentence an empty period's PDF carries.
+// What a report shows, before any rendering: the sentence an empty period's PDF carries and the typed
+// cells the Excel file stores beside the PDF's text.
 import type { BreakdownRow, ReportTotals } from '../data/report-data-source';
 import type { ReportConfig } from '../templates/report-config';
-import { breakdownTable, charts, emptyPeriodNotice } from './report-content';
+import { breakdownTable, charts, emptyPeriodNotice, summaryTable } from './report-content';
 
 const ZERO: ReportTotals = { totalLeads: 0, newLeads: 0, convertedLeads: 0, lostLeads: 0, spend: null, currency: null };
 const ROW: BreakdownRow = {
@@ -68,5 +69,36 @@ describe('a breakdown by status', () => {
   it('keeps new, converted and lost leads for every other grouping', () => {
     const table = breakdownTable(['source'], [{ ...entered('meta', 5), keys: ['meta'], labels: ['meta'] }], null);
     expect(table.columns.map((c) => c.header)).toEqual(['Source', 'New leads', 'Converted', 'Lost', 'Conversion rate']);
+  });
+});
+
+describe('typed cells for the Excel file', () => {
+  it('keeps the summary as counts, a fraction and money with its currency beside the PDF text', () => {
+    const config: ReportConfig = {
+      metrics: ['newLeads', 'conversionRate', 'spend', 'costPerConversion'],
+      filters: {},
+      groupBy: [],
+      dateRange: 'LAST_30_DAYS',
+      chartTypes: ['table'],
+    };
+    const table = summaryTable(config, {
+      ...ZERO,
+      newLeads: 8,
+      convertedLeads: 2,
+      spend: '24212.5500',
+      currency: 'BRL',
+    });
+    expect(table.rows).toEqual([
+      ['New leads', '8'],
+      ['Conversion rate', '25.00%'],
+      ['Spend', '24212.55 BRL'],
+      ['Cost per conversion', '12106.28 BRL'],
+    ]);
+    expect(table.cells.map((r) => [r[1].value, r[1].type, r[1].currency])).toEqual([
+      [8, 'integer', undefined],
+      [0.25, 'percent', undefined],
+      ['24212.55', 'money', 'BRL'],
+      ['12106.28', 'money', 'BRL'],
+    ]);
   });
 });

@@ -6,6 +6,7 @@
 import { funnelFromFurthest, DEFAULT_FUNNEL_STAGES, FunnelStageResult } from '../../analytics/compute/funnel';
 import { costPer, formatAmount } from '../../analytics/compute/money';
 import type { ChartSpec } from '../render/chart-svg.renderer';
+import type { ExcelCell } from '../render/excel-report.renderer';
 import type { ReportTable } from '../render/pdf-report.renderer';
 import type { BreakdownRow, ReportTotals } from '../data/report-data-source';
 import type { ReportConfig, ReportDimension, ReportMetric, ReportTypeName } from '../templates/report-config';
@@ -59,37 +60,67 @@ function money(amount: string | null, currency: string | null): string {
   return currency ? `${formatAmount(amount)} ${currency}` : formatAmount(amount);
 }
 
+/** One figure of a table: the text the PDF prints and the typed value the Excel file stores. */
+export interface ReportCell extends ExcelCell {
+  readonly text: string;
+}
+
+/** A table of the report: its PDF rows (strings) and the same rows as typed cells for the Excel file. */
+export interface FigureTable extends ReportTable {
+  readonly cells: readonly (readonly ReportCell[])[];
+}
+
+function figureTable(
+  title: string,
+  columns: ReportTable['columns'],
+  cells: readonly (readonly ReportCell[])[],
+): FigureTable {
+  return { title, columns, rows: cells.map((r) => r.map((c) => c.text)), cells };
+}
+
+const textCell = (text: string): ReportCell => ({ text, value: text });
+const countCell = (n: number): ReportCell => ({ text: String(n), value: n, type: 'integer' });
+const percentCell = (x: number): ReportCell => ({ text: percent(x), value: x, type: 'percent' });
+function moneyCell(amount: string | null, currency: string | null): ReportCell {
+  if (amount === null) return textCell(money(null, currency));
+  return { text: money(amount, currency), value: formatAmount(amount), type: 'money', currency };
+}
+
 /** A metric's value as the report shows it. */
 export function metricValue(metric: ReportMetric, totals: ReportTotals): string {
+  return metricCell(metric, totals).text;
+}
+
+function metricCell(metric: ReportMetric, totals: ReportTotals): ReportCell {
   switch (metric) {
     case 'totalLeads':
-      return String(totals.totalLeads);
+      return countCell(totals.totalLeads);
     case 'newLeads':
-      return String(totals.newLeads);
+      return countCell(totals.newLeads);
     case 'convertedLeads':
-      return String(totals.convertedLeads);
+      return countCell(totals.convertedLeads);
     case 'lostLeads':
-      return String(totals.lostLeads);
+      return countCell(totals.lostLeads);
     case 'conversionRate':
-      return percent(rate(totals.convertedLeads, totals.newLeads));
+      return percentCell(rate(totals.convertedLeads, totals.newLeads));
     case 'spend':
-      return money(totals.spend ?? '0', totals.currency);
+      return moneyCell(totals.spend ?? '0', totals.currency);
     case 'costPerLead':
-      return money(totals.spend === null ? null : costPer(totals.spend, totals.newLeads), totals.currency);
+      return moneyCell(totals.spend === null ? null : costPer(totals.spend, totals.newLeads), totals.currency);
     case 'costPerConversion':
-      return money(totals.spend === null ? null : costPer(totals.spend, totals.convertedLeads), totals.currency);
+      return moneyCell(totals.spend === null ? null : costPer(totals.spend, totals.convertedLeads), totals.currency);
   }
 }
 
-export function summaryTable(config: ReportConfig, totals: ReportTotals): ReportTable {
-  return {
-    title: 'Summary',
-    columns: [
+export function summaryTable(config: ReportConfig, totals: ReportTotals): FigureTable {
+  return figureTable(
+    'Summary',
+    [
       { header: 'Metric', weight: 2 },
       { header: 'Value', align: 'right', weight: 1 },
     ],
-    rows: config.metrics.map((m) => [METRIC_LABELS[m], metricValue(m, totals)]),
-  };
+    config.metrics.map((m) => [textCell(METRIC_LABELS[m]), metricCell(m, totals)]),
+  );
 }
 
 // Statuses in the order a lead moves through them, not alphabetically.
@@ -113,20 +144,20 @@ export function breakdownTable(
   dims: readonly ReportDimension[],
   rows: readonly BreakdownRow[],
   currency: string | null,
-): ReportTable {
+): FigureTable {
   if (byStatusOnly(dims))
-    return {
-      title: 'Status changes',
-      columns: [
+    return figureTable(
+      'Status changes',
+      [
         { header: 'Status', weight: 2 },
         { header: 'Leads that entered it in the period', align: 'right', weight: 2 },
       ],
-      rows: statusOrder(rows).map((r) => [r.labels[0], String(r.newLeads)]),
-    };
+      statusOrder(rows).map((r) => [textCell(r.labels[0]), countCell(r.newLeads)]),
+    );
   const withSpend = rows.some((r) => r.spend !== null);
-  return {
-    title: `By ${dims.map((d) => DIMENSION_LABELS[d].toLowerCase()).join(' and ')}`,
-    columns: [
+  return figureTable(
+    `By ${dims.map((d) => DIMENSION_LABELS[d].toLowerCase()).join(' and ')}`,
+    [
       ...dims.map((d) => ({ header: DIMENSION_LABELS[d], weight: 2 })),
       { header: 'New leads', align: 'right' as const },
       { header: 'Converted', align: 'right' as const },
@@ -134,15 +165,15 @@ export function breakdownTable(
       { header: 'Conversion rate', align: 'right' as const },
       ...(withSpend ? [{ header: 'Spend', align: 'right' as const }] : []),
     ],
-    rows: rows.map((r) => [
-      ...r.labels,
-      String(r.newLeads),
-      String(r.convertedLeads),
-      String(r.lostLeads),
-      percent(rate(r.convertedLeads, r.newLeads)),
-      ...(withSpend ? [money(r.spend, currency)] : []),
+    rows.map((r) => [
+      ...r.labels.map(textCell),
+      countCell(r.newLeads),
+      countCell(r.convertedLeads),
+      countCell(r.lostLeads),
+      percentCell(rate(r.convertedLeads, r.newLeads)),
+      ...(withSpend ? [moneyCell(r.spend, currency)] : []),
     ]),
-  };
+  );
 }
 
 /**
@@ -156,30 +187,30 @@ export function emptyPeriodNotice(totals: ReportTotals, rows: readonly Breakdown
 }
 
 /** FUNNEL reports from the leads of the period by the stage they stopped at (lead-table reading). */
-export function funnelTable(byStatus: readonly BreakdownRow[]): ReportTable {
+export function funnelTable(byStatus: readonly BreakdownRow[]): FigureTable {
   const stoppedAt = new Map(byStatus.map((r) => [r.keys[0], r.newLeads]));
   return funnelStagesTable(funnelFromFurthest(DEFAULT_FUNNEL_STAGES, stoppedAt));
 }
 
 /** FUNNEL reports: each stage's count, share of the first, from the previous and drop-off (PostHog's figures). */
-export function funnelStagesTable(stages: readonly FunnelStageResult[]): ReportTable {
-  return {
-    title: 'Funnel',
-    columns: [
+export function funnelStagesTable(stages: readonly FunnelStageResult[]): FigureTable {
+  return figureTable(
+    'Funnel',
+    [
       { header: 'Stage', weight: 2 },
       { header: 'Leads', align: 'right' },
       { header: 'Of first stage', align: 'right' },
       { header: 'From previous', align: 'right' },
       { header: 'Drop-off', align: 'right' },
     ],
-    rows: stages.map((s) => [
-      s.stage,
-      String(s.count),
-      percent(s.percentage),
-      percent(s.fromPrevious),
-      String(s.dropOff),
+    stages.map((s) => [
+      textCell(s.stage),
+      countCell(s.count),
+      percentCell(s.percentage),
+      percentCell(s.fromPrevious),
+      countCell(s.dropOff),
     ]),
-  };
+  );
 }
 
 const MAX_CATEGORIES = 100;

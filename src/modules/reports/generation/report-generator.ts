@@ -12,7 +12,8 @@ import {
   LeadCursor,
   LeadReportRow,
 } from '../data/report-data-source';
-import { ExcelColumn, ExcelRow, writeExcelReport } from '../render/excel-report.renderer';
+import { ExcelColumn, ExcelRow, ExcelTableSheet, writeExcelReport } from '../render/excel-report.renderer';
+import type { ChartSpec } from '../render/chart-svg.renderer';
 import { writePdfReport } from '../render/pdf-report.renderer';
 import { ReportRow, ReportsRepository } from '../reports.repository';
 import { parseReportConfig, ReportConfig, ReportTypeName } from '../templates/report-config';
@@ -22,6 +23,7 @@ import {
   charts,
   dimensionsOf,
   emptyPeriodNotice,
+  FigureTable,
   funnelStagesTable,
   funnelTable,
   summaryTable,
@@ -46,10 +48,22 @@ export const EXCEL_COLUMNS: ExcelColumn[] = [
   { key: 'currency', header: 'Currency', width: 10 },
 ];
 
+/** What the PDF draws and the Excel file's sheets after the lead list hold: the same figures. */
+interface ReportContent {
+  readonly periodLabel: string;
+  readonly summary: FigureTable;
+  readonly notice?: string;
+  readonly charts: readonly ChartSpec[];
+  readonly tables: readonly FigureTable[];
+  /** Breakdown rows (a PDF's `rows`). */
+  readonly rows: number;
+}
+
 /**
  * Generates a report's file: queued → running (rows written so far on the row, so long generations
  * show progress) → ready with its rows and bytes, or failed with a reason. Excel streams keyset pages
- * of leads into exceljs's WorkbookWriter; PDF draws the summary, breakdown, funnel and charts.
+ * of leads into exceljs's WorkbookWriter, then adds a Summary sheet and the PDF's tables after them;
+ * PDF draws the summary, breakdown, funnel and charts.
  * Idempotent: a ready report is left alone, anything else is regenerated from the start.
  */
 @Injectable()
@@ -94,10 +108,11 @@ export class ReportGenerator {
       await this.reports.start(report.id, total, this.now());
       const file = await this.storage.allocate(report.subAccountId, report.id, report.fileType);
       storagePath = file.absolutePath;
+      const content = await this.content(template.type, config, query);
       const result =
         report.fileType === 'EXCEL'
-          ? await this.excel(report, query, file.absolutePath)
-          : await this.pdf(report, template.name, template.type, config, query, file.absolutePath);
+          ? await this.excel(report, template.name, template.type, content, query, file.absolutePath)
+          : await this.pdf(report, template.name, template.type, content, file.absolutePath);
       await this.reports.finish(report.id, { storagePath: file.relativePath, ...result, now: this.now() });
     } catch (error) {
       if (storagePath) await rm(storagePath, { force: true });
@@ -110,9 +125,32 @@ export class ReportGenerator {
 
   private async excel(
     report: ReportRow,
+    name: string,
+    type: ReportTypeName,
+    content: ReportContent,
     query: ReportQuery,
     filePath: string,
   ): Promise<{ rows: number; bytes: number }> {
+    // the lead list stays the first sheet, as clients read it; the PDF's figures follow it
+    const summary: ExcelTableSheet = {
+      name: 'Summary',
+      lines: [
+        ['Report', { value: name }],
+        ['Type', { value: type }],
+        ['Period', { value: content.periodLabel }],
+        ['Time zone', { value: report.timezone }],
+        ['Generated at', { value: this.now(), type: 'datetime' }],
+        ...(content.notice ? [['Note', { value: content.notice }] as const] : []),
+      ],
+      headers: content.summary.columns.map((c) => c.header),
+      rows: content.summary.cells,
+    };
+    const names = new Set(['leads', 'summary']);
+    const tables = content.tables.map((t): ExcelTableSheet => ({
+      name: sheetNameOf(t.title ?? 'Table', names),
+      headers: t.columns.map((c) => c.header),
+      rows: t.cells,
+    }));
     return writeExcelReport({
       filePath,
       sheetName: 'Leads',
@@ -120,6 +158,7 @@ export class ReportGenerator {
       rows: leadPages(this.data, query),
       timezone: report.timezone,
       onProgress: (rows) => this.reports.progress(report.id, rows),
+      sheets: [summary, ...tables],
     });
   }
 
@@ -127,14 +166,32 @@ export class ReportGenerator {
     report: ReportRow,
     name: string,
     type: ReportTypeName,
-    config: ReportConfig,
-    query: ReportQuery,
+    content: ReportContent,
     filePath: string,
   ): Promise<{ rows: number; bytes: number }> {
+    const result = await writePdfReport({
+      filePath,
+      title: name,
+      subtitle: `${type} report`,
+      periodLabel: content.periodLabel,
+      timezone: report.timezone,
+      generatedAt: this.now(),
+      summary: content.summary,
+      notice: content.notice,
+      charts: content.charts,
+      tables: content.tables,
+    });
+    return { rows: content.rows, bytes: result.bytes };
+  }
+
+  /** The summary, notices, charts and tables of a report, for either file type. */
+  private async content(type: ReportTypeName, config: ReportConfig, query: ReportQuery): Promise<ReportContent> {
     const totals = await this.data.totals(query);
     const dims = dimensionsOf(type, config);
     const rows = dims.length > 0 ? await this.data.breakdown(query, dims) : [];
-    const tables = [];
+    const tables: FigureTable[] = [];
+    // an empty period's sentence first, then any a report type adds
+    const notices: (string | undefined)[] = [emptyPeriodNotice(totals, rows)];
     if (type === 'FUNNEL') {
       // the funnel endpoint's figures (furthest stage from each lead's history) where the source has them
       const stages = this.data.funnel ? await this.data.funnel(query) : null;
@@ -148,24 +205,31 @@ export class ReportGenerator {
     if (rows.length > 0) tables.push(breakdownTable(dims, rows, totals.currency));
     const from = formatCivilDate(query.range.fromDate);
     const to = formatCivilDate(query.range.toDate);
-    const result = await writePdfReport({
-      filePath,
-      title: name,
-      subtitle: `${type} report`,
+    const notice = notices.filter((n): n is string => n !== undefined).join('\n');
+    return {
       periodLabel: from === to ? from : `${from} – ${to}`,
-      timezone: report.timezone,
-      generatedAt: this.now(),
       summary: summaryTable(config, totals),
-      notice: emptyPeriodNotice(totals, rows),
+      notice: notice || undefined,
       charts: charts(config, dims, rows),
       tables,
-    });
-    return { rows: rows.length, bytes: result.bytes };
+      rows: rows.length,
+    };
   }
 
   private now(): Date {
     return new Date(this.clock.now());
   }
+}
+
+const SHEET_NAME_INVALID = /[[\]:*?/\\]/g;
+
+/** A table's title as a sheet name Excel takes (≤ 31 characters), unlike any in `taken` (lower-cased). */
+function sheetNameOf(title: string, taken: Set<string>): string {
+  const base = title.replace(SHEET_NAME_INVALID, ' ').trim().slice(0, 31) || 'Table';
+  let name = base;
+  for (let i = 2; taken.has(name.toLowerCase()); i++) name = `${base.slice(0, 31 - String(i).length - 1)} ${i}`;
+  taken.add(name.toLowerCase());
+  return name;
 }
 
 /** The period's leads as Excel rows, read in keyset pages of LEAD_PAGE_SIZE (never the whole result at once). */

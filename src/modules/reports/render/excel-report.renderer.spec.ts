@@ -179,11 +179,90 @@ describe('writeExcelReport', () => {
     });
   });
 
+  it('adds small sheets after the lead list, which stays first and unchanged', async () => {
+    // what a recipient saw: every report type's file was the bare lead list, no title, period or figures
+    const filePath = join(dir, 'sheets.xlsx');
+    const result = await writeExcelReport({
+      filePath,
+      sheetName: 'Leads',
+      columns: COLUMNS,
+      rows: batches(3000, 1000),
+      timezone: 'America/Sao_Paulo',
+      sheets: [
+        {
+          name: 'Summary',
+          lines: [
+            ['Report', { value: 'March leads' }],
+            ['Time zone', { value: 'America/Sao_Paulo' }],
+            ['Generated at', { value: new Date('2024-04-01T11:00:00Z'), type: 'datetime' }],
+          ],
+          headers: ['Metric', 'Value'],
+          rows: [
+            [{ value: 'New leads' }, { value: 3590, type: 'integer' }],
+            [{ value: 'Conversion rate' }, { value: 0.2512, type: 'percent' }],
+            [{ value: 'Spend' }, { value: '24212.55', type: 'money', currency: 'BRL' }],
+          ],
+        },
+        {
+          name: 'By source',
+          headers: ['Source', 'New leads', 'Conversion rate'],
+          rows: [
+            [
+              { value: 'a campaign with a rather long name, over forty characters' },
+              { value: 7, type: 'integer' },
+              { value: 0.5, type: 'percent' },
+            ],
+          ],
+        },
+      ],
+    });
+    expect(result.rows).toBe(3000);
+    const workbook = new ExcelJS.Workbook();
+    await workbook.xlsx.readFile(filePath);
+    expect(workbook.worksheets.map((w) => w.name)).toEqual(['Leads', 'Summary', 'By source']);
+    const rows = await readRows(filePath);
+    expect(rows).toHaveLength(3001);
+    expect(rows[0]).toEqual(COLUMNS.map((c) => c.header));
+
+    const summary = workbook.getWorksheet('Summary') as ExcelJS.Worksheet;
+    expect(summary.getCell('A1').value).toBe('Report');
+    expect(summary.getCell('B1').value).toBe('March leads');
+    // generated at 11:00Z, shown on the Sao Paulo wall clock
+    expect((summary.getCell('B3').value as Date).toISOString()).toBe('2024-04-01T08:00:00.000Z');
+    expect(summary.getCell('B3').numFmt).toBe('yyyy-mm-dd hh:mm:ss');
+    // a blank row, then the table under a bold header that stays in view
+    expect(summary.getCell('A4').value).toBeNull();
+    expect([summary.getCell('A5').value, summary.getCell('B5').value]).toEqual(['Metric', 'Value']);
+    expect(summary.getCell('A5').font?.bold).toBe(true);
+    expect(summary.views[0]).toMatchObject({ state: 'frozen', ySplit: 5 });
+    expect([summary.getCell('B6').value, summary.getCell('B6').numFmt]).toEqual([3590, '#,##0']);
+    expect([summary.getCell('B7').value, summary.getCell('B7').numFmt]).toEqual([0.2512, '0.00%']);
+    expect([summary.getCell('B8').value, summary.getCell('B8').numFmt]).toEqual([24212.55, '#,##0.00 "BRL"']);
+
+    const bySource = workbook.getWorksheet('By source') as ExcelJS.Worksheet;
+    expect(bySource.getCell('A1').font?.bold).toBe(true);
+    expect(bySource.views[0]).toMatchObject({ state: 'frozen', ySplit: 1 });
+    // wide enough for the longest cell, at least the header's width
+    expect(bySource.getColumn(1).width).toBeGreaterThanOrEqual(57);
+    expect(bySource.getColumn(2).width).toBeGreaterThanOrEqual('New leads'.length);
+    expect(bySource.getColumn(3).width).toBeGreaterThanOrEqual('Conversion rate'.length);
+  }, 60_000);
+
   it('refuses sheet names Excel would reject', async () => {
     for (const sheetName of ['', 'a'.repeat(32), 'Q1/Q2', 'What?']) {
       await expect(
         writeExcelReport({ filePath: join(dir, 'x.xlsx'), sheetName, columns: COLUMNS, rows: [] }),
       ).rejects.toThrow(RangeError);
     }
+    const table = { name: 'leads', headers: ['x'], rows: [] };
+    await expect(
+      writeExcelReport({
+        filePath: join(dir, 'x.xlsx'),
+        sheetName: 'Leads',
+        columns: COLUMNS,
+        rows: [],
+        sheets: [table],
+      }),
+    ).rejects.toThrow(RangeError);
   });
 });

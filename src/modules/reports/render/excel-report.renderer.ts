@@ -28,6 +28,25 @@ export interface ExcelColumn {
   readonly width?: number;
 }
 
+/** A cell of a small table sheet, with its own type (a summary's column mixes counts, rates and money). */
+export interface ExcelCell {
+  readonly value: ExcelCellValue;
+  readonly type?: ExcelColumnType;
+  /** ISO code shown after a money amount. */
+  readonly currency?: string | null;
+}
+
+/**
+ * A small sheet after the streamed one (summary, breakdowns): label/value lines, then a table under a
+ * bold frozen header. Held in memory whole, so it is for tens or hundreds of rows, not the lead list.
+ */
+export interface ExcelTableSheet {
+  readonly name: string;
+  readonly lines?: readonly (readonly [string, ExcelCell])[];
+  readonly headers: readonly string[];
+  readonly rows: readonly (readonly ExcelCell[])[];
+}
+
 export interface ExcelReportInput {
   readonly filePath: string;
   readonly sheetName?: string;
@@ -38,6 +57,8 @@ export interface ExcelReportInput {
   /** Called after each batch with the rows written so far (e.g. to update the report row). */
   readonly onProgress?: (rowsWritten: number) => void | Promise<void>;
   readonly signal?: AbortSignal;
+  /** Sheets written after the streamed one, once it is committed (its rows are gone from memory by then). */
+  readonly sheets?: readonly ExcelTableSheet[];
 }
 
 export interface ExcelReportResult {
@@ -76,8 +97,12 @@ const DECIMAL_RE = /^-?\d{1,30}(\.\d{1,20})?$/;
 
 export async function writeExcelReport(input: ExcelReportInput): Promise<ExcelReportResult> {
   const sheetName = input.sheetName ?? 'Report';
-  if (sheetName.length === 0 || sheetName.length > 31 || SHEET_NAME_INVALID.test(sheetName))
-    throw new RangeError('A sheet name has 1 to 31 characters and none of [ ] : * ? / \\');
+  const names = [sheetName, ...(input.sheets ?? []).map((s) => s.name)];
+  for (const name of names)
+    if (name.length === 0 || name.length > 31 || SHEET_NAME_INVALID.test(name))
+      throw new RangeError('A sheet name has 1 to 31 characters and none of [ ] : * ? / \\');
+  if (new Set(names.map((n) => n.toLowerCase())).size !== names.length)
+    throw new RangeError('Sheet names must differ (Excel ignores case)');
   if (input.columns.length === 0) throw new RangeError('A report needs at least one column');
   const partPath = `${input.filePath}.part`;
   // Our own stream, so a failure can close the file before it is removed.
@@ -121,6 +146,9 @@ export async function writeExcelReport(input: ExcelReportInput): Promise<ExcelRe
       await input.onProgress?.(rows);
     }
     sheet.commit();
+    // a worksheet's zip entry opens on its first write, so these follow the committed lead rows
+    // instead of being buffered beside them
+    for (const table of input.sheets ?? []) writeTableSheet(workbook, table, input.timezone);
     await workbook.commit();
     await rename(partPath, input.filePath);
     return { rows, bytes: (await stat(input.filePath)).size };
@@ -129,6 +157,65 @@ export async function writeExcelReport(input: ExcelReportInput): Promise<ExcelRe
     await rm(partPath, { force: true });
     throw error;
   }
+}
+
+const MIN_WIDTH = 10;
+const MAX_WIDTH = 60;
+
+function writeTableSheet(
+  workbook: InstanceType<typeof ExcelJS.stream.xlsx.WorkbookWriter>,
+  table: ExcelTableSheet,
+  timezone: string | undefined,
+): void {
+  const lines = table.lines ?? [];
+  // the header sits under the lines and a blank row; everything above it stays in view
+  const headerRow = lines.length > 0 ? lines.length + 2 : 1;
+  const sheet = workbook.addWorksheet(table.name, {
+    views: [{ state: 'frozen', ySplit: headerRow }],
+    pageSetup: { orientation: 'landscape', paperSize: 9, fitToPage: true, fitToWidth: 1, fitToHeight: 0 },
+  });
+  const header = table.headers.map((h): ExcelCell => ({ value: h }));
+  const all = [...lines.map(([label, value]) => [{ value: label }, value]), header, ...table.rows];
+  // widths go out before the first row (a streamed sheet writes its columns then)
+  const widths: number[] = [];
+  for (const cells of all) cells.forEach((c, i) => (widths[i] = Math.max(widths[i] ?? 0, displayWidth(c))));
+  sheet.columns = widths.map((w) => ({ width: Math.min(MAX_WIDTH, Math.max(MIN_WIDTH, w + 2)) }));
+  const put = (cells: readonly ExcelCell[], bold = false): void => {
+    const row = sheet.addRow(cells.map((c) => cell(c.value, c.type ?? 'text', timezone)));
+    cells.forEach((c, i) => {
+      const numFmt = formatOf(c);
+      if (numFmt) row.getCell(i + 1).numFmt = numFmt;
+    });
+    if (bold) row.font = { bold: true };
+    row.commit();
+  };
+  for (const [label, value] of lines) put([{ value: label }, value]);
+  if (lines.length > 0) sheet.addRow([]).commit();
+  put(header, true);
+  for (const r of table.rows) put(r);
+  sheet.commit();
+}
+
+function formatOf(c: ExcelCell): string | undefined {
+  const type = c.type ?? 'text';
+  if (type === 'money' && c.currency) return `${FORMATS.money} "${c.currency.replace(/"/g, '')}"`;
+  return FORMATS[type];
+}
+
+function textWidth(text: string): number {
+  return [...text].length;
+}
+
+/** Characters a cell needs, roughly as Excel shows it (grouped money, a rate's two decimals). */
+function displayWidth(c: ExcelCell): number {
+  const type = c.type ?? 'text';
+  if (c.value === null || c.value === undefined) return 0;
+  if (c.value instanceof Date) return 19;
+  const text = String(c.value);
+  if (type === 'money') return text.length + Math.floor(text.length / 3) + (c.currency ? c.currency.length + 1 : 0);
+  if (type === 'percent') return 8;
+  if (type === 'integer') return text.length + Math.floor(text.length / 3);
+  return textWidth(text);
 }
 
 function cell(
