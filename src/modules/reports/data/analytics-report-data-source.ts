@@ -6,11 +6,12 @@ import type { MetricRow, SpendDbRow } from '../../analytics/analytics.repository
 import type { FunnelStageResult } from '../../analytics/compute/funnel';
 import { sumByCurrency } from '../../analytics/compute/money';
 import type { Granularity } from '../../analytics/time/buckets';
-import { addDays } from '../../analytics/time/civil-date';
+import { addDays, formatCivilDate } from '../../analytics/time/civil-date';
 import { localDaysRange, ResolvedRange } from '../../analytics/time/date-range';
 import { startOfLocalDay } from '../../analytics/time/time-zone';
 import type { ReportDimension, ReportFilters } from '../templates/report-config';
 import type {
+  AgentFigures,
   BreakdownRow,
   LeadCursor,
   LeadReportRow,
@@ -146,6 +147,23 @@ export class AnalyticsReportDataSource implements ReportDataSource {
       campaignId: f.campaignId?.[0],
     });
     return stages;
+  }
+
+  /**
+   * Per-agent figures of the period from GET /api/analytics/team's statement; null with any filter,
+   * which the endpoint does not take. Whole local days are asked as the dashboard asks them (local
+   * dates, read from the rollup), other periods as instants.
+   */
+  async team(query: ReportQuery): Promise<AgentFigures[] | null> {
+    if (!isUnfiltered(query.filters)) return null;
+    const range = rollupRange(query.range);
+    const asDates = range.kind === 'dates' && range.timezone === (await this.reader.timezoneOf(query.subAccountId));
+    return this.figures.team(
+      query.subAccountId,
+      asDates
+        ? { from: formatCivilDate(range.fromDate), to: formatCivilDate(range.toDate) }
+        : { from: query.range.start.toISOString(), to: query.range.end.toISOString() },
+    );
   }
 
   private async campaignNames(

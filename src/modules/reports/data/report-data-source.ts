@@ -55,6 +55,18 @@ export interface LeadReportRow {
   readonly currency: string | null;
 }
 
+/** One agent's figures over the period, as GET /api/analytics/team answers them. */
+export interface AgentFigures {
+  readonly userId: string;
+  readonly userName: string | null;
+  readonly leadsAssigned: number;
+  readonly callsMade: number;
+  readonly callsAnswered: number;
+  readonly leadsConverted: number;
+  /** leadsConverted / leadsAssigned, 0 when none assigned. */
+  readonly conversionRate: number;
+}
+
 /** Where the next page of lead rows starts (keyset: creation instant, then id). */
 export interface LeadCursor {
   readonly createdAt: Date;
@@ -71,4 +83,6 @@ export interface ReportDataSource {
   leadPage(query: ReportQuery, after: LeadCursor | null, limit: number): Promise<LeadReportRow[]>;
   /** The funnel of the period's leads as the funnel endpoint gives it; null (or absent) when unknown. */
   funnel?(query: ReportQuery): Promise<FunnelStageResult[] | null>;
+  /** Per-agent figures as the team endpoint gives them; null (or absent) when the filters are more than it takes. */
+  team?(query: ReportQuery): Promise<AgentFigures[] | null>;
 }

@@ -27,6 +27,9 @@ import {
   funnelStagesTable,
   funnelTable,
   summaryTable,
+  teamCharts,
+  teamNotice,
+  teamTable,
 } from './report-content';
 import { ReportStorage } from './report-storage';
 
@@ -55,6 +58,8 @@ interface ReportContent {
   readonly notice?: string;
   readonly charts: readonly ChartSpec[];
   readonly tables: readonly FigureTable[];
+  /** Drawn before the charts in the PDF (a TEAM report's per-agent table); first of the Excel tables. */
+  readonly leadTables: readonly FigureTable[];
   /** Breakdown rows (a PDF's `rows`). */
   readonly rows: number;
 }
@@ -146,7 +151,7 @@ export class ReportGenerator {
       rows: content.summary.cells,
     };
     const names = new Set(['leads', 'summary']);
-    const tables = content.tables.map((t): ExcelTableSheet => ({
+    const tables = [...content.leadTables, ...content.tables].map((t): ExcelTableSheet => ({
       name: sheetNameOf(t.title ?? 'Table', names),
       headers: t.columns.map((c) => c.header),
       rows: t.cells,
@@ -179,6 +184,7 @@ export class ReportGenerator {
       summary: content.summary,
       notice: content.notice,
       charts: content.charts,
+      leadTables: content.leadTables,
       tables: content.tables,
     });
     return { rows: content.rows, bytes: result.bytes };
@@ -190,6 +196,8 @@ export class ReportGenerator {
     const dims = dimensionsOf(type, config);
     const rows = dims.length > 0 ? await this.data.breakdown(query, dims) : [];
     const tables: FigureTable[] = [];
+    const leadTables: FigureTable[] = [];
+    let agentCharts: ChartSpec[] | null = null;
     // an empty period's sentence first, then any a report type adds
     const notices: (string | undefined)[] = [emptyPeriodNotice(totals, rows)];
     if (type === 'FUNNEL') {
@@ -202,6 +210,16 @@ export class ReportGenerator {
         tables.push(funnelTable(byStatus));
       }
     }
+    if (type === 'TEAM') {
+      // the team endpoint's per-agent figures, so the report and the dashboard agree
+      const members = this.data.team ? await this.data.team(query) : null;
+      if (members?.length) {
+        leadTables.push(teamTable(members));
+        // the template's charts drawn per agent; the status changes stay as a table
+        agentCharts = teamCharts(config, members);
+      }
+      notices.push(teamNotice(members));
+    }
     if (rows.length > 0) tables.push(breakdownTable(dims, rows, totals.currency));
     const from = formatCivilDate(query.range.fromDate);
     const to = formatCivilDate(query.range.toDate);
@@ -210,7 +228,8 @@ export class ReportGenerator {
       periodLabel: from === to ? from : `${from} – ${to}`,
       summary: summaryTable(config, totals),
       notice: notice || undefined,
-      charts: charts(config, dims, rows),
+      charts: agentCharts ?? charts(config, dims, rows),
+      leadTables,
       tables,
       rows: rows.length,
     };

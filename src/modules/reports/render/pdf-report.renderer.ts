@@ -37,6 +37,8 @@ export interface PdfReportInput {
   readonly notice?: string;
   readonly charts: readonly ChartSpec[];
   readonly tables?: readonly ReportTable[];
+  /** Tables drawn under the summary, before the charts: the figures a report type is named for. */
+  readonly leadTables?: readonly ReportTable[];
 }
 
 export interface PdfReportResult {
@@ -78,6 +80,7 @@ export async function writePdfReport(input: PdfReportInput): Promise<PdfReportRe
     drawHeader(doc, input);
     drawTable(doc, input.summary);
     if (input.notice) drawNotice(doc, input.notice);
+    for (const table of input.leadTables ?? []) drawTable(doc, table);
     for (const chart of input.charts) drawChart(doc, chart);
     for (const table of input.tables ?? []) drawTable(doc, table);
     const pages = drawFooters(doc, input);
