@@ -80,6 +80,35 @@ describe('a breakdown by status', () => {
   });
 });
 
+describe('a breakdown with spend (ROI by campaign, SOURCE by source)', () => {
+  it('shows what a lead and a conversion cost beside the spend, as the overview does per source', () => {
+    // what a recipient saw: an ROI report with each campaign's spend but not what it bought
+    const campaign = (label: string, leads: number, converted: number, spend: string | null): BreakdownRow => ({
+      keys: [label],
+      labels: [label],
+      newLeads: leads,
+      convertedLeads: converted,
+      lostLeads: 0,
+      spend,
+    });
+    const table = breakdownTable(
+      ['campaign'],
+      [campaign('Spring Sale', 3, 1, '15.0000'), campaign('Brand', 4, 0, '10.00'), campaign('(none)', 2, 1, null)],
+      'BRL',
+    );
+    expect(table.columns.map((c) => c.header).slice(-3)).toEqual(['Spend', 'Cost per lead', 'Cost per conversion']);
+    expect(table.rows.map((r) => r.slice(-3))).toEqual([
+      ['15.00 BRL', '5.00 BRL', '15.00 BRL'],
+      ['10.00 BRL', '2.50 BRL', '—'],
+      ['—', '—', '—'],
+    ]);
+    expect(table.cells[0].slice(-2).map((c) => [c.value, c.type, c.currency])).toEqual([
+      ['5.00', 'money', 'BRL'],
+      ['15.00', 'money', 'BRL'],
+    ]);
+  });
+});
+
 describe('a TEAM report', () => {
   const agent = (userId: string, userName: string | null, assigned: number, converted: number): AgentFigures => ({
     userId,

@@ -163,7 +163,14 @@ export function breakdownTable(
       { header: 'Converted', align: 'right' as const },
       { header: 'Lost', align: 'right' as const },
       { header: 'Conversion rate', align: 'right' as const },
-      ...(withSpend ? [{ header: 'Spend', align: 'right' as const }] : []),
+      // with spend, what a lead and a conversion cost (overview's bySource figures): what ROI is about
+      ...(withSpend
+        ? [
+            { header: 'Spend', align: 'right' as const },
+            { header: 'Cost per lead', align: 'right' as const },
+            { header: 'Cost per conversion', align: 'right' as const },
+          ]
+        : []),
     ],
     rows.map((r) => [
       ...r.labels.map(textCell),
@@ -171,7 +178,13 @@ export function breakdownTable(
       countCell(r.convertedLeads),
       countCell(r.lostLeads),
       percentCell(rate(r.convertedLeads, r.newLeads)),
-      ...(withSpend ? [moneyCell(r.spend, currency)] : []),
+      ...(withSpend
+        ? [
+            moneyCell(r.spend, currency),
+            moneyCell(r.spend === null ? null : costPer(r.spend, r.newLeads), currency),
+            moneyCell(r.spend === null ? null : costPer(r.spend, r.convertedLeads), currency),
+          ]
+        : []),
     ]),
   );
 }
