@@ -241,6 +241,10 @@ describe('writeExcelReport', () => {
 
     const bySource = workbook.getWorksheet('By source') as ExcelJS.Worksheet;
     expect(bySource.getCell('A1').font?.bold).toBe(true);
+    // figure headers over their right-aligned numbers, text headers over text
+    expect(bySource.getCell('A1').alignment?.horizontal).toBeUndefined();
+    expect(bySource.getCell('B1').alignment?.horizontal).toBe('right');
+    expect(bySource.getCell('C1').alignment?.horizontal).toBe('right');
     expect(bySource.views[0]).toMatchObject({ state: 'frozen', ySplit: 1 });
     // wide enough for the longest cell, at least the header's width
     expect(bySource.getColumn(1).width).toBeGreaterThanOrEqual(57);

@@ -180,13 +180,16 @@ function writeTableSheet(
   const widths: number[] = [];
   for (const cells of all) cells.forEach((c, i) => (widths[i] = Math.max(widths[i] ?? 0, displayWidth(c))));
   sheet.columns = widths.map((w) => ({ width: Math.min(MAX_WIDTH, Math.max(MIN_WIDTH, w + 2)) }));
-  const put = (cells: readonly ExcelCell[], bold = false): void => {
+  // a figure column's header sits over its right-aligned numbers
+  const figures = new Set(table.rows.flatMap((r) => r.flatMap((c, i) => (isFigure(c) ? [i] : []))));
+  const put = (cells: readonly ExcelCell[], isHeader = false): void => {
     const row = sheet.addRow(cells.map((c) => cell(c.value, c.type ?? 'text', timezone)));
     cells.forEach((c, i) => {
       const numFmt = formatOf(c);
       if (numFmt) row.getCell(i + 1).numFmt = numFmt;
+      if (isHeader && figures.has(i)) row.getCell(i + 1).alignment = { horizontal: 'right' };
     });
-    if (bold) row.font = { bold: true };
+    if (isHeader) row.font = { bold: true };
     row.commit();
   };
   for (const [label, value] of lines) put([{ value: label }, value]);
@@ -194,6 +197,10 @@ function writeTableSheet(
   put(header, true);
   for (const r of table.rows) put(r);
   sheet.commit();
+}
+
+function isFigure(c: ExcelCell): boolean {
+  return c.type === 'integer' || c.type === 'number' || c.type === 'money' || c.type === 'percent';
 }
 
 function formatOf(c: ExcelCell): string | undefined {
