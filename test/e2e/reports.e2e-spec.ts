@@ -236,8 +236,9 @@ describe('reports', () => {
     await bad({ ...CONFIG, chartTypes: ['radar'] }, '/config/chartTypes/0');
     await bad({ ...CONFIG, dateRange: 'LAST_YEAR' }, '/config/dateRange');
     await bad({ ...CONFIG, dateRange: { from: '2024-03-05', to: '2024-03-01' } }, '/config/dateRange/to');
-    await bad({ ...CONFIG, extra: true }, '/config');
-    await bad({ dateRange: 'LAST_7_DAYS' }, '/config');
+    // the unknown or missing key itself, as an integration config's errors name it
+    await bad({ ...CONFIG, extra: true }, '/config/extra');
+    await bad({ dateRange: 'LAST_7_DAYS' }, '/config/metrics');
 
     const unknownField = await t.http
       .post('/api/report-templates')

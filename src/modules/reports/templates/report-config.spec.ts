@@ -37,7 +37,7 @@ describe('parseReportConfig', () => {
     [{ metrics: ['newLeads'], dateRange: { from: '2024-02-30', to: '2024-03-01' } }, '/config/dateRange/from'],
     [{ metrics: ['newLeads'], dateRange: 'LAST_7_DAYS', groupBy: ['day', 'week', 'month'] }, '/config/groupBy'],
     [{ metrics: ['newLeads'], dateRange: 'LAST_7_DAYS', filters: { status: ['WON'] } }, '/config/filters/status/0'],
-    [{ metrics: ['newLeads'], dateRange: 'LAST_7_DAYS', filters: { owner: 'x' } }, '/config/filters'],
+    [{ metrics: ['newLeads'], dateRange: 'LAST_7_DAYS', filters: { owner: 'x' } }, '/config/filters/owner'],
     [{ metrics: ['newLeads'], dateRange: 'LAST_7_DAYS', chartTypes: ['donut'] }, '/config/chartTypes/0'],
   ])('refuses %j at %s with CONFIG_SCHEMA_INVALID', (config, pointer) => {
     const error = failure(() => parseReportConfig(config));

@@ -9,6 +9,7 @@ import { ErrorCode } from '../../../common/errors/error-code';
 import { createAjv } from '../../../common/json-schema/ajv';
 import { compareCivilDates, parseCivilDate } from '../../analytics/time/civil-date';
 import { EARLIEST_DATE, EARLIEST_YEAR } from '../../analytics/time/date-range';
+import { toProblems } from '../../integration-templates/config-schema.service';
 import { RELATIVE_RANGES, RelativeRange } from '../../analytics/time/relative-range';
 import { parseReportSchedule, ReportSchedule } from '../schedule/report-schedule';
 
@@ -134,8 +135,12 @@ function validators(): { config: ValidateFunction; schedule: ValidateFunction } 
   return compiled;
 }
 
+/** Ajv's errors under `prefix`, each naming the bad field itself (an unknown or missing key too, as integration configs do). */
 function problems(errors: ErrorObject[] | null | undefined, prefix: string): { pointer: string; message: string }[] {
-  return (errors ?? []).map((e) => ({ pointer: `${prefix}${e.instancePath}`, message: e.message ?? 'is invalid' }));
+  return toProblems(errors).map((p) => ({
+    pointer: `${prefix}${p.pointer === '/' ? '' : p.pointer}`,
+    message: p.message,
+  }));
 }
 
 /** A validated config with its defaults filled in; CONFIG_SCHEMA_INVALID listing every problem otherwise. */
