@@ -1,4 +1,4 @@
-import { ArgumentMetadata, Logger as NestLogger, Type, ValidationError, ValidationPipe } from '@nestjs/common';
+import { ArgumentMetadata, Logger as NestLogger, Type, ValidationPipe } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
@@ -9,6 +9,7 @@ import { AppModule } from './app.module';
 import { AllExceptionsFilter } from './common/errors/all-exceptions.filter';
 import { DomainException } from './common/errors/domain.exception';
 import { unstorableInput } from './common/http/unstorable-input';
+import { validationProblems } from './common/http/validation-problems';
 import { AppConfig } from './config/app-config';
 import { ConfigModule } from './config/config.module';
 import { requestId } from './logging/logging.module';
@@ -16,19 +17,6 @@ import { BULK_BODY_LIMIT_BYTES } from './modules/whatsapp/bulk/bulk-states';
 
 /** The Node request with the exact bytes of its body (set by our JSON parser). */
 export type RawBodyRequest = import('node:http').IncomingMessage & { rawBody?: Buffer };
-
-interface FieldProblem {
-  field: string;
-  messages: string[];
-}
-
-function flatten(errors: ValidationError[], parent = ''): FieldProblem[] {
-  return errors.flatMap((e) => {
-    const field = parent ? `${parent}.${e.property}` : e.property;
-    const own = e.constraints ? [{ field, messages: Object.values(e.constraints) }] : [];
-    return [...own, ...flatten(e.children ?? [], field)];
-  });
-}
 
 /**
  * A query without its empty parameters. API.md writes its lists as templates
@@ -75,7 +63,7 @@ export const validationPipe = new AppValidationPipe({
   forbidNonWhitelisted: true,
   transform: true,
   exceptionFactory: (errors) => {
-    const details = flatten(errors);
+    const details = validationProblems(errors);
     const summary = details.map((d) => d.messages.join(', ')).join('; ');
     return DomainException.validation(summary || 'Request is invalid', details);
   },
