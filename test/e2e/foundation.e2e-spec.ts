@@ -62,6 +62,21 @@ describe('foundation (HTTP contract)', () => {
       expect(res.status).toBe(401);
       expect(res.body).toEqual({ statusCode: 401, code: 'UNAUTHENTICATED', message: expect.any(String), details: [] });
     });
+
+    // a newcomer's token refused for being signed with another checkout's secret, or for a lifetime
+    // over JWT_MAX_AGE_SECONDS (npm run token -- --hours 48), read like a missing one
+    it.each([
+      ['no token', /Authorization: Bearer <JWT>/],
+      ['a bad signature', /signed with another key/],
+      ['an expired token', /has expired/],
+      ['an unknown role', /claims were refused/],
+    ])('says why for %s', async (name, message) => {
+      const header = unauthenticated.find(([c]) => c === name)![1]();
+      const req = t.http.get('/api/me');
+      if (header) void req.set('authorization', header);
+      const res = await req;
+      expect([res.status, res.body.message]).toEqual([401, expect.stringMatching(message)]);
+    });
   });
 
   describe('errors', () => {
