@@ -1,37 +1,29 @@
-// Prints a signed development token: npm run token -- --role ADMIN --sub-accounts 1,2 [--sub alice] [--hours 12]
-import { parseArgs } from 'node:util';
-import { isRole } from '../src/common/auth/auth-user';
-import { signToken } from '../src/common/auth/dev-token';
+// Prints a signed development token: npm run token -- --role ADMIN --sub-accounts 1,2 [--sub alice] [--hours 12] (--help)
+import { parseTokenArgs, signToken, TOKEN_USAGE } from '../src/common/auth/dev-token';
 import { loadAppConfig, readEnvironment } from '../src/config/load-app-config';
 
-const { values } = parseArgs({
-  options: {
-    role: { type: 'string', default: 'ADMIN' },
-    'sub-accounts': { type: 'string', default: '' },
-    sub: { type: 'string' },
-    hours: { type: 'string', default: '12' },
-  },
-});
-if (!isRole(values.role)) {
-  process.stderr.write(`--role must be SUPER_ADMIN, ADMIN, MANAGER or AGENT (got ${values.role})\n`);
-  process.exit(2);
-}
-const subAccountIds = (values['sub-accounts'] ?? '')
-  .split(',')
-  .filter((s) => s.trim() !== '')
-  .map(Number);
-if (!subAccountIds.every((n) => Number.isInteger(n) && n > 0)) {
-  process.stderr.write('--sub-accounts must be a comma-separated list of positive integers\n');
-  process.exit(2);
+const argv = process.argv.slice(2);
+if (argv.includes('--help') || argv.includes('-h')) {
+  process.stdout.write(TOKEN_USAGE); // before the configuration: nothing is read or created under DATA_DIR
+  process.exit(0);
 }
 const env = readEnvironment();
 const config = loadAppConfig(env);
+const args = parseTokenArgs(argv, config.jwt.maxAgeSeconds);
+if (args.kind === 'help') {
+  process.stdout.write(TOKEN_USAGE);
+  process.exit(0);
+}
+if (args.kind === 'error') {
+  process.stderr.write(`${args.message}\n`);
+  process.exit(2);
+}
 const token = signToken(
   {
-    role: values.role,
-    subAccountIds,
-    sub: values.sub,
-    expiresInSeconds: Number(values.hours) * 3600,
+    role: args.role,
+    subAccountIds: args.subAccountIds,
+    sub: args.sub,
+    expiresInSeconds: args.expiresInSeconds,
     issuer: config.jwt.issuer,
     audience: config.jwt.audience?.[0],
   },
