@@ -8,6 +8,7 @@ import type { Socket } from 'node:net';
 import { AppModule } from './app.module';
 import { AllExceptionsFilter } from './common/errors/all-exceptions.filter';
 import { DomainException } from './common/errors/domain.exception';
+import { OPENAPI_DESCRIPTION } from './common/http/openapi-description';
 import { unstorableInput } from './common/http/unstorable-input';
 import { validationProblems } from './common/http/validation-problems';
 import { AppConfig } from './config/app-config';
@@ -124,7 +125,7 @@ export function openApiDocument(app: NestFastifyApplication): OpenAPIObject {
     app,
     new DocumentBuilder()
       .setTitle('Integration Hub')
-      .setDescription('Connects CRM sub-accounts to lead and conversation platforms. Contract: API.md.')
+      .setDescription(OPENAPI_DESCRIPTION)
       .setVersion('1')
       .addBearerAuth()
       .build(),
