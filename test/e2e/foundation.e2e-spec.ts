@@ -238,6 +238,8 @@ describe('foundation (HTTP contract)', () => {
           .send('name=x');
         expect(res.status).toBe(415);
         expect(res.body.code).toBe('UNSUPPORTED_MEDIA_TYPE');
+        // curl -d sends a form: the answer says what to send instead
+        expect(res.body.message).toContain('Content-Type: application/json');
       }
     });
 

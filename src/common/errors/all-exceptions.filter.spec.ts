@@ -1,4 +1,4 @@
-import { Logger } from '@nestjs/common';
+import { HttpException, Logger } from '@nestjs/common';
 import { DomainException } from './domain.exception';
 import { ErrorCode } from './error-code';
 import { toErrorBody } from './all-exceptions.filter';
@@ -82,5 +82,28 @@ describe('toErrorBody: a record deleted while the request ran', () => {
       expect({ statusCode: body.statusCode, code: body.code }).toEqual({ statusCode: 500, code: 'INTERNAL' });
     }
     expect(errors).toHaveLength(4);
+  });
+});
+
+describe("toErrorBody: Fastify's own errors", () => {
+  // Nest's Fastify adapter maps a 4xx FastifyError to new HttpException(error.message, status, { cause })
+  const mapped = (code: string, statusCode: number, message: string): HttpException =>
+    new HttpException(message, statusCode, { cause: Object.assign(new Error(message), { code, statusCode }) });
+
+  it('says which content type to send when the body is not JSON (curl -d sends a form)', () => {
+    expect(toErrorBody(mapped('FST_ERR_CTP_INVALID_MEDIA_TYPE', 415, 'Unsupported Media Type'), logger).body).toEqual({
+      statusCode: 415,
+      code: ErrorCode.UNSUPPORTED_MEDIA_TYPE,
+      message: 'Unsupported content type: send a JSON body with Content-Type: application/json',
+    });
+  });
+
+  it('keeps the message of an HttpException caused by something else', () => {
+    const other = new HttpException('Not Acceptable here', 409, { cause: new Error('x') });
+    expect(toErrorBody(other, logger).body).toEqual({
+      statusCode: 409,
+      code: ErrorCode.CONFLICT,
+      message: 'Not Acceptable here',
+    });
   });
 });

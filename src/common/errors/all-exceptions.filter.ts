@@ -37,7 +37,7 @@ function fastifyError(exception: unknown): { status: number; code: string } | un
 
 const FASTIFY_MESSAGES: Record<string, string> = {
   FST_ERR_CTP_BODY_TOO_LARGE: 'Request body is too large',
-  FST_ERR_CTP_INVALID_MEDIA_TYPE: 'Unsupported content type',
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: 'Unsupported content type: send a JSON body with Content-Type: application/json',
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'Content-Length does not match the body',
   FST_ERR_CTP_EMPTY_JSON_BODY: 'Request body is empty but declared as JSON',
   FST_ERR_CTP_INVALID_JSON_BODY: 'Request body is not valid JSON',
@@ -63,6 +63,13 @@ function fieldProblem(detail: unknown): unknown {
 
 /** Maps every error to the API.md shape; unknown errors become 500 INTERNAL with a logged errorId. */
 export function toErrorBody(exception: unknown, logger: Logger): { body: ErrorBody; headers?: Record<string, string> } {
+  // Nest's Fastify adapter hands Fastify's own 4xx errors over as HttpExceptions caused by them, whose
+  // message is Fastify's: curl -d (a form by default) read only "Unsupported Media Type"
+  if (exception instanceof HttpException) {
+    const fromFastify = fastifyError(exception.cause);
+    if (fromFastify && fromFastify.status < 500 && FASTIFY_MESSAGES[fromFastify.code] !== undefined)
+      return toErrorBody(exception.cause, logger);
+  }
   if (exception instanceof DomainException) {
     const body: ErrorBody = {
       ...exception.extra,
