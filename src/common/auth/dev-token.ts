@@ -38,7 +38,7 @@ Run it where npm start runs: the development secret is the one under that DATA_D
   --role          SUPER_ADMIN, ADMIN (default), MANAGER or AGENT
   --sub-accounts  the sub-accounts the user may act on (ignored for SUPER_ADMIN); none: every list is empty
   --sub           the user id (default dev-<role>)
-  --hours         lifetime, at most JWT_MAX_AGE_SECONDS (default 24 hours): the API refuses longer ones
+  --hours         lifetime in hours (default 12), at most JWT_MAX_AGE_SECONDS: the API refuses longer ones
 `;
 
 export type TokenArgs =
