@@ -10,6 +10,7 @@ import { createSubAccount } from '../support/factories';
 import { pdfText } from '../support/pdf-text';
 import { createTestApp, TestApp } from '../support/test-app';
 import { waitFor } from '../support/webhooks';
+import { binaryBody } from '../support/binary-body';
 
 interface TeamMember {
   userId: string;
@@ -25,15 +26,6 @@ interface ReportBody {
   id: string;
   status: string;
   fileType: string;
-}
-
-function binary(
-  res: { on(event: string, cb: (chunk?: Buffer) => void): void },
-  done: (err: Error | null, body: Buffer) => void,
-): void {
-  const chunks: Buffer[] = [];
-  res.on('data', (chunk) => chunks.push(chunk as Buffer));
-  res.on('end', () => done(null, Buffer.concat(chunks)));
 }
 
 const day = (offset: number): string => new Date(Date.now() + offset * 86_400_000).toISOString().slice(0, 10);
@@ -133,7 +125,7 @@ describe('TEAM reports', () => {
       .get(`/api/reports/${report.id}/download`)
       .set('authorization', admin)
       .buffer(true)
-      .parse(binary);
+      .parse(binaryBody);
     expect(file.status).toBe(200);
     return file.body as Buffer;
   }

@@ -16,6 +16,7 @@ import { pdfText } from '../support/pdf-text';
 import { seedBulkLeads, seedLeads, seedSpend } from '../support/report-fixtures';
 import { createTestApp, TestApp } from '../support/test-app';
 import { waitFor } from '../support/webhooks';
+import { binaryBody } from '../support/binary-body';
 
 const CONFIG = {
   metrics: [
@@ -46,15 +47,6 @@ interface ReportBody {
   periodEnd: string;
   generatedBy: string;
   templateId: number;
-}
-
-function binary(
-  res: { on(event: string, cb: (chunk?: Buffer) => void): void },
-  done: (err: Error | null, body: Buffer) => void,
-): void {
-  const chunks: Buffer[] = [];
-  res.on('data', (chunk) => chunks.push(chunk as Buffer));
-  res.on('end', () => done(null, Buffer.concat(chunks)));
 }
 
 describe('reports', () => {
@@ -292,7 +284,7 @@ describe('reports', () => {
       .get(`/api/reports/${report.id}/download`)
       .set('authorization', adminA)
       .buffer(true)
-      .parse(binary);
+      .parse(binaryBody);
     expect(file.status).toBe(200);
     expect(file.headers['content-type']).toBe('application/pdf');
     expect(file.headers['content-disposition']).toBe(
@@ -346,7 +338,7 @@ describe('reports', () => {
     );
 
     const url = new URL(report.downloadUrl ?? '');
-    const file = await t.http.get(`${url.pathname}${url.search}`).buffer(true).parse(binary);
+    const file = await t.http.get(`${url.pathname}${url.search}`).buffer(true).parse(binaryBody);
     expect(file.status).toBe(200);
     expect(file.headers['content-type']).toBe('application/vnd.openxmlformats-officedocument.spreadsheetml.sheet');
     const xlsxPath = join(storage, 'downloaded.xlsx');
