@@ -29,7 +29,7 @@ describe('emptyPeriodNotice', () => {
     expect(emptyPeriodNotice({ ...ZERO, totalLeads: 120 }, [])).toBeDefined();
   });
 
-  it('says nothing when the period has any activity', () => {
+  it('says nothing when the period has some activity', () => {
     expect(emptyPeriodNotice({ ...ZERO, newLeads: 1 }, [ROW])).toBeUndefined();
     expect(emptyPeriodNotice({ ...ZERO, convertedLeads: 1 }, [])).toBeUndefined();
     expect(emptyPeriodNotice({ ...ZERO, lostLeads: 2 }, [])).toBeUndefined();
