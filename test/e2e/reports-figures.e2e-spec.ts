@@ -196,22 +196,16 @@ describe('reports read the analytics figures', () => {
     expect([totals.newLeads, totals.convertedLeads, totals.lostLeads]).toEqual([3, 2, 0]);
   });
 
-  it('the generated PDF shows the dashboard’s figures, and a FUNNEL report the funnel endpoint’s', async () => {
-    const dashboard = await overview();
+  /** Generates a PDF report of a new template and answers its list item and its text on one line. */
+  const generatedPdf = async (
+    name: string,
+    type: string,
+    config: Record<string, unknown>,
+  ): Promise<{ report: { id: string; status: string; rows: number }; flat: string }> => {
     const created = await t.http
       .post('/api/report-templates')
       .set('authorization', admin)
-      .send({
-        subAccountId: sub,
-        name: 'Funnel São Paulo',
-        type: 'FUNNEL',
-        format: 'PDF',
-        config: {
-          metrics: ['totalLeads', 'newLeads', 'convertedLeads', 'lostLeads', 'conversionRate', 'spend'],
-          dateRange: { from: '2024-03-01', to: '2024-03-03' },
-          groupBy: ['source'],
-        },
-      });
+      .send({ subAccountId: sub, name, type, format: 'PDF', config });
     expect(created.status).toBe(201);
     const generate = await t.http
       .post(`/api/report-templates/${created.body.id}/generate`)
@@ -221,7 +215,9 @@ describe('reports read the analytics figures', () => {
     const report = await waitFor(
       async () => {
         const list = await t.http.get(`/api/reports?templateId=${created.body.id}`).set('authorization', admin);
-        const item = (list.body.items as { id: string; status: string }[]).find((r) => r.id === generate.body.reportId);
+        const item = (list.body.items as { id: string; status: string; rows: number }[]).find(
+          (r) => r.id === generate.body.reportId,
+        );
         return item && (item.status === 'ready' || item.status === 'failed') ? item : undefined;
       },
       30_000,
@@ -237,9 +233,18 @@ describe('reports read the analytics figures', () => {
         res.on('data', (c: Buffer) => chunks.push(c));
         res.on('end', () => done(null, Buffer.concat(chunks)));
       });
-    const path = join(storage, 'funnel.pdf');
+    const path = join(storage, `${report.id}.pdf`);
     writeFileSync(path, file.body as Buffer);
-    const flat = (await pdfText(path)).text.replace(/\s+/g, ' ');
+    return { report, flat: (await pdfText(path)).text.replace(/\s+/g, ' ') };
+  };
+
+  it('the generated PDF shows the dashboard’s figures, and a FUNNEL report the funnel endpoint’s', async () => {
+    const dashboard = await overview();
+    const { flat } = await generatedPdf('Funnel São Paulo', 'FUNNEL', {
+      metrics: ['totalLeads', 'newLeads', 'convertedLeads', 'lostLeads', 'conversionRate', 'spend'],
+      dateRange: { from: '2024-03-01', to: '2024-03-03' },
+      groupBy: ['source'],
+    });
     const funnel = await t.http
       .get(`/api/analytics/funnel?subAccountId=${sub}&from=2024-03-01&to=2024-03-03`)
       .set('authorization', admin);
@@ -264,5 +269,20 @@ describe('reports read the analytics figures', () => {
       expect(flat).toContain(expected);
     }
     expect(flat).not.toContain('Other Tenant');
+  });
+
+  it('a CONVERSION report has a row for every local day of its period, zeros where nothing happened', async () => {
+    // the fixture's leads are on 02-20, 02-29 (Before Midnight), 03-01 … 03-04: none on 02-26 … 02-28
+    const { report, flat } = await generatedPdf('Conversions by day', 'CONVERSION', {
+      metrics: ['newLeads', 'convertedLeads'],
+      dateRange: { from: '2024-02-26', to: '2024-03-04' },
+    });
+    expect(report.rows).toBe(8);
+    for (const expected of [
+      'Day New leads Converted Lost Conversion rate 2024-02-26 0 0 0 0.00% 2024-02-27 0 0 0 0.00% 2024-02-28 0 0 0 0.00% 2024-02-29 1 0 0 0.00%',
+      '2024-03-01 1 0 0 0.00% 2024-03-02 2 1 0 50.00% 2024-03-03 1 1 1 100.00% 2024-03-04 1 0 0 0.00%',
+    ]) {
+      expect(flat).toContain(expected);
+    }
   });
 });

@@ -10,7 +10,10 @@ import {
   teamCharts,
   teamNotice,
   teamTable,
+  zeroFilledByTime,
 } from './report-content';
+import { localDaysRange } from '../../analytics/time/date-range';
+import { parseCivilDate } from '../../analytics/time/civil-date';
 
 const ZERO: ReportTotals = { totalLeads: 0, newLeads: 0, convertedLeads: 0, lostLeads: 0, spend: null, currency: null };
 const ROW: BreakdownRow = {
@@ -212,5 +215,56 @@ describe('typed cells for the Excel file', () => {
       ['24212.55', 'money', 'BRL'],
       ['12106.28', 'money', 'BRL'],
     ]);
+  });
+});
+
+describe('a breakdown by day, week or month (CONVERSION reports group by day)', () => {
+  const range = (from: string, to: string, zone = 'America/Sao_Paulo') =>
+    localDaysRange(parseCivilDate(from)!, parseCivilDate(to)!, zone);
+  const at = (key: string, newLeads: number): BreakdownRow => ({ ...ROW, keys: [key], labels: [key], newLeads });
+
+  it('has a row for every day of the period, zero where nothing happened, in order', () => {
+    // the rollup answers only the days with leads: a line over them joined 3 March to 6 March
+    const rows = zeroFilledByTime(
+      ['day'],
+      [at('2026-03-06', 2), at('2026-03-03', 1)],
+      range('2026-03-01', '2026-03-07'),
+    );
+    expect(rows.map((r) => [r.keys[0], r.newLeads])).toEqual([
+      ['2026-03-01', 0],
+      ['2026-03-02', 0],
+      ['2026-03-03', 1],
+      ['2026-03-04', 0],
+      ['2026-03-05', 0],
+      ['2026-03-06', 2],
+      ['2026-03-07', 0],
+    ]);
+    expect(rows[0]).toEqual({
+      keys: ['2026-03-01'],
+      labels: ['2026-03-01'],
+      newLeads: 0,
+      convertedLeads: 0,
+      lostLeads: 0,
+      spend: null,
+    });
+  });
+
+  it('fills ISO weeks and months by the keys the data source uses', () => {
+    expect(
+      zeroFilledByTime(['week'], [at('2026-W10', 4)], range('2026-02-23', '2026-03-15')).map((r) => r.keys[0]),
+    ).toEqual(['2026-W09', '2026-W10', '2026-W11']);
+    expect(
+      zeroFilledByTime(['month'], [at('2026-03', 4)], range('2026-01-15', '2026-04-02')).map((r) => r.keys[0]),
+    ).toEqual(['2026-01', '2026-02', '2026-03', '2026-04']);
+  });
+
+  it('leaves an empty period empty, other groupings alone, and a period longer than a table holds as it is', () => {
+    expect(zeroFilledByTime(['day'], [], range('2026-03-01', '2026-03-07'))).toEqual([]);
+    const bySource = [at('meta', 1)];
+    expect(zeroFilledByTime(['source'], bySource, range('2026-03-01', '2026-03-07'))).toBe(bySource);
+    const twoDims = [{ ...at('2026-03-02', 1), keys: ['2026-03-02', 'meta'], labels: ['2026-03-02', 'meta'] }];
+    expect(zeroFilledByTime(['day', 'source'], twoDims, range('2026-03-01', '2026-03-07'))).toBe(twoDims);
+    const years = [at('2020-01-01', 1)];
+    expect(zeroFilledByTime(['day'], years, range('2020-01-01', '2026-01-01'))).toBe(years);
   });
 });

@@ -5,6 +5,9 @@
 
 import { funnelFromFurthest, DEFAULT_FUNNEL_STAGES, FunnelStageResult } from '../../analytics/compute/funnel';
 import { costPer, formatAmount } from '../../analytics/compute/money';
+import { Bucket, CalendarGranularity, enumerateBuckets } from '../../analytics/time/buckets';
+import { DomainException } from '../../../common/errors/domain.exception';
+import type { ResolvedRange } from '../../analytics/time/date-range';
 import type { ChartSpec } from '../render/chart-svg.renderer';
 import type { ExcelCell } from '../render/excel-report.renderer';
 import type { ReportTable } from '../render/pdf-report.renderer';
@@ -187,6 +190,50 @@ export function breakdownTable(
         : []),
     ]),
   );
+}
+
+const TIME_GRANULARITY: Readonly<Partial<Record<ReportDimension, CalendarGranularity>>> = {
+  day: 'day',
+  week: 'week',
+  month: 'month',
+};
+
+/** The most rows a zero-filled breakdown gets (the data sources' group cap): longer periods keep their active rows. */
+const MAX_FILLED_ROWS = 1000;
+
+/**
+ * A breakdown by one time dimension with a row for every day, week or month of the period, zeros where
+ * nothing happened, as GET /api/analytics/timeseries zero-fills: the data sources answer only the
+ * buckets with activity, and a line drawn over those alone joined 3 March to 6 March as if adjacent.
+ * An empty period stays empty (its notice says so); other groupings are returned as they are.
+ */
+export function zeroFilledByTime(
+  dims: readonly ReportDimension[],
+  rows: readonly BreakdownRow[],
+  range: ResolvedRange,
+): readonly BreakdownRow[] {
+  const granularity = dims.length === 1 ? TIME_GRANULARITY[dims[0]] : undefined;
+  if (!granularity || rows.length === 0) return rows;
+  const byKey = new Map(rows.map((r) => [r.keys[0], r]));
+  const buckets = bucketsUpTo(range, granularity, MAX_FILLED_ROWS);
+  if (!buckets) return rows;
+  const filled = buckets.map(
+    ({ key }): BreakdownRow =>
+      byKey.get(key) ?? { keys: [key], labels: [key], newLeads: 0, convertedLeads: 0, lostLeads: 0, spend: null },
+  );
+  // a row whose key no bucket of the period names (none expected) is kept, not dropped
+  const named = new Set(buckets.map((b) => b.key));
+  return [...filled, ...rows.filter((r) => !named.has(r.keys[0]))];
+}
+
+/** The period's buckets, or null when there are more than `max` (enumerateBuckets refuses past it). */
+function bucketsUpTo(range: ResolvedRange, granularity: CalendarGranularity, max: number): Bucket[] | null {
+  try {
+    return enumerateBuckets(range, range.timezone, granularity, max);
+  } catch (err) {
+    if (err instanceof DomainException) return null;
+    throw err;
+  }
 }
 
 /**

@@ -30,6 +30,7 @@ import {
   teamCharts,
   teamNotice,
   teamTable,
+  zeroFilledByTime,
 } from './report-content';
 import { ReportStorage } from './report-storage';
 
@@ -194,7 +195,7 @@ export class ReportGenerator {
   private async content(type: ReportTypeName, config: ReportConfig, query: ReportQuery): Promise<ReportContent> {
     const totals = await this.data.totals(query);
     const dims = dimensionsOf(type, config);
-    const rows = dims.length > 0 ? await this.data.breakdown(query, dims) : [];
+    const rows = zeroFilledByTime(dims, dims.length > 0 ? await this.data.breakdown(query, dims) : [], query.range);
     const tables: FigureTable[] = [];
     const leadTables: FigureTable[] = [];
     let agentCharts: ChartSpec[] | null = null;
