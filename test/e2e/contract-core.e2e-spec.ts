@@ -1095,6 +1095,44 @@ describe('API.md contract probe: conventions, roles, templates, integrations, we
       expect((await send(wider, 600, 'tol-c')).status).toBe(200);
       expect((await send(wider, 1000, 'tol-d')).status).toBe(401);
     });
+
+    it('at its own URL, a refused delivery says what failed (a provider-level URL never does: security-routing-keys)', async () => {
+      const created = await createIntegration(t, sub, 'generic-webhook', base);
+      await activate(t, sub, created.id);
+      const path = new URL(created.webhookUrl).pathname;
+      const body = JSON.stringify({ id: 'why-1', email: 'why-1@example.org' });
+      const now = Math.floor(Date.now() / 1000);
+      const signed = (ts: number, secret = created.webhookSecret) => ({
+        'x-webhook-timestamp': String(ts),
+        'x-webhook-signature': `sha256=${hmacOf(secret, `${ts}.${body}`, 'hex')}`,
+      });
+      const why = async (headers: Record<string, string>): Promise<unknown> => {
+        const res = await deliver(path, body, headers);
+        expect([res.status, res.body.code, res.body.message]).toEqual([
+          401,
+          'WEBHOOK_SIGNATURE_INVALID',
+          'Webhook signature is missing or invalid',
+        ]);
+        return res.body.details;
+      };
+      const reason = (text: string) => [{ field: 'signature', messages: [text] }];
+      const signature = signed(now)['x-webhook-signature'];
+      expect(await why({})).toEqual(reason('missing x-webhook-signature header'));
+      expect(await why({ 'x-webhook-signature': signature })).toEqual(reason('missing x-webhook-timestamp header'));
+      expect(await why({ 'x-webhook-signature': signature, 'x-webhook-timestamp': 'yesterday' })).toEqual(
+        reason('x-webhook-timestamp is not Unix seconds'),
+      );
+      expect(await why(signed(now - 400))).toEqual(reason('timestamp is more than 300s old'));
+      expect(await why({ ...signed(now), 'x-webhook-signature': 'md5=abc' })).toEqual(
+        reason('x-webhook-signature is not sha256=<hex>'),
+      );
+      expect(await why(signed(now, 'wrong-secret'))).toEqual(reason('signature does not match'));
+      // the secret itself, or what the signature should have been, is never in the answer
+      const refused = await deliver(path, body, signed(now, 'wrong-secret'));
+      expect(JSON.stringify(refused.body)).not.toContain(created.webhookSecret);
+      expect(JSON.stringify(refused.body)).not.toContain(hmacOf(created.webhookSecret, `${now}.${body}`, 'hex'));
+      expect((await deliver(path, body, signed(now))).status).toBe(200);
+    });
   });
 
   describe('The OpenAPI document agrees with the code', () => {

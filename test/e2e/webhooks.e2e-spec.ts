@@ -108,8 +108,9 @@ describe('signed webhook ingestion and processing', () => {
     expect(forged.body).toEqual({
       statusCode: 401,
       code: 'WEBHOOK_SIGNATURE_INVALID',
-      message: expect.any(String),
-      details: [],
+      message: 'Webhook signature is missing or invalid',
+      // the integration's own URL: the answer says what failed, never the key
+      details: [{ field: 'signature', messages: ['google_key does not match'] }],
     });
     expect((await eventStatuses(t, google.id)).length).toBe(before);
     const health = await t.http.get(`/api/integrations/${google.id}/health`).set('authorization', admin);

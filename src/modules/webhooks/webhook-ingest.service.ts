@@ -9,6 +9,7 @@ import type {
   HandshakeResponse,
   IntegrationHandler,
   WebhookRequest,
+  VerifyResult,
   WebhookSpec,
 } from '../../handlers/integration-handler';
 import { JobsService } from '../../jobs/jobs.service';
@@ -34,8 +35,18 @@ export interface IngestResult {
 
 const DAY_MS = 24 * 3600_000;
 const UNKNOWN = (): DomainException => new DomainException(ErrorCode.NOT_FOUND, 'Unknown webhook endpoint');
-const BAD_SIGNATURE = (): DomainException =>
-  new DomainException(ErrorCode.WEBHOOK_SIGNATURE_INVALID, 'Webhook signature is missing or invalid');
+/**
+ * At an integration's own URL the answer names what failed (a missing header, a stale timestamp, a
+ * signature that does not match): the URL already names the integration, so the reason tells the
+ * sender nothing about others, and it is what a developer wiring a form tool needs. At a provider-level
+ * URL it never does (a reason would tell a known page from an unknown one).
+ */
+const BAD_SIGNATURE = (reason?: string): DomainException =>
+  new DomainException(
+    ErrorCode.WEBHOOK_SIGNATURE_INVALID,
+    'Webhook signature is missing or invalid',
+    reason ? [{ field: 'signature', messages: [reason] }] : [],
+  );
 const DUMMY_KEY = 'no-such-integration-but-spend-the-same-time';
 /** The shape of our webhook ids (wh_ + 16 random bytes, base64url); anything else cannot exist. */
 const WEBHOOK_ID = /^wh_[A-Za-z0-9_-]{16,64}$/;
@@ -50,8 +61,12 @@ function usableRoutingKey(k: unknown): k is string {
 }
 
 /** A handler's verification that throws (hostile input it did not expect) is a failed verification. */
+function verification(spec: WebhookSpec, request: WebhookRequest, target: WebhookTarget): VerifyResult {
+  return attempt((): VerifyResult => spec.verify(request, target.keys), { ok: false, reason: 'unreadable signature' });
+}
+
 function verifies(spec: WebhookSpec, request: WebhookRequest, target: WebhookTarget): boolean {
-  return attempt(() => spec.verify(request, target.keys).ok, false);
+  return verification(spec, request, target).ok;
 }
 
 /** Sender-controlled input never turns a handler's exception into a 5xx. */
@@ -97,9 +112,10 @@ export class WebhookIngestService {
       throw UNKNOWN();
     }
     const request = this.request(delivery);
-    if (!verifies(spec, request, target)) {
+    const verified = verification(spec, request, target);
+    if (!verified.ok) {
       await this.reject(target);
-      throw BAD_SIGNATURE();
+      throw BAD_SIGNATURE(verified.reason);
     }
     this.assertReceiving(target);
     const parts = await this.ownParts(provider, spec, target, delivery.payload, request);
