@@ -123,6 +123,28 @@ describe('security: receiving only after a connection test proved the resource',
     expect((await deliverMeta('act-3')).status).toBe(200);
   });
 
+  it('a first test that failed does not keep it off: its first passed test switches it on; one an admin switched off stays off', async () => {
+    // the page token is granted at Meta only after the first test (a permission the admin added there)
+    const config = { ...META, pageId: '4440003', pageAccessToken: 'act-late-token', verifyToken: 'act-late' };
+    const created = await create('meta-lead-ads', config);
+    expect([422, 502]).toContain((await test(created.body.id)).status);
+    expect(await get(created.body.id)).toEqual(expect.objectContaining({ status: 'error', isActive: false }));
+    fakes.page('act-late-token', '4440003');
+    expect((await test(created.body.id)).status).toBe(200);
+    expect(await get(created.body.id)).toEqual(expect.objectContaining({ status: 'active', isActive: true }));
+
+    const off = await t.http
+      .patch(`/api/integrations/${created.body.id}`)
+      .set('authorization', admin())
+      .send({ isActive: false });
+    expect(off.body).toEqual(expect.objectContaining({ status: 'active', isActive: false }));
+    fakes.page('act-late-token', '4440009'); // the grant is moved to another page: the next test fails
+    expect([422, 502]).toContain((await test(created.body.id)).status);
+    fakes.page('act-late-token', '4440003');
+    expect((await test(created.body.id)).status).toBe(200);
+    expect(await get(created.body.id)).toEqual(expect.objectContaining({ status: 'active', isActive: false }));
+  });
+
   it('disconnect: inactive, "disconnected", provider tokens erased, deliveries 409; only an admin of the sub-account may', async () => {
     fakes.page('disc-token', '4440077');
     const config = { ...META, pageId: '4440077', pageAccessToken: 'disc-token' };

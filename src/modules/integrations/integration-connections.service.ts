@@ -76,8 +76,7 @@ export class IntegrationConnectionsService {
         return {
           status: result.success ? 'active' : 'error',
           errorMessage: result.success ? null : result.message,
-          // the first successful test puts a new integration live; later tests leave the admin's switch alone
-          ...(result.success && current.status === 'pending' && !current.isActive ? { isActive: true } : {}),
+          ...(result.success && switchesOn(current) ? { isActive: true, activatedAt: new Date() } : {}),
         };
       },
       this.integrations.audited(user, 'integration.test', () => ({ after: result })),
@@ -166,6 +165,17 @@ export class IntegrationConnectionsService {
       return { success: false, code: 'CONNECTION_FAILED', message: 'The connection test could not reach the provider' };
     }
   }
+}
+
+/**
+ * Whether a passed test switches the integration on (API.md: "The first successful test of a pending
+ * integration also sets isActive: true"): a `pending` one (new, or its config changed), and one never
+ * switched on whose first tests failed — its first successful test is this one, and nobody switched it
+ * off. One an admin switched off stays off; so does one disconnected, until its config changes.
+ */
+function switchesOn(current: Integration): boolean {
+  if (current.isActive) return false;
+  return current.status === 'pending' || (current.status === 'error' && current.activatedAt === null);
 }
 
 function notConnected(missing: readonly string[]): TestResult {

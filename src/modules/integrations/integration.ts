@@ -17,6 +17,8 @@ export interface Integration {
   name: string;
   description: string | null;
   isActive: boolean;
+  /** When isActive first became true; null = never switched on (its first passed test does it). */
+  activatedAt: Date | null;
   status: IntegrationStatus;
   /** Config as validated; secret properties hold sealed values (enc:…), never plaintext. */
   config: unknown;
@@ -71,6 +73,7 @@ export interface IntegrationChange {
   name?: string;
   description?: string | null;
   isActive?: boolean;
+  activatedAt?: Date;
   status?: IntegrationStatus;
   config?: Readonly<Record<string, unknown>>;
   keyId?: string;

@@ -24,6 +24,7 @@ export function toIntegration(row: StoredIntegration): Integration {
     name: fields.name,
     description: fields.description,
     isActive: fields.isActive,
+    activatedAt: fields.activatedAt,
     status: fields.status,
     config: fields.config,
     keyId: fields.keyId,

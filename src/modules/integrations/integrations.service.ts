@@ -309,6 +309,7 @@ export class IntegrationsService implements OnApplicationBootstrap {
       );
     }
     if (dto.isActive !== undefined) data.isActive = dto.isActive;
+    if (dto.isActive === true && current.activatedAt === null) data.activatedAt = new Date();
     return data;
   }
 }
