@@ -137,6 +137,46 @@ describe('integration templates (super-admins define them)', () => {
     expect([res.status, res.body.configSchema]).toEqual([201, configSchema]);
   });
 
+  it("refuses a schema that declares one of its handler's secrets without marking it (it would be stored in plaintext)", async () => {
+    const create = (name: string, configSchema: unknown) =>
+      t.http
+        .post('/api/integration-templates')
+        .set('authorization', su)
+        .send({ name, displayName: name, category: 'Advertising', handler: 'meta-lead-ads', configSchema });
+    const secret = { type: 'string', 'x-secret': true };
+    const properties = { pageId: { type: 'string' }, appSecret: secret, pageAccessToken: secret, verifyToken: secret };
+    const hint = 'is a secret of the meta-lead-ads handler: mark it "x-secret": true';
+
+    // Meta's app secret as a plain string: every admin's secret would be shown in GET /api/integrations
+    const plain = await create('meta-plain-secret', {
+      type: 'object',
+      properties: { ...properties, appSecret: { type: 'string' }, verifyToken: { type: 'string', minLength: 8 } },
+    });
+    expect(plain.status).toBe(400);
+    expect(plain.body).toMatchObject({
+      code: 'CONFIG_SCHEMA_INVALID',
+      message: `configSchema is invalid: /appSecret ${hint}`,
+      details: [`/appSecret ${hint}`, `/verifyToken ${hint}`],
+    });
+
+    // marked ("x-secret" or "writeOnly"), or not declared: created
+    expect((await create('meta-marked', { type: 'object', properties })).status).toBe(201);
+    const fewer = await create('meta-fewer', {
+      type: 'object',
+      properties: { pageId: { type: 'string' }, appSecret: { type: 'string', writeOnly: true } },
+    });
+    expect(fewer.status).toBe(201);
+
+    // and a change may not unmark one
+    const unmark = await t.http
+      .patch(`/api/integration-templates/${fewer.body.id}`)
+      .set('authorization', su)
+      .send({
+        configSchema: { type: 'object', properties: { pageId: { type: 'string' }, appSecret: { type: 'string' } } },
+      });
+    expect([unmark.status, unmark.body.details]).toEqual([400, [`/appSecret ${hint}`]]);
+  });
+
   it('validates slugs and unknown fields', async () => {
     const res = await t.http.post('/api/integration-templates').set('authorization', su).send({
       name: 'Not A Slug',
@@ -363,7 +403,7 @@ describe('integration templates (super-admins define them)', () => {
       properties: {
         mapping: { type: 'object', additionalProperties: { type: 'string' } },
         externalIdPointer: { type: 'string' },
-        signingSecret: { type: 'string', 'x-secret': true },
+        sharedToken: { type: 'string', 'x-secret': true },
         apiKey: { type: 'string' },
       },
     };
@@ -387,7 +427,7 @@ describe('integration templates (super-admins define them)', () => {
         config: {
           mapping: { email: '/email' },
           externalIdPointer: '/id',
-          signingSecret: 'whsec-value-123456',
+          sharedToken: 'whsec-value-123456',
           apiKey: 'key-plain-1234',
         },
       });
@@ -397,12 +437,12 @@ describe('integration templates (super-admins define them)', () => {
 
     // a secret that would stop being one: its sealed value would be shown as the value
     const unmarked = structuredClone(secretSchema);
-    unmarked.properties.signingSecret = { type: 'string' };
+    unmarked.properties.sharedToken = { type: 'string' };
     const r1 = await patch(unmarked);
     expect(r1.status).toBe(409);
     expect(r1.body).toMatchObject({
       code: 'CONFLICT',
-      details: [{ pointer: '/signingSecret', change: 'is no longer secret', integrations: [integration.body.id] }],
+      details: [{ pointer: '/sharedToken', change: 'is no longer secret', integrations: [integration.body.id] }],
     });
     // a plain value that would become secret: stored in plaintext, dropped by the next PATCH
     const marked = structuredClone(secretSchema);
@@ -414,13 +454,13 @@ describe('integration templates (super-admins define them)', () => {
     ]);
     // a secret removed from the schema altogether: nothing would open it again
     const removed = structuredClone(secretSchema);
-    delete removed.properties.signingSecret;
+    delete removed.properties.sharedToken;
     expect((await patch(removed)).status).toBe(409);
 
     // nothing changed, and the integration still shows its secret masked and its plain value
     const stored = await t.http.get(`/api/integrations/${integration.body.id}`).set('authorization', su);
     expect(stored.body.config).toMatchObject({
-      signingSecret: { secret: true, last4: '3456' },
+      sharedToken: { secret: true, last4: '3456' },
       apiKey: 'key-plain-1234',
     });
     expect((await t.http.get(`/api/integration-templates/${id}`).set('authorization', su)).body.version).toBe(

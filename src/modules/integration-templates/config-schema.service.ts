@@ -157,6 +157,20 @@ export class ConfigSchemaService {
     );
   }
 
+  /**
+   * JSON pointers of properties `schema` declares at one of `secretPaths` without the secret mark:
+   * their values would be stored and shown in plaintext.
+   */
+  unmarkedSecrets(schema: unknown, secretPaths: readonly string[][]): string[] {
+    if (!isObject(schema)) return [];
+    return secretPaths
+      .filter((path) => {
+        const declared = this.propertySchema(schema, path);
+        return declared !== undefined && !isSecretMark(declared);
+      })
+      .map((path) => `/${path.map(escapePointer).join('/')}`);
+  }
+
   /** Paths of properties marked "x-secret": true or "writeOnly": true, nested objects included. */
   secretPaths(schema: unknown, prefix: string[] = []): string[][] {
     if (!isObject(schema) || !isObject(schema.properties)) return [];

@@ -86,7 +86,7 @@ export class IntegrationTemplatesService implements OnApplicationBootstrap {
 
   async create(user: AuthUser, dto: CreateTemplateDto): Promise<TemplateDto> {
     this.assertHandler(dto.handler);
-    this.assertSchema(dto.configSchema);
+    this.assertSchema(dto.configSchema, dto.handler);
     const row = await this.repository.create(dto);
     if (row === NAME_TAKEN) throw this.nameTaken(dto.name);
     const result = toTemplateDto(row);
@@ -109,7 +109,8 @@ export class IntegrationTemplatesService implements OnApplicationBootstrap {
     }
     const schemaChanged =
       dto.configSchema !== undefined && JSON.stringify(dto.configSchema) !== JSON.stringify(before.configSchema);
-    if (dto.configSchema !== undefined) this.assertSchema(dto.configSchema);
+    if (dto.configSchema !== undefined || dto.handler !== undefined)
+      this.assertSchema(dto.configSchema ?? before.configSchema, dto.handler ?? before.handler);
     if (schemaChanged) await this.assertSecretsUnchangedInUse(before, dto.configSchema);
     const row = await this.repository.update(id, dto, schemaChanged);
     if (row === null) throw DomainException.notFound('Integration template');
@@ -213,10 +214,24 @@ export class IntegrationTemplatesService implements OnApplicationBootstrap {
     }
   }
 
-  private assertSchema(schema: unknown): void {
+  private assertSchema(schema: unknown, handler: string): void {
     const problems = this.schemas.check(schema);
+    if (problems.length === 0) problems.push(...this.unmarkedHandlerSecrets(schema, handler));
     if (problems.length)
       throw new DomainException(ErrorCode.CONFIG_SCHEMA_INVALID, `configSchema is invalid: ${problems[0]}`, problems);
+  }
+
+  /**
+   * A field its handler reads as a secret (its default schema marks it: Meta's appSecret, a page or
+   * access token) must be marked secret where the template declares it: unmarked, the value an admin
+   * enters would be stored in plaintext and shown in every answer about the integration.
+   */
+  private unmarkedHandlerSecrets(schema: unknown, handler: string): string[] {
+    const defaults = this.registry.get(handler)?.defaultConfigSchema;
+    if (!defaults) return [];
+    return this.schemas
+      .unmarkedSecrets(schema, this.schemas.secretPaths(defaults))
+      .map((pointer) => `${pointer} is a secret of the ${handler} handler: mark it "x-secret": true`);
   }
 
   private nameTaken(name: string): DomainException {
