@@ -12,6 +12,7 @@ import {
   controllersOf,
   routeModels,
   undeclaredResponses,
+  undocumentedOperations,
 } from '../src/common/http/openapi-contract';
 import { parseAppConfig } from '../src/config/app-config';
 
@@ -77,6 +78,13 @@ async function main(mode: string | undefined): Promise<number> {
   const undeclared = undeclaredResponses(document);
   if (undeclared.length > 0) {
     process.stderr.write(`routes without a response DTO:\n  ${undeclared.join('\n  ')}\n`);
+    return 1;
+  }
+  const undocumented = undocumentedOperations(document);
+  if (undocumented.length > 0) {
+    process.stderr.write(
+      `operations without a summary or an error answer (@ApiOperation, @ApiErrors):\n  ${undocumented.join('\n  ')}\n`,
+    );
     return 1;
   }
   if (mode === 'write') {

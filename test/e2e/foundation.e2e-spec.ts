@@ -6,6 +6,7 @@ import {
   controllersOf,
   routeModels,
   undeclaredResponses,
+  undocumentedOperations,
 } from '../../src/common/http/openapi-contract';
 import { createTestApp, TEST_JWT_SECRET, TestApp } from '../support/test-app';
 
@@ -466,6 +467,8 @@ describe('foundation (HTTP contract)', () => {
     it('serves exactly the checked-in openapi.json, every route with its response DTO (`npm run openapi:write` after a change)', async () => {
       const res = await t.http.get('/api/docs-json');
       expect(undeclaredResponses(res.body)).toEqual([]);
+      // and a summary and its error answers, for the frontend developers who read /api/docs
+      expect(undocumentedOperations(res.body)).toEqual([]);
       expect(res.body).toEqual(JSON.parse(readFileSync(join(__dirname, '..', '..', 'openapi.json'), 'utf8')));
       // a list answers through ApiPaginatedResponse: one named page schema per item type
       expect(res.body.paths['/api/leads'].get.responses['200'].content['application/json'].schema).toEqual({

@@ -34,6 +34,33 @@ export function undeclaredResponses(document: unknown): string[] {
   return missing;
 }
 
+/**
+ * Operations that answer whatever happens: the liveness probe answers 200 whenever the process
+ * answers at all, so it has no error answer to declare.
+ */
+export const OPERATIONS_WITHOUT_ERRORS: ReadonlySet<string> = new Set(['GET /api/health']);
+
+/**
+ * Operations a reader of /api/docs cannot use without reading the code (`METHOD path (what is missing)`):
+ * every operation says what it does in a `summary` and declares the error answers it gives (4xx/5xx,
+ * with the shared error schema), except those in OPERATIONS_WITHOUT_ERRORS.
+ */
+export function undocumentedOperations(document: unknown): string[] {
+  const paths = isObject(document) && isObject(document.paths) ? document.paths : {};
+  const missing: string[] = [];
+  for (const [path, operations] of Object.entries(paths)) {
+    for (const [method, operation] of Object.entries(isObject(operations) ? operations : {})) {
+      const name = `${method.toUpperCase()} ${path}`;
+      const summary = isObject(operation) ? operation.summary : undefined;
+      if (typeof summary !== 'string' || summary.trim() === '') missing.push(`${name} (no summary)`);
+      const responses = isObject(operation) && isObject(operation.responses) ? operation.responses : {};
+      const errors = Object.keys(responses).filter((status) => /^[45]\d\d$/.test(status));
+      if (errors.length === 0 && !OPERATIONS_WITHOUT_ERRORS.has(name)) missing.push(`${name} (no error answer)`);
+    }
+  }
+  return missing;
+}
+
 // @nestjs/swagger's metadata keys (its DECORATORS constants, not exported from the package root)
 const MODEL_PROPERTIES = 'swagger/apiModelProperties';
 const MODEL_PROPERTIES_ARRAY = 'swagger/apiModelPropertiesArray';
