@@ -1,5 +1,5 @@
 import { Controller, Get } from '@nestjs/common';
-import { ApiOkResponse, ApiProperty, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiProperty, ApiServiceUnavailableResponse, ApiTags, ApiOperation } from '@nestjs/swagger';
 import { Public } from '../common/auth/decorators';
 import { HealthService, ReadinessDto } from './health.service';
 
@@ -30,6 +30,7 @@ export class HealthController {
   /** Liveness: the process answers. */
   @Get()
   @ApiOkResponse({ type: LivenessDto })
+  @ApiOperation({ summary: 'Check that the process answers (liveness)' })
   live(): LivenessDto {
     return { status: 'ok' };
   }
@@ -38,6 +39,7 @@ export class HealthController {
   @Get('ready')
   @ApiOkResponse({ type: ReadinessResponseDto })
   @ApiServiceUnavailableResponse({ description: 'SERVICE_UNAVAILABLE, naming the components that are down' })
+  @ApiOperation({ summary: 'Check that the database and the job queue are reachable (readiness)' })
   ready(): Promise<ReadinessDto> {
     return this.health.ready();
   }

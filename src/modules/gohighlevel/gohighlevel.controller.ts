@@ -1,5 +1,5 @@
 import { Body, Controller, Get, Param, Post, Query } from '@nestjs/common';
-import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiTags, ApiOperation } from '@nestjs/swagger';
 import type { AuthUser } from '../../common/auth/auth-user';
 import { CurrentUser, Roles } from '../../common/auth/decorators';
 import { ParseIdPipe } from '../../common/http/parse-id.pipe';
@@ -13,10 +13,12 @@ import {
   PushedContactDto,
 } from './dto/gohighlevel.dto';
 import { GoHighLevelService } from './gohighlevel.service';
+import { ApiErrors } from '../../common/http/api-errors.decorator';
 
 /** The CRM's booking screens and lead push, passed through to GoHighLevel with the integration's token. */
 @ApiTags('gohighlevel')
 @ApiBearerAuth()
+@ApiErrors(401, 403)
 @Controller('integrations/:id/ghl')
 @Roles('SUPER_ADMIN', 'ADMIN', 'MANAGER')
 export class GoHighLevelController {
@@ -24,12 +26,32 @@ export class GoHighLevelController {
 
   @Get('calendars')
   @ApiOkResponse({ type: GhlCalendarDto, isArray: true })
+  @ApiOperation({
+    summary: 'List the GoHighLevel calendars',
+    description: "Of the integration's location, with its token.",
+  })
+  @ApiErrors(
+    400,
+    404,
+    [422, 'INVALID_CREDENTIALS: GoHighLevel refused the token'],
+    [502, 'CONNECTION_FAILED: GoHighLevel is unavailable'],
+  )
   calendars(@CurrentUser() user: AuthUser, @Param('id', ParseIdPipe) id: number): Promise<GhlCalendarDto[]> {
     return this.service.calendars(user, id);
   }
 
   @Get('calendars/:calendarId/free-slots')
   @ApiOkResponse({ type: GhlDaySlotsDto, isArray: true, description: 'One entry per day with free slots, by date' })
+  @ApiOperation({
+    summary: 'List free slots of a GoHighLevel calendar',
+    description: 'Between `startDate` and `endDate`, in `timezone`.',
+  })
+  @ApiErrors(
+    400,
+    404,
+    [422, 'INVALID_CREDENTIALS: GoHighLevel refused the token'],
+    [502, 'CONNECTION_FAILED: GoHighLevel is unavailable'],
+  )
   freeSlots(
     @CurrentUser() user: AuthUser,
     @Param('id', ParseIdPipe) id: number,
@@ -41,6 +63,13 @@ export class GoHighLevelController {
 
   @Post('calendars/:calendarId/block-slots')
   @ApiCreatedResponse({ type: GhlBlockedSlotDto })
+  @ApiOperation({ summary: 'Block a slot in a GoHighLevel calendar' })
+  @ApiErrors(
+    400,
+    404,
+    [422, 'INVALID_CREDENTIALS: GoHighLevel refused the token'],
+    [502, 'CONNECTION_FAILED: GoHighLevel is unavailable'],
+  )
   blockSlot(
     @CurrentUser() user: AuthUser,
     @Param('id', ParseIdPipe) id: number,
@@ -52,6 +81,16 @@ export class GoHighLevelController {
 
   @Post('contacts')
   @ApiCreatedResponse({ type: PushedContactDto })
+  @ApiOperation({
+    summary: 'Push a lead to GoHighLevel as a contact',
+    description: "Upserts the lead as a contact of the integration's location.",
+  })
+  @ApiErrors(
+    400,
+    404,
+    [422, 'INVALID_CREDENTIALS: GoHighLevel refused the token'],
+    [502, 'CONNECTION_FAILED: GoHighLevel is unavailable'],
+  )
   pushContact(
     @CurrentUser() user: AuthUser,
     @Param('id', ParseIdPipe) id: number,

@@ -1,7 +1,8 @@
 import { Controller, Get } from '@nestjs/common';
-import { ApiBearerAuth, ApiOkResponse, ApiProperty, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiOkResponse, ApiProperty, ApiTags, ApiOperation } from '@nestjs/swagger';
 import { AuthUser, ROLES, Role } from '../../common/auth/auth-user';
 import { CurrentUser } from '../../common/auth/decorators';
+import { ApiErrors } from '../../common/http/api-errors.decorator';
 
 class MeDto {
   @ApiProperty() sub!: string;
@@ -11,10 +12,15 @@ class MeDto {
 
 @ApiTags('auth')
 @ApiBearerAuth()
+@ApiErrors(401)
 @Controller('me')
 export class MeController {
   @Get()
   @ApiOkResponse({ type: MeDto })
+  @ApiOperation({
+    summary: "Get the caller's identity",
+    description: "The bearer token's subject, role and sub-accounts.",
+  })
   me(@CurrentUser() user: AuthUser): MeDto {
     return { sub: user.sub, role: user.role, subAccountIds: [...user.subAccountIds] };
   }

@@ -1,5 +1,5 @@
 import { Body, Controller, Get, HttpCode, Param, Post, Query, Res } from '@nestjs/common';
-import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiTags, ApiOperation } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import type { AuthUser } from '../../common/auth/auth-user';
 import { CurrentUser } from '../../common/auth/decorators';
@@ -14,16 +14,24 @@ import {
   ChannelConversationDto,
   ListChannelConversationsQueryDto,
 } from './dto/inbox.dto';
+import { ApiErrors } from '../../common/http/api-errors.decorator';
 
 /** API.md "Messaging channels": conversations of WhatsApp, Messenger and Instagram (every role). */
 @ApiTags('messages')
 @ApiBearerAuth()
+@ApiErrors(401)
 @Controller('conversations')
 export class ConversationsController {
   constructor(private readonly service: ChannelInboxService) {}
 
   @Get()
   @ApiPaginatedResponse(ChannelConversationDto)
+  @ApiOperation({
+    summary: 'List conversations of every channel',
+    description:
+      'WhatsApp, Messenger and Instagram, narrowed by `channel`. Pages of up to 200 (`pageSize`, default 50).',
+  })
+  @ApiErrors(400, 403)
   list(
     @CurrentUser() user: AuthUser,
     @Query() query: ListChannelConversationsQueryDto,
@@ -34,6 +42,11 @@ export class ConversationsController {
   @Get(':id')
   @ApiBigIdParam()
   @ApiOkResponse({ type: ChannelConversationDetailDto })
+  @ApiOperation({
+    summary: 'Get a conversation',
+    description: 'With its lead and its latest messages; `before=<messageId>` pages back.',
+  })
+  @ApiErrors(400, 404)
   get(
     @CurrentUser() user: AuthUser,
     @Param('id', ParseBigIdPipe) id: bigint,
@@ -46,6 +59,8 @@ export class ConversationsController {
   @HttpCode(200)
   @ApiBigIdParam()
   @ApiOkResponse({ type: ChannelConversationDto })
+  @ApiOperation({ summary: 'Link a conversation to a lead' })
+  @ApiErrors(400, 404)
   link(
     @CurrentUser() user: AuthUser,
     @Param('id', ParseBigIdPipe) id: bigint,
@@ -58,6 +73,11 @@ export class ConversationsController {
   @ApiBigIdParam()
   @ApiCreatedResponse({ type: LeadDetailDto, description: 'A new lead' })
   @ApiOkResponse({ type: LeadDetailDto, description: 'The lead the contact already is (idempotent)' })
+  @ApiOperation({
+    summary: "Capture the conversation's contact as a lead",
+    description: 'Idempotent: 201 with a new lead, or 200 with the lead the contact already is.',
+  })
+  @ApiErrors(400, 404)
   async capture(
     @CurrentUser() user: AuthUser,
     @Param('id', ParseBigIdPipe) id: bigint,

@@ -5,6 +5,7 @@ import { CurrentUser, Public, Roles } from '../../common/auth/decorators';
 import { ParseIdPipe } from '../../common/http/parse-id.pipe';
 import { AuthorizationUrlDto, StartOAuthDto } from './dto/oauth.dto';
 import { OAuthConnectService } from './oauth-connect.service';
+import { ApiErrors } from '../../common/http/api-errors.decorator';
 
 @ApiTags('integrations')
 @ApiBearerAuth()
@@ -20,6 +21,12 @@ export class OAuthStartController {
     type: AuthorizationUrlDto,
     description: '400 VALIDATION_FAILED for a redirectUri outside OAUTH_REDIRECT_ALLOWLIST or a handler without OAuth',
   })
+  @ApiErrors(
+    [400, 'VALIDATION_FAILED: a redirectUri outside OAUTH_REDIRECT_ALLOWLIST, or a handler without OAuth'],
+    401,
+    403,
+    404,
+  )
   start(
     @CurrentUser() user: AuthUser,
     @Param('id', ParseIdPipe) id: number,
@@ -47,6 +54,10 @@ export class OAuthCallbackController {
     description:
       'Redirect to the redirectUri with ?integrationId=&status=active|error&code=; 400 VALIDATION_FAILED for a forged, replayed or expired state',
   })
+  @ApiErrors(
+    [400, 'VALIDATION_FAILED: a forged, replayed or expired state'],
+    [404, 'NOT_FOUND: no such OAuth provider'],
+  )
   async callback(
     @Param('provider') provider: string,
     @Query('code') code?: string,

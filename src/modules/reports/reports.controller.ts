@@ -1,5 +1,5 @@
 import { Controller, Get, Param, Query, Req, Res, StreamableFile } from '@nestjs/common';
-import { ApiBearerAuth, ApiOkResponse, ApiProduces, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiOkResponse, ApiProduces, ApiTags, ApiOperation } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { AuthUser } from '../../common/auth/auth-user';
 import { CurrentUser, Roles, SignedOrBearer } from '../../common/auth/decorators';
@@ -8,9 +8,11 @@ import { Page } from '../../common/http/pagination';
 import { ApiBigIdParam, ParseBigIdPipe } from '../../common/http/parse-id.pipe';
 import { ListReportsQueryDto, ReportDto, SignedDownloadQueryDto } from './dto/report.dto';
 import { ReportsService } from './reports.service';
+import { ApiErrors } from '../../common/http/api-errors.decorator';
 
 @ApiTags('reports')
 @ApiBearerAuth()
+@ApiErrors(401)
 @Controller('reports')
 export class ReportsController {
   constructor(private readonly service: ReportsService) {}
@@ -18,6 +20,8 @@ export class ReportsController {
   @Get()
   @Roles('SUPER_ADMIN', 'ADMIN', 'MANAGER')
   @ApiPaginatedResponse(ReportDto)
+  @ApiOperation({ summary: 'List generated reports', description: 'Pages of up to 200 (`pageSize`, default 50).' })
+  @ApiErrors(400, 403)
   list(@CurrentUser() user: AuthUser, @Query() query: ListReportsQueryDto): Promise<Page<ReportDto>> {
     return this.service.list(user, query);
   }
@@ -36,6 +40,15 @@ export class ReportsController {
       },
     },
   })
+  @ApiOperation({
+    summary: 'Download a report file',
+    description:
+      'With a bearer token (ADMIN, MANAGER), or by the signed `downloadUrl` alone (`expires` + `signature`, valid up to 7 days).',
+  })
+  @ApiErrors(400, [401, 'UNAUTHENTICATED: neither a valid bearer token nor a valid, unexpired signature'], 403, 404, [
+    409,
+    'CONFLICT: the report is not ready yet',
+  ])
   async download(
     @Req() request: FastifyRequest & { user?: AuthUser },
     @Param('id', ParseBigIdPipe) id: bigint,

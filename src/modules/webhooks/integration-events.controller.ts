@@ -7,9 +7,11 @@ import { Page } from '../../common/http/pagination';
 import { ParseIdPipe } from '../../common/http/parse-id.pipe';
 import { EventsQueryDto, ReplayedFailedEventsDto, WebhookEventDto } from './dto/webhook-event.dto';
 import { WebhookEventsService } from './webhook-events.service';
+import { ApiErrors } from '../../common/http/api-errors.decorator';
 
 @ApiTags('integrations')
 @ApiBearerAuth()
+@ApiErrors(401, 403)
 @Controller('integrations/:id/events')
 @Roles('SUPER_ADMIN', 'ADMIN', 'MANAGER')
 export class IntegrationEventsController {
@@ -17,6 +19,11 @@ export class IntegrationEventsController {
 
   @Get()
   @ApiPaginatedResponse(WebhookEventDto)
+  @ApiOperation({
+    summary: "List the integration's webhook events",
+    description: 'Newest first, filtered by `status`. Pages of up to 200 (`pageSize`, default 50).',
+  })
+  @ApiErrors(400, 404)
   list(
     @CurrentUser() user: AuthUser,
     @Param('id', ParseIdPipe) id: number,
@@ -29,6 +36,7 @@ export class IntegrationEventsController {
   @HttpCode(202)
   @ApiOperation({ summary: "Replays every FAILED event of the integration (at most 50,000 a call; see 'remaining')" })
   @ApiAcceptedResponse({ type: ReplayedFailedEventsDto })
+  @ApiErrors(400, 404)
   replayFailed(@CurrentUser() user: AuthUser, @Param('id', ParseIdPipe) id: number): Promise<ReplayedFailedEventsDto> {
     return this.service.replayFailed(user, id);
   }

@@ -1,10 +1,13 @@
-import { Controller, Get, HttpCode, Param, Post, Query, Req, Res } from '@nestjs/common';
+import { applyDecorators, Controller, Get, HttpCode, Param, Post, Query, Req, Res } from '@nestjs/common';
 import {
   ApiExtraModels,
+  ApiHeader,
   ApiOkResponse,
   ApiOperation,
+  ApiParam,
   ApiProperty,
   ApiPropertyOptional,
+  ApiQuery,
   ApiTags,
   getSchemaPath,
 } from '@nestjs/swagger';
@@ -12,6 +15,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { RawBodyRequest } from '../../app.factory';
 import { Public } from '../../common/auth/decorators';
 import { DomainException } from '../../common/errors/domain.exception';
+import { ApiErrors } from '../../common/http/api-errors.decorator';
 import { InboundDelivery, IngestResult, WebhookIngestService } from './webhook-ingest.service';
 
 /** LinkedIn's challenge answer (the other providers' handshakes answer their challenge as text/plain). */
@@ -34,6 +38,123 @@ class IngestResultDto {
   @ApiProperty({ nullable: true, type: String }) eventId!: string | null;
   @ApiPropertyOptional({ type: [String], description: 'When one delivery held several events' }) eventIds?: string[];
 }
+
+const PROVIDER_PARAM = ApiParam({
+  name: 'provider',
+  description:
+    'The handler key, e.g. meta-lead-ads, whatsapp-cloud, linkedin-lead-gen, gohighlevel, google-ads-lead-forms, generic-webhook',
+});
+
+const NOT_FOUND_ENDPOINT = [404, 'NOT_FOUND: unknown provider or webhookId'] as const;
+const RATE_LIMITED = [429, 'RATE_LIMIT_EXCEEDED: over the rate limit; retry after Retry-After seconds'] as const;
+
+/** The error answers of a delivery (API.md "Webhooks"); the signature is checked over the exact raw bytes. */
+const DELIVERY_ERRORS = ApiErrors(
+  [400, 'VALIDATION_FAILED: malformed JSON, or JSON PostgreSQL cannot store (NUL, lone surrogates, nesting over 64)'],
+  [
+    401,
+    'WEBHOOK_SIGNATURE_INVALID: the signature is missing, wrong or stale, or (provider-level URL) the routing key is unknown or missing; the answer never says which',
+  ],
+  NOT_FOUND_ENDPOINT,
+  [409, 'INTEGRATION_NOT_ACTIVE: the integration is switched off, disconnected, or has not passed a connection test'],
+  [413, 'PAYLOAD_TOO_LARGE: the body is over WEBHOOK_MAX_BYTES (default 1 MiB)'],
+  [415, 'UNSUPPORTED_MEDIA_TYPE: send application/json'],
+  RATE_LIMITED,
+);
+
+const RECEIVED =
+  'Once the event is durably stored, before processing: `received`, `duplicate` (a delivery already stored, same provider event id) or `ignored` (verified, nothing to process; eventId null). A delivery holding several events adds `eventIds`.';
+
+/** Signature headers of the providers routed by a key in the payload (one URL per provider app). */
+const PROVIDER_SIGNATURES = applyDecorators(
+  ApiHeader({
+    name: 'X-Hub-Signature-256',
+    required: false,
+    description:
+      'Meta Lead Ads, WhatsApp Cloud, Messenger and Instagram: `sha256=` + the hex HMAC-SHA256 of the raw body, keyed with the app secret (`appSecret`)',
+  }),
+  ApiHeader({
+    name: 'X-LI-Signature',
+    required: false,
+    description: 'LinkedIn Lead Gen: the hex HMAC-SHA256 of `hmacsha256=` + the raw body, keyed with the client secret',
+  }),
+  ApiHeader({
+    name: 'X-GHL-Signature',
+    required: false,
+    description:
+      "GoHighLevel: base64 Ed25519 signature of the raw body (GoHighLevel's published key, or `webhookEd25519PublicKey`)",
+  }),
+  ApiHeader({
+    name: 'X-WH-Signature',
+    required: false,
+    description:
+      "GoHighLevel (legacy, being retired): base64 RSA-SHA256 signature of the raw body (GoHighLevel's published key, or `webhookPublicKey`); either GoHighLevel header verifying is enough",
+  }),
+);
+
+/** Headers of the integration-level URL: the generic webhook's schemes (Google Ads sends google_key in the body). */
+const INTEGRATION_SIGNATURES = applyDecorators(
+  ApiHeader({
+    name: 'x-webhook-signature',
+    required: false,
+    description:
+      'Generic webhook, default scheme `hmac-sha256-timestamped`: `sha256=` + the hex HMAC-SHA256, keyed with the webhookSecret, of the timestamp, a `.` and the exact body bytes. ' +
+      'Scheme `hmac-sha256-body`: the HMAC of the body alone (hex or base64, optional `sha256=` prefix) in the header the config names (`signatureHeader`). ' +
+      'Google Ads lead forms send no header: the `google_key` in the body must equal the configured `googleKey`.',
+  }),
+  ApiHeader({
+    name: 'x-webhook-timestamp',
+    required: false,
+    description:
+      'Generic webhook (`hmac-sha256-timestamped`): Unix time in seconds, within `toleranceSeconds` (default 300) of the server clock',
+  }),
+  ApiHeader({
+    name: 'x-webhook-id',
+    required: false,
+    description: "Generic webhook: the sender's event id, when the config does not point at one in the body",
+  }),
+  ApiHeader({
+    name: 'webhook-signature',
+    required: false,
+    description:
+      'Generic webhook, scheme `standard-webhooks` (Standard Webhooks / Svix): `v1,<base64 HMAC-SHA256 of id.timestamp.body>`, with `webhook-id` and `webhook-timestamp`',
+  }),
+);
+
+/** The handshake's query: Meta/WhatsApp's hub.* (exactly these three), or LinkedIn's challengeCode. */
+const HANDSHAKE_QUERY = applyDecorators(
+  ApiQuery({
+    name: 'hub.mode',
+    required: false,
+    enum: ['subscribe'],
+    description: 'Meta / WhatsApp: must be `subscribe`',
+  }),
+  ApiQuery({
+    name: 'hub.verify_token',
+    required: false,
+    description: 'Meta / WhatsApp: must equal the `verifyToken` of an active integration',
+  }),
+  ApiQuery({ name: 'hub.challenge', required: false, description: 'Meta / WhatsApp: echoed back as text/plain' }),
+  ApiQuery({
+    name: 'challengeCode',
+    required: false,
+    schema: { type: 'string', format: 'uuid' },
+    description: 'LinkedIn: a UUID, answered with its HMAC-SHA256 under the client secret',
+  }),
+  ApiQuery({
+    name: 'applicationId',
+    required: false,
+    description: "LinkedIn: the app's client id, when LinkedIn names the app the challenge is addressed to",
+  }),
+  ApiErrors(
+    [
+      403,
+      'FORBIDDEN: the request does not match exactly one active integration (wrong verify token, extra parameters)',
+    ],
+    NOT_FOUND_ENDPOINT,
+    RATE_LIMITED,
+  ),
+);
 
 function delivery(req: FastifyRequest): InboundDelivery {
   const rawBody = (req.raw as RawBodyRequest).rawBody;
@@ -64,15 +185,24 @@ export class WebhooksController {
     summary:
       'Provider-level delivery, routed by the payload (Meta page id, WhatsApp phone number id, GoHighLevel location, LinkedIn owner)',
   })
-  @ApiOkResponse({ type: IngestResultDto })
+  @ApiOkResponse({ type: IngestResultDto, description: RECEIVED })
+  @PROVIDER_PARAM
+  @PROVIDER_SIGNATURES
+  @DELIVERY_ERRORS
   forProvider(@Param('provider') provider: string, @Req() req: FastifyRequest): Promise<IngestResult> {
     return this.ingest.ingestForProvider(provider, delivery(req));
   }
 
   @Post(':provider/:webhookId')
   @HttpCode(200)
-  @ApiOperation({ summary: "Integration-level delivery (the integration's webhookUrl)" })
-  @ApiOkResponse({ type: IngestResultDto })
+  @ApiOperation({
+    summary: "Integration-level delivery (the integration's webhookUrl)",
+    description: "Used by Google Ads lead forms and generic webhooks; verified with that integration's secret.",
+  })
+  @ApiOkResponse({ type: IngestResultDto, description: RECEIVED })
+  @PROVIDER_PARAM
+  @INTEGRATION_SIGNATURES
+  @DELIVERY_ERRORS
   forIntegration(
     @Param('provider') provider: string,
     @Param('webhookId') webhookId: string,
@@ -82,8 +212,14 @@ export class WebhooksController {
   }
 
   @Get(':provider')
-  @ApiOperation({ summary: 'Subscription handshake (Meta/WhatsApp hub.challenge, LinkedIn challengeCode)' })
+  @ApiOperation({
+    summary: 'Subscription handshake (Meta/WhatsApp hub.challenge, LinkedIn challengeCode)',
+    description:
+      'Meta/WhatsApp: only the exact `hub.mode=subscribe` with one `hub.verify_token` and one `hub.challenge` is answered. LinkedIn: a UUID `challengeCode`, answered with the secret of the app it is addressed to.',
+  })
   @ApiOkResponse(HANDSHAKE_RESPONSE)
+  @PROVIDER_PARAM
+  @HANDSHAKE_QUERY
   handshake(
     @Param('provider') provider: string,
     @Query() query: Record<string, unknown>,
@@ -96,6 +232,8 @@ export class WebhooksController {
   @Get(':provider/:webhookId')
   @ApiOperation({ summary: 'Subscription handshake for one integration' })
   @ApiOkResponse(HANDSHAKE_RESPONSE)
+  @PROVIDER_PARAM
+  @HANDSHAKE_QUERY
   handshakeForIntegration(
     @Param('provider') provider: string,
     @Param('webhookId') webhookId: string,

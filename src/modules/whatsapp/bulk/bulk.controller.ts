@@ -1,5 +1,5 @@
 import { Body, Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
-import { ApiAcceptedResponse, ApiBearerAuth, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { ApiAcceptedResponse, ApiBearerAuth, ApiOkResponse, ApiTags, ApiOperation } from '@nestjs/swagger';
 import type { AuthUser } from '../../../common/auth/auth-user';
 import { CurrentUser, Roles } from '../../../common/auth/decorators';
 import { ApiPaginatedResponse } from '../../../common/http/api-paginated-response';
@@ -15,9 +15,11 @@ import {
   ListBulkQueryDto,
   ListRecipientsQueryDto,
 } from './dto/bulk.dto';
+import { ApiErrors } from '../../../common/http/api-errors.decorator';
 
 @ApiTags('whatsapp')
 @ApiBearerAuth()
+@ApiErrors(401, 403)
 @Controller('whatsapp/bulk')
 @Roles('SUPER_ADMIN', 'ADMIN', 'MANAGER')
 export class BulkController {
@@ -28,12 +30,28 @@ export class BulkController {
   @HttpCode(202)
   @Idempotent()
   @ApiAcceptedResponse({ type: CreatedBulkDto })
+  @ApiOperation({
+    summary: 'Start a bulk WhatsApp send',
+    description:
+      'To 1–100,000 leads or a lead filter; recipients without a phone, opted out, duplicated or (for free text) outside the window are skipped and counted. Safe to retry with an Idempotency-Key.',
+  })
+  @ApiErrors(
+    [400, 'VALIDATION_FAILED, or TEMPLATE_PARAMETERS_INVALID'],
+    404,
+    [
+      409,
+      'CONFLICT: the Idempotency-Key was used with another body, or its first request is still running; INTEGRATION_NOT_ACTIVE: the WhatsApp integration is not active; REAUTHORIZATION_REQUIRED: its OAuth token ran out',
+    ],
+    [422, 'TEMPLATE_NOT_APPROVED'],
+  )
   create(@CurrentUser() user: AuthUser, @Body() dto: CreateBulkDto): Promise<CreatedBulkDto> {
     return this.service.create(user, dto);
   }
 
   @Get()
   @ApiPaginatedResponse(BulkDto)
+  @ApiOperation({ summary: 'List bulk sends', description: 'Pages of up to 200 (`pageSize`, default 50).' })
+  @ApiErrors(400)
   list(@CurrentUser() user: AuthUser, @Query() query: ListBulkQueryDto): Promise<Page<BulkDto>> {
     return this.service.list(user, query);
   }
@@ -41,6 +59,8 @@ export class BulkController {
   @Get(':id')
   @ApiBigIdParam()
   @ApiOkResponse({ type: BulkDto })
+  @ApiOperation({ summary: 'Get a bulk send', description: 'Its status, counts by recipient status, rate and ETA.' })
+  @ApiErrors(400, 404)
   get(@CurrentUser() user: AuthUser, @Param('id', ParseBigIdPipe) id: bigint): Promise<BulkDto> {
     return this.service.get(user, id);
   }
@@ -48,6 +68,11 @@ export class BulkController {
   @Get(':id/recipients')
   @ApiBigIdParam()
   @ApiPaginatedResponse(BulkRecipientDto)
+  @ApiOperation({
+    summary: 'List the recipients of a bulk send',
+    description: 'Pages of up to 200 (`pageSize`, default 50).',
+  })
+  @ApiErrors(400, 404)
   recipients(
     @CurrentUser() user: AuthUser,
     @Param('id', ParseBigIdPipe) id: bigint,
@@ -60,6 +85,8 @@ export class BulkController {
   @HttpCode(200)
   @ApiBigIdParam()
   @ApiOkResponse({ type: BulkDto })
+  @ApiOperation({ summary: 'Pause a bulk send' })
+  @ApiErrors(400, 404, [409, 'CONFLICT: the bulk send is in a state that cannot be paused (its state in the message)'])
   pause(@CurrentUser() user: AuthUser, @Param('id', ParseBigIdPipe) id: bigint): Promise<BulkDto> {
     return this.service.pause(user, id);
   }
@@ -68,6 +95,8 @@ export class BulkController {
   @HttpCode(200)
   @ApiBigIdParam()
   @ApiOkResponse({ type: BulkDto })
+  @ApiOperation({ summary: 'Resume a paused bulk send' })
+  @ApiErrors(400, 404, [409, 'CONFLICT: the bulk send is in a state that cannot be resumed'])
   resume(@CurrentUser() user: AuthUser, @Param('id', ParseBigIdPipe) id: bigint): Promise<BulkDto> {
     return this.service.resume(user, id);
   }
@@ -76,6 +105,8 @@ export class BulkController {
   @HttpCode(200)
   @ApiBigIdParam()
   @ApiOkResponse({ type: BulkDto })
+  @ApiOperation({ summary: 'Cancel a bulk send', description: 'Its pending recipients become `skipped`.' })
+  @ApiErrors(400, 404, [409, 'CONFLICT: the bulk send is in a state that cannot be cancelled'])
   cancel(@CurrentUser() user: AuthUser, @Param('id', ParseBigIdPipe) id: bigint): Promise<BulkDto> {
     return this.service.cancel(user, id);
   }
