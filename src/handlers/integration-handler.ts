@@ -131,6 +131,12 @@ export interface IntegrationHandler<TConfig extends object = IntegrationConfig> 
   readonly category: string;
   readonly capabilities: readonly Capability[];
   readonly defaultConfigSchema: JsonSchemaObject;
+  /**
+   * Markdown for the admin connecting an integration: where in the provider's console each config field
+   * is found, which webhook URL and verify token go where, which permissions the token needs. The seed
+   * gives it to the handler's standard template (src/handlers/<provider>/setup-instructions.ts).
+   */
+  readonly setupInstructions?: string;
   /** Default outbound budget per integration, requests per minute. */
   readonly defaultRateLimitPerMinute: number;
   /** A provider window other than a minute (GoHighLevel: 100 per 10 s); used unless the template overrides. */

@@ -5,7 +5,8 @@ import { SubAccountsRepository } from '../modules/sub-accounts/sub-accounts.repo
 
 /**
  * Idempotent seed, run at start after migrations (and by `npm run db:seed`): one standard template
- * per registered handler, created when missing and never overwritten (super-admins may edit them).
+ * per registered handler, created when missing and never overwritten (super-admins may edit them),
+ * except that a template still without setup instructions gets its handler's.
  * In development an empty database also gets one demo sub-account so a new user can try the API.
  */
 @Injectable()
@@ -17,17 +18,30 @@ export class SeedService {
   ) {}
 
   async run(nodeEnv: string): Promise<string[]> {
+    const handlers = this.registry.list();
     const created = await this.templates.createMissing(
-      this.registry.list().map((handler) => ({
+      handlers.map((handler) => ({
         name: handler.key,
         displayName: handler.displayName,
         category: handler.category,
         handler: handler.key,
         configSchema: handler.defaultConfigSchema,
         description: `Standard ${handler.displayName} integration`,
+        setupInstructions: handler.setupInstructions,
       })),
     );
-    const done = created.map((key) => `template ${key}`);
+    // templates seeded before their handler had instructions showed an admin nothing to go by
+    const filled = await this.templates.fillMissingSetupInstructions(
+      handlers.flatMap((handler) =>
+        handler.setupInstructions
+          ? [{ name: handler.key, handler: handler.key, setupInstructions: handler.setupInstructions }]
+          : [],
+      ),
+    );
+    const done = [
+      ...created.map((key) => `template ${key}`),
+      ...filled.map((key) => `setup instructions of template ${key}`),
+    ];
     if (nodeEnv === 'development') {
       const demo = { name: 'Demo sub-account', tier: 'PRO', defaultRegion: 'US' } as const;
       if (await this.subAccounts.createIfNone(demo)) done.push('demo sub-account');

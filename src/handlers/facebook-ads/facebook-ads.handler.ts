@@ -7,6 +7,7 @@ import { classifyGraphError, graphErrorOf, isGraphPermissionError } from '../sha
 import { graphTestFailure } from '../shared/meta-test-failure';
 import { accountPath, facebookAdsGet, syncInsights } from './facebook-ads.insights';
 import type { HandlerOAuth } from '../oauth/oauth-provider';
+import { FACEBOOK_ADS_SETUP } from './setup-instructions';
 
 const FACEBOOK_ADS_SECRETS = ['accessToken', 'appSecret'];
 
@@ -15,6 +16,7 @@ const FACEBOOK_ADS_SECRETS = ['accessToken', 'appSecret'];
 export class FacebookAdsHandler implements IntegrationHandler {
   readonly key = 'facebook-ads';
   readonly displayName = 'Facebook Ads';
+  readonly setupInstructions = FACEBOOK_ADS_SETUP;
   readonly category = 'Advertising';
   readonly capabilities = ['sync', 'test'] as const;
   readonly defaultRateLimitPerMinute = 200;

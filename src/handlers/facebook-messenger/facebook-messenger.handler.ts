@@ -7,6 +7,7 @@ import { MetaMessagingChannel, MetaMessagingHandler } from '../shared/meta-messa
 import { MAX_TEXT_LENGTH } from '../shared/meta-messaging-send';
 import { graphTestFailure } from '../shared/meta-test-failure';
 import { facebookMessengerWebhook } from './facebook-messenger.webhook';
+import { FACEBOOK_MESSENGER_SETUP } from './setup-instructions';
 
 const SECRETS = ['pageAccessToken', 'appSecret', 'verifyToken'];
 
@@ -15,6 +16,7 @@ const SECRETS = ['pageAccessToken', 'appSecret', 'verifyToken'];
 export class FacebookMessengerHandler extends MetaMessagingHandler {
   readonly key = 'facebook-messenger';
   readonly displayName = 'Facebook Messenger';
+  readonly setupInstructions = FACEBOOK_MESSENGER_SETUP;
   readonly webhook = facebookMessengerWebhook;
 
   // the person's name from the User Profile API (GET /<PSID>?fields=first_name,last_name,name:

@@ -33,6 +33,7 @@ import {
   SOURCE_TEXT_FIELDS,
 } from './generic-webhook.config';
 import { standardHeaders, verifyGenericDelivery } from './generic-webhook.signature';
+import { GENERIC_WEBHOOK_SETUP } from './setup-instructions';
 
 const FIELD_TITLES: Readonly<Record<MappableField, string>> = {
   fullName: 'Full name',
@@ -81,6 +82,7 @@ const headerSchema = (title: string, description: string) => ({
 export class GenericWebhookHandler implements IntegrationHandler {
   readonly key = 'generic-webhook';
   readonly displayName = 'Generic signed webhook';
+  readonly setupInstructions = GENERIC_WEBHOOK_SETUP;
   readonly category = 'Webhooks';
   readonly capabilities = ['webhook'] as const;
   readonly defaultRateLimitPerMinute = 60;

@@ -32,6 +32,7 @@ import {
 import { GhlKeyType, parseGhlPublicKey, verifyGhlDelivery } from './ghl-signature';
 import { syncGhlContacts } from './ghl-sync';
 import type { HandlerOAuth } from '../oauth/oauth-provider';
+import { GOHIGHLEVEL_SETUP } from './setup-instructions';
 
 export { GHL_SYNC_PAGE_LIMIT } from './ghl-sync';
 
@@ -110,6 +111,7 @@ function connectionFailure(err: unknown): TestResult {
 export class GoHighLevelHandler implements IntegrationHandler {
   readonly key = 'gohighlevel';
   readonly displayName = 'GoHighLevel';
+  readonly setupInstructions = GOHIGHLEVEL_SETUP;
   readonly category = 'CRM';
   readonly capabilities: readonly Capability[] = ['webhook', 'sync', 'test'];
   readonly defaultConfigSchema = GOHIGHLEVEL_CONFIG_SCHEMA;

@@ -34,6 +34,7 @@ import {
   parseGoogleBody,
   toStoredPayload,
 } from './google-ads-lead-forms.payload';
+import { GOOGLE_ADS_LEAD_FORMS_SETUP } from './setup-instructions';
 
 type LeadTextField =
   | 'fullName'
@@ -81,6 +82,7 @@ const FALLBACK_COLUMNS: Readonly<Record<string, { field: 'email' | 'phone'; pref
 export class GoogleAdsLeadFormsHandler implements IntegrationHandler {
   readonly key = 'google-ads-lead-forms';
   readonly displayName = 'Google Ads lead forms';
+  readonly setupInstructions = GOOGLE_ADS_LEAD_FORMS_SETUP;
   readonly category = 'Advertising';
   /** sync and test reach the Google Ads API only for an integration with a customerId (its ad spend). */
   readonly capabilities = ['webhook', 'sync', 'test'] as const;

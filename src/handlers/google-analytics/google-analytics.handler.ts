@@ -12,6 +12,7 @@ import {
 } from './ga-service-account';
 import { syncTraffic } from './ga-report';
 import type { HandlerOAuth } from '../oauth/oauth-provider';
+import { GOOGLE_ANALYTICS_SETUP } from './setup-instructions';
 
 export const GOOGLE_ANALYTICS_CONFIG_SCHEMA: JsonSchemaObject = {
   type: 'object',
@@ -78,6 +79,7 @@ function failure(err: unknown, prefix: string): TestResult {
 export class GoogleAnalyticsHandler implements IntegrationHandler {
   readonly key = 'google-analytics';
   readonly displayName = 'Google Analytics 4';
+  readonly setupInstructions = GOOGLE_ANALYTICS_SETUP;
   readonly category = 'Analytics';
   readonly capabilities: readonly Capability[] = ['sync', 'test'];
   readonly defaultConfigSchema = GOOGLE_ANALYTICS_CONFIG_SCHEMA;

@@ -7,6 +7,7 @@ import { MetaMessagingChannel, MetaMessagingHandler } from '../shared/meta-messa
 import { MAX_TEXT_LENGTH } from '../shared/meta-messaging-send';
 import { graphTestFailure } from '../shared/meta-test-failure';
 import { instagramDirectWebhook } from './instagram-direct.webhook';
+import { INSTAGRAM_DIRECT_SETUP } from './setup-instructions';
 
 const SECRETS = ['accessToken', 'appSecret', 'verifyToken'];
 
@@ -20,6 +21,7 @@ const SECRETS = ['accessToken', 'appSecret', 'verifyToken'];
 export class InstagramDirectHandler extends MetaMessagingHandler {
   readonly key = 'instagram-direct';
   readonly displayName = 'Instagram Direct';
+  readonly setupInstructions = INSTAGRAM_DIRECT_SETUP;
   readonly webhook = instagramDirectWebhook;
 
   // routed by the Instagram account (entry[].id), sent through the connected page with its token;

@@ -24,6 +24,7 @@ import { embeddedForm, formVersionOf, leadFromResponse } from './linkedin-lead-g
 import { leadGenFormId, narrowNotification, narrowStoredLeadAction, ownerIds } from './linkedin-lead-gen.payload';
 import { syncLinkedInLeads } from './linkedin-lead-gen.sync';
 import type { HandlerOAuth } from '../oauth/oauth-provider';
+import { LINKEDIN_LEAD_GEN_SETUP } from './setup-instructions';
 
 const SIGNATURE_PREFIX = /^hmacsha256=/i;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -39,6 +40,7 @@ const LINKEDIN_SECRETS = ['accessToken', 'clientSecret'];
 export class LinkedInLeadGenHandler implements IntegrationHandler {
   readonly key = 'linkedin-lead-gen';
   readonly displayName = 'LinkedIn Lead Gen Forms';
+  readonly setupInstructions = LINKEDIN_LEAD_GEN_SETUP;
   readonly category = 'Social Media';
   readonly capabilities = ['webhook', 'sync', 'test'] as const;
   readonly defaultRateLimitPerMinute = 100;

@@ -39,6 +39,7 @@ import {
 } from './meta-lead-ads.payload';
 import { metaLeadAdsWebhook } from './meta-lead-ads.webhook';
 import type { HandlerOAuth } from '../oauth/oauth-provider';
+import { META_LEAD_ADS_SETUP } from './setup-instructions';
 
 const SYNC_WINDOW_SECONDS = 7 * 24 * 3600;
 const PAGE_SIZE = 100;
@@ -60,6 +61,7 @@ interface SyncCursor {
 export class MetaLeadAdsHandler implements IntegrationHandler {
   readonly key = 'meta-lead-ads';
   readonly displayName = 'Meta Lead Ads';
+  readonly setupInstructions = META_LEAD_ADS_SETUP;
   readonly category = 'Social Media';
   readonly capabilities = ['webhook', 'sync', 'test'] as const;
   readonly defaultRateLimitPerMinute = 200;

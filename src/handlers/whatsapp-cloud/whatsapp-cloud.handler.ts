@@ -29,6 +29,7 @@ import { whatsAppWebhook } from './whatsapp-cloud.webhook';
 import { WhatsAppSendError } from './whatsapp-send-error';
 import type { HandlerOAuth } from '../oauth/oauth-provider';
 import type { WabaWebhookSubscriber } from '../capabilities';
+import { WHATSAPP_CLOUD_SETUP } from './setup-instructions';
 
 /** The config fields a connection test's message must never quote. */
 const WHATSAPP_SECRETS = ['accessToken', 'appSecret', 'verifyToken'];
@@ -50,6 +51,7 @@ export interface WhatsAppTemplateComponent {
 export class WhatsAppCloudHandler implements IntegrationHandler, WabaWebhookSubscriber {
   readonly key = 'whatsapp-cloud';
   readonly displayName = 'WhatsApp Cloud API';
+  readonly setupInstructions = WHATSAPP_CLOUD_SETUP;
   readonly category = 'Messaging';
   readonly capabilities = ['webhook', 'test', 'send'] as const;
   readonly defaultRateLimitPerMinute = 600;

@@ -105,6 +105,24 @@ export class IntegrationTemplatesRepository {
   }
 
   /**
+   * Gives a standard template without setup instructions (null or empty: seeded before they existed)
+   * its handler's; text a super-admin wrote is never overwritten. Returns the handler keys filled.
+   */
+  async fillMissingSetupInstructions(
+    templates: ReadonlyArray<{ name: string; handler: string; setupInstructions: string }>,
+  ): Promise<string[]> {
+    const filled: string[] = [];
+    for (const { name, handler, setupInstructions } of templates) {
+      const { count } = await this.db.prisma.integrationTemplate.updateMany({
+        where: { name, handler, OR: [{ setupInstructions: null }, { setupInstructions: '' }] },
+        data: { setupInstructions },
+      });
+      if (count > 0) filled.push(handler);
+    }
+    return filled;
+  }
+
+  /**
    * Locks the template for the rest of the transaction (an integration being created from it holds it
    * until it commits); false when it is gone.
    */
