@@ -44,10 +44,12 @@ export class LeadsController {
     description:
       '201 with a new lead, or 200 with the existing lead it deduplicates into (same phone or e-mail in the sub-account). Safe to retry with an Idempotency-Key.',
   })
-  @ApiErrors(400, 403, [
-    409,
-    'CONFLICT: the Idempotency-Key was used with another body, or its first request is still running',
-  ])
+  @ApiErrors(
+    400,
+    403,
+    [404, 'NOT_FOUND: no such sub-account'],
+    [409, 'CONFLICT: the Idempotency-Key was used with another body, or its first request is still running'],
+  )
   async create(
     @CurrentUser() user: AuthUser,
     @Body() dto: CreateLeadDto,

@@ -50,7 +50,10 @@ export class ReportTemplatesController {
     summary: 'Create a report template',
     description: '`config` is validated with a JSON Schema; `schedule` mails the report once per period.',
   })
-  @ApiErrors([400, 'VALIDATION_FAILED, or CONFIG_SCHEMA_INVALID: config does not match the report config schema'])
+  @ApiErrors(
+    [400, 'VALIDATION_FAILED, or CONFIG_SCHEMA_INVALID: config does not match the report config schema'],
+    [404, 'NOT_FOUND: no such sub-account'],
+  )
   create(@CurrentUser() user: AuthUser, @Body() dto: CreateReportTemplateDto): Promise<ReportTemplateDto> {
     return this.templates.create(user, dto);
   }
