@@ -202,9 +202,9 @@ export class IntegrationsController {
   @Roles('SUPER_ADMIN', 'ADMIN')
   @HttpCode(200)
   @ApiOperation({
-    summary: 'Disconnect: inactive, status "disconnected", provider tokens erased',
+    summary: 'Disconnect an integration',
     description:
-      'OAuth tokens are revoked at the provider where it offers revocation; webhook deliveries for the integration then answer 409 INTEGRATION_NOT_ACTIVE.',
+      'Sets `status: "disconnected"` and `isActive: false` and erases the stored provider tokens; OAuth tokens are revoked at the provider where it offers revocation; webhook deliveries for the integration then answer 409 INTEGRATION_NOT_ACTIVE.',
   })
   @ApiOkResponse({ type: IntegrationDto })
   @ApiErrors(400, 404)

@@ -16,7 +16,11 @@ export class OAuthStartController {
   @Post(':id/oauth/start')
   @Roles('SUPER_ADMIN', 'ADMIN')
   @HttpCode(200)
-  @ApiOperation({ summary: 'Start "Connect with …": the provider consent URL (signed single-use state, 10 minutes)' })
+  @ApiOperation({
+    summary: 'Start "Connect with …" (OAuth) for an integration',
+    description:
+      "Answers the provider's consent URL; its `state` is signed, single-use and expires in 10 minutes. `redirectUri` must be on OAUTH_REDIRECT_ALLOWLIST.",
+  })
   @ApiOkResponse({
     type: AuthorizationUrlDto,
     description: '400 VALIDATION_FAILED for a redirectUri outside OAUTH_REDIRECT_ALLOWLIST or a handler without OAuth',
@@ -45,7 +49,9 @@ export class OAuthCallbackController {
   @Public()
   @Redirect()
   @ApiOperation({
-    summary: 'Where the provider sends the admin back: exchanges the code, stores the tokens, tests the connection',
+    summary: 'Complete an OAuth connection (where the provider sends the admin back)',
+    description:
+      'Exchanges the code, stores the tokens encrypted in the integration, runs the connection test, and redirects to the redirectUri.',
   })
   @ApiQuery({ name: 'code', required: false })
   @ApiQuery({ name: 'state', required: true })

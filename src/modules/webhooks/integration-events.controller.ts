@@ -34,7 +34,10 @@ export class IntegrationEventsController {
 
   @Post('replay-failed')
   @HttpCode(202)
-  @ApiOperation({ summary: "Replays every FAILED event of the integration (at most 50,000 a call; see 'remaining')" })
+  @ApiOperation({
+    summary: 'Replay every FAILED event of the integration',
+    description: 'At most 50,000 a call; `remaining` counts those left for the next call.',
+  })
   @ApiAcceptedResponse({ type: ReplayedFailedEventsDto })
   @ApiErrors(400, 404)
   replayFailed(@CurrentUser() user: AuthUser, @Param('id', ParseIdPipe) id: number): Promise<ReplayedFailedEventsDto> {

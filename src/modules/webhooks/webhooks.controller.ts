@@ -182,8 +182,9 @@ export class WebhooksController {
   @Post(':provider')
   @HttpCode(200)
   @ApiOperation({
-    summary:
-      'Provider-level delivery, routed by the payload (Meta page id, WhatsApp phone number id, GoHighLevel location, LinkedIn owner)',
+    summary: 'Receive a provider-level webhook delivery',
+    description:
+      "One URL per provider app (Meta, WhatsApp, LinkedIn, GoHighLevel): the event is routed by the payload's routing key (Meta page id, WhatsApp phone number id, GoHighLevel location, LinkedIn owner) and verified with that integration's secret over the raw body.",
   })
   @ApiOkResponse({ type: IngestResultDto, description: RECEIVED })
   @PROVIDER_PARAM
@@ -196,7 +197,7 @@ export class WebhooksController {
   @Post(':provider/:webhookId')
   @HttpCode(200)
   @ApiOperation({
-    summary: "Integration-level delivery (the integration's webhookUrl)",
+    summary: "Receive a delivery at an integration's webhookUrl",
     description: "Used by Google Ads lead forms and generic webhooks; verified with that integration's secret.",
   })
   @ApiOkResponse({ type: IngestResultDto, description: RECEIVED })
@@ -213,7 +214,7 @@ export class WebhooksController {
 
   @Get(':provider')
   @ApiOperation({
-    summary: 'Subscription handshake (Meta/WhatsApp hub.challenge, LinkedIn challengeCode)',
+    summary: "Answer a provider's webhook verification handshake",
     description:
       'Meta/WhatsApp: only the exact `hub.mode=subscribe` with one `hub.verify_token` and one `hub.challenge` is answered. LinkedIn: a UUID `challengeCode`, answered with the secret of the app it is addressed to.',
   })
@@ -230,7 +231,10 @@ export class WebhooksController {
   }
 
   @Get(':provider/:webhookId')
-  @ApiOperation({ summary: 'Subscription handshake for one integration' })
+  @ApiOperation({
+    summary: "Answer the webhook verification handshake at an integration's webhookUrl",
+    description: 'As GET /api/webhooks/{provider}, for this one integration (it must be active).',
+  })
   @ApiOkResponse(HANDSHAKE_RESPONSE)
   @PROVIDER_PARAM
   @HANDSHAKE_QUERY
