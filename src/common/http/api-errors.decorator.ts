@@ -4,7 +4,7 @@ import { ErrorCode } from '../errors/error-code';
 
 /**
  * The one error body of API.md, as AllExceptionsFilter writes it. Declared so that /api/docs shows
- * each route\'s error answers next to its success answer (only success answers were documented).
+ * each route's error answers next to its success answer (only success answers were documented).
  */
 export class ErrorResponseDto {
   @ApiProperty({ type: 'integer', example: 400, description: 'The HTTP status, repeated' }) statusCode!: number;
@@ -38,7 +38,7 @@ type DefaultStatus = keyof typeof DEFAULT_DESCRIPTIONS;
 export type ErrorAnswer = DefaultStatus | readonly [status: number, description: string];
 
 /**
- * Declares a route\'s (or every route of a controller\'s) error answers with the shared error schema:
+ * Declares a route's (or every route of a controller's) error answers with the shared error schema:
  * `@ApiErrors(400, 401, 404, [409, 'CONFLICT: …'])`.
  */
 export function ApiErrors(...answers: ErrorAnswer[]): MethodDecorator & ClassDecorator {
