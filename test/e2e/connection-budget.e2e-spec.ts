@@ -1,7 +1,7 @@
 // Issue 14 point 4: a process opens at most DB_POOL_SIZE + JOBS_POOL_SIZE connections (the shared
 // pool that Prisma, the hot-path statements and the shared rate limits use, plus pg-boss's), however
-// many requests and jobs it is serving at once — with the ingest lane carved out of DB_POOL_SIZE
-// (DB_POOL_SIZE ≥ 4) and without it.
+// many requests and jobs it is serving at once — with the LISTEN session (DB_POOL_SIZE ≥ 3) and the
+// ingest lane (DB_POOL_SIZE ≥ 5 with the LISTEN session) carved out of DB_POOL_SIZE, and without them.
 import { createIntegration, createSubAccount } from '../support/factories';
 import { createTestApp, TestApp } from '../support/test-app';
 import { activate, googleLead, waitFor } from '../support/webhooks';
@@ -10,8 +10,17 @@ const JOBS_POOL_SIZE = 2;
 const GOOGLE_KEY = 'budget-google-key-0123456789';
 
 describe.each([
-  { DB_POOL_SIZE: 3, pools: ['integration-hub-all', 'integration-hub-all-jobs'] },
-  { DB_POOL_SIZE: 5, pools: ['integration-hub-all', 'integration-hub-all-ingest', 'integration-hub-all-jobs'] },
+  { DB_POOL_SIZE: 2, pools: ['integration-hub-all', 'integration-hub-all-jobs'] },
+  { DB_POOL_SIZE: 3, pools: ['integration-hub-all', 'integration-hub-all-jobs', 'integration-hub-all-listen'] },
+  {
+    DB_POOL_SIZE: 5,
+    pools: [
+      'integration-hub-all',
+      'integration-hub-all-ingest',
+      'integration-hub-all-jobs',
+      'integration-hub-all-listen',
+    ],
+  },
 ])('the connection budget of one process (DB_POOL_SIZE $DB_POOL_SIZE)', ({ DB_POOL_SIZE, pools }) => {
   let t: TestApp;
 

@@ -179,7 +179,7 @@ export class IntegrationsRepository {
       );
       await after(created);
       // a routing key or webhook id looked up before now named no integration
-      this.changes.changed(created.id);
+      await this.changes.changed(created.id);
       return { created };
     });
   }
@@ -212,7 +212,7 @@ export class IntegrationsRepository {
       );
       if (next !== row.routingKey && row.routingKey !== null) await this.release(tx, row.handler, row.routingKey);
       if (after) await after(updated);
-      this.changes.changed(id);
+      await this.changes.changed(id);
       return { updated };
     });
   }
@@ -226,7 +226,7 @@ export class IntegrationsRepository {
       await tx.integration.delete({ where: { id } });
       if (row.routingKey !== null) await this.release(tx, row.handler, row.routingKey);
       await after(toIntegration(row));
-      this.changes.changed(id);
+      await this.changes.changed(id);
       return true;
     });
   }
@@ -259,7 +259,7 @@ export class IntegrationsRepository {
    */
   async markSetupError(id: number, message: string): Promise<void> {
     await this.db.prisma.integration.update({ where: { id }, data: { status: 'error', errorMessage: message } });
-    this.changes.changed(id);
+    await this.changes.changed(id);
   }
 
   /** The outcome of a sync run, as the integration shows it (lastSyncAt moves only on success). */
@@ -276,7 +276,7 @@ export class IntegrationsRepository {
       where: { id },
       data: { status: 'error', errorMessage: `INVALID_CREDENTIALS: ${message}` },
     });
-    this.changes.changed(id);
+    await this.changes.changed(id);
   }
 
   /**
@@ -329,7 +329,7 @@ export class IntegrationsRepository {
       where: { id: row.id, keyId: row.keyId, sealVersion: row.sealVersion, updatedAt: row.updatedAt },
       data: updateData(change),
     });
-    if (result.count === 1) this.changes.changed(row.id);
+    if (result.count === 1) await this.changes.changed(row.id);
     return result.count === 1;
   }
 

@@ -46,7 +46,9 @@ export class WebhookProcessor {
     private readonly inbox: MessagingInboxService,
     changes: IntegrationChanges,
   ) {
-    changes.subscribe((integrationId) => this.cache.delete(integrationId));
+    changes.subscribe((integrationId) =>
+      integrationId === null ? this.cache.clear() : this.cache.delete(integrationId),
+    );
   }
 
   /** Integrations change rarely and events come in bursts: a few seconds of caching saves a query per event. */

@@ -34,8 +34,8 @@ interface Cached<T> {
 
 /**
  * Integration lookups for inbound webhooks, cached for a few seconds so a burst of deliveries (or
- * of unauthenticated handshakes) does not cost a query and a decryption each. A change made
- * elsewhere is seen within the TTL. A row whose secrets do not open is left out and logged: it
+ * of unauthenticated handshakes) does not cost a query and a decryption each. A change of an
+ * integration drops them (IntegrationChanges, from any process); the TTL bounds what a missed one costs. A row whose secrets do not open is left out and logged: it
  * never fails a lookup for the others.
  */
 @Injectable()
@@ -117,7 +117,7 @@ export class WebhookTargets {
     return value;
   }
 
-  /** Forgets cached lookups after a change of an integration in this process (other processes wait for the TTL). */
+  /** Forgets cached lookups after a change of an integration, made here or told by another process (IntegrationChanges). */
   invalidate(): void {
     this.byWebhookId.clear();
     this.byRoutingKey.clear();
