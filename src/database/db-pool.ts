@@ -1,4 +1,5 @@
 import { Inject, Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
+import { Socket } from 'node:net';
 import { Client, Pool } from 'pg';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
 
@@ -54,6 +55,9 @@ export class DbPool implements OnApplicationShutdown {
       // an idle session sends nothing: keepalives find a peer that vanished without closing the socket
       keepAlive: true,
       connectionTimeoutMillis: 10_000,
+      // a session that only waits never keeps a process alive on its own (its server, pools and job
+      // polling do), as its retry timer does not: a process with nothing else left exits
+      stream: () => new Socket().unref(),
     });
   }
 
