@@ -49,17 +49,21 @@ const NOT_FOUND_ENDPOINT = [404, 'NOT_FOUND: unknown provider or webhookId'] as 
 const RATE_LIMITED = [429, 'RATE_LIMIT_EXCEEDED: over the rate limit; retry after Retry-After seconds'] as const;
 
 /** The error answers of a delivery (API.md "Webhooks"); the signature is checked over the exact raw bytes. */
-const DELIVERY_ERRORS = ApiErrors(
-  [400, 'VALIDATION_FAILED: malformed JSON, or JSON PostgreSQL cannot store (NUL, lone surrogates, nesting over 64)'],
-  [
-    401,
-    'WEBHOOK_SIGNATURE_INVALID: the signature is missing, wrong or stale, or (provider-level URL) the routing key is unknown or missing; the answer never says which',
-  ],
-  NOT_FOUND_ENDPOINT,
-  [409, 'INTEGRATION_NOT_ACTIVE: the integration is switched off, disconnected, or has not passed a connection test'],
-  [413, 'PAYLOAD_TOO_LARGE: the body is over WEBHOOK_MAX_BYTES (default 1 MiB)'],
-  [415, 'UNSUPPORTED_MEDIA_TYPE: send application/json'],
-  RATE_LIMITED,
+const deliveryErrors = (unauthorized: string): MethodDecorator & ClassDecorator =>
+  ApiErrors(
+    [400, 'VALIDATION_FAILED: malformed JSON, or JSON PostgreSQL cannot store (NUL, lone surrogates, nesting over 64)'],
+    [401, `WEBHOOK_SIGNATURE_INVALID: ${unauthorized}`],
+    NOT_FOUND_ENDPOINT,
+    [409, 'INTEGRATION_NOT_ACTIVE: the integration is switched off, disconnected, or has not passed a connection test'],
+    [413, 'PAYLOAD_TOO_LARGE: the body is over WEBHOOK_MAX_BYTES (default 1 MiB)'],
+    [415, 'UNSUPPORTED_MEDIA_TYPE: send application/json'],
+    RATE_LIMITED,
+  );
+const PROVIDER_DELIVERY_ERRORS = deliveryErrors(
+  'the signature is missing, wrong or stale, or the routing key is unknown or missing; the answer never says which (it would tell which pages, numbers or locations are connected)',
+);
+const INTEGRATION_DELIVERY_ERRORS = deliveryErrors(
+  'the signature is missing, wrong or stale; `details` says what failed (`{ field: "signature", messages: [reason] }`: a missing header, a timestamp outside the tolerance, a signature that does not match)',
 );
 
 const RECEIVED =
@@ -189,7 +193,7 @@ export class WebhooksController {
   @ApiOkResponse({ type: IngestResultDto, description: RECEIVED })
   @PROVIDER_PARAM
   @PROVIDER_SIGNATURES
-  @DELIVERY_ERRORS
+  @PROVIDER_DELIVERY_ERRORS
   forProvider(@Param('provider') provider: string, @Req() req: FastifyRequest): Promise<IngestResult> {
     return this.ingest.ingestForProvider(provider, delivery(req));
   }
@@ -203,7 +207,7 @@ export class WebhooksController {
   @ApiOkResponse({ type: IngestResultDto, description: RECEIVED })
   @PROVIDER_PARAM
   @INTEGRATION_SIGNATURES
-  @DELIVERY_ERRORS
+  @INTEGRATION_DELIVERY_ERRORS
   forIntegration(
     @Param('provider') provider: string,
     @Param('webhookId') webhookId: string,
