@@ -6,6 +6,15 @@
 import { LEAD_TEXT_FIELDS, type ConfigProblem } from '../handler-types';
 import type { IntegrationConfig } from '../integration-handler';
 import { isRecord } from '../shared/json';
+import {
+  isJsonPointer,
+  mappingSourceProblems,
+  MappingSource,
+  pointerToken,
+  readMappingSource,
+} from './generic-webhook.mapping';
+
+export { isJsonPointer };
 
 /** Lead fields a mapping may fill: text fields of the lead (LEAD_TEXT_FIELDS), its tags, and attribution (lead.source). */
 export { LEAD_TEXT_FIELDS };
@@ -73,7 +82,8 @@ const HEADER_NAME = new RegExp(HEADER_NAME_PATTERN);
 const STANDARD_SECRET_PREFIX = 'whsec_';
 
 export interface GenericWebhookConfig {
-  mapping: Partial<Record<MappableField, string>>;
+  /** A JSON Pointer, or an array selector (generic-webhook.mapping.ts), per lead field. */
+  mapping: Partial<Record<MappableField, MappingSource>>;
   externalIdPointer?: string;
   customAnswersPointer?: string;
   eventTypePointer?: string;
@@ -90,18 +100,6 @@ export interface GenericWebhookConfig {
   signingSecret?: string;
 }
 
-/** RFC 6901: "" or "/"-separated tokens in which "~" is only ever "~0" or "~1". Tokens exclude "/", so no backtracking blow-up. */
-const JSON_POINTER = /^(?:\/(?:[^~/]|~[01])*)*$/;
-
-export function isJsonPointer(value: unknown): value is string {
-  return typeof value === 'string' && JSON_POINTER.test(value);
-}
-
-/** A config key as a JSON Pointer token ("a/b" → "a~1b"). */
-function token(key: string): string {
-  return key.replace(/~/g, '~0').replace(/\//g, '~1');
-}
-
 function schemeOf(config: IntegrationConfig): SignatureScheme {
   const value = config.signatureScheme;
   return SIGNATURE_SCHEMES.find((s) => s === value) ?? DEFAULT_SIGNATURE_SCHEME;
@@ -116,13 +114,13 @@ export function standardWebhooksKey(secret: string): Buffer {
   return Buffer.from(encoded, 'base64');
 }
 
-/** Reads a validated config, with defaults; entries that are not valid pointers are left out. */
+/** Reads a validated config, with defaults; entries that are not valid pointers or selectors are left out. */
 export function readGenericConfig(config: IntegrationConfig): GenericWebhookConfig {
-  const mapping: Partial<Record<MappableField, string>> = {};
+  const mapping: Partial<Record<MappableField, MappingSource>> = {};
   if (isRecord(config.mapping)) {
     for (const field of MAPPABLE_FIELDS) {
-      const pointer = config.mapping[field];
-      if (isJsonPointer(pointer)) mapping[field] = pointer;
+      const source = readMappingSource(config.mapping[field]);
+      if (source !== undefined) mapping[field] = source;
     }
   }
   const pointer = (key: string): string | undefined => {
@@ -225,11 +223,8 @@ export function genericConfigProblems(config: IntegrationConfig): ConfigProblem[
     if (value === undefined && !required) return;
     if (typeof value !== 'string')
       problems.push({ pointer, message: 'must be a JSON Pointer string such as "/data/email"' });
-    else if (!JSON_POINTER.test(value))
-      problems.push({
-        pointer,
-        message: `"${value}" is not a JSON Pointer (RFC 6901): start with "/" and write "~" as "~0", "/" inside a name as "~1"`,
-      });
+    // a string is read as a pointer only: selectors belong to the mapping
+    else problems.push(...mappingSourceProblems(value, pointer));
   };
 
   if (!isRecord(config.mapping)) {
@@ -238,10 +233,10 @@ export function genericConfigProblems(config: IntegrationConfig): ConfigProblem[
     for (const [key, value] of Object.entries(config.mapping)) {
       if (!MAPPABLE.has(key))
         problems.push({
-          pointer: `/mapping/${token(key)}`,
+          pointer: `/mapping/${pointerToken(key)}`,
           message: `"${key}" is not a lead field; use one of ${MAPPABLE_FIELDS.join(', ')}`,
         });
-      else checkPointer(value, `/mapping/${key}`, true);
+      else problems.push(...mappingSourceProblems(value, `/mapping/${key}`));
     }
   }
   checkPointer(config.externalIdPointer, '/externalIdPointer', true);

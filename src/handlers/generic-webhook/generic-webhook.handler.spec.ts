@@ -283,6 +283,42 @@ describe('GenericWebhookHandler', () => {
       ]);
     });
 
+    it('maps Typeform answers by field.ref with array selectors, whatever their order', async () => {
+      const answer = (ref: string, value: string) => ({
+        pointer: '/form_response/answers',
+        where: { '/field/ref': ref },
+        value,
+      });
+      const config = {
+        mapping: {
+          fullName: answer('full_name', '/text'),
+          email: answer('email', '/email'),
+          phone: answer('phone', '/phone_number'),
+          tags: answer('boiler_age', '/choice/label'),
+        },
+        externalIdPointer: '/form_response/token',
+      };
+      expect(handler.validateConfig(config)).toEqual([]);
+      const payload = JSON.parse(
+        readFileSync(join(__dirname, 'fixtures', 'form-response.typeform-shape.json'), 'utf8'),
+      );
+      const reordered = structuredClone(payload);
+      reordered.form_response.answers = [3, 2, 0, 1].map((i) => payload.form_response.answers[i]);
+      const leadOf = async (body: unknown) =>
+        (await handler.processWebhook(stored(body), handlerContext(config))).leads[0];
+      const expected = {
+        platform: 'generic',
+        externalId: '3k0c9vr8ee2h1bd3k0c9vr8r1y0sb7x0',
+        fullName: 'Ines Duarte',
+        email: 'ines.duarte@example.com',
+        phone: '+351912000111',
+        tags: ['More than 10 years'],
+        source: {},
+      };
+      expect(await leadOf(payload)).toEqual(expected);
+      expect(await leadOf(reordered)).toEqual(expected);
+    });
+
     it('takes tags from an array, resolves escaped pointers, and turns numbers into text', async () => {
       const config = {
         mapping: {

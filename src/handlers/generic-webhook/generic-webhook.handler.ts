@@ -32,6 +32,7 @@ import {
   SIGNATURE_SCHEMES,
   SOURCE_TEXT_FIELDS,
 } from './generic-webhook.config';
+import { MappingSource, resolveMappingSource } from './generic-webhook.mapping';
 import { standardHeaders, verifyGenericDelivery } from './generic-webhook.signature';
 import { GENERIC_WEBHOOK_SETUP } from './setup-instructions';
 
@@ -62,6 +63,15 @@ const pointerSchema = (title: string, description: string) => ({
   description,
   pattern: '^(/.*)?$',
   maxLength: 1000,
+});
+/** A lead field's source: a JSON Pointer, or an array selector (generic-webhook.mapping.ts). */
+const mappingSourceSchema = (field: MappableField) => ({
+  title: FIELD_TITLES[field],
+  description: `Where the payload holds the lead's ${FIELD_TITLES[field].toLowerCase()}: a JSON Pointer such as "/contact/email", or, for answers sent as an array in form order, an array selector { "pointer": "/form_response/answers", "where": { "/field/ref": "email_q" }, "value": "/email" } that takes the first item whose "where" pointers hold exactly those values.`,
+  // a string is checked as before; a selector only loosely here: validateConfig names its bad part
+  if: { type: 'string' },
+  then: { type: 'string', pattern: '^(/.*)?$', maxLength: 1000 },
+  else: { type: 'object', maxProperties: 3 },
 });
 const headerSchema = (title: string, description: string) => ({
   type: 'string',
@@ -97,16 +107,8 @@ export class GenericWebhookHandler implements IntegrationHandler {
         type: 'object',
         title: 'Field mapping',
         description:
-          'Lead field → JSON Pointer of its value in the payload, e.g. { "email": "/contact/email" }. Numbers are taken as text.',
-        properties: Object.fromEntries(
-          MAPPABLE_FIELDS.map((field) => [
-            field,
-            pointerSchema(
-              FIELD_TITLES[field],
-              `Where the payload holds the lead's ${FIELD_TITLES[field].toLowerCase()}.`,
-            ),
-          ]),
-        ),
+          'Lead field → JSON Pointer of its value in the payload, e.g. { "email": "/contact/email" }, or an array selector for answers sent as an array (Typeform, Jotform, Tally): { "email": { "pointer": "/form_response/answers", "where": { "/field/ref": "email_q" }, "value": "/email" } }. Numbers are taken as text.',
+        properties: Object.fromEntries(MAPPABLE_FIELDS.map((field) => [field, mappingSourceSchema(field)])),
         additionalProperties: false,
       },
       externalIdPointer: pointerSchema(
@@ -227,7 +229,7 @@ function parseLossless(rawBody: Buffer): unknown {
   }
 }
 
-/** Resolves every configured pointer; values are taken as text (numbers included), never as objects. */
+/** Resolves every configured pointer or selector; values are taken as text (numbers included), never as objects. */
 export function leadFromPayload(payload: unknown, config: GenericWebhookConfig): LeadInput {
   const pointer = config.externalIdPointer;
   const externalId = pointer ? asId(jsonPointer(payload, pointer)) : undefined;
@@ -235,8 +237,8 @@ export function leadFromPayload(payload: unknown, config: GenericWebhookConfig):
     throw new PermanentEventError(`payload has no value at ${pointer ?? 'externalIdPointer (not configured)'}`);
 
   const lead: LeadInput = { platform: 'generic', externalId, source: {} };
-  const textAt = (fieldPointer: string | undefined) =>
-    fieldPointer === undefined ? undefined : asId(jsonPointer(payload, fieldPointer));
+  const textAt = (source: MappingSource | undefined) =>
+    source === undefined ? undefined : asId(resolveMappingSource(payload, source));
   for (const field of LEAD_TEXT_FIELDS) {
     const text = textAt(config.mapping[field]);
     if (text !== undefined) lead[field] = text;
@@ -246,7 +248,7 @@ export function leadFromPayload(payload: unknown, config: GenericWebhookConfig):
     if (text !== undefined) lead.source[field] = text;
   }
   if (config.mapping.tags !== undefined) {
-    const tags = tagsOf(jsonPointer(payload, config.mapping.tags));
+    const tags = tagsOf(resolveMappingSource(payload, config.mapping.tags));
     if (tags.length > 0) lead.tags = tags;
   }
 
