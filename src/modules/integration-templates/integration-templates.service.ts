@@ -5,6 +5,7 @@ import { ErrorCode } from '../../common/errors/error-code';
 import { Page, skipTake, toPage } from '../../common/http/pagination';
 import { TransactionRunner } from '../../database/transaction-runner';
 import { HandlerRegistry } from '../../handlers/handler-registry';
+import { isRecord } from '../../handlers/shared/json';
 import { AuditService } from '../audit/audit.service';
 import { ConfigCodec, valueAt } from './config-codec';
 import { ConfigSchemaService } from './config-schema.service';
@@ -217,6 +218,7 @@ export class IntegrationTemplatesService implements OnApplicationBootstrap {
   private assertSchema(schema: unknown, handler: string): void {
     const problems = this.schemas.check(schema);
     if (problems.length === 0) problems.push(...this.unmarkedHandlerSecrets(schema, handler));
+    if (problems.length === 0) problems.push(...this.refusedPinnedValues(schema, handler));
     if (problems.length)
       throw new DomainException(ErrorCode.CONFIG_SCHEMA_INVALID, `configSchema is invalid: ${problems[0]}`, problems);
   }
@@ -232,6 +234,27 @@ export class IntegrationTemplatesService implements OnApplicationBootstrap {
     return this.schemas
       .unmarkedSecrets(schema, this.schemas.secretPaths(defaults))
       .map((pointer) => `${pointer} is a secret of the ${handler} handler: mark it "x-secret": true`);
+  }
+
+  /**
+   * A top-level property the schema pins with "const" (a Typeform template pins its signature
+   * scheme, its id pointer, even a mapping) is what every integration will send: a value its handler
+   * refuses (a pointer without its leading "/", a malformed array selector) would make every
+   * integration of the template fail with 400, so it is refused here, once, with the field named.
+   */
+  private refusedPinnedValues(schema: unknown, handler: string): string[] {
+    const validateConfig = this.registry.get(handler)?.validateConfig?.bind(this.registry.get(handler));
+    const properties = isRecord(schema) && isRecord(schema.properties) ? schema.properties : {};
+    const pinned = Object.entries(properties).filter(([, prop]) => isRecord(prop) && 'const' in prop);
+    if (!validateConfig || pinned.length === 0) return [];
+    const config = Object.fromEntries(pinned.map(([name, prop]) => [name, (prop as { const: unknown }).const]));
+    const token = (name: string) => `/${name.replace(/~/g, '~0').replace(/\//g, '~1')}`;
+    return validateConfig(config).flatMap((p) => {
+      const [name] = pinned.find(([n]) => p.pointer === token(n) || p.pointer.startsWith(`${token(n)}/`)) ?? [];
+      return name === undefined
+        ? []
+        : [`the "const" of /properties${token(name)} is refused by the ${handler} handler: ${p.pointer} ${p.message}`];
+    });
   }
 
   private nameTaken(name: string): DomainException {
