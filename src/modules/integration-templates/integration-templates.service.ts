@@ -249,7 +249,13 @@ export class IntegrationTemplatesService implements OnApplicationBootstrap {
     if (!validateConfig || pinned.length === 0) return [];
     const config = Object.fromEntries(pinned.map(([name, prop]) => [name, (prop as { const: unknown }).const]));
     const token = (name: string) => `/${name.replace(/~/g, '~0').replace(/\//g, '~1')}`;
-    return validateConfig(config).flatMap((p) => {
+    let problems: ReturnType<typeof validateConfig>;
+    try {
+      problems = validateConfig(config);
+    } catch {
+      return []; // a handler that cannot judge a partial config refuses nothing here; the integration's config is checked whole
+    }
+    return problems.flatMap((p) => {
       const [name] = pinned.find(([n]) => p.pointer === token(n) || p.pointer.startsWith(`${token(n)}/`)) ?? [];
       return name === undefined
         ? []
