@@ -63,3 +63,21 @@ describe('misplacedSecretMarks', () => {
     expect(problems).toEqual([expect.stringContaining('/properties/t/items')]);
   });
 });
+
+describe('ConfigSchemaService.validate', () => {
+  it('names what is wrong inside if/then/else, without the bare "must match then schema" line', () => {
+    const schema = {
+      type: 'object',
+      properties: {
+        email: { if: { type: 'string' }, then: { type: 'string', pattern: '^/' }, else: { type: 'object' } },
+      },
+    };
+    const service = new ConfigSchemaService();
+    const template = { id: 1, version: 1, configSchema: schema };
+    expect(service.validate(template, { email: 'email' })).toEqual([
+      { pointer: '/email', message: 'must match pattern "^/"' },
+    ]);
+    expect(service.validate(template, { email: 123 })).toEqual([{ pointer: '/email', message: 'must be object' }]);
+    expect(service.validate(template, { email: '/ok' })).toEqual([]);
+  });
+});

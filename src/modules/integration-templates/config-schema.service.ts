@@ -17,16 +17,19 @@ function isObject(value: unknown): value is Schema {
 
 /** Ajv errors as `{ pointer, message }`, the pointer naming the bad field itself (also for `required`). */
 export function toProblems(errors: readonly ErrorObject[] | null | undefined): ConfigProblem[] {
-  return (errors ?? []).map((e) => {
-    const params = e.params as Record<string, unknown>;
-    const extra =
-      e.keyword === 'required' && typeof params.missingProperty === 'string'
-        ? `/${params.missingProperty}`
-        : e.keyword === 'additionalProperties' && typeof params.additionalProperty === 'string'
-          ? `/${params.additionalProperty}`
-          : '';
-    return { pointer: `${e.instancePath}${extra}` || '/', message: e.message ?? e.keyword };
-  });
+  // an "if" failure ('must match "then" schema') always comes with the failure inside then/else, which says what is wrong
+  return (errors ?? [])
+    .filter((e) => e.keyword !== 'if')
+    .map((e) => {
+      const params = e.params as Record<string, unknown>;
+      const extra =
+        e.keyword === 'required' && typeof params.missingProperty === 'string'
+          ? `/${params.missingProperty}`
+          : e.keyword === 'additionalProperties' && typeof params.additionalProperty === 'string'
+            ? `/${params.additionalProperty}`
+            : '';
+      return { pointer: `${e.instancePath}${extra}` || '/', message: e.message ?? e.keyword };
+    });
 }
 
 /** Top-level properties an OAuth connection fills (`"x-oauth": true`). */
