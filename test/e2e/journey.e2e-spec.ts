@@ -313,6 +313,21 @@ describe('one customer’s day, end to end', () => {
       }),
     ]);
 
+    // a second reply Meta refuses (131026, undeliverable): failed, never sent
+    wa.failFor(WA_ID, 131026, 'sync');
+    const undeliverable = await send('post', '/api/whatsapp/messages', agent, {
+      subAccountId: subA,
+      leadId,
+      text: 'Maria, você recebeu?',
+    });
+    expect(undeliverable.status).toBe(202);
+    await waitFor(
+      async () => (await outbound()).items.find((m) => m.id === undeliverable.body.id)?.status === 'failed',
+      20_000,
+      'the refused reply failed',
+    );
+    expect(wa.accepted()).toHaveLength(1);
+
     // an approved template to try after the opt-out
     const template = await send('post', '/api/whatsapp/templates', admin, {
       integrationId: whatsappId,
@@ -364,10 +379,11 @@ describe('one customer’s day, end to end', () => {
     });
     expect(wa.accepted()).toHaveLength(1);
     const thread = await get<Page<Body>>(`/api/whatsapp/messages?subAccountId=${subA}&leadId=${leadId}`, agent);
-    expect(thread.items.map((m) => [m.direction, m.text])).toEqual([
-      ['inbound', 'STOP'],
-      ['outbound', 'Olá Maria! Ligamos em 5 minutos.'],
-      ['inbound', 'Oi, quero um orçamento'],
+    expect(thread.items.map((m) => [m.direction, m.text, m.status])).toEqual([
+      ['inbound', 'STOP', 'received'],
+      ['outbound', 'Maria, você recebeu?', 'failed'],
+      ['outbound', 'Olá Maria! Ligamos em 5 minutos.', 'delivered'],
+      ['inbound', 'Oi, quero um orçamento', 'received'],
     ]);
     // both inbound messages in the lead's interactions, in order
     expect((await lead()).interactions.filter((i) => i.direction === 'inbound').map((i) => i.body)).toEqual([
@@ -457,18 +473,22 @@ describe('one customer’s day, end to end', () => {
     ]);
 
     const days = `subAccountId=${subA}&from=${yesterday}&to=${today}&granularity=day`;
+    // messagesSent: the reply Meta accepted, not the one it refused (WhatsApp analytics' `sent` below)
     for (const metric of ['newLeads', 'convertedLeads', 'messagesSent']) {
       const series = await get<{ timezone: string; series: Body[] }>(
         `/api/analytics/timeseries?${days}&metric=${metric}`,
       );
-      expect(series.series).toEqual([
-        {
-          key: 'total',
-          points: [
-            { bucket: yesterday, value: 0 },
-            { bucket: today, value: 1 },
-          ],
-        },
+      expect([metric, series.series]).toEqual([
+        metric,
+        [
+          {
+            key: 'total',
+            points: [
+              { bucket: yesterday, value: 0 },
+              { bucket: today, value: 1 },
+            ],
+          },
+        ],
       ]);
     }
 
@@ -476,7 +496,7 @@ describe('one customer’s day, end to end', () => {
     expect(whatsapp).toMatchObject({
       sent: 1,
       delivered: 1,
-      failed: 0,
+      failed: 1,
       inbound: 2,
       conversations: 1,
       linkedConversations: 1,
