@@ -195,7 +195,12 @@ export class AnalyticsRepository {
     }));
   }
 
-  /** Outbound messages per 15-minute slot and channel platform/integration (the messagesSent metric). */
+  /**
+   * Outbound messages per 15-minute slot and channel platform/integration (the messagesSent metric).
+   * A conversation message enters the lead's timeline when it is queued; it counts once the provider
+   * accepted it (sent, delivered, read), as the messaging analytics count `sent`: a send still queued
+   * or refused (failed) was not sent. Other outbound entries (a provider's own events) count as they are.
+   */
   async messagesSent(
     subAccountId: number,
     start: Date,
@@ -203,11 +208,17 @@ export class AnalyticsRepository {
   ): Promise<Array<{ at: Date; platform: string; integrationId: number | null; count: number }>> {
     const rows = await this.db.sql<{ at: Date; platform: string; integration_id: number | null; n: string }>(
       {
-        name: 'analytics_messages_sent_v1',
+        name: 'analytics_messages_sent_v2',
+        // the timeline origin of a message is 'whatsapp:message:<uuid>' (timelineOrigin); CASE keeps the
+        // uuid cast off every other origin
         text: `SELECT date_bin('15 minutes', i.occurred_at, TIMESTAMPTZ '2000-01-01') AS at, i.platform, i.integration_id,
                       count(*)::text AS n
                FROM lead_interactions i JOIN leads l ON l.id = i.lead_id AND NOT l.is_test
                WHERE i.sub_account_id = $1 AND i.direction = 'outbound' AND i.occurred_at >= $2 AND i.occurred_at < $3
+                 AND NOT EXISTS (
+                   SELECT 1 FROM messages m
+                   WHERE m.id = CASE WHEN i.origin LIKE 'whatsapp:message:%' THEN substr(i.origin, 18)::uuid END
+                     AND m.status NOT IN ('sent', 'delivered', 'read'))
                GROUP BY 1, 2, 3`,
       },
       [subAccountId, start.toISOString(), end.toISOString()],
