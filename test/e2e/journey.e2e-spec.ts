@@ -3,6 +3,7 @@
 // WhatsApp and opting out, then the day's analytics and a report. The modules are tested alone in
 // their own specs; this one checks that they agree with each other (and with API.md) over one story,
 // in a sub-account in America/Sao_Paulo next to a second sub-account whose records must stay apart.
+import ExcelJS from 'exceljs';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -506,31 +507,36 @@ describe('one customer’s day, end to end', () => {
     });
   });
 
-  it('7. a CONVERSION report of the day is ready and shows the overview’s figures', async () => {
-    const overview = await get<{ totals: Body }>(`/api/analytics/overview?${range(subA)}`);
+  /** Generates a report of a new template for the story's day; answers its list item and its file. */
+  const generated = async (
+    name: string,
+    type: string,
+    format: 'PDF' | 'EXCEL',
+    metrics: string[],
+  ): Promise<{ report: Body; path: string }> => {
     const created = await send('post', '/api/report-templates', admin, {
       subAccountId: subA,
-      name: 'Journey day',
-      type: 'CONVERSION',
-      format: 'PDF',
-      config: { metrics: ['newLeads', 'convertedLeads'], dateRange: { from: today, to: today } },
+      name,
+      type,
+      format,
+      config: { metrics, dateRange: { from: today, to: today } },
     });
     expect(created.status).toBe(201);
-    const generated = await send('post', `/api/report-templates/${created.body.id}/generate`, admin, {});
-    expect(generated.status).toBe(202);
-    reportId = generated.body.reportId as string;
+    const generate = await send('post', `/api/report-templates/${created.body.id}/generate`, admin, {});
+    expect(generate.status).toBe(202);
+    const id = generate.body.reportId as string;
     const report = await waitFor(
       async () => {
         const list = await get<Page<Body>>(`/api/reports?subAccountId=${subA}`);
-        const item = list.items.find((r) => r.id === reportId);
+        const item = list.items.find((r) => r.id === id);
         return item && (item.status === 'ready' || item.status === 'failed') ? item : undefined;
       },
       30_000,
-      'the report',
+      `the report ${name}`,
     );
-    expect(report).toMatchObject({ status: 'ready', fileType: 'PDF', rows: 1 });
+    expect(report).toMatchObject({ status: 'ready', fileType: format });
     const file = await t.http
-      .get(`/api/reports/${reportId}/download`)
+      .get(`/api/reports/${id}/download`)
       .set('authorization', admin)
       .buffer(true)
       .parse((res, done) => {
@@ -539,8 +545,16 @@ describe('one customer’s day, end to end', () => {
         res.on('end', () => done(null, Buffer.concat(chunks)));
       });
     expect(file.status).toBe(200);
-    const path = join(storage, 'journey.pdf');
+    const path = join(storage, `${id}.${format === 'PDF' ? 'pdf' : 'xlsx'}`);
     writeFileSync(path, file.body as Buffer);
+    return { report, path };
+  };
+
+  it('7. a CONVERSION report of the day is ready and shows the overview’s figures', async () => {
+    const overview = await get<{ totals: Body }>(`/api/analytics/overview?${range(subA)}`);
+    const { report, path } = await generated('Journey day', 'CONVERSION', 'PDF', ['newLeads', 'convertedLeads']);
+    reportId = report.id as string;
+    expect(report.rows).toBe(1);
     const flat = (await pdfText(path)).text.replace(/\s+/g, ' ');
     const totals = overview.totals;
     expect(flat).toContain(`Period: ${today} (${ZONE})`);
@@ -549,6 +563,27 @@ describe('one customer’s day, end to end', () => {
       `${today} ${String(totals.newLeads)} ${String(totals.convertedLeads)} ${String(totals.lostLeads)} 100.00%`,
     );
     expect(flat).not.toContain('Maria Souza (B)');
+  });
+
+  it('7b. a TEAM report in Excel shows the team endpoint’s figures and only A’s lead', async () => {
+    const team = await get<Body[]>(`/api/analytics/team?${range(subA)}`);
+    const { path } = await generated('Journey team', 'TEAM', 'EXCEL', ['newLeads', 'convertedLeads']);
+    const workbook = new ExcelJS.Workbook();
+    await workbook.xlsx.readFile(path);
+    const rowsOf = (sheet: string): unknown[][] => {
+      const rows: unknown[][] = [];
+      (workbook.getWorksheet(sheet) as ExcelJS.Worksheet).eachRow((r) => rows.push((r.values as unknown[]).slice(1)));
+      return rows;
+    };
+    expect(rowsOf('Team performance').slice(1)).toEqual(
+      team.map((m) => [m.userName, m.leadsAssigned, m.callsMade, m.callsAnswered, m.leadsConverted, m.conversionRate]),
+    );
+    const leads = rowsOf('Leads');
+    expect(leads.slice(1).map((r) => [String(r[0]), r[2], r[5], r[6]])).toEqual([
+      [leadId, 'Maria Souza', 'CONVERTED', 'meta'],
+    ]);
+    const summary = rowsOf('Summary');
+    expect(summary).toContainEqual(['Time zone', ZONE]);
   });
 
   it('8. sub-account B’s admin sees none of A’s records, and B’s figures are only B’s', async () => {
