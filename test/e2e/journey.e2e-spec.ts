@@ -208,7 +208,16 @@ describe('one customer’s day, end to end', () => {
       adId: '55',
       formId: FORM_ID,
     });
-    // the integration counts it
+    // the integration counts it, and its one stored event
+    expect((await get(`/api/integrations/${metaId}/health`)).webhooks24h).toEqual({
+      received: 1,
+      processed: 1,
+      failed: 0,
+      rejected: 0,
+    });
+    expect((await get<Page<Body>>(`/api/integrations/${metaId}/events`)).items).toEqual([
+      expect.objectContaining({ provider: 'meta-lead-ads', eventType: 'leadgen', status: 'PROCESSED', attempts: 1 }),
+    ]);
     expect((await get(`/api/integrations/${metaId}`)).stats).toMatchObject({ totalLeads: 1, leadsToday: 1 });
   });
 
@@ -356,7 +365,7 @@ describe('one customer’s day, end to end', () => {
     await waHook(hooks.inboundText({ from: WA_ID, name: 'Maria', text: 'STOP' }));
     await settled();
     const optOuts = await get<Page<Body>>(`/api/whatsapp/opt-outs?subAccountId=${subA}`);
-    expect(optOuts.items).toEqual([expect.objectContaining({ waId: WA_ID, source: 'keyword' })]);
+    expect(optOuts.items).toEqual([expect.objectContaining({ phone: `+${WA_ID}`, waId: WA_ID, source: 'keyword' })]);
     expect((await get(`/api/whatsapp/conversations/${conversationId}`, agent)).optedOut).toBe(true);
 
     const refused = await send('post', '/api/whatsapp/messages', agent, {
@@ -379,6 +388,19 @@ describe('one customer’s day, end to end', () => {
       skipped: { noPhone: 0, optedOut: 1, duplicatePhone: 0, windowClosed: 0 },
     });
     expect(wa.accepted()).toHaveLength(1);
+    // nobody left to send to: the job completes with its one recipient skipped
+    const job = await waitFor(
+      async () => {
+        const b = await get(`/api/whatsapp/bulk/${String(bulk.body.id)}`);
+        return b.status === 'completed' ? b : undefined;
+      },
+      20_000,
+      'the bulk job completed',
+    );
+    expect(job.counts).toMatchObject({ total: 1, pending: 0, sent: 0, failed: 0, skipped: 1 });
+    expect((await get<Page<Body>>(`/api/whatsapp/bulk/${String(bulk.body.id)}/recipients`)).items).toEqual([
+      expect.objectContaining({ leadId, phone: `+${WA_ID}`, status: 'skipped', messageId: null }),
+    ]);
     const thread = await get<Page<Body>>(`/api/whatsapp/messages?subAccountId=${subA}&leadId=${leadId}`, agent);
     expect(thread.items.map((m) => [m.direction, m.text, m.status])).toEqual([
       ['inbound', 'STOP', 'received'],
@@ -458,6 +480,15 @@ describe('one customer’s day, end to end', () => {
         conversionRate: 1,
       }),
     ]);
+
+    // the lead's local hour, with São Paulo's offset
+    const createdAt = Date.parse((await lead()).createdAt as string);
+    const hour = `${localDate(createdAt)}T${new Date(createdAt - 3 * HOUR).toISOString().slice(11, 13)}:00-03:00`;
+    const hours = await get<{ series: Array<{ points: Body[] }> }>(
+      `/api/analytics/timeseries?${range(subA)}&granularity=hour&metric=newLeads`,
+    );
+    expect(hours.series[0].points).toHaveLength(24);
+    expect(hours.series[0].points.filter((p) => p.value !== 0)).toEqual([{ bucket: hour, value: 1 }]);
 
     // yesterday (local) holds only the unanswered call made just before midnight
     const teamYesterday = await get<Body[]>(
