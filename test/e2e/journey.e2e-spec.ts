@@ -447,6 +447,14 @@ describe('one customer’s day, end to end', () => {
       expect.objectContaining({ platform: 'meta', integrationId: metaId, leads: 1, converted: 1, conversionRate: 1 }),
     ]);
 
+    // the same day given as instants (local midnight to the next) answers the same totals
+    const instants = await get<{ totals: Body }>(
+      `/api/analytics/overview?subAccountId=${subA}&from=${encodeURIComponent(
+        new Date(midnight).toISOString(),
+      )}&to=${encodeURIComponent(new Date(midnight + 24 * HOUR - 1).toISOString())}`,
+    );
+    expect(instants.totals).toEqual(overview.totals);
+
     const compared = await get<{ previous: { totals: Body } }>(
       `/api/analytics/overview?${range(subA)}&compare=previous`,
     );
@@ -536,6 +544,27 @@ describe('one customer’s day, end to end', () => {
       conversationToLeadRate: 0,
       optOuts: 1,
     });
+  });
+
+  it('6b. a rebuild of the aggregates from the facts answers the same figures', async () => {
+    const paths = [
+      `/api/analytics/overview?${range(subA)}&compare=previous`,
+      `/api/analytics/funnel?${range(subA)}`,
+      `/api/analytics/team?subAccountId=${subA}&from=${yesterday}&to=${today}`,
+      `/api/analytics/timeseries?subAccountId=${subA}&from=${yesterday}&to=${today}&metric=convertedLeads&groupBy=source`,
+      `/api/analytics/snapshots?subAccountId=${subA}&from=${yesterday}&to=${today}&period=DAILY`,
+    ];
+    const before = await Promise.all(paths.map(async (p) => JSON.stringify(await get(p))));
+    const res = await send('post', '/api/analytics/rebuild', admin, { subAccountId: subA });
+    expect(res.status).toBe(202);
+    await waitFor(
+      async () =>
+        (await t.sql.query("SELECT 1 FROM pgboss.job WHERE id = $1 AND state = 'completed'", [res.body.jobId]))
+          .rowCount === 1,
+      20_000,
+      'the rebuild',
+    );
+    expect(await Promise.all(paths.map(async (p) => JSON.stringify(await get(p))))).toEqual(before);
   });
 
   /** Generates a report of a new template for the story's day; answers its list item and its file. */
