@@ -307,4 +307,16 @@ describe('resolveLeadPlaceholders', () => {
     expect(resolve('{{lead.email|}}').problems[0]).toMatch(/no email/);
     expect(resolve('{{1}} stays')).toEqual({ value: '{{1}} stays', problems: [] });
   });
+
+  it('greets a lead known only by its full name (Meta FULL_NAME) by its first word; lastName is the rest', () => {
+    const fullOnly = { fullName: '  María José  García ', firstName: null, lastName: '' };
+    expect(resolve('Hi {{lead.firstName}} {{lead.lastName}}', fullOnly)).toEqual({
+      value: 'Hi María José García',
+      problems: [],
+    });
+    // its own first name wins; one word has no last name, so the fallback (or a problem) stands
+    expect(resolve('{{lead.firstName}}', { fullName: 'Ana Lima', firstName: 'Aninha' }).value).toBe('Aninha');
+    expect(resolve('{{lead.lastName|friend}}', { fullName: 'Ana' }).value).toBe('friend');
+    expect(resolve('{{lead.firstName}}', { fullName: '   ' }).problems[0]).toMatch(/no firstName/);
+  });
 });

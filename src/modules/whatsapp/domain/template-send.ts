@@ -74,6 +74,21 @@ export interface StoredTemplate {
 
 export type PreparedTemplate = { ok: true; template: TemplateSendObject } | { ok: false; problems: TemplateProblem[] };
 
+/**
+ * A lead field's value for a placeholder. A lead known only by its full name (Meta and LinkedIn lead
+ * forms often ask for FULL_NAME alone) still greets by first name: firstName falls back to the full
+ * name's first word and lastName to the rest, as CRMs split a name they were given whole.
+ */
+function leadValue(lead: LeadFields | undefined, field: string): string | undefined {
+  const own = lead?.[field]?.trim();
+  if (own) return own;
+  if (field !== 'firstName' && field !== 'lastName') return undefined;
+  const words = lead?.fullName?.trim().split(/\s+/) ?? [];
+  if (words.length === 0 || words[0] === '') return undefined;
+  if (field === 'firstName') return words[0];
+  return words.length > 1 ? words.slice(1).join(' ') : undefined;
+}
+
 /** Replaces `{{lead.x}}` (or `{{lead.x|fallback}}`) in a value; a placeholder with no value and no fallback is a problem. */
 export function resolveLeadPlaceholders(
   value: string,
@@ -86,7 +101,7 @@ export function resolveLeadPlaceholders(
       problems.push({ path, message: `unknown lead field in ${whole} (known: ${LEAD_PLACEHOLDER_FIELDS.join(', ')})` });
       return whole;
     }
-    const resolved = lead?.[field]?.trim();
+    const resolved = leadValue(lead, field);
     if (resolved) return resolved;
     if (fallback !== undefined && fallback.trim() !== '') return fallback.trim();
     problems.push({ path, message: `the lead has no ${field} for ${whole}; add a fallback like {{lead.${field}|…}}` });
