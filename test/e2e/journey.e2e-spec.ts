@@ -368,11 +368,13 @@ describe('one customer’s day, end to end', () => {
     expect(optOuts.items).toEqual([expect.objectContaining({ phone: `+${WA_ID}`, waId: WA_ID, source: 'keyword' })]);
     expect((await get(`/api/whatsapp/conversations/${conversationId}`, agent)).optedOut).toBe(true);
 
+    // the recipient is refused before the parameters are looked at: no value (the lead has no company,
+    // and no fallback is given) would make a send to an opted-out person possible
     const refused = await send('post', '/api/whatsapp/messages', agent, {
       subAccountId: subA,
       leadId,
       template: { id: template.body.id },
-      parameters: { 1: 'Maria' },
+      parameters: { 1: '{{lead.company}}' },
     });
     expect([refused.status, refused.body.code]).toEqual([422, 'RECIPIENT_OPTED_OUT']);
     const bulk = await send('post', '/api/whatsapp/bulk', admin, {

@@ -129,7 +129,7 @@ export class WhatsAppSendService {
       phone = parsed;
     }
 
-    let template: OutboundInput['template'];
+    let row: Awaited<ReturnType<WhatsAppTemplatesService['resolveSendable']>> | null = null;
     let kind: OutboundKind = { type: 'free_form' };
     if (dto.template) {
       const ref = dto.template.id
@@ -141,9 +141,7 @@ export class WhatsAppSendService {
         throw DomainException.validation('template needs id, or name and language', [
           { field: 'template', message: 'id or name+language' },
         ]);
-      const row = await this.templates.resolveSendable(number, ref);
-      const send = this.templates.prepare(row, dto.parameters ?? {}, leadFields);
-      template = { row, send, parameters: dto.parameters };
+      row = await this.templates.resolveSendable(number, ref);
       kind = { type: 'template', category: row.category as TemplateCategory };
     }
 
@@ -154,6 +152,11 @@ export class WhatsAppSendService {
     const optOut = await this.optOuts.scopeFor(dto.subAccountId, { phone, waId: existing?.waId ?? null });
     const decision = sendPolicy({ kind, lastInboundAt: existing?.lastInboundAt ?? null, optOut, now: new Date() });
     if (!decision.allowed) throw new DomainException(ErrorCode[decision.code], decision.message);
+    // the parameters are checked once the recipient may be sent to at all: an opted-out lead is 422
+    // RECIPIENT_OPTED_OUT, whatever its parameters, since no parameter would make the send possible
+    const template: OutboundInput['template'] = row
+      ? { row, send: this.templates.prepare(row, dto.parameters ?? {}, leadFields), parameters: dto.parameters }
+      : undefined;
 
     let replyTo: MessageRow | null = null;
     if (dto.replyToMessageId) {
