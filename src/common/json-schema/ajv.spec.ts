@@ -47,3 +47,23 @@ describe('config schema patterns', () => {
     expect(() => createAjv().compile(schemaWith('(unclosed'))).toThrow();
   });
 });
+
+describe('config schema types', () => {
+  it('take a list of types, as JSON Schema allows ("type": ["string", "null"] for a field that may be empty)', () => {
+    // strict mode refused it ("use allowUnionTypes"), an option a super-admin cannot set
+    const validate = createAjv().compile({
+      type: 'object',
+      properties: { note: { type: ['string', 'null'] }, size: { type: ['integer', 'string'] } },
+    });
+    expect(validate({ note: null, size: 3 })).toBe(true);
+    expect(validate({ note: 'x', size: 'large' })).toBe(true);
+    expect(validate({ note: 1 })).toBe(false);
+    expect(validate({ size: true })).toBe(false);
+  });
+
+  it('stay strict otherwise: an unknown keyword does not compile', () => {
+    expect(() => createAjv().compile({ type: 'object', properties: { a: { type: 'string', colour: 'red' } } })).toThrow(
+      /unknown keyword/,
+    );
+  });
+});

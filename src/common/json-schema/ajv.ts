@@ -32,13 +32,21 @@ export const patternEngine: RegExpEngine = Object.assign(
 );
 
 /**
- * The one Ajv setup for integration config schemas: draft 2020-12, strict mode, ajv-formats, and
+ * The one Ajv setup for integration config schemas: draft 2020-12, strict mode (union types allowed), ajv-formats, and
  * our `x-secret` annotation (a secret property: encrypted at rest, never returned) and `x-oauth` (a
  * credential an OAuth connection fills or replaces: it may be left out of the config, API.md "OAuth
  * connections").
  */
 export function createAjv(): Ajv2020 {
-  const ajv = new Ajv2020({ strict: true, allErrors: true, validateFormats: true, code: { regExp: patternEngine } });
+  const ajv = new Ajv2020({
+    strict: true,
+    // a list of types ("type": ["string", "null"]) is JSON Schema; strict mode refuses it unless told,
+    // with an "allowUnionTypes" hint a super-admin writing a template cannot act on
+    allowUnionTypes: true,
+    allErrors: true,
+    validateFormats: true,
+    code: { regExp: patternEngine },
+  });
   addFormats(ajv);
   ajv.addKeyword({ keyword: 'x-secret', schemaType: 'boolean' });
   ajv.addKeyword({ keyword: 'x-oauth', schemaType: 'boolean' });
