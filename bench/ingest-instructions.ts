@@ -1,6 +1,7 @@
 // Instructions per webhook delivery, counted by valgrind's callgrind: the app (APP_ROLE=api) and the
-// group-commit baseline under the same signed Meta leadgen load. Unlike req/s, an instruction count
-// does not move with what else the machine is doing, so it can compare two builds on a busy machine.
+// group-commit baseline under the same signed Meta leadgen load. An instruction count moves far less
+// than req/s with what else the machine is doing, but deliveries arriving together share one INSERT,
+// so the load generator's pace still shifts it: alternate two builds several times (bench/README.md).
 // It counts the Node process only (not PostgreSQL, not the kernel). See bench/README.md.
 //
 //   npm run bench:ingest-instructions [-- --warmup 5000 --measure 3000 --connections 16 --no-build --no-baseline]
