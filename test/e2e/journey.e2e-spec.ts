@@ -3,6 +3,7 @@
 // WhatsApp and opting out, then the day's analytics and a report. The modules are tested alone in
 // their own specs; this one checks that they agree with each other (and with API.md) over one story,
 // in a sub-account in America/Sao_Paulo next to a second sub-account whose records must stay apart.
+import { binaryBody } from '../support/binary-body';
 import ExcelJS from 'exceljs';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
@@ -601,11 +602,7 @@ describe('one customer’s day, end to end', () => {
       .get(`/api/reports/${id}/download`)
       .set('authorization', admin)
       .buffer(true)
-      .parse((res, done) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => done(null, Buffer.concat(chunks)));
-      });
+      .parse(binaryBody);
     expect(file.status).toBe(200);
     const path = join(storage, `${id}.${format === 'PDF' ? 'pdf' : 'xlsx'}`);
     writeFileSync(path, file.body as Buffer);

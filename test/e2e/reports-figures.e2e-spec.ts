@@ -2,6 +2,7 @@
 // analytics figures, not the lead tables): in a sub-account in America/Sao_Paulo (UTC−3), with leads
 // on both sides of local midnight, a lead converted in the range that was created before it, a loss
 // recorded late in the last local day, a test lead and spend outside the range.
+import { binaryBody } from '../support/binary-body';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -228,11 +229,7 @@ describe('reports read the analytics figures', () => {
       .get(`/api/reports/${report.id}/download`)
       .set('authorization', admin)
       .buffer(true)
-      .parse((res, done) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => done(null, Buffer.concat(chunks)));
-      });
+      .parse(binaryBody);
     const path = join(storage, `${report.id}.pdf`);
     writeFileSync(path, file.body as Buffer);
     return { report, flat: (await pdfText(path)).text.replace(/\s+/g, ' ') };
