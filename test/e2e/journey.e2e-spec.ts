@@ -16,7 +16,7 @@ import { deliver, WhatsAppWebhooks } from '../support/fakes/whatsapp-webhooks';
 import { pdfText } from '../support/pdf-text';
 import { ProviderFakes } from '../support/provider-fakes';
 import { createTestApp, TestApp } from '../support/test-app';
-import { googleLead, metaLeadgen, metaSignature, settledEvent, waitFor } from '../support/webhooks';
+import { googleLead, metaLeadgen, metaSignature, settledEvent, waitFor, eventsSettled } from '../support/webhooks';
 
 const ZONE = 'America/Sao_Paulo';
 const PHONE_ID = WHATSAPP_CONFIG.phoneNumberId;
@@ -84,14 +84,7 @@ describe('one customer’s day, end to end', () => {
     const res = await deliver(waUrl, delivery);
     expect(res.status).toBe(200);
   };
-  const settled = () =>
-    waitFor(
-      async () =>
-        (await t.sql.query("SELECT count(*)::int AS n FROM webhook_events WHERE status IN ('PENDING','PROCESSING')"))
-          .rows[0].n === 0,
-      20_000,
-      'webhook events processed',
-    );
+  const settled = () => eventsSettled(t);
   const lead = () => get<Body & { sourceTracking: Body; interactions: Body[] }>(`/api/leads/${leadId}`);
   const range = (sub: number): string => `subAccountId=${sub}&from=${today}&to=${today}`;
 
@@ -152,6 +145,9 @@ describe('one customer’s day, end to end', () => {
     adminB = `Bearer ${t.token('ADMIN', [subB], 'admin-b')}`;
     const patched = await send('patch', `/api/sub-accounts/${subA}`, admin, { timezone: ZONE });
     expect([patched.status, patched.body.timezone]).toEqual([200, ZONE]);
+    // B's figures are read over the same local day as A's: in UTC, B's "today" differs from São Paulo's
+    // for three hours after UTC midnight, and its lead would fall outside the range
+    expect((await send('patch', `/api/sub-accounts/${subB}`, adminB, { timezone: ZONE })).status).toBe(200);
     await t.app.listen(0, '127.0.0.1');
     waUrl = `${await t.app.getUrl()}/api/webhooks/whatsapp-cloud`.replace('[::1]', '127.0.0.1');
     hooks = wa.webhooks(PHONE_ID);
