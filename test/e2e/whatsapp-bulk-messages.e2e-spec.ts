@@ -7,7 +7,7 @@ import { WHATSAPP_CONFIG } from '../support/factories';
 import { FakeWhatsAppGraph } from '../support/fakes/whatsapp-graph';
 import { deliver, SignedDelivery, WhatsAppWebhooks } from '../support/fakes/whatsapp-webhooks';
 import { createTestApp, TestApp } from '../support/test-app';
-import { waitFor } from '../support/webhooks';
+import { waitFor, eventsSettled } from '../support/webhooks';
 import {
   approvedTemplate,
   BULK_TEMPLATE,
@@ -57,14 +57,7 @@ describe('WhatsApp bulk sends through the single-send core', () => {
     expect(res.status).toBe(200);
   }
 
-  const processed = () =>
-    waitFor(
-      async () =>
-        (await t.sql.query("SELECT count(*)::int AS n FROM webhook_events WHERE status IN ('PENDING','PROCESSING')"))
-          .rows[0].n === 0,
-      20_000,
-      'webhook events processed',
-    );
+  const processed = () => eventsSettled(t);
 
   async function bulk(s: BulkSetup, leadIds: string[], extra: Record<string, unknown> = {}): Promise<string> {
     const res = await t.http

@@ -9,7 +9,7 @@ import { createIntegration, createSubAccount, WHATSAPP_CONFIG } from '../support
 import { FakeWhatsAppGraph } from '../support/fakes/whatsapp-graph';
 import { deliver, newWamid, statusOf, WhatsAppWebhooks } from '../support/fakes/whatsapp-webhooks';
 import { createTestApp, TestApp } from '../support/test-app';
-import { activate, waitFor } from '../support/webhooks';
+import { activate, waitFor, eventsSettled } from '../support/webhooks';
 
 const FIXTURES = join(__dirname, '../../src/handlers/whatsapp-cloud/fixtures');
 const WABA = WHATSAPP_CONFIG.wabaId;
@@ -48,14 +48,7 @@ describe('WhatsApp inbound reply kinds and reported errors (signed webhook → A
     expect(res.status).toBe(200);
     return JSON.parse(res.body) as { status: string; eventId: string | null };
   };
-  const processed = () =>
-    waitFor(
-      async () =>
-        (await t.sql.query("SELECT count(*)::int AS n FROM webhook_events WHERE status IN ('PENDING','PROCESSING')"))
-          .rows[0].n === 0,
-      20_000,
-      'webhook events processed',
-    );
+  const processed = () => eventsSettled(t);
   const byWamid = async (wamid: string) => {
     const list = await get(`/api/whatsapp/messages?subAccountId=${sub}&direction=inbound&pageSize=200`);
     expect(list.status).toBe(200);

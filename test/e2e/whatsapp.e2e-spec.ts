@@ -9,7 +9,7 @@ import { createIntegration, createSubAccount, WHATSAPP_CONFIG } from '../support
 import { FakeWhatsAppGraph } from '../support/fakes/whatsapp-graph';
 import { deliver, newWamid, statusOf, WhatsAppWebhooks } from '../support/fakes/whatsapp-webhooks';
 import { createTestApp, TestApp } from '../support/test-app';
-import { activate, waitFor } from '../support/webhooks';
+import { activate, waitFor, eventsSettled } from '../support/webhooks';
 
 const WABA = WHATSAPP_CONFIG.wabaId;
 const PHONE_ID = WHATSAPP_CONFIG.phoneNumberId;
@@ -35,14 +35,7 @@ describe('WhatsApp (issue 12)', () => {
   };
   const message = async (id: string) =>
     (await t.sql.query('SELECT * FROM messages WHERE id = $1', [id])).rows[0] as Record<string, unknown>;
-  const processed = () =>
-    waitFor(
-      async () =>
-        (await t.sql.query("SELECT count(*)::int AS n FROM webhook_events WHERE status IN ('PENDING','PROCESSING')"))
-          .rows[0].n === 0,
-      20_000,
-      'webhook events processed',
-    );
+  const processed = () => eventsSettled(t);
 
   beforeAll(async () => {
     fake = await FakeWhatsAppGraph.start({

@@ -98,6 +98,20 @@ export async function waitFor<T>(
   }
 }
 
+/** Resolves once no webhook event of the test's database is PENDING or PROCESSING. */
+export function eventsSettled(t: TestApp): Promise<true> {
+  return waitFor(
+    async () =>
+      (
+        await t.sql.query<{ n: number }>(
+          "SELECT count(*)::int AS n FROM webhook_events WHERE status IN ('PENDING','PROCESSING')",
+        )
+      ).rows[0].n === 0,
+    20_000,
+    'webhook events processed',
+  );
+}
+
 /** An event once its processing is over (PROCESSED, or FAILED after its attempts): status, error and attempts. */
 export function settledEvent(
   t: TestApp,
