@@ -177,6 +177,61 @@ describe('integration templates (super-admins define them)', () => {
     expect([unmark.status, unmark.body.details]).toEqual([400, [`/appSecret ${hint}`]]);
   });
 
+  // a loose template (`{ "type": "object" }`, or one that leaves a secret field out and accepts extra
+  // properties) was created and used: the app secret an admin typed in was stored and shown in plaintext
+  it('refuses a handler secret a loose template does not mark, on create, test-config and change, naming the field', async () => {
+    const loose = await t.http
+      .post('/api/integration-templates')
+      .set('authorization', su)
+      .send({
+        name: 'meta-loose',
+        displayName: 'Meta (loose)',
+        category: 'Advertising',
+        handler: 'meta-lead-ads',
+        configSchema: { type: 'object', properties: { pageId: { type: 'string' } } },
+      });
+    expect(loose.status).toBe(201);
+    const sub = await createSubAccount(t, 'MAX');
+    const hint =
+      'is a secret of the meta-lead-ads handler, but this template does not mark it secret ("x-secret"), so it would be stored in plaintext: ask a super-admin to mark it in the template (or send null to remove a stored value)';
+    const body = { subAccountId: sub, integrationTemplateId: loose.body.id, name: 'loose', config: META_CONFIG };
+
+    const created = await t.http.post('/api/integrations').set('authorization', su).send(body);
+    expect(created.status).toBe(400);
+    expect(created.body.code).toBe('CONFIG_SCHEMA_INVALID');
+    expect(created.body.details).toEqual([
+      { pointer: '/appSecret', message: hint },
+      { pointer: '/pageAccessToken', message: hint },
+      { pointer: '/verifyToken', message: hint },
+    ]);
+    expect(JSON.stringify(created.body)).not.toContain(META_CONFIG.appSecret);
+    const tested = await t.http
+      .post('/api/integrations/test-config')
+      .set('authorization', su)
+      .send({ subAccountId: sub, integrationTemplateId: loose.body.id, config: META_CONFIG });
+    expect([tested.status, tested.body.code]).toEqual([400, 'CONFIG_SCHEMA_INVALID']);
+    expect(
+      (await t.sql.query('SELECT count(*)::int AS n FROM integrations WHERE name = $1', ['loose'])).rows[0].n,
+    ).toBe(0);
+
+    // an integration stored before this check holds one in plaintext: a config change must remove it
+    const plainOnly = await t.http
+      .post('/api/integrations')
+      .set('authorization', su)
+      .send({ ...body, config: { pageId: META_CONFIG.pageId } });
+    expect(plainOnly.status).toBe(201);
+    await t.sql.query(`UPDATE integrations SET config = config || '{"appSecret":"old-plain-secret"}' WHERE id = $1`, [
+      plainOnly.body.id,
+    ]);
+    const patch = (config: Record<string, unknown>) =>
+      t.http.patch(`/api/integrations/${plainOnly.body.id}`).set('authorization', su).send({ config });
+    const kept = await patch({ pageId: '555000111' });
+    expect([kept.status, kept.body.details]).toEqual([400, [{ pointer: '/appSecret', message: hint }]]);
+    const removed = await patch({ pageId: '555000111', appSecret: null });
+    expect(removed.status).toBe(200);
+    expect(removed.body.config).toEqual({ pageId: '555000111' });
+  });
+
   it('validates slugs and unknown fields', async () => {
     const res = await t.http.post('/api/integration-templates').set('authorization', su).send({
       name: 'Not A Slug',

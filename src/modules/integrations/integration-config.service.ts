@@ -5,7 +5,8 @@ import { DomainException } from '../../common/errors/domain.exception';
 import { ErrorCode } from '../../common/errors/error-code';
 import { APP_CONFIG, AppConfig } from '../../config/app-config';
 import { HandlerRegistry } from '../../handlers/handler-registry';
-import { ConfigCodec, ConfigObject, SealScope } from '../integration-templates/config-codec';
+import type { ConfigProblem } from '../../handlers/handler-types';
+import { ConfigCodec, ConfigObject, SealScope, valueAt } from '../integration-templates/config-codec';
 import { ConfigSchemaService, misplacedSecretMarks } from '../integration-templates/config-schema.service';
 import type { TemplateRow } from '../integration-templates/integration-templates.repository';
 import type { Integration, IntegrationChange } from './integration';
@@ -120,6 +121,7 @@ export class IntegrationConfigService {
       );
     }
     const problems = this.schemas.validate(template, config, oauth === 'may-fill');
+    if (problems.length === 0) problems.push(...this.undeclaredSecrets(template, config));
     if (problems.length === 0) problems.push(...(this.registry.get(template.handler)?.validateConfig?.(config) ?? []));
     if (problems.length) {
       throw new DomainException(
@@ -129,6 +131,27 @@ export class IntegrationConfigService {
       );
     }
     return config;
+  }
+
+  /**
+   * A value at one of its handler's secret fields (Meta's appSecret, a page token, a generic webhook's
+   * signing secret) that the template does not mark secret: a loose template (`{ "type": "object" }`,
+   * or one that leaves the field out and accepts extra properties) would store it in plaintext and
+   * show it in every answer. Refused with the field named; a template that declares the field without
+   * the mark is refused when it is written (integration-templates.service), one written before that
+   * check is caught here. An integration that already stores such a value is told to remove it (null).
+   */
+  private undeclaredSecrets(template: TemplateRow, config: ConfigObject): ConfigProblem[] {
+    const defaults = this.registry.get(template.handler)?.defaultConfigSchema;
+    if (!defaults) return [];
+    const marked = new Set(this.schemas.secretPaths(template.configSchema).map((path) => JSON.stringify(path)));
+    return this.schemas
+      .secretPaths(defaults)
+      .filter((path) => !marked.has(JSON.stringify(path)) && (valueAt(config, path) ?? null) !== null)
+      .map((path) => ({
+        pointer: `/${path.map((p) => p.replace(/~/g, '~0').replace(/\//g, '~1')).join('/')}`,
+        message: `is a secret of the ${template.handler} handler, but this template does not mark it secret ("x-secret"), so it would be stored in plaintext: ask a super-admin to mark it in the template (or send null to remove a stored value)`,
+      }));
   }
 
   routingKey(handlerKey: string, config: ConfigObject): string | null {
