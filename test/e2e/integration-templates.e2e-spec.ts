@@ -223,6 +223,9 @@ describe('integration templates (super-admins define them)', () => {
     await t.sql.query(`UPDATE integrations SET config = config || '{"appSecret":"old-plain-secret"}' WHERE id = $1`, [
       plainOnly.body.id,
     ]);
+    // never shown: masked with nothing of it, in the integration and in its audit trail
+    const shown = await t.http.get(`/api/integrations/${plainOnly.body.id}`).set('authorization', su);
+    expect(shown.body.config).toEqual({ pageId: META_CONFIG.pageId, appSecret: { secret: true, last4: '' } });
     const patch = (config: Record<string, unknown>) =>
       t.http.patch(`/api/integrations/${plainOnly.body.id}`).set('authorization', su).send({ config });
     const kept = await patch({ pageId: '555000111' });
@@ -230,6 +233,12 @@ describe('integration templates (super-admins define them)', () => {
     const removed = await patch({ pageId: '555000111', appSecret: null });
     expect(removed.status).toBe(200);
     expect(removed.body.config).toEqual({ pageId: '555000111' });
+    const trail = await t.http
+      .get(`/api/audit-log?entity=integration&entityId=${plainOnly.body.id}&pageSize=200`)
+      .set('authorization', su);
+    expect(trail.status).toBe(200);
+    expect(trail.body.items.length).toBeGreaterThan(0);
+    expect(JSON.stringify(trail.body)).not.toContain('old-plain-secret');
   });
 
   it('validates slugs and unknown fields', async () => {

@@ -17,6 +17,10 @@ export function sealScope(row: Pick<Integration, 'id' | 'sealVersion'>): SealSco
   return { integrationId: row.id, legacy: row.sealVersion < SEAL_VERSION };
 }
 
+function isConfigObject(value: unknown): value is ConfigObject {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
 export function routingKeyTaken(key: string): DomainException {
   return new DomainException(
     ErrorCode.ROUTING_KEY_TAKEN,
@@ -142,16 +146,36 @@ export class IntegrationConfigService {
    * check is caught here. An integration that already stores such a value is told to remove it (null).
    */
   private undeclaredSecrets(template: TemplateRow, config: ConfigObject): ConfigProblem[] {
-    const defaults = this.registry.get(template.handler)?.defaultConfigSchema;
-    if (!defaults) return [];
-    const marked = new Set(this.schemas.secretPaths(template.configSchema).map((path) => JSON.stringify(path)));
-    return this.schemas
-      .secretPaths(defaults)
-      .filter((path) => !marked.has(JSON.stringify(path)) && (valueAt(config, path) ?? null) !== null)
+    return this.undeclaredSecretPaths(template)
+      .filter((path) => (valueAt(config, path) ?? null) !== null)
       .map((path) => ({
         pointer: `/${path.map((p) => p.replace(/~/g, '~0').replace(/\//g, '~1')).join('/')}`,
         message: `is a secret of the ${template.handler} handler, but this template does not mark it secret ("x-secret"), so it would be stored in plaintext: ask a super-admin to mark it in the template (or send null to remove a stored value)`,
       }));
+  }
+
+  /**
+   * A stored config as answers show it: the template's secrets masked (ConfigCodec.mask), and a value
+   * stored before undeclared handler secrets were refused (in plaintext, at a field the template does
+   * not mark) masked too, with nothing of it shown.
+   */
+  masked(row: Integration): ConfigObject {
+    const config = this.codec.mask(row.template.configSchema, row.config as ConfigObject, sealScope(row));
+    for (const path of this.undeclaredSecretPaths(row.template)) {
+      const holder = path.length > 1 ? valueAt(config, path.slice(0, -1)) : config;
+      const key = path[path.length - 1];
+      if (isConfigObject(holder) && holder[key] !== undefined && holder[key] !== null)
+        holder[key] = { secret: true, last4: '' };
+    }
+    return config;
+  }
+
+  /** Fields its handler's default schema marks secret that the template's schema does not. */
+  private undeclaredSecretPaths(template: Pick<TemplateRow, 'handler' | 'configSchema'>): string[][] {
+    const defaults = this.registry.get(template.handler)?.defaultConfigSchema;
+    if (!defaults) return [];
+    const marked = new Set(this.schemas.secretPaths(template.configSchema).map((path) => JSON.stringify(path)));
+    return this.schemas.secretPaths(defaults).filter((path) => !marked.has(JSON.stringify(path)));
   }
 
   routingKey(handlerKey: string, config: ConfigObject): string | null {

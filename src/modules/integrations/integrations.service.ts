@@ -13,7 +13,7 @@ import { AuditEntry, AuditService } from '../audit/audit.service';
 import { ConfigCodec, ConfigObject } from '../integration-templates/config-codec';
 import { IntegrationTemplatesService } from '../integration-templates/integration-templates.service';
 import type { TemplateRow } from '../integration-templates/integration-templates.repository';
-import { IntegrationConfigService, routingKeyTaken, sealScope } from './integration-config.service';
+import { IntegrationConfigService, routingKeyTaken } from './integration-config.service';
 import {
   CreatedIntegrationDto,
   CreateIntegrationDto,
@@ -86,7 +86,7 @@ export class IntegrationsService implements OnApplicationBootstrap {
       description: row.description,
       isActive: row.isActive,
       status: row.status,
-      config: this.codec.mask(row.template.configSchema, row.config as ConfigObject, sealScope(row)),
+      config: this.configs.masked(row),
       lastSyncAt: row.lastSyncAt?.toISOString() ?? null,
       lastSyncStatus: row.lastSyncStatus,
       lastWebhookAt: row.lastWebhookAt?.toISOString() ?? null,
