@@ -6,6 +6,7 @@
  * integration receives only while isActive. Before the notification, B kept answering 200 for the
  * whole TTL after a disconnect or a switch-off made through A.
  */
+import { IntegrationChanges } from '../../src/modules/integrations/integration-changes';
 import { createIntegration, createSubAccount } from '../support/factories';
 import { createTestApp, TestApp } from '../support/test-app';
 import { googleLead } from '../support/webhooks';
@@ -72,6 +73,22 @@ describe('webhook routing after a change made through another process', () => {
     const on = await a.http.patch(`/api/integrations/${g.id}`).set('authorization', admin).send({ isActive: true });
     expect(on.status).toBe(200);
     expect(await answerWithin(g.deliver, 200)).toBe(200);
+  });
+
+  // a token refresh, secrets sealed again, a worker setting status error: frequent background writes
+  // that leave every integration routed as before. B drops only the changed integration's lookups; it
+  // dropped all of them, so each refresh of a token sweep cost every hot integration a query again
+  it("a change that keeps an integration's routing ('own') drops only that integration's lookups in B", async () => {
+    const x = await cachedInB('xproc-key-own-changed-01');
+    const y = await cachedInB('xproc-key-own-bystander');
+    // written straight into the table (nobody is told): only a dropped lookup can show them
+    await a.sql.query('UPDATE integrations SET is_active = false WHERE id = ANY($1::int[])', [[x.id, y.id]]);
+    await a.app.get(IntegrationChanges).changed(x.id, 'own');
+    expect(await answerWithin(x.deliver, 409)).toBe(409);
+    expect(await y.deliver('still-cached')).toBe(200);
+    // a change that may move routing drops everything, the bystander's lookup too
+    await a.app.get(IntegrationChanges).changed(x.id);
+    expect(await answerWithin(y.deliver, 409)).toBe(409);
   });
 
   it("after B's listening connection is killed, B drops its cache and listens again", async () => {

@@ -91,7 +91,8 @@ export class IntegrationOAuthRepository {
   /** Stores refreshed tokens only over `seen` (the generation the refresh started from); false when it was replaced. */
   async storeRefreshed(id: number, seen: string, sealed: string, expiresAt: Date | null, at: Date): Promise<boolean> {
     const stored = (await this.db.execute(STORE, [id, sealed, expiresAt, at, seen])) > 0;
-    if (stored) await this.changes.changed(id);
+    // a new access token: the integration is routed as before
+    if (stored) await this.changes.changed(id, 'own');
     return stored;
   }
 
@@ -113,7 +114,7 @@ export class IntegrationOAuthRepository {
    */
   async markReauthorizationRequired(id: number, seen: string, message: string, at: Date): Promise<boolean> {
     const marked = (await this.db.execute(REAUTHORIZE, [id, message, at, seen])) > 0;
-    if (marked) await this.changes.changed(id);
+    if (marked) await this.changes.changed(id, 'own');
     return marked;
   }
 }

@@ -259,7 +259,7 @@ export class IntegrationsRepository {
    */
   async markSetupError(id: number, message: string): Promise<void> {
     await this.db.prisma.integration.update({ where: { id }, data: { status: 'error', errorMessage: message } });
-    await this.changes.changed(id);
+    await this.changes.changed(id, 'own');
   }
 
   /** The outcome of a sync run, as the integration shows it (lastSyncAt moves only on success). */
@@ -276,7 +276,7 @@ export class IntegrationsRepository {
       where: { id },
       data: { status: 'error', errorMessage: `INVALID_CREDENTIALS: ${message}` },
     });
-    await this.changes.changed(id);
+    await this.changes.changed(id, 'own');
   }
 
   /**
@@ -329,7 +329,8 @@ export class IntegrationsRepository {
       where: { id: row.id, keyId: row.keyId, sealVersion: row.sealVersion, updatedAt: row.updatedAt },
       data: updateData(change),
     });
-    if (result.count === 1) await this.changes.changed(row.id);
+    // the same values sealed again: routed exactly as before
+    if (result.count === 1) await this.changes.changed(row.id, 'own');
     return result.count === 1;
   }
 

@@ -55,7 +55,9 @@ export class WebhookTargets {
     changes: IntegrationChanges,
   ) {
     this.ttlMs = config.webhooks.cacheTtlMs;
-    changes.subscribe(() => this.invalidate());
+    changes.subscribe((integrationId, scope) =>
+      integrationId !== null && scope === 'own' ? this.forget(integrationId) : this.invalidate(),
+    );
   }
 
   async forWebhookId(webhookId: string): Promise<WebhookTarget | null> {
@@ -122,6 +124,21 @@ export class WebhookTargets {
     this.byWebhookId.clear();
     this.byRoutingKey.clear();
     this.receivingByHandler.clear();
+  }
+
+  /**
+   * Forgets the cached lookups that hold one integration, after a change that kept it where it is
+   * routed (IntegrationChangeScope 'own'): the others' stay, so the next deliveries for them cost no query.
+   */
+  forget(integrationId: number): void {
+    const holds = (value: WebhookTarget | WebhookTarget[] | null): boolean =>
+      Array.isArray(value)
+        ? value.some((t) => t.integrationId === integrationId)
+        : value?.integrationId === integrationId;
+    for (const map of [this.byWebhookId, this.byRoutingKey, this.receivingByHandler] as Array<
+      Map<string, Cached<WebhookTarget | WebhookTarget[] | null>>
+    >)
+      for (const [key, entry] of map) if (holds(entry.value)) map.delete(key);
   }
 
   private fresh<T>(entry: Cached<T> | undefined): Cached<T> | undefined {
