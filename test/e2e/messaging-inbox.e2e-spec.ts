@@ -100,9 +100,18 @@ describe('One inbox for WhatsApp, Messenger and Instagram', () => {
       profileName: 'Wanda',
       username: null,
     });
-    expect(byChannel.messenger.contact).toEqual({ psid: '6500000000000001', profileName: 'Mario' });
+    // WhatsApp's contact keys, the channel's id instead of waId (API.md "Messaging channels")
+    expect(byChannel.messenger.contact).toEqual({
+      psid: '6500000000000001',
+      userId: null,
+      phone: null,
+      profileName: 'Mario',
+      username: null,
+    });
     expect(byChannel.instagram.contact).toEqual({
       igsid: '1090000000000001',
+      userId: null,
+      phone: null,
       username: 'iris.ig',
       profileName: 'Iris',
     });

@@ -23,9 +23,11 @@ import { MessagingOptOutsRepository } from './messaging-opt-outs.repository';
 /** The contact as its channel knows it: waId on WhatsApp, psid on Messenger, igsid and username on Instagram. */
 export function channelContact(c: ConversationDto): ChannelContactDto {
   const { waId, userId, phone, profileName, username } = c.contact;
-  // Messenger / Instagram conversations keep the person's id as user_id (= contact_key)
-  if (c.channel === 'messenger') return { psid: userId ?? '', profileName };
-  if (c.channel === 'instagram') return { igsid: userId ?? '', username, profileName };
+  // Messenger / Instagram conversations keep the person's id as user_id (= contact_key). The rest of
+  // WhatsApp's contact keys stay (API.md: "the WhatsApp shapes plus channel"), null when unknown: these
+  // channels have no business-scoped user id, and a phone only when one was stored for the person
+  if (c.channel === 'messenger') return { psid: userId ?? '', userId: null, phone, profileName, username };
+  if (c.channel === 'instagram') return { igsid: userId ?? '', userId: null, phone, profileName, username };
   return { waId, userId, phone, profileName, username };
 }
 

@@ -22,18 +22,24 @@ export class ListChannelMessagesQueryDto extends ListMessagesQueryDto {
 }
 
 /**
- * The contact of a conversation on any channel: WhatsApp keeps `waId`, `userId` and `phone`;
- * Messenger carries `psid`, Instagram `igsid` and `username`, instead of `waId` (API.md).
+ * The contact of a conversation on any channel: WhatsApp's contact, where Messenger carries `psid`
+ * and Instagram `igsid` instead of `waId` (API.md); `userId`, `phone`, `profileName` and `username`
+ * are there on every channel, null when unknown.
  */
 export class ChannelContactDto {
   @ApiPropertyOptional({ nullable: true, type: String, description: 'WhatsApp only' }) waId?: string | null;
-  @ApiPropertyOptional({ nullable: true, type: String, description: 'WhatsApp only (business-scoped user id)' })
-  userId?: string | null;
-  @ApiPropertyOptional({ nullable: true, type: String, description: 'WhatsApp only' }) phone?: string | null;
+  @ApiProperty({
+    nullable: true,
+    type: String,
+    description: 'The WhatsApp business-scoped user id; null on Messenger and Instagram',
+  })
+  userId!: string | null;
+  @ApiProperty({ nullable: true, type: String, description: 'E.164; null when the channel gave none' })
+  phone!: string | null;
   @ApiPropertyOptional({ type: String, description: 'Messenger only: the page-scoped id' }) psid?: string;
   @ApiPropertyOptional({ type: String, description: 'Instagram only: the Instagram-scoped id' }) igsid?: string;
-  @ApiPropertyOptional({ nullable: true, type: String, description: 'Instagram (and WhatsApp when known)' })
-  username?: string | null;
+  @ApiProperty({ nullable: true, type: String, description: 'Instagram (and WhatsApp when known)' })
+  username!: string | null;
   @ApiProperty({ nullable: true, type: String }) profileName!: string | null;
 }
 
