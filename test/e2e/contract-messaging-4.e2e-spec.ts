@@ -2,7 +2,7 @@
 // as a token of another sub-account would try it: the contact of every channel in WhatsApp's shape,
 // bulk pause / resume / cancel answering a repeat with 200, and the ids, codes and filters of the routes.
 // Conversations and messages are seeded in SQL (as messaging-inbox does); everything else goes over HTTP.
-import { createIntegration, WHATSAPP_CONFIG } from '../support/factories';
+import { createIntegration, createSubAccount, WHATSAPP_CONFIG } from '../support/factories';
 import { FakeWhatsAppGraph } from '../support/fakes/whatsapp-graph';
 import { createTestApp, TestApp } from '../support/test-app';
 import { BulkSetup, seedLead, whatsAppSetup } from '../support/whatsapp-bulk';
@@ -17,6 +17,8 @@ describe('API.md contract: WhatsApp and messaging channels (audit 4, black box)'
   let fake: FakeWhatsAppGraph;
   let s: BulkSetup;
   let sub: number;
+  let foreignSub: number;
+  let leadId: string;
   const conv: Record<'whatsapp' | 'messenger' | 'instagram', string> = { whatsapp: '', messenger: '', instagram: '' };
 
   const bearer = (role: Role, subs: number[] = [sub], user?: string) => `Bearer ${t.token(role, subs, user)}`;
@@ -60,6 +62,19 @@ describe('API.md contract: WhatsApp and messaging channels (audit 4, black box)'
     return rows[0].id;
   };
 
+  /** A bulk send scheduled an hour ahead (it stays queued until an action moves it). */
+  const scheduledBulk = async (): Promise<string> => {
+    const res = await post('/api/whatsapp/bulk', {
+      subAccountId: sub,
+      leadIds: [leadId],
+      template: { id: s.templateId },
+      parameters: { '1': 'x' },
+      scheduledAt: new Date(Date.now() + 3_600_000).toISOString(),
+    });
+    if (res.status !== 202) throw new Error(`bulk: ${res.status} ${JSON.stringify(res.body)}`);
+    return res.body.id as string;
+  };
+
   beforeAll(async () => {
     fake = await FakeWhatsAppGraph.start({
       accessToken: WHATSAPP_CONFIG.accessToken,
@@ -68,12 +83,14 @@ describe('API.md contract: WhatsApp and messaging channels (audit 4, black box)'
     t = await createTestApp({ env: { META_GRAPH_URL: fake.url } });
     s = await whatsAppSetup(t, fake);
     sub = s.subAccountId;
+    foreignSub = await createSubAccount(t, 'PRO', 'Audit4 Foreign');
     const fb = await createIntegration(t, sub, 'facebook-messenger', { ...MESSENGER, pageId: '200000000000041' });
     const ig = await createIntegration(t, sub, 'instagram-direct', {
       ...INSTAGRAM,
       instagramAccountId: '17841400000000041',
       pageId: '200000000000042',
     });
+    leadId = await seedLead(t.sql, sub, '+14155550141', 'Bulk Lead');
     conv.whatsapp = await conversation(s.integrationId, 'whatsapp', { key: '14155550142', name: 'Wanda' }, 30);
     conv.messenger = await conversation(fb.id, 'messenger', { key: '6500000000000041', name: 'Mario' }, 20);
     conv.instagram = await conversation(
@@ -129,6 +146,57 @@ describe('API.md contract: WhatsApp and messaging channels (audit 4, black box)'
       expect(linked.status).toBe(200);
       expect(linked.body).toMatchObject({ id: conv.messenger, channel: 'messenger', leadId: lead });
       expect(linked.body.contact).toEqual(messengerContact);
+    });
+  });
+
+  describe('bulk pause / resume / cancel (API.md: each answers 200)', () => {
+    it('a repeated pause, resume or cancel answers 200 with the bulk as it is, and changes nothing', async () => {
+      const id = await scheduledBulk();
+      const action = (name: string) => post(`/api/whatsapp/bulk/${id}/${name}`);
+      const paused = await action('pause');
+      expect([paused.status, paused.body.status]).toEqual([200, 'paused']);
+      const again = await action('pause');
+      expect([again.status, again.body.code, again.body.status, again.body.id]).toEqual([200, undefined, 'paused', id]);
+      const resumed = await action('resume');
+      expect([resumed.status, resumed.body.status]).toEqual([200, 'queued']);
+      const resumedAgain = await action('resume');
+      expect([resumedAgain.status, resumedAgain.body.status]).toEqual([200, 'queued']);
+      const cancelled = await action('cancel');
+      expect([cancelled.status, cancelled.body.status]).toEqual([200, 'cancelled']);
+      const cancelledAgain = await action('cancel');
+      expect([cancelledAgain.status, cancelledAgain.body.status]).toEqual([200, 'cancelled']);
+      expect(cancelledAgain.body.counts).toEqual(cancelled.body.counts);
+      // nothing a cancelled bulk can be paused or resumed into
+      for (const name of ['pause', 'resume']) {
+        const res = await action(name);
+        expect([name, res.status, res.body.code]).toEqual([name, 409, 'CONFLICT']);
+        expect(res.body.message).toContain('cancelled');
+      }
+      expect((await get(`/api/whatsapp/bulk/${id}`, bearer('MANAGER'))).body.status).toBe('cancelled');
+    });
+
+    it('a completed bulk: pause, resume and cancel are 409 CONFLICT naming its state', async () => {
+      const id = await scheduledBulk();
+      await post(`/api/whatsapp/bulk/${id}/pause`);
+      await t.sql.query(
+        `UPDATE whatsapp_bulk_jobs SET status = 'completed', completed_at = now() WHERE id = $1::bigint`,
+        [id],
+      );
+      for (const name of ['pause', 'resume', 'cancel']) {
+        const res = await post(`/api/whatsapp/bulk/${id}/${name}`);
+        expect([name, res.status, res.body.code]).toEqual([name, 409, 'CONFLICT']);
+        expect(res.body.message).toContain('completed');
+      }
+    });
+
+    it("another sub-account's token: 404 for every action, and the bulk does not move", async () => {
+      const id = await scheduledBulk();
+      const stranger = bearer('ADMIN', [foreignSub]);
+      for (const name of ['pause', 'resume', 'cancel']) {
+        const res = await post(`/api/whatsapp/bulk/${id}/${name}`, {}, stranger);
+        expect([name, res.status, res.body.code]).toEqual([name, 404, 'NOT_FOUND']);
+      }
+      expect((await get(`/api/whatsapp/bulk/${id}`, bearer('MANAGER'))).body.status).toBe('queued');
     });
   });
 });

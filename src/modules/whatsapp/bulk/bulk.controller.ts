@@ -85,8 +85,11 @@ export class BulkController {
   @HttpCode(200)
   @ApiBigIdParam()
   @ApiOkResponse({ type: BulkDto })
-  @ApiOperation({ summary: 'Pause a bulk send' })
-  @ApiErrors(400, 404, [409, 'CONFLICT: the bulk send is in a state that cannot be paused (its state in the message)'])
+  @ApiOperation({ summary: 'Pause a bulk send', description: 'Idempotent: a paused bulk send answers 200 as it is.' })
+  @ApiErrors(400, 404, [
+    409,
+    'CONFLICT: the bulk send has finished (completed, cancelled or failed; its state in the message)',
+  ])
   pause(@CurrentUser() user: AuthUser, @Param('id', ParseBigIdPipe) id: bigint): Promise<BulkDto> {
     return this.service.pause(user, id);
   }
@@ -95,8 +98,11 @@ export class BulkController {
   @HttpCode(200)
   @ApiBigIdParam()
   @ApiOkResponse({ type: BulkDto })
-  @ApiOperation({ summary: 'Resume a paused bulk send' })
-  @ApiErrors(400, 404, [409, 'CONFLICT: the bulk send is in a state that cannot be resumed'])
+  @ApiOperation({
+    summary: 'Resume a paused bulk send',
+    description: 'Idempotent: a queued or running bulk send answers 200 as it is.',
+  })
+  @ApiErrors(400, 404, [409, 'CONFLICT: the bulk send has finished (completed, cancelled or failed)'])
   resume(@CurrentUser() user: AuthUser, @Param('id', ParseBigIdPipe) id: bigint): Promise<BulkDto> {
     return this.service.resume(user, id);
   }
@@ -105,8 +111,11 @@ export class BulkController {
   @HttpCode(200)
   @ApiBigIdParam()
   @ApiOkResponse({ type: BulkDto })
-  @ApiOperation({ summary: 'Cancel a bulk send', description: 'Its pending recipients become `skipped`.' })
-  @ApiErrors(400, 404, [409, 'CONFLICT: the bulk send is in a state that cannot be cancelled'])
+  @ApiOperation({
+    summary: 'Cancel a bulk send',
+    description: 'Its pending recipients become `skipped`. Idempotent: a cancelled bulk send answers 200 as it is.',
+  })
+  @ApiErrors(400, 404, [409, 'CONFLICT: the bulk send has finished (completed or failed)'])
   cancel(@CurrentUser() user: AuthUser, @Param('id', ParseBigIdPipe) id: bigint): Promise<BulkDto> {
     return this.service.cancel(user, id);
   }

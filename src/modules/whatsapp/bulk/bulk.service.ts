@@ -174,7 +174,7 @@ export class BulkService {
   async pause(user: AuthUser, id: bigint): Promise<BulkDto> {
     const row = await this.find(user, id);
     if (!(await this.repo.transition(scopeOf(user), row.id, ['queued', 'running'], 'paused')))
-      return this.refuse(user, id, `A ${row.status} bulk cannot be paused`);
+      return this.repeatOrRefuse(user, id, ['paused'], 'paused');
     return this.get(user, id);
   }
 
@@ -182,29 +182,39 @@ export class BulkService {
     const row = await this.find(user, id);
     // a bulk paused before it ever started waits for its scheduledAt again, and its run sets startedAt
     const started = row.startedAt !== null;
-    await this.transactions.run(async () => {
+    const resumed = await this.transactions.run(async () => {
       if (!(await this.repo.transition(scopeOf(user), row.id, ['paused'], started ? 'running' : 'queued')))
-        return this.refuse(user, id, `A ${row.status} bulk cannot be resumed`);
+        return false;
       await this.runner.kick(started ? { ...row, scheduledAt: null } : row);
+      return true;
     });
+    if (!resumed) return this.repeatOrRefuse(user, id, ['queued', 'running'], 'resumed');
     return this.get(user, id);
   }
 
   /** Pending recipients become `skipped` (reason cancelled); requests already out finish and are counted. */
   async cancel(user: AuthUser, id: bigint): Promise<BulkDto> {
     const row = await this.find(user, id);
-    await this.transactions.run(async () => {
+    const cancelled = await this.transactions.run(async () => {
       if (!(await this.repo.transition(scopeOf(user), row.id, ['queued', 'running', 'paused'], 'cancelled')))
-        return this.refuse(user, id, `A ${row.status} bulk cannot be cancelled`);
+        return false;
       await this.repo.skipUnsent(row.id, 'cancelled');
+      return true;
     });
+    if (!cancelled) return this.repeatOrRefuse(user, id, ['cancelled'], 'cancelled');
     return this.get(user, id);
   }
 
-  /** A transition that changed nothing: the bulk is in another state now (409), or it was deleted (404). */
-  private async refuse(user: AuthUser, id: bigint, message: string): Promise<never> {
-    await this.find(user, id);
-    throw DomainException.conflict(message);
+  /**
+   * A transition that changed nothing. The bulk is already where the action leads (a repeated pause,
+   * resume or cancel, or two tabs doing it at once): 200 with it as it is (API.md: these answer 200).
+   * It is in a state the action cannot leave (pause of a completed bulk, resume of a cancelled one):
+   * 409 naming that state. It was deleted meanwhile: 404.
+   */
+  private async repeatOrRefuse(user: AuthUser, id: bigint, already: BulkStatus[], done: string): Promise<BulkDto> {
+    const now = await this.find(user, id);
+    if (already.includes(now.status as BulkStatus)) return this.get(user, id);
+    throw DomainException.conflict(`A ${now.status} bulk cannot be ${done}`);
   }
 
   private async find(user: AuthUser, id: bigint): Promise<BulkRow> {
