@@ -199,4 +199,128 @@ describe('API.md contract: WhatsApp and messaging channels (audit 4, black box)'
       expect((await get(`/api/whatsapp/bulk/${id}`, bearer('MANAGER'))).body.status).toBe('queued');
     });
   });
+
+  describe('the rest of the messaging routes, as API.md lists them', () => {
+    // WhatsApp's q matches waId; the psid / igsid that take its place must match too
+    it('GET /api/conversations?q= finds a Messenger contact by psid and an Instagram one by igsid', async () => {
+      const ids = async (q: string) =>
+        ((await get(`/api/conversations?subAccountId=${sub}&q=${q}`)).body.items as Array<{ id: string }>).map(
+          (c) => c.id,
+        );
+      expect(await ids('6500000000000041')).toEqual([conv.messenger]);
+      expect(await ids('1090000000000041')).toEqual([conv.instagram]);
+    });
+
+    it('single sends: the 202 bodies, LEAD_HAS_NO_PHONE and WINDOW_CLOSED; a conversation of another channel is 404', async () => {
+      const agent = bearer('AGENT', [sub], 'agent-probe');
+      const ok = await post(
+        '/api/messages',
+        { subAccountId: sub, channel: 'whatsapp', conversationId: conv.whatsapp, text: 'hi' },
+        agent,
+      );
+      expect([ok.status, ok.body]).toEqual([
+        202,
+        { id: expect.any(String), status: 'queued', conversationId: conv.whatsapp, channel: 'whatsapp', tag: null },
+      ]);
+      const noPhone = await seedLead(t.sql, sub, null, 'No Phone');
+      const np = await post(
+        '/api/messages',
+        { subAccountId: sub, channel: 'whatsapp', leadId: noPhone, text: 'hi' },
+        agent,
+      );
+      expect([np.status, np.body.code]).toEqual([422, 'LEAD_HAS_NO_PHONE']);
+      const wrong = await post(
+        '/api/messages',
+        { subAccountId: sub, channel: 'instagram', conversationId: conv.messenger, text: 'hi' },
+        agent,
+      );
+      expect([wrong.status, wrong.body.code]).toEqual([404, 'NOT_FOUND']);
+      const cold = await post('/api/whatsapp/messages', { subAccountId: sub, to: '+14155550199', text: 'hi' }, agent);
+      expect([cold.status, cold.body.code]).toEqual([422, 'WINDOW_CLOSED']);
+      const wa = await post('/api/whatsapp/messages', { subAccountId: sub, to: '+14155550142', text: 'hi' }, agent);
+      expect([wa.status, wa.body]).toEqual([
+        202,
+        { id: expect.any(String), status: 'queued', conversationId: conv.whatsapp },
+      ]);
+      const byName = await post(
+        '/api/whatsapp/messages',
+        {
+          subAccountId: sub,
+          to: '+14155550142',
+          template: { name: 'nope', language: 'en_US' },
+          parameters: { '1': 'x' },
+        },
+        agent,
+      );
+      expect([byName.status, byName.body.code]).toEqual([404, 'NOT_FOUND']);
+    });
+
+    it('GET /api/messages?channel=messenger: that channel only, ids as strings', async () => {
+      const res = await get(`/api/messages?subAccountId=${sub}&channel=messenger`);
+      expect(res.body.items[0]).toMatchObject({
+        channel: 'messenger',
+        conversationId: conv.messenger,
+        id: expect.any(String),
+      });
+    });
+
+    it('POST /api/conversations/:id/capture-lead on Instagram: 201, then 200 with the same lead', async () => {
+      const a = await post(`/api/conversations/${conv.instagram}/capture-lead`, {}, bearer('AGENT'));
+      const b = await post(`/api/conversations/${conv.instagram}/capture-lead`, {}, bearer('AGENT'));
+      expect([a.status, b.status, b.body.id]).toEqual([201, 200, a.body.id]);
+      expect(typeof a.body.id).toBe('string');
+    });
+
+    it('POST /api/whatsapp/bulk: 202 with recipients and every skip reason counted; GET lists pages', async () => {
+      const noPhone = await seedLead(t.sql, sub, null, 'No Phone B');
+      const res = await post('/api/whatsapp/bulk', {
+        subAccountId: sub,
+        leadIds: [leadId, noPhone],
+        text: 'hello',
+        scheduledAt: new Date(Date.now() + 3_600_000).toISOString(),
+      });
+      expect([res.status, res.body]).toEqual([
+        202,
+        {
+          id: expect.any(String),
+          status: 'queued',
+          recipients: 0,
+          skipped: { noPhone: 1, optedOut: 0, duplicatePhone: 0, windowClosed: 1 },
+        },
+      ]);
+      const list = await get(`/api/whatsapp/bulk?subAccountId=${sub}`, bearer('MANAGER'));
+      expect(list.body).toMatchObject({ page: 1, pageSize: 50 });
+    });
+
+    it('GET /api/whatsapp/analytics: an unreadable or reversed range is 400 VALIDATION_FAILED', async () => {
+      const res = await get(`/api/whatsapp/analytics?subAccountId=${sub}&from=banana`, bearer('MANAGER'));
+      expect([res.status, res.body.code]).toEqual([400, 'VALIDATION_FAILED']);
+      const rev = await get(
+        `/api/whatsapp/analytics?subAccountId=${sub}&from=2026-02-01&to=2026-01-01`,
+        bearer('MANAGER'),
+      );
+      expect([rev.status, rev.body.code]).toEqual([400, 'VALIDATION_FAILED']);
+    });
+
+    it("opt-outs: another sub-account's subAccountId is 403; an entry made by waId carries its phone", async () => {
+      const res = await get(`/api/whatsapp/opt-outs?subAccountId=${sub}`, bearer('ADMIN', [foreignSub]));
+      expect([res.status, res.body.code]).toEqual([403, 'FORBIDDEN']);
+      const created = await post('/api/whatsapp/opt-outs', {
+        subAccountId: sub,
+        waId: '14155550177',
+        scope: 'marketing',
+      });
+      expect(created.status).toBe(201);
+      expect(Object.keys(created.body).sort()).toEqual([
+        'createdAt',
+        'id',
+        'phone',
+        'scope',
+        'source',
+        'subAccountId',
+        'waId',
+      ]);
+      expect(created.body.phone).toBe('+14155550177');
+    });
+  });
 });

@@ -54,6 +54,8 @@ export class ConversationsRepository {
               { profileName: { contains: filter.q, mode: 'insensitive' } },
               { phone: { contains: filter.q } },
               { waId: { contains: filter.q } },
+              // the person's id on their channel: a WhatsApp user id, a Messenger psid, an Instagram igsid
+              { contactKey: { contains: filter.q } },
               { username: { contains: filter.q, mode: 'insensitive' } },
             ],
           }
