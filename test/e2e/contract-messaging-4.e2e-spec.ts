@@ -255,6 +255,30 @@ describe('API.md contract: WhatsApp and messaging channels (audit 4, black box)'
       expect([byName.status, byName.body.code]).toEqual([404, 'NOT_FOUND']);
     });
 
+    it("POST /api/whatsapp/messages: replyToMessageId must be a message of the recipient's own conversation (404 otherwise, as POST /api/messages)", async () => {
+      const agent = bearer('AGENT', [sub], 'agent-reply');
+      const other = await conversation(s.integrationId, 'whatsapp', { key: '14155550143', name: 'Otto' }, 50);
+      const message = async (conversationId: string): Promise<string> =>
+        (
+          await t.sql.query<{ id: string }>(
+            `SELECT id::text AS id FROM messages WHERE conversation_id = $1::bigint AND direction = 'inbound' LIMIT 1`,
+            [conversationId],
+          )
+        ).rows[0].id;
+      const send = (replyToMessageId: string) =>
+        post('/api/whatsapp/messages', { subAccountId: sub, to: '+14155550142', text: 're', replyToMessageId }, agent);
+      const foreign = await send(await message(other));
+      expect([foreign.status, foreign.body.code]).toEqual([404, 'NOT_FOUND']);
+      const own = await send(await message(conv.whatsapp));
+      expect([own.status, own.body.conversationId]).toEqual([202, conv.whatsapp]);
+      const listed = await get(
+        `/api/whatsapp/messages?subAccountId=${sub}&conversationId=${conv.whatsapp}&direction=outbound`,
+      );
+      expect(listed.body.items).toContainEqual(
+        expect.objectContaining({ id: own.body.id, replyToMessageId: await message(conv.whatsapp) }),
+      );
+    });
+
     it('GET /api/messages?channel=messenger: that channel only, ids as strings', async () => {
       const res = await get(`/api/messages?subAccountId=${sub}&channel=messenger`);
       expect(res.body.items[0]).toMatchObject({

@@ -161,7 +161,9 @@ export class WhatsAppSendService {
     let replyTo: MessageRow | null = null;
     if (dto.replyToMessageId) {
       replyTo = await this.messages.find(listScope(user, dto.subAccountId), dto.replyToMessageId);
-      if (!replyTo || replyTo.integrationId !== number.integrationId)
+      // a message of this contact's own conversation, as POST /api/messages asks: another contact's
+      // message is no context for this one (and a first message to a new contact answers nothing)
+      if (!replyTo || replyTo.integrationId !== number.integrationId || replyTo.conversationId !== existing?.id)
         throw DomainException.notFound('Message to reply to');
     }
 
