@@ -349,6 +349,41 @@ describe('GenericWebhookHandler', () => {
       ]);
     });
 
+    it('fails permanently, naming where it looked, when the mapping finds no e-mail, phone or name', async () => {
+      // the form tool renamed its fields: the id and the extra answers are still there, the contact is not
+      const renamed = { form_response: { token: 'tok-1', contact: { mail: 'a@b.example' }, form_id: 'f1' } };
+      await expect(handler.processWebhook(stored(renamed), handlerContext(CONFIG))).rejects.toThrow(
+        new PermanentEventError(
+          'the mapping found no email, phone or name in the delivery (pointers email /form_response/contact/email, phone /form_response/contact/phone, firstName /form_response/contact/first_name, lastName /form_response/contact/last_name)',
+        ),
+      );
+      const selector = {
+        mapping: { email: { pointer: '/answers', where: { '/field/ref': 'email', '/n': 1 }, value: '/email' } },
+        externalIdPointer: '/id',
+      };
+      await expect(handler.processWebhook(stored({ id: 7, answers: [] }), handlerContext(selector))).rejects.toThrow(
+        new PermanentEventError(
+          'the mapping found no email, phone or name in the delivery (pointers email /answers[/field/ref="email" and /n=1]/email)',
+        ),
+      );
+      const companyOnly = { mapping: { company: '/company' }, externalIdPointer: '/id' };
+      await expect(
+        handler.processWebhook(stored({ id: 7, company: 'Acme' }), handlerContext(companyOnly)),
+      ).rejects.toThrow(
+        new PermanentEventError(
+          'the mapping found no email, phone or name in the delivery (none of email, phone, fullName, firstName, lastName is mapped)',
+        ),
+      );
+    });
+
+    it('takes any one of e-mail, phone or a name as enough', async () => {
+      const config = { mapping: { email: '/e', phone: '/p', lastName: '/l' }, externalIdPointer: '/id' };
+      for (const payload of [{ e: 'a@b.example' }, { p: '+15550100' }, { l: 'Lovelace' }]) {
+        const { leads } = await handler.processWebhook(stored({ id: 1, ...payload }), handlerContext(config));
+        expect(leads).toHaveLength(1);
+      }
+    });
+
     it('fails permanently when the payload has no id where the template says', async () => {
       await expect(handler.processWebhook(stored({ form_response: {} }), handlerContext(CONFIG))).rejects.toThrow(
         new PermanentEventError('payload has no value at /form_response/token'),

@@ -256,7 +256,38 @@ export function leadFromPayload(payload: unknown, config: GenericWebhookConfig):
     const answers = answersOf(jsonPointer(payload, config.customAnswersPointer));
     if (Object.keys(answers).length > 0) lead.customAnswers = answers;
   }
+  if (!CONTACT_FIELDS.some((field) => lead[field] !== undefined))
+    throw new PermanentEventError(noContactMessage(config));
   return lead;
+}
+
+/** What makes a lead someone to contact: without one of them it is an empty row. */
+const CONTACT_FIELDS = ['email', 'phone', 'fullName', 'firstName', 'lastName'] as const;
+
+/**
+ * A delivery in which the mapping finds no e-mail, phone or name: most often the sender renamed a
+ * field. The same payload and mapping never succeed, so the event fails at once (not retried) and
+ * says where it looked; once the mapping is fixed, a replay of the event makes the lead.
+ */
+function noContactMessage(config: GenericWebhookConfig): string {
+  const looked = CONTACT_FIELDS.flatMap((field) => {
+    const source = config.mapping[field];
+    return source === undefined ? [] : [`${field} ${describeSource(source)}`];
+  });
+  const where =
+    looked.length > 0
+      ? `pointers ${looked.join(', ')}`
+      : 'none of email, phone, fullName, firstName, lastName is mapped';
+  return `the mapping found no email, phone or name in the delivery (${where})`;
+}
+
+/** A pointer as itself; a selector as pointer[where…]value, e.g. /answers[/field/ref="email"]/email. */
+function describeSource(source: MappingSource): string {
+  if (typeof source === 'string') return source === '' ? '"" (the whole payload)' : source;
+  const where = Object.entries(source.where)
+    .map(([at, expected]) => `${at}=${JSON.stringify(expected)}`)
+    .join(' and ');
+  return `${source.pointer}[${where}]${source.value}`;
 }
 
 /** An array of values, or "a, b, c"; trimmed, without empties or repeats. */
