@@ -242,16 +242,21 @@ describe('integrations', () => {
       t.http.patch(`/api/integrations/${created.id}`).set('authorization', admin).send({ config });
     const unset = await patch({ eventTypePointer: null, signingSecret: null });
     expect(unset.status).toBe(200);
-    expect(unset.body.config).toEqual({ mapping: { email: '/email' }, externalIdPointer: '/id' });
+    // signatureScheme: the handler schema's default, filled in when the integration was created
+    const remaining = {
+      mapping: { email: '/email' },
+      externalIdPointer: '/id',
+      signatureScheme: 'hmac-sha256-timestamped',
+    };
+    expect(unset.body.config).toEqual(remaining);
     const stored = await t.sql.query('SELECT config FROM integrations WHERE id = $1', [created.id]);
-    expect(Object.keys(stored.rows[0].config).sort()).toEqual(['externalIdPointer', 'mapping']);
+    expect(Object.keys(stored.rows[0].config).sort()).toEqual(['externalIdPointer', 'mapping', 'signatureScheme']);
     const required = await patch({ externalIdPointer: null });
     expect(required.status).toBe(400);
     expect(required.body.code).toBe('CONFIG_SCHEMA_INVALID');
-    expect((await t.http.get(`/api/integrations/${created.id}`).set('authorization', admin)).body.config).toEqual({
-      mapping: { email: '/email' },
-      externalIdPointer: '/id',
-    });
+    expect((await t.http.get(`/api/integrations/${created.id}`).set('authorization', admin)).body.config).toEqual(
+      remaining,
+    );
   });
 
   // API.md: a bad request is 400 VALIDATION_FAILED; null for a field that cannot be null was a 500 (NOT NULL violation)

@@ -1,3 +1,4 @@
+import { createHmac } from 'node:crypto';
 import { createIntegration, createSubAccount } from '../support/factories';
 import { createTestApp, TestApp } from '../support/test-app';
 import { activate, genericSignature, settledEvent } from '../support/webhooks';
@@ -64,6 +65,118 @@ describe('core residuals', () => {
         [sub],
       );
       expect(lead.rows).toEqual([{ email: 'grace@example.com', full_name: 'Grace Hopper' }]);
+    });
+  });
+  describe("a template's JSON Schema defaults fill what the admin leaves out", () => {
+    /** Typeform's signing as defaults: an admin sends only the mapping. */
+    const TEMPLATE = {
+      name: 'forms-with-defaults',
+      displayName: 'Forms (defaults)',
+      category: 'Forms',
+      handler: 'generic-webhook',
+      configSchema: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['mapping', 'externalIdPointer'],
+        properties: {
+          mapping: { type: 'object' },
+          externalIdPointer: { type: 'string', default: '/form_response/token' },
+          signatureScheme: { type: 'string', default: 'hmac-sha256-body' },
+          signatureHeader: { type: 'string', default: 'Typeform-Signature' },
+          signatureEncoding: { type: 'string', default: 'base64' },
+        },
+      },
+    };
+    const DEFAULTS = {
+      externalIdPointer: '/form_response/token',
+      signatureScheme: 'hmac-sha256-body',
+      signatureHeader: 'Typeform-Signature',
+      signatureEncoding: 'base64',
+    };
+    const mapping = { email: '/form_response/email' };
+    let templateId: number;
+
+    beforeAll(async () => {
+      const res = await t.http
+        .post('/api/integration-templates')
+        .set('authorization', `Bearer ${t.token('SUPER_ADMIN')}`)
+        .send(TEMPLATE);
+      expect(res.status).toBe(201);
+      templateId = res.body.id;
+    });
+
+    it('tests and stores the config with them, and deliveries are verified as they say', async () => {
+      const tested = await t.http
+        .post('/api/integrations/test-config')
+        .set('authorization', admin)
+        .send({ subAccountId: sub, integrationTemplateId: templateId, config: { mapping } });
+      expect([tested.status, tested.body.success]).toEqual([200, true]);
+
+      const created = await t.http
+        .post('/api/integrations')
+        .set('authorization', admin)
+        .send({ subAccountId: sub, integrationTemplateId: templateId, name: 'Quote form', config: { mapping } });
+      expect(created.status).toBe(201);
+      expect(created.body.config).toEqual({ mapping, ...DEFAULTS });
+      const stored = await t.sql.query('SELECT config FROM integrations WHERE id = $1', [created.body.id]);
+      expect(stored.rows[0].config).toEqual({ mapping, ...DEFAULTS });
+
+      await activate(t, sub, created.body.id);
+      const body = JSON.stringify({ form_response: { token: 'tf-1', email: 'ada@example.com' } });
+      const res = await t.http
+        .post(new URL(created.body.webhookUrl).pathname)
+        .set('content-type', 'application/json')
+        .set(
+          'typeform-signature',
+          `sha256=${createHmac('sha256', created.body.webhookSecret).update(body).digest('base64')}`,
+        )
+        .send(body);
+      expect([res.status, res.body.status]).toEqual([200, 'received']);
+      expect((await settledEvent(t, res.body.eventId)).status).toBe('PROCESSED');
+    });
+
+    it('does not count defaults filled into an older stored config as a change (no return to pending)', async () => {
+      const created = await t.http
+        .post('/api/integrations')
+        .set('authorization', admin)
+        .send({ subAccountId: sub, integrationTemplateId: templateId, name: 'Older form', config: { mapping } });
+      expect(created.status).toBe(201);
+      await activate(t, sub, created.body.id);
+      // as stored before defaults were filled
+      await t.sql.query("UPDATE integrations SET config = config - 'signatureEncoding' WHERE id = $1", [
+        created.body.id,
+      ]);
+      const patched = await t.http
+        .patch(`/api/integrations/${created.body.id}`)
+        .set('authorization', admin)
+        .send({ config: { mapping } });
+      expect(patched.status).toBe(200);
+      expect(patched.body.status).toBe('active');
+      const changed = await t.http
+        .patch(`/api/integrations/${created.body.id}`)
+        .set('authorization', admin)
+        .send({ config: { mapping: { email: '/form_response/e_mail' } } });
+      expect(changed.body.status).toBe('pending');
+      expect(changed.body.config).toEqual({ mapping: { email: '/form_response/e_mail' }, ...DEFAULTS });
+    });
+
+    it('refuses a template whose secret has a default: every admin could read it', async () => {
+      const res = await t.http
+        .post('/api/integration-templates')
+        .set('authorization', `Bearer ${t.token('SUPER_ADMIN')}`)
+        .send({
+          ...TEMPLATE,
+          name: 'forms-secret-default',
+          configSchema: {
+            ...TEMPLATE.configSchema,
+            properties: {
+              ...TEMPLATE.configSchema.properties,
+              signingSecret: { type: 'string', 'x-secret': true, default: 'whsec_shared_by_everyone' },
+            },
+          },
+        });
+      expect([res.status, res.body.code]).toEqual([400, 'CONFIG_SCHEMA_INVALID']);
+      expect(JSON.stringify(res.body)).toContain('/signingSecret');
     });
   });
 });

@@ -37,9 +37,20 @@ export const patternEngine: RegExpEngine = Object.assign(
  * credential an OAuth connection fills or replaces: it may be left out of the config, API.md "OAuth
  * connections").
  */
-export function createAjv(): Ajv2020 {
+export function createAjv(options: { useDefaults?: boolean } = {}): Ajv2020 {
   const ajv = new Ajv2020({
     strict: true,
+    ...(options.useDefaults
+      ? {
+          // fills each missing property that declares a `default` (a validator built so changes its
+          // input: give it a copy). Strict mode refuses a schema with a default Ajv cannot apply (under
+          // anyOf/oneOf/not/if, or at the root), where JSON Schema only ignores it; such schemas were
+          // checked strictly without defaults when saved, so here the warning is dropped, not thrown
+          useDefaults: true,
+          strictSchema: 'log' as const,
+          logger: false as const,
+        }
+      : {}),
     // a list of types ("type": ["string", "null"]) is JSON Schema; strict mode refuses it unless told,
     // with an "allowUnionTypes" hint a super-admin writing a template cannot act on
     allowUnionTypes: true,

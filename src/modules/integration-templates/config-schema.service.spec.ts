@@ -81,3 +81,61 @@ describe('ConfigSchemaService.validate', () => {
     expect(service.validate(template, { email: '/ok' })).toEqual([]);
   });
 });
+
+describe('ConfigSchemaService.withDefaults', () => {
+  const schema = {
+    type: 'object',
+    required: ['region'],
+    properties: {
+      region: { type: 'string', default: 'eu' },
+      limits: {
+        type: 'object',
+        properties: { perMinute: { type: 'integer', default: 60 }, burst: { type: 'integer' } },
+      },
+      // Ajv cannot apply a default under oneOf; JSON Schema only ignores it: no reason to throw
+      mode: { oneOf: [{ type: 'string', default: 'a' }, { type: 'integer' }] },
+      retries: { type: 'integer', default: 3 },
+    },
+  };
+  const template = { id: 7, version: 1, configSchema: schema };
+
+  it('fills what is left out, nested objects included, on a copy: the caller keeps its object', () => {
+    const service = new ConfigSchemaService();
+    expect(service.check(schema)).toEqual([]);
+    const config = { limits: { burst: 5 }, retries: 0 };
+    const filled = service.withDefaults(template, config);
+    expect(filled).toEqual({ region: 'eu', limits: { perMinute: 60, burst: 5 }, retries: 0 });
+    expect(config).toEqual({ limits: { burst: 5 }, retries: 0 });
+    expect(service.validate(template, filled)).toEqual([]);
+  });
+
+  it('leaves validate() as it was: a required property with a default is still missing from what is stored', () => {
+    const service = new ConfigSchemaService();
+    const config = {};
+    expect(service.validate(template, config)).toEqual([
+      { pointer: '/region', message: "must have required property 'region'" },
+    ]);
+    expect(config).toEqual({});
+  });
+
+  it('makes check() refuse a default on a secret, or on an object that holds one', () => {
+    const service = new ConfigSchemaService();
+    expect(
+      service.check({
+        type: 'object',
+        properties: {
+          apiKey: { type: 'string', 'x-secret': true, default: 'shared-key-1234' },
+          auth: {
+            type: 'object',
+            default: { token: 'shared-token' },
+            properties: { token: { type: 'string', writeOnly: true } },
+          },
+          name: { type: 'string', default: 'fine' },
+        },
+      }),
+    ).toEqual([
+      expect.stringMatching(/^property \/apiKey is or holds a secret and must not have a "default"/),
+      expect.stringMatching(/^property \/auth is or holds a secret and must not have a "default"/),
+    ]);
+  });
+});

@@ -109,6 +109,7 @@ export function misplacedSecretMarks(schema: unknown): string[] {
 @Injectable()
 export class ConfigSchemaService {
   private readonly validators = new Map<number, { version: number; validate: ValidateFunction }>();
+  private readonly fillers = new Map<number, { version: number; validate: ValidateFunction }>();
 
   /** Problems that make a schema unusable as a template's configSchema (empty when it is fine). */
   check(schema: unknown): string[] {
@@ -137,7 +138,38 @@ export class ConfigSchemaService {
       ...this.secretPaths(schema)
         .filter((path) => this.propertySchema(schema, path)?.type !== 'string')
         .map((path) => `secret property /${path.join('/')} must be of type "string"`),
+      ...this.secretDefaults(schema),
     ];
+  }
+
+  /**
+   * A `default` would be filled into every integration's config, and a template is readable by every
+   * admin: on a secret, or on an object holding one, it would be a shared secret anyone can read.
+   */
+  private secretDefaults(schema: Schema): string[] {
+    const found = new Set<string>();
+    for (const path of this.secretPaths(schema)) {
+      for (let depth = 1; depth <= path.length; depth++) {
+        const holder = path.slice(0, depth);
+        if (this.propertySchema(schema, holder)?.default !== undefined) found.add(`/${holder.join('/')}`);
+      }
+    }
+    return [...found].map(
+      (pointer) =>
+        `property ${pointer} is or holds a secret and must not have a "default": a template is readable by every admin, and the value would be every integration's secret`,
+    );
+  }
+
+  /**
+   * A copy of `config` with every missing property that declares a `default` in the template's schema
+   * filled in (JSON Schema defaults, as Ajv's useDefaults applies them: through `properties`, nested
+   * objects and `$ref`, not under anyOf/oneOf). The argument is never changed; invalid parts are left
+   * as they are, for validate() to report.
+   */
+  withDefaults(template: TemplateSchemaRef, config: Record<string, unknown>): Record<string, unknown> {
+    const copy = structuredClone(config);
+    this.compiled(this.fillers, template, true)(copy);
+    return copy;
   }
 
   /**
@@ -145,7 +177,8 @@ export class ConfigSchemaService {
    * it (or replaces it) after the integration is created. Its connection test fails until then.
    */
   validate(template: TemplateSchemaRef, config: unknown, oauthMayFill = false): ConfigProblem[] {
-    const validate = this.validatorFor(template);
+    // validates as given (no defaults filled): the caller's object is never changed
+    const validate = this.compiled(this.validators, template, false);
     if (validate(config)) return [];
     const oauthFilled = new Set(oauthMayFill ? oauthFields(template.configSchema) : []);
     return toProblems(
@@ -194,12 +227,16 @@ export class ConfigSchemaService {
     return isObject(current) ? current : undefined;
   }
 
-  private validatorFor(template: TemplateSchemaRef): ValidateFunction {
-    const cached = this.validators.get(template.id);
+  private compiled(
+    cache: Map<number, { version: number; validate: ValidateFunction }>,
+    template: TemplateSchemaRef,
+    useDefaults: boolean,
+  ): ValidateFunction {
+    const cached = cache.get(template.id);
     if (cached && cached.version === template.version) return cached.validate;
     // one Ajv per template version: schemas may carry their own $id, which one instance could not hold twice
-    const validate = createAjv().compile(template.configSchema as Schema);
-    this.validators.set(template.id, { version: template.version, validate });
+    const validate = createAjv({ useDefaults }).compile(template.configSchema as Schema);
+    cache.set(template.id, { version: template.version, validate });
     return validate;
   }
 }

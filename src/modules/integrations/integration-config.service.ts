@@ -56,6 +56,10 @@ export class IntegrationConfigService {
       this.codec.merge(schema, current.config as ConfigObject, patch, scope),
     );
     const before = this.codec.openReadable(schema, current.config as ConfigObject, scope).config;
+    // a config stored before its template's defaults were filled differs from `plain` by them alone:
+    // that is no change (and must not send the integration back to pending)
+    const unchanged =
+      isDeepStrictEqual(plain, before) || isDeepStrictEqual(plain, this.schemas.withDefaults(current.template, before));
     // a token pasted over an OAuth connection replaces it: the connection's tokens would otherwise win
     const tokenField = this.registry.get(current.handler)?.oauth?.tokenField;
     const pastedOverOAuth =
@@ -65,8 +69,7 @@ export class IntegrationConfigService {
     const dropOAuth: IntegrationChange = pastedOverOAuth
       ? { oauthProvider: null, oauthTokens: null, oauthExpiresAt: null, oauthRefreshedAt: null, oauthGrantKey: null }
       : {};
-    if (isDeepStrictEqual(plain, before))
-      return pastedOverOAuth ? { ...dropOAuth, status: 'pending', errorMessage: null } : {};
+    if (unchanged) return pastedOverOAuth ? { ...dropOAuth, status: 'pending', errorMessage: null } : {};
     const data: IntegrationChange = {
       ...dropOAuth,
       ...this.resealed(current),
@@ -124,9 +127,11 @@ export class IntegrationConfigService {
         misplaced.map((pointer) => ({ pointer, message: 'secret marked outside "properties"' })),
       );
     }
-    const problems = this.schemas.validate(template, config, oauth === 'may-fill');
-    if (problems.length === 0) problems.push(...this.undeclaredSecrets(template, config));
-    if (problems.length === 0) problems.push(...(this.registry.get(template.handler)?.validateConfig?.(config) ?? []));
+    // the schema's defaults fill what the admin left out (a copy: the caller's object stays as sent)
+    const filled = this.schemas.withDefaults(template, config);
+    const problems = this.schemas.validate(template, filled, oauth === 'may-fill');
+    if (problems.length === 0) problems.push(...this.undeclaredSecrets(template, filled));
+    if (problems.length === 0) problems.push(...(this.registry.get(template.handler)?.validateConfig?.(filled) ?? []));
     if (problems.length) {
       throw new DomainException(
         ErrorCode.CONFIG_SCHEMA_INVALID,
@@ -134,7 +139,7 @@ export class IntegrationConfigService {
         problems,
       );
     }
-    return config;
+    return filled;
   }
 
   /**
