@@ -179,4 +179,64 @@ describe('core residuals', () => {
       expect(JSON.stringify(res.body)).toContain('/signingSecret');
     });
   });
+  describe('a from/to pair given upside down is a 400 naming both fields, not an empty answer', () => {
+    const upsideDown = (from: string, to: string) => ({
+      statusCode: 400,
+      code: 'VALIDATION_FAILED',
+      message: `\`${to}\` must not be before \`${from}\``,
+      details: [
+        { field: from, messages: [`must be on or before ${to}`] },
+        { field: to, messages: [`must be on or after ${from}`] },
+      ],
+    });
+    const get = (path: string) => t.http.get(path).set('authorization', admin);
+
+    it('GET /api/leads createdFrom/createdTo', async () => {
+      const bad = await get(`/api/leads?subAccountId=${sub}&createdFrom=2026-03-10&createdTo=2026-03-09`);
+      expect(bad.status).toBe(400);
+      expect(bad.body).toEqual(upsideDown('createdFrom', 'createdTo'));
+      const instants = await get(
+        `/api/leads?subAccountId=${sub}&createdFrom=2026-03-09T12:00:01Z&createdTo=2026-03-09T12:00:00Z`,
+      );
+      expect(instants.body).toEqual(upsideDown('createdFrom', 'createdTo'));
+      // one day, and one instant, are ranges; a time inside the day named by a bare createdTo too
+      for (const [from, to] of [
+        ['2026-03-09', '2026-03-09'],
+        ['2026-03-09T12:00:00Z', '2026-03-09T12:00:00Z'],
+        ['2026-03-09T23:00:00Z', '2026-03-09'],
+      ])
+        expect((await get(`/api/leads?subAccountId=${sub}&createdFrom=${from}&createdTo=${to}`)).status).toBe(200);
+    });
+
+    it('GET /api/whatsapp/messages and /api/messages from/to', async () => {
+      for (const path of ['/api/whatsapp/messages', '/api/messages']) {
+        const bad = await get(`${path}?subAccountId=${sub}&from=2026-03-10&to=2026-03-09`);
+        expect([path, bad.status]).toEqual([path, 400]);
+        expect(bad.body).toEqual(upsideDown('from', 'to'));
+        expect((await get(`${path}?subAccountId=${sub}&from=2026-03-09&to=2026-03-09`)).status).toBe(200);
+      }
+    });
+
+    it('POST /api/whatsapp/bulk filter.createdFrom/createdTo, before anything else is looked up', async () => {
+      const res = await t.http
+        .post('/api/whatsapp/bulk')
+        .set('authorization', admin)
+        .send({ subAccountId: sub, filter: { createdFrom: '2026-03-10', createdTo: '2026-03-09' }, text: 'Hello' });
+      expect(res.status).toBe(400);
+      expect(res.body).toEqual(upsideDown('filter.createdFrom', 'filter.createdTo'));
+    });
+
+    it('analytics (and the reports and WhatsApp analytics that read ranges the same way) from/to', async () => {
+      const overview = await get(`/api/analytics/overview?subAccountId=${sub}&from=2026-03-10&to=2026-03-09`);
+      expect(overview.status).toBe(400);
+      expect(overview.body).toEqual(upsideDown('from', 'to'));
+      const whatsapp = await get(`/api/whatsapp/analytics?subAccountId=${sub}&from=2026-03-10&to=2026-03-09`);
+      expect(whatsapp.body).toEqual(upsideDown('from', 'to'));
+      const rebuild = await t.http
+        .post('/api/analytics/rebuild')
+        .set('authorization', admin)
+        .send({ subAccountId: sub, from: '2026-03-10', to: '2026-03-09' });
+      expect(rebuild.body).toEqual(upsideDown('from', 'to'));
+    });
+  });
 });

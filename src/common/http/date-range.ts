@@ -1,4 +1,5 @@
 import { buildMessage, isISO8601, ValidateBy, ValidationOptions } from 'class-validator';
+import { DomainException } from '../errors/domain.exception';
 
 const DATE_ONLY = /^\d{4}-\d{2}-\d{2}$/;
 
@@ -32,3 +33,24 @@ export const IsTimestamp = (options?: ValidationOptions): PropertyDecorator =>
     },
     options,
   );
+
+/**
+ * A range whose lower bound is after its upper bound is a mistake to tell (400), not an empty page:
+ * the same answer for every from/to pair of the API (analytics' `from`/`to` included), naming both.
+ */
+export function upsideDownRange(fromField: string, toField: string): DomainException {
+  return DomainException.validation(`\`${toField}\` must not be before \`${fromField}\``, [
+    { field: fromField, messages: [`must be on or before ${toField}`] },
+    { field: toField, messages: [`must be on or after ${fromField}`] },
+  ]);
+}
+
+/** Throws upsideDownRange when both bounds are given and `from` comes after `to` (equal is a range). */
+export function assertRangeInOrder(
+  from: Date | undefined,
+  to: Date | undefined,
+  fromField: string,
+  toField: string,
+): void {
+  if (from && to && from.getTime() > to.getTime()) throw upsideDownRange(fromField, toField);
+}

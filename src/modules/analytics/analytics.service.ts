@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import type { AuthUser } from '../../common/auth/auth-user';
 import { assertCanActOn } from '../../common/auth/sub-account-scope';
 import { DomainException } from '../../common/errors/domain.exception';
+import { upsideDownRange } from '../../common/http/date-range';
 import { JobsService } from '../../jobs/jobs.service';
 import { AnalyticsFiguresService } from './analytics-figures.service';
 import { AnalyticsRepository } from './analytics.repository';
@@ -77,11 +78,7 @@ export class AnalyticsService {
     if (!settings) throw DomainException.notFound('Sub-account');
     const from = dto.from === undefined ? null : localDateOfBound(dto.from, 'from', settings.timezone);
     const to = dto.to === undefined ? null : localDateOfBound(dto.to, 'to', settings.timezone);
-    if (from && to && compareCivilDates(from, to) > 0) {
-      throw DomainException.validation('`to` must not be before `from`', [
-        { field: 'to', messages: ['must be on or after from'] },
-      ]);
-    }
+    if (from && to && compareCivilDates(from, to) > 0) throw upsideDownRange('from', 'to');
     const jobId = await this.jobs.send('analytics-rebuild', {
       subAccountId: dto.subAccountId,
       from: from && formatCivilDate(from),

@@ -6,7 +6,7 @@ import { Page, skipTake, toPage } from '../../common/http/pagination';
 import { LeadDetailDto, LeadDto, ListLeadsQueryDto } from './dto/lead.dto';
 import { toLeadDetailDto, toLeadDto } from './lead.mapper';
 import { LeadRow, LeadsRepository } from './leads.repository';
-import { createdToBound } from '../../common/http/date-range';
+import { assertRangeInOrder, createdToBound } from '../../common/http/date-range';
 
 /** The leads API: reads scoped to the caller's sub-accounts, answered as DTOs. */
 @Injectable()
@@ -14,14 +14,17 @@ export class LeadsService {
   constructor(private readonly repository: LeadsRepository) {}
 
   async list(user: AuthUser, query: ListLeadsQueryDto): Promise<Page<LeadDto>> {
+    const createdFrom = query.createdFrom ? new Date(query.createdFrom) : undefined;
+    const createdTo = query.createdTo ? createdToBound(query.createdTo) : undefined;
+    assertRangeInOrder(createdFrom, createdTo, 'createdFrom', 'createdTo');
     const { rows, total } = await this.repository.list(
       listScope(user, query.subAccountId),
       {
         platform: query.source,
         status: query.status,
         q: query.q,
-        createdFrom: query.createdFrom ? new Date(query.createdFrom) : undefined,
-        createdTo: query.createdTo ? createdToBound(query.createdTo) : undefined,
+        createdFrom,
+        createdTo,
         minScore: query.minScore,
       },
       skipTake(query),

@@ -5,7 +5,7 @@ import { assertCanActOn, listScope } from '../../common/auth/sub-account-scope';
 import { DomainException } from '../../common/errors/domain.exception';
 import { ErrorCode } from '../../common/errors/error-code';
 import { IdempotencyService } from '../../common/idempotency/idempotency.service';
-import { createdToBound } from '../../common/http/date-range';
+import { assertRangeInOrder, createdToBound } from '../../common/http/date-range';
 import { Page, skipTake, toPage } from '../../common/http/pagination';
 import { TransactionRunner } from '../../database/transaction-runner';
 import { JobsService } from '../../jobs/jobs.service';
@@ -255,6 +255,10 @@ export class WhatsAppSendService {
     query: ListMessagesQueryDto,
     channel: string | null = 'whatsapp',
   ): Promise<Page<MessageDto>> {
+    const from = query.from ? new Date(query.from) : undefined;
+    // a bare date is that whole (UTC) day, as the leads list reads createdTo
+    const to = query.to ? createdToBound(query.to) : undefined;
+    assertRangeInOrder(from, to, 'from', 'to');
     const { rows, total } = await this.messages.list(
       listScope(user, query.subAccountId),
       {
@@ -264,9 +268,8 @@ export class WhatsAppSendService {
         direction: query.direction,
         status: query.status,
         sentBy: query.sentBy === 'me' ? user.sub : query.sentBy,
-        from: query.from ? new Date(query.from) : undefined,
-        // a bare date is that whole (UTC) day, as the leads list reads createdTo
-        to: query.to ? createdToBound(query.to) : undefined,
+        from,
+        to,
       },
       skipTake(query),
     );

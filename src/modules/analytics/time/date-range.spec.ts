@@ -51,20 +51,22 @@ describe('resolveDateRange', () => {
   });
 
   it('refuses malformed bounds, naive times, reversed ranges and unknown zones with VALIDATION_FAILED', () => {
-    const cases: Array<[unknown, unknown, string, string]> = [
-      ['2024-02-30', '2024-03-01', 'UTC', 'from'],
-      ['2024-03-01', '2024-03-10T10:00', 'UTC', 'to'], // no offset: ambiguous
-      ['2024-03-01', '2024-03-10T25:00:00Z', 'UTC', 'to'],
-      [undefined, '2024-03-01', 'UTC', 'from'],
-      [20240301, '2024-03-01', 'UTC', 'from'],
-      ['2024-03-02', '2024-03-01', 'UTC', 'to'],
-      ['2024-03-01T10:00:00Z', '2024-03-01T10:00:00Z', 'UTC', 'to'],
-      ['2024-03-01', '2024-03-02', 'Mars/Base', 'timezone'],
+    const cases: Array<[unknown, unknown, string, string[]]> = [
+      ['2024-02-30', '2024-03-01', 'UTC', ['from']],
+      ['2024-03-01', '2024-03-10T10:00', 'UTC', ['to']], // no offset: ambiguous
+      ['2024-03-01', '2024-03-10T25:00:00Z', 'UTC', ['to']],
+      [undefined, '2024-03-01', 'UTC', ['from']],
+      [20240301, '2024-03-01', 'UTC', ['from']],
+      // upside down: both fields named, as every from/to pair of the API (common/http/date-range.ts)
+      ['2024-03-02', '2024-03-01', 'UTC', ['from', 'to']],
+      ['2024-03-01T10:00:01Z', '2024-03-01T10:00:00Z', 'UTC', ['from', 'to']],
+      ['2024-03-01T10:00:00Z', '2024-03-01T10:00:00Z', 'UTC', ['to']],
+      ['2024-03-01', '2024-03-02', 'Mars/Base', ['timezone']],
     ];
-    for (const [from, to, zone, field] of cases) {
+    for (const [from, to, zone, fields] of cases) {
       expect(failure(() => resolveDateRange(from, to, zone))).toMatchObject({
         code: 'VALIDATION_FAILED',
-        details: [{ field }],
+        details: fields.map((field) => ({ field })),
       });
     }
   });

@@ -5,6 +5,7 @@
 // field named, ready to be thrown from a service.
 
 import { DomainException } from '../../../common/errors/domain.exception';
+import { upsideDownRange } from '../../../common/http/date-range';
 import { CivilDate, addDays, daysBetween, formatCivilDate, parseCivilDate } from './civil-date';
 import { assertTimeZone, localDateOf, startOfLocalDay } from './time-zone';
 
@@ -66,9 +67,12 @@ export function resolveDateRange(from: unknown, to: unknown, zone: string, optio
   const start = lower.kind === 'date' ? startOfLocalDay(lower.date, timezone) : lower.at;
   // A local date as `to` includes that whole day.
   const end = atMostLastInstant(upper.kind === 'date' ? startOfLocalDay(addDays(upper.date, 1), timezone) : upper.at);
-  if (end.getTime() <= start.getTime()) {
-    throw DomainException.validation('`to` must not be before `from`', [
-      { field: 'to', messages: ['must be on or after from'] },
+  // a local date as `to` includes its whole day: ending where `from` starts, it is the day before
+  if (end.getTime() < start.getTime() || (end.getTime() === start.getTime() && upper.kind === 'date'))
+    throw upsideDownRange('from', 'to');
+  if (end.getTime() === start.getTime()) {
+    throw DomainException.validation('`to` must be after `from`', [
+      { field: 'to', messages: ['must be after from: an instant as to is exclusive, so this range is empty'] },
     ]);
   }
   const kind = lower.kind === 'date' && upper.kind === 'date' ? 'dates' : 'instants';

@@ -34,7 +34,7 @@ import {
   ListBulkQueryDto,
   ListRecipientsQueryDto,
 } from './dto/bulk.dto';
-import { createdToBound } from '../../../common/http/date-range';
+import { assertRangeInOrder, createdToBound } from '../../../common/http/date-range';
 
 const EMPTY_COUNTS: CountsWithRate = {
   total: 0,
@@ -76,6 +76,7 @@ export class BulkService {
       throw DomainException.validation('Give either leadIds or filter');
     if ((dto.template === undefined) === (dto.text === undefined))
       throw DomainException.validation('Give either template or text');
+    const bounds = filterBounds(dto.filter);
     const parameters = this.parameters(dto.parameters);
     const integration = await this.integration(dto.subAccountId, dto.integrationId);
     // as a single send: an OAuth-connected number without a usable token is 409 REAUTHORIZATION_REQUIRED now
@@ -84,7 +85,9 @@ export class BulkService {
       throw new DomainException(ErrorCode.INTEGRATION_NOT_ACTIVE, 'The WhatsApp integration is not active');
     const template = dto.template ? await this.template(integration, BigInt(dto.template.id), parameters) : null;
 
-    const leads = dto.leadIds ? await this.leadsByIds(dto.subAccountId, dto.leadIds) : await this.leadsByFilter(dto);
+    const leads = dto.leadIds
+      ? await this.leadsByIds(dto.subAccountId, dto.leadIds)
+      : await this.leadsByFilter(dto, bounds);
     const { recipients, skipped } = await this.screen(integration, dto, template?.category ?? null, leads);
     const scheduledAt = dto.scheduledAt ? new Date(dto.scheduledAt) : null;
     const perSecond = this.handler.messagesPerSecond(this.configOf(integration));
@@ -346,15 +349,15 @@ export class BulkService {
     return leads;
   }
 
-  private async leadsByFilter(dto: CreateBulkDto): Promise<LeadForBulk[]> {
+  private async leadsByFilter(dto: CreateBulkDto, { createdFrom, createdTo }: FilterBounds): Promise<LeadForBulk[]> {
     const f = dto.filter ?? {};
     const leads = await this.contacts.leadsByFilter(
       dto.subAccountId,
       {
         status: f.status,
         source: f.source,
-        createdFrom: f.createdFrom ? new Date(f.createdFrom) : undefined,
-        createdTo: f.createdTo ? createdToBound(f.createdTo) : undefined,
+        createdFrom,
+        createdTo,
         tags: f.tags,
       },
       MAX_RECIPIENTS + 1,
@@ -407,4 +410,17 @@ export class BulkService {
       },
     };
   }
+}
+
+interface FilterBounds {
+  createdFrom?: Date;
+  createdTo?: Date;
+}
+
+/** The filter's creation range, refused up front when upside down (not answered "matches no lead"). */
+function filterBounds(filter: CreateBulkDto['filter']): FilterBounds {
+  const createdFrom = filter?.createdFrom ? new Date(filter.createdFrom) : undefined;
+  const createdTo = filter?.createdTo ? createdToBound(filter.createdTo) : undefined;
+  assertRangeInOrder(createdFrom, createdTo, 'filter.createdFrom', 'filter.createdTo');
+  return { createdFrom, createdTo };
 }
