@@ -75,9 +75,8 @@ export class WhatsAppAnalyticsService {
     }
     const pricing = { marketing: 0, utility: 0, authentication: 0, service: 0 };
     for (const p of facts.byPricing) {
-      const key = p.category.startsWith('authentication') ? 'authentication' : p.category;
-      if (key === 'marketing' || key === 'utility' || key === 'authentication' || key === 'service')
-        pricing[key] += p.n;
+      const key = pricingBucket(p.category);
+      if (key) pricing[key] += p.n;
     }
     return {
       from: from.toISOString(),
@@ -97,4 +96,17 @@ export class WhatsAppAnalyticsService {
       byPricingCategory: pricing,
     };
   }
+}
+
+/**
+ * The bucket of byPricingCategory a message's pricing.category (status webhooks, lower-cased) counts
+ * in. Meta also reports `authentication-international` (authentication sent to another country's
+ * number, its own rate) and `marketing_lite` (marketing sent through the Marketing Messages API): the
+ * same kinds of message, so they count with authentication and marketing. Anything else (a free
+ * `referral_conversion` entry point, a category Meta adds later) is none of the four.
+ */
+export function pricingBucket(category: string): 'marketing' | 'utility' | 'authentication' | 'service' | null {
+  if (category.startsWith('authentication')) return 'authentication';
+  if (category.startsWith('marketing')) return 'marketing';
+  return category === 'utility' || category === 'service' ? category : null;
 }
