@@ -48,6 +48,10 @@ const PERIOD_GRANULARITY: Readonly<Record<SnapshotPeriod, Granularity>> = {
 };
 const TEAM_METRICS = ['assigned', 'calls', 'calls_answered', 'converted'];
 
+/** A listed value this metric cannot be read by: 400 naming the parameter to change, as any bad value. */
+const unsupported = (field: 'granularity' | 'groupBy', message: string, hint: string): DomainException =>
+  DomainException.validation(message, [{ field, messages: [hint] }]);
+
 /**
  * The figures of every analytics endpoint (and of reports), for one sub-account, in its local
  * calendar. No authorisation here: callers (AnalyticsService for HTTP, the reports module) decide
@@ -97,7 +101,7 @@ export class AnalyticsFiguresService {
     if (p.metric === 'spend') return this.spendSeries(subAccountId, range, p.granularity, p.groupBy, buckets);
     if (p.metric === 'messagesSent') {
       if (p.groupBy === 'status' || p.groupBy === 'campaign')
-        throw DomainException.validation(`messagesSent cannot be grouped by ${p.groupBy}`);
+        throw unsupported('groupBy', `messagesSent cannot be grouped by ${p.groupBy}`, 'use source or integration');
       for (const m of await this.repository.messagesSent(subAccountId, range.start, range.end)) {
         const key = !p.groupBy ? 'total' : p.groupBy === 'source' ? m.platform : String(m.integrationId ?? 'none');
         add(key, bucketKeyOf(m.at, range.timezone, p.granularity), m.count);
@@ -271,8 +275,10 @@ export class AnalyticsFiguresService {
     groupBy: GroupBy | undefined,
     buckets: ReturnType<typeof enumerateBuckets>,
   ): Promise<TimeseriesDto> {
-    if (granularity === 'hour') throw DomainException.validation('spend is known per day: use day, week or month');
-    if (groupBy === 'status') throw DomainException.validation('spend cannot be grouped by status');
+    if (granularity === 'hour')
+      throw unsupported('granularity', 'spend is known per day: use day, week or month', 'use day, week or month');
+    if (groupBy === 'status')
+      throw unsupported('groupBy', 'spend cannot be grouped by status', 'use source, campaign or integration');
     const spend = await this.repository.spend(subAccountId, ...days(range));
     return spendSeriesOf(spend, range.timezone, granularity, groupBy, buckets);
   }
