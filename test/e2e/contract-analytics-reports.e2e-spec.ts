@@ -3,7 +3,8 @@
 // value answered, every bad one a 400 VALIDATION_FAILED naming its field, the shapes as listed, and
 // report templates, generation, lists and downloads (bearer and signed link) inside their tenant.
 // Failed before their fix: a timeseries pairing it cannot answer (spend by hour or by status,
-// messagesSent by status or campaign) was a 400 whose details were empty, the field unnamed.
+// messagesSent by status or campaign) was a 400 whose details were empty, the field unnamed; a spend
+// series had no currency, and a bucket holding spend in two currencies read "0.00".
 // Everything else passed and stays as a guard of what the other analytics/reports specs leave unasked.
 import { mkdtempSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
@@ -172,6 +173,7 @@ describe('contract audit: analytics and reports', () => {
       expect(spend.series).toEqual([
         {
           key: 'c1',
+          currency: 'EUR',
           points: [
             { bucket: '2024-03-01', value: '12.50' },
             { bucket: '2024-03-02', value: '0.00' },
@@ -181,6 +183,37 @@ describe('contract audit: analytics and reports', () => {
       ]);
       const grouped = (await get(`/api/analytics/timeseries?subAccountId=${sub}&${RANGE}&groupBy=source`)).body;
       expect(grouped.series.map((s: Json) => s.key)).toEqual(['google-ads', 'meta']);
+    });
+
+    // "Money is a decimal string with its currency": a spend series says its currency, and spend in two
+    // currencies (ad accounts billed in EUR and USD) is never added up or shown as 0.00
+    it('timeseries of spend: each series carries its currency, one series per currency', async () => {
+      const subC = await createSubAccount(t, 'PRO', 'Audit C');
+      const adminC = `Bearer ${t.token('ADMIN', [subC], 'u-admin-c')}`;
+      await seedSpend(t.sql, subC, [
+        { day: '2024-03-01', campaignId: 'e1', spend: '10.0000', currency: 'EUR' },
+        { day: '2024-03-01', campaignId: 'u1', spend: '5.0000', currency: 'USD' },
+        { day: '2024-03-02', campaignId: 'e1', spend: '2.5000', currency: 'EUR' },
+      ]);
+      const spend = async (query: string, auth = adminC, id = subC): Promise<unknown> =>
+        (await get(`/api/analytics/timeseries?subAccountId=${id}&${RANGE}&metric=spend${query}`, auth)).body.series;
+      const points = (...values: string[]) => values.map((value, i) => ({ bucket: `2024-03-0${i + 1}`, value }));
+      expect(await spend('')).toEqual([
+        { key: 'total', currency: 'EUR', points: points('10.00', '2.50', '0.00') },
+        { key: 'total', currency: 'USD', points: points('5.00', '0.00', '0.00') },
+      ]);
+      expect(await spend('&groupBy=campaign')).toEqual([
+        { key: 'e1', currency: 'EUR', points: points('10.00', '2.50', '0.00') },
+        { key: 'u1', currency: 'USD', points: points('5.00', '0.00', '0.00') },
+      ]);
+      expect(await spend('&granularity=month')).toEqual([
+        { key: 'total', currency: 'EUR', points: [{ bucket: '2024-03', value: '12.50' }] },
+        { key: 'total', currency: 'USD', points: [{ bucket: '2024-03', value: '5.00' }] },
+      ]);
+      // no spend at all: the zero-filled total, in no currency
+      expect(await spend('', adminB, subB)).toEqual([
+        { key: 'total', currency: null, points: points('0.00', '0.00', '0.00') },
+      ]);
     });
 
     it('funnel: stages, source and campaignId honoured; rates 0 on an empty stage', async () => {

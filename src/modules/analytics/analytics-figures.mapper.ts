@@ -1,6 +1,6 @@
 import { LEAD_STATUSES } from '../leads/dto/lead.dto';
 import type { MetricRow, SpendDbRow } from './analytics.repository';
-import { costPer, sumByCurrency } from './compute/money';
+import { costPer, sumAmounts, sumByCurrency } from './compute/money';
 import type { GroupBy, SourceFiguresDto, TeamMemberDto, TimeseriesDto, TotalsDto } from './dto/analytics.dto';
 import { bucketKeyOfDate, CalendarGranularity, enumerateBuckets, zeroFill } from './time/buckets';
 import { parseCivilDate } from './time/civil-date';
@@ -68,7 +68,11 @@ export function sourceFigures(rows: readonly MetricRow[], spend: readonly SpendD
     });
 }
 
-/** Spend per bucket of each series (a day's spend in its bucket), zero-filled over `buckets`. */
+/**
+ * Spend per bucket of each series (a day's spend in its bucket), zero-filled over `buckets`, one
+ * series per group and currency: amounts in two currencies are never added up (API.md: money is a
+ * decimal string with its currency), so a group whose ad accounts bill in EUR and USD has two series.
+ */
 export function spendSeriesOf(
   spend: readonly SpendDbRow[],
   timezone: string,
@@ -76,7 +80,7 @@ export function spendSeriesOf(
   groupBy: GroupBy | undefined,
   buckets: ReturnType<typeof enumerateBuckets>,
 ): TimeseriesDto {
-  const series = new Map<string, Map<string, Array<{ amount: string; currency: string | null }>>>();
+  const series = new Map<string, { key: string; currency: string | null; amounts: Map<string, string[]> }>();
   for (const s of spend) {
     const day = parseCivilDate(s.day);
     if (!day) continue;
@@ -87,26 +91,27 @@ export function spendSeriesOf(
         : groupBy === 'integration'
           ? String(s.integrationId)
           : s.campaignId;
+    const currency = s.currency === null ? null : s.currency.toUpperCase();
+    const id = JSON.stringify([key, currency]);
+    const one = series.get(id) ?? { key, currency, amounts: new Map<string, string[]>() };
     const bucket = bucketKeyOfDate(day, granularity);
-    const points = series.get(key) ?? new Map<string, Array<{ amount: string; currency: string | null }>>();
-    points.set(bucket, [...(points.get(bucket) ?? []), { amount: s.spend, currency: s.currency }]);
-    series.set(key, points);
+    one.amounts.set(bucket, [...(one.amounts.get(bucket) ?? []), s.spend]);
+    series.set(id, one);
   }
-  if (!groupBy && !series.has('total')) series.set('total', new Map());
+  if (!groupBy && series.size === 0) series.set('total', { key: 'total', currency: null, amounts: new Map() });
   return {
     timezone,
     granularity,
-    series: [...series.keys()].sort().map((key) => {
-      const values = new Map<string, string>();
-      for (const [bucket, amounts] of series.get(key) ?? []) {
-        // one currency per sub-account's ad accounts is the norm; mixed currencies are not added up
-        const totals = sumByCurrency(amounts);
-        values.set(bucket, totals.size === 1 ? [...totals.values()][0] : '0.00');
-      }
-      return { key, points: zeroFill(buckets, values, '0.00') };
-    }),
+    series: [...series.values()]
+      .sort((a, b) => cmp(a.key, b.key) || cmp(a.currency ?? '\uffff', b.currency ?? '\uffff'))
+      .map((one) => {
+        const values = new Map([...one.amounts].map(([bucket, amounts]) => [bucket, sumAmounts(amounts)]));
+        return { key: one.key, currency: one.currency, points: zeroFill(buckets, values, '0.00') };
+      }),
   };
 }
+
+const cmp = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 
 export function totalsOf(sourceRows: readonly MetricRow[], stock: ReadonlyMap<string, number>): TotalsDto {
   const sum = (metric: string): number =>

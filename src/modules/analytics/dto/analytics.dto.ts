@@ -146,6 +146,13 @@ export class PointDto {
 
 export class SeriesDto {
   @ApiProperty() key!: string;
+  @ApiPropertyOptional({
+    nullable: true,
+    type: String,
+    description:
+      'metric=spend only: the currency of its amounts (one series per currency; null when there is no spend)',
+  })
+  currency?: string | null;
   @ApiProperty({ type: [PointDto] }) points!: PointDto[];
 }
 
