@@ -4,7 +4,8 @@
 // report templates, generation, lists and downloads (bearer and signed link) inside their tenant.
 // Failed before their fix: a timeseries pairing it cannot answer (spend by hour or by status,
 // messagesSent by status or campaign) was a 400 whose details were empty, the field unnamed; a spend
-// series had no currency, and a bucket holding spend in two currencies read "0.00".
+// series had no currency, and a bucket holding spend in two currencies read "0.00"; hourly snapshots
+// over too long a range named `granularity`, a parameter the snapshots route does not have.
 // Everything else passed and stays as a guard of what the other analytics/reports specs leave unasked.
 import { mkdtempSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
@@ -283,6 +284,25 @@ describe('contract audit: analytics and reports', () => {
           ].sort(),
         );
       }
+    });
+
+    // snapshots take no granularity: a range too long for hourly snapshots names `period`, the parameter
+    // the caller can change (or `to`), as timeseries names `granularity`
+    it('too many buckets: each route names its own parameter', async () => {
+      const long = `subAccountId=${sub}&from=2020-01-01&to=2024-01-01`;
+      const hourly = await get(`/api/analytics/snapshots?${long}&period=HOURLY`);
+      expect([hourly.status, hourly.body.code, names(hourly.body.details)]).toEqual([
+        400,
+        'VALIDATION_FAILED',
+        ['period'],
+      ]);
+      const series = await get(`/api/analytics/timeseries?${long}&granularity=hour`);
+      expect([series.status, series.body.code, names(series.body.details)]).toEqual([
+        400,
+        'VALIDATION_FAILED',
+        ['granularity'],
+      ]);
+      expect((await get(`/api/analytics/snapshots?${long}&period=DAILY`)).status).toBe(200);
     });
 
     it('roles: AGENT refused everywhere, MANAGER may read but not rebuild, B may not name A', async () => {

@@ -30,7 +30,7 @@ import type {
   TimeseriesDto,
   TimeseriesMetric,
 } from './dto/analytics.dto';
-import { bucketKeyOf, enumerateBuckets, Granularity, zeroFill } from './time/buckets';
+import { bucketKeyOf, DEFAULT_MAX_BUCKETS, enumerateBuckets, Granularity, zeroFill } from './time/buckets';
 import { formatCivilDate } from './time/civil-date';
 import { previousRange, ResolvedRange } from './time/date-range';
 import { localDateOf } from './time/time-zone';
@@ -197,7 +197,8 @@ export class AnalyticsFiguresService {
   async snapshots(subAccountId: number, p: RangeParams & { period: SnapshotPeriod }): Promise<SnapshotDto[]> {
     const range = await this.reader.resolve(subAccountId, p);
     const granularity = PERIOD_GRANULARITY[p.period];
-    const buckets = enumerateBuckets(range, range.timezone, granularity);
+    // snapshots have no granularity parameter: a range too long for the period names `period`
+    const buckets = enumerateBuckets(range, range.timezone, granularity, DEFAULT_MAX_BUCKETS, 'period');
     const rows = await this.reader.metricRows(
       subAccountId,
       range,

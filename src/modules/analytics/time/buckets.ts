@@ -80,20 +80,22 @@ export function bucketFromKey(key: string, zone: string, granularity: Granularit
 
 /**
  * Every bucket that overlaps [range.start, range.end), in order, with its full bounds (the first
- * and last may extend beyond a range given as instants). Throws VALIDATION_FAILED past `maxBuckets`.
+ * and last may extend beyond a range given as instants). Throws VALIDATION_FAILED past `maxBuckets`,
+ * naming `field`: the request's parameter that chose the granularity.
  */
 export function enumerateBuckets(
   range: { readonly start: Date; readonly end: Date },
   zone: string,
   granularity: Granularity,
   maxBuckets = DEFAULT_MAX_BUCKETS,
+  field = 'granularity',
 ): Bucket[] {
   const end = range.end.getTime();
   const buckets: Bucket[] = [];
   const push = (bucket: Bucket): void => {
     if (buckets.length >= maxBuckets) {
       throw DomainException.validation(`The range holds more than ${maxBuckets} ${granularity} buckets`, [
-        { field: 'granularity', messages: [`use a coarser granularity or a shorter range`] },
+        { field, messages: [`use a coarser ${field} or a shorter range`] },
       ]);
     }
     buckets.push(bucket);
