@@ -43,6 +43,15 @@ const ORDERS: Record<LeadOrder, Prisma.LeadOrderByWithRelationInput[]> = {
   '-score': [{ score: 'desc' }, { id: 'desc' }],
 };
 
+/**
+ * What `q` looks for in the stored E.164 phone: the digits of a phone however it is written
+ * ("(415) 555-0100"); any other text as it is, so that the digits of an e-mail or a name
+ * ("bob77@example.com") do not match every lead whose phone holds them.
+ */
+function phoneSearch(q: string): string {
+  return /^[\d\s+().-]+$/.test(q) && /\d/.test(q) ? q.replace(/[^\d+]/g, '') : q;
+}
+
 /** Lead reads; every query takes the caller's sub-account scope. */
 @Injectable()
 export class LeadsRepository {
@@ -76,7 +85,7 @@ export class LeadsRepository {
             OR: [
               { fullName: { contains: filter.q, mode: 'insensitive' } },
               { email: { contains: filter.q.toLowerCase() } },
-              { phone: { contains: filter.q.replace(/[^\d+]/g, '') || filter.q } },
+              { phone: { contains: phoneSearch(filter.q) } },
             ],
           }
         : {}),
