@@ -5,7 +5,8 @@
 //  3. an outside platform delivering to an integration's own webhookUrl.
 // Cases other specs already pin (contract-core, contract-audit-3, integrations*, security-*, leads,
 // webhooks*, oauth-*) are left to them.
-import { createIntegration, createSubAccount, templateId } from '../support/factories';
+import { createIntegration, createSubAccount, GHL_CONFIG, templateId } from '../support/factories';
+import { FakeServer } from '../support/fake-server';
 import { auth } from '../support/security';
 import { createTestApp, TestApp } from '../support/test-app';
 import { activate, genericSignature, settledEvent } from '../support/webhooks';
@@ -29,9 +30,11 @@ describe('API.md contract audit 4: integration-facing routes', () => {
   let generic: { id: number; webhookSecret: string; webhookUrl: string };
   let adminA: string;
   let adminB: string;
+  let ghl: FakeServer;
 
   beforeAll(async () => {
-    t = await createTestApp({ env: { WEBHOOK_MAX_BYTES: '2048' } });
+    ghl = await FakeServer.start();
+    t = await createTestApp({ env: { WEBHOOK_MAX_BYTES: '2048', GHL_API_URL: ghl.url } });
     subA = await createSubAccount(t, 'PRO', 'Tenant A');
     subB = await createSubAccount(t, 'PRO', 'Tenant B');
     adminA = auth(t, 'ADMIN', [subA]);
@@ -41,6 +44,7 @@ describe('API.md contract audit 4: integration-facing routes', () => {
   });
   afterAll(async () => {
     await t?.close();
+    await ghl?.close();
   });
 
   function deliver(body: string, contentType = 'application/json', url = generic.webhookUrl) {
@@ -284,6 +288,28 @@ describe('API.md contract audit 4: integration-facing routes', () => {
         const res = body ? await req.send(body) : await req;
         expect([name, res.status]).toEqual([name, status]);
       }
+    });
+
+    it("never repeats a provider's token in an answer, even when the provider's error message quotes it", async () => {
+      const token = GHL_CONFIG.privateIntegrationToken;
+      // some APIs quote the credential they refuse ("Malformed access token <token>")
+      const refuse = () => ({ status: 401, body: { statusCode: 401, message: `Invalid token ${token}` } });
+      ghl.on('GET', /^\/locations\//, refuse);
+      ghl.on('GET', '/calendars/', refuse);
+      const { id } = await createIntegration(t, subA, 'gohighlevel', GHL_CONFIG, 'Quoting GHL');
+      await activate(t, subA, id);
+      const answers = [
+        await t.http.get(`/api/integrations/${id}/ghl/calendars`).set('authorization', adminA),
+        await t.http.post(`/api/integrations/${id}/test`).set('authorization', adminA),
+        await t.http.get(`/api/integrations/${id}`).set('authorization', adminA),
+        await t.http
+          .post('/api/integrations/test-config')
+          .set('authorization', adminA)
+          .send({ subAccountId: subA, integrationTemplateId: await templateId(t, 'gohighlevel'), config: GHL_CONFIG }),
+      ];
+      expect(answers.map((r) => r.status)).toEqual([422, 422, 200, 422]);
+      expect(answers[2].body.errorMessage).toEqual(expect.any(String));
+      for (const res of answers) expect(res.text).not.toContain(token);
     });
 
     it('never shows the webhook secret again: not in a read, a list, a PATCH or a disconnect answer', async () => {

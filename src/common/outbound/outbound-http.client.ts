@@ -77,14 +77,28 @@ function isRedirectRefusal(err: unknown): boolean {
   return typeof cause === 'object' && cause !== null && 'message' in cause && cause.message === 'unexpected redirect';
 }
 
-/** Providers sometimes echo the URL in their errors; tokens travel in the query, so they never reach a message. */
-function redactQuery(message: string, url: URL): string {
+/**
+ * Providers sometimes echo the URL in their errors, or the credential they refuse ("Malformed access
+ * token <token>"): what the call carried in its query, its Authorization header and its form never
+ * reaches a message (messages end up in answers, `errorMessage`, `lastError` and logs).
+ */
+function redactCarried(message: string, call: PreparedCall): string {
   let out = message.replace(/([?&][^=\s&?#]+=)[^&\s"'#]+/g, '$1[redacted]');
-  for (const value of url.searchParams.values()) {
+  for (const value of carriedValues(call)) {
     if (value.length < 8) continue; // short values (ids, flags) are not secrets and would mangle the text
     out = out.split(value).join('[redacted]').split(encodeURIComponent(value)).join('[redacted]');
   }
   return out;
+}
+
+function carriedValues({ url, init }: PreparedCall): string[] {
+  const values = [...url.searchParams.values()];
+  const authorization = init.headers.authorization;
+  // "Bearer <token>", "Basic <base64>": the credential, without its scheme
+  if (authorization) values.push(authorization.replace(/^\S+\s+/, ''));
+  if (init.headers['content-type'] === 'application/x-www-form-urlencoded' && init.body)
+    values.push(...new URLSearchParams(init.body).values());
+  return values;
 }
 
 interface PreparedCall {
@@ -184,7 +198,8 @@ export class OutboundHttpClientImpl implements OutboundHttpClient {
   }
 
   /** One attempt; never throws (the breaker must hear how every attempt it let through went). */
-  private async once({ url, label, init }: PreparedCall, timeoutMs: number): Promise<OutboundResponse | OutboundError> {
+  private async once(call: PreparedCall, timeoutMs: number): Promise<OutboundResponse | OutboundError> {
+    const { url, label, init } = call;
     let res: Response;
     let text: string;
     try {
@@ -220,7 +235,7 @@ export class OutboundHttpClientImpl implements OutboundHttpClient {
     const kind = kindOf(res.status);
     const wait = retryAfterMs(responseHeaders['retry-after'], this.deps.clock());
     if (kind === 'rate_limited' && wait !== undefined) await this.deps.limiter.pauseUntil(this.deps.clock() + wait);
-    const message = redactQuery(providerMessage(parsed) ?? `HTTP ${res.status}`, url);
+    const message = redactCarried(providerMessage(parsed) ?? `HTTP ${res.status}`, call);
     return new OutboundError(kind, `${label} answered ${res.status}: ${message}`, res.status, parsed, wait);
   }
 
