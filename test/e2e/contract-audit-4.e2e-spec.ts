@@ -146,6 +146,31 @@ describe('API.md contract audit 4: integration-facing routes', () => {
       }
     });
 
+    it('takes q as text: % and _ are characters to find, not wildcards matching every lead', async () => {
+      const res = await t.http
+        .post('/api/leads')
+        .set('authorization', adminA)
+        .send({ subAccountId: subA, fullName: 'Under_Score', email: 'under_score@example.com' });
+      expect(res.status).toBe(201);
+      const find = async (q: string): Promise<string[]> => {
+        const page = await t.http
+          .get(`/api/leads?subAccountId=${subA}&q=${encodeURIComponent(q)}`)
+          .set('authorization', adminA);
+        expect(page.status).toBe(200);
+        return page.body.items.map((l: Json) => l.id as string);
+      };
+      expect(await find('%')).toEqual([]);
+      expect(await find('100%')).toEqual([]);
+      expect(await find('under\\')).toEqual([]);
+      expect(await find('_')).toEqual([res.body.id]);
+      // "_" stands for itself: an e-mail with an underscore finds that lead, not "underxscore@"
+      await t.http
+        .post('/api/leads')
+        .set('authorization', adminA)
+        .send({ subAccountId: subA, fullName: 'Underx', email: 'underxscore@example.com' });
+      expect(await find('under_score@')).toEqual([res.body.id]);
+    });
+
     it('answers GET /api/integrations/limits with the tier and { current, limit } per handler key', async () => {
       const res = await t.http.get(`/api/integrations/limits?subAccountId=${subA}`).set('authorization', adminA);
       expect(res.status).toBe(200);

@@ -52,6 +52,11 @@ function phoneSearch(q: string): string {
   return /^[\d\s+().-]+$/.test(q) && /\d/.test(q) ? q.replace(/[^\d+]/g, '') : q;
 }
 
+/** Prisma's `contains` is a LIKE: `%` and `_` in what a person typed are characters to find, not wildcards. */
+function likeLiteral(text: string): string {
+  return text.replace(/[\\%_]/g, '\\$&');
+}
+
 /** Lead reads; every query takes the caller's sub-account scope. */
 @Injectable()
 export class LeadsRepository {
@@ -83,9 +88,9 @@ export class LeadsRepository {
       ...(filter.q
         ? {
             OR: [
-              { fullName: { contains: filter.q, mode: 'insensitive' } },
-              { email: { contains: filter.q.toLowerCase() } },
-              { phone: { contains: phoneSearch(filter.q) } },
+              { fullName: { contains: likeLiteral(filter.q), mode: 'insensitive' } },
+              { email: { contains: likeLiteral(filter.q.toLowerCase()) } },
+              { phone: { contains: likeLiteral(phoneSearch(filter.q)) } },
             ],
           }
         : {}),
