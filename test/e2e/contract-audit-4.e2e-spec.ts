@@ -5,6 +5,10 @@
 //  3. an outside platform delivering to an integration's own webhookUrl.
 // Cases other specs already pin (contract-core, contract-audit-3, integrations*, security-*, leads,
 // webhooks*, oauth-*) are left to them.
+// Failed before their fix: q holding digits beside text (an e-mail like bob77@…) matched every lead
+// whose phone held those digits; q=% or _ were LIKE wildcards; a provider error quoting the refused
+// bearer token put it into the 422 of the GoHighLevel passthrough, of a test and test-config, and into
+// errorMessage. Everything else passed and stays as a guard of what no other spec covers.
 import { createIntegration, createSubAccount, GHL_CONFIG, templateId } from '../support/factories';
 import { FakeServer } from '../support/fake-server';
 import { auth } from '../support/security';
