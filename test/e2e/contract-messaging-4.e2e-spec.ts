@@ -211,6 +211,18 @@ describe('API.md contract: WhatsApp and messaging channels (audit 4, black box)'
       expect(await ids('1090000000000041')).toEqual([conv.instagram]);
     });
 
+    // q is text to find: as a LIKE pattern, % matched every conversation and template
+    it('q takes % and _ as characters: conversations and WhatsApp templates', async () => {
+      const conversations = await get(`/api/conversations?subAccountId=${sub}&q=${encodeURIComponent('%')}`);
+      expect([conversations.status, conversations.body.total]).toEqual([200, 0]);
+      const waConversations = await get(`/api/whatsapp/conversations?subAccountId=${sub}&q=_`);
+      expect([waConversations.status, waConversations.body.total]).toEqual([200, 0]);
+      const all = await get(`/api/whatsapp/templates?subAccountId=${sub}`);
+      expect(all.body.total).toBeGreaterThan(0);
+      const templates = await get(`/api/whatsapp/templates?subAccountId=${sub}&q=${encodeURIComponent('%')}`);
+      expect([templates.status, templates.body.total]).toEqual([200, 0]);
+    });
+
     it('single sends: the 202 bodies, LEAD_HAS_NO_PHONE and WINDOW_CLOSED; a conversation of another channel is 404', async () => {
       const agent = bearer('AGENT', [sub], 'agent-probe');
       const ok = await post(

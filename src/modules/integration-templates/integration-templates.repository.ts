@@ -3,6 +3,7 @@ import type { PageRequest } from '../../common/http/pagination';
 import { Db, isRecordGone, isUniqueViolation } from '../../database/db';
 import type { Prisma } from '../../generated/prisma/client';
 import type { IntegrationTemplate } from './integration-template';
+import { likeLiteral } from '../../database/like-literal';
 
 /** A template as stored (the domain type; Prisma's rows have exactly its shape). */
 export type TemplateRow = IntegrationTemplate;
@@ -35,9 +36,7 @@ export class IntegrationTemplatesRepository {
   ): Promise<{ rows: TemplateRow[]; total: number }> {
     const where: Prisma.IntegrationTemplateWhereInput = {
       // Prisma runs an insensitive `equals` as ILIKE: its wildcards must match only themselves
-      ...(filter.category
-        ? { category: { equals: filter.category.trim().replace(/[\\%_]/g, '\\$&'), mode: 'insensitive' } }
-        : {}),
+      ...(filter.category ? { category: { equals: likeLiteral(filter.category.trim()), mode: 'insensitive' } } : {}),
       ...(filter.activeOnly ? { isActive: true } : {}),
     };
     const [rows, total] = await Promise.all([

@@ -12,6 +12,7 @@ import type {
   LeadStatus,
   Prisma,
 } from '../../generated/prisma/client';
+import { likeLiteral } from '../../database/like-literal';
 
 export type LeadRow = Lead;
 export type LeadSourceRow = LeadSource;
@@ -50,11 +51,6 @@ const ORDERS: Record<LeadOrder, Prisma.LeadOrderByWithRelationInput[]> = {
  */
 function phoneSearch(q: string): string {
   return /^[\d\s+().-]+$/.test(q) && /\d/.test(q) ? q.replace(/[^\d+]/g, '') : q;
-}
-
-/** Prisma's `contains` is a LIKE: `%` and `_` in what a person typed are characters to find, not wildcards. */
-function likeLiteral(text: string): string {
-  return text.replace(/[\\%_]/g, '\\$&');
 }
 
 /** Lead reads; every query takes the caller's sub-account scope. */

@@ -6,6 +6,7 @@ import { Db } from '../../database/db';
 import { jsonInput } from '../../database/json-input';
 import { scopeWhere } from '../../database/scope-where';
 import type { Conversation, Prisma } from '../../generated/prisma/client';
+import { likeLiteral } from '../../database/like-literal';
 
 export type ConversationRow = Conversation;
 
@@ -51,12 +52,12 @@ export class ConversationsRepository {
       ...(filter.q
         ? {
             OR: [
-              { profileName: { contains: filter.q, mode: 'insensitive' } },
-              { phone: { contains: filter.q } },
-              { waId: { contains: filter.q } },
+              { profileName: { contains: likeLiteral(filter.q), mode: 'insensitive' } },
+              { phone: { contains: likeLiteral(filter.q) } },
+              { waId: { contains: likeLiteral(filter.q) } },
               // the person's id on their channel: a WhatsApp user id, a Messenger psid, an Instagram igsid
-              { contactKey: { contains: filter.q } },
-              { username: { contains: filter.q, mode: 'insensitive' } },
+              { contactKey: { contains: likeLiteral(filter.q) } },
+              { username: { contains: likeLiteral(filter.q), mode: 'insensitive' } },
             ],
           }
         : {}),

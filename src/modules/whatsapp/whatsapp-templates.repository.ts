@@ -6,6 +6,7 @@ import type { JsonValue } from '../../common/json-value';
 import { jsonInput } from '../../database/json-input';
 import { scopeWhere } from '../../database/scope-where';
 import type { Prisma, WhatsAppTemplate } from '../../generated/prisma/client';
+import { likeLiteral } from '../../database/like-literal';
 
 export type TemplateRow = WhatsAppTemplate;
 
@@ -48,7 +49,7 @@ export class WhatsAppTemplatesRepository {
       ...(filter.status ? { status: filter.status } : {}),
       ...(filter.category ? { category: filter.category } : {}),
       ...(filter.language ? { language: filter.language } : {}),
-      ...(filter.q ? { name: { contains: filter.q, mode: 'insensitive' } } : {}),
+      ...(filter.q ? { name: { contains: likeLiteral(filter.q), mode: 'insensitive' } } : {}),
     };
     const [rows, total] = await Promise.all([
       this.db.prisma.whatsAppTemplate.findMany({
