@@ -90,6 +90,13 @@ export interface LeadInput {
   isTest?: boolean;
   /** When the person submitted (ISO-8601). */
   submittedAt?: string;
+  /**
+   * `integration`: `externalId` is unique only within the integration that sent it (a generic
+   * webhook's sender numbers its submissions 1, 2, 3 …, as the next form tool does), so it matches a
+   * lead only for that integration. By default a platform's ids are the platform's (a Meta leadgen id,
+   * a GoHighLevel contact id), matched across every integration of the sub-account.
+   */
+  externalIdScope?: 'integration';
   /** Further ids the platform knows this person by (a WhatsApp user's BSUID beside the wa_id): matched and kept too. */
   otherExternalIds?: readonly string[];
   /** Consents given with this submission; kept with its source row. */

@@ -1,4 +1,6 @@
 import { createHmac } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { createIntegration, createSubAccount } from '../support/factories';
 import { createTestApp, TestApp } from '../support/test-app';
 import { activate, genericSignature, settledEvent } from '../support/webhooks';
@@ -237,6 +239,99 @@ describe('core residuals', () => {
         .set('authorization', admin)
         .send({ subAccountId: sub, from: '2026-03-10', to: '2026-03-09' });
       expect(rebuild.body).toEqual(upsideDown('from', 'to'));
+    });
+  });
+
+  // two form tools sending to one sub-account both number their submissions 1, 2, 3 …: under one key per
+  // sub-account, the second tool's person 1 was merged into the first tool's (name and e-mail overwritten)
+  describe("generic webhook ids are the sending integration's, not the sub-account's", () => {
+    const deliver = async (integration: { webhookUrl: string; webhookSecret: string }, payload: object) => {
+      const body = JSON.stringify(payload);
+      const ts = Math.floor(Date.now() / 1000);
+      const res = await t.http
+        .post(new URL(integration.webhookUrl).pathname)
+        .set('content-type', 'application/json')
+        .set('x-webhook-timestamp', String(ts))
+        .set('x-webhook-signature', genericSignature(body, integration.webhookSecret, ts))
+        .send(body);
+      expect([res.status, res.body.status]).toEqual([200, 'received']);
+      expect(await settledEvent(t, res.body.eventId as string)).toMatchObject({ status: 'PROCESSED' });
+    };
+    const leadsOf = async (subAccountId: number) =>
+      (
+        await t.sql.query<{ full_name: string; email: string }>(
+          'SELECT full_name, email FROM leads WHERE sub_account_id = $1 ORDER BY id',
+          [subAccountId],
+        )
+      ).rows;
+
+    it('the same submission id from two integrations makes two people; a later one from the same integration finds its own', async () => {
+      const own = await createSubAccount(t, 'MAX', 'Two form tools');
+      const config = { mapping: { email: '/email', fullName: '/name' }, externalIdPointer: '/id' };
+      const tally = await createIntegration(t, own, 'generic-webhook', config, 'Tally');
+      const jotform = await createIntegration(t, own, 'generic-webhook', config, 'Jotform');
+      await activate(t, own, tally.id);
+      await activate(t, own, jotform.id);
+
+      await deliver(tally, { id: 1, email: 'ana@example.com', name: 'Ana Tally' });
+      await deliver(jotform, { id: 1, email: 'bruno@example.com', name: 'Bruno Jotform' });
+      expect(await leadsOf(own)).toEqual([
+        { full_name: 'Ana Tally', email: 'ana@example.com' },
+        { full_name: 'Bruno Jotform', email: 'bruno@example.com' },
+      ]);
+      // Tally's submission 1 again (edited, a new address): Tally's person, not Jotform's
+      await deliver(tally, { id: 1, email: 'ana.new@example.com', name: 'Ana T.', edited: true });
+      const after = await leadsOf(own);
+      expect(after).toHaveLength(2);
+      expect(after[1]).toEqual({ full_name: 'Bruno Jotform', email: 'bruno@example.com' });
+      expect(after[0].full_name).toBe('Ana T.');
+    });
+
+    it('the migration gives stored keys one per integration that named the id, and splits no lead', async () => {
+      const own = await createSubAccount(t, 'MAX', 'Stored before');
+      const integration = await createIntegration(t, own, 'generic-webhook', {
+        mapping: { email: '/email' },
+        externalIdPointer: '/id',
+      });
+      const other = await createIntegration(t, own, 'generic-webhook', {
+        mapping: { email: '/email' },
+        externalIdPointer: '/id',
+      });
+      // as stored before: one lead known by ext:generic:7, named by both integrations (already merged),
+      // and a key no source row explains
+      const lead = (
+        await t.sql.query<{ id: string }>(
+          "INSERT INTO leads (sub_account_id, email, updated_at) VALUES ($1, 'old@example.com', now()) RETURNING id::text",
+          [own],
+        )
+      ).rows[0].id;
+      for (const [integrationId, origin] of [
+        [integration.id, 'event:1'],
+        [other.id, 'event:2'],
+      ] as const)
+        await t.sql.query(
+          `INSERT INTO lead_sources (lead_id, sub_account_id, integration_id, platform, external_id, origin)
+           VALUES ($1, $2, $3, 'generic', '7', $4)`,
+          [lead, own, integrationId, origin],
+        );
+      await t.sql.query(
+        "INSERT INTO lead_identities (sub_account_id, key, lead_id) VALUES ($1, 'ext:generic:7', $2), ($1, 'ext:generic:orphan', $2)",
+        [own, lead],
+      );
+      const migration = readFileSync(
+        join(__dirname, '../../prisma/migrations/20261206100000_generic_identity_per_integration/migration.sql'),
+        'utf8',
+      );
+      await t.sql.query(migration);
+      const keys = await t.sql.query<{ key: string; lead_id: string }>(
+        'SELECT key, lead_id::text FROM lead_identities WHERE sub_account_id = $1 ORDER BY key',
+        [own],
+      );
+      expect(keys.rows).toEqual(
+        [`ext:generic@${integration.id}:7`, `ext:generic@${other.id}:7`, 'ext:generic:orphan']
+          .sort()
+          .map((key) => ({ key, lead_id: lead })),
+      );
     });
   });
 });

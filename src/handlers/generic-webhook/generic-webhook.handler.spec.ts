@@ -221,6 +221,7 @@ describe('GenericWebhookHandler', () => {
         leads: [
           {
             platform: 'generic',
+            externalIdScope: 'integration',
             externalId: 'a3a12ec67a1365927098a606107fac15',
             firstName: 'Laura',
             lastName: 'Mendes',
@@ -273,6 +274,7 @@ describe('GenericWebhookHandler', () => {
       expect(leads).toEqual([
         {
           platform: 'generic',
+          externalIdScope: 'integration',
           externalId: '3k0c9vr8ee2h1bd3k0c9vr8r1y0sb7x0',
           fullName: 'Ines Duarte',
           email: 'ines.duarte@example.com',
@@ -308,6 +310,7 @@ describe('GenericWebhookHandler', () => {
         (await handler.processWebhook(stored(body), handlerContext(config))).leads[0];
       const expected = {
         platform: 'generic',
+        externalIdScope: 'integration',
         externalId: '3k0c9vr8ee2h1bd3k0c9vr8r1y0sb7x0',
         fullName: 'Ines Duarte',
         email: 'ines.duarte@example.com',
@@ -339,6 +342,7 @@ describe('GenericWebhookHandler', () => {
       expect(leads).toEqual([
         {
           platform: 'generic',
+          externalIdScope: 'integration',
           externalId: '42',
           email: 'a@b.example',
           phone: '5511987654321',

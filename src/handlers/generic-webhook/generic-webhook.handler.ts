@@ -236,7 +236,8 @@ export function leadFromPayload(payload: unknown, config: GenericWebhookConfig):
   if (!externalId)
     throw new PermanentEventError(`payload has no value at ${pointer ?? 'externalIdPointer (not configured)'}`);
 
-  const lead: LeadInput = { platform: 'generic', externalId, source: {} };
+  // two form tools sending to one sub-account both number their submissions from 1
+  const lead: LeadInput = { platform: 'generic', externalId, externalIdScope: 'integration', source: {} };
   const textAt = (source: MappingSource | undefined) =>
     source === undefined ? undefined : asId(resolveMappingSource(payload, source));
   for (const field of LEAD_TEXT_FIELDS) {

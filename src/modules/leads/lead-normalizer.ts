@@ -53,15 +53,27 @@ export function normalizeContact(lead: LeadInput, defaultRegion: string): Normal
   };
 }
 
+/**
+ * The identity key of a platform id: `ext:<platform>:<id>`, or `ext:<platform>@<integration>:<id>`
+ * for ids unique only within the integration that sent them (LeadInput.externalIdScope).
+ */
+export function externalKey(platform: string, externalId: string, integrationId?: number | null): string {
+  return integrationId === undefined || integrationId === null
+    ? `ext:${platform}:${externalId}`
+    : `ext:${platform}@${integrationId}:${externalId}`;
+}
+
 /** The identity keys a lead is matched by, strongest first (the platform's other ids for the person right after its main one). */
 export function identityKeys(
   platform: string,
   externalId: string,
   contact: NormalizedContact,
   otherExternalIds: readonly string[] = [],
+  scopeIntegrationId?: number | null,
 ): string[] {
-  const keys = [`ext:${platform}:${externalId}`];
-  for (const other of otherExternalIds) if (other !== externalId) keys.push(`ext:${platform}:${other}`);
+  const keys = [externalKey(platform, externalId, scopeIntegrationId)];
+  for (const other of otherExternalIds)
+    if (other !== externalId) keys.push(externalKey(platform, other, scopeIntegrationId));
   if (contact.phone && contact.phoneValid) keys.push(`phone:${contact.phone}`);
   if (contact.email && EMAIL.test(contact.email)) keys.push(`email:${contact.email}`);
   return keys;

@@ -9,7 +9,7 @@ import type {
   LeadReference,
   WebhookOutcome,
 } from '../../handlers/handler-types';
-import { identityKeys, normalizeContact } from './lead-normalizer';
+import { identityKeys, NormalizedContact, normalizeContact } from './lead-normalizer';
 import { LeadTimelineRepository } from './lead-timeline.repository';
 import { LEAD_TEXT_LIMITS, storableLead, storableText } from './lead-write-values';
 import { AppliedLead, LeadsWriteRepository, Touch } from './leads-write.repository';
@@ -27,6 +27,12 @@ export function sourceDetails(lead: LeadInput): Record<string, unknown> | undefi
   const details = lead.source.details ?? {};
   if (Object.keys(details).length === 0 && !lead.consents?.length) return undefined;
   return { ...details, ...(lead.consents?.length ? { consents: lead.consents } : {}) };
+}
+
+/** A lead's identity keys; a platform id unique only within its integration is matched only there. */
+function leadKeys(touch: Touch, lead: LeadInput, contact: NormalizedContact): string[] {
+  const scope = lead.externalIdScope === 'integration' ? touch.integrationId : undefined;
+  return identityKeys(lead.platform, lead.externalId, contact, lead.otherExternalIds, scope);
 }
 
 /** The content hash of a platform record, for counting unchanged records in syncs. */
@@ -113,26 +119,14 @@ export class LeadWriterService {
       integrationId: origin.integrationId,
       origin: `event:${origin.eventId}`,
     };
-    return this.writes.applyLeadStatement(
-      touch,
-      lead,
-      contact,
-      identityKeys(lead.platform, lead.externalId, contact, lead.otherExternalIds),
-      null,
-    );
+    return this.writes.applyLeadStatement(touch, lead, contact, leadKeys(touch, lead, contact), null);
   }
 
   /** Creates or updates the matching lead and records this touch, with its extra attribution and consents. */
   async upsert(touch: Touch, given: LeadInput, contentHash: string | null = null): Promise<UpsertResult> {
     const lead = storableLead(given);
     const contact = normalizeContact(lead, await this.region(touch.subAccountId));
-    const result = await this.writes.applyLead(
-      touch,
-      lead,
-      contact,
-      identityKeys(lead.platform, lead.externalId, contact, lead.otherExternalIds),
-      contentHash,
-    );
+    const result = await this.writes.applyLead(touch, lead, contact, leadKeys(touch, lead, contact), contentHash);
     const details = sourceDetails(lead);
     if (details) await this.writes.setSourceDetails(touch, lead.platform, lead.externalId, details);
     return result;
