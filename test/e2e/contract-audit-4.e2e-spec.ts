@@ -141,8 +141,13 @@ describe('API.md contract audit 4: integration-facing routes', () => {
       expect(byEmail.status).toBe(200);
       expect(byEmail.body.items.map((l: Json) => l.id)).toEqual([bob]);
       expect(byEmail.body.total).toBe(1);
+      // spaces a paste brings along are not part of what is searched
+      const padded = await t.http
+        .get(`/api/leads?subAccountId=${subA}&q=${encodeURIComponent('  bob77@example.com ')}`)
+        .set('authorization', adminA);
+      expect(padded.body.items.map((l: Json) => l.id)).toEqual([bob]);
       // a phone written any way the CRM's users type it still finds the lead by its E.164 phone
-      for (const q of ['(415) 555-7701', '+14155557701', '555 7701']) {
+      for (const q of ['(415) 555-7701', '+14155557701', '555 7701', ' +1 415 555 7701 ']) {
         const byPhone = await t.http
           .get(`/api/leads?subAccountId=${subA}&q=${encodeURIComponent(q)}`)
           .set('authorization', adminA);

@@ -208,6 +208,7 @@ describe('API.md contract: WhatsApp and messaging channels (audit 4, black box)'
           (c) => c.id,
         );
       expect(await ids('6500000000000041')).toEqual([conv.messenger]);
+      expect(await ids(encodeURIComponent(' 6500000000000041 '))).toEqual([conv.messenger]);
       expect(await ids('1090000000000041')).toEqual([conv.instagram]);
     });
 

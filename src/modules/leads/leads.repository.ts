@@ -68,6 +68,8 @@ export class LeadsRepository {
     page: PageRequest,
     order: LeadOrder = '-createdAt',
   ): Promise<{ rows: LeadRow[]; total: number }> {
+    // what a person typed, without the spaces a paste brings along (" ana " finds Ana)
+    const q = filter.q?.trim();
     const where: Prisma.LeadWhereInput = {
       ...scopeWhere(scope),
       ...(filter.status ? { status: filter.status } : {}),
@@ -81,12 +83,12 @@ export class LeadsRepository {
             },
           }
         : {}),
-      ...(filter.q
+      ...(q
         ? {
             OR: [
-              { fullName: { contains: likeLiteral(filter.q), mode: 'insensitive' } },
-              { email: { contains: likeLiteral(filter.q.toLowerCase()) } },
-              { phone: { contains: likeLiteral(phoneSearch(filter.q)) } },
+              { fullName: { contains: likeLiteral(q), mode: 'insensitive' } },
+              { email: { contains: likeLiteral(q.toLowerCase()) } },
+              { phone: { contains: likeLiteral(phoneSearch(q)) } },
             ],
           }
         : {}),

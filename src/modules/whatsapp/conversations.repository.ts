@@ -44,20 +44,22 @@ export class ConversationsRepository {
     filter: ConversationFilter,
     page: PageRequest,
   ): Promise<{ rows: ConversationRow[]; total: number }> {
+    // what a person typed, without the spaces a paste brings along (" ana " finds Ana)
+    const q = filter.q?.trim();
     const where: Prisma.ConversationWhereInput = {
       ...scopeWhere(scope),
       ...(filter.integrationId !== undefined ? { integrationId: filter.integrationId } : {}),
       ...(filter.channel ? { channel: filter.channel } : {}),
       ...(filter.linked === true ? { leadId: { not: null } } : filter.linked === false ? { leadId: null } : {}),
-      ...(filter.q
+      ...(q
         ? {
             OR: [
-              { profileName: { contains: likeLiteral(filter.q), mode: 'insensitive' } },
-              { phone: { contains: likeLiteral(filter.q) } },
-              { waId: { contains: likeLiteral(filter.q) } },
+              { profileName: { contains: likeLiteral(q), mode: 'insensitive' } },
+              { phone: { contains: likeLiteral(q) } },
+              { waId: { contains: likeLiteral(q) } },
               // the person's id on their channel: a WhatsApp user id, a Messenger psid, an Instagram igsid
-              { contactKey: { contains: likeLiteral(filter.q) } },
-              { username: { contains: likeLiteral(filter.q), mode: 'insensitive' } },
+              { contactKey: { contains: likeLiteral(q) } },
+              { username: { contains: likeLiteral(q), mode: 'insensitive' } },
             ],
           }
         : {}),

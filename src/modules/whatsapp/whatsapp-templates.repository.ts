@@ -43,13 +43,15 @@ export class WhatsAppTemplatesRepository {
     filter: TemplateFilter,
     page: PageRequest,
   ): Promise<{ rows: TemplateRow[]; total: number }> {
+    // what a person typed, without the spaces a paste brings along (" ana " finds Ana)
+    const q = filter.q?.trim();
     const where: Prisma.WhatsAppTemplateWhereInput = {
       ...scopeWhere(scope),
       ...(filter.integrationId !== undefined ? { integrationId: filter.integrationId } : {}),
       ...(filter.status ? { status: filter.status } : {}),
       ...(filter.category ? { category: filter.category } : {}),
       ...(filter.language ? { language: filter.language } : {}),
-      ...(filter.q ? { name: { contains: likeLiteral(filter.q), mode: 'insensitive' } } : {}),
+      ...(q ? { name: { contains: likeLiteral(q), mode: 'insensitive' } } : {}),
     };
     const [rows, total] = await Promise.all([
       this.db.prisma.whatsAppTemplate.findMany({
