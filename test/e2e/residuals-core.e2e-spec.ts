@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createIntegration, createSubAccount } from '../support/factories';
 import { createTestApp, TestApp } from '../support/test-app';
-import { activate, genericSignature, settledEvent } from '../support/webhooks';
+import { activate, postGeneric, settledEvent } from '../support/webhooks';
 
 describe('core residuals', () => {
   let t: TestApp;
@@ -27,14 +27,11 @@ describe('core residuals', () => {
       });
       await activate(t, sub, created.id);
       // the form tool renamed its fields: "email" → "e_mail", "name" → "full_name"
-      const body = JSON.stringify({ id: 'renamed-1', e_mail: 'grace@example.com', full_name: 'Grace Hopper' });
-      const ts = Math.floor(Date.now() / 1000);
-      const res = await t.http
-        .post(new URL(created.webhookUrl).pathname)
-        .set('content-type', 'application/json')
-        .set('x-webhook-timestamp', String(ts))
-        .set('x-webhook-signature', genericSignature(body, created.webhookSecret, ts))
-        .send(body);
+      const res = await postGeneric(t, created, {
+        id: 'renamed-1',
+        e_mail: 'grace@example.com',
+        full_name: 'Grace Hopper',
+      });
       expect([res.status, res.body.status]).toEqual([200, 'received']);
       const eventId = res.body.eventId as string;
 
@@ -246,14 +243,7 @@ describe('core residuals', () => {
   // sub-account, the second tool's person 1 was merged into the first tool's (name and e-mail overwritten)
   describe("generic webhook ids are the sending integration's, not the sub-account's", () => {
     const deliver = async (integration: { webhookUrl: string; webhookSecret: string }, payload: object) => {
-      const body = JSON.stringify(payload);
-      const ts = Math.floor(Date.now() / 1000);
-      const res = await t.http
-        .post(new URL(integration.webhookUrl).pathname)
-        .set('content-type', 'application/json')
-        .set('x-webhook-timestamp', String(ts))
-        .set('x-webhook-signature', genericSignature(body, integration.webhookSecret, ts))
-        .send(body);
+      const res = await postGeneric(t, integration, payload);
       expect([res.status, res.body.status]).toEqual([200, 'received']);
       expect(await settledEvent(t, res.body.eventId as string)).toMatchObject({ status: 'PROCESSED' });
     };

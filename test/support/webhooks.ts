@@ -9,6 +9,22 @@ export function genericSignature(body: string, secret: string, timestamp: number
   return `sha256=${createHmac('sha256', secret).update(`${timestamp}.${body}`).digest('hex')}`;
 }
 
+/** Posts `payload` to a generic-webhook integration's URL, signed as its default scheme signs (timestamped HMAC). */
+export function postGeneric(
+  t: TestApp,
+  integration: { webhookUrl: string; webhookSecret: string },
+  payload: unknown,
+): ReturnType<TestApp['http']['post']> {
+  const body = JSON.stringify(payload);
+  const ts = Math.floor(Date.now() / 1000);
+  return t.http
+    .post(new URL(integration.webhookUrl).pathname)
+    .set('content-type', 'application/json')
+    .set('x-webhook-timestamp', String(ts))
+    .set('x-webhook-signature', genericSignature(body, integration.webhookSecret, ts))
+    .send(body);
+}
+
 /** A Google Ads lead form delivery (shape of the official test-data capture). */
 export function googleLead(
   googleKey: string,
