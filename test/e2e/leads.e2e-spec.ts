@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { createIntegration, createSubAccount, templateId } from '../support/factories';
 import { FakeServer } from '../support/fake-server';
 import { createTestApp, TestApp } from '../support/test-app';
-import { activate, genericSignature, googleLead, waitFor } from '../support/webhooks';
+import { activate, genericSignature, googleLead, postGeneric, waitFor } from '../support/webhooks';
 
 const ghlFixture = (name: string): Record<string, unknown> =>
   JSON.parse(readFileSync(join(__dirname, '../../src/handlers/gohighlevel/fixtures', name), 'utf8')) as Record<
@@ -135,16 +135,7 @@ describe('lead capture and deduplication', () => {
         email: i % 3 === 0 ? 'DOROTHY@example.com' : 'dorothy@example.com',
         phone: phones[i % phones.length],
       };
-      if (i % 5 === 4) {
-        const body = JSON.stringify({ id: `gen-${i}`, ...person });
-        const ts = Math.floor(Date.now() / 1000);
-        return t.http
-          .post(new URL(generic.webhookUrl).pathname)
-          .set('content-type', 'application/json')
-          .set('x-webhook-timestamp', String(ts))
-          .set('x-webhook-signature', genericSignature(body, generic.webhookSecret, ts))
-          .send(body);
-      }
+      if (i % 5 === 4) return postGeneric(t, generic, { id: `gen-${i}`, ...person });
       const g = googles[i % 2];
       return t.http
         .post(g.path)

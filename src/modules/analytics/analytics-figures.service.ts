@@ -48,7 +48,7 @@ const PERIOD_GRANULARITY: Readonly<Record<SnapshotPeriod, Granularity>> = {
 };
 const TEAM_METRICS = ['assigned', 'calls', 'calls_answered', 'converted'];
 
-/** A listed value this metric cannot be read by: 400 naming the parameter to change, as any bad value. */
+/** A listed value this metric cannot be read by: 400 naming the parameter to change, like every other bad value. */
 const unsupported = (field: 'granularity' | 'groupBy', message: string, hint: string): DomainException =>
   DomainException.validation(message, [{ field, messages: [hint] }]);
 
