@@ -16,8 +16,17 @@ import { ConfigModule } from './config/config.module';
 import { requestId } from './logging/logging.module';
 import { BULK_BODY_LIMIT_BYTES } from './modules/whatsapp/bulk/bulk-states';
 
-/** The Node request with the exact bytes of its body (set by our JSON parser). */
-export type RawBodyRequest = import('node:http').IncomingMessage & { rawBody?: Buffer };
+/**
+ * The Node request with the exact bytes of its body (set by our JSON parser), and, at an integration's
+ * own webhook URL only, why those bytes did not parse: there the signature is checked first (API.md
+ * "Webhooks"), so the route answers the parse error only once the signature has passed.
+ */
+export type RawBodyRequest = import('node:http').IncomingMessage & { rawBody?: Buffer; bodyError?: Error };
+
+/** POST /api/webhooks/:provider/:webhookId — the one route with a webhookId path parameter. */
+function isIntegrationDelivery(request: FastifyRequest): boolean {
+  return (request.params as { webhookId?: unknown } | undefined)?.webhookId !== undefined;
+}
 
 /**
  * A query without its empty parameters. API.md writes its lists as templates
@@ -200,6 +209,18 @@ export async function buildApp(
       return;
     }
     (request.raw as RawBodyRequest).rawBody = raw;
+    if (isIntegrationDelivery(request)) {
+      // API.md "Webhooks": "Signatures are checked over the exact raw request bytes, in constant time,
+      // before any parsing work beyond what routing needs". Routing an integration's own URL needs only
+      // the URL: a body that does not parse reaches the route with its bytes, which verifies the
+      // signature and then answers the parse error (WebhookIngestService.ingestForIntegration).
+      // Provider-level URLs route by a key inside the payload and keep refusing it here (400).
+      void parseJson(request, raw.toString('utf8'), (err: Error | null, value?: unknown) => {
+        if (err) (request.raw as RawBodyRequest).bodyError = err;
+        done(null, err ? undefined : value);
+      });
+      return;
+    }
     void parseJson(request, raw.toString('utf8'), done);
   });
   // webhook bodies have their own limit, enforced while the body streams in

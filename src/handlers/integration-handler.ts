@@ -101,6 +101,13 @@ export interface WebhookSpec<TConfig extends object = IntegrationConfig> {
    * value keeps verifying for a grace period after a change.
    */
   verificationFields?: readonly string[];
+  /**
+   * Verification reads the parsed JSON body rather than a signature over the bytes (Google Ads lead
+   * forms: `google_key` is a field of the body). At an integration's own URL a body that does not parse
+   * is otherwise answered only after `verify` passes (401 before 400, API.md "Webhooks"); with this set
+   * it cannot be verified at all and is refused 400 first.
+   */
+  verifyReadsBody?: boolean;
   /** Checks the delivery's signature over the exact raw bytes, in constant time. */
   verify(req: WebhookRequest, keys: VerificationKeys<TConfig>): VerifyResult;
   /** The events in a verified delivery (one per Meta change, WhatsApp message/status …); config is the integration's. */

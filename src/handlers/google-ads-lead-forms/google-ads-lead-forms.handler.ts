@@ -120,6 +120,11 @@ export class GoogleAdsLeadFormsHandler implements IntegrationHandler {
   readonly webhook: WebhookSpec = {
     routing: 'integration',
     verificationFields: ['googleKey'],
+    // API.md "Webhooks": "Signatures are checked over the exact raw request bytes, in constant time,
+    // before any parsing work beyond what routing needs." Google signs nothing: the google_key field
+    // inside the JSON body is the credential, so parsing the body is part of verification, and a body
+    // that is not JSON cannot be verified: it stays a 400 (a generic webhook's answers 401 unless signed)
+    verifyReadsBody: true,
     verify: (req, keys) => this.verify(req, keys),
     extractEvents: (payload, req) => this.extractEvents(payload, req),
   };

@@ -25,6 +25,12 @@ export interface InboundDelivery {
   payload: unknown;
   headers: Record<string, string | undefined>;
   ip: string;
+  /**
+   * Why the body did not parse, at an integration's own URL only (the JSON parser in app.factory.ts
+   * defers it there; elsewhere it answers 400 before the route runs). Thrown as it is, once the
+   * signature has passed: the answer is the 400 Fastify gave before.
+   */
+  bodyError?: Error;
 }
 
 export interface IngestResult {
@@ -111,12 +117,17 @@ export class WebhookIngestService {
       createHmac('sha256', DUMMY_KEY).update(delivery.rawBody).digest();
       throw UNKNOWN();
     }
+    // API.md "Webhooks": the signature is checked before any parsing work beyond what routing needs;
+    // routing this URL needed none, so a body that did not parse is answered only after verification —
+    // unless verification itself reads the parsed body (Google's google_key): then it cannot happen
+    if (delivery.bodyError && spec.verifyReadsBody) throw delivery.bodyError;
     const request = this.request(delivery);
     const verified = verification(spec, request, target);
     if (!verified.ok) {
       await this.reject(target);
       throw BAD_SIGNATURE(verified.reason);
     }
+    if (delivery.bodyError) throw delivery.bodyError;
     this.assertReceiving(target);
     const parts = await this.ownParts(provider, spec, target, delivery.payload, request);
     const results: IngestResult[] = [];

@@ -161,12 +161,12 @@ const HANDSHAKE_QUERY = applyDecorators(
 );
 
 function delivery(req: FastifyRequest): InboundDelivery {
-  const rawBody = (req.raw as RawBodyRequest).rawBody;
+  const { rawBody, bodyError } = req.raw as RawBodyRequest;
   if (!rawBody) throw DomainException.validation('A JSON body is required');
   const headers: Record<string, string | undefined> = {};
   for (const [name, value] of Object.entries(req.headers))
     headers[name] = Array.isArray(value) ? value.join(', ') : value;
-  return { rawBody, payload: req.body, headers, ip: req.ip };
+  return { rawBody, payload: req.body, headers, ip: req.ip, bodyError };
 }
 
 function stringQuery(query: Record<string, unknown>): Record<string, string | undefined> {

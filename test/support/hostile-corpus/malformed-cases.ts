@@ -22,7 +22,11 @@ const add = (c: HostileCase): void => {
   cases.push(c);
 };
 
-// 1. malformed JSON (truncated, not JSON at all, two documents …) → 400, also when signed over the bytes
+// 1. malformed JSON (truncated, not JSON at all, two documents …) → 400, also when signed over the bytes.
+// At an integration's own URL the signature comes first (API.md "Webhooks": checked "before any parsing
+// work beyond what routing needs"): the generic webhook answers an unsigned malformed body 401, a
+// correctly signed one 400. Google's google_key is inside the body (parsing is its verification: 400);
+// the provider-level Meta URL routes by a key inside the payload (400, signed or not).
 const MALFORMED: ReadonlyArray<[string, Body]> = [
   ['a lone brace', '{'],
   ['an unterminated key', '{"google_key":'],
@@ -46,7 +50,21 @@ const MALFORMED: ReadonlyArray<[string, Body]> = [
 for (const [name, body] of MALFORMED) {
   add({ category: 'malformed-json', name: `google: ${name}`, build: (ctx) => to('google', ctx, body), expect: [400] });
 }
+for (const [name, body] of MALFORMED) {
+  add({
+    category: 'malformed-json',
+    name: `generic (unsigned): ${name}`,
+    build: (ctx) => to('generic', ctx, body),
+    expect: [401],
+  });
+}
 for (const [name, body] of MALFORMED.slice(0, 10)) {
+  add({
+    category: 'malformed-json',
+    name: `meta (unsigned): ${name}`,
+    build: (ctx) => to('meta', ctx, body),
+    expect: [400],
+  });
   add({
     category: 'malformed-json',
     name: `meta (signed over the bytes): ${name}`,
@@ -63,13 +81,14 @@ for (const [name, body] of MALFORMED.slice(0, 10)) {
   });
 }
 
-// 2. deep nesting (10k+) — parsed without a stack overflow, then refused for the missing key/signature/route
+// 2. deep nesting (10k+) — parsed without a stack overflow, then refused for the missing key/signature/route;
+// unclosed, it does not parse: 400, except at the generic webhook's URL, where the missing signature comes first
 const DEEP: ReadonlyArray<[string, string, Record<Endpoint, number>]> = [
   ['10k nested arrays', deepArray(10_000), { google: 401, meta: 401, generic: 401 }],
   ['100k nested arrays', deepArray(100_000), { google: 401, meta: 401, generic: 401 }],
   ['10k nested objects', deepObject(10_000), { google: 401, meta: 401, generic: 401 }],
   ['50k nested objects', deepObject(50_000), { google: 401, meta: 401, generic: 401 }],
-  ['10k nested arrays, unclosed', '['.repeat(10_000), { google: 400, meta: 400, generic: 400 }],
+  ['10k nested arrays, unclosed', '['.repeat(10_000), { google: 400, meta: 400, generic: 401 }],
   [
     'a wrong google_key beside 20k nested objects',
     `{"google_key":"wrong","x":${deepObject(20_000)}}`,

@@ -117,7 +117,8 @@ add({
   expect: [401],
 });
 
-// 6. invalid UTF-8: inside strings (decoded with U+FFFD, then refused) or between tokens (400)
+// 6. invalid UTF-8: inside strings (decoded with U+FFFD, then refused) or between tokens (400; at the
+// generic webhook's URL the missing signature is refused first, 401)
 /** Each body starts with `head`: a wrong google_key for Google/generic, a routed page for Meta (so it reaches the signature check). */
 const INVALID_UTF8: ReadonlyArray<[string, (head: string) => Buffer, Record<Endpoint, number>]> = [
   [
@@ -143,17 +144,17 @@ const INVALID_UTF8: ReadonlyArray<[string, (head: string) => Buffer, Record<Endp
   [
     'invalid bytes between tokens',
     (head) => bytes(head, '"name":"x"', [0xff], '}'),
-    { google: 400, meta: 400, generic: 400 },
+    { google: 400, meta: 400, generic: 401 },
   ],
   [
     'a multi-byte sequence cut at the end',
     (head) => bytes(head, '"name":"x"}', [0xe2, 0x82]),
-    { google: 400, meta: 400, generic: 400 },
+    { google: 400, meta: 400, generic: 401 },
   ],
   [
     'UTF-16LE bytes declared as JSON',
     (head) => Buffer.from(`${head}"name":"x"}`, 'utf16le'),
-    { google: 400, meta: 400, generic: 400 },
+    { google: 400, meta: 400, generic: 401 },
   ],
   [
     'a UTF-8 BOM before the object',
@@ -209,7 +210,8 @@ add({
   expect: [401],
 });
 
-// 7. prototype keys: refused by the parser (400), signed or not, at any depth
+// 7. prototype keys: refused by the parser (400), signed or not, at any depth; unsigned at the generic
+// webhook's URL the missing signature is refused first (401)
 const PROTO: ReadonlyArray<[string, string]> = [
   ['top-level __proto__', '{"__proto__":{"polluted":true}}'],
   [
@@ -236,6 +238,12 @@ for (const [name, body] of PROTO) {
     build: (ctx) => to('meta', ctx, body, { sign: true }),
     expect: [400],
     signed: true,
+  });
+  add({
+    category: 'prototype-keys',
+    name: `generic (unsigned): ${name}`,
+    build: (ctx) => to('generic', ctx, body),
+    expect: [401],
   });
   add({
     category: 'prototype-keys',
