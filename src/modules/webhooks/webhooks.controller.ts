@@ -49,9 +49,9 @@ const NOT_FOUND_ENDPOINT = [404, 'NOT_FOUND: unknown provider or webhookId'] as 
 const RATE_LIMITED = [429, 'RATE_LIMIT_EXCEEDED: over the rate limit; retry after Retry-After seconds'] as const;
 
 /** The error answers of a delivery (API.md "Webhooks"); the signature is checked over the exact raw bytes. */
-const deliveryErrors = (unauthorized: string): MethodDecorator & ClassDecorator =>
+const deliveryErrors = (badRequest: string, unauthorized: string): MethodDecorator & ClassDecorator =>
   ApiErrors(
-    [400, 'VALIDATION_FAILED: malformed JSON, or JSON PostgreSQL cannot store (NUL, lone surrogates, nesting over 64)'],
+    [400, `VALIDATION_FAILED: ${badRequest}`],
     [401, `WEBHOOK_SIGNATURE_INVALID: ${unauthorized}`],
     NOT_FOUND_ENDPOINT,
     [409, 'INTEGRATION_NOT_ACTIVE: the integration is switched off, disconnected, or has not passed a connection test'],
@@ -60,10 +60,12 @@ const deliveryErrors = (unauthorized: string): MethodDecorator & ClassDecorator 
     RATE_LIMITED,
   );
 const PROVIDER_DELIVERY_ERRORS = deliveryErrors(
+  'malformed JSON (the routing key is read from the body, so it is parsed first), or JSON PostgreSQL cannot store (NUL, lone surrogates, nesting over 64) once verified',
   'the signature is missing, wrong or stale, or the routing key is unknown or missing; the answer never says which (it would tell which pages, numbers or locations are connected)',
 );
 const INTEGRATION_DELIVERY_ERRORS = deliveryErrors(
-  'the signature is missing, wrong or stale; `details` says what failed (`{ field: "signature", messages: [reason] }`: a missing header, a timestamp outside the tolerance, a signature that does not match)',
+  'once the signature has passed: malformed JSON, or JSON PostgreSQL cannot store (NUL, lone surrogates, nesting over 64). Google Ads lead forms: malformed JSON first (their google_key is read from the body)',
+  'the signature is missing, wrong or stale, whether or not the body is JSON; `details` says what failed (`{ field: "signature", messages: [reason] }`: a missing header, a timestamp outside the tolerance, a signature that does not match)',
 );
 
 const RECEIVED =
@@ -202,7 +204,8 @@ export class WebhooksController {
   @HttpCode(200)
   @ApiOperation({
     summary: "Receive a delivery at an integration's webhookUrl",
-    description: "Used by Google Ads lead forms and generic webhooks; verified with that integration's secret.",
+    description:
+      "Used by Google Ads lead forms and generic webhooks; verified with that integration's secret. The URL alone routes the delivery, so the signature is checked over the raw bytes before the body is parsed: a body that is not JSON answers 401 unless correctly signed, then 400 (Google Ads lead forms, whose google_key is in the body, answer it 400).",
   })
   @ApiOkResponse({ type: IngestResultDto, description: RECEIVED })
   @PROVIDER_PARAM
