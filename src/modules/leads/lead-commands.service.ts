@@ -90,7 +90,8 @@ export class LeadCommandsService {
    */
   async create(user: AuthUser, dto: CreateLeadDto): Promise<{ status: 201 | 200; lead: LeadDetailDto }> {
     assertCanActOn(user, dto.subAccountId);
-    if (!dto.email && !dto.phone && !dto.fullName && !dto.firstName && !dto.lastName)
+    // blank text counts as absent: a name of spaces is stored as null, and made a lead naming no one
+    if (![dto.email, dto.phone, dto.fullName, dto.firstName, dto.lastName].some((value) => value?.trim()))
       throw DomainException.validation('A lead needs at least a name, an e-mail or a phone');
     // a super-admin (or a token naming a deleted sub-account) may name one that does not exist
     if (!(await this.reads.subAccountExists(dto.subAccountId))) throw DomainException.notFound('Sub-account');
