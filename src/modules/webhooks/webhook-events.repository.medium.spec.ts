@@ -182,6 +182,70 @@ describe('webhook ingest batcher (WebhookEventsRepository.insertWithJob)', () =>
       ]);
     });
 
+    it("claims a worker's batch (the claims of one turn) in one statement, each caller getting its own event", async () => {
+      const stored = await Promise.all(['grp-1', 'grp-2', 'grp-3', 'grp-4'].map((k) => events.insertWithJob(event(k))));
+      const ids = stored.map((s) => BigInt(s.id));
+      await events.claim(ids[3]);
+      await events.markProcessed(ids[3]);
+      await m.sql.query('TRUNCATE test_commit_modes');
+      const db = m.app.get(Db);
+      const statements: string[] = [];
+      const sqlAlone = jest.spyOn(db, 'sqlAlone').mockImplementation((statement, values) => {
+        statements.push(statement.name ?? statement.text);
+        return Db.prototype.sqlAlone.call(db, statement, values);
+      });
+      try {
+        // as a worker's batch starts its jobs: all in one turn; the first event's job twice, the finished one too
+        const claimed = await Promise.all([ids[0], ids[1], ids[0], ids[2], ids[3]].map((id) => events.claim(id)));
+        expect(statements).toEqual(['webhook_claim_group_v1']);
+        expect(claimed.map((c) => (c === null ? null : { id: c.id, attempts: c.attempts, key: c.externalId }))).toEqual(
+          [
+            { id: ids[0], attempts: 1, key: 'grp-1' },
+            { id: ids[1], attempts: 1, key: 'grp-2' },
+            null, // the same event's second job in the group: taken by the first
+            { id: ids[2], attempts: 1, key: 'grp-3' },
+            null, // already processed
+          ],
+        );
+        expect(claimed[0]).toEqual(
+          expect.objectContaining({ status: 'PROCESSING', payload: { key: 'grp-1', nested: { n: 1 } } }),
+        );
+      } finally {
+        sqlAlone.mockRestore();
+      }
+      const rows = await m.sql.query<{ status: string; attempts: number }>(
+        'SELECT status, attempts FROM webhook_events WHERE id = ANY($1::bigint[]) ORDER BY id',
+        [ids.map(String)],
+      );
+      expect(rows.rows).toEqual([
+        { status: 'PROCESSING', attempts: 1 },
+        { status: 'PROCESSING', attempts: 1 },
+        { status: 'PROCESSING', attempts: 1 },
+        { status: 'PROCESSED', attempts: 1 },
+      ]);
+      // the group commits lazily like a single claim
+      expect(await modes()).toEqual(Array.from({ length: 3 }, () => ({ status: 'PROCESSING', mode: 'off' })));
+    });
+
+    it("falls back to one claim per event when the group's statement fails, so no event is lost with it", async () => {
+      const stored = await Promise.all(['fb-1', 'fb-2'].map((k) => events.insertWithJob(event(k))));
+      const ids = stored.map((s) => BigInt(s.id));
+      const db = m.app.get(Db);
+      const sqlAlone = jest
+        .spyOn(db, 'sqlAlone')
+        .mockImplementation((statement, values) =>
+          statement.name === 'webhook_claim_group_v1'
+            ? Promise.reject(new Error('connection terminated'))
+            : Db.prototype.sqlAlone.call(db, statement, values),
+        );
+      try {
+        const claimed = await Promise.all(ids.map((id) => events.claim(id)));
+        expect(claimed.map((c) => c?.attempts)).toEqual([1, 1]);
+      } finally {
+        sqlAlone.mockRestore();
+      }
+    });
+
     it('takes an event again after a claim that was lost (PROCESSING), counting the attempt', async () => {
       const id = BigInt((await events.insertWithJob(event('claim-3'))).id);
       await events.claim(id);
@@ -215,6 +279,67 @@ describe('webhook ingest batcher (WebhookEventsRepository.insertWithJob)', () =>
       const id = await storeEvent('hot-2');
       await expect(events.markProcessedWith(id, { text: 'SELECT 1 / 0 AS boom', values: [] })).rejects.toThrow();
       expect(await status(id)).toBe('PENDING');
+    });
+
+    const leadStatement = async (id: bigint, key: string, email: string) => {
+      const origin = { integrationId: ids.integrationId, subAccountId: ids.subAccountId, eventId: id };
+      const lead = { platform: 'generic' as const, externalId: key, email, source: {} };
+      const statement = await m.app.get(LeadWriterService).singleLeadStatement(origin, { leads: [lead] });
+      if (!statement) throw new Error('a single-lead outcome has a statement');
+      return statement;
+    };
+    it("commits the events finishing together in one transaction (a worker's backlog: a commit per group)", async () => {
+      const keys = Array.from({ length: 6 }, (_, i) => `grp-mark-${i}`);
+      const idsOf = await Promise.all(keys.map((k) => storeEvent(k)));
+      const statements = await Promise.all(idsOf.map((id, i) => leadStatement(id, keys[i], `${keys[i]}@example.org`)));
+      const db = m.app.get(Db);
+      const session = jest.spyOn(db, 'session');
+      const sql = jest.spyOn(db, 'sql');
+      try {
+        await Promise.all(idsOf.map((id, i) => events.markProcessedWith(id, statements[i])));
+        // one transaction on one connection for the six, none of them alone on the pool
+        expect(session).toHaveBeenCalledTimes(1);
+        expect(sql).not.toHaveBeenCalled();
+      } finally {
+        session.mockRestore();
+        sql.mockRestore();
+      }
+      for (const id of idsOf) expect(await status(id)).toBe('PROCESSED');
+      const leads = await m.sql.query<{ n: number }>(
+        "SELECT count(*)::int AS n FROM leads WHERE email LIKE 'grp-mark-%@example.org'",
+      );
+      expect(leads.rows[0].n).toBe(6);
+    });
+
+    it('fails only the event whose write fails; the others of its group commit', async () => {
+      const keys = ['grp-fail-1', 'grp-fail-2', 'grp-fail-3'];
+      const idsOf = await Promise.all(keys.map((k) => storeEvent(k)));
+      const good = await Promise.all([0, 2].map((i) => leadStatement(idsOf[i], keys[i], `${keys[i]}@example.org`)));
+      const results = await Promise.allSettled([
+        events.markProcessedWith(idsOf[0], good[0]),
+        events.markProcessedWith(idsOf[1], { text: 'SELECT 1 / 0 AS boom', values: [] }),
+        events.markProcessedWith(idsOf[2], good[1]),
+      ]);
+      expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+      expect(await Promise.all(idsOf.map((id) => status(id)))).toEqual(['PROCESSED', 'PENDING', 'PROCESSED']);
+      const leads = await m.sql.query<{ email: string }>(
+        "SELECT email FROM leads WHERE email LIKE 'grp-fail-%@example.org' ORDER BY email",
+      );
+      expect(leads.rows.map((r) => r.email)).toEqual(['grp-fail-1@example.org', 'grp-fail-3@example.org']);
+    });
+
+    it("inside a caller's transaction it commits (or rolls back) with the caller, never in a group", async () => {
+      const id = await storeEvent('grp-in-tx');
+      const statement = await leadStatement(id, 'grp-in-tx', 'grp-in-tx@example.org');
+      await expect(
+        m.app.get(TransactionRunner).runSql(async () => {
+          await events.markProcessedWith(id, statement);
+          throw new Error('the caller rolls back');
+        }),
+      ).rejects.toThrow('the caller rolls back');
+      expect(await status(id)).toBe('PENDING');
+      const leads = await m.sql.query("SELECT count(*)::int AS n FROM leads WHERE email = 'grp-in-tx@example.org'");
+      expect(leads.rows[0].n).toBe(0);
     });
 
     it('has no statement for an outcome that is more than one lead', async () => {

@@ -1,9 +1,10 @@
 import { Injectable } from '@nestjs/common';
 import type { SubAccountScope } from '../../common/auth/sub-account-scope';
 import type { PageRequest } from '../../common/http/pagination';
-import { BoundStatement, Db } from '../../database/db';
+import { BoundStatement, Db, SqlStatement } from '../../database/db';
 import { INGEST_LANE_SIZE } from '../../database/db-pool';
 import { scopeWhere } from '../../database/scope-where';
+import { currentTransaction } from '../../database/transaction-runner';
 import type { Prisma, WebhookEvent, WebhookEventStatus } from '../../generated/prisma/client';
 import { insertJobsSql } from '../../jobs/insert-jobs-sql';
 
@@ -75,6 +76,70 @@ export const CLAIM = {
        RETURNING integration_id, sub_account_id, provider, dedup_key, external_id, event_type, attempts, payload, received_at`,
 };
 
+/**
+ * The claims a worker's poll makes together (its batch of jobs, started in one turn of the event
+ * loop) as one statement: one round trip and one commit for the batch instead of one per event.
+ * Same rows, same lazy commit and same HOT update as CLAIM; ids are locked in index order, so two
+ * claims of overlapping groups (a job retried while its first runner still holds it) wait for each
+ * other rather than deadlock.
+ */
+export const CLAIM_GROUP = {
+  name: 'webhook_claim_group_v1',
+  text: `UPDATE webhook_events SET status = 'PROCESSING', attempts = attempts + 1
+       WHERE id = ANY($1::bigint[]) AND status IN ('PENDING', 'PROCESSING')
+         AND (SELECT set_config('synchronous_commit', 'off', true)) IS NOT NULL
+       RETURNING id::text AS id, integration_id, sub_account_id, provider, dedup_key, external_id, event_type, attempts,
+         payload, received_at`,
+};
+
+interface ClaimedRow {
+  integration_id: number;
+  sub_account_id: number;
+  provider: string;
+  dedup_key: string;
+  external_id: string | null;
+  event_type: string;
+  attempts: number;
+  payload: unknown;
+  received_at: Date;
+}
+
+/** Most events' writes committed by one transaction of markProcessedWith, and such transactions at once. */
+const MARK_GROUP = 32;
+const MARK_WRITERS = 2;
+
+interface PendingMark {
+  id: bigint;
+  work: BoundStatement;
+  resolve: () => void;
+  reject: (err: unknown) => void;
+}
+
+interface PendingClaim {
+  id: bigint;
+  resolve: (row: EventRow | null) => void;
+  reject: (err: unknown) => void;
+}
+
+function claimedEvent(id: bigint, r: ClaimedRow): EventRow {
+  return {
+    id,
+    integrationId: r.integration_id,
+    subAccountId: r.sub_account_id,
+    provider: r.provider,
+    dedupKey: r.dedup_key,
+    externalId: r.external_id,
+    eventType: r.event_type,
+    status: 'PROCESSING',
+    attempts: r.attempts,
+    lastError: null,
+    payload: r.payload as EventRow['payload'],
+    receivedAt: r.received_at,
+    processedAt: null,
+    nextAttemptAt: null,
+  };
+}
+
 const REOPEN_FAILED = {
   name: 'webhook_reopen_failed_v1',
   text: `WITH ev AS (
@@ -102,6 +167,19 @@ const markProcessedSql = (param: string): string =>
   `UPDATE webhook_events SET status = 'PROCESSED', processed_at = now(), last_error = NULL, next_attempt_at = NULL
        WHERE id = ${param}::bigint`;
 
+/** markProcessedWith's statement: the work, then the mark, one round trip. */
+function markedWith(work: BoundStatement): SqlStatement {
+  return {
+    name: work.name === undefined ? undefined : `${work.name}+webhook_processed_v1`,
+    text: `WITH work AS (${work.text}), done AS (${markProcessedSql(`$${work.values.length + 1}`)} RETURNING 1)
+       SELECT work.* FROM work`,
+  };
+}
+
+function markedValues(id: bigint, work: BoundStatement): unknown[] {
+  return [...work.values, id.toString()];
+}
+
 const MARK_PROCESSED = { name: 'webhook_processed_v1', text: markProcessedSql('$1') };
 
 const MARK_PROCESSED_NOTING = {
@@ -116,6 +194,11 @@ export class WebhookEventsRepository {
   private readonly pending: PendingInsert[] = [];
   private flushScheduled = false;
   private writing = 0;
+  private readonly claims: PendingClaim[] = [];
+  private claimScheduled = false;
+  private readonly marks: PendingMark[] = [];
+  private markScheduled = false;
+  private marking = 0;
 
   constructor(private readonly db: Db) {}
 
@@ -228,39 +311,50 @@ export class WebhookEventsRepository {
 
   /**
    * Takes an event for processing: PENDING (or PROCESSING left by a worker that died) → PROCESSING,
-   * counting the attempt. Null when it is already finished (a duplicate job) or gone.
+   * counting the attempt. Null when it is already finished (a duplicate job) or gone. The claims
+   * made in one turn of the event loop (a worker's batch of jobs) share one statement (CLAIM_GROUP).
    */
-  async claim(id: bigint): Promise<EventRow | null> {
+  claim(id: bigint): Promise<EventRow | null> {
+    return new Promise((resolve, reject) => {
+      this.claims.push({ id, resolve, reject });
+      if (this.claimScheduled) return;
+      this.claimScheduled = true;
+      // the batch's jobs all reach their claim in the turn that started them
+      queueMicrotask(() => {
+        this.claimScheduled = false;
+        void this.claimGroup(this.claims.splice(0));
+      });
+    });
+  }
+
+  private async claimGroup(group: PendingClaim[]): Promise<void> {
+    if (group.length === 1) {
+      const [only] = group;
+      return this.claimOne(only.id).then(only.resolve, only.reject);
+    }
+    let rows: Array<ClaimedRow & { id: string }>;
+    try {
+      // always its own transaction: inside a caller's, the setting would make that commit lazy too
+      rows = await this.db.sqlAlone<ClaimedRow & { id: string }>(CLAIM_GROUP, [group.map((c) => c.id.toString())]);
+    } catch {
+      // the group's statement failed as a whole (a lost connection, a lock timeout): each claim alone,
+      // so one event's trouble is not every event's
+      await Promise.all(group.map((c) => this.claimOne(c.id).then(c.resolve, c.reject)));
+      return;
+    }
+    const byId = new Map(rows.map((r) => [r.id, r]));
+    for (const c of group) {
+      const row = byId.get(c.id.toString());
+      // the same event twice in one group (two jobs for it): the first runs it, the second finds it taken
+      byId.delete(c.id.toString());
+      c.resolve(row ? claimedEvent(c.id, row) : null);
+    }
+  }
+
+  private async claimOne(id: bigint): Promise<EventRow | null> {
     // always its own transaction: inside a caller's, the setting would make that commit lazy too
-    const rows = await this.db.sqlAlone<{
-      integration_id: number;
-      sub_account_id: number;
-      provider: string;
-      dedup_key: string;
-      external_id: string | null;
-      event_type: string;
-      attempts: number;
-      payload: unknown;
-      received_at: Date;
-    }>(CLAIM, [id.toString()]);
-    const r = rows[0];
-    if (!r) return null;
-    return {
-      id,
-      integrationId: r.integration_id,
-      subAccountId: r.sub_account_id,
-      provider: r.provider,
-      dedupKey: r.dedup_key,
-      externalId: r.external_id,
-      eventType: r.event_type,
-      status: 'PROCESSING',
-      attempts: r.attempts,
-      lastError: null,
-      payload: r.payload as EventRow['payload'],
-      receivedAt: r.received_at,
-      processedAt: null,
-      nextAttemptAt: null,
-    };
+    const rows = await this.db.sqlAlone<ClaimedRow>(CLAIM, [id.toString()]);
+    return rows[0] ? claimedEvent(id, rows[0]) : null;
   }
 
   /** In the caller's transaction: the event is PROCESSED exactly when its outcome is committed. */
@@ -277,13 +371,62 @@ export class WebhookEventsRepository {
    * Another feature's write (a statement it built) and this event's PROCESSED mark in one statement:
    * both commit, or neither. The hot path's single-lead event: one round trip instead of a
    * transaction's four. The outer SELECT reads every column of the work, so all of it is evaluated;
-   * the mark, a data-modifying CTE, always runs to completion.
+   * the mark, a data-modifying CTE, always runs to completion. Outside a caller's transaction, events
+   * finishing together share one commit (pumpMarks).
    */
-  async markProcessedWith(id: bigint, work: BoundStatement): Promise<void> {
-    const text = `WITH work AS (${work.text}), done AS (${markProcessedSql(`$${work.values.length + 1}`)} RETURNING 1)
-       SELECT work.* FROM work`;
-    const name = work.name === undefined ? undefined : `${work.name}+webhook_processed_v1`;
-    await this.db.sql({ name, text }, [...work.values, id.toString()]);
+  markProcessedWith(id: bigint, work: BoundStatement): Promise<void> {
+    // in a caller's transaction it commits with the caller's work, never in a group of its own
+    if (currentTransaction.getStore()) return this.markProcessedAlone(id, work);
+    return new Promise((resolve, reject) => {
+      this.marks.push({ id, work, resolve, reject });
+      if (this.markScheduled) return;
+      this.markScheduled = true;
+      setImmediate(() => {
+        this.markScheduled = false;
+        this.pumpMarks();
+      });
+    });
+  }
+
+  /**
+   * Group commit for the workers: while MARK_WRITERS transactions run, the events finishing meanwhile
+   * wait and go into the next one together (up to MARK_GROUP), so a backlog costs a commit per group
+   * rather than per event; when idle an event's statement runs at once, alone.
+   */
+  private pumpMarks(): void {
+    while (this.marking < MARK_WRITERS && this.marks.length > 0) {
+      const group = this.marks.splice(0, MARK_GROUP);
+      this.marking += 1;
+      void this.markGroup(group).finally(() => {
+        this.marking -= 1;
+        this.pumpMarks();
+      });
+    }
+  }
+
+  private async markGroup(group: PendingMark[]): Promise<void> {
+    if (group.length > 1) {
+      try {
+        await this.db.session(async (client) => {
+          await client.query('BEGIN');
+          for (const { id, work } of group) await client.query({ ...markedWith(work), values: markedValues(id, work) });
+          await client.query('COMMIT');
+        });
+        group.forEach((m) => m.resolve());
+        return;
+      } catch {
+        // the group failed as a whole (one event's write refused, a deadlock with another group over
+        // the same person, a lost connection): nothing of it committed (a session whose statement
+        // threw is closed, not returned to the pool) — each event alone, so one event's failure is
+        // its own. Should the commit have happened unseen, writing again changes nothing: the lead
+        // write of an event is idempotent (its touch is keyed by the event) and so is the mark.
+      }
+    }
+    await Promise.all(group.map((m) => this.markProcessedAlone(m.id, m.work).then(m.resolve, m.reject)));
+  }
+
+  private async markProcessedAlone(id: bigint, work: BoundStatement): Promise<void> {
+    await this.db.sql(markedWith(work), markedValues(id, work));
   }
 
   async markFailed(id: bigint, error: string): Promise<void> {
