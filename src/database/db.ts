@@ -17,6 +17,13 @@ export interface SqlStatement {
  */
 export interface BoundStatement extends SqlStatement {
   values: unknown[];
+  /**
+   * The advisory locks the statement takes, `pg_advisory_xact_lock(namespace, hashtext(key))` in key
+   * order (apply_lead's identity locks). A caller running several such statements in one transaction
+   * takes them all first, in (namespace, key) order, so two such transactions never hold each
+   * other's locks crosswise (a deadlock, which PostgreSQL breaks only after deadlock_timeout).
+   */
+  locks?: { namespace: number; keys: readonly string[] };
 }
 
 /**

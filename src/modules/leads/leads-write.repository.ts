@@ -216,6 +216,8 @@ export class LeadsWriteRepository {
     });
     return {
       ...SQL.applyLead,
+      // apply_lead locks the person's identities first (see lockIdentities)
+      locks: { namespace: touch.subAccountId, keys },
       values: [
         touch.subAccountId,
         touch.integrationId,

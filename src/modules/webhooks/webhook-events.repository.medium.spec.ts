@@ -328,6 +328,36 @@ describe('webhook ingest batcher (WebhookEventsRepository.insertWithJob)', () =>
       expect(leads.rows.map((r) => r.email)).toEqual(['grp-fail-1@example.org', 'grp-fail-3@example.org']);
     });
 
+    it("takes its statements' identity locks first, in one order: a group never holds one person while waiting for another", async () => {
+      const [idB, idA] = await Promise.all(['grp-lock-b', 'grp-lock-a'].map((k) => storeEvent(k)));
+      const forB = await leadStatement(idB, 'grp-lock-b', 'grp-lock-b@example.org');
+      const forA = await leadStatement(idA, 'grp-lock-a', 'grp-lock-a@example.org');
+      const [keyA, keyB] = [forA.locks?.keys ?? [], forB.locks?.keys ?? []].map((keys) => [...keys].sort()[0]);
+      expect(keyA < keyB).toBe(true);
+      const other = new Client({ connectionString: m.db.url });
+      await other.connect();
+      try {
+        // another writer holds A (the first in key order)
+        await other.query('BEGIN');
+        await other.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [ids.subAccountId, keyA]);
+        // a group writing B, then A: without its locks taken first it would hold B while it waits for A
+        const group = Promise.all([events.markProcessedWith(idB, forB), events.markProcessedWith(idA, forA)]);
+        await new Promise((resolve) => setTimeout(resolve, 300));
+        const free = await other.query<{ ok: boolean }>('SELECT pg_try_advisory_xact_lock($1, hashtext($2)) AS ok', [
+          ids.subAccountId,
+          keyB,
+        ]);
+        // the other writer can take B too (holding A and B as a sorted writer would): no deadlock to break
+        expect(free.rows[0].ok).toBe(true);
+        expect(await status(idB)).toBe('PENDING');
+        await other.query('COMMIT');
+        await group;
+      } finally {
+        await other.end();
+      }
+      expect([await status(idB), await status(idA)]).toEqual(['PROCESSED', 'PROCESSED']);
+    });
+
     it("inside a caller's transaction it commits (or rolls back) with the caller, never in a group", async () => {
       const id = await storeEvent('grp-in-tx');
       const statement = await leadStatement(id, 'grp-in-tx', 'grp-in-tx@example.org');

@@ -167,6 +167,15 @@ const markProcessedSql = (param: string): string =>
   `UPDATE webhook_events SET status = 'PROCESSED', processed_at = now(), last_error = NULL, next_attempt_at = NULL
        WHERE id = ${param}::bigint`;
 
+/** The advisory locks of a group's statements (BoundStatement.locks), in (namespace, key) order. */
+const LOCK_GROUP = {
+  name: 'webhook_mark_group_locks_v1',
+  text: `SELECT count(*) FROM (
+         SELECT pg_advisory_xact_lock(namespace, hashtext(key))
+           FROM (SELECT DISTINCT namespace, key FROM unnest($1::int[], $2::text[]) AS t(namespace, key) ORDER BY 1, 2) s
+       ) locked`,
+};
+
 /** markProcessedWith's statement: the work, then the mark, one round trip. */
 function markedWith(work: BoundStatement): SqlStatement {
   return {
@@ -409,6 +418,15 @@ export class WebhookEventsRepository {
       try {
         await this.db.session(async (client) => {
           await client.query('BEGIN');
+          const locks = group.flatMap(({ work }) =>
+            (work.locks?.keys ?? []).map((key) => ({ namespace: work.locks?.namespace ?? 0, key })),
+          );
+          // every lock the group's statements take, first and in one order for every group
+          if (locks.length > 0)
+            await client.query({
+              ...LOCK_GROUP,
+              values: [locks.map((l) => l.namespace), locks.map((l) => l.key)],
+            });
           for (const { id, work } of group) await client.query({ ...markedWith(work), values: markedValues(id, work) });
           await client.query('COMMIT');
         });
