@@ -261,7 +261,23 @@ export class EmbeddedPostgres {
       chownTree(scratch, this.who);
       execFileSync(
         join(bin, 'initdb'),
-        ['-D', dataDir, '-U', 'postgres', `--pwfile=${pwfile}`, '--auth=scram-sha-256', '-E', 'UTF8', '--no-locale'],
+        [
+          '-D',
+          dataDir,
+          '-U',
+          'postgres',
+          `--pwfile=${pwfile}`,
+          '--auth=scram-sha-256',
+          '-E',
+          'UTF8',
+          // byte-order sorting as before (no OS locale: the same on every machine), but Unicode case
+          // mapping (PostgreSQL 17+'s builtin C.UTF-8): lower() and ILIKE fold "JOSÉ" to "josé", so
+          // case-insensitive searches (leads, conversations, templates) find accented names; with
+          // --no-locale alone they folded ASCII letters only
+          '--no-locale',
+          '--locale-provider=builtin',
+          '--builtin-locale=C.UTF-8',
+        ],
         { ...this.who, stdio: ['ignore', 'ignore', 'pipe'] },
       );
     } finally {

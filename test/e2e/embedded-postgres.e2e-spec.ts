@@ -93,6 +93,23 @@ describe('embedded PostgreSQL', () => {
     }
   });
 
+  it('folds accented letters in case-insensitive comparisons and still sorts by code point', async () => {
+    const started = pg as EmbeddedPostgres;
+    await started.ensureDatabase('hub_locale_check');
+    const db = new Client({ connectionString: started.url.replace(/\/postgres$/, '/hub_locale_check') });
+    await db.connect();
+    try {
+      const { rows } = await db.query<{ lowered: string; found: boolean; order: string[] }>(
+        `SELECT lower('JOSÉ ÇAĞRI') AS lowered, 'José' ILIKE '%JOSÉ%' AS found,
+                (SELECT array_agg(w ORDER BY w) FROM unnest(ARRAY['b', 'Z', 'a', 'É']) AS w) AS order`,
+      );
+      // a search for "JOSÉ" finds "José" (it did not: initdb --no-locale folded ASCII only)
+      expect(rows[0]).toEqual({ lowered: 'josé çağri', found: true, order: ['Z', 'a', 'b', 'É'] });
+    } finally {
+      await db.end();
+    }
+  });
+
   it('gives a cluster still on the old well-known password a random one at its next start', async () => {
     const port = await freePort();
     const started = pg as EmbeddedPostgres;
