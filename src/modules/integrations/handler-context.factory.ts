@@ -25,6 +25,12 @@ export class UnreadableConfigError extends DomainException {
 @Injectable()
 export class HandlerContextFactory {
   private readonly logger = new Logger('Handler');
+  /**
+   * The context built for a row object, while that object lives: a worker keeps an integration's row
+   * for a few seconds (WebhookProcessor) and runs every event of a burst with it, so its secrets are
+   * decrypted once per row rather than once per event. A changed integration is a new row object.
+   */
+  private readonly built = new WeakMap<Integration, { handler: IntegrationHandler; ctx: HandlerContext }>();
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -76,6 +82,14 @@ export class HandlerContextFactory {
 
   /** Throws UnreadableConfigError (409) when a stored secret of the row does not open here. */
   build(row: Integration): { handler: IntegrationHandler; ctx: HandlerContext } {
+    const known = this.built.get(row);
+    if (known) return known;
+    const built = this.open(row);
+    this.built.set(row, built);
+    return built;
+  }
+
+  private open(row: Integration): { handler: IntegrationHandler; ctx: HandlerContext } {
     let config: Record<string, unknown>;
     try {
       config = this.codec.open(row.template.configSchema, row.config as Record<string, unknown>, {
