@@ -577,4 +577,64 @@ describe('API.md contract audit 6: webhooks and integrations (black box)', () =>
       expect(typeof read.body.lastWebhookAt).toBe('string');
     });
   });
+
+  describe("linkedin-lead-gen owned by a sponsored ad account (kept last: it replaces the fake's lead form route)", () => {
+    it('the sponsored fixture (owner.sponsoredAccount) routes to the integration holding that ad account: received, then duplicate', async () => {
+      const sub8 = await createSubAccount(t, 'MAX', 'Sponsored Six');
+      const config = { ...LINKEDIN, organizationId: '510123', accessToken: 'AQV-sponsored-six' };
+      // LinkedIn lists an ad account's lead forms to a token with a role on it (Lead Sync API)
+      fakes.linkedin.on('GET', '/rest/leadForms', (req) =>
+        req.query.get('owner') === '(sponsoredAccount:urn:li:sponsoredAccount:510123)' &&
+        req.headers.authorization === `Bearer ${config.accessToken}`
+          ? { status: 200, body: { elements: [], paging: { start: 0, count: 1, total: 0 } } }
+          : { status: 403, body: { status: 403, serviceErrorCode: 100, message: 'Not enough permissions' } },
+      );
+      const li = await createIntegration(t, sub8, 'linkedin-lead-gen', config);
+      const test = await t.http.post(`/api/integrations/${li.id}/test`).set('authorization', auth(t, 'ADMIN', [sub8]));
+      expect([test.status, test.body.success]).toEqual([200, true]);
+      const body = fixture('linkedin/lead-notification.created.sponsored.UNCONFIRMED.json').replace(
+        'urn:li:sponsoredAccount:123',
+        'urn:li:sponsoredAccount:510123',
+      );
+      const signature = createHmac('sha256', config.clientSecret).update(`hmacsha256=${body}`).digest('hex');
+      expectReceivedThenDuplicate(
+        await post('/api/webhooks/linkedin-lead-gen', body, { 'x-li-signature': signature }),
+        await post('/api/webhooks/linkedin-lead-gen', body, { 'x-li-signature': signature }),
+      );
+    });
+  });
+
+  describe('integration names', () => {
+    it('refuses a name of only spaces on create and PATCH with 400 VALIDATION_FAILED naming it, as it refuses an empty one', async () => {
+      const generic = (
+        await t.sql.query<{ id: number }>("SELECT id FROM integration_templates WHERE name = 'generic-webhook'")
+      ).rows[0].id;
+      for (const name of ['', '   ', ' \t\n ']) {
+        const res = await t.http
+          .post('/api/integrations')
+          .set('authorization', admin)
+          .send({ subAccountId: sub, integrationTemplateId: generic, name, config: GENERIC });
+        expect([JSON.stringify(name), res.status, res.body.code]).toEqual([
+          JSON.stringify(name),
+          400,
+          'VALIDATION_FAILED',
+        ]);
+        expect(JSON.stringify(res.body.details)).toContain('name');
+      }
+      const created = await createIntegration(t, sub, 'generic-webhook', GENERIC, 'Website form');
+      const patch = await t.http
+        .patch(`/api/integrations/${created.id}`)
+        .set('authorization', admin)
+        .send({ name: '   ' });
+      expect([patch.status, patch.body.code]).toEqual([400, 'VALIDATION_FAILED']);
+      const read = await t.http.get(`/api/integrations/${created.id}`).set('authorization', admin);
+      expect(read.body.name).toBe('Website form');
+      // a name with spaces around words is still a name
+      const spaced = await t.http
+        .patch(`/api/integrations/${created.id}`)
+        .set('authorization', admin)
+        .send({ name: ' Web form ' });
+      expect(spaced.status).toBe(200);
+    });
+  });
 });

@@ -1,5 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsBoolean, IsIn, IsNotEmpty, IsObject, IsOptional, IsString, MaxLength } from 'class-validator';
+import { IsBoolean, IsIn, IsNotEmpty, IsObject, IsOptional, IsString, Matches, MaxLength } from 'class-validator';
 import { IsOptionalNotNull } from '../../../common/http/optional-not-null.decorator';
 import { PageQueryDto } from '../../../common/http/pagination';
 import { IsIntId, QueryInteger } from '../../../common/http/int-id.decorator';
@@ -7,10 +7,13 @@ import { IsIntId, QueryInteger } from '../../../common/http/int-id.decorator';
 export const INTEGRATION_STATUSES = ['pending', 'active', 'error', 'disconnected'] as const;
 export type IntegrationStatusName = (typeof INTEGRATION_STATUSES)[number];
 
+const BLANK_NAME = { message: 'name must not be blank' };
+
 export class CreateIntegrationDto {
   @ApiProperty() @IsIntId() subAccountId!: number;
   @ApiProperty() @IsIntId() integrationTemplateId!: number;
-  @ApiProperty() @IsString() @IsNotEmpty() @MaxLength(200) name!: string;
+  // a name of spaces passed IsNotEmpty and listed as a blank row in the CRM
+  @ApiProperty() @IsString() @IsNotEmpty() @Matches(/\S/, BLANK_NAME) @MaxLength(200) name!: string;
   @ApiPropertyOptional() @IsOptional() @IsString() @MaxLength(2000) description?: string;
   @ApiProperty({
     type: 'object',
@@ -35,7 +38,13 @@ export class TestConfigDto {
 }
 
 export class UpdateIntegrationDto {
-  @ApiPropertyOptional() @IsOptionalNotNull() @IsString() @IsNotEmpty() @MaxLength(200) name?: string;
+  @ApiPropertyOptional()
+  @IsOptionalNotNull()
+  @IsString()
+  @IsNotEmpty()
+  @Matches(/\S/, BLANK_NAME)
+  @MaxLength(200)
+  name?: string;
   @ApiPropertyOptional({ nullable: true }) @IsOptional() @IsString() @MaxLength(2000) description?: string;
   @ApiPropertyOptional({
     type: 'object',
