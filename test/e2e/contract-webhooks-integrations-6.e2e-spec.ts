@@ -246,6 +246,8 @@ describe('API.md contract audit 6: webhooks and integrations (black box)', () =>
       expect(failed.id).toBe(res.body.eventId);
       expect(typeof failed.lastError).toBe('string');
       expect(failed.processedAt === null || typeof failed.processedAt === 'string').toBe(true);
+      const health = await t.http.get(`/api/integrations/${created.id}/health`).set('authorization', admin2);
+      expect(health.body.webhooks24h).toEqual({ received: 1, processed: 0, failed: 1, rejected: 0 });
       const lead = JSON.parse(fixture('meta-lead-ads/lead-retrieve-response.json')) as Json;
       fakes.graph.on('GET', `/${leadId}`, () => ({ status: 200, body: { ...lead, id: leadId } }));
       const agent = await t.http
