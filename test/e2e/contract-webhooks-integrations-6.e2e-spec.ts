@@ -3,10 +3,11 @@
 // provider fixtures of the shared fixture folder: each provider's own fixture delivered as its
 // provider signs it, the answers of a redelivery and of a delivery holding several events, the
 // documented status flow seen through the events and replay routes, and the integration routes'
-// shapes. Cases other specs already pin are left to them (see notes/auditwh.md). Every case passed
-// against the code as it stood: no divergence from API.md was found, so these stay as guards of what
-// no other spec covered (the shared fixtures end to end, partial-duplicate batches, the per-integration
-// rate limit, STARTER limits per provider, the events page across PENDING → PROCESSED and a FAILED replay).
+// shapes. Cases other specs already pin are left to them (see notes/auditwh.md). Failed before its
+// fix: an integration named only by spaces was stored (201). Every other case passed as the code
+// stood and stays as a guard of what no other spec covered (the shared fixtures end to end,
+// partial-duplicate batches, the per-integration rate limit, STARTER limits per provider, the events
+// page across PENDING → PROCESSED and a FAILED replay).
 import { createHmac, generateKeyPairSync, sign } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
