@@ -640,4 +640,33 @@ describe('API.md contract audit 6: webhooks and integrations (black box)', () =>
       expect(spaced.status).toBe(200);
     });
   });
+
+  describe('syncIntervalMinutes ("Template schemas may also let an integration set syncIntervalMinutes")', () => {
+    const syncing: Array<[string, Json]> = [
+      ['meta-lead-ads', META_CONFIG],
+      ['gohighlevel', GHL_CONFIG],
+      ['linkedin-lead-gen', LINKEDIN],
+      ['facebook-ads', { adAccountId: 'act_123', accessToken: 'fb-ads-token-1' }],
+      ['google-ads-lead-forms', { googleKey: 'google-key-1' }],
+    ];
+    const create = (template: string, config: Json) =>
+      createIntegration(t, sub, template, config).then(
+        (created) => ({ status: 201, body: created.body }),
+        (err: Error) => ({ status: Number(/integration: (\d+)/.exec(err.message)?.[1]), body: err.message }),
+      );
+
+    it.each(syncing)('the seeded %s template takes it (an integer ≥ 1) and refuses 0', async (template, config) => {
+      const ok = await create(template, { ...config, syncIntervalMinutes: 30 });
+      expect([template, ok.status]).toEqual([template, 201]);
+      expect((ok.body as Json).config).toEqual(expect.objectContaining({ syncIntervalMinutes: 30 }));
+      const zero = await create(template, { ...config, syncIntervalMinutes: 0 });
+      expect([template, zero.status]).toEqual([template, 400]);
+      expect(zero.body).toContain('syncIntervalMinutes');
+    });
+
+    it('a handler that does not sync does not offer it', async () => {
+      const refused = await create('generic-webhook', { ...GENERIC, syncIntervalMinutes: 30 });
+      expect(refused.status).toBe(400);
+    });
+  });
 });

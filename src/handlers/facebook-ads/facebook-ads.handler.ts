@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { SYNC_INTERVAL_PROPERTY } from '../shared/sync-interval';
 import type { JsonSchemaObject, SyncPage, TestResult } from '../handler-types';
 import { OutboundError } from '../../common/outbound/http-client';
 import { HandlerContext, IntegrationHandler, IntegrationSetupError } from '../integration-handler';
@@ -55,6 +56,7 @@ export class FacebookAdsHandler implements IntegrationHandler {
         'x-secret': true,
         'x-oauth': true,
       },
+      ...SYNC_INTERVAL_PROPERTY,
     },
     required: ['adAccountId', 'accessToken'],
     additionalProperties: false,

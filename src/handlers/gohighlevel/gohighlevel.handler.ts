@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { SYNC_INTERVAL_PROPERTY } from '../shared/sync-interval';
 import { OutboundError } from '../../common/outbound/http-client';
 import type {
   Capability,
@@ -82,6 +83,7 @@ export const GOHIGHLEVEL_CONFIG_SCHEMA: JsonSchemaObject = {
       minLength: 1,
       maxLength: 1024,
     },
+    ...SYNC_INTERVAL_PROPERTY,
   },
   required: ['locationId', 'privateIntegrationToken'],
   additionalProperties: false,

@@ -3,6 +3,7 @@ import type { AdCostInput, SyncPage, TestResult } from '../handler-types';
 import type { HandlerContext, IntegrationConfig } from '../integration-handler';
 import { asArray, asId, asNumber, asString, isRecord, optionalConfigString } from '../shared/json';
 import { addDays, decimalString, localDate, microsToDecimal, spendAmount } from '../shared/money';
+import { SYNC_INTERVAL_PROPERTY } from '../shared/sync-interval';
 
 /**
  * Google Ads API reporting (developers.google.com/google-ads/api/docs/query/overview,
@@ -180,7 +181,7 @@ export const GOOGLE_ADS_SPEND_PROPERTIES: Record<string, Record<string, unknown>
     minimum: 1,
     maximum: 90,
   },
-  syncIntervalMinutes: { type: 'integer', minimum: 1 },
+  ...SYNC_INTERVAL_PROPERTY,
 };
 
 export function hasGoogleAdsSpend(config: IntegrationConfig): boolean {

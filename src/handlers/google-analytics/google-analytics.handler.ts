@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { SYNC_INTERVAL_PROPERTY } from '../shared/sync-interval';
 import { OutboundError } from '../../common/outbound/http-client';
 import type { Capability, ConfigProblem, JsonSchemaObject, SyncPage, TestResult } from '../handler-types';
 import type { HandlerContext, IntegrationConfig, IntegrationHandler } from '../integration-handler';
@@ -43,6 +44,7 @@ export const GOOGLE_ANALYTICS_CONFIG_SCHEMA: JsonSchemaObject = {
       'x-secret': true,
       'x-oauth': true,
     },
+    ...SYNC_INTERVAL_PROPERTY,
   },
   required: ['propertyId', 'serviceAccountKey'],
   additionalProperties: false,

@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { SYNC_INTERVAL_PROPERTY } from '../shared/sync-interval';
 import { OutboundError, OutboundResponse } from '../../common/outbound/http-client';
 import type { JsonSchemaObject, SyncPage, TestResult, WebhookOutcome } from '../handler-types';
 import {
@@ -124,6 +125,7 @@ export class LinkedInLeadGenHandler implements IntegrationHandler {
         minimum: 1,
         maximum: 90,
       },
+      ...SYNC_INTERVAL_PROPERTY,
     },
     required: ['organizationId', 'clientId', 'clientSecret', 'accessToken'],
     additionalProperties: false,

@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { SYNC_INTERVAL_PROPERTY } from '../shared/sync-interval';
 import { OutboundError, OutboundResponse } from '../../common/outbound/http-client';
 import type { JsonSchemaObject, LeadInput, SyncPage, TestResult, WebhookOutcome } from '../handler-types';
 import {
@@ -120,6 +121,7 @@ export class MetaLeadAdsHandler implements IntegrationHandler {
         minLength: 1,
         'x-secret': true,
       },
+      ...SYNC_INTERVAL_PROPERTY,
     },
     required: ['pageId', 'appSecret', 'pageAccessToken', 'verifyToken'],
     additionalProperties: false,
