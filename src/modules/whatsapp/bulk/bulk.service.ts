@@ -72,10 +72,20 @@ export class BulkService {
 
   async create(user: AuthUser, dto: CreateBulkDto): Promise<CreatedBulkDto> {
     assertCanActOn(user, dto.subAccountId);
+    // each refusal names its field, as a single send's do
     if ((dto.leadIds === undefined) === (dto.filter === undefined))
-      throw DomainException.validation('Give either leadIds or filter');
+      throw DomainException.validation('Give either leadIds or filter', [
+        { field: 'leadIds', message: 'leadIds or filter' },
+      ]);
     if ((dto.template === undefined) === (dto.text === undefined))
-      throw DomainException.validation('Give either template or text');
+      throw DomainException.validation('Give either template or text', [
+        { field: 'text', message: 'template or text' },
+      ]);
+    // free text has nothing to fill: parameters with it would be stored and never used
+    if (dto.text !== undefined && dto.parameters !== undefined)
+      throw DomainException.validation('parameters go with a template', [
+        { field: 'parameters', message: 'only with a template' },
+      ]);
     const bounds = filterBounds(dto.filter);
     const parameters = this.parameters(dto.parameters);
     const integration = await this.integration(dto.subAccountId, dto.integrationId);
@@ -363,8 +373,11 @@ export class BulkService {
       MAX_RECIPIENTS + 1,
     );
     if (leads.length > MAX_RECIPIENTS)
-      throw DomainException.validation(`The filter matches more than ${MAX_RECIPIENTS} leads; narrow it`);
-    if (leads.length === 0) throw DomainException.validation('The filter matches no lead');
+      throw DomainException.validation(`The filter matches more than ${MAX_RECIPIENTS} leads; narrow it`, [
+        { field: 'filter', message: `matches more than ${MAX_RECIPIENTS} leads` },
+      ]);
+    if (leads.length === 0)
+      throw DomainException.validation('The filter matches no lead', [{ field: 'filter', message: 'matches no lead' }]);
     return leads;
   }
 
