@@ -473,6 +473,128 @@ describe('API.md contract: WhatsApp (audit 6, black box)', () => {
     });
   });
 
+  describe('more of the documented routes, edge by edge', () => {
+    it('an opt-out of scope all refuses free text inside the window; marketing scope lets it through', async () => {
+      const manager = bearer('MANAGER');
+      await conversation(sub, s.integrationId, '14155550661', 5);
+      await conversation(sub, s.integrationId, '14155550662', 5);
+      const all = await call('post', '/api/whatsapp/opt-outs', manager, {
+        subAccountId: sub,
+        waId: '14155550661',
+        scope: 'all',
+      });
+      const marketing = await call('post', '/api/whatsapp/opt-outs', manager, {
+        subAccountId: sub,
+        waId: '14155550662',
+        scope: 'marketing',
+      });
+      expect([all.status, marketing.status]).toEqual([201, 201]);
+      const send = (to: string) =>
+        call('post', '/api/whatsapp/messages', bearer('AGENT'), { subAccountId: sub, to, text: 'reply' });
+      const refused = await send('+14155550661');
+      expect([refused.status, refused.body.code]).toEqual([422, 'RECIPIENT_OPTED_OUT']);
+      expect((await send('+14155550662')).status).toBe(202);
+      const convs = await call('get', `/api/whatsapp/conversations?subAccountId=${sub}&q=1415555066`, bearer('AGENT'));
+      const opted = Object.fromEntries(
+        (convs.body.items as Array<{ contact: { waId: string }; optedOut: boolean }>).map((c) => [
+          c.contact.waId,
+          c.optedOut,
+        ]),
+      );
+      expect(opted).toEqual({ '14155550661': true, '14155550662': true });
+    });
+
+    it('ids that are not ids are 400; ids that name nothing are 404', async () => {
+      const manager = bearer('MANAGER');
+      const cases: Array<[Method, string, number]> = [
+        ['get', '/api/whatsapp/bulk/abc', 400],
+        ['get', '/api/whatsapp/bulk/987654321', 404],
+        ['get', '/api/whatsapp/bulk/987654321/recipients', 404],
+        ['post', '/api/whatsapp/bulk/987654321/cancel', 404],
+        ['delete', '/api/whatsapp/templates/abc', 400],
+        ['delete', '/api/whatsapp/templates/987654321', 404],
+        ['get', '/api/whatsapp/conversations/abc', 400],
+        ['get', '/api/whatsapp/conversations/987654321', 404],
+        ['delete', '/api/whatsapp/opt-outs/abc', 400],
+      ];
+      for (const [method, path, status] of cases) {
+        const res = await call(method, path, manager, method === 'post' ? {} : undefined);
+        expect([path, res.status, res.body.code]).toEqual([
+          path,
+          status,
+          status === 400 ? 'VALIDATION_FAILED' : 'NOT_FOUND',
+        ]);
+      }
+    });
+
+    it('a send: an unreadable `to` is 400 naming to; a non-WhatsApp integrationId is 404', async () => {
+      const agent = bearer('AGENT');
+      const bad = await call('post', '/api/whatsapp/messages', agent, {
+        subAccountId: sub,
+        to: 'not-a-phone',
+        text: 'x',
+      });
+      expect([bad.status, bad.body.code, fieldsOf(bad.body)]).toEqual([400, 'VALIDATION_FAILED', ['to']]);
+      const other = await createIntegration(t, sub, 'facebook-messenger', {
+        pageAccessToken: 'EAAG-audit6-token',
+        appSecret: 'audit6-secret',
+        verifyToken: 'audit6-verify',
+        pageId: '200000000000061',
+      });
+      const notWhatsApp = await call('post', '/api/whatsapp/messages', agent, {
+        subAccountId: sub,
+        integrationId: other.id,
+        to: '+14155550602',
+        text: 'x',
+      });
+      expect([notWhatsApp.status, notWhatsApp.body.code]).toEqual([404, 'NOT_FOUND']);
+      const template = await call('post', '/api/whatsapp/templates', bearer('MANAGER'), {
+        integrationId: other.id,
+        name: 'not_whatsapp',
+        language: 'en_US',
+        category: 'UTILITY',
+        components: [{ type: 'BODY', text: 'Hi' }],
+      });
+      expect([template.status, template.body.code]).toEqual([404, 'NOT_FOUND']);
+    });
+
+    it('messages: sentBy=<user id> and status=received filter; opt-outs page', async () => {
+      const agent = bearer('AGENT');
+      await conversation(sub, s.integrationId, '14155550681', 5);
+      const sent = await call('post', '/api/whatsapp/messages', bearer('AGENT', [sub], 'agent-68'), {
+        subAccountId: sub,
+        to: '+14155550681',
+        text: 'mine',
+      });
+      expect(sent.status).toBe(202);
+      const byUser = await call('get', `/api/whatsapp/messages?subAccountId=${sub}&sentBy=agent-68`, agent);
+      expect(byUser.body.items.map((m: { id: string; sentBy: string }) => [m.id, m.sentBy])).toEqual([
+        [sent.body.id, 'agent-68'],
+      ]);
+      const received = await call('get', `/api/whatsapp/messages?subAccountId=${sub}&status=received`, agent);
+      expect(received.body.total).toBeGreaterThan(0);
+      for (const m of received.body.items as Array<{ status: string; direction: string }>)
+        expect([m.status, m.direction]).toEqual(['received', 'inbound']);
+      const page = await call('get', `/api/whatsapp/opt-outs?subAccountId=${sub}&pageSize=1`, bearer('MANAGER'));
+      expect(page.body).toMatchObject({ page: 1, pageSize: 1 });
+      expect(page.body.items).toHaveLength(1);
+      expect(page.body.total).toBeGreaterThan(1);
+    });
+
+    it('the same phone opted out twice: one entry, never a 500', async () => {
+      const manager = bearer('MANAGER');
+      const body = { subAccountId: sub, phone: '+14155550671', scope: 'all' };
+      const first = await call('post', '/api/whatsapp/opt-outs', manager, body);
+      const second = await call('post', '/api/whatsapp/opt-outs', manager, body);
+      expect(first.status).toBe(201);
+      expect(second.status).toBeLessThan(500);
+      const list = await call('get', `/api/whatsapp/opt-outs?subAccountId=${sub}&pageSize=200`, manager);
+      expect(
+        (list.body.items as Array<{ phone: string | null }>).filter((o) => o.phone === '+14155550671'),
+      ).toHaveLength(1);
+    });
+  });
+
   describe('bulk send validation and progress', () => {
     const bad: Array<[string, Record<string, unknown>, string]> = [
       ['neither leadIds nor filter', { text: 'hi' }, 'leadIds'],
