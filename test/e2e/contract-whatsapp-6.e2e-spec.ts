@@ -614,7 +614,7 @@ describe('API.md contract: WhatsApp (audit 6, black box)', () => {
       expect(fieldsOf(res.body).join(',')).toContain(field);
     });
 
-    it('a filter that selects no lead is 400 naming filter; free text with parameters is 400 naming parameters', async () => {
+    it('a filter that selects no lead is 400 naming filter', async () => {
       const manager = bearer('MANAGER');
       const none = await call('post', '/api/whatsapp/bulk', manager, {
         subAccountId: sub,
@@ -623,6 +623,10 @@ describe('API.md contract: WhatsApp (audit 6, black box)', () => {
         parameters: { '1': 'x' },
       });
       expect([none.status, none.body.code, fieldsOf(none.body)]).toEqual([400, 'VALIDATION_FAILED', ['filter']]);
+    });
+
+    it('free text with parameters is 400 naming parameters, as a single send refuses it', async () => {
+      const manager = bearer('MANAGER');
       const textParams = await call('post', '/api/whatsapp/bulk', manager, {
         subAccountId: sub,
         leadIds: [leadId],
