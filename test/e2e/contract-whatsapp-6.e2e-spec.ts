@@ -595,6 +595,158 @@ describe('API.md contract: WhatsApp (audit 6, black box)', () => {
     });
   });
 
+  describe('named parameters, captures, failures (API.md: `{ "first_name": "Ana" }` (named))', () => {
+    const until = async <T>(read: () => Promise<T | undefined>, what: string): Promise<T> => {
+      const deadline = Date.now() + 20_000;
+      for (;;) {
+        const value = await read();
+        if (value !== undefined) return value;
+        if (Date.now() > deadline) throw new Error(`timed out: ${what}`);
+        await new Promise((r) => setTimeout(r, 200));
+      }
+    };
+
+    it('a template with {{first_name}} is NAMED; once approved it sends with named parameters and refuses positional ones', async () => {
+      const manager = bearer('MANAGER');
+      const created = await call('post', '/api/whatsapp/templates', manager, {
+        integrationId: s.integrationId,
+        name: 'named_greeting',
+        language: 'en_US',
+        category: 'UTILITY',
+        components: [
+          {
+            type: 'BODY',
+            text: 'Hi {{first_name}}',
+            example: { body_text_named_params: [{ param_name: 'first_name', example: 'Ana' }] },
+          },
+        ],
+      });
+      expect([created.status, created.body.details]).toEqual([201, undefined]);
+      expect(created.body).toMatchObject({
+        parameterFormat: 'NAMED',
+        variables: [{ component: 'BODY', key: 'first_name', example: 'Ana' }],
+      });
+      fake.templates.setStatus(WHATSAPP_CONFIG.wabaId, 'named_greeting', 'en_US', 'APPROVED');
+      await call('post', '/api/whatsapp/templates/sync', manager, { integrationId: s.integrationId });
+      await until(async () => {
+        const res = await call('get', `/api/whatsapp/templates?subAccountId=${sub}&q=named_greeting`, bearer('AGENT'));
+        return res.body.total === 1 ? true : undefined;
+      }, 'named template approved');
+      const agent = bearer('AGENT');
+      const positional = await call('post', '/api/whatsapp/messages', agent, {
+        subAccountId: sub,
+        leadId,
+        template: { id: created.body.id },
+        parameters: { '1': 'Ana' },
+      });
+      expect([positional.status, positional.body.code]).toEqual([400, 'TEMPLATE_PARAMETERS_INVALID']);
+      const before = fake.sends.length;
+      const named = await call('post', '/api/whatsapp/messages', agent, {
+        subAccountId: sub,
+        leadId,
+        template: { name: 'named_greeting', language: 'en_US' },
+        parameters: { first_name: '{{lead.firstName}}' },
+      });
+      expect(named.status).toBe(202);
+      const send = await until(
+        async () => fake.sends.slice(before).find((x) => x.bizOpaqueCallbackData === named.body.id),
+        'named send at Meta',
+      );
+      expect(JSON.stringify(send.body)).toContain('"parameter_name":"first_name"');
+      expect(JSON.stringify(send.body)).toContain('Audit Six');
+    });
+
+    it('capture-lead: 201 with a lead whose source is whatsapp, then 200 with the same lead; auto-link counts', async () => {
+      const agent = bearer('AGENT');
+      const convId = await conversation(sub, s.integrationId, '14155550691', 5);
+      const first = await call('post', `/api/whatsapp/conversations/${convId}/capture-lead`, agent, {
+        fullName: 'Captured Six',
+        email: 'captured.six@example.com',
+      });
+      expect(first.status).toBe(201);
+      expect(first.body).toMatchObject({ id: expect.stringMatching(DIGITS), phone: '+14155550691' });
+      expect(JSON.stringify(first.body.sourceTracking)).toContain('whatsapp');
+      const again = await call('post', `/api/whatsapp/conversations/${convId}/capture-lead`, agent, {});
+      expect([again.status, again.body.id]).toEqual([200, first.body.id]);
+      const conv = await call('get', `/api/whatsapp/conversations/${convId}`, agent);
+      expect(conv.body.leadId).toBe(first.body.id);
+
+      const lonely = await createSubAccount(t, 'MAX', 'Auto Link Six');
+      const wa = await createIntegration(t, lonely, 'whatsapp-cloud', {
+        ...WHATSAPP_CONFIG,
+        phoneNumberId: '106540352242969',
+      });
+      await activate(t, lonely, wa.id);
+      const lead = await call('post', '/api/leads', bearer('AGENT', [lonely]), {
+        subAccountId: lonely,
+        fullName: 'Match Six',
+        phone: '+14155550692',
+      });
+      expect(lead.status).toBe(201);
+      const match = lead.body.id as string;
+      await conversation(lonely, wa.id, '14155550692', 5);
+      await conversation(lonely, wa.id, '14155550693', 5);
+      const auto = await call('post', '/api/whatsapp/conversations/auto-link', bearer('AGENT', [lonely]), {
+        subAccountId: lonely,
+      });
+      expect([auto.status, auto.body]).toEqual([200, { linked: 1, unmatched: 1 }]);
+      const linked = await call(
+        'get',
+        `/api/whatsapp/conversations?subAccountId=${lonely}&linked=true`,
+        bearer('AGENT', [lonely]),
+      );
+      expect(linked.body.items.map((c: { leadId: string }) => c.leadId)).toEqual([match]);
+    });
+
+    it('a send Meta refuses: the message is failed with error { code, title, details } and failedAt', async () => {
+      await conversation(sub, s.integrationId, '14155550694', 5);
+      fake.failFor('+14155550694', 131026, 'sync');
+      const sent = await call('post', '/api/whatsapp/messages', bearer('AGENT'), {
+        subAccountId: sub,
+        to: '+14155550694',
+        text: 'will fail',
+      });
+      expect(sent.status).toBe(202);
+      const failed = await until(async () => {
+        const res = await call(
+          'get',
+          `/api/whatsapp/messages?subAccountId=${sub}&conversationId=${sent.body.conversationId}&status=failed`,
+          bearer('AGENT'),
+        );
+        return (res.body.items as Array<Record<string, unknown>>).find((m) => m.id === sent.body.id);
+      }, 'failed message');
+      expect(failed).toMatchObject({
+        status: 'failed',
+        failedAt: expect.stringMatching(ISO),
+        error: { code: 131026, title: expect.any(String) },
+      });
+      expect(failed.error).toHaveProperty('details');
+    });
+
+    it('conversation detail: ?before= that is not a message id is 400 naming before', async () => {
+      const convId = await conversation(sub, s.integrationId, '14155550695', 5);
+      const res = await call('get', `/api/whatsapp/conversations/${convId}?before=abc`, bearer('AGENT'));
+      expect([res.status, res.body.code, fieldsOf(res.body)]).toEqual([400, 'VALIDATION_FAILED', ['before']]);
+    });
+
+    it('a bulk with skipped recipients: GET shows them in counts (total = recipients + skipped)', async () => {
+      const manager = bearer('MANAGER');
+      const noPhone = await seedLead(t.sql, sub, null, 'No Phone Six');
+      const created = await call('post', '/api/whatsapp/bulk', manager, {
+        subAccountId: sub,
+        leadIds: [leadId, noPhone],
+        template: { id: s.templateId },
+        parameters: { '1': 'x' },
+        scheduledAt: new Date(Date.now() + 3_600_000).toISOString(),
+      });
+      expect([created.status, created.body.recipients, created.body.skipped.noPhone]).toEqual([202, 1, 1]);
+      const job = await call('get', `/api/whatsapp/bulk/${created.body.id}`, manager);
+      expect(job.body.counts).toMatchObject({ total: 2, pending: 1, skipped: 1 });
+      expect(job.body.etaSeconds === null || typeof job.body.etaSeconds === 'number').toBe(true);
+      await call('post', `/api/whatsapp/bulk/${created.body.id}/cancel`, manager);
+    });
+  });
+
   describe('bulk send validation and progress', () => {
     const bad: Array<[string, Record<string, unknown>, string]> = [
       ['neither leadIds nor filter', { text: 'hi' }, 'leadIds'],

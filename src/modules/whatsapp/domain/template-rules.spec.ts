@@ -303,6 +303,25 @@ describe('validateTemplateCreate', () => {
     ]);
   });
 
+  // API.md's create body has no parameterFormat: the named examples every variable needs say it
+  it('reads a template as NAMED from its named examples when parameterFormat is left out', () => {
+    const check = validateTemplateCreate(
+      positional([
+        body('Hi {{first_name}}', { body_text_named_params: [{ param_name: 'first_name', example: 'Ana' }] }),
+      ]),
+    );
+    expect(check).toMatchObject({ ok: true, request: { parameter_format: 'NAMED' } });
+    const stated = validateTemplateCreate(
+      positional(
+        [body('Hi {{first_name}}', { body_text_named_params: [{ param_name: 'first_name', example: 'Ana' }] })],
+        {
+          parameterFormat: 'POSITIONAL',
+        },
+      ),
+    );
+    expect(messages(stated)[0]).toMatch(/not positional/);
+  });
+
   it('refuses gaps, mixed formats and malformed placeholders', () => {
     const gap = validateTemplateCreate(positional([body('Hi {{1}} {{3}}', { body_text: [['a', 'b', 'c']] })]));
     expect(messages(gap)).toContain('components[0].text: positional placeholders must be {{1}} to {{2}} without gaps');

@@ -159,6 +159,18 @@ function inferFormat(stated: unknown, components: JsonRecord[]): ParameterFormat
   return texts.some((t) => placeholdersOf(t).some((k) => NAMED_KEY.test(k))) ? 'NAMED' : 'POSITIONAL';
 }
 
+/**
+ * A create request without parameterFormat (API.md's body has none): NAMED when a HEADER or BODY example is
+ * named (`*_text_named_params`), as every variable needs an example; otherwise POSITIONAL.
+ */
+function formatOfExamples(components: unknown): ParameterFormat {
+  const named = componentsOf(components).some((c) => {
+    const example = c.example;
+    return isRecord(example) && ('header_text_named_params' in example || 'body_text_named_params' in example);
+  });
+  return named ? 'NAMED' : 'POSITIONAL';
+}
+
 const str = (value: unknown): string | undefined => (typeof value === 'string' ? value : undefined);
 const upper = (value: unknown): string => (typeof value === 'string' ? value.toUpperCase() : '');
 
@@ -375,7 +387,8 @@ export function validateTemplateCreate(input: unknown): TemplateCheck {
   if (!(TEMPLATE_CATEGORIES as readonly string[]).includes(category))
     problems.push({ path: 'category', message: 'category must be MARKETING, UTILITY or AUTHENTICATION' });
   if (category === 'AUTHENTICATION') return authenticationTemplate(dto, name, language, problems);
-  const format = parameterFormatOf(dto.parameterFormat ?? dto.parameter_format);
+  const stated = dto.parameterFormat ?? dto.parameter_format;
+  const format = stated === undefined ? formatOfExamples(dto.components) : parameterFormatOf(stated);
   if (dto.parameterFormat !== undefined && !['POSITIONAL', 'NAMED'].includes(upper(dto.parameterFormat)))
     problems.push({ path: 'parameterFormat', message: 'parameterFormat must be POSITIONAL or NAMED' });
 

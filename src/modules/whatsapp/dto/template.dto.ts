@@ -78,7 +78,10 @@ export class CreateWhatsAppTemplateDto {
   @IsArray()
   components!: Array<Record<string, unknown>>;
 
-  @ApiPropertyOptional({ enum: ['POSITIONAL', 'NAMED'] })
+  @ApiPropertyOptional({
+    enum: ['POSITIONAL', 'NAMED'],
+    description: 'Default: NAMED when the examples are named (`body_text_named_params`), otherwise POSITIONAL',
+  })
   @IsOptional()
   @IsIn(['POSITIONAL', 'NAMED'])
   parameterFormat?: 'POSITIONAL' | 'NAMED';
