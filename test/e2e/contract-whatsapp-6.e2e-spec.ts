@@ -6,6 +6,7 @@
 import { createIntegration, createSubAccount, WHATSAPP_CONFIG } from '../support/factories';
 import { FakeWhatsAppGraph } from '../support/fakes/whatsapp-graph';
 import { createTestApp, TestApp } from '../support/test-app';
+import { deliver, statusOf } from '../support/fakes/whatsapp-webhooks';
 import { activate } from '../support/webhooks';
 import { approvedTemplate, BULK_TEMPLATE, BulkSetup, seedLead, whatsAppSetup } from '../support/whatsapp-bulk';
 
@@ -744,6 +745,146 @@ describe('API.md contract: WhatsApp (audit 6, black box)', () => {
       expect(job.body.counts).toMatchObject({ total: 2, pending: 1, skipped: 1 });
       expect(job.body.etaSeconds === null || typeof job.body.etaSeconds === 'number').toBe(true);
       await call('post', `/api/whatsapp/bulk/${created.body.id}/cancel`, manager);
+    });
+  });
+
+  describe('statuses, windows and filters over time', () => {
+    let hooks: ReturnType<FakeWhatsAppGraph['webhooks']>;
+    let url: string;
+    beforeAll(async () => {
+      hooks = fake.webhooks(WHATSAPP_CONFIG.phoneNumberId);
+      await t.app.listen(0, '127.0.0.1');
+      url = `${await t.app.getUrl()}/api/webhooks/whatsapp-cloud`.replace('[::1]', '127.0.0.1');
+    });
+    const messageOf = async (id: string): Promise<Record<string, unknown> | undefined> => {
+      const res = await call('get', `/api/whatsapp/messages?subAccountId=${sub}&pageSize=200`, bearer('AGENT'));
+      return (res.body.items as Array<Record<string, unknown>>).find((m) => m.id === id);
+    };
+    const until = async <T>(read: () => Promise<T | undefined>, what: string): Promise<T> => {
+      const deadline = Date.now() + 20_000;
+      for (;;) {
+        const value = await read();
+        if (value !== undefined) return value;
+        if (Date.now() > deadline) throw new Error(`timed out: ${what}`);
+        await new Promise((r) => setTimeout(r, 200));
+      }
+    };
+
+    it('a read status before any delivered one: read, with deliveredAt and readAt; a late delivered changes nothing', async () => {
+      await conversation(sub, s.integrationId, '14155550701', 5);
+      const sent = await call('post', '/api/whatsapp/messages', bearer('AGENT'), {
+        subAccountId: sub,
+        to: '+14155550701',
+        text: 'status probe',
+      });
+      expect(sent.status).toBe(202);
+      const wamid = await until(async () => {
+        const m = await messageOf(sent.body.id);
+        return typeof m?.wamid === 'string' ? m.wamid : undefined;
+      }, 'wamid');
+      const at = Math.floor(Date.now() / 1000);
+      const read = await deliver(
+        url,
+        hooks.statuses([
+          statusOf(wamid, 'read', { timestamp: at, recipientId: '14155550701', pricingCategory: 'service' }),
+        ]),
+      );
+      expect(read.status).toBe(200);
+      const done = await until(async () => {
+        const m = await messageOf(sent.body.id);
+        return m?.status === 'read' ? m : undefined;
+      }, 'read');
+      // sentAt is the time Meta reports `sent`: unknown (null) until that status arrives, even after `read`
+      expect(done).toMatchObject({
+        status: 'read',
+        sentAt: null,
+        deliveredAt: expect.stringMatching(ISO),
+        readAt: expect.stringMatching(ISO),
+        failedAt: null,
+        pricing: { category: 'service', type: expect.any(String) },
+      });
+      const late = await deliver(
+        url,
+        hooks.statuses([
+          statusOf(wamid, 'sent', { timestamp: at - 2, recipientId: '14155550701' }),
+          statusOf(wamid, 'delivered', { timestamp: at - 1, recipientId: '14155550701' }),
+        ]),
+      );
+      expect(late.status).toBe(200);
+      const after = await until(async () => {
+        const m = await messageOf(sent.body.id);
+        return m?.sentAt ? m : undefined;
+      }, 'late sent applied');
+      expect(after).toMatchObject({ status: 'read', sentAt: new Date((at - 2) * 1000).toISOString() });
+      expect(after.deliveredAt).toBe(new Date((at - 1) * 1000).toISOString());
+    });
+
+    it('a template to a contact outside the window does not open it: free text after it is still WINDOW_CLOSED', async () => {
+      await conversation(sub, s.integrationId, '14155550702', 30 * 60);
+      const agent = bearer('AGENT');
+      const tpl = await call('post', '/api/whatsapp/messages', agent, {
+        subAccountId: sub,
+        to: '+14155550702',
+        template: { id: s.templateId },
+        parameters: { '1': 'x' },
+      });
+      expect(tpl.status).toBe(202);
+      const text = await call('post', '/api/whatsapp/messages', agent, {
+        subAccountId: sub,
+        to: '+14155550702',
+        text: 'follow-up',
+      });
+      expect([text.status, text.body.code]).toEqual([422, 'WINDOW_CLOSED']);
+    });
+
+    it('a template to a number never seen: a new conversation with no inbound and no window', async () => {
+      const sent = await call('post', '/api/whatsapp/messages', bearer('AGENT'), {
+        subAccountId: sub,
+        to: '+14155550703',
+        template: { id: s.templateId },
+        parameters: { '1': 'x' },
+      });
+      expect([sent.status, typeof sent.body.conversationId]).toEqual([202, 'string']);
+      const conv = await call('get', `/api/whatsapp/conversations/${sent.body.conversationId}`, bearer('AGENT'));
+      expect(conv.body).toMatchObject({
+        id: sent.body.conversationId,
+        contact: { phone: '+14155550703' },
+        lastInboundAt: null,
+        windowOpenUntil: null,
+        optedOut: false,
+      });
+    });
+
+    it('bulk filter: status, createdFrom and createdTo select the leads they name', async () => {
+      const bulkSub = await createSubAccount(t, 'MAX', 'Filter Six');
+      const wa = await createIntegration(t, bulkSub, 'whatsapp-cloud', {
+        ...WHATSAPP_CONFIG,
+        phoneNumberId: '106540352242970',
+      });
+      await activate(t, bulkSub, wa.id);
+      const template = await approvedTemplate(t.sql, fake, bulkSub, wa.id);
+      const old = await seedLead(t.sql, bulkSub, '+14155550711', 'Old');
+      const fresh = await seedLead(t.sql, bulkSub, '+14155550712', 'Fresh');
+      const contacted = await seedLead(t.sql, bulkSub, '+14155550713', 'Contacted');
+      await t.sql.query(`UPDATE leads SET created_at = '2024-01-10T12:00:00Z' WHERE id = $1::bigint`, [old]);
+      await t.sql.query(`UPDATE leads SET status = 'CONTACTED' WHERE id = $1::bigint`, [contacted]);
+      const token = bearer('MANAGER', [bulkSub]);
+      const recipients = async (filter: Record<string, unknown>): Promise<string[]> => {
+        const res = await call('post', '/api/whatsapp/bulk', token, {
+          subAccountId: bulkSub,
+          filter,
+          template: { id: template },
+          parameters: { '1': 'x' },
+          scheduledAt: new Date(Date.now() + 3_600_000).toISOString(),
+        });
+        expect(res.status).toBe(202);
+        const list = await call('get', `/api/whatsapp/bulk/${res.body.id}/recipients`, token);
+        await call('post', `/api/whatsapp/bulk/${res.body.id}/cancel`, token);
+        return (list.body.items as Array<{ leadId: string }>).map((r) => r.leadId).sort();
+      };
+      expect(await recipients({ status: 'CONTACTED' })).toEqual([contacted]);
+      expect(await recipients({ createdTo: '2024-01-10' })).toEqual([old]);
+      expect(await recipients({ createdFrom: '2024-01-11', status: 'NEW' })).toEqual([fresh]);
     });
   });
 
