@@ -888,6 +888,63 @@ describe('API.md contract: WhatsApp (audit 6, black box)', () => {
     });
   });
 
+  describe('the last details a client reads', () => {
+    it('a send by template name needs its language: 400 naming template; `to` may be a wa_id', async () => {
+      const agent = bearer('AGENT');
+      const noLanguage = await call('post', '/api/whatsapp/messages', agent, {
+        subAccountId: sub,
+        to: '+14155550721',
+        template: { name: 'order_update' },
+        parameters: { '1': 'x' },
+      });
+      expect([noLanguage.status, noLanguage.body.code, fieldsOf(noLanguage.body)]).toEqual([
+        400,
+        'VALIDATION_FAILED',
+        ['template'],
+      ]);
+      const convId = await conversation(sub, s.integrationId, '14155550722', 5);
+      const byWaId = await call('post', '/api/whatsapp/messages', agent, {
+        subAccountId: sub,
+        to: '14155550722',
+        text: 'by wa_id',
+      });
+      expect([byWaId.status, byWaId.body.conversationId]).toEqual([202, convId]);
+    });
+
+    it('bulk recipients: every documented recipient status is a filter', async () => {
+      const manager = bearer('MANAGER');
+      const created = await call('post', '/api/whatsapp/bulk', manager, {
+        subAccountId: sub,
+        leadIds: [leadId],
+        template: { id: s.templateId },
+        parameters: { '1': 'x' },
+        scheduledAt: new Date(Date.now() + 3_600_000).toISOString(),
+      });
+      expect(created.status).toBe(202);
+      for (const status of ['pending', 'sent', 'delivered', 'read', 'failed', 'skipped']) {
+        const res = await call('get', `/api/whatsapp/bulk/${created.body.id}/recipients?status=${status}`, manager);
+        expect([status, res.status, res.body.total]).toEqual([status, 200, status === 'pending' ? 1 : 0]);
+      }
+      await call('post', `/api/whatsapp/bulk/${created.body.id}/cancel`, manager);
+      const skipped = await call('get', `/api/whatsapp/bulk/${created.body.id}/recipients?status=skipped`, manager);
+      expect(skipped.body.total).toBe(1);
+    });
+
+    it('analytics byTemplate: templateId as the template id (a string) with its name and counts', async () => {
+      const res = await call('get', `/api/whatsapp/analytics?subAccountId=${sub}`, bearer('MANAGER'));
+      expect(res.status).toBe(200);
+      const row = (res.body.byTemplate as Array<Record<string, unknown>>).find((b) => b.name === 'order_update');
+      expect(row).toMatchObject({
+        templateId: s.templateId,
+        name: 'order_update',
+        sent: expect.any(Number),
+        delivered: expect.any(Number),
+        read: expect.any(Number),
+        failed: expect.any(Number),
+      });
+    });
+  });
+
   describe('bulk send validation and progress', () => {
     const bad: Array<[string, Record<string, unknown>, string]> = [
       ['neither leadIds nor filter', { text: 'hi' }, 'leadIds'],
