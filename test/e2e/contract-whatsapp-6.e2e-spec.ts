@@ -945,6 +945,53 @@ describe('API.md contract: WhatsApp (audit 6, black box)', () => {
     });
   });
 
+  describe('idempotent capture and the remaining shapes', () => {
+    it('capture-lead twice at once: one 201 and one 200, the same lead, one lead in the sub-account', async () => {
+      const agent = bearer('AGENT');
+      const convId = await conversation(sub, s.integrationId, '14155550731', 5);
+      const both = await Promise.all([
+        call('post', `/api/whatsapp/conversations/${convId}/capture-lead`, agent, { fullName: 'Race Six' }),
+        call('post', `/api/whatsapp/conversations/${convId}/capture-lead`, agent, { fullName: 'Race Six' }),
+      ]);
+      expect(both.map((r) => r.status).sort()).toEqual([200, 201]);
+      expect(both[0].body.id).toBe(both[1].body.id);
+      const { rows } = await t.sql.query<{ n: number }>(
+        `SELECT count(*)::int AS n FROM leads WHERE sub_account_id = $1 AND phone = '+14155550731'`,
+        [sub],
+      );
+      expect(rows[0].n).toBe(1);
+    });
+
+    it('GET /api/whatsapp/bulk items have the shape of GET /api/whatsapp/bulk/:id', async () => {
+      const manager = bearer('MANAGER');
+      const list = await call('get', `/api/whatsapp/bulk?subAccountId=${sub}&pageSize=1`, manager);
+      expect(list.body).toMatchObject({ page: 1, pageSize: 1, total: expect.any(Number) });
+      const item = list.body.items[0] as { id: string };
+      const one = await call('get', `/api/whatsapp/bulk/${item.id}`, manager);
+      expect(Object.keys(item).sort()).toEqual(Object.keys(one.body).sort());
+      for (const key of [
+        'id',
+        'status',
+        'counts',
+        'ratePerSecond',
+        'startedAt',
+        'completedAt',
+        'etaSeconds',
+        'createdBy',
+      ])
+        expect(item).toHaveProperty(key);
+    });
+
+    it('an opt-out whose phone is not a number is 400 naming phone', async () => {
+      const res = await call('post', '/api/whatsapp/opt-outs', bearer('MANAGER'), {
+        subAccountId: sub,
+        phone: 'call me',
+        scope: 'all',
+      });
+      expect([res.status, res.body.code, fieldsOf(res.body)]).toEqual([400, 'VALIDATION_FAILED', ['phone']]);
+    });
+  });
+
   describe('bulk send validation and progress', () => {
     const bad: Array<[string, Record<string, unknown>, string]> = [
       ['neither leadIds nor filter', { text: 'hi' }, 'leadIds'],
