@@ -2,9 +2,9 @@ import { ApiProperty, ApiPropertyOptional, PartialType } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import {
   IsBoolean,
+  IsDefined,
   IsInt,
   IsNotEmpty,
-  IsObject,
   IsOptional,
   IsString,
   Matches,
@@ -58,7 +58,9 @@ export class CreateTemplateDto {
     additionalProperties: true,
     description: 'JSON Schema (draft 2020-12) of the config; "x-secret": true marks secrets',
   })
-  @IsObject()
+  // any JSON value passes here: what is not an object schema (an array, true, a string) is API.md's
+  // 400 CONFIG_SCHEMA_INVALID, which the service answers before anything is stored
+  @IsDefined()
   configSchema!: Record<string, unknown>;
 
   @ApiPropertyOptional()
