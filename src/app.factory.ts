@@ -55,6 +55,12 @@ class AppValidationPipe extends ValidationPipe {
   // overflowed class-transformer's stack: 500s for what the client sent
   override async transform(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
     if (metadata.type === 'query' && this.toValidate(metadata)) value = withoutEmptyValues(value);
+    // Nest reads a `null` body as `{}`: a PATCH of `null` answered 200 as an update of nothing. A route
+    // with a body takes a JSON object (no body at all stays "nothing", as the JSON parser reads it)
+    if (metadata.type === 'body' && value === null && this.toValidate(metadata))
+      throw DomainException.validation('The body must be a JSON object', [
+        { field: 'body', messages: ['the body must be a JSON object, not null'] },
+      ]);
     if ((metadata.type === 'body' || metadata.type === 'query') && this.toValidate(metadata)) {
       const problem = unstorableInput(value, metadata.type);
       if (problem !== null)

@@ -2,7 +2,8 @@
 // route family at once (one table per rule), and "Integration templates" at the edges the earlier audits
 // leave open. contract-core, contract-audit*, security-* and integration-templates pin the rest.
 // Failed before their fix: a configSchema that is not an object at all (an array, a boolean, a string)
-// answered VALIDATION_FAILED where API.md says CONFIG_SCHEMA_INVALID.
+// answered VALIDATION_FAILED where API.md says CONFIG_SCHEMA_INVALID; a PATCH whose JSON body is `null`
+// answered 200 as if `{}` had been sent.
 import { sign } from 'jsonwebtoken';
 import { createIntegration, createSubAccount, GHL_CONFIG, templateId } from '../support/factories';
 import { auth } from '../support/security';
@@ -163,6 +164,21 @@ describe('API.md contract audit 7: conventions, roles and templates across route
         }
       }
       expect(wrong).toEqual([]);
+    });
+
+    it('answers a PATCH whose JSON body is null 400 VALIDATION_FAILED; {} stays an update of nothing', async () => {
+      const wrong: string[] = [];
+      for (const [method, path] of writes().filter(([m]) => m === 'patch')) {
+        const res = await t.http[method](path)
+          .set('authorization', su)
+          .set('content-type', 'application/json')
+          .send('null');
+        const problem = notEnvelope(res, 400, 'VALIDATION_FAILED');
+        if (problem) wrong.push(`${method} ${path}: ${problem}`);
+      }
+      expect(wrong).toEqual([]);
+      // an empty object is still an update of nothing
+      expect((await t.http.patch(`/api/leads/${leadId}`).set('authorization', su).send({})).status).toBe(200);
     });
 
     it('answers an unknown route or a method a route does not have 404 NOT_FOUND in the error shape, with or without a token', async () => {
