@@ -10,7 +10,9 @@ import { rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { binaryBody } from '../support/binary-body';
+import { ReportScheduler } from '../../src/modules/reports/schedule/report-scheduler';
 import { createSubAccount } from '../support/factories';
+import { FakeSmtpServer } from '../support/fake-smtp';
 import { seedLeads } from '../support/report-fixtures';
 import { createTestApp, TestApp } from '../support/test-app';
 import { waitFor } from '../support/webhooks';
@@ -28,6 +30,7 @@ interface Series {
 describe('contract audit 7: analytics and reports on hand-computed figures', () => {
   let t: TestApp;
   let storage: string;
+  let smtp: FakeSmtpServer;
   let sp: number; // America/Sao_Paulo
   let subB: number;
   let admin: string;
@@ -37,7 +40,12 @@ describe('contract audit 7: analytics and reports on hand-computed figures', () 
 
   beforeAll(async () => {
     storage = mkdtempSync(join(tmpdir(), 'hub-contract-ar7-'));
-    t = await createTestApp({ env: { REPORT_STORAGE_DIR: storage } });
+    smtp = await FakeSmtpServer.start();
+    t = await createTestApp({
+      env: { REPORT_STORAGE_DIR: storage, SMTP_URL: smtp.url(), MAIL_FROM: 'Hub <reports@hub.example.test>' },
+    });
+    // the schedules below fire at chosen instants only: no per-minute cron on the wall clock
+    await t.sql.query("DELETE FROM pgboss.schedule WHERE name = 'report-scheduler'");
     sp = await createSubAccount(t, 'PRO', 'Audit7 SP');
     subB = await createSubAccount(t, 'PRO', 'Audit7 B');
     admin = `Bearer ${t.token('ADMIN', [sp], 'u-admin')}`;
@@ -52,6 +60,7 @@ describe('contract audit 7: analytics and reports on hand-computed figures', () 
   });
   afterAll(async () => {
     await t.close();
+    await smtp.stop();
     await rm(storage, { recursive: true, force: true });
   });
 
@@ -163,7 +172,9 @@ describe('contract audit 7: analytics and reports on hand-computed figures', () 
 
     it('weeks (ISO, Monday first) and months end at local midnight, not UTC midnight', async () => {
       const q = (g: string) =>
-        ok(`/api/analytics/timeseries?subAccountId=${sp}&from=2019-03-25&to=2019-04-07&granularity=${g}&metric=newLeads`);
+        ok(
+          `/api/analytics/timeseries?subAccountId=${sp}&from=2019-03-25&to=2019-04-07&granularity=${g}&metric=newLeads`,
+        );
       expect(((await q('week')).series as Series[])[0].points).toEqual([
         { bucket: '2019-W13', value: 1 },
         { bucket: '2019-W14', value: 1 },
@@ -446,6 +457,80 @@ describe('contract audit 7: analytics and reports on hand-computed figures', () 
         expect([format, body.subarray(0, magic.length).toString('latin1')]).toEqual([format, magic]);
         expect(body.length).toBe(report.bytes);
       }
+    });
+  });
+
+  describe('scheduled mail across New York DST changes', () => {
+    it('mails the day whose 02:30 does not exist and the day whose 01:30 happens twice, once each', async () => {
+      const ny = await createSubAccount(t, 'PRO', 'Audit7 NY');
+      const nyAdmin = `Bearer ${t.token('ADMIN', [ny], 'u-ny')}`;
+      await t.http
+        .patch(`/api/sub-accounts/${ny}`)
+        .set('authorization', nyAdmin)
+        .send({ timezone: 'America/New_York' })
+        .expect(200);
+      const scheduled = async (name: string, time: string, since: string): Promise<number> => {
+        const res = await t.http
+          .post('/api/report-templates')
+          .set('authorization', nyAdmin)
+          .send({
+            subAccountId: ny,
+            name,
+            type: 'SOURCE',
+            config: { metrics: ['newLeads'], dateRange: 'LAST_7_DAYS' },
+            format: 'PDF',
+            schedule: { frequency: 'DAILY', time, recipients: ['boss@example.com'] },
+          });
+        expect(res.status).toBe(201);
+        // as if the schedule had been set up just before the DST change
+        await t.sql.query('UPDATE report_templates SET schedule_since = $2 WHERE id = $1', [res.body.id, since]);
+        return res.body.id as number;
+      };
+      const scheduler = t.app.get(ReportScheduler);
+      const fires = async (instants: string[]): Promise<number[]> => {
+        const out: number[] = [];
+        for (const at of instants) out.push(await scheduler.runDue(new Date(at)));
+        return out;
+      };
+
+      // 2025-03-09: 02:00 EST became 03:00 EDT; 02:30 on the 8th is 07:30Z, on the 9th it fires at 03:30 EDT
+      const spring = await scheduled('Spring', '02:30', '2025-03-08T00:00:00Z');
+      expect(
+        await fires([
+          '2025-03-08T07:30:00Z',
+          '2025-03-09T07:29:00Z',
+          '2025-03-09T07:30:00Z',
+          '2025-03-09T07:30:00Z',
+          '2025-03-09T12:00:00Z',
+        ]),
+      ).toEqual([1, 0, 1, 0, 0]);
+      await t.sql.query('UPDATE report_templates SET is_active = false WHERE id = $1', [spring]);
+
+      // 2025-11-02: 01:30 EDT (05:30Z) and, an hour later, 01:30 EST (06:30Z); the 3rd's 01:30 EST is 06:30Z
+      const fall = await scheduled('Fall', '01:30', '2025-11-02T00:00:00Z');
+      expect(
+        await fires(['2025-11-02T05:30:00Z', '2025-11-02T06:30:00Z', '2025-11-03T06:29:00Z', '2025-11-03T06:30:00Z']),
+      ).toEqual([1, 0, 0, 1]);
+
+      const keys = async (id: number): Promise<string[]> => {
+        const rows = await t.sql.query<{ period_key: string; status: string }>(
+          'SELECT period_key, status FROM report_deliveries WHERE template_id = $1 ORDER BY period_key',
+          [id],
+        );
+        return rows.rows.filter((r) => r.status === 'sent').map((r) => r.period_key);
+      };
+      await waitFor(async () => (await keys(spring)).length + (await keys(fall)).length === 4, 60_000, 'the mails');
+      // a fire on local day D mails the day it completes, D - 1
+      expect([await keys(spring), await keys(fall)]).toEqual([
+        ['2025-03-07', '2025-03-08'],
+        ['2025-11-01', '2025-11-02'],
+      ]);
+      expect(smtp.messages.map((m) => m.parsed.subject).sort()).toEqual([
+        'Report: Fall (2025-11-01: 2025-11-01)',
+        'Report: Fall (2025-11-02: 2025-11-02)',
+        'Report: Spring (2025-03-07: 2025-03-07)',
+        'Report: Spring (2025-03-08: 2025-03-08)',
+      ]);
     });
   });
 });
