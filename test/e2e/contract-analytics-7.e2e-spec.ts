@@ -13,7 +13,7 @@ import { binaryBody } from '../support/binary-body';
 import { ReportScheduler } from '../../src/modules/reports/schedule/report-scheduler';
 import { createSubAccount } from '../support/factories';
 import { FakeSmtpServer } from '../support/fake-smtp';
-import { seedLeads } from '../support/report-fixtures';
+import { seedLeads, seedSpend } from '../support/report-fixtures';
 import { createTestApp, TestApp } from '../support/test-app';
 import { waitFor } from '../support/webhooks';
 
@@ -531,6 +531,118 @@ describe('contract audit 7: analytics and reports on hand-computed figures', () 
         'Report: Spring (2025-03-07: 2025-03-07)',
         'Report: Spring (2025-03-08: 2025-03-08)',
       ]);
+    });
+  });
+
+  // three touches before a conversion, on a sub-account of its own: each model's share by hand
+  describe('attribution and source ROI by hand', () => {
+    let roi: number;
+    let roiAdmin: string;
+    beforeAll(async () => {
+      roi = await createSubAccount(t, 'PRO', 'Audit7 ROI');
+      roiAdmin = `Bearer ${t.token('ADMIN', [roi], 'u-roi')}`;
+      const [path] = await seedLeads(t.sql, roi, [
+        { at: '2022-05-02T12:00:00Z', name: 'R1', status: 'NEW', platform: 'meta', campaignId: 'c1' },
+        { at: '2022-05-02T13:00:00Z', name: 'R2', status: 'NEW', platform: 'meta', campaignId: 'c1' },
+        { at: '2022-05-02T14:00:00Z', name: 'R3', status: 'NEW', platform: 'meta', campaignId: 'c1' },
+      ]);
+      await t.sql.query(
+        `INSERT INTO lead_sources (lead_id, sub_account_id, platform, external_id, origin, campaign_id, submitted_at)
+         VALUES ($1::bigint, $2, 'google-ads', 'g-x', 'event:g-x', 'g1', '2022-05-03T12:00:00Z'),
+                ($1::bigint, $2, 'meta', 'm-x', 'event:m-x', 'c2', '2022-05-04T12:00:00Z')`,
+        [path, roi],
+      );
+      await t.sql.query(
+        `SELECT lead_set_status($1, $2::bigint, 'CONVERTED'::"LeadStatus", '2022-05-05T12:00:00Z'::timestamptz, 'u-roi', 'api')`,
+        [roi, path],
+      );
+      await seedSpend(t.sql, roi, [{ day: '2022-05-02', campaignId: 'c1', spend: '10.0000', currency: 'USD' }]);
+    });
+    const range = 'from=2022-05-01&to=2022-05-07';
+
+    it('first, last, linear and position models split one conversion over c1, g1, c2', async () => {
+      const shares: Record<string, Record<string, number>> = {};
+      for (const model of ['first', 'last', 'linear', 'position']) {
+        const rows = (await ok(
+          `/api/analytics/attribution?subAccountId=${roi}&${range}&model=${model}`,
+          roiAdmin,
+        )) as unknown as Json[];
+        shares[model] = Object.fromEntries(rows.map((r) => [String(r.campaignId), Number(r.conversions)]));
+      }
+      // a campaign with neither a share nor spend has no row: read as 0
+      const close = (m: Record<string, number>) =>
+        Object.fromEntries(['c1', 'g1', 'c2'].map((k) => [k, Math.round((m[k] ?? 0) * 1e6) / 1e6]));
+      expect(close(shares.first)).toEqual({ c1: 1, g1: 0, c2: 0 });
+      expect(close(shares.last)).toEqual({ c1: 0, g1: 0, c2: 1 });
+      // fractional conversions are given to 4 places
+      expect(close(shares.linear)).toEqual({ c1: 0.3333, g1: 0.3333, c2: 0.3333 });
+      // position (U-shaped): 40 % to the first and the last touch, the 20 % left to those between
+      expect(close(shares.position)).toEqual({ c1: 0.4, g1: 0.2, c2: 0.4 });
+      const timeDecay = (await ok(
+        `/api/analytics/attribution?subAccountId=${roi}&${range}&model=time-decay`,
+        roiAdmin,
+      )) as unknown as Json[];
+      const decay = Object.fromEntries(timeDecay.map((r) => [String(r.campaignId), Number(r.conversions)]));
+      // the most recent touch weighs most, and the shares make one conversion
+      expect(decay.c2).toBeGreaterThan(decay.g1);
+      expect(decay.g1).toBeGreaterThan(decay.c1);
+      expect(decay.c1 + decay.g1 + decay.c2).toBeCloseTo(1, 3);
+    });
+
+    it('bySource: 10.00 USD over three meta leads is 3.33 a lead; the conversion rate and cost per conversion', async () => {
+      const body = await ok(`/api/analytics/overview?subAccountId=${roi}&${range}`, roiAdmin);
+      expect(body.bySource).toEqual([
+        {
+          platform: 'meta',
+          integrationId: null,
+          leads: 3,
+          converted: 1,
+          conversionRate: 1 / 3,
+          spend: '10.00',
+          costPerLead: '3.33',
+          costPerConversion: '10.00',
+          currency: 'USD',
+        },
+      ]);
+    });
+  });
+
+  describe('reports: the generate body and template updates are validated', () => {
+    it('refuses a bad generate body or template PATCH with 400 naming the field', async () => {
+      const created = await t.http
+        .post('/api/report-templates')
+        .set('authorization', admin)
+        .send({
+          subAccountId: sp,
+          name: 'Checked',
+          type: 'SOURCE',
+          config: { metrics: ['newLeads'], dateRange: 'LAST_7_DAYS' },
+          format: 'PDF',
+        });
+      expect(created.status).toBe(201);
+      const id = created.body.id as number;
+      for (const [body, field] of [
+        [{ format: 'CSV' }, 'format'],
+        [{ from: '2024-02-30' }, 'from'],
+        [{ to: 'tomorrow' }, 'to'],
+        [{ from: '2024-03-05', to: '2024-03-01' }, 'from'],
+        [{ extra: true }, 'extra'],
+      ] as const) {
+        const res = await t.http.post(`/api/report-templates/${id}/generate`).set('authorization', admin).send(body);
+        expect([body, res.status, res.body.code]).toEqual([body, 400, 'VALIDATION_FAILED']);
+        expect([body, names(res.body.details).some((n) => n === field || n === 'to')]).toEqual([body, true]);
+      }
+      for (const [body, field] of [
+        [{ extra: true }, 'extra'],
+        [{ format: 'CSV' }, 'format'],
+        [{ config: { metrics: ['newLeads'], dateRange: 'YESTERDAY' } }, '/config/dateRange'],
+        [{ name: '' }, 'name'],
+      ] as const) {
+        const res = await t.http.patch(`/api/report-templates/${id}`).set('authorization', admin).send(body);
+        expect([body, res.status, names(res.body.details).includes(field)]).toEqual([body, 400, true]);
+      }
+      const after = await get(`/api/report-templates/${id}`);
+      expect(after.body).toMatchObject({ name: 'Checked', format: 'PDF', config: { dateRange: 'LAST_7_DAYS' } });
     });
   });
 });
