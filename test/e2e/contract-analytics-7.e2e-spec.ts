@@ -45,7 +45,8 @@ describe('contract audit 7: analytics and reports on hand-computed figures', () 
       env: { REPORT_STORAGE_DIR: storage, SMTP_URL: smtp.url(), MAIL_FROM: 'Hub <reports@hub.example.test>' },
     });
     // the schedules below fire at chosen instants only: no per-minute cron on the wall clock
-    await t.sql.query("DELETE FROM pgboss.schedule WHERE name = 'report-scheduler'");
+    const cron = await t.sql.query("DELETE FROM pgboss.schedule WHERE name = 'report-scheduler'");
+    expect(cron.rowCount).toBe(1);
     sp = await createSubAccount(t, 'PRO', 'Audit7 SP');
     subB = await createSubAccount(t, 'PRO', 'Audit7 B');
     admin = `Bearer ${t.token('ADMIN', [sp], 'u-admin')}`;
