@@ -284,10 +284,8 @@ describe('API.md contract audit 3: unknown fields and tenant isolation on every 
         }),
         nested: [],
         wrongType: ['displayName', 42],
-        moreWrong: [
-          ['configSchema', 'object', 'configSchema'],
-          ['configSchema', [], 'configSchema'],
-        ],
+        // a configSchema that is no object at all ("object", []) is not an object schema: API.md's
+        // CONFIG_SCHEMA_INVALID with the reason in details, pinned by contract-conventions-7
         required: 'handler',
       },
       {
