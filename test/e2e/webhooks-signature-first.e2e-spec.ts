@@ -4,7 +4,7 @@
  *
  * At an integration's own URL (POST /api/webhooks/:provider/:webhookId) routing needs only the URL, so
  * a body that does not parse is judged by its signature first: unsigned or wrongly signed it is a 401
- * (with the reason, as any failed signature there), correctly signed a 400. Google Ads lead forms
+ * (with the reason, like every failed signature there), correctly signed a 400. Google Ads lead forms
  * authenticate with google_key inside the body (parsing is their verification: 400), and a
  * provider-level URL routes by a key inside the payload (400). An unknown webhook id is a 404 whatever
  * the body.
