@@ -321,7 +321,10 @@ describe('webhook ingest batcher (WebhookEventsRepository.insertWithJob)', () =>
         events.markProcessedWith(idsOf[2], good[1]),
       ]);
       expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
-      expect(await Promise.all(idsOf.map((id) => status(id)))).toEqual(['PROCESSED', 'PENDING', 'PROCESSED']);
+      // one at a time: m.sql is a single connection
+      const statuses: string[] = [];
+      for (const id of idsOf) statuses.push(await status(id));
+      expect(statuses).toEqual(['PROCESSED', 'PENDING', 'PROCESSED']);
       const leads = await m.sql.query<{ email: string }>(
         "SELECT email FROM leads WHERE email LIKE 'grp-fail-%@example.org' ORDER BY email",
       );
