@@ -2,7 +2,8 @@ import { Client } from 'pg';
 import { Db } from '../../database/db';
 import { TransactionRunner } from '../../database/transaction-runner';
 import { LeadWriterService } from '../leads/lead-writer.service';
-import { CLAIM, NewEvent, WebhookEventsRepository } from './webhook-events.repository';
+import { CLAIM } from './webhook-event-claims';
+import { NewEvent, WebhookEventsRepository } from './webhook-events.repository';
 import { createMediumApp, MediumApp, seedIntegration } from '../../../test/support/medium-app';
 
 describe('webhook ingest batcher (WebhookEventsRepository.insertWithJob)', () => {
@@ -231,13 +232,12 @@ describe('webhook ingest batcher (WebhookEventsRepository.insertWithJob)', () =>
       const stored = await Promise.all(['fb-1', 'fb-2'].map((k) => events.insertWithJob(event(k))));
       const ids = stored.map((s) => BigInt(s.id));
       const db = m.app.get(Db);
-      const sqlAlone = jest
-        .spyOn(db, 'sqlAlone')
-        .mockImplementation((statement, values) =>
-          statement.name === 'webhook_claim_group_v1'
-            ? Promise.reject(new Error('connection terminated'))
-            : Db.prototype.sqlAlone.call(db, statement, values),
-        );
+      const sqlAlone = jest.spyOn(db, 'sqlAlone').mockImplementation((statement, values) =>
+        // the group's statement (both ids) fails; the same statement for one id goes through
+        statement.name === 'webhook_claim_group_v1' && (values[0] as unknown[]).length > 1
+          ? Promise.reject(new Error('connection terminated'))
+          : Db.prototype.sqlAlone.call(db, statement, values),
+      );
       try {
         const claimed = await Promise.all(ids.map((id) => events.claim(id)));
         expect(claimed.map((c) => c?.attempts)).toEqual([1, 1]);
@@ -423,7 +423,7 @@ describe('webhook ingest batcher (WebhookEventsRepository.insertWithJob)', () =>
       await client.connect();
       try {
         await client.query('BEGIN');
-        const claimed = await client.query(CLAIM.text, [first.toString()]);
+        const claimed = await client.query(CLAIM.text, [[first.toString()]]);
         expect(claimed.rowCount).toBe(1);
         const counts = await client.query<{ updated: string; hot: string }>(
           `SELECT pg_stat_get_xact_tuples_updated('webhook_events'::regclass) AS updated,

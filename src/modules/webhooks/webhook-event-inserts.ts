@@ -1,0 +1,123 @@
+// The ingest's group commit, apart from WebhookEventsRepository's queries: deliveries arriving together
+// are written by one multi-row statement (one round trip and one commit for the group).
+import { Db } from '../../database/db';
+import { INGEST_LANE_SIZE } from '../../database/db-pool';
+import { insertJobsSql } from '../../jobs/insert-jobs-sql';
+import type { NewEvent } from './webhook-events.repository';
+
+export interface StoredEvent {
+  id: string;
+  created: boolean;
+}
+
+/** Most deliveries written by one ingest statement. */
+const INGEST_BATCH = 64;
+/**
+ * Ingest statements in flight at once. Deliveries that arrive while both are running wait and go
+ * into the next statement together: under load the groups grow (fewer statements and commits per
+ * delivery) instead of the statements multiplying; when idle a delivery is written at once.
+ */
+const INGEST_WRITERS = INGEST_LANE_SIZE;
+
+interface PendingInsert {
+  event: NewEvent;
+  resolve: (result: StoredEvent) => void;
+  reject: (err: unknown) => void;
+}
+
+const INGEST = {
+  name: 'webhook_ingest_batch_v2',
+  text: `WITH input AS (
+         SELECT * FROM unnest($1::int[], $2::int[], $3::text[], $4::text[], $5::text[], $6::text[], $7::jsonb[])
+           AS t(integration_id, sub_account_id, provider, dedup_key, external_id, event_type, payload)
+       ), ev AS (
+         INSERT INTO webhook_events (integration_id, sub_account_id, provider, dedup_key, external_id, event_type, payload)
+         SELECT * FROM input
+         ON CONFLICT (integration_id, dedup_key) DO NOTHING
+         RETURNING id, integration_id, dedup_key
+       ), job AS (${insertJobsSql('webhook-process', { from: 'ev', payload: { eventId: 'ev.id::text' } })})
+       SELECT ev.id::text AS id, ev.integration_id, ev.dedup_key, (SELECT count(*) FROM job) AS jobs FROM ev`,
+};
+
+const key = (integrationId: number, dedupKey: string): string => `${integrationId}|${dedupKey}`;
+
+export class EventInsertGroups {
+  private readonly pending: PendingInsert[] = [];
+  private flushScheduled = false;
+  private writing = 0;
+
+  constructor(private readonly db: Db) {}
+
+  add(event: NewEvent): Promise<StoredEvent> {
+    return new Promise((resolve, reject) => {
+      this.pending.push({ event, resolve, reject });
+      // the deliveries parsed in this turn of the event loop join the same group
+      if (!this.flushScheduled) {
+        this.flushScheduled = true;
+        setImmediate(() => {
+          this.flushScheduled = false;
+          this.pump();
+        });
+      }
+    });
+  }
+
+  /** Starts statements while fewer than INGEST_WRITERS run; each takes up to INGEST_BATCH waiting deliveries. */
+  private pump(): void {
+    while (this.writing < INGEST_WRITERS && this.pending.length > 0) {
+      const batch = this.pending.splice(0, INGEST_BATCH);
+      this.writing += 1;
+      void this.write(
+        batch.map((b) => b.event),
+        'ingest',
+      )
+        .then(
+          (results) => batch.forEach((b, i) => b.resolve(results[i])),
+          (err: unknown) => batch.forEach((b) => b.reject(err)),
+        )
+        .finally(() => {
+          this.writing -= 1;
+          this.pump();
+        });
+    }
+  }
+
+  /** `ingest`: on the ingest lane (acknowledgements wait for it); `worker`: on the main pool. */
+  async write(events: NewEvent[], by: 'ingest' | 'worker'): Promise<StoredEvent[]> {
+    const run = by === 'ingest' ? this.db.sqlIngest.bind(this.db) : this.db.sqlAlone.bind(this.db);
+    const rows = await run<{ id: string; integration_id: number; dedup_key: string }>(INGEST, [
+      events.map((e) => e.integrationId),
+      events.map((e) => e.subAccountId),
+      events.map((e) => e.provider),
+      events.map((e) => e.dedupKey),
+      events.map((e) => e.externalId),
+      events.map((e) => e.eventType),
+      events.map((e) => JSON.stringify(e.payload)),
+    ]);
+    const inserted = new Map(rows.map((r) => [key(r.integration_id, r.dedup_key), r.id]));
+    const claimed = new Set<string>();
+    const results: Array<StoredEvent | null> = events.map((e) => {
+      const k = key(e.integrationId, e.dedupKey);
+      const id = inserted.get(k);
+      // the same delivery twice in one group: the first is the new one, the rest duplicates of it
+      if (id === undefined || claimed.has(k)) return id === undefined ? null : { id, created: false };
+      claimed.add(k);
+      return { id, created: true };
+    });
+    const missing = events.filter((_, i) => results[i] === null);
+    if (missing.length === 0) return results as StoredEvent[];
+    // redeliveries: the stored ones (possibly committed by a concurrent delivery a moment ago)
+    const existing = await this.db.prisma.webhookEvent.findMany({
+      where: { OR: missing.map((e) => ({ integrationId: e.integrationId, dedupKey: e.dedupKey })) },
+      select: { id: true, integrationId: true, dedupKey: true },
+    });
+    const found = new Map(existing.map((r) => [key(r.integrationId, r.dedupKey), r.id.toString()]));
+    return events.map((e, i) => {
+      const known = results[i];
+      if (known !== null) return known;
+      const id = found.get(key(e.integrationId, e.dedupKey));
+      if (id === undefined) throw new Error('webhook event neither inserted nor found');
+      return { id, created: false };
+    });
+  }
+}
