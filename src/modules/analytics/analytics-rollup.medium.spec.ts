@@ -301,55 +301,100 @@ describe('analytics rollup (triggers and rebuild)', () => {
     expect(await rollup(sub)).toEqual(rows);
   });
 
-  it('fills sourceTracking.cost: a campaign day’s spend split exactly over its touches of that local day', async () => {
-    const sub = await subAccount('America/Sao_Paulo');
-    const integration = (
+  const adAccountOf = async (sub: number, webhookId: string): Promise<number> => {
+    const template = (
       await m.sql.query<{ id: number }>(
         `INSERT INTO integration_templates (name, display_name, category, handler, config_schema, updated_at)
          VALUES ('cost-t', 'x', 'Ads', 'facebook-ads', '{"type":"object"}', now())
          ON CONFLICT (name) DO UPDATE SET updated_at = now() RETURNING id`,
       )
     ).rows[0].id;
-    const adAccount = (
+    return (
       await m.sql.query<{ id: number }>(
         `INSERT INTO integrations (sub_account_id, template_id, handler, name, config, key_id, webhook_id, webhook_secret, created_by, updated_at)
-         VALUES ($1, $2, 'facebook-ads', 'ads', '{}', 'k1', 'wh_cost', 's', 'x', now()) RETURNING id`,
-        [sub, integration],
+         VALUES ($1, $2, 'facebook-ads', 'ads', '{}', 'k1', $3, 's', 'x', now()) RETURNING id`,
+        [sub, template, webhookId],
       )
     ).rows[0].id;
-    await m.sql.query(
+  };
+  const spend = async (sub: number, adAccount: number, day: string, campaign: string, ad: string, amount: string) =>
+    m.sql.query(
       `INSERT INTO ad_costs (sub_account_id, integration_id, platform, day, level, campaign_id, ad_id, spend, currency, impressions, clicks, leads, updated_at)
-       VALUES ($1, $2, 'facebook-ads', '2026-03-09', 'ad', 'c1', 'a1', 6.00, 'BRL', 0, 0, 0, now()),
-              ($1, $2, 'facebook-ads', '2026-03-09', 'ad', 'c1', 'a2', 4.01, 'BRL', 0, 0, 0, now())`,
-      [sub, adAccount],
+       VALUES ($1, $2, 'facebook-ads', $3, 'ad', $4, $5, $6, 'BRL', 0, 0, 0, now())`,
+      [sub, adAccount, day, campaign, ad, amount],
     );
-    const touch = async (at: string, campaign: string): Promise<string> => {
-      const id = await lead(sub, at);
-      return (
-        await m.sql.query<{ id: string }>(
-          `INSERT INTO lead_sources (lead_id, sub_account_id, platform, external_id, origin, campaign_id, submitted_at)
-           VALUES ($1::bigint, $2, 'meta', $1::text, 'event:' || $1::text, $3, $4) RETURNING id::text`,
-          [id, sub, campaign, at],
-        )
-      ).rows[0].id;
-    };
+  const touchSql = `INSERT INTO lead_sources (lead_id, sub_account_id, platform, external_id, origin, campaign_id, submitted_at)
+           VALUES ($1::bigint, $2, 'meta', $1::text, 'event:' || $1::text, $3, $4) RETURNING id::text`;
+  const paidTouch = async (sub: number, at: string, campaign: string): Promise<string> => {
+    const id = await lead(sub, at);
+    return (await m.sql.query<{ id: string }>(touchSql, [id, sub, campaign, at])).rows[0].id;
+  };
+  const costsOf = async (ids: string[]): Promise<Array<[string | null, string | null]>> =>
+    (
+      await m.sql.query<{ cost: string | null; currency: string | null }>(
+        'SELECT cost::text, currency FROM lead_sources WHERE id = ANY($1::bigint[]) ORDER BY id',
+        [ids],
+      )
+    ).rows.map((r) => [r.cost, r.currency]);
+
+  it('fills sourceTracking.cost: a campaign day’s spend split exactly over its touches of that local day', async () => {
+    const sub = await subAccount('America/Sao_Paulo');
+    const adAccount = await adAccountOf(sub, 'wh_cost');
+    await spend(sub, adAccount, '2026-03-09', 'c1', 'a1', '6.00');
+    await spend(sub, adAccount, '2026-03-09', 'c1', 'a2', '4.01');
     // 10.01 BRL over three touches of 9 March (local): 3.34, 3.34, 3.33; 02:59Z on the 10th is still the 9th (-03)
-    const a = await touch('2026-03-09T12:00:00Z', 'c1');
-    const b = await touch('2026-03-09T13:00:00Z', 'c1');
-    const c = await touch('2026-03-10T02:59:00Z', 'c1');
-    const d = await touch('2026-03-10T03:00:00Z', 'c1'); // the 10th: no spend known
-    const e = await touch('2026-03-09T12:00:00Z', 'c2'); // another campaign
+    const a = await paidTouch(sub, '2026-03-09T12:00:00Z', 'c1');
+    const b = await paidTouch(sub, '2026-03-09T13:00:00Z', 'c1');
+    const c = await paidTouch(sub, '2026-03-10T02:59:00Z', 'c1');
+    const d = await paidTouch(sub, '2026-03-10T03:00:00Z', 'c1'); // the 10th: no spend known
+    const e = await paidTouch(sub, '2026-03-09T12:00:00Z', 'c2'); // another campaign
     await m.sql.query('SELECT lead_sources_fill_cost($1, $2::date, $3::date)', [sub, '2026-03-09', '2026-03-09']);
-    const costs = await m.sql.query<{ id: string; cost: string | null; currency: string | null }>(
-      'SELECT id::text, cost::text, currency FROM lead_sources WHERE id = ANY($1::bigint[]) ORDER BY id',
-      [[a, b, c, d, e]],
-    );
-    expect(costs.rows.map((r) => [r.cost, r.currency])).toEqual([
+    expect(await costsOf([a, b, c, d, e])).toEqual([
       ['3.34', 'BRL'],
       ['3.34', 'BRL'],
       ['3.33', 'BRL'],
       [null, null],
       [null, null],
     ]);
+  });
+
+  it('re-splits a campaign day when a touch arrives after its spend is stored: that campaign only, once per transaction', async () => {
+    const sub = await subAccount('UTC');
+    const adAccount = await adAccountOf(sub, 'wh_cost_late');
+    // c2's touch, then its spend, then a cost no split would give: left alone by c1's re-splits
+    const other = await paidTouch(sub, '2026-04-02T09:00:00Z', 'c2');
+    await spend(sub, adAccount, '2026-04-02', 'c2', 'a9', '5.00');
+    await m.sql.query(`UPDATE lead_sources SET cost = 99, currency = 'BRL' WHERE id = $1::bigint`, [other]);
+    await spend(sub, adAccount, '2026-04-02', 'c1', 'a1', '9.00');
+    // the spend is known: a touch written on its own gets the whole of it at once
+    const first = await paidTouch(sub, '2026-04-02T10:00:00Z', 'c1');
+    expect(await costsOf([first])).toEqual([['9.00', 'BRL']]);
+    // two more in one transaction: the day is split once, at commit, over all three
+    const leads = [await lead(sub, '2026-04-02T11:00:00Z'), await lead(sub, '2026-04-02T12:00:00Z')];
+    const client = new Client({ connectionString: m.db.url });
+    await client.connect();
+    try {
+      await client.query("SET track_functions = 'pl'");
+      await client.query('BEGIN');
+      const more: string[] = [];
+      for (const [i, id] of leads.entries())
+        more.push(
+          (await client.query<{ id: string }>(touchSql, [id, sub, 'c1', `2026-04-02T1${i + 1}:00:00Z`])).rows[0].id,
+        );
+      await client.query('SET CONSTRAINTS lead_sources_cost_written IMMEDIATE');
+      const calls = await client.query<{ n: string }>(
+        `SELECT pg_stat_get_xact_function_calls('lead_sources_fill_cost(integer, date, date, text, text)'::regprocedure)::text AS n`,
+      );
+      expect(calls.rows[0].n).toBe('1');
+      await client.query('COMMIT');
+      expect(await costsOf([other, first, ...more])).toEqual([
+        ['99.00', 'BRL'],
+        ['3.00', 'BRL'],
+        ['3.00', 'BRL'],
+        ['3.00', 'BRL'],
+      ]);
+    } finally {
+      await client.end();
+    }
   });
 });
