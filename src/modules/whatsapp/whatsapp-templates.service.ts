@@ -16,7 +16,8 @@ import type { JsonValue } from '../../common/json-value';
 import { JobHandler } from '../../jobs/job-definition';
 import { JobsService } from '../../jobs/jobs.service';
 import { unstorableReason } from '../webhooks/storable-json';
-import { describeTemplate, validateTemplateCreate } from './domain/template-rules';
+import { validateTemplateCreate } from './domain/template-create-rules';
+import { describeTemplate } from './domain/template-rules';
 import { LeadFields, prepareTemplateSend, TemplateSendObject } from './domain/template-send';
 import {
   CreateWhatsAppTemplateDto,

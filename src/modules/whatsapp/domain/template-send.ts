@@ -21,14 +21,8 @@
 // (templates/overview, "named parameters"). The newline/tab/5-spaces rule is Meta's error 132018 text
 // ("Param text cannot have new-line/tab characters or more than 4 consecutive spaces"), seen in field reports;
 // the official error page lists 132018 but we could not read its details there.
-import {
-  AUTH_LIMITS,
-  describeTemplate,
-  LIMITS,
-  TemplateFacts,
-  TemplateProblem,
-  TemplateVariable,
-} from './template-rules';
+import { AUTH_LIMITS } from './template-auth-rules';
+import { describeTemplate, LIMITS, TemplateFacts, TemplateProblem, TemplateVariable } from './template-rules';
 
 export type TemplateParameters = Readonly<Record<string, string>>;
 /** The lead fields a placeholder may name, as the leads module stores them. */
