@@ -1,7 +1,8 @@
 import type { ExtractedEvent, WebhookSpec } from '../integration-handler';
 import { asId, asNumber, asRecords, asString, isRecord, JsonRecord, optionalConfigString } from '../shared/json';
 import { hubHandshake, META_VERIFICATION_FIELDS, verifyHubSignature } from '../shared/meta-hub';
-import { errorsOf, messageEventsOf, statusEventsOf, WhatsAppValueErrorsEvent } from './whatsapp-cloud.payload';
+import { messageEventsOf } from './whatsapp-cloud.messages';
+import { errorsOf, statusEventsOf, WhatsAppValueErrorsEvent } from './whatsapp-cloud.payload';
 
 /** The `messages` changes of a delivery with the business phone number id each is about. */
 function messageChanges(payload: unknown): Array<{ phoneNumberId: string; value: JsonRecord }> {
