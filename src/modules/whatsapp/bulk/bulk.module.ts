@@ -8,6 +8,7 @@ import { BulkLedgerRepository } from './bulk-ledger.repository';
 import { BulkController } from './bulk.controller';
 import { BulkPolicy } from './bulk-policy';
 import { BulkRateLimiter } from './bulk-rate';
+import { BulkRequestResolver } from './bulk-request-resolver';
 import { BulkRepository } from './bulk.repository';
 import { BulkRunner } from './bulk-runner';
 import { BulkSender } from './bulk-sender';
@@ -19,6 +20,7 @@ import { BulkService } from './bulk.service';
   controllers: [BulkController],
   providers: [
     BulkService,
+    BulkRequestResolver,
     BulkRepository,
     BulkLedgerRepository,
     BulkContactsRepository,
