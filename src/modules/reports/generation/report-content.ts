@@ -2,6 +2,7 @@
 // the summary of the template's metrics, the breakdown by its group-bys (or the type's natural one),
 // a funnel for FUNNEL reports, and the charts it asks for. Values are formatted once here (money
 // with its currency, rates as percentages), so the PDF shows exactly these strings.
+// TEAM reports' per-agent sections are in report-team-content.ts.
 
 import { funnelFromFurthest, DEFAULT_FUNNEL_STAGES, FunnelStageResult } from '../../analytics/compute/funnel';
 import { costPer, formatAmount } from '../../analytics/compute/money';
@@ -11,7 +12,7 @@ import type { ResolvedRange } from '../../analytics/time/date-range';
 import type { ChartSpec } from '../render/chart-svg.renderer';
 import type { ExcelCell } from '../render/excel-report.renderer';
 import type { ReportTable } from '../render/pdf-report.renderer';
-import type { AgentFigures, BreakdownRow, ReportTotals } from '../data/report-data-source';
+import type { BreakdownRow, ReportTotals } from '../data/report-data-source';
 import type { ReportConfig, ReportDimension, ReportMetric, ReportTypeName } from '../templates/report-config';
 
 export const METRIC_LABELS: Record<ReportMetric, string> = {
@@ -73,7 +74,7 @@ export interface FigureTable extends ReportTable {
   readonly cells: readonly (readonly ReportCell[])[];
 }
 
-function figureTable(
+export function figureTable(
   title: string,
   columns: ReportTable['columns'],
   cells: readonly (readonly ReportCell[])[],
@@ -81,9 +82,9 @@ function figureTable(
   return { title, columns, rows: cells.map((r) => r.map((c) => c.text)), cells };
 }
 
-const textCell = (text: string): ReportCell => ({ text, value: text });
-const countCell = (n: number): ReportCell => ({ text: String(n), value: n, type: 'integer' });
-const percentCell = (x: number): ReportCell => ({ text: percent(x), value: x, type: 'percent' });
+export const textCell = (text: string): ReportCell => ({ text, value: text });
+export const countCell = (n: number): ReportCell => ({ text: String(n), value: n, type: 'integer' });
+export const percentCell = (x: number): ReportCell => ({ text: percent(x), value: x, type: 'percent' });
 function moneyCell(amount: string | null, currency: string | null): ReportCell {
   if (amount === null) return textCell(money(null, currency));
   return { text: money(amount, currency), value: formatAmount(amount), type: 'money', currency };
@@ -273,87 +274,7 @@ export function funnelStagesTable(stages: readonly FunnelStageResult[]): FigureT
   );
 }
 
-/**
- * TEAM reports: GET /api/analytics/team's figures for the period, one row per agent, most leads
- * converted first, then by name (an agent the API knows by id only is shown by id).
- */
-export function teamTable(members: readonly AgentFigures[]): FigureTable {
-  const sorted = teamOrder(members);
-  return figureTable(
-    'Team performance',
-    [
-      { header: 'Agent', weight: 2 },
-      { header: 'Leads assigned', align: 'right' },
-      { header: 'Calls made', align: 'right' },
-      { header: 'Calls answered', align: 'right' },
-      { header: 'Leads converted', align: 'right' },
-      { header: 'Conversion rate', align: 'right' },
-    ],
-    sorted.map((m) => [
-      textCell(agentName(m)),
-      countCell(m.leadsAssigned),
-      countCell(m.callsMade),
-      countCell(m.callsAnswered),
-      countCell(m.leadsConverted),
-      percentCell(m.conversionRate),
-    ]),
-  );
-}
-
-const agentName = (m: AgentFigures): string => m.userName ?? m.userId;
-
-function teamOrder(members: readonly AgentFigures[]): AgentFigures[] {
-  return [...members].sort(
-    (a, b) =>
-      b.leadsConverted - a.leadsConverted ||
-      agentName(a).localeCompare(agentName(b)) ||
-      a.userId.localeCompare(b.userId),
-  );
-}
-
-/** TEAM reports: the template's bar, line and pie charts per agent, in the table's order. */
-export function teamCharts(config: ReportConfig, members: readonly AgentFigures[]): ChartSpec[] {
-  if (members.length === 0) return [];
-  const sorted = teamOrder(members).slice(0, MAX_CATEGORIES);
-  const categories = sorted.map(agentName);
-  const specs: ChartSpec[] = [];
-  for (const type of config.chartTypes) {
-    if (type === 'table') continue;
-    if (type === 'pie') {
-      // slices of the agents who converted (a 0.0% slice is a label with nothing under it)
-      const converting = sorted.filter((m) => m.leadsConverted > 0);
-      if (converting.length > 0)
-        specs.push({
-          type,
-          title: 'Leads converted by agent',
-          categories: converting.map(agentName),
-          series: [{ name: 'Leads converted', values: converting.map((m) => m.leadsConverted) }],
-        });
-      continue;
-    }
-    specs.push({
-      type,
-      title: 'Leads assigned and converted by agent',
-      categories,
-      series: [
-        { name: 'Leads assigned', values: sorted.map((m) => m.leadsAssigned) },
-        { name: 'Leads converted', values: sorted.map((m) => m.leadsConverted) },
-      ],
-    });
-  }
-  return specs;
-}
-
-/** What a TEAM report says instead of its per-agent table when there is none to show. */
-export function teamNotice(members: readonly AgentFigures[] | null): string | undefined {
-  if (members === null)
-    return "Per-agent figures cover all of the sub-account's leads and cannot be narrowed by this template's filters: remove them to see the team's figures.";
-  if (members.length === 0)
-    return 'No agent activity in this period: no lead was assigned to an agent, no call was logged and no assigned lead converted.';
-  return undefined;
-}
-
-const MAX_CATEGORIES = 100;
+export const MAX_CATEGORIES = 100;
 const MAX_SERIES = 12;
 
 /** The charts the template asks for (bar, line, pie) over the breakdown; none without rows. */

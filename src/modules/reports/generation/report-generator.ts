@@ -27,11 +27,9 @@ import {
   funnelStagesTable,
   funnelTable,
   summaryTable,
-  teamCharts,
-  teamNotice,
-  teamTable,
   zeroFilledByTime,
 } from './report-content';
+import { teamCharts, teamNotice, teamTable } from './report-team-content';
 import { ReportStorage } from './report-storage';
 
 /** Rows per keyset page read into the Excel writer. */
