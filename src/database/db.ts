@@ -24,6 +24,13 @@ export interface BoundStatement extends SqlStatement {
    * other's locks crosswise (a deadlock, which PostgreSQL breaks only after deadlock_timeout).
    */
   locks?: { namespace: number; keys: readonly string[] };
+  /**
+   * The same write as one row of a set-based statement, so a caller with many writes of one kind
+   * (the workers' group commit) sends them in one statement: `call` is a function call over the
+   * columns t.c1 … t.cN of a table the caller unnests from one array per column (`types`), and `row`
+   * is this statement's values for them. `kind` names the call; only writes of one kind are combined.
+   */
+  rowForm?: { kind: string; types: readonly string[]; call: string; row: readonly unknown[] };
 }
 
 /**

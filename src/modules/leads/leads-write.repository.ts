@@ -30,6 +30,14 @@ export function appliedLead(rows: readonly AppliedLeadRow[]): AppliedLead {
   return { leadId: BigInt(row.lead_id), created: row.created, newTouch: row.new_touch };
 }
 
+/** apply_lead as a row of a set-based statement (BoundStatement.rowForm). */
+const APPLY_LEAD_ROW = {
+  kind: 'apply_lead',
+  types: ['int', 'int', 'text', 'jsonb', 'jsonb', 'jsonb', 'text'],
+  call: `apply_lead(t.c1, t.c2, t.c3,
+    ARRAY(SELECT k FROM jsonb_array_elements_text(t.c4) WITH ORDINALITY AS e(k, n) ORDER BY n), t.c5, t.c6, t.c7)`,
+};
+
 // One prepared statement per write, so the whole pipeline can run in TransactionRunner.runSql.
 const SQL = {
   applyLead: {
@@ -214,19 +222,17 @@ export class LeadsWriteRepository {
       isTest: lead.isTest ?? false,
       submittedAt: instantOrNull(lead.submittedAt),
     });
+    const source = JSON.stringify(lead.source);
     return {
       ...SQL.applyLead,
       // apply_lead locks the person's identities first (see lockIdentities)
       locks: { namespace: touch.subAccountId, keys },
-      values: [
-        touch.subAccountId,
-        touch.integrationId,
-        touch.origin,
-        keys,
-        fields,
-        JSON.stringify(lead.source),
-        contentHash,
-      ],
+      values: [touch.subAccountId, touch.integrationId, touch.origin, keys, fields, source, contentHash],
+      rowForm: {
+        ...APPLY_LEAD_ROW,
+        // the keys in their order (strongest first): arrays of other lengths cannot share one text[][]
+        row: [touch.subAccountId, touch.integrationId, touch.origin, JSON.stringify(keys), fields, source, contentHash],
+      },
     };
   }
 

@@ -288,27 +288,90 @@ describe('webhook ingest batcher (WebhookEventsRepository.insertWithJob)', () =>
       if (!statement) throw new Error('a single-lead outcome has a statement');
       return statement;
     };
-    it("commits the events finishing together in one transaction (a worker's backlog: a commit per group)", async () => {
+    it("writes the events finishing together in one statement (a worker's backlog: a round trip per group)", async () => {
       const keys = Array.from({ length: 6 }, (_, i) => `grp-mark-${i}`);
       const idsOf = await Promise.all(keys.map((k) => storeEvent(k)));
       const statements = await Promise.all(idsOf.map((id, i) => leadStatement(id, keys[i], `${keys[i]}@example.org`)));
       const db = m.app.get(Db);
       const session = jest.spyOn(db, 'session');
       const sql = jest.spyOn(db, 'sql');
+      const alone = jest.spyOn(db, 'sqlAlone');
       try {
         await Promise.all(idsOf.map((id, i) => events.markProcessedWith(id, statements[i])));
-        // one transaction on one connection for the six, none of them alone on the pool
-        expect(session).toHaveBeenCalledTimes(1);
+        // the six lead writes and marks as rows of one statement, its own transaction
+        expect(alone.mock.calls.map(([statement]) => statement.name)).toEqual(['webhook_processed_rows_apply_lead_v1']);
+        expect(session).not.toHaveBeenCalled();
         expect(sql).not.toHaveBeenCalled();
       } finally {
         session.mockRestore();
         sql.mockRestore();
+        alone.mockRestore();
       }
       for (const id of idsOf) expect(await status(id)).toBe('PROCESSED');
       const leads = await m.sql.query<{ n: number }>(
         "SELECT count(*)::int AS n FROM leads WHERE email LIKE 'grp-mark-%@example.org'",
       );
       expect(leads.rows[0].n).toBe(6);
+    });
+
+    it('sees the earlier rows of its statement: one person twice in a group is one lead with two touches', async () => {
+      const keys = ['grp-twice-1', 'grp-twice-2', 'grp-twice-3'];
+      const idsOf = await Promise.all(keys.map((k) => storeEvent(k)));
+      // the first and the last name the same person (one e-mail), each with its own provider id
+      const emails = ['twice@example.org', 'grp-twice-other@example.org', 'twice@example.org'];
+      const statements = await Promise.all(idsOf.map((id, i) => leadStatement(id, keys[i], emails[i])));
+      await Promise.all(idsOf.map((id, i) => events.markProcessedWith(id, statements[i])));
+      const leads = await m.sql.query<{ email: string; touches: number }>(
+        `SELECT l.email, (SELECT count(*)::int FROM lead_sources s WHERE s.lead_id = l.id) AS touches
+           FROM leads l WHERE l.email IN ('twice@example.org', 'grp-twice-other@example.org') ORDER BY l.email`,
+      );
+      expect(leads.rows).toEqual([
+        { email: 'grp-twice-other@example.org', touches: 1 },
+        { email: 'twice@example.org', touches: 2 },
+      ]);
+    });
+
+    it('commits a group of writes with no shared row form in one transaction, statement by statement', async () => {
+      const keys = Array.from({ length: 3 }, (_, i) => `grp-plain-${i}`);
+      const idsOf = await Promise.all(keys.map((k) => storeEvent(k)));
+      const statements = await Promise.all(idsOf.map((id, i) => leadStatement(id, keys[i], `${keys[i]}@example.org`)));
+      const db = m.app.get(Db);
+      const session = jest.spyOn(db, 'session');
+      const alone = jest.spyOn(db, 'sqlAlone');
+      try {
+        await Promise.all(idsOf.map((id, i) => events.markProcessedWith(id, { ...statements[i], rowForm: undefined })));
+        expect(session).toHaveBeenCalledTimes(1);
+        expect(alone).not.toHaveBeenCalled();
+      } finally {
+        session.mockRestore();
+        alone.mockRestore();
+      }
+      for (const id of idsOf) expect(await status(id)).toBe('PROCESSED');
+    });
+
+    it('fails only the event whose row fails; the others of its one-statement group commit', async () => {
+      const keys = ['grp-rowfail-1', 'grp-rowfail-2', 'grp-rowfail-3'];
+      const idsOf = await Promise.all(keys.map((k) => storeEvent(k)));
+      const [first, bad, last] = await Promise.all(
+        idsOf.map((id, i) => leadStatement(id, keys[i], `${keys[i]}@example.org`)),
+      );
+      // a submission time PostgreSQL cannot read: apply_lead refuses it, in either form
+      const unreadable = (v: unknown, i: number): unknown =>
+        i === 4 ? JSON.stringify({ ...(JSON.parse(String(v)) as object), submittedAt: 'not a time' }) : v;
+      const refused = {
+        ...bad,
+        values: bad.values.map(unreadable),
+        rowForm: bad.rowForm && { ...bad.rowForm, row: bad.rowForm.row.map(unreadable) },
+      };
+      const results = await Promise.allSettled([
+        events.markProcessedWith(idsOf[0], first),
+        events.markProcessedWith(idsOf[1], refused),
+        events.markProcessedWith(idsOf[2], last),
+      ]);
+      expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+      const statuses: string[] = [];
+      for (const id of idsOf) statuses.push(await status(id));
+      expect(statuses).toEqual(['PROCESSED', 'PENDING', 'PROCESSED']);
     });
 
     it('fails only the event whose write fails; the others of its group commit', async () => {

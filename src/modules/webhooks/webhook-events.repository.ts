@@ -54,7 +54,7 @@ function statusWhere(status: EventStatus): Prisma.WebhookEventWhereInput {
   return status === 'PROCESSED' ? { status } : { status, processedAt: null };
 }
 
-const MARK_PROCESSED = { name: 'webhook_processed_v1', text: markProcessedSql('$1') };
+const MARK_PROCESSED = { name: 'webhook_processed_v1', text: markProcessedSql('id = $1::bigint') };
 
 const MARK_PROCESSED_NOTING = {
   name: 'webhook_processed_noting_v1',
