@@ -24,6 +24,7 @@ import {
   JobAcceptedDto,
   ListTemplatesQueryDto,
   SyncTemplatesDto,
+  TEMPLATE_STATUSES,
   WhatsAppTemplateDto,
 } from './dto/template.dto';
 import { WhatsAppNumbersRepository } from './whatsapp-numbers.repository';
@@ -58,6 +59,10 @@ const TEMPLATE_NAME_MAX = 512;
 /** Locale codes, statuses, categories and quality ratings are single words. */
 const TEMPLATE_WORD_MAX = 64;
 const TEMPLATE_REASON_MAX = 1000;
+
+function isTemplateStatus(word: string): boolean {
+  return (TEMPLATE_STATUSES as readonly string[]).includes(word);
+}
 
 /** A status, category or quality rating as a webhook names it; a text longer than a word is none. */
 function templateWord(value: unknown): string | undefined {
@@ -297,8 +302,13 @@ export class WhatsAppTemplatesService implements OnApplicationBootstrap {
     const event = templateWord(payload.event)?.toUpperCase();
     if (!event) return 'ignored';
     // FLAGGED (quality warning) and REINSTATED (back from PAUSED/FLAGGED) are events, not statuses
-    const status = event === 'REINSTATED' ? 'APPROVED' : event === 'FLAGGED' ? null : event;
-    if (!status) return 'flagged';
+    const status = event === 'REINSTATED' ? 'APPROVED' : event;
+    if (event === 'FLAGGED') return 'flagged';
+    if (!isTemplateStatus(status)) {
+      // LOCKED, UNARCHIVED (or an event Meta adds) name no status of API.md's list: Meta's list says what it is now
+      await this.jobs.send('whatsapp-templates-sync', { integrationId: BigInt(integrationId) });
+      return `${event}: reconcile started`;
+    }
     const reason = asString(payload.reason)?.slice(0, TEMPLATE_REASON_MAX);
     await this.repository.applyStatus(
       row.id,
