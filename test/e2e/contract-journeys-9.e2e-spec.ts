@@ -10,7 +10,7 @@
 //  3. bulk: every skip reason in one request, the run against the fake (each recipient sent once), pause /
 //     resume, recipients' statuses, ratePerSecond and etaSeconds.
 //  4. reports: a WEEKLY schedule mailed once per period; its signed link opens without a bearer and not
-//     once tampered with.
+//     once tampered with or expired.
 // Failed before its fix: a message_template_status_update whose event is no status (LOCKED, UNARCHIVED) was
 // stored as the template's status, so GET /api/whatsapp/templates listed "LOCKED" / "UNARCHIVED" outside
 // API.md's status list, and an unarchived template stayed unsendable; such events now reconcile with Meta's list.
@@ -20,6 +20,7 @@ import { rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseReportSchedule } from '../../src/modules/reports/schedule/report-schedule';
+import { deriveReportLinkKey, signReportDownload } from '../../src/modules/reports/delivery/signed-link';
 import { ReportScheduler } from '../../src/modules/reports/schedule/report-scheduler';
 import { nextOccurrence } from '../../src/modules/reports/schedule/schedule-occurrences';
 import { TEMPLATE_STATUSES } from '../../src/modules/whatsapp/dto/template.dto';
@@ -28,7 +29,7 @@ import { FakeSmtpServer } from '../support/fake-smtp';
 import { FakeWhatsAppGraph } from '../support/fakes/whatsapp-graph';
 import { deliver, statusOf, WhatsAppWebhooks } from '../support/fakes/whatsapp-webhooks';
 import { seedLeads as seedReportLeads } from '../support/report-fixtures';
-import { createTestApp, TestApp } from '../support/test-app';
+import { createTestApp, TEST_KEY_1, TestApp } from '../support/test-app';
 import { eventsSettled, waitFor } from '../support/webhooks';
 import { BulkSetup, getBulk, phoneOf, seedLead, seedLeads, whatsAppSetup } from '../support/whatsapp-bulk';
 
@@ -312,7 +313,16 @@ describe('API.md journeys: WhatsApp and scheduled reports (audit 9)', () => {
       manager,
     );
     expect(analytics.status).toBe(200);
-    expect(analytics.body).toMatchObject({ inbound: 3, conversations: 2, linkedConversations: 1, read: 1 });
+    // (two contacts: this one and the template journey's; the reply read, its failure after reading not counted)
+    expect(analytics.body).toMatchObject({
+      inbound: 3,
+      conversations: 2,
+      linkedConversations: 1,
+      delivered: 1,
+      read: 1,
+      failed: 0,
+      byPricingCategory: { marketing: 0, utility: 0, authentication: 0, service: 1 },
+    });
   });
 
   it('bulk: every skip reason, the run against the fake, pause/resume, recipients, each sent once, rate and eta', async () => {
@@ -359,7 +369,8 @@ describe('API.md journeys: WhatsApp and scheduled reports (audit 9)', () => {
       etaSeconds: null,
       counts: { total: 33, sent: 30, pending: 0, failed: 0, skipped: 3 },
     });
-    expect((done as unknown as { ratePerSecond: number }).ratePerSecond).toBeGreaterThan(0);
+    // the number's messagesPerSecond, API.md's default 80 here
+    expect((done as unknown as { ratePerSecond: number }).ratePerSecond).toBe(80);
     expect(fake.accepted()).toHaveLength(30);
     expect(fake.duplicates()).toEqual([]);
     const recipients = await get(`/api/whatsapp/bulk/${id}/recipients?status=sent&pageSize=200`, manager);
@@ -367,6 +378,48 @@ describe('API.md journeys: WhatsApp and scheduled reports (audit 9)', () => {
     for (const r of recipients.body.items as Array<Record<string, unknown>>) {
       expect(r).toMatchObject({ status: 'sent', messageId: expect.any(String), error: null });
     }
+
+    // a PAUSED template is refused for a bulk as for a single send; a marketing one skips marketing opt-outs
+    const few = await seedLeads(t.sql, s.subAccountId, 3, 960_000);
+    const templateOf = async (name: string) =>
+      (await t.sql.query<{ id: string }>('SELECT id::text FROM whatsapp_templates WHERE name = $1', [name])).rows[0].id;
+    const pausedBulk = await post('/api/whatsapp/bulk', manager, {
+      subAccountId: s.subAccountId,
+      leadIds: few,
+      template: { id: await templateOf('j9_paused') },
+      parameters: { '1': 'x' },
+    });
+    expect([pausedBulk.status, pausedBulk.body.code]).toEqual([422, 'TEMPLATE_NOT_APPROVED']);
+    await hook(hooks.userPreferences({ waId: phoneOf(960_001).slice(1), value: 'stop' }));
+    const marketing = await post('/api/whatsapp/bulk', manager, {
+      subAccountId: s.subAccountId,
+      leadIds: few,
+      template: { id: await templateOf('j9_welcome') },
+      parameters: { '1': 'x' },
+    });
+    expect(marketing.status).toBe(202);
+    expect(marketing.body).toMatchObject({ recipients: 2, skipped: { optedOut: 1 } });
+
+    // a bulk scheduled for later, cancelled: its pending recipients become skipped and nothing leaves
+    const later = await seedLeads(t.sql, s.subAccountId, 4, 970_000);
+    const scheduled = await post('/api/whatsapp/bulk', manager, {
+      subAccountId: s.subAccountId,
+      leadIds: later,
+      template: { id: s.templateId },
+      parameters: { '1': 'x' },
+      scheduledAt: new Date(Date.now() + HOUR).toISOString(),
+    });
+    expect(scheduled.status).toBe(202);
+    const cancelled = await post(`/api/whatsapp/bulk/${scheduled.body.id}/cancel`, manager, {});
+    expect([cancelled.status, cancelled.body.status]).toEqual([200, 'cancelled']);
+    expect((await getBulk(t, s.subAccountId, scheduled.body.id as string)).counts).toMatchObject({
+      total: 4,
+      pending: 0,
+      skipped: 4,
+      sent: 0,
+    });
+    const laterPhones = new Set(later.map((_, i) => phoneOf(970_000 + i).slice(1)));
+    expect(fake.sends.filter((x) => laterPhones.has(x.to.replace(/[^0-9]/g, '')))).toEqual([]);
 
     // free text to a mix: only open windows are sent
     const text = await post('/api/whatsapp/bulk', manager, {
@@ -385,7 +438,8 @@ describe('API.md journeys: WhatsApp and scheduled reports (audit 9)', () => {
     ]);
     const local = new Date(Date.now() + DAY / 2);
     const time = `${String(local.getUTCHours()).padStart(2, '0')}:${String(local.getUTCMinutes()).padStart(2, '0')}`;
-    const dayOfWeek = local.getUTCDay();
+    // ISO weekday (1 = Monday … 7 = Sunday), as the schedule reads it
+    const dayOfWeek = local.getUTCDay() || 7;
     const created = await post('/api/report-templates', admin, {
       subAccountId: s.subAccountId,
       name: 'Weekly leads',
@@ -418,6 +472,19 @@ describe('API.md journeys: WhatsApp and scheduled reports (audit 9)', () => {
     expect([401, 403]).toContain(tampered.status);
     const badSig = await t.http.get(path.replace(signature, `${signature.slice(0, -2)}xx`));
     expect([401, 403]).toContain(badSig.status);
+    // the same link signed with the hub's key but an hour past its expiry: 401, the message says expired
+    const reportId = /\/api\/reports\/(\d+)\//.exec(path)?.[1] ?? '';
+    const past = new Date(Math.floor((Date.now() - HOUR) / 1000) * 1000);
+    const expiredSig = signReportDownload(
+      reportId,
+      past,
+      deriveReportLinkKey(Buffer.from(TEST_KEY_1.slice(3), 'base64')),
+    );
+    const expired = await t.http.get(
+      `/api/reports/${reportId}/download?expires=${past.getTime() / 1000}&signature=${expiredSig}`,
+    );
+    expect([expired.status, expired.body.code]).toEqual([401, 'UNAUTHENTICATED']);
+    expect(expired.body.message).toMatch(/expired/);
 
     // the next week fires once more
     expect(await scheduler.runDue(new Date(first.fireAt.getTime() + 7 * DAY))).toBe(1);
