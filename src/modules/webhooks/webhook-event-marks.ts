@@ -3,8 +3,8 @@
 // transaction.
 import { BoundStatement, Db, SqlStatement } from '../../database/db';
 
-/** Most events' writes committed by one transaction, and such transactions at once. */
-const MARK_GROUP = 32;
+/** Most events' writes committed by one transaction (a worker's two batches of 50 in flight), and such transactions at once. */
+const MARK_GROUP = 64;
 const MARK_WRITERS = 2;
 
 interface PendingMark {
