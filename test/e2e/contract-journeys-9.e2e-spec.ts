@@ -14,6 +14,7 @@
 // Failed before its fix: a message_template_status_update whose event is no status (LOCKED, UNARCHIVED) was
 // stored as the template's status, so GET /api/whatsapp/templates listed "LOCKED" / "UNARCHIVED" outside
 // API.md's status list, and an unarchived template stayed unsendable; such events now reconcile with Meta's list.
+// A bulk scheduled an hour ahead showed etaSeconds 1 (the rate alone), where its estimate is null until it starts.
 // Every other case passed and stays as a guard of the journeys end to end.
 import { mkdtempSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
@@ -409,6 +410,11 @@ describe('API.md journeys: WhatsApp and scheduled reports (audit 9)', () => {
       scheduledAt: new Date(Date.now() + HOUR).toISOString(),
     });
     expect(scheduled.status).toBe(202);
+    // nothing moves for an hour: no estimate (it read 1 s, from the rate alone)
+    expect(await getBulk(t, s.subAccountId, scheduled.body.id as string)).toMatchObject({
+      status: 'queued',
+      etaSeconds: null,
+    });
     const cancelled = await post(`/api/whatsapp/bulk/${scheduled.body.id}/cancel`, manager, {});
     expect([cancelled.status, cancelled.body.status]).toEqual([200, 'cancelled']);
     expect((await getBulk(t, s.subAccountId, scheduled.body.id as string)).counts).toMatchObject({

@@ -85,6 +85,8 @@ describe('etaSeconds', () => {
 
   it('is null when the bulk is not moving, 0 when nothing is left', () => {
     expect(etaSeconds('paused', 800, 80, null)).toBeNull();
+    // queued for a start an hour away: nothing to estimate yet
+    expect(etaSeconds('queued', 800, 80, null, true)).toBeNull();
     expect(etaSeconds('completed', 0, 80, null)).toBeNull();
     expect(etaSeconds('running', 0, 80, null)).toBe(0);
   });

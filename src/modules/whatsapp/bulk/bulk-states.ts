@@ -127,15 +127,17 @@ export interface BulkCounts {
 
 /**
  * Seconds left at the rate the bulk achieved over the last measured interval, or the configured rate
- * when nothing was measured yet; null when the bulk is not moving (paused, finished, scheduled).
+ * when nothing was measured yet; null when the bulk is not moving (paused, finished, or `scheduled`:
+ * queued for a start still to come).
  */
 export function etaSeconds(
   status: BulkStatus,
   remaining: number,
   configuredPerSecond: number,
   recent: { sends: number; seconds: number } | null,
+  scheduled = false,
 ): number | null {
-  if (status !== 'running' && status !== 'queued') return null;
+  if (scheduled || (status !== 'running' && status !== 'queued')) return null;
   if (remaining <= 0) return 0;
   const measured = recent && recent.seconds > 0 && recent.sends > 0 ? recent.sends / recent.seconds : 0;
   const rate = measured > 0 ? Math.min(measured, configuredPerSecond) : configuredPerSecond;
