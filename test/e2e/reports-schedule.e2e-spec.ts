@@ -139,4 +139,47 @@ describe('scheduled reports', () => {
     expect(await scheduler.runDue(later)).toBe(0);
     expect(smtp.count).toBe(4);
   });
+
+  it('a template switched off and on again mails from then on, not every period it was off', async () => {
+    const sub = await createSubAccount(t, 'PRO', 'Paused schedule');
+    const admin = `Bearer ${t.token('ADMIN', [sub])}`;
+    const local = new Date(Date.now() + DAY / 2);
+    const time = `${String(local.getUTCHours()).padStart(2, '0')}:${String(local.getUTCMinutes()).padStart(2, '0')}`;
+    const schedule = { frequency: 'DAILY', time, recipients: ['boss@example.com'] };
+    const created = await t.http
+      .post('/api/report-templates')
+      .set('authorization', admin)
+      .send({
+        subAccountId: sub,
+        name: 'Paused daily',
+        type: 'SOURCE',
+        config: { metrics: ['newLeads'], dateRange: 'LAST_7_DAYS', chartTypes: ['table'] },
+        format: 'EXCEL',
+        schedule,
+      });
+    expect(created.status).toBe(201);
+    const id = created.body.id as number;
+    // scheduled a week ago: a week of periods is due and would be caught up
+    await t.sql.query(`UPDATE report_templates SET schedule_since = now() - interval '7 days' WHERE id = $1`, [id]);
+    const patch = (body: object) => t.http.patch(`/api/report-templates/${id}`).set('authorization', admin).send(body);
+    const since = async (): Promise<number> =>
+      (
+        await t.sql.query<{ at: Date }>('SELECT schedule_since AS at FROM report_templates WHERE id = $1', [id])
+      ).rows[0].at.getTime();
+    const weekAgo = await since();
+    // a new recipient keeps the history; switching off does too
+    expect(
+      (await patch({ schedule: { ...schedule, recipients: ['boss@example.com', 'cfo@example.com'] } })).status,
+    ).toBe(200);
+    expect((await patch({ isActive: false })).status).toBe(200);
+    expect(await since()).toBe(weekAgo);
+    // switched on again: the week it was off is not mailed all at once
+    const switchedOn = Date.now();
+    expect((await patch({ isActive: true })).status).toBe(200);
+    expect(await since()).toBeGreaterThanOrEqual(switchedOn - 1000);
+    const sentBefore = smtp.count;
+    expect(await t.app.get(ReportScheduler).runDue(new Date())).toBe(0);
+    expect(await deliveries(id)).toEqual([]);
+    expect(smtp.count).toBe(sentBefore);
+  });
 });

@@ -108,11 +108,14 @@ export class ReportTemplatesService {
         time: parsed.input.time,
         recipients: [...parsed.input.recipients],
       };
-      // Periods due before a schedule existed (or before its frequency changed) are never mailed;
-      // a changed time or recipient list keeps the history, so no period is repeated or skipped.
+      // Periods due before a schedule existed (or before its frequency changed, or while the template
+      // was switched off) are never mailed: switched back on, it would otherwise mail every period it
+      // was off at once. A changed time or recipient list keeps the history, so no period is repeated
+      // or skipped.
       const previousFrequency = frequencyOf(before?.schedule);
+      const switchedOn = before !== null && !before.isActive && (input.isActive ?? true);
       scheduleSince =
-        before?.scheduleSince && previousFrequency === parsed.rule.frequency
+        before?.scheduleSince && previousFrequency === parsed.rule.frequency && !switchedOn
           ? before.scheduleSince
           : new Date(this.clock.now());
     }
