@@ -228,6 +228,19 @@ describe('hostile webhook input', () => {
     expect(await newRows()).toEqual(before);
   });
 
+  it('a signed generic delivery whose JSON is null or a scalar is ignored: nothing stored to fail later', async () => {
+    const before = await newRows();
+    for (const body of ['null', '42', '"text"', 'true']) {
+      const res = await send({
+        path: ctx.generic.path,
+        body,
+        headers: genericHeaders(body, ctx.generic.secret, now()),
+      });
+      expect([body, res.status, res.body]).toEqual([body, 200, { status: 'ignored', eventId: null }]);
+    }
+    expect(await newRows()).toEqual(before);
+  });
+
   it('survives a burst of 100 concurrent hostile requests', async () => {
     const before = await newRows();
     const small = HOSTILE_CASES.filter(

@@ -206,6 +206,9 @@ export class GenericWebhookHandler implements IntegrationHandler {
     const config = readGenericConfig(integrationConfig);
     // re-parse the raw bytes so that integers beyond 2^53 keep their digits (as strings)
     const body = parseLossless(req.rawBody) ?? payload;
+    // null, a number, a string, a boolean: no field a mapping could read, so nothing to process
+    // (answered `ignored`; stored, it could only fail its attempts and wait for a replay that fails too)
+    if (body === null || typeof body !== 'object') return [];
     const eventType = config.eventTypePointer
       ? asId(jsonPointer(body, config.eventTypePointer))?.slice(0, MAX_EVENT_TYPE_LENGTH)
       : undefined;
