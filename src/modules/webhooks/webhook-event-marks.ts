@@ -44,7 +44,7 @@ function markedValues(id: bigint, work: BoundStatement): unknown[] {
 type RowForm = NonNullable<BoundStatement['rowForm']>;
 
 /**
- * A group whose writes are all rows of one form: the group's locks (in LOCK_GROUP's order, before any
+ * A group whose writes are all rows of one form: the group's locks (in LOCK_GROUP's order, before the first
  * write: a one-time filter), its writes in the group's order, and their marks, as one statement in
  * one implicit transaction. One round trip for the group, where the statement-by-statement path
  * makes one per event plus three and holds the transaction open (and its locks) across them all.
