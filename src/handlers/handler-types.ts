@@ -91,6 +91,13 @@ export interface LeadInput {
   /** When the person submitted (ISO-8601). */
   submittedAt?: string;
   /**
+   * When the provider's record was as given here (ISO-8601): a contact's last change (GoHighLevel's
+   * dateUpdated, or the delivery's arrival for an update without one); submittedAt when absent.
+   * A record older than what the lead already holds only fills its empty fields: providers deliver
+   * out of order (a ContactCreate after its ContactUpdate), and the older one must not undo the newer.
+   */
+  observedAt?: string;
+  /**
    * `integration`: `externalId` is unique only within the integration that sent it (a generic
    * webhook's sender numbers its submissions 1, 2, 3 …, as the next form tool does), so it matches a
    * lead only for that integration. By default a platform's ids are the platform's (a Meta leadgen id,

@@ -123,6 +123,8 @@ export function contactToLead(contact: JsonRecord): LeadInput | undefined {
     tags: stringList(contact.tags),
     customAnswers: customAnswers(contact.customFields),
     submittedAt: asString(contact.dateAdded),
+    // contacts listed by the API (sync) carry their last change; the webhooks may not
+    observedAt: asString(contact.dateUpdated),
     source: leadSource(contact),
   });
 }

@@ -176,7 +176,11 @@ describe('GoHighLevelHandler.syncData', () => {
       },
       ctx(),
     );
-    expect(page.leads[0]).toEqual(fromWebhook.leads[0]);
+    // the same lead, but a listed contact is as of its dateUpdated (none here: its submittedAt), where a
+    // ContactCreate delivery is the contact as added
+    const { observedAt, ...created } = fromWebhook.leads[0];
+    expect(observedAt).toBe(created.submittedAt);
+    expect(page.leads[0]).toEqual(created);
     expect(page.leads[1]).toEqual({
       platform: 'gohighlevel',
       externalId: 'seD4PfOuKoVMLkEZqohJ',
@@ -192,6 +196,7 @@ describe('GoHighLevelHandler.syncData', () => {
       country: 'US',
       tags: ['nisi sint commodo amet', 'consequat'],
       submittedAt: '2021-07-02T05:18:26.704Z',
+      observedAt: '2021-07-02T05:18:26.704Z', // its dateUpdated
       // medium "survey": mediumId is the survey (multi-step form) the contact came through
       source: {
         formId: 'FglfHAn30PRwsZVyQlKp',

@@ -196,7 +196,10 @@ export class GoHighLevelHandler implements IntegrationHandler {
       case 'ContactTagUpdate': {
         const lead = contactToLead(payload);
         if (!lead) throw new PermanentEventError(`${event.eventType} has no contact id`);
-        return { leads: [lead] };
+        // what the record is as of, so a late ContactCreate does not undo the ContactUpdate before it:
+        // its dateUpdated when sent; a create is the contact as added; else the delivery's arrival
+        const asAdded = event.eventType === 'ContactCreate' ? lead.submittedAt : undefined;
+        return { leads: [{ ...lead, observedAt: lead.observedAt ?? asAdded ?? event.receivedAt.toISOString() }] };
       }
       case 'ContactDelete': {
         const contactId = contactToLead(payload)?.externalId;

@@ -153,9 +153,20 @@ describe('GoHighLevelHandler: processing events', () => {
     source: {},
   };
 
-  it('maps ContactCreate and ContactUpdate to a lead', async () => {
-    expect(await apply(json('ContactCreate.json'))).toEqual({ leads: [contactLead] });
-    expect(await apply(json('ContactUpdate.json'))).toEqual({ leads: [contactLead] });
+  it('maps ContactCreate and ContactUpdate to a lead, each as of when its record was', async () => {
+    // a create is the contact as added; an update without dateUpdated is as of its arrival, so a
+    // ContactCreate delivered after it is older and cannot undo it (apply_lead's fields_as_of)
+    expect(await apply(json('ContactCreate.json'))).toEqual({
+      leads: [{ ...contactLead, observedAt: '2021-11-26T12:41:02.193Z' }],
+    });
+    expect(await apply(json('ContactUpdate.json'))).toEqual({
+      leads: [{ ...contactLead, observedAt: RECEIVED_AT.toISOString() }],
+    });
+    const changed = {
+      ...(json('ContactUpdate.json') as Record<string, unknown>),
+      dateUpdated: '2024-05-01T10:00:00.000Z',
+    };
+    expect(await apply(changed)).toEqual({ leads: [{ ...contactLead, observedAt: '2024-05-01T10:00:00.000Z' }] });
   });
 
   it('takes form and campaign attribution from attributionSource', async () => {

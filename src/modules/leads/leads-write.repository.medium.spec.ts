@@ -72,6 +72,68 @@ describe('apply_lead (the lead write of one touch) through LeadWriterService', (
     expect(sources.rows[0].n).toBe(16);
   });
 
+  it('lets an older record only fill what the lead lacks: a late delivery never undoes a newer one', async () => {
+    const lead = async (email: string) =>
+      (
+        await m.sql.query(
+          `SELECT full_name, email, phone, city, company, tags, custom_answers, fields_as_of FROM leads
+            WHERE sub_account_id = $1 AND email = $2`,
+          [sub, email],
+        )
+      ).rows[0];
+    const contact = (extra: Partial<LeadInput>): LeadInput =>
+      person('G1', { platform: 'gohighlevel', email: 'olga@example.org', ...extra });
+    // the contact as it is now (a ContactUpdate, as of 12:00), then its ContactCreate (as of 10:00) late
+    await writer.upsert(
+      touch('event:o2'),
+      contact({
+        fullName: 'Olga Newer',
+        city: 'Porto',
+        tags: ['b'],
+        customAnswers: { q: 'new' },
+        observedAt: '2026-11-02T12:00:00Z',
+      }),
+    );
+    await writer.upsert(
+      touch('event:o1'),
+      contact({
+        fullName: 'Olga Older',
+        city: 'Lisbon',
+        company: 'Acme',
+        phone: '+1 415 555 0199',
+        tags: ['a'],
+        customAnswers: { q: 'old', other: 'x' },
+        observedAt: '2026-11-02T10:00:00Z',
+      }),
+    );
+    expect(await lead('olga@example.org')).toEqual({
+      full_name: 'Olga Newer',
+      email: 'olga@example.org',
+      phone: '+14155550199', // it had none: filled
+      city: 'Porto',
+      company: 'Acme', // it had none: filled
+      tags: ['a', 'b'],
+      custom_answers: { q: 'new', other: 'x' },
+      fields_as_of: new Date('2026-11-02T12:00:00Z'),
+    });
+    // a record newer still replaces, as every record did before; one without a time (submittedAt
+    // neither) is as of now, so newer than both
+    await writer.upsert(touch('event:o3'), contact({ city: 'Braga', observedAt: '2026-11-02T13:00:00Z' }));
+    expect((await lead('olga@example.org')).city).toBe('Braga');
+    await writer.upsert(touch('event:o4'), contact({ city: 'Faro' }));
+    expect((await lead('olga@example.org')).city).toBe('Faro');
+    // submittedAt stands in when a record has no observedAt: a form submitted earlier, delivered later
+    await writer.upsert(
+      touch('event:s2'),
+      person('S2', { email: 'sam@example.org', city: 'Oslo', submittedAt: '2026-11-03T09:00:00Z' }),
+    );
+    await writer.upsert(
+      touch('event:s1'),
+      person('S1', { email: 'sam@example.org', city: 'Bergen', submittedAt: '2026-11-03T08:00:00Z' }),
+    );
+    expect((await lead('sam@example.org')).city).toBe('Oslo');
+  });
+
   it('writes lead tables only: a webhook event is left for its processor to mark', async () => {
     const event = await m.sql.query<{ id: string }>(
       `INSERT INTO webhook_events (integration_id, sub_account_id, provider, dedup_key, event_type, payload)

@@ -221,6 +221,7 @@ export class LeadsWriteRepository {
       customAnswers: lead.customAnswers ?? {},
       isTest: lead.isTest ?? false,
       submittedAt: instantOrNull(lead.submittedAt),
+      observedAt: instantOrNull(lead.observedAt),
     });
     const source = JSON.stringify(lead.source);
     return {
