@@ -20,7 +20,10 @@ export class WebhookEventsController {
   @ApiBigIdParam()
   @ApiAcceptedResponse({ type: ReplayedEventDto })
   @ApiOperation({ summary: 'Replay a stored webhook event', description: 'Processes the stored event again.' })
-  @ApiErrors(400, 404, [409, 'CONFLICT: the event is already queued or being processed (its status in details)'])
+  @ApiErrors(400, 404, [
+    409,
+    'CONFLICT: the event is being processed right now (its status in details); a queued one is replayed',
+  ])
   replay(@CurrentUser() user: AuthUser, @Param('id', ParseBigIdPipe) id: bigint): Promise<ReplayedEventDto> {
     return this.service.replay(user, id);
   }

@@ -157,10 +157,17 @@ export class WebhookEventsRepository {
     });
   }
 
-  /** Replay: back to PENDING with attempts reset, unless it is already queued or running (false then). */
+  /**
+   * Replay: back to PENDING with attempts reset and due now (false when it is due already or a worker is
+   * running it). A PENDING one waiting for its retry is reopened too, once: the replay clears its
+   * nextAttemptAt, so concurrent replays queue it one job, not one each.
+   */
   async reopenForReplay(id: bigint): Promise<boolean> {
     const updated = await this.db.prisma.webhookEvent.updateMany({
-      where: { id, status: { in: ['PROCESSED', 'FAILED'] } },
+      where: {
+        id,
+        OR: [{ status: { in: ['PROCESSED', 'FAILED'] } }, { status: 'PENDING', nextAttemptAt: { not: null } }],
+      },
       data: { status: 'PENDING', attempts: 0, lastError: null, nextAttemptAt: null, processedAt: null },
     });
     return updated.count > 0;

@@ -32,6 +32,8 @@ const disconnected = (): DomainException =>
 /** Events one replay statement reopens, and the most one request replays (the rest: call again). */
 const REPLAY_CHUNK = 1000;
 const REPLAY_MAX = 50_000;
+/** Reopen attempts of one replay whose event a worker keeps finishing in between (each is a race lost). */
+const REPLAY_REOPEN_TRIES = 3;
 
 const toEventDto = (e: EventRow): WebhookEventDto => ({
   id: e.id.toString(),
@@ -97,25 +99,35 @@ export class WebhookEventsService {
     return { replayed, remaining: await this.events.countFailed(integration.id) };
   }
 
-  /** Back to PENDING with a new job, atomically; 409 while it is already queued or being processed. */
+  /**
+   * Back to PENDING with a new job, atomically; 409 while a worker is processing it. A PENDING event is
+   * replayed too (API.md: 202): one waiting for its retry (minutes to an hour of backoff) runs now; one
+   * already due is queued, so it is answered as it is, with no second job (two jobs of one event could
+   * run it at once: a claim also takes PROCESSING, for workers that died). An event a worker finished
+   * between the reopen and the re-read is finished, so replayable: it is reopened then, not refused
+   * with a "being processed" 409 naming PROCESSED.
+   */
   async replay(user: AuthUser, id: bigint): Promise<ReplayedEventDto> {
     const event = await this.events.find(scopeOf(user), id);
     if (!event) throw DomainException.notFound('Webhook event');
     if ((await this.integrations.find(user, event.integrationId)).status === 'disconnected') throw disconnected();
-    const reopened = await this.transactions.run(async () => {
-      if (!(await this.events.reopenForReplay(event.id))) return false;
-      await this.jobs.send('webhook-process', { eventId: event.id });
-      return true;
-    });
-    if (!reopened) {
-      // not PROCESSED or FAILED any more: queued or running meanwhile (409 with its status now), or
-      // deleted with its integration meanwhile (404, as a moment later)
+    for (let attempt = 1; ; attempt++) {
+      const reopened = await this.transactions.run(async () => {
+        if (!(await this.events.reopenForReplay(event.id))) return false;
+        await this.jobs.send('webhook-process', { eventId: event.id });
+        return true;
+      });
+      if (reopened) return { eventId: id.toString(), status: 'PENDING' };
+      // being processed (409 with its status now), or deleted with its integration meanwhile (404, as a
+      // moment later)
       const now = await this.events.find(scopeOf(user), id);
       if (!now) throw DomainException.notFound('Webhook event');
-      throw DomainException.conflict('The event is already queued or being processed', [
-        { eventId: id.toString(), status: now.status },
-      ]);
+      if (now.status === 'PENDING') return { eventId: id.toString(), status: 'PENDING' };
+      if (now.status === 'PROCESSING' || attempt === REPLAY_REOPEN_TRIES) {
+        throw DomainException.conflict('The event is being processed; replay it once it has finished', [
+          { eventId: id.toString(), status: now.status },
+        ]);
+      }
     }
-    return { eventId: id.toString(), status: 'PENDING' };
   }
 }
