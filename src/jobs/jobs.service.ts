@@ -8,6 +8,7 @@ import {
 } from '@nestjs/common';
 import { DiscoveryService, MetadataScanner } from '@nestjs/core';
 import PgBoss from 'pg-boss';
+import { guardUnawaitedSettlements } from './pg-boss-settlements';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
 import { Db } from '../database/db';
 import { TransactionRunner } from '../database/transaction-runner';
@@ -87,6 +88,7 @@ export class JobsService<M = JobPayloads> implements OnModuleInit, OnApplication
       // second). With a bound it fails, as a wait this long on the job pool should, and stops.
       connectionTimeoutMillis: JOBS_CONNECTION_TIMEOUT_MS,
     };
+    guardUnawaitedSettlements();
     const boss = new PgBoss(options);
     boss.on('error', (err: unknown) => this.logger.error({ err }, 'job queue error'));
     await boss.start();
