@@ -41,7 +41,8 @@ export class OutboundBudgetRepository implements Queryable {
 
   /**
    * The budget as the database holds it: none left while paused (until the pause ends); else the
-   * provider's last count while its window lasts; else the tokens free now. Null before the first call.
+   * provider's last count while its window lasts; else the tokens free now, and when the last token
+   * taken is free again. Null before the first call.
    */
   async state(key: string): Promise<SharedBudgetState | null> {
     const { rows } = await this.db.query<{
@@ -50,10 +51,12 @@ export class OutboundBudgetRepository implements Queryable {
       observed_reset_at: Date | null;
       now: Date;
       available: string;
+      refilled_at: Date | null;
     }>(
       // statement_timestamp(), not clock_timestamp(): one instant for every row (a volatile "now" is re-read per row)
       `SELECT b.paused_until, b.observed_remaining, b.observed_reset_at, statement_timestamp() AS now,
-              count(t.slot) FILTER (WHERE t.lease IS NULL AND t.free_at <= statement_timestamp()) AS available
+              count(t.slot) FILTER (WHERE t.lease IS NULL AND t.free_at <= statement_timestamp()) AS available,
+              max(t.free_at) FILTER (WHERE t.free_at > statement_timestamp()) AS refilled_at
        FROM rate_limit_buckets b
        LEFT JOIN rate_limit_tokens t ON t.key = b.key
        WHERE b.key = $1
@@ -68,6 +71,7 @@ export class OutboundBudgetRepository implements Queryable {
     const resetAt = row.observed_reset_at?.getTime() ?? null;
     if (row.observed_remaining !== null && (resetAt === null || resetAt > now))
       return { remaining: row.observed_remaining, resetAt };
-    return { remaining: Number(row.available), resetAt: null };
+    // our own budget: it is whole again once the last token taken is free (null while it is whole)
+    return { remaining: Number(row.available), resetAt: row.refilled_at?.getTime() ?? null };
   }
 }

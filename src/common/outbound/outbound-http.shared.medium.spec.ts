@@ -144,12 +144,19 @@ describe('OutboundHttpFactory with the shared budget (PostgreSQL)', () => {
     expect(await health.state(key)).toBeUndefined();
   });
 
-  it('reports the tokens free now when the provider sends no budget headers', async () => {
+  it('reports the tokens free now, and when the budget is whole again, when the provider sends no budget headers', async () => {
     server.on('GET', '/plain', () => ({ status: 200, body: {} }));
     const [a, health] = [processOf(), processOf()];
     const http = a.forKey(key, options({ windowMs: 60_000 }));
+    const before = Date.now();
     await http.request({ method: 'GET', url: `${server.url}/plain` });
     await http.request({ method: 'GET', url: `${server.url}/plain` });
-    expect(await health.state(key)).toEqual({ remaining: 3, resetAt: null });
+    const after = Date.now();
+    // the budget is whole again a window after the second call (audit 10: resetAt was null while 3 of 5 were left)
+    const state = await health.state(key);
+    expect(state?.remaining).toBe(3);
+    const resetAt = Date.parse(state?.resetAt ?? '');
+    expect(resetAt).toBeGreaterThanOrEqual(before + 60_000 - 1000);
+    expect(resetAt).toBeLessThanOrEqual(after + 60_000 + 1000);
   });
 });
