@@ -9,7 +9,9 @@ import { parseCivilDate } from './time/civil-date';
 const LEAD_PLATFORM_OF_SPEND: Readonly<Record<string, string>> = { 'facebook-ads': 'meta' };
 export const leadPlatformOf = (spendPlatform: string): string => LEAD_PLATFORM_OF_SPEND[spendPlatform] ?? spendPlatform;
 
-export const ratio = (a: number, b: number): number => (b === 0 ? 0 : a / b);
+// API.md: rates are fractions (0–1), 0 when the denominator is 0. A range can convert leads created
+// (or assigned) before it, so its conversions may outnumber its new leads: the rate is then 1, never 2.
+export const ratio = (a: number, b: number): number => (b === 0 ? 0 : Math.min(1, a / b));
 export const splitKey = (key: string): [string, string] => {
   const at = key.lastIndexOf('|');
   return [key.slice(0, at), key.slice(at + 1)];
