@@ -182,8 +182,11 @@ export class ListRecipientsQueryDto extends PageQueryDto {
     description: 'A status as the recipients show it (`pending` includes recipients being sent)',
   })
   @IsOptional()
-  // the ledger's own states (`claimed`, `accepted`) are still read, as clients may have used them
-  @IsIn([...RECIPIENT_STATUSES, ...RECIPIENT_STATES])
+  // the ledger's own states (`claimed`, `accepted`) are still read, as clients may have used them; the
+  // refusal names only the statuses recipients show (the merged list repeated most of them)
+  @IsIn([...new Set<string>([...RECIPIENT_STATUSES, ...RECIPIENT_STATES])], {
+    message: `status must be one of the following values: ${RECIPIENT_STATUSES.join(', ')}`,
+  })
   status?: string;
 }
 
