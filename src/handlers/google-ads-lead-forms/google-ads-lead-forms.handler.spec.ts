@@ -4,7 +4,7 @@ import { handlerContext } from '../../../test/support/handler-context';
 import { createAjv } from '../../common/json-schema/ajv';
 import { IntegrationHandler, PermanentEventError, StoredEvent, WebhookRequest } from '../integration-handler';
 import { GoogleAdsLeadFormsHandler, toLeadInput } from './google-ads-lead-forms.handler';
-import { narrowGoogleLead } from './google-ads-lead-forms.payload';
+import { narrowGoogleLead, parseGoogleBody } from './google-ads-lead-forms.payload';
 import { parseJsonLossless } from '../shared/lossless-json';
 
 const fixture = (name: string): Buffer => readFileSync(join(__dirname, 'fixtures', name));
@@ -344,5 +344,16 @@ describe('GoogleAdsLeadFormsHandler', () => {
       expect(() => parseJsonLossless('{"a": 12345678901234567890abc}')).toThrow(SyntaxError);
       expect(() => parseJsonLossless('{"a": 1')).toThrow(SyntaxError);
     });
+  });
+  it('parses a delivery once: verification and extraction read the same parsed body', () => {
+    const raw = Buffer.from('{"lead_id":"L1","google_key":"k","campaign_id":9223372036854775807}');
+    const first = parseGoogleBody(raw);
+    expect(first).toEqual({ lead_id: 'L1', google_key: 'k', campaign_id: '9223372036854775807' });
+    expect(parseGoogleBody(raw)).toBe(first);
+    // other bytes, even equal ones, are their own delivery; a body that is no object stays undefined
+    expect(parseGoogleBody(Buffer.from(raw))).not.toBe(first);
+    const bad = Buffer.from('[1]');
+    expect(parseGoogleBody(bad)).toBeUndefined();
+    expect(parseGoogleBody(bad)).toBeUndefined();
   });
 });

@@ -38,16 +38,27 @@ export interface GoogleLead {
 }
 
 /**
+ * The bodies parsed so far, by their bytes: verification (google_key) and extraction read the same
+ * delivery, which was parsed twice. Callers only read the parsed body (toStoredPayload copies it).
+ */
+const parsedBodies = new WeakMap<Buffer, JsonRecord | null>();
+
+/**
  * Parses the raw body. Int64 ids beyond 2^53 come back as strings of their exact digits (see
  * lossless-json.ts); undefined when the body is not a JSON object.
  */
 export function parseGoogleBody(rawBody: Buffer): JsonRecord | undefined {
+  const known = parsedBodies.get(rawBody);
+  if (known !== undefined) return known ?? undefined;
+  let body: JsonRecord | null;
   try {
     const parsed = parseJsonLossless(rawBody.toString('utf8'));
-    return isRecord(parsed) ? parsed : undefined;
+    body = isRecord(parsed) ? parsed : null;
   } catch {
-    return undefined;
+    body = null;
   }
+  parsedBodies.set(rawBody, body);
+  return body ?? undefined;
 }
 
 /**
