@@ -12,9 +12,8 @@ import {
   LeadCursor,
   LeadReportRow,
 } from '../data/report-data-source';
-import { ExcelColumn, ExcelRow, ExcelTableSheet, writeExcelReport } from '../render/excel-report.renderer';
+import type { ExcelColumn, ExcelRow, ExcelTableSheet } from '../render/excel-report.renderer';
 import type { ChartSpec } from '../render/chart-svg.renderer';
-import { writePdfReport } from '../render/pdf-report.renderer';
 import { ReportRow, ReportsRepository } from '../reports.repository';
 import { parseReportConfig, ReportConfig, ReportTypeName } from '../templates/report-config';
 import { ReportTemplatesRepository } from '../templates/report-templates.repository';
@@ -155,6 +154,9 @@ export class ReportGenerator {
       headers: t.columns.map((c) => c.header),
       rows: t.cells,
     }));
+    // loaded on the first report: ExcelJS, PDFKit and ECharts are a quarter of a process's module load
+    // at start (half of a Jest test file's), and only the processes that render reports need them
+    const { writeExcelReport } = await import('../render/excel-report.renderer');
     return writeExcelReport({
       filePath,
       sheetName: 'Leads',
@@ -173,6 +175,7 @@ export class ReportGenerator {
     content: ReportContent,
     filePath: string,
   ): Promise<{ rows: number; bytes: number }> {
+    const { writePdfReport } = await import('../render/pdf-report.renderer');
     const result = await writePdfReport({
       filePath,
       title: name,
