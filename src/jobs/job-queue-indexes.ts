@@ -43,6 +43,12 @@ const QUEUE_PARTITION = {
   name: 'jobs_queue_partition_v1',
   text: `SELECT partition_name FROM pgboss.queue WHERE name = $1`,
 };
+/** The fetch-order index of a queue's partition (its name checked against PARTITION_NAME first). */
+export function fetchOrderIndexSql(partition: string, concurrently: 'CONCURRENTLY' | '' = ''): string {
+  if (!PARTITION_NAME.test(partition)) throw new Error(`not a pg-boss queue partition: ${partition}`);
+  return `CREATE INDEX ${concurrently} IF NOT EXISTS "${partition}_hf" ON pgboss."${partition}" (name, priority DESC, created_on, id) WHERE state < 'active'`;
+}
+
 interface IndexBuild {
   done: Promise<void>;
   /** the backend running it, while it runs */
@@ -84,9 +90,7 @@ export class JobQueueIndexes {
             const index = `pgboss."${partition}_hf"`;
             if (valid === false) await client.query(`DROP INDEX CONCURRENTLY IF EXISTS ${index}`);
             if (build.cancelled) return; // a cancel that came between two statements finds nothing to cancel
-            await client.query(
-              `CREATE INDEX CONCURRENTLY IF NOT EXISTS "${partition}_hf" ON pgboss."${partition}" (name, priority DESC, created_on, id) WHERE state < 'active'`,
-            );
+            await client.query(fetchOrderIndexSql(partition, 'CONCURRENTLY'));
           }
         } finally {
           build.pid = undefined;

@@ -56,3 +56,24 @@ export async function createIntegration(
   if (res.status !== 201) throw new Error(`integration: ${res.status} ${JSON.stringify(res.body)}`);
   return { id: res.body.id, webhookSecret: res.body.webhookSecret, webhookUrl: res.body.webhookUrl, body: res.body };
 }
+
+/** The fields of API.md's integration representation, in its order. */
+export const INTEGRATION_REPRESENTATION = [
+  'id',
+  'subAccountId',
+  'integrationTemplateId',
+  'template',
+  'name',
+  'description',
+  'isActive',
+  'status',
+  'config',
+  'lastSyncAt',
+  'lastWebhookAt',
+  'errorMessage',
+  'webhookUrl',
+  'createdAt',
+  'updatedAt',
+  'createdBy',
+  'stats',
+];

@@ -6,11 +6,13 @@ import { dirname, join } from 'node:path';
 import { Client } from 'pg';
 import request from 'supertest';
 import TestAgent from 'supertest/lib/agent';
-import { createApp } from '../../src/app.factory';
+import { buildApp } from '../../src/app.factory';
 import { AppModule } from '../../src/app.module';
 import { Role } from '../../src/common/auth/auth-user';
 import { signToken } from '../../src/common/auth/dev-token';
 import { AppConfig, parseAppConfig } from '../../src/config/app-config';
+import { JobsService } from '../../src/jobs/jobs.service';
+import type { JobPayloads } from '../../src/jobs/job-types';
 import { SeedService } from '../../src/seed/seed.service';
 import { createTestDatabase, TestDatabase } from './database';
 
@@ -37,6 +39,13 @@ export interface TestAppOptions {
   module?: Type<unknown>;
   /** Reuse this database instead of cloning a fresh one (restart scenarios). */
   db?: TestDatabase;
+  /**
+   * The wall-clock crons this app keeps (none by default). A tick at a minute, five-minute or hourly
+   * boundary lands inside whichever test runs then: a scheduled sync made a manual one answer 409, and
+   * the others mail reports, decay scores, compact or prune rows and call the fakes by chance. Specs
+   * call the processors themselves; the rest are unscheduled (also a row a reused database kept).
+   */
+  crons?: ReadonlyArray<keyof JobPayloads>;
 }
 
 /** The configuration of a test process on a test database, parsed as main.ts parses its own. */
@@ -57,19 +66,50 @@ export function testConfig(databaseUrl: string, env: Record<string, string> = {}
   });
 }
 
+/** The app's job service; none in a spec's own module without jobs. */
+function jobsOf(app: NestFastifyApplication): JobsService<JobPayloads> | undefined {
+  try {
+    return app.get<JobsService<JobPayloads>>(JobsService, { strict: false });
+  } catch {
+    return undefined;
+  }
+}
+
+/** createApp (src/app.factory.ts) with the crons the spec did not ask for unscheduled before they can tick. */
+async function bootApp(config: AppConfig, options: TestAppOptions): Promise<NestFastifyApplication> {
+  const app = await buildApp(config, options.module ?? AppModule);
+  try {
+    // before init: the processors schedule in onApplicationBootstrap, and a cron stored even for a
+    // moment can be fired by pg-boss's first check (every-minute ones always are)
+    const jobs = jobsOf(app);
+    if (jobs) {
+      const keep = new Set<string>(options.crons ?? []);
+      const schedule = jobs.schedule.bind(jobs);
+      jobs.schedule = (name, cron) => (keep.has(name) ? schedule(name, cron) : jobs.unschedule(name));
+    }
+    await app.init();
+  } catch (err) {
+    // as createApp: a refused boot must not leave connections open
+    await app.close().catch(() => undefined);
+    throw err;
+  }
+  return app;
+}
+
 /** Boots the real application (same factory as main.ts) on a fresh database. */
 export async function createTestApp(options: TestAppOptions = {}): Promise<TestApp> {
   const db = options.db ?? (await createTestDatabase());
   const logFile = join(mkdtempSync(join(tmpdir(), 'hub-test-log-')), 'app.log');
   const removeLogs = (): void => rmSync(dirname(logFile), { recursive: true, force: true });
-  const app = await createApp(
-    testConfig(db.url, { LOG_FILE: logFile, ...options.env }),
-    options.module ?? AppModule,
-  ).catch((err: unknown) => {
+  let app: NestFastifyApplication;
+  try {
+    app = await bootApp(testConfig(db.url, { LOG_FILE: logFile, ...options.env }), options);
+  } catch (err) {
     // a refused boot (the tests of invalid configuration) leaves nothing behind either
     removeLogs();
+    if (!options.db) await db.drop().catch(() => undefined);
     throw err;
-  });
+  }
   await app.getHttpAdapter().getInstance().ready();
   // as main.ts does after migrating: the standard templates
   if (!options.module) await app.get(SeedService).run('test');

@@ -156,6 +156,15 @@ export async function eventStatuses(t: TestApp, integrationId: number): Promise<
   return res.rows.map((r) => r.status);
 }
 
+/** How many webhook-process jobs name the event (one per store or replay; pg-boss keeps them after they finish). */
+export async function jobsOfEvent(t: TestApp, eventId: string): Promise<number> {
+  const res = await t.sql.query<{ n: number }>(
+    "SELECT count(*)::int AS n FROM pgboss.job WHERE name = 'webhook-process' AND data->>'eventId' = $1",
+    [eventId],
+  );
+  return res.rows[0].n;
+}
+
 /**
  * Puts an integration in the state a passed connection test leaves it in (status "active",
  * isActive), for tests about what happens to deliveries once it is live. Through the API this takes
