@@ -35,7 +35,9 @@ const E2E = [
   'test/e2e/worker-crash.e2e-spec.ts',
   'test/e2e/reports.e2e-spec.ts',
   'test/e2e/oauth-connect.e2e-spec.ts',
-  'test/e2e/whatsapp.e2e-spec.ts',
+  'test/e2e/whatsapp-issue12-sends.e2e-spec.ts',
+  'test/e2e/whatsapp-issue12-templates-statuses.e2e-spec.ts',
+  'test/e2e/whatsapp-issue12-isolation.e2e-spec.ts',
 ];
 const TESTS = ['\\.spec\\.ts$', ...E2E.map((f) => `${f.replace(/[.]/g, '\\.')}$`)];
 

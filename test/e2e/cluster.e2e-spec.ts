@@ -103,6 +103,14 @@ describe('a cluster of 2 API and 2 worker processes on one database', () => {
       JOB_LEASE_SECONDS: '10',
       JOBS_MAINTENANCE_SECONDS: '2',
     };
+    // the sync starts on whichever worker claims it; its later jobs go to either. Queued before the
+    // workers start: their sync-scheduler would otherwise start a scheduled run of this never-synced
+    // integration at a minute boundary while the API processes boot, and this request would be a 409
+    const admin = `Bearer ${t.token('ADMIN', [sub])}`;
+    const sync = await t.http.post(`/api/integrations/${crm.id}/sync`).set('authorization', admin);
+    expect(sync.status).toBe(202);
+    const { runId } = sync.body as { runId: string };
+
     const apiPorts = [await freePort(), await freePort()];
     const apis = apiPorts.map((port) =>
       startWorker(t.db.url, { ...shared, APP_ROLE: 'api', PORT: String(port), HOST: '127.0.0.1' }),
@@ -111,15 +119,6 @@ describe('a cluster of 2 API and 2 worker processes on one database', () => {
     children.push(...apis, ...workers);
     // five Node processes start at once on two cores: give them time
     await Promise.all(apiPorts.map((port) => waitForHealthy(port, 240_000)));
-
-    // the sync starts on whichever worker claims it; its later jobs go to either
-    const admin = `Bearer ${t.token('ADMIN', [sub])}`;
-    const sync = await fetch(`http://127.0.0.1:${apiPorts[0]}/api/integrations/${crm.id}/sync`, {
-      method: 'POST',
-      headers: { authorization: admin },
-    });
-    expect(sync.status).toBe(202);
-    const { runId } = (await sync.json()) as { runId: string };
 
     // deliveries spread over both API processes, the repeats among them
     const bodies = Array.from({ length: LEADS }, (_, i) => metaLeadgen(META_CONFIG.pageId, [`55${i}`]));

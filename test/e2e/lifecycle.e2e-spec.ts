@@ -36,9 +36,19 @@ function start(env: Record<string, string>): Running {
   return { child, output: () => out, exited };
 }
 
-async function waitForHealth(port: number, timeoutMs: number): Promise<number> {
+/**
+ * Health from this child: a free port picked here can be taken by another spec's server in the
+ * meantime, whose answer made CI SIGINT a child still starting (killed, code null). The child's own
+ * "listening" line on the port comes first.
+ */
+async function waitForHealth(run: Running, port: number, timeoutMs: number): Promise<number> {
   const started = Date.now();
+  const listening = new RegExp(`"msg":"listening","url":"http://[^"]+:${port}/api"`);
   while (Date.now() - started < timeoutMs) {
+    if (!listening.test(run.output())) {
+      await new Promise((r) => setTimeout(r, 200));
+      continue;
+    }
     try {
       const res = await fetch(`http://127.0.0.1:${port}/api/health`);
       if (res.status === 200) return Date.now() - started;
@@ -72,7 +82,7 @@ describe('service lifecycle on the embedded database', () => {
     const port = await freePort();
     const first = start({ DATA_DIR: dataDir, PORT: String(port), EMBEDDED_PG_PORT: pgPort });
     try {
-      await waitForHealth(port, 90_000);
+      await waitForHealth(first, port, 90_000);
       const ready = await fetch(`http://127.0.0.1:${port}/api/health/ready`);
       expect(ready.status).toBe(200);
     } finally {
@@ -86,7 +96,7 @@ describe('service lifecycle on the embedded database', () => {
     const port2 = await freePort();
     const second = start({ DATA_DIR: dataDir, PORT: String(port2), EMBEDDED_PG_PORT: pgPort });
     try {
-      await waitForHealth(port2, 60_000);
+      await waitForHealth(second, port2, 60_000);
       expect(second.output()).not.toContain('initdb');
     } finally {
       second.child.kill('SIGTERM');

@@ -51,7 +51,7 @@ describe('security: a readiness probe that tells nothing', () => {
       expect(res.text).not.toContain(database);
       expect(res.text).not.toMatch(/accepting|terminat|connect|ECONN|127\.0\.0\.1|postgres/i);
       // the reason is for the operators: in the log
-      await waitFor(async () => /not ready/.test(t.logs().slice(logFrom)), 5000, 'the reason in the log');
+      await waitFor(async () => /not ready/.test(t.logs().slice(logFrom)), 20_000, 'the reason in the log');
     } finally {
       await admin.query(`ALTER DATABASE "${database}" WITH ALLOW_CONNECTIONS true`);
       await admin.end();

@@ -48,13 +48,20 @@ describe('security: one routing key, one owner', () => {
   let a: number;
   let b: number;
 
+  // t.sql is one connection: concurrent creates share one lookup per template rather than query it at once
+  const templates = new Map<Handler, Promise<number>>();
+  const templateOf = (handler: Handler): Promise<number> => {
+    const known = templates.get(handler) ?? templateId(t, handler);
+    templates.set(handler, known);
+    return known;
+  };
   const create = async (sub: number, handler: Handler, config: object) =>
     t.http
       .post('/api/integrations')
       .set('authorization', auth(t, 'ADMIN', [sub]))
       .send({
         subAccountId: sub,
-        integrationTemplateId: await templateId(t, handler),
+        integrationTemplateId: await templateOf(handler),
         name: `${handler} of ${sub}`,
         config,
       });

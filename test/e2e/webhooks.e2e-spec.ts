@@ -1,7 +1,15 @@
 import { createIntegration, createSubAccount, META_CONFIG } from '../support/factories';
 import { FakeServer } from '../support/fake-server';
 import { createTestApp, TestApp } from '../support/test-app';
-import { activate, eventStatuses, googleLead, metaLeadgen, metaSignature, waitFor } from '../support/webhooks';
+import {
+  activate,
+  eventStatuses,
+  googleLead,
+  jobsOfEvent,
+  metaLeadgen,
+  metaSignature,
+  waitFor,
+} from '../support/webhooks';
 
 describe('signed webhook ingestion and processing', () => {
   let t: TestApp;
@@ -91,11 +99,7 @@ describe('signed webhook ingestion and processing', () => {
         currency: null,
       }),
     );
-    const jobs = await t.sql.query(
-      "SELECT count(*)::int AS n FROM pgboss.job WHERE name = 'webhook-process' AND data->>'eventId' = $1",
-      [first.body.eventId],
-    );
-    expect(jobs.rows[0].n).toBe(1);
+    expect(await jobsOfEvent(t, first.body.eventId)).toBe(1);
   });
 
   it('refuses a bad signature with 401, stores nothing, and counts it in health', async () => {
@@ -140,7 +144,7 @@ describe('signed webhook ingestion and processing', () => {
     expect(refused.status).toBe(401);
     // an API request on the same app is still logged per request
     await t.http.get('/api/health').set('x-request-id', 'health-after-deliveries');
-    await waitFor(async () => t.logs().slice(from).includes('health-after-deliveries'), 5000, 'the health log line');
+    await waitFor(async () => t.logs().slice(from).includes('health-after-deliveries'), 20_000, 'the health log line');
     const lines = t
       .logs()
       .slice(from)
@@ -184,11 +188,7 @@ describe('signed webhook ingestion and processing', () => {
     expect(results.filter((r) => r.body.status === 'duplicate')).toHaveLength(49);
     expect(new Set(results.map((r) => r.body.eventId)).size).toBe(1);
     const eventId = results[0].body.eventId as string;
-    const jobs = await t.sql.query(
-      "SELECT count(*)::int AS n FROM pgboss.job WHERE name = 'webhook-process' AND data->>'eventId' = $1",
-      [eventId],
-    );
-    expect(jobs.rows[0].n).toBe(1);
+    expect(await jobsOfEvent(t, eventId)).toBe(1);
     await waitFor(
       async () =>
         (await t.sql.query('SELECT status FROM webhook_events WHERE id = $1', [eventId])).rows[0]?.status ===
