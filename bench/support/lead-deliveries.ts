@@ -171,9 +171,11 @@ export interface Progress {
   total: number;
 }
 
-export async function progress(db: BenchDatabase): Promise<Progress> {
+/** The events stored so far, of one integration when given (lead-e2e's warm-up has its own). */
+export async function progress(db: BenchDatabase, integrationId?: number): Promise<Progress> {
   const res = await db.sql.query<{ processed: string; failed: string; total: string }>(
-    "SELECT count(*) FILTER (WHERE status = 'PROCESSED') AS processed, count(*) FILTER (WHERE status = 'FAILED') AS failed, count(*) AS total FROM webhook_events",
+    "SELECT count(*) FILTER (WHERE status = 'PROCESSED') AS processed, count(*) FILTER (WHERE status = 'FAILED') AS failed, count(*) AS total FROM webhook_events WHERE $1::int IS NULL OR integration_id = $1",
+    [integrationId ?? null],
   );
   const r = res.rows[0];
   return { processed: Number(r.processed), failed: Number(r.failed), total: Number(r.total) };
