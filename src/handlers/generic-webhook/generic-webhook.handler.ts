@@ -13,7 +13,6 @@ import {
   WebhookRequest,
   WebhookSpec,
 } from '../integration-handler';
-// parseJsonLossless belongs in shared/json.ts; it lives with the Google handler until it moves
 import { parseJsonLossless } from '../shared/lossless-json';
 import { asArray, asId, isRecord, jsonPointer } from '../shared/json';
 import {
