@@ -1,79 +1,35 @@
 // Issue 16 over HTTP: Messenger and Instagram integrations connect, route, verify and reach leads through the webhook pipeline.
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { createIntegration, createSubAccount } from '../support/factories';
+// This part holds Messenger (connection, a delivery of every event, receipts, POST /api/messages, the page's
+// owner); Instagram is in messaging-channels-instagram.e2e-spec.ts, auto-linking by a shared e-mail or phone in
+// messaging-channels-auto-link.e2e-spec.ts; the shared setup in test/support/messaging-channels-setup.ts.
+import { createIntegration } from '../support/factories';
 import { FakeServer } from '../support/fake-server';
-import { createTestApp, TestApp } from '../support/test-app';
-import { messengerText, metaSignature, waitFor } from '../support/webhooks';
-
-const HANDLERS = join(__dirname, '../../src/handlers');
-const fixture = (path: string): Record<string, unknown> =>
-  JSON.parse(readFileSync(join(HANDLERS, path), 'utf8')) as Record<string, unknown>;
-const PAGE = '104620412345678';
-const PSID = '6543210987654321';
-const IGID = '17841405822304914';
-const IG_PAGE = '134895793791914';
-const IGSID = '1092310252982105';
-const MESSENGER_CONFIG = {
-  pageId: PAGE,
-  pageAccessToken: 'EAAG-messenger-token-5151',
-  appSecret: 'messenger-app-secret-1',
-  verifyToken: 'messenger-verify-1',
-};
-const INSTAGRAM_CONFIG = {
-  instagramAccountId: IGID,
-  pageId: IG_PAGE,
-  accessToken: 'EAAG-instagram-token-6262',
-  appSecret: 'instagram-app-secret-1',
-  verifyToken: 'instagram-verify-1',
-};
-type Entry = { id: string; time: number; messaging: unknown[] };
-const itemsOf = (path: string): unknown[] => (fixture(path).entry as Entry[])[0].messaging;
+import { TestApp } from '../support/test-app';
+import { messengerText, waitFor } from '../support/webhooks';
+import {
+  itemsOf,
+  MessagingFixture,
+  messagingHelpers,
+  MESSENGER_CONFIG,
+  PAGE,
+  PSID,
+  setupMessagingChannels,
+} from '../support/messaging-channels-setup';
 
 describe('Messenger and Instagram channels over HTTP', () => {
+  let fx: MessagingFixture;
   let t: TestApp;
   let graph: FakeServer;
   let sub: number;
   let other: number;
   let admin: string;
+  const { deliver, events, settled, leadOf } = messagingHelpers(() => fx);
 
   beforeAll(async () => {
-    graph = await FakeServer.start();
-    t = await createTestApp({ env: { META_GRAPH_URL: graph.url, WEBHOOK_CACHE_TTL_MS: '0' } });
-    [sub, other] = [await createSubAccount(t, 'PRO', 'Messaging Co'), await createSubAccount(t, 'PRO', 'Other Co')];
-    admin = `Bearer ${t.token('ADMIN', [sub])}`;
+    fx = await setupMessagingChannels();
+    ({ t, graph, sub, other, admin } = fx);
   });
-  afterAll(async () => {
-    await t.close();
-    await graph.close();
-  });
-
-  const deliver = (provider: string, body: string, secret: string) =>
-    t.http
-      .post(`/api/webhooks/${provider}`)
-      .set('content-type', 'application/json')
-      .set('x-hub-signature-256', metaSignature(body, secret))
-      .send(body);
-  const events = async (integrationId: number) =>
-    (
-      await t.sql.query<{ event_type: string; status: string; external_id: string }>(
-        'SELECT event_type, status, external_id FROM webhook_events WHERE integration_id = $1 ORDER BY id',
-        [integrationId],
-      )
-    ).rows;
-  const settled = (integrationId: number, count: number) =>
-    waitFor(async () => {
-      const rows = await events(integrationId);
-      if (rows.some((r) => r.status === 'FAILED')) throw new Error('an event failed');
-      return rows.length >= count && rows.every((r) => r.status === 'PROCESSED') ? rows : undefined;
-    });
-  const leadOf = async (subAccountId: number, platform: string, externalId: string) =>
-    (
-      await t.sql.query<{ lead_id: string }>(
-        'SELECT lead_id FROM lead_identities WHERE sub_account_id = $1 AND key = $2',
-        [subAccountId, `ext:${platform}:${externalId}`],
-      )
-    ).rows[0]?.lead_id;
+  afterAll(() => fx?.close());
 
   it('Messenger: seeded template, page proven by its token, every event of a delivery applied once', async () => {
     const integration = await createIntegration(t, sub, 'facebook-messenger', MESSENGER_CONFIG);
@@ -342,231 +298,5 @@ describe('Messenger and Instagram channels over HTTP', () => {
       });
     expect(res.status).toBe(409);
     expect(res.body.code).toBe('ROUTING_KEY_TAKEN');
-  });
-
-  it('Instagram: routed by the Instagram account, proven through the connected page, story mention to a lead', async () => {
-    const integration = await createIntegration(t, sub, 'instagram-direct', INSTAGRAM_CONFIG);
-    graph.on('GET', '/me', () => ({
-      status: 200,
-      body: { id: IG_PAGE, name: 'Acme', instagram_business_account: { id: '17840000000000001' } },
-    }));
-    const wrong = await t.http.post(`/api/integrations/${integration.id}/test`).set('authorization', admin);
-    expect(wrong.status).toBe(422);
-    expect(wrong.body).toMatchObject({ success: false, code: 'INVALID_CREDENTIALS' });
-
-    graph.on('GET', '/me', () => ({
-      status: 200,
-      body: { id: IG_PAGE, name: 'Acme', instagram_business_account: { id: IGID, username: 'acme.dental' } },
-    }));
-    const test = await t.http.post(`/api/integrations/${integration.id}/test`).set('authorization', admin);
-    expect(test.body).toEqual({ success: true, message: 'Connected to Instagram account @acme.dental' });
-    // a test that failed first leaves the integration switched off until someone switches it on
-    const on = await t.http
-      .patch(`/api/integrations/${integration.id}`)
-      .set('authorization', admin)
-      .send({ isActive: true });
-    expect(on.status).toBe(200);
-
-    graph.on('GET', `/${IGSID}`, () => ({ status: 200, body: { name: 'Ana Lima', username: 'ana.lima', id: IGSID } }));
-    const body = JSON.stringify(fixture('instagram-direct/fixtures/story-mention.json'));
-    const res = await deliver('instagram-direct', body, INSTAGRAM_CONFIG.appSecret);
-    expect(res.body).toMatchObject({ status: 'received' });
-    await settled(integration.id, 1);
-    const leadId = await leadOf(sub, 'instagram', IGSID);
-    const lead = await t.http.get(`/api/leads/${leadId}`).set('authorization', admin);
-    expect(lead.body.interactions).toEqual([
-      expect.objectContaining({ channel: 'instagram', direction: 'inbound', body: '[story mention]' }),
-    ]);
-    const message = await t.sql.query(
-      `SELECT m.channel, m.type, m.content->'story'->>'kind' AS story, c.contact_key, c.username
-       FROM messages m JOIN conversations c ON c.id = m.conversation_id WHERE m.integration_id = $1`,
-      [integration.id],
-    );
-    expect(message.rows).toEqual([
-      { channel: 'instagram', type: 'story_mention', story: 'mention', contact_key: IGSID, username: 'ana.lima' },
-    ]);
-    // another sub-account's valid token never sees it
-    const foreign = await t.http
-      .get(`/api/leads/${leadId}`)
-      .set('authorization', `Bearer ${t.token('ADMIN', [other])}`);
-    expect(foreign.status).toBe(404);
-  });
-
-  it('Instagram: an account belongs to one sub-account; another sub-account claiming it gets 409 ROUTING_KEY_TAKEN', async () => {
-    const templateId = (
-      await t.sql.query<{ id: number }>("SELECT id FROM integration_templates WHERE name = 'instagram-direct'")
-    ).rows[0].id;
-    const res = await t.http
-      .post('/api/integrations')
-      .set('authorization', `Bearer ${t.token('ADMIN', [other])}`)
-      .send({
-        subAccountId: other,
-        integrationTemplateId: templateId,
-        name: 'Stolen account',
-        // the same Instagram account behind another page and token is still the same routing key
-        config: { ...INSTAGRAM_CONFIG, pageId: '100000000000777', accessToken: 'EAAG-other-ig-token' },
-      });
-    expect(res.status).toBe(409);
-    expect(res.body.code).toBe('ROUTING_KEY_TAKEN');
-    const owners = await t.sql.query(
-      "SELECT sub_account_id FROM integrations WHERE handler = 'instagram-direct' ORDER BY id",
-    );
-    expect(owners.rows).toEqual([{ sub_account_id: sub }]);
-  });
-
-  it('Instagram unsend: the message loses its words (and the lead interaction too); redelivered or early, no change', async () => {
-    const integrationId = Number(
-      (await t.sql.query<{ id: number }>("SELECT id FROM integrations WHERE handler = 'instagram-direct'")).rows[0].id,
-    );
-    const before = (await events(integrationId)).length;
-    const text = JSON.stringify(fixture('instagram-direct/fixtures/message-text.json'));
-    const unsend = JSON.stringify(fixture('instagram-direct/fixtures/message-deleted.ASSEMBLED.json'));
-    const mid = (itemsOf('instagram-direct/fixtures/message-text.json')[0] as { message: { mid: string } }).message.mid;
-    const row = async (wamid: string) =>
-      (
-        await t.sql.query(
-          "SELECT type, text, COALESCE(content ? 'deleted', false) AS deleted FROM messages WHERE integration_id = $1 AND wamid = $2",
-          [integrationId, wamid],
-        )
-      ).rows;
-    expect((await deliver('instagram-direct', text, INSTAGRAM_CONFIG.appSecret)).status).toBe(200);
-    await settled(integrationId, before + 1);
-    expect(await row(mid)).toEqual([{ type: 'text', text: 'Hi! Is the spring offer still on?', deleted: false }]);
-
-    expect((await deliver('instagram-direct', unsend, INSTAGRAM_CONFIG.appSecret)).body.status).toBe('received');
-    await settled(integrationId, before + 2);
-    expect(await row(mid)).toEqual([{ type: 'text', text: null, deleted: true }]);
-    const bodies = await t.sql.query('SELECT body FROM lead_interactions WHERE external_message_id = $1', [mid]);
-    expect(bodies.rows).toEqual([{ body: '[message unsent]' }]);
-    // the same unsend again is a duplicate delivery
-    expect((await deliver('instagram-direct', unsend, INSTAGRAM_CONFIG.appSecret)).body.status).toBe('duplicate');
-
-    // reordered: the unsend of a message processed before the message itself; the message stays deleted
-    const late = 'aWdfZAG1faXRlbToxOklHTWVzc2FnZAUlEOjE3ODQxNDA1ODIyMzA0OTE0OmxhdGUZD';
-    const withMid = (body: string, extra: object) =>
-      JSON.stringify({
-        ...JSON.parse(body),
-        entry: [
-          {
-            id: IGID,
-            time: 1569262500000,
-            messaging: [
-              {
-                sender: { id: IGSID },
-                recipient: { id: IGID },
-                timestamp: 1569262500000,
-                message: { mid: late, ...extra },
-              },
-            ],
-          },
-        ],
-      });
-    await deliver('instagram-direct', withMid(unsend, { is_deleted: true }), INSTAGRAM_CONFIG.appSecret);
-    await settled(integrationId, before + 3);
-    await deliver('instagram-direct', withMid(text, { text: 'regret this' }), INSTAGRAM_CONFIG.appSecret);
-    await settled(integrationId, before + 4);
-    expect(await row(late)).toEqual([{ type: 'unsent', text: null, deleted: true }]);
-    const lateBodies = await t.sql.query('SELECT body FROM lead_interactions WHERE external_message_id = $1', [late]);
-    expect(lateBodies.rows).toEqual([{ body: '[message unsent]' }]);
-  });
-
-  it('auto-link by a shared e-mail or phone: the conversation joins the lead known by it, in its own sub-account only', async () => {
-    const integrationId = Number(
-      (await t.sql.query<{ id: number }>("SELECT id FROM integrations WHERE handler = 'facebook-messenger'")).rows[0]
-        .id,
-    );
-    let count = (await events(integrationId)).length;
-    const lead = async (subAccountId: number, name: string, email: string | null, phone: string | null) => {
-      const { rows } = await t.sql.query<{ id: string }>(
-        'INSERT INTO leads (sub_account_id, full_name, email, phone, updated_at) VALUES ($1, $2, $3, $4, now()) RETURNING id::text',
-        [subAccountId, name, email, phone],
-      );
-      const keys = [...(email ? [`email:${email}`] : []), ...(phone ? [`phone:${phone}`] : [])];
-      for (const key of keys)
-        await t.sql.query('INSERT INTO lead_identities (sub_account_id, key, lead_id) VALUES ($1, $2, $3)', [
-          subAccountId,
-          key,
-          rows[0].id,
-        ]);
-      return rows[0].id;
-    };
-    const message = (psid: string, mid: string, text: string, quickReply?: string) =>
-      messengerText(PAGE, psid, mid, text, quickReply);
-    const apply = async (body: string) => {
-      expect((await deliver('facebook-messenger', body, MESSENGER_CONFIG.appSecret)).status).toBe(200);
-      count += 1;
-      await settled(integrationId, count);
-    };
-    const conversationOf = async (psid: string) =>
-      (
-        await t.sql.query<{ id: string; lead_id: string | null; link_source: string | null }>(
-          'SELECT id::text, lead_id::text, link_source FROM conversations WHERE integration_id = $1 AND contact_key = $2',
-          [integrationId, psid],
-        )
-      ).rows[0];
-    const interactionLead = async (mid: string) =>
-      (
-        await t.sql.query<{ lead_id: string }>(
-          'SELECT lead_id::text FROM lead_interactions WHERE external_message_id = $1',
-          [mid],
-        )
-      ).rows.map((r) => r.lead_id);
-    const ana = await lead(sub, 'Ana Lima', 'ana.lima@example.com', null);
-    const caio = await lead(sub, 'Caio', null, '+14155550188');
-    const foreign = await lead(other, 'Bruno elsewhere', 'bruno@example.com', '+14155550199');
-
-    // a person writes (their own lead), then taps the user_email quick reply: Ana's e-mail
-    const P1 = '7100000000000001';
-    await apply(message(P1, 'm_al_1', 'hi'));
-    const own = await leadOf(sub, 'messenger', P1);
-    expect((await conversationOf(P1)).lead_id).toBe(own);
-    const tapped = JSON.stringify(
-      fixture('facebook-messenger/fixtures/message-quick-reply-email.ASSEMBLED.json'),
-    ).replace(`"id":"${PSID}"`, `"id":"${P1}"`);
-    await apply(tapped);
-    expect(await conversationOf(P1)).toMatchObject({ lead_id: ana, link_source: 'auto' });
-    expect(await leadOf(sub, 'messenger', P1)).toBe(ana);
-    const rows = await t.sql.query<{ lead_id: string }>(
-      'SELECT DISTINCT lead_id::text FROM messages WHERE conversation_id = $1',
-      [(await conversationOf(P1)).id],
-    );
-    expect(rows.rows).toEqual([{ lead_id: ana }]);
-    expect(await interactionLead('m_quick_reply_email_1')).toEqual([ana]);
-    // and what the person writes next
-    await apply(message(P1, 'm_al_3', 'thanks'));
-    expect(await interactionLead('m_al_3')).toEqual([ana]);
-    const conversation = await t.http
-      .get(`/api/conversations/${(await conversationOf(P1)).id}`)
-      .set('authorization', admin);
-    expect(conversation.body).toMatchObject({ channel: 'messenger', leadId: ana });
-
-    // a first message that is only a phone number: linked to Caio from the start, no lead of its own
-    const P2 = '7100000000000002';
-    await apply(message(P2, 'm_al_4', '+1 (415) 555-0188'));
-    expect((await conversationOf(P2)).lead_id).toBe(caio);
-    expect(await leadOf(sub, 'messenger', P2)).toBe(caio);
-
-    // the same e-mail or phone known only in another sub-account links nothing there
-    const P3 = '7100000000000003';
-    await apply(message(P3, 'm_al_5', 'hello'));
-    const ownP3 = await leadOf(sub, 'messenger', P3);
-    await apply(message(P3, 'm_al_6', 'bruno@example.com', 'bruno@example.com'));
-    await apply(message(P3, 'm_al_7', '+1 415 555 0199'));
-    expect((await conversationOf(P3)).lead_id).toBe(ownP3);
-    expect(ownP3).not.toBe(foreign);
-    expect(await interactionLead('m_al_6')).toEqual([ownP3]);
-    const otherKeys = await t.sql.query('SELECT key FROM lead_identities WHERE sub_account_id = $1 ORDER BY key', [
-      other,
-    ]);
-    expect(otherKeys.rows).toEqual([{ key: 'email:bruno@example.com' }, { key: 'phone:+14155550199' }]);
-
-    // a person's manual link stands against what the contact types afterwards
-    const linked = await t.http
-      .post(`/api/conversations/${(await conversationOf(P3)).id}/link`)
-      .set('authorization', admin)
-      .send({ leadId: caio });
-    expect(linked.status).toBe(200);
-    await apply(message(P3, 'm_al_8', 'ana.lima@example.com', 'ana.lima@example.com'));
-    expect(await conversationOf(P3)).toMatchObject({ lead_id: caio, link_source: 'manual' });
   });
 });
