@@ -34,6 +34,8 @@ const E2E = [
   'test/e2e/graceful-shutdown.e2e-spec.ts',
   'test/e2e/worker-crash.e2e-spec.ts',
   'test/e2e/reports.e2e-spec.ts',
+  'test/e2e/reports-excel.e2e-spec.ts',
+  'test/e2e/reports-access.e2e-spec.ts',
   'test/e2e/oauth-connect.e2e-spec.ts',
   'test/e2e/whatsapp-issue12-sends.e2e-spec.ts',
   'test/e2e/whatsapp-issue12-templates-statuses.e2e-spec.ts',
