@@ -37,6 +37,8 @@ const E2E = [
   'test/e2e/reports-excel.e2e-spec.ts',
   'test/e2e/reports-access.e2e-spec.ts',
   'test/e2e/oauth-connect.e2e-spec.ts',
+  'test/e2e/oauth-connect-google-linkedin.e2e-spec.ts',
+  'test/e2e/oauth-connect-meta.e2e-spec.ts',
   'test/e2e/whatsapp-issue12-sends.e2e-spec.ts',
   'test/e2e/whatsapp-issue12-templates-statuses.e2e-spec.ts',
   'test/e2e/whatsapp-issue12-isolation.e2e-spec.ts',
