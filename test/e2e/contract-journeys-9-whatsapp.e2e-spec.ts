@@ -1,6 +1,9 @@
 // Audit 9 of API.md "WhatsApp" and "Reports" scheduling: whole journeys as the CRM frontend and Meta play
 // them, read literally (single statements are left to whatsapp*, contract-whatsapp-6, contract-channels,
-// contract-messaging-4 and reports*).
+// contract-messaging-4 and reports*). This part holds the WhatsApp journeys, which build on each other
+// (the conversation and the bulk use the templates of the first): template events that are no status and
+// the reports journey are in contract-journeys-9-events-reports.e2e-spec.ts, the shared setup in
+// test/support/contract-journeys-9-setup.ts.
 //  1. template lifecycle: created PENDING at the fake Graph, message_template_status_update signed as Meta
 //     signs it → APPROVED / REJECTED with its reason / PAUSED in GET, AGENT sees only APPROVED, a send of a
 //     non-approved one 422 TEMPLATE_NOT_APPROVED, DELETE 204 and gone at Meta too.
@@ -9,95 +12,32 @@
 //     GET /api/whatsapp/analytics figures equal to what happened.
 //  3. bulk: every skip reason in one request, the run against the fake (each recipient sent once), pause /
 //     resume, recipients' statuses, ratePerSecond and etaSeconds.
-//  4. reports: a WEEKLY schedule mailed once per period; its signed link opens without a bearer and not
-//     once tampered with or expired.
-// Failed before its fix: a message_template_status_update whose event is no status (LOCKED, UNARCHIVED) was
-// stored as the template's status, so GET /api/whatsapp/templates listed "LOCKED" / "UNARCHIVED" outside
-// API.md's status list, and an unarchived template stayed unsendable; such events now reconcile with Meta's list.
-// A bulk scheduled an hour ahead showed etaSeconds 1 (the rate alone), where its estimate is null until it starts.
-// Every other case passed and stays as a guard of the journeys end to end.
-import { mkdtempSync } from 'node:fs';
-import { rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { parseReportSchedule } from '../../src/modules/reports/schedule/report-schedule';
-import { deriveReportLinkKey, signReportDownload } from '../../src/modules/reports/delivery/signed-link';
-import { ReportScheduler } from '../../src/modules/reports/schedule/report-scheduler';
-import { nextOccurrence } from '../../src/modules/reports/schedule/schedule-occurrences';
-import { TEMPLATE_STATUSES } from '../../src/modules/whatsapp/dto/template.dto';
-import { WHATSAPP_CONFIG } from '../support/factories';
-import { FakeSmtpServer } from '../support/fake-smtp';
+// Failed before its fix: a bulk scheduled an hour ahead showed etaSeconds 1 (the rate alone), where its
+// estimate is null until it starts. Every other case passed and stays as a guard of the journeys end to end.
 import { FakeWhatsAppGraph } from '../support/fakes/whatsapp-graph';
-import { deliver, statusOf, WhatsAppWebhooks } from '../support/fakes/whatsapp-webhooks';
-import { seedLeads as seedReportLeads } from '../support/report-fixtures';
-import { createTestApp, TEST_KEY_1, TestApp } from '../support/test-app';
-import { eventsSettled, waitFor } from '../support/webhooks';
-import { BulkSetup, getBulk, phoneOf, seedLead, seedLeads, whatsAppSetup } from '../support/whatsapp-bulk';
-
-const WABA = WHATSAPP_CONFIG.wabaId;
-const PHONE_ID = WHATSAPP_CONFIG.phoneNumberId;
-const HOUR = 3_600_000;
-const DAY = 24 * HOUR;
-const nowSeconds = () => Math.floor(Date.now() / 1000);
+import { statusOf, WhatsAppWebhooks } from '../support/fakes/whatsapp-webhooks';
+import { TestApp } from '../support/test-app';
+import { waitFor } from '../support/webhooks';
+import { BulkSetup, getBulk, phoneOf, seedLead, seedLeads } from '../support/whatsapp-bulk';
+import { DAY, HOUR, Journeys9, nowSeconds, setupJourneys9, WABA } from '../support/contract-journeys-9-setup';
 
 describe('API.md journeys: WhatsApp and scheduled reports (audit 9)', () => {
   let t: TestApp;
   let fake: FakeWhatsAppGraph;
-  let smtp: FakeSmtpServer;
-  let storage: string;
   let s: BulkSetup;
   let hooks: WhatsAppWebhooks;
-  let url: string;
   let manager: string;
   let agent: string;
-
-  const post = (path: string, token: string, body: object) => t.http.post(path).set('authorization', token).send(body);
-  const get = (path: string, token: string) => t.http.get(path).set('authorization', token);
-  const hook = async (delivery: ReturnType<WhatsAppWebhooks['sign']>) => {
-    const res = await deliver(url, delivery);
-    expect(res.status).toBe(200);
-    await eventsSettled(t);
-  };
-  const wamidOf = (messageId: string) =>
-    waitFor(
-      async () =>
-        (await t.sql.query<{ wamid: string | null }>('SELECT wamid FROM messages WHERE id = $1', [messageId])).rows[0]
-          ?.wamid,
-      20_000,
-      `wamid of ${messageId}`,
-    );
+  let post: Journeys9['post'];
+  let get: Journeys9['get'];
+  let hook: Journeys9['hook'];
+  let wamidOf: Journeys9['wamidOf'];
+  let close: () => Promise<void>;
 
   beforeAll(async () => {
-    fake = await FakeWhatsAppGraph.start({
-      accessToken: WHATSAPP_CONFIG.accessToken,
-      appSecret: WHATSAPP_CONFIG.appSecret,
-      numbers: { [PHONE_ID]: WABA },
-      pairLimit: null,
-    });
-    smtp = await FakeSmtpServer.start();
-    storage = mkdtempSync(join(tmpdir(), 'hub-journeys-9-'));
-    t = await createTestApp({
-      env: {
-        META_GRAPH_URL: fake.url,
-        WEBHOOK_CACHE_TTL_MS: '0',
-        REPORT_STORAGE_DIR: storage,
-        SMTP_URL: smtp.url(),
-        MAIL_FROM: 'Hub Reports <reports@hub.example.test>',
-      },
-    });
-    s = await whatsAppSetup(t, fake);
-    manager = `Bearer ${t.token('MANAGER', [s.subAccountId])}`;
-    agent = `Bearer ${t.token('AGENT', [s.subAccountId], 'agent-9')}`;
-    hooks = fake.webhooks(PHONE_ID);
-    await t.app.listen(0, '127.0.0.1');
-    url = `${await t.app.getUrl()}/api/webhooks/whatsapp-cloud`.replace('[::1]', '127.0.0.1');
+    ({ t, fake, s, hooks, manager, agent, post, get, hook, wamidOf, close } = await setupJourneys9());
   });
-  afterAll(async () => {
-    await t?.close();
-    await fake?.close();
-    await smtp?.stop();
-    await rm(storage, { recursive: true, force: true });
-  });
+  afterAll(async () => close?.());
 
   it('template lifecycle: PENDING → APPROVED / REJECTED (reason) / PAUSED by signed webhook; agents, sends, delete', async () => {
     const body = { type: 'BODY', text: 'Hi {{1}}, see you soon', example: { body_text: [['Ana']] } };
@@ -185,43 +125,6 @@ describe('API.md journeys: WhatsApp and scheduled reports (audit 9)', () => {
     expect(deleted.status).toBe(204);
     expect(fake.templates.find(WABA, 'j9_rejected', 'en_US')).toBeUndefined();
     expect((await list(manager)).items.map((i) => i.name).sort()).toEqual(['j9_paused', 'j9_welcome']);
-  });
-
-  it("Meta's template events that are no status (LOCKED, UNARCHIVED) never put a status outside API.md's list", async () => {
-    const body = { type: 'BODY', text: 'Hi {{1}}, back again', example: { body_text: [['Ana']] } };
-    const created = await post('/api/whatsapp/templates', manager, {
-      integrationId: s.integrationId,
-      name: 'j9_archive',
-      language: 'en_US',
-      category: 'UTILITY',
-      components: [body],
-    });
-    expect(created.status).toBe(201);
-    const externalId = fake.templates.find(WABA, 'j9_archive', 'en_US')?.id ?? '';
-    const event = (name: string) =>
-      hook(hooks.templateStatus({ event: name, templateId: externalId, name: 'j9_archive', language: 'en_US' }));
-    const status = async () =>
-      (
-        (await get(`/api/whatsapp/templates?subAccountId=${s.subAccountId}&q=j9_archive`, manager)).body
-          .items as Array<{
-          status: string;
-        }>
-      )[0]?.status;
-    fake.templates.setStatus(WABA, 'j9_archive', 'en_US', 'APPROVED');
-    await event('APPROVED');
-    // LOCKED: the template can no longer be edited; Meta's list still says APPROVED
-    await event('LOCKED');
-    expect(await status()).toBe('APPROVED');
-    fake.templates.setStatus(WABA, 'j9_archive', 'en_US', 'ARCHIVED');
-    await event('ARCHIVED');
-    expect(await status()).toBe('ARCHIVED');
-    // UNARCHIVED: restored; what it is now is what Meta lists
-    fake.templates.setStatus(WABA, 'j9_archive', 'en_US', 'APPROVED');
-    await event('UNARCHIVED');
-    await waitFor(async () => (await status()) === 'APPROVED', 20_000, 'the unarchived template reconciled');
-    const listed = (await get(`/api/whatsapp/templates?subAccountId=${s.subAccountId}&pageSize=200`, manager)).body
-      .items as Array<{ status: string }>;
-    for (const item of listed) expect(TEMPLATE_STATUSES).toContain(item.status);
   });
 
   it('conversation: inbound from a new number, window, auto-link, statuses, window closed, STOP/START, interactions, analytics', async () => {
@@ -434,65 +337,5 @@ describe('API.md journeys: WhatsApp and scheduled reports (audit 9)', () => {
     });
     expect(text.status).toBe(202);
     expect(text.body).toMatchObject({ recipients: 0, skipped: { windowClosed: 3 } });
-  });
-
-  it('reports: a WEEKLY schedule mailed once per period; the signed link opens without a bearer, not tampered or expired', async () => {
-    const admin = `Bearer ${t.token('ADMIN', [s.subAccountId])}`;
-    await seedReportLeads(t.sql, s.subAccountId, [
-      { at: new Date(Date.now() - DAY).toISOString(), name: 'Week Lead', status: 'NEW', platform: 'meta' },
-    ]);
-    const local = new Date(Date.now() + DAY / 2);
-    const time = `${String(local.getUTCHours()).padStart(2, '0')}:${String(local.getUTCMinutes()).padStart(2, '0')}`;
-    // ISO weekday (1 = Monday … 7 = Sunday), as the schedule reads it
-    const dayOfWeek = local.getUTCDay() || 7;
-    const created = await post('/api/report-templates', admin, {
-      subAccountId: s.subAccountId,
-      name: 'Weekly leads',
-      type: 'SOURCE',
-      config: { metrics: ['newLeads'], dateRange: 'LAST_7_DAYS', chartTypes: ['table'] },
-      format: 'EXCEL',
-      schedule: { frequency: 'WEEKLY', dayOfWeek, time, recipients: ['boss@example.com'] },
-    });
-    expect(created.status).toBe(201);
-    const rule = parseReportSchedule({ frequency: 'WEEKLY', dayOfWeek, time }, 'UTC');
-    const first = nextOccurrence(rule, new Date());
-    const scheduler = t.app.get(ReportScheduler);
-    expect(await scheduler.runDue(first.fireAt)).toBe(1);
-    // later the same week: nothing more
-    expect(await scheduler.runDue(new Date(first.fireAt.getTime() + 3 * DAY))).toBe(0);
-    await waitFor(async () => smtp.count === 1, 30_000, 'the weekly mail');
-    await new Promise((r) => setTimeout(r, 300));
-    expect(smtp.count).toBe(1);
-    const text = smtp.messages[0].parsed.text ?? '';
-    const link = /https:\/\/hub\.example\.test(\/api\/reports\/\d+\/download\?expires=(\d+)&signature=([\w-]+))/.exec(
-      text,
-    );
-    expect(link).not.toBeNull();
-    const [, path, expires, signature] = link ?? ['', '', '0', ''];
-    expect(Number(expires) * 1000 - Date.now()).toBeLessThanOrEqual(7 * DAY + 60_000);
-    const open = await t.http.get(path);
-    expect(open.status).toBe(200);
-    expect(open.headers['content-disposition']).toMatch(/attachment/);
-    const tampered = await t.http.get(path.replace(`expires=${expires}`, `expires=${Number(expires) + 1}`));
-    expect([401, 403]).toContain(tampered.status);
-    const badSig = await t.http.get(path.replace(signature, `${signature.slice(0, -2)}xx`));
-    expect([401, 403]).toContain(badSig.status);
-    // the same link signed with the hub's key but an hour past its expiry: 401, the message says expired
-    const reportId = /\/api\/reports\/(\d+)\//.exec(path)?.[1] ?? '';
-    const past = new Date(Math.floor((Date.now() - HOUR) / 1000) * 1000);
-    const expiredSig = signReportDownload(
-      reportId,
-      past,
-      deriveReportLinkKey(Buffer.from(TEST_KEY_1.slice(3), 'base64')),
-    );
-    const expired = await t.http.get(
-      `/api/reports/${reportId}/download?expires=${past.getTime() / 1000}&signature=${expiredSig}`,
-    );
-    expect([expired.status, expired.body.code]).toEqual([401, 'UNAUTHENTICATED']);
-    expect(expired.body.message).toMatch(/expired/);
-
-    // the next week fires once more
-    expect(await scheduler.runDue(new Date(first.fireAt.getTime() + 7 * DAY))).toBe(1);
-    await waitFor(async () => smtp.count === 2, 30_000, 'the second weekly mail');
   });
 });
