@@ -30,7 +30,8 @@ const ROOT = resolve(__dirname, '..');
  * an embedded PostgreSQL started by that Node unless DATABASE_URL is set (test/support/global-setup.ts).
  */
 const E2E = [
-  'test/e2e/webhooks.e2e-spec.ts',
+  'test/e2e/webhooks-ingestion.e2e-spec.ts',
+  'test/e2e/webhooks-meta.e2e-spec.ts',
   'test/e2e/graceful-shutdown.e2e-spec.ts',
   'test/e2e/worker-crash.e2e-spec.ts',
   'test/e2e/reports.e2e-spec.ts',
