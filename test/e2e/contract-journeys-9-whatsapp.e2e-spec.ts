@@ -210,9 +210,11 @@ describe('API.md journeys: WhatsApp and scheduled reports (audit 9)', () => {
     expect([closed.status, closed.body.code]).toEqual([422, 'WINDOW_CLOSED']);
 
     // analytics: what this journey and the template one did (3 inbound, 1 opt-out now removed)
-    const day = new Date().toISOString().slice(0, 10);
+    // (local days of the sub-account's time zone, UTC: the first inbound is an hour old, yesterday before 01:00)
+    const firstDay = new Date(sentAt * 1000).toISOString().slice(0, 10);
+    const today = new Date().toISOString().slice(0, 10);
     const analytics = await get(
-      `/api/whatsapp/analytics?subAccountId=${s.subAccountId}&from=${day}&to=${day}`,
+      `/api/whatsapp/analytics?subAccountId=${s.subAccountId}&from=${firstDay}&to=${today}`,
       manager,
     );
     expect(analytics.status).toBe(200);
