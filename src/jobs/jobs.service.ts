@@ -37,6 +37,20 @@ const RENEW_LEASE = {
          WHERE name = $1 AND id = $2::uuid AND state = 'active'`,
 };
 
+// A worker that died after fetching a heartbeat job but before its first renewal (the fetch has
+// committed, the handler has not started) leaves the job active with that long expire_in: its run
+// would wait hours. After each of pg-boss's maintenance runs (one process per interval, cluster-wide)
+// such a job, fetched more than a lease ago and never renewed, gets the lease as its expire_in, so
+// the next maintenance retries it like any job whose worker stopped renewing. Were its worker alive
+// but unable to renew for a whole lease, the job gets a second runner, as after any missed lease:
+// a heartbeat job's handler fences its work (sync runs claim the run per attempt).
+const EXPIRE_UNRENEWED = {
+  name: 'jobs_expire_unrenewed_v1',
+  text: `UPDATE pgboss.job SET expire_in = $2::integer * interval '1 second'
+         WHERE name = $1 AND state = 'active' AND expire_in = $3::integer * interval '1 second'
+           AND started_on < now() - $2::integer * interval '1 second'`,
+};
+
 export interface SendOptions {
   startAfter?: Date | number;
   singletonKey?: string;
@@ -91,6 +105,7 @@ export class JobsService<M = JobPayloads> implements OnModuleInit, OnApplication
     guardUnawaitedSettlements();
     const boss = new PgBoss(options);
     boss.on('error', (err: unknown) => this.logger.error({ err }, 'job queue error'));
+    boss.on('maintenance', () => this.track(this.expireUnrenewed()));
     await boss.start();
     this.boss = boss;
     for (const [name, def] of this.entries()) await this.ensureQueue(name, def);
@@ -150,6 +165,29 @@ export class JobsService<M = JobPayloads> implements OnModuleInit, OnApplication
         : 0;
     const deadline = Date.now() + JOBS_CONNECTION_TIMEOUT_MS + 500;
     while (waiting() > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+
+  /** See EXPIRE_UNRENEWED: heartbeat jobs whose worker never renewed them expire one lease after their fetch. */
+  async expireUnrenewed(): Promise<number> {
+    let expired = 0;
+    for (const [name, def] of this.entries()) {
+      if (!def.heartbeat) continue;
+      const leaseSeconds = this.config.jobs.leaseSeconds ?? def.expireInSeconds;
+      try {
+        expired += await this.db.execute(EXPIRE_UNRENEWED, [name, leaseSeconds, HEARTBEAT_JOB_MAX_SECONDS]);
+      } catch (err) {
+        this.logger.warn({ job: name, err }, 'expiring unrenewed jobs failed');
+      }
+    }
+    if (expired > 0) this.logger.warn({ expired }, 'jobs fetched by a worker that never started them: retried');
+    return expired;
+  }
+
+  /** Work of ours started outside a batch: shutdown waits for it before the pools close. */
+  private track(work: Promise<unknown>): void {
+    const done = work.then(() => undefined);
+    this.inFlight.add(done);
+    void done.finally(() => this.inFlight.delete(done));
   }
 
   /** Enqueues a job; inside a transaction it commits or rolls back with it (and wakes the worker after the commit). */
@@ -320,10 +358,7 @@ export class JobsService<M = JobPayloads> implements OnModuleInit, OnApplication
     // a full batch: a backlog waits behind it, which the planner should see (job-queue-indexes.ts)
     if (jobs.length === def.batchSize) {
       const analyzing = this.queueIndexes.analyze(jobs[0].name);
-      if (analyzing) {
-        this.inFlight.add(analyzing);
-        void analyzing.finally(() => this.inFlight.delete(analyzing));
-      }
+      if (analyzing) this.track(analyzing);
     }
     const results = await Promise.allSettled(jobs.map((job) => this.runJob(def, handler, job)));
     const failed = results.flatMap((r, i) =>
