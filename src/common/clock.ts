@@ -16,8 +16,47 @@ export interface Clock {
  */
 export const systemClock: Clock = {
   now: () => Date.now(),
-  sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms).unref()),
+  sleep: (ms) => sleepAtLeast(ms),
 };
+
+export interface SleepOptions {
+  /** Ends the wait at once. */
+  signal?: AbortSignal;
+  /** Keep the process alive while waiting (default: the wait never holds it open on its own, as systemClock's). */
+  ref?: boolean;
+}
+
+/**
+ * Resolves once `ms` have passed on the monotonic clock (performance.now), or at once when `signal`
+ * aborts. A timer alone may fire up to a millisecond early: its expiry is counted from the event
+ * loop's clock in whole milliseconds. A rate limiter's turn must never start early (a token reused a
+ * window after its release and a millisecond early makes 81 calls in one second of an 80/s limit), so
+ * a timer that wakes before the deadline is set again for the rest.
+ */
+export function sleepAtLeast(ms: number, options: SleepOptions = {}): Promise<void> {
+  const { signal, ref = false } = options;
+  const deadline = performance.now() + Math.max(0, ms);
+  return new Promise((resolve) => {
+    if (signal?.aborted) return resolve();
+    let timer: NodeJS.Timeout;
+    // no wait at all still yields to the event loop once, as setTimeout(0) does (a polling loop relies on it)
+    const arm = (): void => {
+      timer = setTimeout(wake, Math.max(0, Math.ceil(deadline - performance.now())));
+      if (!ref) timer.unref();
+    };
+    function wake(): void {
+      if (!signal?.aborted && performance.now() < deadline) return arm();
+      done();
+    }
+    function done(): void {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    }
+    signal?.addEventListener('abort', done, { once: true });
+    arm();
+  });
+}
 
 /** Injection token for a Clock; providers fall back to systemClock when none is bound. */
 export const CLOCK = Symbol('CLOCK');

@@ -13,6 +13,7 @@
 // The call must end (or be aborted) within `maxHoldMs` of its start: a token whose holder died is
 // given back after maxHoldMs + windowMs, so a longer call could overlap the next holder's window.
 import type { QueryResultRow } from 'pg';
+import { sleepAtLeast } from '../clock';
 
 export type RateLimitLane = 'priority' | 'bulk';
 
@@ -69,17 +70,9 @@ export class RateLimitAbortedError extends Error {
 
 const DEFAULT_MAX_HOLD_MS = 30_000;
 
+/** Real time, never shorter than asked (a token's start time is a lower bound); keeps the process alive. */
 function defaultSleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal?.aborted) return resolve();
-    const timer = setTimeout(done, ms);
-    function done(): void {
-      clearTimeout(timer);
-      signal?.removeEventListener('abort', done);
-      resolve();
-    }
-    signal?.addEventListener('abort', done, { once: true });
-  });
+  return sleepAtLeast(ms, { signal, ref: true });
 }
 
 function checkSpec(spec: RateLimitSpec): Required<RateLimitSpec> {

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { QueryResultRow } from 'pg';
+import { sleepAtLeast } from '../../../common/clock';
 import { PgTokenBucket } from '../../../common/rate-limit/pg-token-bucket';
 import { Db } from '../../../database/db';
 
@@ -13,16 +14,7 @@ export function numberRateKey(phoneNumberId: string): string {
 
 /** Waits that never hold the process open on their own (a closing app's last poll), as systemClock's. */
 function unrefSleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal?.aborted) return resolve();
-    const timer = setTimeout(done, ms).unref();
-    function done(): void {
-      clearTimeout(timer);
-      signal?.removeEventListener('abort', done);
-      resolve();
-    }
-    signal?.addEventListener('abort', done, { once: true });
-  });
+  return sleepAtLeast(ms, { signal });
 }
 
 /** The process's PgTokenBucket on its database pool (the state itself is in PostgreSQL), never inside a caller's transaction. */

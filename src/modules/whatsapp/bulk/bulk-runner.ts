@@ -202,7 +202,7 @@ export class BulkRunner {
       return false;
     }
     // never before the token's start; the mark above usually took that long already
-    const early = startAt - Date.now();
+    const early = startAt - performance.now();
     if (early > 0) await this.clock.sleep(early);
     let resolution: SendResolution;
     let waId: string | undefined;

@@ -229,13 +229,13 @@ export class BulkSender {
   }
 
   /**
-   * A token of the number on the bulk lane, booked before its start time (`startAt`, this process's
+   * A token of the number on the bulk lane, booked before its start time (`startAt`, on performance.now()'s
    * clock): the ledger's request mark is written while the token's start comes near, so it does not
    * lengthen the token's hold (the rate the number achieves is capacity / (window + hold)).
    */
   async book(target: BulkSendTarget): Promise<{ token: RateLimitToken; startAt: number }> {
     const token = await this.rate.bucket.book(target.rateKey, target.rate, 'bulk');
-    return { token, startAt: Date.now() + token.waitMs };
+    return { token, startAt: performance.now() + token.waitMs };
   }
 
   /** `endedAt`: the performance.now() of Meta's answer (see PgTokenBucket.release). */
