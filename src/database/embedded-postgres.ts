@@ -5,6 +5,7 @@ import {
   chownSync,
   cpSync,
   existsSync,
+  lstatSync,
   mkdirSync,
   mkdtempSync,
   readFileSync,
@@ -12,10 +13,11 @@ import {
   renameSync,
   rmSync,
   statSync,
+  symlinkSync,
   writeFileSync,
 } from 'node:fs';
 import { tmpdir, userInfo } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, join, relative, resolve, sep } from 'node:path';
 import { Client } from 'pg';
 
 /**
@@ -47,6 +49,54 @@ function binDir(): string {
     );
   }
   return resolve(dirname(entry), '..', 'native', 'bin');
+}
+
+/**
+ * The package ships its shared-library links (libicuuc.so.60 → libicuuc.so.60.2 …) as a list,
+ * `native/pg-symlinks.json`, that its postinstall script turns into links. An install that skipped
+ * dependency scripts has none — npm 12 blocks them unless package.json's `allowScripts` names the
+ * package, and `--ignore-scripts` or pnpm skip them too — and initdb then fails to load
+ * libicuuc.so.60. Makes the missing links in `native` (the package's directory or our copy of it) as
+ * that script does; returns how many it made.
+ */
+export function hydrateSymlinks(nativeDir: string): number {
+  const native = resolve(nativeDir);
+  const list = join(native, 'pg-symlinks.json');
+  if (!existsSync(list)) return 0;
+  const parsed: unknown = JSON.parse(readFileSync(list, 'utf8'));
+  const links: unknown[] = Array.isArray(parsed) ? (parsed as unknown[]) : [];
+  // entries name paths from the package root ("native/lib/…"); nothing may point outside `native`
+  const inside = (path: unknown): string | null => {
+    if (typeof path !== 'string') return null;
+    const at = resolve(native, relative('native', path));
+    return at.startsWith(native + sep) ? at : null;
+  };
+  let made = 0;
+  for (const link of links) {
+    if (typeof link !== 'object' || link === null) continue;
+    const source = inside((link as { source?: unknown }).source);
+    const target = inside((link as { target?: unknown }).target);
+    if (!source || !target || !existsSync(source) || lstatOrNull(target)) continue;
+    try {
+      symlinkSync(relative(dirname(target), source), target);
+      made += 1;
+    } catch (err) {
+      throw new Error(
+        `The embedded PostgreSQL's library links are missing (its install script did not run) and cannot be made in ${native}: ` +
+          `${err instanceof Error ? err.message : String(err)}. Allow its install script (package.json "allowScripts") and reinstall, or set DATABASE_URL`,
+        { cause: err },
+      );
+    }
+  }
+  return made;
+}
+
+function lstatOrNull(path: string): ReturnType<typeof lstatSync> | null {
+  try {
+    return lstatSync(path);
+  } catch {
+    return null;
+  }
 }
 
 interface RunAs {
@@ -118,6 +168,8 @@ function reachableBinDir(bin: string, who: RunAs): string {
     // a directory someone else planted under the shared temp dir must not be executed as postgres
     if (st.uid !== userInfo().uid || (st.mode & 0o022) !== 0)
       throw new Error(`${cache} exists but is not a private copy of the PostgreSQL binaries; remove it`);
+    // a copy made from an install without the library links (see hydrateSymlinks) lacks them too
+    hydrateSymlinks(cache);
     return join(cache, 'bin');
   }
   const staging = mkdtempSync(`${cache}-`);
@@ -160,6 +212,7 @@ export class EmbeddedPostgres {
   async start(): Promise<void> {
     const { dataDir, port } = this.options;
     let bin = binDir();
+    hydrateSymlinks(dirname(bin));
     if (this.who.uid !== undefined) {
       mkdirSync(dataDir, { recursive: true });
       bin = reachableBinDir(bin, this.who);
