@@ -258,9 +258,10 @@ describe('WhatsApp bulk sends', () => {
     ).toBe(200);
     // its time comes while it is paused
     await t.sql.query(`UPDATE whatsapp_bulk_jobs SET scheduled_at = now() - interval '1 second' WHERE id = $1`, [id]);
-    expect(
-      (await t.http.post(`/api/whatsapp/bulk/${id}/resume`).set('authorization', auth(a.subAccountId))).status,
-    ).toBe(200);
+    // the resume starts it: `running` with startedAt in the answer, not `queued` until a runner claims it
+    const resumed = await t.http.post(`/api/whatsapp/bulk/${id}/resume`).set('authorization', auth(a.subAccountId));
+    expect([resumed.status, resumed.body.status]).toEqual([200, 'running']);
+    expect(resumed.body.startedAt).toEqual(expect.any(String));
     const done = await completed(a.subAccountId, id);
     expect(done.counts).toMatchObject({ total: 3, sent: 3, pending: 0 });
     expect(sentTo(phones)).toHaveLength(3);

@@ -144,11 +144,14 @@ export class BulkService {
 
   async resume(user: AuthUser, id: bigint): Promise<BulkDto> {
     const row = await this.find(user, id);
-    // a bulk paused before it ever started waits for its scheduledAt again, and its run sets startedAt
+    // A bulk paused before it ever started goes back to waiting for its scheduledAt; one whose time has
+    // come (or that has none) starts here, so the answer is `running` whether or not its first run had
+    // claimed it before the pause (the runner's start would do the same a moment later).
     const started = row.startedAt !== null;
     const resumed = await this.transactions.run(async () => {
       if (!(await this.repo.transition(scopeOf(user), row.id, ['paused'], started ? 'running' : 'queued')))
         return false;
+      if (!started) await this.repo.start(row.id);
       await this.runner.kick(started ? { ...row, scheduledAt: null } : row);
       return true;
     });
