@@ -7,15 +7,14 @@ import PgBoss from 'pg-boss';
 import { Db } from '../database/db';
 import { JobDefinition } from './job-definition';
 import { JobsService } from './jobs.service';
-import { createTestDatabase, TestDatabase } from '../../test/support/database';
-import { ECHO, EchoHandler, jobsBooter, seen, TestJobs } from '../../test/support/jobs-medium';
+import { ECHO, EchoHandler, jobsBooter, seen, TestJobs, useJobsDatabase } from '../../test/support/jobs-medium';
 import { waitFor } from '../../test/support/webhooks';
 
 const HEARTBEAT_ECHO: JobDefinition<{ n: string }> = { ...ECHO, heartbeat: true, retryLimit: 2, retryDelaySeconds: 0 };
 const LEASE = { JOB_LEASE_SECONDS: '2', JOBS_MAINTENANCE_SECONDS: '1', JOBS_POLL_SECONDS: '1' };
 
-let db: TestDatabase;
-const boot = jobsBooter(() => db);
+const db = useJobsDatabase();
+const boot = jobsBooter(db);
 
 interface JobRow {
   state: string;
@@ -37,7 +36,7 @@ async function jobRow(app: { get(type: typeof Db): Db }, id: string): Promise<Jo
 
 /** A worker that fetches a job and dies before its handler starts: pg-boss's own fetch, then nothing. */
 async function fetchAndDie(name: string): Promise<string> {
-  const boss = new PgBoss({ connectionString: db.url, supervise: false, schedule: false });
+  const boss = new PgBoss({ connectionString: db().url, supervise: false, schedule: false });
   await boss.start();
   try {
     const [job] = await boss.fetch(name);
@@ -49,16 +48,6 @@ async function fetchAndDie(name: string): Promise<string> {
 }
 
 describe('JobsService: heartbeat jobs whose worker died', () => {
-  beforeAll(async () => {
-    db = await createTestDatabase();
-  });
-  afterAll(async () => {
-    await db.drop();
-  });
-  beforeEach(() => {
-    seen.length = 0;
-  });
-
   it('a job fetched by a worker that died before its first heartbeat is retried about a lease later, and run once', async () => {
     // queued by an API process (no pollers), fetched by a worker that dies at once
     const api = await boot({ 'test-echo': HEARTBEAT_ECHO }, [EchoHandler], { ...LEASE, APP_ROLE: 'api' });

@@ -11,8 +11,8 @@ import { Db } from '../database/db';
 import { JobHandler } from './job-definition';
 import { JobsModule } from './jobs.module';
 import { JobsService } from './jobs.service';
-import { createTestDatabase, TestDatabase } from '../../test/support/database';
-import { ECHO, EchoHandler, jobsBooter, SlowHandler, TestJobs } from '../../test/support/jobs-medium';
+import { createTestDatabase } from '../../test/support/database';
+import { ECHO, EchoHandler, jobsBooter, SlowHandler, TestJobs, useJobsDatabase } from '../../test/support/jobs-medium';
 import { testConfig } from '../../test/support/test-app';
 import { waitFor } from '../../test/support/webhooks';
 
@@ -43,17 +43,10 @@ function planNodes(node: PlanNode): PlanNode[] {
   return [node, ...(node.Plans ?? []).flatMap(planNodes)];
 }
 
-let db: TestDatabase;
-const boot = jobsBooter(() => db);
+const db = useJobsDatabase();
+const boot = jobsBooter(db);
 
 describe('JobsService (pg-boss on the application database)', () => {
-  beforeAll(async () => {
-    db = await createTestDatabase();
-  });
-  afterAll(async () => {
-    await db.drop();
-  });
-
   describe("pg-boss's fetch under a backlog", () => {
     const definitions = { 'test-backlog': { ...ECHO, batchSize: 20 } };
     type App = Awaited<ReturnType<typeof boot>>;
@@ -143,7 +136,7 @@ describe('JobsService (pg-boss on the application database)', () => {
       const partition = await partitionOf(api);
       await api.get(Db).execute({ text: `DROP INDEX IF EXISTS pgboss."${partition}_hf"` }, []);
       // a transaction with a snapshot: CREATE INDEX CONCURRENTLY waits for it to end
-      const holder = new Client({ connectionString: db.url });
+      const holder = new Client({ connectionString: db().url });
       await holder.connect();
       try {
         await holder.query('BEGIN ISOLATION LEVEL REPEATABLE READ');

@@ -7,8 +7,16 @@ import { Db } from '../database/db';
 import { TransactionRunner } from '../database/transaction-runner';
 import { JobHandler } from './job-definition';
 import { JobsService } from './jobs.service';
-import { createTestDatabase, TestDatabase } from '../../test/support/database';
-import { ECHO, EchoHandler, jobsBooter, seen, SlowHandler, slowDone, TestJobs } from '../../test/support/jobs-medium';
+import {
+  ECHO,
+  EchoHandler,
+  jobsBooter,
+  seen,
+  SlowHandler,
+  slowDone,
+  TestJobs,
+  useJobsDatabase,
+} from '../../test/support/jobs-medium';
 import { waitFor } from '../../test/support/webhooks';
 
 @Injectable()
@@ -35,20 +43,10 @@ interface BossDb {
   close(): Promise<void>;
 }
 
-let db: TestDatabase;
-const boot = jobsBooter(() => db);
+const db = useJobsDatabase();
+const boot = jobsBooter(db);
 
 describe('JobsService (pg-boss on the application database)', () => {
-  beforeAll(async () => {
-    db = await createTestDatabase();
-  });
-  afterAll(async () => {
-    await db.drop();
-  });
-  beforeEach(() => {
-    seen.length = 0;
-  });
-
   it('enqueues inside TransactionRunner.run: rollback leaves no job, commit runs it once (woken after the commit)', async () => {
     const app = await boot({ 'test-echo': ECHO }, [EchoHandler]);
     try {

@@ -7,7 +7,7 @@ import { ConfigModule } from '../../src/config/config.module';
 import { DatabaseModule } from '../../src/database/database.module';
 import { InvalidJobPayload, JobCodec, JobDefinition, JobDefinitions, JobHandler } from '../../src/jobs/job-definition';
 import { JobsModule } from '../../src/jobs/jobs.module';
-import { TestDatabase } from './database';
+import { createTestDatabase, TestDatabase } from './database';
 import { testConfig } from './test-app';
 
 export interface TestJobs {
@@ -71,5 +71,26 @@ export function jobsBooter(database: () => TestDatabase) {
       providers: handlers,
     }).compile();
     return module.init();
+  };
+}
+
+/**
+ * The spec file's own database, made before its tests and dropped after them, with `seen` cleared before
+ * each test. Call it once at the top of a spec file; what it returns gives the database inside the tests.
+ */
+export function useJobsDatabase(): () => TestDatabase {
+  let db: TestDatabase | undefined;
+  beforeAll(async () => {
+    db = await createTestDatabase();
+  });
+  afterAll(async () => {
+    await db?.drop();
+  });
+  beforeEach(() => {
+    seen.length = 0;
+  });
+  return () => {
+    if (!db) throw new Error('the jobs test database is made in beforeAll');
+    return db;
   };
 }
