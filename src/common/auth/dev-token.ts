@@ -1,5 +1,6 @@
 import { sign } from 'jsonwebtoken';
 import { parseArgs } from 'node:util';
+import { MAX_INT_ID } from '../http/int-id.decorator';
 import { isRole, Role } from './auth-user';
 
 export interface DevTokenInput {
@@ -74,8 +75,12 @@ export function parseTokenArgs(args: string[], maxAgeSeconds: number): TokenArgs
     .split(',')
     .filter((s) => s.trim() !== '')
     .map(Number);
-  if (!subAccountIds.every((n) => Number.isInteger(n) && n > 0))
-    return { kind: 'error', message: '--sub-accounts must be a comma-separated list of positive integers' };
+  // what the API takes (claimsToUser): sub-account ids are int4
+  if (!subAccountIds.every((n) => Number.isInteger(n) && n > 0 && n <= MAX_INT_ID))
+    return {
+      kind: 'error',
+      message: `--sub-accounts must be a comma-separated list of sub-account ids (1 to ${MAX_INT_ID})`,
+    };
   const hours = Number(values.hours);
   const maxHours = maxAgeSeconds / 3600;
   if (!/^\d+(\.\d+)?$/.test(values.hours ?? '') || !(hours > 0) || hours > maxHours)

@@ -2,6 +2,8 @@ import { Inject, Injectable } from '@nestjs/common';
 import { PassportStrategy } from '@nestjs/passport';
 import { ExtractJwt, Strategy } from 'passport-jwt';
 import { APP_CONFIG, AppConfig } from '../../config/app-config';
+import { MAX_INT_ID } from '../http/int-id.decorator';
+import { isUnstorableText } from '../http/unstorable-input';
 import { AuthUser, isRole } from './auth-user';
 
 /** How far a token's `iat` may be ahead of our clock (the issuer's clock may run a little fast). */
@@ -27,10 +29,14 @@ export function claimsToUser(payload: unknown, policy: TokenPolicy): AuthUser | 
   if (typeof claims.iat !== 'number' || !Number.isFinite(claims.iat)) return null;
   if (claims.iat > policy.nowSeconds + CLOCK_SKEW_SECONDS) return null;
   if (claims.exp - claims.iat > policy.maxAgeSeconds) return null;
-  if (typeof claims.sub !== 'string' || claims.sub === '') return null;
+  // the user id is recorded with what it does (created_by, the audit trail): text PostgreSQL cannot store
+  // failed every write with a 500 (a NUL) or was stored as another id (an unpaired surrogate)
+  if (typeof claims.sub !== 'string' || claims.sub === '' || isUnstorableText(claims.sub)) return null;
   if (!isRole(claims.role)) return null;
   const ids = claims.subAccountIds ?? [];
-  if (!Array.isArray(ids) || !ids.every((id): id is number => Number.isSafeInteger(id) && id > 0)) return null;
+  // sub-account ids are int4: one past it failed every scoped query with a 500
+  if (!Array.isArray(ids) || !ids.every((id): id is number => Number.isInteger(id) && id > 0 && id <= MAX_INT_ID))
+    return null;
   return { sub: claims.sub, role: claims.role, subAccountIds: ids };
 }
 

@@ -307,7 +307,9 @@ export class SyncRunsRepository {
         AND NOT EXISTS (SELECT 1 FROM sync_runs r WHERE r.integration_id = i.id AND r.status = 'RUNNING')
         AND COALESCE((SELECT max(r.started_at) FROM sync_runs r WHERE r.integration_id = i.id), 'epoch'::timestamptz)
             < now() - make_interval(mins => GREATEST(1, COALESCE(
-                CASE WHEN jsonb_typeof(i.config->'syncIntervalMinutes') = 'number' THEN (i.config->>'syncIntervalMinutes')::int END,
+                -- clamped as numeric: a value past int4 (the schema sets no maximum) failed this query for every integration
+                CASE WHEN jsonb_typeof(i.config->'syncIntervalMinutes') = 'number'
+                     THEN LEAST(GREATEST((i.config->>'syncIntervalMinutes')::numeric, 1), 2147483647)::int END,
                 ${defaultIntervalMinutes}::int)))
       ORDER BY i.id LIMIT 500`;
   }
