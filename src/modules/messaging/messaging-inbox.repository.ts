@@ -69,6 +69,12 @@ const SQL: Record<string, SqlStatement> = {
     name: 'messaging_is_unsent_v1',
     text: `SELECT 1 FROM messages WHERE integration_id = $1 AND wamid = $2 AND content ? 'deleted'`,
   },
+  laterInboundTexts: {
+    name: 'messaging_later_inbound_texts_v1',
+    text: `SELECT text FROM messages
+           WHERE conversation_id = $1::bigint AND direction = 'inbound' AND text IS NOT NULL AND received_at > $2::timestamptz
+           ORDER BY received_at LIMIT 1000`,
+  },
   touchConversation: {
     name: 'messaging_touch_conversation_v1',
     text: `UPDATE conversations SET
@@ -258,6 +264,12 @@ export class MessagingInboxRepository {
 
   async isUnsent(integrationId: number, mid: string): Promise<boolean> {
     return (await this.db.sql(SQL.isUnsent, [integrationId, mid])).length > 0;
+  }
+
+  /** The words of the person's messages in this conversation written after `at` (keywords out of order). */
+  async laterInboundTexts(conversationId: bigint, at: Date): Promise<string[]> {
+    const rows = await this.db.sql<{ text: string }>(SQL.laterInboundTexts, [conversationId.toString(), at]);
+    return rows.map((r) => r.text);
   }
 
   async touchConversation(conversationId: bigint, at: Date, inbound: boolean): Promise<void> {

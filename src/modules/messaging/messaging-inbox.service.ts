@@ -33,8 +33,9 @@ function typeOf(event: { text?: string; attachments: readonly MessagingAttachmen
   return 'text';
 }
 
-function at(event: MessagingEvent, fallback: Date): Date {
-  return event.timestamp !== undefined ? new Date(event.timestamp) : fallback;
+/** When the event happened: its timestamp, never later than `received` (a stamp still to come would hold the window open). */
+function at(event: MessagingEvent, received: Date): Date {
+  return event.timestamp !== undefined ? new Date(Math.min(event.timestamp, received.getTime())) : received;
 }
 
 /**
@@ -192,16 +193,26 @@ export class MessagingInboxService {
       return;
     }
     await this.repository.touchConversation(conversation.id, when, true);
-    if (event.kind === 'message') await this.keyword(origin, event, keywords);
+    if (event.kind === 'message') await this.keyword(origin, event, keywords, conversation.id, when);
   }
 
-  /** STOP (or the integration's words) opts the person out of this page or account only; START undoes it. */
+  /**
+   * STOP (or the integration's words) opts the person out of this page or account only; START undoes it.
+   * Meta does not order its deliveries: a keyword written before one already recorded is superseded by it
+   * (the conversation row is locked by its upsert, so that one was applied when it was recorded).
+   */
   private async keyword(
     origin: InboxOrigin,
     event: Extract<MessagingEvent, { kind: 'message' }>,
     keywords: KeywordConfig,
+    conversationId: bigint,
+    writtenAt: Date,
   ): Promise<void> {
-    const intent = keywordMatcher(keywords).match(event.text);
+    const matcher = keywordMatcher(keywords);
+    const intent = matcher.match(event.text);
+    if (intent === null) return;
+    const later = await this.repository.laterInboundTexts(conversationId, writtenAt);
+    if (later.some((text) => matcher.match(text) !== null)) return;
     if (intent === 'opt_out')
       await this.optOuts.add({ ...origin, channel: event.channel, contactKey: event.contactId }, 'keyword');
     else if (intent === 'opt_in') await this.optOuts.remove(origin.integrationId, event.contactId);

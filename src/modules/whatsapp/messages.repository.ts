@@ -190,6 +190,17 @@ export class MessagesRepository {
     });
   }
 
+  /** The words of a conversation's inbound messages of these types written after `at` (oldest first). */
+  async inboundTextsAfter(conversationId: bigint, at: Date, types: readonly string[]): Promise<Array<string | null>> {
+    const rows = await this.db.prisma.message.findMany({
+      where: { conversationId, direction: 'inbound', type: { in: [...types] }, receivedAt: { gt: at } },
+      orderBy: { receivedAt: 'asc' },
+      select: { text: true },
+      take: 1000,
+    });
+    return rows.map((r) => r.text);
+  }
+
   conversationMessages(conversationId: bigint): Promise<MessageRow[]> {
     return this.db.prisma.message.findMany({ where: { conversationId }, orderBy: { createdAt: 'asc' }, take: 5000 });
   }

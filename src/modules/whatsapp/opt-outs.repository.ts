@@ -30,6 +30,10 @@ export class OptOutsRepository {
     return { rows, total };
   }
 
+  async subAccountExists(id: number): Promise<boolean> {
+    return (await this.db.prisma.subAccount.count({ where: { id } })) > 0;
+  }
+
   find(scope: SubAccountScope, id: bigint): Promise<OptOutRow | null> {
     return this.db.prisma.whatsAppOptOut.findFirst({ where: { id, ...scopeWhere(scope), channel: WHATSAPP } });
   }

@@ -21,6 +21,9 @@ import { WhatsAppOptOutsService } from './whatsapp-opt-outs.service';
 import { WhatsAppStatusService } from './whatsapp-status.service';
 import { WhatsAppTemplatesService } from './whatsapp-templates.service';
 
+/** The inbound message types whose words may be an opt-out or opt-in keyword. */
+const KEYWORD_TYPES: readonly string[] = ['text', 'button', 'interactive'];
+
 /** A stored `status` payload (statusEventsOf) back in the shape Meta sent, for incomingStatusOf. */
 function rawStatus(payload: unknown): Record<string, unknown> {
   const p = (isRecord(payload) ? payload : {}) as Partial<WhatsAppStatusEvent> & Record<string, unknown>;
@@ -87,7 +90,7 @@ export class WhatsAppEventsService {
         return this.statuses.apply(integration.id, integration.subAccountId, incoming);
       }
       case 'message':
-        return this.inbound(integration, event.payload);
+        return this.inbound(integration, event.payload, event.receivedAt);
       case 'user_preferences':
         return this.userPreferences(integration, event.payload);
       case 'template_update':
@@ -102,14 +105,16 @@ export class WhatsAppEventsService {
     }
   }
 
-  private async inbound(integration: IntegrationRow, payload: unknown): Promise<string> {
+  /** `arrived`: when the delivery holding the message reached us; the message was written by then. */
+  private async inbound(integration: IntegrationRow, payload: unknown, arrived: Date): Promise<string> {
     const message = narrowMessageEvent(payload);
     if (!message) throw new PermanentEventError('WhatsApp message event without id, sender or phone number id');
     const number = this.numbers.numberOf(integration);
     if (message.identityChange) return this.identityChange(number.integrationId, message);
     return this.transactions.run(async () => {
       const at = unixToIso(message.timestamp);
-      const receivedAt = at ? new Date(at) : new Date();
+      // a stamp still to come (a sender's clock, garbage) would hold the 24-hour window open until then
+      const receivedAt = at ? new Date(Math.min(Date.parse(at), arrived.getTime())) : arrived;
       const { row: conversation, contact } = await this.conversations.forInbound(
         number,
         message.contact,
@@ -137,21 +142,28 @@ export class WhatsAppEventsService {
       if (!created) return 'duplicate message';
       await this.conversationRows.touchInbound(locked.id, receivedAt, contact);
       await this.conversations.addToTimeline(locked, created);
-      return this.keywords(number, message, locked.id);
+      return this.keywords(number, message, locked.id, receivedAt);
     });
   }
 
-  /** STOP / START (the integration's lists, or the defaults) as the whole message. */
+  /**
+   * STOP / START (the integration's lists, or the defaults) as the whole message. Meta does not order
+   * its deliveries: a keyword the contact wrote before another one already recorded is superseded by it
+   * (the conversation is locked, so that one was applied when it was recorded).
+   */
   private async keywords(
     number: ReturnType<WhatsAppNumbersService['numberOf']>,
     message: WhatsAppMessageEvent,
     conversationId: bigint,
+    writtenAt: Date,
   ): Promise<string> {
-    if (message.type !== 'text' && message.type !== 'button' && message.type !== 'interactive')
-      return 'message recorded';
-    const intent = keywordMatcher({ optOutKeywords: number.optOutKeywords, optInKeywords: number.optInKeywords }).match(
-      message.text,
-    );
+    if (!KEYWORD_TYPES.includes(message.type ?? '')) return 'message recorded';
+    const matcher = keywordMatcher({ optOutKeywords: number.optOutKeywords, optInKeywords: number.optInKeywords });
+    const intent = matcher.match(message.text);
+    if (intent === null) return 'message recorded';
+    const later = await this.messages.inboundTextsAfter(conversationId, writtenAt, KEYWORD_TYPES);
+    if (later.some((text) => matcher.match(text) !== null))
+      return `keyword superseded (conversation ${conversationId})`;
     const waId = message.contact.waId ?? null;
     const contact = { waId, phone: waId ? waIdToE164(waId) : null };
     if (intent === 'opt_out') {

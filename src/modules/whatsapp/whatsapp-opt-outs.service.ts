@@ -143,6 +143,8 @@ export class WhatsAppOptOutsService {
 
   async create(user: AuthUser, dto: CreateOptOutDto): Promise<OptOutDto> {
     assertCanActOn(user, dto.subAccountId);
+    // a super-admin may name any id: the table has no foreign key to refuse one that names nothing
+    if (!(await this.repository.subAccountExists(dto.subAccountId))) throw DomainException.notFound('Sub-account');
     let phone: string | null = null;
     if (dto.phone) {
       phone = normalizePhone(dto.phone, await this.leads.subAccountRegion(dto.subAccountId));

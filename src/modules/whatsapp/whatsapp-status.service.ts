@@ -137,6 +137,8 @@ export class WhatsAppStatusService {
         });
         return 'orphan kept';
       }
+      // statuses are of our sends: one naming a contact's own message is garbage, and moves nothing
+      if (row.direction !== 'outbound') return 'status of an inbound message ignored';
       if (incoming.status === 'failed' && incoming.error?.code === 131050)
         await this.optOuts.add(
           subAccountId,

@@ -271,7 +271,7 @@ export class WhatsAppOptOutsController {
   @Post()
   @ApiCreatedResponse({ type: OptOutDto })
   @ApiOperation({ summary: 'Add a WhatsApp opt-out' })
-  @ApiErrors(400)
+  @ApiErrors(400, [404, 'NOT_FOUND: the sub-account does not exist'])
   create(@CurrentUser() user: AuthUser, @Body() dto: CreateOptOutDto): Promise<OptOutDto> {
     return this.service.create(user, dto);
   }

@@ -1,5 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsIn, IsOptional, IsString, IsUUID, MaxLength, MinLength } from 'class-validator';
+import { IsIn, IsString, IsUUID, MaxLength, MinLength } from 'class-validator';
 import { IsBigIntId, IsIntId } from '../../../common/http/int-id.decorator';
 import { IsOptionalNotNull } from '../../../common/http/optional-not-null.decorator';
 
@@ -19,7 +19,7 @@ export class SendChannelMessageDto {
   conversationId?: string;
 
   @ApiPropertyOptional({ description: 'The lead whose conversation on this channel to answer', pattern: '^[0-9]+$' })
-  @IsOptional()
+  @IsOptionalNotNull()
   @IsString()
   @IsBigIntId()
   leadId?: string;

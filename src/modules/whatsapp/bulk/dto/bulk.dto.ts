@@ -57,6 +57,8 @@ export class BulkLeadFilterDto {
   tags?: string[];
 }
 
+// leadIds | filter and template | text may be left out but not sent as null: null passed "exactly one
+// of" as if given, and queued a text bulk without text or a bulk to every lead
 export class CreateBulkDto {
   @ApiProperty() @IsIntId() subAccountId!: number;
 
@@ -73,7 +75,7 @@ export class CreateBulkDto {
     maxItems: MAX_RECIPIENTS,
     description: 'Lead ids (strings of digits)',
   })
-  @IsOptional()
+  @IsOptionalNotNull()
   @Transform(({ value }: { value: unknown }) =>
     Array.isArray(value) ? value.map((v: unknown) => (typeof v === 'number' ? String(v) : v)) : value,
   )
@@ -85,21 +87,21 @@ export class CreateBulkDto {
   leadIds?: string[];
 
   @ApiPropertyOptional({ type: BulkLeadFilterDto })
-  @IsOptional()
+  @IsOptionalNotNull()
   @IsObject()
   @ValidateNested()
   @Type(() => BulkLeadFilterDto)
   filter?: BulkLeadFilterDto;
 
   @ApiPropertyOptional({ type: BulkTemplateRefDto })
-  @IsOptional()
+  @IsOptionalNotNull()
   @IsObject()
   @ValidateNested()
   @Type(() => BulkTemplateRefDto)
   template?: BulkTemplateRefDto;
 
   @ApiPropertyOptional({ description: 'Free text: sent only to recipients whose 24-hour window is open' })
-  @IsOptional()
+  @IsOptionalNotNull()
   @IsString()
   @MinLength(1)
   @MaxLength(4096)
