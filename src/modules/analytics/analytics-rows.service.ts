@@ -4,7 +4,7 @@ import { DomainException } from '../../common/errors/domain.exception';
 import { AnalyticsRepository, MetricRow } from './analytics.repository';
 import { bucketKeyOf, bucketKeyOfDate, Granularity } from './time/buckets';
 import { addDays, formatCivilDate, parseCivilDate } from './time/civil-date';
-import { resolveDateRange, ResolvedRange } from './time/date-range';
+import { MAX_ANALYTICS_DAYS, resolveDateRange, ResolvedRange } from './time/date-range';
 import { localDateOf } from './time/time-zone';
 
 export interface RangeParams {
@@ -45,7 +45,7 @@ export class AnalyticsRowsService {
       p.from ?? formatCivilDate(addDays(today, 1 - DEFAULT_RANGE_DAYS)),
       p.to ?? formatCivilDate(today),
       zone,
-      { maxDays: 3660 },
+      { maxDays: MAX_ANALYTICS_DAYS },
     );
   }
 

@@ -4,7 +4,7 @@ import { assertCanActOn } from '../../common/auth/sub-account-scope';
 import { Clock, CLOCK, systemClock } from '../../common/clock';
 import { AnalyticsRowsService } from '../analytics/analytics-rows.service';
 import { addDays, formatCivilDate } from '../analytics/time/civil-date';
-import { resolveDateRange } from '../analytics/time/date-range';
+import { MAX_ANALYTICS_DAYS, resolveDateRange } from '../analytics/time/date-range';
 import { localDateOf } from '../analytics/time/time-zone';
 import { ConversationsRepository } from './conversations.repository';
 import { WhatsAppAnalyticsDto, WhatsAppAnalyticsQueryDto } from './dto/analytics.dto';
@@ -40,7 +40,7 @@ export class WhatsAppAnalyticsService {
       query.from ?? formatCivilDate(addDays(today, 1 - DEFAULT_DAYS)),
       query.to ?? formatCivilDate(today),
       zone,
-      { maxDays: 3660 },
+      { maxDays: MAX_ANALYTICS_DAYS },
     );
     // the repositories count BETWEEN two instants, both included: the range's end is exclusive
     const from = range.start;

@@ -23,6 +23,9 @@ export interface ResolvedRange {
   readonly kind: 'dates' | 'instants';
 }
 
+/** The longest range, in local days, the analytics routes compute (and a report template's fixed dateRange may span). */
+export const MAX_ANALYTICS_DAYS = 3660;
+
 export interface RangeOptions {
   /** Longest range accepted, in days (the request is refused beyond it). */
   readonly maxDays?: number;

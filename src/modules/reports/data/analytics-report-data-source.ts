@@ -65,7 +65,7 @@ export class AnalyticsReportDataSource implements ReportDataSource {
   async totals(query: ReportQuery): Promise<ReportTotals> {
     const dim = leadDimOf(query.filters, []);
     if (!dim) return this.leads.totals(query);
-    const range = rollupRange(query.range);
+    const range = await this.rollupRange(query);
     const sub = query.subAccountId;
     const rows = (await this.reader.metricRows(sub, range, [dim], ['new', 'converted', 'lost'])).filter((r) =>
       matches(r, query.filters),
@@ -94,7 +94,7 @@ export class AnalyticsReportDataSource implements ReportDataSource {
     if (dims.length === 0) return [];
     const dim = leadDimOf(query.filters, dims);
     if (!dim) return this.leads.breakdown(query, dims);
-    const range = rollupRange(query.range);
+    const range = await this.rollupRange(query);
     const sub = query.subAccountId;
     const granularity = dims.map((d) => TIME_DIMS[d]).find((g) => g !== undefined);
     // grouped by status, a row counts the leads that entered it (timeseries groupBy=status)
@@ -156,14 +156,24 @@ export class AnalyticsReportDataSource implements ReportDataSource {
    */
   async team(query: ReportQuery): Promise<AgentFigures[] | null> {
     if (!isUnfiltered(query.filters)) return null;
-    const range = rollupRange(query.range);
-    const asDates = range.kind === 'dates' && range.timezone === (await this.reader.timezoneOf(query.subAccountId));
+    const range = await this.rollupRange(query);
     return this.figures.team(
       query.subAccountId,
-      asDates
+      range.kind === 'dates'
         ? { from: formatCivilDate(range.fromDate), to: formatCivilDate(range.toDate) }
         : { from: query.range.start.toISOString(), to: query.range.end.toISOString() },
     );
+  }
+
+  /**
+   * Whole local days of the period are read from the rollup; a period that starts or ends inside a day,
+   * or whose zone is no longer the sub-account's (a report queued before its time zone changed: the
+   * rollup's days are now those of the new zone), from the facts.
+   */
+  private async rollupRange(query: ReportQuery): Promise<ResolvedRange> {
+    const range = query.range;
+    if (range.timezone !== (await this.reader.timezoneOf(query.subAccountId))) return range;
+    return wholeLocalDays(range) ? localDaysRange(range.fromDate, range.toDate, range.timezone) : range;
   }
 
   private async campaignNames(
@@ -236,12 +246,12 @@ function compareKeys(a: readonly string[], b: readonly string[]): number {
   return 0;
 }
 
-/** Whole local days are read from the rollup; a range that starts or ends inside a day, from the facts. */
-function rollupRange(range: ResolvedRange): ResolvedRange {
-  const wholeDays =
+/** True when the range starts and ends at local midnights of its zone. */
+function wholeLocalDays(range: ResolvedRange): boolean {
+  return (
     startOfLocalDay(range.fromDate, range.timezone).getTime() === range.start.getTime() &&
-    startOfLocalDay(addDays(range.toDate, 1), range.timezone).getTime() === range.end.getTime();
-  return wholeDays ? localDaysRange(range.fromDate, range.toDate, range.timezone) : range;
+    startOfLocalDay(addDays(range.toDate, 1), range.timezone).getTime() === range.end.getTime()
+  );
 }
 
 /** Everything up to the end of `range` (the filtered stock: every matching lead created by then). */

@@ -51,8 +51,13 @@ export function dimensionsOf(type: ReportTypeName, config: ReportConfig): readon
   return config.groupBy.length > 0 ? config.groupBy : TYPE_DIMENSIONS[type];
 }
 
+/**
+ * A rate as the analytics endpoints give it (API.md: a fraction 0–1, 0 when the denominator is 0): a
+ * period can convert leads created before it, so its conversions may outnumber its new leads, and the
+ * overview then says 1, never 3 (a report showed 300.00% where the dashboard said 100%).
+ */
 export function rate(part: number, whole: number): number {
-  return whole === 0 ? 0 : part / whole;
+  return whole === 0 ? 0 : Math.min(1, part / whole);
 }
 
 export function percent(value: number): string {

@@ -7,8 +7,8 @@ import type { ErrorObject, ValidateFunction } from 'ajv';
 import { DomainException } from '../../../common/errors/domain.exception';
 import { ErrorCode } from '../../../common/errors/error-code';
 import { createAjv } from '../../../common/json-schema/ajv';
-import { compareCivilDates, parseCivilDate } from '../../analytics/time/civil-date';
-import { EARLIEST_DATE, EARLIEST_YEAR } from '../../analytics/time/date-range';
+import { compareCivilDates, daysBetween, parseCivilDate } from '../../analytics/time/civil-date';
+import { EARLIEST_DATE, EARLIEST_YEAR, MAX_ANALYTICS_DAYS } from '../../analytics/time/date-range';
 import { toProblems } from '../../integration-templates/config-schema.service';
 import { RELATIVE_RANGES, RelativeRange } from '../../analytics/time/relative-range';
 import { parseReportSchedule, ReportSchedule } from '../schedule/report-schedule';
@@ -184,6 +184,25 @@ export function parseReportConfig(input: unknown): ReportConfig {
     dateRange: raw.dateRange,
     chartTypes: raw.chartTypes ?? ['table'],
   };
+}
+
+/**
+ * A fixed `dateRange` no longer than the analytics routes' longest range (TEAM and FUNNEL reports read
+ * their figures) (checked when a config is written). Longer,
+ * every TEAM or FUNNEL report of the template failed ("at most 3660 are allowed") and the others ran
+ * over centuries.
+ */
+export function assertReportRangeLength(config: ReportConfig): void {
+  if (typeof config.dateRange !== 'object') return;
+  const from = parseCivilDate(config.dateRange.from);
+  const to = parseCivilDate(config.dateRange.to);
+  if (!from || !to || daysBetween(from, to) + 1 <= MAX_ANALYTICS_DAYS) return;
+  const found = [{ pointer: '/config/dateRange/to', message: `must be at most ${MAX_ANALYTICS_DAYS} days after from` }];
+  throw new DomainException(
+    ErrorCode.CONFIG_SCHEMA_INVALID,
+    `config is invalid: dateRange spans more than ${MAX_ANALYTICS_DAYS} days`,
+    found,
+  );
 }
 
 /** A validated schedule (recipients and the parsed occurrence rule) in the sub-account's zone. */

@@ -13,7 +13,7 @@ import {
   ReportTemplateDto,
   UpdateReportTemplateDto,
 } from '../dto/report.dto';
-import { parseReportConfig, parseScheduleInput } from './report-config';
+import { assertReportRangeLength, parseReportConfig, parseScheduleInput } from './report-config';
 import { ReportTemplateFields, ReportTemplateRow, ReportTemplatesRepository } from './report-templates.repository';
 
 /** Report templates (API.md "Reports"): config checked by its JSON Schema, schedule in the sub-account's zone. */
@@ -46,6 +46,7 @@ export class ReportTemplatesService {
     assertCanActOn(user, dto.subAccountId);
     if (!(await this.repository.subAccountExists(dto.subAccountId))) throw DomainException.notFound('Sub-account');
     const fields = await this.fields(dto.subAccountId, dto, null);
+    assertReportRangeLength(parseReportConfig(dto.config));
     return toTemplateDto(await this.repository.create(dto.subAccountId, user.sub, fields));
   }
 
@@ -68,6 +69,8 @@ export class ReportTemplatesService {
         },
         before,
       );
+      // a config sent is checked whole; one stored before the limit is left as it is
+      if (dto.config !== undefined) assertReportRangeLength(parseReportConfig(dto.config));
       return toTemplateDto(await this.repository.update(id, fields));
     });
   }
