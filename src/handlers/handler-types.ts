@@ -136,6 +136,12 @@ export interface LeadReference {
 
 export interface LeadStatusChange extends LeadReference {
   status: LeadStatus;
+  /**
+   * When the provider says the change happened (ISO-8601; the delivery's arrival when it does not say).
+   * Deliveries and replays may come out of order: a change older than the lead's latest status change
+   * is not applied, and the fact is dated with it (never later than its application).
+   */
+  changedAt?: string;
 }
 
 export interface BookingInput extends LeadReference {

@@ -8,6 +8,7 @@ import type {
   LeadStatus,
   LeadStatusChange,
 } from '../handler-types';
+import { instantMs } from '../shared/instant';
 import { asArray, asId, asNumber, asRecords, asString, isRecord, JsonRecord } from '../shared/json';
 
 /**
@@ -187,7 +188,18 @@ export function opportunityStatusChange(payload: JsonRecord): { change: LeadStat
   if (!leadStatus) return { ignoredReason: `opportunity status ${status} is not applied` };
   const contactId = asId(payload.contactId);
   if (contactId === undefined) return { ignoredReason: 'opportunity has no contactId' };
-  return { change: { platform: 'gohighlevel', externalId: contactId, status: leadStatus } };
+  // a date that names no instant orders nothing: the handler dates the change with the delivery instead
+  const changedAt = [asString(payload.dateUpdated), timestampText(payload.timestamp)]
+    .map((text) => (text === undefined ? undefined : instantMs(Date.parse(text))))
+    .find((ms) => ms !== undefined);
+  return {
+    change: {
+      platform: 'gohighlevel',
+      externalId: contactId,
+      status: leadStatus,
+      ...(changedAt !== undefined ? { changedAt: new Date(changedAt).toISOString() } : {}),
+    },
+  };
 }
 
 /** `SMS` → `sms`, `CALL` → `call`; the conversations API spells the same types `TYPE_SMS`. */

@@ -102,6 +102,21 @@ export function toEpochMs(value: string | number, name: string): number {
   throw new RangeError(`${name} must be an ISO-8601 date or epoch milliseconds`);
 }
 
+/** The event types processWebhook applies (docs/webhook events/ of GoHighLevel's highlevel-api-docs). */
+const APPLIED_EVENT_TYPES: ReadonlySet<string> = new Set([
+  'ContactCreate',
+  'ContactUpdate',
+  'ContactTagUpdate',
+  'ContactDelete',
+  'AppointmentCreate',
+  'AppointmentUpdate',
+  'AppointmentDelete',
+  'OpportunityStatusUpdate',
+  'OpportunityStageUpdate',
+  'InboundMessage',
+  'OutboundMessage',
+]);
+
 function connectionFailure(err: unknown): TestResult {
   if (!(err instanceof OutboundError)) throw err;
   if (err.kind === 'auth')
@@ -149,9 +164,14 @@ export class GoHighLevelHandler implements IntegrationHandler {
     routingKeyOf: (config) => optionalConfigString(config, 'locationId'),
     selectForRoutingKey: (payload) => payload,
     verify: (req, keys) => verifyGhlDelivery(req, keys.config),
-    extractEvents: (payload) => [
-      { externalId: ghlEventExternalId(payload), eventType: ghlEventType(payload), payload },
-    ],
+    // API.md "Webhooks": a verified delivery with nothing in it to process is answered `ignored`, not
+    // stored; GoHighLevel sends every event type the app subscribes to (invoices, notes, INSTALL …)
+    extractEvents: (payload) => {
+      const eventType = ghlEventType(payload);
+      return APPLIED_EVENT_TYPES.has(eventType)
+        ? [{ externalId: ghlEventExternalId(payload), eventType, payload }]
+        : [];
+    },
   };
 
   validateConfig(config: IntegrationConfig): ConfigProblem[] {
@@ -219,8 +239,15 @@ export class GoHighLevelHandler implements IntegrationHandler {
       }
       case 'OpportunityStatusUpdate': {
         const result = opportunityStatusChange(payload);
+        // without a date in the payload, the delivery's arrival orders it against the lead's other status
+        // changes, so a replay of an old event does not undo a newer one
         return 'change' in result
-          ? { leads: [], statusChanges: [result.change] }
+          ? {
+              leads: [],
+              statusChanges: [
+                { ...result.change, changedAt: result.change.changedAt ?? event.receivedAt.toISOString() },
+              ],
+            }
           : { leads: [], ignoredReason: result.ignoredReason };
       }
       case 'OpportunityStageUpdate': {
@@ -240,6 +267,7 @@ export class GoHighLevelHandler implements IntegrationHandler {
         return { leads: [], interactions: [interaction] };
       }
       default:
+        // not stored any more (APPLIED_EVENT_TYPES); events stored before are processed as nothing
         return { leads: [], ignoredReason: `event type ${event.eventType} is not applied` };
     }
   }

@@ -114,7 +114,9 @@ describe('GoHighLevelHandler: routing and event ids', () => {
     expect(ids('InboundMessage.call-labelled-OutboundMessage-in-docs.json')).toEqual([
       ['OutboundMessage', 'OutboundMessage:tyW42xCD0HQpb3hhfLcx:2024-05-08T11:57:42.250Z'],
     ]);
-    expect(ids('AppInstall.location-non-whitelabel.json')).toEqual([['INSTALL', null]]);
+    // a type the hub does not apply is no event (API.md: a verified delivery with nothing to process is ignored)
+    expect(ids('AppInstall.location-non-whitelabel.json')).toEqual([]);
+    expect(ids('OpportunityStatusUpdate.json')).toHaveLength(1);
     expect(ids('ContactCreate.json')[0][1]).toMatch(/^ContactCreate:nmFmQEsNgz6AVpgLVUJ0:sha256-[0-9a-f]{32}$/);
     expect(ids('OpportunityStatusUpdate.json')[0][1]).toMatch(
       /^OpportunityStatusUpdate:wWhVuzqpRuOA1ZVWi4FC:sha256-[0-9a-f]{32}$/,
@@ -227,13 +229,22 @@ describe('GoHighLevelHandler: processing events', () => {
   it('maps opportunity statuses won/lost/abandoned and ignores open', async () => {
     const opportunity = json('OpportunityStatusUpdate.json') as Record<string, unknown>;
     expect(await apply(opportunity)).toEqual({ leads: [], ignoredReason: 'opportunity status open is not applied' });
-    const change = (status: string) => ({
+    // dated with the delivery's arrival when the payload has no date, so replays and late deliveries are ordered
+    const change = (status: string, changedAt = RECEIVED_AT.toISOString()) => ({
       leads: [],
-      statusChanges: [{ platform: 'gohighlevel', externalId: 'cJAWDskpkJHbRbhAT7bs', status }],
+      statusChanges: [{ platform: 'gohighlevel', externalId: 'cJAWDskpkJHbRbhAT7bs', status, changedAt }],
     });
     expect(await apply({ ...opportunity, status: 'won' })).toEqual(change('CONVERTED'));
     expect(await apply({ ...opportunity, status: 'lost' })).toEqual(change('LOST'));
     expect(await apply({ ...opportunity, status: 'abandoned' })).toEqual(change('LOST'));
+    // the payload's dateUpdated (or body timestamp) when it names an instant; garbage is no date
+    expect(await apply({ ...opportunity, status: 'won', dateUpdated: '2025-01-28T10:00:00+01:00' })).toEqual(
+      change('CONVERTED', '2025-01-28T09:00:00.000Z'),
+    );
+    expect(await apply({ ...opportunity, status: 'won', timestamp: '2025-01-27T08:00:00Z' })).toEqual(
+      change('CONVERTED', '2025-01-27T08:00:00.000Z'),
+    );
+    expect(await apply({ ...opportunity, status: 'won', dateUpdated: 'yesterday-ish' })).toEqual(change('CONVERTED'));
   });
 
   it('maps inbound messages to interactions, taking the direction from the payload', async () => {
@@ -324,7 +335,19 @@ describe('GoHighLevelHandler: processing events', () => {
       'AppInstall.location-whitelabel.json',
       'AppInstall.location-non-whitelabel.json',
     ]) {
-      expect(await apply(json(name))).toEqual({ leads: [], ignoredReason: 'event type INSTALL is not applied' });
+      // not extracted any more; one stored before is processed as nothing
+      expect(webhook.extractEvents(json(name), delivery('{}', {}))).toEqual([]);
+      const stored: StoredEvent = {
+        id: '1',
+        eventType: 'INSTALL',
+        externalId: null,
+        payload: json(name),
+        receivedAt: RECEIVED_AT,
+      };
+      expect(await handler.processWebhook(stored, handlerContext(configured))).toEqual({
+        leads: [],
+        ignoredReason: 'event type INSTALL is not applied',
+      });
     }
     await expect(apply({ type: 'ContactCreate', locationId: 'loc' })).rejects.toThrow(
       'ContactCreate has no contact id',

@@ -317,10 +317,9 @@ describe('GoogleAdsLeadFormsHandler', () => {
       expect(webhook.extractEvents([], request('[]'))).toEqual([]);
     });
 
-    it('stores a lead without lead_id with no external id rather than inventing one', () => {
-      const [event] = webhook.extractEvents({}, request('{"google_key":"k","user_column_data":[]}'));
-      expect(event.externalId).toBeNull();
-      expect(event.payload).toEqual({ user_column_data: [] });
+    it('takes a delivery without lead_id as no event (answered ignored) rather than inventing an id', () => {
+      for (const leadId of ['', '"lead_id":"",', '"lead_id":null,', '"lead_id":"  ",'])
+        expect(webhook.extractEvents({}, request(`{${leadId}"google_key":"k","user_column_data":[]}`))).toEqual([]);
     });
   });
 

@@ -168,8 +168,10 @@ export class GoogleAdsLeadFormsHandler implements IntegrationHandler {
     const body = parseGoogleBody(req.rawBody);
     if (!body) return [];
     const stored = toStoredPayload(body);
-    // lead_id is unique across all forms (Google: "use this to dedupe leads")
-    return [{ externalId: narrowGoogleLead(stored)?.leadId ?? null, eventType: 'lead', payload: stored }];
+    // lead_id is unique across all forms (Google: "use this to dedupe leads"); without one there is no
+    // lead to process: answered `ignored` (API.md "Webhooks"), not stored to fail its attempts
+    const leadId = narrowGoogleLead(stored)?.leadId;
+    return leadId === undefined ? [] : [{ externalId: leadId, eventType: 'lead', payload: stored }];
   }
 }
 

@@ -240,11 +240,14 @@ export class LinkedInLeadGenHandler implements IntegrationHandler {
    */
   private extractEvents(payload: unknown): ExtractedEvent[] {
     const notification = narrowNotification(payload);
-    if (!notification) return [];
-    const action = notification.leadAction ?? 'UNKNOWN';
+    // API.md "Webhooks": a verified notification with nothing to process (no lead form response to fetch
+    // or delete, an action other than Lead Sync's CREATED/DELETED) is answered `ignored`, not stored to
+    // fail its attempts
+    const action = notification?.leadAction;
+    if (!notification?.responseUrn || (action !== 'CREATED' && action !== 'DELETED')) return [];
     return [
       {
-        externalId: notification.responseUrn ? `${notification.responseUrn}:${action}` : null,
+        externalId: `${notification.responseUrn}:${action}`,
         eventType: `lead.${action.toLowerCase()}`,
         payload: notification,
       },

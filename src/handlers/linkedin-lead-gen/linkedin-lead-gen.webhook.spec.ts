@@ -129,13 +129,21 @@ describe('LinkedInLeadGenHandler webhooks', () => {
       });
     });
 
-    it('reads occurredAt in seconds as seconds, and keeps a notification without a response URN unkeyed', () => {
+    it('reads occurredAt in seconds as seconds; a notification without a response URN or a Lead Sync action is no event', () => {
+      const urn = 'urn:li:leadGenFormResponse:s-1';
       const [event] = webhook.extractEvents(
-        { leadAction: 'CREATED', occurredAt: 1686182358 },
+        { leadGenFormResponse: urn, leadAction: 'CREATED', occurredAt: 1686182358 },
         request(Buffer.from('{}')),
       );
-      expect(event.externalId).toBeNull();
+      expect(event.externalId).toBe(`${urn}:CREATED`);
       expect(event.payload).toMatchObject({ occurredAt: '2023-06-07T23:59:18.000Z' });
+      // nothing to fetch or delete: answered ignored (API.md "Webhooks"), not stored to fail
+      for (const payload of [
+        { leadAction: 'CREATED', occurredAt: 1686182358 },
+        { leadGenFormResponse: urn, leadAction: 'UPDATED' },
+        { leadGenFormResponse: urn },
+      ])
+        expect(webhook.extractEvents(payload, request(Buffer.from('{}')))).toEqual([]);
       expect(webhook.extractEvents([], request(Buffer.from('[]')))).toEqual([]);
     });
   });

@@ -23,9 +23,19 @@ function clean(value: string | undefined, max = 500): string | null {
   return trimmed ? trimmed.slice(0, max) : null;
 }
 
-/** Emails trimmed and lower-cased; phones to E.164 (the sub-account's region for national numbers), else kept raw and flagged. */
+/**
+ * An e-mail as leads are matched by it: lower-cased, in Unicode NFC, so an address typed with combining
+ * accents ("e" + U+0301) and the same address precomposed ("é"), canonically equivalent strings, are one
+ * identity key (RFC 6532 section 3.1: internationalized addresses SHOULD be in normalization form NFC).
+ */
+export function normalizeEmail(email: string): string {
+  return email.normalize('NFC').toLowerCase();
+}
+
+/** Emails trimmed, NFC and lower-cased; phones to E.164 (the sub-account's region for national numbers), else kept raw and flagged. */
 export function normalizeContact(lead: LeadInput, defaultRegion: string): NormalizedContact {
-  const email = clean(lead.email, 320)?.toLowerCase() ?? null;
+  const rawEmail = clean(lead.email, 320);
+  const email = rawEmail === null ? null : normalizeEmail(rawEmail);
   const rawPhone = clean(lead.phone, 64);
   let phone: string | null = null;
   let phoneValid = true;

@@ -1,6 +1,7 @@
 import { Inject, Injectable, Optional } from '@nestjs/common';
 import { Clock, CLOCK, systemClock } from '../../common/clock';
 import { createHash } from 'node:crypto';
+import { instantMs } from '../../handlers/shared/instant';
 import type { BoundStatement } from '../../database/db';
 import type {
   InteractionInput,
@@ -9,7 +10,7 @@ import type {
   LeadReference,
   WebhookOutcome,
 } from '../../handlers/handler-types';
-import { identityKeys, NormalizedContact, normalizeContact } from './lead-normalizer';
+import { identityKeys, NormalizedContact, normalizeContact, normalizeEmail } from './lead-normalizer';
 import { LeadTimelineRepository } from './lead-timeline.repository';
 import { LEAD_TEXT_LIMITS, storableLead, storableText } from './lead-write-values';
 import { AppliedLead, LeadsWriteRepository, Touch } from './leads-write.repository';
@@ -72,12 +73,22 @@ export class LeadWriterService {
     }
     for (const change of outcome.statusChanges ?? []) {
       const leadId = await this.referencedLead(touch, change);
-      // a provider's change is a fact like any other: by the integration, at the time it is applied
-      await this.writes.setStatus(touch.subAccountId, leadId, change.status, {
-        at: new Date(this.clock.now()),
-        by: `integration:${touch.integrationId ?? ''}`,
-        origin: change.platform,
-      });
+      // a provider's change is a fact like any other, by the integration; dated when the provider says it
+      // happened (never after it is applied), and not applied at all when the lead's status changed since:
+      // a replayed or late delivery must not undo a newer status, nor count a transition twice
+      const now = this.clock.now();
+      const changedAt = change.changedAt === undefined ? undefined : instantMs(Date.parse(change.changedAt));
+      await this.writes.setStatus(
+        touch.subAccountId,
+        leadId,
+        change.status,
+        {
+          at: new Date(Math.min(changedAt ?? now, now)),
+          by: `integration:${touch.integrationId ?? ''}`,
+          origin: change.platform,
+        },
+        changedAt !== undefined,
+      );
     }
     for (const stage of outcome.stageChanges ?? []) {
       await this.writes.setPipelineStage(touch.subAccountId, await this.referencedLead(touch, stage), stage);
@@ -189,7 +200,10 @@ export class LeadWriterService {
     ref: LeadReference,
     shared: { phones: readonly string[]; email?: string },
   ): Promise<{ leadId: bigint; previous: bigint | null } | null> {
-    const keys = [...shared.phones.map((p) => `phone:${p}`), ...(shared.email ? [`email:${shared.email}`] : [])];
+    const keys = [
+      ...shared.phones.map((p) => `phone:${p}`),
+      ...(shared.email ? [`email:${normalizeEmail(shared.email)}`] : []),
+    ];
     if (keys.length === 0) return null;
     const ext = `ext:${ref.platform}:${ref.externalId}`;
     await this.writes.lockIdentities(subAccountId, [ext, ...keys]);

@@ -90,6 +90,14 @@ const SQL = {
     name: 'lead_set_status_v2',
     text: `SELECT lead_set_status($1, $2::bigint, $3::"LeadStatus", $4::timestamptz, $5, $6) AS changed`,
   },
+  // a dated change (a provider's) only when no status change of the lead is later than it: a replayed
+  // or late delivery does not undo a newer status (concurrent ones hold the lead's identity lock)
+  setStatusUnlessSuperseded: {
+    name: 'lead_set_status_unless_superseded_v1',
+    text: `SELECT lead_set_status($1, $2::bigint, $3::"LeadStatus", $4::timestamptz, $5, $6) AS changed
+           WHERE NOT EXISTS (SELECT 1 FROM lead_status_changes
+                             WHERE lead_id = $2::bigint AND sub_account_id = $1 AND at > $4::timestamptz)`,
+  },
   // lead_set_status only while the lead is still in `from`: the subquery locks the row, and under READ
   // COMMITTED a row changed meanwhile is re-checked at its newest version, so a concurrent PATCH to a
   // later status is never undone
@@ -284,14 +292,18 @@ export class LeadsWriteRepository {
   /**
    * Moves the lead to `status` and records the fact `{ from, to, at, by }` when it really changes
    * (lead_set_status: the lead row locked, the assignee of the moment kept for team figures).
+   * `unlessSuperseded`: not when the lead has a status change later than `change.at` (a provider's
+   * change, dated when it happened, that a newer one already superseded).
    */
   async setStatus(
     subAccountId: number,
     leadId: bigint,
     status: LeadStatus,
     change: { at: Date; by: string; origin: string },
+    unlessSuperseded = false,
   ): Promise<boolean> {
-    const rows = await this.db.sql<{ changed: boolean }>(SQL.setStatus, [
+    const statement = unlessSuperseded ? SQL.setStatusUnlessSuperseded : SQL.setStatus;
+    const rows = await this.db.sql<{ changed: boolean }>(statement, [
       subAccountId,
       leadId.toString(),
       status,
