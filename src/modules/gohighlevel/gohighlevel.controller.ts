@@ -12,6 +12,7 @@ import {
   PushContactDto,
   PushedContactDto,
 } from './dto/gohighlevel.dto';
+import { ParseCalendarIdPipe } from './calendar-id.pipe';
 import { GoHighLevelService } from './gohighlevel.service';
 import { ApiErrors } from '../../common/http/api-errors.decorator';
 
@@ -55,7 +56,7 @@ export class GoHighLevelController {
   freeSlots(
     @CurrentUser() user: AuthUser,
     @Param('id', ParseIdPipe) id: number,
-    @Param('calendarId') calendarId: string,
+    @Param('calendarId', ParseCalendarIdPipe) calendarId: string,
     @Query() query: FreeSlotsQueryDto,
   ): Promise<GhlDaySlotsDto[]> {
     return this.service.freeSlots(user, id, calendarId, query);
@@ -73,7 +74,7 @@ export class GoHighLevelController {
   blockSlot(
     @CurrentUser() user: AuthUser,
     @Param('id', ParseIdPipe) id: number,
-    @Param('calendarId') calendarId: string,
+    @Param('calendarId', ParseCalendarIdPipe) calendarId: string,
     @Body() dto: BlockSlotDto,
   ): Promise<GhlBlockedSlotDto> {
     return this.service.blockSlot(user, id, calendarId, dto);

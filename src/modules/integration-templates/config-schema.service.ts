@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import type { ErrorObject, ValidateFunction } from 'ajv';
 import { createAjv } from '../../common/json-schema/ajv';
 import type { ConfigProblem } from '../../handlers/handler-types';
+import { withLinearUniqueItems } from './unique-items';
 
 export interface TemplateSchemaRef {
   id: number;
@@ -123,7 +124,7 @@ export class ConfigSchemaService {
     }
     try {
       // a throwaway instance: rejected schemas must not accumulate in a shared cache
-      const validate = createAjv().compile(schema);
+      const validate = withLinearUniqueItems(createAjv()).compile(schema);
       // an async validator returns a promise, which validate() would read as "valid" for every config
       if ('$async' in validate && validate.$async === true)
         return ['configSchema must not be asynchronous ("$async": true): configs are validated as they are saved'];
@@ -235,7 +236,7 @@ export class ConfigSchemaService {
     const cached = cache.get(template.id);
     if (cached && cached.version === template.version) return cached.validate;
     // one Ajv per template version: schemas may carry their own $id, which one instance could not hold twice
-    const validate = createAjv({ useDefaults }).compile(template.configSchema as Schema);
+    const validate = withLinearUniqueItems(createAjv({ useDefaults })).compile(template.configSchema as Schema);
     cache.set(template.id, { version: template.version, validate });
     return validate;
   }

@@ -191,6 +191,17 @@ export class IntegrationConfigService {
         { pointer: '/', message: 'routing key longer than 256 characters' },
       ]);
     }
+    // nor "." or "..": in a provider's URL ("/locations/..") it is a dot-segment, and the call with the
+    // integration's token reaches another resource (GoHighLevel's API root), which a test took for the location
+    if (key === '.' || key === '..') {
+      const field = Object.keys(config).find((name) => config[name] === key);
+      throw new DomainException(ErrorCode.CONFIG_SCHEMA_INVALID, `The routing key "${key}" is no id`, [
+        {
+          pointer: field === undefined ? '/' : `/${field.replace(/~/g, '~0').replace(/\//g, '~1')}`,
+          message: 'must be the id of the page, phone number, location or organisation, not "." or ".."',
+        },
+      ]);
+    }
     return key;
   }
 }

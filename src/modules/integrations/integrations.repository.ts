@@ -258,8 +258,7 @@ export class IntegrationsRepository {
    * integration, which stops receiving until a person fixes it and its connection test passes again.
    */
   async markSetupError(id: number, message: string): Promise<void> {
-    await this.db.prisma.integration.update({ where: { id }, data: { status: 'error', errorMessage: message } });
-    await this.changes.changed(id, 'own');
+    await this.markError(id, message);
   }
 
   /** The outcome of a sync run, as the integration shows it (lastSyncAt moves only on success). */
@@ -272,11 +271,20 @@ export class IntegrationsRepository {
 
   /** A provider refused the stored credentials during background work. */
   async markCredentialsInvalid(id: number, message: string): Promise<void> {
-    await this.db.prisma.integration.update({
-      where: { id },
-      data: { status: 'error', errorMessage: `INVALID_CREDENTIALS: ${message}` },
+    await this.markError(id, `INVALID_CREDENTIALS: ${message}`);
+  }
+
+  /**
+   * A background failure (a sync run, an event) reported on the integration, unless an admin disconnected
+   * it meanwhile: a disconnected integration stays `disconnected` (API.md) until a config change and a
+   * passed test reconnect it, and its erased or revoked token is what the provider refused.
+   */
+  private async markError(id: number, message: string): Promise<void> {
+    const { count } = await this.db.prisma.integration.updateMany({
+      where: { id, status: { not: 'disconnected' } },
+      data: { status: 'error', errorMessage: message },
     });
-    await this.changes.changed(id, 'own');
+    if (count === 1) await this.changes.changed(id, 'own');
   }
 
   /**
