@@ -255,6 +255,7 @@ export class MetaLeadAdsHandler implements IntegrationHandler {
   private async startSync(ctx: HandlerContext): Promise<SyncCursor> {
     const pageId = configString(ctx.config, 'pageId');
     const forms: string[] = [];
+    const given = new Set<string>();
     let after: string | undefined;
     do {
       const res = await this.get(ctx, `${pageId}/leadgen_forms`, { fields: 'id,name', limit: PAGE_SIZE, after });
@@ -264,6 +265,10 @@ export class MetaLeadAdsHandler implements IntegrationHandler {
         if (id && !forms.includes(id)) forms.push(id);
       }
       after = records.length > 0 ? nextAfter(res.body) : undefined;
+      // a cursor Graph already gave lists the same forms again: followed, the run never ended
+      if (after !== undefined && given.has(after))
+        throw new Error(`Graph repeated a paging cursor of the lead forms of page ${pageId}; the sync stopped there`);
+      if (after !== undefined) given.add(after);
     } while (after);
     return { since: Math.floor(ctx.now().getTime() / 1000) - SYNC_WINDOW_SECONDS, forms, formIndex: 0 };
   }

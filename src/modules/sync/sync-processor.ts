@@ -17,11 +17,15 @@ import type { AdCostInput, SyncPage } from '../../handlers/handler-types';
 import { HandlerContextFactory } from '../integrations/handler-context.factory';
 import { IntegrationRow, IntegrationsRepository } from '../integrations/integrations.repository';
 import { LeadWriterService } from '../leads/lead-writer.service';
-import { PageCounts, RunLostError, SyncRunsRepository } from './sync-runs.repository';
+import { LEAD_TEXT_LIMITS, storableText } from '../leads/lead-write-values';
+import { PageCounts, recordKey, RunLostError, SyncRunsRepository } from './sync-runs.repository';
 import { storableCost, storableCostKey } from './storable-cost';
 import { SyncService } from './sync.service';
 import { TrafficRepository } from './traffic.repository';
 import { AnalyticsMaintenanceRepository } from '../analytics/analytics-maintenance.repository';
+
+const REPEATED_CURSOR =
+  'the provider answered a pagination cursor it had already given in this run; the sync stopped there instead of paging in circles';
 
 /** A run whose job is gone (its retries spent, or it ended without ending the run) is failed after this long. */
 const ORPHAN_AFTER_MS = 60_000;
@@ -135,6 +139,8 @@ export class SyncProcessor implements OnApplicationBootstrap {
     };
     // resume after the last committed page of this run, or continue from the previous run's end
     let cursor = run.pages > 0 ? run.cursorAfter : run.cursorBefore;
+    // the cursors this job asked with: a provider handing one back again would have the run page in circles
+    const asked = new Set<string>();
     const startedAt = this.clock.now();
     try {
       for (let page = 0; run.pages + page < this.config.sync.maxPagesPerRun; page++) {
@@ -142,6 +148,7 @@ export class SyncProcessor implements OnApplicationBootstrap {
           await this.handOn(run.id, runner, job?.id);
           return;
         }
+        if (cursor !== null) asked.add(cursor);
         let result: SyncPage;
         try {
           result = await handler.syncData(ctx, cursor);
@@ -157,7 +164,16 @@ export class SyncProcessor implements OnApplicationBootstrap {
         const { costs, unreadable } = this.storableCosts(result.costs ?? [], integration.id);
         await this.transactions.runSql(async () => {
           const counts: PageCounts = { fetched: result.fetched, created: 0, updated: 0, unchanged: 0 };
-          for (const lead of result.leads) counts[await this.leads.syncUpsert(touch, lead)] += 1;
+          // a record this integration already has a touch of (its webhook's) is applied as that touch
+          const records = result.leads.map((lead) => ({
+            platform: lead.platform,
+            externalId: storableText(lead.externalId, LEAD_TEXT_LIMITS.text) ?? lead.externalId,
+          }));
+          const origins = await this.runs.touchOrigins(touch.subAccountId, integration.id, touch.origin, records);
+          for (const [i, lead] of result.leads.entries()) {
+            const origin = origins.get(recordKey(records[i].platform, records[i].externalId)) ?? touch.origin;
+            counts[await this.leads.syncUpsert({ ...touch, origin }, lead)] += 1;
+          }
           const days = costs.map((c) => c.day);
           if (costs.length) await this.runs.upsertCosts(integration.subAccountId, integration.id, costs, run.id);
           if (unreadable.length) await this.runs.keepCosts(integration.id, run.id, unreadable);
@@ -179,6 +195,9 @@ export class SyncProcessor implements OnApplicationBootstrap {
         });
         cursor = result.nextCursor;
         if (cursor === null) break;
+        // the page is kept (it is what the provider answered); following the cursor would fetch it again,
+        // up to SYNC_MAX_PAGES_PER_RUN times, counting every repeat and holding the integration's syncs
+        if (asked.has(cursor)) throw new Error(REPEATED_CURSOR);
       }
       await this.finish(run.id, integration.id, 'SUCCEEDED', null, owner);
     } catch (err) {

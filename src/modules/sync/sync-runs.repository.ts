@@ -84,6 +84,20 @@ const KEEP_COSTS = {
            AND c.ad_set_id = r.ad_set_id AND c.ad_id = r.ad_id`,
 };
 
+// a record's touch from this integration: its sync's own first, else the earliest (a webhook's)
+const TOUCH_ORIGINS = {
+  name: 'sync_touch_origins_v1',
+  text: `SELECT DISTINCT ON (ls.platform, ls.external_id) ls.platform, ls.external_id, ls.origin
+           FROM lead_sources ls
+           JOIN unnest($3::text[], $4::text[]) AS k(platform, external_id)
+             ON ls.platform = k.platform AND ls.external_id = k.external_id
+          WHERE ls.sub_account_id = $1 AND ls.integration_id = $2
+          ORDER BY ls.platform, ls.external_id, ls.origin = $5 DESC, ls.id`,
+};
+
+/** The key of a platform record in touchOrigins' answer. */
+export const recordKey = (platform: string, externalId: string): string => JSON.stringify([platform, externalId]);
+
 /** Sync runs and the ad costs they pull: the only writer of sync_runs and ad_costs. */
 @Injectable()
 export class SyncRunsRepository {
@@ -219,6 +233,28 @@ export class SyncRunsRepository {
       this.db.prisma.syncRun.count({ where }),
     ]);
     return { rows, total };
+  }
+
+  /**
+   * The origin of the touch this integration already recorded for each record (recordKey), its sync's
+   * (`syncOrigin`) first, else the earliest: a record a webhook delivered is that touch when the sync
+   * lists it, not a second one (which halved its cost and listed the submission twice). Reads lead_sources.
+   */
+  async touchOrigins(
+    subAccountId: number,
+    integrationId: number,
+    syncOrigin: string,
+    records: ReadonlyArray<{ platform: string; externalId: string }>,
+  ): Promise<Map<string, string>> {
+    if (records.length === 0) return new Map();
+    const rows = await this.db.sql<{ platform: string; external_id: string; origin: string }>(TOUCH_ORIGINS, [
+      subAccountId,
+      integrationId,
+      records.map((r) => r.platform),
+      records.map((r) => r.externalId),
+      syncOrigin,
+    ]);
+    return new Map(rows.map((r) => [recordKey(r.platform, r.external_id), r.origin]));
   }
 
   /**

@@ -6,6 +6,7 @@ import { scopeWhere } from '../../database/scope-where';
 import { currentTransaction } from '../../database/transaction-runner';
 import type { Prisma, WebhookEvent, WebhookEventStatus } from '../../generated/prisma/client';
 import { insertJobsSql } from '../../jobs/insert-jobs-sql';
+import { DELIVERY_BATCH_EVENT } from './webhook-batch';
 import { EventClaimGroups } from './webhook-event-claims';
 import { EventInsertGroups, StoredEvent } from './webhook-event-inserts';
 import { EventMarkGroups, markProcessedSql } from './webhook-event-marks';
@@ -214,7 +215,12 @@ export class WebhookEventsRepository {
     const [counts, pending, rejected] = await Promise.all([
       this.db.prisma.webhookEvent.groupBy({
         by: ['status'],
-        where: { integrationId, receivedAt: { gte: since } },
+        // an expanded batch stands for nothing more: its events have rows of their own (counted once)
+        where: {
+          integrationId,
+          receivedAt: { gte: since },
+          NOT: { eventType: DELIVERY_BATCH_EVENT, status: 'PROCESSED' },
+        },
         _count: { _all: true },
       }),
       this.db.prisma.webhookEvent.count({
