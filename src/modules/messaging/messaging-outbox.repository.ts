@@ -229,8 +229,9 @@ export class MessagingOutboxRepository {
     });
   }
 
+  /** An agent's reply: the conversation moves up and its person's messages count as read, as a WhatsApp reply's do. */
   async touchConversation(conversationId: bigint, at: Date): Promise<void> {
-    await this.db.prisma
-      .$executeRaw`UPDATE conversations SET last_message_at = GREATEST(last_message_at, ${at}), updated_at = now() WHERE id = ${conversationId}`;
+    await this.db.prisma.$executeRaw`UPDATE conversations SET last_message_at = GREATEST(last_message_at, ${at}),
+      unread_count = 0, updated_at = now() WHERE id = ${conversationId}`;
   }
 }

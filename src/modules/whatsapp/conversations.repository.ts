@@ -7,6 +7,7 @@ import { jsonInput } from '../../database/json-input';
 import { scopeWhere } from '../../database/scope-where';
 import type { Conversation, Prisma } from '../../generated/prisma/client';
 import { likeLiteral } from '../../database/like-literal';
+import { phoneSearchOf } from './domain/phone-match';
 
 export type ConversationRow = Conversation;
 
@@ -46,6 +47,8 @@ export class ConversationsRepository {
   ): Promise<{ rows: ConversationRow[]; total: number }> {
     // what a person typed, without the spaces a paste brings along (" ana " finds Ana)
     const q = filter.q?.trim();
+    // a phone as people write it: by its digits, and by the canonical forms of the whole number
+    const phone = q ? phoneSearchOf(q) : null;
     const where: Prisma.ConversationWhereInput = {
       ...scopeWhere(scope),
       ...(filter.integrationId !== undefined ? { integrationId: filter.integrationId } : {}),
@@ -60,6 +63,14 @@ export class ConversationsRepository {
               // the person's id on their channel: a WhatsApp user id, a Messenger psid, an Instagram igsid
               { contactKey: { contains: likeLiteral(q) } },
               { username: { contains: likeLiteral(q), mode: 'insensitive' } },
+              ...(phone
+                ? [
+                    { phone: { contains: phone.digits } },
+                    { waId: { contains: phone.digits } },
+                    { phoneNormalized: { contains: phone.digits } },
+                    { phoneNormalized: { in: phone.canonical } },
+                  ]
+                : []),
             ],
           }
         : {}),

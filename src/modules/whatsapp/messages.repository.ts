@@ -125,6 +125,24 @@ export class MessagesRepository {
     return this.db.prisma.message.findUnique({ where: { id } });
   }
 
+  /**
+   * Outbound messages that will never be sent (their bulk was cancelled before Meta was asked):
+   * `failed` with the reason, as a recipient skipped by the worker's re-check is. Ones Meta has (a
+   * wamid) or that already failed are left alone.
+   */
+  async failUnsent(ids: readonly string[], error: { title: string; details: string }): Promise<number> {
+    if (ids.length === 0) return 0;
+    return this.db.execute(
+      {
+        name: 'wa_messages_fail_unsent_v1',
+        text: `UPDATE messages SET status = 'failed', send_state = 'failed', failed_at = now(), error_code = NULL,
+                 error_title = $2, error_details = $3, updated_at = now()
+               WHERE id = ANY($1::uuid[]) AND direction = 'outbound' AND status = 'queued' AND wamid IS NULL`,
+      },
+      [ids, error.title, error.details],
+    );
+  }
+
   /** The row locked for the rest of the transaction (status merges, send state changes). */
   async lock(id: string): Promise<MessageRow | null> {
     const rows = await this.db.prisma.$queryRaw<Array<{ id: string }>>`

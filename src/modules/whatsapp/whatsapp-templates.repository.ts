@@ -100,6 +100,35 @@ export class WhatsAppTemplatesRepository {
     });
   }
 
+  /**
+   * What a reconcile listed, read at `at`: the row's components and ids, and its status, rejected
+   * reason, quality and category unless a webhook reported them after `at` (a listing read before an
+   * approval must not undo it). A template new to the hub is inserted.
+   */
+  async reconcile(subAccountId: number, integrationId: number, fields: TemplateFields, at: Date): Promise<TemplateRow> {
+    const existing = await this.findByName(integrationId, fields.name, fields.language);
+    if (!existing) return this.upsert(subAccountId, integrationId, fields, at);
+    const { count } = await this.db.prisma.whatsAppTemplate.updateMany({
+      where: { id: existing.id, OR: [{ statusChangedAt: null }, { statusChangedAt: { lte: at } }] },
+      data: { ...columns(fields), statusChangedAt: at, lastSyncedAt: at },
+    });
+    if (count === 0) {
+      // the fields webhooks report (applyStatus), as the later report left them
+      const {
+        status: _status,
+        rejectedReason: _rejectedReason,
+        qualityScore: _qualityScore,
+        category: _category,
+        ...listed
+      } = columns(fields);
+      await this.db.prisma.whatsAppTemplate.update({
+        where: { id: existing.id },
+        data: { ...listed, lastSyncedAt: at },
+      });
+    }
+    return (await this.findByName(integrationId, fields.name, fields.language)) ?? existing;
+  }
+
   /** A status report (webhook): applied unless the row already holds a later one. */
   async applyStatus(
     id: bigint,

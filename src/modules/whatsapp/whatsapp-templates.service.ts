@@ -217,7 +217,7 @@ export class WhatsAppTemplatesService implements OnApplicationBootstrap {
           );
           continue;
         }
-        const row = await this.repository.upsert(
+        const row = await this.repository.reconcile(
           worker.number.subAccountId,
           worker.number.integrationId,
           fields,
@@ -284,7 +284,10 @@ export class WhatsAppTemplatesService implements OnApplicationBootstrap {
       const language = asString(payload.message_template_language);
       if (!name || !language) return 'unknown template';
       row = await this.repository.findByName(integrationId, name, language);
-      if (!row) {
+      // the row of another template that had this name and language (Meta frees a deleted template's
+      // name for a new one, with its own id and components): approving it would send the old components
+      const another = row !== null && row.externalId !== null && row.externalId !== externalId;
+      if (!row || another) {
         await this.jobs.send('whatsapp-templates-sync', { integrationId: BigInt(integrationId) });
         return 'unknown template: reconcile started';
       }

@@ -241,16 +241,21 @@ export class BulkRepository {
     return count > 0;
   }
 
-  /** Cancel: every recipient not yet requested is skipped (in the cancel's transaction). */
-  async skipUnsent(bulkId: bigint, reason: SkipReason): Promise<number> {
-    return this.db.execute(
+  /**
+   * Cancel: every recipient not yet requested is skipped (in the cancel's transaction). Returns the ids
+   * of the messages already written for them (claimed by a runner, or claimed and handed back).
+   */
+  async skipUnsent(bulkId: bigint, reason: SkipReason): Promise<string[]> {
+    const rows = await this.db.sql<{ message_id: string | null }>(
       {
         text: `UPDATE whatsapp_bulk_recipients
                SET state = 'skipped', skip_reason = $2, lease_id = NULL, lease_until = NULL, updated_at = now()
-               WHERE bulk_id = $1::bigint AND state IN ('pending', 'claimed') AND request_at IS NULL`,
+               WHERE bulk_id = $1::bigint AND state IN ('pending', 'claimed') AND request_at IS NULL
+               RETURNING message_id::text`,
       },
       [bulkId.toString(), reason],
     );
+    return rows.flatMap((r) => (r.message_id ? [r.message_id] : []));
   }
 
   async complete(bulkId: bigint): Promise<boolean> {

@@ -5,6 +5,7 @@ import { DomainException } from '../../../common/errors/domain.exception';
 import { IdempotencyService } from '../../../common/idempotency/idempotency.service';
 import { Page, skipTake, toPage } from '../../../common/http/pagination';
 import { TransactionRunner } from '../../../database/transaction-runner';
+import { MessagesRepository } from '../messages.repository';
 import { BulkRequestResolver } from './bulk-request-resolver';
 import { BulkRunner } from './bulk-runner';
 import {
@@ -46,6 +47,7 @@ export class BulkService {
     private readonly transactions: TransactionRunner,
     private readonly idempotency: IdempotencyService,
     private readonly requests: BulkRequestResolver,
+    private readonly messages: MessagesRepository,
   ) {}
 
   async create(user: AuthUser, dto: CreateBulkDto): Promise<CreatedBulkDto> {
@@ -165,7 +167,12 @@ export class BulkService {
     const cancelled = await this.transactions.run(async () => {
       if (!(await this.repo.transition(scopeOf(user), row.id, ['queued', 'running', 'paused'], 'cancelled')))
         return false;
-      await this.repo.skipUnsent(row.id, 'cancelled');
+      const written = await this.repo.skipUnsent(row.id, 'cancelled');
+      // their messages were written `queued` when a runner claimed them: they will never leave
+      await this.messages.failUnsent(written, {
+        title: 'cancelled',
+        details: 'Not sent: the bulk send was cancelled first',
+      });
       return true;
     });
     if (!cancelled) return this.repeatOrRefuse(user, id, ['cancelled'], 'cancelled');

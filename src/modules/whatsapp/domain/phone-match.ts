@@ -85,6 +85,22 @@ export function canonicalPhone(e164: string): string {
   return other ? `+${found.variant.country}${other}` : e164;
 }
 
+/** Only the characters a written phone number has ("+55 (11) 98765-4321", "11 98765 4321"). */
+const PHONE_SEARCH = /^\+?[0-9(][0-9 ().\-/]*$/;
+
+/**
+ * A list search (`q`) that reads as a phone number, as people write one: its digits (at least 4, to
+ * match inside stored numbers) and, when they make a whole number, every canonical form of it (the
+ * lead's `+5511987654321` finds the contact whose wa_id is `551187654321`). Null for any other text.
+ */
+export function phoneSearchOf(q: string): { digits: string; canonical: string[] } | null {
+  const trimmed = q.trim();
+  if (!PHONE_SEARCH.test(trimmed)) return null;
+  const digits = trimmed.replace(/[^0-9]/g, '');
+  if (digits.length < 4) return null;
+  return { digits, canonical: [...new Set(phoneMatchKeys(`+${digits}`).map(canonicalPhone))] };
+}
+
 /**
  * Every E.164 form a number may be stored under, the given one first. Input: an E.164 number or a
  * wa_id (digits). Empty for something that is not a phone number (a username's user id).
