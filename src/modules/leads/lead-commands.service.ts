@@ -43,7 +43,10 @@ export class LeadCommandsService {
       const at = new Date(this.clock.now());
       if (dto.assignedUserId !== undefined || dto.assignedUserName !== undefined) {
         const to = dto.assignedUserId === undefined ? locked.assignedUserId : dto.assignedUserId;
-        const toName = to === null ? null : (dto.assignedUserName ?? null);
+        // a name left out is the assignee's as stored when the assignee stays (a PATCH repeating it
+        // changed nothing else, and wiped the name); a new assignee has none until one is given
+        const keptName = to === locked.assignedUserId ? locked.assignedUserName : null;
+        const toName = to === null ? null : dto.assignedUserName === undefined ? keptName : dto.assignedUserName;
         await this.facts.assign(lead.subAccountId, id, { from: locked.assignedUserId, to, toName, at, by: user.sub });
       }
       if (dto.tags) await this.facts.setTags(lead.subAccountId, id, [...new Set(dto.tags)]);

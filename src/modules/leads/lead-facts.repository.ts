@@ -27,10 +27,18 @@ export class LeadFactsRepository {
   constructor(private readonly db: Db) {}
 
   /** Locks the lead row for the rest of the transaction; null when it is not this sub-account's. */
-  async lock(subAccountId: number, leadId: bigint): Promise<{ assignedUserId: string | null } | null> {
-    const rows = await this.db.prisma.$queryRaw<Array<{ assigned_user_id: string | null }>>`
-      SELECT assigned_user_id FROM leads WHERE id = ${leadId} AND sub_account_id = ${subAccountId} FOR UPDATE`;
-    return rows.length ? { assignedUserId: rows[0].assigned_user_id } : null;
+  async lock(
+    subAccountId: number,
+    leadId: bigint,
+  ): Promise<{ assignedUserId: string | null; assignedUserName: string | null } | null> {
+    const rows = await this.db.prisma.$queryRaw<
+      Array<{ assigned_user_id: string | null; assigned_user_name: string | null }>
+    >`
+      SELECT assigned_user_id, assigned_user_name FROM leads
+      WHERE id = ${leadId} AND sub_account_id = ${subAccountId} FOR UPDATE`;
+    return rows.length
+      ? { assignedUserId: rows[0].assigned_user_id, assignedUserName: rows[0].assigned_user_name }
+      : null;
   }
 
   /** Assigns the lead and records the fact (when the assignee really changes). */

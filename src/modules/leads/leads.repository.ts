@@ -13,6 +13,7 @@ import type {
   Prisma,
 } from '../../generated/prisma/client';
 import { likeLiteral } from '../../database/like-literal';
+import { CountryCode, parsePhoneNumberFromString } from 'libphonenumber-js';
 
 export type LeadRow = Lead;
 export type LeadSourceRow = LeadSource;
@@ -50,7 +51,25 @@ const ORDERS: Record<LeadOrder, Prisma.LeadOrderByWithRelationInput[]> = {
  * ("bob77@example.com") do not match every lead whose phone holds them.
  */
 function phoneSearch(q: string): string {
-  return /^[\d\s+().-]+$/.test(q) && /\d/.test(q) ? q.replace(/[^\d+]/g, '') : q;
+  return isPhoneLike(q) ? q.replace(/[^\d+]/g, '') : q;
+}
+
+const isPhoneLike = (q: string): boolean => /^[\d\s+().-]+$/.test(q) && /\d/.test(q);
+
+/**
+ * More of what a `q` that reads as a phone finds, as people write a number in their country: its digits after a
+ * trunk or international prefix of zeros ("07911 123456", "0044 7911 …" hold +44 7911 123456's
+ * "7911123456"), and the whole number read in each region searched ("8 912 345-67-89" is +79123456789
+ * in RU). The E.164 stored holds neither prefix, so the digits alone found no such lead.
+ */
+function nationalPhoneSearches(q: string, regions: readonly string[]): string[] {
+  const unprefixed = q.replace(/\D/g, '').replace(/^0+/, '');
+  const whole = [undefined, ...regions].map((region) => {
+    const parsed = parsePhoneNumberFromString(q, region as CountryCode | undefined);
+    return parsed?.isValid() ? parsed.number : null;
+  });
+  const found = [unprefixed.length >= 4 && /^[\s(]*0/.test(q) ? unprefixed : null, ...whole];
+  return [...new Set(found.filter((s): s is string => s !== null && s !== phoneSearch(q)))];
 }
 
 /** Lead reads; every query takes the caller's sub-account scope. */
@@ -70,6 +89,7 @@ export class LeadsRepository {
   ): Promise<{ rows: LeadRow[]; total: number }> {
     // what a person typed, without the spaces a paste brings along (" ana " finds Ana)
     const q = filter.q?.trim();
+    const nationalPhones = q && isPhoneLike(q) ? nationalPhoneSearches(q, await this.regions(scope)) : [];
     const where: Prisma.LeadWhereInput = {
       ...scopeWhere(scope),
       ...(filter.status ? { status: filter.status } : {}),
@@ -89,6 +109,7 @@ export class LeadsRepository {
               { fullName: { contains: likeLiteral(q), mode: 'insensitive' } },
               { email: { contains: likeLiteral(q.toLowerCase()) } },
               { phone: { contains: likeLiteral(phoneSearch(q)) } },
+              ...nationalPhones.map((phone) => ({ phone: { contains: phone } })),
             ],
           }
         : {}),
@@ -98,6 +119,16 @@ export class LeadsRepository {
       this.db.prisma.lead.count({ where }),
     ]);
     return { rows, total };
+  }
+
+  /** The regions national phones are read in, of the sub-accounts a list searches. */
+  private async regions(scope: SubAccountScope): Promise<string[]> {
+    const rows = await this.db.prisma.subAccount.findMany({
+      where: scopeWhere(scope, 'id'),
+      select: { defaultRegion: true },
+      distinct: ['defaultRegion'],
+    });
+    return rows.map((row) => row.defaultRegion);
   }
 
   /**

@@ -9,10 +9,26 @@ import {
   IsString,
   Matches,
   MaxLength,
+  ValidateBy,
 } from 'class-validator';
+import { isSupportedCountry } from 'libphonenumber-js';
 import { IsOptionalNotNull } from '../../../common/http/optional-not-null.decorator';
 
 export const FUNNEL_STATUSES = ['NEW', 'CONTACTED', 'QUALIFIED', 'CONVERTED', 'LOST'] as const;
+
+/**
+ * A region national phone numbers can be read in: two capitals that libphonenumber has a numbering plan
+ * for. `ZZ` or `XX` (no country) passed the pattern alone, and then no national number of the
+ * sub-account's leads was ever valid: stored as typed, never matched by phone.
+ */
+const IsPhoneRegion = (): PropertyDecorator =>
+  ValidateBy({
+    name: 'isPhoneRegion',
+    validator: {
+      validate: (value: unknown): boolean => typeof value === 'string' && isSupportedCountry(value),
+      defaultMessage: () => 'defaultRegion must be a country with a telephone numbering plan, such as US or GB',
+    },
+  });
 
 export const TIERS = ['STARTER', 'PRO', 'MAX'] as const;
 export type TierName = (typeof TIERS)[number];
@@ -36,6 +52,7 @@ export class CreateSubAccountDto {
   })
   @IsOptionalNotNull()
   @Matches(/^[A-Z]{2}$/, { message: 'defaultRegion must be an ISO 3166-1 alpha-2 code such as US or GB' })
+  @IsPhoneRegion()
   defaultRegion?: string;
 }
 
