@@ -2,9 +2,8 @@
 // audits before it left open, each test failing on the code it was written against.
 import { FakeWhatsAppGraph } from '../support/fakes/whatsapp-graph';
 import { statusOf, WhatsAppWebhooks } from '../support/fakes/whatsapp-webhooks';
-import { createIntegration } from '../support/factories';
+import { connectMessengerPage, messengerWrites } from '../support/messenger-page';
 import { TestApp } from '../support/test-app';
-import { activate, metaSignature } from '../support/webhooks';
 import { nowSeconds, WhatsApp12, startWhatsApp12, whatsApp12Helpers } from '../support/whatsapp-issue12-setup';
 
 describe('contract audit 13: messaging', () => {
@@ -25,29 +24,11 @@ describe('contract audit 13: messaging', () => {
     appSecret: 'audit13-secret',
     verifyToken: 'v13',
   };
-  const writes = async (psid: string, mid: string, text: string, ms: number) => {
-    const body = JSON.stringify({
-      object: 'page',
-      entry: [
-        {
-          id: page.pageId,
-          time: ms,
-          messaging: [{ sender: { id: psid }, recipient: { id: page.pageId }, timestamp: ms, message: { mid, text } }],
-        },
-      ],
-    });
-    const res = await t.http
-      .post('/api/webhooks/facebook-messenger')
-      .set('content-type', 'application/json')
-      .set('x-hub-signature-256', metaSignature(body, page.appSecret))
-      .send(body);
-    expect(res.status).toBe(200);
-    await processed();
-  };
+  const writes = messengerWrites(() => t, page);
   beforeAll(async () => {
     w = await startWhatsApp12();
     ({ t, fake, hooks, sub, admin, agent } = w);
-    await activate(t, sub, (await createIntegration(t, sub, 'facebook-messenger', page)).id);
+    await connectMessengerPage(t, sub, page);
   });
   afterAll(() => w?.close());
 

@@ -2,9 +2,9 @@
 // bulk cancel during a run. Each test failed on the code it was written against.
 import { FakeWhatsAppGraph } from '../support/fakes/whatsapp-graph';
 import { WhatsAppWebhooks } from '../support/fakes/whatsapp-webhooks';
+import { connectMessengerPage, messengerWrites } from '../support/messenger-page';
 import { TestApp } from '../support/test-app';
-import { createIntegration } from '../support/factories';
-import { activate, eventsSettled, metaSignature, waitFor } from '../support/webhooks';
+import { eventsSettled, waitFor } from '../support/webhooks';
 import { BulkSetup, getBulk, phoneOf, seedLeads, whatsAppSetup } from '../support/whatsapp-bulk';
 import { setupWhatsAppBulk } from '../support/whatsapp-bulk-setup';
 import { startWhatsApp12, WABA, WhatsApp12, whatsApp12Helpers } from '../support/whatsapp-issue12-setup';
@@ -34,31 +34,12 @@ describe('contract audit 15: WhatsApp', () => {
     appSecret: 'audit15-secret',
     verifyToken: 'v15',
   };
-  const writes = async (psid: string, mid: string, text: string) => {
-    const ms = Date.now();
-    const body = JSON.stringify({
-      object: 'page',
-      entry: [
-        {
-          id: page.pageId,
-          time: ms,
-          messaging: [{ sender: { id: psid }, recipient: { id: page.pageId }, timestamp: ms, message: { mid, text } }],
-        },
-      ],
-    });
-    const res = await t.http
-      .post('/api/webhooks/facebook-messenger')
-      .set('content-type', 'application/json')
-      .set('x-hub-signature-256', metaSignature(body, page.appSecret))
-      .send(body);
-    expect(res.status).toBe(200);
-    await processed();
-  };
+  const writes = messengerWrites(() => t, page);
 
   beforeAll(async () => {
     w = await startWhatsApp12();
     ({ t, fake, hooks, sub, admin, agent } = w);
-    await activate(t, sub, (await createIntegration(t, sub, 'facebook-messenger', page)).id);
+    await connectMessengerPage(t, sub, page);
   });
   afterAll(() => w?.close());
 
