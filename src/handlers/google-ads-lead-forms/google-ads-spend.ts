@@ -1,4 +1,4 @@
-import { OutboundError, OutboundHttpClient } from '../../common/outbound/http-client';
+import { OutboundError, OutboundHttpClient, OutboundResponse } from '../../common/outbound/http-client';
 import type { AdCostInput, SyncPage, TestResult } from '../handler-types';
 import type { HandlerContext, IntegrationConfig } from '../integration-handler';
 import { asArray, asId, asNumber, asString, isRecord, optionalConfigString } from '../shared/json';
@@ -271,24 +271,42 @@ async function googleAdsCall(ctx: HandlerContext): Promise<GoogleAdsCall> {
   };
 }
 
-/** RFC 6749 refresh grant at Google's token endpoint (developers.google.com/identity/protocols/oauth2/web-server#offline). */
+/**
+ * RFC 6749 refresh grant at Google's token endpoint (developers.google.com/identity/protocols/oauth2/web-server#offline).
+ * A refused grant or client (RFC 6749 §5.2 `invalid_grant`: "the refresh token is invalid, expired, revoked";
+ * `invalid_client`; Google answers them 400 and 401) is an auth failure: the pasted credentials no longer
+ * work, and the integration says so (status error, INVALID_CREDENTIALS) instead of staying active while
+ * every sync fails.
+ */
 async function mintAccessToken(ctx: HandlerContext): Promise<string> {
   const refreshToken = optionalConfigString(ctx.config, 'refreshToken');
   const clientId = optionalConfigString(ctx.config, 'clientId');
   const clientSecret = optionalConfigString(ctx.config, 'clientSecret');
   if (!refreshToken || !clientId || !clientSecret)
     throw new OutboundError('auth', 'Google Ads is not connected: connect with Google or paste a refresh token');
-  const res = await ctx.http.request({
-    method: 'POST',
-    url: ctx.urls.googleOAuthToken ?? 'https://oauth2.googleapis.com/token',
-    form: {
-      grant_type: 'refresh_token',
-      refresh_token: refreshToken,
-      client_id: clientId,
-      client_secret: clientSecret,
-    },
-    retry: false,
-  });
+  let res: OutboundResponse;
+  try {
+    res = await ctx.http.request({
+      method: 'POST',
+      url: ctx.urls.googleOAuthToken ?? 'https://oauth2.googleapis.com/token',
+      form: {
+        grant_type: 'refresh_token',
+        refresh_token: refreshToken,
+        client_id: clientId,
+        client_secret: clientSecret,
+      },
+      retry: false,
+    });
+  } catch (err) {
+    const code = err instanceof OutboundError && isRecord(err.body) ? asString(err.body.error) : undefined;
+    if (err instanceof OutboundError && (code === 'invalid_grant' || code === 'invalid_client'))
+      throw new OutboundError(
+        'auth',
+        `Google refused the pasted refresh token or OAuth client (${code}); paste new credentials or connect with Google`,
+        err.status,
+      );
+    throw err;
+  }
   const token = isRecord(res.body) ? asString(res.body.access_token) : undefined;
   if (!token)
     throw new OutboundError('server', 'The Google token endpoint answered without an access_token', res.status);

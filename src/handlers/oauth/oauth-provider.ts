@@ -168,18 +168,21 @@ export function tokenResponse(body: unknown, now: Date): OAuthTokens {
   if (!isRecord(body)) throw new OAuthExchangeError('The token endpoint answered no JSON object', 'CONNECTION_FAILED');
   const accessToken = asString(body.access_token);
   if (!accessToken) throw new OAuthExchangeError('The token endpoint answered no access_token', 'CONNECTION_FAILED');
-  const seconds = (value: unknown): number | undefined => {
+  // an instant `expires_in` seconds from now; none for a lifetime no date can hold (1e300): the tokens of
+  // such an answer are kept (a rotating refresh token is already spent) and renewed after a 401 instead
+  const after = (value: unknown): string | undefined => {
     const n = typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : asNumber(value);
-    return n !== undefined && n > 0 ? n : undefined;
+    const at = n !== undefined && n > 0 ? new Date(now.getTime() + n * 1000) : undefined;
+    return at && !Number.isNaN(at.getTime()) ? at.toISOString() : undefined;
   };
-  const expiresIn = seconds(body.expires_in);
-  const refreshExpiresIn = seconds(body.refresh_token_expires_in);
+  const expiresAt = after(body.expires_in);
+  const refreshExpiresAt = after(body.refresh_token_expires_in);
   const refreshToken = asString(body.refresh_token);
   return {
     accessToken,
     ...(refreshToken ? { refreshToken } : {}),
-    ...(expiresIn ? { expiresAt: new Date(now.getTime() + expiresIn * 1000).toISOString() } : {}),
-    ...(refreshExpiresIn ? { refreshExpiresAt: new Date(now.getTime() + refreshExpiresIn * 1000).toISOString() } : {}),
+    ...(expiresAt ? { expiresAt } : {}),
+    ...(refreshExpiresAt ? { refreshExpiresAt } : {}),
     ...(asString(body.scope) ? { scope: asString(body.scope) } : {}),
   };
 }

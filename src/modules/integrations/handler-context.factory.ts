@@ -57,13 +57,19 @@ export class HandlerContextFactory {
     return { ...this.build(current), row: current };
   }
 
+  /** After a refused token that a refresh did not replace: REAUTHORIZATION_REQUIRED to throw (OAuthTokensService). */
+  refusedWithoutRefresh(row: Integration, err: unknown): Promise<unknown> {
+    return this.oauth.refusedWithoutRefresh(row, err);
+  }
+
   /**
    * Runs `work` with a fresh context; when the provider refuses an OAuth-connected integration's token
    * (a 401, or Meta's code 190: isTokenRefused; not a 403, which a new token would not change), the token is refreshed once under the integration's refresh lock
    * (a concurrent caller's refresh is shared, not repeated) and `work` runs once more with the new one.
    * A refused grant (invalid_grant) throws REAUTHORIZATION_REQUIRED without a second call; so does a
    * refresh that leaves the token as it was (a provider without refresh tokens, e.g. Meta): the same
-   * token would only be refused again. `work` also gets the row whose token it used.
+   * token would only be refused again, and the integration asks for a reconnect (refusedWithoutRefresh).
+   * `work` also gets the row whose token it used.
    */
   async withContext<T>(
     row: Integration,
@@ -75,7 +81,7 @@ export class HandlerContextFactory {
     } catch (err) {
       if (!isTokenRefused(err) || first.row.oauthTokens === null) throw err;
       const retried = await this.afterUnauthorized(first.row);
-      if (retried.row.oauthTokens === first.row.oauthTokens) throw err;
+      if (retried.row.oauthTokens === first.row.oauthTokens) throw await this.refusedWithoutRefresh(first.row, err);
       return work(retried.handler, retried.ctx, retried.row);
     }
   }

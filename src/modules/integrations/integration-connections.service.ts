@@ -57,6 +57,16 @@ export class IntegrationConnectionsService {
     } catch (err) {
       if (err instanceof DomainException && err.code === ErrorCode.REAUTHORIZATION_REQUIRED)
         result = { success: false, code: 'INVALID_CREDENTIALS', message: err.message };
+      // an OAuth token the provider could not refresh: a failed test like any other (API.md), not a 500
+      else if (
+        err instanceof DomainException &&
+        (err.code === ErrorCode.INVALID_CREDENTIALS || err.code === ErrorCode.CONNECTION_FAILED)
+      )
+        result = {
+          success: false,
+          code: err.code === ErrorCode.INVALID_CREDENTIALS ? 'INVALID_CREDENTIALS' : 'CONNECTION_FAILED',
+          message: err.message,
+        };
       else if (err instanceof UnreadableConfigError) result = UNREADABLE;
       else throw err;
     }

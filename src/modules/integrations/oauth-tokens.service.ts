@@ -11,6 +11,7 @@ import {
   InvalidGrantError,
   isOAuthProviderKey,
   OAuthCall,
+  OAuthExchangeError,
   OAuthProvider,
   OAuthProviderKey,
   OAuthTokens,
@@ -24,6 +25,17 @@ export const REAUTHORIZATION_MESSAGE =
 
 export function reauthorizationRequired(): DomainException {
   return new DomainException(ErrorCode.REAUTHORIZATION_REQUIRED, REAUTHORIZATION_MESSAGE);
+}
+
+/**
+ * A refresh the token endpoint could not answer (down, garbage) or refused otherwise than invalid_grant
+ * (invalid_client): the grant is kept and tried again at the next use, and the caller answers in the
+ * API's terms (502 CONNECTION_FAILED, 422 INVALID_CREDENTIALS) instead of a 500. The message names no
+ * token (OAuthExchangeError never echoes the provider's body).
+ */
+function refreshFailed(err: OAuthExchangeError): DomainException {
+  const code = err.code === 'INVALID_CREDENTIALS' ? ErrorCode.INVALID_CREDENTIALS : ErrorCode.CONNECTION_FAILED;
+  return new DomainException(code, `The OAuth token could not be refreshed: ${err.message}`);
 }
 
 /** Whether `err` says the integration's OAuth grant was refused or ran out (a person must connect again). */
@@ -115,6 +127,28 @@ export class OAuthTokensService {
   }
 
   /**
+   * The provider refused `row`'s token (a 401, Meta's code 190) and a refresh gave nothing new: the provider
+   * has no refresh grant (Meta) or the connection no refresh token (LinkedIn apps without programmatic
+   * refresh tokens). Only a person can connect again (Meta's code 190: the token "has expired, been revoked,
+   * or is otherwise invalid", recovered by getting a new one, developers.facebook.com/docs/graph-api/guides/
+   * error-handling; through the login flow again, …/facebook-login/guides/access-tokens/debugging), so as
+   * after a refused refresh: status error with REAUTHORIZATION_REQUIRED, the dead tokens dropped, so that
+   * nothing calls with them again. Returns that error to throw, or `err` when the tokens were replaced
+   * meanwhile (a reconnect): the next call uses the new ones.
+   */
+  async refusedWithoutRefresh(row: IntegrationRow, err: unknown): Promise<unknown> {
+    if (row.oauthTokens === null) return err;
+    const now = new Date(this.clock.now());
+    if (!(await this.repository.markReauthorizationRequired(row.id, row.oauthTokens, REAUTHORIZATION_MESSAGE, now)))
+      return err;
+    this.logger.warn(
+      { integrationId: row.id, provider: row.oauthProvider },
+      'OAuth token refused and nothing to refresh it with: reauthorization required',
+    );
+    return reauthorizationRequired();
+  }
+
+  /**
    * What names the grant `tokens` come from, as sha256 hex (never the id or token itself): the person
    * when the provider named them (Meta /me, Google's id_token), else the token a revocation takes.
    */
@@ -191,6 +225,7 @@ export class OAuthTokensService {
       try {
         next = await provider.refresh(this.callFor(provider.key), tokens);
       } catch (err) {
+        if (err instanceof OAuthExchangeError) throw refreshFailed(err);
         if (!(err instanceof InvalidGrantError)) throw err;
         // committed with this transaction: no later caller spends a dead grant again; a grant connected
         // while this one was being refused is another grant, and stays

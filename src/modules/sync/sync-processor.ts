@@ -157,8 +157,9 @@ export class SyncProcessor implements OnApplicationBootstrap {
           if (!isTokenRefused(err) || row.oauthTokens === null) throw err;
           const seen = row.oauthTokens;
           ({ ctx, row } = await this.contexts.afterUnauthorized(row));
-          // nothing to refresh with (the provider has no refresh tokens): the same token would be refused again
-          if (row.oauthTokens === seen) throw err;
+          // nothing to refresh with (the provider has no refresh tokens): the same token would be refused
+          // again, and only a person can connect again (REAUTHORIZATION_REQUIRED)
+          if (row.oauthTokens === seen) throw await this.contexts.refusedWithoutRefresh(row, err);
           result = await handler.syncData(ctx, cursor);
         }
         const { costs, unreadable } = this.storableCosts(result.costs ?? [], integration.id);
