@@ -214,6 +214,18 @@ export class LeadWriterService {
     return { leadId, previous };
   }
 
+  /**
+   * A person linked a platform's person (`ext:<platform>:<id>`) to a lead: the id moves to it, so the
+   * person's later events land on that lead (the earlier one keeps what it had). Under the key's
+   * advisory lock, inside the caller's transaction: take it before any row lock the event worker takes
+   * after it (the conversation's).
+   */
+  async moveExternal(subAccountId: number, ref: LeadReference, leadId: bigint): Promise<void> {
+    const key = `ext:${ref.platform}:${ref.externalId}`;
+    await this.writes.lockIdentities(subAccountId, [key]);
+    await this.writes.link(subAccountId, leadId, key);
+  }
+
   /** Adds an entry to a lead's timeline (idempotent per origin). */
   async addTimelineEntry(touch: Touch, leadId: bigint, interaction: InteractionInput, origin: string): Promise<void> {
     await this.timeline.addInteraction(touch, leadId, interaction, origin);

@@ -13,7 +13,7 @@ import type {
   Prisma,
 } from '../../generated/prisma/client';
 import { likeLiteral } from '../../database/like-literal';
-import { CountryCode, parsePhoneNumberFromString } from 'libphonenumber-js';
+import { nationalPhonesOf, phoneSearch } from '../../database/phone-search';
 
 export type LeadRow = Lead;
 export type LeadSourceRow = LeadSource;
@@ -45,33 +45,6 @@ const ORDERS: Record<LeadOrder, Prisma.LeadOrderByWithRelationInput[]> = {
   '-score': [{ score: 'desc' }, { id: 'desc' }],
 };
 
-/**
- * What `q` looks for in the stored E.164 phone: the digits of a phone however it is written
- * ("(415) 555-0100"); any other text as it is, so that the digits of an e-mail or a name
- * ("bob77@example.com") do not match every lead whose phone holds them.
- */
-function phoneSearch(q: string): string {
-  return isPhoneLike(q) ? q.replace(/[^\d+]/g, '') : q;
-}
-
-const isPhoneLike = (q: string): boolean => /^[\d\s+().-]+$/.test(q) && /\d/.test(q);
-
-/**
- * More of what a `q` that reads as a phone finds, as people write a number in their country: its digits after a
- * trunk or international prefix of zeros ("07911 123456", "0044 7911 …" hold +44 7911 123456's
- * "7911123456"), and the whole number read in each region searched ("8 912 345-67-89" is +79123456789
- * in RU). The E.164 stored holds neither prefix, so the digits alone found no such lead.
- */
-function nationalPhoneSearches(q: string, regions: readonly string[]): string[] {
-  const unprefixed = q.replace(/\D/g, '').replace(/^0+/, '');
-  const whole = [undefined, ...regions].map((region) => {
-    const parsed = parsePhoneNumberFromString(q, region as CountryCode | undefined);
-    return parsed?.isValid() ? parsed.number : null;
-  });
-  const found = [unprefixed.length >= 4 && /^[\s(]*0/.test(q) ? unprefixed : null, ...whole];
-  return [...new Set(found.filter((s): s is string => s !== null && s !== phoneSearch(q)))];
-}
-
 /** Lead reads; every query takes the caller's sub-account scope. */
 @Injectable()
 export class LeadsRepository {
@@ -89,7 +62,7 @@ export class LeadsRepository {
   ): Promise<{ rows: LeadRow[]; total: number }> {
     // what a person typed, without the spaces a paste brings along (" ana " finds Ana)
     const q = filter.q?.trim();
-    const nationalPhones = q && isPhoneLike(q) ? nationalPhoneSearches(q, await this.regions(scope)) : [];
+    const nationalPhones = await nationalPhonesOf(this.db, scope, q);
     const where: Prisma.LeadWhereInput = {
       ...scopeWhere(scope),
       ...(filter.status ? { status: filter.status } : {}),
@@ -119,16 +92,6 @@ export class LeadsRepository {
       this.db.prisma.lead.count({ where }),
     ]);
     return { rows, total };
-  }
-
-  /** The regions national phones are read in, of the sub-accounts a list searches. */
-  private async regions(scope: SubAccountScope): Promise<string[]> {
-    const rows = await this.db.prisma.subAccount.findMany({
-      where: scopeWhere(scope, 'id'),
-      select: { defaultRegion: true },
-      distinct: ['defaultRegion'],
-    });
-    return rows.map((row) => row.defaultRegion);
   }
 
   /**

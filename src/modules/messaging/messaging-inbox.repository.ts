@@ -44,12 +44,14 @@ const SQL: Record<string, SqlStatement> = {
     name: 'messaging_lead_of_identity_v1',
     text: 'SELECT lead_id::text FROM lead_identities WHERE sub_account_id = $1 AND key = $2',
   },
+  // placed in the conversation when it was written (as a WhatsApp inbound message is), not when Meta
+  // delivered it: a redelivery arriving after the person's next message does not show as the newest
   insertMessage: {
-    name: 'messaging_insert_message_v1',
+    name: 'messaging_insert_message_v2',
     text: `INSERT INTO messages (sub_account_id, integration_id, conversation_id, channel, lead_id, direction, type,
-             text, content, status, wamid, recipient, sent_at, received_at, send_state, updated_at)
+             text, content, status, wamid, recipient, sent_at, received_at, send_state, created_at, updated_at)
            VALUES ($1, $2, $3::bigint, $4, $5::bigint, $6, $7, $8, $9::jsonb, $10, $11, $12, $13::timestamptz,
-             $14::timestamptz, $15, now())
+             $14::timestamptz, $15, COALESCE($14::timestamptz, $13::timestamptz, now()), now())
            ON CONFLICT (integration_id, wamid) DO NOTHING
            RETURNING id::text`,
   },

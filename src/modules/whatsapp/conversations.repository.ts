@@ -7,7 +7,8 @@ import { jsonInput } from '../../database/json-input';
 import { scopeWhere } from '../../database/scope-where';
 import type { Conversation, Prisma } from '../../generated/prisma/client';
 import { likeLiteral } from '../../database/like-literal';
-import { phoneSearchOf } from './domain/phone-match';
+import { nationalPhonesOf } from '../../database/phone-search';
+import { canonicalPhone, phoneMatchKeys, phoneSearchOf } from './domain/phone-match';
 
 export type ConversationRow = Conversation;
 
@@ -49,6 +50,9 @@ export class ConversationsRepository {
     const q = filter.q?.trim();
     // a phone as people write it: by its digits, and by the canonical forms of the whole number
     const phone = q ? phoneSearchOf(q) : null;
+    // and as people write it in their country: after a trunk prefix ("07911 123456", "+44 (0)7911 …") or read
+    // in the region of a sub-account searched ("8 912 345-67-89" in RU), as GET /api/leads?q= finds them
+    const national = await nationalPhonesOf(this.db, scope, q);
     const where: Prisma.ConversationWhereInput = {
       ...scopeWhere(scope),
       ...(filter.integrationId !== undefined ? { integrationId: filter.integrationId } : {}),
@@ -62,7 +66,8 @@ export class ConversationsRepository {
               { waId: { contains: likeLiteral(q) } },
               // the person's id on their channel: a WhatsApp user id, a Messenger psid, an Instagram igsid
               { contactKey: { contains: likeLiteral(q) } },
-              { username: { contains: likeLiteral(q), mode: 'insensitive' } },
+              // an Instagram handle as people write it: "@ana.b" is the username "ana.b"
+              { username: { contains: likeLiteral(q.replace(/^@/, '')), mode: 'insensitive' } },
               ...(phone
                 ? [
                     { phone: { contains: phone.digits } },
@@ -71,6 +76,18 @@ export class ConversationsRepository {
                     { phoneNormalized: { in: phone.canonical } },
                   ]
                 : []),
+              ...national.flatMap((found) => {
+                const digits = found.replace(/\D/g, '');
+                return [
+                  { phone: { contains: digits } },
+                  { waId: { contains: digits } },
+                  { phoneNormalized: { contains: digits } },
+                  // a whole number (E.164) also in the form its wa_id may have (Brazil's ninth digit …)
+                  ...(found.startsWith('+')
+                    ? [{ phoneNormalized: { in: phoneMatchKeys(found).map(canonicalPhone) } }]
+                    : []),
+                ];
+              }),
             ],
           }
         : {}),

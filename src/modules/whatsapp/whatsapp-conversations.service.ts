@@ -256,10 +256,9 @@ export class WhatsAppConversationsService {
     channel: string | null = 'whatsapp',
   ): Promise<{ created: boolean; lead: LeadDetailDto }> {
     const row = await this.visible(user, id, channel);
-    if (row.capturedLeadId !== null || row.leadId !== null) {
-      const existing = row.leadId ?? row.capturedLeadId;
-      if (existing !== null) return { created: false, lead: await this.leads.get(user, existing) };
-    }
+    // a linked conversation answers its lead; one unlinked since its capture is linked again below (to the
+    // lead its contact already belongs to), not answered with a lead it is no longer linked to
+    if (row.leadId !== null) return { created: false, lead: await this.leads.get(user, row.leadId) };
     const result = await this.transactions.run(async () => {
       const locked = await this.repository.lock(row.id);
       if (!locked) throw DomainException.notFound('Conversation');
@@ -328,6 +327,14 @@ export class WhatsAppConversationsService {
     } = {},
   ): Promise<ConversationRow> {
     return this.transactions.run(async () => {
+      // a Messenger / Instagram person's events are written to the lead their id names (interactions
+      // included): a person's link moves the id, or the messages after it went to the earlier lead
+      if (source === 'manual' && row.channel !== 'whatsapp')
+        await this.leadWriter.moveExternal(
+          row.subAccountId,
+          { platform: row.channel, externalId: row.contactKey },
+          leadId,
+        );
       // the link as it is now, locked: two tabs linking at once each see the other's lead (and move its
       // timeline entries), rather than both reading "unlinked" and leaving the messages on the first one
       const current = await this.repository.lock(row.id);
