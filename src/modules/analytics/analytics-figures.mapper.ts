@@ -1,6 +1,6 @@
 import { LEAD_STATUSES } from '../leads/dto/lead.dto';
 import type { MetricRow, SpendDbRow } from './analytics.repository';
-import { costPer, sumAmounts, sumByCurrency } from './compute/money';
+import { costPer, formatAmount, sumAmounts, sumByCurrency } from './compute/money';
 import type { GroupBy, SourceFiguresDto, TeamMemberDto, TimeseriesDto, TotalsDto } from './dto/analytics.dto';
 import { bucketKeyOfDate, CalendarGranularity, enumerateBuckets, zeroFill } from './time/buckets';
 import { parseCivilDate } from './time/civil-date';
@@ -12,10 +12,15 @@ export const leadPlatformOf = (spendPlatform: string): string => LEAD_PLATFORM_O
 // API.md: rates are fractions (0–1), 0 when the denominator is 0. A range can convert leads created
 // (or assigned) before it, so its conversions may outnumber its new leads: the rate is then 1, never 2.
 export const ratio = (a: number, b: number): number => (b === 0 ? 0 : Math.min(1, a / b));
+// A key is `<platform>|<integration id>` or `<platform>|<campaign id>`: platforms hold no '|', but a
+// campaign id may ("brand | search"), so the key splits at its first '|'.
 export const splitKey = (key: string): [string, string] => {
-  const at = key.lastIndexOf('|');
+  const at = key.indexOf('|');
   return [key.slice(0, at), key.slice(at + 1)];
 };
+
+/** Decimals of ad_costs.spend (NUMERIC(18,6)): a sum to this scale is exact. */
+const SPEND_SCALE = 6;
 
 /** The overview's rows per source (platform|integration), each with the spend it owns. */
 export function sourceFigures(rows: readonly MetricRow[], spend: readonly SpendDbRow[]): SourceFiguresDto[] {
@@ -52,8 +57,12 @@ export function sourceFigures(rows: readonly MetricRow[], spend: readonly SpendD
     .map((s) => {
       const ofPlatform = [...sources.values()].filter((o) => o.platform === s.platform);
       const owns = ofPlatform.length === 1 || s.integrationId === null;
+      // exact sums (ad_costs.spend keeps 6 decimals): costs divide them and round once, as source-roi.ts does
       const totals = owns
-        ? sumByCurrency((spendByPlatform.get(s.platform) ?? []).map((x) => ({ amount: x.spend, currency: x.currency })))
+        ? sumByCurrency(
+            (spendByPlatform.get(s.platform) ?? []).map((x) => ({ amount: x.spend, currency: x.currency })),
+            SPEND_SCALE,
+          )
         : new Map<string | null, string>();
       const single = totals.size === 1 ? [...totals][0] : null;
       return {
@@ -62,7 +71,7 @@ export function sourceFigures(rows: readonly MetricRow[], spend: readonly SpendD
         leads: s.leads,
         converted: s.converted,
         conversionRate: ratio(s.converted, s.leads),
-        spend: single ? single[1] : null,
+        spend: single ? formatAmount(single[1]) : null,
         costPerLead: single ? costPer(single[1], s.leads) : null,
         costPerConversion: single ? costPer(single[1], s.converted) : null,
         currency: single ? single[0] : null,

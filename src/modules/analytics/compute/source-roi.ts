@@ -41,6 +41,9 @@ export interface SourceRoi {
   readonly currencies: readonly (string | null)[];
 }
 
+/** Decimals of ad_costs.spend (NUMERIC(18,6)): sums to this scale are exact. */
+const EXACT_SCALE = 6;
+
 /** One row per (platform, campaign) seen in either input, sorted by platform then campaign. */
 export function computeSourceRoi(
   spendRows: readonly SpendRow[],
@@ -78,9 +81,10 @@ export function computeSourceRoi(
   return [...groups.values()]
     .sort((a, b) => compare(a.platform, b.platform) || compare(a.campaignId ?? '', b.campaignId ?? ''))
     .map((g) => {
+      // exact: ad_costs.spend keeps 6 decimals, and a sum rounded to 4 first (1.00495 → 1.0050) rounded again to 1.01
       const totals = sumByCurrency(
         g.spend.map((s) => ({ amount: s.spend, currency: s.currency })),
-        4,
+        EXACT_SCALE,
       );
       const currencies = [...totals.keys()];
       const single = totals.size === 1 ? [...totals.entries()][0] : null;
@@ -94,7 +98,7 @@ export function computeSourceRoi(
         conversionRate: g.leads === 0 ? 0 : g.conversions / g.leads,
         spend,
         currency: single ? single[0] : null,
-        // Divide the exact (4-decimal) spend, then round: rounding first would drift.
+        // Divide the exact spend, then round: rounding first would drift.
         costPerLead: single ? costPer(single[1], g.leads, scale) : null,
         costPerConversion: single ? costPer(single[1], g.conversions, scale) : null,
         currencies,

@@ -32,7 +32,9 @@ export interface RangeOptions {
 }
 
 // An instant must carry its offset: a bare "2024-03-10T10:00" would mean different things per zone.
-const INSTANT_RE = /^(\d{4}-\d{2}-\d{2})T(\d{2}):(\d{2})(?::(\d{2})(?:\.\d{1,3})?)?(Z|[+-]\d{2}:\d{2})$/;
+// Fractional seconds as clients write them (JavaScript 3 digits, Python 6, Go's RFC3339Nano 9); Date
+// keeps the milliseconds.
+const INSTANT_RE = /^(\d{4}-\d{2}-\d{2})T(\d{2}):(\d{2})(?::(\d{2})(?:\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/;
 
 type Bound = { kind: 'date'; date: CivilDate } | { kind: 'instant'; at: Date };
 
