@@ -53,6 +53,9 @@ export function missingOAuthCredentials(schema: unknown, config: Record<string, 
 /** Keywords whose values are data, not schemas: a key named "x-secret" inside them is no mark. */
 const DATA_KEYWORDS = new Set(['const', 'enum', 'default', 'examples', 'example']);
 
+/** Keywords whose values a config must take: on a secret, the secret itself written in the template. */
+const SECRET_VALUE_KEYWORDS = ['default', 'const', 'enum'] as const;
+
 function isSecretMark(node: Schema): boolean {
   return node['x-secret'] === true || node.writeOnly === true;
 }
@@ -145,19 +148,22 @@ export class ConfigSchemaService {
 
   /**
    * A `default` would be filled into every integration's config, and a template is readable by every
-   * admin: on a secret, or on an object holding one, it would be a shared secret anyone can read.
+   * admin: on a secret, or on an object holding one, it would be a shared secret anyone can read. A
+   * `const` or `enum` there is the same secret spelled out: the only values an integration may hold.
    */
   private secretDefaults(schema: Schema): string[] {
-    const found = new Set<string>();
+    const found = new Map<string, string>();
     for (const path of this.secretPaths(schema)) {
       for (let depth = 1; depth <= path.length; depth++) {
         const holder = path.slice(0, depth);
-        if (this.propertySchema(schema, holder)?.default !== undefined) found.add(`/${holder.join('/')}`);
+        const declared = this.propertySchema(schema, holder);
+        const keyword = SECRET_VALUE_KEYWORDS.find((k) => declared?.[k] !== undefined);
+        if (keyword) found.set(`/${holder.join('/')}`, keyword);
       }
     }
     return [...found].map(
-      (pointer) =>
-        `property ${pointer} is or holds a secret and must not have a "default": a template is readable by every admin, and the value would be every integration's secret`,
+      ([pointer, keyword]) =>
+        `property ${pointer} is or holds a secret and must not have a "${keyword}": a template is readable by every admin, and the value would be every integration's secret`,
     );
   }
 

@@ -14,6 +14,48 @@ import { LeadWriterService } from './lead-writer.service';
 import { toActivityDto, toLeadDetailDto } from './lead.mapper';
 import { LeadsRepository } from './leads.repository';
 import { LeadsWriteRepository } from './leads-write.repository';
+import { LEAD_TEXT_LIMITS, storableTags } from './lead-write-values';
+
+/**
+ * How far ahead an activity may be dated: a meeting is logged when it is booked, days or weeks ahead (a
+ * CRM's "today 08:00 local" is ahead of the clock for part of the day, too). A year covers any booking.
+ */
+const ACTIVITY_AHEAD_MS = 366 * 86_400_000;
+
+/**
+ * When an activity happened (or is booked for): now when not given. Every stamp the hub keeps is after the
+ * epoch (handlers/shared/instant.ts); a CRM's year 9999 or 2999 is a typo that would count in team figures
+ * of a day no report reaches, as would year 1969: refused, naming the field.
+ */
+function activityTime(occurredAt: string | undefined, now: number): Date {
+  if (occurredAt === undefined) return new Date(now);
+  const at = Date.parse(occurredAt);
+  const problem =
+    at < 0
+      ? 'occurredAt must not be before 1970-01-01T00:00:00Z'
+      : at > now + ACTIVITY_AHEAD_MS
+        ? 'occurredAt must not be more than a year ahead'
+        : null;
+  if (problem) throw DomainException.validation(problem, [{ field: 'occurredAt', messages: [problem] }]);
+  return new Date(at);
+}
+
+/**
+ * Custom answers a lead cannot keep whole (LEAD_TEXT_LIMITS: a provider's are cut there). A person's
+ * request was cut without a word, the 201st answer dropped and a long one shortened: each is named.
+ */
+function oversizedAnswers(answers: Readonly<Record<string, string>>): Array<{ field: string; messages: string[] }> {
+  const { answers: most, answerKey, answerValue } = LEAD_TEXT_LIMITS;
+  const keys = Object.keys(answers);
+  if (keys.length > most) return [{ field: 'customAnswers', messages: [`must hold at most ${most} answers`] }];
+  return keys.flatMap((key) => {
+    const messages = [
+      ...(key.length > answerKey ? [`question must be at most ${answerKey} characters`] : []),
+      ...(answers[key].length > answerValue ? [`answer must be at most ${answerValue} characters`] : []),
+    ];
+    return messages.length > 0 ? [{ field: `customAnswers.${key.slice(0, answerKey)}`, messages }] : [];
+  });
+}
 
 /**
  * What the CRM does to leads (issue 13): status and assignee changes, agents' activities, manual
@@ -49,7 +91,8 @@ export class LeadCommandsService {
         const toName = to === null ? null : dto.assignedUserName === undefined ? keptName : dto.assignedUserName;
         await this.facts.assign(lead.subAccountId, id, { from: locked.assignedUserId, to, toName, at, by: user.sub });
       }
-      if (dto.tags) await this.facts.setTags(lead.subAccountId, id, [...new Set(dto.tags)]);
+      // as a created lead's (storableLead): " hot", "hot " and "" were three tags
+      if (dto.tags) await this.facts.setTags(lead.subAccountId, id, storableTags(dto.tags));
       if (dto.status)
         await this.writes.setStatus(lead.subAccountId, id, dto.status, { at, by: user.sub, origin: 'api' });
     });
@@ -79,7 +122,7 @@ export class LeadCommandsService {
       outcome: dto.outcome ?? null,
       userId: dto.userId,
       userName: dto.userName ?? null,
-      occurredAt: dto.occurredAt ? new Date(dto.occurredAt) : new Date(this.clock.now()),
+      occurredAt: activityTime(dto.occurredAt, this.clock.now()),
       durationSeconds: dto.durationSeconds ?? null,
       note: dto.note ?? null,
       createdBy: user.sub,
@@ -106,6 +149,8 @@ export class LeadCommandsService {
         'customAnswers values must be strings',
         notText.map((key) => ({ field: `customAnswers.${key}`, messages: ['must be a string'] })),
       );
+    const tooLarge = oversizedAnswers(answers);
+    if (tooLarge.length > 0) throw DomainException.validation(`customAnswers ${tooLarge[0].messages[0]}`, tooLarge);
     const { platform: _platform, ...source } = dto.source ?? { platform: 'manual' };
     const input: LeadInput = {
       platform: 'manual',

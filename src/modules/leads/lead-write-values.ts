@@ -57,6 +57,12 @@ export function storableText(value: string | undefined, max: number): string | u
   return text === '' ? undefined : text;
 }
 
+/** Tags as a lead keeps them, from a provider or a person: trimmed, blank ones dropped, each once, at most 100. */
+export function storableTags(tags: readonly string[]): string[] {
+  const kept = tags.map((tag) => storableText(tag, LEAD_TEXT_LIMITS.tag)).filter((t): t is string => !!t);
+  return [...new Set(kept)].slice(0, LEAD_TEXT_LIMITS.tags);
+}
+
 /** A record of texts with storable keys and values, at most `limit` entries ("__proto__" stays an ordinary key). */
 function storableRecord(
   record: Readonly<Record<string, string>>,
@@ -106,10 +112,7 @@ export function storableLead(lead: LeadInput): LeadInput {
     if (value === undefined) delete out[field];
     else out[field] = value;
   }
-  if (lead.tags) {
-    const tags = lead.tags.map((tag) => storableText(tag, LEAD_TEXT_LIMITS.tag)).filter((t): t is string => !!t);
-    out.tags = [...new Set(tags)].slice(0, LEAD_TEXT_LIMITS.tags);
-  }
+  if (lead.tags) out.tags = storableTags(lead.tags);
   if (lead.customAnswers) {
     const { answers, answerKey, answerValue } = LEAD_TEXT_LIMITS;
     out.customAnswers = storableRecord(lead.customAnswers, answers, answerKey, answerValue);

@@ -44,6 +44,23 @@ export class SubAccountsRepository {
     });
   }
 
+  /**
+   * True when PostgreSQL's time-zone database has the name: the analytics rollup reads local days in SQL
+   * with every fact. Node's ICU also takes names PostgreSQL's tzdata dropped (US/Pacific-New) or does not
+   * have yet (a zone newer than the server's tzdata).
+   */
+  async databaseKnowsTimeZone(name: string): Promise<boolean> {
+    const [row] = await this.db.sql<{ known: boolean }>(
+      {
+        name: 'sub_account_time_zone_known_v1',
+        // PostgreSQL reads zone names in any letter case, as Node does
+        text: 'SELECT EXISTS (SELECT 1 FROM pg_timezone_names WHERE lower(name) = lower($1)) AS known',
+      },
+      [name],
+    );
+    return row?.known === true;
+  }
+
   /** A first sub-account, only when there is none yet (a development database, for trying the API). */
   async createIfNone(data: { name: string; tier: TierName; defaultRegion: string }): Promise<boolean> {
     const created = await this.db.prisma.$executeRaw`

@@ -4,7 +4,7 @@ import { assertVisible, scopeOf } from '../../common/auth/sub-account-scope';
 import { TransactionRunner } from '../../database/transaction-runner';
 import { AnalyticsMaintenanceRepository } from '../analytics/analytics-maintenance.repository';
 import { parseFunnelStages } from '../analytics/compute/funnel';
-import { assertTimeZone } from '../analytics/time/time-zone';
+import { assertTimeZone, notATimeZone } from '../analytics/time/time-zone';
 import { DomainException } from '../../common/errors/domain.exception';
 import { AuditService } from '../audit/audit.service';
 import { CreateSubAccountDto, FUNNEL_STATUSES, SubAccountDto, UpdateSubAccountDto } from './dto/sub-account.dto';
@@ -67,9 +67,14 @@ export class SubAccountsService {
     if (!before) throw DomainException.notFound('Sub-account');
     if (user.role !== 'SUPER_ADMIN' && dto.tier !== undefined && dto.tier !== before.tier)
       throw DomainException.forbidden('Only a super-admin changes the tier');
+    const timezone = dto.timezone === undefined ? undefined : assertTimeZone(dto.timezone);
+    // a zone Node reads and PostgreSQL does not failed every later lead of the sub-account (500): the
+    // rollup written with each fact turns its instant into a local day in SQL
+    if (timezone !== undefined && !(await this.repository.databaseKnowsTimeZone(timezone)))
+      throw notATimeZone(timezone);
     const data = {
       ...dto,
-      ...(dto.timezone !== undefined ? { timezone: assertTimeZone(dto.timezone) } : {}),
+      ...(timezone !== undefined ? { timezone } : {}),
       ...(dto.funnelStages !== undefined
         ? { funnelStages: parseFunnelStages(dto.funnelStages, FUNNEL_STATUSES, 'funnelStages') }
         : {}),

@@ -62,8 +62,13 @@ function tzSpelling(name: string): string {
  */
 export function assertTimeZone(name: unknown, field = 'timezone'): string {
   if (isValidTimeZone(name)) return tzSpelling(name);
+  throw notATimeZone(name, field);
+}
+
+/** The 400 VALIDATION_FAILED of a value that is no time-zone name, naming `field`. */
+export function notATimeZone(name: unknown, field = 'timezone'): DomainException {
   const shown = typeof name === 'string' ? `"${name.slice(0, 64)}"` : 'The value';
-  throw DomainException.validation(`${shown} is not an IANA time zone name`, [
+  return DomainException.validation(`${shown} is not an IANA time zone name`, [
     { field, messages: ['must be an IANA time zone name such as "America/Sao_Paulo" or "UTC"'] },
   ]);
 }

@@ -19,10 +19,13 @@ import {
 } from 'class-validator';
 import { IsTimestamp } from '../../../common/http/date-range';
 import { ACTIVITY_OUTCOMES, ACTIVITY_TYPES, ActivityOutcomeName, ActivityTypeName, LEAD_STATUSES } from './lead.dto';
-import { IsIntId, MAX_INT_ID } from '../../../common/http/int-id.decorator';
+import { IsIntId } from '../../../common/http/int-id.decorator';
 import { IsOptionalNotNull } from '../../../common/http/optional-not-null.decorator';
 
 export type LeadStatusName = (typeof LEAD_STATUSES)[number];
+
+/** The longest activity the CRM reports: one day. */
+export const MAX_ACTIVITY_SECONDS = 24 * 3600;
 
 export class UpdateLeadDto {
   @ApiPropertyOptional({ enum: LEAD_STATUSES, description: 'A change is recorded as a fact { from, to, at, by }' })
@@ -62,11 +65,20 @@ export class CreateActivityDto {
   outcome?: ActivityOutcomeName;
   @ApiProperty() @IsString() @MinLength(1) @MaxLength(200) userId!: string;
   @ApiPropertyOptional() @IsOptional() @IsString() @MaxLength(200) userName?: string;
-  @ApiPropertyOptional({ description: 'ISO-8601; default now. A late activity counts on its own day.' })
+  @ApiPropertyOptional({
+    description:
+      'ISO-8601; default now. A late activity counts on its own day; not before 1970 nor more than a year ahead (a meeting may be logged when it is booked).',
+  })
   @IsOptional()
   @IsTimestamp()
   occurredAt?: string;
-  @ApiPropertyOptional() @IsOptional() @IsInt() @Min(0) @Max(MAX_INT_ID) durationSeconds?: number;
+  // a call or meeting of more than a day is a typo (ms for s), and 2^31-1 s (68 years) summed into talk time
+  @ApiPropertyOptional({ minimum: 0, maximum: MAX_ACTIVITY_SECONDS })
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  @Max(MAX_ACTIVITY_SECONDS)
+  durationSeconds?: number;
   @ApiPropertyOptional() @IsOptional() @IsString() @MaxLength(10_000) note?: string;
 }
 
@@ -118,6 +130,8 @@ export class CreateLeadDto {
   @ApiPropertyOptional() @IsOptional() @IsBoolean() isTest?: boolean;
   @ApiPropertyOptional({ type: ManualSourceDto })
   @IsOptional()
+  // ValidateNested alone checks each element of an array, which was then read as { "0": … }: its campaign lost
+  @IsObject()
   @ValidateNested()
   @Type(() => ManualSourceDto)
   source?: ManualSourceDto;

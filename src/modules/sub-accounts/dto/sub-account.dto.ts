@@ -37,6 +37,8 @@ export class CreateSubAccountDto {
   @ApiProperty({ example: 'Acme Dental — Downtown' })
   @IsString()
   @IsNotEmpty()
+  // a name of spaces is no name: no one could pick the sub-account out in the CRM
+  @Matches(/\S/, { message: 'name must not be blank' })
   @MaxLength(200)
   name!: string;
 
