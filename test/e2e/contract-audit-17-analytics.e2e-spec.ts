@@ -235,4 +235,16 @@ describe('API.md contract audit 17: analytics', () => {
       );
     });
   });
+
+  it('an end given alone keeps the default 30 days, ending there (counted back from today it was upside down: 400 naming from)', async () => {
+    // the "ISO instants" leads of 2021-08-10 are inside the 30 local days that end on 2021-08-31
+    for (const route of ['overview', 'funnel', 'team']) {
+      await ok(`/api/analytics/${route}?subAccountId=${sub}&to=2021-08-31`);
+    }
+    const overview = (await ok(`/api/analytics/overview?subAccountId=${sub}&to=2021-08-31`)) as Json;
+    expect(overview.totals).toEqual(
+      ((await ok(`/api/analytics/overview?subAccountId=${sub}&from=2021-08-02&to=2021-08-31`)) as Json).totals,
+    );
+    expect(overview.totals).toEqual(expect.objectContaining({ newLeads: 2 }));
+  });
 });

@@ -4,7 +4,7 @@ import { DomainException } from '../../common/errors/domain.exception';
 import { AnalyticsRepository, MetricRow } from './analytics.repository';
 import { bucketKeyOf, bucketKeyOfDate, Granularity } from './time/buckets';
 import { addDays, formatCivilDate, parseCivilDate } from './time/civil-date';
-import { MAX_ANALYTICS_DAYS, resolveDateRange, ResolvedRange } from './time/date-range';
+import { boundsOrDefault, MAX_ANALYTICS_DAYS, resolveDateRange, ResolvedRange } from './time/date-range';
 import { localDateOf } from './time/time-zone';
 
 export interface RangeParams {
@@ -38,15 +38,11 @@ export class AnalyticsRowsService {
     return this.rangeIn(p, await this.timezoneOf(subAccountId));
   }
 
-  /** The request's range in `zone`; a bound left out is the last 30 local days' (today included). */
+  /** The request's range in `zone`; a bound left out is the last 30 local days' (today included, or `to`'s 30). */
   rangeIn(p: RangeParams, zone: string): ResolvedRange {
     const today = localDateOf(this.clock.now(), zone);
-    return resolveDateRange(
-      p.from ?? formatCivilDate(addDays(today, 1 - DEFAULT_RANGE_DAYS)),
-      p.to ?? formatCivilDate(today),
-      zone,
-      { maxDays: MAX_ANALYTICS_DAYS },
-    );
+    const [from, to] = boundsOrDefault(p.from, p.to, today, zone, DEFAULT_RANGE_DAYS);
+    return resolveDateRange(from, to, zone, { maxDays: MAX_ANALYTICS_DAYS });
   }
 
   async settings(subAccountId: number): Promise<{ timezone: string; funnelStages: string[] }> {

@@ -1,6 +1,6 @@
 // from/to (local dates or instants) to UTC ranges, their validation, and compare=previous.
 import { formatCivilDate } from './civil-date';
-import { localDateOfBound, localDatesOf, previousRange, resolveDateRange } from './date-range';
+import { boundsOrDefault, localDateOfBound, localDatesOf, previousRange, resolveDateRange } from './date-range';
 
 const HOUR = 3_600_000;
 const show = (r: { start: Date; end: Date; fromDate: object; toDate: object; kind: string }) => ({
@@ -147,5 +147,27 @@ describe('the latest end', () => {
       kind: 'dates',
     });
     expect(show(resolveDateRange('9999-12-31', '9999-12-31', 'UTC')).end).toBe('9999-12-31T23:59:59.999Z');
+  });
+});
+
+describe('boundsOrDefault (a request that leaves a bound out)', () => {
+  const today = { year: 2026, month: 12, day: 4 };
+  it('is the last 30 local days with neither bound, and ends today with only from', () => {
+    expect(boundsOrDefault(undefined, undefined, today, 'UTC', 30)).toEqual(['2026-11-05', '2026-12-04']);
+    expect(boundsOrDefault('2026-01-01', undefined, today, 'UTC', 30)).toEqual(['2026-01-01', '2026-12-04']);
+  });
+  it('counts 30 local days back from an end given alone, not from today (which made to=2022-01-31 upside down)', () => {
+    expect(boundsOrDefault(undefined, '2022-01-31', today, 'UTC', 30)).toEqual(['2022-01-02', '2022-01-31']);
+    // an instant as `to` is exclusive: midnight in Kolkata ends the day before
+    expect(boundsOrDefault(undefined, '2022-01-31T18:30:00Z', today, 'Asia/Kolkata', 30)).toEqual([
+      '2022-01-02',
+      '2022-01-31T18:30:00Z',
+    ]);
+    expect(() => resolveDateRange(...boundsOrDefault(undefined, '2022-01-31', today, 'UTC', 30), 'UTC')).not.toThrow();
+  });
+  it('names `to` when the end given alone is unreadable', () => {
+    expect(failure(() => boundsOrDefault(undefined, 'yesterday', today, 'UTC', 30))).toMatchObject({
+      details: [expect.objectContaining({ field: 'to' })],
+    });
   });
 });

@@ -94,6 +94,22 @@ export function localDateOfBound(value: unknown, field: 'from' | 'to', zone: str
   return localDateOf(field === 'to' ? bound.at.getTime() - 1 : bound.at, assertTimeZone(zone));
 }
 
+/**
+ * The bounds of a request that may leave either out: a missing `to` is `today`, a missing `from` starts
+ * the `days` local days that end at `to` (the last `days` days when neither is given). An end given alone
+ * keeps its `days` days: counted back from today instead, `to=2022-01-31` was refused as upside down.
+ */
+export function boundsOrDefault(
+  from: unknown,
+  to: unknown,
+  today: CivilDate,
+  zone: string,
+  days: number,
+): [unknown, unknown] {
+  const last = to === undefined || from !== undefined ? today : localDateOfBound(to, 'to', zone);
+  return [from ?? formatCivilDate(addDays(last, 1 - days)), to ?? formatCivilDate(today)];
+}
+
 /** A range of whole local days, `from` to `to` inclusive. */
 export function localDaysRange(from: CivilDate, to: CivilDate, zone: string): ResolvedRange {
   const timezone = assertTimeZone(zone);
