@@ -17,12 +17,22 @@ import type { EventRow } from './webhook-events.repository';
  * the claim's commit was a third of the workers' WAL flush waits (pg_stat_activity samples); median
  * of 4 runs before 832 leads/s (809–841), of 5 runs after 923 (846–1,012).
  *
- * Exported for the medium spec that proves it a HOT update.
+ * While an event is PROCESSING, next_attempt_at holds its claim's lease (the job's, JOB_LEASE_SECONDS
+ * or webhook-process's expireInSeconds): only once it has passed may another job take the event, as
+ * pg-boss hands a dead worker's job to another after that long. Before, any second job of the event
+ * took it at once: the first delivery's delayed retry, still queued when a replay ran the event now,
+ * processed it again beside the replay's run. Likewise a PENDING event is taken only once its backoff
+ * (next_attempt_at, the same instant its retry job starts after) is over, so that old retry never
+ * runs it ahead of the backoff of a later failure. Both are compared on PostgreSQL's clock.
+ *
+ * Exported for the medium spec that proves it a HOT update (next_attempt_at is in no index either).
  */
 export const CLAIM = {
   name: 'webhook_claim_group_v1',
-  text: `UPDATE webhook_events SET status = 'PROCESSING', attempts = attempts + 1
+  text: `UPDATE webhook_events SET status = 'PROCESSING', attempts = attempts + 1,
+         next_attempt_at = now() + $2::int * interval '1 second'
        WHERE id = ANY($1::bigint[]) AND status IN ('PENDING', 'PROCESSING')
+         AND (next_attempt_at IS NULL OR next_attempt_at <= now())
          AND (SELECT set_config('synchronous_commit', 'off', true)) IS NOT NULL
        RETURNING id::text AS id, integration_id, sub_account_id, provider, dedup_key, external_id, event_type, attempts,
          payload, received_at`,
@@ -70,7 +80,10 @@ export class EventClaimGroups {
   private readonly claims: PendingClaim[] = [];
   private claimScheduled = false;
 
-  constructor(private readonly db: Db) {}
+  constructor(
+    private readonly db: Db,
+    private readonly leaseSeconds: number,
+  ) {}
 
   claim(id: bigint): Promise<EventRow | null> {
     return new Promise((resolve, reject) => {
@@ -107,6 +120,6 @@ export class EventClaimGroups {
 
   private run(ids: bigint[]): Promise<ClaimedRow[]> {
     // always its own transaction: inside a caller's, the setting would make that commit lazy too
-    return this.db.sqlAlone<ClaimedRow>(CLAIM, [ids.map(String)]);
+    return this.db.sqlAlone<ClaimedRow>(CLAIM, [ids.map(String), this.leaseSeconds]);
   }
 }

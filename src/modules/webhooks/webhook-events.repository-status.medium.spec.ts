@@ -55,7 +55,7 @@ describe('webhook ingest batcher (WebhookEventsRepository.insertWithJob)', () =>
       await client.connect();
       try {
         await client.query('BEGIN');
-        const claimed = await client.query(CLAIM.text, [[first.toString()]]);
+        const claimed = await client.query(CLAIM.text, [[first.toString()], 120]);
         expect(claimed.rowCount).toBe(1);
         const counts = await client.query<{ updated: string; hot: string }>(
           `SELECT pg_stat_get_xact_tuples_updated('webhook_events'::regclass) AS updated,

@@ -239,9 +239,17 @@ describe('webhook ingest batcher (WebhookEventsRepository.insertWithJob)', () =>
       }
     });
 
-    it('takes an event again after a claim that was lost (PROCESSING), counting the attempt', async () => {
+    it('takes an event again after a claim that was lost (PROCESSING), once its lease is over, counting the attempt', async () => {
       const id = BigInt((await events.insertWithJob(event('claim-3'))).id);
       await events.claim(id);
+      // a second job of the event while the first run holds it (a retry queued before a replay) does not take it
+      expect(await events.claim(id)).toBeNull();
+      expect(await events.heldByAnotherRun(id)).toBe(true);
+      // the lease of the run that died has passed (pg-boss gives its job to another worker after as long)
+      await m.sql.query("UPDATE webhook_events SET next_attempt_at = now() - interval '1 second' WHERE id = $1", [
+        id.toString(),
+      ]);
+      expect(await events.heldByAnotherRun(id)).toBe(false);
       expect(await events.claim(id)).toEqual(expect.objectContaining({ id, attempts: 2 }));
       await events.markProcessed(id);
       expect(await events.claim(id)).toBeNull();

@@ -1,11 +1,13 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import type { SubAccountScope } from '../../common/auth/sub-account-scope';
 import type { PageRequest } from '../../common/http/pagination';
+import { APP_CONFIG, AppConfig } from '../../config/app-config';
 import { BoundStatement, Db } from '../../database/db';
 import { scopeWhere } from '../../database/scope-where';
 import { currentTransaction } from '../../database/transaction-runner';
 import type { Prisma, WebhookEvent, WebhookEventStatus } from '../../generated/prisma/client';
 import { insertJobsSql } from '../../jobs/insert-jobs-sql';
+import { JOB_DEFINITIONS } from '../../jobs/job-types';
 import { DELIVERY_BATCH_EVENT } from './webhook-batch';
 import { EventClaimGroups } from './webhook-event-claims';
 import { EventInsertGroups, StoredEvent } from './webhook-event-inserts';
@@ -55,6 +57,13 @@ function statusWhere(status: EventStatus): Prisma.WebhookEventWhereInput {
   return status === 'PROCESSED' ? { status } : { status, processedAt: null };
 }
 
+/** On PostgreSQL's clock, as the claim compares the lease. */
+const HELD = {
+  name: 'webhook_held_v1',
+  text: `SELECT EXISTS (SELECT 1 FROM webhook_events
+           WHERE id = $1::bigint AND status = 'PROCESSING' AND next_attempt_at > now()) AS held`,
+};
+
 const MARK_PROCESSED = { name: 'webhook_processed_v1', text: markProcessedSql('id = $1::bigint') };
 
 const MARK_PROCESSED_NOTING = {
@@ -73,9 +82,16 @@ export class WebhookEventsRepository {
   private readonly claims: EventClaimGroups;
   private readonly marks: EventMarkGroups;
 
-  constructor(private readonly db: Db) {
+  constructor(
+    private readonly db: Db,
+    @Inject(APP_CONFIG) config: AppConfig,
+  ) {
     this.inserts = new EventInsertGroups(db);
-    this.claims = new EventClaimGroups(db);
+    // a claim's lease is its job's: pg-boss gives a dead worker's job to another after that long
+    this.claims = new EventClaimGroups(
+      db,
+      config.jobs.leaseSeconds ?? JOB_DEFINITIONS['webhook-process'].expireInSeconds,
+    );
     this.marks = new EventMarkGroups(db);
   }
 
@@ -119,6 +135,12 @@ export class WebhookEventsRepository {
    */
   claim(id: bigint): Promise<EventRow | null> {
     return this.claims.claim(id);
+  }
+
+  /** Whether another run holds the event (PROCESSING, its claim's lease not over): see CLAIM. */
+  async heldByAnotherRun(id: bigint): Promise<boolean> {
+    const rows = await this.db.sql<{ held: boolean }>(HELD, [id.toString()]);
+    return rows[0]?.held === true;
   }
 
   /** In the caller's transaction: the event is PROCESSED exactly when its outcome is committed. */

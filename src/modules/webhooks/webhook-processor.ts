@@ -68,7 +68,14 @@ export class WebhookProcessor {
   @JobHandler('webhook-process')
   async process({ eventId }: { eventId: bigint }): Promise<void> {
     const event = await this.events.claim(eventId);
-    if (!event) return; // already processed, failed for good, or deleted with its integration
+    if (!event) {
+      // another run holds it (this is a second job of the event: a retry still queued when a replay ran
+      // it, or a job pg-boss retried early): try again later, when that run has finished or its lease is
+      // over; otherwise it is finished, deleted with its integration, or waits for its own retry's job
+      if (await this.events.heldByAnotherRun(eventId))
+        throw new Error(`webhook event ${eventId.toString()} is being processed by another run`);
+      return;
+    }
     if (event.attempts > this.config.webhooks.maxAttempts) {
       // every attempt records its failure and FAILED comes at maxAttempts, so more claims than that
       // means attempts that never finished: a worker killed, or timed out, while it held this event.
