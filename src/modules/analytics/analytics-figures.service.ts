@@ -16,7 +16,7 @@ import {
 import { AnalyticsPathsRepository } from './analytics-paths.repository';
 import { AnalyticsRowsService, days, RangeParams } from './analytics-rows.service';
 import { AnalyticsRepository, MetricRow, SpendDbRow } from './analytics.repository';
-import { attributeConversions, AttributionModel, ConversionPath, roundConversionsSummed } from './compute/attribution';
+import { attributeConversions, AttributionModel, ConversionPath, roundConversions } from './compute/attribution';
 import { DEFAULT_FUNNEL_STAGES, funnelFromFurthest, parseFunnelStages } from './compute/funnel';
 import { computeSourceRoi } from './compute/source-roi';
 import type {
@@ -183,13 +183,11 @@ export class AnalyticsFiguresService {
         return { platform, campaignId: campaignId || null, campaignName: names.get(key), leads: 0, conversions };
       }),
     );
-    // rounded together: the rows add up to the number of conversions (API.md: conversions may be fractional)
-    const rounded = roundConversionsSummed(roi.map((r) => r.conversions));
-    return roi.map((r, i) => ({
+    return roi.map((r) => ({
       platform: r.platform,
       campaignId: r.campaignId,
       campaignName: r.campaignName,
-      conversions: rounded[i],
+      conversions: roundConversions(r.conversions),
       spend: r.spend,
       costPerConversion: r.costPerConversion,
       currency: r.currency,

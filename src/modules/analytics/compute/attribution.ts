@@ -115,27 +115,6 @@ export function roundConversions(value: number, places = 4): number {
   return Math.round((value + Number.EPSILON) * factor) / factor;
 }
 
-/**
- * Rounds the rows' fractional conversions together (largest remainder): each row to `places`
- * decimals and their sum to the rounded total, so three thirds read 0.3334, 0.3333 and 0.3333 and
- * the rows still add up to the number of conversions (rounded one by one they summed to 0.9999).
- */
-export function roundConversionsSummed(values: readonly number[], places = 4): number[] {
-  const factor = 10 ** places;
-  const units = values.map((v) => v * factor);
-  // a float a hair below an exact unit (0.7 * 10^4 = 6999.999…) is that unit
-  const floors = units.map((u) => Math.floor(u + 1e-6));
-  const target = Math.round(units.reduce((sum, u) => sum + u, 0));
-  let leftover = target - floors.reduce((sum, f) => sum + f, 0);
-  const byRemainder = units.map((u, i) => ({ i, rest: u - floors[i] })).sort((a, b) => b.rest - a.rest || a.i - b.i);
-  for (const { i } of byRemainder) {
-    if (leftover <= 0) break;
-    floors[i] += 1;
-    leftover -= 1;
-  }
-  return floors.map((f) => f / factor);
-}
-
 function normalise(weights: number[]): number[] {
   const total = weights.reduce((sum, w) => sum + w, 0);
   return weights.map((w) => w / total);
