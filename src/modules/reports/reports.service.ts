@@ -11,7 +11,7 @@ import { APP_CONFIG, AppConfig } from '../../config/app-config';
 import { TransactionRunner } from '../../database/transaction-runner';
 import { JobsService } from '../../jobs/jobs.service';
 import { formatCivilDate } from '../analytics/time/civil-date';
-import { resolveDateRange, ResolvedRange } from '../analytics/time/date-range';
+import { MAX_ANALYTICS_DAYS, resolveDateRange, ResolvedRange } from '../analytics/time/date-range';
 import { isRelativeRange, resolveRelativeRange } from '../analytics/time/relative-range';
 import { REPORT_DATA_SOURCE, ReportDataSource } from './data/report-data-source';
 import { createSignedDownloadUrl, deriveReportLinkKey, verifySignedDownload } from './delivery/signed-link';
@@ -28,8 +28,6 @@ import { parseReportConfig, ReportConfig, ReportFormatName } from './templates/r
 import { ReportTemplateRow } from './templates/report-templates.repository';
 import { ReportTemplatesService } from './templates/report-templates.service';
 
-/** The longest period a report may cover, in local days. */
-const MAX_REPORT_DAYS = 3 * 366;
 const READER_ROLES = new Set(['SUPER_ADMIN', 'ADMIN', 'MANAGER']);
 
 export interface ReportFile {
@@ -205,9 +203,25 @@ export function overriddenRange(base: ResolvedRange, from: string | undefined, t
     from ?? (dates ? formatCivilDate(base.fromDate) : base.start.toISOString()),
     to ?? (dates ? formatCivilDate(base.toDate) : base.end.toISOString()),
     base.timezone,
-    { maxDays: MAX_REPORT_DAYS },
+    // the limit a template's own dateRange has: narrowing a long template's period is never refused
+    { maxDays: MAX_ANALYTICS_DAYS },
   );
 }
+
+// Latin letters NFKD leaves whole (no base letter plus marks): dropped, "Łódź" read "odz" and "Straße" "strae"
+const LATIN_FOLDS: Readonly<Record<string, string>> = {
+  ł: 'l',
+  ß: 'ss',
+  æ: 'ae',
+  ø: 'o',
+  œ: 'oe',
+  đ: 'd',
+  ð: 'd',
+  þ: 'th',
+  ı: 'i',
+  ħ: 'h',
+  ŧ: 't',
+};
 
 /** `weekly-sources_2024-03-04_2024-03-10.pdf`: ASCII, safe in any header or file system. */
 export function fileName(templateName: string, range: ResolvedRange, format: ReportFormatName): string {
@@ -216,6 +230,7 @@ export function fileName(templateName: string, range: ResolvedRange, format: Rep
       .normalize('NFKD')
       .replace(/[\u0300-\u036f]/g, '')
       .toLowerCase()
+      .replace(/[łßæøœđðþıħŧ]/g, (c) => LATIN_FOLDS[c] ?? '')
       .replace(/[^a-z0-9]+/g, '-')
       .replace(/^-+|-+$/g, '')
       .slice(0, 60) || 'report';

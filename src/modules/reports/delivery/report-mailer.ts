@@ -10,11 +10,10 @@
 
 import { stat } from 'node:fs/promises';
 import nodemailer from 'nodemailer';
+import { isMailableAddress } from './mail-address';
 
 export const MAX_ATTACHMENT_BYTES = 5 * 1024 * 1024;
 const MAX_RECIPIENTS = 50;
-// Deliberately plain: one @, no spaces, angle brackets, commas, quotes or control characters.
-const ADDRESS_RE = /^[^\s@<>,;"'()\\[\]]{1,64}@[A-Za-z0-9.-]{1,253}\.[A-Za-z]{2,63}$/;
 
 export interface ReportMailerOptions {
   /** smtp://user:pass@host:587 or smtps://…:465 */
@@ -68,7 +67,7 @@ export class ReportMailer {
     }
     if (url.protocol !== 'smtp:' && url.protocol !== 'smtps:')
       throw new RangeError('SMTP_URL must be smtp:// or smtps://');
-    if (!ADDRESS_RE.test(addressOf(options.from))) throw new RangeError('MAIL_FROM is not an e-mail address');
+    if (!isMailableAddress(addressOf(options.from))) throw new RangeError('MAIL_FROM is not an e-mail address');
     this.maxAttachmentBytes = options.maxAttachmentBytes ?? MAX_ATTACHMENT_BYTES;
     this.transport = smtpTransport(options.smtpUrl);
   }
@@ -145,7 +144,7 @@ function recipients(to: readonly string[]): string[] {
   const unique = to.filter((address) => !seen.has(address.toLowerCase()) && seen.add(address.toLowerCase()));
   if (unique.length === 0 || unique.length > MAX_RECIPIENTS)
     throw new RangeError(`A report goes to 1 to ${MAX_RECIPIENTS} recipients`);
-  const bad = unique.filter((address) => !ADDRESS_RE.test(address));
+  const bad = unique.filter((address) => !isMailableAddress(address));
   if (bad.length > 0)
     throw new RangeError(`Not an e-mail address: ${bad.map((b) => JSON.stringify(b.slice(0, 80))).join(', ')}`);
   return unique;

@@ -1,6 +1,8 @@
 import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
 import { rm } from 'node:fs/promises';
 import { Clock, CLOCK, systemClock } from '../../../common/clock';
+import { DomainException } from '../../../common/errors/domain.exception';
 import { JobHandler } from '../../../jobs/job-definition';
 import { formatCivilDate } from '../../analytics/time/civil-date';
 import { localDateOf } from '../../analytics/time/time-zone';
@@ -119,9 +121,16 @@ export class ReportGenerator {
       await this.reports.finish(report.id, { storagePath: file.relativePath, ...result, now: this.now() });
     } catch (error) {
       if (storagePath) await rm(storagePath, { force: true });
-      const message = error instanceof Error ? error.message : 'generation failed';
-      this.logger.warn({ reportId: report.id.toString(), reason: message }, 'report generation failed');
-      await this.reports.fail(report.id, message, this.now());
+      // GET /api/reports shows `error`: a domain error says what to change (the range, the config);
+      // anything else (the database's or the file system's words: tables, paths) stays in the log
+      const errorId = randomUUID();
+      const reason = error instanceof Error ? error.message : 'generation failed';
+      this.logger.warn({ reportId: report.id.toString(), errorId, reason }, 'report generation failed');
+      const shown =
+        error instanceof DomainException
+          ? error.message
+          : `The report could not be generated; quote the errorId ${errorId} when reporting it`;
+      await this.reports.fail(report.id, shown, this.now());
     }
     return this.reports.findById(reportId);
   }

@@ -136,10 +136,19 @@ export class ReportScheduler implements OnApplicationBootstrap, OnModuleDestroy 
     }
     if (!(await this.reports.claimDelivery(delivery.id, this.now(), SEND_LEASE_MS))) return;
     const template = report.templateId !== null ? await this.templates.findById(report.templateId) : null;
+    // A delivery sent late (a retry hours after an SMTP failure) goes only to recipients the template's
+    // schedule still lists: an address removed meanwhile (or the whole schedule) never gets the
+    // period's leads. A template switched off still mails the periods it had recorded.
+    const listed = new Set(recipientsOf(template?.schedule ?? null).map((r) => r.toLowerCase()));
+    const to = delivery.recipients.filter((r) => listed.has(r.toLowerCase()));
+    if (to.length === 0) {
+      await this.reports.markFailed(delivery.id, 'Not sent: the schedule no longer lists these recipients');
+      return;
+    }
     const link = this.service.signedUrl(report.id);
     try {
       await this.mailer.sendReport({
-        to: delivery.recipients,
+        to,
         reportName: template?.name ?? report.fileName,
         periodLabel: `${delivery.periodKey}: ${reportPeriodLabel(report.periodStart, report.periodEnd, report.timezone)}`,
         downloadUrl: link.url,

@@ -10,6 +10,7 @@ import { createAjv } from '../../../common/json-schema/ajv';
 import { compareCivilDates, daysBetween, parseCivilDate } from '../../analytics/time/civil-date';
 import { EARLIEST_DATE, EARLIEST_YEAR, MAX_ANALYTICS_DAYS } from '../../analytics/time/date-range';
 import { toProblems } from '../../integration-templates/config-schema.service';
+import { isMailableAddress, MAILABLE_ADDRESS_RULE } from '../delivery/mail-address';
 import { RELATIVE_RANGES, RelativeRange } from '../../analytics/time/relative-range';
 import { parseReportSchedule, ReportSchedule } from '../schedule/report-schedule';
 
@@ -217,4 +218,17 @@ export function parseScheduleInput(input: unknown, timezone: string): { input: S
   }
   const rule = parseReportSchedule(input, timezone);
   return { input: input as ScheduleInput, rule };
+}
+
+/**
+ * Recipients the mailer sends to (checked when a schedule is written; one stored before is left as it
+ * is). The schema's format "email" lets through addresses the mailer refuses (a@b.c, …@example.123, 65
+ * characters before the @): stored, every e-mail of the schedule failed, for its other recipients too.
+ */
+export function assertMailableRecipients(schedule: ScheduleInput): void {
+  const found = schedule.recipients.flatMap((address, i) =>
+    isMailableAddress(address) ? [] : [{ field: `schedule.recipients.${i}`, messages: [MAILABLE_ADDRESS_RULE] }],
+  );
+  if (found.length > 0)
+    throw DomainException.validation(`The schedule is invalid: ${found.map((f) => f.field).join(', ')}`, found);
 }

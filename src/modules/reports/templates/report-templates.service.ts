@@ -13,7 +13,12 @@ import {
   ReportTemplateDto,
   UpdateReportTemplateDto,
 } from '../dto/report.dto';
-import { assertReportRangeLength, parseReportConfig, parseScheduleInput } from './report-config';
+import {
+  assertMailableRecipients,
+  assertReportRangeLength,
+  parseReportConfig,
+  parseScheduleInput,
+} from './report-config';
 import { ReportTemplateFields, ReportTemplateRow, ReportTemplatesRepository } from './report-templates.repository';
 
 /** Report templates (API.md "Reports"): config checked by its JSON Schema, schedule in the sub-account's zone. */
@@ -45,7 +50,7 @@ export class ReportTemplatesService {
   async create(user: AuthUser, dto: CreateReportTemplateDto): Promise<ReportTemplateDto> {
     assertCanActOn(user, dto.subAccountId);
     if (!(await this.repository.subAccountExists(dto.subAccountId))) throw DomainException.notFound('Sub-account');
-    const fields = await this.fields(dto.subAccountId, dto, null);
+    const fields = await this.fields(dto.subAccountId, dto, null, true);
     assertReportRangeLength(parseReportConfig(dto.config));
     return toTemplateDto(await this.repository.create(dto.subAccountId, user.sub, fields));
   }
@@ -68,6 +73,7 @@ export class ReportTemplatesService {
           isActive: dto.isActive ?? before.isActive,
         },
         before,
+        dto.schedule !== undefined,
       );
       // a config sent is checked whole; one stored before the limit is left as it is
       if (dto.config !== undefined) assertReportRangeLength(parseReportConfig(dto.config));
@@ -98,12 +104,15 @@ export class ReportTemplatesService {
       isActive?: boolean;
     },
     before: ReportTemplateRow | null,
+    /** The schedule was sent in this request: its recipients are checked whole (a stored one is left as it is). */
+    scheduleSent: boolean,
   ): Promise<ReportTemplateFields> {
     const config = parseReportConfig(input.config);
     let schedule: JsonObject | null = null;
     let scheduleSince: Date | null = null;
     if (input.schedule !== undefined && input.schedule !== null) {
       const parsed = parseScheduleInput(input.schedule, await this.data.timezoneOf(subAccountId));
+      if (scheduleSent) assertMailableRecipients(parsed.input);
       schedule = {
         frequency: parsed.rule.frequency,
         ...(parsed.input.dayOfWeek !== undefined ? { dayOfWeek: parsed.input.dayOfWeek } : {}),
