@@ -11,7 +11,7 @@ import { TransactionRunner } from '../../database/transaction-runner';
 import { JobsService } from '../../jobs/jobs.service';
 import { LeadWriterService } from '../leads/lead-writer.service';
 import { LeadsService } from '../leads/leads.service';
-import { normalizePhone, phoneMatchKeys, waIdToE164 } from './domain/phone-match';
+import { phoneMatchKeys, recipientPhone } from './domain/phone-match';
 import type { TemplateCategory } from './domain/template-rules';
 import type { LeadFields, TemplateSendObject } from './domain/template-send';
 import { OutboundKind, sendPolicy } from './domain/window';
@@ -118,10 +118,7 @@ export class WhatsAppSendService {
         country: lead.country,
       };
     } else {
-      const raw = dto.to ?? '';
-      const parsed = /^[0-9]{8,15}$/.test(raw)
-        ? waIdToE164(raw)
-        : normalizePhone(raw, await this.leadWriter.subAccountRegion(dto.subAccountId));
+      const parsed = recipientPhone(dto.to ?? '', await this.leadWriter.subAccountRegion(dto.subAccountId));
       if (!parsed)
         throw DomainException.validation('to is not a phone number', [
           { field: 'to', message: 'invalid phone number' },

@@ -5,6 +5,8 @@ import { OutboundError } from '../../../common/outbound/http-client';
 import { APP_CONFIG, AppConfig } from '../../../config/app-config';
 import { JobHandler } from '../../../jobs/job-definition';
 import { JobsService } from '../../../jobs/jobs.service';
+import { TransactionRunner } from '../../../database/transaction-runner';
+import { MessagesRepository } from '../messages.repository';
 import { classifyGraphError, classifyTransportFailure } from '../domain/send-errors';
 import { BulkPolicy } from './bulk-policy';
 import { BulkLedgerRepository, ClaimedRecipient } from './bulk-ledger.repository';
@@ -42,6 +44,8 @@ export class BulkRunner {
     private readonly sender: BulkSender,
     private readonly policy: BulkPolicy,
     private readonly jobs: JobsService,
+    private readonly transactions: TransactionRunner,
+    private readonly messages: MessagesRepository,
     @Optional() @Inject(CLOCK) private readonly clock: Clock = systemClock,
   ) {}
 
@@ -87,7 +91,7 @@ export class BulkRunner {
     const deadline = this.clock.now() + budget;
     const target = await this.sender.target(bulk);
     if ('problem' in target) {
-      await this.repo.fail(bulk.id, target.problem);
+      await this.fail(bulk.id, target.problem);
       return null;
     }
     // a pool of sends fed by claims; the next batch is claimed and its message rows written while
@@ -272,11 +276,26 @@ export class BulkRunner {
           resolution.optOut,
         );
         const stop = resolution.stopsBulk === true || this.stopsBulk(resolution.code);
-        if (stop)
-          await this.repo.fail(bulk.id, `${resolution.title}${resolution.code ? ` (code ${resolution.code})` : ''}`);
+        if (stop) await this.fail(bulk.id, `${resolution.title}${resolution.code ? ` (code ${resolution.code})` : ''}`);
         return stop;
       }
     }
+  }
+
+  /**
+   * The bulk stops for good: as a cancel does, the recipients not yet requested are skipped and the
+   * messages already written for them fail, with the status in one transaction (else they stayed
+   * pending and `queued` for ever). Requests already out finish and are counted.
+   */
+  private async fail(bulkId: bigint, error: string): Promise<void> {
+    await this.transactions.run(async () => {
+      if (!(await this.repo.fail(bulkId, error))) return;
+      const written = await this.repo.skipUnsent(bulkId, 'bulkFailed');
+      await this.messages.failUnsent(written, {
+        title: 'bulk_failed',
+        details: `Not sent: the bulk send stopped first (${error})`,
+      });
+    });
   }
 
   /** Errors about the template or the sender, not the recipient: every further send would fail the same way. */

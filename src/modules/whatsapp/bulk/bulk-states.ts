@@ -45,7 +45,15 @@ export function ledgerStatesOf(status: RecipientStatus | RecipientState): Recipi
   return [status];
 }
 
-export const SKIP_REASONS = ['noPhone', 'optedOut', 'duplicatePhone', 'windowClosed', 'cancelled'] as const;
+/** `bulkFailed`: not requested when the bulk stopped for good (its template or sender unusable). */
+export const SKIP_REASONS = [
+  'noPhone',
+  'optedOut',
+  'duplicatePhone',
+  'windowClosed',
+  'cancelled',
+  'bulkFailed',
+] as const;
 export type SkipReason = (typeof SKIP_REASONS)[number];
 
 /** Most recipients one bulk may have (the issue's target; the first plan allowed 100). */

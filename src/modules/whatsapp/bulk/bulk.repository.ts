@@ -207,12 +207,16 @@ export class BulkRepository {
     };
   }
 
-  /** The bulk cannot go on (its integration or template is unusable); pending recipients stay as they are. */
-  async fail(bulkId: bigint, error: string): Promise<void> {
-    await this.db.prisma.whatsAppBulkJob.updateMany({
+  /**
+   * The bulk cannot go on (its integration or template is unusable): queued/running → failed; true when
+   * this call failed it (the runner then skips its unsent recipients, skipUnsent).
+   */
+  async fail(bulkId: bigint, error: string): Promise<boolean> {
+    const { count } = await this.db.prisma.whatsAppBulkJob.updateMany({
       where: { id: bulkId, status: { in: ['queued', 'running'] } },
       data: { status: 'failed', error, updatedAt: new Date() },
     });
+    return count > 0;
   }
 
   /** queued → running once its time has come; true when this call started it. */
@@ -242,7 +246,7 @@ export class BulkRepository {
   }
 
   /**
-   * Cancel: every recipient not yet requested is skipped (in the cancel's transaction). Returns the ids
+   * Cancel or failure: every recipient not yet requested is skipped (in that transaction). Returns the ids
    * of the messages already written for them (claimed by a runner, or claimed and handed back).
    */
   async skipUnsent(bulkId: bigint, reason: SkipReason): Promise<string[]> {

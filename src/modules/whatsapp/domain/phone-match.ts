@@ -40,6 +40,18 @@ export function normalizePhone(raw: string, defaultRegion?: string): string | nu
   return parsed?.isValid() ? parsed.number : null;
 }
 
+/**
+ * A send's `to` (E.164, a national number, or a wa_id) → E.164. A run of digits is a wa_id (international
+ * digits) unless it cannot be one: it starts with 0 (no country code does, ITU-T E.164), or it is no
+ * valid international number while it is one read in `region` ('4155550123' in a US sub-account is
+ * +14155550123, not +41 55 550123). A wa_id libphonenumber does not know either way is kept as given.
+ */
+export function recipientPhone(raw: string, region: string): string | null {
+  if (!DIGITS.test(raw)) return normalizePhone(raw, region);
+  if (!raw.startsWith('0') && normalizePhone(`+${raw}`)) return waIdToE164(raw);
+  return normalizePhone(raw, region) ?? (raw.startsWith('0') ? null : waIdToE164(raw));
+}
+
 interface Variant {
   country: string;
   /** The national number in the other form, or null when this number has none. */

@@ -59,7 +59,7 @@ export interface TemplateButton {
   text: string;
   url?: string;
   phoneNumber?: string;
-  /** A URL button whose address ends with `{{1}}`: the send must give the suffix. */
+  /** A URL button whose address ends with `{{1}}`, or a COPY_CODE button: the send must give the suffix or the code. */
   hasVariable: boolean;
 }
 
@@ -221,13 +221,16 @@ export function describeTemplate(template: { components: unknown; parameter_form
   const rawButtons = buttonsComponent && Array.isArray(buttonsComponent.buttons) ? buttonsComponent.buttons : [];
   const buttons = rawButtons.filter(isRecord).map((b, index): TemplateButton => {
     const url = str(b.url);
-    const hasVariable = upper(b.type) === 'URL' && !!url && placeholdersOf(url).length > 0;
+    // a coupon template's COPY_CODE button takes its code at every send (Meta, "Sending Coupon Code
+    // Templates"); its example is a string at creation, listed as one or as a one-item array
+    const copyCode = upper(b.type) === 'COPY_CODE';
+    const hasVariable = copyCode || (upper(b.type) === 'URL' && !!url && placeholdersOf(url).length > 0);
     if (hasVariable) {
       const example: unknown = b.example;
       variables.push({
         component: 'BUTTON',
         key: String(index),
-        example: Array.isArray(example) && typeof example[0] === 'string' ? example[0] : '',
+        example: Array.isArray(example) && typeof example[0] === 'string' ? example[0] : (str(example) ?? ''),
       });
     }
     return {

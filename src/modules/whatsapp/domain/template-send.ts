@@ -11,7 +11,8 @@
 //   text header "header.1" (positional), "header.first_name" or, for NAMED, the bare name
 //   media header "header": an https link or a Meta media id; LOCATION: "header.latitude",
 //               "header.longitude", optional "header.name", "header.address"
-//   buttons     "button.<index>": the URL suffix of a URL button ({{1}}), or a quick-reply payload
+//   buttons     "button.<index>": the URL suffix of a URL button ({{1}}), the code of a COPY_CODE
+//               button (coupon templates), or a quick-reply payload
 // A value may hold lead placeholders: "{{lead.firstName}}", with a fallback "{{lead.firstName|there}}".
 //
 // Sources (Meta): send syntax — components header/body/button, `sub_type` url|quick_reply, `index`,
@@ -20,7 +21,9 @@
 // official Node SDK (WhatsApp/WhatsApp-Nodejs-SDK TemplateObject.md). Named parameters carry `parameter_name`
 // (templates/overview, "named parameters"). The newline/tab/5-spaces rule is Meta's error 132018 text
 // ("Param text cannot have new-line/tab characters or more than 4 consecutive spaces"), seen in field reports;
-// the official error page lists 132018 but we could not read its details there.
+// the official error page lists 132018 but we could not read its details there. Coupon codes: Meta's
+// "Sending Coupon Code Templates" (sub_type COPY_CODE, `{ type: coupon_code, coupon_code }`, "Only accepting
+// alphanumeric characters"); 15 characters at most as BSPs relaying Meta state it (360dialog, Gupshup).
 import { AUTH_LIMITS } from './template-auth-rules';
 import { describeTemplate, LIMITS, TemplateFacts, TemplateProblem, TemplateVariable } from './template-rules';
 
@@ -52,7 +55,7 @@ export interface TemplateSendObject {
 
 export interface SendComponent {
   type: 'header' | 'body' | 'button';
-  sub_type?: 'url' | 'quick_reply';
+  sub_type?: 'url' | 'quick_reply' | 'COPY_CODE';
   index?: string;
   parameters: Array<Record<string, unknown>>;
 }
@@ -65,6 +68,11 @@ export interface StoredTemplate {
   /** AUTHENTICATION: the code given for the body also fills the OTP button's URL (Meta sends it twice). */
   category?: unknown;
 }
+
+const COUPON_CODE = /^[A-Za-z0-9]{1,15}$/;
+
+const isCopyCode = (facts: TemplateFacts, index: string) =>
+  facts.buttons.some((b) => String(b.index) === index && b.type === 'COPY_CODE');
 
 export type PreparedTemplate = { ok: true; template: TemplateSendObject } | { ok: false; problems: TemplateProblem[] };
 
@@ -235,7 +243,9 @@ export function prepareTemplateSend(
           problems.push({ path, message: `a one-time code has at most ${AUTH_LIMITS.code} characters` });
         if (target.component !== 'BUTTON')
           checkText(value, path, problems, target.component === 'HEADER' ? LIMITS.headerText : undefined);
-        else if (/\s/.test(value) || value === '')
+        else if (isCopyCode(facts, target.key)) {
+          if (!COUPON_CODE.test(value)) problems.push({ path, message: 'a coupon code is 1 to 15 letters and digits' });
+        } else if (/\s/.test(value) || value === '')
           problems.push({ path, message: 'a URL suffix must be non-empty, without spaces' });
       }
     }
@@ -252,7 +262,7 @@ export function prepareTemplateSend(
             : variable.key;
       problems.push({
         path: `parameters.${key}`,
-        message: `missing: the template needs a value for ${describe(variable)}`,
+        message: `missing: the template needs a value for ${describe(variable, facts)}`,
       });
     }
   const header = facts.headerType;
@@ -279,7 +289,14 @@ export function prepareTemplateSend(
   if (bodyVars.length > 0) components.push({ type: 'body', parameters: bodyVars.map(text) });
   for (const button of facts.buttons) {
     const suffix = values.get(`BUTTON:${button.index}`);
-    if (button.hasVariable && suffix !== undefined) {
+    if (button.type === 'COPY_CODE' && suffix !== undefined)
+      components.push({
+        type: 'button',
+        sub_type: 'COPY_CODE',
+        index: String(button.index),
+        parameters: [{ type: 'coupon_code', coupon_code: suffix }],
+      });
+    else if (button.hasVariable && suffix !== undefined) {
       if ((button.url ?? '').replace('{{1}}', suffix).length > LIMITS.url)
         problems.push({
           path: `parameters.button.${button.index}`,
@@ -323,7 +340,10 @@ function distinct(problems: TemplateProblem[]): TemplateProblem[] {
   });
 }
 
-function describe(variable: TemplateVariable): string {
-  if (variable.component === 'BUTTON') return `the suffix of URL button ${variable.key}`;
+function describe(variable: TemplateVariable, facts: TemplateFacts): string {
+  if (variable.component === 'BUTTON')
+    return isCopyCode(facts, variable.key)
+      ? `the coupon code of COPY_CODE button ${variable.key}`
+      : `the suffix of URL button ${variable.key}`;
   return `${variable.component.toLowerCase()} {{${variable.key}}} (example: "${variable.example}")`;
 }
