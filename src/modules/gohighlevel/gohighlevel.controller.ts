@@ -14,7 +14,19 @@ import {
 } from './dto/gohighlevel.dto';
 import { ParseCalendarIdPipe } from './calendar-id.pipe';
 import { GoHighLevelService } from './gohighlevel.service';
-import { ApiErrors } from '../../common/http/api-errors.decorator';
+import { ApiErrors, ErrorAnswer } from '../../common/http/api-errors.decorator';
+
+/** The errors of every passthrough route: GoHighLevel's own answers in the API's codes (GoHighLevelService.mapped). */
+const GHL_ANSWERS: ErrorAnswer[] = [
+  400,
+  [
+    404,
+    'NOT_FOUND: no such integration (or one in a sub-account the caller may not act on), or GoHighLevel has no such calendar or contact',
+  ],
+  [422, 'INVALID_CREDENTIALS: GoHighLevel refused the token'],
+  [429, "RATE_LIMIT_EXCEEDED: GoHighLevel's rate limit; retry after Retry-After seconds when given"],
+  [502, 'CONNECTION_FAILED: GoHighLevel is unavailable'],
+];
 
 /** The CRM's booking screens and lead push, passed through to GoHighLevel with the integration's token. */
 @ApiTags('gohighlevel')
@@ -31,12 +43,7 @@ export class GoHighLevelController {
     summary: 'List the GoHighLevel calendars',
     description: "Of the integration's location, with its token.",
   })
-  @ApiErrors(
-    400,
-    404,
-    [422, 'INVALID_CREDENTIALS: GoHighLevel refused the token'],
-    [502, 'CONNECTION_FAILED: GoHighLevel is unavailable'],
-  )
+  @ApiErrors(...GHL_ANSWERS)
   calendars(@CurrentUser() user: AuthUser, @Param('id', ParseIdPipe) id: number): Promise<GhlCalendarDto[]> {
     return this.service.calendars(user, id);
   }
@@ -45,14 +52,10 @@ export class GoHighLevelController {
   @ApiOkResponse({ type: GhlDaySlotsDto, isArray: true, description: 'One entry per day with free slots, by date' })
   @ApiOperation({
     summary: 'List free slots of a GoHighLevel calendar',
-    description: 'Between `startDate` and `endDate`, in `timezone`.',
+    description:
+      'Between `startDate` and `endDate`, in `timezone`: a date or a date-time without an offset is a wall-clock time there (UTC without `timezone`); epoch milliseconds and date-times with an offset are instants.',
   })
-  @ApiErrors(
-    400,
-    404,
-    [422, 'INVALID_CREDENTIALS: GoHighLevel refused the token'],
-    [502, 'CONNECTION_FAILED: GoHighLevel is unavailable'],
-  )
+  @ApiErrors(...GHL_ANSWERS)
   freeSlots(
     @CurrentUser() user: AuthUser,
     @Param('id', ParseIdPipe) id: number,
@@ -65,12 +68,7 @@ export class GoHighLevelController {
   @Post('calendars/:calendarId/block-slots')
   @ApiCreatedResponse({ type: GhlBlockedSlotDto })
   @ApiOperation({ summary: 'Block a slot in a GoHighLevel calendar' })
-  @ApiErrors(
-    400,
-    404,
-    [422, 'INVALID_CREDENTIALS: GoHighLevel refused the token'],
-    [502, 'CONNECTION_FAILED: GoHighLevel is unavailable'],
-  )
+  @ApiErrors(...GHL_ANSWERS)
   blockSlot(
     @CurrentUser() user: AuthUser,
     @Param('id', ParseIdPipe) id: number,
@@ -86,12 +84,7 @@ export class GoHighLevelController {
     summary: 'Push a lead to GoHighLevel as a contact',
     description: "Upserts the lead as a contact of the integration's location.",
   })
-  @ApiErrors(
-    400,
-    404,
-    [422, 'INVALID_CREDENTIALS: GoHighLevel refused the token'],
-    [502, 'CONNECTION_FAILED: GoHighLevel is unavailable'],
-  )
+  @ApiErrors(...GHL_ANSWERS)
   pushContact(
     @CurrentUser() user: AuthUser,
     @Param('id', ParseIdPipe) id: number,

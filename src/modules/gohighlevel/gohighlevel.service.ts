@@ -6,6 +6,7 @@ import { OutboundError } from '../../common/outbound/http-client';
 import { CalendarProvider, ContactPusher, isCalendarProvider, isContactPusher } from '../../handlers/capabilities';
 import type { HandlerContext } from '../../handlers/integration-handler';
 import { HandlerRegistry } from '../../handlers/handler-registry';
+import { localToInstant } from '../analytics/time/time-zone';
 import { missingOAuthCredentials } from '../integration-templates/config-schema.service';
 import { HandlerContextFactory } from '../integrations/handler-context.factory';
 import type { Integration } from '../integrations/integration';
@@ -22,8 +23,25 @@ import {
   PushedContactDto,
 } from './dto/gohighlevel.dto';
 
-/** "2026-01-02" stays a date; "1767312000000" is epoch milliseconds, as GoHighLevel takes both. */
-const dateOrEpoch = (value: string): string | number => (/^\d+$/.test(value) ? Number(value) : value);
+/** A free-slots bound without an offset: a date, or a date-time on a wall clock (FreeSlotsQueryDto checked it). */
+const WALL_CLOCK = /^(\d{4})-(\d{2})-(\d{2})(?:T(\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,3}))?)?)?$/;
+
+/**
+ * A free-slots bound as the instant GoHighLevel takes: its get-slots operation (apps/calendars.json of
+ * GoHighLevel/highlevel-api-docs) takes `startDate`/`endDate` as epoch milliseconds ("1548898600000") and
+ * `timezone` only as "the timezone in which the free slots are returned". "1767312000000" is that already,
+ * and a date-time with an offset or Z names its instant; a date ("2026-12-01") or a date-time without an
+ * offset is a wall-clock time of the requested `timezone` (the booking screen's day), or of UTC without
+ * one — never of the server's own clock, which is what reading it with Date.parse did.
+ */
+function slotBound(value: string, timezone: string | undefined): string | number {
+  if (/^\d+$/.test(value)) return Number(value);
+  const wall = WALL_CLOCK.exec(value);
+  if (!wall) return value;
+  const [year, month, day, hour, minute, second] = wall.slice(1, 7).map((part) => Number(part ?? 0));
+  const millis = Number((wall[7] ?? '').padEnd(3, '0'));
+  return localToInstant({ year, month, day }, hour, minute, timezone ?? 'UTC', second).getTime() + millis;
+}
 
 /** The CRM's booking screens and lead push, passed through to GoHighLevel with the integration's token. */
 @Injectable()
@@ -47,7 +65,13 @@ export class GoHighLevelService {
     q: FreeSlotsQueryDto,
   ): Promise<GhlDaySlotsDto[]> {
     return this.passthrough(user, integrationId, (handler, ctx) =>
-      handler.freeSlots(ctx, calendarId, dateOrEpoch(q.startDate), dateOrEpoch(q.endDate), q.timezone),
+      handler.freeSlots(
+        ctx,
+        calendarId,
+        slotBound(q.startDate, q.timezone),
+        slotBound(q.endDate, q.timezone),
+        q.timezone,
+      ),
     );
   }
 
@@ -132,6 +156,19 @@ export class GoHighLevelService {
       if (err instanceof OutboundError) {
         if (err.kind === 'auth')
           throw new DomainException(ErrorCode.INVALID_CREDENTIALS, `GoHighLevel refused the token: ${err.message}`);
+        // its burst limit (100 requests per 10 s per location): the CRM waits as told rather than showing an outage
+        if (err.kind === 'rate_limited') {
+          const seconds = err.retryAfterMs === undefined ? undefined : Math.max(1, Math.ceil(err.retryAfterMs / 1000));
+          throw new DomainException(
+            ErrorCode.RATE_LIMIT_EXCEEDED,
+            `GoHighLevel's rate limit was reached; retry ${seconds === undefined ? 'later' : `in ${seconds} s`}`,
+            undefined,
+            seconds === undefined ? undefined : { 'retry-after': String(seconds) },
+          );
+        }
+        // a calendar or contact GoHighLevel does not have (deleted there): not a bad field of the request
+        if (err.kind === 'client' && err.status === 404)
+          throw new DomainException(ErrorCode.NOT_FOUND, `GoHighLevel has no such resource: ${err.message}`);
         if (err.kind === 'client') throw DomainException.validation(`GoHighLevel refused the request: ${err.message}`);
         throw new DomainException(ErrorCode.CONNECTION_FAILED, `GoHighLevel is unavailable: ${err.message}`);
       }

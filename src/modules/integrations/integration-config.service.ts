@@ -193,15 +193,20 @@ export class IntegrationConfigService {
     }
     // nor "." or "..": in a provider's URL ("/locations/..") it is a dot-segment, and the call with the
     // integration's token reaches another resource (GoHighLevel's API root), which a test took for the location
-    if (key === '.' || key === '..') {
-      const field = Object.keys(config).find((name) => config[name] === key);
-      throw new DomainException(ErrorCode.CONFIG_SCHEMA_INVALID, `The routing key "${key}" is no id`, [
-        {
-          pointer: field === undefined ? '/' : `/${field.replace(/~/g, '~0').replace(/\//g, '~1')}`,
-          message: 'must be the id of the page, phone number, location or organisation, not "." or ".."',
-        },
-      ]);
-    }
+    if (key === '.' || key === '..')
+      throw notAnId(config, key, 'must be the id of the page, phone number, location or organisation, not "." or ".."');
+    // nor an id pasted with a space or a line break around it: deliveries name the id alone, so it was claimed
+    // beside the real one (no 409 for another sub-account's location), and its test blamed the token
+    if (key !== null && key !== key.trim())
+      throw notAnId(config, key, 'must be the id alone, without spaces or line breaks before or after it');
     return key;
   }
+}
+
+/** A routing key that cannot be the id of a page, number, location or organisation, at its config field. */
+function notAnId(config: ConfigObject, key: string, message: string): DomainException {
+  const field = Object.keys(config).find((name) => config[name] === key);
+  return new DomainException(ErrorCode.CONFIG_SCHEMA_INVALID, `The routing key ${JSON.stringify(key)} is no id`, [
+    { pointer: field === undefined ? '/' : `/${field.replace(/~/g, '~0').replace(/\//g, '~1')}`, message },
+  ]);
 }

@@ -83,6 +83,9 @@ export class IntegrationConnectionsService {
         if (current.status === 'disconnected' && row.status !== 'disconnected') {
           throw DomainException.conflict('The integration was disconnected during the connection test');
         }
+        // a failed test of a disconnected integration (its tokens erased) leaves it `disconnected`, as a background
+        // failure does: as `error` it was offered syncs again and counted as a live user of a shared WABA
+        if (current.status === 'disconnected' && !result.success) return {};
         return {
           status: result.success ? 'active' : 'error',
           errorMessage: result.success ? null : result.message,

@@ -94,9 +94,12 @@ const IsAfter = (property: string, options?: ValidationOptions): PropertyDecorat
     options,
   );
 
+const SLOT_BOUND_DESCRIPTION =
+  'ISO-8601 date or date-time, or epoch milliseconds; a date or a date-time without an offset is read in `timezone` (UTC without one)';
+
 export class FreeSlotsQueryDto {
-  @ApiProperty({ description: 'ISO-8601 date or epoch milliseconds' }) @IsSlotBound() startDate!: string;
-  @ApiProperty({ description: 'ISO-8601 date or epoch milliseconds' }) @IsSlotBound() endDate!: string;
+  @ApiProperty({ description: SLOT_BOUND_DESCRIPTION }) @IsSlotBound() startDate!: string;
+  @ApiProperty({ description: SLOT_BOUND_DESCRIPTION }) @IsSlotBound() endDate!: string;
   @ApiPropertyOptional({ example: 'America/New_York', description: 'IANA time zone name' })
   @IsOptional()
   @IsTimeZone()
