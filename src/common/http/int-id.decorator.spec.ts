@@ -7,7 +7,7 @@ import {
   ListIntegrationsQueryDto,
 } from '../../modules/integrations/dto/integration.dto';
 import { ListLeadsQueryDto } from '../../modules/leads/dto/lead.dto';
-import { CreateActivityDto, CreateLeadDto } from '../../modules/leads/dto/lead-write.dto';
+import { CreateActivityDto, CreateLeadDto, MAX_ACTIVITY_SECONDS } from '../../modules/leads/dto/lead-write.dto';
 import { SendChannelMessageDto } from '../../modules/messaging/dto/send-message.dto';
 import { CreateBulkDto } from '../../modules/whatsapp/bulk/dto/bulk.dto';
 import { WhatsAppAnalyticsQueryDto } from '../../modules/whatsapp/dto/analytics.dto';
@@ -54,9 +54,13 @@ describe('IsIntId: integer ids of bodies and queries stay within int4', () => {
     for (const bad of [MAX_INT_ID + 1, 1e300, 0, 1.5]) expect(failing(dto, { ...rest, [field]: bad })).toEqual([field]);
   });
 
-  it('bounds an activity duration the same way', () => {
+  it('bounds an activity duration (at most a day, so never past int4 either)', () => {
     const activity = { type: 'CALL', userId: 'u1' };
-    expect(failing(CreateActivityDto, { ...activity, durationSeconds: MAX_INT_ID })).toEqual([]);
+    expect(failing(CreateActivityDto, { ...activity, durationSeconds: MAX_ACTIVITY_SECONDS })).toEqual([]);
+    expect(failing(CreateActivityDto, { ...activity, durationSeconds: MAX_ACTIVITY_SECONDS + 1 })).toEqual([
+      'durationSeconds',
+    ]);
+    expect(failing(CreateActivityDto, { ...activity, durationSeconds: MAX_INT_ID })).toEqual(['durationSeconds']);
     expect(failing(CreateActivityDto, { ...activity, durationSeconds: 1e300 })).toEqual(['durationSeconds']);
   });
 });
