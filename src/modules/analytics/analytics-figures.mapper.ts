@@ -20,7 +20,7 @@ export const splitKey = (key: string): [string, string] => {
 };
 
 /** Decimals of ad_costs.spend (NUMERIC(18,6)): a sum to this scale is exact. */
-const SPEND_SCALE = 6;
+export const SPEND_SCALE = 6;
 
 /** The overview's rows per source (platform|integration), each with the spend it owns. */
 export function sourceFigures(rows: readonly MetricRow[], spend: readonly SpendDbRow[]): SourceFiguresDto[] {

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { leadPlatformOf } from '../../analytics/analytics-figures.mapper';
+import { leadPlatformOf, SPEND_SCALE, splitKey } from '../../analytics/analytics-figures.mapper';
 import { AnalyticsFiguresService } from '../../analytics/analytics-figures.service';
 import { AnalyticsRowsService } from '../../analytics/analytics-rows.service';
 import type { MetricRow, SpendDbRow } from '../../analytics/analytics.repository';
@@ -214,10 +214,9 @@ function isUnfiltered(f: ReportFilters): boolean {
   return !f.source?.length && !f.integrationId?.length && !f.campaignId?.length && !f.status?.length;
 }
 
-/** "platform|id" of a source or campaign row. */
+/** "platform|id" of a source or campaign row (a campaign id may hold a "|": splitKey splits at the first). */
 function parts(row: MetricRow): [string, string] {
-  const at = row.dimId.lastIndexOf('|');
-  return [row.dimId.slice(0, at), row.dimId.slice(at + 1)];
+  return splitKey(row.dimId);
 }
 
 function matches(row: MetricRow, f: ReportFilters): boolean {
@@ -264,7 +263,12 @@ function sinceTheBeginning(range: ResolvedRange): ResolvedRange {
 
 /** A single amount in one currency, or null (no spend known, or several currencies that do not add up). */
 function single(rows: readonly SpendDbRow[]): { amount: string; currency: string | null } | null {
-  const totals = sumByCurrency(rows.map((s) => ({ amount: s.spend, currency: s.currency })));
+  // exact (ad_costs keeps 6 decimals): the report shows it to the cent and divides it for its costs, as the
+  // overview does; summed to cents first, 1.005 over 2 leads cost 0.51 a lead
+  const totals = sumByCurrency(
+    rows.map((s) => ({ amount: s.spend, currency: s.currency })),
+    SPEND_SCALE,
+  );
   if (totals.size !== 1) return null;
   const [[currency, amount]] = [...totals];
   return { amount, currency };
