@@ -2,6 +2,8 @@ import { buildMessage, isISO8601, ValidateBy, ValidationOptions } from 'class-va
 import { DomainException } from '../errors/domain.exception';
 
 const DATE_ONLY = /^\d{4}-\d{2}-\d{2}$/;
+/** A full calendar date first: ISO-8601's reduced precisions ("2026-03", "2026") are no day. */
+const FULL_DATE_FIRST = /^\d{4}-\d{2}-\d{2}(?:$|[T ])/;
 
 /**
  * The upper bound of a `createdTo` filter (compared with <=). A timestamp is taken as given; a bare
@@ -16,7 +18,8 @@ export function createdToBound(value: string): Date {
 /**
  * An ISO-8601 date (YYYY-MM-DD) or timestamp that names a real day and that Date reads. @IsDateString
  * also takes forms Date cannot read (20261201, 2026-W48, 2026-335) and days that do not exist
- * (2026-02-30): they reached the query as an Invalid Date, a 500.
+ * (2026-02-30): they reached the query as an Invalid Date, a 500. A month or a year alone ("2026-03")
+ * was read as its first instant, so createdFrom=2026-03&createdTo=2026-03 listed none of March's leads.
  */
 export const IsTimestamp = (options?: ValidationOptions): PropertyDecorator =>
   ValidateBy(
@@ -24,7 +27,10 @@ export const IsTimestamp = (options?: ValidationOptions): PropertyDecorator =>
       name: 'isTimestamp',
       validator: {
         validate: (value: unknown): boolean =>
-          typeof value === 'string' && isISO8601(value, { strict: true }) && !Number.isNaN(Date.parse(value)),
+          typeof value === 'string' &&
+          FULL_DATE_FIRST.test(value) &&
+          isISO8601(value, { strict: true }) &&
+          !Number.isNaN(Date.parse(value)),
         defaultMessage: buildMessage(
           (each) => `${each}$property must be an ISO-8601 date (YYYY-MM-DD) or timestamp (2026-03-09T10:00:00Z)`,
           options,

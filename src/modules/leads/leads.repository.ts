@@ -37,6 +37,9 @@ export interface LeadFilter {
 
 export type LeadOrder = 'createdAt' | '-createdAt' | 'score' | '-score';
 
+/** The interactions and activities a lead's detail shows: its latest ones. */
+const TIMELINE_LIMIT = 500;
+
 // ids follow creation order: the tie-breaker that keeps pages stable
 const ORDERS: Record<LeadOrder, Prisma.LeadOrderByWithRelationInput[]> = {
   createdAt: [{ createdAt: 'asc' }, { id: 'asc' }],
@@ -105,18 +108,19 @@ export class LeadsRepository {
     if (!lead) return null;
     const where = { leadId: lead.id };
     const sources = await prisma.leadSource.findMany({ where, orderBy: [{ createdAt: 'asc' }, { id: 'asc' }] });
+    // the newest 500 of a long timeline, shown oldest first: the oldest 500 hid every message and call after them
     const interactions = await prisma.leadInteraction.findMany({
       where,
-      orderBy: [{ occurredAt: 'asc' }, { id: 'asc' }],
-      take: 500,
+      orderBy: [{ occurredAt: 'desc' }, { id: 'desc' }],
+      take: TIMELINE_LIMIT,
     });
     const bookings = await prisma.booking.findMany({ where, orderBy: { startTime: 'asc' } });
     const activities = await prisma.leadActivity.findMany({
       where,
-      orderBy: [{ occurredAt: 'asc' }, { id: 'asc' }],
-      take: 500,
+      orderBy: [{ occurredAt: 'desc' }, { id: 'desc' }],
+      take: TIMELINE_LIMIT,
     });
-    return { ...lead, sources, interactions, bookings, activities };
+    return { ...lead, sources, interactions: interactions.reverse(), bookings, activities: activities.reverse() };
   }
 
   find(scope: SubAccountScope, id: bigint): Promise<LeadRow | null> {

@@ -212,12 +212,17 @@ export class ActivityDto {
 
 export class LeadDetailDto extends LeadDto {
   @ApiProperty({ type: SourceTrackingDto }) sourceTracking!: SourceTrackingDto;
-  @ApiProperty({ type: [InteractionDto] }) interactions!: InteractionDto[];
+  @ApiProperty({
+    type: [InteractionDto],
+    description:
+      "The lead's messages and other provider interactions, oldest first; the latest 500 when there are more",
+  })
+  interactions!: InteractionDto[];
   @ApiProperty({ type: [BookingDto] }) bookings!: BookingDto[];
   @ApiProperty({
     type: [ActivityDto],
     description:
-      "The CRM's calls, e-mails, meetings, notes and WhatsApp work on the lead (POST …/activities), oldest first; at most 500",
+      "The CRM's calls, e-mails, meetings, notes and WhatsApp work on the lead (POST …/activities), oldest first; the latest 500 when there are more",
   })
   activities!: ActivityDto[];
 }
