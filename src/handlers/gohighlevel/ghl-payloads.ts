@@ -91,11 +91,28 @@ function attributionOf(contact: JsonRecord): JsonRecord | undefined {
   return all.find((a) => a.isFirst === true) ?? all[0];
 }
 
+/**
+ * Where the contact came from, as GoHighLevel says it: the contact's `source` ("xyz form" in
+ * docs/webhook events/ContactCreate.md, the only attribution a contact webhook carries) and, from
+ * `attributionSource` (apps/contacts.json), its medium, landing page and referrer.
+ */
+function sourceDetails(contact: JsonRecord, attribution: JsonRecord | undefined): Record<string, string> | undefined {
+  const given = Object.entries({
+    source: asString(contact.source),
+    medium: asString(attribution?.medium),
+    url: asString(attribution?.url),
+    referrer: asString(attribution?.referrer),
+  }).filter((entry): entry is [string, string] => entry[1] !== undefined);
+  return given.length > 0 ? Object.fromEntries(given) : undefined;
+}
+
 function leadSource(contact: JsonRecord): LeadSourceInput {
   const attribution = attributionOf(contact);
-  if (!attribution) return {};
+  const details = sourceDetails(contact, attribution);
+  if (!attribution) return details ? { details } : {};
   const medium = asString(attribution.medium)?.toLowerCase();
   return compact({
+    details,
     campaignId: asId(attribution.campaignId),
     campaignName: asString(attribution.campaign) ?? asString(attribution.utmCampaign),
     // mediumId is the id of the medium the contact came through: a form/survey id for those media

@@ -201,6 +201,7 @@ describe('GoHighLevelHandler.syncData', () => {
       source: {
         formId: 'FglfHAn30PRwsZVyQlKp',
         gclid: 'CjOKCQjwnNyUBhCZARISAI9AYIFtNnIcWcYGIOQINz_ZoFI5SSLRRugSoPZoiEu27IZBY£1-MAIWmEaAo2VEALW_WCB',
+        details: { source: 'public api', medium: 'survey', url: 'Trigger Link', referrer: 'https: //www.google.com' },
       },
     });
     expect(page).toMatchObject({ fetched: 2, nextCursor: null });

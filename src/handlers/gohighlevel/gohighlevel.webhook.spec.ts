@@ -152,7 +152,8 @@ describe('GoHighLevelHandler: processing events', () => {
     tags: ['id magna sed Lorem', 'Duis dolor commodo aliqua'],
     customAnswers: { BcdmQEsNgz6AVpgLVUJ0: 'XYZ Corp' },
     submittedAt: '2021-11-26T12:41:02.193Z',
-    source: {},
+    // the contact's `source`, the only attribution a contact webhook carries
+    source: { details: { source: 'xyz form' } },
   };
 
   it('maps ContactCreate and ContactUpdate to a lead, each as of when its record was', async () => {
@@ -186,12 +187,13 @@ describe('GoHighLevelHandler: processing events', () => {
       campaignId: 'cmp-9',
       campaignName: 'Spring',
       gclid: 'g-1',
+      details: { source: 'xyz form', medium: 'form', url: 'https://example.com/form' },
     });
     const calendarTouch = await apply({
       ...(json('ContactCreate.json') as object),
       attributionSource: { url: 'x', medium: 'calendar', mediumId: 'cal-1' },
     });
-    expect(calendarTouch.leads[0].source).toEqual({});
+    expect(calendarTouch.leads[0].source).toEqual({ details: { source: 'xyz form', medium: 'calendar', url: 'x' } });
   });
 
   it('keeps custom field values that have a text form, keyed by field id', async () => {

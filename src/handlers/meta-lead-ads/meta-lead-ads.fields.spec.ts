@@ -114,7 +114,9 @@ describe('Meta leads: every field, mapped by meaning (issue 10 point 7)', () => 
     it('reads the lead, then its form questions, with appsecret_proof on both', async () => {
       server.on('GET', '/1843301527654328', () => ({ status: 200, body: LEAD }));
       server.on('GET', '/428591720391133', () => ({ status: 200, body: FORM }));
-      expect(await new MetaLeadAdsHandler().processWebhook(event, ctx())).toEqual({ leads: [expected] });
+      // the form read for its questions also names the lead's form (LeadgenForm.name)
+      const withFormName = { ...expected, source: { ...expected.source, formName: 'Solar quote – Instagram' } };
+      expect(await new MetaLeadAdsHandler().processWebhook(event, ctx())).toEqual({ leads: [withFormName] });
       expect(server.requests.map((r) => r.path)).toEqual(['/1843301527654328', '/428591720391133']);
       expect(server.requests.every((r) => /^[0-9a-f]{64}$/.test(r.query.get('appsecret_proof') ?? ''))).toBe(true);
     });

@@ -32,10 +32,10 @@ import {
 import { graphTestFailure } from '../shared/meta-test-failure';
 import {
   FORM_QUESTION_FIELDS,
-  formQuestionsOf,
   LEAD_FIELDS,
+  leadFormOf,
   leadFromGraph,
-  MetaFormQuestion,
+  MetaLeadForm,
   narrowLeadgenEvent,
 } from './meta-lead-ads.payload';
 import { metaLeadAdsWebhook } from './meta-lead-ads.webhook';
@@ -148,7 +148,8 @@ export class MetaLeadAdsHandler implements IntegrationHandler {
         res.status,
       );
     const formOfLead = asId(res.body.form_id);
-    const lead = leadFromGraph(res.body, await this.formQuestions(ctx, formOfLead ?? leadgen.formId));
+    const form = await this.leadForm(ctx, formOfLead ?? leadgen.formId);
+    const lead = leadFromGraph(res.body, form.questions, form.name);
     if (!lead) throw new PermanentEventError(`Graph API answer for lead ${leadgen.leadgenId} has no field_data`);
     // without ads_management the Graph answer omits the ad; the webhook still named it
     // (its "adgroup_id" is Meta's legacy name for the ad, not the ad set)
@@ -215,10 +216,10 @@ export class MetaLeadAdsHandler implements IntegrationHandler {
       after: state.after,
     });
     const records = graphPageData(res, `the leads of form ${formId}`);
-    const questions = records.length > 0 ? await this.formQuestions(ctx, formId) : new Map<string, MetaFormQuestion>();
+    const form: MetaLeadForm = records.length > 0 ? await this.leadForm(ctx, formId) : { questions: new Map() };
     const leads: LeadInput[] = [];
     for (const record of records) {
-      const lead = leadFromGraph(record, questions);
+      const lead = leadFromGraph(record, form.questions, form.name);
       if (lead) leads.push(lead);
       else
         ctx.logger.warn(
@@ -237,18 +238,19 @@ export class MetaLeadAdsHandler implements IntegrationHandler {
   }
 
   /**
-   * The form's questions (key → type), so that answers are mapped by what was asked. A form that
-   * cannot be read leaves the mapping by Meta's prefill names; a transient failure is retried.
+   * The form's questions (key → type), so that answers are mapped by what was asked, and its name
+   * (the lead's formName). A form that cannot be read leaves the mapping by Meta's prefill names and
+   * no name; a transient failure is retried.
    */
-  private async formQuestions(ctx: HandlerContext, formId: string | undefined): Promise<Map<string, MetaFormQuestion>> {
-    if (!formId) return new Map();
+  private async leadForm(ctx: HandlerContext, formId: string | undefined): Promise<MetaLeadForm> {
+    if (!formId) return { questions: new Map() };
     try {
-      return formQuestionsOf((await this.get(ctx, formId, { fields: FORM_QUESTION_FIELDS })).body);
+      return leadFormOf((await this.get(ctx, formId, { fields: FORM_QUESTION_FIELDS })).body);
     } catch (err) {
       const classified = classifyGraphError(err);
       if (!(classified instanceof OutboundError) || classified.transient) throw classified;
       ctx.logger.warn({ formId, status: classified.status }, 'Meta lead form unreadable; answers mapped by field name');
-      return new Map();
+      return { questions: new Map() };
     }
   }
 

@@ -19,6 +19,22 @@ export interface MetaFormQuestion {
   label?: string;
 }
 
+/** What a lead's form says about its leads: its questions by key, and its name. */
+export interface MetaLeadForm {
+  questions: Map<string, MetaFormQuestion>;
+  name?: string;
+}
+
+/**
+ * A form as GET /<form id>?fields=id,name,questions{…} answers it. `name` is a LeadgenForm field
+ * (facebook-python-business-sdk, facebook_business/adobjects/leadgenform.py); the Lead object itself
+ * has no form name, so this is where a lead's sourceTracking.formName comes from.
+ */
+export function leadFormOf(form: unknown): MetaLeadForm {
+  const name = isRecord(form) ? asString(form.name) : undefined;
+  return { questions: formQuestionsOf(form), ...(name ? { name } : {}) };
+}
+
 /** The questions of a form (GET /<form id>?fields=questions{key,type,label}) by key. */
 export function formQuestionsOf(form: unknown): Map<string, MetaFormQuestion> {
   const questions = new Map<string, MetaFormQuestion>();
@@ -120,7 +136,7 @@ const TYPE_FIELDS: Readonly<Record<string, StandardField>> = {
   POST_CODE: 'postalCode',
   COUNTRY: 'country',
 };
-/** Work contacts fill email/phone only when the form asks no personal one; otherwise they stay answers. */
+/** Work contacts fill email/phone only when no personal one was answered; otherwise they stay answers. */
 const TYPE_FALLBACKS: Readonly<Record<string, { field: StandardField; preferred: string }>> = {
   WORK_EMAIL: { field: 'email', preferred: 'EMAIL' },
   WORK_PHONE_NUMBER: { field: 'phone', preferred: 'PHONE' },
@@ -166,7 +182,7 @@ const NAME_FALLBACKS: Readonly<Record<string, { field: StandardField; preferred:
 function targetOf(
   name: string,
   questions: ReadonlyMap<string, MetaFormQuestion>,
-  askedTypes: ReadonlySet<string | undefined>,
+  answeredTypes: ReadonlySet<string | undefined>,
   answeredNames: ReadonlySet<string>,
 ): StandardField | undefined {
   const question = questions.get(name);
@@ -177,7 +193,7 @@ function targetOf(
   }
   const type = question.type ?? '';
   const fallback = TYPE_FALLBACKS[type];
-  return TYPE_FIELDS[type] ?? (fallback && !askedTypes.has(fallback.preferred) ? fallback.field : undefined);
+  return TYPE_FIELDS[type] ?? (fallback && !answeredTypes.has(fallback.preferred) ? fallback.field : undefined);
 }
 
 /** `custom_disclaimer_responses` ([{checkbox_key, is_checked}], UserLeadGenDisclaimerResponse in the SDK). */
@@ -201,23 +217,25 @@ function consentsOf(record: JsonRecord): LeadConsent[] {
 export function leadFromGraph(
   record: unknown,
   questions: ReadonlyMap<string, MetaFormQuestion> = new Map(),
+  formName?: string,
 ): LeadInput | undefined {
   if (!isRecord(record) || !Array.isArray(record.field_data)) return undefined;
   const externalId = asId(record.id);
   if (!externalId) return undefined;
 
+  // only answered questions count: an EMAIL question left empty does not keep the work e-mail out,
+  // by the form's question types as by Meta's prefill names
   const fields = asRecords(record.field_data);
-  const askedTypes = new Set(fields.map((f) => questions.get(asString(f.name) ?? '')?.type));
-  const answeredNames = new Set(
-    fields.filter((f) => answerOf(f) !== '').map((f) => (asString(f.name) ?? '').toLowerCase()),
-  );
+  const answered = fields.filter((f) => answerOf(f) !== '');
+  const answeredTypes = new Set(answered.map((f) => questions.get(asString(f.name) ?? '')?.type));
+  const answeredNames = new Set(answered.map((f) => (asString(f.name) ?? '').toLowerCase()));
   const standard: Partial<Record<StandardField, string>> = {};
   const customAnswers: Record<string, string> = {};
   for (const field of fields) {
     const name = asString(field.name);
     const answer = answerOf(field);
     if (!name || answer === '') continue;
-    const target = targetOf(name, questions, askedTypes, answeredNames);
+    const target = targetOf(name, questions, answeredTypes, answeredNames);
     // a second answer for the same field (email and work_email) is kept, not lost
     if (target && standard[target] === undefined) standard[target] = answer;
     else
@@ -242,7 +260,7 @@ export function leadFromGraph(
     ...(Object.keys(customAnswers).length > 0 ? { customAnswers } : {}),
     submittedAt: toIso(record.created_time),
     ...(consents.length > 0 ? { consents } : {}),
-    source: sourceOf(record),
+    source: { ...sourceOf(record), ...(formName ? { formName } : {}) },
   };
 }
 
