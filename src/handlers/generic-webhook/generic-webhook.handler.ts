@@ -209,10 +209,17 @@ export class GenericWebhookHandler implements IntegrationHandler {
     // (answered `ignored`; stored, it could only fail its attempts and wait for a replay that fails too)
     if (body === null || typeof body !== 'object') return [];
     const eventType = config.eventTypePointer
-      ? asId(jsonPointer(body, config.eventTypePointer))?.slice(0, MAX_EVENT_TYPE_LENGTH)
+      ? clip(asId(jsonPointer(body, config.eventTypePointer)), MAX_EVENT_TYPE_LENGTH)
       : undefined;
     return [{ externalId: signedEventId(req, config), eventType: eventType ?? 'lead', payload: body }];
   }
+}
+
+/** At most `max` UTF-16 units, never half a surrogate pair (an unpaired half is text PostgreSQL refuses). */
+function clip(text: string | undefined, max: number): string | undefined {
+  if (text === undefined || text.length <= max) return text;
+  const cut = text.slice(0, max);
+  return /[\ud800-\udbff]$/.test(cut) ? cut.slice(0, -1) : cut;
 }
 
 function signedEventId(req: WebhookRequest, config: GenericWebhookConfig): string {
@@ -293,9 +300,9 @@ function describeSource(source: MappingSource): string {
   return `${source.pointer}[${where}]${source.value}`;
 }
 
-/** An array of values, or "a, b, c"; trimmed, without empties or repeats. */
+/** An array of values, "a, b, c", or one number (numbers are taken as text); trimmed, without empties or repeats. */
 function tagsOf(value: unknown): string[] {
-  const raw = typeof value === 'string' ? value.split(',') : asArray(value);
+  const raw = typeof value === 'string' ? value.split(',') : Array.isArray(value) ? asArray(value) : [value];
   const tags = raw.map((tag) => asId(tag)).filter((tag): tag is string => tag !== undefined);
   return [...new Set(tags)];
 }
