@@ -181,7 +181,9 @@ function pageOf(ctx: HandlerContext, res: OutboundResponse, state: InsightsCurso
         'Facebook Ads insights row without campaign or day skipped',
       );
   }
-  const after = rows.length > 0 ? nextAfter(res.body) : undefined;
+  // an empty page can still have a next link (developers.facebook.com/docs/graph-api/results: stop only when
+  // next no longer appears); ending here would zero the window's spend on the pages not read
+  const after = nextAfter(res.body);
   const { after: _previous, ...rest } = state;
   if (after) return { leads: [], costs, fetched: rows.length, nextCursor: JSON.stringify({ ...rest, after }) };
   // the last page: every ad's days of the range were reported, so what Meta no longer reports there is zeroed

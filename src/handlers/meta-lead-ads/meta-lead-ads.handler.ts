@@ -44,6 +44,12 @@ import { META_LEAD_ADS_SETUP } from './setup-instructions';
 
 const SYNC_WINDOW_SECONDS = 7 * 24 * 3600;
 const PAGE_SIZE = 100;
+/**
+ * Pages of a Page's lead forms listed in one call (10,000 forms; each then costs a request per run):
+ * the list is read in one syncData call, outside the run's page and time budget, so a Graph (or a
+ * proxy) that keeps answering new cursors would otherwise hold the job past its lease.
+ */
+const MAX_FORM_PAGES = 100;
 const META_SECRETS = ['pageAccessToken', 'appSecret', 'verifyToken'];
 
 /** Where a reconciliation run stands; serialized as the opaque sync cursor. */
@@ -228,7 +234,9 @@ export class MetaLeadAdsHandler implements IntegrationHandler {
         );
     }
 
-    const after = records.length > 0 ? nextAfter(res.body) : undefined;
+    // an empty page can still have a next link (Graph filters by visibility): paging ends only when next
+    // does (developers.facebook.com/docs/graph-api/results); a repeated cursor fails the run (SyncProcessor)
+    const after = nextAfter(res.body);
     const next: SyncCursor | null = after
       ? { ...state, after }
       : state.formIndex + 1 < state.forms.length
@@ -266,11 +274,16 @@ export class MetaLeadAdsHandler implements IntegrationHandler {
         const id = isRecord(form) ? asId(form.id) : undefined;
         if (id && !forms.includes(id)) forms.push(id);
       }
-      after = records.length > 0 ? nextAfter(res.body) : undefined;
+      // an empty page with a next link is not the end (developers.facebook.com/docs/graph-api/results)
+      after = nextAfter(res.body);
       // a cursor Graph already gave lists the same forms again: followed, the run never ended
       if (after !== undefined && given.has(after))
         throw new Error(`Graph repeated a paging cursor of the lead forms of page ${pageId}; the sync stopped there`);
       if (after !== undefined) given.add(after);
+      if (after !== undefined && given.size >= MAX_FORM_PAGES)
+        throw new Error(
+          `Graph listed more than ${MAX_FORM_PAGES} pages of lead forms of page ${pageId}; the sync stopped there`,
+        );
     } while (after);
     return { since: Math.floor(ctx.now().getTime() / 1000) - SYNC_WINDOW_SECONDS, forms, formIndex: 0 };
   }
