@@ -43,6 +43,10 @@ export interface NewMessage {
   replyToMessageId?: string | null;
   contextWamid?: string | null;
   status: string;
+  /** Why WhatsApp could not deliver an inbound message's content (an unsupported message's errors[0]). */
+  errorCode?: number | null;
+  errorTitle?: string | null;
+  errorDetails?: string | null;
   sendState?: string | null;
   wamid?: string | null;
   recipient?: string | null;
@@ -102,15 +106,15 @@ export class MessagesRepository {
     if (existing) return null;
     const rows = await this.db.prisma.$queryRaw<Array<{ id: string }>>`
       INSERT INTO messages (sub_account_id, integration_id, conversation_id, channel, lead_id, direction, type, text,
-        content, media_id, media_mime_type, media_caption, context_wamid, reply_to_message_id, status, wamid, received_at,
-        created_at, updated_at)
+        content, media_id, media_mime_type, media_caption, context_wamid, reply_to_message_id, status, error_code,
+        error_title, error_details, wamid, received_at, created_at, updated_at)
       VALUES (${data.subAccountId}, ${data.integrationId}, ${data.conversationId}::bigint, ${data.channel},
         ${data.leadId ?? null}::bigint, 'inbound', ${data.type}, ${data.text ?? null},
         ${data.content === undefined ? null : JSON.stringify(data.content)}::jsonb, ${data.mediaId ?? null},
         ${data.mediaMimeType ?? null}, ${data.mediaCaption ?? null}, ${data.contextWamid ?? null},
         (SELECT m.id FROM messages m WHERE m.integration_id = ${data.integrationId} AND m.wamid = ${data.contextWamid ?? null}
           AND m.conversation_id = ${data.conversationId}::bigint),
-        'received',
+        'received', ${data.errorCode ?? null}::int, ${data.errorTitle ?? null}, ${data.errorDetails ?? null},
         ${data.wamid ?? null}, ${data.receivedAt ?? null}::timestamptz, COALESCE(${data.receivedAt ?? null}::timestamptz, now()), now())
       ON CONFLICT (integration_id, wamid) DO NOTHING
       RETURNING id::text`;

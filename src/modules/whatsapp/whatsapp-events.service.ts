@@ -11,10 +11,11 @@ import {
 } from '../../handlers/whatsapp-cloud/whatsapp-cloud.payload';
 import type { IntegrationRow } from '../integrations/integrations.repository';
 import { incomingStatusOf } from './domain/message-status';
+import { errorCodeOf } from './domain/send-errors';
 import { keywordMatcher } from './domain/opt-out-keywords';
 import { waIdToE164 } from './domain/phone-match';
 import { ConversationsRepository } from './conversations.repository';
-import { MessagesRepository } from './messages.repository';
+import { MessagesRepository, NewMessage } from './messages.repository';
 import { WhatsAppConversationsService } from './whatsapp-conversations.service';
 import { WhatsAppNumbersService } from './whatsapp-numbers.service';
 import { WhatsAppOptOutsService } from './whatsapp-opt-outs.service';
@@ -40,6 +41,22 @@ function rawStatus(payload: unknown): Record<string, unknown> {
     })),
     ...(p.pricing ? { pricing: p.pricing } : {}),
     ...(p.bizOpaqueCallbackData ? { biz_opaque_callback_data: p.bizOpaqueCallbackData } : {}),
+  };
+}
+
+/**
+ * Why WhatsApp could not deliver an inbound message's content, as the message's `error` (API.md Message):
+ * an unsupported message arrives as `type: "unsupported"` with `errors[]` {code, title, message,
+ * error_data.details} and nothing else to show (developers.facebook.com/documentation/business-messaging/
+ * whatsapp/webhooks/reference/messages/unsupported). Stored by messageEventsOf under `content.errors`.
+ */
+function inboundError(content: unknown): Pick<NewMessage, 'errorCode' | 'errorTitle' | 'errorDetails'> {
+  const first = isRecord(content) ? asRecords(content.errors)[0] : undefined;
+  if (!first) return {};
+  return {
+    errorCode: errorCodeOf(first.code),
+    errorTitle: asString(first.title) ?? asString(first.message) ?? 'Message not supported',
+    errorDetails: asString(first.details) ?? null,
   };
 }
 
@@ -135,6 +152,7 @@ export class WhatsAppEventsService {
         mediaMimeType: message.media?.mimeType ?? null,
         mediaCaption: message.media?.caption ?? null,
         contextWamid: message.contextId ?? null,
+        ...inboundError(message.content),
         status: 'received',
         wamid: message.id,
         receivedAt,

@@ -163,13 +163,21 @@ function titleOf(message: string | undefined): string {
   return (message ?? '').replace(/^\(#\d+\)\s*/, '').trim();
 }
 
+/**
+ * A provider's error code as the hub stores it. error_code is an int column: a code beyond it (garbage,
+ * 1e20) would fail every write of the message or status it comes with, so it is left out instead.
+ */
+export function errorCodeOf(value: unknown): number | null {
+  const code = asNumber(value);
+  return code !== undefined && Number.isInteger(code) && Math.abs(code) <= 2_147_483_647 ? code : null;
+}
+
 /** Reads `{ error: {…} }` (HTTP) or a webhook `errors[]` entry into code, title, details. */
 export function storedErrorOf(body: unknown): StoredSendError & { transient?: boolean } {
   const error = isRecord(body) && isRecord(body.error) ? body.error : isRecord(body) ? body : {};
   const data = isRecord(error.error_data) ? error.error_data : {};
-  const code = asNumber(error.code);
   return {
-    code: code !== undefined && Number.isInteger(code) ? code : null,
+    code: errorCodeOf(error.code),
     title: asString(error.title) ?? titleOf(asString(error.message)),
     details: asString(data.details) ?? null,
     ...(asBoolean(error.is_transient) === true ? { transient: true } : {}),
