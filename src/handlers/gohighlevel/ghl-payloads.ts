@@ -166,7 +166,7 @@ export function appointmentToBooking(payload: JsonRecord, deleted = false): Book
     startTime: asString(appointment.startTime),
     endTime: asString(appointment.endTime),
     status: deleted ? 'deleted' : asString(appointment.appointmentStatus),
-    changedAt: asString(appointment.dateUpdated) ?? timestampText(payload.timestamp),
+    changedAt: firstInstant(appointment.dateUpdated, payload.timestamp),
   });
 }
 
@@ -185,7 +185,7 @@ export function opportunityStageChange(payload: JsonRecord): LeadPipelineStageCh
     pipelineId,
     stageId,
     opportunityStatus: asString(payload.status),
-    changedAt: asString(payload.dateUpdated) ?? timestampText(payload.timestamp),
+    changedAt: firstInstant(payload.dateUpdated, payload.timestamp),
   });
 }
 
@@ -194,6 +194,18 @@ function timestampText(value: unknown): string | undefined {
   if (typeof value !== 'number' || !Number.isFinite(value)) return undefined;
   const date = new Date(value < 1e11 ? value * 1000 : value);
   return Number.isNaN(date.getTime()) ? undefined : date.toISOString();
+}
+
+/**
+ * When a change happened: the record's `dateUpdated`, else the delivery's `timestamp`, whichever
+ * first names a real instant. A date that names none orders nothing (undefined: the handler dates
+ * the change with the delivery's arrival), rather than sorting as "always newest" (bookings) or
+ * "older than everything" (pipeline stages).
+ */
+function firstInstant(dateUpdated: unknown, timestamp: unknown): string | undefined {
+  return [asString(dateUpdated), timestampText(timestamp)].find(
+    (text) => text !== undefined && instantMs(Date.parse(text)) !== undefined,
+  );
 }
 
 const OPPORTUNITY_STATUS: Readonly<Record<string, LeadStatus>> = { won: 'CONVERTED', lost: 'LOST', abandoned: 'LOST' };
