@@ -8,7 +8,7 @@ export const WHATSAPP_CLOUD_SETUP = [
   '3. **App secret** (`appSecret`): *App settings → Basic* of the same app; Meta signs every delivery with it (`X-Hub-Signature-256`). Left empty when connected with *Connect with Meta*.',
   "4. **Verify token** (`verifyToken`): a random string you choose; type the same string in the app's webhook settings.",
   "5. Save the integration, then run **Test connection**: it becomes active, and only an active integration answers the provider's verification request and receives deliveries.",
-  "6. In *WhatsApp → Configuration* set the callback URL to `<hub>/api/webhooks/whatsapp-cloud` (`<hub>` is the start of this integration's `webhookUrl`) with the verify token above, and subscribe to the `messages` field (`message_template_status_update` and `user_preferences` keep templates and opt-outs in step).",
+  "6. In *WhatsApp → Configuration* set the callback URL to `<hub>/api/webhooks/whatsapp-cloud` (`<hub>` is the start of this integration's `webhookUrl`) with the verify token above, and subscribe to the `messages` field (`message_template_status_update`, `message_template_components_update` and `user_preferences` keep templates and opt-outs in step).",
   "7. Without *Connect with Meta*, subscribe the app to the WhatsApp Business Account's webhooks once: `POST /{waba-id}/subscribed_apps` with the access token (*Connect with Meta* does it itself).",
   '8. Optional: `messagesPerSecond` (default 80) and the opt-out / opt-in keywords.',
 ].join('\n');

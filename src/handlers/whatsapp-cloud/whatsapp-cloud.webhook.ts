@@ -34,6 +34,8 @@ const WABA_FIELDS: ReadonlySet<string> = new Set([
   'message_template_status_update',
   'message_template_quality_update',
   'template_category_update',
+  // "a template is edited" (…/webhooks/reference/message_template_components_update)
+  'message_template_components_update',
 ]);
 
 /** The WABA ids of entries holding template changes. */

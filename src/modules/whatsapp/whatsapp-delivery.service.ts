@@ -304,7 +304,13 @@ export class WhatsAppDeliveryService {
         ? { kind: 'deferred', afterMs, reason: classified.reason }
         : { kind: 'retry', afterMs, reason: classified.reason, scope: classified.scope };
     }
-    await this.transactions.run(() => this.fail(row, error, classified.optOut));
+    await this.transactions.run(async () => {
+      await this.fail(row, error, classified.optOut);
+      // the template's status changed at Meta (its webhook may never come): Meta's list brings the row in
+      // step now, so the next send is 422 TEMPLATE_NOT_APPROVED instead of another refusal (API.md "Templates")
+      if (classified.scope === 'template')
+        await this.jobs.send('whatsapp-templates-sync', { integrationId: BigInt(row.integrationId) });
+    });
     return { kind: 'failed', error };
   }
 

@@ -1,5 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { TransactionRunner } from '../../database/transaction-runner';
+import { JobsService } from '../../jobs/jobs.service';
 import type { JsonValue } from '../../common/json-value';
 import {
   applyPendingStatuses,
@@ -10,6 +11,7 @@ import {
   StatusPatch,
 } from './domain/message-status';
 import { waIdToE164 } from './domain/phone-match';
+import { isTemplateUnusable } from './domain/send-errors';
 import { MessageChanges, MessageRow, MessagesRepository, OrphanRow } from './messages.repository';
 import { WhatsAppOptOutsService } from './whatsapp-opt-outs.service';
 
@@ -95,6 +97,7 @@ export class WhatsAppStatusService {
     private readonly messages: MessagesRepository,
     private readonly optOuts: WhatsAppOptOutsService,
     private readonly transactions: TransactionRunner,
+    private readonly jobs: JobsService,
   ) {}
 
   /** Called after commit for every status that changed a bulk message (the bulk ledger's counts). */
@@ -153,6 +156,10 @@ export class WhatsAppStatusService {
       const merged = mergeStatus(stateOf(row), incoming);
       if (!merged.apply) return merged.reason;
       const updated = await this.messages.update(row.id, patchData(merged.patch));
+      // Meta stopped the template after accepting the send (132015 paused …): its row follows Meta's list,
+      // as for the same refusal in a send's answer (WhatsAppDeliveryService)
+      if (updated.status === 'failed' && isTemplateUnusable(incoming.error?.code ?? null))
+        await this.jobs.send('whatsapp-templates-sync', { integrationId: BigInt(integrationId) });
       await this.advanceLedger(updated);
       this.notify(updated);
       return `applied ${updated.status}`;

@@ -17,7 +17,7 @@ import { JobHandler } from '../../jobs/job-definition';
 import { JobsService } from '../../jobs/jobs.service';
 import { unstorableReason } from '../webhooks/storable-json';
 import { validateTemplateCreate } from './domain/template-create-rules';
-import { describeTemplate } from './domain/template-rules';
+import { describeTemplate, TEMPLATE_CATEGORIES } from './domain/template-rules';
 import { LeadFields, prepareTemplateSend, TemplateSendObject } from './domain/template-send';
 import {
   CreateWhatsAppTemplateDto,
@@ -62,6 +62,10 @@ const TEMPLATE_REASON_MAX = 1000;
 
 function isTemplateStatus(word: string): boolean {
   return (TEMPLATE_STATUSES as readonly string[]).includes(word);
+}
+
+function isTemplateCategory(word: string): boolean {
+  return (TEMPLATE_CATEGORIES as readonly string[]).includes(word);
 }
 
 /** A status, category or quality rating as a webhook names it; a text longer than a word is none. */
@@ -263,12 +267,21 @@ export class WhatsAppTemplatesService implements OnApplicationBootstrap {
     }
   }
 
-  /** message_template_status_update / quality / category webhooks: the row changes at once. */
+  /**
+   * message_template_status_update / quality / category webhooks: the row changes at once; an edit
+   * (message_template_components_update) starts a reconcile.
+   */
   async applyWebhook(integrationId: number, payload: unknown): Promise<string> {
     if (!isRecord(payload)) return 'ignored';
     const externalId = asId(payload.message_template_id);
     if (!externalId) return 'ignored';
     const field = asString(payload.field);
+    if (field === 'message_template_components_update') {
+      // an edited template: the webhook names its texts, not the components a send is checked against and
+      // built from (variables, examples, buttons); Meta's list has them
+      await this.jobs.send('whatsapp-templates-sync', { integrationId: BigInt(integrationId) });
+      return 'components: reconcile started';
+    }
     const seconds = asNumber(payload.time);
     // Meta's `time` has whole seconds: the change happened somewhere in that second, so it counts as its
     // end; otherwise a row created (or reconciled) earlier in the same second looks newer and the
@@ -313,10 +326,13 @@ export class WhatsAppTemplatesService implements OnApplicationBootstrap {
       return `${event}: reconcile started`;
     }
     const reason = asString(payload.reason)?.slice(0, TEMPLATE_REASON_MAX);
+    // the category Meta holds the template under (it may approve it under another than the one submitted)
+    const category = templateWord(payload.message_template_category)?.toUpperCase();
     await this.repository.applyStatus(
       row.id,
       {
         status,
+        ...(category && isTemplateCategory(category) ? { category } : {}),
         rejectedReason:
           status === 'REJECTED' && reason && reason !== 'NONE'
             ? reason

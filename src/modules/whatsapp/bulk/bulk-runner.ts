@@ -7,7 +7,7 @@ import { JobHandler } from '../../../jobs/job-definition';
 import { JobsService } from '../../../jobs/jobs.service';
 import { TransactionRunner } from '../../../database/transaction-runner';
 import { MessagesRepository } from '../messages.repository';
-import { classifyGraphError, classifyTransportFailure } from '../domain/send-errors';
+import { classifyGraphError, classifyTransportFailure, isTemplateUnusable } from '../domain/send-errors';
 import { BulkPolicy } from './bulk-policy';
 import { BulkLedgerRepository, ClaimedRecipient } from './bulk-ledger.repository';
 import { BulkRepository, BulkRow } from './bulk.repository';
@@ -277,6 +277,9 @@ export class BulkRunner {
         );
         const stop = resolution.stopsBulk === true || this.stopsBulk(resolution.code);
         if (stop) await this.fail(bulk.id, `${resolution.title}${resolution.code ? ` (code ${resolution.code})` : ''}`);
+        // as a single send's refusal: the template's row follows Meta's list, and the next bulk with it is 422
+        if (isTemplateUnusable(resolution.code))
+          await this.jobs.send('whatsapp-templates-sync', { integrationId: BigInt(bulk.integrationId) });
         return stop;
       }
     }
@@ -301,7 +304,7 @@ export class BulkRunner {
   /** Errors about the template or the sender, not the recipient: every further send would fail the same way. */
   private stopsBulk(code: number | null): boolean {
     if (code === null) return false;
-    return code === 190 || (code >= 200 && code <= 299) || code === 132001 || code === 132015 || code === 132016;
+    return code === 190 || (code >= 200 && code <= 299) || isTemplateUnusable(code);
   }
 }
 

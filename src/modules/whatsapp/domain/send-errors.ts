@@ -158,6 +158,14 @@ const RULES = new Map<number, Rule>([
 // the row should be re-synced; the other 132xxx are this message's parameters
 const TEMPLATE_UNUSABLE = new Set([132001, 132015, 132016]);
 
+/**
+ * Whether Meta refused a send because the template itself can no longer be sent (132001 no such
+ * name/language, 132015 paused, 132016 disabled): its status changed at Meta, and the row must follow.
+ */
+export function isTemplateUnusable(code: number | null): boolean {
+  return code !== null && TEMPLATE_UNUSABLE.has(code);
+}
+
 /** `(#130429) Rate limit hit` → `Rate limit hit`. */
 function titleOf(message: string | undefined): string {
   return (message ?? '').replace(/^\(#\d+\)\s*/, '').trim();
