@@ -101,6 +101,41 @@ describe('contract audit 19: WhatsApp outbound', () => {
     expect([send.status, send.body.code]).toEqual([422, 'RECIPIENT_OPTED_OUT']);
   });
 
+  // Meta retries a webhook it could not deliver, so a template's approval can reach the hub after the quality
+  // rating Meta sent later (message_template_quality_update). The rating dated the row's status: the approval,
+  // older than it, was dropped as stale and the row stayed PENDING (every send 422) until the next reconcile.
+  it('an approval delivered after a newer quality rating is still applied (the rating does not date the status)', async () => {
+    const name = 'a19_late_approval';
+    const created = await post('/api/whatsapp/templates', admin, {
+      integrationId: w.integrationId,
+      name,
+      language: 'en_US',
+      category: 'UTILITY',
+      components: [{ type: 'BODY', text: 'Your order {{1}} is ready', example: { body_text: [['A-1']] } }],
+    });
+    expect([created.status, created.body.status]).toEqual([201, 'PENDING']);
+    const templateId = created.body.externalId as string;
+    // Meta's `time` is whole seconds: approved in the second the template was created, rated in the next one
+    const approvedAt = Math.floor(Date.parse(created.body.createdAt as string) / 1000);
+    while (Date.now() < (approvedAt + 2) * 1000) await new Promise((r) => setTimeout(r, 50));
+
+    await hook(w.hooks.templateQuality({ templateId, name, language: 'en_US', score: 'GREEN', time: approvedAt + 1 }));
+    await processed();
+    await hook(w.hooks.templateStatus({ event: 'APPROVED', templateId, name, language: 'en_US', time: approvedAt }));
+    await processed();
+
+    const row = await waitFor(
+      async () => {
+        const found = await templateNamed(name);
+        return found?.status === 'APPROVED' ? found : undefined;
+      },
+      10_000,
+      'the late approval',
+    );
+    expect(row).toMatchObject({ status: 'APPROVED', category: 'UTILITY' });
+    expect((row as TemplateView & { qualityScore: unknown }).qualityScore).toBe('GREEN');
+  });
+
   // API.md "Templates": rows "kept in step with Meta"; "Messages": 422 TEMPLATE_NOT_APPROVED for a template that
   // is not APPROVED. Meta paused the template and its webhook never reached the hub: the first send went out and
   // Meta refused it (132001/132015). The row still read APPROVED until the next 30-minute reconcile, so every

@@ -129,7 +129,12 @@ export class WhatsAppTemplatesRepository {
     return (await this.findByName(integrationId, fields.name, fields.language)) ?? existing;
   }
 
-  /** A status report (webhook): applied unless the row already holds a later one. */
+  /**
+   * A status report (webhook): applied unless the row already holds a later one. A report that is no
+   * status (quality, category) is held back the same way but does not date the status: an approval
+   * Meta delivered after a newer quality rating must still be applied (the row stayed PENDING, every
+   * send 422, until the next reconcile).
+   */
   async applyStatus(
     id: bigint,
     data: { status?: string; rejectedReason?: string | null; qualityScore?: string; category?: string },
@@ -137,7 +142,7 @@ export class WhatsAppTemplatesRepository {
   ): Promise<boolean> {
     const { count } = await this.db.prisma.whatsAppTemplate.updateMany({
       where: { id, OR: [{ statusChangedAt: null }, { statusChangedAt: { lte: at } }] },
-      data: { ...data, statusChangedAt: at },
+      data: { ...data, ...(data.status !== undefined ? { statusChangedAt: at } : {}) },
     });
     return count > 0;
   }

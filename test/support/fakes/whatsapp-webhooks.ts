@@ -140,6 +140,28 @@ export class WhatsAppWebhooks {
     );
   }
 
+  /** `message_template_quality_update`: the template's quality rating changed (GREEN, YELLOW, RED). */
+  templateQuality(input: {
+    templateId: string;
+    name: string;
+    language: string;
+    score: string;
+    previous?: string;
+    time?: number;
+  }): SignedDelivery {
+    return this.envelope(
+      'message_template_quality_update',
+      {
+        previous_quality_score: input.previous ?? 'UNKNOWN',
+        new_quality_score: input.score,
+        message_template_id: Number(input.templateId),
+        message_template_name: input.name,
+        message_template_language: input.language,
+      },
+      input.time,
+    );
+  }
+
   /** `user_preferences`: the user stopped or resumed marketing messages. */
   userPreferences(input: {
     waId: string;
