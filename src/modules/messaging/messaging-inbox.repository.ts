@@ -86,6 +86,11 @@ const SQL: Record<string, SqlStatement> = {
              updated_at = now()
            WHERE id = $1::bigint`,
   },
+  openWindow: {
+    name: 'messaging_open_window_v1',
+    text: `UPDATE conversations SET last_inbound_at = GREATEST(last_inbound_at, $2::timestamptz), updated_at = now()
+           WHERE id = $1::bigint`,
+  },
   setReaction: {
     name: 'messaging_set_reaction_v1',
     text: `UPDATE messages SET content = CASE WHEN $3::jsonb IS NULL THEN COALESCE(content, '{}'::jsonb) - 'reaction'
@@ -276,6 +281,11 @@ export class MessagingInboxRepository {
 
   async touchConversation(conversationId: bigint, at: Date, inbound: boolean): Promise<void> {
     await this.db.execute(SQL.touchConversation, [conversationId.toString(), at, inbound]);
+  }
+
+  /** The person acted in the thread without a message (an m.me / ig.me link into it): the window reopens from `at`. */
+  async openWindow(conversationId: bigint, at: Date): Promise<void> {
+    await this.db.execute(SQL.openWindow, [conversationId.toString(), at]);
   }
 
   /** Sets (or, with null, removes) the reaction on the message Meta knows by this mid. */

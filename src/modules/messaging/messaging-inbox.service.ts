@@ -130,7 +130,13 @@ export class MessagingInboxService {
     }
     const conversation = await this.conversation(origin, event, profile);
     const when = at(event, now);
-    if (event.kind === 'referral') return;
+    // an m.me / ig.me link into an existing thread "will reset the 24-hour standard messaging window"
+    // (developers.facebook.com/documentation/business-messaging/messenger-platform/discovery/m-me-links);
+    // no message, so nothing unread and the last message stays the last one
+    if (event.kind === 'referral') {
+      await this.repository.openWindow(conversation.id, when);
+      return;
+    }
     if (event.kind === 'unsend') {
       await this.repository.markUnsent(this.base(origin, event, conversation), when);
       await this.leads.redactInteraction(origin.subAccountId, origin.integrationId, event.mid);
