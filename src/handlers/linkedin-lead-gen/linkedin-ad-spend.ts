@@ -1,9 +1,9 @@
-import type { OutboundResponse } from '../../common/outbound/http-client';
+import { OutboundError } from '../../common/outbound/http-client';
 import type { AdCostInput } from '../handler-types';
 import type { HandlerContext } from '../integration-handler';
-import { asArray, asId, asNumber, asString, configString, isRecord, optionalConfigString } from '../shared/json';
+import { asArray, asId, asNumber, asString, bodyKind, isRecord, optionalConfigString } from '../shared/json';
 import { addDays, spendAmount } from '../shared/money';
-import { defaultLinkedInVersions } from './linkedin-version';
+import { LinkedInApi } from './linkedin-api';
 
 /**
  * LinkedIn's Reporting API (learn.microsoft.com/linkedin/marketing/integrations/ads-reporting/
@@ -101,10 +101,11 @@ export interface LinkedInSpend {
 export async function linkedInAdSpend(ctx: HandlerContext): Promise<LinkedInSpend | undefined> {
   const accountId = optionalConfigString(ctx.config, 'adAccountId');
   if (!accountId) return undefined;
-  const account = await linkedInGet(ctx, `/rest/adAccounts/${encodeURIComponent(accountId)}`);
+  // the lead calls' versioned GET: headers, and the month-before retry when LinkedIn skipped a version
+  const api = LinkedInApi.fromContext(ctx);
+  const account = await api.get(`/rest/adAccounts/${encodeURIComponent(accountId)}`);
   const currency = isRecord(account.body) ? asString(account.body.currency) : undefined;
-  const campaigns = await linkedInGet(
-    ctx,
+  const campaigns = await api.get(
     `/rest/adAccounts/${encodeURIComponent(accountId)}/adCampaigns?q=search&pageSize=1000`,
   );
   const names = new Map<string, string>();
@@ -119,22 +120,18 @@ export async function linkedInAdSpend(ctx: HandlerContext): Promise<LinkedInSpen
   const window = { from: addDays(today, -(lookback - 1)), to: today };
   const costs: AdCostInput[] = [];
   for (const level of ['campaign', 'creative'] as const) {
-    const res = await linkedInGet(ctx, adAnalyticsPath(accountId, window.from, window.to, level));
-    const elements = isRecord(res.body) ? asArray(res.body.elements) : [];
-    costs.push(...elements.flatMap((e) => costFromElement(e, currency, names, level) ?? []));
+    const res = await api.get(adAnalyticsPath(accountId, window.from, window.to, level));
+    // a finder answers `{ elements: [...] }` (Rest.li 2.0 collections, learn.microsoft.com/linkedin/
+    // shared/api-guide/concepts/pagination); a 200 without that list (an HTML page, an empty body, `{}`)
+    // read nothing, and taken as "no spend" it zeroed every stored day of the window
+    const body = res.body;
+    if (!isRecord(body) || !Array.isArray(body.elements))
+      throw new OutboundError(
+        'server',
+        `LinkedIn answered adAnalytics (${level}) with ${isRecord(body) ? 'a JSON object without elements' : bodyKind(body)} instead of a page`,
+        res.status,
+      );
+    costs.push(...body.elements.flatMap((e: unknown) => costFromElement(e, currency, names, level) ?? []));
   }
   return { costs, window };
-}
-
-function linkedInGet(ctx: HandlerContext, pathAndQuery: string): Promise<OutboundResponse> {
-  const version = optionalConfigString(ctx.config, 'apiVersion') ?? defaultLinkedInVersions(ctx.now())[0];
-  return ctx.http.request({
-    method: 'GET',
-    url: `${ctx.urls.linkedinApi.replace(/\/+$/, '')}${pathAndQuery}`,
-    headers: {
-      Authorization: `Bearer ${configString(ctx.config, 'accessToken')}`,
-      'LinkedIn-Version': version,
-      'X-Restli-Protocol-Version': '2.0.0',
-    },
-  });
 }

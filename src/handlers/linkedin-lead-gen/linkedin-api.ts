@@ -127,8 +127,9 @@ export class LinkedInApi {
    * wants it (a URLSearchParams would encode its parentheses and re-encode the URNs).
    * An explicit apiVersion is sent as is; the derived default falls back one month when LinkedIn
    * answers 426 (a month it skipped). A 426 that remains is the integration's to fix.
+   * Every LinkedIn read goes through here (the lead calls and linkedin-ad-spend.ts).
    */
-  private async get(pathAndQuery: string): Promise<OutboundResponse> {
+  async get(pathAndQuery: string): Promise<OutboundResponse> {
     const explicit = optionalConfigString(this.ctx.config, 'apiVersion');
     const versions = explicit ? [explicit] : defaultLinkedInVersions(this.ctx.now());
     let last: OutboundError | undefined;
