@@ -101,31 +101,38 @@ export class IntegrationTemplatesService implements OnApplicationBootstrap {
   }
 
   async update(user: AuthUser, id: number, dto: UpdateTemplateDto): Promise<UpdatedTemplateDto> {
-    const before = await this.require(id);
-    if (dto.handler !== undefined && dto.handler !== before.handler) {
-      this.assertHandler(dto.handler);
-      if ((await this.repository.countIntegrations(id)) > 0) {
-        throw DomainException.conflict('The handler of a template in use cannot change; create a new template instead');
+    // decided on the locked row: an integration being created from the template (it holds the row until
+    // it commits) is counted and checked, one created after the change validates against the new schema
+    return this.transactions.run(async () => {
+      if (!(await this.repository.lock(id))) throw DomainException.notFound('Integration template');
+      const before = await this.require(id);
+      if (dto.handler !== undefined && dto.handler !== before.handler) {
+        this.assertHandler(dto.handler);
+        if ((await this.repository.countIntegrations(id)) > 0) {
+          throw DomainException.conflict(
+            'The handler of a template in use cannot change; create a new template instead',
+          );
+        }
       }
-    }
-    const schemaChanged =
-      dto.configSchema !== undefined && JSON.stringify(dto.configSchema) !== JSON.stringify(before.configSchema);
-    if (dto.configSchema !== undefined || dto.handler !== undefined)
-      this.assertSchema(dto.configSchema ?? before.configSchema, dto.handler ?? before.handler);
-    if (schemaChanged) await this.assertSecretsUnchangedInUse(before, dto.configSchema);
-    const row = await this.repository.update(id, dto, schemaChanged);
-    if (row === null) throw DomainException.notFound('Integration template');
-    if (row === NAME_TAKEN) throw this.nameTaken(dto.name ?? before.name);
-    const nonConforming = schemaChanged ? await this.nonConforming(before, row) : [];
-    const result = { ...toTemplateDto(row), nonConforming };
-    await this.audit.record(user, {
-      action: 'template.update',
-      entity: 'integration-template',
-      entityId: id,
-      before: toTemplateDto(before),
-      after: result,
+      const schemaChanged =
+        dto.configSchema !== undefined && JSON.stringify(dto.configSchema) !== JSON.stringify(before.configSchema);
+      if (dto.configSchema !== undefined || dto.handler !== undefined)
+        this.assertSchema(dto.configSchema ?? before.configSchema, dto.handler ?? before.handler);
+      if (schemaChanged) await this.assertSecretsUnchangedInUse(before, dto.configSchema);
+      const row = await this.repository.update(id, dto, schemaChanged);
+      if (row === null) throw DomainException.notFound('Integration template');
+      if (row === NAME_TAKEN) throw this.nameTaken(dto.name ?? before.name);
+      const nonConforming = schemaChanged ? await this.nonConforming(before, row) : [];
+      const result = { ...toTemplateDto(row), nonConforming };
+      await this.audit.record(user, {
+        action: 'template.update',
+        entity: 'integration-template',
+        entityId: id,
+        before: toTemplateDto(before),
+        after: result,
+      });
+      return result;
     });
-    return result;
   }
 
   async remove(user: AuthUser, id: number): Promise<void> {

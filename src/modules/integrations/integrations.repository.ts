@@ -76,7 +76,8 @@ export type CreateOutcome =
   | { created: Integration }
   | { limitReached: { current: number; limit: number } }
   | { routingKeyTaken: string }
-  | { templateGone: true };
+  | { templateGone: true }
+  | { templateChanged: true };
 
 export type UpdateOutcome = { updated: Integration } | { routingKeyTaken: string } | { notFound: true };
 
@@ -144,7 +145,14 @@ export class IntegrationsRepository {
    * sub-accounts. `build` gets the new row's id (secrets are sealed for it).
    */
   async createWithinLimit(
-    input: { subAccountId: number; templateId: number; handler: string; routingKey: string | null },
+    input: {
+      subAccountId: number;
+      templateId: number;
+      /** The template version the config was validated against (and is sealed with). */
+      templateVersion: number;
+      handler: string;
+      routingKey: string | null;
+    },
     build: (id: number) => NewIntegration,
     limitFor: (tier: SubAccount['tier']) => number,
     after: AfterWrite,
@@ -154,12 +162,16 @@ export class IntegrationsRepository {
       const locked = await tx.$queryRaw<
         Array<{ tier: SubAccount['tier'] }>
       >`SELECT tier FROM sub_accounts WHERE id = ${input.subAccountId} FOR UPDATE`;
-      // the template held (KEY SHARE) until commit: a DELETE of it waits and then counts this integration,
-      // or it went first and this create is 404 rather than a foreign-key failure
+      // the template held (SHARE) until commit: a DELETE or a change of it waits and then counts this
+      // integration, or it went first and this create is 404 rather than a foreign-key failure, or (a
+      // changed schema) the config is validated and sealed again: sealed with the schema read before the
+      // change, a field the new schema marks secret was stored in plaintext
       const template = await tx.$queryRaw<
-        Array<{ id: number }>
-      >`SELECT id FROM integration_templates WHERE id = ${input.templateId} FOR KEY SHARE`;
+        Array<{ id: number; version: number; handler: string }>
+      >`SELECT id, version, handler FROM integration_templates WHERE id = ${input.templateId} FOR SHARE`;
       if (template.length === 0) return { templateGone: true as const };
+      if (template[0].version !== input.templateVersion || template[0].handler !== input.handler)
+        return { templateChanged: true as const };
       const limit = limitFor(locked[0].tier);
       const current = await tx.integration.count({
         where: { subAccountId: input.subAccountId, handler: input.handler },
@@ -201,6 +213,9 @@ export class IntegrationsRepository {
         Array<{ id: number }>
       >`SELECT id FROM integrations WHERE id = ${id} AND sub_account_id = ${subAccountId} FOR UPDATE`;
       if (locked.length === 0) return { notFound: true as const };
+      // its template held (SHARE) until commit: a change of the template's schema waits and then sees this
+      // config, rather than this config being sealed with the schema read before the change
+      await tx.$queryRaw`SELECT t.id FROM integration_templates t JOIN integrations i ON i.template_id = t.id WHERE i.id = ${id} FOR SHARE OF t`;
       const row = toIntegration(await tx.integration.findUniqueOrThrow({ where: { id }, include: { template: true } }));
       const data = change(row);
       const next = data.routingKey === undefined ? row.routingKey : data.routingKey;

@@ -152,6 +152,18 @@ export class IntegrationsService implements OnApplicationBootstrap {
   }
 
   async create(user: AuthUser, dto: CreateIntegrationDto): Promise<CreatedIntegrationDto> {
+    // a template whose schema changed between the validation and the insert: validated and sealed again
+    // with the schema it has now (see IntegrationsRepository.createWithinLimit)
+    for (let attempt = 1; ; attempt++) {
+      const created = await this.createOnce(user, dto);
+      if (created !== null) return created;
+      if (attempt === 3)
+        throw DomainException.conflict('The integration template changed while the integration was created; try again');
+    }
+  }
+
+  /** One attempt of create: null when the template's schema changed meanwhile. */
+  private async createOnce(user: AuthUser, dto: CreateIntegrationDto): Promise<CreatedIntegrationDto | null> {
     const { template, plain, routingKey } = await this.validatedForNew(
       user,
       dto.subAccountId,
@@ -161,7 +173,13 @@ export class IntegrationsService implements OnApplicationBootstrap {
     const webhookSecret = newWebhookSecret();
     let created: IntegrationDto | undefined;
     const result = await this.repository.createWithinLimit(
-      { subAccountId: dto.subAccountId, templateId: template.id, handler: template.handler, routingKey },
+      {
+        subAccountId: dto.subAccountId,
+        templateId: template.id,
+        templateVersion: template.version,
+        handler: template.handler,
+        routingKey,
+      },
       (id) => ({
         subAccountId: dto.subAccountId,
         templateId: template.id,
@@ -182,6 +200,7 @@ export class IntegrationsService implements OnApplicationBootstrap {
         return { after: created };
       }),
     );
+    if ('templateChanged' in result) return null;
     if ('limitReached' in result) {
       const { current, limit } = result.limitReached;
       throw new DomainException(
