@@ -81,10 +81,18 @@ export class GhlApi {
     );
   }
 
+  /**
+   * GET /locations/{locationId} answers `{ location: { id, name, … } }` (GetLocationByIdSuccessfulResponseDto
+   * in apps/locations.json). A 200 without `location.id` (an HTML page, `{}`, a proxy's answer) proves
+   * nothing about the location: it is GoHighLevel's failure, never taken as the configured id.
+   */
   async getLocation(): Promise<{ id: string; name?: string }> {
-    const body = await this.call('GET', `/locations/${encodeURIComponent(this.locationId)}`, GHL_VERSION.locations);
-    const location = isRecord(body) && isRecord(body.location) ? body.location : {};
-    return { id: asId(location.id) ?? this.locationId, name: asString(location.name) };
+    const path = `/locations/${encodeURIComponent(this.locationId)}`;
+    const body = await this.call('GET', path, GHL_VERSION.locations);
+    const location = isRecord(body) && isRecord(body.location) ? body.location : undefined;
+    const id = asId(location?.id);
+    if (id === undefined) throw malformed('GET', path, body);
+    return { id, name: asString(location?.name) };
   }
 
   /**

@@ -197,15 +197,13 @@ function timestampText(value: unknown): string | undefined {
 }
 
 /**
- * When a change happened: the record's `dateUpdated`, else the delivery's `timestamp`, whichever
- * first names a real instant. A date that names none orders nothing (undefined: the handler dates
- * the change with the delivery's arrival), rather than sorting as "always newest" (bookings) or
- * "older than everything" (pipeline stages).
+ * When a change happened: the first of the given dates (the record's `dateUpdated`, then the
+ * delivery's `timestamp` …) that names a real instant. A date that names none orders nothing
+ * (undefined: the handler dates the change with the delivery's arrival), rather than sorting as
+ * "always newest" (bookings) or "older than everything" (pipeline stages, contacts).
  */
-function firstInstant(dateUpdated: unknown, timestamp: unknown): string | undefined {
-  return [asString(dateUpdated), timestampText(timestamp)].find(
-    (text) => text !== undefined && instantMs(Date.parse(text)) !== undefined,
-  );
+export function firstInstant(...dates: unknown[]): string | undefined {
+  return dates.map(timestampText).find((text) => text !== undefined && instantMs(Date.parse(text)) !== undefined);
 }
 
 const OPPORTUNITY_STATUS: Readonly<Record<string, LeadStatus>> = { won: 'CONVERTED', lost: 'LOST', abandoned: 'LOST' };

@@ -58,24 +58,34 @@ function ed25519(data: Buffer, key: KeyObject, signature: Buffer): boolean {
   }
 }
 
+/**
+ * The body as the route parsed it: Fastify's JSON parser (secure-json-parse) drops a leading UTF-8 BOM,
+ * JSON.parse refuses one. Parsed alike, a BOM neither hides the body's `timestamp` from the replay
+ * check nor keeps the re-serialized form (which GoHighLevel's examples sign) from verifying.
+ */
 function parseJson(raw: Buffer): unknown {
   try {
-    return JSON.parse(raw.toString('utf8')) as unknown;
+    return JSON.parse(raw.toString('utf8').replace(/^\uFEFF/, '')) as unknown;
   } catch {
     return undefined;
   }
 }
 
 /**
- * The raw bytes first. GoHighLevel's own examples sign `JSON.stringify(body)`, so a body that
- * reached us with other whitespace or escaping only verifies re-serialized (fixtures/NOTES.md §5).
+ * What a signature may be over: the raw bytes first. GoHighLevel's own examples sign
+ * `JSON.stringify(body)`, so a body that reached us with other whitespace or escaping only verifies
+ * re-serialized (fixtures/NOTES.md §5). The body is parsed at most once per delivery, however many
+ * signature values are tried: a sender of junk headers does not multiply the parsing of a large body.
  */
-function verifiesRawOrReserialized(raw: Buffer, check: (data: Buffer) => boolean): boolean {
-  if (check(raw)) return true;
-  const parsed = parseJson(raw);
-  if (parsed === undefined) return false;
-  const reserialized = Buffer.from(JSON.stringify(parsed), 'utf8');
-  return !reserialized.equals(raw) && check(reserialized);
+function signedForms(raw: Buffer): () => Buffer[] {
+  let forms: Buffer[] | undefined;
+  return () => {
+    if (forms) return forms;
+    const parsed = parseJson(raw);
+    const reserialized = parsed === undefined ? undefined : Buffer.from(JSON.stringify(parsed), 'utf8');
+    forms = reserialized === undefined || reserialized.equals(raw) ? [] : [reserialized];
+    return forms;
+  };
 }
 
 /** Epoch ms of a body `timestamp`: ISO-8601 as documented; numbers as epoch seconds or ms. */
@@ -96,6 +106,22 @@ function checkTimestamp(req: WebhookRequest): VerifyResult {
   return { ok: true };
 }
 
+/** Signature values a header may carry at once: base64 has no comma or space. */
+const MAX_SIGNATURE_VALUES = 4;
+
+/**
+ * The values of a signature header. A header sent twice (a proxy's copy, a retry through another hop)
+ * reaches us joined with ", " (webhooks.controller.ts), and Node's base64 decoder stops at the first
+ * value's padding: only the first value was ever checked, so a delivery whose valid signature came
+ * second was refused. Each value is tried, a bounded number of them.
+ */
+function signatureValues(header: string): string[] {
+  return header
+    .split(/[\s,]+/)
+    .filter((value) => value.length > 0)
+    .slice(0, MAX_SIGNATURE_VALUES);
+}
+
 /**
  * `x-ghl-signature` (Ed25519, current) and `x-wh-signature` (RSA-SHA256, legacy, being retired),
  * each with the configured key or GoHighLevel's published one (ghl-public-key.ts). OAuth app
@@ -114,6 +140,7 @@ export function verifyGhlDelivery(req: WebhookRequest, config: IntegrationConfig
     [ghlSignature, 'webhookEd25519PublicKey', 'ed25519', ed25519],
     [whSignature, 'webhookPublicKey', 'rsa', rsaSha256],
   ];
+  const reserialized = signedForms(req.rawBody);
   let verified = false;
   let keyProblem: string | undefined;
   for (const [signature, field, type, check] of checks) {
@@ -123,8 +150,10 @@ export function verifyGhlDelivery(req: WebhookRequest, config: IntegrationConfig
       keyProblem ??= key;
       continue;
     }
-    const bytes = Buffer.from(signature, 'base64');
-    verified = verifiesRawOrReserialized(req.rawBody, (data) => check(data, key, bytes));
+    const values = signatureValues(signature).map((value) => Buffer.from(value, 'base64'));
+    verified =
+      values.some((bytes) => check(req.rawBody, key, bytes)) ||
+      reserialized().some((data) => values.some((bytes) => check(data, key, bytes)));
   }
   if (verified) return checkTimestamp(req);
   return { ok: false, reason: keyProblem ?? 'signature mismatch' };

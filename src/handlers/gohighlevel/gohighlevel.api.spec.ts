@@ -38,6 +38,17 @@ describe('GoHighLevelHandler.testConnection', () => {
     expectAuth(server.requests[0], '2021-07-28');
   });
 
+  it('fails on a 200 without location.id: nothing proves the token reaches the location', async () => {
+    for (const body of [{}, { location: { name: 'Somewhere' } }, { location: LOCATION }, '<html>ok</html>']) {
+      server.on('GET', path, () => ({ status: 200, body }));
+      expect(await handler.testConnection(ctx())).toEqual({
+        success: false,
+        code: 'CONNECTION_FAILED',
+        message: `GET /locations/${LOCATION} answered without the expected id`,
+      });
+    }
+  });
+
   it('reports 401 and 403 as invalid credentials without retrying', async () => {
     server.on('GET', path, () => ({
       status: 401,

@@ -23,6 +23,7 @@ import { GhlApi, GhlBlockedSlot, GhlCalendar, GhlContactInput, GhlDaySlots } fro
 import {
   appointmentToBooking,
   contactToLead,
+  firstInstant,
   ghlEventExternalId,
   ghlEventType,
   ghlLocationId,
@@ -217,9 +218,13 @@ export class GoHighLevelHandler implements IntegrationHandler {
         const lead = contactToLead(payload);
         if (!lead) throw new PermanentEventError(`${event.eventType} has no contact id`);
         // what the record is as of, so a late ContactCreate does not undo the ContactUpdate before it:
-        // its dateUpdated when sent; a create is the contact as added; else the delivery's arrival
-        const asAdded = event.eventType === 'ContactCreate' ? lead.submittedAt : undefined;
-        return { leads: [{ ...lead, observedAt: lead.observedAt ?? asAdded ?? event.receivedAt.toISOString() }] };
+        // its dateUpdated when sent; a create is the contact as added; else when GoHighLevel sent it (the
+        // signed body `timestamp`: a retry of an older update arriving after a newer one stays older);
+        // else the delivery's arrival. A date naming no instant is skipped: apply_lead would otherwise
+        // fall back to dateAdded and take a current update for one older than everything
+        const asAdded = event.eventType === 'ContactCreate' ? payload.dateAdded : undefined;
+        const observedAt = firstInstant(payload.dateUpdated, asAdded, payload.timestamp);
+        return { leads: [{ ...lead, observedAt: observedAt ?? event.receivedAt.toISOString() }] };
       }
       case 'ContactDelete': {
         const contactId = contactToLead(payload)?.externalId;

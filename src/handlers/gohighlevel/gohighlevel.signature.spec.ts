@@ -174,6 +174,32 @@ describe('GoHighLevelHandler: signature verification', () => {
       expect(check(body('yesterday'), RECEIVED_AT)).toEqual({ ok: false, reason: 'invalid timestamp' });
     });
 
+    it('reads the timestamp of a body with a UTF-8 BOM, as the route parsed it', () => {
+      const bom = Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(body('2025-01-28T12:00:00Z'))]);
+      expect(webhook.verify(delivery(bom, { 'x-wh-signature': rsaSign(bom) }), keys())).toEqual({
+        ok: false,
+        reason: 'stale timestamp',
+      });
+      // the JSON GoHighLevel signed, reaching us behind a BOM, verifies re-serialized
+      const json = body('2025-01-28T14:30:00Z');
+      const behindBom = Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(json)]);
+      expect(webhook.verify(delivery(behindBom, { 'x-wh-signature': rsaSign(json) }), keys())).toEqual({ ok: true });
+    });
+
+    it('tries each value of a header sent twice (joined ", "), a bounded number of them', () => {
+      const raw = body('2025-01-28T14:30:00Z');
+      const valid = edSign(raw);
+      const junk = edSign(raw, otherEd.privateKey);
+      const config = { ...configured, webhookEd25519PublicKey: pem(ed.publicKey) };
+      const verify = (value: string) => webhook.verify(delivery(raw, { 'x-ghl-signature': value }), keys(config));
+      expect(verify(`${junk}, ${valid}`)).toEqual({ ok: true });
+      expect(verify(`${junk},${junk}`)).toEqual({ ok: false, reason: 'signature mismatch' });
+      expect(verify(`${[junk, junk, junk, junk].join(', ')}, ${valid}`)).toEqual({
+        ok: false,
+        reason: 'signature mismatch',
+      });
+    });
+
     it('checks the signature before the timestamp', () => {
       const raw = body('2025-01-28T14:00:00Z');
       expect(webhook.verify(delivery(raw, { 'x-wh-signature': rsaSign(raw, otherRsa.privateKey) }), keys())).toEqual({

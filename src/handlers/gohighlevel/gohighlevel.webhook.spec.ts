@@ -172,6 +172,30 @@ describe('GoHighLevelHandler: processing events', () => {
     expect(await apply(changed)).toEqual({ leads: [{ ...contactLead, observedAt: '2024-05-01T10:00:00.000Z' }] });
   });
 
+  it("dates a contact without a usable dateUpdated by the signed body's timestamp, before its arrival", async () => {
+    // a retried update is as of when GoHighLevel sent it; a dateUpdated naming no instant is skipped
+    // (left to apply_lead it fell back to dateAdded: "older than everything", the update lost)
+    const sent = { ...(json('ContactUpdate.json') as Record<string, unknown>), timestamp: '2025-01-28T13:50:00.000Z' };
+    expect(await apply(sent)).toEqual({ leads: [{ ...contactLead, observedAt: '2025-01-28T13:50:00.000Z' }] });
+    expect(await apply({ ...sent, dateUpdated: 'not a date' })).toEqual({
+      leads: [{ ...contactLead, observedAt: '2025-01-28T13:50:00.000Z' }],
+    });
+    expect(
+      await apply({ ...(json('ContactUpdate.json') as Record<string, unknown>), dateUpdated: 'not a date' }),
+    ).toEqual({
+      leads: [{ ...contactLead, observedAt: RECEIVED_AT.toISOString() }],
+    });
+    // a create stays the contact as added, even with a later timestamp
+    expect(
+      await apply({
+        ...(json('ContactCreate.json') as Record<string, unknown>),
+        timestamp: '2025-01-28T13:50:00.000Z',
+      }),
+    ).toEqual({
+      leads: [{ ...contactLead, observedAt: '2021-11-26T12:41:02.193Z' }],
+    });
+  });
+
   it('takes form and campaign attribution from attributionSource', async () => {
     const attributionSource = {
       url: 'https://example.com/form',
