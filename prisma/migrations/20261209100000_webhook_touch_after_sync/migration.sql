@@ -5,8 +5,16 @@
 -- a record a webhook delivered as that webhook's touch (SyncRunsRepository.touchOrigins); this is the
 -- other order. A touch from an event ("event:<id>") of an integration whose sync already recorded the
 -- record ("sync:<integration>") is applied as the sync's touch: the lead's fields are updated and
--- new_touch is false (no second row, no second fact). One probe of lead_sources' unique index, under
--- the record's identity locks, which the sync's apply_lead of the same record takes too.
+-- new_touch is false (no second row, no second fact).
+--
+-- A record dated before its deletion at the platform (a GoHighLevel ContactUpdate retried or reordered
+-- after its ContactDelete was processed: every touch of the record is deleted, the latest at or after
+-- the record's observedAt/submittedAt) no longer revives it: its touch is written already deleted (so
+-- the lead keeps no live touch of a deleted record) and it only fills fields the lead lacks, as an
+-- older record does. A record without a date is as of now and still applies (a contact restored).
+--
+-- Both read the record's touches with one probe of lead_sources (sub_account_id, platform,
+-- external_id), under the record's identity locks, which the sync's apply_lead of the record takes too.
 
 CREATE OR REPLACE FUNCTION apply_lead(
   p_sub integer, p_integration integer, p_origin text, p_keys text[], p_lead jsonb, p_source jsonb,
@@ -23,15 +31,23 @@ DECLARE
   v_as_of timestamptz := COALESCE((p_lead->>'observedAt')::timestamptz, (p_lead->>'submittedAt')::timestamptz, now());
   v_older boolean;
   v_origin text := p_origin;
+  v_deleted_at timestamptz;
+  v_all_deleted boolean;
+  v_has_sync boolean;
+  v_stale boolean;
 BEGIN
   PERFORM pg_advisory_xact_lock(p_sub, hashtext(k)) FROM (SELECT DISTINCT unnest(p_keys) AS k ORDER BY 1) s;
 
-  IF p_integration IS NOT NULL AND left(p_origin, 6) = 'event:' THEN
-    SELECT ls.origin INTO v_origin FROM lead_sources ls
-     WHERE ls.sub_account_id = p_sub AND ls.origin = 'sync:' || p_integration
-       AND ls.platform = p_lead->>'platform' AND ls.external_id = p_lead->>'externalId';
-    v_origin := COALESCE(v_origin, p_origin);
+  -- the record's touches so far (one probe of lead_sources (sub_account_id, platform, external_id))
+  SELECT max(ls.deleted_at), bool_and(ls.deleted_at IS NOT NULL), bool_or(ls.origin = 'sync:' || p_integration)
+    INTO v_deleted_at, v_all_deleted, v_has_sync
+    FROM lead_sources ls
+   WHERE ls.sub_account_id = p_sub AND ls.platform = p_lead->>'platform' AND ls.external_id = p_lead->>'externalId';
+  IF v_has_sync AND left(p_origin, 6) = 'event:' THEN
+    v_origin := 'sync:' || p_integration;
   END IF;
+  -- deleted at the platform after this record's time: a late record does not bring it back
+  v_stale := COALESCE(v_all_deleted, false) AND v_deleted_at >= v_as_of;
 
   -- the strongest key that names a lead, one primary-key probe per key. (`key = ANY(p_keys)` was one
   -- probe per key only while PL/pgSQL used a custom plan: the generic plan it may switch to after five
@@ -54,7 +70,11 @@ BEGIN
     RETURNING id INTO v_lead;
     v_created := true;
   ELSE
-    SELECT l.fields_as_of IS NOT NULL AND v_as_of < l.fields_as_of INTO v_older FROM leads l WHERE l.id = v_lead;
+    IF v_stale THEN
+      v_older := true;
+    ELSE
+      SELECT l.fields_as_of IS NOT NULL AND v_as_of < l.fields_as_of INTO v_older FROM leads l WHERE l.id = v_lead;
+    END IF;
     IF v_older THEN
       -- an older record: it fills what the lead lacks, and never replaces what a newer one set
       UPDATE leads SET
@@ -104,12 +124,13 @@ BEGIN
 
   INSERT INTO lead_sources (lead_id, sub_account_id, integration_id, platform, external_id, origin, campaign_id, campaign_name,
     ad_group_id, ad_group_name, ad_id, ad_name, form_id, form_name, creative_id, asset_group_id, gclid, is_organic, lead_stage,
-    cost, currency, is_test, content_hash, submitted_at)
+    cost, currency, is_test, content_hash, submitted_at, deleted_at)
   VALUES (v_lead, p_sub, p_integration, p_lead->>'platform', p_lead->>'externalId', v_origin,
     p_source->>'campaignId', p_source->>'campaignName', p_source->>'adGroupId', p_source->>'adGroupName', p_source->>'adId',
     p_source->>'adName', p_source->>'formId', p_source->>'formName', p_source->>'creativeId', p_source->>'assetGroupId',
     p_source->>'gclid', (p_source->>'isOrganic')::boolean, p_source->>'leadStage', (p_source->>'cost')::numeric(12,2),
-    p_source->>'currency', v_test, p_content_hash, (p_lead->>'submittedAt')::timestamptz)
+    p_source->>'currency', v_test, p_content_hash, (p_lead->>'submittedAt')::timestamptz,
+    CASE WHEN v_stale THEN v_deleted_at END)
   ON CONFLICT (sub_account_id, origin, platform, external_id) DO NOTHING
   RETURNING id INTO v_source;
 
