@@ -1,5 +1,6 @@
 import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
 import { createHash } from 'node:crypto';
+import { isDeepStrictEqual } from 'node:util';
 import { CLOCK, Clock, systemClock } from '../../common/clock';
 import { integrationSecretContext, SecretBox } from '../../common/crypto/secret-box';
 import { DomainException } from '../../common/errors/domain.exception';
@@ -242,11 +243,45 @@ export class OAuthTokensService {
       const expiresAt = next.expiresAt ? new Date(next.expiresAt) : null;
       // the rotated refresh token is written in the transaction that holds the lock, and only over the
       // tokens it was refreshed from: a reconnect stored meanwhile wins over this older grant's result
-      if (!(await this.repository.storeRefreshed(id, current.tokens, sealed, expiresAt, now))) return this.replaced(id);
+      if (!(await this.storeOver(id, current.tokens, tokens, sealed, expiresAt, now))) return this.replaced(id);
       return { tokens: sealed, expiresAt };
     });
     if (outcome === 'reauthorize') throw reauthorizationRequired();
     return outcome;
+  }
+
+  /**
+   * Stores a refresh's result over the generation it was refreshed from. The compare-and-set is on the sealed
+   * text, and a re-seal of the same tokens (a key rotation: `secrets:rotate`, or any change of a row still on
+   * an older key, re-seals its OAuth tokens) lands under the row lock, not under the refresh lock: it is
+   * still the generation this refresh spent. Dropping the result then would lose a rotated refresh token
+   * (GoHighLevel's are single-use) and the next refresh would be refused. So when the stored tokens open to
+   * exactly what was refreshed, the result is stored over them instead; anything else is another generation.
+   */
+  private async storeOver(
+    id: number,
+    seen: string,
+    refreshedFrom: OAuthTokens,
+    sealed: string,
+    expiresAt: Date | null,
+    now: Date,
+  ): Promise<boolean> {
+    let expected = seen;
+    for (let attempt = 0; attempt < 3; attempt += 1) {
+      if (await this.repository.storeRefreshed(id, expected, sealed, expiresAt, now)) return true;
+      const stored = (await this.repository.read(id))?.tokens ?? null;
+      if (stored === null || stored === expected || !this.sameTokens(id, stored, refreshedFrom)) return false;
+      expected = stored;
+    }
+    return false;
+  }
+
+  private sameTokens(id: number, sealed: string, tokens: OAuthTokens): boolean {
+    try {
+      return isDeepStrictEqual(this.open(id, sealed), tokens);
+    } catch {
+      return false;
+    }
   }
 
   /** The tokens another writer stored while this refresh ran (a reconnect; none after a disconnect or a pasted token). */

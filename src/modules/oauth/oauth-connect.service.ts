@@ -36,6 +36,7 @@ type FailureCode =
   | ErrorCode.CONNECTION_FAILED
   | ErrorCode.NOT_FOUND
   | ErrorCode.ROUTING_KEY_TAKEN
+  | ErrorCode.CONFLICT
   | 'ACCESS_DENIED';
 
 /**
@@ -182,9 +183,15 @@ export class OAuthConnectService {
       await this.connections.test(user, row.id);
       return back('active');
     } catch (err) {
+      // the person is sent back to the CRM whatever the test ran into (API.md: the callback redirects): also
+      // an integration deleted (404) or disconnected or reconfigured (409) while it was being tested, which
+      // would otherwise leave them on an error body of the API
       if (
         err instanceof DomainException &&
-        (err.code === ErrorCode.INVALID_CREDENTIALS || err.code === ErrorCode.CONNECTION_FAILED)
+        (err.code === ErrorCode.INVALID_CREDENTIALS ||
+          err.code === ErrorCode.CONNECTION_FAILED ||
+          err.code === ErrorCode.NOT_FOUND ||
+          err.code === ErrorCode.CONFLICT)
       )
         return back('error', err.code);
       throw err;
@@ -195,11 +202,22 @@ export class OAuthConnectService {
     return `${this.config.publicBaseUrl}/api/oauth/callback/${provider}`;
   }
 
+  /**
+   * A connect flow that failed before any token was stored. The integration shows the failure unless it
+   * is working (`active`, e.g. a reconnect of a live connection): its stored tokens were not touched and
+   * still serve it, so a cancelled or misdirected reconnect must not stop its deliveries (API.md: only an
+   * `active` integration receives them). A `disconnected` one stays so, as after a failed connection test
+   * (IntegrationConnectionsService.test): as `error` it would count again as a live user of what it shared.
+   * The CRM learns the outcome from the redirect either way, and the attempt is audited.
+   */
   private async markError(user: AuthUser, subAccountId: number, id: number, message: string): Promise<void> {
     await this.repository.mutate(
       subAccountId,
       id,
-      () => ({ status: 'error', errorMessage: `OAuth connection failed: ${message}`.slice(0, 1000) }),
+      (current): IntegrationChange =>
+        current.status === 'active' || current.status === 'disconnected'
+          ? {}
+          : { status: 'error', errorMessage: `OAuth connection failed: ${message}`.slice(0, 1000) },
       this.integrations.audited(user, 'integration.oauth.failed', () => ({ after: { message } })),
     );
   }
