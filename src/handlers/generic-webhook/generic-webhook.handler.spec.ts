@@ -11,7 +11,8 @@ import {
   WebhookRequest,
 } from '../integration-handler';
 import { isJsonPointer } from './generic-webhook.config';
-import { GenericWebhookHandler } from './generic-webhook.handler';
+import { DELIVERY_BATCH_EVENT } from '../../modules/webhooks/webhook-batch';
+import { GenericWebhookHandler, RESERVED_EVENT_TYPES } from './generic-webhook.handler';
 
 const RAW = readFileSync(join(__dirname, 'fixtures', 'form-response.website-builder.json'));
 const SECRET = 'whsec_current_5d1e0c';
@@ -205,6 +206,16 @@ describe('GenericWebhookHandler', () => {
       expect(event.payload).toMatchObject({
         form_response: { hidden: { campaign_id: '120226305854810726', ad_id: '120226305854810999' } },
       });
+    });
+
+    it("never types an event as the hub's own batch type, whatever the sender names it", () => {
+      // a stored event of that type is expanded by a worker into the events its payload lists
+      expect([...RESERVED_EVENT_TYPES]).toEqual([DELIVERY_BATCH_EVENT]);
+      const raw = Buffer.from(JSON.stringify({ event_type: DELIVERY_BATCH_EVENT, events: [] }));
+      expect(extract(signed(raw)).map((e) => e.eventType)).toEqual(['lead']);
+      // other names, the internal one's look-alikes included, are the sender's as before
+      const other = Buffer.from(JSON.stringify({ event_type: 'Delivery.Batch' }));
+      expect(extract(signed(other)).map((e) => e.eventType)).toEqual(['Delivery.Batch']);
     });
 
     it('types events as "lead" when the pipeline passes no config', () => {

@@ -55,6 +55,14 @@ const FIELD_TITLES: Readonly<Record<MappableField, string>> = {
   formName: 'Form name',
 };
 const MAX_EVENT_TYPE_LENGTH = 100;
+/**
+ * Event types the hub gives stored events of its own: `delivery.batch` (src/modules/webhooks/webhook-batch.ts,
+ * DELIVERY_BATCH_EVENT) is a big delivery stored once, which a worker expands into the events listed in
+ * its payload, each keyed and queued as its own. The sender names its event type (eventTypePointer), so
+ * a delivery typed so would have its `events` expanded into events, ids and types of the sender's
+ * choosing, any number per request; it is a "lead" event as any other (the handler spec pins the name).
+ */
+export const RESERVED_EVENT_TYPES: ReadonlySet<string> = new Set(['delivery.batch']);
 
 const pointerSchema = (title: string, description: string) => ({
   type: 'string',
@@ -208,10 +216,11 @@ export class GenericWebhookHandler implements IntegrationHandler {
     // null, a number, a string, a boolean: no field a mapping could read, so nothing to process
     // (answered `ignored`; stored, it could only fail its attempts and wait for a replay that fails too)
     if (body === null || typeof body !== 'object') return [];
-    const eventType = config.eventTypePointer
+    const named = config.eventTypePointer
       ? clip(asId(jsonPointer(body, config.eventTypePointer)), MAX_EVENT_TYPE_LENGTH)
       : undefined;
-    return [{ externalId: signedEventId(req, config), eventType: eventType ?? 'lead', payload: body }];
+    const eventType = named === undefined || RESERVED_EVENT_TYPES.has(named) ? 'lead' : named;
+    return [{ externalId: signedEventId(req, config), eventType, payload: body }];
   }
 }
 

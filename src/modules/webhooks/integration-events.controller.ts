@@ -39,7 +39,10 @@ export class IntegrationEventsController {
     description: 'At most 50,000 a call; `remaining` counts those left for the next call.',
   })
   @ApiAcceptedResponse({ type: ReplayedFailedEventsDto })
-  @ApiErrors(400, 404)
+  @ApiErrors(400, 404, [
+    409,
+    'INTEGRATION_NOT_ACTIVE: the integration is disconnected; reconnect it to replay its events',
+  ])
   replayFailed(@CurrentUser() user: AuthUser, @Param('id', ParseIdPipe) id: number): Promise<ReplayedFailedEventsDto> {
     return this.service.replayFailed(user, id);
   }

@@ -22,7 +22,7 @@ export class WebhookEventsController {
   @ApiOperation({ summary: 'Replay a stored webhook event', description: 'Processes the stored event again.' })
   @ApiErrors(400, 404, [
     409,
-    'CONFLICT: the event is being processed right now (its status in details); a queued one is replayed',
+    'CONFLICT: the event is being processed right now (its status in details); a queued one is replayed. INTEGRATION_NOT_ACTIVE: its integration is disconnected',
   ])
   replay(@CurrentUser() user: AuthUser, @Param('id', ParseBigIdPipe) id: bigint): Promise<ReplayedEventDto> {
     return this.service.replay(user, id);

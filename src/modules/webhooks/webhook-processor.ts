@@ -86,8 +86,10 @@ export class WebhookProcessor {
       await this.events.markFailed(event.id, message);
       return;
     }
-    if (event.eventType === DELIVERY_BATCH_EVENT) {
-      // the batch's events get their own rows and jobs; then the batch itself is done
+    if (event.eventType === DELIVERY_BATCH_EVENT && event.externalId === null) {
+      // the batch's events get their own rows and jobs; then the batch itself is done. Only the ingest's
+      // own batch row (it has no external id): a provider event whose type a sender named so (stored
+      // before the generic handler refused the name) is processed as an event, never expanded
       await this.events.expandBatch(batchEvents(event), EXPAND_CHUNK);
       await this.events.markProcessed(event.id);
       return;

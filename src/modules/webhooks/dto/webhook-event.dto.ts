@@ -1,4 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Transform } from 'class-transformer';
 import { IsIn, IsOptional } from 'class-validator';
 import { PageQueryDto } from '../../../common/http/pagination';
 
@@ -7,6 +8,12 @@ export const EVENT_STATUSES = ['PENDING', 'PROCESSING', 'PROCESSED', 'FAILED'] a
 export class EventsQueryDto extends PageQueryDto {
   @ApiPropertyOptional({ enum: EVENT_STATUSES })
   @IsOptional()
+  // API.md names the statuses in upper case (PENDING → PROCESSING → PROCESSED | FAILED); `?status=failed`
+  // means the same filter, as SnapshotsQueryDto's `period` does, rather than a 400. ASCII letters only:
+  // toUpperCase also maps "ı" and "ſ" to I and S, and "pendıng" is no spelling of PENDING
+  @Transform(({ value }: { value: unknown }) =>
+    typeof value === 'string' && /^[A-Za-z]+$/.test(value) ? value.toUpperCase() : value,
+  )
   @IsIn(EVENT_STATUSES)
   status?: (typeof EVENT_STATUSES)[number];
 }
