@@ -40,6 +40,12 @@ const METRIC_OF: Readonly<Record<Exclude<TimeseriesMetric, 'spend' | 'messagesSe
   convertedLeads: 'converted',
   lostLeads: 'lost',
 };
+/** The status a lead enters to count in a metric (newLeads: every status entered, as grouped by status). */
+const STATUS_OF: Readonly<Record<keyof typeof METRIC_OF, string | undefined>> = {
+  newLeads: undefined,
+  convertedLeads: 'CONVERTED',
+  lostLeads: 'LOST',
+};
 const PERIOD_GRANULARITY: Readonly<Record<SnapshotPeriod, Granularity>> = {
   HOURLY: 'hour',
   DAILY: 'day',
@@ -108,10 +114,12 @@ export class AnalyticsFiguresService {
       }
     } else {
       const dimType = p.groupBy === 'status' ? 'status' : p.groupBy === 'campaign' ? 'campaign' : 'source';
-      // grouped by status, a series counts the leads that entered each status
+      // grouped by status, a series counts the leads that entered each status; converted and lost
+      // leads are those that entered CONVERTED or LOST, so their series add up to the ungrouped one
       const metric = p.groupBy === 'status' ? 'entered' : METRIC_OF[p.metric];
+      const onlyStatus = p.groupBy === 'status' ? STATUS_OF[p.metric] : undefined;
       for (const row of await this.reader.metricRows(subAccountId, range, [dimType], [metric], p.granularity)) {
-        add(seriesKey(row, p.groupBy), row.bucket, row.count);
+        if (onlyStatus === undefined || row.dimId === onlyStatus) add(seriesKey(row, p.groupBy), row.bucket, row.count);
       }
     }
     if (!p.groupBy && !series.has('total')) series.set('total', new Map());

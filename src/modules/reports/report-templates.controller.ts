@@ -94,7 +94,10 @@ export class ReportTemplatesController {
     summary: 'Generate a report from a template',
     description: 'Queues the generation; the report appears in GET /api/reports.',
   })
-  @ApiErrors(400, 404)
+  @ApiErrors(400, 404, [
+    429,
+    'RATE_LIMIT_EXCEEDED: too many reports of this sub-account queued or running; retry after Retry-After seconds',
+  ])
   generate(
     @CurrentUser() user: AuthUser,
     @Param('id', ParseIdPipe) id: number,

@@ -59,6 +59,29 @@ export class ReportsRepository {
     return this.db.prisma.report.findUnique({ where: { id } });
   }
 
+  /**
+   * Reports of a sub-account requested by people (not the schedule) that are still queued or running
+   * and were created since `since`, counted under a per-sub-account lock held to the end of the
+   * caller's transaction, so concurrent requests count one another.
+   */
+  async countPendingRequested(subAccountId: number, since: Date): Promise<number> {
+    // its own statement: a statement's snapshot is taken before it waits, so the count comes after
+    await this.db.execute(
+      { name: 'reports_pending_lock_v1', text: 'SELECT pg_advisory_xact_lock((7306::bigint << 32) | $1::bigint)' },
+      [subAccountId],
+    );
+    const rows = await this.db.sql<{ n: string }>(
+      {
+        name: 'reports_pending_requested_v1',
+        text: `SELECT count(*)::text AS n FROM reports
+               WHERE sub_account_id = $1 AND status IN ('queued', 'running') AND generated_by <> 'schedule'
+                 AND created_at >= $2::timestamptz`,
+      },
+      [subAccountId, since.toISOString()],
+    );
+    return Number(rows[0]?.n ?? 0);
+  }
+
   create(report: NewReport): Promise<ReportRow> {
     return this.db.prisma.report.create({ data: { ...report, status: 'queued' } });
   }
@@ -167,6 +190,14 @@ export class ReportsRepository {
     await this.db.prisma.reportDelivery.updateMany({
       where: { id, status: 'sending' },
       data: { status: 'pending', claimedUntil: null, error: error.slice(0, 500) },
+    });
+  }
+
+  /** The last attempt failed: a delivery not sent meanwhile ends `failed` with the reason. */
+  async giveUp(id: bigint, error: string): Promise<void> {
+    await this.db.prisma.reportDelivery.updateMany({
+      where: { id, status: { in: ['pending', 'sending'] } },
+      data: { status: 'failed', claimedUntil: null, error: error.slice(0, 500) },
     });
   }
 

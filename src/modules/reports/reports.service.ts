@@ -30,6 +30,12 @@ import { ReportTemplatesService } from './templates/report-templates.service';
 
 const READER_ROLES = new Set(['SUPER_ADMIN', 'ADMIN', 'MANAGER']);
 
+/** Requested generations a sub-account may have queued or running at once; more answer 429. */
+export const MAX_PENDING_GENERATIONS = 25;
+/** A request older than this no longer counts (its job died): a lost job never blocks the sub-account. */
+const PENDING_WINDOW_MS = 2 * 3_600_000;
+const RETRY_AFTER_SECONDS = 60;
+
 export interface ReportFile {
   readonly stream: ReadStream;
   readonly fileName: string;
@@ -64,12 +70,17 @@ export class ReportsService {
     const range = overriddenRange(templateRange(config, timezone, this.now()), dto.from, dto.to);
     const report = await this.transactions.run(async () => {
       // a template deleted meanwhile is 404, not a report row its foreign key refuses
-      const row = await this.queue(
-        await this.templates.locked(template),
-        dto.format ?? template.format,
-        range,
-        user.sub,
-      );
+      const locked = await this.templates.locked(template);
+      const since = new Date(this.now().getTime() - PENDING_WINDOW_MS);
+      if ((await this.reports.countPendingRequested(template.subAccountId, since)) >= MAX_PENDING_GENERATIONS) {
+        throw new DomainException(
+          ErrorCode.RATE_LIMIT_EXCEEDED,
+          `${MAX_PENDING_GENERATIONS} reports of this sub-account are already queued or running; retry when they are done`,
+          undefined,
+          { 'retry-after': String(RETRY_AFTER_SECONDS) },
+        );
+      }
+      const row = await this.queue(locked, dto.format ?? template.format, range, user.sub);
       await this.jobs.send('report-generate', { reportId: row.id });
       return row;
     });

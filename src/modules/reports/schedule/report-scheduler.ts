@@ -2,7 +2,8 @@ import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy, Op
 import { Clock, CLOCK, systemClock } from '../../../common/clock';
 import { APP_CONFIG, AppConfig } from '../../../config/app-config';
 import { TransactionRunner } from '../../../database/transaction-runner';
-import { JobHandler } from '../../../jobs/job-definition';
+import { JobContext, JobHandler } from '../../../jobs/job-definition';
+import { JOB_DEFINITIONS } from '../../../jobs/job-types';
 import { JobsService } from '../../../jobs/jobs.service';
 import { REPORT_DATA_SOURCE, ReportDataSource } from '../data/report-data-source';
 import { MailDeliveryError, ReportMailer } from '../delivery/report-mailer';
@@ -126,7 +127,28 @@ export class ReportScheduler implements OnApplicationBootstrap, OnModuleDestroy 
   }
 
   @JobHandler('report-delivery')
-  async deliver({ deliveryId }: { deliveryId: bigint }): Promise<void> {
+  async deliver({ deliveryId }: { deliveryId: bigint }, job?: JobContext): Promise<void> {
+    try {
+      await this.attempt(deliveryId);
+    } catch (error) {
+      if (!job || !(await this.isLastAttempt(job))) throw error; // the queue retries it
+      // The queue gives up after this attempt: the delivery says so instead of staying `pending`.
+      const reason = error instanceof Error ? error.message : 'send failed';
+      await this.reports.giveUp(
+        deliveryId,
+        `Not sent after ${JOB_DEFINITIONS['report-delivery'].retryLimit + 1} attempts: ${reason}`,
+      );
+      this.logger.warn({ deliveryId: deliveryId.toString(), reason }, 'report e-mail given up');
+    }
+  }
+
+  /** pg-boss counts earlier runs in retryCount: at the retry limit, a failure fails the job for good. */
+  private async isLastAttempt(job: JobContext): Promise<boolean> {
+    const state = await this.jobs.getJob('report-delivery', job.id).catch(() => null);
+    return state !== null && state.retryCount >= JOB_DEFINITIONS['report-delivery'].retryLimit;
+  }
+
+  private async attempt(deliveryId: bigint): Promise<void> {
     const delivery = await this.reports.findDelivery(deliveryId);
     if (!delivery || delivery.reportId === null || delivery.status === 'sent' || delivery.status === 'failed') return;
     if (!this.mailer) throw new Error('SMTP_URL is not configured');
