@@ -127,10 +127,15 @@ export function selectPhoneNumber(payload: unknown, key: string): unknown {
  * delivery's hash stands in (a redelivery is a duplicate). Other change fields (account updates)
  * give no event.
  */
-export function extractWhatsAppEvents(payload: unknown): ExtractedEvent[] {
+export function extractWhatsAppEvents(payload: unknown, ownPhoneNumberId?: string): ExtractedEvent[] {
   const events: ExtractedEvent[] = [];
   const valueErrors = new Map<string, WhatsAppValueErrorsEvent>();
   for (const { phoneNumberId, value } of messageChanges(payload)) {
+    // API.md "Webhooks": WhatsApp changes are routed by `metadata.phone_number_id`. A change about another
+    // number (one of the WABA's numbers no integration holds, sent to this integration's own URL) is not
+    // this number's: stored here it became a conversation of this number (one per contact per number),
+    // its window opened this number's free-form replies and its agents read another number's inbox
+    if (ownPhoneNumberId !== undefined && phoneNumberId !== ownPhoneNumberId) continue;
     for (const message of messageEventsOf(value, phoneNumberId))
       events.push({ externalId: message.id, eventType: 'message', payload: message });
     for (const status of statusEventsOf(value, phoneNumberId))
@@ -156,6 +161,7 @@ export const whatsAppWebhook: WebhookSpec = {
   secondaryRouting: { configField: 'wabaId', keys: wabaIds, select: selectWaba },
   verificationFields: META_VERIFICATION_FIELDS,
   verify: verifyHubSignature,
-  extractEvents: (payload) => extractWhatsAppEvents(payload),
+  extractEvents: (payload, _req, config) =>
+    extractWhatsAppEvents(payload, config ? optionalConfigString(config, 'phoneNumberId') : undefined),
   handshake: hubHandshake,
 };

@@ -23,6 +23,7 @@ import { WhatsAppNumber, WhatsAppNumbersService } from './whatsapp-numbers.servi
 import { WhatsAppOptOutsService } from './whatsapp-opt-outs.service';
 import { WhatsAppPairLimiter } from './whatsapp-pair-limiter.service';
 import { WhatsAppStatusService } from './whatsapp-status.service';
+import { WhatsAppTemplatesResync } from './whatsapp-templates-resync';
 
 /** What happened when a worker tried to send one message (the bulk ledger decides on it). */
 export type DeliveryOutcome =
@@ -58,6 +59,7 @@ export class WhatsAppDeliveryService {
     private readonly jobs: JobsService,
     private readonly transactions: TransactionRunner,
     readonly pairs: WhatsAppPairLimiter,
+    private readonly resync: WhatsAppTemplatesResync,
   ) {}
 
   // ---- the worker
@@ -308,8 +310,7 @@ export class WhatsAppDeliveryService {
       await this.fail(row, error, classified.optOut);
       // the template's status changed at Meta (its webhook may never come): Meta's list brings the row in
       // step now, so the next send is 422 TEMPLATE_NOT_APPROVED instead of another refusal (API.md "Templates")
-      if (classified.scope === 'template')
-        await this.jobs.send('whatsapp-templates-sync', { integrationId: BigInt(row.integrationId) });
+      if (classified.scope === 'template') await this.resync.request(row.integrationId);
     });
     return { kind: 'failed', error };
   }

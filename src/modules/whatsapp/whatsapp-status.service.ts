@@ -1,6 +1,5 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { TransactionRunner } from '../../database/transaction-runner';
-import { JobsService } from '../../jobs/jobs.service';
 import type { JsonValue } from '../../common/json-value';
 import {
   applyPendingStatuses,
@@ -14,6 +13,7 @@ import { waIdToE164 } from './domain/phone-match';
 import { isTemplateUnusable } from './domain/send-errors';
 import { MessageChanges, MessageRow, MessagesRepository, OrphanRow } from './messages.repository';
 import { WhatsAppOptOutsService } from './whatsapp-opt-outs.service';
+import { WhatsAppTemplatesResync } from './whatsapp-templates-resync';
 
 /** What a listener (the bulk ledger) hears after a status changed a message row. */
 export interface StatusApplied {
@@ -97,7 +97,7 @@ export class WhatsAppStatusService {
     private readonly messages: MessagesRepository,
     private readonly optOuts: WhatsAppOptOutsService,
     private readonly transactions: TransactionRunner,
-    private readonly jobs: JobsService,
+    private readonly resync: WhatsAppTemplatesResync,
   ) {}
 
   /** Called after commit for every status that changed a bulk message (the bulk ledger's counts). */
@@ -142,24 +142,11 @@ export class WhatsAppStatusService {
       }
       // statuses are of our sends: one naming a contact's own message is garbage, and moves nothing
       if (row.direction !== 'outbound') return 'status of an inbound message ignored';
-      if (incoming.status === 'failed' && incoming.error?.code === 131050)
-        await this.optOuts.add(
-          subAccountId,
-          // the recipient is a wa_id (digits) once Meta answered: the opt-out's phone is E.164, as a send's is
-          { waId: incoming.recipientId, phone: row.recipient ? waIdToE164(row.recipient) : null },
-          'marketing',
-          'error_131050',
-          {
-            integrationId,
-          },
-        );
+      await this.optOutOn(subAccountId, row, incoming);
       const merged = mergeStatus(stateOf(row), incoming);
       if (!merged.apply) return merged.reason;
       const updated = await this.messages.update(row.id, patchData(merged.patch));
-      // Meta stopped the template after accepting the send (132015 paused …): its row follows Meta's list,
-      // as for the same refusal in a send's answer (WhatsAppDeliveryService)
-      if (updated.status === 'failed' && isTemplateUnusable(incoming.error?.code ?? null))
-        await this.jobs.send('whatsapp-templates-sync', { integrationId: BigInt(integrationId) });
+      await this.resyncOn(updated);
       await this.advanceLedger(updated);
       this.notify(updated);
       return `applied ${updated.status}`;
@@ -170,13 +157,40 @@ export class WhatsAppStatusService {
   async applyOrphans(row: MessageRow): Promise<MessageRow> {
     const orphans = await this.messages.orphansFor(row.integrationId, row.wamid, row.id);
     if (orphans.length === 0) return row;
-    const { patch } = applyPendingStatuses(stateOf(row), orphans.map(revive));
+    const pending = orphans.map(revive);
+    // kept statuses are the same news as statuses applied at once: a 131050 failure is an opt-out, a
+    // 132001/132015/132016 one a re-sync of the templates (the status beat the send's answer)
+    for (const status of pending) await this.optOutOn(row.subAccountId, row, status);
+    const { patch } = applyPendingStatuses(stateOf(row), pending);
     await this.messages.deleteOrphans(orphans.map((o) => o.id));
     if (Object.keys(patch).length === 0) return row;
     const updated = await this.messages.update(row.id, patchData(patch));
+    if (patch.status === 'failed') await this.resyncOn(updated);
     await this.advanceLedger(updated);
     this.notify(updated);
     return updated;
+  }
+
+  /** A `failed` status with 131050 (the user stopped marketing messages): the recipient is opted out. */
+  private async optOutOn(subAccountId: number, row: MessageRow, status: IncomingStatus): Promise<void> {
+    if (status.status !== 'failed' || status.error?.code !== 131050) return;
+    await this.optOuts.add(
+      subAccountId,
+      // the recipient is a wa_id (digits) once Meta answered: the opt-out's phone is E.164, as a send's is
+      { waId: status.recipientId, phone: row.recipient ? waIdToE164(row.recipient) : null },
+      'marketing',
+      'error_131050',
+      { integrationId: row.integrationId },
+    );
+  }
+
+  /**
+   * Meta stopped the template after accepting the send (132015 paused …): its row follows Meta's list, as
+   * for the same refusal in a send's answer (WhatsAppDeliveryService); one waiting re-sync per integration.
+   */
+  private async resyncOn(updated: MessageRow): Promise<void> {
+    if (updated.status === 'failed' && isTemplateUnusable(updated.errorCode))
+      await this.resync.request(updated.integrationId);
   }
 
   private async advanceLedger(row: MessageRow): Promise<void> {

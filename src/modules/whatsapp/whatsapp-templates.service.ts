@@ -29,6 +29,7 @@ import {
 } from './dto/template.dto';
 import { WhatsAppNumbersRepository } from './whatsapp-numbers.repository';
 import { WhatsAppNumber, WhatsAppNumbersService } from './whatsapp-numbers.service';
+import { WhatsAppTemplatesResync } from './whatsapp-templates-resync';
 import { TemplateFields, TemplateRow, WhatsAppTemplatesRepository } from './whatsapp-templates.repository';
 
 export function toTemplateDto(row: TemplateRow): WhatsAppTemplateDto {
@@ -74,6 +75,16 @@ function templateWord(value: unknown): string | undefined {
   return word !== undefined && word.length <= TEMPLATE_WORD_MAX ? word : undefined;
 }
 
+/**
+ * `rejectedReason` as the sync and the webhook both store it: Meta's reason, or null when it gives none.
+ * Meta sends `NONE` for "no reason" (message_template_status_update `reason`: ABUSIVE_CONTENT,
+ * INCORRECT_CATEGORY, INVALID_FORMAT, NONE, SCAM …; the list's `rejected_reason` likewise), and API.md's
+ * template has no such value: a REJECTED row read "NONE" after the webhook and null after a sync.
+ */
+export function rejectedReasonOf(reason: string | undefined): string | null {
+  return reason && reason.toUpperCase() !== 'NONE' ? reason : null;
+}
+
 /** Meta's template JSON (list or webhook) → the row's fields; null for a row that is not a template. */
 export function templateFieldsOf(meta: JsonRecord): TemplateFields | null {
   const name = asString(meta.name);
@@ -95,7 +106,7 @@ export function templateFieldsOf(meta: JsonRecord): TemplateFields | null {
     language,
     category: (asString(meta.category) ?? 'UTILITY').toUpperCase(),
     status: (asString(meta.status) ?? 'PENDING').toUpperCase(),
-    rejectedReason: reason && reason !== 'NONE' ? reason : null,
+    rejectedReason: rejectedReasonOf(reason),
     qualityScore: quality ?? null,
     parameterFormat: facts.parameterFormat,
     components: components as JsonValue,
@@ -123,6 +134,7 @@ export class WhatsAppTemplatesService implements OnApplicationBootstrap {
     private readonly numbers: WhatsAppNumbersService,
     private readonly jobs: JobsService,
     private readonly integrations: IntegrationsRepository,
+    private readonly resync: WhatsAppTemplatesResync,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
@@ -193,8 +205,7 @@ export class WhatsAppTemplatesService implements OnApplicationBootstrap {
 
   @JobHandler('whatsapp-templates-scheduler')
   async scheduleReconciles(): Promise<void> {
-    for (const id of await this.numbers.activeIntegrationIds())
-      await this.jobs.send('whatsapp-templates-sync', { integrationId: BigInt(id) });
+    for (const id of await this.numbers.activeIntegrationIds()) await this.resync.request(id);
   }
 
   /** GET /{waba}/message_templates, every page: rows upserted, rows Meta no longer lists marked DELETED. */
@@ -279,7 +290,7 @@ export class WhatsAppTemplatesService implements OnApplicationBootstrap {
     if (field === 'message_template_components_update') {
       // an edited template: the webhook names its texts, not the components a send is checked against and
       // built from (variables, examples, buttons); Meta's list has them
-      await this.jobs.send('whatsapp-templates-sync', { integrationId: BigInt(integrationId) });
+      await this.resync.request(integrationId);
       return 'components: reconcile started';
     }
     const seconds = asNumber(payload.time);
@@ -301,7 +312,7 @@ export class WhatsAppTemplatesService implements OnApplicationBootstrap {
       // name for a new one, with its own id and components): approving it would send the old components
       const another = row !== null && row.externalId !== null && row.externalId !== externalId;
       if (!row || another) {
-        await this.jobs.send('whatsapp-templates-sync', { integrationId: BigInt(integrationId) });
+        await this.resync.request(integrationId);
         return 'unknown template: reconcile started';
       }
     }
@@ -322,7 +333,7 @@ export class WhatsAppTemplatesService implements OnApplicationBootstrap {
     if (event === 'FLAGGED') return 'flagged';
     if (!isTemplateStatus(status)) {
       // LOCKED, UNARCHIVED (or an event Meta adds) name no status of API.md's list: Meta's list says what it is now
-      await this.jobs.send('whatsapp-templates-sync', { integrationId: BigInt(integrationId) });
+      await this.resync.request(integrationId);
       return `${event}: reconcile started`;
     }
     const reason = asString(payload.reason)?.slice(0, TEMPLATE_REASON_MAX);
@@ -333,12 +344,7 @@ export class WhatsAppTemplatesService implements OnApplicationBootstrap {
       {
         status,
         ...(category && isTemplateCategory(category) ? { category } : {}),
-        rejectedReason:
-          status === 'REJECTED' && reason && reason !== 'NONE'
-            ? reason
-            : status === 'REJECTED'
-              ? (reason ?? null)
-              : null,
+        rejectedReason: status === 'REJECTED' ? rejectedReasonOf(reason) : null,
       },
       at,
     );

@@ -18,6 +18,7 @@ import { WhatsAppDeliveryService } from './whatsapp-delivery.service';
 import { WhatsAppSendService } from './whatsapp-send.service';
 import { WhatsAppStatusService } from './whatsapp-status.service';
 import { WhatsAppTemplatesRepository } from './whatsapp-templates.repository';
+import { WhatsAppTemplatesResync } from './whatsapp-templates-resync';
 import { WhatsAppTemplatesService } from './whatsapp-templates.service';
 import {
   WhatsAppAnalyticsController,
@@ -46,6 +47,7 @@ import {
     WhatsAppPairLimitsRepository,
     WhatsAppPairLimiter,
     WhatsAppNumbersService,
+    WhatsAppTemplatesResync,
     WhatsAppTemplatesService,
     WhatsAppOptOutsService,
     WhatsAppConversationsService,
@@ -58,6 +60,7 @@ import {
   exports: [
     WhatsAppNumbersService,
     WhatsAppTemplatesService,
+    WhatsAppTemplatesResync,
     WhatsAppOptOutsService,
     WhatsAppConversationsService,
     WhatsAppStatusService,

@@ -7,6 +7,7 @@ import { JobHandler } from '../../../jobs/job-definition';
 import { JobsService } from '../../../jobs/jobs.service';
 import { TransactionRunner } from '../../../database/transaction-runner';
 import { MessagesRepository } from '../messages.repository';
+import { WhatsAppTemplatesResync } from '../whatsapp-templates-resync';
 import { classifyGraphError, classifyTransportFailure, isTemplateUnusable } from '../domain/send-errors';
 import { BulkPolicy } from './bulk-policy';
 import { BulkLedgerRepository, ClaimedRecipient } from './bulk-ledger.repository';
@@ -46,6 +47,7 @@ export class BulkRunner {
     private readonly jobs: JobsService,
     private readonly transactions: TransactionRunner,
     private readonly messages: MessagesRepository,
+    private readonly resync: WhatsAppTemplatesResync,
     @Optional() @Inject(CLOCK) private readonly clock: Clock = systemClock,
   ) {}
 
@@ -278,8 +280,8 @@ export class BulkRunner {
         const stop = resolution.stopsBulk === true || this.stopsBulk(resolution.code);
         if (stop) await this.fail(bulk.id, `${resolution.title}${resolution.code ? ` (code ${resolution.code})` : ''}`);
         // as a single send's refusal: the template's row follows Meta's list, and the next bulk with it is 422
-        if (isTemplateUnusable(resolution.code))
-          await this.jobs.send('whatsapp-templates-sync', { integrationId: BigInt(bulk.integrationId) });
+        // (one waiting re-sync per integration, however many recipients Meta refuses)
+        if (isTemplateUnusable(resolution.code)) await this.resync.request(bulk.integrationId);
         return stop;
       }
     }
