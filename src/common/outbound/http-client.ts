@@ -15,6 +15,12 @@ export interface OutboundRequest {
   timeoutMs?: number;
   /** Retries on 429/5xx/network errors (default true; false for non-idempotent calls that must not repeat). */
   retry?: boolean;
+  /**
+   * A provider that throttles with another status than 429 (Meta's codes 4, 17, 32, 613, 80000-range as
+   * HTTP 400): a non-2xx answer this recognizes is handled as a 429 (`rate_limited`, retried, the
+   * integration's calls paused for `waitMs` when it names one).
+   */
+  throttled?: (answer: OutboundResponse) => { waitMs?: number } | undefined;
 }
 
 export interface OutboundResponse {
@@ -43,6 +49,12 @@ export function failureFields(err: unknown): { reason: string; kind?: OutboundEr
   return { reason: err.name, kind: err.kind, ...(err.status === undefined ? {} : { status: err.status }) };
 }
 
+/**
+ * The longest wait a provider's answer is believed for (a day: GoHighLevel's daily budget resets
+ * within one); a longer Retry-After or usage header reads as a day.
+ */
+export const MAX_RETRY_AFTER_MS = 24 * 3600_000;
+
 export class OutboundError extends Error {
   constructor(
     readonly kind: OutboundErrorKind,
@@ -50,6 +62,8 @@ export class OutboundError extends Error {
     readonly status?: number,
     readonly body?: unknown,
     readonly retryAfterMs?: number,
+    /** The answer's headers (lower-cased names), for provider-specific throttling signals (Meta's usage headers). */
+    readonly headers?: Readonly<Record<string, string>>,
   ) {
     super(message);
     this.name = 'OutboundError';

@@ -5,7 +5,7 @@ import { FakeServer } from '../../../test/support/fake-server';
 import { SteppingClock } from '../../../test/support/virtual-clock';
 import { CircuitBreaker } from './circuit-breaker';
 import { OutboundError, OutboundRequest } from './http-client';
-import { OutboundHttpClientImpl, providerMessage, RetryPolicy } from './outbound-http.client';
+import { OutboundHttpClientImpl, providerMessage, retryAfterMs, RetryPolicy } from './outbound-http.client';
 import { ClientOptions, OutboundHttpFactory } from './outbound-http.factory';
 import { SlidingWindowLimiter } from './rate-limiter';
 
@@ -321,6 +321,64 @@ describe('OutboundHttpClient: retries', () => {
     const err = await failure(client().request(get('/maintenance')));
     expect(err).toMatchObject({ kind: 'server', retryAfterMs: 120_000 });
     expect(server.count('GET', '/maintenance')).toBe(1);
+  });
+});
+
+// RFC 9110 §10.2.3: Retry-After = HTTP-date / delay-seconds (1*DIGIT). Date.parse read "-5", "1"
+// and " 7 " as dates in 2001, so a negative or garbled value made the client retry at once.
+describe('retryAfterMs (Retry-After)', () => {
+  const NOW = Date.parse('2026-12-04T12:00:00Z');
+  it.each([
+    ['120', 120_000],
+    ['0', 0],
+    [' 30 ', 30_000],
+    ['Fri, 04 Dec 2026 12:02:00 GMT', 120_000],
+    ['Friday, 04-Dec-26 12:00:30 GMT', 30_000],
+    ['Fri Dec  4 12:00:10 2026', 10_000],
+    ['Thu, 03 Dec 2026 12:00:00 GMT', 0],
+    ['99999999999999999999999', 24 * 3600_000],
+  ])('reads %j as %d ms', (value, ms) => {
+    expect(retryAfterMs(value, NOW)).toBe(ms);
+  });
+  it.each(['-5', '-1', '1.5', '1e3', '0x10', 'soon', '', 'Fri, 99 Foo 2026 GMT', '5 garbage'])(
+    'ignores %j (the backoff decides)',
+    (value) => {
+      expect(retryAfterMs(value, NOW)).toBeUndefined();
+    },
+  );
+
+  it('backs off on a negative Retry-After instead of retrying at once', async () => {
+    const { http, sleeps } = recordingClient({ baseDelayMs: 500, maxDelayMs: 500 });
+    server.on('GET', '/negative', () => ({ status: 429, body: {}, headers: { 'retry-after': '-5' } }));
+    const err = await failure(http.request(get('/negative')));
+    expect(err).toMatchObject({ kind: 'rate_limited', retryAfterMs: undefined });
+    expect(sleeps).toEqual([500, 500]);
+  });
+});
+
+describe('OutboundHttpClient: throttling answers that are not 429 (throttled)', () => {
+  const throttled = (answer: { body: unknown }) =>
+    (answer.body as { error?: { code?: number } }).error?.code === 17 ? { waitMs: 120_000 } : undefined;
+
+  it('handles a recognized 400 as a 429: rate_limited, and the wait it names holds later calls back', async () => {
+    server.on('GET', '/throttled', () => ({
+      status: 400,
+      body: { error: { message: 'User request limit', code: 17 } },
+    }));
+    const http = client();
+    const err = await failure(http.request(get('/throttled', { throttled })));
+    expect(err).toMatchObject({ kind: 'rate_limited', status: 400, retryAfterMs: 120_000 });
+    expect(err.transient).toBe(true);
+    const next = await failure(http.request(get('/throttled', { throttled })));
+    expect(next.message).toBe('GET /throttled: the provider asked to wait 120 s');
+    expect(server.count('GET', '/throttled')).toBe(1);
+  });
+
+  it('leaves a 400 it does not recognize a client error, not retried', async () => {
+    server.on('GET', '/invalid', () => ({ status: 400, body: { error: { message: 'Invalid parameter', code: 100 } } }));
+    const err = await failure(client().request(get('/invalid', { throttled })));
+    expect(err).toMatchObject({ kind: 'client', status: 400 });
+    expect(server.count('GET', '/invalid')).toBe(1);
   });
 });
 

@@ -1,5 +1,12 @@
 import { CircuitBreaker } from './circuit-breaker';
-import { OutboundError, OutboundErrorKind, OutboundHttpClient, OutboundRequest, OutboundResponse } from './http-client';
+import {
+  MAX_RETRY_AFTER_MS,
+  OutboundError,
+  OutboundErrorKind,
+  OutboundHttpClient,
+  OutboundRequest,
+  OutboundResponse,
+} from './http-client';
 import { OutboundLimiter } from './rate-limiter';
 
 export interface RetryPolicy {
@@ -27,12 +34,26 @@ export interface ClientDeps {
   random: () => number;
 }
 
-function retryAfterMs(value: string | undefined, now: number): number | undefined {
-  if (!value) return undefined;
-  const seconds = Number(value);
-  if (Number.isFinite(seconds) && seconds >= 0) return seconds * 1000;
-  const date = Date.parse(value);
-  return Number.isNaN(date) ? undefined : Math.max(0, date - now);
+// RFC 9110 §10.2.3: Retry-After = HTTP-date / delay-seconds, delay-seconds = 1*DIGIT. An HTTP-date
+// (IMF-fixdate, or the obsolete RFC 850 and asctime forms, §5.6.7) starts with the day's name.
+const DELAY_SECONDS = /^\d+$/;
+const HTTP_DATE = /^(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun)[a-z]*,? /i;
+
+/**
+ * The wait a Retry-After asks for, or undefined for anything that is neither form: Date.parse reads
+ * "-5", "1" or " 7 " as dates in 2001 (a wait of 0, a retry storm), so only the two grammars count.
+ */
+export function retryAfterMs(value: string | undefined, now: number): number | undefined {
+  if (value === undefined) return undefined;
+  const text = value.trim();
+  let wait: number | undefined;
+  if (DELAY_SECONDS.test(text)) wait = Number(text) * 1000;
+  else if (HTTP_DATE.test(text)) {
+    // asctime carries no zone, and an HTTP-date is always GMT: not the server's local time
+    const date = Date.parse(/\b(?:GMT|UTC)\b/i.test(text) ? text : `${text} GMT`);
+    wait = Number.isNaN(date) ? undefined : Math.max(0, date - now);
+  }
+  return wait === undefined ? undefined : Math.min(wait, MAX_RETRY_AFTER_MS);
 }
 
 /** The provider's own words for an error, from the usual envelopes (Meta, GoHighLevel, LinkedIn). */
@@ -106,6 +127,7 @@ interface PreparedCall {
   /** Method and path: what error messages name (never the query, where tokens travel). */
   label: string;
   init: { method: string; headers: Record<string, string>; body?: string };
+  throttled?: OutboundRequest['throttled'];
 }
 
 function prepare(req: OutboundRequest): PreparedCall {
@@ -124,7 +146,12 @@ function prepare(req: OutboundRequest): PreparedCall {
     headers['content-type'] ??= 'application/json';
     body = JSON.stringify(req.body);
   }
-  return { url, label: `${req.method} ${url.pathname}`, init: { method: req.method, headers, body } };
+  return {
+    url,
+    label: `${req.method} ${url.pathname}`,
+    init: { method: req.method, headers, body },
+    throttled: req.throttled,
+  };
 }
 
 /**
@@ -232,11 +259,26 @@ export class OutboundHttpClientImpl implements OutboundHttpClient {
       }
     }
     if (res.status >= 200 && res.status < 300) return { status: res.status, headers: responseHeaders, body: parsed };
-    const kind = kindOf(res.status);
-    const wait = retryAfterMs(responseHeaders['retry-after'], this.deps.clock());
+    let kind = kindOf(res.status);
+    let wait = retryAfterMs(responseHeaders['retry-after'], this.deps.clock());
+    const throttle =
+      kind === 'rate_limited'
+        ? undefined
+        : call.throttled?.({ status: res.status, headers: responseHeaders, body: parsed });
+    if (throttle) {
+      kind = 'rate_limited';
+      wait ??= throttle.waitMs;
+    }
     if (kind === 'rate_limited' && wait !== undefined) await this.deps.limiter.pauseUntil(this.deps.clock() + wait);
     const message = redactCarried(providerMessage(parsed) ?? `HTTP ${res.status}`, call);
-    return new OutboundError(kind, `${label} answered ${res.status}: ${message}`, res.status, parsed, wait);
+    return new OutboundError(
+      kind,
+      `${label} answered ${res.status}: ${message}`,
+      res.status,
+      parsed,
+      wait,
+      responseHeaders,
+    );
   }
 
   /** X-RateLimit-* (GoHighLevel and others): remember the budget, and pause when it is spent. */
@@ -261,8 +303,10 @@ export class OutboundHttpClientImpl implements OutboundHttpClient {
         : Number.isFinite(intervalMs) && intervalMs > 0
           ? now + intervalMs
           : undefined;
-    // A reset beyond what a Date can hold would make toISOString() throw in the middle of a call.
-    const valid = resetAt !== undefined && !Number.isNaN(new Date(resetAt).getTime());
+    // A reset beyond what a Date can hold would make toISOString() throw in the middle of a call; one
+    // more than a day away (a burst window's reset is seconds away) is garbage that would stop every call.
+    const valid =
+      resetAt !== undefined && !Number.isNaN(new Date(resetAt).getTime()) && resetAt <= now + MAX_RETRY_AFTER_MS;
     this.lastResetAt = valid ? new Date(resetAt).toISOString() : null;
     await this.deps.limiter.observe({ remaining, resetAt: valid ? resetAt : null });
     if (remaining <= 0 && valid) await this.deps.limiter.pauseUntil(resetAt);

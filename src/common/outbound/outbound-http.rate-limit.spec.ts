@@ -177,6 +177,22 @@ describe('OutboundHttpClient: X-RateLimit-* headers', () => {
     expect(server.count('GET', '/odd')).toBe(2);
   });
 
+  it.each(['99999999', String(Math.floor(Date.now() / 1000) + 10 * 365 * 86_400)])(
+    'ignores an X-RateLimit-Reset of %s (years away) instead of stopping every call until then',
+    async (reset) => {
+      server.on('GET', '/far', () => ({
+        status: 200,
+        body: { ok: true },
+        headers: { 'x-ratelimit-remaining': '0', 'x-ratelimit-reset': reset },
+      }));
+      const http = client({ limit: 100 });
+      await http.request({ method: 'GET', url: `${server.url}/far` });
+      expect(http.rateLimit()).toEqual({ remaining: 0, resetAt: null });
+      expect((await http.request({ method: 'GET', url: `${server.url}/far` })).body).toEqual({ ok: true });
+      expect(server.count('GET', '/far')).toBe(2);
+    },
+  );
+
   it("reports the limiter's own budget until the provider sends headers", async () => {
     server.on('GET', '/plain', () => ({ status: 200, body: {} }));
     const factory = new OutboundHttpFactory(time);

@@ -339,7 +339,13 @@ describe('MetaLeadAdsHandler against a fake Graph API', () => {
       expect(JSON.parse(second.nextCursor ?? 'null')).toEqual({ since, forms: ['12312312312', '2002'], formIndex: 1 });
 
       const third = await handler.syncData(ctx(), second.nextCursor);
-      expect(third).toEqual({ leads: [], fetched: 0, nextCursor: null });
+      // the run's end is where the next run may look back to (when that is longer ago than a week)
+      expect(third).toEqual({
+        leads: [],
+        fetched: 0,
+        nextCursor: null,
+        nextRunCursor: JSON.stringify({ syncedUntil: NOW.getTime() / 1000 }),
+      });
       expect(server.count('GET', '/153125381133/leadgen_forms')).toBe(2); // forms are listed once per run
     });
 
@@ -356,8 +362,35 @@ describe('MetaLeadAdsHandler against a fake Graph API', () => {
 
     it('finishes at once for a page without forms, and refuses an unreadable cursor', async () => {
       server.on('GET', '/153125381133/leadgen_forms', () => ({ status: 200, body: { data: [] } }));
-      await expect(handler.syncData(ctx(), null)).resolves.toEqual({ leads: [], fetched: 0, nextCursor: null });
+      await expect(handler.syncData(ctx(), null)).resolves.toEqual({
+        leads: [],
+        fetched: 0,
+        nextCursor: null,
+        nextRunCursor: JSON.stringify({ syncedUntil: NOW.getTime() / 1000 }),
+      });
       await expect(handler.syncData(ctx(), 'not json')).rejects.toThrow('meta-lead-ads: unreadable sync cursor');
+      await expect(handler.syncData(ctx(), '{"syncedUntil":"soon"}')).rejects.toThrow(
+        'meta-lead-ads: unreadable sync cursor',
+      );
+    });
+
+    // Meta keeps leads retrievable for 90 days (developers.facebook.com/docs/marketing-api/guides/lead-ads/retrieving):
+    // a page whose syncs failed for longer than the 7-day window still gets the leads of those days
+    it.each([
+      ['a run a day ago: the 7-day window', 1, 7 * 24 * 3600],
+      ['a run 20 days ago: back to it, less an hour', 20, 20 * 24 * 3600 + 3600],
+      ['a run 200 days ago: 90 days, all Meta keeps', 200, 90 * 24 * 3600],
+    ])('looks back after %s', async (_name, daysAgo, lookback) => {
+      server.on('GET', '/153125381133/leadgen_forms', () => ({ status: 200, body: { data: [{ id: '3003' }] } }));
+      server.on('GET', '/3003/leads', () => ({ status: 200, body: { data: [] } }));
+      const now = NOW.getTime() / 1000;
+      const page = await handler.syncData(ctx(), JSON.stringify({ syncedUntil: now - daysAgo * 24 * 3600 }));
+      expect(page.nextCursor).toBeNull();
+      expect(JSON.parse(page.nextRunCursor ?? 'null')).toEqual({ syncedUntil: now });
+      const filtering = server.requests.find((r) => r.path === '/3003/leads')?.query.get('filtering');
+      expect(JSON.parse(filtering ?? '[]')).toEqual([
+        { field: 'time_created', operator: 'GREATER_THAN', value: now - lookback },
+      ]);
     });
 
     it('hands the sync pipeline an expired token (400, code 190) as an auth failure, throttling as rate-limited', async () => {
@@ -378,6 +411,42 @@ describe('MetaLeadAdsHandler against a fake Graph API', () => {
         body: graphError(17, '(#17) User request limit reached'),
       }));
       await expect(handler.syncData(ctx(), null)).rejects.toMatchObject({ kind: 'rate_limited', transient: true });
+    });
+
+    // developers.facebook.com/docs/graph-api/overview/rate-limiting: throttled calls fail with codes 4, 17, 32,
+    // 613 or 80000-80014 (as HTTP 400), X-Business-Use-Case-Usage naming estimated_time_to_regain_access in minutes
+    it.each([
+      [
+        4,
+        'x-business-use-case-usage',
+        { '153125381133': [{ type: 'pages', call_count: 100, estimated_time_to_regain_access: 12 }] },
+        12 * 60_000,
+      ],
+      [
+        80001,
+        'x-business-use-case-usage',
+        {
+          '1': [
+            { type: 'pages', estimated_time_to_regain_access: 0 },
+            { type: 'leadgen', estimated_time_to_regain_access: 45 },
+          ],
+        },
+        45 * 60_000,
+      ],
+      [80004, 'x-ad-account-usage', { acc_id_util_pct: 100, reset_time_duration: 300 }, 300_000],
+      [32, 'x-business-use-case-usage', '{not json', undefined],
+      [613, 'x-business-use-case-usage', { '1': [{ estimated_time_to_regain_access: 1e9 }] }, 24 * 3600_000],
+    ])('reads the wait of a throttle (code %d) from %s', async (code, header, usage, wait) => {
+      server.on('GET', '/153125381133/leadgen_forms', () => ({
+        status: 400,
+        headers: { [header]: typeof usage === 'string' ? usage : JSON.stringify(usage) },
+        body: graphError(code, 'Calls to this api have exceeded the rate limit.'),
+      }));
+      await expect(handler.syncData(ctx(), null)).rejects.toMatchObject({
+        kind: 'rate_limited',
+        status: 400,
+        retryAfterMs: wait,
+      });
     });
   });
 });

@@ -24,6 +24,7 @@ import {
   graphErrorOf,
   graphPageData,
   graphRequest,
+  graphThrottled,
   isGraphAuthError,
   isGraphPermissionError,
   isGraphThrottle,
@@ -42,7 +43,15 @@ import { metaLeadAdsWebhook } from './meta-lead-ads.webhook';
 import type { HandlerOAuth } from '../oauth/oauth-provider';
 import { META_LEAD_ADS_SETUP } from './setup-instructions';
 
+/** The least a run looks back: a week, so every lead is listed by many runs after its webhook should have come. */
 const SYNC_WINDOW_SECONDS = 7 * 24 * 3600;
+/**
+ * The most a run looks back: Meta keeps leads retrievable for 90 days (Retrieving Leads: its rate
+ * limit counts "leads created in the past 90 days"; developers.facebook.com/docs/marketing-api/guides/lead-ads/retrieving).
+ */
+const RETENTION_SECONDS = 90 * 24 * 3600;
+/** Overlap before the last successful run's end, for leads Graph lists a little after their time_created. */
+const RESUME_OVERLAP_SECONDS = 3600;
 const PAGE_SIZE = 100;
 /**
  * Pages of a Page's lead forms listed in one call (10,000 forms; each then costs a request per run):
@@ -61,6 +70,15 @@ interface SyncCursor {
   formIndex: number;
   /** Graph cursor of the next leads page of forms[formIndex]. */
   after?: string;
+}
+
+/**
+ * What a run leaves for the next one (SyncPage.nextRunCursor): when it had read every form. The next
+ * run looks back to there (less an overlap) when that is longer ago than a week, up to Meta's 90 days:
+ * a page whose syncs failed or paused for longer than a week still gets the leads of those days.
+ */
+interface NextRunCursor {
+  syncedUntil: number;
 }
 
 /** Meta Lead Ads: leadgen webhooks per Facebook page, leads fetched from the Graph API. */
@@ -198,7 +216,8 @@ export class MetaLeadAdsHandler implements IntegrationHandler {
 
   /**
    * Reconciles missed webhooks: lists the page's lead forms once, then each form's leads created
-   * since the run started minus seven days, one Graph page per call.
+   * since the run started minus seven days (or since the last successful run, when that is longer
+   * ago, up to 90 days), one Graph page per call.
    */
   async syncData(ctx: HandlerContext, cursor: string | null): Promise<SyncPage> {
     try {
@@ -210,9 +229,11 @@ export class MetaLeadAdsHandler implements IntegrationHandler {
   }
 
   private async syncPage(ctx: HandlerContext, cursor: string | null): Promise<SyncPage> {
-    const state = cursor === null ? await this.startSync(ctx) : parseCursor(cursor);
+    const parsed = cursor === null ? null : parseCursor(cursor);
+    const state = parsed === null || 'syncedUntil' in parsed ? await this.startSync(ctx, parsed) : parsed;
+    const done = (): string => JSON.stringify({ syncedUntil: Math.floor(ctx.now().getTime() / 1000) });
     const formId = state.forms[state.formIndex];
-    if (formId === undefined) return { leads: [], fetched: 0, nextCursor: null };
+    if (formId === undefined) return { leads: [], fetched: 0, nextCursor: null, nextRunCursor: done() };
 
     const filtering = JSON.stringify([{ field: 'time_created', operator: 'GREATER_THAN', value: state.since }]);
     const res = await this.get(ctx, `${formId}/leads`, {
@@ -242,7 +263,8 @@ export class MetaLeadAdsHandler implements IntegrationHandler {
       : state.formIndex + 1 < state.forms.length
         ? { since: state.since, forms: state.forms, formIndex: state.formIndex + 1 }
         : null;
-    return { leads, fetched: records.length, nextCursor: next ? JSON.stringify(next) : null };
+    if (next) return { leads, fetched: records.length, nextCursor: JSON.stringify(next) };
+    return { leads, fetched: records.length, nextCursor: null, nextRunCursor: done() };
   }
 
   /**
@@ -262,7 +284,7 @@ export class MetaLeadAdsHandler implements IntegrationHandler {
     }
   }
 
-  private async startSync(ctx: HandlerContext): Promise<SyncCursor> {
+  private async startSync(ctx: HandlerContext, previous: NextRunCursor | null): Promise<SyncCursor> {
     const pageId = configString(ctx.config, 'pageId');
     const forms: string[] = [];
     const given = new Set<string>();
@@ -285,7 +307,11 @@ export class MetaLeadAdsHandler implements IntegrationHandler {
           `Graph listed more than ${MAX_FORM_PAGES} pages of lead forms of page ${pageId}; the sync stopped there`,
         );
     } while (after);
-    return { since: Math.floor(ctx.now().getTime() / 1000) - SYNC_WINDOW_SECONDS, forms, formIndex: 0 };
+    const now = Math.floor(ctx.now().getTime() / 1000);
+    let since = now - SYNC_WINDOW_SECONDS;
+    if (previous)
+      since = Math.max(now - RETENTION_SECONDS, Math.min(since, previous.syncedUntil - RESUME_OVERLAP_SECONDS));
+    return { since, forms, formIndex: 0 };
   }
 
   /** GET on the Graph API: the page token in the Authorization header, appsecret_proof beside it. */
@@ -299,6 +325,7 @@ export class MetaLeadAdsHandler implements IntegrationHandler {
       query,
       accessToken: configString(ctx.config, 'pageAccessToken'),
       appSecret: optionalConfigString(ctx.config, 'appSecret'),
+      throttleAware: true,
     });
   }
 
@@ -312,8 +339,7 @@ export class MetaLeadAdsHandler implements IntegrationHandler {
   private leadFetchError(err: unknown, leadgenId: string): unknown {
     if (!(err instanceof OutboundError) || (err.kind !== 'auth' && err.kind !== 'client')) return err;
     const graph = graphErrorOf(err.body);
-    if (isGraphThrottle(graph))
-      return new OutboundError('rate_limited', err.message, err.status, err.body, err.retryAfterMs);
+    if (isGraphThrottle(graph)) return graphThrottled(err);
     const said = graph?.message ?? `HTTP ${err.status ?? '?'}`;
     if (isGraphAuthError(graph) || (graph?.code === undefined && err.status === 401))
       return new IntegrationSetupError(
@@ -331,12 +357,16 @@ export class MetaLeadAdsHandler implements IntegrationHandler {
   }
 }
 
-function parseCursor(cursor: string): SyncCursor {
+function parseCursor(cursor: string): SyncCursor | NextRunCursor {
   let value: unknown;
   try {
     value = JSON.parse(cursor);
   } catch {
     value = undefined;
+  }
+  if (isRecord(value) && value.forms === undefined && value.syncedUntil !== undefined) {
+    const syncedUntil = asNumber(value.syncedUntil);
+    if (syncedUntil !== undefined) return { syncedUntil };
   }
   const since = isRecord(value) ? asNumber(value.since) : undefined;
   const formIndex = isRecord(value) ? asNumber(value.formIndex) : undefined;

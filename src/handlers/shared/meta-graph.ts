@@ -1,5 +1,5 @@
 import { createHmac } from 'node:crypto';
-import { OutboundError, OutboundResponse } from '../../common/outbound/http-client';
+import { MAX_RETRY_AFTER_MS, OutboundError, OutboundResponse } from '../../common/outbound/http-client';
 import type { HandlerContext } from '../integration-handler';
 import { asBoolean, asNumber, asString, bodyKind, isRecord } from './json';
 
@@ -99,6 +99,21 @@ export interface GraphCall {
   /** When known, every call carries appsecret_proof. */
   appSecret?: string;
   retry?: boolean;
+  /**
+   * Graph's throttling answers (HTTP 400 with code 4, 17, 32, 613 or 80000-range) handled by the client
+   * as a 429: retried with backoff and, with the wait Meta's usage headers name, the integration's calls
+   * paused (developers.facebook.com/docs/graph-api/overview/rate-limiting: "API requests made by a
+   * throttled user or app will fail" until the count drops). Opt-in per caller.
+   */
+  throttleAware?: boolean;
+}
+
+/** OutboundRequest.throttled for Graph: a throttling error code, with the wait Meta's usage headers name. */
+export function graphThrottleOf(answer: OutboundResponse): { waitMs?: number } | undefined {
+  // by its code alone: is_transient marks other errors too (a Graph hiccup is a 5xx-like retry, not a pause)
+  if (!isGraphThrottle({ code: graphErrorOf(answer.body)?.code })) return undefined;
+  const waitMs = graphThrottleWaitMs(answer.headers);
+  return waitMs === undefined ? {} : { waitMs };
 }
 
 /** A Graph call with the token in the Authorization header (never the URL) and appsecret_proof beside it. */
@@ -112,8 +127,60 @@ export function graphRequest(ctx: HandlerContext, call: GraphCall): Promise<Outb
     },
     ...(call.body !== undefined ? { body: call.body } : {}),
     ...(call.retry !== undefined ? { retry: call.retry } : {}),
+    ...(call.throttleAware ? { throttled: graphThrottleOf } : {}),
     headers: { authorization: `Bearer ${call.accessToken}` },
   });
+}
+
+/** The largest finite number found under `key` in a usage header's JSON, wherever it sits. */
+function largestIn(raw: string | undefined, key: string): number | undefined {
+  if (raw === undefined) return undefined;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(raw);
+  } catch {
+    return undefined;
+  }
+  let largest: number | undefined;
+  const visit = (value: unknown, depth: number): void => {
+    if (depth > 4) return;
+    if (Array.isArray(value)) for (const item of value) visit(item, depth + 1);
+    else if (isRecord(value))
+      for (const [k, v] of Object.entries(value)) {
+        if (k === key && typeof v === 'number' && Number.isFinite(v) && v > 0) largest = Math.max(largest ?? 0, v);
+        else visit(v, depth + 1);
+      }
+  };
+  visit(parsed, 0);
+  return largest;
+}
+
+/**
+ * How long Meta says a throttled caller must wait, from its usage headers
+ * (developers.facebook.com/docs/graph-api/overview/rate-limiting): X-Business-Use-Case-Usage
+ * `{"<business id>": [{ type, call_count, total_cputime, total_time, estimated_time_to_regain_access }]}`
+ * in minutes, the Marketing API's X-Ad-Account-Usage `reset_time_duration` in seconds. The longest
+ * of them (a day at most); undefined when neither names a wait.
+ */
+export function graphThrottleWaitMs(headers: Readonly<Record<string, string>> | undefined): number | undefined {
+  if (!headers) return undefined;
+  const minutes = largestIn(headers['x-business-use-case-usage'], 'estimated_time_to_regain_access');
+  const seconds = largestIn(headers['x-ad-account-usage'], 'reset_time_duration');
+  const waits = [minutes === undefined ? 0 : minutes * 60_000, seconds === undefined ? 0 : seconds * 1000];
+  const wait = Math.max(...waits);
+  return wait > 0 ? Math.min(wait, MAX_RETRY_AFTER_MS) : undefined;
+}
+
+/** A throttled Graph call as `rate_limited`, with the wait Retry-After or Meta's usage headers name. */
+export function graphThrottled(err: OutboundError): OutboundError {
+  return new OutboundError(
+    'rate_limited',
+    err.message,
+    err.status,
+    err.body,
+    err.retryAfterMs ?? graphThrottleWaitMs(err.headers),
+    err.headers,
+  );
 }
 
 /**
@@ -125,7 +192,7 @@ export function classifyGraphError(err: unknown): unknown {
   if (!(err instanceof OutboundError) || err.kind === 'auth') return err;
   const graph = graphErrorOf(err.body);
   if (isGraphAuthError(graph)) return new OutboundError('auth', err.message, err.status, err.body);
-  if (isGraphThrottle(graph))
-    return new OutboundError('rate_limited', err.message, err.status, err.body, err.retryAfterMs);
+  // a 429 or a 400 carrying a throttling code (4, 17, 32, 613, 80000-range): waited out like a 429
+  if (isGraphThrottle(graph) || err.kind === 'rate_limited') return graphThrottled(err);
   return err;
 }

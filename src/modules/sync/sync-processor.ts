@@ -31,6 +31,18 @@ const REPEATED_CURSOR =
 const ORPHAN_AFTER_MS = 60_000;
 
 /**
+ * A provider that names a wait longer than the client waits in-process (a Retry-After over a minute,
+ * Meta's throttling codes with X-Business-Use-Case-Usage's estimated_time_to_regain_access) pauses the
+ * run instead of failing it: it stays RUNNING and continues from its last page in a job that starts
+ * when the provider allows calls again. A throttle that names no such wait (short Retry-Afters that
+ * outlast the client's retries, a Meta code without usage headers) fails the run as before, and the
+ * next scheduled or manual run tries again: a run is never left waiting on a guess.
+ */
+const IN_PROCESS_WAIT_MS = 60_000;
+/** How long after its start a run may still be paused; a provider still refusing then fails it. */
+const MAX_PAUSED_RUN_MS = 26 * 3600_000;
+
+/**
  * Runs syncs: page by page through the handler's syncData, each page's leads/costs and the cursor
  * checkpoint committed together, so a run killed at any point resumes after its last page and
  * re-counts nothing. A job fetches at most SYNC_PAGES_PER_JOB pages and a third of its lease, then
@@ -84,17 +96,22 @@ export class SyncProcessor implements OnApplicationBootstrap {
    */
   async failOrphans(now = new Date(this.clock.now())): Promise<number> {
     let failed = 0;
-    for (const run of await this.runs.running(new Date(now.getTime() - ORPHAN_AFTER_MS))) {
-      const job = run.jobId ? await this.jobs.getJob('integration-sync', run.jobId) : null;
-      if (job && (job.state === 'created' || job.state === 'retry' || job.state === 'active')) continue;
-      const reason = `the run's job ${job ? `ended (${job.state})` : 'is gone'} before the run did: its worker stopped`;
-      if (await this.finish(run.id, run.integrationId, 'FAILED', reason, { jobId: run.jobId ?? undefined })) {
-        this.logger.warn(
-          { integrationId: run.integrationId, runId: run.id.toString(), reason },
-          'orphaned sync run failed',
-        );
-        failed += 1;
+    const before = new Date(now.getTime() - ORPHAN_AFTER_MS);
+    // page by page: runs paused on a rate limit stay RUNNING, and an orphan must not hide behind 500 of them
+    for (let page = await this.runs.running(before); page.length > 0;) {
+      for (const run of page) {
+        const job = run.jobId ? await this.jobs.getJob('integration-sync', run.jobId) : null;
+        if (job && (job.state === 'created' || job.state === 'retry' || job.state === 'active')) continue;
+        const reason = `the run's job ${job ? `ended (${job.state})` : 'is gone'} before the run did: its worker stopped`;
+        if (await this.finish(run.id, run.integrationId, 'FAILED', reason, { jobId: run.jobId ?? undefined })) {
+          this.logger.warn(
+            { integrationId: run.integrationId, runId: run.id.toString(), reason },
+            'orphaned sync run failed',
+          );
+          failed += 1;
+        }
       }
+      page = await this.runs.running(before, page[page.length - 1].id);
     }
     return failed;
   }
@@ -208,6 +225,18 @@ export class SyncProcessor implements OnApplicationBootstrap {
         return;
       }
       const message = (err instanceof Error ? err.message : String(err)).slice(0, 1000);
+      if (
+        err instanceof OutboundError &&
+        err.kind === 'rate_limited' &&
+        err.retryAfterMs !== undefined &&
+        err.retryAfterMs > IN_PROCESS_WAIT_MS
+      ) {
+        const until = this.clock.now() + err.retryAfterMs;
+        if (until - run.startedAt.getTime() <= MAX_PAUSED_RUN_MS) {
+          await this.pause(run.id, integration.id, runner, until, message);
+          return;
+        }
+      }
       if (err instanceof OutboundError && err.kind === 'auth')
         await this.integrations.markCredentialsInvalid(integration.id, message);
       // a sunset API version or a revoked permission: reported on the integration for a person to fix
@@ -251,6 +280,27 @@ export class SyncProcessor implements OnApplicationBootstrap {
       if (!(await this.runs.handOn(runId, runner, jobId))) throw new RunLostError(runId);
     });
     this.logger.log({ runId: runId.toString(), previousJob: currentJobId }, 'sync run handed to its next job');
+  }
+
+  /**
+   * The provider asked to wait: the run stays RUNNING (a new run of the integration still answers
+   * 409 with this one) and goes on from its last committed page in a job that starts at `until`;
+   * its `error` says why and until when, and is cleared when that job claims it.
+   */
+  private async pause(runId: bigint, integrationId: number, runner: string, until: number, why: string): Promise<void> {
+    const at = new Date(until).toISOString();
+    const note = `paused until ${at}: the provider's rate limit (${why})`.slice(0, 1000);
+    try {
+      await this.transactions.run(async () => {
+        const jobId = await this.jobs.send('integration-sync', { runId }, { startAfter: new Date(until) });
+        if (!(await this.runs.defer(runId, runner, jobId, note))) throw new RunLostError(runId);
+      });
+    } catch (err) {
+      if (!(err instanceof RunLostError)) throw err;
+      this.logger.warn({ integrationId, runId: runId.toString() }, 'sync run taken over');
+      return;
+    }
+    this.logger.warn({ integrationId, runId: runId.toString(), until: at }, 'sync run paused on a rate limit');
   }
 
   /** The run's end and the integration's last sync status change together. */

@@ -153,12 +153,13 @@ export class SyncRunsRepository {
   /**
    * A job attempt takes the run over (a new runner token): the one it replaces, if still alive,
    * can no longer commit a page. Null when the run is not RUNNING any more, or when `jobId` is not
-   * the run's job (a stale retry of a job that already handed the run on).
+   * the run's job (a stale retry of a job that already handed the run on). A note of a pause
+   * (`defer`) is cleared: the run is going again.
    */
   async claim(id: bigint, jobId?: string): Promise<{ run: SyncRunRow; runner: string } | null> {
     const job = jobId ?? null;
     const rows = await this.db.prisma.$queryRaw<Array<{ runner: string }>>`
-      UPDATE sync_runs SET runner = gen_random_uuid()
+      UPDATE sync_runs SET runner = gen_random_uuid(), error = NULL
       WHERE id = ${id} AND status = 'RUNNING' AND (${job}::text IS NULL OR job_id IS NULL OR job_id = ${job}::text)
       RETURNING runner::text`;
     if (rows.length === 0) return null;
@@ -190,6 +191,18 @@ export class SyncRunsRepository {
   }
 
   /**
+   * The run waits for the provider's rate limit: it stays RUNNING, goes to `jobId` (a job that starts
+   * when the provider allows calls again) and says so in `error` until that job claims it.
+   */
+  async defer(id: bigint, runner: string, jobId: string, note: string): Promise<boolean> {
+    const { count } = await this.db.prisma.syncRun.updateMany({
+      where: { id, status: 'RUNNING', runner },
+      data: { jobId, runner: null, error: note },
+    });
+    return count > 0;
+  }
+
+  /**
    * Ends a RUNNING run; with `runner`, only while that attempt still owns it, with `jobId`, only
    * while that job is still the run's. False when the run had already moved on.
    */
@@ -212,10 +225,13 @@ export class SyncRunsRepository {
     return count > 0;
   }
 
-  /** Runs still RUNNING that started before `before`, with their current job (for the orphan check). */
-  running(before: Date): Promise<Array<Pick<SyncRunRow, 'id' | 'integrationId' | 'jobId'>>> {
+  /**
+   * Runs still RUNNING that started before `before`, with their current job (for the orphan check),
+   * by id after `afterId`: a page of them, so the check reaches every run however many are waiting.
+   */
+  running(before: Date, afterId: bigint = 0n): Promise<Array<Pick<SyncRunRow, 'id' | 'integrationId' | 'jobId'>>> {
     return this.db.prisma.syncRun.findMany({
-      where: { status: 'RUNNING', startedAt: { lt: before } },
+      where: { status: 'RUNNING', startedAt: { lt: before }, id: { gt: afterId } },
       select: { id: true, integrationId: true, jobId: true },
       orderBy: { id: 'asc' },
       take: 500,

@@ -12,7 +12,13 @@ export class SyncRunDto {
     updated: number;
     unchanged: number;
   };
-  @ApiProperty({ nullable: true, type: String }) error!: string | null;
+  @ApiProperty({
+    nullable: true,
+    type: String,
+    description:
+      "Why the run failed. While RUNNING, why it is waiting: a provider's rate limit pauses the run (`paused until <ISO time>: the provider's rate limit (…)`) and it goes on from its last page then.",
+  })
+  error!: string | null;
 }
 
 export class StartedSyncDto {
