@@ -274,6 +274,20 @@ describe('FacebookAdsHandler against a fake Graph API', () => {
       expect(server.requests[2].query.get('time_range')).toBe('{"since":"2026-03-04","until":"2026-03-10"}');
     });
 
+    it('follows a next link that came without cursors.after, and never ends the run on one it cannot follow', async () => {
+      // audit 20: taking such a page as the last named the window complete and zeroed the pages after it
+      let next: unknown = 'https://graph.facebook.com/v25.0/act_1234567890/insights?limit=100&after=QVFIUm';
+      server.on('GET', INSIGHTS, () => ({ status: 200, body: { data: [row()], paging: { next } } }));
+      const page = await handler.syncData(ctx(), null);
+      expect(page.costWindow).toBeUndefined();
+      expect(JSON.parse(page.nextCursor ?? 'null')).toMatchObject({ after: 'QVFIUm' });
+      next = 'https://graph.facebook.com/v25.0/act_1234567890/insights?limit=100';
+      await expect(handler.syncData(ctx(), null)).rejects.toMatchObject({
+        kind: 'server',
+        message: expect.stringMatching(/next link has no after cursor/),
+      });
+    });
+
     it('counts skipped rows as fetched and finishes on an empty page', async () => {
       server.on('GET', INSIGHTS, () => ({
         status: 200,

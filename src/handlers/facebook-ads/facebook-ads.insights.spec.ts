@@ -77,6 +77,22 @@ describe('Facebook Ads spend that adds up (issue 10 point 8)', () => {
     await expect(handler.syncData(ctx(new Date('2026-03-10T03:00:00Z')), null)).rejects.toMatchObject({ kind: 'auth' });
   });
 
+  it('a throttled account read (HTTP 400, code 17 / 80004) pauses the run instead of counting UTC days', async () => {
+    // audit 20: the throttle was read as "time zone unknown", and the run pulled UTC days instead of waiting
+    for (const code of [17, 80004]) {
+      server.on('GET', '/act_1234567890', () => ({
+        status: 400,
+        body: { error: { message: '(#17) User request limit reached', type: 'OAuthException', code } },
+      }));
+      server.on('GET', INSIGHTS, () => ({ status: 200, body: { data: [] } }));
+      await expect(handler.syncData(ctx(new Date('2026-03-10T03:00:00Z')), null)).rejects.toMatchObject({
+        kind: 'rate_limited',
+      });
+      expect(server.count('GET', INSIGHTS)).toBe(0);
+      server.reset();
+    }
+  });
+
   /** Meta's asynchronous insights: POST starts a job, GET polls it, GET …/insights reads it. */
   function reportJob(statuses: string[]): { started: FakeRequest[] } {
     const started: FakeRequest[] = [];
@@ -131,6 +147,39 @@ describe('Facebook Ads spend that adds up (issue 10 point 8)', () => {
     expect(page.fetched).toBe(1);
     expect(started).toHaveLength(1);
   });
+
+  it.each([
+    [400, 100, 1504018],
+    [500, 2, 1504038],
+  ])(
+    'falls back to a report job on Ads Insights "Request Timed Out" (HTTP %i, code %i, subcode %i)',
+    async (status, code, subcode) => {
+      // developers.facebook.com/documentation/ads-commerce/marketing-api/insights/error-codes: "Your request
+      // timed out. Try a smaller date range, fetch less data, or use async jobs."
+      account('UTC');
+      server.on('GET', INSIGHTS, () => ({
+        status,
+        body: {
+          error: {
+            message: 'Your request timed out. Try a smaller date range, fetch less data, or use async jobs.',
+            type: 'OAuthException',
+            code,
+            error_subcode: subcode,
+            error_user_title: 'Request Timed Out',
+          },
+        },
+      }));
+      const { started } = reportJob(['Job Completed']);
+      const page = await handler.syncData(ctx(new Date('2026-03-10T09:00:00Z')), null);
+      expect(page).toMatchObject({
+        fetched: 1,
+        nextCursor: null,
+        costWindow: { from: '2026-03-04', to: '2026-03-10' },
+      });
+      expect(started).toHaveLength(1);
+      expect(started[0].query.get('time_range')).toBe('{"since":"2026-03-04","until":"2026-03-10"}');
+    },
+  );
 
   it('hands back a running job and resumes it on the next call; a failed job fails the run', async () => {
     account('UTC');

@@ -9,7 +9,14 @@ import { OutboundError, OutboundResponse } from '../../common/outbound/http-clie
 import type { AdCostInput, SyncPage } from '../handler-types';
 import type { HandlerContext } from '../integration-handler';
 import { asId, asNumber, asString, configString, isRecord, optionalConfigString } from '../shared/json';
-import { graphErrorOf, graphPageData, graphRequest, isGraphAuthError, nextAfter } from '../shared/meta-graph';
+import {
+  graphErrorOf,
+  graphPageData,
+  graphRequest,
+  isGraphAuthError,
+  isGraphThrottle,
+  nextAfter,
+} from '../shared/meta-graph';
 import { costFromInsightsRow, INSIGHTS_FIELDS } from './facebook-ads.payload';
 
 const DAY_MS = 24 * 3600 * 1000;
@@ -103,7 +110,10 @@ async function accountTimezone(ctx: HandlerContext): Promise<string | undefined>
     const account = await facebookAdsGet(ctx, accountPath(ctx), { fields: 'timezone_name' });
     return isRecord(account.body) ? asString(account.body.timezone_name) : undefined;
   } catch (err) {
-    if (!(err instanceof OutboundError) || err.kind !== 'client' || isGraphAuthError(graphErrorOf(err.body))) throw err;
+    // a refused token, and throttling (HTTP 400 with code 4, 17, 613 or 80000-range): not an unknown zone
+    const graph = err instanceof OutboundError ? graphErrorOf(err.body) : undefined;
+    if (!(err instanceof OutboundError) || err.kind !== 'client' || isGraphAuthError(graph) || isGraphThrottle(graph))
+      throw err;
     ctx.logger.warn({ status: err.status }, 'Facebook Ads account time zone unreadable; days counted in UTC');
     return undefined;
   }
@@ -160,12 +170,44 @@ function rangeDays(state: InsightsCursor): number {
   return Math.round((Date.parse(state.until) - Date.parse(state.since)) / DAY_MS) + 1;
 }
 
-/** Meta gave up on a synchronous query: a timeout, or "Please reduce the amount of data" (code 1). */
+/**
+ * Ads Insights' synchronous "Request Timed Out: … Try a smaller date range, fetch less data, or use async
+ * jobs" (code 100 subcode 1504018, code 2 subcode 1504038; developers.facebook.com/documentation/
+ * ads-commerce/marketing-api/insights/error-codes): the same query as a report job gets through.
+ */
+const SYNC_TIMED_OUT: ReadonlyArray<readonly [number, number]> = [
+  [100, 1504018],
+  [2, 1504038],
+];
+
+/** Meta gave up on a synchronous query: a timeout, "Please reduce the amount of data" (code 1), "Request Timed Out". */
 function tooBigForSync(err: unknown): boolean {
   if (!(err instanceof OutboundError)) return false;
   if (err.kind === 'timeout') return true;
   const graph = graphErrorOf(err.body);
+  if (SYNC_TIMED_OUT.some(([code, subcode]) => graph?.code === code && graph.subcode === subcode)) return true;
   return graph?.code === 1 || /reduce the amount of data/i.test(graph?.message ?? '');
+}
+
+/**
+ * The `after` cursor of a `paging.next` link that came without `paging.cursors.after`; a next link
+ * without one cannot be followed, and taking its page as the last would zero the pages after it.
+ */
+function afterOfNextLink(res: OutboundResponse): string | undefined {
+  const paging = isRecord(res.body) && isRecord(res.body.paging) ? res.body.paging : undefined;
+  if (paging?.next === undefined || paging.next === null) return undefined;
+  let after: string | null;
+  try {
+    after = typeof paging.next === 'string' ? new URL(paging.next).searchParams.get('after') : null;
+  } catch {
+    after = null;
+  }
+  if (after) return after;
+  throw new OutboundError(
+    'server',
+    'Graph API answered an insights page whose next link has no after cursor',
+    res.status,
+  );
 }
 
 function pageOf(ctx: HandlerContext, res: OutboundResponse, state: InsightsCursor): SyncPage {
@@ -183,7 +225,7 @@ function pageOf(ctx: HandlerContext, res: OutboundResponse, state: InsightsCurso
   }
   // an empty page can still have a next link (developers.facebook.com/docs/graph-api/results: stop only when
   // next no longer appears); ending here would zero the window's spend on the pages not read
-  const after = nextAfter(res.body);
+  const after = nextAfter(res.body) ?? afterOfNextLink(res);
   const { after: _previous, ...rest } = state;
   if (after) return { leads: [], costs, fetched: rows.length, nextCursor: JSON.stringify({ ...rest, after }) };
   // the last page: every ad's days of the range were reported, so what Meta no longer reports there is zeroed

@@ -1,7 +1,12 @@
-import { OutboundError, OutboundHttpClient, OutboundResponse } from '../../common/outbound/http-client';
+import {
+  MAX_RETRY_AFTER_MS,
+  OutboundError,
+  OutboundHttpClient,
+  OutboundResponse,
+} from '../../common/outbound/http-client';
 import type { AdCostInput, SyncPage, TestResult } from '../handler-types';
 import type { HandlerContext, IntegrationConfig } from '../integration-handler';
-import { asArray, asId, asNumber, asString, isRecord, optionalConfigString } from '../shared/json';
+import { asArray, asId, asNumber, asString, bodyKind, isRecord, optionalConfigString } from '../shared/json';
 import { addDays, decimalString, localDate, microsToDecimal, spendAmount } from '../shared/money';
 import { SYNC_INTERVAL_PROPERTY } from '../shared/sync-interval';
 
@@ -30,18 +35,63 @@ export interface SearchPage {
   nextPageToken?: string;
 }
 
+/** The longest finite `retryDelay` (a proto3 JSON Duration, "30s") found in a Google error body, in ms. */
+function retryDelayMs(body: unknown): number | undefined {
+  let longest: number | undefined;
+  const visit = (value: unknown, depth: number): void => {
+    if (depth > 8) return;
+    if (Array.isArray(value)) for (const item of value) visit(item, depth + 1);
+    else if (isRecord(value))
+      for (const [key, v] of Object.entries(value)) {
+        const match = key === 'retryDelay' && typeof v === 'string' ? /^(\d+(?:\.\d+)?)s$/.exec(v.trim()) : null;
+        if (match) longest = Math.max(longest ?? 0, Math.ceil(Number(match[1]) * 1000));
+        else visit(v, depth + 1);
+      }
+  };
+  visit(body, 0);
+  return longest === undefined || longest <= 0 ? undefined : Math.min(longest, MAX_RETRY_AFTER_MS);
+}
+
+/**
+ * A throttled call (HTTP 429, RESOURCE_EXHAUSTED) with the wait Google names: the GoogleAdsFailure's
+ * QuotaErrorDetails.retry_delay ("Backoff period that customers should wait before sending next request",
+ * developers.google.com/google-ads/api/reference/rpc/v26/QuotaErrorDetails) when no Retry-After header
+ * named one, so the run pauses that long instead of guessing.
+ */
+function withRetryDelay(err: unknown): unknown {
+  if (!(err instanceof OutboundError) || err.kind !== 'rate_limited' || err.retryAfterMs !== undefined) return err;
+  const wait = retryDelayMs(err.body);
+  return wait === undefined
+    ? err
+    : new OutboundError('rate_limited', err.message, err.status, err.body, wait, err.headers);
+}
+
 export async function search(call: GoogleAdsCall, query: string, pageToken?: string): Promise<SearchPage> {
-  const res = await call.http.request({
-    method: 'POST',
-    url: `${call.baseUrl.replace(/\/+$/, '')}/customers/${encodeURIComponent(call.customerId)}/googleAds:search`,
-    headers: {
-      Authorization: `Bearer ${call.accessToken}`,
-      'developer-token': call.developerToken,
-      ...(call.loginCustomerId ? { 'login-customer-id': call.loginCustomerId } : {}),
-    },
-    body: { query, ...(pageToken ? { pageToken } : {}) },
-  });
-  const body = isRecord(res.body) ? res.body : {};
+  let res: OutboundResponse;
+  try {
+    res = await call.http.request({
+      method: 'POST',
+      url: `${call.baseUrl.replace(/\/+$/, '')}/customers/${encodeURIComponent(call.customerId)}/googleAds:search`,
+      headers: {
+        Authorization: `Bearer ${call.accessToken}`,
+        'developer-token': call.developerToken,
+        ...(call.loginCustomerId ? { 'login-customer-id': call.loginCustomerId } : {}),
+      },
+      body: { query, ...(pageToken ? { pageToken } : {}) },
+    });
+  } catch (err) {
+    throw withRetryDelay(err);
+  }
+  // SearchGoogleAdsResponse in proto3 JSON: an object whose `results` list is left out when empty. A 200
+  // that is not one (an HTML page or an empty body from a proxy, a `results` that is not a list) read
+  // nothing: taken as "no rows", the run's last page zeroed every stored day of the window
+  const body = res.body;
+  if (!isRecord(body) || (body.results !== undefined && !Array.isArray(body.results)))
+    throw new OutboundError(
+      'server',
+      `Google Ads answered googleAds:search with ${isRecord(body) ? 'a JSON object whose results is not a list' : bodyKind(body)} instead of a page`,
+      res.status,
+    );
   const next = asString(body.nextPageToken);
   return { results: asArray(body.results), ...(next ? { nextPageToken: next } : {}) };
 }

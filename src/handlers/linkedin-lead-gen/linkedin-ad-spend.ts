@@ -88,8 +88,56 @@ export function costFromElement(
 
 export interface LinkedInSpend {
   costs: AdCostInput[];
-  /** The days re-pulled (inclusive), complete at both levels. */
-  window: { from: string; to: string };
+  /**
+   * The days re-pulled (inclusive), complete at both levels; absent when LinkedIn may have left rows out
+   * (a single day's answer at the element cap), so that nothing stored is zeroed for not being read.
+   */
+  window?: { from: string; to: string };
+}
+
+/**
+ * adAnalytics "does not support pagination" (learn.microsoft.com/linkedin/marketing/integrations/
+ * ads-reporting/ads-reporting) and answers at most 15,000 elements, cutting the rest without an error
+ * (not on that page; reported by connectors that lost rows to it, e.g. OWOX's "adAnalytics silently
+ * dropping data when response exceeds 15,000 elements"). An answer that reaches the cap may be cut.
+ */
+export const AD_ANALYTICS_MAX_ELEMENTS = 15_000;
+
+function daysBetween(from: string, to: string): number {
+  return Math.round((Date.parse(`${to}T00:00:00Z`) - Date.parse(`${from}T00:00:00Z`)) / 86_400_000);
+}
+
+/**
+ * One level's elements over [from, to]: a range whose answer reaches the element cap is asked again in
+ * halves (down to single days), so a big account's window is read whole. `complete` is false when a
+ * single day still reaches the cap: its rows may be cut, and the window must not zero what was not read.
+ */
+async function levelElements(
+  api: LinkedInApi,
+  accountId: string,
+  from: string,
+  to: string,
+  level: LinkedInSpendLevel,
+): Promise<{ elements: unknown[]; complete: boolean }> {
+  const res = await api.get(adAnalyticsPath(accountId, from, to, level));
+  // a finder answers `{ elements: [...] }` (Rest.li 2.0 collections, learn.microsoft.com/linkedin/
+  // shared/api-guide/concepts/pagination); a 200 without that list (an HTML page, an empty body, `{}`)
+  // read nothing, and taken as "no spend" it zeroed every stored day of the window
+  const body = res.body;
+  if (!isRecord(body) || !Array.isArray(body.elements))
+    throw new OutboundError(
+      'server',
+      `LinkedIn answered adAnalytics (${level}) with ${isRecord(body) ? 'a JSON object without elements' : bodyKind(body)} instead of a page`,
+      res.status,
+    );
+  const elements: unknown[] = body.elements;
+  if (elements.length < AD_ANALYTICS_MAX_ELEMENTS) return { elements, complete: true };
+  const days = daysBetween(from, to);
+  if (days < 1) return { elements, complete: false };
+  const middle = addDays(from, Math.floor(days / 2));
+  const first = await levelElements(api, accountId, from, middle, level);
+  const second = await levelElements(api, accountId, addDays(middle, 1), to, level);
+  return { elements: [...first.elements, ...second.elements], complete: first.complete && second.complete };
 }
 
 /**
@@ -119,19 +167,17 @@ export async function linkedInAdSpend(ctx: HandlerContext): Promise<LinkedInSpen
   const lookback = typeof ctx.config.lookbackDays === 'number' ? ctx.config.lookbackDays : 7;
   const window = { from: addDays(today, -(lookback - 1)), to: today };
   const costs: AdCostInput[] = [];
+  let complete = true;
   for (const level of ['campaign', 'creative'] as const) {
-    const res = await api.get(adAnalyticsPath(accountId, window.from, window.to, level));
-    // a finder answers `{ elements: [...] }` (Rest.li 2.0 collections, learn.microsoft.com/linkedin/
-    // shared/api-guide/concepts/pagination); a 200 without that list (an HTML page, an empty body, `{}`)
-    // read nothing, and taken as "no spend" it zeroed every stored day of the window
-    const body = res.body;
-    if (!isRecord(body) || !Array.isArray(body.elements))
-      throw new OutboundError(
-        'server',
-        `LinkedIn answered adAnalytics (${level}) with ${isRecord(body) ? 'a JSON object without elements' : bodyKind(body)} instead of a page`,
-        res.status,
+    const read = await levelElements(api, accountId, window.from, window.to, level);
+    if (!read.complete) {
+      complete = false;
+      ctx.logger.warn(
+        { level, from: window.from, to: window.to, cap: AD_ANALYTICS_MAX_ELEMENTS },
+        'LinkedIn adAnalytics answered a single day at its element cap; stored days of the window are not zeroed',
       );
-    costs.push(...body.elements.flatMap((e: unknown) => costFromElement(e, currency, names, level) ?? []));
+    }
+    costs.push(...read.elements.flatMap((e: unknown) => costFromElement(e, currency, names, level) ?? []));
   }
-  return { costs, window };
+  return { costs, ...(complete ? { window } : {}) };
 }

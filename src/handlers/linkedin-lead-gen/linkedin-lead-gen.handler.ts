@@ -212,8 +212,13 @@ export class LinkedInLeadGenHandler implements IntegrationHandler {
     try {
       const spend = await linkedInAdSpend(ctx);
       if (!spend) return page;
-      // the window names the days re-pulled: what LinkedIn no longer reports there is zeroed
-      return { ...page, costs: [...(page.costs ?? []), ...spend.costs], costWindow: spend.window };
+      // the window names the days re-pulled: what LinkedIn no longer reports there is zeroed (none when
+      // LinkedIn's answer may have been cut at its element cap)
+      return {
+        ...page,
+        costs: [...(page.costs ?? []), ...spend.costs],
+        ...(spend.window ? { costWindow: spend.window } : {}),
+      };
     } catch (err) {
       throw linkedInFailure(err, 'ad analytics');
     }

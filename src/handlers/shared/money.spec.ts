@@ -1,7 +1,7 @@
 import { storableCost } from '../../modules/sync/storable-cost';
 import { costFromRow } from '../google-ads-lead-forms/google-ads-spend';
 import { costFromElement } from '../linkedin-lead-gen/linkedin-ad-spend';
-import { spendAmount } from './money';
+import { decimalString, spendAmount } from './money';
 
 // Rows shaped after a Google Ads searchStream row (REST JSON names) and a LinkedIn adAnalytics element.
 const googleRow = (metrics: Record<string, unknown>) => ({
@@ -63,5 +63,25 @@ describe('ad spend readers: an unreadable spend leaves the row out, never stores
       const cost = costFromElement(linkedInElement(extra), 'EUR', new Map());
       expect(cost && storableCost(cost)).toMatchObject({ cost: { spend } });
     }
+  });
+});
+
+describe('decimalString: numbers in plain notation (audit 20)', () => {
+  it.each([
+    [12.34, '12.34'],
+    [0, '0'],
+    [1.5e-7, '0.00000015'],
+    [1e-7, '0.0000001'],
+    [-2.5e-8, '-0.000000025'],
+    [1e21, '1000000000000000000000'],
+    [1.5e22, '15000000000000000000000'],
+  ])('%p → %s', (value, plain) => {
+    expect(decimalString(value)).toBe(plain);
+  });
+
+  it('Google Ads: a tiny fractional conversion count (a double String writes as 1.5e-7) keeps the row', () => {
+    // metrics.conversions is a double in REST JSON; data-driven attribution credits fractions of a conversion
+    const cost = costFromRow(googleRow({ costMicros: '2500000', conversions: 1.5e-7 }), 'EUR');
+    expect(cost && storableCost(cost)).toMatchObject({ cost: { spend: '2.5', conversions: '0.00000015' } });
   });
 });

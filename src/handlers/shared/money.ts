@@ -15,9 +15,30 @@ export function microsToDecimal(micros: unknown): string | undefined {
   return `${negative ? '-' : ''}${units}${fraction ? `.${fraction}` : ''}`;
 }
 
+/**
+ * A finite number in plain decimal notation: the shortest digits that read back as the number (what
+ * String gives), with String's exponent form ("1.5e-7", "1e+21") written out ("0.00000015"), since
+ * NUMERIC columns and storableCost read only plain decimals.
+ */
+function plainNumber(value: number): string {
+  const text = String(value);
+  const match = /^(-?)(\d+)(?:\.(\d+))?e([+-]\d+)$/.exec(text);
+  if (!match) return text;
+  const [, sign, whole, fraction = '', exponent] = match;
+  const digits = whole + fraction;
+  const point = whole.length + Number(exponent);
+  const plain =
+    point <= 0
+      ? `0.${'0'.repeat(-point)}${digits}`
+      : point >= digits.length
+        ? digits + '0'.repeat(point - digits.length)
+        : `${digits.slice(0, point)}.${digits.slice(point)}`;
+  return sign + plain;
+}
+
 /** A provider's decimal amount ("12.34", 12.34) as a decimal string; undefined when it is not one. */
 export function decimalString(value: unknown): string | undefined {
-  if (typeof value === 'number' && Number.isFinite(value)) return String(value);
+  if (typeof value === 'number' && Number.isFinite(value)) return plainNumber(value);
   if (typeof value === 'string' && /^-?\d+(\.\d+)?$/.test(value.trim())) return value.trim();
   return undefined;
 }
