@@ -13,8 +13,9 @@
 -- the lead keeps no live touch of a deleted record) and it only fills fields the lead lacks, as an
 -- older record does. A record without a date is as of now and still applies (a contact restored).
 --
--- Both read the record's touches with one probe of lead_sources (sub_account_id, platform,
--- external_id), under the record's identity locks, which the sync's apply_lead of the record takes too.
+-- Both read the record's touches on the lead its keys name (that lead's touches, through lead_sources
+-- (lead_id, created_at); nothing for a new lead), under the record's identity locks, which the sync's
+-- apply_lead of the record takes too.
 
 CREATE OR REPLACE FUNCTION apply_lead(
   p_sub integer, p_integration integer, p_origin text, p_keys text[], p_lead jsonb, p_source jsonb,
@@ -34,20 +35,9 @@ DECLARE
   v_deleted_at timestamptz;
   v_all_deleted boolean;
   v_has_sync boolean;
-  v_stale boolean;
+  v_stale boolean := false;
 BEGIN
   PERFORM pg_advisory_xact_lock(p_sub, hashtext(k)) FROM (SELECT DISTINCT unnest(p_keys) AS k ORDER BY 1) s;
-
-  -- the record's touches so far (one probe of lead_sources (sub_account_id, platform, external_id))
-  SELECT max(ls.deleted_at), bool_and(ls.deleted_at IS NOT NULL), bool_or(ls.origin = 'sync:' || p_integration)
-    INTO v_deleted_at, v_all_deleted, v_has_sync
-    FROM lead_sources ls
-   WHERE ls.sub_account_id = p_sub AND ls.platform = p_lead->>'platform' AND ls.external_id = p_lead->>'externalId';
-  IF v_has_sync AND left(p_origin, 6) = 'event:' THEN
-    v_origin := 'sync:' || p_integration;
-  END IF;
-  -- deleted at the platform after this record's time: a late record does not bring it back
-  v_stale := COALESCE(v_all_deleted, false) AND v_deleted_at >= v_as_of;
 
   -- the strongest key that names a lead, one primary-key probe per key. (`key = ANY(p_keys)` was one
   -- probe per key only while PL/pgSQL used a custom plan: the generic plan it may switch to after five
@@ -57,6 +47,21 @@ BEGIN
     SELECT li.lead_id INTO v_lead FROM lead_identities li WHERE li.sub_account_id = p_sub AND li.key = v_key;
     EXIT WHEN v_lead IS NOT NULL;
   END LOOP;
+
+  IF v_lead IS NOT NULL THEN
+    -- the record's touches on the lead its keys name (lead_sources (lead_id, created_at): the lead's own
+    -- touches, a handful, whatever plan PL/pgSQL caches; a probe by sub-account could read all of its
+    -- touches under a generic plan). A new lead has none.
+    SELECT max(ls.deleted_at), bool_and(ls.deleted_at IS NOT NULL), bool_or(ls.origin = 'sync:' || p_integration)
+      INTO v_deleted_at, v_all_deleted, v_has_sync
+      FROM lead_sources ls
+     WHERE ls.lead_id = v_lead AND ls.platform = p_lead->>'platform' AND ls.external_id = p_lead->>'externalId';
+    IF v_has_sync AND left(p_origin, 6) = 'event:' THEN
+      v_origin := 'sync:' || p_integration;
+    END IF;
+    -- deleted at the platform after this record's time: a late record does not bring it back
+    v_stale := COALESCE(v_all_deleted, false) AND v_deleted_at >= v_as_of;
+  END IF;
 
   IF v_lead IS NULL THEN
     INSERT INTO leads (sub_account_id, full_name, first_name, last_name, email, phone, phone_valid, company, job_title,
