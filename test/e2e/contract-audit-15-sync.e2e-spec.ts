@@ -172,12 +172,13 @@ describe('audit 15: syncs and integration health', () => {
             [integration.id],
           )
         ).rows[0].n === 102,
-      30_000,
+      // generous: on a loaded 2-core CI machine the other Jest worker can hold the CPU for a while
+      90_000,
       'the batch and its 101 events processed',
     );
     const health = await t.http.get(`/api/integrations/${integration.id}/health`).set('authorization', admin);
     expect(health.status).toBe(200);
     expect(health.body.webhooks24h).toEqual({ received: 101, processed: 101, failed: 0, rejected: 0 });
     expect(health.body.pendingJobs).toBe(0);
-  }, 60_000);
+  }, 120_000);
 });
