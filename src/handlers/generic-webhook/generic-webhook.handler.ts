@@ -60,7 +60,7 @@ const MAX_EVENT_TYPE_LENGTH = 100;
  * DELIVERY_BATCH_EVENT) is a big delivery stored once, which a worker expands into the events listed in
  * its payload, each keyed and queued as its own. The sender names its event type (eventTypePointer), so
  * a delivery typed so would have its `events` expanded into events, ids and types of the sender's
- * choosing, any number per request; it is a "lead" event as any other (the handler spec pins the name).
+ * choosing, as many as it likes per request; it is a "lead" event like every other (the handler spec pins the name).
  */
 export const RESERVED_EVENT_TYPES: ReadonlySet<string> = new Set(['delivery.batch']);
 
