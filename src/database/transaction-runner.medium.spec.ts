@@ -1,4 +1,5 @@
 import { Db } from './db';
+import { DbPool } from './db-pool';
 import { TransactionRunner } from './transaction-runner';
 import { createMediumApp, MediumApp } from '../../test/support/medium-app';
 
@@ -108,4 +109,16 @@ describe('TransactionRunner and Db (one transaction across repositories, no tx t
     transactions.afterCommit(() => calls.push('no transaction'));
     expect(calls).toEqual(['sql', 'prisma', 'no transaction']);
   });
+
+  it('a transaction that waits for a connection behind busy work runs once one is free, not failed after 2 s', async () => {
+    // every connection of the main pool busy (a worker's batch of 100 events on a pool of a few): Prisma's
+    // default maxWait (2 s) failed the waiting transaction, and its event waited minutes for a retry
+    const pool = m.app.get(DbPool).pool;
+    const held = await Promise.all(Array.from({ length: pool.options.max }, () => pool.connect()));
+    const waiting = transactions.run(() => db.execute(INSERT_AUDIT, ['waited']));
+    await new Promise((resolve) => setTimeout(resolve, 3_000));
+    held.forEach((client) => client.release());
+    await expect(waiting).resolves.toBeDefined();
+    expect(await audits('waited')).toBe(1);
+  }, 20_000);
 });

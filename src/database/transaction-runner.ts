@@ -13,6 +13,17 @@ export type Transaction =
 export const currentTransaction = new AsyncLocalStorage<Transaction>();
 
 /**
+ * Prisma's own limits for an interactive transaction are 2 s to get a connection and 5 s in all. A
+ * worker runs up to a hundred events at once on a main pool of a few connections (DB_POOL_SIZE less
+ * the ingest lane and LISTEN), so under load a healthy transaction queued longer than 2 s: it failed
+ * with "Unable to start a transaction in the given time" and its event waited minutes for its retry
+ * (a WhatsApp delivery of 101 statuses on a busy CI machine; an API send answered 500). The pool's
+ * queue is first come first served, so the wait is bounded by the work ahead of it; these limits only
+ * catch a transaction that never gets a connection or never ends, well inside a job's lease (120 s).
+ */
+const TRANSACTION_LIMITS = { maxWait: 30_000, timeout: 60_000 };
+
+/**
  * The one way to make several repository calls atomic. Services write
  * `await this.transactions.run(async () => { await this.a.write(); await this.b.write(); })`;
  * every repository call inside joins the transaction through Db, so no `tx` is threaded through
@@ -32,8 +43,9 @@ export class TransactionRunner {
       throw new Error('TransactionRunner.run inside runSql: Prisma cannot join that transaction');
     if (outer) return work();
     const afterCommit: Array<() => void> = [];
-    const result = await this.prisma.$transaction((prisma) =>
-      currentTransaction.run({ kind: 'prisma', prisma, afterCommit }, work),
+    const result = await this.prisma.$transaction(
+      (prisma) => currentTransaction.run({ kind: 'prisma', prisma, afterCommit }, work),
+      TRANSACTION_LIMITS,
     );
     for (const hook of afterCommit) hook();
     return result;

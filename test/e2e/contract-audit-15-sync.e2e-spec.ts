@@ -175,7 +175,26 @@ describe('audit 15: syncs and integration health', () => {
       // generous: on a loaded 2-core CI machine the other Jest worker can hold the CPU for a while
       90_000,
       'the batch and its 101 events processed',
-    );
+    ).catch(async (err: unknown) => {
+      // what was left, and why, so a failure on CI says more than "timed out"
+      const rows = await t.sql.query(
+        `SELECT status, count(*)::int AS n, max(attempts) AS attempts, min(last_error) AS error,
+                max(next_attempt_at)::text AS next_attempt_at
+           FROM webhook_events WHERE integration_id = $1 GROUP BY status`,
+        [integration.id],
+      );
+      const jobs = await t.sql.query(
+        "SELECT state, count(*)::int AS n, max(retry_count) AS retries FROM pgboss.job WHERE name = 'webhook-process' GROUP BY state",
+      );
+      const warnings = t
+        .logs()
+        .split('\n')
+        .filter((line) => /"level":(40|50)/.test(line))
+        .slice(-20);
+      throw new Error(
+        `${(err as Error).message}\nevents: ${JSON.stringify(rows.rows)}\njobs: ${JSON.stringify(jobs.rows)}\nlogs:\n${warnings.join('\n')}`,
+      );
+    });
     const health = await t.http.get(`/api/integrations/${integration.id}/health`).set('authorization', admin);
     expect(health.status).toBe(200);
     expect(health.body.webhooks24h).toEqual({ received: 101, processed: 101, failed: 0, rejected: 0 });
