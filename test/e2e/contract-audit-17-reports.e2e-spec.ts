@@ -159,7 +159,9 @@ describe('contract audit 17: reports', () => {
       refusing = true;
       let deliveryId: string;
       try {
-        expect(await t.app.get(ReportScheduler).runDue(first.fireAt)).toBe(1);
+        // at least this one: the 07:30 UTC schedule the test above stored is due too when this file runs
+        // between 19:30 and 07:30 UTC (its period then falls before this one's fire instant)
+        expect(await t.app.get(ReportScheduler).runDue(first.fireAt)).toBeGreaterThanOrEqual(1);
         // the first attempt fails for a while (the SMTP server says try later): the job retries later
         ({ id: deliveryId } = await waitFor(
           async () => {
