@@ -1,6 +1,7 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { OutboundError } from '../../common/outbound/http-client';
 import { APP_CONFIG, AppConfig } from '../../config/app-config';
+import { retryDeadlocks } from '../../database/deadlock-retry';
 import { TransactionRunner } from '../../database/transaction-runner';
 import { IntegrationSetupError, PermanentEventError } from '../../handlers/integration-handler';
 import { JobHandler } from '../../jobs/job-definition';
@@ -90,7 +91,13 @@ export class WebhookProcessor {
       // the batch's events get their own rows and jobs; then the batch itself is done. Only the ingest's
       // own batch row (it has no external id): a provider event whose type a sender named so (stored
       // before the generic handler refused the name) is processed as an event, never expanded
-      await this.events.expandBatch(batchEvents(event), EXPAND_CHUNK);
+      // a provider redelivers a delivery, its entries not always in the same order: two expansions (or
+      // an expansion and the ingest) inserting the same events in opposite orders deadlock, and
+      // PostgreSQL aborts one (a redelivery of 300 statuses, reversed, did so in most runs). The
+      // victim's rerun inserts what is still missing (ON CONFLICT DO NOTHING, each chunk's jobs with
+      // its rows); thrown, it would leave the batch PROCESSING until its claim's lease ran out
+      const events = batchEvents(event);
+      await retryDeadlocks(() => this.events.expandBatch(events, EXPAND_CHUNK));
       await this.events.markProcessed(event.id);
       return;
     }
