@@ -41,12 +41,6 @@ const INGEST = {
 
 const key = (integrationId: number, dedupKey: string): string => `${integrationId}|${dedupKey}`;
 
-/** The order of every insert of events (see write). */
-function byKey(a: NewEvent, b: NewEvent): number {
-  if (a.integrationId !== b.integrationId) return a.integrationId - b.integrationId;
-  return a.dedupKey < b.dedupKey ? -1 : a.dedupKey > b.dedupKey ? 1 : 0;
-}
-
 export class EventInsertGroups {
   private readonly pending: PendingInsert[] = [];
   private flushScheduled = false;
@@ -91,21 +85,14 @@ export class EventInsertGroups {
   /** `ingest`: on the ingest lane (acknowledgements wait for it); `worker`: on the main pool. */
   async write(events: NewEvent[], by: 'ingest' | 'worker'): Promise<StoredEvent[]> {
     const run = by === 'ingest' ? this.db.sqlIngest.bind(this.db) : this.db.sqlAlone.bind(this.db);
-    // every writer inserts in one order, (integration, dedup key): an insert that meets another's
-    // uncommitted row of the same key waits for it, and two writers taking the same keys in opposite
-    // orders (a redelivery with its entries reordered, a batch expanded while the ingest writes some of
-    // its events) waited for each other until PostgreSQL aborted one as a deadlock (a 500 to the
-    // sender, or a batch left PROCESSING until its lease ran out). In one order the second only waits.
-    // The answers below are matched by key, so the statement's order is free.
-    const ordered = [...events].sort(byKey);
     const rows = await run<{ id: string; integration_id: number; dedup_key: string }>(INGEST, [
-      ordered.map((e) => e.integrationId),
-      ordered.map((e) => e.subAccountId),
-      ordered.map((e) => e.provider),
-      ordered.map((e) => e.dedupKey),
-      ordered.map((e) => e.externalId),
-      ordered.map((e) => e.eventType),
-      ordered.map((e) => JSON.stringify(e.payload)),
+      events.map((e) => e.integrationId),
+      events.map((e) => e.subAccountId),
+      events.map((e) => e.provider),
+      events.map((e) => e.dedupKey),
+      events.map((e) => e.externalId),
+      events.map((e) => e.eventType),
+      events.map((e) => JSON.stringify(e.payload)),
     ]);
     const inserted = new Map(rows.map((r) => [key(r.integration_id, r.dedup_key), r.id]));
     const claimed = new Set<string>();
