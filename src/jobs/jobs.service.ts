@@ -12,6 +12,7 @@ import { guardUnawaitedSettlements } from './pg-boss-settlements';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
 import { Db } from '../database/db';
 import { TransactionRunner } from '../database/transaction-runner';
+import { isDeadlock } from '../database/deadlock-retry';
 import { JobQueueIndexes } from './job-queue-indexes';
 import { InvalidJobPayload, JOB_HANDLER, JobDefinition, JobDefinitions, JobHandlerFn } from './job-definition';
 import type { JobPayloads } from './job-types';
@@ -27,10 +28,6 @@ const HEARTBEAT_JOB_MAX_SECONDS = 6 * 3600;
 /** Longest wait for a connection of pg-boss's pool (its pollers, sends outside a transaction, maintenance). */
 const JOBS_CONNECTION_TIMEOUT_MS = 5000;
 const QUEUE_CREATE_ATTEMPTS = 5;
-/** SQLSTATE 40P01 deadlock_detected */
-function isDeadlock(err: unknown): boolean {
-  return typeof err === 'object' && err !== null && 'code' in err && err.code === '40P01';
-}
 const RENEW_LEASE = {
   name: 'jobs_renew_lease_v1',
   text: `UPDATE pgboss.job SET expire_in = (now() - started_on) + $3::integer * interval '1 second'
