@@ -25,14 +25,29 @@ interface PendingInsert {
   reject: (err: unknown) => void;
 }
 
+/*
+ * Ids and insert order. An insert that meets another transaction's uncommitted row of the same
+ * (integration, dedup key) waits for it; two statements taking the same keys in opposite orders (a
+ * redelivery with its entries reordered racing the first copy, two copies of a batch expanded at once)
+ * waited for each other until PostgreSQL aborted one as a deadlock: a 500 to the sender, or a batch
+ * left PROCESSING. So every statement inserts in one order, (integration, dedup key). But a delivery's
+ * events must keep the provider's order (Messenger: referral, message, echo, read), which is the order
+ * of their ids (the events list, processing): the statement first takes as many ids from the sequence
+ * as it has rows (ascending, in one array: cheaper than numbering the materialised rows), gives the
+ * n-th row given the n-th id, and inserts the rows in key order. A duplicate's id is a gap in the
+ * sequence, as a failed insert's always was.
+ */
 const INGEST = {
-  name: 'webhook_ingest_batch_v2',
-  text: `WITH input AS (
-         SELECT * FROM unnest($1::int[], $2::int[], $3::text[], $4::text[], $5::text[], $6::text[], $7::jsonb[])
-           AS t(integration_id, sub_account_id, provider, dedup_key, external_id, event_type, payload)
+  name: 'webhook_ingest_batch_v3',
+  text: `WITH ids AS MATERIALIZED (
+         SELECT array_agg(nextval('webhook_events_id_seq'::regclass)) AS id
+           FROM generate_series(1, cardinality($1::int[]))
        ), ev AS (
-         INSERT INTO webhook_events (integration_id, sub_account_id, provider, dedup_key, external_id, event_type, payload)
-         SELECT * FROM input
+         INSERT INTO webhook_events (id, integration_id, sub_account_id, provider, dedup_key, external_id, event_type, payload)
+         SELECT ids.id[t.ord::int], t.integration_id, t.sub_account_id, t.provider, t.dedup_key, t.external_id, t.event_type, t.payload
+           FROM ids, unnest($1::int[], $2::int[], $3::text[], $4::text[], $5::text[], $6::text[], $7::jsonb[]) WITH ORDINALITY
+             AS t(integration_id, sub_account_id, provider, dedup_key, external_id, event_type, payload, ord)
+          ORDER BY t.integration_id, t.dedup_key COLLATE "C", t.ord
          ON CONFLICT (integration_id, dedup_key) DO NOTHING
          RETURNING id, integration_id, dedup_key
        ), job AS (${insertJobsSql('webhook-process', { from: 'ev', payload: { eventId: 'ev.id::text' } })})

@@ -110,6 +110,31 @@ describe('webhook ingest batcher (WebhookEventsRepository.insertWithJob)', () =>
     expect(await jobsFor(first.id)).toBe(1);
   });
 
+  it("gives a group's events ids in the order they were delivered, whatever their keys", async () => {
+    // a provider's order (Messenger: referral, message, echo, read) is the order the events are listed
+    // and processed in, and it is not the order of their dedup keys
+    const keys = ['order-z', 'order-a', 'order-m', 'order-b'];
+    expect(await events.expandBatch(keys.map(event), keys.length)).toBe(keys.length);
+    const stored = await m.sql.query<{ external_id: string }>(
+      "SELECT external_id FROM webhook_events WHERE external_id LIKE 'order-%' ORDER BY id",
+    );
+    expect(stored.rows.map((r) => r.external_id)).toEqual(keys);
+  });
+
+  it('lets two writers of the same keys in opposite orders wait for each other instead of deadlocking', async () => {
+    // a redelivery with its entries reordered racing the first copy, or two copies of a batch expanded
+    // at once: inserted in the order given, each met the other's uncommitted rows (a deadlock: one
+    // statement aborted, a 500 to the sender or a batch left PROCESSING)
+    for (let round = 0; round < 6; round++) {
+      const keys = Array.from({ length: 400 }, (_, i) => event(`race-${round}-${i}`));
+      const [a, b] = await Promise.all([
+        events.expandBatch(keys, keys.length),
+        events.expandBatch([...keys].reverse(), keys.length),
+      ]);
+      expect(a + b).toBe(keys.length);
+    }
+  });
+
   it("never joins a caller's transaction (it writes several callers' rows in one statement)", async () => {
     const transactions = m.app.get(TransactionRunner);
     let stored: { id: string; created: boolean } | undefined;
