@@ -207,4 +207,49 @@ export class ReportsRepository {
       data: { status: 'failed', claimedUntil: null, error: error.slice(0, 500) },
     });
   }
+
+  // Work whose worker died on its last attempt
+
+  /**
+   * Reports still `queued` or `running`, and deliveries still `pending` or `sending` (their claim
+   * lapsed), that no job will ever take again: their worker died on the last attempt that pg-boss
+   * allowed (killed, out of memory on every try), so no code path of theirs recorded the end. They
+   * end `failed` with `reason`, instead of showing progress forever and counting against the
+   * sub-account's queued reports (`reasons` says so to the reader). A live job is one `created`, `retry` or `active`: a report is taken
+   * by its own `report-generate` job, or by the `report-delivery` job of a delivery it is attached
+   * to; rows created after `createdBefore` are left alone (their transaction's job may not be visible
+   * yet). Returns how many of each ended.
+   */
+  async failAbandoned(
+    createdBefore: Date,
+    reasons: { report: string; delivery: string },
+  ): Promise<{ reports: number; deliveries: number }> {
+    const live = (queue: string, field: string, id: string): string =>
+      `EXISTS (SELECT 1 FROM pgboss.job j WHERE j.name = '${queue}' AND j.state IN ('created', 'retry', 'active')
+                 AND j.data->>'${field}' = ${id}::text)`;
+    const deliveries = await this.db.execute(
+      {
+        name: 'report_deliveries_fail_abandoned_v1',
+        text: `UPDATE report_deliveries d
+                  SET status = 'failed', claimed_until = NULL, error = $2
+                WHERE d.status IN ('pending', 'sending') AND d.created_at < $1::timestamptz
+                  AND (d.claimed_until IS NULL OR d.claimed_until < now())
+                  AND NOT ${live('report-delivery', 'deliveryId', 'd.id')}`,
+      },
+      [createdBefore.toISOString(), reasons.delivery.slice(0, 500)],
+    );
+    const reports = await this.db.execute(
+      {
+        name: 'reports_fail_abandoned_v1',
+        text: `UPDATE reports r
+                  SET status = 'failed', error = $2, finished_at = now()
+                WHERE r.status IN ('queued', 'running') AND r.created_at < $1::timestamptz
+                  AND NOT ${live('report-generate', 'reportId', 'r.id')}
+                  AND NOT EXISTS (SELECT 1 FROM report_deliveries d
+                                   WHERE d.report_id = r.id AND ${live('report-delivery', 'deliveryId', 'd.id')})`,
+      },
+      [createdBefore.toISOString(), reasons.report.slice(0, 500)],
+    );
+    return { reports, deliveries };
+  }
 }

@@ -20,6 +20,8 @@ import { localDateOf } from '../../analytics/time/time-zone';
 /** How long a sender holds a delivery before another may assume it died mid-send. */
 const SEND_LEASE_MS = 10 * 60_000;
 const TEMPLATES_PER_PAGE = 200;
+/** Older than this, a report or delivery that no job will take again is ended (see failAbandoned). */
+const ABANDONED_AFTER_MS = 10 * 60_000;
 
 /**
  * Scheduled reports, mailed once per period. Every minute (cluster-wide, pg-boss cron) `runDue`
@@ -64,7 +66,23 @@ export class ReportScheduler implements OnApplicationBootstrap, OnModuleDestroy 
 
   @JobHandler('report-scheduler')
   async tick(): Promise<void> {
-    await this.runDue(new Date(this.clock.now()));
+    const now = new Date(this.clock.now());
+    await this.failAbandoned(now);
+    await this.runDue(now);
+  }
+
+  /**
+   * Ends the reports and e-mails whose worker died on their last attempt (no job will take them
+   * again): `failed` with the reason, rather than `queued`/`running`/`pending` for good.
+   */
+  async failAbandoned(now: Date): Promise<{ reports: number; deliveries: number }> {
+    const ended = await this.reports.failAbandoned(new Date(now.getTime() - ABANDONED_AFTER_MS), {
+      report:
+        'The report could not be generated: the worker running it stopped on every attempt (restarted or out of memory); generate it again',
+      delivery: 'Not sent: the worker sending it stopped on its last attempt (restarted or out of memory)',
+    });
+    if (ended.reports > 0 || ended.deliveries > 0) this.logger.warn(ended, 'abandoned reports and e-mails failed');
+    return ended;
   }
 
   /** Records every period due at `now` (at most once each) and enqueues its delivery; how many were new. */
