@@ -103,7 +103,15 @@ export function toEpochMs(value: string | number, name: string): number {
   throw new RangeError(`${name} must be an ISO-8601 date or epoch milliseconds`);
 }
 
-/** The event types processWebhook applies (docs/webhook events/ of GoHighLevel's highlevel-api-docs). */
+/**
+ * The event types processWebhook applies (docs/webhook events/ of GoHighLevel's highlevel-api-docs).
+ * Not ContactDndUpdate ("Called whenever a contact's dnd field is updated",
+ * marketplace.gohighlevel.com/docs/webhook/ContactDndUpdate: the contact plus `dnd` and per-channel
+ * `dndSettings`): a lead has no do-not-disturb field, and the opt-outs of API.md are the WhatsApp and
+ * Messenger channels' own (sources keyword, user_preferences, error_131050, manual), not GoHighLevel's
+ * channels. It is answered `ignored`; its copy of the contact's other fields is not applied either
+ * (ContactCreate/ContactUpdate and the periodic sync keep them).
+ */
 const APPLIED_EVENT_TYPES: ReadonlySet<string> = new Set([
   'ContactCreate',
   'ContactUpdate',

@@ -355,6 +355,28 @@ describe('GoHighLevelHandler: processing events', () => {
     expect((await apply(nothing)).interactions?.[0]).not.toHaveProperty('body');
   });
 
+  it('ignores ContactDndUpdate: a lead has no do-not-disturb field to put it in', async () => {
+    // marketplace.gohighlevel.com/docs/webhook/ContactDndUpdate: the contact with `dnd` and `dndSettings`
+    const dnd = {
+      ...(json('ContactUpdate.json') as Record<string, unknown>),
+      type: 'ContactDndUpdate',
+      dnd: true,
+      dndSettings: { SMS: { status: 'active', message: '', code: '' }, WhatsApp: { status: 'active' } },
+    };
+    expect(webhook.extractEvents(dnd, delivery('{}', {}))).toEqual([]);
+    const stored: StoredEvent = {
+      id: '1',
+      eventType: 'ContactDndUpdate',
+      externalId: null,
+      payload: dnd,
+      receivedAt: RECEIVED_AT,
+    };
+    expect(await handler.processWebhook(stored, handlerContext(configured))).toEqual({
+      leads: [],
+      ignoredReason: 'event type ContactDndUpdate is not applied',
+    });
+  });
+
   it('ignores other event types and rejects unusable payloads permanently', async () => {
     for (const name of [
       'AppInstall.agency.json',
