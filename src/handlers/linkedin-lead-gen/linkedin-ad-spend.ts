@@ -140,10 +140,42 @@ async function levelElements(
   return { elements: [...first.elements, ...second.elements], complete: first.complete && second.complete };
 }
 
+/** Pages of campaign names read at most (1,000 each): a bound on a token LinkedIn would repeat forever. */
+export const CAMPAIGN_NAME_MAX_PAGES = 50;
+
+/**
+ * The account's campaign names by id. The ads search finders page by cursor since 202401: `pageSize`
+ * and `pageToken`, the next token in `metadata.nextPageToken`, none on the last page
+ * (learn.microsoft.com/linkedin/marketing/integrations/ads/cursor-based-pagination); a campaign past
+ * the first page would otherwise have spend without a name.
+ */
+async function campaignNames(api: LinkedInApi, accountId: string): Promise<Map<string, string>> {
+  const names = new Map<string, string>();
+  const seen = new Set<string>();
+  let token: string | undefined;
+  for (let page = 0; page < CAMPAIGN_NAME_MAX_PAGES; page++) {
+    const res = await api.get(
+      `/rest/adAccounts/${encodeURIComponent(accountId)}/adCampaigns?q=search&pageSize=1000` +
+        (token === undefined ? '' : `&pageToken=${encodeURIComponent(token)}`),
+    );
+    const body = isRecord(res.body) ? res.body : {};
+    for (const c of asArray(body.elements)) {
+      if (!isRecord(c)) continue;
+      const id = asId(c.id);
+      const name = asString(c.name);
+      if (id && name) names.set(id, name);
+    }
+    token = isRecord(body.metadata) ? asString(body.metadata.nextPageToken) : undefined;
+    if (token === undefined || seen.has(token)) break;
+    seen.add(token);
+  }
+  return names;
+}
+
 /**
  * The sponsored ad account's spend over the trailing window (lookbackDays, default 7, ending today;
  * adAnalytics days are taken as LinkedIn reports them) by campaign and by creative, with campaign names
- * (GET /rest/adAccounts/<id>/adCampaigns?q=search, first page) and the account's currency (GET
+ * (GET /rest/adAccounts/<id>/adCampaigns?q=search, every page) and the account's currency (GET
  * /rest/adAccounts/<id>). Undefined when the integration names no adAccountId.
  */
 export async function linkedInAdSpend(ctx: HandlerContext): Promise<LinkedInSpend | undefined> {
@@ -153,16 +185,7 @@ export async function linkedInAdSpend(ctx: HandlerContext): Promise<LinkedInSpen
   const api = LinkedInApi.fromContext(ctx);
   const account = await api.get(`/rest/adAccounts/${encodeURIComponent(accountId)}`);
   const currency = isRecord(account.body) ? asString(account.body.currency) : undefined;
-  const campaigns = await api.get(
-    `/rest/adAccounts/${encodeURIComponent(accountId)}/adCampaigns?q=search&pageSize=1000`,
-  );
-  const names = new Map<string, string>();
-  for (const c of isRecord(campaigns.body) ? asArray(campaigns.body.elements) : []) {
-    if (!isRecord(c)) continue;
-    const id = asId(c.id);
-    const name = asString(c.name);
-    if (id && name) names.set(id, name);
-  }
+  const names = await campaignNames(api, accountId);
   const today = ctx.now().toISOString().slice(0, 10);
   const lookback = typeof ctx.config.lookbackDays === 'number' ? ctx.config.lookbackDays : 7;
   const window = { from: addDays(today, -(lookback - 1)), to: today };

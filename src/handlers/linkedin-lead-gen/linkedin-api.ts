@@ -6,7 +6,7 @@
  * learn.microsoft.com/linkedin/marketing/lead-sync/leadsync.
  */
 import { OutboundError, OutboundResponse } from '../../common/outbound/http-client';
-import { HandlerContext, IntegrationSetupError, PermanentEventError } from '../integration-handler';
+import { HandlerContext, IntegrationConfig, IntegrationSetupError, PermanentEventError } from '../integration-handler';
 import {
   asNumber,
   asRecords,
@@ -17,7 +17,13 @@ import {
   JsonRecord,
   optionalConfigString,
 } from '../shared/json';
-import { defaultLinkedInVersions } from './linkedin-version';
+import { redactSecrets } from '../shared/redact-secrets';
+import {
+  defaultLinkedInVersions,
+  LINKEDIN_VERSION_SUPPORT_MONTHS,
+  linkedInVersionAgeMonths,
+  linkedInVersionFor,
+} from './linkedin-version';
 
 /**
  * The projection of a lead form response that returns what a default answer leaves out: the
@@ -149,19 +155,62 @@ export class LinkedInApi {
         last = err;
       }
     }
-    throw versionRefused(versions, explicit !== undefined, last);
+    throw versionRefused(versions, explicit !== undefined, last, this.ctx.config, this.ctx.now());
   }
 }
 
-function versionRefused(versions: string[], explicit: boolean, err: OutboundError | undefined): IntegrationSetupError {
+/**
+ * What an admin sees when LinkedIn refused every version tried (426): which version, whether it is
+ * sunset or not released yet, and the version to set instead (the derived default, which LinkedIn
+ * serves unless it skipped that month). LinkedIn's own text is kept for support, without secrets.
+ */
+function versionRefused(
+  versions: string[],
+  explicit: boolean,
+  err: OutboundError | undefined,
+  config: IntegrationConfig,
+  now: Date,
+): IntegrationSetupError {
   const body = isRecord(err?.body) ? err.body : {};
-  const said = [asString(body.code), asString(body.message)].filter(Boolean).join(': ');
-  const advice = explicit
-    ? 'Clear apiVersion to use a current version, or set one LinkedIn still serves (they are kept about a year).'
-    : 'Set apiVersion to a version LinkedIn still serves.';
-  return new IntegrationSetupError(
-    `LinkedIn no longer serves API version ${versions.join(' or ')} (HTTP 426${said ? ` ${said}` : ''}). ${advice}`,
+  const said = redactSecrets(
+    [asString(body.code), asString(body.message)].filter(Boolean).join(': ').slice(0, 300),
+    config,
+    LINKEDIN_SECRET_FIELDS,
   );
+  const answer = `(HTTP 426${said ? ` ${said}` : ''})`;
+  if (!explicit)
+    return new IntegrationSetupError(
+      `LinkedIn no longer serves API version ${versions.join(' or ')} ${answer}. Set apiVersion to a version LinkedIn lists as active (learn.microsoft.com/linkedin/marketing/versioning).`,
+    );
+  const [version] = versions;
+  const age = linkedInVersionAgeMonths(version, now);
+  const what =
+    age !== undefined && age < 0
+      ? `LinkedIn has not released API version ${version} yet ${answer}`
+      : age !== undefined && age < LINKEDIN_VERSION_SUPPORT_MONTHS
+        ? `LinkedIn does not serve API version ${version} ${answer}: a month it released no version for, or sunset early`
+        : `LinkedIn no longer serves API version ${version} ${answer}: it is sunset (LinkedIn keeps a version about a year)`;
+  return new IntegrationSetupError(
+    `${what}. Set apiVersion to ${linkedInVersionFor(now)}, or clear it to follow LinkedIn's releases.`,
+  );
+}
+
+/** The config fields that hold LinkedIn secrets: never in a message the hub stores or shows. */
+export const LINKEDIN_SECRET_FIELDS: readonly string[] = ['accessToken', 'clientSecret'];
+
+/**
+ * The same error with every configured secret taken out of its message, for what the pipeline stores
+ * (event lastError, sync run error, integration errorMessage). LinkedIn's error texts are quoted in
+ * messages and may echo what the call carried; the outbound client takes the bearer token out, not the
+ * client secret. The message is replaced in place so the error keeps its class, kind, status and cause,
+ * which decide retries and reauthorization.
+ */
+export function withoutSecrets(err: unknown, config: IntegrationConfig): unknown {
+  if (err instanceof Error) {
+    const message = redactSecrets(err.message, config, LINKEDIN_SECRET_FIELDS);
+    if (message !== err.message) err.message = message;
+  }
+  return err;
 }
 
 /**

@@ -74,7 +74,7 @@ describe('LinkedInLeadGenHandler', () => {
         success: false,
         code: 'CONNECTION_FAILED',
         message:
-          'LinkedIn no longer serves API version 202510 (HTTP 426 NONEXISTENT_VERSION: Requested version 202510 is not active). Clear apiVersion to use a current version, or set one LinkedIn still serves (they are kept about a year).',
+          "LinkedIn no longer serves API version 202510 (HTTP 426 NONEXISTENT_VERSION: Requested version 202510 is not active): it is sunset (LinkedIn keeps a version about a year). Set apiVersion to 202610, or clear it to follow LinkedIn's releases.",
       });
     });
 

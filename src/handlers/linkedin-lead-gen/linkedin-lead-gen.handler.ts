@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { SYNC_INTERVAL_PROPERTY } from '../shared/sync-interval';
 import { OutboundError, OutboundResponse } from '../../common/outbound/http-client';
-import type { JsonSchemaObject, SyncPage, TestResult, WebhookOutcome } from '../handler-types';
+import type { ConfigProblem, JsonSchemaObject, SyncPage, TestResult, WebhookOutcome } from '../handler-types';
 import {
   ExtractedEvent,
   HandlerContext,
@@ -20,16 +20,16 @@ import { asString, isRecord, JsonRecord, optionalConfigString } from '../shared/
 import { redactSecrets } from '../shared/redact-secrets';
 import { header, hmacSha256Hex, safeEqualHex } from '../shared/signature';
 import { linkedInAdSpend } from './linkedin-ad-spend';
-import { LinkedInApi, linkedInFailure, OWNER_TYPES } from './linkedin-api';
+import { LINKEDIN_SECRET_FIELDS, LinkedInApi, linkedInFailure, OWNER_TYPES, withoutSecrets } from './linkedin-api';
 import { embeddedForm, formVersionOf, leadFromResponse } from './linkedin-lead-gen.lead';
 import { leadGenFormId, narrowNotification, narrowStoredLeadAction, ownerIds } from './linkedin-lead-gen.payload';
 import { syncLinkedInLeads } from './linkedin-lead-gen.sync';
 import type { HandlerOAuth } from '../oauth/oauth-provider';
+import { linkedInVersionAgeMonths } from './linkedin-version';
 import { LINKEDIN_LEAD_GEN_SETUP } from './setup-instructions';
 
 const SIGNATURE_PREFIX = /^hmacsha256=/i;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-const LINKEDIN_SECRETS = ['accessToken', 'clientSecret'];
 
 /**
  * LinkedIn Lead Sync: one app-level webhook (routed by the notification's owner) or a URL per
@@ -131,6 +131,28 @@ export class LinkedInLeadGenHandler implements IntegrationHandler {
     additionalProperties: false,
   };
 
+  /**
+   * An apiVersion LinkedIn cannot serve yet: a month that has not come (versions are monthly releases:
+   * learn.microsoft.com/linkedin/marketing/versioning); it would only fail every call with 426. A past
+   * version, even one before the first versioned release (202206), is left to the connection test:
+   * LinkedIn keeps some versions past their year, and its 426 is what says one is sunset (with the
+   * version to set), which is the message an admin who typed an old month should get.
+   * The config is judged at the wall clock of the request that stores it (there is no context clock here).
+   */
+  validateConfig(config: IntegrationConfig): ConfigProblem[] {
+    const version = optionalConfigString(config, 'apiVersion');
+    const age = version === undefined ? undefined : linkedInVersionAgeMonths(version, new Date());
+    if (version === undefined || age === undefined) return [];
+    if (age < 0)
+      return [
+        {
+          pointer: '/apiVersion',
+          message: `LinkedIn has not released version ${version} yet: clear apiVersion to follow LinkedIn's releases`,
+        },
+      ];
+    return [];
+  }
+
   readonly webhook: WebhookSpec = {
     routing: 'both',
     routingKeys: (payload) => ownerIds(payload),
@@ -143,7 +165,16 @@ export class LinkedInLeadGenHandler implements IntegrationHandler {
     handshake: (query, config) => this.handshake(query, config),
   };
 
+  /** Failures leave without a configured secret in their message: the pipeline stores it (event lastError, integration errorMessage). */
   async processWebhook(event: StoredEvent, ctx: HandlerContext): Promise<WebhookOutcome> {
+    try {
+      return await this.processLeadAction(event, ctx);
+    } catch (err) {
+      throw withoutSecrets(err, ctx.config);
+    }
+  }
+
+  private async processLeadAction(event: StoredEvent, ctx: HandlerContext): Promise<WebhookOutcome> {
     if (event.eventType !== 'lead.created' && event.eventType !== 'lead.deleted') {
       return { leads: [], ignoredReason: `unsupported LinkedIn event ${event.eventType}` };
     }
@@ -183,7 +214,7 @@ export class LinkedInLeadGenHandler implements IntegrationHandler {
         return {
           success: false,
           code: 'CONNECTION_FAILED',
-          message: redactSecrets(err.message, ctx.config, LINKEDIN_SECRETS),
+          message: redactSecrets(err.message, ctx.config, LINKEDIN_SECRET_FIELDS),
         };
       if (!(err instanceof OutboundError)) throw err;
       if (err.kind === 'auth' || err.kind === 'client') {
@@ -193,20 +224,29 @@ export class LinkedInLeadGenHandler implements IntegrationHandler {
           message: redactSecrets(
             `LinkedIn refused to list the lead forms of ${api.ownerId} (HTTP ${err.status ?? '?'}); the token needs r_marketing_leadgen_automation and a role on that ad account or organization`,
             ctx.config,
-            LINKEDIN_SECRETS,
+            LINKEDIN_SECRET_FIELDS,
           ),
         };
       }
       return {
         success: false,
         code: 'CONNECTION_FAILED',
-        message: redactSecrets(`LinkedIn API call failed: ${err.message}`, ctx.config, LINKEDIN_SECRETS),
+        message: redactSecrets(`LinkedIn API call failed: ${err.message}`, ctx.config, LINKEDIN_SECRET_FIELDS),
       };
     }
   }
 
   /** Leads (incremental); with an adAccountId, the last page of a run also carries the account's spend (campaigns and creatives). */
   async syncData(ctx: HandlerContext, cursor: string | null): Promise<SyncPage> {
+    try {
+      return await this.syncPage(ctx, cursor);
+    } catch (err) {
+      // stored as the run's error and the integration's errorMessage: without a configured secret
+      throw withoutSecrets(err, ctx.config);
+    }
+  }
+
+  private async syncPage(ctx: HandlerContext, cursor: string | null): Promise<SyncPage> {
     const page = await syncLinkedInLeads(ctx, cursor);
     if (page.nextCursor !== null) return page;
     try {
@@ -249,7 +289,9 @@ export class LinkedInLeadGenHandler implements IntegrationHandler {
     // or delete, an action other than Lead Sync's CREATED/DELETED) is answered `ignored`, not stored to
     // fail its attempts
     const action = notification?.leadAction;
-    if (!notification?.responseUrn || (action !== 'CREATED' && action !== 'DELETED')) return [];
+    // a response URN without its id ("urn:li:leadGenFormResponse:") names nothing to fetch or delete either
+    if (!notification?.responseUrn || !notification.responseId || (action !== 'CREATED' && action !== 'DELETED'))
+      return [];
     return [
       {
         externalId: `${notification.responseUrn}:${action}`,
