@@ -389,3 +389,68 @@ describe('API.md contract audit 22: LinkedIn Lead Gen', () => {
     });
   });
 });
+
+describe("API.md contract audit 22: LinkedIn's app-level validation cannot be vetoed by another tenant", () => {
+  // A tenant can type any app's public id (clientId) beside a secret of its choosing. Receiving, its
+  // integration answered a different challengeResponse for that app, and the provider-level URL refused
+  // every validation of the app (403): LinkedIn re-validates every 2 hours and blocks the URL after
+  // three failures. For the hub's own OAuth app (LINKEDIN_CLIENT_ID/SECRET, never a tenant's to type)
+  // this took the validation of every OAuth-connected tenant down; it now answers as the hub's app.
+  const HUB = { clientId: 'li-hub-oauth-app', clientSecret: 'li-hub-oauth-app-secret' };
+  let t: TestApp;
+  let victim: number;
+  let squatter: number;
+
+  beforeAll(async () => {
+    t = await createTestApp({
+      env: {
+        LINKEDIN_CLIENT_ID: HUB.clientId,
+        LINKEDIN_CLIENT_SECRET: HUB.clientSecret,
+        WEBHOOK_CACHE_TTL_MS: '0',
+      },
+    });
+    victim = await createSubAccount(t, 'MAX', 'LinkedIn hub app tenant');
+    squatter = await createSubAccount(t, 'MAX', 'LinkedIn squatter');
+  });
+  afterAll(async () => {
+    await t?.close();
+  });
+
+  async function connected(subAccountId: number, organizationId: string, app: typeof HUB): Promise<string> {
+    const { id, webhookUrl } = await createIntegration(t, subAccountId, 'linkedin-lead-gen', {
+      organizationId,
+      ownerType: 'organization',
+      ...app,
+      accessToken: `li-${organizationId}`,
+    });
+    await activate(t, subAccountId, id);
+    return new URL(webhookUrl).pathname;
+  }
+
+  it("answers the hub's app with its secret although a squatter typed its clientId with another secret", async () => {
+    await connected(victim, '5072301', HUB);
+    await connected(squatter, '5072302', { clientId: HUB.clientId, clientSecret: 'squatter-typed-secret' });
+    const code = randomUUID();
+    for (const query of [`challengeCode=${code}&applicationId=${HUB.clientId}`, `challengeCode=${code}`]) {
+      const res = await t.http.get(`/api/webhooks/linkedin-lead-gen?${query}`);
+      expect(res.status).toBe(200);
+      expect(JSON.parse(res.text)).toEqual({ challengeCode: code, challengeResponse: hmacHex(HUB.clientSecret, code) });
+    }
+  });
+
+  it("still refuses two tenants' own apps that disagree, at the app level only", async () => {
+    const own = { clientId: 'li-tenant-own-app', clientSecret: 'li-tenant-own-app-secret' };
+    const path = await connected(victim, '5072303', own);
+    await connected(squatter, '5072304', { clientId: own.clientId, clientSecret: 'another-typed-secret' });
+    const code = randomUUID();
+    const appLevel = await t.http.get(
+      `/api/webhooks/linkedin-lead-gen?challengeCode=${code}&applicationId=${own.clientId}`,
+    );
+    expect(appLevel.status).toBe(403);
+    expect(appLevel.text).not.toContain(hmacHex(own.clientSecret, code));
+    // the integration's own URL has one candidate: the setup instructions point tenants' own apps there
+    const integrationLevel = await t.http.get(`${path}?challengeCode=${code}&applicationId=${own.clientId}`);
+    expect(integrationLevel.status).toBe(200);
+    expect(JSON.parse(integrationLevel.text).challengeResponse).toBe(hmacHex(own.clientSecret, code));
+  });
+});

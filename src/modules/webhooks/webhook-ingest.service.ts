@@ -4,6 +4,7 @@ import { DomainException } from '../../common/errors/domain.exception';
 import { ErrorCode } from '../../common/errors/error-code';
 import { APP_CONFIG, AppConfig } from '../../config/app-config';
 import { HandlerRegistry } from '../../handlers/handler-registry';
+import { withAppCredentials } from '../../handlers/oauth/oauth-provider';
 import type {
   ExtractedEvent,
   HandshakeResponse,
@@ -189,7 +190,8 @@ export class WebhookIngestService {
   ): Promise<HandshakeResponse> {
     // unauthenticated: budgeted like deliveries, and answered from the cached lookups
     this.limit(this.perIp, `ip:${ip}`);
-    const spec = this.registry.get(provider)?.webhook;
+    const handler = this.registry.get(provider);
+    const spec = handler?.webhook;
     if (!spec?.handshake) throw UNKNOWN();
     if (webhookId !== undefined && !WEBHOOK_ID.test(webhookId)) throw UNKNOWN();
     const candidates: WebhookTarget[] = webhookId
@@ -204,6 +206,18 @@ export class WebhookIngestService {
       if (answer) answers.set(`${answer.contentType}\n${answer.body}`, answer);
     }
     if (answers.size === 1) return [...answers.values()][0];
+    // Answers that differ: some integration holds a secret the app addressed does not have. A tenant can
+    // type any app's public id (LinkedIn clientId) beside a secret of its choosing and, receiving, veto
+    // every answer for that app at the provider-level URL. The hub's own OAuth app (its secret comes from
+    // the environment, never from a tenant) is answered as itself: a squatter cannot take the app-level
+    // validation of every OAuth-connected tenant down. Tenants' own apps in conflict are refused; their
+    // integration URLs (one candidate each) are not affected.
+    if (webhookId === undefined && answers.size > 1) {
+      const oauth = handler?.oauth;
+      const hubApp = oauth?.appFields ? withAppCredentials({}, oauth, oauth.provider, this.config.oauth.apps) : null;
+      const hub = hubApp ? attempt(() => spec.handshake?.(query, hubApp) ?? null, null) : null;
+      if (hub && answers.has(`${hub.contentType}\n${hub.body}`)) return hub;
+    }
     throw DomainException.forbidden('The verification request does not match an active integration');
   }
 
