@@ -23,15 +23,22 @@ const SQL: Record<string, SqlStatement> = {
              RETURNING id)
            UPDATE messages SET lead_id = $2::bigint, updated_at = now() WHERE conversation_id IN (SELECT id FROM c)`,
   },
+  // keeps the referral the person first came through by its `at`, not by arrival (Meta does not order deliveries)
   upsertConversation: {
-    name: 'messaging_upsert_conversation_v1',
+    name: 'messaging_upsert_conversation_v2',
     text: `INSERT INTO conversations (sub_account_id, integration_id, channel, contact_key, user_id, profile_name,
              username, referral, updated_at)
            VALUES ($1, $2, $3, $4, $4, $5, $6, $7::jsonb, now())
            ON CONFLICT (integration_id, contact_key) DO UPDATE SET
              profile_name = COALESCE(conversations.profile_name, EXCLUDED.profile_name),
              username = COALESCE(conversations.username, EXCLUDED.username),
-             referral = COALESCE(conversations.referral, EXCLUDED.referral),
+             referral = CASE
+               WHEN conversations.referral IS NULL THEN EXCLUDED.referral
+               WHEN EXCLUDED.referral IS NOT NULL AND jsonb_typeof(EXCLUDED.referral->'at') = 'string'
+                 AND jsonb_typeof(conversations.referral->'at') = 'string'
+                 AND (EXCLUDED.referral->>'at')::timestamptz < (conversations.referral->>'at')::timestamptz
+                 THEN EXCLUDED.referral
+               ELSE conversations.referral END,
              updated_at = now()
            RETURNING id::text, lead_id::text, profile_name`,
   },
@@ -86,16 +93,34 @@ const SQL: Record<string, SqlStatement> = {
              updated_at = now()
            WHERE id = $1::bigint`,
   },
+  // the message arriving after its own unsend, once (deleted.writtenAt marks it): the row the unsend held is
+  // placed when it was written, and the conversation's last message and window as they would be in order
+  claimUnsent: {
+    name: 'messaging_claim_unsent_v1',
+    text: `WITH m AS (
+             UPDATE messages SET received_at = $3::timestamptz, created_at = $3::timestamptz,
+               content = jsonb_set(content, '{deleted,writtenAt}', to_jsonb($3::timestamptz)), updated_at = now()
+             WHERE integration_id = $1 AND wamid = $2 AND direction = 'inbound' AND type = 'unsent'
+               AND jsonb_typeof(content->'deleted') = 'object' AND NOT (content->'deleted' ? 'writtenAt')
+             RETURNING conversation_id)
+           UPDATE conversations SET last_message_at = GREATEST(last_message_at, $3::timestamptz),
+             last_inbound_at = GREATEST(last_inbound_at, $3::timestamptz), updated_at = now()
+           WHERE id IN (SELECT conversation_id FROM m) RETURNING id::text`,
+  },
   openWindow: {
     name: 'messaging_open_window_v1',
     text: `UPDATE conversations SET last_inbound_at = GREATEST(last_inbound_at, $2::timestamptz), updated_at = now()
            WHERE id = $1::bigint`,
   },
+  // the person's latest reaction or removal wins by when they made it (reactionAt), not by arrival or replay
   setReaction: {
-    name: 'messaging_set_reaction_v1',
-    text: `UPDATE messages SET content = CASE WHEN $3::jsonb IS NULL THEN COALESCE(content, '{}'::jsonb) - 'reaction'
-             ELSE jsonb_set(COALESCE(content, '{}'::jsonb), '{reaction}', $3::jsonb) END, updated_at = now()
-           WHERE integration_id = $1 AND wamid = $2`,
+    name: 'messaging_set_reaction_v2',
+    text: `UPDATE messages SET content = (CASE WHEN $3::jsonb IS NULL THEN COALESCE(content, '{}'::jsonb) - 'reaction'
+             ELSE jsonb_set(COALESCE(content, '{}'::jsonb), '{reaction}', $3::jsonb) END)
+             || jsonb_build_object('reactionAt', to_jsonb($4::timestamptz)), updated_at = now()
+           WHERE integration_id = $1 AND wamid = $2
+             AND (content IS NULL OR jsonb_typeof(content->'reactionAt') IS DISTINCT FROM 'string'
+               OR (content->>'reactionAt')::timestamptz <= $4::timestamptz)`,
   },
   receiptCandidates: {
     name: 'messaging_receipt_candidates_v1',
@@ -288,9 +313,20 @@ export class MessagingInboxRepository {
     await this.db.execute(SQL.openWindow, [conversationId.toString(), at]);
   }
 
-  /** Sets (or, with null, removes) the reaction on the message Meta knows by this mid. */
-  async setReaction(integrationId: number, mid: string, reaction: Record<string, unknown> | null): Promise<void> {
-    await this.db.execute(SQL.setReaction, [integrationId, mid, reaction === null ? null : JSON.stringify(reaction)]);
+  /** Sets (null: removes) the reaction on the message of this mid, unless one the person made after `at` is there. */
+  async setReaction(
+    integrationId: number,
+    mid: string,
+    reaction: Record<string, unknown> | null,
+    at: Date,
+  ): Promise<void> {
+    const json = reaction === null ? null : JSON.stringify(reaction);
+    await this.db.execute(SQL.setReaction, [integrationId, mid, json, at]);
+  }
+
+  /** The first arrival of a message whose unsend was recorded before it (placed as in order): true once. */
+  async claimUnsent(integrationId: number, mid: string, at: Date): Promise<boolean> {
+    return (await this.db.sql(SQL.claimUnsent, [integrationId, mid, at])).length > 0;
   }
 
   async sentAtOf(integrationId: number, mid: string): Promise<Date | null> {

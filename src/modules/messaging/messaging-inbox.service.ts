@@ -117,18 +117,26 @@ export class MessagingInboxService {
     keywords: KeywordConfig = {},
   ): Promise<void> {
     if (event.kind === 'reaction') {
+      const when = at(event, now);
       const reaction =
         event.action === 'unreact'
           ? null
-          : { emoji: event.emoji ?? null, reaction: event.reaction ?? null, by: event.contactId, at: at(event, now) };
-      await this.repository.setReaction(origin.integrationId, event.mid, reaction);
+          : { emoji: event.emoji ?? null, reaction: event.reaction ?? null, by: event.contactId, at: when };
+      await this.repository.setReaction(origin.integrationId, event.mid, reaction, when);
+      // "Reactions, like other user actions, open the 24-hr standard messaging window" (Meta, Replies and
+      // Reactions, developers.facebook.com/docs/messenger-platform/webhook/reply_and_reactions); not a message,
+      // so nothing unread. Only the thread of a person already known: a reaction starts no conversation.
+      if (event.action === 'react') {
+        const conversation = await this.repository.findConversation(origin.integrationId, event.contactId);
+        if (conversation) await this.repository.openWindow(conversation.id, when);
+      }
       return;
     }
     if (event.kind === 'delivery' || event.kind === 'read') {
       await this.applyReceipt(origin, event, now);
       return;
     }
-    const conversation = await this.conversation(origin, event, profile);
+    const conversation = await this.conversation(origin, event, profile, now);
     const when = at(event, now);
     // an m.me / ig.me link into an existing thread "will reset the 24-hour standard messaging window"
     // (developers.facebook.com/documentation/business-messaging/messenger-platform/discovery/m-me-links);
@@ -194,8 +202,13 @@ export class MessagingInboxService {
     // the window opens with the person's own message; a redelivery changes nothing
     if (!inserted) {
       // its unsend came first (events run in any order): the interaction this event just wrote goes too
-      if (event.kind === 'message' && (await this.repository.isUnsent(origin.integrationId, event.mid)))
+      if (event.kind === 'message' && (await this.repository.isUnsent(origin.integrationId, event.mid))) {
         await this.leads.redactInteraction(origin.subAccountId, origin.integrationId, event.mid);
+        // the person did write it: on its first arrival the window, the last message and a STOP or START in
+        // it count as they would have in order (a redelivery changes nothing)
+        if (await this.repository.claimUnsent(origin.integrationId, event.mid, when))
+          await this.keyword(origin, event, keywords, conversation.id, when);
+      }
       return;
     }
     await this.repository.touchConversation(conversation.id, when, true);
@@ -240,8 +253,11 @@ export class MessagingInboxService {
     origin: InboxOrigin,
     event: MessagingEvent,
     profile: MessagingContactProfile | null,
+    now: Date,
   ): Promise<ConversationRef> {
-    const referral = 'referral' in event && event.referral ? { ...event.referral } : null;
+    // stamped with when the person came through it: the conversation keeps the earliest (upsertConversation)
+    const referral =
+      'referral' in event && event.referral ? { ...event.referral, at: at(event, now).toISOString() } : null;
     const row = await this.repository.upsertConversation({
       subAccountId: origin.subAccountId,
       integrationId: origin.integrationId,

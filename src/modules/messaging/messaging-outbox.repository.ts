@@ -95,6 +95,18 @@ export class MessagingOutboxRepository {
   }
 
   /**
+   * When the person last wrote in the conversation (their latest inbound message or postback, by Meta's
+   * timestamp): what the HUMAN_AGENT tag's 7 days run from. A link click or a reaction is no message.
+   */
+  async lastInboundMessageAt(conversationId: bigint): Promise<Date | null> {
+    const row = await this.db.prisma.message.aggregate({
+      where: { conversationId, direction: 'inbound' },
+      _max: { receivedAt: true },
+    });
+    return row._max.receivedAt ?? null;
+  }
+
+  /**
    * The message `replyToMessageId` names, only inside this conversation. A postback that came without
    * a mid is stored under our own `postback:<PSID>:<time>` key, not Meta's: it is answered without a
    * reply context, as is one of our messages Meta has not accepted yet (no mid).

@@ -76,6 +76,7 @@ export class MessagingSendService {
     ]);
     const decision = channelSendPolicy({
       lastInboundAt: conversation.lastInboundAt,
+      lastInboundMessageAt: await this.outbox.lastInboundMessageAt(conversation.id),
       now: new Date(this.clock.now()),
       humanAgentAllowed: handler.humanAgentAllowed(ctx.config),
       optedOut: optedOut.size > 0,

@@ -109,6 +109,7 @@ export class MessagingSenderService {
       const optedOut = await this.optOuts.optedOut(row.subAccountId, row.integrationId, [conversation.contactKey]);
       const decision = channelSendPolicy({
         lastInboundAt: conversation.lastInboundAt,
+        lastInboundMessageAt: await this.outbox.lastInboundMessageAt(conversation.id),
         now: new Date(this.clock.now()),
         humanAgentAllowed,
         optedOut: optedOut.size > 0,

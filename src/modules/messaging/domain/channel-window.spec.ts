@@ -40,6 +40,45 @@ describe('channelSendPolicy', () => {
     });
   });
 
+  it('counts the HUMAN_AGENT 7 days from the last message, not from a later link click or reaction', () => {
+    const reacted = after(9 * 24 * HOUR);
+    const wrote = LAST;
+    // the standard window follows the reaction
+    expect(
+      channelSendPolicy({
+        lastInboundAt: reacted,
+        lastInboundMessageAt: wrote,
+        now: after(9 * 24 * HOUR + HOUR),
+        humanAgentAllowed: true,
+      }),
+    ).toEqual({ allowed: true });
+    // past it, the tag needs a message of the last 7 days
+    expect(
+      channelSendPolicy({
+        lastInboundAt: reacted,
+        lastInboundMessageAt: wrote,
+        now: after(11 * 24 * HOUR),
+        humanAgentAllowed: true,
+      }),
+    ).toMatchObject({ allowed: false, code: 'WINDOW_CLOSED' });
+    expect(
+      channelSendPolicy({
+        lastInboundAt: reacted,
+        lastInboundMessageAt: null,
+        now: after(11 * 24 * HOUR),
+        humanAgentAllowed: true,
+      }),
+    ).toMatchObject({ allowed: false, code: 'WINDOW_CLOSED' });
+    expect(
+      channelSendPolicy({
+        lastInboundAt: reacted,
+        lastInboundMessageAt: after(5 * 24 * HOUR),
+        now: after(11 * 24 * HOUR),
+        humanAgentAllowed: true,
+      }),
+    ).toEqual({ allowed: true, tag: 'HUMAN_AGENT' });
+  });
+
   it('refuses a person who never wrote', () => {
     expect(channelSendPolicy({ lastInboundAt: null, now: LAST, humanAgentAllowed: true })).toMatchObject({
       allowed: false,

@@ -1,11 +1,14 @@
 // What an agent may send on Messenger and Instagram right now. Meta's rules (Send API reference,
 // developers.facebook.com/docs/messenger-platform/reference/send-api, "The message recipient must
-// have sent your Page a message within the last 24 hours"; Messenger Platform message tags: the
-// HUMAN_AGENT tag lets a person reply "within 7 days" of the user's last message, for apps approved
-// for the Human Agent permission): inside 24 hours a RESPONSE, up to 7 days a HUMAN_AGENT-tagged
-// message when the integration may use the tag, otherwise nothing (422 WINDOW_CLOSED).
+// have sent your Page a message within the last 24 hours"; Messenger Platform message tags,
+// developers.facebook.com/docs/messenger-platform/send-messages/message-tags: the HUMAN_AGENT tag
+// "allows human agents to respond to user inquiries within 7 days after a user message", for apps
+// approved for the Human Agent permission): inside 24 hours of the person's last action a RESPONSE
+// (a message, or an action that reopens the standard window: an m.me / ig.me link, a reaction), up to
+// 7 days after their last message a HUMAN_AGENT-tagged message when the integration may use the tag,
+// otherwise nothing (422 WINDOW_CLOSED).
 //
-//   const decision = channelSendPolicy({ lastInboundAt, now, humanAgentAllowed });
+//   const decision = channelSendPolicy({ lastInboundAt, lastInboundMessageAt, now, humanAgentAllowed });
 //   if (!decision.allowed) throw new DomainException(ErrorCode.WINDOW_CLOSED, decision.message);
 //   await handler.sendText(ctx, psid, text, decision.tag ? { tag: decision.tag } : {});
 
@@ -17,8 +20,13 @@ export type ChannelSendDecision =
   | { allowed: false; code: 'WINDOW_CLOSED' | 'RECIPIENT_OPTED_OUT'; message: string };
 
 export interface ChannelSendPolicyInput {
-  /** When the person last wrote (Meta's timestamp of their last inbound message), or null if never. */
+  /** When the person last acted in the thread (a message, a postback, a link click, a reaction), or null if never. */
   lastInboundAt: Date | null;
+  /**
+   * When the person last wrote (their last inbound message or postback): the HUMAN_AGENT tag's 7 days run
+   * from it, not from a link click or a reaction. Left out, lastInboundAt stands for it.
+   */
+  lastInboundMessageAt?: Date | null;
   now: Date;
   /** The integration is approved for the Human Agent tag (config `humanAgentTag`). */
   humanAgentAllowed: boolean;
@@ -41,9 +49,10 @@ export function channelSendPolicy(input: ChannelSendPolicyInput): ChannelSendDec
     };
   if (lastInboundAt === null)
     return { allowed: false, code: 'WINDOW_CLOSED', message: 'The person has not written to this page or account' };
-  const age = now.getTime() - lastInboundAt.getTime();
-  if (age < STANDARD_WINDOW_MS) return { allowed: true };
-  if (humanAgentAllowed && age < HUMAN_AGENT_WINDOW_MS) return { allowed: true, tag: 'HUMAN_AGENT' };
+  if (now.getTime() - lastInboundAt.getTime() < STANDARD_WINDOW_MS) return { allowed: true };
+  const wrote = input.lastInboundMessageAt === undefined ? lastInboundAt : input.lastInboundMessageAt;
+  if (humanAgentAllowed && wrote !== null && now.getTime() - wrote.getTime() < HUMAN_AGENT_WINDOW_MS)
+    return { allowed: true, tag: 'HUMAN_AGENT' };
   return {
     allowed: false,
     code: 'WINDOW_CLOSED',
