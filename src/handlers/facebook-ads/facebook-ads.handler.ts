@@ -3,8 +3,8 @@ import { SYNC_INTERVAL_PROPERTY } from '../shared/sync-interval';
 import type { JsonSchemaObject, SyncPage, TestResult } from '../handler-types';
 import { OutboundError } from '../../common/outbound/http-client';
 import { HandlerContext, IntegrationHandler, IntegrationSetupError } from '../integration-handler';
-import { asString, isRecord } from '../shared/json';
-import { classifyGraphError, graphErrorOf, isGraphPermissionError } from '../shared/meta-graph';
+import { asString, isRecord, optionalConfigString } from '../shared/json';
+import { classifyGraphError, graphErrorOf, graphSaid, isGraphPermissionError } from '../shared/meta-graph';
 import { graphTestFailure } from '../shared/meta-test-failure';
 import { accountPath, facebookAdsGet, syncInsights } from './facebook-ads.insights';
 import type { HandlerOAuth } from '../oauth/oauth-provider';
@@ -86,9 +86,10 @@ export class FacebookAdsHandler implements IntegrationHandler {
       // graph-api/guides/error-handling; ads_read for insights) is refused the same way every run until
       // someone reconnects: reported on the integration, as a refused token is
       const graph = err instanceof OutboundError ? graphErrorOf(err.body) : undefined;
-      if (isGraphPermissionError(graph))
+      if (err instanceof OutboundError && isGraphPermissionError(graph))
         throw new IntegrationSetupError(
-          `Meta refused the ad account's insights for a missing permission (${graph?.message ?? 'no message'}); reconnect with ads_read`,
+          // stored as the integration's errorMessage: Graph's words without what the call carried
+          `Meta refused the ad account's insights for a missing permission (${graphSaid(err, [optionalConfigString(ctx.config, 'accessToken')])}); reconnect with ads_read`,
           { cause: err },
         );
       // an expired token (190, sent as HTTP 400) must reach the pipeline as an auth failure

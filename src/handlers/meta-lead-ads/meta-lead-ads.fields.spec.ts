@@ -5,7 +5,7 @@ import { FakeServer } from '../../../test/support/fake-server';
 import { handlerContext } from '../../../test/support/handler-context';
 import type { StoredEvent } from '../integration-handler';
 import { MetaLeadAdsHandler } from './meta-lead-ads.handler';
-import { formQuestionsOf, leadFromGraph } from './meta-lead-ads.payload';
+import { formQuestionsOf, leadFromGraph, leadgenEventOf } from './meta-lead-ads.payload';
 
 const fixture = (name: string): Record<string, unknown> =>
   JSON.parse(readFileSync(join(__dirname, 'fixtures', name), 'utf8')) as Record<string, unknown>;
@@ -136,5 +136,67 @@ describe('Meta leads: every field, mapped by meaning (issue 10 point 7)', () => 
         expect.objectContaining({ level: 'warn', obj: { formId: '428591720391133', status: 400 } }),
       ]);
     });
+  });
+});
+
+describe('Meta leads: field_data values of odd shapes (audit 22)', () => {
+  it('fills a contact field with its first value and keeps all of them as the answer, never "a, b"', () => {
+    const lead = leadFromGraph({
+      id: '22040002',
+      field_data: [
+        { name: 'full_name', values: ['  ', 'Bea Lima'] },
+        { name: 'email', values: ['bea@audit22.example', 'other@audit22.example'] },
+        { name: 'phone_number', values: ['+14155550123', '+14155550124'] },
+        { name: 'which_services', values: ['roof', 'gutters'] },
+      ],
+    });
+    expect(lead).toMatchObject({
+      fullName: 'Bea Lima',
+      email: 'bea@audit22.example',
+      phone: '+14155550123',
+      customAnswers: {
+        email: 'bea@audit22.example, other@audit22.example',
+        phone_number: '+14155550123, +14155550124',
+        which_services: 'roof, gutters',
+      },
+    });
+    expect(lead?.customAnswers).not.toHaveProperty('full_name');
+  });
+
+  it('reads a bare value where Graph writes a list as a list of one; drops what is no text', () => {
+    const lead = leadFromGraph({
+      id: '22040003',
+      field_data: [
+        { name: 'city', values: 'Lisbon' },
+        { name: 'budget', values: 12000 },
+        { name: 'nothing', values: null },
+        { name: 'object', values: [{ nested: true }] },
+      ],
+    });
+    expect(lead).toMatchObject({ city: 'Lisbon', customAnswers: { budget: '12000' } });
+    expect(lead?.customAnswers).not.toHaveProperty('nothing');
+    expect(lead?.customAnswers).not.toHaveProperty('object');
+  });
+});
+
+describe('Meta leads: ids of 0 name no object (audit 22)', () => {
+  it('drops 0 ids from the change and from the Graph lead, keeps real ones', () => {
+    expect(leadgenEventOf({ leadgen_id: '5', ad_id: '0', adgroup_id: 0, form_id: '00' }, '9')).toEqual({
+      leadgenId: '5',
+      pageId: '9',
+      formId: undefined,
+      adId: undefined,
+      adgroupId: undefined,
+      createdTime: undefined,
+    });
+    const lead = leadFromGraph({
+      id: '5',
+      ad_id: '0',
+      campaign_id: '0',
+      adset_id: '0',
+      form_id: '428591720391133',
+      field_data: [{ name: 'email', values: ['a@b.example'] }],
+    });
+    expect(lead?.source).toEqual({ formId: '428591720391133' });
   });
 });

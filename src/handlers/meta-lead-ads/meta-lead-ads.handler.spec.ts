@@ -263,6 +263,18 @@ describe('MetaLeadAdsHandler against a fake Graph API', () => {
 
   describe('syncData', () => {
     const since = Math.floor(NOW.getTime() / 1000) - 7 * 24 * 3600;
+
+    it('a missing permission (code 200, HTTP 400) is the setup error of the integration, the token not echoed', async () => {
+      server.on('GET', '/153125381133/leadgen_forms', () => ({
+        status: 400,
+        body: graphError(200, `(#200) Requires leads_retrieval permission (token ${TOKEN})`),
+      }));
+      const err = await handler.syncData(ctx(), null).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(IntegrationSetupError);
+      expect((err as Error).message).toContain('leads_retrieval');
+      expect((err as Error).message).not.toContain(TOKEN);
+      expect(isTokenRefused(err)).toBe(false);
+    });
     const next = (after: string) => ({
       cursors: { before: 'b', after },
       next: `https://graph.facebook.com/v25.0/next?after=${after}`,

@@ -24,6 +24,7 @@ import {
   graphErrorOf,
   graphPageData,
   graphRequest,
+  graphSaid,
   graphThrottled,
   isGraphAuthError,
   isGraphPermissionError,
@@ -38,6 +39,7 @@ import {
   leadFromGraph,
   MetaLeadForm,
   narrowLeadgenEvent,
+  objectId,
 } from './meta-lead-ads.payload';
 import { metaLeadAdsWebhook } from './meta-lead-ads.webhook';
 import type { HandlerOAuth } from '../oauth/oauth-provider';
@@ -160,7 +162,7 @@ export class MetaLeadAdsHandler implements IntegrationHandler {
     try {
       res = await this.get(ctx, leadgen.leadgenId, { fields: LEAD_FIELDS });
     } catch (err) {
-      throw this.leadFetchError(err, leadgen.leadgenId);
+      throw this.leadFetchError(err, leadgen.leadgenId, ctx);
     }
     // a 200 that is not a JSON object (an HTML page, an empty body) is Graph or a proxy in between
     // failing, not the lead: Graph answers a node as a JSON object, its errors as JSON too
@@ -171,13 +173,16 @@ export class MetaLeadAdsHandler implements IntegrationHandler {
         `Graph API answered lead ${leadgen.leadgenId} with ${bodyKind(res.body)} instead of a JSON object`,
         res.status,
       );
-    const formOfLead = asId(res.body.form_id);
+    const formOfLead = objectId(res.body.form_id);
     const form = await this.leadForm(ctx, formOfLead ?? leadgen.formId);
     const lead = leadFromGraph(res.body, form.questions, form.name);
     if (!lead) throw new PermanentEventError(`Graph API answer for lead ${leadgen.leadgenId} has no field_data`);
     // without ads_management the Graph answer omits the ad; the webhook still named it
-    // (its "adgroup_id" is Meta's legacy name for the ad, not the ad set)
-    const adId = lead.source.adId ?? leadgen.adId ?? leadgen.adgroupId;
+    // (its "adgroup_id" is Meta's legacy name for the ad, not the ad set). A lead Graph calls organic
+    // came from no ad ("generated from organic reach", Retrieving Leads; the Testing Tool's leads "are
+    // organic leads that are not associated with" an ad, lead-ads/testing-troubleshooting)
+    const organic = lead.source.isOrganic === true;
+    const adId = lead.source.adId ?? (organic ? undefined : (leadgen.adId ?? leadgen.adgroupId));
     const formId = lead.source.formId ?? leadgen.formId;
     return {
       leads: [
@@ -224,7 +229,19 @@ export class MetaLeadAdsHandler implements IntegrationHandler {
       return await this.syncPage(ctx, cursor);
     } catch (err) {
       // an expired token (190) must reach the pipeline as an auth failure, throttling as such
-      throw classifyGraphError(err);
+      const classified = classifyGraphError(err);
+      // a missing permission (code 10, 200-299; Graph sends it as HTTP 400) fails every run until
+      // someone reconnects: reported on the integration, as the same refusal of a webhook's lead is
+      if (
+        classified instanceof OutboundError &&
+        classified.kind === 'client' &&
+        isGraphPermissionError(graphErrorOf(classified.body))
+      )
+        throw new IntegrationSetupError(
+          `Meta refused the page's leads for a missing permission (${graphSaid(classified, this.secretsOf(ctx))}); reconnect the page with leads_retrieval`,
+          { cause: classified },
+        );
+      throw classified;
     }
   }
 
@@ -314,6 +331,11 @@ export class MetaLeadAdsHandler implements IntegrationHandler {
     return { since, forms, formIndex: 0 };
   }
 
+  /** The configured secrets, kept out of every error text (DESIGN.md "Secrets"). */
+  private secretsOf(ctx: HandlerContext): Array<string | undefined> {
+    return META_SECRETS.map((key) => optionalConfigString(ctx.config, key));
+  }
+
   /** GET on the Graph API: the page token in the Authorization header, appsecret_proof beside it. */
   private get(
     ctx: HandlerContext,
@@ -336,11 +358,12 @@ export class MetaLeadAdsHandler implements IntegrationHandler {
    * reported on the integration (status error), not only on each event, as LinkedIn's are. The
    * refusal stays the cause, so an OAuth connection's token is refreshed once first (isTokenRefused).
    */
-  private leadFetchError(err: unknown, leadgenId: string): unknown {
+  private leadFetchError(err: unknown, leadgenId: string, ctx: HandlerContext): unknown {
     if (!(err instanceof OutboundError) || (err.kind !== 'auth' && err.kind !== 'client')) return err;
     const graph = graphErrorOf(err.body);
     if (isGraphThrottle(graph)) return graphThrottled(err);
-    const said = graph?.message ?? `HTTP ${err.status ?? '?'}`;
+    // Graph's words go into lastError and the integration's errorMessage: never what the call carried
+    const said = graphSaid(err, this.secretsOf(ctx));
     if (isGraphAuthError(graph) || (graph?.code === undefined && err.status === 401))
       return new IntegrationSetupError(
         `Meta refused the page access token reading lead ${leadgenId} (${said}); reconnect the page`,
@@ -351,9 +374,7 @@ export class MetaLeadAdsHandler implements IntegrationHandler {
         `Meta refused lead ${leadgenId} for a missing permission (${said}); reconnect the page with leads_retrieval`,
         { cause: err },
       );
-    return new PermanentEventError(
-      `Graph API refused lead ${leadgenId}: ${graph?.message ?? `HTTP ${err.status ?? '?'}`}`,
-    );
+    return new PermanentEventError(`Graph API refused lead ${leadgenId}: ${said}`);
   }
 }
 

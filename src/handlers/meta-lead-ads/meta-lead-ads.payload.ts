@@ -1,6 +1,6 @@
 import type { LeadConsent, LeadInput, LeadSourceInput } from '../handler-types';
 import { instantMs } from '../shared/instant';
-import { asArray, asBoolean, asId, asRecords, asString, isRecord, JsonRecord } from '../shared/json';
+import { asBoolean, asId, asRecords, asString, isRecord, JsonRecord } from '../shared/json';
 
 /**
  * Lead fields asked from the Graph API, for one lead and for a form's leads alike (the Lead object's
@@ -74,6 +74,16 @@ export function toIso(value: unknown): string | undefined {
   return ms === undefined ? undefined : new Date(ms).toISOString();
 }
 
+/**
+ * A Meta object id, or undefined: Graph ids are positive, so `0` (what simulators and test setups
+ * put in `ad_id` / `adgroup_id` of a lead no ad brought, such as the Lead Ads Testing Tool's organic
+ * leads) names no object, and would otherwise be tracked as the lead's ad or read as its form.
+ */
+export function objectId(value: unknown): string | undefined {
+  const id = asId(value);
+  return id === undefined || /^0+$/.test(id) ? undefined : id;
+}
+
 /** The event for one `leadgen` change; undefined when it has no leadgen id. */
 export function leadgenEventOf(value: unknown, entryId: string | undefined): LeadgenEvent | undefined {
   if (!isRecord(value)) return undefined;
@@ -82,9 +92,9 @@ export function leadgenEventOf(value: unknown, entryId: string | undefined): Lea
   return {
     leadgenId,
     pageId: asId(value.page_id) ?? entryId,
-    formId: asId(value.form_id),
-    adId: asId(value.ad_id),
-    adgroupId: asId(value.adgroup_id),
+    formId: objectId(value.form_id),
+    adId: objectId(value.ad_id),
+    adgroupId: objectId(value.adgroup_id),
     createdTime: toIso(value.created_time),
   };
 }
@@ -97,9 +107,9 @@ export function narrowLeadgenEvent(payload: unknown, externalId: string | null):
   return {
     leadgenId,
     pageId: asId(record.pageId),
-    formId: asId(record.formId),
-    adId: asId(record.adId),
-    adgroupId: asId(record.adgroupId),
+    formId: objectId(record.formId),
+    adId: objectId(record.adId),
+    adgroupId: objectId(record.adgroupId),
     createdTime: asString(record.createdTime),
   };
 }
@@ -161,12 +171,20 @@ const STANDARD_FIELDS: Readonly<Record<string, StandardField>> = {
   country: 'country',
 };
 
-/** The answer's text: values joined (multiple choice), ids kept as text. */
-function answerOf(field: JsonRecord): string {
-  return asArray(field.values)
+/**
+ * An answer's values as texts (ids kept as text, blanks dropped). Graph writes `values` as a list
+ * (several for a multiple-choice question, UserLeadGenFieldData in the SDKs); a bare value is read
+ * as a list of one rather than lost.
+ */
+function valuesOf(field: JsonRecord): string[] {
+  return (Array.isArray(field.values) ? field.values : [field.values])
     .map((v) => asString(v) ?? asId(v))
-    .filter((v): v is string => v !== undefined)
-    .join(', ');
+    .filter((v): v is string => v !== undefined);
+}
+
+/** The answer's text: values joined (multiple choice). */
+function answerOf(field: JsonRecord): string {
+  return valuesOf(field).join(', ');
 }
 
 /**
@@ -231,20 +249,23 @@ export function leadFromGraph(
   const answeredNames = new Set(answered.map((f) => (asString(f.name) ?? '').toLowerCase()));
   const standard: Partial<Record<StandardField, string>> = {};
   const customAnswers: Record<string, string> = {};
+  const keepAnswer = (name: string, answer: string): void => {
+    Object.defineProperty(customAnswers, name, { value: answer, enumerable: true, writable: true, configurable: true });
+  };
   for (const field of fields) {
     const name = asString(field.name);
-    const answer = answerOf(field);
-    if (!name || answer === '') continue;
+    const values = valuesOf(field);
+    if (!name || values.length === 0) continue;
+    const answer = values.join(', ');
     const target = targetOf(name, questions, answeredTypes, answeredNames);
+    if (target && standard[target] === undefined) {
+      // a contact field holds one value: "a@x.example, b@y.example" is no e-mail and two numbers no
+      // phone. The first fills the lead; all of them stay readable as the answer
+      standard[target] = values[0];
+      if (values.length > 1) keepAnswer(name, answer);
+    }
     // a second answer for the same field (email and work_email) is kept, not lost
-    if (target && standard[target] === undefined) standard[target] = answer;
-    else
-      Object.defineProperty(customAnswers, name, {
-        value: answer,
-        enumerable: true,
-        writable: true,
-        configurable: true,
-      });
+    else keepAnswer(name, answer);
   }
   // first and last name make a full name; one of them alone is not one (LeadWriter keeps it from
   // replacing a stored full name)
@@ -269,13 +290,13 @@ function sourceOf(record: JsonRecord): LeadSourceInput {
   const set = <K extends keyof LeadSourceInput>(key: K, value: LeadSourceInput[K] | undefined): void => {
     if (value !== undefined) source[key] = value;
   };
-  set('campaignId', asId(record.campaign_id));
+  set('campaignId', objectId(record.campaign_id));
   set('campaignName', asString(record.campaign_name));
-  set('adGroupId', asId(record.adset_id));
+  set('adGroupId', objectId(record.adset_id));
   set('adGroupName', asString(record.adset_name));
-  set('adId', asId(record.ad_id));
+  set('adId', objectId(record.ad_id));
   set('adName', asString(record.ad_name));
-  set('formId', asId(record.form_id));
+  set('formId', objectId(record.form_id));
   set('isOrganic', asBoolean(record.is_organic));
   // fb or ig: where the person saw the form; partner_name: the CRM partner a lead was shared through
   const details: Record<string, string> = {};

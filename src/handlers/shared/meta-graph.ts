@@ -27,6 +27,27 @@ export function graphErrorOf(body: unknown): GraphError | undefined {
   };
 }
 
+/**
+ * What Graph said about a failed call, fit for an event's lastError, an integration's errorMessage
+ * and logs. The OutboundError's own message is redacted by the client, but its parsed body is
+ * Graph's answer verbatim, and Graph (or a proxy in between) may echo the request: the URL with its
+ * query (`access_token=`, `appsecret_proof=`), the Authorization header, the token it refuses
+ * ("Malformed access token EAA…"). Every query value, bearer credential and given secret is
+ * replaced; DESIGN.md "Secrets": never in error messages.
+ */
+export function graphSaid(err: OutboundError, secrets: ReadonlyArray<string | undefined>): string {
+  const said = graphErrorOf(err.body)?.message ?? `HTTP ${err.status ?? err.kind}`;
+  let out = said
+    .replace(/([?&][^=\s&?#]+=)[^&\s"'#)]+/g, '$1[redacted]')
+    .replace(/\b(bearer)\s+[^\s"',;)]+/gi, '$1 [redacted]')
+    .replace(/\b(access_token|appsecret_proof|client_secret)(["']?\s*[:=]\s*["']?)[^\s"'&,;)]+/gi, '$1$2[redacted]');
+  for (const secret of secrets) {
+    if (!secret || secret.length < 4) continue;
+    out = out.split(secret).join('[redacted]').split(encodeURIComponent(secret)).join('[redacted]');
+  }
+  return out;
+}
+
 // Graph throttling codes (application 4, user 17, 32 page, 613 custom, 80000-range business use
 // case) can come back as HTTP 400: they are a reason to retry later, not a broken lead.
 export function isGraphThrottle(error: GraphError | undefined): boolean {

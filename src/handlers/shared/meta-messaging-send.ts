@@ -9,7 +9,7 @@
 import { OutboundError, OutboundErrorKind, OutboundResponse } from '../../common/outbound/http-client';
 import type { HandlerContext } from '../integration-handler';
 import { asString, isRecord } from './json';
-import { graphErrorOf, graphRequest, isGraphThrottle } from './meta-graph';
+import { graphErrorOf, graphSaid, graphRequest, isGraphThrottle } from './meta-graph';
 
 /** Messenger's text limit (Send API "message.text": UTF-8, 2000 characters); Instagram's is 1000 bytes. */
 export const MAX_TEXT_LENGTH: Readonly<Record<'messenger' | 'instagram', number>> = {
@@ -81,7 +81,8 @@ export function toMessagingSendError(err: unknown): unknown {
   const graph = graphErrorOf(err.body);
   const failure = failureOf(graph?.code, graph?.subcode, err);
   const retryable = (failure === 'rate_limited' || failure === 'temporary') && err.kind !== 'timeout';
-  const said = graph?.message ?? err.message;
+  // stored on the message and shown: Graph's words without what the call carried (graphSaid)
+  const said = graph?.message !== undefined ? graphSaid(err, []) : err.message;
   const codes = graph?.code !== undefined ? ` (code ${graph.code}${graph.subcode ? `/${graph.subcode}` : ''})` : '';
   return new MessagingSendError(
     failure === 'rate_limited' ? 'rate_limited' : err.kind,

@@ -1,7 +1,7 @@
 import { OutboundError } from '../../common/outbound/http-client';
 import type { TestResult } from '../handler-types';
 import type { HandlerContext } from '../integration-handler';
-import { graphErrorOf, isGraphAuthError } from './meta-graph';
+import { graphErrorOf, graphSaid, isGraphAuthError } from './meta-graph';
 import { redactSecrets } from './redact-secrets';
 
 /**
@@ -22,7 +22,8 @@ export function graphTestFailure(
     return { success: false, code: 'CONNECTION_FAILED', message: 'Connection test failed unexpectedly' };
   }
   const graph = graphErrorOf(err.body);
-  const said = graph?.message ?? `HTTP ${err.status ?? err.kind}`;
+  // Graph's words without what the call carried (query values, bearer credentials); then the configured secrets
+  const said = graphSaid(err, []);
   if (err.kind === 'auth' || isGraphAuthError(graph)) {
     return {
       success: false,
