@@ -19,7 +19,7 @@ export interface JwtConfig {
   issuer?: string;
   /** When set, a token's `aud` must name one of these. */
   audience?: string[];
-  /** The longest lifetime (`exp - iat`) a token may declare. */
+  /** The longest lifetime a token may have (`exp - iat`, or `exp - now` without `iat`). */
   maxAgeSeconds: number;
 }
 
@@ -141,7 +141,8 @@ function jwtConfig(env: Env, nodeEnv: NodeEnv): JwtConfig {
   const claims = {
     issuer: env.JWT_ISSUER?.trim() || undefined,
     audience: audience?.length ? audience : undefined,
-    maxAgeSeconds: int(env, 'JWT_MAX_AGE_SECONDS', 24 * 3600, 60, 30 * 24 * 3600),
+    // 30 days by default: API.md asks only for exp, and CRMs issue tokens for days; a year is refused
+    maxAgeSeconds: int(env, 'JWT_MAX_AGE_SECONDS', 30 * 24 * 3600, 60, 366 * 24 * 3600),
   };
   if (publicKey) {
     if (!publicKey.includes('BEGIN PUBLIC KEY')) {

@@ -59,7 +59,7 @@ describe('foundation (HTTP contract)', () => {
     });
 
     // a newcomer's token refused for being signed with another checkout's secret, or for a lifetime
-    // over JWT_MAX_AGE_SECONDS (npm run token -- --hours 48), read like a missing one
+    // over JWT_MAX_AGE_SECONDS (npm run token -- --hours 800), read like a missing one
     it.each([
       ['no token', /Authorization: Bearer <JWT>/],
       ['a bad signature', /signed with another key/],

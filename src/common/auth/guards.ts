@@ -33,7 +33,7 @@ export class JwtAuthGuard extends AuthGuard('jwt') {
 /**
  * Why a request was not authenticated, in words that say what to do: every refusal read "A valid
  * bearer token is required", so a token signed with another development secret, an expired one and
- * one declaring a lifetime over JWT_MAX_AGE_SECONDS (`npm run token -- --hours 48`) looked alike.
+ * one declaring a lifetime over JWT_MAX_AGE_SECONDS (`npm run token -- --hours 800`) looked alike.
  * `info` is passport-jwt's: its "No auth token" error, or jsonwebtoken's TokenExpiredError /
  * JsonWebTokenError; nothing when the claims were refused (JwtStrategy.validate). Only fixed texts,
  * never the library's message (it may quote the configured issuer or audience).
@@ -43,8 +43,8 @@ export function unauthenticatedMessage(err: unknown, info: unknown): string {
   const problem = info instanceof Error ? info : undefined;
   if (problem === undefined)
     return (
-      "The bearer token's claims were refused: it needs sub, role, subAccountIds (integers), exp and iat, " +
-      'and a lifetime (exp - iat) of at most JWT_MAX_AGE_SECONDS (default 24 hours)'
+      "The bearer token's claims were refused: it needs sub, role, subAccountIds (integers) and exp, " +
+      'and a lifetime (exp - iat, or exp - now without iat) of at most JWT_MAX_AGE_SECONDS (default 30 days)'
     );
   if (problem.name === 'TokenExpiredError') return 'The bearer token has expired: get a new one';
   if (problem.name === 'NotBeforeError') return 'The bearer token is not valid yet (nbf)';

@@ -14,8 +14,15 @@ describe('claimsToUser', () => {
     expect(claimsToUser(claims({ iat: NOW, exp: NOW + 24 * 3600 }), policy)).not.toBeNull();
   });
 
+  it('accepts a token without iat (API.md requires exp only) while what is left of it is within the maximum', () => {
+    expect(claimsToUser(claims({ exp: NOW + 60 }), policy)).not.toBeNull();
+    expect(claimsToUser(claims({ exp: NOW + 24 * 3600 }), policy)).not.toBeNull();
+    expect(claimsToUser(claims({ exp: NOW + 24 * 3600 + 1 }), policy)).toBeNull();
+  });
+
   it.each([
-    ['no iat', { exp: NOW + 60 }],
+    ['no iat and a year left', { exp: NOW + 365 * 24 * 3600 }],
+    ['a null iat', { iat: null, exp: NOW + 60 }],
     ['a string iat', { iat: String(NOW), exp: NOW + 60 }],
     ['no exp', { iat: NOW }],
     ['a lifetime one second over the maximum', { iat: NOW, exp: NOW + 24 * 3600 + 1 }],

@@ -10,7 +10,7 @@ import { AuthUser, isRole } from './auth-user';
 const CLOCK_SKEW_SECONDS = 60;
 
 export interface TokenPolicy {
-  /** The longest lifetime (`exp - iat`) accepted. */
+  /** The longest lifetime accepted (`exp - iat`, or `exp - now` without `iat`). */
   maxAgeSeconds: number;
   /** Now, in seconds since the epoch (injected: tests never read the wall clock). */
   nowSeconds: number;
@@ -18,17 +18,23 @@ export interface TokenPolicy {
 
 /**
  * Turns verified JWT claims into an AuthUser, or refuses the token (→ 401). The signature, `exp`,
- * and (when configured) `iss`/`aud` are checked before this by passport-jwt; here: `iat` is
- * required and not in the future, and a token may not declare a lifetime longer than the policy's
- * (a stolen token signed for a year is refused, not honoured until it expires).
+ * and (when configured) `iss`/`aud` are checked before this by passport-jwt. API.md requires `exp`
+ * only, so `iat` is optional (a token signed with `jose` carries none unless asked). A token may not
+ * live longer than the policy allows (a stolen token signed for a year is refused, not honoured until
+ * it expires): with `iat`, its declared lifetime `exp - iat` (and `iat` not in the future); without,
+ * what is left of it, `exp - now`.
  */
 export function claimsToUser(payload: unknown, policy: TokenPolicy): AuthUser | null {
   if (typeof payload !== 'object' || payload === null) return null;
   const claims = payload as Record<string, unknown>;
   if (typeof claims.exp !== 'number' || !Number.isFinite(claims.exp)) return null; // API.md: exp is required
-  if (typeof claims.iat !== 'number' || !Number.isFinite(claims.iat)) return null;
-  if (claims.iat > policy.nowSeconds + CLOCK_SKEW_SECONDS) return null;
-  if (claims.exp - claims.iat > policy.maxAgeSeconds) return null;
+  if (claims.iat === undefined) {
+    if (claims.exp - policy.nowSeconds > policy.maxAgeSeconds) return null;
+  } else {
+    if (typeof claims.iat !== 'number' || !Number.isFinite(claims.iat)) return null;
+    if (claims.iat > policy.nowSeconds + CLOCK_SKEW_SECONDS) return null;
+    if (claims.exp - claims.iat > policy.maxAgeSeconds) return null;
+  }
   // the user id is recorded with what it does (created_by, the audit trail): text PostgreSQL cannot store
   // failed every write with a 500 (a NUL) or was stored as another id (an unpaired surrogate)
   if (typeof claims.sub !== 'string' || claims.sub === '' || isUnstorableText(claims.sub)) return null;
