@@ -2,6 +2,7 @@ import { ApiProperty, ApiPropertyOptional, PartialType } from '@nestjs/swagger';
 import {
   ArrayMaxSize,
   ArrayMinSize,
+  IsArray,
   IsIn,
   IsNotEmpty,
   IsObject,
@@ -78,6 +79,8 @@ export class UpdateSubAccountDto extends PartialType(CreateSubAccountDto, { skip
     default: ['NEW', 'CONTACTED', 'QUALIFIED', 'CONVERTED'],
   })
   @IsOptional()
+  // without it a string answered only "must contain at least 2 elements", never that a list is expected
+  @IsArray()
   @ArrayMinSize(2)
   @ArrayMaxSize(5)
   @IsIn(FUNNEL_STATUSES, { each: true })
