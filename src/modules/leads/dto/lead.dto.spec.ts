@@ -16,3 +16,23 @@ describe('ListLeadsQueryDto source: a string in the API document, checked agains
     expect(errorsOf({ source: 'myspace' })).toEqual(['source']);
   });
 });
+
+describe('ListLeadsQueryDto source: the handler key API.md names a provider by', () => {
+  it.each([
+    ['google-ads-lead-forms', 'google-ads'],
+    ['meta-lead-ads', 'meta'],
+    ['linkedin-lead-gen', 'linkedin'],
+    ['whatsapp-cloud', 'whatsapp'],
+    ['generic-webhook', 'generic'],
+    ['gohighlevel', 'gohighlevel'],
+    ['manual', 'manual'],
+  ])('%p filters by the platform %p', (source, platform) => {
+    const query = plainToInstance(ListLeadsQueryDto, { source });
+    expect(validateSync(query)).toEqual([]);
+    expect(query.source).toBe(platform);
+  });
+
+  it('a handler key of a provider that makes no leads is still refused', () => {
+    expect(errorsOf({ source: 'google-analytics' })).toEqual(['source']);
+  });
+});

@@ -1,8 +1,9 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Transform } from 'class-transformer';
 import { IsIn, IsInt, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
 import { IsTimestamp } from '../../../common/http/date-range';
 import { PageQueryDto } from '../../../common/http/pagination';
-import { LEAD_PLATFORMS } from '../../../handlers/providers';
+import { discoverProviders, LEAD_PLATFORMS } from '../../../handlers/providers';
 import { IsIntId, QueryInteger } from '../../../common/http/int-id.decorator';
 
 export const LEAD_STATUSES = ['NEW', 'CONTACTED', 'QUALIFIED', 'CONVERTED', 'LOST'] as const;
@@ -10,6 +11,22 @@ export const LEAD_SORTS = ['createdAt', '-createdAt', 'score', '-score'] as cons
 export type LeadSort = (typeof LEAD_SORTS)[number];
 /** The registered providers' lead platforms (src/handlers/<provider>/provider.ts), and leads a person entered. */
 export const PLATFORMS: readonly string[] = [...LEAD_PLATFORMS, 'manual'];
+
+/**
+ * Handler key → its lead platform (`google-ads-lead-forms` → `google-ads`). API.md names providers only
+ * by their handler key (the `:provider` of the webhook URLs), so a client filters the leads list with it
+ * as readily as with the platform a lead shows in `sourceTracking.platform`: both select the same leads.
+ */
+const PLATFORM_OF_HANDLER_KEY: ReadonlyMap<string, string> = new Map(
+  discoverProviders().flatMap((definition) =>
+    definition.platform === undefined ? [] : [[new definition.handler().key, definition.platform] as const],
+  ),
+);
+
+/** The platform a `source` filter names: a handler key becomes its platform; anything else is left to @IsIn. */
+export function sourcePlatform(value: unknown): unknown {
+  return typeof value === 'string' ? (PLATFORM_OF_HANDLER_KEY.get(value) ?? value) : value;
+}
 
 export class ListLeadsQueryDto extends PageQueryDto {
   @ApiPropertyOptional() @IsOptional() @QueryInteger() @IsIntId() subAccountId?: number;
@@ -24,6 +41,7 @@ export class ListLeadsQueryDto extends PageQueryDto {
       'an unknown platform answers 400',
   })
   @IsOptional()
+  @Transform(({ value }: { value: unknown }) => sourcePlatform(value))
   @IsIn(PLATFORMS)
   source?: string;
   @ApiPropertyOptional({ enum: LEAD_STATUSES })
