@@ -19,6 +19,8 @@
 //   organic took the ad the change named;
 // - a sync refused for a missing permission (code 200 as HTTP 400) left the integration active, while
 //   the same refusal of a webhook's lead put it in error.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { createIntegration, createSubAccount, META_CONFIG } from '../support/factories';
 import { FakeReply, FakeRequest, FakeServer } from '../support/fake-server';
 import { createTestApp, TestApp } from '../support/test-app';
@@ -745,6 +747,30 @@ describe('audit 22: Meta Lead Ads webhooks, Graph failures and garbage, source t
         [subA],
       );
       expect(leads.rowCount).toBe(1);
+    });
+  });
+
+  describe("Meta's published leadgen sample, as it is", () => {
+    // fixtures/meta-lead-ads/leadgen-webhook.page-sample.json: entry id 153125381133 beside page_id
+    // 123123123 in its changes. Routed by the entry id only, an integration configured with the page_id
+    // the sample names got 401 for Meta's own example
+    it('reaches the integration whose pageId is the page_id its changes name', async () => {
+      const body = readFileSync(
+        join(__dirname, '../../src/handlers/meta-lead-ads/fixtures/leadgen-webhook.page-sample.json'),
+      );
+      const intId = await metaIntegration(subB, '123123123');
+      for (const id of ['123123123123', '123123123124'])
+        graph.on('GET', `/${id}`, graphLead({ id, field_data: [{ name: 'email', values: [`${id}@sample.example`] }] }));
+      const res = await post(body.toString('utf8'));
+      expect([res.status, res.body.status]).toEqual([200, 'received']);
+      expect(res.body.eventIds).toHaveLength(2);
+      for (const id of res.body.eventIds as string[])
+        expect(await settledEvent(t, id)).toMatchObject({ status: 'PROCESSED' });
+      const stored = await t.sql.query('SELECT 1 FROM webhook_events WHERE integration_id = $1', [intId]);
+      expect(stored.rowCount).toBe(2);
+      // signed with another secret it is still refused: the page_id routes, the integration's secret verifies
+      const forged = await post(body.toString('utf8'), 'not-the-app-secret');
+      expect([forged.status, forged.body.code]).toEqual([401, 'WEBHOOK_SIGNATURE_INVALID']);
     });
   });
 });

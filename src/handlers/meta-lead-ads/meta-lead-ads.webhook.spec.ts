@@ -130,8 +130,12 @@ describe('Meta Lead Ads routing and event extraction', () => {
   const raw = fixture('leadgen-webhook.page-sample.json');
   const payload: unknown = JSON.parse(raw.toString('utf8'));
 
-  it('routes by page id (entry[].id) and matches the configured pageId', () => {
-    expect(webhook.routingKeys?.(payload)).toEqual(['153125381133']);
+  it("routes by page id (entry[].id), and by the page_id its leadgen changes name (Meta's sample differs)", () => {
+    expect(webhook.routingKeys?.(payload)).toEqual(['153125381133', '123123123']);
+    // either key selects the entry
+    for (const key of ['153125381133', '123123123'])
+      expect(webhook.selectForRoutingKey?.(payload, key)).toEqual(payload);
+    expect(webhook.selectForRoutingKey?.(payload, '999')).toEqual({ ...(payload as object), entry: [] });
     expect(webhook.routingKeyOf?.(config)).toBe('153125381133');
   });
 

@@ -14,20 +14,33 @@ function entriesOf(payload: unknown): JsonRecord[] {
   return isRecord(payload) ? asRecords(payload.entry) : [];
 }
 
-export function pageIds(payload: unknown): string[] {
-  return [
-    ...new Set(
-      entriesOf(payload)
-        .map((e) => asId(e.id))
-        .filter((id): id is string => id !== undefined),
-    ),
-  ];
+/** The pages its `leadgen` changes name (`value.page_id`): in Meta's own sample they differ from `entry.id`. */
+function changedPageIds(entry: JsonRecord): string[] {
+  return asRecords(entry.changes)
+    .filter((c) => asString(c.field) === 'leadgen' && isRecord(c.value))
+    .map((c) => asId((c.value as JsonRecord).page_id))
+    .filter((id): id is string => id !== undefined);
 }
 
+/**
+ * The pages a delivery is about: each entry's `id` (the page, Meta's payload notes) and the `page_id`
+ * its leadgen changes name. They are the same page in Meta's deliveries, but Meta's published sample
+ * (fixtures/meta-lead-ads/leadgen-webhook.page-sample.json) has entry id 153125381133 beside page_id
+ * 123123123, and an integration configured with either must receive it. The signature is still
+ * checked with the secret of the integration the key routes to.
+ */
+export function pageIds(payload: unknown): string[] {
+  const ids = entriesOf(payload).flatMap((e) => [asId(e.id), ...changedPageIds(e)]);
+  return [...new Set(ids.filter((id): id is string => id !== undefined))];
+}
+
+/** One page's part of a delivery: the entries whose id, or one of whose leadgen changes' page_id, is that page. */
 export function selectPage(payload: unknown, key: string): unknown {
   if (!isRecord(payload)) return payload;
   const wanted = idKey(key);
-  return { ...payload, entry: entriesOf(payload).filter((e) => idKey(e.id) === wanted) };
+  const names = (e: JsonRecord): boolean =>
+    idKey(e.id) === wanted || changedPageIds(e).some((id) => idKey(id) === wanted);
+  return { ...payload, entry: entriesOf(payload).filter(names) };
 }
 
 /**
