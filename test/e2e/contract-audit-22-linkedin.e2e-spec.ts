@@ -292,6 +292,47 @@ describe('API.md contract audit 22: LinkedIn Lead Gen', () => {
     });
   });
 
+  describe('organizationId written as a URN (as LinkedIn writes owners)', () => {
+    it('is accepted, routes notifications naming its digits, and holds the routing key as digits', async () => {
+      const secret = 'li-app-22u-secret';
+      const { id } = await createIntegration(t, sub, 'linkedin-lead-gen', {
+        organizationId: 'urn:li:sponsoredAccount:5072401',
+        clientId: 'li-app-22u',
+        clientSecret: secret,
+        accessToken: 'li-22u',
+      });
+      await activate(t, sub, id);
+      const res = await deliver(notification('5072401', 'urn:li:leadGenFormResponse:urn-1'), secret);
+      expect([res.status, res.body.status]).toEqual([200, 'received']);
+      const stored = await t.sql.query('SELECT 1 FROM webhook_events WHERE integration_id = $1', [id]);
+      expect(stored.rowCount).toBe(1);
+      // the same owner as digits in another sub-account is the same routing key
+      const taken = await t.http
+        .post('/api/integrations')
+        .set('authorization', admin)
+        .send({
+          subAccountId: other,
+          integrationTemplateId: await templateId(t, 'linkedin-lead-gen'),
+          name: 'same owner as digits',
+          config: { organizationId: '5072401', clientId: 'x', clientSecret: 'y', accessToken: 'z' },
+        });
+      expect([taken.status, taken.body.code]).toEqual([409, 'ROUTING_KEY_TAKEN']);
+    });
+
+    it('refuses a URN of another kind', async () => {
+      const res = await t.http
+        .post('/api/integrations')
+        .set('authorization', admin)
+        .send({
+          subAccountId: sub,
+          integrationTemplateId: await templateId(t, 'linkedin-lead-gen'),
+          name: 'a person is no owner',
+          config: { organizationId: 'urn:li:person:42', clientId: 'x', clientSecret: 'y', accessToken: 'z' },
+        });
+      expect([res.status, res.body.code]).toEqual([400, 'CONFIG_SCHEMA_INVALID']);
+    });
+  });
+
   describe('notification payloads a sender controls', () => {
     const account = '5072205';
     const secret = 'li-app-22e-secret';

@@ -52,6 +52,19 @@ export interface ResponsesPage {
   total?: number;
 }
 
+const OWNER_URN = /^urn:li:(organization|sponsoredAccount):([0-9]{1,20})$/;
+
+/**
+ * The owner an `organizationId` names: its digits, or a URN as LinkedIn writes owners
+ * (`urn:li:organization:2414183`, `urn:li:sponsoredAccount:507404993`, the notification's `owner`),
+ * which also says its kind. Anything else is returned as given (the schema refuses it).
+ */
+export function linkedInOwner(organizationId: string): { id: string; type?: LinkedInOwnerType } {
+  const urn = OWNER_URN.exec(organizationId);
+  if (!urn) return { id: organizationId };
+  return { id: urn[2], type: urn[1] === 'organization' ? 'organization' : 'sponsoredAccount' };
+}
+
 export class LinkedInApi {
   private constructor(private readonly ctx: HandlerContext) {}
 
@@ -60,12 +73,15 @@ export class LinkedInApi {
   }
 
   get ownerId(): string {
-    return configString(this.ctx.config, 'organizationId');
+    return linkedInOwner(configString(this.ctx.config, 'organizationId')).id;
   }
 
+  /** `ownerType` when set; otherwise the kind an organizationId written as a URN names. */
   get configuredOwnerType(): LinkedInOwnerType | undefined {
     const value = optionalConfigString(this.ctx.config, 'ownerType');
-    return OWNER_TYPES.find((t) => t === value);
+    const configured = OWNER_TYPES.find((t) => t === value);
+    const organizationId = optionalConfigString(this.ctx.config, 'organizationId');
+    return configured ?? (organizationId === undefined ? undefined : linkedInOwner(organizationId).type);
   }
 
   /**

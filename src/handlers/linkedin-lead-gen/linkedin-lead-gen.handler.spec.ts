@@ -76,7 +76,11 @@ describe('LinkedInLeadGenHandler', () => {
       expect(validate(CONFIG)).toBe(true);
       expect(validate({ ...CONFIG, apiVersion: '202601' })).toBe(true);
       expect(validate({ ...CONFIG, apiVersion: '2026-01' })).toBe(false);
-      expect(validate({ ...CONFIG, organizationId: 'urn:li:organization:123' })).toBe(false);
+      // digits, or the owner's URN as LinkedIn writes it; no other URN
+      expect(validate({ ...CONFIG, organizationId: 'urn:li:organization:123' })).toBe(true);
+      expect(validate({ ...CONFIG, organizationId: 'urn:li:sponsoredAccount:123' })).toBe(true);
+      expect(validate({ ...CONFIG, organizationId: 'urn:li:person:123' })).toBe(false);
+      expect(validate({ ...CONFIG, organizationId: 'urn:li:organization:' })).toBe(false);
       expect(validate({ ...CONFIG, unknown: true })).toBe(false);
       const { accessToken: _omitted, ...withoutToken } = CONFIG;
       expect(validate(withoutToken)).toBe(false);

@@ -20,7 +20,14 @@ import { asString, isRecord, JsonRecord, optionalConfigString } from '../shared/
 import { redactSecrets } from '../shared/redact-secrets';
 import { header, hmacSha256Hex, safeEqualHex } from '../shared/signature';
 import { linkedInAdSpend } from './linkedin-ad-spend';
-import { LINKEDIN_SECRET_FIELDS, LinkedInApi, linkedInFailure, OWNER_TYPES, withoutSecrets } from './linkedin-api';
+import {
+  LINKEDIN_SECRET_FIELDS,
+  LinkedInApi,
+  linkedInFailure,
+  linkedInOwner,
+  OWNER_TYPES,
+  withoutSecrets,
+} from './linkedin-api';
 import { embeddedForm, formVersionOf, leadFromResponse } from './linkedin-lead-gen.lead';
 import { leadGenFormId, narrowNotification, narrowStoredLeadAction, ownerIds } from './linkedin-lead-gen.payload';
 import { syncLinkedInLeads } from './linkedin-lead-gen.sync';
@@ -68,8 +75,8 @@ export class LinkedInLeadGenHandler implements IntegrationHandler {
         type: 'string',
         title: 'Organization or ad account id',
         description:
-          'Digits of the owner the lead notifications are subscribed for: the sponsored ad account (ad leads) or the organization (2414183 from urn:li:organization:2414183).',
-        pattern: '^[0-9]{1,20}$',
+          'The owner the lead notifications are subscribed for: the sponsored ad account (ad leads) or the organization, as digits (2414183) or as its URN (urn:li:organization:2414183, urn:li:sponsoredAccount:507404993).',
+        pattern: '^(?:[0-9]{1,20}|urn:li:(?:organization|sponsoredAccount):[0-9]{1,20})$',
       },
       ownerType: {
         type: 'string',
@@ -156,7 +163,11 @@ export class LinkedInLeadGenHandler implements IntegrationHandler {
   readonly webhook: WebhookSpec = {
     routing: 'both',
     routingKeys: (payload) => ownerIds(payload),
-    routingKeyOf: (config) => optionalConfigString(config, 'organizationId'),
+    // the owner's digits, as notifications name it, whether configured as digits or as a URN
+    routingKeyOf: (config) => {
+      const organizationId = optionalConfigString(config, 'organizationId');
+      return organizationId === undefined ? undefined : linkedInOwner(organizationId).id;
+    },
     // a notification is about one lead of one owner: it belongs to the key entirely or not at all
     selectForRoutingKey: (payload, key) => (ownerIds(payload).includes(key) ? payload : undefined),
     verificationFields: ['clientSecret'],
