@@ -159,7 +159,8 @@ export async function buildApp(
     bodyLimit: config.bodyLimitBytes,
     // X-Forwarded-For is believed only from the configured proxies (else a forged header dodges per-IP limits)
     trustProxy: typeof config.trustProxy === 'number' ? hops(config.trustProxy) : config.trustProxy,
-    routerOptions: { maxParamLength: 256 },
+    // ignoreTrailingSlash: a client appending "/" to a URL (a webhookUrl, a route) reaches the route, not a 404
+    routerOptions: { maxParamLength: 256, ignoreTrailingSlash: true },
     // connections idle on keep-alive are closed at shutdown so it never waits on them
     forceCloseConnections: 'idle',
     // a request that arrives on a kept-alive connection while the server drains is served (with

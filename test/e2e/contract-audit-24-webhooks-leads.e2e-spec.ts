@@ -42,6 +42,8 @@ describe('audit 24: webhooks and leads, the plain client', () => {
       ['application/json; charset=utf-8', ''],
       ['application/json;charset=UTF-8', ''],
       ['Application/JSON', ''],
+      // the webhookUrl with a trailing slash, as a form tool's URL field may keep it
+      ['application/json', '/'],
     ])('content-type %p, path suffix %p: received, then a lead', async (contentType, suffix) => {
       const sa = await createSubAccount(t, 'MAX', `Audit 24 google ${contentType}${suffix}`);
       const integration = await createIntegration(t, sa, 'google-ads-lead-forms', {
