@@ -23,6 +23,21 @@ describe('verifyHubSignature', () => {
     ).toBe(true);
   });
 
+  it('takes the sha256= prefix and the hex digits in any case', () => {
+    const header = signed('app-secret-now').headers['x-hub-signature-256'] as string;
+    const upper = (value: string): WebhookRequest => ({
+      ...signed('app-secret-now'),
+      headers: { 'x-hub-signature-256': value },
+    });
+    expect(verifyHubSignature(upper(header.replace('sha256=', 'SHA256=')), { config, webhookSecrets: [] }).ok).toBe(
+      true,
+    );
+    expect(verifyHubSignature(upper(header.toUpperCase()), { config, webhookSecrets: [] }).ok).toBe(true);
+    expect(verifyHubSignature(upper(header.replace('sha256=', 'sha1=')), { config, webhookSecrets: [] }).ok).toBe(
+      false,
+    );
+  });
+
   it("never verifies with the hub's own webhook secret (Meta does not sign with it)", () => {
     expect(verifyHubSignature(signed('hub-secret'), { config, webhookSecrets: ['hub-secret'] }).ok).toBe(false);
     expect(verifyHubSignature(signed('hub-secret'), { config: {}, webhookSecrets: ['hub-secret'] }).ok).toBe(false);

@@ -10,7 +10,8 @@ import { header, hmacSha256Hex, safeEqual, safeEqualHex } from './signature';
 
 // Meta's webhook scheme, shared by Meta Lead Ads and WhatsApp Cloud (the official WhatsApp SDK checks the same).
 
-const SIGNATURE = /^sha256=([0-9a-fA-F]{64})$/;
+// the prefix in any case (Meta writes it lower-case; a hand-made client may not)
+const SIGNATURE = /^sha256=([0-9a-f]{64})$/i;
 
 /** The config field Meta signs deliveries with; its previous value verifies during a change's grace period. */
 export const META_VERIFICATION_FIELDS = ['appSecret'] as const;
