@@ -4,7 +4,7 @@ import { DomainException } from '../../common/errors/domain.exception';
 import { AnalyticsRepository, MetricRow } from './analytics.repository';
 import { bucketKeyOf, bucketKeyOfDate, Granularity } from './time/buckets';
 import { addDays, formatCivilDate, parseCivilDate } from './time/civil-date';
-import { boundsOrDefault, MAX_ANALYTICS_DAYS, resolveDateRange, ResolvedRange } from './time/date-range';
+import { boundsOrDefault, MAX_QUERY_DAYS, resolveDateRange, ResolvedRange } from './time/date-range';
 import { localDateOf } from './time/time-zone';
 
 export interface RangeParams {
@@ -42,7 +42,7 @@ export class AnalyticsRowsService {
   rangeIn(p: RangeParams, zone: string): ResolvedRange {
     const today = localDateOf(this.clock.now(), zone);
     const [from, to] = boundsOrDefault(p.from, p.to, today, zone, DEFAULT_RANGE_DAYS);
-    return resolveDateRange(from, to, zone, { maxDays: MAX_ANALYTICS_DAYS });
+    return resolveDateRange(from, to, zone, { maxDays: MAX_QUERY_DAYS });
   }
 
   async settings(subAccountId: number): Promise<{ timezone: string; funnelStages: string[] }> {

@@ -3,7 +3,7 @@ import type { AuthUser } from '../../common/auth/auth-user';
 import { assertCanActOn } from '../../common/auth/sub-account-scope';
 import { Clock, CLOCK, systemClock } from '../../common/clock';
 import { AnalyticsRowsService } from '../analytics/analytics-rows.service';
-import { boundsOrDefault, MAX_ANALYTICS_DAYS, resolveDateRange } from '../analytics/time/date-range';
+import { boundsOrDefault, MAX_QUERY_DAYS, resolveDateRange } from '../analytics/time/date-range';
 import { localDateOf } from '../analytics/time/time-zone';
 import { ConversationsRepository } from './conversations.repository';
 import { WhatsAppAnalyticsDto, WhatsAppAnalyticsQueryDto } from './dto/analytics.dto';
@@ -36,7 +36,7 @@ export class WhatsAppAnalyticsService {
     const zone = await this.reader.timezoneOf(query.subAccountId);
     const today = localDateOf(this.clock.now(), zone);
     const [fromBound, toBound] = boundsOrDefault(query.from, query.to, today, zone, DEFAULT_DAYS);
-    const range = resolveDateRange(fromBound, toBound, zone, { maxDays: MAX_ANALYTICS_DAYS });
+    const range = resolveDateRange(fromBound, toBound, zone, { maxDays: MAX_QUERY_DAYS });
     // the repositories count BETWEEN two instants, both included: the range's end is exclusive
     const from = range.start;
     const to = new Date(range.end.getTime() - 1);

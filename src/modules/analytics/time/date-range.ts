@@ -23,8 +23,15 @@ export interface ResolvedRange {
   readonly kind: 'dates' | 'instants';
 }
 
-/** The longest range, in local days, the analytics routes compute (and a report template's fixed dateRange may span). */
+/** The longest range, in local days, a report covers (a template's fixed dateRange, a generate request). */
 export const MAX_ANALYTICS_DAYS = 3660;
+/**
+ * The longest range the dashboard routes (analytics, WhatsApp analytics) answer: a century, so an
+ * "all time" range such as 2000-01-01..2099-12-31 is answered rather than refused (API.md sets no
+ * limit). Their cost follows the data in the range, not its length; the timeseries' own limit is its
+ * number of buckets (DEFAULT_MAX_BUCKETS).
+ */
+export const MAX_QUERY_DAYS = 36_600;
 
 export interface RangeOptions {
   /** Longest range accepted, in days (the request is refused beyond it). */
