@@ -86,22 +86,17 @@ const SQL = {
            WHERE sub_account_id = $1 AND platform = $2 AND external_id = $3 AND deleted_at IS NULL`,
   },
   // issue 13: the change and its fact (from, to, at, by) in one call; the rollup follows at commit
-  // never dated before the lead existed (a provider's change back-dated to before the hub created the
-  // lead, e.g. a GoHighLevel opportunity won last week for a contact that reached us today): the status
-  // stock would subtract a NEW the lead never had on those days, and go negative
   setStatus: {
-    name: 'lead_set_status_v3',
-    text: `SELECT lead_set_status($1, $2::bigint, $3::"LeadStatus",
-             GREATEST($4::timestamptz, (SELECT created_at FROM leads WHERE id = $2::bigint)), $5, $6) AS changed`,
+    name: 'lead_set_status_v2',
+    text: `SELECT lead_set_status($1, $2::bigint, $3::"LeadStatus", $4::timestamptz, $5, $6) AS changed`,
   },
   // a dated change (a provider's) only when no status change of the lead is later than it: a replayed
   // or late delivery does not undo a newer status (concurrent ones hold the lead's identity lock)
   setStatusUnlessSuperseded: {
-    name: 'lead_set_status_unless_superseded_v2',
-    text: `SELECT lead_set_status($1, $2::bigint, $3::"LeadStatus", a.at, $5, $6) AS changed
-           FROM (SELECT GREATEST($4::timestamptz, (SELECT created_at FROM leads WHERE id = $2::bigint)) AS at) a
+    name: 'lead_set_status_unless_superseded_v1',
+    text: `SELECT lead_set_status($1, $2::bigint, $3::"LeadStatus", $4::timestamptz, $5, $6) AS changed
            WHERE NOT EXISTS (SELECT 1 FROM lead_status_changes
-                             WHERE lead_id = $2::bigint AND sub_account_id = $1 AND at > a.at)`,
+                             WHERE lead_id = $2::bigint AND sub_account_id = $1 AND at > $4::timestamptz)`,
   },
   // lead_set_status only while the lead is still in `from`: the subquery locks the row, and under READ
   // COMMITTED a row changed meanwhile is re-checked at its newest version, so a concurrent PATCH to a
