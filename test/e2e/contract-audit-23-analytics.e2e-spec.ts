@@ -3,16 +3,17 @@
 // POST /api/leads and PATCH /api/leads/:id (and a GoHighLevel webhook), figures computed by hand.
 // Not repeated here (earlier audits pin them): DST days, Sao Paulo weeks, attribution models, money rounding.
 //
-// Found, not fixed here (a residual): a provider's status change dated before the hub created the lead
-// (a GoHighLevel opportunity won before its contact reached the hub) is stored at that earlier instant,
-// so between the two the status stock holds the conversion but not the lead: byStatus answers `NEW: -1`.
-// Clamping the stored date to the lead's creation loses the order of changes dated before it (a late
-// retry then undid a newer status: contract-audit-14); the fix belongs in the rollup (bucket a
-// transition at the later of its date and the lead's creation).
-import { createSubAccount } from '../support/factories';
+// Found and fixed (the rollup, migration 20261210100000): a provider's status change dated before the hub
+// created the lead (a GoHighLevel opportunity won before its contact reached the hub) is stored at that
+// earlier instant (the order of changes depends on it: contract-audit-14), and its status-stock rows were
+// counted there too, so between the two byStatus answered `NEW: -1`. The stock now moves at the later of
+// the change's date and the lead's creation; the conversion still counts on its own day.
+import { generateKeyPairSync, sign } from 'node:crypto';
+import { createIntegration, createSubAccount, GHL_CONFIG } from '../support/factories';
 import { FakeServer } from '../support/fake-server';
 import { seedLeads } from '../support/report-fixtures';
 import { createTestApp, TestApp } from '../support/test-app';
+import { activate, eventsSettled } from '../support/webhooks';
 
 type Json = Record<string, unknown>;
 
@@ -35,6 +36,7 @@ describe('API.md contract audit 23: analytics', () => {
   let other: number;
   let admin: string;
   let otherAdmin: string;
+  const ed = generateKeyPairSync('ed25519');
 
   const get = (path: string, auth = admin) => t.http.get(path).set('authorization', auth);
   const ok = async (path: string, auth = admin): Promise<Json> => {
@@ -420,6 +422,76 @@ describe('API.md contract audit 23: analytics', () => {
         .set('authorization', admin)
         .send({ subAccountId: sub, everything: true });
       expect([unknownField.status, unknownField.body.code]).toEqual([400, 'VALIDATION_FAILED']);
+    });
+  });
+
+  describe('a provider’s status change dated before the hub made the lead (GoHighLevel)', () => {
+    let ghlSub: number;
+    let ghlAdmin: string;
+    const weekAgo = Date.now() - 7 * DAY_MS;
+    const postGhl = async (payload: Json): Promise<void> => {
+      const bytes = Buffer.from(
+        JSON.stringify({ locationId: GHL_CONFIG.locationId, timestamp: new Date().toISOString(), ...payload }),
+      );
+      const res = await t.http
+        .post('/api/webhooks/gohighlevel')
+        .set('content-type', 'application/json')
+        .set('x-ghl-signature', sign(null, bytes, ed.privateKey).toString('base64'))
+        .send(bytes.toString('utf8'));
+      expect(res.status).toBe(200);
+      await eventsSettled(t);
+    };
+
+    beforeAll(async () => {
+      ghlSub = await createSubAccount(t, 'MAX', 'Audit23 GHL');
+      ghlAdmin = `Bearer ${t.token('ADMIN', [ghlSub])}`;
+      const integration = await createIntegration(t, ghlSub, 'gohighlevel', {
+        ...GHL_CONFIG,
+        webhookEd25519PublicKey: ed.publicKey.export({ type: 'spki', format: 'pem' }).toString(),
+      });
+      await activate(t, ghlSub, integration.id);
+      // a contact of last week reaches the hub today, then its opportunity, won last week
+      await postGhl({
+        type: 'ContactCreate',
+        id: 'audit23-late-contact',
+        email: 'late@audit23.example',
+        firstName: 'Late',
+        dateAdded: new Date(weekAgo).toISOString(),
+      });
+      await postGhl({
+        type: 'OpportunityStatusUpdate',
+        id: 'audit23-opportunity',
+        contactId: 'audit23-late-contact',
+        status: 'won',
+        dateUpdated: new Date(weekAgo + 3_600_000).toISOString(),
+      });
+    });
+
+    it('the lead exists today and is CONVERTED (the setup the next test needs)', async () => {
+      const today = isoDay(Date.now());
+      const body = await ok(`/api/analytics/overview?subAccountId=${ghlSub}&from=${today}&to=${today}`, ghlAdmin);
+      expect(body.byStatus).toEqual(expect.objectContaining({ CONVERTED: 1 }));
+      expect((body.totals as Json).totalLeads).toBe(1);
+    });
+
+    // Failed before the fix: the change's stock rows were counted at last week's instant and the lead at
+    // today's, so the stock of any day between was NEW −1, CONVERTED +1
+    it('byStatus is a stock: never negative, and summing to totalLeads, between a back-dated change and the lead', async () => {
+      const midweek = isoDay(weekAgo + 3 * DAY_MS);
+      const body = await ok(`/api/analytics/overview?subAccountId=${ghlSub}&from=${midweek}&to=${midweek}`, ghlAdmin);
+      const stock = Object.values(body.byStatus as Record<string, number>);
+      expect(stock.every((n) => n >= 0)).toBe(true);
+      expect(stock.reduce((a, b) => a + b, 0)).toBe((body.totals as Json).totalLeads);
+      expect((body.totals as Json).totalLeads).toBe(0);
+    });
+
+    it('the conversion still counts on the provider’s day (API.md: a lead converted on day D is counted on D)', async () => {
+      const body = await ok(
+        `/api/analytics/overview?subAccountId=${ghlSub}&from=${isoDay(weekAgo)}&to=${isoDay(Date.now())}`,
+        ghlAdmin,
+      );
+      expect(body.totals).toEqual(expect.objectContaining({ newLeads: 1, convertedLeads: 1, totalLeads: 1 }));
+      expect(body.byStatus).toEqual(expect.objectContaining({ NEW: 0, CONVERTED: 1 }));
     });
   });
 });

@@ -189,6 +189,74 @@ describe('analytics rollup (triggers and rebuild)', () => {
     expect(await rollup(sub)).toEqual(incremental);
   });
 
+  // A provider's status changes dated before the hub created the lead (a GoHighLevel opportunity won
+  // before its contact reached the hub): the stock counted the changes' -1/+1 on their own days and the
+  // lead's +1 only from its creation, so the days between answered NEW -1 beside CONVERTED +1.
+  it('counts a change dated before its lead in the status stock from the lead’s creation, its conversion on its own day', async () => {
+    const sub = await subAccount('UTC');
+    const id = await lead(sub, '2026-03-10T12:00:00Z');
+    await setStatus(sub, id, 'CONTACTED', '2026-03-03T09:00:00Z');
+    await setStatus(sub, id, 'CONVERTED', '2026-03-04T09:00:00Z');
+    await setStatus(sub, id, 'LOST', '2026-03-12T09:00:00Z');
+    // the same for a test lead made real: its back-dated change joins the stock at its creation
+    const madeReal = await lead(sub, '2026-03-20T12:00:00Z', 'meta', true);
+    await setStatus(sub, madeReal, 'QUALIFIED', '2026-03-15T09:00:00Z');
+    await m.sql.query('UPDATE leads SET is_test = false WHERE id = $1', [madeReal]);
+    const incremental = await rollup(sub);
+    expect(metric(incremental, 'source', 'converted')).toEqual([['2026-03-04', 'meta|7', '1']]);
+    expect(metric(incremental, 'source', 'lost')).toEqual([['2026-03-12', 'meta|7', '1']]);
+    expect(metric(incremental, 'status', 'net').filter(([, , n]) => n !== '0')).toEqual([
+      ['2026-03-10', 'CONVERTED', '1'],
+      ['2026-03-12', 'CONVERTED', '-1'],
+      ['2026-03-12', 'LOST', '1'],
+      ['2026-03-20', 'QUALIFIED', '1'],
+    ]);
+    // the stock at the end of each day, as stockAtDay and stockAt (the facts, a range ending inside a day) read it
+    const stockAtDay = async (day: string): Promise<Record<string, number>> =>
+      Object.fromEntries(
+        (
+          await m.sql.query<{ s: string; n: string }>(
+            `SELECT dim_id AS s, sum(count)::text AS n FROM analytics_daily
+             WHERE sub_account_id = $1 AND dim_type = 'status' AND metric = 'net' AND day <= $2::date
+             GROUP BY 1 HAVING sum(count) <> 0`,
+            [sub, day],
+          )
+        ).rows.map((r) => [r.s, Number(r.n)]),
+      );
+    const stockAt = async (end: string): Promise<Record<string, number>> =>
+      Object.fromEntries(
+        (
+          await m.sql.query<{ s: string; n: string }>(
+            `SELECT dim_id AS s, sum(n)::text AS n FROM analytics_fact_rows($1, '-infinity', $2::timestamptz)
+             WHERE dim_type = 'status' AND metric = 'net' GROUP BY 1 HAVING sum(n) <> 0`,
+            [sub, end],
+          )
+        ).rows.map((r) => [r.s, Number(r.n)]),
+      );
+    expect(await stockAtDay('2026-03-05')).toEqual({});
+    expect(await stockAt('2026-03-10T11:00:00Z')).toEqual({});
+    expect(await stockAtDay('2026-03-10')).toEqual({ CONVERTED: 1 });
+    expect(await stockAt('2026-03-10T13:00:00Z')).toEqual({ CONVERTED: 1 });
+    expect(await stockAtDay('2026-03-12')).toEqual({ LOST: 1 });
+    // the fact rows of a range holding only the creation carry the back-dated nets, and only them
+    const creationDay = await m.sql.query<{ metric: string; s: string; n: string }>(
+      `SELECT metric, dim_id AS s, sum(n)::text AS n
+       FROM analytics_fact_rows($1, '2026-03-10T00:00:00Z', '2026-03-11T00:00:00Z')
+       WHERE dim_type = 'status' GROUP BY 1, 2 HAVING sum(n) <> 0 ORDER BY 1, 2`,
+      [sub],
+    );
+    expect(creationDay.rows).toEqual([
+      { metric: 'entered', s: 'NEW', n: '1' },
+      { metric: 'net', s: 'CONVERTED', n: '1' },
+    ]);
+    await rebuild(sub);
+    expect(await rollup(sub)).toEqual(incremental);
+    await rebuild(sub, '2026-03-04', '2026-03-04');
+    expect(await rollup(sub)).toEqual(incremental);
+    await rebuild(sub, '2026-03-10', '2026-03-10');
+    expect(await rollup(sub)).toEqual(incremental);
+  });
+
   it('uses the half-hour offset of Asia/Kolkata, and a time-zone change plus rebuild moves the days', async () => {
     const sub = await subAccount('Asia/Kolkata');
     await lead(sub, '2026-03-08T18:29:00Z'); // 23:59 IST on the 8th
