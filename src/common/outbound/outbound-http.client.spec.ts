@@ -417,6 +417,46 @@ describe('OutboundHttpClient: secrets in the query', () => {
     );
     expect(server.requests[0].query.get('access_token')).toBe('SECRET-TOKEN-123');
   });
+
+  // Graph answers a bad token with the token itself ("Malformed access token EAA…", code 190), and the
+  // error's parsed body is what handlers store as a message's or an event's error (graphErrorOf); a
+  // credential in a header other than Authorization (Google Ads' developer-token) was not redacted at all.
+  it('keeps the credentials a call carried out of the error body and message, whatever header or field carried them', async () => {
+    server.on('POST', '/messages', (req) => ({
+      status: 400,
+      body: {
+        error: {
+          message: `Malformed access token ${String(req.headers.authorization).slice(7)}`,
+          code: 190,
+          error_data: { details: `developer token ${String(req.headers['developer-token'])} not approved` },
+        },
+        echoed: [req.body, { secret: `client_secret=${new URLSearchParams(String(req.body)).get('client_secret')}` }],
+      },
+    }));
+    const err = await failure(
+      client().request({
+        method: 'POST',
+        url: `${server.url}/messages`,
+        headers: { authorization: 'Bearer EAAGmalformedTOKEN42', 'developer-token': 'DEV-TOKEN-0123456789' },
+        form: { client_secret: 'CLIENT-SECRET-987654', grant_type: 'refresh_token' },
+        retry: false,
+      }),
+    );
+    const seen = JSON.stringify(err.body) + err.message;
+    for (const secret of ['EAAGmalformedTOKEN42', 'DEV-TOKEN-0123456789', 'CLIENT-SECRET-987654'])
+      expect(seen).not.toContain(secret);
+    expect(err.body).toEqual({
+      error: {
+        message: 'Malformed access token [redacted]',
+        code: 190,
+        error_data: { details: 'developer token [redacted] not approved' },
+      },
+      echoed: ['client_secret=[redacted]&grant_type=refresh_token', { secret: 'client_secret=[redacted]' }],
+    });
+    expect(err.message).toBe('POST /messages answered 400: Malformed access token [redacted]');
+    // the provider got them as sent
+    expect(server.requests[0].headers['developer-token']).toBe('DEV-TOKEN-0123456789');
+  });
 });
 
 describe('providerMessage', () => {

@@ -100,26 +100,61 @@ function isRedirectRefusal(err: unknown): boolean {
 
 /**
  * Providers sometimes echo the URL in their errors, or the credential they refuse ("Malformed access
- * token <token>"): what the call carried in its query, its Authorization header and its form never
+ * token <token>"): what the call carried in its query, its credential headers and its form never
  * reaches a message (messages end up in answers, `errorMessage`, `lastError` and logs).
  */
 function redactCarried(message: string, call: PreparedCall): string {
-  let out = message.replace(/([?&][^=\s&?#]+=)[^&\s"'#]+/g, '$1[redacted]');
-  for (const value of carriedValues(call)) {
+  return withoutValues(message.replace(/([?&][^=\s&?#]+=)[^&\s"'#]+/g, '$1[redacted]'), carriedValues(call));
+}
+
+function withoutValues(text: string, values: readonly string[]): string {
+  let out = text;
+  for (const value of values) {
     if (value.length < 8) continue; // short values (ids, flags) are not secrets and would mangle the text
     out = out.split(value).join('[redacted]').split(encodeURIComponent(value)).join('[redacted]');
   }
   return out;
 }
 
-function carriedValues({ url, init }: PreparedCall): string[] {
-  const values = [...url.searchParams.values()];
-  const authorization = init.headers.authorization;
-  // "Bearer <token>", "Basic <base64>": the credential, without its scheme
-  if (authorization) values.push(authorization.replace(/^\S+\s+/, ''));
+function carriedValues(call: PreparedCall): string[] {
+  const { url, init } = call;
+  const values = [...url.searchParams.values(), ...credentialHeaders(call)];
   if (init.headers['content-type'] === 'application/x-www-form-urlencoded' && init.body)
     values.push(...new URLSearchParams(init.body).values());
   return values;
+}
+
+// names of the headers, query parameters and form fields that carry credentials
+const CREDENTIAL_HEADER = /token|secret|key|signature|password|cookie/i;
+const CREDENTIAL_FIELD = /token|secret|proof|assertion|password|key|code|signature/i;
+
+/** "Bearer <token>" and "Basic <base64>" without their scheme, and headers such as Google Ads' developer-token. */
+function credentialHeaders({ init }: PreparedCall): string[] {
+  const values: string[] = [];
+  for (const [name, value] of Object.entries(init.headers)) {
+    if (name === 'authorization') values.push(value.replace(/^\S+\s+/, ''));
+    else if (CREDENTIAL_HEADER.test(name)) values.push(value);
+  }
+  return values;
+}
+
+/** The credentials a call carried: redacted from the error's parsed body, which handlers store and show (Graph's error.message). */
+function carriedCredentials(call: PreparedCall): string[] {
+  const { url, init } = call;
+  const values = credentialHeaders(call);
+  for (const [name, value] of url.searchParams) if (CREDENTIAL_FIELD.test(name)) values.push(value);
+  if (init.headers['content-type'] === 'application/x-www-form-urlencoded' && init.body)
+    for (const [name, value] of new URLSearchParams(init.body)) if (CREDENTIAL_FIELD.test(name)) values.push(value);
+  return values;
+}
+
+/** Every string of a parsed body with the given values replaced (the body's shape and other values kept). */
+function bodyWithout(body: unknown, values: readonly string[]): unknown {
+  if (typeof body === 'string') return withoutValues(body, values);
+  if (Array.isArray(body)) return body.map((item) => bodyWithout(item, values));
+  if (typeof body === 'object' && body !== null)
+    return Object.fromEntries(Object.entries(body).map(([k, v]) => [k, bodyWithout(v, values)]));
+  return body;
 }
 
 interface PreparedCall {
@@ -275,7 +310,7 @@ export class OutboundHttpClientImpl implements OutboundHttpClient {
       kind,
       `${label} answered ${res.status}: ${message}`,
       res.status,
-      parsed,
+      bodyWithout(parsed, carriedCredentials(call)),
       wait,
       responseHeaders,
     );

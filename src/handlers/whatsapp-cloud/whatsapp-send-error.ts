@@ -1,5 +1,5 @@
 import { OutboundError, OutboundErrorKind } from '../../common/outbound/http-client';
-import { graphErrorOf } from '../shared/meta-graph';
+import { graphErrorOf, graphSaid } from '../shared/meta-graph';
 
 // Throughput (130429), pair rate (131056), maintenance/throughput upgrade (131057) and the
 // management rate limits (4 app, 80007 WABA): the same send can succeed later.
@@ -48,7 +48,8 @@ export function toSendError(err: unknown): unknown {
   if (!(err instanceof OutboundError) || err instanceof WhatsAppSendError) return err;
   const graph = graphErrorOf(err.body);
   const code = graph?.code;
-  const said = graph?.message ?? err.message;
+  // stored on the message and shown: Graph's words without what the call carried (graphSaid)
+  const said = graph?.message !== undefined ? graphSaid(err, []) : err.message;
   const message = `WhatsApp send failed${code !== undefined ? ` (code ${code})` : ''}: ${said}${graph?.details ? ` (${graph.details})` : ''}`;
   return new WhatsAppSendError(
     err.kind,
