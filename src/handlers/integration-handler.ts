@@ -108,6 +108,14 @@ export interface WebhookSpec<TConfig extends object = IntegrationConfig> {
    * it cannot be verified at all and is refused 400 first.
    */
   verifyReadsBody?: boolean;
+  /**
+   * The provider validates the URL again on a schedule and blocks it after a few failures (LinkedIn:
+   * every 2 hours, "Blocked" after 3 in a row until re-run by hand in the developer portal): the
+   * handshake is answered for every integration of the handler that is not disconnected (pending before
+   * its first test, in `error` for a while), not only for receiving ones. Deliveries still need a
+   * receiving integration (409 INTEGRATION_NOT_ACTIVE otherwise).
+   */
+  handshakeUntilDisconnected?: boolean;
   /** Checks the delivery's signature over the exact raw bytes, in constant time. */
   verify(req: WebhookRequest, keys: VerificationKeys<TConfig>): VerifyResult;
   /** The events in a verified delivery (one per Meta change, WhatsApp message/status …); config is the integration's. */

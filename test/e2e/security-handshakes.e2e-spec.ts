@@ -102,6 +102,46 @@ describe('security: handshakes and verification keys', () => {
       });
       expect((await challenge(`challengeCode=${code}&applicationId=app-b`, own)).status).toBe(403);
     });
+
+    // LinkedIn validates the URL when it is registered and every 2 hours, and blocks it after 3 failures
+    // in a row (webhook-validation guide): refusing an integration pending its first test, or in `error`
+    // for a few hours, got its URL blocked. Failed before: 403 for the pending and the `error` one.
+    it('answers for an integration pending its first test or in error (deliveries still 409), never for a disconnected one', async () => {
+      const c = await createSubAccount(t, 'MAX', 'C');
+      const LI_C = { organizationId: '71003', clientId: 'app-c', clientSecret: 'secret-of-app-c', accessToken: 'li-c' };
+      const liC = await createIntegration(t, c, 'linkedin-lead-gen', LI_C);
+      const own = new URL(liC.webhookUrl).pathname;
+      const expectAnswered = async (): Promise<void> => {
+        const code = randomUUID();
+        const expected = { challengeCode: code, challengeResponse: hmacHex(LI_C.clientSecret, code) };
+        for (const res of [
+          await challenge(`challengeCode=${code}`, own),
+          await challenge(`challengeCode=${code}&applicationId=app-c`),
+        ])
+          expect([res.status, JSON.parse(res.text)]).toEqual([200, expected]);
+      };
+      await expectAnswered(); // pending
+      const notification = linkedInNotification('pending-1', 'CREATED');
+      const delivery = await t.http
+        .post(own)
+        .set('content-type', 'application/json')
+        .set('x-li-signature', hmacHex(LI_C.clientSecret, `hmacsha256=${notification}`))
+        .send(notification);
+      expect([delivery.status, delivery.body.code]).toEqual([409, 'INTEGRATION_NOT_ACTIVE']);
+
+      await t.sql.query("UPDATE integrations SET status = 'error', error_message = 'token expired' WHERE id = $1", [
+        liC.id,
+      ]);
+      await expectAnswered();
+
+      const disconnected = await t.http
+        .post(`/api/integrations/${liC.id}/disconnect`)
+        .set('authorization', auth(t, 'ADMIN', [c]));
+      expect(disconnected.status).toBe(200);
+      const code = randomUUID();
+      expect((await challenge(`challengeCode=${code}`, own)).status).toBe(403);
+      expect((await challenge(`challengeCode=${code}&applicationId=app-c`)).status).toBe(403);
+    });
   });
 
   describe('Meta/WhatsApp subscription handshake (point 2)', () => {

@@ -174,6 +174,10 @@ export class LinkedInLeadGenHandler implements IntegrationHandler {
     verify: (req, keys) => this.verify(req, keys),
     extractEvents: (payload) => this.extractEvents(payload),
     handshake: (query, config) => this.handshake(query, config),
+    // learn.microsoft.com/linkedin/shared/api-guide/webhook-validation: validated again every 2 hours,
+    // "Blocked" after 3 consecutive failures; an integration pending its first test or in `error` for
+    // a while must not get its URL blocked
+    handshakeUntilDisconnected: true,
   };
 
   /** Failures leave without a configured secret in their message: the pipeline stores it (event lastError, integration errorMessage). */

@@ -194,11 +194,14 @@ export class WebhookIngestService {
     const spec = handler?.webhook;
     if (!spec?.handshake) throw UNKNOWN();
     if (webhookId !== undefined && !WEBHOOK_ID.test(webhookId)) throw UNKNOWN();
+    // LinkedIn validates again every 2 hours and blocks the URL after 3 failures: answered while not disconnected
+    const connected = spec.handshakeUntilDisconnected === true;
+    const answersFor = (t: WebhookTarget): boolean => t.receiving || (connected && t.status !== 'disconnected');
     const candidates: WebhookTarget[] = webhookId
       ? [await this.targets.forWebhookId(webhookId)].filter(
-          (t): t is WebhookTarget => t !== null && t.handler === provider && t.receiving,
+          (t): t is WebhookTarget => t !== null && t.handler === provider && answersFor(t),
         )
-      : await this.targets.receivingForHandler(provider);
+      : await this.targets.receivingForHandler(provider, connected);
     // every candidate is asked: the request must be addressed to one app (one answer), never to whichever comes first
     const answers = new Map<string, HandshakeResponse>();
     for (const target of candidates) {

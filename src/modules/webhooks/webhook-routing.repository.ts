@@ -53,9 +53,10 @@ export class WebhookRoutingRepository {
   }
 
   /** Every receiving integration of a handler (subscription handshakes carry no routing key). */
-  findReceivingByHandler(handler: string): Promise<IntegrationRow[]> {
+  /** Receiving integrations of a handler, or with `connected` every one not disconnected (handshakeUntilDisconnected). */
+  findReceivingByHandler(handler: string, connected = false): Promise<IntegrationRow[]> {
     return this.db.prisma.integration.findMany({
-      where: { handler, ...RECEIVING },
+      where: connected ? { handler, status: { not: 'disconnected' } } : { handler, ...RECEIVING },
       include: { template: true },
       orderBy: { id: 'asc' },
     });

@@ -44,6 +44,7 @@ export class WebhookTargets {
   private readonly byWebhookId = new Map<string, Cached<WebhookTarget | null>>();
   private readonly byRoutingKey = new Map<string, Cached<WebhookTarget[]>>();
   private readonly receivingByHandler = new Map<string, Cached<WebhookTarget[]>>();
+  private readonly connectedByHandler = new Map<string, Cached<WebhookTarget[]>>();
   private readonly ttlMs: number;
 
   constructor(
@@ -110,12 +111,17 @@ export class WebhookTargets {
     );
   }
 
-  /** Every receiving integration of a handler, for handshakes (cached like the delivery path). */
-  async receivingForHandler(handler: string): Promise<WebhookTarget[]> {
-    const hit = this.fresh(this.receivingByHandler.get(handler));
+  /**
+   * Every receiving integration of a handler, for handshakes (cached like the delivery path); with
+   * `connected`, every one not disconnected (WebhookSpec.handshakeUntilDisconnected).
+   */
+  async receivingForHandler(handler: string, connected = false): Promise<WebhookTarget[]> {
+    const map = connected ? this.connectedByHandler : this.receivingByHandler;
+    const hit = this.fresh(map.get(handler));
     if (hit) return hit.value;
-    const value = (await this.repository.findReceivingByHandler(handler)).flatMap((r) => this.toTarget(r) ?? []);
-    this.remember(this.receivingByHandler, handler, value);
+    const rows = await this.repository.findReceivingByHandler(handler, connected);
+    const value = rows.flatMap((r) => this.toTarget(r) ?? []);
+    this.remember(map, handler, value);
     return value;
   }
 
@@ -124,6 +130,7 @@ export class WebhookTargets {
     this.byWebhookId.clear();
     this.byRoutingKey.clear();
     this.receivingByHandler.clear();
+    this.connectedByHandler.clear();
   }
 
   /**
@@ -135,7 +142,7 @@ export class WebhookTargets {
       Array.isArray(value)
         ? value.some((t) => t.integrationId === integrationId)
         : value?.integrationId === integrationId;
-    for (const map of [this.byWebhookId, this.byRoutingKey, this.receivingByHandler] as Array<
+    for (const map of [this.byWebhookId, this.byRoutingKey, this.receivingByHandler, this.connectedByHandler] as Array<
       Map<string, Cached<WebhookTarget | WebhookTarget[] | null>>
     >)
       for (const [key, entry] of map) if (holds(entry.value)) map.delete(key);
