@@ -24,7 +24,7 @@ import {
 } from './dto/gohighlevel.dto';
 
 /** A free-slots bound without an offset: a date, or a date-time on a wall clock (FreeSlotsQueryDto checked it). */
-const WALL_CLOCK = /^(\d{4})-(\d{2})-(\d{2})(?:T(\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,3}))?)?)?$/;
+const WALL_CLOCK = /^(\d{4})-(\d{2})-(\d{2})(?:T(\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?)?$/;
 
 /**
  * A free-slots bound as the instant GoHighLevel takes: its get-slots operation (apps/calendars.json of
@@ -39,7 +39,8 @@ function slotBound(value: string, timezone: string | undefined): string | number
   const wall = WALL_CLOCK.exec(value);
   if (!wall) return value;
   const [year, month, day, hour, minute, second] = wall.slice(1, 7).map((part) => Number(part ?? 0));
-  const millis = Number((wall[7] ?? '').padEnd(3, '0'));
+  // to the millisecond, as Date.parse reads a longer fraction of a bound with an offset
+  const millis = Number((wall[7] ?? '').slice(0, 3).padEnd(3, '0'));
   return localToInstant({ year, month, day }, hour, minute, timezone ?? 'UTC', second).getTime() + millis;
 }
 

@@ -20,8 +20,10 @@ import { isValidTimeZone } from '../../analytics/time/time-zone';
 // (calendarInstantMs in handlers/shared/instant.ts, which also reads GoHighLevel's free slots).
 const offsetInstant = (value: unknown): number => calendarInstantMs(value) ?? Number.NaN;
 
-// A free-slots bound as the handler reads it: epoch milliseconds, or an ISO-8601 date or date-time.
-const SLOT_BOUND = /^(\d{4})-(\d{2})-(\d{2})(?:T(\d{2}):(\d{2})(?::\d{2}(?:\.\d{1,3})?)?(?:Z|[+-]\d{2}:\d{2})?)?$/;
+// A free-slots bound as the handler reads it: epoch milliseconds, or an ISO-8601 date or date-time. A
+// fraction of any length (RFC 3339 §5.6 time-secfrac = "." 1*DIGIT; Python's isoformat writes six digits)
+// is read to the millisecond, the unit GoHighLevel is asked in; more than nine digits is no clock's.
+const SLOT_BOUND = /^(\d{4})-(\d{2})-(\d{2})(?:T(\d{2}):(\d{2})(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:\d{2})?)?$/;
 
 /** Epoch milliseconds, or an ISO-8601 date / date-time naming a real day and time (not rolled over). */
 const IsSlotBound = (options?: ValidationOptions): PropertyDecorator =>
