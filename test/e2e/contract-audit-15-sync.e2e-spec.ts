@@ -199,5 +199,12 @@ describe('audit 15: syncs and integration health', () => {
     expect(health.status).toBe(200);
     expect(health.body.webhooks24h).toEqual({ received: 101, processed: 101, failed: 0, rejected: 0 });
     expect(health.body.pendingJobs).toBe(0);
+    // and the events list agrees: the 101 statuses, not the expanded batch row besides (audit 25)
+    const events = await t.http
+      .get(`/api/integrations/${integration.id}/events?pageSize=200`)
+      .set('authorization', admin);
+    expect(events.status).toBe(200);
+    expect(events.body.total).toBe(101);
+    expect((events.body.items as Array<{ eventType: string }>).map((e) => e.eventType)).not.toContain('delivery.batch');
   }, 120_000);
 });

@@ -225,6 +225,9 @@ export class WebhookEventsRepository {
       integrationId,
       ...scopeWhere(scope),
       ...(status ? statusWhere(status) : {}),
+      // an expanded batch stands for nothing more: its events are listed (as health counts them); one not
+      // yet expanded, or failed, stays listed and replayable
+      NOT: { eventType: DELIVERY_BATCH_EVENT, status: 'PROCESSED' },
     };
     const [rows, total] = await Promise.all([
       this.db.prisma.webhookEvent.findMany({ where, orderBy: { id: 'desc' }, ...page }),
