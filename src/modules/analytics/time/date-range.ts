@@ -43,7 +43,8 @@ export interface RangeOptions {
 // keeps the milliseconds.
 const INSTANT_RE = /^(\d{4}-\d{2}-\d{2})T(\d{2}):(\d{2})(?::(\d{2})(?:\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/;
 
-type Bound = { kind: 'date'; date: CivilDate } | { kind: 'instant'; at: Date };
+/** One bound as written: a local date, or an instant with its offset. */
+export type Bound = { kind: 'date'; date: CivilDate } | { kind: 'instant'; at: Date };
 
 /**
  * The earliest bound taken. Queries look a day, a period or a lookback window before `from`, and
@@ -172,7 +173,8 @@ function checkLength(range: ResolvedRange, options: RangeOptions): ResolvedRange
   return range;
 }
 
-function parseBound(value: unknown, field: 'from' | 'to'): Bound {
+/** One `from`/`to` read on its own (no zone needed); VALIDATION_FAILED naming the field otherwise. */
+export function parseBound(value: unknown, field: 'from' | 'to'): Bound {
   if (typeof value === 'string') {
     const date = parseCivilDate(value);
     if (date) return notTooEarly({ kind: 'date', date }, field);

@@ -1,5 +1,5 @@
 // The report config's JSON Schema and the schedule's checks, field by field.
-import { parseReportConfig, parseScheduleInput } from './report-config';
+import { assertReportRange, parseReportConfig, parseScheduleInput } from './report-config';
 
 const failure = (fn: () => unknown): { code: string; details: Array<Record<string, unknown>> } => {
   try {
@@ -50,6 +50,54 @@ describe('parseReportConfig', () => {
       parseReportConfig({ metrics: ['newLeads'], dateRange: { from: '2024-03-02', to: '2024-03-01' } }),
     );
     expect(error).toMatchObject({ code: 'CONFIG_SCHEMA_INVALID', details: [{ pointer: '/config/dateRange/to' }] });
+  });
+});
+
+describe('a fixed dateRange of ISO instants (as analytics and generate take them)', () => {
+  it('keeps instants, and a date with an instant', () => {
+    for (const dateRange of [
+      { from: '2024-03-01T00:00:00Z', to: '2024-03-08T00:00:00.000Z' },
+      { from: '2024-03-01T09:30:00+05:30', to: '2024-03-01T18:00:00.123456+05:30' },
+      { from: '2024-03-01', to: '2024-03-08T00:00:00Z' },
+    ]) {
+      expect(parseReportConfig({ metrics: ['newLeads'], dateRange }).dateRange).toEqual(dateRange);
+    }
+  });
+
+  it.each([
+    [{ from: '2024-03-01T10:00', to: '2024-03-02' }, '/config/dateRange/from'],
+    [{ from: '2024-03-01', to: '2024-03-02T25:00:00Z' }, '/config/dateRange/to'],
+    [{ from: '1899-12-31T23:00:00Z', to: '2024-03-02' }, '/config/dateRange/from'],
+    [{ from: '2024-03-02T00:00:00Z', to: '2024-03-01T00:00:00Z' }, '/config/dateRange/to'],
+    [{ from: '2024-03-02T00:00:00Z', to: '2024-03-02T00:00:00Z' }, '/config/dateRange/to'],
+  ])('refuses %j at %s', (dateRange, pointer) => {
+    const error = failure(() => parseReportConfig({ metrics: ['newLeads'], dateRange }));
+    expect(error.code).toBe('CONFIG_SCHEMA_INVALID');
+    expect(error.details.map((d) => d.pointer)).toContain(pointer);
+  });
+
+  it('limits an instant range to the longest report range, in the sub-account zone', () => {
+    const long = parseReportConfig({
+      metrics: ['newLeads'],
+      dateRange: { from: '2000-01-01T00:00:00Z', to: '2024-01-01T00:00:00Z' },
+    });
+    expect(failure(() => assertReportRange(long, 'UTC'))).toMatchObject({
+      code: 'CONFIG_SCHEMA_INVALID',
+      details: [{ pointer: '/config/dateRange/to' }],
+    });
+    // a local date before an instant on the same day: fine in UTC, upside down in Tokyo (09:00 local)
+    const mixed = parseReportConfig({
+      metrics: ['newLeads'],
+      dateRange: { from: '2024-03-02', to: '2024-03-02T00:00:00Z' },
+    });
+    expect(failure(() => assertReportRange(mixed, 'UTC'))).toMatchObject({ code: 'CONFIG_SCHEMA_INVALID' });
+    expect(() => assertReportRange(mixed, 'Asia/Tokyo')).not.toThrow();
+    expect(() =>
+      assertReportRange(
+        parseReportConfig({ metrics: ['newLeads'], dateRange: { from: '2024-03-01', to: '2024-03-31' } }),
+        'UTC',
+      ),
+    ).not.toThrow();
   });
 });
 

@@ -7,8 +7,8 @@ import type { ErrorObject, ValidateFunction } from 'ajv';
 import { DomainException } from '../../../common/errors/domain.exception';
 import { ErrorCode } from '../../../common/errors/error-code';
 import { createAjv } from '../../../common/json-schema/ajv';
-import { compareCivilDates, daysBetween, parseCivilDate } from '../../analytics/time/civil-date';
-import { EARLIEST_DATE, EARLIEST_YEAR, MAX_ANALYTICS_DAYS } from '../../analytics/time/date-range';
+import { compareCivilDates } from '../../analytics/time/civil-date';
+import { MAX_ANALYTICS_DAYS, parseBound, resolveDateRange } from '../../analytics/time/date-range';
 import { toProblems } from '../../integration-templates/config-schema.service';
 import { isMailableAddress, MAILABLE_ADDRESS_RULE } from '../delivery/mail-address';
 import { RELATIVE_RANGES, RelativeRange } from '../../analytics/time/relative-range';
@@ -97,7 +97,8 @@ export const REPORT_CONFIG_SCHEMA = {
           type: 'object',
           additionalProperties: false,
           required: ['from', 'to'],
-          properties: { from: { type: 'string', format: 'date' }, to: { type: 'string', format: 'date' } },
+          // local dates or ISO instants, as analytics and generate take them (read by parseBound below)
+          properties: { from: { type: 'string', maxLength: 40 }, to: { type: 'string', maxLength: 40 } },
         },
       ],
     },
@@ -162,22 +163,7 @@ export function parseReportConfig(input: unknown): ReportConfig {
     dateRange: ReportConfig['dateRange'];
     chartTypes?: ReportChartType[];
   };
-  if (typeof raw.dateRange === 'object') {
-    const from = parseCivilDate(raw.dateRange.from);
-    const to = parseCivilDate(raw.dateRange.to);
-    if (!from || !to || compareCivilDates(from, to) > 0) {
-      const found = [{ pointer: '/config/dateRange/to', message: 'must be a valid date on or after from' }];
-      throw new DomainException(ErrorCode.CONFIG_SCHEMA_INVALID, 'config is invalid: dateRange.to before from', found);
-    }
-    if (from.year < EARLIEST_YEAR) {
-      const found = [{ pointer: '/config/dateRange/from', message: `must be on or after ${EARLIEST_DATE}` }];
-      throw new DomainException(
-        ErrorCode.CONFIG_SCHEMA_INVALID,
-        `config is invalid: dateRange.from before ${EARLIEST_DATE}`,
-        found,
-      );
-    }
-  }
+  if (typeof raw.dateRange === 'object') checkFixedRange(raw.dateRange);
   return {
     metrics: raw.metrics,
     filters: raw.filters ?? {},
@@ -187,23 +173,55 @@ export function parseReportConfig(input: unknown): ReportConfig {
   };
 }
 
-/**
- * A fixed `dateRange` no longer than the analytics routes' longest range (TEAM and FUNNEL reports read
- * their figures) (checked when a config is written). Longer,
- * every TEAM or FUNNEL report of the template failed ("at most 3660 are allowed") and the others ran
- * over centuries.
- */
-export function assertReportRangeLength(config: ReportConfig): void {
-  if (typeof config.dateRange !== 'object') return;
-  const from = parseCivilDate(config.dateRange.from);
-  const to = parseCivilDate(config.dateRange.to);
-  if (!from || !to || daysBetween(from, to) + 1 <= MAX_ANALYTICS_DAYS) return;
-  const found = [{ pointer: '/config/dateRange/to', message: `must be at most ${MAX_ANALYTICS_DAYS} days after from` }];
-  throw new DomainException(
+/** CONFIG_SCHEMA_INVALID at `/config/dateRange/<field>`, with the range check's own words. */
+function rangeProblem(field: 'from' | 'to', message: string): DomainException {
+  const found = [{ pointer: `/config/dateRange/${field}`, message }];
+  return new DomainException(
     ErrorCode.CONFIG_SCHEMA_INVALID,
-    `config is invalid: dateRange spans more than ${MAX_ANALYTICS_DAYS} days`,
+    `config is invalid: dateRange.${field} ${message}`,
     found,
   );
+}
+
+/** The range check's VALIDATION_FAILED as the config's CONFIG_SCHEMA_INVALID, naming the same field. */
+function asConfigProblem<T>(read: () => T): T {
+  try {
+    return read();
+  } catch (e) {
+    if (!(e instanceof DomainException) || e.code !== ErrorCode.VALIDATION_FAILED) throw e;
+    const detail = (e.details as { field?: unknown; messages?: unknown[] }[] | undefined)?.[0];
+    const said = detail?.messages?.[0];
+    throw rangeProblem(detail?.field === 'from' ? 'from' : 'to', typeof said === 'string' ? said : e.message);
+  }
+}
+
+/**
+ * Each bound of a fixed range is a local date or an ISO instant, read as analytics reads them, and two
+ * of one kind are in order (`to` is inclusive as a date, exclusive as an instant). A date with an instant
+ * is ordered in the sub-account's zone, by assertReportRange.
+ */
+function checkFixedRange(range: { from: string; to: string }): void {
+  const from = asConfigProblem(() => parseBound(range.from, 'from'));
+  const to = asConfigProblem(() => parseBound(range.to, 'to'));
+  const inOrder =
+    from.kind === 'date' && to.kind === 'date'
+      ? compareCivilDates(from.date, to.date) <= 0
+      : from.kind === 'instant' && to.kind === 'instant'
+        ? from.at.getTime() < to.at.getTime()
+        : true;
+  if (!inOrder) throw rangeProblem('to', 'must be after from');
+}
+
+/**
+ * A fixed `dateRange` that resolves in the sub-account's zone and is no longer than a report's longest
+ * range (checked when a config is written). Longer, every TEAM or FUNNEL report of the template failed
+ * ("at most 3660 are allowed") and the others ran over centuries; a date and an instant upside down in
+ * that zone failed every report.
+ */
+export function assertReportRange(config: ReportConfig, timezone: string): void {
+  if (typeof config.dateRange !== 'object') return;
+  const { from, to } = config.dateRange;
+  asConfigProblem(() => resolveDateRange(from, to, timezone, { maxDays: MAX_ANALYTICS_DAYS }));
 }
 
 /** A validated schedule (recipients and the parsed occurrence rule) in the sub-account's zone. */

@@ -13,12 +13,7 @@ import {
   ReportTemplateDto,
   UpdateReportTemplateDto,
 } from '../dto/report.dto';
-import {
-  assertMailableRecipients,
-  assertReportRangeLength,
-  parseReportConfig,
-  parseScheduleInput,
-} from './report-config';
+import { assertMailableRecipients, assertReportRange, parseReportConfig, parseScheduleInput } from './report-config';
 import { ReportTemplateFields, ReportTemplateRow, ReportTemplatesRepository } from './report-templates.repository';
 
 /** Report templates (API.md "Reports"): config checked by its JSON Schema, schedule in the sub-account's zone. */
@@ -51,7 +46,7 @@ export class ReportTemplatesService {
     assertCanActOn(user, dto.subAccountId);
     if (!(await this.repository.subAccountExists(dto.subAccountId))) throw DomainException.notFound('Sub-account');
     const fields = await this.fields(dto.subAccountId, dto, null, true);
-    assertReportRangeLength(parseReportConfig(dto.config));
+    assertReportRange(parseReportConfig(dto.config), await this.data.timezoneOf(dto.subAccountId));
     return toTemplateDto(await this.repository.create(dto.subAccountId, user.sub, fields));
   }
 
@@ -76,7 +71,8 @@ export class ReportTemplatesService {
         dto.schedule !== undefined,
       );
       // a config sent is checked whole; one stored before the limit is left as it is
-      if (dto.config !== undefined) assertReportRangeLength(parseReportConfig(dto.config));
+      if (dto.config !== undefined)
+        assertReportRange(parseReportConfig(dto.config), await this.data.timezoneOf(before.subAccountId));
       return toTemplateDto(await this.repository.update(id, fields));
     });
   }
