@@ -72,6 +72,21 @@ describe('apply_lead (the lead write of one touch) through LeadWriterService', (
     expect(sources.rows[0].n).toBe(16);
   });
 
+  it('merges tags in order: the lead’s as stored, then new ones in the record’s order, each once', async () => {
+    const tags = async (): Promise<string[]> =>
+      (await m.sql.query(`SELECT tags FROM leads WHERE sub_account_id = $1 AND email = 'tess@example.org'`, [sub]))
+        .rows[0].tags;
+    const contact = (origin: string, list: string[]) =>
+      writer.upsert(touch(origin), person('T1', { platform: 'gohighlevel', email: 'tess@example.org', tags: list }));
+    await contact('event:t1', ['vip', 'hot', 'vip']);
+    expect(await tags()).toEqual(['vip', 'hot']);
+    // the same tags in another order (a replay, a reordered update): nothing moves
+    await contact('event:t2', ['hot', 'vip']);
+    expect(await tags()).toEqual(['vip', 'hot']);
+    await contact('event:t3', ['new', 'hot', 'also']);
+    expect(await tags()).toEqual(['vip', 'hot', 'new', 'also']);
+  });
+
   it('lets an older record only fill what the lead lacks: a late delivery never undoes a newer one', async () => {
     const lead = async (email: string) =>
       (
@@ -112,7 +127,7 @@ describe('apply_lead (the lead write of one touch) through LeadWriterService', (
       phone: '+14155550199', // it had none: filled
       city: 'Porto',
       company: 'Acme', // it had none: filled
-      tags: ['a', 'b'],
+      tags: ['b', 'a'], // the lead's own first, then what it lacked
       custom_answers: { q: 'new', other: 'x' },
       fields_as_of: new Date('2026-11-02T12:00:00Z'),
     });
