@@ -60,3 +60,81 @@ describe('WebhookProcessor: an event whose attempts never finished', () => {
     expect(await leads('one-more')).toBe(1);
   });
 });
+
+describe('WebhookProcessor: a big delivery whose expansion fails', () => {
+  let m: MediumApp;
+  let ids: { subAccountId: number; integrationId: number };
+
+  beforeAll(async () => {
+    m = await createMediumApp({ WEBHOOK_MAX_ATTEMPTS: '3' });
+    ids = await seedIntegration(m.sql);
+    // the first insert of an expanded event fails as a full disk or a killed statement would (a
+    // sequence is not rolled back with the statement, so only the first attempt fails)
+    await m.sql.query(`
+      CREATE SEQUENCE expand_failures;
+      CREATE FUNCTION fail_first_expansion() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN
+        -- nested: SQL does not promise to evaluate AND's operands in order
+        IF NEW.external_id LIKE 'expand-%' THEN
+          IF nextval('expand_failures') = 1 THEN
+            RAISE EXCEPTION 'could not extend file: No space left on device';
+          END IF;
+        END IF;
+        RETURN NEW;
+      END $$;
+      CREATE TRIGGER fail_first_expansion BEFORE INSERT ON webhook_events
+        FOR EACH ROW EXECUTE FUNCTION fail_first_expansion();`);
+  });
+  afterAll(async () => {
+    await m?.sql.query('DROP TRIGGER IF EXISTS fail_first_expansion ON webhook_events').catch(() => undefined);
+    await m?.close();
+  });
+
+  it('waits for its retry (PENDING, the error kept), not PROCESSING until its lease ends; the retry expands it once', async () => {
+    const events = ['expand-1', 'expand-2'].map((key) => ({
+      externalId: key,
+      eventType: 'lead',
+      payload: { key },
+    }));
+    const batch = await m.app.get(WebhookEventsRepository).insertWithJob({
+      integrationId: ids.integrationId,
+      subAccountId: ids.subAccountId,
+      provider: 'generic-webhook',
+      dedupKey: 'batch:expansion-fails',
+      externalId: null,
+      eventType: 'delivery.batch',
+      payload: { events },
+    });
+    const id = BigInt(batch.id);
+    const row = async () =>
+      (
+        await m.sql.query(
+          'SELECT status, attempts, last_error, next_attempt_at IS NOT NULL AS waits FROM webhook_events WHERE id = $1',
+          [batch.id],
+        )
+      ).rows[0];
+    const expanded = async (): Promise<number> =>
+      (await m.sql.query("SELECT count(*)::int AS n FROM webhook_events WHERE external_id LIKE 'expand-%'")).rows[0].n;
+
+    await m.app.get(WebhookProcessor).process({ eventId: id });
+    expect(await row()).toEqual({
+      status: 'PENDING',
+      attempts: 1,
+      last_error: expect.stringContaining('No space left on device'),
+      waits: true,
+    });
+    expect(await expanded()).toBe(0);
+    const retryJobs = await m.sql.query(
+      "SELECT count(*)::int AS n FROM pgboss.job WHERE name = 'webhook-process' AND data->>'eventId' = $1 AND start_after > now()",
+      [batch.id],
+    );
+    expect(retryJobs.rows[0].n).toBe(1);
+    // its retry, when due (the job queued with it): every event once, the batch done
+    await m.sql.query('UPDATE webhook_events SET next_attempt_at = now() WHERE id = $1', [batch.id]);
+    await m.app.get(WebhookProcessor).process({ eventId: id });
+    expect(await row()).toMatchObject({ status: 'PROCESSED', attempts: 2 });
+    expect(await expanded()).toBe(2);
+    await m.app.get(WebhookProcessor).process({ eventId: id });
+    expect(await expanded()).toBe(2);
+  });
+});

@@ -95,9 +95,16 @@ export class WebhookProcessor {
       // an expansion and the ingest) inserting the same events in opposite orders deadlock, and
       // PostgreSQL aborts one (a redelivery of 300 statuses, reversed, did so in most runs). The
       // victim's rerun inserts what is still missing (ON CONFLICT DO NOTHING, each chunk's jobs with
-      // its rows); thrown, it would leave the batch PROCESSING until its claim's lease ran out
+      // its rows); thrown, it would leave the batch PROCESSING until its claim's lease ran out. Any other
+      // failure (a full disk, a statement killed) is the batch's failed attempt: it waits for its retry
+      // like any event's, with the error readable on it, rather than PROCESSING for a whole lease
       const events = batchEvents(event);
-      await retryDeadlocks(() => this.events.expandBatch(events, EXPAND_CHUNK));
+      try {
+        await retryDeadlocks(() => this.events.expandBatch(events, EXPAND_CHUNK));
+      } catch (err) {
+        await this.failed(event.id, event.attempts, event.integrationId, err);
+        return;
+      }
       await this.events.markProcessed(event.id);
       return;
     }
