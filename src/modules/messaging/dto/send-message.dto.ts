@@ -1,5 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsIn, IsString, IsUUID, MaxLength, MinLength } from 'class-validator';
+import { IsIn, IsString, IsUUID, Matches, MaxLength, MinLength } from 'class-validator';
 import { IsBigIntId, IsIntId } from '../../../common/http/int-id.decorator';
 import { IsOptionalNotNull } from '../../../common/http/optional-not-null.decorator';
 
@@ -34,6 +34,8 @@ export class SendChannelMessageDto {
   @IsString()
   @MinLength(1)
   @MaxLength(4096)
+  // a text of only whitespace is no message: refused here rather than queued (202) and sent empty
+  @Matches(/\S/, { message: 'text must not be blank' })
   text!: string;
 
   @ApiPropertyOptional({
