@@ -1,6 +1,16 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsIn, IsObject, IsOptional, IsString, IsUUID, MaxLength, MinLength, ValidateNested } from 'class-validator';
+import {
+  IsIn,
+  IsObject,
+  IsOptional,
+  IsString,
+  IsUUID,
+  Matches,
+  MaxLength,
+  MinLength,
+  ValidateNested,
+} from 'class-validator';
 import { IsTimestamp } from '../../../common/http/date-range';
 import { PageQueryDto } from '../../../common/http/pagination';
 import { IsBigIntId, IsIntId, QueryInteger } from '../../../common/http/int-id.decorator';
@@ -55,6 +65,8 @@ export class SendMessageDto {
   @IsString()
   @MinLength(1)
   @MaxLength(4096)
+  // a text of only whitespace is no message: refused here rather than queued (202) and sent empty
+  @Matches(/\S/, { message: 'text must not be blank' })
   text?: string;
 
   @ApiPropertyOptional({ type: TemplateRefDto })
