@@ -423,21 +423,39 @@ describe('contract audit 26: messaging channels', () => {
     expect(ok.status).toBe(202);
   });
 
-  // Meta's message_edits field (a person edits a message they sent): the hub does not apply edits yet (the
-  // parser in src/handlers/shared/meta-messaging.ts skips them); pinned here: accepted, no failure, no new message.
-  it('webhooks: a message_edit delivery is accepted and changes nothing, never a failed event', async () => {
+  // Meta's message_edits field (developers.facebook.com/documentation/business-messaging/messenger-platform/
+  // webhooks/webhook-events/message-edits): a person edits a message they sent; `num_edit` counts the edits
+  it('webhooks: a message_edit replaces the message text, the latest edit wins, nothing new or unread', async () => {
     const person = '6543210926000010';
     await deliver('messenger', wrote('messenger', person, 'm_a26_edit_1', 'first words', Date.now() - 3 * MIN));
     const c = await conversationOf('messenger', person);
-    await deliver('messenger', {
-      sender: { id: person },
-      recipient: { id: page.pageId },
-      timestamp: Date.now() - MIN,
-      message_edit: { mid: 'm_a26_edit_1', text: 'second words', num_edit: 1 },
-    });
-    expect(await count('messages WHERE conversation_id = $1', [c.id])).toBe(1);
+    const edit = (text: string, numEdit: number, ago: number) =>
+      deliver('messenger', {
+        sender: { id: person },
+        recipient: { id: page.pageId },
+        timestamp: Date.now() - ago,
+        message_edit: { mid: 'm_a26_edit_1', text, num_edit: numEdit },
+      });
+    const stored = async () =>
+      (await get(`/api/messages?subAccountId=${sub}&channel=messenger&conversationId=${c.id}`, agent)).body.items;
+    await edit('second words', 2, MIN);
+    // the first edit, delivered late (and twice): the later one stands
+    await edit('in between', 1, 2 * MIN);
+    await edit('in between', 1, 2 * MIN);
+    const items = await stored();
+    expect(items).toHaveLength(1);
+    expect(items[0]).toMatchObject({ wamid: 'm_a26_edit_1', direction: 'inbound', text: 'second words' });
     expect(await count("webhook_events WHERE status = 'FAILED'", [])).toBe(0);
     expect((await conversationOf('messenger', person)).unread).toBe(c.unread);
+    // an edit of a message the hub never received starts nothing
+    await deliver('messenger', {
+      sender: { id: '6543210926000099' },
+      recipient: { id: page.pageId },
+      timestamp: Date.now(),
+      message_edit: { mid: 'm_a26_edit_unknown', text: 'ghost', num_edit: 1 },
+    });
+    expect(await count("messages WHERE wamid = 'm_a26_edit_unknown'", [])).toBe(0);
+    expect(await count("webhook_events WHERE status = 'FAILED'", [])).toBe(0);
   });
 
   it('GET /api/messages and the detail: a Messenger message in the WhatsApp shape plus channel; unknown ids', async () => {

@@ -94,6 +94,7 @@ function leadsOutcome(event: MessagingEvent): WebhookOutcome {
     case 'delivery':
     case 'read':
     case 'unsend':
+    case 'edit':
       return { leads: [] };
   }
 }

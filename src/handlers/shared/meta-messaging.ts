@@ -109,6 +109,19 @@ export interface UnsendEvent extends EventBase {
   mid: string;
 }
 
+/**
+ * The person edited a message they sent (Messenger `message_edits`: `message_edit: { mid, text, num_edit }`,
+ * developers.facebook.com/documentation/business-messaging/messenger-platform/webhooks/webhook-events/
+ * message-edits; at most five edits, counted by `num_edit`).
+ */
+export interface EditEvent extends EventBase {
+  kind: 'edit';
+  mid: string;
+  text: string;
+  /** How many times the message has been edited, this edit included. */
+  numEdit?: number;
+}
+
 /** A person already in a thread came back through a link or an ad. */
 export interface ReferralEvent extends EventBase {
   kind: 'referral';
@@ -137,7 +150,8 @@ export type MessagingEvent =
   | ReferralEvent
   | DeliveryEvent
   | ReadEvent
-  | UnsendEvent;
+  | UnsendEvent
+  | EditEvent;
 
 /** A person as the Graph API shows them to the page or account (fetched once per conversation). */
 export interface MessagingContactProfile {
@@ -211,7 +225,7 @@ function storyOf(message: JsonRecord, attachments: MessagingAttachment[]): Inbou
 /**
  * One messaging item of an entry, narrowed. The page/account is the recipient of what a person
  * sends and the sender of an echo; an item without a person's id (a Chat Plugin guest known only
- * by `user_ref`) or of a kind the hub does not use (optins, handovers, edits) gives undefined.
+ * by `user_ref`) or of a kind the hub does not use (optins, handovers) gives undefined.
  */
 export function parseMessagingItem(
   item: unknown,
@@ -286,6 +300,15 @@ export function parseMessagingItem(
     const emoji = asString(item.reaction.emoji);
     return { ...base, kind: 'reaction', mid, action, ...(reaction ? { reaction } : {}), ...(emoji ? { emoji } : {}) };
   }
+  if (isRecord(item.message_edit)) {
+    const mid = asString(item.message_edit.mid);
+    const text = asString(item.message_edit.text);
+    if (!mid || text === undefined) return undefined;
+    // an integer, though Meta's sample writes it as a string
+    const count = Number(item.message_edit.num_edit);
+    const numEdit = Number.isInteger(count) && count > 0 && count < 1000 ? count : undefined;
+    return { ...base, kind: 'edit', mid, text, ...(numEdit !== undefined ? { numEdit } : {}) };
+  }
   if (isRecord(item.referral)) {
     const referral = referralOf(item.referral);
     return referral ? { ...base, kind: 'referral', referral } : undefined;
@@ -348,6 +371,8 @@ export function messagingEventId(event: MessagingEvent, item: JsonRecord): strin
     case 'unsend':
       // not the message's own id: that one is already stored (a duplicate) when the unsend arrives
       return `unsend:${event.mid}`;
+    case 'edit':
+      return `edit:${event.mid}:${event.numEdit ?? at}`;
     case 'postback':
       return event.mid ? `postback:${event.mid}` : `postback:${event.contactId}:${at}`;
     case 'reaction':

@@ -122,6 +122,19 @@ const SQL: Record<string, SqlStatement> = {
              AND (content IS NULL OR jsonb_typeof(content->'reactionAt') IS DISTINCT FROM 'string'
                OR (content->>'reactionAt')::timestamptz <= $4::timestamptz)`,
   },
+  // the person's edit of their own message: its text, and content.edit { count, at, originalText }; an
+  // older edit (by num_edit, then by when it was made) or one of an unsent message changes nothing
+  applyEdit: {
+    name: 'messaging_apply_edit_v1',
+    text: `UPDATE messages SET text = $3,
+             content = COALESCE(content, '{}'::jsonb) || jsonb_build_object('edit', jsonb_build_object(
+               'count', $4::int, 'at', to_jsonb($5::timestamptz),
+               'originalText', COALESCE(content->'edit'->'originalText', to_jsonb(text)))),
+             updated_at = now()
+           WHERE integration_id = $1 AND wamid = $2 AND direction = 'inbound' AND type <> 'unsent'
+             AND (COALESCE((content->'edit'->>'count')::int, -1), COALESCE((content->'edit'->>'at')::timestamptz, '-infinity'))
+               < ($4::int, $5::timestamptz)`,
+  },
   receiptCandidates: {
     name: 'messaging_receipt_candidates_v1',
     text: `SELECT id::text, wamid, status, sent_at, delivered_at, read_at FROM messages
@@ -322,6 +335,10 @@ export class MessagingInboxRepository {
   ): Promise<void> {
     const json = reaction === null ? null : JSON.stringify(reaction);
     await this.db.execute(SQL.setReaction, [integrationId, mid, json, at]);
+  }
+
+  async applyEdit(integrationId: number, mid: string, text: string, count: number, at: Date): Promise<void> {
+    await this.db.execute(SQL.applyEdit, [integrationId, mid, text, count, at]);
   }
 
   /** The first arrival of a message whose unsend was recorded before it (placed as in order): true once. */

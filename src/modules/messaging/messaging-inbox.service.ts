@@ -136,6 +136,12 @@ export class MessagingInboxService {
       await this.applyReceipt(origin, event, now);
       return;
     }
+    if (event.kind === 'edit') {
+      // the message's text becomes the edited one; edits arrive in any order, the latest (num_edit, then
+      // time) stands. An edit of a message the hub never received changes nothing and starts nothing.
+      await this.repository.applyEdit(origin.integrationId, event.mid, event.text, event.numEdit ?? 0, at(event, now));
+      return;
+    }
     const conversation = await this.conversation(origin, event, profile, now);
     const when = at(event, now);
     // an m.me / ig.me link into an existing thread "will reset the 24-hour standard messaging window"
