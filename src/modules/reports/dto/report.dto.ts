@@ -7,12 +7,14 @@ import {
   IsObject,
   IsOptional,
   IsString,
+  Matches,
   Max,
   MaxLength,
   Min,
   ValidateIf,
 } from 'class-validator';
 import { QueryInteger } from '../../../common/http/int-id.decorator';
+import { IsOptionalNotNull } from '../../../common/http/optional-not-null.decorator';
 import { PageQueryDto } from '../../../common/http/pagination';
 import { REPORT_FORMATS, REPORT_TYPES, ReportFormatName, ReportTypeName } from '../templates/report-config';
 
@@ -34,6 +36,7 @@ export class CreateReportTemplateDto {
   @ApiProperty({ example: 'Weekly sources' })
   @IsString()
   @IsNotEmpty()
+  @Matches(/\S/, { message: 'name must not be blank' })
   @MaxLength(200)
   name!: string;
 
@@ -68,7 +71,7 @@ export class CreateReportTemplateDto {
 
   // optional, but not nullable: null is 400, not the default (POST) or "no change" (PATCH)
   @ApiPropertyOptional({ default: true })
-  @ValidateIf((_o, value) => value !== undefined)
+  @IsOptionalNotNull()
   @IsBoolean()
   isActive?: boolean;
 }
@@ -114,7 +117,7 @@ export class ReportTemplateDto {
 
 export class GenerateReportDto {
   @ApiPropertyOptional({ enum: REPORT_FORMATS, description: "The template's format by default" })
-  @IsOptional()
+  @IsOptionalNotNull()
   @IsIn(REPORT_FORMATS)
   format?: ReportFormatName;
 
@@ -122,7 +125,7 @@ export class GenerateReportDto {
     description:
       "Local date YYYY-MM-DD or ISO instant; the template's dateRange start by default (also when only `to` is given)",
   })
-  @IsOptional()
+  @IsOptionalNotNull()
   @IsString()
   @MaxLength(40)
   from?: string;
@@ -130,7 +133,7 @@ export class GenerateReportDto {
   @ApiPropertyOptional({
     description: "Local date YYYY-MM-DD (inclusive) or ISO instant; the template's dateRange end by default",
   })
-  @IsOptional()
+  @IsOptionalNotNull()
   @IsString()
   @MaxLength(40)
   to?: string;
