@@ -32,6 +32,31 @@ describe('integration templates (super-admins define them)', () => {
     expect(res.body.details.map((d: { field: string }) => d.field).sort()).toEqual(['colour', 'name']);
   });
 
+  it('refuses a blank displayName on create and on change, as integration and sub-account names are', async () => {
+    const res = await t.http.post('/api/integration-templates').set('authorization', su).send({
+      name: 'blank-display-name',
+      displayName: '   ',
+      category: 'forms',
+      handler: 'generic-webhook',
+      configSchema: formSchema,
+    });
+    expect([res.status, res.body.code]).toEqual([400, 'VALIDATION_FAILED']);
+    expect(res.body.details.map((d: { field: string }) => d.field)).toEqual(['displayName']);
+    const made = await t.http.post('/api/integration-templates').set('authorization', su).send({
+      name: 'named-display-name',
+      displayName: 'Named',
+      category: 'forms',
+      handler: 'generic-webhook',
+      configSchema: formSchema,
+    });
+    expect(made.status).toBe(201);
+    const patch = await t.http
+      .patch(`/api/integration-templates/${made.body.id}`)
+      .set('authorization', su)
+      .send({ displayName: '\t \n' });
+    expect([patch.status, patch.body.code]).toEqual([400, 'VALIDATION_FAILED']);
+  });
+
   // Ajv compiles "$async": true into a validator that returns a promise: read as valid, every config passed
   // the schema, and its rejection went unhandled
   it('refuses an asynchronous schema ("$async": true) 400 CONFIG_SCHEMA_INVALID, on create and on change', async () => {

@@ -25,6 +25,7 @@ export class CreateTemplateDto {
   @ApiProperty({ example: 'Meta Lead Ads' })
   @IsString()
   @IsNotEmpty()
+  @Matches(/\S/, { message: 'displayName must not be blank' })
   @MaxLength(200)
   displayName!: string;
 
