@@ -447,6 +447,14 @@ describe('contract audit 26: messaging channels', () => {
     expect(items[0]).toMatchObject({ wamid: 'm_a26_edit_1', direction: 'inbound', text: 'second words' });
     expect(await count("webhook_events WHERE status = 'FAILED'", [])).toBe(0);
     expect((await conversationOf('messenger', person)).unread).toBe(c.unread);
+    // another person's edit of this message (a mid is not a secret) changes nothing
+    await deliver('messenger', {
+      sender: { id: '6543210926000098' },
+      recipient: { id: page.pageId },
+      timestamp: Date.now(),
+      message_edit: { mid: 'm_a26_edit_1', text: 'hijacked', num_edit: 5 },
+    });
+    expect((await stored())[0].text).toBe('second words');
     // an edit of a message the hub never received starts nothing
     await deliver('messenger', {
       sender: { id: '6543210926000099' },

@@ -122,16 +122,18 @@ const SQL: Record<string, SqlStatement> = {
              AND (content IS NULL OR jsonb_typeof(content->'reactionAt') IS DISTINCT FROM 'string'
                OR (content->>'reactionAt')::timestamptz <= $4::timestamptz)`,
   },
-  // the person's edit of their own message: its text, and content.edit { count, at, originalText }; an
-  // older edit (by num_edit, then by when it was made) or one of an unsent message changes nothing
+  // the person's edit of their own message (in their own conversation): its text, and content.edit
+  // { count, at, originalText }; an older edit (by num_edit, then by when it was made) or one of an unsent
+  // message changes nothing
   applyEdit: {
-    name: 'messaging_apply_edit_v1',
+    name: 'messaging_apply_edit_v2',
     text: `UPDATE messages SET text = $3,
              content = COALESCE(content, '{}'::jsonb) || jsonb_build_object('edit', jsonb_build_object(
                'count', $4::int, 'at', to_jsonb($5::timestamptz),
                'originalText', COALESCE(content->'edit'->'originalText', to_jsonb(text)))),
              updated_at = now()
            WHERE integration_id = $1 AND wamid = $2 AND direction = 'inbound' AND type <> 'unsent'
+             AND conversation_id = (SELECT c.id FROM conversations c WHERE c.integration_id = $1 AND c.contact_key = $6)
              AND (COALESCE((content->'edit'->>'count')::int, -1), COALESCE((content->'edit'->>'at')::timestamptz, '-infinity'))
                < ($4::int, $5::timestamptz)`,
   },
@@ -337,8 +339,22 @@ export class MessagingInboxRepository {
     await this.db.execute(SQL.setReaction, [integrationId, mid, json, at]);
   }
 
-  async applyEdit(integrationId: number, mid: string, text: string, count: number, at: Date): Promise<void> {
-    await this.db.execute(SQL.applyEdit, [integrationId, mid, text, count, at]);
+  async applyEdit(edit: {
+    integrationId: number;
+    contactKey: string;
+    mid: string;
+    text: string;
+    count: number;
+    at: Date;
+  }): Promise<void> {
+    await this.db.execute(SQL.applyEdit, [
+      edit.integrationId,
+      edit.mid,
+      edit.text,
+      edit.count,
+      edit.at,
+      edit.contactKey,
+    ]);
   }
 
   /** The first arrival of a message whose unsend was recorded before it (placed as in order): true once. */

@@ -139,7 +139,14 @@ export class MessagingInboxService {
     if (event.kind === 'edit') {
       // the message's text becomes the edited one; edits arrive in any order, the latest (num_edit, then
       // time) stands. An edit of a message the hub never received changes nothing and starts nothing.
-      await this.repository.applyEdit(origin.integrationId, event.mid, event.text, event.numEdit ?? 0, at(event, now));
+      await this.repository.applyEdit({
+        integrationId: origin.integrationId,
+        contactKey: event.contactId,
+        mid: event.mid,
+        text: event.text,
+        count: event.numEdit ?? 0,
+        at: at(event, now),
+      });
       return;
     }
     const conversation = await this.conversation(origin, event, profile, now);
