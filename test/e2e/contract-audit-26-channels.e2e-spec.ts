@@ -466,6 +466,54 @@ describe('contract audit 26: messaging channels', () => {
     expect(await count("webhook_events WHERE status = 'FAILED'", [])).toBe(0);
   });
 
+  // Meta does not order its deliveries: a message_edit may be processed before the message it edits. It
+  // was dropped (the message kept its first words); it is held and applied when the message arrives. The
+  // lead's interaction reads as the message does.
+  it('webhooks: an edit processed before its message is applied when the message arrives; the interaction follows', async () => {
+    const person = '6543210926000012';
+    const intruder = '6543210926000013';
+    const edit = (from: string, mid: string, text: string, numEdit: number, ago: number) =>
+      deliver('messenger', {
+        sender: { id: from },
+        recipient: { id: page.pageId },
+        timestamp: Date.now() - ago,
+        message_edit: { mid, text, num_edit: numEdit },
+      });
+    const interactions = async (leadId: string) =>
+      ((await get(`/api/leads/${leadId}`, agent)).body.interactions as Array<{ body: string }>).map((i) => i.body);
+
+    await edit(person, 'm_a26_early_1', 'fixed words', 2, MIN);
+    await edit(person, 'm_a26_early_1', 'in between', 1, 2 * MIN);
+    // another person naming the same mid (a mid is not a secret) is held apart and never applies
+    await edit(intruder, 'm_a26_early_1', 'hijacked', 9, 0);
+    expect(await count("messages WHERE wamid = 'm_a26_early_1'", [])).toBe(0);
+    await deliver('messenger', wrote('messenger', person, 'm_a26_early_1', 'frist words', Date.now() - 3 * MIN));
+
+    const c = await conversationOf('messenger', person);
+    const items = (await get(`/api/messages?subAccountId=${sub}&channel=messenger&conversationId=${c.id}`, agent)).body
+      .items;
+    expect(items).toHaveLength(1);
+    expect(items[0]).toMatchObject({ wamid: 'm_a26_early_1', text: 'fixed words' });
+    const stored = await t.sql.query<{ content: { edit: Record<string, unknown> } }>(
+      "SELECT content FROM messages WHERE wamid = 'm_a26_early_1'",
+    );
+    expect(stored.rows[0].content.edit).toMatchObject({ count: 2, originalText: 'frist words' });
+    expect(c.leadId).not.toBeNull();
+    expect(await interactions(String(c.leadId))).toEqual(['fixed words']);
+    // nothing is left held for this message, and the processing failed nothing
+    expect(await count("messaging_held_actions WHERE mid = 'm_a26_early_1'", [])).toBe(0);
+    expect(await count("webhook_events WHERE status = 'FAILED'", [])).toBe(0);
+
+    // an edit after the message moves the interaction too; a late older one moves neither
+    await edit(person, 'm_a26_early_1', 'final words', 3, 0);
+    await edit(person, 'm_a26_early_1', 'stale words', 1, 5 * MIN);
+    expect(
+      (await get(`/api/messages?subAccountId=${sub}&channel=messenger&conversationId=${c.id}`, agent)).body.items[0]
+        .text,
+    ).toBe('final words');
+    expect(await interactions(String(c.leadId))).toEqual(['final words']);
+  });
+
   it('GET /api/messages and the detail: a Messenger message in the WhatsApp shape plus channel; unknown ids', async () => {
     const person = '6543210926000011';
     await deliver('messenger', wrote('messenger', person, 'm_a26_p2_1', 'hey'));

@@ -30,6 +30,13 @@ const SQL = {
     text: `UPDATE lead_interactions SET body = '[message unsent]'
            WHERE sub_account_id = $1 AND integration_id = $2 AND external_message_id = $3`,
   },
+  // an edited message: its interaction reads as the message now does (an unsent one stays without words)
+  editInteraction: {
+    name: 'lead_edit_interaction_v1',
+    text: `UPDATE lead_interactions SET body = $4
+           WHERE sub_account_id = $1 AND integration_id = $2 AND external_message_id = $3
+             AND body IS DISTINCT FROM '[message unsent]'`,
+  },
   addInteraction: {
     name: 'lead_add_interaction_v1',
     text: `INSERT INTO lead_interactions (lead_id, sub_account_id, integration_id, platform, channel, direction, body,
@@ -92,5 +99,14 @@ export class LeadTimelineRepository {
 
   async redactInteraction(subAccountId: number, integrationId: number, externalMessageId: string): Promise<number> {
     return this.db.execute(SQL.redactInteraction, [subAccountId, integrationId, externalMessageId]);
+  }
+
+  async editInteraction(
+    subAccountId: number,
+    integrationId: number,
+    externalMessageId: string,
+    body: string,
+  ): Promise<number> {
+    return this.db.execute(SQL.editInteraction, [subAccountId, integrationId, externalMessageId, body]);
   }
 }

@@ -241,6 +241,16 @@ export class LeadWriterService {
     return this.timeline.redactInteraction(subAccountId, integrationId, externalMessageId);
   }
 
+  /** The interaction of an edited message takes its new text (not an unsent one's). */
+  editInteraction(
+    subAccountId: number,
+    integrationId: number,
+    externalMessageId: string,
+    body: string,
+  ): Promise<number> {
+    return this.timeline.editInteraction(subAccountId, integrationId, externalMessageId, body);
+  }
+
   /** The region national phone numbers of a sub-account are read in. */
   subAccountRegion(subAccountId: number): Promise<string> {
     return this.region(subAccountId);

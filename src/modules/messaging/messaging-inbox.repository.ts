@@ -2,6 +2,9 @@ import { Injectable } from '@nestjs/common';
 import { Db, SqlStatement } from '../../database/db';
 import type { ReceiptStatus } from './domain/watermarks';
 
+/** pg_advisory_xact_lock(class, hash of integration and mid); the class keeps it apart from other advisory locks. */
+const MESSAGE_LOCK_CLASS = -16_001;
+
 // Messenger / Instagram rows of the channel-neutral conversations and messages tables (issue 12's
 // model, `channel` messenger | instagram). SQL statements only, so they join the webhook worker's
 // runSql transaction with the lead writes of the same event.
@@ -125,8 +128,31 @@ const SQL: Record<string, SqlStatement> = {
   // the person's edit of their own message (in their own conversation): its text, and content.edit
   // { count, at, originalText }; an older edit (by num_edit, then by when it was made) or one of an unsent
   // message changes nothing
+  // serialises, per message, an edit with the message's own arrival (see holdEdit / takeHeldEdits)
+  lockMessage: {
+    name: 'messaging_lock_message_v1',
+    text: 'SELECT pg_advisory_xact_lock($1::int, hashtext($2::text || chr(31) || $3::text))',
+  },
+  messageExists: {
+    name: 'messaging_message_exists_v1',
+    text: 'SELECT 1 FROM messages WHERE integration_id = $1 AND wamid = $2',
+  },
+  // the person's latest edit (by num_edit, then when it was made) of a message not received yet
+  holdEdit: {
+    name: 'messaging_hold_edit_v1',
+    text: `INSERT INTO messaging_held_actions (integration_id, mid, kind, contact_key, payload, at)
+           VALUES ($1, $2, 'edit', $3, jsonb_build_object('text', $4::text, 'count', $5::int), $6::timestamptz)
+           ON CONFLICT (integration_id, mid, kind, contact_key) DO UPDATE SET payload = EXCLUDED.payload, at = EXCLUDED.at
+           WHERE ((messaging_held_actions.payload->>'count')::int, messaging_held_actions.at)
+             < ((EXCLUDED.payload->>'count')::int, EXCLUDED.at)`,
+  },
+  takeHeldEdits: {
+    name: 'messaging_take_held_edits_v1',
+    text: `DELETE FROM messaging_held_actions WHERE integration_id = $1 AND mid = $2 AND kind = 'edit'
+           RETURNING contact_key, payload->>'text' AS text, (payload->>'count')::int AS count, at`,
+  },
   applyEdit: {
-    name: 'messaging_apply_edit_v2',
+    name: 'messaging_apply_edit_v3',
     text: `UPDATE messages SET text = $3,
              content = COALESCE(content, '{}'::jsonb) || jsonb_build_object('edit', jsonb_build_object(
                'count', $4::int, 'at', to_jsonb($5::timestamptz),
@@ -135,7 +161,8 @@ const SQL: Record<string, SqlStatement> = {
            WHERE integration_id = $1 AND wamid = $2 AND direction = 'inbound' AND type <> 'unsent'
              AND conversation_id = (SELECT c.id FROM conversations c WHERE c.integration_id = $1 AND c.contact_key = $6)
              AND (COALESCE((content->'edit'->>'count')::int, -1), COALESCE((content->'edit'->>'at')::timestamptz, '-infinity'))
-               < ($4::int, $5::timestamptz)`,
+               < ($4::int, $5::timestamptz)
+           RETURNING id::text`,
   },
   receiptCandidates: {
     name: 'messaging_receipt_candidates_v1',
@@ -209,6 +236,16 @@ export interface NewMessage {
   recipient: string | null;
   sentAt: Date | null;
   receivedAt: Date | null;
+}
+
+/** A person's edit of their own message (Meta's message_edits): the new text and num_edit. */
+export interface MessageEdit {
+  integrationId: number;
+  contactKey: string;
+  mid: string;
+  text: string;
+  count: number;
+  at: Date;
 }
 
 export interface ReceiptRow {
@@ -339,15 +376,9 @@ export class MessagingInboxRepository {
     await this.db.execute(SQL.setReaction, [integrationId, mid, json, at]);
   }
 
-  async applyEdit(edit: {
-    integrationId: number;
-    contactKey: string;
-    mid: string;
-    text: string;
-    count: number;
-    at: Date;
-  }): Promise<void> {
-    await this.db.execute(SQL.applyEdit, [
+  /** True when the edit is now the message's text (false: an older edit, another person's, or no such message). */
+  async applyEdit(edit: MessageEdit): Promise<boolean> {
+    const rows = await this.db.sql(SQL.applyEdit, [
       edit.integrationId,
       edit.mid,
       edit.text,
@@ -355,6 +386,41 @@ export class MessagingInboxRepository {
       edit.at,
       edit.contactKey,
     ]);
+    return rows.length > 0;
+  }
+
+  /**
+   * Until the caller's transaction ends, no other transaction holding this lock sees or changes this
+   * message's arrival or its held edits: an edit and its message processed at once cannot both miss
+   * each other (READ COMMITTED: each statement after the lock sees what the other committed).
+   */
+  async lockMessage(integrationId: number, mid: string): Promise<void> {
+    await this.db.execute(SQL.lockMessage, [MESSAGE_LOCK_CLASS, String(integrationId), mid]);
+  }
+
+  async messageExists(integrationId: number, mid: string): Promise<boolean> {
+    return (await this.db.sql(SQL.messageExists, [integrationId, mid])).length > 0;
+  }
+
+  /** Keeps an edit of a message not received yet (the person's latest by num_edit, then time). */
+  async holdEdit(edit: MessageEdit): Promise<void> {
+    await this.db.execute(SQL.holdEdit, [
+      edit.integrationId,
+      edit.mid,
+      edit.contactKey,
+      edit.text,
+      edit.count,
+      edit.at,
+    ]);
+  }
+
+  /** Removes and returns the edits held for this message (any person's: applyEdit keeps only its sender's). */
+  async takeHeldEdits(integrationId: number, mid: string): Promise<MessageEdit[]> {
+    const rows = await this.db.sql<{ contact_key: string; text: string; count: number; at: Date }>(SQL.takeHeldEdits, [
+      integrationId,
+      mid,
+    ]);
+    return rows.map((r) => ({ integrationId, mid, contactKey: r.contact_key, text: r.text, count: r.count, at: r.at }));
   }
 
   /** The first arrival of a message whose unsend was recorded before it (placed as in order): true once. */

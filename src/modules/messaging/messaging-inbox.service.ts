@@ -10,7 +10,7 @@ import { phoneMatchKeys } from '../whatsapp/domain/phone-match';
 import { keywordMatcher, KeywordConfig } from '../whatsapp/domain/opt-out-keywords';
 import { sharedContactOf } from './domain/shared-contact';
 import { applyReceipt, Receipt } from './domain/watermarks';
-import { ConversationRef, MessagingInboxRepository } from './messaging-inbox.repository';
+import { ConversationRef, MessageEdit, MessagingInboxRepository } from './messaging-inbox.repository';
 import { MessagingOptOutsRepository } from './messaging-opt-outs.repository';
 
 /** A handler that can read a person's profile (Facebook Messenger, Instagram Direct). */
@@ -138,15 +138,21 @@ export class MessagingInboxService {
     }
     if (event.kind === 'edit') {
       // the message's text becomes the edited one; edits arrive in any order, the latest (num_edit, then
-      // time) stands. An edit of a message the hub never received changes nothing and starts nothing.
-      await this.repository.applyEdit({
+      // time) stands. An edit of a message not received yet is held until it arrives (Meta does not order
+      // its deliveries); it starts no conversation.
+      const edit: MessageEdit = {
         integrationId: origin.integrationId,
         contactKey: event.contactId,
         mid: event.mid,
         text: event.text,
         count: event.numEdit ?? 0,
         at: at(event, now),
-      });
+      };
+      await this.repository.lockMessage(origin.integrationId, event.mid);
+      if (await this.repository.applyEdit(edit))
+        await this.leads.editInteraction(origin.subAccountId, origin.integrationId, event.mid, event.text);
+      else if (!(await this.repository.messageExists(origin.integrationId, event.mid)))
+        await this.repository.holdEdit(edit);
       return;
     }
     const conversation = await this.conversation(origin, event, profile, now);
@@ -225,7 +231,20 @@ export class MessagingInboxService {
       return;
     }
     await this.repository.touchConversation(conversation.id, when, true);
-    if (event.kind === 'message') await this.keyword(origin, event, keywords, conversation.id, when);
+    if (event.kind === 'message') {
+      await this.applyHeldEdits(origin, event.mid);
+      await this.keyword(origin, event, keywords, conversation.id, when);
+    }
+  }
+
+  /** The edits processed before their message arrived: the sender's latest stands, the interaction with it. */
+  private async applyHeldEdits(origin: InboxOrigin, mid: string): Promise<void> {
+    await this.repository.lockMessage(origin.integrationId, mid);
+    const held = await this.repository.takeHeldEdits(origin.integrationId, mid);
+    let text: string | null = null;
+    // each is compared with what the message holds, so the order they are applied in does not matter
+    for (const edit of held) if (await this.repository.applyEdit(edit)) text = edit.text;
+    if (text !== null) await this.leads.editInteraction(origin.subAccountId, origin.integrationId, mid, text);
   }
 
   /**

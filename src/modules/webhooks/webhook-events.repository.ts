@@ -309,6 +309,11 @@ export class WebhookEventsRepository {
       .then((r) => r.count);
   }
 
+  /** Messenger/Instagram actions held for a message that never arrived (messaging_held_actions), as old as pruned events. */
+  async pruneHeldActions(before: Date): Promise<number> {
+    return this.db.prisma.messagingHeldAction.deleteMany({ where: { createdAt: { lt: before } } }).then((r) => r.count);
+  }
+
   async countRejection(integrationId: number, at: Date): Promise<void> {
     const hour = new Date(Math.floor(at.getTime() / 3600_000) * 3600_000);
     await this.db.prisma.$executeRaw`

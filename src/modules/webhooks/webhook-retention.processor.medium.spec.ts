@@ -69,9 +69,21 @@ describe('webhook event retention (WebhookRetentionProcessor)', () => {
       [a.integrationId],
     );
 
+    // an edit held 40 days for a message that never came goes; a recent one stays
+    await m.sql.query(
+      `INSERT INTO messaging_held_actions (integration_id, mid, kind, contact_key, payload, at, created_at) VALUES
+         ($1, 'm_old', 'edit', 'p1', '{"text":"x","count":1}', now(), now() - interval '40 days'),
+         ($1, 'm_new', 'edit', 'p1', '{"text":"y","count":1}', now(), now() - interval '1 day')`,
+      [a.integrationId],
+    );
+
     // 5 per statement: integration a's twelve take three statements
     const result = await processor.prune(ago(30), 5);
-    expect(result).toEqual({ before: ago(30), events: 15, rejections: 1 });
+    expect(result).toEqual({ before: ago(30), events: 15, rejections: 1, heldActions: 1 });
+    const held = await m.sql.query('SELECT mid FROM messaging_held_actions WHERE integration_id = $1', [
+      a.integrationId,
+    ]);
+    expect(held.rows).toEqual([{ mid: 'm_new' }]);
     expect(await keys(a.integrationId)).toEqual(['late-done', 'old-failed', 'old-pending', 'recent-done']);
     expect(await keys(b.integrationId)).toEqual(['old-processing']);
     const hours = await m.sql.query('SELECT count FROM webhook_rejections WHERE integration_id = $1', [
@@ -80,7 +92,7 @@ describe('webhook event retention (WebhookRetentionProcessor)', () => {
     expect(hours.rows).toEqual([{ count: 1 }]);
 
     // what is gone stays gone: a second run finds nothing
-    expect(await processor.prune(ago(30), 5)).toEqual({ before: ago(30), events: 0, rejections: 0 });
+    expect(await processor.prune(ago(30), 5)).toEqual({ before: ago(30), events: 0, rejections: 0, heldActions: 0 });
     expect(await count(a.integrationId)).toBe(7);
   });
 

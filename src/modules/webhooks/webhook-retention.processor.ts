@@ -13,13 +13,15 @@ export interface PruneResult {
   before: Date;
   events: number;
   rejections: number;
+  /** Messenger/Instagram edits held for a message that never arrived */
+  heldActions: number;
 }
 
 /**
  * Keeps webhook_events from growing for ever: hourly, a worker deletes the PROCESSED events older
- * than WEBHOOK_EVENT_RETENTION_DAYS (default 30) with their payloads, and the hourly rejection counts
- * of the same age. FAILED and unfinished events stay whatever their age: they are what a person
- * replays. A redelivery of a pruned event is stored and processed again; the lead writes it makes
+ * than WEBHOOK_EVENT_RETENTION_DAYS (default 30) with their payloads, the hourly rejection counts
+ * of the same age, and the Messenger/Instagram edits held that long for a message that never came.
+ * FAILED and unfinished events stay whatever their age: they are what a person replays. A redelivery of a pruned event is stored and processed again; the lead writes it makes
  * are idempotent, and the retention is never shorter than the 7 days WhatsApp retries a delivery for
  * ("Set up webhooks", developers.facebook.com/docs/whatsapp/cloud-api/guides/set-up-webhooks).
  */
@@ -45,7 +47,7 @@ export class WebhookRetentionProcessor implements OnApplicationBootstrap {
     const days = this.config.webhooks.retentionDays;
     if (days === 0) return;
     const result = await this.prune(new Date(this.clock.now() - days * DAY_MS));
-    if (result.events > 0 || result.rejections > 0)
+    if (result.events > 0 || result.rejections > 0 || result.heldActions > 0)
       this.logger.log({ ...result, before: result.before.toISOString() }, 'webhook events pruned');
   }
 
@@ -60,6 +62,7 @@ export class WebhookRetentionProcessor implements OnApplicationBootstrap {
       }
     }
     const rejections = await this.events.pruneRejections(before);
-    return { before, events, rejections };
+    const heldActions = await this.events.pruneHeldActions(before);
+    return { before, events, rejections, heldActions };
   }
 }
