@@ -514,6 +514,47 @@ describe('contract audit 26: messaging channels', () => {
     expect(await interactions(String(c.leadId))).toEqual(['final words']);
   });
 
+  // the same for message_reactions: a reaction to the page's message processed before its echo, or to the
+  // person's own message before that message, was dropped. Another person's reaction never applies.
+  it('webhooks: a reaction processed before the message it reacts to is applied when the message arrives', async () => {
+    const person = '6543210926000014';
+    const react = (from: string, mid: string, emoji: string, ago: number, action = 'react') =>
+      deliver('messenger', {
+        sender: { id: from },
+        recipient: { id: page.pageId },
+        timestamp: Date.now() - ago,
+        reaction: { mid, action, ...(action === 'react' ? { reaction: 'other', emoji } : {}) },
+      });
+    await react(person, 'm_a26_react_echo', '👍', MIN);
+    await react(person, 'm_a26_react_own', '😮', MIN);
+    await react(person, 'm_a26_react_own', '😢', 2 * MIN); // older: the 😮 stands
+    await react('6543210926000015', 'm_a26_react_own', '💀', 0); // not this person's message
+    await deliver('messenger', {
+      sender: { id: page.pageId },
+      recipient: { id: person },
+      timestamp: Date.now() - 3 * MIN,
+      message: { mid: 'm_a26_react_echo', is_echo: true, text: 'Our offer' },
+    });
+    await deliver('messenger', wrote('messenger', person, 'm_a26_react_own', 'wow', Date.now() - 3 * MIN));
+    const reactionOf = async (mid: string) =>
+      (
+        await t.sql.query<{ content: { reaction?: { emoji?: string } } | null }>(
+          'SELECT content FROM messages WHERE wamid = $1',
+          [mid],
+        )
+      ).rows[0]?.content?.reaction?.emoji;
+    expect(await reactionOf('m_a26_react_echo')).toBe('👍');
+    expect(await reactionOf('m_a26_react_own')).toBe('😮');
+    expect(await count("messaging_held_actions WHERE mid LIKE 'm_a26_react_%'", [])).toBe(0);
+    // the other person's reaction to a message that is there changes nothing either
+    await react('6543210926000015', 'm_a26_react_own', '💀', 0);
+    expect(await reactionOf('m_a26_react_own')).toBe('😮');
+    // a removal made before the held reaction arrived late stays a removal
+    await react(person, 'm_a26_react_echo', '', 0, 'unreact');
+    await react(person, 'm_a26_react_echo', '🔥', 30_000);
+    expect(await reactionOf('m_a26_react_echo')).toBeUndefined();
+  });
+
   it('GET /api/messages and the detail: a Messenger message in the WhatsApp shape plus channel; unknown ids', async () => {
     const person = '6543210926000011';
     await deliver('messenger', wrote('messenger', person, 'm_a26_p2_1', 'hey'));

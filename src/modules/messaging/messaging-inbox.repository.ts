@@ -115,20 +115,23 @@ const SQL: Record<string, SqlStatement> = {
     text: `UPDATE conversations SET last_inbound_at = GREATEST(last_inbound_at, $2::timestamptz), updated_at = now()
            WHERE id = $1::bigint`,
   },
-  // the person's latest reaction or removal wins by when they made it (reactionAt), not by arrival or replay
+  // the person's latest reaction or removal wins by when they made it (reactionAt), not by arrival or replay;
+  // only a message of their own conversation (a mid is not a secret)
   setReaction: {
-    name: 'messaging_set_reaction_v2',
+    name: 'messaging_set_reaction_v3',
     text: `UPDATE messages SET content = (CASE WHEN $3::jsonb IS NULL THEN COALESCE(content, '{}'::jsonb) - 'reaction'
              ELSE jsonb_set(COALESCE(content, '{}'::jsonb), '{reaction}', $3::jsonb) END)
              || jsonb_build_object('reactionAt', to_jsonb($4::timestamptz)), updated_at = now()
            WHERE integration_id = $1 AND wamid = $2
+             AND conversation_id = (SELECT c.id FROM conversations c WHERE c.integration_id = $1 AND c.contact_key = $5)
              AND (content IS NULL OR jsonb_typeof(content->'reactionAt') IS DISTINCT FROM 'string'
-               OR (content->>'reactionAt')::timestamptz <= $4::timestamptz)`,
+               OR (content->>'reactionAt')::timestamptz <= $4::timestamptz)
+           RETURNING id::text`,
   },
   // the person's edit of their own message (in their own conversation): its text, and content.edit
   // { count, at, originalText }; an older edit (by num_edit, then by when it was made) or one of an unsent
   // message changes nothing
-  // serialises, per message, an edit with the message's own arrival (see holdEdit / takeHeldEdits)
+  // serialises, per message, an edit or reaction with the message's own arrival (see hold / takeHeld)
   lockMessage: {
     name: 'messaging_lock_message_v1',
     text: 'SELECT pg_advisory_xact_lock($1::int, hashtext($2::text || chr(31) || $3::text))',
@@ -146,10 +149,18 @@ const SQL: Record<string, SqlStatement> = {
            WHERE ((messaging_held_actions.payload->>'count')::int, messaging_held_actions.at)
              < ((EXCLUDED.payload->>'count')::int, EXCLUDED.at)`,
   },
-  takeHeldEdits: {
-    name: 'messaging_take_held_edits_v1',
-    text: `DELETE FROM messaging_held_actions WHERE integration_id = $1 AND mid = $2 AND kind = 'edit'
-           RETURNING contact_key, payload->>'text' AS text, (payload->>'count')::int AS count, at`,
+  // the person's latest reaction or removal (by when they made it) of a message not received yet
+  holdReaction: {
+    name: 'messaging_hold_reaction_v1',
+    text: `INSERT INTO messaging_held_actions (integration_id, mid, kind, contact_key, payload, at)
+           VALUES ($1, $2, 'reaction', $3, jsonb_build_object('reaction', $4::jsonb), $5::timestamptz)
+           ON CONFLICT (integration_id, mid, kind, contact_key) DO UPDATE SET payload = EXCLUDED.payload, at = EXCLUDED.at
+           WHERE messaging_held_actions.at <= EXCLUDED.at`,
+  },
+  takeHeld: {
+    name: 'messaging_take_held_v1',
+    text: `DELETE FROM messaging_held_actions WHERE integration_id = $1 AND mid = $2
+           RETURNING kind, contact_key, payload, at`,
   },
   applyEdit: {
     name: 'messaging_apply_edit_v3',
@@ -247,6 +258,18 @@ export interface MessageEdit {
   count: number;
   at: Date;
 }
+
+/** A person's reaction (null: its removal) to a message of their conversation. */
+export interface HeldReaction {
+  integrationId: number;
+  contactKey: string;
+  mid: string;
+  reaction: Record<string, unknown> | null;
+  at: Date;
+}
+
+/** What a person did to a message before the hub received it, applied when it arrives. */
+export type HeldAction = ({ kind: 'edit' } & MessageEdit) | ({ kind: 'reaction' } & HeldReaction);
 
 export interface ReceiptRow {
   id: string;
@@ -366,14 +389,14 @@ export class MessagingInboxRepository {
   }
 
   /** Sets (null: removes) the reaction on the message of this mid, unless one the person made after `at` is there. */
-  async setReaction(
-    integrationId: number,
-    mid: string,
-    reaction: Record<string, unknown> | null,
-    at: Date,
-  ): Promise<void> {
-    const json = reaction === null ? null : JSON.stringify(reaction);
-    await this.db.execute(SQL.setReaction, [integrationId, mid, json, at]);
+  /**
+   * Sets (null: removes) the person's reaction on the message of this mid in their conversation, unless one
+   * they made after `at` is there. False when nothing changed (a newer reaction, or no such message).
+   */
+  async setReaction(held: HeldReaction): Promise<boolean> {
+    const json = held.reaction === null ? null : JSON.stringify(held.reaction);
+    const rows = await this.db.sql(SQL.setReaction, [held.integrationId, held.mid, json, held.at, held.contactKey]);
+    return rows.length > 0;
   }
 
   /** True when the edit is now the message's text (false: an older edit, another person's, or no such message). */
@@ -414,13 +437,30 @@ export class MessagingInboxRepository {
     ]);
   }
 
-  /** Removes and returns the edits held for this message (any person's: applyEdit keeps only its sender's). */
-  async takeHeldEdits(integrationId: number, mid: string): Promise<MessageEdit[]> {
-    const rows = await this.db.sql<{ contact_key: string; text: string; count: number; at: Date }>(SQL.takeHeldEdits, [
-      integrationId,
-      mid,
-    ]);
-    return rows.map((r) => ({ integrationId, mid, contactKey: r.contact_key, text: r.text, count: r.count, at: r.at }));
+  /** Keeps a reaction (or its removal) of a message not received yet (the person's latest by time). */
+  async holdReaction(held: HeldReaction): Promise<void> {
+    const json = held.reaction === null ? null : JSON.stringify(held.reaction);
+    await this.db.execute(SQL.holdReaction, [held.integrationId, held.mid, held.contactKey, json, held.at]);
+  }
+
+  /** Removes and returns what was held for this message (any person's: applying keeps only its sender's). */
+  async takeHeld(integrationId: number, mid: string): Promise<HeldAction[]> {
+    const rows = await this.db.sql<{ kind: string; contact_key: string; payload: Record<string, unknown>; at: Date }>(
+      SQL.takeHeld,
+      [integrationId, mid],
+    );
+    const base = (r: (typeof rows)[number]) => ({ integrationId, mid, contactKey: r.contact_key, at: r.at });
+    return rows.flatMap((r): HeldAction[] => {
+      const p = r.payload;
+      if (r.kind === 'edit' && typeof p.text === 'string' && typeof p.count === 'number')
+        return [{ kind: 'edit', ...base(r), text: p.text, count: p.count }];
+      if (
+        r.kind === 'reaction' &&
+        (p.reaction === null || (typeof p.reaction === 'object' && !Array.isArray(p.reaction)))
+      )
+        return [{ kind: 'reaction', ...base(r), reaction: p.reaction as Record<string, unknown> | null }];
+      return [];
+    });
   }
 
   /** The first arrival of a message whose unsend was recorded before it (placed as in order): true once. */

@@ -10,7 +10,7 @@ import { phoneMatchKeys } from '../whatsapp/domain/phone-match';
 import { keywordMatcher, KeywordConfig } from '../whatsapp/domain/opt-out-keywords';
 import { sharedContactOf } from './domain/shared-contact';
 import { applyReceipt, Receipt } from './domain/watermarks';
-import { ConversationRef, MessageEdit, MessagingInboxRepository } from './messaging-inbox.repository';
+import { ConversationRef, HeldReaction, MessageEdit, MessagingInboxRepository } from './messaging-inbox.repository';
 import { MessagingOptOutsRepository } from './messaging-opt-outs.repository';
 
 /** A handler that can read a person's profile (Facebook Messenger, Instagram Direct). */
@@ -122,7 +122,20 @@ export class MessagingInboxService {
         event.action === 'unreact'
           ? null
           : { emoji: event.emoji ?? null, reaction: event.reaction ?? null, by: event.contactId, at: when };
-      await this.repository.setReaction(origin.integrationId, event.mid, reaction, when);
+      const held: HeldReaction = {
+        integrationId: origin.integrationId,
+        contactKey: event.contactId,
+        mid: event.mid,
+        reaction,
+        at: when,
+      };
+      // a reaction to a message not received yet is held until it arrives (Meta does not order deliveries)
+      await this.repository.lockMessage(origin.integrationId, event.mid);
+      if (
+        !(await this.repository.setReaction(held)) &&
+        !(await this.repository.messageExists(origin.integrationId, event.mid))
+      )
+        await this.repository.holdReaction(held);
       // "Reactions, like other user actions, open the 24-hr standard messaging window" (Meta, Replies and
       // Reactions, developers.facebook.com/docs/messenger-platform/webhook/reply_and_reactions); not a message,
       // so nothing unread. Only the thread of a person already known: a reaction starts no conversation.
@@ -188,6 +201,7 @@ export class MessagingInboxService {
       });
       if (inserted) {
         await this.repository.touchConversation(conversation.id, when, false);
+        if (event.mid) await this.applyHeld(origin, event.mid);
         await this.catchUpReceipts(origin.integrationId, conversation, event.contactId);
       }
       return;
@@ -232,18 +246,23 @@ export class MessagingInboxService {
     }
     await this.repository.touchConversation(conversation.id, when, true);
     if (event.kind === 'message') {
-      await this.applyHeldEdits(origin, event.mid);
+      await this.applyHeld(origin, event.mid);
       await this.keyword(origin, event, keywords, conversation.id, when);
     }
   }
 
-  /** The edits processed before their message arrived: the sender's latest stands, the interaction with it. */
-  private async applyHeldEdits(origin: InboxOrigin, mid: string): Promise<void> {
+  /**
+   * What the person did to this message before it arrived (edits, reactions): each is applied as it would
+   * have been in order (the sender's latest stands), and the lead's interaction takes an edit's text.
+   */
+  private async applyHeld(origin: InboxOrigin, mid: string): Promise<void> {
     await this.repository.lockMessage(origin.integrationId, mid);
-    const held = await this.repository.takeHeldEdits(origin.integrationId, mid);
     let text: string | null = null;
     // each is compared with what the message holds, so the order they are applied in does not matter
-    for (const edit of held) if (await this.repository.applyEdit(edit)) text = edit.text;
+    for (const held of await this.repository.takeHeld(origin.integrationId, mid)) {
+      if (held.kind === 'reaction') await this.repository.setReaction(held);
+      else if (await this.repository.applyEdit(held)) text = held.text;
+    }
     if (text !== null) await this.leads.editInteraction(origin.subAccountId, origin.integrationId, mid, text);
   }
 
