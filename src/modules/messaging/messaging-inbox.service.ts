@@ -108,7 +108,18 @@ export class MessagingInboxService {
       await this.repository.relinkShared(conversation.id, joined.leadId);
   }
 
-  /** Applies one event inside the caller's transaction (after the event's lead writes). */
+  /**
+   * First in the event's transaction, before any row is written or locked (the conversation's by
+   * joinSharedContact, the lead writes): the lock of the message this event writes or acts on. An edit or
+   * reaction holds it while it writes the conversation, so a message taking it after that row deadlocked.
+   */
+  async lockMessageOf(origin: InboxOrigin, event: MessagingEvent): Promise<void> {
+    const acts =
+      event.kind === 'message' || event.kind === 'echo' || event.kind === 'edit' || event.kind === 'reaction';
+    if (acts && event.mid) await this.repository.lockMessage(origin.integrationId, event.mid);
+  }
+
+  /** Applies one event inside the caller's transaction (after lockMessageOf and the event's lead writes). */
   async apply(
     origin: InboxOrigin,
     event: MessagingEvent,
@@ -168,6 +179,9 @@ export class MessagingInboxService {
         await this.repository.holdEdit(edit);
       return;
     }
+    // taken again (a no-op after lockMessageOf) before this event's own rows, for a caller that did not
+    if ((event.kind === 'message' || event.kind === 'echo') && event.mid)
+      await this.repository.lockMessage(origin.integrationId, event.mid);
     const conversation = await this.conversation(origin, event, profile, now);
     const when = at(event, now);
     // an m.me / ig.me link into an existing thread "will reset the 24-hour standard messaging window"
@@ -256,7 +270,7 @@ export class MessagingInboxService {
    * have been in order (the sender's latest stands), and the lead's interaction takes an edit's text.
    */
   private async applyHeld(origin: InboxOrigin, mid: string): Promise<void> {
-    await this.repository.lockMessage(origin.integrationId, mid);
+    // the caller holds the message's lock (apply): no edit or reaction of it is being held meanwhile
     let text: string | null = null;
     // each is compared with what the message holds, so the order they are applied in does not matter
     for (const held of await this.repository.takeHeld(origin.integrationId, mid)) {

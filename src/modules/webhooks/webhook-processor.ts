@@ -156,6 +156,7 @@ export class WebhookProcessor {
         const name = profile?.name;
         const leads = name ? outcome.leads.map((l) => (l.fullName ? l : { ...l, fullName: name })) : outcome.leads;
         await this.transactions.runSql(async () => {
+          await this.inbox.lockMessageOf(origin, messaging);
           // a shared e-mail / phone of a known lead first: this event's lead writes then land on it
           await this.inbox.joinSharedContact(origin, messaging);
           await this.leads.applyOutcome(origin, { ...outcome, leads });
