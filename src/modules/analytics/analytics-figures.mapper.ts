@@ -40,30 +40,38 @@ export function sourceFigures(rows: readonly MetricRow[], spend: readonly SpendD
     if (r.metric === 'converted') s.converted += r.count;
     sources.set(r.dimId, s);
   }
-  // spend is the ad platform's, per lead platform: it belongs to the platform's one source row, or
-  // to a platform-level row (integrationId null) when several integrations bring that platform's leads
-  const spendByPlatform = new Map<string, SpendDbRow[]>();
+  // Spend belongs to the row of the integration that reported it when that integration is also the
+  // one that brings the platform's leads (Google Ads and LinkedIn report both): two Google Ads
+  // accounts each keep their own spend and cost per lead, and an account that spent without a lead in
+  // the range has its row (leads 0, cost per lead null). Spend reported by a separate ad integration
+  // (Facebook Ads spend buys the Meta Lead Ads integration's leads) belongs to the platform's one
+  // source row, or to a platform-level row (integrationId null) when several integrations bring
+  // that platform's leads.
+  const spendOf = new Map<string, SpendDbRow[]>();
+  const own = (key: string, s: SpendDbRow) => spendOf.set(key, [...(spendOf.get(key) ?? []), s]);
+  const unowned = new Map<string, SpendDbRow[]>();
   for (const s of spend) {
     const platform = leadPlatformOf(s.platform);
-    spendByPlatform.set(platform, [...(spendByPlatform.get(platform) ?? []), s]);
+    const key = `${platform}|${s.integrationId}`;
+    if (sources.has(key) || platform === s.platform) {
+      if (!sources.has(key)) sources.set(key, { platform, integrationId: s.integrationId, leads: 0, converted: 0 });
+      own(key, s);
+    } else unowned.set(platform, [...(unowned.get(platform) ?? []), s]);
   }
-  for (const platform of spendByPlatform.keys()) {
-    const rowsOfPlatform = [...sources.values()].filter((s) => s.platform === platform);
-    if (rowsOfPlatform.length !== 1 && !sources.has(`${platform}|`))
-      sources.set(`${platform}|`, { platform, integrationId: null, leads: 0, converted: 0 });
+  for (const [platform, rowsSpend] of unowned) {
+    const keys = [...sources.keys()].filter((k) => splitKey(k)[0] === platform);
+    const key = keys.length === 1 ? keys[0] : `${platform}|`;
+    if (!sources.has(key)) sources.set(key, { platform, integrationId: null, leads: 0, converted: 0 });
+    for (const s of rowsSpend) own(key, s);
   }
-  return [...sources.values()]
-    .sort((a, b) => a.platform.localeCompare(b.platform) || (a.integrationId ?? -1) - (b.integrationId ?? -1))
-    .map((s) => {
-      const ofPlatform = [...sources.values()].filter((o) => o.platform === s.platform);
-      const owns = ofPlatform.length === 1 || s.integrationId === null;
+  return [...sources.entries()]
+    .sort(([, a], [, b]) => a.platform.localeCompare(b.platform) || (a.integrationId ?? -1) - (b.integrationId ?? -1))
+    .map(([key, s]) => {
       // exact sums (ad_costs.spend keeps 6 decimals): costs divide them and round once, as source-roi.ts does
-      const totals = owns
-        ? sumByCurrency(
-            (spendByPlatform.get(s.platform) ?? []).map((x) => ({ amount: x.spend, currency: x.currency })),
-            SPEND_SCALE,
-          )
-        : new Map<string | null, string>();
+      const totals = sumByCurrency(
+        (spendOf.get(key) ?? []).map((x) => ({ amount: x.spend, currency: x.currency })),
+        SPEND_SCALE,
+      );
       const single = totals.size === 1 ? [...totals][0] : null;
       return {
         platform: s.platform,

@@ -1,0 +1,418 @@
+// Audit 27, ad spend as the CRM's frontend reads it (API.md "Analytics": overview bySource
+// `spend, costPerLead, costPerConversion`, timeseries `metric=spend`, attribution `spend,
+// costPerConversion, currency`; "Leads": `sourceTracking.cost`). Spend rows are written as the syncs
+// store them (ad_costs), leads as the lead writer does, so every case here is about the read side.
+import { createSubAccount } from '../support/factories';
+import { createTestApp, TestApp } from '../support/test-app';
+import { waitFor } from '../support/webhooks';
+
+describe('contract audit 27: ad spend in analytics', () => {
+  let t: TestApp;
+  let sub: number;
+  let other: number;
+  let admin: string;
+  let otherAdmin: string;
+
+  const get = async (path: string, auth = admin): Promise<{ status: number; body: unknown }> => {
+    const res = await t.http.get(path).set('authorization', auth);
+    return { status: res.status, body: res.body };
+  };
+  const ok = async <T>(path: string): Promise<T> => {
+    const res = await get(path);
+    if (res.status !== 200) throw new Error(`${path}: ${res.status} ${JSON.stringify(res.body)}`);
+    return res.body as T;
+  };
+
+  async function spend(
+    s: number,
+    row: { integrationId: number; platform: string; day: string; campaign: string; spend: string; currency?: string },
+  ): Promise<void> {
+    await t.sql.query(
+      `INSERT INTO ad_costs (sub_account_id, integration_id, platform, day, level, campaign_id, campaign_name, spend,
+         currency, impressions, clicks, leads, updated_at)
+       VALUES ($1, $2, $3, $4::date, 'campaign', $5, $6, $7, $8, 0, 0, 0, now())`,
+      [
+        s,
+        row.integrationId,
+        row.platform,
+        row.day,
+        row.campaign,
+        `Campaign ${row.campaign}`,
+        row.spend,
+        row.currency ?? 'USD',
+      ],
+    );
+  }
+
+  async function lead(
+    s: number,
+    l: { platform: string; integrationId: number | null; campaign: string | null; at: string; converted?: string },
+  ): Promise<string> {
+    const inserted = await t.sql.query<{ id: string }>(
+      `INSERT INTO leads (sub_account_id, created_at, updated_at, origin_platform, origin_integration_id, origin_campaign_id)
+       VALUES ($1, $2::timestamptz, now(), $3, $4, $5) RETURNING id::text`,
+      [s, l.at, l.platform, l.integrationId, l.campaign],
+    );
+    const id = inserted.rows[0].id;
+    await t.sql.query(
+      `INSERT INTO lead_sources (lead_id, sub_account_id, platform, integration_id, external_id, origin, campaign_id,
+         submitted_at)
+       VALUES ($1::bigint, $2, $3, $4, $5, $6, $7, $8::timestamptz)`,
+      [id, s, l.platform, l.integrationId, `x-${id}`, `event:x-${id}`, l.campaign, l.at],
+    );
+    if (l.converted) {
+      const res = await t.http
+        .patch(`/api/leads/${id}`)
+        .set('authorization', `Bearer ${t.token('ADMIN', [s])}`)
+        .send({ status: 'CONVERTED' });
+      if (res.status !== 200) throw new Error(`convert: ${res.status} ${JSON.stringify(res.body)}`);
+    }
+    return id;
+  }
+
+  beforeAll(async () => {
+    t = await createTestApp();
+    sub = await createSubAccount(t, 'MAX', 'Spend audit 27');
+    other = await createSubAccount(t, 'MAX', 'Spend audit 27, the other tenant');
+    admin = `Bearer ${t.token('ADMIN', [sub])}`;
+    otherAdmin = `Bearer ${t.token('ADMIN', [other])}`;
+  });
+  afterAll(() => t?.close());
+
+  describe('two Google Ads integrations, each bringing its own leads and reporting its own spend', () => {
+    const range = 'from=2020-04-01&to=2020-04-03';
+    beforeAll(async () => {
+      await spend(sub, {
+        integrationId: 7101,
+        platform: 'google-ads',
+        day: '2020-04-02',
+        campaign: 'g1',
+        spend: '30.00',
+      });
+      await spend(sub, {
+        integrationId: 7102,
+        platform: 'google-ads',
+        day: '2020-04-02',
+        campaign: 'g2',
+        spend: '9.00',
+      });
+      await lead(sub, { platform: 'google-ads', integrationId: 7101, campaign: 'g1', at: '2020-04-02T10:00:00Z' });
+      await lead(sub, { platform: 'google-ads', integrationId: 7101, campaign: 'g1', at: '2020-04-02T11:00:00Z' });
+      await lead(sub, { platform: 'google-ads', integrationId: 7101, campaign: 'g1', at: '2020-04-02T12:00:00Z' });
+      await lead(sub, { platform: 'google-ads', integrationId: 7102, campaign: 'g2', at: '2020-04-02T12:00:00Z' });
+      // a third account spent and brought no lead in the range
+      await spend(sub, {
+        integrationId: 7103,
+        platform: 'google-ads',
+        day: '2020-04-03',
+        campaign: 'g3',
+        spend: '4.00',
+      });
+    });
+
+    it("overview: each integration's row carries its own spend and cost per lead", async () => {
+      const overview = await ok<{ bySource: Array<Record<string, unknown>> }>(
+        `/api/analytics/overview?subAccountId=${sub}&${range}`,
+      );
+      const google = overview.bySource.filter((s) => s.platform === 'google-ads');
+      expect(google).toEqual([
+        expect.objectContaining({
+          integrationId: 7101,
+          leads: 3,
+          spend: '30.00',
+          costPerLead: '10.00',
+          currency: 'USD',
+        }),
+        expect.objectContaining({ integrationId: 7102, leads: 1, spend: '9.00', costPerLead: '9.00', currency: 'USD' }),
+        expect.objectContaining({ integrationId: 7103, leads: 0, spend: '4.00', costPerLead: null, currency: 'USD' }),
+      ]);
+    });
+
+    it('timeseries: spend per integration and per campaign, per day, zero-filled', async () => {
+      const byIntegration = await ok<{
+        series: Array<{ key: string; points: Array<{ bucket: string; value: unknown }> }>;
+      }>(`/api/analytics/timeseries?subAccountId=${sub}&${range}&granularity=day&metric=spend&groupBy=integration`);
+      const values = (key: string) =>
+        byIntegration.series.find((s) => s.key === key)?.points.map((p) => [p.bucket, p.value]);
+      expect(values('7101')).toEqual([
+        ['2020-04-01', '0.00'],
+        ['2020-04-02', '30.00'],
+        ['2020-04-03', '0.00'],
+      ]);
+      expect(values('7102')).toEqual([
+        ['2020-04-01', '0.00'],
+        ['2020-04-02', '9.00'],
+        ['2020-04-03', '0.00'],
+      ]);
+      expect(values('7103')).toEqual([
+        ['2020-04-01', '0.00'],
+        ['2020-04-02', '0.00'],
+        ['2020-04-03', '4.00'],
+      ]);
+      const total = await ok<{ series: Array<{ key: string; points: Array<{ bucket: string; value: unknown }> }> }>(
+        `/api/analytics/timeseries?subAccountId=${sub}&${range}&granularity=day&metric=spend`,
+      );
+      expect(total.series).toHaveLength(1);
+      expect(total.series[0].points.map((p) => p.value)).toEqual(['0.00', '39.00', '4.00']);
+    });
+  });
+
+  describe('spend on days and campaigns without leads or conversions', () => {
+    const range = 'from=2020-05-01&to=2020-05-07';
+    beforeAll(async () => {
+      await spend(sub, {
+        integrationId: 7201,
+        platform: 'linkedin',
+        day: '2020-05-02',
+        campaign: 'li1',
+        spend: '12.50',
+      });
+      await spend(sub, {
+        integrationId: 7201,
+        platform: 'linkedin',
+        day: '2020-05-03',
+        campaign: 'li2',
+        spend: '7.25',
+      });
+      await lead(sub, { platform: 'linkedin', integrationId: 7201, campaign: 'li1', at: '2020-05-02T09:00:00Z' });
+    });
+
+    it('overview: spend counts every day of the range; no conversion → costPerConversion null, conversionRate 0', async () => {
+      const overview = await ok<{ bySource: Array<Record<string, unknown>> }>(
+        `/api/analytics/overview?subAccountId=${sub}&${range}`,
+      );
+      expect(overview.bySource.filter((s) => s.platform === 'linkedin')).toEqual([
+        expect.objectContaining({
+          integrationId: 7201,
+          leads: 1,
+          converted: 0,
+          conversionRate: 0,
+          spend: '19.75',
+          costPerLead: '19.75',
+          costPerConversion: null,
+        }),
+      ]);
+    });
+
+    it('attribution: a campaign with spend and no conversions is listed with 0 conversions and no cost per conversion', async () => {
+      const rows = await ok<Array<Record<string, unknown>>>(
+        `/api/analytics/attribution?subAccountId=${sub}&${range}&model=last`,
+      );
+      const li2 = rows.find((r) => r.campaignId === 'li2');
+      expect(li2).toEqual(
+        expect.objectContaining({
+          platform: 'linkedin',
+          conversions: 0,
+          spend: '7.25',
+          costPerConversion: null,
+          currency: 'USD',
+        }),
+      );
+    });
+
+    it('timeseries by week sums the days of each week and keeps empty weeks at 0.00', async () => {
+      const weekly = await ok<{ series: Array<{ key: string; points: Array<{ bucket: string; value: unknown }> }> }>(
+        `/api/analytics/timeseries?subAccountId=${sub}&from=2020-05-01&to=2020-05-20&granularity=week&metric=spend&groupBy=campaign`,
+      );
+      const li1 = weekly.series.find((s) => s.key === 'li1');
+      const li2 = weekly.series.find((s) => s.key === 'li2');
+      expect(li1?.points.map((p) => p.value)).toEqual(['12.50', '0.00', '0.00', '0.00']);
+      expect(li2?.points.map((p) => p.value)).toEqual(['7.25', '0.00', '0.00', '0.00']);
+    });
+  });
+
+  describe('conversions and cost per conversion', () => {
+    const range = 'from=2020-06-01&to=2020-06-30';
+    beforeAll(async () => {
+      await spend(sub, {
+        integrationId: 7301,
+        platform: 'facebook-ads',
+        day: '2020-06-05',
+        campaign: 'm1',
+        spend: '100.00',
+      });
+      await lead(sub, {
+        platform: 'meta',
+        integrationId: 7302,
+        campaign: 'm1',
+        at: '2020-06-05T09:00:00Z',
+        converted: 'y',
+      });
+      await lead(sub, {
+        platform: 'meta',
+        integrationId: 7302,
+        campaign: 'm1',
+        at: '2020-06-05T10:00:00Z',
+        converted: 'y',
+      });
+      await lead(sub, { platform: 'meta', integrationId: 7302, campaign: 'm1', at: '2020-06-05T11:00:00Z' });
+    });
+
+    it('attribution: spend ÷ attributed conversions, in the currency of the spend', async () => {
+      // the conversions happen now (PATCH), so the range must hold today
+      const today = new Date().toISOString().slice(0, 10);
+      const rows = await ok<Array<Record<string, unknown>>>(
+        `/api/analytics/attribution?subAccountId=${sub}&from=2020-06-01&to=${today}&model=last`,
+      );
+      expect(rows.find((r) => r.campaignId === 'm1')).toEqual(
+        expect.objectContaining({
+          platform: 'meta',
+          conversions: 2,
+          spend: '100.00',
+          costPerConversion: '50.00',
+          currency: 'USD',
+        }),
+      );
+    });
+
+    it("overview: Facebook Ads spend is the Meta leads' source row's, with cost per lead", async () => {
+      const overview = await ok<{ bySource: Array<Record<string, unknown>> }>(
+        `/api/analytics/overview?subAccountId=${sub}&${range}`,
+      );
+      expect(overview.bySource.filter((s) => s.platform === 'meta')).toEqual([
+        expect.objectContaining({
+          integrationId: 7302,
+          leads: 3,
+          spend: '100.00',
+          costPerLead: '33.33',
+          currency: 'USD',
+        }),
+      ]);
+    });
+  });
+
+  describe('currencies', () => {
+    beforeAll(async () => {
+      await spend(sub, {
+        integrationId: 7401,
+        platform: 'google-ads',
+        day: '2020-07-02',
+        campaign: 'k1',
+        spend: '1.234',
+        currency: 'KWD',
+      });
+      await spend(sub, {
+        integrationId: 7401,
+        platform: 'google-ads',
+        day: '2020-07-03',
+        campaign: 'k1',
+        spend: '2.000',
+        currency: 'KWD',
+      });
+      await lead(sub, { platform: 'google-ads', integrationId: 7401, campaign: 'k1', at: '2020-07-02T09:00:00Z' });
+    });
+
+    it('a non-USD account keeps its currency on every figure', async () => {
+      const overview = await ok<{ bySource: Array<Record<string, unknown>> }>(
+        `/api/analytics/overview?subAccountId=${sub}&from=2020-07-01&to=2020-07-04`,
+      );
+      expect(overview.bySource.find((s) => s.integrationId === 7401)).toEqual(
+        expect.objectContaining({ spend: '3.23', currency: 'KWD', costPerLead: '3.23' }),
+      );
+      const series = await ok<{ series: Array<{ key: string; currency?: string; points: Array<{ value: unknown }> }> }>(
+        `/api/analytics/timeseries?subAccountId=${sub}&from=2020-07-01&to=2020-07-04&granularity=month&metric=spend`,
+      );
+      expect(series.series).toEqual([expect.objectContaining({ currency: 'KWD' })]);
+      expect(series.series[0].points.map((p) => p.value)).toEqual(['3.23']);
+    });
+  });
+
+  describe('tenant isolation', () => {
+    beforeAll(async () => {
+      await spend(other, {
+        integrationId: 7501,
+        platform: 'google-ads',
+        day: '2020-04-02',
+        campaign: 'g1',
+        spend: '999.00',
+      });
+      await lead(other, { platform: 'google-ads', integrationId: 7501, campaign: 'g1', at: '2020-04-02T10:00:00Z' });
+    });
+
+    it("another tenant's spend of the same campaign id is never in this sub-account's figures", async () => {
+      const series = await ok<{ series: Array<{ points: Array<{ value: unknown }> }> }>(
+        `/api/analytics/timeseries?subAccountId=${sub}&from=2020-04-01&to=2020-04-03&granularity=day&metric=spend`,
+      );
+      expect(series.series[0].points.map((p) => p.value)).toEqual(['0.00', '39.00', '4.00']);
+      const attribution = await ok<Array<Record<string, unknown>>>(
+        `/api/analytics/attribution?subAccountId=${sub}&from=2020-04-01&to=2020-04-03&model=first`,
+      );
+      expect(attribution.find((r) => r.campaignId === 'g1')).toEqual(expect.objectContaining({ spend: '30.00' }));
+    });
+
+    it.each(['overview', 'timeseries', 'attribution'])(
+      '%s: a token for another sub-account is refused (403) and reveals nothing',
+      async (what) => {
+        const query =
+          what === 'timeseries' ? 'granularity=day&metric=spend' : what === 'attribution' ? 'model=last' : '';
+        const res = await get(
+          `/api/analytics/${what}?subAccountId=${sub}&from=2020-04-01&to=2020-04-03&${query}`,
+          otherAdmin,
+        );
+        expect(res.status).toBe(403);
+        expect(JSON.stringify(res.body)).not.toContain('30.00');
+      },
+    );
+  });
+
+  describe('sourceTracking.cost', () => {
+    const cost = async (id: string): Promise<unknown> =>
+      (await ok<{ sourceTracking: { cost: unknown } }>(`/api/leads/${id}`)).sourceTracking.cost;
+
+    async function rebuild(s: number): Promise<void> {
+      const res = await t.http
+        .post('/api/analytics/rebuild')
+        .set('authorization', `Bearer ${t.token('ADMIN', [s])}`)
+        .send({ subAccountId: s, from: '2020-08-01', to: '2020-08-31' });
+      expect(res.status).toBe(202);
+      await waitFor(
+        async () =>
+          (await t.sql.query("SELECT 1 FROM pgboss.job WHERE id = $1 AND state = 'completed'", [res.body.jobId]))
+            .rowCount === 1,
+        30_000,
+        'the rebuild',
+      );
+    }
+
+    it("is the campaign's spend that day split over its leads that day (summing back to the spend), null before", async () => {
+      const at = ['2020-08-04T09:00:00Z', '2020-08-04T15:00:00Z', '2020-08-04T20:00:00Z'];
+      const ids: string[] = [];
+      for (const a of at)
+        ids.push(await lead(sub, { platform: 'google-ads', integrationId: 7601, campaign: 'c-st', at: a }));
+      // the same campaign id in the other tenant, with its own spend and lead that day
+      const foreign = await lead(other, { platform: 'google-ads', integrationId: 7602, campaign: 'c-st', at: at[0] });
+      expect(await cost(ids[0])).toBeNull();
+
+      await spend(sub, {
+        integrationId: 7601,
+        platform: 'google-ads',
+        day: '2020-08-04',
+        campaign: 'c-st',
+        spend: '10.00',
+      });
+      await spend(other, {
+        integrationId: 7602,
+        platform: 'google-ads',
+        day: '2020-08-04',
+        campaign: 'c-st',
+        spend: '500.00',
+      });
+      await rebuild(sub);
+      const costs = await Promise.all(ids.map(cost));
+      expect(costs).toEqual([3.34, 3.33, 3.33]);
+      // the other tenant's touch is not filled by this tenant's rebuild, nor counted in its split
+      const foreignCost = await t.sql.query<{ cost: string | null }>(
+        'SELECT cost::text AS cost FROM lead_sources WHERE lead_id = $1::bigint',
+        [foreign],
+      );
+      expect(foreignCost.rows).toEqual([{ cost: null }]);
+      await rebuild(other);
+      const res = await get(`/api/leads/${foreign}`, otherAdmin);
+      expect((res.body as { sourceTracking: { cost: unknown } }).sourceTracking.cost).toBe(500);
+
+      // rebuilding again changes nothing (idempotent)
+      await rebuild(sub);
+      expect(await Promise.all(ids.map(cost))).toEqual([3.34, 3.33, 3.33]);
+    });
+  });
+});
