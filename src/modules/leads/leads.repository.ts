@@ -14,6 +14,7 @@ import type {
 } from '../../generated/prisma/client';
 import { likeLiteral } from '../../database/like-literal';
 import { nationalPhonesOf, phoneSearch } from '../../database/phone-search';
+import { foldName } from '../../database/name-fold';
 
 export type LeadRow = Lead;
 export type LeadSourceRow = LeadSource;
@@ -82,7 +83,8 @@ export class LeadsRepository {
       ...(q
         ? {
             OR: [
-              { fullName: { contains: likeLiteral(q), mode: 'insensitive' } },
+              // "jose" finds José, "josé" finds Jose: both sides folded (name-fold.ts), then case-insensitive
+              { fullNameFolded: { contains: likeLiteral(foldName(q)), mode: 'insensitive' } },
               { email: { contains: likeLiteral(q.toLowerCase()) } },
               { phone: { contains: likeLiteral(phoneSearch(q)) } },
               ...nationalPhones.map((phone) => ({ phone: { contains: phone } })),

@@ -8,6 +8,7 @@ import { scopeWhere } from '../../database/scope-where';
 import type { Conversation, Prisma } from '../../generated/prisma/client';
 import { likeLiteral } from '../../database/like-literal';
 import { nationalPhonesOf } from '../../database/phone-search';
+import { foldName } from '../../database/name-fold';
 import { canonicalPhone, phoneMatchKeys, phoneSearchOf } from './domain/phone-match';
 
 export type ConversationRow = Conversation;
@@ -61,7 +62,8 @@ export class ConversationsRepository {
       ...(q
         ? {
             OR: [
-              { profileName: { contains: likeLiteral(q), mode: 'insensitive' } },
+              // "jose" finds José (name-fold.ts: both sides folded), case-insensitively
+              { profileNameFolded: { contains: likeLiteral(foldName(q)), mode: 'insensitive' } },
               { phone: { contains: likeLiteral(q) } },
               { waId: { contains: likeLiteral(q) } },
               // the person's id on their channel: a WhatsApp user id, a Messenger psid, an Instagram igsid

@@ -1,0 +1,104 @@
+// Audit 27, lead search (API.md "Leads": GET /api/leads?q=): a CRM's people type names without their
+// accents ("jose", "alvarez", "lukasz"), and providers send names with them, composed or decomposed.
+// Each must find the other, case-insensitively, within the caller's sub-account only.
+import { FOLD_FROM, FOLD_TO, foldName } from '../../src/database/name-fold';
+import { createIntegration, createSubAccount, WHATSAPP_CONFIG } from '../support/factories';
+import { createTestApp, TestApp } from '../support/test-app';
+
+describe('contract audit 27: lead search without accents', () => {
+  let t: TestApp;
+  let sub: number;
+  let other: number;
+  let admin: string;
+
+  const create = async (s: number, fullName: string): Promise<void> => {
+    const res = await t.http
+      .post('/api/leads')
+      .set('authorization', `Bearer ${t.token('ADMIN', [s])}`)
+      .send({ subAccountId: s, fullName, email: `${Buffer.from(fullName).toString('hex').slice(0, 40)}@example.test` });
+    if (res.status !== 201) throw new Error(`lead: ${res.status} ${JSON.stringify(res.body)}`);
+  };
+  const names = async (q: string): Promise<string[]> => {
+    const res = await t.http
+      .get(`/api/leads?subAccountId=${sub}&q=${encodeURIComponent(q)}&pageSize=200`)
+      .set('authorization', admin);
+    expect(res.status).toBe(200);
+    return (res.body.items as Array<{ fullName: string }>).map((l) => l.fullName).sort();
+  };
+
+  beforeAll(async () => {
+    t = await createTestApp();
+    sub = await createSubAccount(t, 'MAX', 'Search audit 27');
+    other = await createSubAccount(t, 'MAX', 'Search audit 27, other tenant');
+    admin = `Bearer ${t.token('ADMIN', [sub])}`;
+    for (const name of [
+      'José Álvarez',
+      'Jose Martinez',
+      'Zoe\u0308 Smith', // decomposed: e + COMBINING DIAERESIS, as some forms send it
+      'Łukasz Żółć',
+      'Nguyễn Văn An',
+      'François Müller',
+      'Ana 100% Real',
+    ])
+      await create(sub, name);
+    await create(other, 'José Otro');
+  });
+  afterAll(() => t?.close());
+
+  it.each([
+    ['jose', ['Jose Martinez', 'José Álvarez']],
+    ['JOSÉ', ['Jose Martinez', 'José Álvarez']],
+    ['alvarez', ['José Álvarez']],
+    ['ÁLVAREZ', ['José Álvarez']],
+    ['jose alv', ['José Álvarez']],
+    ['zoe', ['Zoe\u0308 Smith']],
+    ['zoë', ['Zoe\u0308 Smith']],
+    ['lukasz zolc', ['Łukasz Żółć']],
+    ['nguyen', ['Nguyễn Văn An']],
+    ['francois muller', ['François Müller']],
+    ['Müller', ['François Müller']],
+  ])('q=%s finds %j', async (q, expected) => {
+    expect(await names(q)).toEqual(expected);
+  });
+
+  it('a wildcard typed in q is a literal, and another tenant’s José is never found', async () => {
+    expect(await names('%')).toEqual(['Ana 100% Real']);
+    expect(await names('_')).toEqual([]);
+    expect(await names('otro')).toEqual([]);
+  });
+
+  it('GET /api/conversations?q= finds a WhatsApp profile name without its accents', async () => {
+    const integrationId = (await createIntegration(t, sub, 'whatsapp-cloud', WHATSAPP_CONFIG)).id;
+    for (const [contact, profile] of [
+      ['5511999990001', 'João Gonçalves'],
+      ['5511999990002', 'Joana Silva'],
+    ])
+      await t.sql.query(
+        `INSERT INTO conversations (sub_account_id, integration_id, channel, contact_key, wa_id, profile_name, updated_at)
+         VALUES ($1, $2, 'whatsapp', $3, $3, $4, now())`,
+        [sub, integrationId, contact, profile],
+      );
+    const found = async (q: string): Promise<string[]> => {
+      const res = await t.http
+        .get(`/api/conversations?subAccountId=${sub}&q=${encodeURIComponent(q)}`)
+        .set('authorization', admin);
+      expect(res.status).toBe(200);
+      return (res.body.items as Array<{ contact: { profileName: string } }>).map((c) => c.contact.profileName).sort();
+    };
+    expect(await found('joao')).toEqual(['João Gonçalves']);
+    expect(await found('GONCALVES')).toEqual(['João Gonçalves']);
+    expect(await found('jo')).toEqual(['Joana Silva', 'João Gonçalves']);
+  });
+
+  it('the search folds exactly as the stored column does (name-fold.ts and the migration agree)', async () => {
+    expect([...FOLD_FROM].length).toBe(FOLD_TO.length);
+    const marks = Array.from({ length: 0x70 }, (_, i) => String.fromCharCode(0x300 + i)).join('');
+    const sample = `${FOLD_FROM}|a${marks}b|ßæœÞ日本`;
+    const stored = await t.sql.query<{ folded: string }>(
+      `INSERT INTO leads (sub_account_id, full_name, updated_at) VALUES ($1, $2, now()) RETURNING full_name_folded AS folded`,
+      [other, sample],
+    );
+    expect(stored.rows[0].folded).toBe(foldName(sample));
+    expect(foldName(sample)).toBe(`${FOLD_TO}|ab|ßæœÞ日本`);
+  });
+});
