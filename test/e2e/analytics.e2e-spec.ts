@@ -3,7 +3,7 @@
 // byte-identical answers; roles and tenant isolation per API.md.
 import { createSubAccount } from '../support/factories';
 import { createTestApp, TestApp } from '../support/test-app';
-import { waitFor } from '../support/webhooks';
+import { waitForJob } from '../support/webhooks';
 
 describe('analytics (facts, rollup, dashboards)', () => {
   let t: TestApp;
@@ -254,13 +254,7 @@ describe('analytics (facts, rollup, dashboards)', () => {
     const res = await t.http.post('/api/analytics/rebuild').set('authorization', admin).send({ subAccountId: sp });
     expect(res.status).toBe(202);
     expect(res.body.jobId).toEqual(expect.any(String));
-    await waitFor(
-      async () =>
-        (await t.sql.query("SELECT 1 FROM pgboss.job WHERE id = $1 AND state = 'completed'", [res.body.jobId]))
-          .rowCount === 1,
-      30_000,
-      'the rebuild',
-    );
+    await waitForJob(t.sql, res.body.jobId, 'the rebuild');
     expect(await Promise.all(paths.map(async (p) => JSON.stringify(await get(p))))).toEqual(before);
   });
 

@@ -8,7 +8,7 @@
 import { createSubAccount } from '../support/factories';
 import { seedLeads } from '../support/report-fixtures';
 import { TestApp } from '../support/test-app';
-import { waitFor } from '../support/webhooks';
+import { waitForJob } from '../support/webhooks';
 import { Analytics7, startAnalytics7, analytics7Helpers, Json, Series } from '../support/contract-analytics-7-setup';
 
 describe('contract audit 7: analytics and reports on hand-computed figures', () => {
@@ -216,13 +216,7 @@ describe('contract audit 7: analytics and reports on hand-computed figures', () 
         .set('authorization', admin)
         .send({ subAccountId: ov, from: '2020-02-28', to: '2020-03-02' });
       expect(res.status).toBe(202);
-      await waitFor(
-        async () =>
-          (await t.sql.query("SELECT 1 FROM pgboss.job WHERE id = $1 AND state = 'completed'", [res.body.jobId]))
-            .rowCount === 1,
-        30_000,
-        'the rebuild',
-      );
+      await waitForJob(t.sql, res.body.jobId, 'the rebuild');
       expect(await Promise.all(paths.map(async (p) => JSON.stringify(await ok(p))))).toEqual(before);
     });
   });

@@ -12,7 +12,7 @@
 import { createSubAccount } from '../support/factories';
 import { seedLeads, seedSpend } from '../support/report-fixtures';
 import { createTestApp, TestApp } from '../support/test-app';
-import { waitFor } from '../support/webhooks';
+import { waitForJob } from '../support/webhooks';
 
 type Json = Record<string, unknown>;
 
@@ -212,13 +212,7 @@ describe('API.md contract audit 17: analytics', () => {
         .set('authorization', admin)
         .send({ subAccountId: sub, from: '2021-08-10T00:00:00.000000Z', to: '2021-08-11T00:00:00.000000Z' });
       expect(rebuild.status).toBe(202);
-      await waitFor(
-        async () =>
-          (await t.sql.query("SELECT 1 FROM pgboss.job WHERE id = $1 AND state = 'completed'", [rebuild.body.jobId]))
-            .rowCount === 1,
-        30_000,
-        'the rebuild',
-      );
+      await waitForJob(t.sql, rebuild.body.jobId, 'the rebuild');
       expect(await ok(`/api/analytics/overview?subAccountId=${sub}&from=2021-08-10&to=2021-08-10`)).toEqual(
         expect.objectContaining({ totals: expect.objectContaining({ newLeads: 2 }) }),
       );

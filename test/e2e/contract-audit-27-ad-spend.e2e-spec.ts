@@ -4,7 +4,7 @@
 // store them (ad_costs), leads as the lead writer does, so every case here is about the read side.
 import { createSubAccount } from '../support/factories';
 import { createTestApp, TestApp } from '../support/test-app';
-import { waitFor } from '../support/webhooks';
+import { waitForJob } from '../support/webhooks';
 
 describe('contract audit 27: ad spend in analytics', () => {
   let t: TestApp;
@@ -23,25 +23,15 @@ describe('contract audit 27: ad spend in analytics', () => {
     return res.body as T;
   };
 
-  async function spend(
-    s: number,
-    row: { integrationId: number; platform: string; day: string; campaign: string; spend: string; currency?: string },
-  ): Promise<void> {
-    await t.sql.query(
-      `INSERT INTO ad_costs (sub_account_id, integration_id, platform, day, level, campaign_id, campaign_name, spend,
-         currency, impressions, clicks, leads, updated_at)
-       VALUES ($1, $2, $3, $4::date, 'campaign', $5, $6, $7, $8, 0, 0, 0, now())`,
-      [
-        s,
-        row.integrationId,
-        row.platform,
-        row.day,
-        row.campaign,
-        `Campaign ${row.campaign}`,
-        row.spend,
-        row.currency ?? 'USD',
-      ],
-    );
+  /** Campaign-level spend rows as the syncs store them: [integration, platform, day, campaign, spend, currency?]. */
+  async function spend(s: number, ...rows: Array<[number, string, string, string, string, string?]>): Promise<void> {
+    for (const [integrationId, platform, day, campaign, amount, currency] of rows)
+      await t.sql.query(
+        `INSERT INTO ad_costs (sub_account_id, integration_id, platform, day, level, campaign_id, campaign_name, spend,
+           currency, impressions, clicks, leads, updated_at)
+         VALUES ($1, $2, $3, $4::date, 'campaign', $5, $6, $7, $8, 0, 0, 0, now())`,
+        [s, integrationId, platform, day, campaign, `Campaign ${campaign}`, amount, currency ?? 'USD'],
+      );
   }
 
   async function lead(
@@ -82,32 +72,14 @@ describe('contract audit 27: ad spend in analytics', () => {
   describe('two Google Ads integrations, each bringing its own leads and reporting its own spend', () => {
     const range = 'from=2020-04-01&to=2020-04-03';
     beforeAll(async () => {
-      await spend(sub, {
-        integrationId: 7101,
-        platform: 'google-ads',
-        day: '2020-04-02',
-        campaign: 'g1',
-        spend: '30.00',
-      });
-      await spend(sub, {
-        integrationId: 7102,
-        platform: 'google-ads',
-        day: '2020-04-02',
-        campaign: 'g2',
-        spend: '9.00',
-      });
+      await spend(sub, [7101, 'google-ads', '2020-04-02', 'g1', '30.00']);
+      await spend(sub, [7102, 'google-ads', '2020-04-02', 'g2', '9.00']);
       await lead(sub, { platform: 'google-ads', integrationId: 7101, campaign: 'g1', at: '2020-04-02T10:00:00Z' });
       await lead(sub, { platform: 'google-ads', integrationId: 7101, campaign: 'g1', at: '2020-04-02T11:00:00Z' });
       await lead(sub, { platform: 'google-ads', integrationId: 7101, campaign: 'g1', at: '2020-04-02T12:00:00Z' });
       await lead(sub, { platform: 'google-ads', integrationId: 7102, campaign: 'g2', at: '2020-04-02T12:00:00Z' });
       // a third account spent and brought no lead in the range
-      await spend(sub, {
-        integrationId: 7103,
-        platform: 'google-ads',
-        day: '2020-04-03',
-        campaign: 'g3',
-        spend: '4.00',
-      });
+      await spend(sub, [7103, 'google-ads', '2020-04-03', 'g3', '4.00']);
     });
 
     it("overview: each integration's row carries its own spend and cost per lead", async () => {
@@ -160,20 +132,8 @@ describe('contract audit 27: ad spend in analytics', () => {
   describe('spend on days and campaigns without leads or conversions', () => {
     const range = 'from=2020-05-01&to=2020-05-07';
     beforeAll(async () => {
-      await spend(sub, {
-        integrationId: 7201,
-        platform: 'linkedin',
-        day: '2020-05-02',
-        campaign: 'li1',
-        spend: '12.50',
-      });
-      await spend(sub, {
-        integrationId: 7201,
-        platform: 'linkedin',
-        day: '2020-05-03',
-        campaign: 'li2',
-        spend: '7.25',
-      });
+      await spend(sub, [7201, 'linkedin', '2020-05-02', 'li1', '12.50']);
+      await spend(sub, [7201, 'linkedin', '2020-05-03', 'li2', '7.25']);
       await lead(sub, { platform: 'linkedin', integrationId: 7201, campaign: 'li1', at: '2020-05-02T09:00:00Z' });
     });
 
@@ -224,13 +184,7 @@ describe('contract audit 27: ad spend in analytics', () => {
   describe('conversions and cost per conversion', () => {
     const range = 'from=2020-06-01&to=2020-06-30';
     beforeAll(async () => {
-      await spend(sub, {
-        integrationId: 7301,
-        platform: 'facebook-ads',
-        day: '2020-06-05',
-        campaign: 'm1',
-        spend: '100.00',
-      });
+      await spend(sub, [7301, 'facebook-ads', '2020-06-05', 'm1', '100.00']);
       await lead(sub, {
         platform: 'meta',
         integrationId: 7302,
@@ -283,22 +237,8 @@ describe('contract audit 27: ad spend in analytics', () => {
 
   describe('currencies', () => {
     beforeAll(async () => {
-      await spend(sub, {
-        integrationId: 7401,
-        platform: 'google-ads',
-        day: '2020-07-02',
-        campaign: 'k1',
-        spend: '1.234',
-        currency: 'KWD',
-      });
-      await spend(sub, {
-        integrationId: 7401,
-        platform: 'google-ads',
-        day: '2020-07-03',
-        campaign: 'k1',
-        spend: '2.000',
-        currency: 'KWD',
-      });
+      await spend(sub, [7401, 'google-ads', '2020-07-02', 'k1', '1.234', 'KWD']);
+      await spend(sub, [7401, 'google-ads', '2020-07-03', 'k1', '2.000', 'KWD']);
       await lead(sub, { platform: 'google-ads', integrationId: 7401, campaign: 'k1', at: '2020-07-02T09:00:00Z' });
     });
 
@@ -319,13 +259,7 @@ describe('contract audit 27: ad spend in analytics', () => {
 
   describe('tenant isolation', () => {
     beforeAll(async () => {
-      await spend(other, {
-        integrationId: 7501,
-        platform: 'google-ads',
-        day: '2020-04-02',
-        campaign: 'g1',
-        spend: '999.00',
-      });
+      await spend(other, [7501, 'google-ads', '2020-04-02', 'g1', '999.00']);
       await lead(other, { platform: 'google-ads', integrationId: 7501, campaign: 'g1', at: '2020-04-02T10:00:00Z' });
     });
 
@@ -365,13 +299,7 @@ describe('contract audit 27: ad spend in analytics', () => {
         .set('authorization', `Bearer ${t.token('ADMIN', [s])}`)
         .send({ subAccountId: s, from: '2020-08-01', to: '2020-08-31' });
       expect(res.status).toBe(202);
-      await waitFor(
-        async () =>
-          (await t.sql.query("SELECT 1 FROM pgboss.job WHERE id = $1 AND state = 'completed'", [res.body.jobId]))
-            .rowCount === 1,
-        30_000,
-        'the rebuild',
-      );
+      await waitForJob(t.sql, res.body.jobId, 'the rebuild');
     }
 
     it("is the campaign's spend that day split over its leads that day (summing back to the spend), null before", async () => {
@@ -383,20 +311,8 @@ describe('contract audit 27: ad spend in analytics', () => {
       const foreign = await lead(other, { platform: 'google-ads', integrationId: 7602, campaign: 'c-st', at: at[0] });
       expect(await cost(ids[0])).toBeNull();
 
-      await spend(sub, {
-        integrationId: 7601,
-        platform: 'google-ads',
-        day: '2020-08-04',
-        campaign: 'c-st',
-        spend: '10.00',
-      });
-      await spend(other, {
-        integrationId: 7602,
-        platform: 'google-ads',
-        day: '2020-08-04',
-        campaign: 'c-st',
-        spend: '500.00',
-      });
+      await spend(sub, [7601, 'google-ads', '2020-08-04', 'c-st', '10.00']);
+      await spend(other, [7602, 'google-ads', '2020-08-04', 'c-st', '500.00']);
       await rebuild(sub);
       const costs = await Promise.all(ids.map(cost));
       expect(costs).toEqual([3.34, 3.33, 3.33]);

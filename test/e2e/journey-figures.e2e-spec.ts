@@ -7,7 +7,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pdfText } from '../support/pdf-text';
 import { TestApp } from '../support/test-app';
-import { waitFor } from '../support/webhooks';
+import { waitFor, waitForJob } from '../support/webhooks';
 import {
   AGENT_ID,
   Body,
@@ -193,13 +193,7 @@ describe('one customer’s day, end to end', () => {
     const before = await Promise.all(paths.map(async (p) => JSON.stringify(await get(p))));
     const res = await send('post', '/api/analytics/rebuild', admin, { subAccountId: subA });
     expect(res.status).toBe(202);
-    await waitFor(
-      async () =>
-        (await t.sql.query("SELECT 1 FROM pgboss.job WHERE id = $1 AND state = 'completed'", [res.body.jobId]))
-          .rowCount === 1,
-      20_000,
-      'the rebuild',
-    );
+    await waitForJob(t.sql, res.body.jobId, 'the rebuild', 20_000);
     expect(await Promise.all(paths.map(async (p) => JSON.stringify(await get(p))))).toEqual(before);
   });
 

@@ -100,6 +100,21 @@ export function metaLeadgen(pageId: string, leadIds: string[], formId = '1231231
   });
 }
 
+/** Waits until pg-boss job `jobId` (a rebuild's, a report's …) has completed. */
+export async function waitForJob(
+  sql: { query: (text: string, values: unknown[]) => Promise<{ rowCount: number | null }> },
+  jobId: string,
+  what = 'the job',
+  timeoutMs = 30_000,
+): Promise<void> {
+  await waitFor(
+    async () =>
+      (await sql.query("SELECT 1 FROM pgboss.job WHERE id = $1 AND state = 'completed'", [jobId])).rowCount === 1,
+    timeoutMs,
+    what,
+  );
+}
+
 export async function waitFor<T>(
   probe: () => Promise<T | undefined | null | false>,
   timeoutMs = 20_000,
