@@ -101,4 +101,69 @@ describe('contract audit 27: lead search without accents', () => {
     expect(stored.rows[0].folded).toBe(foldName(sample));
     expect(foldName(sample)).toBe(`${FOLD_TO}|ab|ßæœÞ日本`);
   });
+
+  describe('createdFrom / createdTo dates are days of the sub-account’s calendar', () => {
+    let sp: number;
+    const ids: Record<string, string> = {};
+
+    beforeAll(async () => {
+      sp = await createSubAccount(t, 'MAX', 'São Paulo calendar');
+      const zone = await t.http
+        .patch(`/api/sub-accounts/${sp}`)
+        .set('authorization', `Bearer ${t.token('SUPER_ADMIN')}`)
+        .send({ timezone: 'America/Sao_Paulo' });
+      expect(zone.status).toBe(200);
+      // São Paulo is UTC−3: 01:00Z on the 10th is still the 9th there, 02:59Z on the 11th still the 10th
+      for (const [name, at] of [
+        ['late on the 9th', '2026-03-10T01:00:00Z'],
+        ['early on the 10th', '2026-03-10T03:00:00Z'],
+        ['late on the 10th', '2026-03-11T02:59:00Z'],
+        ['early on the 11th', '2026-03-11T03:00:00Z'],
+      ]) {
+        const row = await t.sql.query<{ id: string }>(
+          `INSERT INTO leads (sub_account_id, full_name, created_at, updated_at) VALUES ($1, $2, $3::timestamptz, now())
+           RETURNING id::text`,
+          [sp, name, at],
+        );
+        ids[name] = row.rows[0].id;
+      }
+    });
+
+    const listed = async (query: string, auth = `Bearer ${t.token('ADMIN', [sp])}`): Promise<string[]> => {
+      const res = await t.http.get(`/api/leads?${query}&pageSize=200`).set('authorization', auth);
+      expect(res.status).toBe(200);
+      return (res.body.items as Array<{ fullName: string }>).map((l) => l.fullName).sort();
+    };
+
+    it('a date lists the leads of that local day, the ones the overview counts as new on it', async () => {
+      expect(await listed(`subAccountId=${sp}&createdFrom=2026-03-10&createdTo=2026-03-10`)).toEqual([
+        'early on the 10th',
+        'late on the 10th',
+      ]);
+      const overview = await t.http
+        .get(`/api/analytics/overview?subAccountId=${sp}&from=2026-03-10&to=2026-03-10`)
+        .set('authorization', `Bearer ${t.token('ADMIN', [sp])}`);
+      expect(overview.body.totals.newLeads).toBe(2);
+      expect(await listed(`subAccountId=${sp}&createdTo=2026-03-09`)).toEqual(['late on the 9th']);
+      expect(await listed(`subAccountId=${sp}&createdFrom=2026-03-11`)).toEqual(['early on the 11th']);
+    });
+
+    it('timestamps are taken as given; an upside-down range is 400 naming both fields', async () => {
+      expect(
+        await listed(`subAccountId=${sp}&createdFrom=2026-03-10T02:00:00Z&createdTo=2026-03-11T02:59:00Z`),
+      ).toEqual(['early on the 10th', 'late on the 10th']);
+      const res = await t.http
+        .get(`/api/leads?subAccountId=${sp}&createdFrom=2026-03-11&createdTo=2026-03-10`)
+        .set('authorization', `Bearer ${t.token('ADMIN', [sp])}`);
+      expect(res.status).toBe(400);
+      expect(JSON.stringify(res.body.details)).toMatch(/createdFrom[\s\S]*createdTo/);
+    });
+
+    it('without subAccountId (several sub-accounts at once) a date is a UTC day', async () => {
+      expect(await listed('createdFrom=2026-03-10&createdTo=2026-03-10', `Bearer ${t.token('ADMIN', [sp])}`)).toEqual([
+        'early on the 10th',
+        'late on the 9th',
+      ]);
+    });
+  });
 });

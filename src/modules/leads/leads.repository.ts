@@ -58,6 +58,13 @@ export class LeadsRepository {
     return (await this.db.prisma.subAccount.count({ where: { id } })) > 0;
   }
 
+  /** The sub-account's IANA time zone (its calendar), or null when it does not exist. */
+  async timezoneOf(id: number): Promise<string | null> {
+    return (
+      (await this.db.prisma.subAccount.findUnique({ where: { id }, select: { timezone: true } }))?.timezone ?? null
+    );
+  }
+
   async list(
     scope: SubAccountScope,
     filter: LeadFilter,

@@ -5,8 +5,8 @@ import { DomainException } from '../../common/errors/domain.exception';
 import { Page, skipTake, toPage } from '../../common/http/pagination';
 import { LeadDetailDto, LeadDto, ListLeadsQueryDto } from './dto/lead.dto';
 import { toLeadDetailDto, toLeadDto } from './lead.mapper';
+import { createdRange, needsCalendar } from './created-range';
 import { LeadRow, LeadsRepository } from './leads.repository';
-import { assertRangeInOrder, createdToBound } from '../../common/http/date-range';
 
 /** The leads API: reads scoped to the caller's sub-accounts, answered as DTOs. */
 @Injectable()
@@ -14,11 +14,15 @@ export class LeadsService {
   constructor(private readonly repository: LeadsRepository) {}
 
   async list(user: AuthUser, query: ListLeadsQueryDto): Promise<Page<LeadDto>> {
-    const createdFrom = query.createdFrom ? new Date(query.createdFrom) : undefined;
-    const createdTo = query.createdTo ? createdToBound(query.createdTo) : undefined;
-    assertRangeInOrder(createdFrom, createdTo, 'createdFrom', 'createdTo');
+    const scope = listScope(user, query.subAccountId);
+    // across several sub-accounts (no subAccountId) there is no one calendar: a bare date is a UTC day
+    const zone =
+      query.subAccountId !== undefined && needsCalendar(query.createdFrom, query.createdTo)
+        ? ((await this.repository.timezoneOf(query.subAccountId)) ?? 'UTC')
+        : 'UTC';
+    const { createdFrom, createdTo } = createdRange(query.createdFrom, query.createdTo, zone);
     const { rows, total } = await this.repository.list(
-      listScope(user, query.subAccountId),
+      scope,
       {
         platform: query.source,
         status: query.status,

@@ -53,9 +53,16 @@ export class ListLeadsQueryDto extends PageQueryDto {
   @IsString()
   @MaxLength(200)
   q?: string;
-  @ApiPropertyOptional() @IsOptional() @IsTimestamp() createdFrom?: string;
   @ApiPropertyOptional({
-    description: 'Inclusive: a timestamp, or a date (YYYY-MM-DD) for the whole of that UTC day',
+    description:
+      "A timestamp, or a date (YYYY-MM-DD) from the start of that day in the sub-account's time zone (UTC without subAccountId)",
+  })
+  @IsOptional()
+  @IsTimestamp()
+  createdFrom?: string;
+  @ApiPropertyOptional({
+    description:
+      "Inclusive: a timestamp, or a date (YYYY-MM-DD) for the whole of that day in the sub-account's time zone (UTC without subAccountId)",
   })
   @IsOptional()
   @IsTimestamp()

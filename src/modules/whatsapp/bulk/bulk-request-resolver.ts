@@ -13,7 +13,7 @@ import { BulkPolicy, kindOf } from './bulk-policy';
 import { MAX_RECIPIENTS, SkipReason } from './bulk-states';
 import { NewRecipient } from './bulk.repository';
 import { CreateBulkDto } from './dto/bulk.dto';
-import { assertRangeInOrder, createdToBound } from '../../../common/http/date-range';
+import { CreatedRange, createdRange, needsCalendar } from '../../leads/created-range';
 
 /** A lead with every placeholder field set: checks the parameters' shape when the bulk is accepted. */
 const ANY_LEAD = Object.fromEntries(LEAD_PLACEHOLDER_FIELDS.map((f) => [f, 'x']));
@@ -63,7 +63,7 @@ export class BulkRequestResolver {
       throw DomainException.validation('parameters go with a template', [
         { field: 'parameters', message: 'only with a template' },
       ]);
-    const bounds = filterBounds(dto.filter);
+    const bounds = await this.filterBounds(dto);
     const parameters = this.parameters(dto.parameters);
     const integration = await this.integration(dto.subAccountId, dto.integrationId);
     // as a single send: an OAuth-connected number without a usable token is 409 REAUTHORIZATION_REQUIRED now
@@ -152,6 +152,18 @@ export class BulkRequestResolver {
     return { id: row.id, category: row.category, stored };
   }
 
+  /**
+   * The filter's creation range, refused up front when upside down (not answered "matches no lead"):
+   * dates are days of the sub-account's calendar, as GET /api/leads reads them.
+   */
+  private async filterBounds(dto: CreateBulkDto): Promise<CreatedRange> {
+    const { createdFrom, createdTo } = dto.filter ?? {};
+    const zone = needsCalendar(createdFrom, createdTo)
+      ? ((await this.contacts.timezoneOf(dto.subAccountId)) ?? 'UTC')
+      : 'UTC';
+    return createdRange(createdFrom, createdTo, zone, ['filter.createdFrom', 'filter.createdTo']);
+  }
+
   private async leadsByIds(subAccountId: number, ids: readonly string[]): Promise<LeadForBulk[]> {
     const unique = [...new Set(ids)].map((id) => BigInt(id));
     const leads = await this.contacts.leadsByIds(subAccountId, unique);
@@ -166,7 +178,7 @@ export class BulkRequestResolver {
     return leads;
   }
 
-  private async leadsByFilter(dto: CreateBulkDto, { createdFrom, createdTo }: FilterBounds): Promise<LeadForBulk[]> {
+  private async leadsByFilter(dto: CreateBulkDto, { createdFrom, createdTo }: CreatedRange): Promise<LeadForBulk[]> {
     const f = dto.filter ?? {};
     const leads = await this.contacts.leadsByFilter(
       dto.subAccountId,
@@ -230,17 +242,4 @@ export class BulkRequestResolver {
       },
     };
   }
-}
-
-interface FilterBounds {
-  createdFrom?: Date;
-  createdTo?: Date;
-}
-
-/** The filter's creation range, refused up front when upside down (not answered "matches no lead"). */
-function filterBounds(filter: CreateBulkDto['filter']): FilterBounds {
-  const createdFrom = filter?.createdFrom ? new Date(filter.createdFrom) : undefined;
-  const createdTo = filter?.createdTo ? createdToBound(filter.createdTo) : undefined;
-  assertRangeInOrder(createdFrom, createdTo, 'filter.createdFrom', 'filter.createdTo');
-  return { createdFrom, createdTo };
 }

@@ -42,9 +42,15 @@ export class BulkLeadFilterDto {
   @IsOptional()
   @IsIn(PLATFORMS)
   source?: string;
-  @ApiPropertyOptional() @IsOptional() @IsTimestamp() createdFrom?: string;
   @ApiPropertyOptional({
-    description: 'Inclusive: a timestamp, or a date (YYYY-MM-DD) for the whole of that UTC day',
+    description: "A timestamp, or a date (YYYY-MM-DD) from the start of that day in the sub-account's time zone",
+  })
+  @IsOptional()
+  @IsTimestamp()
+  createdFrom?: string;
+  @ApiPropertyOptional({
+    description:
+      "Inclusive: a timestamp, or a date (YYYY-MM-DD) for the whole of that day in the sub-account's time zone",
   })
   @IsOptional()
   @IsTimestamp()
