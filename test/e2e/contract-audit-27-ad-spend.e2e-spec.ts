@@ -235,6 +235,33 @@ describe('contract audit 27: ad spend in analytics', () => {
     });
   });
 
+  describe('Facebook Ads spend over two Meta Lead Ads integrations (two pages)', () => {
+    beforeAll(async () => {
+      await spend(
+        sub,
+        [7800, 'facebook-ads', '2020-09-02', 'm7', '20.00'],
+        [7800, 'facebook-ads', '2020-09-02', 'm8', '6.00'],
+        [7800, 'facebook-ads', '2020-09-03', 'm9', '5.00'],
+      );
+      await lead(sub, { platform: 'meta', integrationId: 7801, campaign: 'm7', at: '2020-09-02T09:00:00Z' });
+      await lead(sub, { platform: 'meta', integrationId: 7801, campaign: 'm7', at: '2020-09-02T10:00:00Z' });
+      await lead(sub, { platform: 'meta', integrationId: 7802, campaign: 'm8', at: '2020-09-02T11:00:00Z' });
+      // a lead of m7 through the other page does not take m7's spend from the page that brought most of them
+      await lead(sub, { platform: 'meta', integrationId: 7802, campaign: 'm7', at: '2020-09-02T12:00:00Z' });
+    });
+
+    it("each page's row carries the spend of the campaigns whose leads it brought; the rest is platform-level", async () => {
+      const overview = await ok<{ bySource: Array<Record<string, unknown>> }>(
+        `/api/analytics/overview?subAccountId=${sub}&from=2020-09-01&to=2020-09-05`,
+      );
+      expect(overview.bySource.filter((s) => s.platform === 'meta')).toEqual([
+        expect.objectContaining({ integrationId: null, leads: 0, spend: '5.00', costPerLead: null }),
+        expect.objectContaining({ integrationId: 7801, leads: 2, spend: '20.00', costPerLead: '10.00' }),
+        expect.objectContaining({ integrationId: 7802, leads: 2, spend: '6.00', costPerLead: '3.00' }),
+      ]);
+    });
+  });
+
   describe('currencies', () => {
     beforeAll(async () => {
       await spend(sub, [7401, 'google-ads', '2020-07-02', 'k1', '1.234', 'KWD']);

@@ -1,5 +1,5 @@
 import { LEAD_STATUSES } from '../leads/dto/lead.dto';
-import type { MetricRow, SpendDbRow } from './analytics.repository';
+import type { CampaignLeadsRow, MetricRow, SpendDbRow } from './analytics.repository';
 import { costPer, formatAmount, sumAmounts, sumByCurrency } from './compute/money';
 import type { GroupBy, SourceFiguresDto, TeamMemberDto, TimeseriesDto, TotalsDto } from './dto/analytics.dto';
 import { bucketKeyOfDate, CalendarGranularity, enumerateBuckets, zeroFill } from './time/buckets';
@@ -23,7 +23,11 @@ export const splitKey = (key: string): [string, string] => {
 export const SPEND_SCALE = 6;
 
 /** The overview's rows per source (platform|integration), each with the spend it owns. */
-export function sourceFigures(rows: readonly MetricRow[], spend: readonly SpendDbRow[]): SourceFiguresDto[] {
+export function sourceFigures(
+  rows: readonly MetricRow[],
+  spend: readonly SpendDbRow[],
+  campaignLeads: readonly CampaignLeadsRow[] = [],
+): SourceFiguresDto[] {
   const sources = new Map<
     string,
     { platform: string; integrationId: number | null; leads: number; converted: number }
@@ -45,8 +49,10 @@ export function sourceFigures(rows: readonly MetricRow[], spend: readonly SpendD
   // accounts each keep their own spend and cost per lead, and an account that spent without a lead in
   // the range has its row (leads 0, cost per lead null). Spend reported by a separate ad integration
   // (Facebook Ads spend buys the Meta Lead Ads integration's leads) belongs to the platform's one
-  // source row, or to a platform-level row (integrationId null) when several integrations bring
-  // that platform's leads.
+  // source row; when several integrations bring that platform's leads, a campaign's spend belongs to
+  // the one that brought most of the campaign's leads in the range (a Meta campaign's ads lead to one
+  // page), and spend of a campaign none of them brought a lead of to a platform-level row
+  // (integrationId null).
   const spendOf = new Map<string, SpendDbRow[]>();
   const own = (key: string, s: SpendDbRow) => spendOf.set(key, [...(spendOf.get(key) ?? []), s]);
   const unowned = new Map<string, SpendDbRow[]>();
@@ -60,9 +66,18 @@ export function sourceFigures(rows: readonly MetricRow[], spend: readonly SpendD
   }
   for (const [platform, rowsSpend] of unowned) {
     const keys = [...sources.keys()].filter((k) => splitKey(k)[0] === platform);
-    const key = keys.length === 1 ? keys[0] : `${platform}|`;
-    if (!sources.has(key)) sources.set(key, { platform, integrationId: null, leads: 0, converted: 0 });
-    for (const s of rowsSpend) own(key, s);
+    const owner = campaignOwners(platform, campaignLeads);
+    for (const s of rowsSpend) {
+      const byCampaign = owner.get(s.campaignId);
+      const key =
+        keys.length === 1
+          ? keys[0]
+          : byCampaign !== undefined && sources.has(`${platform}|${byCampaign}`)
+            ? `${platform}|${byCampaign}`
+            : `${platform}|`;
+      if (!sources.has(key)) sources.set(key, { platform, integrationId: null, leads: 0, converted: 0 });
+      own(key, s);
+    }
   }
   return [...sources.entries()]
     .sort(([, a], [, b]) => a.platform.localeCompare(b.platform) || (a.integrationId ?? -1) - (b.integrationId ?? -1))
@@ -85,6 +100,29 @@ export function sourceFigures(rows: readonly MetricRow[], spend: readonly SpendD
         currency: single ? single[0] : null,
       };
     });
+}
+
+/** Per campaign of `platform`, the integration that brought most of its leads (the lowest id on a tie). */
+function campaignOwners(platform: string, campaignLeads: readonly CampaignLeadsRow[]): Map<string, number> {
+  const best = new Map<string, CampaignLeadsRow>();
+  for (const row of campaignLeads) {
+    if (row.platform !== platform) continue;
+    const held = best.get(row.campaignId);
+    if (!held || row.leads > held.leads || (row.leads === held.leads && row.integrationId < held.integrationId))
+      best.set(row.campaignId, row);
+  }
+  return new Map([...best].map(([campaign, row]) => [campaign, row.integrationId]));
+}
+
+/** Lead platforms whose spend comes from a separate ad integration and that several integrations bring leads of. */
+export function platformsSharingSpend(rows: readonly MetricRow[], spend: readonly SpendDbRow[]): string[] {
+  const integrations = new Map<string, Set<string>>();
+  for (const r of rows) {
+    const [platform, integration] = splitKey(r.dimId);
+    integrations.set(platform, (integrations.get(platform) ?? new Set()).add(integration));
+  }
+  const platforms = new Set(spend.map((s) => leadPlatformOf(s.platform)).filter((p, i) => p !== spend[i].platform));
+  return [...platforms].filter((p) => (integrations.get(p)?.size ?? 0) > 1);
 }
 
 /**

@@ -6,6 +6,7 @@ import {
   furthestOfSets,
   leadPlatformOf,
   seriesKey,
+  platformsSharingSpend,
   sourceFigures,
   spendSeriesOf,
   splitKey,
@@ -78,10 +79,17 @@ export class AnalyticsFiguresService {
     const range = await this.reader.resolve(subAccountId, p);
     const rows = await this.reader.metricRows(subAccountId, range, ['source'], ['new', 'converted', 'lost']);
     const stock = await this.reader.stockAtEnd(subAccountId, range);
+    const spend = await this.repository.spend(subAccountId, ...days(range));
+    // who brought each campaign's leads, read only when a platform's spend must be shared out (Facebook
+    // Ads spend over several Meta Lead Ads integrations)
+    const sharing = platformsSharingSpend(rows, spend);
+    const campaignLeads = sharing.length
+      ? await this.repository.campaignLeads(subAccountId, sharing, range.start, range.end)
+      : [];
     const result: OverviewDto = {
       timezone: range.timezone,
       totals: totalsOf(rows, stock),
-      bySource: sourceFigures(rows, await this.repository.spend(subAccountId, ...days(range))),
+      bySource: sourceFigures(rows, spend, campaignLeads),
       byStatus: statusRecord(stock),
     };
     if (p.compare === 'previous') {

@@ -22,6 +22,14 @@ export interface SpendDbRow {
   spend: string;
 }
 
+/** How many leads of a (lead platform, campaign) an integration brought: who a campaign's spend belongs to. */
+export interface CampaignLeadsRow {
+  platform: string;
+  campaignId: string;
+  integrationId: number;
+  leads: number;
+}
+
 interface RawMetricRow {
   day: string | null;
   at: Date | null;
@@ -192,6 +200,36 @@ export class AnalyticsRepository {
       campaignName: r.campaign_name,
       currency: r.currency,
       spend: r.spend,
+    }));
+  }
+
+  /**
+   * Leads created in [start, end) per (lead platform, campaign, integration), for the platforms named:
+   * the lead's first touch, as the rollup's source and campaign dimensions count it.
+   */
+  async campaignLeads(
+    subAccountId: number,
+    platforms: readonly string[],
+    start: Date,
+    end: Date,
+  ): Promise<CampaignLeadsRow[]> {
+    const rows = await this.db.sql<{ platform: string; campaign_id: string; integration_id: number; n: number }>(
+      {
+        name: 'analytics_campaign_leads_v1',
+        text: `SELECT origin_platform AS platform, origin_campaign_id AS campaign_id, origin_integration_id AS integration_id,
+                      count(*)::int AS n
+               FROM leads
+               WHERE sub_account_id = $1 AND created_at >= $2 AND created_at < $3 AND NOT is_test
+                 AND origin_platform = ANY($4::text[]) AND origin_campaign_id IS NOT NULL AND origin_integration_id IS NOT NULL
+               GROUP BY 1, 2, 3`,
+      },
+      [subAccountId, start, end, platforms],
+    );
+    return rows.map((r) => ({
+      platform: r.platform,
+      campaignId: r.campaign_id,
+      integrationId: r.integration_id,
+      leads: r.n,
     }));
   }
 
