@@ -247,6 +247,17 @@ export async function buildApp(
     void reply.header('x-request-id', request.id);
     done();
   });
+  // the CRM's frontend calls the API from its own origin: its preflights are answered for the allow-listed
+  // origins only (bearer tokens, no cookies: credentials are not allowed); webhooks are server-to-server
+  if (config.corsOrigins.length > 0)
+    app.enableCors({
+      origin: config.corsOrigins,
+      methods: ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'],
+      allowedHeaders: ['authorization', 'content-type', 'idempotency-key', 'x-request-id'],
+      exposedHeaders: ['x-request-id', 'retry-after', 'content-disposition', 'location'],
+      credentials: false,
+      maxAge: 600,
+    });
   app.setGlobalPrefix('api');
   app.useGlobalPipes(validationPipe);
   app.useGlobalFilters(new AllExceptionsFilter());

@@ -33,9 +33,21 @@ describe('parseAppConfig', () => {
     [{ META_WHATSAPP_CONFIG_ID: 'whatsapp-config' }, 'META_WHATSAPP_CONFIG_ID'],
     [{ WEBHOOK_EVENT_RETENTION_DAYS: '3' }, 'WEBHOOK_EVENT_RETENTION_DAYS'],
     [{ WEBHOOK_EVENT_RETENTION_DAYS: '-1' }, 'WEBHOOK_EVENT_RETENTION_DAYS'],
+    [{ CORS_ORIGINS: 'https://app.example.com/' }, 'CORS_ORIGINS'],
+    [{ CORS_ORIGINS: 'https://app.example.com/crm' }, 'CORS_ORIGINS'],
+    [{ CORS_ORIGINS: '*' }, 'CORS_ORIGINS'],
+    [{ CORS_ORIGINS: 'app.example.com' }, 'CORS_ORIGINS'],
+    [{ CORS_ORIGINS: 'ftp://app.example.com' }, 'CORS_ORIGINS'],
   ])('names the variable in error for %j', (env, name) => {
     expect(() => parseAppConfig({ ...base, ...env })).toThrow(ConfigError);
     expect(() => parseAppConfig({ ...base, ...env })).toThrow(name);
+  });
+
+  it('reads CORS_ORIGINS as a list of exact origins; none by default', () => {
+    expect(parseAppConfig(base).corsOrigins).toEqual([]);
+    expect(
+      parseAppConfig({ ...base, CORS_ORIGINS: ' https://app.example.com, http://localhost:5173 ,' }).corsOrigins,
+    ).toEqual(['https://app.example.com', 'http://localhost:5173']);
   });
 
   it('is pure: a missing secret is an error naming it, and nothing is written under DATA_DIR', () => {

@@ -44,6 +44,11 @@ export interface AppConfig {
   bodyLimitBytes: number;
   /** Fastify trustProxy: false, true, a hop count, or proxy addresses/CIDRs. */
   trustProxy: boolean | number | string[];
+  /**
+   * Browser origins (scheme://host[:port]) allowed to call the API from another origin (CORS): the CRM's
+   * frontend. Empty (the default) sends no CORS headers, so only same-origin pages and servers call it.
+   */
+  corsOrigins: string[];
   shutdownTimeoutMs: number;
   jobs: {
     pollingIntervalSeconds: number;
@@ -248,6 +253,26 @@ function optionalConfigId(
   return { [key]: value };
 }
 
+/** CORS_ORIGINS: comma-separated origins, each exactly scheme://host[:port] (no path, no wildcard). */
+function corsOrigins(env: Env): string[] {
+  return (env.CORS_ORIGINS ?? '')
+    .split(',')
+    .map((o) => o.trim())
+    .filter(Boolean)
+    .map((o) => {
+      let parsed: URL | undefined;
+      try {
+        parsed = new URL(o);
+      } catch {
+        parsed = undefined;
+      }
+      // an origin is what a browser sends in Origin: no path, query, credentials or trailing slash
+      if (!parsed || !['https:', 'http:'].includes(parsed.protocol) || parsed.origin !== o)
+        throw new ConfigError(`CORS_ORIGINS entries must be origins such as https://app.example.com (got "${o}")`);
+      return parsed.origin;
+    });
+}
+
 function trustProxy(env: Env): boolean | number | string[] {
   const raw = env.TRUST_PROXY?.trim();
   if (!raw || raw === 'false') return false;
@@ -320,6 +345,7 @@ export function parseAppConfig(env: Env, baseUrls: Readonly<Record<string, strin
     logFile: env.LOG_FILE?.trim() || undefined,
     publicBaseUrl: url(env, 'PUBLIC_BASE_URL', `http://localhost:${port}`),
     trustProxy: trustProxy(env),
+    corsOrigins: corsOrigins(env),
     bodyLimitBytes: int(env, 'BODY_LIMIT_BYTES', 1024 * 1024, 1024, 64 * 1024 * 1024),
     shutdownTimeoutMs: int(env, 'SHUTDOWN_TIMEOUT_MS', 10_000, 1000, 120_000),
     jobs: {
