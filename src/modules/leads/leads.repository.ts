@@ -91,7 +91,7 @@ export class LeadsRepository {
         ? {
             OR: [
               // "jose" finds José, "josé" finds Jose: both sides folded (name-fold.ts), then case-insensitive
-              { fullNameFolded: { contains: likeLiteral(foldName(q)), mode: 'insensitive' } },
+              { fullNameFolded: { contains: likeLiteral(foldName(q) || q), mode: 'insensitive' } },
               { email: { contains: likeLiteral(q.toLowerCase()) } },
               { phone: { contains: likeLiteral(phoneSearch(q)) } },
               ...nationalPhones.map((phone) => ({ phone: { contains: phone } })),

@@ -63,7 +63,7 @@ export class ConversationsRepository {
         ? {
             OR: [
               // "jose" finds José (name-fold.ts: both sides folded), case-insensitively
-              { profileNameFolded: { contains: likeLiteral(foldName(q)), mode: 'insensitive' } },
+              { profileNameFolded: { contains: likeLiteral(foldName(q) || q), mode: 'insensitive' } },
               { phone: { contains: likeLiteral(q) } },
               { waId: { contains: likeLiteral(q) } },
               // the person's id on their channel: a WhatsApp user id, a Messenger psid, an Instagram igsid
