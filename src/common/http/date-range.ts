@@ -2,6 +2,9 @@ import { buildMessage, isISO8601, ValidateBy, ValidationOptions } from 'class-va
 import { DomainException } from '../errors/domain.exception';
 
 const DATE_ONLY = /^\d{4}-\d{2}-\d{2}$/;
+
+/** A bare calendar date (YYYY-MM-DD), no time of day. */
+export const isDateOnly = (value: string | undefined): value is string => value !== undefined && DATE_ONLY.test(value);
 /** A full calendar date first: ISO-8601's reduced precisions ("2026-03", "2026") are no day. */
 const FULL_DATE_FIRST = /^\d{4}-\d{2}-\d{2}(?:$|[T ])/;
 

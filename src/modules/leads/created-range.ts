@@ -2,11 +2,9 @@
 // are timestamps, or dates (YYYY-MM-DD) of the sub-account's calendar, as analytics counts "new leads on
 // D" (API.md "Analytics": computed in the sub-account's time zone). createdFrom=D&createdTo=D lists the
 // leads of local day D, the same leads the overview counts as new on D.
-import { assertRangeInOrder } from '../../common/http/date-range';
+import { assertRangeInOrder, isDateOnly } from '../../common/http/date-range';
 import { addDays, parseCivilDate } from '../analytics/time/civil-date';
 import { startOfLocalDay } from '../analytics/time/time-zone';
-
-const DATE_ONLY = /^\d{4}-\d{2}-\d{2}$/;
 
 export interface CreatedRange {
   createdFrom?: Date;
@@ -15,7 +13,7 @@ export interface CreatedRange {
 
 /** Whether either bound is a bare date, so the sub-account's time zone is needed to read it. */
 export function needsCalendar(from: string | undefined, to: string | undefined): boolean {
-  return [from, to].some((v) => v !== undefined && DATE_ONLY.test(v));
+  return isDateOnly(from) || isDateOnly(to);
 }
 
 /** Local day `value` of `zone`, `days` later, at its first instant. */
@@ -34,9 +32,9 @@ export function createdRange(
   zone: string,
   fields: readonly [string, string] = ['createdFrom', 'createdTo'],
 ): CreatedRange {
-  const createdFrom = from === undefined ? undefined : DATE_ONLY.test(from) ? dayStart(from, zone) : new Date(from);
+  const createdFrom = from === undefined ? undefined : isDateOnly(from) ? dayStart(from, zone) : new Date(from);
   const createdTo =
-    to === undefined ? undefined : DATE_ONLY.test(to) ? new Date(dayStart(to, zone, 1).getTime() - 1) : new Date(to);
+    to === undefined ? undefined : isDateOnly(to) ? new Date(dayStart(to, zone, 1).getTime() - 1) : new Date(to);
   assertRangeInOrder(createdFrom, createdTo, fields[0], fields[1]);
   return { createdFrom, createdTo };
 }

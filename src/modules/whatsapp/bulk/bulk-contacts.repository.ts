@@ -35,15 +35,6 @@ export interface LeadFilter {
 export class BulkContactsRepository {
   constructor(private readonly db: Db) {}
 
-  /** The sub-account's IANA time zone (the calendar a filter's dates are read in), or null. */
-  async timezoneOf(subAccountId: number): Promise<string | null> {
-    const rows = await this.db.sql<{ timezone: string }>(
-      { name: 'bulk_sub_account_timezone_v1', text: 'SELECT timezone FROM sub_accounts WHERE id = $1' },
-      [subAccountId],
-    );
-    return rows[0]?.timezone ?? null;
-  }
-
   /** The leads of one sub-account among these ids (others are not found, whoever owns them). */
   async leadsByIds(subAccountId: number, ids: readonly bigint[]): Promise<LeadForBulk[]> {
     const rows = await this.db.sql<{ id: string; phone: string | null; phone_valid: boolean }>(

@@ -13,6 +13,7 @@ import { BulkPolicy, kindOf } from './bulk-policy';
 import { MAX_RECIPIENTS, SkipReason } from './bulk-states';
 import { NewRecipient } from './bulk.repository';
 import { CreateBulkDto } from './dto/bulk.dto';
+import { AnalyticsRowsService } from '../../analytics/analytics-rows.service';
 import { CreatedRange, createdRange, needsCalendar } from '../../leads/created-range';
 
 /** A lead with every placeholder field set: checks the parameters' shape when the bulk is accepted. */
@@ -41,6 +42,7 @@ interface BulkTemplate {
 export class BulkRequestResolver {
   constructor(
     private readonly contacts: BulkContactsRepository,
+    private readonly analytics: AnalyticsRowsService,
     private readonly integrations: IntegrationsRepository,
     private readonly oauth: OAuthTokensService,
     private readonly handler: WhatsAppCloudHandler,
@@ -158,9 +160,7 @@ export class BulkRequestResolver {
    */
   private async filterBounds(dto: CreateBulkDto): Promise<CreatedRange> {
     const { createdFrom, createdTo } = dto.filter ?? {};
-    const zone = needsCalendar(createdFrom, createdTo)
-      ? ((await this.contacts.timezoneOf(dto.subAccountId)) ?? 'UTC')
-      : 'UTC';
+    const zone = needsCalendar(createdFrom, createdTo) ? await this.analytics.timezoneOf(dto.subAccountId) : 'UTC';
     return createdRange(createdFrom, createdTo, zone, ['filter.createdFrom', 'filter.createdTo']);
   }
 

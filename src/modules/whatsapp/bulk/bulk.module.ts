@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { AnalyticsModule } from '../../analytics/analytics.module';
 import { IdempotencyModule } from '../../../common/idempotency/idempotency.module';
 import { IntegrationsModule } from '../../integrations/integrations.module';
 import { WhatsAppModule } from '../whatsapp.module';
@@ -16,7 +17,7 @@ import { BulkService } from './bulk.service';
 
 /** WhatsApp bulk sends (issue 12 point 5): the ledger, its runners and the routes. */
 @Module({
-  imports: [IntegrationsModule, WhatsAppModule, IdempotencyModule],
+  imports: [IntegrationsModule, WhatsAppModule, AnalyticsModule, IdempotencyModule],
   controllers: [BulkController],
   providers: [
     BulkService,
