@@ -114,6 +114,11 @@ export interface AppConfig {
     retryUnitMs: number;
     maxAttempts: number;
     /**
+     * The first wait before an event that met a busy database (a deadlock's victim, a lost connection)
+     * runs again, doubling up to 60×; such a failure is not counted as an attempt (a second; tests shorten it).
+     */
+    busyRetryMs: number;
+    /**
      * PROCESSED events older than this many days are deleted, with their payloads (hourly, by a
      * worker); FAILED and unfinished events are kept whatever their age. 0 keeps every event.
      */
@@ -376,6 +381,7 @@ export function parseAppConfig(env: Env, baseUrls: Readonly<Record<string, strin
       cacheTtlMs: int(env, 'WEBHOOK_CACHE_TTL_MS', 5000, 0, 600_000),
       retryUnitMs: int(env, 'WEBHOOK_RETRY_UNIT_MS', 60_000, 1, 3_600_000),
       maxAttempts: int(env, 'WEBHOOK_MAX_ATTEMPTS', 5, 1, 50),
+      busyRetryMs: int(env, 'WEBHOOK_BUSY_RETRY_MS', 1000, 1, 60_000),
       retentionDays: retentionDays(env),
     },
     reports: {

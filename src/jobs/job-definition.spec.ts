@@ -32,6 +32,18 @@ describe('job payload codecs (the queue boundary)', () => {
     expect(JOB_DEFINITIONS['sync-scheduler'].codec).toBe(emptyPayload);
     expect(JOB_DEFINITIONS['integration-sync'].codec.decode({ runId: '7' })).toEqual({ runId: 7n });
   });
+
+  it("carries a webhook event's busy-database retries, and refuses a count that is not one", () => {
+    const codec = JOB_DEFINITIONS['webhook-process'].codec;
+    expect(codec.encode({ eventId: 5n })).toEqual({ eventId: '5' });
+    expect(codec.encode({ eventId: 5n, busy: 0 })).toEqual({ eventId: '5' });
+    expect(codec.encode({ eventId: 5n, busy: 3 })).toEqual({ eventId: '5', busy: 3 });
+    expect(codec.decode({ eventId: '5' })).toEqual({ eventId: 5n });
+    expect(codec.decode({ eventId: '5', busy: 3 })).toEqual({ eventId: 5n, busy: 3 });
+    for (const busy of [-1, 1.5, '3', null, 1001])
+      expect(() => codec.decode({ eventId: '5', busy })).toThrow(InvalidJobPayload);
+    expect(() => codec.decode({ busy: 1 })).toThrow(InvalidJobPayload);
+  });
 });
 
 // Compile-time checks (npm run typecheck): send and @JobHandler are typed by the JobPayloads map.

@@ -18,13 +18,29 @@ const rebuildPayload: JobCodec<{ subAccountId: number; from: string | null; to: 
   },
 };
 
+const eventIdPayload = idPayload('eventId');
+
+/** { eventId, busy? } of a webhook event's processing; `busy` only on a retry after a busy database. */
+const webhookProcessPayload: JobCodec<{ eventId: bigint; busy?: number }> = {
+  encode: (p) => (p.busy ? { ...eventIdPayload.encode(p), busy: p.busy } : eventIdPayload.encode(p)),
+  decode: (data) => {
+    const { eventId } = eventIdPayload.decode(data);
+    const busy = typeof data === 'object' && data !== null ? (data as Record<string, unknown>).busy : undefined;
+    if (busy === undefined) return { eventId };
+    if (typeof busy !== 'number' || !Number.isSafeInteger(busy) || busy < 0 || busy > 1000)
+      throw new InvalidJobPayload('busy must be an integer from 0 to 1000');
+    return { eventId, busy };
+  },
+};
+
 /**
  * Every job of the application: its name and the payload its handler receives. To add one: a line
  * here, its definition below (queue options and payload codec), and one `@JobHandler('name')`
  * method; `send('name', payload)` is then type-checked, and boot fails if the handler is missing.
  */
 export interface JobPayloads {
-  'webhook-process': { eventId: bigint };
+  /** `busy`: how many times in a row the event met a busy database (not counted as attempts). */
+  'webhook-process': { eventId: bigint; busy?: number };
   'integration-sync': { runId: bigint };
   'sync-scheduler': Record<string, never>;
   'report-generate': { reportId: bigint };
@@ -65,7 +81,7 @@ export const JOB_DEFINITIONS: JobDefinitions<JobPayloads> = {
     // with the events in flight (bench/lead-e2e: 1,116-1,263 deliveries/s against 861-911 with 25)
     batchSize: 50,
     workers: 2,
-    codec: idPayload('eventId'),
+    codec: webhookProcessPayload,
   },
   'integration-sync': {
     // a run checkpoints its cursor after every page; a job retried after its worker died resumes

@@ -172,11 +172,19 @@ export class WebhookEventsRepository {
     });
   }
 
-  /** Back to PENDING until `at` (the caller enqueues its retry in the same transaction). */
-  async markPendingRetry(id: bigint, error: string, at: Date): Promise<void> {
+  /**
+   * Back to PENDING until `at` (the caller enqueues its retry in the same transaction). With
+   * `countAttempt: false` the claim's attempt is given back: the failure was the database's, not the event's.
+   */
+  async markPendingRetry(id: bigint, error: string, at: Date, { countAttempt = true } = {}): Promise<void> {
     await this.db.prisma.webhookEvent.update({
       where: { id },
-      data: { status: 'PENDING', lastError: error, nextAttemptAt: at },
+      data: {
+        status: 'PENDING',
+        lastError: error,
+        nextAttemptAt: at,
+        ...(countAttempt ? {} : { attempts: { decrement: 1 } }),
+      },
     });
   }
 

@@ -1,6 +1,7 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { OutboundError } from '../../common/outbound/http-client';
 import { APP_CONFIG, AppConfig } from '../../config/app-config';
+import { isDatabaseBusy } from '../../database/database-busy';
 import { retryDeadlocks } from '../../database/deadlock-retry';
 import { TransactionRunner } from '../../database/transaction-runner';
 import { IntegrationSetupError, PermanentEventError } from '../../handlers/integration-handler';
@@ -18,6 +19,13 @@ import { batchEvents, DELIVERY_BATCH_EVENT, EXPAND_CHUNK } from './webhook-batch
 import { WebhookEventsRepository } from './webhook-events.repository';
 import { isReauthorizationRequired } from '../integrations/oauth-tokens.service';
 
+/**
+ * How many times in a row an event may meet a busy database without it counting as an attempt: with
+ * waits of 1, 2, 4 … 60 × WEBHOOK_BUSY_RETRY_MS, about five minutes of trouble. Past that the failure
+ * counts like any other, so one that only looks busy (a statement that always times out) still ends.
+ */
+export const MAX_BUSY_RETRIES = 10;
+
 function errorMessage(err: unknown): string {
   const text = err instanceof Error ? err.message : String(err);
   return text.slice(0, 1000);
@@ -28,7 +36,10 @@ function errorMessage(err: unknown): string {
  * the outcome in the same transaction that marks the event PROCESSED. Failures are retried after
  * min(2^attempts, 60) minutes, up to WEBHOOK_MAX_ATTEMPTS; then the event is FAILED and replayable.
  * A worker that dies mid-event leaves it PROCESSING; its job's lease expires and the event is
- * claimed again. Applying an outcome twice has no second effect (see LeadWriterService).
+ * claimed again. Applying an outcome twice has no second effect (see LeadWriterService). A failure
+ * that says only that the database was busy (a deadlock's victim, a lost connection, a server
+ * restarting) is not the event's: it runs again within seconds and the attempt is not counted, so a
+ * spell of database trouble never spends an event's attempts or makes it wait the provider backoff.
  */
 @Injectable()
 export class WebhookProcessor {
@@ -67,7 +78,7 @@ export class WebhookProcessor {
   }
 
   @JobHandler('webhook-process')
-  async process({ eventId }: { eventId: bigint }): Promise<void> {
+  async process({ eventId, busy = 0 }: { eventId: bigint; busy?: number }): Promise<void> {
     const event = await this.events.claim(eventId);
     if (!event) {
       // another run holds it (this is a second job of the event: a retry still queued when a replay ran
@@ -102,7 +113,7 @@ export class WebhookProcessor {
       try {
         await retryDeadlocks(() => this.events.expandBatch(events, EXPAND_CHUNK));
       } catch (err) {
-        await this.failed(event.id, event.attempts, event.integrationId, err);
+        await this.failed(event, busy, err);
         return;
       }
       await this.events.markProcessed(event.id);
@@ -177,15 +188,33 @@ export class WebhookProcessor {
         });
       }
     } catch (err) {
-      await this.failed(event.id, event.attempts, integration.id, err);
+      await this.failed(event, busy, err);
     }
   }
 
-  private async failed(eventId: bigint, attempts: number, integrationId: number, err: unknown): Promise<void> {
+  private async failed(
+    event: { id: bigint; attempts: number; integrationId: number },
+    busy: number,
+    err: unknown,
+  ): Promise<void> {
+    const { id: eventId, attempts, integrationId } = event;
     const message = errorMessage(err);
     // a refused grant changed the integration (status error, no token): the cached row is stale
     if (isReauthorizationRequired(err)) this.cache.delete(integrationId);
     const permanent = err instanceof PermanentEventError || (err instanceof OutboundError && !err.transient);
+    if (!permanent && !(err instanceof OutboundError) && busy < MAX_BUSY_RETRIES && isDatabaseBusy(err)) {
+      const delay = Math.min(2 ** busy, 60) * this.config.webhooks.busyRetryMs;
+      this.logger.warn(
+        { eventId: eventId.toString(), attempts: attempts - 1, busy: busy + 1, retryInMs: delay, reason: message },
+        'webhook event met a busy database: retried soon, the attempt not counted',
+      );
+      const at = new Date(Date.now() + delay);
+      await this.transactions.run(async () => {
+        await this.events.markPendingRetry(eventId, message, at, { countAttempt: false });
+        await this.jobs.send('webhook-process', { eventId, busy: busy + 1 }, { startAfter: at });
+      });
+      return;
+    }
     if (permanent || attempts >= this.config.webhooks.maxAttempts) {
       this.logger.warn({ eventId: eventId.toString(), attempts, reason: message }, 'webhook event failed');
       await this.events.markFailed(eventId, message);
