@@ -336,7 +336,6 @@ describe('API.md contract audit 23: analytics', () => {
       ['timeseries?granularity=year', 'granularity'],
       ['timeseries?metric=revenue', 'metric'],
       ['timeseries?groupBy=country', 'groupBy'],
-      ['timeseries?metric=spend&granularity=hour', 'granularity'],
       ['timeseries?metric=spend&groupBy=status', 'groupBy'],
       ['timeseries?metric=messagesSent&groupBy=campaign', 'groupBy'],
       ['overview?compare=next', 'compare'],

@@ -262,6 +262,89 @@ describe('contract audit 27: ad spend in analytics', () => {
     });
   });
 
+  describe('spend per hour (platforms report it per day)', () => {
+    type Series = { series: Array<{ key: string; points: Array<{ bucket: string; value: string }> }> };
+    const total = (points: Array<{ value: string }>): string =>
+      (points.reduce((cents, p) => cents + Math.round(Number(p.value) * 100), 0) / 100).toFixed(2);
+    let eastern: number;
+
+    beforeAll(async () => {
+      await spend(
+        sub,
+        [7801, 'google-ads', '2020-08-05', 'h1', '10.00'],
+        [7801, 'google-ads', '2020-08-05', 'h2', '0.01'],
+      );
+      eastern = await createSubAccount(t, 'MAX', 'Spend audit 27, New York');
+      const res = await t.http
+        .patch(`/api/sub-accounts/${eastern}`)
+        .set('authorization', `Bearer ${t.token('ADMIN', [eastern])}`)
+        .send({ timezone: 'America/New_York' });
+      expect(res.status).toBe(200);
+      // the day clocks went forward (23 hours) and the day they went back (25 hours)
+      await spend(
+        eastern,
+        [7802, 'google-ads', '2021-03-14', 'e1', '23.00'],
+        [7802, 'google-ads', '2021-11-07', 'e1', '5.00'],
+      );
+    });
+    const hours = async (s: number, params: string): Promise<Series> => {
+      const auth = s === sub ? admin : `Bearer ${t.token('ADMIN', [s])}`;
+      const res = await get(
+        `/api/analytics/timeseries?subAccountId=${s}&${params}&granularity=hour&metric=spend`,
+        auth,
+      );
+      expect(res.status).toBe(200);
+      return res.body as Series;
+    };
+
+    it("spreads a day's spend evenly over its hours, the leftover cents on the first ones, adding up to the day", async () => {
+      const { series } = await hours(sub, 'from=2020-08-05&to=2020-08-05');
+      expect(series).toHaveLength(1);
+      const points = series[0].points;
+      expect(points).toHaveLength(24);
+      expect(points[0].bucket).toBe('2020-08-05T00:00+00:00');
+      // 10.01 is 1,001 cents: 41 each, and the 17 left over go to the first 17 hours
+      expect(points.map((p) => p.value)).toEqual([...Array(17).fill('0.42'), ...Array(7).fill('0.41')]);
+      const day = await ok<Series>(
+        `/api/analytics/timeseries?subAccountId=${sub}&from=2020-08-05&to=2020-08-05&granularity=day&metric=spend`,
+      );
+      expect(day.series[0].points).toEqual([{ bucket: '2020-08-05', value: '10.01' }]);
+      expect(total(points)).toBe('10.01');
+    });
+
+    it('grouped by campaign, each campaign spreads its own day', async () => {
+      const { series } = await hours(sub, 'from=2020-08-05&to=2020-08-05&groupBy=campaign');
+      const values = (key: string) => series.find((x) => x.key === key)?.points.map((p) => p.value);
+      expect(values('h1')).toEqual([...Array(16).fill('0.42'), ...Array(8).fill('0.41')]);
+      expect(values('h2')).toEqual(['0.01', ...Array(23).fill('0.00')]);
+    });
+
+    it('a range of instants that cuts the day keeps only the hours inside it', async () => {
+      const { series } = await hours(sub, 'from=2020-08-05T12:00:00Z&to=2020-08-05T17:59:59Z');
+      expect(series[0].points).toEqual([
+        ...[12, 13, 14, 15, 16].map((h) => ({ bucket: `2020-08-05T${h}:00+00:00`, value: '0.42' })),
+        { bucket: '2020-08-05T17:00+00:00', value: '0.41' },
+      ]);
+    });
+
+    it("over the sub-account's own hours: 23 on the day clocks go forward, 25 on the day they go back", async () => {
+      const spring = (await hours(eastern, 'from=2021-03-14&to=2021-03-14')).series[0].points;
+      expect(spring).toHaveLength(23);
+      expect(spring.map((p) => p.bucket).slice(0, 4)).toEqual([
+        '2021-03-14T00:00-05:00',
+        '2021-03-14T01:00-05:00',
+        '2021-03-14T03:00-04:00',
+        '2021-03-14T04:00-04:00',
+      ]);
+      expect(new Set(spring.map((p) => p.value))).toEqual(new Set(['1.00']));
+      const autumn = (await hours(eastern, 'from=2021-11-07&to=2021-11-07')).series[0].points;
+      expect(autumn).toHaveLength(25);
+      expect(autumn.map((p) => p.bucket).slice(1, 3)).toEqual(['2021-11-07T01:00-04:00', '2021-11-07T01:00-05:00']);
+      expect(new Set(autumn.map((p) => p.value))).toEqual(new Set(['0.20']));
+      expect(total(autumn)).toBe('5.00');
+    });
+  });
+
   describe('currencies', () => {
     beforeAll(async () => {
       await spend(sub, [7401, 'google-ads', '2020-07-02', 'k1', '1.234', 'KWD']);

@@ -1,9 +1,10 @@
 import { LEAD_STATUSES } from '../leads/dto/lead.dto';
 import type { CampaignLeadsRow, MetricRow, SpendDbRow } from './analytics.repository';
-import { costPer, formatAmount, sumAmounts, sumByCurrency } from './compute/money';
+import { costPer, formatAmount, splitEvenly, sumAmounts, sumByCurrency } from './compute/money';
 import type { GroupBy, SourceFiguresDto, TeamMemberDto, TimeseriesDto, TotalsDto } from './dto/analytics.dto';
-import { bucketKeyOfDate, CalendarGranularity, enumerateBuckets, zeroFill } from './time/buckets';
-import { parseCivilDate } from './time/civil-date';
+import { Bucket, bucketKeyOfDate, enumerateBuckets, Granularity, zeroFill } from './time/buckets';
+import { addDays, CivilDate, parseCivilDate } from './time/civil-date';
+import { startOfLocalDay } from './time/time-zone';
 
 /** Ad platforms' names as leads know them: Facebook Ads spend buys Meta leads. */
 const LEAD_PLATFORM_OF_SPEND: Readonly<Record<string, string>> = { 'facebook-ads': 'meta' };
@@ -130,14 +131,21 @@ export function platformsSharingSpend(rows: readonly MetricRow[], spend: readonl
  * series per group and currency: amounts in two currencies are never added up (API.md: money is a
  * decimal string with its currency), so a group whose ad accounts bill in EUR and USD has two series.
  */
+/**
+ * The spend series. Ad platforms report spend per day, so at `hour` granularity a day's spend (its
+ * total in cents, per series) is spread evenly over that local day's hours — 23, 24 or 25 of them —
+ * with the leftover cents on its first hours: the hours of a day add up to exactly the day's value in
+ * the `day` series. A range given as instants that cuts a day keeps only that day's hours inside it.
+ */
 export function spendSeriesOf(
   spend: readonly SpendDbRow[],
   timezone: string,
-  granularity: CalendarGranularity,
+  granularity: Granularity,
   groupBy: GroupBy | undefined,
-  buckets: ReturnType<typeof enumerateBuckets>,
+  buckets: readonly Bucket[],
 ): TimeseriesDto {
   const series = new Map<string, { key: string; currency: string | null; amounts: Map<string, string[]> }>();
+  const days = new Map<string, CivilDate>();
   for (const s of spend) {
     const day = parseCivilDate(s.day);
     if (!day) continue;
@@ -151,20 +159,43 @@ export function spendSeriesOf(
     const currency = s.currency === null ? null : s.currency.toUpperCase();
     const id = JSON.stringify([key, currency]);
     const one = series.get(id) ?? { key, currency, amounts: new Map<string, string[]>() };
-    const bucket = bucketKeyOfDate(day, granularity);
+    const bucket = bucketKeyOfDate(day, granularity === 'hour' ? 'day' : granularity);
+    days.set(bucket, day);
     one.amounts.set(bucket, [...(one.amounts.get(bucket) ?? []), s.spend]);
     series.set(id, one);
   }
   if (!groupBy && series.size === 0) series.set('total', { key: 'total', currency: null, amounts: new Map() });
+  const hoursOf = new Map<string, string[]>();
+  const hoursOfDay = (dayKey: string, day: CivilDate): string[] => {
+    const known = hoursOf.get(dayKey);
+    if (known) return known;
+    const range = { start: startOfLocalDay(day, timezone), end: startOfLocalDay(addDays(day, 1), timezone) };
+    const hours = enumerateBuckets(range, timezone, 'hour').map((b) => b.key);
+    hoursOf.set(dayKey, hours);
+    return hours;
+  };
+  const valuesOf = (amounts: Map<string, string[]>): Map<string, string> => {
+    const totals = new Map([...amounts].map(([bucket, parts]) => [bucket, sumAmounts(parts)]));
+    if (granularity !== 'hour') return totals;
+    const hourly = new Map<string, string>();
+    for (const [dayKey, total] of totals) {
+      const day = days.get(dayKey);
+      if (!day) continue;
+      const hours = hoursOfDay(dayKey, day);
+      splitEvenly(total, hours.length).forEach((share, i) => hourly.set(hours[i], share));
+    }
+    return hourly;
+  };
   return {
     timezone,
     granularity,
     series: [...series.values()]
       .sort((a, b) => cmp(a.key, b.key) || cmp(a.currency ?? '\uffff', b.currency ?? '\uffff'))
-      .map((one) => {
-        const values = new Map([...one.amounts].map(([bucket, amounts]) => [bucket, sumAmounts(amounts)]));
-        return { key: one.key, currency: one.currency, points: zeroFill(buckets, values, '0.00') };
-      }),
+      .map((one) => ({
+        key: one.key,
+        currency: one.currency,
+        points: zeroFill(buckets, valuesOf(one.amounts), '0.00'),
+      })),
   };
 }
 

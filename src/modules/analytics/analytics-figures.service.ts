@@ -292,8 +292,6 @@ export class AnalyticsFiguresService {
     groupBy: GroupBy | undefined,
     buckets: ReturnType<typeof enumerateBuckets>,
   ): Promise<TimeseriesDto> {
-    if (granularity === 'hour')
-      throw unsupported('granularity', 'spend is known per day: use day, week or month', 'use day, week or month');
     if (groupBy === 'status')
       throw unsupported('groupBy', 'spend cannot be grouped by status', 'use source, campaign or integration');
     const spend = await this.repository.spend(subAccountId, ...days(range));
