@@ -2,17 +2,39 @@ import { createMediumApp, MediumApp, seedIntegration } from '../../../test/suppo
 import { WebhookEventsRepository } from './webhook-events.repository';
 import { MAX_BUSY_RETRIES, WebhookProcessor } from './webhook-processor';
 
+type Ids = { subAccountId: number; integrationId: number };
+
+/** The application's providers with one generic-webhook integration whose events are leads by `/email`. */
+async function leadApp(env: Record<string, string>): Promise<{ m: MediumApp; ids: Ids }> {
+  const m = await createMediumApp(env);
+  const ids = await seedIntegration(m.sql);
+  await m.sql.query(
+    `UPDATE integrations SET config = '{"externalIdPointer": "/key", "mapping": {"email": "/email"}}' WHERE id = $1`,
+    [ids.integrationId],
+  );
+  return { m, ids };
+}
+
+/** A stored lead event of that integration (with its job), `key`@example.org. */
+async function storeLead(m: MediumApp, ids: Ids, key: string): Promise<bigint> {
+  const stored = await m.app.get(WebhookEventsRepository).insertWithJob({
+    integrationId: ids.integrationId,
+    subAccountId: ids.subAccountId,
+    provider: 'generic-webhook',
+    dedupKey: `id:${key}`,
+    externalId: key,
+    eventType: 'lead',
+    payload: { key, email: `${key}@example.org` },
+  });
+  return BigInt(stored.id);
+}
+
 describe('WebhookProcessor: an event whose attempts never finished', () => {
   let m: MediumApp;
-  let ids: { subAccountId: number; integrationId: number };
+  let ids: Ids;
 
   beforeAll(async () => {
-    m = await createMediumApp({ WEBHOOK_MAX_ATTEMPTS: '3' });
-    ids = await seedIntegration(m.sql);
-    await m.sql.query(
-      `UPDATE integrations SET config = '{"externalIdPointer": "/key", "mapping": {"email": "/email"}}' WHERE id = $1`,
-      [ids.integrationId],
-    );
+    ({ m, ids } = await leadApp({ WEBHOOK_MAX_ATTEMPTS: '3' }));
   });
   afterAll(async () => {
     await m.close();
@@ -20,20 +42,12 @@ describe('WebhookProcessor: an event whose attempts never finished', () => {
 
   /** An event left PROCESSING by `died` claims whose workers stopped before recording anything. */
   const abandoned = async (key: string, died: number): Promise<bigint> => {
-    const stored = await m.app.get(WebhookEventsRepository).insertWithJob({
-      integrationId: ids.integrationId,
-      subAccountId: ids.subAccountId,
-      provider: 'generic-webhook',
-      dedupKey: `id:${key}`,
-      externalId: key,
-      eventType: 'lead',
-      payload: { key, email: `${key}@example.org` },
-    });
+    const id = await storeLead(m, ids, key);
     await m.sql.query("UPDATE webhook_events SET status = 'PROCESSING', attempts = $2 WHERE id = $1", [
-      stored.id,
+      id.toString(),
       died,
     ]);
-    return BigInt(stored.id);
+    return id;
   };
   const row = async (id: bigint): Promise<{ status: string; attempts: number; last_error: string | null }> =>
     (await m.sql.query('SELECT status, attempts, last_error FROM webhook_events WHERE id = $1', [id.toString()]))
@@ -143,19 +157,14 @@ describe('WebhookProcessor: an event that meets a busy database', () => {
   const RETRY_UNIT_MS = 60_000;
   const BUSY_RETRY_MS = 300;
   let m: MediumApp;
-  let ids: { subAccountId: number; integrationId: number };
+  let ids: Ids;
 
   beforeAll(async () => {
-    m = await createMediumApp({
+    ({ m, ids } = await leadApp({
       WEBHOOK_MAX_ATTEMPTS: '3',
       WEBHOOK_RETRY_UNIT_MS: String(RETRY_UNIT_MS),
       WEBHOOK_BUSY_RETRY_MS: String(BUSY_RETRY_MS),
-    });
-    ids = await seedIntegration(m.sql);
-    await m.sql.query(
-      `UPDATE integrations SET config = '{"externalIdPointer": "/key", "mapping": {"email": "/email"}}' WHERE id = $1`,
-      [ids.integrationId],
-    );
+    }));
     // the lead write fails with the SQLSTATE set here, as PostgreSQL fails a deadlock's victim (40P01)
     // or a statement on a server shutting down (57P01); nothing while it is null
     await m.sql.query(`
@@ -177,18 +186,7 @@ describe('WebhookProcessor: an event that meets a busy database', () => {
   });
 
   const failWith = (sqlstate: string | null) => m.sql.query('UPDATE busy_control SET sqlstate = $1', [sqlstate]);
-  const stored = async (key: string): Promise<bigint> => {
-    const row = await m.app.get(WebhookEventsRepository).insertWithJob({
-      integrationId: ids.integrationId,
-      subAccountId: ids.subAccountId,
-      provider: 'generic-webhook',
-      dedupKey: `id:${key}`,
-      externalId: key,
-      eventType: 'lead',
-      payload: { key, email: `${key}@example.org` },
-    });
-    return BigInt(row.id);
-  };
+  const stored = (key: string): Promise<bigint> => storeLead(m, ids, key);
   /** The event, and when its next attempt is due, in ms from PostgreSQL's now(). */
   const row = async (id: bigint) =>
     (
