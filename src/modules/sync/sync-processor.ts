@@ -2,6 +2,7 @@ import { Inject, Injectable, Logger, OnApplicationBootstrap, Optional } from '@n
 import { Clock, CLOCK, systemClock } from '../../common/clock';
 import { OutboundError } from '../../common/outbound/http-client';
 import { APP_CONFIG, AppConfig } from '../../config/app-config';
+import { retryDeadlocks } from '../../database/deadlock-retry';
 import { TransactionRunner } from '../../database/transaction-runner';
 import { HandlerRegistry } from '../../handlers/handler-registry';
 import {
@@ -180,37 +181,42 @@ export class SyncProcessor implements OnApplicationBootstrap {
           result = await handler.syncData(ctx, cursor);
         }
         const { costs, unreadable } = this.storableCosts(result.costs ?? [], integration.id);
-        await this.transactions.runSql(async () => {
-          const counts: PageCounts = { fetched: result.fetched, created: 0, updated: 0, unchanged: 0 };
-          // a record this integration already has a touch of (its webhook's) is applied as that touch
-          const records = result.leads.map((lead) => ({
-            platform: lead.platform,
-            externalId: storableText(lead.externalId, LEAD_TEXT_LIMITS.text) ?? lead.externalId,
-          }));
-          const origins = await this.runs.touchOrigins(touch.subAccountId, integration.id, touch.origin, records);
-          for (const [i, lead] of result.leads.entries()) {
-            const origin = origins.get(recordKey(records[i].platform, records[i].externalId)) ?? touch.origin;
-            counts[await this.leads.syncUpsert({ ...touch, origin }, lead)] += 1;
-          }
-          const days = costs.map((c) => c.day);
-          if (costs.length) await this.runs.upsertCosts(integration.subAccountId, integration.id, costs, run.id);
-          if (unreadable.length) await this.runs.keepCosts(integration.id, run.id, unreadable);
-          // the run's whole window is re-pulled: what the platform no longer reports there is zeroed
-          const window = result.nextCursor === null ? result.costWindow : undefined;
-          if (window) {
-            await this.runs.zeroUnreportedCosts(integration.id, run.id, window.from, window.to);
-            days.push(window.from, window.to);
-          }
-          if (days.length) {
-            // issue 13: the touches of those days get their share of the new spend (sourceTracking.cost)
-            days.sort();
-            await this.analytics.fillSourceCosts(integration.subAccountId, days[0], days[days.length - 1]);
-          }
-          if (result.traffic?.length)
-            await this.traffic.upsertDaily(integration.subAccountId, integration.id, result.traffic);
-          // the last page leaves where the next run starts (incremental syncs), or nothing
-          await this.runs.checkpoint(run.id, runner, result.nextCursor ?? result.nextRunCursor ?? null, counts);
-        });
+        // a page's writes meet the webhooks' writes of the same leads: PostgreSQL may abort them as a
+        // deadlock's victim (deadlock-retry.ts). They are one transaction with no effect outside the
+        // database, so they run again, rather than fail the run over a page the provider already gave
+        await retryDeadlocks(() =>
+          this.transactions.runSql(async () => {
+            const counts: PageCounts = { fetched: result.fetched, created: 0, updated: 0, unchanged: 0 };
+            // a record this integration already has a touch of (its webhook's) is applied as that touch
+            const records = result.leads.map((lead) => ({
+              platform: lead.platform,
+              externalId: storableText(lead.externalId, LEAD_TEXT_LIMITS.text) ?? lead.externalId,
+            }));
+            const origins = await this.runs.touchOrigins(touch.subAccountId, integration.id, touch.origin, records);
+            for (const [i, lead] of result.leads.entries()) {
+              const origin = origins.get(recordKey(records[i].platform, records[i].externalId)) ?? touch.origin;
+              counts[await this.leads.syncUpsert({ ...touch, origin }, lead)] += 1;
+            }
+            const days = costs.map((c) => c.day);
+            if (costs.length) await this.runs.upsertCosts(integration.subAccountId, integration.id, costs, run.id);
+            if (unreadable.length) await this.runs.keepCosts(integration.id, run.id, unreadable);
+            // the run's whole window is re-pulled: what the platform no longer reports there is zeroed
+            const window = result.nextCursor === null ? result.costWindow : undefined;
+            if (window) {
+              await this.runs.zeroUnreportedCosts(integration.id, run.id, window.from, window.to);
+              days.push(window.from, window.to);
+            }
+            if (days.length) {
+              // issue 13: the touches of those days get their share of the new spend (sourceTracking.cost)
+              days.sort();
+              await this.analytics.fillSourceCosts(integration.subAccountId, days[0], days[days.length - 1]);
+            }
+            if (result.traffic?.length)
+              await this.traffic.upsertDaily(integration.subAccountId, integration.id, result.traffic);
+            // the last page leaves where the next run starts (incremental syncs), or nothing
+            await this.runs.checkpoint(run.id, runner, result.nextCursor ?? result.nextRunCursor ?? null, counts);
+          }),
+        );
         cursor = result.nextCursor;
         if (cursor === null) break;
         // the page is kept (it is what the provider answered); following the cursor would fetch it again,
