@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import type { AuthUser } from '../../common/auth/auth-user';
-import { assertVisible, listScope, scopeOf } from '../../common/auth/sub-account-scope';
+import { assertCanActOn, assertVisible, listScope, scopeOf } from '../../common/auth/sub-account-scope';
 import { DomainException } from '../../common/errors/domain.exception';
 import { ErrorCode } from '../../common/errors/error-code';
 import { Page, skipTake, toPage } from '../../common/http/pagination';
@@ -155,7 +155,7 @@ export class WhatsAppTemplatesService implements OnApplicationBootstrap {
   }
 
   async create(user: AuthUser, dto: CreateWhatsAppTemplateDto): Promise<WhatsAppTemplateDto> {
-    const number = await this.visibleNumber(user, dto.integrationId);
+    const number = await this.targetNumber(user, dto);
     const checked = validateTemplateCreate(dto);
     if (!checked.ok) throw DomainException.validation('The template is not valid', checked.problems);
     const existing = await this.repository.findByName(number.integrationId, dto.name, dto.language);
@@ -198,7 +198,7 @@ export class WhatsAppTemplatesService implements OnApplicationBootstrap {
   }
 
   async requestSync(user: AuthUser, dto: SyncTemplatesDto): Promise<JobAcceptedDto> {
-    const number = await this.visibleNumber(user, dto.integrationId);
+    const number = await this.targetNumber(user, dto);
     const jobId = await this.jobs.send('whatsapp-templates-sync', { integrationId: BigInt(number.integrationId) });
     return { jobId };
   }
@@ -388,6 +388,34 @@ export class WhatsAppTemplatesService implements OnApplicationBootstrap {
         prepared.problems,
       );
     return prepared.template;
+  }
+
+  /**
+   * The number a template write or sync is for: `integrationId`, or (API.md "WhatsApp") the only active
+   * WhatsApp integration of `subAccountId` or, without one, of the caller's only sub-account. 400 naming
+   * integrationId when neither says which sub-account; 404 when the integration is not in `subAccountId`.
+   */
+  private async targetNumber(
+    user: AuthUser,
+    dto: { integrationId?: number; subAccountId?: number },
+  ): Promise<WhatsAppNumber> {
+    if (dto.integrationId !== undefined) {
+      const number = await this.visibleNumber(user, dto.integrationId);
+      if (dto.subAccountId !== undefined && number.subAccountId !== dto.subAccountId)
+        throw DomainException.notFound('WhatsApp integration');
+      return number;
+    }
+    const only = user.role !== 'SUPER_ADMIN' && user.subAccountIds.length === 1 ? user.subAccountIds[0] : undefined;
+    const subAccountId = dto.subAccountId ?? only;
+    if (subAccountId === undefined)
+      throw DomainException.validation('Say which WhatsApp integration', [
+        {
+          field: 'integrationId',
+          message: 'required unless subAccountId names a sub-account with one active WhatsApp integration',
+        },
+      ]);
+    assertCanActOn(user, subAccountId);
+    return this.numbers.resolve(subAccountId);
   }
 
   private async visibleNumber(user: AuthUser, integrationId: number): Promise<WhatsAppNumber> {

@@ -52,10 +52,26 @@ export class ListTemplatesQueryDto extends PageQueryDto {
   q?: string;
 }
 
+/**
+ * API.md "WhatsApp": `integrationId` may be left out when the sub-account has exactly one active
+ * WhatsApp integration. These bodies name no sub-account otherwise: `subAccountId`, or the caller's
+ * only one, says which.
+ */
+const TARGET_DESCRIPTION =
+  'Left out: the only active WhatsApp integration of `subAccountId` (or of the caller’s only sub-account)';
+
 export class CreateWhatsAppTemplateDto {
-  @ApiProperty()
+  @ApiPropertyOptional({ description: TARGET_DESCRIPTION })
+  @IsOptional()
   @IsIntId()
-  integrationId!: number;
+  integrationId?: number;
+
+  @ApiPropertyOptional({
+    description: 'The sub-account whose only active WhatsApp integration to use (no integrationId)',
+  })
+  @IsOptional()
+  @IsIntId()
+  subAccountId?: number;
 
   @ApiProperty({ pattern: '^[a-z0-9_]{1,512}$' })
   @IsString()
@@ -88,9 +104,17 @@ export class CreateWhatsAppTemplateDto {
 }
 
 export class SyncTemplatesDto {
-  @ApiProperty()
+  @ApiPropertyOptional({ description: TARGET_DESCRIPTION })
+  @IsOptional()
   @IsIntId()
-  integrationId!: number;
+  integrationId?: number;
+
+  @ApiPropertyOptional({
+    description: 'The sub-account whose only active WhatsApp integration to use (no integrationId)',
+  })
+  @IsOptional()
+  @IsIntId()
+  subAccountId?: number;
 }
 
 export class JobAcceptedDto {
