@@ -130,12 +130,10 @@ export function platformsSharingSpend(rows: readonly MetricRow[], spend: readonl
  * Spend per bucket of each series (a day's spend in its bucket), zero-filled over `buckets`, one
  * series per group and currency: amounts in two currencies are never added up (API.md: money is a
  * decimal string with its currency), so a group whose ad accounts bill in EUR and USD has two series.
- */
-/**
- * The spend series. Ad platforms report spend per day, so at `hour` granularity a day's spend (its
- * total in cents, per series) is spread evenly over that local day's hours — 23, 24 or 25 of them —
- * with the leftover cents on its first hours: the hours of a day add up to exactly the day's value in
- * the `day` series. A range given as instants that cuts a day keeps only that day's hours inside it.
+ * Ad platforms report spend per day, so at `hour` granularity a day's spend (its total in cents, per
+ * series) is spread evenly over that local day's hours — 23, 24 or 25 of them — with the leftover
+ * cents on its first hours: the hours of a day add up to exactly the day's value in the `day` series.
+ * A range given as instants that cuts a day keeps only that day's hours inside it.
  */
 export function spendSeriesOf(
   spend: readonly SpendDbRow[],
