@@ -1,7 +1,8 @@
 // API.md "WhatsApp": "`integrationId` may be left out when the sub-account has exactly one active
 // WhatsApp integration". Template writes and syncs name no sub-account in their body, so they refused a
 // request without integrationId (400) where sends and bulk sends took the sub-account's only number.
-// Now `subAccountId`, or the caller's only sub-account, says which; anything ambiguous is refused.
+// Now `subAccountId` says which sub-account; a body that says neither (an empty one) is still refused,
+// as is anything ambiguous.
 import { createIntegration, WHATSAPP_CONFIG } from '../support/factories';
 import { FakeWhatsAppGraph } from '../support/fakes/whatsapp-graph';
 import { createTestApp, TestApp } from '../support/test-app';
@@ -29,36 +30,46 @@ describe('WhatsApp templates without integrationId', () => {
   const fieldsOf = (body: { details?: Array<{ field?: string }> }): string[] =>
     (body.details ?? []).map((d) => d.field ?? '');
 
-  it("creates and syncs on the caller's only sub-account's only active number", async () => {
+  it("creates and syncs on subAccountId's only active number", async () => {
     const wa = await whatsAppSetup(t, fake, { phoneNumberId: '106540352247001' });
     const manager = `Bearer ${t.token('MANAGER', [wa.subAccountId])}`;
-    const created = await post('/api/whatsapp/templates', manager, { ...BULK_TEMPLATE, name: 'no_integration_given' });
+    const created = await post('/api/whatsapp/templates', manager, {
+      ...BULK_TEMPLATE,
+      name: 'no_integration_given',
+      subAccountId: wa.subAccountId,
+    });
     expect(created.status).toBe(201);
     expect(created.body).toEqual(
       expect.objectContaining({ integrationId: wa.integrationId, name: 'no_integration_given', status: 'PENDING' }),
     );
-    const synced = await post('/api/whatsapp/templates/sync', manager, {});
+    const synced = await post('/api/whatsapp/templates/sync', manager, { subAccountId: wa.subAccountId });
     expect(synced.status).toBe(202);
     expect(synced.body.jobId).toEqual(expect.any(String));
+    // a super-admin, or a caller with several sub-accounts, says which the same way
+    const superAdmin = `Bearer ${t.token('SUPER_ADMIN')}`;
+    expect((await post('/api/whatsapp/templates/sync', superAdmin, { subAccountId: wa.subAccountId })).status).toBe(
+      202,
+    );
   });
 
-  it('takes subAccountId to say which sub-account, for a caller with several (and a super-admin)', async () => {
-    const a = await whatsAppSetup(t, fake, { phoneNumberId: '106540352247002' });
-    const b = await whatsAppSetup(t, fake, { phoneNumberId: '106540352247003' });
-    const both = `Bearer ${t.token('ADMIN', [a.subAccountId, b.subAccountId])}`;
-    const unsaid = await post('/api/whatsapp/templates', both, { ...BULK_TEMPLATE, name: 'which_one' });
-    expect(unsaid.status).toBe(400);
-    expect(fieldsOf(unsaid.body)).toEqual(['integrationId']);
-    const said = await post('/api/whatsapp/templates', both, {
-      ...BULK_TEMPLATE,
-      name: 'which_one',
-      subAccountId: b.subAccountId,
-    });
-    expect(said.status).toBe(201);
-    expect(said.body.integrationId).toBe(b.integrationId);
-    const superAdmin = `Bearer ${t.token('SUPER_ADMIN')}`;
-    expect((await post('/api/whatsapp/templates/sync', superAdmin, {})).status).toBe(400);
-    expect((await post('/api/whatsapp/templates/sync', superAdmin, { subAccountId: a.subAccountId })).status).toBe(202);
+  it('refuses a body that names neither, or null for either, with 400 naming the field', async () => {
+    const wa = await whatsAppSetup(t, fake, { phoneNumberId: '106540352247002' });
+    const manager = `Bearer ${t.token('MANAGER', [wa.subAccountId])}`;
+    for (const [path, body, field] of [
+      ['/api/whatsapp/templates/sync', {}, 'integrationId'],
+      ['/api/whatsapp/templates', { ...BULK_TEMPLATE, name: 'neither' }, 'integrationId'],
+      ['/api/whatsapp/templates/sync', { integrationId: null }, 'integrationId'],
+      ['/api/whatsapp/templates/sync', { subAccountId: null }, 'subAccountId'],
+      ['/api/whatsapp/templates', { ...BULK_TEMPLATE, name: 'nulls', integrationId: null }, 'integrationId'],
+    ] as const) {
+      const res = await post(path, manager, body);
+      expect(res.status).toBe(400);
+      expect(fieldsOf(res.body)).toContain(field);
+    }
+    const stored = await t.sql.query(
+      "SELECT count(*)::int AS n FROM whatsapp_templates WHERE name IN ('neither', 'nulls')",
+    );
+    expect(stored.rows[0].n).toBe(0);
   });
 
   it('refuses what it cannot decide, and never reaches another tenant', async () => {
@@ -81,7 +92,11 @@ describe('WhatsApp templates without integrationId', () => {
       wabaId: '102290129347006',
     });
     await activate(t, a.subAccountId, second.id);
-    const ambiguous = await post('/api/whatsapp/templates', manager, { ...BULK_TEMPLATE, name: 'two_numbers' });
+    const ambiguous = await post('/api/whatsapp/templates', manager, {
+      ...BULK_TEMPLATE,
+      name: 'two_numbers',
+      subAccountId: a.subAccountId,
+    });
     expect(ambiguous.status).toBe(400);
     expect(fieldsOf(ambiguous.body)).toEqual(['integrationId']);
     const named = await post('/api/whatsapp/templates', manager, {

@@ -392,8 +392,8 @@ export class WhatsAppTemplatesService implements OnApplicationBootstrap {
 
   /**
    * The number a template write or sync is for: `integrationId`, or (API.md "WhatsApp") the only active
-   * WhatsApp integration of `subAccountId` or, without one, of the caller's only sub-account. 400 naming
-   * integrationId when neither says which sub-account; 404 when the integration is not in `subAccountId`.
+   * WhatsApp integration of `subAccountId`. 400 naming integrationId when neither is given (an empty body
+   * is not a request for the caller's only number); 404 when the integration is not in `subAccountId`.
    */
   private async targetNumber(
     user: AuthUser,
@@ -405,8 +405,7 @@ export class WhatsAppTemplatesService implements OnApplicationBootstrap {
         throw DomainException.notFound('WhatsApp integration');
       return number;
     }
-    const only = user.role !== 'SUPER_ADMIN' && user.subAccountIds.length === 1 ? user.subAccountIds[0] : undefined;
-    const subAccountId = dto.subAccountId ?? only;
+    const subAccountId = dto.subAccountId;
     if (subAccountId === undefined)
       throw DomainException.validation('Say which WhatsApp integration', [
         {

@@ -2,6 +2,7 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsArray, IsIn, IsOptional, IsString, MaxLength } from 'class-validator';
 import { PageQueryDto } from '../../../common/http/pagination';
 import { IsIntId, QueryInteger } from '../../../common/http/int-id.decorator';
+import { IsOptionalNotNull } from '../../../common/http/optional-not-null.decorator';
 
 export const TEMPLATE_STATUSES = [
   'PENDING',
@@ -54,22 +55,21 @@ export class ListTemplatesQueryDto extends PageQueryDto {
 
 /**
  * API.md "WhatsApp": `integrationId` may be left out when the sub-account has exactly one active
- * WhatsApp integration. These bodies name no sub-account otherwise: `subAccountId`, or the caller's
- * only one, says which.
+ * WhatsApp integration. These bodies name no sub-account otherwise: `subAccountId` then says which.
  */
 const TARGET_DESCRIPTION =
-  'Left out: the only active WhatsApp integration of `subAccountId` (or of the caller’s only sub-account)';
+  'Required unless `subAccountId` is given: then that sub-account’s only active WhatsApp integration';
+const SUB_ACCOUNT_DESCRIPTION =
+  'Instead of `integrationId`: the sub-account whose only active WhatsApp integration to use';
 
 export class CreateWhatsAppTemplateDto {
   @ApiPropertyOptional({ description: TARGET_DESCRIPTION })
-  @IsOptional()
+  @IsOptionalNotNull()
   @IsIntId()
   integrationId?: number;
 
-  @ApiPropertyOptional({
-    description: 'The sub-account whose only active WhatsApp integration to use (no integrationId)',
-  })
-  @IsOptional()
+  @ApiPropertyOptional({ description: SUB_ACCOUNT_DESCRIPTION })
+  @IsOptionalNotNull()
   @IsIntId()
   subAccountId?: number;
 
@@ -105,14 +105,12 @@ export class CreateWhatsAppTemplateDto {
 
 export class SyncTemplatesDto {
   @ApiPropertyOptional({ description: TARGET_DESCRIPTION })
-  @IsOptional()
+  @IsOptionalNotNull()
   @IsIntId()
   integrationId?: number;
 
-  @ApiPropertyOptional({
-    description: 'The sub-account whose only active WhatsApp integration to use (no integrationId)',
-  })
-  @IsOptional()
+  @ApiPropertyOptional({ description: SUB_ACCOUNT_DESCRIPTION })
+  @IsOptionalNotNull()
   @IsIntId()
   subAccountId?: number;
 }
