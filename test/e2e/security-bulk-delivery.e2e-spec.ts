@@ -33,22 +33,55 @@ describe('security: thousands of items in one delivery', () => {
     await t.close();
   });
 
-  it('stores 6,589 messages as one event, answers before the deadline, and a redelivery is a duplicate', async () => {
+  /** The stored batch row of the delivery whose acknowledgement named `eventIds` (it is not among them). */
+  async function batchRowOf(first: string): Promise<string> {
+    const rows = await t.sql.query<{ id: string }>(
+      "SELECT id::text AS id FROM webhook_events WHERE integration_id = $1 AND event_type = 'delivery.batch' AND payload->'events'->0->>'id' = $2",
+      [integrationId, first],
+    );
+    expect(rows.rows).toHaveLength(1);
+    return rows.rows[0].id;
+  }
+  const expand = (batchId: string): Promise<void> => t.app.get(WebhookProcessor).process({ eventId: BigInt(batchId) });
+  const idsOf = async (externalIds: string[]): Promise<Map<string, string>> => {
+    const rows = await t.sql.query<{ external_id: string; id: string }>(
+      'SELECT external_id, id::text AS id FROM webhook_events WHERE integration_id = $1 AND external_id = ANY($2::text[])',
+      [integrationId, externalIds],
+    );
+    return new Map(rows.rows.map((r) => [r.external_id, r.id]));
+  };
+
+  it('stores 6,589 messages as one event, answers before the deadline naming every event, and a redelivery names the same', async () => {
     const body = whatsappBulk({ messages: 6_589 }, 'big');
     const first = await deliver(body);
     expect(first.status).toBe(200);
-    expect(first.body).toEqual({ status: 'received', eventId: expect.stringMatching(/^\d+$/) });
+    // API.md: "a delivery holding several events adds eventIds", whatever its size
+    expect(first.body).toEqual({
+      status: 'received',
+      eventId: expect.stringMatching(/^\d+$/),
+      eventIds: expect.any(Array),
+    });
+    const named = first.body.eventIds as string[];
+    expect(named).toHaveLength(6_589);
+    expect(named[0]).toBe(first.body.eventId);
+    expect(named.every((id, i) => /^\d+$/.test(id) && (i === 0 || BigInt(id) > BigInt(named[i - 1])))).toBe(true);
     const rows = await t.sql.query<{ event_type: string; n: number }>(
       "SELECT event_type, jsonb_array_length(payload->'events') AS n FROM webhook_events WHERE integration_id = $1",
       [integrationId],
     );
     expect(rows.rows).toEqual([{ event_type: 'delivery.batch', n: 6_589 }]);
+    const batchId = await batchRowOf(first.body.eventId as string);
+    expect(named).not.toContain(batchId);
+    // before the worker's step, a redelivery of the same body names the same events
     const again = await deliver(body);
-    expect(again.body).toEqual({ status: 'duplicate', eventId: first.body.eventId });
+    expect(again.body).toEqual({ status: 'duplicate', eventId: first.body.eventId, eventIds: named });
 
-    // the worker's step: the items become events (each with its job), in bounded statements
-    const process = (): Promise<void> => t.app.get(WebhookProcessor).process({ eventId: first.body.eventId });
-    await process();
+    // the worker's step: the items become events (each with its job), in bounded statements, each under
+    // the id the acknowledgement named for it
+    await expand(batchId);
+    const stored = await idsOf(named.map((_, i) => `wamid.big.m${i}`));
+    expect(stored.size).toBe(6_589);
+    expect(named.every((id, i) => stored.get(`wamid.big.m${i}`) === id)).toBe(true);
     expect(
       await countRows(t, "webhook_events WHERE integration_id = $1 AND event_type = 'message'", [integrationId]),
     ).toBe(6_589);
@@ -58,15 +91,42 @@ describe('security: thousands of items in one delivery', () => {
       [integrationId],
     );
     expect(jobs.rows[0].n).toBe(6_589);
-    const batch = await t.sql.query('SELECT status FROM webhook_events WHERE id = $1', [first.body.eventId]);
+    const batch = await t.sql.query('SELECT status FROM webhook_events WHERE id = $1', [batchId]);
     expect(batch.rows[0].status).toBe('PROCESSED');
+    // once expanded, a redelivery still names the same events (now found by their own keys)
+    const late = await deliver(body);
+    expect(late.body).toEqual({ status: 'duplicate', eventId: first.body.eventId, eventIds: named });
 
     // a replayed batch adds nothing twice
-    await t.sql.query("UPDATE webhook_events SET status = 'PENDING', processed_at = NULL WHERE id = $1", [
-      first.body.eventId,
-    ]);
-    await process();
+    await t.sql.query("UPDATE webhook_events SET status = 'PENDING', processed_at = NULL WHERE id = $1", [batchId]);
+    await expand(batchId);
     expect(await countRows(t, 'webhook_events WHERE integration_id = $1', [integrationId])).toBe(6_590);
+  });
+
+  it('names an event stored before by its stored id, and an event repeated in the delivery once', async () => {
+    // 40 statuses delivered on their own, then 150 of which those 40 are the first, and the last one a
+    // second copy of the one before it
+    const small = await deliver(whatsappBulk({ statuses: 40 }, 'mix'));
+    expect(small.body.eventIds).toHaveLength(40);
+    const body = whatsappBulk({ statuses: 150 }, 'mix').replace('"wamid.mix.s149"', '"wamid.mix.s148"');
+    const res = await deliver(body);
+    expect(res.status).toBe(200);
+    const named = res.body.eventIds as string[];
+    expect(res.body).toEqual({ status: 'received', eventId: small.body.eventId, eventIds: named });
+    expect(named).toHaveLength(150);
+    expect(named.slice(0, 40)).toEqual(small.body.eventIds);
+    expect(named[149]).toBe(named[148]);
+    expect(new Set(named).size).toBe(149);
+
+    await expand(await batchRowOf(named[0]));
+    const stored = await idsOf(Array.from({ length: 150 }, (_, i) => `wamid.mix.s${i}:delivered`));
+    expect(stored.size).toBe(149);
+    expect(named.every((id, i) => stored.get(`wamid.mix.s${Math.min(i, 148)}:delivered`) === id)).toBe(true);
+    expect(
+      await countRows(t, "webhook_events WHERE integration_id = $1 AND external_id LIKE 'wamid.mix.%'", [
+        integrationId,
+      ]),
+    ).toBe(149);
   });
 
   it('keeps a delivery of a hundred items or fewer as one event per item, as before', async () => {
@@ -74,7 +134,11 @@ describe('security: thousands of items in one delivery', () => {
     expect(res.status).toBe(200);
     expect(res.body.eventIds).toHaveLength(100);
     expect(
-      await countRows(t, "webhook_events WHERE integration_id = $1 AND event_type = 'status'", [integrationId]),
+      await countRows(
+        t,
+        "webhook_events WHERE integration_id = $1 AND event_type = 'status' AND external_id LIKE 'wamid.small.%'",
+        [integrationId],
+      ),
     ).toBe(100);
   });
 });

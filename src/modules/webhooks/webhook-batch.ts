@@ -5,8 +5,9 @@ import type { NewEvent } from './webhook-events.repository';
 /**
  * A verified delivery holding more events than this (a WhatsApp delivery with thousands of statuses)
  * is stored as one event of type DELIVERY_BATCH_EVENT and answered at once; a worker then adds its
- * events in bounded batches (each with its own dedup key and job), so neither the answer nor one
- * statement grows with the delivery.
+ * events in bounded batches (each with its own dedup key and job), so no statement grows with the
+ * delivery. The answer still names every event (`eventIds`, API.md): the ingest takes the events' ids
+ * from the sequence before it stores the batch, and the expansion inserts each event under its id.
  */
 export const MAX_INLINE_EVENTS = 100;
 export const DELIVERY_BATCH_EVENT = 'delivery.batch';
@@ -27,14 +28,37 @@ export function idDedupKey(externalId: string): string {
     : `idh:${createHash('sha256').update(externalId).digest('hex')}`;
 }
 
-interface BatchItem {
+export interface BatchItem {
+  /** The event's id, taken at ingest (the acknowledgement names it); an event already stored keeps its own. */
+  id: string;
   externalId: string | null;
   eventType: string;
   payload: unknown;
 }
 
-export function batchPayload(events: readonly ExtractedEvent[]): { events: BatchItem[] } {
-  return { events: events.map((e) => ({ externalId: e.externalId, eventType: e.eventType, payload: e.payload })) };
+export function batchPayload(events: readonly ExtractedEvent[], ids: readonly string[]): { events: BatchItem[] } {
+  return {
+    events: events.map((e, i) => ({
+      id: ids[i],
+      externalId: e.externalId,
+      eventType: e.eventType,
+      payload: e.payload,
+    })),
+  };
+}
+
+const EVENT_ID = /^[1-9]\d{0,18}$/;
+
+/** The ids a stored batch's acknowledgement named, in the delivery's order; null for a batch stored without them. */
+export function batchEventIds(payload: unknown): string[] | null {
+  const items =
+    typeof payload === 'object' && payload !== null && Array.isArray((payload as { events?: unknown }).events)
+      ? (payload as { events: unknown[] }).events
+      : [];
+  const ids = items.map((item) =>
+    typeof item === 'object' && item !== null ? (item as { id?: unknown }).id : undefined,
+  );
+  return ids.length > 0 && ids.every((id): id is string => typeof id === 'string' && EVENT_ID.test(id)) ? ids : null;
 }
 
 /** The events of a stored batch, as rows to insert; items that are not events (a tampered row) are skipped. */
@@ -53,9 +77,11 @@ export function batchEvents(batch: {
   const out: NewEvent[] = [];
   items.forEach((item, index) => {
     if (typeof item !== 'object' || item === null) return;
-    const { externalId, eventType, payload: itemPayload } = item as Record<string, unknown>;
+    const { id, externalId, eventType, payload: itemPayload } = item as Record<string, unknown>;
     if (typeof eventType !== 'string' || (externalId !== null && typeof externalId !== 'string')) return;
     out.push({
+      // a batch stored before events had ids taken at ingest: the sequence gives them at expansion
+      ...(typeof id === 'string' && EVENT_ID.test(id) ? { id } : {}),
       integrationId: batch.integrationId,
       subAccountId: batch.subAccountId,
       provider: batch.provider,

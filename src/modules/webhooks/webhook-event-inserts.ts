@@ -54,6 +54,38 @@ const INGEST = {
        SELECT ev.id::text AS id, ev.integration_id, ev.dedup_key, (SELECT count(*) FROM job) AS jobs FROM ev`,
 };
 
+/**
+ * A big delivery's events, expanded from its batch row under the ids its acknowledgement named (taken
+ * from the sequence at ingest, in the delivery's order). Key order as INGEST; an event stored meanwhile
+ * (the same event in another delivery) keeps its row, and this one is skipped like any duplicate.
+ */
+const EXPAND = {
+  name: 'webhook_expand_batch_v1',
+  text: `WITH ev AS (
+         INSERT INTO webhook_events (id, integration_id, sub_account_id, provider, dedup_key, external_id, event_type, payload)
+         SELECT t.id, t.integration_id, t.sub_account_id, t.provider, t.dedup_key, t.external_id, t.event_type, t.payload
+           FROM unnest($1::int[], $2::int[], $3::text[], $4::text[], $5::text[], $6::text[], $7::jsonb[], $8::bigint[])
+             AS t(integration_id, sub_account_id, provider, dedup_key, external_id, event_type, payload, id)
+          ORDER BY t.integration_id, t.dedup_key COLLATE "C", t.id
+         ON CONFLICT DO NOTHING
+         RETURNING id, integration_id, dedup_key
+       ), job AS (${insertJobsSql('webhook-process', { from: 'ev', payload: { eventId: 'ev.id::text' } })})
+       SELECT ev.id::text AS id, ev.integration_id, ev.dedup_key, (SELECT count(*) FROM job) AS jobs FROM ev`,
+};
+
+/** `n` ids of webhook_events' sequence, ascending: a big delivery's events, named before they are stored. */
+const RESERVE_IDS = {
+  name: 'webhook_reserve_ids_v1',
+  text: `SELECT array_agg(nextval('webhook_events_id_seq'::regclass) ORDER BY n)::text[] AS ids
+           FROM generate_series(1, $1::int) AS n`,
+};
+
+/** The stored events of an integration among these dedup keys. */
+const STORED_IDS = {
+  name: 'webhook_stored_ids_v1',
+  text: `SELECT dedup_key, id::text AS id FROM webhook_events WHERE integration_id = $1 AND dedup_key = ANY($2::text[])`,
+};
+
 const key = (integrationId: number, dedupKey: string): string => `${integrationId}|${dedupKey}`;
 
 export class EventInsertGroups {
@@ -100,7 +132,7 @@ export class EventInsertGroups {
   /** `ingest`: on the ingest lane (acknowledgements wait for it); `worker`: on the main pool. */
   async write(events: NewEvent[], by: 'ingest' | 'worker'): Promise<StoredEvent[]> {
     const run = by === 'ingest' ? this.db.sqlIngest.bind(this.db) : this.db.sqlAlone.bind(this.db);
-    const rows = await run<{ id: string; integration_id: number; dedup_key: string }>(INGEST, [
+    const columns = [
       events.map((e) => e.integrationId),
       events.map((e) => e.subAccountId),
       events.map((e) => e.provider),
@@ -108,7 +140,12 @@ export class EventInsertGroups {
       events.map((e) => e.externalId),
       events.map((e) => e.eventType),
       events.map((e) => JSON.stringify(e.payload)),
-    ]);
+    ];
+    const withIds = events.length > 0 && events.every((e) => e.id !== undefined);
+    const rows = await run<{ id: string; integration_id: number; dedup_key: string }>(
+      withIds ? EXPAND : INGEST,
+      withIds ? [...columns, events.map((e) => e.id)] : columns,
+    );
     const inserted = new Map(rows.map((r) => [key(r.integration_id, r.dedup_key), r.id]));
     const claimed = new Set<string>();
     const results: Array<StoredEvent | null> = events.map((e) => {
@@ -134,5 +171,19 @@ export class EventInsertGroups {
       if (id === undefined) throw new Error('webhook event neither inserted nor found');
       return { id, created: false };
     });
+  }
+
+  /** `n` new event ids, ascending (on the ingest lane: the acknowledgement waits for them). */
+  async reserveIds(n: number): Promise<string[]> {
+    if (n === 0) return [];
+    const rows = await this.db.sqlIngest<{ ids: string[] }>(RESERVE_IDS, [n]);
+    return rows[0].ids;
+  }
+
+  /** The ids of an integration's stored events, by dedup key (on the ingest lane). */
+  async storedIds(integrationId: number, dedupKeys: readonly string[]): Promise<Map<string, string>> {
+    if (dedupKeys.length === 0) return new Map();
+    const rows = await this.db.sqlIngest<{ dedup_key: string; id: string }>(STORED_IDS, [integrationId, dedupKeys]);
+    return new Map(rows.map((r) => [r.dedup_key, r.id]));
   }
 }

@@ -14,6 +14,8 @@ import { EventInsertGroups, StoredEvent } from './webhook-event-inserts';
 import { EventMarkGroups, markProcessedSql } from './webhook-event-marks';
 
 export interface NewEvent {
+  /** An id taken from the sequence beforehand (a big delivery's events, named in its acknowledgement). */
+  id?: string;
   integrationId: number;
   subAccountId: number;
   provider: string;
@@ -117,6 +119,22 @@ export class WebhookEventsRepository {
       created += results.filter((r) => r.created).length;
     }
     return created;
+  }
+
+  /** `n` new event ids, ascending: a big delivery's events, named in its acknowledgement before they are stored. */
+  reserveIds(n: number): Promise<string[]> {
+    return this.inserts.reserveIds(n);
+  }
+
+  /** The ids of an integration's stored events, by dedup key. */
+  storedIds(integrationId: number, dedupKeys: readonly string[]): Promise<Map<string, string>> {
+    return this.inserts.storedIds(integrationId, dedupKeys);
+  }
+
+  /** A stored event's payload (a batch row's, whose acknowledgement a redelivery repeats). */
+  async payloadOf(id: string): Promise<unknown> {
+    const row = await this.db.prisma.webhookEvent.findUnique({ where: { id: BigInt(id) }, select: { payload: true } });
+    return row?.payload ?? null;
   }
 
   /** Whether a body-hash key of the previous day bucket exists within 24 h (hash dedup window). */

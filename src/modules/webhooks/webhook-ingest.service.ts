@@ -17,7 +17,7 @@ import { JobsService } from '../../jobs/jobs.service';
 import { IntegrationsRepository } from '../integrations/integrations.repository';
 import { InboundRateLimiter } from './inbound-rate-limiter';
 import { unstorableReason } from './storable-json';
-import { batchPayload, DELIVERY_BATCH_EVENT, idDedupKey, MAX_INLINE_EVENTS } from './webhook-batch';
+import { batchEventIds, batchPayload, DELIVERY_BATCH_EVENT, idDedupKey, MAX_INLINE_EVENTS } from './webhook-batch';
 import { WebhookEventsRepository } from './webhook-events.repository';
 import { WebhookTarget, WebhookTargets } from './webhook-targets';
 
@@ -299,10 +299,8 @@ export class WebhookIngestService {
       const reason = unstorableReason({ id: event.externalId, type: event.eventType, payload: event.payload });
       if (reason) throw DomainException.validation(`The delivery cannot be stored: ${reason}`);
     }
-    if (extracted.length > MAX_INLINE_EVENTS) {
-      // thousands of items: stored once, answered at once; a worker adds the items in bounded batches
-      extracted = [{ externalId: null, eventType: DELIVERY_BATCH_EVENT, payload: batchPayload(extracted) }];
-    }
+    // thousands of items: stored once, answered at once; a worker adds the items in bounded batches
+    if (extracted.length > MAX_INLINE_EVENTS) return this.storeBatch(provider, target, extracted, request);
     let bodyKey: string | undefined;
     const keys: string[] = [];
     for (const event of extracted) {
@@ -328,6 +326,68 @@ export class WebhookIngestService {
     if (results.some((r) => r.status === 'received')) this.jobs.wake('webhook-process');
     this.touch(target.integrationId, request.receivedAt);
     return this.combine(results);
+  }
+
+  /**
+   * A big delivery: its events' ids first (a stored event's own, a new one's from the sequence; an event
+   * repeated in the delivery shares its first copy's), then the delivery as one batch row holding each
+   * event under its id. The answer names them all, as a small delivery's does, though a worker adds the
+   * rows a moment later. A redelivery of the same body answers the ids the first copy's answer named.
+   */
+  private async storeBatch(
+    provider: string,
+    target: WebhookTarget,
+    extracted: ExtractedEvent[],
+    request: WebhookRequest,
+  ): Promise<IngestResult> {
+    const keys = extracted.map((e) => (e.externalId === null ? null : idDedupKey(e.externalId)));
+    const stored = await this.events.storedIds(target.integrationId, [
+      ...new Set(keys.filter((k): k is string => k !== null)),
+    ]);
+    const waiting = new Set<string>();
+    let fresh = 0;
+    for (const k of keys) {
+      if (k !== null && (stored.has(k) || waiting.has(k))) continue;
+      if (k !== null) waiting.add(k);
+      fresh += 1;
+    }
+    const reserved = await this.events.reserveIds(fresh);
+    let next = 0;
+    const named = new Map(stored);
+    const ids = keys.map((k) => {
+      let id = k === null ? undefined : named.get(k);
+      if (id === undefined) {
+        id = reserved[next++];
+        if (k !== null) named.set(k, id);
+      }
+      return id;
+    });
+    if (fresh === 0) {
+      this.touch(target.integrationId, request.receivedAt);
+      return { status: 'duplicate', eventId: ids[0], eventIds: ids };
+    }
+    const batchKey = await this.hashKey(target.integrationId, request);
+    const batch = batchKey.startsWith('dup:')
+      ? { id: batchKey.slice(4), created: false }
+      : await this.events.insertWithJob({
+          integrationId: target.integrationId,
+          subAccountId: target.subAccountId,
+          provider,
+          dedupKey: batchKey,
+          externalId: null,
+          eventType: DELIVERY_BATCH_EVENT,
+          payload: batchPayload(extracted, ids),
+        });
+    this.touch(target.integrationId, request.receivedAt);
+    if (batch.created) {
+      this.jobs.wake('webhook-process');
+      return { status: 'received', eventId: ids[0], eventIds: ids };
+    }
+    // the same body stored before: its answer again (a batch stored before ids were named: its own id)
+    const earlier = batchEventIds(await this.events.payloadOf(batch.id));
+    return earlier
+      ? { status: 'duplicate', eventId: earlier[0], eventIds: earlier }
+      : { status: 'duplicate', eventId: batch.id };
   }
 
   /** No provider event id: the body's sha256 stands in, deduplicated within 24 h (day buckets, checking the previous one). */
