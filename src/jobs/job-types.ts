@@ -85,7 +85,8 @@ export const JOB_DEFINITIONS: JobDefinitions<JobPayloads> = {
   },
   'integration-sync': {
     // a run checkpoints its cursor after every page; a job retried after its worker died resumes
-    // from the checkpoint (failures inside a run end the run, so only crashes retry the job)
+    // from the checkpoint (failures inside a run end the run, so only crashes, and a database that went
+    // away under it, retry the job: sync-processor.ts)
     retryLimit: 5,
     retryDelaySeconds: 2,
     retryBackoff: false,

@@ -5,6 +5,7 @@ import { createIntegration, createSubAccount, GHL_CONFIG } from '../support/fact
 import { FakeServer } from '../support/fake-server';
 import { createTestApp, TestApp } from '../support/test-app';
 import { activate, waitFor } from '../support/webhooks';
+import { SyncProcessor } from '../../src/modules/sync/sync-processor';
 
 const contact = (i: number): Record<string, unknown> => ({
   id: `busy${i}`,
@@ -14,7 +15,7 @@ const contact = (i: number): Record<string, unknown> => ({
   searchAfter: [i],
 });
 
-describe('a sync page aborted as a deadlock victim', () => {
+describe('a sync page aborted as a deadlock victim, or by a database going away', () => {
   let t: TestApp;
   let ghl: FakeServer;
   let sub: number;
@@ -29,12 +30,14 @@ describe('a sync page aborted as a deadlock victim', () => {
     // not rolled back with the transaction, so the rerun's inserts pass
     await t.sql.query(`
       CREATE SEQUENCE busy_inserts;
-      CREATE TABLE busy_settings (failures int NOT NULL);
-      INSERT INTO busy_settings VALUES (0);
+      CREATE TABLE busy_settings (failures int NOT NULL, code text NOT NULL, message text NOT NULL);
+      INSERT INTO busy_settings VALUES (0, '40P01', 'deadlock detected');
       CREATE FUNCTION busy_lead_insert() RETURNS trigger LANGUAGE plpgsql AS $$
+      DECLARE s busy_settings;
       BEGIN
-        IF nextval('busy_inserts') <= (SELECT failures FROM busy_settings) THEN
-          RAISE EXCEPTION 'deadlock detected' USING ERRCODE = '40P01';
+        SELECT * INTO s FROM busy_settings;
+        IF nextval('busy_inserts') <= s.failures THEN
+          RAISE EXCEPTION USING ERRCODE = s.code, MESSAGE = s.message;
         END IF;
         RETURN NEW;
       END $$;
@@ -96,6 +99,78 @@ describe('a sync page aborted as a deadlock victim', () => {
 
     const run = await sync(integration.id);
     expect(run).toEqual(expect.objectContaining({ status: 'FAILED', error: 'deadlock detected' }));
+    await t.sql.query('UPDATE busy_settings SET failures = 0');
+  });
+
+  // A lost connection or a server shutting down (SQLSTATE 57P01 admin_shutdown, class 08) failed the run
+  // before, though nothing was wrong with the page: the job's retry now resumes it
+  it.each([
+    ['57P01', 'terminating connection due to administrator command', 'loc_GONE1', [5, 6]],
+    ['08006', 'connection failure', 'loc_GONE2', [8, 9]],
+  ])(
+    "a page that meets SQLSTATE %s is fetched again by the job's retry and the run succeeds",
+    async (code, message, locationId, people) => {
+      const integration = await createIntegration(t, sub, 'gohighlevel', { ...GHL_CONFIG, locationId });
+      await activate(t, sub, integration.id);
+      const asked = (): number =>
+        ghl.requests.filter((r) => r.path === '/contacts/search' && JSON.stringify(r.body).includes(locationId)).length;
+      ghl.on('POST', '/contacts/search', () => ({
+        status: 200,
+        body: { contacts: people.map((i) => ({ ...contact(i), id: `${locationId}-${i}`, locationId })), total: 2 },
+      }));
+      await t.sql.query("UPDATE busy_settings SET failures = nextval('busy_inserts') + 1, code = $1, message = $2", [
+        code,
+        message,
+      ]);
+
+      const run = await sync(integration.id);
+      expect(run).toEqual(
+        expect.objectContaining({ status: 'SUCCEEDED', fetched: 2, created: 2, updated: 0, unchanged: 0, error: null }),
+      );
+      // the interrupted attempt's page was not kept: the retry asked again and counted the page once
+      expect(asked()).toBe(2);
+      const read = await t.http.get(`/api/integrations/${integration.id}`).set('authorization', admin);
+      expect(read.body).toEqual(expect.objectContaining({ lastSyncStatus: 'SUCCEEDED', status: 'active' }));
+    },
+  );
+
+  it('a run whose job runs out of retries while the database stays away is failed by the orphan check, saying so', async () => {
+    const integration = await createIntegration(t, sub, 'gohighlevel', { ...GHL_CONFIG, locationId: 'loc_GONE3' });
+    await activate(t, sub, integration.id);
+    ghl.on('POST', '/contacts/search', () => ({
+      status: 200,
+      body: { contacts: [7].map((i) => ({ ...contact(i), id: `gone3-${i}`, locationId: 'loc_GONE3' })), total: 1 },
+    }));
+    await t.sql.query(
+      "UPDATE busy_settings SET failures = nextval('busy_inserts') + 1000, code = '57P01', message = 'terminating connection due to administrator command'",
+    );
+    const started = await t.http.post(`/api/integrations/${integration.id}/sync`).set('authorization', admin);
+    expect(started.status).toBe(202);
+    // every attempt (pg-boss's retryLimit of 5 after the first) meets the same: then the job has failed
+    await waitFor(
+      async () => {
+        const job = await t.sql.query<{ state: string }>(
+          "SELECT state FROM pgboss.job WHERE name = 'integration-sync' AND id::text = $1",
+          [started.body.jobId],
+        );
+        return job.rows[0]?.state === 'failed' ? true : undefined;
+      },
+      60_000,
+      'the sync job to fail',
+    );
+    const running = await t.sql.query('SELECT status, error FROM sync_runs WHERE id = $1', [started.body.runId]);
+    expect(running.rows[0]).toEqual({
+      status: 'RUNNING',
+      error: expect.stringMatching(/^interrupted: the database could not be reached \(terminating connection/),
+    });
+    await t.app.get(SyncProcessor).failOrphans(new Date(Date.now() + 120_000));
+    const failed = await t.sql.query('SELECT status, error FROM sync_runs WHERE id = $1', [started.body.runId]);
+    expect(failed.rows[0]).toEqual({
+      status: 'FAILED',
+      error: expect.stringMatching(
+        /^the run's job ended \(failed\) before the run did: its worker stopped \(last note: interrupted: the database/,
+      ),
+    });
     await t.sql.query('UPDATE busy_settings SET failures = 0');
   });
 });

@@ -2,7 +2,8 @@ import { Inject, Injectable, Logger, OnApplicationBootstrap, Optional } from '@n
 import { Clock, CLOCK, systemClock } from '../../common/clock';
 import { OutboundError } from '../../common/outbound/http-client';
 import { APP_CONFIG, AppConfig } from '../../config/app-config';
-import { retryDeadlocks } from '../../database/deadlock-retry';
+import { isDatabaseBusy } from '../../database/database-busy';
+import { isDeadlock, retryDeadlocks } from '../../database/deadlock-retry';
 import { TransactionRunner } from '../../database/transaction-runner';
 import { HandlerRegistry } from '../../handlers/handler-registry';
 import {
@@ -103,7 +104,9 @@ export class SyncProcessor implements OnApplicationBootstrap {
       for (const run of page) {
         const job = run.jobId ? await this.jobs.getJob('integration-sync', run.jobId) : null;
         if (job && (job.state === 'created' || job.state === 'retry' || job.state === 'active')) continue;
-        const reason = `the run's job ${job ? `ended (${job.state})` : 'is gone'} before the run did: its worker stopped`;
+        const ended = `the run's job ${job ? `ended (${job.state})` : 'is gone'} before the run did`;
+        // a run its job gave up on says what it last met (the database away, a pause), not only that it stopped
+        const reason = `${ended}: its worker stopped${run.error ? ` (last note: ${run.error})` : ''}`.slice(0, 1000);
         if (await this.finish(run.id, run.integrationId, 'FAILED', reason, { jobId: run.jobId ?? undefined })) {
           this.logger.warn(
             { integrationId: run.integrationId, runId: run.id.toString(), reason },
@@ -136,6 +139,11 @@ export class SyncProcessor implements OnApplicationBootstrap {
     } catch (err) {
       // e.g. a stored secret that no longer decrypts: the run ends now instead of staying RUNNING
       const message = (err instanceof Error ? err.message : String(err)).slice(0, 1000);
+      if (isDatabaseBusy(err) && !isDeadlock(err)) {
+        // the database away, not the integration: the job's retry starts the run again (see below)
+        await this.interrupted(run.id, run.integrationId, runner, message);
+        throw err;
+      }
       this.logger.warn(
         { integrationId: run.integrationId, runId: runId.toString(), reason: message },
         'sync run failed',
@@ -231,6 +239,14 @@ export class SyncProcessor implements OnApplicationBootstrap {
         return;
       }
       const message = (err instanceof Error ? err.message : String(err)).slice(0, 1000);
+      if (isDatabaseBusy(err) && !isDeadlock(err)) {
+        // the database went away under the run (a lost connection, a server restarting): nothing is
+        // wrong with the provider or the page. The job fails and pg-boss runs it again (its retryLimit
+        // and retryDelay), resuming after the last committed page; a job with no retries left is
+        // failed by the orphan check, with this note. (A deadlock was already retried in place.)
+        await this.interrupted(run.id, integration.id, runner, message);
+        throw err;
+      }
       if (
         err instanceof OutboundError &&
         err.kind === 'rate_limited' &&
@@ -277,6 +293,13 @@ export class SyncProcessor implements OnApplicationBootstrap {
       );
     }
     return { costs: kept, unreadable };
+  }
+
+  /** The note on a run whose job is retried for a database that went away (best effort: it may still be away). */
+  private async interrupted(runId: bigint, integrationId: number, runner: string, why: string): Promise<void> {
+    const note = `interrupted: the database could not be reached (${why}); the run resumes from its last committed page`;
+    this.logger.warn({ integrationId, runId: runId.toString(), reason: why }, 'sync run interrupted; its job retries');
+    await this.runs.note(runId, runner, note.slice(0, 1000)).catch(() => undefined);
   }
 
   /** The run continues in a new job (sent with the hand-over, atomically); this job then completes. */

@@ -202,6 +202,11 @@ export class SyncRunsRepository {
     return count > 0;
   }
 
+  /** Says on a RUNNING run, while `runner` owns it, why its job is about to be retried. */
+  async note(id: bigint, runner: string, note: string): Promise<void> {
+    await this.db.prisma.syncRun.updateMany({ where: { id, status: 'RUNNING', runner }, data: { error: note } });
+  }
+
   /**
    * Ends a RUNNING run; with `runner`, only while that attempt still owns it, with `jobId`, only
    * while that job is still the run's. False when the run had already moved on.
@@ -229,10 +234,13 @@ export class SyncRunsRepository {
    * Runs still RUNNING that started before `before`, with their current job (for the orphan check),
    * by id after `afterId`: a page of them, so the check reaches every run however many are waiting.
    */
-  running(before: Date, afterId: bigint = 0n): Promise<Array<Pick<SyncRunRow, 'id' | 'integrationId' | 'jobId'>>> {
+  running(
+    before: Date,
+    afterId: bigint = 0n,
+  ): Promise<Array<Pick<SyncRunRow, 'id' | 'integrationId' | 'jobId' | 'error'>>> {
     return this.db.prisma.syncRun.findMany({
       where: { status: 'RUNNING', startedAt: { lt: before }, id: { gt: afterId } },
-      select: { id: true, integrationId: true, jobId: true },
+      select: { id: true, integrationId: true, jobId: true, error: true },
       orderBy: { id: 'asc' },
       take: 500,
     });
