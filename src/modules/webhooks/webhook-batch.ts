@@ -49,13 +49,16 @@ export function batchPayload(events: readonly ExtractedEvent[], ids: readonly st
 
 const EVENT_ID = /^[1-9]\d{0,18}$/;
 
+/** A stored batch's items, unchecked (the row is ours, but read it as if it might not be). */
+function batchItems(payload: unknown): unknown[] {
+  return typeof payload === 'object' && payload !== null && Array.isArray((payload as { events?: unknown }).events)
+    ? (payload as { events: unknown[] }).events
+    : [];
+}
+
 /** The ids a stored batch's acknowledgement named, in the delivery's order; null for a batch stored without them. */
 export function batchEventIds(payload: unknown): string[] | null {
-  const items =
-    typeof payload === 'object' && payload !== null && Array.isArray((payload as { events?: unknown }).events)
-      ? (payload as { events: unknown[] }).events
-      : [];
-  const ids = items.map((item) =>
+  const ids = batchItems(payload).map((item) =>
     typeof item === 'object' && item !== null ? (item as { id?: unknown }).id : undefined,
   );
   return ids.length > 0 && ids.every((id): id is string => typeof id === 'string' && EVENT_ID.test(id)) ? ids : null;
@@ -69,13 +72,8 @@ export function batchEvents(batch: {
   provider: string;
   payload: unknown;
 }): NewEvent[] {
-  const payload = batch.payload;
-  const items =
-    typeof payload === 'object' && payload !== null && Array.isArray((payload as { events?: unknown }).events)
-      ? (payload as { events: unknown[] }).events
-      : [];
   const out: NewEvent[] = [];
-  items.forEach((item, index) => {
+  batchItems(batch.payload).forEach((item, index) => {
     if (typeof item !== 'object' || item === null) return;
     const { id, externalId, eventType, payload: itemPayload } = item as Record<string, unknown>;
     if (typeof eventType !== 'string' || (externalId !== null && typeof externalId !== 'string')) return;
