@@ -129,6 +129,34 @@ describe('security: thousands of items in one delivery', () => {
     ).toBe(149);
   });
 
+  it('answers a reordered copy, arriving before the first is expanded, with the same ids in its own order', async () => {
+    const body = whatsappBulk({ statuses: 120 }, 'ord');
+    const reversed = JSON.parse(body) as { entry: Array<{ changes: Array<{ value: { statuses: unknown[] } }> }> };
+    reversed.entry[0].changes[0].value.statuses.reverse();
+    const first = await deliver(body);
+    const named = first.body.eventIds as string[];
+    expect(first.body).toEqual({ status: 'received', eventId: named[0], eventIds: named });
+    expect(named).toHaveLength(120);
+    const again = await deliver(JSON.stringify(reversed));
+    expect(again.body).toEqual({ status: 'duplicate', eventId: named[119], eventIds: [...named].reverse() });
+
+    await expand(await batchRowOf(named[0]));
+    const stored = await idsOf(Array.from({ length: 120 }, (_, i) => `wamid.ord.s${i}:delivered`));
+    expect(named.every((id, i) => stored.get(`wamid.ord.s${i}:delivered`) === id)).toBe(true);
+    expect(
+      await countRows(t, "webhook_events WHERE integration_id = $1 AND external_id LIKE 'wamid.ord.%'", [
+        integrationId,
+      ]),
+    ).toBe(120);
+    expect(
+      await countRows(
+        t,
+        "webhook_events WHERE integration_id = $1 AND event_type = 'delivery.batch' AND payload::text LIKE '%wamid.ord.%'",
+        [integrationId],
+      ),
+    ).toBe(1);
+  });
+
   it('keeps a delivery of a hundred items or fewer as one event per item, as before', async () => {
     const res = await deliver(whatsappBulk({ statuses: 100 }, 'small'));
     expect(res.status).toBe(200);

@@ -1,4 +1,4 @@
-import { batchEventIds, batchEvents, batchPayload, idDedupKey } from './webhook-batch';
+import { batchEventIds, batchEvents, batchIdsByKey, batchPayload, idDedupKey } from './webhook-batch';
 
 const batchRow = (payload: unknown) => ({
   id: 7n,
@@ -24,6 +24,12 @@ describe('a big delivery stored as one batch row', () => {
       expect.objectContaining({ id: '102', dedupKey: 'batch:7:1', externalId: null, subAccountId: 2 }),
       expect.objectContaining({ id: '101', dedupKey: idDedupKey('wamid.a') }),
     ]);
+  });
+
+  it('finds the id named for an event by its dedup key (a reordered copy answers from it)', () => {
+    const payload = batchPayload(extracted, ['101', '102', '101']);
+    expect([...batchIdsByKey(payload)]).toEqual([[idDedupKey('wamid.a'), '101']]);
+    expect(batchIdsByKey({ events: extracted }).size).toBe(0);
   });
 
   it('names no ids for a batch stored before events had them, and leaves them to the sequence', () => {

@@ -64,6 +64,18 @@ export function batchEventIds(payload: unknown): string[] | null {
   return ids.length > 0 && ids.every((id): id is string => typeof id === 'string' && EVENT_ID.test(id)) ? ids : null;
 }
 
+/** The ids a stored batch named for its events with a provider id, by dedup key. */
+export function batchIdsByKey(payload: unknown): Map<string, string> {
+  const ids = new Map<string, string>();
+  for (const item of batchItems(payload)) {
+    if (typeof item !== 'object' || item === null) continue;
+    const { id, externalId } = item as Record<string, unknown>;
+    if (typeof externalId === 'string' && typeof id === 'string' && EVENT_ID.test(id))
+      ids.set(idDedupKey(externalId), id);
+  }
+  return ids;
+}
+
 /** The events of a stored batch, as rows to insert; items that are not events (a tampered row) are skipped. */
 export function batchEvents(batch: {
   id: bigint;

@@ -17,7 +17,14 @@ import { JobsService } from '../../jobs/jobs.service';
 import { IntegrationsRepository } from '../integrations/integrations.repository';
 import { InboundRateLimiter } from './inbound-rate-limiter';
 import { unstorableReason } from './storable-json';
-import { batchEventIds, batchPayload, DELIVERY_BATCH_EVENT, idDedupKey, MAX_INLINE_EVENTS } from './webhook-batch';
+import {
+  batchEventIds,
+  batchIdsByKey,
+  batchPayload,
+  DELIVERY_BATCH_EVENT,
+  idDedupKey,
+  MAX_INLINE_EVENTS,
+} from './webhook-batch';
 import { WebhookEventsRepository } from './webhook-events.repository';
 import { WebhookTarget, WebhookTargets } from './webhook-targets';
 
@@ -366,7 +373,7 @@ export class WebhookIngestService {
       this.touch(target.integrationId, request.receivedAt);
       return { status: 'duplicate', eventId: ids[0], eventIds: ids };
     }
-    const batchKey = await this.hashKey(target.integrationId, request);
+    const batchKey = await this.batchKey(target.integrationId, keys, request);
     const batch = batchKey.startsWith('dup:')
       ? { id: batchKey.slice(4), created: false }
       : await this.events.insertWithJob({
@@ -383,11 +390,32 @@ export class WebhookIngestService {
       this.jobs.wake('webhook-process');
       return { status: 'received', eventId: ids[0], eventIds: ids };
     }
-    // the same body stored before: its answer again (a batch stored before ids were named: its own id)
-    const earlier = batchEventIds(await this.events.payloadOf(batch.id));
-    return earlier
-      ? { status: 'duplicate', eventId: earlier[0], eventIds: earlier }
-      : { status: 'duplicate', eventId: batch.id };
+    // the same events stored before as a batch: the ids that batch named, in this delivery's order (a
+    // batch stored before ids were named: its own id)
+    const first = await this.events.payloadOf(batch.id);
+    const earlier = batchEventIds(first);
+    if (!earlier) return { status: 'duplicate', eventId: batch.id };
+    const byKey = batchIdsByKey(first);
+    const again = keys.map((k, i) => (k === null ? earlier[i] : byKey.get(k)));
+    return again.every((id): id is string => id !== undefined)
+      ? { status: 'duplicate', eventId: again[0], eventIds: again }
+      : { status: 'duplicate', eventId: earlier[0], eventIds: earlier };
+  }
+
+  /**
+   * The batch row's dedup key. When every event has a provider id, the set of their keys: a provider's
+   * redelivery with its entries in another order is the same batch,
+   * answered with the ids the first copy named, even before the first copy is expanded. Otherwise the
+   * body's hash, as for any delivery without an id.
+   */
+  private async batchKey(
+    integrationId: number,
+    keys: ReadonlyArray<string | null>,
+    request: WebhookRequest,
+  ): Promise<string> {
+    if (keys.some((k) => k === null)) return this.hashKey(integrationId, request);
+    const set = [...new Set(keys as readonly string[])].sort();
+    return `batchset:${createHash('sha256').update(set.join('\n')).digest('hex')}`;
   }
 
   /** No provider event id: the body's sha256 stands in, deduplicated within 24 h (day buckets, checking the previous one). */
