@@ -339,7 +339,7 @@ export class WebhookIngestService {
    * A big delivery: its events' ids first (a stored event's own, a new one's from the sequence; an event
    * repeated in the delivery shares its first copy's), then the delivery as one batch row holding each
    * event under its id. The answer names them all, as a small delivery's does, though a worker adds the
-   * rows a moment later. A redelivery of the same body answers the ids the first copy's answer named.
+   * rows a moment later. A redelivery of the same events, in any order, answers the ids the first copy named.
    */
   private async storeBatch(
     provider: string,
@@ -403,18 +403,18 @@ export class WebhookIngestService {
   }
 
   /**
-   * The batch row's dedup key. When every event has a provider id, the set of their keys: a provider's
-   * redelivery with its entries in another order is the same batch,
-   * answered with the ids the first copy named, even before the first copy is expanded. Otherwise the
-   * body's hash, as for any delivery without an id.
+   * The batch row's dedup key. When every event has a provider id, the set of their keys: a redelivery
+   * with its entries in another order is the same batch, answered with the ids the first copy named,
+   * even before the first copy is expanded. Otherwise the body's hash, as for any delivery without an id.
    */
   private async batchKey(
     integrationId: number,
     keys: ReadonlyArray<string | null>,
     request: WebhookRequest,
   ): Promise<string> {
-    if (keys.some((k) => k === null)) return this.hashKey(integrationId, request);
-    const set = [...new Set(keys as readonly string[])].sort();
+    const keyed = keys.filter((k): k is string => k !== null);
+    if (keyed.length < keys.length) return this.hashKey(integrationId, request);
+    const set = [...new Set(keyed)].sort();
     return `batchset:${createHash('sha256').update(set.join('\n')).digest('hex')}`;
   }
 
