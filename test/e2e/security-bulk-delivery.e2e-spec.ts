@@ -51,6 +51,16 @@ describe('security: thousands of items in one delivery', () => {
     return new Map(rows.rows.map((r) => [r.external_id, r.id]));
   };
 
+  /** A WhatsApp delivery of the statuses from..to of `count` statuses tagged `tag`. */
+  const statusesOf = (tag: string, count: number, from: number, to: number): string => {
+    const body = JSON.parse(whatsappBulk({ statuses: count }, tag)) as {
+      entry: Array<{ changes: Array<{ value: { statuses: unknown[] } }> }>;
+    };
+    const value = body.entry[0].changes[0].value;
+    value.statuses = value.statuses.slice(from, to);
+    return JSON.stringify(body);
+  };
+
   it('stores 6,589 messages as one event, answers before the deadline naming every event, and a redelivery names the same', async () => {
     const body = whatsappBulk({ messages: 6_589 }, 'big');
     const first = await deliver(body);
@@ -155,6 +165,40 @@ describe('security: thousands of items in one delivery', () => {
         [integrationId],
       ),
     ).toBe(1);
+  });
+
+  it('names the events two different big deliveries share by one id, whichever is expanded first', async () => {
+    // s0..s119, then s60..s179 before the first is expanded: the second names the shared sixty by the
+    // ids the first named (it took new ids for them, which no row ever had)
+    const first = await deliver(statusesOf('ovl', 180, 0, 120));
+    const second = await deliver(statusesOf('ovl', 180, 60, 180));
+    expect(first.body.status).toBe('received');
+    expect(second.body.status).toBe('received');
+    const a = first.body.eventIds as string[];
+    const b = second.body.eventIds as string[];
+    expect(b.slice(0, 60)).toEqual(a.slice(60));
+    expect(new Set([...a, ...b]).size).toBe(180);
+
+    // the second batch expanded first stores the shared events under the first's ids; the first's
+    // expansion then adds only its own sixty
+    await expand(await batchRowOf(b[0]));
+    await expand(await batchRowOf(a[0]));
+    const stored = await idsOf(Array.from({ length: 180 }, (_, i) => `wamid.ovl.s${i}:delivered`));
+    expect(stored.size).toBe(180);
+    expect(a.every((id, i) => stored.get(`wamid.ovl.s${i}:delivered`) === id)).toBe(true);
+    expect(b.every((id, i) => stored.get(`wamid.ovl.s${i + 60}:delivered`) === id)).toBe(true);
+  });
+
+  it('answers a big delivery whose events a batch not yet expanded holds as a duplicate, storing nothing', async () => {
+    const first = await deliver(statusesOf('ovm', 130, 0, 130));
+    const named = first.body.eventIds as string[];
+    const before = await countRows(t, 'webhook_events WHERE integration_id = $1', [integrationId]);
+    const subset = await deliver(statusesOf('ovm', 130, 10, 125));
+    expect(subset.body).toEqual({ status: 'duplicate', eventId: named[10], eventIds: named.slice(10, 125) });
+    expect(await countRows(t, 'webhook_events WHERE integration_id = $1', [integrationId])).toBe(before);
+    await expand(await batchRowOf(named[0]));
+    const stored = await idsOf(Array.from({ length: 130 }, (_, i) => `wamid.ovm.s${i}:delivered`));
+    expect(named.every((id, i) => stored.get(`wamid.ovm.s${i}:delivered`) === id)).toBe(true);
   });
 
   it('keeps a delivery of a hundred items or fewer as one event per item, as before', async () => {

@@ -1,4 +1,4 @@
-import { batchEventIds, batchEvents, batchIdsByKey, batchPayload, idDedupKey } from './webhook-batch';
+import { batchEventIds, batchEvents, batchIdsByKey, batchPayload, idDedupKey, namedIdsByKey } from './webhook-batch';
 
 const batchRow = (payload: unknown) => ({
   id: 7n,
@@ -46,5 +46,20 @@ describe('a big delivery stored as one batch row', () => {
       expect(batchEventIds(junk)).toBeNull();
       expect(batchEvents(batchRow(junk))).toEqual([]);
     }
+  });
+
+  it("takes the oldest unexpanded batch's id for an event several named, and no id that is not one", () => {
+    const long = 'x'.repeat(600);
+    const named = namedIdsByKey([
+      { externalId: 'wamid.a', id: '101' },
+      { externalId: 'wamid.a', id: '205' },
+      { externalId: 'wamid.b', id: null },
+      { externalId: 'wamid.b', id: '0' },
+      { externalId: long, id: '7' },
+    ]);
+    expect([...named]).toEqual([
+      [idDedupKey('wamid.a'), '101'],
+      [idDedupKey(long), '7'],
+    ]);
   });
 });

@@ -49,6 +49,19 @@ export function batchPayload(events: readonly ExtractedEvent[], ids: readonly st
 
 const EVENT_ID = /^[1-9]\d{0,18}$/;
 
+/**
+ * The ids that unexpanded batches named for provider ids (rows of `unexpandedIds`, oldest batch first),
+ * by dedup key: the oldest batch's id wins; an item id that is not an event id is ignored.
+ */
+export function namedIdsByKey(rows: ReadonlyArray<{ externalId: string; id: string | null }>): Map<string, string> {
+  const ids = new Map<string, string>();
+  for (const { externalId, id } of rows) {
+    const key = idDedupKey(externalId);
+    if (id !== null && EVENT_ID.test(id) && !ids.has(key)) ids.set(key, id);
+  }
+  return ids;
+}
+
 /** A stored batch's items, unchecked (the row is ours, but read it as if it might not be). */
 function batchItems(payload: unknown): unknown[] {
   return typeof payload === 'object' && payload !== null && Array.isArray((payload as { events?: unknown }).events)

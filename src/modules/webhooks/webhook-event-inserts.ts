@@ -3,6 +3,7 @@
 import { Db } from '../../database/db';
 import { INGEST_LANE_SIZE } from '../../database/db-pool';
 import { insertJobsSql } from '../../jobs/insert-jobs-sql';
+import { DELIVERY_BATCH_EVENT } from './webhook-batch';
 import type { NewEvent } from './webhook-events.repository';
 
 export interface StoredEvent {
@@ -84,6 +85,23 @@ const RESERVE_IDS = {
 const STORED_IDS = {
   name: 'webhook_stored_ids_v1',
   text: `SELECT dedup_key, id::text AS id FROM webhook_events WHERE integration_id = $1 AND dedup_key = ANY($2::text[])`,
+};
+
+/**
+ * The ids the integration's batch rows not yet expanded (processed_at IS NULL: the open index) named for
+ * these provider ids, oldest batch first; the newest twenty batches at most. Read on the database side, so
+ * a batch's megabyte never crosses the wire for the few items asked about.
+ */
+const UNEXPANDED_IDS = {
+  name: 'webhook_unexpanded_ids_v1',
+  text: `SELECT item->>'externalId' AS external_id, item->>'id' AS id
+           FROM (SELECT id, received_at, payload FROM webhook_events
+                  WHERE integration_id = $1 AND processed_at IS NULL AND event_type = $3 AND external_id IS NULL
+                  ORDER BY received_at DESC LIMIT 20) AS b
+           CROSS JOIN LATERAL jsonb_array_elements(CASE WHEN jsonb_typeof(b.payload->'events') = 'array'
+                                                        THEN b.payload->'events' ELSE '[]'::jsonb END) AS item
+          WHERE item->>'externalId' = ANY($2::text[])
+          ORDER BY b.received_at, b.id`,
 };
 
 const key = (integrationId: number, dedupKey: string): string => `${integrationId}|${dedupKey}`;
@@ -178,6 +196,20 @@ export class EventInsertGroups {
     if (n === 0) return [];
     const rows = await this.db.sqlIngest<{ ids: string[] }>(RESERVE_IDS, [n]);
     return rows[0].ids;
+  }
+
+  /** What the integration's unexpanded batch rows named for these provider ids, oldest batch first (on the ingest lane). */
+  async unexpandedIds(
+    integrationId: number,
+    externalIds: readonly string[],
+  ): Promise<Array<{ externalId: string; id: string | null }>> {
+    if (externalIds.length === 0) return [];
+    const rows = await this.db.sqlIngest<{ external_id: string; id: string | null }>(UNEXPANDED_IDS, [
+      integrationId,
+      externalIds,
+      DELIVERY_BATCH_EVENT,
+    ]);
+    return rows.map((r) => ({ externalId: r.external_id, id: r.id }));
   }
 
   /** The ids of an integration's stored events, by dedup key (on the ingest lane). */

@@ -8,7 +8,7 @@ import { currentTransaction } from '../../database/transaction-runner';
 import type { Prisma, WebhookEvent, WebhookEventStatus } from '../../generated/prisma/client';
 import { insertJobsSql } from '../../jobs/insert-jobs-sql';
 import { JOB_DEFINITIONS } from '../../jobs/job-types';
-import { DELIVERY_BATCH_EVENT } from './webhook-batch';
+import { DELIVERY_BATCH_EVENT, namedIdsByKey } from './webhook-batch';
 import { EventClaimGroups } from './webhook-event-claims';
 import { EventInsertGroups, StoredEvent } from './webhook-event-inserts';
 import { EventMarkGroups, markProcessedSql } from './webhook-event-marks';
@@ -124,6 +124,14 @@ export class WebhookEventsRepository {
   /** `n` new event ids, ascending: a big delivery's events, named in its acknowledgement before they are stored. */
   reserveIds(n: number): Promise<string[]> {
     return this.inserts.reserveIds(n);
+  }
+
+  /**
+   * The ids that the integration's batch rows not yet expanded named for these provider ids, by dedup key
+   * (a big delivery sharing events with one of them names those events by the same ids).
+   */
+  async unexpandedIds(integrationId: number, externalIds: readonly string[]): Promise<Map<string, string>> {
+    return namedIdsByKey(await this.inserts.unexpandedIds(integrationId, externalIds));
   }
 
   /** The ids of an integration's stored events, by dedup key. */

@@ -339,7 +339,8 @@ export class WebhookIngestService {
    * A big delivery: its events' ids first (a stored event's own, a new one's from the sequence; an event
    * repeated in the delivery shares its first copy's), then the delivery as one batch row holding each
    * event under its id. The answer names them all, as a small delivery's does, though a worker adds the
-   * rows a moment later. A redelivery of the same events, in any order, answers the ids the first copy named.
+   * rows a moment later. A redelivery of the same events, in any order, answers the ids the first copy named,
+   * and an event that another big delivery named, its batch not yet expanded, is named by that id.
    */
   private async storeBatch(
     provider: string,
@@ -348,8 +349,15 @@ export class WebhookIngestService {
     request: WebhookRequest,
   ): Promise<IngestResult> {
     const keys = extracted.map((e) => (e.externalId === null ? null : idDedupKey(e.externalId)));
-    const stored = await this.events.storedIds(target.integrationId, [
-      ...new Set(keys.filter((k): k is string => k !== null)),
+    // an event another big delivery named, its batch not yet expanded, keeps that id: whichever batch is
+    // expanded first stores it under it. Read before the stored ids: a batch expanded in between has
+    // committed its rows before it stopped being unexpanded, so the second read finds them
+    const externalIds = [...new Set(extracted.map((e) => e.externalId).filter((id): id is string => id !== null))];
+    const pending = await this.events.unexpandedIds(target.integrationId, externalIds);
+    // a stored row wins over a name (an event stored by a small delivery meanwhile: that batch skips it)
+    const stored = new Map([
+      ...pending,
+      ...(await this.events.storedIds(target.integrationId, [...new Set(keys.filter((k): k is string => k !== null))])),
     ]);
     const waiting = new Set<string>();
     let fresh = 0;
