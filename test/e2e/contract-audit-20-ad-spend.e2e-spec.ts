@@ -143,6 +143,43 @@ describe('contract audit 20: ad spend', () => {
     },
   );
 
+  it('Google Ads: an error echoing a configured secret the call did not carry shows none of it', async () => {
+    const refreshToken = googleAuth.grant();
+    const { id } = await createIntegration(t, sub, 'google-ads-lead-forms', {
+      googleKey: 'gkey-audit-20-echoed',
+      customerId: '202-420-2020',
+      developerToken: 'dev-token-20',
+      clientId: 'gads-20',
+      clientSecret: 'gads-20-secret',
+      refreshToken,
+    });
+    await activate(t, sub, id);
+    // the search carries the access token and the developer token; the client secret, the refresh
+    // token and the webhook key travel elsewhere or nowhere, and a provider echoing them must not show them
+    const secrets = ['gads-20-secret', 'gkey-audit-20-echoed', refreshToken];
+    fakeAccount(() => ({
+      status: 400,
+      body: {
+        error: {
+          code: 400,
+          message: `Request had credentials ${secrets.join(' and ')}; refused`,
+          status: 'INVALID_ARGUMENT',
+        },
+      },
+    }));
+    const failed = await runSync(id);
+    expect(failed.status).toBe('FAILED');
+    expect(failed.error).toMatch(/googleAds:search/);
+    expect(failed.error).toMatch(/refused/);
+    for (const secret of secrets) expect(failed.error).not.toContain(secret);
+    const shown = await t.http.get(`/api/integrations/${id}/sync-runs`).set('authorization', admin);
+    const integration = await t.http.get(`/api/integrations/${id}`).set('authorization', admin);
+    for (const secret of secrets) {
+      expect(JSON.stringify(shown.body)).not.toContain(secret);
+      expect(JSON.stringify(integration.body)).not.toContain(secret);
+    }
+  });
+
   it('Google Ads: a real empty report (results left out) still zeroes the campaign Google no longer reports', async () => {
     const id = await googleAdsIntegration();
     fakeAccount(() => campaignPage);

@@ -107,7 +107,7 @@ function redactCarried(message: string, call: PreparedCall): string {
   return withoutValues(message.replace(/([?&][^=\s&?#]+=)[^&\s"'#]+/g, '$1[redacted]'), carriedValues(call));
 }
 
-function withoutValues(text: string, values: readonly string[]): string {
+export function withoutValues(text: string, values: readonly string[]): string {
   let out = text;
   for (const value of values) {
     if (value.length < 8) continue; // short values (ids, flags) are not secrets and would mangle the text
@@ -149,7 +149,7 @@ function carriedCredentials(call: PreparedCall): string[] {
 }
 
 /** Every string of a parsed body with the given values replaced (the body's shape and other values kept). */
-function bodyWithout(body: unknown, values: readonly string[]): unknown {
+export function bodyWithout(body: unknown, values: readonly string[]): unknown {
   if (typeof body === 'string') return withoutValues(body, values);
   if (Array.isArray(body)) return body.map((item) => bodyWithout(item, values));
   if (typeof body === 'object' && body !== null)

@@ -93,6 +93,16 @@ export class ConfigCodec {
     return { config: stripUndefined(config), unreadable };
   }
 
+  /** The string values of a plain config's secrets (for redaction wherever a provider might echo one). */
+  secretValues(schema: unknown, plain: ConfigObject): string[] {
+    const values: string[] = [];
+    for (const path of this.schemas.secretPaths(schema)) {
+      const value = valueAt(plain, path);
+      if (typeof value === 'string') values.push(value);
+    }
+    return values;
+  }
+
   /** Stored config → response config: every secret replaced by { secret: true, last4 }. Never throws. */
   mask(schema: unknown, stored: ConfigObject, scope: SealScope): ConfigObject {
     return this.mapSecrets(schema, stored, (value, path): MaskedSecret => {

@@ -3,6 +3,7 @@ import { UnknownKeyError, UnreadableSecretError } from '../../common/crypto/secr
 import { DomainException } from '../../common/errors/domain.exception';
 import { ErrorCode } from '../../common/errors/error-code';
 import { OutboundHttpFactory } from '../../common/outbound/outbound-http.factory';
+import { redactingSecrets } from '../../common/outbound/redacting-client';
 import { APP_CONFIG, AppConfig } from '../../config/app-config';
 import { HandlerRegistry } from '../../handlers/handler-registry';
 import { HandlerContext, HandlerLogger, IntegrationHandler, isTokenRefused } from '../../handlers/integration-handler';
@@ -145,7 +146,15 @@ export class HandlerContextFactory {
       row.template.rateLimitPerMinute === null && handler.rateLimit
         ? handler.rateLimit
         : { limit: row.template.rateLimitPerMinute ?? handler.defaultRateLimitPerMinute, windowMs: 60_000 };
-    const client = this.http.forKey(budgetKey, { ...budget, ...this.config.outbound });
+    // every secret of the configuration, whichever schema marks it (a template may be stricter than the
+    // handler's own), with the OAuth token that fills one: kept out of every provider error the handler sees
+    const oauth = handler.oauth;
+    const secrets = [
+      ...this.codec.secretValues(row.template.configSchema, config),
+      ...this.codec.secretValues(handler.defaultConfigSchema, config),
+      ...(oauth && typeof config[oauth.tokenField] === 'string' ? [String(config[oauth.tokenField])] : []),
+    ];
+    const client = redactingSecrets(this.http.forKey(budgetKey, { ...budget, ...this.config.outbound }), secrets);
     const base = { integrationId: row.id, subAccountId: row.subAccountId, handler: row.handler };
     const logger: HandlerLogger = {
       info: (obj, msg) => this.logger.log({ ...base, ...obj }, msg),
