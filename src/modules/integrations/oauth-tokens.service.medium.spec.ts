@@ -162,6 +162,30 @@ describe('OAuthTokensService across processes', () => {
     expect(stored.status).toBe('pending');
   });
 
+  it('a refresh refused (invalid_grant) while the same tokens were re-sealed (key rotation) still asks for a reconnect', async () => {
+    const id = await expiredConnection();
+    const service = m.app.get(OAuthTokensService);
+    const hold = auth.holdNextRefresh();
+    const refreshing = service.fresh(await rowIn(m.app, id));
+    await hold.arrived;
+    // what secrets:rotate does meanwhile: the same tokens, sealed again; and the person revoked the grant
+    const sealed = (await rowIn(other, id)).oauthTokens;
+    if (sealed === null) throw new Error('no tokens stored');
+    await m.sql.query('UPDATE integrations SET oauth_tokens = $2 WHERE id = $1', [
+      id,
+      service.seal(id, service.open(id, sealed)),
+    ]);
+    auth.revokeAll = true;
+    try {
+      hold.release();
+      await expect(refreshing).rejects.toMatchObject({ code: 'REAUTHORIZATION_REQUIRED' });
+    } finally {
+      auth.revokeAll = false;
+    }
+    const row = await rowIn(other, id);
+    expect([row.status, row.errorMessage, row.oauthTokens]).toEqual(['error', REAUTHORIZATION_MESSAGE, null]);
+  });
+
   it('invalid_grant: status error with REAUTHORIZATION_REQUIRED, tokens dropped, and no further calls', async () => {
     const id = await expiredConnection();
     await m.sql.query(`UPDATE integrations SET oauth_tokens = $2 WHERE id = $1`, [

@@ -230,8 +230,10 @@ export class OAuthTokensService {
         if (!(err instanceof InvalidGrantError)) throw err;
         // committed with this transaction: no later caller spends a dead grant again; a grant connected
         // while this one was being refused is another grant, and stays
-        if (!(await this.repository.markReauthorizationRequired(id, current.tokens, REAUTHORIZATION_MESSAGE, now)))
-          return this.replaced(id);
+        const marked = await this.overGeneration(id, current.tokens, tokens, (expected) =>
+          this.repository.markReauthorizationRequired(id, expected, REAUTHORIZATION_MESSAGE, now),
+        );
+        if (!marked) return this.replaced(id);
         this.logger.warn(
           { integrationId: id, provider: provider.key },
           'OAuth grant refused: reauthorization required',
@@ -243,7 +245,10 @@ export class OAuthTokensService {
       const expiresAt = next.expiresAt ? new Date(next.expiresAt) : null;
       // the rotated refresh token is written in the transaction that holds the lock, and only over the
       // tokens it was refreshed from: a reconnect stored meanwhile wins over this older grant's result
-      if (!(await this.storeOver(id, current.tokens, tokens, sealed, expiresAt, now))) return this.replaced(id);
+      const kept = await this.overGeneration(id, current.tokens, tokens, (expected) =>
+        this.repository.storeRefreshed(id, expected, sealed, expiresAt, now),
+      );
+      if (!kept) return this.replaced(id);
       return { tokens: sealed, expiresAt };
     });
     if (outcome === 'reauthorize') throw reauthorizationRequired();
@@ -251,24 +256,24 @@ export class OAuthTokensService {
   }
 
   /**
-   * Stores a refresh's result over the generation it was refreshed from. The compare-and-set is on the sealed
-   * text, and a re-seal of the same tokens (a key rotation: `secrets:rotate`, or any change of a row still on
-   * an older key, re-seals its OAuth tokens) lands under the row lock, not under the refresh lock: it is
-   * still the generation this refresh spent. Dropping the result then would lose a rotated refresh token
-   * (GoHighLevel's are single-use) and the next refresh would be refused. So when the stored tokens open to
-   * exactly what was refreshed, the result is stored over them instead; anything else is another generation.
+   * Writes a refresh's outcome (its result, or the refused grant's reauthorization mark) over the generation
+   * it was refreshed from. The compare-and-set is on the sealed text, and a re-seal of the same tokens (a key
+   * rotation: `secrets:rotate`, or any change of a row still on an older key, re-seals its OAuth tokens)
+   * lands under the row lock, not under the refresh lock: it is still the generation this refresh spent.
+   * Dropping the result then would lose a rotated refresh token (GoHighLevel's are single-use) and the next
+   * refresh would be refused; dropping the mark would let the next caller spend the dead grant again. So
+   * when the stored tokens open to exactly what was refreshed, `write` is tried over them instead; anything
+   * else is another generation (a reconnect), which stays.
    */
-  private async storeOver(
+  private async overGeneration(
     id: number,
     seen: string,
     refreshedFrom: OAuthTokens,
-    sealed: string,
-    expiresAt: Date | null,
-    now: Date,
+    write: (expected: string) => Promise<boolean>,
   ): Promise<boolean> {
     let expected = seen;
     for (let attempt = 0; attempt < 3; attempt += 1) {
-      if (await this.repository.storeRefreshed(id, expected, sealed, expiresAt, now)) return true;
+      if (await write(expected)) return true;
       const stored = (await this.repository.read(id))?.tokens ?? null;
       if (stored === null || stored === expected || !this.sameTokens(id, stored, refreshedFrom)) return false;
       expected = stored;
