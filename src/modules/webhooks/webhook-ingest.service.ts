@@ -355,20 +355,20 @@ export class WebhookIngestService {
     const externalIds = [...new Set(extracted.map((e) => e.externalId).filter((id): id is string => id !== null))];
     const pending = await this.events.unexpandedIds(target.integrationId, externalIds);
     // a stored row wins over a name (an event stored by a small delivery meanwhile: that batch skips it)
-    const stored = new Map([
+    const known = new Map([
       ...pending,
       ...(await this.events.storedIds(target.integrationId, [...new Set(keys.filter((k): k is string => k !== null))])),
     ]);
     const waiting = new Set<string>();
     let fresh = 0;
     for (const k of keys) {
-      if (k !== null && (stored.has(k) || waiting.has(k))) continue;
+      if (k !== null && (known.has(k) || waiting.has(k))) continue;
       if (k !== null) waiting.add(k);
       fresh += 1;
     }
     const reserved = await this.events.reserveIds(fresh);
     let next = 0;
-    const named = new Map(stored);
+    const named = new Map(known);
     const ids = keys.map((k) => {
       let id = k === null ? undefined : named.get(k);
       if (id === undefined) {
