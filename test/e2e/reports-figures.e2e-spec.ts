@@ -184,6 +184,22 @@ describe('reports read the analytics figures', () => {
     ]);
   });
 
+  it("a source no spend row names has no spend (null, shown —) in both readings, as the overview's bySource", async () => {
+    const dashboard = await overview();
+    const spendOf = (platform: string): string | null =>
+      dashboard.bySource.find((s) => s.platform === platform && s.spend !== null)?.spend ?? null;
+    expect(['meta', 'google-ads', 'linkedin'].map(spendOf)).toEqual(['12.50', null, null]);
+    // the rollup reading, and the lead-table one (a status filter the rollup cannot take)
+    const everyStatus = { status: ['NEW', 'CONTACTED', 'QUALIFIED', 'CONVERTED', 'LOST'] };
+    for (const filters of [{}, everyStatus]) {
+      const bySource = await source.breakdown(query(filters), ['source']);
+      expect(bySource.map((r) => [r.keys[0], r.spend === null ? null : Number(r.spend).toFixed(2)])).toEqual(
+        bySource.map((r) => [r.keys[0], spendOf(r.keys[0])]),
+      );
+      expect(bySource.map((r) => r.keys[0])).toEqual(expect.arrayContaining(['google-ads', 'linkedin', 'meta']));
+    }
+  });
+
   it('a range that ends inside a local day agrees with the overview over the same instants', async () => {
     const from = '2024-03-01T03:00:00.000Z';
     const to = '2024-03-03T18:00:00.000Z'; // 03-03 15:00 local: before José and the loss

@@ -184,8 +184,8 @@ describe('reports', () => {
       'Spend 15.00 USD',
       'Cost per lead 3.75 USD',
       'Cost per conversion 15.00 USD',
-      // spend, then cost per lead and per conversion (none converted: "—")
-      'google-ads 1 0 1 0.00% 0.00 USD 0.00 USD —',
+      // spend, then cost per lead and per conversion ("—": no google-ads spend is known, none converted)
+      'google-ads 1 0 1 0.00% — — —',
       'meta 3 1 0 33.33% 15.00 USD 5.00 USD 15.00 USD',
       'New leads by source',
     ]) {

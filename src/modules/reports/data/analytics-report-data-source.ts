@@ -291,9 +291,14 @@ function totalSpend(
   return rows.length === 0 ? null : single(rows);
 }
 
+/**
+ * A source's or campaign's spend in the range; null (unknown, shown "—") when no spend row names it, as
+ * the overview's bySource and the attribution answer: a generic webhook's or an organic campaign's
+ * leads cost nothing known, and "0.00" a lead said they were free.
+ */
 function spendOfKey(spend: readonly SpendDbRow[], dim: 'source' | 'campaign', key: string): string | null {
   const rows = spend.filter((s) =>
     dim === 'source' ? leadPlatformOf(s.platform) === key : (s.campaignId || NONE) === key,
   );
-  return rows.length === 0 ? '0.00' : (single(rows)?.amount ?? null);
+  return rows.length === 0 ? null : (single(rows)?.amount ?? null);
 }

@@ -65,7 +65,8 @@ export class ReportDataRepository implements ReportDataSource {
     const label = (i: number): string => DIMENSIONS[dims[i]].label;
     const k2 = dims.length > 1 ? key(1) : `''`;
     const l2 = dims.length > 1 ? label(1) : `''`;
-    // spend can be attributed to a single source or campaign grouping (campaign ids join ad_costs)
+    // spend can be attributed to a single source or campaign grouping (campaign ids join ad_costs); a group
+    // no spend row names has none known (NULL, "—"), as the overview's bySource says
     const spendJoin =
       dims.length === 1 && dims[0] === 'campaign'
         ? `LEFT JOIN (SELECT campaign_id, sum(spend) AS spend FROM spend GROUP BY campaign_id) sp ON sp.campaign_id = g.k1`
@@ -96,7 +97,7 @@ export class ReportDataRepository implements ReportDataSource {
                  count(*) FILTER (WHERE status = 'LOST') AS lost
             FROM base WHERE $11::text IS NOT NULL GROUP BY 1, 3)
         SELECT g.k1, g.l1, g.k2, g.l2, g.created::text, g.converted::text, g.lost::text,
-               ${dims.length === 1 && (dims[0] === 'campaign' || dims[0] === 'source') ? `COALESCE(sp.spend, 0)::text` : 'NULL::text'} AS spend
+               ${dims.length === 1 && (dims[0] === 'campaign' || dims[0] === 'source') ? `sp.spend::text` : 'NULL::text'} AS spend
           FROM g ${spendJoin}
          ORDER BY g.k1, g.k2
          LIMIT ${MAX_GROUPS}`,
