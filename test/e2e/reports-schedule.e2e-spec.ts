@@ -103,6 +103,10 @@ describe('scheduled reports', () => {
       mail.parsed.text ?? '',
     );
     expect(link).not.toBeNull();
+    // when the link stops working, on the sub-account's clock (this one is UTC), not as a raw ISO instant
+    const expires = new Date(Number(/expires=(\d+)/.exec(link?.[1] ?? '')?.[1]) * 1000);
+    const label = `${expires.toISOString().slice(0, 10)} ${expires.toISOString().slice(11, 16)} (UTC)`;
+    expect(mail.parsed.text).toContain(`link valid until ${label}`);
     const download = await t.http.get(link?.[1] ?? '');
     expect(download.status).toBe(200);
     expect(download.headers['content-type']).toBe('application/pdf');

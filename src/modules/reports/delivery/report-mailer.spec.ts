@@ -79,6 +79,20 @@ describe('ReportMailer', () => {
     ]);
   });
 
+  it("shows the link's expiry on the sub-account's clock, with the zone's name (UTC when none is given)", async () => {
+    smtp = await FakeSmtpServer.start();
+    mailer = new ReportMailer({ smtpUrl: smtp.url(), from: 'reports@hub.example.com' });
+    await mailer.sendReport(email({ timezone: 'America/Sao_Paulo' })); // 08:00Z is 05:00 there (UTC-3)
+    await mailer.sendReport(email({ timezone: 'Asia/Kolkata' })); // 13:30 (UTC+5:30)
+    await mailer.sendReport(email());
+    const [saoPaulo, kolkata, utc] = smtp.messages;
+    expect(saoPaulo.parsed.text).toContain('link valid until 2024-04-02 05:00 (America/Sao_Paulo)');
+    expect(saoPaulo.parsed.html).toContain('link valid until 2024-04-02 05:00 (America/Sao_Paulo)');
+    expect(kolkata.parsed.text).toContain('link valid until 2024-04-02 13:30 (Asia/Kolkata)');
+    expect(utc.parsed.text).toContain('link valid until 2024-04-02 08:00 (UTC)');
+    expect(utc.parsed.text).not.toContain('2024-04-02T08:00:00.000Z');
+  });
+
   it('sends only the link when the file is 5 MB or more', async () => {
     smtp = await FakeSmtpServer.start();
     mailer = new ReportMailer({ smtpUrl: smtp.url(), from: 'reports@hub.example.com' });

@@ -6,10 +6,12 @@
 // the retry policy — never with the SMTP credentials in its message.
 //
 // Usage: const mailer = new ReportMailer({ smtpUrl: config.smtpUrl, from: config.mailFrom });
-//        await mailer.sendReport({ to, reportName, periodLabel, downloadUrl, linkExpiresAt, attachment });
+//        await mailer.sendReport({ to, reportName, periodLabel, downloadUrl, linkExpiresAt, timezone, attachment });
 
 import { stat } from 'node:fs/promises';
 import nodemailer from 'nodemailer';
+import { formatCivilDate } from '../../analytics/time/civil-date';
+import { toLocalDateTime } from '../../analytics/time/time-zone';
 import { isMailableAddress } from './mail-address';
 
 export const MAX_ATTACHMENT_BYTES = 5 * 1024 * 1024;
@@ -29,6 +31,8 @@ export interface ReportEmail {
   readonly periodLabel: string;
   readonly downloadUrl: string;
   readonly linkExpiresAt: Date;
+  /** The sub-account's IANA zone: the link's expiry is shown on its wall clock (UTC when absent). */
+  readonly timezone?: string;
   readonly attachment?: { readonly filePath: string; readonly fileName: string; readonly contentType: string };
   /** `<report-…@host>`: the same for every attempt at the same delivery. */
   readonly messageId?: string;
@@ -159,7 +163,7 @@ function textBody(email: ReportEmail, attached: boolean): string {
   return [
     `Your report "${email.reportName}" for ${email.periodLabel} is ready.`,
     '',
-    `Download it (link valid until ${email.linkExpiresAt.toISOString()}):`,
+    `Download it (link valid until ${expiryLabel(email)}):`,
     email.downloadUrl,
     '',
     attached ? 'The file is also attached to this message.' : 'The file is too large to attach; use the link above.',
@@ -170,9 +174,17 @@ function htmlBody(email: ReportEmail, attached: boolean): string {
   const href = escapeHtml(email.downloadUrl);
   return [
     `<p>Your report <strong>${escapeHtml(email.reportName)}</strong> for ${escapeHtml(email.periodLabel)} is ready.</p>`,
-    `<p><a href="${href}">Download the report</a> (link valid until ${escapeHtml(email.linkExpiresAt.toISOString())}).</p>`,
+    `<p><a href="${href}">Download the report</a> (link valid until ${escapeHtml(expiryLabel(email))}).</p>`,
     `<p>${attached ? 'The file is also attached to this message.' : 'The file is too large to attach; use the link above.'}</p>`,
   ].join('\n');
+}
+
+/** `2024-04-02 05:00 (America/Sao_Paulo)`: when the link stops working, as the reader's clock shows it. */
+function expiryLabel(email: ReportEmail): string {
+  const zone = email.timezone ?? 'UTC';
+  const local = toLocalDateTime(email.linkExpiresAt, zone);
+  const time = `${String(local.hour).padStart(2, '0')}:${String(local.minute).padStart(2, '0')}`;
+  return `${formatCivilDate(local.date)} ${time} (${zone})`;
 }
 
 function escapeHtml(text: string): string {

@@ -193,6 +193,7 @@ export class ReportScheduler implements OnApplicationBootstrap, OnModuleDestroy 
         periodLabel: `${delivery.periodKey}: ${reportPeriodLabel(report.periodStart, report.periodEnd, report.timezone)}`,
         downloadUrl: link.url,
         linkExpiresAt: link.expiresAt,
+        timezone: report.timezone,
         attachment: {
           filePath: this.storage.absolute(report.storagePath),
           fileName: report.fileName,
