@@ -11,7 +11,7 @@
 // (America/Sao_Paulo 2018-11-04 began at 01:00, because midnight did not exist).
 
 import { DomainException } from '../../../common/errors/domain.exception';
-import { CivilDate, fromEpochDay, toEpochDay } from './civil-date';
+import { CivilDate, formatCivilDate, fromEpochDay, toEpochDay } from './civil-date';
 
 export interface LocalDateTime {
   readonly date: CivilDate;
@@ -134,6 +134,11 @@ export function localToInstant(date: CivilDate, hour: number, minute: number, zo
 /** The first instant of a local date in `zone`. */
 export function startOfLocalDay(date: CivilDate, zone: string): Date {
   return localToInstant(date, 0, 0, zone);
+}
+
+/** `2024-04-01 08:00`: a wall-clock reading to the minute (seconds dropped), for people to read. */
+export function formatLocalMinute(local: LocalDateTime): string {
+  return `${formatCivilDate(local.date)} ${String(local.hour).padStart(2, '0')}:${String(local.minute).padStart(2, '0')}`;
 }
 
 /** `+05:30`, `-03:00`, `+00:00` (seconds of historical offsets are dropped). */

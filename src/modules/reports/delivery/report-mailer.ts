@@ -10,8 +10,7 @@
 
 import { stat } from 'node:fs/promises';
 import nodemailer from 'nodemailer';
-import { formatCivilDate } from '../../analytics/time/civil-date';
-import { toLocalDateTime } from '../../analytics/time/time-zone';
+import { formatLocalMinute, toLocalDateTime } from '../../analytics/time/time-zone';
 import { isMailableAddress } from './mail-address';
 
 export const MAX_ATTACHMENT_BYTES = 5 * 1024 * 1024;
@@ -182,9 +181,7 @@ function htmlBody(email: ReportEmail, attached: boolean): string {
 /** `2024-04-02 05:00 (America/Sao_Paulo)`: when the link stops working, as the reader's clock shows it. */
 function expiryLabel(email: ReportEmail): string {
   const zone = email.timezone ?? 'UTC';
-  const local = toLocalDateTime(email.linkExpiresAt, zone);
-  const time = `${String(local.hour).padStart(2, '0')}:${String(local.minute).padStart(2, '0')}`;
-  return `${formatCivilDate(local.date)} ${time} (${zone})`;
+  return `${formatLocalMinute(toLocalDateTime(email.linkExpiresAt, zone))} (${zone})`;
 }
 
 function escapeHtml(text: string): string {

@@ -12,8 +12,7 @@ import { createWriteStream } from 'node:fs';
 import { rename, rm, stat } from 'node:fs/promises';
 import PDFDocument from 'pdfkit';
 import SVGtoPDF from 'svg-to-pdfkit';
-import { formatCivilDate } from '../../analytics/time/civil-date';
-import { formatOffset, toLocalDateTime } from '../../analytics/time/time-zone';
+import { formatLocalMinute, formatOffset, toLocalDateTime } from '../../analytics/time/time-zone';
 import { ChartSpec, renderChartSvg } from './chart-svg.renderer';
 import { REPORT_FONT, REPORT_FONT_BOLD, REPORT_FONT_CJK, reportFontFiles, reportFontRuns } from './report-font';
 
@@ -261,8 +260,7 @@ function drawChart(doc: Doc, chart: ChartSpec): void {
 function drawFooters(doc: Doc, input: PdfReportInput): number {
   const range = doc.bufferedPageRange();
   const local = toLocalDateTime(input.generatedAt, input.timezone);
-  const clock = `${String(local.hour).padStart(2, '0')}:${String(local.minute).padStart(2, '0')}`;
-  const generated = `Generated ${formatCivilDate(local.date)} ${clock} ${formatOffset(local.offsetMs)}`;
+  const generated = `Generated ${formatLocalMinute(local)} ${formatOffset(local.offsetMs)}`;
   for (let i = 0; i < range.count; i++) {
     doc.switchToPage(range.start + i);
     // Writing inside the bottom margin would otherwise make pdfkit start a new page.
