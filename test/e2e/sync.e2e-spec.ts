@@ -200,6 +200,43 @@ describe('syncs', () => {
     ]);
   });
 
+  it('counts a contact listed twice in one page once as new and then against what its first listing wrote', async () => {
+    const integration = await createIntegration(t, sub, 'gohighlevel', { ...GHL_CONFIG, locationId: 'loc_dup' });
+    await activate(t, sub, integration.id);
+    const listed = (id: string, lastName: string) => ({
+      id,
+      firstName: 'Twice',
+      lastName,
+      email: `${id}@twice.example.com`,
+      locationId: 'loc_dup',
+    });
+    // A twice as it is; B twice, its second listing changed (a contact edited while the search paged)
+    const page = [listed('dupA', 'Same'), listed('dupB', 'Before'), listed('dupA', 'Same'), listed('dupB', 'After')];
+    ghl.on('POST', '/contacts/search', (req) =>
+      (req.body as { locationId: string }).locationId === 'loc_dup'
+        ? { status: 200, body: { contacts: page, total: page.length } }
+        : { status: 500, body: {} },
+    );
+    const counts = async () => {
+      const started = await t.http.post(`/api/integrations/${integration.id}/sync`).set('authorization', admin);
+      expect(started.status).toBe(202);
+      const run = await runFinished(t, integration.id, started.body.runId);
+      expect(run.status).toBe('SUCCEEDED');
+      return { created: run.created, updated: run.updated, unchanged: run.unchanged };
+    };
+    expect(await counts()).toEqual({ created: 2, updated: 1, unchanged: 1 });
+    const names = await t.sql.query(
+      "SELECT email, last_name FROM leads WHERE email LIKE '%@twice.example.com' ORDER BY email",
+    );
+    expect(names.rows).toEqual([
+      { email: 'dupa@twice.example.com', last_name: 'Same' },
+      { email: 'dupb@twice.example.com', last_name: 'After' },
+    ]);
+    // the same page again: A is unchanged both times; B's first listing differs from what was written
+    // last (After), and its second from what that first listing just wrote (Before)
+    expect(await counts()).toEqual({ created: 0, updated: 2, unchanged: 2 });
+  });
+
   it('answers 400 for an integration with nothing to sync, and 404 for another sub-account', async () => {
     const google = await createIntegration(t, sub, 'google-ads-lead-forms', { googleKey: 'k-sync-0000000' });
     expect((await t.http.post(`/api/integrations/${google.id}/sync`).set('authorization', admin)).status).toBe(400);

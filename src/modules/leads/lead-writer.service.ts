@@ -154,11 +154,17 @@ export class LeadWriterService {
   /**
    * A record pulled by a sync: unchanged (same content hash as the last time this integration saw it)
    * costs one read and no write; otherwise the lead is upserted and the sync's source row updated.
+   * `known` is the hash of the touch's source row as the caller already read it in this transaction
+   * (null: written without one; undefined: no such row); without it the row is read here.
    */
-  async syncUpsert(touch: Touch, given: LeadInput): Promise<'created' | 'updated' | 'unchanged'> {
+  async syncUpsert(
+    touch: Touch,
+    given: LeadInput,
+    known?: { hash: string | null | undefined },
+  ): Promise<'created' | 'updated' | 'unchanged'> {
     const hash = leadHash(given);
     const lead = storableLead(given);
-    const previous = await this.writes.sourceHash(touch, lead.platform, lead.externalId);
+    const previous = known ? known.hash : await this.writes.sourceHash(touch, lead.platform, lead.externalId);
     if (previous === hash) return 'unchanged';
     const result = await this.upsert(touch, lead, hash);
     if (!result.newTouch) await this.writes.updateSourceHash(touch, lead.platform, lead.externalId, hash);

@@ -200,10 +200,16 @@ export class SyncProcessor implements OnApplicationBootstrap {
               platform: lead.platform,
               externalId: storableText(lead.externalId, LEAD_TEXT_LIMITS.text) ?? lead.externalId,
             }));
-            const origins = await this.runs.touchOrigins(touch.subAccountId, integration.id, touch.origin, records);
+            const touches = await this.runs.touchOrigins(touch.subAccountId, integration.id, touch.origin, records);
+            // a record listed twice in one page: its second listing reads the touch its first one wrote
+            const seen = new Set<string>();
             for (const [i, lead] of result.leads.entries()) {
-              const origin = origins.get(recordKey(records[i].platform, records[i].externalId)) ?? touch.origin;
-              counts[await this.leads.syncUpsert({ ...touch, origin }, lead)] += 1;
+              const key = recordKey(records[i].platform, records[i].externalId);
+              const found = touches.get(key);
+              const known = seen.has(key) ? undefined : { hash: found?.hash };
+              seen.add(key);
+              counts[await this.leads.syncUpsert({ ...touch, origin: found?.origin ?? touch.origin }, lead, known)] +=
+                1;
             }
             const days = costs.map((c) => c.day);
             if (costs.length) await this.runs.upsertCosts(integration.subAccountId, integration.id, costs, run.id);
