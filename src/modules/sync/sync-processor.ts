@@ -208,8 +208,8 @@ export class SyncProcessor implements OnApplicationBootstrap {
               const found = touches.get(key);
               const known = seen.has(key) ? undefined : { hash: found?.hash };
               seen.add(key);
-              counts[await this.leads.syncUpsert({ ...touch, origin: found?.origin ?? touch.origin }, lead, known)] +=
-                1;
+              const origin = found?.origin ?? touch.origin;
+              counts[await this.leads.syncUpsert({ ...touch, origin }, lead, known)] += 1;
             }
             const days = costs.map((c) => c.day);
             if (costs.length) await this.runs.upsertCosts(integration.subAccountId, integration.id, costs, run.id);
