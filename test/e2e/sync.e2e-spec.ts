@@ -203,15 +203,21 @@ describe('syncs', () => {
   it('counts a contact listed twice in one page once as new and then against what its first listing wrote', async () => {
     const integration = await createIntegration(t, sub, 'gohighlevel', { ...GHL_CONFIG, locationId: 'loc_dup' });
     await activate(t, sub, integration.id);
-    const listed = (id: string, lastName: string) => ({
+    const listed = (id: string, lastName: string, dateUpdated = '2026-11-20T10:00:00.000Z') => ({
       id,
       firstName: 'Twice',
       lastName,
       email: `${id}@twice.example.com`,
       locationId: 'loc_dup',
+      dateUpdated,
     });
     // A twice as it is; B twice, its second listing changed (a contact edited while the search paged)
-    const page = [listed('dupA', 'Same'), listed('dupB', 'Before'), listed('dupA', 'Same'), listed('dupB', 'After')];
+    const page = [
+      listed('dupA', 'Same'),
+      listed('dupB', 'Before'),
+      listed('dupA', 'Same'),
+      listed('dupB', 'After', '2026-11-20T11:00:00.000Z'),
+    ];
     ghl.on('POST', '/contacts/search', (req) =>
       (req.body as { locationId: string }).locationId === 'loc_dup'
         ? { status: 200, body: { contacts: page, total: page.length } }
@@ -235,6 +241,9 @@ describe('syncs', () => {
     // the same page again: A is unchanged both times; B's first listing differs from what was written
     // last (After), and its second from what that first listing just wrote (Before)
     expect(await counts()).toEqual({ created: 0, updated: 2, unchanged: 2 });
+    // the older listing, counted, does not undo the newer one's name
+    const b = await t.sql.query("SELECT last_name FROM leads WHERE email = 'dupb@twice.example.com'");
+    expect(b.rows[0].last_name).toBe('After');
   });
 
   it('answers 400 for an integration with nothing to sync, and 404 for another sub-account', async () => {
