@@ -149,6 +149,23 @@ describe('apply_lead (the lead write of one touch) through LeadWriterService', (
     expect((await lead('sam@example.org')).city).toBe('Oslo');
   });
 
+  it('applies a record as of the same instant as the lead’s fields over them: of two, the later applied wins', async () => {
+    const city = async (email: string): Promise<string> =>
+      (await m.sql.query('SELECT city FROM leads WHERE sub_account_id = $1 AND email = $2', [sub, email])).rows[0].city;
+    // undated records are as of now(), their transaction's start, to the microsecond; the lead keeps its
+    // fields' time to the millisecond (fields_as_of), rounded. Two in one transaction (a sync page, a
+    // group commit) are the same instant, which read as older whenever now() rounded up: half the time.
+    // Ten transactions, so the old comparison fails this with all but certainty.
+    const people = Array.from({ length: 10 }, (_, i) => `same${i}@example.org`);
+    for (const [i, email] of people.entries()) {
+      await transactions.runSql(async () => {
+        await writer.upsert(touch(`event:v${i}a`), person(`V${i}`, { email, city: 'First' }));
+        await writer.upsert(touch(`event:v${i}b`), person(`V${i}`, { email, city: 'Second' }));
+      });
+    }
+    expect(await Promise.all(people.map(city))).toEqual(people.map(() => 'Second'));
+  });
+
   it('writes lead tables only: a webhook event is left for its processor to mark', async () => {
     const event = await m.sql.query<{ id: string }>(
       `INSERT INTO webhook_events (integration_id, sub_account_id, provider, dedup_key, event_type, payload)
