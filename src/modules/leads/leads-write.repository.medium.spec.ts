@@ -163,7 +163,9 @@ describe('apply_lead (the lead write of one touch) through LeadWriterService', (
         await writer.upsert(touch(`event:v${i}b`), person(`V${i}`, { email, city: 'Second' }));
       });
     }
-    expect(await Promise.all(people.map(city))).toEqual(people.map(() => 'Second'));
+    const cities: string[] = [];
+    for (const email of people) cities.push(await city(email)); // one client: one query at a time
+    expect(cities).toEqual(people.map(() => 'Second'));
   });
 
   it('writes lead tables only: a webhook event is left for its processor to mark', async () => {
