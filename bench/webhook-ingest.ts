@@ -3,6 +3,7 @@
 //
 //   npm run bench:webhook-ingest [-- --rounds 3 --duration 10 --connections 32 --warmup 2 --no-build --cpu-prof --keep-db]
 import autocannon from 'autocannon';
+import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
 import { META_CONFIG } from '../test/support/factories';
 import { FakeServer } from '../test/support/fake-server';
@@ -279,6 +280,33 @@ async function main(): Promise<boolean> {
   const ratio = appRps / groupRps;
   const appP99 = med('app', (r) => r.p99);
 
+  /**
+   * What the ratio target leaves the app's own process, when the machine's CPU is what bounds the rate:
+   * each side's rate is about the CPU it keeps busy over its CPU per request (its process, its
+   * PostgreSQL backends and the load generator). At the group baseline's CPU per request and busy
+   * CPU, TARGET_RATIO × its rate leaves the app's process what its PostgreSQL and load-generator
+   * shares do not take.
+   */
+  const cpuBudget = (): string => {
+    const perRequest = (side: Side): number =>
+      cpuPerRequestMs(side, processGroup[side]) +
+      cpuPerRequestMs(side, pgGroup[side]) +
+      cpuPerRequestMs(side, 'bench runner (load generator)');
+    const busyCores = (side: Side): number => (med(side, (r) => r.rps) * perRequest(side)) / 1000;
+    const group = perRequest('group');
+    const appShares = cpuPerRequestMs('app', pgGroup.app) + cpuPerRequestMs('app', 'bench runner (load generator)');
+    const budget = group / TARGET_RATIO - appShares;
+    return (
+      `\nCPU per request in all (process + PostgreSQL + load generator): app ${perRequest('app').toFixed(3)} ms, ` +
+      `group-commit baseline ${group.toFixed(3)} ms; CPU kept busy: app ${busyCores('app').toFixed(2)}, ` +
+      `group ${busyCores('group').toFixed(2)} of ${availableParallelism()} cores.\n` +
+      `At the group baseline's busy CPU, ${TARGET_RATIO} × its rate leaves the app's process ` +
+      `${budget.toFixed(3)} ms per request beside its PostgreSQL and load-generator shares ` +
+      `(${appShares.toFixed(3)} ms); it spends ${cpuPerRequestMs('app', processGroup.app).toFixed(3)}, ` +
+      `and the group baseline's own process ${cpuPerRequestMs('group', processGroup.group).toFixed(3)}.\n`
+    );
+  };
+
   process.stdout.write(
     `\nper round:\n${table(
       ['side', 'round', 'req/s', 'p50 ms', 'p99 ms', 'responses', 'non-2xx', 'errors'],
@@ -299,6 +327,8 @@ async function main(): Promise<boolean> {
       ]),
     )}\nratio app/group-commit baseline (median req/s): ${ratio.toFixed(2)}; app/per-request baseline: ${(appRps / baseRps).toFixed(2)}; group/per-request: ${(groupRps / baseRps).toFixed(2)}\n`,
   );
+
+  process.stdout.write(cpuBudget());
 
   process.stdout.write(
     `\nrows: app acknowledged ${targets.app.acked.length} (warm-up included), ${appRows.found} of them in webhook_events ` +
