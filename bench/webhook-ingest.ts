@@ -281,11 +281,12 @@ async function main(): Promise<boolean> {
   const appP99 = med('app', (r) => r.p99);
 
   /**
-   * What the ratio target leaves the app's own process, when the machine's CPU is what bounds the rate:
-   * each side's rate is about the CPU it keeps busy over its CPU per request (its process, its
-   * PostgreSQL backends and the load generator). At the group baseline's CPU per request and busy
-   * CPU, TARGET_RATIO × its rate leaves the app's process what its PostgreSQL and load-generator
-   * shares do not take.
+   * What the ratio target leaves the app's own process. A side's rate is the CPU it keeps busy over its
+   * CPU per request in all (its process, its PostgreSQL backends, the load generator); the assumption is
+   * that the app keeps no more of the machine busy than the group baseline does (measured: about the
+   * same). Then TARGET_RATIO × the baseline's rate leaves the app's process what its PostgreSQL and
+   * load-generator shares do not take. The ceiling drops that assumption: the ratio the app's CPU per
+   * request would give with every core busy for it alone.
    */
   const cpuBudget = (): string => {
     const perRequest = (side: Side): number =>
@@ -303,7 +304,9 @@ async function main(): Promise<boolean> {
       `At the group baseline's busy CPU, ${TARGET_RATIO} × its rate leaves the app's process ` +
       `${budget.toFixed(3)} ms per request beside its PostgreSQL and load-generator shares ` +
       `(${appShares.toFixed(3)} ms); it spends ${cpuPerRequestMs('app', processGroup.app).toFixed(3)}, ` +
-      `and the group baseline's own process ${cpuPerRequestMs('group', processGroup.group).toFixed(3)}.\n`
+      `and the group baseline's own process ${cpuPerRequestMs('group', processGroup.group).toFixed(3)}. ` +
+      `With every core busy for the app alone, its CPU per request would give a ratio of at most ` +
+      `${((availableParallelism() * 1000) / perRequest('app') / groupRps).toFixed(2)}.\n`
     );
   };
 
